@@ -1,0 +1,5 @@
+import sys
+
+from supviz.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""The ``supviz`` command line.
+
+Each subcommand lives in its own module under :mod:`supviz.commands` and exposes
+``register(subparsers)``, which adds an ``argparse`` parser whose ``func`` default runs it.
+Command modules import heavy libraries only inside their ``run`` function, so ``supviz --help``
+is fast.
+
+Errors: a :class:`~supviz.errors.SupvizError` becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from supviz import __version__
+from supviz.errors import SupvizError
+
+#: Subcommand modules, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (all subcommands registered)."""
+    parser = argparse.ArgumentParser(
+        prog="supviz",
+        description=(
+            "Superposition in toy models and what it does to latent-space pictures. "
+            "`supviz run` reproduces the whole study (train, lay out, measure, report)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"supviz {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"supviz.commands.{name}")
+        except ModuleNotFoundError:  # a command not built yet in this checkout
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``supviz`` console script. Returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+    except SupvizError as exc:
+        print(f"supviz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("supviz: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``supviz`` CLI, one module each (see :mod:`supviz.cli`)."""
