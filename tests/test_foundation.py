@@ -1,0 +1,148 @@
+"""The shared foundations: validation messages, seeds that flow, atomic writes, CLI error path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from supviz import SupvizError
+from supviz._io import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
+from supviz._validation import check_array, check_choice, check_float, check_int, check_probability
+from supviz.seeding import as_seed_sequence, child, int_seed, numpy_rng, spawn, torch_generator
+
+
+# --- validation -------------------------------------------------------------------------------
+
+def test_check_int_message_shape() -> None:
+    with pytest.raises(SupvizError, match=r"^`n_hidden` must be an int >= 1; got 0\.$"):
+        check_int("n_hidden", 0, min_value=1)
+    with pytest.raises(SupvizError, match="must be an int"):
+        check_int("n", True)
+    with pytest.raises(SupvizError, match="must be an int"):
+        check_int("n", 2.0)
+    assert check_int("n", np.int64(3), min_value=1) == 3
+
+
+@pytest.mark.parametrize("value", [0.0, -0.1, 1.5, float("nan"), float("inf")])
+def test_check_probability_rejects(value: float) -> None:
+    with pytest.raises(SupvizError, match=r"`p` must be a finite number in \(0.0, 1.0\]"):
+        check_probability("p", value)
+
+
+def test_check_probability_accepts_one() -> None:
+    assert check_probability("p", 1) == 1.0
+    assert check_float("lr", 1e-3, min_value=0.0, min_inclusive=False) == 1e-3
+
+
+def test_check_choice() -> None:
+    with pytest.raises(SupvizError, match="`method` must be one of 'mds', 'umap'; got 'pca'"):
+        check_choice("method", "pca", ("mds", "umap"))
+
+
+def test_check_array_rank_and_finite() -> None:
+    with pytest.raises(SupvizError, match=r"rank 2 or 3; got shape \(4,\)"):
+        check_array("W", np.zeros(4), ndim=(2, 3))
+    with pytest.raises(SupvizError, match="1 NaN/inf"):
+        check_array("W", [[1.0, np.nan]], ndim=2)
+    with pytest.raises(SupvizError, match="numeric array"):
+        check_array("W", [["a", "b"]])
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+def test_equal_seeds_equal_streams() -> None:
+    a = numpy_rng(7).standard_normal(5)
+    b = numpy_rng(7).standard_normal(5)
+    np.testing.assert_array_equal(a, b)
+    assert int_seed(7) == int_seed(7) and int_seed(7) != int_seed(8)
+    assert 0 <= int_seed(123) < 2**31
+
+
+def test_child_is_independent_of_sibling_count() -> None:
+    # child(s, 3) must be the fourth spawned child whatever the count.
+    assert child(5, 3).generate_state(2).tolist() == spawn(5, 10)[3].generate_state(2).tolist()
+    assert child(5, 1, 2).generate_state(1)[0] != child(5, 2, 1).generate_state(1)[0]
+
+
+def test_torch_generator_is_local() -> None:
+    import torch
+
+    before = torch.random.get_rng_state().clone()
+    g1, g2 = torch_generator(3), torch_generator(3)
+    assert torch.equal(torch.rand(4, generator=g1), torch.rand(4, generator=g2))
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_bad_seed() -> None:
+    with pytest.raises(SupvizError, match="`seed` must be"):
+        as_seed_sequence(-1)
+    with pytest.raises(SupvizError, match="`seed` must be"):
+        as_seed_sequence("7")  # type: ignore[arg-type]
+
+
+# --- atomic IO --------------------------------------------------------------------------------
+
+def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("killed")
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "x.json"
+    atomic_write_json(target, {"a": np.float32(1.5), "b": np.arange(2)})
+    assert target.read_text().startswith("{")
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+
+
+def test_atomic_dir(tmp_path: Path) -> None:
+    dest = tmp_path / "run"
+    with pytest.raises(RuntimeError):
+        with atomic_dir(dest) as tmp:
+            (tmp / "w.npz").write_bytes(b"x")
+            raise RuntimeError
+    assert not dest.exists()
+    with atomic_dir(dest) as tmp:
+        (tmp / "w.npz").write_bytes(b"x")
+    assert (dest / "w.npz").read_bytes() == b"x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+def test_cli_help_and_version() -> None:
+    env = dict(os.environ)
+    out = subprocess.run([sys.executable, "-m", "supviz", "--help"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and "reproduces the whole study" in " ".join(out.stdout.split())
+    out = subprocess.run([sys.executable, "-m", "supviz", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("supviz ")
+
+
+def test_cli_turns_supviz_error_into_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from supviz import cli
+
+    def boom(args: object) -> int:
+        raise SupvizError("`x` must be positive; got -1.")
+
+    parser = cli.build_parser()
+    real_parse = parser.parse_args
+
+    def parse(argv: object = None) -> object:
+        ns = real_parse([])
+        ns.func = boom
+        return ns
+
+    monkeypatch.setattr(cli, "build_parser", lambda: type("P", (), {"parse_args": staticmethod(parse), "print_help": parser.print_help})())
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err == "supviz: error: `x` must be positive; got -1.\n"
