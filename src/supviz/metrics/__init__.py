@@ -1,0 +1,23 @@
+"""Artifact metrics for 2-D layouts of high-dimensional points, defined and stable under ties.
+
+See :mod:`supviz.metrics.ranks` for the tie rules, :mod:`supviz.metrics.stress` and
+:mod:`supviz.metrics.neighbors` for the definitions.
+"""
+
+from supviz.metrics.distances import pairwise_distances
+from supviz.metrics.neighbors import continuity, knn_recall, trustworthiness
+from supviz.metrics.procrustes import procrustes_distance
+from supviz.metrics.stress import shepard_correlation, stress1
+from supviz.metrics.summary import METRIC_KEYS, layout_metrics
+
+__all__ = [
+    "METRIC_KEYS",
+    "continuity",
+    "knn_recall",
+    "layout_metrics",
+    "pairwise_distances",
+    "procrustes_distance",
+    "shepard_correlation",
+    "stress1",
+    "trustworthiness",
+]

@@ -1,0 +1,136 @@
+"""Benchmark: supviz's artifact metrics on 10,000 points against the usual library calls.
+
+Data: ``X`` = 10,000 Gaussian points in 20-D, ``Y`` = a noisy 2-D projection of them (no ties, so
+both sides compute the same numbers; the script checks that they agree).
+
+Each supviz metric is timed against the standard way of getting the same number:
+
+- ``trustworthiness``: ``sklearn.manifold.trustworthiness(X, Y, n_neighbors=k)``;
+- ``continuity``: the same with ``X`` and ``Y`` swapped;
+- ``knn_recall``: ``sklearn.neighbors.NearestNeighbors`` k-NN in both spaces + set overlap;
+- ``stress1``: ``scipy.spatial.distance.pdist`` of both + the closed form;
+- ``shepard_correlation``: ``scipy.stats.spearmanr`` of the two ``pdist`` vectors;
+- ``procrustes_distance``: ``scipy.spatial.procrustes`` (unmatched). The matched variant (a
+  Hungarian assignment per step, cubic in N) is timed at ``--match-n`` points (default 1,000).
+- ``layout_metrics`` (all of the above except the baseline distance) against the sum of the
+  baselines.
+
+Times are wall-clock of one call each (best of ``--repeats``), in one process; "ratio" is
+baseline time / supviz time (above 1: supviz is faster). The machine's cores may be shared, so the
+process CPU time is printed too.
+
+Run: ``.venv/bin/python benchmarks/metrics.py`` (``--n 2000`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
+    best_wall, best_cpu, value = np.inf, np.inf, None
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        value = fn()
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best_wall, best_cpu, value
+
+
+def _sk_knn_recall(X: np.ndarray, Y: np.ndarray, k: int) -> float:
+    from sklearn.neighbors import NearestNeighbors
+
+    ix = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    iy = NearestNeighbors(n_neighbors=k + 1).fit(Y).kneighbors(Y, return_distance=False)[:, 1:]
+    ix.sort(axis=1)
+    iy.sort(axis=1)
+    hits = sum(np.intersect1d(a, b, assume_unique=True).size for a, b in zip(ix, iy, strict=True))
+    return hits / (len(X) * k)
+
+
+def _scipy_stress1(X: np.ndarray, Y: np.ndarray) -> float:
+    from scipy.spatial.distance import pdist
+
+    dx, dy = pdist(X), pdist(Y)
+    return float(np.sqrt(1.0 - np.dot(dx, dy) ** 2 / (np.dot(dx, dx) * np.dot(dy, dy))))
+
+
+def _scipy_spearman(X: np.ndarray, Y: np.ndarray) -> float:
+    from scipy.spatial.distance import pdist
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(pdist(X), pdist(Y)).statistic)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="points (default 10,000)")
+    parser.add_argument("--dim", type=int, default=20, help="dimension of X (default 20)")
+    parser.add_argument("--k", type=int, default=10, help="neighbourhood size (default 10)")
+    parser.add_argument("--match-n", type=int, default=1_000, help="points for the matched Procrustes timing")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--skip-baseline", action="store_true", help="time supviz only")
+    args = parser.parse_args()
+
+    from scipy.spatial import procrustes as scipy_procrustes
+    from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+    from supviz import metrics
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(args.n, args.dim))
+    Y = X[:, :2] + 0.5 * rng.normal(size=(args.n, 2))
+    k = args.k
+
+    rows: list[tuple[str, Callable[[], Any], Callable[[], Any] | None, str]] = [
+        ("trustworthiness", lambda: metrics.trustworthiness(X, Y, k=k),
+         lambda: sk_trustworthiness(X, Y, n_neighbors=k), "sklearn.manifold.trustworthiness"),
+        ("continuity", lambda: metrics.continuity(X, Y, k=k),
+         lambda: sk_trustworthiness(Y, X, n_neighbors=k), "sklearn trustworthiness(Y, X)"),
+        ("knn_recall", lambda: metrics.knn_recall(X, Y, k=k), lambda: _sk_knn_recall(X, Y, k),
+         "sklearn NearestNeighbors x2 + overlap"),
+        ("stress1", lambda: metrics.stress1(X, Y), lambda: _scipy_stress1(X, Y), "scipy pdist x2 + closed form"),
+        ("shepard_correlation", lambda: metrics.shepard_correlation(X, Y), lambda: _scipy_spearman(X, Y),
+         "scipy.stats.spearmanr(pdist, pdist)"),
+        ("procrustes_distance", lambda: metrics.procrustes_distance(X[:, :2], Y),
+         lambda: float(np.sqrt(scipy_procrustes(X[:, :2], Y)[2])), "scipy.spatial.procrustes"),
+    ]
+    print(f"# supviz metrics benchmark: N={args.n}, X {args.n}x{args.dim}, Y {args.n}x2, k={k}")
+    print(f"# {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}")
+    print(f"| metric | supviz s (cpu s) | baseline | baseline s (cpu s) | ratio | agree |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    total_supviz = total_base = 0.0
+    for name, ours, theirs, label in rows:
+        w, c, value = _time(ours, args.repeats)
+        total_supviz += w
+        if theirs is None or args.skip_baseline:
+            print(f"| {name} | {w:.2f} ({c:.2f}) | - | - | - | {value:.6f} |")
+            continue
+        bw, bc, bvalue = _time(theirs, args.repeats)
+        total_base += bw
+        agree = "yes" if abs(value - bvalue) < 1e-8 else f"no ({value:.6f} vs {bvalue:.6f})"
+        print(f"| {name} | {w:.2f} ({c:.2f}) | {label} | {bw:.2f} ({bc:.2f}) | {bw / w:.2f}x | {agree} |")
+
+    w, c, values = _time(lambda: metrics.layout_metrics(X, Y, k=k), args.repeats)
+    ratio = f"{total_base / w:.2f}x" if total_base else "-"
+    print(f"| layout_metrics (all but baseline) | {w:.2f} ({c:.2f}) | sum of the baselines above | "
+          f"{total_base:.2f} | {ratio} | - |")
+
+    m = min(args.match_n, args.n)
+    A = Y[:m]
+    B = (Y[:m] @ np.array([[0.0, 1.0], [-1.0, 0.0]]))[rng.permutation(m)] + 0.05 * rng.normal(size=(m, 2))
+    w, c, value = _time(lambda: metrics.procrustes_distance(A, B, match=True), args.repeats)
+    print(f"| procrustes_distance(match=True), N={m} | {w:.2f} ({c:.2f}) | (no library equivalent) | - | - | "
+          f"{value:.4f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""One small interface for every 2-D picture: points in, a :class:`Layout` out.
+
+``embed(X, "mds" | "umap" | "tsne", random_state=..., **params)`` dispatches to
+:func:`mds_layout` (SMACOF, :mod:`supviz.dr.smacof`), :func:`~supviz.dr.umap_layout.umap_layout`
+(umap-learn) and :func:`~supviz.dr.tsne_layout.tsne_layout` (openTSNE or scikit-learn). Each
+returns the embedding together with the parameters that were actually used (after any clamp),
+what the method fitted (stress, KL divergence, ...) and a note for every clamp or fallback, also
+logged at INFO, so a figure can say exactly how it was made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from supviz._validation import check_choice, check_int
+from supviz.errors import SupvizError
+from supviz.metrics.distances import check_dissimilarities, check_points, pairwise_distances
+from supviz.seeding import SeedLike
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("mds", "umap", "tsne")
+
+
+@dataclass
+class Layout:
+    """A 2-D (or k-D) picture of N points and how it was made.
+
+    Attributes
+    ----------
+    embedding : numpy.ndarray, shape (N, k)
+        The layout, float64. Only defined up to the method's invariances (rotation, reflection,
+        translation; for MDS also nothing else): compare layouts by invariants, not coordinates.
+    method : str
+        ``"mds"``, ``"umap"`` or ``"tsne"``.
+    params : dict
+        The effective parameters, after clamps and fallbacks (e.g. ``n_neighbors`` clamped to
+        ``N - 1``, ``init`` resolved from ``"auto"``, the integer seed passed to the library).
+    info : dict
+        What was fitted: ``stress`` (MDS stress-1), ``kl_divergence`` (t-SNE), iteration counts,
+        ``deterministic`` (whether equal seeds give equal output), and for MDS the full
+        :class:`~supviz.dr.smacof.SmacofResult` under ``"result"`` (for the Shepard diagram).
+    notes : list of str
+        One line per clamp, fallback or library warning; each was also logged at INFO.
+    """
+
+    embedding: np.ndarray
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_points(self) -> int:
+        """Number of points N."""
+        return int(self.embedding.shape[0])
+
+
+def add_note(notes: list[str], message: str, *args: Any) -> None:
+    """Record a clamp/fallback in ``notes`` and log it at INFO (``%``-style ``args``)."""
+    text = message % args if args else message
+    notes.append(text)
+    logger.info(text)
+
+
+def check_layout_input(X: Any, *, method: str, min_points: int) -> np.ndarray:
+    """Finite ``[N, d]`` points with enough rows for ``method``."""
+    pts = check_points("X", X)
+    if pts.shape[0] < min_points:
+        raise SupvizError(f"`X` must hold at least {min_points} points for {method}; got {pts.shape[0]}.")
+    return pts
+
+
+def pca_init(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_abs: float) -> np.ndarray:
+    """Principal-component scores of ``X`` as a start configuration that works for any N.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (N, d)
+        Points.
+    n_components : int
+        Output dimension k.
+    rng : numpy.random.Generator
+        Used only for components that the data cannot provide (rank below k, e.g. N = 3 collinear
+        points or a single feature): those columns are filled with Gaussian noise so that no
+        column is constant (umap-learn divides each column by its range).
+    max_abs : float
+        The result is scaled so that its largest absolute coordinate is ``max_abs``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, k)
+        Deterministic given ``X`` and ``rng``; each column's sign is fixed so that its entry of
+        largest magnitude is positive.
+    """
+    centred = X - X.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    scores = np.zeros((X.shape[0], n_components))
+    r = min(n_components, len(s))
+    scores[:, :r] = u[:, :r] * s[:r]
+    scale = float(s[0]) if len(s) and s[0] > 0 else 1.0
+    for c in range(n_components):
+        col = scores[:, c]
+        if c >= len(s) or s[c] <= 1e-10 * scale:
+            scores[:, c] = rng.normal(scale=scale * 1e-2 / np.sqrt(max(X.shape[0], 1)), size=X.shape[0])
+        else:
+            scores[:, c] = col * (1.0 if col[np.argmax(np.abs(col))] >= 0 else -1.0)
+    peak = float(np.abs(scores).max())
+    return scores * (max_abs / peak) if peak > 0 else scores
+
+
+def note_if_collapsed(embedding: np.ndarray, notes: list[str], method: str) -> None:
+    """Add a note when all points of a layout (nearly) coincide, e.g. t-SNE of ``diag(N)``."""
+    spread = float(np.ptp(embedding, axis=0).max()) if embedding.size else 0.0
+    scale = float(np.abs(embedding).max()) if embedding.size else 0.0
+    if spread <= 1e-8 * max(scale, 1.0):
+        add_note(
+            notes,
+            "%s layout collapsed: all %d points within %.3g of each other (the objective's optimum "
+            "for inputs whose distances all tie, such as diag(N)).",
+            method,
+            embedding.shape[0],
+            spread,
+        )
+
+
+def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any], notes: list[str]) -> Layout:
+    def pick(value: Any) -> Any:
+        return value if index is None else value[index]
+
+    stress = float(pick(result.stress))
+    info = {
+        "stress": stress,
+        "n_iter": int(pick(result.n_iter)),
+        "converged": bool(pick(result.converged)),
+        "deterministic": True,
+        "result": result,
+    }
+    if index is not None:
+        info["batch_index"] = index
+    return Layout(
+        embedding=np.asarray(pick(result.embedding), dtype=np.float64),
+        method="mds",
+        params=dict(params),
+        info=info,
+        notes=list(notes),
+    )
+
+
+def _mds_delta(X: Any, precomputed: bool) -> np.ndarray:
+    if precomputed:
+        return check_dissimilarities("X", X, min_points=2)
+    check_layout_input(X, method="MDS", min_points=2)
+    return pairwise_distances(X)
+
+
+def mds_layout(
+    X: Any,
+    *,
+    metric_type: str = "interval",
+    n_components: int = 2,
+    n_init: int = 1,
+    max_iter: int = 1000,
+    eps: float = 1e-6,
+    random_state: SeedLike = None,
+    precomputed: bool = False,
+    **kw: Any,
+) -> Layout:
+    """SMACOF MDS of the Euclidean distances of ``X`` (the study's interval MDS by default).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d) or (N, N)
+        Points (N >= 2), or dissimilarities with ``precomputed=True``.
+    metric_type : {"interval", "ratio", "ordinal"}, default "interval"
+        SMACOF transformation (the study: ``"ratio"`` for the baselines, ``"interval"`` for W).
+    n_components : int, default 2
+        Output dimension.
+    n_init, max_iter, eps : int, int, float
+        Restarts, iteration cap and stopping tolerance (R smacof defaults 1, 1000, 1e-6).
+    random_state : int, numpy Generator, SeedSequence or None
+        Seeds random restarts (the default Torgerson start is deterministic).
+    precomputed : bool, default False
+        Whether ``X`` already is a dissimilarity matrix.
+    **kw
+        Passed to :func:`supviz.dr.smacof.smacof` (``weights``, ``init``, ``device``, ``engine``).
+
+    Returns
+    -------
+    Layout
+        ``info["stress"]`` is SMACOF's stress-1; ``info["result"]`` the full
+        :class:`~supviz.dr.smacof.SmacofResult` (``.shepard()`` gives the Shepard diagram data).
+    """
+    from supviz.dr.smacof import smacof
+
+    delta = _mds_delta(X, precomputed)
+    result = smacof(
+        delta,
+        n_components=n_components,
+        metric_type=metric_type,
+        n_init=n_init,
+        max_iter=max_iter,
+        eps=eps,
+        random_state=random_state,
+        **kw,
+    )
+    notes: list[str] = []
+    for note in result.notes:
+        add_note(notes, "smacof: %s", note)
+    params = {
+        "metric_type": metric_type,
+        "n_components": n_components,
+        "n_init": n_init,
+        "max_iter": max_iter,
+        "eps": eps,
+        "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
+        **{k: v for k, v in result.params.items() if k not in ("n_components", "n_init", "max_iter", "eps")},
+    }
+    return _mds_result_to_layout(result, None, params, notes)
+
+
+def mds_layouts(
+    Xs: Sequence[Any],
+    *,
+    metric_type: str = "interval",
+    n_components: int = 2,
+    n_init: int = 1,
+    max_iter: int = 1000,
+    eps: float = 1e-6,
+    random_state: SeedLike = None,
+    precomputed: bool = False,
+    **kw: Any,
+) -> list[Layout]:
+    """MDS of many point sets, batching those of the same size into one SMACOF call.
+
+    The study's 36-panel grids are 36 sets of 60 points: one batched call instead of 36. Sets of
+    different sizes form separate batches (in order of first appearance). Parameters as in
+    :func:`mds_layout`; SMACOF seeds restart ``r`` of batch item ``b`` with
+    ``child(random_state, b, r)``, where ``b`` is the set's position within its size group.
+
+    Returns
+    -------
+    list of Layout
+        In the order of ``Xs``; ``info["batch_index"]`` is the position in the batch and
+        ``info["result"]`` the shared batched :class:`~supviz.dr.smacof.SmacofResult`.
+    """
+    from supviz.dr.smacof import smacof
+
+    if isinstance(Xs, np.ndarray) and Xs.ndim == 2:
+        raise SupvizError(f"`Xs` must be a sequence of point sets; got one array of shape {Xs.shape}.")
+    deltas = [_mds_delta(X, precomputed) for X in Xs]
+    if not deltas:
+        raise SupvizError("`Xs` must hold at least one point set; got an empty sequence.")
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, d in enumerate(deltas):
+        groups[d.shape[0]].append(i)
+    out: list[Layout | None] = [None] * len(deltas)
+    for n, members in groups.items():
+        result = smacof(
+            np.stack([deltas[i] for i in members]),
+            n_components=n_components,
+            metric_type=metric_type,
+            n_init=n_init,
+            max_iter=max_iter,
+            eps=eps,
+            random_state=random_state,
+            **kw,
+        )
+        notes: list[str] = []
+        for note in result.notes:
+            add_note(notes, "smacof (N=%d batch): %s", n, note)
+        params = {
+            "metric_type": metric_type,
+            "n_components": n_components,
+            "n_init": n_init,
+            "max_iter": max_iter,
+            "eps": eps,
+            "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
+        }
+        for b, i in enumerate(members):
+            out[i] = _mds_result_to_layout(result, b, params, notes)
+    return [layout for layout in out if layout is not None]
+
+
+def embed(X: Any, method: str, *, random_state: SeedLike = None, **params: Any) -> Layout:
+    """Lay out points ``X`` with one of the study's methods.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Finite points.
+    method : {"mds", "umap", "tsne"}
+        Which of :func:`mds_layout`, :func:`~supviz.dr.umap_layout.umap_layout`,
+        :func:`~supviz.dr.tsne_layout.tsne_layout` to call.
+    random_state : int, numpy Generator, SeedSequence or None
+        Equal seeds give equal layouts (umap-learn then runs single-threaded).
+    **params
+        Keyword arguments of the chosen function.
+
+    Returns
+    -------
+    Layout
+    """
+    method = check_choice("method", method, METHODS)
+    if method == "mds":
+        return mds_layout(X, random_state=random_state, **params)
+    if method == "umap":
+        from supviz.dr.umap_layout import umap_layout
+
+        return umap_layout(X, random_state=random_state, **params)
+    from supviz.dr.tsne_layout import tsne_layout
+
+    return tsne_layout(X, random_state=random_state, **params)
+
+
+def check_n_components(n_components: Any, n_points: int) -> int:
+    """Output dimension: an int in ``[1, N - 1]``."""
+    return check_int("n_components", n_components, min_value=1, max_value=max(1, n_points - 1))

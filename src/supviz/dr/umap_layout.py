@@ -1,0 +1,255 @@
+"""UMAP layouts through umap-learn, with the rules the study needed written down.
+
+Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO):
+
+- **At least 3 points.** umap-learn needs ``n_neighbors >= 2``, and the neighbour count includes
+  the point itself, so N >= 3.
+- **n_neighbors <= N - 1.** The study (figures B3, C5) used ``n_neighbors = min(15, N - 1)``.
+  With ``clamp=True`` (default) a larger value is clamped to ``N - 1``; with ``clamp=False`` it is a
+  :class:`~supviz.errors.SupvizError`. (umap-learn would itself truncate with a warning.)
+- **Initialisation that works for tiny N.** umap-learn's spectral initialisation crashes for
+  N <= n_components + 1 (scipy's ``eigsh`` needs k < N) and is fragile below about 10 points (no
+  eigengap; ``diag(N)``'s graph is complete, so its Laplacian has one repeated eigenvalue).
+  ``init="auto"`` uses spectral for N >= 10 and otherwise the data's principal components,
+  computed here (:func:`~supviz.dr.layout.pca_init`), so it also works for rank-deficient data. An
+  explicit ``init="spectral"`` for N <= n_components + 1 falls back to the same PCA start. When
+  umap-learn's own eigen-solver fails it falls back to a random start and warns; the warning is
+  recorded in the notes.
+- **min_dist down to 1e-5** (the study's C4 used 1e-4 in code, 1e-5 in the report): any value in
+  ``[0, spread]`` is accepted.
+- **Seeds.** ``random_state`` (int, Generator or SeedSequence) becomes one 31-bit int
+  (:func:`supviz.seeding.int_seed`) for umap-learn. A seed makes umap-learn run its optimisation
+  single-threaded, because its parallel epochs are not deterministic; equal seeds then give equal
+  layouts. ``random_state=None`` keeps the parallel, non-reproducible path.
+
+**Compile cost.** umap-learn's numba kernels are compiled on the first call in a process (about 7 s
+on a 2-core machine, after 1.5-11 s of import; see ``docs/bench/layouts.md``), and umap-learn does
+not ask numba to cache most of them. :func:`enable_numba_cache` switches numba's on-disk cache on
+for them (``NUMBA_CACHE_DIR`` decides where), which cuts the first call in later processes to
+about 0.03 s. It runs once before the first layout; set ``SUPVIZ_UMAP_NUMBA_CACHE=0`` to leave
+umap-learn untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from supviz._validation import check_array, check_choice, check_float, check_int, fail
+from supviz.dr.layout import Layout, add_note, check_layout_input, check_n_components, note_if_collapsed, pca_init
+from supviz.seeding import SeedLike, int_seed
+
+logger = logging.getLogger(__name__)
+
+#: Fewest points for which ``init="auto"`` picks umap-learn's spectral initialisation.
+SPECTRAL_MIN_POINTS = 10
+_INITS = ("auto", "spectral", "pca", "random")
+_cache_state: dict[str, int | None] = {"enabled": None}
+
+
+def enable_numba_cache() -> int:
+    """Turn on numba's on-disk cache for umap-learn's compiled functions (once per process).
+
+    umap-learn declares most of its ``numba.njit`` kernels without ``cache=True`` (and so does
+    pynndescent, its nearest-neighbour search from 4,096 points on), so every new process
+    recompiles them. This sets caching on each such dispatcher before its first compile,
+    which is numba's documented mechanism (files under ``NUMBA_CACHE_DIR``, keyed by source file
+    and its modification time, so an upgraded umap-learn recompiles). Disabled by the environment
+    variable ``SUPVIZ_UMAP_NUMBA_CACHE=0``.
+
+    Returns
+    -------
+    int
+        How many dispatchers had caching switched on (0 when disabled or already done).
+    """
+    if _cache_state["enabled"] is not None:
+        return 0
+    _cache_state["enabled"] = 0
+    if os.environ.get("SUPVIZ_UMAP_NUMBA_CACHE", "1") == "0":
+        return 0
+    try:
+        from numba.core.caching import NullCache
+        from numba.core.registry import CPUDispatcher
+
+        import pynndescent.distances
+        import pynndescent.graph_utils
+        import pynndescent.pynndescent_
+        import pynndescent.rp_trees
+        import pynndescent.utils
+        import umap.distances
+        import umap.layouts
+        import umap.spectral
+        import umap.umap_
+        import umap.utils
+    except ImportError as exc:  # pragma: no cover - numba internals moved
+        logger.debug("numba cache for umap-learn not enabled: %s", exc)
+        return 0
+    count = 0
+    modules = (
+        umap.umap_, umap.layouts, umap.spectral, umap.utils, umap.distances,
+        # approximate nearest neighbours, used by umap-learn from 4,096 points on
+        pynndescent.pynndescent_, pynndescent.utils, pynndescent.distances, pynndescent.rp_trees,
+        pynndescent.graph_utils,
+    )
+    for module in modules:
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher) and isinstance(getattr(obj, "_cache", None), NullCache):
+                try:
+                    obj.enable_caching()
+                    count += 1
+                except Exception as exc:  # pragma: no cover - a kernel numba cannot cache
+                    logger.debug("numba cache not enabled for %s: %s", getattr(obj, "__name__", obj), exc)
+    _cache_state["enabled"] = count
+    logger.debug("numba on-disk cache enabled for %d umap-learn kernels.", count)
+    return count
+
+
+def _resolve_init(
+    init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator, notes: list[str]
+) -> tuple[Any, str]:
+    """What to pass to umap-learn as ``init`` and its name for ``params``."""
+    n = X.shape[0]
+    if not isinstance(init, str):
+        arr = check_array("init", init, ndim=2)
+        if arr.shape != (n, n_components):
+            raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
+        return arr, "array"
+    init = check_choice("init", init, _INITS)
+    if init == "auto":
+        init = "spectral" if n >= SPECTRAL_MIN_POINTS else "pca"
+        if init == "pca":
+            add_note(notes, "umap init 'auto' -> 'pca': spectral initialisation is unreliable below %d points (N=%d).",
+                     SPECTRAL_MIN_POINTS, n)
+    elif init == "spectral" and n <= n_components + 1:
+        add_note(notes, "umap init 'spectral' -> 'pca': the spectral start needs N > n_components + 1 (N=%d).", n)
+        init = "pca"
+    if init == "pca":
+        return pca_init(X, n_components, rng=rng, max_abs=10.0), "pca"
+    return init, init
+
+
+def umap_layout(
+    X: Any,
+    *,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    spread: float = 1.0,
+    n_components: int = 2,
+    n_epochs: int | None = None,
+    init: Any = "auto",
+    metric: str = "euclidean",
+    random_state: SeedLike = None,
+    clamp: bool = True,
+    **kw: Any,
+) -> Layout:
+    """UMAP layout of points ``X`` (umap-learn), with the study's rules (module docstring).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Finite points, N >= 3.
+    n_neighbors : int, default 15
+        Neighbourhood size including the point itself, >= 2; above ``N - 1`` it is clamped
+        (``clamp=True``) or refused.
+    min_dist : float, default 0.1
+        Minimum distance in the layout, in ``[0, spread]`` (1e-5 is fine).
+    spread : float, default 1.0
+        Scale of the embedded points, > 0.
+    n_components : int, default 2
+        Output dimension, ``1 <= n_components <= N - 1``.
+    n_epochs : int, optional
+        Optimisation epochs (umap-learn's default: 500 below 10,000 points, else 200).
+    init : {"auto", "spectral", "pca", "random"} or array of shape (N, n_components)
+        Start configuration; ``"auto"`` is spectral for N >= 10, else PCA.
+    metric : str, default "euclidean"
+        Any metric umap-learn accepts.
+    random_state : int, numpy Generator, SeedSequence or None
+        Equal seeds give equal layouts (single-threaded); None is parallel and not reproducible.
+    clamp : bool, default True
+        Clamp ``n_neighbors`` to ``N - 1`` (logged) instead of raising.
+    **kw
+        Further ``umap.UMAP`` arguments (``negative_sample_rate``, ``repulsion_strength``, ...).
+
+    Returns
+    -------
+    Layout
+        ``params`` holds the effective ``n_neighbors``, ``init`` and the int ``seed``;
+        ``info`` the number of epochs and graph edges and whether the run is ``deterministic``.
+
+    Raises
+    ------
+    SupvizError
+        Non-finite ``X``, N < 3, or a parameter out of range.
+    """
+    pts = check_layout_input(X, method="UMAP", min_points=3)
+    n = pts.shape[0]
+    notes: list[str] = []
+    n_neighbors = check_int("n_neighbors", n_neighbors, min_value=2)
+    if n_neighbors > n - 1:
+        if not clamp:
+            raise fail("n_neighbors", f"an int in [2, {n - 1}] for {n} points (it counts the point itself)",
+                       n_neighbors)
+        add_note(notes, "umap n_neighbors clamped from %d to N - 1 = %d (N=%d).", n_neighbors, n - 1, n)
+        n_neighbors = n - 1
+    spread = check_float("spread", spread, min_value=0.0, min_inclusive=False)
+    min_dist = check_float("min_dist", min_dist, min_value=0.0, max_value=spread)
+    n_components = check_n_components(n_components, n)
+    if n_epochs is not None:
+        n_epochs = check_int("n_epochs", n_epochs, min_value=1)
+    seed = None if random_state is None else int_seed(random_state)
+    rng = np.random.default_rng(seed)
+    init_value, init_name = _resolve_init(init, pts, n_components, rng, notes)
+    if seed is None:
+        add_note(notes, "umap random_state=None: parallel optimisation, output not reproducible.")
+
+    n_jobs = kw.pop("n_jobs", -1)
+    enable_numba_cache()
+    import umap
+
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        spread=spread,
+        n_components=n_components,
+        n_epochs=n_epochs,
+        init=init_value,
+        metric=metric,
+        random_state=seed,
+        n_jobs=1 if seed is not None else n_jobs,
+        verbose=False,
+        **kw,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        embedding = np.asarray(reducer.fit_transform(pts), dtype=np.float64)
+    for w in caught:
+        text = str(w.message).replace("\n", " ").strip()
+        if "n_jobs value" in text:  # umap's reminder that a seed disables parallelism; stated above
+            continue
+        add_note(notes, "umap-learn warned: %s", text)
+    if not np.isfinite(embedding).all():
+        raise fail("X", "points that umap-learn can lay out (it returned non-finite coordinates)", f"N={n}")
+    note_if_collapsed(embedding, notes, "umap")
+    params = {
+        "n_neighbors": n_neighbors,
+        "min_dist": min_dist,
+        "spread": spread,
+        "n_components": n_components,
+        "n_epochs": n_epochs,
+        "init": init_name,
+        "metric": metric,
+        "seed": seed,
+        "n_jobs": 1 if seed is not None else n_jobs,  # a seed forces umap-learn to one thread
+        **kw,
+    }
+    info = {
+        # umap-learn's rule when n_epochs is None
+        "n_epochs": n_epochs if n_epochs is not None else (500 if n <= 10_000 else 200),
+        "graph_edges": int(reducer.graph_.nnz) if getattr(reducer, "graph_", None) is not None else 0,
+        "deterministic": seed is not None,
+    }
+    return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)

@@ -1,0 +1,114 @@
+"""Euclidean distances, row block by row block, computed so that ties stay ties.
+
+Every rank-based metric in :mod:`supviz.metrics` decides ties by exact equality of computed
+distances. That is only meaningful when the distance of a pair does not depend on where the pair
+sits in the input, so all distances here come from :func:`scipy.spatial.distance.cdist` /
+:func:`~scipy.spatial.distance.pdist`, which compute each pair by the same loop over coordinates
+wherever it sits (checked by ``tests/metrics/test_distances.py``). The Gram-matrix shortcut
+``|x|^2 + |y|^2 - 2 x.y`` is deliberately not used: its rounding depends on the BLAS blocking, so
+permuting the points could turn a tie into an order.
+
+A full ``[N, N]`` matrix is never needed: :meth:`DistanceSource.rows` yields blocks of rows,
+sized so that a block holds about :data:`BLOCK_ENTRIES` numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from scipy.spatial.distance import cdist, pdist, squareform
+
+from supviz._validation import check_array
+from supviz.errors import SupvizError
+
+#: Entries per block of distance rows (4e6 float64 = 32 MB per array).
+BLOCK_ENTRIES = 4_000_000
+
+
+def check_points(name: str, value: Any, *, min_points: int = 1) -> np.ndarray:
+    """A finite ``[N, d]`` float64 array with at least ``min_points`` rows and ``d >= 1``."""
+    arr = check_array(name, value, ndim=2)
+    if arr.shape[1] < 1:
+        raise SupvizError(f"`{name}` must have at least one coordinate per point; got shape {arr.shape}.")
+    if arr.shape[0] < min_points:
+        raise SupvizError(f"`{name}` must hold at least {min_points} points; got {arr.shape[0]}.")
+    return arr
+
+
+def check_dissimilarities(name: str, value: Any, *, min_points: int = 1) -> np.ndarray:
+    """A finite, square, symmetric, non-negative ``[N, N]`` matrix (the diagonal is ignored)."""
+    arr = check_array(name, value, ndim=2)
+    if arr.shape[0] != arr.shape[1]:
+        raise SupvizError(f"`{name}` must be a square dissimilarity matrix; got shape {arr.shape}.")
+    if arr.shape[0] < min_points:
+        raise SupvizError(f"`{name}` must hold at least {min_points} points; got {arr.shape[0]}.")
+    if (arr < 0).any():
+        raise SupvizError(f"`{name}` must hold non-negative dissimilarities; got minimum {arr.min():.6g}.")
+    scale = float(np.abs(arr).max()) if arr.size else 0.0
+    if not np.allclose(arr, arr.T, rtol=0.0, atol=1e-12 * max(scale, 1.0)):
+        raise SupvizError(f"`{name}` must be symmetric; got max |D - D^T| = {np.abs(arr - arr.T).max():.3g}.")
+    # Use the upper triangle everywhere so that d(i, j) and d(j, i) are the same number.
+    upper = np.triu(arr, 1)
+    return upper + upper.T
+
+
+class DistanceSource:
+    """Row access to the Euclidean distances of points, or to a precomputed matrix.
+
+    Parameters
+    ----------
+    name : str
+        The argument name used in error messages.
+    data : array_like
+        Points ``[N, d]`` or, with ``precomputed=True``, dissimilarities ``[N, N]``.
+    precomputed : bool, default False
+        Whether ``data`` already is a dissimilarity matrix.
+    min_points : int, default 1
+        Fewest points accepted.
+    """
+
+    def __init__(self, name: str, data: Any, *, precomputed: bool = False, min_points: int = 1) -> None:
+        self.name = name
+        self.precomputed = bool(precomputed)
+        if self.precomputed:
+            self._data = check_dissimilarities(name, data, min_points=min_points)
+        else:
+            self._data = check_points(name, data, min_points=min_points)
+        self.n = int(self._data.shape[0])
+
+    def rows(self, start: int, stop: int, *, col_start: int = 0) -> np.ndarray:
+        """Distances from points ``start:stop`` to points ``col_start:N``, float64."""
+        if self.precomputed:
+            return np.array(self._data[start:stop, col_start:], dtype=np.float64)
+        return cdist(self._data[start:stop], self._data[col_start:])
+
+    def blocks(self, *, entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, int]]:
+        """``(start, stop)`` row ranges, each holding about ``entries`` distances."""
+        step = max(1, entries // max(self.n, 1))
+        for start in range(0, self.n, step):
+            yield start, min(start + step, self.n)
+
+    def condensed(self) -> np.ndarray:
+        """The ``N (N - 1) / 2`` distances of the pairs ``i < j`` in row-major order."""
+        if self.precomputed:
+            return squareform(self._data, checks=False)
+        return pdist(self._data)
+
+
+def pairwise_distances(X: Any) -> np.ndarray:
+    """Euclidean distance matrix ``[N, N]`` of points ``X [N, d]`` (position-independent rounding).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Finite points.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N)
+        Symmetric, zero diagonal, float64.
+    """
+    pts = check_points("X", X)
+    return cdist(pts, pts)

@@ -1,0 +1,108 @@
+"""t-SNE through openTSNE and scikit-learn with the study's rules: perplexity limit, tiny N, seeds."""
+
+import numpy as np
+import pytest
+
+from supviz.dr import embed, tsne_layout
+from supviz.dr.tsne_layout import perplexity_limit
+from supviz.errors import SupvizError
+from supviz.metrics import procrustes_distance, trustworthiness
+
+FAST = {"n_iter": 300, "early_exaggeration_iter": 100}
+BACKENDS = ["opentsne", "sklearn"]
+
+
+def _two_clusters(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(n // 2, 5)), rng.normal(size=(n // 2, 5)) + 12.0])
+    return X, np.repeat([0, 1], n // 2)
+
+
+def test_perplexity_limit_is_the_reference_rule():
+    assert perplexity_limit(10) == 3.0
+    assert perplexity_limit(61) == 20.0
+
+
+def test_perplexity_above_limit_is_refused_with_the_limit_in_the_message():
+    with pytest.raises(SupvizError, match=r"`perplexity` must be a finite number in \(0, 3\]"
+                                          r" \(at most \(N - 1\) / 3 for N = 10 points\); got 5.0\."):
+        tsne_layout(np.eye(10), perplexity=5.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_perplexity_clamp_is_logged(backend):
+    layout = tsne_layout(np.random.default_rng(0).normal(size=(10, 3)), perplexity=30.0, clamp=True,
+                         backend=backend, random_state=0, **FAST)
+    assert layout.params["perplexity"] == 3.0
+    assert any("clamped from 30 to (N - 1) / 3 = 3" in n for n in layout.notes)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("n", [3, 4])
+def test_tiny_n(backend, n):
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, 3))
+    layout = tsne_layout(X, perplexity=perplexity_limit(n), backend=backend, random_state=0, **FAST)
+    assert layout.embedding.shape == (n, 2) and np.isfinite(layout.embedding).all()
+    assert np.isfinite(layout.info["kl_divergence"])
+    assert layout.params["init"] == "pca"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_single_feature_input_gets_a_working_start(backend):
+    X = np.arange(6.0)[:, None]  # rank 1: PCA can give only one column
+    layout = tsne_layout(X, perplexity=1.5, backend=backend, random_state=0, **FAST)
+    assert np.isfinite(layout.embedding).all()
+
+
+def test_orthogonal_baseline_collapse_is_noted():
+    # diag(N) at perplexity (N - 1) / 3: uniform affinities, whose KL optimum is a single point.
+    layout = tsne_layout(np.eye(10), perplexity=3.0, random_state=0, **FAST)
+    assert any("collapsed" in n for n in layout.notes)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_same_seed_same_layout(backend):
+    X, _ = _two_clusters()
+    kw = dict(perplexity=5.0, backend=backend, init="random", **FAST)
+    a = tsne_layout(X, random_state=7, **kw)
+    b = embed(X, "tsne", random_state=7, **kw)
+    c = tsne_layout(X, random_state=8, **kw)
+    assert a.info["deterministic"]
+    assert procrustes_distance(a.embedding, b.embedding) < 1e-12
+    assert a.info["kl_divergence"] == b.info["kl_divergence"]
+    assert procrustes_distance(a.embedding, c.embedding) > 1e-6  # the seed reaches the random start
+    # the default PCA start, exact neighbours and small-N exact gradients use no randomness at all
+    p1 = tsne_layout(X, perplexity=5.0, backend=backend, random_state=1, **FAST)
+    p2 = tsne_layout(X, perplexity=5.0, backend=backend, random_state=2, **FAST)
+    assert procrustes_distance(p1.embedding, p2.embedding) < 1e-12
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_quality_floor_two_clusters(backend):
+    X, labels = _two_clusters()
+    Y = tsne_layout(X, perplexity=5.0, backend=backend, random_state=0, n_iter=600).embedding
+    gap = np.linalg.norm(Y[labels == 0].mean(0) - Y[labels == 1].mean(0))
+    spread = max(Y[labels == 0].std(0).max(), Y[labels == 1].std(0).max())
+    assert gap > 2 * spread
+    assert trustworthiness(X, Y, k=5) > 0.85
+
+
+def test_errors():
+    with pytest.raises(SupvizError, match="at least 3 points for t-SNE; got 2"):
+        tsne_layout(np.eye(2), perplexity=0.3)
+    with pytest.raises(SupvizError, match="finite"):
+        tsne_layout(np.array([[0.0, np.nan], [1.0, 0.0], [2.0, 2.0]]), perplexity=0.5)
+    for bad in (0.0, -1.0, float("nan"), "30", True):
+        with pytest.raises(SupvizError, match="`perplexity` must be a finite number in"):
+            tsne_layout(np.eye(10), perplexity=bad)
+    with pytest.raises(SupvizError, match="`backend` must be one of 'opentsne', 'sklearn'"):
+        tsne_layout(np.eye(10), perplexity=2.0, backend="bhtsne")
+    with pytest.raises(SupvizError, match="`n_iter` must be an int >= 250"):
+        tsne_layout(np.eye(10), perplexity=2.0, backend="sklearn", n_iter=100)
+    with pytest.raises(SupvizError, match="`n_iter` must be an int >= 101"):
+        tsne_layout(np.eye(10), perplexity=2.0, n_iter=100, early_exaggeration_iter=100)
+    with pytest.raises(SupvizError, match="`learning_rate` must be a finite number"):
+        tsne_layout(np.eye(10), perplexity=2.0, learning_rate=-1.0)
+    with pytest.raises(SupvizError, match=r"`init` must be an array of shape \(10, 2\)"):
+        tsne_layout(np.eye(10), perplexity=2.0, init=np.zeros((10, 3)))

@@ -1,0 +1,210 @@
+"""Trustworthiness, continuity and k-NN recall: references, hand-worked cases, ties, errors."""
+
+import itertools
+
+import numpy as np
+import pytest
+from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+from supviz.errors import SupvizError
+from supviz.metrics import continuity, knn_recall, pairwise_distances, trustworthiness
+from supviz.metrics.distances import DistanceSource
+from supviz.metrics.neighbors import neighbourhood_scores
+from supviz.metrics.ranks import worst_penalty
+
+TOL = 1e-12
+
+
+def _rotation(theta):
+    return np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+
+
+# --- reference values -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 24])
+def test_equals_scikit_learn_without_ties(k):
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(50, 6))
+    Y = X[:, :2] + 0.3 * rng.normal(size=(50, 2))
+    assert trustworthiness(X, Y, k=k) == pytest.approx(sk_trustworthiness(X, Y, n_neighbors=k), abs=TOL)
+    # continuity is trustworthiness with the roles swapped
+    assert continuity(X, Y, k=k) == pytest.approx(sk_trustworthiness(Y, X, n_neighbors=k), abs=TOL)
+
+
+def test_hand_worked_line():
+    # X on a line at 0, 1, 3, 7; the layout swaps the last two: 0, 1, 7, 3.
+    # k = 1. Layout neighbours: 0->1, 1->0, 2->3 (X rank 3), 3->1 (X rank 2): penalty 2 + 1 = 3.
+    # Data neighbours: 0->1, 1->0, 2->1 (layout rank 2), 3->2 (layout rank 3): penalty 1 + 2 = 3.
+    # G(4, 1) = 2, so T = C = 1 - 3 / (4 * 2) = 0.625; recall: points 0 and 1 keep theirs = 0.5.
+    X = np.array([[0.0], [1.0], [3.0], [7.0]])
+    Y = np.array([[0.0], [1.0], [7.0], [3.0]])
+    assert trustworthiness(X, Y, k=1) == pytest.approx(0.625, abs=TOL)
+    assert continuity(X, Y, k=1) == pytest.approx(0.625, abs=TOL)
+    assert knn_recall(X, Y, k=1) == pytest.approx(0.5, abs=TOL)
+
+
+def test_hand_worked_tie_at_the_boundary():
+    # Around point 0 (at 0), points 1 (at 1) and 2 (at -1) tie: each is half of its 1-neighbourhood.
+    # The layout moves point 2 to -2: only that half-neighbour drops to layout rank 2.
+    # continuity: 1 - 0.5 * (2 - 1) / (4 * G(4, 1) = 8) = 0.9375; recall = (0.5 + 1 + 1 + 1) / 4.
+    # trustworthiness: every layout neighbour has competition rank 1 in X -> 1.
+    X = np.array([[0.0], [1.0], [-1.0], [5.0]])
+    Y = np.array([[0.0], [1.0], [-2.0], [5.0]])
+    assert continuity(X, Y, k=1) == pytest.approx(0.9375, abs=TOL)
+    assert knn_recall(X, Y, k=1) == pytest.approx(0.875, abs=TOL)
+    assert trustworthiness(X, Y, k=1) == pytest.approx(1.0, abs=TOL)
+
+
+def test_hand_worked_orthogonal_baseline():
+    # diag(4): all distances tie. Any layout is trustworthy; continuity for a tie-free layout:
+    # each point's neighbour is one of 3 (weight 1/3) at layout ranks 1, 2, 3 -> penalty 1 per
+    # point, C = 1 - 4 / (4 * 2) = 0.5; recall = k / (N - 1) = 1/3.
+    X = np.eye(4)
+    Y = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [7.0, 0.0]])
+    assert trustworthiness(X, Y, k=1) == pytest.approx(1.0, abs=TOL)
+    assert continuity(X, Y, k=1) == pytest.approx(0.5, abs=TOL)
+    assert knn_recall(X, Y, k=1) == pytest.approx(1 / 3, abs=TOL)
+
+
+def _brute_force_continuity(X, Y, k):
+    """Average, over every way of breaking the ties in X, of the classic rank penalty with
+    competition ranks in Y: the slow, obvious definition of the tie-aware continuity."""
+    DX, DY = pairwise_distances(X), pairwise_distances(Y)
+    n = len(X)
+    total = 0.0
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        perms = list(itertools.permutations(others))
+        acc = 0.0
+        for perm in perms:
+            pos = {j: p for p, j in enumerate(perm)}
+            for j in sorted(others, key=lambda j: (DX[i, j], pos[j]))[:k]:
+                rank = 1 + sum(DY[i, l] < DY[i, j] for l in others)
+                acc += max(rank - k, 0)
+        total += acc / len(perms)
+    return 1.0 - total / (n * worst_penalty(n, k))
+
+
+def test_tie_rule_equals_average_over_tie_orders():
+    X = np.array([[0, 0], [1, 0], [0, 1], [1, 1], [2, 0], [0, 2]], dtype=float)
+    Y = np.random.default_rng(3).normal(size=(6, 2))
+    Y[5] = Y[4]  # a tie in the layout too
+    for k in (1, 2, 3, 4):
+        assert continuity(X, Y, k=k) == pytest.approx(_brute_force_continuity(X, Y, k), abs=TOL)
+        assert trustworthiness(Y, X, k=k) == pytest.approx(_brute_force_continuity(X, Y, k), abs=TOL)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+def test_isometry_scores_one():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    Y = 3.5 * X @ _rotation(0.7) + np.array([2.0, -1.0])
+    for f in (trustworthiness, continuity, knn_recall):
+        assert f(X, Y, k=7) == pytest.approx(1.0, abs=TOL)
+
+
+@pytest.mark.parametrize("k", [1, 4, 9])
+def test_isometry_scores_one_with_ties(k):
+    # A lattice (many ties) turned by an exact 90 degrees and doubled; and diag(N) against itself
+    # with its coordinates permuted.
+    grid = np.array([[i, j] for i in range(4) for j in range(4)], dtype=float)
+    turned = 2.0 * grid[:, ::-1] * np.array([1.0, -1.0]) + 4.0
+    eye = np.eye(12)
+    for X, Y in ((grid, turned), (eye, 2.0 * eye[:, ::-1])):
+        for f in (trustworthiness, continuity, knn_recall):
+            assert f(X, Y, k=k) == pytest.approx(1.0, abs=TOL)
+
+
+def _dropped_features_case():
+    rng = np.random.default_rng(7)
+    X = np.vstack([rng.normal(size=(12, 5)), np.zeros((9, 5))])  # 9 identical points at the origin
+    Y = np.vstack([rng.normal(size=(12, 2)), np.zeros((5, 2)), 0.1 * rng.normal(size=(4, 2))])
+    return X, Y
+
+
+@pytest.mark.parametrize("case", ["orthogonal", "dropped"])
+def test_invariant_to_relabelling_the_points(case):
+    rng = np.random.default_rng(1)
+    if case == "orthogonal":
+        X, Y = np.eye(30), rng.normal(size=(30, 2))
+    else:
+        X, Y = _dropped_features_case()
+    for seed in range(3):
+        perm = np.random.default_rng(seed).permutation(len(X))
+        for k in (1, 3, 8):
+            for f in (trustworthiness, continuity, knn_recall):
+                assert f(X[perm], Y[perm], k=k) == pytest.approx(f(X, Y, k=k), abs=1e-12)
+
+
+def test_within_unit_interval_including_extreme_k():
+    rng = np.random.default_rng(5)
+    cases = [(rng.normal(size=(15, 4)), rng.normal(size=(15, 2))), _dropped_features_case(), (np.eye(9), rng.normal(size=(9, 2)))]
+    # a layout that reverses a line: near points become far
+    line = np.arange(10.0)[:, None]
+    cases.append((line, np.abs(line - 4.5) * np.sign(line - 4.5) * -1.0))
+    for X, Y in cases:
+        n = len(X)
+        for k in range(1, n - 1):
+            for value in (trustworthiness(X, Y, k=k), continuity(X, Y, k=k), knn_recall(X, Y, k=k)):
+                assert -TOL <= value <= 1 + TOL
+
+
+def test_collapsed_layout_is_untrustworthy_but_not_torn():
+    X = np.random.default_rng(2).normal(size=(20, 3))
+    Y = np.zeros((20, 2))
+    assert trustworthiness(X, Y, k=3) < 0.8
+    assert continuity(X, Y, k=3) == pytest.approx(1.0, abs=TOL)
+
+
+def test_blocked_pass_equals_one_block():
+    rng = np.random.default_rng(4)
+    X, Y, T = rng.normal(size=(64, 5)), rng.normal(size=(64, 2)), np.eye(64)
+    srcs = DistanceSource("X", X), DistanceSource("Y", Y)
+    one = neighbourhood_scores(*srcs, k=5, X_true=DistanceSource("X_true", T), block_entries=10**9)
+    many = neighbourhood_scores(*srcs, k=5, X_true=DistanceSource("X_true", T), block_entries=300)
+    for a, b in zip(one.__dict__.values(), many.__dict__.values(), strict=True):
+        assert a == pytest.approx(b, abs=TOL)
+
+
+def test_precomputed_equals_points():
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(25, 4)), rng.normal(size=(25, 2))
+    D = pairwise_distances(X)
+    assert trustworthiness(D, Y, k=4, precomputed=True) == trustworthiness(X, Y, k=4)
+    assert knn_recall(D, Y, k=4, precomputed=True) == knn_recall(X, Y, k=4)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("f", [trustworthiness, continuity, knn_recall])
+def test_errors(f):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(SupvizError, match="finite"):
+        f(bad, Y, k=2)
+    with pytest.raises(SupvizError, match="finite"):
+        f(X, np.where(Y > 1, np.inf, Y), k=2)
+    with pytest.raises(SupvizError, match="same number of points"):
+        f(X, Y[:9], k=2)
+    with pytest.raises(SupvizError, match="`k` must be an int in"):
+        f(X, Y, k=0)
+    with pytest.raises(SupvizError, match="`k` must be an int in"):
+        f(X, Y, k=10)
+    with pytest.raises(SupvizError, match="at least"):
+        f(X[:1], Y[:1], k=1)
+    if f is not knn_recall:  # ranks beyond k need N >= 3
+        with pytest.raises(SupvizError, match="at least 3 points"):
+            f(X[:2], Y[:2], k=1)
+
+
+def test_rank_penalty_needs_k_at_most_n_minus_2():
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(SupvizError, match=r"`k` must be an int in \[1, 4\]; got 5"):
+        trustworthiness(X, X, k=5)
+    assert knn_recall(X, X[::-1] * 0 + X, k=5) == 1.0

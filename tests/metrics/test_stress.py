@@ -1,0 +1,96 @@
+"""stress-1 after optimal scaling and the Shepard rank correlation."""
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+from scipy.stats import spearmanr
+
+from supviz.errors import SupvizError
+from supviz.metrics import pairwise_distances, shepard_correlation, stress1
+
+TOL = 1e-12
+
+
+def test_hand_worked_stress():
+    # Equilateral triangle (all dissimilarities 1) drawn as three points on a line (1, 2, 1):
+    # sum delta d = 4, sum delta^2 = 3, sum d^2 = 6 -> stress1 = sqrt(1 - 16 / 18) = 1/3.
+    D = np.ones((3, 3)) - np.eye(3)
+    Y = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    assert stress1(D, Y, precomputed=True) == pytest.approx(1 / 3, abs=TOL)
+    # ... and as points: an equilateral triangle is exact
+    tri = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+    assert stress1(D, 5.0 * tri, precomputed=True) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_stress_is_zero_for_a_similar_copy_and_one_for_a_collapse():
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(30, 2))
+    X = np.hstack([0.2 * Y @ np.array([[0.0, -1.0], [1.0, 0.0]]), np.zeros((30, 3))]) + 1.0
+    assert stress1(X, Y) == pytest.approx(0.0, abs=1e-7)
+    assert stress1(X, np.zeros((30, 2))) == 1.0
+
+
+def test_stress_scale_invariant_and_in_unit_interval():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(40, 6)), rng.normal(size=(40, 2))
+    s = stress1(X, Y)
+    assert 0.0 <= s <= 1.0
+    assert stress1(7.0 * X, Y) == pytest.approx(s, abs=TOL)
+    assert stress1(X, 0.01 * Y) == pytest.approx(s, abs=TOL)
+    assert stress1(pairwise_distances(X), Y, precomputed=True) == pytest.approx(s, abs=TOL)
+    perm = rng.permutation(40)
+    assert stress1(X[perm], Y[perm]) == pytest.approx(s, abs=TOL)
+
+
+def test_stress_equals_smacof_ratio_stress_at_convergence():
+    from supviz.dr import mds_layout
+
+    X = np.random.default_rng(2).normal(size=(15, 5))
+    layout = mds_layout(X, metric_type="ratio", eps=1e-12, max_iter=5000)
+    assert stress1(X, layout.embedding) == pytest.approx(layout.info["stress"], abs=1e-5)
+
+
+def test_stress_of_orthogonal_baseline_grows_with_n():
+    # The same fixed shape (a ring) scored against diag(N): a sanity check that stress1 is
+    # defined on all-tied dissimilarities.
+    values = []
+    for n in (4, 8, 20):
+        ring = np.c_[np.cos(2 * np.pi * np.arange(n) / n), np.sin(2 * np.pi * np.arange(n) / n)]
+        values.append(stress1(np.eye(n), ring))
+    assert all(0 < v < 1 for v in values)
+
+
+def test_shepard_equals_scipy_spearman_with_ties():
+    rng = np.random.default_rng(3)
+    X = np.round(rng.normal(size=(30, 2)), 0)  # many tied distances
+    Y = np.round(rng.normal(size=(30, 2)), 1)
+    expected = spearmanr(pdist(X), pdist(Y)).statistic
+    assert shepard_correlation(X, Y) == pytest.approx(expected, abs=1e-12)
+    perm = rng.permutation(30)
+    assert shepard_correlation(X[perm], Y[perm]) == pytest.approx(expected, abs=1e-12)
+
+
+def test_shepard_is_one_for_a_monotone_picture_and_nan_when_constant():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20, 2))
+    assert shepard_correlation(X, 3.0 * X[:, ::-1]) == pytest.approx(1.0, abs=TOL)
+    assert np.isnan(shepard_correlation(np.eye(20), X))  # diag(N): nothing to rank
+    assert np.isnan(shepard_correlation(X, np.zeros((20, 2))))
+
+
+@pytest.mark.parametrize("f", [stress1, shepard_correlation])
+def test_errors(f):
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    with pytest.raises(SupvizError, match="finite"):
+        f(np.where(X > 0, np.nan, X), X[:, :2])
+    with pytest.raises(SupvizError, match="same number of points"):
+        f(X, X[:4, :2])
+    with pytest.raises(SupvizError, match="at least 2 points"):
+        f(X[:1], X[:1, :2])
+    with pytest.raises(SupvizError, match="square"):
+        f(X, X[:, :2], precomputed=True)
+
+
+def test_stress_needs_distinct_points():
+    with pytest.raises(SupvizError, match="two distinct points"):
+        stress1(np.zeros((4, 3)), np.random.default_rng(0).normal(size=(4, 2)))

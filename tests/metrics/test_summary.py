@@ -1,0 +1,58 @@
+"""layout_metrics: stable keys, clamped k, the matched baseline distance."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from supviz.errors import SupvizError
+from supviz.metrics import METRIC_KEYS, continuity, layout_metrics, procrustes_distance, stress1, trustworthiness
+
+
+def test_keys_values_and_missing_inputs():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 5)), rng.normal(size=(30, 2))
+    out = layout_metrics(X, Y, k=5)
+    assert tuple(out) == METRIC_KEYS
+    assert all(isinstance(v, float) for v in out.values())
+    assert np.isnan(out["knn_recall_true"]) and np.isnan(out["procrustes_baseline"])
+    assert out["stress1"] == pytest.approx(stress1(X, Y), abs=1e-12)
+    assert out["trustworthiness"] == pytest.approx(trustworthiness(X, Y, k=5), abs=1e-12)
+    assert out["continuity"] == pytest.approx(continuity(X, Y, k=5), abs=1e-12)
+    assert out["k"] == 5.0
+    for key in METRIC_KEYS[:-1]:
+        if not np.isnan(out[key]):
+            assert -1.0 <= out[key] <= 1.0
+
+
+def test_reference_space_and_baseline():
+    rng = np.random.default_rng(1)
+    n = 20
+    X, Y, base = rng.normal(size=(n, 4)), rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
+    out = layout_metrics(X, Y, X_true=np.eye(n), k=4, baseline=base)
+    assert out["knn_recall_true"] == pytest.approx(4 / (n - 1), abs=1e-12)  # chance against diag(N)
+    assert out["procrustes_baseline"] == pytest.approx(procrustes_distance(Y, base, match=True), abs=1e-12)
+    # the baseline's points are exchangeable: relabelling them changes nothing (up to the search)
+    shuffled = layout_metrics(X, Y, X_true=np.eye(n), k=4, baseline=base[rng.permutation(n)])
+    assert shuffled["procrustes_baseline"] == pytest.approx(out["procrustes_baseline"], abs=1e-6)
+
+
+def test_k_is_clamped_and_logged(caplog):
+    rng = np.random.default_rng(2)
+    with caplog.at_level(logging.INFO, logger="supviz.metrics.summary"):
+        out = layout_metrics(rng.normal(size=(4, 3)), rng.normal(size=(4, 2)), k=10)
+    assert out["k"] == 2.0
+    assert "clamped" in caplog.text
+
+
+def test_errors():
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    with pytest.raises(SupvizError, match="at least 3 points"):
+        layout_metrics(X[:2], Y[:2])
+    with pytest.raises(SupvizError, match="same number of points"):
+        layout_metrics(X, Y, X_true=np.eye(5))
+    with pytest.raises(SupvizError, match="finite"):
+        layout_metrics(X, np.full((6, 2), np.nan))
+    with pytest.raises(SupvizError, match="`k` must be an int"):
+        layout_metrics(X, Y, k=0)
