@@ -1,0 +1,670 @@
+"""The data-point experiment: pictures of ``x`` and of ``h = W^T x``, and how much ``h`` distorts.
+
+For a cell (a trained ``W`` at feature probability ``p``) :func:`datapoint_cell` samples sparse inputs
+``x`` from the cell's own distribution, maps them to ``h = W^T x`` and pictures the spaces below with
+MDS, UMAP and t-SNE. Every picture is measured against ``x`` (k-NN recall, trustworthiness,
+continuity, Shepard correlation, false neighbours).
+
+Spaces (rows of the table, column ``space``):
+
+``x``
+    The inputs themselves: the control for the loss that any 2-D picture has.
+``x_rep``
+    An orthogonal embedding of the features the model represents (``x`` restricted to them): what a
+    model that kept the same features *without* superposition would show. ``x_rep - x`` is the
+    loss from the features the model drops; ``h - x_rep`` the loss from superposition itself.
+``h``
+    The latent codes.
+``xhat``
+    The model's outputs ``ReLU(W h + b)`` (with ``include_output``).
+
+Method ``"exact"`` measures a space itself against ``x`` before any picture is drawn (for ``h``:
+the distortion that superposition causes in the code space); ``"mds"``, ``"umap"``, ``"tsne"`` measure
+the 2-D layout of the space.
+
+:func:`datapoint_grid` runs every cell of a trained grid; the work is split into independent jobs
+(one per layout, one per exact measure), run over the available cores with joblib (loky) behind a
+tqdm bar. Every job has its own child seed addressed by its place in the grid
+(:func:`supviz.seeding.child`), so results do not depend on ``n_jobs`` or on job order. Cells with
+the same ``(n_features, p)`` share their sample ``x`` (a paired design: differences between cells
+are differences of ``W``, not of the sample), so the ``x`` control is pictured once per ``p``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from supviz._validation import check_array, check_choice, check_int, check_probability
+from supviz.datapoints.distortion import measure_distortion
+from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
+from supviz.datapoints.geometry import EquidistanceResult, equidistance, ring_measures
+from supviz.datapoints.labels import PointLabels, point_labels
+from supviz.datapoints.layouts import METHODS, datapoint_layout
+from supviz.datapoints.sampling import SparseSample, sample_inputs
+from supviz.errors import SupvizError
+from supviz.seeding import SeedLike, as_seed_sequence, child
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "SPACES",
+    "METRIC_COLUMNS",
+    "DatapointCellResult",
+    "DatapointGridResult",
+    "datapoint_cell",
+    "datapoint_grid",
+    "superposition_effect",
+]
+
+SPACES = ("x", "x_rep", "h", "xhat")
+METRIC_COLUMNS = (
+    "knn_recall",
+    "trustworthiness",
+    "continuity",
+    "stress1",
+    "shepard_rho",
+    "false_neighbour_rate",
+    "false_neighbour_pairs",
+)
+_METHOD_INDEX = {"exact": 0, "mds": 1, "umap": 2, "tsne": 3}
+_SPACE_INDEX = {"x": 1, "x_rep": 1, "h": 2, "xhat": 3}
+
+
+@dataclass
+class DatapointCellResult:
+    """Everything the data-point experiment made for one cell.
+
+    Attributes
+    ----------
+    x : np.ndarray, shape (N, n)
+        The sampled inputs (all rows non-zero).
+    h : np.ndarray, shape (N, m)
+        Latent codes ``W^T x``.
+    xhat : np.ndarray or None, shape (N, n)
+        Model outputs (with ``include_output``).
+    labels : PointLabels
+        Most important active feature and number of active features per point.
+    represented : np.ndarray of bool, shape (n,)
+        The features that the ``x_rep`` control keeps.
+    layouts : dict[(space, method), supviz.dr.Layout]
+        The 2-D pictures.
+    metrics : dict[(space, method), dict[str, float]]
+        Measures against ``x``; method ``"exact"`` for the spaces themselves.
+    false_pairs : dict[(space, method), np.ndarray of int, shape (P, 2)]
+        False-neighbour pairs (close in the picture, no shared active feature).
+    probability, n_drawn, n_dropped, k : sampling and neighbourhood facts.
+    geometry : EquidistanceResult
+        Spread of the pairwise distances of the represented rows of ``W``.
+    seconds : dict[(space, method), float]
+        Time of each job (layout + measures), not part of the reproducible record.
+    importance : np.ndarray or None
+        The importances the labels were read with.
+    """
+
+    x: np.ndarray
+    h: np.ndarray
+    xhat: np.ndarray | None
+    labels: PointLabels
+    represented: np.ndarray
+    layouts: dict[tuple[str, str], Any]
+    metrics: dict[tuple[str, str], dict[str, float]]
+    false_pairs: dict[tuple[str, str], np.ndarray]
+    probability: float
+    n_drawn: int
+    n_dropped: int
+    k: int
+    geometry: EquidistanceResult
+    seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+    importance: np.ndarray | None = None
+
+    @property
+    def uniform_importance(self) -> bool:
+        """Whether every feature is equally important (labels then rank by value, not importance)."""
+        return self.importance is None or bool(np.allclose(self.importance, self.importance[0]))
+
+    @property
+    def n_points(self) -> int:
+        """Number of points pictured."""
+        return int(self.x.shape[0])
+
+    def table(self):
+        """One row per (space, method) with every measure (a pandas DataFrame)."""
+        import pandas as pd
+
+        rows = []
+        for (space, method), vals in sorted(self.metrics.items(), key=lambda kv: (_sort_key(kv[0]))):
+            row = {"space": space, "method": method, "n_points": self.n_points, "n_dropped": self.n_dropped,
+                   "n_represented": int(self.represented.sum()), "k": self.k}
+            row.update({c: vals.get(c, np.nan) for c in METRIC_COLUMNS})
+            lay = self.layouts.get((space, method))
+            row["layout_stress"] = float(lay.info.get("stress", np.nan)) if lay is not None else np.nan
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+@dataclass
+class DatapointGridResult:
+    """The data-point experiment over a trained grid.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Tidy: one row per (importance, m, p, method, space) with columns ``importance``, ``m``,
+        ``p``, ``n_features``, ``instance``, ``space``, ``method``, ``n_points``, ``n_dropped``,
+        ``n_represented``, ``k`` and :data:`METRIC_COLUMNS` (+ ``layout_stress``). Control rows
+        (``space="x"``) are repeated in every cell that shares the sample.
+    geometry : pandas.DataFrame
+        One row per cell: the equidistance measures of its represented rows
+        (:class:`~supviz.datapoints.geometry.EquidistanceResult` fields) and, with ``ring``, the
+        radial spread of their MDS picture beside that of ``diag(N)``.
+    cells : list[DatapointCellResult]
+        Per cell (the order of ``grid.specs``), for the figures.
+    keys : list[tuple[str, int, float]]
+        ``(importance, m, p)`` of each cell.
+    timings : pandas.DataFrame
+        Seconds per job (space, method, cell); not part of the reproducible record.
+    """
+
+    table: Any
+    geometry: Any
+    cells: list[DatapointCellResult]
+    keys: list[tuple[str, int, float]]
+    timings: Any
+
+    def cell(self, importance: str, m: int, p: float) -> DatapointCellResult:
+        """The cell of an importance variant, hidden size and probability (p matched to 1e-6)."""
+        for key, res in zip(self.keys, self.cells):
+            if key[0] == importance and key[1] == m and abs(key[2] - p) <= 1e-6 * max(1.0, abs(p)):
+                return res
+        raise SupvizError(f"no cell with importance={importance!r}, m={m}, p={p} in this result.")
+
+
+# --------------------------------------------------------------------------------------------- jobs
+
+
+def _job(
+    points: np.ndarray,
+    x: np.ndarray,
+    method: str,
+    params: Mapping[str, Any],
+    seed: np.random.SeedSequence,
+    k: int,
+    max_pairs: int,
+    pair_seed: np.random.SeedSequence,
+    mds_max_points: int,
+    n_landmarks: int,
+) -> tuple[Any, dict[str, float], np.ndarray, float]:
+    """One layout (or none for "exact") and its measures against ``x``; runs in a worker."""
+    t0 = time.perf_counter()
+    if method == "exact":
+        layout = None
+        Y = points
+    else:
+        layout = datapoint_layout(points, method, random_state=seed, mds_max_points=mds_max_points,
+                                  n_landmarks=n_landmarks, **params)
+        Y = np.asarray(layout.embedding, dtype=np.float64)
+        # MDS layouts carry the full SmacofResult (N x N matrices): too heavy to ship back from
+        # every worker and to keep for every cell; its stress and iteration count stay in info.
+        layout.info.pop("result", None)
+    res = measure_distortion(x, Y, active=x > 0, k=k, max_pairs=max_pairs, random_state=pair_seed)
+    return layout, res.metrics(), res.false.pairs, time.perf_counter() - t0
+
+
+@dataclass
+class _Plan:
+    """What one cell needs: its sample, spaces and the keys of its jobs."""
+
+    sample: SparseSample
+    group: int
+    spaces: dict[str, np.ndarray]
+    represented: np.ndarray
+    labels: PointLabels
+    geometry: EquidistanceResult
+    job_keys: dict[tuple[str, str], tuple]
+    importance: np.ndarray | None = None
+
+
+def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
+    methods = tuple(methods)
+    for mth in methods:
+        check_choice("methods", mth, METHODS)
+    return methods
+
+
+def _represented_mask(W: np.ndarray, importance: np.ndarray | None, rule: str, threshold: float) -> np.ndarray:
+    from supviz.toy import represented_mask
+
+    # The study's rule compares with "the most important feature" (row 0 under 0.9^i). Under
+    # uniform importance every feature is the most important, and row 0 may be one the model
+    # dropped, which would count every feature as represented; so among the most important
+    # features the reference is the strongest row (for 0.9^i this is row 0, as in the study).
+    if importance is None:
+        top = np.arange(W.shape[0])
+    else:
+        imp = np.asarray(importance, dtype=np.float64)
+        top = np.flatnonzero(np.isclose(imp, imp.max(), rtol=1e-12, atol=0.0))
+    reference = int(top[np.argmax(np.abs(W[top]).mean(axis=1))])
+    return np.asarray(represented_mask(W, rule=rule, threshold=threshold, reference=reference), dtype=bool)
+
+
+def _plan_cell(
+    *,
+    instance: int,
+    W: np.ndarray,
+    bias: np.ndarray | None,
+    importance: np.ndarray | None,
+    sample: SparseSample,
+    group: int,
+    methods: tuple[str, ...],
+    controls: tuple[str, ...],
+    include_output: bool,
+    layout_spaces: tuple[str, ...],
+    represented: np.ndarray | None,
+    represented_rule: str,
+    represented_threshold: float,
+    seed: np.random.SeedSequence,
+) -> tuple[_Plan, dict[tuple, tuple]]:
+    """The spaces of one cell and its job specs ``key -> (points, method, seed)``."""
+    x = sample.x
+    if represented is None:
+        represented = _represented_mask(W, importance, represented_rule, represented_threshold)
+    represented = np.asarray(represented, dtype=bool)
+    if represented.shape != (W.shape[0],):
+        raise SupvizError(f"`represented` must be a bool mask of {W.shape[0]} entries; got shape {represented.shape}.")
+    spaces: dict[str, np.ndarray] = {}
+    if "x" in controls:
+        spaces["x"] = x
+    if "x_rep" in controls and represented.any():
+        spaces["x_rep"] = orthogonal_codes(x, represented)
+    spaces["h"] = latent_codes(x, W)
+    if include_output:
+        spaces["xhat"] = model_outputs(x, W, bias)
+    jobs: dict[tuple, tuple] = {}
+    job_keys: dict[tuple[str, str], tuple] = {}
+    for space, pts in spaces.items():
+        for method in ("exact", *(methods if space in layout_spaces else ())):
+            mi = _METHOD_INDEX[method]
+            if space in ("x", "x_rep"):
+                # Orthogonal spaces depend only on the sample and the kept features: shared by the
+                # cells of a group, and x_rep keeping every feature is the x job itself.
+                feats = tuple(np.flatnonzero(represented)) if space == "x_rep" else tuple(range(x.shape[1]))
+                if len(feats) == x.shape[1]:
+                    feats = ("all",)
+                key = ("orth", group, feats, method)
+                job_seed = child(seed, 1, group, mi)
+            else:
+                key = (space, instance, method)
+                job_seed = child(seed, _SPACE_INDEX[space], instance, mi)
+            job_keys[(space, method)] = key
+            jobs[key] = (pts, method, job_seed, group)
+    geom = equidistance(W, represented=represented, random_state=child(seed, 5, instance))
+    plan = _Plan(sample=sample, group=group, spaces=spaces, represented=represented,
+                 labels=point_labels(x, importance=importance), geometry=geom, job_keys=job_keys,
+                 importance=None if importance is None else np.asarray(importance, dtype=np.float64))
+    return plan, jobs
+
+
+def _run_jobs(
+    jobs: dict[tuple, tuple],
+    samples: dict[int, SparseSample],
+    *,
+    method_params: Mapping[str, Mapping[str, Any]],
+    k: int,
+    max_pairs: int,
+    seed: np.random.SeedSequence,
+    mds_max_points: int,
+    n_landmarks: int,
+    n_jobs: int,
+    progress: bool,
+    desc: str,
+) -> dict[tuple, tuple]:
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    # Expensive first so that the pool's tail is short: layouts before exact measures.
+    cost = {"tsne": 3, "umap": 2, "mds": 1, "exact": 0}
+    order = sorted(jobs, key=lambda key: -cost[jobs[key][1]])
+    calls = (
+        delayed(_keyed_job)(
+            key, pts, samples[group].x, method, dict(method_params.get(method, {})), job_seed, k, max_pairs,
+            child(seed, 4, group), mds_max_points, n_landmarks,
+        )
+        for key in order
+        for pts, method, job_seed, group in [jobs[key]]
+    )
+    out: dict[tuple, tuple] = {}
+    bar = tqdm(total=len(order), desc=desc, disable=not progress, unit="job")
+    try:
+        if n_jobs == 1:
+            results = (c[0](*c[1], **c[2]) for c in calls)
+        else:
+            results = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(calls)
+        for key, value in results:
+            out[key] = value
+            bar.update(1)
+    finally:
+        bar.close()
+    return out
+
+
+def _keyed_job(key: tuple, *args: Any) -> tuple[tuple, tuple]:
+    return key, _job(*args)
+
+
+def _assemble(plan: _Plan, results: dict[tuple, tuple], k: int) -> DatapointCellResult:
+    layouts, metrics, pairs, seconds = {}, {}, {}, {}
+    for sm, key in plan.job_keys.items():
+        layout, vals, fp, secs = results[key]
+        if layout is not None:
+            layouts[sm] = layout
+        metrics[sm] = vals
+        pairs[sm] = fp
+        seconds[sm] = secs
+    return DatapointCellResult(
+        x=plan.sample.x, h=plan.spaces["h"], xhat=plan.spaces.get("xhat"), labels=plan.labels,
+        represented=plan.represented, layouts=layouts, metrics=metrics, false_pairs=pairs,
+        probability=plan.sample.probability, n_drawn=plan.sample.n_drawn, n_dropped=plan.sample.n_dropped,
+        k=k, geometry=plan.geometry, seconds=seconds, importance=plan.importance,
+    )
+
+
+def _resolve_n_jobs(n_jobs: int) -> int:
+    n_jobs = check_int("n_jobs", n_jobs)
+    if n_jobs == 0:
+        raise SupvizError("`n_jobs` must be a non-zero int (-1 = all cores); got 0.")
+    if n_jobs < 0:
+        n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return n_jobs
+
+
+def _merged_params(method_params: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for name, vals in (method_params or {}).items():
+        check_choice("method_params", name, METHODS)
+        merged[name] = dict(vals)
+    return merged
+
+
+# ----------------------------------------------------------------------------------------- public
+
+
+def datapoint_cell(
+    W: np.ndarray,
+    *,
+    probability: float,
+    importance: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    n_points: int = 2000,
+    methods: Sequence[str] = METHODS,
+    k: int = 10,
+    include_output: bool = False,
+    controls: Sequence[str] = ("x", "x_rep"),
+    layout_spaces: Sequence[str] = SPACES,
+    represented: np.ndarray | None = None,
+    represented_rule: str = "mean_abs",
+    represented_threshold: float = 0.05,
+    method_params: Mapping[str, Mapping[str, Any]] | None = None,
+    mds_max_points: int = 1000,
+    n_landmarks: int = 1000,
+    max_pairs: int = 200_000,
+    sample: SparseSample | np.ndarray | None = None,
+    random_state: SeedLike = None,
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> DatapointCellResult:
+    """Pictures of the data points of one cell and their distortion against ``x``.
+
+    Parameters
+    ----------
+    W : array, shape (n, m)
+        Feature directions of the trained model (row ``i`` = feature ``i``).
+    probability : float
+        The cell's feature probability ``p`` (the sampling distribution).
+    importance : array, shape (n,), optional
+        Feature importances (labels; the study's represented rule); uniform when omitted.
+    bias : array, shape (n,), optional
+        The model's bias (for ``include_output``).
+    n_points : int, default 2000
+        Non-zero inputs to sample (all-zero draws are dropped and counted).
+    methods : sequence of {"mds", "umap", "tsne"}
+        Layout methods; ``"exact"`` (the spaces themselves) is always measured.
+    k : int, default 10
+        Neighbourhood size of every measure.
+    include_output : bool, default False
+        Also picture the model's outputs ``x' = ReLU(W h + b)`` (space ``"xhat"``).
+    controls : sequence of {"x", "x_rep"}, default both
+        The control spaces (see the module notes).
+    layout_spaces : sequence of {"x", "x_rep", "h", "xhat"}, default all
+        The spaces that get 2-D pictures; the others get only the exact measures. ``("x", "h")``
+        skips the ``x_rep`` pictures, the most expensive part that the heatmaps can do without
+        (its exact measures still separate dropping from superposition).
+    represented : bool array, shape (n,), optional
+        Features kept by the ``x_rep`` control; by default
+        ``supviz.toy.represented_mask(W, rule=represented_rule, threshold=represented_threshold)``.
+    represented_rule, represented_threshold
+        The rule used when ``represented`` is omitted (the study's: ``"mean_abs"``, 0.05, relative to
+        the most important feature; when several tie for most important, as under uniform
+        importance, the strongest of them, so that a dropped row 0 cannot make every feature count).
+    method_params : mapping method -> parameters, optional
+        Overrides of :data:`supviz.datapoints.layouts.DEFAULT_PARAMS`.
+    mds_max_points, n_landmarks : int
+        Full SMACOF up to ``mds_max_points`` points, landmark SMACOF with ``n_landmarks`` beyond.
+    max_pairs : int, default 200,000
+        Pairs behind the Shepard correlation.
+    sample : SparseSample or array (N, n), optional
+        Use these inputs instead of sampling (arrays: all-zero rows are dropped and counted).
+    random_state : seed
+        Seeds the sample and every layout (child seeds).
+    n_jobs : int, default 1
+        Worker processes for the layouts (-1 = all cores).
+    progress : bool, default False
+        Show a tqdm bar.
+
+    Returns
+    -------
+    DatapointCellResult
+    """
+    W = check_array("W", W, ndim=2)
+    probability = check_probability("probability", probability)
+    k = check_int("k", k, min_value=1)
+    methods = _check_methods(methods)
+    controls = tuple(check_choice("controls", c, ("x", "x_rep")) for c in controls)
+    layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
+    seed = as_seed_sequence(random_state)
+    if sample is None:
+        n_points = check_int("n_points", n_points, min_value=3)
+        sample = sample_inputs(W.shape[0], probability=probability, n_points=n_points, random_state=child(seed, 0, 0))
+    elif not isinstance(sample, SparseSample):
+        arr = check_array("sample", sample, ndim=2)
+        keep = (arr > 0).any(axis=1)
+        sample = SparseSample(x=arr[keep], probability=probability, n_drawn=arr.shape[0],
+                              n_dropped=int((~keep).sum()))
+    if sample.x.shape[1] != W.shape[0]:
+        raise SupvizError(f"`sample` has {sample.x.shape[1]} features but `W` has {W.shape[0]} rows.")
+    plan, jobs = _plan_cell(
+        instance=0, W=W, bias=bias, importance=importance, sample=sample, group=0, methods=methods,
+        controls=controls, include_output=include_output, layout_spaces=layout_spaces, represented=represented,
+        represented_rule=represented_rule, represented_threshold=represented_threshold, seed=seed,
+    )
+    results = _run_jobs(
+        jobs, {0: sample}, method_params=_merged_params(method_params), k=k, max_pairs=max_pairs, seed=seed,
+        mds_max_points=mds_max_points, n_landmarks=n_landmarks, n_jobs=_resolve_n_jobs(n_jobs),
+        progress=progress, desc="data points",
+    )
+    return _assemble(plan, results, k)
+
+
+def datapoint_grid(
+    grid: Any,
+    *,
+    n_points: int = 200,
+    methods: Sequence[str] = METHODS,
+    k: int = 10,
+    include_output: bool = False,
+    controls: Sequence[str] = ("x", "x_rep"),
+    layout_spaces: Sequence[str] = ("x", "h"),
+    represented_rule: str = "mean_abs",
+    represented_threshold: float = 0.05,
+    method_params: Mapping[str, Mapping[str, Any]] | None = None,
+    mds_max_points: int = 1000,
+    n_landmarks: int = 1000,
+    max_pairs: int = 200_000,
+    instances: Sequence[int] | None = None,
+    ring: bool = True,
+    ring_metric_type: str = "interval",
+    random_state: SeedLike = None,
+    n_jobs: int = -1,
+    progress: bool = True,
+) -> DatapointGridResult:
+    """The data-point experiment for every cell of a trained grid, in parallel.
+
+    Parameters
+    ----------
+    grid : supviz.toy.TrainedGrid
+        Anything with ``specs`` (``InstanceSpec`` with ``n_features``, ``n_hidden``,
+        ``probability``, ``importance_name``, ``importance``), ``weights`` and ``biases``.
+    n_points : int, default 200
+        Inputs per cell (shared by the cells with the same ``(n_features, p)``). 200 keeps the
+        72-cell default study's section near a minute on 2 cores (docs/bench/datapoints.md);
+        the section handles 10,000 (MDS switches to landmark SMACOF above ``mds_max_points``).
+    layout_spaces : sequence of str, default ("x", "h")
+        Spaces that get 2-D pictures (add ``"x_rep"`` to picture the no-superposition control
+        too; its exact measures are always computed).
+    instances : sequence of int, optional
+        Only these instances of the grid (all by default).
+    ring : bool, default True
+        Add to :attr:`DatapointGridResult.geometry` the radial spread of the study's MDS picture
+        of each cell's represented rows and of ``diag(N)`` of the same size
+        (:func:`supviz.datapoints.geometry.ring_measures`, SMACOF of type ``ring_metric_type``).
+    n_jobs : int, default -1
+        Worker processes (-1 = all cores); results do not depend on it.
+    progress : bool, default True
+        A tqdm bar over the jobs.
+    (other parameters as in :func:`datapoint_cell`)
+
+    Returns
+    -------
+    DatapointGridResult
+    """
+    import pandas as pd
+
+    n_points = check_int("n_points", n_points, min_value=3)
+    k = check_int("k", k, min_value=1)
+    methods = _check_methods(methods)
+    controls = tuple(check_choice("controls", c, ("x", "x_rep")) for c in controls)
+    layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
+    seed = as_seed_sequence(random_state)
+    specs = list(grid.specs)
+    idx = list(range(len(specs))) if instances is None else [check_int("instances", i, min_value=0,
+                                                                       max_value=len(specs) - 1) for i in instances]
+    if not idx:
+        raise SupvizError("`instances` must name at least one instance of the grid; got none.")
+
+    groups: dict[tuple[int, float], int] = {}
+    samples: dict[int, SparseSample] = {}
+    for i in idx:
+        gkey = (int(specs[i].n_features), round(float(specs[i].probability), 12))
+        if gkey not in groups:
+            g = len(groups)
+            groups[gkey] = g
+            samples[g] = sample_inputs(gkey[0], probability=gkey[1], n_points=n_points, random_state=child(seed, 0, g))
+    plans: list[_Plan] = []
+    all_jobs: dict[tuple, tuple] = {}
+    for i in idx:
+        spec = specs[i]
+        g = groups[(int(spec.n_features), round(float(spec.probability), 12))]
+        bias = grid.biases[i] if getattr(grid, "biases", None) is not None else None
+        plan, jobs = _plan_cell(
+            instance=i, W=np.asarray(grid.weights[i], dtype=np.float64), bias=bias,
+            importance=np.asarray(spec.importance, dtype=np.float64), sample=samples[g], group=g,
+            methods=methods, controls=controls, include_output=include_output, layout_spaces=layout_spaces,
+            represented=None,
+            represented_rule=represented_rule, represented_threshold=represented_threshold, seed=seed,
+        )
+        plans.append(plan)
+        all_jobs.update(jobs)
+    logger.info("data points: %d cells, %d jobs, %d points each", len(idx), len(all_jobs), n_points)
+    results = _run_jobs(
+        all_jobs, samples, method_params=_merged_params(method_params), k=k, max_pairs=max_pairs, seed=seed,
+        mds_max_points=mds_max_points, n_landmarks=n_landmarks, n_jobs=_resolve_n_jobs(n_jobs),
+        progress=progress, desc="data-point layouts",
+    )
+    cells, keys, tables, geo_rows, timing_rows = [], [], [], [], []
+    for i, plan in zip(idx, plans):
+        spec = specs[i]
+        res = _assemble(plan, results, k)
+        key = (str(spec.importance_name), int(spec.n_hidden), float(spec.probability))
+        cells.append(res)
+        keys.append(key)
+        t = res.table()
+        t.insert(0, "instance", i)
+        t.insert(0, "n_features", int(spec.n_features))
+        t.insert(0, "p", key[2])
+        t.insert(0, "m", key[1])
+        t.insert(0, "importance", key[0])
+        tables.append(t)
+        geo_rows.append({"importance": key[0], "m": key[1], "p": key[2], "instance": i, **res.geometry.as_dict()})
+        timing_rows += [{"importance": key[0], "m": key[1], "p": key[2], "space": s, "method": mth, "seconds": v}
+                        for (s, mth), v in res.seconds.items()]
+    geometry = pd.DataFrame(geo_rows)
+    if ring:
+        rings = ring_measures([grid.weights[i] for i in idx], [c.represented for c in cells],
+                              metric_type=ring_metric_type, random_state=child(seed, 6))
+        for col in rings[0]:
+            geometry[col] = [r[col] for r in rings]
+    return DatapointGridResult(
+        table=pd.concat(tables, ignore_index=True), geometry=geometry, cells=cells, keys=keys,
+        timings=pd.DataFrame(timing_rows),
+    )
+
+
+def superposition_effect(table: Any, *, metrics: Sequence[str] = ("knn_recall", "trustworthiness", "continuity", "stress1",
+                                                                      "shepard_rho", "false_neighbour_rate")):
+    """Split each measure's loss into the 2-D floor, dropped features and superposition.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`DatapointGridResult.table` (needs spaces ``x``, ``x_rep`` and ``h``).
+    metrics : sequence of str
+        Measures to split.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (importance, m, p, method, metric) with ``x`` (the control's value),
+        ``x_rep``, ``h``, ``dropped = x_rep - x``, ``superposition = h - x_rep`` and
+        ``total = h - x``. For ``method="exact"`` the ``x`` row is ``x`` against itself (1 for the
+        neighbourhood measures; its false-neighbour rate is that of the inputs' own k-NN graph).
+    """
+    import pandas as pd
+
+    index = [c for c in ("importance", "m", "p") if c in table.columns] + ["method"]
+    wide = table.pivot_table(index=index, columns="space", values=list(metrics), aggfunc="first", dropna=False)
+    rows = []
+    for metric in metrics:
+        part = wide[metric].copy()
+        for space in ("x", "x_rep", "h"):
+            if space not in part.columns:
+                part[space] = np.nan
+        part = part[["x", "x_rep", "h"]].reset_index()
+        part.insert(len(index), "metric", metric)
+        part["dropped"] = part["x_rep"] - part["x"]
+        part["superposition"] = part["h"] - part["x_rep"]
+        part["total"] = part["h"] - part["x"]
+        rows.append(part)
+    out = pd.concat(rows, ignore_index=True)
+    out.columns.name = None
+    return out
+
+
+def _sort_key(sm: tuple[str, str]) -> tuple[int, int]:
+    space, method = sm
+    return (SPACES.index(space) if space in SPACES else 99, _METHOD_INDEX.get(method, 99))

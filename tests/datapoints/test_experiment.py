@@ -1,0 +1,162 @@
+"""The data-point experiment: known answers, controls, determinism across n_jobs, the tidy table."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supviz.datapoints import (
+    METRIC_COLUMNS,
+    datapoint_cell,
+    datapoint_grid,
+    sample_inputs,
+    superposition_effect,
+)
+from supviz.errors import SupvizError
+
+
+@dataclass
+class _Spec:
+    n_features: int
+    n_hidden: int
+    probability: float
+    importance_name: str
+    importance: np.ndarray
+    seed: int = 0
+
+
+@dataclass
+class _Grid:
+    """The fields of supviz.toy.TrainedGrid that the experiment reads."""
+
+    specs: list
+    weights: list
+    biases: list
+
+
+def _superposed(n, m, rng):
+    W = rng.normal(size=(n, m))
+    return W / np.linalg.norm(W, axis=1, keepdims=True)
+
+
+def test_orthogonal_cell_is_exact_and_controls_agree():
+    # W = identity columns with m >= n: h keeps x exactly, so every exact measure is 1, and with
+    # every feature represented x_rep is x.
+    n = 12
+    res = datapoint_cell(np.eye(n, 16), probability=0.3, n_points=300, methods=(), random_state=0,
+                         represented=np.ones(n, bool))
+    exact = res.metrics[("h", "exact")]
+    assert exact["knn_recall"] == 1.0 and exact["trustworthiness"] == 1.0 and exact["continuity"] == 1.0
+    assert exact["shepard_rho"] == pytest.approx(1.0, abs=1e-12)
+    assert exact["false_neighbour_rate"] == res.metrics[("x", "exact")]["false_neighbour_rate"]
+    assert res.metrics[("x_rep", "exact")] == res.metrics[("x", "exact")]
+    assert res.n_points == 300 and res.x.shape == (300, n) and res.h.shape == (300, 16)
+    t = res.table()
+    assert set(t["space"]) == {"x", "x_rep", "h"} and set(t["method"]) == {"exact"}
+
+
+def test_superposition_costs_more_than_dropping():
+    rng = np.random.default_rng(0)
+    n, m = 30, 5
+    W = _superposed(n, m, rng)
+    res = datapoint_cell(W, probability=0.1, n_points=400, methods=(), random_state=1,
+                         represented=np.ones(n, bool), include_output=True)
+    h = res.metrics[("h", "exact")]
+    assert h["knn_recall"] < 0.6 and h["false_neighbour_rate"] > res.metrics[("x", "exact")]["false_neighbour_rate"]
+    assert ("xhat", "exact") in res.metrics and res.xhat.shape == (400, n)
+    # Dropping features only (orthogonal, first 5 kept) is the x_rep control of that model.
+    res2 = datapoint_cell(np.eye(n, m), probability=0.1, n_points=400, methods=(), random_state=1,
+                          represented=np.r_[np.ones(m, bool), np.zeros(n - m, bool)])
+    np.testing.assert_array_equal(res2.x, res.x)  # same seed, same sample
+    assert res2.metrics[("h", "exact")] == res2.metrics[("x_rep", "exact")]
+
+
+def test_cell_errors():
+    with pytest.raises(SupvizError, match="`methods` must be one of"):
+        datapoint_cell(np.eye(4), probability=0.5, n_points=20, methods=("pca",))
+    with pytest.raises(SupvizError, match="`represented` must be a bool mask of 4 entries"):
+        datapoint_cell(np.eye(4), probability=0.5, n_points=20, methods=(), represented=np.ones(3, bool))
+    with pytest.raises(SupvizError, match="`sample` has 5 features but `W` has 4 rows"):
+        datapoint_cell(np.eye(4), probability=0.5, methods=(), sample=np.ones((10, 5)))
+    res = datapoint_cell(np.eye(4), probability=0.5, methods=(), represented=np.ones(4, bool),
+                         sample=np.r_[np.zeros((2, 4)), np.random.default_rng(0).random((20, 4))])
+    assert res.n_dropped == 2 and res.n_points == 20
+
+
+def _grid(rng, ms=(2, 6), ps=(1.0, 0.2)):
+    specs, weights, biases = [], [], []
+    for imp_name, imp in (("uniform", np.ones(8)), ("geometric:0.9", 0.9 ** np.arange(8))):
+        for m in ms:
+            for p in ps:
+                specs.append(_Spec(8, m, p, imp_name, imp))
+                W = _superposed(8, m, rng)
+                W[-2:] *= 0.01  # two dropped features
+                weights.append(W.astype(np.float32))
+                biases.append(np.zeros(8, np.float32))
+    return _Grid(specs, weights, biases)
+
+
+def test_grid_table_is_tidy_and_deterministic_across_n_jobs():
+    grid = _grid(np.random.default_rng(0))
+    kw = dict(n_points=120, methods=("mds",), k=5, random_state=11, progress=False, mds_max_points=60,
+              layout_spaces=("x", "x_rep", "h"),
+              n_landmarks=40)
+    a = datapoint_grid(grid, n_jobs=1, **kw)
+    b = datapoint_grid(grid, n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.geometry, b.geometry)
+    for ca, cb in zip(a.cells, b.cells):
+        for key, lay in ca.layouts.items():
+            np.testing.assert_array_equal(lay.embedding, cb.layouts[key].embedding)
+    t = a.table
+    assert len(t) == 8 * 3 * 2  # 8 cells x 3 spaces x (exact, mds)
+    assert t.groupby(["importance", "m", "p", "method", "space"]).size().max() == 1
+    vals = t[[c for c in METRIC_COLUMNS if c != "false_neighbour_pairs"]].to_numpy()
+    assert np.isfinite(vals).all() and (vals >= -1e-12).all() and (vals <= 1 + 1e-12).all()
+    # Cells with the same p share their sample and the x control.
+    x_rows = t[(t["space"] == "x") & (t["method"] == "mds")]
+    assert x_rows.groupby("p")["knn_recall"].nunique().max() == 1
+    np.testing.assert_array_equal(a.cell("uniform", 2, 0.2).x, a.cell("geometric:0.9", 6, 0.2).x)
+    eff = superposition_effect(t)
+    assert {"dropped", "superposition", "total"} <= set(eff.columns)
+    row = eff[(eff["metric"] == "knn_recall") & (eff["method"] == "exact")].iloc[0]
+    assert row["total"] == pytest.approx(row["dropped"] + row["superposition"])
+    c = datapoint_grid(grid, n_jobs=1, **{**kw, "random_state": 12})
+    assert not c.table["knn_recall"].equals(a.table["knn_recall"])
+
+
+def test_sample_is_the_cell_distribution():
+    s = sample_inputs(60, probability=0.05, n_points=500, random_state=0)
+    res = datapoint_cell(np.eye(60, 3), probability=0.05, sample=s, methods=(), represented=np.ones(60, bool))
+    assert res.n_dropped == s.n_dropped and res.n_drawn == s.n_drawn
+    np.testing.assert_array_equal(res.labels.n_active, (s.x > 0).sum(axis=1))
+
+
+def test_umap_and_tsne_cells_are_deterministic_across_n_jobs():
+    rng = np.random.default_rng(3)
+    W = _superposed(10, 3, rng)
+    kw = dict(probability=0.3, n_points=80, methods=("umap", "tsne"), k=5, random_state=5,
+              represented=np.ones(10, bool), layout_spaces=("x", "h"))
+    a = datapoint_cell(W, n_jobs=1, **kw)
+    b = datapoint_cell(W, n_jobs=2, **kw)
+    assert set(a.layouts) == {(s, m) for s in ("x", "h") for m in ("umap", "tsne")}
+    assert ("x_rep", "umap") not in a.metrics and ("x_rep", "exact") in a.metrics
+    for key, lay in a.layouts.items():
+        np.testing.assert_array_equal(lay.embedding, b.layouts[key].embedding)
+    pd.testing.assert_frame_equal(a.table(), b.table())
+    # t-SNE's perplexity 30 is clamped to (N - 1) / 3 for 80 points, and says so.
+    assert a.layouts[("h", "tsne")].params["perplexity"] == pytest.approx(79 / 3)
+
+
+def test_represented_default_uses_the_strongest_of_the_most_important():
+    # Uniform importance and a dropped row 0: the study's rule against row 0 would keep every
+    # feature; against the strongest row it keeps the ones the model uses.
+    W = np.zeros((6, 3))
+    W[1:4] = np.eye(3)
+    W[0] = W[4] = W[5] = 1e-3
+    res = datapoint_cell(W, probability=0.5, n_points=40, methods=(), random_state=0)
+    np.testing.assert_array_equal(res.represented, [False, True, True, True, False, False])
+    imp = 0.9 ** np.arange(6)  # geometric: row 0 is the reference, as in the study
+    res = datapoint_cell(W, probability=0.5, n_points=40, methods=(), random_state=0, importance=imp)
+    assert res.represented.all()
