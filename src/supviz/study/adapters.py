@@ -1,0 +1,256 @@
+"""Thin adapters between the study and the engines (``supviz.toy``, ``supviz.dr``, ``supviz.metrics``).
+
+Everything the study asks of an engine goes through here, so the sections read as the study does
+and an engine's API change touches one file. The engines are imported lazily (torch, umap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from supviz.errors import SupvizError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supviz.study.context import LayoutTask, RunContext
+
+log = logging.getLogger(__name__)
+
+#: The study's npz key rule: ``60to{m}`` is uniform importance, ``60to{m}_withimportance`` is 0.9 ** i.
+HAMBLIN_KEY = re.compile(r"^(?P<n>\d+)to(?P<m>\d+)(?P<imp>_withimportance)?$")
+HAMBLIN_IMPORTANCE = {False: "uniform", True: "geometric:0.9"}
+
+
+# ---------------------------------------------------------------------------------------------
+# toy models
+
+
+def train(
+    *,
+    n_features: int,
+    hidden: list[int],
+    probabilities: list[float],
+    importances: list[str],
+    steps: int,
+    batch_size: int,
+    lr: float,
+    log_every: int,
+    seed: int,
+    progress: bool,
+) -> Any:
+    """Train one grid (every hidden size x probability x importance) with ``supviz.toy.train_grid``."""
+    from supviz import toy
+
+    cfg = toy.TrainConfig(
+        n_features=n_features,
+        hidden=tuple(hidden),
+        probabilities=tuple(probabilities),
+        importances=tuple(importances),
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        log_every=log_every,
+        seed=seed,
+    )
+    return toy.train_grid(cfg, progress=progress)
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (the cache key of supplied weights)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def is_hamblin_npz(path: str | Path) -> bool:
+    """Whether ``path`` is an npz whose keys follow the study's ``{n}to{m}[_withimportance]`` rule."""
+    if not str(path).endswith(".npz"):
+        return False
+    with np.load(path) as data:
+        return bool(data.files) and all(HAMBLIN_KEY.match(k) for k in data.files)
+
+
+def load_weights(path: str | Path) -> Any:
+    """Supplied weights as a ``TrainedGrid`` (the study's npz through ``load_hamblin2022``)."""
+    from supviz import toy
+
+    p = Path(path)
+    if not p.is_file():
+        raise SupvizError(f"`--weights` must be an existing file; got {str(p)!r}.")
+    if is_hamblin_npz(p):
+        return toy.load_hamblin2022(p)
+    return toy.load_grid(p)
+
+
+def study_grid(ctx: "RunContext") -> tuple[Any, str]:
+    """The section-2 grid of the run: supplied weights, or trained (cached) from ``[toy]``."""
+    cfg = ctx.config
+    path = ctx.weights_file or cfg.weights.file
+    if path:
+        key = ctx.cache.key("weights", {"file_sha256": file_digest(path)})
+        grid = load_weights(path)
+        return grid, key
+    tc = cfg.toy
+    params = {
+        "n_features": tc.n_features, "hidden": tc.hidden, "probabilities": tc.probabilities(),
+        "importances": tc.importances, "steps": tc.steps, "batch_size": tc.batch_size, "lr": tc.lr,
+        "log_every": tc.log_every, "seed": ctx.seed("toy-grid"),
+    }
+    grid, key = ctx.cache.get_or_compute(
+        "train", params, lambda: train(**params, progress=not ctx.progress.quiet)
+    )
+    return grid, key
+
+
+def importance_variants(grid: Any) -> list[str]:
+    """The importance names present in a grid, in first-seen order."""
+    seen: list[str] = []
+    for s in grid.specs:
+        if s.importance_name not in seen:
+            seen.append(s.importance_name)
+    return seen
+
+
+def represented(W: np.ndarray, *, rule: str, threshold: float, importance: np.ndarray | None = None) -> np.ndarray:
+    """Represented-feature mask ``[..., n]`` by ``supviz.toy.represented_mask``.
+
+    ``mean_abs`` is the study's rule: mean|W_k| > threshold * mean|W_0|, W_0 = the most
+    important feature (row 0 in both of the study's variants; ``argmax(importance)`` in general).
+    """
+    from supviz import toy
+
+    ref = int(np.argmax(importance)) if importance is not None else 0
+    return np.asarray(toy.represented_mask(W, rule=rule, threshold=threshold, reference=ref), dtype=bool)
+
+
+@dataclass
+class CellDiagnostics:
+    """Scalar toy-model diagnostics of one (m, p) cell, for the tidy table."""
+
+    values: dict[str, float]
+    norms: np.ndarray
+    superposition: np.ndarray
+    dimensionality: np.ndarray
+
+
+def cell_diagnostics(W: np.ndarray, importance: np.ndarray) -> CellDiagnostics:
+    """``supviz.toy.diagnostics`` of one W, reduced to scalars plus the per-feature arrays."""
+    from supviz import toy
+
+    d = toy.diagnostics(W, importance=importance)
+    values = {
+        "frobenius_sq": float(d.frobenius_sq),
+        "dims_per_feature": float(d.dims_per_feature),
+        "n_represented_norm": float(d.n_represented_norm),
+        "n_represented_mean_abs": float(d.n_represented_mean_abs),
+        "mean_superposition": float(np.mean(d.superposition)),
+        "mean_dimensionality": float(np.mean(d.dimensionality)),
+    }
+    return CellDiagnostics(
+        values=values,
+        norms=np.asarray(d.norms, dtype=float),
+        superposition=np.asarray(d.superposition, dtype=float),
+        dimensionality=np.asarray(d.dimensionality, dtype=float),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# layouts
+
+
+def compute_layout(task: "LayoutTask") -> Any:
+    """``supviz.dr.embed`` of one task (run in a worker process by ``RunContext.layouts``)."""
+    from supviz import dr
+
+    return dr.embed(task.X, task.method, random_state=task.seed, **task.params)
+
+
+def pairwise(X: np.ndarray) -> np.ndarray:
+    """Euclidean distances ``[..., N, N]`` between the rows of ``X [..., N, d]``."""
+    X = np.asarray(X, dtype=np.float64)
+    sq = np.einsum("...id,...id->...i", X, X)
+    d2 = sq[..., :, None] + sq[..., None, :] - 2.0 * np.einsum("...id,...jd->...ij", X, X)
+    np.maximum(d2, 0.0, out=d2)
+    d = np.sqrt(d2)
+    idx = np.arange(d.shape[-1])
+    d[..., idx, idx] = 0.0
+    return d
+
+
+@dataclass
+class MdsPanel:
+    """One SMACOF configuration with what the figures and metrics need."""
+
+    embedding: np.ndarray
+    stress: float
+    shepard: Any
+    n_iter: int
+    converged: bool
+    notes: list[str]
+
+
+def smacof_batch(
+    ctx: "RunContext", deltas: list[np.ndarray], *, metric_type: str, max_iter: int, eps: float, seed: int, desc: str
+) -> list[tuple[MdsPanel, str]]:
+    """SMACOF of many dissimilarity matrices: one batched, cached call per point count N."""
+    from supviz import dr
+
+    out: list[tuple[MdsPanel, str] | None] = [None] * len(deltas)
+    groups: dict[int, list[int]] = {}
+    for i, d in enumerate(deltas):
+        groups.setdefault(d.shape[0], []).append(i)
+    for n, idx in sorted(groups.items()):
+        stack = np.stack([deltas[i] for i in idx])
+        params = {"delta": stack, "metric_type": metric_type, "max_iter": max_iter, "eps": eps, "seed": seed}
+
+        def run(stack: np.ndarray = stack) -> list[MdsPanel]:
+            res = dr.smacof(stack, metric_type=metric_type, max_iter=max_iter, eps=eps, random_state=seed)
+            return [
+                MdsPanel(
+                    embedding=np.asarray(res.embedding[b]), stress=float(np.asarray(res.stress)[b]),
+                    shepard=res.shepard(b), n_iter=int(np.asarray(res.n_iter)[b]),
+                    converged=bool(np.asarray(res.converged)[b]), notes=list(res.notes),
+                )
+                for b in range(stack.shape[0])
+            ]
+
+        panels, key = ctx.cache.get_or_compute("smacof", params, run)
+        for j, i in enumerate(idx):
+            out[i] = (panels[j], key)
+    return out  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics
+
+
+METRIC_KEYS = (
+    "stress1", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "knn_recall_true", "procrustes_baseline",
+)
+
+
+def panel_metrics(
+    ctx: "RunContext", X: np.ndarray, Y: np.ndarray, *, X_true: np.ndarray | None, baseline: np.ndarray | None
+) -> tuple[dict[str, float], str]:
+    """``supviz.metrics.layout_metrics`` of one panel (cached), with k clamped to N - 1."""
+    from supviz import metrics
+
+    n = X.shape[0]
+    k = max(1, min(ctx.config.metrics.k, n - 2)) if n > 2 else 1
+    params = {"X": X, "Y": Y, "X_true": X_true, "baseline": baseline, "k": k}
+
+    def run() -> dict[str, float]:
+        vals = metrics.layout_metrics(X, Y, X_true=X_true, k=k, baseline=baseline)
+        return {name: float(vals.get(name, np.nan)) if vals.get(name) is not None else float("nan") for name in METRIC_KEYS} | {
+            "k": float(k)
+        }
+
+    return ctx.cache.get_or_compute("metrics", params, run)

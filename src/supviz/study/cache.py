@@ -1,0 +1,182 @@
+"""A content-addressed cache for the expensive steps of a study.
+
+A step's key is the SHA-256 of everything that determines its output: a ``kind`` (what the step
+is), its parameters, the keys of the steps it consumes (``upstream``), and the supviz version. So
+a changed parameter changes the key of that step and of everything downstream of it, and nothing
+else. Values are pickled; directory entries (figure files) are folders. Every entry is written
+atomically (:mod:`supviz._io`), so a run killed half way leaves only complete entries and the next
+run resumes from them.
+
+Layout: ``<root>/<kind>/<key[:2]>/<key>.pkl`` for values, ``<root>/<kind>/<key[:2]>/<key>/`` for
+folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from supviz import __version__
+from supviz._io import atomic_dir, atomic_path
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _canonical(obj: Any) -> Any:
+    """A JSON-able, order-stable form of ``obj`` (arrays hashed by dtype, shape and bytes)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        arr = np.ascontiguousarray(obj)
+        digest = hashlib.sha256(arr.tobytes()).hexdigest()
+        return {"__array__": [str(arr.dtype), list(arr.shape), digest]}
+    if isinstance(obj, np.generic):
+        return _canonical(obj.item())
+    if isinstance(obj, float):
+        return repr(obj) if not math.isfinite(obj) else float(obj)
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot build a cache key from {type(obj).__name__}")
+
+
+def cache_key(kind: str, params: Mapping[str, Any], upstream: Sequence[str] = (), *, version: str = __version__) -> str:
+    """The content key of a step.
+
+    Parameters
+    ----------
+    kind
+        What the step is (``"train"``, ``"layout"``, ...).
+    params
+        Everything that determines the step's output besides its inputs' keys. Arrays may appear.
+    upstream
+        Keys of the cached steps it consumes.
+    version
+        The code version (a new supviz version invalidates every entry).
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
+    payload = {"kind": kind, "params": _canonical(dict(params)), "upstream": list(upstream), "version": version}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class CacheStats:
+    """Hits and misses of one run, per kind."""
+
+    hits: dict[str, int] = field(default_factory=dict)
+    misses: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, hit: bool) -> None:
+        target = self.hits if hit else self.misses
+        target[kind] = target.get(kind, 0) + 1
+
+    @property
+    def total_hits(self) -> int:
+        return sum(self.hits.values())
+
+    @property
+    def total_misses(self) -> int:
+        return sum(self.misses.values())
+
+
+class Cache:
+    """Content-addressed store under ``root``; ``enabled=False`` computes everything afresh."""
+
+    def __init__(self, root: str | Path, *, enabled: bool = True, version: str = __version__) -> None:
+        self.root = Path(root)
+        self.enabled = enabled
+        self.version = version
+        self.stats = CacheStats()
+
+    def key(self, kind: str, params: Mapping[str, Any], upstream: Sequence[str] = ()) -> str:
+        """See :func:`cache_key`."""
+        return cache_key(kind, params, upstream, version=self.version)
+
+    def _file(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / f"{key}.pkl"
+
+    def _folder(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / key
+
+    def has(self, kind: str, key: str) -> bool:
+        """Whether a value entry exists."""
+        return self.enabled and self._file(kind, key).is_file()
+
+    def load(self, kind: str, key: str) -> Any:
+        """The stored value (raises ``KeyError`` when absent)."""
+        path = self._file(kind, key)
+        if not path.is_file():
+            raise KeyError(key)
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+
+    def store(self, kind: str, key: str, value: Any) -> None:
+        """Store ``value`` atomically."""
+        if not self.enabled:
+            return
+        with atomic_path(self._file(kind, key)) as tmp:
+            with open(tmp, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def get_or_compute(
+        self,
+        kind: str,
+        params: Mapping[str, Any],
+        compute: Callable[[], T],
+        *,
+        upstream: Sequence[str] = (),
+    ) -> tuple[T, str]:
+        """The cached value of a step, computing and storing it on a miss.
+
+        Returns
+        -------
+        (value, key)
+        """
+        key = self.key(kind, params, upstream)
+        if self.has(kind, key):
+            try:
+                value = self.load(kind, key)
+            except (EOFError, pickle.UnpicklingError, AttributeError, ModuleNotFoundError) as exc:
+                log.warning("cache entry %s/%s unreadable (%s); recomputing", kind, key[:12], exc)
+            else:
+                self.stats.count(kind, True)
+                return value, key
+        self.stats.count(kind, False)
+        value = compute()
+        self.store(kind, key, value)
+        return value, key
+
+    def folder(self, kind: str, params: Mapping[str, Any], build: Callable[[Path], None], *, upstream: Sequence[str] = ()) -> tuple[Path, str]:
+        """A cached folder: ``build(tmp)`` fills a fresh folder on a miss, which then moves into place.
+
+        Returns
+        -------
+        (folder, key)
+        """
+        key = self.key(kind, params, upstream)
+        dest = self._folder(kind, key)
+        if self.enabled and dest.is_dir():
+            self.stats.count(kind, True)
+            return dest, key
+        self.stats.count(kind, False)
+        with atomic_dir(dest) as tmp:
+            build(tmp)
+        return dest, key

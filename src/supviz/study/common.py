@@ -1,0 +1,143 @@
+"""Helpers shared by the study's sections: panel records, shape statistics, number formatting."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class PanelResult:
+    """One computed panel: its layout, what colours and hovers it, and its numbers.
+
+    ``rows`` of the tidy table come from here (:meth:`row`).
+    """
+
+    experiment: str
+    title: str
+    method: str
+    params: dict[str, Any]
+    xy: np.ndarray | None
+    importance: str = ""
+    m: int | None = None
+    p: float | None = None
+    n_points: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)
+    color: np.ndarray | None = None
+    hover: dict[str, np.ndarray] = field(default_factory=dict)
+    shepard: Any = None
+    note: str = ""
+
+    def row(self) -> dict[str, Any]:
+        """One row of the tidy metrics table."""
+        out: dict[str, Any] = {
+            "experiment": self.experiment,
+            "importance": self.importance,
+            "m": self.m,
+            "p": self.p,
+            "method": self.method,
+            "params": json.dumps(self.params, sort_keys=True),
+            "n_points": self.n_points,
+            "panel": self.title,
+            "note": self.note,
+        }
+        out.update({k: float(v) for k, v in self.metrics.items()})
+        out.update({k: float(v) for k, v in self.stats.items()})
+        return out
+
+
+def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """Shape of a 2-D layout around its centroid.
+
+    Returns ``radius_cv`` (std / mean of the distances to the centroid: ~0 for a ring, ~0.35 for a
+    uniform disc) and, for each named boolean group, the group's median radius divided by the
+    median radius of all points (``radius_<name>``).
+    """
+    Y = np.asarray(Y, dtype=float)
+    r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
+    scale = float(np.median(r)) or 1.0
+    out = {"radius_cv": float(r.std() / r.mean()) if r.mean() > 0 else float("nan")}
+    for name, mask in (groups or {}).items():
+        mask = np.asarray(mask, dtype=bool)
+        out[f"radius_{name}"] = float(np.median(r[mask]) / scale) if mask.any() else float("nan")
+    return out
+
+
+def ring_stats(Y: np.ndarray, represented: np.ndarray) -> dict[str, float]:
+    """How the represented and dropped features sit in a layout of all features.
+
+    ``ring_cv``: radius CV of the represented features around *their* centroid; ``core_ratio``:
+    median radius of the dropped features over that of the represented ones (around the
+    centroid of all points); NaN when a group is empty.
+    """
+    Y = np.asarray(Y, dtype=float)
+    rep = np.asarray(represented, dtype=bool)
+    out = {"ring_cv": float("nan"), "core_ratio": float("nan")}
+    if rep.sum() >= 3:
+        r = np.linalg.norm(Y[rep] - Y[rep].mean(axis=0), axis=1)
+        out["ring_cv"] = float(r.std() / r.mean()) if r.mean() > 0 else float("nan")
+    if rep.any() and (~rep).any():
+        r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
+        denom = float(np.median(r[rep]))
+        out["core_ratio"] = float(np.median(r[~rep]) / denom) if denom > 0 else float("nan")
+    return out
+
+
+def importance_rank(importance: np.ndarray) -> np.ndarray:
+    """Rank of each feature by importance, 0 = most important (ties keep index order)."""
+    order = np.argsort(-np.asarray(importance, dtype=float), kind="stable")
+    rank = np.empty(len(order), dtype=float)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number for prose: 3 significant digits, 'n/a' for NaN/None."""
+    if x is None:
+        return "n/a"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return "n/a"
+    if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+def fmt_p(p: float) -> str:
+    """A feature probability as the study writes it in panel titles (1, 0.55, 0.3, 0.17, 0.09, 0.05)."""
+    if not math.isfinite(p):
+        return "?"
+    return f"{p:.2g}" if p < 1 else "1"
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman correlation of two vectors (NaN pairs dropped; NaN when fewer than 3 remain)."""
+    from scipy.stats import spearmanr
+
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+        return float("nan")
+    return float(spearmanr(a[ok], b[ok]).statistic)
+
+
+def corner_text(metrics: dict[str, float], *, stress: float | None = None) -> str:
+    """The panel-corner text: stress-1 for MDS, trustworthiness and Procrustes otherwise."""
+    parts = []
+    if stress is not None:
+        parts.append(f"stress {stress:.3f}")
+    elif "trustworthiness" in metrics and math.isfinite(metrics["trustworthiness"]):
+        parts.append(f"T {metrics['trustworthiness']:.2f}")
+    pb = metrics.get("procrustes_baseline")
+    if pb is not None and math.isfinite(pb):
+        parts.append(f"P {pb:.2f}")
+    return "  ".join(parts)

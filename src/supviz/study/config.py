@@ -1,0 +1,410 @@
+"""The study's configuration: dataclasses, TOML load/dump and validation.
+
+The default study ships as ``supviz/study/default.toml`` (``supviz config --default`` prints it).
+A user file only needs the keys it changes; everything else keeps the default. Every value is
+checked in ``__post_init__`` through :mod:`supviz._validation`, so a bad value fails before any
+work starts, with a one-line message naming the TOML key.
+
+Sections of the report (see :mod:`supviz.study.sections`) may declare their own config table:
+``Section.config_key`` names the TOML table and ``Section.config_class`` the dataclass parsed
+from it; the parsed object is ``StudyConfig.sections[config_key]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from supviz._validation import check_choice, check_float, check_int, check_probability
+from supviz.errors import SupvizError
+
+IMPORTANCE_PREFIXES = ("uniform", "geometric:", "power:")
+
+
+def _check_importance(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not (value == "uniform" or value.startswith(("geometric:", "power:"))):
+        raise SupvizError(f"`{name}` must be 'uniform', 'geometric:<ratio>' or 'power:<base>'; got {value!r}.")
+    if value != "uniform":
+        check_float(name, _parse_number(name, value.split(":", 1)[1]), min_value=0.0, min_inclusive=False)
+    return value
+
+
+def _parse_number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SupvizError(f"`{name}` must end in a number; got {text!r}.") from None
+
+
+def _int_list(name: str, value: Any, *, min_value: int = 1) -> list[int]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise SupvizError(f"`{name}` must be a non-empty list of ints; got {value!r}.")
+    return [check_int(f"{name}[{i}]", v, min_value=min_value) for i, v in enumerate(value)]
+
+
+def _float_list(name: str, value: Any, *, probability: bool = False, positive: bool = False) -> list[float]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise SupvizError(f"`{name}` must be a non-empty list of numbers; got {value!r}.")
+    if probability:
+        return [check_probability(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    lo = 0.0 if positive else None
+    return [check_float(f"{name}[{i}]", v, min_value=lo, min_inclusive=not positive) for i, v in enumerate(value)]
+
+
+@dataclass
+class ToyConfig:
+    """The toy models of section 2, trained with AdamW (SPEC.md section 0)."""
+
+    n_features: int = 60
+    """Number of ground-truth features n."""
+    hidden: list[int] = field(default_factory=lambda: [3, 5, 10, 20, 30, 40])
+    """Hidden sizes m, one grid row each."""
+    probability_count: int = 6
+    """Number of feature probabilities p = base ** -linspace(0, 1, count)."""
+    probability_base: float = 20.0
+    """Base of the probability schedule (p runs from 1 down to 1/base)."""
+    importances: list[str] = field(default_factory=lambda: ["uniform", "geometric:0.9"])
+    """Importance variants: 'uniform', 'geometric:<r>' (r ** i) or 'power:<b>' (b ** -linspace(0, 1, n))."""
+    steps: int = 10000
+    """AdamW steps."""
+    batch_size: int = 1024
+    """Fresh samples per step."""
+    lr: float = 1e-3
+    """AdamW learning rate (constant)."""
+    log_every: int = 100
+    """Log the loss every this many steps."""
+
+    def __post_init__(self) -> None:
+        self.n_features = check_int("toy.n_features", self.n_features, min_value=2)
+        self.hidden = _int_list("toy.hidden", self.hidden)
+        self.probability_count = check_int("toy.probability_count", self.probability_count, min_value=1)
+        self.probability_base = check_float("toy.probability_base", self.probability_base, min_value=1.0)
+        if not isinstance(self.importances, (list, tuple)) or not self.importances:
+            raise SupvizError(f"`toy.importances` must be a non-empty list; got {self.importances!r}.")
+        self.importances = [_check_importance(f"toy.importances[{i}]", v) for i, v in enumerate(self.importances)]
+        if len(set(self.importances)) != len(self.importances):
+            raise SupvizError(f"`toy.importances` must not repeat a variant; got {self.importances!r}.")
+        self.steps = check_int("toy.steps", self.steps, min_value=1)
+        self.batch_size = check_int("toy.batch_size", self.batch_size, min_value=1)
+        self.lr = check_float("toy.lr", self.lr, min_value=0.0, min_inclusive=False)
+        self.log_every = check_int("toy.log_every", self.log_every, min_value=1)
+
+    def probabilities(self) -> list[float]:
+        """The feature probabilities, densest first."""
+        import numpy as np
+
+        return [float(p) for p in self.probability_base ** -np.linspace(0.0, 1.0, self.probability_count)]
+
+
+@dataclass
+class WeightsConfig:
+    """Supplied weights to analyse instead of training (section 2 only)."""
+
+    file: str = ""
+    """Path of the weights; '' = train. The study's npz layout or anything `supviz.toy.load_grid` reads."""
+
+
+@dataclass
+class RepresentedConfig:
+    """When a feature counts as represented (C3, C5, the diagnostics)."""
+
+    rule: str = "mean_abs"
+    """'mean_abs': mean|W_k| > threshold * mean|W_0| (the study, threshold 1/20); 'norm': ||W_k|| > threshold."""
+    threshold: float = 0.05
+    """Threshold of the rule."""
+
+    def __post_init__(self) -> None:
+        self.rule = check_choice("represented.rule", self.rule, ("mean_abs", "norm"))
+        self.threshold = check_float("represented.threshold", self.threshold, min_value=0.0)
+
+
+@dataclass
+class MetricsConfig:
+    """Layout metrics."""
+
+    k: int = 10
+    """Neighbourhood size (clamped to points - 1)."""
+
+    def __post_init__(self) -> None:
+        self.k = check_int("metrics.k", self.k, min_value=1)
+
+
+@dataclass
+class FiguresConfig:
+    """Figure output."""
+
+    dpi: int = 110
+    """Resolution of the PNGs."""
+    formats: list[str] = field(default_factory=lambda: ["png", "svg"])
+    """Static formats: any of png, svg, pdf (png is always written: the report embeds it)."""
+    interactive: bool = True
+    """Write plotly versions of the scatter grids and embed them in the report."""
+
+    def __post_init__(self) -> None:
+        self.dpi = check_int("figures.dpi", self.dpi, min_value=30, max_value=600)
+        if not isinstance(self.formats, (list, tuple)):
+            raise SupvizError(f"`figures.formats` must be a list; got {self.formats!r}.")
+        self.formats = [check_choice(f"figures.formats[{i}]", f, ("png", "svg", "pdf")) for i, f in enumerate(self.formats)]
+        if "png" not in self.formats:
+            self.formats = ["png", *self.formats]
+        if not isinstance(self.interactive, bool):
+            raise SupvizError(f"`figures.interactive` must be true or false; got {self.interactive!r}.")
+
+
+@dataclass
+class RunConfig:
+    """How the run executes."""
+
+    n_jobs: int = 2
+    """Worker processes for the UMAP / t-SNE grids (1 = in process)."""
+    cache_dir: str = ""
+    """Cache folder; '' = <out>/cache."""
+
+    def __post_init__(self) -> None:
+        self.n_jobs = check_int("run.n_jobs", self.n_jobs, min_value=1, max_value=64)
+
+
+@dataclass
+class BackgroundConfig:
+    """Section A: the paper's background figures, regenerated from supviz's own models."""
+
+    a1_probabilities: list[float] = field(default_factory=lambda: [1.0, 0.1])
+    """A1 (n = 2, m = 1): feature probabilities, dense to sparse."""
+    a2_n_features: int = 20
+    """A2: features n."""
+    a2_hidden: int = 5
+    """A2: hidden size m."""
+    a2_importance: str = "geometric:0.7"
+    """A2: importance curve."""
+    a2_probabilities: list[float] = field(default_factory=lambda: [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001])
+    """A2: feature probabilities, one column each."""
+    a3_n_features: int = 60
+    """A3 (default size): features n."""
+    a3_hidden: int = 6
+    """A3 (default size): hidden size m."""
+    a3_probability_count: int = 16
+    """A3 (default size): probabilities p = logspace(0, -3, count), i.e. 1/(1-S) from 1 to 1000."""
+    a3_paper_size: bool = False
+    """A3 at the larger, paper-like size :data:`PAPER_A3` instead of the default size."""
+    steps: int = 0
+    """Training steps of A1-A3; 0 = toy.steps."""
+
+    def __post_init__(self) -> None:
+        self.a1_probabilities = _float_list("background.a1_probabilities", self.a1_probabilities, probability=True)
+        self.a2_n_features = check_int("background.a2_n_features", self.a2_n_features, min_value=2)
+        self.a2_hidden = check_int("background.a2_hidden", self.a2_hidden, min_value=1)
+        self.a2_importance = _check_importance("background.a2_importance", self.a2_importance)
+        self.a2_probabilities = _float_list("background.a2_probabilities", self.a2_probabilities, probability=True)
+        self.a3_n_features = check_int("background.a3_n_features", self.a3_n_features, min_value=2)
+        self.a3_hidden = check_int("background.a3_hidden", self.a3_hidden, min_value=1)
+        self.a3_probability_count = check_int("background.a3_probability_count", self.a3_probability_count, min_value=2)
+        if not isinstance(self.a3_paper_size, bool):
+            raise SupvizError(f"`background.a3_paper_size` must be true or false; got {self.a3_paper_size!r}.")
+        self.steps = check_int("background.steps", self.steps, min_value=0)
+
+
+#: The larger A3 configuration of ``--paper-size-a3``: (n_features, hidden, probability count).
+#: The paper does not print its size; this is a few hundred features in tens of dimensions, as its figure shows.
+PAPER_A3 = (200, 20, 30)
+
+
+@dataclass
+class BaselinesConfig:
+    """Section B: layouts of orthogonal data diag(N)."""
+
+    mds_n: list[int] = field(default_factory=lambda: [3, 4, 8, 20, 40, 60])
+    """B1: point counts N of the ratio-MDS panels."""
+    umap_grid_n: int = 60
+    """B2: N of the UMAP hyper-parameter sweep."""
+    umap_grid_n_neighbors: list[int] = field(default_factory=lambda: [2, 5, 10, 20, 30, 40])
+    """B2: n_neighbors values (rows)."""
+    umap_grid_min_dist: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.5])
+    """B2: min_dist values (columns)."""
+    umap_n: list[int] = field(default_factory=lambda: [3, 4, 6, 10, 15, 20, 40, 60, 100, 200])
+    """B3: point counts N."""
+    umap_n_neighbors: int = 15
+    """B3: n_neighbors (N - 1 where N is smaller)."""
+    umap_min_dist: float = 0.1
+    """B3: min_dist."""
+    tsne_grid_n: int = 60
+    """B4: N of the perplexity sweep."""
+    tsne_grid_perplexity: list[float] = field(default_factory=lambda: [float(p) for p in range(1, 16)])
+    """B4: perplexities."""
+    tsne_n: list[int] = field(default_factory=lambda: [3, 4, 6, 10, 15, 20, 40, 60, 100, 200])
+    """B5: point counts N (perplexity (N - 1) / 3)."""
+    max_iter: int = 1000
+    """SMACOF iterations at most."""
+    eps: float = 1e-6
+    """SMACOF convergence tolerance."""
+
+    def __post_init__(self) -> None:
+        self.mds_n = _int_list("baselines.mds_n", self.mds_n, min_value=3)
+        self.umap_grid_n = check_int("baselines.umap_grid_n", self.umap_grid_n, min_value=3)
+        self.umap_grid_n_neighbors = _int_list("baselines.umap_grid_n_neighbors", self.umap_grid_n_neighbors, min_value=2)
+        self.umap_grid_min_dist = _float_list("baselines.umap_grid_min_dist", self.umap_grid_min_dist, positive=False)
+        self.umap_n = _int_list("baselines.umap_n", self.umap_n, min_value=3)
+        self.umap_n_neighbors = check_int("baselines.umap_n_neighbors", self.umap_n_neighbors, min_value=2)
+        self.umap_min_dist = check_float("baselines.umap_min_dist", self.umap_min_dist, min_value=0.0)
+        self.tsne_grid_n = check_int("baselines.tsne_grid_n", self.tsne_grid_n, min_value=4)
+        self.tsne_grid_perplexity = _float_list("baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, positive=True)
+        self.tsne_n = _int_list("baselines.tsne_n", self.tsne_n, min_value=3)
+        self.max_iter = check_int("baselines.max_iter", self.max_iter, min_value=1)
+        self.eps = check_float("baselines.eps", self.eps, min_value=0.0, min_inclusive=False)
+
+
+@dataclass
+class EmbeddingsConfig:
+    """Section C: layouts of the rows of the trained W."""
+
+    mds_type: str = "interval"
+    """SMACOF transformation for C2/C3: 'ratio', 'interval' (the study) or 'ordinal'."""
+    max_iter: int = 1000
+    """SMACOF iterations at most."""
+    eps: float = 1e-6
+    """SMACOF convergence tolerance."""
+    umap_n_neighbors: int = 15
+    """C4/C5 n_neighbors (min(this, points - 1) in C5)."""
+    umap_min_dist: float = 1e-4
+    """C4/C5 min_dist (the study's code; its prose says 1e-5)."""
+    min_points: int = 4
+    """C3/C5 panels with fewer represented features stay empty."""
+    heatmap_quantile: float = 0.99
+    """C1 colour range: symmetric [-r, r], r = this quantile of the off-diagonal |W W^T| between represented features."""
+
+    def __post_init__(self) -> None:
+        self.mds_type = check_choice("embeddings.mds_type", self.mds_type, ("ratio", "interval", "ordinal"))
+        self.max_iter = check_int("embeddings.max_iter", self.max_iter, min_value=1)
+        self.eps = check_float("embeddings.eps", self.eps, min_value=0.0, min_inclusive=False)
+        self.umap_n_neighbors = check_int("embeddings.umap_n_neighbors", self.umap_n_neighbors, min_value=2)
+        self.umap_min_dist = check_float("embeddings.umap_min_dist", self.umap_min_dist, min_value=0.0)
+        self.min_points = check_int("embeddings.min_points", self.min_points, min_value=3)
+        self.heatmap_quantile = check_float(
+            "embeddings.heatmap_quantile", self.heatmap_quantile, min_value=0.5, max_value=1.0
+        )
+
+
+#: Core tables of the config (section tables come from the section registry).
+_CORE: dict[str, type] = {
+    "toy": ToyConfig,
+    "weights": WeightsConfig,
+    "represented": RepresentedConfig,
+    "metrics": MetricsConfig,
+    "figures": FiguresConfig,
+    "run": RunConfig,
+}
+
+
+@dataclass
+class StudyConfig:
+    """The whole study. ``sections`` maps a section's config table name to its parsed config."""
+
+    seed: int = 0
+    """Root seed; every cell, panel and restart uses ``supviz.seeding.child(seed, ...)``."""
+    toy: ToyConfig = field(default_factory=ToyConfig)
+    weights: WeightsConfig = field(default_factory=WeightsConfig)
+    represented: RepresentedConfig = field(default_factory=RepresentedConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.seed = check_int("seed", self.seed, min_value=0)
+        for key, cls in _section_config_classes().items():
+            if key not in self.sections:
+                self.sections[key] = cls()
+
+    def section(self, key: str) -> Any:
+        """The parsed config table of section ``key``."""
+        try:
+            return self.sections[key]
+        except KeyError:
+            raise SupvizError(f"`section` must be one of {sorted(self.sections)}; got {key!r}.") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (TOML-ready), core tables first then section tables."""
+        out: dict[str, Any] = {"seed": self.seed}
+        for name in _CORE:
+            out[name] = dataclasses.asdict(getattr(self, name))
+        for key, value in self.sections.items():
+            out[key] = dataclasses.asdict(value)
+        return out
+
+
+def _section_config_classes() -> dict[str, type]:
+    from supviz.study.sections import SECTIONS
+
+    return {s.config_key: s.config_class for s in SECTIONS if s.config_key and s.config_class is not None}
+
+
+def _build(cls: type, table: Any, where: str) -> Any:
+    if not isinstance(table, dict):
+        raise SupvizError(f"`{where}` must be a TOML table; got {table!r}.")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise SupvizError(f"`{where}` has no key {unknown[0]!r}; known keys: {', '.join(sorted(names))}.")
+    return cls(**table)
+
+
+def config_from_dict(data: dict[str, Any]) -> StudyConfig:
+    """Build and validate a :class:`StudyConfig` from a (partial) nested dict."""
+    if not isinstance(data, dict):
+        raise SupvizError(f"`config` must be a table; got {type(data).__name__}.")
+    sections_cls = _section_config_classes()
+    known = {"seed", *_CORE, *sections_cls}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SupvizError(f"the config has no table or key {unknown[0]!r}; known: {', '.join(sorted(known))}.")
+    kwargs: dict[str, Any] = {}
+    if "seed" in data:
+        kwargs["seed"] = data["seed"]
+    for name, cls in _CORE.items():
+        if name in data:
+            kwargs[name] = _build(cls, data[name], name)
+    kwargs["sections"] = {key: _build(cls, data.get(key, {}), key) for key, cls in sections_cls.items()}
+    try:
+        return StudyConfig(**kwargs)
+    except TypeError as exc:  # a wrong type that the dataclass itself rejected
+        raise SupvizError(f"invalid config: {exc}.") from None
+
+
+def default_toml_text() -> str:
+    """The text of the shipped default config (with its comments)."""
+    return resources.files("supviz.study").joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def load_config(path: str | Path | None = None) -> StudyConfig:
+    """The default config, overlaid with the TOML file at ``path`` when given."""
+    base = tomllib.loads(default_toml_text())
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise SupvizError(f"`--config` must be an existing TOML file; got {str(p)!r}.")
+        try:
+            user = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SupvizError(f"`--config` {str(p)!r} is not valid TOML: {exc}.") from None
+        base = _merge(base, user)
+    return config_from_dict(base)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def dump_config(config: StudyConfig) -> str:
+    """The config as TOML text (loads back to an equal config)."""
+    import tomli_w
+
+    return tomli_w.dumps(config.to_dict())

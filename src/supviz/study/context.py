@@ -1,0 +1,315 @@
+"""What a section gets from the run: config, cache, progress, seeds, shared weights, parallel
+layouts and cached figure output (see :mod:`supviz.study.sections`)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from supviz.seeding import child, int_seed
+from supviz.study.cache import Cache, _canonical
+from supviz.study.config import StudyConfig
+
+log = logging.getLogger(__name__)
+
+
+class _NullBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
+
+
+@dataclass
+class StageTime:
+    """Wall time of one stage and the cache traffic during it."""
+
+    name: str
+    seconds: float
+    hits: int = 0
+    misses: int = 0
+
+
+class Progress:
+    """Stage announcements and progress bars on stderr (silent when ``quiet``).
+
+    ``announce`` receives each stage line; the CLI passes a printer, library use logs it.
+    """
+
+    def __init__(self, *, quiet: bool = False, announce: Callable[[str], None] | None = None) -> None:
+        self.quiet = quiet
+        self.announce = announce or (lambda text: log.info("%s", text))
+        self.stages: list[StageTime] = []
+
+    @contextlib.contextmanager
+    def stage(self, name: str, cache: Cache | None = None) -> Iterator[None]:
+        """Time a stage; announce its start and end."""
+        h0 = cache.stats.total_hits if cache else 0
+        m0 = cache.stats.total_misses if cache else 0
+        if not self.quiet:
+            self.announce(f"[supviz] {name} ...")
+        t0 = time.perf_counter()
+        yield
+        dt = time.perf_counter() - t0
+        st = StageTime(
+            name, dt, (cache.stats.total_hits - h0) if cache else 0, (cache.stats.total_misses - m0) if cache else 0
+        )
+        self.stages.append(st)
+        if not self.quiet:
+            self.announce(f"[supviz] {name}: {dt:.1f} s ({st.misses} computed, {st.hits} from cache)")
+
+    def bar(self, total: int, desc: str) -> Any:
+        """A tqdm bar (or a no-op one when quiet)."""
+        if self.quiet or total <= 0:
+            return _NullBar()
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=f"  {desc}", leave=False, dynamic_ncols=True)
+
+
+@dataclass
+class LayoutTask:
+    """One layout to compute: ``supviz.dr.embed(X, method, random_state=seed, **params)``."""
+
+    X: np.ndarray
+    method: str
+    params: dict[str, Any]
+    seed: int
+
+    def cache_params(self) -> dict[str, Any]:
+        return {"X": np.ascontiguousarray(self.X, dtype=np.float64), "method": self.method, "params": self.params, "seed": self.seed}
+
+
+def _layout_worker(cache_root: str, enabled: bool, version: str, key: str, task: LayoutTask) -> tuple[str, Any]:
+    """Compute one layout in a worker process and store it in the cache (so a kill keeps it)."""
+    import warnings
+
+    from supviz.study.adapters import compute_layout
+
+    from threadpoolctl import threadpool_limits
+
+    # One thread per layout wherever it runs (worker or main process): diag(N) is all ties, and a
+    # BLAS thread count changes the last bits of its distances, hence which tie wins. Fixing it
+    # makes a layout independent of run.n_jobs and of the machine's core count.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        # umap-learn says a seeded run is single-threaded, once per layout; the run records the seed
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        layout = compute_layout(task)
+    Cache(cache_root, enabled=enabled, version=version).store("layout", key, layout)
+    return key, layout
+
+
+@dataclass
+class RunContext:
+    """Everything a section needs from the run."""
+
+    config: StudyConfig
+    out: Path
+    cache: Cache
+    progress: Progress = field(default_factory=Progress)
+    weights_file: str | None = None
+    _grid: Any = None
+    _grid_key: str | None = None
+    _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
+
+    # -- seeds -------------------------------------------------------------------------------
+    def seed(self, *names: str | int) -> int:
+        """A stable int seed for the thing addressed by ``names`` (strings hashed with CRC-32)."""
+        key = [n if isinstance(n, int) else zlib.crc32(str(n).encode("utf-8")) for n in names]
+        return int_seed(child(self.config.seed, *key))
+
+    # -- shared weights ----------------------------------------------------------------------
+    def grid(self) -> tuple[Any, str]:
+        """The section-2 weights, trained (cached) or loaded from ``weights.file``: (TrainedGrid, key)."""
+        if self._grid is None:
+            from supviz.study.adapters import study_grid
+
+            self._grid, self._grid_key = study_grid(self)
+        return self._grid, self._grid_key  # type: ignore[return-value]
+
+    # -- layouts -----------------------------------------------------------------------------
+    def layouts(self, tasks: Sequence[LayoutTask], *, desc: str) -> list[tuple[Any, str]]:
+        """Compute (or load) many layouts, the misses in parallel over ``run.n_jobs`` processes.
+
+        Returns ``(Layout, key)`` per task, in task order. Each finished layout is stored at once,
+        so a killed run keeps what it finished.
+        """
+        keys = [self.cache.key("layout", t.cache_params()) for t in tasks]
+        out: dict[int, tuple[Any, str]] = {}
+        todo: list[int] = []
+        for i, k in enumerate(keys):
+            if self.cache.has("layout", k):
+                try:
+                    out[i] = (self.cache.load("layout", k), k)
+                    self.cache.stats.count("layout", True)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a corrupt entry is recomputed
+                    log.warning("layout cache entry %s unreadable (%s); recomputing", k[:12], exc)
+            todo.append(i)
+        if not todo:
+            return [out[i] for i in range(len(tasks))]
+        for i in todo:
+            self.cache.stats.count("layout", False)
+        # one entry per distinct key: identical tasks are computed once
+        unique: dict[str, int] = {}
+        for i in todo:
+            unique.setdefault(keys[i], i)
+        bar = self.progress.bar(len(unique), desc)
+        results: dict[str, Any] = {}
+        n_jobs = min(self.config.run.n_jobs, len(unique))
+        args = (str(self.cache.root), self.cache.enabled, self.cache.version)
+        if n_jobs > 1:
+            from joblib import Parallel, delayed
+
+            gen = Parallel(n_jobs=n_jobs, return_as="generator_unordered", backend="loky")(
+                delayed(_layout_worker)(*args, k, tasks[i]) for k, i in unique.items()
+            )
+            for k, layout in gen:
+                results[k] = layout
+                bar.update(1)
+        else:
+            for k, i in unique.items():
+                results[k] = _layout_worker(*args, k, tasks[i])[1]
+                bar.update(1)
+        bar.close()
+        for i in todo:
+            out[i] = (results[keys[i]], keys[i])
+        return [out[i] for i in range(len(tasks))]
+
+    # -- figures -----------------------------------------------------------------------------
+    def figure(
+        self,
+        fig_id: str,
+        *,
+        title: str,
+        caption: str,
+        content: Any,
+        static: Callable[[], Any],
+        interactive: Callable[[], Any] | None = None,
+    ):
+        """Draw (or fetch from the cache) one figure and copy its files into ``<out>/figures``.
+
+        Parameters
+        ----------
+        fig_id
+            File stem, unique in the run.
+        content
+            Everything the figure draws (arrays, titles, texts): its cache key.
+        static
+            Returns the matplotlib figure.
+        interactive
+            Returns the plotly figure, or ``None`` for static only.
+        """
+        from supviz.study.sections import FigureRecord
+
+        fcfg = self.config.figures
+        want_interactive = interactive is not None and fcfg.interactive
+        params = {
+            "id": fig_id, "content": _canonical(_panel_content(content)), "formats": fcfg.formats, "dpi": fcfg.dpi,
+            "interactive": want_interactive,
+        }
+        key = self.cache.key("figure", params)
+        record = FigureRecord(id=fig_id, title=title, caption=caption, files={})
+        folder = self.cache._folder("figure", key)
+        if self.cache.enabled and folder.is_dir():
+            self.cache.stats.count("figure", True)
+            self._finish_figure(record, folder, want_interactive)
+        else:
+            self.cache.stats.count("figure", False)
+            job = _FigureJob(fig_id, str(folder), tuple(fcfg.formats), fcfg.dpi, static, interactive if want_interactive else None)
+            self._pending.append((record, job))
+        return record
+
+    def flush_figures(self) -> None:
+        """Draw the figures queued by :meth:`figure` (in parallel over ``run.n_jobs``) and fill in their records.
+
+        The pipeline calls it after each section's ``render``; a section never needs to.
+        """
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        bar = self.progress.bar(len(pending), "figures")
+        n_jobs = min(self.config.run.n_jobs, len(pending))
+        if n_jobs > 1:
+            from joblib import Parallel, delayed
+
+            for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered", backend="loky")(
+                delayed(_draw_figure)(job) for _, job in pending
+            ):
+                bar.update(1)
+        else:
+            for _, job in pending:
+                _draw_figure(job)
+                bar.update(1)
+        bar.close()
+        for record, job in pending:
+            self._finish_figure(record, Path(job.folder), job.interactive is not None)
+
+    def _finish_figure(self, record: Any, folder: Path, want_interactive: bool) -> None:
+        from supviz.figures import interactive as ifig
+
+        dest = self.out / "figures"
+        dest.mkdir(parents=True, exist_ok=True)
+        for fmt in self.config.figures.formats:
+            target = dest / f"{record.id}.{fmt}"
+            shutil.copyfile(folder / f"{record.id}.{fmt}", target)
+            record.files[fmt] = str(target.relative_to(self.out))
+        if want_interactive:
+            record.interactive = (folder / f"{record.id}.json").read_text(encoding="utf-8")
+            ifig.write_plotlyjs(dest)
+            page = ifig.write_interactive_html(record.interactive, dest / f"{record.id}.html", title=record.title)
+            record.files["html"] = str(page.relative_to(self.out))
+
+
+@dataclass
+class _FigureJob:
+    """A figure to draw into its cache folder (picklable: the draw callables travel by cloudpickle)."""
+
+    fig_id: str
+    folder: str
+    formats: tuple[str, ...]
+    dpi: int
+    static: Callable[[], Any]
+    interactive: Callable[[], Any] | None
+
+
+def _draw_figure(job: _FigureJob) -> str:
+    """Draw one figure into its cache folder, atomically (a killed run leaves no half folder)."""
+    from supviz._io import atomic_dir
+    from supviz.figures import interactive as ifig
+    from supviz.figures.static import save_figure
+
+    with atomic_dir(job.folder) as tmp:
+        save_figure(job.static(), tmp / job.fig_id, formats=job.formats, dpi=job.dpi)
+        if job.interactive is not None:
+            (tmp / f"{job.fig_id}.json").write_text(ifig.figure_json(job.interactive()), encoding="utf-8")
+    return job.folder
+
+
+def _panel_content(obj: Any) -> Any:
+    """Dataclass panels -> dicts, recursively, for the figure's cache key."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _panel_content(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): _panel_content(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_panel_content(v) for v in obj]
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "fc":
+        # round so that float noise below drawing precision does not redraw a figure
+        return np.round(obj.astype(np.float64), 6)
+    return obj

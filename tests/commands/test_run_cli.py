@@ -1,0 +1,247 @@
+"""`supviz run` end to end as a user runs it: a subprocess on a tiny study.
+
+Checks every figure file, the tidy table (expected rows, finite metrics), the report (names every
+figure, renders in a real browser), the cache (a second run computes nothing; a run killed after
+training resumes and gives the same table), and supplied weights (the study's own npz).
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supviz.report.browser import check_report, find_browser
+
+pytestmark = pytest.mark.slow
+
+HAMBLIN = Path("/work/shared/data/hamblin2022_weights.npz")
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY = """
+seed = 3
+[toy]
+n_features = 12
+hidden = [2, 3]
+probability_count = 2
+steps = 150
+batch_size = 64
+log_every = 50
+[run]
+n_jobs = {n_jobs}
+cache_dir = "{cache}"
+[figures]
+dpi = 40
+formats = {formats}
+interactive = {interactive}
+[background]
+a1_probabilities = [1.0, 0.05]
+a2_n_features = 6
+a2_hidden = 2
+a2_probabilities = [1.0, 0.1]
+a3_n_features = 8
+a3_hidden = 2
+a3_probability_count = 3
+[baselines]
+mds_n = [3, 6]
+umap_grid_n = 10
+umap_grid_n_neighbors = [2, 5]
+umap_grid_min_dist = [0.1]
+umap_n = [4, 8]
+tsne_grid_n = 10
+tsne_grid_perplexity = [1, 3]
+tsne_n = [6, 10]
+max_iter = 100
+[embeddings]
+max_iter = 100
+min_points = 3
+"""
+
+VARIANTS = ("uniform", "geometric0p9")
+STATIC = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(1, 6)]
+INTERACTIVE = ["B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)]
+EXPECTED_ROWS = {"A1": 2, "A2": 2, "A3": 3, "B1": 2, "B2": 2, "B3": 2, "B4": 2, "B5": 2, "C2": 8, "C3": 8, "C4": 8, "C5": 8, "toy": 8}
+
+
+def _cmd(*args):
+    exe = ROOT / ".venv" / "bin" / "supviz"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "supviz"], list(args)
+
+
+def _env():
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", "Agg")
+    env.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
+    return env
+
+
+def _write_config(folder: Path, *, n_jobs=2, cache="", full_figures=True) -> Path:
+    """The tiny study; ``full_figures=False`` draws PNGs only (the table does not depend on figures)."""
+    path = folder / "tiny.toml"
+    formats = '["png", "svg"]' if full_figures else '["png"]'
+    path.write_text(TINY.format(n_jobs=n_jobs, cache=cache, formats=formats, interactive=str(full_figures).lower()))
+    return path
+
+
+def supviz_run(*args, timeout=300):
+    exe, rest = _cmd(*args)
+    return subprocess.run(exe + ["run", *rest], capture_output=True, text=True, timeout=timeout, env=_env())
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run1")
+    cfg = _write_config(folder, n_jobs=2)
+    t0 = time.perf_counter()
+    proc = supviz_run("--config", str(cfg), "--out", str(folder / "out"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return folder, proc, time.perf_counter() - t0
+
+
+def test_every_figure_table_row_and_report_entry(first_run):
+    folder, proc, _ = first_run
+    out = folder / "out"
+    assert proc.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    for stage in ("train toy models", "compute background", "compute baselines", "compute embeddings", "report"):
+        assert f"[supviz] {stage}" in proc.stderr
+    for fid in STATIC:
+        for ext in ("png", "svg"):
+            f = out / "figures" / f"{fid}.{ext}"
+            assert f.stat().st_size > 2000, f
+        assert (out / "figures" / f"{fid}.png").read_bytes()[:4] == b"\x89PNG"
+    for fid in INTERACTIVE:
+        assert "Plotly.newPlot" in (out / "figures" / f"{fid}.html").read_text()
+    assert (out / "figures" / "plotly.min.js").stat().st_size > 1_000_000
+    # each variant's figure carries its own colour scale (figures are drawn later than they are declared)
+    colour_title = re.compile(r'"colorbar": ?\{"thickness": ?12, ?"title": ?\{"side": ?"right", ?"text": ?"(\w+)"')
+    assert colour_title.findall((out / "figures" / "C2_uniform.html").read_text()) == ["feature"]
+    assert colour_title.findall((out / "figures" / "C2_geometric0p9.html").read_text()) == ["rank"]
+
+    table = pd.read_parquet(out / "metrics.parquet")
+    assert table.groupby("experiment").size().to_dict() == EXPECTED_ROWS
+    csv = pd.read_csv(out / "metrics.csv")
+    assert list(csv.columns) == list(table.columns) and len(csv) == len(table)
+    np.testing.assert_allclose(csv["stress1"].to_numpy(float), table["stress1"].to_numpy(float), rtol=1e-9, equal_nan=True)
+    drawn = table[table["experiment"].isin(["B2", "B3", "B4", "B5", "C2", "C4"]) | (table["note"] == "") & table["experiment"].isin(["C3", "C5"])]
+    for col in ("stress1", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
+        assert np.isfinite(drawn[col]).all(), col
+    c = table[table["experiment"].isin(["C2", "C3", "C4", "C5"]) & (table["note"] == "")]
+    assert np.isfinite(c["knn_recall_true"]).all() and np.isfinite(c["shepard_rho"]).all()
+    # diag(N) has one distance value: no rank correlation exists (NaN by definition, not by failure)
+    assert table.loc[table.experiment.isin(["B2", "B3"]), "shepard_rho"].isna().all()
+    assert ((c[["trustworthiness", "continuity", "knn_recall"]] >= 0) & (c[["trustworthiness", "continuity", "knn_recall"]] <= 1)).all().all()
+    assert set(table.loc[table.experiment == "C2", "importance"]) == {"uniform", "geometric:0.9"}
+    toy = table[table.experiment == "toy"]
+    assert toy["n_represented"].between(1, 12).all() and np.isfinite(toy["final_loss"]).all()
+
+    html = (out / "report.html").read_text()
+    for fid in STATIC:
+        assert f"id='fig-{fid}'" in html
+    assert html.count("class='figure-json'") == len(INTERACTIVE)
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["config"]["toy"]["steps"] == 150 and meta["cache"]["misses"]["train"] == 4
+    assert "150 AdamW steps" in html
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(find_browser() is None, reason="no chromium on PATH (install Debian's chromium; .ci/run does)")
+def test_report_renders_in_a_browser(first_run):
+    folder, _, _ = first_run
+    res = check_report(folder / "out" / "report.html", budget_ms=30000)
+    assert res.console == []
+    assert (res.rendered, res.total) == (len(INTERACTIVE), len(INTERACTIVE))
+
+
+def test_second_run_is_a_cache_hit(first_run):
+    folder, _, cold = first_run
+    out = folder / "out"
+    before = pd.read_parquet(out / "metrics.parquet")
+    t0 = time.perf_counter()
+    proc = supviz_run("--config", str(folder / "tiny.toml"), "--out", str(out), "--quiet")
+    warm = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == ""  # --quiet: no stage lines, no bars
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["cache"]["misses"] == {}
+    assert sum(meta["cache"]["hits"].values()) > 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "metrics.parquet"), before)
+    assert warm < cold
+
+
+def test_killed_run_resumes_to_the_same_table(first_run, tmp_path):
+    folder, _, _ = first_run
+    cfg = _write_config(tmp_path, n_jobs=1, full_figures=False)
+    out = tmp_path / "out"
+    exe, rest = _cmd("--config", str(cfg), "--out", str(out), "--quiet")
+    proc = subprocess.Popen(exe + ["run", *rest], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and not list((out / "cache" / "train").glob("*/*.pkl")):
+            assert proc.poll() is None, "the run ended before its training entry appeared"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (out / "report.html").exists()
+    resumed = supviz_run("--config", str(cfg), "--out", str(out))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["cache"]["hits"].get("train", 0) >= 1  # the grid trained before the kill was reused
+    a = pd.read_parquet(folder / "out" / "metrics.parquet")
+    b = pd.read_parquet(out / "metrics.parquet")
+    assert list(a.columns) == list(b.columns)
+    pd.testing.assert_frame_equal(a.select_dtypes(exclude="number"), b.select_dtypes(exclude="number"))
+    num = a.select_dtypes("number").columns
+    np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.skipif(not HAMBLIN.exists(), reason="the study's weights are not in ../shared/data")
+def test_supplied_weights_of_the_study(first_run, tmp_path):
+    folder, _, _ = first_run
+    cfg = _write_config(tmp_path, n_jobs=1, cache=str(folder / "out" / "cache"), full_figures=False)
+    proc = supviz_run("--config", str(cfg), "--out", str(tmp_path / "out"), "--weights", str(HAMBLIN), "--quiet")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_parquet(tmp_path / "out" / "metrics.parquet")
+    c2 = table[table.experiment == "C2"]
+    # the study's key rule: 60to{m} = uniform, 60to{m}_withimportance = 0.9^i; [2, 3] -> m = 3 only is in the file
+    assert set(c2["importance"]) == {"uniform", "geometric:0.9"}
+    assert set(c2["m"]) == {3} and len(c2) == 12 and (c2["n_points"] == 60).all()
+    assert np.isfinite(c2["stress1"]).all()
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert str(HAMBLIN) in html
+    meta = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert "train" not in meta["cache"]["misses"]  # nothing of section 2 was trained
+
+
+def test_bad_config_is_one_line_on_stderr(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[toy]\nsteps = 0\n")
+    proc = supviz_run("--config", str(bad), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "supviz: error: `toy.steps` must be an int >= 1; got 0."
+
+
+def test_changed_parameter_recomputes_only_what_depends_on_it(first_run, tmp_path):
+    folder, _, _ = first_run
+    text = (folder / "tiny.toml").read_text().replace("[toy]", "[metrics]\nk = 4\n[toy]")
+    text = text.replace('cache_dir = ""', f'cache_dir = "{folder / "out" / "cache"}"')
+    cfg = tmp_path / "k4.toml"
+    cfg.write_text(text)
+    proc = supviz_run("--config", str(cfg), "--out", str(tmp_path / "out"), "--quiet")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    misses = json.loads((tmp_path / "out" / "run.json").read_text())["cache"]["misses"]
+    # the neighbourhood size touches the metrics (and the figures that print them), not training or layouts
+    assert misses.get("metrics", 0) > 0
+    assert not {"train", "layout", "smacof"} & set(misses)
+    table = pd.read_parquet(tmp_path / "out" / "metrics.parquet")
+    assert (table.loc[table.experiment == "C2", "k"] == 4).all()

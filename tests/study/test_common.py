@@ -1,0 +1,39 @@
+"""Shape statistics behind the generated findings, on layouts with known answers."""
+
+import numpy as np
+import pytest
+
+from supviz.study.common import fmt, fmt_p, importance_rank, radial_stats, ring_stats, spearman
+
+
+def _ring(n, r=1.0):
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return r * np.c_[np.cos(t), np.sin(t)]
+
+
+def test_ring_has_zero_radius_cv_and_a_disc_about_a_third():
+    assert radial_stats(_ring(40))["radius_cv"] == pytest.approx(0.0, abs=1e-12)
+    rng = np.random.default_rng(0)
+    # uniform disc: r = sqrt(U) -> CV = sqrt(1/18) / (2/3) = 0.354
+    r = np.sqrt(rng.random(20000))
+    t = rng.random(20000) * 2 * np.pi
+    disc = np.c_[r * np.cos(t), r * np.sin(t)]
+    assert radial_stats(disc)["radius_cv"] == pytest.approx(0.354, abs=0.01)
+
+
+def test_ring_stats_core_ratio_of_dropped_features():
+    Y = np.vstack([_ring(20, 2.0), np.zeros((10, 2)) + 0.01])
+    rep = np.r_[np.ones(20, bool), np.zeros(10, bool)]
+    s = ring_stats(Y, rep)
+    assert s["ring_cv"] == pytest.approx(0.0, abs=1e-9)
+    assert s["core_ratio"] < 0.05
+    assert np.isnan(ring_stats(_ring(5), np.ones(5, bool))["core_ratio"])
+
+
+def test_importance_rank_and_formatting():
+    np.testing.assert_array_equal(importance_rank(np.array([0.5, 1.0, 0.25])), [1, 0, 2])
+    np.testing.assert_array_equal(importance_rank(np.ones(4)), [0, 1, 2, 3])  # ties keep index order
+    assert [fmt_p(p) for p in 20 ** -np.linspace(0, 1, 6)] == ["1", "0.55", "0.3", "0.17", "0.091", "0.05"]
+    assert fmt(float("nan")) == "n/a" and fmt(0.123456) == "0.123"
+    assert spearman(np.arange(5), np.arange(5) ** 2) == pytest.approx(1.0)
+    assert np.isnan(spearman(np.arange(2), np.arange(2)))
