@@ -105,6 +105,18 @@ def test_atomic_write_replaces(tmp_path: Path) -> None:
     assert target.read_text() == "new"
 
 
+def test_atomic_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    import stat
+
+    atomic_write_text(tmp_path / "f.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o666 & ~mask
+    with atomic_dir(tmp_path / "d"):
+        pass
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o777 & ~mask
+
+
 def test_atomic_dir(tmp_path: Path) -> None:
     dest = tmp_path / "run"
     with pytest.raises(RuntimeError):
