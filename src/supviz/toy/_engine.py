@@ -1,0 +1,221 @@
+"""The fast CPU engine: hand-written gradients, numba kernels for everything elementwise, MKL for
+the matrix products, one worker thread per CPU.
+
+Why this shape (measured on the 2-core machine of ``docs/bench/train_grid.md``, study grid of 72
+instances, batch 1024). A version in torch ops (``torch.rand`` per instance, elementwise ops,
+grouped ``bmm``) spent ~11 ms per step drawing random numbers and ~15 ms in elementwise passes
+over ``[72, 1024, 60]`` tensors, against ~5 ms of matrix products. Here a step is, per block of a few instances of one ``n_hidden``: one fused
+kernel for the data (``fill_sparse_batch``), the forward products, one fused kernel for
+``dL/dz``, ``dL/db`` and the loss (``relu_mse_grad``) and the backward products; then one AdamW
+kernel over a flat buffer of all parameters. Blocks are small so that a block's batch buffers
+stay in the core's cache from the data kernel to the last product. (A kernel that streams rows
+through L1 in the Gram form, skipping the zeros of the sparse x, was 1.3-2x slower: MKL's
+register-blocked products win over what numba's auto-vectoriser makes of ``z += x_j M_j``.)
+
+Each block uses one of two exact factorisations of the same gradient, chosen by the instance's
+(n, m) alone (:func:`use_gram`):
+
+* factored (small m):  ``H = X W``, ``Z = H W^T``; ``dW = X^T (G W) + G^T H``  (10 B n m flops)
+* Gram (large m):      ``M = W W^T``, ``Z = X M``; ``dW = (X^T G + (X^T G)^T) W``  (4 B n^2 flops)
+
+(the bias is added inside ``relu_mse_grad``, which saves a pass over ``Z``).
+
+Instances are split over worker threads (:func:`assign_shards`); each thread trains its
+:class:`Shard` for all steps with torch's intra-op threads at 1, set inside the worker (under
+OpenMP the setting is per thread; without it each worker's MKL calls used every core, 4 threads
+on 2 cores and 25% slower), so every product is one single-threaded MKL call per matrix. No step of an instance reads another instance's numbers, so
+an instance gets the same bits alone, in a grid, or on any number of threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from supviz.toy.data import data_key
+from supviz.toy.grid import InstanceSpec
+from supviz.toy.model import init_weights
+
+#: Instances per block (a block's three [k, B, n] float32 buffers should fit in L2).
+BLOCK = 2
+
+
+def use_gram(n_features: int, n_hidden: int) -> bool:
+    """Whether an instance of this shape uses the Gram factorisation (measured crossover: m >= n / 4)."""
+    return 4 * n_hidden >= n_features
+
+
+def instance_cost(spec: InstanceSpec) -> float:
+    """Relative cost of one step of an instance, per sample.
+
+    Measured (n = 60, one thread): the data and gradient kernels take ~90 ns per sample and the
+    products 130-160 ns, nearly flat in m because small-m products are bound by streaming the
+    batch, not by flops. So: n-proportional passes plus a mildly m-dependent product term.
+    """
+    n, m = spec.n_features, spec.n_hidden
+    products = 0.043 * n * n if use_gram(n, m) else n * (2.3 + 0.01 * m)
+    return 1.5 * n + products
+
+
+def assign_shards(specs: Sequence[InstanceSpec], n_shards: int) -> list[list[int]]:
+    """Split instance indices over ``n_shards`` workers, largest first to the least loaded (LPT)."""
+    loads = [0.0] * n_shards
+    shards: list[list[int]] = [[] for _ in range(n_shards)]
+    order = sorted(range(len(specs)), key=lambda i: (-instance_cost(specs[i]), i))
+    for i in order:
+        s = min(range(n_shards), key=lambda j: (loads[j], j))
+        shards[s].append(i)
+        loads[s] += instance_cost(specs[i])
+    return [sorted(s) for s in shards if s]
+
+
+class Shard:
+    """Some instances of a grid, trained together on one thread.
+
+    Parameters
+    ----------
+    specs : sequence of InstanceSpec
+        This shard's instances (one ``n_features``); blocked by ``n_hidden`` inside.
+    batch_size, init, betas, eps, weight_decay :
+        As in :class:`~supviz.toy.config.TrainConfig`.
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[InstanceSpec],
+        *,
+        batch_size: int,
+        init: str,
+        betas: tuple[float, float],
+        eps: float,
+        weight_decay: float,
+    ) -> None:
+        import torch
+
+        from supviz.toy import _kernels  # compile / load the cached kernels before timing starts
+
+        self._k = _kernels
+        self.specs = list(specs)
+        K, B, n = len(self.specs), batch_size, self.specs[0].n_features
+        self.B, self.n = B, n
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        # instance order inside the shard: by n_hidden, stable
+        self.order = sorted(range(K), key=lambda i: (self.specs[i].n_hidden, i))
+        ordered = [self.specs[i] for i in self.order]
+        sizes = [s.n_features * s.n_hidden for s in ordered]
+        n_params = sum(sizes) + K * n
+        # one flat buffer per role, so AdamW is one kernel call; W and b are views into it
+        self.P = torch.zeros(n_params)
+        self.GR = torch.zeros(n_params)
+        self.M1 = np.zeros(n_params, np.float32)
+        self.M2 = np.zeros(n_params, np.float32)
+        self.b = self.P[sum(sizes):].view(K, n)
+        self.gb = self.GR[sum(sizes):].view(K, n)
+        X, Z, G = torch.empty(K, B, n), torch.empty(K, B, n), torch.empty(K, B, n)
+        self.keys = np.array([data_key(s.seed) for s in ordered], dtype=np.uint64)
+        self.probs = np.array([s.probability for s in ordered], dtype=np.float32)
+        self.imp = np.stack([np.asarray(s.importance, dtype=np.float32) for s in ordered])
+        self.coef = (np.float32(2.0) * self.imp / np.float32(B)).astype(np.float32)
+        self.loss_acc = np.zeros(K)
+        self.blocks: list[dict] = []
+        off, start = 0, 0
+        while start < K:
+            m = ordered[start].n_hidden
+            stop = start
+            while stop < K and ordered[stop].n_hidden == m and stop - start < BLOCK:
+                stop += 1
+            k = stop - start
+            sl = slice(start, stop)
+            W = self.P[off:off + k * n * m].view(k, n, m)
+            for j in range(k):
+                W[j].copy_(init_weights(ordered[start + j], init=init))
+            blk = {  # every view a step needs, made once
+                "gram": use_gram(n, m),
+                "W": W, "WT": W.transpose(1, 2),
+                "gW": self.GR[off:off + k * n * m].view(k, n, m),
+                "X": X[sl], "XT": X[sl].transpose(1, 2), "Z": Z[sl], "G": G[sl], "GT": G[sl].transpose(1, 2),
+                "X2": X[sl].numpy().reshape(k, B * n), "keys": self.keys[sl], "probs": self.probs[sl],
+                "grad_args": (Z[sl].numpy(), X[sl].numpy(), self.b[sl].numpy(), self.coef[sl], self.imp[sl],
+                              G[sl].numpy(), self.gb[sl].numpy(), self.loss_acc[sl]),
+            }
+            if blk["gram"]:
+                blk["M"] = torch.empty(k, n, n)
+                blk["A"] = torch.empty(k, n, n)
+                blk["AT"] = blk["A"].transpose(1, 2)
+                blk["S"] = torch.empty(k, n, n)
+            else:
+                blk["H"] = torch.empty(k, B, m)
+                blk["HT"] = blk["H"]
+                blk["GH"] = torch.empty(k, B, m)
+            self.blocks.append(blk)
+            off += k * n * m
+            start = stop
+        self._Pn, self._GRn = self.P.numpy(), self.GR.numpy()
+        self.done = 0  # steps completed (read by the progress monitor)
+
+    def step(self, t: int, lr: float) -> None:
+        """Step ``t`` (0-based) at learning rate ``lr``."""
+        from torch import add, bmm
+
+        fill, grad = self._k.fill_sparse_batch, self._k.relu_mse_grad
+        for blk in self.blocks:
+            W, X = blk["W"], blk["X"]
+            fill(blk["X2"], blk["keys"], blk["probs"], t)
+            if blk["gram"]:
+                bmm(W, blk["WT"], out=blk["M"])  # M = W W^T (k, n, n)
+                bmm(X, blk["M"], out=blk["Z"])  # Z = X M (k, B, n); the kernel adds b
+                grad(*blk["grad_args"])  # G = dL/dZ, dL/db, loss
+                bmm(blk["XT"], blk["G"], out=blk["A"])  # A = dL/dM = X^T G (k, n, n)
+                add(blk["A"], blk["AT"], out=blk["S"])
+                bmm(blk["S"], W, out=blk["gW"])  # dL/dW = (A + A^T) W (k, n, m)
+            else:
+                bmm(X, W, out=blk["H"])  # H = X W (k, B, m)
+                bmm(blk["H"], blk["WT"], out=blk["Z"])  # Z = H W^T (k, B, n)
+                grad(*blk["grad_args"])
+                bmm(blk["G"], W, out=blk["GH"])  # dL/dH = G W (k, B, m)
+                bmm(blk["XT"], blk["GH"], out=blk["gW"])  # X^T dL/dH
+                blk["gW"].baddbmm_(blk["GT"], blk["H"])  # + G^T H
+        b1, b2 = self.betas
+        self._k.adamw(self._Pn, self._GRn, self.M1, self.M2, lr, self.weight_decay, b1, b2, self.eps, t + 1)
+
+    def train(
+        self,
+        lrs: np.ndarray,
+        *,
+        log_every: int,
+        losses: np.ndarray,
+        stop: threading.Event,
+        on_window: Callable[[int, np.ndarray], None] | None = None,
+    ) -> None:
+        """Run every step; write window-mean losses into ``losses [K, n_logged]`` (rows in ``specs`` order)."""
+        steps = len(lrs)
+        window = 0
+        start = 0
+        for t in range(steps):
+            if stop.is_set():
+                return
+            self.step(t, float(lrs[t]))
+            self.done = t + 1
+            if (t + 1) % log_every == 0 or t + 1 == steps:
+                mean = self.loss_acc / (t + 1 - start)
+                losses[self.order, window] = mean
+                if on_window is not None:
+                    on_window(window, mean)
+                self.loss_acc[:] = 0.0
+                window += 1
+                start = t + 1
+
+    def weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per-instance ``W [n, m]`` and ``b [n]`` float32 copies, in the order of ``specs``."""
+        Ws: list[np.ndarray] = []
+        for blk in self.blocks:
+            Ws.extend(w.copy() for w in blk["W"].numpy())
+        b = self.b.numpy()
+        out_w: list[np.ndarray] = [np.empty(0)] * len(self.specs)
+        out_b: list[np.ndarray] = [np.empty(0)] * len(self.specs)
+        for pos, i in enumerate(self.order):
+            out_w[i] = Ws[pos]
+            out_b[i] = b[pos].copy()
+        return out_w, out_b

@@ -1,0 +1,223 @@
+"""Geometry of trained toy models (SPEC section 0), vectorised over instances.
+
+For ``W [n, m]`` (row i = feature i's direction):
+
+* Gram matrix ``W W^T`` ``[n, n]`` (the paper writes ``W^T W`` for its transposed W);
+* feature norms ``||W_i||``;
+* superposition of feature i: ``sum_{j != i} (W_i_hat . W_j)^2``;
+* feature dimensionality ``D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2`` in [0, 1];
+  a dead feature (``||W_i|| <= 1e-12``) gets ``D_i = 0`` and superposition 0, never NaN;
+* dimensions per feature ``m / ||W||_F^2`` (``inf`` for an all-zero W);
+* represented features by two rules (:func:`represented_mask`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from supviz._validation import check_array, check_choice, check_float, check_int
+from supviz.errors import SupvizError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supviz.toy.grid import TrainedGrid
+
+#: Norm below which a feature counts as dead (no direction).
+DEAD_NORM = 1e-12
+#: Default threshold of each represented-feature rule.
+DEFAULT_THRESHOLDS = {"norm": 0.5, "mean_abs": 1.0 / 20.0}
+
+
+@dataclass
+class Diagnostics:
+    """Diagnostics of ``W [k, n, m]`` (fields with a leading ``k`` axis) or ``W [n, m]`` (without it).
+
+    Attributes
+    ----------
+    n_features, n_hidden : int
+    gram : np.ndarray [..., n, n]
+        ``W W^T``.
+    norms : np.ndarray [..., n]
+        ``||W_i||``.
+    superposition : np.ndarray [..., n]
+        ``sum_{j != i} (W_i_hat . W_j)^2``; 0 for dead features.
+    dimensionality : np.ndarray [..., n]
+        ``D_i``; 0 for dead features.
+    frobenius_sq : np.ndarray [...]
+        ``||W||_F^2``.
+    dims_per_feature : np.ndarray [...]
+        ``m / ||W||_F^2``.
+    represented_norm, represented_mean_abs : np.ndarray [..., n] bool
+        :func:`represented_mask` by each rule with its default threshold.
+    n_represented_norm, n_represented_mean_abs : np.ndarray [...] int
+        Their counts.
+    reference_feature : int
+        The row the ``mean_abs`` rule compares with (the most important feature).
+    """
+
+    n_features: int
+    n_hidden: int
+    gram: np.ndarray
+    norms: np.ndarray
+    superposition: np.ndarray
+    dimensionality: np.ndarray
+    frobenius_sq: np.ndarray
+    dims_per_feature: np.ndarray
+    represented_norm: np.ndarray
+    represented_mean_abs: np.ndarray
+    n_represented_norm: np.ndarray
+    n_represented_mean_abs: np.ndarray
+    reference_feature: int
+
+
+def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagnostics:
+    """All geometry diagnostics of one model ``[n, m]`` or a stack ``[k, n, m]``.
+
+    Parameters
+    ----------
+    W : array [k, n, m] or [n, m]
+        Finite weights; row i of each matrix is feature i's direction.
+    importance : array [n], optional
+        The importance curve; its largest entry (first, on ties) names the reference feature of
+        the ``mean_abs`` rule. Without it, row 0 (the study's rule).
+
+    Returns
+    -------
+    Diagnostics
+    """
+    W3, squeeze = _as_stack(W)
+    k, n, m = W3.shape
+    ref = _reference(importance, n)
+    gram = W3 @ W3.transpose(0, 2, 1)  # (k, n, n)
+    norms = np.sqrt(np.einsum("kii->ki", gram))  # (k, n)
+    alive = norms > DEAD_NORM
+    safe = np.where(alive, norms, 1.0)
+    proj_sq = (gram / safe[:, :, None]) ** 2  # (k, n, n): (W_i_hat . W_j)^2
+    proj_sq[~alive] = 0.0
+    total = proj_sq.sum(axis=2)  # (k, n): includes j = i, which is ||W_i||^2
+    idx = np.arange(n)
+    off = proj_sq.copy()
+    off[:, idx, idx] = 0.0
+    superposition = off.sum(axis=2)
+    dimensionality = np.where(alive, norms**2 / np.where(alive, total, 1.0), 0.0)
+    frob = np.einsum("kim,kim->k", W3, W3)
+    with np.errstate(divide="ignore"):
+        dims_per_feature = np.where(frob > 0, m / np.where(frob > 0, frob, 1.0), np.inf)
+    rep_norm = _mask(W3, "norm", DEFAULT_THRESHOLDS["norm"], ref)
+    rep_abs = _mask(W3, "mean_abs", DEFAULT_THRESHOLDS["mean_abs"], ref)
+    out = Diagnostics(
+        n_features=n,
+        n_hidden=m,
+        gram=gram,
+        norms=norms,
+        superposition=superposition,
+        dimensionality=dimensionality,
+        frobenius_sq=frob,
+        dims_per_feature=dims_per_feature,
+        represented_norm=rep_norm,
+        represented_mean_abs=rep_abs,
+        n_represented_norm=rep_norm.sum(axis=1),
+        n_represented_mean_abs=rep_abs.sum(axis=1),
+        reference_feature=ref,
+    )
+    if squeeze:
+        for name in ("gram", "norms", "superposition", "dimensionality", "represented_norm", "represented_mean_abs"):
+            setattr(out, name, getattr(out, name)[0])
+        for name in ("frobenius_sq", "dims_per_feature", "n_represented_norm", "n_represented_mean_abs"):
+            setattr(out, name, getattr(out, name)[0])
+    return out
+
+
+def represented_mask(
+    W: np.ndarray,
+    *,
+    rule: str = "norm",
+    threshold: float | None = None,
+    reference: int = 0,
+) -> np.ndarray:
+    """Which features a model represents, ``[k, n]`` for ``W [k, n, m]`` or ``[n]`` for ``W [n, m]``.
+
+    Parameters
+    ----------
+    W : array [k, n, m] or [n, m]
+    rule : {"norm", "mean_abs"}
+        ``"norm"``: ``||W_i|| > threshold`` (default 0.5). ``"mean_abs"``: the study's rule,
+        ``mean|W_i| > threshold * mean|W_ref|`` (default 1/20) with ``W_ref`` the most important
+        feature, row ``reference`` (default 0).
+    threshold : float, optional
+        The rule's threshold; ``None`` for the rule's default.
+    reference : int, default 0
+        The ``mean_abs`` rule's reference row.
+    """
+    rule = check_choice("rule", rule, tuple(DEFAULT_THRESHOLDS))
+    thr = DEFAULT_THRESHOLDS[rule] if threshold is None else check_float("threshold", threshold, min_value=0.0)
+    W3, squeeze = _as_stack(W)
+    ref = check_int("reference", reference, min_value=0, max_value=W3.shape[1] - 1)
+    mask = _mask(W3, rule, thr, ref)
+    return mask[0] if squeeze else mask
+
+
+def _mask(W3: np.ndarray, rule: str, thr: float, ref: int) -> np.ndarray:
+    if rule == "norm":
+        return np.linalg.norm(W3, axis=2) > thr
+    mean_abs = np.abs(W3).mean(axis=2)  # (k, n)
+    return mean_abs > thr * mean_abs[:, ref : ref + 1]
+
+
+def _as_stack(W: np.ndarray) -> tuple[np.ndarray, bool]:
+    arr = check_array("W", W, ndim=(2, 3))
+    if arr.shape[-1] < 1 or arr.shape[-2] < 1:
+        raise SupvizError(f"`W` must have at least one feature and one hidden dimension; got shape {arr.shape}.")
+    return (arr[None], True) if arr.ndim == 2 else (arr, False)
+
+
+def _reference(importance: np.ndarray | None, n: int) -> int:
+    if importance is None:
+        return 0
+    imp = check_array("importance", importance, ndim=1)
+    if imp.shape[0] != n:
+        raise SupvizError(f"`importance` must have one entry per feature ({n}); got {imp.shape[0]}.")
+    return int(np.argmax(imp))
+
+
+def grid_summary(
+    grid: "TrainedGrid",
+    *,
+    norm_threshold: float | None = None,
+    mean_abs_fraction: float | None = None,
+) -> list[dict[str, object]]:
+    """One row of scalar diagnostics per instance of a grid (what ``supviz inspect`` prints).
+
+    Columns: ``index, label, n, m, p, importance, final_loss, frobenius_sq, dims_per_feature,
+    represented_norm, represented_mean_abs, mean_superposition, mean_dimensionality`` (the last
+    over the features represented by the norm rule; NaN when there are none).
+    """
+    thr = DEFAULT_THRESHOLDS["norm"] if norm_threshold is None else check_float("threshold", norm_threshold, min_value=0.0)
+    frac = (
+        DEFAULT_THRESHOLDS["mean_abs"] if mean_abs_fraction is None
+        else check_float("fraction", mean_abs_fraction, min_value=0.0)
+    )
+    finals = grid.final_losses
+    rows: list[dict[str, object]] = []
+    for i, (spec, W) in enumerate(zip(grid.specs, grid.weights)):
+        d = diagnostics(W, importance=spec.importance)
+        rep_norm = _mask(np.asarray(W, dtype=np.float64)[None], "norm", thr, d.reference_feature)[0]
+        rep_abs = _mask(np.asarray(W, dtype=np.float64)[None], "mean_abs", frac, d.reference_feature)[0]
+        rows.append({
+            "index": i,
+            "label": grid.labels[i],
+            "n": spec.n_features,
+            "m": spec.n_hidden,
+            "p": spec.probability,
+            "importance": spec.importance_name,
+            "final_loss": float(finals[i]),
+            "frobenius_sq": float(d.frobenius_sq),
+            "dims_per_feature": float(d.dims_per_feature),
+            "represented_norm": int(rep_norm.sum()),
+            "represented_mean_abs": int(rep_abs.sum()),
+            "mean_superposition": float(d.superposition.mean()),
+            "mean_dimensionality": float(d.dimensionality[rep_norm].mean()) if rep_norm.any() else float("nan"),
+        })
+    return rows

@@ -1,0 +1,188 @@
+"""What a trained (or loaded) grid of toy models is: :class:`InstanceSpec` and :class:`TrainedGrid`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from supviz.errors import SupvizError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supviz.toy.config import TrainConfig
+
+#: ``importance_name`` of weights whose importance curve is not known (external arrays).
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, eq=False)
+class InstanceSpec:
+    """One toy model of a grid.
+
+    Attributes
+    ----------
+    n_features : int
+        n, the number of features.
+    n_hidden : int
+        m, the hidden size.
+    probability : float or None
+        Feature probability p; ``None`` for external weights where it is not known.
+    importance_name : str
+        ``"uniform"``, ``"geometric:0.9"``, ``"power:20"``, ``"explicit:<i>"`` or ``"unknown"``.
+    importance : np.ndarray [n] or None
+        The importance curve (read-only); ``None`` where not known.
+    seed : int or None
+        The instance's own seed (init and data streams derive from it); ``None`` for external weights.
+    """
+
+    n_features: int
+    n_hidden: int
+    probability: float | None
+    importance_name: str
+    importance: np.ndarray | None
+    seed: int | None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InstanceSpec):
+            return NotImplemented
+        same_imp = (self.importance is None and other.importance is None) or (
+            self.importance is not None and other.importance is not None
+            and np.array_equal(self.importance, other.importance)
+        )
+        return same_imp and (self.n_features, self.n_hidden, self.probability, self.importance_name, self.seed) == (
+            other.n_features, other.n_hidden, other.probability, other.importance_name, other.seed
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds an array
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``"m=20 p=0.166 uniform"``."""
+        p = "p=?" if self.probability is None else f"p={self.probability:.3g}"
+        return f"m={self.n_hidden} {p} {self.importance_name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {
+            "n_features": self.n_features,
+            "n_hidden": self.n_hidden,
+            "probability": self.probability,
+            "importance_name": self.importance_name,
+            "importance": None if self.importance is None else [float(v) for v in self.importance],
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "InstanceSpec":
+        """Inverse of :meth:`to_dict`."""
+        imp = d.get("importance")
+        arr = None if imp is None else np.asarray(imp, dtype=np.float64)
+        if arr is not None:
+            arr.setflags(write=False)
+        p = d.get("probability")
+        seed = d.get("seed")
+        return cls(int(d["n_features"]), int(d["n_hidden"]), None if p is None else float(p),
+                   str(d["importance_name"]), arr, None if seed is None else int(seed))
+
+
+@dataclass(eq=False)
+class TrainedGrid:
+    """A grid of toy models: their specs, weights, biases and loss curves.
+
+    Attributes
+    ----------
+    specs : list[InstanceSpec]
+        One per instance.
+    weights : list[np.ndarray]
+        Per instance, ``[n_features, n_hidden]`` float32; row i is feature i's direction.
+    biases : list[np.ndarray]
+        Per instance, ``[n_features]`` float32 (zeros, with a note in ``info``, where not known).
+    losses : np.ndarray [instances, n_logged]
+        Per-instance training-loss curve; point j is the mean loss over steps
+        ``loss_steps[j-1] .. loss_steps[j] - 1``. ``n_logged`` is 0 for external weights.
+    config : TrainConfig or None
+        The config that trained the grid (``None`` for external weights).
+    loss_steps : np.ndarray [n_logged] int
+        The step count at the end of each loss window.
+    labels : list[str]
+        Per instance, where it came from (``"m=20 p=0.166 uniform"``, ``"60to20[3]"``).
+    info : dict
+        Timing, device, engine, source file and notes.
+    """
+
+    specs: list[InstanceSpec]
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    losses: np.ndarray
+    config: "TrainConfig | None" = None
+    loss_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    labels: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        k = len(self.specs)
+        if len(self.weights) != k or len(self.biases) != k:
+            raise SupvizError(
+                f"a grid needs one weight and one bias per spec; got {k} specs, {len(self.weights)} weights, {len(self.biases)} biases."
+            )
+        self.losses = np.asarray(self.losses, dtype=np.float64).reshape(k, -1) if k else np.zeros((0, 0))
+        self.loss_steps = np.asarray(self.loss_steps, dtype=np.int64)
+        if self.losses.shape[1] != self.loss_steps.shape[0]:
+            raise SupvizError(f"`losses` has {self.losses.shape[1]} points per curve but `loss_steps` has {self.loss_steps.shape[0]}.")
+        for i, (s, w, b) in enumerate(zip(self.specs, self.weights, self.biases)):
+            if w.shape != (s.n_features, s.n_hidden) or b.shape != (s.n_features,):
+                raise SupvizError(
+                    f"instance {i}: weights {w.shape} / bias {b.shape} do not match n_features={s.n_features}, n_hidden={s.n_hidden}."
+                )
+        if not self.labels:
+            self.labels = [s.label for s in self.specs]
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def select(
+        self,
+        n_hidden: int | None = None,
+        probability: float | None = None,
+        importance_name: str | None = None,
+    ) -> list[int]:
+        """Indices of the instances matching every given criterion (probability to 1e-9 relative).
+
+        Examples
+        --------
+        >>> grid.select(n_hidden=20, importance_name="uniform")  # doctest: +SKIP
+        [18, 19, 20, 21, 22, 23]
+        """
+        out = []
+        for i, s in enumerate(self.specs):
+            if n_hidden is not None and s.n_hidden != n_hidden:
+                continue
+            if probability is not None and (
+                s.probability is None or not math.isclose(s.probability, probability, rel_tol=1e-9, abs_tol=0.0)
+            ):
+                continue
+            if importance_name is not None and s.importance_name != importance_name:
+                continue
+            out.append(i)
+        return out
+
+    def stack(self, indices: Sequence[int] | None = None) -> np.ndarray:
+        """The weights of ``indices`` (default: all) as one ``[k, n, m]`` array; they must share a shape."""
+        idx = range(len(self)) if indices is None else list(indices)
+        ws = [self.weights[i] for i in idx]
+        shapes = {w.shape for w in ws}
+        if len(shapes) > 1:
+            raise SupvizError(f"`stack` needs instances of one shape; got shapes {sorted(shapes)} (select one n_hidden first).")
+        if not ws:
+            raise SupvizError("`stack` needs at least one instance; got none.")
+        return np.stack(ws)
+
+    @property
+    def final_losses(self) -> np.ndarray:
+        """The last point of each loss curve ``[instances]`` (NaN where there is none)."""
+        if self.losses.shape[1] == 0:
+            return np.full(len(self), np.nan)
+        return self.losses[:, -1].copy()

@@ -1,0 +1,297 @@
+"""Training a grid of toy models as one job: :func:`train_grid`.
+
+Two engines do the same arithmetic (SPEC section 0) from the same random streams:
+
+* ``numba`` (the default on CPU): fused kernels and MKL products on one worker thread per CPU,
+  see ``_engine.py``. Same seed, same machine: the same weights bit for bit, whatever the
+  number of threads, and an instance trained alone gets the bits it gets in a grid.
+* ``torch``: einsum forward, autograd and ``torch.optim.AdamW`` on any device (CUDA included);
+  the reference the fast engine is tested against.
+
+Learning-rate schedules (:func:`learning_rates`): optional linear warm-up, then constant, linear
+decay or half-cosine decay towards 0 at the end of training.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from supviz.errors import SupvizError
+from supviz.toy.config import TrainConfig
+from supviz.toy.grid import InstanceSpec, TrainedGrid
+
+log = logging.getLogger(__name__)
+
+
+def train_grid(config: TrainConfig | None = None, *, progress: bool | None = None) -> TrainedGrid:
+    """Train every instance of ``config``'s grid (importance x hidden x probability) as one job.
+
+    Parameters
+    ----------
+    config : TrainConfig, optional
+        Defaults to ``TrainConfig()``, the study's grid.
+    progress : bool or None
+        Show a progress bar with the running loss on stderr. ``None``: only when stderr is a
+        terminal (and only once the run has lasted 2 s).
+
+    Returns
+    -------
+    TrainedGrid
+        Specs in the order of :meth:`TrainConfig.instances`, weights, biases, loss curves
+        ``[instances, config.n_logged]``, the config, and timing in ``info``.
+
+    Notes
+    -----
+    The numba engine trains on ``config.threads`` worker threads (default: one per CPU) and sets
+    torch's intra-op threads to 1 while it runs (restored afterwards). On the study grid it takes
+    about 7 ms per step on two cores (``docs/bench/train_grid.md``): ~70 s for 10,000 steps.
+    """
+    config = TrainConfig() if config is None else config
+    return train_instances(config.instances(), config, progress=progress)
+
+
+def train_instances(
+    specs: Sequence[InstanceSpec], config: TrainConfig, *, progress: bool | None = None
+) -> TrainedGrid:
+    """Train the given instances with the optimiser settings of ``config``.
+
+    Each instance trains from its own ``seed``; ``config``'s grid fields (``hidden``,
+    ``probabilities``, ``importances``, ``seed``) are not used. This is how one instance of a grid
+    is trained alone: ``train_instances([grid.specs[i]], config)``.
+    """
+    specs = list(specs)
+    _check_specs(specs)
+    engine = resolve_engine(config)
+    lrs = learning_rates(config)
+    n_logged = config.n_logged
+    loss_steps = np.minimum(np.arange(1, n_logged + 1) * config.log_every, config.steps)
+    losses = np.zeros((len(specs), n_logged))
+    t0 = time.perf_counter()
+    if engine == "numba":
+        Ws, bs, n_workers = _train_numba(specs, config, lrs, losses, progress)
+    else:
+        Ws, bs, n_workers = _train_torch(specs, config, lrs, losses, progress)
+    wall = time.perf_counter() - t0
+    info: dict[str, Any] = {
+        "engine": engine,
+        "device": config.device,
+        "threads": n_workers,
+        "batching": "grouped by n_hidden",
+        "wall_seconds": round(wall, 3),
+        "ms_per_step": round(1e3 * wall / config.steps, 4),
+    }
+    log.info("trained %d instances x %d steps in %.1f s (%.2f ms/step, %s engine)", len(specs), config.steps, wall,
+             1e3 * wall / config.steps, engine)
+    return TrainedGrid(specs, Ws, bs, losses, config=config, loss_steps=loss_steps, info=info)
+
+
+def learning_rates(config: TrainConfig) -> np.ndarray:
+    """The learning rate of every step ``[steps]`` (float64).
+
+    Warm-up step ``t < w`` uses ``lr * (t + 1) / w``; after it, with ``s = t - w`` and
+    ``T = steps - w``: constant ``lr``; linear ``lr * (1 - s / T)``; cosine
+    ``lr * (1 + cos(pi * s / T)) / 2``.
+    """
+    t = np.arange(config.steps, dtype=np.float64)
+    w = config.warmup_steps
+    T = max(config.steps - w, 1)
+    s = np.clip(t - w, 0, None)
+    if config.schedule == "linear":
+        factor = 1.0 - s / T
+    elif config.schedule == "cosine":
+        factor = 0.5 * (1.0 + np.cos(np.pi * s / T))
+    else:
+        factor = np.ones_like(t)
+    if w:
+        factor = np.where(t < w, (t + 1) / w, factor)
+    return config.lr * factor
+
+
+def resolve_engine(config: TrainConfig) -> str:
+    """``"numba"`` or ``"torch"``: what ``config.engine`` means on ``config.device`` here."""
+    if config.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SupvizError(f"`device` {config.device!r} needs CUDA, which this machine's torch cannot use.")
+        return "torch"
+    if config.engine in ("numba", "auto"):
+        try:
+            import numba  # noqa: F401
+        except ImportError:  # pragma: no cover - numba ships with umap-learn
+            if config.engine == "numba":
+                raise SupvizError("`engine` 'numba' needs the numba package, which is not installed.") from None
+            log.info("numba is not installed; training with the torch engine")
+            return "torch"
+        return "numba"
+    return "torch"
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+# -- engines ----------------------------------------------------------------------------------
+
+
+def _train_numba(specs, config, lrs, losses, progress):
+    import torch
+
+    from supviz.toy._engine import Shard, assign_shards
+
+    n_workers = min(config.threads or available_cpus(), len(specs))
+    parts = assign_shards(specs, n_workers)
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(1)  # each worker's products run on its own thread (restored below)
+    try:
+        return _train_shards(specs, config, lrs, losses, progress, parts, Shard)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train_shards(specs, config, lrs, losses, progress, parts, Shard):
+    shards = [
+        Shard([specs[i] for i in part], batch_size=config.batch_size, init=config.init, betas=config.betas,
+              eps=config.eps, weight_decay=config.weight_decay)
+        for part in parts
+    ]
+    part_losses = [np.zeros((len(part), losses.shape[1])) for part in parts]
+    latest = [np.full(len(part), np.nan) for part in parts]
+
+    def work(j: int, stop: threading.Event) -> None:
+        import torch
+
+        # OpenMP's thread count is per thread: set it here too, or MKL and ATen would use all
+        # cores inside every worker
+        torch.set_num_threads(1)
+
+        def on_window(_w: int, mean: np.ndarray) -> None:
+            latest[j] = mean.copy()
+
+        shards[j].train(lrs, log_every=config.log_every, losses=part_losses[j], stop=stop, on_window=on_window)
+
+    _run_workers(
+        [lambda stop, j=j: work(j, stop) for j in range(len(shards))],
+        steps=config.steps,
+        done=lambda: min(s.done for s in shards),
+        running_loss=lambda: _finite_mean(np.concatenate(latest)),
+        progress=progress,
+        n_instances=len(specs),
+    )
+    Ws: list[np.ndarray] = [np.empty(0)] * len(specs)
+    bs: list[np.ndarray] = [np.empty(0)] * len(specs)
+    for part, shard, pl in zip(parts, shards, part_losses):
+        w, b = shard.weights()
+        for j, i in enumerate(part):
+            Ws[i], bs[i] = w[j], b[j]
+        losses[part] = pl
+    return Ws, bs, len(shards)
+
+
+def _train_torch(specs, config, lrs, losses, progress):
+    import torch
+
+    from supviz.toy.model import TorchModels
+
+    models = TorchModels(specs, batch_size=config.batch_size, init=config.init, device=config.device, lr=config.lr,
+                         betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
+    state = {"done": 0, "latest": math.nan}
+    caller_threads = torch.get_num_threads()
+
+    def work(stop: threading.Event) -> None:
+        torch.set_num_threads(caller_threads)  # per-thread under OpenMP: use the caller's setting
+        start, window = 0, 0
+        for t in range(config.steps):
+            if stop.is_set():
+                return
+            models.step(t, float(lrs[t]))
+            state["done"] = t + 1
+            if (t + 1) % config.log_every == 0 or t + 1 == config.steps:
+                mean = models.take_loss_sums() / (t + 1 - start)
+                losses[:, window] = mean
+                state["latest"] = float(mean.mean())
+                window += 1
+                start = t + 1
+
+    _run_workers([work], steps=config.steps, done=lambda: state["done"], running_loss=lambda: state["latest"],
+                 progress=progress, n_instances=len(specs))
+    Ws, bs = models.weights()
+    return Ws, bs, 1
+
+
+def _run_workers(jobs, *, steps, done, running_loss, progress, n_instances) -> None:
+    """Run ``jobs`` (callables taking a stop event) on threads; show progress; re-raise failures."""
+    from tqdm.auto import tqdm
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def guard(job):
+        try:
+            job(stop)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=guard, args=(job,), name=f"supviz-train-{i}", daemon=True) for i, job in enumerate(jobs)]
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = tqdm(total=steps, disable=not show, delay=0 if progress else 2.0, unit="step", file=sys.stderr,
+               desc=f"train {n_instances} model{'s' * (n_instances != 1)}", dynamic_ncols=True, leave=False)
+    try:
+        for th in threads:
+            th.start()
+        while alive := [th for th in threads if th.is_alive()]:
+            alive[0].join(timeout=0.2)
+            d = done()
+            if d > bar.n:
+                loss = running_loss()
+                if math.isfinite(loss):
+                    bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+                bar.update(d - bar.n)
+        loss = running_loss()  # the final state, whatever the last poll saw
+        if math.isfinite(loss):
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        bar.update(done() - bar.n)
+        bar.refresh()
+    except BaseException:
+        stop.set()
+        for th in threads:
+            th.join()
+        raise
+    finally:
+        bar.close()
+    if errors:
+        raise errors[0]
+
+
+def _finite_mean(values: np.ndarray) -> float:
+    ok = values[np.isfinite(values)]
+    return float(ok.mean()) if ok.size else math.nan
+
+
+def _check_specs(specs: list[InstanceSpec]) -> None:
+    if not specs:
+        raise SupvizError("`specs` must hold at least one instance; got none.")
+    ns = {s.n_features for s in specs}
+    if len(ns) > 1:
+        raise SupvizError(f"all instances of one job must share `n_features`; got {sorted(ns)}.")
+    for i, s in enumerate(specs):
+        if s.probability is None or s.importance is None or s.seed is None:
+            raise SupvizError(f"instance {i} ({s.label}) has no probability, importance or seed to train from.")
+        if s.n_hidden < 1:
+            raise SupvizError(f"`n_hidden` must be an int >= 1; got {s.n_hidden}.")
+        if not 0.0 < s.probability <= 1.0:
+            raise SupvizError(f"`probability` must be in (0, 1]; got {s.probability}.")
