@@ -89,3 +89,21 @@ def test_bad_input(W, match):
 def test_bad_rule():
     with pytest.raises(SupvizError, match=r"`rule` must be one of 'norm', 'mean_abs'; got 'l1'"):
         represented_mask(np.eye(2), rule="l1")
+
+
+def test_mean_abs_reference_is_strongest_top_importance_feature() -> None:
+    # Uniform importance, feature 0 dropped: with row 0 as the reference every row would count.
+    W = np.zeros((4, 2))
+    W[1] = [1.0, 0.0]
+    W[2] = [0.0, 1.0]
+    W[3] = [0.01, 0.0]  # below 1/20 of the strongest
+    mask = represented_mask(W, rule="mean_abs", importance=np.ones(4))
+    assert mask.tolist() == [False, True, True, False]
+    assert represented_mask(W, rule="mean_abs", reference=0)[1:].all()  # row 0 as reference: all live rows count
+    # Decaying importance: row 0 stays the reference, exactly as in the study.
+    W[0] = [0.5, 0.0]
+    imp = 0.9 ** np.arange(4)
+    np.testing.assert_array_equal(represented_mask(W, rule="mean_abs", importance=imp),
+                                  represented_mask(W, rule="mean_abs", reference=0))
+    d = diagnostics(np.stack([W, W[::-1]]), importance=np.ones(4))
+    assert d.reference_feature.tolist() == [1, 1]

@@ -241,17 +241,11 @@ def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
 def _represented_mask(W: np.ndarray, importance: np.ndarray | None, rule: str, threshold: float) -> np.ndarray:
     from supviz.toy import represented_mask
 
-    # The study's rule compares with "the most important feature" (row 0 under 0.9^i). Under
-    # uniform importance every feature is the most important, and row 0 may be one the model
-    # dropped, which would count every feature as represented; so among the most important
-    # features the reference is the strongest row (for 0.9^i this is row 0, as in the study).
+    # Without an importance curve every feature may be the most important (the strongest is the
+    # reference); with one, represented_mask picks the strongest of the top-importance features.
     if importance is None:
-        top = np.arange(W.shape[0])
-    else:
-        imp = np.asarray(importance, dtype=np.float64)
-        top = np.flatnonzero(np.isclose(imp, imp.max(), rtol=1e-12, atol=0.0))
-    reference = int(top[np.argmax(np.abs(W[top]).mean(axis=1))])
-    return np.asarray(represented_mask(W, rule=rule, threshold=threshold, reference=reference), dtype=bool)
+        importance = np.ones(W.shape[0])
+    return np.asarray(represented_mask(W, rule=rule, threshold=threshold, importance=importance), dtype=bool)
 
 
 def _plan_cell(

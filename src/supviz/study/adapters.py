@@ -122,13 +122,13 @@ def importance_variants(grid: Any) -> list[str]:
 def represented(W: np.ndarray, *, rule: str, threshold: float, importance: np.ndarray | None = None) -> np.ndarray:
     """Represented-feature mask ``[..., n]`` by ``supviz.toy.represented_mask``.
 
-    ``mean_abs`` is the study's rule: mean|W_k| > threshold * mean|W_0|, W_0 = the most
-    important feature (row 0 in both of the study's variants; ``argmax(importance)`` in general).
+    ``mean_abs`` is the study's rule: mean|W_k| > threshold * mean|W_ref|, W_ref = the most
+    important feature (row 0 under 0.9^i; under uniform importance the strongest row, see
+    :func:`supviz.toy.represented_mask`).
     """
     from supviz import toy
 
-    ref = int(np.argmax(importance)) if importance is not None else 0
-    return np.asarray(toy.represented_mask(W, rule=rule, threshold=threshold, reference=ref), dtype=bool)
+    return np.asarray(toy.represented_mask(W, rule=rule, threshold=threshold, importance=importance), dtype=bool)
 
 
 @dataclass

@@ -53,8 +53,9 @@ class Diagnostics:
         :func:`represented_mask` by each rule with its default threshold.
     n_represented_norm, n_represented_mean_abs : np.ndarray [...] int
         Their counts.
-    reference_feature : int
-        The row the ``mean_abs`` rule compares with (the most important feature).
+    reference_feature : np.ndarray [...] int
+        The row the ``mean_abs`` rule compares with: the strongest of the most important features
+        (see :func:`represented_mask`).
     """
 
     n_features: int
@@ -80,8 +81,8 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
     W : array [k, n, m] or [n, m]
         Finite weights; row i of each matrix is feature i's direction.
     importance : array [n], optional
-        The importance curve; its largest entry (first, on ties) names the reference feature of
-        the ``mean_abs`` rule. Without it, row 0 (the study's rule).
+        The importance curve: the strongest of its top-importance features is the reference of
+        the ``mean_abs`` rule (see :func:`represented_mask`). Without it, row 0 (the study's rule).
 
     Returns
     -------
@@ -89,7 +90,7 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
     """
     W3, squeeze = _as_stack(W)
     k, n, m = W3.shape
-    ref = _reference(importance, n)
+    refs = _references(W3, importance)  # (k,)
     gram = W3 @ W3.transpose(0, 2, 1)  # (k, n, n)
     norms = np.sqrt(np.einsum("kii->ki", gram))  # (k, n)
     alive = norms > DEAD_NORM
@@ -105,8 +106,8 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
     frob = np.einsum("kim,kim->k", W3, W3)
     with np.errstate(divide="ignore"):
         dims_per_feature = np.where(frob > 0, m / np.where(frob > 0, frob, 1.0), np.inf)
-    rep_norm = _mask(W3, "norm", DEFAULT_THRESHOLDS["norm"], ref)
-    rep_abs = _mask(W3, "mean_abs", DEFAULT_THRESHOLDS["mean_abs"], ref)
+    rep_norm = _mask(W3, "norm", DEFAULT_THRESHOLDS["norm"], refs)
+    rep_abs = _mask(W3, "mean_abs", DEFAULT_THRESHOLDS["mean_abs"], refs)
     out = Diagnostics(
         n_features=n,
         n_hidden=m,
@@ -120,12 +121,12 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
         represented_mean_abs=rep_abs,
         n_represented_norm=rep_norm.sum(axis=1),
         n_represented_mean_abs=rep_abs.sum(axis=1),
-        reference_feature=ref,
+        reference_feature=refs,
     )
     if squeeze:
         for name in ("gram", "norms", "superposition", "dimensionality", "represented_norm", "represented_mean_abs"):
             setattr(out, name, getattr(out, name)[0])
-        for name in ("frobenius_sq", "dims_per_feature", "n_represented_norm", "n_represented_mean_abs"):
+        for name in ("frobenius_sq", "dims_per_feature", "n_represented_norm", "n_represented_mean_abs", "reference_feature"):
             setattr(out, name, getattr(out, name)[0])
     return out
 
@@ -135,7 +136,8 @@ def represented_mask(
     *,
     rule: str = "norm",
     threshold: float | None = None,
-    reference: int = 0,
+    importance: np.ndarray | None = None,
+    reference: int | None = None,
 ) -> np.ndarray:
     """Which features a model represents, ``[k, n]`` for ``W [k, n, m]`` or ``[n]`` for ``W [n, m]``.
 
@@ -145,25 +147,49 @@ def represented_mask(
     rule : {"norm", "mean_abs"}
         ``"norm"``: ``||W_i|| > threshold`` (default 0.5). ``"mean_abs"``: the study's rule,
         ``mean|W_i| > threshold * mean|W_ref|`` (default 1/20) with ``W_ref`` the most important
-        feature, row ``reference`` (default 0).
+        feature.
     threshold : float, optional
         The rule's threshold; ``None`` for the rule's default.
-    reference : int, default 0
-        The ``mean_abs`` rule's reference row.
+    importance : array [n], optional
+        Feature importances, to find the ``mean_abs`` reference. Where several features share the
+        top importance (uniform importance: all of them), the reference is the strongest of them
+        (largest mean|W_i|): with row 0 fixed instead, a model that dropped feature 0 would count
+        every feature as represented. Under the study's 0.9^i this is row 0, as the study had it.
+    reference : int, optional
+        An explicit reference row for every instance (overrides ``importance``). Without either,
+        row 0 (the study's convention).
     """
     rule = check_choice("rule", rule, tuple(DEFAULT_THRESHOLDS))
     thr = DEFAULT_THRESHOLDS[rule] if threshold is None else check_float("threshold", threshold, min_value=0.0)
     W3, squeeze = _as_stack(W)
-    ref = check_int("reference", reference, min_value=0, max_value=W3.shape[1] - 1)
-    mask = _mask(W3, rule, thr, ref)
+    n = W3.shape[1]
+    if reference is not None:
+        refs = np.full(W3.shape[0], check_int("reference", reference, min_value=0, max_value=n - 1))
+    else:
+        refs = _references(W3, importance)
+    mask = _mask(W3, rule, thr, refs)
     return mask[0] if squeeze else mask
 
 
-def _mask(W3: np.ndarray, rule: str, thr: float, ref: int) -> np.ndarray:
+def _mask(W3: np.ndarray, rule: str, thr: float, refs: np.ndarray) -> np.ndarray:
     if rule == "norm":
         return np.linalg.norm(W3, axis=2) > thr
     mean_abs = np.abs(W3).mean(axis=2)  # (k, n)
-    return mean_abs > thr * mean_abs[:, ref : ref + 1]
+    ref_strength = mean_abs[np.arange(W3.shape[0]), refs][:, None]  # (k, 1)
+    return mean_abs > thr * ref_strength
+
+
+def _references(W3: np.ndarray, importance: np.ndarray | None) -> np.ndarray:
+    """Per instance, the strongest row among the features of top importance (row 0 if unknown)."""
+    k, n, _ = W3.shape
+    if importance is None:
+        return np.zeros(k, dtype=np.int64)
+    imp = check_array("importance", importance, ndim=1)
+    if imp.shape[0] != n:
+        raise SupvizError(f"`importance` must have one entry per feature ({n}); got {imp.shape[0]}.")
+    top = np.isclose(imp, imp.max(), rtol=1e-12, atol=0.0)  # (n,)
+    strength = np.where(top[None, :], np.abs(W3).mean(axis=2), -np.inf)  # (k, n)
+    return np.argmax(strength, axis=1)
 
 
 def _as_stack(W: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -171,15 +197,6 @@ def _as_stack(W: np.ndarray) -> tuple[np.ndarray, bool]:
     if arr.shape[-1] < 1 or arr.shape[-2] < 1:
         raise SupvizError(f"`W` must have at least one feature and one hidden dimension; got shape {arr.shape}.")
     return (arr[None], True) if arr.ndim == 2 else (arr, False)
-
-
-def _reference(importance: np.ndarray | None, n: int) -> int:
-    if importance is None:
-        return 0
-    imp = check_array("importance", importance, ndim=1)
-    if imp.shape[0] != n:
-        raise SupvizError(f"`importance` must have one entry per feature ({n}); got {imp.shape[0]}.")
-    return int(np.argmax(imp))
 
 
 def grid_summary(
@@ -203,8 +220,9 @@ def grid_summary(
     rows: list[dict[str, object]] = []
     for i, (spec, W) in enumerate(zip(grid.specs, grid.weights)):
         d = diagnostics(W, importance=spec.importance)
-        rep_norm = _mask(np.asarray(W, dtype=np.float64)[None], "norm", thr, d.reference_feature)[0]
-        rep_abs = _mask(np.asarray(W, dtype=np.float64)[None], "mean_abs", frac, d.reference_feature)[0]
+        refs = np.atleast_1d(d.reference_feature)
+        rep_norm = _mask(np.asarray(W, dtype=np.float64)[None], "norm", thr, refs)[0]
+        rep_abs = _mask(np.asarray(W, dtype=np.float64)[None], "mean_abs", frac, refs)[0]
         rows.append({
             "index": i,
             "label": grid.labels[i],
