@@ -84,3 +84,15 @@ def test_disabled_cache_always_computes(tmp_path):
     cache.get_or_compute("x", {}, lambda: calls.append(1))
     cache.get_or_compute("x", {}, lambda: calls.append(1))
     assert len(calls) == 2
+
+
+def test_code_version_covers_the_source() -> None:
+    from supviz import __version__
+    from supviz.study.cache import Cache, code_version
+
+    v = code_version()
+    assert v.startswith(__version__ + "+") and len(v.split("+")[1]) == 16
+    # The default key is tied to the code; a different code version gives a different key.
+    assert cache_key("train", {"a": 1}) == cache_key("train", {"a": 1}, version=v)
+    assert cache_key("train", {"a": 1}) != cache_key("train", {"a": 1}, version=__version__)
+    assert Cache("unused").version == v

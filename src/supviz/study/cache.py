@@ -1,9 +1,10 @@
 """A content-addressed cache for the expensive steps of a study.
 
 A step's key is the SHA-256 of everything that determines its output: a ``kind`` (what the step
-is), its parameters, the keys of the steps it consumes (``upstream``), and the supviz version. So
-a changed parameter changes the key of that step and of everything downstream of it, and nothing
-else. Values are pickled; directory entries (figure files) are folders. Every entry is written
+is), its parameters, the keys of the steps it consumes (``upstream``), and the code that computes
+it (:func:`code_version`: the supviz version and a digest of the package's source, so an edited
+algorithm never serves a stale result). So a changed parameter changes the key of that step and of
+everything downstream of it, and nothing else. Values are pickled; directory entries (figure files) are folders. Every entry is written
 atomically (:mod:`supviz._io`), so a run killed half way leaves only complete entries and the next
 run resumes from them.
 
@@ -13,6 +14,7 @@ folders.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -53,7 +55,19 @@ def _canonical(obj: Any) -> Any:
     raise TypeError(f"cannot build a cache key from {type(obj).__name__}")
 
 
-def cache_key(kind: str, params: Mapping[str, Any], upstream: Sequence[str] = (), *, version: str = __version__) -> str:
+@functools.cache
+def code_version() -> str:
+    """``<supviz version>+<digest>``: the digest covers every ``.py`` and ``.toml`` file of the package."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:16]}"
+
+
+def cache_key(kind: str, params: Mapping[str, Any], upstream: Sequence[str] = (), *, version: str | None = None) -> str:
     """The content key of a step.
 
     Parameters
@@ -65,14 +79,16 @@ def cache_key(kind: str, params: Mapping[str, Any], upstream: Sequence[str] = ()
     upstream
         Keys of the cached steps it consumes.
     version
-        The code version (a new supviz version invalidates every entry).
+        The code version; default :func:`code_version` (any change to supviz's code invalidates
+        every entry).
 
     Returns
     -------
     str
         64 hex digits.
     """
-    payload = {"kind": kind, "params": _canonical(dict(params)), "upstream": list(upstream), "version": version}
+    payload = {"kind": kind, "params": _canonical(dict(params)), "upstream": list(upstream),
+               "version": code_version() if version is None else version}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -100,10 +116,10 @@ class CacheStats:
 class Cache:
     """Content-addressed store under ``root``; ``enabled=False`` computes everything afresh."""
 
-    def __init__(self, root: str | Path, *, enabled: bool = True, version: str = __version__) -> None:
+    def __init__(self, root: str | Path, *, enabled: bool = True, version: str | None = None) -> None:
         self.root = Path(root)
         self.enabled = enabled
-        self.version = version
+        self.version = code_version() if version is None else version
         self.stats = CacheStats()
 
     def key(self, kind: str, params: Mapping[str, Any], upstream: Sequence[str] = ()) -> str:
