@@ -62,12 +62,22 @@ max_iter = 100
 [embeddings]
 max_iter = 100
 min_points = 3
+[datapoints]
+points = 40
+examples = [[2, 0.05]]
+grid_methods = ["umap"]
 """
 
 VARIANTS = ("uniform", "geometric0p9")
+DATAPOINT_FIGURES = [f"D1_{m}_{v}" for v in VARIANTS for m in ("knn_recall", "trustworthiness", "false_neighbour_rate")]
+DATAPOINT_FIGURES += [f"D2_umap_{v}" for v in VARIANTS] + [f"D3_m2_p0p05_{v}" for v in VARIANTS] + ["D4_equidistance"]
 STATIC = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(1, 6)]
+STATIC += DATAPOINT_FIGURES
 INTERACTIVE = ["B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)]
-EXPECTED_ROWS = {"A1": 2, "A2": 2, "A3": 3, "B1": 2, "B2": 2, "B3": 2, "B4": 2, "B5": 2, "C2": 8, "C3": 8, "C4": 8, "C5": 8, "toy": 8}
+INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS]
+# section D: 8 cells x (exact + 3 pictures) for x (the control, repeated per cell) and h; x_rep exact only
+EXPECTED_ROWS = {"A1": 2, "A2": 2, "A3": 3, "B1": 2, "B2": 2, "B3": 2, "B4": 2, "B5": 2, "C2": 8, "C3": 8, "C4": 8, "C5": 8, "toy": 8,
+                 "D_x": 32, "D_h": 32, "D_x_rep": 8, "D_geometry": 8}
 
 
 def _cmd(*args):
@@ -109,7 +119,8 @@ def test_every_figure_table_row_and_report_entry(first_run):
     folder, proc, _ = first_run
     out = folder / "out"
     assert proc.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
-    for stage in ("train toy models", "compute background", "compute baselines", "compute embeddings", "report"):
+    for stage in ("train toy models", "compute background", "compute baselines", "compute embeddings", "compute datapoints",
+                  "report"):
         assert f"[supviz] {stage}" in proc.stderr
     for fid in STATIC:
         for ext in ("png", "svg"):
@@ -245,3 +256,19 @@ def test_changed_parameter_recomputes_only_what_depends_on_it(first_run, tmp_pat
     assert not {"train", "layout", "smacof"} & set(misses)
     table = pd.read_parquet(tmp_path / "out" / "metrics.parquet")
     assert (table.loc[table.experiment == "C2", "k"] == 4).all()
+
+
+def test_points_scales_the_datapoint_section_only(first_run, tmp_path):
+    folder, _, _ = first_run
+    text = (folder / "tiny.toml").read_text().replace('cache_dir = ""', f'cache_dir = "{folder / "out" / "cache"}"')
+    cfg = tmp_path / "shared.toml"
+    cfg.write_text(text)
+    proc = supviz_run("--config", str(cfg), "--out", str(tmp_path / "out"), "--points", "25", "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "data-point layouts" in proc.stderr  # the section's progress bar
+    meta = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert meta["config"]["datapoints"]["points"] == 25
+    misses = meta["cache"]["misses"]
+    assert misses.get("datapoints") == 1 and not {"train", "layout", "smacof", "metrics"} & set(misses)
+    table = pd.read_parquet(tmp_path / "out" / "metrics.parquet")
+    assert (table.loc[table.experiment.isin(["D_x", "D_h"]), "n_points"] == 25).all()

@@ -34,6 +34,15 @@ def register(subparsers: Any) -> None:
         "--steps", type=int, metavar="N",
         help="training steps of every toy model (overrides toy.steps; the study used 10000; the report states it)",
     )
+    p.add_argument(
+        "--points", type=int, metavar="N",
+        help=("sampled inputs per feature probability in the data-point section (overrides datapoints.points; "
+              "default 200; 10,000 works, spread over run.n_jobs worker processes with a progress bar)"),
+    )
+    p.add_argument(
+        "--jobs", type=int, metavar="N",
+        help="worker processes for layouts and figures (overrides run.n_jobs; default 2)",
+    )
     p.add_argument("--paper-size-a3", action="store_true", help="draw A3 at the larger, paper-like size (slower)")
     p.add_argument("--no-cache", action="store_true", help="recompute everything (read and write no cache)")
     p.add_argument("--quiet", action="store_true", help="no stage lines or progress bars")
@@ -50,6 +59,14 @@ def run(args: argparse.Namespace) -> int:
         from supviz._validation import check_int
 
         config.toy.steps = check_int("--steps", args.steps, min_value=1)
+    if args.points is not None:
+        from supviz._validation import check_int
+
+        config.section("datapoints").points = check_int("--points", args.points, min_value=10)
+    if args.jobs is not None:
+        from supviz._validation import check_int
+
+        config.run.n_jobs = check_int("--jobs", args.jobs, min_value=1, max_value=64)
     if args.paper_size_a3:
         config.section("background").a3_paper_size = True
 

@@ -35,7 +35,7 @@ table.findings td{text-align:left;vertical-align:top}table.findings{width:100%}
 .ok{background:#e3f4e1}.partly{background:#fdf3d6}.no{background:#f9dede}.na{background:#eee}
 .meta{font-size:.88em;color:#444}.meta td{text-align:left}.files a{margin-right:.8em;font-size:.85em}
 .plot{width:100%;min-height:300px}details{margin:.4em 0}summary{cursor:pointer;color:#225}
-#supviz-status{font-size:.8em;color:#666}nav ol{columns:2;font-size:.92em}.note{font-size:.85em;color:#555}
+#supviz-status{font-size:.8em;color:#666}.refs{font-size:.88em;color:#444}nav ol{columns:2;font-size:.92em}.note{font-size:.85em;color:#555}
 """
 
 RENDER_JS = """
@@ -173,9 +173,36 @@ def _metrics_help_html() -> str:
     return f"<details><summary>What the numbers mean</summary><ul class='note'>{items}</ul></details>"
 
 
+def _claims_html(claims: Sequence[Any]) -> str:
+    out = []
+    for c in claims:
+        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_esc(i)}</a>" for i in c.figures)
+        out.append(f"<p>{_esc(c.text)}" + (f" <span class='refs'>Figures: {refs}.</span>" if refs else "") + "</p>")
+    return "".join(out)
+
+
 def _conclusion_html(outputs: Sequence[Any], table: Any) -> str:
+    """The closing section: the study's question answered from this run's numbers.
+
+    With the data-point section (issue 5) it leads with whether and when the study's conclusion holds
+    for pictures of data, per method, and why the represented features lie on a ring
+    (:mod:`supviz.report.conclusion`); then the feature-direction measures and the claim table.
+    """
+    from supviz.report.conclusion import conclusion_claims
+
     findings = [f for o in outputs for f in o.findings]
     counts = {k: sum(1 for f in findings if f.verdict == k) for k in VERDICT_CLASS}
+    ids = {f.id for o in outputs for f in o.figures}
+    claims = conclusion_claims(table, figure_ids=ids) if table is not None and len(table) else []
+    parts = []
+    if claims:
+        parts.append(
+            "<h3>Is superposition a problem for latent-space pictures?</h3><p>The study answered by eye, from pictures "
+            "of the feature directions (section 2), that superposition \"might not be as large a problem for latent space "
+            "visualization\". What practitioners picture is data: the latent codes h = W\u1d40x of inputs x. Section 3 "
+            "pictures both and measures how much of the inputs' neighbourhoods each picture keeps; the picture of x is "
+            "the control for what any 2-D picture loses.</p>" + _claims_html(claims)
+        )
     text = [
         f"Of the study's {len(findings)} checkable claims, this run's numbers support {counts['supported']}, partly "
         f"support {counts['partly']} and do not support {counts['not supported']}."
@@ -184,25 +211,25 @@ def _conclusion_html(outputs: Sequence[Any], table: Any) -> str:
         c = table[table["experiment"].isin(["C2", "C3", "C4", "C5"])]
         b1 = table[table["experiment"] == "B1"]
         if len(c):
-            parts = []
+            sub_parts = []
             for exp in ("C2", "C3", "C4", "C5"):
                 sub = c[c["experiment"] == exp]
                 if len(sub) and "trustworthiness" in sub:
-                    parts.append(
+                    sub_parts.append(
                         f"{exp}: median trustworthiness {sub['trustworthiness'].median():.3g}, continuity "
                         f"{sub['continuity'].median():.3g}, Procrustes distance to the orthogonal baseline "
                         f"{sub['procrustes_baseline'].median():.3g}"
                     )
             text.append(
-                "The study concluded that there are no obvious worries about visualising latent spaces in superposition, "
-                "judging by eye. Measured over every panel of section 2: " + "; ".join(parts) + "."
+                "Feature directions (section 2), measured over every panel: " + "; ".join(sub_parts) + "."
             )
         if len(b1):
             text.append(
                 f"For reference, the orthogonal baselines (B1, ratio MDS of diag(N)) have stress-1 between "
                 f"{b1['stress1'].min():.3g} and {b1['stress1'].max():.3g}."
             )
-    return "".join(f"<p>{_esc(t)}</p>" for t in text) + _findings_html(findings)
+    head = "<h3>Every claim of the study against this run</h3>" if claims else ""
+    return "".join(parts) + head + "".join(f"<p>{_esc(t)}</p>" for t in text) + _findings_html(findings)
 
 
 def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, Any], table: Any = None) -> Path:

@@ -287,6 +287,62 @@ class EmbeddingsConfig:
         )
 
 
+
+#: Default point count of the data-point section (see :class:`DatapointsConfig.points`).
+DATAPOINTS_DEFAULT_POINTS = 200
+
+
+@dataclass
+class DatapointsConfig:
+    """Section D (issue 5): pictures of data points ``h = W^T x`` against the inputs ``x``."""
+
+    points: int = DATAPOINTS_DEFAULT_POINTS
+    """Non-zero inputs sampled per probability p (shared by the cells of that p). 200 keeps the 72-cell
+    section near a minute on 2 cores (docs/bench/study.md); `supviz run --points N` scales it (10,000 works)."""
+    methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
+    """Layout methods of the pictures: any of mds, umap, tsne."""
+    k: int = 10
+    """Neighbourhood size of every measure (k-NN recall, trustworthiness, continuity, false neighbours)."""
+    layout_spaces: list[str] = field(default_factory=lambda: ["x", "h"])
+    """Spaces that get 2-D pictures: x (the inputs, the control), h (latent codes), x_rep (x on the represented
+    features only: the no-superposition control, always measured exactly), xhat (the model's outputs)."""
+    examples: list[list[float]] = field(default_factory=lambda: [[3, 0.05], [10, 0.166]])
+    """Cells drawn one by one (x beside h, every method, false neighbours): [m, p] pairs, p matched to the
+    grid's nearest probability; pairs whose m is not in the grid are skipped (and the report says so)."""
+    grid_methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
+    """Methods whose pictures of h are drawn as the study's m x p grid (a subset of `methods`)."""
+
+    def __post_init__(self) -> None:
+        self.points = check_int("datapoints.points", self.points, min_value=10)
+        methods = ("mds", "umap", "tsne")
+        for name in ("methods", "grid_methods"):
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple)) or (name == "methods" and not value):
+                raise SupvizError(f"`datapoints.{name}` must be a non-empty list of methods; got {value!r}.")
+            setattr(self, name, [check_choice(f"datapoints.{name}[{i}]", v, methods) for i, v in enumerate(value)])
+        extra = [m for m in self.grid_methods if m not in self.methods]
+        if extra:
+            raise SupvizError(
+                f"`datapoints.grid_methods` must be a subset of `datapoints.methods` {self.methods}; got {extra[0]!r}."
+            )
+        self.k = check_int("datapoints.k", self.k, min_value=1)
+        if not isinstance(self.layout_spaces, (list, tuple)) or "h" not in self.layout_spaces:
+            raise SupvizError(f"`datapoints.layout_spaces` must be a list that contains 'h'; got {self.layout_spaces!r}.")
+        self.layout_spaces = [
+            check_choice(f"datapoints.layout_spaces[{i}]", v, ("x", "x_rep", "h", "xhat"))
+            for i, v in enumerate(self.layout_spaces)
+        ]
+        if not isinstance(self.examples, (list, tuple)):
+            raise SupvizError(f"`datapoints.examples` must be a list of [m, p] pairs; got {self.examples!r}.")
+        pairs = []
+        for i, pair in enumerate(self.examples):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise SupvizError(f"`datapoints.examples[{i}]` must be an [m, p] pair; got {pair!r}.")
+            pairs.append([check_int(f"datapoints.examples[{i}][0]", pair[0], min_value=1),
+                          check_probability(f"datapoints.examples[{i}][1]", pair[1])])
+        self.examples = pairs
+
+
 #: Core tables of the config (section tables come from the section registry).
 _CORE: dict[str, type] = {
     "toy": ToyConfig,

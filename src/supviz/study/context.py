@@ -121,6 +121,9 @@ class RunContext:
     cache: Cache
     progress: Progress = field(default_factory=Progress)
     weights_file: str | None = None
+    rendered: dict[str, Any] = field(default_factory=dict)
+    """Outputs of the sections rendered so far in this run, by key (a later section may read an earlier
+    one's rows, e.g. the data-point heatmaps set beside the feature-direction metrics)."""
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)

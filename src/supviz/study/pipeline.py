@@ -125,6 +125,7 @@ def run_study(
     for section in todo:
         with progress.stage(f"figures {section.key}", cache):
             outputs.append(section.render(ctx, results[section.key]))
+            ctx.rendered[section.key] = outputs[-1]
             ctx.flush_figures()
 
     from supviz.study.table import build_table, write_table

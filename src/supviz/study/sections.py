@@ -130,12 +130,14 @@ class Section:
 def _default_sections() -> list[Section]:
     from supviz.study.background import BackgroundSection
     from supviz.study.baselines import BaselineSection
+    from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
 
     return [
         BackgroundSection(),
         BaselineSection(),
         EmbeddingSection(),
+        DatapointSection(),
     ]
 
 
