@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._io import atomic_dir
+from supviz._io import atomic_dir, json_default
 from supviz.errors import SupvizError
 from supviz.toy.grid import UNKNOWN, InstanceSpec, TrainedGrid
 from supviz.toy.importance import feature_probabilities, importance_curve
@@ -77,7 +77,7 @@ def save_grid(grid: TrainedGrid, run_dir: str | os.PathLike[str]) -> Path:
     meta = _metadata_of(grid)
     with atomic_dir(dest) as tmp:
         (tmp / WEIGHTS_FILE).write_bytes(save(tensors, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)}))
-        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=json_default) + "\n", encoding="utf-8")
         for f in (WEIGHTS_FILE, METADATA_FILE):
             with open(tmp / f, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -340,16 +340,6 @@ def _versions() -> dict[str, str | None]:
         except _metadata.PackageNotFoundError:
             out[dist] = None
     return out
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def _starts_with(path: Path, magics: tuple[bytes, ...]) -> bool:
