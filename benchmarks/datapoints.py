@@ -193,8 +193,9 @@ def main(argv: list[str] | None = None) -> None:
         "process's own, including the interpreter and imported libraries; Python peak is tracemalloc's).",
         "",
         f"Machine: {os.cpu_count()}-core Linux VM, Python {platform.python_version()}, CPU only "
-        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). Other sessions' processes shared the "
-        "two cores while this ran, so times are upper bounds.",
+        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}); load average at the end "
+        f"{' / '.join(f'{v:.1f}' for v in os.getloadavg())} (1 / 5 / 15 min): above about 1 per core, "
+        "other processes shared the cores and the times are upper bounds.",
         "",
         "| case | supviz | time (s) | Python peak (MB) | RSS peak (MB) | baseline | time (s) | Python peak (MB) "
         "| RSS peak (MB) | time ratio supviz / baseline |",
