@@ -70,6 +70,17 @@ _CORNER = (("knn_recall", "R"), ("trustworthiness", "T"), ("continuity", "C"), (
            ("false_neighbour_rate", "FN"))
 
 
+def _cell_panels(cell: Any, methods: Sequence[str] | None, spaces: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The (methods, spaces) of ``cell`` to draw: the requested ones that have layouts."""
+    if methods is None:
+        methods = [m for m in ("mds", "umap", "tsne") if any(k[1] == m for k in cell.layouts)]
+    methods = list(methods)
+    spaces = [s for s in spaces if any(k[0] == s for k in cell.layouts)]
+    if not methods or not spaces:
+        raise SupvizError("`cell` has no layouts for the requested methods and spaces.")
+    return methods, spaces
+
+
 def _label_values(cell: DatapointCellResult, color_by: str) -> tuple[np.ndarray, str, str]:
     """Values, colour-bar label and colour map for a label name."""
     check_choice("color_by", color_by, COLOR_BY)
@@ -131,12 +142,7 @@ def cell_figure(
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
-    if methods is None:
-        methods = [m for m in ("mds", "umap", "tsne") if any(k[1] == m for k in cell.layouts)]
-    methods = list(methods)
-    spaces = [s for s in spaces if any(k[0] == s for k in cell.layouts)]
-    if not methods or not spaces:
-        raise SupvizError("`cell` has no layouts for the requested methods and spaces.")
+    methods, spaces = _cell_panels(cell, methods, spaces)
     values, cbar_label, cmap = _label_values(cell, color_by)
     order = _order_points(values)
     vmin, vmax = float(np.nanmin(values)), float(np.nanmax(values))
@@ -198,12 +204,7 @@ def cell_figure_plotly(
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    if methods is None:
-        methods = [m for m in ("mds", "umap", "tsne") if any(k[1] == m for k in cell.layouts)]
-    methods = list(methods)
-    spaces = [s for s in spaces if any(k[0] == s for k in cell.layouts)]
-    if not methods or not spaces:
-        raise SupvizError("`cell` has no layouts for the requested methods and spaces.")
+    methods, spaces = _cell_panels(cell, methods, spaces)
     values, cbar_label, cmap = _label_values(cell, color_by)
     lab = cell.labels
     custom = np.c_[np.arange(cell.n_points), lab.top_feature, lab.top_rank, lab.n_active, lab.top_value]
