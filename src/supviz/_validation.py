@@ -74,6 +74,65 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
+def check_keywords(func: str, given: Any, valid: Sequence[str] | set[str]) -> None:
+    """Refuse keyword arguments that ``func`` does not take, naming them and the valid ones.
+
+    For functions that pass ``**kw`` on to a library: without this check a typo surfaces as a
+    ``TypeError`` from deep inside the library, naming the library's function, not the user's.
+    """
+    unknown = [k for k in given if k not in valid]
+    if unknown:
+        names = ", ".join(f"`{k}`" for k in unknown)
+        raise SupvizError(
+            f"{names} {'is not an argument' if len(unknown) == 1 else 'are not arguments'} of {func}(); "
+            f"valid keyword arguments: {', '.join(sorted(valid))}."
+        )
+
+
+def as_real_array(name: str, value: Any, *, dtype: Any = np.float64) -> np.ndarray:
+    """Convert any array-like to a real numpy array of ``dtype``, as users hand data over.
+
+    - PyTorch tensors (recognised without importing torch) are detached (``nn.Parameter`` and any
+      tensor with ``requires_grad``), moved to the CPU, and floating types narrower than 32 bits
+      (bfloat16, float16, float8), which numpy cannot hold or computes poorly in, upcast to
+      float32 before the conversion to ``dtype``;
+    - complex input is refused: dropping the imaginary part silently (numpy's cast) would
+      picture a different object than the user's;
+    - anything numpy cannot convert to a number is refused with the converter's reason.
+
+    Raises
+    ------
+    SupvizError
+        "`name` must be ..." on complex or non-numeric input.
+    """
+    if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
+        tensor = value.detach()
+        if tensor.is_complex():
+            raise _complex_error(name, str(tensor.dtype))
+        if tensor.is_floating_point() and tensor.element_size() < 4:
+            import torch
+
+            tensor = tensor.to(torch.float32)
+        value = tensor.cpu().numpy()
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise SupvizError(f"`{name}` must be a numeric array; could not convert it ({exc}).") from None
+    if raw.dtype.kind == "c":
+        raise _complex_error(name, str(raw.dtype))
+    try:
+        return np.asarray(raw, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise SupvizError(f"`{name}` must be a numeric array; could not convert it ({exc}).") from None
+
+
+def _complex_error(name: str, dtype: str) -> SupvizError:
+    return SupvizError(
+        f"`{name}` must be real; got complex values (dtype {dtype}). Pass its real part, its modulus or "
+        "[real, imag] stacked as columns."
+    )
+
+
 def check_array(
     name: str,
     value: Any,
@@ -82,11 +141,8 @@ def check_array(
     finite: bool = True,
     dtype: Any = np.float64,
 ) -> np.ndarray:
-    """Convert to a numeric array, check its rank and that it holds no NaN/inf."""
-    try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise SupvizError(f"`{name}` must be a numeric array; could not convert it ({exc}).") from None
+    """Convert to a real numeric array (:func:`as_real_array`), check its rank and that it holds no NaN/inf."""
+    arr = as_real_array(name, value, dtype=dtype)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -96,6 +152,28 @@ def check_array(
         bad = int((~np.isfinite(arr)).sum())
         raise SupvizError(f"`{name}` must hold only finite values; got {bad} NaN/inf entries.")
     return arr
+
+
+def unit_scaled(arr: np.ndarray) -> tuple[np.ndarray, int]:
+    """``arr`` divided by the power of two ``2**e`` that brings its largest magnitude into [0.5, 1).
+
+    For the scale-invariant computations of supviz (every layout method, every metric): points
+    at 1e300 overflow when their distances are squared and points at 1e-300 underflow to
+    identical ones, although both are the same geometry as at scale 1. A power of two divides
+    exactly (no rounding) unless entries fall into the subnormal range, so ties stay ties.
+
+    Returns
+    -------
+    scaled : numpy.ndarray
+        A new float64 array; ``arr`` itself when it is all zeros (or empty).
+    e : int
+        ``arr == scaled * 2**e``.
+    """
+    peak = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if peak == 0.0 or not math.isfinite(peak):
+        return arr, 0
+    e = math.frexp(peak)[1]
+    return np.ldexp(np.asarray(arr, dtype=np.float64), -e), e
 
 
 def _range_text(kind: str, lo: float | None, hi: float | None) -> str:

@@ -405,7 +405,9 @@ def test_seeds_restarts_and_init():
 def test_all_zero_dissimilarities(caplog):
     with caplog.at_level(logging.WARNING, logger="supviz.dr.smacof"):
         res = smacof(np.zeros((5, 5)), metric_type="interval")
-    assert res.stress == 0 and np.all(res.embedding == 0) and res.n_iter == 0
+    # Nothing to fit: stress-1 is 0 / 0, never a "perfect" 0 for a collapsed solution (issue 8).
+    assert np.isnan(res.stress) and np.all(res.embedding == 0) and res.n_iter == 0
+    assert np.isnan(res.stress_history[0]).all()
     assert "all dissimilarities are 0" in res.notes[0] and "all dissimilarities are 0" in caplog.text
 
 
@@ -448,7 +450,7 @@ def test_batch_with_a_degenerate_item_keeps_the_others_exact():
     batch = smacof(np.stack([good, np.zeros((10, 10)), equal_dissimilarities(10)]), metric_type="interval")
     alone = smacof(good, metric_type="interval")
     assert abs(batch.stress[0] - alone.stress) < 1e-12
-    assert batch.stress[1] == 0 and batch.notes[0].startswith("item 1:")
+    assert np.isnan(batch.stress[1]) and batch.notes[0].startswith("item 1:")
     assert batch.notes[1].startswith("item 2:")
 
 

@@ -15,6 +15,10 @@ import numpy as np
 from supviz.dr import _transforms
 from supviz.errors import SupvizError
 
+#: Pairs closer than this (relative to the largest coordinate) enter the Guttman transform through
+#: their coordinate differences: in the product form their terms would cancel to rounding noise.
+_NEAR_RTOL = 1e-5
+
 
 def run_batch(
     *,
@@ -99,13 +103,26 @@ def run_batch(
     for it in range(1, max_iter + 1):
         w_a = state["w"]
         b_now = x.shape[0]
-        # B(X) with the 0/0 := 0 convention: zero distances (the diagonal, duplicate points)
-        # contribute nothing.                                                 # (b, N, N)
-        ratio = torch.nan_to_num_((dhat if w_a is None else w_a * dhat) / dist, nan=0.0, posinf=0.0)
+        # B(X) with the x/0 := 0 convention: zero distances (the diagonal, coincident points)
+        # contribute nothing, whatever the disparity. An interval fit may give a coincident pair a
+        # negative disparity, so the quotient can be -inf too: mask, do not patch up afterwards.
+        num = dhat if w_a is None else w_a * dhat                            # (b, N, N)
+        pos = dist > 0
+        ratio = torch.where(pos, num / torch.where(pos, dist, 1.0), 0.0)
         # Guttman transform Y = V^+ B(X) X with B = diag(rowsum ratio) - ratio; the row sums come
         # out of the same product through a column of ones.                  # (b, N, k + 1)
-        rx = torch.bmm(ratio, torch.cat([x, ones[:b_now]], dim=2))
+        # (B X)_i = sum_j r_ij (x_i - x_j), but the product form computes rowsum_i x_i - sum_j r_ij x_j,
+        # which loses everything to cancellation when a pair is nearly coincident (r_ij = dhat / d
+        # huge). Such pairs are taken out of the product and added from their differences, as
+        # the numba engine computes every pair.
+        near = pos & (dist < _NEAR_RTOL * x.abs().amax(dim=(1, 2))[:, None, None])
+        has_near = bool(near.any())
+        far = torch.where(near, 0.0, ratio) if has_near else ratio
+        rx = torch.bmm(far, torch.cat([x, ones[:b_now]], dim=2))
         bx = torch.addcmul(-rx[..., :k], rx[..., k:], x)                       # (b, N, k)
+        if has_near:
+            bi, i, j = near.nonzero(as_tuple=True)                            # each pair both ways
+            bx.index_put_((bi, i), ratio[bi, i, j][:, None] * (x[bi, i] - x[bi, j]), accumulate=True)
         y = bx.mul_(1.0 / n) if state["vplus"] is None else torch.bmm(state["vplus"], bx)
         e = torch.cdist(y, y, compute_mode="donot_use_mm_for_euclid_dist")
         if fast:

@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from supviz._validation import check_int
+from supviz._validation import check_int, unit_scaled
 from supviz.errors import SupvizError
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,9 @@ def classical_mds(delta: np.ndarray, *, n_components: int = 2) -> np.ndarray:
     -------
     np.ndarray of shape (N, k) or (B, N, k), float64
         Centred configuration. For a Euclidean ``delta`` of rank <= k it reproduces ``delta``
-        exactly (up to rotation and reflection).
+        exactly (up to rotation and reflection). Coincident points (equal rows of ``delta``) get
+        equal coordinates, bit for bit. Any scale from 1e-300 to 1e300 works (the item is
+        reduced at unit scale and scaled back).
 
     Raises
     ------
@@ -54,7 +56,12 @@ def classical_mds(delta: np.ndarray, *, n_components: int = 2) -> np.ndarray:
     arr = _check_delta(delta, min_points=1)
     k = check_int("n_components", n_components, min_value=1)
     batched = arr.ndim == 3
-    out = torgerson(arr if batched else arr[None], k)
+    # Scale-equivariant: each item is reduced at unit scale (no overflow of delta^2 at 1e300, no
+    # underflow at 1e-300) and its coordinates scaled back by the same power of two.
+    scaled = [unit_scaled(a) for a in (arr if batched else arr[None])]
+    out = torgerson(np.stack([a for a, _ in scaled]), k)
+    for b, (a, e) in enumerate(scaled):
+        out[b] = np.ldexp(merge_coincident(a, out[b][None])[0], e)
     return out if batched else out[0]
 
 
@@ -98,3 +105,18 @@ def torgerson(delta: np.ndarray, n_components: int) -> np.ndarray:
     if not np.isfinite(out).all():  # pragma: no cover - eigh on finite input is finite
         raise SupvizError("classical MDS produced non-finite coordinates; check `delta`.")
     return out
+
+
+def merge_coincident(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Configurations ``x`` [R, N, k] with every group of coincident points (equal rows of ``delta``
+    [N, N], which puts a 0 between them) moved to the group's mean."""
+    n = delta.shape[0]
+    if np.count_nonzero(delta == 0) <= n:  # only the diagonal: nothing coincides
+        return x
+    _, group, counts = np.unique(delta, axis=0, return_inverse=True, return_counts=True)
+    if counts.max() == 1:
+        return x
+    group = group.ravel()
+    means = np.zeros((x.shape[0], counts.size, x.shape[2]))
+    np.add.at(means, (slice(None), group), x)
+    return means[:, group] / counts[group][None, :, None]

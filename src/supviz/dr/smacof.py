@@ -50,9 +50,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int
+from supviz._validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
-from supviz.dr.classical import torgerson
+from supviz.dr.classical import merge_coincident, torgerson
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 
@@ -321,6 +321,10 @@ def smacof(
     w3 = None if weights is None else _check_weights(weights, arr3.shape)
     init_arr = _check_init(init, n_batch, n, k, batched)
     seed = as_seed_sequence(random_state)
+    # SMACOF is scale-invariant (disparities are normalised, starts scaled optimally), so each item
+    # is divided by a power of two first: 1e300 would overflow in the squares of the Torgerson
+    # start, 1e-300 underflow to "all zero". The output does not change.
+    arr3 = np.stack([unit_scaled(a)[0] for a in arr3])
 
     # Degenerate items, decided before any iteration.
     notes: list[str] = []
@@ -333,7 +337,10 @@ def smacof(
     fixed = np.full(n_batch, metric_type == "ratio") | all_tied
     where = (lambda b: f"item {b}: ") if batched else (lambda b: "")
     for b in np.flatnonzero(all_zero):
-        notes.append(f"{where(b)}all dissimilarities are 0 (every point identical); embedding set to zeros, stress 0.")
+        notes.append(
+            f"{where(b)}all dissimilarities are 0 (every point identical): nothing to fit; embedding set to zeros, "
+            "stress-1 undefined (NaN)."
+        )
     if metric_type != "ratio":
         for b in np.flatnonzero(all_tied):
             notes.append(
@@ -358,6 +365,12 @@ def smacof(
     for b in range(n_batch):
         for r in range(0 if first_random else 1, n_init):
             starts[b, r] = numpy_rng(child(seed, b, r)).uniform(size=(n, k))
+    if init_arr is None:
+        # Coincident points (identical rows of delta) start at one spot, bit for bit: the Guttman
+        # transform then keeps them together (x/0 := 0), where eigenvector rounding would leave
+        # them 1e-17 apart and let an interval fit's negative disparity push them apart.
+        for b in range(n_batch):
+            starts[b] = merge_coincident(arr3[b], starts[b])
 
     run = np.flatnonzero(~all_zero)
     emb = np.zeros((n_batch, n_init, n, k))
@@ -394,6 +407,9 @@ def smacof(
                 hist[b][r] = np.sqrt(out["history"][j * n_init + r])
 
     restart_stress = np.sqrt(sig)
+    restart_stress[all_zero] = np.nan  # nothing to fit: stress-1 is 0 / 0
+    for b in np.flatnonzero(all_zero):
+        hist[b] = [np.full(1, np.nan) for _ in range(n_init)]
     best = restart_stress.argmin(axis=1)
     pick = lambda a: a[np.arange(n_batch), best]  # noqa: E731
     unb = (lambda a: a) if batched else (lambda a: a[0])
