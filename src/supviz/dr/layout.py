@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_int
+from supviz._validation import check_array, check_choice, check_int, check_keywords, unit_scaled
 from supviz.errors import SupvizError
-from supviz.metrics.distances import check_dissimilarities, check_points, pairwise_distances
+from supviz.metrics.distances import check_dissimilarities, pairwise_distances
 from supviz.seeding import SeedLike
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,93 @@ def add_note(notes: list[str], message: str, *args: Any) -> None:
 
 
 def check_layout_input(X: Any, *, method: str, min_points: int) -> np.ndarray:
-    """Finite ``[N, d]`` points with enough rows for ``method``."""
-    pts = check_points("X", X)
+    """Finite ``[N, d]`` points with enough rows for ``method``, at unit scale.
+
+    Every layout method here is invariant to the scale of ``X`` (MDS normalises its disparities,
+    t-SNE and UMAP calibrate a bandwidth per point), so the points are divided by the power of
+    two that brings their largest coordinate into [0.5, 1) (exact: ties stay ties). Then nothing
+    overflows at 1e300 and nothing underflows to identical points at 1e-300, and umap-learn's
+    float32 copy of the data keeps its precision.
+    """
+    pts = check_array("X", X, ndim=2)
     if pts.shape[0] < min_points:
         raise SupvizError(f"`X` must hold at least {min_points} points for {method}; got {pts.shape[0]}.")
-    return pts
+    if pts.shape[1] < 1:
+        raise SupvizError(f"`X` must have at least one coordinate per point; got shape {pts.shape}.")
+    return unit_scaled(pts)[0]
+
+
+def all_identical(X: np.ndarray) -> bool:
+    """Whether every row of ``X`` is the same point (bit for bit)."""
+    return bool((X == X[:1]).all())
+
+
+def identical_points_layout(n: int, n_components: int, method: str, notes: list[str]) -> np.ndarray:
+    """The layout of N identical points: all at the origin, with a note.
+
+    Every method's picture of one point repeated N times is that point: t-SNE's affinities are
+    uniform (any neighbour choice is a tie-break), and the KL optimum for uniform affinities puts
+    all points on one spot (KL 0); UMAP's fuzzy graph is uniform too and its layout would be an
+    arbitrary spread; SMACOF has nothing to fit. Returning the origin keeps the picture from
+    pretending to structure.
+    """
+    add_note(notes, "%s: all %d points of X are identical; the layout is a single spot (nothing to lay out).", method, n)
+    return np.zeros((n, n_components))
+
+
+#: Metrics whose distance is undefined for some rows: cosine for all-zero rows (0 / 0), correlation
+#: for constant rows (zero variance).
+_ROW_NORMALISED_METRICS = {"cosine": "all-zero", "correlation": "constant"}
+
+
+def check_metric_rows(metric: Any, X: np.ndarray) -> Any:
+    """A metric name or callable; refuse the rows for which a named metric is undefined.
+
+    The cosine distance of an all-zero row (a dropped feature, an input whose active features
+    were all dropped) is 0 / 0: scipy returns NaN (openTSNE then fails inside scikit-learn's
+    neighbour search), scikit-learn calls it 1 from every point, umap-learn 0 between zero rows
+    and 1 otherwise. Each is a convention that puts those points somewhere no data put them, so
+    supviz refuses them, naming the rows, for every method and backend alike.
+    """
+    if callable(metric):
+        return metric
+    if not isinstance(metric, str) or not metric:
+        raise SupvizError(f"`metric` must be a metric name or a callable; got {metric!r}.")
+    kind = _ROW_NORMALISED_METRICS.get(metric)
+    if kind is None:
+        return metric
+    rows = X - X.mean(axis=1, keepdims=True) if metric == "correlation" else X
+    norm = np.linalg.norm(rows, axis=1)
+    bad = np.flatnonzero(norm <= 1e-12 * np.linalg.norm(X, axis=1)) if metric == "correlation" else np.flatnonzero(norm == 0)
+    if bad.size:
+        shown = ", ".join(str(i) for i in bad[:8]) + (", ..." if bad.size > 8 else "")
+        raise SupvizError(
+            f"`X` must have no {kind} rows for metric={metric!r} (the {metric} distance of such a row is 0 / 0); "
+            f"got {bad.size} (rows {shown}). Drop them, or use metric='euclidean'."
+        )
+    return metric
+
+
+#: A layout whose diameter is below this, in the method's own units (t-SNE and UMAP: the unit of
+#: their kernel 1 / (1 + d^2); SMACOF: normalised disparities, mean square 1), is collapsed: the
+#: kernel differs from its value at 0 by less than 1e-12, so the objective cannot tell the layout
+#: from a single point, and any structure inside it is optimiser noise.
+COLLAPSE_DIAMETER = 1e-6
+
+
+def layout_collapsed(embedding: np.ndarray, *, unit: float = 1.0) -> bool:
+    """Whether all points of a layout lie within :data:`COLLAPSE_DIAMETER` x ``unit`` of each other.
+
+    The spread is measured as the largest per-axis range, a lower bound of the diameter within a
+    factor sqrt(k).
+    """
+    if embedding.size == 0:
+        return False
+    return float(np.ptp(embedding, axis=0).max()) <= COLLAPSE_DIAMETER * unit
+
+
+#: Singular values below this fraction of ``||X||_F`` are rounding noise in :func:`pca_init`.
+_RANK_RTOL = 1e-12
 
 
 def pca_init(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_abs: float) -> np.ndarray:
@@ -88,7 +170,8 @@ def pca_init(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_
         Output dimension k.
     rng : numpy.random.Generator
         Used only for components that the data cannot provide (rank below k, e.g. N = 3 collinear
-        points or a single feature): those columns are filled with Gaussian noise so that no
+        points, a single feature, or identical rows, whose centred singular values are rounding
+        noise below 1e-12 ``||X||_F``): those columns are filled with Gaussian noise so that no
         column is constant (umap-learn divides each column by its range).
     max_abs : float
         The result is scaled so that its largest absolute coordinate is ``max_abs``.
@@ -104,10 +187,13 @@ def pca_init(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_
     scores = np.zeros((X.shape[0], n_components))
     r = min(n_components, len(s))
     scores[:, :r] = u[:, :r] * s[:r]
-    scale = float(s[0]) if len(s) and s[0] > 0 else 1.0
+    # Singular values at the rounding level of the data (not of the largest singular value,
+    # which is itself rounding noise when all rows are equal) carry no direction.
+    floor = _RANK_RTOL * float(np.linalg.norm(X))
+    scale = float(s[0]) if len(s) and s[0] > floor else 1.0
     for c in range(n_components):
         col = scores[:, c]
-        if c >= len(s) or s[c] <= 1e-10 * scale:
+        if c >= len(s) or s[c] <= max(1e-10 * scale, floor):
             scores[:, c] = rng.normal(scale=scale * 1e-2 / np.sqrt(max(X.shape[0], 1)), size=X.shape[0])
         else:
             scores[:, c] = col * (1.0 if col[np.argmax(np.abs(col))] >= 0 else -1.0)
@@ -115,19 +201,25 @@ def pca_init(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_
     return scores * (max_abs / peak) if peak > 0 else scores
 
 
-def note_if_collapsed(embedding: np.ndarray, notes: list[str], method: str) -> None:
-    """Add a note when all points of a layout (nearly) coincide, e.g. t-SNE of ``diag(N)``."""
-    spread = float(np.ptp(embedding, axis=0).max()) if embedding.size else 0.0
-    scale = float(np.abs(embedding).max()) if embedding.size else 0.0
-    if spread <= 1e-8 * max(scale, 1.0):
-        add_note(
-            notes,
-            "%s layout collapsed: all %d points within %.3g of each other (the objective's optimum "
-            "for inputs whose distances all tie, such as diag(N)).",
-            method,
-            embedding.shape[0],
-            spread,
-        )
+def note_if_collapsed(embedding: np.ndarray, notes: list[str], method: str, *, unit: float = 1.0) -> bool:
+    """Add a note when a layout is collapsed (:func:`layout_collapsed`); returns whether it is.
+
+    A collapsed layout is the optimum for inputs whose distances all tie, such as t-SNE of
+    ``diag(N)`` at perplexity (N - 1) / 3; its metrics are undefined (:mod:`supviz.metrics`).
+    """
+    if not layout_collapsed(embedding, unit=unit):
+        return False
+    spread = float(np.ptp(embedding, axis=0).max())
+    add_note(
+        notes,
+        "%s layout collapsed: all %d points within %.3g of each other (below %.0e, where the objective cannot "
+        "tell them from one spot; the optimum for inputs whose distances all tie, such as diag(N)).",
+        method,
+        embedding.shape[0],
+        spread,
+        COLLAPSE_DIAMETER * unit,
+    )
+    return True
 
 
 def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any], notes: list[str]) -> Layout:
@@ -135,8 +227,10 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
         return value if index is None else value[index]
 
     stress = float(pick(result.stress))
+    embedding = np.asarray(pick(result.embedding), dtype=np.float64)
     info = {
         "stress": stress,
+        "collapsed": layout_collapsed(embedding),
         "n_iter": int(pick(result.n_iter)),
         "converged": bool(pick(result.converged)),
         "deterministic": True,
@@ -145,7 +239,7 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
     if index is not None:
         info["batch_index"] = index
     return Layout(
-        embedding=np.asarray(pick(result.embedding), dtype=np.float64),
+        embedding=embedding,
         method="mds",
         params=dict(params),
         info=info,
@@ -153,11 +247,18 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
     )
 
 
+#: Keyword arguments that mds_layout / mds_layouts pass on to :func:`~supviz.dr.smacof.smacof`.
+SMACOF_PASS_THROUGH = ("weights", "init", "device", "engine")
+
+
 def _mds_delta(X: Any, precomputed: bool) -> np.ndarray:
+    """Dissimilarities for SMACOF, checked under the user's name ``X`` and at unit scale."""
     if precomputed:
-        return check_dissimilarities("X", X, min_points=2)
-    check_layout_input(X, method="MDS", min_points=2)
-    return pairwise_distances(X)
+        return unit_scaled(check_dissimilarities("X", X, min_points=2))[0]
+    return pairwise_distances(check_layout_input(X, method="MDS", min_points=2))
+
+
+_MDS_KEYWORDS = ("metric_type", "n_components", "n_init", "max_iter", "eps", "random_state", "precomputed")
 
 
 def mds_layout(
@@ -189,16 +290,20 @@ def mds_layout(
     precomputed : bool, default False
         Whether ``X`` already is a dissimilarity matrix.
     **kw
-        Passed to :func:`supviz.dr.smacof.smacof` (``weights``, ``init``, ``device``, ``engine``).
+        Passed to :func:`supviz.dr.smacof.smacof` (``weights``, ``init``, ``device``, ``engine``);
+        any other keyword is a :class:`~supviz.errors.SupvizError` naming it and the valid ones.
 
     Returns
     -------
     Layout
-        ``info["stress"]`` is SMACOF's stress-1; ``info["result"]`` the full
-        :class:`~supviz.dr.smacof.SmacofResult` (``.shepard()`` gives the Shepard diagram data).
+        ``info["stress"]`` is SMACOF's stress-1 (NaN when every point of ``X`` is identical:
+        nothing to fit); ``info["collapsed"]`` whether the layout is one spot;
+        ``info["result"]`` the full :class:`~supviz.dr.smacof.SmacofResult` (``.shepard()``
+        gives the Shepard diagram data). Any scale of ``X`` gives the same layout and stress.
     """
     from supviz.dr.smacof import smacof
 
+    check_keywords("mds_layout", kw, _MDS_KEYWORDS + SMACOF_PASS_THROUGH)
     delta = _mds_delta(X, precomputed)
     result = smacof(
         delta,
@@ -252,6 +357,7 @@ def mds_layouts(
     """
     from supviz.dr.smacof import smacof
 
+    check_keywords("mds_layouts", kw, _MDS_KEYWORDS + SMACOF_PASS_THROUGH)
     if isinstance(Xs, np.ndarray) and Xs.ndim == 2:
         raise SupvizError(f"`Xs` must be a sequence of point sets; got one array of shape {Xs.shape}.")
     deltas = [_mds_delta(X, precomputed) for X in Xs]

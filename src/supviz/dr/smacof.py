@@ -447,7 +447,8 @@ def smacof_points(X: Any, **kwargs: Any) -> SmacofResult:
     if pts.shape[-2] < 2:
         raise SupvizError(f"`X` must hold at least 2 points; got {pts.shape[-2]}.")
     pts3 = pts if pts.ndim == 3 else pts[None]
-    dist = np.stack([cdist(p, p) for p in pts3])
+    # At unit scale (SMACOF is scale-invariant): 1e300 would overflow in the distances.
+    dist = np.stack([cdist(q, q) for q in (unit_scaled(p)[0] for p in pts3)])
     return smacof(dist if pts.ndim == 3 else dist[0], **kwargs)
 
 

@@ -19,13 +19,35 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **Exact gradients for small N.** With openTSNE, N <= 100 uses Barnes-Hut with ``theta=0``
   (exact); larger N use ``theta=0.5``, and N >= 10,000 the FFT-accelerated gradient. Neighbours are
   exact below 1,000 points.
+- **Coincident points.** openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per
+  coordinate) into one leaf and then miscounts their terms of the normalisation ``Z``: the
+  repulsion is wrong, points are flung out, and the reported KL can be negative. So when ``X`` has
+  coincident rows (which start at one spot and attract each other), the 2-D/1-D layout uses the
+  FFT-accelerated gradient, which counts every pair; when a Barnes-Hut layout ends with points
+  that close, it is recomputed with FFT. Both are noted. (3-D layouts have no FFT path: noted.) An
+  explicit ``negative_gradient_method`` or ``theta`` is respected.
+- **The reported KL divergence is exact.** ``info["kl_divergence"]`` is KL(P || Q) of the returned
+  layout over all pairs (:func:`supviz.dr.tsne_kl.kl_divergence`, openTSNE's P) up to 20,000
+  points; the backend's own estimate is ``info["kl_divergence_backend"]``. scikit-learn's exact
+  method reports the exact value itself; above 20,000 points (and for scikit-learn's Barnes-Hut)
+  the backend's estimate is used and ``info["kl_exact"]`` is False.
+- **Identical points.** When every row of ``X`` is the same point, the affinities are uniform and
+  their KL optimum is a single spot: the layout is all zeros with KL 0 and a note, for both
+  backends, without running either.
+- **Scale.** t-SNE is scale-invariant (each point's bandwidth is calibrated), so ``X`` is brought
+  to unit scale first (:func:`supviz.dr.layout.check_layout_input`): 1e-300 and 1e300 give the
+  layout of scale 1.
+- **Metrics undefined for some rows** (cosine of an all-zero row, correlation of a constant row)
+  are refused, naming the rows (:func:`supviz.dr.layout.check_metric_rows`).
+- **Unknown keyword arguments** are refused, naming the valid ones for the chosen backend.
 - **Iterations.** ``n_iter`` counts all iterations including the ``early_exaggeration_iter``
   early-exaggeration ones (openTSNE: ``n_iter - early_exaggeration_iter`` further iterations;
   scikit-learn: ``max_iter = n_iter``, with its fixed 250 exaggerated iterations).
 - **Seeds.** ``random_state`` becomes one int (:func:`supviz.seeding.int_seed`); both backends are
   then deterministic (openTSNE runs with ``n_jobs=1``).
-- **Collapse.** When all distances of ``X`` tie (``diag(N)``), the input affinities are uniform and
-  the KL optimum puts every point on one spot; a note says so when it happens.
+- **Collapse.** When all distances of ``X`` tie (``diag(N)``) and ``3 * perplexity = N - 1``, the input
+  affinities are uniform and the KL optimum puts every point on one spot; a note says so when it
+  happens and ``info["collapsed"]`` is True (:func:`supviz.dr.layout.layout_collapsed`).
 """
 
 from __future__ import annotations
@@ -36,8 +58,18 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int, fail
-from supviz.dr.layout import Layout, add_note, check_layout_input, check_n_components, note_if_collapsed, pca_init
+from supviz._validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.dr.layout import (
+    Layout,
+    add_note,
+    all_identical,
+    check_layout_input,
+    check_metric_rows,
+    check_n_components,
+    identical_points_layout,
+    note_if_collapsed,
+    pca_init,
+)
 from supviz.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
@@ -46,6 +78,33 @@ BACKENDS = ("opentsne", "sklearn")
 _INITS = ("auto", "pca", "random")
 #: scikit-learn's fixed number of early-exaggeration iterations.
 SKLEARN_EXAGGERATION_ITER = 250
+#: openTSNE's Barnes-Hut tree treats embedding points closer than this (per coordinate) as one.
+BH_MERGE_RADIUS = 1e-6
+#: Largest N for which the exact KL divergence of the layout is computed (O(N^2) pairs).
+EXACT_KL_MAX_N = 20_000
+#: Arguments of tsne_layout itself (the rest of ``**kw`` goes to the backend).
+_OWN = ("perplexity", "backend", "n_components", "n_iter", "early_exaggeration_iter", "early_exaggeration",
+        "learning_rate", "init", "metric", "random_state", "clamp")
+#: Backend arguments that tsne_layout sets itself under its own names.
+_SET_OPENTSNE = ("n_components", "perplexity", "learning_rate", "early_exaggeration_iter", "early_exaggeration",
+                 "n_iter", "initialization", "metric", "random_state", "verbose")
+_SET_SKLEARN = ("n_components", "perplexity", "early_exaggeration", "learning_rate", "max_iter", "init", "metric",
+                "random_state")
+
+
+def _backend_keywords(backend: str) -> set[str]:
+    """The backend's constructor arguments that ``**kw`` may carry."""
+    import inspect
+
+    if backend == "opentsne":
+        import openTSNE
+
+        names, taken = inspect.signature(openTSNE.TSNE.__init__).parameters, _SET_OPENTSNE
+    else:
+        from sklearn.manifold import TSNE
+
+        names, taken = inspect.signature(TSNE.__init__).parameters, _SET_SKLEARN
+    return {k for k in names if k not in ("self", *taken)}
 
 
 def perplexity_limit(n_points: int) -> float:
@@ -79,6 +138,7 @@ def _resolve_init(init: Any, X: np.ndarray, n_components: int, rng: np.random.Ge
     init = check_choice("init", init, _INITS)
     if init == "random":
         return "random", "random"
+    # "auto" is "pca": both libraries' rule, standard deviation 1e-4 of the first column.
     emb = pca_init(X, n_components, rng=rng, max_abs=1.0)
     return emb * (1e-4 / emb[:, 0].std()), "pca"
 
@@ -122,29 +182,34 @@ def tsne_layout(
         Both backends' ``"auto"`` is ``max(N / early_exaggeration, 50)``-like.
     init : {"auto", "pca", "random"} or array of shape (N, n_components)
         ``"auto"`` = ``"pca"`` computed by supviz (works for any N).
-    metric : str, default "euclidean"
-        Input metric.
+    metric : str or callable, default "euclidean"
+        Input metric; ``"cosine"`` refuses all-zero rows and ``"correlation"`` constant rows.
     random_state : int, numpy Generator, SeedSequence or None
         Equal seeds give equal layouts.
     clamp : bool, default False
         Clamp ``perplexity`` to ``(N - 1) / 3`` (logged) instead of raising.
     **kw
-        Further backend arguments (e.g. openTSNE ``theta``, ``exaggeration``).
+        Further arguments of the backend's ``TSNE`` (e.g. openTSNE ``theta``, ``exaggeration``,
+        ``dof``; scikit-learn ``method``, ``angle``); any other keyword is refused.
 
     Returns
     -------
     Layout
-        ``info["kl_divergence"]`` is the backend's final KL divergence.
+        ``info["kl_divergence"]``: KL(P || Q) of the returned layout, exact when
+        ``info["kl_exact"]``; ``info["kl_divergence_backend"]``: the backend's own value;
+        ``info["collapsed"]``: whether all points lie at one spot (module docstring).
 
     Raises
     ------
     SupvizError
-        Non-finite ``X``, N < 3, ``perplexity`` or another parameter out of range.
+        Non-finite or complex ``X``, N < 3, ``perplexity`` or another parameter out of range, an
+        unknown keyword argument, rows the metric is undefined for.
     """
     pts = check_layout_input(X, method="t-SNE", min_points=3)
     n = pts.shape[0]
     notes: list[str] = []
     backend = check_choice("backend", backend, BACKENDS)
+    check_keywords("tsne_layout", kw, set(_OWN) | _backend_keywords(backend))
     perplexity = _check_perplexity(perplexity, n, clamp, notes)
     n_components = check_n_components(n_components, n)
     early_exaggeration = check_float("early_exaggeration", early_exaggeration, min_value=1.0)
@@ -159,25 +224,37 @@ def tsne_layout(
     else:
         early_exaggeration_iter = check_int("early_exaggeration_iter", early_exaggeration_iter, min_value=0)
         n_iter = check_int("n_iter", n_iter, min_value=early_exaggeration_iter + 1)
+    metric = check_metric_rows(metric, pts)
     seed = None if random_state is None else int_seed(random_state)
     init_value, init_name = _resolve_init(init, pts, n_components, np.random.default_rng(seed))
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if backend == "opentsne":
-            embedding, kl, extra = _run_opentsne(
-                pts, perplexity, n_components, n_iter, early_exaggeration_iter, early_exaggeration,
-                learning_rate, init_value, metric, seed, kw,
-            )
-        else:
-            embedding, kl, extra = _run_sklearn(
-                pts, perplexity, n_components, n_iter, early_exaggeration, learning_rate, init_value, metric, seed, kw
-            )
-    for w in caught:
-        add_note(notes, "%s warned: %s", backend, str(w.message).replace("\n", " ").strip())
-    if not np.isfinite(embedding).all():
-        raise fail("X", f"points that {backend} can lay out (it returned non-finite coordinates)", f"N={n}")
-    note_if_collapsed(embedding, notes, "tsne")
+    info: dict[str, Any] = {"deterministic": seed is not None}
+    if all_identical(pts):
+        embedding = identical_points_layout(n, n_components, "tsne", notes)
+        # Uniform affinities, all points at one spot: Q = P, KL 0 exactly.
+        kl = kl_backend = 0.0
+        extra: dict[str, Any] = {}
+        info["kl_exact"] = True
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if backend == "opentsne":
+                embedding, kl, kl_backend, extra = _run_opentsne(
+                    pts, perplexity, n_components, n_iter, early_exaggeration_iter, early_exaggeration,
+                    learning_rate, init_value, metric, seed, kw, notes,
+                )
+                info["kl_exact"] = n <= EXACT_KL_MAX_N
+            else:
+                embedding, kl, extra = _run_sklearn(
+                    pts, perplexity, n_components, n_iter, early_exaggeration, learning_rate, init_value, metric, seed, kw
+                )
+                kl_backend = kl
+                info["kl_exact"] = extra["method"] == "exact"
+        for w in caught:
+            add_note(notes, "%s warned: %s", backend, str(w.message).replace("\n", " ").strip())
+        if not np.isfinite(embedding).all():
+            raise fail("X", f"points that {backend} can lay out (it returned non-finite coordinates)", f"N={n}")
+    info["collapsed"] = True if all_identical(pts) else note_if_collapsed(embedding, notes, "tsne")
     params = {
         "perplexity": perplexity,
         "backend": backend,
@@ -189,11 +266,41 @@ def tsne_layout(
         "init": init_name,
         "metric": metric,
         "seed": seed,
-        **extra,
         **kw,
+        **extra,
     }
-    info = {"kl_divergence": kl, "deterministic": seed is not None}
+    info.update({"kl_divergence": kl, "kl_divergence_backend": kl_backend})
     return Layout(embedding=embedding, method="tsne", params=params, info=info, notes=notes)
+
+
+def _bh_miscounts(embedding: np.ndarray) -> bool:
+    """Whether two points of a layout are within openTSNE's Barnes-Hut merge radius (per coordinate)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(embedding)
+    return bool(tree.count_neighbors(tree, BH_MERGE_RADIUS, p=np.inf) > embedding.shape[0])
+
+
+def _opentsne_options(n: int, n_components: int, coincident: bool, kw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """Neighbour search and gradient method for openTSNE (module docstring), user choices last."""
+    options: dict[str, Any] = {
+        "neighbors": "exact" if n < 1000 else "auto",
+        "negative_gradient_method": "fft" if n >= 10_000 else "bh",
+    }
+    if options["negative_gradient_method"] == "bh":
+        options["theta"] = 0.0 if n <= 100 else 0.5
+    chosen = {k: kw[k] for k in ("neighbors", "negative_gradient_method", "theta") if k in kw}
+    if coincident and options["negative_gradient_method"] == "bh" and not ({"negative_gradient_method", "theta"} & set(chosen)):
+        if n_components <= 2:
+            add_note(notes, "tsne: X has coincident rows, which Barnes-Hut miscounts (it merges points closer "
+                     "than %g); using openTSNE's FFT gradient instead.", BH_MERGE_RADIUS)
+            options["negative_gradient_method"] = "fft"
+            options.pop("theta")
+        else:
+            add_note(notes, "tsne: X has coincident rows, which Barnes-Hut miscounts, and openTSNE has no FFT "
+                     "gradient in %d-D; the layout may be distorted (backend='sklearn' is exact).", n_components)
+    options.update(chosen)
+    return options
 
 
 def _run_opentsne(
@@ -205,39 +312,53 @@ def _run_opentsne(
     ee: float,
     learning_rate: Any,
     init: Any,
-    metric: str,
+    metric: Any,
     seed: int | None,
     kw: dict[str, Any],
-) -> tuple[np.ndarray, float, dict[str, Any]]:
+    notes: list[str],
+) -> tuple[np.ndarray, float, float, dict[str, Any]]:
+    """openTSNE's layout, its exact KL divergence, the reported estimate, and the options used."""
     import openTSNE
 
+    from supviz.dr.tsne_kl import kl_divergence
+
     n = X.shape[0]
-    options: dict[str, Any] = {
-        "neighbors": "exact" if n < 1000 else "auto",
-        "negative_gradient_method": "fft" if n >= 10_000 else "bh",
-    }
-    if options["negative_gradient_method"] == "bh":
-        options["theta"] = 0.0 if n <= 100 else 0.5
-    options.update({k: kw[k] for k in ("neighbors", "negative_gradient_method", "theta") if k in kw})
+    coincident = np.unique(X, axis=0).shape[0] < n
+    options = _opentsne_options(n, n_components, coincident, kw, notes)
     rest = {k: v for k, v in kw.items() if k not in options}
     n_jobs = rest.pop("n_jobs", 1 if seed is not None else -1)
-    tsne = openTSNE.TSNE(
-        n_components=n_components,
-        perplexity=perplexity,
-        learning_rate=learning_rate,
-        early_exaggeration_iter=ee_iter,
-        early_exaggeration=ee,
-        n_iter=n_iter - ee_iter,
-        initialization=init,
-        metric=metric,
-        random_state=seed,
-        n_jobs=1 if seed is not None else n_jobs,
-        verbose=False,
-        **options,
-        **rest,
-    )
-    emb = tsne.fit(X)
-    return np.asarray(emb, dtype=np.float64), float(emb.kl_divergence), options
+
+    def fit(opts: dict[str, Any]) -> Any:
+        tsne = openTSNE.TSNE(
+            n_components=n_components,
+            perplexity=perplexity,
+            learning_rate=learning_rate,
+            early_exaggeration_iter=ee_iter,
+            early_exaggeration=ee,
+            n_iter=n_iter - ee_iter,
+            initialization=init,
+            metric=metric,
+            random_state=seed,
+            n_jobs=1 if seed is not None else n_jobs,
+            verbose=False,
+            **opts,
+            **rest,
+        )
+        return tsne.fit(X)
+
+    emb = fit(options)
+    user_chose = {"negative_gradient_method", "theta"} & set(kw)
+    if options["negative_gradient_method"] == "bh" and n_components <= 2 and not user_chose and _bh_miscounts(np.asarray(emb)):
+        add_note(notes, "tsne: the Barnes-Hut layout ended with points closer than %g, which it miscounts; "
+                 "recomputed with openTSNE's FFT gradient.", BH_MERGE_RADIUS)
+        options = {k: v for k, v in options.items() if k != "theta"} | {"negative_gradient_method": "fft"}
+        emb = fit(options)
+    embedding = np.asarray(emb, dtype=np.float64)
+    reported = float(emb.kl_divergence)
+    exact = reported
+    if n <= EXACT_KL_MAX_N:
+        exact = kl_divergence(emb.affinities.P, embedding, dof=float(rest.get("dof", 1.0)))
+    return embedding, exact, reported, options
 
 
 def _run_sklearn(

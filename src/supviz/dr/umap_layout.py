@@ -11,10 +11,18 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   N <= n_components + 1 (scipy's ``eigsh`` needs k < N) and is fragile below about 10 points (no
   eigengap; ``diag(N)``'s graph is complete, so its Laplacian has one repeated eigenvalue).
   ``init="auto"`` uses spectral for N >= 10 and otherwise the data's principal components,
-  computed here (:func:`~supviz.dr.layout.pca_init`), so it also works for rank-deficient data. An
-  explicit ``init="spectral"`` for N <= n_components + 1 falls back to the same PCA start. When
-  umap-learn's own eigen-solver fails it falls back to a random start and warns; the warning is
-  recorded in the notes.
+  computed here (:func:`~supviz.dr.layout.pca_init`), so it also works for rank-deficient data.
+  ``"spectral"``, whether asked for or resolved from ``"auto"``, falls back to the same PCA start
+  for N <= n_components + 1 (the spectral start needs n_components + 1 eigenvectors of an N x N
+  Laplacian; scipy's ``eigsh`` raises otherwise). When umap-learn's own eigen-solver fails it
+  falls back to a random start and warns; the warning is recorded in the notes.
+- **Identical points.** When every row of ``X`` is the same point, the layout is all zeros with a
+  note (umap-learn would spread them at random: structure that is not there).
+- **Scale.** UMAP is scale-invariant (bandwidths are calibrated per point), so ``X`` is brought to
+  unit scale first; umap-learn's float32 copy would otherwise overflow at 1e300 and turn 1e-300
+  into identical points.
+- **Metrics undefined for some rows** (cosine of an all-zero row, correlation of a constant row)
+  are refused, naming the rows; **unknown keyword arguments** are refused, naming the valid ones.
 - **min_dist down to 1e-5** (the study's C4 used 1e-4 in code, 1e-5 in the report): any value in
   ``[0, spread]`` is accepted.
 - **Seeds.** ``random_state`` (int, Generator or SeedSequence) becomes one 31-bit int
@@ -39,14 +47,36 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int, fail
-from supviz.dr.layout import Layout, add_note, check_layout_input, check_n_components, note_if_collapsed, pca_init
+from supviz._validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.dr.layout import (
+    Layout,
+    add_note,
+    all_identical,
+    check_layout_input,
+    check_metric_rows,
+    check_n_components,
+    identical_points_layout,
+    note_if_collapsed,
+    pca_init,
+)
 from supviz.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
 
 #: Fewest points for which ``init="auto"`` picks umap-learn's spectral initialisation.
 SPECTRAL_MIN_POINTS = 10
+#: Arguments of umap_layout itself; the rest of ``**kw`` goes to ``umap.UMAP``.
+_OWN = ("n_neighbors", "min_dist", "spread", "n_components", "n_epochs", "init", "metric", "random_state", "clamp")
+
+
+def _umap_keywords() -> set[str]:
+    """``umap.UMAP``'s constructor arguments that ``**kw`` may carry (those not set here by name)."""
+    import inspect
+
+    import umap
+
+    taken = {"self", "verbose", *_OWN}
+    return {k for k in inspect.signature(umap.UMAP.__init__).parameters if k not in taken}
 _INITS = ("auto", "spectral", "pca", "random")
 _cache_state: dict[str, int | None] = {"enabled": None}
 
@@ -119,13 +149,16 @@ def _resolve_init(
             raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
         return arr, "array"
     init = check_choice("init", init, _INITS)
+    asked = init
     if init == "auto":
         init = "spectral" if n >= SPECTRAL_MIN_POINTS else "pca"
         if init == "pca":
             add_note(notes, "umap init 'auto' -> 'pca': spectral initialisation is unreliable below %d points (N=%d).",
                      SPECTRAL_MIN_POINTS, n)
-    elif init == "spectral" and n <= n_components + 1:
-        add_note(notes, "umap init 'spectral' -> 'pca': the spectral start needs N > n_components + 1 (N=%d).", n)
+    # The guards apply to the resolved value, whether it was asked for or came from "auto".
+    if init == "spectral" and n <= n_components + 1:
+        add_note(notes, "umap init '%s' -> 'pca': the spectral start needs N > n_components + 1 (N=%d, "
+                 "n_components=%d).", asked, n, n_components)
         init = "pca"
     if init == "pca":
         return pca_init(X, n_components, rng=rng, max_abs=10.0), "pca"
@@ -165,29 +198,34 @@ def umap_layout(
         Optimisation epochs (umap-learn's default: 500 below 10,000 points, else 200).
     init : {"auto", "spectral", "pca", "random"} or array of shape (N, n_components)
         Start configuration; ``"auto"`` is spectral for N >= 10, else PCA.
-    metric : str, default "euclidean"
-        Any metric umap-learn accepts.
+    metric : str or callable, default "euclidean"
+        Any metric umap-learn accepts; ``"cosine"`` refuses all-zero rows, ``"correlation"``
+        constant rows.
     random_state : int, numpy Generator, SeedSequence or None
         Equal seeds give equal layouts (single-threaded); None is parallel and not reproducible.
     clamp : bool, default True
         Clamp ``n_neighbors`` to ``N - 1`` (logged) instead of raising.
     **kw
-        Further ``umap.UMAP`` arguments (``negative_sample_rate``, ``repulsion_strength``, ...).
+        Further ``umap.UMAP`` arguments (``negative_sample_rate``, ``repulsion_strength``, ...); any
+        other keyword is refused, naming the valid ones.
 
     Returns
     -------
     Layout
         ``params`` holds the effective ``n_neighbors``, ``init`` and the int ``seed``;
-        ``info`` the number of epochs and graph edges and whether the run is ``deterministic``.
+        ``info`` the number of epochs and graph edges, whether the run is ``deterministic`` and
+        whether the layout is ``collapsed`` (one spot).
 
     Raises
     ------
     SupvizError
-        Non-finite ``X``, N < 3, or a parameter out of range.
+        Non-finite or complex ``X``, N < 3, a parameter out of range, an unknown keyword,
+        rows the metric is undefined for.
     """
     pts = check_layout_input(X, method="UMAP", min_points=3)
     n = pts.shape[0]
     notes: list[str] = []
+    check_keywords("umap_layout", kw, set(_OWN) | _umap_keywords())
     n_neighbors = check_int("n_neighbors", n_neighbors, min_value=2)
     if n_neighbors > n - 1:
         if not clamp:
@@ -200,13 +238,18 @@ def umap_layout(
     n_components = check_n_components(n_components, n)
     if n_epochs is not None:
         n_epochs = check_int("n_epochs", n_epochs, min_value=1)
+    metric = check_metric_rows(metric, pts)
     seed = None if random_state is None else int_seed(random_state)
     rng = np.random.default_rng(seed)
     init_value, init_name = _resolve_init(init, pts, n_components, rng, notes)
+    kw = dict(kw)
+    n_jobs = kw.pop("n_jobs", -1)
+    if all_identical(pts):
+        return _identical_layout(pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed,
+                                 n_jobs, kw, notes)
     if seed is None:
         add_note(notes, "umap random_state=None: parallel optimisation, output not reproducible.")
 
-    n_jobs = kw.pop("n_jobs", -1)
     enable_numba_cache()
     import umap
 
@@ -233,7 +276,7 @@ def umap_layout(
         add_note(notes, "umap-learn warned: %s", text)
     if not np.isfinite(embedding).all():
         raise fail("X", "points that umap-learn can lay out (it returned non-finite coordinates)", f"N={n}")
-    note_if_collapsed(embedding, notes, "umap")
+    collapsed = note_if_collapsed(embedding, notes, "umap", unit=spread)
     params = {
         "n_neighbors": n_neighbors,
         "min_dist": min_dist,
@@ -251,5 +294,17 @@ def umap_layout(
         "n_epochs": n_epochs if n_epochs is not None else (500 if n <= 10_000 else 200),
         "graph_edges": int(reducer.graph_.nnz) if getattr(reducer, "graph_", None) is not None else 0,
         "deterministic": seed is not None,
+        "collapsed": collapsed,
     }
+    return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
+
+
+def _identical_layout(pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed, n_jobs, kw,
+                      notes) -> Layout:
+    """The layout of N copies of one point (:func:`~supviz.dr.layout.identical_points_layout`)."""
+    n = pts.shape[0]
+    embedding = identical_points_layout(n, n_components, "umap", notes)
+    params = {"n_neighbors": n_neighbors, "min_dist": min_dist, "spread": spread, "n_components": n_components,
+              "n_epochs": n_epochs, "init": init_name, "metric": metric, "seed": seed, "n_jobs": n_jobs, **kw}
+    info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": True}
     return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
