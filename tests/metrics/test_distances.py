@@ -17,7 +17,8 @@ def test_distances_do_not_depend_on_position(d):
     assert np.array_equal(pairwise_distances(X[perm]), D[np.ix_(perm, perm)])
     assert np.array_equal(D, D.T)
     src = DistanceSource("X", X)
-    assert np.array_equal(np.vstack([src.rows(a, b) for a, b in src.blocks(entries=500)]), D)
+    # the source works at unit scale, divided by an exact power of two
+    assert np.array_equal(np.ldexp(np.vstack([src.rows(a, b) for a, b in src.blocks(entries=500)]), src.exponent), D)
 
 
 def test_orthogonal_baseline_distances_all_tie():
@@ -30,8 +31,24 @@ def test_precomputed_rows_and_condensed():
     X = np.random.default_rng(0).normal(size=(12, 3))
     D = pairwise_distances(X)
     src = DistanceSource("X", D, precomputed=True)
-    assert np.array_equal(src.rows(0, 12), D)
-    assert np.array_equal(src.condensed(), DistanceSource("X", X).condensed())
+    assert np.array_equal(np.ldexp(src.rows(0, 12), src.exponent), D)
+    points = DistanceSource("X", X)
+    assert np.array_equal(np.ldexp(src.condensed(), src.exponent), np.ldexp(points.condensed(), points.exponent))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e155, 1e300])
+def test_extreme_scales_keep_ties_and_values(scale):
+    # Issue 8, case 6: distances of points at 1e300 overflowed, at 1e-300 underflowed to zero.
+    X = np.vstack([np.eye(6), np.zeros((2, 6))])
+    D = pairwise_distances(X * scale)
+    assert np.isfinite(D).all()
+    np.testing.assert_allclose(D, pairwise_distances(X) * scale, rtol=1e-15)
+    off = D[:6, :6][~np.eye(6, dtype=bool)]
+    assert np.all(off == off[0])  # the ties of diag(N) survive the scaling
+    src = DistanceSource("X", X * scale)
+    rows = src.rows(0, 8)
+    assert np.array_equal(np.ldexp(rows, src.exponent), D)
+    assert np.all(rows[:6, :6][~np.eye(6, dtype=bool)] == rows[0, 1])
 
 
 @pytest.mark.parametrize(

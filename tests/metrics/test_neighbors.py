@@ -56,15 +56,17 @@ def test_hand_worked_tie_at_the_boundary():
     assert trustworthiness(X, Y, k=1) == pytest.approx(1.0, abs=TOL)
 
 
-def test_hand_worked_orthogonal_baseline():
-    # diag(4): all distances tie. Any layout is trustworthy; continuity for a tie-free layout:
-    # each point's neighbour is one of 3 (weight 1/3) at layout ranks 1, 2, 3 -> penalty 1 per
-    # point, C = 1 - 4 / (4 * 2) = 0.5; recall = k / (N - 1) = 1/3.
+def test_orthogonal_baseline_is_undefined_not_perfect():
+    # diag(4): all distances tie. Trustworthiness would be 1 for *any* layout, continuity 0.5 and
+    # recall k / (N - 1) = 1/3 for any tie-free one: numbers that do not depend on the layout.
+    # Issue 8: undefined, NaN with the reason.
     X = np.eye(4)
     Y = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [7.0, 0.0]])
-    assert trustworthiness(X, Y, k=1) == pytest.approx(1.0, abs=TOL)
-    assert continuity(X, Y, k=1) == pytest.approx(0.5, abs=TOL)
-    assert knn_recall(X, Y, k=1) == pytest.approx(1 / 3, abs=TOL)
+    for f in (trustworthiness, continuity, knn_recall):
+        assert np.isnan(f(X, Y, k=1))
+    scores = neighbourhood_scores(DistanceSource("X", X), DistanceSource("Y", Y), k=1)
+    assert set(scores.reasons) == {"trustworthiness", "continuity", "knn_recall"}
+    assert all("distances of X tie" in r for r in scores.reasons.values())
 
 
 def _brute_force_continuity(X, Y, k):
@@ -112,7 +114,8 @@ def test_isometry_scores_one_with_ties(k):
     # with its coordinates permuted.
     grid = np.array([[i, j] for i in range(4) for j in range(4)], dtype=float)
     turned = 2.0 * grid[:, ::-1] * np.array([1.0, -1.0]) + 4.0
-    eye = np.eye(12)
+    # diag(N) with dropped features at the origin (ties everywhere, but not all distances tied)
+    eye = np.vstack([np.eye(12)[:9], np.zeros((3, 12))])
     for X, Y in ((grid, turned), (eye, 2.0 * eye[:, ::-1])):
         for f in (trustworthiness, continuity, knn_recall):
             assert f(X, Y, k=k) == pytest.approx(1.0, abs=TOL)
@@ -129,7 +132,7 @@ def _dropped_features_case():
 def test_invariant_to_relabelling_the_points(case):
     rng = np.random.default_rng(1)
     if case == "orthogonal":
-        X, Y = np.eye(30), rng.normal(size=(30, 2))
+        X, Y = np.vstack([np.eye(30)[:24], np.zeros((6, 30))]), rng.normal(size=(30, 2))
     else:
         X, Y = _dropped_features_case()
     for seed in range(3):
@@ -141,7 +144,8 @@ def test_invariant_to_relabelling_the_points(case):
 
 def test_within_unit_interval_including_extreme_k():
     rng = np.random.default_rng(5)
-    cases = [(rng.normal(size=(15, 4)), rng.normal(size=(15, 2))), _dropped_features_case(), (np.eye(9), rng.normal(size=(9, 2)))]
+    cases = [(rng.normal(size=(15, 4)), rng.normal(size=(15, 2))), _dropped_features_case(),
+             (np.vstack([np.eye(9)[:6], np.zeros((3, 9))]), rng.normal(size=(9, 2)))]
     # a layout that reverses a line: near points become far
     line = np.arange(10.0)[:, None]
     cases.append((line, np.abs(line - 4.5) * np.sign(line - 4.5) * -1.0))
@@ -152,11 +156,33 @@ def test_within_unit_interval_including_extreme_k():
                 assert -TOL <= value <= 1 + TOL
 
 
-def test_collapsed_layout_is_untrustworthy_but_not_torn():
+def test_collapsed_layout_is_undefined():
+    # Issue 8, case 8: on a collapsed layout continuity and recall came back as 1.0 (every point
+    # "within the k nearest" of every other). Undefined: NaN, with the reason.
     X = np.random.default_rng(2).normal(size=(20, 3))
-    Y = np.zeros((20, 2))
-    assert trustworthiness(X, Y, k=3) < 0.8
-    assert continuity(X, Y, k=3) == pytest.approx(1.0, abs=TOL)
+    for Y in (np.zeros((20, 2)), np.full((20, 2), 3.0) + 1e-15 * np.random.default_rng(0).normal(size=(20, 2))):
+        for f in (trustworthiness, continuity, knn_recall):
+            assert np.isnan(f(X, Y, k=3))
+        scores = neighbourhood_scores(DistanceSource("X", X), DistanceSource("Y", Y), k=3)
+        assert set(scores.reasons.values()) == {"layout collapsed: all points at one spot"}
+
+
+def test_rounding_ties_are_ties():
+    # Issue 8, case 8: a perfect triangle scored continuity 0.667 because its equal distances
+    # differed by 2e-16. An isosceles triangle (an exact tie in X), rotated and scaled: an
+    # isometry up to scale, so exactly 1, although the rotation broke the tie by rounding.
+    X = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 5.0]])
+    c, s_ = np.cos(0.3), np.sin(0.3)
+    Y = X @ np.array([[c, -s_], [s_, c]]) * 3.0
+    d = pairwise_distances(Y)
+    assert d[0, 2] != d[1, 2]
+    for f in (trustworthiness, continuity, knn_recall):
+        assert f(X, Y, k=1) == pytest.approx(1.0, abs=TOL)
+    # the MDS picture of the equilateral triangle diag(3): all distances tie, so undefined, not 0.667
+    from supviz.dr import mds_layout
+
+    Y3 = mds_layout(np.eye(3), metric_type="ratio").embedding
+    assert np.isnan(continuity(np.eye(3), Y3, k=1))
 
 
 def test_blocked_pass_equals_one_block():
@@ -166,7 +192,8 @@ def test_blocked_pass_equals_one_block():
     one = neighbourhood_scores(*srcs, k=5, X_true=DistanceSource("X_true", T), block_entries=10**9)
     many = neighbourhood_scores(*srcs, k=5, X_true=DistanceSource("X_true", T), block_entries=300)
     for a, b in zip(one.__dict__.values(), many.__dict__.values(), strict=True):
-        assert a == pytest.approx(b, abs=TOL)
+        assert a == pytest.approx(b, abs=TOL, nan_ok=True)
+    assert np.isnan(one.knn_recall_true) and one.reasons == many.reasons  # diag(64) is all ties
 
 
 def test_precomputed_equals_points():
@@ -198,13 +225,13 @@ def test_errors(f):
         f(X, Y, k=10)
     with pytest.raises(SupvizError, match="at least"):
         f(X[:1], Y[:1], k=1)
-    if f is not knn_recall:  # ranks beyond k need N >= 3
-        with pytest.raises(SupvizError, match="at least 3 points"):
-            f(X[:2], Y[:2], k=1)
+    with pytest.raises(SupvizError, match="at least 3 points"):
+        f(X[:2], Y[:2], k=1)
 
 
-def test_rank_penalty_needs_k_at_most_n_minus_2():
+@pytest.mark.parametrize("f", [trustworthiness, continuity, knn_recall])
+def test_neighbourhood_needs_k_at_most_n_minus_2(f):
+    # At k = N - 1 every layout keeps every neighbourhood (recall 1 for any picture): refused.
     X = np.random.default_rng(0).normal(size=(6, 2))
     with pytest.raises(SupvizError, match=r"`k` must be an int in \[1, 4\]; got 5"):
-        trustworthiness(X, X, k=5)
-    assert knn_recall(X, X[::-1] * 0 + X, k=5) == 1.0
+        f(X, X, k=5)

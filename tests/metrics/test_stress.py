@@ -22,12 +22,14 @@ def test_hand_worked_stress():
     assert stress1(D, 5.0 * tri, precomputed=True) == pytest.approx(0.0, abs=1e-7)
 
 
-def test_stress_is_zero_for_a_similar_copy_and_one_for_a_collapse():
+def test_stress_is_zero_for_a_similar_copy_and_undefined_for_a_collapse():
     rng = np.random.default_rng(0)
     Y = rng.normal(size=(30, 2))
     X = np.hstack([0.2 * Y @ np.array([[0.0, -1.0], [1.0, 0.0]]), np.zeros((30, 3))]) + 1.0
     assert stress1(X, Y) == pytest.approx(0.0, abs=1e-7)
-    assert stress1(X, np.zeros((30, 2))) == 1.0
+    # a collapsed layout has no distances to scale (0 / 0): NaN, as every metric of it
+    assert np.isnan(stress1(X, np.zeros((30, 2))))
+    assert np.isnan(shepard_correlation(X, np.zeros((30, 2))))
 
 
 def test_stress_scale_invariant_and_in_unit_interval():
@@ -91,6 +93,19 @@ def test_errors(f):
         f(X, X[:, :2], precomputed=True)
 
 
-def test_stress_needs_distinct_points():
-    with pytest.raises(SupvizError, match="two distinct points"):
-        stress1(np.zeros((4, 3)), np.random.default_rng(0).normal(size=(4, 2)))
+def test_stress_of_identical_points_is_undefined(caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="supviz.metrics.stress"):
+        assert np.isnan(stress1(np.zeros((4, 3)), np.random.default_rng(0).normal(size=(4, 2))))
+    assert "all points of X coincide" in caplog.text
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_stress_and_shepard_at_extreme_scales(scale):
+    # Issue 8, case 6: stress NaN at 1e300 (overflow) beside a "perfect" trustworthiness.
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(20, 5)), rng.normal(size=(20, 2))
+    for f in (stress1, shepard_correlation):
+        assert f(X * scale, Y) == pytest.approx(f(X, Y), rel=1e-12)
+        assert f(X, Y * scale) == pytest.approx(f(X, Y), rel=1e-12)

@@ -1,4 +1,4 @@
-"""layout_metrics: stable keys, clamped k, the matched baseline distance."""
+"""layout_metrics: stable keys, NaN with reasons, k never shrunk, the matched baseline distance."""
 
 import logging
 
@@ -16,6 +16,7 @@ def test_keys_values_and_missing_inputs():
     assert tuple(out) == METRIC_KEYS
     assert all(isinstance(v, float) for v in out.values())
     assert np.isnan(out["knn_recall_true"]) and np.isnan(out["procrustes_baseline"])
+    assert out.reasons == {"knn_recall_true": "no X_true given", "procrustes_baseline": "no baseline given"}
     assert out["stress1"] == pytest.approx(stress1(X, Y), abs=1e-12)
     assert out["trustworthiness"] == pytest.approx(trustworthiness(X, Y, k=5), abs=1e-12)
     assert out["continuity"] == pytest.approx(continuity(X, Y, k=5), abs=1e-12)
@@ -30,26 +31,31 @@ def test_reference_space_and_baseline():
     n = 20
     X, Y, base = rng.normal(size=(n, 4)), rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
     out = layout_metrics(X, Y, X_true=np.eye(n), k=4, baseline=base)
-    assert out["knn_recall_true"] == pytest.approx(4 / (n - 1), abs=1e-12)  # chance against diag(N)
+    # against diag(N) every tie-free layout scores the chance level k / (N - 1): undefined
+    assert np.isnan(out["knn_recall_true"]) and "distances of X_true tie" in out.reasons["knn_recall_true"]
     assert out["procrustes_baseline"] == pytest.approx(procrustes_distance(Y, base, match=True), abs=1e-12)
     # the baseline's points are exchangeable: relabelling them changes nothing (up to the search)
     shuffled = layout_metrics(X, Y, X_true=np.eye(n), k=4, baseline=base[rng.permutation(n)])
     assert shuffled["procrustes_baseline"] == pytest.approx(out["procrustes_baseline"], abs=1e-6)
 
 
-def test_k_is_clamped_and_logged(caplog):
+def test_k_too_large_is_undefined_never_shrunk():
+    # Issue 8, case 8: small panels shrank k to N - 2 and reported T = 0.00 at 7 points.
     rng = np.random.default_rng(2)
-    with caplog.at_level(logging.INFO, logger="supviz.metrics.summary"):
-        out = layout_metrics(rng.normal(size=(4, 3)), rng.normal(size=(4, 2)), k=10)
-    assert out["k"] == 2.0
-    assert "clamped" in caplog.text
+    X, Y = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    out = layout_metrics(X, Y, k=10)
+    assert out["k"] == 10.0
+    for name in ("trustworthiness", "continuity", "knn_recall"):
+        assert np.isnan(out[name]) and out.reasons[name] == "k = 10 needs at least k + 2 = 12 points; got 7"
+    assert np.isfinite(out["stress1"]) and "stress1" not in out.reasons
+    assert "trustworthiness: k = 10" in out.reason_text()
 
 
 def test_errors():
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
-    with pytest.raises(SupvizError, match="at least 3 points"):
-        layout_metrics(X[:2], Y[:2])
+    with pytest.raises(SupvizError, match="at least 2 points"):
+        layout_metrics(X[:1], Y[:1])
     with pytest.raises(SupvizError, match="same number of points"):
         layout_metrics(X, Y, X_true=np.eye(5))
     with pytest.raises(SupvizError, match="finite"):

@@ -10,6 +10,10 @@ permuting the points could turn a tie into an order.
 
 A full ``[N, N]`` matrix is never needed: :meth:`DistanceSource.rows` yields blocks of rows,
 sized so that a block holds about :data:`BLOCK_ENTRIES` numbers.
+
+Every metric here is scale-invariant, so a :class:`DistanceSource` holds its data divided by the
+power of two that brings the largest entry into [0.5, 1) (exact: ties stay ties). Points at 1e300
+would overflow when their distances are squared, points at 1e-300 underflow to identical ones.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any
 import numpy as np
 from scipy.spatial.distance import cdist, pdist, squareform
 
-from supviz._validation import check_array
+from supviz._validation import check_array, unit_scaled
 from supviz.errors import SupvizError
+from supviz.metrics.undefined import COINCIDE_RTOL, TIE_RTOL
 
 #: Entries per block of distance rows (4e6 float64 = 32 MB per array).
 BLOCK_ENTRIES = 4_000_000
@@ -57,6 +62,10 @@ def check_dissimilarities(name: str, value: Any, *, min_points: int = 1) -> np.n
 class DistanceSource:
     """Row access to the Euclidean distances of points, or to a precomputed matrix.
 
+    Distances come at unit scale: the input divided by ``2 ** exponent`` (exact). Attributes
+    ``coincide`` (all points at one spot, up to rounding) and ``tie_tol`` (the tie tolerance of
+    this space, at unit scale) feed the undefined-metric rules of :mod:`supviz.metrics.undefined`.
+
     Parameters
     ----------
     name : str
@@ -73,13 +82,25 @@ class DistanceSource:
         self.name = name
         self.precomputed = bool(precomputed)
         if self.precomputed:
-            self._data = check_dissimilarities(name, data, min_points=min_points)
+            self._data, self.exponent = unit_scaled(check_dissimilarities(name, data, min_points=min_points))
+            diameter = float(self._data.max()) if self._data.size else 0.0
+            self.coincide = diameter == 0.0
         else:
-            self._data = check_points(name, data, min_points=min_points)
+            self._data, self.exponent = unit_scaled(check_points(name, data, min_points=min_points))
+            radius = float(np.sqrt(((self._data - self._data.mean(axis=0)) ** 2).sum(axis=1).max())) if self._data.size else 0.0
+            diameter = 2.0 * radius  # an upper bound of the largest distance
+            self.coincide = radius <= COINCIDE_RTOL * float(np.abs(self._data).max(initial=0.0))
         self.n = int(self._data.shape[0])
+        #: Distances of this space that differ by at most this much are tied (:mod:`supviz.metrics.undefined`).
+        self.tie_tol = TIE_RTOL * diameter
+
+    @property
+    def data(self) -> np.ndarray:
+        """The checked points ``[N, d]`` (or dissimilarities ``[N, N]``), at unit scale."""
+        return self._data
 
     def rows(self, start: int, stop: int, *, col_start: int = 0) -> np.ndarray:
-        """Distances from points ``start:stop`` to points ``col_start:N``, float64."""
+        """Distances (at unit scale) from points ``start:stop`` to points ``col_start:N``, float64."""
         if self.precomputed:
             return np.array(self._data[start:stop, col_start:], dtype=np.float64)
         return cdist(self._data[start:stop], self._data[col_start:])
@@ -97,6 +118,18 @@ class DistanceSource:
         return pdist(self._data)
 
 
+def layout_source(name: str, Y: Any, *, min_points: int = 1) -> tuple[DistanceSource, bool]:
+    """A :class:`DistanceSource` of a layout given as an array or as a :class:`~supviz.dr.Layout`,
+    and whether the layout is collapsed: by its method's own judgement (``info["collapsed"]``, in
+    the method's units) or because its points coincide up to rounding."""
+    said = False
+    if hasattr(Y, "embedding") and isinstance(getattr(Y, "info", None), dict):  # a Layout (no import: no cycle)
+        said = bool(Y.info.get("collapsed", False))
+        Y = Y.embedding
+    src = DistanceSource(name, Y, min_points=min_points)
+    return src, said or src.coincide
+
+
 def pairwise_distances(X: Any) -> np.ndarray:
     """Euclidean distance matrix ``[N, N]`` of points ``X [N, d]`` (position-independent rounding).
 
@@ -110,5 +143,5 @@ def pairwise_distances(X: Any) -> np.ndarray:
     numpy.ndarray, shape (N, N)
         Symmetric, zero diagonal, float64.
     """
-    pts = check_points("X", X)
-    return cdist(pts, pts)
+    pts, e = unit_scaled(check_points("X", X))
+    return np.ldexp(cdist(pts, pts), e)  # squares at unit scale: no overflow at 1e300, no underflow at 1e-300

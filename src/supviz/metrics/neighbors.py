@@ -19,12 +19,13 @@ of breaking the ties in the space that defines the neighbourhood, and the compet
 penalises a point for its ties in the judging space; so an isometry scores exactly 1 even on
 ``diag(N)``, and relabelling the points never changes a value.
 
-Consequences worth knowing: when ``X`` has all distances equal (the orthogonal baseline), every
-layout is perfectly trustworthy (nothing in ``X`` is nearer than anything else), while continuity
-and recall measure how far the layout is from keeping everything equally near; recall against such
-a reference is ``k / (N - 1)`` (chance) for any layout without ties. A layout that collapses points
-onto one spot keeps them "within the k nearest" of each other, so continuity and recall do not
-penalise the collapse; trustworthiness does.
+When a score is undefined (:mod:`supviz.metrics.undefined`) it is NaN, and the reason is logged
+at INFO (and carried by :func:`~supviz.metrics.layout_metrics`): ``k > N - 2`` (the standalone
+functions refuse it), a collapsed layout (every pair tied at 0: recall and continuity would be 1
+for the worst picture there is), or a space whose distances all tie (``diag(N)``: trustworthiness
+would be 1 for every layout, continuity and recall constant for every tie-free one). Ties are
+decided with the tolerance of :mod:`supviz.metrics.undefined`, so a layout that meant equal
+distances and got them up to rounding (an MDS equilateral triangle) is judged as it was meant.
 
 Why not ZADU (or scikit-learn): ZADU's ``trustworthiness_continuity`` ranks neighbours with
 ``numpy.argsort`` in ``utils.knn.knn_with_ranking`` and drops column 0 as "the point itself", so
@@ -38,25 +39,33 @@ and in ``benchmarks/metrics.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from supviz._validation import check_int
 from supviz.errors import SupvizError
-from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource
+from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
 from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, strict_less_counts, worst_penalty
+from supviz.metrics.undefined import COLLAPSED, k_reason, tied_reason
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class NeighbourhoodScores:
-    """Result of one blocked pass; ``nan`` where a score was not requested."""
+    """Result of one blocked pass; ``nan`` where a score was not requested or is undefined.
+
+    ``reasons`` maps each undefined score's name to why (:mod:`supviz.metrics.undefined`).
+    """
 
     trustworthiness: float
     continuity: float
     knn_recall: float
     knn_recall_true: float
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 def _sources_agree(*sources: DistanceSource | None) -> int:
@@ -71,14 +80,18 @@ def _sources_agree(*sources: DistanceSource | None) -> int:
 
 
 def _penalty_and_kept(
-    def_block: np.ndarray, def_sorted: np.ndarray, judge_block: np.ndarray, judge_sorted: np.ndarray, k: int
+    def_block: np.ndarray, def_sorted: np.ndarray, judge_block: np.ndarray, judge_sorted: np.ndarray, k: int,
+    def_tol: float, judge_tol: float,
 ) -> tuple[float, float]:
     """Sum of ``w max(r - k, 0)`` and of ``w [r <= k]`` over one block of rows."""
-    rows, cols, w = knn_weights(def_block, def_sorted, k)
-    less = strict_less_counts(judge_sorted, rows, judge_block[rows, cols])  # r = less + 1
+    rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
+    less = strict_less_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)  # r = less + 1
     penalty = float(np.dot(w, np.maximum(less + 1 - k, 0)))
     kept = float(np.dot(w, less < k))
     return penalty, kept
+
+
+_SCORES = ("trustworthiness", "continuity", "knn_recall", "knn_recall_true")
 
 
 def neighbourhood_scores(
@@ -87,49 +100,88 @@ def neighbourhood_scores(
     *,
     k: int,
     X_true: DistanceSource | None = None,
-    want: tuple[str, ...] = ("trustworthiness", "continuity", "knn_recall", "knn_recall_true"),
+    want: tuple[str, ...] = _SCORES,
     block_entries: int = BLOCK_ENTRIES,
+    collapsed: bool = False,
 ) -> NeighbourhoodScores:
     """All neighbourhood scores in one blocked pass over the distance rows (no ``[N, N]`` matrix).
 
-    ``k`` must already be validated: ``1 <= k <= N - 2`` when trustworthiness or continuity is
-    wanted, ``1 <= k <= N - 1`` otherwise.
+    ``k >= 1`` must already be validated. A score is NaN with a reason (:mod:`supviz.metrics.undefined`)
+    when ``k > N - 2``, when the layout is ``collapsed`` (given, or its points coincide), or
+    when a space it ranks has all its distances tied.
     """
     n = _sources_agree(X, Y, X_true)
+    want = tuple(w for w in want if w != "knn_recall_true" or X_true is not None)
+    reasons: dict[str, str] = {}
+    common = k_reason(k, n) or (COLLAPSED if collapsed or Y.coincide else None)
+    if common is not None:
+        nan = float("nan")
+        return NeighbourhoodScores(nan, nan, nan, nan, reasons=dict.fromkeys(want, common))
     sums = dict.fromkeys(("t", "c", "r", "rt"), 0.0)
+    spans = {name: [np.inf, -np.inf] for name in ("X", "Y", "X_true")}  # off-diagonal [min, max]
     entries = block_entries // (3 if X_true is not None else 2)
+
+    def span(name: str, srt: np.ndarray) -> None:
+        spans[name][0] = min(spans[name][0], float(srt[:, 1].min()))
+        spans[name][1] = max(spans[name][1], float(srt[:, -1].max()))
+
     for start, stop in Y.blocks(entries=entries):
         bx = X.rows(start, stop)
         by = Y.rows(start, stop)
         sx = sorted_rows_without_self(bx, start)
         sy = sorted_rows_without_self(by, start)
+        span("X", sx)
+        span("Y", sy)
         if "trustworthiness" in want:
-            sums["t"] += _penalty_and_kept(by, sy, bx, sx, k)[0]
+            sums["t"] += _penalty_and_kept(by, sy, bx, sx, k, Y.tie_tol, X.tie_tol)[0]
         if "continuity" in want or "knn_recall" in want:
-            pen, kept = _penalty_and_kept(bx, sx, by, sy, k)
+            pen, kept = _penalty_and_kept(bx, sx, by, sy, k, X.tie_tol, Y.tie_tol)
             sums["c"] += pen
             sums["r"] += kept
         if X_true is not None and "knn_recall_true" in want:
             bt = X_true.rows(start, stop)
             st = sorted_rows_without_self(bt, start)
-            sums["rt"] += _penalty_and_kept(bt, st, by, sy, k)[1]
-    nan = float("nan")
+            span("X_true", st)
+            sums["rt"] += _penalty_and_kept(bt, st, by, sy, k, X_true.tie_tol, Y.tie_tol)[1]
+    sources = {"X": X, "Y": Y, "X_true": X_true}
+    tied = {role: spans[role][1] - spans[role][0] <= src.tie_tol for role, src in sources.items() if src is not None}
+    # Which spaces each score ranks (the defining and the judging one).
+    spaces = {"trustworthiness": ("Y", "X"), "continuity": ("X", "Y"), "knn_recall": ("X", "Y"),
+              "knn_recall_true": ("X_true", "Y")}
+    for name in want:
+        for space in spaces[name]:
+            if tied.get(space):
+                reasons[name] = tied_reason(sources[space].name)
+                break
     g = worst_penalty(n, k)
-    return NeighbourhoodScores(
-        trustworthiness=1.0 - sums["t"] / (n * g) if "trustworthiness" in want else nan,
-        continuity=1.0 - sums["c"] / (n * g) if "continuity" in want else nan,
-        knn_recall=sums["r"] / (n * k) if "knn_recall" in want else nan,
-        knn_recall_true=sums["rt"] / (n * k) if X_true is not None and "knn_recall_true" in want else nan,
-    )
+    values = {
+        "trustworthiness": 1.0 - sums["t"] / (n * g),
+        "continuity": 1.0 - sums["c"] / (n * g),
+        "knn_recall": sums["r"] / (n * k),
+        "knn_recall_true": sums["rt"] / (n * k),
+    }
+    out = {name: values[name] if name in want and name not in reasons else float("nan") for name in _SCORES}
+    return NeighbourhoodScores(**out, reasons=reasons)
 
 
-def check_k(k: Any, n: int, *, for_rank_penalty: bool) -> int:
-    """``k`` in ``[1, N - 2]`` (trustworthiness, continuity) or ``[1, N - 1]`` (recall)."""
-    hi = n - 2 if for_rank_penalty else n - 1
+def check_k(k: Any, n: int) -> int:
+    """``k`` in ``[1, N - 2]``: a neighbourhood must leave a point outside it (at ``k = N - 1`` every
+    layout keeps every neighbourhood)."""
+    hi = n - 2
     if hi < 1:
-        need = 3 if for_rank_penalty else 2
-        raise SupvizError(f"`X` must hold at least {need} points for this metric; got {n}.")
+        raise SupvizError(f"`X` must hold at least 3 points for a neighbourhood metric; got {n}.")
     return check_int("k", k, min_value=1, max_value=hi)
+
+
+def _one_score(name: str, X: Any, Y: Any, k: Any, precomputed: bool, ref_name: str = "X") -> float:
+    xs = DistanceSource(ref_name, X, precomputed=precomputed)
+    ys, collapsed = layout_source("Y", Y)
+    n = _sources_agree(xs, ys)
+    k = check_k(k, n)
+    scores = neighbourhood_scores(xs, ys, k=k, want=(name,), collapsed=collapsed)
+    if name in scores.reasons:
+        logger.info("%s undefined (NaN): %s.", name, scores.reasons[name])
+    return getattr(scores, name)
 
 
 def trustworthiness(X: Any, Y: Any, *, k: int = 10, precomputed: bool = False) -> float:
@@ -139,8 +191,8 @@ def trustworthiness(X: Any, Y: Any, *, k: int = 10, precomputed: bool = False) -
     ----------
     X : array_like, shape (N, d) or (N, N)
         High-dimensional points, or their dissimilarities with ``precomputed=True``.
-    Y : array_like, shape (N, p)
-        The layout.
+    Y : array_like, shape (N, p), or a :class:`~supviz.dr.Layout`
+        The layout (a ``Layout`` also says whether its method saw it collapse).
     k : int, default 10
         Neighbourhood size, ``1 <= k <= N - 2``.
     precomputed : bool, default False
@@ -150,31 +202,24 @@ def trustworthiness(X: Any, Y: Any, *, k: int = 10, precomputed: bool = False) -
     -------
     float
         1 when every layout neighbour is also a neighbour in ``X`` (see the module docstring for the
-        definition and the tie rules).
+        definition and the tie rules). NaN, with the reason logged, when undefined: a collapsed
+        layout, or all distances of ``X`` or of ``Y`` tied (:mod:`supviz.metrics.undefined`).
 
     Raises
     ------
     SupvizError
-        Non-finite input, fewer than 3 points, mismatched sizes or ``k`` out of range.
+        Non-finite or complex input, fewer than 3 points, mismatched sizes or ``k`` out of range.
     """
-    xs = DistanceSource("X", X, precomputed=precomputed)
-    ys = DistanceSource("Y", Y)
-    n = _sources_agree(xs, ys)
-    k = check_k(k, n, for_rank_penalty=True)
-    return neighbourhood_scores(xs, ys, k=k, want=("trustworthiness",)).trustworthiness
+    return _one_score("trustworthiness", X, Y, k, precomputed)
 
 
 def continuity(X: Any, Y: Any, *, k: int = 10, precomputed: bool = False) -> float:
     """Continuity of layout ``Y`` for data ``X`` at ``k`` neighbours, tie-aware, in [0, 1].
 
-    Same parameters as :func:`trustworthiness`; 1 when no neighbour in ``X`` is pulled out of the
-    layout's neighbourhood.
+    Same parameters and undefined cases as :func:`trustworthiness`; 1 when no neighbour in ``X``
+    is pulled out of the layout's neighbourhood.
     """
-    xs = DistanceSource("X", X, precomputed=precomputed)
-    ys = DistanceSource("Y", Y)
-    n = _sources_agree(xs, ys)
-    k = check_k(k, n, for_rank_penalty=True)
-    return neighbourhood_scores(xs, ys, k=k, want=("continuity",)).continuity
+    return _one_score("continuity", X, Y, k, precomputed)
 
 
 def knn_recall(X_ref: Any, Y: Any, *, k: int = 10, precomputed: bool = False) -> float:
@@ -184,10 +229,10 @@ def knn_recall(X_ref: Any, Y: Any, *, k: int = 10, precomputed: bool = False) ->
     ----------
     X_ref : array_like, shape (N, d) or (N, N)
         Reference space: the data ``X`` or the ground-truth features ``X_true``.
-    Y : array_like, shape (N, p)
+    Y : array_like, shape (N, p), or a :class:`~supviz.dr.Layout`
         The layout.
     k : int, default 10
-        Neighbourhood size, ``1 <= k <= N - 1``.
+        Neighbourhood size, ``1 <= k <= N - 2``.
     precomputed : bool, default False
         Whether ``X_ref`` is a dissimilarity matrix.
 
@@ -195,11 +240,8 @@ def knn_recall(X_ref: Any, Y: Any, *, k: int = 10, precomputed: bool = False) ->
     -------
     float
         In [0, 1]. Ties in ``X_ref`` give fractional membership (the average over tie orders); a
-        point tied in ``Y`` with the k-th nearest counts as kept. Against a reference whose
-        distances all tie, a tie-free layout scores ``k / (N - 1)``.
+        point tied in ``Y`` with the k-th nearest counts as kept. NaN, with the reason logged,
+        for a collapsed layout or when all distances of ``X_ref`` or ``Y`` tie (against such a
+        reference every tie-free layout would score the chance level ``k / (N - 1)``).
     """
-    xs = DistanceSource("X_ref", X_ref, precomputed=precomputed)
-    ys = DistanceSource("Y", Y)
-    n = _sources_agree(xs, ys)
-    k = check_k(k, n, for_rank_penalty=False)
-    return neighbourhood_scores(xs, ys, k=k, want=("knn_recall",)).knn_recall
+    return _one_score("knn_recall", X_ref, Y, k, precomputed, ref_name="X_ref")

@@ -28,10 +28,16 @@ is deterministic, an upper bound on the true minimum (the problem is combinatori
 the unmatched distance.
 Each assignment is O(N^3): fine for the study's panels (N <= 200: under 0.2 s), about 20 s of
 CPU at N = 1,000 on two cores (``docs/bench/layouts.md``).
+
+**Undefined** (NaN, reason logged; :mod:`supviz.metrics.undefined`): when either layout is
+collapsed, i.e. its points coincide up to rounding or its method said so (a
+:class:`~supviz.dr.Layout` with ``info["collapsed"]``). Standardising a collapsed layout would
+blow its rounding noise up to unit size and compare that.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -39,20 +45,19 @@ from scipy.optimize import linear_sum_assignment
 
 from supviz._validation import check_int
 from supviz.errors import SupvizError
-from supviz.metrics.distances import check_points
+from supviz.metrics.distances import layout_source
+from supviz.metrics.undefined import COLLAPSED
+
+logger = logging.getLogger(__name__)
 
 _MAX_ALTERNATIONS = 100
 #: Starts followed to convergence after one assignment step from every start.
 _KEEP_STARTS = 4
 
 
-def _standardise(name: str, Y: np.ndarray) -> np.ndarray:
+def _standardise(Y: np.ndarray) -> np.ndarray:
     centred = Y - Y.mean(axis=0)
-    norm = float(np.linalg.norm(centred))
-    scale = float(np.abs(Y).max()) if Y.size else 0.0
-    if norm <= 1e-12 * max(scale, 1e-300) or norm == 0.0:
-        raise SupvizError(f"`{name}` must not collapse to a single point; all {len(Y)} points coincide.")
-    return centred / norm
+    return centred / float(np.linalg.norm(centred))
 
 
 def _pad(A: np.ndarray, width: int) -> np.ndarray:
@@ -141,22 +146,34 @@ def procrustes_distance(Y1: Any, Y2: Any, *, match: bool = False, n_starts: int 
     Returns
     -------
     float
-        ``sqrt(1 - (sum of singular values of A^T B)^2)`` for the standardised layouts.
+        ``sqrt(1 - (sum of singular values of A^T B)^2)`` for the standardised layouts; NaN
+        (reason logged) when either layout is collapsed (module docstring).
 
     Raises
     ------
     SupvizError
-        Non-finite input, different numbers of points, fewer than 2 points, or a layout whose
-        points all coincide.
+        Non-finite or complex input, different numbers of points, fewer than 2 points.
     """
-    a = check_points("Y1", Y1, min_points=2)
-    b = check_points("Y2", Y2, min_points=2)
+    value, reason = procrustes_and_reason(Y1, Y2, match=match, n_starts=n_starts)
+    if reason is not None:
+        logger.info("procrustes_distance undefined (NaN): %s.", reason)
+    return value
+
+
+def procrustes_and_reason(Y1: Any, Y2: Any, *, match: bool = False, n_starts: int = 8) -> tuple[float, str | None]:
+    """:func:`procrustes_distance`, or ``(nan, why it is undefined)``."""
+    src_a, collapsed_a = layout_source("Y1", Y1, min_points=2)
+    src_b, collapsed_b = layout_source("Y2", Y2, min_points=2)
+    a, b = src_a.data, src_b.data
     if a.shape[0] != b.shape[0]:
         raise SupvizError(f"`Y1` and `Y2` must hold the same number of points; got {a.shape[0]} and {b.shape[0]}.")
     n_starts = check_int("n_starts", n_starts, min_value=1)
+    for name, collapsed in (("Y1", collapsed_a), ("Y2", collapsed_b)):
+        if collapsed:
+            return float("nan"), f"{COLLAPSED} ({name})"
     width = max(a.shape[1], b.shape[1])
-    A = _pad(_standardise("Y1", a), width)
-    B = _pad(_standardise("Y2", b), width)
+    A = _pad(_standardise(a), width)
+    B = _pad(_standardise(b), width)
     if not match:
-        return _residual(A, B)
-    return _residual(A, B[_matched_cols(A, B, n_starts)])
+        return _residual(A, B), None
+    return _residual(A, B[_matched_cols(A, B, n_starts)]), None

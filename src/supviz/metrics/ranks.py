@@ -19,8 +19,10 @@ Without ties this is the ordinary k-NN set.
 ranking). So ``j`` is penalised only for points that are *strictly* nearer. This is what makes an
 isometry score exactly 1 when its distances tie.
 
-Exact equality of distances decides a tie; :mod:`supviz.metrics.distances` computes distances so
-that equal pairs give bit-equal numbers wherever they sit in the input.
+Both rules take a tolerance ``tol``: distances within ``tol`` of each other tie. Exact ties are
+kept exact by :mod:`supviz.metrics.distances` (equal pairs give bit-equal numbers wherever they
+sit in the input); the tolerance (:data:`supviz.metrics.undefined.TIE_RTOL` times the space's
+size) also ties the distances that a layout meant to be equal and got equal up to rounding.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def sorted_rows_without_self(block: np.ndarray, start: int) -> np.ndarray:
     return np.sort(block, axis=1)  # (c, N)
 
 
-def knn_weights(block: np.ndarray, sorted_block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def knn_weights(
+    block: np.ndarray, sorted_block: np.ndarray, k: int, tol: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fractional k-neighbourhood membership of a block of rows (the rule in the module docstring).
 
     Parameters
@@ -52,6 +56,9 @@ def knn_weights(block: np.ndarray, sorted_block: np.ndarray, k: int) -> tuple[np
         ``block`` sorted along each row.
     k : int
         Neighbourhood size, ``1 <= k <= N - 1``.
+    tol : float, default 0
+        Distances within ``tol`` of the k-th nearest tie with it (``0 <= tol < 1``, so the own
+        entry -1 never ties).
 
     Returns
     -------
@@ -60,19 +67,20 @@ def knn_weights(block: np.ndarray, sorted_block: np.ndarray, k: int) -> tuple[np
         a non-zero weight, in row-major order. Each row's weights sum to ``k``.
     """
     thresh = sorted_block[:, k]  # (c,) distance of the k-th nearest other point
-    below = block < thresh[:, None]  # (c, N), includes the own entry (-1)
-    n_below = below.sum(axis=1) - 1  # (c,) strictly nearer others: L
-    n_at = (block == thresh[:, None]).sum(axis=1)  # (c,) tied with the k-th: E
-    rows, cols = np.nonzero(block <= thresh[:, None])
+    lo, hi = thresh - tol, thresh + tol
+    below = block < lo[:, None]  # (c, N), includes the own entry (-1)
+    n_below = below.sum(axis=1) - 1  # (c,) clearly nearer others: L
+    n_at = ((block >= lo[:, None]) & (block <= hi[:, None])).sum(axis=1)  # (c,) tied with the k-th: E
+    rows, cols = np.nonzero(block <= hi[:, None])
     own = block[rows, cols] < 0
     rows, cols = rows[~own], cols[~own]
-    at_boundary = block[rows, cols] == thresh[rows]
+    at_boundary = block[rows, cols] >= lo[rows]
     weights = np.where(at_boundary, (k - n_below[rows]) / n_at[rows], 1.0)
     return rows, cols, weights
 
 
-def strict_less_counts(sorted_block: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``#{l != i : d(i, l) < value}`` for each (row, value) query; rows must be non-decreasing.
+def strict_less_counts(sorted_block: np.ndarray, rows: np.ndarray, values: np.ndarray, tol: float = 0.0) -> np.ndarray:
+    """``#{l != i : d(i, l) < value - tol}`` for each (row, value) query; rows must be non-decreasing.
 
     ``sorted_block`` is a block from :func:`sorted_rows_without_self` (own entry -1 in column 0,
     which is not counted). The loop runs once per row, never per pair.
@@ -82,7 +90,7 @@ def strict_less_counts(sorted_block: np.ndarray, rows: np.ndarray, values: np.nd
     for r in range(sorted_block.shape[0]):
         lo, hi = bounds[r], bounds[r + 1]
         if hi > lo:
-            counts[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi], side="left") - 1
+            counts[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi] - tol, side="left") - 1
     return counts
 
 

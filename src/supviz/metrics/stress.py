@@ -10,12 +10,15 @@ Scaling the layout instead of the dissimilarities, or normalising by ``sum delta
 ``sum d^2``, gives the same number, so the value depends on the shape of the layout only and any
 method's layout (UMAP, t-SNE, MDS) can be scored. At a converged ratio-type SMACOF solution it
 equals the stress-1 that SMACOF reports (the Guttman transform makes the configuration's scale
-optimal). It lies in [0, 1]: 0 for a similar copy of the data, 1 for a collapsed layout.
+optimal). It lies in [0, 1]: 0 for a similar copy of the data. It is undefined (NaN, reason
+logged) for a collapsed layout (0 / 0: no distance of the layout to scale) and when all points of
+``X`` coincide (nothing to fit).
 
 **Shepard rank correlation.** Spearman's rho between ``delta_ij`` and ``d_ij`` over the pairs
 ``i < j``, with tied values given their average rank (the standard tie correction), computed as the
 Pearson correlation of those ranks. It is undefined, and returned as ``nan``, when either set of
-distances is constant: ``diag(N)`` has nothing to rank. (ZADU's ``spearman_rho`` correlates the
+distances is constant up to the tie tolerance of :mod:`supviz.metrics.undefined` (``diag(N)`` has
+nothing to rank) and for a collapsed layout. (ZADU's ``spearman_rho`` correlates the
 flattened full ``[N, N]`` matrices, so every pair counts twice and the N zero self-distances join
 in as a block of ties; here each pair counts once.)
 """
@@ -28,18 +31,31 @@ from typing import Any
 import numpy as np
 
 from supviz.errors import SupvizError
-from supviz.metrics.distances import DistanceSource
+from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.ranks import average_ranks
+from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, tied_reason
 
 logger = logging.getLogger(__name__)
 
 
-def _pair_sources(X: Any, Y: Any, precomputed: bool) -> tuple[DistanceSource, DistanceSource]:
+def _pair_sources(X: Any, Y: Any, precomputed: bool) -> tuple[DistanceSource, DistanceSource, bool]:
     xs = DistanceSource("X", X, precomputed=precomputed, min_points=2)
-    ys = DistanceSource("Y", Y, min_points=2)
+    ys, collapsed = layout_source("Y", Y, min_points=2)
     if xs.n != ys.n:
         raise SupvizError(f"`X` and `Y` must hold the same number of points; got {xs.n} and {ys.n}.")
-    return xs, ys
+    return xs, ys, collapsed
+
+
+def stress_reason(xs: DistanceSource, collapsed: bool) -> str | None:
+    """Why stress-1 is undefined for these inputs, or None."""
+    if xs.coincide:
+        return X_COINCIDE
+    return COLLAPSED if collapsed else None
+
+
+def _undefined(metric: str, reason: str) -> float:
+    logger.info("%s undefined (NaN): %s.", metric, reason)
+    return float("nan")
 
 
 def stress1(X: Any, Y: Any, *, precomputed: bool = False) -> float:
@@ -50,23 +66,32 @@ def stress1(X: Any, Y: Any, *, precomputed: bool = False) -> float:
     X : array_like, shape (N, d) or (N, N)
         High-dimensional points (Euclidean distances are used), or dissimilarities with
         ``precomputed=True``.
-    Y : array_like, shape (N, p)
-        The layout.
+    Y : array_like, shape (N, p), or a :class:`~supviz.dr.Layout`
+        The layout (a ``Layout`` also says whether its method saw it collapse).
     precomputed : bool, default False
         Whether ``X`` is a dissimilarity matrix.
 
     Returns
     -------
     float
-        ``sqrt(1 - (sum delta d)^2 / (sum delta^2 sum d^2))`` in [0, 1] (module docstring); 1 when
-        the layout collapses to one point.
+        ``sqrt(1 - (sum delta d)^2 / (sum delta^2 sum d^2))`` in [0, 1] (module docstring); NaN
+        (reason logged) for a collapsed layout or when all points of ``X`` coincide.
 
     Raises
     ------
     SupvizError
-        Non-finite input, fewer than 2 points, mismatched sizes, or all dissimilarities zero.
+        Non-finite or complex input, fewer than 2 points, mismatched sizes.
     """
-    xs, ys = _pair_sources(X, Y, precomputed)
+    xs, ys, collapsed = _pair_sources(X, Y, precomputed)
+    value, reason = stress1_and_reason(xs, ys, collapsed)
+    return _undefined("stress1", reason) if reason is not None else value
+
+
+def stress1_and_reason(xs: DistanceSource, ys: DistanceSource, collapsed: bool) -> tuple[float, str | None]:
+    """Stress-1 after optimal scaling, or ``(nan, why it is undefined)``."""
+    reason = stress_reason(xs, collapsed)
+    if reason is not None:
+        return float("nan"), reason
     s_dd = s_xx = s_yy = 0.0
     for start, stop in xs.blocks(entries=2_000_000):
         # Rows start:stop against columns start:N: every pair i < j once, except that the square
@@ -83,11 +108,11 @@ def stress1(X: Any, Y: Any, *, precomputed: bool = False) -> float:
             else:
                 s_yy += total
     if s_xx == 0.0:
-        raise SupvizError("`X` must hold at least two distinct points; all dissimilarities are 0.")
+        return float("nan"), X_COINCIDE
     if s_yy == 0.0:
-        return 1.0
+        return float("nan"), COLLAPSED
     cos2 = min(s_dd * s_dd / (s_xx * s_yy), 1.0)
-    return float(np.sqrt(1.0 - cos2))
+    return float(np.sqrt(1.0 - cos2)), None
 
 
 def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
@@ -97,7 +122,7 @@ def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
     ----------
     X : array_like, shape (N, d) or (N, N)
         High-dimensional points, or dissimilarities with ``precomputed=True``.
-    Y : array_like, shape (N, p)
+    Y : array_like, shape (N, p), or a :class:`~supviz.dr.Layout`
         The layout.
     precomputed : bool, default False
         Whether ``X`` is a dissimilarity matrix.
@@ -106,19 +131,31 @@ def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
     -------
     float
         rho in [-1, 1] over the ``N (N - 1) / 2`` pairs; ``nan`` when either set of distances is
-        constant (Spearman's rho is undefined there; logged at INFO).
+        constant up to the tie tolerance, or the layout collapsed (Spearman's rho is undefined
+        there; the reason is logged at INFO).
 
     Notes
     -----
     Uses all pairs exactly: about 1.8 GB of memory at the peak and 20 s of CPU for N = 10,000.
     """
-    xs, ys = _pair_sources(X, Y, precomputed)
+    xs, ys, collapsed = _pair_sources(X, Y, precomputed)
+    rho, reason = shepard_rho_and_reason(xs, ys, collapsed)
+    return _undefined("shepard_rho", reason) if reason is not None else rho
+
+
+def shepard_rho_and_reason(xs: DistanceSource, ys: DistanceSource, collapsed: bool) -> tuple[float, str | None]:
+    """Spearman's rho of the pair distances, or ``(nan, why it is undefined)``."""
+    nan = float("nan")
+    if collapsed:
+        return nan, COLLAPSED
+    if xs.coincide:
+        return nan, X_COINCIDE
     dx = xs.condensed()
+    if float(dx.max() - dx.min()) <= xs.tie_tol:
+        return nan, tied_reason(xs.name)
     dy = ys.condensed()
-    for name, d in (("`X`", dx), ("`Y`", dy)):
-        if d.min() == d.max():
-            logger.info("Shepard correlation undefined: all distances of %s are equal; returning nan.", name)
-            return float("nan")
+    if float(dy.max() - dy.min()) <= ys.tie_tol:
+        return nan, tied_reason(ys.name)
     rx = average_ranks(dx)
     del dx
     rx -= rx.mean()
@@ -128,4 +165,5 @@ def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
     sxx = float(np.dot(rx, rx))
     syy = float(np.dot(ry, ry))
     rho = float(np.dot(rx, ry)) / float(np.sqrt(sxx * syy))
-    return float(np.clip(rho, -1.0, 1.0))
+    return float(np.clip(rho, -1.0, 1.0)), None
+
