@@ -92,20 +92,26 @@ class MethodEffect:
     h_fn: float = float("nan")
     x_trust: float = float("nan")
     h_trust: float = float("nan")
+    n_left_out: int = 0
+    """Cells left out of the medians because the recall of x's or h's picture is undefined (NaN)."""
 
     @property
     def verdict(self) -> str:
         return verdict(self.relative_loss)
 
 
-def _paired(table: Any, importance: str, method: str, metric: str) -> Any:
-    """Per-cell values of ``metric`` for the pictures of x and h (columns x, h), index (m, p)."""
+def _paired(table: Any, importance: str, method: str, metric: str, *, keep_nan: bool = False) -> Any:
+    """Per-cell values of ``metric`` for the pictures of x and h (columns x, h), index (m, p).
+
+    Cells where either value is NaN (undefined for its picture) are dropped unless ``keep_nan``.
+    """
     d = table[(table["importance"] == importance) & (table["method"] == method)]
     x = d[d["experiment"] == "D_x"].set_index(["m", "p"])[metric]
     h = d[d["experiment"] == "D_h"].set_index(["m", "p"])[metric]
     import pandas as pd
 
-    return pd.concat({"x": x, "h": h}, axis=1).dropna()
+    both = pd.concat({"x": x, "h": h}, axis=1)
+    return both if keep_nan else both.dropna()
 
 
 def method_effects(table: Any, *, methods: tuple[str, ...] = ("mds", "umap", "tsne")) -> list[MethodEffect]:
@@ -131,6 +137,7 @@ def method_effects(table: Any, *, methods: tuple[str, ...] = ("mds", "umap", "ts
         rep_recall = float(rep["knn_recall"].median()) if len(rep) else float("nan")
         for method in methods:
             pr = _paired(table, imp, method, "knn_recall")
+            n_all = len(_paired(table, imp, method, "knn_recall", keep_nan=True))
             if pr.empty:
                 continue
             xr, hr = float(pr["x"].median()), float(pr["h"].median())
@@ -149,6 +156,7 @@ def method_effects(table: Any, *, methods: tuple[str, ...] = ("mds", "umap", "ts
                 h_fn=float(fn["h"].median()) if not fn.empty else float("nan"),
                 x_trust=float(tw["x"].median()) if not tw.empty else float("nan"),
                 h_trust=float(tw["h"].median()) if not tw.empty else float("nan"),
+                n_left_out=n_all - len(pr),
             ))
     return out
 
@@ -243,7 +251,8 @@ def method_sentence(e: MethodEffect, best_x: float) -> str:
     name = _METHOD_NAME.get(e.method, e.method)
     s = (f"{name}: the picture of h keeps a median {_f(e.h_recall)} of each input's k nearest neighbours, the picture of "
          f"x itself {_f(e.x_recall)}, a relative loss of {_pct(e.relative_loss)} over {e.n_cells} cells "
-         f"(false-neighbour rate {_f(e.x_fn)} -> {_f(e.h_fn)}; trustworthiness {_f(e.x_trust)} -> {_f(e.h_trust)}).")
+         + (f"({e.n_left_out} left out: a measure undefined for the picture) " if e.n_left_out else "")
+         + f"(false-neighbour rate {_f(e.x_fn)} -> {_f(e.h_fn)}; trustworthiness {_f(e.x_trust)} -> {_f(e.h_trust)}).")
     if best_x > 0 and e.x_recall < 0.5 * best_x:
         s += (f" Caution: {name} of x is itself poor (recall {_f(e.x_recall)} against {_f(best_x)} for the best "
               f"method), so {name} hides the damage rather than avoiding it.")

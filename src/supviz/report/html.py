@@ -162,7 +162,8 @@ METRICS_HELP = (
     ("shepard_rho", "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N))."),
     ("trustworthiness / continuity", "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect)."),
     ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
-    ("knn_recall_true", "the same against the ground-truth features. For feature directions these are the identity rows, all equidistant, so every tie-free layout scores k / (N - 1): a reference level, not a finding."),
+    ("knn_recall_true", "the same against the ground-truth features. For feature directions these are the identity rows, all equidistant: undefined (NaN), since every tie-free layout would score k / (N - 1)."),
+    ("NaN / nan_reasons", "a measure undefined for its panel: a collapsed layout (all points at one spot), a space whose distances all tie (diag(N): every layout would be 'trustworthy'), or a panel with fewer than k + 2 points. The nan_reasons column says which; summaries and verdicts leave such panels out and say how many."),
     ("procrustes_baseline", "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = the undistorted picture of section 1."),
     ("ring_cv / core_ratio", "spread of the represented features' distances from their centre (0 = a ring) / the dropped features' median distance from the centre relative to the represented ones'."),
 )
@@ -215,10 +216,13 @@ def _conclusion_html(outputs: Sequence[Any], table: Any) -> str:
             for exp in ("C2", "C3", "C4", "C5"):
                 sub = c[c["experiment"] == exp]
                 if len(sub) and "trustworthiness" in sub:
+                    # medians skip undefined (NaN) panels; say how many
+                    gone = int(sub[["trustworthiness", "continuity", "procrustes_baseline"]].isna().any(axis=1).sum())
                     sub_parts.append(
                         f"{exp}: median trustworthiness {sub['trustworthiness'].median():.3g}, continuity "
                         f"{sub['continuity'].median():.3g}, Procrustes distance to the orthogonal baseline "
                         f"{sub['procrustes_baseline'].median():.3g}"
+                        + (f" ({gone} of {len(sub)} panels with an undefined measure left out)" if gone else "")
                     )
             text.append(
                 "Feature directions (section 2), measured over every panel: " + "; ".join(sub_parts) + "."

@@ -238,19 +238,23 @@ METRIC_KEYS = (
 
 
 def panel_metrics(
-    ctx: "RunContext", X: np.ndarray, Y: np.ndarray, *, X_true: np.ndarray | None, baseline: np.ndarray | None
-) -> tuple[dict[str, float], str]:
-    """``supviz.metrics.layout_metrics`` of one panel (cached), with k clamped to N - 1."""
+    ctx: "RunContext", X: np.ndarray, Y: np.ndarray, *, X_true: np.ndarray | None, baseline: np.ndarray | None,
+    collapsed: bool = False,
+) -> tuple[dict[str, float], dict[str, str], str]:
+    """``supviz.metrics.layout_metrics`` of one panel (cached): values, reasons for NaN, cache key.
+
+    ``k`` is the configured neighbourhood size, never shrunk: a panel too small for it gets NaN
+    neighbourhood metrics with the reason (issue 8). ``collapsed`` is the layout method's verdict
+    (``Layout.info["collapsed"]``); every metric of a collapsed panel is NaN.
+    """
     from supviz import metrics
 
-    n = X.shape[0]
-    k = max(1, min(ctx.config.metrics.k, n - 2)) if n > 2 else 1
-    params = {"X": X, "Y": Y, "X_true": X_true, "baseline": baseline, "k": k}
+    k = ctx.config.metrics.k
+    params = {"X": X, "Y": Y, "X_true": X_true, "baseline": baseline, "k": k, "collapsed": bool(collapsed)}
 
-    def run() -> dict[str, float]:
-        vals = metrics.layout_metrics(X, Y, X_true=X_true, k=k, baseline=baseline)
-        return {name: float(vals.get(name, np.nan)) if vals.get(name) is not None else float("nan") for name in METRIC_KEYS} | {
-            "k": float(k)
-        }
+    def run() -> dict[str, Any]:
+        vals = metrics.layout_metrics(X, Y, X_true=X_true, k=k, baseline=baseline, collapsed=bool(collapsed))
+        return {"values": {name: float(vals[name]) for name in METRIC_KEYS} | {"k": float(k)}, "reasons": dict(vals.reasons)}
 
-    return ctx.cache.get_or_compute("metrics", params, run)
+    out, key = ctx.cache.get_or_compute("metrics", params, run)
+    return dict(out["values"]), dict(out["reasons"]), key

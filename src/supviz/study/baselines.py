@@ -70,12 +70,14 @@ class BaselineSection(Section):
         )
         b1 = []
         for n, (r, _) in zip(cfg.mds_n, mds):
-            met, _ = panel_metrics(ctx, np.eye(n), r.embedding, X_true=None, baseline=None)
+            met, why, _ = panel_metrics(ctx, np.eye(n), r.embedding, X_true=None, baseline=None)
             met["stress1"] = r.stress
+            why.pop("stress1", None)
             b1.append(
                 PanelResult(
                     "B1", f"N = {n}", "mds", {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
                     r.embedding, n_points=n, metrics=met, stats=radial_stats(r.embedding), shepard=r.shepard,
+                    reasons=why,
                 )
             )
         out["B1"] = b1
@@ -96,11 +98,13 @@ class BaselineSection(Section):
         layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
         for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
             Y = np.asarray(layout.embedding, dtype=float)
-            met, _ = panel_metrics(ctx, np.eye(n), Y, X_true=None, baseline=base.get(n))
+            collapsed = bool(getattr(layout, "info", {}).get("collapsed", False))
+            met, why, _ = panel_metrics(ctx, np.eye(n), Y, X_true=None, baseline=base.get(n), collapsed=collapsed)
             out.setdefault(exp, []).append(
                 PanelResult(
                     exp, title, method, dict(getattr(layout, "params", params) or params), Y, n_points=n, metrics=met,
-                    stats=radial_stats(Y), note="; ".join(getattr(layout, "notes", []) or []),
+                    stats=radial_stats(Y, collapsed=collapsed), note="; ".join(getattr(layout, "notes", []) or []),
+                    reasons=why, collapsed=collapsed,
                 )
             )
         return out
@@ -147,15 +151,13 @@ class BaselineSection(Section):
         }
         for exp, (title, ncols, caption) in specs.items():
             prs = result.get(exp, [])
-            # trustworthiness is 1 for every layout of diag(N) (all its distances tie), so the corner shows shape
-            panels = [
-                ScatterPanel(p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}",
-                             hover={"point": np.arange(p.n_points)})
-                for p in prs
-            ]
+            # neighbourhood metrics are undefined on diag(N) (all its distances tie), so the corner shows shape
+            panels = [_baseline_panel(p) for p in prs]
             caption += (
                 " Corner: P = Procrustes distance to the ratio-MDS layout of the same diag(N) (B1's picture; 0 = the same "
-                "shape); CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc)."
+                "shape); CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). A panel "
+                "marked 'collapsed' put all its points at one spot (its spread is in the corner): it is drawn as that one "
+                "spot, its measures are undefined and it is left out of the claims below."
             )
             figs.append(
                 ctx.figure(
@@ -174,6 +176,30 @@ class BaselineSection(Section):
         )
 
 
+def _baseline_panel(p: PanelResult) -> "Any":
+    """The scatter panel of one B2-B5 picture; a collapsed one is drawn as the single spot it is."""
+    from supviz.figures import ScatterPanel
+
+    hover = {"point": np.arange(p.n_points)}
+    if p.collapsed and p.xy is not None:
+        spread = float(np.ptp(p.xy, axis=0).max())
+        # Drawn at its true scale the spot would be blown up to a picture of rounding noise.
+        return ScatterPanel(p.title, np.zeros_like(p.xy), corner=f"collapsed (spread {spread:.0e})", hover=hover)
+    return ScatterPanel(p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}",
+                        hover=hover)
+
+
+def _left_out(prs: list[PanelResult], metric: str) -> tuple[np.ndarray, str]:
+    """``metric`` per panel with the undefined ones NaN, and the clause saying how many were left out."""
+    vals = np.array([p.metrics.get(metric, np.nan) for p in prs], dtype=float)
+    out = [p for p, v in zip(prs, vals) if not np.isfinite(v)]
+    if not out:
+        return vals, ""
+    collapsed = sum(p.collapsed for p in out)
+    why = f"{collapsed} collapsed" if collapsed == len(out) else f"{len(out)} undefined, {collapsed} of them collapsed"
+    return vals, f" ({len(out)} of {len(prs)} panels left out: {why})"
+
+
 def _intro(result: dict[str, list[PanelResult]]) -> str:
     b1 = result["B1"]
     return (
@@ -187,7 +213,8 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
 def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
     import pandas as pd
 
-    cols = ["panel", "n_points", "stress1", "shepard_rho", "trustworthiness", "continuity", "procrustes_baseline", "radius_cv"]
+    cols = ["panel", "n_points", "stress1", "shepard_rho", "trustworthiness", "continuity", "procrustes_baseline", "radius_cv",
+            "collapsed", "nan_reasons"]
     blocks = []
     for exp, prs in result.items():
         frame = pd.DataFrame([p.row() for p in prs])
@@ -210,45 +237,53 @@ def _findings(result: dict[str, list[PanelResult]]) -> list[Finding]:
             "supported" if rho > 0.8 else "partly" if rho > 0 else "not supported",
         )
     )
+    # Panels whose measure is undefined (a collapsed picture) are left out of every verdict, and each
+    # finding says how many: a collapse is an artifact, but not a distance to the baseline.
     if result.get("B2"):
         b2 = result["B2"]
         nn = np.array([p.params.get("n_neighbors", np.nan) for p in b2], dtype=float)
         md = np.array([p.params.get("min_dist", np.nan) for p in b2], dtype=float)
-        pb = np.array([p.metrics["procrustes_baseline"] for p in b2])
+        pb, left = _left_out(b2, "procrustes_baseline")
         r_nn, r_md = spearman(nn, pb), spearman(md, pb)
         out.append(
             Finding(
                 "UMAP: n_neighbors is the relevant parameter; the bias decreases as it increases.",
                 f"Procrustes distance to the MDS baseline against n_neighbors: Spearman rho {fmt(r_nn)}; against min_dist: "
-                f"{fmt(r_md)}.",
-                "supported" if (np.isfinite(r_nn) and r_nn < -0.3 and abs(r_nn) > abs(r_md)) else "partly"
-                if np.isfinite(r_nn) and r_nn < 0 else "not supported",
+                f"{fmt(r_md)}{left}.",
+                "n/a" if not np.isfinite(r_nn) else "supported" if (r_nn < -0.3 and abs(r_nn) > abs(r_md)) else "partly"
+                if r_nn < 0 else "not supported",
             )
         )
     if result.get("B3"):
-        b3 = result["B3"]
-        pb3 = np.array([p.metrics["procrustes_baseline"] for p in b3])
+        pb3, left3 = _left_out(result["B3"], "procrustes_baseline")
         b5 = result.get("B5", [])
-        pb5 = np.array([p.metrics["procrustes_baseline"] for p in b5]) if b5 else np.array([np.nan])
+        pb5, left5 = _left_out(b5, "procrustes_baseline") if b5 else (np.array([np.nan]), "")
+        m3 = float(np.nanmedian(pb3)) if np.isfinite(pb3).any() else float("nan")
+        m5 = float(np.nanmedian(pb5)) if np.isfinite(pb5).any() else float("nan")
+        collapsed5 = sum(p.collapsed for p in b5)
+        extra = (f" {collapsed5} of the {len(b5)} t-SNE pictures collapsed to one spot, itself the strongest artifact, "
+                 "which the distance cannot measure." if collapsed5 else "")
         out.append(
             Finding(
                 "UMAP across N looks very similar to MDS, with some noise; t-SNE across N introduces major artifacts.",
-                f"Median Procrustes distance to the MDS baseline: UMAP (B3) {fmt(np.nanmedian(pb3))}, t-SNE (B5) "
-                f"{fmt(np.nanmedian(pb5))}.",
-                "supported" if np.nanmedian(pb3) < np.nanmedian(pb5) else "not supported",
+                f"Median Procrustes distance to the MDS baseline: UMAP (B3) {fmt(m3)}{left3}, t-SNE (B5) {fmt(m5)}{left5}."
+                + extra,
+                "n/a" if not (np.isfinite(m3) and np.isfinite(m5)) else "supported" if m3 < m5 else "not supported",
             )
         )
     if result.get("B4"):
         b4 = result["B4"]
         perp = np.array([p.params.get("perplexity", np.nan) for p in b4], dtype=float)
-        pb = np.array([p.metrics["procrustes_baseline"] for p in b4])
+        pb, left = _left_out(b4, "procrustes_baseline")
         r = spearman(perp, pb)
+        ok = np.flatnonzero(np.isfinite(pb))
+        ends = (f"{fmt(pb[ok[0]])} at perplexity {perp[ok[0]]:g}, {fmt(pb[ok[-1]])} at {perp[ok[-1]]:g}" if ok.size
+                else "undefined at every perplexity")
         out.append(
             Finding(
                 "t-SNE: low perplexity introduces substantial artifacts.",
-                f"Procrustes distance to the MDS baseline: {fmt(pb[0])} at perplexity {perp[0]:g}, {fmt(pb[-1])} at "
-                f"{perp[-1]:g} (Spearman rho with perplexity {fmt(r)}).",
-                "supported" if np.isfinite(r) and r < -0.3 else "partly" if np.isfinite(r) and r < 0 else "not supported",
+                f"Procrustes distance to the MDS baseline: {ends} (Spearman rho with perplexity {fmt(r)}){left}.",
+                "n/a" if not np.isfinite(r) else "supported" if r < -0.3 else "partly" if r < 0 else "not supported",
             )
         )
     return out

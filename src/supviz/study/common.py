@@ -32,6 +32,10 @@ class PanelResult:
     hover: dict[str, np.ndarray] = field(default_factory=dict)
     shepard: Any = None
     note: str = ""
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each NaN metric is NaN (``supviz.metrics.LayoutMetrics.reasons``)."""
+    collapsed: bool = False
+    """The layout method's verdict: all points at one spot (``Layout.info["collapsed"]``)."""
 
     def row(self) -> dict[str, Any]:
         """One row of the tidy metrics table."""
@@ -45,20 +49,25 @@ class PanelResult:
             "n_points": self.n_points,
             "panel": self.title,
             "note": self.note,
+            "collapsed": bool(self.collapsed),
+            "nan_reasons": "; ".join(f"{k}: {v}" for k, v in self.reasons.items()),
         }
         out.update({k: float(v) for k, v in self.metrics.items()})
         out.update({k: float(v) for k, v in self.stats.items()})
         return out
 
 
-def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None, *, collapsed: bool = False) -> dict[str, float]:
     """Shape of a 2-D layout around its centroid.
 
     Returns ``radius_cv`` (std / mean of the distances to the centroid: ~0 for a ring, ~0.35 for a
     uniform disc) and, for each named boolean group, the group's median radius divided by the
-    median radius of all points (``radius_<name>``).
+    median radius of all points (``radius_<name>``). All NaN for a ``collapsed`` layout (the
+    method's verdict), whose radii are rounding noise.
     """
     Y = np.asarray(Y, dtype=float)
+    if collapsed:
+        return {"radius_cv": float("nan")} | {f"radius_{name}": float("nan") for name in (groups or {})}
     r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
     scale = float(np.median(r)) or 1.0
     out = {"radius_cv": float(r.std() / r.mean()) if r.mean() > 0 else float("nan")}
@@ -68,16 +77,18 @@ def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None) -> 
     return out
 
 
-def ring_stats(Y: np.ndarray, represented: np.ndarray) -> dict[str, float]:
+def ring_stats(Y: np.ndarray, represented: np.ndarray, *, collapsed: bool = False) -> dict[str, float]:
     """How the represented and dropped features sit in a layout of all features.
 
     ``ring_cv``: radius CV of the represented features around *their* centroid; ``core_ratio``:
     median radius of the dropped features over that of the represented ones (around the
-    centroid of all points); NaN when a group is empty.
+    centroid of all points); NaN when a group is empty or the layout ``collapsed``.
     """
     Y = np.asarray(Y, dtype=float)
     rep = np.asarray(represented, dtype=bool)
     out = {"ring_cv": float("nan"), "core_ratio": float("nan")}
+    if collapsed:
+        return out
     if rep.sum() >= 3:
         r = np.linalg.norm(Y[rep] - Y[rep].mean(axis=0), axis=1)
         out["ring_cv"] = float(r.std() / r.mean()) if r.mean() > 0 else float("nan")

@@ -181,11 +181,13 @@ class EmbeddingSection(Section):
                         vr.panels[exp].append(pr)
                         continue
                     X = c.W[mask]
-                    met, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts))
+                    collapsed = bool(lay.info.get("collapsed", False)) if exp in ("C4", "C5") else False
+                    met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
+                                                         collapsed=collapsed)
                     if stress is not None:
                         met["stress1_smacof"] = stress
-                    pr.metrics = met
-                    pr.stats = ring_stats(Y, c.represented[mask])
+                    pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
+                    pr.stats = ring_stats(Y, c.represented[mask], collapsed=collapsed)
                     pr.color = importance_rank(c.importance)[mask]
                     idx = np.flatnonzero(mask)
                     pr.hover = {
@@ -351,10 +353,14 @@ def _findings(vr: VariantResult) -> list[Finding]:
         out.append(Finding(
             f"({label}) No obvious signature of superposition in the MDS of the represented features (C3); only "
             "particular cells deviate.",
-            f"Procrustes distance to the orthogonal baseline: median {fmt(np.nanmedian(pb))}; its Spearman correlation with "
+            f"Procrustes distance to the orthogonal baseline: median {fmt(np.nanmedian(pb) if np.isfinite(pb).any() else np.nan)}; its Spearman correlation with "
             f"sparsity 1/p is {fmt(r)}. Most deviant cells: "
             + ", ".join(f"{p.title} ({fmt(p.metrics.get('procrustes_baseline'))})" for p in worst)
-            + f". Trustworthiness: median {fmt(np.nanmedian(tw))}.",
+            + f". Trustworthiness: median {fmt(np.nanmedian(tw) if np.isfinite(tw).any() else np.nan)}"
+            + (f" ({int((~np.isfinite(tw)).sum())} of {len(tw)} panels left out: undefined, e.g. fewer than k + 2 points)"
+               if (~np.isfinite(tw)).any() else "")
+            + (f"; {int((~np.isfinite(pb)).sum())} panels without a Procrustes distance left out" if (~np.isfinite(pb)).any() else "")
+            + ".",
             "supported" if np.isfinite(r) and abs(r) < 0.4 else "not supported" if np.isfinite(r) else "n/a",
         ))
     c4 = [p for p in vr.panels["C4"] if p.xy is not None]

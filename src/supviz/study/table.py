@@ -12,6 +12,11 @@ own distances (comparable across methods) and ``stress1_smacof`` the stress-1 of
 against its disparities (what R's smacof and the study report; the panel corners show it).
 ``ring_cv`` / ``core_ratio`` (section C) and ``radius_cv`` (section B) describe the picture's
 shape (:mod:`supviz.study.common`).
+
+A metric that is undefined for its panel (a collapsed layout, a space whose distances all tie
+such as diag(N), a panel too small for k; :mod:`supviz.metrics.undefined`) is NaN, and
+``nan_reasons`` says why (``"metric: reason; ..."``); ``collapsed`` is the layout method's verdict.
+Summaries and verdicts leave such panels out and say how many.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Any
 from supviz._io import atomic_path
 
 ID_COLUMNS = ("experiment", "importance", "m", "p", "method", "params", "n_points", "panel", "note")
+#: Text columns besides the ids (kept as strings, never coerced to numbers).
+TEXT_COLUMNS = ("nan_reasons",)
 
 
 def build_table(rows: Iterable[dict[str, Any]]) -> "Any":
@@ -35,13 +42,17 @@ def build_table(rows: Iterable[dict[str, Any]]) -> "Any":
             frame[col] = None
     rest = [c for c in frame.columns if c not in ID_COLUMNS]
     frame = frame[list(ID_COLUMNS) + rest]
-    for col in ("experiment", "importance", "method", "params", "panel", "note"):
-        frame[col] = frame[col].fillna("").astype(str)
+    for col in ("experiment", "importance", "method", "params", "panel", "note", *TEXT_COLUMNS):
+        if col in frame:
+            frame[col] = frame[col].fillna("").astype(str)
+    if "collapsed" in frame:
+        frame["collapsed"] = frame["collapsed"].astype("boolean").fillna(False).astype(bool)
     frame["m"] = pd.array(frame["m"].astype("float").round(), dtype="Int64")
     frame["n_points"] = pd.array(frame["n_points"].astype("float").round(), dtype="Int64")
     frame["p"] = frame["p"].astype(float)
     for col in rest:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        if col not in TEXT_COLUMNS and col != "collapsed":
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     return frame
 
 
