@@ -98,7 +98,7 @@ def test_errors():
             tsne_layout(np.eye(10), perplexity=bad)
     with pytest.raises(SupvizError, match="`backend` must be one of 'opentsne', 'sklearn'"):
         tsne_layout(np.eye(10), perplexity=2.0, backend="bhtsne")
-    with pytest.raises(SupvizError, match="`n_iter` must be an int >= 250"):
+    with pytest.raises(SupvizError, match="`n_iter` must be an int >= 251"):
         tsne_layout(np.eye(10), perplexity=2.0, backend="sklearn", n_iter=100)
     with pytest.raises(SupvizError, match="`n_iter` must be an int >= 101"):
         tsne_layout(np.eye(10), perplexity=2.0, n_iter=100, early_exaggeration_iter=100)

@@ -73,17 +73,22 @@ def check_layout_input(X: Any, *, method: str, min_points: int) -> np.ndarray:
     """Finite ``[N, d]`` points with enough rows for ``method``, at unit scale.
 
     Every layout method here is invariant to the scale of ``X`` (MDS normalises its disparities,
-    t-SNE and UMAP calibrate a bandwidth per point), so the points are divided by the power of
-    two that brings their largest coordinate into [0.5, 1) (exact: ties stay ties). Then nothing
-    overflows at 1e300 and nothing underflows to identical points at 1e-300, and umap-learn's
-    float32 copy of the data keeps its precision.
+    t-SNE and UMAP calibrate a bandwidth per point), so the points are brought to a canonical
+    scale, largest coordinate 1: first divided by a power of two (exact, so nothing overflows at
+    1e300 and nothing underflows to identical points at 1e-300), then by their largest magnitude.
+    The libraries calibrate their bandwidths by bisection to a tolerance (umap-learn: 1e-5), so at
+    another scale they would fit slightly different affinities and, on small inputs, a visibly
+    different picture; at one canonical scale every input scale gives the same one (up to the
+    rounding in the user's own ``X * scale``). umap-learn's float32 copy keeps its precision too.
     """
     pts = check_array("X", X, ndim=2)
     if pts.shape[0] < min_points:
         raise SupvizError(f"`X` must hold at least {min_points} points for {method}; got {pts.shape[0]}.")
     if pts.shape[1] < 1:
         raise SupvizError(f"`X` must have at least one coordinate per point; got shape {pts.shape}.")
-    return unit_scaled(pts)[0]
+    pts = unit_scaled(pts)[0]
+    peak = float(np.abs(pts).max()) if pts.size else 0.0
+    return pts / peak if peak > 0 else pts
 
 
 def all_identical(X: np.ndarray) -> bool:

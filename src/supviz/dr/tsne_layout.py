@@ -22,10 +22,15 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **Coincident points.** openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per
   coordinate) into one leaf and then miscounts their terms of the normalisation ``Z``: the
   repulsion is wrong, points are flung out, and the reported KL can be negative. So when ``X`` has
-  coincident rows (which start at one spot and attract each other), the 2-D/1-D layout uses the
-  FFT-accelerated gradient, which counts every pair; when a Barnes-Hut layout ends with points
-  that close, it is recomputed with FFT. Both are noted. (3-D layouts have no FFT path: noted.) An
-  explicit ``negative_gradient_method`` or ``theta`` is respected.
+  repeated rows (which start at one spot and attract each other), the 2-D/1-D layout uses the
+  FFT-accelerated gradient, which counts every pair (noted); in 3-D, where openTSNE has no FFT
+  gradient, and when ``negative_gradient_method``/``theta`` explicitly ask for Barnes-Hut, it is a
+  SupvizError that says what to use instead. scikit-learn's Barnes-Hut has the same fault (KL
+  -11.6, points flung to 1500 for 30 repeated rows among 40): its default Barnes-Hut (N >= 1000)
+  becomes its exact method on such input (noted), an explicit ``method="barnes_hut"`` an error.
+  When a Barnes-Hut layout of distinct inputs ends with points that close (the optimisation drew
+  them together), a note says so; it is not recomputed, since FFT costs 10-20 s per small layout
+  on two cores, and the KL reported is exact either way.
 - **The reported KL divergence is exact.** ``info["kl_divergence"]`` is KL(P || Q) of the returned
   layout over all pairs (:func:`supviz.dr.tsne_kl.kl_divergence`, openTSNE's P) up to 20,000
   points; the backend's own estimate is ``info["kl_divergence_backend"]``. scikit-learn's exact
@@ -42,7 +47,8 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **Unknown keyword arguments** are refused, naming the valid ones for the chosen backend.
 - **Iterations.** ``n_iter`` counts all iterations including the ``early_exaggeration_iter``
   early-exaggeration ones (openTSNE: ``n_iter - early_exaggeration_iter`` further iterations;
-  scikit-learn: ``max_iter = n_iter``, with its fixed 250 exaggerated iterations).
+  scikit-learn: ``max_iter = n_iter``, with its fixed 250 exaggerated iterations, so at least 251:
+  scikit-learn computes its KL divergence only after them).
 - **Seeds.** ``random_state`` becomes one int (:func:`supviz.seeding.int_seed`); both backends are
   then deterministic (openTSNE runs with ``n_jobs=1``).
 - **Collapse.** When all distances of ``X`` tie (``diag(N)``) and ``3 * perplexity = N - 1``, the input
@@ -67,9 +73,11 @@ from supviz.dr.layout import (
     check_metric_rows,
     check_n_components,
     identical_points_layout,
+    layout_collapsed,
     note_if_collapsed,
     pca_init,
 )
+from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
@@ -78,6 +86,9 @@ BACKENDS = ("opentsne", "sklearn")
 _INITS = ("auto", "pca", "random")
 #: scikit-learn's fixed number of early-exaggeration iterations.
 SKLEARN_EXAGGERATION_ITER = 250
+#: Standard deviation of the PCA start's first column (openTSNE's and scikit-learn's rule); no
+#: column of the start exceeds it.
+INIT_STD = 1e-4
 #: openTSNE's Barnes-Hut tree treats embedding points closer than this (per coordinate) as one.
 BH_MERGE_RADIUS = 1e-6
 #: Largest N for which the exact KL divergence of the layout is computed (O(N^2) pairs).
@@ -138,9 +149,12 @@ def _resolve_init(init: Any, X: np.ndarray, n_components: int, rng: np.random.Ge
     init = check_choice("init", init, _INITS)
     if init == "random":
         return "random", "random"
-    # "auto" is "pca": both libraries' rule, standard deviation 1e-4 of the first column.
+    # "auto" is "pca": both libraries' rule, standard deviation 1e-4 of the first column. Columns the
+    # data cannot provide (rank below k) are seeded noise; none may exceed that scale either.
     emb = pca_init(X, n_components, rng=rng, max_abs=1.0)
-    return emb * (1e-4 / emb[:, 0].std()), "pca"
+    emb = emb * (INIT_STD / emb[:, 0].std())
+    std = emb.std(axis=0)
+    return emb * np.minimum(1.0, INIT_STD / std), "pca"
 
 
 def tsne_layout(
@@ -216,7 +230,9 @@ def tsne_layout(
     if not (isinstance(learning_rate, str) and learning_rate == "auto"):
         learning_rate = check_float("learning_rate", learning_rate, min_value=0.0, min_inclusive=False)
     if backend == "sklearn":
-        n_iter = check_int("n_iter", n_iter, min_value=SKLEARN_EXAGGERATION_ITER)
+        # At least one iteration after the exaggerated ones: scikit-learn computes its KL divergence
+        # only there (with n_iter = 250 it reports its initial 1.8e308).
+        n_iter = check_int("n_iter", n_iter, min_value=SKLEARN_EXAGGERATION_ITER + 1)
         if early_exaggeration_iter != SKLEARN_EXAGGERATION_ITER:
             add_note(notes, "tsne backend 'sklearn' always runs %d early-exaggeration iterations; "
                      "early_exaggeration_iter=%s ignored.", SKLEARN_EXAGGERATION_ITER, early_exaggeration_iter)
@@ -246,7 +262,8 @@ def tsne_layout(
                 info["kl_exact"] = n <= EXACT_KL_MAX_N
             else:
                 embedding, kl, extra = _run_sklearn(
-                    pts, perplexity, n_components, n_iter, early_exaggeration, learning_rate, init_value, metric, seed, kw
+                    pts, perplexity, n_components, n_iter, early_exaggeration, learning_rate, init_value, metric, seed, kw,
+                    notes,
                 )
                 kl_backend = kl
                 info["kl_exact"] = extra["method"] == "exact"
@@ -273,6 +290,11 @@ def tsne_layout(
     return Layout(embedding=embedding, method="tsne", params=params, info=info, notes=notes)
 
 
+def _repeated_rows(X: np.ndarray) -> int:
+    """How many rows of ``X`` repeat an earlier one (bit for bit)."""
+    return int(X.shape[0] - np.unique(X, axis=0).shape[0])
+
+
 def _bh_miscounts(embedding: np.ndarray) -> bool:
     """Whether two points of a layout are within openTSNE's Barnes-Hut merge radius (per coordinate)."""
     from scipy.spatial import cKDTree
@@ -281,7 +303,14 @@ def _bh_miscounts(embedding: np.ndarray) -> bool:
     return bool(tree.count_neighbors(tree, BH_MERGE_RADIUS, p=np.inf) > embedding.shape[0])
 
 
-def _opentsne_options(n: int, n_components: int, coincident: bool, kw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+def _coincident_bh_error(n_dup: int, what: str, fix: str) -> SupvizError:
+    return SupvizError(
+        f"{what} miscounts coincident points (it merges points closer than {BH_MERGE_RADIUS:g}: wrong repulsion, "
+        f"points flung out, a negative KL), and `X` has {n_dup} rows that repeat another; {fix}."
+    )
+
+
+def _opentsne_options(n: int, n_components: int, n_dup: int, kw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     """Neighbour search and gradient method for openTSNE (module docstring), user choices last."""
     options: dict[str, Any] = {
         "neighbors": "exact" if n < 1000 else "auto",
@@ -290,17 +319,33 @@ def _opentsne_options(n: int, n_components: int, coincident: bool, kw: dict[str,
     if options["negative_gradient_method"] == "bh":
         options["theta"] = 0.0 if n <= 100 else 0.5
     chosen = {k: kw[k] for k in ("neighbors", "negative_gradient_method", "theta") if k in kw}
-    if coincident and options["negative_gradient_method"] == "bh" and not ({"negative_gradient_method", "theta"} & set(chosen)):
-        if n_components <= 2:
-            add_note(notes, "tsne: X has coincident rows, which Barnes-Hut miscounts (it merges points closer "
-                     "than %g); using openTSNE's FFT gradient instead.", BH_MERGE_RADIUS)
-            options["negative_gradient_method"] = "fft"
-            options.pop("theta")
-        else:
-            add_note(notes, "tsne: X has coincident rows, which Barnes-Hut miscounts, and openTSNE has no FFT "
-                     "gradient in %d-D; the layout may be distorted (backend='sklearn' is exact).", n_components)
     options.update(chosen)
+    if "theta" in chosen and "negative_gradient_method" not in chosen:
+        options["negative_gradient_method"] = "bh"  # a theta asks for Barnes-Hut
+    if n_dup and options["negative_gradient_method"] in ("bh", "barnes-hut", "barnes_hut"):
+        if {"negative_gradient_method", "theta"} & set(chosen):
+            raise _coincident_bh_error(n_dup, "openTSNE's Barnes-Hut gradient", "use negative_gradient_method='fft'")
+        if n_components > 2:
+            raise _coincident_bh_error(
+                n_dup, f"openTSNE's Barnes-Hut gradient (its only one in {n_components}-D)",
+                "use backend='sklearn' (exact below 1000 points) or drop the repeated rows")
+        add_note(notes, "tsne: X has %d repeated rows, which Barnes-Hut miscounts (it merges points closer than %g); "
+                 "using openTSNE's FFT gradient instead.", n_dup, BH_MERGE_RADIUS)
+        options["negative_gradient_method"] = "fft"
+        options.pop("theta", None)
     return options
+
+
+def _sklearn_method(n: int, n_components: int, n_dup: int, kw: dict[str, Any], notes: list[str]) -> str:
+    """scikit-learn's ``method``: exact below 1000 points (or above 3 dimensions), else Barnes-Hut."""
+    method = kw.get("method", "exact" if n < 1000 or n_components > 3 else "barnes_hut")
+    if n_dup and method == "barnes_hut":
+        if "method" in kw:
+            raise _coincident_bh_error(n_dup, "scikit-learn's Barnes-Hut t-SNE", "use method='exact'")
+        add_note(notes, "tsne: X has %d repeated rows, which Barnes-Hut miscounts; using scikit-learn's exact "
+                 "method (O(N^2) per iteration) instead.", n_dup)
+        method = "exact"
+    return method
 
 
 def _run_opentsne(
@@ -323,9 +368,8 @@ def _run_opentsne(
     from supviz.dr.tsne_kl import kl_divergence
 
     n = X.shape[0]
-    coincident = np.unique(X, axis=0).shape[0] < n
-    options = _opentsne_options(n, n_components, coincident, kw, notes)
-    rest = {k: v for k, v in kw.items() if k not in options}
+    options = _opentsne_options(n, n_components, _repeated_rows(X), kw, notes)
+    rest = {k: v for k, v in kw.items() if k not in ("neighbors", "negative_gradient_method", "theta")}
     n_jobs = rest.pop("n_jobs", 1 if seed is not None else -1)
 
     def fit(opts: dict[str, Any]) -> Any:
@@ -347,13 +391,13 @@ def _run_opentsne(
         return tsne.fit(X)
 
     emb = fit(options)
-    user_chose = {"negative_gradient_method", "theta"} & set(kw)
-    if options["negative_gradient_method"] == "bh" and n_components <= 2 and not user_chose and _bh_miscounts(np.asarray(emb)):
-        add_note(notes, "tsne: the Barnes-Hut layout ended with points closer than %g, which it miscounts; "
-                 "recomputed with openTSNE's FFT gradient.", BH_MERGE_RADIUS)
-        options = {k: v for k, v in options.items() if k != "theta"} | {"negative_gradient_method": "fft"}
-        emb = fit(options)
     embedding = np.asarray(emb, dtype=np.float64)
+    if options["negative_gradient_method"] == "bh" and not layout_collapsed(embedding) and _bh_miscounts(embedding):
+        # Points the optimisation itself drew together (not coincident in X). Recomputing with
+        # FFT would cost 10-20 s per small layout on two cores; the KL reported is exact anyway.
+        add_note(notes, "tsne: some points ended closer than %g, which Barnes-Hut miscounts in its last "
+                 "iterations; the KL divergence reported is the exact one of this layout "
+                 "(negative_gradient_method='fft' counts every pair).", BH_MERGE_RADIUS)
     reported = float(emb.kl_divergence)
     exact = reported
     if n <= EXACT_KL_MAX_N:
@@ -372,11 +416,12 @@ def _run_sklearn(
     metric: str,
     seed: int | None,
     kw: dict[str, Any],
+    notes: list[str],
 ) -> tuple[np.ndarray, float, dict[str, Any]]:
     from sklearn.manifold import TSNE
 
     n = X.shape[0]
-    options = {"method": kw.get("method", "exact" if n < 1000 or n_components > 3 else "barnes_hut")}
+    options = {"method": _sklearn_method(n, n_components, _repeated_rows(X), kw, notes)}
     rest = {k: v for k, v in kw.items() if k != "method"}
     tsne = TSNE(
         n_components=n_components,
@@ -391,4 +436,7 @@ def _run_sklearn(
         **rest,
     )
     emb = tsne.fit_transform(X)
-    return np.asarray(emb, dtype=np.float64), float(tsne.kl_divergence_), options
+    kl = float(tsne.kl_divergence_)
+    # scikit-learn's exact objective is the exact KL of its last step; its three terms cancel to
+    # rounding at a collapse (-1e-12 for diag(N)): that is 0.
+    return np.asarray(emb, dtype=np.float64), (0.0 if -1e-10 < kl < 0.0 else kl), options

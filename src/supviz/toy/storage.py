@@ -134,7 +134,8 @@ def load_weight_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """The raw arrays of a weight file (or of a run directory's ``weights.safetensors``), by name.
 
     ``.npz`` and ``.npy`` are read with ``allow_pickle=False``; a ``.npy`` gives one array named
-    after the file's stem. Nothing is checked beyond readability and that it is numeric.
+    after the file's stem; bfloat16 tensors of a ``.safetensors`` file come back as float32.
+    Nothing is checked beyond readability and that it is numeric and real (complex is refused).
     """
     p = Path(path)
     if p.is_dir():
@@ -157,18 +158,40 @@ def load_weight_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         elif suffix == ".npy":
             out = {p.stem: np.asarray(np.load(p, allow_pickle=False))}
         else:
-            from safetensors.numpy import load_file
-
-            out = load_file(str(p))
+            out = _load_safetensors(p)
     except SupvizError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed file to the user
         raise SupvizError(f"could not read {str(p)!r} as {suffix[1:]}: {_one_line(exc)}.") from None
     for k, v in out.items():
+        if np.iscomplexobj(v):
+            raise SupvizError(f"{str(p)!r}: array {k!r} must be real; got complex values (dtype {v.dtype}).")
         if not (np.issubdtype(v.dtype, np.number) or v.dtype == np.bool_):
             raise SupvizError(f"{str(p)!r}: array {k!r} must be numeric; got dtype {v.dtype}.")
     if not out:
         raise SupvizError(f"{str(p)!r} holds no arrays.")
+    return out
+
+
+def _load_safetensors(p: Path) -> dict[str, np.ndarray]:
+    """A ``.safetensors`` file's tensors as numpy arrays; bfloat16/float8 ones (which numpy has no
+    type for, and which PyTorch users save most) upcast to float32 through PyTorch's reader."""
+    from safetensors import safe_open
+
+    out: dict[str, np.ndarray] = {}
+    narrow: list[str] = []
+    with safe_open(str(p), framework="numpy") as f:
+        for key in f.keys():
+            if f.get_slice(key).get_dtype() in ("BF16", "F8_E4M3", "F8_E5M2"):
+                narrow.append(key)
+            else:
+                out[key] = f.get_tensor(key)
+    if narrow:
+        import torch
+
+        with safe_open(str(p), framework="pt") as f:
+            for key in narrow:
+                out[key] = f.get_tensor(key).to(torch.float32).numpy()
     return out
 
 
