@@ -62,3 +62,32 @@ def test_errors():
         layout_metrics(X, np.full((6, 2), np.nan))
     with pytest.raises(SupvizError, match="`k` must be an int"):
         layout_metrics(X, Y, k=0)
+
+
+def test_collapsed_tsne_picture_has_no_metrics():
+    # Issue 8, case 8: B5's t-SNE panels are collapsed to ~1e-13; continuity and k-NN recall came
+    # back as 1.0 and Procrustes distance and radius spread were computed on rounding noise.
+    from supviz.dr import tsne_layout
+    from supviz.study.common import radial_stats
+
+    n = 20
+    layout = tsne_layout(np.eye(n), perplexity=(n - 1) / 3, random_state=0)
+    assert layout.info["collapsed"] and np.ptp(layout.embedding, axis=0).max() < 1e-6
+    base = np.random.default_rng(0).normal(size=(n, 2))
+    out = layout_metrics(np.eye(n), layout, k=5, baseline=base)
+    for key in ("stress1", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
+        assert np.isnan(out[key]) and out.reasons[key] == "layout collapsed: all points at one spot"
+    # the bare array is a tiny but legitimate configuration to a scale-free metric; the method's
+    # verdict is what makes it collapsed, so pass the Layout or collapsed=True
+    assert np.isnan(layout_metrics(np.eye(n), layout.embedding, k=5, collapsed=True)["continuity"])
+    assert np.isnan(procrustes_distance(layout, base))
+    assert np.isnan(radial_stats(layout.embedding, collapsed=True)["radius_cv"])
+
+
+def test_all_tied_data_make_neighbourhood_metrics_undefined():
+    # Issue 8, case 8: trustworthiness was 1.0 for every layout of diag(N).
+    rng = np.random.default_rng(4)
+    out = layout_metrics(np.eye(15), rng.normal(size=(15, 2)), k=4)
+    for key in ("trustworthiness", "continuity", "knn_recall", "shepard_rho"):
+        assert np.isnan(out[key]) and "all pairwise distances of X tie" in out.reasons[key]
+    assert np.isfinite(out["stress1"])  # distances to fit are there: sqrt(2) each
