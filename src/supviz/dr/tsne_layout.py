@@ -21,16 +21,18 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   exact below 1,000 points.
 - **Coincident points.** openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per
   coordinate) into one leaf and then miscounts their terms of the normalisation ``Z``: the
-  repulsion is wrong, points are flung out, and the reported KL can be negative. So when ``X`` has
-  repeated rows (which start at one spot and attract each other), the 2-D/1-D layout uses the
-  FFT-accelerated gradient, which counts every pair (noted); in 3-D, where openTSNE has no FFT
-  gradient, and when ``negative_gradient_method``/``theta`` explicitly ask for Barnes-Hut, it is a
-  SupvizError that says what to use instead. scikit-learn's Barnes-Hut has the same fault (KL
-  -11.6, points flung to 1500 for 30 repeated rows among 40): its default Barnes-Hut (N >= 1000)
-  becomes its exact method on such input (noted), an explicit ``method="barnes_hut"`` an error.
-  When a Barnes-Hut layout of distinct inputs ends with points that close (the optimisation drew
-  them together), a note says so; it is not recomputed, since FFT costs 10-20 s per small layout
-  on two cores, and the KL reported is exact either way.
+  repulsion is wrong, points are flung out, and the reported KL can be negative (issue 8, case 2:
+  -1.09 for 30 repeated rows among 40); scikit-learn's Barnes-Hut has the same fault (KL -11.6,
+  points flung to 1500). A PCA start puts repeated rows of ``X`` at exactly one spot, where their
+  gradients stay equal and nothing can ever separate them. So the PCA start moves each repeated
+  point by a seeded jitter of 1% of its scale, as openTSNE's own PCA start does for every point
+  (:func:`supviz.dr.layout.separate_repeated_rows`); the random starts are distinct already. A
+  start given as an array that puts two points on one spot switches openTSNE to its FFT gradient
+  (2-D/1-D) and scikit-learn's default Barnes-Hut to its exact method (both noted); where that is
+  not possible (3-D openTSNE, an explicit ``negative_gradient_method``/``theta``/``method``) it is
+  a SupvizError that says what to use instead. When a Barnes-Hut layout ends with points that
+  close (the optimisation drew them together), a note says so; it is not recomputed (FFT costs
+  5-20 s per small layout on two cores), and the KL reported is exact either way.
 - **The reported KL divergence is exact.** ``info["kl_divergence"]`` is KL(P || Q) of the returned
   layout over all pairs (:func:`supviz.dr.tsne_kl.kl_divergence`, openTSNE's P) up to 20,000
   points; the backend's own estimate is ``info["kl_divergence_backend"]``. scikit-learn's exact
@@ -76,6 +78,7 @@ from supviz.dr.layout import (
     layout_collapsed,
     note_if_collapsed,
     pca_init,
+    separate_repeated_rows,
 )
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, int_seed
@@ -89,6 +92,8 @@ SKLEARN_EXAGGERATION_ITER = 250
 #: Standard deviation of the PCA start's first column (openTSNE's and scikit-learn's rule); no
 #: column of the start exceeds it.
 INIT_STD = 1e-4
+#: Repeated rows of X start this fraction of INIT_STD apart (openTSNE's ``initialization.jitter``).
+JITTER = 0.01
 #: openTSNE's Barnes-Hut tree treats embedding points closer than this (per coordinate) as one.
 BH_MERGE_RADIUS = 1e-6
 #: Largest N for which the exact KL divergence of the layout is computed (O(N^2) pairs).
@@ -154,7 +159,8 @@ def _resolve_init(init: Any, X: np.ndarray, n_components: int, rng: np.random.Ge
     emb = pca_init(X, n_components, rng=rng, max_abs=1.0)
     emb = emb * (INIT_STD / emb[:, 0].std())
     std = emb.std(axis=0)
-    return emb * np.minimum(1.0, INIT_STD / std), "pca"
+    emb = emb * np.minimum(1.0, INIT_STD / std)
+    return separate_repeated_rows(emb, X, rng=rng, scale=JITTER * INIT_STD), "pca"
 
 
 def tsne_layout(
@@ -290,9 +296,11 @@ def tsne_layout(
     return Layout(embedding=embedding, method="tsne", params=params, info=info, notes=notes)
 
 
-def _repeated_rows(X: np.ndarray) -> int:
-    """How many rows of ``X`` repeat an earlier one (bit for bit)."""
-    return int(X.shape[0] - np.unique(X, axis=0).shape[0])
+def _repeated_rows(start: Any) -> int:
+    """How many points of a start configuration sit exactly on an earlier one (0 for "random")."""
+    if not isinstance(start, np.ndarray):
+        return 0
+    return int(start.shape[0] - np.unique(start, axis=0).shape[0])
 
 
 def _bh_miscounts(embedding: np.ndarray) -> bool:
@@ -306,7 +314,7 @@ def _bh_miscounts(embedding: np.ndarray) -> bool:
 def _coincident_bh_error(n_dup: int, what: str, fix: str) -> SupvizError:
     return SupvizError(
         f"{what} miscounts coincident points (it merges points closer than {BH_MERGE_RADIUS:g}: wrong repulsion, "
-        f"points flung out, a negative KL), and `X` has {n_dup} rows that repeat another; {fix}."
+        f"points flung out, a negative KL), and `init` puts {n_dup} points on another; {fix}."
     )
 
 
@@ -329,8 +337,8 @@ def _opentsne_options(n: int, n_components: int, n_dup: int, kw: dict[str, Any],
             raise _coincident_bh_error(
                 n_dup, f"openTSNE's Barnes-Hut gradient (its only one in {n_components}-D)",
                 "use backend='sklearn' (exact below 1000 points) or drop the repeated rows")
-        add_note(notes, "tsne: X has %d repeated rows, which Barnes-Hut miscounts (it merges points closer than %g); "
-                 "using openTSNE's FFT gradient instead.", n_dup, BH_MERGE_RADIUS)
+        add_note(notes, "tsne: `init` puts %d points on another, which Barnes-Hut miscounts (it merges points closer "
+                 "than %g); using openTSNE's FFT gradient instead.", n_dup, BH_MERGE_RADIUS)
         options["negative_gradient_method"] = "fft"
         options.pop("theta", None)
     return options
@@ -342,8 +350,8 @@ def _sklearn_method(n: int, n_components: int, n_dup: int, kw: dict[str, Any], n
     if n_dup and method == "barnes_hut":
         if "method" in kw:
             raise _coincident_bh_error(n_dup, "scikit-learn's Barnes-Hut t-SNE", "use method='exact'")
-        add_note(notes, "tsne: X has %d repeated rows, which Barnes-Hut miscounts; using scikit-learn's exact "
-                 "method (O(N^2) per iteration) instead.", n_dup)
+        add_note(notes, "tsne: `init` puts %d points on another, which Barnes-Hut miscounts; using scikit-learn's "
+                 "exact method (O(N^2) per iteration) instead.", n_dup)
         method = "exact"
     return method
 
@@ -368,7 +376,7 @@ def _run_opentsne(
     from supviz.dr.tsne_kl import kl_divergence
 
     n = X.shape[0]
-    options = _opentsne_options(n, n_components, _repeated_rows(X), kw, notes)
+    options = _opentsne_options(n, n_components, _repeated_rows(init), kw, notes)
     rest = {k: v for k, v in kw.items() if k not in ("neighbors", "negative_gradient_method", "theta")}
     n_jobs = rest.pop("n_jobs", 1 if seed is not None else -1)
 
@@ -421,7 +429,7 @@ def _run_sklearn(
     from sklearn.manifold import TSNE
 
     n = X.shape[0]
-    options = {"method": _sklearn_method(n, n_components, _repeated_rows(X), kw, notes)}
+    options = {"method": _sklearn_method(n, n_components, _repeated_rows(init), kw, notes)}
     rest = {k: v for k, v in kw.items() if k != "method"}
     tsne = TSNE(
         n_components=n_components,
