@@ -206,7 +206,9 @@ def _conclusion_html(outputs: Sequence[Any], table: Any) -> str:
         )
     text = [
         f"Of the study's {len(findings)} checkable claims, this run's numbers support {counts['supported']}, partly "
-        f"support {counts['partly']} and do not support {counts['not supported']}."
+        f"support {counts['partly']} and do not support {counts['not supported']}"
+        + (f"; {counts['n/a']} cannot be tested here (the measure is undefined for every panel it needs, e.g. "
+           "collapsed pictures; the claim says how many were left out)" if counts.get("n/a") else "") + "."
     ]
     if table is not None and len(table):
         c = table[table["experiment"].isin(["C2", "C3", "C4", "C5"])]
