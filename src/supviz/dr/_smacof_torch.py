@@ -105,17 +105,16 @@ def run_batch(
         b_now = x.shape[0]
         # B(X) with the x/0 := 0 convention: zero distances (the diagonal, coincident points)
         # contribute nothing, whatever the disparity. An interval fit may give a coincident pair a
-        # negative disparity, so the quotient can be -inf too: mask, do not patch up afterwards.
+        # negative disparity, so the quotient can be -inf as well as nan or +inf: all three are 0.
         num = dhat if w_a is None else w_a * dhat                            # (b, N, N)
-        pos = dist > 0
-        ratio = torch.where(pos, num / torch.where(pos, dist, 1.0), 0.0)
+        ratio = torch.nan_to_num_(num / dist, nan=0.0, posinf=0.0, neginf=0.0)
         # Guttman transform Y = V^+ B(X) X with B = diag(rowsum ratio) - ratio; the row sums come
         # out of the same product through a column of ones.                  # (b, N, k + 1)
         # (B X)_i = sum_j r_ij (x_i - x_j), but the product form computes rowsum_i x_i - sum_j r_ij x_j,
         # which loses everything to cancellation when a pair is nearly coincident (r_ij = dhat / d
         # huge). Such pairs are taken out of the product and added from their differences, as
         # the numba engine computes every pair.
-        near = pos & (dist < _NEAR_RTOL * x.abs().amax(dim=(1, 2))[:, None, None])
+        near = (dist < _NEAR_RTOL * x.abs().amax(dim=(1, 2))[:, None, None]) & (dist > 0)
         has_near = bool(near.any())
         far = torch.where(near, 0.0, ratio) if has_near else ratio
         rx = torch.bmm(far, torch.cat([x, ones[:b_now]], dim=2))
