@@ -158,3 +158,37 @@ def test_cli_turns_supviz_error_into_one_line(monkeypatch: pytest.MonkeyPatch, c
     assert cli.main([]) == 2
     err = capsys.readouterr().err
     assert err == "supviz: error: `x` must be positive; got -1.\n"
+
+
+def test_check_array_takes_torch_tensors_and_refuses_complex() -> None:
+    import torch
+
+    from supviz._validation import as_real_array
+
+    p = torch.nn.Parameter(torch.tensor([[1.0, 2.0]], dtype=torch.float64))
+    assert np.array_equal(check_array("X", p), [[1.0, 2.0]])  # detached, not a RuntimeError
+    b = torch.tensor([[0.1, 3.0]]).to(torch.bfloat16)
+    assert np.array_equal(check_array("X", b), b.float().numpy().astype(np.float64))
+    for bad in (np.ones(3) + 1j, [1j, 2.0], torch.ones(2, dtype=torch.complex64)):
+        with pytest.raises(SupvizError, match=r"^`X` must be real; got complex values"):
+            as_real_array("X", bad)
+
+
+def test_unit_scaled_is_exact_and_keeps_ties() -> None:
+    from supviz._validation import unit_scaled
+
+    for scale in (1e-300, 1.0, 3.0, 1e300):
+        x = np.array([0.0, 1.0, -1.0, 0.25]) * scale
+        y, e = unit_scaled(x)
+        assert 0.5 <= np.abs(y).max() < 1.0 and np.array_equal(np.ldexp(y, e), x)
+        assert y[1] == -y[2]
+    z, e = unit_scaled(np.zeros(3))
+    assert e == 0 and not z.any()
+
+
+def test_check_keywords_names_the_argument_and_the_valid_ones() -> None:
+    from supviz._validation import check_keywords
+
+    check_keywords("f", {"a": 1}, ("a", "b"))
+    with pytest.raises(SupvizError, match=r"^`zz` is not an argument of f\(\); valid keyword arguments: a, b\.$"):
+        check_keywords("f", {"zz": 1}, ("b", "a"))
