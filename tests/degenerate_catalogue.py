@@ -100,7 +100,7 @@ CASES: list[Case] = [
 # ----------------------------------------------------------------------------------------------
 # Engines: every layout path. Each takes the input and returns a supviz.dr.Layout.
 
-FAST_TSNE = {"n_iter": 200, "early_exaggeration_iter": 50, "random_state": 0}
+FAST_TSNE = {"n_iter": 120, "early_exaggeration_iter": 40, "random_state": 0}
 FAST_UMAP = {"n_epochs": 40, "random_state": 0}
 
 
