@@ -281,3 +281,14 @@ def test_errors_name_the_users_argument():
     for X in (np.zeros((0, 3)), np.zeros((1, 3))):
         with pytest.raises(SupvizError, match=r"^`X` must hold at least 2 points for MDS; got [01]\.$"):
             mds_layout(X)
+
+
+def test_case6_layout_stress_at_extreme_scales():
+    from supviz.dr.smacof import layout_stress
+
+    X = np.random.default_rng(5).normal(size=(15, 4))
+    D = cdist(X, X)
+    Y = smacof(D).embedding
+    ref = layout_stress(D, Y)
+    for a, b in ((1e300, 1e-300), (1e-300, 1e300)):
+        assert layout_stress(D * a, Y * b) == pytest.approx(ref, abs=1e-12)

@@ -481,6 +481,10 @@ def layout_stress(
         raise SupvizError(f"`embedding` must have shape {arr.shape[:-1]} + (k,); got {emb.shape}.")
     metric_type = check_choice("metric_type", metric_type, _METRIC_TYPES)
     arr3, emb3 = (arr, emb) if arr.ndim == 3 else (arr[None], emb[None])
+    # Both sides are scale-free here (disparities normalised, the layout scaled optimally): at unit
+    # scale nothing overflows at 1e300 or underflows at 1e-300.
+    arr3 = np.stack([unit_scaled(a)[0] for a in arr3])
+    emb3 = np.stack([unit_scaled(e)[0] for e in emb3])
     n = arr3.shape[1]
     w3 = _check_weights(weights, arr3.shape) if weights is not None else np.array(np.broadcast_to(1.0 - np.eye(n), arr3.shape))
     d_t, w_t = torch.from_numpy(np.ascontiguousarray(arr3)), torch.from_numpy(np.ascontiguousarray(w3))
