@@ -5,7 +5,9 @@ Each subcommand lives in its own module under :mod:`supviz.commands` and exposes
 Command modules import heavy libraries only inside their ``run`` function, so ``supviz --help``
 is fast.
 
-Errors: a :class:`~supviz.errors.SupvizError` becomes one line on stderr and exit status 2.
+Errors: a :class:`~supviz.errors.SupvizError` becomes one line on stderr and exit status 2 (bad
+input, found before anything is written), or the error's own ``exit_status`` (1 for a computation
+that failed honestly, e.g. :class:`~supviz.toy.train.TrainingDiverged`).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args)
     except SupvizError as exc:
         print(f"supviz: error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_status", 2))
     except KeyboardInterrupt:
         print("supviz: interrupted", file=sys.stderr)
         return 130
