@@ -182,3 +182,67 @@ def remove_stale(folder: str | os.PathLike[str], previous: Iterable[str], curren
 def _inside(rel: str) -> bool:
     p = Path(rel)
     return bool(rel) and not p.is_absolute() and ".." not in p.parts
+
+
+#: What a ``supviz run`` folder made before manifests existed holds (besides ``figures/``).
+_LEGACY_FILES = ("config.toml", "run.json", "timings.json", "metrics.parquet", "metrics.csv", "report.html")
+_LEGACY_FIGURE_SUFFIXES = (".png", ".svg", ".pdf", ".html", ".js")
+
+
+def previous_files(folder: str | os.PathLike[str]) -> list[str]:
+    """The files an earlier ``supviz run`` wrote into ``folder`` (its manifest's list).
+
+    A folder of a run made before manifests existed lists what such runs wrote: the known
+    top-level files and the figure files under ``figures/``.
+    """
+    p = Path(folder)
+    m = read_manifest(p)
+    if m is not None:
+        return list(m["files"])
+    if not is_study_folder(p):
+        return []
+    names = [n for n in _LEGACY_FILES if (p / n).is_file()]
+    figures = p / "figures"
+    if figures.is_dir():
+        names += sorted(f"figures/{f.name}" for f in figures.iterdir() if f.is_file() and f.suffix in _LEGACY_FIGURE_SUFFIXES)
+    return names
+
+
+class OutputLog:
+    """The files one run writes into its folder, kept in the folder's manifest as they are claimed.
+
+    Claim a file before writing it: the manifest (marked incomplete) then lists it together with
+    the previous run's files, so a run killed at any point leaves a folder whose every supviz file
+    a later run knows and can remove. :meth:`finish` removes what the previous run wrote and this
+    one did not, and marks the manifest complete.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], *, command: str, previous: Iterable[str] = ()) -> None:
+        self.folder = Path(folder)
+        self.command = command
+        self.previous = list(previous)
+        self.files: set[str] = set()
+
+    def claim(self, *paths: str | os.PathLike[str]) -> None:
+        """Record ``paths`` (relative to the folder, or absolute and inside it) as written by this run."""
+        new = {self._rel(p) for p in paths} - self.files
+        if new:
+            self.files |= new
+            write_manifest(self.folder, self.files | set(self.previous), command=self.command, complete=False)
+
+    def finish(self, extra: dict[str, Any] | None = None) -> list[str]:
+        """Remove the previous run's files that this run did not write; write the complete manifest.
+
+        Returns the removed paths.
+        """
+        removed = remove_stale(self.folder, self.previous, self.files)
+        write_manifest(self.folder, self.files, command=self.command, complete=True,
+                       extra={"removed": removed, **(extra or {})})
+        return removed
+
+    def _rel(self, path: str | os.PathLike[str]) -> str:
+        p = Path(path)
+        text = Path(os.path.relpath(p, self.folder.absolute())).as_posix() if p.is_absolute() else p.as_posix()
+        if not _inside(text):
+            raise ValueError(f"{str(path)!r} is not inside {str(self.folder)!r}")
+        return text

@@ -26,9 +26,16 @@ from supviz.errors import SupvizError
 COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit status 2), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"supviz: error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (all subcommands registered)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="supviz",
         description=(
             "Superposition in toy models and what it does to latent-space pictures. "

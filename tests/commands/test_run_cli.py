@@ -30,7 +30,7 @@ seed = 3
 [toy]
 n_features = 12
 hidden = [2, 3]
-probability_count = 2
+probabilities = [1.0, 0.05]
 steps = 150
 batch_size = 64
 log_every = 50
@@ -195,7 +195,7 @@ def test_killed_run_resumes_to_the_same_table(first_run, tmp_path):
                             start_new_session=True)
     try:
         deadline = time.time() + 240
-        while time.time() < deadline and not list((out / "cache" / "train").glob("*/*.pkl")):
+        while time.time() < deadline and not list((out / "cache" / "train").glob("*/*/value.json")):
             assert proc.poll() is None, "the run ended before its training entry appeared"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
@@ -265,7 +265,9 @@ def test_points_scales_the_datapoint_section_only(first_run, tmp_path):
     cfg.write_text(text)
     proc = supviz_run("--config", str(cfg), "--out", str(tmp_path / "out"), "--points", "25", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "data-point layouts" in proc.stderr  # the section's progress bar
+    # stderr is a pipe here: one line per stage, no progress bar (bars only on a terminal)
+    assert "\r" not in proc.stderr and "data-point layouts" not in proc.stderr
+    assert all(line.startswith("[supviz] ") for line in proc.stderr.splitlines())
     meta = json.loads((tmp_path / "out" / "run.json").read_text())
     assert meta["config"]["datapoints"]["points"] == 25
     misses = meta["cache"]["misses"]

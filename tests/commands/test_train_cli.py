@@ -85,7 +85,7 @@ def test_malformed_config_and_bad_out(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("steps = = 3")
     assert main(["train", "--config", str(bad), "--out", str(tmp_path / "run")]) == 2
-    assert "could not read" in capsys.readouterr().err and not (tmp_path / "run").exists()
+    assert "is not valid TOML" in capsys.readouterr().err and not (tmp_path / "run").exists()
     nan = tmp_path / "nan.toml"
     nan.write_text("lr = nan\n")
     assert main(["train", "--config", str(nan), "--out", str(tmp_path / "run")]) == 2
