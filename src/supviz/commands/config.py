@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     if args.default:
         sys.stdout.write(default_toml_text())
     else:
-        config = load_config(args.file)
+        config = load_config(args.file, name="FILE")
         check_study(config)
         sys.stdout.write(dump_config(config))
     return 0

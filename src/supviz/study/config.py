@@ -436,11 +436,12 @@ def default_toml_text() -> str:
     return resources.files("supviz.study").joinpath("default.toml").read_text(encoding="utf-8")
 
 
-def load_config(path: str | Path | None = None) -> StudyConfig:
-    """The default config, overlaid with the TOML file at ``path`` when given."""
+def load_config(path: str | Path | None = None, *, name: str = "--config") -> StudyConfig:
+    """The default config, overlaid with the TOML file at ``path`` when given (``name``: how messages
+    about the file name it)."""
     base = tomllib.loads(default_toml_text())
     if path is not None:
-        base = _merge(base, read_toml(path))
+        base = _merge(base, read_toml(path, name=name))
     return config_from_dict(base)
 
 
