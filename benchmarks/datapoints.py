@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sk-iter", type=int, default=10)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "datapoints.md"))
     ap.add_argument("--grid-points", default="", help="comma-separated point counts for the 72-cell run")
-    ap.add_argument("--save-grid", default="", help="folder to pickle each grid result into (for inspection)")
+    ap.add_argument("--save-grid", default="", help="folder to save each grid result into, as Parquet + npz + JSON (for inspection)")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one and args.one.startswith("grid:"):
