@@ -97,13 +97,14 @@ _UNTAGGED = re.compile(r"^\..+\.(tmp|old)$")
 UNTAGGED_MAX_AGE_S = 3600.0
 
 
-def sweep_temporaries(folder: str | os.PathLike[str], *, depth: int = 0) -> list[Path]:
+def sweep_temporaries(folder: str | os.PathLike[str], *, depth: int = 0, untagged: bool = True) -> list[Path]:
     """Remove the temporaries that a killed process left ``depth`` levels below ``folder``.
 
-    A temporary is removed when the process named in it no longer runs (or, for a temporary
-    without a process id, when it is older than :data:`UNTAGGED_MAX_AGE_S`). A process on another
-    machine sharing the folder looks dead from here: do not share one cache between machines
-    while both run.
+    A temporary is removed when the process named in it no longer runs; with ``untagged``, also a
+    ``.<name>.<random>.tmp`` / ``.<name>.old`` without a process id (older supviz made those) once
+    it is older than :data:`UNTAGGED_MAX_AGE_S` (only for folders supviz owns, like its cache: a
+    user's own hidden ``.tmp`` file looks the same). A process on another machine sharing the
+    folder looks dead from here: do not share one cache between machines while both run.
 
     Returns
     -------
@@ -125,7 +126,7 @@ def sweep_temporaries(folder: str | os.PathLike[str], *, depth: int = 0) -> list
             m = _TAGGED.match(e.name)
             if m:
                 stale = not _alive(int(m["pid"]))
-            elif _UNTAGGED.match(e.name):
+            elif untagged and _UNTAGGED.match(e.name):
                 try:
                     stale = now - e.stat(follow_symlinks=False).st_mtime > UNTAGGED_MAX_AGE_S
                 except OSError:

@@ -178,7 +178,7 @@ def test_train_writes_no_carriage_returns_to_a_log(tmp_path):
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     with open(tmp_path / "log", "w") as log:
-        proc = subprocess.run([sys.executable, "-m", "supviz", "train", "--n-features", "6", "--hidden", "2", "--steps", "3000",
+        proc = subprocess.run([sys.executable, "-m", "supviz", "train", "--n-features", "6", "--hidden", "2", "--steps", "300",
                                "--batch-size", "32", "--probabilities", "1", "0.1", "--out", str(tmp_path / "run")],
                               stdout=log, stderr=subprocess.STDOUT, env=env, timeout=300)
     text = (tmp_path / "log").read_text()

@@ -196,23 +196,23 @@ def run_study(
     plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=todo)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for depth in (0, 1):  # temporaries of a killed run in out/ and out/figures/
-        sweep_temporaries(out, depth=depth)
-    outputs = OutputLog(out, command="run", previous=plan.previous_files)
+    for depth in (0, 1):  # temporaries of a killed run in out/ and out/figures/ (pid-tagged ones only)
+        sweep_temporaries(out, depth=depth, untagged=False)
+    written = OutputLog(out, command="run", previous=plan.previous_files)
     cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
     if use_cache:
         cache.sweep()
     progress = Progress(quiet=quiet, announce=announce, bars=bars)
-    ctx = RunContext(config=config, out=out, cache=cache, progress=progress, weights_file=weights_file, outputs=outputs,
+    ctx = RunContext(config=config, out=out, cache=cache, progress=progress, weights_file=weights_file, outputs=written,
                      supplied_grid=plan.weights)
-    outputs.claim("config.toml")
+    written.claim("config.toml")
     atomic_write_text(out / "config.toml", dump_config(config))
 
     grid_key = ""
     if any(s.needs_grid for s in todo):
         with progress.stage("weights" if plan.weights_file else "train toy models", cache):
             grid, grid_key = ctx.grid()
-            _write_grid(grid, outputs)
+            _write_grid(grid, written)
 
     results: dict[str, Any] = {}
     for section in todo:
@@ -227,48 +227,48 @@ def run_study(
             params["config"].pop("run", None)
             results[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
 
-    outputs_: list[SectionOutput] = []
+    outputs: list[SectionOutput] = []
     for section in todo:
         with progress.stage(f"figures {section.key}", cache):
-            outputs_.append(section.render(ctx, results[section.key]))
-            ctx.rendered[section.key] = outputs_[-1]
+            outputs.append(section.render(ctx, results[section.key]))
+            ctx.rendered[section.key] = outputs[-1]
             ctx.flush_figures()
 
     from supviz.study.table import build_table, write_table
 
     with progress.stage("table", cache):
-        frame = build_table(row for o in outputs_ for row in o.rows)
-        outputs.claim("metrics.parquet", "metrics.csv")
+        frame = build_table(row for o in outputs for row in o.rows)
+        written.claim("metrics.parquet", "metrics.csv")
         table_paths = write_table(frame, out)
 
     with progress.stage("report", cache):
         from supviz.report import build_report
 
         meta = _run_meta(ctx, progress.stages, time.perf_counter() - t_start)
-        outputs.claim("report.html")
-        report = build_report(outputs_, out / "report.html", meta=meta, table=frame)
+        written.claim("report.html")
+        report = build_report(outputs, out / "report.html", meta=meta, table=frame)
 
     total = time.perf_counter() - t_start
     meta = _run_meta(ctx, progress.stages, total)
-    outputs.claim("run.json", "timings.json")
+    written.claim("run.json", "timings.json")
     atomic_write_json(out / "run.json", meta)
     atomic_write_json(out / "timings.json", {"total_seconds": total, "stages": [dataclasses.asdict(s) for s in progress.stages]})
     _make_readable(out)
-    removed = outputs.finish({"supviz_version": __version__})
+    removed = written.finish({"supviz_version": __version__})
     if removed:
         log.info("removed %d files of the previous run in %s: %s", len(removed), out, ", ".join(removed[:5]))
     return RunResult(
-        out=out, report=report, table=table_paths, figures=[f.id for o in outputs_ for f in o.figures], stages=progress.stages,
-        total_seconds=total, cache_hits=cache.stats.total_hits, cache_misses=cache.stats.total_misses, sections=outputs_,
+        out=out, report=report, table=table_paths, figures=[f.id for o in outputs for f in o.figures], stages=progress.stages,
+        total_seconds=total, cache_hits=cache.stats.total_hits, cache_misses=cache.stats.total_misses, sections=outputs,
     )
 
 
-def _write_grid(grid: Any, outputs: OutputLog) -> None:
+def _write_grid(grid: Any, written: OutputLog) -> None:
     """The section-2 grid into the run folder as a ``supviz train`` run (``supviz inspect OUT`` reads it)."""
     from supviz.toy.storage import METADATA_FILE, WEIGHTS_FILE, write_grid_files
 
-    outputs.claim(WEIGHTS_FILE, METADATA_FILE)
-    write_grid_files(grid, outputs.folder)
+    written.claim(WEIGHTS_FILE, METADATA_FILE)
+    write_grid_files(grid, written.folder)
 
 
 def _make_readable(out: Path) -> None:
