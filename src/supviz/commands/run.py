@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--config", metavar="FILE", help="study TOML (default: the shipped study; see `supviz config --default`)")
-    p.add_argument("--out", metavar="DIR", default="results", help="run folder (default: results/)")
+    p.add_argument("--out", metavar="DIR", default="results",
+                   help=("run folder (default: results/); a rerun replaces the files of the run there (manifest.json "
+                         "lists them) and keeps any other file; a non-empty folder that is not a run folder is refused"))
     p.add_argument(
         "--weights", metavar="FILE",
         help=("analyse these weights in section 2 instead of training: the study's npz (keys 60to{m} = uniform, "
