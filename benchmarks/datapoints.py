@@ -121,12 +121,12 @@ def _grid(points: int, save: str = "") -> dict:
     res = datapoint_grid(grid, n_points=points, methods=("mds", "umap", "tsne"), layout_spaces=("x", "h"),
                          instances=inst, random_state=0, n_jobs=2, progress=False)
     wall = time.perf_counter() - t0
-    if save:
-        import pickle
+    if save:  # Parquet + npz + JSON (supviz.study.datapoints.load_result reads it back), no pickle
+        from supviz.study.datapoints import save_result
 
-        Path(save).mkdir(parents=True, exist_ok=True)
-        with open(Path(save) / f"datapoint_grid_{points}.pkl", "wb") as fh:
-            pickle.dump(res, fh)
+        folder = Path(save) / f"datapoint_grid_{points}"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_result(res, folder)
     tm = res.timings
     # Shared jobs (the x pictures, one per p) appear once per cell in the timings: count them once.
     own = tm[tm["space"] != "x"]
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sk-iter", type=int, default=10)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "datapoints.md"))
     ap.add_argument("--grid-points", default="", help="comma-separated point counts for the 72-cell run")
-    ap.add_argument("--save-grid", default="", help="folder to pickle each grid result into (for inspection)")
+    ap.add_argument("--save-grid", default="", help="folder to save each grid result into, as Parquet + npz + JSON (for inspection)")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one and args.one.startswith("grid:"):

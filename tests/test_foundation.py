@@ -192,3 +192,23 @@ def test_check_keywords_names_the_argument_and_the_valid_ones() -> None:
     check_keywords("f", {"a": 1}, ("a", "b"))
     with pytest.raises(SupvizError, match=r"^`zz` is not an argument of f\(\); valid keyword arguments: a, b\.$"):
         check_keywords("f", {"zz": 1}, ("b", "a"))
+
+
+def test_sweep_removes_only_dead_writers_temporaries(tmp_path: Path) -> None:
+    import time
+
+    from supviz._io import sweep_temporaries
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".metrics.csv.pid{int(dead.stdout)}.k2j4_x.tmp"
+    stale.write_text("half")
+    live = tmp_path / f".report.html.pid{os.getpid()}.aa11.tmp"
+    live.write_text("being written")
+    old_untagged = tmp_path / ".weights.abcd1234.tmp"
+    old_untagged.write_text("old supviz")
+    os.utime(old_untagged, (time.time() - 7200, time.time() - 7200))
+    mine = tmp_path / "notes.tmp"
+    mine.write_text("a user's file")
+    assert sweep_temporaries(tmp_path, untagged=False) == [stale]
+    assert live.exists() and old_untagged.exists() and mine.exists()
+    assert sweep_temporaries(tmp_path) == [old_untagged] and live.exists() and mine.exists()

@@ -1,7 +1,10 @@
 """Atomic file output: a killed process never leaves a file that later reads as complete.
 
 Everything is written to a temporary name in the destination's folder and moved into place with
-:func:`os.replace`, which is atomic on POSIX for paths on one file system.
+:func:`os.replace`, which is atomic on POSIX for paths on one file system. A temporary's name
+carries the id of the process that made it (``.<name>.pid<PID>.<random>.tmp``), so that
+:func:`sweep_temporaries` can remove the ones a killed process left behind and never one that a
+live process is still writing.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_tmp_prefix(dest), suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     # mkstemp makes 0600 files; outputs are meant to be shared like any file open() creates.
@@ -65,13 +71,12 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(dest), suffix=".tmp", dir=dest.parent))
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+            old = dest.with_name(f"{_tmp_prefix(dest)}old{secrets.token_hex(4)}.tmp")
             os.replace(dest, old)
             os.replace(tmp, dest)
             shutil.rmtree(old, ignore_errors=True)
@@ -80,6 +85,82 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _tmp_prefix(dest: Path) -> str:
+    return f".{dest.name}.pid{os.getpid()}."
+
+
+_TAGGED = re.compile(r"^\..*\.pid(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+_UNTAGGED = re.compile(r"^\..+\.(tmp|old)$")
+#: Temporaries without a process id (made by an older supviz) are swept after this long.
+UNTAGGED_MAX_AGE_S = 3600.0
+
+
+def sweep_temporaries(folder: str | os.PathLike[str], *, depth: int = 0, untagged: bool = True) -> list[Path]:
+    """Remove the temporaries that a killed process left ``depth`` levels below ``folder``.
+
+    A temporary is removed when the process named in it no longer runs; with ``untagged``, also a
+    ``.<name>.<random>.tmp`` / ``.<name>.old`` without a process id (older supviz made those) once
+    it is older than :data:`UNTAGGED_MAX_AGE_S` (only for folders supviz owns, like its cache: a
+    user's own hidden ``.tmp`` file looks the same). A process on another machine sharing the
+    folder looks dead from here: do not share one cache between machines while both run.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    root = Path(folder)
+    levels = [root]
+    for _ in range(depth):
+        levels = [p for d in levels for p in _subfolders(d)]
+    removed = []
+    now = time.time()
+    for d in levels:
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            m = _TAGGED.match(e.name)
+            if m:
+                stale = not _alive(int(m["pid"]))
+            elif untagged and _UNTAGGED.match(e.name):
+                try:
+                    stale = now - e.stat(follow_symlinks=False).st_mtime > UNTAGGED_MAX_AGE_S
+                except OSError:
+                    continue
+            else:
+                continue
+            if stale:
+                path = Path(e.path)
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -5,7 +5,9 @@ Each subcommand lives in its own module under :mod:`supviz.commands` and exposes
 Command modules import heavy libraries only inside their ``run`` function, so ``supviz --help``
 is fast.
 
-Errors: a :class:`~supviz.errors.SupvizError` becomes one line on stderr and exit status 2.
+Errors: a :class:`~supviz.errors.SupvizError` becomes one line on stderr and exit status 2 (bad
+input, found before anything is written), or the error's own ``exit_status`` (1 for a computation
+that failed honestly, e.g. :class:`~supviz.toy.train.TrainingDiverged`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ from supviz.errors import SupvizError
 COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit status 2), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"supviz: error: {' '.join(message.split())} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (all subcommands registered)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="supviz",
         description=(
             "Superposition in toy models and what it does to latent-space pictures. "
@@ -58,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args)
     except SupvizError as exc:
         print(f"supviz: error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_status", 2))
     except KeyboardInterrupt:
         print("supviz: interrupted", file=sys.stderr)
         return 130

@@ -30,7 +30,7 @@ seed = 3
 [toy]
 n_features = 12
 hidden = [2, 3]
-probability_count = 2
+probabilities = [1.0, 0.05]
 steps = 150
 batch_size = 64
 log_every = 50
@@ -165,6 +165,36 @@ def test_every_figure_table_row_and_report_entry(first_run):
     assert meta["config"]["toy"]["steps"] == 150 and meta["cache"]["misses"]["train"] == 4
     assert "150 AdamW steps" in html
 
+    # issue 9 item 6: stderr is a pipe, so no progress bars: one line per stage
+    assert "\r" not in proc.stderr and all(line.startswith("[supviz] ") for line in proc.stderr.splitlines())
+    # item 7: the manifest lists exactly what the run wrote (the cache is the cache)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["command"] == "run"
+    assert manifest["files"] == sorted(_files(out))
+
+
+def _files(folder: Path) -> list[str]:
+    return [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != "cache"]
+
+
+def test_results_hold_the_grid_as_a_train_run(first_run, tmp_path, capsys):
+    """Issue 9 item 8: `supviz inspect OUT` and load_grid(OUT) read the study's grid, and `supviz train
+    --config` on the study's config trains the same weights, bit for bit."""
+    from supviz.cli import main
+    from supviz.toy import load_grid
+
+    folder, _, _ = first_run
+    out = folder / "out"
+    grid = load_grid(out)
+    assert len(grid) == 8 and {s.n_hidden for s in grid.specs} == {2, 3} and grid.config.steps == 150
+    assert main(["inspect", str(out), "--format", "csv"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 9
+    assert main(["train", "--config", str(folder / "tiny.toml"), "--out", str(tmp_path / "t"), "--quiet"]) == 0
+    trained = load_grid(tmp_path / "t")
+    assert trained.specs == grid.specs and trained.config == grid.config
+    for a, b in zip(trained.weights + trained.biases, grid.weights + grid.biases):
+        np.testing.assert_array_equal(a, b)
+
 
 @pytest.mark.browser
 @pytest.mark.skipif(find_browser() is None, reason="no chromium on PATH (install Debian's chromium; .ci/run does)")
@@ -191,26 +221,55 @@ def test_second_run_is_a_cache_hit(first_run):
     assert warm < cold
 
 
-def test_killed_run_resumes_to_the_same_table(first_run, tmp_path):
+def _session(sid: int) -> list[tuple[int, str]]:
+    """Live (non-zombie) processes of session ``sid``: (pid, command line)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            out.append((int(d.name), cmd))
+    return out
+
+
+def test_killed_run_leaves_no_process_and_resumes_to_the_same_table(first_run, tmp_path):
+    """Issue 9 item 5: `kill -9` while the worker pool is busy; no process of the run outlives it by
+    more than a few seconds (loky workers used to live 5-10 minutes), and the next run sweeps the
+    killed run's temporaries and resumes to the same table."""
     folder, _, _ = first_run
-    cfg = _write_config(tmp_path, n_jobs=1, full_figures=False)
+    cfg = _write_config(tmp_path, n_jobs=2, full_figures=False)
     out = tmp_path / "out"
     exe, rest = _cmd("--config", str(cfg), "--out", str(out), "--quiet")
     proc = subprocess.Popen(exe + ["run", *rest], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         deadline = time.time() + 240
-        while time.time() < deadline and not list((out / "cache" / "train").glob("*/*.pkl")):
-            assert proc.poll() is None, "the run ended before its training entry appeared"
+        while time.time() < deadline and len([c for _, c in _session(proc.pid) if "loky" in c and "popen" in c]) < 2:
+            assert proc.poll() is None, "the run ended before its worker pool started"
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(1.0)  # the pool is busy with layouts
+        workers = [p for p, c in _session(proc.pid) if "loky" in c and "popen" in c]
+        assert len(workers) >= 2
+        os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+        deadline = time.time() + 5.0
+        while _session(proc.pid) and time.time() < deadline:
+            time.sleep(0.1)
+        survivors = _session(proc.pid)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL) if _session(proc.pid) else None
+    assert survivors == [], f"outlived the killed run by 5 s: {survivors}"
     assert not (out / "report.html").exists()
+    assert json.loads((out / "manifest.json").read_text())["complete"] is False
     resumed = supviz_run("--config", str(cfg), "--out", str(out))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert not [p for p in out.rglob("*.tmp")], "temporaries of the killed run were not swept"
     meta = json.loads((out / "run.json").read_text())
     assert meta["cache"]["hits"].get("train", 0) >= 1  # the grid trained before the kill was reused
     a = pd.read_parquet(folder / "out" / "metrics.parquet")
@@ -219,6 +278,67 @@ def test_killed_run_resumes_to_the_same_table(first_run, tmp_path):
     pd.testing.assert_frame_equal(a.select_dtypes(exclude="number"), b.select_dtypes(exclude="number"))
     num = a.select_dtypes("number").columns
     np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def rerun(first_run, tmp_path_factory):
+    """A copy of the first run's folder (cache included) with crafted pickles planted where an older
+    cache kept values and where the arrays of value entries live, user files beside the run's own,
+    rerun under other settings (PNG only, no interactive pages)."""
+    import pickle
+    import shutil
+
+    folder, _, _ = first_run
+    tmp = tmp_path_factory.mktemp("rerun")
+    out = tmp / "out"
+    shutil.copytree(folder / "out", out)
+    marker = tmp / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    payload = pickle.dumps(Exploit())
+    planted = []
+    for entry in sorted((out / "cache").glob("*/*/*/value.json"))[::3]:
+        legacy = entry.parent.with_suffix(".pkl")  # <kind>/<xx>/<key>.pkl: where values used to be pickled
+        legacy.write_bytes(payload)
+        planted.append(legacy)
+    arrays = next((out / "cache" / "section").glob("*/*/arrays.npz"))
+    arrays.write_bytes(payload)  # the arrays of a section's cached result replaced by a pickle
+    (out / "evil.pkl").write_bytes(payload)
+    (out / "notes.txt").write_text("mine")
+    (out / "figures" / "mine.svg").write_text("<svg/>")
+    before = sorted(_files(out))
+    cfg = _write_config(tmp, n_jobs=2, full_figures=False)
+    proc = supviz_run("--config", str(cfg), "--out", str(out))
+    return out, proc, marker, planted, before
+
+
+def test_a_planted_pickle_is_never_loaded(rerun):
+    """Issue 9 item 4: crafted pickles (unpickling one would create a marker file) in the cache and the
+    run folder are never executed; the run works, and recomputes the entry whose arrays were replaced."""
+    out, proc, marker, planted, _ = rerun
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(planted) > 10 and not marker.exists()
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["cache"]["misses"].get("section") == 1  # the entry whose arrays were a pickle, recomputed
+
+
+def test_a_rerun_leaves_one_runs_files(rerun):
+    """Issue 9 item 7: files of the previous run this one does not write (SVGs, HTML pages) are removed;
+    the user's files stay; the manifest lists exactly this run's files."""
+    out, proc, _, _, before = rerun
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = sorted(_files(out))
+    removed = sorted(set(before) - set(after))
+    assert removed and all(f.endswith((".svg", ".html", ".js")) for f in removed)
+    assert {"notes.txt", "evil.pkl", "figures/mine.svg"} <= set(after)
+    assert not [f for f in after if f.endswith(".html") and f.startswith("figures/")]
+    assert [f for f in after if f.endswith(".svg")] == ["figures/mine.svg"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and sorted(manifest["removed"]) == removed
+    assert set(manifest["files"]) == set(after) - {"notes.txt", "evil.pkl", "figures/mine.svg"}
 
 
 @pytest.mark.skipif(not HAMBLIN.exists(), reason="the study's weights are not in ../shared/data")
@@ -270,7 +390,9 @@ def test_points_scales_the_datapoint_section_only(first_run, tmp_path):
     cfg.write_text(text)
     proc = supviz_run("--config", str(cfg), "--out", str(tmp_path / "out"), "--points", "25", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "data-point layouts" in proc.stderr  # the section's progress bar
+    # stderr is a pipe here: one line per stage, no progress bar (bars only on a terminal)
+    assert "\r" not in proc.stderr and "data-point layouts" not in proc.stderr
+    assert all(line.startswith("[supviz] ") for line in proc.stderr.splitlines())
     meta = json.loads((tmp_path / "out" / "run.json").read_text())
     assert meta["config"]["datapoints"]["points"] == 25
     misses = meta["cache"]["misses"]

@@ -85,7 +85,7 @@ def test_malformed_config_and_bad_out(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("steps = = 3")
     assert main(["train", "--config", str(bad), "--out", str(tmp_path / "run")]) == 2
-    assert "could not read" in capsys.readouterr().err and not (tmp_path / "run").exists()
+    assert "is not valid TOML" in capsys.readouterr().err and not (tmp_path / "run").exists()
     nan = tmp_path / "nan.toml"
     nan.write_text("lr = nan\n")
     assert main(["train", "--config", str(nan), "--out", str(tmp_path / "run")]) == 2
@@ -105,3 +105,39 @@ def test_help_is_complete(capsys):
         assert flag in text
     assert "(default: 3 5 10 20 30 40)" in text and "(default: uniform geometric:0.9)" in text
     assert "sqrt(2 / (n + m))" in text
+
+
+def _listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_diverged_training_exits_1_with_one_line_and_saves_nothing(tmp_path, capsys, monkeypatch):
+    """The issue's reproduction: lr 1e10 used to exit 0 and save NaN weights."""
+    monkeypatch.chdir(tmp_path)
+    before = _listing(tmp_path)
+    rc = main(["train", "--n-features", "5", "--hidden", "2", "--probabilities", "0.5", "--steps", "100", "--lr", "1e10",
+               "--out", "t"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("supviz: error: training diverged: ") and "by step 100" in err and "m=2 p=0.5" in err
+    assert _listing(tmp_path) == before == []
+
+
+@pytest.mark.parametrize("out", ["/proc/x", "{tmp}/file", "{tmp}/file/x", "{tmp}/study"])
+def test_unusable_out_is_refused_before_training(tmp_path, capsys, monkeypatch, out):
+    import supviz.toy
+
+    def never(*a, **k):
+        raise AssertionError("trained before checking --out")
+
+    monkeypatch.setattr(supviz.toy, "train_grid", never)
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "run.json").write_text("{}")
+    (tmp_path / "study" / "config.toml").write_text("")
+    before = _listing(tmp_path)
+    assert main(["train", *TINY, "--out", out.format(tmp=tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("supviz: error: `--out` ")
+    assert _listing(tmp_path) == before

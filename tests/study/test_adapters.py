@@ -31,8 +31,9 @@ def test_hamblin_key_rule(tmp_path):
     np.savez(good, **{"60to3": np.zeros((6, 60, 3)), "60to3_withimportance": np.zeros((6, 60, 3))})
     other = tmp_path / "o.npz"
     np.savez(other, W=np.zeros((2, 5, 2)))
-    assert adapters.is_hamblin_npz(good) and not adapters.is_hamblin_npz(other)
-    with pytest.raises(SupvizError, match="must be an existing file"):
+    assert [s.importance_name for s in adapters.load_weights(good).specs] == ["uniform"] * 6 + ["geometric:0.9"] * 6
+    assert {s.importance_name for s in adapters.load_weights(other).specs} == {"unknown"}
+    with pytest.raises(SupvizError, match="must be an existing run directory or weight file"):
         adapters.load_weights(tmp_path / "absent.npz")
 
 

@@ -22,7 +22,7 @@ from supviz.study.sections import get_section
 
 TINY = {
     "seed": 3,
-    "toy": {"n_features": 12, "hidden": [2, 3], "probability_count": 2, "steps": 150, "batch_size": 64, "log_every": 50},
+    "toy": {"n_features": 12, "hidden": [2, 3], "probabilities": [1.0, 0.05], "steps": 150, "batch_size": 64, "log_every": 50},
     "run": {"n_jobs": 2},
     "figures": {"dpi": 40, "formats": ["png"]},
     "embeddings": {"max_iter": 100, "min_points": 3},

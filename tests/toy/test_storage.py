@@ -59,7 +59,7 @@ def test_refuses_to_overwrite_other_things(grid, tmp_path):
         save_grid(grid, tmp_path / "f")
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "keep.txt").write_text("x")
-    with pytest.raises(SupvizError, match="non-empty directory that is not a supviz run"):
+    with pytest.raises(SupvizError, match="non-empty folder that is not a `supviz train` run"):
         save_grid(grid, tmp_path / "d")
     assert (tmp_path / "d" / "keep.txt").read_text() == "x"
 
@@ -160,10 +160,28 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-def test_grid_pickles(grid):
-    """The study's cache pickles grids."""
-    import pickle
+def test_truncated_npz_closes_its_file(tmp_path):
+    """A truncated archive is one SupvizError and no `ResourceWarning: unclosed file`."""
+    import gc
+    import warnings
 
-    back = pickle.loads(pickle.dumps(grid))
+    good = tmp_path / "w.npz"
+    np.savez(good, W=np.ones((4, 3, 2)))
+    bad = tmp_path / "cut.npz"
+    bad.write_bytes(good.read_bytes()[:200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        with pytest.raises(SupvizError, match="could not read .*cut.npz' as npz"):
+            load_grid(bad)
+        gc.collect()
+
+
+def test_write_grid_files_makes_a_run_folder_in_place(grid, tmp_path):
+    from supviz.toy.storage import is_run_dir, write_grid_files
+
+    (tmp_path / "other.txt").write_text("kept")
+    write_grid_files(grid, tmp_path)
+    assert is_run_dir(tmp_path) and (tmp_path / "other.txt").read_text() == "kept"
+    back = load_grid(tmp_path)
     assert back.specs == grid.specs and back.config == grid.config
     np.testing.assert_array_equal(back.weights[1], grid.weights[1])

@@ -141,3 +141,52 @@ def test_bad_specs():
         if torch.cuda.is_available():
             raise SupvizError("CUDA present: nothing to test")
         train_grid(SMALL.replace(device="cuda"), progress=False)
+
+
+# -- divergence: found at the first loss window where it appears, named, never returned silently ----------
+
+BLOWUP = TrainConfig(n_features=5, hidden=(2, 3), probabilities=(0.5, 1.0), importances=("geometric:0.9",),
+                     steps=60, batch_size=16, lr=1e10, log_every=10)
+
+
+@pytest.mark.parametrize("engine", ["numba", "torch"])
+def test_divergence_raises_naming_instances_and_step(engine):
+    from supviz.toy.train import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match=r"training diverged: \d of 4 instance\(s\) had non-finite loss or weights "
+                                               r"by step 10 \(m=2 p=0\.5 geometric:0\.9.*lower `lr` \(got 1e\+10\)") as info:
+        train_grid(BLOWUP.replace(engine=engine), progress=False)
+    assert info.value.step == 10 and info.value.instances and info.value.exit_status == 1
+
+
+@pytest.mark.parametrize("engine", ["numba", "torch"])
+def test_divergence_marked_on_request(engine):
+    g = train_grid(BLOWUP.replace(engine=engine), progress=False, on_divergence="mark")
+    bad = g.diverged
+    assert bad and (g.diverged_at[bad] % 10 == 0).all() and (g.diverged_at[bad] >= 10).all()
+    for i in range(len(g)):  # marked exactly where the numbers are non-finite
+        finite = np.isfinite(g.weights[i]).all() and np.isfinite(g.biases[i]).all() and np.isfinite(g.losses[i]).all()
+        assert (g.diverged_at[i] < 0) == finite
+    healthy = train_grid(BLOWUP.replace(lr=1e-3), progress=False)
+    assert healthy.diverged == [] and (healthy.diverged_at == -1).all()
+
+
+def test_diverged_grid_is_not_saved(tmp_path):
+    from supviz.toy import save_grid
+
+    g = train_grid(BLOWUP, progress=False, on_divergence="mark")
+    with pytest.raises(SupvizError, match=r"`grid` has \d instance\(s\) with non-finite weights .*not saved"):
+        save_grid(g, tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"steps": 3}, "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got dict."),
+    ("small", "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got str."),
+])
+def test_train_grid_names_a_wrong_config(config, message):
+    with pytest.raises(SupvizError) as info:
+        train_grid(config)
+    assert str(info.value) == message
+    with pytest.raises(SupvizError, match="`on_divergence` must be one of 'raise', 'mark'; got 'ignore'"):
+        train_grid(BLOWUP, on_divergence="ignore")

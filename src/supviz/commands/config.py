@@ -1,4 +1,9 @@
-"""``supviz config``: print the default study config, or check and print a config file."""
+"""``supviz config``: print the default study config, or check and print a config file.
+
+``supviz config FILE`` runs exactly the checks of ``supviz run --config FILE``
+(:func:`supviz.study.pipeline.check_study`: every section's settings, the weights file, the cache
+folder) and prints the resolved config only when they pass.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +28,12 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print a config."""
     from supviz.study.config import default_toml_text, dump_config, load_config
+    from supviz.study.pipeline import check_study
 
     if args.default:
         sys.stdout.write(default_toml_text())
     else:
-        sys.stdout.write(dump_config(load_config(args.file)))
+        config = load_config(args.file, name="FILE")
+        check_study(config)
+        sys.stdout.write(dump_config(config))
     return 0

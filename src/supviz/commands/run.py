@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--config", metavar="FILE", help="study TOML (default: the shipped study; see `supviz config --default`)")
-    p.add_argument("--out", metavar="DIR", default="results", help="run folder (default: results/)")
+    p.add_argument("--out", metavar="DIR", default="results",
+                   help=("run folder (default: results/); a rerun replaces the files of the run there (manifest.json "
+                         "lists them) and keeps any other file; a non-empty folder that is not a run folder is refused"))
     p.add_argument(
         "--weights", metavar="FILE",
         help=("analyse these weights in section 2 instead of training: the study's npz (keys 60to{m} = uniform, "
@@ -50,30 +52,17 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the study; print the report's path."""
-    from supviz.study.config import load_config
+    """Check every input, run the study; print the report's path."""
     from supviz.study.pipeline import run_study
 
-    config = load_config(args.config)
-    if args.steps is not None:
-        from supviz._validation import check_int
-
-        config.toy.steps = check_int("--steps", args.steps, min_value=1)
-    if args.points is not None:
-        from supviz._validation import check_int
-
-        config.section("datapoints").points = check_int("--points", args.points, min_value=10)
-    if args.jobs is not None:
-        from supviz._validation import check_int
-
-        config.run.n_jobs = check_int("--jobs", args.jobs, min_value=1, max_value=64)
-    if args.paper_size_a3:
-        config.section("background").a3_paper_size = True
+    config = build_config(args)
 
     def announce(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    result = run_study(config, args.out, weights_file=args.weights, quiet=args.quiet, announce=announce, use_cache=not args.no_cache)
+    # run_study checks the weights, --out and the cache folder (check_study) before it writes anything
+    result = run_study(config, args.out, weights_file=args.weights, quiet=args.quiet, announce=announce,
+                       use_cache=not args.no_cache)
     if not args.quiet:
         print(
             f"[supviz] done in {result.total_seconds:.1f} s: {len(result.figures)} figures, "
@@ -83,3 +72,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"table:  {result.table['csv']}")
     print(f"report: {result.report}")
     return 0
+
+
+def build_config(args: argparse.Namespace) -> Any:
+    """The study config of ``--config`` with the flags applied (each flag checked)."""
+    from supviz._validation import check_int
+    from supviz.study.config import load_config
+
+    config = load_config(args.config)
+    if args.steps is not None:
+        config.toy = config.toy.replace(steps=check_int("--steps", args.steps, min_value=1))
+    if args.points is not None:
+        config.section("datapoints").points = check_int("--points", args.points, min_value=10)
+    if args.jobs is not None:
+        config.run.n_jobs = check_int("--jobs", args.jobs, min_value=1, max_value=64)
+    if args.paper_size_a3:
+        config.section("background").a3_paper_size = True
+    return config

@@ -1,8 +1,11 @@
 """``supviz train``: train a grid of toy models and save it as a run directory.
 
 Settings come from, in rising priority: the study's defaults (``TrainConfig()``), ``--config
-FILE.toml`` (the fields of :class:`~supviz.toy.TrainConfig` at the top level or in a ``[train]``
-table), and the flags. Every setting is checked before anything is trained or written.
+FILE.toml``, and the flags. The file is a study config (``supviz config --default > my.toml``),
+whose ``[toy]`` table is read, with the seed the study derives from its root ``seed`` (so ``supviz
+train --config my.toml`` trains exactly the grid ``supviz run --config my.toml`` trains); or the
+fields of :class:`~supviz.toy.TrainConfig` alone, at the top level or in a ``[train]`` table.
+Every setting, and ``--out``, is checked before anything is trained or written.
 """
 
 from __future__ import annotations
@@ -65,7 +68,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     io = p.add_argument_group("input and output")
-    io.add_argument("--config", metavar="FILE.toml", help="TrainConfig fields (top level or a [train] table)")
+    io.add_argument("--config", metavar="FILE.toml",
+                    help=("a study config (supviz config --default > my.toml): its [toy] table, with the study's seed; "
+                          "or TrainConfig fields at the top level or in a [train] table"))
     io.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                     help=f"run directory to write (weights.safetensors, metadata.json); an earlier run there is replaced (default: {DEFAULT_OUT})")
     io.add_argument("--quiet", action="store_true", help="no progress bar and no summary lines except the run directory")
@@ -84,13 +89,23 @@ def build_config(args: argparse.Namespace) -> Any:
 
     config = TrainConfig()
     if args.config:
-        config = TrainConfig.from_toml(args.config, base=config)
+        config = _config_file(args.config, base=config)
     changes = {}
     for name, (flag, _opts) in _FIELDS.items():
         raw = getattr(args, name, None)
         if raw is not None:
             changes[name] = _convert(name, flag, raw)
     return config.replace(**changes) if changes else config
+
+
+def _config_file(path: str, *, base: Any) -> Any:
+    from supviz.study.config import load_config, read_toml
+    from supviz.toy.config import TrainConfig
+
+    data = read_toml(path)
+    if "train" not in data and any(isinstance(v, dict) for v in data.values()):  # a study config: tables
+        return load_config(path).train_config()
+    return TrainConfig.from_toml(path, base=base)
 
 
 def run(args: argparse.Namespace) -> int:

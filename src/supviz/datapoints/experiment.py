@@ -23,7 +23,7 @@ the distortion that superposition causes in the code space); ``"mds"``, ``"umap"
 the 2-D layout of the space.
 
 :func:`datapoint_grid` runs every cell of a trained grid; the work is split into independent jobs
-(one per layout, one per exact measure), run over the available cores with joblib (loky) behind a
+(one per layout, one per exact measure), run over the available cores with joblib (loky, workers that die with the parent) behind a
 tqdm bar. Every job has its own child seed addressed by its place in the grid
 (:func:`supviz.seeding.child`), so results do not depend on ``n_jobs`` or on job order. Cells with
 the same ``(n_features, p)`` share their sample ``x`` (a paired design: differences between cells
@@ -319,8 +319,10 @@ def _run_jobs(
     progress: bool,
     desc: str,
 ) -> dict[tuple, tuple]:
-    from joblib import Parallel, delayed
+    from joblib import delayed
     from tqdm.auto import tqdm
+
+    from supviz._parallel import parallel
 
     # Expensive first so that the pool's tail is short: layouts before exact measures.
     cost = {"tsne": 3, "umap": 2, "mds": 1, "exact": 0}
@@ -339,7 +341,7 @@ def _run_jobs(
         if n_jobs == 1:
             results = (c[0](*c[1], **c[2]) for c in calls)
         else:
-            results = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(calls)
+            results = parallel(n_jobs, return_as="generator_unordered")(calls)  # workers die with this process
         for key, value in results:
             out[key] = value
             bar.update(1)

@@ -135,7 +135,7 @@ def _meta_html(meta: dict[str, Any]) -> str:
     toy = cfg.get("toy", {})
     weights = meta.get("weights_file")
     source = f"supplied weights: {weights}" if weights else (
-        f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, {toy.get('probability_count')} probabilities, "
+        f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, {len(toy.get('probabilities') or [])} probabilities, "
         f"importance {toy.get('importances')}, {toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
     )
     stages = meta.get("stages", [])

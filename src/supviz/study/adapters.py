@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,72 +21,35 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-#: The study's npz key rule: ``60to{m}`` is uniform importance, ``60to{m}_withimportance`` is 0.9 ** i.
-HAMBLIN_KEY = re.compile(r"^(?P<n>\d+)to(?P<m>\d+)(?P<imp>_withimportance)?$")
-HAMBLIN_IMPORTANCE = {False: "uniform", True: "geometric:0.9"}
-
-
 # ---------------------------------------------------------------------------------------------
 # toy models
 
 
-def train(
-    *,
-    n_features: int,
-    hidden: list[int],
-    probabilities: list[float],
-    importances: list[str],
-    steps: int,
-    batch_size: int,
-    lr: float,
-    log_every: int,
-    seed: int,
-    progress: bool,
-) -> Any:
-    """Train one grid (every hidden size x probability x importance) with ``supviz.toy.train_grid``."""
+def train(config: Any, *, progress: bool | None) -> Any:
+    """Train one grid with ``supviz.toy.train_grid`` (a diverged one raises ``TrainingDiverged``)."""
     from supviz import toy
 
-    cfg = toy.TrainConfig(
-        n_features=n_features,
-        hidden=tuple(hidden),
-        probabilities=tuple(probabilities),
-        importances=tuple(importances),
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        log_every=log_every,
-        seed=seed,
-    )
-    return toy.train_grid(cfg, progress=progress)
+    return toy.train_grid(config, progress=progress)
 
 
 def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (the cache key of supplied weights)."""
+    """SHA-256 of a file's bytes, or of a run folder's weights and metadata (the cache key of supplied weights)."""
+    p = Path(path)
+    files = [p / "weights.safetensors", p / "metadata.json"] if p.is_dir() else [p]
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    for f in files:
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
-def is_hamblin_npz(path: str | Path) -> bool:
-    """Whether ``path`` is an npz whose keys follow the study's ``{n}to{m}[_withimportance]`` rule."""
-    if not str(path).endswith(".npz"):
-        return False
-    with np.load(path) as data:
-        return bool(data.files) and all(HAMBLIN_KEY.match(k) for k in data.files)
-
-
 def load_weights(path: str | Path) -> Any:
-    """Supplied weights as a ``TrainedGrid`` (the study's npz through ``load_hamblin2022``)."""
+    """Supplied weights as a ``TrainedGrid`` (``supviz.toy.load_grid``: the study's npz by its key rule, any
+    array file, or a ``supviz train`` run folder); every failure is one ``SupvizError`` line."""
     from supviz import toy
 
-    p = Path(path)
-    if not p.is_file():
-        raise SupvizError(f"`--weights` must be an existing file; got {str(p)!r}.")
-    if is_hamblin_npz(p):
-        return toy.load_hamblin2022(p)
-    return toy.load_grid(p)
+    return toy.load_grid(path)
 
 
 def study_grid(ctx: "RunContext") -> tuple[Any, str]:
@@ -96,16 +58,11 @@ def study_grid(ctx: "RunContext") -> tuple[Any, str]:
     path = ctx.weights_file or cfg.weights.file
     if path:
         key = ctx.cache.key("weights", {"file_sha256": file_digest(path)})
-        grid = load_weights(path)
+        grid = ctx.supplied_grid if ctx.supplied_grid is not None else load_weights(path)
         return grid, key
-    tc = cfg.toy
-    params = {
-        "n_features": tc.n_features, "hidden": tc.hidden, "probabilities": tc.probabilities(),
-        "importances": tc.importances, "steps": tc.steps, "batch_size": tc.batch_size, "lr": tc.lr,
-        "log_every": tc.log_every, "seed": ctx.seed("toy-grid"),
-    }
+    config = cfg.train_config()
     grid, key = ctx.cache.get_or_compute(
-        "train", params, lambda: train(**params, progress=not ctx.progress.quiet)
+        "train", config.to_dict(), lambda: train(config, progress=ctx.progress.bars)
     )
     return grid, key
 

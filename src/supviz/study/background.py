@@ -44,24 +44,39 @@ def a3_size(cfg: BackgroundConfig) -> tuple[int, int, int]:
     return PAPER_A3 if cfg.a3_paper_size else (cfg.a3_n_features, cfg.a3_hidden, cfg.a3_probability_count)
 
 
-def _train_small(ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str) -> SmallGrid:
-    cfg: BackgroundConfig = ctx.config.section("background")
-    tc = ctx.config.toy
-    steps = cfg.steps or tc.steps
-    params = {
-        "n_features": n, "hidden": [m], "probabilities": [float(p) for p in probs], "importances": [importance],
-        "steps": steps, "batch_size": tc.batch_size, "lr": tc.lr, "log_every": tc.log_every, "seed": ctx.seed("background", name),
+def small_config(config: Any, name: str, n: int, m: int, probs: list[float], importance: str) -> Any:
+    """The TrainConfig of one background experiment: ``[toy]``'s recipe on an (n, m) model with its own seed."""
+    cfg: BackgroundConfig = config.section("background")
+    tc = config.toy
+    return tc.replace(n_features=n, hidden=(m,), probabilities=tuple(float(p) for p in probs), importances=(importance,),
+                      steps=cfg.steps or tc.steps, seed=config.derived_seed("background", name))
+
+
+def experiments(config: Any) -> dict[str, tuple[int, int, list[float], str]]:
+    """(n, m, probabilities, importance) of A1, A2 and A3."""
+    cfg: BackgroundConfig = config.section("background")
+    n3, m3, k3 = a3_size(cfg)
+    return {
+        "A1": (2, 1, cfg.a1_probabilities, "uniform"),
+        "A2": (cfg.a2_n_features, cfg.a2_hidden, cfg.a2_probabilities, cfg.a2_importance),
+        "A3": (n3, m3, [float(p) for p in np.logspace(0, -3, k3)], "uniform"),
     }
 
+
+def _train_small(ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str) -> SmallGrid:
+    config = small_config(ctx.config, name, n, m, probs, importance)
+    steps = config.steps
+    params = config.to_dict()
+
     def run() -> SmallGrid:
-        grid = adapters.train(**params, progress=not ctx.progress.quiet)
+        grid = adapters.train(config, progress=ctx.progress.bars)
         ws, ls = [], []
-        for p in params["probabilities"]:
+        for p in config.probabilities:
             i = next(i for i, s in enumerate(grid.specs) if abs(float(s.probability) - p) < 1e-12)
             ws.append(np.asarray(grid.weights[i], dtype=np.float64))
             losses = np.asarray(grid.losses[i]) if len(grid.losses) else np.array([])
             ls.append(float(losses[-1]) if losses.size else float("nan"))
-        return SmallGrid(name, n, m, params["probabilities"], importance, steps, ws, ls)
+        return SmallGrid(name, n, m, list(config.probabilities), importance, steps, ws, ls)
 
     grid, _ = ctx.cache.get_or_compute("train", params, run)
     return grid
@@ -75,12 +90,19 @@ class BackgroundSection(Section):
     config_key = "background"
     config_class = BackgroundConfig
 
+    def check(self, config: Any) -> None:
+        """Build every background TrainConfig, so a setting they reject fails before the run starts."""
+        from supviz.errors import SupvizError
+
+        for name, exp in experiments(config).items():
+            try:
+                small_config(config, name, *exp)
+            except SupvizError as exc:
+                raise SupvizError(f"background {name} cannot be trained with these settings: {exc}") from None
+
     def compute(self, ctx: RunContext) -> dict[str, Any]:
-        cfg: BackgroundConfig = ctx.config.section("background")
-        a1 = _train_small(ctx, "A1", 2, 1, cfg.a1_probabilities, "uniform")
-        a2 = _train_small(ctx, "A2", cfg.a2_n_features, cfg.a2_hidden, cfg.a2_probabilities, cfg.a2_importance)
-        n3, m3, k3 = a3_size(cfg)
-        a3 = _train_small(ctx, "A3", n3, m3, [float(p) for p in np.logspace(0, -3, k3)], "uniform")
+        exps = experiments(ctx.config)
+        a1, a2, a3 = (_train_small(ctx, name, *exps[name]) for name in ("A1", "A2", "A3"))
         diag = {
             name: [adapters.cell_diagnostics(W, np.ones(W.shape[0])) for W in g.weights] for name, g in (("A2", a2), ("A3", a3))
         }

@@ -4,12 +4,16 @@ A step's key is the SHA-256 of everything that determines its output: a ``kind``
 is), its parameters, the keys of the steps it consumes (``upstream``), and the code that computes
 it (:func:`code_version`: the supviz version and a digest of the package's source, so an edited
 algorithm never serves a stale result). So a changed parameter changes the key of that step and of
-everything downstream of it, and nothing else. Values are pickled; directory entries (figure files) are folders. Every entry is written
-atomically (:mod:`supviz._io`), so a run killed half way leaves only complete entries and the next
-run resumes from them.
+everything downstream of it, and nothing else.
 
-Layout: ``<root>/<kind>/<key[:2]>/<key>.pkl`` for values, ``<root>/<kind>/<key[:2]>/<key>/`` for
-folders.
+Every entry is a folder, ``<root>/<kind>/<key[:2]>/<key>/``, built under a temporary name and
+renamed into place when complete (:mod:`supviz._io`), so a run killed half way leaves only
+complete entries and the next run resumes from them; :meth:`Cache.sweep` removes the temporaries
+of killed runs. A value entry holds the value in code-free files (:mod:`supviz.study.codecs`:
+JSON, ``.npz`` read with ``allow_pickle=False``, Parquet, safetensors): reading the cache never
+executes anything, so a cache folder others can write into is not a way in. Nothing here reads a
+pickle; the ``.pkl`` files of older supviz versions are ignored. Folder entries (figure files,
+the data-point tables) are filled by the step itself.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import hashlib
 import json
 import logging
 import math
-import pickle
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +34,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from supviz import __version__
-from supviz._io import atomic_dir, atomic_path
+from supviz._io import atomic_dir, sweep_temporaries
+from supviz.study import codecs
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -126,31 +133,59 @@ class Cache:
         """See :func:`cache_key`."""
         return cache_key(kind, params, upstream, version=self.version)
 
-    def _file(self, kind: str, key: str) -> Path:
-        return self.root / kind / key[:2] / f"{key}.pkl"
-
     def _folder(self, kind: str, key: str) -> Path:
         return self.root / kind / key[:2] / key
 
     def has(self, kind: str, key: str) -> bool:
         """Whether a value entry exists."""
-        return self.enabled and self._file(kind, key).is_file()
+        return self.enabled and (self._folder(kind, key) / codecs.VALUE_FILE).is_file()
 
     def load(self, kind: str, key: str) -> Any:
-        """The stored value (raises ``KeyError`` when absent)."""
-        path = self._file(kind, key)
-        if not path.is_file():
+        """The stored value.
+
+        Raises
+        ------
+        KeyError
+            No entry.
+        codecs.EntryError
+            An entry that cannot be read back (the caller recomputes it).
+        """
+        folder = self._folder(kind, key)
+        if not (folder / codecs.VALUE_FILE).is_file():
             raise KeyError(key)
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
+        return codecs.read_value(folder)
 
     def store(self, kind: str, key: str, value: Any) -> None:
-        """Store ``value`` atomically."""
+        """Store ``value`` atomically (a complete entry already there is kept: same key, same content)."""
         if not self.enabled:
             return
-        with atomic_path(self._file(kind, key)) as tmp:
-            with open(tmp, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        dest = self._folder(kind, key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.pid{os.getpid()}.", suffix=".tmp", dir=dest.parent))
+        try:
+            codecs.write_value(value, tmp)
+            try:
+                os.rename(tmp, dest)
+            except OSError:
+                if not dest.is_dir():
+                    raise
+                try:  # an entry is there already: keep it if it reads, replace it if not
+                    codecs.read_value(dest)
+                except codecs.EntryError:
+                    with atomic_dir(dest) as fresh:
+                        shutil.copytree(tmp, fresh, dirs_exist_ok=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def sweep(self) -> list[Path]:
+        """Remove the temporaries that killed runs left in the cache (see :func:`supviz._io.sweep_temporaries`)."""
+        removed = []
+        if self.root.is_dir():
+            for depth in (1, 2):  # <root>/<kind>/.x.tmp (none today) and <root>/<kind>/<xx>/.<key>.pid<N>.*.tmp
+                removed += sweep_temporaries(self.root, depth=depth)
+        if removed:
+            log.info("removed %d temporaries of killed runs from %s", len(removed), self.root)
+        return removed
 
     def get_or_compute(
         self,
@@ -170,7 +205,7 @@ class Cache:
         if self.has(kind, key):
             try:
                 value = self.load(kind, key)
-            except (EOFError, pickle.UnpicklingError, AttributeError, ModuleNotFoundError) as exc:
+            except codecs.EntryError as exc:
                 log.warning("cache entry %s/%s unreadable (%s); recomputing", kind, key[:12], exc)
             else:
                 self.stats.count(kind, True)

@@ -17,27 +17,21 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supviz._validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
-IMPORTANCE_PREFIXES = ("uniform", "geometric:", "power:")
-
+if TYPE_CHECKING:  # pragma: no cover
+    from supviz.toy.config import TrainConfig
 
 def _check_importance(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not (value == "uniform" or value.startswith(("geometric:", "power:"))):
+    """A named importance curve, checked by the rule of :func:`supviz.toy.importance.check_importance_spec`."""
+    from supviz.toy.importance import check_importance_spec
+
+    if not isinstance(value, str):
         raise SupvizError(f"`{name}` must be 'uniform', 'geometric:<ratio>' or 'power:<base>'; got {value!r}.")
-    if value != "uniform":
-        check_float(name, _parse_number(name, value.split(":", 1)[1]), min_value=0.0, min_inclusive=False)
-    return value
-
-
-def _parse_number(name: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise SupvizError(f"`{name}` must end in a number; got {text!r}.") from None
+    return str(check_importance_spec(name, value, 2))
 
 
 def _int_list(name: str, value: Any, *, min_value: int = 1) -> list[int]:
@@ -55,49 +49,32 @@ def _float_list(name: str, value: Any, *, probability: bool = False, positive: b
     return [check_float(f"{name}[{i}]", v, min_value=lo, min_inclusive=not positive) for i, v in enumerate(value)]
 
 
-@dataclass
-class ToyConfig:
-    """The toy models of section 2, trained with AdamW (SPEC.md section 0)."""
+#: What ``[toy]`` may not set: the toy models' seed derives from the study's root ``seed``.
+_TOY_DERIVED = ("seed",)
 
-    n_features: int = 60
-    """Number of ground-truth features n."""
-    hidden: list[int] = field(default_factory=lambda: [3, 5, 10, 20, 30, 40])
-    """Hidden sizes m, one grid row each."""
-    probability_count: int = 6
-    """Number of feature probabilities p = base ** -linspace(0, 1, count)."""
-    probability_base: float = 20.0
-    """Base of the probability schedule (p runs from 1 down to 1/base)."""
-    importances: list[str] = field(default_factory=lambda: ["uniform", "geometric:0.9"])
-    """Importance variants: 'uniform', 'geometric:<r>' (r ** i) or 'power:<b>' (b ** -linspace(0, 1, n))."""
-    steps: int = 10000
-    """AdamW steps."""
-    batch_size: int = 1024
-    """Fresh samples per step."""
-    lr: float = 1e-3
-    """AdamW learning rate (constant)."""
-    log_every: int = 100
-    """Log the loss every this many steps."""
 
-    def __post_init__(self) -> None:
-        self.n_features = check_int("toy.n_features", self.n_features, min_value=2)
-        self.hidden = _int_list("toy.hidden", self.hidden)
-        self.probability_count = check_int("toy.probability_count", self.probability_count, min_value=1)
-        self.probability_base = check_float("toy.probability_base", self.probability_base, min_value=1.0)
-        if not isinstance(self.importances, (list, tuple)) or not self.importances:
-            raise SupvizError(f"`toy.importances` must be a non-empty list; got {self.importances!r}.")
-        self.importances = [_check_importance(f"toy.importances[{i}]", v) for i, v in enumerate(self.importances)]
-        if len(set(self.importances)) != len(self.importances):
-            raise SupvizError(f"`toy.importances` must not repeat a variant; got {self.importances!r}.")
-        self.steps = check_int("toy.steps", self.steps, min_value=1)
-        self.batch_size = check_int("toy.batch_size", self.batch_size, min_value=1)
-        self.lr = check_float("toy.lr", self.lr, min_value=0.0, min_inclusive=False)
-        self.log_every = check_int("toy.log_every", self.log_every, min_value=1)
+def _build_toy(table: Any) -> "TrainConfig":
+    """``[toy]``: the fields of :class:`supviz.toy.TrainConfig` (all but ``seed``), checked by TrainConfig itself.
 
-    def probabilities(self) -> list[float]:
-        """The feature probabilities, densest first."""
-        import numpy as np
+    Messages name the TOML key (``toy.steps``), so ``supviz run``, ``supviz config`` and
+    ``supviz train --config`` say the same thing about the same file.
+    """
+    import re
 
-        return [float(p) for p in self.probability_base ** -np.linspace(0.0, 1.0, self.probability_count)]
+    from supviz.toy.config import TrainConfig
+
+    if not isinstance(table, dict):
+        raise SupvizError(f"`toy` must be a TOML table; got {table!r}.")
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - set(_TOY_DERIVED)
+    if "seed" in table:
+        raise SupvizError("`toy` has no key 'seed': the toy models' seed derives from the root `seed` of the study.")
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise SupvizError(f"`toy` has no key {unknown[0]!r}; known keys: {', '.join(sorted(names))}.")
+    try:
+        return TrainConfig(**table)
+    except SupvizError as exc:
+        raise SupvizError(re.sub(r"^`", "`toy.", str(exc), count=1)) from None
 
 
 @dataclass
@@ -345,7 +322,6 @@ class DatapointsConfig:
 
 #: Core tables of the config (section tables come from the section registry).
 _CORE: dict[str, type] = {
-    "toy": ToyConfig,
     "weights": WeightsConfig,
     "represented": RepresentedConfig,
     "metrics": MetricsConfig,
@@ -360,7 +336,9 @@ class StudyConfig:
 
     seed: int = 0
     """Root seed; every cell, panel and restart uses ``supviz.seeding.child(seed, ...)``."""
-    toy: ToyConfig = field(default_factory=ToyConfig)
+    toy: "TrainConfig" = field(default_factory=lambda: _build_toy({}))
+    """The toy models of section 2: a :class:`supviz.toy.TrainConfig` (``[toy]`` holds its fields but ``seed``;
+    :meth:`train_config` gives the one the study trains, seed included)."""
     weights: WeightsConfig = field(default_factory=WeightsConfig)
     represented: RepresentedConfig = field(default_factory=RepresentedConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
@@ -370,6 +348,10 @@ class StudyConfig:
 
     def __post_init__(self) -> None:
         self.seed = check_int("seed", self.seed, min_value=0)
+        from supviz.toy.config import TrainConfig
+
+        if not isinstance(self.toy, TrainConfig):
+            raise SupvizError(f"`toy` must be a TrainConfig; got {type(self.toy).__name__}.")
         for key, cls in _section_config_classes().items():
             if key not in self.sections:
                 self.sections[key] = cls()
@@ -381,9 +363,27 @@ class StudyConfig:
         except KeyError:
             raise SupvizError(f"`section` must be one of {sorted(self.sections)}; got {key!r}.") from None
 
+    def derived_seed(self, *names: str | int) -> int:
+        """A stable int seed for the thing addressed by ``names`` (strings hashed with CRC-32)."""
+        import zlib
+
+        from supviz.seeding import child, int_seed
+
+        key = [n if isinstance(n, int) else zlib.crc32(str(n).encode("utf-8")) for n in names]
+        return int_seed(child(self.seed, *key))
+
+    def train_config(self) -> "TrainConfig":
+        """The :class:`supviz.toy.TrainConfig` of section 2's grid: ``[toy]`` with the seed derived from ``seed``.
+
+        ``supviz train --config`` on a study file trains exactly this grid (the same weights, bit
+        for bit, on the same machine).
+        """
+        return self.toy.replace(seed=self.derived_seed("toy-grid"))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (TOML-ready), core tables first then section tables."""
         out: dict[str, Any] = {"seed": self.seed}
+        out["toy"] = {k: v for k, v in self.toy.to_dict().items() if k not in _TOY_DERIVED}
         for name in _CORE:
             out[name] = dataclasses.asdict(getattr(self, name))
         for key, value in self.sections.items():
@@ -412,13 +412,15 @@ def config_from_dict(data: dict[str, Any]) -> StudyConfig:
     if not isinstance(data, dict):
         raise SupvizError(f"`config` must be a table; got {type(data).__name__}.")
     sections_cls = _section_config_classes()
-    known = {"seed", *_CORE, *sections_cls}
+    known = {"seed", "toy", *_CORE, *sections_cls}
     unknown = sorted(set(data) - known)
     if unknown:
         raise SupvizError(f"the config has no table or key {unknown[0]!r}; known: {', '.join(sorted(known))}.")
     kwargs: dict[str, Any] = {}
     if "seed" in data:
         kwargs["seed"] = data["seed"]
+    if "toy" in data:
+        kwargs["toy"] = _build_toy(data["toy"])
     for name, cls in _CORE.items():
         if name in data:
             kwargs[name] = _build(cls, data[name], name)
@@ -434,19 +436,33 @@ def default_toml_text() -> str:
     return resources.files("supviz.study").joinpath("default.toml").read_text(encoding="utf-8")
 
 
-def load_config(path: str | Path | None = None) -> StudyConfig:
-    """The default config, overlaid with the TOML file at ``path`` when given."""
+def load_config(path: str | Path | None = None, *, name: str = "--config") -> StudyConfig:
+    """The default config, overlaid with the TOML file at ``path`` when given (``name``: how messages
+    about the file name it)."""
     base = tomllib.loads(default_toml_text())
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise SupvizError(f"`--config` must be an existing TOML file; got {str(p)!r}.")
-        try:
-            user = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SupvizError(f"`--config` {str(p)!r} is not valid TOML: {exc}.") from None
-        base = _merge(base, user)
+        base = _merge(base, read_toml(path, name=name))
     return config_from_dict(base)
+
+
+def read_toml(path: str | Path, *, name: str = "--config") -> dict[str, Any]:
+    """The table of a TOML file, every failure (missing, a folder, a link loop, unreadable, not UTF-8,
+    not TOML) one :class:`SupvizError` line."""
+    p = Path(path)
+    if not p.is_file():
+        raise SupvizError(f"`{name}` must be an existing TOML file; got {str(p)!r}.")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SupvizError(f"`{name}` {str(p)!r} could not be read: {exc.strerror or type(exc).__name__}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SupvizError(f"`{name}` {str(p)!r} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SupvizError(f"`{name}` {str(p)!r} is not valid TOML: {' '.join(str(exc).split())}.") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import shutil
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from supviz.seeding import child, int_seed
 from supviz.study.cache import Cache, _canonical
 from supviz.study.config import StudyConfig
 
@@ -46,13 +44,18 @@ class StageTime:
 class Progress:
     """Stage announcements and progress bars on stderr (silent when ``quiet``).
 
-    ``announce`` receives each stage line; the CLI passes a printer, library use logs it.
+    ``announce`` receives each stage line; the CLI passes a printer, library use logs it. Bars are
+    drawn only when stderr is a terminal (:attr:`bars`): a log file gets one line per stage, not
+    hundreds of carriage-return updates.
     """
 
-    def __init__(self, *, quiet: bool = False, announce: Callable[[str], None] | None = None) -> None:
+    def __init__(self, *, quiet: bool = False, announce: Callable[[str], None] | None = None,
+                 bars: bool | None = None) -> None:
         self.quiet = quiet
         self.announce = announce or (lambda text: log.info("%s", text))
         self.stages: list[StageTime] = []
+        #: Whether progress bars are drawn: ``bars`` if given, else only on a terminal; never when quiet.
+        self.bars = False if quiet else (_stderr_is_terminal() if bars is None else bool(bars))
 
     @contextlib.contextmanager
     def stage(self, name: str, cache: Cache | None = None) -> Iterator[None]:
@@ -72,12 +75,21 @@ class Progress:
             self.announce(f"[supviz] {name}: {dt:.1f} s ({st.misses} computed, {st.hits} from cache)")
 
     def bar(self, total: int, desc: str) -> Any:
-        """A tqdm bar (or a no-op one when quiet)."""
-        if self.quiet or total <= 0:
+        """A tqdm bar on a terminal (a no-op one otherwise)."""
+        if not self.bars or total <= 0:
             return _NullBar()
         from tqdm.auto import tqdm
 
         return tqdm(total=total, desc=f"  {desc}", leave=False, dynamic_ncols=True)
+
+
+def _stderr_is_terminal() -> bool:
+    import sys
+
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
 
 
 @dataclass
@@ -124,6 +136,11 @@ class RunContext:
     rendered: dict[str, Any] = field(default_factory=dict)
     """Outputs of the sections rendered so far in this run, by key (a later section may read an earlier
     one's rows, e.g. the data-point heatmaps set beside the feature-direction metrics)."""
+    outputs: Any = None
+    """The run folder's :class:`supviz._outdir.OutputLog` (files are claimed in it before they are
+    written); ``None`` outside ``supviz run``."""
+    supplied_grid: Any = None
+    """The supplied weights, already loaded by :func:`supviz.study.pipeline.check_study`."""
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
@@ -131,8 +148,7 @@ class RunContext:
     # -- seeds -------------------------------------------------------------------------------
     def seed(self, *names: str | int) -> int:
         """A stable int seed for the thing addressed by ``names`` (strings hashed with CRC-32)."""
-        key = [n if isinstance(n, int) else zlib.crc32(str(n).encode("utf-8")) for n in names]
-        return int_seed(child(self.config.seed, *key))
+        return self.config.derived_seed(*names)
 
     # -- shared weights ----------------------------------------------------------------------
     def grid(self) -> tuple[Any, str]:
@@ -175,9 +191,11 @@ class RunContext:
         n_jobs = min(self.config.run.n_jobs, len(unique))
         args = (str(self.cache.root), self.cache.enabled, self.cache.version)
         if n_jobs > 1:
-            from joblib import Parallel, delayed
+            from joblib import delayed
 
-            gen = Parallel(n_jobs=n_jobs, return_as="generator_unordered", backend="loky")(
+            from supviz._parallel import parallel
+
+            gen = parallel(n_jobs, return_as="generator_unordered")(
                 delayed(_layout_worker)(*args, k, tasks[i]) for k, i in unique.items()
             )
             for k, layout in gen:
@@ -191,6 +209,11 @@ class RunContext:
         for i in todo:
             out[i] = (results[keys[i]], keys[i])
         return [out[i] for i in range(len(tasks))]
+
+    def claim(self, *paths: str) -> None:
+        """Record files (relative to the run folder) that this run is about to write there."""
+        if self.outputs is not None:
+            self.outputs.claim(*paths)
 
     # -- figures -----------------------------------------------------------------------------
     def figure(
@@ -247,9 +270,11 @@ class RunContext:
         bar = self.progress.bar(len(pending), "figures")
         n_jobs = min(self.config.run.n_jobs, len(pending))
         if n_jobs > 1:
-            from joblib import Parallel, delayed
+            from joblib import delayed
 
-            for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered", backend="loky")(
+            from supviz._parallel import parallel
+
+            for _ in parallel(n_jobs, return_as="generator_unordered")(
                 delayed(_draw_figure)(job) for _, job in pending
             ):
                 bar.update(1)
@@ -266,6 +291,10 @@ class RunContext:
 
         dest = self.out / "figures"
         dest.mkdir(parents=True, exist_ok=True)
+        names = [f"{record.id}.{fmt}" for fmt in self.config.figures.formats]
+        if want_interactive:
+            names += [f"{record.id}.html", "plotly.min.js"]
+        self.claim(*(f"figures/{n}" for n in names))
         for fmt in self.config.figures.formats:
             target = dest / f"{record.id}.{fmt}"
             shutil.copyfile(folder / f"{record.id}.{fmt}", target)

@@ -185,7 +185,7 @@ def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int],
     return datapoint_grid(
         grid, n_points=cfg.points, methods=tuple(cfg.methods), k=cfg.k, layout_spaces=tuple(cfg.layout_spaces),
         represented_rule=rc.rule, represented_threshold=rc.threshold, instances=idx,
-        random_state=ctx.seed("datapoints"), n_jobs=ctx.config.run.n_jobs, progress=not ctx.progress.quiet,
+        random_state=ctx.seed("datapoints"), n_jobs=ctx.config.run.n_jobs, progress=ctx.progress.bars,
     )
 
 

@@ -8,10 +8,18 @@ Stages, in order:
 4. ``table``: the tidy metrics table (Parquet + CSV);
 5. ``report``: the self-contained HTML report.
 
+Before any of them, :func:`check_study` checks every input (the config and each section's view of
+it, the weights file, the run folder, the cache folder); a bad one is one ``SupvizError`` line and
+nothing is created. ``supviz config FILE`` runs the same function.
+
 Every expensive step is cached (:mod:`supviz.study.cache`); a whole section's computed result is
 also cached under a key of its config, so a warm rerun loads one entry per section. The run folder
 gets ``run.json`` (config, seeds, versions, platform, per-stage timings, cache traffic),
-``config.toml`` and ``timings.json``.
+``config.toml``, ``timings.json``, the section-2 grid as a ``supviz train`` run
+(``weights.safetensors`` + ``metadata.json``: ``supviz inspect OUT`` and ``load_grid(OUT)`` read
+it) and ``manifest.json``, the list of files this run wrote. A run folder holds one run: the files
+of a previous run there that this one does not write are removed (only files its manifest lists),
+and a non-empty folder that is not a run folder is refused.
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from supviz import __version__
-from supviz._io import atomic_write_json, atomic_write_text
+from supviz._io import atomic_write_json, atomic_write_text, sweep_temporaries
+from supviz._outdir import OutputLog, check_output_folder, is_study_folder, previous_files
+from supviz.errors import SupvizError
 from supviz.study.cache import Cache
 from supviz.study.config import StudyConfig, dump_config
 from supviz.study.context import Progress, RunContext, StageTime
@@ -63,6 +73,81 @@ def _versions() -> dict[str, str]:
     return out
 
 
+@dataclass
+class RunPlan:
+    """What :func:`check_study` checked: everything a run needs before it writes anything."""
+
+    config: StudyConfig
+    out: Path | None
+    cache_root: Path | None
+    weights_file: str | None
+    """The supplied weights (``--weights`` or ``weights.file``), or None to train."""
+    weights: Any = None
+    """The supplied weights, loaded (a ``TrainedGrid``), so the run reads the file once."""
+    previous_files: list[str] = field(default_factory=list)
+    """Files an earlier run in ``out`` wrote (its manifest)."""
+
+
+def check_study(
+    config: StudyConfig,
+    *,
+    out: str | Path | None = None,
+    weights_file: str | None = None,
+    use_cache: bool = True,
+    sections: list[Section] | None = None,
+) -> RunPlan:
+    """Check every input of a run before anything is computed or written; create nothing.
+
+    ``supviz run`` calls it first (through :func:`run_study`) and ``supviz config FILE`` calls it
+    with ``out=None``, so the two accept and refuse the same configs.
+
+    Checked: each section's view of the config (:meth:`Section.check`, e.g. the background models'
+    training configs); the weights file, loaded in full (missing, a folder that is not a run, a link
+    loop, a truncated or pickled array file, NaN values, an unknown format); the run folder ``out``
+    (a file, under a file, not writable, or a non-empty folder that is not a ``supviz run`` folder);
+    the cache folder ``run.cache_dir`` (or ``<out>/cache``: a file, under a file, not writable).
+
+    Raises
+    ------
+    SupvizError
+        The first problem found, in one line naming the option or TOML key.
+    """
+    todo = list(SECTIONS) if sections is None else list(sections)
+    for section in todo:
+        section.check(config)
+    path = weights_file or config.weights.file or None
+    grid = None
+    if path and any(s.needs_grid for s in todo):
+        grid = _load_supplied(path, "--weights" if weights_file else "weights.file")
+    out_path = None if out is None else Path(out)
+    previous: list[str] = []
+    if out_path is not None:
+        check_output_folder(out_path, name="--out", accept=is_study_folder, what="a `supviz run` folder")
+        previous = previous_files(out_path)
+    cache_root = None
+    if use_cache:
+        if config.run.cache_dir:
+            cache_root = check_output_folder(config.run.cache_dir, name="run.cache_dir")
+        elif out_path is not None:
+            cache_root = check_output_folder(out_path / "cache", name="run.cache_dir")
+    return RunPlan(config=config, out=out_path, cache_root=cache_root, weights_file=path, weights=grid,
+                   previous_files=previous)
+
+
+def _load_supplied(path: str, name: str) -> Any:
+    from supviz.study.adapters import load_weights
+
+    try:
+        return load_weights(path)
+    except SupvizError as exc:
+        msg = str(exc)
+        if msg.startswith("`path`"):
+            msg = f"`{name}`" + msg[len("`path`"):]
+        elif not msg.startswith("`"):
+            msg = f"`{name}` {msg}"
+        raise SupvizError(msg) from None
+
+
 def run_study(
     config: StudyConfig,
     out: str | Path,
@@ -72,6 +157,7 @@ def run_study(
     announce: Callable[[str], None] | None = None,
     use_cache: bool = True,
     sections: list[Section] | None = None,
+    bars: bool | None = None,
 ) -> RunResult:
     """Run the study described by ``config`` into the folder ``out``.
 
@@ -80,8 +166,11 @@ def run_study(
     config
         The study (see :mod:`supviz.study.config`).
     out
-        Run folder; created if missing. Figures go to ``out/figures``, the table to
-        ``out/metrics.{parquet,csv}``, the report to ``out/report.html``.
+        Run folder; created if missing; an earlier run there is replaced file by file (a non-empty
+        folder of anything else is refused). Figures go to ``out/figures``, the table to
+        ``out/metrics.{parquet,csv}``, the report to ``out/report.html``, the section-2 grid to
+        ``out/weights.safetensors`` + ``out/metadata.json``, the list of all of them to
+        ``out/manifest.json``.
     weights_file
         Analyse these weights in section 2 instead of training (overrides ``weights.file``).
     quiet
@@ -92,21 +181,38 @@ def run_study(
         ``False`` recomputes everything (nothing is read from or written to the cache).
     sections
         The sections to run (default: all registered, in order).
+    bars
+        Draw progress bars; default: only when stderr is a terminal.
+
+    Raises
+    ------
+    SupvizError
+        A bad input (:func:`check_study`), before anything is written; or a failed computation
+        (e.g. :class:`supviz.toy.train.TrainingDiverged`), after which the folder's manifest stays
+        marked incomplete.
     """
     t_start = time.perf_counter()
+    todo = list(SECTIONS) if sections is None else list(sections)
+    plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=todo)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    cache_root = Path(config.run.cache_dir) if config.run.cache_dir else out / "cache"
-    cache = Cache(cache_root, enabled=use_cache)
-    progress = Progress(quiet=quiet, announce=announce)
-    ctx = RunContext(config=config, out=out, cache=cache, progress=progress, weights_file=weights_file)
-    todo = list(SECTIONS) if sections is None else list(sections)
+    for depth in (0, 1):  # temporaries of a killed run in out/ and out/figures/ (pid-tagged ones only)
+        sweep_temporaries(out, depth=depth, untagged=False)
+    written = OutputLog(out, command="run", previous=plan.previous_files)
+    cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
+    if use_cache:
+        cache.sweep()
+    progress = Progress(quiet=quiet, announce=announce, bars=bars)
+    ctx = RunContext(config=config, out=out, cache=cache, progress=progress, weights_file=weights_file, outputs=written,
+                     supplied_grid=plan.weights)
+    written.claim("config.toml")
     atomic_write_text(out / "config.toml", dump_config(config))
 
     grid_key = ""
     if any(s.needs_grid for s in todo):
-        with progress.stage("weights" if (weights_file or config.weights.file) else "train toy models", cache):
-            _, grid_key = ctx.grid()
+        with progress.stage("weights" if plan.weights_file else "train toy models", cache):
+            grid, grid_key = ctx.grid()
+            _write_grid(grid, written)
 
     results: dict[str, Any] = {}
     for section in todo:
@@ -132,23 +238,37 @@ def run_study(
 
     with progress.stage("table", cache):
         frame = build_table(row for o in outputs for row in o.rows)
+        written.claim("metrics.parquet", "metrics.csv")
         table_paths = write_table(frame, out)
 
     with progress.stage("report", cache):
         from supviz.report import build_report
 
         meta = _run_meta(ctx, progress.stages, time.perf_counter() - t_start)
+        written.claim("report.html")
         report = build_report(outputs, out / "report.html", meta=meta, table=frame)
 
     total = time.perf_counter() - t_start
     meta = _run_meta(ctx, progress.stages, total)
+    written.claim("run.json", "timings.json")
     atomic_write_json(out / "run.json", meta)
     atomic_write_json(out / "timings.json", {"total_seconds": total, "stages": [dataclasses.asdict(s) for s in progress.stages]})
     _make_readable(out)
+    removed = written.finish({"supviz_version": __version__})
+    if removed:
+        log.info("removed %d files of the previous run in %s: %s", len(removed), out, ", ".join(removed[:5]))
     return RunResult(
         out=out, report=report, table=table_paths, figures=[f.id for o in outputs for f in o.figures], stages=progress.stages,
         total_seconds=total, cache_hits=cache.stats.total_hits, cache_misses=cache.stats.total_misses, sections=outputs,
     )
+
+
+def _write_grid(grid: Any, written: OutputLog) -> None:
+    """The section-2 grid into the run folder as a ``supviz train`` run (``supviz inspect OUT`` reads it)."""
+    from supviz.toy.storage import METADATA_FILE, WEIGHTS_FILE, write_grid_files
+
+    written.claim(WEIGHTS_FILE, METADATA_FILE)
+    write_grid_files(grid, written.folder)
 
 
 def _make_readable(out: Path) -> None:

@@ -18,7 +18,7 @@ line:
            def compute(self, ctx):            # expensive work, cached through ctx.cache
                grid, grid_key = ctx.grid()    # the section-2 weights (trained or supplied)
                ...
-               return results                 # anything picklable
+               return results                 # what the cache's codecs store (supviz.study.codecs)
 
            def render(self, ctx, results):    # cheap: figures, rows, text
                fig = ctx.figure("D1_uniform", title=..., caption=..., content=..., static=draw)
@@ -118,8 +118,16 @@ class Section:
     #: Whether the section uses ``ctx.grid()`` (the run prepares it in its own "weights" stage).
     needs_grid: ClassVar[bool] = False
 
+    def check(self, config: Any) -> None:
+        """Raise a ``SupvizError`` for a setting of ``config`` that :meth:`compute` would reject.
+
+        ``supviz run`` and ``supviz config`` call it for every section before anything is written
+        or computed; the default checks nothing beyond the section's config table.
+        """
+
     def compute(self, ctx: "RunContext") -> Any:
-        """The expensive work (cached through ``ctx.cache``); returns anything picklable."""
+        """The expensive work (cached through ``ctx.cache``); returns what the cache's codecs store
+        (:mod:`supviz.study.codecs`: numbers, strings, arrays, lists, dicts and registered dataclasses)."""
         raise NotImplementedError
 
     def render(self, ctx: "RunContext", result: Any) -> SectionOutput:

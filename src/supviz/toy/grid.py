@@ -111,6 +111,10 @@ class TrainedGrid:
         Per instance, where it came from (``"m=20 p=0.166 uniform"``, ``"60to20[3]"``).
     info : dict
         Timing, device, engine, source file and notes.
+    diverged_at : np.ndarray [instances] int64
+        Per instance, the step by which its loss or weights were first seen non-finite (training
+        checks at the end of every loss window), or -1 where they stayed finite. Only
+        ``train_grid(..., on_divergence="mark")`` returns a grid with entries >= 0.
     """
 
     specs: list[InstanceSpec]
@@ -121,9 +125,12 @@ class TrainedGrid:
     loss_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     labels: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    diverged_at: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         k = len(self.specs)
+        self.diverged_at = (np.full(k, -1, dtype=np.int64) if self.diverged_at is None
+                            else np.asarray(self.diverged_at, dtype=np.int64).reshape(k))
         if len(self.weights) != k or len(self.biases) != k:
             raise SupvizError(
                 f"a grid needs one weight and one bias per spec; got {k} specs, {len(self.weights)} weights, {len(self.biases)} biases."
@@ -179,6 +186,11 @@ class TrainedGrid:
         if not ws:
             raise SupvizError("`stack` needs at least one instance; got none.")
         return np.stack(ws)
+
+    @property
+    def diverged(self) -> list[int]:
+        """Indices of the instances whose training diverged (see ``diverged_at``)."""
+        return [int(i) for i in np.flatnonzero(self.diverged_at >= 0)]
 
     @property
     def final_losses(self) -> np.ndarray:

@@ -63,10 +63,34 @@ def save_grid(grid: TrainedGrid, run_dir: str | os.PathLike[str]) -> Path:
     An existing supviz run directory at ``run_dir`` is replaced once the new one is complete; any
     other existing file or non-empty directory there is refused.
     """
-    from safetensors.numpy import save
-
     dest = Path(run_dir)
     check_run_dir_writable(dest)
+    _check_finite(grid)
+    with atomic_dir(dest) as tmp:
+        write_grid_files(grid, tmp)
+    log.info("saved %d instances to %s", len(grid), dest)
+    return dest
+
+
+def write_grid_files(grid: TrainedGrid, folder: str | os.PathLike[str]) -> None:
+    """Write ``weights.safetensors`` and ``metadata.json`` of ``grid`` into the existing ``folder``.
+
+    Each file is written atomically, the metadata last (and an older one removed first), so the
+    folder never reads as a run (:func:`is_run_dir`) with weights and metadata of different grids.
+    ``supviz run`` puts the study's grid into its run folder this way; :func:`save_grid` builds a
+    whole run directory.
+
+    Raises
+    ------
+    SupvizError
+        Some instance has non-finite weights or biases (a diverged run saved would never load).
+    """
+    from safetensors.numpy import save
+
+    from supviz._io import atomic_write_bytes
+
+    _check_finite(grid)
+    folder = Path(folder)
     tensors: dict[str, np.ndarray] = {
         "losses": np.ascontiguousarray(grid.losses, dtype=np.float64),
         "loss_steps": np.ascontiguousarray(grid.loss_steps, dtype=np.int64),
@@ -75,23 +99,31 @@ def save_grid(grid: TrainedGrid, run_dir: str | os.PathLike[str]) -> Path:
         tensors[f"weights.{i}"] = np.ascontiguousarray(w, dtype=np.float32)
         tensors[f"biases.{i}"] = np.ascontiguousarray(b, dtype=np.float32)
     meta = _metadata_of(grid)
-    with atomic_dir(dest) as tmp:
-        (tmp / WEIGHTS_FILE).write_bytes(save(tensors, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)}))
-        (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=json_default) + "\n", encoding="utf-8")
-        for f in (WEIGHTS_FILE, METADATA_FILE):
-            with open(tmp / f, "rb") as fh:
-                os.fsync(fh.fileno())
-    log.info("saved %d instances to %s", len(grid), dest)
-    return dest
+    (folder / METADATA_FILE).unlink(missing_ok=True)
+    atomic_write_bytes(folder / WEIGHTS_FILE, save(tensors, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)}))
+    atomic_write_bytes(folder / METADATA_FILE, (json.dumps(meta, indent=2, default=json_default) + "\n").encode("utf-8"))
 
 
-def check_run_dir_writable(path: str | os.PathLike[str]) -> None:
-    """Refuse a destination that is a file or a non-empty directory other than a supviz run."""
+def _check_finite(grid: TrainedGrid) -> None:
+    bad = [i for i, (w, b) in enumerate(zip(grid.weights, grid.biases)) if not (np.isfinite(w).all() and np.isfinite(b).all())]
+    if bad:
+        names = ", ".join(grid.labels[i] for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        raise SupvizError(f"`grid` has {len(bad)} instance(s) with non-finite weights ({names}); a diverged grid is not saved.")
+
+
+def check_run_dir_writable(path: str | os.PathLike[str], *, name: str = "--out") -> None:
+    """Refuse a destination that :func:`save_grid` cannot write; create nothing.
+
+    Refused: a file, a folder under a file, an unwritable place (``/proc/x``), a non-empty folder
+    that is not a ``supviz train`` run, and a ``supviz run`` study folder (which holds grid files
+    too, but replacing it would delete its report and cache).
+    """
+    from supviz._outdir import check_output_folder, is_study_folder
+
     p = Path(path)
-    if p.is_file():
-        raise SupvizError(f"`--out` must be a directory; {str(p)!r} is a file.")
-    if p.is_dir() and any(p.iterdir()) and not is_run_dir(p):
-        raise SupvizError(f"`--out` {str(p)!r} is a non-empty directory that is not a supviz run; choose another.")
+    if p.is_dir() and is_study_folder(p):
+        raise SupvizError(f"`{name}` {str(p)!r} holds a `supviz run` study, which saving a grid would replace; choose another folder.")
+    check_output_folder(p, name=name, accept=is_run_dir, what="a `supviz train` run")
 
 
 def is_run_dir(path: str | os.PathLike[str]) -> bool:
@@ -152,11 +184,13 @@ def load_weight_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     if suffix == ".npy" and not _starts_with(p, (b"\x93NUMPY",)):
         raise SupvizError(f"could not read {str(p)!r} as npy: no .npy header.")
     try:
+        # numpy is handed an open file so that a malformed one is closed whatever numpy does
         if suffix == ".npz":
-            with np.load(p, allow_pickle=False) as z:
+            with open(p, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 out = {k: np.asarray(z[k]) for k in z.files}
         elif suffix == ".npy":
-            out = {p.stem: np.asarray(np.load(p, allow_pickle=False))}
+            with open(p, "rb") as fh:
+                out = {p.stem: np.asarray(np.load(fh, allow_pickle=False))}
         else:
             out = _load_safetensors(p)
     except SupvizError:
@@ -366,8 +400,11 @@ def _versions() -> dict[str, str | None]:
 
 
 def _starts_with(path: Path, magics: tuple[bytes, ...]) -> bool:
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise SupvizError(f"could not read {str(path)!r}: {exc.strerror or _one_line(exc)}.") from None
     return any(head.startswith(m) for m in magics)
 
 

@@ -31,8 +31,32 @@ from supviz.toy.grid import InstanceSpec, TrainedGrid
 
 log = logging.getLogger(__name__)
 
+#: What :func:`train_grid` does when an instance's loss or weights turn non-finite.
+ON_DIVERGENCE = ("raise", "mark")
 
-def train_grid(config: TrainConfig | None = None, *, progress: bool | None = None) -> TrainedGrid:
+
+class TrainingDiverged(SupvizError):
+    """Training produced non-finite losses or weights (the CLI exits with status 1).
+
+    Attributes
+    ----------
+    instances : list[int]
+        Indices of the diverged instances (in the order of the specs trained).
+    step : int
+        The first step by which one was seen non-finite.
+    """
+
+    exit_status = 1
+
+    def __init__(self, message: str, *, instances: list[int], step: int) -> None:
+        super().__init__(message)
+        self.instances = instances
+        self.step = step
+
+
+def train_grid(
+    config: TrainConfig | None = None, *, progress: bool | None = None, on_divergence: str = "raise"
+) -> TrainedGrid:
     """Train every instance of ``config``'s grid (importance x hidden x probability) as one job.
 
     Parameters
@@ -42,6 +66,11 @@ def train_grid(config: TrainConfig | None = None, *, progress: bool | None = Non
     progress : bool or None
         Show a progress bar with the running loss on stderr. ``None``: only when stderr is a
         terminal (and only once the run has lasted 2 s).
+    on_divergence : {"raise", "mark"}, default "raise"
+        Losses and weights are checked for NaN/inf at the end of every loss window
+        (``config.log_every`` steps) and at the last step. ``"raise"``: stop at the first
+        non-finite value and raise :class:`TrainingDiverged`, naming the instances and the step.
+        ``"mark"``: train to the end and return the grid with ``diverged_at`` set for them.
 
     Returns
     -------
@@ -49,38 +78,65 @@ def train_grid(config: TrainConfig | None = None, *, progress: bool | None = Non
         Specs in the order of :meth:`TrainConfig.instances`, weights, biases, loss curves
         ``[instances, config.n_logged]``, the config, and timing in ``info``.
 
+    Raises
+    ------
+    SupvizError
+        ``config`` is not a :class:`TrainConfig`, or ``on_divergence`` is not one of the two.
+    TrainingDiverged
+        (a ``SupvizError``) With ``on_divergence="raise"``, when an instance's loss or weights
+        turn non-finite (e.g. a learning rate far too large).
+
     Notes
     -----
     The numba engine trains on ``config.threads`` worker threads (default: one per CPU) and sets
     torch's intra-op threads to 1 while it runs (restored afterwards). On the study grid it takes
     about 7 ms per step on two cores (``docs/bench/train_grid.md``): ~70 s for 10,000 steps.
     """
-    config = TrainConfig() if config is None else config
-    return train_instances(config.instances(), config, progress=progress)
+    config = TrainConfig() if config is None else _check_config(config)
+    return train_instances(config.instances(), config, progress=progress, on_divergence=on_divergence)
 
 
 def train_instances(
-    specs: Sequence[InstanceSpec], config: TrainConfig, *, progress: bool | None = None
+    specs: Sequence[InstanceSpec], config: TrainConfig, *, progress: bool | None = None, on_divergence: str = "raise"
 ) -> TrainedGrid:
     """Train the given instances with the optimiser settings of ``config``.
 
     Each instance trains from its own ``seed``; ``config``'s grid fields (``hidden``,
     ``probabilities``, ``importances``, ``seed``) are not used. This is how one instance of a grid
-    is trained alone: ``train_instances([grid.specs[i]], config)``.
+    is trained alone: ``train_instances([grid.specs[i]], config)``. ``progress`` and
+    ``on_divergence`` as in :func:`train_grid`.
     """
+    from supviz._validation import check_choice
+
+    config = _check_config(config)
+    on_divergence = check_choice("on_divergence", on_divergence, ON_DIVERGENCE)
     specs = list(specs)
     _check_specs(specs)
     engine = resolve_engine(config)
+    halt = on_divergence == "raise"
     lrs = learning_rates(config)
     n_logged = config.n_logged
     loss_steps = np.minimum(np.arange(1, n_logged + 1) * config.log_every, config.steps)
     losses = np.zeros((len(specs), n_logged))
     t0 = time.perf_counter()
+    diverged_at = np.full(len(specs), -1, dtype=np.int64)
     if engine == "numba":
-        Ws, bs, n_workers = _train_numba(specs, config, lrs, losses, progress)
+        Ws, bs, n_workers = _train_numba(specs, config, lrs, losses, progress, diverged_at, halt)
     else:
-        Ws, bs, n_workers = _train_torch(specs, config, lrs, losses, progress)
+        Ws, bs, n_workers = _train_torch(specs, config, lrs, losses, progress, diverged_at, halt)
     wall = time.perf_counter() - t0
+    if (diverged_at >= 0).any():
+        bad = [int(i) for i in np.flatnonzero(diverged_at >= 0)]
+        step = int(diverged_at[bad].min())
+        names = ", ".join(specs[i].label for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        if halt:
+            raise TrainingDiverged(
+                f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step {step} "
+                f"({names}); lower `lr` (got {config.lr:g}).",
+                instances=bad, step=step,
+            )
+        log.warning("training diverged for %d of %d instances by step %d (%s); they are marked in diverged_at",
+                    len(bad), len(specs), step, names)
     info: dict[str, Any] = {
         "engine": engine,
         "device": config.device,
@@ -91,7 +147,7 @@ def train_instances(
     }
     log.info("trained %d instances x %d steps in %.1f s (%.2f ms/step, %s engine)", len(specs), config.steps, wall,
              1e3 * wall / config.steps, engine)
-    return TrainedGrid(specs, Ws, bs, losses, config=config, loss_steps=loss_steps, info=info)
+    return TrainedGrid(specs, Ws, bs, losses, config=config, loss_steps=loss_steps, info=info, diverged_at=diverged_at)
 
 
 def learning_rates(config: TrainConfig) -> np.ndarray:
@@ -147,7 +203,16 @@ def available_cpus() -> int:
 # -- engines ----------------------------------------------------------------------------------
 
 
-def _train_numba(specs, config, lrs, losses, progress):
+def _check_config(config: Any) -> TrainConfig:
+    if not isinstance(config, TrainConfig):
+        raise SupvizError(
+            f"`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); "
+            f"got {type(config).__name__}."
+        )
+    return config
+
+
+def _train_numba(specs, config, lrs, losses, progress, diverged_at, halt):
     import torch
 
     from supviz.toy._engine import Shard, assign_shards
@@ -157,12 +222,12 @@ def _train_numba(specs, config, lrs, losses, progress):
     threads_before = torch.get_num_threads()
     torch.set_num_threads(1)  # each worker's products run on its own thread (restored below)
     try:
-        return _train_shards(specs, config, lrs, losses, progress, parts, Shard)
+        return _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_at, halt)
     finally:
         torch.set_num_threads(threads_before)
 
 
-def _train_shards(specs, config, lrs, losses, progress, parts, Shard):
+def _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_at, halt):
     shards = [
         Shard([specs[i] for i in part], batch_size=config.batch_size, init=config.init, betas=config.betas,
               eps=config.eps, weight_decay=config.weight_decay)
@@ -181,7 +246,10 @@ def _train_shards(specs, config, lrs, losses, progress, parts, Shard):
         def on_window(_w: int, mean: np.ndarray) -> None:
             latest[j] = mean.copy()
 
-        shards[j].train(lrs, log_every=config.log_every, losses=part_losses[j], stop=stop, on_window=on_window)
+        shards[j].train(lrs, log_every=config.log_every, losses=part_losses[j], stop=stop, on_window=on_window,
+                        halt_on_divergence=halt)
+        if halt and (shards[j].diverged_at >= 0).any():
+            stop.set()  # the others stop too: the whole job fails
 
     _run_workers(
         [lambda stop, j=j: work(j, stop) for j in range(len(shards))],
@@ -198,10 +266,11 @@ def _train_shards(specs, config, lrs, losses, progress, parts, Shard):
         for j, i in enumerate(part):
             Ws[i], bs[i] = w[j], b[j]
         losses[part] = pl
+        diverged_at[part] = shard.diverged_at
     return Ws, bs, len(shards)
 
 
-def _train_torch(specs, config, lrs, losses, progress):
+def _train_torch(specs, config, lrs, losses, progress, diverged_at, halt):
     import torch
 
     from supviz.toy.model import TorchModels
@@ -225,6 +294,16 @@ def _train_torch(specs, config, lrs, losses, progress):
                 state["latest"] = float(mean.mean())
                 window += 1
                 start = t + 1
+                ok = np.isfinite(mean)
+                for g in models.groups:  # parameters: one isfinite pass per group at each loss window
+                    with torch.no_grad():
+                        fin = torch.isfinite(g["W"]).flatten(1).all(1) & torch.isfinite(g["b"]).all(1)
+                    ok[g["idx"]] &= fin.cpu().numpy()
+                new = np.flatnonzero(~ok & (diverged_at < 0))
+                diverged_at[new] = t + 1
+                if halt and new.size:
+                    stop.set()
+                    return
 
     _run_workers([work], steps=config.steps, done=lambda: state["done"], running_loss=lambda: state["latest"],
                  progress=progress, n_instances=len(specs))

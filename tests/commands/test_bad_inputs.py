@@ -1,0 +1,225 @@
+"""One catalogue of bad inputs, fed to every subcommand: exit status 2, one line on stderr, no
+traceback, nothing created, nothing computed.
+
+To cover a new subcommand, add a line to ``SLOTS``: where it takes a file and where it writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from supviz.cli import main
+
+# -- the catalogue ------------------------------------------------------------------------------
+
+
+def _truncated_npz(tmp: Path) -> Path:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, W=np.ones((3, 6, 2)))
+    data = buf.getvalue()
+    p = tmp / "truncated.npz"
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def _pickled_npy(tmp: Path) -> Path:
+    p = tmp / "pickled.npy"
+    np.save(p, np.array([{"W": 1}], dtype=object), allow_pickle=True)
+    return p
+
+
+def _nan_npz(tmp: Path) -> Path:
+    p = tmp / "nan.npz"
+    W = np.ones((2, 6, 2))
+    W[0, 1, 1] = np.nan
+    np.savez(p, W=W)
+    return p
+
+
+def _pt(tmp: Path) -> Path:
+    import torch
+
+    p = tmp / "weights.pt"
+    torch.save({"W": torch.ones(6, 2)}, p)
+    return p
+
+
+def _loop(tmp: Path) -> Path:
+    p = tmp / "loop.npz"
+    p.symlink_to(p)
+    return p
+
+
+def _folder(tmp: Path) -> Path:
+    p = tmp / "folder.npz"
+    p.mkdir()
+    (p / "x.txt").write_text("x")
+    return p
+
+
+def _text(name: str, data: bytes) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        p = tmp / name
+        p.write_bytes(data)
+        return p
+
+    return make
+
+
+#: Files no subcommand may accept, wherever it takes a file (config, weights, a path to inspect).
+BAD_FILES: dict[str, Callable[[Path], Path]] = {
+    "missing": lambda tmp: tmp / "absent.npz",
+    "folder": _folder,
+    "symlink-loop": _loop,
+    "truncated-npz": _truncated_npz,
+    "pickled-npy": _pickled_npy,
+    "nan-npz": _nan_npz,
+    "torch-pt": _pt,
+    "not-utf8": _text("latin1.toml", "[toy]\nsteps = 5 # d\xe9j\xe0\n".encode("latin-1")),
+    "not-toml": _text("broken.toml", b"[toy\nsteps = = 3\n"),
+    "importance-geometric-1.5": _text("geo.toml", b'[toy]\nimportances = ["geometric:1.5"]\n'),
+    "toy-steps-0": _text("steps.toml", b"[toy]\nsteps = 0\n"),
+    "unknown-table": _text("nope.toml", b"[nope]\na = 1\n"),
+}
+
+
+def _file(tmp: Path) -> Path:
+    p = tmp / "a-file"
+    p.write_text("x")
+    return p
+
+
+def _non_run_folder(tmp: Path) -> Path:
+    p = tmp / "mine"
+    p.mkdir()
+    (p / "thesis.tex").write_text("my own work")
+    return p
+
+
+#: Output folders no subcommand may write to.
+BAD_OUTS: dict[str, Callable[[Path], str | Path]] = {
+    "a-file": _file,
+    "under-a-file": lambda tmp: _file(tmp) / "run",
+    "proc": lambda tmp: "/proc/supviz-test/run",
+    "non-empty-non-run": _non_run_folder,
+    "dangling-link": lambda tmp: _link(tmp, "gone"),
+}
+
+
+def _link(tmp: Path, target: str) -> Path:
+    p = tmp / "link"
+    p.symlink_to(tmp / target)
+    return p
+
+
+TRAIN_TINY = ["--n-features", "6", "--hidden", "2", "--probabilities", "0.5", "--steps", "4", "--batch-size", "8", "--quiet"]
+
+#: Per subcommand: how it takes a file ("{}" is the file) and how it takes an output folder ("{}").
+#: A new subcommand adds its line here.
+SLOTS: dict[str, dict[str, list[list[str]]]] = {
+    "run": {"file": [["--config", "{}", "--out", "out"], ["--weights", "{}", "--out", "out"]], "out": [["--out", "{}"]]},
+    "train": {"file": [["--config", "{}", *TRAIN_TINY, "--out", "out"]], "out": [[*TRAIN_TINY, "--out", "{}"]]},
+    "inspect": {"file": [["{}"]], "out": []},
+    "config": {"file": [["{}"]], "out": []},
+}
+
+
+def _cases(kind: str, catalogue: dict) -> list:
+    return [
+        pytest.param(cmd, args, name, id=f"{cmd}-{i}-{name}")
+        for cmd, slots in SLOTS.items()
+        for i, args in enumerate(slots[kind])
+        for name in catalogue
+    ]
+
+
+# -- the test ---------------------------------------------------------------------------------------
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) + ("/" if p.is_dir() and not p.is_symlink() else "")
+                  for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Any training or cached computation before the refusal fails the test at once."""
+    import supviz.toy
+    from supviz.study.cache import Cache
+
+    def computed(*a, **k):
+        raise AssertionError("computed before the input was checked")
+
+    monkeypatch.setattr(supviz.toy, "train_grid", computed)
+    monkeypatch.setattr(Cache, "get_or_compute", computed)
+
+
+def _refused(tmp_path, capsys, argv: list[str]) -> str:
+    before = _listing(tmp_path)
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse's own refusals
+        rc = exc.code
+    err = capsys.readouterr().err
+    after = _listing(tmp_path)
+    assert rc == 2, (argv, err)
+    assert err.count("\n") == 1 and err.startswith("supviz: error: "), err
+    assert "Traceback" not in err
+    assert after == before, f"created: {sorted(set(after) - set(before))}"
+    assert not Path("/proc/supviz-test").exists()
+    return err
+
+
+@pytest.mark.parametrize(("cmd", "args", "name"), _cases("file", BAD_FILES))
+def test_bad_file_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, name):
+    monkeypatch.chdir(tmp_path)
+    path = BAD_FILES[name](tmp_path)
+    _refused(tmp_path, capsys, [cmd, *[a.replace("{}", str(path)) for a in args]])
+
+
+@pytest.mark.parametrize(("cmd", "args", "name"), _cases("out", BAD_OUTS))
+def test_bad_output_folder_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, name):
+    monkeypatch.chdir(tmp_path)
+    out = BAD_OUTS[name](tmp_path)
+    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{}", str(out)) for a in args]])
+    assert "`--out`" in err
+
+
+def test_every_subcommand_has_a_line():
+    from supviz.cli import COMMANDS, build_parser
+
+    build_parser()
+    assert set(SLOTS) >= {c for c in COMMANDS if _importable(c)}
+
+
+def _importable(name: str) -> bool:
+    import importlib
+
+    try:
+        importlib.import_module(f"supviz.commands.{name}")
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def test_catalogue_files_are_what_they_claim(tmp_path):
+    """Each bad file is bad for the reason named (so the refusals above are not all one refusal)."""
+    made = {name: make(tmp_path) for name, make in BAD_FILES.items()}
+    assert not made["missing"].exists() and made["folder"].is_dir()
+    with pytest.raises(OSError):
+        made["symlink-loop"].stat()
+    assert made["pickled-npy"].read_bytes()[:6] == b"\x93NUMPY"
+    with pytest.raises(ValueError, match="allow_pickle"):
+        np.load(made["pickled-npy"])
+    with np.load(made["nan-npz"]) as z:
+        assert np.isnan(z["W"]).sum() == 1
+    with pytest.raises(UnicodeDecodeError):
+        made["not-utf8"].read_text(encoding="utf-8")
+    assert os.path.getsize(made["truncated-npz"]) > 0
