@@ -210,7 +210,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="torch threads of the reference loop (0 = torch's default, as the notebook runs)")
     ap.add_argument("--skip-batching", action="store_true", help="skip the grouped-vs-padded measurement")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--compare-study", metavar="NPZ",
+                    help="only train the grid `supviz run` trains (10,000 steps) and print its represented-feature "
+                         "counts beside those of the study's own weights in NPZ (hamblin2022_weights.npz)")
     args = ap.parse_args(argv)
+    if args.compare_study:
+        return compare_study(args.compare_study)
 
     torch_threads = torch.get_num_threads()
     result: dict = {
@@ -283,6 +288,37 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=2)
+    return 0
+
+
+def compare_study(npz: str) -> int:
+    """Represented features (||W_i|| > 0.5) of the grid `supviz run` trains against the study's weights."""
+    from supviz.study.config import StudyConfig
+    from supviz.toy import load_hamblin2022, represented_mask
+
+    cfg = StudyConfig().train_config()
+    t0 = time.perf_counter()
+    grid = train_grid(cfg, progress=False)
+    print(f"trained the study grid ({cfg.n_instances} instances, {cfg.steps} steps, seed {cfg.seed}) in "
+          f"{time.perf_counter() - t0:.0f} s")
+    study = load_hamblin2022(npz)
+
+    def counts(g, m, name):
+        return [int(represented_mask(g.weights[i], rule="norm", threshold=0.5).sum())
+                for i in g.select(n_hidden=m, importance_name=name)]
+
+    print("| m | uniform: supviz | uniform: study | 0.9^i: supviz | 0.9^i: study |")
+    print("| ---: | --- | --- | --- | --- |")
+    diffs = []
+    for m in cfg.hidden:
+        row = []
+        for name in ("uniform", "geometric:0.9"):
+            ours, theirs = counts(grid, m, name), counts(study, m, name)
+            diffs += [a - b for a, b in zip(ours, theirs)]
+            row += [" ".join(map(str, ours)), " ".join(map(str, theirs))]
+        print(f"| {m} | " + " | ".join(row) + " |")
+    d = np.abs(np.array(diffs))
+    print(f"|supviz - study| over the {d.size} cells: median {np.median(d):.0f}, mean {d.mean():.2f}, max {d.max()}")
     return 0
 
 

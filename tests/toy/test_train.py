@@ -97,9 +97,13 @@ def test_schedule_reaches_training():
 
 
 def test_two_features_one_dimension():
-    """Dense: one feature (the more important), the other dropped. Sparse: the antipodal pair."""
+    """Dense: one feature (the more important), the other dropped. Sparse: the antipodal pair.
+
+    The antipodal pair is one of two optima at p = 0.1: with the instance seeds of issue 13 it forms
+    at root seeds 1, 2, 7, 8, 9 of 0-9 (after 3,000 or 10,000 steps); at the others the sparse
+    model keeps feature 0 with feature 1 at ~0.3 along it. Seed 2 shows both cases within 3,000 steps."""
     cfg = TrainConfig(n_features=2, hidden=(1,), probabilities=(1.0, 0.1), importances=("geometric:0.7",),
-                      steps=3000, seed=4, threads=1)
+                      steps=3000, seed=2, threads=1)
     g = train_grid(cfg, progress=False)
     dense, sparse = g.weights
     norms = np.abs(dense[:, 0])
@@ -113,9 +117,10 @@ def test_superposition_grows_with_sparsity():
     """The paper's n = 20, m = 5, importance 0.7^i: 5 features at p = 1, at least 12 at p = 0.001.
 
     Reference recipe elsewhere: 5 at p = 1 and 13-15 at p = 0.001; here 4000 steps (of 10,000)
-    give 5 and 13 at this seed, and >= 12 at 9 of 10 seeds."""
+    give 5 and 13 at this seed, and >= 12 at 9 of root seeds 0-9 (seed 0 gives 11; instance seeds
+    of issue 13)."""
     cfg = TrainConfig(n_features=20, hidden=(5,), probabilities=(1.0, 0.001), importances=("geometric:0.7",),
-                      steps=4000, seed=0, threads=1)
+                      steps=4000, seed=1, threads=1)
     g = train_grid(cfg, progress=False)
     dense, sparse = (int(represented_mask(w, rule="norm", threshold=0.5).sum()) for w in g.weights)
     assert dense == 5
@@ -190,3 +195,34 @@ def test_train_grid_names_a_wrong_config(config, message):
     assert str(info.value) == message
     with pytest.raises(SupvizError, match="`on_divergence` must be one of 'raise', 'mark'; got 'ignore'"):
         train_grid(BLOWUP, on_divergence="ignore")
+
+
+def test_a_cell_alone_is_the_same_cell_inside_a_larger_grid():
+    """Issue 13 item 4: a cell's seed comes from its own (n, m, p, importance) and the root seed, so
+    m = 3, p = 0.1, power:10 trained alone and inside a larger grid gets the same weights, bit for bit."""
+    from supviz.toy import instance_seed
+
+    alone_cfg = TrainConfig(n_features=12, hidden=(3,), probabilities=(0.1,), importances=("power:10",), steps=30,
+                            batch_size=32, log_every=10, seed=5)
+    big_cfg = alone_cfg.replace(hidden=(2, 3, 7), probabilities=(1.0, 0.1, 0.02), importances=("uniform", "power:10"))
+    alone = train_grid(alone_cfg, progress=False)
+    big = train_grid(big_cfg, progress=False)
+    (i,) = big.select(n_hidden=3, probability=0.1, importance_name="power:10")
+    assert i != 0 and big.specs[i].seed == alone.specs[0].seed
+    assert alone.specs[0].seed == instance_seed(5, n_features=12, n_hidden=3, probability=0.1, importance="power:10")
+    np.testing.assert_array_equal(big.weights[i], alone.weights[0])
+    np.testing.assert_array_equal(big.biases[i], alone.biases[0])
+    np.testing.assert_array_equal(big.losses[i], alone.losses[0])
+    # every parameter, the replicate index and the root seed each give another seed
+    base = dict(n_features=12, n_hidden=3, probability=0.1, importance="power:10")
+    seeds = {instance_seed(5, **base)}
+    for change in ({"n_features": 13}, {"n_hidden": 4}, {"probability": 0.1000001}, {"importance": "power:11"},
+                   {"replicate": 1}):
+        seeds.add(instance_seed(5, **(base | change)))
+    seeds.add(instance_seed(6, **base))
+    explicit = list(np.linspace(1, 0.1, 12))
+    seeds.add(instance_seed(5, **(base | {"importance": explicit})))
+    assert len(seeds) == 8
+    assert instance_seed(5, **(base | {"importance": explicit})) == instance_seed(5, **(base | {"importance": tuple(explicit)}))
+    with pytest.raises(SupvizError, match="`replicate` must be an int >= 0"):
+        instance_seed(5, **base, replicate=-1)

@@ -13,7 +13,7 @@ Modules, in the order data flows:
 Importing this package is cheap; torch and numba load when training starts.
 """
 
-from supviz.toy.config import TrainConfig
+from supviz.toy.config import TrainConfig, instance_seed
 from supviz.toy.data import sparse_batch
 from supviz.toy.diagnostics import Diagnostics, diagnostics, represented_mask
 from supviz.toy.grid import InstanceSpec, TrainedGrid
@@ -29,6 +29,7 @@ __all__ = [
     "diagnostics",
     "feature_probabilities",
     "importance_curve",
+    "instance_seed",
     "learning_rates",
     "load_grid",
     "load_hamblin2022",

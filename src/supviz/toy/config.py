@@ -78,7 +78,7 @@ class TrainConfig:
     init: str = "xavier"
     """Initial W: 'xavier' (per instance, std = sqrt(2 / (n + m))) or 'reference' (std = sqrt(2 / (m * (n + 6))), what xavier_normal_ on the notebook's [6, n, m] tensor gives). b starts at 0."""
     seed: int = 0
-    """Root seed; instance (importance i, hidden j, probability k) trains from child seed (i, j, k)."""
+    """Root seed; each instance trains from a seed derived from it and the instance's own n, m, p and importance curve (`instance_seed`), so a cell gets the same weights in any grid."""
     device: str = "cpu"
     """Torch device: 'cpu' or 'cuda[:N]'."""
     engine: str = "auto"
@@ -149,19 +149,21 @@ class TrainConfig:
     def instances(self) -> list["InstanceSpec"]:
         """The grid, importance-major, then hidden size, then probability (the study's order).
 
-        Instance (i, j, k) gets the seed ``int_seed(child(seed, i, j, k))``: its seed depends on
-        its place in the grid, not on how many instances train beside it.
+        Each instance's seed is :func:`instance_seed` of the root ``seed`` and the instance's own
+        ``(n_features, m, p, importance)`` (replicate 0): it does not depend on the grid around
+        it, so a cell trained alone, in a larger grid or on another worker is the same cell, bit
+        for bit (the engines train each instance from its seed alone).
         """
-        from supviz.seeding import child, int_seed
         from supviz.toy.grid import InstanceSpec
 
         specs = []
-        for i, (spec, name) in enumerate(zip(self.importances, self.importance_names())):
+        for spec, name in zip(self.importances, self.importance_names()):
             curve = importance_curve(spec, self.n_features)
             curve.setflags(write=False)
-            for j, m in enumerate(self.hidden):
-                for k, p in enumerate(self.probabilities):
-                    specs.append(InstanceSpec(self.n_features, m, p, name, curve, int_seed(child(self.seed, i, j, k))))
+            for m in self.hidden:
+                for p in self.probabilities:
+                    seed = instance_seed(self.seed, n_features=self.n_features, n_hidden=m, probability=p, importance=spec)
+                    specs.append(InstanceSpec(self.n_features, m, p, name, curve, seed))
         return specs
 
     # -- (de)serialisation -----------------------------------------------------------------
@@ -207,6 +209,71 @@ class TrainConfig:
     def replace(self, **changes: Any) -> "TrainConfig":
         """A copy with some fields changed (and checked again)."""
         return dataclasses.replace(self, **changes)
+
+
+def instance_seed(
+    root: int,
+    *,
+    n_features: int,
+    n_hidden: int,
+    probability: float,
+    importance: "str | Sequence[float] | np.ndarray",
+    replicate: int = 0,
+) -> int:
+    """The seed of one toy-model instance, derived from the root seed and the instance's own parameters.
+
+    The instance is named by the text ``"n=<n>;m=<m>;p=<p as float.hex>;importance=<token>"``, where
+    the token of a named curve is its canonical name (``"uniform"``, ``"geometric:0.9"``,
+    ``"power:20"``) and that of an explicit curve is ``"values:"`` plus the SHA-256 of its float64
+    little-endian bytes. The first 16 bytes of the SHA-256 of that text, read as four 32-bit words,
+    and ``replicate`` address a child of ``root``:
+    ``int_seed(child(root, w0, w1, w2, w3, replicate))`` (:mod:`supviz.seeding`).
+
+    So the seed depends on nothing else: not the instance's place in a grid, not which other
+    instances train beside it, not the worker that trains it. Two grids that share a cell (and the
+    root seed and optimiser settings) give it the same weights, and a sweep that adds cells reuses
+    the old ones.
+
+    Parameters
+    ----------
+    root : int
+        The root seed (``TrainConfig.seed``), >= 0.
+    n_features, n_hidden : int
+        n and m.
+    probability : float
+        p, in (0, 1].
+    importance : str or sequence of float
+        A named curve (``"uniform"``, ``"geometric:<r>"``, ``"power:<k>"``) or ``n_features`` numbers.
+    replicate : int, default 0
+        Replicate index: independent instances of the same cell (the seeds of a sweep).
+
+    Returns
+    -------
+    int
+        A 31-bit seed (:func:`supviz.seeding.int_seed`).
+
+    Raises
+    ------
+    SupvizError
+        A parameter out of range (the same checks as :class:`TrainConfig`).
+    """
+    import hashlib
+
+    from supviz.seeding import child, int_seed
+
+    root = check_int("seed", root, min_value=0)
+    n = check_int("n_features", n_features, min_value=1)
+    m = check_int("n_hidden", n_hidden, min_value=1)
+    p = check_probability("probability", probability)
+    replicate = check_int("replicate", replicate, min_value=0)
+    spec = check_importance_spec("importance", importance, n)
+    if isinstance(spec, str):
+        token = spec
+    else:
+        token = "values:" + hashlib.sha256(np.asarray(spec, dtype="<f8").tobytes()).hexdigest()
+    text = f"n={n};m={m};p={float(p).hex()};importance={token}"
+    words = np.frombuffer(hashlib.sha256(text.encode("utf-8")).digest()[:16], dtype="<u4")
+    return int_seed(child(root, *(int(w) for w in words), replicate))
 
 
 @functools.cache
