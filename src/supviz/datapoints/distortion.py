@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from supviz._validation import check_array, check_int
+from supviz._validation import check_array, check_choice, check_int
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, numpy_rng
 
@@ -244,6 +244,7 @@ def measure_distortion(
     max_pairs: int = 200_000,
     chunk_size: int = 512,
     random_state: SeedLike = 0,
+    neighbors: str = "exact",
 ) -> DistortionResult:
     """Neighbourhood and distance distortion of a picture ``Y`` of the points ``X``.
 
@@ -262,11 +263,19 @@ def measure_distortion(
     chunk_size : int, default 512
         Rows per block of the false-neighbour k-NN search (``chunk_size * N`` floats at a time).
     random_state : seed
-        Seed of the pair subset for the Shepard correlation.
+        Seed of the pair subset for the Shepard correlation (and of the approximate neighbours).
+    neighbors : {"exact", "approximate"}, default "exact"
+        k-NN recall, trustworthiness and continuity exact (blocked, ``O(N^2)`` time, bounded memory)
+        or from neighbour lists and sampled ranks (:mod:`supviz.metrics.approximate`).
 
     Returns
     -------
     DistortionResult
+
+    Notes
+    -----
+    Memory stays bounded for any N (row blocks, ``chunk_size x N`` floats, ``max_pairs`` pairs):
+    ``docs/benchmarks.md`` has the peak RSS at 20,000 points.
     """
     from supviz.metrics import stress1
     from supviz.metrics.distances import DistanceSource
@@ -275,9 +284,14 @@ def measure_distortion(
     X, Y, k = _check_pair(X, Y, k)
     n = X.shape[0]
     chunk_size = check_int("chunk_size", chunk_size, min_value=1)
-    scores = neighbourhood_scores(
-        DistanceSource("X", X), DistanceSource("Y", Y), k=k, want=("trustworthiness", "continuity", "knn_recall")
-    )
+    want = ("trustworthiness", "continuity", "knn_recall")
+    if check_choice("neighbors", neighbors, ("exact", "approximate")) == "exact":
+        scores = neighbourhood_scores(DistanceSource("X", X), DistanceSource("Y", Y), k=k, want=want)
+    else:
+        from supviz.metrics.approximate import approximate_neighbourhood_scores
+
+        scores = approximate_neighbourhood_scores(DistanceSource("X", X), DistanceSource("Y", Y), k=k, want=want,
+                                                  random_state=random_state)
     rho, n_pairs = shepard_rho(X, Y, max_pairs=max_pairs, random_state=random_state)
     false = None
     if active is not None:

@@ -32,8 +32,7 @@ import numpy as np
 
 from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
-from supviz.metrics.ranks import average_ranks
-from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, tied_reason
+from supviz.metrics.undefined import COLLAPSED, X_COINCIDE
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +135,9 @@ def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
 
     Notes
     -----
-    Uses all pairs exactly: about 1.8 GB of memory at the peak and 20 s of CPU for N = 10,000.
+    Uses all pairs exactly, in bounded memory (:mod:`supviz.metrics.allpairs`): the 4-byte ranks of
+    the ``N (N - 1) / 2`` pairs of one side (0.8 GB at N = 20,000) plus about 400 MB; the other
+    side's distances are recomputed in passes (``docs/benchmarks.md`` has the time).
     """
     xs, ys, collapsed = _pair_sources(X, Y, precomputed)
     rho, reason = shepard_rho_and_reason(xs, ys, collapsed)
@@ -144,26 +145,16 @@ def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
 
 
 def shepard_rho_and_reason(xs: DistanceSource, ys: DistanceSource, collapsed: bool) -> tuple[float, str | None]:
-    """Spearman's rho of the pair distances, or ``(nan, why it is undefined)``."""
+    """Spearman's rho of the pair distances, or ``(nan, why it is undefined)``.
+
+    All pairs, exactly, in bounded memory (:func:`supviz.metrics.allpairs.shepard_rho_blocked`:
+    one ``N (N - 1) / 2`` array of 4-byte ranks plus about 400 MB).
+    """
+    from supviz.metrics.allpairs import shepard_rho_blocked
+
     nan = float("nan")
     if collapsed:
         return nan, COLLAPSED
     if xs.coincide:
         return nan, X_COINCIDE
-    dx = xs.condensed()
-    if float(dx.max() - dx.min()) <= xs.tie_tol:
-        return nan, tied_reason(xs.name)
-    dy = ys.condensed()
-    if float(dy.max() - dy.min()) <= ys.tie_tol:
-        return nan, tied_reason(ys.name)
-    rx = average_ranks(dx)
-    del dx
-    rx -= rx.mean()
-    ry = average_ranks(dy)
-    del dy
-    ry -= ry.mean()
-    sxx = float(np.dot(rx, rx))
-    syy = float(np.dot(ry, ry))
-    rho = float(np.dot(rx, ry)) / float(np.sqrt(sxx * syy))
-    return float(np.clip(rho, -1.0, 1.0)), None
-
+    return shepard_rho_blocked(xs, ys)

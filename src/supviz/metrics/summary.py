@@ -7,15 +7,20 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from supviz._validation import check_int
+import numpy as np
+
+from supviz._validation import check_choice, check_int
 from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.neighbors import neighbourhood_scores
 from supviz.metrics.procrustes import procrustes_and_reason
 from supviz.metrics.stress import shepard_rho_and_reason, stress1_and_reason
-from supviz.metrics.undefined import BASELINE_COLLAPSED, COLLAPSED, NO_BASELINE, NO_X_TRUE
+from supviz.metrics.undefined import BASELINE_COLLAPSED, COLLAPSED, NO_BASELINE, NO_X_TRUE, SKIPPED_ALL_PAIRS
 
 logger = logging.getLogger(__name__)
+
+#: What ``layout_metrics(neighbors=...)`` accepts.
+NEIGHBOR_MODES = ("exact", "approximate")
 
 #: The keys of :func:`layout_metrics`, in order. Always all present; ``nan`` where not applicable.
 METRIC_KEYS = (
@@ -75,6 +80,9 @@ def layout_metrics(
     k: int = 10,
     baseline: Any = None,
     collapsed: bool | None = None,
+    neighbors: str = "exact",
+    all_pairs: bool = True,
+    random_state: Any = 0,
 ) -> LayoutMetrics:
     """Every artifact metric of layout ``Y`` of points ``X``, each NaN with a reason where undefined.
 
@@ -96,6 +104,18 @@ def layout_metrics(
     collapsed : bool, optional
         Whether the layout is collapsed, as its method judges it. Default: a ``Layout``'s own
         ``info["collapsed"]``, else whether the points of ``Y`` coincide up to rounding.
+    neighbors : {"exact", "approximate"}, default "exact"
+        ``"exact"``: the tie-aware scores over all ranks (:mod:`supviz.metrics.neighbors`, blocked:
+        bounded memory, ``O(N^2)`` time). ``"approximate"``: from neighbour lists (a KD-tree for
+        layouts, pynndescent above 3 dimensions) and sampled ranks (:mod:`supviz.metrics.approximate`),
+        ``O(N)`` memory and nothing quadratic; its error against the exact scores is measured in
+        ``docs/benchmarks.md``.
+    all_pairs : bool, default True
+        ``False`` skips the metrics whose cost grows with the number of pairs or worse: stress-1,
+        Shepard rho (all ``N (N - 1) / 2`` pairs) and the matched Procrustes distance (an
+        ``N x N`` assignment); they are NaN with the reason "skipped".
+    random_state : seed, default 0
+        The neighbour search and rank sample of ``neighbors="approximate"`` (unused when exact).
 
     Returns
     -------
@@ -112,7 +132,16 @@ def layout_metrics(
     Raises
     ------
     SupvizError
-        Non-finite or complex input, fewer than 2 points, mismatched sizes, or ``k < 1``.
+        Non-finite or complex input, fewer than 2 points, mismatched sizes, ``k < 1``, an unknown
+        ``neighbors``.
+
+    Notes
+    -----
+    Memory is bounded for any N: the neighbourhood scores and stress-1 work in row blocks, Shepard
+    rho keeps 4 bytes per pair of one side (0.8 GB at N = 20,000) plus about 400 MB
+    (:mod:`supviz.metrics.allpairs`); ``docs/benchmarks.md`` has the peak RSS at 20,000 points.
+    The matched Procrustes distance (``baseline``) is an ``N x N`` assignment: ``all_pairs=False``
+    above a few thousand points.
     """
     xs = DistanceSource("X", X, min_points=2)
     ys, auto_collapsed = layout_source("Y", Y, min_points=2)
@@ -121,6 +150,9 @@ def layout_metrics(
         if other is not None and other.n != xs.n:
             raise SupvizError(f"`X` and `{other.name}` must hold the same number of points; got {xs.n} and {other.n}.")
     k = check_int("k", k, min_value=1)
+    neighbors = check_choice("neighbors", neighbors, NEIGHBOR_MODES)
+    if not isinstance(all_pairs, (bool, np.bool_)):
+        raise SupvizError(f"`all_pairs` must be true or false; got {all_pairs!r}.")
     is_collapsed = auto_collapsed if collapsed is None else bool(collapsed) or ys.coincide
     values: dict[str, float] = {}
     reasons: dict[str, str] = {}
@@ -130,15 +162,27 @@ def layout_metrics(
         if reason is not None:
             reasons[name] = reason
 
-    put("stress1", *stress1_and_reason(xs, ys, is_collapsed))
-    put("shepard_rho", *shepard_rho_and_reason(xs, ys, is_collapsed))
-    scores = neighbourhood_scores(xs, ys, k=k, X_true=ts, collapsed=is_collapsed)
+    if all_pairs:
+        put("stress1", *stress1_and_reason(xs, ys, is_collapsed))
+        put("shepard_rho", *shepard_rho_and_reason(xs, ys, is_collapsed))
+    else:
+        put("stress1", float("nan"), SKIPPED_ALL_PAIRS)
+        put("shepard_rho", float("nan"), SKIPPED_ALL_PAIRS)
+    if neighbors == "exact":
+        scores = neighbourhood_scores(xs, ys, k=k, X_true=ts, collapsed=is_collapsed)
+    else:
+        from supviz.metrics.approximate import approximate_neighbourhood_scores
+
+        scores = approximate_neighbourhood_scores(xs, ys, k=k, X_true=ts, collapsed=is_collapsed,
+                                                  random_state=random_state)
     for name in ("trustworthiness", "continuity", "knn_recall", "knn_recall_true"):
         put(name, getattr(scores, name), scores.reasons.get(name))
     if ts is None:
         put("knn_recall_true", float("nan"), NO_X_TRUE)
     if baseline is None:
         put("procrustes_baseline", float("nan"), NO_BASELINE)
+    elif not all_pairs:
+        put("procrustes_baseline", float("nan"), SKIPPED_ALL_PAIRS)
     elif is_collapsed:
         put("procrustes_baseline", float("nan"), COLLAPSED)
     else:

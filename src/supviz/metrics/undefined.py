@@ -40,6 +40,7 @@ X_COINCIDE = "all points of X coincide: no distances to compare"
 NO_X_TRUE = "no X_true given"
 NO_BASELINE = "no baseline given"
 BASELINE_COLLAPSED = "baseline collapsed: all its points at one spot"
+SKIPPED_ALL_PAIRS = "skipped: all_pairs=False (a metric over all pairs)"
 
 
 def k_reason(k: int, n: int) -> str | None:

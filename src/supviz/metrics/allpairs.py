@@ -1,0 +1,325 @@
+"""Spearman's rho over all ``N (N - 1) / 2`` pair distances, exactly, in bounded memory.
+
+The direct computation (:func:`shepard_rho_direct`, the reference) holds both condensed distance
+vectors and their ranks: at N = 20,000 that is 2e8 pairs, 1.6 GB per float64 vector and about
+7 GB at the peak. This module computes the same number without any of them:
+
+1. **Buckets.** A deterministic sample of each space's distances (whole rows of evenly spaced
+   points) gives value boundaries that cut the pairs into buckets of about :data:`BUCKET_PAIRS`
+   pairs; a value that is frequent in the sample (coincident points, all-tied blocks) gets a
+   bucket of its own, ``[v, nextafter(v))``, which needs no sorting.
+2. **Counts.** One pass over the distances (row blocks from :class:`~supviz.metrics.distances.DistanceSource`,
+   the same numbers bit for bit as the condensed vector) counts the pairs per bucket and finds the
+   smallest and largest distance (the tie check of :mod:`supviz.metrics.undefined`).
+3. **Ranks of ``Y``.** Buckets are grouped into passes of at most ``pass_pairs`` pairs; each pass
+   recomputes the distance blocks, keeps the pairs whose value falls in its buckets, sorts each
+   bucket, and writes the doubled average rank ``2 r`` (an integer) of every pair into one array of
+   ``N (N - 1) / 2`` unsigned 32-bit integers (0.8 GB at N = 20,000; the only array of that length).
+4. **Ranks of ``X``**, pass by pass as in 3, each bucket's ranks met with the stored ranks of ``Y``
+   of the same pairs and summed at once.
+
+Sums are exact: with ``a = 2 r_X``, ``b = 2 r_Y`` (integers), ``M`` pairs and ``C = M + 1`` (the
+mean of the doubled ranks), ``sum (a - C)(b - C) = sum a b - M C^2``, and ``sum a b`` is
+accumulated in 16-bit limbs with int64 dot products (no overflow) into Python integers. The only
+rounding is the final division, so the result does not depend on block or pass sizes, and
+equals the direct computation bit for bit wherever that one's float64 sums are exact (about
+N <= 400; beyond that the direct one is the less accurate of the two).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from supviz.metrics.distances import DistanceSource
+from supviz.metrics.ranks import average_ranks
+
+#: Pairs per bucket the boundaries aim at (a cache-sized sort).
+BUCKET_PAIRS = 1 << 18
+#: Pairs collected per pass (12 bytes each: the value and a 4-byte position or rank): ~400 MB.
+PASS_PAIRS = 32_000_000
+#: Distances per row block of a pass.
+BLOCK_ENTRIES = 2_000_000
+
+
+def n_pairs(n: int) -> int:
+    """``N (N - 1) / 2``."""
+    return n * (n - 1) // 2
+
+
+def _row_offset(i: int, n: int) -> int:
+    """Position of pair ``(i, i + 1)`` in the condensed (row-major ``i < j``) order."""
+    return i * (2 * n - i - 1) // 2
+
+
+def pair_blocks(src: DistanceSource, *, entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, np.ndarray]]:
+    """The condensed distances of ``src`` in row blocks: ``(offset, values)``.
+
+    ``values`` are the distances of the pairs ``i < j`` for a range of rows ``i``, in condensed
+    order, starting at condensed position ``offset``; concatenated, they are
+    ``src.condensed()`` bit for bit (``cdist`` and ``pdist`` compute a pair the same way).
+    """
+    n = src.n
+    rows = max(1, entries // max(n, 1))
+    for start in range(0, n - 1, rows):
+        stop = min(start + rows, n - 1)
+        block = src.rows(start, stop, col_start=start)  # (c, n - start)
+        upper = np.triu(np.ones(block.shape, dtype=bool), 1)
+        yield _row_offset(start, n), block[upper]
+
+
+def exact_dot(a: np.ndarray, b: np.ndarray) -> int:
+    """``sum a_i b_i`` of two non-negative integer arrays, exactly (a Python int).
+
+    Each factor is split into 16-bit limbs; every limb product is below ``2**32`` and summed in
+    int64 over at most ``2**30`` terms, so nothing overflows whatever the length.
+    """
+    a = np.asarray(a, dtype=np.uint64)
+    b = np.asarray(b, dtype=np.uint64)
+    top = int(max(a.max(initial=0), b.max(initial=0)))
+    limbs = max(1, math.ceil(top.bit_length() / 16))
+    total = 0
+    chunk = 1 << 30
+    for lo in range(0, len(a), chunk):
+        pa = [((a[lo:lo + chunk] >> np.uint64(16 * s)) & np.uint64(0xFFFF)).astype(np.int64) for s in range(limbs)]
+        pb = [((b[lo:lo + chunk] >> np.uint64(16 * s)) & np.uint64(0xFFFF)).astype(np.int64) for s in range(limbs)]
+        for s in range(limbs):
+            for t in range(limbs):
+                total += int(np.dot(pa[s], pb[t])) << (16 * (s + t))
+    return total
+
+
+def _doubled_ranks(sorted_values: np.ndarray, offset: int) -> np.ndarray:
+    """Doubled average ranks ``2 r`` (int64) of sorted values whose first has 0-based rank ``offset``.
+
+    A run of ``c`` equal values starting at 0-based position ``p`` shares the average rank
+    ``p + (c + 1) / 2`` (1-based), doubled ``2 p + c + 1``.
+    """
+    n = len(sorted_values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, n))
+    return np.repeat(2 * (starts.astype(np.int64) + offset) + counts + 1, counts)
+
+
+@dataclass
+class _Buckets:
+    """Value boundaries of one space and what the count pass found."""
+
+    bounds: np.ndarray
+    """Sorted boundaries; bucket ``b`` holds ``bounds[b - 1] <= v < bounds[b]``."""
+    single: np.ndarray
+    """Per bucket: holds one value only (``[v, nextafter(v))``)."""
+    counts: np.ndarray | None = None
+    lo: float = math.inf
+    hi: float = -math.inf
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """0-based rank of each bucket's first pair."""
+        return np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+
+    def range(self, b0: int, b1: int) -> tuple[float, float]:
+        """Value range ``[lo, hi)`` of buckets ``b0 .. b1 - 1``."""
+        lo = -math.inf if b0 == 0 else float(self.bounds[b0 - 1])
+        hi = math.inf if b1 > len(self.bounds) else float(self.bounds[b1 - 1])
+        return lo, hi
+
+    def passes(self, pass_pairs: int) -> list[tuple[int, int]]:
+        """Consecutive bucket ranges holding at most ``pass_pairs`` pairs of many-valued buckets each
+        (a bucket larger than that gets a pass of its own)."""
+        out: list[tuple[int, int]] = []
+        start, load = 0, 0
+        for b, c in enumerate(self.counts):
+            c = 0 if self.single[b] else int(c)
+            if load and load + c > pass_pairs:
+                out.append((start, b))
+                start, load = b, 0
+            load += c
+        if load:
+            out.append((start, len(self.counts)))
+        return out
+
+
+def _buckets(src: DistanceSource, total: int) -> _Buckets:
+    """Boundaries from whole distance rows of evenly spaced points (deterministic)."""
+    n_buckets = min(max(1, -(-total // BUCKET_PAIRS)), 1 << 15)
+    if n_buckets == 1:
+        return _Buckets(bounds=np.zeros(0), single=np.zeros(1, dtype=bool))
+    want = 64 * n_buckets
+    n_rows = min(src.n, max(2, -(-want // (src.n - 1))))
+    rows = np.unique(np.linspace(0, src.n - 1, n_rows).round().astype(np.int64))
+    sample = []
+    for r in rows:
+        d = src.rows(int(r), int(r) + 1)[0]
+        sample.append(np.delete(d, r))
+    values = np.sort(np.concatenate(sample))
+    cuts = np.unique(values[np.linspace(0, len(values) - 1, n_buckets + 1).round().astype(np.int64)[1:-1]])
+    # a value that fills a bucket's worth of the sample gets a bucket of its own: [v, nextafter(v))
+    uniq, freq = np.unique(values, return_counts=True)
+    heavy = uniq[freq >= max(2, len(values) // n_buckets)]
+    bounds = np.unique(np.concatenate([cuts, heavy, np.nextafter(heavy, np.inf)]))
+    single = np.zeros(len(bounds) + 1, dtype=bool)
+    at = np.searchsorted(bounds, heavy, side="right")  # the bucket [v, nextafter(v))
+    single[at] = True
+    return _Buckets(bounds=bounds, single=single)
+
+
+def _count(src: DistanceSource, bk: _Buckets, entries: int) -> None:
+    counts = np.zeros(len(bk.bounds) + 1, dtype=np.int64)
+    for _, v in pair_blocks(src, entries=entries):
+        if v.size:
+            bk.lo = min(bk.lo, float(v.min()))
+            bk.hi = max(bk.hi, float(v.max()))
+            counts += np.bincount(np.searchsorted(bk.bounds, v, side="right"), minlength=len(counts))
+    bk.counts = counts
+
+
+def _split_by_bucket(bk: _Buckets, values: np.ndarray, *payload: np.ndarray) -> Iterator[tuple[int, np.ndarray, tuple[np.ndarray, ...]]]:
+    """``(bucket, values, payload)`` per bucket present among ``values``."""
+    if len(bk.bounds) == 0:
+        yield 0, values, payload
+        return
+    ids = np.searchsorted(bk.bounds, values, side="right")
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    edges = np.flatnonzero(np.diff(ids)) + 1
+    for part in np.split(np.arange(len(ids)), edges):
+        if len(part):
+            sel = order[part]
+            yield int(ids[part[0]]), values[sel], tuple(p[sel] for p in payload)
+
+
+def _sweep(src: DistanceSource, bk: _Buckets, pass_pairs: int, entries: int, on_bucket, on_single) -> None:
+    """Visit every pair once, bucket by bucket.
+
+    ``on_bucket(b, offset, values, positions)`` gets all pairs of a many-valued bucket at once
+    (``offset``: the 0-based rank of its first pair); ``on_single(b, positions)`` gets the pairs of
+    a single-valued bucket block by block (they need no sorting), during the first pass.
+    """
+    offsets = bk.offsets
+    pos_dtype = np.uint32 if n_pairs(src.n) < 2**32 else np.int64  # 4-byte positions where they fit
+    plans = bk.passes(pass_pairs) or [(0, len(bk.counts))]
+    has_single = bool(bk.single.any())
+    for p, (b0, b1) in enumerate(plans):
+        lo, hi = bk.range(b0, b1)
+        parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for off, v in pair_blocks(src, entries=entries):
+            if has_single and p == 0:
+                pos = np.flatnonzero(bk.single[np.searchsorted(bk.bounds, v, side="right")])
+                if pos.size:
+                    for b, _, (where,) in _split_by_bucket(bk, v[pos], pos.astype(pos_dtype) + off):
+                        on_single(b, where)
+            pos = np.flatnonzero((v >= lo) & (v < hi))
+            if pos.size:
+                for b, vals, (where,) in _split_by_bucket(bk, v[pos], pos.astype(pos_dtype) + off):
+                    if not bk.single[b]:
+                        parts.setdefault(b, []).append((vals, where))
+        for b in sorted(parts):
+            chunks = parts.pop(b)
+            vals = np.concatenate([a for a, _ in chunks])
+            where = np.concatenate([w for _, w in chunks])
+            del chunks
+            on_bucket(b, int(offsets[b]), vals, where)
+
+
+def shepard_rho_blocked(
+    xs: DistanceSource, ys: DistanceSource, *, pass_pairs: int = PASS_PAIRS, entries: int = BLOCK_ENTRIES
+) -> tuple[float, str | None]:
+    """Spearman's rho of the pair distances of ``xs`` and ``ys`` (average ranks), exactly, in bounded memory.
+
+    Parameters
+    ----------
+    xs, ys : DistanceSource
+        The two spaces (same N >= 2; not coincident, which the caller checks).
+    pass_pairs : int
+        Pairs collected per pass (12 bytes each); the extra memory beyond the ``N (N - 1) / 2``
+        4-byte ranks of ``ys``.
+    entries : int
+        Distances per row block.
+
+    Returns
+    -------
+    (rho, None), or (nan, the space whose distances all tie)
+        The tie check is the one of :func:`supviz.metrics.stress.shepard_rho_and_reason`:
+        largest minus smallest distance at most the space's ``tie_tol``.
+    """
+    from supviz.metrics.undefined import tied_reason
+
+    total = n_pairs(xs.n)
+    bx = _buckets(xs, total)
+    _count(xs, bx, entries)
+    if bx.hi - bx.lo <= xs.tie_tol:
+        return float("nan"), tied_reason(xs.name)
+    by = _buckets(ys, total)
+    _count(ys, by, entries)
+    if by.hi - by.lo <= ys.tie_tol:
+        return float("nan"), tied_reason(ys.name)
+
+    rank_dtype = np.uint32 if 2 * total + 1 < 2**32 else np.uint64
+    ranks_y = np.zeros(total, dtype=rank_dtype)
+    sums = {"yy": 0, "xx": 0, "xy": 0}
+
+    def y_bucket(b: int, offset: int, vals: np.ndarray, where: np.ndarray) -> None:
+        order = np.argsort(vals)
+        r2 = _doubled_ranks(vals[order], offset)
+        ranks_y[where[order]] = r2
+        sums["yy"] += exact_dot(r2, r2)
+
+    def y_single(b: int, where: np.ndarray) -> None:
+        ranks_y[where] = 2 * int(by.offsets[b]) + int(by.counts[b]) + 1
+
+    _sweep(ys, by, pass_pairs, entries, y_bucket, y_single)
+    for b in np.flatnonzero(by.single):
+        c = int(by.counts[b])
+        sums["yy"] += c * (2 * int(by.offsets[b]) + c + 1) ** 2
+
+    def x_bucket(b: int, offset: int, vals: np.ndarray, where: np.ndarray) -> None:
+        order = np.argsort(vals)
+        r2 = _doubled_ranks(vals[order], offset)
+        sums["xx"] += exact_dot(r2, r2)
+        sums["xy"] += exact_dot(r2, ranks_y[where[order]])
+
+    def x_single(b: int, where: np.ndarray) -> None:
+        value = 2 * int(bx.offsets[b]) + int(bx.counts[b]) + 1
+        sums["xy"] += value * int(ranks_y[where].sum(dtype=np.uint64))
+
+    _sweep(xs, bx, pass_pairs, entries, x_bucket, x_single)
+    for b in np.flatnonzero(bx.single):
+        c = int(bx.counts[b])
+        sums["xx"] += c * (2 * int(bx.offsets[b]) + c + 1) ** 2
+    del ranks_y
+    centre = total * (total + 1) ** 2  # M C^2: the doubled ranks sum to M C, C = M + 1
+    sxy, sxx, syy = sums["xy"] - centre, sums["xx"] - centre, sums["yy"] - centre
+    rho = float(sxy) / float(np.sqrt(float(sxx) * float(syy)))
+    return float(np.clip(rho, -1.0, 1.0)), None
+
+
+def shepard_rho_direct(xs: DistanceSource, ys: DistanceSource) -> tuple[float, str | None]:
+    """The reference: both condensed vectors, :func:`~supviz.metrics.ranks.average_ranks`, a Pearson
+    correlation of the centred ranks (float64). ``O(N^2)`` memory (about 7 GB at N = 20,000)."""
+    from supviz.metrics.undefined import tied_reason
+
+    dx = xs.condensed()
+    if float(dx.max() - dx.min()) <= xs.tie_tol:
+        return float("nan"), tied_reason(xs.name)
+    dy = ys.condensed()
+    if float(dy.max() - dy.min()) <= ys.tie_tol:
+        return float("nan"), tied_reason(ys.name)
+    rx = average_ranks(dx)
+    del dx
+    rx -= rx.mean()
+    ry = average_ranks(dy)
+    del dy
+    ry -= ry.mean()
+    sxx = float(np.dot(rx, rx))
+    syy = float(np.dot(ry, ry))
+    rho = float(np.dot(rx, ry)) / float(np.sqrt(sxx * syy))
+    return float(np.clip(rho, -1.0, 1.0)), None
