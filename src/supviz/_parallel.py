@@ -1,29 +1,290 @@
-"""Worker processes that end with the process that started them.
+"""Where the study's units of work run: this process, local worker processes, or a Dask cluster.
 
-supviz spreads layouts and figures over joblib's ``loky`` worker processes. loky keeps its workers
-for reuse (300 s idle by default), and a worker does not notice that its parent died: after a
-``kill -9`` of ``supviz run`` its workers lived on for 5-10 minutes at 320-425 MB each. So every
-pool supviz starts runs :func:`die_with_parent` in each worker first: on Linux it asks the kernel
-for SIGKILL when the parent ends (``prctl(PR_SET_PDEATHSIG)``, no polling, no GIL needed, so it
-works while the worker is deep inside a numba kernel); elsewhere a daemon thread polls the
-parent's pid once a second.
+A *unit of work* is a task: train a group of toy models, one layout with its measures, one SAE
+group, one figure. Code that has many of them calls :meth:`Dispatcher.map` on the dispatcher in
+force (:func:`current`); ``supviz run`` and ``supviz sweep`` put one in force for the run
+(:func:`use`), so the same code runs on two cores or on a cluster:
 
-Why not threads? The jobs are UMAP / t-SNE / SMACOF layouts and matplotlib figures, which hold the
-GIL for most of their time, so a thread pool runs them nearly one at a time. Measured with
-``benchmarks/pool_backend.py`` (16 UMAP / t-SNE layouts of diag(200), 2 cores, machine under load
-~3): one after another 6.11 s, joblib threading x2 5.50 s (1.11x), this loky pool x2 3.26 s (1.87x).
+- :class:`Dispatcher` (``n_jobs = 1``) runs the tasks here, one after another;
+- :class:`LocalDispatcher` spreads them over joblib's ``loky`` worker processes, which die with
+  this process (:func:`die_with_parent`);
+- :class:`supviz.cluster.DaskDispatcher` submits them to a ``dask.distributed`` cluster as futures.
+
+**The cache is the single source of truth.** A task that has a cache key (``keys``) is looked up
+in the run's cache (``memo``) first; a miss is computed where the task runs and *stored there*, into
+the cache folder (a shared filesystem on a cluster), atomically, before its result comes back. So a
+run interrupted anywhere, or a worker killed half way, loses only the tasks in flight, and the
+next run finds every finished one.
+
+**Large arguments** are wrapped in :class:`Shared` by the caller: a Dask dispatcher scatters each
+such value once (``client.scatter``) and passes the future, a local pool passes the array (joblib
+memory-maps large arrays into its workers through files). Nothing relies on joblib's automatic
+scattering of big arguments (a known hang of its Dask backend).
+
+**Same numbers everywhere.** Every task runs with one BLAS/OpenMP thread (``threadpoolctl``), in
+this process and in every worker, unless the caller asks otherwise (training, whose engine is
+bit-identical at any thread count): a thread count changes the last bits of some reductions, hence
+which of two tied distances wins. So a table computed on a cluster equals the local one, bit for
+bit (``tests/test_cluster.py``).
+
+Why worker *processes* and not threads: the jobs (UMAP / t-SNE / SMACOF layouts, matplotlib
+figures) hold the GIL for most of their time. Measured with ``benchmarks/pool_backend.py`` (16 UMAP /
+t-SNE layouts of diag(200), 2 cores, load ~3): one after another 6.11 s, joblib threading x2 5.50 s
+(1.11x), this loky pool x2 3.26 s (1.87x). loky keeps idle workers for 300 s and a worker does not
+notice that its parent died (after a ``kill -9`` of ``supviz run`` its workers lived on for 5-10
+minutes at 320-425 MB each), so every pool runs :func:`die_with_parent` first: on Linux
+``prctl(PR_SET_PDEATHSIG, SIGKILL)`` (works while the worker is deep inside a numba kernel);
+elsewhere a daemon thread polls the parent's pid.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 #: ``prctl`` option number of PR_SET_PDEATHSIG (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """A large task argument: scattered once to a cluster, passed as is to local workers."""
+
+    value: Any
+
+
+class _NullBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Dispatcher:
+    """Runs tasks in this process, one after another (the base of every dispatcher).
+
+    Parameters
+    ----------
+    memo : optional
+        The run's cache (:class:`supviz.study.cache.Cache`, or anything with ``key``, ``has``,
+        ``load``, ``store`` and ``writer()``): tasks with keys are looked up there and stored there.
+    progress : callable, optional
+        ``progress(total, desc)`` returns a bar with ``update(n)`` and ``close()``; the run passes
+        one that draws on a terminal and logs "done/total" lines otherwise.
+    """
+
+    name = "in process"
+
+    def __init__(self, *, memo: Any = None, progress: Callable[[int, str], Any] | None = None) -> None:
+        self.memo = memo
+        self.progress = progress
+
+    @property
+    def workers(self) -> int:
+        """How many tasks run at once."""
+        return 1
+
+    def writer(self) -> Any:
+        """What a task stores cache entries through (picklable; ``None`` without a cache)."""
+        if self.memo is None or not getattr(self.memo, "enabled", True):
+            return None
+        return self.memo.writer()
+
+    def map(
+        self,
+        fn: Callable[..., Any],
+        calls: Sequence[tuple[Any, ...]],
+        *,
+        desc: str = "tasks",
+        n_jobs: int = 1,
+        kind: str | None = None,
+        keys: Sequence[str | None] | None = None,
+        one_thread: bool = True,
+        bar: Any = None,
+    ) -> Iterator[tuple[int, Any]]:
+        """Run ``fn(*call)`` for every call; yield ``(index, result)`` as tasks finish (any order).
+
+        Parameters
+        ----------
+        fn
+            A module-level function (it travels to worker processes by reference).
+        calls
+            Argument tuples; a :class:`Shared` argument is unwrapped where the task runs.
+        desc
+            What the progress bar and log lines call these tasks.
+        n_jobs
+            Local worker processes (a local run's ``run.n_jobs``); a cluster uses its workers.
+        kind, keys
+            Cache kind and one key per call (``None``: not cached). A key found in ``memo`` is
+            loaded here and not run; a missing one is stored by the task where it runs.
+        one_thread
+            Run the task with one BLAS/OpenMP thread (the default; see the module docstring).
+        bar
+            A progress bar to update, used when this dispatcher has no ``progress`` of its own.
+        """
+        keys = list(keys) if keys is not None else [None] * len(calls)
+        if len(keys) != len(calls):
+            raise ValueError(f"{len(calls)} calls but {len(keys)} keys")
+        todo: list[int] = []
+        loaded: list[tuple[int, Any]] = []
+        for i, key in enumerate(keys):
+            hit = self._lookup(kind, key)
+            if hit is _MISS:
+                todo.append(i)
+            else:
+                loaded.append((i, hit))
+        if self.progress is not None and todo:
+            bar = self.progress(len(todo), desc)
+        elif bar is None or not todo:
+            bar = _NullBar()
+        yield from loaded
+        if not todo:
+            return
+        store = self.writer() if any(keys[i] is not None for i in todo) else None
+        try:
+            for i, value in self._run(fn, [calls[i] for i in todo], [keys[i] for i in todo], todo, kind=kind,
+                                      store=store, n_jobs=n_jobs, one_thread=one_thread):
+                bar.update(1)
+                yield i, value
+        finally:
+            bar.close()
+
+    def _lookup(self, kind: str | None, key: str | None) -> Any:
+        memo = self.memo
+        if key is None or memo is None or not memo.has(kind, key):
+            if key is not None and memo is not None:
+                _count(memo, kind, False)
+            return _MISS
+        try:
+            value = memo.load(kind, key)
+        except Exception as exc:  # noqa: BLE001 - an unreadable entry is recomputed
+            log.warning("%s cache entry %s unreadable (%s); recomputing", kind, key[:12], exc)
+            _count(memo, kind, False)
+            return _MISS
+        _count(memo, kind, True)
+        return value
+
+    def _run(self, fn, calls, keys, index, *, kind, store, n_jobs, one_thread) -> Iterator[tuple[int, Any]]:
+        for i, call, key in zip(index, calls, keys):
+            yield i, run_task(fn, call, store, kind, key, one_thread, in_worker=False)
+
+    def close(self) -> None:
+        """Release what the dispatcher holds (worker pools are per call here: nothing)."""
+
+
+class LocalDispatcher(Dispatcher):
+    """Tasks over ``n_jobs`` loky worker processes of this machine (in process when ``n_jobs`` is 1
+    or there is one task)."""
+
+    name = "local processes"
+
+    def __init__(self, n_jobs: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_jobs = int(n_jobs)
+
+    @property
+    def workers(self) -> int:
+        return self.n_jobs
+
+    def _run(self, fn, calls, keys, index, *, kind, store, n_jobs, one_thread) -> Iterator[tuple[int, Any]]:
+        n = min(max(1, int(n_jobs)), len(calls))
+        if n == 1:
+            yield from super()._run(fn, calls, keys, index, kind=kind, store=store, n_jobs=1, one_thread=one_thread)
+            return
+        from joblib import delayed
+
+        jobs = (delayed(_indexed)(i, fn, call, store, kind, key, one_thread) for i, call, key in zip(index, calls, keys))
+        yield from parallel(n, return_as="generator_unordered")(jobs)
+
+
+_MISS = object()
+
+
+def _count(memo: Any, kind: str | None, hit: bool) -> None:
+    stats = getattr(memo, "stats", None)
+    if stats is not None and kind is not None:
+        stats.count(kind, hit)
+
+
+def _unwrap(call: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(a.value if isinstance(a, Shared) else a for a in call)
+
+
+_ONE_THREAD_SET = False
+
+
+def run_task(fn: Callable[..., Any], call: tuple[Any, ...], store: Any, kind: str | None, key: str | None,
+             one_thread: bool, *, in_worker: bool = True) -> Any:
+    """Run one task where it landed: one BLAS thread, then store the result under its key.
+
+    In a worker process the thread limit is set once and kept (a worker runs nothing else; a
+    limit restored by one task thread while another runs would change that one's numbers); in
+    this process it holds for the task only.
+    """
+    global _ONE_THREAD_SET
+    import warnings
+
+    from threadpoolctl import threadpool_limits
+
+    call = _unwrap(call)
+    with warnings.catch_warnings():
+        # umap-learn says a seeded run is single-threaded, once per layout; the run records the seed
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        if one_thread and in_worker:
+            if not _ONE_THREAD_SET:
+                threadpool_limits(limits=1)
+                _ONE_THREAD_SET = True
+            value = fn(*call)
+        elif one_thread:
+            with threadpool_limits(limits=1):
+                value = fn(*call)
+        else:
+            value = fn(*call)
+    if store is not None and key is not None:
+        try:
+            store.store(kind, key, value)
+        except TypeError as exc:  # a value the cache's codecs cannot hold: still a result, not an entry
+            log.warning("%s result not cached (%s)", kind, exc)
+    return value
+
+
+def _indexed(i: int, fn, call, store, kind, key, one_thread) -> tuple[int, Any]:
+    return i, run_task(fn, call, store, kind, key, one_thread)
+
+
+# -- the dispatcher in force -------------------------------------------------------------------
+
+_CURRENT: contextvars.ContextVar[Dispatcher | None] = contextvars.ContextVar("supviz_dispatcher", default=None)
+
+
+def current(n_jobs: int = 1) -> Dispatcher:
+    """The dispatcher in force (set by :func:`use`), else a local one with ``n_jobs`` processes."""
+    d = _CURRENT.get()
+    return d if d is not None else LocalDispatcher(n_jobs)
+
+
+@contextlib.contextmanager
+def use(dispatcher: Dispatcher) -> Iterator[Dispatcher]:
+    """Put ``dispatcher`` in force for the code inside the ``with`` block."""
+    token = _CURRENT.set(dispatcher)
+    try:
+        yield dispatcher
+    finally:
+        _CURRENT.reset(token)
+
+
+# -- local worker processes --------------------------------------------------------------------
 
 
 def parallel(n_jobs: int, **kwargs: Any) -> Any:

@@ -162,7 +162,9 @@ def test_every_figure_table_row_and_report_entry(first_run):
         assert f"id='fig-{fid}'" in html
     assert html.count("class='figure-json'") == len(INTERACTIVE)
     meta = json.loads((out / "run.json").read_text())
-    assert meta["config"]["toy"]["steps"] == 150 and meta["cache"]["misses"]["train"] == 4
+    # three background grids, and the section-2 grid as 8 cells of their own (issue 13: seeds per cell)
+    assert meta["config"]["toy"]["steps"] == 150 and meta["cache"]["misses"]["train"] == 3
+    assert meta["cache"]["misses"]["cell"] == 8
     assert "150 AdamW steps" in html
 
     # issue 9 item 6: stderr is a pipe, so no progress bars: one line per stage
@@ -271,7 +273,8 @@ def test_killed_run_leaves_no_process_and_resumes_to_the_same_table(first_run, t
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert not [p for p in out.rglob("*.tmp")], "temporaries of the killed run were not swept"
     meta = json.loads((out / "run.json").read_text())
-    assert meta["cache"]["hits"].get("train", 0) >= 1  # the grid trained before the kill was reused
+    hits = meta["cache"]["hits"]
+    assert hits.get("train", 0) + hits.get("cell", 0) >= 1  # models trained before the kill were reused
     a = pd.read_parquet(folder / "out" / "metrics.parquet")
     b = pd.read_parquet(out / "metrics.parquet")
     assert list(a.columns) == list(b.columns)

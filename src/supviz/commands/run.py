@@ -45,6 +45,12 @@ def register(subparsers: Any) -> None:
         "--jobs", type=int, metavar="N",
         help="worker processes for layouts and figures (overrides run.n_jobs; default 2)",
     )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help=("run the units of work on a Dask cluster (overrides run.scheduler): 'local:N' starts a LocalCluster of "
+              "N worker processes, 'tcp://host:8786' joins a running scheduler (the cache folder must be on a "
+              "filesystem every worker sees; README: On a cluster)"),
+    )
     p.add_argument("--paper-size-a3", action="store_true", help="draw A3 at the larger, paper-like size (slower)")
     p.add_argument("--no-cache", action="store_true", help="recompute everything (read and write no cache)")
     p.add_argument("--quiet", action="store_true", help="no stage lines or progress bars")
@@ -86,6 +92,10 @@ def build_config(args: argparse.Namespace) -> Any:
         config.section("datapoints").points = check_int("--points", args.points, min_value=10)
     if args.jobs is not None:
         config.run.n_jobs = check_int("--jobs", args.jobs, min_value=1, max_value=64)
+    if args.scheduler is not None:
+        from supviz.cluster import check_scheduler
+
+        config.run.scheduler = check_scheduler(args.scheduler, "--scheduler")
     if args.paper_size_a3:
         config.section("background").a3_paper_size = True
     return config

@@ -23,8 +23,8 @@ the distortion that superposition causes in the code space); ``"mds"``, ``"umap"
 the 2-D layout of the space.
 
 :func:`datapoint_grid` runs every cell of a trained grid; the work is split into independent jobs
-(one per layout, one per exact measure), run over the available cores with joblib (loky, workers that die with the parent) behind a
-tqdm bar. Every job has its own child seed addressed by its place in the grid
+(one per layout, one per exact measure), run where :mod:`supviz._parallel` puts them (local worker
+processes that die with the parent, or a Dask cluster under ``supviz run --scheduler``) behind a tqdm bar. Every job has its own child seed addressed by its place in the grid
 (:func:`supviz.seeding.child`), so results do not depend on ``n_jobs`` or on job order. Cells with
 the same ``(n_features, p)`` share their sample ``x`` (a paired design: differences between cells
 are differences of ``W``, not of the sample), so the ``x`` control is pictured once per ``p``.
@@ -319,39 +319,47 @@ def _run_jobs(
     progress: bool,
     desc: str,
 ) -> dict[tuple, tuple]:
-    from joblib import delayed
+    """Run the jobs where the dispatcher in force puts them (:mod:`supviz._parallel`: local worker
+    processes that die with this process, or a Dask cluster). Inside ``supviz run`` each job is a
+    cache entry of its own (kind ``"datapoint-job"``, keyed by its inputs), stored where it ran."""
     from tqdm.auto import tqdm
 
-    from supviz._parallel import parallel
+    from supviz._parallel import Shared, current
 
+    dispatcher = current(n_jobs)
+    memo = dispatcher.memo
     # Expensive first so that the pool's tail is short: layouts before exact measures.
     cost = {"tsne": 3, "umap": 2, "mds": 1, "exact": 0}
     order = sorted(jobs, key=lambda key: -cost[jobs[key][1]])
-    calls = (
-        delayed(_keyed_job)(
-            key, pts, samples[group].x, method, dict(method_params.get(method, {})), job_seed, k, max_pairs,
-            child(seed, 4, group), mds_max_points, n_landmarks,
-        )
-        for key in order
-        for pts, method, job_seed, group in [jobs[key]]
-    )
+    shared: dict[int, Shared] = {}  # one Shared per array: scattered once to a cluster
+
+    def big(arr: np.ndarray) -> Shared:
+        return shared.setdefault(id(arr), Shared(arr))
+
+    calls, keys = [], []
+    for key in order:
+        pts, method, job_seed, group = jobs[key]
+        params = dict(method_params.get(method, {}))
+        pair_seed = child(seed, 4, group)
+        x = samples[group].x
+        calls.append((big(pts), big(x), method, params, job_seed, k, max_pairs, pair_seed, mds_max_points, n_landmarks))
+        keys.append(None if memo is None else memo.key("datapoint-job", {
+            "points": pts, "x": x, "method": method, "params": params, "seed": _seed_key(job_seed), "k": k,
+            "max_pairs": max_pairs, "pair_seed": _seed_key(pair_seed), "mds_max_points": mds_max_points,
+            "n_landmarks": n_landmarks,
+        }))
     out: dict[tuple, tuple] = {}
-    bar = tqdm(total=len(order), desc=desc, disable=not progress, unit="job")
-    try:
-        if n_jobs == 1:
-            results = (c[0](*c[1], **c[2]) for c in calls)
-        else:
-            results = parallel(n_jobs, return_as="generator_unordered")(calls)  # workers die with this process
-        for key, value in results:
-            out[key] = value
-            bar.update(1)
-    finally:
-        bar.close()
+    bar = tqdm(total=len(order), desc=desc, unit="job") if progress else None
+    for j, value in dispatcher.map(_job, calls, desc=desc, n_jobs=n_jobs, kind="datapoint-job", keys=keys, bar=bar):
+        out[order[j]] = tuple(value)
     return out
 
 
-def _keyed_job(key: tuple, *args: Any) -> tuple[tuple, tuple]:
-    return key, _job(*args)
+def _seed_key(seed: np.random.SeedSequence) -> dict[str, Any]:
+    """A seed sequence as plain numbers (part of a job's cache key)."""
+    entropy = seed.entropy
+    entropy = [int(e) for e in entropy] if isinstance(entropy, (list, tuple, np.ndarray)) else int(entropy)
+    return {"entropy": entropy, "spawn_key": [int(v) for v in seed.spawn_key], "pool": int(seed.pool_size)}
 
 
 def _assemble(plan: _Plan, results: dict[tuple, tuple], k: int) -> DatapointCellResult:

@@ -60,11 +60,12 @@ def study_grid(ctx: "RunContext") -> tuple[Any, str]:
         key = ctx.cache.key("weights", {"file_sha256": file_digest(path)})
         grid = ctx.supplied_grid if ctx.supplied_grid is not None else load_weights(path)
         return grid, key
+    from supviz.study.training import train_cells
+
     config = cfg.train_config()
-    grid, key = ctx.cache.get_or_compute(
-        "train", config.to_dict(), lambda: train(config, progress=ctx.progress.bars)
-    )
-    return grid, key
+    grid, cell_keys = train_cells(config.instances(), config, cache=ctx.cache, dispatcher=ctx.run_tasks(),
+                                  progress=ctx.progress.bars)
+    return grid, ctx.cache.key("grid", {"cells": cell_keys})
 
 
 def importance_variants(grid: Any) -> list[str]:

@@ -129,6 +129,10 @@ class Cache:
         self.version = code_version() if version is None else version
         self.stats = CacheStats()
 
+    def writer(self) -> "Cache":
+        """A copy for a worker process to store entries through (same folder and code version, own counts)."""
+        return Cache(self.root, enabled=self.enabled, version=self.version)
+
     def key(self, kind: str, params: Mapping[str, Any], upstream: Sequence[str] = ()) -> str:
         """See :func:`cache_key`."""
         return cache_key(kind, params, upstream, version=self.version)

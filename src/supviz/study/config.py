@@ -139,10 +139,16 @@ class RunConfig:
     n_jobs: int = 2
     """Worker processes for the UMAP / t-SNE grids (1 = in process)."""
     cache_dir: str = ""
-    """Cache folder; '' = <out>/cache."""
+    """Cache folder; '' = <out>/cache. On a cluster: a folder every worker sees (a shared filesystem)."""
+    scheduler: str = ""
+    """Where the units of work run: '' = local processes (n_jobs), 'local:N' = a Dask LocalCluster of N workers,
+    or a Dask scheduler address ('tcp://host:8786'); the same as `supviz run --scheduler`."""
 
     def __post_init__(self) -> None:
+        from supviz.cluster import check_scheduler
+
         self.n_jobs = check_int("run.n_jobs", self.n_jobs, min_value=1, max_value=64)
+        self.scheduler = check_scheduler(self.scheduler, "run.scheduler")
 
 
 @dataclass

@@ -82,6 +82,39 @@ class Progress:
 
         return tqdm(total=total, desc=f"  {desc}", leave=False, dynamic_ncols=True)
 
+    def tasks(self, total: int, desc: str) -> Any:
+        """Progress of ``total`` tasks: a bar on a terminal, else "desc: done/total tasks" lines
+        (at most one per :data:`TASK_LINE_SECONDS`, and the last), so a cluster job's log shows
+        how far the run is. Silent when quiet."""
+        if self.quiet or total <= 0:
+            return _NullBar()
+        if self.bars:
+            return self.bar(total, f"{desc} (tasks)")
+        return _TaskLines(total, desc, self.announce)
+
+
+#: Least seconds between two "done/total tasks" lines in a log.
+TASK_LINE_SECONDS = 30.0
+
+
+class _TaskLines:
+    """``[supviz]   <desc>: 12/40 tasks`` lines for logs (no terminal)."""
+
+    def __init__(self, total: int, desc: str, announce: Callable[[str], None]) -> None:
+        self.total, self.desc, self.announce = total, desc, announce
+        self.done = 0
+        self.last = time.perf_counter()
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if self.done == self.total or now - self.last >= TASK_LINE_SECONDS:
+            self.last = now
+            self.announce(f"[supviz]   {self.desc}: {self.done}/{self.total} tasks")
+
+    def close(self) -> None:
+        pass
+
 
 def _stderr_is_terminal() -> bool:
     import sys
@@ -105,23 +138,12 @@ class LayoutTask:
         return {"X": np.ascontiguousarray(self.X, dtype=np.float64), "method": self.method, "params": self.params, "seed": self.seed}
 
 
-def _layout_worker(cache_root: str, enabled: bool, version: str, key: str, task: LayoutTask) -> tuple[str, Any]:
-    """Compute one layout in a worker process and store it in the cache (so a kill keeps it)."""
-    import warnings
-
+def _layout_job(task: LayoutTask) -> Any:
+    """One layout (run where the dispatcher puts it, with one BLAS thread: diag(N) is all ties, and
+    a BLAS thread count changes the last bits of its distances, hence which tie wins)."""
     from supviz.study.adapters import compute_layout
 
-    from threadpoolctl import threadpool_limits
-
-    # One thread per layout wherever it runs (worker or main process): diag(N) is all ties, and a
-    # BLAS thread count changes the last bits of its distances, hence which tie wins. Fixing it
-    # makes a layout independent of run.n_jobs and of the machine's core count.
-    with warnings.catch_warnings(), threadpool_limits(limits=1):
-        # umap-learn says a seeded run is single-threaded, once per layout; the run records the seed
-        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-        layout = compute_layout(task)
-    Cache(cache_root, enabled=enabled, version=version).store("layout", key, layout)
-    return key, layout
+    return compute_layout(task)
 
 
 @dataclass
@@ -141,6 +163,8 @@ class RunContext:
     written); ``None`` outside ``supviz run``."""
     supplied_grid: Any = None
     """The supplied weights, already loaded by :func:`supviz.study.pipeline.check_study`."""
+    dispatcher: Any = None
+    """Where the units of work run (:mod:`supviz._parallel`); ``None``: local processes over ``run.n_jobs``."""
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
@@ -160,55 +184,32 @@ class RunContext:
         return self._grid, self._grid_key  # type: ignore[return-value]
 
     # -- layouts -----------------------------------------------------------------------------
-    def layouts(self, tasks: Sequence[LayoutTask], *, desc: str) -> list[tuple[Any, str]]:
-        """Compute (or load) many layouts, the misses in parallel over ``run.n_jobs`` processes.
+    # -- where tasks run ---------------------------------------------------------------------
+    def run_tasks(self) -> Any:
+        """The run's dispatcher (:mod:`supviz._parallel`): local processes unless the run set a cluster."""
+        if self.dispatcher is None:
+            from supviz._parallel import LocalDispatcher
 
-        Returns ``(Layout, key)`` per task, in task order. Each finished layout is stored at once,
-        so a killed run keeps what it finished.
+            self.dispatcher = LocalDispatcher(self.config.run.n_jobs, memo=self.cache, progress=self.progress.tasks)
+        return self.dispatcher
+
+    # -- layouts -----------------------------------------------------------------------------
+    def layouts(self, tasks: Sequence[LayoutTask], *, desc: str) -> list[tuple[Any, str]]:
+        """Compute (or load) many layouts: one task each, on the run's dispatcher.
+
+        Returns ``(Layout, key)`` per task, in task order. Each finished layout is stored in the
+        cache where it was computed, so a killed run (or worker) keeps what it finished.
         """
         keys = [self.cache.key("layout", t.cache_params()) for t in tasks]
-        out: dict[int, tuple[Any, str]] = {}
-        todo: list[int] = []
+        unique: dict[str, int] = {}  # identical tasks are computed once
         for i, k in enumerate(keys):
-            if self.cache.has("layout", k):
-                try:
-                    out[i] = (self.cache.load("layout", k), k)
-                    self.cache.stats.count("layout", True)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a corrupt entry is recomputed
-                    log.warning("layout cache entry %s unreadable (%s); recomputing", k[:12], exc)
-            todo.append(i)
-        if not todo:
-            return [out[i] for i in range(len(tasks))]
-        for i in todo:
-            self.cache.stats.count("layout", False)
-        # one entry per distinct key: identical tasks are computed once
-        unique: dict[str, int] = {}
-        for i in todo:
-            unique.setdefault(keys[i], i)
-        bar = self.progress.bar(len(unique), desc)
+            unique.setdefault(k, i)
+        order = list(unique)
         results: dict[str, Any] = {}
-        n_jobs = min(self.config.run.n_jobs, len(unique))
-        args = (str(self.cache.root), self.cache.enabled, self.cache.version)
-        if n_jobs > 1:
-            from joblib import delayed
-
-            from supviz._parallel import parallel
-
-            gen = parallel(n_jobs, return_as="generator_unordered")(
-                delayed(_layout_worker)(*args, k, tasks[i]) for k, i in unique.items()
-            )
-            for k, layout in gen:
-                results[k] = layout
-                bar.update(1)
-        else:
-            for k, i in unique.items():
-                results[k] = _layout_worker(*args, k, tasks[i])[1]
-                bar.update(1)
-        bar.close()
-        for i in todo:
-            out[i] = (results[keys[i]], keys[i])
-        return [out[i] for i in range(len(tasks))]
+        for j, layout in self.run_tasks().map(_layout_job, [(tasks[unique[k]],) for k in order], desc=desc,
+                                              n_jobs=self.config.run.n_jobs, kind="layout", keys=order):
+            results[order[j]] = layout
+        return [(results[k], k) for k in keys]
 
     def claim(self, *paths: str) -> None:
         """Record files (relative to the run folder) that this run is about to write there."""
@@ -267,22 +268,9 @@ class RunContext:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        bar = self.progress.bar(len(pending), "figures")
-        n_jobs = min(self.config.run.n_jobs, len(pending))
-        if n_jobs > 1:
-            from joblib import delayed
-
-            from supviz._parallel import parallel
-
-            for _ in parallel(n_jobs, return_as="generator_unordered")(
-                delayed(_draw_figure)(job) for _, job in pending
-            ):
-                bar.update(1)
-        else:
-            for _, job in pending:
-                _draw_figure(job)
-                bar.update(1)
-        bar.close()
+        for _ in self.run_tasks().map(_draw_figure, [(job,) for _, job in pending], desc="figures",
+                                      n_jobs=self.config.run.n_jobs):
+            pass
         for record, job in pending:
             self._finish_figure(record, Path(job.folder), job.interactive is not None)
 

@@ -173,6 +173,9 @@ def run_study(
         ``out/manifest.json``.
     weights_file
         Analyse these weights in section 2 instead of training (overrides ``weights.file``).
+
+    The units of work run where ``run.scheduler`` says (:mod:`supviz.cluster`): local worker
+    processes, or a Dask cluster reached before anything is written.
     quiet
         No stage lines and no progress bars.
     announce
@@ -195,16 +198,32 @@ def run_study(
     todo = list(SECTIONS) if sections is None else list(sections)
     plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=todo)
     out = Path(out)
+    progress = Progress(quiet=quiet, announce=announce, bars=bars)
+    cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
+    from supviz._parallel import use
+    from supviz.cluster import dispatcher_for
+
+    # a cluster is reached (and its view of the cache folder checked: figures are drawn into it even
+    # without a cache) before anything is written
+    with dispatcher_for(config.run.scheduler, n_jobs=config.run.n_jobs, cache_root=cache.root,
+                        memo=cache, progress=progress.tasks) as dispatcher, use(dispatcher):
+        if config.run.scheduler and not quiet:
+            progress.announce(f"[supviz] Dask cluster {config.run.scheduler}: {dispatcher.workers} worker threads")
+        return _run_planned(plan, out, todo, cache, progress, dispatcher, t_start, weights_file=weights_file,
+                            use_cache=use_cache)
+
+
+def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, progress: Progress, dispatcher: Any,
+                 t_start: float, *, weights_file: str | None, use_cache: bool) -> RunResult:
+    config = plan.config
     out.mkdir(parents=True, exist_ok=True)
     for depth in (0, 1):  # temporaries of a killed run in out/ and out/figures/ (pid-tagged ones only)
         sweep_temporaries(out, depth=depth, untagged=False)
     written = OutputLog(out, command="run", previous=plan.previous_files)
-    cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
     if use_cache:
         cache.sweep()
-    progress = Progress(quiet=quiet, announce=announce, bars=bars)
     ctx = RunContext(config=config, out=out, cache=cache, progress=progress, weights_file=weights_file, outputs=written,
-                     supplied_grid=plan.weights)
+                     supplied_grid=plan.weights, dispatcher=dispatcher)
     written.claim("config.toml")
     atomic_write_text(out / "config.toml", dump_config(config))
 

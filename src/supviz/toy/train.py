@@ -53,6 +53,13 @@ class TrainingDiverged(SupvizError):
         self.instances = instances
         self.step = step
 
+    def __reduce__(self):  # travels back from a worker process intact (keyword-only fields)
+        return _rebuild_diverged, (str(self), self.instances, self.step)
+
+
+def _rebuild_diverged(message: str, instances: list[int], step: int) -> TrainingDiverged:
+    return TrainingDiverged(message, instances=instances, step=step)
+
 
 def train_grid(
     config: TrainConfig | None = None, *, progress: bool | None = None, on_divergence: str = "raise"

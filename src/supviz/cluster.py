@@ -1,0 +1,266 @@
+"""Running the study's units of work on a ``dask.distributed`` cluster.
+
+``supviz run --scheduler ADDRESS`` (or ``run.scheduler`` in the config; ``supviz sweep`` too) sends
+every task of :mod:`supviz._parallel` (train a group of toy models, one layout with its measures,
+one SAE group, one figure) to a Dask cluster as futures:
+
+- ``""`` (the default): no cluster; local worker processes (``run.n_jobs``);
+- ``"local:N"``: a ``LocalCluster`` of N single-threaded worker processes on this machine;
+- ``"tcp://host:8786"`` (any Dask address): an existing scheduler, e.g. one that dask-jobqueue
+  started on SLURM (README, "On a cluster").
+
+Why futures and not joblib's Dask backend (``benchmarks/cluster.py``, ``docs/benchmarks.md``): the
+futures carry explicitly scattered inputs (:class:`~supviz._parallel.Shared`) where joblib's
+backend scatters every argument above 1 kB on its own, report each task as it ends (joblib batches
+short tasks), and cost less scheduling time per task in the measurement.
+
+The cache stays the single source of truth: workers write their entries into the run's cache
+folder (atomic renames), so it must be a folder every worker sees (a shared filesystem; always
+true for ``local:N``). :func:`connect` checks that before the run writes anything: a worker that
+cannot read a probe file the client wrote there, or cannot create its own, is a one-line error.
+A worker that dies mid-task loses that task only: the scheduler runs it again elsewhere, and a
+run stopped altogether resumes from the cache like a local one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from supviz._parallel import Dispatcher, Shared, die_with_parent, run_task
+from supviz.errors import SupvizError
+
+log = logging.getLogger(__name__)
+
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx|inproc)://)?[A-Za-z0-9_.\-\[\]:]+(?::\d+)?$")
+#: Seconds to wait for a scheduler to answer.
+CONNECT_TIMEOUT = 20
+
+
+class ClusterError(SupvizError):
+    """The cluster failed under a running study (lost workers, a task it could not run)."""
+
+    exit_status = 1
+
+
+def check_scheduler(value: Any, name: str = "run.scheduler") -> str:
+    """``""``, ``"local:N"`` (1 <= N <= 64) or a Dask scheduler address; one-line error otherwise.
+
+    Only the form is checked here (``supviz config`` reaches no cluster); :func:`connect` reaches it.
+    """
+    if not isinstance(value, str):
+        raise SupvizError(f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}.")
+    text = value.strip()
+    if not text:
+        return ""
+    if text.startswith("local"):
+        m = re.fullmatch(r"local:(\d+)", text)
+        if not m or not 1 <= int(m.group(1)) <= 64:
+            raise SupvizError(f"`{name}` 'local:N' needs a worker count N from 1 to 64; got {value!r}.")
+        return f"local:{int(m.group(1))}"
+    if not _ADDRESS.match(text):
+        raise SupvizError(f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}.")
+    return text
+
+
+class DaskDispatcher(Dispatcher):
+    """Tasks as ``dask.distributed`` futures (see the module docstring).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A connected client.
+    memo, progress
+        As :class:`supviz._parallel.Dispatcher`.
+    """
+
+    name = "Dask"
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.client = client
+
+    @property
+    def workers(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def _run(self, fn, calls, keys, index, *, kind, store, n_jobs, one_thread) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        client = self.client
+        scattered: dict[int, Any] = {}
+
+        def put(arg: Any) -> Any:
+            if not isinstance(arg, Shared):
+                return arg
+            fut = scattered.get(id(arg))
+            if fut is None:
+                fut = scattered[id(arg)] = client.scatter(arg.value, hash=False)
+            return fut
+
+        token = uuid.uuid4().hex[:8]
+        name = getattr(fn, "__name__", "task").strip("_")
+        futures = {}
+        for i, call, key in zip(index, calls, keys):
+            args = tuple(put(a) for a in call)
+            fut = client.submit(_dask_task, fn, store, kind, key, one_thread, *args, key=f"supviz-{name}-{token}-{i}",
+                                pure=False)
+            futures[fut] = i
+        try:
+            for fut in as_completed(futures, loop=client.loop):
+                try:
+                    value = fut.result()
+                except Exception as exc:
+                    raise _cluster_error(exc, name, futures[fut]) from exc
+                yield futures[fut], value
+                fut.release()
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                client.cancel(pending)
+            scattered.clear()
+
+
+def _dask_task(fn: Callable[..., Any], store: Any, kind: str | None, key: str | None, one_thread: bool, *args: Any) -> Any:
+    return run_task(fn, args, store, kind, key, one_thread, in_worker=True)
+
+
+def _cluster_error(exc: BaseException, name: str, i: int) -> BaseException:
+    if isinstance(exc, SupvizError):
+        return exc
+    try:
+        from distributed import KilledWorker
+    except ImportError:  # pragma: no cover
+        KilledWorker = ()  # type: ignore[assignment]
+    if isinstance(exc, KilledWorker):
+        return ClusterError(f"the cluster lost every worker that ran task {i} of {name!r} ({exc}); "
+                            "run again to resume from the cache.")
+    return exc
+
+
+@contextlib.contextmanager
+def connect(
+    scheduler: str,
+    *,
+    cache_root: str | Path | None = None,
+    memo: Any = None,
+    progress: Callable[[int, str], Any] | None = None,
+    name: str = "run.scheduler",
+) -> Iterator[DaskDispatcher]:
+    """A :class:`DaskDispatcher` on the cluster ``scheduler`` for the length of the ``with`` block.
+
+    ``"local:N"`` starts (and at the end stops) a ``LocalCluster`` of N single-threaded worker
+    processes that die with this process; an address connects to a running scheduler. With
+    ``cache_root``, every worker must see the folder (or its nearest existing parent) and be able
+    to write there; otherwise a :class:`SupvizError` says which.
+
+    Raises
+    ------
+    SupvizError
+        No scheduler at the address (within :data:`CONNECT_TIMEOUT` s), no workers, or a cache
+        folder the workers cannot use.
+    """
+    scheduler = check_scheduler(scheduler, name)
+    if not scheduler:
+        raise SupvizError(f"`{name}` is empty: no cluster to connect to.")
+    import logging as _logging
+
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    client = None
+    try:
+        if scheduler.startswith("local:"):
+            n = int(scheduler.split(":", 1)[1])
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=_logging.ERROR)
+            client = Client(cluster, set_as_default=False)
+            client.run(die_with_parent, os.getpid())
+        else:
+            try:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise SupvizError(f"`{name}` {scheduler!r}: no Dask scheduler answered ({_one_line(exc)}).") from None
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError):
+                raise SupvizError(f"`{name}` {scheduler!r}: the scheduler has no workers "
+                                  f"(none joined within {CONNECT_TIMEOUT} s).") from None
+        if cache_root is not None:
+            check_shared_folder(client, cache_root)
+        dispatcher = DaskDispatcher(client, memo=memo, progress=progress)
+        log.info("Dask cluster %s: %d workers, %d threads", scheduler, len(client.nthreads()), dispatcher.workers)
+        yield dispatcher
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def check_shared_folder(client: Any, folder: str | Path) -> None:
+    """Make sure every worker sees ``folder`` (or its nearest existing parent) and can write there.
+
+    The client writes a probe file with a random token; each worker must read the token back and
+    create and remove a file of its own beside it. Nothing is left behind.
+
+    Raises
+    ------
+    SupvizError
+        Naming the first worker that cannot.
+    """
+    base = Path(folder).resolve()
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    token = uuid.uuid4().hex
+    probe = base / f".supviz-probe-{os.getpid()}-{token[:8]}.tmp"
+    probe.write_text(token, encoding="utf-8")
+    try:
+        answers = client.run(_probe, str(probe), token)
+    finally:
+        probe.unlink(missing_ok=True)
+    for worker, problem in sorted(answers.items()):
+        if problem:
+            raise SupvizError(f"`run.cache_dir` {str(folder)!r} must be a folder every Dask worker can read and write "
+                              f"(a shared filesystem); worker {worker}: {problem}.")
+
+
+def _probe(path: str, token: str) -> str:
+    try:
+        if Path(path).read_text(encoding="utf-8") != token:
+            return "it sees another file at that path"
+    except OSError as exc:
+        return f"it cannot read {path} ({exc.strerror or type(exc).__name__})"
+    mine = Path(path).with_name(Path(path).name + f".w{os.getpid()}")
+    try:
+        mine.write_text(token, encoding="utf-8")
+        mine.unlink()
+    except OSError as exc:
+        return f"it cannot write there ({exc.strerror or type(exc).__name__})"
+    return ""
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def dispatcher_for(
+    scheduler: str,
+    *,
+    n_jobs: int,
+    cache_root: str | Path | None,
+    memo: Any,
+    progress: Callable[[int, str], Any] | None,
+) -> contextlib.AbstractContextManager[Dispatcher]:
+    """The dispatcher of a run: a Dask one for a scheduler (:func:`connect`), else local processes."""
+    if scheduler:
+        return connect(scheduler, cache_root=cache_root, memo=memo, progress=progress)
+    from supviz._parallel import LocalDispatcher
+
+    return contextlib.nullcontext(LocalDispatcher(n_jobs, memo=memo, progress=progress))
