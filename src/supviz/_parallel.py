@@ -16,10 +16,11 @@ the cache folder (a shared filesystem on a cluster), atomically, before its resu
 run interrupted anywhere, or a worker killed half way, loses only the tasks in flight, and the
 next run finds every finished one.
 
-**Large arguments** are wrapped in :class:`Shared` by the caller: a Dask dispatcher scatters each
-such value once (``client.scatter``) and passes the future, a local pool passes the array (joblib
-memory-maps large arrays into its workers through files). Nothing relies on joblib's automatic
-scattering of big arguments (a known hang of its Dask backend).
+**Large arguments** are wrapped in :class:`Shared` by the caller: a Dask dispatcher writes each
+such array once into the cache folder and passes its path (:class:`NpyFile`; other values are
+scattered to every worker), a local pool passes the array (joblib memory-maps large arrays into
+its workers through files). Nothing relies on joblib's automatic scattering of big arguments (a
+known hang of its Dask backend), and no input lives only in one worker's memory.
 
 **Same numbers everywhere.** Every task runs with one BLAS/OpenMP thread (``threadpoolctl``), in
 this process and in every worker, unless the caller asks otherwise (training, whose engine is
@@ -61,6 +62,22 @@ class Shared:
     """A large task argument: scattered once to a cluster, passed as is to local workers."""
 
     value: Any
+
+
+@dataclass(frozen=True)
+class NpyFile:
+    """A large array that travels as a file: ``np.load(path, allow_pickle=False)`` where the task runs.
+
+    A Dask dispatcher writes each :class:`Shared` array once into the run's cache folder (a
+    shared filesystem): a file survives the worker that read it, where scattered data held by a
+    killed worker is lost with it (and the tasks that needed it are cancelled)."""
+
+    path: str
+
+    def load(self) -> Any:
+        import numpy as np
+
+        return np.load(self.path, allow_pickle=False)
 
 
 class _NullBar:
@@ -107,7 +124,7 @@ class Dispatcher:
         calls: Sequence[tuple[Any, ...]],
         *,
         desc: str = "tasks",
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         kind: str | None = None,
         keys: Sequence[str | None] | None = None,
         one_thread: bool = True,
@@ -124,7 +141,7 @@ class Dispatcher:
         desc
             What the progress bar and log lines call these tasks.
         n_jobs
-            Local worker processes (a local run's ``run.n_jobs``); a cluster uses its workers.
+            Local worker processes for this call (default: the dispatcher's own); a cluster uses its workers.
         kind, keys
             Cache kind and one key per call (``None``: not cached). A key found in ``memo`` is
             loaded here and not run; a missing one is stored by the task where it runs.
@@ -198,7 +215,7 @@ class LocalDispatcher(Dispatcher):
         return self.n_jobs
 
     def _run(self, fn, calls, keys, index, *, kind, store, n_jobs, one_thread) -> Iterator[tuple[int, Any]]:
-        n = min(max(1, int(n_jobs)), len(calls))
+        n = min(max(1, int(self.n_jobs if n_jobs is None else n_jobs)), len(calls))
         if n == 1:
             yield from super()._run(fn, calls, keys, index, kind=kind, store=store, n_jobs=1, one_thread=one_thread)
             return
@@ -218,7 +235,7 @@ def _count(memo: Any, kind: str | None, hit: bool) -> None:
 
 
 def _unwrap(call: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(a.value if isinstance(a, Shared) else a for a in call)
+    return tuple(a.value if isinstance(a, Shared) else a.load() if isinstance(a, NpyFile) else a for a in call)
 
 
 _ONE_THREAD_SET = False

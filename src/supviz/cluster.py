@@ -10,9 +10,11 @@ one SAE group, one figure) to a Dask cluster as futures:
   started on SLURM (README, "On a cluster").
 
 Why futures and not joblib's Dask backend (``benchmarks/cluster.py``, ``docs/benchmarks.md``): the
-futures carry explicitly scattered inputs (:class:`~supviz._parallel.Shared`) where joblib's
-backend scatters every argument above 1 kB on its own, report each task as it ends (joblib batches
-short tasks), and cost less scheduling time per task in the measurement.
+large inputs of a task (:class:`~supviz._parallel.Shared`) travel as ``.npy`` files in the shared
+cache folder, written once, where joblib's backend scatters every argument above 1 kB on its own
+into one worker's memory (a killed worker takes such data with it, and the scheduler cancels the
+tasks that needed it: seen in ``tests/test_cluster.py``); and each task is reported as it ends
+(joblib batches short tasks).
 
 The cache stays the single source of truth: workers write their entries into the run's cache
 folder (atomic renames), so it must be a folder every worker sees (a shared filesystem; always
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from supviz._parallel import Dispatcher, Shared, die_with_parent, run_task
+from supviz._parallel import Dispatcher, NpyFile, Shared, die_with_parent, run_task
 from supviz.errors import SupvizError
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,10 @@ class DaskDispatcher(Dispatcher):
 
     name = "Dask"
 
-    def __init__(self, client: Any, **kwargs: Any) -> None:
+    def __init__(self, client: Any, *, files: str | Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.client = client
+        self.files = None if files is None else Path(files)
 
     @property
     def workers(self) -> int:
@@ -94,40 +97,70 @@ class DaskDispatcher(Dispatcher):
         from distributed import as_completed
 
         client = self.client
-        scattered: dict[int, Any] = {}
-
-        def put(arg: Any) -> Any:
-            if not isinstance(arg, Shared):
-                return arg
-            fut = scattered.get(id(arg))
-            if fut is None:
-                fut = scattered[id(arg)] = client.scatter(arg.value, hash=False)
-            return fut
-
+        # every large input once, in one round trip (explicitly: nothing is scattered behind our back)
+        shared: dict[int, Shared] = {}
+        for call in calls:
+            for a in call:
+                if isinstance(a, Shared):
+                    shared.setdefault(id(a), a)
+        futures_of: dict[int, Any] = {}
+        written: list[Path] = []
+        for i, value in list(shared.items()):
+            if self.files is not None and _is_plain_array(value.value):
+                futures_of[i] = self._to_file(value.value, written)
+        rest = [i for i in shared if i not in futures_of]
+        if rest:  # broadcast: a copy on every worker, so no single worker's death loses it
+            futures_of.update(zip(rest, client.scatter([shared[i].value for i in rest], hash=False, broadcast=True)))
         token = uuid.uuid4().hex[:8]
         name = getattr(fn, "__name__", "task").strip("_")
-        futures = {}
-        for i, call, key in zip(index, calls, keys):
-            args = tuple(put(a) for a in call)
-            fut = client.submit(_dask_task, fn, store, kind, key, one_thread, *args, key=f"supviz-{name}-{token}-{i}",
-                                pure=False)
-            futures[fut] = i
+        packed = [(fn, store, kind, key, one_thread, tuple(futures_of[id(a)] if isinstance(a, Shared) else a for a in call))
+                  for call, key in zip(calls, keys)]
+        futures = client.map(_dask_task, packed, key=[f"supviz-{name}-{token}-{i}" for i in index], pure=False)
+        where = {fut.key: i for fut, i in zip(futures, index)}
         try:
-            for fut in as_completed(futures, loop=client.loop):
-                try:
-                    value = fut.result()
-                except Exception as exc:
-                    raise _cluster_error(exc, name, futures[fut]) from exc
-                yield futures[fut], value
+            for fut, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
+                i = where[fut.key]
+                if fut.status == "error":
+                    exc = result[1] if isinstance(result, tuple) and len(result) == 3 else fut.exception()
+                    raise _cluster_error(exc, name, i) from exc
+                yield i, result
                 fut.release()
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:
                 client.cancel(pending)
-            scattered.clear()
+            del futures_of
+            for path in written:
+                path.unlink(missing_ok=True)
+
+    def _to_file(self, arr: Any, written: list[Path]) -> NpyFile:
+        """``arr`` as a content-named ``.npy`` file in the shared folder (written once, atomically)."""
+        import hashlib
+
+        import numpy as np
+
+        from supviz._io import atomic_path
+
+        arr = np.ascontiguousarray(arr)
+        digest = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode() + arr.tobytes()).hexdigest()
+        path = self.files / f"{digest}.npy"
+        if not path.is_file():
+            self.files.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, arr, allow_pickle=False)
+            written.append(path)
+        return NpyFile(str(path))
 
 
-def _dask_task(fn: Callable[..., Any], store: Any, kind: str | None, key: str | None, one_thread: bool, *args: Any) -> Any:
+def _is_plain_array(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, np.ndarray) and not value.dtype.hasobject
+
+
+def _dask_task(packed: tuple[Any, ...]) -> Any:
+    fn, store, kind, key, one_thread, args = packed
     return run_task(fn, args, store, kind, key, one_thread, in_worker=True)
 
 
@@ -194,7 +227,8 @@ def connect(
                                   f"(none joined within {CONNECT_TIMEOUT} s).") from None
         if cache_root is not None:
             check_shared_folder(client, cache_root)
-        dispatcher = DaskDispatcher(client, memo=memo, progress=progress)
+        files = None if cache_root is None else Path(cache_root) / "inputs"
+        dispatcher = DaskDispatcher(client, memo=memo, progress=progress, files=files)
         log.info("Dask cluster %s: %d workers, %d threads", scheduler, len(client.nthreads()), dispatcher.workers)
         yield dispatcher
     finally:

@@ -350,7 +350,7 @@ def _run_jobs(
         }))
     out: dict[tuple, tuple] = {}
     bar = tqdm(total=len(order), desc=desc, unit="job") if progress else None
-    for j, value in dispatcher.map(_job, calls, desc=desc, n_jobs=n_jobs, kind="datapoint-job", keys=keys, bar=bar):
+    for j, value in dispatcher.map(_job, calls, desc=desc, kind="datapoint-job", keys=keys, bar=bar):
         out[order[j]] = tuple(value)
     return out
 

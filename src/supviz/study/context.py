@@ -207,7 +207,7 @@ class RunContext:
         order = list(unique)
         results: dict[str, Any] = {}
         for j, layout in self.run_tasks().map(_layout_job, [(tasks[unique[k]],) for k in order], desc=desc,
-                                              n_jobs=self.config.run.n_jobs, kind="layout", keys=order):
+                                              kind="layout", keys=order):
             results[order[j]] = layout
         return [(results[k], k) for k in keys]
 
@@ -268,8 +268,7 @@ class RunContext:
         pending, self._pending = self._pending, []
         if not pending:
             return
-        for _ in self.run_tasks().map(_draw_figure, [(job,) for _, job in pending], desc="figures",
-                                      n_jobs=self.config.run.n_jobs):
+        for _ in self.run_tasks().map(_draw_figure, [(job,) for _, job in pending], desc="figures"):
             pass
         for record, job in pending:
             self._finish_figure(record, Path(job.folder), job.interactive is not None)
