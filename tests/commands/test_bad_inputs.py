@@ -128,7 +128,14 @@ SLOTS: dict[str, dict[str, list[list[str]]]] = {
     "train": {"file": [["--config", "{}", *TRAIN_TINY, "--out", "out"]], "out": [[*TRAIN_TINY, "--out", "{}"]]},
     "inspect": {"file": [["{}"]], "out": []},
     "config": {"file": [["{}"]], "out": []},
+    "sweep": {"file": [["{}", "--out", "out", "--quiet"]], "out": [["{example}", "--out", "{}", "--quiet"]]},
 }
+
+
+def _example() -> str:
+    from importlib import resources
+
+    return str(resources.files("supviz.sweep").joinpath("example.toml"))
 
 
 def _cases(kind: str, catalogue: dict) -> list:
@@ -188,7 +195,7 @@ def test_bad_file_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, 
 def test_bad_output_folder_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, name):
     monkeypatch.chdir(tmp_path)
     out = BAD_OUTS[name](tmp_path)
-    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{}", str(out)) for a in args]])
+    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{}", str(out)).replace("{example}", _example()) for a in args]])
     assert "`--out`" in err
 
 

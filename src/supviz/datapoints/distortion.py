@@ -95,6 +95,8 @@ class DistortionResult:
     k: int
     n_pairs: int
     extra: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    """Why each NaN measure is NaN (:mod:`supviz.metrics.undefined`)."""
 
     def metrics(self) -> dict[str, float]:
         """The scalar measures by name (the columns of the tidy table)."""
@@ -277,7 +279,6 @@ def measure_distortion(
     Memory stays bounded for any N (row blocks, ``chunk_size x N`` floats, ``max_pairs`` pairs):
     ``docs/benchmarks.md`` has the peak RSS at 20,000 points.
     """
-    from supviz.metrics import stress1
     from supviz.metrics.distances import DistanceSource
     from supviz.metrics.neighbors import neighbourhood_scores
 
@@ -299,13 +300,25 @@ def measure_distortion(
         if active.ndim != 2 or active.shape[0] != n:
             raise SupvizError(f"`active` must be a bool array with {n} rows; got shape {active.shape}.")
         false = _false_from_knn(knn_indices(Y, k=k, chunk_size=chunk_size), active)
+    from supviz.metrics.distances import layout_source
+    from supviz.metrics.stress import stress1_and_reason
+
+    xs = DistanceSource("X", X)
+    ys, collapsed = layout_source("Y", Y)
+    s1, s1_reason = stress1_and_reason(xs, ys, collapsed)
+    reasons = dict(scores.reasons)
+    if s1_reason is not None:
+        reasons["stress1"] = s1_reason
+    if not np.isfinite(rho):
+        reasons["shepard_rho"] = "the sampled pair distances of X or Y all tie: nothing to rank"
     return DistortionResult(
         knn_recall=float(scores.knn_recall),
         trustworthiness=float(scores.trustworthiness),
         continuity=float(scores.continuity),
-        stress1=float(stress1(X, Y)),
+        stress1=float(s1),
         shepard_rho=rho,
         false=false,
         k=k,
         n_pairs=n_pairs,
+        reasons=reasons,
     )

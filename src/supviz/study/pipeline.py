@@ -112,7 +112,7 @@ def check_study(
     SupvizError
         The first problem found, in one line naming the option or TOML key.
     """
-    todo = list(SECTIONS) if sections is None else list(sections)
+    todo = [s for s in (list(SECTIONS) if sections is None else list(sections)) if s.active(config)]
     for section in todo:
         section.check(config)
     path = weights_file or config.weights.file or None
@@ -195,7 +195,7 @@ def run_study(
         marked incomplete.
     """
     t_start = time.perf_counter()
-    todo = list(SECTIONS) if sections is None else list(sections)
+    todo = [s for s in (list(SECTIONS) if sections is None else list(sections)) if s.active(config)]
     plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=todo)
     out = Path(out)
     progress = Progress(quiet=quiet, announce=announce, bars=bars)

@@ -118,6 +118,11 @@ class Section:
     #: Whether the section uses ``ctx.grid()`` (the run prepares it in its own "weights" stage).
     needs_grid: ClassVar[bool] = False
 
+    def active(self, config: Any) -> bool:
+        """Whether the run includes this section (an optional one, such as a sweep's summary, says no
+        unless its config asks for it); default: always."""
+        return True
+
     def check(self, config: Any) -> None:
         """Raise a ``SupvizError`` for a setting of ``config`` that :meth:`compute` would reject.
 
@@ -140,12 +145,14 @@ def _default_sections() -> list[Section]:
     from supviz.study.baselines import BaselineSection
     from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
+    from supviz.sweep.section import SweepSection
 
     return [
         BackgroundSection(),
         BaselineSection(),
         EmbeddingSection(),
         DatapointSection(),
+        SweepSection(),  # only with [sweep] folder = a `supviz sweep` output (issue 13)
     ]
 
 
