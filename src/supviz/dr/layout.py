@@ -436,13 +436,19 @@ def embed(X: Any, method: str, *, random_state: SeedLike = None, **params: Any) 
     random_state : int, numpy Generator, SeedSequence or None
         Equal seeds give equal layouts (umap-learn then runs single-threaded).
     **params
-        Keyword arguments of the chosen function.
+        Keyword arguments of the chosen function. ``backend="torchdr"`` (UMAP, t-SNE) computes the
+        layout with TorchDR on ``device`` (:func:`supviz.dr.torchdr_layout.torchdr_layout`, optional).
 
     Returns
     -------
     Layout
     """
     method = check_choice("method", method, METHODS)
+    if params.get("backend") == "torchdr" and method in ("umap", "tsne"):  # the optional GPU backend (issue 13)
+        from supviz.dr.torchdr_layout import torchdr_layout
+
+        rest = {k: v for k, v in params.items() if k != "backend"}
+        return torchdr_layout(X, method, random_state=random_state, **rest)
     if method == "mds":
         return mds_layout(X, random_state=random_state, **params)
     if method == "umap":

@@ -1,0 +1,54 @@
+"""The optional TorchDR backend of UMAP and t-SNE (issue 13 item 5), on the CPU (no GPU was lent)."""
+
+import random
+
+import numpy as np
+import pytest
+
+torchdr = pytest.importorskip("torchdr")
+
+from supviz.dr import embed  # noqa: E402
+from supviz.errors import SupvizError  # noqa: E402
+from supviz.metrics import layout_metrics  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    return np.vstack([rng.normal(size=(20, 10)) + 10 * i for i in range(3)])
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_seeded_equal_and_faithful_and_no_global_rng_touched(blobs, method):
+    import torch
+
+    torch_state = torch.random.get_rng_state().clone()
+    np_state = np.random.get_state()[1].copy()
+    py_state = random.getstate()
+    it = 150 if method == "umap" else 400  # t-SNE: past TorchDR's 250 iterations of early exaggeration
+    a = embed(blobs, method, backend="torchdr", random_state=3, max_iter=it)
+    b = embed(blobs, method, backend="torchdr", random_state=3, max_iter=it)
+    c = embed(blobs * 1e-200, method, backend="torchdr", random_state=3, max_iter=it)  # scale-free, as every layout
+    np.testing.assert_array_equal(a.embedding, b.embedding)
+    np.testing.assert_array_equal(a.embedding, c.embedding)
+    assert a.params["backend"] == "torchdr" and a.params["device"] == "cpu" and not a.info["collapsed"]
+    # three separated blobs stay apart: the 5 nearest of every point in the picture are of its blob
+    from scipy.spatial.distance import cdist
+
+    d = cdist(a.embedding, a.embedding)
+    np.fill_diagonal(d, np.inf)
+    labels = np.repeat(np.arange(3), 20)
+    assert (labels[np.argsort(d, axis=1)[:, :5]] == labels[:, None]).mean() == 1.0
+    assert np.isfinite(layout_metrics(blobs, a, k=5)["trustworthiness"])
+    # the caller's global generators are as they were (TorchDR would reseed them all)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state) and random.getstate() == py_state
+
+
+def test_bad_parameters_are_one_line(blobs):
+    with pytest.raises(SupvizError, match="`device` must be 'cpu' or 'cuda"):
+        embed(blobs, "umap", backend="torchdr", device="tpu")
+    with pytest.raises(SupvizError, match="`perplexity` must be"):
+        embed(blobs, "tsne", backend="torchdr", perplexity=-1)
+    out = embed(blobs[:8], "tsne", backend="torchdr", random_state=0, max_iter=20)
+    assert out.params["perplexity"] == pytest.approx(7 / 3) and "clamped" in out.notes[0]
