@@ -29,9 +29,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The settings proposed for the default study run (docs/benchmarks.md, "supviz.sae"): measured
 #: on the study's 72 cells; ``d_sae`` is twice the true feature count.
-STUDY_ARCHITECTURE = "jumprelu"
+STUDY_ARCHITECTURE = "topk"
 STUDY_STEPS = 2000
-STUDY_BATCH = 256
+STUDY_BATCH = 128
 STUDY_RATIO = 2
 
 

@@ -41,7 +41,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                         "lr_decay_fraction": 0.2, "grad_clip": 1.0},
     "topk": {"k": 4, "aux_coefficient": 1.0 / 32.0, "dead_after": 50_000, "decoder_init_norm": 1.0,
              "lr_decay_fraction": 0.0, "grad_clip": 0.0},
-    "batchtopk": {"k": 4, "aux_coefficient": 1.0 / 32.0, "dead_after": 50_000, "threshold_lr": 0.01,
+    "batchtopk": {"k": 2, "aux_coefficient": 1.0 / 32.0, "dead_after": 50_000, "threshold_lr": 0.01,
                   "decoder_init_norm": 1.0, "lr_decay_fraction": 0.0, "grad_clip": 0.0},
     "jumprelu": {"l0_coefficient": 1.0, "bandwidth": 0.05, "init_threshold": 0.05, "decoder_init_norm": 1.0,
                  "lr_decay_fraction": 0.0, "grad_clip": 0.0},
@@ -106,7 +106,7 @@ class SAEConfig:
     l1_warmup_fraction: float | None = None
     """relu_l1_decnorm: fraction of training over which the L1 weight ramps linearly from 0 (default 0.05)."""
     k: int | None = None
-    """topk: latents kept per sample; batchtopk: mean latents kept per sample over a batch (default 4)."""
+    """topk: latents kept per sample (default 4); batchtopk: mean latents kept per sample over a batch (default 2; with k above the data's true L0, BatchTopK learns dense +- pairs instead of the features)."""
     aux_k: int | None = None
     """topk / batchtopk: dead latents that reconstruct the residual in the AuxK loss (default max(1, d_in // 2), Gao et al.'s heuristic)."""
     aux_coefficient: float | None = None
