@@ -30,7 +30,7 @@ def trained(pentagon):
     jobs = [SAEJob(planted, SAEConfig(architecture=a), seed=i) for i, a in enumerate(ARCHITECTURES)]  # defaults: d_sae = 4 d_in
     # TopK with k = 1 (the pentagon is sparse: mostly one vertex at a time) and twice the vertices in
     # latents; with exactly 5 latents half of the seeds end with two vertices on one latent (docs)
-    jobs += [SAEJob(pent, SAEConfig(architecture="topk", k=1, d_sae=10), seed=s) for s in (5, 6, 7)]
+    jobs += [SAEJob(pent, SAEConfig(architecture="topk", k=1, d_sae=10, steps=1000), seed=s) for s in (5, 6, 7)]
     frozen = SAEConfig(architecture="relu_l1", d_sae=S_RANDOM, steps=20, batch_size=32, train_decoder=False)
     jobs += [SAEJob(q4, frozen, seed=100 + i) for i in range(N_RANDOM)]
     return jobs, train_saes(jobs, progress=False)

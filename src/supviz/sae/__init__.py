@@ -9,7 +9,7 @@ Modules, in the order data flows:
 - :mod:`~supviz.sae.model`         :class:`SAE` (numpy weights, SAELens names) and batched :func:`encode`
 - :mod:`~supviz.sae.metrics`       recovery scores against ground truth, vectorised over instances
 - :mod:`~supviz.sae.cells`         :func:`train_cell_saes`: one SAE per toy cell, scored (the study's section E)
-- :mod:`~supviz.sae.toy_experiment` Sharkey et al.'s toy experiment and its heatmaps
+- :mod:`~supviz.sae.sharkey_toy`   Sharkey et al.'s toy experiment (:func:`toy_experiment`) and its heatmaps
 - :mod:`~supviz.sae.storage`       :func:`save` / :func:`load` in SAELens' pretrained-SAE layout
 - :mod:`~supviz.sae.estimator`     :class:`SparseAutoencoder`, a scikit-learn estimator
 
@@ -38,8 +38,8 @@ _EXPORTS = {
     "CellSAEs": "supviz.sae.cells",
     "train_cell_saes": "supviz.sae.cells",
     "encode_cells": "supviz.sae.cells",
-    "ToyExperiment": "supviz.sae.toy_experiment",
-    "toy_experiment": "supviz.sae.toy_experiment",
+    "ToyExperiment": "supviz.sae.sharkey_toy",
+    "toy_experiment": "supviz.sae.sharkey_toy",
     "save": "supviz.sae.storage",
     "load": "supviz.sae.storage",
     "SparseAutoencoder": "supviz.sae.estimator",

@@ -173,7 +173,8 @@ def train_cell_saes(
     cells = []
     for g, s in zip(idx, streams):
         spec = grid.specs[g]
-        cells.append({"index": g, "label": grid.labels[g], "m": spec.n_hidden, "p": float(s.probability[0]),
+        p = spec.probability if spec.probability is not None else probability
+        cells.append({"index": g, "label": grid.labels[g], "m": spec.n_hidden, "p": float(p),
                       "importance": spec.importance_name, "n_represented": int(s.feature_mask.sum())})
     info = {
         "architecture": config.architecture,

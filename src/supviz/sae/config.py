@@ -79,7 +79,7 @@ class SAEConfig:
     """Dictionary size (number of latents); None: ceil(expansion_factor * d_in)."""
     expansion_factor: float = 4.0
     """Latents per input dimension when d_sae is None."""
-    steps: int = 3000
+    steps: int = 2000
     """Optimiser steps; each draws a fresh batch (a stream) or the next minibatch (an array, reshuffled every epoch)."""
     batch_size: int = 256
     """Samples per step and instance (an array with fewer rows trains on all of them each step; the clamp is logged and recorded)."""

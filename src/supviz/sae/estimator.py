@@ -34,7 +34,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     d_sae : int or None, default None
         Number of latents; None: ``ceil(expansion_factor * n_features)``.
     expansion_factor : float, default 4.0
-    steps : int, default 3000
+    steps : int, default 2000
     batch_size : int, default 256
         Rows per step (at most the number of rows).
     lr : float, default 3e-3
@@ -64,7 +64,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         architecture: str = "topk",
         d_sae: int | None = None,
         expansion_factor: float = 4.0,
-        steps: int = 3000,
+        steps: int = 2000,
         batch_size: int = 256,
         lr: float = 3e-3,
         l1_coefficient: float | None = None,

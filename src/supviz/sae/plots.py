@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from supviz.sae.toy_experiment import ToyExperiment
+    from supviz.sae.sharkey_toy import ToyExperiment
 
 
 def score_heatmap(
@@ -46,8 +46,7 @@ def score_heatmap(
     if ax is None:
         _fig, ax = plt.subplots(figsize=(1.0 + 0.6 * V.shape[1], 1.0 + 0.45 * V.shape[0]))
     masked = np.ma.masked_invalid(V)
-    cm = plt.get_cmap(cmap).copy()
-    cm.set_bad("white")
+    cm = plt.get_cmap(cmap).with_extremes(bad="white")
     im = ax.imshow(masked, cmap=cm, vmin=vmin, vmax=vmax, aspect="auto", origin="lower")
     ax.set_xticks(range(V.shape[1]), labels=list(col_labels), rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(V.shape[0]), labels=list(row_labels), fontsize=7)
