@@ -378,7 +378,6 @@ def score(
                 raise SupvizError(f"true_codes {i} must have one row per input ({X[i].shape[0]}); got {C[i].shape[0]}.")
             if T[i] is not None and C[i].shape[1] != T[i].shape[0]:
                 raise SupvizError(f"true_codes {i} must have one column per feature ({T[i].shape[0]}); got {C[i].shape[1]}.")
-    codes = encode(saes, X, device=device)
     cols = {c: np.full(k, np.nan) for c in SCORE_COLUMNS}
     n_true = np.zeros(k, dtype=np.int64)
     notes: list[dict[str, str]] = [{} for _ in range(k)]
@@ -387,36 +386,38 @@ def score(
     matched_cos: list[np.ndarray] = [np.zeros(0)] * k
     groups: dict[tuple, list[int]] = {}
     for i, s in enumerate(saes):
-        key = (s.d_in, s.d_sae, X[i].shape[0], None if T[i] is None else T[i].shape[0], C[i] is not None)
+        key = (s.d_in, s.d_sae, None if T[i] is None else T[i].shape[0], C[i] is not None)
         groups.setdefault(key, []).append(i)
-    for (_d, _s, _n, n_feat, has_codes), idx in groups.items():
-        Xg = np.stack([X[i] for i in idx])
-        Fg = np.stack([codes[i] for i in idx])
-        Rg = np.stack([saes[i].decode(codes[i]) for i in idx])
-        cols["dead_fraction"][idx] = dead_fraction(Fg)
-        cols["l0"][idx] = l0(Fg)
-        cols["fvu"][idx] = fvu(Xg, Rg)
-        cols["shrinkage"][idx] = shrinkage(Xg, Rg)
-        if n_feat is None:
-            for i in idx:
+    for (_d, _s, n_feat, has_codes), idx in groups.items():
+        # directions: vectorised over the group
+        if n_feat is not None:
+            Tg = np.stack([T[i] for i in idx])
+            Mg = np.stack([np.ones(n_feat, dtype=bool) if M[i] is None else M[i] for i in idx])
+            Wg = np.stack([saes[i].W_dec for i in idx])
+            best = max_cosines(Tg, Wg, Mg)
+            cols["mmcs"][idx] = _nanmean_or_nan(best)
+            cols["recovery_rate"][idx] = recovery_rate(Tg, Wg, Mg, threshold=threshold)
+            mcc, latent, mcos = matched_mcc(Tg, Wg, Mg)
+            cols["mcc"][idx] = mcc
+        # codes: one SAE at a time (a group's codes together can take gigabytes)
+        codes = encode([saes[i] for i in idx], [X[i] for i in idx], device=device)
+        for j, i in enumerate(idx):
+            F = codes[j][None]
+            R = saes[i].decode(codes[j])[None]
+            Xi = X[i][None]
+            cols["dead_fraction"][i] = dead_fraction(F)[0]
+            cols["l0"][i] = l0(F)[0]
+            cols["fvu"][i] = fvu(Xi, R)[0]
+            cols["shrinkage"][i] = shrinkage(Xi, R)[0]
+            if n_feat is None:
                 for c in ("mmcs", "mcc", "recovery_rate", "true_l0", "precision", "recall"):
                     notes[i][c] = "no true features given"
-            continue
-        Tg = np.stack([T[i] for i in idx])
-        Mg = np.stack([np.ones(n_feat, dtype=bool) if M[i] is None else M[i] for i in idx])
-        Wg = np.stack([saes[i].W_dec for i in idx])
-        best = max_cosines(Tg, Wg, Mg)
-        cols["mmcs"][idx] = _nanmean_or_nan(best)
-        cols["recovery_rate"][idx] = recovery_rate(Tg, Wg, Mg, threshold=threshold)
-        mcc, latent, mcos = matched_mcc(Tg, Wg, Mg)
-        cols["mcc"][idx] = mcc
-        if has_codes:
-            Cg = np.stack([C[i] for i in idx])
-            cols["true_l0"][idx] = true_l0(Cg, Mg)
-            prec, rec, _p, _r = firing_precision_recall(Fg, Cg, latent)
-            cols["precision"][idx] = prec
-            cols["recall"][idx] = rec
-        for j, i in enumerate(idx):
+                continue
+            if has_codes:
+                Ci = C[i][None]
+                cols["true_l0"][i] = true_l0(Ci, Mg[j][None])[0]
+                prec, rec, _p, _r = firing_precision_recall(F, Ci, latent[j][None])
+                cols["precision"][i], cols["recall"][i] = prec[0], rec[0]
             n_true[i] = int(Mg[j].sum())
             max_cos[i], matched_latent[i], matched_cos[i] = best[j], latent[j], mcos[j]
             if n_true[i] == 0:
@@ -428,6 +429,7 @@ def score(
             if not has_codes and n_true[i] > 0:
                 for c in ("true_l0", "precision", "recall"):
                     notes[i][c] = "no true codes given"
+        del codes
     for i in range(k):
         if math.isnan(cols["fvu"][i]):
             notes[i]["fvu"] = "the evaluation inputs do not vary"

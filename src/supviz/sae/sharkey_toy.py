@@ -32,8 +32,8 @@ from supviz.seeding import SeedLike, as_seed_sequence, child
 
 #: Dictionary ratios d_sae / n of the paper's grid.
 DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: L1 coefficients in quarter decades.
-DEFAULT_L1 = tuple(float(v) for v in 10.0 ** np.arange(-2.5, 0.51, 0.25))
+#: L1 coefficients in quarter decades, 10^-1.5 to 10^1 (supviz's loss convention; see the module docstring).
+DEFAULT_L1 = tuple(float(v) for v in 10.0 ** np.arange(-1.5, 1.01, 0.25))
 
 
 @dataclass(eq=False)
@@ -106,7 +106,7 @@ def toy_experiment(
     ratios: Sequence[float] = DEFAULT_RATIOS,
     l1_coefficients: Sequence[float] = DEFAULT_L1,
     architecture: str = "relu_l1",
-    steps: int = 3000,
+    steps: int = 2000,
     batch_size: int = 256,
     lr: float = 3e-3,
     decay: float = 0.99,
@@ -127,7 +127,7 @@ def toy_experiment(
     ratios : sequence of float
         Dictionary sizes as multiples of ``n_features`` (default 0.5, 1, 2, 4, 8).
     l1_coefficients : sequence of float
-        The L1 weights (default quarter decades from 10^-2.5 to 10^0.5).
+        The L1 weights (default quarter decades from 10^-1.5 to 10^1).
     architecture : str
         ``relu_l1`` (the paper's) or ``relu_l1_decnorm``.
     steps, batch_size, lr : training settings of every SAE.
