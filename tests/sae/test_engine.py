@@ -56,6 +56,18 @@ def test_every_instance_gets_its_alone_result_bit_for_bit(batched):
         np.testing.assert_array_equal(alone.losses[0], res.losses[i])
 
 
+def test_a_source_shared_by_groups_on_different_threads_is_read_race_free():
+    """Six groups on two worker threads read one small array (a new epoch every 3 steps): each must
+    see its own epoch's permutation, whatever step the other thread is at."""
+    src = ArraySource(X[:50], seed=7)
+    jobs = [SAEJob(src, SAEConfig(architecture="relu_l1", d_sae=4 + i, steps=150, batch_size=16), seed=i)
+            for i in range(6)]
+    together = train_saes(jobs, threads=2, progress=False)
+    assert together.info["threads"] == 2
+    for i in (0, 3, 5):
+        _same(train_saes([jobs[i]], threads=1, progress=False)[0], together[i])
+
+
 def test_same_seed_same_weights_other_seed_other_weights(batched):
     jobs, res = batched
     again = train_saes(jobs[:8], threads=1, progress=False)
@@ -154,3 +166,37 @@ def test_bad_jobs_are_one_line_errors():
         ArraySource(np.full((3, 2), np.nan))
     with pytest.raises(SupvizError, match="`probability` must be"):
         FeatureStream(Q6, 0.0)
+
+
+def test_the_torch_code_path_of_cuda_matches_the_cpu_kernels(monkeypatch):
+    """Without a GPU, run the torch ops CUDA uses (topk, the JumpReLU autograd sums, the stream in torch
+    int64 arithmetic) on the CPU and compare with the numba kernels."""
+    from supviz.sae.architectures import base
+
+    jobs = [j for i, j in enumerate(_jobs()) if i % 4 != 2][::2]  # every architecture, streams only
+    fast = train_saes(jobs, progress=False)
+    monkeypatch.setattr(base, "FUSED_CPU_KERNELS", False)
+    ref = train_saes(jobs, progress=False)
+    for a, b in zip(fast.saes, ref.saes):
+        for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=0, atol=2e-5, err_msg=name)
+    for s in (jobs[0].source, jobs[1].source):  # one probability, and one per feature
+        in_torch = s.batch(3, 8, "cpu").numpy()
+        monkeypatch.setattr(base, "FUSED_CPU_KERNELS", True)
+        np.testing.assert_array_equal(s.batch(3, 8, "cpu").numpy(), in_torch)  # the same stream, bit for bit
+        monkeypatch.setattr(base, "FUSED_CPU_KERNELS", False)
+
+
+def test_array_jobs_accept_numpy_or_torch_and_a_stack():
+    import torch
+
+    from supviz.sae import array_jobs
+
+    stack = np.stack([X, 2 * X])
+    jobs = array_jobs(torch.from_numpy(stack), SAEConfig(architecture="relu_l1", steps=5, batch_size=16), seed=1)
+    assert [j.label for j in jobs] == ["X[0]", "X[1]"] and jobs[1].source.d_in == 6
+    res = train_saes(jobs, progress=False)
+    alone = train_saes(array_jobs(X, SAEConfig(architecture="relu_l1", steps=5, batch_size=16), seed=1), progress=False)
+    np.testing.assert_array_equal(res[0].W_dec, alone[0].W_dec)  # slice 0 of a stack = that array alone
+    with pytest.raises(SupvizError, match=r"must be an array \[N, d\] or \[k, N, d\]"):
+        array_jobs(X[0])

@@ -156,10 +156,8 @@ def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, 
 
 def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, threads: int):
     from supviz.sae.config import SAEConfig
-    from supviz.sae.engine import SAEJob, train_saes
+    from supviz.sae.engine import array_jobs, train_saes
     from supviz.sae.metrics import score
-    from supviz.sae.sources import ArraySource
-    from supviz.seeding import child
 
     if args.cells or args.probability is not None:
         raise SupvizError("`--cells` and `--probability` apply to toy cells only; INPUT is an activations file.")
@@ -177,11 +175,7 @@ def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed:
             raise SupvizError(f"`--codes` must have one column per feature ({features.shape[0]}); got {codes.shape[1]}.")
     config = SAEConfig(**changes)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", src.stem)
-    jobs = []
-    for i, x in enumerate(stack):
-        label = stem if len(stack) == 1 else f"{stem}[{i}]"
-        source = ArraySource(x, seed=child(seed, i, 1), features=features, codes=codes, label=label)
-        jobs.append(SAEJob(source, config, seed=child(seed, i, 0), label=label))
+    jobs = array_jobs(X, config, seed=seed, features=features, codes=codes, label=stem)
     trained = train_saes(jobs, threads=threads, progress=None if not args.quiet else False)
     evals = [j.source.evaluation(n_eval) for j in jobs]
     sc = score(trained.saes, [e[0] for e in evals], features=[features] * len(jobs),

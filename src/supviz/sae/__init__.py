@@ -29,6 +29,7 @@ _EXPORTS = {
     "sharkey_probabilities": "supviz.sae.sources",
     "random_directions": "supviz.sae.sources",
     "SAEJob": "supviz.sae.engine",
+    "array_jobs": "supviz.sae.engine",
     "train_saes": "supviz.sae.engine",
     "SAE": "supviz.sae.model",
     "TrainedSAEs": "supviz.sae.model",

@@ -66,6 +66,37 @@ class SAEJob:
     label: str = ""
 
 
+def array_jobs(
+    X: Any,
+    config: SAEConfig | None = None,
+    *,
+    seed: SeedLike = 0,
+    features: Any = None,
+    codes: Any = None,
+    label: str = "X",
+) -> list[SAEJob]:
+    """One job per activations array: ``X [N, d]`` gives one SAE, ``X [k, N, d]`` one per slice.
+
+    ``X`` may be numpy or torch. Slice i shuffles its rows from ``child(seed, i, 1)`` and
+    initialises its SAE from ``child(seed, i, 0)``. ``features [n, d]`` and ``codes [N, n]``
+    (true directions and activity, where known) are shared by every slice.
+    """
+    from supviz.sae.sources import ArraySource
+
+    arr = X.detach().cpu().numpy() if hasattr(X, "detach") else np.asarray(X)
+    if arr.ndim not in (2, 3):
+        raise SupvizError(f"`X` must be an array [N, d] or [k, N, d]; got shape {list(arr.shape)}.")
+    config = SAEConfig() if config is None else config
+    root = as_seed_sequence(seed)
+    stack = arr[None] if arr.ndim == 2 else arr
+    jobs = []
+    for i, x in enumerate(stack):
+        name = label if arr.ndim == 2 else f"{label}[{i}]"
+        source = ArraySource(x, seed=child(root, i, 1), features=features, codes=codes, label=name)
+        jobs.append(SAEJob(source, config, seed=child(root, i, 0), label=name))
+    return jobs
+
+
 def train_saes(
     jobs: Sequence[SAEJob],
     *,

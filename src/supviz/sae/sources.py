@@ -18,6 +18,7 @@ share a source (a grid of SAE hyperparameters on one data set) share its batches
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,12 +115,15 @@ class ArraySource(Source):
             self.codes = c
         self.label = label
         self._tensors: dict[str, Any] = {}
-        self._perm: tuple[int, Any] | None = None
+        # worker threads share a source: the epoch permutations are cached under a lock, so each
+        # thread reads the permutation of its own epoch whatever the others are doing
+        self._perms: dict[int, Any] = {}
+        self._lock = threading.Lock()
 
     def effective_batch_size(self, batch_size: int) -> int:
         return min(batch_size, self.N)
 
-    def _tensor(self, device: str) -> "torch.Tensor":
+    def _tensor(self, device: str) -> "torch.Tensor":  # called under the lock
         import torch
 
         if device not in self._tensors:
@@ -134,11 +138,15 @@ class ArraySource(Source):
         B = self.effective_batch_size(batch_size)
         per_epoch = self.N // B
         epoch, pos = divmod(step, per_epoch)
-        if self._perm is None or self._perm[0] != epoch:
-            gen = torch_generator(child(self.seed_sequence, epoch))
-            self._perm = (epoch, torch.randperm(self.N, generator=gen))
-        idx = self._perm[1][pos * B:(pos + 1) * B].to(device)
-        return self._tensor(device).index_select(0, idx)
+        with self._lock:
+            perm = self._perms.get(epoch)
+            if perm is None:
+                perm = torch.randperm(self.N, generator=torch_generator(child(self.seed_sequence, epoch)))
+                self._perms[epoch] = perm
+                for old in sorted(self._perms)[:-4]:  # workers run within a few steps of each other
+                    del self._perms[old]
+            data = self._tensor(device)
+        return data.index_select(0, perm[pos * B:(pos + 1) * B].to(device))
 
     def mean_sq_norm(self) -> float:
         x = self.X.astype(np.float64)
@@ -246,9 +254,11 @@ class FeatureStream(Source):
         """
         import torch
 
+        from supviz.sae.architectures import base
+
         K = len(keys)
         ones = np.ones(K, dtype=np.float32)
-        if device == "cpu":
+        if device == "cpu" and base.FUSED_CPU_KERNELS:
             from supviz.toy._kernels import fill_sparse_batch  # the toy models' own sampler
 
             out = np.empty((K, batch_size * n), dtype=np.float32)
@@ -270,7 +280,9 @@ class FeatureStream(Source):
         n = streams[0].n_features
         keys = np.array([s.key for s in streams], dtype=np.uint64)
         D = torch.stack([s._device_arrays(device)[0] for s in streams])  # (K, n, d)
-        if device == "cpu" and all(s.constant_probability for s in streams):
+        from supviz.sae.architectures import base
+
+        if device == "cpu" and base.FUSED_CPU_KERNELS and all(s.constant_probability for s in streams):
             # the toy models' kernel with each stream's p: element = u / p if u < p else 0
             from supviz.toy._kernels import fill_sparse_batch
 

@@ -31,6 +31,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Params = dict[str, "torch.Tensor"]
 
+#: Use the fused numba kernels (:mod:`supviz.sae._kernels`) for float32 tensors on the CPU. Elsewhere
+#: (CUDA) the same operations run as torch ops; setting this to False runs those torch paths on the
+#: CPU too, which is how the tests check the CUDA code path without a GPU.
+FUSED_CPU_KERNELS = True
+
+
+def fused(t: "torch.Tensor") -> bool:
+    """Whether ``t`` goes through the numba kernels (float32 on the CPU, and kernels enabled)."""
+    import torch
+
+    return FUSED_CPU_KERNELS and t.device.type == "cpu" and t.dtype == torch.float32
+
 
 def kth_largest(x: "torch.Tensor", k: int) -> "torch.Tensor":
     """Per row of ``x [..., n]``, the k-th largest value counted with multiplicity ``[..., 1]``.
@@ -45,7 +57,7 @@ def kth_largest(x: "torch.Tensor", k: int) -> "torch.Tensor":
     n = x.shape[-1]
     if k > n:
         return torch.full_like(x[..., :1], float("-inf"))
-    if x.device.type == "cpu" and x.dtype == torch.float32:
+    if fused(x):
         import numpy as np
 
         from supviz.sae._kernels import kth_largest_rows

@@ -11,6 +11,7 @@ replaces the batch dependence with one threshold: ``f = ReLU(pre) * 1[pre > thet
 
 from __future__ import annotations
 
+from supviz.sae.architectures.base import fused
 from supviz.sae.architectures.topk import TopK
 
 
@@ -35,7 +36,7 @@ class BatchTopK(TopK):
         if keep >= B * s:
             return a, {}
         flat = a.detach().reshape(k, B * s)
-        if flat.device.type == "cpu" and flat.dtype == torch.float32:
+        if fused(flat):
             import numpy as np
 
             from supviz.sae._kernels import kth_largest_flat

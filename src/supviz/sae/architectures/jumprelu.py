@@ -21,7 +21,7 @@ import math
 
 import torch
 
-from supviz.sae.architectures.base import Architecture
+from supviz.sae.architectures.base import Architecture, fused
 
 
 class JumpReLUWithL0(torch.autograd.Function):
@@ -37,7 +37,7 @@ class JumpReLUWithL0(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pre, theta, bandwidth):
         pre, theta = pre.detach(), theta.detach()
-        if _fused(pre):
+        if fused(pre):
             from supviz.sae._kernels import jumprelu_forward
 
             pre = pre.contiguous()
@@ -60,7 +60,7 @@ class JumpReLUWithL0(torch.autograd.Function):
             g_f = torch.zeros_like(pre)
         if g_l0 is None:
             g_l0 = torch.zeros(pre.shape[0], dtype=pre.dtype, device=pre.device)
-        if _fused(pre):
+        if fused(pre):
             from supviz.sae._kernels import jumprelu_backward
 
             g_pre = torch.empty_like(pre)
@@ -77,10 +77,6 @@ class JumpReLUWithL0(torch.autograd.Function):
         g_theta = -(theta * s_g + (g_l0 / pre.shape[1])[:, None, None] * s_n) / eps
         return g_pre, g_theta, None
 
-
-def _fused(t: torch.Tensor) -> bool:
-    """Use the numba kernels (CPU float32)."""
-    return t.device.type == "cpu" and t.dtype == torch.float32
 
 
 class JumpReLU(Architecture):

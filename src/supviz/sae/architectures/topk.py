@@ -36,12 +36,12 @@ def _topk_relu_function():
     if "topk" not in _FN:
         import torch
 
-        from supviz.sae.architectures.base import topk_mask
+        from supviz.sae.architectures.base import fused, topk_mask
 
         class _TopKReLU(torch.autograd.Function):
             @staticmethod
             def forward(ctx, pre, k):
-                if pre.device.type == "cpu" and pre.dtype == torch.float32 and k < pre.shape[-1]:
+                if fused(pre) and k < pre.shape[-1]:
                     from supviz.sae._kernels import topk_relu_rows
 
                     flat = pre.detach().reshape(-1, pre.shape[-1]).contiguous()
@@ -56,7 +56,7 @@ def _topk_relu_function():
             @staticmethod
             def backward(ctx, grad):
                 (f,) = ctx.saved_tensors
-                if f.device.type == "cpu" and f.dtype == torch.float32:
+                if fused(f):
                     from supviz.sae._kernels import grad_where_positive
 
                     n = f.shape[-1]
