@@ -178,3 +178,21 @@ def test_score_rejects_mismatched_inputs():
         score([sae], np.zeros((3, 2)), features=np.eye(2), true_codes=np.zeros((4, 2)))
     with pytest.raises(SupvizError, match="at least one SAE"):
         score([], np.zeros((3, 2)))
+
+
+def test_encoding_in_blocks_bounds_memory_not_results(monkeypatch):
+    """Large groups are encoded in blocks of SAEs and rows; blocks round like any GEMM (float32 ulps)."""
+    from supviz.sae import encode, model
+
+    rng = np.random.default_rng(0)
+    saes = []
+    for _ in range(5):
+        W = rng.standard_normal((30, 4)).astype(np.float32)
+        saes.append(SAE(W_enc=W.T.copy(), b_enc=rng.standard_normal(30).astype(np.float32), W_dec=W,
+                        b_dec=rng.standard_normal(4).astype(np.float32), activation="relu"))
+    X = rng.standard_normal((1000, 4)).astype(np.float32)
+    whole = encode(saes, X)
+    monkeypatch.setattr(model, "_BLOCK", 100)  # 1 SAE x 3 rows per block
+    for a, b in zip(whole, encode(saes, X)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        assert a.shape == (1000, 30)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from supviz.sae.config import SAEConfig
 
 ACTIVATIONS = ("relu", "topk", "jumprelu")
+#: Encoding works in blocks of about this many floats of ``[SAEs, rows, d_sae]`` (64 MB in float32).
+_BLOCK = 1 << 24
 
 
 @dataclass(eq=False)
@@ -175,18 +177,27 @@ def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any 
         key = (sae.d_in, sae.d_sae, sae.activation, sae.k, sae.apply_b_dec_to_input, x.shape[0])
         groups.setdefault(key, []).append(i)
     with torch.no_grad():
-        for (_d, _s, activation, k, apply_b, _n), idx in groups.items():
-            X = torch.from_numpy(np.stack([arrays[i] for i in idx])).to(device)  # (g, N, d)
-            W_enc = torch.from_numpy(np.stack([saes[i].W_enc for i in idx]).astype(dt)).to(device)
-            b_enc = torch.from_numpy(np.stack([saes[i].b_enc for i in idx]).astype(dt)).to(device)
-            b_dec = torch.from_numpy(np.stack([saes[i].b_dec for i in idx]).astype(dt)).to(device)
-            thr = None
-            if activation == "jumprelu":
-                thr = torch.from_numpy(np.stack([saes[i].threshold for i in idx]).astype(dt)).to(device)
-            f = encode_tensors(X, W_enc, b_enc, b_dec, activation=activation, k=k, threshold=thr,
-                               apply_b_dec_to_input=apply_b)
-            for j, i in enumerate(idx):
-                out[i] = f[j].cpu().numpy()
+        for (_d, s, activation, k, apply_b, n), idx in groups.items():
+            # bound the [g, rows, d_sae] intermediates to ~2^24 floats: chunks of SAEs, then of rows
+            per = max(1, min(len(idx), _BLOCK // max(1, n * s)))
+            rows = max(1, min(n, _BLOCK // max(1, per * s)))
+            for c in range(0, len(idx), per):
+                part = idx[c:c + per]
+                W_enc = torch.from_numpy(np.stack([saes[i].W_enc for i in part]).astype(dt)).to(device)
+                b_enc = torch.from_numpy(np.stack([saes[i].b_enc for i in part]).astype(dt)).to(device)
+                b_dec = torch.from_numpy(np.stack([saes[i].b_dec for i in part]).astype(dt)).to(device)
+                thr = None
+                if activation == "jumprelu":
+                    thr = torch.from_numpy(np.stack([saes[i].threshold for i in part]).astype(dt)).to(device)
+                res = [np.empty((n, s), dtype=dt) for _ in part]
+                for r in range(0, n, rows):
+                    X = torch.from_numpy(np.stack([arrays[i][r:r + rows] for i in part])).to(device)  # (g, rows, d)
+                    f = encode_tensors(X, W_enc, b_enc, b_dec, activation=activation, k=k, threshold=thr,
+                                       apply_b_dec_to_input=apply_b)
+                    for j in range(len(part)):
+                        res[j][r:r + rows] = f[j].cpu().numpy()
+                for j, i in enumerate(part):
+                    out[i] = res[j]
     return out
 
 
