@@ -25,6 +25,7 @@ Usage::
     python benchmarks/sae.py                    # both parts, 2000 steps
     python benchmarks/sae.py --part cells --steps 500
     python benchmarks/sae.py --part toy --steps 2000
+    python benchmarks/sae.py --part architectures  # the five architectures on the 72 cells
 """
 
 from __future__ import annotations
@@ -149,6 +150,32 @@ def part_cells(steps: int, skip_baseline: bool) -> dict:
     return out
 
 
+def part_architectures(steps: int) -> dict:
+    """The 72 cells with every architecture at its defaults (d_sae 120, batch 128): which does best, at what cost."""
+    from supviz.sae import ARCHITECTURES, train_cell_saes
+    from supviz.sae.cells import study_config
+    from supviz.toy import load_hamblin2022
+
+    grid = load_hamblin2022(DATA)
+    idx = [i for i, s in enumerate(grid.specs) if s.n_hidden != 50]
+    sparse = np.array([grid.specs[i].probability <= 0.17 for i in idx])
+    out = {}
+    for arch in ARCHITECTURES:
+        config = study_config(60, steps=steps).replace(architecture=arch)
+        c0, t0 = time.process_time(), time.perf_counter()
+        cells = train_cell_saes(grid, idx, config=config, seed=0, progress=False)
+        sc = cells.scores
+        out[arch] = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
+                     "ms_per_step": cells.training.info["ms_per_step"],
+                     "mmcs_all": round(float(np.nanmean(sc.mmcs)), 4), "mmcs_sparse": round(float(np.nanmean(sc.mmcs[sparse])), 4),
+                     "mcc_sparse": round(float(np.nanmean(sc.mcc[sparse])), 4),
+                     "recovery_sparse": round(float(np.nanmean(sc.recovery_rate[sparse])), 4),
+                     "dead": round(float(np.nanmean(sc.dead_fraction)), 3), "fvu_sparse": round(float(np.nanmean(sc.fvu[sparse])), 4),
+                     "l0_over_true_l0_sparse": round(float(np.nanmean(sc.l0[sparse] / sc.true_l0[sparse])), 3)}
+        print(f"# {arch}: {out[arch]}", file=sys.stderr)
+    return out
+
+
 def part_toy(steps: int, paper: bool) -> dict:
     from supviz.sae import toy_experiment
 
@@ -170,7 +197,8 @@ def _f(v: float):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("all", "cells", "toy"), default="all")
+    ap.add_argument("--part", choices=("all", "cells", "toy", "architectures"), default="all",
+                    help="'all' = cells then toy, each in its own process; 'architectures' compares the five on the cells")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--toy-steps", type=int, default=None, help="steps of the toy experiment (default: --steps)")
     ap.add_argument("--skip-baseline", action="store_true")
@@ -212,6 +240,8 @@ def main() -> None:
             print(f"# cells: baseline {b['wall_s']:.1f} s ({b['cpu_s']:.1f} s CPU), mean MMCS {b['mean_mmcs']:.4f}, sparse "
                   f"{b['mean_mmcs_sparse_cells']:.4f}; speed-up {body['speedup_train']}x; "
                   f"mean |MMCS diff| {body['mean_abs_mmcs_diff_vs_baseline']:.4f}", file=sys.stderr)
+    elif args.part == "architectures":
+        body = part_architectures(args.steps)
     else:
         body = part_toy(args.toy_steps or args.steps, args.paper_size)
         print(f"# toy {body['n_features']}x{body['d']}: {body['wall_s']} s, peak RSS {body['peak_rss_mb']} MB, "
