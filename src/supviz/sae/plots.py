@@ -76,7 +76,7 @@ def toy_experiment_figure(result: "ToyExperiment") -> "Figure":
     cols = [f"{v:.3g}" for v in result.l1_coefficients]
     rows = [f"{r:g}x ({s})" for r, s in zip(result.ratios, result.d_sae)]
     score_heatmap(result.mmcs, row_labels=rows, col_labels=cols, ax=axes[0], title="MMCS (mean max cosine similarity)",
-                  xlabel="L1 coefficient", ylabel="dictionary ratio (latents)")
+                  xlabel="L1 coefficient", ylabel="dictionary ratio (latents)", fmt="{:.3f}")
     score_heatmap(result.dead_fraction, row_labels=rows, col_labels=cols, ax=axes[1], title="fraction of dead latents",
                   xlabel="L1 coefficient", ylabel="", cmap="magma")
     info = result.info
