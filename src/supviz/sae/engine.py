@@ -23,6 +23,7 @@ import math
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -267,9 +268,10 @@ class _Group:
         self.arch = architecture_class(self.config.architecture)(self.config, self.d_in, self.d_sae)
         k = len(plans)
         per = [self.arch.init_params(torch_generator(child(p["seed"], 0))) for p in plans]
-        # every parameter of an instance lives in one row of a flat [k, n_params] leaf tensor, so the
-        # gradient arrives as one buffer and Adam is a handful of ops per group (Python overhead
-        # dominates small groups); each parameter is a view of its columns
+        # every parameter of an instance lives in one row of a flat [k, n_params] buffer and its gradient
+        # in the same columns of another: each parameter is a leaf view whose .grad is a view of the
+        # gradient buffer, which autograd accumulates into in place, so Adam is a handful of ops on
+        # two buffers per group (Python overhead dominates small groups)
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
         off = 0
         for name, t in per[0].items():
@@ -279,10 +281,17 @@ class _Group:
         for j, q in enumerate(per):
             for name, a, b, _shape in self.layout:
                 flat[j, a:b] = q[name].reshape(-1)
-        self.flat = flat.to(self.device).requires_grad_(True)
-        self.frozen = [(a, b) for name, a, b, _s in self.layout if name == "W_dec" and not self.config.train_decoder]
-        self.m1 = torch.zeros_like(self.flat, requires_grad=False)
-        self.m2 = torch.zeros_like(self.flat, requires_grad=False)
+        self.flat = flat.to(self.device)
+        self.grad = torch.zeros_like(self.flat)
+        self.P = self.views(self.flat)
+        G = self.views(self.grad)
+        for name, p in self.P.items():
+            if name == "W_dec" and not self.config.train_decoder:
+                continue  # frozen: no gradient, so no Adam moment, so no step
+            p.requires_grad_(True)
+            p.grad = G[name]
+        self.m1 = torch.zeros_like(self.flat)
+        self.m2 = torch.zeros_like(self.flat)
         self.S = self.arch.init_state(k, self.device)
         dt = dict(dtype=torch.float32, device=self.device)
         self.lr = torch.tensor([p["config"].lr for p in plans], **dt)
@@ -338,10 +347,9 @@ class _Group:
 
         if t >= self.steps:
             return
-        cfg, arch = self.config, self.arch
+        cfg, arch, P = self.config, self.arch, self.P
         x = self.data(t)
-        self.flat.grad = None
-        P = self.views(self.flat)
+        self.grad.zero_()
         ctx: dict[str, Any] = {"coefficient": self.coef * self.coef_factor(t), "step": t}
         if cfg.dead_after is not None:
             ctx["dead"] = self.since_fired >= cfg.dead_after
@@ -353,7 +361,7 @@ class _Group:
         total.sum().backward()
         with torch.no_grad():
             self._update(t)
-            arch.after_step(f.detach(), self.views(self.flat.detach()), self.S)
+            arch.after_step(f.detach(), P, self.S)
             if cfg.dead_after is not None:  # AuxK's dead latents (topk / batchtopk)
                 fired = f.detach().amax(dim=1) > 0  # (k, s); codes are never negative
                 self.since_fired = torch.where(fired, torch.zeros_like(self.since_fired), self.since_fired + self.B)
@@ -378,9 +386,10 @@ class _Group:
     def _update(self, t: int) -> None:
         """Gradient constraints, per-instance clipping and Adam (per-instance learning rates)."""
         cfg = self.config
-        flat, g = self.flat.detach(), self.flat.grad
-        for a, b in self.frozen:  # a frozen decoder gets no gradient, so no Adam moment, so no step
-            g[:, a:b] = 0.0
+        flat, g = self.flat, self.grad
+        if any(p.grad is not None and p.grad.data_ptr() != q.data_ptr() for p, q in
+               zip(self.P.values(), self.views(g).values())):  # pragma: no cover - autograd replaced a .grad
+            raise RuntimeError("a parameter's gradient left the group's gradient buffer")
         if self.arch.unit_norm_decoder and self.arch.project_decoder_grad and cfg.train_decoder:
             W, gW = self.views(flat)["W_dec"], self.views(g)["W_dec"]
             gW.sub_((gW * W).sum(-1, keepdim=True) * W)  # remove the component along each (unit) row
@@ -404,7 +413,7 @@ class _Group:
         """Instance ``j`` as an :class:`SAE` on the inputs' own scale (the normalisation folded in)."""
         plan = self.plans[j]
         s = plan["scale"]
-        views = self.views(self.flat.detach())
+        views = self.views(self.flat)
         P = {n: t[j].cpu().numpy().astype(np.float32) for n, t in views.items()}
         inference = self.arch.export(views, self.S, j)
         threshold = inference["threshold"]
@@ -460,7 +469,10 @@ def _run(workers: list[_Worker], *, steps: int, progress: bool | None, n_instanc
         try:
             if single_threaded:
                 torch.set_num_threads(1)  # per thread under OpenMP
-            w.train(steps, stop)
+            with warnings.catch_warnings():
+                # each parameter's .grad is a strided view of its group's gradient buffer by design
+                warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
+                w.train(steps, stop)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
             stop.set()

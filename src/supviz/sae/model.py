@@ -215,10 +215,9 @@ def encode_tensors(
     """The inference encoder on stacked tensors: ``X [g, N, d]`` -> ``f [g, N, d_sae]``."""
     import torch
 
-    from supviz.sae.architectures.base import topk_mask
+    from supviz.sae.architectures.base import encoder_bias, topk_mask
 
-    xin = X - b_dec[:, None, :] if apply_b_dec_to_input else X
-    pre = torch.baddbmm(b_enc[:, None, :], xin, W_enc)
+    pre = torch.baddbmm(encoder_bias(W_enc, b_enc, b_dec, apply_b_dec_to_input)[:, None, :], X, W_enc)
     if activation == "relu":
         return pre.relu()
     if activation == "topk":

@@ -78,6 +78,20 @@ def topk_mask(pre: "torch.Tensor", k: int) -> "torch.Tensor":
     return pre >= kth_largest(pre, k)
 
 
+def encoder_bias(W_enc: "torch.Tensor", b_enc: "torch.Tensor", b_dec: "torch.Tensor", apply_b_dec: bool) -> "torch.Tensor":
+    """The encoder's effective bias ``[k, d_sae]``: ``b_enc - b_dec W_enc`` when the input is centred
+    on ``b_dec`` (so ``(x - b_dec) W_enc + b_enc = x W_enc + (b_enc - b_dec W_enc)``), else ``b_enc``.
+
+    Folding the centring into the bias saves a ``[k, B, d_sae] x [k, d_sae, d_in]`` product in the
+    backward pass (the gradient of ``b_dec`` then flows through a ``[k, d_sae]`` bias).
+    """
+    import torch
+
+    if not apply_b_dec:
+        return b_enc
+    return b_enc - torch.bmm(b_dec[:, None, :], W_enc)[:, 0, :]
+
+
 class Architecture:
     """One SAE recipe over the shared layout. Subclasses set the class attributes and implement
     :meth:`activation_and_terms` (and, where needed, :meth:`extra_params`, :meth:`init_state`,
@@ -145,11 +159,12 @@ class Architecture:
     # -- the forward pass ---------------------------------------------------------------------
 
     def pre_activation(self, x: "torch.Tensor", P: Params) -> "torch.Tensor":
-        """``(x - b_dec) W_enc + b_enc`` (without ``- b_dec`` unless the recipe subtracts it): ``[k, B, d_sae]``."""
+        """``(x - b_dec) W_enc + b_enc`` (without ``- b_dec`` unless the recipe subtracts it): ``[k, B, d_sae]``,
+        computed as ``x W_enc + encoder_bias(...)``."""
         import torch
 
-        xin = x - P["b_dec"][:, None, :] if self.apply_b_dec_to_input else x
-        return torch.baddbmm(P["b_enc"][:, None, :], xin, P["W_enc"])
+        return torch.baddbmm(encoder_bias(P["W_enc"], P["b_enc"], P["b_dec"], self.apply_b_dec_to_input)[:, None, :],
+                             x, P["W_enc"])
 
     @staticmethod
     def decode(f: "torch.Tensor", P: Params) -> "torch.Tensor":

@@ -32,6 +32,22 @@ class TopKReLU:
 _FN = {}
 
 
+def _grad_where_positive(f, grad):
+    """``grad * 1[f > 0]`` (ReLU's backward pass given its output; fused on the CPU)."""
+    import torch
+
+    from supviz.sae.architectures.base import fused
+
+    if fused(f):
+        from supviz.sae._kernels import grad_where_positive
+
+        n = f.shape[-1]
+        out = torch.empty_like(f)
+        grad_where_positive(f.reshape(-1, n).numpy(), grad.contiguous().reshape(-1, n).numpy(), out.view(-1, n).numpy())
+        return out
+    return torch.where(f > 0, grad, 0.0)
+
+
 def _topk_relu_function():
     if "topk" not in _FN:
         import torch
@@ -56,18 +72,44 @@ def _topk_relu_function():
             @staticmethod
             def backward(ctx, grad):
                 (f,) = ctx.saved_tensors
-                if fused(f):
-                    from supviz.sae._kernels import grad_where_positive
-
-                    n = f.shape[-1]
-                    out = torch.empty_like(f)
-                    grad_where_positive(f.reshape(-1, n).numpy(), grad.contiguous().reshape(-1, n).numpy(),
-                                        out.view(-1, n).numpy())
-                    return out, None
-                return torch.where(f > 0, grad, 0.0), None
+                return _grad_where_positive(f, grad), None
 
         _FN["topk"] = _TopKReLU
     return _FN["topk"]
+
+
+def _auxk_codes_function():
+    if "auxk" not in _FN:
+        import torch
+
+        from supviz.sae.architectures.base import fused
+
+        class _AuxKReLU(torch.autograd.Function):
+            """ReLU of the ``aux_k`` largest pre-activations among the dead latents of each sample."""
+
+            @staticmethod
+            def forward(ctx, pre, dead, aux_k):
+                p = pre.detach()
+                if fused(p):
+                    from supviz.sae._kernels import auxk_relu
+
+                    p = p.contiguous()
+                    z = torch.empty_like(p)
+                    auxk_relu(p.numpy(), dead.contiguous().numpy(), int(aux_k), z.numpy())
+                else:
+                    masked = p.masked_fill(~dead[:, None, :], float("-inf"))  # (k, B, s)
+                    chosen = dead[:, None, :] & (masked >= kth_largest(masked, aux_k))
+                    z = torch.where(chosen, p.relu(), 0.0)
+                ctx.save_for_backward(z)
+                return z
+
+            @staticmethod
+            def backward(ctx, grad):
+                (z,) = ctx.saved_tensors
+                return _grad_where_positive(z, grad), None, None
+
+        _FN["auxk"] = _AuxKReLU
+    return _FN["auxk"]
 
 
 def auxk_loss(pre, x, x_hat, P, dead, aux_k):
@@ -79,9 +121,7 @@ def auxk_loss(pre, x, x_hat, P, dead, aux_k):
     import torch
 
     n_dead = dead.sum(-1).to(pre.dtype)  # (k,)
-    masked = pre.detach().masked_fill(~dead[:, None, :], float("-inf"))  # (k, B, s)
-    chosen = dead[:, None, :] & (masked >= kth_largest(masked, aux_k))
-    z_aux = torch.where(chosen, pre.relu(), 0.0)
+    z_aux = _auxk_codes_function().apply(pre, dead, aux_k)  # (k, B, s)
     e_hat = torch.bmm(z_aux, P["W_dec"])  # (k, B, d): no bias, as in the paper
     e = (x - x_hat).detach()
     scale = (n_dead / aux_k).clamp(max=1.0)
