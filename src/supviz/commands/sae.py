@@ -214,21 +214,22 @@ def _read_array(path: Path, key: str | None, flag: str, *, ranks: tuple[int, ...
 
 
 def _check_out(out: Path) -> None:
+    """The shared output-folder check (file, under a file, dangling link, unwritable), before training.
+
+    A non-empty folder is accepted only when it holds an earlier ``supviz sae`` output.
+    """
     import json
 
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise SupvizError(f"`--out` {str(out)!r} exists and is not a folder.")
-    if not any(q for q in out.iterdir() if not q.name.startswith(".")):
-        return
-    meta = out / "metadata.json"
-    try:
-        ok = meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("format") == RUN_FORMAT
-    except (OSError, ValueError):
-        ok = False
-    if not ok:
-        raise SupvizError(f"`--out` {str(out)!r} holds files that are not an earlier `supviz sae` output; choose a new folder.")
+    from supviz._outdir import check_output_folder
+
+    def earlier_output(folder: Path) -> bool:
+        meta = folder / "metadata.json"
+        try:
+            return meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("format") == RUN_FORMAT
+        except (OSError, ValueError):
+            return False
+
+    check_output_folder(out, accept=earlier_output, what="an earlier `supviz sae` output")
 
 
 def _write(out: Path, saes, scores, meta: dict[str, Any]) -> None:
