@@ -187,8 +187,8 @@ def _split_by_bucket(bk: _Buckets, values: np.ndarray, *payload: np.ndarray) -> 
     if len(bk.bounds) == 0:
         yield 0, values, payload
         return
-    ids = np.searchsorted(bk.bounds, values, side="right")
-    order = np.argsort(ids, kind="stable")
+    ids = np.searchsorted(bk.bounds, values, side="right").astype(np.uint16 if len(bk.bounds) < 2**16 else np.int64)
+    order = np.argsort(ids, kind="stable")  # a radix sort for 16-bit keys
     ids = ids[order]
     edges = np.flatnonzero(np.diff(ids)) + 1
     for part in np.split(np.arange(len(ids)), edges):
