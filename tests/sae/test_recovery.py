@@ -15,8 +15,9 @@ D_RANDOM, S_RANDOM = 4, 6
 def pentagon():
     from supviz.toy import TrainConfig, train_grid
 
+    # a pentagon at 8 of root seeds 0-9 (seeds per cell, issue 13); at 0 and 5 one pair stays antipodal
     grid = train_grid(TrainConfig(n_features=5, hidden=(2,), probabilities=(0.05,), importances=("uniform",),
-                                  steps=3000, seed=0), progress=False)
+                                  steps=3000, seed=1), progress=False)
     return grid
 
 
