@@ -43,9 +43,11 @@ class Layout:
         The effective parameters, after clamps and fallbacks (e.g. ``n_neighbors`` clamped to
         ``N - 1``, ``init`` resolved from ``"auto"``, the integer seed passed to the library).
     info : dict
-        What was fitted: ``stress`` (MDS stress-1), ``kl_divergence`` (t-SNE), iteration counts,
-        ``deterministic`` (whether equal seeds give equal output), and for MDS the full
-        :class:`~supviz.dr.smacof.SmacofResult` under ``"result"`` (for the Shepard diagram).
+        What was fitted: ``smacof_stress`` (MDS: the stress-1 that SMACOF minimised, against the
+        disparities of ``params["metric_type"]``; see :func:`mds_layout`), ``kl_divergence``
+        (t-SNE), iteration counts, ``deterministic`` (whether equal seeds give equal output),
+        ``collapsed``, and for MDS the full :class:`~supviz.dr.smacof.SmacofResult` under
+        ``"result"`` (for the Shepard diagram).
     notes : list of str
         One line per clamp, fallback or library warning; each was also logged at INFO.
     """
@@ -258,7 +260,7 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
     stress = float(pick(result.stress))
     embedding = np.asarray(pick(result.embedding), dtype=np.float64)
     info = {
-        "stress": stress,
+        "smacof_stress": stress,
         "collapsed": layout_collapsed(embedding),
         "n_iter": int(pick(result.n_iter)),
         "converged": bool(pick(result.converged)),
@@ -325,8 +327,16 @@ def mds_layout(
     Returns
     -------
     Layout
-        ``info["stress"]`` is SMACOF's stress-1 (NaN when every point of ``X`` is identical:
-        nothing to fit); ``info["collapsed"]`` whether the layout is one spot;
+        ``info["smacof_stress"]`` is the stress-1 SMACOF minimised (NaN when every point of ``X``
+        is identical: nothing to fit), ``sqrt(sum_{i<j} (dhat_ij - d_ij)^2 / sum_{i<j} dhat_ij^2)``
+        with ``d`` the layout's distances and ``dhat`` the disparities of ``metric_type`` (ratio:
+        ``b delta``; interval: ``a + b delta``; ordinal: monotone in ``delta``), as R smacof
+        reports it (de Leeuw & Mair 2009). It is *not* :func:`supviz.metrics.stress1_ratio`
+        (the ``"stress1_ratio"`` of :func:`~supviz.metrics.layout_metrics`), which scores any
+        layout against ratio disparities ``b delta`` only: the two agree for
+        ``metric_type="ratio"`` (up to the stopping tolerance ``eps``), and for interval or
+        ordinal MDS ``smacof_stress <= stress1_ratio``, because the ratio fit is one of the
+        interval fits. ``info["collapsed"]`` whether the layout is one spot;
         ``info["result"]`` the full :class:`~supviz.dr.smacof.SmacofResult` (``.shepard()``
         gives the Shepard diagram data). Any scale of ``X`` gives the same layout and stress.
     """

@@ -88,7 +88,11 @@ class SmacofResult:
     embedding : ndarray [..., N, k], float64
         Configuration of the best restart, on the scale of the normalised disparities.
     stress : ndarray [...] (a numpy scalar when unbatched)
-        Stress-1 as R smacof reports it: ``sqrt(sum_{i<j} w (dhat - d)^2 / (N(N-1)/2))``.
+        Stress-1 as R smacof reports it (de Leeuw & Mair 2009): ``sqrt(sum_{i<j} w (dhat - d)^2 /
+        (N(N-1)/2))`` with the disparities ``dhat`` of ``metric_type``, normalised to
+        ``sum_{i<j} w dhat^2 = N(N-1)/2``. A :class:`~supviz.dr.Layout` calls it
+        ``info["smacof_stress"]``; it is not :func:`supviz.metrics.stress1_ratio` unless
+        ``metric_type == "ratio"`` (see :func:`layout_stress`).
     disparities : ndarray [..., N, N]
         Fitted disparities, normalised to ``sum_{i<j} w dhat^2 = N(N-1)/2``; zero diagonal.
     n_iter : ndarray [...] of int
@@ -463,8 +467,13 @@ def layout_stress(
 
     The disparities are fitted to the layout's distances with the chosen transformation and
     normalised as in :func:`smacof`; then the layout is scaled optimally, so the value does not
-    depend on the layout's size. For a converged SMACOF result it matches ``result.stress``; for a
-    layout from another program (scikit-learn's MDS, UMAP, ...) it scores it on the same scale.
+    depend on the layout's size: ``sqrt(1 - <dhat, d>^2 / (|dhat|^2 |d|^2))`` over the pairs
+    (Kruskal 1964's stress formula 1 at the optimal scale). For a converged SMACOF result of the
+    same ``metric_type`` it matches ``result.stress`` (to within the stopping tolerance, never
+    above it); for a layout from another program (scikit-learn's MDS, UMAP, ...) it scores it on
+    the same scale. With ``metric_type="ratio"`` it is :func:`supviz.metrics.stress1_ratio`, the
+    ``"stress1_ratio"`` of :func:`~supviz.metrics.layout_metrics`; for one layout, interval <=
+    ratio and ordinal <= ratio, since a ratio fit is also an interval and an ordinal fit.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ metric is undefined (NaN, with the reason in :class:`LayoutMetrics` and in the l
 from supviz.metrics.distances import pairwise_distances
 from supviz.metrics.neighbors import continuity, knn_recall, trustworthiness
 from supviz.metrics.procrustes import procrustes_distance
-from supviz.metrics.stress import shepard_correlation, stress1
+from supviz.metrics.stress import shepard_correlation, stress1_ratio
 from supviz.metrics.summary import METRIC_KEYS, LayoutMetrics, layout_metrics
 
 __all__ = [
@@ -20,6 +20,6 @@ __all__ = [
     "pairwise_distances",
     "procrustes_distance",
     "shepard_correlation",
-    "stress1",
+    "stress1_ratio",
     "trustworthiness",
 ]

@@ -12,14 +12,14 @@ from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.neighbors import neighbourhood_scores
 from supviz.metrics.procrustes import procrustes_and_reason
-from supviz.metrics.stress import shepard_rho_and_reason, stress1_and_reason
+from supviz.metrics.stress import shepard_rho_and_reason, stress1_ratio_and_reason
 from supviz.metrics.undefined import BASELINE_COLLAPSED, COLLAPSED, NO_BASELINE, NO_X_TRUE
 
 logger = logging.getLogger(__name__)
 
 #: The keys of :func:`layout_metrics`, in order. Always all present; ``nan`` where not applicable.
 METRIC_KEYS = (
-    "stress1",
+    "stress1_ratio",
     "shepard_rho",
     "trustworthiness",
     "continuity",
@@ -39,7 +39,7 @@ class LayoutMetrics(Mapping[str, float]):
     ----------
     scores : dict of str to float
         Every key of :data:`METRIC_KEYS` (``"k"`` is the neighbourhood size, as given); also
-        what the mapping itself gives (``out["stress1"]``, ``dict(out)``).
+        what the mapping itself gives (``out["stress1_ratio"]``, ``dict(out)``).
     reasons : dict of str to str
         For each NaN value, one line saying why (undefined for the input, see
         :mod:`supviz.metrics.undefined`, or an input that was not given). Empty when every
@@ -100,7 +100,7 @@ def layout_metrics(
     Returns
     -------
     LayoutMetrics
-        A mapping over :data:`METRIC_KEYS`: ``stress1`` (:func:`~supviz.metrics.stress1`),
+        A mapping over :data:`METRIC_KEYS`: ``stress1_ratio`` (:func:`~supviz.metrics.stress1_ratio`),
         ``shepard_rho`` (:func:`~supviz.metrics.shepard_correlation`), ``trustworthiness``,
         ``continuity``, ``knn_recall`` (against ``X``), ``knn_recall_true`` (against ``X_true``),
         ``procrustes_baseline`` and ``k``; ``.reasons`` says why each NaN is NaN. When undefined
@@ -130,7 +130,7 @@ def layout_metrics(
         if reason is not None:
             reasons[name] = reason
 
-    put("stress1", *stress1_and_reason(xs, ys, is_collapsed))
+    put("stress1_ratio", *stress1_ratio_and_reason(xs, ys, is_collapsed))
     put("shepard_rho", *shepard_rho_and_reason(xs, ys, is_collapsed))
     scores = neighbourhood_scores(xs, ys, k=k, X_true=ts, collapsed=is_collapsed)
     for name in ("trustworthiness", "continuity", "knn_recall", "knn_recall_true"):
