@@ -602,9 +602,15 @@ def _run_batch_numba(
         moments = np.stack([w_full.sum(axis=(1, 2)), (w_full * shifted).sum(axis=(1, 2)),
                             (w_full * shifted * shifted).sum(axis=(1, 2))], axis=1)
     w_arg = dummy if weights is None else np.ascontiguousarray(w)
-    x_out, dhat_out, sigma, n_iter, converged, hist = _smacof_numba.run_batch(
-        np.ascontiguousarray(x), np.ascontiguousarray(dhat), w_arg, weights is not None,
-        np.ascontiguousarray(vplus), np.ascontiguousarray(shifted), moments, interval, max_iter, float(eps),
+    # Every array the kernel touches is allocated here (numba then compiles no allocator).
+    x_out = np.array(x, dtype=np.float64, order="C")
+    dhat_out = np.array(dhat, dtype=np.float64, order="C")
+    sigma, n_iter = np.zeros(m), np.zeros(m, dtype=np.int64)
+    converged, hist = np.zeros(m, dtype=np.bool_), np.zeros((m, max_iter + 1))
+    _smacof_numba.run_batch(
+        x_out, dhat_out, w_arg, weights is not None, np.ascontiguousarray(vplus), np.ascontiguousarray(shifted),
+        np.ascontiguousarray(moments), interval, max_iter, float(eps), sigma, n_iter, converged, hist,
+        np.zeros((5, n, k)),
     )
     return {
         "embedding": x_out,
