@@ -91,3 +91,22 @@ def test_all_tied_data_make_neighbourhood_metrics_undefined():
     for key in ("trustworthiness", "continuity", "knn_recall", "shepard_rho"):
         assert np.isnan(out[key]) and "all pairwise distances of X tie" in out.reasons[key]
     assert np.isfinite(out["stress1_ratio"])  # distances to fit are there: sqrt(2) each
+
+
+def test_layout_metrics_frame_and_repr():
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 4))
+    out = layout_metrics(X, X[:, :2], k=5)
+    df = out.to_frame("pca")
+    assert list(df.columns) == [*METRIC_KEYS, "nan_reasons"] and df.index.tolist() == ["pca"]
+    assert df.loc["pca", "stress1_ratio"] == out["stress1_ratio"] and np.isnan(df.loc["pca", "knn_recall_true"])
+    assert df.loc["pca", "nan_reasons"] == out.reason_text() and "knn_recall_true" in df.loc["pca", "nan_reasons"]
+    assert set(df.attrs["units"]) == set(df.columns) == set(df.attrs["definitions"])
+    assert "Kruskal" in df.attrs["definitions"]["stress1_ratio"]
+    both = pd.concat([out.to_frame("a"), layout_metrics(X, X[:, 1:3], k=5).to_frame("b")])
+    assert both.shape == (2, len(METRIC_KEYS) + 1)
+    text = repr(out)
+    assert "\n" not in text and len(text) < 300 and "knn_recall_true=" not in text
+    assert "undefined: knn_recall_true, procrustes_baseline" in text

@@ -63,6 +63,28 @@ class Layout:
         """Number of points N."""
         return int(self.embedding.shape[0])
 
+    def __repr__(self) -> str:
+        # A few lines whatever N: the embedding is summarised, never printed (a 20-point Layout
+        # printed ~25,000 characters through the dataclass repr, SmacofResult arrays included).
+        n, k = self.embedding.shape if self.embedding.ndim == 2 else (self.embedding.shape[0], 1)
+        params = ", ".join(f"{key}={_short(val)}" for key, val in self.params.items())
+        info = ", ".join(f"{key}={_short(val)}" for key, val in self.info.items())
+        notes = f"{len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" + (f": {self.notes[0][:80]!r}..." if self.notes else "")
+        return f"Layout({self.method}, {n} points in {k}-D;\n  params: {params};\n  info: {info};\n  {notes})"
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line repr: scalars as they are, arrays and objects by kind and shape."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (bool, int, str, type(None), np.integer, np.bool_)):
+        return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, np.ndarray):
+        return f"<array {value.shape}>"
+    if isinstance(value, (list, tuple)) and len(value) <= 4 and all(isinstance(v, (int, float, str)) for v in value):
+        return repr(value)
+    return f"<{type(value).__name__}>"
+
 
 def add_note(notes: list[str], message: str, *args: Any) -> None:
     """Record a clamp/fallback in ``notes`` and log it at INFO (``%``-style ``args``)."""

@@ -135,6 +135,19 @@ class SmacofResult:
         """True when the input was a batch ``[B, N, N]``."""
         return self.dissimilarities.ndim == 3
 
+    def __repr__(self) -> str:
+        # One line: the arrays (N x N disparities, histories) are summarised, never printed.
+        n, k = self.embedding.shape[-2:]
+        stress, iters, conv = (np.atleast_1d(np.asarray(a)) for a in (self.stress, self.n_iter, self.converged))
+        if self.batched:
+            ok = stress[np.isfinite(stress)]
+            st = f"stress {ok.min():.4g}-{ok.max():.4g}" if ok.size else "stress nan"
+            fit = f"batch of {stress.size}, {st}, n_iter {iters.min()}-{iters.max()}, {int(conv.sum())}/{conv.size} converged"
+        else:
+            fit = f"stress={float(stress[0]):.4g}, n_iter={int(iters[0])}, converged={bool(conv[0])}"
+        notes = f", {len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" if self.notes else ""
+        return f"SmacofResult({self.metric_type}, N={n}, k={k}, {fit}, engine={self.params.get('engine')!r}{notes})"
+
     def shepard(self, index: int | None = None) -> ShepardData:
         """Shepard-diagram data of one item (``index`` is required for a batched result).
 
