@@ -3,7 +3,7 @@
 - k-NN recall, trustworthiness and continuity of ``Y`` against ``X`` come from
   :func:`supviz.metrics.neighbors.neighbourhood_scores` (one blocked pass, tie-aware: the points
   whose active features are all dropped coincide in ``x_rep`` and ``h``, so ties are real here);
-- stress-1 comes from :func:`supviz.metrics.stress1` (blocked over all pairs);
+- stress-1 comes from :func:`supviz.metrics.stress1_ratio` (blocked over all pairs);
 - the Shepard (Spearman) correlation of distances uses all pairs up to ``max_pairs`` and a fixed
   random subset of ``max_pairs`` pairs beyond (:func:`supviz.metrics.shepard_correlation` ranks all
   ``N (N - 1) / 2`` pairs: 1.2 GB at the 10,000 points this section must handle; on all pairs the two
@@ -73,9 +73,9 @@ class DistortionResult:
     ----------
     knn_recall, trustworthiness, continuity : float
         In [0, 1]; 1 means every k-neighbourhood is kept.
-    stress1 : float
+    stress1_ratio : float
         Kruskal stress-1 of ``Y`` against the distances of ``X`` after optimal scaling
-        (:func:`supviz.metrics.stress1`, all pairs, blocked); 0 for an exact picture.
+        (:func:`supviz.metrics.stress1_ratio`, all pairs, blocked); 0 for an exact picture.
     shepard_rho : float
         Spearman correlation of pairwise distances in ``X`` and ``Y`` (over ``n_pairs`` pairs).
     false : FalseNeighbours or None
@@ -89,7 +89,7 @@ class DistortionResult:
     knn_recall: float
     trustworthiness: float
     continuity: float
-    stress1: float
+    stress1_ratio: float
     shepard_rho: float
     false: FalseNeighbours | None
     k: int
@@ -104,7 +104,7 @@ class DistortionResult:
             "knn_recall": self.knn_recall,
             "trustworthiness": self.trustworthiness,
             "continuity": self.continuity,
-            "stress1": self.stress1,
+            "stress1_ratio": self.stress1_ratio,
             "shepard_rho": self.shepard_rho,
         }
         if self.false is not None:
@@ -301,21 +301,21 @@ def measure_distortion(
             raise SupvizError(f"`active` must be a bool array with {n} rows; got shape {active.shape}.")
         false = _false_from_knn(knn_indices(Y, k=k, chunk_size=chunk_size), active)
     from supviz.metrics.distances import layout_source
-    from supviz.metrics.stress import stress1_and_reason
+    from supviz.metrics.stress import stress1_ratio_and_reason
 
     xs = DistanceSource("X", X)
     ys, collapsed = layout_source("Y", Y)
-    s1, s1_reason = stress1_and_reason(xs, ys, collapsed)
+    s1, s1_reason = stress1_ratio_and_reason(xs, ys, collapsed)
     reasons = dict(scores.reasons)
     if s1_reason is not None:
-        reasons["stress1"] = s1_reason
+        reasons["stress1_ratio"] = s1_reason
     if not np.isfinite(rho):
         reasons["shepard_rho"] = "the sampled pair distances of X or Y all tie: nothing to rank"
     return DistortionResult(
         knn_recall=float(scores.knn_recall),
         trustworthiness=float(scores.trustworthiness),
         continuity=float(scores.continuity),
-        stress1=float(s1),
+        stress1_ratio=float(s1),
         shepard_rho=rho,
         false=false,
         k=k,

@@ -52,7 +52,7 @@ COLUMNS = ("n_features", "n_hidden", "probability", "importance", "replicate", "
            "n_points", "setting", "metric", "value", "reason")
 TABLE_FILE = "sweep.parquet"
 SUMMARY_STEM = "summary"
-_LAYOUT_METRICS = ("stress1", "shepard_rho", "trustworthiness", "continuity", "knn_recall")
+_LAYOUT_METRICS = ("stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall")
 _METHOD_INDEX = {"exact": 0, "mds": 1, "umap": 2, "tsne": 3}
 
 
