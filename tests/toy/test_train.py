@@ -159,7 +159,8 @@ def test_divergence_raises_naming_instances_and_step(engine):
     from supviz.toy.train import TrainingDiverged
 
     with pytest.raises(TrainingDiverged, match=r"training diverged: \d of 4 instance\(s\) had non-finite loss or weights "
-                                               r"by step 10 \(m=2 p=0\.5 geometric:0\.9.*lower `lr` \(got 1e\+10\)") as info:
+                                               r"by step 10 \(m=[23] p=(0\.5|1) geometric:0\.9.*lower `lr` \(got 1e\+10\)") as info:
+        # which instances blow up first depends on their seeds (per cell since issue 13)
         train_grid(BLOWUP.replace(engine=engine), progress=False)
     assert info.value.step == 10 and info.value.instances and info.value.exit_status == 1
 
