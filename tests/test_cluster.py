@@ -144,3 +144,24 @@ def test_dispatcher_runs_memoised_tasks_once_and_stores_them_where_they_ran(tmp_
 
 def _scaled(a, i):
     return os.getpid(), float(a.sum() * i)
+
+
+def test_a_task_error_on_the_cluster_reaches_the_caller_intact(tmp_path):
+    from supviz._parallel import Shared
+    from supviz.cluster import connect
+    from supviz.toy.train import TrainingDiverged
+
+    with connect("local:1", cache_root=tmp_path) as d:
+        assert dict(d.map(_scaled, [(Shared(np.ones(3)), 2)]))[0][1] == 6.0  # an array as a file, back as a number
+        with pytest.raises(TrainingDiverged, match="blew up") as info:
+            list(d.map(_diverge, [(1,), (2,)]))
+    assert info.value.instances == [1] and info.value.step == 7 and info.value.exit_status == 1
+    assert not list((tmp_path / "inputs").glob("*.npy"))  # the input files of a call are removed after it
+
+
+def _diverge(i):
+    from supviz.toy.train import TrainingDiverged
+
+    if i == 1:
+        raise TrainingDiverged("training diverged: blew up", instances=[1], step=7)
+    return i

@@ -118,13 +118,19 @@ class DaskDispatcher(Dispatcher):
         futures = client.map(_dask_task, packed, key=[f"supviz-{name}-{token}-{i}" for i in index], pure=False)
         where = {fut.key: i for fut, i in zip(futures, index)}
         try:
-            for fut, result in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
-                i = where[fut.key]
-                if fut.status == "error":
-                    exc = result[1] if isinstance(result, tuple) and len(result) == 3 else fut.exception()
-                    raise _cluster_error(exc, name, i) from exc
-                yield i, result
-                fut.release()
+            # results in batches of whatever has finished: one gather per batch, not one round trip per
+            # task (2.0 instead of 3.4-4.0 ms of dispatch per trivial task, benchmarks/cluster.py)
+            for batch in as_completed(futures, loop=client.loop).batches():
+                for fut in batch:
+                    if fut.status != "finished":
+                        exc = fut.exception() if fut.status == "error" else None
+                        if exc is None:  # cancelled: its inputs or its worker are gone for good
+                            raise ClusterError(f"the cluster cancelled task {where[fut.key]} of {name!r} "
+                                               f"({fut.status}); run again to resume from the cache.")
+                        raise _cluster_error(exc, name, where[fut.key]) from exc
+                for fut, result in zip(batch, client.gather(batch)):
+                    yield where[fut.key], result
+                    fut.release()
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:
