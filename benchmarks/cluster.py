@@ -96,6 +96,7 @@ def main() -> None:
 
     # Dask futures, 1 and 2 workers (+ the overhead and the joblib-dask comparison on 2)
     overhead: dict[str, float] = {}
+    alternating: list[tuple[float, float, str]] = []
     for w in (1, 2):
         with LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster, set_as_default=False) as client:
@@ -107,6 +108,15 @@ def main() -> None:
             rows.append((f"Dask futures, {w} worker{'s' * (w > 1)}", t, _load()))
             print(f"#   dask x{w}: {t:.1f} s ({_load()})", flush=True)
             if w == 2:
+                # futures and joblib's backend alternately, twice each, on the same warm workers
+                with parallel_config(backend="dask", scheduler_host=cluster.scheduler_address):
+                    for rep in range(2):
+                        with use(d):
+                            tf, _ = _timed(lambda: _section(grid, args.points, methods))
+                        with use(_JoblibDask()):
+                            tj, _ = _timed(lambda: _section(grid, args.points, methods))
+                        alternating.append((tf, tj, _load()))
+                        print(f"#   alternating {rep}: futures {tf:.1f} s, joblib-dask {tj:.1f} s ({_load()})", flush=True)
                 calls = [(i,) for i in range(args.tasks)]
                 t, _ = _timed(lambda: list(d.map(_trivial, calls)))
                 overhead["supviz Dask futures (2 workers)"] = t / args.tasks
@@ -139,6 +149,8 @@ def main() -> None:
     print(f"futures vs joblib's Dask backend (2 workers): "
           f"{times['joblib Dask backend, 2 workers'] / times['Dask futures, 2 workers']:.2f}x the futures' time")
     print(f"tables identical across all runs: {same}")
+    for tf, tj, load in alternating:
+        print(f"alternating, 2 workers: futures {tf:.1f} s, joblib's Dask backend {tj:.1f} s ({load})")
     print("\n| dispatch of a trivial task | ms per task |")
     print("| --- | ---: |")
     for name, v in overhead.items():
