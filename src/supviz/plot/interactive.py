@@ -144,7 +144,7 @@ def heatmap_trace(panel: HeatmapPanel, *, scale: ColorScale, zrange: tuple[float
         kw["y"] = list(panel.yticklabels)
     return go.Heatmap(z=z, colorscale=_CMAPS.get(scale.cmap, scale.cmap), zmin=zrange[0], zmax=zrange[1], name="matrix",
                       showscale=showscale, colorbar={"title": {"text": scale.label, "side": "right"}, "thickness": 12},
-                      texttemplate="%{z:.2f}" if panel.annotate else None,
+                      texttemplate=("%{z:.2f}" if panel.annotate else None),
                       hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>", **kw)
 
 

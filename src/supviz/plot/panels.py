@@ -100,6 +100,9 @@ class HeatmapPanel:
     note: str = ""
     scale: str = "gram"
     annotate: bool = False
+    number_format: str = "{:.2f}"
+    """How annotated values are written; ``"short"``: two decimals without the leading zero (.12, −.04),
+    which fits the narrow cells of an (m, p) grid."""
     xticklabels: list[str] | None = None
     yticklabels: list[str] | None = None
     xlabel: str = ""

@@ -153,9 +153,23 @@ def draw_scatter(ax: "Axes", panel: ScatterPanel, *, norm: Any = None, cmap: str
     return sc
 
 
+def number_text(value: float, fmt: str = "{:.2f}") -> str:
+    """A value written into a heatmap cell; ``fmt="short"``: .12, −.04, 1.0 (no leading zero)."""
+    if fmt != "short":
+        return fmt.format(value)
+    text = f"{value:.2f}"
+    if abs(value) < 1:
+        text = text.replace("0.", ".", 1)
+    return text.replace("-", "−")
+
+
 def draw_heatmap(ax: "Axes", panel: HeatmapPanel, *, norm: Any, cmap: str) -> Any:
     """Draw one :class:`HeatmapPanel` into ``ax``; integer tick labels when the panel has them."""
     ax.set_title(panel.title, fontsize=TITLE_PT, pad=3)
+    if panel.xlabel:
+        ax.set_xlabel(panel.xlabel, fontsize=MIN_FONT_PT, labelpad=1)
+    if panel.ylabel:
+        ax.set_ylabel(panel.ylabel, fontsize=MIN_FONT_PT, labelpad=1)
     if panel.matrix is None:
         _empty(ax, panel.note)
         return None
@@ -170,17 +184,13 @@ def draw_heatmap(ax: "Axes", panel: HeatmapPanel, *, norm: Any, cmap: str) -> An
     else:
         ax.set_yticks([])
     ax.tick_params(length=2, pad=1)
-    if panel.xlabel:
-        ax.set_xlabel(panel.xlabel, fontsize=MIN_FONT_PT, labelpad=1)
-    if panel.ylabel:
-        ax.set_ylabel(panel.ylabel, fontsize=MIN_FONT_PT, labelpad=1)
     if panel.annotate:
         cmap_obj = im.get_cmap()
         for (i, j), v in np.ndenumerate(M):
             if np.isfinite(v):
                 r, g, b, _ = cmap_obj(norm(v))
                 dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=MIN_FONT_PT,
+                ax.text(j, i, number_text(v, panel.number_format), ha="center", va="center", fontsize=MIN_FONT_PT,
                         color="white" if dark else "black")
     _under(ax, panel.corner, below_labels=panel.xticklabels is not None)
     return im
