@@ -88,6 +88,8 @@ def test_size_budget_render_time_and_every_interactive_figure_drawn(tiny_run, re
         assert res.console == []
         assert res.total >= 1 and res.rendered == res.total
         assert res.dom.count("main-svg") >= res.total  # plotly drew its SVG layers into the page
+        # every table, opened, fits the text column: nothing scrolls sideways
+        assert 0 < res.widest_table <= res.column_width, (path, res.widest_table, res.column_width)
     times = render_seconds(_reports(tiny_run)[-1], repeats=1)
     record_property("render_seconds", json.dumps(times))  # a measurement, recorded, not a timed assertion
     print(f"\nreport render time (headless chromium, wall clock, start-up subtracted): {times}")

@@ -157,7 +157,7 @@ def number_text(value: float, fmt: str = "{:.2f}") -> str:
     """A value written into a heatmap cell; ``fmt="short"``: .12, −.04, 1.0 (no leading zero)."""
     if fmt != "short":
         return fmt.format(value)
-    text = f"{value:.2f}"
+    text = f"{0.0 if abs(value) < 0.005 else value:.2f}"
     if abs(value) < 1:
         text = text.replace("0.", ".", 1)
     return text.replace("-", "−")

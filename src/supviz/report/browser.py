@@ -40,6 +40,10 @@ class BrowserCheck:
     """Every console message the page logged (errors, warnings, uncaught exceptions)."""
     dom: str = ""
     """The DOM after the scripts ran."""
+    widest_table: int = -1
+    """Width in CSS pixels of the widest table, all opened (``render_all`` only; -1 otherwise)."""
+    column_width: int = -1
+    """Width of the report's text column in CSS pixels (``render_all`` only)."""
 
     @property
     def ok(self) -> bool:
@@ -61,6 +65,7 @@ def _run(exe: str, url: str, *, budget_ms: int, timeout_s: float, javascript: bo
             exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
             f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
+            "--window-size=1280,1000",
             *([] if javascript else ["--blink-settings=scriptEnabled=false"]), "--dump-dom", url,
         ]
         try:
@@ -95,7 +100,10 @@ def check_report(path: str | Path, *, render_all: bool = False, javascript: bool
     console = [m.group(1).strip() for line in proc.stderr.splitlines() if (m := _CONSOLE.search(line))]
     match = _STATUS.search(proc.stdout)
     rendered, total = (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
-    return BrowserCheck(rendered=rendered, total=total, console=console, dom=proc.stdout)
+    w = re.search(r'data-widest-table="(\d+)"', proc.stdout)
+    c = re.search(r'data-column-width="(\d+)"', proc.stdout)
+    return BrowserCheck(rendered=rendered, total=total, console=console, dom=proc.stdout,
+                        widest_table=int(w.group(1)) if w else -1, column_width=int(c.group(1)) if c else -1)
 
 
 def screenshot(path: str | Path, out: str | Path, *, javascript: bool = True, width: int = 1280, height: int = 1600,

@@ -18,7 +18,8 @@ gzip-compressed, and inflated (``DecompressionStream``) only when a reader first
 interactive version, so the page itself renders without it. ``report.html?render=all`` opens and
 draws every interactive version on load (the browser test uses it); the script then writes
 ``rendered N of N interactive figures`` into ``#supviz-status`` and sets ``data-plots-rendered``
-on ``<body>``.
+on ``<body>``; it also opens every table and records the widest one against the text column
+(``data-widest-table``, ``data-column-width``), so a test can see that no table scrolls sideways.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ h1{font-size:1.6em;margin:.1em 0 .2em}h2{border-bottom:2px solid #ddd;padding-bo
 h3{margin-top:1.4em}figure{margin:1em 0 2em;padding:0}figcaption{font-size:.92em;color:#333;margin-top:.4em}
 figure img{max-width:100%;height:auto;border:1px solid #eee;display:block}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0 1.2em;max-width:100%}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
-th{background:#f2f2f2}td.text,th.text{text-align:left}.tablewrap{max-width:100%;overflow-x:auto}
+th{background:#f2f2f2}td.text,th.text{text-align:left}
 table.findings td{text-align:left;vertical-align:top}table.findings{width:100%;table-layout:fixed}
 table.findings col.c1{width:27%}table.findings col.c3{width:10%}table.findings col.c4{width:14%}
 .ok{background:#e3f4e1}.partly{background:#fdf3d6}.no{background:#f9dede}.na{background:#eee}
@@ -95,8 +96,16 @@ RENDER_JS = """
       .then(report);
   }
   boxes.forEach(function(box){ box.addEventListener('toggle', function(){ if (box.open) { draw(box); } }); });
+  function widths(){
+    var main = document.querySelector('main'), inner = main.clientWidth - 56, widest = 0;
+    document.querySelectorAll('main table').forEach(function(t){ widest = Math.max(widest, t.scrollWidth); });
+    document.body.setAttribute('data-widest-table', String(widest));
+    document.body.setAttribute('data-column-width', String(inner));
+  }
   report();
   if (/[?&]render=all\\b/.test(window.location.search)) {
+    document.querySelectorAll('details').forEach(function(d){ d.open = true; });
+    widths();
     Promise.all(boxes.map(function(box){ box.open = true; return draw(box); })).then(report);
   }
 })();
@@ -127,7 +136,7 @@ def _table_html(frame: Any) -> str:
     for row in frame.itertuples(index=False):
         cells = [f"<td{' class=text' if isinstance(v, str) else ''}>{_esc(fmt(v))}</td>" for v in row]
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<div class='tablewrap'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _anchor(f: Any) -> str:

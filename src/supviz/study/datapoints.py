@@ -268,8 +268,12 @@ class DatapointSection(Section):
             slug, label = variant_slug(v), variant_label(v)
             dpt = res.table[res.table["importance"] == v].reset_index(drop=True)
             ft = feature[feature["importance"] == v].reset_index(drop=True) if feature is not None else None
+            possible = _false_neighbours_possible(dpt, extra)
             for metric in HEAT_METRICS:
                 has_feat = ft is not None and metric in ft.columns and ft[metric].notna().any()
+                shown = dpt
+                if metric == "false_neighbour_rate":  # 0 by construction where every pair shares a feature: blank
+                    shown = dpt.assign(false_neighbour_rate=dpt["false_neighbour_rate"].where(possible))
                 cols = ("features", "x", "h", "total") if has_feat else ("x", "h", "total")
                 worse = "less" if dpf.HIGHER_IS_BETTER[metric] else "more"
                 figs.append(ctx.figure(
@@ -281,9 +285,9 @@ class DatapointSection(Section):
                              f"sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': the change the latent "
                              f"space causes, red = worse ({worse} {_metric_title(metric).lower()}), blue = better. "
                              + _metric_help(metric)),
-                    content={"dp": _frame_content(dpt), "ft": _frame_content(ft) if has_feat else None, "metric": metric,
+                    content={"dp": _frame_content(shown), "ft": _frame_content(ft) if has_feat else None, "metric": metric,
                              "cols": list(cols)},
-                    static=lambda dpt=dpt, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: dpf.heatmap_figure(
+                    static=lambda dpt=shown, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: dpf.heatmap_figure(
                         dpt, metric=metric, importance=v, feature_table=ft, methods=tuple(cfg.methods), columns=cols,
                         title=f"{_metric_title(metric)} over (m, p), {variant_label(v)}"),
                 ))
@@ -359,12 +363,21 @@ def _metric_title(metric: str) -> str:
             "false_neighbour_rate": "False-neighbour rate"}.get(metric, metric)
 
 
+def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> Any:
+    """Per row of a data-point table: whether some pair of its cell's inputs shares no active feature."""
+    import pandas as pd
+
+    return pd.Series([extra.get((i, int(m), float(p)), {}).get("false_neighbour_chance", 1.0) > 0
+                      for i, m, p in zip(table["importance"], table["m"], table["p"])], index=table.index)
+
+
 def _metric_help(metric: str) -> str:
     return {
         "knn_recall": "k-NN recall: the share of each point's k nearest neighbours in x that are among its k nearest in the picture.",
         "trustworthiness": "Trustworthiness: whether the picture's neighbours were neighbours in x (1 = no intruders).",
         "false_neighbour_rate": ("False-neighbour rate: the share of picture-neighbour pairs that share no active "
-                                 "feature (the feature-direction pictures have no such measure)."),
+                                 "feature (the feature-direction pictures have no such measure). Blank cells: no false "
+                                 "neighbour is possible there, every pair of inputs shares an active feature."),
     }[metric]
 
 

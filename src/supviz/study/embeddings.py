@@ -304,7 +304,7 @@ class EmbeddingSection(Section):
                 prs = vr.panels[exp]
                 panels = [
                     ScatterPanel(p.title, p.xy, color=_colour(p, vr, uniform), note=p.note, hover=p.hover,
-                                 corner=corner_text(p.metrics, stress=p.metrics.get("stress1_smacof")))
+                                 corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("stress1_smacof")))
                     for p in prs
                 ]
                 short = method.split(" (")[0]
