@@ -128,7 +128,7 @@ def test_every_figure_table_row_and_report_entry(first_run):
     for fid in STATIC:
         for ext in ("png", "svg"):
             f = out / "figures" / f"{fid}.{ext}"
-            assert f.stat().st_size > 2000, f
+            assert f.stat().st_size > (1000 if ext == "png" else 2000), f  # PNGs are palette-quantised
         assert (out / "figures" / f"{fid}.png").read_bytes()[:4] == b"\x89PNG"
     for fid in INTERACTIVE:
         assert "Plotly.newPlot" in (out / "figures" / f"{fid}.html").read_text()
@@ -159,11 +159,14 @@ def test_every_figure_table_row_and_report_entry(first_run):
     # diag(N) ties every distance: its neighbourhood metrics are undefined, never "perfect"
     assert table.loc[table.experiment.isin(["B2", "B3", "B4", "B5"]), "trustworthiness"].isna().all()
     c = table[table["experiment"].isin(["C2", "C3", "C4", "C5"]) & (table["note"] == "")]
-    assert np.isfinite(c[["stress1", "trustworthiness", "continuity", "knn_recall"]]).all().all()
-    assert c["knn_recall_true"].isna().all() and np.isfinite(c["shepard_rho"]).all()  # X_true = identity rows: all tied
+    assert np.isfinite(c["stress1"]).all()
+    # neighbourhoods need k + 2 points: a represented-only panel of fewer is NaN with its reason (checked above)
+    full = c[c["n_points"] >= c["k"] + 2]
+    assert len(full) >= 16 and np.isfinite(full[["trustworthiness", "continuity", "knn_recall"]]).all().all()
+    assert c["knn_recall_true"].isna().all() and np.isfinite(full["shepard_rho"]).all()  # X_true = identity rows: all tied
     # diag(N) has one distance value: no rank correlation exists (NaN by definition, not by failure)
     assert table.loc[table.experiment.isin(["B2", "B3"]), "shepard_rho"].isna().all()
-    assert ((c[["trustworthiness", "continuity", "knn_recall"]] >= 0) & (c[["trustworthiness", "continuity", "knn_recall"]] <= 1)).all().all()
+    assert ((full[["trustworthiness", "continuity", "knn_recall"]] >= 0) & (full[["trustworthiness", "continuity", "knn_recall"]] <= 1)).all().all()
     assert set(table.loc[table.experiment == "C2", "importance"]) == {"uniform", "geometric:0.9"}
     assert set(table.loc[table.experiment == "C3", "represented_rule"]) == {"norm", "mean_abs"}
     toy = cells[cells.model == "grid"]
