@@ -23,7 +23,7 @@ from supviz import __version__
 from supviz.errors import SupvizError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config")
+COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config", "sae")
 
 
 class _Parser(argparse.ArgumentParser):

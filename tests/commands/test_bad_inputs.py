@@ -121,13 +121,16 @@ def _link(tmp: Path, target: str) -> Path:
 
 TRAIN_TINY = ["--n-features", "6", "--hidden", "2", "--probabilities", "0.5", "--steps", "4", "--batch-size", "8", "--quiet"]
 
-#: Per subcommand: how it takes a file ("{}" is the file) and how it takes an output folder ("{}").
+#: Per subcommand: how it takes a file ("{}" is the file) and how it takes an output folder ("{}";
+#: "{ok}" is a valid [n, m] weights file).
 #: A new subcommand adds its line here.
 SLOTS: dict[str, dict[str, list[list[str]]]] = {
     "run": {"file": [["--config", "{}", "--out", "out"], ["--weights", "{}", "--out", "out"]], "out": [["--out", "{}"]]},
     "train": {"file": [["--config", "{}", *TRAIN_TINY, "--out", "out"]], "out": [[*TRAIN_TINY, "--out", "{}"]]},
     "inspect": {"file": [["{}"]], "out": []},
     "config": {"file": [["{}"]], "out": []},
+    "sae": {"file": [["{}", "--steps", "2", "--out", "out"], ["{}", "--weights", "--steps", "2", "--out", "out"]],
+            "out": [["{ok}", "--weights", "--probability", "0.1", "--steps", "2", "--out", "{}"]]},
 }
 
 
@@ -157,7 +160,12 @@ def no_work(monkeypatch):
     def computed(*a, **k):
         raise AssertionError("computed before the input was checked")
 
+    import supviz.sae.cells
+    import supviz.sae.engine
+
     monkeypatch.setattr(supviz.toy, "train_grid", computed)
+    monkeypatch.setattr(supviz.sae.engine, "train_saes", computed)
+    monkeypatch.setattr(supviz.sae.cells, "train_cell_saes", computed)
     monkeypatch.setattr(Cache, "get_or_compute", computed)
 
 
@@ -188,7 +196,10 @@ def test_bad_file_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, 
 def test_bad_output_folder_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, name):
     monkeypatch.chdir(tmp_path)
     out = BAD_OUTS[name](tmp_path)
-    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{}", str(out)) for a in args]])
+    ok = tmp_path / "weights.npy"  # a valid input, for commands that need one beside --out
+    np.save(ok, np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32))
+    argv = [a.replace("{ok}", str(ok)).replace("{}", str(out)) for a in args]
+    err = _refused(tmp_path, capsys, [cmd, *argv])
     assert "`--out`" in err
 
 

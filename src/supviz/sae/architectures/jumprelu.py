@@ -1,0 +1,103 @@
+"""``jumprelu``: Rajamanoharan et al. (2024), "Jumping ahead: improving reconstruction fidelity with
+JumpReLU sparse autoencoders".
+
+``f = JumpReLU_theta(pre) = pre * H(pre - theta)`` with ``pre = x W_enc + b_enc`` and a learned
+threshold ``theta > 0`` per latent (stored as ``log theta``, as SAELens trains it); loss
+``mean_b ||x - x_hat||^2 + l0 * mean_b ||f||_0``. The step function H has no useful derivative,
+so both the activation and the L0 term pass gradients to ``theta`` through the paper's
+straight-through pseudo-derivatives with the rectangle kernel ``K(u) = 1[|u| < 1/2]`` and
+bandwidth ``eps``:
+
+* ``d JumpReLU / d theta = -(theta / eps) K((pre - theta) / eps)``, ``d JumpReLU / d pre = H(pre - theta)``;
+* ``d H(pre - theta) / d theta = -(1 / eps) K((pre - theta) / eps)``, and nothing to ``pre``.
+
+Decoder rows are unit norm with the parallel gradient removed, as in the paper; the encoder
+starts as the decoder's transpose (Gemma Scope).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from supviz.sae.architectures.base import Architecture, fused
+
+
+class JumpReLUWithL0(torch.autograd.Function):
+    """``f = pre * H(pre - theta)`` and ``l0 = mean_b sum_j H(pre_bj - theta_j)`` per instance, with
+    the paper's pseudo-derivatives for ``theta``, fused (one mask for both; shapes ``pre [k, B, s]``,
+    ``theta [k, 1, s]``, ``l0 [k]``).
+
+    Backward: ``d f / d pre = H(pre - theta)``; ``d f / d theta = -(theta / eps) K``,
+    ``d l0 / d theta = -(1 / (B eps)) K`` summed over the batch, with ``K = 1[|pre - theta| < eps / 2]``
+    (the rectangle kernel at ``(pre - theta) / eps``); nothing flows from ``l0`` to ``pre``.
+    """
+
+    @staticmethod
+    def forward(ctx, pre, theta, bandwidth):
+        pre, theta = pre.detach(), theta.detach()
+        if fused(pre):
+            from supviz.sae._kernels import jumprelu_forward
+
+            pre = pre.contiguous()
+            f = torch.empty_like(pre)
+            l0 = torch.empty(pre.shape[0], dtype=pre.dtype)
+            jumprelu_forward(pre.numpy(), theta[:, 0, :].contiguous().numpy(), f.numpy(), l0.numpy())
+        else:
+            mask = pre > theta
+            f = torch.where(mask, pre, 0.0)
+            l0 = mask.sum(dim=(1, 2)).to(pre.dtype) / pre.shape[1]
+        ctx.save_for_backward(pre, theta)
+        ctx.bandwidth = bandwidth
+        return f, l0
+
+    @staticmethod
+    def backward(ctx, g_f, g_l0):
+        pre, theta = ctx.saved_tensors
+        eps = ctx.bandwidth
+        if g_f is None:
+            g_f = torch.zeros_like(pre)
+        if g_l0 is None:
+            g_l0 = torch.zeros(pre.shape[0], dtype=pre.dtype, device=pre.device)
+        if fused(pre):
+            from supviz.sae._kernels import jumprelu_backward
+
+            g_pre = torch.empty_like(pre)
+            s_g = torch.empty(pre.shape[0], pre.shape[2])
+            s_n = torch.empty(pre.shape[0], pre.shape[2])
+            jumprelu_backward(pre.numpy(), theta[:, 0, :].contiguous().numpy(), g_f.contiguous().numpy(),
+                              float(eps), g_pre.numpy(), s_g.numpy(), s_n.numpy())
+            s_g, s_n = s_g[:, None, :], s_n[:, None, :]
+        else:
+            g_pre = torch.where(pre > theta, g_f, 0.0)
+            near = (pre > theta - eps / 2) & (pre < theta + eps / 2)  # K((pre - theta) / eps) = 1
+            s_g = torch.where(near, g_f, 0.0).sum(dim=1, keepdim=True)  # (k, 1, s)
+            s_n = near.sum(dim=1, keepdim=True).to(pre.dtype)
+        g_theta = -(theta * s_g + (g_l0 / pre.shape[1])[:, None, None] * s_n) / eps
+        return g_pre, g_theta, None
+
+
+
+class JumpReLU(Architecture):
+    """JumpReLU with straight-through estimators and an L0 penalty (Rajamanoharan et al. 2024)."""
+
+    name = "jumprelu"
+    saelens_architecture = "jumprelu"
+    apply_b_dec_to_input = False
+    unit_norm_decoder = True
+    project_decoder_grad = True
+    encoder_init = "transpose"
+    inference_activation = "jumprelu"
+
+    def extra_params(self):
+        return {"log_threshold": torch.full((self.d_sae,), math.log(self.config.init_threshold))}
+
+    def activation_and_terms(self, pre, x, P, S, ctx):
+        theta = P["log_threshold"].exp()[:, None, :]  # (k, 1, s)
+        f, l0 = JumpReLUWithL0.apply(pre, theta, self.config.bandwidth)
+        return f, {"sparsity": ctx["coefficient"] * l0}
+
+    def export(self, P, S, index):
+        theta = P["log_threshold"][index].detach().exp().cpu().numpy().astype("float32")
+        return {"activation": "jumprelu", "k": None, "threshold": theta}

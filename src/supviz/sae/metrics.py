@@ -1,0 +1,476 @@
+"""Recovery scores of SAEs against known features, vectorised over instances.
+
+Notation, per instance: true feature directions ``t_i`` (``features [n, d]``; only the rows
+where ``mask`` holds count: a toy cell's represented features), decoder directions ``w_j``
+(``W_dec [s, d]``, row j = latent j), ``cos_ij = t_i . w_j / (||t_i|| ||w_j||)``; inputs
+``x_b``, reconstructions ``x_hat_b``, codes ``f_bj``, true codes ``c_bi`` (feature i's
+activity in sample b).
+
+Every function takes stacked arrays with a leading instance axis ``k`` and returns ``[k]``;
+:func:`score` takes lists of SAEs of any shapes and groups them. An undefined score is NaN, and
+:class:`SAEScores` says why (``notes``); a NaN never stands for a bad score.
+
+Sources of the definitions:
+
+* MMCS -- Sharkey, Braun & Millidge (2022): mean over true features of the max cosine over
+  decoder directions.
+* Matched MCC -- the mean correlation coefficient of independent-component analysis (Hyvarinen &
+  Morioka 2016; used for SAEs by e.g. O'Neill & Bui 2024) with cosines for correlations: a
+  one-to-one (Hungarian) matching maximising the summed |cos|.
+* Recovery rate, dead fraction, L0, FVU -- as in Gao et al. (2024) / SAELens' evaluations;
+  shrinkage as the norm ratio of Rajamanoharan et al. (2024)'s shrinkage discussion.
+* Firing precision / recall -- of a latent as a detector of its matched feature's activity
+  (Bricken et al. 2023 judge features by such specificity and sensitivity).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from supviz._validation import check_array, check_float, check_int
+from supviz.errors import SupvizError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supviz.sae.model import SAE
+
+#: Norm below which a direction has none (a dead decoder row, a dropped feature).
+ZERO_NORM = 1e-12
+#: The recovery threshold of :func:`recovery_rate`.
+RECOVERY_COS = 0.9
+
+
+# -- directions -------------------------------------------------------------------------------
+
+
+def cosine_matrix(features: np.ndarray, decoder: np.ndarray) -> np.ndarray:
+    """``cos_ij`` ``[k, n, s]`` (float64) of true features ``[k, n, d]`` and decoder rows ``[k, s, d]``.
+
+    NaN where either vector has norm <= 1e-12 (no direction).
+    """
+    T = np.asarray(features, dtype=np.float64)
+    W = np.asarray(decoder, dtype=np.float64)
+    tn = np.linalg.norm(T, axis=-1)  # (k, n)
+    wn = np.linalg.norm(W, axis=-1)  # (k, s)
+    cos = np.einsum("knd,ksd->kns", T, W) / (np.where(tn > ZERO_NORM, tn, 1.0)[:, :, None]
+                                             * np.where(wn > ZERO_NORM, wn, 1.0)[:, None, :])
+    cos[np.broadcast_to(~(tn > ZERO_NORM)[:, :, None], cos.shape)] = np.nan
+    cos[np.broadcast_to(~(wn > ZERO_NORM)[:, None, :], cos.shape)] = np.nan
+    return cos
+
+
+def max_cosines(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Per true feature, ``max_j cos_ij`` ``[k, n]``; NaN for features outside ``mask`` or without a direction."""
+    cos = cosine_matrix(features, decoder)
+    valid = ~np.isnan(cos)
+    best = np.where(valid.any(-1), np.max(np.where(valid, cos, -np.inf), axis=-1), np.nan)
+    if mask is not None:
+        best = np.where(np.asarray(mask, dtype=bool), best, np.nan)
+    return best
+
+
+def mmcs(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean max cosine similarity ``[k]`` (Sharkey et al. 2022).
+
+    ``MMCS = (1 / |T|) sum_{i in T} max_j cos(t_i, w_j)`` over the true features T (``mask``).
+    NaN when T is empty or no decoder row has a direction.
+    """
+    return _nanmean_or_nan(max_cosines(features, decoder, mask))
+
+
+def recovery_rate(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None,
+                  *, threshold: float = RECOVERY_COS) -> np.ndarray:
+    """Fraction of true features with some decoder row at ``cos >= threshold`` ``[k]``.
+
+    ``(1 / |T|) #{i in T : max_j cos(t_i, w_j) >= threshold}`` (default 0.9). NaN when T is empty.
+    """
+    thr = check_float("threshold", threshold, min_value=-1.0, max_value=1.0)
+    best = max_cosines(features, decoder, mask)
+    defined = ~np.isnan(best)
+    hits = np.where(defined, best >= thr, False).sum(-1)
+    n = defined.sum(-1)
+    return np.where(n > 0, hits / np.maximum(n, 1), np.nan)
+
+
+def matched_mcc(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-to-one matched mean |cos| ``[k]``, the matched latent ``[k, n]`` and its |cos| ``[k, n]``.
+
+    A Hungarian assignment (:func:`scipy.optimize.linear_sum_assignment`) pairs each true
+    feature with at most one latent and each latent with at most one feature, maximising
+    ``sum |cos|``; ``MCC = (1 / |T|) sum_{matched (i, j)} |cos(t_i, w_j)|``, so a feature left
+    unmatched (fewer latents than features) counts 0. Unmatched entries are -1 / NaN. NaN MCC when
+    T is empty or no decoder row has a direction.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    cos = np.abs(cosine_matrix(features, decoder))
+    k, n, _s = cos.shape
+    m = np.ones((k, n), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    latent = np.full((k, n), -1, dtype=np.int64)
+    matched = np.full((k, n), np.nan)
+    out = np.full(k, np.nan)
+    for i in range(k):
+        rows = np.flatnonzero(m[i] & ~np.isnan(cos[i]).all(-1))
+        cols = np.flatnonzero(~np.isnan(cos[i]).all(0))
+        if rows.size == 0 or cols.size == 0 or not m[i].any():
+            continue
+        sub = np.nan_to_num(cos[i][np.ix_(rows, cols)], nan=0.0)
+        r, c = linear_sum_assignment(sub, maximize=True)
+        latent[i, rows[r]] = cols[c]
+        matched[i, rows[r]] = sub[r, c]
+        out[i] = sub[r, c].sum() / m[i].sum()
+    return out, latent, matched
+
+
+def random_mmcs_expectation(d: int, n_latents: int) -> float:
+    """The expected MMCS of ``n_latents`` independent uniformly random directions in ``d`` dimensions.
+
+    For a fixed unit vector t and a uniform unit vector w in R^d, ``u = (1 + t.w) / 2`` is
+    ``Beta((d-1)/2, (d-1)/2)`` (d >= 2), so ``P(t.w <= c) = I_{(1+c)/2}((d-1)/2, (d-1)/2)``
+    (regularised incomplete beta). The max M of s independent cosines has CDF ``F(c)^s`` and
+    ``E[M] = 1 - int_{-1}^{1} F(c)^s dc``; by rotation invariance every true feature has this
+    expectation, so MMCS does too, whatever the true features are. For d = 1 the cosines are
+    +-1 with probability 1/2: ``E[M] = 1 - 2^(1-s)``.
+    """
+    from scipy import integrate, special
+
+    d = check_int("d", d, min_value=1)
+    s = check_int("n_latents", n_latents, min_value=1)
+    if d == 1:
+        return 1.0 - 2.0 ** (1 - s)
+    a = (d - 1) / 2.0
+
+    def cdf_pow(c: float) -> float:
+        return float(special.betainc(a, a, (1.0 + c) / 2.0)) ** s
+
+    val, _err = integrate.quad(cdf_pow, -1.0, 1.0, limit=200, points=[0.0])
+    return 1.0 - val
+
+
+# -- codes and reconstructions ----------------------------------------------------------------
+
+
+def dead_fraction(codes: np.ndarray) -> np.ndarray:
+    """Fraction of latents that never fire (``f_bj = 0`` for every sample b) ``[k]``; codes ``[k, N, s]``."""
+    F = np.asarray(codes)
+    return (~(F != 0).any(axis=1)).mean(axis=-1)
+
+
+def l0(codes: np.ndarray) -> np.ndarray:
+    """Mean number of firing latents per sample ``(1/N) sum_b #{j : f_bj != 0}`` ``[k]``."""
+    return (np.asarray(codes) != 0).sum(-1).mean(-1)
+
+
+def true_l0(true_codes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Mean number of active true features per sample ``(1/N) sum_b #{i in T : c_bi != 0}`` ``[k]``.
+
+    Only the features in ``mask`` count (a toy cell's represented ones: the others barely move h).
+    """
+    C = np.asarray(true_codes) != 0
+    if mask is not None:
+        C = C & np.asarray(mask, dtype=bool)[:, None, :]
+    return C.sum(-1).mean(-1)
+
+
+def fvu(inputs: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
+    """Fraction of variance unexplained ``sum_b ||x_b - x_hat_b||^2 / sum_b ||x_b - mean(x)||^2`` ``[k]``.
+
+    NaN where the inputs do not vary (the denominator is 0).
+    """
+    X = np.asarray(inputs, dtype=np.float64)
+    R = np.asarray(reconstructions, dtype=np.float64)
+    num = ((X - R) ** 2).sum(axis=(1, 2))
+    den = ((X - X.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def shrinkage(inputs: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
+    """Mean norm ratio ``||x_hat_b|| / ||x_b||`` over the samples with ``x_b != 0`` ``[k]`` (1 = no shrinkage).
+
+    L1 penalties shrink reconstructions towards 0 (Rajamanoharan et al. 2024, Wright & Sharkey
+    2024). NaN when every input is 0.
+    """
+    X = np.asarray(inputs, dtype=np.float64)
+    R = np.asarray(reconstructions, dtype=np.float64)
+    xn = np.linalg.norm(X, axis=-1)
+    rn = np.linalg.norm(R, axis=-1)
+    ok = xn > ZERO_NORM
+    ratio = np.where(ok, rn / np.where(ok, xn, 1.0), 0.0)
+    n = ok.sum(-1)
+    return np.where(n > 0, ratio.sum(-1) / np.maximum(n, 1), np.nan)
+
+
+def firing_precision_recall(codes: np.ndarray, true_codes: np.ndarray, matched_latent: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each matched latent as a detector of its feature's activity.
+
+    For feature i matched to latent j (``matched_latent[k, i] = j``):
+    ``precision_i = #{b : f_bj > 0 and c_bi > 0} / #{b : f_bj > 0}`` and
+    ``recall_i = #{b : f_bj > 0 and c_bi > 0} / #{b : c_bi > 0}``. Per-feature values ``[k, n]``
+    are NaN where unmatched, where the latent never fires (precision) or the feature is never
+    active (recall); the summaries ``[k]`` are their means over defined entries (NaN if none).
+
+    Returns
+    -------
+    precision, recall : np.ndarray [k]
+    precision_per_feature, recall_per_feature : np.ndarray [k, n]
+    """
+    F = np.asarray(codes) > 0  # (k, N, s)
+    C = np.asarray(true_codes) > 0  # (k, N, n)
+    J = np.asarray(matched_latent)
+    k, _N, n = C.shape
+    prec = np.full((k, n), np.nan)
+    rec = np.full((k, n), np.nan)
+    for i in range(k):
+        feats = np.flatnonzero(J[i] >= 0)
+        if feats.size == 0:
+            continue
+        fires = F[i][:, J[i, feats]]  # (N, f)
+        active = C[i][:, feats]
+        both = (fires & active).sum(0)
+        nf, na = fires.sum(0), active.sum(0)
+        prec[i, feats] = np.where(nf > 0, both / np.maximum(nf, 1), np.nan)
+        rec[i, feats] = np.where(na > 0, both / np.maximum(na, 1), np.nan)
+    return _nanmean_or_nan(prec), _nanmean_or_nan(rec), prec, rec
+
+
+# -- everything at once -----------------------------------------------------------------------
+
+#: The summary columns of :class:`SAEScores`, with their definitions (units: all ratios are unitless).
+SCORE_COLUMNS: dict[str, str] = {
+    "mmcs": "mean over true features of the max cosine to a decoder row (Sharkey et al. 2022)",
+    "mcc": "one-to-one (Hungarian) matched mean |cos|; unmatched features count 0",
+    "recovery_rate": "fraction of true features with a decoder row at cos >= 0.9",
+    "dead_fraction": "fraction of latents that never fire on the evaluation inputs",
+    "l0": "mean firing latents per evaluation input",
+    "true_l0": "mean active true features per evaluation input",
+    "fvu": "fraction of variance unexplained, sum||x - x_hat||^2 / sum||x - mean x||^2",
+    "shrinkage": "mean ||x_hat|| / ||x|| over nonzero inputs (1 = none)",
+    "precision": "mean over matched latents of P(feature active | latent fires)",
+    "recall": "mean over matched latents of P(latent fires | feature active)",
+}
+
+
+@dataclass(eq=False)
+class SAEScores:
+    """Recovery scores of k SAEs: one number per SAE and column, NaN with a reason where undefined.
+
+    Attributes
+    ----------
+    labels : list[str]
+    n_true : np.ndarray [k] int
+        True features counted (0 where none are known).
+    d_sae : np.ndarray [k] int
+    mmcs, mcc, recovery_rate, dead_fraction, l0, true_l0, fvu, shrinkage, precision, recall : np.ndarray [k]
+        See :data:`SCORE_COLUMNS`.
+    max_cos : list[np.ndarray [n]]
+        Per true feature, its best cosine (NaN outside the counted features).
+    matched_latent : list[np.ndarray [n] int]
+        Per true feature, the latent the Hungarian matching gave it (-1: none).
+    matched_cos : list[np.ndarray [n]]
+        That pair's |cos|.
+    notes : list[dict[str, str]]
+        Per SAE, ``{column: why it is NaN}``.
+    """
+
+    labels: list[str]
+    n_true: np.ndarray
+    d_sae: np.ndarray
+    mmcs: np.ndarray
+    mcc: np.ndarray
+    recovery_rate: np.ndarray
+    dead_fraction: np.ndarray
+    l0: np.ndarray
+    true_l0: np.ndarray
+    fvu: np.ndarray
+    shrinkage: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    max_cos: list[np.ndarray] = field(default_factory=list)
+    matched_latent: list[np.ndarray] = field(default_factory=list)
+    matched_cos: list[np.ndarray] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __repr__(self) -> str:
+        with np.errstate(all="ignore"):
+            m = float(np.nanmean(self.mmcs)) if np.isfinite(self.mmcs).any() else math.nan
+        return f"SAEScores({len(self)} SAE(s), mean MMCS {m:.3f}; .to_frame() for the table)"
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One plain dict per SAE (NaN as float nan; ``notes`` joined)."""
+        out = []
+        for i, label in enumerate(self.labels):
+            row: dict[str, Any] = {"label": label, "n_true": int(self.n_true[i]), "d_sae": int(self.d_sae[i])}
+            for col in SCORE_COLUMNS:
+                row[col] = float(getattr(self, col)[i])
+            row["notes"] = "; ".join(f"{k}: {v}" for k, v in self.notes[i].items()) if self.notes else ""
+            out.append(row)
+        return out
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per SAE; column definitions in ``df.attrs["columns"]``."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.rows())
+        df.attrs["columns"] = dict(SCORE_COLUMNS)
+        return df
+
+
+def score(
+    saes: "Sequence[SAE]",
+    inputs: Any,
+    *,
+    features: Any = None,
+    feature_masks: Any = None,
+    true_codes: Any = None,
+    threshold: float = RECOVERY_COS,
+    device: str = "cpu",
+) -> SAEScores:
+    """Every score of every SAE on its evaluation inputs.
+
+    Parameters
+    ----------
+    saes : sequence of SAE
+    inputs : array [N, d] (shared) or sequence of arrays [N_i, d_i]
+        Evaluation inputs (e.g. :meth:`~supviz.sae.sources.Source.evaluation`).
+    features : array [n, d], or sequence (one per SAE, None where unknown), optional
+        True feature directions (rows). Without them the recovery scores are NaN.
+    feature_masks : array [n] bool, or sequence, optional
+        Which features count (default: all).
+    true_codes : array [N, n], or sequence, optional
+        True feature activity per input, for the true L0 and firing precision / recall.
+    threshold : float
+        Cosine of :func:`recovery_rate`.
+    device : str
+        Torch device for encoding.
+
+    Returns
+    -------
+    SAEScores
+    """
+    from supviz.sae.model import encode
+
+    saes = list(saes)
+    k = len(saes)
+    if k == 0:
+        raise SupvizError("`saes` must hold at least one SAE; got none.")
+    X = _per_sae("inputs", inputs, k, required=True)
+    T = _per_sae("features", features, k)
+    M = _per_sae("feature_masks", feature_masks, k, dtype=bool)
+    C = _per_sae("true_codes", true_codes, k)
+    for i in range(k):
+        if X[i].shape[1] != saes[i].d_in:
+            raise SupvizError(f"inputs {i} must have {saes[i].d_in} columns (the SAE's d_in); got shape {X[i].shape}.")
+        if T[i] is not None and (T[i].ndim != 2 or T[i].shape[1] != saes[i].d_in):
+            raise SupvizError(f"features {i} must be [n, {saes[i].d_in}]; got shape {T[i].shape}.")
+        if M[i] is not None and (T[i] is None or M[i].shape != (T[i].shape[0],)):
+            raise SupvizError(f"feature_masks {i} must hold one boolean per feature of features {i}.")
+        if C[i] is not None:
+            if C[i].shape[0] != X[i].shape[0]:
+                raise SupvizError(f"true_codes {i} must have one row per input ({X[i].shape[0]}); got {C[i].shape[0]}.")
+            if T[i] is not None and C[i].shape[1] != T[i].shape[0]:
+                raise SupvizError(f"true_codes {i} must have one column per feature ({T[i].shape[0]}); got {C[i].shape[1]}.")
+    cols = {c: np.full(k, np.nan) for c in SCORE_COLUMNS}
+    n_true = np.zeros(k, dtype=np.int64)
+    notes: list[dict[str, str]] = [{} for _ in range(k)]
+    max_cos: list[np.ndarray] = [np.zeros(0)] * k
+    matched_latent: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * k
+    matched_cos: list[np.ndarray] = [np.zeros(0)] * k
+    groups: dict[tuple, list[int]] = {}
+    for i, s in enumerate(saes):
+        key = (s.d_in, s.d_sae, None if T[i] is None else T[i].shape[0], C[i] is not None)
+        groups.setdefault(key, []).append(i)
+    for (_d, _s, n_feat, has_codes), idx in groups.items():
+        # directions: vectorised over the group
+        if n_feat is not None:
+            Tg = np.stack([T[i] for i in idx])
+            Mg = np.stack([np.ones(n_feat, dtype=bool) if M[i] is None else M[i] for i in idx])
+            Wg = np.stack([saes[i].W_dec for i in idx])
+            best = max_cosines(Tg, Wg, Mg)
+            cols["mmcs"][idx] = _nanmean_or_nan(best)
+            cols["recovery_rate"][idx] = recovery_rate(Tg, Wg, Mg, threshold=threshold)
+            mcc, latent, mcos = matched_mcc(Tg, Wg, Mg)
+            cols["mcc"][idx] = mcc
+        # codes: one SAE at a time (a group's codes together can take gigabytes)
+        codes = encode([saes[i] for i in idx], [X[i] for i in idx], device=device)
+        for j, i in enumerate(idx):
+            F = codes[j][None]
+            R = saes[i].decode(codes[j])[None]
+            Xi = X[i][None]
+            cols["dead_fraction"][i] = dead_fraction(F)[0]
+            cols["l0"][i] = l0(F)[0]
+            cols["fvu"][i] = fvu(Xi, R)[0]
+            cols["shrinkage"][i] = shrinkage(Xi, R)[0]
+            if n_feat is None:
+                for c in ("mmcs", "mcc", "recovery_rate", "true_l0", "precision", "recall"):
+                    notes[i][c] = "no true features given"
+                continue
+            if has_codes:
+                Ci = C[i][None]
+                cols["true_l0"][i] = true_l0(Ci, Mg[j][None])[0]
+                prec, rec, _p, _r = firing_precision_recall(F, Ci, latent[j][None])
+                cols["precision"][i], cols["recall"][i] = prec[0], rec[0]
+            n_true[i] = int(Mg[j].sum())
+            max_cos[i], matched_latent[i], matched_cos[i] = best[j], latent[j], mcos[j]
+            if n_true[i] == 0:
+                for c in ("mmcs", "mcc", "recovery_rate", "true_l0", "precision", "recall"):
+                    notes[i][c] = "no represented (counted) true features"
+            elif not (np.linalg.norm(Wg[j], axis=1) > ZERO_NORM).any():
+                for c in ("mmcs", "mcc", "recovery_rate"):
+                    notes[i][c] = "no decoder row has a direction"
+            if not has_codes and n_true[i] > 0:
+                for c in ("true_l0", "precision", "recall"):
+                    notes[i][c] = "no true codes given"
+        del codes
+    for i in range(k):
+        if math.isnan(cols["fvu"][i]):
+            notes[i]["fvu"] = "the evaluation inputs do not vary"
+        if math.isnan(cols["shrinkage"][i]):
+            notes[i]["shrinkage"] = "every evaluation input is zero"
+        for c in ("precision", "recall"):
+            if math.isnan(cols[c][i]) and c not in notes[i]:
+                notes[i][c] = ("no matched latent fires" if c == "precision" else "no matched feature is active") + \
+                    " on the evaluation inputs"
+    return SAEScores(
+        labels=[s.label or f"sae {i}" for i, s in enumerate(saes)], n_true=n_true,
+        d_sae=np.array([s.d_sae for s in saes]), **cols, max_cos=max_cos, matched_latent=matched_latent,
+        matched_cos=matched_cos, notes=notes,
+    )
+
+
+def _nanmean_or_nan(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    n = (~np.isnan(a)).sum(-1)
+    return np.where(n > 0, np.nansum(a, axis=-1) / np.maximum(n, 1), np.nan)
+
+
+def _per_sae(name: str, value: Any, k: int, *, required: bool = False, dtype: Any = np.float32) -> list[Any]:
+    if value is None:
+        if required:
+            raise SupvizError(f"`{name}` is required; got None.")
+        return [None] * k
+    if isinstance(value, (list, tuple)):
+        if len(value) != k:
+            raise SupvizError(f"`{name}` must hold one entry per SAE ({k}); got {len(value)}.")
+        return [None if v is None else _array(f"{name}[{i}]", v, dtype) for i, v in enumerate(value)]
+    arr = _array(name, value, dtype)
+    return [arr] * k
+
+
+def _array(name: str, value: Any, dtype: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if dtype is bool:
+        arr = np.asarray(value)
+        if arr.dtype != np.bool_ or arr.ndim != 1:
+            raise SupvizError(f"`{name}` must be a 1-D boolean array; got {arr.dtype} of shape {arr.shape}.")
+        return arr
+    return check_array(name, value, ndim=2, dtype=dtype)

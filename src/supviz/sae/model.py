@@ -1,0 +1,278 @@
+"""A trained (or loaded) sparse autoencoder, :class:`SAE`, and batched encoding, :func:`encode`.
+
+An :class:`SAE` holds numpy weights in SAELens' names and shapes (``W_enc [d_in, d_sae]``,
+``b_enc [d_sae]``, ``W_dec [d_sae, d_in]``, ``b_dec [d_in]``, ``threshold [d_sae]``) and one of
+three inference activations:
+
+* ``"relu"``: ``f = ReLU(pre)`` (relu_l1, relu_l1_decnorm; SAELens ``standard``);
+* ``"topk"``: ``f = ReLU(pre) * 1[pre >= k-th largest pre of the sample]`` (SAELens ``topk``);
+* ``"jumprelu"``: ``f = ReLU(pre) * 1[pre > threshold]`` (jumprelu, and batchtopk with one
+  threshold for every latent; SAELens ``jumprelu``);
+
+with ``pre = (x - b_dec * apply_b_dec_to_input) W_enc + b_enc`` and ``x_hat = f W_dec + b_dec``.
+Encoding runs in torch (float32), several SAEs of one shape in one batched product.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from supviz._validation import check_array, check_choice
+from supviz.errors import SupvizError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from supviz.sae.config import SAEConfig
+
+ACTIVATIONS = ("relu", "topk", "jumprelu")
+#: Encoding works in blocks of about this many floats of ``[SAEs, rows, d_sae]`` (64 MB in float32).
+_BLOCK = 1 << 24
+
+
+@dataclass(eq=False)
+class SAE:
+    """One sparse autoencoder.
+
+    Attributes
+    ----------
+    W_enc : np.ndarray [d_in, d_sae] float32
+    b_enc : np.ndarray [d_sae] float32
+    W_dec : np.ndarray [d_sae, d_in] float32
+        Row j is latent j's decoder direction (what the recovery scores compare).
+    b_dec : np.ndarray [d_in] float32
+    activation : {"relu", "topk", "jumprelu"}
+    k : int or None
+        Latents per sample of ``"topk"``.
+    threshold : np.ndarray [d_sae] float32 or None
+        Per-latent threshold of ``"jumprelu"``.
+    apply_b_dec_to_input : bool
+    architecture : str
+        The method that trained it (:data:`supviz.sae.config.ARCHITECTURES`), or SAELens'
+        architecture name for an SAE trained elsewhere.
+    config : SAEConfig or None
+        The training config (None for an SAE trained elsewhere).
+    label : str
+    info : dict
+        Seed, input scale, effective batch size, source, notes.
+    """
+
+    W_enc: np.ndarray
+    b_enc: np.ndarray
+    W_dec: np.ndarray
+    b_dec: np.ndarray
+    activation: str = "relu"
+    k: int | None = None
+    threshold: np.ndarray | None = None
+    apply_b_dec_to_input: bool = True
+    architecture: str = "relu_l1"
+    config: "SAEConfig | None" = None
+    label: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.W_enc = _weights("W_enc", self.W_enc, 2)
+        self.W_dec = _weights("W_dec", self.W_dec, 2)
+        self.b_enc = _weights("b_enc", self.b_enc, 1)
+        self.b_dec = _weights("b_dec", self.b_dec, 1)
+        d_in, d_sae = self.W_enc.shape
+        if d_in < 1 or d_sae < 1:
+            raise SupvizError(f"`W_enc` must be [d_in >= 1, d_sae >= 1]; got shape {self.W_enc.shape}.")
+        for name, arr, shape in (("W_dec", self.W_dec, (d_sae, d_in)), ("b_enc", self.b_enc, (d_sae,)),
+                                 ("b_dec", self.b_dec, (d_in,))):
+            if arr.shape != shape:
+                raise SupvizError(f"`{name}` must have shape {list(shape)} to match W_enc {list(self.W_enc.shape)}; got {list(arr.shape)}.")
+        self.activation = check_choice("activation", self.activation, ACTIVATIONS)
+        if self.activation == "topk":
+            if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or not 1 <= int(self.k):
+                raise SupvizError(f"a topk SAE needs `k`, an int >= 1; got {self.k!r}.")
+            self.k = int(self.k)
+        if self.activation == "jumprelu":
+            if self.threshold is None:
+                raise SupvizError("a jumprelu SAE needs `threshold` [d_sae]; got none.")
+            self.threshold = _weights("threshold", self.threshold, 1)
+            if self.threshold.shape != (d_sae,):
+                raise SupvizError(f"`threshold` must have shape [{d_sae}]; got {list(self.threshold.shape)}.")
+
+    @property
+    def d_in(self) -> int:
+        """Input dimensions."""
+        return int(self.W_enc.shape[0])
+
+    @property
+    def d_sae(self) -> int:
+        """Number of latents."""
+        return int(self.W_enc.shape[1])
+
+    def __repr__(self) -> str:
+        extra = f", k={self.k}" if self.activation == "topk" else ""
+        label = f", label={self.label!r}" if self.label else ""
+        return f"SAE({self.architecture}, d_in={self.d_in}, d_sae={self.d_sae}, activation={self.activation!r}{extra}{label})"
+
+    def encode(self, X: Any, *, device: str = "cpu") -> np.ndarray:
+        """Codes ``f [N, d_sae]`` float32 of inputs ``X [N, d_in]`` (see the module docstring)."""
+        return encode([self], [X], device=device)[0]
+
+    def decode(self, codes: Any) -> np.ndarray:
+        """``codes W_dec + b_dec`` ``[N, d_in]`` float32."""
+        F = check_array("codes", codes, ndim=2, dtype=np.float32)
+        if F.shape[1] != self.d_sae:
+            raise SupvizError(f"`codes` must have {self.d_sae} columns (the latents); got shape {F.shape}.")
+        return (F @ self.W_dec + self.b_dec).astype(np.float32)
+
+    def reconstruct(self, X: Any, *, device: str = "cpu") -> np.ndarray:
+        """``decode(encode(X))`` ``[N, d_in]``."""
+        return self.decode(self.encode(X, device=device))
+
+    def save(self, folder: str | os.PathLike[str]) -> "os.PathLike[str]":
+        """Write this SAE to ``folder`` in SAELens' layout (see :func:`supviz.sae.save`)."""
+        from supviz.sae.storage import save
+
+        return save(self, folder)
+
+
+def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any = np.float32) -> list[np.ndarray]:
+    """Encode inputs with several SAEs; SAEs of one shape share one batched product.
+
+    Parameters
+    ----------
+    saes : sequence of SAE
+    inputs : array [N, d] (the same inputs for every SAE) or a sequence of arrays ``[N_i, d_i]``
+        (one per SAE; numpy or torch).
+    device : str
+        Torch device of the computation.
+    dtype : numpy float dtype, default float32
+        Precision of the computation and the result (float32 or float64).
+
+    Returns
+    -------
+    list of np.ndarray
+        ``f_i [N_i, d_sae_i]`` per SAE.
+    """
+    import torch
+
+    saes = list(saes)
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise SupvizError(f"`dtype` must be float32 or float64; got {dt}.")
+    if not saes:
+        return []
+    if _is_one_array(inputs):
+        arrays = [_input("inputs", inputs, dt)] * len(saes)
+    else:
+        arrays = [_input(f"inputs[{i}]", x, dt) for i, x in enumerate(inputs)]
+        if len(arrays) != len(saes):
+            raise SupvizError(f"`inputs` must hold one array per SAE ({len(saes)}); got {len(arrays)}.")
+    for i, (sae, x) in enumerate(zip(saes, arrays)):
+        if x.shape[1] != sae.d_in:
+            raise SupvizError(f"inputs {i} must have {sae.d_in} columns (the SAE's d_in); got shape {x.shape}.")
+    out: list[np.ndarray] = [np.empty(0)] * len(saes)
+    groups: dict[tuple, list[int]] = {}
+    for i, (sae, x) in enumerate(zip(saes, arrays)):
+        key = (sae.d_in, sae.d_sae, sae.activation, sae.k, sae.apply_b_dec_to_input, x.shape[0])
+        groups.setdefault(key, []).append(i)
+    with torch.no_grad():
+        for (_d, s, activation, k, apply_b, n), idx in groups.items():
+            # bound the [g, rows, d_sae] intermediates to ~2^24 floats: chunks of SAEs, then of rows
+            per = max(1, min(len(idx), _BLOCK // max(1, n * s)))
+            rows = max(1, min(n, _BLOCK // max(1, per * s)))
+            for c in range(0, len(idx), per):
+                part = idx[c:c + per]
+                W_enc = torch.from_numpy(np.stack([saes[i].W_enc for i in part]).astype(dt)).to(device)
+                b_enc = torch.from_numpy(np.stack([saes[i].b_enc for i in part]).astype(dt)).to(device)
+                b_dec = torch.from_numpy(np.stack([saes[i].b_dec for i in part]).astype(dt)).to(device)
+                thr = None
+                if activation == "jumprelu":
+                    thr = torch.from_numpy(np.stack([saes[i].threshold for i in part]).astype(dt)).to(device)
+                res = [np.empty((n, s), dtype=dt) for _ in part]
+                for r in range(0, n, rows):
+                    X = torch.from_numpy(np.stack([arrays[i][r:r + rows] for i in part])).to(device)  # (g, rows, d)
+                    f = encode_tensors(X, W_enc, b_enc, b_dec, activation=activation, k=k, threshold=thr,
+                                       apply_b_dec_to_input=apply_b)
+                    for j in range(len(part)):
+                        res[j][r:r + rows] = f[j].cpu().numpy()
+                for j, i in enumerate(part):
+                    out[i] = res[j]
+    return out
+
+
+def encode_tensors(
+    X: "torch.Tensor",
+    W_enc: "torch.Tensor",
+    b_enc: "torch.Tensor",
+    b_dec: "torch.Tensor",
+    *,
+    activation: str,
+    k: int | None = None,
+    threshold: "torch.Tensor | None" = None,
+    apply_b_dec_to_input: bool = True,
+) -> "torch.Tensor":
+    """The inference encoder on stacked tensors: ``X [g, N, d]`` -> ``f [g, N, d_sae]``."""
+    import torch
+
+    from supviz.sae.architectures.base import encoder_bias, topk_mask
+
+    pre = torch.baddbmm(encoder_bias(W_enc, b_enc, b_dec, apply_b_dec_to_input)[:, None, :], X, W_enc)
+    if activation == "relu":
+        return pre.relu()
+    if activation == "topk":
+        return torch.where(topk_mask(pre, int(k)), pre.relu(), 0.0)  # type: ignore[arg-type]
+    return torch.where(pre > threshold[:, None, :], pre.relu(), 0.0)  # type: ignore[index]
+
+
+@dataclass(eq=False)
+class TrainedSAEs:
+    """The result of one training job (:func:`supviz.sae.train_saes`).
+
+    Attributes
+    ----------
+    saes : list[SAE]
+        One per job, in the jobs' order; weights folded back to the inputs' scale.
+    losses : np.ndarray [instances, n_logged]
+        Per-instance total training loss (in the normalised units training used); point j is the
+        mean over the steps up to ``loss_steps[j]``; NaN past an instance's last step.
+    terms : dict[str, np.ndarray]
+        The same for each term: ``"mse"``, ``"sparsity"`` (L1 / L0 penalty), ``"auxk"``.
+    loss_steps : np.ndarray [n_logged] int
+    info : dict
+        Wall time, ms per step, threads, device, grouping.
+    """
+
+    saes: list[SAE]
+    losses: np.ndarray
+    terms: dict[str, np.ndarray]
+    loss_steps: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.saes)
+
+    def __getitem__(self, i: int) -> SAE:
+        return self.saes[i]
+
+    def __repr__(self) -> str:
+        archs = sorted({s.architecture for s in self.saes})
+        return (f"TrainedSAEs({len(self)} SAE(s), architectures={archs}, "
+                f"wall_seconds={self.info.get('wall_seconds')}, device={self.info.get('device')!r})")
+
+
+def _weights(name: str, value: Any, ndim: int) -> np.ndarray:
+    arr = value.detach().cpu().numpy() if hasattr(value, "detach") else value
+    return np.ascontiguousarray(check_array(name, arr, ndim=ndim, dtype=np.float32))
+
+
+def _input(name: str, value: Any, dtype: Any = np.float32) -> np.ndarray:
+    arr = value.detach().cpu().numpy() if hasattr(value, "detach") else value
+    arr = check_array(name, arr, ndim=2, dtype=dtype)
+    return np.array(arr, dtype=dtype, order="C", copy=True)
+
+
+def _is_one_array(inputs: Any) -> bool:
+    if hasattr(inputs, "detach") or isinstance(inputs, np.ndarray):
+        return True
+    return not isinstance(inputs, (list, tuple))
