@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from supviz.plot import MIN_FONT_PT, save_figure
-from supviz.plot.panels import ColorScale
 from supviz.plot.static import SUPTITLE_PT, TITLE_PT, draw_heatmap, gram_panel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -192,44 +191,3 @@ def headline_figure(curves: Sequence[dict[str, Any]], *, title: str = "") -> "Fi
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig
-
-
-def bars_figure(groups: Sequence[dict[str, Any]], *, ylabel: str, title: str = "", reference: Sequence[tuple[float, str]] = (),
-                ylim: tuple[float, float] | None = None) -> "Figure":
-    """Per group (a panel each), one dot per cell and the median as a bar, per condition.
-
-    ``groups``: dicts with ``title``, ``labels`` (conditions, x axis) and ``values`` (one array of
-    per-cell values per condition; NaN left out). ``reference``: horizontal lines (value, label).
-    """
-    fig = _new(min(10.0, 1.0 + 0.75 * sum(len(g["labels"]) for g in groups) + 0.6 * len(groups)), 3.6)
-    axes = fig.subplots(1, len(groups), squeeze=False, sharey=True)[0]
-    rng = np.random.default_rng(0)
-    for ax, g in zip(axes, groups):
-        for i, vals in enumerate(g["values"]):
-            v = np.asarray(vals, dtype=float)
-            v = v[np.isfinite(v)]
-            colour = g.get("colors", [None] * len(g["labels"]))[i] or "tab:blue"
-            if v.size:
-                ax.bar(i, float(np.median(v)), color=colour, alpha=0.35, width=0.7)
-                ax.scatter(i + rng.uniform(-0.18, 0.18, v.size), v, s=9, color=colour, linewidths=0, zorder=3)
-                ax.text(i, float(np.median(v)), f"{np.median(v):.2f}", ha="center", va="bottom", fontsize=MIN_FONT_PT,
-                        zorder=4, bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0, "pad": 0.5})
-        for value, label in reference:
-            ax.axhline(value, color="0.4", linestyle=":", linewidth=1)
-            ax.text(len(g["labels"]) - 0.45, value, label, ha="right", va="bottom", fontsize=MIN_FONT_PT, color="0.3")
-        ax.set_xticks(range(len(g["labels"])), g["labels"], fontsize=MIN_FONT_PT)
-        ax.set_title(g["title"], fontsize=TITLE_PT)
-        ax.tick_params(labelsize=MIN_FONT_PT)
-        if ylim:
-            ax.set_ylim(*ylim)
-    axes[0].set_ylabel(ylabel, fontsize=MIN_FONT_PT + 0.5)
-    if title:
-        fig.suptitle(title, fontsize=SUPTITLE_PT)
-    return fig
-
-
-def heat_scale(label: str, *, cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None,
-               center: float | None = None) -> ColorScale:
-    """A named colour scale for :class:`~supviz.plot.HeatmapPanel` grids."""
-    return ColorScale(cmap, vmin, vmax, label, center=center)
-
