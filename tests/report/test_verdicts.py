@@ -183,7 +183,7 @@ def test_loss_split_is_per_cell_and_its_parts_add_up():
     # a difference of medians would not add up: median total -0.5, median dropped -0.2, median superposition -0.3
     assert s["n_cells"] == 3 and s["n_left_out"] == 1
     text = V.loss_split_sentence(cells, "uniform", rule="norm")
-    assert "0.2 of it goes with the features the model drops and 0.3 with superposition" in text
+    assert "0.20 of it goes with the features the model drops and 0.30 with superposition" in text
     # the study's rule keeps every feature here: all of the loss is superposition
     o = V.loss_split(cells, "uniform", rule="mean_abs")
     assert o["mean_dropped"] == 0.0 and o["n_cells"] == 4

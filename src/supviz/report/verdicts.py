@@ -526,16 +526,22 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     o = loss_split(cells, importance, rule=other_rule(rule))
     if not s.get("n_cells"):
         return ""
-    text = (f"{variant_label(importance).capitalize()}: the code space h keeps on average {fmt(1 + s['mean_total'], 2)} of "
-            f"each input's k nearest neighbours (a loss of {fmt(-s['mean_total'], 2)}). Split cell by cell with {RULE_TEXT[rule]}: "
-            f"{fmt(-s['mean_dropped'], 2)} of it goes with the features the model drops and {fmt(-s['mean_superposition'], 2)} "
+    text = (f"{variant_label(importance).capitalize()}: the code space h keeps on average {_d2(1 + s['mean_total'])} of "
+            f"each input's k nearest neighbours (a loss of {_d2(-s['mean_total'])}). Split cell by cell with {RULE_TEXT[rule]}: "
+            f"{_d2(-s['mean_dropped'])} of it goes with the features the model drops and {_d2(-s['mean_superposition'])} "
             f"with superposition among the features it keeps ({_pct(s['share_superposition'])} of the loss; means over "
             f"{s['n_cells']} cells, which add up as the parts do in every cell"
-            + (f"; {s['n_left_out']} cells without a represented feature left out" if s["n_left_out"] else "") + ").")
+            + (f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
+               if s["n_left_out"] else "") + ").")
     if o.get("n_cells"):
-        text += (f" With {RULE_TEXT[other_rule(rule)]}: {fmt(-o['mean_dropped'], 2)} dropped, "
-                 f"{fmt(-o['mean_superposition'], 2)} superposition.")
+        text += (f" With {RULE_TEXT[other_rule(rule)]}: {_d2(-o['mean_dropped'])} dropped, "
+                 f"{_d2(-o['mean_superposition'])} superposition.")
     return text
+
+
+def _d2(x: float) -> str:
+    """Two decimals ('n/a' for NaN): recall losses are compared at that precision."""
+    return "n/a" if not math.isfinite(x) else f"{x:.2f}"
 
 
 # --------------------------------------------------------------------------------- ring control

@@ -75,7 +75,7 @@ def multistart(X: np.ndarray, *, metric_type: str, n_starts: int, max_iter: int,
 
     Returns the Torgerson solution (``embedding``, ``stress``, ``outlier``; for interval MDS the
     fitted transformation's intercept as a share of the mean disparity, ``intercept``: 0 for ratio
-    MDS, strongly negative when a few differences are blown up), and per random start ``stresses``
+    MDS, far from 0 when a few differences are blown up), and per random start ``stresses``
     and ``outliers``.
     """
     from supviz import dr
@@ -261,6 +261,7 @@ def _cell_clause(f: Any, fmt: Any) -> tuple[str, bool, bool]:
 
 
 def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, fmt: Any) -> Finding:
+    from supviz.report.verdicts import RULE_TEXT
     from supviz.study.common import fmt_p
 
     variant, m, p = cells[0]
@@ -284,7 +285,16 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
     for v, mm, pp in cells[1:]:
         g = frame[(frame["variant"] == v) & (frame["m"] == mm) & (abs(frame["p"] - pp) < 1e-9)]
         _, c, d = _cell_clause(g, fmt)
-        more.append(f"{mm} : {fmt_p(pp)} ({v}): {'the same degeneracy' if d else 'collapsed' if c else 'no collapse'}")
+        both = g[(g["outlier"] > OUTLIER_MAX) & (g["type"] == "ratio")]
+        if d:
+            what = "the same interval-MDS degeneracy"
+        elif len(both):
+            rules = sorted({RULE_TEXT[r] for r in both["rule"]})
+            what = (f"collapsed with ratio MDS as well, with {' and '.join(rules)} ({int(both['n'].max())} rows): a real "
+                    "cluster of near-dropped rows at the origin, not a degeneracy")
+        else:
+            what = "collapsed" if c else "no collapse"
+        more.append(f"{mm} : {fmt_p(pp)} ({v}): {what}")
     text = f"Cell {m} : {fmt_p(p)} ({variant}): {text}. So: {why}." + (
         f" Other collapsed C3 cells checked: {'; '.join(more)}." if more else "")
     slug = f"C6_m{m}_p{fmt_p(p).replace('.', 'p')}_{variant.replace(':', '').replace('.', 'p')}"
