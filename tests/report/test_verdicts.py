@@ -52,7 +52,7 @@ def test_a_verdicts_from_cells():
 
 
 def test_b_verdicts_leave_undefined_panels_out_and_count_them():
-    rows = [_panel("B1", n_points=n, stress1=s, radius_cv=0.28) for n, s in ((3, 0.0), (8, 0.3), (60, 0.4))]
+    rows = [_panel("B1", n_points=n, stress1_ratio=s, radius_cv=0.28) for n, s in ((3, 0.0), (8, 0.3), (60, 0.4))]
     # B2: distance falls with n_neighbors, not with min_dist; one collapsed panel (NaN) is left out
     for nn, pb in ((2, 0.8), (5, 0.6), (10, 0.4), (20, 0.2)):
         for md in (0.1, 0.5):

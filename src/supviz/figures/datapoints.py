@@ -44,13 +44,13 @@ ACTIVE_CAP = 6
 SPACE_TITLE = {"x": "inputs x", "x_rep": "x on represented features", "h": "latent h = Wᵀx", "xhat": "output x' = ReLU(Wh+b)"}
 METHOD_TITLE = {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE", "exact": "exact"}
 METRIC_TITLE = {"knn_recall": "k-NN recall", "trustworthiness": "trustworthiness", "continuity": "continuity",
-                "shepard_rho": "Shepard ρ", "false_neighbour_rate": "false-neighbour rate", "stress1": "stress-1"}
+                "shepard_rho": "Shepard ρ", "false_neighbour_rate": "false-neighbour rate", "stress1_ratio": "stress-1"}
 #: The measures under each data-point panel, with their short names (the captions use the same).
-CORNER = (("knn_recall", "R"), ("trustworthiness", "T"), ("continuity", "C"), ("stress1", "S"), ("shepard_rho", "ρ"),
+CORNER = (("knn_recall", "R"), ("trustworthiness", "T"), ("continuity", "C"), ("stress1_ratio", "S"), ("shepard_rho", "ρ"),
           ("false_neighbour_rate", "FN"))
 #: Whether a larger value of a measure is better (the red of a difference map is always "worse").
 HIGHER_IS_BETTER = {"knn_recall": True, "trustworthiness": True, "continuity": True, "shepard_rho": True,
-                    "false_neighbour_rate": False, "stress1": False}
+                    "false_neighbour_rate": False, "stress1_ratio": False}
 _DIFFS = {"superposition": ("h", "x_rep"), "total": ("h", "x"), "dropped": ("x_rep", "x")}
 
 

@@ -168,8 +168,8 @@ def as_scatter_panel(layout: Any, *, color: Any = None, title: str = "", corner:
         method = str(getattr(layout, "method", ""))
         info = getattr(layout, "info", {}) or {}
         if not corner:
-            if method == "mds" and np.isfinite(float(info.get("stress", np.nan))):
-                corner = f"stress-1 {float(info['stress']):.3f}"
+            if method == "mds" and np.isfinite(float(info.get("smacof_stress", np.nan))):
+                corner = f"stress-1 {float(info['smacof_stress']):.3f}"
             elif method == "tsne" and np.isfinite(float(info.get("kl_divergence", np.nan))):
                 corner = f"KL {float(info['kl_divergence']):.3f}"
         if equal_axes is None:

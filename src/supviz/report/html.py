@@ -283,7 +283,8 @@ def _meta_html(meta: dict[str, Any]) -> str:
 
 
 METRICS_HELP = (
-    ("stress1", "Kruskal's stress-1 of the layout against the points' distances (0 = distances kept exactly)."),
+    ("stress1_ratio", "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 = distances kept up to scale)."),
+    ("smacof_stress", "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor only."),
     ("shepard_rho", "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N))."),
     ("trustworthiness / continuity", "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect)."),
     ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),

@@ -193,7 +193,7 @@ def b1_disc(panels: Any) -> Finding:
     """B1: ratio-MDS stress grows with N and the picture becomes a disc."""
     b1 = panels[panels["experiment"] == "B1"].sort_values("n_points")
     ns = b1["n_points"].to_numpy(dtype=float)
-    st = b1["stress1"].to_numpy(dtype=float)
+    st = b1["stress1_ratio"].to_numpy(dtype=float)
     cv = b1["radius_cv"].to_numpy(dtype=float)
     rho = spearman(ns, st)
     return Finding(

@@ -89,8 +89,8 @@ class BaselineSection(Section):
         b1 = []
         for n, (r, _) in zip(cfg.mds_n, mds):
             met, why, _ = panel_metrics(ctx, np.eye(n), r.embedding, X_true=None, baseline=None)
-            met["stress1"] = r.stress
-            why.pop("stress1", None)
+            met["stress1_ratio"] = r.stress
+            why.pop("stress1_ratio", None)
             b1.append(
                 PanelResult(
                     "B1", f"N = {n}", "mds", {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
@@ -139,7 +139,7 @@ class BaselineSection(Section):
         cfg: BaselinesConfig = ctx.config.section("baselines")
         figs = []
         b1 = result["B1"]
-        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1']:.3f}", hover={"point": np.arange(p.n_points)})
+        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}", hover={"point": np.arange(p.n_points)})
                   for p in b1]
         shep = [ShepardPanel(p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity, title=f"Shepard, N = {p.n_points}")
                 for p in b1]
@@ -217,8 +217,8 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
     return (
         "N orthogonal unit vectors (diag(N)) are equidistant: every pair is sqrt(2) apart, so no 2-D picture can be "
         "exact. These panels are the reference: what MDS, UMAP and t-SNE draw when there is no structure at all. "
-        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1'])} at N = {b1[0].n_points} to "
-        f"{fmt(b1[-1].metrics['stress1'])} at N = {b1[-1].n_points}.\n\n"
+        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1_ratio'])} at N = {b1[0].n_points} to "
+        f"{fmt(b1[-1].metrics['stress1_ratio'])} at N = {b1[-1].n_points}.\n\n"
         "t-SNE is drawn twice. With exact affinities every pair of diag(N) gets the same affinity at any perplexity, "
         "and the exact optimum of t-SNE's objective is then all points at one spot: perplexity cannot matter. The study "
         "ran R's Barnes-Hut t-SNE, whose affinities cover only each point's 3·perplexity nearest neighbours; for "
@@ -229,11 +229,11 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
 def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
     import pandas as pd
 
-    cols = ["panel", "n_points", "stress1", "procrustes_baseline", "radius_cv", "spread", "collapsed", "nan_reasons"]
+    cols = ["panel", "n_points", "stress1_ratio", "procrustes_baseline", "radius_cv", "spread", "collapsed", "nan_reasons"]
     blocks = []
     for exp, prs in result.items():
         frame = pd.DataFrame([p.row() for p in prs])
-        frame = frame[[c for c in cols if c in frame and (c != "stress1" or exp == "B1")]]
+        frame = frame[[c for c in cols if c in frame and (c != "stress1_ratio" or exp == "B1")]]
         blocks.append(TableBlock(f"{exp}: measures per panel", frame))
     return blocks
 

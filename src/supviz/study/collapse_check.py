@@ -191,7 +191,7 @@ def collapse_check(ctx: Any, result: list[Any]) -> CheckOutput:
                         "params": _json({"metric_type": mt, "n_starts": cfg.collapse_starts, "rule": rule, "source": source,
                                          "reference_sha256": digest if source == "study" else ""}),
                         "n_points": int(X.shape[0]), "panel": f"{m} : {fmt_p(p)}, {source}, {rule}, {mt}",
-                        "represented_rule": rule, "source": source, "stress1_smacof": rec["stress"],
+                        "represented_rule": rule, "source": source, "smacof_stress": rec["stress"],
                         "outlier_ratio": rec["outlier"], "interval_intercept": rec["intercept"],
                         "starts_best_stress": rec["best"], "starts_median_stress": rec["median"],
                         "starts_share_collapsed": rec["share"],

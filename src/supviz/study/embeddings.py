@@ -238,7 +238,7 @@ class EmbeddingSection(Section):
         met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
                                              collapsed=collapsed)
         if stress is not None:
-            met["stress1_smacof"] = stress
+            met["smacof_stress"] = stress
         pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
         if exp in ("C2", "C4"):
             for r in rules:
@@ -304,7 +304,7 @@ class EmbeddingSection(Section):
                 prs = vr.panels[exp]
                 panels = [
                     ScatterPanel(p.title, p.xy, color=_colour(p, vr, uniform), note=p.note, hover=p.hover,
-                                 corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("stress1_smacof")))
+                                 corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")))
                     for p in prs
                 ]
                 short = method.split(" (")[0]
@@ -390,7 +390,7 @@ def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
     )
     out.append(TableBlock(f"Represented features per (m, p) cell ({label}): {rc.describe()} / {other.describe()}",
                           rep.reset_index()))
-    for exp, metric in (("C2", "stress1_smacof"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"),
+    for exp, metric in (("C2", "smacof_stress"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"),
                         ("C5", "procrustes_baseline")):
         prs = vr.panels[exp]
         vals = {(p.m, p.p): p.metrics.get(metric, np.nan) for p in prs}
