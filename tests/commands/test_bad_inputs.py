@@ -210,6 +210,31 @@ def test_bad_output_folder_is_refused(tmp_path, capsys, monkeypatch, no_work, cm
     assert "`--out`" in err
 
 
+#: Bad flag values: (subcommand, its arguments with "{example}" the shipped sweep, words of the error).
+BAD_FLAGS: list[tuple[str, list[str], str]] = [
+    ("run", ["--scheduler", "bad!", "--out", "out"], "`--scheduler` must be"),
+    ("run", ["--scheduler", "local:0", "--out", "out"], "worker count N from 1 to 64"),
+    ("run", ["--scheduler", "tcp://127.0.0.1:9", "--out", "out"], "no Dask scheduler answered"),
+    ("sweep", ["{example}", "--scheduler", "bad!", "--out", "out"], "`--scheduler` must be"),
+    ("sweep", ["{example}", "--scheduler", "local:65", "--out", "out"], "worker count N from 1 to 64"),
+    ("sweep", ["{example}", "--scheduler", "tcp://127.0.0.1:9", "--out", "out"], "no Dask scheduler answered"),
+    ("sweep", ["{example}", "--jobs", "0", "--out", "out"], "`--jobs` must be an int in [1, 64]"),
+    ("sweep", ["{example}", "--steps", "0", "--out", "out"], "`--steps` must be an int >= 1"),
+    ("sweep", ["{example}", "--steps", "x", "--out", "out"], "invalid int value"),
+    ("sweep", ["--out", "out"], "`CONFIG` is missing"),
+]
+
+
+@pytest.mark.parametrize(("cmd", "args", "words"), BAD_FLAGS, ids=lambda v: v if isinstance(v, str) else None)
+def test_bad_flag_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, words):
+    from supviz import cluster
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)  # nothing listens on port 9: refused within a second
+    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{example}", _example()) for a in args], "--quiet"])
+    assert words in err
+
+
 def test_every_subcommand_has_a_line():
     from supviz.cli import COMMANDS, build_parser
 
