@@ -463,6 +463,7 @@ def _rows(res: Any) -> list[dict[str, Any]]:
                "method": r.method, "params": json.dumps({"space": r.space}), "n_points": int(r.n_points),
                "panel": f"{int(r.m)} : {fmt_p(float(r.p))}", "note": ""}
         row.update({c: float(getattr(r, c)) for c in ROW_METRICS if hasattr(r, c)})
+        row["nan_reasons"] = str(getattr(r, "nan_reasons", ""))  # the measures' own reasons (DistortionResult)
         rows.append(row)
     for g in res.geometry.to_dict("records"):
         row = {"experiment": "D_geometry", "importance": g["importance"], "m": int(g["m"]), "p": float(g["p"]),

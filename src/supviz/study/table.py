@@ -53,7 +53,9 @@ def build_table(rows: Iterable[dict[str, Any]]) -> "Any":
     for col in rest:
         if col not in TEXT_COLUMNS and col != "collapsed":
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    return frame
+    from supviz.study.common import fill_nan_reasons  # every NaN with a reason (issue 8, finding 13)
+
+    return fill_nan_reasons(frame)
 
 
 def write_table(frame: "Any", out_dir: str | Path, *, stem: str = "metrics") -> dict[str, Path]:
