@@ -285,6 +285,42 @@ def _metric(name: str, **kw: Any) -> Callable[[Any, Any, int], Any]:
     return run
 
 
+class _WithReasons(dict):
+    """A mapping of measures that carries why each NaN is NaN (like LayoutMetrics)."""
+
+    def __init__(self, values: dict[str, float], reasons: dict[str, str]) -> None:
+        super().__init__(values)
+        self.reasons = reasons
+
+
+def _active(X: Any) -> np.ndarray:
+    # the input features each point has "active" (x > 0), as the data-point section reads x
+    return np.asarray(getattr(X, "detach", lambda: X)(), dtype=float) > 0
+
+
+def _distortion(X: Any, Y: Any, k: int) -> Any:
+    from supviz.datapoints import measure_distortion
+
+    res = measure_distortion(X, Y, active=_active(X), k=k)
+    return _WithReasons({k_: v for k_, v in res.metrics().items() if k_ != "false_neighbour_pairs"},
+                        {k_: v for k_, v in res.reasons.items() if k_ != "false_neighbour_pairs"})
+
+
+def _false_rate(X: Any, Y: Any, k: int) -> float:
+    from supviz.datapoints import false_neighbours
+
+    return false_neighbours(Y, _active(X), k=k).rate
+
+
+def _datapoint_spread(name: str) -> Callable[[Any, Any, int], float]:
+    def run(X: Any, Y: Any, k: int) -> float:
+        import supviz.datapoints as dp
+
+        return getattr(dp, name)(Y)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Metric:
     """A measure ``run(X, Y, k)``; ``lo, hi``: its range; ``neighbourhood``: takes ``k``; ``pair``:
@@ -308,6 +344,10 @@ METRICS: list[Metric] = [
     Metric("procrustes_distance_matched", _metric("procrustes_distance", match=True), pair=True),
     Metric("layout_metrics", _layout_metrics, lo=-1.0, neighbourhood=True),
     Metric("radius_spread", _radius_spread, hi=np.inf),
+    Metric("radial_spread", _datapoint_spread("radial_spread"), hi=np.inf),
+    Metric("distance_spread", _datapoint_spread("distance_spread"), hi=np.inf),
+    Metric("false_neighbour_rate", _false_rate, neighbourhood=True),
+    Metric("measure_distortion", _distortion, lo=-1.0, neighbourhood=True),
 ]
 
 
@@ -348,6 +388,9 @@ LAYOUT_CASES: list[LayoutCase] = [
     LayoutCase("all_tied_X", lambda: np.eye(N), lambda: _rng(4).normal(size=(N, 2)),
                undefined=NEIGHBOURHOOD + ("shepard_rho", "shepard_correlation")),
     LayoutCase("identical_X", lambda: np.ones((N, 3)), lambda: _rng(5).normal(size=(N, 2)),
+               undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
+    LayoutCase("identical_up_to_rounding_X", lambda: np.ones((N, 3)) * (1.0 + 1e-15 * _rng(16).normal(size=(N, 3))),
+               lambda: _rng(5).normal(size=(N, 2)),
                undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
     LayoutCase("coincident_X", _coincident, lambda: _rng(6).normal(size=(N, 2))),
     LayoutCase("coincident_Y", _plain, lambda: np.vstack([_rng(7).normal(size=(N - 4, 2)), np.zeros((4, 2))])),

@@ -198,8 +198,9 @@ def false_neighbours(Y: np.ndarray, active: np.ndarray, *, k: int = 10, chunk_si
 
     Parameters
     ----------
-    Y : array, shape (N, d)
-        A picture (2-D layout) or a code space.
+    Y : array, shape (N, d), or a :class:`~supviz.dr.Layout`
+        A picture (2-D layout) or a code space; a ``Layout`` brings its method's verdict on
+        collapse (``info["collapsed"]``: a t-SNE picture 1e-13 across has no neighbourhoods).
     active : bool array, shape (N, n)
         Which input features each point has active (``x > 0``).
     k : int, default 10
@@ -215,9 +216,9 @@ def false_neighbours(Y: np.ndarray, active: np.ndarray, *, k: int = 10, chunk_si
         coincide (up to rounding) or all its pairwise distances tie: any choice of neighbours
         would be a tie-break.
     """
-    from supviz.metrics.distances import DistanceSource
+    from supviz.metrics.distances import layout_source
 
-    ys = DistanceSource("Y", Y)
+    ys, collapsed = layout_source("Y", Y)
     active = np.asarray(active, dtype=bool)
     if active.ndim != 2 or active.shape[0] != ys.n:
         raise SupvizError(f"`active` must be a bool array with {ys.n} rows; got shape {active.shape}.")
@@ -225,17 +226,17 @@ def false_neighbours(Y: np.ndarray, active: np.ndarray, *, k: int = 10, chunk_si
         raise SupvizError(f"`Y` must have at least 3 points; got {ys.n}.")
     k = check_int("k", k, min_value=1, max_value=ys.n - 2)
     chunk_size = check_int("chunk_size", chunk_size, min_value=1)
-    return _false_edges(ys, active, k, chunk_size)
+    return _false_edges(ys, active, k, chunk_size, collapsed)
 
 
-def _false_edges(ys: Any, active: np.ndarray, k: int, chunk_size: int) -> FalseNeighbours:
+def _false_edges(ys: Any, active: np.ndarray, k: int, chunk_size: int, collapsed: bool = False) -> FalseNeighbours:
     """Tie-aware false edges of the picture ``ys`` (a DistanceSource), in blocks of rows."""
     from supviz.metrics.ranks import knn_weights_at
     from supviz.metrics.undefined import COLLAPSED, tied_reason
 
     n = ys.n
     empty = np.empty((0, 2), dtype=np.int64)
-    if ys.coincide:
+    if collapsed or ys.coincide:
         return FalseNeighbours(pairs=empty, n_edges=n * k, n_false_edges=float("nan"), reason=COLLAPSED)
     act = active.astype(np.float32)
     weight = 0.0
@@ -284,7 +285,8 @@ def shepard_rho(
     return rho, n_pairs
 
 
-def _shepard(xs: Any, ys: Any, max_pairs: int, random_state: SeedLike) -> tuple[float, int, str | None]:
+def _shepard(xs: Any, ys: Any, max_pairs: int, random_state: SeedLike, collapsed: bool = False,
+             ) -> tuple[float, int, str | None]:
     """Spearman's rho of the (sampled) pair distances at unit scale, and why it is undefined (or None)."""
     from supviz.metrics.ranks import average_ranks
     from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, tied_reason
@@ -298,7 +300,7 @@ def _shepard(xs: Any, ys: Any, max_pairs: int, random_state: SeedLike) -> tuple[
         i = rng.integers(0, n, size=max_pairs)
         j = (i + rng.integers(1, n, size=max_pairs)) % n  # j != i, uniform over the others
     nan = float("nan")
-    if ys.coincide:
+    if collapsed or ys.coincide:
         return nan, int(i.size), COLLAPSED
     if xs.coincide:
         return nan, int(i.size), X_COINCIDE
@@ -331,8 +333,9 @@ def measure_distortion(
     ----------
     X : array, shape (N, n)
         Reference space (the inputs ``x``).
-    Y : array, shape (N, d)
-        The picture: a 2-D layout, or a code space such as ``h``.
+    Y : array, shape (N, d), or a :class:`~supviz.dr.Layout`
+        The picture: a 2-D layout, or a code space such as ``h``. A ``Layout`` brings its
+        method's verdict on collapse (``info["collapsed"]``), as for :func:`supviz.metrics.layout_metrics`.
     active : bool array, shape (N, n_features), optional
         Active input features per point; when given, false neighbours of ``Y`` are counted.
     k : int, default 10
@@ -356,18 +359,21 @@ def measure_distortion(
     from supviz.metrics.neighbors import neighbourhood_scores
     from supviz.metrics.stress import stress1_ratio_and_reason
 
-    X, Y, k = _check_pair(X, Y, k)
+    from supviz.metrics.distances import layout_source
+
+    ys, collapsed = layout_source("Y", Y)
+    X, _, k = _check_pair(X, ys.data, k)
     n = X.shape[0]
     chunk_size = check_int("chunk_size", chunk_size, min_value=1)
-    xs, ys = DistanceSource("X", X), DistanceSource("Y", Y)
+    xs = DistanceSource("X", X)
     want = ("trustworthiness", "continuity", "knn_recall")
-    scores = neighbourhood_scores(xs, ys, k=k, want=want, collapsed=ys.coincide)
+    scores = neighbourhood_scores(xs, ys, k=k, want=want, collapsed=collapsed)
     reasons = {name: scores.reasons[name] for name in ("knn_recall", "trustworthiness", "continuity")
                if name in scores.reasons}
-    stress, stress_why = stress1_ratio_and_reason(xs, ys, ys.coincide)
+    stress, stress_why = stress1_ratio_and_reason(xs, ys, collapsed)
     if stress_why is not None:
         reasons["stress1_ratio"] = stress_why
-    rho, n_pairs, rho_why = _shepard(xs, ys, max_pairs, random_state)
+    rho, n_pairs, rho_why = _shepard(xs, ys, max_pairs, random_state, collapsed)
     if rho_why is not None:
         reasons["shepard_rho"] = rho_why
     false = None
@@ -375,7 +381,7 @@ def measure_distortion(
         active = np.asarray(active, dtype=bool)
         if active.ndim != 2 or active.shape[0] != n:
             raise SupvizError(f"`active` must be a bool array with {n} rows; got shape {active.shape}.")
-        false = _false_edges(ys, active, k, chunk_size)
+        false = _false_edges(ys, active, k, chunk_size, collapsed)
         if false.reason is not None:
             reasons["false_neighbour_rate"] = false.reason
             reasons["false_neighbour_pairs"] = false.reason

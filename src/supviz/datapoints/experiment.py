@@ -218,7 +218,9 @@ def _job(
         # MDS layouts carry the full SmacofResult (N x N matrices): too heavy to ship back from
         # every worker and to keep for every cell; its stress and iteration count stay in info.
         layout.info.pop("result", None)
-    res = measure_distortion(x, Y, active=x > 0, k=k, max_pairs=max_pairs, random_state=pair_seed)
+    # the Layout itself, so that its method's verdict on collapse reaches the measures
+    res = measure_distortion(x, layout if layout is not None else Y, active=x > 0, k=k, max_pairs=max_pairs,
+                             random_state=pair_seed)
     return layout, res.metrics(), res.false.pairs, time.perf_counter() - t0, res.reason_text()
 
 

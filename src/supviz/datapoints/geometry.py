@@ -56,7 +56,8 @@ def distance_spread(points: np.ndarray) -> float:
 
     Parameters
     ----------
-    points : array, shape (N, d), N >= 2
+    points : array, shape (N, d), N >= 2, or a :class:`~supviz.dr.Layout`
+        A ``Layout`` brings its method's verdict on collapse.
 
     Returns
     -------
@@ -65,11 +66,12 @@ def distance_spread(points: np.ndarray) -> float:
         copies give the value of scale 1). NaN, with the reason logged at INFO, when all points
         coincide up to rounding (:mod:`supviz._geometry`): their distances are rounding noise.
     """
-    P = check_array("points", points, ndim=2)
+    said = bool(points.info.get("collapsed", False)) if _is_layout(points) else False
+    P = check_array("points", points.embedding if _is_layout(points) else points, ndim=2)
     if P.shape[0] < 2:
         raise SupvizError(f"`points` must hold at least 2 points; got {P.shape[0]}.")
     P = unit_scaled(P)[0]
-    if points_coincide(P):
+    if said or points_coincide(P):
         return _undefined("distance_spread", "all points coincide: their distances are rounding noise")
     d = _pdist(P)
     return float(d.std() / d.mean())
@@ -79,15 +81,22 @@ def radial_spread(layout: np.ndarray) -> float:
     """Coefficient of variation of the distances of layout points to their centroid.
 
     0 for points on a ring; :data:`UNIFORM_DISC_RADIAL_CV` (about 0.354) for a uniform disc.
-    Scale-invariant (computed at unit scale). NaN, with the reason logged at INFO, when all
+    ``layout`` is an ``[N, d]`` array or a :class:`~supviz.dr.Layout` (which brings its method's
+    verdict on collapse: NaN then too). Scale-invariant (computed at unit scale). NaN, with the reason logged at INFO, when all
     points coincide up to rounding (:mod:`supviz._geometry`): a collapsed picture has no shape.
     """
-    Y = check_array("layout", layout, ndim=2)
+    said = bool(layout.info.get("collapsed", False)) if _is_layout(layout) else False
+    Y = check_array("layout", layout.embedding if _is_layout(layout) else layout, ndim=2)
     Y = unit_scaled(Y)[0]
-    if points_coincide(Y):
+    if said or points_coincide(Y):
         return _undefined("radial_spread", "all points coincide (a collapsed layout): its radii are rounding noise")
     r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
     return float(r.std() / r.mean())
+
+
+def _is_layout(obj: object) -> bool:
+    """A :class:`~supviz.dr.Layout` (recognised without importing supviz.dr: no import circle)."""
+    return hasattr(obj, "embedding") and isinstance(getattr(obj, "info", None), dict)
 
 
 def _undefined(name: str, reason: str) -> float:

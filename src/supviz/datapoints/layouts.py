@@ -128,9 +128,12 @@ def landmark_mds(
     among the distinct points, each with probability proportional to how many points it stands
     for (so the landmarks still follow the data's density), and every copy gets its point's
     position. When there are no more distinct points than landmarks, the layout is the full
-    SMACOF of the distinct points with pair weights ``c_i c_j`` (``c``: copies), which is the
-    SMACOF of all N points with the copies kept together. All points identical: one spot, a
-    note, stresses NaN (nothing to fit).
+    SMACOF of the distinct points with pair weights ``c_i c_j`` (``c``: copies): for ratio MDS
+    the objective of the SMACOF of all N points with the copies kept together (from the distinct
+    points' Torgerson start, so it may stop in another local minimum: 0.0374 against 0.0368 for
+    200 points, 190 at the origin); for interval MDS the pairs within the copies (zero on both
+    sides) are left out of the intercept's fit. All points identical: one spot, a note, stresses
+    NaN (nothing to fit).
     """
     from scipy.spatial.distance import cdist, pdist, squareform
 
