@@ -104,7 +104,7 @@ class MetricsConfig:
     """Layout metrics."""
 
     k: int = 10
-    """Neighbourhood size (clamped to points - 1)."""
+    """Neighbourhood size of the neighbourhood metrics; never shrunk (a panel with fewer than k + 2 points gets NaN with the reason)."""
 
     def __post_init__(self) -> None:
         self.k = check_int("metrics.k", self.k, min_value=1)
