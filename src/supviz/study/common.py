@@ -29,7 +29,8 @@ class PanelResult:
     p: float | None = None
     n_points: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
-    stats: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    """Shape statistics (numbers) and labels such as ``represented_rule`` (strings)."""
     color: np.ndarray | None = None
     hover: dict[str, np.ndarray] = field(default_factory=dict)
     shepard: Any = None
@@ -55,7 +56,7 @@ class PanelResult:
             "nan_reasons": "; ".join(f"{k}: {v}" for k, v in self.reasons.items()),
         }
         out.update({k: float(v) for k, v in self.metrics.items()})
-        out.update({k: float(v) for k, v in self.stats.items()})
+        out.update({k: v if isinstance(v, str) else float(v) for k, v in self.stats.items()})
         return out
 
 
@@ -117,8 +118,10 @@ def fill_nan_reasons(frame: Any, *, group_by: str = "experiment", column: str = 
     that belong to other kinds of rows (a B panel has no ``false_neighbour_rate``, a data-point row
     no ``procrustes_baseline``) are NaN there too; each such NaN gets ``"<metric>: not applicable
     to <kind> rows"``, where the kind is the row's ``group_by`` value and the column is NaN in every
-    row of that kind. Any other NaN without a reason says so (``"undefined (no reason recorded)"``),
-    which the table's tests treat as a bug of the section that wrote it.
+    row of that kind. Any other NaN without a reason gets the row's ``note`` (a section's word on a
+    degenerate row, e.g. "fewer than 3 represented features") or, without one, says so
+    (``"undefined (no reason recorded)"``), which the table's tests treat as a bug of the section
+    that wrote it.
 
     Parameters
     ----------
@@ -140,6 +143,7 @@ def fill_nan_reasons(frame: Any, *, group_by: str = "experiment", column: str = 
     numeric = [c for c in frame.columns if c != column and c not in skip and pd.api.types.is_float_dtype(frame[c])]
     kinds = frame[group_by].fillna("").astype(str) if group_by in frame else pd.Series("", index=frame.index)
     texts = frame[column].fillna("").astype(str).tolist()
+    notes = frame["note"].fillna("").astype(str).tolist() if "note" in frame else [""] * len(frame)
     for kind, idx in frame.groupby(kinds, sort=False).groups.items():
         block = frame.loc[idx, numeric]
         absent = set(block.columns[block.isna().all(axis=0)])
@@ -147,7 +151,7 @@ def fill_nan_reasons(frame: Any, *, group_by: str = "experiment", column: str = 
             i = frame.index.get_loc(row_idx)
             have = {part.split(":", 1)[0].strip() for part in texts[i].split("; ") if part}
             add = [f"{c}: " + (f"not applicable to {kind or 'these'} rows" if c in absent else
-                               "undefined (no reason recorded)")
+                               notes[i] or "undefined (no reason recorded)")
                    for c, na in zip(numeric, isna) if na and c not in have]
             if add:
                 texts[i] = "; ".join([t for t in [texts[i]] if t] + add)
@@ -198,13 +202,11 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def corner_text(metrics: dict[str, float], *, stress: float | None = None) -> str:
-    """The panel-corner text: stress-1 for MDS, trustworthiness and Procrustes otherwise."""
-    parts = []
-    if stress is not None:
-        parts.append(f"stress {stress:.3f}")
-    elif "trustworthiness" in metrics and math.isfinite(metrics["trustworthiness"]):
-        parts.append(f"T {metrics['trustworthiness']:.2f}")
-    pb = metrics.get("procrustes_baseline")
-    if pb is not None and math.isfinite(pb):
-        parts.append(f"P {pb:.2f}")
-    return "  ".join(parts)
+    """The metrics under a panel: stress-1 (MDS) or T = trustworthiness, and P = Procrustes distance
+    to the orthogonal baseline; an undefined one reads 'n/a'."""
+
+    def val(v: Any, digits: int) -> str:
+        return f"{float(v):.{digits}f}" if v is not None and math.isfinite(float(v)) else "n/a"
+
+    first = f"stress-1 {val(stress, 3)}" if stress is not None else f"T {val(metrics.get('trustworthiness'), 2)}"
+    return f"{first}  P {val(metrics.get('procrustes_baseline'), 2)}"
