@@ -263,3 +263,20 @@ def test_run_refuses_weights_it_cannot_picture(tmp_path, capsys, monkeypatch, no
     cfg.write_text(f"[weights]\nfile = {str(w)!r}\n")
     err = _refused(tmp_path, capsys, ["config", str(cfg)])
     assert "`weights.file` holds no grid cell" in err
+
+
+def test_rerun_refuses_a_run_folder_whose_figures_cannot_be_written(tmp_path, capsys, monkeypatch, no_work):
+    """Issue 9 follow-up, 4: a rerun into a finished run whose figures/ could not be written (there:
+    `chattr +i`) recomputed the whole study, then failed with a raw PermissionError and left the old
+    manifest incomplete. Here figures/ is a link into /proc, which no one (root included) can write."""
+    from supviz._outdir import read_manifest, write_manifest
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "config.toml").write_text("")
+    write_manifest(out, ["config.toml"], command="run", complete=True)
+    (out / "figures").symlink_to("/proc/self/fdinfo")
+    err = _refused(tmp_path, capsys, ["run", "--out", str(out)])
+    assert "`--out`" in err and "figures" in err and "not writable" in err
+    assert read_manifest(out)["complete"] is True

@@ -36,7 +36,7 @@ from typing import Any
 
 from supviz import __version__
 from supviz._io import atomic_write_json, atomic_write_text, sweep_temporaries
-from supviz._outdir import OutputLog, check_output_folder, is_study_folder, previous_files
+from supviz._outdir import OutputLog, check_output_folder, check_subfolders_writable, is_study_folder, previous_files
 from supviz.errors import SupvizError
 from supviz.study.cache import Cache
 from supviz.study.config import StudyConfig, dump_config
@@ -106,7 +106,8 @@ def check_study(
     in full (missing, a folder that is not a run, a link loop, a truncated or pickled array file, NaN
     values, an unknown format, rows that do not make one grid) and what each section needs of it
     (:meth:`Section.check_grid`, e.g. a cell of known feature probability); the run folder ``out``
-    (a file, under a file, not writable, or a non-empty folder that is not a ``supviz run`` folder);
+    (a file, under a file, not writable, a non-empty folder that is not a ``supviz run`` folder, or
+    one whose existing subfolders such as ``figures/`` are not writable);
     the cache folder ``run.cache_dir`` (or ``<out>/cache``: a file, under a file, not writable).
 
     Raises
@@ -136,6 +137,8 @@ def check_study(
             cache_root = check_output_folder(config.run.cache_dir, name="run.cache_dir")
         elif out_path is not None:
             cache_root = check_output_folder(out_path / "cache", name="run.cache_dir")
+    if out_path is not None:  # a rerun writes into figures/ and the other folders already there
+        check_subfolders_writable(out_path, name="--out", skip=[out_path / "cache"])
     return RunPlan(config=config, out=out_path, cache_root=cache_root, weights_file=path, weights=grid,
                    previous_files=previous)
 
