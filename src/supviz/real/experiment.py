@@ -195,7 +195,8 @@ def digits_experiment(
     folds_seed = child(seed, 5)
     space_rows = []
     for sid, (ident, X) in spaces.items():
-        ms = space_measures(X, y, k=cfg.k, folds=cfg.folds, seed=folds_seed)
+        ms = space_measures(X, y, reference=digits.X_test, k=cfg.k, folds=cfg.folds,
+                            seed=folds_seed)
         space_rows.append({**ident, "id": sid, "dim": int(X.shape[1]), **dict(ms), "notes": ms.reason_text()})
     # which spaces get which pictures
     f1_rows = ["pixels"]
@@ -387,7 +388,8 @@ def activations_report(
     folds_seed = child(seed, 5)
     space_rows = []
     for sid, S in spaces.items():
-        ms = space_measures(S, y, k=cfg.k, folds=cfg.folds, seed=folds_seed)
+        ms = space_measures(S, y, reference=R, k=cfg.k, folds=cfg.folds,
+                            seed=folds_seed)
         space_rows.append({"space": sid, "dim": int(S.shape[1]), **dict(ms), "notes": ms.reason_text()})
     keys = [(sid, m) for sid in spaces for m in cfg.methods]
     tasks = [(np.asarray(spaces[sid], dtype=np.float64), m, dict(DEFAULT_PARAMS[m]),

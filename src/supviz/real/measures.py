@@ -192,13 +192,37 @@ def silhouette(X: Any, labels: Any, *, collapsed: bool = False) -> tuple[float, 
     return float(silhouette_score(X, y)), None
 
 
-def space_measures(X: Any, labels: Any = None, *, k: int = 10, folds: int = 5, seed: SeedLike = 0) -> Measures:
-    """k-NN label accuracy and silhouette of a space ``X [N, d]`` itself (no picture)."""
+#: The keys of :func:`space_measures`, in order.
+SPACE_KEYS = ("knn_accuracy", "silhouette", "trustworthiness_pixels", "continuity_pixels")
+
+
+def space_measures(X: Any, labels: Any = None, *, reference: Any = None, k: int = 10, folds: int = 5,
+                   seed: SeedLike = 0) -> Measures:
+    """Measures of a space ``X [N, d]`` itself (no picture).
+
+    Over :data:`SPACE_KEYS`: k-NN label accuracy and silhouette in ``X``; trustworthiness and
+    continuity of ``X`` as a "picture" of ``reference`` (the pixels it was computed from): how
+    much of the inputs' neighbourhoods the space itself keeps, before any 2-D picture. NaN with a
+    reason where undefined or not given.
+    """
     values: dict[str, float] = {}
     reasons: dict[str, str] = {}
     _put(values, reasons, "knn_accuracy", *knn_label_accuracy(X, labels, k=k, folds=folds, seed=seed))
     _put(values, reasons, "silhouette", *silhouette(X, labels))
-    return Measures(values, reasons)
+    if reference is None:
+        for name in ("trustworthiness_pixels", "continuity_pixels"):
+            _put(values, reasons, name, NAN, "no reference (pixel) space given")
+    else:
+        from supviz.metrics import layout_metrics
+
+        R = check_array("reference", reference, ndim=2)
+        S = check_array("X", X, ndim=2)
+        if len(R) != len(S):
+            raise SupvizError(f"`reference` and `X` must hold the same points; got {len(R)} and {len(S)} rows.")
+        ref = layout_metrics(R, S, k=k)
+        for name in ("trustworthiness", "continuity"):
+            _put(values, reasons, f"{name}_pixels", ref[name], ref.reasons.get(name))
+    return Measures({key: values[key] for key in SPACE_KEYS}, {key: reasons[key] for key in SPACE_KEYS if key in reasons})
 
 
 #: The keys of :func:`picture_measures`, in order.
