@@ -47,6 +47,25 @@ def _choices(name: str, value: Any, choices: tuple[str, ...], *, allow_empty: bo
     return out
 
 
+def _options(value: Any, architectures: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``real.sae_options``: a table of tables, architecture -> SAEConfig fields, each checked by SAEConfig."""
+    from supviz.real.layer import SAESettings
+
+    if not isinstance(value, dict):
+        raise SupvizError(f"`real.sae_options` must be a table of architecture tables; got {value!r}.")
+    out = {}
+    for arch, opts in value.items():
+        check_choice("real.sae_options key", arch, architectures)
+        if not isinstance(opts, dict):
+            raise SupvizError(f"`real.sae_options.{arch}` must be a table of SAEConfig fields; got {opts!r}.")
+        try:
+            SAESettings(architecture=arch, options=dict(opts))
+        except SupvizError as exc:
+            raise SupvizError(f"`real.sae_options.{arch}`: {exc}") from None
+        out[arch] = dict(opts)
+    return out
+
+
 @dataclass
 class RealConfig:
     """Section F: a classifier and an autoencoder trained on scikit-learn's digits, their hidden layers
@@ -80,6 +99,8 @@ class RealConfig:
     """Steps of every SAE (digits layers and calibration cells alike)."""
     sae_batch_size: int = 128
     """Rows per SAE step."""
+    sae_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per architecture, further supviz.sae.SAEConfig fields, e.g. {topk = {k = 2}, relu_l1 = {l1_coefficient = 1.0}}."""
     methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
     """Picture methods of F1 (the hidden layers at `picture_width`)."""
     sweep_methods: list[str] = field(default_factory=lambda: ["umap"])
@@ -110,6 +131,7 @@ class RealConfig:
         self.sae_seeds = check_int("real.sae_seeds", self.sae_seeds, min_value=2)
         self.sae_steps = check_int("real.sae_steps", self.sae_steps, min_value=1)
         self.sae_batch_size = check_int("real.sae_batch_size", self.sae_batch_size, min_value=1)
+        self.sae_options = _options(self.sae_options, ARCHITECTURES)
         self.methods = _choices("real.methods", self.methods, METHODS)
         self.sweep_methods = _choices("real.sweep_methods", self.sweep_methods, METHODS, allow_empty=True)
         self.k = check_int("real.k", self.k, min_value=1)
@@ -126,7 +148,7 @@ class RealConfig:
         archs = FULL_SWEEP["architectures"] if self.full else self.architectures
         narrowest = min(min(widths), min(FULL_SWEEP["autoencoder_widths"] if self.full else self.autoencoder_widths))
         for arch in archs:
-            k = DEFAULTS[arch].get("k")
+            k = self.sae_options.get(arch, {}).get("k", DEFAULTS[arch].get("k"))
             if k is not None and int(self.sae_expansion * narrowest) < k:
                 raise SupvizError(f"`real.sae_expansion` = {self.sae_expansion:g} gives {int(self.sae_expansion * narrowest)} "
                                   f"latents at width {narrowest}, fewer than {arch}'s k = {k}; raise it or drop {arch}.")

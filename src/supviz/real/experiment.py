@@ -239,7 +239,8 @@ def digits_experiment(
 
 def _settings(cfg: RealConfig, arch: str) -> SAESettings:
     return SAESettings(architecture=arch, expansion_factor=cfg.sae_expansion, larger_factor=cfg.sae_larger,
-                       seeds=cfg.sae_seeds, steps=cfg.sae_steps, batch_size=cfg.sae_batch_size)
+                       seeds=cfg.sae_seeds, steps=cfg.sae_steps, batch_size=cfg.sae_batch_size,
+                       options=dict(cfg.sae_options.get(arch, {})))
 
 
 def _title(sid: str, cfg: RealConfig) -> str:

@@ -55,16 +55,18 @@ class SAESettings:
 
     architecture: str = "relu_l1"
     """Any of supviz.sae.ARCHITECTURES; relu_l1 (Sharkey et al. 2022) is the SAE Bereska et al. count features with."""
-    expansion_factor: float = 4.0
-    """Latents per dimension of the layer."""
+    expansion_factor: float = 2.0
+    """Latents per dimension of the layer (Bereska et al. use 2)."""
     larger_factor: float = 2.0
     """The larger dictionary has larger_factor x expansion_factor latents per dimension."""
     seeds: int = 2
     """SAEs with different seeds per layer (stability across seeds needs 2)."""
-    steps: int = 600
+    steps: int = 400
     """Optimiser steps of every SAE."""
-    batch_size: int = 256
+    batch_size: int = 128
     """Rows per step."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Further supviz.sae.SAEConfig fields of the architecture (e.g. {"k": 2} for topk, {"l1_coefficient": 1.0} for relu_l1)."""
 
     def __post_init__(self) -> None:
         from supviz.sae.config import ARCHITECTURES
@@ -76,17 +78,27 @@ class SAESettings:
         set_("seeds", check_int("seeds", self.seeds, min_value=1))
         set_("steps", check_int("steps", self.steps, min_value=1))
         set_("batch_size", check_int("batch_size", self.batch_size, min_value=1))
+        if not isinstance(self.options, dict):
+            raise SupvizError(f"`options` must be a table of SAEConfig fields; got {self.options!r}.")
+        set_("options", dict(self.options))
+        for key in ("architecture", "expansion_factor", "d_sae", "steps", "batch_size"):
+            if key in self.options:
+                raise SupvizError(f"`options` must not set {key!r}: it is a field of SAESettings itself.")
+        self.config()  # SAEConfig checks the options against the architecture
 
     def config(self, *, larger: bool = False, **changes: Any) -> Any:
         """The :class:`supviz.sae.SAEConfig` of a layer's SAEs (``larger``: the larger dictionary)."""
         from supviz.sae.config import SAEConfig
 
         factor = self.expansion_factor * (self.larger_factor if larger else 1.0)
-        return SAEConfig(architecture=self.architecture, expansion_factor=factor, steps=self.steps,
-                         batch_size=self.batch_size, **changes)
+        try:
+            return SAEConfig(architecture=self.architecture, expansion_factor=factor, steps=self.steps,
+                             batch_size=self.batch_size, **{**self.options, **changes})
+        except TypeError as exc:  # an option that is no SAEConfig field
+            raise SupvizError(f"`options` holds a key that is no SAEConfig field: {exc}.") from None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "options": dict(self.options)}
 
 
 @dataclass(eq=False)
