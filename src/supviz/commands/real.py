@@ -103,8 +103,12 @@ def _toy_grid(args: argparse.Namespace, config: Any, cfg: Any) -> Any:
         except SupvizError as exc:
             msg = str(exc)
             raise SupvizError(f"`--toy` {msg[len('`path` '):]}" if msg.startswith("`path` ") else f"`--toy`: {msg}") from None
-        if not any(s.probability is not None for s in grid.specs):
-            raise SupvizError(f"`--toy` {args.toy!r} holds no cell of known feature probability; the calibration needs one.")
+        hidden = set(cfg.resolved().calibration_hidden)
+        usable = [s for s in grid.specs if s.probability is not None and (not hidden or s.n_hidden in hidden)]
+        if len(usable) < 3:
+            raise SupvizError(f"`--toy` {args.toy!r} holds {len(usable)} cell(s) of known feature probability with m in "
+                              f"`real.calibration_hidden` {sorted(hidden) or 'any'}; the calibration needs 3 "
+                              "(set real.calibration_hidden = [] to use every m).")
         return grid
     hidden = cfg.resolved().calibration_hidden or list(config.toy.hidden)
     keep = [m for m in config.toy.hidden if m in hidden]

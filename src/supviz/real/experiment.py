@@ -194,10 +194,10 @@ def digits_experiment(
                                                          layer_saes[arch][(kind, w)].codes)
     folds_seed = child(seed, 5)
     space_rows = []
-    for sid, (ident, X) in spaces.items():
-        ms = space_measures(X, y, reference=digits.X_test, k=cfg.k, folds=cfg.folds,
-                            seed=folds_seed)
-        space_rows.append({**ident, "id": sid, "dim": int(X.shape[1]), **dict(ms), "notes": ms.reason_text()})
+    with _one_thread():
+        for sid, (ident, X) in spaces.items():
+            ms = space_measures(X, y, reference=digits.X_test, k=cfg.k, folds=cfg.folds, seed=folds_seed)
+            space_rows.append({**ident, "id": sid, "dim": int(X.shape[1]), **dict(ms), "notes": ms.reason_text()})
     # which spaces get which pictures
     f1_rows = ["pixels"]
     for kind in ("classifier", "autoencoder"):
@@ -220,13 +220,15 @@ def digits_experiment(
     t4 = time.perf_counter()
     picture_rows = []
     embeddings = {}
-    for (sid, m), lay in zip(keys, done_layouts):
-        ident, X = spaces[sid]
-        pm = picture_measures(X, lay, y, reference=digits.X_test, k=cfg.k, folds=cfg.folds, seed=folds_seed)
-        picture_rows.append({**ident, "id": sid, "method": m, **dict(pm), "collapsed": bool(lay.info.get("collapsed", False)),
-                             "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; ")})
-        if sid in f1_rows and m in cfg.methods:
-            embeddings[f"{sid}|{m}"] = np.asarray(lay.embedding, dtype=np.float64)
+    with _one_thread():
+        for (sid, m), lay in zip(keys, done_layouts):
+            ident, X = spaces[sid]
+            pm = picture_measures(X, lay, y, reference=digits.X_test, k=cfg.k, folds=cfg.folds, seed=folds_seed)
+            picture_rows.append({**ident, "id": sid, "method": m, **dict(pm),
+                                 "collapsed": bool(lay.info.get("collapsed", False)),
+                                 "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; ")})
+            if sid in f1_rows and m in cfg.methods:
+                embeddings[f"{sid}|{m}"] = np.asarray(lay.embedding, dtype=np.float64)
     timings["measures"] = time.perf_counter() - t4
     titles = {sid: _title(sid, cfg) for sid in f1_rows}
     f1 = {"labels": y, "rows": f1_rows, "titles": [titles[s] for s in f1_rows], "embeddings": embeddings,
@@ -235,6 +237,14 @@ def digits_experiment(
             "model_seconds": trained.info["wall_seconds"], "recipes": trained.info["recipes"]}
     return RealResult(cfg.to_dict(), info, trained.to_frame(), quality, pd.DataFrame(space_rows), pd.DataFrame(picture_rows),
                       calibration, correlations, readings, f1, notes, {k: round(v, 3) for k, v in timings.items()})
+
+
+def _one_thread() -> Any:
+    """The measures with one BLAS / OpenMP thread: scikit-learn's k-NN reductions spin on OpenMP
+    barriers on a busy machine (5x slower on two loaded cores); the values do not change."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _settings(cfg: RealConfig, arch: str) -> SAESettings:
@@ -388,20 +398,21 @@ def activations_report(
         spaces = {"reference": R, **spaces}
     folds_seed = child(seed, 5)
     space_rows = []
-    for sid, S in spaces.items():
-        ms = space_measures(S, y, reference=R, k=cfg.k, folds=cfg.folds,
-                            seed=folds_seed)
-        space_rows.append({"space": sid, "dim": int(S.shape[1]), **dict(ms), "notes": ms.reason_text()})
+    with _one_thread():
+        for sid, S in spaces.items():
+            ms = space_measures(S, y, reference=R, k=cfg.k, folds=cfg.folds, seed=folds_seed)
+            space_rows.append({"space": sid, "dim": int(S.shape[1]), **dict(ms), "notes": ms.reason_text()})
     keys = [(sid, m) for sid in spaces for m in cfg.methods]
     tasks = [(np.asarray(spaces[sid], dtype=np.float64), m, dict(DEFAULT_PARAMS[m]),
               int_seed(child(seed, 4, zlib.crc32(sid.encode()), zlib.crc32(m.encode())))) for sid, m in keys]
     done = layouts(tasks)
     rows, lays = [], {}
-    for (sid, m), lay in zip(keys, done):
-        pm = picture_measures(spaces[sid], lay, y, reference=R, k=cfg.k, folds=cfg.folds, seed=folds_seed)
-        rows.append({"space": sid, "method": m, **dict(pm), "collapsed": bool(lay.info.get("collapsed", False)),
-                     "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; ")})
-        lays[f"{sid}|{m}"] = lay
+    with _one_thread():
+        for (sid, m), lay in zip(keys, done):
+            pm = picture_measures(spaces[sid], lay, y, reference=R, k=cfg.k, folds=cfg.folds, seed=folds_seed)
+            rows.append({"space": sid, "method": m, **dict(pm), "collapsed": bool(lay.info.get("collapsed", False)),
+                         "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; ")})
+            lays[f"{sid}|{m}"] = lay
     info = {"n": int(len(X)), "d": int(X.shape[1]), "labels": y is not None, "reference": R is not None,
             "config": cfg.to_dict()}
     return ActivationsReport(pd.DataFrame(quality_rows), pd.DataFrame(space_rows), pd.DataFrame(rows), lays, codes, info)
