@@ -180,10 +180,31 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
                             label=f"{kind} {'h' if space == 'hidden' else 'codes'} ({METHOD_NAMES.get(m, m)})")
         ax.set_title(title, fontsize=9)
         _log2_axis(ax, widths)
-    axes[3].legend(fontsize=6, loc="lower right")
-    axes[5].text(0.98, 0.02, "dash-dot grey: picture of the pixels", transform=axes[5].transAxes, fontsize=6,
-                 ha="right", va="bottom", color="0.4")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=KIND_COLOURS[k], lw=2) for k in ("classifier", "autoencoder")]
+    labels = ["classifier", "autoencoder"]
+    handles += [Line2D([], [], color="0.2", ls="-"), Line2D([], [], color="0.2", ls="--"),
+                Line2D([], [], color="0.55", ls="-.")]
+    labels += ["hidden layer h", f"SAE codes of h ({architecture})", "picture of the pixels (control)"]
+    handles += [Line2D([], [], color="0.2", marker=markers.get(m, "o"), ls="") for m in methods]
+    labels += [METHOD_NAMES.get(m, m) for m in methods]
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7, frameon=False,
+               title="(d)-(f):", title_fontsize=7)
     return fig
+
+
+def _monotone_fit(cal: Any, measure: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The read-through's isotonic fit of MMCS on ``measure`` over the cells (as :func:`supviz.real.calibration.read_through`)."""
+    from supviz.real.calibration import read_through
+
+    a = cal[measure].to_numpy(dtype=float)
+    ok = np.isfinite(a) & np.isfinite(cal["mmcs"].to_numpy(dtype=float))
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0:
+        return None
+    xs = np.linspace(a[ok].min(), a[ok].max(), 200)
+    ys, _ = read_through(cal, measure, xs)
+    return xs, ys
 
 
 def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, architecture: str,
@@ -218,6 +239,9 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
         ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
+        fit = _monotone_fit(cal, measure)
+        if fit is not None:
+            ax.plot(*fit, color="0.3", lw=1, label="monotone fit (read-through)" if measure == measures[0] else None)
         for kind in ("classifier", "autoencoder"):
             vals = q[q["kind"] == kind][[measure, "width"]].dropna()
             for v, w in vals.itertuples(index=False):
@@ -230,7 +254,7 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
         ax.plot([0, hi], [0, hi], ":", color="0.4")
     row = corr[(corr["target"] == "n_represented")]
     rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
-    ax.set_title(f"effective features F vs true represented count\nSpearman rho = {rho}", fontsize=8)
+    ax.set_title(f"F against the true represented count\nSpearman rho = {rho}", fontsize=8)
     ax.set_xlabel("represented features (||W_i|| > 0.5)", fontsize=7)
     ax.set_ylabel("effective features F", fontsize=7)
     ax.tick_params(labelsize=6)
