@@ -195,8 +195,10 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         + (f"{len(above)} of {len(q)} layers hold more effective features than dimensions (ψ > 1: superposition in a real "
            f"network: {', '.join(f'{k} w = {w}' for k, w in zip(above['kind'], above['width']))})" if len(above) else
            f"No layer holds more effective features than dimensions (ψ ≤ 1 for all {len(q)})")
-        + f"; F cannot exceed the dictionary size {cfg['sae_expansion']:g} w, so ψ near {cfg['sae_expansion']:g} would mean the "
-        "dictionary is too small to tell."
+        + f". F cannot exceed the dictionary size {cfg['sae_expansion']:g} w (ψ near {cfg['sae_expansion']:g}: the dictionary "
+        "is too small to tell), and it leans high: on planted features an L1 SAE whose dictionary exceeds the planted count "
+        "counts up to 1.5 times too many (tests/real/test_layer.py), so read ψ > 1 as a hint, and the count through the "
+        "calibration below."
     )
     # does the picture lie more when the layer is narrower?
     p = r.pictures
@@ -292,8 +294,8 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 "layers (same rows, recipe and measures), Spearman's ρ with the true MMCS: "
                 + ", ".join(f"{row.measure} {_f(row.rho)}" for row in ranked.itertuples()) + f". The best is {best['measure']} "
                 f"(ρ = {_f(best['rho'])}, p = {best['p_value']:.1g})"
-                + (f"; the effective feature count follows the true number of represented features with ρ = {_f(cnt.iloc[0]['rho'])}"
-                   if len(cnt) else "") + ". "
+                + (f"; the effective feature count follows the true number of represented features with ρ = {_f(cnt.iloc[0]['rho'])} "
+                   "(over cells of every m, so partly because both grow with m)" if len(cnt) else "") + ". "
                 + (f"Read through the cells (a monotone fit of MMCS on {best['measure']}), the classifier's w = "
                    f"{cfg['picture_width']} layer ({best['measure']} = {_f(est['value'])}) is where toy cells recover MMCS ≈ "
                    f"{_f(est['estimated_mmcs'])}" if est is not None and math.isfinite(float(est["estimated_mmcs"])) else
