@@ -20,6 +20,16 @@ def test_rank_correlations_of_a_known_table():
     assert math.isnan(c.loc["l0", "rho"]) and "constant" in c.loc["l0", "reason"]
     assert math.isnan(c.loc["dead_fraction", "rho"]) and "needs 3" in c.loc["dead_fraction", "reason"]
     assert math.isnan(c.loc["effective_features", "rho"]) and "no column" in c.loc["effective_features", "reason"]
+    assert math.isnan(c.loc["fvu", "rho_within"])  # no m column: no groups
+
+
+def test_rank_correlation_within_groups_of_m():
+    """Across the two widths the measure tracks the target perfectly (both rise with m); inside each width it
+    runs against it: rho = 1 - 6 * 16 / (6 * 35) = 0.543 overall (rank differences 2, 0, -2, 2, 0, -2), -1 within m."""
+    t = pd.DataFrame({"m": [5, 5, 5, 10, 10, 10], "mmcs": [0.1, 0.2, 0.3, 0.7, 0.8, 0.9],
+                      "stability_seeds": [0.3, 0.2, 0.1, 0.9, 0.8, 0.7]})
+    c = rank_correlations(t, measures=("stability_seeds",)).iloc[0]
+    assert c["rho"] == pytest.approx(1 - 96 / 210) and c["rho_within"] == pytest.approx(-1.0) and c["n_groups"] == 2
 
 
 def test_read_through_is_a_monotone_fit_inside_the_cells_range():

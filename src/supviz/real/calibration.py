@@ -8,7 +8,9 @@ and scores the same SAEs against the represented rows (:func:`supviz.sae.score`:
 over true features of the max cosine to a decoder row, Sharkey, Braun & Millidge 2022; mean over
 the seeds). :func:`rank_correlations` then says, per measure, how well it tracks the true recovery
 over cells: Spearman's rank correlation (scipy.stats.spearmanr, average ranks for ties), with its
-two-sided p-value. :func:`read_through` reads a digits layer's measure through the cells:
+two-sided p-value, and the mean of the same correlation inside each hidden size ``m`` (a measure
+and the recovery can both change with the layer's width; inside one width they cannot do so together
+by that route). :func:`read_through` reads a digits layer's measure through the cells:
 an isotonic (monotone) fit of true MMCS on the measure over cells (scikit-learn's
 ``IsotonicRegression``, direction chosen by the sign of the rank correlation), evaluated at the
 layer's value, NaN (with the reason) outside the cells' range of the measure.
@@ -151,40 +153,57 @@ def calibrate(
     return Calibration(table, rank_correlations(table), info)
 
 
-def rank_correlations(table: "pd.DataFrame", *, target: str = "mmcs", measures: Sequence[str] = CALIBRATED) -> "pd.DataFrame":
+def rank_correlations(table: "pd.DataFrame", *, target: str = "mmcs", measures: Sequence[str] = CALIBRATED,
+                      within: str | None = "m") -> "pd.DataFrame":
     """Spearman's rank correlation of each measure with ``target`` over the rows (cells) where both are defined.
+
+    ``within`` (default the hidden size ``m``) adds ``rho_within``: the mean of the rank correlations
+    computed inside each group of equal ``within`` with at least 3 defined, non-constant cells (NaN
+    when no group qualifies). Across cells of different ``m`` a measure can track recovery only
+    because both change with ``m``; inside a group it cannot.
 
     Returns
     -------
     pandas.DataFrame
-        One row per measure: ``measure, rho, p_value, n_cells, reason`` (``rho`` NaN, with the
-        reason, for fewer than 3 cells or a constant column).
+        One row per measure: ``measure, rho, p_value, n_cells, rho_within, n_groups, reason`` (``rho``
+        NaN, with the reason, for fewer than 3 cells or a constant column).
     """
     import pandas as pd
-    from scipy.stats import spearmanr
 
     out = []
     for m in measures:
+        row: dict[str, Any] = {"measure": m, "rho": math.nan, "p_value": math.nan, "n_cells": 0, "rho_within": math.nan,
+                               "n_groups": 0, "reason": ""}
         if m not in table.columns or target not in table.columns:
-            out.append({"measure": m, "rho": math.nan, "p_value": math.nan, "n_cells": 0, "reason": f"no column {m!r}"})
+            out.append({**row, "reason": f"no column {m!r}"})
             continue
         a = table[m].to_numpy(dtype=float)
         b = table[target].to_numpy(dtype=float)
-        ok = np.isfinite(a) & np.isfinite(b)
-        n = int(ok.sum())
-        reason = None
-        if n < 3:
-            reason = f"{n} cell(s) with both values defined; a rank correlation needs 3"
-        elif np.ptp(a[ok]) == 0:
-            reason = f"{m} is constant over the cells"
-        elif np.ptp(b[ok]) == 0:
-            reason = f"{target} is constant over the cells"
-        if reason:
-            out.append({"measure": m, "rho": math.nan, "p_value": math.nan, "n_cells": n, "reason": reason})
-            continue
-        res = spearmanr(a[ok], b[ok])
-        out.append({"measure": m, "rho": float(res.statistic), "p_value": float(res.pvalue), "n_cells": n, "reason": ""})
+        rho, p, n, reason = _spearman(a, b, m, target)
+        row.update(rho=rho, p_value=p, n_cells=n, reason=reason or "")
+        if within is not None and within in table.columns:
+            per = [_spearman(a[g], b[g], m, target)[0] for g in
+                   (table[within].to_numpy() == v for v in pd.unique(table[within]))]
+            per = [r for r in per if math.isfinite(r)]
+            row.update(rho_within=float(np.mean(per)) if per else math.nan, n_groups=len(per))
+        out.append(row)
     return pd.DataFrame(out)
+
+
+def _spearman(a: np.ndarray, b: np.ndarray, name: str, target: str) -> tuple[float, float, int, str | None]:
+    """``(rho, p, n, reason)`` of the rows where both are finite; NaN with the reason when undefined."""
+    from scipy.stats import spearmanr
+
+    ok = np.isfinite(a) & np.isfinite(b)
+    n = int(ok.sum())
+    if n < 3:
+        return math.nan, math.nan, n, f"{n} cell(s) with both values defined; a rank correlation needs 3"
+    if np.ptp(a[ok]) == 0:
+        return math.nan, math.nan, n, f"{name} is constant over the cells"
+    if np.ptp(b[ok]) == 0:
+        return math.nan, math.nan, n, f"{target} is constant over the cells"
+    res = spearmanr(a[ok], b[ok])
+    return float(res.statistic), float(res.pvalue), n, None
 
 
 def read_through(table: "pd.DataFrame", measure: str, values: Any, *, target: str = "mmcs") -> tuple[np.ndarray, list[str]]:

@@ -93,6 +93,9 @@ def pictures_figure(f1: dict[str, Any], pictures: Any, *, point_size: float = 5.
     handles = [Line2D([], [], marker="o", linestyle="", color=colour[c], label=str(c)) for c in classes]
     fig.legend(handles=handles, loc="outside upper center", ncols=len(classes), fontsize=8, title="digit class",
                title_fontsize=8, frameon=False)
+    fig.text(0.5, 0.0, "corners: kNN = k-NN label accuracy in the picture, sil = silhouette of the classes in the picture; "
+             "T / C = trustworthiness / continuity against the space pictured / against the pixels", ha="center",
+             va="bottom", fontsize=7, color="0.3")
     return fig
 
 
@@ -180,6 +183,10 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
                             label=f"{kind} {'h' if space == 'hidden' else 'codes'} ({METHOD_NAMES.get(m, m)})")
         ax.set_title(title, fontsize=9)
         _log2_axis(ax, widths)
+    # (d) and (e) on one scale: how much a picture loses against its own space and against the pixels compare
+    lo = min(axes[3].get_ylim()[0], axes[4].get_ylim()[0])
+    for ax in axes[3:5]:
+        ax.set_ylim(lo, 1.0 + 0.02 * (1.0 - lo))
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=KIND_COLOURS[k], lw=2) for k in ("classifier", "autoencoder")]
@@ -234,7 +241,9 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
                        label=f"m = {int(m)}, {imp}")
         row = corr[(corr["target"] == "mmcs") & (corr["measure"] == measure)]
         rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
-        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} (n = {len(cal)})", fontsize=8)
+        within = _fmt(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
+        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} (n = {len(cal)}), within m: {within}",
+                     fontsize=8)
         ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
         ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
         ax.tick_params(labelsize=6)

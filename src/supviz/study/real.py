@@ -291,11 +291,16 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             est = rd.iloc[0] if len(rd) else None
             parts.append(
                 f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured like the digits "
-                "layers (same rows, recipe and measures), Spearman's ρ with the true MMCS: "
-                + ", ".join(f"{row.measure} {_f(row.rho)}" for row in ranked.itertuples()) + f". The best is {best['measure']} "
-                f"(ρ = {_f(best['rho'])}, p = {best['p_value']:.1g})"
+                "layers (same rows, recipe and measures), Spearman's ρ with the true MMCS (in brackets: the mean ρ inside each "
+                "hidden size m): " + ", ".join(f"{row.measure} {_f(row.rho)} ({_f(row.rho_within)})" for row in ranked.itertuples())
+                + f". The best is {best['measure']} (ρ = {_f(best['rho'])}, p = {best['p_value']:.1g}, within m "
+                f"{_f(best['rho_within'])})"
                 + (f"; the effective feature count follows the true number of represented features with ρ = {_f(cnt.iloc[0]['rho'])} "
                    "(over cells of every m, so partly because both grow with m)" if len(cnt) else "") + ". "
+                + (f"Inside one hidden size the best measure tracks recovery only weakly (mean ρ {_f(best['rho_within'])}): most "
+                   "of its correlation comes from the width of the layer, so read it as a coarse guide. "
+                   if "rho_within" in best and math.isfinite(float(best["rho_within"])) and abs(float(best["rho_within"])) < 0.5
+                   else "")
                 + (f"Read through the cells (a monotone fit of MMCS on {best['measure']}), the classifier's w = "
                    f"{cfg['picture_width']} layer ({best['measure']} = {_f(est['value'])}) is where toy cells recover MMCS ≈ "
                    f"{_f(est['estimated_mmcs'])}" if est is not None and math.isfinite(float(est["estimated_mmcs"])) else
