@@ -220,7 +220,7 @@ class Metric:
 
 
 METRICS: list[Metric] = [
-    Metric("stress1", _metric("stress1")),
+    Metric("stress1_ratio", _metric("stress1_ratio")),
     Metric("shepard_correlation", _metric("shepard_correlation"), lo=-1.0),
     Metric("trustworthiness", _metric("trustworthiness"), neighbourhood=True),
     Metric("continuity", _metric("continuity"), neighbourhood=True),
@@ -269,7 +269,7 @@ LAYOUT_CASES: list[LayoutCase] = [
     LayoutCase("all_tied_X", lambda: np.eye(N), lambda: _rng(4).normal(size=(N, 2)),
                undefined=NEIGHBOURHOOD + ("shepard_rho", "shepard_correlation")),
     LayoutCase("identical_X", lambda: np.ones((N, 3)), lambda: _rng(5).normal(size=(N, 2)),
-               undefined=NEIGHBOURHOOD + ("stress1", "shepard_rho", "shepard_correlation")),
+               undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
     LayoutCase("coincident_X", _coincident, lambda: _rng(6).normal(size=(N, 2))),
     LayoutCase("coincident_Y", _plain, lambda: np.vstack([_rng(7).normal(size=(N - 4, 2)), np.zeros((4, 2))])),
     LayoutCase("n3_k1", lambda: _rng(8).normal(size=(3, 3)), lambda: _rng(9).normal(size=(3, 2)), k=1),

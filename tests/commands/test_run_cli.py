@@ -139,16 +139,16 @@ def test_every_figure_table_row_and_report_entry(first_run):
     assert table.groupby("experiment").size().to_dict() == EXPECTED_ROWS
     csv = pd.read_csv(out / "metrics.csv")
     assert list(csv.columns) == list(table.columns) and len(csv) == len(table)
-    np.testing.assert_allclose(csv["stress1"].to_numpy(float), table["stress1"].to_numpy(float), rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(csv["stress1_ratio"].to_numpy(float), table["stress1_ratio"].to_numpy(float), rtol=1e-9, equal_nan=True)
     drawn = table[table["experiment"].isin(["B2", "B3", "B4", "B5", "C2", "C4"]) | (table["note"] == "") & table["experiment"].isin(["C3", "C5"])]
-    for col in ("stress1", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
+    for col in ("stress1_ratio", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
         # a NaN is an undefined measure (issue 8) and says why; never a silent gap
         gaps = drawn[~np.isfinite(drawn[col])]
         assert gaps["nan_reasons"].str.contains(f"{col}: ").all(), col
     # diag(N) ties every distance: its neighbourhood metrics are undefined, never "perfect"
     assert table.loc[table.experiment.isin(["B2", "B3", "B4", "B5"]), "trustworthiness"].isna().all()
     c = table[table["experiment"].isin(["C2", "C3", "C4", "C5"]) & (table["note"] == "")]
-    assert np.isfinite(c[["stress1", "trustworthiness", "continuity", "knn_recall"]]).all().all()
+    assert np.isfinite(c[["stress1_ratio", "trustworthiness", "continuity", "knn_recall"]]).all().all()
     assert c["knn_recall_true"].isna().all() and np.isfinite(c["shepard_rho"]).all()  # X_true = identity rows: all tied
     # diag(N) has one distance value: no rank correlation exists (NaN by definition, not by failure)
     assert table.loc[table.experiment.isin(["B2", "B3"]), "shepard_rho"].isna().all()
@@ -352,7 +352,7 @@ def test_supplied_weights_of_the_study(first_run, tmp_path):
     # the study's key rule: 60to{m} = uniform, 60to{m}_withimportance = 0.9^i; [2, 3] -> m = 3 only is in the file
     assert set(c2["importance"]) == {"uniform", "geometric:0.9"}
     assert set(c2["m"]) == {3} and len(c2) == 12 and (c2["n_points"] == 60).all()
-    assert np.isfinite(c2["stress1"]).all()
+    assert np.isfinite(c2["stress1_ratio"]).all()
     html = (tmp_path / "out" / "report.html").read_text()
     assert str(HAMBLIN) in html
     meta = json.loads((tmp_path / "out" / "run.json").read_text())

@@ -28,7 +28,7 @@ def make_outputs(folder, n_interactive=2):
         SectionOutput(
             key="s1", title="1. First", intro="Para one.\n\nPara two.", figures=figs[:2],
             findings=[Finding("Claim <b>", "Measured 0.5", "supported"), Finding("Other", "n/a", "not supported")],
-            tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]}))],
+            tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1_ratio": [0.1, np.nan]}))],
         ),
         SectionOutput(key="s2", title="2. Second", figures=figs[2:], notes=["a note"]),
     ]

@@ -3,7 +3,7 @@
 - k-NN recall, trustworthiness and continuity of ``Y`` against ``X`` come from
   :func:`supviz.metrics.neighbors.neighbourhood_scores` (one blocked pass, tie-aware: the points
   whose active features are all dropped coincide in ``x_rep`` and ``h``, so ties are real here);
-- stress-1 comes from :func:`supviz.metrics.stress1` (blocked over all pairs);
+- stress-1 comes from :func:`supviz.metrics.stress1_ratio` (blocked over all pairs);
 - the Shepard (Spearman) correlation of distances uses all pairs up to ``max_pairs`` and a fixed
   random subset of ``max_pairs`` pairs beyond (:func:`supviz.metrics.shepard_correlation` ranks all
   ``N (N - 1) / 2`` pairs: 1.2 GB at the 10,000 points this section must handle; on all pairs the two
@@ -73,9 +73,9 @@ class DistortionResult:
     ----------
     knn_recall, trustworthiness, continuity : float
         In [0, 1]; 1 means every k-neighbourhood is kept.
-    stress1 : float
+    stress1_ratio : float
         Kruskal stress-1 of ``Y`` against the distances of ``X`` after optimal scaling
-        (:func:`supviz.metrics.stress1`, all pairs, blocked); 0 for an exact picture.
+        (:func:`supviz.metrics.stress1_ratio`, all pairs, blocked); 0 for an exact picture.
     shepard_rho : float
         Spearman correlation of pairwise distances in ``X`` and ``Y`` (over ``n_pairs`` pairs).
     false : FalseNeighbours or None
@@ -89,7 +89,7 @@ class DistortionResult:
     knn_recall: float
     trustworthiness: float
     continuity: float
-    stress1: float
+    stress1_ratio: float
     shepard_rho: float
     false: FalseNeighbours | None
     k: int
@@ -102,7 +102,7 @@ class DistortionResult:
             "knn_recall": self.knn_recall,
             "trustworthiness": self.trustworthiness,
             "continuity": self.continuity,
-            "stress1": self.stress1,
+            "stress1_ratio": self.stress1_ratio,
             "shepard_rho": self.shepard_rho,
         }
         if self.false is not None:
@@ -268,7 +268,7 @@ def measure_distortion(
     -------
     DistortionResult
     """
-    from supviz.metrics import stress1
+    from supviz.metrics import stress1_ratio
     from supviz.metrics.distances import DistanceSource
     from supviz.metrics.neighbors import neighbourhood_scores
 
@@ -289,7 +289,7 @@ def measure_distortion(
         knn_recall=float(scores.knn_recall),
         trustworthiness=float(scores.trustworthiness),
         continuity=float(scores.continuity),
-        stress1=float(stress1(X, Y)),
+        stress1_ratio=float(stress1_ratio(X, Y)),
         shepard_rho=rho,
         false=false,
         k=k,

@@ -68,7 +68,7 @@ METRIC_COLUMNS = (
     "knn_recall",
     "trustworthiness",
     "continuity",
-    "stress1",
+    "stress1_ratio",
     "shepard_rho",
     "false_neighbour_rate",
     "false_neighbour_pairs",
@@ -144,7 +144,7 @@ class DatapointCellResult:
                    "n_represented": int(self.represented.sum()), "k": self.k}
             row.update({c: vals.get(c, np.nan) for c in METRIC_COLUMNS})
             lay = self.layouts.get((space, method))
-            row["layout_stress"] = float(lay.info.get("stress", np.nan)) if lay is not None else np.nan
+            row["smacof_stress"] = float(lay.info.get("smacof_stress", np.nan)) if lay is not None else np.nan
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -158,7 +158,7 @@ class DatapointGridResult:
     table : pandas.DataFrame
         Tidy: one row per (importance, m, p, method, space) with columns ``importance``, ``m``,
         ``p``, ``n_features``, ``instance``, ``space``, ``method``, ``n_points``, ``n_dropped``,
-        ``n_represented``, ``k`` and :data:`METRIC_COLUMNS` (+ ``layout_stress``). Control rows
+        ``n_represented``, ``k`` and :data:`METRIC_COLUMNS` (+ ``smacof_stress``). Control rows
         (``space="x"``) are repeated in every cell that shares the sample.
     geometry : pandas.DataFrame
         One row per cell: the equidistance measures of its represented rows
@@ -621,7 +621,7 @@ def datapoint_grid(
     )
 
 
-def superposition_effect(table: Any, *, metrics: Sequence[str] = ("knn_recall", "trustworthiness", "continuity", "stress1",
+def superposition_effect(table: Any, *, metrics: Sequence[str] = ("knn_recall", "trustworthiness", "continuity", "stress1_ratio",
                                                                       "shepard_rho", "false_neighbour_rate")):
     """Split each measure's loss into the 2-D floor, dropped features and superposition.
 

@@ -231,7 +231,7 @@ def ring_measures(
         out[i] = {
             "radial_cv": radial_spread(lay.embedding),
             "radial_cv_orthogonal": radial_spread(ref.embedding),
-            "mds_stress": float(lay.info["stress"]),
-            "mds_stress_orthogonal": float(ref.info["stress"]),
+            "mds_stress": float(lay.info["smacof_stress"]),
+            "mds_stress_orthogonal": float(ref.info["smacof_stress"]),
         }
     return out

@@ -118,7 +118,7 @@ def landmark_mds(
     Returns
     -------
     supviz.dr.Layout
-        Method ``"mds"``; ``info`` holds ``landmarks`` (indices), ``stress`` (landmark stress-1)
+        Method ``"mds"``; ``info`` holds ``landmarks`` (indices), ``smacof_stress`` (the landmark SMACOF fit's stress-1)
         and ``placement_stress`` (stress-1 of all points' distances to the landmarks).
     """
     from scipy.spatial.distance import cdist, pdist, squareform
@@ -168,7 +168,7 @@ def landmark_mds(
         method="mds",
         params={"metric_type": metric_type, "max_iter": max_iter, "eps": eps, "n_landmarks": L,
                 "place_iter": place_iter},
-        info={"landmarks": land, "stress": float(np.asarray(res.stress)), "placement_stress": placement_stress,
+        info={"landmarks": land, "smacof_stress": float(np.asarray(res.stress)), "placement_stress": placement_stress,
               "affine": (float(a), float(b)), "n_iter": int(np.asarray(res.n_iter)),
               "seed": int_seed(seq)},
         notes=notes,

@@ -43,9 +43,11 @@ class Layout:
         The effective parameters, after clamps and fallbacks (e.g. ``n_neighbors`` clamped to
         ``N - 1``, ``init`` resolved from ``"auto"``, the integer seed passed to the library).
     info : dict
-        What was fitted: ``stress`` (MDS stress-1), ``kl_divergence`` (t-SNE), iteration counts,
-        ``deterministic`` (whether equal seeds give equal output), and for MDS the full
-        :class:`~supviz.dr.smacof.SmacofResult` under ``"result"`` (for the Shepard diagram).
+        What was fitted: ``smacof_stress`` (MDS: the stress-1 that SMACOF minimised, against the
+        disparities of ``params["metric_type"]``; see :func:`mds_layout`), ``kl_divergence``
+        (t-SNE), iteration counts, ``deterministic`` (whether equal seeds give equal output),
+        ``collapsed``, and for MDS the full :class:`~supviz.dr.smacof.SmacofResult` under
+        ``"result"`` (for the Shepard diagram).
     notes : list of str
         One line per clamp, fallback or library warning; each was also logged at INFO.
     """
@@ -60,6 +62,28 @@ class Layout:
     def n_points(self) -> int:
         """Number of points N."""
         return int(self.embedding.shape[0])
+
+    def __repr__(self) -> str:
+        # A few lines whatever N: the embedding is summarised, never printed (a 20-point Layout
+        # printed ~25,000 characters through the dataclass repr, SmacofResult arrays included).
+        n, k = self.embedding.shape if self.embedding.ndim == 2 else (self.embedding.shape[0], 1)
+        params = ", ".join(f"{key}={_short(val)}" for key, val in self.params.items())
+        info = ", ".join(f"{key}={_short(val)}" for key, val in self.info.items())
+        notes = f"{len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" + (f": {self.notes[0][:80]!r}..." if self.notes else "")
+        return f"Layout({self.method}, {n} points in {k}-D;\n  params: {params};\n  info: {info};\n  {notes})"
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line repr: scalars as they are, arrays and objects by kind and shape."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (bool, int, str, type(None), np.integer, np.bool_)):
+        return repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, np.ndarray):
+        return f"<array {value.shape}>"
+    if isinstance(value, (list, tuple)) and len(value) <= 4 and all(isinstance(v, (int, float, str)) for v in value):
+        return repr(value)
+    return f"<{type(value).__name__}>"
 
 
 def add_note(notes: list[str], message: str, *args: Any) -> None:
@@ -258,7 +282,7 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
     stress = float(pick(result.stress))
     embedding = np.asarray(pick(result.embedding), dtype=np.float64)
     info = {
-        "stress": stress,
+        "smacof_stress": stress,
         "collapsed": layout_collapsed(embedding),
         "n_iter": int(pick(result.n_iter)),
         "converged": bool(pick(result.converged)),
@@ -325,8 +349,16 @@ def mds_layout(
     Returns
     -------
     Layout
-        ``info["stress"]`` is SMACOF's stress-1 (NaN when every point of ``X`` is identical:
-        nothing to fit); ``info["collapsed"]`` whether the layout is one spot;
+        ``info["smacof_stress"]`` is the stress-1 SMACOF minimised (NaN when every point of ``X``
+        is identical: nothing to fit), ``sqrt(sum_{i<j} (dhat_ij - d_ij)^2 / sum_{i<j} dhat_ij^2)``
+        with ``d`` the layout's distances and ``dhat`` the disparities of ``metric_type`` (ratio:
+        ``b delta``; interval: ``a + b delta``; ordinal: monotone in ``delta``), as R smacof
+        reports it (de Leeuw & Mair 2009). It is *not* :func:`supviz.metrics.stress1_ratio`
+        (the ``"stress1_ratio"`` of :func:`~supviz.metrics.layout_metrics`), which scores any
+        layout against ratio disparities ``b delta`` only: the two agree for
+        ``metric_type="ratio"`` (up to the stopping tolerance ``eps``), and for interval or
+        ordinal MDS ``smacof_stress <= stress1_ratio``, because the ratio fit is one of the
+        interval fits. ``info["collapsed"]`` whether the layout is one spot;
         ``info["result"]`` the full :class:`~supviz.dr.smacof.SmacofResult` (``.shepard()``
         gives the Shepard diagram data). Any scale of ``X`` gives the same layout and stress.
     """

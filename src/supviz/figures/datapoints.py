@@ -62,11 +62,11 @@ _METRIC_TITLE = {
     "continuity": "continuity",
     "shepard_rho": "Shepard \u03c1",
     "false_neighbour_rate": "false-neighbour rate",
-    "stress1": "stress-1",
+    "stress1_ratio": "stress-1",
     "shepard_corr": "Shepard \u03c1",
 }
 _DIFFS = {"superposition": ("h", "x_rep"), "total": ("h", "x"), "dropped": ("x_rep", "x")}
-_CORNER = (("knn_recall", "R"), ("trustworthiness", "T"), ("continuity", "C"), ("stress1", "S"), ("shepard_rho", "\u03c1"),
+_CORNER = (("knn_recall", "R"), ("trustworthiness", "T"), ("continuity", "C"), ("stress1_ratio", "S"), ("shepard_rho", "\u03c1"),
            ("false_neighbour_rate", "FN"))
 
 

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from scipy.spatial.distance import cdist, pdist, squareform
 
 from supviz._validation import check_array, unit_scaled
 from supviz.errors import SupvizError
@@ -103,6 +102,8 @@ class DistanceSource:
         """Distances (at unit scale) from points ``start:stop`` to points ``col_start:N``, float64."""
         if self.precomputed:
             return np.array(self._data[start:stop, col_start:], dtype=np.float64)
+        from scipy.spatial.distance import cdist  # scipy.spatial costs 0.2 s at import: only when used
+
         return cdist(self._data[start:stop], self._data[col_start:])
 
     def blocks(self, *, entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, int]]:
@@ -114,7 +115,11 @@ class DistanceSource:
     def condensed(self) -> np.ndarray:
         """The ``N (N - 1) / 2`` distances of the pairs ``i < j`` in row-major order."""
         if self.precomputed:
+            from scipy.spatial.distance import squareform
+
             return squareform(self._data, checks=False)
+        from scipy.spatial.distance import pdist
+
         return pdist(self._data)
 
 
@@ -144,4 +149,6 @@ def pairwise_distances(X: Any) -> np.ndarray:
         Symmetric, zero diagonal, float64.
     """
     pts, e = unit_scaled(check_points("X", X))
+    from scipy.spatial.distance import cdist
+
     return np.ldexp(cdist(pts, pts), e)  # squares at unit scale: no overflow at 1e300, no underflow at 1e-300

@@ -158,7 +158,8 @@ def _meta_html(meta: dict[str, Any]) -> str:
 
 
 METRICS_HELP = (
-    ("stress1", "Kruskal's stress-1 of the layout against the points' distances (0 = distances kept exactly)."),
+    ("stress1_ratio", "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 = distances kept up to scale)."),
+    ("smacof_stress", "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor only."),
     ("shepard_rho", "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N))."),
     ("trustworthiness / continuity", "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect)."),
     ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
@@ -232,7 +233,7 @@ def _conclusion_html(outputs: Sequence[Any], table: Any) -> str:
         if len(b1):
             text.append(
                 f"For reference, the orthogonal baselines (B1, ratio MDS of diag(N)) have stress-1 between "
-                f"{b1['stress1'].min():.3g} and {b1['stress1'].max():.3g}."
+                f"{b1['stress1_ratio'].min():.3g} and {b1['stress1_ratio'].max():.3g}."
             )
     head = "<h3>Every claim of the study against this run</h3>" if claims else ""
     return "".join(parts) + head + "".join(f"<p>{_esc(t)}</p>" for t in text) + _findings_html(findings)

@@ -71,8 +71,8 @@ class BaselineSection(Section):
         b1 = []
         for n, (r, _) in zip(cfg.mds_n, mds):
             met, why, _ = panel_metrics(ctx, np.eye(n), r.embedding, X_true=None, baseline=None)
-            met["stress1"] = r.stress
-            why.pop("stress1", None)
+            met["stress1_ratio"] = r.stress
+            why.pop("stress1_ratio", None)
             b1.append(
                 PanelResult(
                     "B1", f"N = {n}", "mds", {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
@@ -117,7 +117,7 @@ class BaselineSection(Section):
         cfg: BaselinesConfig = ctx.config.section("baselines")
         figs = []
         b1 = result["B1"]
-        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1']:.3f}", hover={"point": np.arange(p.n_points)}) for p in b1]
+        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}", hover={"point": np.arange(p.n_points)}) for p in b1]
         shep = [ShepardPanel(p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity) for p in b1]
         figs.append(
             ctx.figure(
@@ -205,15 +205,15 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
     return (
         "N orthogonal unit vectors (diag(N)) are equidistant: every pair is sqrt(2) apart, so no 2-D picture can be "
         "exact. These panels are the reference: what MDS, UMAP and t-SNE draw when there is no structure at all. "
-        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1'])} at N = {b1[0].n_points} to "
-        f"{fmt(b1[-1].metrics['stress1'])} at N = {b1[-1].n_points}."
+        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1_ratio'])} at N = {b1[0].n_points} to "
+        f"{fmt(b1[-1].metrics['stress1_ratio'])} at N = {b1[-1].n_points}."
     )
 
 
 def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
     import pandas as pd
 
-    cols = ["panel", "n_points", "stress1", "shepard_rho", "trustworthiness", "continuity", "procrustes_baseline", "radius_cv",
+    cols = ["panel", "n_points", "stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "procrustes_baseline", "radius_cv",
             "collapsed", "nan_reasons"]
     blocks = []
     for exp, prs in result.items():
@@ -226,7 +226,7 @@ def _findings(result: dict[str, list[PanelResult]]) -> list[Finding]:
     out = []
     b1 = result["B1"]
     ns = np.array([p.n_points for p in b1], dtype=float)
-    st = np.array([p.metrics["stress1"] for p in b1])
+    st = np.array([p.metrics["stress1_ratio"] for p in b1])
     cv = np.array([p.stats["radius_cv"] for p in b1])
     rho = spearman(ns, st)
     out.append(

@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 #: Measures drawn as heatmaps over (m, p).
 HEAT_METRICS = ("knn_recall", "trustworthiness", "false_neighbour_rate")
 #: Measure columns copied into the run's tidy table.
-ROW_METRICS = ("knn_recall", "trustworthiness", "continuity", "stress1", "shepard_rho", "false_neighbour_rate",
-               "false_neighbour_pairs", "layout_stress", "n_dropped", "n_represented", "k")
+ROW_METRICS = ("knn_recall", "trustworthiness", "continuity", "stress1_ratio", "shepard_rho", "false_neighbour_rate",
+               "false_neighbour_pairs", "smacof_stress", "n_dropped", "n_represented", "k")
 _FORMAT = 1
 
 

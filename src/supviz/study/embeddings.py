@@ -185,7 +185,7 @@ class EmbeddingSection(Section):
                     met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
                                                          collapsed=collapsed)
                     if stress is not None:
-                        met["stress1_smacof"] = stress
+                        met["smacof_stress"] = stress
                     pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
                     pr.stats = ring_stats(Y, c.represented[mask], collapsed=collapsed)
                     pr.color = importance_rank(c.importance)[mask]
@@ -245,7 +245,7 @@ class EmbeddingSection(Section):
                 prs = vr.panels[exp]
                 panels = [
                     ScatterPanel(p.title, p.xy, color=p.color, note=p.note, hover=p.hover,
-                                 corner=corner_text(p.metrics, stress=p.metrics.get("stress1_smacof")))
+                                 corner=corner_text(p.metrics, stress=p.metrics.get("smacof_stress")))
                     for p in prs
                 ]
                 short = method.split(" (")[0]
@@ -303,7 +303,7 @@ def _tables(vr: VariantResult) -> list[TableBlock]:
         index=pd.Index(vr.hidden, name="m"), columns=[fmt_p(p) for p in vr.probabilities],
     )
     out.append(TableBlock(f"Represented features per (m, p) cell ({label})", rep.reset_index()))
-    for exp, metric in (("C2", "stress1"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"), ("C5", "procrustes_baseline")):
+    for exp, metric in (("C2", "stress1_ratio"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"), ("C5", "procrustes_baseline")):
         prs = vr.panels[exp]
         vals = {(p.m, p.p): p.metrics.get(metric, np.nan) for p in prs}
         frame = pd.DataFrame(

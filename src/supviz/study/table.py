@@ -2,13 +2,13 @@
 
 Columns always present, in this order: ``experiment`` (A1 ... C5, or ``toy`` for the per-(m, p)
 diagnostics), ``importance``, ``m``, ``p``, ``method``, ``params`` (JSON), ``n_points``,
-``panel`` (its title), ``note``; then every metric and statistic (``stress1``, ``shepard_rho``,
+``panel`` (its title), ``note``; then every metric and statistic (``stress1_ratio``, ``shepard_rho``,
 ``trustworthiness``, ``continuity``, ``knn_recall``, ``knn_recall_true``,
 ``procrustes_baseline``, ``k``, shape statistics, ``toy_*`` diagnostics...), NaN where a column
 does not apply.
 
-For the MDS panels ``stress1`` is the metrics engine's stress-1 of the layout against the points'
-own distances (comparable across methods) and ``stress1_smacof`` the stress-1 of the SMACOF fit
+For the MDS panels ``stress1_ratio`` is the metrics engine's stress-1 of the layout against the points'
+own distances (comparable across methods) and ``smacof_stress`` the stress-1 of the SMACOF fit
 against its disparities (what R's smacof and the study report; the panel corners show it).
 ``ring_cv`` / ``core_ratio`` (section C) and ``radius_cv`` (section B) describe the picture's
 shape (:mod:`supviz.study.common`).
