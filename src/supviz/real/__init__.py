@@ -16,8 +16,7 @@ Importing this package is cheap; torch and scikit-learn load when something is t
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from supviz._lazy import lazy_exports
 
 _EXPORTS = {
     "Digits": "supviz.real.data",
@@ -50,13 +49,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'supviz.real' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
