@@ -93,9 +93,9 @@ def pictures_figure(f1: dict[str, Any], pictures: Any, *, point_size: float = 5.
     handles = [Line2D([], [], marker="o", linestyle="", color=colour[c], label=str(c)) for c in classes]
     fig.legend(handles=handles, loc="outside upper center", ncols=len(classes), fontsize=8, title="digit class",
                title_fontsize=8, frameon=False)
-    fig.text(0.5, 0.0, "corners: kNN = k-NN label accuracy in the picture, sil = silhouette of the classes in the picture; "
-             "T / C = trustworthiness / continuity against the space pictured / against the pixels", ha="center",
-             va="bottom", fontsize=7, color="0.3")
+    fig.supxlabel("corners: kNN = k-NN label accuracy in the picture, sil = silhouette of the classes in the picture;\n"
+                  "T / C = trustworthiness / continuity against the space pictured / against the pixels", fontsize=7,
+                  color="0.3")
     return fig
 
 
@@ -229,7 +229,7 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
     n = len(measures) + 1
     ncols = 4
     nrows = math.ceil(n / ncols)
-    fig = _figure(2.9 * ncols, 2.6 * nrows + 0.3)
+    fig = _figure(2.9 * ncols, 2.8 * nrows + 0.3)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     ms = sorted(set(int(m) for m in cal["m"])) if len(cal) else []
     cmap = matplotlib.colormaps["viridis"]
@@ -242,8 +242,8 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
         row = corr[(corr["target"] == "mmcs") & (corr["measure"] == measure)]
         rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
         within = _fmt(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
-        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} (n = {len(cal)}), within m: {within}",
-                     fontsize=8)
+        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} over {len(cal)} cells\n"
+                     f"mean rho within one m = {within}", fontsize=8)
         ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
         ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
         ax.tick_params(labelsize=6)
