@@ -66,18 +66,32 @@ min_points = 3
 points = 40
 examples = [[2, 0.05]]
 grid_methods = ["umap"]
+[real]
+widths = [4, 8]
+autoencoder_widths = [4]
+replicates = 1
+picture_width = 4
+steps = 30
+sae_steps = 30
+sae_batch_size = 64
+methods = ["mds"]
+sweep_methods = ["mds"]
+calibration_hidden = [2, 3]
 """
 
 VARIANTS = ("uniform", "geometric0p9")
 DATAPOINT_FIGURES = [f"D1_{m}_{v}" for v in VARIANTS for m in ("knn_recall", "trustworthiness", "false_neighbour_rate")]
 DATAPOINT_FIGURES += [f"D2_umap_{v}" for v in VARIANTS] + [f"D3_m2_p0p05_{v}" for v in VARIANTS] + ["D4_equidistance"]
 STATIC = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(1, 6)]
-STATIC += DATAPOINT_FIGURES
+STATIC += DATAPOINT_FIGURES + ["F1_pictures", "F2_width_sweep", "F3_calibration"]
 INTERACTIVE = ["B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)]
 INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS]
 # section D: 8 cells x (exact + 3 pictures) for x (the control, repeated per cell) and h; x_rep exact only
 EXPECTED_ROWS = {"A1": 2, "A2": 2, "A3": 3, "B1": 2, "B2": 2, "B3": 2, "B4": 2, "B5": 2, "C2": 8, "C3": 8, "C4": 8, "C5": 8, "toy": 8,
-                 "D_x": 32, "D_h": 32, "D_x_rep": 8, "D_geometry": 8}
+                 "D_x": 32, "D_h": 32, "D_x_rep": 8, "D_geometry": 8,
+                 # section F: 7 pictures (5 spaces at w = 4, the h and codes of w = 8; MDS), 7 spaces, 3 layers' SAEs,
+                 # 3 models, the 8 toy cells of the calibration
+                 "F_picture": 7, "F_space": 7, "F_sae": 3, "F_model": 3, "F_calibration": 8}
 
 
 def _cmd(*args):

@@ -90,7 +90,7 @@ def test_digits_flags_refused_without_work(tmp_path, capsys, monkeypatch):
     assert main(["real", "--toy", str(w), "--out", str(tmp_path / "o")]) == 2
     assert "holds 0 cell(s) of known feature probability" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
-    bad.write_text("[real]\ncalibration_hidden = [7]\n")
+    bad.write_text("[real]\nwidths = [4, 0]\n")
     assert main(["real", "--config", str(bad), "--out", str(tmp_path / "o")]) == 2
-    assert "`real.calibration_hidden` [7] names no hidden size" in capsys.readouterr().err
+    assert "`real.widths[1]` must be an int >= 1; got 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -102,11 +102,15 @@ def test_figures_draw(result):
     assert sum(ax.get_visible() for ax in f3.axes) == len(CALIBRATED) + 1
 
 
-def test_no_grid_no_calibration():
+def test_no_grid_no_calibration_and_a_table_that_misses_the_grid(grid):
     cfg = RealConfig(**{**TINY, "widths": [4], "autoencoder_widths": [4], "replicates": 1})
     r = digits_experiment(cfg, seed=0)
     assert r.calibration.empty and r.readings.empty
     assert any("no toy grid" in n for n in r.notes)
+    cfg = RealConfig(**{**TINY, "widths": [4], "autoencoder_widths": [4], "replicates": 1, "calibration_hidden": [7]})
+    r = digits_experiment(cfg, seed=0, grid=grid)
+    assert len(r.calibration) == len(grid) == 6
+    assert any("no toy cell has m in `real.calibration_hidden` [7]" in n for n in r.notes)
 
 
 def test_activations_report_with_and_without_labels():

@@ -26,9 +26,9 @@ def test_bad_real_values_are_one_line_errors(table, message):
         config_from_dict({"real": table})
 
 
-def test_check_study_refuses_a_calibration_without_cells(tmp_path):
-    cfg = config_from_dict({"real": {"calibration_hidden": [7]}})
-    with pytest.raises(SupvizError, match=r"`real.calibration_hidden` \[7\] names no hidden size of `toy.hidden`"):
-        check_study(cfg, out=tmp_path / "out")
+def test_a_calibration_table_that_misses_the_grid_is_no_error(tmp_path):
+    """A user who changes `toy.hidden` keeps `real.calibration_hidden`'s default: the run is not refused, the
+    calibration then uses every cell and says so (tests/real/test_experiment.py)."""
+    check_study(config_from_dict({"toy": {"hidden": [2, 3]}, "real": {"calibration_hidden": [5, 10, 20]}}),
+                out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
-    check_study(config_from_dict({"real": {"calibration_hidden": [5]}}))  # 5 is in toy.hidden

@@ -103,18 +103,14 @@ def _toy_grid(args: argparse.Namespace, config: Any, cfg: Any) -> Any:
         except SupvizError as exc:
             msg = str(exc)
             raise SupvizError(f"`--toy` {msg[len('`path` '):]}" if msg.startswith("`path` ") else f"`--toy`: {msg}") from None
-        hidden = set(cfg.resolved().calibration_hidden)
-        usable = [s for s in grid.specs if s.probability is not None and (not hidden or s.n_hidden in hidden)]
-        if len(usable) < 3:
-            raise SupvizError(f"`--toy` {args.toy!r} holds {len(usable)} cell(s) of known feature probability with m in "
-                              f"`real.calibration_hidden` {sorted(hidden) or 'any'}; the calibration needs 3 "
-                              "(set real.calibration_hidden = [] to use every m).")
+        usable = sum(1 for s in grid.specs if s.probability is not None)
+        if usable < 3:
+            raise SupvizError(f"`--toy` {args.toy!r} holds {usable} cell(s) of known feature probability; the calibration "
+                              "needs 3.")
         return grid
-    hidden = cfg.resolved().calibration_hidden or list(config.toy.hidden)
-    keep = [m for m in config.toy.hidden if m in hidden]
-    if not keep:
-        raise SupvizError(f"`real.calibration_hidden` {cfg.calibration_hidden} names no hidden size of `toy.hidden` "
-                          f"{list(config.toy.hidden)}; give --toy PATH or --no-calibration.")
+    hidden = cfg.resolved().calibration_hidden
+    # the config's [toy] cells of real.calibration_hidden (every cell when none of them is in toy.hidden)
+    keep = [m for m in config.toy.hidden if m in hidden] or list(config.toy.hidden)
     from supviz.toy import train_grid
 
     return train_grid(config.train_config().replace(hidden=tuple(keep)), progress=False if args.quiet else None)

@@ -110,7 +110,7 @@ class RealConfig:
     folds: int = 5
     """Cross-validation folds of the k-NN label accuracy."""
     calibration_hidden: list[int] = field(default_factory=lambda: [5, 10, 20])
-    """Hidden sizes m of the section-2 toy cells in the calibration (every p and importance of them); [] = all."""
+    """Hidden sizes m of the section-2 toy cells in the calibration (every p and importance of them); [] = all (also when none of them is in the grid, with a note)."""
     full: bool = False
     """The full sweep: widths 4-64 in finer steps, every SAE architecture, every method over the sweep, every toy cell."""
 

@@ -274,12 +274,17 @@ def _calibration(cfg: RealConfig, grid: Any, quality: Any, seed: SeedLike, threa
         notes.append("no toy grid given: the calibration bridge was not run.")
         return empty, empty, empty
     hidden = set(cfg.calibration_hidden)
-    idx = [i for i, s in enumerate(grid.specs) if (not hidden or s.n_hidden in hidden) and s.probability is not None]
-    skipped = sum(1 for s in grid.specs if s.probability is None)
+    known = [i for i, s in enumerate(grid.specs) if s.probability is not None]
+    skipped = len(grid.specs) - len(known)
     if skipped:
         notes.append(f"{skipped} toy cell(s) of unknown feature probability left out of the calibration.")
+    idx = [i for i in known if not hidden or grid.specs[i].n_hidden in hidden]
+    if hidden and not idx:
+        notes.append(f"no toy cell has m in `real.calibration_hidden` {sorted(hidden)}; the calibration uses every cell "
+                     f"({len(known)}).")
+        idx = known
     if len(idx) < 3:
-        notes.append(f"{len(idx)} toy cell(s) match `real.calibration_hidden` {sorted(hidden)}: too few to calibrate (3 needed).")
+        notes.append(f"{len(idx)} toy cell(s) of known feature probability: too few to calibrate (3 needed).")
         return empty, empty, empty
     tables, corrs, reads = [], [], []
     for a, arch in enumerate(cfg.architectures):

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from supviz.errors import SupvizError
 from supviz.real.config import RealConfig
 from supviz.study.context import RunContext
 from supviz.study.sections import Finding, Section, SectionOutput, TableBlock
@@ -55,12 +54,6 @@ class RealSection(Section):
     config_key = "real"
     config_class = RealConfig
     needs_grid = True
-
-    def check(self, config: Any) -> None:
-        cfg: RealConfig = config.section("real")
-        if cfg.calibration_hidden and not (config.weights.file or "") and not set(cfg.calibration_hidden) & set(config.toy.hidden):
-            raise SupvizError(f"`real.calibration_hidden` {cfg.calibration_hidden} names no hidden size of `toy.hidden` "
-                              f"{list(config.toy.hidden)}: the calibration would have no toy cell.")
 
     def compute(self, ctx: RunContext) -> Any:
         from supviz.real.experiment import digits_experiment
