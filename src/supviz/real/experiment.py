@@ -325,7 +325,8 @@ class ActivationsReport:
     spaces : pandas.DataFrame
         k-NN label accuracy and silhouette of the activations, the SAE codes and the reference.
     pictures : pandas.DataFrame
-        One row per (space, method): :data:`~supviz.real.measures.PICTURE_KEYS`.
+        One row per (space, method): :data:`~supviz.real.measures.PICTURE_KEYS` (``*_pixels``: against the
+        ``reference`` given, NaN with a reason without one; the name is the digits tables').
     layouts : dict
         ``"<space>|<method>" -> Layout``.
     codes : dict
