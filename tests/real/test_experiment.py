@@ -65,11 +65,19 @@ def test_conclusion_and_section_rows(result):
     assert "Does the SAE picture lie less?" in text
     assert {f.verdict for f in findings} <= {"supported", "partly", "not supported", "n/a"}
     assert any("SAE codes" in f.claim for f in findings)
+    from supviz.study.table import build_table
+
     rows = _rows(result)
-    kinds = {r["experiment"] for r in rows}
-    assert kinds == {"F_picture", "F_space", "F_sae", "F_model", "F_calibration"}
-    assert all(r["nan_reasons"] for r in rows if r["experiment"] == "F_sae" and any(
-        isinstance(v, float) and math.isnan(v) for k, v in r.items() if k in ("fvu", "effective_features")))
+    panels = build_table([r for r in rows if r["table"] == "panels"], kind="panels")
+    cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
+    assert panels.groupby("experiment").size().to_dict() == {"F_picture": 7, "F_space": 7}
+    # one row per named model: nothing merges (2 classifier widths, 1 autoencoder width, their SAEs, 6 toy cells)
+    assert cells.groupby("model").size().to_dict() == {"F_classifier": 2, "F_autoencoder": 1, "F_sae_classifier_relu_l1": 2,
+                                                       "F_sae_autoencoder_relu_l1": 1, "F_calibration_relu_l1": 6}
+    clf = cells[cells["model"] == "F_classifier"]
+    assert (clf["test_accuracy_min"] <= clf["test_accuracy"]).all() and (clf["replicates"] == 2).all()
+    sae = cells[cells["model"].str.startswith("F_sae")]
+    assert all(reason for v, reason in zip(sae["effective_features"], sae["nan_reasons"]) if math.isnan(v))
     assert _tables(result)
 
 

@@ -1,24 +1,69 @@
-"""The tidy table: id columns first, typed, Parquet and CSV that pandas reads back."""
+"""The tidy tables: one per kind of observation, id columns first, typed, Parquet and CSV that pandas reads back."""
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from supviz.study.table import ID_COLUMNS, build_table, write_table
+from supviz.errors import SupvizError
+from supviz.study.sections import Finding, SectionOutput
+from supviz.study.table import ID_COLUMNS, build_table, build_tables, table_files, write_tables
 
 
-def test_table_columns_types_and_files(tmp_path):
+def _outputs():
     rows = [
         {"experiment": "C2", "importance": "uniform", "m": 3, "p": 1.0, "method": "mds", "params": "{}", "n_points": 60,
-         "panel": "3 : 1", "note": "", "stress1_ratio": 0.2, "trustworthiness": 0.9},
-        {"experiment": "toy", "importance": "uniform", "m": 3, "p": 1.0, "n_points": 60, "toy_dims_per_feature": 0.05},
-        {"experiment": "B1", "n_points": 3, "stress1_ratio": 0.0},
+         "panel": "3 : 1", "stress1": 0.2, "trustworthiness": 0.9, "collapsed": False},
+        {"experiment": "B1", "n_points": 3, "stress1": 0.0},
+        # the same cell from two sections: merged into one row of `cells`
+        {"table": "cells", "model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "n_features": 60,
+         "toy_dims_per_feature": 0.05},
+        {"table": "cells", "model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "n_features": 60, "geo_cv": 0.1},
+        {"table": "cells", "model": "A1", "importance": "uniform", "m": 1, "p": 0.1, "n_features": 2, "cosine_01": -1.0},
+        {"table": "points", "importance": "uniform", "m": 3, "p": 1.0, "space": "h", "method": "exact", "n_points": 200,
+         "k": 10, "knn_recall": 0.4},
     ]
-    frame = build_table(rows)
-    assert tuple(frame.columns[: len(ID_COLUMNS)]) == ID_COLUMNS
-    assert str(frame["m"].dtype) == "Int64" and frame["stress1_ratio"].dtype == float
-    assert frame.loc[2, "importance"] == "" and np.isnan(frame.loc[1, "stress1_ratio"])
-    paths = write_table(frame, tmp_path)
-    back = pd.read_parquet(paths["parquet"])
-    pd.testing.assert_frame_equal(back, frame)
-    csv = pd.read_csv(paths["csv"])
-    assert list(csv.columns) == list(frame.columns) and len(csv) == 3
+    return [SectionOutput(key="s", title="S", rows=rows,
+                          findings=[Finding("claim", "measured", "partly", key="k", method="MDS", importance="uniform",
+                                            view="data points", verdict_other_rule="supported", n_used=3, n_left_out=1)])]
+
+
+def test_one_table_per_kind_without_mostly_empty_columns(tmp_path):
+    tables = build_tables(_outputs())
+    assert sorted(tables) == ["cells", "panels", "points", "verdicts"]
+    for kind, frame in tables.items():
+        assert tuple(frame.columns[: len(ID_COLUMNS[kind])]) == ID_COLUMNS[kind]
+    cells = tables["cells"]
+    assert len(cells) == 2  # the grid cell's two rows merged
+    grid = cells[cells.model == "grid"].iloc[0]
+    assert grid["toy_dims_per_feature"] == 0.05 and grid["geo_cv"] == 0.1
+    panels = tables["panels"]
+    assert str(panels["m"].dtype) == "Int64" and panels["stress1"].dtype == float and panels["collapsed"].dtype == bool
+    assert panels.loc[1, "importance"] == "" and "toy_dims_per_feature" not in panels  # no other kind's columns
+    v = tables["verdicts"].iloc[0]
+    assert v["verdict"] == "partly" and bool(v["changes_with_rule"]) and v["n_left_out"] == 1
+    paths = write_tables(tables, tmp_path)
+    assert sorted(paths) == sorted(table_files(tables))
+    for kind, frame in tables.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{kind}.parquet"), frame)
+        csv = pd.read_csv(tmp_path / f"{kind}.csv")
+        assert list(csv.columns) == list(frame.columns) and len(csv) == len(frame)
+
+
+def test_a_row_of_an_unknown_table_is_refused():
+    with pytest.raises(SupvizError, match="a row's `table` must be one of"):
+        build_tables([SectionOutput(key="s", title="S", rows=[{"table": "bogus"}])])
+    frame = build_table([{"experiment": "B1", "stress1": None}])
+    assert np.isnan(frame["stress1"].iloc[0]) and frame["nan_reasons"].iloc[0] == ""
+
+
+def test_cells_without_a_feature_probability_are_kept_apart():
+    """A trained model with no feature probability (p undefined: section F's digits models) is a cells row
+    like any other: rows merge only when (model, importance, m, p) agree, an undefined p included."""
+    from supviz.study.table import build_table
+
+    rows = [{"model": "F_classifier", "m": 4, "p": None, "test_accuracy": 0.8},
+            {"model": "F_classifier", "m": 8, "p": None, "test_accuracy": 0.9},
+            {"model": "F_classifier", "m": 8, "p": None, "final_loss": 0.1}]
+    cells = build_table(rows, kind="cells")
+    assert len(cells) == 2 and cells["p"].isna().all()
+    assert cells.loc[cells["m"] == 8, ["test_accuracy", "final_loss"]].iloc[0].tolist() == [0.9, 0.1]

@@ -27,7 +27,8 @@ class PanelResult:
     p: float | None = None
     n_points: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
-    stats: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    """Shape statistics (numbers) and labels such as ``represented_rule`` (strings)."""
     color: np.ndarray | None = None
     hover: dict[str, np.ndarray] = field(default_factory=dict)
     shepard: Any = None
@@ -53,7 +54,7 @@ class PanelResult:
             "nan_reasons": "; ".join(f"{k}: {v}" for k, v in self.reasons.items()),
         }
         out.update({k: float(v) for k, v in self.metrics.items()})
-        out.update({k: float(v) for k, v in self.stats.items()})
+        out.update({k: v if isinstance(v, str) else float(v) for k, v in self.stats.items()})
         return out
 
 
@@ -142,13 +143,11 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def corner_text(metrics: dict[str, float], *, stress: float | None = None) -> str:
-    """The panel-corner text: stress-1 for MDS, trustworthiness and Procrustes otherwise."""
-    parts = []
-    if stress is not None:
-        parts.append(f"stress {stress:.3f}")
-    elif "trustworthiness" in metrics and math.isfinite(metrics["trustworthiness"]):
-        parts.append(f"T {metrics['trustworthiness']:.2f}")
-    pb = metrics.get("procrustes_baseline")
-    if pb is not None and math.isfinite(pb):
-        parts.append(f"P {pb:.2f}")
-    return "  ".join(parts)
+    """The metrics under a panel: stress-1 (MDS) or T = trustworthiness, and P = Procrustes distance
+    to the orthogonal baseline; an undefined one reads 'n/a'."""
+
+    def val(v: Any, digits: int) -> str:
+        return f"{float(v):.{digits}f}" if v is not None and math.isfinite(float(v)) else "n/a"
+
+    first = f"stress-1 {val(stress, 3)}" if stress is not None else f"T {val(metrics.get('trustworthiness'), 2)}"
+    return f"{first}  P {val(metrics.get('procrustes_baseline'), 2)}"

@@ -85,18 +85,39 @@ class WeightsConfig:
     """Path of the weights; '' = train. The study's npz layout or anything `supviz.toy.load_grid` reads."""
 
 
+#: Each represented rule's default threshold (``supviz.toy.represented_mask``'s).
+REPRESENTED_THRESHOLDS = {"norm": 0.5, "mean_abs": 0.05}
+
+
 @dataclass
 class RepresentedConfig:
-    """When a feature counts as represented (C3, C5, the diagnostics)."""
+    """When a feature counts as represented (C2's centre, C3, C5, x_rep, the ring, the diagnostics).
 
-    rule: str = "mean_abs"
-    """'mean_abs': mean|W_k| > threshold * mean|W_0| (the study, threshold 1/20); 'norm': ||W_k|| > threshold."""
-    threshold: float = 0.05
-    """Threshold of the rule."""
+    Every verdict that depends on it is also computed with the other rule, and the report says
+    whether it changes.
+    """
+
+    rule: str = "norm"
+    """'norm': ||W_k|| > threshold (default 0.5); 'mean_abs': the study's mean|W_k| > threshold * mean|W_0|
+    (default 1/20, W_0 the most important feature)."""
+    threshold: float | None = None
+    """Threshold of the rule; unset = the rule's default (0.5 for 'norm', 0.05 for 'mean_abs')."""
 
     def __post_init__(self) -> None:
         self.rule = check_choice("represented.rule", self.rule, ("mean_abs", "norm"))
+        if self.threshold is None:
+            self.threshold = REPRESENTED_THRESHOLDS[self.rule]
         self.threshold = check_float("represented.threshold", self.threshold, min_value=0.0)
+
+    def other(self) -> "RepresentedConfig":
+        """The other rule at its default threshold (what every rule-dependent verdict is checked against)."""
+        return RepresentedConfig(rule="mean_abs" if self.rule == "norm" else "norm")
+
+    def describe(self) -> str:
+        """The rule in words, e.g. '||W_k|| > 0.5' or 'the study's mean|W_k| > 0.05 x mean|W_0|'."""
+        if self.rule == "norm":
+            return f"||W_k|| > {self.threshold:g}"
+        return f"the study's mean|W_k| > {self.threshold:g} x mean|W_0|"
 
 
 @dataclass
@@ -251,8 +272,16 @@ class EmbeddingsConfig:
     """C3/C5 panels with fewer represented features stay empty."""
     heatmap_quantile: float = 0.99
     """C1 colour range: symmetric [-r, r], r = this quantile of the off-diagonal |W W^T| between represented features."""
+    collapse_starts: int = 20
+    """C6: random SMACOF starts per collapsed C3 cell, rule and MDS type (besides the Torgerson start)."""
+    reference_weights: str = ""
+    """C6: the study's weights to repeat the check on; '' = look for hamblin2022_weights.npz next to the checkout
+    (shared/data/ or data/), 'none' = skip."""
 
     def __post_init__(self) -> None:
+        self.collapse_starts = check_int("embeddings.collapse_starts", self.collapse_starts, min_value=2)
+        if not isinstance(self.reference_weights, str):
+            raise SupvizError(f"`embeddings.reference_weights` must be a path, '' or 'none'; got {self.reference_weights!r}.")
         self.mds_type = check_choice("embeddings.mds_type", self.mds_type, ("ratio", "interval", "ordinal"))
         self.max_iter = check_int("embeddings.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("embeddings.eps", self.eps, min_value=0.0, min_inclusive=False)

@@ -5,7 +5,7 @@ Stages, in order:
 1. ``weights``: the section-2 weights, trained (cached) or loaded (only when a section needs them);
 2. ``compute <section>`` for every registered section (:data:`supviz.study.sections.SECTIONS`);
 3. ``figures <section>`` for every section (cached per figure);
-4. ``table``: the tidy metrics table (Parquet + CSV);
+4. ``table``: the tidy tables, one per kind of observation (:mod:`supviz.study.table`; Parquet + CSV);
 5. ``report``: the self-contained HTML report.
 
 Before any of them, :func:`check_study` checks every input (the config and each section's view of
@@ -167,8 +167,8 @@ def run_study(
         The study (see :mod:`supviz.study.config`).
     out
         Run folder; created if missing; an earlier run there is replaced file by file (a non-empty
-        folder of anything else is refused). Figures go to ``out/figures``, the table to
-        ``out/metrics.{parquet,csv}``, the report to ``out/report.html``, the section-2 grid to
+        folder of anything else is refused). Figures go to ``out/figures``, the tables to
+        ``out/{cells,panels,points,verdicts}.{parquet,csv}``, the report to ``out/report.html``, the section-2 grid to
         ``out/weights.safetensors`` + ``out/metadata.json``, the list of all of them to
         ``out/manifest.json``.
     weights_file
@@ -234,19 +234,19 @@ def run_study(
             ctx.rendered[section.key] = outputs[-1]
             ctx.flush_figures()
 
-    from supviz.study.table import build_table, write_table
+    from supviz.study.table import build_tables, table_files, write_tables
 
     with progress.stage("table", cache):
-        frame = build_table(row for o in outputs for row in o.rows)
-        written.claim("metrics.parquet", "metrics.csv")
-        table_paths = write_table(frame, out)
+        tables = build_tables(outputs)
+        written.claim(*table_files(tables))
+        table_paths = write_tables(tables, out)
 
     with progress.stage("report", cache):
         from supviz.report import build_report
 
         meta = _run_meta(ctx, progress.stages, time.perf_counter() - t_start)
         written.claim("report.html")
-        report = build_report(outputs, out / "report.html", meta=meta, table=frame)
+        report = build_report(outputs, out / "report.html", meta=meta, tables=tables)
 
     total = time.perf_counter() - t_start
     meta = _run_meta(ctx, progress.stages, total)

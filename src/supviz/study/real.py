@@ -335,36 +335,44 @@ def _tables(r: Any) -> list[TableBlock]:
 
 
 def _rows(r: Any) -> list[dict[str, Any]]:
-    """Rows of the run's tidy table: pictures, spaces, SAE quality, models, calibration cells."""
+    """Rows of the run's tidy tables (:mod:`supviz.study.table`).
+
+    ``panels``: every picture (``experiment = "F_picture"``) and every space measured as it is
+    (``"F_space"``, method ``"exact"``), ``m`` = the hidden width (NaN for the pixels). ``cells``: one row
+    per trained configuration, each named by ``model``: the digits models per (kind, width), test
+    accuracy / FVU as mean and range over the replicates (``"F_classifier"``, ``"F_autoencoder"``), their
+    layers' SAEs (``"F_sae_<kind>_<architecture>"``) and the toy cells of the calibration with their true
+    MMCS (``"F_calibration_<architecture>"``, the grid cell's importance, m and p; a model name of its own,
+    so its columns never merge into the grid's row).
+    """
+    from supviz.real.layer import QUALITY_KEYS
+
     rows = []
     n = int(r.data["n_test"])
     for t in r.pictures.to_dict("records"):
-        rows.append({"experiment": "F_picture", "importance": "", "m": int(t["width"]) or None, "p": None, "method": t["method"],
-                     "params": json.dumps({"kind": t["kind"], "space": t["space"], "architecture": t["architecture"]}),
+        rows.append({"table": "panels", "experiment": "F_picture", "importance": "", "m": int(t["width"]) or None, "p": None,
+                     "method": t["method"], "params": json.dumps({"kind": t["kind"], "space": t["space"],
+                                                                  "architecture": t["architecture"]}),
                      "n_points": n, "panel": t["id"], "note": "", "collapsed": bool(t["collapsed"]), "nan_reasons": t["notes"],
                      **{k: t[k] for k in ("knn_accuracy", "silhouette", "trustworthiness", "continuity",
                                           "trustworthiness_pixels", "continuity_pixels")}})
     for t in r.spaces.to_dict("records"):
-        rows.append({"experiment": "F_space", "importance": "", "m": int(t["width"]) or None, "p": None, "method": "exact",
-                     "params": json.dumps({"kind": t["kind"], "space": t["space"], "architecture": t["architecture"]}),
+        rows.append({"table": "panels", "experiment": "F_space", "importance": "", "m": int(t["width"]) or None, "p": None,
+                     "method": "exact", "params": json.dumps({"kind": t["kind"], "space": t["space"],
+                                                              "architecture": t["architecture"], "dim": int(t["dim"])}),
                      "n_points": n, "panel": t["id"], "note": "", "nan_reasons": t["notes"],
                      **{k: t[k] for k in ("knn_accuracy", "silhouette", "trustworthiness_pixels", "continuity_pixels")}})
-    from supviz.real.layer import QUALITY_KEYS
-
+    for (kind, width), t in r.models.groupby(["kind", "width"], sort=False):
+        col = "test_accuracy" if kind == "classifier" else "test_fvu"
+        rows.append({"table": "cells", "model": f"F_{kind}", "importance": "", "m": int(width), "p": None,
+                     "n_features": 64, "replicates": len(t), col: float(t[col].mean()), f"{col}_min": float(t[col].min()),
+                     f"{col}_max": float(t[col].max()), "final_loss": float(t["final_loss"].mean())})
     for t in r.quality.to_dict("records"):
-        rows.append({"experiment": "F_sae", "importance": "", "m": int(t["width"]), "p": None, "method": "",
-                     "params": json.dumps({"kind": t["kind"], "architecture": t["architecture"], "d_sae": int(t["d_sae"])}),
-                     "n_points": n, "panel": f"{t['kind']} w={t['width']} ({t['architecture']})", "note": "",
-                     "nan_reasons": t["notes"], **{k: t[k] for k in QUALITY_KEYS}})
-    for t in r.models.to_dict("records"):
-        rows.append({"experiment": "F_model", "importance": "", "m": int(t["width"]), "p": None, "method": "",
-                     "params": json.dumps({"kind": t["kind"], "replicate": int(t["replicate"])}), "n_points": n,
-                     "panel": f"{t['kind']} w={t['width']} r={t['replicate']}", "note": "",
-                     "test_accuracy": t["test_accuracy"], "test_fvu": t["test_fvu"]})
+        rows.append({"table": "cells", "model": f"F_sae_{t['kind']}_{t['architecture']}", "importance": "", "m": int(t["width"]),
+                     "p": None, "d_sae": int(t["d_sae"]), "nan_reasons": t["notes"], **{k: t[k] for k in QUALITY_KEYS}})
     if r.calibration is not None and len(r.calibration):
         for t in r.calibration.to_dict("records"):
-            rows.append({"experiment": "F_calibration", "importance": t["importance"], "m": int(t["m"]), "p": float(t["p"]),
-                         "method": "", "params": json.dumps({"architecture": t["architecture"], "cell": int(t["index"])}),
-                         "n_points": int(r.data["n_test"]), "panel": t["label"], "note": "", "nan_reasons": t["notes"],
-                         "mmcs": t["mmcs"], "n_represented": t["n_represented"], **{k: t[k] for k in QUALITY_KEYS}})
+            rows.append({"table": "cells", "model": f"F_calibration_{t['architecture']}", "importance": t["importance"],
+                         "m": int(t["m"]), "p": float(t["p"]), "n_represented": t["n_represented"], "mmcs": t["mmcs"],
+                         "nan_reasons": t["notes"], **{k: t[k] for k in QUALITY_KEYS}})
     return rows
