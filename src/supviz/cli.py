@@ -23,7 +23,7 @@ from supviz import __version__
 from supviz.errors import SupvizError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config", "sae")
+COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config", "sae", "real")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -146,6 +146,8 @@ SLOTS: dict[str, dict[str, list[list[str]]]] = {
     "config": {"file": [["{}"]], "out": []},
     "sae": {"file": [["{}", "--steps", "2", "--out", "out"], ["{}", "--weights", "--steps", "2", "--out", "out"]],
             "out": [["{ok}", "--weights", "--probability", "0.1", "--steps", "2", "--out", "{}"]]},
+    "real": {"file": [["--config", "{}", "--out", "out"], ["--activations", "{}", "--out", "out"]],
+             "out": [["--out", "{}"], ["--activations", "{ok}", "--out", "{}"]]},
 }
 
 

@@ -87,3 +87,16 @@ def test_every_nan_of_every_table_has_a_reason():
     assert "stress1: fewer than 3 points" in panels.loc[3, "nan_reasons"]
     assert tables["points"].loc[0, "nan_reasons"] == "procrustes: no picture of the code space itself"
     assert tables["cells"].set_index("model").loc["grid", "nan_reasons"] == "cosine_01: not applicable to grid rows"
+
+
+def test_cells_without_a_feature_probability_are_kept_apart():
+    """A trained model with no feature probability (p undefined: section F's digits models) is a cells row
+    like any other: rows merge only when (model, importance, m, p) agree, an undefined p included."""
+    from supviz.study.table import build_table
+
+    rows = [{"model": "F_classifier", "m": 4, "p": None, "test_accuracy": 0.8},
+            {"model": "F_classifier", "m": 8, "p": None, "test_accuracy": 0.9},
+            {"model": "F_classifier", "m": 8, "p": None, "final_loss": 0.1}]
+    cells = build_table(rows, kind="cells")
+    assert len(cells) == 2 and cells["p"].isna().all()
+    assert cells.loc[cells["m"] == 8, ["test_accuracy", "final_loss"]].iloc[0].tolist() == [0.9, 0.1]

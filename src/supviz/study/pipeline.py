@@ -118,7 +118,7 @@ def check_study(
     todo = list(SECTIONS) if sections is None else list(sections)
     for section in todo:
         section.check(config)
-    _check_device(config)
+    check_toy_device(config)
     path = weights_file or config.weights.file or None
     grid = None
     if path and any(s.needs_grid for s in todo):
@@ -143,7 +143,7 @@ def check_study(
                    previous_files=previous)
 
 
-def _check_device(config: StudyConfig) -> None:
+def check_toy_device(config: StudyConfig) -> None:
     """``toy.device`` must be usable here (CUDA present, the GPU index there): the toy models train on it."""
     import re
 

@@ -174,12 +174,14 @@ def _default_sections() -> list[Section]:
     from supviz.study.baselines import BaselineSection
     from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
+    from supviz.study.real import RealSection
 
     return [
         BackgroundSection(),
         BaselineSection(),
         EmbeddingSection(),
         DatapointSection(),
+        RealSection(),
     ]
 
 

@@ -94,7 +94,7 @@ def build_table(rows: Iterable[dict[str, Any]], *, kind: str = "panels") -> Any:
         for k in keys:
             if k not in frame:
                 frame[k] = None
-        frame["_key"] = frame[keys].astype(str).agg("|".join, axis=1)
+        frame["_key"] = frame[keys].map(str).agg("|".join, axis=1)  # map: pandas 3 keeps NaN through astype(str)
         frame = frame.groupby("_key", sort=False).first().reset_index(drop=True)
     return _typed(frame, kind)
 
