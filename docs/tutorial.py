@@ -106,16 +106,23 @@ layouts = {
 }
 layouts["MDS (interval)"]
 
+# %% [markdown]
+# `supviz.plot` draws them with the report's own panel functions (the same marker sizes, the
+# method's stress or KL under the title, equal axes for MDS), so a picture you make here is the
+# picture the report would make. `supviz.plot.interactive` has the same functions in plotly, with
+# hover text.
+
 # %%
+from supviz.plot import interactive, plot_layout
+
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), constrained_layout=True)
 for ax, (name, lay) in zip(axes, layouts.items()):
-    points = ax.scatter(*lay.embedding.T, c=diag.norms, cmap="viridis", s=30)
-    for i, (x, y) in enumerate(lay.embedding[:6]):
-        ax.annotate(str(i), (x, y), fontsize=9)
-    ax.set_title(name)
-    ax.set_aspect("equal", adjustable="datalim")
-fig.colorbar(points, ax=axes, label="||W_i||")
+    plot_layout(lay, color=diag.norms, ax=ax, title=name, color_label="‖W_i‖" if ax is axes[-1] else "")
 plt.show()
+
+# %%
+interactive.plot_layout(layouts["t-SNE"], color=diag.norms, hover={"feature": np.arange(len(W)), "norm": diag.norms},
+                        title="t-SNE (hover for each feature)")
 
 # %% [markdown]
 # The same MDS as a scikit-learn estimator, for pipelines and grid searches: `SMACOF` takes

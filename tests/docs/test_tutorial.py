@@ -29,3 +29,7 @@ def test_tutorial_executes(tmp_path):
     shown = [o for o in outputs if o.get("output_type") in ("execute_result", "display_data")]
     assert any("image/png" in o.get("data", {}) for o in shown)  # the pictures were drawn (inline backend)
     assert any("text/html" in o.get("data", {}) for o in shown)  # the tables rendered as DataFrames
+    # the pictures come from the report's own drawing functions (supviz.plot), in matplotlib and plotly
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "from supviz.plot import interactive, plot_layout" in sources and "ax.scatter" not in sources
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in shown)

@@ -63,6 +63,7 @@ DATACLASSES: dict[str, tuple[str, str]] = {
     "dr.Layout": ("supviz.dr.layout", "Layout"),
     "dr.SmacofResult": ("supviz.dr.smacof", "SmacofResult"),
     "dr.ShepardData": ("supviz.dr.smacof", "ShepardData"),
+    "real.RealResult": ("supviz.real.experiment", "RealResult"),
 }
 _NAME_OF = {v: k for k, v in DATACLASSES.items()}
 
