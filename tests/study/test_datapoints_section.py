@@ -20,7 +20,9 @@ from supviz.study.pipeline import run_study
 from supviz.study.sections import get_section
 
 TINY = {
-    "seed": 3,
+    # a root seed under which a cell of each variant keeps >= 10 of its 12 features (the D4 ring control needs
+    # one; per-cell instance seeds since issue 13: 1 does, 3 no longer does)
+    "seed": 1,
     "toy": {"n_features": 12, "hidden": [2, 3], "probabilities": [1.0, 0.05], "steps": 150, "batch_size": 64, "log_every": 50},
     "run": {"n_jobs": 2},
     "figures": {"dpi": 40, "formats": ["png"]},

@@ -183,7 +183,6 @@ class RunContext:
             self._grid, self._grid_key = study_grid(self)
         return self._grid, self._grid_key  # type: ignore[return-value]
 
-    # -- layouts -----------------------------------------------------------------------------
     # -- where tasks run ---------------------------------------------------------------------
     def run_tasks(self) -> Any:
         """The run's dispatcher (:mod:`supviz._parallel`): local processes unless the run set a cluster."""
