@@ -87,6 +87,8 @@ BAD_FILES: dict[str, Callable[[Path], Path]] = {
     "importance-geometric-1.5": _text("geo.toml", b'[toy]\nimportances = ["geometric:1.5"]\n'),
     "toy-steps-0": _text("steps.toml", b"[toy]\nsteps = 0\n"),
     "unknown-table": _text("nope.toml", b"[nope]\na = 1\n"),
+    "recovery-architecture": _text("arch.toml", b'[recovery]\narchitectures = ["sparse_coding"]\n'),
+    "recovery-steps-0": _text("sae-steps.toml", b"[recovery]\nsteps = 0\n"),
 }
 
 

@@ -140,12 +140,14 @@ def _default_sections() -> list[Section]:
     from supviz.study.baselines import BaselineSection
     from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
+    from supviz.study.recovery import RecoverySection
 
     return [
         BackgroundSection(),
         BaselineSection(),
         EmbeddingSection(),
         DatapointSection(),
+        RecoverySection(),
     ]
 
 
