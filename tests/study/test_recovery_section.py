@@ -257,14 +257,17 @@ def test_share_won_back_per_cell_and_its_median():
 
 def test_findings_from_a_hand_made_table():
     e1 = _hand_e1()
-    won = won_back_summary(won_back_cells(_hand_codes()))
-    found = recovery_findings(e1, won, default="topk")
+    found = recovery_findings(e1, won_back_cells(_hand_codes()), default="topk")
     sparse = next(f for f in found if "when they are sparse" in f.claim)
     # sparse median 0.97 >= 0.9 but only 2 of 3 sparse cells recovered (< 80%): partly
     assert "0.97" in sparse.measured and sparse.verdict == "partly"
     dense = next(f for f in found if "fails where" in f.claim)
     # 2 of the 3 failing cells are dense (67% < 75%): partly
     assert dense.verdict == "partly" and "0.65" in dense.measured
+    won = next(f for f in found if "MDS pictures" in f.claim)
+    # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones
+    assert won.verdict == "supported" and won.measured.count("share of h's loss won back 75%") == 2
+    assert "2 cells left out" not in won.measured and "1 cell left out: a recall is undefined" in won.measured
     arch = found[-1]
     assert arch.verdict == "supported" and "Best: topk" in arch.measured
 
@@ -311,3 +314,20 @@ def test_section_seeds_depend_on_the_cell_not_its_position():
         return RecoveryCell(**{**base, **kw})
     assert _cell_seed(ctx, "codes", cell(instance=0), "umap") == _cell_seed(ctx, "codes", cell(instance=7), "umap")
     assert _cell_seed(ctx, "codes", cell(), "umap") != _cell_seed(ctx, "codes", cell(m=5), "umap")
+
+
+def test_direction_partners_are_signed_and_count_absence_latents():
+    """E2 pairs a feature with its largest *signed* cosine (MMCS's partner), not the sign-blind Hungarian one."""
+    from supviz.study.recovery_compute import direction_partners
+
+    W = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.01]])  # the third is not represented
+    D = np.array([[0.0, -1.0, 0.0],   # against feature 1: an "absence" latent
+                  [0.99, 0.1, 0.0],   # feature 0
+                  [0.0, 0.0, 0.0],    # dead: no direction
+                  [0.1, 0.995, 0.0],  # feature 1
+                  [0.0, 0.0, -1.0]])  # against the unrepresented feature only: not counted
+    best, against = direction_partners(W, D, np.array([True, True, False]))
+    assert best.tolist() == [1, 3, -1]
+    assert against == 1
+    none, zero = direction_partners(W, D, np.zeros(3, bool))
+    assert none.tolist() == [-1, -1, -1] and zero == 0

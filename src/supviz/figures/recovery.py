@@ -199,7 +199,8 @@ def recovery_heatmap_figure(frame: "pd.DataFrame", *, title: str, n_features: in
 
         lines = ["hatched = undefined:"] + [textwrap.fill(f"{m} = {r}", 46, subsequent_indent="    ")
                                             for r, m in marks.marks.items()]
-        spare[0].text(0.0, 1.0, "\n".join(lines), ha="left", va="top", fontsize=7, transform=spare[0].transAxes)
+        note = spare[0].text(0.0, 1.0, "\n".join(lines), ha="left", va="top", fontsize=7, transform=spare[0].transAxes)
+        note.set_in_layout(False)
     elif foot:
         fig.supxlabel(foot, fontsize=7)
     fig.suptitle(title, fontsize=10)
@@ -216,11 +217,11 @@ class PairPanel:
     true_xy : np.ndarray [n, 2]
         The represented true features.
     decoder_xy : np.ndarray [n, 2]
-        The decoder direction matched to each (NaN rows: unmatched).
+        The decoder direction paired with each (NaN rows: none).
     color : np.ndarray [n]
         Importance rank of each true feature (0 = most important).
     cos : np.ndarray [n]
-        |cos| of each matched pair.
+        Cosine of each pair.
     corner : str
     note : str
         Why the panel is empty (when ``true_xy`` is None).
@@ -241,8 +242,8 @@ def matched_pairs_figure(panels: Sequence[PairPanel], *, title: str, color_label
     """E2: a grid (rows m, columns p, panels "m : p") of true features joined to their decoder directions.
 
     True features are filled circles coloured by importance rank (dark = most important, as in
-    C2); the matched decoder directions are black crosses; a segment joins each pair, dark when
-    the pair's |cos| >= 0.9 and red below.
+    C2); their paired decoder directions are black crosses; a segment joins each pair, grey when
+    the pair's cosine >= 0.9 and red below.
     """
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -282,9 +283,9 @@ def matched_pairs_figure(panels: Sequence[PairPanel], *, title: str, color_label
         cb.set_label(color_label, fontsize=8)
         cb.ax.tick_params(labelsize=7)
     handles = [Line2D([], [], marker="o", ls="", color="tab:green", markersize=4, label="true feature (row of W, unit)"),
-               Line2D([], [], marker="x", ls="", color="black", markersize=4, label="matched decoder direction"),
-               Line2D([], [], color="0.35", lw=0.8, label="pair, |cos| >= 0.9"),
-               Line2D([], [], color="tab:red", lw=0.8, label="pair, |cos| < 0.9")]
+               Line2D([], [], marker="x", ls="", color="black", markersize=4, label="closest decoder direction"),
+               Line2D([], [], color="0.35", lw=0.8, label="pair, cos >= 0.9"),
+               Line2D([], [], color="tab:red", lw=0.8, label="pair, cos < 0.9")]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=9)
     return fig
@@ -309,11 +310,16 @@ def codes_heatmap_figure(cells: "pd.DataFrame", *, title: str, methods: Sequence
     ps = sorted({float(p) for p in cells["p"]}, reverse=True)
     cols = (("x", "pictures of x"), ("h", "pictures of h = Wᵀx"), ("codes", "pictures of SAE codes f(h)"),
             ("won_back", "share of h's loss won back"))
-    rec = cells[["x", "h", "codes"]].to_numpy(dtype=float)
-    fin = rec[np.isfinite(rec)]
-    lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
-    if hi <= lo:
-        lo, hi = lo - 0.05, hi + 0.05
+
+    def row_range(method: str) -> tuple[float, float]:
+        # one colour range per row (per method): the x, h and codes panels of a row are compared with each other
+        rec = cells.loc[cells["method"] == method, ["x", "h", "codes"]].to_numpy(dtype=float)
+        if method == "exact":
+            rec = rec[:, 1:]
+        fin = rec[np.isfinite(rec)]
+        lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+        return (lo - 0.05, hi + 0.05) if hi <= lo else (lo, hi)
+
     fig = Figure(figsize=(panel_in * len(cols) + 1.2, panel_in * 0.92 * len(methods) + 1.0), layout="constrained")
     axes = fig.subplots(len(methods), len(cols), squeeze=False)
     marks = ReasonMarks()
@@ -322,6 +328,8 @@ def codes_heatmap_figure(cells: "pd.DataFrame", *, title: str, methods: Sequence
     for r, method in enumerate(methods):
         part = cells[cells["method"] == method]
         reasons = {(int(row.m), round(float(row.p), 9)): row.reason for row in part.itertuples(index=False)}
+        lo, hi = row_range(method)
+        im_seq = None
         for c, (col, head) in enumerate(cols):
             ax = axes[r, c]
             if col == "x" and method == "exact":
@@ -329,29 +337,32 @@ def codes_heatmap_figure(cells: "pd.DataFrame", *, title: str, methods: Sequence
                 ax.text(0.5, 0.5, "no picture:\nx against itself = 1", ha="center", va="center", fontsize=7,
                         transform=ax.transAxes)
                 continue
-            title = head if r == first_row[c] else ""
+            panel_title = head if r == first_row[c] else ""
             if method == "exact" and col in ("h", "codes"):
-                title = {"h": "h = Wᵀx itself", "codes": "SAE codes f(h) themselves"}[col]
+                panel_title = {"h": "h = Wᵀx itself", "codes": "SAE codes f(h) themselves"}[col]
             V, R = _grid_values(part, col, ms, ps, reasons if col == "won_back" else
                                 {k: "recall undefined for this picture" for k in reasons})
             if col == "won_back":
                 im_div = reason_heatmap(ax, V, reasons=R, marks=marks, row_labels=[str(m) for m in ms],
                                         col_labels=[_p_label(p) for p in ps], vmin=-1.0, vmax=1.0, cmap="RdBu",
-                                        color_values=np.clip(V, -1, 1), fmt="{:.2f}", title=title)
+                                        color_values=np.clip(V, -1, 1), fmt="{:.2f}", title=panel_title)
             else:
                 im_seq = reason_heatmap(ax, V, reasons=R, marks=marks, row_labels=[str(m) for m in ms],
                                         col_labels=[_p_label(p) for p in ps], vmin=lo, vmax=hi, cmap="viridis",
-                                        title=title)
+                                        title=panel_title)
             if c == 0 or (c == 1 and method == "exact"):
                 ax.set_ylabel(f"{names.get(method, method)}\nm", fontsize=8)
             if r == len(methods) - 1:
                 ax.set_xlabel("p", fontsize=7)
-    if im_seq is not None:
-        cb = fig.colorbar(im_seq, ax=axes[:, :3], shrink=0.6, pad=0.01, location="bottom", aspect=40)
-        cb.set_label("k-NN recall against x", fontsize=8)
+        if im_seq is not None:
+            cb = fig.colorbar(im_seq, ax=axes[r, 2], shrink=0.9, pad=0.02)
+            cb.ax.tick_params(labelsize=6)
+            cb.set_label("k-NN recall", fontsize=7)
     if im_div is not None:
         cb = fig.colorbar(im_div, ax=axes[:, 3], shrink=0.8, pad=0.01, location="bottom")
         cb.set_label("(codes − h) / (x − h); 1 = all won back", fontsize=8)
     foot = marks.footer()
-    fig.suptitle(title + (f"\n{foot}" if foot else ""), fontsize=9)
+    if foot:
+        fig.supxlabel(foot, fontsize=8)
+    fig.suptitle(title, fontsize=9)
     return fig

@@ -62,7 +62,7 @@ def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
         if c.architecture != result.architectures[0] or c.importance != variant:
             continue
         spec = grid.specs[c.instance]
-        rep = np.flatnonzero(c.represented & (c.matched_latent >= 0))
+        rep = np.flatnonzero(c.represented & (c.best_latent >= 0))
         mm = c.scores.get("mmcs", float("nan"))
         corner = f"MMCS {mm:.2f}" if math.isfinite(mm) else ""
         if c.pairs is None or rep.size < 2:
@@ -75,7 +75,9 @@ def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
         rank = importance_rank(np.asarray(imp, dtype=float))[rep]
         stress = c.pairs.info.get("stress", float("nan"))
         corner += f"\nstress {stress:.2f}" if math.isfinite(stress) else ""
-        out.append(PairPanel(c.m, c.p, xy[:n], xy[n:], rank, c.matched_cos[rep], corner=corner))
+        against = c.scores.get("antialigned_latents", float("nan"))
+        corner += f"\n{int(against)} anti" if math.isfinite(against) and against > 0 else ""
+        out.append(PairPanel(c.m, c.p, xy[:n], xy[n:], rank, c.max_cos[rep], corner=corner))
     return out
 
 
@@ -120,7 +122,6 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     e1 = pd.DataFrame(rows1)
     dp = _datapoints(ctx, result) if any(c.metrics for c in result.cells) else None
     won_cells = won_back_cells(codes_frame(result, dp.table)) if dp is not None else None
-    won_all = won_back_summary(won_cells) if won_cells is not None and len(won_cells) else []
     variants = list(dict.fromkeys(c.importance for c in result.cells))
     figs, tables, notes = [], [], []
     conf = result.settings["configs"].get(main, {})
@@ -156,15 +157,18 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
             figs.append(ctx.figure(
                 f"E2_{slug}", title=f"E2. Decoder directions beside the true features, rows m, columns p ({label})",
                 caption=("Per cell, one ratio SMACOF MDS of the unit directions of the represented features (circles, "
-                         "coloured by importance rank, dark = most important, as in C2) together with the unit decoder "
-                         "directions the Hungarian matching gave them (crosses); a segment joins each pair (grey: |cos| >= "
-                         f"{RECOVERED_MMCS:g}, red: below). Short segments everywhere = the features are recovered. The "
-                         f"picture distorts the m-dimensional geometry (stress in the corner) but not which points are paired. "
+                         "coloured by importance rank, dark = most important, as in C2) together with each one's closest "
+                         "decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins each pair "
+                         f"(grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the features are "
+                         "recovered. The picture distorts the m-dimensional geometry (stress in the corner) but not which "
+                         "points are paired. Corner 'anti': latents whose decoder direction points against a represented "
+                         f"feature (cos <= -{RECOVERED_MMCS:g}): they fire when that feature is absent (the SAE centres its "
+                         "inputs on their mean), so matched MCC, which ignores signs, may pair them with it. "
                          f"SAE: {ARCH_NAME.get(main, main)}, {recipe}."),
                 content={"p": [dataclasses.asdict(p) for p in panels], "v": v},
                 static=lambda panels=panels, label=label: rf.matched_pairs_figure(
                     panels, n_features=n_features, color_label="importance rank (0 = most important)",
-                    title=f"True features (circles) and matched decoder directions (crosses), joint MDS per cell; panels m : p ({label})"),
+                    title=f"True features (circles) and their closest decoder directions (crosses), joint MDS per cell; panels m : p ({label})"),
             ))
         if won_cells is not None:
             wc = won_cells[won_cells["importance"] == v].reset_index(drop=True)
@@ -224,11 +228,14 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         pd.DataFrame([{"architecture": r.architecture, "importance": r.importance, "region": r.region, "cells": r.n_cells,
                        "undefined": r.n_undefined, **{k: round(v, 3) for k, v in r.medians.items()}} for r in regions])))
     if won_cells is not None and len(won_cells):
-        per = won_back_summary(won_cells) + won_back_summary(won_cells, by_importance=True)
+        per = [w for region in ("all", "sparse", "dense") for w in won_back_summary(won_cells, region=region,
+                                                                                 sparse_p=cfg.sparse_p)]
+        per += won_back_summary(won_cells, by_importance=True)
         tables.append(TableBlock(
             f"k-NN recall against x of the pictures of x, h and the SAE codes, and the share of h's loss won back: medians "
             f"over the cells where h's picture loses at least {MIN_LOSS:g} (the others left out and counted)",
-            pd.DataFrame([{"method": METHOD_NAME[w.method], "importance": w.importance, "cells": w.n_cells - w.n_left_out,
+            pd.DataFrame([{"method": METHOD_NAME[w.method], "importance": w.importance, "region": w.region,
+                           "cells": w.n_cells - w.n_left_out,
                            "left out": w.n_left_out, "x": round(w.x, 3), "h": round(w.h, 3), "codes": round(w.codes, 3),
                            "won back": round(w.won_back, 3)} for w in per])))
     if len(result.architectures) > 1:
@@ -237,7 +244,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
             f"Architectures, best first: medians over the sparse cells (p <= {cfg.sparse_p:g}) that every architecture scored",
             pd.DataFrame([{"architecture": s.architecture, "cells": s.n_cells, **{k: round(v, 3) for k, v in s.medians.items()}}
                           for s in ranking])))
-    findings = recovery_findings(e1, won_all, default=main, sparse_p=cfg.sparse_p)
+    findings = recovery_findings(e1, won_cells, default=main, sparse_p=cfg.sparse_p)
     if result.toy is not None:
         findings.append(_toy_finding(result.toy))
     undefined = e1[e1["mmcs"].isna()]
@@ -251,7 +258,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         notes.append(f"Trimmed to fit the 5-minute default run: one architecture ({main}); [recovery] architectures = "
                      "[\"topk\", \"relu_l1\", \"relu_l1_decnorm\", \"batchtopk\", \"jumprelu\"] trains all five (20-45 s "
                      "each on 2 cores; extra_cells = \"sparse\" halves that).")
-    return SectionOutput(key=section.key, title=section.title, intro=_intro(result, e1, won_all, cfg, recipe), figures=figs,
+    return SectionOutput(key=section.key, title=section.title, intro=_intro(result, e1, won_cells, cfg, recipe), figures=figs,
                          tables=tables, findings=findings, rows=rows1 + rows3, notes=notes)
 
 
@@ -275,8 +282,9 @@ def _toy_finding(toy: Any) -> Any:
                    f"{np.nanmax(toy.mmcs):.3f}.", v)
 
 
-def _intro(result: RecoveryResult, e1: Any, won: list[Any], cfg: Any, recipe: str) -> str:
+def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: str) -> str:
     from supviz.report.conclusion import variant_label
+    from supviz.study.recovery_findings import is_sparse, with_l0_ratio
 
     main = result.architectures[0]
     n_cells = sum(1 for c in result.cells if c.architecture == main)
@@ -297,9 +305,26 @@ def _intro(result: RecoveryResult, e1: Any, won: list[Any], cfg: Any, recipe: st
                     f"the sparse cells (p <= {cfg.sparse_p:g}), {fmt(de.medians['mmcs']) if de else 'n/a'} in the dense "
                     f"ones; {failure_sentence(f)}")
     parts.append(" ".join(text))
-    if won:
-        parts.append("Do the codes undo the distortion of h's pictures? Against x: " + " ".join(
-            won_back_sentence(w)[0].upper() + won_back_sentence(w)[1:] for w in won))
+    t = with_l0_ratio(main_e1)
+    sp = t[is_sparse(t["p"], cfg.sparse_p)]
+    de = t[~is_sparse(t["p"], cfg.sparse_p)]
+    anti = sp["antialigned_latents"]
+    parts.append(
+        f"How the codes are sparse: the SAEs fire a median {fmt(sp['l0'].median())} latents per input in the sparse cells, "
+        f"where a median {fmt(sp['true_l0'].median())} represented features are active (L0 / true L0 "
+        f"{fmt(sp['l0_ratio'].median())}), and {fmt(de['l0'].median())} in the dense cells against "
+        f"{fmt(de['true_l0'].median())} (ratio {fmt(de['l0_ratio'].median())}). In the sparse cells a median "
+        f"{fmt(anti.median())} latents per SAE point against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire "
+        "when a frequent feature is absent, since the SAE centres its inputs on their mean.")
+    if won_cells is not None and len(won_cells):
+        sparse = {w.method: w for w in won_back_summary(won_cells, region="sparse", sparse_p=cfg.sparse_p)}
+        lines = []
+        for w in won_back_summary(won_cells):
+            line = won_back_sentence(w)
+            if w.method in sparse:
+                line += " Sparse cells: " + won_back_sentence(sparse[w.method], lead=False)
+            lines.append(line[0].upper() + line[1:])
+        parts.append("Do the codes undo the distortion of h's pictures? k-NN recall against x, all cells: " + " ".join(lines))
     ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
     if len(ranking) > 1 and ranking[0].n_cells:
         parts.append(f"Architectures (median MMCS on {ranking[0].n_cells} common sparse cells): "

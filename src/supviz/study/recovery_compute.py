@@ -117,10 +117,12 @@ class RecoveryCell:
         The scored true features (``||W_i|| > 0.5``).
     matched_latent, matched_cos, max_cos : np.ndarray [n]
         Hungarian partner of each true feature (-1: none), that pair's |cos|, the best cosine.
+    best_latent : np.ndarray [n]
+        The latent of that best cosine (:func:`direction_partners`; E2 pairs by it).
     W_dec : np.ndarray [d_sae, m] float32
         Decoder directions (rows).
     pairs : Layout or None
-        E2: joint 2-D MDS of the represented directions (first) and their matched decoder rows.
+        E2: joint 2-D MDS of the represented directions (first) and their closest decoder rows.
     layouts : dict method -> Layout
         E3: pictures of the codes of section D's inputs.
     metrics : dict method -> dict
@@ -143,6 +145,8 @@ class RecoveryCell:
     max_cos: np.ndarray
     W_dec: np.ndarray
     final_loss: float
+    best_latent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Per true feature, the decoder row of largest (signed) cosine, the one MMCS counts (-1: none)."""
     pairs: Any = None
     layouts: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -231,12 +235,37 @@ def _unit(A: np.ndarray) -> np.ndarray:
     return A / np.where(n > 0, n, 1.0)
 
 
+def direction_partners(W: np.ndarray, W_dec: np.ndarray, represented: np.ndarray, *, threshold: float = 0.9
+                       ) -> tuple[np.ndarray, int]:
+    """Each represented feature's closest decoder direction, and how many latents point against a feature.
+
+    Returns ``best [n]``: per true feature i (a row of ``W``) the latent ``argmax_j cos(W_i, W_dec_j)``
+    (signed: the partner MMCS counts; -1 outside ``represented`` or where no decoder row has a
+    direction), and the number of latents whose largest ``|cos|`` to a represented feature is at
+    least ``threshold`` with a negative sign: "absence" latents, which fire when a frequent feature
+    is missing from the input (the inputs are centred by ``b_dec``), and which the sign-blind
+    Hungarian matching of matched MCC may pair with the feature.
+    """
+    rep = np.flatnonzero(represented)
+    best = np.full(W.shape[0], -1, dtype=np.int64)
+    norms = np.linalg.norm(W_dec, axis=1)
+    if rep.size == 0 or not (norms > 0).any():
+        return best, 0
+    cos = _unit(W[rep]) @ _unit(W_dec).T  # (n_rep, d_sae)
+    cos[:, norms <= 0] = np.nan
+    best[rep] = np.nanargmax(cos, axis=1)
+    live = np.flatnonzero(norms > 0)
+    strongest = np.nanargmax(np.abs(cos[:, live]), axis=0)
+    signed = cos[strongest, live]
+    return best, int(((np.abs(signed) >= threshold) & (signed < 0)).sum())
+
+
 def _pair_points(cell: RecoveryCell, W: np.ndarray) -> np.ndarray | None:
-    """E2's points: the represented true directions, then their matched decoder rows (all unit length)."""
-    rep = np.flatnonzero(cell.represented & (cell.matched_latent >= 0))
+    """E2's points: the represented true directions, then each one's closest decoder row (all unit length)."""
+    rep = np.flatnonzero(cell.represented & (cell.best_latent >= 0))
     if rep.size < 2:
         return None
-    return np.vstack([_unit(W[rep]), _unit(cell.W_dec[cell.matched_latent[rep]])])
+    return np.vstack([_unit(W[rep]), _unit(cell.W_dec[cell.best_latent[rep]])])
 
 
 def _cell_seed(ctx: RunContext, what: str, cell: RecoveryCell, method: str) -> int:
@@ -276,11 +305,17 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         final = trained.training.losses[:, -1] if trained.training.losses.size else np.full(len(sel), np.nan)
         for j, g in enumerate(sel):
             spec = grid.specs[g]
+            best, against = direction_partners(np.asarray(grid.weights[g], dtype=np.float64),
+                                               np.asarray(trained.saes[j].W_dec, dtype=np.float64), trained.represented[j])
+            scores = {col: float(getattr(sc, name)[j]) for name, col in SCORE_COLUMNS.items()}
+            scores["antialigned_latents"] = float(against) if trained.represented[j].any() else float("nan")
+            reasons = {SCORE_COLUMNS.get(k, k): str(v) for k, v in sc.notes[j].items()}
+            if not trained.represented[j].any():
+                reasons["antialigned_latents"] = "no represented feature"
             cells.append(RecoveryCell(
                 architecture=arch, importance=str(spec.importance_name), m=int(spec.n_hidden), p=float(spec.probability),
                 instance=g, label=str(grid.labels[g]), n_represented=int(trained.represented[j].sum()),
-                scores={col: float(getattr(sc, name)[j]) for name, col in SCORE_COLUMNS.items()},
-                reasons={SCORE_COLUMNS.get(k, k): str(v) for k, v in sc.notes[j].items()},
+                scores=scores, reasons=reasons, best_latent=best,
                 represented=np.asarray(trained.represented[j], dtype=bool),
                 matched_latent=np.asarray(sc.matched_latent[j], dtype=np.int64) if len(sc.matched_latent[j]) else
                 np.full(spec.n_features, -1, dtype=np.int64),
@@ -377,7 +412,7 @@ def e3_rows(result: RecoveryResult) -> list[dict[str, Any]]:
                          "params": json.dumps({"metric_type": "ratio", "architecture": main}),
                          "n_points": int(c.pairs.embedding.shape[0]), "panel": f"{c.m} : {fmt_p(c.p)}", "note": "",
                          "stress1_smacof": float(c.pairs.info.get("stress", np.nan)),
-                         "matched_cos_mean": float(np.nanmean(c.matched_cos[c.represented])) if c.represented.any() else np.nan})
+                         "best_cos_mean": float(np.nanmean(c.max_cos[c.represented])) if c.represented.any() else np.nan})
     return rows
 
 

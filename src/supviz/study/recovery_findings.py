@@ -71,6 +71,11 @@ def fmt_p(p: float) -> str:
     return "?" if not math.isfinite(p) else ("1" if p >= 1 else f"{p:.2g}")
 
 
+def plural(n: int, noun: str) -> str:
+    """``"1 cell"``, ``"3 cells"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _median(values: Any) -> tuple[float, int, int]:
     """(median of the finite values, how many, how many NaN left out)."""
     v = np.asarray(values, dtype=float)
@@ -159,13 +164,13 @@ def failure_sentence(f: Failures) -> str:
     if not f.n_defined:
         return "no cell has a defined MMCS."
     if not f.failing:
-        return f"every one of the {f.n_defined} cells with a defined MMCS reaches MMCS >= {RECOVERED_MMCS:g}."
+        return f"each of the {plural(f.n_defined, 'cell')} with a defined MMCS reaches MMCS >= {RECOVERED_MMCS:g}."
     ps = ", ".join(f"p = {fmt_p(p)}: {a}/{b}" for p, (a, b) in sorted(f.by_p.items(), reverse=True) if a)
-    text = (f"MMCS < {RECOVERED_MMCS:g} in {len(f.failing)} of {f.n_defined} cells ({ps}); "
+    text = (f"MMCS < {RECOVERED_MMCS:g} in {len(f.failing)} of {plural(f.n_defined, 'cell')} ({ps}); "
             f"{100 * f.dense_share:.0f}% of them dense (p > {SPARSE_P:g})")
     if f.sparse_failing:
         text += "; sparse cells that fail: " + ", ".join(f"m = {m}, p = {fmt_p(p)}" for m, p in f.sparse_failing)
-    return text + (f" ({f.n_undefined} cells undefined: no represented feature)." if f.n_undefined else ".")
+    return text + (f" ({plural(f.n_undefined, 'cell')} undefined: no represented feature)." if f.n_undefined else ".")
 
 
 # ------------------------------------------------------------------------------ won back
@@ -205,6 +210,8 @@ class WonBack:
     method: str
     importance: str
     """An importance variant, or ``"all"`` for both together."""
+    region: str
+    """``"all"``, ``"sparse"`` or ``"dense"`` cells."""
     n_cells: int
     n_left_out: int
     reasons: dict[str, int]
@@ -222,8 +229,15 @@ class WonBack:
         return "partly" if self.won_back >= WON_BACK_PARTLY else "not supported"
 
 
-def won_back_summary(cells: Any, *, by_importance: bool = False) -> list[WonBack]:
-    """Medians of :func:`won_back_cells` per method (and per variant with ``by_importance``)."""
+def won_back_summary(cells: Any, *, by_importance: bool = False, region: str = "all",
+                     sparse_p: float = SPARSE_P) -> list[WonBack]:
+    """Medians of :func:`won_back_cells` per method (and per variant with ``by_importance``).
+
+    ``region``: all cells, or only the ``"sparse"`` (p <= ``sparse_p``) or ``"dense"`` ones.
+    """
+    if region != "all":
+        keep = is_sparse(cells["p"], sparse_p)
+        cells = cells[keep if region == "sparse" else ~keep]
     out = []
     keys = ["method", "importance"] if by_importance else ["method"]
     order = {m: i for i, m in enumerate(METHOD_NAME)}
@@ -233,7 +247,7 @@ def won_back_summary(cells: Any, *, by_importance: bool = False) -> list[WonBack
         left = g[g["reason"] != ""]
         used = g[g["reason"] == ""]
         out.append(WonBack(
-            str(method), str(imp), len(g), len(left), left["reason"].value_counts().to_dict(),
+            str(method), str(imp), region, len(g), len(left), left["reason"].value_counts().to_dict(),
             _median(used["x"])[0], _median(used["h"])[0], _median(used["codes"])[0], _median(used["won_back"])[0],
         ))
     return out
@@ -243,14 +257,18 @@ def _first(key: Any) -> Any:
     return key[0] if isinstance(key, tuple) else key
 
 
-def won_back_sentence(w: WonBack) -> str:
+def won_back_sentence(w: WonBack, *, lead: bool = True) -> str:
     what = "the code space itself" if w.method == "exact" else f"{METHOD_NAME[w.method]} pictures"
     n = w.n_cells - w.n_left_out
-    text = (f"{what}: median k-NN recall against x {fmt(w.x)} for x, {fmt(w.h)} for h, {fmt(w.codes)} for the SAE codes "
-            f"(over the {n} cells where h loses at least {MIN_LOSS:g}); median share of h's loss won back "
-            f"{fmt(100 * w.won_back, 3)}%")
+    where = {"all": "cell", "sparse": "sparse cell", "dense": "dense cell"}[w.region]
+    if not n:
+        return (f"{what + ': ' if lead else ''}no {where} where h loses at least {MIN_LOSS:g} "
+                f"({w.n_cells} left out).")
+    text = (f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x)} for x, {fmt(w.h)} for h, "
+            f"{fmt(w.codes)} for the SAE codes (over {plural(n, where)} where h loses at least {MIN_LOSS:g}); median "
+            f"share of h's loss won back {fmt(100 * w.won_back, 3)}%")
     if w.n_left_out:
-        text += " (" + "; ".join(f"{c} cell{'s' if c != 1 else ''} left out: {r}" for r, c in w.reasons.items()) + ")"
+        text += " (" + "; ".join(f"{plural(c, 'cell')} left out: {r}" for r, c in w.reasons.items()) + ")"
     return text + "."
 
 
@@ -298,7 +316,7 @@ def architecture_finding(e1: Any, *, default: str, sparse_p: float = SPARSE_P) -
     parts = [f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead {fmt(s.medians['dead_fraction'], 2)})"
              for s in ranking]
     best = ranking[0].architecture
-    text = (f"median MMCS over the {ranking[0].n_cells} sparse cells (p <= {sparse_p:g}) that every architecture scored: "
+    text = (f"median MMCS over {plural(ranking[0].n_cells, 'sparse cell')} (p <= {sparse_p:g}) that every architecture scored: "
             + "; ".join(parts) + f". Best: {best}.")
     if default not in {s.architecture for s in ranking}:
         return Finding(claim, text, "n/a")
@@ -308,12 +326,14 @@ def architecture_finding(e1: Any, *, default: str, sparse_p: float = SPARSE_P) -
 # ------------------------------------------------------------------------------- findings
 
 
-def recovery_findings(e1: Any, won: list[WonBack], *, default: str, sparse_p: float = SPARSE_P) -> list[Finding]:
+def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float = SPARSE_P) -> list[Finding]:
     """The section's claims against this run's numbers.
 
     Per importance variant (default architecture): SAEs recover sparse features (Sharkey et al.
-    2022); recovery fails where the features are dense. Per method: the codes' pictures win back
-    the neighbourhood loss of h's. One on the architectures.
+    2022); recovery fails where the features are dense. Per method (``won_cells``:
+    :func:`won_back_cells`, or None when E3 did not run): the codes' pictures win back the
+    neighbourhood loss of h's, judged over all cells with the sparse cells' numbers beside. One on
+    the architectures.
     """
     from supviz.report.conclusion import variant_label
 
@@ -338,7 +358,7 @@ def recovery_findings(e1: Any, won: list[WonBack], *, default: str, sparse_p: fl
         findings.append(Finding(
             f"({label}) A sparse autoencoder recovers the features that superposition packed into h when they are "
             "sparse (Sharkey et al. 2022: MMCS near 1).",
-            (f"{default}: median MMCS {fmt(sparse_mmcs)} over {sp.n_cells - sp.n_undefined if sp else 0} sparse cells "
+            (f"{default}: median MMCS {fmt(sparse_mmcs)} over {plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} "
              f"(p <= {sparse_p:g}); {fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
              + (f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate {fmt(sp.medians['recovery_rate'])}" if sp else "")
              + "."), v))
@@ -355,11 +375,15 @@ def recovery_findings(e1: Any, won: list[WonBack], *, default: str, sparse_p: fl
             "dimensions).",
             f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}) against {fmt(sparse_mmcs)} in the sparse; "
             + failure_sentence(f), v))
+    won = won_back_summary(won_cells) if won_cells is not None and len(won_cells) else []
+    sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
         what = "the code space itself keeps" if w.method == "exact" else f"{METHOD_NAME[w.method]} pictures of the codes keep"
+        text = "all cells: " + won_back_sentence(w, lead=False)
+        if w.method in sparse:
+            text += f" Sparse cells (p <= {sparse_p:g}) only: " + won_back_sentence(sparse[w.method], lead=False)
         findings.append(Finding(
             f"(issue 11's question, {METHOD_NAME[w.method]}) The SAE codes f(h) undo the neighbourhood loss that "
-            f"superposition causes: {what} the inputs' neighbourhoods that h loses.",
-            won_back_sentence(w), w.verdict))
+            f"superposition causes: {what} the inputs' neighbourhoods that h loses.", text, w.verdict))
     findings.append(architecture_finding(e1, default=default, sparse_p=sparse_p))
     return findings
