@@ -138,6 +138,7 @@ def _grid(cfg, out):
 def test_cache_round_trip_without_pickle(run, tmp_path):
     cfg, out, res = run
     value = _section_value(out)
+    (tmp_path / "v").mkdir()
     codecs.write_value(value, tmp_path / "v")
     back = codecs.read_value(tmp_path / "v")
     assert isinstance(back, RecoveryResult) and len(back.cells) == len(value.cells)
@@ -153,7 +154,7 @@ def test_cache_round_trip_without_pickle(run, tmp_path):
     # a warm rerun reads everything back and gives the same rows
     again = _run(cfg, out)
     assert again.cache_misses == 0
-    assert again.sections[-1].rows == res.sections[-1].rows
+    pd.testing.assert_frame_equal(pd.DataFrame(again.sections[-1].rows), pd.DataFrame(res.sections[-1].rows))
 
 
 def test_bad_recovery_config_is_refused():
