@@ -38,7 +38,7 @@ TINY = {
     "figures": {"dpi": 40, "formats": ["png"], "interactive": False},
     "datapoints": {"points": 40, "examples": [[2, 0.05]], "grid_methods": []},
     "recovery": {"steps": 60, "batch_size": 64, "n_eval": 256, "architectures": ["topk", "relu_l1"],
-                 "extra_cells": "sparse"},
+                 "extra_cells": "sparse", "toy_experiment": True},
 }
 CELLS = 8
 SECTIONS = ("datapoints", "recovery")
@@ -48,11 +48,26 @@ def _run(cfg, out):
     return run_study(cfg, out, quiet=True, sections=[get_section(k) for k in SECTIONS])
 
 
+def _small_toy_experiment(**kw):
+    """Sharkey et al.'s experiment, run for real but at a test size (the flag's default size takes ~100 s)."""
+    return _REAL_TOY(**{**kw, "n_features": 8, "d": 4, "ratios": (0.5, 2.0), "l1_coefficients": (0.1, 1.0),
+                        "steps": 40, "batch_size": 64, "n_eval": 256})
+
+
+_REAL_TOY = None
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
+    global _REAL_TOY
+    from supviz.sae import sharkey_toy
+
     out = tmp_path_factory.mktemp("rec")
     cfg = config_from_dict(TINY)
-    return cfg, out, _run(cfg, out)
+    _REAL_TOY = sharkey_toy.toy_experiment
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sharkey_toy, "toy_experiment", _small_toy_experiment)
+        return cfg, out, _run(cfg, out)
 
 
 def _section_value(out) -> RecoveryResult:
@@ -73,6 +88,7 @@ def test_figures_rows_and_findings(run):
     ids = {f.id for f in sec.figures}
     for v in ("uniform", "geometric0p9"):
         assert {f"E1_{v}", f"E1_{v}_relu_l1", f"E2_{v}", f"E3_{v}", f"E3_m2_p0p05_{v}"} <= ids
+    assert "E4_sharkey_toy" in ids  # toy_experiment = true
     for f in sec.figures:
         assert (out / f.files["png"]).stat().st_size > 1000
     table = pd.read_parquet(out / "metrics.parquet")
@@ -94,8 +110,10 @@ def test_figures_rows_and_findings(run):
     verdicts = {f.verdict for f in sec.findings}
     assert verdicts <= {"supported", "partly", "not supported", "n/a"}
     claims = [f.claim for f in sec.findings]
-    # per variant: recovered when sparse, fails when dense; per method: won back; one on the architectures
-    assert len(claims) == 2 * 2 + 4 + 1
+    # per variant: recovered when sparse, fails when dense; per method: won back; the architectures; the toy band
+    assert len(claims) == 2 * 2 + 4 + 1 + 1
+    toy = next(f for f in sec.findings if "Sharkey" in f.claim and "band" in f.claim)
+    assert "8 features in 4 dims" in toy.measured
     assert "does best" in sec.intro or "does best" in " ".join(f.measured for f in sec.findings) or \
         any("Best:" in f.measured for f in sec.findings)
     assert "Recovering the features" in (out / "report.html").read_text()
@@ -151,6 +169,8 @@ def test_cache_round_trip_without_pickle(run, tmp_path):
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
     doc = json.loads((tmp_path / "v" / codecs.VALUE_FILE).read_text())
     assert doc["value"]["$dataclass"] == "study.RecoveryResult"
+    assert doc["value"]["fields"]["toy"]["$dataclass"] == "sae.ToyExperiment"
+    np.testing.assert_array_equal(back.toy.mmcs, value.toy.mmcs)
     # a warm rerun reads everything back and gives the same rows
     again = _run(cfg, out)
     assert again.cache_misses == 0
