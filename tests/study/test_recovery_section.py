@@ -20,7 +20,7 @@ from supviz.study.pipeline import check_study, run_study
 from supviz.study.recovery_compute import RecoveryResult
 from supviz.study.recovery_findings import (
     MIN_LOSS,
-    architecture_finding,
+    architecture_findings,
     architecture_ranking,
     failures,
     recovery_findings,
@@ -110,8 +110,10 @@ def test_figures_rows_and_findings(run):
     verdicts = {f.verdict for f in sec.findings}
     assert verdicts <= {"supported", "partly", "not supported", "n/a"}
     claims = [f.claim for f in sec.findings]
-    # per variant: recovered when sparse, fails when dense; per method: won back; the architectures; the toy band
-    assert len(claims) == 2 * 2 + 4 + 1 + 1
+    # per variant: recovered when sparse, fails when dense; per method: won back; two on the architectures; the toy band
+    assert len(claims) == 2 * 2 + 4 + 2 + 1
+    # every architecture's code space is measured against x (E1 rows), only the first one's is pictured
+    assert e1["codes_knn_recall"].between(0, 1).all() and e1["h_knn_recall"].between(0, 1).all()
     toy = next(f for f in sec.findings if "Sharkey" in f.claim and "band" in f.claim)
     assert "8 features in 4 dims" in toy.measured
     assert "does best" in sec.intro or "does best" in " ".join(f.measured for f in sec.findings) or \
@@ -289,8 +291,9 @@ def test_findings_from_a_hand_made_table():
     # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones
     assert won.verdict == "supported" and won.measured.count("share of h's loss won back 75%") == 2
     assert "2 cells left out" not in won.measured and "1 cell left out: a recall is undefined" in won.measured
-    arch = found[-1]
+    arch, codes = found[-2], found[-1]
     assert arch.verdict == "supported" and "Best: topk" in arch.measured
+    assert codes.verdict == "n/a"  # the hand-made table has no code-space recall
 
 
 def test_architecture_ranking_uses_common_defined_sparse_cells():
@@ -298,8 +301,19 @@ def test_architecture_ranking_uses_common_defined_sparse_cells():
     assert [s.architecture for s in ranking] == ["topk", "relu_l1"]
     assert ranking[0].n_cells == 2  # (3, 0.05) and (10, 0.05): relu_l1 has no (10, 0.1)
     assert ranking[0].medians["mmcs"] == pytest.approx(np.median([0.80, 0.99]))
-    one = architecture_finding(_hand_e1()[lambda t: t["method"] == "topk"], default="topk")
-    assert one.verdict == "n/a" and "not measured in this run" in one.measured
+    one = architecture_findings(_hand_e1()[lambda t: t["method"] == "topk"])
+    assert [f.verdict for f in one] == ["n/a", "n/a"] and "not measured in this run" in one[0].measured
+
+
+def test_best_recovery_need_not_give_the_best_codes():
+    """topk recovers best on the common sparse cells, relu_l1's code space keeps more neighbourhoods."""
+    e1 = _hand_e1().assign(codes_knn_recall=[0.3, 0.4, 0.5, np.nan, 0.2, 0.2, 0.6, 0.7],
+                           h_knn_recall=[0.35, 0.45, 0.5, 0.1, 0.2, 0.2, 0.35, 0.45])
+    arch, codes = architecture_findings(e1)
+    assert arch.verdict == "supported"
+    assert codes.verdict == "not supported" and "best codes: relu_l1" in codes.measured
+    # medians over the 2 common sparse cells: relu_l1 (0.6, 0.7) -> 0.65, topk (0.3, 0.4) -> 0.35, h 0.4
+    assert "relu_l1 0.65" in codes.measured and "topk 0.35" in codes.measured and "h itself: 0.4" in codes.measured
 
 
 def test_e1_figure_hatches_undefined_cells_with_their_reason():

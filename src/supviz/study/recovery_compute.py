@@ -14,9 +14,12 @@ cell's represented features (``||W_i|| > 0.5``, SPEC section 4) on fresh samples
   with D's methods and measured against ``x`` with D's measures (:mod:`supviz.datapoints`), beside
   D's pictures of ``x`` and ``h``: how much of the neighbourhood loss of h the codes win back.
 
-The default trains one architecture (TopK, the best on the toy cells in docs/bench/sae.md);
-``[recovery] architectures = [...]`` adds others (``extra_cells = "sparse"`` trains those on the
-sparse cells only). Sharkey et al.'s toy experiment (~100 s on 2 cores) runs with
+The default trains JumpReLU on every cell (E1-E3) and TopK on the sparse cells (E1 and the code
+space's own measures): TopK recovers the feature directions best (docs/bench/sae.md) but fires
+exactly k latents per input, so its codes keep the inputs' neighbourhoods no better than h does,
+while JumpReLU's adaptive L0 gives codes that win much of the loss back (measured on this grid:
+docs/bench/sae.md, "Section E"). ``[recovery] architectures = [...]`` chooses others
+(``extra_cells = "all"`` trains the ones after the first on every cell). Sharkey et al.'s toy experiment (~100 s on 2 cores) runs with
 ``[recovery] toy_experiment = true``. The whole result is one cached value of registered
 dataclasses (:mod:`supviz.study.codecs`), no pickle.
 """
@@ -52,10 +55,10 @@ _METHODS = ("mds", "umap", "tsne")
 class RecoveryConfig:
     """Section E (issue 11): sparse autoencoders on every cell's h, scored against the known features."""
 
-    architectures: list[str] = field(default_factory=lambda: ["topk"])
-    """SAE architectures, the first the section's main one (E2, E3): relu_l1, relu_l1_decnorm, topk, batchtopk,
-    jumprelu. Each more costs 20-45 s on 2 cores for the 72 cells (docs/bench/sae.md)."""
-    extra_cells: str = "all"
+    architectures: list[str] = field(default_factory=lambda: ["jumprelu", "topk"])
+    """SAE architectures, the first the section's main one (E2, E3 pictures): relu_l1, relu_l1_decnorm, topk, batchtopk,
+    jumprelu. Each costs 20-45 s on 2 cores for the 72 cells (docs/bench/sae.md), half that on the sparse cells."""
+    extra_cells: str = "sparse"
     """Cells the architectures after the first train on: 'all' or 'sparse' (p <= sparse_p; about half the time)."""
     sparse_p: float = 0.2
     """Cells with p at or below this count as sparse in the summaries (the study's p = 0.17, 0.09, 0.05)."""
@@ -287,8 +290,8 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
     settings: dict[str, Any] = {"represented": f"||W_i|| > {REPRESENTED_NORM:g}", "seed": ctx.seed("recovery"),
                                 "n_eval": cfg.n_eval, "configs": {}, "cells": {}}
     cells: list[RecoveryCell] = []
-    main_inputs = [np.asarray(c.h, dtype=np.float32) for c in dp.cells] if cfg.codes else None
-    codes: list[np.ndarray] = []
+    dcells = dict(zip(idx, dp.cells))
+    codes: dict[tuple[str, int], np.ndarray] = {}
     for a, arch in enumerate(cfg.architectures):
         sel = [i for i in idx if a == 0 or cfg.extra_cells == "all" or grid.specs[i].probability <= cfg.sparse_p * (1 + 1e-9)]
         if not sel:
@@ -296,8 +299,8 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         sae_cfg = _sae_config(arch, n_features, cfg)
         t0 = time.perf_counter()
         trained = train_cell_saes(grid, sel, config=sae_cfg, seed=ctx.seed("recovery"), n_eval=cfg.n_eval,
-                                  inputs=main_inputs if a == 0 else None, rule="norm", threshold=REPRESENTED_NORM,
-                                  progress=ctx.progress.bars)
+                                  inputs=[np.asarray(dcells[g].h, dtype=np.float32) for g in sel] if cfg.codes else None,
+                                  rule="norm", threshold=REPRESENTED_NORM, progress=ctx.progress.bars)
         seconds[f"train_score_{arch}"] = round(time.perf_counter() - t0, 2)
         settings["configs"][arch] = trained.info["config"]
         settings["cells"][arch] = len(sel)
@@ -324,29 +327,36 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
                 max_cos=np.asarray(sc.max_cos[j], dtype=np.float64) if len(sc.max_cos[j]) else np.full(spec.n_features, np.nan),
                 W_dec=np.asarray(trained.saes[j].W_dec, dtype=np.float32), final_loss=float(final[j]),
             ))
-        if a == 0 and trained.codes is not None:
-            codes = [np.asarray(f, dtype=np.float64) for f in trained.codes]
-    main = [c for c in cells if c.architecture == cfg.architectures[0]]
+            if trained.codes is not None:
+                codes[(arch, g)] = np.asarray(trained.codes[j], dtype=np.float64)
+    main_arch = cfg.architectures[0]
+    main = [c for c in cells if c.architecture == main_arch]
     if [c.instance for c in main] != idx:  # pragma: no cover - train_cell_saes keeps the order it is given
         raise SupvizError("section E's cells are not in section D's order.")
     jobs = []
-    for c, dcell, f in zip(main, dp.cells, codes or [None] * len(main)):
-        P = _pair_points(c, grid.weights[c.instance])
-        if P is not None:
-            jobs.append((("pairs", c.instance), "pairs", P, np.zeros((0, 0)), "mds", 0, _cell_seed(ctx, "pairs", c, "mds"), 0))
+    for c in cells:
+        dcell = dcells[c.instance]
+        if c.architecture == main_arch:
+            P = _pair_points(c, grid.weights[c.instance])
+            if P is not None:
+                jobs.append((("pairs", c.architecture, c.instance, "mds"), "pairs", P, np.zeros((0, 0)), "mds", 0,
+                             _cell_seed(ctx, "pairs", c, "mds"), 0))
+        f = codes.get((c.architecture, c.instance))
         if f is None:
             continue
-        for method in ("exact", *cfg.code_methods):
-            jobs.append((("codes", c.instance, method), "codes", f, np.asarray(dcell.x, dtype=np.float64), method,
-                         int(dcell.k), _cell_seed(ctx, "codes", c, method), _cell_seed(ctx, "pairs-of-points", c, method)))
+        # the main architecture's codes are pictured; every architecture's code space is measured itself
+        for method in ("exact", *cfg.code_methods) if c.architecture == main_arch else ("exact",):
+            jobs.append((("codes", c.architecture, c.instance, method), "codes", f, np.asarray(dcell.x, dtype=np.float64),
+                         method, int(dcell.k), _cell_seed(ctx, "codes", c, method),
+                         _cell_seed(ctx, "pairs-of-points", c, method)))
     t0 = time.perf_counter()
     done = _run_jobs(ctx, jobs, "SAE pictures")
     seconds["pictures"] = round(time.perf_counter() - t0, 2)
-    for c in main:
-        if ("pairs", c.instance) in done:
-            c.pairs = done[("pairs", c.instance)][0]
+    for c in cells:
+        if ("pairs", c.architecture, c.instance, "mds") in done:
+            c.pairs = done[("pairs", c.architecture, c.instance, "mds")][0]
         for method in ("exact", *cfg.code_methods):
-            got = done.get(("codes", c.instance, method))
+            got = done.get(("codes", c.architecture, c.instance, method))
             if got is None:
                 continue
             layout, metrics, pairs, _secs = got
@@ -354,6 +364,13 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
                 c.layouts[method] = layout
             c.metrics[method] = {k: float(v) for k, v in metrics.items()}
             c.false_pairs[method] = np.asarray(pairs, dtype=np.int64)
+        # k-NN recall against x of the code space itself, beside that of h (section D's): no picture involved
+        h_exact = dcells[c.instance].metrics.get(("h", "exact"), {}).get("knn_recall", float("nan"))
+        c.scores["h_knn_recall"] = float(h_exact)
+        c.scores["codes_knn_recall"] = c.metrics.get("exact", {}).get("knn_recall", float("nan"))
+        if not math.isfinite(c.scores["codes_knn_recall"]):
+            c.reasons["codes_knn_recall"] = ("the codes were not measured ([recovery] codes = false)" if not cfg.codes
+                                            else "undefined for this code space")
     toy = None
     if cfg.toy_experiment:
         from supviz.sae import toy_experiment
