@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.supviz-installed
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export MPLBACKEND := Agg
 
-.PHONY: run test venv bench clean
+.PHONY: run test tutorial venv bench clean
 
 venv: $(STAMP)
 
@@ -21,9 +21,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# docs/tutorial.py executed as a notebook (outputs into build/, never committed); `make test` runs
+# it too (tests/docs/test_tutorial.py), so CI fails when a cell fails.
+tutorial: $(STAMP)
+	$(PY) docs/run_tutorial.py build/tutorial.ipynb
+
 bench: $(STAMP)
 	$(PY) benchmarks/train_grid.py
 	$(PY) benchmarks/mds.py
+	$(PY) benchmarks/first_call.py
 
 clean:
-	rm -rf $(VENV) .cache results
+	rm -rf $(VENV) .cache results build

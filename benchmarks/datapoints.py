@@ -79,7 +79,7 @@ def _one(case: str, variant: str, points: int, sk_iter: int) -> dict:
             info.update(knn_recall=r.knn_recall, trustworthiness=r.trustworthiness,
                         false_neighbour_rate=r.false.rate)
             if case == "mds":
-                info["landmark_stress"] = lay.info.get("stress")
+                info["landmark_stress"] = lay.info.get("smacof_stress")
     else:
         if case == "mds":
             from sklearn.manifold import MDS

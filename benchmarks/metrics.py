@@ -8,7 +8,7 @@ Each supviz metric is timed against the standard way of getting the same number:
 - ``trustworthiness``: ``sklearn.manifold.trustworthiness(X, Y, n_neighbors=k)``;
 - ``continuity``: the same with ``X`` and ``Y`` swapped;
 - ``knn_recall``: ``sklearn.neighbors.NearestNeighbors`` k-NN in both spaces + set overlap;
-- ``stress1``: ``scipy.spatial.distance.pdist`` of both + the closed form;
+- ``stress1_ratio``: ``scipy.spatial.distance.pdist`` of both + the closed form;
 - ``shepard_correlation``: ``scipy.stats.spearmanr`` of the two ``pdist`` vectors;
 - ``procrustes_distance``: ``scipy.spatial.procrustes`` (unmatched). The matched variant (a
   Hungarian assignment per step, cubic in N) is timed at ``--match-n`` points (default 1,000).
@@ -96,7 +96,7 @@ def main() -> None:
          lambda: sk_trustworthiness(Y, X, n_neighbors=k), "sklearn trustworthiness(Y, X)"),
         ("knn_recall", lambda: metrics.knn_recall(X, Y, k=k), lambda: _sk_knn_recall(X, Y, k),
          "sklearn NearestNeighbors x2 + overlap"),
-        ("stress1", lambda: metrics.stress1(X, Y), lambda: _scipy_stress1(X, Y), "scipy pdist x2 + closed form"),
+        ("stress1_ratio", lambda: metrics.stress1_ratio(X, Y), lambda: _scipy_stress1(X, Y), "scipy pdist x2 + closed form"),
         ("shepard_correlation", lambda: metrics.shepard_correlation(X, Y), lambda: _scipy_spearman(X, Y),
          "scipy.stats.spearmanr(pdist, pdist)"),
         ("procrustes_distance", lambda: metrics.procrustes_distance(X[:, :2], Y),

@@ -79,7 +79,8 @@ def test_case2_coincident_points_kl_is_the_exact_kl_and_near_an_exact_method():
     assert kl == pytest.approx(exact, abs=1e-5)  # measured 0.120130 vs 0.120130
     assert abs(kl - sk) < 0.1  # measured 0.120 vs scikit-learn exact 0.144
     assert np.abs(layout.embedding).max() < 20  # not flung out (was ~800)
-    assert layout.params["negative_gradient_method"] == "bh" and layout.params["theta"] == 0.0
+    # the exact gradient (every pair counted, as the KL is); Barnes-Hut merged the repeated rows
+    assert layout.params["negative_gradient_method"] == "exact" and "theta" not in layout.params
     # scikit-learn's Barnes-Hut on the same input (was KL -11.6, points at 1500) is in the sweep
     # (tests/test_degenerate_sweep.py, engine tsne-sklearn-barnes-hut): 12 s at N = 40 on 2 cores.
 
@@ -88,23 +89,31 @@ def test_case2_kind_repeated_rows_never_start_at_one_spot():
     from supviz.dr.tsne_layout import _resolve_init
 
     X = np.vstack([np.zeros((5, 3)), np.random.default_rng(1).normal(size=(6, 3)), np.zeros((2, 3))])
-    start, _ = _resolve_init("auto", X, 2, np.random.default_rng(0))
+    start, _ = _resolve_init("auto", X, 2, np.random.default_rng(0), False)
     assert np.unique(start, axis=0).shape[0] == len(X)
     # the other points' start is exactly the principal components (no jitter where none is needed)
-    plain, _ = _resolve_init("auto", X[5:11], 2, np.random.default_rng(0))
+    plain, _ = _resolve_init("auto", X[5:11], 2, np.random.default_rng(0), False)
     assert np.abs(start[5:11] - start[5:11].mean(0)).max() > 0 and np.isfinite(plain).all()
 
 
 def test_case2_kind_a_given_start_with_coincident_points():
+    from supviz.dr.tsne_layout import EXACT_GRADIENT_MAX_N, _opentsne_options
+
     X = np.random.default_rng(2).normal(size=(40, 5))
     init = np.random.default_rng(3).normal(size=(40, 2)) * 1e-4
     init[1] = init[0]
     layout = tsne_layout(X, perplexity=5, random_state=0, init=init, **FAST_TSNE)
-    assert layout.params["negative_gradient_method"] == "fft" and any("`init` puts 1 points" in n for n in layout.notes)
-    with pytest.raises(SupvizError, match=r"Barnes-Hut gradient miscounts coincident points.*negative_gradient_method='fft'"):
+    assert layout.params["negative_gradient_method"] == "exact"  # counts the coincident pair exactly
+    with pytest.raises(SupvizError, match=r"Barnes-Hut gradient miscounts coincident points.*negative_gradient_method='exact'"):
         tsne_layout(X, perplexity=5, random_state=0, init=init, negative_gradient_method="bh")
     with pytest.raises(SupvizError, match=r"Barnes-Hut t-SNE miscounts coincident points.*method='exact'"):
         tsne_layout(X, perplexity=5, random_state=0, init=init, backend="sklearn", method="barnes_hut")
+    # above the exact gradient's size, coincident points take openTSNE's FFT gradient, with a note
+    notes: list[str] = []
+    big = EXACT_GRADIENT_MAX_N + 1
+    assert _opentsne_options(big, 2, 3, {}, notes) == {"neighbors": "auto", "negative_gradient_method": "fft"}
+    assert "3 points of X sit on another" in notes[0]
+    assert _opentsne_options(big, 2, 0, {}, []) == {"neighbors": "auto", "negative_gradient_method": "bh", "theta": 0.5}
 
 
 # --- cases 3 and 7: identical points -----------------------------------------------------------
@@ -121,7 +130,7 @@ def test_case3_identical_nonzero_rows(backend):
     # and the start itself keeps the documented scale: column std 1e-4, none above it
     from supviz.dr.tsne_layout import _resolve_init
 
-    start, name = _resolve_init("auto", X, 2, np.random.default_rng(0))
+    start, name = _resolve_init("auto", X, 2, np.random.default_rng(0), False)
     # std 1e-4 per column, plus the 1% jitter that keeps repeated points apart
     assert name == "pca" and np.isfinite(start).all()
     np.testing.assert_allclose(start.std(axis=0), 1e-4, rtol=0.02)
@@ -143,7 +152,7 @@ def test_case7_identical_points_tsne(backend):
 
 def test_case7_identical_points_mds_has_no_perfect_stress():
     layout = mds_layout(np.ones((6, 3)))
-    assert np.isnan(layout.info["stress"]) and layout.info["collapsed"]
+    assert np.isnan(layout.info["smacof_stress"]) and layout.info["collapsed"]
     assert np.array_equal(layout.embedding, np.zeros((6, 2)))
 
 
@@ -192,7 +201,7 @@ def test_case6_mds_is_scale_invariant(scale):
     X = np.random.default_rng(0).normal(size=(20, 15))
     ref = mds_layout(X)
     got = mds_layout(X * scale)
-    assert got.info["stress"] == pytest.approx(ref.info["stress"], abs=1e-12)
+    assert got.info["smacof_stress"] == pytest.approx(ref.info["smacof_stress"], abs=1e-12)
     assert procrustes_distance(got.embedding, ref.embedding) < 1e-9
     D = cdist(X, X)
     with np.errstate(over="ignore"):
@@ -218,7 +227,7 @@ def test_case6_metrics_at_1e300_equal_scale_one():
         got = layout_metrics(X * scale, Y * scale, k=5)
         for key in ref:
             assert got[key] == pytest.approx(ref[key], rel=1e-9, nan_ok=True)
-    assert np.isfinite(ref["stress1"]) and ref["trustworthiness"] < 1.0
+    assert np.isfinite(ref["stress1_ratio"]) and ref["trustworthiness"] < 1.0
 
 
 # --- case 9: complex input ----------------------------------------------------------------------
@@ -244,16 +253,16 @@ def test_case10_torch_tensors_are_accepted():
     param = torch.nn.Parameter(torch.tensor(X))
     ref = mds_layout(X)
     got = mds_layout(param)  # was: RuntimeError "Can't call numpy() on Tensor that requires grad"
-    assert got.info["stress"] == pytest.approx(ref.info["stress"], abs=1e-12)
+    assert got.info["smacof_stress"] == pytest.approx(ref.info["smacof_stress"], abs=1e-12)
     assert float(smacof(torch.cdist(param, param)).stress) == pytest.approx(float(smacof(cdist(X, X)).stress), abs=1e-9)
     for dtype in (torch.bfloat16, torch.float16):
         low = torch.tensor(X).to(dtype)
         as_float = low.double().numpy()
-        assert mds_layout(low).info["stress"] == pytest.approx(mds_layout(as_float).info["stress"], abs=1e-12)
+        assert mds_layout(low).info["smacof_stress"] == pytest.approx(mds_layout(as_float).info["smacof_stress"], abs=1e-12)
         assert np.isfinite(umap_layout(low, random_state=0, n_epochs=30).embedding).all()
         assert np.isfinite(tsne_layout(low, perplexity=3, random_state=0, **FAST_TSNE).embedding).all()
     out = layout_metrics(param, torch.tensor(ref.embedding, requires_grad=True), k=3)
-    assert out["stress1"] == pytest.approx(layout_metrics(X, ref.embedding, k=3)["stress1"], abs=1e-12)
+    assert out["stress1_ratio"] == pytest.approx(layout_metrics(X, ref.embedding, k=3)["stress1_ratio"], abs=1e-12)
 
 
 # --- issue 14, item 7: errors a user can act on ---------------------------------------------------
@@ -274,7 +283,7 @@ def test_unknown_keywords_name_the_argument_and_the_valid_ones(call, name, valid
 def test_errors_name_the_users_argument():
     # 1e155-scaled points: the squared distances overflowed and the error named `delta`
     layout = mds_layout(np.random.default_rng(0).normal(size=(8, 3)) * 1e155)
-    assert np.isfinite(layout.info["stress"])
+    assert np.isfinite(layout.info["smacof_stress"])
     with pytest.raises(SupvizError, match=r"^`X` must hold only finite values"):
         mds_layout(np.array([[np.inf, 0.0], [0.0, 1.0], [1.0, 1.0]]))
     # MDS needs 2 points, and says so (not "at least 1 points")

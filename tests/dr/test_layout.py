@@ -15,7 +15,7 @@ def test_equidistant_triangle_is_equilateral():
     layout = mds_layout(np.eye(3), metric_type="ratio")
     assert isinstance(layout, Layout)
     assert layout.method == "mds" and layout.embedding.shape == (3, 2)
-    assert layout.info["stress"] == pytest.approx(0.0, abs=1e-6)
+    assert layout.info["smacof_stress"] == pytest.approx(0.0, abs=1e-6)
     d = pairwise_distances(layout.embedding)[np.triu_indices(3, 1)]
     assert np.ptp(d) / d.mean() < 1e-6
 
@@ -26,21 +26,21 @@ def test_mds_layout_wraps_smacof():
     X = np.random.default_rng(0).normal(size=(20, 6))
     layout = mds_layout(X, metric_type="interval")
     direct = smacof(pairwise_distances(X), metric_type="interval")
-    assert layout.info["stress"] == pytest.approx(float(direct.stress), abs=1e-10)
+    assert layout.info["smacof_stress"] == pytest.approx(float(direct.stress), abs=1e-10)
     assert procrustes_distance(layout.embedding, direct.embedding) < 1e-8
     assert layout.params["metric_type"] == "interval"
     shep = layout.info["result"].shepard()
     assert len(shep.distance) == 20 * 19 // 2
     # precomputed dissimilarities give the same picture
     pre = mds_layout(pairwise_distances(X), precomputed=True)
-    assert pre.info["stress"] == pytest.approx(layout.info["stress"], abs=1e-10)
+    assert pre.info["smacof_stress"] == pytest.approx(layout.info["smacof_stress"], abs=1e-10)
 
 
 def test_exact_2d_configuration_recovered():
     Y = np.random.default_rng(1).normal(size=(15, 2))
     X = np.hstack([Y, np.zeros((15, 3))]) @ np.linalg.qr(np.random.default_rng(2).normal(size=(5, 5)))[0]
     layout = embed(X, "mds", metric_type="ratio")
-    assert layout.info["stress"] < 1e-3
+    assert layout.info["smacof_stress"] < 1e-3
     assert procrustes_distance(layout.embedding, Y) < 1e-3
 
 
@@ -51,7 +51,7 @@ def test_batched_equals_one_at_a_time():
     assert [b.info["batch_index"] for b in batched] == [0, 0, 1, 1]
     for X, b in zip(sets, batched, strict=True):
         single = mds_layout(X, metric_type="interval")
-        assert b.info["stress"] == pytest.approx(single.info["stress"], abs=1e-8)
+        assert b.info["smacof_stress"] == pytest.approx(single.info["smacof_stress"], abs=1e-8)
         assert procrustes_distance(b.embedding, single.embedding) < 1e-6
 
 

@@ -41,7 +41,7 @@ def grid_result():
                           random_state=0, n_jobs=1, progress=False)
 
 
-def test_cell_figure_panels_and_false_lines(grid_result):
+def test_cell_figure_panels_false_lines_and_every_measure(grid_result):
     import matplotlib.pyplot as plt
 
     cell = grid_result.cell("uniform", 2, 0.3)
@@ -53,20 +53,33 @@ def test_cell_figure_panels_and_false_lines(grid_result):
     h_ax = axes[2]
     assert len(h_ax.collections[0].get_segments()) == len(cell.false_pairs[("h", "mds")])
     assert h_ax.collections[1].get_offsets().shape == (cell.n_points, 2)
-    # The colour bar; under uniform importance the label is the strongest active feature.
-    assert any("strongest active feature" in ax.get_ylabel() for ax in fig.axes)
+    # every measure the caption promises is under the panel
+    under = next(t.get_text() for t in h_ax.texts)
+    for short in ("R ", "T ", "C ", "S ", "ρ ", "FN "):
+        assert short in under, short
+    # uniform importance: a rank means nothing, the colour is the number of active represented features
+    assert any("active represented features" in ax.get_ylabel() for ax in fig.axes)
+    values, scale = figs.point_colour(cell)
+    np.testing.assert_array_equal(values, np.minimum((cell.x[:, cell.represented] > 0).sum(axis=1), figs.ACTIVE_CAP))
     plt.close(fig)
-    fig = figs.cell_figure(cell, color_by="n_active", show_false=False)
-    assert any("number of active" in ax.get_ylabel() for ax in fig.axes)
+    fig = figs.cell_figure(cell, color_by="top_feature", show_false=False)
+    assert any("index of the most important active feature" in ax.get_ylabel() for ax in fig.axes)
     plt.close(fig)
     with pytest.raises(SupvizError, match="`color_by` must be one of"):
         figs.cell_figure(cell, color_by="colour")
 
 
-def test_plotly_cell_has_hover(grid_result):
-    fig = figs.cell_figure_plotly(grid_result.cells[0])
-    assert len(fig.data) == 2 and "most important active feature" in fig.data[0].hovertemplate
-    assert fig.data[0].customdata.shape == (60, 5)
+def test_plotly_cell_is_the_same_panels_with_hover(grid_result):
+    cell = grid_result.cells[1]
+    fig = figs.cell_figure_plotly(cell)
+    points = [t for t in fig.data if t.name == "points"]
+    lines = [t for t in fig.data if t.name == "false neighbours"]
+    assert len(points) == 2 and "most important active feature" in points[0].hovertemplate
+    assert len(points[0].customdata) == cell.n_points and len(points[0].customdata[0]) == 5
+    n_pairs = sum(len(cell.false_pairs[(s, "mds")]) > 0 for s in ("x", "h"))
+    assert len(lines) == n_pairs
+    titles = [a.text for a in fig.layout.annotations]
+    assert all("FN " in t and "ρ " in t for t in titles if "<br>" in t)
 
 
 def test_grid_and_heatmaps(grid_result, tmp_path):
@@ -81,20 +94,26 @@ def test_grid_and_heatmaps(grid_result, tmp_path):
     fig = figs.heatmap_figure(grid_result.table, metric="knn_recall", importance="uniform", feature_table=feat,
                               methods=("mds",))
     heads = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert heads[0] == "feature directions (rows of W)" and len(heads) == 4
-    img = fig.axes[2].images[0].get_array()  # data-point x column: the same sample for every m
+    assert heads == ["feature directions (rows of W)", "data points: inputs x", "data points: latent h = Wᵀx",
+                     "change h − x"]
+    img = fig.axes[1].images[0].get_array()  # data-point x column: the same sample for every m
     assert np.allclose(img[0], img[1])
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["2", "4"]
     files = figs.save_figure(fig, tmp_path / "hm")
-    assert [f.name for f in files] == ["hm.png", "hm.svg"] and all(f.stat().st_size > 1000 for f in files)
+    assert sorted(f.name for f in files.values()) == ["hm.png", "hm.svg"] and all(f.stat().st_size > 1000 for f in files.values())
     assert not list(tmp_path.glob(".*tmp"))
-    plt.close(fig)
-    fig = figs.equidistance_figure(grid_result.geometry)
-    assert fig.axes[0].get_lines()
     plt.close(fig)
     with pytest.raises(SupvizError, match="`metric` must be a column"):
         figs.heatmap_figure(grid_result.table, metric="nope", importance="uniform")
 
 
-def test_save_plotly(grid_result, tmp_path):
-    out = figs.save_plotly(figs.cell_figure_plotly(grid_result.cells[0]), tmp_path / "c.html", include_plotlyjs=False)
-    assert out.read_text().startswith("<div")
+@pytest.mark.parametrize("metric", ["knn_recall", "false_neighbour_rate"])
+def test_the_change_map_is_red_where_the_picture_of_h_is_worse(grid_result, metric):
+    """D1's caption says red = worse: less recall, or more false neighbours."""
+    panels, scales, _ = figs.heatmap_panels(grid_result.table, metric=metric, importance="uniform", methods=("mds",))
+    import matplotlib as mpl
+
+    scale = scales["change"]
+    worse = -0.2 if figs.HIGHER_IS_BETTER[metric] else 0.2
+    r, g, b, _ = mpl.colormaps[scale.cmap](mpl.colors.TwoSlopeNorm(vmin=-0.3, vcenter=0, vmax=0.3)(worse))
+    assert r > b + 0.3, (metric, r, b)

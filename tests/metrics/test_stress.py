@@ -6,42 +6,42 @@ from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 
 from supviz.errors import SupvizError
-from supviz.metrics import pairwise_distances, shepard_correlation, stress1
+from supviz.metrics import pairwise_distances, shepard_correlation, stress1_ratio
 
 TOL = 1e-12
 
 
 def test_hand_worked_stress():
     # Equilateral triangle (all dissimilarities 1) drawn as three points on a line (1, 2, 1):
-    # sum delta d = 4, sum delta^2 = 3, sum d^2 = 6 -> stress1 = sqrt(1 - 16 / 18) = 1/3.
+    # sum delta d = 4, sum delta^2 = 3, sum d^2 = 6 -> stress1_ratio = sqrt(1 - 16 / 18) = 1/3.
     D = np.ones((3, 3)) - np.eye(3)
     Y = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
-    assert stress1(D, Y, precomputed=True) == pytest.approx(1 / 3, abs=TOL)
+    assert stress1_ratio(D, Y, precomputed=True) == pytest.approx(1 / 3, abs=TOL)
     # ... and as points: an equilateral triangle is exact
     tri = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
-    assert stress1(D, 5.0 * tri, precomputed=True) == pytest.approx(0.0, abs=1e-7)
+    assert stress1_ratio(D, 5.0 * tri, precomputed=True) == pytest.approx(0.0, abs=1e-7)
 
 
 def test_stress_is_zero_for_a_similar_copy_and_undefined_for_a_collapse():
     rng = np.random.default_rng(0)
     Y = rng.normal(size=(30, 2))
     X = np.hstack([0.2 * Y @ np.array([[0.0, -1.0], [1.0, 0.0]]), np.zeros((30, 3))]) + 1.0
-    assert stress1(X, Y) == pytest.approx(0.0, abs=1e-7)
+    assert stress1_ratio(X, Y) == pytest.approx(0.0, abs=1e-7)
     # a collapsed layout has no distances to scale (0 / 0): NaN, as every metric of it
-    assert np.isnan(stress1(X, np.zeros((30, 2))))
+    assert np.isnan(stress1_ratio(X, np.zeros((30, 2))))
     assert np.isnan(shepard_correlation(X, np.zeros((30, 2))))
 
 
 def test_stress_scale_invariant_and_in_unit_interval():
     rng = np.random.default_rng(1)
     X, Y = rng.normal(size=(40, 6)), rng.normal(size=(40, 2))
-    s = stress1(X, Y)
+    s = stress1_ratio(X, Y)
     assert 0.0 <= s <= 1.0
-    assert stress1(7.0 * X, Y) == pytest.approx(s, abs=TOL)
-    assert stress1(X, 0.01 * Y) == pytest.approx(s, abs=TOL)
-    assert stress1(pairwise_distances(X), Y, precomputed=True) == pytest.approx(s, abs=TOL)
+    assert stress1_ratio(7.0 * X, Y) == pytest.approx(s, abs=TOL)
+    assert stress1_ratio(X, 0.01 * Y) == pytest.approx(s, abs=TOL)
+    assert stress1_ratio(pairwise_distances(X), Y, precomputed=True) == pytest.approx(s, abs=TOL)
     perm = rng.permutation(40)
-    assert stress1(X[perm], Y[perm]) == pytest.approx(s, abs=TOL)
+    assert stress1_ratio(X[perm], Y[perm]) == pytest.approx(s, abs=TOL)
 
 
 def test_stress_equals_smacof_ratio_stress_at_convergence():
@@ -49,16 +49,38 @@ def test_stress_equals_smacof_ratio_stress_at_convergence():
 
     X = np.random.default_rng(2).normal(size=(15, 5))
     layout = mds_layout(X, metric_type="ratio", eps=1e-12, max_iter=5000)
-    assert stress1(X, layout.embedding) == pytest.approx(layout.info["stress"], abs=1e-5)
+    assert stress1_ratio(X, layout.embedding) == pytest.approx(layout.info["smacof_stress"], abs=1e-5)
+
+
+@pytest.mark.parametrize("metric_type", ["interval", "ordinal"])
+def test_smacof_stress_and_stress1_ratio_differ_only_in_the_disparities(metric_type):
+    # Issue 14 item 4: README printed 0.2229 (SMACOF's interval stress) beside 0.2243 (ratio
+    # stress-1 of the same layout). Each name is one formula: smacof_stress is layout_stress under
+    # the layout's own metric_type, stress1_ratio is layout_stress under "ratio", and ratio fits are
+    # interval/ordinal fits too, so smacof_stress <= stress1_ratio (up to eps = 1e-10 here).
+    from supviz.dr import mds_layout
+    from supviz.dr.smacof import layout_stress
+    from supviz.metrics import layout_metrics
+
+    W = np.random.default_rng(20).normal(size=(20, 5)) * 0.7 ** np.arange(20)[:, None]
+    D = pairwise_distances(W)
+    layout = mds_layout(W, metric_type=metric_type, eps=1e-10, max_iter=5000)
+    own = layout_stress(D, layout.embedding, metric_type=metric_type)
+    ratio = layout_stress(D, layout.embedding, metric_type="ratio")
+    assert layout.info["smacof_stress"] == pytest.approx(own, abs=1e-4)
+    assert layout_metrics(W, layout, k=5)["stress1_ratio"] == pytest.approx(ratio, abs=1e-10)
+    assert stress1_ratio(W, layout.embedding) == pytest.approx(ratio, abs=1e-10)
+    assert layout.info["smacof_stress"] < ratio  # a strictly better fit on this input: a real difference
+    assert "stress" not in layout.info  # the ambiguous name is gone
 
 
 def test_stress_of_orthogonal_baseline_grows_with_n():
-    # The same fixed shape (a ring) scored against diag(N): a sanity check that stress1 is
+    # The same fixed shape (a ring) scored against diag(N): a sanity check that stress1_ratio is
     # defined on all-tied dissimilarities.
     values = []
     for n in (4, 8, 20):
         ring = np.c_[np.cos(2 * np.pi * np.arange(n) / n), np.sin(2 * np.pi * np.arange(n) / n)]
-        values.append(stress1(np.eye(n), ring))
+        values.append(stress1_ratio(np.eye(n), ring))
     assert all(0 < v < 1 for v in values)
 
 
@@ -80,7 +102,7 @@ def test_shepard_is_one_for_a_monotone_picture_and_nan_when_constant():
     assert np.isnan(shepard_correlation(X, np.zeros((20, 2))))
 
 
-@pytest.mark.parametrize("f", [stress1, shepard_correlation])
+@pytest.mark.parametrize("f", [stress1_ratio, shepard_correlation])
 def test_errors(f):
     X = np.random.default_rng(0).normal(size=(5, 3))
     with pytest.raises(SupvizError, match="finite"):
@@ -97,7 +119,7 @@ def test_stress_of_identical_points_is_undefined(caplog):
     import logging
 
     with caplog.at_level(logging.INFO, logger="supviz.metrics.stress"):
-        assert np.isnan(stress1(np.zeros((4, 3)), np.random.default_rng(0).normal(size=(4, 2))))
+        assert np.isnan(stress1_ratio(np.zeros((4, 3)), np.random.default_rng(0).normal(size=(4, 2))))
     assert "all points of X coincide" in caplog.text
 
 
@@ -106,6 +128,21 @@ def test_stress_and_shepard_at_extreme_scales(scale):
     # Issue 8, case 6: stress NaN at 1e300 (overflow) beside a "perfect" trustworthiness.
     rng = np.random.default_rng(2)
     X, Y = rng.normal(size=(20, 5)), rng.normal(size=(20, 2))
-    for f in (stress1, shepard_correlation):
+    for f in (stress1_ratio, shepard_correlation):
         assert f(X * scale, Y) == pytest.approx(f(X, Y), rel=1e-12)
         assert f(X, Y * scale) == pytest.approx(f(X, Y), rel=1e-12)
+
+
+def test_similar_copy_has_stress_zero_to_rounding():
+    # Was 3.7e-8 for layout_metrics(X, 3 X): sqrt(1 - cos^2) cancels to sqrt(rounding). Now the
+    # residual of the optimal scaling is summed directly (issue 8 follow-up, finding 11).
+    from supviz.metrics import layout_metrics
+
+    X = np.random.default_rng(0).normal(size=(20, 5))
+    assert layout_metrics(X, 3 * X)["stress1_ratio"] < 1e-14
+    assert stress1_ratio(X, -0.5 * X) < 1e-14
+    # and a generic layout keeps its value (equal to the closed form to 1e-12)
+    Y = np.random.default_rng(1).normal(size=(20, 2))
+    dx, dy = pdist(X), pdist(Y)
+    closed = np.sqrt(1 - (dx @ dy) ** 2 / ((dx @ dx) * (dy @ dy)))
+    assert stress1_ratio(X, Y) == pytest.approx(closed, abs=1e-12)

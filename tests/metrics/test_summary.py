@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from supviz.errors import SupvizError
-from supviz.metrics import METRIC_KEYS, continuity, layout_metrics, procrustes_distance, stress1, trustworthiness
+from supviz.metrics import METRIC_KEYS, continuity, layout_metrics, procrustes_distance, stress1_ratio, trustworthiness
 
 
 def test_keys_values_and_missing_inputs():
@@ -17,7 +17,7 @@ def test_keys_values_and_missing_inputs():
     assert all(isinstance(v, float) for v in out.values())
     assert np.isnan(out["knn_recall_true"]) and np.isnan(out["procrustes_baseline"])
     assert out.reasons == {"knn_recall_true": "no X_true given", "procrustes_baseline": "no baseline given"}
-    assert out["stress1"] == pytest.approx(stress1(X, Y), abs=1e-12)
+    assert out["stress1_ratio"] == pytest.approx(stress1_ratio(X, Y), abs=1e-12)
     assert out["trustworthiness"] == pytest.approx(trustworthiness(X, Y, k=5), abs=1e-12)
     assert out["continuity"] == pytest.approx(continuity(X, Y, k=5), abs=1e-12)
     assert out["k"] == 5.0
@@ -47,7 +47,7 @@ def test_k_too_large_is_undefined_never_shrunk():
     assert out["k"] == 10.0
     for name in ("trustworthiness", "continuity", "knn_recall"):
         assert np.isnan(out[name]) and out.reasons[name] == "k = 10 needs at least k + 2 = 12 points; got 7"
-    assert np.isfinite(out["stress1"]) and "stress1" not in out.reasons
+    assert np.isfinite(out["stress1_ratio"]) and "stress1_ratio" not in out.reasons
     assert "trustworthiness: k = 10" in out.reason_text()
 
 
@@ -75,7 +75,7 @@ def test_collapsed_tsne_picture_has_no_metrics():
     assert layout.info["collapsed"] and np.ptp(layout.embedding, axis=0).max() < 1e-6
     base = np.random.default_rng(0).normal(size=(n, 2))
     out = layout_metrics(np.eye(n), layout, k=5, baseline=base)
-    for key in ("stress1", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
+    for key in ("stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
         assert np.isnan(out[key]) and out.reasons[key] == "layout collapsed: all points at one spot"
     # the bare array is a tiny but legitimate configuration to a scale-free metric; the method's
     # verdict is what makes it collapsed, so pass the Layout or collapsed=True
@@ -90,4 +90,23 @@ def test_all_tied_data_make_neighbourhood_metrics_undefined():
     out = layout_metrics(np.eye(15), rng.normal(size=(15, 2)), k=4)
     for key in ("trustworthiness", "continuity", "knn_recall", "shepard_rho"):
         assert np.isnan(out[key]) and "all pairwise distances of X tie" in out.reasons[key]
-    assert np.isfinite(out["stress1"])  # distances to fit are there: sqrt(2) each
+    assert np.isfinite(out["stress1_ratio"])  # distances to fit are there: sqrt(2) each
+
+
+def test_layout_metrics_frame_and_repr():
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 4))
+    out = layout_metrics(X, X[:, :2], k=5)
+    df = out.to_frame("pca")
+    assert list(df.columns) == [*METRIC_KEYS, "nan_reasons"] and df.index.tolist() == ["pca"]
+    assert df.loc["pca", "stress1_ratio"] == out["stress1_ratio"] and np.isnan(df.loc["pca", "knn_recall_true"])
+    assert df.loc["pca", "nan_reasons"] == out.reason_text() and "knn_recall_true" in df.loc["pca", "nan_reasons"]
+    assert set(df.attrs["units"]) == set(df.columns) == set(df.attrs["definitions"])
+    assert "Kruskal" in df.attrs["definitions"]["stress1_ratio"]
+    both = pd.concat([out.to_frame("a"), layout_metrics(X, X[:, 1:3], k=5).to_frame("b")])
+    assert both.shape == (2, len(METRIC_KEYS) + 1)
+    text = repr(out)
+    assert "\n" not in text and len(text) < 300 and "knn_recall_true=" not in text
+    assert "undefined: knn_recall_true, procrustes_baseline" in text

@@ -1,14 +1,16 @@
-"""The report file: self-contained (plotly.js once, no network), every figure named, text escaped."""
+"""The report file: the first screen, each verdict once, self-contained (plotly.js once, compressed), text escaped."""
 
+import base64
+import gzip
 import html
 import re
 
 import numpy as np
 import pandas as pd
 
-from supviz.figures import ScatterPanel
-from supviz.figures import interactive as ifig
-from supviz.figures import static as sfig
+from supviz import plot
+from supviz.plot import ScatterPanel
+from supviz.plot import interactive as iplot
 from supviz.report import build_report
 from supviz.study.sections import FigureRecord, Finding, SectionOutput, TableBlock
 
@@ -16,41 +18,76 @@ from supviz.study.sections import FigureRecord, Finding, SectionOutput, TableBlo
 def make_outputs(folder, n_interactive=2):
     rng = np.random.default_rng(0)
     figs = []
-    for i in range(n_interactive + 1):
+    for i in range(n_interactive + 2):
         panels = [ScatterPanel(f"{m} : 0.3", rng.normal(size=(8, 2)), color=np.arange(8.0),
                                hover={"feature": np.arange(8), "represented": np.arange(8) < 4}) for m in (3, 5)]
         fid = f"F{i}"
-        files = {k: str(v.relative_to(folder)) for k, v in sfig.save_figure(
-            sfig.scatter_grid(panels, ncols=2), folder / "figures" / fid, formats=["png"], dpi=40).items()}
-        spec = ifig.figure_json(ifig.scatter_grid_interactive(panels, ncols=2)) if i < n_interactive else None
-        figs.append(FigureRecord(fid, f"{fid}. Title <{i}>", f"Caption of {fid} with p < 1 & m > 2.", files, spec))
+        files = {k: str(v.relative_to(folder)) for k, v in plot.save_figure(
+            plot.plot_grid(panels, ncols=2), folder / "figures" / fid, formats=["png"], dpi=40).items()}
+        spec = iplot.figure_json(iplot.plot_grid(panels, ncols=2)) if i < n_interactive else None
+        figs.append(FigureRecord(fid, f"{fid}. Title <{i}>", f"Caption of {fid} with p < 1 & m > 2. Hover a point for its "
+                                 "feature index.", files, spec, lead=i == n_interactive + 1))
+    findings = [
+        Finding("Claim <b>", "Measured 0.5", "supported", key="c-1", method="MDS", importance="geometric:0.9",
+                view="feature directions", verdict_other_rule="not supported", summary="rho 0.1", n_used=5, n_left_out=1),
+        Finding("Other", "n/a", "not supported", key="c-2", method="UMAP", importance="uniform", view="data points"),
+        Finding("Not in the grid", "x", "partly", key="c-3"),
+    ]
     return [
-        SectionOutput(
-            key="s1", title="1. First", intro="Para one.\n\nPara two.", figures=figs[:2],
-            findings=[Finding("Claim <b>", "Measured 0.5", "supported"), Finding("Other", "n/a", "not supported")],
-            tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]}))],
-        ),
-        SectionOutput(key="s2", title="2. Second", figures=figs[2:], notes=["a note"]),
+        SectionOutput(key="s1", title="1. First", intro="Para one.\n\nPara two.", figures=figs[:2], findings=findings[:2],
+                      tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]}))]),
+        SectionOutput(key="s2", title="2. Second", figures=figs[2:], notes=["a note"], findings=findings[2:]),
     ]
 
 
-def test_report_is_self_contained_and_names_every_figure(tmp_path):
+def _text(doc):
+    return html.unescape(re.sub(r"<[^>]+>", " ", doc))
+
+
+def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_path):
     outputs = make_outputs(tmp_path)
-    path = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}})
-    text = path.read_text()
-    # plotly.js exactly once, no external script / stylesheet / image fetches
-    bundles = re.findall(r"<script>/\*\*\s*\* plotly\.js v", text)
-    assert len(bundles) == 1
-    start = text.index("<script>/**")
-    outside = text[:start] + text[text.index("</script>", start):]  # the page without the plotly.js bundle
-    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", outside)
-    assert "<link" not in outside
-    for fid in ("F0", "F1", "F2"):
-        assert f"id='fig-{fid}'" in text
-    assert text.count("class='figure-json'") == 2
-    assert "data:image/png;base64," in text
-    # text is escaped, sections come in order, findings and tables are there
-    assert "Claim &lt;b&gt;" in text and "p &lt; 1 &amp; m &gt; 2" in text
-    assert text.index("1. First") < text.index("2. Second") < text.index("Conclusions")
-    assert "of the study's 2 checkable claims, this run's numbers support 1" in html.unescape(text).lower()
-    assert "<p>Para one.</p><p>Para two.</p>" in text
+    doc = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}).read_text()
+    first = doc[:doc.index("<nav>")]
+    assert "The question." in first and "<table class='grid'>" in first
+    # the grid: the study's variant first, each verdict linking to its one row
+    grid = first[first.index("<table class='grid'>"):first.index("</table>")]
+    assert grid.index("importance 0.9^i") < grid.index("uniform importance")
+    assert "href='#v-c-1'" in grid and "rho 0.1" in grid and "other rule: not supported" in grid and "1 left out" in grid
+    # the lead figure is on the first screen, and only there
+    assert "id='fig-F3'" in first and doc.count("id='fig-F3'") == 1
+    # each verdict appears once (its row), in its section
+    for key in ("c-1", "c-2", "c-3"):
+        assert doc.count(f"id='v-{key}'") == 1
+    assert doc.count("Claim &lt;b&gt;") == 1
+    # provenance is in the appendix, after the conclusions
+    assert doc.index("id='sec-conclusions'") < doc.index("id='sec-appendix'") < doc.index("How this run was made")
+    # text is escaped, sections come in order, tables are there
+    assert "p &lt; 1 &amp; m &gt; 2" in doc and "<p>Para one.</p><p>Para two.</p>" in doc
+    assert doc.index("1. First") < doc.index("2. Second") < doc.index("id='sec-conclusions'")
+    assert "Of the 3 verdicts, this run's numbers support 1, partly support 1 and do not support 1" in _text(doc)
+    assert "1 change when the other represented rule is used" in _text(doc)
+
+
+def test_report_is_self_contained_static_figures_first_plotly_compressed_once(tmp_path):
+    outputs = make_outputs(tmp_path)
+    doc = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}).read_text()
+    # no external script / stylesheet / image fetches
+    assert not re.search(r"""(src|href)=['"]?(https?:)?//""", doc) and "<link" not in doc
+    # every figure is its PNG, visible without JavaScript (not inside a <details>)
+    for fid in ("F0", "F1", "F2", "F3"):
+        fig = re.search(rf"<figure id='fig-{fid}'[^>]*>(.*?)</figure>", doc, re.S).group(1)
+        before = fig[:fig.index("<img")]
+        assert "<details" not in before and "data:image/png;base64," in fig
+    # interactive versions: a toggle each, their JSON once, plotly.js once, gzip-compressed
+    assert doc.count("class='figure-gz'") == 2 and doc.count("<details class='interactive'>") == 2
+    from supviz.report.html import figure_specs
+
+    specs = figure_specs(doc)
+    assert sorted(specs) == ["F0", "F1"] and specs["F0"] == outputs[0].figures[0].interactive
+    assert "(Hover a point for its feature index)" in doc
+    packed = re.search(r"<script type='application/octet-stream' id='plotly-gz'>([^<]+)</script>", doc).group(1)
+    assert gzip.decompress(base64.b64decode(packed))[:200].decode().lstrip().startswith("/**")
+    assert doc.count("id='plotly-gz'") == 1 and "plotly.js v" not in doc.replace(packed, "")
+    # no interactive figure: no plotly at all
+    out2 = [SectionOutput(key="s", title="S", figures=[f for o in outputs for f in o.figures if not f.interactive])]
+    assert "plotly-gz" not in build_report(out2, tmp_path / "r2.html", meta={"stages": []}).read_text()

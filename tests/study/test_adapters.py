@@ -50,10 +50,11 @@ def test_study_weights_map_to_cells(tmp_path):
     np.testing.assert_allclose(cells[0].importance, 0.9 ** np.arange(60))
     with np.load(HAMBLIN) as data:
         np.testing.assert_allclose(cells[-1].W, data["60to40_withimportance"][5], rtol=1e-6)
-    # the study's represented rule: mean|W_k| > mean|W_0| / 20
+    # represented: ||W_k|| > 0.5 (the default), and the study's rule mean|W_k| > mean|W_0| / 20 beside it
     c = cells[5]
     mean_abs = np.abs(c.W).mean(axis=1)
-    np.testing.assert_array_equal(c.represented, mean_abs > mean_abs[0] / 20)
+    np.testing.assert_array_equal(c.masks["mean_abs"], mean_abs > mean_abs[0] / 20)
+    np.testing.assert_array_equal(c.masks["norm"], np.linalg.norm(c.W, axis=1) > 0.5)
     assert ctx.grid()[1] == key and len(key) == 64
 
 

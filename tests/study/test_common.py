@@ -37,3 +37,12 @@ def test_importance_rank_and_formatting():
     assert fmt(float("nan")) == "n/a" and fmt(0.123456) == "0.123"
     assert spearman(np.arange(5), np.arange(5) ** 2) == pytest.approx(1.0)
     assert np.isnan(spearman(np.arange(2), np.arange(2)))
+
+
+def test_a1_caption_says_what_the_panel_shows():
+    from supviz.study.background import _a1_sentence
+
+    shared = _a1_sentence({"p": 1.0, "norm_0": 0.82, "norm_1": 0.57, "cosine_01": 1.0})
+    assert "both along the same direction (cosine 1.00)" in shared and "‖W1‖ = 0.57" in shared
+    assert "antipodal pair" in _a1_sentence({"p": 0.1, "norm_0": 1.0, "norm_1": 1.0, "cosine_01": -1.0})
+    assert "one feature dropped" in _a1_sentence({"p": 1.0, "norm_0": 1.0, "norm_1": 0.0, "cosine_01": float("nan")})

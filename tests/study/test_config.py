@@ -15,7 +15,12 @@ def test_default_is_the_spec_study():
     assert [round(p, 3) for p in cfg.toy.probabilities] == [1.0, 0.549, 0.302, 0.166, 0.091, 0.05]
     assert cfg.toy.importances == ("uniform", "geometric:0.9")
     assert (cfg.toy.steps, cfg.toy.batch_size, cfg.toy.lr) == (10000, 1024, 1e-3)
-    assert (cfg.represented.rule, cfg.represented.threshold) == ("mean_abs", 0.05)
+    assert (cfg.represented.rule, cfg.represented.threshold) == ("norm", 0.5)
+    # the study's rule stays an option, at its own default threshold
+    from supviz.study.config import config_from_dict
+
+    study = config_from_dict({"represented": {"rule": "mean_abs"}}).represented
+    assert (study.rule, study.threshold) == ("mean_abs", 0.05) and study.other().rule == "norm"
     b = cfg.section("baselines")
     assert b.mds_n == [3, 4, 8, 20, 40, 60] and b.tsne_grid_perplexity == [float(i) for i in range(1, 16)]
     assert b.umap_n == [3, 4, 6, 10, 15, 20, 40, 60, 100, 200]

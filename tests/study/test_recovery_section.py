@@ -91,7 +91,8 @@ def test_figures_rows_and_findings(run):
     assert "E4_sharkey_toy" in ids  # toy_experiment = true
     for f in sec.figures:
         assert (out / f.files["png"]).stat().st_size > 1000
-    table = pd.read_parquet(out / "metrics.parquet")
+    table = pd.read_parquet(out / "panels.parquet")
+    points = pd.read_parquet(out / "points.parquet")
     e1 = table[table["experiment"] == "E1"]
     # topk on every cell, relu_l1 on the sparse ones (p = 0.05) only
     assert e1.groupby("method").size().to_dict() == {"topk": CELLS, "relu_l1": CELLS // 2}
@@ -104,9 +105,16 @@ def test_figures_rows_and_findings(run):
         for col in ("mmcs", "mcc", "recovery_rate"):
             if math.isnan(getattr(row, col)):
                 assert f"{col}: " in row.nan_reasons
-    codes = table[table["experiment"] == "E3_codes"]
+    # E3: the codes' measures sit in the points table beside section D's x and h, one row per cell and method
+    codes = points[points["space"] == "codes"]
     assert codes.groupby("method").size().to_dict() == {"exact": CELLS, "mds": CELLS, "umap": CELLS, "tsne": CELLS}
-    assert codes["knn_recall"].between(0, 1).all()
+    assert codes["knn_recall"].between(0, 1).all() and (codes["architecture"] == "topk").all()
+    assert (codes["k"] == points[points["space"] == "h"]["k"].iloc[0]).all()
+    # the only stress of a code picture is SMACOF's, and only MDS has one; every NaN says why
+    assert codes[codes["method"] == "mds"]["smacof_stress"].notna().all()
+    assert codes[codes["method"] != "mds"]["nan_reasons"].str.contains("smacof_stress: ").all()
+    e2 = table[table["experiment"] == "E2"]
+    assert len(e2) and e2["smacof_stress"].between(0, 1).all()
     verdicts = {f.verdict for f in sec.findings}
     assert verdicts <= {"supported", "partly", "not supported", "n/a"}
     claims = [f.claim for f in sec.findings]

@@ -36,15 +36,15 @@ class RingSection(Section):
         return xy
 
     def render(self, ctx: RunContext, xy) -> SectionOutput:
-        from supviz.figures import ScatterPanel
-        from supviz.figures import interactive as ifig
-        from supviz.figures import static as sfig
+        from supviz import plot
+        from supviz.plot import ColorScale, ScatterPanel
+        from supviz.plot import interactive as iplot
 
         panels = [ScatterPanel("N = 12", xy, color=np.arange(12.0), hover={"feature": np.arange(12)})]
         fig = ctx.figure(
             "R1", title="R1. A ring", caption="Twelve points on a circle.", content=panels,
-            static=lambda: sfig.scatter_grid(panels, ncols=1, color_label="index"),
-            interactive=lambda: ifig.scatter_grid_interactive(panels, ncols=1),
+            static=lambda: plot.plot_grid(panels, ncols=1, color=ColorScale(label="index")),
+            interactive=lambda: iplot.plot_grid(panels, ncols=1),
         )
         return SectionOutput(
             key=self.key, title=self.title, intro="Points on a ring.", figures=[fig],
@@ -62,8 +62,9 @@ def test_a_new_section_runs_caches_and_reaches_the_report(tmp_path):
         assert (tmp_path / "figures" / f"R1.{ext}").stat().st_size > 500
     html = res.report.read_text()
     assert "9. Rings" in html and "R1. A ring" in html and "Rings are round." in html
-    table = pd.read_parquet(tmp_path / "metrics.parquet")
+    table = pd.read_parquet(tmp_path / "panels.parquet")  # rows without a "table" key are panels
     assert table["experiment"].tolist() == ["R1"] and table["radius"].tolist() == [1.0]
+    assert pd.read_parquet(tmp_path / "verdicts.parquet")["claim"].tolist() == ["Rings are round."]
     meta = json.loads((tmp_path / "run.json").read_text())
     assert [s["name"] for s in meta["stages"]] == ["compute rings", "figures rings", "table", "report"]
     # warm: nothing recomputed, the figure comes from the cache

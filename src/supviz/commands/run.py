@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             f"{result.cache_misses} steps computed, {result.cache_hits} from cache",
             file=sys.stderr,
         )
-        print(f"table:  {result.table['csv']}")
+        print(f"tables: {', '.join(str(p) for name, p in result.table.items() if name.endswith('.csv'))}")
     print(f"report: {result.report}")
     return 0
 

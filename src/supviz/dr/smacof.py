@@ -50,7 +50,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int, unit_scaled
+from supviz._validation import check_array, check_choice, check_dissimilarity_matrix, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
 from supviz.dr.classical import merge_coincident, torgerson
 from supviz.errors import SupvizError
@@ -88,7 +88,11 @@ class SmacofResult:
     embedding : ndarray [..., N, k], float64
         Configuration of the best restart, on the scale of the normalised disparities.
     stress : ndarray [...] (a numpy scalar when unbatched)
-        Stress-1 as R smacof reports it: ``sqrt(sum_{i<j} w (dhat - d)^2 / (N(N-1)/2))``.
+        Stress-1 as R smacof reports it (de Leeuw & Mair 2009): ``sqrt(sum_{i<j} w (dhat - d)^2 /
+        (N(N-1)/2))`` with the disparities ``dhat`` of ``metric_type``, normalised to
+        ``sum_{i<j} w dhat^2 = N(N-1)/2``. A :class:`~supviz.dr.Layout` calls it
+        ``info["smacof_stress"]``; it is not :func:`supviz.metrics.stress1_ratio` unless
+        ``metric_type == "ratio"`` (see :func:`layout_stress`).
     disparities : ndarray [..., N, N]
         Fitted disparities, normalised to ``sum_{i<j} w dhat^2 = N(N-1)/2``; zero diagonal.
     n_iter : ndarray [...] of int
@@ -131,6 +135,19 @@ class SmacofResult:
         """True when the input was a batch ``[B, N, N]``."""
         return self.dissimilarities.ndim == 3
 
+    def __repr__(self) -> str:
+        # One line: the arrays (N x N disparities, histories) are summarised, never printed.
+        n, k = self.embedding.shape[-2:]
+        stress, iters, conv = (np.atleast_1d(np.asarray(a)) for a in (self.stress, self.n_iter, self.converged))
+        if self.batched:
+            ok = stress[np.isfinite(stress)]
+            st = f"stress {ok.min():.4g}-{ok.max():.4g}" if ok.size else "stress nan"
+            fit = f"batch of {stress.size}, {st}, n_iter {iters.min()}-{iters.max()}, {int(conv.sum())}/{conv.size} converged"
+        else:
+            fit = f"stress={float(stress[0]):.4g}, n_iter={int(iters[0])}, converged={bool(conv[0])}"
+        notes = f", {len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" if self.notes else ""
+        return f"SmacofResult({self.metric_type}, N={n}, k={k}, {fit}, engine={self.params.get('engine')!r}{notes})"
+
     def shepard(self, index: int | None = None) -> ShepardData:
         """Shepard-diagram data of one item (``index`` is required for a batched result).
 
@@ -161,28 +178,9 @@ class SmacofResult:
 
 
 def _check_delta(delta: Any, *, min_points: int = 2, name: str = "delta") -> np.ndarray:
-    """Validate a dissimilarity matrix or batch; return a symmetrised float64 copy, zero diagonal."""
-    arr = check_array(name, delta, ndim=(2, 3))
-    if arr.shape[-1] != arr.shape[-2]:
-        raise SupvizError(f"`{name}` must be square, [N, N] or [B, N, N]; got shape {arr.shape}.")
-    if arr.ndim == 3 and arr.shape[0] == 0:
-        raise SupvizError(f"`{name}` must hold at least one matrix; got shape {arr.shape}.")
-    n = arr.shape[-1]
-    if n < min_points:
-        raise SupvizError(f"`{name}` must describe at least {min_points} point{'s' if min_points > 1 else ''}; got {n}.")
-    if arr.size and arr.min() < 0:
-        raise SupvizError(f"`{name}` must be non-negative; got minimum {float(arr.min()):.6g}.")
-    scale = max(1.0, float(arr.max())) if arr.size else 1.0
-    diag = np.diagonal(arr, axis1=-2, axis2=-1)
-    if diag.size and np.abs(diag).max() > _SYM_RTOL * scale:
-        raise SupvizError(f"`{name}` must have a zero diagonal; got max |diagonal| {float(np.abs(diag).max()):.6g}.")
-    asym = float(np.abs(arr - np.swapaxes(arr, -1, -2)).max()) if arr.size else 0.0
-    if asym > _SYM_RTOL * scale:
-        raise SupvizError(f"`{name}` must be symmetric; got max |{name} - {name}.T| = {asym:.6g}.")
-    out = 0.5 * (arr + np.swapaxes(arr, -1, -2))
-    idx = np.arange(n)
-    out[..., idx, idx] = 0.0
-    return out
+    """Validate a dissimilarity matrix or batch (:func:`supviz._validation.check_dissimilarity_matrix`,
+    the check every method shares); return an exactly symmetric float64 copy, zero diagonal."""
+    return check_dissimilarity_matrix(name, delta, min_points=min_points, batched=True)
 
 
 def _check_weights(weights: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -463,8 +461,13 @@ def layout_stress(
 
     The disparities are fitted to the layout's distances with the chosen transformation and
     normalised as in :func:`smacof`; then the layout is scaled optimally, so the value does not
-    depend on the layout's size. For a converged SMACOF result it matches ``result.stress``; for a
-    layout from another program (scikit-learn's MDS, UMAP, ...) it scores it on the same scale.
+    depend on the layout's size: ``sqrt(1 - <dhat, d>^2 / (|dhat|^2 |d|^2))`` over the pairs
+    (Kruskal 1964's stress formula 1 at the optimal scale). For a converged SMACOF result of the
+    same ``metric_type`` it matches ``result.stress`` (to within the stopping tolerance, never
+    above it); for a layout from another program (scikit-learn's MDS, UMAP, ...) it scores it on
+    the same scale. With ``metric_type="ratio"`` it is :func:`supviz.metrics.stress1_ratio`, the
+    ``"stress1_ratio"`` of :func:`~supviz.metrics.layout_metrics`; for one layout, interval <=
+    ratio and ordinal <= ratio, since a ratio fit is also an interval and an ordinal fit.
 
     Parameters
     ----------
@@ -593,9 +596,15 @@ def _run_batch_numba(
         moments = np.stack([w_full.sum(axis=(1, 2)), (w_full * shifted).sum(axis=(1, 2)),
                             (w_full * shifted * shifted).sum(axis=(1, 2))], axis=1)
     w_arg = dummy if weights is None else np.ascontiguousarray(w)
-    x_out, dhat_out, sigma, n_iter, converged, hist = _smacof_numba.run_batch(
-        np.ascontiguousarray(x), np.ascontiguousarray(dhat), w_arg, weights is not None,
-        np.ascontiguousarray(vplus), np.ascontiguousarray(shifted), moments, interval, max_iter, float(eps),
+    # Every array the kernel touches is allocated here (numba then compiles no allocator).
+    x_out = np.array(x, dtype=np.float64, order="C")
+    dhat_out = np.array(dhat, dtype=np.float64, order="C")
+    sigma, n_iter = np.zeros(m), np.zeros(m, dtype=np.int64)
+    converged, hist = np.zeros(m, dtype=np.bool_), np.zeros((m, max_iter + 1))
+    _smacof_numba.run_batch(
+        x_out, dhat_out, w_arg, weights is not None, np.ascontiguousarray(vplus), np.ascontiguousarray(shifted),
+        np.ascontiguousarray(moments), interval, max_iter, float(eps), sigma, n_iter, converged, hist,
+        np.zeros((5, n, k)),
     )
     return {
         "embedding": x_out,

@@ -1,13 +1,14 @@
-"""Figures: static (matplotlib, PNG/SVG) and interactive (plotly) versions of every study figure.
+"""The study's figures, drawn with :mod:`supviz.plot` (the functions a notebook calls).
 
-The functions draw what they are given (panels of layouts, matrices, Shepard data); they never
-compute layouts or metrics. matplotlib and plotly are imported lazily inside the functions.
+- :mod:`supviz.figures.panels`       the panel types (:mod:`supviz.plot.panels`)
+- :mod:`supviz.figures.static`       A1-A3, the headline figure and summary plots (matplotlib)
+- :mod:`supviz.figures.interactive`  figure JSON for the report and standalone HTML pages (plotly)
+- :mod:`supviz.figures.datapoints`   the data-point section's figures (D1-D4)
 
-- :mod:`supviz.figures.panels`       panel dataclasses shared by both back ends
-- :mod:`supviz.figures.static`       matplotlib grids, Shepard plots, the background figures A1-A3
-- :mod:`supviz.figures.interactive`  plotly grids with hover, JSON for the report, standalone HTML
+The grids of layouts, Shepard plots and Gram matrices are :func:`supviz.plot.plot_grid` /
+:func:`supviz.plot.interactive.plot_grid` calls made by the sections themselves.
 """
 
-from supviz.figures.panels import HeatmapPanel, ScatterPanel, ShepardPanel, grid_shape
+from supviz.figures.panels import ColorScale, HeatmapPanel, ScatterPanel, ShepardPanel, grid_shape
 
-__all__ = ["HeatmapPanel", "ScatterPanel", "ShepardPanel", "grid_shape"]
+__all__ = ["ColorScale", "HeatmapPanel", "ScatterPanel", "ShepardPanel", "grid_shape"]

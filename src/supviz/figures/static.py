@@ -1,386 +1,193 @@
-"""Static figures (matplotlib): layout grids, heatmap grids, Shepard plots, the background figures.
+"""The study's static figures (matplotlib), composed from :mod:`supviz.plot`'s panels.
 
-Every function returns a :class:`matplotlib.figure.Figure` and draws only what it is given;
-:func:`save_figure` writes it as PNG (+ SVG / PDF). matplotlib is imported lazily and always with
-the non-interactive Agg canvas, so nothing here needs a display.
+The grids of layouts, Shepard plots and Gram matrices (B1-B5, C1-C5, D2, D3) are
+:func:`supviz.plot.plot_grid` calls made by the sections themselves; this module holds the
+figures that are not grids of panels: A1 (two features in one dimension), A2 (the sparsity sweep),
+A3 (dimensions per feature), the report's headline figure, the ring control and the C3 collapse
+check. Every function returns a :class:`matplotlib.figure.Figure` and draws only what it is given;
+:func:`save_figure` is :func:`supviz.plot.save_figure`. Fonts follow :data:`supviz.plot.MIN_FONT_PT`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._io import atomic_path
-from supviz.figures.panels import HeatmapPanel, ScatterPanel, ShepardPanel, grid_shape
+from supviz.plot import MIN_FONT_PT, save_figure
+from supviz.plot.static import SUPTITLE_PT, TITLE_PT, draw_heatmap, gram_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-PANEL_IN = 1.75  # inches per panel side
+__all__ = ["antipodal_figure", "superposition_sweep_figure", "geometry_figure", "headline_figure", "save_figure",
+           "STICKY_FRACTIONS"]
+
 STICKY_FRACTIONS = ((1.0, "1"), (3 / 4, "3/4"), (2 / 3, "2/3"), (1 / 2, "1/2"), (2 / 5, "2/5"), (3 / 8, "3/8"), (1 / 3, "1/3"))
+_PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
-def _new_figure(width: float, height: float, *, layout: bool = True) -> "Figure":
+def _new(width: float, height: float) -> "Figure":
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained" if layout else None)
+    return Figure(figsize=(width, height), layout="constrained")
 
 
-def _grid_axes(fig, nrows: int, ncols: int, *, width: float, height: float, right_in: float, top_in: float):
-    """A grid of axes with fixed margins (in inches): much faster to save than a constrained layout."""
-    return fig.subplots(
-        nrows, ncols, squeeze=False,
-        gridspec_kw={
-            "left": 0.32 / width, "right": 1 - right_in / width, "bottom": 0.28 / height, "top": 1 - top_in / height,
-            "wspace": 0.3, "hspace": 0.42,
-        },
-    )
+def antipodal_figure(weights: Sequence[np.ndarray], titles: Sequence[str], *, title: str = "") -> "Figure":
+    """A1: for each probability, the features' weights on the hidden axis (arrows) above ``W Wᵀ``.
 
-
-def _side_colorbar(fig, mappable, *, width: float, right_in: float, label: str, extend: str = "neither"):
-    x = 1 - right_in / width + 0.18 / width
-    cax = fig.add_axes((x, 0.2, 0.14 / width, 0.6), label="<colorbar>")
-    cb = fig.colorbar(mappable, cax=cax, extend=extend)
-    cb.set_label(label, fontsize=8)
-    cb.ax.tick_params(labelsize=7)
-    return cb
-
-
-def _corner(ax, text: str) -> None:
-    if text:
-        ax.text(
-            0.98, 0.02, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5,
-            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0},
-        )
-
-
-def _empty(ax, note: str) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
-    text = (note or "no data").replace(" (", "\n(")
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=6.5, color="0.4")
-
-
-def scatter_grid(
-    panels: Sequence[ScatterPanel],
-    *,
-    ncols: int,
-    title: str = "",
-    color_label: str = "",
-    cmap: str = "viridis",
-    vmin: float | None = None,
-    vmax: float | None = None,
-    equal_axes: bool = True,
-    point_size: float = 9.0,
-) -> "Figure":
-    """A grid of 2-D layouts, one panel each, with one shared colour bar.
-
-    Parameters
-    ----------
-    panels
-        The panels in reading order (row by row).
-    ncols
-        Panels per row.
-    title
-        Figure title.
-    color_label
-        Colour bar label; the colour bar is drawn when any panel has ``color`` and this is set.
-    cmap, vmin, vmax
-        Colour scale shared by every panel (defaults: the range of all colours).
-    equal_axes
-        One unit is the same length on both axes (MDS panels: distances are the point).
-    point_size
-        Marker area in points^2.
-    """
-    import matplotlib as mpl
-
-    nrows, ncols = grid_shape(len(panels), ncols)
-    right_in = 1.0 if color_label else 0.15
-    top_in = 0.55 if title else 0.3
-    width, height = PANEL_IN * ncols + right_in + 0.3, PANEL_IN * nrows + top_in + 0.3
-    fig = _new_figure(width, height, layout=False)
-    axes = _grid_axes(fig, nrows, ncols, width=width, height=height, right_in=right_in, top_in=top_in).ravel()
-    colors = [p.color for p in panels if p.xy is not None and p.color is not None]
-    if colors:
-        allc = np.concatenate(colors)
-        vmin = float(np.min(allc)) if vmin is None else vmin
-        vmax = float(np.max(allc)) if vmax is None else vmax
-    norm = mpl.colors.Normalize(vmin=vmin if vmin is not None else 0.0, vmax=vmax if vmax is not None else 1.0)
-    for ax, panel in zip(axes, panels):
-        ax.set_title(panel.title, fontsize=8, pad=2)
-        if panel.xy is None or len(panel.xy) == 0:
-            _empty(ax, panel.note)
-            continue
-        xy = panel.xy
-        kwargs = {"s": point_size, "linewidths": 0.25, "edgecolors": "0.35"}
-        if panel.color is not None:
-            # the least important points first, so the important (dark) ones sit on top
-            order = np.argsort(-panel.color, kind="stable")
-            ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kwargs)
-        else:
-            ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kwargs)
-        if equal_axes:
-            ax.set_aspect("equal", adjustable="datalim")
-        ax.tick_params(labelsize=5, length=2, pad=1)
-        ax.margins(0.12)
-        _corner(ax, panel.corner)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
-    if colors and color_label:
-        cb = _side_colorbar(fig, mpl.cm.ScalarMappable(norm=norm, cmap=cmap), width=width, right_in=right_in, label=color_label)
-        if all(np.allclose(c, np.round(c)) for c in colors):  # ranks / indices: integer ticks
-            cb.locator = mpl.ticker.MaxNLocator(integer=True)
-            cb.update_ticks()
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
-
-
-def heatmap_grid(
-    panels: Sequence[HeatmapPanel],
-    *,
-    ncols: int,
-    vmax: float,
-    title: str = "",
-    color_label: str = "",
-    cmap: str = "RdBu_r",
-) -> "Figure":
-    """A grid of matrices on one symmetric diverging scale ``[-vmax, vmax]`` centred at 0."""
-    import matplotlib as mpl
-
-    nrows, ncols = grid_shape(len(panels), ncols)
-    right_in, top_in = 1.0, (0.55 if title else 0.3)
-    width, height = PANEL_IN * ncols + right_in + 0.3, PANEL_IN * nrows + top_in + 0.3
-    fig = _new_figure(width, height, layout=False)
-    axes = _grid_axes(fig, nrows, ncols, width=width, height=height, right_in=right_in, top_in=top_in).ravel()
-    norm = mpl.colors.TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
-    for ax, panel in zip(axes, panels):
-        ax.set_title(panel.title, fontsize=8, pad=2)
-        if panel.matrix is None:
-            _empty(ax, panel.note)
-            continue
-        ax.imshow(panel.matrix, cmap=cmap, norm=norm, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        _corner(ax, panel.corner)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
-    _side_colorbar(fig, mpl.cm.ScalarMappable(norm=norm, cmap=cmap), width=width, right_in=right_in, label=color_label,
-                   extend="both")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
-
-
-def layout_shepard_grid(
-    panels: Sequence[ScatterPanel], shepards: Sequence[ShepardPanel], *, title: str = ""
-) -> "Figure":
-    """B1: each configuration above its Shepard plot (dissimilarity vs. distance, disparities as a line)."""
-    if len(panels) != len(shepards):
-        from supviz.errors import SupvizError
-
-        raise SupvizError(f"`shepards` must match `panels` one to one; got {len(shepards)} and {len(panels)}.")
-    ncols = len(panels)
-    fig = _new_figure(PANEL_IN * ncols + 0.2, PANEL_IN * 2 + 0.6)
-    axes = fig.subplots(2, ncols, squeeze=False)
-    for j, (panel, sh) in enumerate(zip(panels, shepards)):
-        ax = axes[0, j]
-        ax.set_title(panel.title, fontsize=8, pad=2)
-        if panel.xy is None:
-            _empty(ax, panel.note)
-        else:
-            ax.scatter(panel.xy[:, 0], panel.xy[:, 1], s=10, color="tab:blue", linewidths=0.3, edgecolors="0.15")
-            ax.set_aspect("equal", adjustable="datalim")
-            ax.margins(0.12)
-            ax.tick_params(labelsize=5, length=2, pad=1)
-        _corner(ax, panel.corner)
-        ax = axes[1, j]
-        d = np.asarray(sh.dissimilarity, dtype=float)
-        dist = np.asarray(sh.distance, dtype=float)
-        # diag(N) has one dissimilarity value: spread x a little so the strip of distances shows
-        span = float(np.max(d)) if d.size else 1.0
-        jitter = np.random.default_rng(0).uniform(-0.015, 0.015, size=d.shape) * span if np.ptp(d) < 1e-9 else 0.0
-        ax.scatter(d + jitter, dist, s=3, alpha=0.35, color="0.2", linewidths=0)
-        top = float(np.max(dist)) if dist.size else 1.0
-        if sh.disparity is not None:
-            dh = np.asarray(sh.disparity, dtype=float)
-            order = np.argsort(d, kind="stable")
-            if np.ptp(d) < 1e-9:
-                ax.hlines(float(np.mean(dh)), span * 0.9, span * 1.1, color="tab:red", linewidth=1.5)
-            else:
-                ax.plot(d[order], dh[order], color="tab:red", linewidth=1.2)
-            top = max(top, float(np.max(dh)))
-        ax.set_xlim(0, span * 1.2)
-        ax.set_ylim(0, top * 1.15)
-        ax.set_xlabel("dissimilarity", fontsize=6)
-        if j == 0:
-            ax.set_ylabel("configuration distance", fontsize=6)
-        ax.tick_params(labelsize=5, length=2, pad=1)
-        ax.set_title("Shepard", fontsize=7, pad=2)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
-
-
-def antipodal_figure(
-    weights: Sequence[np.ndarray], grams: Sequence[np.ndarray], titles: Sequence[str], *, title: str = ""
-) -> "Figure":
-    """A1: for each probability, the features' positions on the hidden axis (W) and ``W W^T``.
-
-    ``weights[j]`` is ``[n, m]`` with ``m == 1`` drawn as points on a line (m > 1: the first two
-    hidden dimensions as arrows); ``grams[j]`` is ``[n, n]`` drawn with its values written in.
+    ``weights[j]`` is ``[n, m]``; ``m == 1`` is drawn as arrows on a line, labelled ``W0 = +0.82``
+    (labels stacked above the axis, off the arrows); ``W Wᵀ`` is :func:`supviz.plot.plot_gram`'s
+    panel with its values written in and integer feature ticks.
     """
     import matplotlib as mpl
 
     ncols = len(weights)
-    fig = _new_figure(2.1 * ncols + 0.8, 4.2)
-    axes = fig.subplots(2, ncols, squeeze=False)
+    fig = _new(2.6 * ncols + 0.9, 4.6)
+    axes = fig.subplots(2, ncols, squeeze=False, height_ratios=[1, 1.25])
+    grams = [np.asarray(W, dtype=float) @ np.asarray(W, dtype=float).T for W in weights]
     vmax = max(1e-6, max(float(np.abs(g).max()) for g in grams))
     norm = mpl.colors.TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
-    palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
-    for j, (W, G, t) in enumerate(zip(weights, grams, titles)):
+    for j, (W, t) in enumerate(zip(weights, titles)):
         ax = axes[0, j]
         W = np.asarray(W, dtype=float)
-        lim = max(1.0, float(np.abs(W).max()) * 1.25)
-        if W.shape[1] == 1:
-            ax.axhline(0, color="0.6", linewidth=0.8)
-            for i, w in enumerate(W[:, 0]):
-                c = palette[i % len(palette)]
-                ax.annotate("", xy=(w, 0), xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.6})
-                ax.text(w, 0.12 + 0.14 * i, f"W{i} = {w:+.2f}", color=c, ha="center", fontsize=7)
-            ax.set_ylim(-0.5, 0.6)
-            ax.set_yticks([])
-            ax.set_xlabel("hidden dimension h", fontsize=7)
-        else:
-            for i, w in enumerate(W):
-                c = palette[i % len(palette)]
-                ax.annotate("", xy=(w[0], w[1]), xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.4})
-            ax.set_aspect("equal")
-            ax.set_ylim(-lim, lim)
+        lim = max(1.0, float(np.abs(W).max()) * 1.3)
+        ax.axhline(0, color="0.6", linewidth=0.8)
+        for i, w in enumerate(W[:, 0]):
+            c = _PALETTE[i % len(_PALETTE)]
+            ax.annotate("", xy=(w, 0), xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.8})
+            ax.text(-lim * 0.95, 0.55 - 0.22 * i, f"W{i} = {w:+.2f}", color=c, ha="left", va="center", fontsize=MIN_FONT_PT + 1)
+        ax.set_ylim(-0.35, 0.75)
+        ax.set_yticks([])
         ax.set_xlim(-lim, lim)
-        ax.tick_params(labelsize=6)
-        ax.set_title(t, fontsize=8)
-        ax = axes[1, j]
-        ax.imshow(G, cmap="RdBu_r", norm=norm)
-        for (a, b), v in np.ndenumerate(G):
-            ax.text(b, a, f"{v:.2f}", ha="center", va="center", fontsize=7, color="black" if abs(v) < 0.6 * vmax else "white")
-        ax.set_xticks(range(G.shape[1]))
-        ax.set_yticks(range(G.shape[0]))
-        ax.tick_params(labelsize=6)
-        ax.set_title("W Wᵀ", fontsize=8)
-    sm = mpl.cm.ScalarMappable(norm=norm, cmap="RdBu_r")
-    cb = fig.colorbar(sm, ax=axes[1, :].tolist(), shrink=0.8, pad=0.02)
-    cb.ax.tick_params(labelsize=6)
+        ax.set_xlabel("hidden dimension h", fontsize=MIN_FONT_PT + 0.5)
+        ax.tick_params(labelsize=MIN_FONT_PT)
+        ax.set_title(t, fontsize=TITLE_PT + 0.5)
+        panel = gram_panel(W, title="W Wᵀ", annotate=True, ticks=True)
+        draw_heatmap(axes[1, j], panel, norm=norm, cmap="RdBu_r")
+        axes[1, j].set_xlabel("feature", fontsize=MIN_FONT_PT)
+        axes[1, j].set_ylabel("feature", fontsize=MIN_FONT_PT)
+    cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap="RdBu_r"), ax=axes[1, :].tolist(), shrink=0.85, pad=0.02)
+    cb.set_label("W Wᵀ", fontsize=MIN_FONT_PT + 0.5)
+    cb.ax.tick_params(labelsize=MIN_FONT_PT)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig
 
 
 def superposition_sweep_figure(
-    grams: Sequence[np.ndarray],
-    norms: Sequence[np.ndarray],
-    superposition: Sequence[np.ndarray],
-    titles: Sequence[str],
-    *,
-    title: str = "",
+    weights: Sequence[np.ndarray], norms: Sequence[np.ndarray], superposition: Sequence[np.ndarray], titles: Sequence[str],
+    *, title: str = "",
 ) -> "Figure":
-    """A2: per probability, ``W W^T`` above a bar chart of ``||W_i||`` coloured by superposition.
+    """A2: per probability, ``W Wᵀ`` above a bar chart of ``‖W_i‖`` coloured by superposition.
 
-    Superposition of feature i is ``sum_{j != i} (W_i_hat . W_j)^2``, clipped to [0, 1] for the
-    colour (0: the feature has a dimension to itself; 1: it shares one fully).
+    Superposition of feature i is ``Σ_{j≠i} (Ŵ_i · W_j)²`` (Elhage et al. 2022), clipped to [0, 1]
+    for the colour (0: a dimension of its own; 1: fully shared). Feature ticks are integers.
     """
     import matplotlib as mpl
 
-    ncols = len(grams)
-    fig = _new_figure(PANEL_IN * ncols + 0.9, PANEL_IN * 2 + 0.9)
-    axes = fig.subplots(2, ncols, squeeze=False)
+    ncols = len(weights)
+    width = min(10.0, 1.35 * ncols + 1.6)
+    fig = _new(width, 5.4)
+    axes = fig.subplots(2, ncols, squeeze=False, height_ratios=[1, 1.5])
+    grams = [np.asarray(W, dtype=float) @ np.asarray(W, dtype=float).T for W in weights]
     vmax = max(1e-6, max(float(np.abs(g).max()) for g in grams))
     gnorm = mpl.colors.TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
     snorm = mpl.colors.Normalize(0.0, 1.0)
     cmap = mpl.colormaps["plasma"]
-    for j, (G, nrm, sup, t) in enumerate(zip(grams, norms, superposition, titles)):
-        ax = axes[0, j]
-        ax.imshow(G, cmap="RdBu_r", norm=gnorm, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(t, fontsize=8, pad=2)
+    for j, (W, nrm, sup, t) in enumerate(zip(weights, norms, superposition, titles)):
+        draw_heatmap(axes[0, j], gram_panel(W, title=t), norm=gnorm, cmap="RdBu_r")
         ax = axes[1, j]
         idx = np.arange(len(nrm))
         ax.barh(idx, nrm, color=cmap(snorm(np.clip(sup, 0, 1))), height=0.85)
         ax.invert_yaxis()
         ax.set_xlim(0, max(1.05, float(np.max(nrm)) * 1.05))
-        ax.tick_params(labelsize=5, length=2, pad=1)
-        ax.set_xlabel("‖W_i‖", fontsize=6)
+        ax.set_yticks(idx[:: max(1, len(idx) // 5)])
+        ax.yaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%d"))
+        ax.tick_params(labelsize=MIN_FONT_PT, length=2, pad=1)
+        ax.set_xlabel("‖W_i‖", fontsize=MIN_FONT_PT)
         if j == 0:
-            ax.set_ylabel("feature i (importance ↓)", fontsize=6)
-    cb = fig.colorbar(mpl.cm.ScalarMappable(norm=gnorm, cmap="RdBu_r"), ax=axes[0, :].tolist(), shrink=0.8, pad=0.01)
-    cb.set_label("W Wᵀ", fontsize=7)
-    cb.ax.tick_params(labelsize=6)
-    cb = fig.colorbar(mpl.cm.ScalarMappable(norm=snorm, cmap=cmap), ax=axes[1, :].tolist(), shrink=0.8, pad=0.01)
-    cb.set_label("superposition Σⱼ≠ᵢ (Ŵᵢ·Wⱼ)²", fontsize=7)
-    cb.ax.tick_params(labelsize=6)
+            ax.set_ylabel("feature i (most important on top)", fontsize=MIN_FONT_PT)
+    cb = fig.colorbar(mpl.cm.ScalarMappable(norm=gnorm, cmap="RdBu_r"), ax=axes[0, :].tolist(), shrink=0.85, pad=0.01)
+    cb.set_label("W Wᵀ", fontsize=MIN_FONT_PT + 0.5)
+    cb.ax.tick_params(labelsize=MIN_FONT_PT)
+    cb = fig.colorbar(mpl.cm.ScalarMappable(norm=snorm, cmap=cmap), ax=axes[1, :].tolist(), shrink=0.85, pad=0.01)
+    cb.set_label("superposition Σⱼ≠ᵢ (Ŵᵢ·Wⱼ)²", fontsize=MIN_FONT_PT + 0.5)
+    cb.ax.tick_params(labelsize=MIN_FONT_PT)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig
 
 
-def geometry_figure(
-    inverse_p: np.ndarray,
-    dims_per_feature: np.ndarray,
-    feature_dims: np.ndarray,
-    *,
-    title: str = "",
-    size_note: str = "",
-) -> "Figure":
-    """A3: dimensions per feature ``m / ||W||_F^2`` against ``1/(1-S) = 1/p``, per-feature ``D_i`` scattered.
+def geometry_figure(inverse_p: np.ndarray, dims_per_feature: np.ndarray, feature_dims: np.ndarray, *, title: str = "",
+                    size_note: str = "") -> "Figure":
+    """A3: dimensions per feature ``m / ‖W‖²_F`` against ``1/(1-S) = 1/p``, per-feature ``D_i`` scattered.
 
     Parameters
     ----------
-    inverse_p
-        ``[K]`` values of 1/p (x axis, log scale).
-    dims_per_feature
-        ``[K]`` m / ||W||_F^2 per model.
-    feature_dims
-        ``[K, n]`` feature dimensionalities D_i (NaN for features with no norm).
-    size_note
-        The configuration (n, m, steps), printed on the figure.
+    inverse_p : array [K]
+        1/p (x axis, log scale).
+    dims_per_feature : array [K]
+        m / ‖W‖²_F per model.
+    feature_dims : array [K, n]
+        Feature dimensionalities D_i (NaN for features with no norm).
+    size_note : str
+        The configuration (n, m, steps), written under the plot.
     """
-    fig = _new_figure(7.0, 4.2)
+    fig = _new(7.0, 4.2)
     ax = fig.subplots()
     K, n = feature_dims.shape
     xs = np.repeat(np.asarray(inverse_p, dtype=float)[:, None], n, axis=1)
     ok = np.isfinite(feature_dims) & (feature_dims > 1e-3)
-    ax.scatter(xs[ok], feature_dims[ok], s=5, alpha=0.35, color="tab:blue", linewidths=0, label="feature dimensionality Dᵢ")
-    ax.plot(inverse_p, dims_per_feature, color="black", linewidth=1.5, marker="o", markersize=3, label="dimensions per feature m/‖W‖²_F")
+    ax.scatter(xs[ok], feature_dims[ok], s=6, alpha=0.35, color="tab:blue", linewidths=0, label="feature dimensionality Dᵢ")
+    ax.plot(inverse_p, dims_per_feature, color="black", linewidth=1.5, marker="o", markersize=3,
+            label="dimensions per feature m/‖W‖²_F")
     for frac, label in STICKY_FRACTIONS:
         ax.axhline(frac, color="0.6", linewidth=0.6, linestyle="--")
-        ax.text(float(np.max(inverse_p)) * 1.08, frac, label, va="center", fontsize=7, color="0.35")
+        ax.text(float(np.max(inverse_p)) * 1.12, frac, label, va="center", fontsize=MIN_FONT_PT, color="0.3")
     ax.set_xscale("log")
-    ax.set_xlabel("1 / (1 − S) = 1 / p", fontsize=8)
-    ax.set_ylabel("dimensions per feature", fontsize=8)
+    ax.set_xlabel("1 / (1 − S) = 1 / p", fontsize=MIN_FONT_PT + 1)
+    ax.set_ylabel("dimensions per feature", fontsize=MIN_FONT_PT + 1)
     ax.set_ylim(0, 1.1)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.tick_params(labelsize=MIN_FONT_PT)
+    ax.legend(fontsize=MIN_FONT_PT, loc="upper right")
     if size_note:
-        ax.text(0.01, 0.02, size_note, transform=ax.transAxes, fontsize=7, color="0.3")
+        ax.set_title(size_note, fontsize=MIN_FONT_PT, color="0.3", loc="left")
     if title:
-        ax.set_title(title, fontsize=10)
+        fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig
 
 
-def save_figure(fig: "Figure", stem: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 110) -> dict[str, Path]:
-    """Write ``fig`` as ``<stem>.<fmt>`` for each format, atomically; returns format -> path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def headline_figure(curves: Sequence[dict[str, Any]], *, title: str = "") -> "Figure":
+    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m.
 
-    FigureCanvasAgg(fig)
-    out: dict[str, Path] = {}
-    stem = Path(stem)
-    for fmt in formats:
-        path = stem.parent / f"{stem.name}.{fmt}"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
-        out[fmt] = path
-    return out
+    Parameters
+    ----------
+    curves : sequence of dict
+        One per method (a panel each): ``method`` (its name), ``m`` (hidden sizes), ``x`` (median
+        recall of the picture of x per m: what any 2-D picture keeps), ``h`` (of the picture of
+        h = Wᵀx), ``exact`` (of the code space h itself, before any picture).
+    """
+    fig = _new(min(10.0, 3.1 * len(curves) + 0.4), 3.3)
+    axes = fig.subplots(1, len(curves), squeeze=False, sharey=True)[0]
+    for ax, cur in zip(axes, curves):
+        m = np.asarray(cur["m"], dtype=float)
+        pos = np.arange(len(m))
+        ax.plot(pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself")
+        ax.plot(pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)")
+        ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
+        ax.fill_between(pos, cur["h"], cur["x"], where=np.asarray(cur["h"]) < np.asarray(cur["x"]), color="tab:red",
+                        alpha=0.12, linewidth=0, label="lost to superposition + dropped features")
+        ax.set_xticks(pos, [str(int(v)) for v in m])
+        ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
+        ax.set_title(cur["method"], fontsize=TITLE_PT + 1)
+        ax.set_ylim(0, 1.02)
+        ax.grid(axis="y", color="0.9")
+        ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
+    axes[0].set_ylabel("k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=MIN_FONT_PT + 0.5, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=SUPTITLE_PT)
+    return fig

@@ -41,7 +41,6 @@ import logging
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from supviz._validation import check_int
 from supviz.errors import SupvizError
@@ -98,6 +97,8 @@ def _residual(A: np.ndarray, B: np.ndarray) -> float:
 def _assign(A: np.ndarray, B: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Best correspondence for rotation ``R``: maximise ``sum_i (A R)_i . B_cols[i]``."""
     score = (A @ R) @ B.T  # (N, N): inner products of rotated A_i with B_j
+    from scipy.optimize import linear_sum_assignment  # 0.1 s at import: only when matching
+
     return linear_sum_assignment(score, maximize=True)[1]
 
 

@@ -12,14 +12,14 @@ from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.neighbors import neighbourhood_scores
 from supviz.metrics.procrustes import procrustes_and_reason
-from supviz.metrics.stress import shepard_rho_and_reason, stress1_and_reason
+from supviz.metrics.stress import shepard_rho_and_reason, stress1_ratio_and_reason
 from supviz.metrics.undefined import BASELINE_COLLAPSED, COLLAPSED, NO_BASELINE, NO_X_TRUE
 
 logger = logging.getLogger(__name__)
 
 #: The keys of :func:`layout_metrics`, in order. Always all present; ``nan`` where not applicable.
 METRIC_KEYS = (
-    "stress1",
+    "stress1_ratio",
     "shepard_rho",
     "trustworthiness",
     "continuity",
@@ -28,6 +28,25 @@ METRIC_KEYS = (
     "procrustes_baseline",
     "k",
 )
+
+
+#: Range (the metrics are unitless) and definition of every column of :meth:`LayoutMetrics.to_frame`.
+#: delta: distances of X; d: distances of the layout Y; over the pairs i < j.
+METRIC_DEFINITIONS = {
+    "stress1_ratio": ("[0, 1], 0 best", "Kruskal (1964) stress-1 after optimal ratio scaling: "
+                      "sqrt(1 - (sum delta d)^2 / (sum delta^2 sum d^2))"),
+    "shepard_rho": ("[-1, 1], 1 best", "Spearman's rho of delta and d over the pairs (average ranks for ties)"),
+    "trustworthiness": ("[0, 1], 1 best", "Venna & Kaski (2001): T(k) = 1 - sum_i sum_j w^Y_ij max(r^X_ij - k, 0) / "
+                        "(N G(N, k)): the layout's k-neighbours penalised by their rank in X (false neighbours)"),
+    "continuity": ("[0, 1], 1 best", "Venna & Kaski (2001): C(k), T(k) with X and Y swapped (tearing)"),
+    "knn_recall": ("[0, 1], 1 best", "R(k) = sum_i sum_j w^X_ij [r^Y_ij <= k] / (N k): share of each point's k nearest "
+                   "in X among its k nearest in Y"),
+    "knn_recall_true": ("[0, 1], 1 best", "the same against X_true (e.g. the ground-truth features)"),
+    "procrustes_baseline": ("[0, 1], 0 = the baseline's shape", "full Procrustes distance sqrt(1 - (sum of singular "
+                            "values of A^T B)^2), minimised over the point matching, to the layout of diag(N)"),
+    "k": ("count", "neighbourhood size of the neighbourhood metrics"),
+    "nan_reasons": ("text", "'metric: reason; ...' for every NaN metric (supviz.metrics.undefined)"),
+}
 
 
 @dataclass(eq=False, frozen=True)
@@ -39,7 +58,7 @@ class LayoutMetrics(Mapping[str, float]):
     ----------
     scores : dict of str to float
         Every key of :data:`METRIC_KEYS` (``"k"`` is the neighbourhood size, as given); also
-        what the mapping itself gives (``out["stress1"]``, ``dict(out)``).
+        what the mapping itself gives (``out["stress1_ratio"]``, ``dict(out)``).
     reasons : dict of str to str
         For each NaN value, one line saying why (undefined for the input, see
         :mod:`supviz.metrics.undefined`, or an input that was not given). Empty when every
@@ -63,8 +82,32 @@ class LayoutMetrics(Mapping[str, float]):
         return "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
 
     def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v:.4g}" for k, v in self.scores.items())
-        return f"LayoutMetrics({vals}; {len(self.reasons)} undefined)"
+        vals = ", ".join(f"{k}={v:.4g}" if k != "k" else f"k={int(v)}" for k, v in self.scores.items() if v == v or k == "k")
+        undefined = ", ".join(self.reasons)
+        return f"LayoutMetrics({vals}; undefined: {undefined or 'none'}; .reasons says why)"
+
+    def to_frame(self, name: Any = None) -> Any:
+        """The metrics as a one-row pandas DataFrame (``pd.concat`` the frames of many layouts).
+
+        Parameters
+        ----------
+        name : hashable, optional
+            The row's index label (e.g. the layout's method or panel title); default 0.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per key of :data:`METRIC_KEYS` (float; NaN where undefined) and
+            ``nan_reasons`` (``"metric: reason; ..."``, "" when all are defined), as in the
+            study's tidy table. ``df.attrs["units"]`` and ``df.attrs["definitions"]`` give each
+            column's range and formula (:data:`METRIC_DEFINITIONS`).
+        """
+        import pandas as pd
+
+        df = pd.DataFrame([{**self.scores, "nan_reasons": self.reason_text()}], index=[0 if name is None else name])
+        df.attrs["units"] = {c: METRIC_DEFINITIONS[c][0] for c in df.columns}
+        df.attrs["definitions"] = {c: METRIC_DEFINITIONS[c][1] for c in df.columns}
+        return df
 
 
 def layout_metrics(
@@ -100,7 +143,7 @@ def layout_metrics(
     Returns
     -------
     LayoutMetrics
-        A mapping over :data:`METRIC_KEYS`: ``stress1`` (:func:`~supviz.metrics.stress1`),
+        A mapping over :data:`METRIC_KEYS`: ``stress1_ratio`` (:func:`~supviz.metrics.stress1_ratio`),
         ``shepard_rho`` (:func:`~supviz.metrics.shepard_correlation`), ``trustworthiness``,
         ``continuity``, ``knn_recall`` (against ``X``), ``knn_recall_true`` (against ``X_true``),
         ``procrustes_baseline`` and ``k``; ``.reasons`` says why each NaN is NaN. When undefined
@@ -130,7 +173,7 @@ def layout_metrics(
         if reason is not None:
             reasons[name] = reason
 
-    put("stress1", *stress1_and_reason(xs, ys, is_collapsed))
+    put("stress1_ratio", *stress1_ratio_and_reason(xs, ys, is_collapsed))
     put("shepard_rho", *shepard_rho_and_reason(xs, ys, is_collapsed))
     scores = neighbourhood_scores(xs, ys, k=k, X_true=ts, collapsed=is_collapsed)
     for name in ("trustworthiness", "continuity", "knn_recall", "knn_recall_true"):

@@ -1,213 +1,42 @@
-"""The report's conclusion, computed from a run's tidy metrics table (numbers filled in).
+"""The report's answer, from the run's tables and findings: the first screen and the conclusion.
 
-The study asked whether superposition distorts latent-space pictures and answered by eye, from
-pictures of the feature directions: superposition "might not be as large a problem for latent
-space visualization". The data-point section (``experiment`` ``D_x``, ``D_x_rep``, ``D_h``,
-``D_geometry`` rows, :mod:`supviz.study.datapoints`) measures the question where practitioners meet
-it, on the latent codes ``h = W^T x`` of data. This module turns those rows into claims:
+- :func:`verdict_grid`: the grid of the first screen, methods (rows) x importance variant x view
+  (columns), built from the findings that carry a ``view`` (any section may add some);
+- :func:`headline_curves`: the data of the first screen's figure (k-NN recall of the pictures of x
+  and of h, and of the code space itself, per m);
+- :func:`lead_sentences`: the three sentences under it;
+- :func:`conclusion_claims`: the closing paragraphs (the loss split, the ring control, the C3
+  collapse, the stars, the false neighbours), each with the figures behind it.
 
-- :func:`method_effects`: per importance variant and method, how much of the inputs' k-nearest
-  neighbourhoods the picture of ``h`` keeps, against the picture of ``x`` itself (the loss that any
-  2-D picture has), overall and per m;
-- :func:`verdict`: the rule that turns a relative loss into "holds" / "partly" / "does not hold";
-- :func:`ring_evidence`: how equidistant the represented features are (the ring);
-- :func:`conclusion_claims`: the paragraphs of the report's conclusion, each with the figures
-  behind it.
-
-Everything is a pure function of the table, so a test can recompute any number it states.
+Everything is a pure function of the tables (:mod:`supviz.study.table`) and the findings
+(:mod:`supviz.report.verdicts`), so a test recomputes any number the report states.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-#: Relative loss of k-NN recall (picture of h against the picture of x) below which the study's
-#: conclusion holds for a method, and above which it does not hold (in between: partly).
-HOLDS_BELOW = 0.10
-FAILS_ABOVE = 0.30
+from supviz.report.verdicts import (
+    FAILS_ABOVE,
+    HOLDS_BELOW,
+    RULE_TEXT,
+    fmt,
+    loss_split,
+    loss_split_sentence,
+    method_effect,
+    ring_control_summary,
+    star_summary,
+    variant_label,
+)
 
-_METHOD_NAME = {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}
-_VARIANT_LABEL = {"uniform": "uniform importance", "geometric:0.9": "importance 0.9^i"}
-
-
-def _f(x: Any, digits: int = 2) -> str:
-    v = float(x)
-    return "n/a" if not math.isfinite(v) else f"{v:.{digits}f}"
-
-
-def _pct(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{100 * x:.0f}%"
-
-
-def variant_label(name: str) -> str:
-    """Human label of an importance variant."""
-    return _VARIANT_LABEL.get(name, f"importance {name}")
-
-
-def variant_slug(name: str) -> str:
-    """File-name form of an importance variant (``geometric:0.9`` -> ``geometric0p9``)."""
-    return name.replace(":", "").replace(".", "p").replace("/", "_")
-
-
-def verdict(relative_loss: float) -> str:
-    """'holds', 'partly' or 'does not hold' for a median relative loss of k-NN recall.
-
-    The study's conclusion holds for a method when the picture of ``h`` loses less than
-    :data:`HOLDS_BELOW` of the neighbourhoods that the picture of ``x`` keeps, and does not hold
-    above :data:`FAILS_ABOVE`.
-    """
-    if not math.isfinite(relative_loss):
-        return "n/a"
-    if relative_loss < HOLDS_BELOW:
-        return "holds"
-    if relative_loss > FAILS_ABOVE:
-        return "does not hold"
-    return "partly"
-
-
-@dataclass
-class MethodEffect:
-    """How the pictures of one method keep the inputs' neighbourhoods, for one importance variant.
-
-    Medians are over the (m, p) cells; ``relative_loss = (x_recall - h_recall) / x_recall`` of the
-    medians.
-    """
-
-    importance: str
-    method: str
-    n_cells: int
-    x_recall: float
-    h_recall: float
-    exact_h_recall: float
-    relative_loss: float
-    exact_rep_recall: float = float("nan")
-    """Median k-NN recall of x restricted to the represented features (no superposition) against x."""
-    by_m: dict[int, tuple[float, float]] = field(default_factory=dict)
-    """m -> (median recall loss h - x over p, median relative loss)."""
-    x_fn: float = float("nan")
-    h_fn: float = float("nan")
-    x_trust: float = float("nan")
-    h_trust: float = float("nan")
-    n_left_out: int = 0
-    """Cells left out of the medians because the recall of x's or h's picture is undefined (NaN)."""
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.relative_loss)
-
-
-def _paired(table: Any, importance: str, method: str, metric: str, *, keep_nan: bool = False) -> Any:
-    """Per-cell values of ``metric`` for the pictures of x and h (columns x, h), index (m, p).
-
-    Cells where either value is NaN (undefined for its picture) are dropped unless ``keep_nan``.
-    """
-    d = table[(table["importance"] == importance) & (table["method"] == method)]
-    x = d[d["experiment"] == "D_x"].set_index(["m", "p"])[metric]
-    h = d[d["experiment"] == "D_h"].set_index(["m", "p"])[metric]
-    import pandas as pd
-
-    both = pd.concat({"x": x, "h": h}, axis=1)
-    return both if keep_nan else both.dropna()
-
-
-def method_effects(table: Any, *, methods: tuple[str, ...] = ("mds", "umap", "tsne")) -> list[MethodEffect]:
-    """Per importance variant and layout method, the k-NN recall of the pictures of x and h.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A run's tidy table with the data-point rows (``experiment`` ``D_x`` and ``D_h``).
-
-    Returns
-    -------
-    list of MethodEffect
-        Variants in table order, methods in ``methods`` order; methods without rows are left out.
-    """
-    if table is None or "experiment" not in table or not table["experiment"].isin(["D_h"]).any():
-        return []
-    out = []
-    dp = table[table["experiment"].isin(["D_x", "D_h"])]
-    for imp in dict.fromkeys(dp["importance"]):
-        exact = _paired(table, imp, "exact", "knn_recall")
-        rep = table[(table["importance"] == imp) & (table["method"] == "exact") & (table["experiment"] == "D_x_rep")]
-        rep_recall = float(rep["knn_recall"].median()) if len(rep) else float("nan")
-        for method in methods:
-            pr = _paired(table, imp, method, "knn_recall")
-            n_all = len(_paired(table, imp, method, "knn_recall", keep_nan=True))
-            if pr.empty:
-                continue
-            xr, hr = float(pr["x"].median()), float(pr["h"].median())
-            by_m = {}
-            for m, grp in pr.groupby(level="m"):
-                diff = float((grp["h"] - grp["x"]).median())
-                rel = float(((grp["x"] - grp["h"]) / grp["x"]).median()) if (grp["x"] > 0).all() else float("nan")
-                by_m[int(m)] = (diff, rel)
-            fn = _paired(table, imp, method, "false_neighbour_rate")
-            tw = _paired(table, imp, method, "trustworthiness")
-            out.append(MethodEffect(
-                importance=str(imp), method=method, n_cells=len(pr), x_recall=xr, h_recall=hr,
-                exact_h_recall=float(exact["h"].median()) if not exact.empty else float("nan"),
-                relative_loss=(xr - hr) / xr if xr > 0 else float("nan"), by_m=by_m, exact_rep_recall=rep_recall,
-                x_fn=float(fn["x"].median()) if not fn.empty else float("nan"),
-                h_fn=float(fn["h"].median()) if not fn.empty else float("nan"),
-                x_trust=float(tw["x"].median()) if not tw.empty else float("nan"),
-                h_trust=float(tw["h"].median()) if not tw.empty else float("nan"),
-                n_left_out=n_all - len(pr),
-            ))
-    return out
-
-
-@dataclass
-class RingEvidence:
-    """Are the represented feature directions near-equidistant (why the MDS picture is a ring)?"""
-
-    importance: str
-    n_cells: int
-    cv: float
-    """Median coefficient of variation of the represented rows' pairwise distances (diag(N): 0)."""
-    cv_gaussian: float
-    """Median of the same for Gaussian rows of the same N and m."""
-    share_below_gaussian: float
-    """Share of cells whose rows are more equidistant than the Gaussian reference."""
-    radial_cv: float
-    """Median radial spread of the MDS picture of the represented rows (0 = ring, 0.354 = disc)."""
-    radial_cv_orthogonal: float
-    """Median radial spread of the MDS picture of diag(N) of the same sizes."""
-    n_all_represented: int = 0
-    """Cells where the rule counts every feature as represented (near-zero rows included)."""
-    cv_selective: float = float("nan")
-    cv_gaussian_selective: float = float("nan")
-    """Medians of ``cv`` / ``cv_gaussian`` over the other cells."""
-
-
-def ring_evidence(table: Any) -> list[RingEvidence]:
-    """The equidistance measures of the ``D_geometry`` rows, per importance variant."""
-    if table is None or "experiment" not in table:
-        return []
-    geo = table[table["experiment"] == "D_geometry"]
-    out = []
-    for imp in dict.fromkeys(geo["importance"]):
-        g = geo[(geo["importance"] == imp) & np.isfinite(geo["geo_cv"])]
-        if g.empty:
-            continue
-        below = (g["geo_cv"] < g["geo_cv_gaussian"]).mean()
-        full = (g["n_points"] >= g["geo_n_features"]) if "geo_n_features" in g else np.zeros(len(g), dtype=bool)
-        sel = g[~np.asarray(full, dtype=bool)]
-        out.append(RingEvidence(
-            importance=str(imp), n_cells=len(g), cv=float(g["geo_cv"].median()),
-            cv_gaussian=float(g["geo_cv_gaussian"].median()), share_below_gaussian=float(below),
-            radial_cv=float(g["geo_radial_cv"].median()) if "geo_radial_cv" in g else float("nan"),
-            radial_cv_orthogonal=float(g["geo_radial_cv_orthogonal"].median()) if "geo_radial_cv_orthogonal" in g
-            else float("nan"),
-            n_all_represented=int(np.sum(full)),
-            cv_selective=float(sel["geo_cv"].median()) if len(sel) else float("nan"),
-            cv_gaussian_selective=float(sel["geo_cv_gaussian"].median()) if len(sel) else float("nan"),
-        ))
-    return out
+METHODS = ("MDS", "UMAP", "t-SNE")
+_METHOD_KEY = {"MDS": "mds", "UMAP": "umap", "t-SNE": "tsne"}
+VIEWS = ("feature directions", "data points")
+VARIANT_ORDER = ("geometric:0.9", "uniform")
 
 
 @dataclass
@@ -218,180 +47,180 @@ class Claim:
     figures: list[str] = field(default_factory=list)
 
 
-def heatmap_id(metric: str, importance: str) -> str:
-    """Figure id of the data-point heatmap of ``metric`` (the section and the conclusion agree on it)."""
-    return f"D1_{metric}_{variant_slug(importance)}"
+@dataclass
+class GridCell:
+    """One cell of the verdict grid."""
+
+    finding: Any | None
+    """The finding (``None``: nothing measured for this combination)."""
 
 
-def grid_id(method: str, importance: str) -> str:
-    """Figure id of the m x p grid of pictures of h by ``method``."""
-    return f"D2_{method}_{variant_slug(importance)}"
+@dataclass
+class VerdictGrid:
+    """Rows: methods; columns: (importance variant, view) pairs, the study's 0.9^i first."""
+
+    methods: list[str]
+    columns: list[tuple[str, str]]
+    cells: dict[tuple[str, str, str], Any]
+    """(method, importance, view) -> finding."""
 
 
-RING_FIGURE_ID = "D4_equidistance"
+def _order(names: Sequence[str]) -> list[str]:
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda n: (VARIANT_ORDER.index(n) if n in VARIANT_ORDER else len(VARIANT_ORDER), names.index(n)))
 
 
-def _m_trend(e: MethodEffect) -> str:
-    ms = sorted(e.by_m)
-    if len(ms) < 2:
-        return ""
-    lo, hi = ms[0], ms[-1]
-    worst = max(ms, key=lambda m: -e.by_m[m][0])
-    ok = [m for m in ms if e.by_m[m][1] < HOLDS_BELOW]
-    when = (f" The relative loss stays below {_pct(HOLDS_BELOW)} at m = {', '.join(map(str, ok))} only." if ok and len(ok) < len(ms)
-            else f" The relative loss stays below {_pct(HOLDS_BELOW)} at every m." if ok else
-            f" At no m does the relative loss fall below {_pct(HOLDS_BELOW)}.")
-    return (f" Median recall loss over p: {_f(-e.by_m[lo][0])} at m = {lo}, {_f(-e.by_m[hi][0])} at m = {hi} "
-            f"(largest at m = {worst}: {_f(-e.by_m[worst][0])}, {_pct(e.by_m[worst][1])} of the picture of x's recall)."
-            + when)
+def verdict_grid(findings: Sequence[Any]) -> VerdictGrid:
+    """The verdict grid of the findings that carry a ``view`` (each finding fills one cell).
 
-
-def method_sentence(e: MethodEffect, best_x: float) -> str:
-    """The measured sentence about one method (used by the conclusion and the section's findings)."""
-    name = _METHOD_NAME.get(e.method, e.method)
-    s = (f"{name}: the picture of h keeps a median {_f(e.h_recall)} of each input's k nearest neighbours, the picture of "
-         f"x itself {_f(e.x_recall)}, a relative loss of {_pct(e.relative_loss)} over {e.n_cells} cells "
-         + (f"({e.n_left_out} left out: a measure undefined for the picture) " if e.n_left_out else "")
-         + f"(false-neighbour rate {_f(e.x_fn)} -> {_f(e.h_fn)}; trustworthiness {_f(e.x_trust)} -> {_f(e.h_trust)}).")
-    if best_x > 0 and e.x_recall < 0.5 * best_x:
-        s += (f" Caution: {name} of x is itself poor (recall {_f(e.x_recall)} against {_f(best_x)} for the best "
-              f"method), so {name} hides the damage rather than avoiding it.")
-    return s + _m_trend(e)
-
-
-def conclusion_claims(table: Any, *, figure_ids: set[str] | None = None) -> list[Claim]:
-    """The data-point part of the report's conclusion, from the tidy table.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The run's tidy metrics table.
-    figure_ids : set of str, optional
-        Figures present in the report; references to others are dropped.
-
-    Returns
-    -------
-    list of Claim
-        Empty when the run has no data-point rows.
+    Rows are the methods in the order MDS, UMAP, t-SNE (others after, as they appear); columns are the
+    importance variants (0.9^i first) times the views (feature directions, data points, then any view a
+    later section adds).
     """
-    effects = method_effects(table)
-    if not effects:
-        return []
+    grid = [f for f in findings if f.view]
+    methods = [m for m in METHODS if any(f.method == m for f in grid)] + [
+        m for m in dict.fromkeys(f.method for f in grid) if m not in METHODS]
+    variants = _order([f.importance for f in grid])
+    views = [v for v in VIEWS if any(f.view == v for f in grid)] + [
+        v for v in dict.fromkeys(f.view for f in grid) if v not in VIEWS]
+    cols = [(imp, view) for imp in variants for view in views if any(f.importance == imp and f.view == view for f in grid)]
+    cells = {}
+    for f in grid:
+        cells.setdefault((f.method, f.importance, f.view), f)
+    return VerdictGrid(methods, cols, cells)
+
+
+def headline_curves(points: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne")) -> list[dict[str, Any]]:
+    """Per method: median over p, per m, of the k-NN recall of the picture of x, of h, and of h itself.
+
+    Cells where either recall is undefined are left out (per m).
+    """
+    out = []
+    sub = points[points["importance"] == importance]
+    exact = sub[(sub["method"] == "exact") & (sub["space"] == "h")].groupby("m")["knn_recall"].median()
+    for method in methods:
+        part = sub[sub["method"] == method]
+        if part.empty:
+            continue
+        x = part[part["space"] == "x"].set_index(["m", "p"])["knn_recall"]
+        h = part[part["space"] == "h"].set_index(["m", "p"])["knn_recall"]
+        both = np.isfinite(x) & np.isfinite(h.reindex(x.index))
+        x, h = x[both], h.reindex(x.index)[both]
+        ms = sorted({int(m) for m, _ in x.index})
+        out.append({
+            "method": {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}[method], "m": ms,
+            "x": [float(x.xs(m, level="m").median()) for m in ms], "h": [float(h.xs(m, level="m").median()) for m in ms],
+            "exact": [float(exact.get(m, np.nan)) for m in ms],
+        })
+    return out
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> list[str]:
+    """The three sentences of the first screen: data points, feature directions, the ring."""
+    points, cells = tables.get("points"), tables.get("cells")
+    out = []
+    variants = _order([f.importance for f in findings if f.view])
+    lead = variants[0] if variants else ""
+    if points is not None and len(points) and lead:
+        eff = {m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])}
+        worst = max(eff, key=lambda m: eff[m]["relative_loss"] if np.isfinite(eff[m]["relative_loss"]) else -1)
+        parts = ", ".join(f"{m} {_pct(e['relative_loss'])}" for m, e in eff.items())
+        exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
+        k = int(exact["k"].dropna().iloc[0]) if "k" in exact and exact["k"].notna().any() else 10
+        out.append(
+            f"Pictured as the data practitioners look at ({variant_label(lead)}), superposition is a problem: the latent "
+            f"codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest "
+            "neighbours, and the "
+            f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; worst "
+            f"{worst}; the study's conclusion holds below {_pct(HOLDS_BELOW)} and fails above {_pct(FAILS_ABOVE)}).")
+    fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
+    if fd:
+        groups: dict[str, list[str]] = {}
+        for f in fd:
+            groups.setdefault(f.verdict, []).append(f"{f.method} ({f.summary})" if f.summary else f.method)
+        said = "; ".join(f"{v} for {', '.join(ms)}" for v, ms in groups.items())
+        out.append(
+            "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show no "
+            f"signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
+            "sparsity.")
+    if cells is not None and len(cells) and lead:
+        s = ring_control_summary(cells, lead, rule=rule)
+        if s.get("n_cells"):
+            med = s["median"]
+            expl = {"origin cluster": "by the cluster of dropped features at the origin, not by near-equidistance",
+                    "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the origin",
+                    "undecided": "by neither explanation alone"}.get(s["explanation"], "")
+            out.append(
+                f"The ring those pictures show is made {expl}: with the cluster the represented points form a ring (median "
+                f"radius spread {fmt(med['trained_cluster'], 2)}; random directions {fmt(med['random_cluster'], 2)}, diag(N) "
+                f"{fmt(med['orthogonal_cluster'], 2)}), without it a disc ({fmt(med['trained_alone'], 2)}, "
+                f"{fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 = ring, 0.35 = disc).")
+    return out
+
+
+def conclusion_claims(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm",
+                      figure_ids: set[str] | None = None) -> list[Claim]:
+    """The closing paragraphs (each states its numbers and cites its figures)."""
+    points, cells = tables.get("points"), tables.get("cells")
 
     def figs(*ids: str) -> list[str]:
         return [i for i in ids if figure_ids is None or i in figure_ids]
 
-    claims = [Claim(summary_sentence(effects), figs(*dict.fromkeys(heatmap_id("knn_recall", e.importance) for e in effects)))]
-    for imp in dict.fromkeys(e.importance for e in effects):
-        es = [e for e in effects if e.importance == imp]
-        best_x = max(e.x_recall for e in es)
-        holds = [e for e in es if e.verdict == "holds"]
-        fails = [e for e in es if e.verdict == "does not hold"]
-        part = [e for e in es if e.verdict == "partly"]
-        names = lambda group: ", ".join(_METHOD_NAME.get(e.method, e.method) for e in group)  # noqa: E731
-        e0 = es[0]
-        head = [f"{variant_label(imp).capitalize()}. Before any picture is drawn, the latent codes h keep a median "
-                f"{_f(e0.exact_h_recall)} of each input's k nearest neighbours (k-NN recall of h against x): the latent "
-                "space itself distorts the data."]
-        if math.isfinite(e0.exact_rep_recall):
-            lost = 1.0 - e0.exact_h_recall
-            dropped = 1.0 - e0.exact_rep_recall
-            head.append(f"x restricted to the features the model represents keeps {_f(e0.exact_rep_recall)}, so of the "
-                        f"{_f(lost)} lost, {_f(dropped)} goes with the features the model drops and "
-                        f"{_f(e0.exact_rep_recall - e0.exact_h_recall)} with superposition; the pictures below carry both.")
-            ring = next((r for r in ring_evidence(table) if r.importance == imp), None)
-            if ring is not None and ring.n_all_represented > 0.25 * ring.n_cells:
-                head.append(f"(Caveat: the represented rule counts all features, near-zero rows included, in "
-                            f"{ring.n_all_represented} of {ring.n_cells} cells here, so this split understates the part of "
-                            "the dropped features.)")
-        poor = lambda group: [e for e in group if best_x > 0 and e.x_recall < 0.5 * best_x]  # noqa: E731
-        if holds:
-            head.append(f"The study's conclusion (superposition \"might not be as large a problem for latent space "
-                        f"visualization\") holds for {names(holds)}"
-                        + (f", but only because {names(poor(holds))} of x is already about as poor" if poor(holds) else "")
-                        + ".")
-        if part:
-            head.append(f"The study's conclusion holds only in part for {names(part)}"
-                        + (f" (whose picture of x is itself poor: {names(poor(part))} hides the damage more than it avoids "
-                           "it)" if poor(part) else "") + ".")
-        if fails:
-            head.append(f"It does not hold for {names(fails)}: {'their pictures' if len(fails) > 1 else 'its picture'} of h "
-                        f"{'lose' if len(fails) > 1 else 'loses'} more than "
-                        f"{_pct(FAILS_ABOVE)} of the neighbourhoods that {'their pictures' if len(fails) > 1 else 'its picture'}"
-                        " of x keep" + ("" if len(fails) > 1 else "s") + ".")
-        head.append(f"(Rule: holds below a {_pct(HOLDS_BELOW)} relative loss of k-NN recall, does not hold above "
-                    f"{_pct(FAILS_ABOVE)}.)")
-        claims.append(Claim(" ".join(head), figs(heatmap_id("knn_recall", imp), heatmap_id("false_neighbour_rate", imp))))
-        for e in es:
-            claims.append(Claim(method_sentence(e, best_x), figs(heatmap_id("knn_recall", imp), grid_id(e.method, imp))))
-    for r in ring_evidence(table):
-        claims.append(Claim(ring_sentence(r), figs(RING_FIGURE_ID)))
+    claims: list[Claim] = []
+    variants = _order([f.importance for f in findings if f.importance])
+    if cells is not None and len(cells):
+        text = " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rule)))
+        if text:
+            claims.append(Claim("Where the neighbourhoods go. " + text, figs(*[f"D1_knn_recall_{_slug(v)}" for v in variants])))
+    if points is not None and len(points):
+        parts = []
+        for v in variants:
+            for m in METHODS:
+                key = _METHOD_KEY[m]
+                if key not in set(points["method"]):
+                    continue
+                e = method_effect(points, v, key)
+                if e["fn_cells"]:
+                    parts.append(f"{variant_label(v)}, {m}: {fmt(e['fn_x'], 2)} -> {fmt(e['fn_h'], 2)} over {e['fn_cells']} "
+                                 f"cells (chance {fmt(e['fn_chance'], 2)}, largest increase {fmt(e['fn_increase_max'], 2)})")
+        if parts:
+            claims.append(Claim(
+                "False neighbours (pairs close in the picture that share no active feature) are possible only where some "
+                "pairs of inputs share no feature: not at p >= 0.3 here, where every pair shares one and the rate is 0 "
+                "whatever the picture. Over the cells where they are possible, the median rate of the picture of x against "
+                "that of h: " + "; ".join(parts) + ".",
+                figs(*[f"D1_false_neighbour_rate_{_slug(v)}" for v in variants])))
+    ring = [f for f in findings if f.key.startswith("D-ring-")]
+    if ring:
+        claims.append(Claim("Why the ring. " + " ".join(f"{variant_label(f.importance).capitalize()}: {f.measured}" for f in ring),
+                            figs("D4_ring_control")))
+    coll = [f for f in findings if f.key == "C6-collapse"]
+    if coll:
+        claims.append(Claim("The 40 : 0.55 collapse of C3. " + coll[0].measured, figs(*coll[0].figures)))
+    if cells is not None and len(cells):
+        stars = [star_summary(cells, v) for v in variants]
+        text = []
+        for v, s in zip(variants, stars):
+            if s.get("n_star"):
+                text.append(f"{variant_label(v)}: {_pct(s['star_ray_share_h'])} of the points of the {s['n_star']} cells with "
+                            f"low m and sparse p lie within 5° of a represented feature's ray in h (other cells "
+                            f"{_pct(s['other_ray_share_h'])}); in the MDS picture {_pct(s['star_spoke_share'])} lie on a spoke "
+                            f"against {_pct(s['star_spoke_chance'])} by chance")
+        if text:
+            claims.append(Claim(
+                "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low m and "
+                "sparse p are stars: spokes along the few represented features' directions, made of the inputs with one "
+                "represented feature active. " + "; ".join(text) + ".", figs(*[f"D2_mds_{_slug(v)}" for v in variants])))
     return claims
 
 
-def equidistance_level(r: RingEvidence) -> str:
-    """'near-equidistant', 'more equidistant than chance' or 'not more equidistant than chance'.
-
-    Near-equidistant: the median spread of the represented rows' pairwise distances is at most half
-    that of Gaussian rows of the same size, and at least 75% of the cells are below their Gaussian
-    reference.
-    """
-    if r.cv <= 0.5 * r.cv_gaussian and r.share_below_gaussian >= 0.75:
-        return "near-equidistant"
-    if r.cv < r.cv_gaussian:
-        return "more equidistant than chance"
-    return "not more equidistant than chance"
+def _slug(name: str) -> str:
+    return name.replace(":", "").replace(".", "p").replace("/", "_")
 
 
-def _range(vals: list[float], fmt=_pct) -> str:
-    lo, hi = min(vals), max(vals)
-    return fmt(lo) if fmt(lo) == fmt(hi) else f"{fmt(lo)}-{fmt(hi)}"
-
-
-def summary_sentence(effects: list[MethodEffect]) -> str:
-    """One sentence per method over the importance variants: the verdict, the loss, where it is largest."""
-    parts = []
-    for method in dict.fromkeys(e.method for e in effects):
-        es = [e for e in effects if e.method == method]
-        verdicts = sorted({e.verdict for e in es})
-        rel = [e.relative_loss for e in es]
-        lo_m = [e.by_m[min(e.by_m)][1] for e in es if e.by_m]
-        hi_m = [e.by_m[max(e.by_m)][1] for e in es if e.by_m]
-        name = _METHOD_NAME.get(method, method)
-        phrase = {"holds": "holds", "partly": "holds only in part", "does not hold": "does not hold", "n/a": "is untested"}
-        text = (f"for {name} the study's conclusion {' / '.join(phrase[v] for v in verdicts)}: its pictures of h lose "
-                f"{_range(rel)} of the "
-                f"neighbourhoods its pictures of x keep")
-        if lo_m and len({min(e.by_m) for e in es}) == 1 and min(es[0].by_m) != max(es[0].by_m):
-            text += (f" ({_range(lo_m)} at m = {min(es[0].by_m)}, {_range(hi_m)} at m = {max(es[0].by_m)})")
-        parts.append(text)
-    return "In short, measured on data points: " + "; ".join(parts) + "."
-
-
-def ring_sentence(r: RingEvidence) -> str:
-    """Why the represented features lie on a ring, measured (one variant)."""
-    level = equidistance_level(r)
-    ringlike = math.isfinite(r.radial_cv) and r.radial_cv <= r.radial_cv_orthogonal + 0.05
-    text = (
-        f"Why the ring ({variant_label(r.importance)}): the pairwise distances of the represented feature directions "
-        f"have a median coefficient of variation of {_f(r.cv, 3)} over {r.n_cells} cells, against {_f(r.cv_gaussian, 3)} "
-        f"for Gaussian rows of the same number and dimension and 0 for diag(N); {_pct(r.share_below_gaussian)} of the "
-        f"cells are more equidistant than their Gaussian rows, so the represented features are {level}. "
-        f"The radial spread of their MDS picture is {_f(r.radial_cv, 3)} (median; 0 = a ring, 0.354 = a uniform disc), "
-        f"against {_f(r.radial_cv_orthogonal, 3)} for the MDS picture of diag(N) of the same sizes. "
-    )
-    if level == "near-equidistant" and ringlike:
-        text += ("The MDS optimum of an equidistant set is a ring or disc (section 1): near-equidistance explains the "
-                 "ring.")
-    elif level != "not more equidistant than chance":
-        text += ("Equidistance explains the ring only in part: "
-                 + ("the picture is as ring-like as diag(N)'s, but the represented features are only moderately more "
-                    "equidistant than random rows." if ringlike else "the picture is less ring-like than diag(N)'s."))
-    else:
-        text += "Equidistance does not explain the ring here."
-    if r.n_all_represented:
-        text += (f" Caveat: in {r.n_all_represented} of the {r.n_cells} cells the represented rule (mean|W_k| above a "
-                 "small fraction of the strongest row's) counts every feature as represented, near-zero rows included, "
-                 f"which inflates the spread; over the other cells the median CV is {_f(r.cv_selective, 3)} against "
-                 f"{_f(r.cv_gaussian_selective, 3)} for Gaussian rows.")
-    return text
+__all__ = ["Claim", "VerdictGrid", "conclusion_claims", "headline_curves", "lead_sentences", "loss_split", "verdict_grid",
+           "RULE_TEXT"]

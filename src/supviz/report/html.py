@@ -1,13 +1,25 @@
 """The self-contained HTML report of a run.
 
-One file that opens offline: the CSS is inline, static figures are PNG data URIs, plotly.js is
-embedded once (from the installed plotly package) and every interactive figure's JSON sits in a
-``<script type="application/json">`` block. A small script draws the interactive figures on
-load and then writes ``rendered N of N interactive figures`` into ``#supviz-status`` (and sets
-``data-plots-rendered`` on ``<body>``), which the browser test reads back.
+Layout, in reading order:
 
-Sections come in the order of the run's section list; each has its generated intro, a table of
-the study's claims against this run's numbers, the figures with captions, and metric tables.
+1. **The first screen**: the question, the verdict grid (methods x importance variant x view, the
+   study's 0.9^i first; :func:`supviz.report.conclusion.verdict_grid`), the one figure that carries
+   the answer (the figure a section marks ``lead``) and three sentences.
+2. The sections, in the run's order: generated intro, the study's claims against this run's numbers
+   (each verdict appears here and only here; the grid links to it), figures with captions, tables.
+3. The conclusion: the paragraphs that need several sections' numbers.
+4. Appendix: provenance (config, seeds, versions, platform, timings), what the numbers mean,
+   the figure index.
+
+One file that opens offline: the CSS is inline; every figure is its PNG as a data URI, shown
+whether or not JavaScript runs. Figures with an interactive version carry their plotly JSON in a
+``<script type="application/json">`` block and a "hover" toggle; plotly.js is embedded once,
+gzip-compressed, and inflated (``DecompressionStream``) only when a reader first opens an
+interactive version, so the page itself renders without it. ``report.html?render=all`` opens and
+draws every interactive version on load (the browser test uses it); the script then writes
+``rendered N of N interactive figures`` into ``#supviz-status`` and sets ``data-plots-rendered``
+on ``<body>``; it also opens every table and records the widest one against the text column
+(``data-widest-table``, ``data-column-width``), so a test can see that no table scrolls sideways.
 """
 
 from __future__ import annotations
@@ -22,44 +34,80 @@ from typing import Any
 from supviz._io import atomic_write_text
 
 VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "n/a": "na"}
+_HOVER_WORDS = ("hover", "Hover")
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.45}
-main{max-width:1180px;margin:0 auto;padding:24px 28px 80px;background:#fff}
-h1{font-size:1.7em;margin:.2em 0}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:2.2em}
-h3{margin-top:1.6em}figure{margin:1.2em 0 2em;padding:0}figcaption{font-size:.92em;color:#333;margin-top:.4em}
-figure img{max-width:100%;height:auto;border:1px solid #eee}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0 1.2em}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
+main{max-width:1180px;margin:0 auto;padding:20px 28px 80px;background:#fff;box-sizing:border-box}
+h1{font-size:1.6em;margin:.1em 0 .2em}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:2.2em}
+h3{margin-top:1.4em}figure{margin:1em 0 2em;padding:0}figcaption{font-size:.92em;color:#333;margin-top:.4em}
+figure img{max-width:100%;height:auto;border:1px solid #eee;display:block}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0 1.2em;max-width:100%}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th{background:#f2f2f2}td.text,th.text{text-align:left}
-table.findings td{text-align:left;vertical-align:top}table.findings{width:100%}
+table.findings td{text-align:left;vertical-align:top}table.findings{width:100%;table-layout:fixed}
+table.findings col.c1{width:27%}table.findings col.c3{width:10%}table.findings col.c4{width:14%}
 .ok{background:#e3f4e1}.partly{background:#fdf3d6}.no{background:#f9dede}.na{background:#eee}
+table.grid{width:100%;table-layout:fixed;font-size:.9em}table.grid td{text-align:left;vertical-align:top;padding:6px 8px}
+table.grid th{text-align:center}table.grid td a{color:inherit;text-decoration:none;display:block}
+table.grid .v{font-weight:600}table.grid .s{font-size:.88em;color:#333}table.grid .r{font-size:.82em;color:#555}
+.question{font-size:1.12em;margin:.3em 0 .6em}.lead p{margin:.5em 0}.lead{font-size:1.02em}
 .meta{font-size:.88em;color:#444}.meta td{text-align:left}.files a{margin-right:.8em;font-size:.85em}
-.plot{width:100%;min-height:300px}details{margin:.4em 0}summary{cursor:pointer;color:#225}
+.plot{width:100%;min-height:200px}details{margin:.4em 0}summary{cursor:pointer;color:#225}
 #supviz-status{font-size:.8em;color:#666}.refs{font-size:.88em;color:#444}nav ol{columns:2;font-size:.92em}.note{font-size:.85em;color:#555}
+tr:target{outline:2px solid #4a7}
 """
 
 RENDER_JS = """
 (function(){
   var status = document.getElementById('supviz-status');
-  var blocks = document.querySelectorAll('script.figure-json');
-  var total = blocks.length, done = 0, failed = 0, jobs = [];
+  var boxes = Array.prototype.slice.call(document.querySelectorAll('details.interactive'));
+  var total = boxes.length, done = 0, failed = 0, loading = null;
   function report(){
     status.textContent = 'rendered ' + done + ' of ' + total + ' interactive figures' + (failed ? ' (' + failed + ' failed)' : '');
     document.body.setAttribute('data-plots-rendered', String(done));
     document.body.setAttribute('data-plots-total', String(total));
   }
-  if (typeof Plotly === 'undefined') { status.textContent = 'plotly.js missing'; console.error('plotly.js missing'); return; }
-  blocks.forEach(function(el){
-    var id = el.getAttribute('data-target');
-    try {
-      var spec = JSON.parse(el.textContent);
-      var p = Plotly.newPlot(document.getElementById(id), spec.data, spec.layout, {responsive: true, displaylogo: false})
-        .then(function(gd){ if (gd && gd.querySelector('.main-svg')) { done += 1; } else { failed += 1; } })
-        .catch(function(err){ failed += 1; console.error('figure ' + id + ': ' + err); });
-      jobs.push(p);
-    } catch (err) { failed += 1; console.error('figure ' + id + ': ' + err); }
-  });
-  Promise.all(jobs).then(report);
+  function inflate(b64){
+    if (typeof DecompressionStream === 'undefined') {
+      return Promise.reject(new Error('this browser cannot inflate the embedded figures (no DecompressionStream)'));
+    }
+    var bytes = Uint8Array.from(atob(b64.trim()), function(c){ return c.charCodeAt(0); });
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  }
+  function plotly(){
+    if (window.Plotly) { return Promise.resolve(window.Plotly); }
+    if (!loading) {
+      loading = inflate(document.getElementById('plotly-gz').textContent).then(function(code){
+        var s = document.createElement('script'); s.text = code; document.head.appendChild(s); return window.Plotly;
+      });
+    }
+    return loading;
+  }
+  function draw(box){
+    if (box.getAttribute('data-drawn')) { return Promise.resolve(); }
+    box.setAttribute('data-drawn', '1');
+    var div = box.querySelector('.plot');
+    var spec;
+    return inflate(box.querySelector('script.figure-gz').textContent)
+      .then(function(text){ spec = JSON.parse(text); return plotly(); })
+      .then(function(P){ return P.newPlot(div, spec.data, spec.layout, {responsive: true, displaylogo: false}); })
+      .then(function(gd){ if (gd && gd.querySelector('.main-svg')) { done += 1; } else { failed += 1; } })
+      .catch(function(err){ failed += 1; console.error('figure ' + div.id + ': ' + err); })
+      .then(report);
+  }
+  boxes.forEach(function(box){ box.addEventListener('toggle', function(){ if (box.open) { draw(box); } }); });
+  function widths(){
+    var main = document.querySelector('main'), inner = main.clientWidth - 56, widest = 0;
+    document.querySelectorAll('main table').forEach(function(t){ widest = Math.max(widest, t.scrollWidth); });
+    document.body.setAttribute('data-widest-table', String(widest));
+    document.body.setAttribute('data-column-width', String(inner));
+  }
+  report();
+  if (/[?&]render=all\\b/.test(window.location.search)) {
+    document.querySelectorAll('details').forEach(function(d){ d.open = true; });
+    widths();
+    Promise.all(boxes.map(function(box){ box.open = true; return draw(box); })).then(report);
+  }
 })();
 """
 
@@ -79,55 +127,131 @@ def _data_uri(path: Path, mime: str = "image/png") -> str:
 def _table_html(frame: Any) -> str:
     def fmt(v: Any) -> str:
         if isinstance(v, float):
-            if math.isnan(v):
-                return ""
-            return f"{v:.4g}"
+            return "" if math.isnan(v) else f"{v:.4g}"
         return str(v)
 
     cols = list(frame.columns)
     head = "".join(f"<th class='text'>{_esc(c)}</th>" if frame[c].dtype == object else f"<th>{_esc(c)}</th>" for c in cols)
     body = []
     for row in frame.itertuples(index=False):
-        cells = []
-        for c, v in zip(cols, row):
-            cls = " class='text'" if isinstance(v, str) else ""
-            cells.append(f"<td{cls}>{_esc(fmt(v))}</td>")
+        cells = [f"<td{' class=text' if isinstance(v, str) else ''}>{_esc(fmt(v))}</td>" for v in row]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _anchor(f: Any) -> str:
+    return "v-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in (f.key or f.claim[:40]))
+
+
+def _rule_text(f: Any) -> str:
+    if not f.verdict_other_rule:
+        return "does not depend on it"
+    if f.verdict_other_rule == f.verdict:
+        return "same verdict with the other rule"
+    return f"changes: '{f.verdict_other_rule}' with the other rule"
 
 
 def _findings_html(findings: Sequence[Any]) -> str:
     if not findings:
         return ""
+    def label(f: Any) -> str:
+        text = ", ".join(x for x in (_variant(f.importance) if f.importance else "", f.method) if x)
+        return f" <span class='note'>({_esc(text)})</span>" if text else ""
+
     rows = "".join(
-        f"<tr><td>{_esc(f.claim)}</td><td>{_esc(f.measured)}</td>"
-        f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td></tr>"
+        f"<tr id='{_esc(_anchor(f))}'><td>{_esc(f.claim)}{label(f)}"
+        + f"</td><td>{_esc(f.measured)}</td><td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td>"
+        f"<td class='note'>{_esc(_rule_text(f))}</td></tr>"
         for f in findings
     )
-    return (
-        "<table class='findings'><thead><tr><th class='text'>The study says</th><th class='text'>This run measured</th>"
-        f"<th class='text'>Verdict</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    return ("<table class='findings'><colgroup><col class='c1'><col><col class='c3'><col class='c4'></colgroup>"
+            "<thead><tr><th class='text'>The study says</th><th class='text'>This run measured</th>"
+            f"<th class='text'>Verdict</th><th class='text'>Represented rule</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _variant(name: str) -> str:
+    from supviz.report.verdicts import variant_label
+
+    return variant_label(name)
+
+
+def _img(fig: Any, out_dir: Path) -> str:
+    return f"<img alt='{_esc(fig.title)}' src='{_data_uri(out_dir / fig.files['png'])}'>"
+
+
+def gzip_base64(text: str) -> str:
+    """``text`` gzip-compressed (level 9, no timestamp) and base64-encoded: how the report embeds
+    plotly.js and each figure's JSON (inflated in the browser only when a figure is opened)."""
+    import gzip
+
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+
+
+def figure_specs(doc: str) -> dict[str, str]:
+    """Figure id -> plotly JSON of every interactive figure embedded in a report's HTML."""
+    import gzip
+    import re
+
+    out = {}
+    for m in re.finditer(r"class='figure-gz' data-target='plot-([^']+)'>([^<]+)</script>", doc):
+        out[html.unescape(m.group(1))] = gzip.decompress(base64.b64decode(m.group(2))).decode("utf-8")
+    return out
+
+
+def _hover_phrase(caption: str) -> str:
+    for sentence in caption.split(". "):
+        if any(w in sentence for w in _HOVER_WORDS):
+            return sentence.strip().rstrip(".")
+    return "hover for details"
 
 
 def _figure_html(fig: Any, out_dir: Path) -> str:
-    links = " ".join(
-        f"<a href='{_esc(rel)}'>{_esc(fmt.upper())}</a>" for fmt, rel in fig.files.items()
-    )
-    png = out_dir / fig.files["png"]
-    img = f"<img alt='{_esc(fig.title)}' src='{_data_uri(png)}'>"
-    parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>"]
+    links = " ".join(f"<a href='{_esc(rel)}'>{_esc(fmt.upper())}</a>" for fmt, rel in fig.files.items())
+    parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>", _img(fig, out_dir)]
     if fig.interactive:
         div = f"plot-{fig.id}"
-        payload = fig.interactive.replace("</", "<\\/")
-        parts.append(f"<div class='plot' id='{_esc(div)}'></div>")
-        parts.append(f"<script type='application/json' class='figure-json' data-target='{_esc(div)}'>{payload}</script>")
-        parts.append(f"<details><summary>Static figure (PNG)</summary>{img}</details>")
-    else:
-        parts.append(img)
+        parts.append(f"<details class='interactive'><summary>Interactive version ({_esc(_hover_phrase(fig.caption))})"
+                     f"</summary><div class='plot' id='{_esc(div)}'></div>"
+                     f"<script type='application/octet-stream' class='figure-gz' data-target='{_esc(div)}'>"
+                     f"{gzip_base64(fig.interactive)}</script></details>")
     parts.append(f"<figcaption><b>{_esc(fig.id)}.</b> {_esc(fig.caption)} <span class='files'>Files: {links}</span></figcaption>")
     parts.append("</figure>")
     return "".join(parts)
+
+
+def _grid_html(findings: Sequence[Any]) -> str:
+    from supviz.report.conclusion import verdict_grid
+
+    g = verdict_grid(findings)
+    if not g.columns:
+        return ""
+    variants = list(dict.fromkeys(imp for imp, _ in g.columns))
+    head1 = "".join(f"<th colspan='{sum(1 for i, _ in g.columns if i == v)}'>{_esc(_variant(v))}"
+                    f"{' (the study’s variant)' if v == 'geometric:0.9' else ''}</th>" for v in variants)
+    head2 = "".join(f"<th>{_esc(view)}</th>" for _, view in g.columns)
+    body = []
+    for method in g.methods:
+        cells = []
+        for imp, view in g.columns:
+            f = g.cells.get((method, imp, view))
+            if f is None:
+                cells.append("<td class='na'>not measured</td>")
+                continue
+            rule = ("" if not f.verdict_other_rule else " · rule: same" if f.verdict_other_rule == f.verdict
+                    else f" · other rule: {f.verdict_other_rule}")
+            cells.append(f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
+                         f"<span class='v'>{_esc(f.verdict)}</span><br><span class='s'>{_esc(f.summary)}</span>"
+                         f"<br><span class='r'>{_esc((f'{f.n_used} used' if f.n_used is not None else '') + (f', {f.n_left_out} left out' if f.n_left_out else '') + rule)}</span>"
+                         "</a></td>")
+        body.append(f"<tr><th>{_esc(method)}</th>{''.join(cells)}</tr>")
+    return (f"<table class='grid'><thead><tr><th rowspan='2'>method</th>{head1}</tr><tr>{head2}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+            "<p class='note'>Each cell: the study's conclusion (superposition \"might not be as large a problem for latent "
+            "space visualization\") for that method, importance variant and view, as this run measures it; click for the "
+            "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the picture's "
+            "distance to the orthogonal baseline does not follow sparsity). 'data points': pictures of h = Wᵀx against "
+            "pictures of the inputs x (holds below a 10% relative loss of k-NN recall, fails above 30%). Rule: whether the "
+            "verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>")
 
 
 def _meta_html(meta: dict[str, Any]) -> str:
@@ -138,16 +262,17 @@ def _meta_html(meta: dict[str, Any]) -> str:
         f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, {len(toy.get('probabilities') or [])} probabilities, "
         f"importance {toy.get('importances')}, {toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
     )
-    stages = meta.get("stages", [])
     stage_rows = "".join(
         f"<tr><td>{_esc(s['name'])}</td><td>{s['seconds']:.1f} s</td><td>{s['misses']} computed, {s['hits']} cached</td></tr>"
-        for s in stages
+        for s in meta.get("stages", [])
     )
     v = meta.get("versions", {})
     plat = meta.get("platform", {})
+    rep = cfg.get("represented", {})
     return (
         "<table class='meta'>"
         f"<tr><td>Section-2 weights</td><td colspan='2'>{_esc(source)}</td></tr>"
+        f"<tr><td>Represented rule</td><td colspan='2'>{_esc(rep.get('rule'))}, threshold {_esc(rep.get('threshold'))}</td></tr>"
         f"<tr><td>Seed</td><td colspan='2'>{_esc(meta.get('seed'))}</td></tr>"
         f"<tr><td>Started</td><td colspan='2'>{_esc(meta.get('started'))}</td></tr>"
         f"<tr><td>Software</td><td colspan='2'>{_esc(', '.join(f'{k} {x}' for k, x in v.items()))}</td></tr>"
@@ -158,20 +283,27 @@ def _meta_html(meta: dict[str, Any]) -> str:
 
 
 METRICS_HELP = (
-    ("stress1", "Kruskal's stress-1 of the layout against the points' distances (0 = distances kept exactly)."),
+    ("stress1_ratio", "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 = distances kept up to scale)."),
+    ("smacof_stress", "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor only."),
     ("shepard_rho", "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N))."),
     ("trustworthiness / continuity", "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect)."),
     ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
-    ("knn_recall_true", "the same against the ground-truth features. For feature directions these are the identity rows, all equidistant: undefined (NaN), since every tie-free layout would score k / (N - 1)."),
-    ("NaN / nan_reasons", "a measure undefined for its panel: a collapsed layout (all points at one spot), a space whose distances all tie (diag(N): every layout would be 'trustworthy'), or a panel with fewer than k + 2 points. The nan_reasons column says which; summaries and verdicts leave such panels out and say how many."),
+    ("false_neighbour_rate", "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs share none (false_neighbour_chance > 0)."),
+    ("NaN / nan_reasons", "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how many."),
     ("procrustes_baseline", "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = the undistorted picture of section 1."),
-    ("ring_cv / core_ratio", "spread of the represented features' distances from their centre (0 = a ring) / the dropped features' median distance from the centre relative to the represented ones'."),
+    ("ring_cv / radius CV", "spread of the represented features' distances from their centre (0 = a ring, 0.354 = a uniform disc)."),
+    ("tables", "cells.csv (one row per trained model), panels.csv (one per picture), points.csv (one per data-point measure), verdicts.csv (one per claim); README shows how to read them with pandas."),
 )
 
 
-def _metrics_help_html() -> str:
+def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any]) -> str:
     items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in METRICS_HELP)
-    return f"<details><summary>What the numbers mean</summary><ul class='note'>{items}</ul></details>"
+    index = "".join(f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures)
+    tables = " ".join(f"<a href='{k}.csv'>{k}.csv</a>" for k in ("cells", "panels", "points", "verdicts"))
+    return (f"<section id='sec-appendix'><h2>Appendix: provenance and definitions</h2>"
+            f"<h3>How this run was made</h3>{_meta_html(meta)}<h3>Tables</h3><p>{tables} (and .parquet).</p>"
+            f"<h3>What the numbers mean</h3><ul class='note'>{items}</ul>"
+            f"<details><summary>Figure index</summary><ul>{index}</ul></details></section>")
 
 
 def _claims_html(claims: Sequence[Any]) -> str:
@@ -182,63 +314,45 @@ def _claims_html(claims: Sequence[Any]) -> str:
     return "".join(out)
 
 
-def _conclusion_html(outputs: Sequence[Any], table: Any) -> str:
-    """The closing section: the study's question answered from this run's numbers.
+def _first_screen(outputs: Sequence[Any], tables: dict[str, Any], out_dir: Path, rule: str) -> str:
+    from supviz.report.conclusion import lead_sentences
 
-    With the data-point section (issue 5) it leads with whether and when the study's conclusion holds
-    for pictures of data, per method, and why the represented features lie on a ring
-    (:mod:`supviz.report.conclusion`); then the feature-direction measures and the claim table.
-    """
+    findings = [f for o in outputs for f in o.findings]
+    lead = next((f for o in outputs for f in o.figures if getattr(f, "lead", False)), None)
+    sentences = lead_sentences(tables, findings, rule=rule) if tables else []
+    parts = ["<section id='first'><p class='question'><b>The question.</b> Toy models of superposition (Elhage et al. 2022) "
+             "pack many features into few dimensions. Do the pictures people draw of latent spaces (MDS, UMAP, t-SNE) "
+             "still show the data faithfully, or does superposition distort them? Hamblin (2022) pictured the feature "
+             "directions and concluded that superposition \"might not be as large a problem for latent space "
+             "visualization\". supviz measures it.</p>", _grid_html(findings)]
+    if lead is not None:
+        parts.append(f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}<figcaption><b>{_esc(lead.title)}.</b> "
+                     f"{_esc(lead.caption)}</figcaption></figure>")
+    if sentences:
+        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in sentences) + "</div>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _conclusion_html(outputs: Sequence[Any], tables: dict[str, Any], rule: str) -> str:
     from supviz.report.conclusion import conclusion_claims
 
     findings = [f for o in outputs for f in o.findings]
     counts = {k: sum(1 for f in findings if f.verdict == k) for k in VERDICT_CLASS}
+    changes = [f for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict]
     ids = {f.id for o in outputs for f in o.figures}
-    claims = conclusion_claims(table, figure_ids=ids) if table is not None and len(table) else []
-    parts = []
-    if claims:
-        parts.append(
-            "<h3>Is superposition a problem for latent-space pictures?</h3><p>The study answered by eye, from pictures "
-            "of the feature directions (section 2), that superposition \"might not be as large a problem for latent space "
-            "visualization\". What practitioners picture is data: the latent codes h = W\u1d40x of inputs x. Section 3 "
-            "pictures both and measures how much of the inputs' neighbourhoods each picture keeps; the picture of x is "
-            "the control for what any 2-D picture loses.</p>" + _claims_html(claims)
-        )
-    text = [
-        f"Of the study's {len(findings)} checkable claims, this run's numbers support {counts['supported']}, partly "
-        f"support {counts['partly']} and do not support {counts['not supported']}"
-        + (f"; {counts['n/a']} cannot be tested here (the measure is undefined for every panel it needs, e.g. "
-           "collapsed pictures; the claim says how many were left out)" if counts.get("n/a") else "") + "."
-    ]
-    if table is not None and len(table):
-        c = table[table["experiment"].isin(["C2", "C3", "C4", "C5"])]
-        b1 = table[table["experiment"] == "B1"]
-        if len(c):
-            sub_parts = []
-            for exp in ("C2", "C3", "C4", "C5"):
-                sub = c[c["experiment"] == exp]
-                if len(sub) and "trustworthiness" in sub:
-                    # medians skip undefined (NaN) panels; say how many
-                    gone = int(sub[["trustworthiness", "continuity", "procrustes_baseline"]].isna().any(axis=1).sum())
-                    sub_parts.append(
-                        f"{exp}: median trustworthiness {sub['trustworthiness'].median():.3g}, continuity "
-                        f"{sub['continuity'].median():.3g}, Procrustes distance to the orthogonal baseline "
-                        f"{sub['procrustes_baseline'].median():.3g}"
-                        + (f" ({gone} of {len(sub)} panels with an undefined measure left out)" if gone else "")
-                    )
-            text.append(
-                "Feature directions (section 2), measured over every panel: " + "; ".join(sub_parts) + "."
-            )
-        if len(b1):
-            text.append(
-                f"For reference, the orthogonal baselines (B1, ratio MDS of diag(N)) have stress-1 between "
-                f"{b1['stress1'].min():.3g} and {b1['stress1'].max():.3g}."
-            )
-    head = "<h3>Every claim of the study against this run</h3>" if claims else ""
-    return "".join(parts) + head + "".join(f"<p>{_esc(t)}</p>" for t in text) + _findings_html(findings)
+    claims = conclusion_claims(tables, findings, rule=rule, figure_ids=ids) if tables else []
+    text = (f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
+            f"{counts['partly']} and do not support {counts['not supported']}"
+            + (f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
+               "it needs)" if counts.get("n/a") else "")
+            + f". {len(changes)} change when the other represented rule is used")
+    links = ", ".join(f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
+                      for f in changes)
+    return _claims_html(claims) + f"<p>{_esc(text)}{': ' + links if links else ''}.</p>"
 
 
-def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, Any], table: Any = None) -> Path:
+def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, Any], tables: dict[str, Any] | None = None) -> Path:
     """Write the report for the rendered sections ``outputs`` to ``path`` (atomically).
 
     Parameters
@@ -249,48 +363,50 @@ def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, An
         The HTML file; figure paths in ``outputs`` are relative to its folder.
     meta
         The run record (config, versions, platform, stage timings).
-    table
-        The tidy metrics table (for the closing summary), optional.
+    tables
+        The run's tables by kind (:func:`supviz.study.table.build_tables`), for the first screen and
+        the conclusion; optional.
     """
-    from supviz.figures.interactive import plotlyjs_source
+    from supviz.figures.interactive import plotlyjs_gzip_base64
 
+    tables = dict(tables or {})
     path = Path(path)
     out_dir = path.parent
+    rule = ((meta.get("config") or {}).get("represented") or {}).get("rule", "norm")
     nav = "".join(f"<li><a href='#sec-{_esc(o.key)}'>{_esc(o.title)}</a></li>" for o in outputs)
     body = []
     for o in outputs:
         part = [f"<section id='sec-{_esc(o.key)}'><h2>{_esc(o.title)}</h2>", _paragraphs(o.intro)]
         if o.findings:
             part.append("<h3>The study's claims against this run</h3>" + _findings_html(o.findings))
-        part.extend(_figure_html(f, out_dir) for f in o.figures)
+        part.extend(_figure_html(f, out_dir) for f in o.figures if not getattr(f, "lead", False))
         if o.tables:
-            part.append("<h3>Metric tables</h3>")
-            for t in o.tables:
-                part.append(f"<details><summary>{_esc(t.caption)}</summary>{_table_html(t.frame)}</details>")
+            part.append("<h3>Tables</h3>")
+            part.extend(f"<details><summary>{_esc(t.caption)}</summary>{_table_html(t.frame)}</details>" for t in o.tables)
         if o.notes:
             part.append("<div class='note'><b>Notes:</b><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in o.notes) + "</ul></div>")
         part.append("</section>")
         body.append("".join(part))
     has_plots = any(f.interactive for o in outputs for f in o.figures)
-    figure_index = "".join(f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures)
     doc = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         "<title>supviz report: effects of superposition on latent-space visualisation</title>"
-        f"<style>{CSS}</style>"
-        + (f"<script>{plotlyjs_source()}</script>" if has_plots else "")
-        + "</head><body><main>"
-        "<h1>Effects of superposition on latent-space visualisation</h1>"
-        "<p>A reproduction and measurement of Hamblin (2022), built on Elhage et al. (2022), <i>Toy Models of "
-        "Superposition</i>, by <code>supviz run</code>. Every figure below was regenerated in this run; every number "
-        f"comes from its metrics table (<a href='metrics.csv'>metrics.csv</a>, <a href='metrics.parquet'>metrics.parquet</a>).</p>"
-        f"<p id='supviz-status'>{'interactive figures not rendered (JavaScript off?)' if has_plots else 'no interactive figures'}</p>"
-        f"{_meta_html(meta)}<nav><h2>Contents</h2><ol>{nav}<li><a href='#sec-conclusions'>Conclusions</a></li></ol>"
-        f"<details><summary>Figure index</summary><ul>{figure_index}</ul></details>{_metrics_help_html()}</nav>"
+        f"<style>{CSS}</style></head><body><main>"
+        "<h1>Does superposition distort latent-space pictures?</h1>"
+        "<p class='note'>A reproduction and measurement of Hamblin (2022), <i>Effects of superposition on latent space "
+        "visualization</i>, by <code>supviz run</code>. Every figure was drawn in this run and every number comes from its "
+        "tables; provenance is in the <a href='#sec-appendix'>appendix</a>.</p>"
+        + _first_screen(outputs, tables, out_dir, rule)
+        + f"<nav><h2>Contents</h2><ol>{nav}<li><a href='#sec-conclusions'>Conclusions</a></li>"
+        "<li><a href='#sec-appendix'>Appendix: provenance and definitions</a></li></ol>"
+        f"<p id='supviz-status'>{'interactive versions: open one to draw it (needs JavaScript)' if has_plots else 'no interactive figures'}</p></nav>"
         + "".join(body)
-        + f"<section id='sec-conclusions'><h2>Conclusions: the study against this run's numbers</h2>{_conclusion_html(outputs, table)}</section>"
-        "</main>"
-        + (f"<script>{RENDER_JS}</script>" if has_plots else "")
+        + f"<section id='sec-conclusions'><h2>Conclusions</h2>{_conclusion_html(outputs, tables, rule)}</section>"
+        + _appendix_html(meta, outputs)
+        + "</main>"
+        + (f"<script type='application/octet-stream' id='plotly-gz'>{plotlyjs_gzip_base64()}</script>"
+           f"<script>{RENDER_JS}</script>" if has_plots else "")
         + "</body></html>"
     )
     atomic_write_text(path, doc)

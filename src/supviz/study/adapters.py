@@ -190,7 +190,7 @@ def smacof_batch(
 
 
 METRIC_KEYS = (
-    "stress1", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "knn_recall_true", "procrustes_baseline",
+    "stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "knn_recall_true", "procrustes_baseline",
 )
 
 

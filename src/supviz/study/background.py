@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 
 from supviz.study import adapters
-from supviz.study.common import fmt, spearman
 from supviz.study.config import PAPER_A3, BackgroundConfig
 from supviz.study.context import RunContext
-from supviz.study.sections import Finding, Section, SectionOutput, TableBlock
+from supviz.study.sections import Section, SectionOutput, TableBlock
 
 log = logging.getLogger(__name__)
 STICKY = np.array([1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3])
@@ -110,41 +109,28 @@ class BackgroundSection(Section):
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
         from supviz.figures import static as sfig
+        from supviz.report import verdicts
+        from supviz.study.table import build_table
 
         a1, a2, a3 = result["A1"], result["A2"], result["A3"]
-        figs, rows, findings = [], [], []
+        figs, rows, tables = [], [], []
         # A1
-        grams = [W @ W.T for W in a1.weights]
         titles = [f"p = {p:g}" for p in a1.probabilities]
+        for p, W, loss in zip(a1.probabilities, a1.weights, a1.losses):
+            n0, n1 = np.linalg.norm(W, axis=1)
+            c = float(W[0] @ W[1] / (n0 * n1)) if n0 > 1e-3 and n1 > 1e-3 else float("nan")
+            rows.append({"table": "cells", "model": "A1", "importance": "uniform", "m": 1, "p": p, "n_features": 2,
+                         "norm_0": float(n0), "norm_1": float(n1), "cosine_01": c, "final_loss": loss})
         figs.append(ctx.figure(
             "A1", title="A1. Two features in one dimension",
             caption=(f"Toy model with n = 2 features, m = 1 hidden dimension, equal importance, trained {a1.steps} steps "
                      f"at feature probability p in {a1.probabilities}. Top: each feature's weight on the hidden axis; "
-                     "bottom: W Wᵀ with its values. Dense features keep one feature and drop the other; sparse features "
-                     "share the axis with opposite signs (the antipodal pair, negative off-diagonal)."),
+                     "bottom: W Wᵀ with its values. " + " ".join(_a1_sentence(r) for r in rows)),
             content={"w": a1.weights, "t": titles},
-            static=lambda: sfig.antipodal_figure(a1.weights, grams, titles, title="A1. Two features in one dimension"),
-        ))
-        cos = []
-        for p, W in zip(a1.probabilities, a1.weights):
-            n0, n1 = np.linalg.norm(W, axis=1)
-            c = float(W[0] @ W[1] / (n0 * n1)) if n0 > 1e-3 and n1 > 1e-3 else float("nan")
-            cos.append(c)
-            rows.append({"experiment": "A1", "p": p, "m": 1, "n_points": 2, "method": "", "params": "{}", "panel": f"p = {p:g}",
-                         "importance": "uniform", "note": "", "norm_0": float(n0), "norm_1": float(n1), "cosine_01": c,
-                         "final_loss": a1.losses[a1.probabilities.index(p)]})
-        sparse_c, dense_c = cos[-1], cos[0]
-        findings.append(Finding(
-            "With two features in one dimension, sparse features are stored as an antipodal pair (superposition); dense "
-            "features are not.",
-            f"Cosine between the two features' weights: {', '.join(f'p = {p:g}: {fmt(c)}' for p, c in zip(a1.probabilities, cos))} "
-            "(n/a = one feature dropped, norm < 0.001).",
-            "supported" if np.isfinite(sparse_c) and sparse_c < -0.9 and not (np.isfinite(dense_c) and dense_c < -0.9)
-            else "partly" if np.isfinite(sparse_c) and sparse_c < -0.5 else "not supported",
+            static=lambda: sfig.antipodal_figure(a1.weights, titles, title="A1. Two features in one dimension"),
         ))
         # A2
         d2 = result["diag"]["A2"]
-        g2 = [W @ W.T for W in a2.weights]
         t2 = [f"p = {p:g}" for p in a2.probabilities]
         norms2 = [d.norms for d in d2]
         sup2 = [d.superposition for d in d2]
@@ -152,29 +138,23 @@ class BackgroundSection(Section):
             "A2", title="A2. Demonstrating superposition",
             caption=(f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, importance {a2.importance}, "
                      f"{a2.steps} steps, one model per feature probability p (columns). Top: W Wᵀ; bottom: ‖W_i‖ per feature "
-                     "(most important first) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension of its own, "
+                     "(most important on top) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension of its own, "
                      "yellow: shared)."),
-            content={"g": g2, "n": norms2, "s": sup2, "t": t2},
-            static=lambda: sfig.superposition_sweep_figure(g2, norms2, sup2, t2, title="A2. Demonstrating superposition"),
+            content={"w": a2.weights, "n": norms2, "s": sup2, "t": t2},
+            static=lambda: sfig.superposition_sweep_figure(a2.weights, norms2, sup2, t2, title="A2. Demonstrating superposition"),
         ))
-        rep2 = [int((n > 0.5).sum()) for n in norms2]
-        for p, d, k in zip(a2.probabilities, d2, rep2):
-            rows.append({"experiment": "A2", "p": p, "m": a2.hidden, "n_points": a2.n_features, "method": "", "params": "{}",
-                         "panel": f"p = {p:g}", "importance": a2.importance, "note": "", "n_norm_gt_half": float(k),
+        for p, d, W in zip(a2.probabilities, d2, a2.weights):
+            rows.append({"table": "cells", "model": "A2", "importance": a2.importance, "m": a2.hidden, "p": p,
+                         "n_features": a2.n_features, "n_norm_gt_half": float((d.norms > 0.5).sum()),
                          **{f"toy_{k2}": v for k2, v in d.values.items()}})
-        findings.append(Finding(
-            "As features get sparser the model packs more features into the same dimensions, in superposition.",
-            f"Features with ‖W_i‖ > 0.5 (of {a2.n_features}, m = {a2.hidden}): "
-            + ", ".join(f"p = {p:g}: {k}" for p, k in zip(a2.probabilities, rep2)) + ".",
-            "supported" if rep2[-1] > rep2[0] and rep2[0] <= a2.hidden + 1 else "partly" if rep2[-1] > rep2[0] else "not supported",
-        ))
         # A3
         d3 = result["diag"]["A3"]
         inv_p = 1.0 / np.asarray(a3.probabilities)
         dpf = np.array([a3.hidden / max(float((W**2).sum()), 1e-12) for W in a3.weights])
         dims = np.stack([np.where(d.norms > 1e-2, d.dimensionality, np.nan) for d in d3])
         n3, m3, k3 = a3.n_features, a3.hidden, len(a3.probabilities)
-        size = f"n = {n3}, m = {m3}, {k3} sparsities, {a3.steps} steps" + (" (paper size)" if n3 == PAPER_A3[0] else " (reduced size; --paper-size-a3 for the larger one)")
+        size = f"n = {n3}, m = {m3}, {k3} sparsities, {a3.steps} steps" + (
+            " (paper size)" if n3 == PAPER_A3[0] else " (reduced size; --paper-size-a3 for the larger one)")
         figs.append(ctx.figure(
             "A3", title="A3. Feature geometry: dimensions per feature",
             caption=(f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / ‖W‖²_F; "
@@ -184,22 +164,16 @@ class BackgroundSection(Section):
             static=lambda: sfig.geometry_figure(inv_p, dpf, dims, title="A3. Dimensions per feature against sparsity",
                                                 size_note=size),
         ))
-        finite = dims[np.isfinite(dims)]
-        near = float(np.mean(np.min(np.abs(finite[:, None] - STICKY[None, :]), axis=1) < 0.05)) if finite.size else float("nan")
-        for p, dp, d in zip(a3.probabilities, dpf, d3):
-            rows.append({"experiment": "A3", "p": p, "m": m3, "n_points": n3, "method": "", "params": "{}",
-                         "panel": f"1/p = {1 / p:.3g}", "importance": "uniform", "note": "", "dims_per_feature": float(dp),
+        for p, dp, d, row_dims in zip(a3.probabilities, dpf, d3, dims):
+            fin = row_dims[np.isfinite(row_dims)]
+            near = np.min(np.abs(fin[:, None] - STICKY[None, :]), axis=1) < 0.05 if fin.size else np.array([])
+            rows.append({"table": "cells", "model": "A3", "importance": "uniform", "m": m3, "p": p, "n_features": n3,
+                         "dims_per_feature": float(dp), "n_dims": float(fin.size),
+                         "sticky_share": float(near.mean()) if fin.size else float("nan"),
                          **{f"toy_{k2}": v for k2, v in d.values.items()}})
-        rho = spearman(inv_p, dpf)
-        findings.append(Finding(
-            "Dimensions per feature fall as sparsity grows, and feature dimensionalities cluster at a few fractions.",
-            f"m / ‖W‖²_F goes from {fmt(dpf[0])} (1/p = 1) to {fmt(dpf[-1])} (1/p = {inv_p[-1]:.0f}), Spearman rho with 1/p "
-            f"{fmt(rho)}; {fmt(100 * near)}% of the represented features' D_i lie within 0.05 of a sticky fraction.",
-            "supported" if rho < -0.5 and near > 0.5 else "partly" if rho < 0 else "not supported",
-        ))
-        import pandas as pd
-
-        tables = [TableBlock("A1-A3: toy-model diagnostics", pd.DataFrame(rows).drop(columns=["params", "note", "method"], errors="ignore"))]
+        cells = build_table(rows, kind="cells")
+        findings = [verdicts.a1_antipodal(cells), verdicts.a2_packing(cells), verdicts.a3_sticky(cells)]
+        tables = _tables(cells)
         return SectionOutput(
             key=self.key, title=self.title, figures=figs, findings=findings, rows=rows, tables=tables,
             intro=(
@@ -208,3 +182,34 @@ class BackgroundSection(Section):
                 f"the paper's sparsity sweep, A3 the geometry ({size})."
             ),
         )
+
+
+def _a1_sentence(row: dict[str, Any]) -> str:
+    """What the A1 panel of one p shows, in words, from its numbers."""
+    n0, n1, c, p = row["norm_0"], row["norm_1"], row["cosine_01"], row["p"]
+    head = f"At p = {p:g}: ‖W0‖ = {n0:.2f}, ‖W1‖ = {n1:.2f}"
+    if not np.isfinite(c):
+        return head + ", one feature dropped (its norm below 0.001)."
+    if c < -0.9:
+        return head + f", opposite signs (cosine {c:.2f}): the antipodal pair, negative off-diagonal in W Wᵀ."
+    if c > 0.9:
+        return head + (f", both along the same direction (cosine {c:.2f}): the axis is shared without the antipodal sign, "
+                       "so the model cannot tell the two features apart (positive off-diagonal).")
+    return head + f", cosine {c:.2f}."
+
+
+def _tables(cells: Any) -> list[TableBlock]:
+    """One narrow table per experiment (only its own columns)."""
+    out = []
+    a1 = cells[cells["model"] == "A1"][["p", "norm_0", "norm_1", "cosine_01", "final_loss"]]
+    out.append(TableBlock("A1: norms of the two features' weights, their cosine, and the final loss",
+                          a1.rename(columns={"norm_0": "‖W0‖", "norm_1": "‖W1‖", "cosine_01": "cosine"}).round(3)))
+    a2 = cells[cells["model"] == "A2"][["p", "n_norm_gt_half", "toy_dims_per_feature", "toy_mean_superposition"]]
+    out.append(TableBlock("A2: features with ‖W_i‖ > 0.5, dimensions per feature and mean superposition per p",
+                          a2.rename(columns={"n_norm_gt_half": "‖W_i‖ > 0.5", "toy_dims_per_feature": "dims per feature",
+                                             "toy_mean_superposition": "mean superposition"}).round(3)))
+    a3 = cells[cells["model"] == "A3"][["p", "dims_per_feature", "sticky_share", "toy_n_represented_norm"]]
+    out.append(TableBlock("A3: dimensions per feature, share of D_i near a sticky fraction, represented features per p",
+                          a3.rename(columns={"dims_per_feature": "dims per feature", "sticky_share": "share sticky",
+                                             "toy_n_represented_norm": "‖W_i‖ > 0.5"}).round(3)))
+    return out

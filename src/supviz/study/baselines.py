@@ -4,6 +4,20 @@ The data are ``diag(N)``: N orthogonal unit vectors, every pairwise distance sqr
 them out with ratio SMACOF (with Shepard plots), B2/B3 with UMAP, B4/B5 with t-SNE. The ratio-MDS
 layout of diag(N) is also the reference every other panel of the study is compared to
 (``procrustes_baseline``), via :func:`orthogonal_baselines`.
+
+t-SNE of diag(N) is drawn in two settings (B4, B5):
+
+- **exact affinities**: every distance of diag(N) is equal, so each point's Gaussian conditional
+  ``p_{j|i}`` is uniform whatever its bandwidth: ``P_ij = 1 / (N (N - 1))`` at *every* perplexity,
+  and ``KL(P || Q)`` is 0 exactly when Q is uniform, i.e. when all points sit at one spot. The
+  optimum is a collapse and perplexity cannot change it. (openTSNE with affinities over all pairs,
+  perplexity (N - 1) / 3; PCA start; exact gradient.)
+- **the study's R settings** (Rtsne, van der Maaten's bhtsne): random start, Barnes-Hut gradient
+  with theta 0.5, learning rate 200, 1,000 iterations of which 250 exaggerated 12-fold, and
+  affinities over the 3·perplexity nearest neighbours only. For diag(N) those neighbours are
+  arbitrary (every point is equally near), so P is sparse and arbitrary: the pictures the study
+  saw. Rtsne's default initial PCA to 50 dimensions is not applied (it would make the distances of
+  diag(N), N > 50, unequal).
 """
 
 from __future__ import annotations
@@ -14,12 +28,22 @@ from typing import Any
 import numpy as np
 
 from supviz.study.adapters import pairwise, panel_metrics, smacof_batch
-from supviz.study.common import PanelResult, fmt, radial_stats, spearman
+from supviz.study.common import PanelResult, fmt, radial_stats
 from supviz.study.config import BaselinesConfig
 from supviz.study.context import LayoutTask, RunContext
 from supviz.study.sections import Finding, Section, SectionOutput, TableBlock
 
 log = logging.getLogger(__name__)
+
+#: UMAP start for diag(N): seeded random. The spectral start is undefined here (every point is
+#: alike, so the graph Laplacian's eigenvalues coincide and any basis of that eigenspace is a valid
+#: answer); umap-learn then returns a different one on every call, even with a fixed seed.
+UMAP_INIT = {"init": "random"}
+#: t-SNE as the study's R code ran it (Rtsne's defaults, random start): see the module docstring.
+TSNE_R = {"init": "random", "theta": 0.5, "learning_rate": 200.0, "n_iter": 1000, "early_exaggeration_iter": 250,
+          "early_exaggeration": 12.0}
+#: t-SNE with exact affinities and gradients (the optimum): affinities over all pairs.
+TSNE_EXACT = {"theta": 0.0}
 
 
 def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray]:
@@ -31,12 +55,6 @@ def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray
         ctx, deltas, metric_type="ratio", max_iter=cfg.max_iter, eps=cfg.eps, seed=ctx.seed("baseline-mds"), desc="baselines"
     )
     return {n: r.embedding for n, (r, _) in zip(ns, res)}
-
-
-#: UMAP start for diag(N): seeded random. The spectral start is undefined here (every point is
-#: alike, so the graph Laplacian's eigenvalues coincide and any basis of that eigenspace is a valid
-#: answer); umap-learn then returns a different one on every call, even with a fixed seed.
-UMAP_INIT = {"init": "random"}
 
 
 def b3_neighbors(n: int, n_neighbors: int) -> int:
@@ -71,8 +89,8 @@ class BaselineSection(Section):
         b1 = []
         for n, (r, _) in zip(cfg.mds_n, mds):
             met, why, _ = panel_metrics(ctx, np.eye(n), r.embedding, X_true=None, baseline=None)
-            met["stress1"] = r.stress
-            why.pop("stress1", None)
+            met["stress1_ratio"] = r.stress
+            why.pop("stress1_ratio", None)
             b1.append(
                 PanelResult(
                     "B1", f"N = {n}", "mds", {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
@@ -91,10 +109,14 @@ class BaselineSection(Section):
             nn = b3_neighbors(n, cfg.umap_n_neighbors)
             specs.append(("B3", f"N = {n}", n, "umap", {"n_neighbors": nn, "min_dist": cfg.umap_min_dist, **UMAP_INIT}))
         for perp in cfg.tsne_grid_perplexity:
-            specs.append(("B4", f"perplexity {perp:g}", cfg.tsne_grid_n, "tsne", {"perplexity": float(perp)}))
+            specs.append(("B4", f"perplexity {perp:g}", cfg.tsne_grid_n, "tsne", {"perplexity": float(perp), **TSNE_R}))
+        n4 = cfg.tsne_grid_n
+        specs.append(("B4x", "exact, any perplexity", n4, "tsne", {"perplexity": b5_perplexity(n4), **TSNE_EXACT}))
         for n in cfg.tsne_n:
-            specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n)}))
-        tasks = [LayoutTask(np.eye(n), method, params, ctx.seed("B", exp, title)) for exp, title, n, method, params in specs]
+            specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_R}))
+            specs.append(("B5x", f"exact, N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_EXACT}))
+        tasks = [LayoutTask(np.eye(n), method, params, ctx.seed("B", exp.rstrip("x"), title))
+                 for exp, title, n, method, params in specs]
         layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
         for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
             Y = np.asarray(layout.embedding, dtype=float)
@@ -103,71 +125,75 @@ class BaselineSection(Section):
             out.setdefault(exp, []).append(
                 PanelResult(
                     exp, title, method, dict(getattr(layout, "params", params) or params), Y, n_points=n, metrics=met,
-                    stats=radial_stats(Y, collapsed=collapsed), note="; ".join(getattr(layout, "notes", []) or []),
-                    reasons=why, collapsed=collapsed,
+                    stats=radial_stats(Y, collapsed=collapsed) | {"spread": float(np.ptp(Y, axis=0).max())},
+                    note="; ".join(getattr(layout, "notes", []) or []), reasons=why, collapsed=collapsed,
                 )
             )
         return out
 
     def render(self, ctx: RunContext, result: dict[str, list[PanelResult]]) -> SectionOutput:
-        from supviz.figures import ScatterPanel, ShepardPanel
-        from supviz.figures import interactive as ifig
-        from supviz.figures import static as sfig
+        from supviz import plot
+        from supviz.plot import interactive as iplot
+        from supviz.plot.panels import ScatterPanel, ShepardPanel
 
         cfg: BaselinesConfig = ctx.config.section("baselines")
         figs = []
         b1 = result["B1"]
-        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1']:.3f}", hover={"point": np.arange(p.n_points)}) for p in b1]
-        shep = [ShepardPanel(p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity) for p in b1]
-        figs.append(
-            ctx.figure(
-                "B1", title="B1. Ratio MDS of orthogonal data diag(N), with Shepard plots",
-                caption=(
-                    f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N orthogonal "
-                    f"unit vectors, N in {cfg.mds_n}; stress-1 in each panel's corner. Below each configuration its "
-                    "Shepard plot: every pair's dissimilarity (all sqrt 2, jittered for visibility) against its distance "
-                    "in the layout, the red line the disparities."
-                ),
-                content={"panels": panels, "shepard": shep},
-                # drawing is deferred (ctx.figure): bind the data now, not the loop variables
-                static=lambda panels=panels, shep=shep: sfig.layout_shepard_grid(panels, shep, title="B1. Ratio MDS of diag(N)"),
-                interactive=lambda panels=panels: ifig.scatter_grid_interactive(
-                    panels, ncols=len(panels), title="B1. Ratio MDS of diag(N)"
-                ),
-            )
-        )
+        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}", hover={"point": np.arange(p.n_points)})
+                  for p in b1]
+        shep = [ShepardPanel(p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity, title=f"Shepard, N = {p.n_points}")
+                for p in b1]
+        t1 = "B1. Ratio MDS of diag(N), with Shepard plots"
+        figs.append(ctx.figure(
+            "B1", title=t1,
+            caption=(
+                f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N orthogonal unit "
+                f"vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration its Shepard plot: every "
+                "pair's dissimilarity (all sqrt 2, spread a little sideways so the strip shows) against its distance in the "
+                "layout, the red line the disparities. The interactive version has both rows; hover a point for its point index."
+            ),
+            content={"panels": panels, "shepard": shep},
+            # drawing is deferred (ctx.figure): bind the data now, not the loop variables
+            static=lambda panels=panels, shep=shep: plot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
+            interactive=lambda panels=panels, shep=shep: iplot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
+        ))
+        corner_help = (" Under each panel: P = Procrustes distance to the ratio-MDS picture of the same diag(N) (B1; 0 = the "
+                       "same shape), CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). "
+                       "A collapsed picture (all points at one spot) is drawn as that spot and labelled with its spread; its "
+                       "measures are undefined and it is left out of the claims.")
+        exact_help = (" Exact affinities: every distance of diag(N) is equal, so each point's Gaussian conditional is uniform "
+                      "whatever its bandwidth: P_ij = 1 / (N (N − 1)) at every perplexity, and KL(P‖Q) is 0 only when all "
+                      "points sit at one spot. The optimum is a collapse, and perplexity cannot change it.")
+        r_help = ("the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "
+                  "affinities over the 3·perplexity nearest neighbours, which for diag(N) are arbitrary)")
         specs = {
-            "B2": (f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist", len(cfg.umap_grid_min_dist),
+            "B2": (f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist", len(cfg.umap_grid_min_dist), ["B2"],
                    f"UMAP of diag({cfg.umap_grid_n}) for n_neighbors in {cfg.umap_grid_n_neighbors} (rows) and min_dist in "
                    f"{cfg.umap_grid_min_dist} (columns); panels titled 'n_neighbors : min_dist'. Seeded random start (the "
                    "spectral start is undefined for diag(N): all its eigenvalues coincide)."),
-            "B3": ("B3. UMAP of diag(N)", 5,
-                   f"UMAP of diag(N), N in {cfg.umap_n}; n_neighbors {cfg.umap_n_neighbors} (N - 1 where N is smaller), "
+            "B3": ("B3. UMAP of diag(N)", 5, ["B3"],
+                   f"UMAP of diag(N), N in {cfg.umap_n}; n_neighbors {cfg.umap_n_neighbors} (N − 1 where N is smaller), "
                    f"min_dist {cfg.umap_min_dist:g}; seeded random start, as in B2."),
-            "B4": (f"B4. t-SNE of diag({cfg.tsne_grid_n}) by perplexity", 5,
-                   f"t-SNE of diag({cfg.tsne_grid_n}) for perplexity {', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)}."),
-            "B5": ("B5. t-SNE of diag(N), perplexity (N - 1) / 3", 5,
-                   f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N - 1) / 3 (the largest the reference implementation accepts)."),
+            "B4": (f"B4. t-SNE of diag({cfg.tsne_grid_n}) by perplexity: the study's settings and the optimum", 4,
+                   ["B4", "B4x"],
+                   f"t-SNE of diag({cfg.tsne_grid_n}) with {r_help}, for perplexity "
+                   f"{', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)}; the last panel with exact affinities and "
+                   "gradients (PCA start), the same picture for every perplexity." + exact_help),
+            "B5": ("B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities (bottom)",
+                   5, ["B5", "B5x"],
+                   f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference implementation "
+                   f"accepts): top rows with {r_help}; bottom rows with exact affinities and exact gradients (PCA start)."
+                   + exact_help),
         }
-        for exp, (title, ncols, caption) in specs.items():
-            prs = result.get(exp, [])
+        for exp, (title, ncols, parts, caption) in specs.items():
+            prs = [p for part in parts for p in result.get(part, [])]
             # neighbourhood metrics are undefined on diag(N) (all its distances tie), so the corner shows shape
             panels = [_baseline_panel(p) for p in prs]
-            caption += (
-                " Corner: P = Procrustes distance to the ratio-MDS layout of the same diag(N) (B1's picture; 0 = the same "
-                "shape); CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). A panel "
-                "marked 'collapsed' put all its points at one spot (its spread is in the corner): it is drawn as that one "
-                "spot, its measures are undefined and it is left out of the claims below."
-            )
-            figs.append(
-                ctx.figure(
-                    exp, title=title, caption=caption, content=panels,
-                    static=lambda panels=panels, title=title, ncols=ncols: sfig.scatter_grid(panels, ncols=ncols, title=title),
-                    interactive=lambda panels=panels, title=title, ncols=ncols: ifig.scatter_grid_interactive(
-                        panels, ncols=ncols, title=title
-                    ),
-                )
-            )
+            figs.append(ctx.figure(
+                exp, title=title, caption=caption + corner_help, content=panels,
+                static=lambda panels=panels, title=title, ncols=ncols: plot.plot_grid(panels, ncols=ncols, title=title,
+                                                                                     equal_axes=False),
+            ))
         rows = [p.row() for prs in result.values() for p in prs]
         return SectionOutput(
             key=self.key, title=self.title, intro=_intro(result), figures=figs, tables=_tables(result),
@@ -176,28 +202,14 @@ class BaselineSection(Section):
         )
 
 
-def _baseline_panel(p: PanelResult) -> "Any":
+def _baseline_panel(p: PanelResult) -> Any:
     """The scatter panel of one B2-B5 picture; a collapsed one is drawn as the single spot it is."""
-    from supviz.figures import ScatterPanel
+    from supviz.plot.panels import ScatterPanel
 
-    hover = {"point": np.arange(p.n_points)}
     if p.collapsed and p.xy is not None:
-        spread = float(np.ptp(p.xy, axis=0).max())
         # Drawn at its true scale the spot would be blown up to a picture of rounding noise.
-        return ScatterPanel(p.title, np.zeros_like(p.xy), corner=f"collapsed (spread {spread:.0e})", hover=hover)
-    return ScatterPanel(p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}",
-                        hover=hover)
-
-
-def _left_out(prs: list[PanelResult], metric: str) -> tuple[np.ndarray, str]:
-    """``metric`` per panel with the undefined ones NaN, and the clause saying how many were left out."""
-    vals = np.array([p.metrics.get(metric, np.nan) for p in prs], dtype=float)
-    out = [p for p, v in zip(prs, vals) if not np.isfinite(v)]
-    if not out:
-        return vals, ""
-    collapsed = sum(p.collapsed for p in out)
-    why = f"{collapsed} collapsed" if collapsed == len(out) else f"{len(out)} undefined, {collapsed} of them collapsed"
-    return vals, f" ({len(out)} of {len(prs)} panels left out: {why})"
+        return ScatterPanel(p.title, np.zeros_like(p.xy), corner=f"collapsed (spread {p.stats['spread']:.0e})")
+    return ScatterPanel(p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}")
 
 
 def _intro(result: dict[str, list[PanelResult]]) -> str:
@@ -205,85 +217,38 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
     return (
         "N orthogonal unit vectors (diag(N)) are equidistant: every pair is sqrt(2) apart, so no 2-D picture can be "
         "exact. These panels are the reference: what MDS, UMAP and t-SNE draw when there is no structure at all. "
-        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1'])} at N = {b1[0].n_points} to "
-        f"{fmt(b1[-1].metrics['stress1'])} at N = {b1[-1].n_points}."
+        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1_ratio'])} at N = {b1[0].n_points} to "
+        f"{fmt(b1[-1].metrics['stress1_ratio'])} at N = {b1[-1].n_points}.\n\n"
+        "t-SNE is drawn twice. With exact affinities every pair of diag(N) gets the same affinity at any perplexity, "
+        "and the exact optimum of t-SNE's objective is then all points at one spot: perplexity cannot matter. The study "
+        "ran R's Barnes-Hut t-SNE, whose affinities cover only each point's 3·perplexity nearest neighbours; for "
+        "diag(N) that choice is arbitrary, and it is what makes the pictures depend on perplexity."
     )
 
 
 def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
     import pandas as pd
 
-    cols = ["panel", "n_points", "stress1", "shepard_rho", "trustworthiness", "continuity", "procrustes_baseline", "radius_cv",
-            "collapsed", "nan_reasons"]
+    cols = ["panel", "n_points", "stress1_ratio", "procrustes_baseline", "radius_cv", "spread", "collapsed", "nan_reasons"]
     blocks = []
     for exp, prs in result.items():
         frame = pd.DataFrame([p.row() for p in prs])
-        blocks.append(TableBlock(f"{exp}: metrics per panel", frame[[c for c in cols if c in frame]]))
+        frame = frame[[c for c in cols if c in frame and (c != "stress1_ratio" or exp == "B1")]]
+        blocks.append(TableBlock(f"{exp}: measures per panel", frame))
     return blocks
 
 
 def _findings(result: dict[str, list[PanelResult]]) -> list[Finding]:
-    out = []
-    b1 = result["B1"]
-    ns = np.array([p.n_points for p in b1], dtype=float)
-    st = np.array([p.metrics["stress1"] for p in b1])
-    cv = np.array([p.stats["radius_cv"] for p in b1])
-    rho = spearman(ns, st)
-    out.append(
-        Finding(
-            "As N grows the MDS optimum becomes a uniform disc / ring and stress increases dramatically.",
-            f"Stress-1 by N: {', '.join(f'{int(n)}: {fmt(s)}' for n, s in zip(ns, st))} (Spearman rho with N {fmt(rho)}). "
-            f"Radius CV (0 = ring, about 0.35 = uniform disc) at the largest N: {fmt(cv[-1])}.",
-            "supported" if rho > 0.8 else "partly" if rho > 0 else "not supported",
-        )
-    )
-    # Panels whose measure is undefined (a collapsed picture) are left out of every verdict, and each
-    # finding says how many: a collapse is an artifact, but not a distance to the baseline.
+    """B's verdicts, computed from the section's rows as the ``panels`` table holds them."""
+    from supviz.report import verdicts
+    from supviz.study.table import build_table
+
+    panels = build_table([p.row() for prs in result.values() for p in prs], kind="panels")
+    out = [verdicts.b1_disc(panels)]
     if result.get("B2"):
-        b2 = result["B2"]
-        nn = np.array([p.params.get("n_neighbors", np.nan) for p in b2], dtype=float)
-        md = np.array([p.params.get("min_dist", np.nan) for p in b2], dtype=float)
-        pb, left = _left_out(b2, "procrustes_baseline")
-        r_nn, r_md = spearman(nn, pb), spearman(md, pb)
-        out.append(
-            Finding(
-                "UMAP: n_neighbors is the relevant parameter; the bias decreases as it increases.",
-                f"Procrustes distance to the MDS baseline against n_neighbors: Spearman rho {fmt(r_nn)}; against min_dist: "
-                f"{fmt(r_md)}{left}.",
-                "n/a" if not np.isfinite(r_nn) else "supported" if (r_nn < -0.3 and abs(r_nn) > abs(r_md)) else "partly"
-                if r_nn < 0 else "not supported",
-            )
-        )
-    if result.get("B3"):
-        pb3, left3 = _left_out(result["B3"], "procrustes_baseline")
-        b5 = result.get("B5", [])
-        pb5, left5 = _left_out(b5, "procrustes_baseline") if b5 else (np.array([np.nan]), "")
-        m3 = float(np.nanmedian(pb3)) if np.isfinite(pb3).any() else float("nan")
-        m5 = float(np.nanmedian(pb5)) if np.isfinite(pb5).any() else float("nan")
-        collapsed5 = sum(p.collapsed for p in b5)
-        extra = (f" {collapsed5} of the {len(b5)} t-SNE pictures collapsed to one spot, itself the strongest artifact, "
-                 "which the distance cannot measure." if collapsed5 else "")
-        out.append(
-            Finding(
-                "UMAP across N looks very similar to MDS, with some noise; t-SNE across N introduces major artifacts.",
-                f"Median Procrustes distance to the MDS baseline: UMAP (B3) {fmt(m3)}{left3}, t-SNE (B5) {fmt(m5)}{left5}."
-                + extra,
-                "n/a" if not (np.isfinite(m3) and np.isfinite(m5)) else "supported" if m3 < m5 else "not supported",
-            )
-        )
+        out.append(verdicts.b2_neighbors(panels))
+    if result.get("B3") and result.get("B5"):
+        out.append(verdicts.b5_across_n(panels))
     if result.get("B4"):
-        b4 = result["B4"]
-        perp = np.array([p.params.get("perplexity", np.nan) for p in b4], dtype=float)
-        pb, left = _left_out(b4, "procrustes_baseline")
-        r = spearman(perp, pb)
-        ok = np.flatnonzero(np.isfinite(pb))
-        ends = (f"{fmt(pb[ok[0]])} at perplexity {perp[ok[0]]:g}, {fmt(pb[ok[-1]])} at {perp[ok[-1]]:g}" if ok.size
-                else "undefined at every perplexity")
-        out.append(
-            Finding(
-                "t-SNE: low perplexity introduces substantial artifacts.",
-                f"Procrustes distance to the MDS baseline: {ends} (Spearman rho with perplexity {fmt(r)}){left}.",
-                "n/a" if not np.isfinite(r) else "supported" if r < -0.3 else "partly" if r < 0 else "not supported",
-            )
-        )
+        out.append(verdicts.b4_perplexity(panels))
     return out

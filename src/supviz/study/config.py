@@ -34,6 +34,13 @@ def _check_importance(name: str, value: Any) -> str:
     return str(check_importance_spec(name, value, 2))
 
 
+def _path_text(name: str, value: Any, empty: str) -> str:
+    """A path setting: a string (``''`` meaning ``empty``), never a number or a table."""
+    if not isinstance(value, str):
+        raise SupvizError(f"`{name}` must be a path (a string) or {empty}; got {value!r}.")
+    return value
+
+
 def _int_list(name: str, value: Any, *, min_value: int = 1) -> list[int]:
     if not isinstance(value, (list, tuple)) or not value:
         raise SupvizError(f"`{name}` must be a non-empty list of ints; got {value!r}.")
@@ -84,19 +91,43 @@ class WeightsConfig:
     file: str = ""
     """Path of the weights; '' = train. The study's npz layout or anything `supviz.toy.load_grid` reads."""
 
+    def __post_init__(self) -> None:
+        self.file = _path_text("weights.file", self.file, "'' (train)")
+
+
+#: Each represented rule's default threshold (``supviz.toy.represented_mask``'s).
+REPRESENTED_THRESHOLDS = {"norm": 0.5, "mean_abs": 0.05}
+
 
 @dataclass
 class RepresentedConfig:
-    """When a feature counts as represented (C3, C5, the diagnostics)."""
+    """When a feature counts as represented (C2's centre, C3, C5, x_rep, the ring, the diagnostics).
 
-    rule: str = "mean_abs"
-    """'mean_abs': mean|W_k| > threshold * mean|W_0| (the study, threshold 1/20); 'norm': ||W_k|| > threshold."""
-    threshold: float = 0.05
-    """Threshold of the rule."""
+    Every verdict that depends on it is also computed with the other rule, and the report says
+    whether it changes.
+    """
+
+    rule: str = "norm"
+    """'norm': ||W_k|| > threshold (default 0.5); 'mean_abs': the study's mean|W_k| > threshold * mean|W_0|
+    (default 1/20, W_0 the most important feature)."""
+    threshold: float | None = None
+    """Threshold of the rule; unset = the rule's default (0.5 for 'norm', 0.05 for 'mean_abs')."""
 
     def __post_init__(self) -> None:
         self.rule = check_choice("represented.rule", self.rule, ("mean_abs", "norm"))
+        if self.threshold is None:
+            self.threshold = REPRESENTED_THRESHOLDS[self.rule]
         self.threshold = check_float("represented.threshold", self.threshold, min_value=0.0)
+
+    def other(self) -> "RepresentedConfig":
+        """The other rule at its default threshold (what every rule-dependent verdict is checked against)."""
+        return RepresentedConfig(rule="mean_abs" if self.rule == "norm" else "norm")
+
+    def describe(self) -> str:
+        """The rule in words, e.g. '||W_k|| > 0.5' or 'the study's mean|W_k| > 0.05 x mean|W_0|'."""
+        if self.rule == "norm":
+            return f"||W_k|| > {self.threshold:g}"
+        return f"the study's mean|W_k| > {self.threshold:g} x mean|W_0|"
 
 
 @dataclass
@@ -104,7 +135,7 @@ class MetricsConfig:
     """Layout metrics."""
 
     k: int = 10
-    """Neighbourhood size (clamped to points - 1)."""
+    """Neighbourhood size of the neighbourhood metrics; never shrunk (a panel with fewer than k + 2 points gets NaN with the reason)."""
 
     def __post_init__(self) -> None:
         self.k = check_int("metrics.k", self.k, min_value=1)
@@ -143,6 +174,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         self.n_jobs = check_int("run.n_jobs", self.n_jobs, min_value=1, max_value=64)
+        self.cache_dir = _path_text("run.cache_dir", self.cache_dir, "'' (<out>/cache)")
 
 
 @dataclass
@@ -228,6 +260,15 @@ class BaselinesConfig:
         self.umap_min_dist = check_float("baselines.umap_min_dist", self.umap_min_dist, min_value=0.0)
         self.tsne_grid_n = check_int("baselines.tsne_grid_n", self.tsne_grid_n, min_value=4)
         self.tsne_grid_perplexity = _float_list("baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, positive=True)
+        # B4 lays out diag(tsne_grid_n) at each perplexity, which t-SNE refuses above (N - 1) / 3
+        # (supviz.dr.tsne_layout.perplexity_limit, the reference implementation's limit)
+        limit = (self.tsne_grid_n - 1) / 3.0
+        for i, perp in enumerate(self.tsne_grid_perplexity):
+            if perp > limit:
+                raise SupvizError(
+                    f"`baselines.tsne_grid_perplexity[{i}]` must be at most (N - 1) / 3 = {limit:g} for "
+                    f"`baselines.tsne_grid_n` = {self.tsne_grid_n} points; got {perp:g}."
+                )
         self.tsne_n = _int_list("baselines.tsne_n", self.tsne_n, min_value=3)
         self.max_iter = check_int("baselines.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("baselines.eps", self.eps, min_value=0.0, min_inclusive=False)
@@ -251,8 +292,16 @@ class EmbeddingsConfig:
     """C3/C5 panels with fewer represented features stay empty."""
     heatmap_quantile: float = 0.99
     """C1 colour range: symmetric [-r, r], r = this quantile of the off-diagonal |W W^T| between represented features."""
+    collapse_starts: int = 20
+    """C6: random SMACOF starts per collapsed C3 cell, rule and MDS type (besides the Torgerson start)."""
+    reference_weights: str = ""
+    """C6: the study's weights to repeat the check on; '' = look for hamblin2022_weights.npz next to the checkout
+    (shared/data/ or data/), 'none' = skip."""
 
     def __post_init__(self) -> None:
+        self.collapse_starts = check_int("embeddings.collapse_starts", self.collapse_starts, min_value=2)
+        if not isinstance(self.reference_weights, str):
+            raise SupvizError(f"`embeddings.reference_weights` must be a path, '' or 'none'; got {self.reference_weights!r}.")
         self.mds_type = check_choice("embeddings.mds_type", self.mds_type, ("ratio", "interval", "ordinal"))
         self.max_iter = check_int("embeddings.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("embeddings.eps", self.eps, min_value=0.0, min_inclusive=False)

@@ -225,6 +225,7 @@ class RunContext:
         content: Any,
         static: Callable[[], Any],
         interactive: Callable[[], Any] | None = None,
+        lead: bool = False,
     ):
         """Draw (or fetch from the cache) one figure and copy its files into ``<out>/figures``.
 
@@ -238,6 +239,8 @@ class RunContext:
             Returns the matplotlib figure.
         interactive
             Returns the plotly figure, or ``None`` for static only.
+        lead
+            The figure that carries the report's answer (shown on its first screen).
         """
         from supviz.study.sections import FigureRecord
 
@@ -248,7 +251,7 @@ class RunContext:
             "interactive": want_interactive,
         }
         key = self.cache.key("figure", params)
-        record = FigureRecord(id=fig_id, title=title, caption=caption, files={})
+        record = FigureRecord(id=fig_id, title=title, caption=caption, files={}, lead=lead)
         folder = self.cache._folder("figure", key)
         if self.cache.enabled and folder.is_dir():
             self.cache.stats.count("figure", True)

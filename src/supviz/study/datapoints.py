@@ -26,30 +26,19 @@ from typing import Any
 import numpy as np
 
 from supviz.errors import SupvizError
-from supviz.report.conclusion import (
-    RING_FIGURE_ID,
-    equidistance_level,
-    grid_id,
-    heatmap_id,
-    method_effects,
-    method_sentence,
-    ring_evidence,
-    ring_sentence,
-    variant_label,
-    variant_slug,
-)
+from supviz.report.verdicts import variant_label
 from supviz.study.common import fmt, fmt_p
 from supviz.study.config import DatapointsConfig
 from supviz.study.context import RunContext
-from supviz.study.sections import Finding, Section, SectionOutput, TableBlock
+from supviz.study.sections import Section, SectionOutput, TableBlock
 
 log = logging.getLogger(__name__)
 
 #: Measures drawn as heatmaps over (m, p).
 HEAT_METRICS = ("knn_recall", "trustworthiness", "false_neighbour_rate")
 #: Measure columns copied into the run's tidy table.
-ROW_METRICS = ("knn_recall", "trustworthiness", "continuity", "stress1", "shepard_rho", "false_neighbour_rate",
-               "false_neighbour_pairs", "layout_stress", "n_dropped", "n_represented", "k")
+ROW_METRICS = ("knn_recall", "trustworthiness", "continuity", "stress1_ratio", "shepard_rho", "false_neighbour_rate",
+               "false_neighbour_pairs", "smacof_stress")
 _FORMAT = 1
 
 
@@ -157,17 +146,22 @@ def load_result(folder: str | Path) -> Any:
 
 def _instances(ctx: RunContext, grid: Any) -> tuple[list[int], list[str]]:
     """The grid instances pictured (m in ``toy.hidden``, known p) and notes on those left out."""
-    specs = list(grid.specs)
-    all_m = sorted({s.n_hidden for s in specs})
-    wanted = [m for m in ctx.config.toy.hidden if m in all_m] or all_m
-    idx = [i for i, s in enumerate(specs) if s.n_hidden in wanted and s.probability is not None]
+    idx = _pictured(ctx.config, grid)
     notes = []
-    unknown = sum(1 for s in specs if s.probability is None)
+    unknown = sum(1 for s in grid.specs if s.probability is None)
     if unknown:
         notes.append(f"{unknown} instances of unknown feature probability were not pictured (inputs are sampled at p).")
     if not idx:
         raise SupvizError("the data-point section needs at least one grid cell of known feature probability; got none.")
     return idx, notes
+
+
+def _pictured(config: Any, grid: Any) -> list[int]:
+    """Indices of the grid instances the section pictures: m in ``toy.hidden`` (all m when none is), p known."""
+    specs = list(grid.specs)
+    all_m = sorted({s.n_hidden for s in specs})
+    wanted = [m for m in config.toy.hidden if m in all_m] or all_m
+    return [i for i, s in enumerate(specs) if s.n_hidden in wanted and s.probability is not None]
 
 
 def _params(ctx: RunContext, cfg: DatapointsConfig) -> dict[str, Any]:
@@ -230,6 +224,14 @@ class DatapointSection(Section):
     config_class = DatapointsConfig
     needs_grid = True
 
+    def check_grid(self, config: Any, grid: Any, name: str) -> None:
+        """Supplied weights must hold a cell of known feature probability: the inputs are sampled at p."""
+        if not _pictured(config, grid):
+            raise SupvizError(
+                f"`{name}` holds no grid cell of known feature probability, and the data-point section samples its "
+                "inputs at p: supply the study's npz (keys 60to<m>, probabilities known) or a `supviz train` run folder."
+            )
+
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         """Run (or find) the data-point experiment; returns the key of its cache folder."""
         cfg: DatapointsConfig = ctx.config.section("datapoints")
@@ -256,52 +258,68 @@ class DatapointSection(Section):
         return load_result(folder)
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
-        """Heatmaps, grids, example cells, the equidistance figure, table rows and findings."""
-        import pandas as pd
-
+        """Heatmaps, grids, example cells, the ring control, table rows and findings."""
         from supviz.figures import datapoints as dpf
+        from supviz.report import verdicts
+        from supviz.study.datapoint_measures import cell_extras, ring_figure
+        from supviz.study.embeddings import ordered_variants
+        from supviz.study.table import build_table
 
         cfg: DatapointsConfig = ctx.config.section("datapoints")
+        rc = ctx.config.represented
         res = load_result_checked(self, ctx, result)
-        variants = list(dict.fromkeys(k[0] for k in res.keys))
-        rows = _rows(res)
-        table = pd.DataFrame(rows)
+        grid, _ = ctx.grid()
+        variants = ordered_variants(list(dict.fromkeys(k[0] for k in res.keys)))
+        extra = cell_extras(ctx, res, grid, result["key"])
+        rows = _rows(res, extra)
+        points = build_table([r for r in rows if r["table"] == "points"], kind="points")
+        cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
         feature = _feature_table(ctx)
         figs, notes, tables, findings = [], [], [], []
+        figs.append(_headline(ctx, points, variants[0], tuple(cfg.methods), cfg))
         for v in variants:
             slug, label = variant_slug(v), variant_label(v)
             dpt = res.table[res.table["importance"] == v].reset_index(drop=True)
             ft = feature[feature["importance"] == v].reset_index(drop=True) if feature is not None else None
+            possible = _false_neighbours_possible(dpt, extra)
             for metric in HEAT_METRICS:
                 has_feat = ft is not None and metric in ft.columns and ft[metric].notna().any()
+                shown = dpt
+                if metric == "false_neighbour_rate":  # 0 by construction where every pair shares a feature: blank
+                    shown = dpt.assign(false_neighbour_rate=dpt["false_neighbour_rate"].where(possible))
                 cols = ("features", "x", "h", "total") if has_feat else ("x", "h", "total")
-                fig_id = heatmap_id(metric, v)
+                worse = "less" if dpf.HIGHER_IS_BETTER[metric] else "more"
                 figs.append(ctx.figure(
-                    fig_id, title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points ({label})",
+                    heatmap_id(metric, v), title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points ({label})",
                     caption=(f"{_metric_title(metric)} per (m, p) cell (rows m, columns p), one row of panels per method. "
                              + ("'feature directions': the study's pictures of the rows of W (C2 for MDS, C4 for UMAP; "
-                                "the study drew no t-SNE of W), measured against W's own rows. " if has_feat else "")
+                                "the study drew no t-SNE of W: 'not pictured'), measured against W's own rows. " if has_feat else "")
                              + f"'data points': pictures of the inputs x and of the latent codes h = Wᵀx of {cfg.points} "
-                             f"sampled inputs per p, measured against x with k = {cfg.k}; 'h − x': the change the latent "
-                             "space causes (blue = loss for recall and trustworthiness, red = more false neighbours). "
+                             f"sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': the change the latent "
+                             f"space causes, red = worse ({worse} {_metric_title(metric).lower()}), blue = better. "
                              + _metric_help(metric)),
-                    content={"dp": _frame_content(dpt), "ft": _frame_content(ft) if has_feat else None, "metric": metric,
+                    content={"dp": _frame_content(shown), "ft": _frame_content(ft) if has_feat else None, "metric": metric,
                              "cols": list(cols)},
-                    static=lambda dpt=dpt, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: dpf.heatmap_figure(
-                        dpt, metric=metric, importance=v, feature_table=ft, methods=tuple(cfg.methods), columns=cols),
+                    static=lambda dpt=shown, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: dpf.heatmap_figure(
+                        dpt, metric=metric, importance=v, feature_table=ft, methods=tuple(cfg.methods), columns=cols,
+                        title=f"{_metric_title(metric)} over (m, p), {variant_label(v)}"),
                 ))
             sub = _subset(res, v)
+            colour = (f"the number of active represented features (capped at 6; under uniform importance a rank would be "
+                      "arbitrary; 1 = the inputs on a single feature's spoke)" if _uniform(sub) else
+                      "the importance rank of the most important active feature (dark = most important)")
             for method in cfg.grid_methods:
-                fig_id = grid_id(method, v)
                 figs.append(ctx.figure(
-                    fig_id, title=f"D2. {_METHOD[method]} of the latent codes h = Wᵀx, rows m, columns p ({label})",
+                    grid_id(method, v), title=f"D2. {_METHOD[method]} of the latent codes h = Wᵀx, rows m, columns p ({label})",
                     caption=(f"{_METHOD[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell (the study's "
-                             f"grid: rows m, columns p, panels titled 'm : p'), to set beside C2/C4 of section 2. Colour: "
-                             + ("the strongest active feature's index (uniform importance)" if v == "uniform" else
-                                "importance rank of the most important active feature (0 = most important)")
-                             + f". Corner: R = k-NN recall against x (k = {cfg.k})."),
+                             f"grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of section 2. Colour: "
+                             f"{colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
+                             + (" At low m and sparse p the points form stars: spokes along the few represented features' "
+                                "directions (measured in the conclusion)." if method == "mds" else "")),
                     content={"cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells], "m": method},
-                    static=lambda sub=sub, v=v, method=method: dpf.grid_figure(sub, importance=v, method=method, space="h"),
+                    static=lambda sub=sub, v=v, method=method: dpf.grid_figure(
+                        sub, importance=v, method=method, space="h",
+                        title=f"{_METHOD[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x"),
                 ))
             for m, p in cfg.examples:
                 cell, pm = _example(res, v, m, p)
@@ -311,55 +329,37 @@ class DatapointSection(Section):
                     continue
                 fig_id = f"D3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
                 spaces = tuple(s for s in ("x", "x_rep", "h", "xhat") if s in cfg.layout_spaces)
+                head = f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), k = {cell.k}"
                 figs.append(ctx.figure(
                     fig_id, title=f"D3. One cell up close: x beside h, m = {m}, p = {fmt_p(pm)} ({label})",
                     caption=(f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} ({cell.n_dropped} "
                              f"all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as h = Wᵀx (right) by each "
                              "method (rows). Red lines: false neighbours, pairs among each other's "
-                             f"{cell.k} nearest in the picture that share no active feature. Corner: R k-NN recall, T "
-                             "trustworthiness, C continuity, S stress-1, ρ Shepard correlation, FN false-neighbour rate, all "
-                             "against x. Colour: " + ("the strongest active feature's index." if cell.uniform_importance else
-                                                      "importance rank of the most important active feature.")
-                             + " Hover a point in the interactive version for its index and labels."),
+                             f"{cell.k} nearest in the picture that share no active feature (at most 1,500 drawn per panel). "
+                             "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
+                             "correlation, FN false-neighbour rate, all against x. Colour: "
+                             + ("the number of active represented features (capped at 6)." if cell.uniform_importance else
+                                "the importance rank of the most important active feature (dark = most important).")
+                             + " Hover a point in the interactive version for its point index, most important active "
+                               "feature, its rank, active features and its value."),
                     content=_cell_content(cell, spaces, tuple(cfg.methods)),
-                    static=lambda cell=cell, spaces=spaces, head=(
-                        f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), k = {cell.k}"):
-                        dpf.cell_figure(cell, spaces=spaces, title=head),
-                    interactive=lambda cell=cell, spaces=spaces: _svg_traces(dpf.cell_figure_plotly(cell, spaces=spaces)),
+                    static=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure(cell, spaces=spaces, title=head),
+                    interactive=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure_plotly(cell, spaces=spaces,
+                                                                                                   title=head),
                 ))
-            tables.extend(_tables(res, v, cfg))
-        geo = res.geometry
-        figs.append(ctx.figure(
-            RING_FIGURE_ID, title="D4. Why the represented features lie on a ring: how equidistant they are",
-            caption=("Coefficient of variation (std / mean) of the pairwise distances between the represented rows of W, "
-                     "per cell (solid, one line per p) against the same for Gaussian rows of the same number and dimension "
-                     "(dotted); diag(N), whose MDS optimum is the ring/disc of section 1, has 0. Below the dotted line the "
-                     "represented features are more equidistant than chance."),
-            content={"geo": _frame_content(geo)},
-            static=lambda geo=geo: dpf.equidistance_figure(geo),
-        ))
-        effects = method_effects(table)
-        rings = ring_evidence(table)
+            tables.extend(_tables(res, v, cfg, cells, rc))
+        figs.append(ring_figure(ctx, cells, grid, res, variants))
+        best_x = {v: max((verdicts.method_effect(points, v, mth)["x"] for mth in cfg.methods), default=float("nan"))
+                  for v in variants}
         for v in variants:
-            es = [e for e in effects if e.importance == v]
-            best_x = max((e.x_recall for e in es), default=float("nan"))
-            for e in es:
-                findings.append(Finding(
-                    f"({variant_label(v)}, {_METHOD[e.method]}) Superposition might not be as large a problem for latent "
-                    "space visualization.",
-                    method_sentence(e, best_x),
-                    {"holds": "supported", "partly": "partly", "does not hold": "not supported"}.get(e.verdict, "n/a"),
-                ))
-        for r in rings:
-            level = equidistance_level(r)
-            findings.append(Finding(
-                f"({variant_label(r.importance)}) The represented features lie on a ring (the study left open why; "
-                "tested here: because they are near-equidistant).",
-                ring_sentence(r), {"near-equidistant": "supported", "more equidistant than chance": "partly"}.get(
-                    level, "not supported"),
-            ))
-        return SectionOutput(key=self.key, title=self.title, intro=_intro(res, cfg, effects, ctx.config.represented), figures=figs,
-                             tables=tables, findings=findings, rows=rows, notes=notes)
+            for method in cfg.methods:
+                findings.append(verdicts.data_point_finding(points, v, method, best_x=best_x[v]))
+        for v in variants:
+            findings.append(verdicts.ring_finding(cells, v, rule=rc.rule))
+            if "mds" in cfg.methods:
+                findings.append(verdicts.star_finding(cells, v))
+        return SectionOutput(key=self.key, title=self.title, intro=_intro(res, cfg, points, cells, rc, variants),
+                             figures=figs, tables=tables, findings=findings, rows=rows, notes=notes)
 
 
 def load_result_checked(section: DatapointSection, ctx: RunContext, result: Any) -> Any:
@@ -376,33 +376,22 @@ def _metric_title(metric: str) -> str:
             "false_neighbour_rate": "False-neighbour rate"}.get(metric, metric)
 
 
+def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> Any:
+    """Per row of a data-point table: whether some pair of its cell's inputs shares no active feature."""
+    import pandas as pd
+
+    return pd.Series([extra.get((i, int(m), float(p)), {}).get("false_neighbour_chance", 1.0) > 0
+                      for i, m, p in zip(table["importance"], table["m"], table["p"])], index=table.index)
+
+
 def _metric_help(metric: str) -> str:
     return {
         "knn_recall": "k-NN recall: the share of each point's k nearest neighbours in x that are among its k nearest in the picture.",
         "trustworthiness": "Trustworthiness: whether the picture's neighbours were neighbours in x (1 = no intruders).",
         "false_neighbour_rate": ("False-neighbour rate: the share of picture-neighbour pairs that share no active "
-                                 "feature (the feature-direction pictures have no such measure)."),
+                                 "feature (the feature-direction pictures have no such measure). Blank cells: no false "
+                                 "neighbour is possible there, every pair of inputs shares an active feature."),
     }[metric]
-
-
-def _svg_traces(fig: Any) -> Any:
-    """The figure with its WebGL scatter traces drawn as SVG ones.
-
-    The report must render everywhere it opens, headless browsers and machines without a GPU
-    included, where WebGL falls back to software with a console warning; a few thousand points
-    per panel are cheap in SVG.
-    """
-    import plotly.graph_objects as go
-
-    data = []
-    for trace in fig.data:
-        if trace.type == "scattergl":
-            spec = trace.to_plotly_json()
-            spec.pop("type", None)
-            data.append(go.Scatter(**spec))
-        else:
-            data.append(trace)
-    return go.Figure(data=data, layout=fig.layout)
 
 
 def _frame_content(frame: Any) -> dict[str, Any] | None:
@@ -455,100 +444,134 @@ def _feature_table(ctx: RunContext) -> Any:
     return pd.DataFrame(rows) if rows else None
 
 
-def _rows(res: Any) -> list[dict[str, Any]]:
-    """Rows of the run's tidy table: one per (importance, m, p, space, method), one per cell's geometry."""
+def variant_slug(name: str) -> str:
+    """File-name form of an importance variant (``geometric:0.9`` -> ``geometric0p9``)."""
+    return name.replace(":", "").replace(".", "p").replace("/", "_")
+
+
+def heatmap_id(metric: str, importance: str) -> str:
+    """Figure id of the data-point heatmap of ``metric``."""
+    return f"D1_{metric}_{variant_slug(importance)}"
+
+
+def grid_id(method: str, importance: str) -> str:
+    """Figure id of the m x p grid of pictures of h by ``method``."""
+    return f"D2_{method}_{variant_slug(importance)}"
+
+
+RING_FIGURE_ID = "D4_ring_control"
+
+
+def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ...], cfg: DatapointsConfig) -> Any:
+    """The first screen's figure: per method, k-NN recall of the pictures of x and h, and of h itself, by m."""
+    from supviz.figures import static as sfig
+    from supviz.report.conclusion import headline_curves
+
+    curves = headline_curves(points, variant, methods)
+    title = f"How much of each input's neighbourhood the pictures keep ({variant_label(variant)})"
+    return ctx.figure(
+        "headline", title=title, lead=True,
+        caption=(f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
+                 "stay among its nearest), median over the feature probabilities p, by hidden size m. Grey dashed: the "
+                 "method's picture of x itself, what any 2-D picture of these inputs keeps. Red: its picture of the latent "
+                 "codes h = Wᵀx. Dotted black: the code space h itself, before any picture. The shaded gap is what "
+                 f"superposition and the dropped features cost the picture ({cfg.points} inputs per cell; every cell in D1)."),
+        content={"curves": curves},
+        static=lambda: sfig.headline_figure(curves, title=title),
+    )
+
+
+def _uniform(res: Any) -> bool:
+    return all(c.uniform_importance for c in res.cells)
+
+
+def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> list[dict[str, Any]]:
+    """Rows of the run's tables: ``points`` (one per importance, m, p, space, method) and ``cells``
+    (the geometry and the measures of :func:`supviz.study.datapoint_measures.cell_extras`)."""
     rows = []
     for r in res.table.itertuples(index=False):
-        row = {"experiment": f"D_{r.space}", "importance": r.importance, "m": int(r.m), "p": float(r.p),
-               "method": r.method, "params": json.dumps({"space": r.space}), "n_points": int(r.n_points),
-               "panel": f"{int(r.m)} : {fmt_p(float(r.p))}", "note": ""}
-        row.update({c: float(getattr(r, c)) for c in ROW_METRICS if hasattr(r, c)})
+        key = (r.importance, int(r.m), float(r.p))
+        row = {"table": "points", "importance": r.importance, "m": int(r.m), "p": float(r.p), "space": r.space,
+               "method": r.method, "n_points": int(r.n_points), "k": int(r.k)}
+        row.update({c: float(getattr(r, c)) for c in ROW_METRICS if hasattr(r, c) and c != "k"})
+        row["false_neighbour_chance"] = extra.get(key, {}).get("false_neighbour_chance", float("nan"))
+        row["nan_reasons"] = str(getattr(r, "nan_reasons", ""))  # the measures' own reasons (DistortionResult)
         rows.append(row)
+    n = int(res.cells[0].x.shape[1])
     for g in res.geometry.to_dict("records"):
-        row = {"experiment": "D_geometry", "importance": g["importance"], "m": int(g["m"]), "p": float(g["p"]),
-               "method": "", "params": "{}", "n_points": int(g["n_represented"]),
-               "panel": f"{int(g['m'])} : {fmt_p(float(g['p']))}", "note": "" if g["n_represented"] >= 3 else
-               "fewer than 3 represented features"}
+        key = (g["importance"], int(g["m"]), float(g["p"]))
+        row = {"table": "cells", "model": "grid", "importance": g["importance"], "m": int(g["m"]), "p": float(g["p"]),
+               "n_features": n}
         row.update({f"geo_{k}": float(v) for k, v in g.items()
-                    if k not in ("importance", "m", "p", "instance", "n_represented", "n_hidden")})
-        row["geo_n_features"] = float(res.cells[0].x.shape[1])
+                    if k not in ("importance", "m", "p", "instance", "n_hidden")})
+        row.update(extra.get(key, {}))
         rows.append(row)
     return rows
 
 
-def _tables(res: Any, v: str, cfg: DatapointsConfig) -> list[TableBlock]:
+def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> list[TableBlock]:
     import pandas as pd
 
-    from supviz.datapoints import superposition_effect
+    from supviz.report.verdicts import RULE_TEXT, loss_split
 
     label = variant_label(v)
     t = res.table[res.table["importance"] == v]
-    eff = superposition_effect(t, metrics=("knn_recall",))
     out = []
     frame = []
-    for m, grp in eff.groupby("m"):
-        row = {"m": int(m)}
-        for method in ("exact", *cfg.methods):
+    for m, grp in t.groupby("m"):
+        row: dict[str, Any] = {"m": int(m)}
+        ex = grp[(grp["method"] == "exact") & (grp["space"] == "h")]["knn_recall"]
+        row["h itself"] = round(float(ex.median()), 3)
+        for method in cfg.methods:
             g = grp[grp["method"] == method]
-            if g.empty:
-                continue
-            name = "h (space)" if method == "exact" else _METHOD[method]
-            row[f"{name}: x"] = round(float(g["x"].median()), 3) if method != "exact" else 1.0
-            row[f"{name}: h"] = round(float(g["h"].median()), 3)
-            row[f"{name}: h − x"] = round(float(g["total"].median()), 3)
+            row[f"{_METHOD[method]}: x"] = round(float(g[g["space"] == "x"]["knn_recall"].median()), 3)
+            row[f"{_METHOD[method]}: h"] = round(float(g[g["space"] == "h"]["knn_recall"].median()), 3)
         frame.append(row)
-    out.append(TableBlock(f"k-NN recall against x, median over p, per m: pictures of x and of h, and the change ({label})",
-                          pd.DataFrame(frame)))
-    ex = eff[eff["method"] == "exact"]
-    if ex["x_rep"].notna().any():
-        split = ex.groupby("m")[["dropped", "superposition", "total"]].median().round(3).reset_index()
-        out.append(TableBlock(f"k-NN recall of the code space against x, median over p: loss from dropped features "
-                              f"(x_rep − x) and from superposition (h − x_rep) ({label})", split))
-    geo = res.geometry[res.geometry["importance"] == v]
-    cv = geo.pivot_table(index="m", columns="p", values="cv", aggfunc="first").sort_index(axis=1, ascending=False)
-    cv.columns = [fmt_p(p) for p in cv.columns]
-    out.append(TableBlock(f"Coefficient of variation of the represented features' pairwise distances per (m, p) "
-                          f"(diag(N): 0) ({label})", cv.round(3).reset_index()))
+    out.append(TableBlock(f"k-NN recall against x, median over p, per m: the code space h itself, and the pictures of x "
+                          f"and of h per method ({label})", pd.DataFrame(frame)))
+    g = cells[(cells["model"] == "grid") & (cells["importance"] == v)].sort_values(["m", "p"], ascending=[True, False])
+    split = loss_split(cells, v, rule=rc.rule)
+    if split.get("n_cells"):
+        ok = g[np.isfinite(g["h_recall"]) & np.isfinite(g[f"x_rep_recall_{rc.rule}"])]
+        sp = pd.DataFrame({"m": ok["m"].astype(int), "p": [fmt_p(p) for p in ok["p"]],
+                           "total h − x": split["total"].round(3), "dropped x_rep − x": split["dropped"].round(3),
+                           "superposition h − x_rep": split["superposition"].round(3)})
+        out.append(TableBlock(f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): "
+                              f"dropped features + superposition = total in every row ({label})", sp))
+    ring_cols = [c for c in g.columns if c.startswith("ring_") and c.endswith(f"_{rc.rule}")]
+    if ring_cols:
+        rt = g[["m", "p", f"n_represented_{rc.rule}", *ring_cols]].copy()
+        rt["p"] = [fmt_p(p) for p in rt["p"]]
+        rt.columns = ["m", "p", "represented", *[c[len("ring_"):-len(rc.rule) - 1].replace("_", " ") for c in ring_cols]]
+        out.append(TableBlock(f"Ring control per cell: radius CV of the represented points in interval MDS (0 = ring, "
+                              f"0.354 = disc), by kind of rows, with and without the cluster at the origin ({label})",
+                              rt.round(3)))
+    if "ray_share_h" in g:
+        st = g[["m", "p", "one_active_rep", "ray_share_h", "spoke_share", "spoke_chance"]].copy()
+        st["p"] = [fmt_p(p) for p in st["p"]]
+        st.columns = ["m", "p", "one represented feature active", "within 5° of a ray in h", "on a spoke in MDS of h",
+                      "by chance"]
+        out.append(TableBlock(f"Stars: data points on the rays of single features, per cell ({label})", st.round(3)))
     return out
 
 
-def _intro(res: Any, cfg: DatapointsConfig, effects: list[Any], rc: Any) -> str:
-    t = res.table
+def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, variants: list[str]) -> str:
+    from supviz.report.verdicts import loss_split_sentence
+
     groups = {}
     for cell in res.cells:
         groups.setdefault(round(cell.probability, 12), (cell.n_drawn, cell.n_dropped))
     drawn = sum(d for d, _ in groups.values())
     dropped = sum(z for _, z in groups.values())
-    exact = t[(t["method"] == "exact") & (t["space"] == "h")]["knn_recall"]
-    rep = t[(t["method"] == "exact") & (t["space"] == "x_rep")]["knn_recall"]
     parts = [
         f"The study pictured feature directions; practitioners picture data. For each of the {len(res.cells)} cells, "
         f"{cfg.points} sparse inputs x were drawn from the cell's own distribution (each feature present with probability "
         f"p, uniform in [0, 1]; the cells of one p share the sample; {dropped} all-zero draws of {drawn} were dropped), "
         f"mapped to h = Wᵀx and pictured with {', '.join(_METHOD[m] for m in cfg.methods)}. Every picture is measured "
         f"against x with k = {cfg.k}. The picture of x is the control: what any 2-D picture of these inputs loses.",
-        f"Before any picture, the code space itself keeps a median {fmt(exact.median())} of each input's {cfg.k} nearest "
-        f"neighbours (range {fmt(exact.min())} to {fmt(exact.max())} over cells)"
-        + (f"; x restricted to the represented features keeps {fmt(rep.median())}, so most of the loss is superposition, "
-           "not dropped features" if rep.notna().any() and rep.median() - exact.median() > 1 - rep.median() else
-           f"; x restricted to the represented features keeps {fmt(rep.median())}" if rep.notna().any() else "")
-        + ".",
+        " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rc.rule))),
+        f"Represented features (x restricted to them, the ring): {rc.describe()}; the split and the ring are also computed "
+        f"with {rc.other().describe()}.",
     ]
-    n = int(res.cells[0].x.shape[1])
-    geo = res.geometry
-    full = geo[geo["n_represented"] >= n]
-    parts.append(
-        (f"Represented features (for x_rep and the ring): mean|W_k| > {rc.threshold:g} x mean|W_ref|, W_ref the "
-         "strongest of the most important features (row 0 under 0.9^i, as in the study; under uniform importance the "
-         "study's row 0 may itself be a dropped feature, which would count every feature as represented). "
-         if rc.rule == "mean_abs" else f"Represented features (for x_rep and the ring): ||W_k|| > {rc.threshold:g}. ")
-        + f"{len(geo['n_represented'])} cells keep {int(geo['n_represented'].min())} to {int(geo['n_represented'].max())} "
-        f"of {n} features; {len(full)} count all {n} as represented"
-        + (f" ({', '.join(sorted({f'{r.importance} m = {r.m}, p = {fmt_p(r.p)}' for r in full.itertuples()}))})"
-           if 0 < len(full) <= 6 else "") + "."
-    )
-    for e in effects:
-        parts.append(f"{variant_label(e.importance).capitalize()}, {_METHOD[e.method]}: recall {fmt(e.x_recall)} for x, "
-                     f"{fmt(e.h_recall)} for h (relative loss {100 * e.relative_loss:.0f}%).")
-    return "\n\n".join([parts[0], parts[1], parts[2], " ".join(parts[3:])])
+    return "\n\n".join(p for p in parts if p)
 

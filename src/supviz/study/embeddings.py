@@ -1,10 +1,15 @@
-"""Section C: superposition embeddings, the study's main experiment (C1-C5 per importance variant).
+"""Section C: superposition embeddings, the study's main experiment (C1-C6 per importance variant).
 
 The points are the rows of each trained ``W`` (feature directions in the m-dimensional hidden
-space), for every (m, p) cell: C1 the Gram matrices ``W W^T``, C2 interval MDS of all features,
-C3 of the represented ones, C4/C5 the same with UMAP. Every panel is measured against the
-ground truth (the features are orthogonal: ``X_true`` = identity rows) and against the orthogonal
-baseline of the same point count (B1's picture).
+space), for every (m, p) cell: C1 the Gram matrices ``W Wᵀ``, C2 interval MDS of all features,
+C3 of the represented ones, C4/C5 the same with UMAP, C6 the check of C3's collapsed cells
+(:mod:`supviz.study.collapse_check`). Every panel is measured against the ground truth (the
+features are orthogonal: ``X_true`` = identity rows) and against the orthogonal baseline of the
+same point count (B1's picture).
+
+"Represented" is ``||W_k|| > 0.5`` by default (``[represented]``); C3, C5 and the C2 ring and
+centre measures are computed with both that rule and the study's ``mean|W_k| > mean|W_0| / 20``,
+so every verdict says whether it changes with the rule. The figures show the configured rule.
 """
 
 from __future__ import annotations
@@ -17,14 +22,16 @@ import numpy as np
 
 from supviz.study import adapters
 from supviz.study.baselines import orthogonal_baselines
-from supviz.study.common import PanelResult, corner_text, fmt, fmt_p, importance_rank, ring_stats, spearman
-from supviz.study.config import EmbeddingsConfig
+from supviz.study.common import PanelResult, corner_text, fmt, fmt_p, importance_rank, ring_stats
+from supviz.study.config import EmbeddingsConfig, RepresentedConfig
 from supviz.study.context import LayoutTask, RunContext
 from supviz.study.sections import Finding, Section, SectionOutput, TableBlock
 
 log = logging.getLogger(__name__)
 
 VARIANT_LABEL = {"uniform": "uniform importance", "geometric:0.9": "importance 0.9^i"}
+#: The order variants are reported in: the study's 0.9^i first.
+VARIANT_ORDER = ("geometric:0.9", "uniform")
 
 
 def variant_label(name: str) -> str:
@@ -37,6 +44,11 @@ def variant_slug(name: str) -> str:
     return name.replace(":", "").replace(".", "p").replace("/", "_")
 
 
+def ordered_variants(names: list[str]) -> list[str]:
+    """Importance variants in report order: the study's 0.9^i first, then uniform, then the rest."""
+    return sorted(names, key=lambda n: (VARIANT_ORDER.index(n) if n in VARIANT_ORDER else len(VARIANT_ORDER), names.index(n)))
+
+
 @dataclass
 class Cell:
     """One (m, p) cell of the grid for one importance variant."""
@@ -45,7 +57,8 @@ class Cell:
     p: float
     W: np.ndarray
     importance: np.ndarray
-    represented: np.ndarray
+    masks: dict[str, np.ndarray]
+    """Represented features by rule name ('norm', 'mean_abs')."""
     diagnostics: dict[str, float]
     norms: np.ndarray
     loss: float
@@ -60,7 +73,17 @@ class VariantResult:
     probabilities: list[float]
     cells: list[Cell]
     panels: dict[str, list[PanelResult]] = field(default_factory=dict)
+    """C2, C4; C3 and C5 under the configured rule; ``C3:<rule>`` / ``C5:<rule>`` under the other."""
     heat_range: float = 1.0
+
+
+def rule_masks(W: np.ndarray, importance: np.ndarray, rc: RepresentedConfig) -> dict[str, np.ndarray]:
+    """The represented mask of ``W`` under the configured rule and the other one (its default threshold)."""
+    other = rc.other()
+    return {
+        rc.rule: adapters.represented(W, rule=rc.rule, threshold=rc.threshold, importance=importance),
+        other.rule: adapters.represented(W, rule=other.rule, threshold=other.threshold, importance=importance),
+    }
 
 
 def grid_cells(ctx: RunContext, grid: Any, variant: str) -> tuple[list[int], list[float], list[Cell]]:
@@ -84,20 +107,29 @@ def grid_cells(ctx: RunContext, grid: Any, variant: str) -> tuple[list[int], lis
             spec = grid.specs[i]
             W = np.asarray(grid.weights[i], dtype=np.float64)
             imp = np.asarray(spec.importance if spec.importance is not None else np.ones(W.shape[0]), dtype=np.float64)
-            rep = adapters.represented(W, rule=rc.rule, threshold=rc.threshold, importance=imp)
             diag = adapters.cell_diagnostics(W, imp)
             losses = np.asarray(grid.losses[i]) if getattr(grid, "losses", None) is not None and len(grid.losses) else np.array([])
             loss = float(losses[-1]) if losses.size else float("nan")
             p = float(spec.probability) if spec.probability is not None else float("nan")
-            cells.append(Cell(m, p, W, imp, rep, diag.values, diag.norms, loss))
+            cells.append(Cell(m, p, W, imp, rule_masks(W, imp, rc), diag.values, diag.norms, loss))
     if not ps:  # unknown probabilities: one column per instance of the widest row
         width = max(sum(1 for c in cells if c.m == m) for m in wanted)
         ps = [float("nan")] * width
     return wanted, ps, cells
 
 
+def outlier_ratio(Y: np.ndarray | None) -> float:
+    """Largest over median distance from the centroid of a layout: about 1.1 for a ring, 1.4-1.8 for a disc,
+    tens for a configuration collapsed to a spot with a few points far out."""
+    if Y is None:
+        return float("nan")
+    r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
+    med = float(np.median(r))
+    return float(r.max() / med) if med > 0 else float("nan")
+
+
 class EmbeddingSection(Section):
-    """C1-C5 for every importance variant of the grid."""
+    """C1-C6 for every importance variant of the grid."""
 
     key = "embeddings"
     title = "2. Superposition embeddings: layouts of the trained feature directions"
@@ -105,17 +137,25 @@ class EmbeddingSection(Section):
     config_class = EmbeddingsConfig
     needs_grid = True
 
+    def check(self, config: Any) -> None:
+        """The reference weights of the C3 check, when named, must exist."""
+        from supviz.study.collapse_check import reference_weights
+
+        reference_weights(config.section("embeddings").reference_weights)
+
     def compute(self, ctx: RunContext) -> list[VariantResult]:
         cfg: EmbeddingsConfig = ctx.config.section("embeddings")
-        grid, grid_key = ctx.grid()
-        variants = adapters.importance_variants(grid)
+        rc = ctx.config.represented
+        rules = (rc.rule, rc.other().rule)
+        grid, _ = ctx.grid()
+        variants = ordered_variants(adapters.importance_variants(grid))
         results = []
         n_all = {grid.specs[0].n_features}
         prepared = []
         for v in variants:
             hidden, ps, cells = grid_cells(ctx, grid, v)
             prepared.append(VariantResult(v, hidden, ps, cells))
-            n_all |= {int(c.represented.sum()) for c in cells}
+            n_all |= {int(c.masks[r].sum()) for c in cells for r in rules}
         base = orthogonal_baselines(ctx, sorted(n for n in n_all if n >= 3))
 
         for vr in prepared:
@@ -125,7 +165,7 @@ class EmbeddingSection(Section):
             # interference the figure is about; dropped features' zeros would shrink it to nothing); the
             # diagonal ||W_i||^2 then saturates, which the colour bar's arrows say
             off = np.concatenate([
-                np.abs((c.W @ c.W.T)[np.outer(c.represented, c.represented) & ~np.eye(len(c.W), dtype=bool)])
+                np.abs((c.W @ c.W.T)[np.outer(c.masks[rc.rule], c.masks[rc.rule]) & ~np.eye(len(c.W), dtype=bool)])
                 for c in cells
             ])
             vr.heat_range = float(np.quantile(off, cfg.heatmap_quantile)) if off.size else 1.0
@@ -135,143 +175,186 @@ class EmbeddingSection(Section):
             c2 = adapters.smacof_batch(
                 ctx, [adapters.pairwise(c.W) for c in cells], **mds_kw, seed=ctx.seed("C2", v), desc=f"C2 {v}"
             )
-            # C3: represented features only; batched per point count
-            sel3 = [i for i, c in enumerate(cells) if c.represented.sum() >= cfg.min_points]
-            c3 = adapters.smacof_batch(
-                ctx, [adapters.pairwise(cells[i].W[cells[i].represented]) for i in sel3], **mds_kw,
-                seed=ctx.seed("C3", v), desc=f"C3 {v}",
-            )
-            c3_by_cell = dict(zip(sel3, c3))
-            # C4/C5: UMAP, in parallel
+            # C3: represented features only, under each rule; batched per point count
+            c3: dict[str, dict[int, Any]] = {}
+            for rule in rules:
+                sel = [i for i, c in enumerate(cells) if c.masks[rule].sum() >= cfg.min_points]
+                got = adapters.smacof_batch(
+                    ctx, [adapters.pairwise(cells[i].W[cells[i].masks[rule]]) for i in sel], **mds_kw,
+                    seed=ctx.seed("C3", v), desc=f"C3 {v}",
+                )
+                c3[rule] = dict(zip(sel, got))
+            # C4/C5: UMAP, in parallel (identical tasks, e.g. when both rules keep the same rows, run once)
             tasks, where = [], []
             for i, c in enumerate(cells):
                 tasks.append(LayoutTask(c.W, "umap", {"n_neighbors": cfg.umap_n_neighbors, "min_dist": cfg.umap_min_dist},
                                         ctx.seed("C4", v, c.m, str(c.p))))
                 where.append(("C4", i))
-                k = int(c.represented.sum())
-                if k >= cfg.min_points:
-                    tasks.append(LayoutTask(c.W[c.represented], "umap",
-                                            {"n_neighbors": min(cfg.umap_n_neighbors, k - 1), "min_dist": cfg.umap_min_dist},
-                                            ctx.seed("C5", v, c.m, str(c.p))))
-                    where.append(("C5", i))
+                for rule in rules:
+                    k = int(c.masks[rule].sum())
+                    if k >= cfg.min_points:
+                        tasks.append(LayoutTask(c.W[c.masks[rule]], "umap",
+                                                {"n_neighbors": min(cfg.umap_n_neighbors, k - 1), "min_dist": cfg.umap_min_dist},
+                                                ctx.seed("C5", v, c.m, str(c.p))))
+                        where.append((f"C5:{rule}", i))
             lays = ctx.layouts(tasks, desc=f"C4/C5 UMAP ({v})")
             umap_by = {w: lay for w, (lay, _) in zip(where, lays)}
 
             for exp in ("C2", "C3", "C4", "C5"):
-                vr.panels[exp] = []
-                for i, c in enumerate(cells):
-                    sub = exp in ("C3", "C5")
-                    mask = c.represented if sub else np.ones(len(c.W), dtype=bool)
-                    n_pts = int(mask.sum())
-                    title = f"{c.m} : {fmt_p(c.p)}"
-                    if exp in ("C2", "C3"):
-                        got = c2[i] if exp == "C2" else c3_by_cell.get(i)
-                        Y = got[0].embedding if got else None
-                        stress = got[0].stress if got else None
-                        params = dict(mds_kw)
-                    else:
-                        lay = umap_by.get((exp, i))
-                        Y = np.asarray(lay.embedding, dtype=float) if lay is not None else None
-                        stress = None
-                        params = dict(getattr(lay, "params", {}) or {}) if lay is not None else {}
-                    pr = PanelResult(exp, title, "mds" if exp in ("C2", "C3") else "umap", params, Y, importance=v,
-                                     m=c.m, p=c.p, n_points=n_pts)
-                    if Y is None:
-                        pr.note = f"{n_pts} represented features (< {cfg.min_points})"
-                        vr.panels[exp].append(pr)
-                        continue
-                    X = c.W[mask]
-                    collapsed = bool(lay.info.get("collapsed", False)) if exp in ("C4", "C5") else False
-                    met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
-                                                         collapsed=collapsed)
-                    if stress is not None:
-                        met["stress1_smacof"] = stress
-                    pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
-                    pr.stats = ring_stats(Y, c.represented[mask], collapsed=collapsed)
-                    pr.color = importance_rank(c.importance)[mask]
-                    idx = np.flatnonzero(mask)
-                    pr.hover = {
-                        "feature": idx, "importance": c.importance[mask], "norm": c.norms[mask],
-                        "represented": c.represented[mask],
-                    }
-                    if exp in ("C2", "C3"):
-                        pr.shepard = None
-                    vr.panels[exp].append(pr)
+                for rule in (rules if exp in ("C3", "C5") else (None,)):
+                    name = exp if rule in (None, rc.rule) else f"{exp}:{rule}"
+                    vr.panels[name] = [
+                        self._panel(ctx, exp, rule, i, c, v, c2, c3, umap_by, base, mds_kw, rules)
+                        for i, c in enumerate(cells)
+                    ]
             results.append(vr)
         return results
 
+    def _panel(self, ctx: RunContext, exp: str, rule: str | None, i: int, c: Cell, v: str, c2: Any, c3: Any, umap_by: Any,
+               base: dict[int, np.ndarray], mds_kw: dict[str, Any], rules: tuple[str, ...]) -> PanelResult:
+        cfg: EmbeddingsConfig = ctx.config.section("embeddings")
+        mask = c.masks[rule] if rule else np.ones(len(c.W), dtype=bool)
+        n_pts = int(mask.sum())
+        title = f"{c.m} : {fmt_p(c.p)}"
+        lay = None
+        if exp in ("C2", "C3"):
+            got = c2[i] if exp == "C2" else c3[rule].get(i)
+            Y = got[0].embedding if got else None
+            stress = got[0].stress if got else None
+            params = dict(mds_kw)
+        else:
+            lay = umap_by.get((exp, i) if exp == "C4" else (f"C5:{rule}", i))
+            Y = np.asarray(lay.embedding, dtype=float) if lay is not None else None
+            stress = None
+            params = dict(getattr(lay, "params", {}) or {}) if lay is not None else {}
+        pr = PanelResult(exp, title, "mds" if exp in ("C2", "C3") else "umap", params, Y, importance=v, m=c.m, p=c.p,
+                         n_points=n_pts)
+        pr.stats["represented_rule"] = rule or ""
+        if Y is None:
+            pr.note = f"{n_pts} represented features (< {cfg.min_points})"
+            return pr
+        X = c.W[mask]
+        collapsed = bool(lay.info.get("collapsed", False)) if lay is not None else False
+        met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
+                                             collapsed=collapsed)
+        if stress is not None:
+            met["smacof_stress"] = stress
+        pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
+        if exp in ("C2", "C4"):
+            for r in rules:
+                st = ring_stats(Y, c.masks[r], collapsed=collapsed)
+                pr.stats[f"ring_cv_{r}"], pr.stats[f"core_ratio_{r}"] = st["ring_cv"], st["core_ratio"]
+                pr.stats[f"n_represented_{r}"] = float(c.masks[r].sum())
+        else:
+            pr.stats["outlier_ratio"] = outlier_ratio(Y)
+        pr.color = importance_rank(c.importance)[mask]
+        pr.hover = {"feature": np.flatnonzero(mask), "importance": c.importance[mask], "norm": c.norms[mask],
+                    "represented": c.masks[rules[0]][mask]}
+        return pr
+
     def render(self, ctx: RunContext, result: list[VariantResult]) -> SectionOutput:
-        from supviz.figures import HeatmapPanel, ScatterPanel
-        from supviz.figures import interactive as ifig
-        from supviz.figures import static as sfig
+        from supviz import plot
+        from supviz.plot import interactive as iplot
+        from supviz.plot.panels import ColorScale, HeatmapPanel, ScatterPanel
+        from supviz.report import verdicts
+        from supviz.study.collapse_check import collapse_check
+        from supviz.study.table import build_table
 
         cfg: EmbeddingsConfig = ctx.config.section("embeddings")
         rc = ctx.config.represented
-        rule = (
-            f"mean|W_k| > {rc.threshold:g} x mean|W_0|" if rc.rule == "mean_abs" else f"||W_k|| > {rc.threshold:g}"
-        )
+        rule = rc.describe()
         figs, rows, tables, findings = [], [], [], []
         source = _source_text(ctx)
         for vr in result:
             slug, label = variant_slug(vr.name), variant_label(vr.name)
             ncols = len(vr.probabilities)
-            uniform = vr.name == "uniform"
-            color_label = "feature index (uniform importance)" if uniform else "importance rank (0 = most important)"
-            heat = [
-                HeatmapPanel(f"{c.m} : {fmt_p(c.p)}", c.W @ c.W.T, corner=f"{int(c.represented.sum())} repr.") for c in vr.cells
-            ]
+            uniform = bool(np.allclose(vr.cells[0].importance, vr.cells[0].importance[0]))
+            heat = [HeatmapPanel(f"{c.m} : {fmt_p(c.p)}", c.W @ c.W.T, corner=f"{int(c.masks[rc.rule].sum())} repr.")
+                    for c in vr.cells]
             t1 = f"C1. W Wᵀ per cell, rows m, columns p ({label})"
+            gram_scale = {"gram": ColorScale("RdBu_r", -vr.heat_range, vr.heat_range, "W Wᵀ", center=0.0)}
             figs.append(ctx.figure(
                 f"C1_{slug}", title=t1,
                 caption=(f"Gram matrices W Wᵀ ({vr.cells[0].W.shape[0]} x {vr.cells[0].W.shape[0]}) of {source}, {label}; "
                          f"rows m in {vr.hidden}, columns p in {[fmt_p(p) for p in vr.probabilities]}, panels titled 'm : p'. "
                          f"Diverging colour scale centred at 0, symmetric range ±{vr.heat_range:.2f}: the "
                          f"{cfg.heatmap_quantile:g} quantile of the off-diagonal |W Wᵀ| between represented features over the "
-                         f"grid, so the interference "
-                         f"between features shows (the study's fixed ±4 washed it out); the diagonal ‖W_i‖² saturates. "
-                         f"Corner: represented features ({rule})."),
+                         "grid, so the interference between features shows (the study's fixed ±4 washed it out); the "
+                         f"diagonal ‖W_i‖² saturates. Under each panel: the represented features ({rule})."),
                 content={"heat": heat, "vmax": vr.heat_range},
-                static=lambda heat=heat, vmax=vr.heat_range, t1=t1, ncols=ncols: sfig.heatmap_grid(
-                    heat, ncols=ncols, vmax=vmax, title=t1, color_label="W Wᵀ"),
+                static=lambda heat=heat, t1=t1, ncols=ncols, sc=gram_scale: plot.plot_grid(heat, ncols=ncols, title=t1, scales=sc),
             ))
+            if uniform:
+                top = max(float(np.max(c.norms)) for c in vr.cells)
+                colour = ColorScale("viridis", 0.0, top, "‖W_i‖ (norm of the feature's row)")
+                colour_text = ("‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; "
+                               "dark = near-dropped)")
+            else:
+                colour = ColorScale("viridis", 0.0, float(len(vr.cells[0].W) - 1), "importance rank (0 = most important)",
+                                    integer=True)
+                colour_text = "importance rank (dark = most important, as in the study)"
             texts = {
                 "C2": ("all features", f"{cfg.mds_type} SMACOF MDS (at most {cfg.max_iter} iterations, eps {cfg.eps:g})"),
                 "C3": ("represented features only", f"{cfg.mds_type} SMACOF MDS"),
                 "C4": ("all features", f"UMAP (n_neighbors {cfg.umap_n_neighbors}, min_dist {cfg.umap_min_dist:g})"),
                 "C5": ("represented features only",
-                       f"UMAP (n_neighbors min({cfg.umap_n_neighbors}, points - 1), min_dist {cfg.umap_min_dist:g})"),
+                       f"UMAP (n_neighbors min({cfg.umap_n_neighbors}, points − 1), min_dist {cfg.umap_min_dist:g})"),
             }
             for exp, (which, method) in texts.items():
                 prs = vr.panels[exp]
                 panels = [
-                    ScatterPanel(p.title, p.xy, color=p.color, note=p.note, hover=p.hover,
-                                 corner=corner_text(p.metrics, stress=p.metrics.get("stress1_smacof")))
+                    ScatterPanel(p.title, p.xy, color=_colour(p, vr, uniform), note=p.note, hover=p.hover,
+                                 corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")))
                     for p in prs
                 ]
                 short = method.split(" (")[0]
                 title = f"{exp}. {short[0].upper() + short[1:]} of the rows of W, {which} ({label})"
-                vmax = float(len(vr.cells[0].W) - 1)
+                eq = exp in ("C2", "C3")
                 figs.append(ctx.figure(
                     f"{exp}_{slug}", title=title,
                     caption=(f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m in "
-                             f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {color_label}. Corner: "
-                             + ("stress-1 of the fit and " if exp in ("C2", "C3") else "T = trustworthiness and ")
+                             f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each panel: "
+                             + ("stress-1 of the fit and " if eq else "T = trustworthiness and ")
                              + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a point "
                              "in the interactive version for its feature index, importance, norm and whether it is represented."),
-                    content={"panels": panels, "cl": color_label},
+                    content={"panels": panels, "cl": colour},
                     # drawing is deferred (ctx.figure): bind every loop variable now
-                    static=lambda panels=panels, title=title, eq=exp in ("C2", "C3"), ncols=ncols, cl=color_label, vmax=vmax: (
-                        sfig.scatter_grid(panels, ncols=ncols, title=title, color_label=cl, vmin=0.0, vmax=vmax, equal_axes=eq)),
-                    interactive=lambda panels=panels, title=title, eq=exp in ("C2", "C3"), ncols=ncols, vmax=vmax,
-                    cl="feature" if uniform else "rank": ifig.scatter_grid_interactive(
-                        panels, ncols=ncols, title=title, color_label=cl, vmin=0.0, vmax=vmax, equal_axes=eq),
+                    static=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: plot.plot_grid(
+                        panels, ncols=ncols, title=title, color=cs, equal_axes=eq),
+                    interactive=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: iplot.plot_grid(
+                        panels, ncols=ncols, title=title, color=cs, equal_axes=eq),
                 ))
+            for name, prs in vr.panels.items():
                 rows.extend(p.row() for p in prs)
-            rows.extend(_toy_rows(vr))
-            tables.extend(_tables(vr))
-            findings.extend(_findings(vr))
-        return SectionOutput(key=self.key, title=self.title, intro=_intro(ctx, result, source, rule), figures=figs,
+            rows.extend(_toy_rows(vr, rc))
+            tables.extend(_tables(vr, rc))
+        # the collapsed C3 cells: an interval-MDS degeneracy or a training failure? (C6)
+        check = collapse_check(ctx, result)
+        figs.extend(check.figures)
+        rows.extend(check.rows)
+        tables.extend(check.tables)
+        panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"], kind="panels")
+        for vr in result:
+            findings.extend([
+                verdicts.c2_centre(panels_frame, vr.name, rule=rc.rule),
+                verdicts.c2_ring(panels_frame, vr.name, rule=rc.rule),
+                verdicts.no_signature(panels_frame, "C3", vr.name, rule=rc.rule),
+                verdicts.c4_low_m(panels_frame, vr.name),
+                verdicts.no_signature(panels_frame, "C5", vr.name, rule=rc.rule),
+                verdicts.tsne_not_pictured(vr.name),
+            ])
+        if check.finding is not None:
+            findings.append(check.finding)
+        return SectionOutput(key=self.key, title=self.title, intro=_intro(result, source, rc), figures=figs,
                              tables=tables, findings=findings, rows=rows)
+
+
+def _colour(p: PanelResult, vr: VariantResult, uniform: bool) -> np.ndarray | None:
+    if p.xy is None:
+        return None
+    if uniform:
+        return np.asarray(p.hover["norm"], dtype=float)
+    return p.color
 
 
 def _source_text(ctx: RunContext) -> str:
@@ -282,117 +365,64 @@ def _source_text(ctx: RunContext) -> str:
     return f"supviz's toy models (n = {tc.n_features}, {tc.steps} AdamW steps, lr {tc.lr:g}, batch {tc.batch_size})"
 
 
-def _toy_rows(vr: VariantResult) -> list[dict[str, Any]]:
+def _toy_rows(vr: VariantResult, rc: RepresentedConfig) -> list[dict[str, Any]]:
     rows = []
     for c in vr.cells:
-        row = {"experiment": "toy", "importance": vr.name, "m": c.m, "p": c.p, "method": "", "params": "{}",
-               "n_points": int(len(c.W)), "panel": f"{c.m} : {fmt_p(c.p)}", "note": "",
-               "n_represented": float(c.represented.sum()), "final_loss": c.loss}
-        row.update({f"toy_{k}": v for k, v in c.diagnostics.items()})
+        row: dict[str, Any] = {"table": "cells", "model": "grid", "importance": vr.name, "m": c.m, "p": c.p,
+                               "n_features": int(len(c.W)), "final_loss": c.loss}
+        for r, mask in c.masks.items():
+            row[f"n_represented_{r}"] = float(mask.sum())
+        row.update({f"toy_{k}": v for k, v in c.diagnostics.items() if not k.startswith("n_represented")})
         rows.append(row)
     return rows
 
 
-def _tables(vr: VariantResult) -> list[TableBlock]:
+def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
     import pandas as pd
 
     label = variant_label(vr.name)
+    other = rc.other()
     out = []
+    cols = [fmt_p(p) for p in vr.probabilities]
     rep = pd.DataFrame(
-        [[int(c.represented.sum()) for c in vr.cells if c.m == m] for m in vr.hidden],
-        index=pd.Index(vr.hidden, name="m"), columns=[fmt_p(p) for p in vr.probabilities],
+        [[f"{int(c.masks[rc.rule].sum())} / {int(c.masks[other.rule].sum())}" for c in vr.cells if c.m == m] for m in vr.hidden],
+        index=pd.Index(vr.hidden, name="m"), columns=cols,
     )
-    out.append(TableBlock(f"Represented features per (m, p) cell ({label})", rep.reset_index()))
-    for exp, metric in (("C2", "stress1"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"), ("C5", "procrustes_baseline")):
+    out.append(TableBlock(f"Represented features per (m, p) cell ({label}): {rc.describe()} / {other.describe()}",
+                          rep.reset_index()))
+    for exp, metric in (("C2", "smacof_stress"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"),
+                        ("C5", "procrustes_baseline")):
         prs = vr.panels[exp]
         vals = {(p.m, p.p): p.metrics.get(metric, np.nan) for p in prs}
         frame = pd.DataFrame(
             [[round(vals.get((m, p), np.nan), 3) for p in vr.probabilities] for m in vr.hidden],
-            index=pd.Index(vr.hidden, name="m"), columns=[fmt_p(p) for p in vr.probabilities],
+            index=pd.Index(vr.hidden, name="m"), columns=cols,
         )
         out.append(TableBlock(f"{exp} {metric} per (m, p) cell ({label})", frame.reset_index()))
     return out
 
 
-def _med(prs: list[PanelResult], key: str, stats: bool = False) -> float:
-    vals = [(p.stats if stats else p.metrics).get(key, np.nan) for p in prs if p.xy is not None]
-    vals = [v for v in vals if np.isfinite(v)]
-    return float(np.median(vals)) if vals else float("nan")
-
-
-def _findings(vr: VariantResult) -> list[Finding]:
-    label = variant_label(vr.name)
-    c2 = [p for p in vr.panels["C2"] if p.xy is not None]
-    core = [p.stats["core_ratio"] for p in c2 if np.isfinite(p.stats.get("core_ratio", np.nan))]
-    # the ring is a claim about panels with a centre cluster (some features dropped); without it the
-    # picture is the orthogonal baseline's disc
-    ring = [p.stats["ring_cv"] for p in c2
-            if np.isfinite(p.stats.get("ring_cv", np.nan)) and np.isfinite(p.stats.get("core_ratio", np.nan))]
-    out = []
-    if core:
-        out.append(Finding(
-            f"({label}) Dropped, unimportant features collapse to the centre of the MDS picture.",
-            f"In the {len(core)} C2 panels that drop features, the dropped features' median distance from the centre is "
-            f"{fmt(np.median(core))} x that of the represented ones (range {fmt(min(core))}-{fmt(max(core))}).",
-            "supported" if np.median(core) < 0.3 else "partly" if np.median(core) < 0.7 else "not supported",
-        ))
-    if ring:
-        out.append(Finding(
-            f"({label}) The represented features lie on the perimeter of a circle.",
-            f"Radius CV of the represented features around their centroid (0 = perfect ring, about 0.35 = uniform disc): "
-            f"median {fmt(np.median(ring))} over the {len(ring)} C2 panels that drop features.",
-            "supported" if np.median(ring) < 0.15 else "partly" if np.median(ring) < 0.3 else "not supported",
-        ))
-    c3 = [p for p in vr.panels["C3"] if p.xy is not None]
-    if len(c3) >= 3:
-        inv_p = np.array([1.0 / p.p for p in c3])
-        pb = np.array([p.metrics.get("procrustes_baseline", np.nan) for p in c3])
-        tw = np.array([p.metrics.get("trustworthiness", np.nan) for p in c3])
-        r = spearman(inv_p, pb)
-        worst = sorted(c3, key=lambda p: -np.nan_to_num(p.metrics.get("procrustes_baseline", np.nan), nan=-1))[:3]
-        out.append(Finding(
-            f"({label}) No obvious signature of superposition in the MDS of the represented features (C3); only "
-            "particular cells deviate.",
-            f"Procrustes distance to the orthogonal baseline: median {fmt(np.nanmedian(pb) if np.isfinite(pb).any() else np.nan)}; its Spearman correlation with "
-            f"sparsity 1/p is {fmt(r)}. Most deviant cells: "
-            + ", ".join(f"{p.title} ({fmt(p.metrics.get('procrustes_baseline'))})" for p in worst)
-            + f". Trustworthiness: median {fmt(np.nanmedian(tw) if np.isfinite(tw).any() else np.nan)}"
-            + (f" ({int((~np.isfinite(tw)).sum())} of {len(tw)} panels left out: undefined, e.g. fewer than k + 2 points)"
-               if (~np.isfinite(tw)).any() else "")
-            + (f"; {int((~np.isfinite(pb)).sum())} panels without a Procrustes distance left out" if (~np.isfinite(pb)).any() else "")
-            + ".",
-            "supported" if np.isfinite(r) and abs(r) < 0.4 else "not supported" if np.isfinite(r) else "n/a",
-        ))
-    c4 = [p for p in vr.panels["C4"] if p.xy is not None]
-    if c4:
-        ms = sorted({p.m for p in c4})
-        lo = [p for p in c4 if p.m <= ms[min(1, len(ms) - 1)]]
-        hi = [p for p in c4 if p.m > ms[min(1, len(ms) - 1)]] or lo
-        t_lo, t_hi = _med(lo, "trustworthiness"), _med(hi, "trustworthiness")
-        p_lo, p_hi = _med(lo, "procrustes_baseline"), _med(hi, "procrustes_baseline")
-        out.append(Finding(
-            f"({label}) UMAP shows substantial artifacts at low m, without a consistent pattern.",
-            f"Median trustworthiness of C4 at m <= {ms[min(1, len(ms) - 1)]}: {fmt(t_lo)}, at larger m: {fmt(t_hi)}; "
-            f"median Procrustes distance to the baseline {fmt(p_lo)} against {fmt(p_hi)}.",
-            {2: "supported", 1: "partly", 0: "not supported"}[
-                int(bool(np.isfinite(p_lo) and p_lo > p_hi)) + int(bool(np.isfinite(t_lo) and t_lo < t_hi))
-            ],
-        ))
-    return out
-
-
-def _intro(ctx: RunContext, result: list[VariantResult], source: str, rule: str) -> str:
+def _intro(result: list[VariantResult], source: str, rc: RepresentedConfig) -> str:
+    other = rc.other()
     parts = [
         f"Points are the rows of W from {source}: each is one feature's direction in the m-dimensional hidden space. "
-        "If the hidden space kept the features apart the pictures would look like the orthogonal baselines of section 1."
+        "If the hidden space kept the features apart the pictures would look like the orthogonal baselines of section 1. "
+        f"Represented features: {rc.describe()}; every verdict that depends on it is also computed with "
+        f"{other.describe()} and says whether it changes."
     ]
     for vr in result:
-        counts = [int(c.represented.sum()) for c in vr.cells]
-        dense = [int(c.represented.sum()) for c in vr.cells if c.p == vr.probabilities[0]]
-        sparse = [int(c.represented.sum()) for c in vr.cells if c.p == vr.probabilities[-1]]
+        counts = [int(c.masks[rc.rule].sum()) for c in vr.cells]
+        counts_o = [int(c.masks[other.rule].sum()) for c in vr.cells]
+        dense = [int(c.masks[rc.rule].sum()) for c in vr.cells if c.p == vr.probabilities[0]]
+        sparse = [int(c.masks[rc.rule].sum()) for c in vr.cells if c.p == vr.probabilities[-1]]
         parts.append(
             f"{variant_label(vr.name).capitalize()}: {min(counts)} to {max(counts)} of {len(vr.cells[0].W)} features are "
-            f"represented ({rule}); at p = {fmt_p(vr.probabilities[0])} the rows m = {vr.hidden} keep {dense}, at "
-            f"p = {fmt_p(vr.probabilities[-1])} they keep {sparse}: sparser features are packed in superposition."
+            f"represented ({rc.describe()}; {min(counts_o)} to {max(counts_o)} with {other.describe()}); at "
+            f"p = {fmt_p(vr.probabilities[0])} the rows m = {vr.hidden} keep {dense}, at p = {fmt_p(vr.probabilities[-1])} "
+            f"they keep {sparse}: sparser features are packed in superposition."
         )
     return "\n\n".join(parts)
+
+
+__all__ = ["EmbeddingSection", "Cell", "VariantResult", "grid_cells", "ordered_variants", "outlier_ratio", "variant_label",
+           "variant_slug", "fmt", "Finding"]

@@ -73,7 +73,7 @@ def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
         n = rep.size
         imp = spec.importance if spec.importance is not None else np.ones(spec.n_features)
         rank = importance_rank(np.asarray(imp, dtype=float))[rep]
-        stress = c.pairs.info.get("stress", float("nan"))
+        stress = c.pairs.info.get("smacof_stress", float("nan"))
         corner += f"\nstress {stress:.2f}" if math.isfinite(stress) else ""
         against = c.scores.get("antialigned_latents", float("nan"))
         corner += f"\n{int(against)} anti" if math.isfinite(against) and against > 0 else ""
@@ -112,7 +112,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
 
     from supviz.figures import datapoints as dpf
     from supviz.figures import recovery as rf
-    from supviz.report.conclusion import variant_label, variant_slug
+    from supviz.study.embeddings import variant_label, variant_slug
 
     cfg = ctx.config.section("recovery")
     main = result.architectures[0]
@@ -200,8 +200,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                     caption=(f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, as h = "
                              f"Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red lines: false "
                              "neighbours (pairs among each other's k nearest in the picture that share no active feature). "
-                             "Corner: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard correlation, FN "
-                             "false-neighbour rate, all against x."),
+                             "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
+                             "correlation, FN false-neighbour rate, all against x."),
                     content={"l": {f"{s}|{mm}": cell.layouts[(s, mm)].embedding for s in spaces for mm in methods
                                    if (s, mm) in cell.layouts},
                              "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods}},
@@ -287,7 +287,7 @@ def _toy_finding(toy: Any) -> Any:
 
 
 def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: str) -> str:
-    from supviz.report.conclusion import variant_label
+    from supviz.study.embeddings import variant_label
     from supviz.study.recovery_findings import is_sparse, with_l0_ratio
 
     main = result.architectures[0]

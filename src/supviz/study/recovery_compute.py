@@ -291,6 +291,8 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
                                 "n_eval": cfg.n_eval, "configs": {}, "cells": {}}
     cells: list[RecoveryCell] = []
     dcells = dict(zip(idx, dp.cells))
+    settings["k"] = int(dp.cells[0].k)
+    settings["n_points"] = int(dp.cells[0].n_points)
     codes: dict[tuple[str, int], np.ndarray] = {}
     for a, arch in enumerate(cfg.architectures):
         sel = [i for i in idx if a == 0 or cfg.extra_cells == "all" or grid.specs[i].probability <= cfg.sparse_p * (1 + 1e-9)]
@@ -406,29 +408,38 @@ def e1_rows(result: RecoveryResult) -> list[dict[str, Any]]:
 
 
 def e3_rows(result: RecoveryResult) -> list[dict[str, Any]]:
-    """Rows for the pictures of the codes (experiment "E3_codes"), one per cell and method, D's measures."""
+    """Rows of the run's tables for E3 and E2 (main architecture).
+
+    E3: one ``points`` row per cell and method with ``space = "codes"`` and section D's measures
+    against x (beside D's rows of the spaces x and h); E2: one ``panels`` row per cell (experiment
+    ``"E2"``) with the SMACOF stress of the joint picture and the mean best cosine.
+    """
     from supviz.study.recovery_findings import fmt_p
 
     rows = []
     main = result.architectures[0]
+    k = int(result.settings.get("k", 0)) or None
     for c in result.cells:
         if c.architecture != main:
             continue
         for method, vals in c.metrics.items():
             lay = c.layouts.get(method)
-            row = {"experiment": "E3_codes", "importance": c.importance, "m": c.m, "p": c.p, "method": method,
-                   "params": json.dumps({"space": "codes", "architecture": main}), "n_points": int(
-                       lay.embedding.shape[0]) if lay is not None else None,
-                   "panel": f"{c.m} : {fmt_p(c.p)}", "note": "",
-                   "nan_reasons": "; ".join(f"{k}: undefined for this picture" for k, v in vals.items() if not math.isfinite(v)),
-                   "layout_stress": float(lay.info.get("stress", np.nan)) if lay is not None else np.nan}
+            row = {"table": "points", "importance": c.importance, "m": c.m, "p": c.p, "space": "codes",
+                   "method": method, "architecture": main, "k": k, "n_points": int(
+                       lay.embedding.shape[0]) if lay is not None else int(result.settings.get("n_points", 0)) or None,
+                   "nan_reasons": "; ".join(f"{name}: undefined for this picture" for name, v in vals.items()
+                                            if not math.isfinite(v)),
+                   "smacof_stress": float(lay.info.get("smacof_stress", np.nan)) if lay is not None else np.nan}
             row.update(vals)
+            if lay is None or not math.isfinite(row["smacof_stress"]):
+                why = "no picture (the code space itself)" if lay is None else "not an MDS picture"
+                row["nan_reasons"] = "; ".join(filter(None, [row["nan_reasons"], f"smacof_stress: {why}"]))
             rows.append(row)
         if c.pairs is not None:
             rows.append({"experiment": "E2", "importance": c.importance, "m": c.m, "p": c.p, "method": "mds",
                          "params": json.dumps({"metric_type": "ratio", "architecture": main}),
                          "n_points": int(c.pairs.embedding.shape[0]), "panel": f"{c.m} : {fmt_p(c.p)}", "note": "",
-                         "stress1_smacof": float(c.pairs.info.get("stress", np.nan)),
+                         "smacof_stress": float(c.pairs.info.get("smacof_stress", np.nan)),
                          "best_cos_mean": float(np.nanmean(c.max_cos[c.represented])) if c.represented.any() else np.nan})
     return rows
 

@@ -362,7 +362,7 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
     neighbourhood loss of h's, judged over all cells with the sparse cells' numbers beside. Two on
     the architectures (:func:`architecture_findings`).
     """
-    from supviz.report.conclusion import variant_label
+    from supviz.study.embeddings import variant_label
 
     findings = []
     main = e1[e1["method"] == default]

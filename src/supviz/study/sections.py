@@ -69,18 +69,45 @@ class FigureRecord:
     caption: str
     files: dict[str, str]
     interactive: str | None = None
+    lead: bool = False
+    """The figure that carries the report's answer: shown on the first screen (and only there)."""
 
 
 @dataclass
 class Finding:
-    """The study's claim set against this run's numbers."""
+    """The study's claim set against this run's numbers: one verdict of the report.
+
+    The report shows every finding once, in its section; findings with a ``view`` also fill the
+    verdict grid of the report's first screen (rows: ``method``, columns: ``importance`` x ``view``),
+    so a later section contributes to the grid by setting those three fields.
+    """
 
     claim: str
     """What the study says (its words, short)."""
     measured: str
-    """What this run measured, numbers filled in."""
+    """What this run measured, numbers filled in (and how many panels were left out, and why)."""
     verdict: str = "n/a"
     """'supported', 'partly', 'not supported' or 'n/a'."""
+    key: str = ""
+    """Stable id, unique in the run (the anchor of the finding's row; default: derived from the claim)."""
+    method: str = ""
+    """'MDS', 'UMAP', 't-SNE' (the grid's row), or '' for a claim about no one method."""
+    importance: str = ""
+    """The importance variant the claim was tested on ('' for none)."""
+    view: str = ""
+    """The grid column it answers, e.g. 'feature directions' or 'data points'; '' = not in the grid."""
+    verdict_other_rule: str = ""
+    """The verdict with the other represented rule (the study's mean|W_k| > mean|W_0| / 20 when the run
+    uses the norm rule ||W_k|| > 0.5, and the other way round); '' when the claim does not depend on
+    which features count as represented."""
+    n_used: int | None = None
+    """Panels or cells the verdict was computed from (defined measures only)."""
+    n_left_out: int = 0
+    """Panels or cells left out because their measure is undefined (NaN with a reason)."""
+    figures: list[str] = field(default_factory=list)
+    """Ids of the figures behind it."""
+    summary: str = ""
+    """A few words for the verdict grid, e.g. 'loses 41%' or 'rho -0.05'."""
 
 
 @dataclass
@@ -123,6 +150,13 @@ class Section:
 
         ``supviz run`` and ``supviz config`` call it for every section before anything is written
         or computed; the default checks nothing beyond the section's config table.
+        """
+
+    def check_grid(self, config: Any, grid: Any, name: str) -> None:
+        """Raise a ``SupvizError`` when supplied weights ``grid`` (a ``TrainedGrid``, read from the
+        file of option ``name``) cannot serve this section (:attr:`needs_grid` sections only).
+
+        Called by ``check_study`` before anything is written; the default accepts any grid.
         """
 
     def compute(self, ctx: "RunContext") -> Any:

@@ -1,67 +1,149 @@
-"""The tidy metrics table of a run: one row per panel (plus one per toy-model cell), Parquet + CSV.
+"""The run's tidy tables: one per kind of observation, each as Parquet + CSV.
 
-Columns always present, in this order: ``experiment`` (A1 ... C5, or ``toy`` for the per-(m, p)
-diagnostics), ``importance``, ``m``, ``p``, ``method``, ``params`` (JSON), ``n_points``,
-``panel`` (its title), ``note``; then every metric and statistic (``stress1``, ``shepard_rho``,
-``trustworthiness``, ``continuity``, ``knn_recall``, ``knn_recall_true``,
-``procrustes_baseline``, ``k``, shape statistics, ``toy_*`` diagnostics...), NaN where a column
-does not apply.
+=============  ======================================================================================
+table          one row per
+=============  ======================================================================================
+``cells``      trained toy model: the section-2 grid's (m, p) cells (``model = "grid"``) and the
+               background models (``"A1"``, ``"A2"``, ``"A3"``); diagnostics, represented counts under
+               both rules, final loss, equidistance and ring-control measures, the loss split
+``panels``     picture of a point set (B1-B5, C2-C5, ...): method, parameters, stress-1, Shepard rho,
+               trustworthiness, continuity, k-NN recall, Procrustes distance, shape statistics;
+               ``collapsed`` and ``nan_reasons`` (why each NaN is NaN)
+``points``     data-point measure: (importance, m, p, space, method) with the measures against x
+``verdicts``   claim of the study: its verdict (and with the other represented rule), the numbers,
+               how many panels were used and left out
+=============  ======================================================================================
 
-For the MDS panels ``stress1`` is the metrics engine's stress-1 of the layout against the points'
-own distances (comparable across methods) and ``stress1_smacof`` the stress-1 of the SMACOF fit
-against its disparities (what R's smacof and the study report; the panel corners show it).
-``ring_cv`` / ``core_ratio`` (section C) and ``radius_cv`` (section B) describe the picture's
-shape (:mod:`supviz.study.common`).
+A section says which table a row belongs to with the key ``"table"`` (default ``"panels"``).
+Rows of ``cells`` that share (``model``, ``importance``, ``m``, ``p``) are one model and are merged
+into one row (the section-2 diagnostics and the data-point section's geometry of the same cell).
+A metric that is undefined for its panel is NaN and ``nan_reasons`` says why; summaries and verdicts
+leave such panels out and say how many. Every NaN of ``cells``, ``panels`` and ``points`` has a reason
+(:func:`supviz.study.common.fill_nan_reasons`): the row's own, or "not applicable to <kind> rows" for a
+column that belongs to other kinds of rows of the same table (kind: ``model``, ``experiment``, ``space``).
 
-A metric that is undefined for its panel (a collapsed layout, a space whose distances all tie
-such as diag(N), a panel too small for k; :mod:`supviz.metrics.undefined`) is NaN, and
-``nan_reasons`` says why (``"metric: reason; ..."``); ``collapsed`` is the layout method's verdict.
-Summaries and verdicts leave such panels out and say how many.
+Reading them::
+
+    import pandas as pd
+    panels = pd.read_parquet("results/panels.parquet")
+    panels[panels.experiment == "C3"].pivot_table(index="m", columns="p", values="procrustes_baseline")
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from supviz._io import atomic_path
 
-ID_COLUMNS = ("experiment", "importance", "m", "p", "method", "params", "n_points", "panel", "note")
-#: Text columns besides the ids (kept as strings, never coerced to numbers).
-TEXT_COLUMNS = ("nan_reasons",)
+KINDS = ("cells", "panels", "points", "verdicts")
+#: Leading columns of each table, in this order (present in every row; NaN / "" where unknown).
+ID_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cells": ("model", "importance", "m", "p", "n_features"),
+    "panels": ("experiment", "importance", "m", "p", "method", "params", "n_points", "panel", "note", "collapsed",
+               "nan_reasons"),
+    "points": ("importance", "m", "p", "space", "method", "n_points", "k"),
+    "verdicts": ("key", "section", "view", "method", "importance", "claim", "verdict", "verdict_other_rule",
+                 "changes_with_rule", "n_used", "n_left_out", "measured", "figures"),
+}
+#: Text columns (kept as strings, never coerced to numbers).
+TEXT_COLUMNS = {"model", "experiment", "importance", "method", "params", "panel", "note", "nan_reasons", "space", "key",
+                "section", "view", "claim", "verdict", "verdict_other_rule", "measured", "figures", "represented_rule",
+                "source", "rule", "architecture"}
+_INT_COLUMNS = {"m", "n_points", "n_features", "k", "n_used", "n_left_out"}
+_BOOL_COLUMNS = {"collapsed", "changes_with_rule"}
+#: Column naming each row's kind inside a table, for the "not applicable" reasons of its NaNs.
+_REASON_GROUPS = {"panels": "experiment", "points": "space", "cells": "model"}
 
 
-def build_table(rows: Iterable[dict[str, Any]]) -> "Any":
-    """A :class:`pandas.DataFrame` with the id columns first and typed columns."""
+def _typed(frame: Any, kind: str) -> Any:
     import pandas as pd
 
-    frame = pd.DataFrame(list(rows))
-    for col in ID_COLUMNS:
+    for col in ID_COLUMNS[kind]:
         if col not in frame:
             frame[col] = None
-    rest = [c for c in frame.columns if c not in ID_COLUMNS]
-    frame = frame[list(ID_COLUMNS) + rest]
-    for col in ("experiment", "importance", "method", "params", "panel", "note", *TEXT_COLUMNS):
-        if col in frame:
+    frame = frame[list(ID_COLUMNS[kind]) + [c for c in frame.columns if c not in ID_COLUMNS[kind]]]
+    for col in frame.columns:
+        if col in TEXT_COLUMNS:
             frame[col] = frame[col].fillna("").astype(str)
-    if "collapsed" in frame:
-        frame["collapsed"] = frame["collapsed"].astype("boolean").fillna(False).astype(bool)
-    frame["m"] = pd.array(frame["m"].astype("float").round(), dtype="Int64")
-    frame["n_points"] = pd.array(frame["n_points"].astype("float").round(), dtype="Int64")
-    frame["p"] = frame["p"].astype(float)
-    for col in rest:
-        if col not in TEXT_COLUMNS and col != "collapsed":
+        elif col in _BOOL_COLUMNS:
+            frame[col] = frame[col].astype("boolean").fillna(False).astype(bool)
+        elif col in _INT_COLUMNS:
+            frame[col] = pd.array(pd.to_numeric(frame[col], errors="coerce").round(), dtype="Int64")
+        else:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
-    return frame
+    if kind in _REASON_GROUPS:  # every NaN with a reason (issue 8 follow-up, finding 13)
+        from supviz.study.common import fill_nan_reasons
+
+        frame = fill_nan_reasons(frame, group_by=_REASON_GROUPS[kind], skip=("p",))
+    return frame.reset_index(drop=True)
 
 
-def write_table(frame: "Any", out_dir: str | Path, *, stem: str = "metrics") -> dict[str, Path]:
-    """Write ``<stem>.parquet`` and ``<stem>.csv`` atomically; returns format -> path."""
+def build_table(rows: Iterable[dict[str, Any]], *, kind: str = "panels") -> Any:
+    """One table (a :class:`pandas.DataFrame`) of ``kind`` from row dicts: id columns first, typed.
+
+    Rows of ``cells`` with the same (model, importance, m, p) are merged (first value of each column).
+    """
+    import pandas as pd
+
+    rows = [{k: v for k, v in r.items() if k != "table"} for r in rows]
+    frame = pd.DataFrame(rows)
+    if kind == "cells" and len(frame):
+        keys = ["model", "importance", "m", "p"]
+        for k in keys:
+            if k not in frame:
+                frame[k] = None
+        frame["_key"] = frame[keys].astype(str).agg("|".join, axis=1)
+        frame = frame.groupby("_key", sort=False).first().reset_index(drop=True)
+    return _typed(frame, kind)
+
+
+def verdict_rows(outputs: Sequence[Any]) -> list[dict[str, Any]]:
+    """One row per finding of the rendered sections (the ``verdicts`` table)."""
+    rows = []
+    for o in outputs:
+        for f in o.findings:
+            rows.append({
+                "key": f.key, "section": o.key, "view": f.view, "method": f.method, "importance": f.importance,
+                "claim": f.claim, "verdict": f.verdict, "verdict_other_rule": f.verdict_other_rule,
+                "changes_with_rule": bool(f.verdict_other_rule) and f.verdict_other_rule != f.verdict,
+                "n_used": f.n_used, "n_left_out": f.n_left_out, "measured": f.measured, "figures": " ".join(f.figures),
+            })
+    return rows
+
+
+def build_tables(outputs: Sequence[Any]) -> dict[str, Any]:
+    """The run's tables by kind (:data:`KINDS`) from the rendered sections; a kind without rows is left out."""
+    by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+    for o in outputs:
+        for row in o.rows:
+            kind = row.get("table", "panels")
+            if kind not in by_kind or kind == "verdicts":
+                from supviz.errors import SupvizError
+
+                raise SupvizError(f"a row's `table` must be one of {list(KINDS[:3])}; got {kind!r}.")
+            by_kind[kind].append(row)
+    by_kind["verdicts"] = verdict_rows(outputs)
+    return {k: build_table(rows, kind=k) for k, rows in by_kind.items() if rows}
+
+
+def table_files(kinds: Iterable[str]) -> list[str]:
+    """File names (relative to the run folder) of the tables ``kinds``: ``<kind>.parquet``, ``<kind>.csv``."""
+    return [f"{k}.{ext}" for k in kinds for ext in ("parquet", "csv")]
+
+
+def write_tables(tables: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    """Write every table as ``<kind>.parquet`` and ``<kind>.csv``, atomically; returns file name -> path."""
     out = Path(out_dir)
-    paths = {"parquet": out / f"{stem}.parquet", "csv": out / f"{stem}.csv"}
-    with atomic_path(paths["parquet"]) as tmp:
-        frame.to_parquet(tmp, index=False)
-    with atomic_path(paths["csv"]) as tmp:
-        frame.to_csv(tmp, index=False)
+    paths: dict[str, Path] = {}
+    for kind, frame in tables.items():
+        for ext in ("parquet", "csv"):
+            path = out / f"{kind}.{ext}"
+            with atomic_path(path) as tmp:
+                if ext == "parquet":
+                    frame.to_parquet(tmp, index=False)
+                else:
+                    frame.to_csv(tmp, index=False)
+            paths[path.name] = path
     return paths

@@ -150,6 +150,41 @@ class TrainedGrid:
     def __len__(self) -> int:
         return len(self.specs)
 
+    def __repr__(self) -> str:
+        def values(items: Any) -> str:
+            seen = list(dict.fromkeys("?" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v)) for v in items))
+            return seen[0] if len(seen) == 1 else "{" + ", ".join(seen[:6]) + (", ..." if len(seen) > 6 else "") + "}"
+
+        steps = f"{int(self.loss_steps[-1])} steps" if self.loss_steps.size else "not trained here"
+        finals = self.final_losses[np.isfinite(self.final_losses)]
+        loss = f", final loss {finals.min():.3g}-{finals.max():.3g}" if finals.size else ""
+        diverged = f", {len(self.diverged)} diverged" if self.diverged else ""
+        return (
+            f"TrainedGrid({len(self)} instances: n={values(s.n_features for s in self.specs)}, "
+            f"m={values(s.n_hidden for s in self.specs)}, p={values(s.probability for s in self.specs)}, "
+            f"importance={values(s.importance_name for s in self.specs)}; {steps}{loss}{diverged}; "
+            ".to_frame() for the table)"
+        )
+
+    def to_frame(self, **kwargs: Any) -> Any:
+        """One row per instance: spec, seed, final loss, divergence and scalar diagnostics.
+
+        See :func:`supviz.toy.diagnostics.grid_frame` for the columns, their units and
+        definitions (also in ``df.attrs["units"]`` / ``df.attrs["definitions"]``).
+
+        Parameters
+        ----------
+        **kwargs
+            ``norm_threshold``, ``mean_abs_fraction`` of the represented-feature rules.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        from supviz.toy.diagnostics import grid_frame
+
+        return grid_frame(self, **kwargs)
+
     def select(
         self,
         n_hidden: int | None = None,

@@ -1,0 +1,202 @@
+"""Panel data shared by the matplotlib (:mod:`supviz.plot.static`) and plotly
+(:mod:`supviz.plot.interactive`) drawings.
+
+A figure is a grid of panels; each panel carries its own data, its title (as the study titles
+it: "m : p", "n_neighbors : min_dist", "perplexity 5", "N = 20") and the text under it (the
+metrics of the panel). Panels never compute layouts or metrics: they hold what is drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from supviz.errors import SupvizError
+
+
+@dataclass
+class ScatterPanel:
+    """One 2-D layout.
+
+    Parameters
+    ----------
+    title
+        Panel title, e.g. ``"10 : 0.3"``.
+    xy
+        ``[N, 2]`` layout, or ``None`` for an empty panel (``note`` says why).
+    color
+        ``[N]`` values mapped through the figure's colour scale (``None``: one colour).
+    corner
+        The panel's metrics, drawn under the panel (off the data), e.g. ``"stress 0.231"``.
+    note
+        Text shown in an empty panel.
+    hover
+        Per-point columns for the interactive hover box, name -> ``[N]`` values (feature index,
+        importance, norm, represented, ...).
+    lines
+        ``[P, 2]`` integer pairs of points joined by faint red segments (false neighbours).
+    equal_axes
+        One unit the same length on both axes (MDS: distances are the point); ``None``: the
+        figure's default.
+    """
+
+    title: str
+    xy: np.ndarray | None
+    color: np.ndarray | None = None
+    corner: str = ""
+    note: str = ""
+    hover: dict[str, np.ndarray] = field(default_factory=dict)
+    lines: np.ndarray | None = None
+    equal_axes: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.xy is None:
+            return
+        self.xy = np.asarray(self.xy, dtype=float)
+        if self.xy.ndim != 2 or self.xy.shape[1] != 2:
+            raise SupvizError(f"`xy` must have shape [N, 2]; got {self.xy.shape}.")
+        n = self.xy.shape[0]
+        if self.color is not None:
+            self.color = np.asarray(self.color, dtype=float)
+            if self.color.shape != (n,):
+                raise SupvizError(f"`color` must have one value per point ({n}); got shape {self.color.shape}.")
+        for name, values in self.hover.items():
+            if len(np.asarray(values)) != n:
+                raise SupvizError(f"`hover[{name!r}]` must have one value per point ({n}); got {len(np.asarray(values))}.")
+        if self.lines is not None:
+            self.lines = np.asarray(self.lines, dtype=np.int64).reshape(-1, 2)
+            if self.lines.size and (self.lines.min() < 0 or self.lines.max() >= n):
+                raise SupvizError(f"`lines` must index the panel's {n} points; got indices up to {int(self.lines.max())}.")
+
+
+@dataclass
+class HeatmapPanel:
+    """One matrix (``W Wᵀ``, or a measure over (m, p)).
+
+    Parameters
+    ----------
+    title
+        Panel title.
+    matrix
+        ``[R, C]`` values (NaN cells drawn blank), or ``None`` for an empty panel.
+    corner, note
+        As for :class:`ScatterPanel`.
+    scale
+        Name of the colour scale this panel uses (panels of one scale share one colour bar);
+        the figure's ``scales`` maps it to a :class:`ColorScale`.
+    annotate
+        Write each value in its cell (``"{:.2f}"``).
+    xticklabels, yticklabels
+        Tick labels of the columns / rows (``None``: no ticks); integers for feature indices.
+    xlabel, ylabel
+        Axis labels.
+    """
+
+    title: str
+    matrix: np.ndarray | None
+    corner: str = ""
+    note: str = ""
+    scale: str = "gram"
+    annotate: bool = False
+    number_format: str = "{:.2f}"
+    """How annotated values are written; ``"short"``: two decimals without the leading zero (.12, −.04),
+    which fits the narrow cells of an (m, p) grid."""
+    xticklabels: list[str] | None = None
+    yticklabels: list[str] | None = None
+    xlabel: str = ""
+    ylabel: str = ""
+
+
+@dataclass
+class ShepardPanel:
+    """A Shepard plot: each pair's dissimilarity against its distance in the layout, with the
+    fitted disparities (the transformation of an MDS fit) as a red line."""
+
+    dissimilarity: np.ndarray
+    distance: np.ndarray
+    disparity: np.ndarray | None = None
+    title: str = "Shepard"
+    corner: str = ""
+
+    def __post_init__(self) -> None:
+        self.dissimilarity = np.asarray(self.dissimilarity, dtype=float).ravel()
+        self.distance = np.asarray(self.distance, dtype=float).ravel()
+        if self.disparity is not None:
+            self.disparity = np.asarray(self.disparity, dtype=float).ravel()
+        if self.distance.shape != self.dissimilarity.shape or (
+                self.disparity is not None and self.disparity.shape != self.dissimilarity.shape):
+            raise SupvizError(f"`dissimilarity`, `distance` and `disparity` must have one value per pair; got shapes "
+                              f"{self.dissimilarity.shape}, {self.distance.shape}"
+                              f"{'' if self.disparity is None else ', ' + str(self.disparity.shape)}.")
+
+
+@dataclass
+class ColorScale:
+    """A colour scale shared by panels: colour map, range, label, and whether 0 is its centre."""
+
+    cmap: str = "viridis"
+    vmin: float | None = None
+    vmax: float | None = None
+    label: str = ""
+    center: float | None = None
+    integer: bool = False
+    """Integer ticks on its colour bar (ranks, indices, counts)."""
+
+
+Panel = ScatterPanel | HeatmapPanel | ShepardPanel
+
+
+def grid_shape(count: int, ncols: int) -> tuple[int, int]:
+    """Rows and columns of a grid holding ``count`` panels, ``ncols`` wide at most."""
+    ncols = max(1, min(ncols, count))
+    return (count + ncols - 1) // ncols, ncols
+
+
+def as_scatter_panel(layout: Any, *, color: Any = None, title: str = "", corner: str = "",
+                     hover: dict[str, Any] | None = None, lines: Any = None, equal_axes: bool | None = None) -> ScatterPanel:
+    """A :class:`ScatterPanel` from a :class:`supviz.dr.Layout`, an ``[N, 2]`` array or a panel.
+
+    A Layout brings its own defaults: equal axes for MDS (distances are its point), a title naming
+    the method and a corner with its stress (MDS) or KL divergence (t-SNE).
+    """
+    if isinstance(layout, ScatterPanel):
+        return layout
+    emb = getattr(layout, "embedding", None)
+    if emb is not None:
+        method = str(getattr(layout, "method", ""))
+        info = getattr(layout, "info", {}) or {}
+        if not corner:
+            if method == "mds" and np.isfinite(float(info.get("smacof_stress", np.nan))):
+                corner = f"stress-1 {float(info['smacof_stress']):.3f}"
+            elif method == "tsne" and np.isfinite(float(info.get("kl_divergence", np.nan))):
+                corner = f"KL {float(info['kl_divergence']):.3f}"
+        if equal_axes is None:
+            equal_axes = method == "mds"
+        title = title or {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}.get(method, method)
+        xy = np.asarray(emb, dtype=float)
+    else:
+        xy = np.asarray(layout, dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise SupvizError(f"`layout` must be a Layout or an array of shape [N, 2]; got shape {xy.shape}.")
+    return ScatterPanel(title, xy, color=None if color is None else np.asarray(color, dtype=float), corner=corner,
+                        hover=dict(hover or {}), lines=lines, equal_axes=equal_axes)
+
+
+def as_shepard_panel(result: Any, *, index: int | None = None, title: str = "Shepard") -> ShepardPanel:
+    """A :class:`ShepardPanel` from a :class:`supviz.dr.SmacofResult`, a MDS ``Layout`` (its
+    ``info["result"]``), a :class:`supviz.dr.ShepardData` or a panel."""
+    if isinstance(result, ShepardPanel):
+        return result
+    info = getattr(result, "info", None)
+    if isinstance(info, dict) and "result" in info:
+        result = info["result"]
+    if hasattr(result, "shepard") and callable(result.shepard):
+        result = result.shepard(index)
+    if all(hasattr(result, a) for a in ("dissimilarity", "distance")):
+        stress = ""
+        return ShepardPanel(result.dissimilarity, result.distance, getattr(result, "disparity", None), title=title,
+                            corner=stress)
+    raise SupvizError("`result` must be a SmacofResult, an MDS Layout with info['result'], ShepardData or a ShepardPanel; "
+                      f"got {type(result).__name__}.")

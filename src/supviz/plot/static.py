@@ -1,0 +1,547 @@
+"""matplotlib drawings of layouts, Shepard plots and Gram matrices, alone or as a grid.
+
+These are the functions the report draws with (:mod:`supviz.figures` composes the study's
+figures from them), so a picture drawn in a notebook is the report's picture:
+
+- :func:`plot_layout`: one 2-D layout (a :class:`supviz.dr.Layout` or an ``[N, 2]`` array), coloured;
+- :func:`plot_shepard`: the Shepard plot of an MDS fit;
+- :func:`plot_gram`: the Gram matrix ``W Wᵀ`` of feature directions on a diverging scale centred at 0;
+- :func:`plot_grid`: a grid of such panels with shared colour bars (the study's "m : p" grids);
+- :func:`save_figure`: PNG (palette-quantised, a third of the bytes) and SVG/PDF, written atomically.
+
+Text is at least :data:`MIN_FONT_PT` points everywhere (10 px at the report's 110 dpi when the
+figure is shown at its own width; :func:`min_font_px` measures it), metrics sit under each panel,
+off the data, and layout coordinates carry no ticks (MDS, UMAP and t-SNE pictures are defined only
+up to rotation and scale). matplotlib is imported inside the functions; a figure made here never
+touches pyplot's global state unless no ``ax`` is given.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from supviz._io import atomic_path
+from supviz.errors import SupvizError
+from supviz.plot.panels import (
+    ColorScale,
+    HeatmapPanel,
+    Panel,
+    ScatterPanel,
+    ShepardPanel,
+    as_scatter_panel,
+    as_shepard_panel,
+    grid_shape,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Smallest font anywhere in a figure, in points (7.5 pt = 11.5 px at 110 dpi).
+MIN_FONT_PT = 7.5
+TITLE_PT = 8.5
+SUPTITLE_PT = 10.0
+#: Widest figure in inches: 1,100 px at 110 dpi fits the report's 1,124 px column unscaled.
+MAX_WIDTH_IN = 10.0
+PANEL_IN = 1.6
+DISPLAY_WIDTH_PX = 1124
+_COLORBAR_IN = 0.95
+_LEFT_IN = 0.12
+_GAP_IN = 0.14
+_TITLE_IN = 0.24
+_CORNER_IN = 0.19  # one line of metrics under a panel
+_AXES_TEXT_IN = (0.42, 0.34)  # left / bottom room for tick labels and axis labels (Shepard, labelled heatmaps)
+
+
+def _figure(width: float, height: float) -> "Figure":
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def _point_size(n: int, side_in: float) -> float:
+    return float(np.clip(900.0 / max(n, 1), 2.5, 16.0) * (side_in / 1.5) ** 2)
+
+
+def _scatter_norm(panels: Sequence[Panel], scale: ColorScale) -> Any:
+    import matplotlib as mpl
+
+    colours = [p.color for p in panels if isinstance(p, ScatterPanel) and p.xy is not None and p.color is not None]
+    lo, hi = scale.vmin, scale.vmax
+    if colours:
+        allc = np.concatenate(colours)
+        allc = allc[np.isfinite(allc)]
+        if allc.size:
+            lo = float(allc.min()) if lo is None else lo
+            hi = float(allc.max()) if hi is None else hi
+    lo = 0.0 if lo is None else lo
+    hi = lo + 1.0 if hi is None or hi <= lo else hi
+    return mpl.colors.Normalize(vmin=lo, vmax=hi)
+
+
+def _heat_norm(panels: Sequence[Panel], scale: ColorScale, name: str) -> Any:
+    import matplotlib as mpl
+
+    vals = [p.matrix[np.isfinite(p.matrix)] for p in panels
+            if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None]
+    allv = np.concatenate(vals) if vals else np.array([])
+    if scale.center is not None:
+        span = max(abs(scale.vmin or 0.0), abs(scale.vmax or 0.0))
+        if not span and allv.size:
+            span = float(np.max(np.abs(allv - scale.center)))
+        span = span or 1.0
+        return mpl.colors.TwoSlopeNorm(vmin=scale.center - span, vcenter=scale.center, vmax=scale.center + span)
+    lo = scale.vmin if scale.vmin is not None else (float(allv.min()) if allv.size else 0.0)
+    hi = scale.vmax if scale.vmax is not None else (float(allv.max()) if allv.size else 1.0)
+    return mpl.colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0)
+
+
+def _under(ax: "Axes", text: str, *, below_labels: bool = False) -> None:
+    """The panel's metrics, centred under it: off the data."""
+    if text:
+        ax.text(0.5, -0.2 if below_labels else -0.03, text, transform=ax.transAxes, ha="center", va="top",
+                fontsize=MIN_FONT_PT, color="0.15")
+
+
+def _empty(ax: "Axes", note: str) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_color("0.85")
+    ax.text(0.5, 0.5, (note or "no data").replace(" (", "\n("), transform=ax.transAxes, ha="center", va="center",
+            fontsize=MIN_FONT_PT, color="0.35", wrap=True)
+
+
+def draw_scatter(ax: "Axes", panel: ScatterPanel, *, norm: Any = None, cmap: str = "viridis",
+                 point_size: float | None = None, equal_axes: bool = True) -> Any:
+    """Draw one :class:`ScatterPanel` into ``ax`` (no ticks; metrics under it). Returns the scatter."""
+    from matplotlib.collections import LineCollection
+
+    ax.set_title(panel.title, fontsize=TITLE_PT, pad=3)
+    if panel.xy is None or len(panel.xy) == 0:
+        _empty(ax, panel.note)
+        return None
+    xy = panel.xy
+    size = _point_size(len(xy), max(ax.get_position().width * ax.figure.get_figwidth(), 0.5)) if point_size is None else point_size
+    if panel.lines is not None and len(panel.lines):
+        segs = np.stack([xy[panel.lines[:, 0]], xy[panel.lines[:, 1]]], axis=1)
+        ax.add_collection(LineCollection(segs, colors="tab:red", linewidths=0.45, alpha=0.25, zorder=1,
+                                         label="false neighbours"))
+    kw: dict[str, Any] = {"s": size, "linewidths": 0.25, "edgecolors": "0.3", "zorder": 2}
+    if panel.color is not None:
+        # the largest values first, so the small ones (most important ranks) sit on top
+        order = np.argsort(-np.nan_to_num(panel.color, nan=-np.inf), kind="stable")
+        sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
+    else:
+        sc = ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kw)
+    eq = panel.equal_axes if panel.equal_axes is not None else equal_axes
+    if eq:
+        ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.margins(0.1)
+    if np.ptp(xy, axis=0).max() == 0:  # one spot: give it a visible frame instead of a degenerate range
+        c = xy[0]
+        ax.set_xlim(c[0] - 1, c[0] + 1)
+        ax.set_ylim(c[1] - 1, c[1] + 1)
+    _under(ax, panel.corner)
+    return sc
+
+
+def number_text(value: float, fmt: str = "{:.2f}") -> str:
+    """A value written into a heatmap cell; ``fmt="short"``: .12, −.04, 1.0 (no leading zero)."""
+    if fmt != "short":
+        return fmt.format(value)
+    text = f"{0.0 if abs(value) < 0.005 else value:.2f}"
+    if abs(value) < 1:
+        text = text.replace("0.", ".", 1)
+    return text.replace("-", "−")
+
+
+def draw_heatmap(ax: "Axes", panel: HeatmapPanel, *, norm: Any, cmap: str) -> Any:
+    """Draw one :class:`HeatmapPanel` into ``ax``; integer tick labels when the panel has them."""
+    ax.set_title(panel.title, fontsize=TITLE_PT, pad=3)
+    if panel.xlabel:
+        ax.set_xlabel(panel.xlabel, fontsize=MIN_FONT_PT, labelpad=1)
+    if panel.ylabel:
+        ax.set_ylabel(panel.ylabel, fontsize=MIN_FONT_PT, labelpad=1)
+    if panel.matrix is None:
+        _empty(ax, panel.note)
+        return None
+    M = np.asarray(panel.matrix, dtype=float)
+    im = ax.imshow(M, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto" if panel.xticklabels else "equal")
+    if panel.xticklabels is not None:
+        ax.set_xticks(range(M.shape[1]), panel.xticklabels, fontsize=MIN_FONT_PT)
+    else:
+        ax.set_xticks([])
+    if panel.yticklabels is not None:
+        ax.set_yticks(range(M.shape[0]), panel.yticklabels, fontsize=MIN_FONT_PT)
+    else:
+        ax.set_yticks([])
+    ax.tick_params(length=2, pad=1)
+    if panel.annotate:
+        cmap_obj = im.get_cmap()
+        for (i, j), v in np.ndenumerate(M):
+            if np.isfinite(v):
+                r, g, b, _ = cmap_obj(norm(v))
+                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+                ax.text(j, i, number_text(v, panel.number_format), ha="center", va="center", fontsize=MIN_FONT_PT,
+                        color="white" if dark else "black")
+    _under(ax, panel.corner, below_labels=panel.xticklabels is not None)
+    return im
+
+
+def draw_shepard(ax: "Axes", panel: ShepardPanel, *, ylabel: bool = True) -> None:
+    """Draw one :class:`ShepardPanel` into ``ax``: pairs as dots, disparities as a red line.
+
+    When every dissimilarity is the same (``diag(N)``) the dots are spread a little along x so the
+    strip of distances shows (a fixed seed: the same picture every time).
+    """
+    d, dist = panel.dissimilarity, panel.distance
+    span = float(np.max(d)) if d.size else 1.0
+    tied = d.size > 0 and np.ptp(d) < 1e-9 * max(span, 1e-300)
+    jitter = np.random.default_rng(0).uniform(-0.015, 0.015, size=d.shape) * span if tied else 0.0
+    ax.scatter(d + jitter, dist, s=4, alpha=0.4, color="0.2", linewidths=0, label="pairs")
+    top = float(np.max(dist)) if dist.size else 1.0
+    if panel.disparity is not None and d.size:
+        dh = panel.disparity
+        if tied:
+            ax.hlines(float(np.mean(dh)), span * 0.9, span * 1.1, color="tab:red", linewidth=1.5, label="disparities")
+        else:
+            order = np.argsort(d, kind="stable")
+            ax.plot(d[order], dh[order], color="tab:red", linewidth=1.2, label="disparities")
+        top = max(top, float(np.max(dh)))
+    ax.set_xlim(0, span * 1.2 if span > 0 else 1.0)
+    ax.set_ylim(0, top * 1.15 if top > 0 else 1.0)
+    ax.set_xlabel("dissimilarity", fontsize=MIN_FONT_PT, labelpad=1)
+    if ylabel:
+        ax.set_ylabel("distance", fontsize=MIN_FONT_PT, labelpad=1)
+    ax.tick_params(labelsize=MIN_FONT_PT, length=2, pad=1)
+    ax.locator_params(nbins=3)
+    ax.set_title(panel.title, fontsize=TITLE_PT, pad=3)
+    _under(ax, panel.corner, below_labels=True)
+
+
+def _needs_axis_text(panel: Panel) -> bool:
+    return isinstance(panel, ShepardPanel) or (isinstance(panel, HeatmapPanel) and (
+        panel.xticklabels is not None or panel.yticklabels is not None or bool(panel.xlabel or panel.ylabel)))
+
+
+def _colorbar(fig: "Figure", mappable: Any, *, x_in: float, width: float, height: float, top_in: float, bottom_in: float,
+              label: str, integer: bool, extend: str = "neither") -> Any:
+    import matplotlib as mpl
+
+    usable = height - top_in - bottom_in
+    cax = fig.add_axes((x_in / width, (bottom_in + 0.15 * usable) / height, 0.13 / width, 0.7 * usable / height),
+                       label="<colorbar>")
+    cb = fig.colorbar(mappable, cax=cax, extend=extend)
+    cb.set_label(label, fontsize=MIN_FONT_PT + 0.5)
+    cb.ax.tick_params(labelsize=MIN_FONT_PT)
+    if integer:
+        cb.locator = mpl.ticker.MaxNLocator(integer=True)
+        cb.update_ticks()
+    return cb
+
+
+def plot_grid(
+    panels: Sequence[Panel],
+    *,
+    ncols: int,
+    title: str = "",
+    color: ColorScale | None = None,
+    scales: Mapping[str, ColorScale] | None = None,
+    equal_axes: bool = True,
+    point_size: float | None = None,
+    panel_in: float = PANEL_IN,
+    max_width_in: float = MAX_WIDTH_IN,
+) -> "Figure":
+    """A grid of panels (layouts, Shepard plots, matrices) with shared colour bars.
+
+    Parameters
+    ----------
+    panels : sequence of ScatterPanel, ShepardPanel or HeatmapPanel
+        In reading order (row by row); kinds may mix (B1: layouts above their Shepard plots).
+    ncols : int
+        Panels per row.
+    title : str
+        Figure title.
+    color : ColorScale, optional
+        The scale of the scatter panels' ``color`` (colour map, range, colour-bar label; a bar is
+        drawn when it has a label). Default: viridis over the range of all colours.
+    scales : mapping name -> ColorScale, optional
+        The heatmap panels' scales by :attr:`HeatmapPanel.scale`; default ``{"gram": RdBu_r
+        centred at 0}``. Each scale in use gets one colour bar.
+    equal_axes : bool, default True
+        Equal axes for scatter panels that do not say (MDS: distances are the point).
+    point_size : float, optional
+        Marker area in points²; default from the point count and the panel size.
+    panel_in, max_width_in : float
+        Panel side and the widest figure, in inches (the panel shrinks to fit).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not panels:
+        raise SupvizError("`panels` must hold at least one panel; got none.")
+    color = color or ColorScale()
+    scales = dict(scales or {"gram": ColorScale("RdBu_r", center=0.0, label="W Wᵀ")})
+    heat_names = list(dict.fromkeys(p.scale for p in panels if isinstance(p, HeatmapPanel)))
+    for name in heat_names:
+        if name not in scales:
+            raise SupvizError(f"`scales` must name every heatmap panel's scale; {name!r} is missing.")
+    has_colour = any(isinstance(p, ScatterPanel) and p.color is not None and p.xy is not None for p in panels)
+    bars = ([("points", color)] if has_colour and color.label else []) + [(n, scales[n]) for n in heat_names if scales[n].label]
+    nrows, ncols = grid_shape(len(panels), ncols)
+    right = _COLORBAR_IN * len(bars) + 0.1
+    side = min(panel_in, (max_width_in - _LEFT_IN - right - _GAP_IN * (ncols - 1)) / ncols)
+    width = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + right
+    corner_lines = max((getattr(p, "corner", "").count("\n") + 1 for p in panels if getattr(p, "corner", "")), default=0)
+    axis_text = any(_needs_axis_text(p) for p in panels)
+    below = 0.06 + _CORNER_IN * corner_lines * 0.8 + (_AXES_TEXT_IN[1] if axis_text else 0.0)
+    row_h = _TITLE_IN + side + below
+    top = 0.42 if title else 0.05
+    height = top + nrows * row_h + 0.05
+    fig = _figure(width, height)
+    snorm = _scatter_norm(panels, color)
+    hnorms = {n: _heat_norm(panels, scales[n], n) for n in heat_names}
+    mappables: dict[str, Any] = {}
+    for idx, panel in enumerate(panels):
+        r, c = divmod(idx, ncols)
+        x0 = _LEFT_IN + c * (side + _GAP_IN)
+        y0 = height - top - r * row_h - _TITLE_IN - side
+        w = h = side
+        if _needs_axis_text(panel):
+            dx, dy = _AXES_TEXT_IN
+            x0, w, h = x0 + dx, side - dx, side - 0.05
+        ax = fig.add_axes((x0 / width, y0 / height, w / width, h / height))
+        if isinstance(panel, ScatterPanel):
+            sc = draw_scatter(ax, panel, norm=snorm, cmap=color.cmap, point_size=point_size, equal_axes=equal_axes)
+            if sc is not None and panel.color is not None:
+                mappables.setdefault("points", sc)
+        elif isinstance(panel, HeatmapPanel):
+            im = draw_heatmap(ax, panel, norm=hnorms[panel.scale], cmap=scales[panel.scale].cmap)
+            if im is not None:
+                mappables.setdefault(panel.scale, im)
+        elif isinstance(panel, ShepardPanel):
+            draw_shepard(ax, panel, ylabel=c == 0)
+        else:
+            raise SupvizError(f"`panels` must hold ScatterPanel, HeatmapPanel or ShepardPanel; got {type(panel).__name__}.")
+    x = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + 0.15
+    import matplotlib as mpl
+
+    for name, scale in bars:
+        norm = snorm if name == "points" else hnorms[name]
+        sm = mpl.cm.ScalarMappable(norm=norm, cmap=scale.cmap)
+        integer = scale.integer
+        if name == "points" and not integer:
+            cols = [p.color for p in panels if isinstance(p, ScatterPanel) and p.color is not None]
+            integer = bool(cols) and all(np.allclose(cc[np.isfinite(cc)], np.round(cc[np.isfinite(cc)])) for cc in cols)
+        extend = "neither"
+        if name != "points":
+            vals = np.concatenate([p.matrix[np.isfinite(p.matrix)].ravel() for p in panels
+                                   if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None] or [np.array([])])
+            lo_out = vals.size and vals.min() < norm.vmin - 1e-12
+            hi_out = vals.size and vals.max() > norm.vmax + 1e-12
+            extend = "both" if lo_out and hi_out else "min" if lo_out else "max" if hi_out else "neither"
+        _colorbar(fig, sm, x_in=x, width=width, height=height, top_in=top, bottom_in=0.1, label=scale.label,
+                  integer=integer, extend=extend)
+        x += _COLORBAR_IN
+    if title:
+        fig.suptitle(title, fontsize=SUPTITLE_PT, y=1 - 0.12 / height, va="top")
+    return fig
+
+
+def plot_layout(
+    layout: Any,
+    color: Any = None,
+    ax: "Axes | None" = None,
+    *,
+    title: str = "",
+    corner: str = "",
+    lines: Any = None,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    color_label: str = "",
+    equal_axes: bool | None = None,
+    point_size: float | None = None,
+) -> "Axes":
+    """Draw one 2-D layout.
+
+    Parameters
+    ----------
+    layout : supviz.dr.Layout, array [N, 2] or ScatterPanel
+        The picture. A Layout brings its title (the method), its corner (stress-1 for MDS, the
+        KL divergence for t-SNE) and equal axes for MDS.
+    color : array [N], optional
+        Values coloured through ``cmap`` (``vmin``/``vmax``; default their range).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure (through pyplot, for notebooks) when omitted.
+    title, corner : str
+        Panel title and the metrics written under it.
+    lines : array [P, 2] of int, optional
+        Pairs of points joined by faint red segments (e.g. false neighbours).
+    color_label : str
+        Draw a colour bar with this label.
+    equal_axes : bool, optional
+        Equal axes (default: True for MDS layouts and arrays, False for UMAP / t-SNE layouts).
+    point_size : float, optional
+        Marker area in points².
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib as mpl
+
+    panel = as_scatter_panel(layout, color=color, title=title, corner=corner, lines=lines, equal_axes=equal_axes)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(3.4 if color_label else 2.8, 2.8))
+    norm = _scatter_norm([panel], ColorScale(cmap, vmin, vmax))
+    sc = draw_scatter(ax, panel, norm=norm, cmap=cmap, point_size=point_size,
+                      equal_axes=True if panel.equal_axes is None else panel.equal_axes)
+    if color_label and sc is not None and panel.color is not None:
+        cb = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.85)
+        cb.set_label(color_label, fontsize=MIN_FONT_PT + 0.5)
+        cb.ax.tick_params(labelsize=MIN_FONT_PT)
+    return ax
+
+
+def plot_shepard(result: Any, ax: "Axes | None" = None, *, index: int | None = None, title: str = "Shepard") -> "Axes":
+    """The Shepard plot of an MDS fit: every pair's dissimilarity against its distance in the layout,
+    the fitted disparities as a red line (Kruskal 1964; R smacof's ``plot(fit, "Shepard")``).
+
+    Parameters
+    ----------
+    result : supviz.dr.SmacofResult, MDS Layout, supviz.dr.ShepardData or ShepardPanel
+    ax : matplotlib Axes, optional
+    index : int, optional
+        The batch item of a batched SmacofResult.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    panel = as_shepard_panel(result, index=index, title=title)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(2.8, 2.6), layout="constrained")
+    draw_shepard(ax, panel)
+    return ax
+
+
+def gram_panel(W: Any, *, title: str = "", corner: str = "", annotate: bool = False, ticks: bool = False) -> HeatmapPanel:
+    """The :class:`HeatmapPanel` of ``W Wᵀ`` for feature directions ``W [n, m]`` (row i = feature i)."""
+    from supviz._validation import check_array
+
+    W = check_array("W", W, ndim=2)
+    labels = [str(i) for i in range(W.shape[0])] if ticks else None
+    return HeatmapPanel(title, W @ W.T, corner=corner, annotate=annotate, xticklabels=labels, yticklabels=labels)
+
+
+def plot_gram(W: Any, ax: "Axes | None" = None, *, vmax: float | None = None, title: str = "W Wᵀ",
+              annotate: bool = False, ticks: bool | None = None) -> "Axes":
+    """The Gram matrix ``W Wᵀ`` of feature directions (Elhage et al. 2022 draw it as ``WᵀW``).
+
+    Diverging colour map centred at 0 (red: positive interference, blue: negative, white: none).
+
+    Parameters
+    ----------
+    W : array [n, m]
+        Row i is feature i's direction in the hidden space.
+    ax : matplotlib Axes, optional
+    vmax : float, optional
+        Symmetric range ``[-vmax, vmax]``; default the largest ``|W Wᵀ|``.
+    annotate : bool
+        Write each value in its cell (small n).
+    ticks : bool, optional
+        Integer feature-index ticks (default: when n <= 12).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib as mpl
+
+    W = np.asarray(W, dtype=float)
+    panel = gram_panel(W, title=title, annotate=annotate, ticks=W.shape[0] <= 12 if ticks is None else ticks)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(3.0, 2.6), layout="constrained")
+    span = vmax if vmax is not None else float(np.max(np.abs(panel.matrix))) or 1.0
+    norm = mpl.colors.TwoSlopeNorm(vmin=-span, vcenter=0.0, vmax=span)
+    draw_heatmap(ax, panel, norm=norm, cmap="RdBu_r")
+    return ax
+
+
+def min_font_px(fig: "Figure", *, dpi: float = 110.0, display_width: float = DISPLAY_WIDTH_PX) -> float:
+    """The smallest visible text of ``fig`` in CSS pixels when shown at most ``display_width`` wide.
+
+    A PNG of ``width * dpi`` pixels wider than the report's column is scaled down by the browser,
+    and its text with it; this is the size the reader sees.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    FigureCanvasAgg(fig).draw()
+    scale = min(1.0, display_width / (fig.get_figwidth() * dpi))
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+             and (t.axes is None or t.axes.get_visible())]
+    return float(min(sizes) * dpi / 72.0 * scale) if sizes else float("inf")
+
+
+def save_figure(fig: "Figure", stem: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 110,
+                quantize: bool = True) -> dict[str, Path]:
+    """Write ``fig`` as ``<stem>.<fmt>`` for each format, each file atomically; returns format -> path.
+
+    PNGs are palette-quantised to 256 colours (Pillow's median cut, no dithering) unless
+    ``quantize=False``: about a third of the bytes, which keeps the report light. SVGs carry no
+    date, so equal figures give equal files.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from supviz._validation import check_choice
+
+    FigureCanvasAgg(fig)
+    out: dict[str, Path] = {}
+    stem = Path(stem)
+    for fmt in formats:
+        check_choice("formats", fmt, ("png", "svg", "pdf"))
+        path = stem.parent / f"{stem.name}.{fmt}"
+        with atomic_path(path) as tmp:
+            if fmt == "png" and quantize:
+                Path(tmp).write_bytes(png_bytes(fig, dpi=dpi))
+            else:
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+        out[fmt] = path
+    return out
+
+
+def png_bytes(fig: "Figure", *, dpi: int = 110, quantize: bool = True) -> bytes:
+    """The figure as PNG bytes, palette-quantised (see :func:`save_figure`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    if not quantize:
+        return buf.getvalue()
+    from PIL import Image
+
+    buf.seek(0)
+    with Image.open(buf) as img:
+        rgb = img.convert("RGB")
+    pal = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    pal.save(out, format="PNG", optimize=True)
+    return out.getvalue()

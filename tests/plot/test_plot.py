@@ -1,0 +1,145 @@
+"""supviz.plot: layouts, Shepard plots and Gram matrices in matplotlib and plotly, readable and alike."""
+
+import json
+
+import numpy as np
+import pytest
+
+from supviz import plot
+from supviz.dr import mds_layout, smacof
+from supviz.errors import SupvizError
+from supviz.plot import ColorScale, HeatmapPanel, ScatterPanel, ShepardPanel
+from supviz.plot import interactive as iplot
+from supviz.study.adapters import pairwise
+
+
+@pytest.fixture(scope="module")
+def fit():
+    X = np.random.default_rng(0).normal(size=(12, 4))
+    return X, mds_layout(X, metric_type="ratio", random_state=0)
+
+
+def _close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_plot_layout_from_a_layout_brings_its_title_stress_and_equal_axes(fit):
+    X, lay = fit
+    ax = plot.plot_layout(lay, color=np.arange(12.0), color_label="index")
+    assert ax.get_title() == "MDS" and ax.get_aspect() == 1.0
+    assert f"stress-1 {lay.info['smacof_stress']:.3f}" in [t.get_text() for t in ax.texts]
+    assert ax.collections[0].get_offsets().shape == (12, 2)
+    assert len(ax.figure.axes) == 2  # the colour bar
+    _close(ax.figure)
+    with pytest.raises(SupvizError, match=r"`layout` must be a Layout or an array of shape \[N, 2\]"):
+        plot.plot_layout(np.zeros((3, 3)))
+
+
+def test_plot_shepard_and_gram(fit):
+    X, lay = fit
+    ax = plot.plot_shepard(lay)
+    n_pairs = 12 * 11 // 2
+    assert ax.collections[0].get_offsets().shape == (n_pairs, 2)
+    assert ax.get_lines()[0].get_color() == "tab:red" and ax.get_xlabel() == "dissimilarity"
+    _close(ax.figure)
+    W = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.5]])
+    ax = plot.plot_gram(W, annotate=True)
+    assert ax.images[0].get_array().shape == (3, 3)
+    assert {"1.00", "-1.00", "0.25"} <= {t.get_text() for t in ax.texts}
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]  # integer feature ticks
+    _close(ax.figure)
+
+
+def test_grid_text_is_at_least_ten_pixels_and_off_the_data():
+    rng = np.random.default_rng(1)
+    panels = [ScatterPanel(f"{m} : 0.3", rng.normal(size=(60, 2)), color=rng.random(60), corner="stress-1 0.123  P 0.45")
+              for m in range(36)]
+    fig = plot.plot_grid(panels, ncols=6, title="C2", color=ColorScale("viridis", label="‖W_i‖"))
+    assert plot.min_font_px(fig, dpi=110) >= 10
+    assert fig.get_figwidth() * 110 <= 1124  # fits the report's column: shown unscaled
+    ax = fig.axes[0]
+    corner = next(t for t in ax.texts if t.get_text().startswith("stress-1"))
+    assert corner.get_position()[1] < 0  # under the axes, not over the points
+    assert not ax.get_xticks().size  # layout coordinates carry no ticks
+    b1 = [ScatterPanel("N = 3", rng.normal(size=(3, 2)), corner="stress-1 0.000")] * 6 + [
+        ShepardPanel(np.full(3, 1.4), rng.random(3), np.full(3, 1.0))] * 6
+    fig2 = plot.plot_grid(b1, ncols=6)
+    assert plot.min_font_px(fig2, dpi=110) >= 10
+    heat = [HeatmapPanel("r", rng.random((3, 4)), scale="m", annotate=True, xticklabels=["1", "0.5", "0.3", "0.1"],
+                         yticklabels=["3", "5", "10"], xlabel="p", ylabel="m")] * 4
+    fig3 = plot.plot_grid(heat, ncols=4, scales={"m": ColorScale("viridis", label="recall")})
+    assert plot.min_font_px(fig3, dpi=110) >= 10
+    for f in (fig, fig2, fig3):
+        _close(f)
+    with pytest.raises(SupvizError, match="`scales` must name every heatmap panel's scale"):
+        plot.plot_grid(heat, ncols=2)
+
+
+def test_one_panel_is_drawn_the_same_alone_and_in_a_grid(fit):
+    """plot_layout and plot_grid share their drawing code: the same points, colours and texts."""
+    X, lay = fit
+    colour = np.linspace(0, 1, 12)
+    panel = ScatterPanel("MDS", lay.embedding, color=colour, corner="stress-1 0.100")
+    fig = plot.plot_grid([panel, panel], ncols=2, color=ColorScale("viridis", 0.0, 1.0))
+    ax = plot.plot_layout(lay, color=colour, corner="stress-1 0.100", vmin=0.0, vmax=1.0)
+    g, a = fig.axes[0].collections[0], ax.collections[0]
+    np.testing.assert_array_equal(g.get_offsets(), a.get_offsets())
+    np.testing.assert_array_equal(g.get_facecolors(), a.get_facecolors())
+    assert [t.get_text() for t in fig.axes[0].texts] == [t.get_text() for t in ax.texts]
+    _close(fig)
+    _close(ax.figure)
+    # plotly: a single layout is the grid of one panel
+    one = iplot.plot_layout(lay, color=colour, hover={"feature": np.arange(12)}, corner="stress-1 0.100")
+    grid = iplot.plot_grid([ScatterPanel("MDS", lay.embedding, color=colour, hover={"feature": np.arange(12)},
+                                         corner="stress-1 0.100", equal_axes=True)], ncols=1, panel_px=360)
+    assert json.loads(iplot.figure_json(one))["data"] == json.loads(iplot.figure_json(grid))["data"]
+
+
+def test_interactive_traces_say_what_they_are(fit):
+    X, lay = fit
+    res = smacof(pairwise(np.eye(6)), metric_type="ratio")
+    pairs = np.array([[0, 1], [2, 3]])
+    panels = [ScatterPanel("N = 6", res.embedding, corner="stress-1 0.300", lines=pairs,
+                           hover={"feature": np.arange(6), "represented": np.arange(6) < 3}),
+              ShepardPanel(*[getattr(res.shepard(), f) for f in ("dissimilarity", "distance", "disparity")])]
+    spec = json.loads(iplot.figure_json(iplot.plot_grid(panels, ncols=2)))
+    names = [t["name"] for t in spec["data"]]
+    assert names == ["false neighbours", "points", "Shepard: pairs", "Shepard: disparities"]
+    fn = spec["data"][0]
+    assert fn["x"].count(None) == 2  # two segments
+    hover = spec["data"][1]["hovertemplate"]
+    assert "feature" in hover and "represented" in hover and spec["data"][1]["customdata"][3] == ["3", "no"]
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert any("stress-1 0.300" in t for t in titles)
+    assert all(a["font"]["size"] >= 11 for a in spec["layout"]["annotations"])
+    gram = json.loads(iplot.figure_json(iplot.plot_gram(np.eye(3))))
+    assert gram["data"][0]["type"] == "heatmap" and gram["data"][0]["zmin"] == -1.0
+
+
+def test_png_is_palette_quantised_and_smaller(tmp_path):
+    rng = np.random.default_rng(2)
+    fig = plot.plot_grid([ScatterPanel(str(i), rng.normal(size=(60, 2)), color=rng.random(60)) for i in range(12)],
+                         ncols=6, color=ColorScale(label="c"))
+    small, full = plot.png_bytes(fig, dpi=80), plot.png_bytes(fig, dpi=80, quantize=False)
+    assert small[:8] == b"\x89PNG\r\n\x1a\n" and len(small) < 0.7 * len(full)
+    from PIL import Image
+    import io
+
+    with Image.open(io.BytesIO(small)) as a, Image.open(io.BytesIO(full)) as b:
+        assert a.size == b.size and a.mode == "P"
+    paths = plot.save_figure(fig, tmp_path / "g", formats=["png", "svg"], dpi=80)
+    assert paths["png"].read_bytes() == small and b"<svg" in paths["svg"].read_bytes()[:400]
+    _close(fig)
+
+
+def test_panels_refuse_bad_shapes():
+    with pytest.raises(SupvizError, match=r"`xy` must have shape \[N, 2\]"):
+        ScatterPanel("x", np.zeros((4, 3)))
+    with pytest.raises(SupvizError, match="`color` must have one value per point"):
+        ScatterPanel("x", np.zeros((4, 2)), color=np.zeros(3))
+    with pytest.raises(SupvizError, match="`lines` must index the panel's 4 points"):
+        ScatterPanel("x", np.zeros((4, 2)), lines=[[0, 4]])
+    with pytest.raises(SupvizError, match="one value per pair"):
+        ShepardPanel(np.zeros(3), np.zeros(2))
