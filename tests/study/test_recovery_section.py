@@ -374,3 +374,10 @@ def test_direction_partners_are_signed_and_count_absence_latents():
     assert against == 1
     none, zero = direction_partners(W, D, np.zeros(3, bool))
     assert none.tolist() == [-1, -1, -1] and zero == 0
+
+
+def test_every_finding_has_a_unique_key(run):
+    """The verdicts table is keyed by Finding.key: section E's findings each carry their own."""
+    sec = run[2].sections[-1]
+    keys = [f.key for f in sec.findings]
+    assert all(k.startswith("E-") for k in keys) and len(set(keys)) == len(keys)

@@ -283,7 +283,7 @@ def _toy_finding(toy: Any) -> Any:
     return Finding("(Sharkey et al. 2022) Near-perfect recovery (MMCS >= 0.99) in a band of L1 coefficients at "
                    "dictionary ratios of 1x and above.",
                    f"{toy.n_features} features in {toy.d} dims; L1 band with MMCS >= 0.99 per ratio: {text}; best MMCS "
-                   f"{np.nanmax(toy.mmcs):.3f}.", v)
+                   f"{fmt(np.nanmax(toy.mmcs)) if np.isfinite(toy.mmcs).any() else 'n/a'}.", v, key="E-sharkey-toy-band")
 
 
 def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: str) -> str:

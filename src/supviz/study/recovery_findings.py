@@ -327,18 +327,21 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
                f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (set [recovery] "
                "architectures = [...] to compare)")
         return [Finding(claim, f"not measured in this run: {why}. Cited from docs/bench/sae.md (the study's own weights, "
-                               f"2,000 steps, not this run): mean MMCS on the sparse cells {bench}.", "n/a"),
-                Finding(claim2, f"not measured in this run: {why}.", "n/a")]
+                               f"2,000 steps, not this run): mean MMCS on the sparse cells {bench}.", "n/a",
+                        key="E-architecture-best"),
+                Finding(claim2, f"not measured in this run: {why}.", "n/a", key="E-architecture-codes")]
     n = plural(ranking[0].n_cells, "sparse cell")
     parts = [f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead {fmt(s.medians['dead_fraction'], 2)})"
              for s in ranking]
     best = ranking[0].architecture
     text = f"median MMCS over {n} (p <= {sparse_p:g}) that every architecture scored: " + "; ".join(parts) + f". Best: {best}."
     out = [Finding(claim, text, "n/a" if BENCH_BEST not in {s.architecture for s in ranking} else
-                   ("supported" if best == BENCH_BEST else "not supported"))]
+                   ("supported" if best == BENCH_BEST else "not supported"), key="E-architecture-best",
+                   n_used=ranking[0].n_cells)]
     coded = [s for s in ranking if math.isfinite(s.medians.get("codes_knn_recall", float("nan")))]
     if len(coded) < 2:
-        out.append(Finding(claim2, "not measured: the codes of fewer than two architectures were measured.", "n/a"))
+        out.append(Finding(claim2, "not measured: the codes of fewer than two architectures were measured.", "n/a",
+                           key="E-architecture-codes"))
         return out
     by_codes = sorted(coded, key=lambda s: -s.medians["codes_knn_recall"])
     h = coded[0].medians.get("h_knn_recall", float("nan"))
@@ -346,7 +349,8 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
              + "; ".join(f"{s.architecture} {fmt(s.medians['codes_knn_recall'])} (MMCS {fmt(s.medians['mmcs'])}, "
                          f"L0 / true L0 {fmt(s.medians['l0_ratio'], 2)})" for s in by_codes)
              + f". Best recovery: {best}; best codes: {by_codes[0].architecture}.")
-    out.append(Finding(claim2, text2, "supported" if by_codes[0].architecture == best else "not supported"))
+    out.append(Finding(claim2, text2, "supported" if by_codes[0].architecture == best else "not supported",
+                       key="E-architecture-codes", n_used=ranking[0].n_cells))
     return out
 
 
@@ -388,7 +392,8 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
             (f"{default}: median MMCS {fmt(sparse_mmcs)} over {plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} "
              f"(p <= {sparse_p:g}); {fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
              + (f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate {fmt(sp.medians['recovery_rate'])}" if sp else "")
-             + "."), v))
+             + "."), v, key=f"E-recovered-sparse-{f.importance}", importance=f.importance,
+            n_used=sp.n_cells - sp.n_undefined if sp else 0, n_left_out=sp.n_undefined if sp else 0))
         if not f.n_defined or not de or not sp:
             v = "n/a"
         elif not f.failing:
@@ -401,7 +406,8 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
             f"({label}) Recovery fails where the toy model's features are dense (more active per input than h has "
             "dimensions).",
             f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}) against {fmt(sparse_mmcs)} in the sparse; "
-            + failure_sentence(f), v))
+            + failure_sentence(f), v, key=f"E-fails-dense-{f.importance}", importance=f.importance,
+            n_used=f.n_defined, n_left_out=f.n_undefined))
     won = won_back_summary(won_cells) if won_cells is not None and len(won_cells) else []
     sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
@@ -411,6 +417,8 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
             text += f" Sparse cells (p <= {sparse_p:g}) only: " + won_back_sentence(sparse[w.method], lead=False)
         findings.append(Finding(
             f"(issue 11's question, {METHOD_NAME[w.method]}) The SAE codes f(h) undo the neighbourhood loss that "
-            f"superposition causes: {what} the inputs' neighbourhoods that h loses.", text, w.verdict))
+            f"superposition causes: {what} the inputs' neighbourhoods that h loses.", text, w.verdict,
+            key=f"E-won-back-{w.method}", method="" if w.method == "exact" else METHOD_NAME[w.method],
+            n_used=w.n_cells - w.n_left_out, n_left_out=w.n_left_out))
     findings.extend(architecture_findings(e1, sparse_p=sparse_p))
     return findings
