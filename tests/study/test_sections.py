@@ -12,7 +12,7 @@ from supviz.study.sections import SECTIONS, Finding, Section, SectionOutput, get
 
 
 def test_registered_sections_follow_the_study():
-    assert [s.key for s in SECTIONS] == ["background", "baselines", "embeddings", "datapoints", "real", "sweep"]
+    assert [s.key for s in SECTIONS] == ["background", "baselines", "embeddings", "datapoints", "recovery", "real", "sweep"]
     cfg0 = load_config()
     assert "sweep" not in [s.key for s in SECTIONS if s.active(cfg0)]  # only with [sweep] folder
     assert get_section("embeddings").needs_grid

@@ -179,6 +179,7 @@ def _default_sections() -> list[Section]:
     from supviz.study.baselines import BaselineSection
     from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
+    from supviz.study.recovery import RecoverySection
     from supviz.study.real import RealSection
     from supviz.sweep.section import SweepSection
 
@@ -187,6 +188,7 @@ def _default_sections() -> list[Section]:
         BaselineSection(),
         EmbeddingSection(),
         DatapointSection(),
+        RecoverySection(),
         RealSection(),
         SweepSection(),  # only with [sweep] folder = a `supviz sweep` output (issue 13)
     ]
