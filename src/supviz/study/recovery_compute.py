@@ -212,23 +212,25 @@ def _code_job(key: tuple, kind: str, X: np.ndarray, x: np.ndarray, method: str, 
 
 
 def _run_jobs(ctx: RunContext, jobs: list[tuple], desc: str) -> dict[tuple, tuple]:
+    """Run the E2 / E3 jobs on the run's dispatcher (local worker processes or a Dask cluster).
+
+    Each array argument travels once per call (:class:`~supviz._parallel.Shared`), however many
+    jobs share it; results are keyed by each job's own key.
+    """
+    from supviz._parallel import Shared
+
     cost = {"tsne": 3, "umap": 2, "mds": 1, "exact": 0}
     jobs = sorted(jobs, key=lambda j: -cost.get(j[4], 1))
-    bar = ctx.progress.bar(len(jobs), desc)
+    shared: dict[int, Shared] = {}
+
+    def big(a: Any) -> Any:
+        return shared.setdefault(id(a), Shared(a)) if isinstance(a, np.ndarray) else a
+
+    calls = [tuple(big(a) for a in j) for j in jobs]
     out = {}
-    n_jobs = min(ctx.config.run.n_jobs, len(jobs))
-    if n_jobs > 1:
-        from joblib import delayed
-
-        from supviz._parallel import parallel
-
-        results = parallel(n_jobs, return_as="generator_unordered")(delayed(_code_job)(*j) for j in jobs)
-    else:
-        results = (_code_job(*j) for j in jobs)
-    for key, *rest in results:
+    n_jobs = max(1, min(ctx.config.run.n_jobs, len(jobs)))
+    for _, (key, *rest) in ctx.run_tasks().map(_code_job, calls, desc=desc, n_jobs=n_jobs):
         out[key] = tuple(rest)
-        bar.update(1)
-    bar.close()
     return out
 
 
