@@ -83,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
                 raise SupvizError(f"`--{flag}` applies to --activations only.")
         grid = None
         if not args.no_calibration:
+            if args.toy is None:  # the calibration trains the config's [toy] cells: their device must be here
+                from supviz.study.pipeline import check_toy_device
+
+                check_toy_device(config)
             grid = _toy_grid(args, config, cfg)
         return _digits(args, cfg, seed, grid, out)
     if args.toy is not None or args.no_calibration or args.full:

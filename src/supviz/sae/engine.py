@@ -125,6 +125,10 @@ def train_saes(
     SupvizError
         No jobs, mixed devices or ``log_every``, ``k`` larger than the dictionary, an
         unavailable CUDA device.
+    TrainingDiverged
+        (:class:`supviz.toy.train.TrainingDiverged`, a SupvizError with ``exit_status`` 1) when an
+        SAE's loss or parameters turn non-finite; checked at the end of every log window
+        (``log_every`` steps), it names the SAEs, the step and their learning rates.
     """
     import torch
 
@@ -379,6 +383,26 @@ class _Group:
                     self.loss_log[name][:, w] = (a / n).cpu().numpy()
                 a.zero_()
             self.window_start = t + 1
+            self._check_finite(t + 1, w)
+
+    def _check_finite(self, step: int, w: int) -> None:
+        """Raise :class:`~supviz.toy.train.TrainingDiverged` when an instance's loss over the window
+        that ends at ``step``, or its parameters, are no longer finite (checked once per log window)."""
+        import torch
+
+        from supviz.toy.train import TrainingDiverged
+
+        bad = ~torch.isfinite(self.flat).all(dim=1).cpu().numpy() | ~np.isfinite(self.loss_log["total"][:, w])
+        if not bad.any():
+            return
+        which = [j for j in range(len(self.plans)) if bad[j]]
+        names = ", ".join(_job_name(self.plans[j]) for j in which[:3]) + (f" and {len(which) - 3} more" if len(which) > 3 else "")
+        lrs = sorted({float(self.plans[j]["config"].lr) for j in which})
+        raise TrainingDiverged(
+            f"SAE training diverged: {len(which)} SAE(s) had non-finite loss or weights by step {step} ({names}); "
+            f"lower `lr` (got {', '.join(f'{v:g}' for v in lrs)}).",
+            instances=[int(self.plans[j]["index"]) for j in which], step=step,
+        )
 
     def views(self, flat: "torch.Tensor") -> dict[str, "torch.Tensor"]:
         """Each parameter ``[k, ...]`` as a view of its columns of ``flat [k, n_params]``."""
@@ -500,6 +524,12 @@ def _run(workers: list[_Worker], *, steps: int, progress: bool | None, n_instanc
         bar.close()
     if errors:
         raise errors[0]
+
+
+def _job_name(plan: dict[str, Any]) -> str:
+    """How a message names a job: its label, or its index among the jobs."""
+    label = plan["job"].label or getattr(plan["job"].source, "label", "")
+    return f"#{plan['index']} {label}".strip()
 
 
 def _seed_repr(seed: SeedLike, ss: np.random.SeedSequence) -> Any:
