@@ -95,6 +95,8 @@ BAD_FILES: dict[str, Callable[[Path], Path]] = {
     "importance-geometric-1.5": _text("geo.toml", b'[toy]\nimportances = ["geometric:1.5"]\n'),
     "toy-steps-0": _text("steps.toml", b"[toy]\nsteps = 0\n"),
     "unknown-table": _text("nope.toml", b"[nope]\na = 1\n"),
+    "recovery-architecture": _text("arch.toml", b'[recovery]\narchitectures = ["sparse_coding"]\n'),
+    "recovery-steps-0": _text("sae-steps.toml", b"[recovery]\nsteps = 0\n"),
     # issue 9 follow-up (notes/break89.md): settings `supviz config` called valid and `run` failed on late
     "weights-file-int": _text("w5.toml", b"[weights]\nfile = 5\n"),
     "cache-dir-int": _text("c5.toml", b"[run]\ncache_dir = 5\n"),

@@ -66,6 +66,9 @@ min_points = 3
 points = 40
 examples = [[2, 0.05]]
 grid_methods = ["umap"]
+[recovery]
+steps = 100
+n_eval = 256
 [real]
 widths = [4, 8]
 autoencoder_widths = [4]
@@ -95,7 +98,10 @@ EXPECTED_PANELS = {"B1": 2, "B2": 2, "B3": 2, "B4": 2, "B4x": 1, "B5": 2, "B5x":
                    "F_picture": 7, "F_space": 7}
 EXPECTED_CELLS = {"A1": 2, "A2": 2, "A3": 3, "grid": 8, "F_classifier": 2, "F_autoencoder": 1,
                   "F_sae_classifier_relu_l1": 2, "F_sae_autoencoder_relu_l1": 1, "F_calibration_relu_l1": 8}
-EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 8}
+# section E: JumpReLU SAEs on the 8 cells and TopK on the 4 sparse ones (E1), pairs pictured where a cell has two
+# represented features (E2), the JumpReLU codes of D's inputs measured like x and h (points, space "codes")
+EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 8, "codes": 32}
+EXPECTED_E1 = {"jumprelu": 8, "topk": 4}
 
 
 def _cmd(*args):
@@ -156,7 +162,9 @@ def test_every_figure_table_row_and_report_entry(first_run):
 
     table = pd.read_parquet(out / "panels.parquet")
     counts = table.groupby("experiment").size().to_dict()
-    assert {k: counts.get(k) for k in EXPECTED_PANELS} == EXPECTED_PANELS and set(counts) <= {*EXPECTED_PANELS, "C6"}
+    assert {k: counts.get(k) for k in EXPECTED_PANELS} == EXPECTED_PANELS
+    assert set(counts) <= {*EXPECTED_PANELS, "C6", "E1", "E2"} and counts.get("E2", 0) <= 8
+    assert table[table["experiment"] == "E1"].groupby("method").size().to_dict() == EXPECTED_E1
     cells = pd.read_parquet(out / "cells.parquet")
     assert cells.groupby("model").size().to_dict() == EXPECTED_CELLS
     points = pd.read_parquet(out / "points.parquet")

@@ -174,6 +174,7 @@ def _default_sections() -> list[Section]:
     from supviz.study.baselines import BaselineSection
     from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
+    from supviz.study.recovery import RecoverySection
     from supviz.study.real import RealSection
 
     return [
@@ -181,6 +182,7 @@ def _default_sections() -> list[Section]:
         BaselineSection(),
         EmbeddingSection(),
         DatapointSection(),
+        RecoverySection(),
         RealSection(),
     ]
 

@@ -50,7 +50,7 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
 #: Text columns (kept as strings, never coerced to numbers).
 TEXT_COLUMNS = {"model", "experiment", "importance", "method", "params", "panel", "note", "nan_reasons", "space", "key",
                 "section", "view", "claim", "verdict", "verdict_other_rule", "measured", "figures", "represented_rule",
-                "source", "rule"}
+                "source", "rule", "architecture"}
 _INT_COLUMNS = {"m", "n_points", "n_features", "k", "n_used", "n_left_out"}
 _BOOL_COLUMNS = {"collapsed", "changes_with_rule"}
 #: Column naming each row's kind inside a table, for the "not applicable" reasons of its NaNs.
