@@ -130,7 +130,7 @@ def landmark_mds(
     n = X.shape[0]
     L = check_int("n_landmarks", n_landmarks, min_value=3)
     L = min(L, n)
-    seq = as_seed_sequence(random_state)
+    seq = as_seed_sequence(random_state, name="random_state")
     rng = numpy_rng(child(seq, 0))
     land = np.sort(rng.choice(n, size=L, replace=False))
     delta = squareform(pdist(X[land]))

@@ -124,10 +124,15 @@ def train_saes(
     ------
     SupvizError
         No jobs, mixed devices or ``log_every``, ``k`` larger than the dictionary, an
-        unavailable CUDA device.
+        unavailable CUDA device, ``threads`` not an int >= 0.
+    TrainingDiverged
+        (:class:`supviz.toy.train.TrainingDiverged`) an SAE's loss or weights went non-finite.
     """
     import torch
 
+    from supviz._validation import check_int
+
+    threads = check_int("threads", threads, min_value=0)
     jobs = list(jobs)
     if not jobs:
         raise SupvizError("`jobs` must hold at least one SAE to train; got none.")
@@ -165,6 +170,7 @@ def train_saes(
     finally:
         torch.set_num_threads(threads_before)
     wall = time.perf_counter() - t0
+    _check_diverged(workers, plans)
     saes: list[SAE] = [None] * len(jobs)  # type: ignore[list-item]
     losses = np.full((len(jobs), n_logged), np.nan)
     terms = {t: np.full((len(jobs), n_logged), np.nan) for t in TERMS}
@@ -317,6 +323,7 @@ class _Group:
         self.acc = {t: torch.zeros(k, dtype=torch.float64, device=self.device) for t in ("total", *TERMS)}
         self.window_start = 0
         self.done = 0
+        self.diverged_at = np.full(k, -1, dtype=np.int64)  # first logged step with a non-finite loss
 
     # schedules (per step, shared by the group)
     def lr_factor(self, t: int) -> float:
@@ -379,6 +386,8 @@ class _Group:
                     self.loss_log[name][:, w] = (a / n).cpu().numpy()
                 a.zero_()
             self.window_start = t + 1
+            bad = ~np.isfinite(self.loss_log["total"][:, w]) & (self.diverged_at < 0)
+            self.diverged_at[bad] = t + 1
 
     def views(self, flat: "torch.Tensor") -> dict[str, "torch.Tensor"]:
         """Each parameter ``[k, ...]`` as a view of its columns of ``flat [k, n_params]``."""
@@ -500,6 +509,34 @@ def _run(workers: list[_Worker], *, steps: int, progress: bool | None, n_instanc
         bar.close()
     if errors:
         raise errors[0]
+
+
+def _check_diverged(workers: list[_Worker], plans: list[dict[str, Any]]) -> None:
+    """Raise :class:`~supviz.toy.train.TrainingDiverged` if an instance's loss or weights went non-finite."""
+    import torch
+
+    from supviz.toy.train import TrainingDiverged
+
+    bad: dict[int, int] = {}
+    for w in workers:
+        for g in w.groups:
+            finite = torch.isfinite(g.flat).all(dim=1).cpu().numpy()
+            for j, i in enumerate(g.indices):
+                if g.diverged_at[j] >= 0 or not finite[j]:
+                    bad[i] = int(g.diverged_at[j]) if g.diverged_at[j] >= 0 else g.steps
+    if not bad:
+        return
+    idx = sorted(bad)
+    step = min(bad.values())
+    names = ", ".join(plans[i]["label"] for i in idx[:3]) + (f" and {len(idx) - 3} more" if len(idx) > 3 else "")
+    lrs = sorted({plans[i]["config"].lr for i in idx})
+    unnormalised = any(not plans[i]["config"].normalize_activations for i in idx)
+    hint = "; or train with normalize_activations=True" if unnormalised else ""
+    raise TrainingDiverged(
+        f"training diverged: {len(idx)} of {len(plans)} SAE(s) had non-finite loss or weights by step {step} "
+        f"({names}); lower `lr` (got {', '.join(f'{v:g}' for v in lrs)}){hint}.",
+        instances=idx, step=step,
+    )
 
 
 def _seed_repr(seed: SeedLike, ss: np.random.SeedSequence) -> Any:
