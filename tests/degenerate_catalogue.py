@@ -77,8 +77,33 @@ def _zero_rows() -> np.ndarray:
     return W
 
 
+def _one_point() -> np.ndarray:
+    return np.tile([[0.3, -1.2, 2.0, 0.5]], (N, 1))
+
+
+def _identical_up_to_rounding() -> np.ndarray:
+    # one point with 1e-15 relative noise: identical up to rounding (issue 8 follow-up, finding 4)
+    return _one_point() * (1.0 + 1e-15 * _rng(13).normal(size=(N, 4)))
+
+
+def _coincident_other_arrangement() -> np.ndarray:
+    # N - 1 copies of one point and one other (finding 1: Barnes-Hut flung them to ~155, KL 1.43)
+    return np.vstack([_one_point()[: N - 1], [[1.0, 1.0, 1.0, 1.0]]])
+
+
+def _coincident_up_to_rounding() -> np.ndarray:
+    # the dropped features at the origin, each 1e-16 off it (what training leaves behind)
+    X = _coincident()
+    X[-4:] += 1e-16 * _rng(14).normal(size=(4, 5))
+    return X
+
+
 CASES: list[Case] = [
     Case("coincident", _coincident),
+    Case("coincident_other_arrangement", _coincident_other_arrangement),
+    Case("coincident_up_to_rounding", _coincident_up_to_rounding),
+    Case("two_clusters", lambda: np.repeat(_rng(15).normal(size=(2, 5)), N // 2, axis=0)),
+    Case("identical_up_to_rounding", _identical_up_to_rounding, identical=True, tags=("rounding",)),
     Case("identical_nonzero", lambda: np.tile([[0.3, -1.2, 2.0, 0.5]], (N, 1)), identical=True),
     Case("identical_origin", lambda: np.zeros((N, 4)), identical=True),
     Case("all_tied_diag", lambda: np.eye(N), tied=True),
@@ -135,6 +160,49 @@ def _umap(**kw: Any) -> Callable[..., Any]:
     return run
 
 
+def _precomputed(run: Callable[..., Any], **kw: Any) -> Callable[..., Any]:
+    """The same path fed the Euclidean distances of ``X`` (``metric="precomputed"``)."""
+
+    def wrapped(X: Any, metric: str = "euclidean") -> Any:
+        from supviz.metrics import pairwise_distances
+
+        return run(pairwise_distances(X), **kw)
+
+    return wrapped
+
+
+def _tsne_pre(**kw: Any) -> Callable[..., Any]:
+    def run(D: Any) -> Any:
+        from supviz.dr import tsne_layout
+
+        return tsne_layout(D, perplexity=_perp(D), metric="precomputed", **(FAST_TSNE | kw))
+
+    return _precomputed(run)
+
+
+def _umap_pre(**kw: Any) -> Callable[..., Any]:
+    def run(D: Any) -> Any:
+        from supviz.dr import umap_layout
+
+        return umap_layout(D, n_neighbors=4, metric="precomputed", **(FAST_UMAP | kw))
+
+    return _precomputed(run)
+
+
+def _mds_pre(**kw: Any) -> Callable[..., Any]:
+    def run(D: Any) -> Any:
+        from supviz.dr import mds_layout
+
+        return mds_layout(D, precomputed=True, **kw)
+
+    return _precomputed(run)
+
+
+#: Inputs with points on top of one another, which a Barnes-Hut gradient asked for by name refuses.
+COINCIDENT = ("coincident", "coincident_other_arrangement", "coincident_up_to_rounding", "two_clusters")
+_BH_REFUSES = tuple((c, "Barnes-Hut .*miscounts coincident points") for c in COINCIDENT)
+
+
 @dataclass(frozen=True)
 class Engine:
     """A layout path: ``run(X, metric=...)`` -> Layout. ``min_points``: fewer is a SupvizError.
@@ -146,6 +214,10 @@ class Engine:
     metrics: tuple[str, ...] = ("euclidean",)
     refuses: tuple[tuple[str, str], ...] = ()
     """(case name, message pattern): inputs this path refuses with a SupvizError, by design."""
+    precomputed: bool = False
+    """Fed distances, which do not carry the coordinates' scale: points identical up to rounding
+    (tag ``"rounding"``) give distances that are a valid tiny geometry at their own scale, so only
+    exact zeros are identical there."""
     chaotic: bool = False
     """Its output moves by a visible amount when the input moves by one rounding unit, so a rescaled
     copy (``X * 1e300`` is ``X`` up to such rounding) is held to the same checks, not to the same
@@ -164,8 +236,15 @@ ENGINES: list[Engine] = [
     Engine("tsne-opentsne-fft", _tsne(negative_gradient_method="fft"), 3, ("euclidean", "cosine")),
     Engine("tsne-opentsne-random-init", _tsne(init="random"), 3),
     Engine("tsne-sklearn-exact", _tsne(backend="sklearn", n_iter=300), 3, ("euclidean", "cosine"), chaotic=True),
-    Engine("tsne-sklearn-barnes-hut", _tsne(backend="sklearn", n_iter=300, method="barnes_hut"), 3),
-    Engine("tsne-opentsne-bh-explicit", _tsne(negative_gradient_method="bh", theta=0.5), 3),
+    Engine("tsne-sklearn-barnes-hut", _tsne(backend="sklearn", n_iter=300, method="barnes_hut"), 3,
+           refuses=_BH_REFUSES + (("all_tied_diag", "found no affinity between any two"),)),
+    Engine("tsne-opentsne-bh-explicit", _tsne(negative_gradient_method="bh", theta=0.5), 3, refuses=_BH_REFUSES),
+    Engine("tsne-opentsne-exact-explicit", _tsne(negative_gradient_method="exact"), 3),
+    Engine("tsne-opentsne-3d", _tsne(n_components=3), 3, refuses=(("n3", r"`n_components` must be an int in \[1, 2\]"),)),
+    Engine("tsne-opentsne-precomputed", _tsne_pre(), 3, precomputed=True),
+    Engine("tsne-sklearn-precomputed", _tsne_pre(backend="sklearn", n_iter=300), 3, chaotic=True, precomputed=True),
+    Engine("umap-precomputed", _umap_pre(), 3, precomputed=True),
+    Engine("smacof-precomputed", _mds_pre(metric_type="interval"), 2, precomputed=True),
     Engine("umap-auto", _umap(), 3, ("euclidean", "cosine")),
     Engine("umap-spectral", _umap(init="spectral"), 3),
     Engine("umap-pca", _umap(init="pca"), 3),
@@ -206,6 +285,42 @@ def _metric(name: str, **kw: Any) -> Callable[[Any, Any, int], Any]:
     return run
 
 
+class _WithReasons(dict):
+    """A mapping of measures that carries why each NaN is NaN (like LayoutMetrics)."""
+
+    def __init__(self, values: dict[str, float], reasons: dict[str, str]) -> None:
+        super().__init__(values)
+        self.reasons = reasons
+
+
+def _active(X: Any) -> np.ndarray:
+    # the input features each point has "active" (x > 0), as the data-point section reads x
+    return np.asarray(getattr(X, "detach", lambda: X)(), dtype=float) > 0
+
+
+def _distortion(X: Any, Y: Any, k: int) -> Any:
+    from supviz.datapoints import measure_distortion
+
+    res = measure_distortion(X, Y, active=_active(X), k=k)
+    return _WithReasons({k_: v for k_, v in res.metrics().items() if k_ != "false_neighbour_pairs"},
+                        {k_: v for k_, v in res.reasons.items() if k_ != "false_neighbour_pairs"})
+
+
+def _false_rate(X: Any, Y: Any, k: int) -> float:
+    from supviz.datapoints import false_neighbours
+
+    return false_neighbours(Y, _active(X), k=k).rate
+
+
+def _datapoint_spread(name: str) -> Callable[[Any, Any, int], float]:
+    def run(X: Any, Y: Any, k: int) -> float:
+        import supviz.datapoints as dp
+
+        return getattr(dp, name)(Y)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Metric:
     """A measure ``run(X, Y, k)``; ``lo, hi``: its range; ``neighbourhood``: takes ``k``; ``pair``:
@@ -229,6 +344,10 @@ METRICS: list[Metric] = [
     Metric("procrustes_distance_matched", _metric("procrustes_distance", match=True), pair=True),
     Metric("layout_metrics", _layout_metrics, lo=-1.0, neighbourhood=True),
     Metric("radius_spread", _radius_spread, hi=np.inf),
+    Metric("radial_spread", _datapoint_spread("radial_spread"), hi=np.inf),
+    Metric("distance_spread", _datapoint_spread("distance_spread"), hi=np.inf),
+    Metric("false_neighbour_rate", _false_rate, neighbourhood=True),
+    Metric("measure_distortion", _distortion, lo=-1.0, neighbourhood=True),
 ]
 
 
@@ -269,6 +388,9 @@ LAYOUT_CASES: list[LayoutCase] = [
     LayoutCase("all_tied_X", lambda: np.eye(N), lambda: _rng(4).normal(size=(N, 2)),
                undefined=NEIGHBOURHOOD + ("shepard_rho", "shepard_correlation")),
     LayoutCase("identical_X", lambda: np.ones((N, 3)), lambda: _rng(5).normal(size=(N, 2)),
+               undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
+    LayoutCase("identical_up_to_rounding_X", lambda: np.ones((N, 3)) * (1.0 + 1e-15 * _rng(16).normal(size=(N, 3))),
+               lambda: _rng(5).normal(size=(N, 2)),
                undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
     LayoutCase("coincident_X", _coincident, lambda: _rng(6).normal(size=(N, 2))),
     LayoutCase("coincident_Y", _plain, lambda: np.vstack([_rng(7).normal(size=(N - 4, 2)), np.zeros((4, 2))])),

@@ -37,7 +37,7 @@ def test_import_supviz_imports_no_third_party_package():
     assert not names & {*HEAVY, "numpy"}, sorted(names & {*HEAVY, "numpy"})
 
 
-@pytest.mark.parametrize("package", ["supviz.dr", "supviz.toy", "supviz.metrics", "supviz.sae"])
+@pytest.mark.parametrize("package", ["supviz.dr", "supviz.toy", "supviz.metrics", "supviz.sae", "supviz.real"])
 def test_light_subpackages_import_no_heavy_library(package):
     names = imported_modules(f"import {package}")
     assert not names & set(HEAVY), sorted(names & set(HEAVY))

@@ -97,6 +97,41 @@ def check_output_folder(
     return p
 
 
+def check_subfolders_writable(path: str | os.PathLike[str], *, name: str = "--out",
+                              skip: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """Refuse a run folder whose existing subfolders cannot be written (a rerun writes into them).
+
+    A rerun into a finished run folder replaces files in ``figures/`` and the other folders there;
+    one that cannot be written (``chattr +i``, a read-only mount, a link into ``/proc``) used to
+    fail with a raw ``PermissionError`` after the whole study had been recomputed. Each existing
+    subfolder (links to folders included, hidden ones and ``skip`` not) gets the probe of
+    :func:`check_output_folder`; create nothing.
+
+    Raises
+    ------
+    SupvizError
+        A subfolder is not writable or cannot be read; the message names it.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        return
+    skipped = {os.path.realpath(s) for s in skip}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                subs = [Path(e.path) for e in it if not e.name.startswith(".") and e.is_dir()]
+        except OSError as exc:
+            raise SupvizError(f"`{name}` {str(root)!r}: its folder {str(folder)!r} cannot be read ({_reason(exc)}).") from None
+        for sub in sorted(subs):
+            if os.path.realpath(sub) in skipped:
+                continue
+            _probe(sub, name, str(root))
+            if not sub.is_symlink():
+                stack.append(sub)
+
+
 def _probe(folder: Path, name: str, shown: str) -> None:
     """Create and remove a folder in ``folder``: the one writability test that never lies."""
     try:

@@ -154,6 +154,54 @@ def check_array(
     return arr
 
 
+#: Relative tolerance (of the largest entry) for the symmetry and the zero diagonal of dissimilarities.
+DISSIMILARITY_RTOL = 1e-9
+
+
+def check_dissimilarity_matrix(name: str, value: Any, *, min_points: int = 1, batched: bool = False) -> np.ndarray:
+    """The one check of precomputed dissimilarities, for every method and metric.
+
+    A dissimilarity matrix must be finite, real, square (``[N, N]``, or ``[B, N, N]`` with
+    ``batched=True``), non-negative, symmetric and zero on the diagonal, the last two up to
+    :data:`DISSIMILARITY_RTOL` times its largest entry (scale-free: a copy at 1e-300 is held to
+    the same relative tolerance). The libraries each check a different subset (openTSNE and
+    scikit-learn refuse negative entries in their own words, umap-learn fails with a ``KeyError``,
+    none checks symmetry or the diagonal), so this runs before any of them.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 copy, exactly symmetric (the upper triangle mirrored: no sum that could overflow
+        at 1e308) with an exact zero diagonal.
+
+    Raises
+    ------
+    SupvizError
+        One line naming the first property that fails and by how much.
+    """
+    arr = check_array(name, value, ndim=(2, 3) if batched else 2)
+    shape_text = "[N, N] or [B, N, N]" if batched else "[N, N]"
+    if arr.shape[-1] != arr.shape[-2]:
+        raise SupvizError(f"`{name}` must be square (a dissimilarity matrix, {shape_text}); got shape {arr.shape}.")
+    if arr.ndim == 3 and arr.shape[0] == 0:
+        raise SupvizError(f"`{name}` must hold at least one matrix; got shape {arr.shape}.")
+    n = arr.shape[-1]
+    if n < min_points:
+        raise SupvizError(f"`{name}` must describe at least {min_points} point{'s' if min_points != 1 else ''}; got {n}.")
+    if arr.size and arr.min() < 0:
+        raise SupvizError(f"`{name}` must be non-negative (dissimilarities); got minimum {float(arr.min()):.6g}.")
+    scale = float(arr.max()) if arr.size else 0.0
+    diag = np.abs(np.diagonal(arr, axis1=-2, axis2=-1))
+    if diag.size and float(diag.max()) > DISSIMILARITY_RTOL * scale:
+        raise SupvizError(f"`{name}` must have a zero diagonal; got max |diagonal| {float(diag.max()):.6g}.")
+    upper = np.triu(arr, 1)
+    lower = np.swapaxes(np.tril(arr, -1), -1, -2)
+    asym = float(np.abs(upper - lower).max()) if arr.size else 0.0
+    if asym > DISSIMILARITY_RTOL * scale:
+        raise SupvizError(f"`{name}` must be symmetric; got max |{name} - {name}.T| = {asym:.6g}.")
+    return upper + np.swapaxes(upper, -1, -2)
+
+
 def unit_scaled(arr: np.ndarray) -> tuple[np.ndarray, int]:
     """``arr`` divided by the power of two ``2**e`` that brings its largest magnitude into [0.5, 1).
 

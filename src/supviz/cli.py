@@ -23,7 +23,7 @@ from supviz import __version__
 from supviz.errors import SupvizError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config", "sae")
+COMMANDS: tuple[str, ...] = ("run", "train", "inspect", "config", "sae", "real")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result = args.func(args)
+        # flush here: a reader that left (`| head`) shows as BrokenPipeError below, not as
+        # "Exception ignored ... BrokenPipeError" when the interpreter flushes at exit
+        sys.stdout.flush()
     except SupvizError as exc:
         print(f"supviz: error: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_status", 2))

@@ -64,6 +64,14 @@ def _folder(tmp: Path) -> Path:
     return p
 
 
+def _ragged_study_npz(tmp: Path) -> Path:
+    # the study's key rule with 6 probabilities for m = 3 and 5 for m = 5: not one grid (issue 9 follow-up, 8)
+    p = tmp / "ragged.npz"
+    rng = np.random.default_rng(0)
+    np.savez(p, **{"60to3": rng.normal(size=(6, 60, 3)), "60to5": rng.normal(size=(5, 60, 5))})
+    return p
+
+
 def _text(name: str, data: bytes) -> Callable[[Path], Path]:
     def make(tmp: Path) -> Path:
         p = tmp / name
@@ -87,6 +95,15 @@ BAD_FILES: dict[str, Callable[[Path], Path]] = {
     "importance-geometric-1.5": _text("geo.toml", b'[toy]\nimportances = ["geometric:1.5"]\n'),
     "toy-steps-0": _text("steps.toml", b"[toy]\nsteps = 0\n"),
     "unknown-table": _text("nope.toml", b"[nope]\na = 1\n"),
+    "recovery-architecture": _text("arch.toml", b'[recovery]\narchitectures = ["sparse_coding"]\n'),
+    "recovery-steps-0": _text("sae-steps.toml", b"[recovery]\nsteps = 0\n"),
+    # issue 9 follow-up (notes/break89.md): settings `supviz config` called valid and `run` failed on late
+    "weights-file-int": _text("w5.toml", b"[weights]\nfile = 5\n"),
+    "cache-dir-int": _text("c5.toml", b"[run]\ncache_dir = 5\n"),
+    "device-not-here": _text("cuda.toml", b'[toy]\ndevice = "cuda:999"\nengine = "torch"\n'),
+    "tsne-perplexity-above-limit": _text("perp.toml", b"[baselines]\ntsne_grid_perplexity = [100]\n"),
+    "tsne-grid-n-too-small": _text("gridn.toml", b"[baselines]\ntsne_grid_n = 4\n"),
+    "ragged-study-npz": _ragged_study_npz,
 }
 
 
@@ -131,6 +148,8 @@ SLOTS: dict[str, dict[str, list[list[str]]]] = {
     "config": {"file": [["{}"]], "out": []},
     "sae": {"file": [["{}", "--steps", "2", "--out", "out"], ["{}", "--weights", "--steps", "2", "--out", "out"]],
             "out": [["{ok}", "--weights", "--probability", "0.1", "--steps", "2", "--out", "{}"]]},
+    "real": {"file": [["--config", "{}", "--out", "out"], ["--activations", "{}", "--out", "out"]],
+             "out": [["--out", "{}"], ["--activations", "{ok}", "--out", "{}"]]},
 }
 
 
@@ -234,3 +253,34 @@ def test_catalogue_files_are_what_they_claim(tmp_path):
     with pytest.raises(UnicodeDecodeError):
         made["not-utf8"].read_text(encoding="utf-8")
     assert os.path.getsize(made["truncated-npz"]) > 0
+
+
+def test_run_refuses_weights_it_cannot_picture(tmp_path, capsys, monkeypatch, no_work):
+    """Issue 9 follow-up, 3: any [k, n, m] file (feature probabilities unknown) used to compute for ~45 s,
+    write the run folder, then stop in the data-point section, which samples its inputs at p."""
+    monkeypatch.chdir(tmp_path)
+    w = tmp_path / "w.npy"
+    np.save(w, np.random.default_rng(0).normal(size=(3, 6, 2)))
+    err = _refused(tmp_path, capsys, ["run", "--weights", str(w), "--out", "out"])
+    assert "`--weights` holds no grid cell of known feature probability" in err
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(f"[weights]\nfile = {str(w)!r}\n")
+    err = _refused(tmp_path, capsys, ["config", str(cfg)])
+    assert "`weights.file` holds no grid cell" in err
+
+
+def test_rerun_refuses_a_run_folder_whose_figures_cannot_be_written(tmp_path, capsys, monkeypatch, no_work):
+    """Issue 9 follow-up, 4: a rerun into a finished run whose figures/ could not be written (there:
+    `chattr +i`) recomputed the whole study, then failed with a raw PermissionError and left the old
+    manifest incomplete. Here figures/ is a link into /proc, which no one (root included) can write."""
+    from supviz._outdir import read_manifest, write_manifest
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "config.toml").write_text("")
+    write_manifest(out, ["config.toml"], command="run", complete=True)
+    (out / "figures").symlink_to("/proc/self/fdinfo")
+    err = _refused(tmp_path, capsys, ["run", "--out", str(out)])
+    assert "`--out`" in err and "figures" in err and "not writable" in err
+    assert read_manifest(out)["complete"] is True

@@ -86,3 +86,25 @@ def _write(path, data):
 def _save(path, arr):
     np.save(path, arr)
     return path
+
+
+@pytest.mark.parametrize("argv", [["inspect", "{w}"], ["inspect", "{w}", "--format", "csv"], ["config", "--default"]])
+def test_a_reader_that_left_ends_quietly(tmp_path, argv):
+    """Issue 9 follow-up, 7: `supviz inspect run | head -4` printed "Exception ignored ...
+    BrokenPipeError" when the reader had left before the interpreter flushed stdout at exit (a pipe's
+    stdout is block-buffered unless PYTHONUNBUFFERED is set). Here the reader is gone from the start."""
+    import os
+    import subprocess
+    import sys
+
+    w = tmp_path / "w.npy"
+    np.save(w, np.ones((2, 6, 3)))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    r, wfd = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "supviz", *[a.replace("{w}", str(w)) for a in argv]], stdout=wfd,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    finally:
+        os.close(wfd)
+    assert proc.stderr == "" and proc.returncode == 141, (proc.returncode, proc.stderr)

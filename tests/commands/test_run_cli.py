@@ -66,6 +66,20 @@ min_points = 3
 points = 40
 examples = [[2, 0.05]]
 grid_methods = ["umap"]
+[recovery]
+steps = 100
+n_eval = 256
+[real]
+widths = [4, 8]
+autoencoder_widths = [4]
+replicates = 1
+picture_width = 4
+steps = 30
+sae_steps = 30
+sae_batch_size = 64
+methods = ["mds"]
+sweep_methods = ["mds"]
+calibration_hidden = [2, 3]
 """
 
 VARIANTS = ("uniform", "geometric0p9")
@@ -73,14 +87,21 @@ DATAPOINT_FIGURES = [f"D1_{m}_{v}" for v in VARIANTS for m in ("knn_recall", "tr
 DATAPOINT_FIGURES += [f"D2_umap_{v}" for v in VARIANTS] + [f"D3_m2_p0p05_{v}" for v in VARIANTS]
 DATAPOINT_FIGURES += ["D4_ring_control", "headline"]
 STATIC = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(1, 6)]
-STATIC += DATAPOINT_FIGURES
+STATIC += DATAPOINT_FIGURES + ["F1_pictures", "F2_width_sweep", "F3_calibration"]
 INTERACTIVE = ["B1"] + [f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)]
 INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS]
 # one table per kind of observation: panels (pictures; C3/C5 under both represented rules; B4x/B5x exact
 # t-SNE), cells (trained models), points (section D: 8 cells x (exact + 3 pictures) for x and h, x_rep exact)
-EXPECTED_PANELS = {"B1": 2, "B2": 2, "B3": 2, "B4": 2, "B4x": 1, "B5": 2, "B5x": 2, "C2": 8, "C3": 16, "C4": 8, "C5": 16}
-EXPECTED_CELLS = {"A1": 2, "A2": 2, "A3": 3, "grid": 8}
-EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 8}
+# section F: 7 pictures (5 spaces at w = 4, the h and codes of w = 8; MDS) and 7 spaces measured as they are;
+# its models per (kind, width), their layers' SAEs, and the 8 toy cells of its calibration
+EXPECTED_PANELS = {"B1": 2, "B2": 2, "B3": 2, "B4": 2, "B4x": 1, "B5": 2, "B5x": 2, "C2": 8, "C3": 16, "C4": 8, "C5": 16,
+                   "F_picture": 7, "F_space": 7}
+EXPECTED_CELLS = {"A1": 2, "A2": 2, "A3": 3, "grid": 8, "F_classifier": 2, "F_autoencoder": 1,
+                  "F_sae_classifier_relu_l1": 2, "F_sae_autoencoder_relu_l1": 1, "F_calibration_relu_l1": 8}
+# section E: JumpReLU SAEs on the 8 cells and TopK on the 4 sparse ones (E1), pairs pictured where a cell has two
+# represented features (E2), the JumpReLU codes of D's inputs measured like x and h (points, space "codes")
+EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 8, "codes": 32}
+EXPECTED_E1 = {"jumprelu": 8, "topk": 4}
 
 
 def _cmd(*args):
@@ -141,7 +162,9 @@ def test_every_figure_table_row_and_report_entry(first_run):
 
     table = pd.read_parquet(out / "panels.parquet")
     counts = table.groupby("experiment").size().to_dict()
-    assert {k: counts.get(k) for k in EXPECTED_PANELS} == EXPECTED_PANELS and set(counts) <= {*EXPECTED_PANELS, "C6"}
+    assert {k: counts.get(k) for k in EXPECTED_PANELS} == EXPECTED_PANELS
+    assert set(counts) <= {*EXPECTED_PANELS, "C6", "E1", "E2"} and counts.get("E2", 0) <= 8
+    assert table[table["experiment"] == "E1"].groupby("method").size().to_dict() == EXPECTED_E1
     cells = pd.read_parquet(out / "cells.parquet")
     assert cells.groupby("model").size().to_dict() == EXPECTED_CELLS
     points = pd.read_parquet(out / "points.parquet")
@@ -264,11 +287,15 @@ def test_killed_run_leaves_no_process_and_resumes_to_the_same_table(first_run, t
     proc = subprocess.Popen(exe + ["run", *rest], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
+        # busy (issue 9 follow-up, 9: the test used to kill 1 s after the workers appeared, maybe
+        # still importing): wait until the pool has finished a layout, so it is working on the next
         deadline = time.time() + 240
-        while time.time() < deadline and len([c for _, c in _session(proc.pid) if "loky" in c and "popen" in c]) < 2:
-            assert proc.poll() is None, "the run ended before its worker pool started"
+        while time.time() < deadline and not (
+            len([c for _, c in _session(proc.pid) if "loky" in c and "popen" in c]) >= 2
+            and any((out / "cache" / "layout").glob("*/*/value.json"))
+        ):
+            assert proc.poll() is None, "the run ended before its worker pool finished a layout"
             time.sleep(0.05)
-        time.sleep(1.0)  # the pool is busy with layouts
         workers = [p for p, c in _session(proc.pid) if "loky" in c and "popen" in c]
         assert len(workers) >= 2
         os.kill(proc.pid, signal.SIGKILL)
@@ -287,6 +314,8 @@ def test_killed_run_leaves_no_process_and_resumes_to_the_same_table(first_run, t
     assert not [p for p in out.rglob("*.tmp")], "temporaries of the killed run were not swept"
     meta = json.loads((out / "run.json").read_text())
     assert meta["cache"]["hits"].get("train", 0) >= 1  # the grid trained before the kill was reused
+    # the kill fell inside the pool's layouts: some were finished (reused now), some not (computed now)
+    assert meta["cache"]["hits"].get("layout", 0) >= 1 and meta["cache"]["misses"].get("layout", 0) >= 1, meta["cache"]
     a = pd.read_parquet(folder / "out" / "panels.parquet")
     b = pd.read_parquet(out / "panels.parquet")
     assert list(a.columns) == list(b.columns)

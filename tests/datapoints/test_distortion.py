@@ -145,3 +145,53 @@ def test_errors():
         measure_distortion(X, np.zeros((10, 2)), k=9)
     with pytest.raises(SupvizError, match="`active` must be a bool array with 10 rows"):
         false_neighbours(np.zeros((10, 2)), np.zeros((9, 3), bool))
+
+
+# --- issue 8 follow-up, finding 10: false neighbours under ties, with reasons ---------------------------
+
+
+def test_false_neighbours_of_a_collapsed_picture_are_undefined_with_a_reason():
+    # Was: 54 false edges (rate 0.54-0.58) chosen among ties by index, and no reason anywhere.
+    rng = np.random.default_rng(0)
+    active = rng.random((20, 8)) < 0.3
+    for Y, why in ((np.zeros((20, 2)), "layout collapsed"), (1.0 + 1e-15 * rng.normal(size=(20, 2)), "layout collapsed"),
+                   (np.eye(20), "all pairwise distances of Y tie")):
+        fn = false_neighbours(Y, active, k=5)
+        assert np.isnan(fn.rate) and why in fn.reason and fn.count == 0
+    res = measure_distortion(rng.normal(size=(20, 5)), np.zeros((20, 2)), active=active, k=5)
+    values = res.metrics()
+    assert all(np.isnan(v) for v in values.values())
+    assert set(res.reasons) == set(values) and all("layout collapsed" in r for r in res.reasons.values())
+    assert "false_neighbour_rate: layout collapsed" in res.reason_text()
+
+
+def test_false_neighbours_do_not_depend_on_the_order_of_tied_points():
+    # The kind: a group of points at one spot (inputs whose active features were all dropped sit at
+    # h = 0) has more members than k; which of them are "the" neighbours was decided by index.
+    rng = np.random.default_rng(1)
+    Y = np.vstack([np.zeros((12, 2)), rng.normal(size=(18, 2))])
+    active = rng.random((30, 6)) < 0.3
+    ref = false_neighbours(Y, active, k=4)
+    assert np.isfinite(ref.rate) and ref.reason is None
+    for seed in range(4):
+        perm = np.random.default_rng(seed).permutation(30)
+        got = false_neighbours(Y[perm], active[perm], k=4)
+        assert got.rate == pytest.approx(ref.rate, abs=1e-12)
+    # without ties it is the plain count of false edges among the exact k nearest
+    Z = rng.normal(size=(30, 2))
+    nbrs = knn_indices(Z, k=4)
+    plain = sum(not (active[i] & active[j]).any() for i in range(30) for j in nbrs[i])
+    assert false_neighbours(Z, active, k=4).n_false_edges == plain
+
+
+def test_distortion_reasons_for_ties_and_coinciding_inputs():
+    rng = np.random.default_rng(2)
+    x = np.eye(12)  # every distance of X ties
+    res = measure_distortion(x, rng.normal(size=(12, 2)), k=3)
+    assert np.isnan(res.knn_recall) and "all pairwise distances of X tie" in res.reasons["knn_recall"]
+    assert np.isnan(res.shepard_rho) and "X tie" in res.reasons["shepard_rho"]
+    assert np.isfinite(res.stress1_ratio) and "stress1_ratio" not in res.reasons
+    ones = np.ones((12, 3)) * (1.0 + 1e-15 * rng.normal(size=(12, 3)))
+    res = measure_distortion(ones, rng.normal(size=(12, 2)), k=3)
+    assert all(np.isnan(getattr(res, m)) for m in ("knn_recall", "trustworthiness", "stress1_ratio", "shepard_rho"))
+    assert res.reasons["stress1_ratio"] == "all points of X coincide: no distances to compare"

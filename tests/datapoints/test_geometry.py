@@ -74,6 +74,33 @@ def test_ring_measures_of_orthogonal_rows_equal_the_baseline():
     assert np.isnan(out[3]["radial_cv"])
 
 
+# --- issue 8 follow-up, finding 4: spreads are scale-free and undefined on coinciding points ---------
+
+
+@pytest.mark.parametrize("spread", [radial_spread, distance_spread])
+def test_spreads_are_scale_invariant_and_nan_when_points_coincide(spread):
+    # Was: radial_spread(1 + 1e-15 Y) = 0.58 and distance_spread 0.536 (rounding noise measured),
+    # yet both NaN at Y * 1e-200 (underflow) and Y * 1e300 (overflow).
+    Y = np.random.default_rng(0).normal(size=(20, 2))
+    ref = spread(Y)
+    assert np.isfinite(ref)
+    for scale in (1e-200, 1e-300, 1e300):
+        assert spread(Y * scale) == pytest.approx(ref, rel=1e-12)
+    for collapsed in (1.0 + 1e-15 * Y, np.zeros((20, 2)), 5.0 + 0.0 * Y):
+        assert np.isnan(spread(collapsed))
+
+
+def test_study_radius_stats_follow_the_same_rule():
+    from supviz.study.common import radial_stats, ring_stats
+
+    Y = np.random.default_rng(1).normal(size=(20, 2))
+    assert radial_stats(Y * 1e300)["radius_cv"] == pytest.approx(radial_stats(Y)["radius_cv"], rel=1e-12)
+    assert np.isnan(radial_stats(1.0 + 1e-15 * Y)["radius_cv"])
+    rep = np.arange(20) < 10
+    assert np.isnan(ring_stats(1.0 + 1e-15 * Y, rep)["ring_cv"])
+    assert ring_stats(Y * 1e-300, rep)["ring_cv"] == pytest.approx(ring_stats(Y, rep)["ring_cv"], rel=1e-12)
+
+
 # ----------------------------------------------------------------------------- the ring control
 
 

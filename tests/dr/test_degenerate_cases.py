@@ -79,7 +79,8 @@ def test_case2_coincident_points_kl_is_the_exact_kl_and_near_an_exact_method():
     assert kl == pytest.approx(exact, abs=1e-5)  # measured 0.120130 vs 0.120130
     assert abs(kl - sk) < 0.1  # measured 0.120 vs scikit-learn exact 0.144
     assert np.abs(layout.embedding).max() < 20  # not flung out (was ~800)
-    assert layout.params["negative_gradient_method"] == "bh" and layout.params["theta"] == 0.0
+    # the exact gradient (every pair counted, as the KL is); Barnes-Hut merged the repeated rows
+    assert layout.params["negative_gradient_method"] == "exact" and "theta" not in layout.params
     # scikit-learn's Barnes-Hut on the same input (was KL -11.6, points at 1500) is in the sweep
     # (tests/test_degenerate_sweep.py, engine tsne-sklearn-barnes-hut): 12 s at N = 40 on 2 cores.
 
@@ -88,23 +89,31 @@ def test_case2_kind_repeated_rows_never_start_at_one_spot():
     from supviz.dr.tsne_layout import _resolve_init
 
     X = np.vstack([np.zeros((5, 3)), np.random.default_rng(1).normal(size=(6, 3)), np.zeros((2, 3))])
-    start, _ = _resolve_init("auto", X, 2, np.random.default_rng(0))
+    start, _ = _resolve_init("auto", X, 2, np.random.default_rng(0), False)
     assert np.unique(start, axis=0).shape[0] == len(X)
     # the other points' start is exactly the principal components (no jitter where none is needed)
-    plain, _ = _resolve_init("auto", X[5:11], 2, np.random.default_rng(0))
+    plain, _ = _resolve_init("auto", X[5:11], 2, np.random.default_rng(0), False)
     assert np.abs(start[5:11] - start[5:11].mean(0)).max() > 0 and np.isfinite(plain).all()
 
 
 def test_case2_kind_a_given_start_with_coincident_points():
+    from supviz.dr.tsne_layout import EXACT_GRADIENT_MAX_N, _opentsne_options
+
     X = np.random.default_rng(2).normal(size=(40, 5))
     init = np.random.default_rng(3).normal(size=(40, 2)) * 1e-4
     init[1] = init[0]
     layout = tsne_layout(X, perplexity=5, random_state=0, init=init, **FAST_TSNE)
-    assert layout.params["negative_gradient_method"] == "fft" and any("`init` puts 1 points" in n for n in layout.notes)
-    with pytest.raises(SupvizError, match=r"Barnes-Hut gradient miscounts coincident points.*negative_gradient_method='fft'"):
+    assert layout.params["negative_gradient_method"] == "exact"  # counts the coincident pair exactly
+    with pytest.raises(SupvizError, match=r"Barnes-Hut gradient miscounts coincident points.*negative_gradient_method='exact'"):
         tsne_layout(X, perplexity=5, random_state=0, init=init, negative_gradient_method="bh")
     with pytest.raises(SupvizError, match=r"Barnes-Hut t-SNE miscounts coincident points.*method='exact'"):
         tsne_layout(X, perplexity=5, random_state=0, init=init, backend="sklearn", method="barnes_hut")
+    # above the exact gradient's size, coincident points take openTSNE's FFT gradient, with a note
+    notes: list[str] = []
+    big = EXACT_GRADIENT_MAX_N + 1
+    assert _opentsne_options(big, 2, 3, {}, notes) == {"neighbors": "auto", "negative_gradient_method": "fft"}
+    assert "3 points of X sit on another" in notes[0]
+    assert _opentsne_options(big, 2, 0, {}, []) == {"neighbors": "auto", "negative_gradient_method": "bh", "theta": 0.5}
 
 
 # --- cases 3 and 7: identical points -----------------------------------------------------------
@@ -121,7 +130,7 @@ def test_case3_identical_nonzero_rows(backend):
     # and the start itself keeps the documented scale: column std 1e-4, none above it
     from supviz.dr.tsne_layout import _resolve_init
 
-    start, name = _resolve_init("auto", X, 2, np.random.default_rng(0))
+    start, name = _resolve_init("auto", X, 2, np.random.default_rng(0), False)
     # std 1e-4 per column, plus the 1% jitter that keeps repeated points apart
     assert name == "pca" and np.isfinite(start).all()
     np.testing.assert_allclose(start.std(axis=0), 1e-4, rtol=0.02)

@@ -18,26 +18,29 @@ from supviz.metrics import pairwise_distances
 
 #: With dissimilarity="precomputed" the estimator is tagged pairwise. scikit-learn's checks then
 #: hand it the Gram matrix X X^T of their random data instead of a dissimilarity matrix (their
-#: ``_is_pairwise_metric`` recognises only a parameter named ``metric``); a Gram matrix of centred
-#: data has negative entries, which no dissimilarity has, and SMACOF refuses it. Every other check
-#: passes for this variant; tests below fit it on real dissimilarities.
+#: ``_is_pairwise_metric`` recognises only a parameter named ``metric``); a Gram matrix has a
+#: non-zero diagonal (and, of centred data, negative entries), which no dissimilarity has, and the
+#: one check of dissimilarities every method shares (``supviz._validation.check_dissimilarity_matrix``)
+#: refuses it. The checks that only pass such matrices are expected to fail for this variant; the
+#: same behaviours are checked on the other variants, and tests below fit it on real dissimilarities.
 _GRAM_NOT_DISSIMILARITY = (
-    "scikit-learn passes a Gram matrix X X^T (negative entries) to a pairwise estimator whose "
-    "parameter is not named `metric`; a dissimilarity matrix is non-negative, so SMACOF refuses it"
+    "scikit-learn passes a Gram matrix X X^T (non-zero diagonal, negative entries) to a pairwise estimator "
+    "whose parameter is not named `metric`; a dissimilarity matrix has neither, so SMACOF refuses it"
+)
+_GRAM_CHECKS = (
+    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit", "check_dict_unchanged", "check_dont_overwrite_parameters",
+    "check_dtype_object", "check_estimators_dtypes", "check_estimators_nan_inf", "check_estimators_overwrite_params",
+    "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit2d_predict1d",
+    "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_n_features_in",
+    "check_pipeline_consistency",
 )
 
 
 def _expected_failed_checks(estimator):
     if estimator.dissimilarity == "precomputed":
-        return {
-            name: _GRAM_NOT_DISSIMILARITY
-            for name in (
-                "check_estimators_fit_returns_self",
-                "check_readonly_memmap_input",
-                "check_n_features_in_after_fitting",
-                "check_positive_only_tag_during_fit",
-            )
-        }
+        return dict.fromkeys(_GRAM_CHECKS, _GRAM_NOT_DISSIMILARITY)
     return {}
 
 
@@ -110,7 +113,7 @@ def test_bad_dissimilarities_are_supviz_errors():
     np.fill_diagonal(D, 0.0)
     with pytest.raises(SupvizError, match="`X` must be symmetric"):
         SMACOF(dissimilarity="precomputed").fit(D)
-    with pytest.raises(SupvizError, match="must be a square dissimilarity matrix"):
+    with pytest.raises(SupvizError, match=r"must be square \(a dissimilarity matrix"):
         SMACOF(dissimilarity="precomputed").fit(D[:, :4])
     with pytest.raises(ValueError, match="minimum of 2 is required"):
         SMACOF().fit(np.ones((1, 3)))

@@ -235,3 +235,25 @@ def test_neighbourhood_needs_k_at_most_n_minus_2(f):
     X = np.random.default_rng(0).normal(size=(6, 2))
     with pytest.raises(SupvizError, match=r"`k` must be an int in \[1, 4\]; got 5"):
         f(X, X, k=5)
+
+
+# --- issue 8 follow-up, finding 4: X identical up to rounding ---------------------------------------
+
+
+def test_x_identical_up_to_rounding_makes_every_ranking_metric_undefined():
+    # Was: stress-1 and Shepard NaN ("all points of X coincide") beside trustworthiness 0.995,
+    # continuity 0.995, recall 0.94 (ranks of rounding noise); trustworthiness(I', Y, k=3) 0.536.
+    from supviz.metrics import layout_metrics
+
+    rng = np.random.default_rng(0)
+    I = np.tile(rng.normal(size=(1, 5)), (20, 1)) * (1.0 + 1e-15 * rng.normal(size=(20, 5)))
+    Y = rng.normal(size=(20, 2))
+    out = layout_metrics(I, Y, k=5)
+    why = "all points of X coincide: no distances to compare"
+    for key in ("stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall"):
+        assert np.isnan(out[key]) and out.reasons[key] == why
+    assert np.isnan(trustworthiness(I, Y, k=3)) and np.isnan(continuity(I, Y, k=3)) and np.isnan(knn_recall(I, Y, k=3))
+    # X_true identical up to rounding: its recall is undefined, the others are not
+    out = layout_metrics(Y + 0.1 * rng.normal(size=(20, 2)), Y, X_true=I, k=5)
+    assert np.isnan(out["knn_recall_true"]) and "all points of X_true coincide" in out.reasons["knn_recall_true"]
+    assert np.isfinite(out["trustworthiness"])

@@ -131,3 +131,18 @@ def test_stress_and_shepard_at_extreme_scales(scale):
     for f in (stress1_ratio, shepard_correlation):
         assert f(X * scale, Y) == pytest.approx(f(X, Y), rel=1e-12)
         assert f(X, Y * scale) == pytest.approx(f(X, Y), rel=1e-12)
+
+
+def test_similar_copy_has_stress_zero_to_rounding():
+    # Was 3.7e-8 for layout_metrics(X, 3 X): sqrt(1 - cos^2) cancels to sqrt(rounding). Now the
+    # residual of the optimal scaling is summed directly (issue 8 follow-up, finding 11).
+    from supviz.metrics import layout_metrics
+
+    X = np.random.default_rng(0).normal(size=(20, 5))
+    assert layout_metrics(X, 3 * X)["stress1_ratio"] < 1e-14
+    assert stress1_ratio(X, -0.5 * X) < 1e-14
+    # and a generic layout keeps its value (equal to the closed form to 1e-12)
+    Y = np.random.default_rng(1).normal(size=(20, 2))
+    dx, dy = pdist(X), pdist(Y)
+    closed = np.sqrt(1 - (dx @ dy) ** 2 / ((dx @ dx) * (dy @ dy)))
+    assert stress1_ratio(X, Y) == pytest.approx(closed, abs=1e-12)

@@ -50,6 +50,30 @@ def test_a_cell_alone_gets_the_weights_it_gets_in_the_grid(grid, cells):
     assert not np.array_equal(other.saes[0].W_dec, c.saes[2].W_dec)
 
 
+def _reordered(grid, order):
+    from supviz.toy.grid import TrainedGrid
+
+    return TrainedGrid([grid.specs[i] for i in order], [grid.weights[i] for i in order], [grid.biases[i] for i in order],
+                       grid.losses[order], loss_steps=grid.loss_steps, labels=[grid.labels[i] for i in order])
+
+
+def test_a_cells_seed_comes_from_the_cell_not_its_position(grid, cells):
+    """Cell 2 at position 0 of a reordered grid, beside other neighbours, trains the same SAE; a cell with
+    other parameters at position 2 does not."""
+    from supviz.sae.cells import cell_seed_key
+
+    c, _ = cells
+    moved = _reordered(grid, [2, 3, 0])
+    assert cell_seed_key(moved, 0) == cell_seed_key(grid, 2)
+    assert len({cell_seed_key(grid, i) for i in range(len(grid))}) == len(grid)
+    again = train_cell_saes(moved, config=CFG, seed=3, n_eval=512)
+    np.testing.assert_array_equal(again.saes[0].W_dec, c.saes[2].W_dec)
+    np.testing.assert_array_equal(again.saes[2].W_dec, c.saes[0].W_dec)
+    np.testing.assert_array_equal(again.scores.mmcs, c.scores.mmcs[[2, 3, 0]])
+    # what sits at index 2 now is cell 0: its SAE is cell 0's, not the one cell 2 had
+    assert not np.array_equal(again.saes[2].W_dec, c.saes[2].W_dec)
+
+
 def test_cells_without_a_probability(tmp_path):
     from supviz.toy import load_grid
 

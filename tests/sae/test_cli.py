@@ -95,3 +95,15 @@ def test_bad_files(tmp_path, capsys):
     assert main(["sae", str(tmp_path / "a.npy"), "--out", str(keep)]) == 2
     assert "not an earlier `supviz sae` output" in capsys.readouterr().err
     assert not (tmp_path / "o").exists() and (keep / "notes.txt").read_text() == "mine"
+
+
+def test_diverged_training_exits_1_and_writes_nothing(tmp_path, capsys):
+    # issue 9 follow-up, 6: exit 2 with "`W_enc` must hold only finite values" read like bad input
+    np.save(tmp_path / "acts.npy", np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32))
+    before = sorted(tmp_path.iterdir())
+    rc = main(["sae", str(tmp_path / "acts.npy"), "--steps", "20", "--lr", "1e30", "--quiet", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count("\n") == 1, err
+    assert err.startswith("supviz: error: SAE training diverged: 1 SAE(s) had non-finite loss or weights by step ")
+    assert "lower `lr` (got 1e+30)" in err
+    assert sorted(tmp_path.iterdir()) == before

@@ -200,3 +200,21 @@ def test_array_jobs_accept_numpy_or_torch_and_a_stack():
     np.testing.assert_array_equal(res[0].W_dec, alone[0].W_dec)  # slice 0 of a stack = that array alone
     with pytest.raises(SupvizError, match=r"must be an array \[N, d\] or \[k, N, d\]"):
         array_jobs(X[0])
+
+
+def test_divergence_names_the_saes_and_the_step():
+    # issue 9 follow-up, 6: lr 1e30 gave "`W_enc` must hold only finite values" (exit 2, as if bad
+    # input) from the saving code; now a TrainingDiverged (exit status 1) at the first log window.
+    from supviz.toy.train import TrainingDiverged
+
+    src = ArraySource(X, seed=0)
+    ok = SAEJob(src, SAEConfig(architecture="relu_l1", steps=12, log_every=4), seed=0, label="calm")
+    wild = SAEJob(src, SAEConfig(architecture="relu_l1", steps=12, log_every=4, lr=1e30), seed=0, label="wild")
+    with pytest.raises(TrainingDiverged) as info:
+        train_saes([ok, wild], progress=False, threads=1)
+    exc = info.value
+    assert exc.exit_status == 1 and exc.instances == [1] and exc.step == 4
+    assert str(exc) == ("SAE training diverged: 1 SAE(s) had non-finite loss or weights by step 4 (#1 wild); "
+                        "lower `lr` (got 1e+30).")
+    res = train_saes([ok], progress=False)  # the calm one alone trains to a finite loss
+    assert np.isfinite(res.losses).all()

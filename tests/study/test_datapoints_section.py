@@ -103,8 +103,9 @@ def test_report_states_the_table_numbers(run):
             h = sel[sel.space == "h"].set_index(["m", "p"])["knn_recall"].reindex(x.index)
             ok = x.notna() & h.notna()
             xm, hm = x[ok].median(), h[ok].median()
-            sentence = (f"The picture of h keeps a median {hm:.2f} of each input's k nearest neighbours, the picture of x "
-                        f"itself {xm:.2f}: a relative loss of {100 * (xm - hm) / xm:.0f}%")
+            # the report writes two significant digits (0.6, 0.47, 0.047), not two decimals
+            sentence = (f"The picture of h keeps a median {hm:.2g} of each input's k nearest neighbours, the picture of x "
+                        f"itself {xm:.2g}: a relative loss of {100 * (xm - hm) / xm:.0f}%")
             assert sentence in verdicts.loc[f"D-{method}-{imp}", "measured"], sentence
             assert text.count(sentence) == 1  # each verdict once in the report
     exact = points[(points.space == "h") & (points.method == "exact") & (points.importance == "geometric:0.9")]

@@ -12,7 +12,7 @@ from supviz.study.sections import SECTIONS, Finding, Section, SectionOutput, get
 
 
 def test_registered_sections_follow_the_study():
-    assert [s.key for s in SECTIONS] == ["background", "baselines", "embeddings", "datapoints"]
+    assert [s.key for s in SECTIONS] == ["background", "baselines", "embeddings", "datapoints", "recovery", "real"]
     assert get_section("embeddings").needs_grid
     cfg = load_config()
     for s in SECTIONS:

@@ -53,4 +53,50 @@ def test_a_row_of_an_unknown_table_is_refused():
     with pytest.raises(SupvizError, match="a row's `table` must be one of"):
         build_tables([SectionOutput(key="s", title="S", rows=[{"table": "bogus"}])])
     frame = build_table([{"experiment": "B1", "stress1": None}])
-    assert np.isnan(frame["stress1"].iloc[0]) and frame["nan_reasons"].iloc[0] == ""
+    assert np.isnan(frame["stress1"].iloc[0]) and frame["nan_reasons"].iloc[0] == "stress1: not applicable to B1 rows"
+
+
+def test_every_nan_of_every_table_has_a_reason():
+    # issue 8 follow-up, finding 13: data-point rows had knn_recall_true / procrustes_baseline NaN with an
+    # empty nan_reasons, B/C panels false_neighbour_rate NaN without one. Each NaN now names its column:
+    # the row's own reason kept, "not applicable to <kind> rows" for a column of other kinds of rows,
+    # "undefined (no reason recorded)" for a section's bug (which a test would then catch).
+    rows = [
+        {"experiment": "C2", "n_points": 60, "stress1": 0.2, "false_neighbour_rate": float("nan"),
+         "nan_reasons": "false_neighbour_rate: no false neighbour possible"},
+        {"experiment": "B1", "n_points": 3, "stress1": 0.0},
+        {"experiment": "B1", "n_points": 5, "stress1": float("nan")},
+        {"experiment": "B1", "n_points": 2, "stress1": float("nan"), "note": "fewer than 3 points"},
+        {"table": "points", "space": "h", "method": "exact", "m": 3, "p": 1.0, "knn_recall": 0.4,
+         "procrustes": float("nan"), "nan_reasons": "procrustes: no picture of the code space itself"},
+        {"table": "points", "space": "x", "method": "mds", "m": 3, "p": 1.0, "knn_recall": 0.5, "procrustes": 0.1},
+        {"table": "cells", "model": "A1", "importance": "uniform", "m": 1, "p": 0.1, "cosine_01": -1.0},
+        {"table": "cells", "model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "geo_cv": 0.1},
+    ]
+    tables = build_tables([SectionOutput(key="s", title="S", rows=rows)])
+    for kind in ("panels", "points", "cells"):
+        frame = tables[kind]
+        for _, row in frame.iterrows():
+            for col in frame.columns:
+                if isinstance(row[col], float) and np.isnan(row[col]) and col != "p":
+                    assert f"{col}: " in row["nan_reasons"], (kind, col, row["nan_reasons"])
+    panels = tables["panels"]
+    assert panels.loc[0, "nan_reasons"] == "false_neighbour_rate: no false neighbour possible"
+    assert panels.loc[1, "nan_reasons"] == "false_neighbour_rate: not applicable to B1 rows"
+    assert "stress1: undefined (no reason recorded)" in panels.loc[2, "nan_reasons"]
+    assert "stress1: fewer than 3 points" in panels.loc[3, "nan_reasons"]
+    assert tables["points"].loc[0, "nan_reasons"] == "procrustes: no picture of the code space itself"
+    assert tables["cells"].set_index("model").loc["grid", "nan_reasons"] == "cosine_01: not applicable to grid rows"
+
+
+def test_cells_without_a_feature_probability_are_kept_apart():
+    """A trained model with no feature probability (p undefined: section F's digits models) is a cells row
+    like any other: rows merge only when (model, importance, m, p) agree, an undefined p included."""
+    from supviz.study.table import build_table
+
+    rows = [{"model": "F_classifier", "m": 4, "p": None, "test_accuracy": 0.8},
+            {"model": "F_classifier", "m": 8, "p": None, "test_accuracy": 0.9},
+            {"model": "F_classifier", "m": 8, "p": None, "final_loss": 0.1}]
+    cells = build_table(rows, kind="cells")
+    assert len(cells) == 2 and cells["p"].isna().all()
+    assert cells.loc[cells["m"] == 8, ["test_accuracy", "final_loss"]].iloc[0].tolist() == [0.9, 0.1]

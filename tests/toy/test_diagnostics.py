@@ -40,7 +40,8 @@ def test_scaled_and_hand_worked_values():
     np.testing.assert_allclose(d.dimensionality, [4 / 5, 2 / 4, 0.0])
     assert d.frobenius_sq == pytest.approx(6.0)
     assert d.dims_per_feature == pytest.approx(2 / 6)
-    assert np.isinf(diagnostics(np.zeros((3, 2))).dims_per_feature)
+    # all-zero W: no feature stored, dimensions per feature undefined (was inf; issue 8 follow-up, 12)
+    assert np.isnan(diagnostics(np.zeros((3, 2))).dims_per_feature)
 
 
 def test_vectorised_equals_looped():
@@ -107,3 +108,28 @@ def test_mean_abs_reference_is_strongest_top_importance_feature() -> None:
                                   represented_mask(W, rule="mean_abs", reference=0))
     d = diagnostics(np.stack([W, W[::-1]]), importance=np.ones(4))
     assert d.reference_feature.tolist() == [1, 1]
+
+
+def test_all_zero_and_rescaled_w_follow_the_one_rule():
+    # issue 8 follow-up, finding 12: an all-zero W gave dims_per_feature inf and `supviz inspect`
+    # printed "inf" and mean superposition 0.000 beside mean D "-". Undefined is NaN, for both.
+    import tempfile
+    from pathlib import Path
+
+    from supviz.toy.diagnostics import grid_summary
+    from supviz.toy.storage import load_grid
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "w.npy"
+        np.save(path, np.zeros((2, 6, 3)))
+        rows = grid_summary(load_grid(path))
+    for row in rows:
+        assert np.isnan(row["dims_per_feature"]) and np.isnan(row["mean_superposition"])
+        assert np.isnan(row["mean_dimensionality"]) and row["represented_norm"] == 0
+    # dead rows are judged relative to W's own scale: a rescaled W has the same diagnostics
+    W = np.random.default_rng(0).normal(size=(6, 3))
+    W[4:] = 0.0
+    for scale in (1e-20, 1e20):
+        a, b = diagnostics(W), diagnostics(W * scale)
+        np.testing.assert_allclose(b.dimensionality, a.dimensionality, rtol=1e-12, atol=0)
+        assert b.dims_per_feature == pytest.approx(a.dims_per_feature / scale**2, rel=1e-12)

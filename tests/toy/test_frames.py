@@ -43,7 +43,7 @@ def test_stacked_diagnostics_frame(W):
     assert df.shape == (60, 7) and df["model"].tolist() == [0] * 20 + [1] * 20 + [2] * 20
     np.testing.assert_allclose(df.loc[df.model == 1, "norm"], 2 * np.linalg.norm(W, axis=1), rtol=1e-12)
     models = d.to_frame(per="model")
-    assert models["model"].tolist() == [0, 1, 2] and np.isinf(models.loc[2, "dims_per_feature"])
+    assert models["model"].tolist() == [0, 1, 2] and np.isnan(models.loc[2, "dims_per_feature"])
 
 
 def test_diagnostics_repr_is_short(W):

@@ -22,7 +22,7 @@ _COLUMNS = [
     ("dims_per_feature", "m/|W|_F^2", "{:.3f}"),
     ("represented_norm", "repr(norm)", "{}"),
     ("represented_mean_abs", "repr(mean|W|)", "{}"),
-    ("mean_superposition", "mean sup", "{:.3f}"),
+    ("mean_superposition", "mean sup(repr)", "{:.3f}"),
     ("mean_dimensionality", "mean D(repr)", "{:.3f}"),
 ]
 

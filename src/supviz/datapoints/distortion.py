@@ -10,7 +10,16 @@
   agree, a test checks it);
 - false neighbours, which :mod:`supviz.metrics` does not have: pairs among the k nearest
   neighbours in ``Y`` whose inputs share no active feature, found by a chunked exact k-NN search
-  (``chunk_size x N`` distances at a time; ties broken by index).
+  (``chunk_size x N`` distances at a time) with the tie rule of every neighbourhood measure here
+  (:mod:`supviz.metrics.ranks`: points tied with the k-th nearest share its place fractionally, so
+  the rate is the average over all ways of breaking the ties and never depends on the order of the
+  points; the inputs whose active features were all dropped coincide at ``h = 0``, so ties are real).
+
+Undefined is NaN with a reason (:attr:`DistortionResult.reasons`, :attr:`FalseNeighbours.reason`;
+:mod:`supviz.metrics.undefined`), decided by the rules every metric shares: a picture whose points
+all coincide (up to rounding, :mod:`supviz._geometry`) has no neighbourhoods, distances or Shepard
+diagram; a space whose pairwise distances all tie ranks nothing; all points of ``X`` coinciding
+leave nothing to compare.
 
 ``Y`` may be a 2-D layout or a space of any dimension (for example ``h`` itself): the "exact"
 measures of superposition compare ``h`` with ``x`` before any picture is drawn.
@@ -18,13 +27,17 @@ measures of superposition compare ``h`` with ``x`` before any picture is drawn.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from supviz._validation import check_array, check_int
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, numpy_rng
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DistortionResult",
@@ -46,13 +59,18 @@ class FalseNeighbours:
         Unique unordered pairs ``(i, j)`` with ``i < j``, sorted.
     n_edges : int
         Directed k-NN edges examined (``N * k``).
-    n_false_edges : int
-        Directed k-NN edges whose endpoints share no active feature.
+    n_false_edges : float
+        Directed k-NN edges whose endpoints share no active feature; an edge to a point tied with
+        the k-th nearest counts with its membership weight (the average over tie-breaks), so this
+        is a whole number when there are no ties.
+    reason : str or None
+        Why the rate is undefined (a collapsed picture, all distances tied), else None.
     """
 
     pairs: np.ndarray
     n_edges: int
-    n_false_edges: int
+    n_false_edges: float
+    reason: str | None = None
 
     @property
     def count(self) -> int:
@@ -61,7 +79,10 @@ class FalseNeighbours:
 
     @property
     def rate(self) -> float:
-        """Share of the directed k-NN edges that are false neighbours, in [0, 1]."""
+        """Share of the directed k-NN edges that are false neighbours, in [0, 1]; NaN (``reason``
+        says why) when the picture has no neighbourhoods to judge."""
+        if self.reason is not None:
+            return float("nan")
         return self.n_false_edges / self.n_edges if self.n_edges else 0.0
 
 
@@ -84,6 +105,8 @@ class DistortionResult:
         Neighbourhood size.
     n_pairs : int
         Number of pairs behind ``shepard_rho``.
+    reasons : dict of str to str
+        For each NaN measure (by its name in :meth:`metrics`), why it is undefined.
     """
 
     knn_recall: float
@@ -95,6 +118,11 @@ class DistortionResult:
     k: int
     n_pairs: int
     extra: dict[str, float] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def reason_text(self) -> str:
+        """Every NaN measure's reason on one line, ``"metric: reason; ..."`` ("" when none)."""
+        return "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
 
     def metrics(self) -> dict[str, float]:
         """The scalar measures by name (the columns of the tidy table)."""
@@ -107,7 +135,7 @@ class DistortionResult:
         }
         if self.false is not None:
             out["false_neighbour_rate"] = self.false.rate
-            out["false_neighbour_pairs"] = float(self.false.count)
+            out["false_neighbour_pairs"] = float(self.false.count) if self.false.reason is None else float("nan")
         out.update(self.extra)
         return out
 
@@ -170,35 +198,69 @@ def false_neighbours(Y: np.ndarray, active: np.ndarray, *, k: int = 10, chunk_si
 
     Parameters
     ----------
-    Y : array, shape (N, d)
-        A picture (2-D layout) or a code space.
+    Y : array, shape (N, d), or a :class:`~supviz.dr.Layout`
+        A picture (2-D layout) or a code space; a ``Layout`` brings its method's verdict on
+        collapse (``info["collapsed"]``: a t-SNE picture 1e-13 across has no neighbourhoods).
     active : bool array, shape (N, n)
         Which input features each point has active (``x > 0``).
     k : int, default 10
+        Neighbourhood size, ``1 <= k <= N - 2`` (at ``N - 1`` every picture has the same
+        neighbourhoods, as for every neighbourhood measure).
+    chunk_size : int
+        Rows of distances at a time (memory ``chunk_size * N`` floats).
 
     Returns
     -------
     FalseNeighbours
+        Tie-aware (module docstring). ``rate`` is NaN with ``reason`` when all points of ``Y``
+        coincide (up to rounding) or all its pairwise distances tie: any choice of neighbours
+        would be a tie-break.
     """
-    Y = check_array("Y", Y, ndim=2)
+    from supviz.metrics.distances import layout_source
+
+    ys, collapsed = layout_source("Y", Y)
     active = np.asarray(active, dtype=bool)
-    if active.ndim != 2 or active.shape[0] != Y.shape[0]:
-        raise SupvizError(f"`active` must be a bool array with {Y.shape[0]} rows; got shape {active.shape}.")
-    nbrs = knn_indices(Y, k=k, chunk_size=chunk_size)
-    return _false_from_knn(nbrs, active)
+    if active.ndim != 2 or active.shape[0] != ys.n:
+        raise SupvizError(f"`active` must be a bool array with {ys.n} rows; got shape {active.shape}.")
+    if ys.n < 3:
+        raise SupvizError(f"`Y` must have at least 3 points; got {ys.n}.")
+    k = check_int("k", k, min_value=1, max_value=ys.n - 2)
+    chunk_size = check_int("chunk_size", chunk_size, min_value=1)
+    return _false_edges(ys, active, k, chunk_size, collapsed)
 
 
-def _false_from_knn(nbrs: np.ndarray, active: np.ndarray) -> FalseNeighbours:
-    n, k = nbrs.shape
+def _false_edges(ys: Any, active: np.ndarray, k: int, chunk_size: int, collapsed: bool = False) -> FalseNeighbours:
+    """Tie-aware false edges of the picture ``ys`` (a DistanceSource), in blocks of rows."""
+    from supviz.metrics.ranks import knn_weights_at
+    from supviz.metrics.undefined import COLLAPSED, tied_reason
+
+    n = ys.n
+    empty = np.empty((0, 2), dtype=np.int64)
+    if collapsed or ys.coincide:
+        return FalseNeighbours(pairs=empty, n_edges=n * k, n_false_edges=float("nan"), reason=COLLAPSED)
     act = active.astype(np.float32)
-    # shared[i, r] = number of features active in both i and its r-th neighbour.
-    shared = np.einsum("nf,nkf->nk", act, act[nbrs], optimize=True)  # (N, k)
-    false = shared == 0
-    i_idx = np.repeat(np.arange(n), k)[false.ravel()]
-    j_idx = nbrs.ravel()[false.ravel()]
-    pairs = np.stack([np.minimum(i_idx, j_idx), np.maximum(i_idx, j_idx)], axis=1)
-    pairs = np.unique(pairs, axis=0) if pairs.size else np.empty((0, 2), dtype=np.int64)
-    return FalseNeighbours(pairs=pairs.astype(np.int64), n_edges=n * k, n_false_edges=int(false.sum()))
+    weight = 0.0
+    found: list[np.ndarray] = []
+    lo, hi = np.inf, -np.inf
+    for start in range(0, n, chunk_size):
+        stop = min(n, start + chunk_size)
+        block = ys.rows(start, stop)  # (c, N)
+        own = np.arange(stop - start)
+        block[own, start + own] = -1.0
+        lo = min(lo, float(np.where(block < 0, np.inf, block).min()))
+        hi = max(hi, float(block.max()))
+        thresh = np.partition(block, k, axis=1)[:, k]  # (c,) distance of the k-th nearest other
+        rows, cols, w = knn_weights_at(block, thresh, k, ys.tie_tol)
+        shared = np.einsum("pf,pf->p", act[start + rows], act[cols])  # features active in both
+        false = shared == 0
+        weight += float(w[false].sum())
+        i, j = start + rows[false], cols[false]
+        found.append(np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1))
+    if hi - lo <= ys.tie_tol:
+        return FalseNeighbours(pairs=empty, n_edges=n * k, n_false_edges=float("nan"), reason=tied_reason("Y"))
+    pairs = np.concatenate(found) if found else empty
+    pairs = np.unique(pairs, axis=0) if pairs.size else empty
+    return FalseNeighbours(pairs=pairs.astype(np.int64), n_edges=n * k, n_false_edges=weight)
 
 
 def shepard_rho(
@@ -207,15 +269,29 @@ def shepard_rho(
     """Spearman correlation of pairwise distances in ``X`` and ``Y``.
 
     All pairs when there are at most ``max_pairs`` of them, else ``max_pairs`` pairs drawn
-    uniformly (with a fixed seed) among all ``i != j``.
+    uniformly (with a fixed seed) among all ``i != j``. NaN (reason logged at INFO) when either
+    side's points coincide or its distances all tie (the rules of :mod:`supviz.metrics.undefined`).
 
     Returns
     -------
     (rho, n_pairs)
     """
-    from supviz.metrics.ranks import average_ranks
+    from supviz.metrics.distances import DistanceSource
 
-    n = X.shape[0]
+    rho, n_pairs, why = _shepard(DistanceSource("X", X, min_points=2), DistanceSource("Y", Y, min_points=2),
+                                 max_pairs, random_state)
+    if why is not None:
+        logger.info("shepard_rho undefined (NaN): %s.", why)
+    return rho, n_pairs
+
+
+def _shepard(xs: Any, ys: Any, max_pairs: int, random_state: SeedLike, collapsed: bool = False,
+             ) -> tuple[float, int, str | None]:
+    """Spearman's rho of the (sampled) pair distances at unit scale, and why it is undefined (or None)."""
+    from supviz.metrics.ranks import average_ranks
+    from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, tied_reason
+
+    n = xs.n
     total = n * (n - 1) // 2
     if total <= max_pairs:
         i, j = np.triu_indices(n, k=1)
@@ -223,16 +299,22 @@ def shepard_rho(
         rng = numpy_rng(random_state, name="random_state")
         i = rng.integers(0, n, size=max_pairs)
         j = (i + rng.integers(1, n, size=max_pairs)) % n  # j != i, uniform over the others
-    dx = np.linalg.norm(X[i] - X[j], axis=1)
-    dy = np.linalg.norm(Y[i] - Y[j], axis=1)
-    if np.ptp(dx) == 0 or np.ptp(dy) == 0:
-        return float("nan"), int(dx.size)
+    nan = float("nan")
+    if collapsed or ys.coincide:
+        return nan, int(i.size), COLLAPSED
+    if xs.coincide:
+        return nan, int(i.size), X_COINCIDE
+    dx = np.linalg.norm(xs.data[i] - xs.data[j], axis=1)
+    dy = np.linalg.norm(ys.data[i] - ys.data[j], axis=1)
+    for d, src in ((dx, xs), (dy, ys)):
+        if float(np.ptp(d)) <= src.tie_tol:
+            return nan, int(dx.size), tied_reason(src.name)
     rx = average_ranks(dx)
     rx -= rx.mean()
     ry = average_ranks(dy)
     ry -= ry.mean()
     rho = float(np.dot(rx, ry)) / float(np.sqrt(np.dot(rx, rx) * np.dot(ry, ry)))
-    return float(np.clip(rho, -1.0, 1.0)), int(dx.size)
+    return float(np.clip(rho, -1.0, 1.0)), int(dx.size), None
 
 
 def measure_distortion(
@@ -251,8 +333,9 @@ def measure_distortion(
     ----------
     X : array, shape (N, n)
         Reference space (the inputs ``x``).
-    Y : array, shape (N, d)
-        The picture: a 2-D layout, or a code space such as ``h``.
+    Y : array, shape (N, d), or a :class:`~supviz.dr.Layout`
+        The picture: a 2-D layout, or a code space such as ``h``. A ``Layout`` brings its
+        method's verdict on collapse (``info["collapsed"]``), as for :func:`supviz.metrics.layout_metrics`.
     active : bool array, shape (N, n_features), optional
         Active input features per point; when given, false neighbours of ``Y`` are counted.
     k : int, default 10
@@ -267,31 +350,49 @@ def measure_distortion(
     Returns
     -------
     DistortionResult
+        Every measure NaN with its reason in ``reasons`` where undefined (module docstring): all
+        of them for a picture whose points coincide; the neighbourhood measures and the Shepard
+        correlation where a space's distances all tie; stress-1 and Shepard when the points of
+        ``X`` coincide.
     """
-    from supviz.metrics import stress1_ratio
     from supviz.metrics.distances import DistanceSource
     from supviz.metrics.neighbors import neighbourhood_scores
+    from supviz.metrics.stress import stress1_ratio_and_reason
 
-    X, Y, k = _check_pair(X, Y, k)
+    from supviz.metrics.distances import layout_source
+
+    ys, collapsed = layout_source("Y", Y)
+    X, _, k = _check_pair(X, ys.data, k)
     n = X.shape[0]
     chunk_size = check_int("chunk_size", chunk_size, min_value=1)
-    scores = neighbourhood_scores(
-        DistanceSource("X", X), DistanceSource("Y", Y), k=k, want=("trustworthiness", "continuity", "knn_recall")
-    )
-    rho, n_pairs = shepard_rho(X, Y, max_pairs=max_pairs, random_state=random_state)
+    xs = DistanceSource("X", X)
+    want = ("trustworthiness", "continuity", "knn_recall")
+    scores = neighbourhood_scores(xs, ys, k=k, want=want, collapsed=collapsed)
+    reasons = {name: scores.reasons[name] for name in ("knn_recall", "trustworthiness", "continuity")
+               if name in scores.reasons}
+    stress, stress_why = stress1_ratio_and_reason(xs, ys, collapsed)
+    if stress_why is not None:
+        reasons["stress1_ratio"] = stress_why
+    rho, n_pairs, rho_why = _shepard(xs, ys, max_pairs, random_state, collapsed)
+    if rho_why is not None:
+        reasons["shepard_rho"] = rho_why
     false = None
     if active is not None:
         active = np.asarray(active, dtype=bool)
         if active.ndim != 2 or active.shape[0] != n:
             raise SupvizError(f"`active` must be a bool array with {n} rows; got shape {active.shape}.")
-        false = _false_from_knn(knn_indices(Y, k=k, chunk_size=chunk_size), active)
+        false = _false_edges(ys, active, k, chunk_size, collapsed)
+        if false.reason is not None:
+            reasons["false_neighbour_rate"] = false.reason
+            reasons["false_neighbour_pairs"] = false.reason
     return DistortionResult(
         knn_recall=float(scores.knn_recall),
         trustworthiness=float(scores.trustworthiness),
         continuity=float(scores.continuity),
-        stress1_ratio=float(stress1_ratio(X, Y)),
+        stress1_ratio=float(stress),
         shepard_rho=rho,
         false=false,
         k=k,
         n_pairs=n_pairs,
+        reasons=reasons,
     )

@@ -106,6 +106,9 @@ class DatapointCellResult:
         Time of each job (layout + measures), not part of the reproducible record.
     importance : np.ndarray or None
         The importances the labels were read with.
+    reasons : dict[(space, method), str]
+        Why each NaN measure of that job is NaN (``"metric: reason; ..."``,
+        :attr:`~supviz.datapoints.distortion.DistortionResult.reasons`); "" when all are defined.
     """
 
     x: np.ndarray
@@ -123,6 +126,7 @@ class DatapointCellResult:
     geometry: EquidistanceResult
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)
     importance: np.ndarray | None = None
+    reasons: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def uniform_importance(self) -> bool:
@@ -143,6 +147,7 @@ class DatapointCellResult:
             row = {"space": space, "method": method, "n_points": self.n_points, "n_dropped": self.n_dropped,
                    "n_represented": int(self.represented.sum()), "k": self.k}
             row.update({c: vals.get(c, np.nan) for c in METRIC_COLUMNS})
+            row["nan_reasons"] = self.reasons.get((space, method), "")
             lay = self.layouts.get((space, method))
             row["smacof_stress"] = float(lay.info.get("smacof_stress", np.nan)) if lay is not None else np.nan
             rows.append(row)
@@ -200,8 +205,8 @@ def _job(
     pair_seed: np.random.SeedSequence,
     mds_max_points: int,
     n_landmarks: int,
-) -> tuple[Any, dict[str, float], np.ndarray, float]:
-    """One layout (or none for "exact") and its measures against ``x``; runs in a worker."""
+) -> tuple[Any, dict[str, float], np.ndarray, float, str]:
+    """One layout (or none for "exact"), its measures against ``x`` and why any is NaN; runs in a worker."""
     t0 = time.perf_counter()
     if method == "exact":
         layout = None
@@ -213,8 +218,10 @@ def _job(
         # MDS layouts carry the full SmacofResult (N x N matrices): too heavy to ship back from
         # every worker and to keep for every cell; its stress and iteration count stay in info.
         layout.info.pop("result", None)
-    res = measure_distortion(x, Y, active=x > 0, k=k, max_pairs=max_pairs, random_state=pair_seed)
-    return layout, res.metrics(), res.false.pairs, time.perf_counter() - t0
+    # the Layout itself, so that its method's verdict on collapse reaches the measures
+    res = measure_distortion(x, layout if layout is not None else Y, active=x > 0, k=k, max_pairs=max_pairs,
+                             random_state=pair_seed)
+    return layout, res.metrics(), res.false.pairs, time.perf_counter() - t0, res.reason_text()
 
 
 @dataclass
@@ -355,9 +362,10 @@ def _keyed_job(key: tuple, *args: Any) -> tuple[tuple, tuple]:
 
 
 def _assemble(plan: _Plan, results: dict[tuple, tuple], k: int) -> DatapointCellResult:
-    layouts, metrics, pairs, seconds = {}, {}, {}, {}
+    layouts, metrics, pairs, seconds, reasons = {}, {}, {}, {}, {}
     for sm, key in plan.job_keys.items():
-        layout, vals, fp, secs = results[key]
+        layout, vals, fp, secs, why = results[key]
+        reasons[sm] = why
         if layout is not None:
             layouts[sm] = layout
         metrics[sm] = vals
@@ -367,7 +375,7 @@ def _assemble(plan: _Plan, results: dict[tuple, tuple], k: int) -> DatapointCell
         x=plan.sample.x, h=plan.spaces["h"], xhat=plan.spaces.get("xhat"), labels=plan.labels,
         represented=plan.represented, layouts=layouts, metrics=metrics, false_pairs=pairs,
         probability=plan.sample.probability, n_drawn=plan.sample.n_drawn, n_dropped=plan.sample.n_dropped,
-        k=k, geometry=plan.geometry, seconds=seconds, importance=plan.importance,
+        k=k, geometry=plan.geometry, seconds=seconds, importance=plan.importance, reasons=reasons,
     )
 
 

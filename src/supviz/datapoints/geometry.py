@@ -24,13 +24,17 @@ feature rows were near-equidistant. This module measures that:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from supviz._validation import check_array, check_int
+from supviz._geometry import points_coincide
+from supviz._validation import check_array, check_int, unit_scaled
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, as_seed_sequence, numpy_rng
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "RING_CONDITIONS",
@@ -63,30 +67,52 @@ def distance_spread(points: np.ndarray) -> float:
 
     Parameters
     ----------
-    points : array, shape (N, d), N >= 2
+    points : array, shape (N, d), N >= 2, or a :class:`~supviz.dr.Layout`
+        A ``Layout`` brings its method's verdict on collapse.
 
     Returns
     -------
     float
-        0 for an equidistant set; NaN when all points coincide.
+        0 for an equidistant set; scale-invariant (computed at unit scale, so 1e-200 and 1e300
+        copies give the value of scale 1). NaN, with the reason logged at INFO, when all points
+        coincide up to rounding (:mod:`supviz._geometry`): their distances are rounding noise.
     """
-    P = check_array("points", points, ndim=2)
+    said = bool(points.info.get("collapsed", False)) if _is_layout(points) else False
+    P = check_array("points", points.embedding if _is_layout(points) else points, ndim=2)
     if P.shape[0] < 2:
         raise SupvizError(f"`points` must hold at least 2 points; got {P.shape[0]}.")
+    P = unit_scaled(P)[0]
+    if said or points_coincide(P):
+        return _undefined("distance_spread", "all points coincide: their distances are rounding noise")
     d = _pdist(P)
-    mean = float(d.mean())
-    return float(d.std() / mean) if mean > 0 else float("nan")
+    return float(d.std() / d.mean())
 
 
 def radial_spread(layout: np.ndarray) -> float:
     """Coefficient of variation of the distances of layout points to their centroid.
 
     0 for points on a ring; :data:`UNIFORM_DISC_RADIAL_CV` (about 0.354) for a uniform disc.
+    ``layout`` is an ``[N, d]`` array or a :class:`~supviz.dr.Layout` (which brings its method's
+    verdict on collapse: NaN then too). Scale-invariant (computed at unit scale). NaN, with the reason logged at INFO, when all
+    points coincide up to rounding (:mod:`supviz._geometry`): a collapsed picture has no shape.
     """
-    Y = check_array("layout", layout, ndim=2)
+    said = bool(layout.info.get("collapsed", False)) if _is_layout(layout) else False
+    Y = check_array("layout", layout.embedding if _is_layout(layout) else layout, ndim=2)
+    Y = unit_scaled(Y)[0]
+    if said or points_coincide(Y):
+        return _undefined("radial_spread", "all points coincide (a collapsed layout): its radii are rounding noise")
     r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
-    mean = float(r.mean())
-    return float(r.std() / mean) if mean > 0 else float("nan")
+    return float(r.std() / r.mean())
+
+
+def _is_layout(obj: object) -> bool:
+    """A :class:`~supviz.dr.Layout` (recognised without importing supviz.dr: no import circle)."""
+    return hasattr(obj, "embedding") and isinstance(getattr(obj, "info", None), dict)
+
+
+def _undefined(name: str, reason: str) -> float:
+    logger.info("%s undefined (NaN): %s.", name, reason)
+    return float("nan")
 
 
 @dataclass(frozen=True)
@@ -174,7 +200,7 @@ def equidistance(
     unit = P / np.where(norms > 0, norms, 1.0)[:, None]
     rng = numpy_rng(random_state, name="random_state")
     cvs = np.array([distance_spread(rng.standard_normal((n_rep, m))) for _ in range(n_random)])
-    cv = float(d.std() / d.mean()) if d.mean() > 0 else float("nan")
+    cv = distance_spread(P)  # NaN when the rows coincide (the one rule of supviz._geometry)
     cv_g = float(cvs.mean())
     return EquidistanceResult(
         n_represented=int(n_rep),

@@ -119,21 +119,61 @@ def landmark_mds(
     -------
     supviz.dr.Layout
         Method ``"mds"``; ``info`` holds ``landmarks`` (indices), ``smacof_stress`` (the landmark SMACOF fit's stress-1)
-        and ``placement_stress`` (stress-1 of all points' distances to the landmarks).
+        and ``placement_stress`` (stress-1 of all points' distances to the landmarks), ``collapsed``.
+
+    Notes
+    -----
+    Coincident points (equal up to rounding, :mod:`supviz._geometry`; the study's inputs whose
+    active features were all dropped sit at ``h = 0``) are one point here: landmarks are drawn
+    among the distinct points, each with probability proportional to how many points it stands
+    for (so the landmarks still follow the data's density), and every copy gets its point's
+    position. When there are no more distinct points than landmarks, the layout is the full
+    SMACOF of the distinct points with pair weights ``c_i c_j`` (``c``: copies): for ratio MDS
+    the objective of the SMACOF of all N points with the copies kept together (from the distinct
+    points' Torgerson start, so it may stop in another local minimum: 0.0374 against 0.0368 for
+    200 points, 190 at the origin); for interval MDS the pairs within the copies (zero on both
+    sides) are left out of the intercept's fit. All points identical: one spot, a note, stresses
+    NaN (nothing to fit).
     """
     from scipy.spatial.distance import cdist, pdist, squareform
 
     from supviz import dr
+    from supviz.dr.layout import add_note, check_layout_input, identical_points_layout, layout_collapsed
 
-    X = check_array("X", X, ndim=2)
+    notes: list[str] = []
+    X = check_layout_input(X, method="landmark MDS", min_points=2, notes=notes)
     metric_type = check_choice("metric_type", metric_type, ("ratio", "interval"))
     n = X.shape[0]
     L = check_int("n_landmarks", n_landmarks, min_value=3)
-    L = min(L, n)
     seq = as_seed_sequence(random_state, name="random_state")
+    params = {"metric_type": metric_type, "max_iter": max_iter, "eps": eps, "place_iter": place_iter}
+    unique, first, inverse, counts = np.unique(X, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    n_u = unique.shape[0]
+    if n_u == 1:
+        Y = identical_points_layout(n, 2, "landmark MDS", notes)
+        return dr.Layout(embedding=Y, method="mds", params={**params, "n_landmarks": 0},
+                         info={"landmarks": np.empty(0, dtype=np.int64), "smacof_stress": float("nan"),
+                               "placement_stress": float("nan"), "affine": (float("nan"), float("nan")),
+                               "n_iter": 0, "seed": int_seed(seq), "collapsed": True}, notes=notes)
+    if n_u <= L:
+        # Few distinct points: the full SMACOF of all N points, copies kept together.
+        res = dr.smacof(squareform(pdist(unique)), n_components=2, metric_type=metric_type, init="torgerson",
+                        max_iter=max_iter, eps=eps, random_state=child(seq, 1),
+                        weights=np.outer(counts, counts).astype(np.float64))
+        Y = np.asarray(res.embedding, dtype=np.float64)[inverse]
+        add_note(notes, "landmark SMACOF: only %d distinct points among %d: %s SMACOF of all of them (pair weights = "
+                 "products of their copies), no placement", n_u, n, metric_type)
+        for note in res.notes:
+            add_note(notes, "smacof: %s", note)
+        return dr.Layout(embedding=Y, method="mds", params={**params, "n_landmarks": n_u},
+                         info={"landmarks": np.sort(first), "smacof_stress": float(np.asarray(res.stress)),
+                               "placement_stress": float("nan"), "affine": (float("nan"), float("nan")),
+                               "n_iter": int(np.asarray(res.n_iter)), "seed": int_seed(seq),
+                               "collapsed": layout_collapsed(Y)}, notes=notes)
     rng = numpy_rng(child(seq, 0))
-    land = np.sort(rng.choice(n, size=L, replace=False))
-    delta = squareform(pdist(X[land]))
+    land_u = np.sort(rng.choice(n_u, size=L, replace=False, p=counts / counts.sum()))
+    delta = squareform(pdist(unique[land_u]))
     res = dr.smacof(delta, n_components=2, metric_type=metric_type, init="torgerson", max_iter=max_iter, eps=eps,
                     random_state=child(seq, 1))
     Y_land = np.asarray(res.embedding, dtype=np.float64)
@@ -141,36 +181,40 @@ def landmark_mds(
     iu = np.triu_indices(L, k=1)
     dl = delta[iu]
     disp = np.asarray(res.disparities)[iu]
-    if metric_type == "interval":
+    if metric_type == "interval" and np.ptp(dl) > 1e-12 * float(dl.max()):
         b, a = np.polyfit(dl, disp, 1)
-    else:
+    else:  # ratio, or equal landmark distances (SMACOF then fits interval as ratio too)
         a, b = 0.0, float(dl @ disp / (dl @ dl))
-    rest = np.setdiff1d(np.arange(n), land)
-    Y = np.empty((n, 2))
-    Y[land] = Y_land
+    rest = np.setdiff1d(np.arange(n_u), land_u)
+    Y_u = np.empty((n_u, 2))
+    Y_u[land_u] = Y_land
     num = 0.0
     den = 0.0
     for start in range(0, rest.size, chunk_size):
         idx = rest[start : start + chunk_size]
-        target = np.maximum(a + b * cdist(X[idx], X[land]), 0.0)  # (c, L)
-        Y[idx] = place_points(Y_land, target, max_iter=place_iter)
-        fitted = cdist(Y[idx], Y_land)
-        num += float(((fitted - target) ** 2).sum())
-        den += float((fitted**2).sum())
-    placement_stress = float(np.sqrt(num / den)) if den > 0 else 0.0
-    notes = [
-        f"landmark SMACOF: {metric_type} SMACOF on {L} of {n} points (random, seeded), the other "
-        f"{rest.size} placed by out-of-sample Guttman updates against them"
-    ]
-    logger.info(notes[0])
+        target = np.maximum(a + b * cdist(unique[idx], unique[land_u]), 0.0)  # (c, L)
+        Y_u[idx] = place_points(Y_land, target, max_iter=place_iter)
+        fitted = cdist(Y_u[idx], Y_land)
+        w = counts[idx][:, None]  # every copy of a placed point counts
+        num += float((w * (fitted - target) ** 2).sum())
+        den += float((w * fitted**2).sum())
+    placement_stress = float(np.sqrt(num / den)) if den > 0 else float("nan")
+    Y = Y_u[inverse]
+    land = np.sort(first[land_u])
+    add_note(notes, "landmark SMACOF: %s SMACOF on %d of %d points (random, seeded), the other %d placed by "
+             "out-of-sample Guttman updates against them", metric_type, L, n, n - L)
+    if n_u < n:
+        add_note(notes, "landmark SMACOF: %d of the %d points coincide with another (%d distinct); copies share "
+                 "their point's position", n - n_u, n, n_u)
+    for note in res.notes:
+        add_note(notes, "smacof: %s", note)
     return dr.Layout(
         embedding=Y,
         method="mds",
-        params={"metric_type": metric_type, "max_iter": max_iter, "eps": eps, "n_landmarks": L,
-                "place_iter": place_iter},
+        params={**params, "n_landmarks": L},
         info={"landmarks": land, "smacof_stress": float(np.asarray(res.stress)), "placement_stress": placement_stress,
               "affine": (float(a), float(b)), "n_iter": int(np.asarray(res.n_iter)),
-              "seed": int_seed(seq)},
+              "seed": int_seed(seq), "collapsed": layout_collapsed(Y)},
         notes=notes,
     )
 

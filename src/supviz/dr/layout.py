@@ -93,14 +93,32 @@ def _short(value: Any) -> str:
 
 
 def add_note(notes: list[str], message: str, *args: Any) -> None:
-    """Record a clamp/fallback in ``notes`` and log it at INFO (``%``-style ``args``)."""
+    """Record a clamp/fallback in ``notes`` and log it at INFO (``%``-style ``args``).
+
+    A note already in ``notes`` is not added again (a library warning raised once per iteration
+    is one fact, not 752).
+    """
     text = message % args if args else message
+    if text in notes:
+        return
     notes.append(text)
     logger.info(text)
 
 
-def check_layout_input(X: Any, *, method: str, min_points: int) -> np.ndarray:
-    """Finite ``[N, d]`` points with enough rows for ``method``, at unit scale.
+def add_warning_notes(notes: list[str], source: str, messages: Sequence[str]) -> None:
+    """One note per distinct library warning, saying how often it was raised."""
+    from collections import Counter
+
+    for text, count in Counter(m.replace("\n", " ").strip() for m in messages).items():
+        times = f" ({count} times)" if count > 1 else ""
+        add_note(notes, "%s warned%s: %s", source, times, text)
+
+
+def check_layout_input(
+    X: Any, *, method: str, min_points: int, precomputed: bool = False, notes: list[str] | None = None
+) -> np.ndarray:
+    """Finite ``[N, d]`` points (or ``[N, N]`` dissimilarities) with enough rows, at unit scale,
+    with points that coincide up to rounding made identical.
 
     Every layout method here is invariant to the scale of ``X`` (MDS normalises its disparities,
     t-SNE and UMAP calibrate a bandwidth per point), so the points are brought to a canonical
@@ -110,19 +128,44 @@ def check_layout_input(X: Any, *, method: str, min_points: int) -> np.ndarray:
     another scale they would fit slightly different affinities and, on small inputs, a visibly
     different picture; at one canonical scale every input scale gives the same one (up to the
     rounding in the user's own ``X * scale``). umap-learn's float32 copy keeps its precision too.
+
+    Points that coincide up to rounding (:mod:`supviz._geometry`: within 1e-12 of the data's
+    scale) are snapped onto one point (a note says how many moved), so that a copy of one point
+    with 1e-15 relative noise is laid out as the identical points it is, not as its noise blown up
+    to a full-size picture, and a group of them is one group for every method.
+
+    Precomputed dissimilarities (``precomputed=True``: t-SNE's and UMAP's ``metric="precomputed"``,
+    MDS's ``precomputed=True``) pass the one check every method shares
+    (:func:`supviz._validation.check_dissimilarity_matrix`: square, finite, non-negative,
+    symmetric, zero diagonal), are divided by their largest entry, and pairs within 1e-12 of it
+    are set to 0.
     """
-    pts = check_array("X", X, ndim=2)
+    from supviz._geometry import snap_coincident
+
+    if precomputed:
+        pts = check_dissimilarities("X", X, min_points=0)
+    else:
+        pts = check_array("X", X, ndim=2)
     if pts.shape[0] < min_points:
         raise SupvizError(f"`X` must hold at least {min_points} points for {method}; got {pts.shape[0]}.")
     if pts.shape[1] < 1:
         raise SupvizError(f"`X` must have at least one coordinate per point; got shape {pts.shape}.")
     pts = unit_scaled(pts)[0]
     peak = float(np.abs(pts).max()) if pts.size else 0.0
-    return pts / peak if peak > 0 else pts
+    pts = pts / peak if peak > 0 else pts
+    pts, moved = snap_coincident(pts, precomputed=precomputed)
+    if moved and notes is not None:
+        add_note(notes, "%s: %d point%s of X coincide%s with another up to rounding (within 1e-12 of the data's scale) "
+                 "and %s laid out as identical.", method, moved, "s" if moved != 1 else "", "" if moved != 1 else "s",
+                 "are" if moved != 1 else "is")
+    return pts
 
 
-def all_identical(X: np.ndarray) -> bool:
-    """Whether every row of ``X`` is the same point (bit for bit)."""
+def all_identical(X: np.ndarray, *, precomputed: bool = False) -> bool:
+    """Whether every row of ``X`` is the same point (bit for bit; inputs that coincide up to
+    rounding were made identical by :func:`check_layout_input`); for dissimilarities, all zero."""
+    if precomputed:
+        return bool(not X.size or float(np.abs(X).max()) == 0.0)
     return bool((X == X[:1]).all())
 
 
@@ -135,8 +178,25 @@ def identical_points_layout(n: int, n_components: int, method: str, notes: list[
     arbitrary spread; SMACOF has nothing to fit. Returning the origin keeps the picture from
     pretending to structure.
     """
-    add_note(notes, "%s: all %d points of X are identical; the layout is a single spot (nothing to lay out).", method, n)
+    add_note(notes, "%s: all %d points of X are identical (up to rounding); the layout is a single spot "
+             "(nothing to lay out).", method, n)
     return np.zeros((n, n_components))
+
+
+def data_start(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_abs: float,
+               precomputed: bool = False) -> np.ndarray:
+    """The PCA start of :func:`pca_init`, for points or for dissimilarities.
+
+    For dissimilarities the principal-component scores are those of classical (Torgerson) MDS,
+    which equal PCA's for Euclidean distances (both libraries refuse ``init="pca"`` with
+    precomputed distances; PCA of the rows of a distance matrix would picture something else).
+    """
+    if not precomputed:
+        return pca_init(X, n_components, rng=rng, max_abs=max_abs)
+    from supviz.dr.classical import torgerson
+
+    scores = torgerson(X[None], min(n_components, X.shape[0]))[0]
+    return pca_init(scores, n_components, rng=rng, max_abs=max_abs)
 
 
 #: Metrics whose distance is undefined for some rows: cosine for all-zero rows (0 / 0), correlation
@@ -157,6 +217,8 @@ def check_metric_rows(metric: Any, X: np.ndarray) -> Any:
         return metric
     if not isinstance(metric, str) or not metric:
         raise SupvizError(f"`metric` must be a metric name or a callable; got {metric!r}.")
+    if metric == "precomputed":  # checked as dissimilarities by check_layout_input
+        return metric
     kind = _ROW_NORMALISED_METRICS.get(metric)
     if kind is None:
         return metric
@@ -180,14 +242,17 @@ COLLAPSE_DIAMETER = 1e-6
 
 
 def layout_collapsed(embedding: np.ndarray, *, unit: float = 1.0) -> bool:
-    """Whether all points of a layout lie within :data:`COLLAPSE_DIAMETER` x ``unit`` of each other.
+    """Whether all points of a layout lie within :data:`COLLAPSE_DIAMETER` x ``unit`` of each other,
+    or coincide up to rounding (:func:`supviz._geometry.points_coincide`, the rule every metric uses).
 
     The spread is measured as the largest per-axis range, a lower bound of the diameter within a
     factor sqrt(k).
     """
+    from supviz._geometry import points_coincide
+
     if embedding.size == 0:
         return False
-    return float(np.ptp(embedding, axis=0).max()) <= COLLAPSE_DIAMETER * unit
+    return float(np.ptp(embedding, axis=0).max()) <= COLLAPSE_DIAMETER * unit or points_coincide(embedding)
 
 
 #: Singular values below this fraction of ``||X||_F`` are rounding noise in :func:`pca_init`.
@@ -310,11 +375,11 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
 SMACOF_PASS_THROUGH = ("weights", "init", "device", "engine")
 
 
-def _mds_delta(X: Any, precomputed: bool) -> np.ndarray:
-    """Dissimilarities for SMACOF, checked under the user's name ``X`` and at unit scale."""
-    if precomputed:
-        return unit_scaled(check_dissimilarities("X", X, min_points=2))[0]
-    return pairwise_distances(check_layout_input(X, method="MDS", min_points=2))
+def _mds_delta(X: Any, precomputed: bool, notes: list[str]) -> np.ndarray:
+    """Dissimilarities for SMACOF, checked under the user's name ``X``, at unit scale, with points
+    that coincide up to rounding made identical (:func:`check_layout_input`)."""
+    pts = check_layout_input(X, method="MDS", min_points=2, precomputed=precomputed, notes=notes)
+    return pts if precomputed else pairwise_distances(pts)
 
 
 _MDS_KEYWORDS = ("metric_type", "n_components", "n_init", "max_iter", "eps", "random_state", "precomputed")
@@ -371,7 +436,8 @@ def mds_layout(
     from supviz.dr.smacof import smacof
 
     check_keywords("mds_layout", kw, _MDS_KEYWORDS + SMACOF_PASS_THROUGH)
-    delta = _mds_delta(X, precomputed)
+    notes: list[str] = []
+    delta = _mds_delta(X, precomputed, notes)
     result = smacof(
         delta,
         n_components=n_components,
@@ -382,7 +448,6 @@ def mds_layout(
         random_state=random_state,
         **kw,
     )
-    notes: list[str] = []
     for note in result.notes:
         add_note(notes, "smacof: %s", note)
     params = {
@@ -428,7 +493,11 @@ def mds_layouts(
     check_keywords("mds_layouts", kw, _MDS_KEYWORDS + SMACOF_PASS_THROUGH)
     if isinstance(Xs, np.ndarray) and Xs.ndim == 2:
         raise SupvizError(f"`Xs` must be a sequence of point sets; got one array of shape {Xs.shape}.")
-    deltas = [_mds_delta(X, precomputed) for X in Xs]
+    item_notes: list[list[str]] = []
+    deltas = []
+    for X in Xs:
+        item_notes.append([])
+        deltas.append(_mds_delta(X, precomputed, item_notes[-1]))
     if not deltas:
         raise SupvizError("`Xs` must hold at least one point set; got an empty sequence.")
     groups: dict[int, list[int]] = defaultdict(list)
@@ -459,7 +528,7 @@ def mds_layouts(
             **_weights_param(kw),
         }
         for b, i in enumerate(members):
-            out[i] = _mds_result_to_layout(result, b, params, notes)
+            out[i] = _mds_result_to_layout(result, b, params, item_notes[i] + notes)
     return [layout for layout in out if layout is not None]
 
 

@@ -50,7 +50,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int, unit_scaled
+from supviz._validation import check_array, check_choice, check_dissimilarity_matrix, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
 from supviz.dr.classical import merge_coincident, torgerson
 from supviz.errors import SupvizError
@@ -178,28 +178,9 @@ class SmacofResult:
 
 
 def _check_delta(delta: Any, *, min_points: int = 2, name: str = "delta") -> np.ndarray:
-    """Validate a dissimilarity matrix or batch; return a symmetrised float64 copy, zero diagonal."""
-    arr = check_array(name, delta, ndim=(2, 3))
-    if arr.shape[-1] != arr.shape[-2]:
-        raise SupvizError(f"`{name}` must be square, [N, N] or [B, N, N]; got shape {arr.shape}.")
-    if arr.ndim == 3 and arr.shape[0] == 0:
-        raise SupvizError(f"`{name}` must hold at least one matrix; got shape {arr.shape}.")
-    n = arr.shape[-1]
-    if n < min_points:
-        raise SupvizError(f"`{name}` must describe at least {min_points} point{'s' if min_points > 1 else ''}; got {n}.")
-    if arr.size and arr.min() < 0:
-        raise SupvizError(f"`{name}` must be non-negative; got minimum {float(arr.min()):.6g}.")
-    scale = max(1.0, float(arr.max())) if arr.size else 1.0
-    diag = np.diagonal(arr, axis1=-2, axis2=-1)
-    if diag.size and np.abs(diag).max() > _SYM_RTOL * scale:
-        raise SupvizError(f"`{name}` must have a zero diagonal; got max |diagonal| {float(np.abs(diag).max()):.6g}.")
-    asym = float(np.abs(arr - np.swapaxes(arr, -1, -2)).max()) if arr.size else 0.0
-    if asym > _SYM_RTOL * scale:
-        raise SupvizError(f"`{name}` must be symmetric; got max |{name} - {name}.T| = {asym:.6g}.")
-    out = 0.5 * (arr + np.swapaxes(arr, -1, -2))
-    idx = np.arange(n)
-    out[..., idx, idx] = 0.0
-    return out
+    """Validate a dissimilarity matrix or batch (:func:`supviz._validation.check_dissimilarity_matrix`,
+    the check every method shares); return an exactly symmetric float64 copy, zero diagonal."""
+    return check_dissimilarity_matrix(name, delta, min_points=min_points, batched=True)
 
 
 def _check_weights(weights: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -16,29 +16,40 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   components computed here (:func:`~supviz.dr.layout.pca_init`, scaled to standard deviation
   1e-4 as both libraries do), which also works when the data have fewer than two dimensions or
   rank below two (those columns get seeded noise).
-- **Exact gradients for small N.** With openTSNE, N <= 100 uses Barnes-Hut with ``theta=0``
-  (exact); larger N use ``theta=0.5``, and N >= 10,000 the FFT-accelerated gradient. Neighbours are
-  exact below 1,000 points.
-- **Coincident points.** openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per
-  coordinate) into one leaf and then miscounts their terms of the normalisation ``Z``: the
-  repulsion is wrong, points are flung out, and the reported KL can be negative (issue 8, case 2:
-  -1.09 for 30 repeated rows among 40); scikit-learn's Barnes-Hut has the same fault (KL -11.6,
-  points flung to 1500). A PCA start puts repeated rows of ``X`` at exactly one spot, where their
-  gradients stay equal and nothing can ever separate them. So the PCA start moves each repeated
-  point by a seeded jitter of 1% of its scale, as openTSNE's own PCA start does for every point
-  (:func:`supviz.dr.layout.separate_repeated_rows`); the random starts are distinct already. A
-  start given as an array that puts two points on one spot switches openTSNE to its FFT gradient
-  (2-D/1-D) and scikit-learn's default Barnes-Hut to its exact method (both noted); where that is
-  not possible (3-D openTSNE, an explicit ``negative_gradient_method``/``theta``/``method``) it is
-  a SupvizError that says what to use instead. When a Barnes-Hut layout ends with points that
-  close (the optimisation drew them together), a note says so; it is not recomputed (FFT costs
-  5-20 s per small layout on two cores), and the KL reported is exact either way.
+- **Exact gradients up to 2,000 points.** With openTSNE, N <= 2,000 (and any N in more than two
+  dimensions) uses supviz's exact gradient over all pairs (:func:`supviz.dr.tsne_kl.exact_gradient`,
+  compiled in :mod:`supviz.dr._tsne_exact`), which openTSNE accepts as a callable
+  ``negative_gradient_method`` and runs with its own optimiser: as fast as Barnes-Hut up to about
+  1,000 points and as the FFT gradient at 2,000 (``docs/bench/tsne_gradient.md``), and it counts
+  coincident points right. Larger N use Barnes-Hut (``theta=0.5``), or the FFT gradient from
+  10,000 points on and whenever points of X coincide. Barnes-Hut is never picked above two
+  dimensions (openTSNE warns that it can segfault above three). ``negative_gradient_method="exact"``
+  asks for the exact gradient by name. Neighbours are exact below 1,000 points.
+- **Coincident points** (equal rows of X, or rows equal up to rounding, which
+  :func:`~supviz.dr.layout.check_layout_input` makes equal; for precomputed distances, zero
+  distances). openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per coordinate)
+  into one leaf and then miscounts their terms of the normalisation ``Z``: the repulsion is wrong,
+  points are flung out, and the reported KL can be negative (issue 8: -1.09 for 30 repeated rows
+  among 40; KL 1.43 with points at ~155 for 11 copies of one point and one other); scikit-learn's
+  Barnes-Hut has the same fault. The optimum often puts such points together, so Barnes-Hut meets
+  the fault whatever the start: coincident points are laid out with the exact gradient (or FFT
+  above 2,000 points; scikit-learn: its exact method up to 5,000 points), and a Barnes-Hut asked
+  for by name is a SupvizError that says what to use instead. The PCA start also moves each
+  repeated point by a seeded jitter of 1% of its scale, as openTSNE's own PCA start does for every
+  point (:func:`supviz.dr.layout.separate_repeated_rows`), so that the gradient can separate them.
+- **Precomputed distances** (``metric="precomputed"``) pass the check every method shares
+  (square, finite, non-negative, symmetric, zero diagonal); their PCA start is classical MDS of the
+  distances (``params["init"] == "classical_mds"``; equal to PCA for Euclidean distances).
 - **The reported KL divergence is exact.** ``info["kl_divergence"]`` is KL(P || Q) of the returned
-  layout over all pairs (:func:`supviz.dr.tsne_kl.kl_divergence`, openTSNE's P) up to 20,000
-  points; the backend's own estimate is ``info["kl_divergence_backend"]``. scikit-learn's exact
-  method reports the exact value itself; above 20,000 points (and for scikit-learn's Barnes-Hut)
-  the backend's estimate is used and ``info["kl_exact"]`` is False.
-- **Identical points.** When every row of ``X`` is the same point, the affinities are uniform and
+  layout over all pairs (:func:`supviz.dr.tsne_kl.kl_divergence`) against the ``P`` the backend
+  optimised: openTSNE's affinities, or scikit-learn's own ``P`` (taken where scikit-learn hands it
+  to its optimiser; its kernel is the Student t with ``dof = max(n_components - 1, 1)``), up to
+  20,000 points. The backend's own value is ``info["kl_divergence_backend"]`` (openTSNE's estimate
+  from its gradient method; scikit-learn's of its last objective evaluation, one step before the
+  returned layout). Above 20,000 points the backend's value is used and ``info["kl_exact"]`` is
+  False. A backend that found no affinity at all (scikit-learn's Barnes-Hut on ``diag(N)``) is a
+  SupvizError.
+- **Identical points.** When every row of ``X`` is the same point (up to rounding), the affinities are uniform and
   their KL optimum is a single spot: the layout is all zeros with KL 0 and a note, for both
   backends, without running either.
 - **Scale.** t-SNE is scale-invariant (each point's bandwidth is calibrated), so ``X`` is brought
@@ -70,14 +81,15 @@ from supviz._validation import check_array, check_choice, check_float, check_int
 from supviz.dr.layout import (
     Layout,
     add_note,
+    add_warning_notes,
     all_identical,
     check_layout_input,
     check_metric_rows,
     check_n_components,
+    data_start,
     identical_points_layout,
     layout_collapsed,
     note_if_collapsed,
-    pca_init,
     separate_repeated_rows,
 )
 from supviz.errors import SupvizError
@@ -98,6 +110,12 @@ JITTER = 0.01
 BH_MERGE_RADIUS = 1e-6
 #: Largest N for which the exact KL divergence of the layout is computed (O(N^2) pairs).
 EXACT_KL_MAX_N = 20_000
+#: Largest N for which openTSNE runs with the exact gradient (supviz's compiled callable) by default:
+#: as fast as Barnes-Hut up to ~1,000 points and as the FFT gradient at ~2,000
+#: (``benchmarks/tsne_gradient.py``, ``docs/bench/tsne_gradient.md``).
+EXACT_GRADIENT_MAX_N = 2_000
+#: Largest N for which scikit-learn's exact method replaces its Barnes-Hut for coincident points.
+SKLEARN_EXACT_MAX_N = 5_000
 #: Arguments of tsne_layout itself (the rest of ``**kw`` goes to the backend).
 _OWN = ("perplexity", "backend", "n_components", "n_iter", "early_exaggeration_iter", "early_exaggeration",
         "learning_rate", "init", "metric", "random_state", "clamp")
@@ -144,7 +162,9 @@ def _check_perplexity(perplexity: Any, n: int, clamp: bool, notes: list[str]) ->
     return value
 
 
-def _resolve_init(init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator) -> tuple[Any, str]:
+def _resolve_init(
+    init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator, precomputed: bool
+) -> tuple[Any, str]:
     n = X.shape[0]
     if not isinstance(init, str):
         arr = check_array("init", init, ndim=2)
@@ -155,12 +175,14 @@ def _resolve_init(init: Any, X: np.ndarray, n_components: int, rng: np.random.Ge
     if init == "random":
         return "random", "random"
     # "auto" is "pca": both libraries' rule, standard deviation 1e-4 of the first column. Columns the
-    # data cannot provide (rank below k) are seeded noise; none may exceed that scale either.
-    emb = pca_init(X, n_components, rng=rng, max_abs=1.0)
+    # data cannot provide (rank below k) are seeded noise; none may exceed that scale either. For
+    # precomputed distances the scores are classical MDS's (= PCA's for Euclidean distances).
+    emb = data_start(X, n_components, rng=rng, max_abs=1.0, precomputed=precomputed)
     emb = emb * (INIT_STD / emb[:, 0].std())
     std = emb.std(axis=0)
     emb = emb * np.minimum(1.0, INIT_STD / std)
-    return separate_repeated_rows(emb, X, rng=rng, scale=JITTER * INIT_STD), "pca"
+    start = separate_repeated_rows(emb, X, rng=rng, scale=JITTER * INIT_STD)
+    return start, "classical_mds" if precomputed else "pca"
 
 
 def tsne_layout(
@@ -225,9 +247,10 @@ def tsne_layout(
         Non-finite or complex ``X``, N < 3, ``perplexity`` or another parameter out of range, an
         unknown keyword argument, rows the metric is undefined for.
     """
-    pts = check_layout_input(X, method="t-SNE", min_points=3)
-    n = pts.shape[0]
     notes: list[str] = []
+    precomputed = isinstance(metric, str) and metric == "precomputed"
+    pts = check_layout_input(X, method="t-SNE", min_points=3, precomputed=precomputed, notes=notes)
+    n = pts.shape[0]
     backend = check_choice("backend", backend, BACKENDS)
     check_keywords("tsne_layout", kw, set(_OWN) | _backend_keywords(backend))
     perplexity = _check_perplexity(perplexity, n, clamp, notes)
@@ -248,10 +271,13 @@ def tsne_layout(
         n_iter = check_int("n_iter", n_iter, min_value=early_exaggeration_iter + 1)
     metric = check_metric_rows(metric, pts)
     seed = None if random_state is None else int_seed(random_state, name="random_state")
-    init_value, init_name = _resolve_init(init, pts, n_components, np.random.default_rng(seed))
+    init_value, init_name = _resolve_init(init, pts, n_components, np.random.default_rng(seed), precomputed)
+    # Points of X that coincide (snapped by check_layout_input): their rows of X are equal.
+    repeated = int(n - np.unique(pts, axis=0).shape[0])
 
     info: dict[str, Any] = {"deterministic": seed is not None}
-    if all_identical(pts):
+    identical = all_identical(pts, precomputed=precomputed)
+    if identical:
         embedding = identical_points_layout(n, n_components, "tsne", notes)
         # Uniform affinities, all points at one spot: Q = P, KL 0 exactly.
         kl = kl_backend = 0.0
@@ -263,21 +289,24 @@ def tsne_layout(
             if backend == "opentsne":
                 embedding, kl, kl_backend, extra = _run_opentsne(
                     pts, perplexity, n_components, n_iter, early_exaggeration_iter, early_exaggeration,
-                    learning_rate, init_value, metric, seed, kw, notes,
+                    learning_rate, init_value, metric, seed, kw, notes, repeated,
                 )
-                info["kl_exact"] = n <= EXACT_KL_MAX_N
             else:
-                embedding, kl, extra = _run_sklearn(
+                embedding, kl, kl_backend, extra = _run_sklearn(
                     pts, perplexity, n_components, n_iter, early_exaggeration, learning_rate, init_value, metric, seed, kw,
-                    notes,
+                    notes, repeated,
                 )
-                kl_backend = kl
-                info["kl_exact"] = extra["method"] == "exact"
-        for w in caught:
-            add_note(notes, "%s warned: %s", backend, str(w.message).replace("\n", " ").strip())
+            info["kl_exact"] = n <= EXACT_KL_MAX_N
+        add_warning_notes(notes, backend, [str(w.message) for w in caught])
+        if not np.isfinite(kl):
+            raise SupvizError(
+                f"{backend} ({extra.get('method', extra.get('negative_gradient_method'))}) found no affinity between any "
+                f"two of the {n} points (P is empty: its neighbour calibration failed on these distances), so the layout "
+                "pictures nothing; use " + ("method='exact'." if backend == "sklearn" else "negative_gradient_method='exact'.")
+            )
         if not np.isfinite(embedding).all():
             raise fail("X", f"points that {backend} can lay out (it returned non-finite coordinates)", f"N={n}")
-    info["collapsed"] = True if all_identical(pts) else note_if_collapsed(embedding, notes, "tsne")
+    info["collapsed"] = True if identical else note_if_collapsed(embedding, notes, "tsne")
     params = {
         "perplexity": perplexity,
         "backend": backend,
@@ -314,33 +343,51 @@ def _bh_miscounts(embedding: np.ndarray) -> bool:
 def _coincident_bh_error(n_dup: int, what: str, fix: str) -> SupvizError:
     return SupvizError(
         f"{what} miscounts coincident points (it merges points closer than {BH_MERGE_RADIUS:g}: wrong repulsion, "
-        f"points flung out, a negative KL), and `init` puts {n_dup} points on another; {fix}."
+        f"points flung out, a negative KL), and {n_dup} points of X or of `init` sit on another; {fix}."
     )
 
 
+_BH_NAMES = ("bh", "BH", "barnes-hut")
+_FFT_NAMES = ("fft", "FFT", "interpolation")
+
+
 def _opentsne_options(n: int, n_components: int, n_dup: int, kw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    """Neighbour search and gradient method for openTSNE (module docstring), user choices last."""
-    options: dict[str, Any] = {
-        "neighbors": "exact" if n < 1000 else "auto",
-        "negative_gradient_method": "fft" if n >= 10_000 else "bh",
-    }
-    if options["negative_gradient_method"] == "bh":
-        options["theta"] = 0.0 if n <= 100 else 0.5
+    """Neighbour search and gradient method for openTSNE (module docstring), user choices last.
+
+    ``n_dup``: points of X (or of an ``init`` array) that sit on another point.
+    """
     chosen = {k: kw[k] for k in ("neighbors", "negative_gradient_method", "theta") if k in kw}
-    options.update(chosen)
-    if "theta" in chosen and "negative_gradient_method" not in chosen:
-        options["negative_gradient_method"] = "bh"  # a theta asks for Barnes-Hut
-    if n_dup and options["negative_gradient_method"] in ("bh", "barnes-hut", "barnes_hut"):
-        if {"negative_gradient_method", "theta"} & set(chosen):
-            raise _coincident_bh_error(n_dup, "openTSNE's Barnes-Hut gradient", "use negative_gradient_method='fft'")
-        if n_components > 2:
-            raise _coincident_bh_error(
-                n_dup, f"openTSNE's Barnes-Hut gradient (its only one in {n_components}-D)",
-                "use backend='sklearn' (exact below 1000 points) or drop the repeated rows")
-        add_note(notes, "tsne: `init` puts %d points on another, which Barnes-Hut miscounts (it merges points closer "
-                 "than %g); using openTSNE's FFT gradient instead.", n_dup, BH_MERGE_RADIUS)
+    options: dict[str, Any] = {"neighbors": chosen.get("neighbors", "exact" if n < 1000 else "auto")}
+    method = chosen.get("negative_gradient_method")
+    if method is None and "theta" in chosen:
+        method = "bh"  # a theta asks for Barnes-Hut
+    if method is not None:
+        if not isinstance(method, str) or method not in ("exact", *_BH_NAMES, *_FFT_NAMES):
+            raise fail("negative_gradient_method", "one of 'exact', 'bh', 'fft'", method)
+        if method in _BH_NAMES and n_dup:
+            raise _coincident_bh_error(n_dup, "openTSNE's Barnes-Hut gradient",
+                                       "use negative_gradient_method='exact' (or 'fft' in 1-D/2-D)")
+        if method in _BH_NAMES and n_components > 3:
+            raise SupvizError(f"`negative_gradient_method` must not be 'bh' for n_components={n_components}: openTSNE "
+                              "warns that Barnes-Hut above 3 dimensions can segfault; use 'exact'.")
+        if method in _FFT_NAMES and n_components > 2:
+            raise SupvizError(f"`negative_gradient_method` must not be 'fft' for n_components={n_components}: openTSNE's "
+                              "interpolation gradient is 1-D/2-D only; use 'exact'.")
+        options["negative_gradient_method"] = "exact" if method == "exact" else ("bh" if method in _BH_NAMES else "fft")
+    elif n_components > 2:
+        options["negative_gradient_method"] = "exact"
+        add_note(notes, "tsne: n_components=%d, where openTSNE has no FFT gradient and warns that Barnes-Hut can "
+                 "segfault; using the exact gradient (O(N^2) per iteration).", n_components)
+    elif n <= EXACT_GRADIENT_MAX_N:
+        options["negative_gradient_method"] = "exact"
+    elif n_dup:
         options["negative_gradient_method"] = "fft"
-        options.pop("theta", None)
+        add_note(notes, "tsne: %d points of X sit on another, which Barnes-Hut miscounts (it merges points closer "
+                 "than %g); using openTSNE's FFT gradient.", n_dup, BH_MERGE_RADIUS)
+    else:
+        options["negative_gradient_method"] = "fft" if n >= 10_000 else "bh"
+    if options["negative_gradient_method"] == "bh":
+        options["theta"] = float(chosen.get("theta", 0.5))
     return options
 
 
@@ -350,7 +397,11 @@ def _sklearn_method(n: int, n_components: int, n_dup: int, kw: dict[str, Any], n
     if n_dup and method == "barnes_hut":
         if "method" in kw:
             raise _coincident_bh_error(n_dup, "scikit-learn's Barnes-Hut t-SNE", "use method='exact'")
-        add_note(notes, "tsne: `init` puts %d points on another, which Barnes-Hut miscounts; using scikit-learn's "
+        if n > SKLEARN_EXACT_MAX_N:
+            raise _coincident_bh_error(
+                n_dup, "scikit-learn's Barnes-Hut t-SNE",
+                f"its exact method holds N x N matrices (N = {n} > {SKLEARN_EXACT_MAX_N}): use backend='opentsne'")
+        add_note(notes, "tsne: %d points of X sit on another, which Barnes-Hut miscounts; using scikit-learn's "
                  "exact method (O(N^2) per iteration) instead.", n_dup)
         method = "exact"
     return method
@@ -369,6 +420,7 @@ def _run_opentsne(
     seed: int | None,
     kw: dict[str, Any],
     notes: list[str],
+    repeated: int,
 ) -> tuple[np.ndarray, float, float, dict[str, Any]]:
     """openTSNE's layout, its exact KL divergence, the reported estimate, and the options used."""
     import openTSNE
@@ -376,41 +428,61 @@ def _run_opentsne(
     from supviz.dr.tsne_kl import kl_divergence
 
     n = X.shape[0]
-    options = _opentsne_options(n, n_components, _repeated_rows(init), kw, notes)
+    options = _opentsne_options(n, n_components, max(repeated, _repeated_rows(init)), kw, notes)
     rest = {k: v for k, v in kw.items() if k not in ("neighbors", "negative_gradient_method", "theta")}
     n_jobs = rest.pop("n_jobs", 1 if seed is not None else -1)
+    library = dict(options)
+    if options["negative_gradient_method"] == "exact":
+        from supviz.dr._tsne_exact import exact_gradient_compiled
 
-    def fit(opts: dict[str, Any]) -> Any:
-        tsne = openTSNE.TSNE(
-            n_components=n_components,
-            perplexity=perplexity,
-            learning_rate=learning_rate,
-            early_exaggeration_iter=ee_iter,
-            early_exaggeration=ee,
-            n_iter=n_iter - ee_iter,
-            initialization=init,
-            metric=metric,
-            random_state=seed,
-            n_jobs=1 if seed is not None else n_jobs,
-            verbose=False,
-            **opts,
-            **rest,
-        )
-        return tsne.fit(X)
-
-    emb = fit(options)
+        library["negative_gradient_method"] = exact_gradient_compiled  # openTSNE takes a callable
+    tsne = openTSNE.TSNE(
+        n_components=n_components,
+        perplexity=perplexity,
+        learning_rate=learning_rate,
+        early_exaggeration_iter=ee_iter,
+        early_exaggeration=ee,
+        n_iter=n_iter - ee_iter,
+        initialization=init,
+        metric=metric,
+        random_state=seed,
+        n_jobs=1 if seed is not None else n_jobs,
+        verbose=False,
+        **library,
+        **rest,
+    )
+    emb = tsne.fit(X)
     embedding = np.asarray(emb, dtype=np.float64)
     if options["negative_gradient_method"] == "bh" and not layout_collapsed(embedding) and _bh_miscounts(embedding):
-        # Points the optimisation itself drew together (not coincident in X). Recomputing with
-        # FFT would cost 10-20 s per small layout on two cores; the KL reported is exact anyway.
+        # Points the optimisation itself drew together (not coincident in X) above the exact
+        # gradient's size; the KL reported is exact anyway.
         add_note(notes, "tsne: some points ended closer than %g, which Barnes-Hut miscounts in its last "
                  "iterations; the KL divergence reported is the exact one of this layout "
-                 "(negative_gradient_method='fft' counts every pair).", BH_MERGE_RADIUS)
+                 "(negative_gradient_method='exact' or 'fft' counts every pair).", BH_MERGE_RADIUS)
     reported = float(emb.kl_divergence)
     exact = reported
     if n <= EXACT_KL_MAX_N:
         exact = kl_divergence(emb.affinities.P, embedding, dof=float(rest.get("dof", 1.0)))
     return embedding, exact, reported, options
+
+
+def _capturing_tsne() -> Any:
+    """scikit-learn's ``TSNE`` that keeps the joint affinities ``P`` it optimised against.
+
+    ``TSNE._tsne(P, degrees_of_freedom, ...)`` is where scikit-learn hands its ``P`` (condensed
+    for the exact method, sparse for Barnes-Hut) to the optimiser, which multiplies it in place by
+    the early exaggeration; a copy taken there is exactly the ``P`` of the run, so the KL reported
+    for the returned layout is computed against the affinities it was fitted to.
+    """
+    from sklearn.manifold import TSNE
+
+    class _TSNE(TSNE):
+        def _tsne(self, P: Any, degrees_of_freedom: float, *args: Any, **kwargs: Any) -> Any:
+            self.supviz_P_ = P.copy()
+            self.supviz_dof_ = float(degrees_of_freedom)
+            return super()._tsne(P, degrees_of_freedom, *args, **kwargs)
+
+    return _TSNE
 
 
 def _run_sklearn(
@@ -425,13 +497,17 @@ def _run_sklearn(
     seed: int | None,
     kw: dict[str, Any],
     notes: list[str],
-) -> tuple[np.ndarray, float, dict[str, Any]]:
-    from sklearn.manifold import TSNE
+    repeated: int,
+) -> tuple[np.ndarray, float, float, dict[str, Any]]:
+    """scikit-learn's layout, its exact KL divergence against scikit-learn's own ``P``, the value
+    scikit-learn reported (that of its last objective evaluation, one step before the end), and
+    the options used."""
+    from supviz.dr.tsne_kl import kl_divergence
 
     n = X.shape[0]
-    options = {"method": _sklearn_method(n, n_components, _repeated_rows(init), kw, notes)}
+    options = {"method": _sklearn_method(n, n_components, max(repeated, _repeated_rows(init)), kw, notes)}
     rest = {k: v for k, v in kw.items() if k != "method"}
-    tsne = TSNE(
+    tsne = _capturing_tsne()(
         n_components=n_components,
         perplexity=perplexity,
         early_exaggeration=ee,
@@ -443,8 +519,11 @@ def _run_sklearn(
         **options,
         **rest,
     )
-    emb = tsne.fit_transform(X)
-    kl = float(tsne.kl_divergence_)
-    # scikit-learn's exact objective is the exact KL of its last step; its three terms cancel to
-    # rounding at a collapse (-1e-12 for diag(N)): that is 0.
-    return np.asarray(emb, dtype=np.float64), (0.0 if -1e-10 < kl < 0.0 else kl), options
+    embedding = np.asarray(tsne.fit_transform(X), dtype=np.float64)
+    reported = float(tsne.kl_divergence_)
+    exact = reported
+    if n <= EXACT_KL_MAX_N:
+        # scikit-learn's kernel is the Student t density with dof = max(n_components - 1, 1).
+        dof = tsne.supviz_dof_
+        exact = kl_divergence(tsne.supviz_P_, embedding, dof=dof, power=(dof + 1.0) / 2.0)
+    return embedding, exact, reported, options

@@ -15,8 +15,13 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   ``"spectral"``, whether asked for or resolved from ``"auto"``, falls back to the same PCA start
   for N <= n_components + 1 (the spectral start needs n_components + 1 eigenvectors of an N x N
   Laplacian; scipy's ``eigsh`` raises otherwise). When umap-learn's own eigen-solver fails it
-  falls back to a random start and warns; the warning is recorded in the notes.
-- **Identical points.** When every row of ``X`` is the same point, the layout is all zeros with a
+  falls back to a random start and warns; the warning is recorded in the notes and
+  ``params["init"]`` says ``"random"``, the start actually used. For precomputed distances
+  (``metric="precomputed"``) the PCA start is classical MDS of the distances.
+- **Precomputed distances** pass the check every method shares (square, finite, non-negative,
+  symmetric, zero diagonal), so umap-learn never sees a matrix it would fail on.
+- **Identical points.** When every row of ``X`` is the same point (up to rounding: rows that
+  coincide within 1e-12 of the data's scale are made identical first), the layout is all zeros with a
   note (umap-learn would spread them at random: structure that is not there).
 - **Scale.** UMAP is scale-invariant (bandwidths are calibrated per point), so ``X`` is brought to
   unit scale first; umap-learn's float32 copy would otherwise overflow at 1e300 and turn 1e-300
@@ -51,13 +56,14 @@ from supviz._validation import check_array, check_choice, check_float, check_int
 from supviz.dr.layout import (
     Layout,
     add_note,
+    add_warning_notes,
     all_identical,
     check_layout_input,
     check_metric_rows,
     check_n_components,
+    data_start,
     identical_points_layout,
     note_if_collapsed,
-    pca_init,
 )
 from supviz.seeding import SeedLike, int_seed
 
@@ -139,7 +145,8 @@ def enable_numba_cache() -> int:
 
 
 def _resolve_init(
-    init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator, notes: list[str]
+    init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator, notes: list[str],
+    precomputed: bool = False,
 ) -> tuple[Any, str]:
     """What to pass to umap-learn as ``init`` and its name for ``params``."""
     n = X.shape[0]
@@ -161,8 +168,13 @@ def _resolve_init(
                  "n_components=%d).", asked, n, n_components)
         init = "pca"
     if init == "pca":
-        return pca_init(X, n_components, rng=rng, max_abs=10.0), "pca"
+        # for precomputed distances the scores of classical MDS (PCA's, for Euclidean distances)
+        return data_start(X, n_components, rng=rng, max_abs=10.0, precomputed=precomputed), "pca"
     return init, init
+
+
+#: umap-learn's warning when its spectral start fails and it starts at random instead.
+_SPECTRAL_FALLBACK = "Falling back to random initialisation"
 
 
 def umap_layout(
@@ -222,9 +234,10 @@ def umap_layout(
         Non-finite or complex ``X``, N < 3, a parameter out of range, an unknown keyword,
         rows the metric is undefined for.
     """
-    pts = check_layout_input(X, method="UMAP", min_points=3)
-    n = pts.shape[0]
     notes: list[str] = []
+    precomputed = isinstance(metric, str) and metric == "precomputed"
+    pts = check_layout_input(X, method="UMAP", min_points=3, precomputed=precomputed, notes=notes)
+    n = pts.shape[0]
     check_keywords("umap_layout", kw, set(_OWN) | _umap_keywords())
     n_neighbors = check_int("n_neighbors", n_neighbors, min_value=2)
     if n_neighbors > n - 1:
@@ -241,10 +254,10 @@ def umap_layout(
     metric = check_metric_rows(metric, pts)
     seed = None if random_state is None else int_seed(random_state, name="random_state")
     rng = np.random.default_rng(seed)
-    init_value, init_name = _resolve_init(init, pts, n_components, rng, notes)
+    init_value, init_name = _resolve_init(init, pts, n_components, rng, notes, precomputed)
     kw = dict(kw)
     n_jobs = kw.pop("n_jobs", -1)
-    if all_identical(pts):
+    if all_identical(pts, precomputed=precomputed):
         return _identical_layout(pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed,
                                  n_jobs, kw, notes)
     if seed is None:
@@ -269,11 +282,12 @@ def umap_layout(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         embedding = np.asarray(reducer.fit_transform(pts), dtype=np.float64)
-    for w in caught:
-        text = str(w.message).replace("\n", " ").strip()
-        if "n_jobs value" in text:  # umap's reminder that a seed disables parallelism; stated above
-            continue
-        add_note(notes, "umap-learn warned: %s", text)
+    messages = [str(w.message) for w in caught if "n_jobs value" not in str(w.message)]  # seed => 1 thread: stated
+    add_warning_notes(notes, "umap-learn", messages)
+    if init_name == "spectral" and any(_SPECTRAL_FALLBACK in m for m in messages):
+        # the value actually used goes into params (the study's tables record it)
+        add_note(notes, "umap init 'spectral' -> 'random': umap-learn's eigen-solver failed and it started at random.")
+        init_name = "random"
     if not np.isfinite(embedding).all():
         raise fail("X", "points that umap-learn can lay out (it returned non-finite coordinates)", f"N={n}")
     collapsed = note_if_collapsed(embedding, notes, "umap", unit=spread)

@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, unit_scaled
+from supviz._validation import check_array, check_dissimilarity_matrix, unit_scaled
 from supviz.errors import SupvizError
-from supviz.metrics.undefined import COINCIDE_RTOL, TIE_RTOL
+from supviz._geometry import points_coincide
+from supviz.metrics.undefined import TIE_RTOL
 
 #: Entries per block of distance rows (4e6 float64 = 32 MB per array).
 BLOCK_ENTRIES = 4_000_000
@@ -42,20 +43,9 @@ def check_points(name: str, value: Any, *, min_points: int = 1) -> np.ndarray:
 
 
 def check_dissimilarities(name: str, value: Any, *, min_points: int = 1) -> np.ndarray:
-    """A finite, square, symmetric, non-negative ``[N, N]`` matrix (the diagonal is ignored)."""
-    arr = check_array(name, value, ndim=2)
-    if arr.shape[0] != arr.shape[1]:
-        raise SupvizError(f"`{name}` must be a square dissimilarity matrix; got shape {arr.shape}.")
-    if arr.shape[0] < min_points:
-        raise SupvizError(f"`{name}` must hold at least {min_points} points; got {arr.shape[0]}.")
-    if (arr < 0).any():
-        raise SupvizError(f"`{name}` must hold non-negative dissimilarities; got minimum {arr.min():.6g}.")
-    scale = float(np.abs(arr).max()) if arr.size else 0.0
-    if not np.allclose(arr, arr.T, rtol=0.0, atol=1e-12 * max(scale, 1.0)):
-        raise SupvizError(f"`{name}` must be symmetric; got max |D - D^T| = {np.abs(arr - arr.T).max():.3g}.")
-    # Use the upper triangle everywhere so that d(i, j) and d(j, i) are the same number.
-    upper = np.triu(arr, 1)
-    return upper + upper.T
+    """A finite, square, symmetric, non-negative ``[N, N]`` matrix with a zero diagonal: the check
+    every method shares (:func:`supviz._validation.check_dissimilarity_matrix`)."""
+    return check_dissimilarity_matrix(name, value, min_points=min_points)
 
 
 class DistanceSource:
@@ -88,7 +78,7 @@ class DistanceSource:
             self._data, self.exponent = unit_scaled(check_points(name, data, min_points=min_points))
             radius = float(np.sqrt(((self._data - self._data.mean(axis=0)) ** 2).sum(axis=1).max())) if self._data.size else 0.0
             diameter = 2.0 * radius  # an upper bound of the largest distance
-            self.coincide = radius <= COINCIDE_RTOL * float(np.abs(self._data).max(initial=0.0))
+            self.coincide = points_coincide(self._data)  # the one rule (supviz._geometry)
         self.n = int(self._data.shape[0])
         #: Distances of this space that differ by at most this much are tied (:mod:`supviz.metrics.undefined`).
         self.tie_tol = TIE_RTOL * diameter

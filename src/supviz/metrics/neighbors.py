@@ -49,7 +49,7 @@ from supviz._validation import check_int
 from supviz.errors import SupvizError
 from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
 from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, strict_less_counts, worst_penalty
-from supviz.metrics.undefined import COLLAPSED, k_reason, tied_reason
+from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def neighbourhood_scores(
 
     ``k >= 1`` must already be validated. A score is NaN with a reason (:mod:`supviz.metrics.undefined`)
     when ``k > N - 2``, when the layout is ``collapsed`` (given, or its points coincide), or
-    when a space it ranks has all its distances tied.
+    when a space it ranks has all its points coinciding (up to rounding) or all its distances tied.
     """
     n = _sources_agree(X, Y, X_true)
     want = tuple(w for w in want if w != "knn_recall_true" or X_true is not None)
@@ -150,6 +150,9 @@ def neighbourhood_scores(
               "knn_recall_true": ("X_true", "Y")}
     for name in want:
         for space in spaces[name]:
+            if sources[space].coincide:  # rounding noise would be ranked (a 1e-15 copy of one point)
+                reasons[name] = coincide_reason(sources[space].name)
+                break
             if tied.get(space):
                 reasons[name] = tied_reason(sources[space].name)
                 break

@@ -66,7 +66,14 @@ def knn_weights(
         Row index within the block, column (point) index and membership weight of every pair with
         a non-zero weight, in row-major order. Each row's weights sum to ``k``.
     """
-    thresh = sorted_block[:, k]  # (c,) distance of the k-th nearest other point
+    return knn_weights_at(block, sorted_block[:, k], k, tol)
+
+
+def knn_weights_at(
+    block: np.ndarray, thresh: np.ndarray, k: int, tol: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`knn_weights` given each row's k-th nearest distance ``thresh`` (c,) instead of the
+    sorted rows (``np.partition(block, k, axis=1)[:, k]`` finds it in O(N) per row)."""
     lo, hi = thresh - tol, thresh + tol
     below = block < lo[:, None]  # (c, N), includes the own entry (-1)
     n_below = below.sum(axis=1) - 1  # (c,) clearly nearer others: L

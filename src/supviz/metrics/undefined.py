@@ -29,11 +29,15 @@ would rank those as if they were real.
 
 from __future__ import annotations
 
+from supviz._geometry import COINCIDE_RTOL
+
+__all__ = ["COINCIDE_RTOL", "TIE_RTOL", "k_reason", "tied_reason", "coincide_reason"]
+
 #: Relative tolerance under which two distances of one space count as tied.
 TIE_RTOL = 1e-9
-#: A point set whose spread (max distance from the centroid) is at most this times its largest
-#: coordinate coincides up to rounding: a bare array "collapsed" at any scale.
-COINCIDE_RTOL = 1e-12
+# COINCIDE_RTOL: a point set whose spread (max distance from the centroid) is at most this times its
+# largest coordinate coincides up to rounding: a bare array "collapsed" at any scale. The one
+# definition, shared with every layout method (:mod:`supviz._geometry`).
 
 COLLAPSED = "layout collapsed: all points at one spot"
 X_COINCIDE = "all points of X coincide: no distances to compare"
@@ -52,3 +56,8 @@ def k_reason(k: int, n: int) -> str | None:
 def tied_reason(name: str) -> str:
     """The reason for a space whose pairwise distances all tie."""
     return f"all pairwise distances of {name} tie: nothing is nearer than anything else"
+
+
+def coincide_reason(name: str) -> str:
+    """The reason for a space whose points all coincide (up to rounding, :mod:`supviz._geometry`)."""
+    return f"all points of {name} coincide: no distances to compare"

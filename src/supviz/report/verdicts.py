@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.study.common import fmt, fmt_p, spearman  # noqa: F401  (re-exported: the verdict helpers' names)
 from supviz.study.sections import Finding
 
 RHO_STRONG = 0.3
@@ -48,40 +49,6 @@ def variant_label(name: str) -> str:
 def other_rule(rule: str) -> str:
     """The represented rule a rule-dependent verdict is checked against."""
     return "mean_abs" if rule == "norm" else "norm"
-
-
-def fmt(x: Any, digits: int = 3) -> str:
-    """A number for prose: 3 significant digits, 'n/a' for NaN / None."""
-    if x is None:
-        return "n/a"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "n/a"
-    if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}"
-
-
-def fmt_p(p: float) -> str:
-    """A feature probability as the study writes it in panel titles (1, 0.55, 0.3, 0.17, 0.091, 0.05)."""
-    if not math.isfinite(p):
-        return "?"
-    return f"{p:.2g}" if p < 1 else "1"
-
-
-def spearman(a: Any, b: Any) -> float:
-    """Spearman correlation of two vectors (NaN pairs dropped; NaN when fewer than 3 remain or one is constant)."""
-    from scipy.stats import spearmanr
-
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
-        return float("nan")
-    return float(spearmanr(a[ok], b[ok]).statistic)
 
 
 def rho_verdict(rho: float, *, negative: bool) -> str:

@@ -4,9 +4,10 @@
 Cell ``g`` of a grid (a trained or loaded :class:`~supviz.toy.TrainedGrid`) trains on its own
 data stream ``h = x W_g`` (:meth:`FeatureStream.from_toy`: exactly the distribution the toy
 model saw) and is scored on a separate evaluation sample of that stream against the rows of
-``W_g`` that the cell represents (``||W_i|| > 0.5`` by default). Seeds depend on the cell's index
-in the grid, not on which other cells train beside it: stream ``child(seed, g, 1)``, SAE
-``child(seed, g, 0)``.
+``W_g`` that the cell represents (``||W_i|| > 0.5`` by default). Seeds depend on the cell itself,
+not on its place in the grid nor on which other cells train beside it: cell ``g`` with key
+``c = cell_seed_key(grid, g)`` (its n, m, p, importance, own seed and label) uses stream
+``child(seed, *c, 1)`` and SAE ``child(seed, *c, 0)``.
 """
 
 from __future__ import annotations
@@ -160,9 +161,10 @@ def train_cell_saes(
     root = as_seed_sequence(seed)
     jobs, streams = [], []
     for g in idx:
-        stream = _stream(grid, g, child(root, g, 1), probability, rule, threshold)
+        key = cell_seed_key(grid, g, probability=probability)
+        stream = _stream(grid, g, child(root, *key, 1), probability, rule, threshold)
         streams.append(stream)
-        jobs.append(SAEJob(stream, config, seed=child(root, g, 0), label=grid.labels[g]))
+        jobs.append(SAEJob(stream, config, seed=child(root, *key, 0), label=grid.labels[g]))
     if inputs is not None and len(inputs) != len(idx):
         raise SupvizError(f"`inputs` must hold one array per cell ({len(idx)}); got {len(inputs)}.")
     trained = train_saes(jobs, threads=threads, progress=progress)
@@ -190,6 +192,30 @@ def train_cell_saes(
     }
     return CellSAEs(idx, [grid.labels[g] for g in idx], trained.saes, scores, [s.features for s in streams],
                     [s.feature_mask for s in streams], codes, trained, info, cells)
+
+
+def cell_seed_key(grid: "TrainedGrid", index: int, *, probability: float | None = None) -> tuple[int, ...]:
+    """The seed path of cell ``grid[index]``: four 32-bit words of a SHA-256 of what the cell is.
+
+    The digest covers the cell's ``n_features``, ``n_hidden``, feature probability (``probability``
+    where the spec has none), importance name, its own training seed and its label, but not its
+    index: the same cell gets the same SAE and stream seeds (``child(seed, *key, 0)`` and
+    ``child(seed, *key, 1)``) in any grid, at any position, beside any other cells. Cells that
+    agree in all of these (replicates of external weights without labels) share their seeds.
+
+    Returns
+    -------
+    tuple of 4 ints in [0, 2**32)
+    """
+    import hashlib
+    import json
+
+    spec = grid.specs[index]
+    p = spec.probability if spec.probability is not None else probability
+    text = json.dumps([int(spec.n_features), int(spec.n_hidden), None if p is None else float(p).hex(),
+                       str(spec.importance_name), spec.seed, str(grid.labels[index])])
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
 
 
 def encode_cells(cells: CellSAEs, inputs: Sequence[Any], *, device: str = "cpu") -> list[np.ndarray]:

@@ -126,7 +126,9 @@ def train_saes(
         No jobs, mixed devices or ``log_every``, ``k`` larger than the dictionary, an
         unavailable CUDA device, ``threads`` not an int >= 0.
     TrainingDiverged
-        (:class:`supviz.toy.train.TrainingDiverged`) an SAE's loss or weights went non-finite.
+        (:class:`supviz.toy.train.TrainingDiverged`, a SupvizError with ``exit_status`` 1) when an
+        SAE's loss or parameters turn non-finite; checked at the end of every log window
+        (``log_every`` steps), it names the SAEs, the step and their learning rates.
     """
     import torch
 
@@ -170,7 +172,6 @@ def train_saes(
     finally:
         torch.set_num_threads(threads_before)
     wall = time.perf_counter() - t0
-    _check_diverged(workers, plans)
     saes: list[SAE] = [None] * len(jobs)  # type: ignore[list-item]
     losses = np.full((len(jobs), n_logged), np.nan)
     terms = {t: np.full((len(jobs), n_logged), np.nan) for t in TERMS}
@@ -323,7 +324,6 @@ class _Group:
         self.acc = {t: torch.zeros(k, dtype=torch.float64, device=self.device) for t in ("total", *TERMS)}
         self.window_start = 0
         self.done = 0
-        self.diverged_at = np.full(k, -1, dtype=np.int64)  # first logged step with a non-finite loss
 
     # schedules (per step, shared by the group)
     def lr_factor(self, t: int) -> float:
@@ -386,8 +386,28 @@ class _Group:
                     self.loss_log[name][:, w] = (a / n).cpu().numpy()
                 a.zero_()
             self.window_start = t + 1
-            bad = ~np.isfinite(self.loss_log["total"][:, w]) & (self.diverged_at < 0)
-            self.diverged_at[bad] = t + 1
+            self._check_finite(t + 1, w)
+
+    def _check_finite(self, step: int, w: int) -> None:
+        """Raise :class:`~supviz.toy.train.TrainingDiverged` when an instance's loss over the window
+        that ends at ``step``, or its parameters, are no longer finite (checked once per log window)."""
+        import torch
+
+        from supviz.toy.train import TrainingDiverged
+
+        bad = ~torch.isfinite(self.flat).all(dim=1).cpu().numpy() | ~np.isfinite(self.loss_log["total"][:, w])
+        if not bad.any():
+            return
+        which = [j for j in range(len(self.plans)) if bad[j]]
+        names = ", ".join(_job_name(self.plans[j]) for j in which[:3]) + (f" and {len(which) - 3} more" if len(which) > 3 else "")
+        lrs = sorted({float(self.plans[j]["config"].lr) for j in which})
+        unnormalised = not self.config.normalize_activations
+        raise TrainingDiverged(
+            f"SAE training diverged: {len(which)} SAE(s) had non-finite loss or weights by step {step} ({names}); "
+            f"lower `lr` (got {', '.join(f'{v:g}' for v in lrs)})"
+            + ("; or train with normalize_activations=True." if unnormalised else "."),
+            instances=[int(self.plans[j]["index"]) for j in which], step=step,
+        )
 
     def views(self, flat: "torch.Tensor") -> dict[str, "torch.Tensor"]:
         """Each parameter ``[k, ...]`` as a view of its columns of ``flat [k, n_params]``."""
@@ -511,32 +531,10 @@ def _run(workers: list[_Worker], *, steps: int, progress: bool | None, n_instanc
         raise errors[0]
 
 
-def _check_diverged(workers: list[_Worker], plans: list[dict[str, Any]]) -> None:
-    """Raise :class:`~supviz.toy.train.TrainingDiverged` if an instance's loss or weights went non-finite."""
-    import torch
-
-    from supviz.toy.train import TrainingDiverged
-
-    bad: dict[int, int] = {}
-    for w in workers:
-        for g in w.groups:
-            finite = torch.isfinite(g.flat).all(dim=1).cpu().numpy()
-            for j, i in enumerate(g.indices):
-                if g.diverged_at[j] >= 0 or not finite[j]:
-                    bad[i] = int(g.diverged_at[j]) if g.diverged_at[j] >= 0 else g.steps
-    if not bad:
-        return
-    idx = sorted(bad)
-    step = min(bad.values())
-    names = ", ".join(plans[i]["label"] for i in idx[:3]) + (f" and {len(idx) - 3} more" if len(idx) > 3 else "")
-    lrs = sorted({plans[i]["config"].lr for i in idx})
-    unnormalised = any(not plans[i]["config"].normalize_activations for i in idx)
-    hint = "; or train with normalize_activations=True" if unnormalised else ""
-    raise TrainingDiverged(
-        f"training diverged: {len(idx)} of {len(plans)} SAE(s) had non-finite loss or weights by step {step} "
-        f"({names}); lower `lr` (got {', '.join(f'{v:g}' for v in lrs)}){hint}.",
-        instances=idx, step=step,
-    )
+def _job_name(plan: dict[str, Any]) -> str:
+    """How a message names a job: its label, or its index among the jobs."""
+    label = plan["job"].label or getattr(plan["job"].source, "label", "")
+    return f"#{plan['index']} {label}".strip()
 
 
 def _seed_repr(seed: SeedLike, ss: np.random.SeedSequence) -> Any:

@@ -60,9 +60,13 @@ DATACLASSES: dict[str, tuple[str, str]] = {
     "study.PanelResult": ("supviz.study.common", "PanelResult"),
     "study.Cell": ("supviz.study.embeddings", "Cell"),
     "study.VariantResult": ("supviz.study.embeddings", "VariantResult"),
+    "study.RecoveryCell": ("supviz.study.recovery_compute", "RecoveryCell"),
+    "study.RecoveryResult": ("supviz.study.recovery_compute", "RecoveryResult"),
+    "sae.ToyExperiment": ("supviz.sae.sharkey_toy", "ToyExperiment"),
     "dr.Layout": ("supviz.dr.layout", "Layout"),
     "dr.SmacofResult": ("supviz.dr.smacof", "SmacofResult"),
     "dr.ShepardData": ("supviz.dr.smacof", "ShepardData"),
+    "real.RealResult": ("supviz.real.experiment", "RealResult"),
 }
 _NAME_OF = {v: k for k, v in DATACLASSES.items()}
 

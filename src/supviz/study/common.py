@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from supviz._geometry import points_coincide
+
 
 @dataclass
 class PanelResult:
@@ -64,14 +66,15 @@ def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None, *, 
     Returns ``radius_cv`` (std / mean of the distances to the centroid: ~0 for a ring, ~0.35 for a
     uniform disc) and, for each named boolean group, the group's median radius divided by the
     median radius of all points (``radius_<name>``). All NaN for a ``collapsed`` layout (the
-    method's verdict), whose radii are rounding noise.
+    method's verdict) or one whose points coincide up to rounding (:mod:`supviz._geometry`):
+    its radii are rounding noise.
     """
-    Y = np.asarray(Y, dtype=float)
-    if collapsed:
+    Y = _unit(Y)
+    if collapsed or points_coincide(Y):
         return {"radius_cv": float("nan")} | {f"radius_{name}": float("nan") for name in (groups or {})}
     r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
     scale = float(np.median(r)) or 1.0
-    out = {"radius_cv": float(r.std() / r.mean()) if r.mean() > 0 else float("nan")}
+    out = {"radius_cv": float(r.std() / r.mean())}
     for name, mask in (groups or {}).items():
         mask = np.asarray(mask, dtype=bool)
         out[f"radius_{name}"] = float(np.median(r[mask]) / scale) if mask.any() else float("nan")
@@ -85,19 +88,75 @@ def ring_stats(Y: np.ndarray, represented: np.ndarray, *, collapsed: bool = Fals
     median radius of the dropped features over that of the represented ones (around the
     centroid of all points); NaN when a group is empty or the layout ``collapsed``.
     """
-    Y = np.asarray(Y, dtype=float)
+    Y = _unit(Y)
     rep = np.asarray(represented, dtype=bool)
     out = {"ring_cv": float("nan"), "core_ratio": float("nan")}
-    if collapsed:
+    if collapsed or points_coincide(Y):
         return out
-    if rep.sum() >= 3:
+    if rep.sum() >= 3 and not points_coincide(Y[rep]):
         r = np.linalg.norm(Y[rep] - Y[rep].mean(axis=0), axis=1)
-        out["ring_cv"] = float(r.std() / r.mean()) if r.mean() > 0 else float("nan")
+        out["ring_cv"] = float(r.std() / r.mean())
     if rep.any() and (~rep).any():
         r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
         denom = float(np.median(r[rep]))
         out["core_ratio"] = float(np.median(r[~rep]) / denom) if denom > 0 else float("nan")
     return out
+
+
+def _unit(Y: np.ndarray) -> np.ndarray:
+    """A layout at unit scale (radii of 1e-200 or 1e300 layouts neither underflow nor overflow)."""
+    from supviz._validation import unit_scaled
+
+    return unit_scaled(np.asarray(Y, dtype=float))[0]
+
+
+def fill_nan_reasons(frame: Any, *, group_by: str = "experiment", column: str = "nan_reasons",
+                     skip: tuple[str, ...] = ("m", "p")) -> Any:
+    """Give every NaN of a tidy table a reason (issue 8: "undefined is NaN with a reason").
+
+    A section's rows say why a measure of theirs is NaN (``"metric: reason; ..."``). The columns
+    that belong to other kinds of rows (a B panel has no ``false_neighbour_rate``, a data-point row
+    no ``procrustes_baseline``) are NaN there too; each such NaN gets ``"<metric>: not applicable
+    to <kind> rows"``, where the kind is the row's ``group_by`` value and the column is NaN in every
+    row of that kind. Any other NaN without a reason gets the row's ``note`` (a section's word on a
+    degenerate row, e.g. "fewer than 3 represented features") or, without one, says so
+    (``"undefined (no reason recorded)"``), which the table's tests treat as a bug of the section
+    that wrote it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; its numeric (float) columns are checked. Modified and returned.
+    group_by : str
+        Column naming each row's kind (the table's ``experiment``).
+    column : str
+        The reason column (created if missing).
+    skip : tuple of str
+        Identifying columns that are not measures (the cell's ``m`` and ``p``).
+    """
+    import pandas as pd
+
+    if frame.empty:
+        return frame
+    if column not in frame:
+        frame[column] = ""
+    numeric = [c for c in frame.columns if c != column and c not in skip and pd.api.types.is_float_dtype(frame[c])]
+    kinds = frame[group_by].fillna("").astype(str) if group_by in frame else pd.Series("", index=frame.index)
+    texts = frame[column].fillna("").astype(str).tolist()
+    notes = frame["note"].fillna("").astype(str).tolist() if "note" in frame else [""] * len(frame)
+    for kind, idx in frame.groupby(kinds, sort=False).groups.items():
+        block = frame.loc[idx, numeric]
+        absent = set(block.columns[block.isna().all(axis=0)])
+        for row_idx, isna in zip(idx, block.isna().to_numpy()):
+            i = frame.index.get_loc(row_idx)
+            have = {part.split(":", 1)[0].strip() for part in texts[i].split("; ") if part}
+            add = [f"{c}: " + (f"not applicable to {kind or 'these'} rows" if c in absent else
+                               notes[i] or "undefined (no reason recorded)")
+                   for c, na in zip(numeric, isna) if na and c not in have]
+            if add:
+                texts[i] = "; ".join([t for t in [texts[i]] if t] + add)
+    frame[column] = texts
+    return frame
 
 
 def importance_rank(importance: np.ndarray) -> np.ndarray:

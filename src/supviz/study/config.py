@@ -34,6 +34,13 @@ def _check_importance(name: str, value: Any) -> str:
     return str(check_importance_spec(name, value, 2))
 
 
+def _path_text(name: str, value: Any, empty: str) -> str:
+    """A path setting: a string (``''`` meaning ``empty``), never a number or a table."""
+    if not isinstance(value, str):
+        raise SupvizError(f"`{name}` must be a path (a string) or {empty}; got {value!r}.")
+    return value
+
+
 def _int_list(name: str, value: Any, *, min_value: int = 1) -> list[int]:
     if not isinstance(value, (list, tuple)) or not value:
         raise SupvizError(f"`{name}` must be a non-empty list of ints; got {value!r}.")
@@ -84,6 +91,9 @@ class WeightsConfig:
     file: str = ""
     """Path of the weights; '' = train. The study's npz layout or anything `supviz.toy.load_grid` reads."""
 
+    def __post_init__(self) -> None:
+        self.file = _path_text("weights.file", self.file, "'' (train)")
+
 
 #: Each represented rule's default threshold (``supviz.toy.represented_mask``'s).
 REPRESENTED_THRESHOLDS = {"norm": 0.5, "mean_abs": 0.05}
@@ -125,7 +135,7 @@ class MetricsConfig:
     """Layout metrics."""
 
     k: int = 10
-    """Neighbourhood size (clamped to points - 1)."""
+    """Neighbourhood size of the neighbourhood metrics; never shrunk (a panel with fewer than k + 2 points gets NaN with the reason)."""
 
     def __post_init__(self) -> None:
         self.k = check_int("metrics.k", self.k, min_value=1)
@@ -164,6 +174,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         self.n_jobs = check_int("run.n_jobs", self.n_jobs, min_value=1, max_value=64)
+        self.cache_dir = _path_text("run.cache_dir", self.cache_dir, "'' (<out>/cache)")
 
 
 @dataclass
@@ -249,6 +260,15 @@ class BaselinesConfig:
         self.umap_min_dist = check_float("baselines.umap_min_dist", self.umap_min_dist, min_value=0.0)
         self.tsne_grid_n = check_int("baselines.tsne_grid_n", self.tsne_grid_n, min_value=4)
         self.tsne_grid_perplexity = _float_list("baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, positive=True)
+        # B4 lays out diag(tsne_grid_n) at each perplexity, which t-SNE refuses above (N - 1) / 3
+        # (supviz.dr.tsne_layout.perplexity_limit, the reference implementation's limit)
+        limit = (self.tsne_grid_n - 1) / 3.0
+        for i, perp in enumerate(self.tsne_grid_perplexity):
+            if perp > limit:
+                raise SupvizError(
+                    f"`baselines.tsne_grid_perplexity[{i}]` must be at most (N - 1) / 3 = {limit:g} for "
+                    f"`baselines.tsne_grid_n` = {self.tsne_grid_n} points; got {perp:g}."
+                )
         self.tsne_n = _int_list("baselines.tsne_n", self.tsne_n, min_value=3)
         self.max_iter = check_int("baselines.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("baselines.eps", self.eps, min_value=0.0, min_inclusive=False)

@@ -146,17 +146,22 @@ def load_result(folder: str | Path) -> Any:
 
 def _instances(ctx: RunContext, grid: Any) -> tuple[list[int], list[str]]:
     """The grid instances pictured (m in ``toy.hidden``, known p) and notes on those left out."""
-    specs = list(grid.specs)
-    all_m = sorted({s.n_hidden for s in specs})
-    wanted = [m for m in ctx.config.toy.hidden if m in all_m] or all_m
-    idx = [i for i, s in enumerate(specs) if s.n_hidden in wanted and s.probability is not None]
+    idx = _pictured(ctx.config, grid)
     notes = []
-    unknown = sum(1 for s in specs if s.probability is None)
+    unknown = sum(1 for s in grid.specs if s.probability is None)
     if unknown:
         notes.append(f"{unknown} instances of unknown feature probability were not pictured (inputs are sampled at p).")
     if not idx:
         raise SupvizError("the data-point section needs at least one grid cell of known feature probability; got none.")
     return idx, notes
+
+
+def _pictured(config: Any, grid: Any) -> list[int]:
+    """Indices of the grid instances the section pictures: m in ``toy.hidden`` (all m when none is), p known."""
+    specs = list(grid.specs)
+    all_m = sorted({s.n_hidden for s in specs})
+    wanted = [m for m in config.toy.hidden if m in all_m] or all_m
+    return [i for i, s in enumerate(specs) if s.n_hidden in wanted and s.probability is not None]
 
 
 def _params(ctx: RunContext, cfg: DatapointsConfig) -> dict[str, Any]:
@@ -218,6 +223,14 @@ class DatapointSection(Section):
     config_key = "datapoints"
     config_class = DatapointsConfig
     needs_grid = True
+
+    def check_grid(self, config: Any, grid: Any, name: str) -> None:
+        """Supplied weights must hold a cell of known feature probability: the inputs are sampled at p."""
+        if not _pictured(config, grid):
+            raise SupvizError(
+                f"`{name}` holds no grid cell of known feature probability, and the data-point section samples its "
+                "inputs at p: supply the study's npz (keys 60to<m>, probabilities known) or a `supviz train` run folder."
+            )
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         """Run (or find) the data-point experiment; returns the key of its cache folder."""
@@ -482,6 +495,7 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
                "method": r.method, "n_points": int(r.n_points), "k": int(r.k)}
         row.update({c: float(getattr(r, c)) for c in ROW_METRICS if hasattr(r, c) and c != "k"})
         row["false_neighbour_chance"] = extra.get(key, {}).get("false_neighbour_chance", float("nan"))
+        row["nan_reasons"] = str(getattr(r, "nan_reasons", ""))  # the measures' own reasons (DistortionResult)
         rows.append(row)
     n = int(res.cells[0].x.shape[1])
     for g in res.geometry.to_dict("records"):

@@ -36,7 +36,7 @@ from typing import Any
 
 from supviz import __version__
 from supviz._io import atomic_write_json, atomic_write_text, sweep_temporaries
-from supviz._outdir import OutputLog, check_output_folder, is_study_folder, previous_files
+from supviz._outdir import OutputLog, check_output_folder, check_subfolders_writable, is_study_folder, previous_files
 from supviz.errors import SupvizError
 from supviz.study.cache import Cache
 from supviz.study.config import StudyConfig, dump_config
@@ -102,9 +102,12 @@ def check_study(
     with ``out=None``, so the two accept and refuse the same configs.
 
     Checked: each section's view of the config (:meth:`Section.check`, e.g. the background models'
-    training configs); the weights file, loaded in full (missing, a folder that is not a run, a link
-    loop, a truncated or pickled array file, NaN values, an unknown format); the run folder ``out``
-    (a file, under a file, not writable, or a non-empty folder that is not a ``supviz run`` folder);
+    training configs); ``toy.device`` (CUDA present, the GPU index there); the weights file, loaded
+    in full (missing, a folder that is not a run, a link loop, a truncated or pickled array file, NaN
+    values, an unknown format, rows that do not make one grid) and what each section needs of it
+    (:meth:`Section.check_grid`, e.g. a cell of known feature probability); the run folder ``out``
+    (a file, under a file, not writable, a non-empty folder that is not a ``supviz run`` folder, or
+    one whose existing subfolders such as ``figures/`` are not writable);
     the cache folder ``run.cache_dir`` (or ``<out>/cache``: a file, under a file, not writable).
 
     Raises
@@ -115,10 +118,14 @@ def check_study(
     todo = list(SECTIONS) if sections is None else list(sections)
     for section in todo:
         section.check(config)
+    check_toy_device(config)
     path = weights_file or config.weights.file or None
     grid = None
     if path and any(s.needs_grid for s in todo):
         grid = _load_supplied(path, "--weights" if weights_file else "weights.file")
+        for section in todo:
+            if section.needs_grid:
+                section.check_grid(config, grid, "--weights" if weights_file else "weights.file")
     out_path = None if out is None else Path(out)
     previous: list[str] = []
     if out_path is not None:
@@ -130,8 +137,24 @@ def check_study(
             cache_root = check_output_folder(config.run.cache_dir, name="run.cache_dir")
         elif out_path is not None:
             cache_root = check_output_folder(out_path / "cache", name="run.cache_dir")
+    if out_path is not None:  # a rerun writes into figures/ and the other folders already there
+        check_subfolders_writable(out_path, name="--out", skip=[out_path / "cache"])
     return RunPlan(config=config, out=out_path, cache_root=cache_root, weights_file=path, weights=grid,
                    previous_files=previous)
+
+
+def check_toy_device(config: StudyConfig) -> None:
+    """``toy.device`` must be usable here (CUDA present, the GPU index there): the toy models train on it."""
+    import re
+
+    from supviz.toy.train import resolve_engine
+
+    if config.toy.device == "cpu":
+        return
+    try:
+        resolve_engine(config.toy)
+    except SupvizError as exc:
+        raise SupvizError(re.sub(r"^`", "`toy.", str(exc), count=1)) from None
 
 
 def _load_supplied(path: str, name: str) -> Any:

@@ -152,6 +152,13 @@ class Section:
         or computed; the default checks nothing beyond the section's config table.
         """
 
+    def check_grid(self, config: Any, grid: Any, name: str) -> None:
+        """Raise a ``SupvizError`` when supplied weights ``grid`` (a ``TrainedGrid``, read from the
+        file of option ``name``) cannot serve this section (:attr:`needs_grid` sections only).
+
+        Called by ``check_study`` before anything is written; the default accepts any grid.
+        """
+
     def compute(self, ctx: "RunContext") -> Any:
         """The expensive work (cached through ``ctx.cache``); returns what the cache's codecs store
         (:mod:`supviz.study.codecs`: numbers, strings, arrays, lists, dicts and registered dataclasses)."""
@@ -167,12 +174,16 @@ def _default_sections() -> list[Section]:
     from supviz.study.baselines import BaselineSection
     from supviz.study.datapoints import DatapointSection
     from supviz.study.embeddings import EmbeddingSection
+    from supviz.study.recovery import RecoverySection
+    from supviz.study.real import RealSection
 
     return [
         BackgroundSection(),
         BaselineSection(),
         EmbeddingSection(),
         DatapointSection(),
+        RecoverySection(),
+        RealSection(),
     ]
 
 

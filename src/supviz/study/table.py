@@ -18,7 +18,9 @@ A section says which table a row belongs to with the key ``"table"`` (default ``
 Rows of ``cells`` that share (``model``, ``importance``, ``m``, ``p``) are one model and are merged
 into one row (the section-2 diagnostics and the data-point section's geometry of the same cell).
 A metric that is undefined for its panel is NaN and ``nan_reasons`` says why; summaries and verdicts
-leave such panels out and say how many.
+leave such panels out and say how many. Every NaN of ``cells``, ``panels`` and ``points`` has a reason
+(:func:`supviz.study.common.fill_nan_reasons`): the row's own, or "not applicable to <kind> rows" for a
+column that belongs to other kinds of rows of the same table (kind: ``model``, ``experiment``, ``space``).
 
 Reading them::
 
@@ -48,9 +50,11 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
 #: Text columns (kept as strings, never coerced to numbers).
 TEXT_COLUMNS = {"model", "experiment", "importance", "method", "params", "panel", "note", "nan_reasons", "space", "key",
                 "section", "view", "claim", "verdict", "verdict_other_rule", "measured", "figures", "represented_rule",
-                "source", "rule"}
+                "source", "rule", "architecture"}
 _INT_COLUMNS = {"m", "n_points", "n_features", "k", "n_used", "n_left_out"}
 _BOOL_COLUMNS = {"collapsed", "changes_with_rule"}
+#: Column naming each row's kind inside a table, for the "not applicable" reasons of its NaNs.
+_REASON_GROUPS = {"panels": "experiment", "points": "space", "cells": "model"}
 
 
 def _typed(frame: Any, kind: str) -> Any:
@@ -69,6 +73,10 @@ def _typed(frame: Any, kind: str) -> Any:
             frame[col] = pd.array(pd.to_numeric(frame[col], errors="coerce").round(), dtype="Int64")
         else:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    if kind in _REASON_GROUPS:  # every NaN with a reason (issue 8 follow-up, finding 13)
+        from supviz.study.common import fill_nan_reasons
+
+        frame = fill_nan_reasons(frame, group_by=_REASON_GROUPS[kind], skip=("p",))
     return frame.reset_index(drop=True)
 
 
@@ -86,7 +94,7 @@ def build_table(rows: Iterable[dict[str, Any]], *, kind: str = "panels") -> Any:
         for k in keys:
             if k not in frame:
                 frame[k] = None
-        frame["_key"] = frame[keys].astype(str).agg("|".join, axis=1)
+        frame["_key"] = frame[keys].map(str).agg("|".join, axis=1)  # map: pandas 3 keeps NaN through astype(str)
         frame = frame.groupby("_key", sort=False).first().reset_index(drop=True)
     return _typed(frame, kind)
 

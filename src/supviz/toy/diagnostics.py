@@ -6,8 +6,11 @@ For ``W [n, m]`` (row i = feature i's direction):
 * feature norms ``||W_i||``;
 * superposition of feature i: ``sum_{j != i} (W_i_hat . W_j)^2``;
 * feature dimensionality ``D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2`` in [0, 1];
-  a dead feature (``||W_i|| <= 1e-12``) gets ``D_i = 0`` and superposition 0, never NaN;
-* dimensions per feature ``m / ||W||_F^2`` (``inf`` for an all-zero W);
+  a dead feature (its row coincides with the origin up to rounding: ``||W_i|| <= 1e-12 max|W|``, the
+  rule of :mod:`supviz._geometry`, so any scale of W gives the same answer) gets ``D_i = 0`` and
+  superposition 0, never NaN;
+* dimensions per feature ``m / ||W||_F^2`` (NaN for a W that is all zero up to rounding: no feature
+  is stored, so "dimensions per feature" is undefined, not infinite);
 * represented features by two rules (:func:`represented_mask`).
 """
 
@@ -24,7 +27,8 @@ from supviz.errors import SupvizError
 if TYPE_CHECKING:  # pragma: no cover
     from supviz.toy.grid import TrainedGrid
 
-#: Norm below which a feature counts as dead (no direction).
+#: Norm, relative to the instance's largest ``|W|`` entry, below which a feature counts as dead (no
+#: direction): its row coincides with the origin up to rounding (:data:`supviz._geometry.COINCIDE_RTOL`).
 DEAD_NORM = 1e-12
 #: Default threshold of each represented-feature rule.
 DEFAULT_THRESHOLDS = {"norm": 0.5, "mean_abs": 1.0 / 20.0}
@@ -170,7 +174,7 @@ _DEFINITIONS = {
     "dimensionality": "D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2 (0 for a dead feature)",
     "represented_norm": "||W_i|| > 0.5", "represented_mean_abs": "mean|W_i| > mean|W_ref| / 20 (W_ref: the reference row)",
     "n_features": "n, rows of W", "n_hidden": "m, columns of W", "frobenius_sq": "||W||_F^2 = sum_i ||W_i||^2",
-    "dims_per_feature": "m / ||W||_F^2 (inf for an all-zero W)", "n_represented_norm": "features with ||W_i|| > 0.5",
+    "dims_per_feature": "m / ||W||_F^2 (NaN for an all-zero W: no feature stored)", "n_represented_norm": "features with ||W_i|| > 0.5",
     "n_represented_mean_abs": "features with mean|W_i| > mean|W_ref| / 20",
     "reference_feature": "the strongest of the most important features: the mean_abs rule's reference",
 }
@@ -196,7 +200,7 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
     refs = _references(W3, importance)  # (k,)
     gram = W3 @ W3.transpose(0, 2, 1)  # (k, n, n)
     norms = np.sqrt(np.einsum("kii->ki", gram))  # (k, n)
-    alive = norms > DEAD_NORM
+    alive = norms > DEAD_NORM * np.abs(W3).max(axis=(1, 2))[:, None]  # (k, n); all dead for W = 0
     safe = np.where(alive, norms, 1.0)
     proj_sq = (gram / safe[:, :, None]) ** 2  # (k, n, n): (W_i_hat . W_j)^2
     proj_sq[~alive] = 0.0
@@ -207,8 +211,9 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
     superposition = off.sum(axis=2)
     dimensionality = np.where(alive, norms**2 / np.where(alive, total, 1.0), 0.0)
     frob = np.einsum("kim,kim->k", W3, W3)
-    with np.errstate(divide="ignore"):
-        dims_per_feature = np.where(frob > 0, m / np.where(frob > 0, frob, 1.0), np.inf)
+    # Undefined (NaN) when every feature is dead: the same rule as a dead feature's direction.
+    stored = alive.any(axis=1)  # (k,)
+    dims_per_feature = np.where(stored, m / np.where(stored, frob, 1.0), np.nan)
     rep_norm = _mask(W3, "norm", DEFAULT_THRESHOLDS["norm"], refs)
     rep_abs = _mask(W3, "mean_abs", DEFAULT_THRESHOLDS["mean_abs"], refs)
     out = Diagnostics(
@@ -312,7 +317,9 @@ def grid_summary(
 
     Columns: ``index, label, n, m, p, importance, final_loss, frobenius_sq, dims_per_feature,
     represented_norm, represented_mean_abs, mean_superposition, mean_dimensionality`` (the last
-    over the features represented by the norm rule; NaN when there are none).
+    two over the features represented by the norm rule, NaN when there are none: a dead feature's
+    superposition 0 and dimensionality 0 are conventions, not measurements; ``dims_per_feature``
+    NaN for an all-zero W).
     """
     thr = DEFAULT_THRESHOLDS["norm"] if norm_threshold is None else check_float("threshold", norm_threshold, min_value=0.0)
     frac = (
@@ -338,7 +345,7 @@ def grid_summary(
             "dims_per_feature": float(d.dims_per_feature),
             "represented_norm": int(rep_norm.sum()),
             "represented_mean_abs": int(rep_abs.sum()),
-            "mean_superposition": float(d.superposition.mean()),
+            "mean_superposition": float(d.superposition[rep_norm].mean()) if rep_norm.any() else float("nan"),
             "mean_dimensionality": float(d.dimensionality[rep_norm].mean()) if rep_norm.any() else float("nan"),
         })
     return rows
@@ -356,10 +363,11 @@ GRID_COLUMNS = {
     "final_loss": ("importance-weighted squared error", "mean training loss over the last logged window"),
     "diverged_at": ("step", "step by which loss or weights went non-finite; -1 when they stayed finite"),
     "frobenius_sq": ("units of W squared", "||W||_F^2"),
-    "dims_per_feature": ("hidden dimensions per unit of squared weight", "m / ||W||_F^2"),
+    "dims_per_feature": ("hidden dimensions per unit of squared weight", "m / ||W||_F^2 (NaN: W all zero)"),
     "represented_norm": ("count", "features with ||W_i|| > threshold (0.5)"),
     "represented_mean_abs": ("count", "features with mean|W_i| > fraction (1/20) * mean|W_ref|"),
-    "mean_superposition": ("units of W squared", "mean over features of sum_{j != i} (W_i_hat . W_j)^2"),
+    "mean_superposition": ("units of W squared", "mean of sum_{j != i} (W_i_hat . W_j)^2 over the features "
+                           "represented by the norm rule (NaN: none)"),
     "mean_dimensionality": ("dimensionless, [0, 1]", "mean D_i over the features represented by the norm rule (NaN: none)"),
 }
 

@@ -236,7 +236,8 @@ def load_hamblin2022(path: str | os.PathLike[str]) -> TrainedGrid:
     ``0.9 ** i`` (``"geometric:0.9"``); each array is ``[P, n, m]``, its P probabilities
     ``feature_probabilities(P)`` (P = 6: 1, 0.549, ..., 0.05) in that order. Instances come out
     uniform first, then by m, then by probability (the order of :meth:`TrainConfig.instances`).
-    Seeds are ``None``, biases zeros (the file has none), loss curves empty.
+    Seeds are ``None``, biases zeros (the file has none), loss curves empty. Every array must hold
+    the same n and the same P (one grid); anything else is a :class:`~supviz.errors.SupvizError`.
     """
     p = Path(path)
     arrays = load_weight_arrays(p)
@@ -260,6 +261,14 @@ def _hamblin_grid(arrays: dict[str, np.ndarray], path: Path) -> TrainedGrid:
         if arr.shape[1:] != (n, m):
             raise SupvizError(f"{str(path)!r}: array {key!r} must have shape [probabilities, {n}, {m}]; got {arr.shape}.")
         entries.append((with_imp, m, key, arr))
+    # One grid: every array holds the same n features and the same P probabilities (the key rule
+    # gives each array's probabilities from its row count alone, so ragged counts would make up a
+    # different set of p per array).
+    for what, size in (("features", lambda a: a.shape[1]), ("probabilities (rows)", lambda a: a.shape[0])):
+        sizes = {key: size(arr) for _, _, key, arr in entries}
+        if len(set(sizes.values())) > 1:
+            listed = ", ".join(f"{k}: {v}" for k, v in sizes.items())
+            raise SupvizError(f"{str(path)!r}: every array must hold the same number of {what}; got {listed}.")
     entries.sort(key=lambda e: (e[0], e[1]))
     specs, weights, labels = [], [], []
     for with_imp, m, key, arr in entries:

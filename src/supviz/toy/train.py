@@ -179,6 +179,10 @@ def resolve_engine(config: TrainConfig) -> str:
 
         if not torch.cuda.is_available():
             raise SupvizError(f"`device` {config.device!r} needs CUDA, which this machine's torch cannot use.")
+        index = int(config.device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise SupvizError(f"`device` {config.device!r} names GPU {index}; this machine has "
+                              f"{torch.cuda.device_count()} (cuda:0 ... cuda:{torch.cuda.device_count() - 1}).")
         return "torch"
     if config.engine in ("numba", "auto"):
         try:

@@ -1,0 +1,279 @@
+"""The figures of the real-network experiment (matplotlib, Agg canvas): F1, F2 and F3.
+
+Each function takes the tables of a :class:`~supviz.real.experiment.RealResult` (or the same
+columns from elsewhere) and returns a :class:`matplotlib.figure.Figure`; the report draws with
+the same functions a notebook calls. Undefined values (NaN) are never drawn as numbers: a panel
+without a value says "n/a".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+KIND_COLOURS = {"classifier": "#1f77b4", "autoencoder": "#d95f02"}
+METHOD_NAMES = {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}
+MEASURE_NAMES = {
+    "fvu": "FVU", "l0": "L0", "dead_fraction": "dead fraction", "stability_seeds": "stability across seeds",
+    "stability_larger": "stability vs larger dictionary", "effective_features": "effective features F",
+    "superposition_ratio": "superposition ratio F / d",
+}
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if not math.isfinite(f) else f"{f:.{digits}f}"
+
+
+def _figure(width: float, height: float) -> "Figure":
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def pictures_figure(f1: dict[str, Any], pictures: Any, *, point_size: float = 5.0) -> "Figure":
+    """F1: each space (rows) pictured by each method (columns), points coloured by class.
+
+    Parameters
+    ----------
+    f1 : dict
+        ``RealResult.f1``: ``labels [N]``, ``rows`` (space ids), ``titles``, ``methods``,
+        ``embeddings`` (``"<space>|<method>" -> [N, 2]``).
+    pictures : pandas.DataFrame
+        ``RealResult.pictures`` (the corner numbers: k-NN accuracy, silhouette, trustworthiness
+        and continuity against the space itself and against the pixels).
+    """
+    from matplotlib.lines import Line2D
+
+    rows, methods = list(f1["rows"]), list(f1["methods"])
+    labels = np.asarray(f1["labels"])
+    classes = np.unique(labels)
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    colour = {c: cmap(i % 10) for i, c in enumerate(classes)}
+    fig = _figure(1.0 + 2.35 * len(methods), 0.6 + 2.3 * len(rows))
+    axes = fig.subplots(len(rows), len(methods), squeeze=False)
+    for i, (sid, title) in enumerate(zip(rows, f1["titles"])):
+        for j, m in enumerate(methods):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            emb = f1["embeddings"].get(f"{sid}|{m}")
+            if emb is None:
+                ax.text(0.5, 0.5, "n/a", transform=ax.transAxes, ha="center", va="center", color="0.4")
+                continue
+            for c in classes:
+                sel = labels == c
+                ax.scatter(emb[sel, 0], emb[sel, 1], s=point_size, color=colour[c], linewidths=0, rasterized=True)
+            ax.set_aspect("equal", adjustable="datalim")
+            row = pictures[(pictures["id"] == sid) & (pictures["method"] == m)]
+            if len(row):
+                r = row.iloc[0]
+                text = (f"kNN {_fmt(r.knn_accuracy)}  sil {_fmt(r.silhouette)}\n"
+                        f"T {_fmt(r.trustworthiness)} / {_fmt(r.trustworthiness_pixels)}  "
+                        f"C {_fmt(r.continuity)} / {_fmt(r.continuity_pixels)}")
+                if bool(r.collapsed):
+                    text = "collapsed\n" + text
+                ax.text(0.02, 0.02, text, transform=ax.transAxes, fontsize=6, va="bottom", ha="left",
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0})
+            if i == 0:
+                ax.set_title(METHOD_NAMES.get(m, m), fontsize=10)
+            if j == 0:
+                ax.set_ylabel(title.replace(" (", "\n("), fontsize=8)
+    handles = [Line2D([], [], marker="o", linestyle="", color=colour[c], label=str(c)) for c in classes]
+    fig.legend(handles=handles, loc="outside upper center", ncols=len(classes), fontsize=8, title="digit class",
+               title_fontsize=8, frameon=False)
+    fig.supxlabel("corners: kNN = k-NN label accuracy in the picture, sil = silhouette of the classes in the picture;\n"
+                  "T / C = trustworthiness / continuity against the space pictured / against the pixels", fontsize=7,
+                  color="0.3")
+    return fig
+
+
+def _log2_axis(ax: Any, widths: Sequence[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ws = sorted(set(int(w) for w in widths))
+    ax.set_xticks(ws, labels=[str(w) for w in ws])
+    ax.minorticks_off()
+    ax.set_xlabel("hidden width w", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+
+
+def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, architecture: str,
+                 methods: Sequence[str]) -> "Figure":
+    """F2: the width sweep. Task performance, effective features, SAE stability and the pictures'
+    faithfulness (to their own space, to the pixels) and class structure against the hidden width.
+
+    Lines: colour = model kind, solid = the hidden layer h, dashed = its SAE codes (``architecture``),
+    marker = picture method; grey horizontal lines = the pixels' own picture (the control).
+    """
+    fig = _figure(11.5, 6.6)
+    axes = fig.subplots(2, 3).ravel()
+    widths = sorted(set(int(w) for w in models["width"]))
+    markers = {"mds": "s", "umap": "o", "tsne": "^"}
+
+    ax = axes[0]
+    for kind, col, name in (("classifier", "test_accuracy", "classifier: test accuracy"),
+                            ("autoencoder", "test_fvu", "autoencoder: 1 - test FVU")):
+        t = models[models["kind"] == kind]
+        if t.empty:
+            continue
+        g = t.groupby("width")[col]
+        y = g.mean() if kind == "classifier" else 1.0 - g.mean()
+        lo = g.min() if kind == "classifier" else 1.0 - g.max()
+        hi = g.max() if kind == "classifier" else 1.0 - g.min()
+        ax.plot(y.index, y.values, "o-", color=KIND_COLOURS[kind], label=name, ms=4)
+        ax.fill_between(y.index, lo.values, hi.values, color=KIND_COLOURS[kind], alpha=0.15, lw=0)
+    ax.set_title("(a) the models: mean and range over replicates", fontsize=9)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, loc="lower right")
+    _log2_axis(ax, widths)
+
+    q = quality[quality["architecture"] == architecture]
+    ax = axes[1]
+    for kind in ("classifier", "autoencoder"):
+        t = q[q["kind"] == kind].sort_values("width")
+        if not t.empty:
+            ax.plot(t["width"], t["effective_features"], "o-", color=KIND_COLOURS[kind], ms=4, label=f"{kind}")
+    ax.plot(widths, widths, ":", color="0.4", label="F = w (one feature per dimension)")
+    ax.set_yscale("log", base=2)
+    ax.set_title(f"(b) effective features F of the hidden layer ({architecture} SAE)", fontsize=9)
+    ax.set_ylabel("F = exp(entropy)", fontsize=8)
+    ax.legend(fontsize=7)
+    _log2_axis(ax, widths)
+
+    ax = axes[2]
+    for kind in ("classifier", "autoencoder"):
+        t = q[q["kind"] == kind].sort_values("width")
+        if t.empty:
+            continue
+        ax.plot(t["width"], t["stability_seeds"], "o-", color=KIND_COLOURS[kind], ms=4, label=f"{kind}: across seeds")
+        ax.plot(t["width"], t["stability_larger"], "s--", color=KIND_COLOURS[kind], ms=3, label=f"{kind}: vs larger dictionary")
+        ax.plot(t["width"], 1.0 - t["fvu"], ":", color=KIND_COLOURS[kind], label=f"{kind}: 1 - FVU")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("(c) SAE quality without ground truth", fontsize=9)
+    ax.legend(fontsize=6, loc="lower left")
+    _log2_axis(ax, widths)
+
+    p = pictures[(pictures["architecture"].isin(["", architecture]))]
+    panels = (("trustworthiness", "(d) trustworthiness of the picture vs its own space"),
+              ("trustworthiness_pixels", "(e) trustworthiness of the picture vs the pixels"),
+              ("knn_accuracy", "(f) k-NN label accuracy in the picture"))
+    for ax, (col, title) in zip(axes[3:], panels):
+        for m in methods:
+            pix = p[(p["kind"] == "pixels") & (p["method"] == m)]
+            if len(pix) and math.isfinite(float(pix.iloc[0][col])):
+                ax.axhline(float(pix.iloc[0][col]), color="0.55", lw=0.8, ls="-.", zorder=0)
+            for kind in ("classifier", "autoencoder"):
+                for space, ls in (("hidden", "-"), ("codes", "--")):
+                    t = p[(p["kind"] == kind) & (p["space"] == space) & (p["method"] == m)].sort_values("width")
+                    if t.empty:
+                        continue
+                    ax.plot(t["width"], t[col], ls, marker=markers.get(m, "o"), color=KIND_COLOURS[kind], ms=4,
+                            label=f"{kind} {'h' if space == 'hidden' else 'codes'} ({METHOD_NAMES.get(m, m)})")
+        ax.set_title(title, fontsize=9)
+        _log2_axis(ax, widths)
+    # (d) and (e) on one scale: how much a picture loses against its own space and against the pixels compare
+    lo = min(axes[3].get_ylim()[0], axes[4].get_ylim()[0])
+    for ax in axes[3:5]:
+        ax.set_ylim(lo, 1.0 + 0.02 * (1.0 - lo))
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=KIND_COLOURS[k], lw=2) for k in ("classifier", "autoencoder")]
+    labels = ["classifier", "autoencoder"]
+    handles += [Line2D([], [], color="0.2", ls="-"), Line2D([], [], color="0.2", ls="--"),
+                Line2D([], [], color="0.55", ls="-.")]
+    labels += ["hidden layer h", f"SAE codes of h ({architecture})", "picture of the pixels (control)"]
+    handles += [Line2D([], [], color="0.2", marker=markers.get(m, "o"), ls="") for m in methods]
+    labels += [METHOD_NAMES.get(m, m) for m in methods]
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7, frameon=False,
+               title="(d)-(f):", title_fontsize=7)
+    return fig
+
+
+def _monotone_fit(cal: Any, measure: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The read-through's isotonic fit of MMCS on ``measure`` over the cells (as :func:`supviz.real.calibration.read_through`)."""
+    from supviz.real.calibration import read_through
+
+    a = cal[measure].to_numpy(dtype=float)
+    ok = np.isfinite(a) & np.isfinite(cal["mmcs"].to_numpy(dtype=float))
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0:
+        return None
+    xs = np.linspace(a[ok].min(), a[ok].max(), 200)
+    ys, _ = read_through(cal, measure, xs)
+    return xs, ys
+
+
+def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, architecture: str,
+                       measures: Sequence[str]) -> "Figure":
+    """F3: each no-ground-truth measure (x) against the true recovery MMCS (y) over toy cells,
+    its Spearman rho in the title, and where the digits layers lie (ticks at the bottom).
+
+    The last panel: the effective feature count against the true number of represented features.
+    """
+    import matplotlib
+
+    cal = calibration[calibration["architecture"] == architecture]
+    corr = correlations[correlations["architecture"] == architecture]
+    q = quality[quality["architecture"] == architecture]
+    n = len(measures) + 1
+    ncols = 4
+    nrows = math.ceil(n / ncols)
+    fig = _figure(2.9 * ncols, 2.8 * nrows + 0.3)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    ms = sorted(set(int(m) for m in cal["m"])) if len(cal) else []
+    cmap = matplotlib.colormaps["viridis"]
+    mcol = {m: cmap(i / max(1, len(ms) - 1)) for i, m in enumerate(ms)}
+    marks = {imp: mk for imp, mk in zip(sorted(set(cal["importance"])) if len(cal) else [], "os^Dv")}
+    for ax, measure in zip(axes, measures):
+        for (m, imp), t in cal.groupby(["m", "importance"]):
+            ax.scatter(t[measure], t["mmcs"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0,
+                       label=f"m = {int(m)}, {imp}")
+        row = corr[(corr["target"] == "mmcs") & (corr["measure"] == measure)]
+        rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
+        within = _fmt(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
+        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} over {len(cal)} cells\n"
+                     f"mean rho within one m = {within}", fontsize=8)
+        ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
+        ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.grid(alpha=0.3)
+        fit = _monotone_fit(cal, measure)
+        if fit is not None:
+            ax.plot(*fit, color="0.3", lw=1, label="monotone fit (read-through)" if measure == measures[0] else None)
+        for kind in ("classifier", "autoencoder"):
+            vals = q[q["kind"] == kind][[measure, "width"]].dropna()
+            for v, w in vals.itertuples(index=False):
+                ax.axvline(float(v), ymax=0.06, color=KIND_COLOURS[kind], lw=1.5)
+    ax = axes[len(measures)]
+    if len(cal):
+        for (m, imp), t in cal.groupby(["m", "importance"]):
+            ax.scatter(t["n_represented"], t["effective_features"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0)
+        hi = float(np.nanmax(np.r_[cal["n_represented"], cal["effective_features"], 1.0]))
+        ax.plot([0, hi], [0, hi], ":", color="0.4")
+    row = corr[(corr["target"] == "n_represented")]
+    rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
+    ax.set_title(f"F against the true represented count\nSpearman rho = {rho}", fontsize=8)
+    ax.set_xlabel("represented features (||W_i|| > 0.5)", fontsize=7)
+    ax.set_ylabel("effective features F", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.grid(alpha=0.3)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    handles += [Line2D([], [], color=KIND_COLOURS[k], lw=1.5) for k in ("classifier", "autoencoder")]
+    labels += ["digits classifier layers (ticks)", "digits autoencoder layers (ticks)"]
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)), fontsize=7, frameon=False)
+    return fig

@@ -1,0 +1,168 @@
+"""The whole experiment at a tiny size: tables, pictures, calibration, the conclusion, the cache codecs,
+the figures; a user's activations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from supviz.errors import SupvizError
+from supviz.real.config import RealConfig
+from supviz.real.experiment import activations_report, digits_experiment
+from supviz.real.measures import PICTURE_KEYS, SPACE_KEYS
+
+TINY = dict(widths=[4, 8], autoencoder_widths=[4], replicates=2, picture_width=4, steps=30, sae_steps=30,
+            sae_batch_size=64, methods=["mds"], sweep_methods=["mds"], calibration_hidden=[2, 3])
+
+
+@pytest.fixture(scope="module")
+def grid():
+    from supviz.toy import TrainConfig, train_grid
+
+    return train_grid(TrainConfig(n_features=8, hidden=(2, 3), probabilities=(0.5, 0.2, 0.1), importances=("uniform",),
+                                  steps=100, batch_size=64, seed=0), progress=False)
+
+
+@pytest.fixture(scope="module")
+def result(grid):
+    return digits_experiment(RealConfig(**TINY), seed=3, grid=grid)
+
+
+def test_tables_of_a_tiny_run(result):
+    r = result
+    assert len(r.models) == 6 and set(r.models["kind"]) == {"classifier", "autoencoder"}
+    assert len(r.quality) == 3 and r.quality["d_sae"].tolist() == [8, 16, 8]
+    # spaces: pixels + (hidden, codes) per layer; pictures: F1 rows + the sweep, deduplicated
+    assert len(r.spaces) == 7 and set(SPACE_KEYS) <= set(r.spaces.columns)
+    assert set(PICTURE_KEYS) <= set(r.pictures.columns)
+    assert len(r.pictures) == len(r.pictures.drop_duplicates(["id", "method"])) == 7
+    pix = r.spaces[r.spaces["space"] == "pixels"].iloc[0]
+    assert pix["trustworthiness_pixels"] == 1.0 and pix["continuity_pixels"] == 1.0  # the pixels against themselves
+    assert r.f1["rows"] == ["pixels", "classifier w=4 hidden", "classifier w=4 codes (relu_l1)", "autoencoder w=4 hidden",
+                            "autoencoder w=4 codes (relu_l1)"]
+    assert all(e.shape == (360, 2) for e in r.f1["embeddings"].values())
+    # calibration on the 6 toy cells; readings for every layer and calibrated measure
+    assert len(r.calibration) == 6 and {"mmcs", "n_represented"} <= set(r.calibration.columns)
+    assert set(r.correlations["target"]) == {"mmcs", "n_represented"}
+    assert len(r.readings) == 3 * 7
+    bad = r.readings[r.readings["estimated_mmcs"].isna()]
+    assert (bad["reason"] != "").all()
+    assert set(r.timings) == {"models", "saes", "calibration", "layouts", "measures"}
+
+
+def test_same_seed_same_result(result, grid):
+    again = digits_experiment(RealConfig(**TINY), seed=3, grid=grid)
+    for name in ("models", "quality", "spaces", "pictures", "calibration"):
+        a, b = getattr(result, name), getattr(again, name)
+        assert a.equals(b), name
+
+
+def test_conclusion_and_section_rows(result):
+    from supviz.study.real import _rows, _tables, conclusion
+
+    text, findings = conclusion(result)
+    assert "Held-out accuracy of the classifier" in text and "effective feature count" in text
+    assert "Does the SAE picture lie less?" in text
+    assert {f.verdict for f in findings} <= {"supported", "partly", "not supported", "n/a"}
+    assert any("SAE codes" in f.claim for f in findings)
+    from supviz.study.table import build_table
+
+    rows = _rows(result)
+    panels = build_table([r for r in rows if r["table"] == "panels"], kind="panels")
+    cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
+    assert panels.groupby("experiment").size().to_dict() == {"F_picture": 7, "F_space": 7}
+    # one row per named model: nothing merges (2 classifier widths, 1 autoencoder width, their SAEs, 6 toy cells)
+    assert cells.groupby("model").size().to_dict() == {"F_classifier": 2, "F_autoencoder": 1, "F_sae_classifier_relu_l1": 2,
+                                                       "F_sae_autoencoder_relu_l1": 1, "F_calibration_relu_l1": 6}
+    clf = cells[cells["model"] == "F_classifier"]
+    assert (clf["test_accuracy_min"] <= clf["test_accuracy"]).all() and (clf["replicates"] == 2).all()
+    sae = cells[cells["model"].str.startswith("F_sae")]
+    assert all(reason for v, reason in zip(sae["effective_features"], sae["nan_reasons"]) if math.isnan(v))
+    assert _tables(result)
+
+
+def test_result_round_trips_through_the_cache_codecs(result, tmp_path):
+    from supviz.study.codecs import read_value, write_value
+
+    folder = tmp_path / "entry"
+    folder.mkdir()
+    write_value(result, folder)
+    back = read_value(folder)
+    assert type(back) is type(result)
+    for name in ("models", "quality", "spaces", "pictures", "calibration", "correlations", "readings"):
+        assert getattr(back, name).equals(getattr(result, name)), name
+    assert np.array_equal(back.f1["labels"], result.f1["labels"])
+    assert all(np.array_equal(back.f1["embeddings"][k], v) for k, v in result.f1["embeddings"].items())
+    assert not list(tmp_path.rglob("*.pkl"))
+
+
+def test_figures_draw(result):
+    from supviz.real import plots
+    from supviz.real.calibration import CALIBRATED
+
+    f1 = plots.pictures_figure(result.f1, result.pictures)
+    assert len(f1.axes) == 5
+    f2 = plots.sweep_figure(result.models, result.quality, result.spaces, result.pictures, architecture="relu_l1",
+                            methods=["mds"])
+    assert len(f2.axes) == 6
+    f3 = plots.calibration_figure(result.calibration, result.correlations, result.quality, architecture="relu_l1",
+                                  measures=CALIBRATED)
+    assert sum(ax.get_visible() for ax in f3.axes) == len(CALIBRATED) + 1
+
+
+def test_no_grid_no_calibration_and_a_table_that_misses_the_grid(grid):
+    cfg = RealConfig(**{**TINY, "widths": [4], "autoencoder_widths": [4], "replicates": 1})
+    r = digits_experiment(cfg, seed=0)
+    assert r.calibration.empty and r.readings.empty
+    assert any("no toy grid" in n for n in r.notes)
+    cfg = RealConfig(**{**TINY, "widths": [4], "autoencoder_widths": [4], "replicates": 1, "calibration_hidden": [7]})
+    r = digits_experiment(cfg, seed=0, grid=grid)
+    assert len(r.calibration) == len(grid) == 6
+    assert any("no toy cell has m in `real.calibration_hidden` [7]" in n for n in r.notes)
+
+
+def test_activations_report_with_and_without_labels():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 20)
+    H = (rng.normal(size=(60, 5)) + 3.0 * y[:, None]).astype(np.float32)
+    cfg = RealConfig(methods=["mds"], sae_steps=30, sae_batch_size=32)
+    rep = activations_report(H, y, reference=np.c_[H, H], config=cfg, seed=0)
+    assert len(rep.quality) == 1 and "in-sample" in rep.quality["notes"][0]
+    assert list(rep.spaces["space"]) == ["reference", "activations", "codes (relu_l1)"]
+    assert rep.spaces.set_index("space").loc["activations", "knn_accuracy"] > 0.9  # three separated blobs
+    assert set(rep.layouts) == {"reference|mds", "activations|mds", "codes (relu_l1)|mds"}
+    bare = activations_report(H, config=cfg, seed=0)
+    row = bare.pictures.iloc[0]
+    assert math.isnan(row["knn_accuracy"]) and "no labels given" in row["notes"]
+    assert not math.isnan(row["trustworthiness"])
+    with pytest.raises(SupvizError, match="N >= 4"):
+        activations_report(H[:3], config=cfg)
+    with pytest.raises(SupvizError, match="one label per row"):
+        activations_report(H, y[:-1], config=cfg)
+    with pytest.raises(SupvizError, match="one row per activation row"):
+        activations_report(H, reference=H[:-1], config=cfg)
+
+
+@pytest.mark.parametrize(("kw", "msg"), [
+    ({"widths": []}, r"`real.widths` must be a non-empty list"),
+    ({"widths": [4, 4]}, r"`real.widths` must not repeat"),
+    ({"picture_width": 5}, r"`real.picture_width` must be one of `real.widths`"),
+    ({"architectures": ["gated"]}, r"`real.architectures\[0\]` must be one of"),
+    ({"methods": ["pca"]}, r"`real.methods\[0\]` must be one of"),
+    ({"sae_seeds": 1}, r"`real.sae_seeds` must be an int >= 2"),
+    ({"test_fraction": 0.9}, r"`real.test_fraction`"),
+    ({"full": "yes"}, r"`real.full` must be true or false"),
+    ({"architectures": ["topk"], "sae_options": {"topk": {"k": 9}}}, r"fewer than topk's k = 9"),
+    ({"sae_options": {"relu_l1": {"k": 2}}}, r"`real.sae_options.relu_l1`: `k` applies to topk"),
+    ({"sae_options": {"nope": {}}}, r"`real.sae_options key` must be one of"),
+])
+def test_config_refuses_bad_values(kw, msg):
+    with pytest.raises(SupvizError, match=msg):
+        RealConfig(**kw)
+
+
+def test_full_sweep_resolves():
+    full = RealConfig(full=True).resolved()
+    assert full.widths[0] == 4 and full.widths[-1] == 64 and len(full.architectures) == 5
+    assert full.sweep_methods == ["mds", "umap", "tsne"] and full.calibration_hidden == []
+    assert RealConfig().resolved() == RealConfig()
