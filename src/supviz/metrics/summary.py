@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from supviz._validation import check_int
+from supviz._validation import check_int, check_keywords
 from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.neighbors import neighbourhood_scores
@@ -118,6 +118,7 @@ def layout_metrics(
     k: int = 10,
     baseline: Any = None,
     collapsed: bool | None = None,
+    **unknown: Any,
 ) -> LayoutMetrics:
     """Every artifact metric of layout ``Y`` of points ``X``, each NaN with a reason where undefined.
 
@@ -155,8 +156,10 @@ def layout_metrics(
     Raises
     ------
     SupvizError
-        Non-finite or complex input, fewer than 2 points, mismatched sizes, or ``k < 1``.
+        Non-finite or complex input, fewer than 2 points, mismatched sizes, ``k < 1``, or a
+        keyword argument it does not take (the message lists the valid ones).
     """
+    check_keywords("layout_metrics", unknown, ("X_true", "k", "baseline", "collapsed"))
     xs = DistanceSource("X", X, min_points=2)
     ys, auto_collapsed = layout_source("Y", Y, min_points=2)
     ts = DistanceSource("X_true", X_true, min_points=2) if X_true is not None else None
