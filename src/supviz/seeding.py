@@ -17,11 +17,13 @@ if TYPE_CHECKING:  # pragma: no cover
 SeedLike = Union[int, np.integer, np.random.Generator, np.random.SeedSequence, None]
 
 
-def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+def as_seed_sequence(seed: SeedLike, *, name: str = "seed") -> np.random.SeedSequence:
     """Normalise any accepted seed to a :class:`numpy.random.SeedSequence`.
 
     A ``Generator`` contributes fresh entropy drawn from it (so reusing the generator gives new
     but reproducible children); ``None`` gives OS entropy (not reproducible, by request).
+    ``name`` is the argument the user passed it as (``"random_state"`` in the estimators and
+    layouts), which a refusal names.
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -32,7 +34,7 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     if isinstance(seed, (bool,)) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
         from supviz.errors import SupvizError
 
-        raise SupvizError(f"`seed` must be a non-negative int, a numpy Generator or None; got {seed!r}.")
+        raise SupvizError(f"`{name}` must be a non-negative int, a numpy Generator or None; got {seed!r}.")
     return np.random.SeedSequence(int(seed))
 
 
@@ -51,16 +53,16 @@ def child(seed: SeedLike, *key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(base.entropy, spawn_key=tuple(base.spawn_key) + tuple(int(k) for k in key))
 
 
-def int_seed(seed: SeedLike) -> int:
+def int_seed(seed: SeedLike, *, name: str = "seed") -> int:
     """A 31-bit int for libraries that only take ``random_state: int`` (umap-learn, openTSNE)."""
-    return int(as_seed_sequence(seed).generate_state(1, dtype=np.uint32)[0] >> 1)
+    return int(as_seed_sequence(seed, name=name).generate_state(1, dtype=np.uint32)[0] >> 1)
 
 
-def numpy_rng(seed: SeedLike) -> np.random.Generator:
-    """A local numpy Generator."""
+def numpy_rng(seed: SeedLike, *, name: str = "seed") -> np.random.Generator:
+    """A local numpy Generator (``name`` as in :func:`as_seed_sequence`)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(as_seed_sequence(seed))
+    return np.random.default_rng(as_seed_sequence(seed, name=name))
 
 
 def torch_generator(seed: SeedLike, device: "str | torch.device" = "cpu") -> "torch.Generator":

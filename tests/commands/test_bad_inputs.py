@@ -138,8 +138,8 @@ def _link(tmp: Path, target: str) -> Path:
 
 TRAIN_TINY = ["--n-features", "6", "--hidden", "2", "--probabilities", "0.5", "--steps", "4", "--batch-size", "8", "--quiet"]
 
-#: Per subcommand: how it takes a file ("{}" is the file) and how it takes an output folder ("{}";
-#: "{ok}" is a valid [n, m] weights file).
+#: Per subcommand: how it takes a file ("{}" is the file) and how it takes an output folder ("{}");
+#: "{ok}" is a valid [n, m] array file (weights, activations) beside either.
 #: A new subcommand adds its line here.
 SLOTS: dict[str, dict[str, list[list[str]]]] = {
     "run": {"file": [["--config", "{}", "--out", "out"], ["--weights", "{}", "--out", "out"]], "out": [["--out", "{}"]]},
@@ -148,7 +148,9 @@ SLOTS: dict[str, dict[str, list[list[str]]]] = {
     "config": {"file": [["{}"]], "out": []},
     "sae": {"file": [["{}", "--steps", "2", "--out", "out"], ["{}", "--weights", "--steps", "2", "--out", "out"]],
             "out": [["{ok}", "--weights", "--probability", "0.1", "--steps", "2", "--out", "{}"]]},
-    "real": {"file": [["--config", "{}", "--out", "out"], ["--activations", "{}", "--out", "out"]],
+    "real": {"file": [["--config", "{}", "--out", "out"], ["--activations", "{}", "--out", "out"],
+                      ["--toy", "{}", "--out", "out"], ["--activations", "{ok}", "--labels", "{}", "--out", "out"],
+                      ["--activations", "{ok}", "--reference", "{}", "--out", "out"]],
              "out": [["--out", "{}"], ["--activations", "{ok}", "--out", "{}"]]},
     "sweep": {"file": [["{}", "--out", "out", "--quiet"]], "out": [["{example}", "--out", "{}", "--quiet"]]},
 }
@@ -193,6 +195,10 @@ def no_work(monkeypatch):
     monkeypatch.setattr(supviz.sae.engine, "train_saes", computed)
     monkeypatch.setattr(supviz.sae.cells, "train_cell_saes", computed)
     monkeypatch.setattr(Cache, "get_or_compute", computed)
+    import supviz.real.experiment
+
+    monkeypatch.setattr(supviz.real.experiment, "digits_experiment", computed)
+    monkeypatch.setattr(supviz.real.experiment, "activations_report", computed)
 
 
 def _refused(tmp_path, capsys, argv: list[str]) -> str:
@@ -215,15 +221,22 @@ def _refused(tmp_path, capsys, argv: list[str]) -> str:
 def test_bad_file_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, name):
     monkeypatch.chdir(tmp_path)
     path = BAD_FILES[name](tmp_path)
-    _refused(tmp_path, capsys, [cmd, *[a.replace("{}", str(path)) for a in args]])
+    ok = _ok_input(tmp_path)
+    _refused(tmp_path, capsys, [cmd, *[a.replace("{ok}", str(ok)).replace("{}", str(path)) for a in args]])
+
+
+def _ok_input(tmp: Path) -> Path:
+    """A valid [n, m] array (weights, activations), for commands that need one beside the bad input."""
+    ok = tmp / "weights.npy"
+    np.save(ok, np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32))
+    return ok
 
 
 @pytest.mark.parametrize(("cmd", "args", "name"), _cases("out", BAD_OUTS))
 def test_bad_output_folder_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, name):
     monkeypatch.chdir(tmp_path)
     out = BAD_OUTS[name](tmp_path)
-    ok = tmp_path / "weights.npy"  # a valid input, for commands that need one beside --out
-    np.save(ok, np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32))
+    ok = _ok_input(tmp_path)
     argv = [a.replace("{ok}", str(ok)).replace("{example}", _example()).replace("{}", str(out)) for a in args]
     err = _refused(tmp_path, capsys, [cmd, *argv])
     assert "`--out`" in err

@@ -519,7 +519,7 @@ def test_bad_dissimilarities(delta, match):
         ({"device": "nope"}, "`device` must be"),
         ({"engine": "jax"}, "`engine` must be one of"),
         ({"engine": "numba", "metric_type": "ordinal"}, "`engine` must be 'torch' or 'auto'"),
-        ({"random_state": -1}, "`seed` must be"),
+        ({"random_state": -1}, "`random_state` must be"),
         ({"weights": -np.ones((4, 4))}, "`weights` must be non-negative"),
         ({"weights": np.ones((3, 3))}, "`weights` must have the shape"),
         ({"weights": np.zeros((4, 4))}, "positive entry"),

@@ -29,7 +29,7 @@ def test_plot_layout_from_a_layout_brings_its_title_stress_and_equal_axes(fit):
     X, lay = fit
     ax = plot.plot_layout(lay, color=np.arange(12.0), color_label="index")
     assert ax.get_title() == "MDS" and ax.get_aspect() == 1.0
-    assert f"stress-1 {lay.info['smacof_stress']:.3f}" in [t.get_text() for t in ax.texts]
+    assert f"SMACOF stress {lay.info['smacof_stress']:.3f}" in [t.get_text() for t in ax.texts]
     assert ax.collections[0].get_offsets().shape == (12, 2)
     assert len(ax.figure.axes) == 2  # the colour bar
     _close(ax.figure)

@@ -142,3 +142,18 @@ def test_the_check_sees_a_broken_figure(tmp_path):
     assert any("figure plot-F0" in line for line in res.console)
     # without ?render=all nothing is drawn until a reader opens a figure
     assert check_report(_synthetic_report(tmp_path)).rendered == 0
+
+
+def test_caption_measure_with_two_words_is_checked_whole():
+    """The C panels say "SMACOF stress 0.062" (smacof_stress), the B panels "stress-1 0.075" (stress1_ratio):
+    a caption promising the SMACOF stress is kept only by the former."""
+    from supviz.plot import interactive
+    from supviz.plot.panels import ScatterPanel
+
+    caption = "Rows m. Under each panel: SMACOF stress = the stress SMACOF minimised and P = Procrustes distance."
+    assert [p.value for p in caption_promises(caption)] == ["SMACOF stress", "P"]
+    xy = np.random.default_rng(0).normal(size=(5, 2))
+    good = interactive.plot_grid([ScatterPanel("a", xy, corner="SMACOF stress 0.062  P 0.40")], ncols=1)
+    bad = interactive.plot_grid([ScatterPanel("a", xy, corner="stress-1 0.075  P 0.40")], ncols=1)
+    assert missing(caption, good.to_plotly_json()) == []
+    assert missing(caption, bad.to_plotly_json()) == ["measure 'SMACOF stress' not under every panel"]

@@ -139,6 +139,9 @@ def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, 
         for i in indices:
             if not 0 <= i < len(grid):
                 raise SupvizError(f"`--cells` must be indices in [0, {len(grid) - 1}]; got {i}.")
+        twice = sorted({i for i in indices if indices.count(i) > 1})
+        if twice:
+            raise SupvizError(f"`--cells` must name each cell once; got {', '.join(map(str, twice))} more than once.")
     probability = None
     if args.probability is not None:
         probability = check_probability("--probability", _parse(args.probability, float, "--probability"))
@@ -200,17 +203,23 @@ def _read_array(path: Path, key: str | None, flag: str, *, ranks: tuple[int, ...
     elif len(arrays) == 1:
         arr = next(iter(arrays.values()))
     else:
-        raise SupvizError(f"{str(path)!r} holds {len(arrays)} arrays; choose one with `--key` ({', '.join(sorted(arrays)[:5])}).")
+        keys = sorted(arrays)
+        listed = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+        hint = (" (or, if it holds toy weights, pass `--weights` or the run folder)" if flag == "INPUT" else "")
+        raise SupvizError(f"{str(path)!r} holds {len(arrays)} arrays ({listed}); choose one with `--key`{hint}.")
     arr = np.asarray(arr)
     if arr.ndim not in ranks:
         want = " or ".join({2: "[N, d]", 3: "[k, N, d]"}[r] if flag == "INPUT" else "[rows, columns]" for r in ranks)
         raise SupvizError(f"`{flag}` must be an array {want}; got shape {list(arr.shape)}.")
     if 0 in arr.shape:
         raise SupvizError(f"`{flag}` must not be empty; got shape {list(arr.shape)}.")
-    arr = arr.astype(np.float32)
-    if not np.isfinite(arr).all():
-        raise SupvizError(f"`{flag}` must hold only finite values; got {int((~np.isfinite(arr)).sum())} NaN/inf entries.")
-    return arr
+    from supviz.sae import _float32
+
+    if flag == "--codes":
+        return _float32.activity(flag, arr)
+    if flag == "--features":
+        return _float32.directions(flag, arr)
+    return _float32.inputs(flag, arr, ndim=(2, 3))
 
 
 def _check_out(out: Path) -> None:

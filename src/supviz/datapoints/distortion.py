@@ -296,7 +296,7 @@ def _shepard(xs: Any, ys: Any, max_pairs: int, random_state: SeedLike, collapsed
     if total <= max_pairs:
         i, j = np.triu_indices(n, k=1)
     else:
-        rng = numpy_rng(random_state)
+        rng = numpy_rng(random_state, name="random_state")
         i = rng.integers(0, n, size=max_pairs)
         j = (i + rng.integers(1, n, size=max_pairs)) % n  # j != i, uniform over the others
     nan = float("nan")

@@ -489,7 +489,7 @@ def datapoint_cell(
     methods = _check_methods(methods)
     controls = tuple(check_choice("controls", c, ("x", "x_rep")) for c in controls)
     layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
-    seed = as_seed_sequence(random_state)
+    seed = as_seed_sequence(random_state, name="random_state")
     if sample is None:
         n_points = check_int("n_points", n_points, min_value=3)
         sample = sample_inputs(W.shape[0], probability=probability, n_points=n_points, random_state=child(seed, 0, 0))
@@ -572,7 +572,7 @@ def datapoint_grid(
     methods = _check_methods(methods)
     controls = tuple(check_choice("controls", c, ("x", "x_rep")) for c in controls)
     layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
-    seed = as_seed_sequence(random_state)
+    seed = as_seed_sequence(random_state, name="random_state")
     specs = list(grid.specs)
     idx = list(range(len(specs))) if instances is None else [check_int("instances", i, min_value=0,
                                                                        max_value=len(specs) - 1) for i in instances]

@@ -198,7 +198,7 @@ def equidistance(
     d = _pdist(P)
     norms = np.linalg.norm(P, axis=1)
     unit = P / np.where(norms > 0, norms, 1.0)[:, None]
-    rng = numpy_rng(random_state)
+    rng = numpy_rng(random_state, name="random_state")
     cvs = np.array([distance_spread(rng.standard_normal((n_rep, m))) for _ in range(n_random)])
     cv = distance_spread(P)  # NaN when the rows coincide (the one rule of supviz._geometry)
     cv_g = float(cvs.mean())
@@ -302,7 +302,7 @@ def ring_control_sets(W: np.ndarray, represented: np.ndarray, *, random_state: S
     if n_rep < 3:
         return out
     norms = np.linalg.norm(rep, axis=1)
-    g = numpy_rng(random_state).standard_normal((n_rep, m))
+    g = numpy_rng(random_state, name="random_state").standard_normal((n_rep, m))
     g /= np.linalg.norm(g, axis=1, keepdims=True)
     sets = {"trained": rep, "random": g * norms[:, None]}
     for kind, pts in sets.items():
@@ -366,7 +366,7 @@ def ring_control(
 
     if len(weights) != len(masks):
         raise SupvizError(f"`weights` and `masks` must have the same length; got {len(weights)} and {len(masks)}.")
-    seed = as_seed_sequence(random_state)
+    seed = as_seed_sequence(random_state, name="random_state")
     sets = [ring_control_sets(np.asarray(W, dtype=np.float64), mk, random_state=child(seed, i))
             for i, (W, mk) in enumerate(zip(weights, masks))]
     jobs = [(i, cond, pts) for i, s in enumerate(sets) for cond, pts in s.items() if pts is not None]

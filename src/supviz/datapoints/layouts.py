@@ -145,7 +145,7 @@ def landmark_mds(
     metric_type = check_choice("metric_type", metric_type, ("ratio", "interval"))
     n = X.shape[0]
     L = check_int("n_landmarks", n_landmarks, min_value=3)
-    seq = as_seed_sequence(random_state)
+    seq = as_seed_sequence(random_state, name="random_state")
     params = {"metric_type": metric_type, "max_iter": max_iter, "eps": eps, "place_iter": place_iter}
     unique, first, inverse, counts = np.unique(X, axis=0, return_index=True, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()

@@ -107,7 +107,7 @@ def sample_inputs(
     n_features = check_int("n_features", n_features, min_value=1)
     probability = check_probability("probability", probability)
     n_points = check_int("n_points", n_points, min_value=1)
-    rng = numpy_rng(random_state)
+    rng = numpy_rng(random_state, name="random_state")
 
     if not drop_zero:
         x = _draw(rng, n_points, n_features, probability)

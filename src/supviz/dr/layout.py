@@ -73,6 +73,12 @@ class Layout:
         return f"Layout({self.method}, {n} points in {k}-D;\n  params: {params};\n  info: {info};\n  {notes})"
 
 
+def _weights_param(kw: dict[str, Any]) -> dict[str, Any]:
+    """``{"weights": <a float64 copy>}`` when pair weights were passed (a Layout's params say what was used)."""
+    w = kw.get("weights")
+    return {} if w is None else {"weights": np.array(w, dtype=np.float64)}
+
+
 def _short(value: Any) -> str:
     """A value for a one-line repr: scalars as they are, arrays and objects by kind and shape."""
     if isinstance(value, float):
@@ -452,6 +458,7 @@ def mds_layout(
         "eps": eps,
         "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         **{k: v for k, v in result.params.items() if k not in ("n_components", "n_init", "max_iter", "eps")},
+        **_weights_param(kw),
     }
     return _mds_result_to_layout(result, None, params, notes)
 
@@ -518,6 +525,7 @@ def mds_layouts(
             "max_iter": max_iter,
             "eps": eps,
             "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
+            **_weights_param(kw),
         }
         for b, i in enumerate(members):
             out[i] = _mds_result_to_layout(result, b, params, item_notes[i] + notes)

@@ -318,7 +318,7 @@ def smacof(
         engine = "numba" if compiled_ok else "torch"
     w3 = None if weights is None else _check_weights(weights, arr3.shape)
     init_arr = _check_init(init, n_batch, n, k, batched)
-    seed = as_seed_sequence(random_state)
+    seed = as_seed_sequence(random_state, name="random_state")
     # SMACOF is scale-invariant (disparities are normalised, starts scaled optimally), so each item
     # is divided by a power of two first: 1e300 would overflow in the squares of the Torgerson
     # start, 1e-300 underflow to "all zero". The output does not change.

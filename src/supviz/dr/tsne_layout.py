@@ -270,7 +270,7 @@ def tsne_layout(
         early_exaggeration_iter = check_int("early_exaggeration_iter", early_exaggeration_iter, min_value=0)
         n_iter = check_int("n_iter", n_iter, min_value=early_exaggeration_iter + 1)
     metric = check_metric_rows(metric, pts)
-    seed = None if random_state is None else int_seed(random_state)
+    seed = None if random_state is None else int_seed(random_state, name="random_state")
     init_value, init_name = _resolve_init(init, pts, n_components, np.random.default_rng(seed), precomputed)
     # Points of X that coincide (snapped by check_layout_input): their rows of X are equal.
     repeated = int(n - np.unique(pts, axis=0).shape[0])

@@ -252,7 +252,7 @@ def umap_layout(
     if n_epochs is not None:
         n_epochs = check_int("n_epochs", n_epochs, min_value=1)
     metric = check_metric_rows(metric, pts)
-    seed = None if random_state is None else int_seed(random_state)
+    seed = None if random_state is None else int_seed(random_state, name="random_state")
     rng = np.random.default_rng(seed)
     init_value, init_name = _resolve_init(init, pts, n_components, rng, notes, precomputed)
     kw = dict(kw)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_int
+from supviz._validation import check_choice, check_int, check_keywords
 from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.neighbors import neighbourhood_scores
@@ -126,6 +126,7 @@ def layout_metrics(
     neighbors: str = "exact",
     all_pairs: bool = True,
     random_state: Any = 0,
+    **unknown: Any,
 ) -> LayoutMetrics:
     """Every artifact metric of layout ``Y`` of points ``X``, each NaN with a reason where undefined.
 
@@ -176,7 +177,7 @@ def layout_metrics(
     ------
     SupvizError
         Non-finite or complex input, fewer than 2 points, mismatched sizes, ``k < 1``, an unknown
-        ``neighbors``.
+        ``neighbors``, or a keyword argument it does not take (the message lists the valid ones).
 
     Notes
     -----
@@ -186,6 +187,8 @@ def layout_metrics(
     The matched Procrustes distance (``baseline``) is an ``N x N`` assignment: ``all_pairs=False``
     above a few thousand points.
     """
+    check_keywords("layout_metrics", unknown, ("X_true", "k", "baseline", "collapsed", "neighbors", "all_pairs",
+                                                "random_state"))
     xs = DistanceSource("X", X, min_points=2)
     ys, auto_collapsed = layout_source("Y", Y, min_points=2)
     ts = DistanceSource("X_true", X_true, min_points=2) if X_true is not None else None

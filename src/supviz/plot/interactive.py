@@ -25,9 +25,13 @@ from supviz.plot.panels import (
     Panel,
     ScatterPanel,
     ShepardPanel,
+    MISSING_COLOR,
+    as_panel,
     as_scatter_panel,
     as_shepard_panel,
     grid_shape,
+    missing_colour,
+    under_text,
 )
 
 FONT_PX = 12
@@ -61,8 +65,7 @@ def _hover_text(name: str, values: Any) -> list[str]:
 
 
 def _title(panel: Panel) -> str:
-    corner = getattr(panel, "corner", "")
-    corner = corner.replace("\n", "<br>")
+    corner = under_text(panel).replace("\n", "<br>")
     return panel.title + (f"<br><span style='font-size:{SMALL_PX}px'>{corner}</span>" if corner else "")
 
 
@@ -93,14 +96,28 @@ def scatter_traces(panel: ScatterPanel, *, scale: ColorScale, vrange: tuple[floa
     names = list(panel.hover)
     custom = np.array([_hover_text(n, panel.hover[n]) for n in names]).T.tolist() if names else None
     template = "<br>".join(f"{n}: %{{customdata[{i}]}}" for i, n in enumerate(names)) or "x %{x:.3g}, y %{y:.3g}"
-    marker: dict[str, Any] = {"size": 7 if len(xy) <= 100 else 4, "line": {"width": 0.4, "color": "#333"}, "color": "#1f77b4"}
+    size = 7 if len(xy) <= 100 else 4
+    marker: dict[str, Any] = {"size": size, "line": {"width": 0.4, "color": "#333"}, "color": "#1f77b4"}
+    missing = missing_colour(panel)
+    keep = np.flatnonzero(~missing)
+    if missing.any():  # no value to map: a visible grey trace, in the legend
+        gone = np.flatnonzero(missing)
+        traces.append(go.Scatter(
+            x=_round(xy[gone, 0]), y=_round(xy[gone, 1]), mode="markers", name="points: no value (grey)",
+            legendgroup="no value", showlegend=True,
+            marker={"size": size, "line": {"width": 0.4, "color": "#333"}, "color": MISSING_COLOR},
+            customdata=None if custom is None else [custom[i] for i in gone],
+            hovertemplate=template + f"<br>colour: no value<extra>{panel.title}</extra>"))
+        xy = xy[keep]
+        custom = None if custom is None else [custom[i] for i in keep]
     if panel.color is not None:
-        marker.update(color=_round(panel.color, 4), colorscale=_CMAPS.get(scale.cmap, scale.cmap), cmin=vrange[0],
+        colours = panel.color[keep]
+        marker.update(color=_round(colours, 4), colorscale=_CMAPS.get(scale.cmap, scale.cmap), cmin=vrange[0],
                       cmax=vrange[1])
         if showscale:
             bar: dict[str, Any] = {"title": {"text": scale.label, "side": "right", "font": {"size": FONT_PX}},
                                    "thickness": 12, "tickfont": {"size": SMALL_PX}}
-            if scale.integer or np.allclose(panel.color[np.isfinite(panel.color)], np.round(panel.color[np.isfinite(panel.color)])):
+            if scale.integer or np.allclose(colours, np.round(colours)):
                 bar["tickformat"] = "d"
             marker.update(showscale=True, colorbar=bar)
     traces.append(go.Scatter(x=_round(xy[:, 0]), y=_round(xy[:, 1]), mode="markers", marker=marker, name="points",
@@ -173,12 +190,16 @@ def plot_grid(
 ) -> Any:
     """The plotly twin of :func:`supviz.plot.static.plot_grid`: one subplot per panel.
 
+    Takes the same panels (a :class:`supviz.dr.Layout` too); points whose colour value is NaN or
+    infinite are drawn in grey (trace "points: no value (grey)", in the legend), as there.
+
     Returns
     -------
     plotly.graph_objects.Figure
     """
     from plotly.subplots import make_subplots
 
+    panels = [as_panel(p, i) for i, p in enumerate(panels)]
     if not panels:
         raise SupvizError("`panels` must hold at least one panel; got none.")
     color = color or ColorScale()
@@ -261,11 +282,12 @@ def plot_shepard(result: Any, *, index: int | None = None, title: str = "Shepard
 def plot_gram(W: Any, *, vmax: float | None = None, title: str = "W Wᵀ", annotate: bool = False,
               ticks: bool | None = None) -> Any:
     """The Gram matrix ``W Wᵀ`` with hover (twin of :func:`supviz.plot.static.plot_gram`)."""
-    from supviz.plot.static import gram_panel
+    from supviz._validation import check_array
+    from supviz.plot.static import gram_panel, gram_span
 
-    W = np.asarray(W, dtype=float)
+    W = check_array("W", W, ndim=2)
     panel = gram_panel(W, title=title, annotate=annotate, ticks=W.shape[0] <= 12 if ticks is None else ticks)
-    span = vmax if vmax is not None else float(np.max(np.abs(panel.matrix))) or 1.0
+    span = gram_span(panel, vmax)
     return plot_grid([panel], ncols=1, scales={"gram": ColorScale("RdBu_r", -span, span, "W Wᵀ", center=0.0)},
                      panel_px=340)
 

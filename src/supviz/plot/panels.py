@@ -147,6 +147,38 @@ class ColorScale:
 
 Panel = ScatterPanel | HeatmapPanel | ShepardPanel
 
+#: The colour of points whose colour value is NaN or infinite (drawn, never dropped), in both drawings.
+MISSING_COLOR = "#9a9a9a"
+
+
+def missing_colour(panel: ScatterPanel) -> np.ndarray:
+    """``[N]`` bool: the points whose colour value is not finite (all False without colours)."""
+    if panel.color is None or panel.xy is None:
+        return np.zeros(0 if panel.xy is None else len(panel.xy), dtype=bool)
+    return ~np.isfinite(panel.color)
+
+
+def under_text(panel: Panel) -> str:
+    """The text under a panel: its ``corner``, plus "grey: k without a value" when points have a
+    non-finite colour value (they are drawn in :data:`MISSING_COLOR`)."""
+    corner = getattr(panel, "corner", "")
+    if isinstance(panel, ScatterPanel):
+        k = int(missing_colour(panel).sum())
+        if k:
+            note = f"grey: {k} without a value"
+            corner = f"{corner}  {note}" if corner else note
+    return corner
+
+
+def as_panel(item: Any, index: int) -> Panel:
+    """A grid item as a panel: panels pass, a :class:`supviz.dr.Layout` becomes its :class:`ScatterPanel`."""
+    if isinstance(item, (ScatterPanel, HeatmapPanel, ShepardPanel)):
+        return item
+    if getattr(item, "embedding", None) is not None and hasattr(item, "method"):
+        return as_scatter_panel(item)
+    raise SupvizError(f"`panels[{index}]` must be a ScatterPanel, HeatmapPanel, ShepardPanel or Layout; "
+                      f"got {type(item).__name__}.")
+
 
 def grid_shape(count: int, ncols: int) -> tuple[int, int]:
     """Rows and columns of a grid holding ``count`` panels, ``ncols`` wide at most."""
@@ -169,7 +201,7 @@ def as_scatter_panel(layout: Any, *, color: Any = None, title: str = "", corner:
         info = getattr(layout, "info", {}) or {}
         if not corner:
             if method == "mds" and np.isfinite(float(info.get("smacof_stress", np.nan))):
-                corner = f"stress-1 {float(info['smacof_stress']):.3f}"
+                corner = f"SMACOF stress {float(info['smacof_stress']):.3f}"
             elif method == "tsne" and np.isfinite(float(info.get("kl_divergence", np.nan))):
                 corner = f"KL {float(info['kl_divergence']):.3f}"
         if equal_axes is None:

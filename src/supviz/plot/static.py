@@ -33,9 +33,13 @@ from supviz.plot.panels import (
     Panel,
     ScatterPanel,
     ShepardPanel,
+    MISSING_COLOR,
+    as_panel,
     as_scatter_panel,
     as_shepard_panel,
     grid_shape,
+    missing_colour,
+    under_text,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,8 +138,12 @@ def draw_scatter(ax: "Axes", panel: ScatterPanel, *, norm: Any = None, cmap: str
                                          label="false neighbours"))
     kw: dict[str, Any] = {"s": size, "linewidths": 0.25, "edgecolors": "0.3", "zorder": 2}
     if panel.color is not None:
+        missing = missing_colour(panel)
+        if missing.any():  # no value to map: a visible grey, said under the panel
+            ax.scatter(xy[missing, 0], xy[missing, 1], color=MISSING_COLOR, label="no value", **kw)
+        ok = np.flatnonzero(~missing)
         # the largest values first, so the small ones (most important ranks) sit on top
-        order = np.argsort(-np.nan_to_num(panel.color, nan=-np.inf), kind="stable")
+        order = ok[np.argsort(-panel.color[ok], kind="stable")]
         sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
     else:
         sc = ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kw)
@@ -149,7 +157,7 @@ def draw_scatter(ax: "Axes", panel: ScatterPanel, *, norm: Any = None, cmap: str
         c = xy[0]
         ax.set_xlim(c[0] - 1, c[0] + 1)
         ax.set_ylim(c[1] - 1, c[1] + 1)
-    _under(ax, panel.corner)
+    _under(ax, under_text(panel))
     return sc
 
 
@@ -264,8 +272,11 @@ def plot_grid(
 
     Parameters
     ----------
-    panels : sequence of ScatterPanel, ShepardPanel or HeatmapPanel
-        In reading order (row by row); kinds may mix (B1: layouts above their Shepard plots).
+    panels : sequence of ScatterPanel, ShepardPanel, HeatmapPanel or supviz.dr.Layout
+        In reading order (row by row); kinds may mix (B1: layouts above their Shepard plots). A
+        Layout is drawn as :func:`plot_layout` draws it. Points whose colour value is NaN or
+        infinite are drawn in grey (:data:`~supviz.plot.panels.MISSING_COLOR`), counted under
+        their panel.
     ncols : int
         Panels per row.
     title : str
@@ -287,6 +298,7 @@ def plot_grid(
     -------
     matplotlib.figure.Figure
     """
+    panels = [as_panel(p, i) for i, p in enumerate(panels)]
     if not panels:
         raise SupvizError("`panels` must hold at least one panel; got none.")
     color = color or ColorScale()
@@ -377,10 +389,13 @@ def plot_layout(
     Parameters
     ----------
     layout : supviz.dr.Layout, array [N, 2] or ScatterPanel
-        The picture. A Layout brings its title (the method), its corner (stress-1 for MDS, the
-        KL divergence for t-SNE) and equal axes for MDS.
+        The picture. A Layout brings its title (the method), its corner (MDS: "SMACOF stress", the
+        stress SMACOF minimised, ``info['smacof_stress']``, not :func:`supviz.metrics.stress1_ratio`; t-SNE: the
+        KL divergence) and equal axes for MDS.
     color : array [N], optional
-        Values coloured through ``cmap`` (``vmin``/``vmax``; default their range).
+        Values coloured through ``cmap`` (``vmin``/``vmax``; default their range). NaN or
+        infinite values are drawn in grey (:data:`~supviz.plot.panels.MISSING_COLOR`) and counted
+        under the panel ("grey: k without a value").
     ax : matplotlib Axes, optional
         Where to draw; a new figure (through pyplot, for notebooks) when omitted.
     title, corner : str
@@ -440,12 +455,36 @@ def plot_shepard(result: Any, ax: "Axes | None" = None, *, index: int | None = N
 
 
 def gram_panel(W: Any, *, title: str = "", corner: str = "", annotate: bool = False, ticks: bool = False) -> HeatmapPanel:
-    """The :class:`HeatmapPanel` of ``W Wᵀ`` for feature directions ``W [n, m]`` (row i = feature i)."""
+    """The :class:`HeatmapPanel` of ``W Wᵀ`` for feature directions ``W [n, m]`` (row i = feature i).
+
+    Raises
+    ------
+    SupvizError
+        ``W`` not a finite 2-D array with at least one row and column, or so large that ``W Wᵀ``
+        overflows float64.
+    """
     from supviz._validation import check_array
 
     W = check_array("W", W, ndim=2)
+    if W.shape[0] < 1 or W.shape[1] < 1:
+        raise SupvizError(f"`W` must hold at least one feature (row) and one dimension (column); got shape {W.shape}.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        G = W @ W.T
+    if not np.isfinite(G).all():
+        raise SupvizError(f"`W` is too large to draw: W Wᵀ overflows float64 (|W| up to {float(np.max(np.abs(W))):.3g}); "
+                          "divide W by its scale first.")
     labels = [str(i) for i in range(W.shape[0])] if ticks else None
-    return HeatmapPanel(title, W @ W.T, corner=corner, annotate=annotate, xticklabels=labels, yticklabels=labels)
+    return HeatmapPanel(title, G, corner=corner, annotate=annotate, xticklabels=labels, yticklabels=labels)
+
+
+def gram_span(panel: HeatmapPanel, vmax: Any) -> float:
+    """The half-range of a Gram panel's symmetric colour scale: ``vmax`` (a finite number > 0) or the
+    largest ``|W Wᵀ|`` (1 for an all-zero matrix). Shared by both drawings of :func:`plot_gram`."""
+    from supviz._validation import check_float
+
+    if vmax is not None:
+        return check_float("vmax", vmax, min_value=0.0, min_inclusive=False)
+    return float(np.max(np.abs(panel.matrix))) or 1.0
 
 
 def plot_gram(W: Any, ax: "Axes | None" = None, *, vmax: float | None = None, title: str = "W Wᵀ",
@@ -460,7 +499,7 @@ def plot_gram(W: Any, ax: "Axes | None" = None, *, vmax: float | None = None, ti
         Row i is feature i's direction in the hidden space.
     ax : matplotlib Axes, optional
     vmax : float, optional
-        Symmetric range ``[-vmax, vmax]``; default the largest ``|W Wᵀ|``.
+        Symmetric range ``[-vmax, vmax]``, > 0; default the largest ``|W Wᵀ|``.
     annotate : bool
         Write each value in its cell (small n).
     ticks : bool, optional
@@ -469,16 +508,23 @@ def plot_gram(W: Any, ax: "Axes | None" = None, *, vmax: float | None = None, ti
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    SupvizError
+        As :func:`gram_panel`, or ``vmax`` not a finite number > 0.
     """
     import matplotlib as mpl
 
-    W = np.asarray(W, dtype=float)
+    from supviz._validation import check_array
+
+    W = check_array("W", W, ndim=2)
     panel = gram_panel(W, title=title, annotate=annotate, ticks=W.shape[0] <= 12 if ticks is None else ticks)
+    span = gram_span(panel, vmax)
     if ax is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(3.0, 2.6), layout="constrained")
-    span = vmax if vmax is not None else float(np.max(np.abs(panel.matrix))) or 1.0
     norm = mpl.colors.TwoSlopeNorm(vmin=-span, vcenter=0.0, vmax=span)
     draw_heatmap(ax, panel, norm=norm, cmap="RdBu_r")
     return ax

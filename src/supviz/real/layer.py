@@ -94,8 +94,12 @@ class SAESettings:
         try:
             return SAEConfig(architecture=self.architecture, expansion_factor=factor, steps=self.steps,
                              batch_size=self.batch_size, **{**self.options, **changes})
-        except TypeError as exc:  # an option that is no SAEConfig field
-            raise SupvizError(f"`options` holds a key that is no SAEConfig field: {exc}.") from None
+        except SupvizError as exc:  # name the user's own argument: an option that is no SAEConfig field
+            msg = str(exc)
+            if "is not an argument of SAEConfig()" in msg:
+                raise SupvizError("`options` holds a key that is no SAEConfig field: "
+                                  + msg.replace(" is not an argument of SAEConfig()", "")) from None
+            raise
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "options": dict(self.options)}

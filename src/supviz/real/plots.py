@@ -251,6 +251,12 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
         fit = _monotone_fit(cal, measure)
         if fit is not None:
             ax.plot(*fit, color="0.3", lw=1, label="monotone fit (read-through)" if measure == measures[0] else None)
+        known = cal["mmcs"].to_numpy(dtype=float)
+        known = known[np.isfinite(known)]
+        if len(known):  # a free band at the bottom for the digits ticks (they cover the lowest cells otherwise)
+            lo, hi = float(known.min()), float(known.max())
+            pad = (hi - lo) or 0.1
+            ax.set_ylim(lo - 0.15 * pad, hi + 0.05 * pad)
         for kind in ("classifier", "autoencoder"):
             vals = q[q["kind"] == kind][[measure, "width"]].dropna()
             for v, w in vals.itertuples(index=False):

@@ -8,7 +8,8 @@ each:
   names the red line / disparities);
 - "Red lines: false neighbours": a trace named ``"false neighbours"`` with at least one segment;
 - "Under each panel: R k-NN recall, T trustworthiness, ...": every layout panel's title carries each
-  short name followed by its value (``R 0.93``), or ``n/a``;
+  short name followed by its value (``R 0.93``), or ``n/a``; the short name is the first word, or
+  all of the text before " = " ("SMACOF stress = the stress SMACOF minimised" names "SMACOF stress");
 - "Hover a point ... for its feature index, importance, norm and whether it is represented": the
   layout traces' hover template names each;
 - "Colour: the importance rank ...": a colour bar whose title shares the phrase's first words.
@@ -64,8 +65,9 @@ def caption_promises(caption: str) -> list[Promise]:
     m = re.search(r"Under each panel: ([^.]*(?:\.\d[^.]*)*)\.", caption)
     if m:
         for item in _items(m.group(1)):
-            token = item.split(" = ")[0].split()[0]
-            if token.lower() in ("the", "its", "all"):
+            # "T = trustworthiness" names T; "SMACOF stress = ..." names the two words; else the first word
+            token = item.split(" = ")[0].strip() if " = " in item else item.split()[0]
+            if token.split()[0].lower() in ("the", "its", "all"):
                 continue
             out.append(Promise("measure", token.rstrip(",")))
     m = re.search(r"[Hh]over a point[^.]*? for ([^.]*)\.", caption)

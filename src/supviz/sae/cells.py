@@ -150,6 +150,9 @@ def train_cell_saes(
                                                            for i in indices]
     if not idx:
         raise SupvizError("`indices` must name at least one cell; got none.")
+    twice = sorted({i for i in idx if idx.count(i) > 1})
+    if twice:
+        raise SupvizError(f"`indices` must name each cell once; got {', '.join(map(str, twice))} more than once.")
     n_eval = check_int("n_eval", n_eval, min_value=1)
     ns = {grid.specs[i].n_features for i in idx}
     config = study_config(max(ns)) if config is None else config

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supviz._validation import check_choice, check_float, check_int, fail
+from supviz.toy.config import keyword_checked
 from supviz.errors import SupvizError
 
 #: The architectures, each named as in its paper (see :mod:`supviz.sae.architectures`).
@@ -64,6 +65,7 @@ _APPLIES: dict[str, tuple[str, ...]] = {
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
+@keyword_checked
 @dataclass(frozen=True)
 class SAEConfig:
     """How to train one sparse autoencoder (many share one job; see :func:`supviz.sae.train_saes`).

@@ -124,7 +124,7 @@ def train_saes(
     ------
     SupvizError
         No jobs, mixed devices or ``log_every``, ``k`` larger than the dictionary, an
-        unavailable CUDA device.
+        unavailable CUDA device, ``threads`` not an int >= 0.
     TrainingDiverged
         (:class:`supviz.toy.train.TrainingDiverged`, a SupvizError with ``exit_status`` 1) when an
         SAE's loss or parameters turn non-finite; checked at the end of every log window
@@ -132,6 +132,9 @@ def train_saes(
     """
     import torch
 
+    from supviz._validation import check_int
+
+    threads = check_int("threads", threads, min_value=0)
     jobs = list(jobs)
     if not jobs:
         raise SupvizError("`jobs` must hold at least one SAE to train; got none.")
@@ -398,9 +401,11 @@ class _Group:
         which = [j for j in range(len(self.plans)) if bad[j]]
         names = ", ".join(_job_name(self.plans[j]) for j in which[:3]) + (f" and {len(which) - 3} more" if len(which) > 3 else "")
         lrs = sorted({float(self.plans[j]["config"].lr) for j in which})
+        unnormalised = not self.config.normalize_activations
         raise TrainingDiverged(
             f"SAE training diverged: {len(which)} SAE(s) had non-finite loss or weights by step {step} ({names}); "
-            f"lower `lr` (got {', '.join(f'{v:g}' for v in lrs)}).",
+            f"lower `lr` (got {', '.join(f'{v:g}' for v in lrs)})"
+            + ("; or train with normalize_activations=True." if unnormalised else "."),
             instances=[int(self.plans[j]["index"]) for j in which], step=step,
         )
 

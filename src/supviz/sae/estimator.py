@@ -41,7 +41,10 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     l1_coefficient, k, l0_coefficient : optional
         The architecture's sparsity setting (None: its default; see :class:`~supviz.sae.config.SAEConfig`).
     normalize_activations : bool, default True
-        Train on inputs rescaled to ``E||x||^2 = n_features`` (folded back afterwards).
+        Train on inputs rescaled to ``E||x||^2 = n_features`` (folded back afterwards). Data whose
+        peak magnitude float32 cannot hold safely (outside ``[2**-100, 2**100]``, see
+        :mod:`supviz.sae._float32`) is first multiplied in float64 by the power of two
+        ``input_scale_``; with ``False`` such data is refused (:class:`~supviz.errors.SupvizError`).
     device : str, default "cpu"
     random_state : int, numpy Generator or None
         Seeds the initial weights and the minibatch order.
@@ -49,7 +52,11 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     Attributes
     ----------
     sae_ : SAE
-        The trained autoencoder (:class:`supviz.sae.SAE`).
+        The trained autoencoder (:class:`supviz.sae.SAE`); it acts on ``X * input_scale_``.
+    input_scale_ : float
+        1.0, or the power of two that brought X into float32's safe range (see
+        ``normalize_activations``); ``transform`` and ``inverse_transform`` undo it, so codes and
+        reconstructions are in X's units.
     components_ : np.ndarray [d_sae, n_features]
         Decoder directions (``sae_.W_dec``), one row per latent.
     loss_curve_ : np.ndarray
@@ -103,10 +110,18 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         from supviz.sae.sources import ArraySource
         from supviz.seeding import child
 
+        from supviz.sae import _float32
+
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         config = self._config()
         root = _seed(self.random_state)
-        source = ArraySource(X, seed=child(root, 1), label="X")
+        X64 = _float32.as_float64("X", X, ndim=2)
+        self.input_scale_ = 1.0
+        if config.normalize_activations and _float32.input_range_problem(X64):
+            # an exact power of two in float64, before the float32 cast; folded back by transform
+            self.input_scale_ = _float32.input_scale(X64)
+            X64 = X64 * self.input_scale_
+        source = ArraySource(X64, seed=child(root, 1), label="X")
         trained = train_saes([SAEJob(source, config, seed=child(root, 0), label="X")], threads=1, progress=False)
         self.sae_ = trained.saes[0]
         self.components_ = self.sae_.W_dec.copy()
@@ -120,7 +135,12 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return encode([self.sae_], [X], device=self.device, dtype=X.dtype)[0]
+        c = getattr(self, "input_scale_", 1.0)
+        if c == 1.0:
+            return encode([self.sae_], [X], device=self.device, dtype=X.dtype)[0]
+        # f is positively homogeneous in (x, b_enc, b_dec): codes of X*c, divided by c, in float64
+        F = encode([self.sae_], [X.astype(np.float64) * c], device=self.device, dtype=np.float64)[0]
+        return (F / c).astype(X.dtype)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """The reconstruction ``X W_dec + b_dec`` of codes ``X [n_samples, d_sae]``."""
@@ -131,7 +151,11 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         if F.shape[1] != self.sae_.d_sae:
             raise SupvizError(f"`X` must have {self.sae_.d_sae} columns (the latents); got shape {F.shape}.")
         dt = F.dtype
-        return (F @ self.sae_.W_dec.astype(dt) + self.sae_.b_dec.astype(dt)).astype(dt)
+        c = getattr(self, "input_scale_", 1.0)
+        if c == 1.0:
+            return (F @ self.sae_.W_dec.astype(dt) + self.sae_.b_dec.astype(dt)).astype(dt)
+        F64 = F.astype(np.float64) * c
+        return ((F64 @ self.sae_.W_dec.astype(np.float64) + self.sae_.b_dec.astype(np.float64)) / c).astype(dt)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -146,4 +170,4 @@ def _seed(random_state: Any) -> np.random.SeedSequence:
 
     if isinstance(random_state, np.random.RandomState):
         return np.random.SeedSequence(int(random_state.randint(0, 2**31 - 1)))
-    return as_seed_sequence(random_state)
+    return as_seed_sequence(random_state, name="random_state")

@@ -256,6 +256,22 @@ SCORE_COLUMNS: dict[str, str] = {
 }
 
 
+#: Units of the score columns ("1": a unitless ratio or cosine).
+SCORE_UNITS: dict[str, str] = {
+    "mmcs": "cosine", "mcc": "cosine", "recovery_rate": "fraction of true features", "dead_fraction": "fraction of latents",
+    "l0": "latents per input", "true_l0": "features per input", "fvu": "1", "shrinkage": "1",
+    "precision": "probability", "recall": "probability",
+}
+#: Every column of :meth:`SAEScores.to_frame`: (unit, definition).
+FRAME_COLUMNS: dict[str, tuple[str, str]] = {
+    "label": ("", "the SAE's label"),
+    "n_true": ("count", "true features counted (the represented ones of a toy cell; 0: none known)"),
+    "d_sae": ("count", "latents of the SAE"),
+    **{c: (SCORE_UNITS[c], d) for c, d in SCORE_COLUMNS.items()},
+    "notes": ("", "why a score is NaN, as 'column: reason' joined by '; '"),
+}
+
+
 @dataclass(eq=False)
 class SAEScores:
     """Recovery scores of k SAEs: one number per SAE and column, NaN with a reason where undefined.
@@ -316,10 +332,17 @@ class SAEScores:
         return out
 
     def to_frame(self) -> Any:
-        """A pandas DataFrame, one row per SAE; column definitions in ``df.attrs["columns"]``."""
+        """A pandas DataFrame, one row per SAE.
+
+        ``df.attrs["units"]`` and ``df.attrs["definitions"]`` map every column to its unit and
+        definition (as the frames of :mod:`supviz.toy` and :mod:`supviz.metrics`);
+        ``df.attrs["columns"]`` keeps the score definitions alone.
+        """
         import pandas as pd
 
         df = pd.DataFrame(self.rows())
+        df.attrs["units"] = {c: FRAME_COLUMNS[c][0] for c in df.columns}
+        df.attrs["definitions"] = {c: FRAME_COLUMNS[c][1] for c in df.columns}
         df.attrs["columns"] = dict(SCORE_COLUMNS)
         return df
 
@@ -338,9 +361,9 @@ def score(
 
     Parameters
     ----------
-    saes : sequence of SAE
+    saes : SAE or sequence of SAE
     inputs : array [N, d] (shared) or sequence of arrays [N_i, d_i]
-        Evaluation inputs (e.g. :meth:`~supviz.sae.sources.Source.evaluation`).
+        Evaluation inputs (e.g. :meth:`~supviz.sae.sources.Source.evaluation`), N >= 1.
     features : array [n, d], or sequence (one per SAE, None where unknown), optional
         True feature directions (rows). Without them the recovery scores are NaN.
     feature_masks : array [n] bool, or sequence, optional
@@ -355,18 +378,34 @@ def score(
     Returns
     -------
     SAEScores
-    """
-    from supviz.sae.model import encode
+        Every NaN has its reason in ``notes``.
 
-    saes = list(saes)
+    Raises
+    ------
+    SupvizError
+        No SAEs, something else than SAEs, inputs without rows, shapes that do not match.
+    """
+    from supviz.sae.model import SAE, encode
+
+    if isinstance(saes, SAE):
+        saes = [saes]
+    try:
+        saes = list(saes)
+    except TypeError:
+        raise SupvizError(f"`saes` must be an SAE or a sequence of SAEs; got {type(saes).__name__}.") from None
     k = len(saes)
     if k == 0:
         raise SupvizError("`saes` must hold at least one SAE; got none.")
+    for i, s in enumerate(saes):
+        if not isinstance(s, SAE):
+            raise SupvizError(f"`saes[{i}]` must be an SAE; got {type(s).__name__}.")
     X = _per_sae("inputs", inputs, k, required=True)
     T = _per_sae("features", features, k)
     M = _per_sae("feature_masks", feature_masks, k, dtype=bool)
     C = _per_sae("true_codes", true_codes, k)
     for i in range(k):
+        if X[i].shape[0] == 0:
+            raise SupvizError(f"inputs {i} must hold at least one row to evaluate on; got shape {X[i].shape}.")
         if X[i].shape[1] != saes[i].d_in:
             raise SupvizError(f"inputs {i} must have {saes[i].d_in} columns (the SAE's d_in); got shape {X[i].shape}.")
         if T[i] is not None and (T[i].ndim != 2 or T[i].shape[1] != saes[i].d_in):
@@ -423,6 +462,10 @@ def score(
             if n_true[i] == 0:
                 for c in ("mmcs", "mcc", "recovery_rate", "true_l0", "precision", "recall"):
                     notes[i][c] = "no represented (counted) true features"
+            elif not (np.linalg.norm(Tg[j][Mg[j]], axis=1) > ZERO_NORM).any():
+                for c in ("mmcs", "mcc", "recovery_rate", "precision", "recall"):
+                    if math.isnan(cols[c][i]):
+                        notes[i][c] = "no counted true feature has a direction (all-zero rows)"
             elif not (np.linalg.norm(Wg[j], axis=1) > ZERO_NORM).any():
                 for c in ("mmcs", "mcc", "recovery_rate"):
                     notes[i][c] = "no decoder row has a direction"
@@ -439,6 +482,9 @@ def score(
             if math.isnan(cols[c][i]) and c not in notes[i]:
                 notes[i][c] = ("no matched latent fires" if c == "precision" else "no matched feature is active") + \
                     " on the evaluation inputs"
+        for c in SCORE_COLUMNS:  # every NaN says why (a safety net: each case above has its own reason)
+            if math.isnan(cols[c][i]) and c not in notes[i]:  # pragma: no cover
+                notes[i][c] = "undefined on these inputs"
     return SAEScores(
         labels=[s.label or f"sae {i}" for i, s in enumerate(saes)], n_true=n_true,
         d_sae=np.array([s.d_sae for s in saes]), **cols, max_cos=max_cos, matched_latent=matched_latent,
@@ -466,6 +512,14 @@ def _per_sae(name: str, value: Any, k: int, *, required: bool = False, dtype: An
 
 
 def _array(name: str, value: Any, dtype: Any) -> np.ndarray:
+    from supviz.sae import _float32
+
+    if name.startswith("inputs"):
+        return _float32.inputs(name, value)
+    if name.startswith("features"):
+        return _float32.directions(name, value)
+    if name.startswith("true_codes"):
+        return _float32.activity(name, value)
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     if dtype is bool:

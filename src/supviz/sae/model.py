@@ -92,6 +92,8 @@ class SAE:
             if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or not 1 <= int(self.k):
                 raise SupvizError(f"a topk SAE needs `k`, an int >= 1; got {self.k!r}.")
             self.k = int(self.k)
+            if self.k > d_sae:  # as training refuses it: "top k of fewer than k latents" is no SAE
+                raise SupvizError(f"a topk SAE's `k` must be <= d_sae; got k={self.k}, d_sae={d_sae}.")
         if self.activation == "jumprelu":
             if self.threshold is None:
                 raise SupvizError("a jumprelu SAE needs `threshold` [d_sae]; got none.")
@@ -262,14 +264,17 @@ class TrainedSAEs:
 
 
 def _weights(name: str, value: Any, ndim: int) -> np.ndarray:
-    arr = value.detach().cpu().numpy() if hasattr(value, "detach") else value
-    return np.ascontiguousarray(check_array(name, arr, ndim=ndim, dtype=np.float32))
+    from supviz.sae import _float32
+
+    return _float32.weights(name, value, ndim=ndim)
 
 
 def _input(name: str, value: Any, dtype: Any = np.float32) -> np.ndarray:
-    arr = value.detach().cpu().numpy() if hasattr(value, "detach") else value
-    arr = check_array(name, arr, ndim=2, dtype=dtype)
-    return np.array(arr, dtype=dtype, order="C", copy=True)
+    from supviz.sae import _float32
+
+    if np.dtype(dtype) == np.dtype(np.float32):
+        return _float32.inputs(name, value)  # a new array
+    return np.array(_float32.as_float64(name, value, ndim=2), dtype=dtype, order="C", copy=True)
 
 
 def _is_one_array(inputs: Any) -> bool:

@@ -26,12 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_float, check_int
+from supviz._validation import check_float, check_int, check_keywords
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, as_seed_sequence, child
 
 #: Dictionary ratios d_sae / n of the paper's grid.
 DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0)
+_TOY_EXPERIMENT_KEYWORDS = ("n_features", "d", "paper_size", "ratios", "l1_coefficients", "architecture", "steps",
+                            "batch_size", "lr", "decay", "mean_active", "n_eval", "seed", "threads", "progress")
 #: L1 coefficients in quarter decades, 10^-1.5 to 10^1 (supviz's loss convention; see the module docstring).
 DEFAULT_L1 = tuple(float(v) for v in 10.0 ** np.arange(-1.5, 1.01, 0.25))
 
@@ -71,8 +73,14 @@ class ToyExperiment:
                 f"{len(self.l1_coefficients)} L1 coefficients; best MMCS {np.nanmax(self.mmcs):.3f})")
 
     def to_frame(self) -> Any:
-        """One row per SAE: ratio, d_sae, l1_coefficient and its scores."""
+        """One row per SAE: ratio, d_sae, l1_coefficient and its scores.
+
+        ``df.attrs["units"]`` and ``df.attrs["definitions"]`` map every column to its unit and
+        definition (the scores' as in :data:`supviz.sae.metrics.SCORE_COLUMNS`).
+        """
         import pandas as pd
+
+        from supviz.sae.metrics import SCORE_COLUMNS, SCORE_UNITS
 
         rows = []
         for i, r in enumerate(self.ratios):
@@ -81,7 +89,14 @@ class ToyExperiment:
                              "mmcs": float(self.mmcs[i, j]), "dead_fraction": float(self.dead_fraction[i, j]),
                              "l0": float(self.l0[i, j]), "fvu": float(self.fvu[i, j]),
                              "recovery_rate": float(self.recovery_rate[i, j])})
-        return pd.DataFrame(rows)
+        df = pd.DataFrame(rows, columns=["ratio", "d_sae", "l1_coefficient", "mmcs", "dead_fraction", "l0", "fvu",
+                                         "recovery_rate"])
+        own = {"ratio": ("multiple of n_features", "dictionary size as a multiple of the true feature count"),
+               "d_sae": ("count", "latents of the SAE, round(ratio * n_features)"),
+               "l1_coefficient": ("1", "weight of the L1 penalty on the codes")}
+        df.attrs["units"] = {c: own[c][0] if c in own else SCORE_UNITS[c] for c in df.columns}
+        df.attrs["definitions"] = {c: own[c][1] if c in own else SCORE_COLUMNS[c] for c in df.columns}
+        return df
 
     def band(self, *, min_mmcs: float = 0.99) -> dict[float, list[float]]:
         """Per ratio, the L1 coefficients where MMCS >= ``min_mmcs`` (the paper's near-perfect band)."""
@@ -115,6 +130,7 @@ def toy_experiment(
     seed: SeedLike = 0,
     threads: int = 0,
     progress: bool | None = None,
+    **unknown: Any,
 ) -> ToyExperiment:
     """Run Sharkey et al.'s toy experiment: a grid of SAEs on random sparse features.
 
@@ -142,6 +158,11 @@ def toy_experiment(
     Returns
     -------
     ToyExperiment
+
+    Raises
+    ------
+    SupvizError
+        A bad setting (named as passed), or a keyword argument it does not take.
     """
     import resource
 
@@ -150,6 +171,7 @@ def toy_experiment(
     from supviz.sae.metrics import score
     from supviz.sae.sources import FeatureStream, random_directions, sharkey_probabilities
 
+    check_keywords("toy_experiment", unknown, _TOY_EXPERIMENT_KEYWORDS)
     if architecture not in ("relu_l1", "relu_l1_decnorm"):
         raise SupvizError(f"`architecture` must be 'relu_l1' or 'relu_l1_decnorm' (an L1 grid); got {architecture!r}.")
     n = check_int("n_features", n_features if n_features is not None else (512 if paper_size else 128), min_value=1)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_int, check_probability
+from supviz._validation import check_float, check_int, check_probability
 from supviz.errors import SupvizError
 from supviz.seeding import SeedLike, as_seed_sequence, child
 
@@ -42,7 +42,7 @@ class Source:
         Input dimensions.
     features : np.ndarray [n, d_in] or None
         The true feature directions (rows), where known: what the recovery scores compare the
-        decoder with.
+        decoder with (divided by the power of two of their peak: cosines do not see scale).
     feature_mask : np.ndarray [n] bool or None
         Which of ``features`` count (a toy cell: the represented ones).
     label : str
@@ -85,19 +85,22 @@ class ArraySource(Source):
     Parameters
     ----------
     X : array-like [N, d] (numpy or torch)
-        Finite activations; stored as float32.
+        Finite activations; stored as float32, so the peak magnitude must lie in [2**-100, 2**100]
+        (:mod:`supviz.sae._float32`; :class:`~supviz.sae.SparseAutoencoder` rescales data outside it).
     seed : int, Generator, SeedSequence or None
         The shuffling seed.
     features : array-like [n, d], optional
         True feature directions to score against, where known.
     codes : array-like [N, n], optional
-        The true feature activity of each row (for firing precision / recall and the true L0).
+        The true feature activity of each row (for firing precision / recall and the true L0);
+        only its sign is kept (stored as float32 -1/0/1), which is all those scores use.
     label : str
     """
 
     def __init__(self, X: Any, *, seed: SeedLike = 0, features: Any = None, codes: Any = None, label: str = "") -> None:
-        arr = _as_numpy(X, "X")
-        arr = check_array("X", arr, ndim=2, dtype=np.float32)
+        from supviz.sae import _float32
+
+        arr = _float32.inputs("X", X, hint=" (SparseAutoencoder does so itself when normalize_activations is on)")
         if arr.shape[0] < 1 or arr.shape[1] < 1:
             raise SupvizError(f"`X` must hold at least one row and one column; got shape {arr.shape}.")
         self.X = np.array(arr, dtype=np.float32, order="C", copy=True)  # owned and writable (torch shares it)
@@ -107,7 +110,7 @@ class ArraySource(Source):
         self.feature_mask = None if self.features is None else np.ones(len(self.features), dtype=bool)
         self.codes = None
         if codes is not None:
-            c = check_array("codes", _as_numpy(codes, "codes"), ndim=2, dtype=np.float32)
+            c = _float32.activity("codes", codes)
             if c.shape[0] != self.N:
                 raise SupvizError(f"`codes` must have one row per row of `X` ({self.N}); got {c.shape[0]}.")
             if self.features is not None and c.shape[1] != len(self.features):
@@ -184,7 +187,9 @@ class FeatureStream(Source):
         feature_mask: Any = None,
         label: str = "",
     ) -> None:
-        D = check_array("directions", _as_numpy(directions, "directions"), ndim=2, dtype=np.float32)
+        from supviz.sae import _float32
+
+        D = _float32.inputs("directions", directions)
         if D.shape[0] < 1 or D.shape[1] < 1:
             raise SupvizError(f"`directions` must hold at least one feature and one dimension; got shape {D.shape}.")
         self.directions = np.ascontiguousarray(D)
@@ -328,19 +333,27 @@ def sharkey_probabilities(n_features: int, *, decay: float = 0.99, mean_active: 
     autoencoders": feature i is active with probability proportional to ``0.99^i``, scaled so that
     on average 5 features are active. ``c`` is found so that no probability exceeds 1 (the mean
     must be at most ``n_features``).
+
+    Raises
+    ------
+    SupvizError
+        ``decay`` outside (0, 1], ``mean_active`` outside (0, n_features], or a ``decay`` so
+        small that ``decay^i`` underflows to 0 (a feature that is never active).
     """
     n = check_int("n_features", n_features, min_value=1)
-    if not 0.0 < mean_active <= n:
-        raise SupvizError(f"`mean_active` must be in (0, n_features={n}]; got {mean_active}.")
-    base = float(decay) ** np.arange(n, dtype=np.float64)
+    decay = check_float("decay", decay, min_value=0.0, max_value=1.0, min_inclusive=False)
+    mean_active = check_float("mean_active", mean_active, min_value=0.0, max_value=float(n), min_inclusive=False)
+    base = decay ** np.arange(n, dtype=np.float64)
+    if not (base > 0).all():
+        first = int(np.flatnonzero(base == 0)[0])
+        raise SupvizError(f"`decay` must be large enough that decay^i stays above 0 for all {n} features; "
+                          f"got {decay!r}, which underflows from feature {first}.")
     p = base * (mean_active / base.sum())
-    if p.max() > 1.0:  # clip at 1 and rescale the rest (only for very dense settings)
-        for _ in range(n):
-            fixed = p >= 1.0
-            rest = ~fixed
-            p = np.where(fixed, 1.0, base * (mean_active - fixed.sum()) / base[rest].sum())
-            if p.max() <= 1.0 + 1e-12:
-                break
+    for _ in range(n):  # clip at 1 and rescale the rest (only for very dense settings)
+        fixed = p >= 1.0
+        if p.max() <= 1.0 + 1e-12 or fixed.all():
+            break
+        p = np.where(fixed, 1.0, base * (mean_active - fixed.sum()) / base[~fixed].sum())
     return np.minimum(p, 1.0)
 
 
@@ -354,16 +367,12 @@ def random_directions(n: int, d: int, *, seed: SeedLike = 0) -> np.ndarray:
     return (v / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def _as_numpy(value: Any, name: str) -> np.ndarray:
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    return value
-
-
 def _features(features: Any, d_in: int) -> np.ndarray | None:
     if features is None:
         return None
-    F = check_array("features", _as_numpy(features, "features"), ndim=2, dtype=np.float32)
+    from supviz.sae import _float32
+
+    F = _float32.directions("features", features)
     if F.shape[1] != d_in:
         raise SupvizError(f"`features` must have {d_in} columns (the input dimensions); got shape {F.shape}.")
     if F.shape[0] < 1:

@@ -198,14 +198,14 @@ def collapse_check(ctx: Any, result: list[Any]) -> CheckOutput:
                     })
                     panels.append(ScatterPanel(
                         f"{source}, {'study rule' if rule == 'mean_abs' else 'norm rule'}: {mt}", res["embedding"],
-                        corner=f"N {X.shape[0]}  stress {res['stress']:.3f}\nmax/median radius {res['outlier']:.1f}"))
+                        corner=f"N {X.shape[0]}  SMACOF stress {res['stress']:.3f}\nmax/median radius {res['outlier']:.1f}"))
         title = f"C6. The collapsed C3 cell {m} : {fmt_p(p)} ({variant_label(variant)}): interval against ratio MDS"
         ncols = 2 * len(rules)
         figs_caption = (
             f"The represented features of the cell m = {m}, p = {fmt_p(p)} ({variant_label(variant)}) from "
             + ("supviz's weights (top) and the study's own weights (bottom), " if len(sources) > 1 else "this run's weights, ")
             + f"under {RULE_TEXT[rules[0]]} and {RULE_TEXT[rules[1]]}, laid out by interval and by ratio SMACOF from the "
-            "Torgerson start (the study's). Under each panel: the number of points, stress-1, and the largest over the "
+            "Torgerson start (the study's). Under each panel: the number of points, the SMACOF stress (the stress-1 each fit minimised, against its own disparities), and the largest over the "
             f"median distance from the centre (about 1.1 for a ring; above {OUTLIER_MAX:g}: collapsed to a spot with a few "
             f"points far out). {cfg.collapse_starts} random starts of each are in the table below the figure."
         )
@@ -247,7 +247,7 @@ def _cell_clause(f: Any, fmt: Any) -> tuple[str, bool, bool]:
     for r in coll.itertuples():
         ring = f[(f["source"] == r.source) & (f["rule"] == r.rule) & (f["type"] == "interval")]["ring_best"].iloc[0]
         lower &= bool(np.isfinite(ring) and r.stress < ring)
-        parts.append(f"{r.source}'s weights with {RULE_TEXT[r.rule]} ({r.n} points): interval stress-1 {fmt(r.stress)} for the "
+        parts.append(f"{r.source}'s weights with {RULE_TEXT[r.rule]} ({r.n} points): interval SMACOF stress {fmt(r.stress)} for the "
                      f"collapsed Torgerson solution (largest/median radius {fmt(r.outlier)}) against {fmt(ring)} for the best "
                      f"ring of the random starts, {100 * r.share:.0f}% of which collapse too")
     calm = f[(f["type"] == "interval") & (f["outlier"] <= OUTLIER_MAX)]

@@ -202,11 +202,13 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def corner_text(metrics: dict[str, float], *, stress: float | None = None) -> str:
-    """The metrics under a panel: stress-1 (MDS) or T = trustworthiness, and P = Procrustes distance
-    to the orthogonal baseline; an undefined one reads 'n/a'."""
+    """The metrics under a panel: the SMACOF stress (MDS; ``smacof_stress``, the stress-1 SMACOF minimised
+    against its own disparities, labelled so as not to be read as ``stress1_ratio``, which "stress-1"
+    labels in the B panels) or T = trustworthiness, and P = Procrustes distance to the orthogonal
+    baseline; an undefined one reads 'n/a'."""
 
     def val(v: Any, digits: int) -> str:
         return f"{float(v):.{digits}f}" if v is not None and math.isfinite(float(v)) else "n/a"
 
-    first = f"stress-1 {val(stress, 3)}" if stress is not None else f"T {val(metrics.get('trustworthiness'), 2)}"
+    first = f"SMACOF stress {val(stress, 3)}" if stress is not None else f"T {val(metrics.get('trustworthiness'), 2)}"
     return f"{first}  P {val(metrics.get('procrustes_baseline'), 2)}"

@@ -314,7 +314,7 @@ class EmbeddingSection(Section):
                     f"{exp}_{slug}", title=title,
                     caption=(f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m in "
                              f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each panel: "
-                             + ("stress-1 of the fit and " if eq else "T = trustworthiness and ")
+                             + ("SMACOF stress = the stress-1 SMACOF minimised against its interval disparities (not the ratio stress-1 of the B figures) and " if eq else "T = trustworthiness and ")
                              + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a point "
                              "in the interactive version for its feature index, importance, norm and whether it is represented."),
                     content={"panels": panels, "cl": colour},

@@ -40,6 +40,27 @@ if TYPE_CHECKING:  # pragma: no cover
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
+def keyword_checked(cls: type) -> type:
+    """Make a dataclass refuse unknown keyword arguments with a :class:`SupvizError` naming the valid ones.
+
+    The generated ``__init__`` raises a bare ``TypeError`` ("unexpected keyword argument") that
+    lists nothing; a typo in a config field should say which fields exist.
+    """
+    from supviz._validation import check_keywords
+
+    init = cls.__init__
+    valid = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        check_keywords(cls.__name__, kwargs, valid)
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
+
+
+@keyword_checked
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train a grid of toy models: importance variants x hidden sizes x probabilities.
