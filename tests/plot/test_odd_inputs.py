@@ -95,5 +95,5 @@ def test_layout_metrics_unknown_keyword_lists_the_valid_ones(layout):
     from supviz.metrics import layout_metrics
 
     with pytest.raises(SupvizError, match=r"`foo` is not an argument of layout_metrics\(\); valid keyword arguments: "
-                                          r"X_true, baseline, collapsed, k\."):
+                                          r"X_true, all_pairs, baseline, collapsed, k, neighbors, random_state\."):
         layout_metrics(X, layout, k=3, foo=1)
