@@ -207,7 +207,10 @@ def _hover_phrase(caption: str) -> str:
 
 def _figure_html(fig: Any, out_dir: Path) -> str:
     links = " ".join(f"<a href='{_esc(rel)}'>{_esc(fmt.upper())}</a>" for fmt, rel in fig.files.items())
-    parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>", _img(fig, out_dir)]
+    shown = _img(fig, out_dir) if fig.inline else (
+        f"<p class='note'>A close-up, not embedded to keep this report within its size budget: "
+        f"open its <a href='{_esc(fig.files.get('png', ''))}'>PNG</a> in the run folder's figures/.</p>")
+    parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>", shown]
     if fig.interactive:
         div = f"plot-{fig.id}"
         parts.append(f"<details class='interactive'><summary>Interactive version ({_esc(_hover_phrase(fig.caption))})"

@@ -226,6 +226,7 @@ class RunContext:
         static: Callable[[], Any],
         interactive: Callable[[], Any] | None = None,
         lead: bool = False,
+        inline: bool = True,
     ):
         """Draw (or fetch from the cache) one figure and copy its files into ``<out>/figures``.
 
@@ -241,6 +242,8 @@ class RunContext:
             Returns the plotly figure, or ``None`` for static only.
         lead
             The figure that carries the report's answer (shown on its first screen).
+        inline
+            Embed the PNG in the report (default); ``False`` links the files from the caption instead.
         """
         from supviz.study.sections import FigureRecord
 
@@ -251,7 +254,7 @@ class RunContext:
             "interactive": want_interactive,
         }
         key = self.cache.key("figure", params)
-        record = FigureRecord(id=fig_id, title=title, caption=caption, files={}, lead=lead)
+        record = FigureRecord(id=fig_id, title=title, caption=caption, files={}, lead=lead, inline=inline)
         folder = self.cache._folder("figure", key)
         if self.cache.enabled and folder.is_dir():
             self.cache.stats.count("figure", True)

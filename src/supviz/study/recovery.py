@@ -196,7 +196,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 methods = tuple(mth for mth in cfg.code_methods if (CODE_SPACE, mth) in cell.layouts)
                 fig_id = f"E3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
                 figs.append(ctx.figure(
-                    fig_id, title=f"E3. One cell up close: x, h and the SAE codes f(h), m = {m}, p = {fmt_p(pm)} ({label})",
+                    fig_id, inline=False, title=f"E3. One cell up close: x, h and the SAE codes f(h), m = {m}, p = {fmt_p(pm)} ({label})",
                     caption=(f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, as h = "
                              f"Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red lines: false "
                              "neighbours (pairs among each other's k nearest in the picture that share no active feature). "

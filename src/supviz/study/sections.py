@@ -71,6 +71,9 @@ class FigureRecord:
     interactive: str | None = None
     lead: bool = False
     """The figure that carries the report's answer: shown on the first screen (and only there)."""
+    inline: bool = True
+    """Embedded in the report as its PNG; ``False``: a close-up kept as files in ``figures/`` and linked
+    from its caption, so the report stays within its size budget."""
 
 
 @dataclass
