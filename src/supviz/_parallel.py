@@ -272,6 +272,7 @@ def run_task(fn: Callable[..., Any], call: tuple[Any, ...], store: Any, kind: st
             if not _ONE_THREAD_SET:
                 threadpool_limits(limits=1)
                 _ONE_THREAD_SET = True
+            _one_numba_thread()
             value = fn(*call)
         elif one_thread:
             with threadpool_limits(limits=1):
@@ -284,6 +285,22 @@ def run_task(fn: Callable[..., Any], call: tuple[Any, ...], store: Any, kind: st
         except TypeError as exc:  # a value the cache's codecs cannot hold: still a result, not an entry
             log.warning("%s result not cached (%s)", kind, exc)
     return value
+
+
+def _one_numba_thread() -> None:
+    """One numba thread in a worker process, as one BLAS thread.
+
+    threadpoolctl does not reach numba's own thread pool. joblib's loky workers start with
+    ``NUMBA_NUM_THREADS=1``, but a Dask worker does not (its nanny sets OMP/MKL/OpenBLAS only), so
+    two Dask workers on two cores each ran numba's parallel kernels on both cores and the data-point
+    section took as long on two workers as on one (benchmarks/cluster.py). Before numba is imported
+    the environment variable decides; after, :func:`numba.set_num_threads` (per calling thread).
+    """
+    numba = sys.modules.get("numba")
+    if numba is None:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+    else:
+        numba.set_num_threads(1)
 
 
 def _indexed(i: int, fn, call, store, kind, key, one_thread) -> tuple[int, Any]:

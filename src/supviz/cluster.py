@@ -42,7 +42,8 @@ from supviz.errors import SupvizError
 
 log = logging.getLogger(__name__)
 
-_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx|inproc)://)?[A-Za-z0-9_.\-\[\]:]+(?::\d+)?$")
+#: host:port with an optional scheme (a bare host, which Dask cannot reach, is refused up front), or inproc://.
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}$|^inproc://\S+$")
 #: Seconds to wait for a scheduler to answer.
 CONNECT_TIMEOUT = 20
 

@@ -254,6 +254,10 @@ BAD_FLAGS: list[tuple[str, list[str], str]] = [
     ("sweep", ["{example}", "--steps", "0", "--out", "out"], "`--steps` must be an int >= 1"),
     ("sweep", ["{example}", "--steps", "x", "--out", "out"], "invalid int value"),
     ("sweep", ["--out", "out"], "`CONFIG` is missing"),
+    ("run", ["--scheduler", "foo", "--out", "out"], "`--scheduler` must be"),  # no port: Dask would hang 40 s
+    ("sweep", ["{example}", "--scheduler", "tcp://foo", "--out", "out"], "`--scheduler` must be"),
+    ("sweep", ["{empty}", "--out", "out"], "has no [grid] table"),
+    ("sweep", ["{hidden_only}", "--out", "out"], "[grid] must list n_features, probabilities, importances"),
 ]
 
 
@@ -263,7 +267,12 @@ def test_bad_flag_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, 
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)  # nothing listens on port 9: refused within a second
-    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{example}", _example()) for a in args], "--quiet"])
+    (tmp_path / "in").mkdir()
+    files = {"{example}": _example(), "{empty}": str(tmp_path / "in" / "empty.toml"),
+             "{hidden_only}": str(tmp_path / "in" / "hidden.toml")}
+    (tmp_path / "in" / "empty.toml").write_text("seed = 0\n")
+    (tmp_path / "in" / "hidden.toml").write_text("[grid]\nhidden = [2]\n")
+    err = _refused(tmp_path, capsys, [cmd, *[files.get(a, a) for a in args], "--quiet"])
     assert words in err
 
 

@@ -271,7 +271,20 @@ def load_sweep(path: str | Path | None, *, name: str = "CONFIG") -> SweepConfig:
         return sweep_from_dict(tomllib.loads(example_toml_text()))
     from supviz.study.config import read_toml
 
-    return sweep_from_dict(read_toml(path, name=name))
+    data = read_toml(path, name=name)
+    grid = data.get("grid")
+    if not isinstance(grid, dict):
+        raise SupvizError(f"`{name}` {str(path)!r} has no [grid] table: a sweep names its cells (n_features, hidden, "
+                          "probabilities, importances); `supviz sweep --example` prints one.")
+    missing = [key for key in _GRID_LISTS if key not in grid]
+    if missing:
+        raise SupvizError(f"`{name}` [grid] must list {', '.join(missing)} (a sweep file names every axis of its cells; "
+                          "`supviz sweep --example` prints one).")
+    return sweep_from_dict(data)
+
+
+#: The [grid] keys a sweep file must give (the shipped example's values are no silent default for them).
+_GRID_LISTS = ("n_features", "hidden", "probabilities", "importances")
 
 
 def dump_sweep(config: SweepConfig) -> str:
