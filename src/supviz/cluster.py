@@ -217,6 +217,11 @@ def connect(
 
     cluster = None
     client = None
+    # Dask's own INFO lines (scheduler and workers starting, closing) would bury supviz's stage lines
+    # and ignore --quiet; its warnings and errors still show.
+    dask_log = _logging.getLogger("distributed")
+    dask_level = dask_log.level
+    dask_log.setLevel(max(_logging.WARNING, dask_level))
     try:
         if scheduler.startswith("local:"):
             n = int(scheduler.split(":", 1)[1])
@@ -245,6 +250,7 @@ def connect(
             client.close()
         if cluster is not None:
             cluster.close()
+        dask_log.setLevel(dask_level)
 
 
 def check_shared_folder(client: Any, folder: str | Path) -> None:

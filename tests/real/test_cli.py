@@ -94,3 +94,21 @@ def test_digits_flags_refused_without_work(tmp_path, capsys, monkeypatch):
     assert main(["real", "--config", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "`real.widths[1]` must be an int >= 1; got 0" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_activations_beyond_float32_are_one_line_naming_the_magnitude(tmp_path, capsys):
+    # break test (issues 12/13): finite values of 1e300 overflowed to inf in the float32 cast and were
+    # reported as "300 NaN/inf entries", after a RuntimeWarning on stderr
+    import warnings
+
+    import numpy as np
+
+    from supviz.cli import main
+
+    np.save(tmp_path / "huge.npy", np.full((60, 5), 1e300))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rc = main(["real", "--activations", str(tmp_path / "huge.npy"), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "magnitudes up to 1e+300" in err and "NaN" not in err
+    assert not (tmp_path / "o").exists()

@@ -227,7 +227,11 @@ def _read(path: str, key: str | None, flag: str, *, ndim: int) -> Any:
         raise SupvizError(f"`{flag}` must be a non-empty array of rank {ndim}; got shape {list(arr.shape)}.")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise SupvizError(f"`{flag}` must hold only finite values; got {int((~np.isfinite(arr)).sum())} NaN/inf entries.")
-    return arr if ndim == 1 else arr.astype(np.float32)
+    if ndim == 1:
+        return arr
+    from supviz.sae._float32 import inputs  # float32, refusing magnitudes it cannot hold (no overflow to inf)
+
+    return inputs(flag, arr)
 
 
 def _earlier_output(folder: Path) -> bool:
