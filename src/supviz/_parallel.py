@@ -272,7 +272,6 @@ def run_task(fn: Callable[..., Any], call: tuple[Any, ...], store: Any, kind: st
             if not _ONE_THREAD_SET:
                 threadpool_limits(limits=1)
                 _ONE_THREAD_SET = True
-            _one_numba_thread()
             value = fn(*call)
         elif one_thread:
             with threadpool_limits(limits=1):
@@ -287,7 +286,7 @@ def run_task(fn: Callable[..., Any], call: tuple[Any, ...], store: Any, kind: st
     return value
 
 
-def _one_numba_thread() -> None:
+def one_numba_thread() -> None:
     """One numba thread in a worker process, as one BLAS thread.
 
     threadpoolctl does not reach numba's own thread pool. joblib's loky workers start with

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from supviz._parallel import Dispatcher, NpyFile, Shared, die_with_parent, run_task
+from supviz._parallel import Dispatcher, NpyFile, Shared, die_with_parent, one_numba_thread, run_task
 from supviz.errors import SupvizError
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,8 @@ def _is_plain_array(value: Any) -> bool:
 
 def _dask_task(packed: tuple[Any, ...]) -> Any:
     fn, store, kind, key, one_thread, args = packed
+    if one_thread:
+        one_numba_thread()
     return run_task(fn, args, store, kind, key, one_thread, in_worker=True)
 
 
