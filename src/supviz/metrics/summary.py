@@ -153,7 +153,9 @@ def layout_metrics(
         bounded memory, ``O(N^2)`` time). ``"approximate"``: from neighbour lists (a KD-tree for
         layouts, pynndescent above 3 dimensions) and sampled ranks (:mod:`supviz.metrics.approximate`),
         ``O(N)`` memory and nothing quadratic; its error against the exact scores is measured in
-        ``docs/benchmarks.md``.
+        ``docs/benchmarks.md`` (general-position points). It is *not* tie-aware: on coincident
+        points or tied distances, and for ``k`` above about ``(2N - 1) / 3``, it returns numbers
+        where the exact scores are NaN with a reason or differ; use ``"exact"`` for such inputs.
     all_pairs : bool, default True
         ``False`` skips the metrics whose cost grows with the number of pairs or worse: stress-1,
         Shepard rho (all ``N (N - 1) / 2`` pairs) and the matched Procrustes distance (an
