@@ -84,6 +84,13 @@ class SAESettings:
         for key in ("architecture", "expansion_factor", "d_sae", "steps", "batch_size"):
             if key in self.options:
                 raise SupvizError(f"`options` must not set {key!r}: it is a field of SAESettings itself.")
+        from supviz.sae.config import SAEConfig
+
+        fields = {f.name for f in dataclasses.fields(SAEConfig) if f.init}
+        unknown = sorted(set(self.options) - fields)
+        if unknown:
+            raise SupvizError(f"`options` holds a key that is no SAEConfig field: {', '.join(map(repr, unknown))}; "
+                              f"valid: {', '.join(sorted(fields))}.")
         self.config()  # SAEConfig checks the options against the architecture
 
     def config(self, *, larger: bool = False, **changes: Any) -> Any:
@@ -91,15 +98,8 @@ class SAESettings:
         from supviz.sae.config import SAEConfig
 
         factor = self.expansion_factor * (self.larger_factor if larger else 1.0)
-        try:
-            return SAEConfig(architecture=self.architecture, expansion_factor=factor, steps=self.steps,
-                             batch_size=self.batch_size, **{**self.options, **changes})
-        except SupvizError as exc:  # name the user's own argument: an option that is no SAEConfig field
-            msg = str(exc)
-            if "is not an argument of SAEConfig()" in msg:
-                raise SupvizError("`options` holds a key that is no SAEConfig field: "
-                                  + msg.replace(" is not an argument of SAEConfig()", "")) from None
-            raise
+        return SAEConfig(architecture=self.architecture, expansion_factor=factor, steps=self.steps,
+                         batch_size=self.batch_size, **{**self.options, **changes})
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "options": dict(self.options)}
