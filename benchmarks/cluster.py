@@ -71,8 +71,8 @@ def main() -> None:
     from distributed import Client, LocalCluster
     from joblib import Parallel, delayed, parallel_config
 
-    from supviz._parallel import LocalDispatcher, use
-    from supviz.cluster import DaskDispatcher
+    from supviz.runtime.dispatch import LocalDispatcher, use
+    from supviz.runtime.cluster import DaskDispatcher
 
     methods = tuple(args.methods)
     print(f"# supviz cluster benchmark: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
@@ -168,7 +168,7 @@ class _JoblibDask:
     def map(self, fn, calls, *, bar=None, **_: Any):
         from joblib import Parallel, delayed
 
-        from supviz._parallel import Shared
+        from supviz.runtime.dispatch import Shared
 
         plain = ([a.value if isinstance(a, Shared) else a for a in call] for call in calls)  # as joblib code passes them
         yield from Parallel(n_jobs=-1, return_as="generator_unordered")(
@@ -176,7 +176,7 @@ class _JoblibDask:
 
 
 def _indexed_plain(i: int, fn, *args: Any) -> tuple[int, Any]:
-    from supviz._parallel import run_task
+    from supviz.runtime.dispatch import run_task
 
     return i, run_task(fn, args, None, None, None, True)
 

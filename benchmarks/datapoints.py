@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
         ]
     text = "\n".join(lines)
     print(text)
-    from supviz._io import atomic_write_text
+    from supviz.core.io import atomic_write_text
 
     atomic_write_text(args.out, text)
 

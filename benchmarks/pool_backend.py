@@ -2,7 +2,7 @@
 
 Times the same batch of study layouts (UMAP and t-SNE of diag(N), as in B2-B5) three ways in one
 run: one after another, joblib's threading backend with 2 threads, and supviz's loky pool
-(``supviz._parallel.parallel``: 2 worker processes that die with their parent). Each pool is warmed
+(``supviz.runtime.dispatch.parallel``: 2 worker processes that die with their parent). Each pool is warmed
 first (worker start-up and numba compilation are not what is compared). Prints the wall times and
 the ratios.
 
@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60, help="points per layout")
     ap.add_argument("--layouts", type=int, default=12, help="layouts per batch (half UMAP, half t-SNE)")
     args = ap.parse_args()
-    from supviz._parallel import parallel
+    from supviz.runtime.dispatch import parallel
 
     jobs = [delayed(layout)(i, args.n) for i in range(args.layouts)]
     runners = {

@@ -58,7 +58,7 @@ def _run(X: np.ndarray, perplexity: float, method: str) -> tuple[float, float]:
     import openTSNE
 
     from supviz.dr._tsne_exact import exact_gradient_compiled
-    from supviz.dr.layout import check_layout_input
+    from supviz.dr.base import check_layout_input
     from supviz.dr.tsne_kl import kl_divergence
     from supviz.dr.tsne_layout import _resolve_init
 

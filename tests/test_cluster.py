@@ -90,7 +90,7 @@ def test_study_on_a_local_cluster_equals_the_local_run_even_when_a_worker_dies(l
 
 
 def test_scheduler_values_are_checked_before_anything_runs(tmp_path):
-    from supviz.cluster import check_scheduler, connect
+    from supviz.runtime.cluster import check_scheduler, connect
 
     assert check_scheduler(" local:3 ") == "local:3" and check_scheduler("") == ""
     assert check_scheduler("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
@@ -101,7 +101,7 @@ def test_scheduler_values_are_checked_before_anything_runs(tmp_path):
     with pytest.raises(SupvizError, match="`run.scheduler` must be"):
         config_from_dict({"run": {"scheduler": "not an address!"}})
     # nothing listens there: one line, and the run folder is never created
-    from supviz import cluster
+    from supviz.runtime import cluster
 
     old = cluster.CONNECT_TIMEOUT
     cluster.CONNECT_TIMEOUT = 2
@@ -117,7 +117,7 @@ def test_scheduler_values_are_checked_before_anything_runs(tmp_path):
 
 
 def test_a_worker_that_cannot_see_the_cache_folder_is_named(tmp_path):
-    from supviz.cluster import _probe
+    from supviz.runtime.cluster import _probe
 
     probe = tmp_path / "p.tmp"
     probe.write_text("token")
@@ -128,8 +128,8 @@ def test_a_worker_that_cannot_see_the_cache_folder_is_named(tmp_path):
 
 
 def test_dispatcher_runs_memoised_tasks_once_and_stores_them_where_they_ran(tmp_path):
-    from supviz._parallel import Dispatcher, LocalDispatcher, Shared, current, use
-    from supviz.study.cache import Cache
+    from supviz.runtime.dispatch import Dispatcher, LocalDispatcher, Shared, current, use
+    from supviz.runtime.cache import Cache
 
     cache = Cache(tmp_path)
     arr = np.arange(5.0)
@@ -152,8 +152,8 @@ def _scaled(a, i):
 
 
 def test_a_task_error_on_the_cluster_reaches_the_caller_intact(tmp_path):
-    from supviz._parallel import Shared
-    from supviz.cluster import connect
+    from supviz.runtime.dispatch import Shared
+    from supviz.runtime.cluster import connect
     from supviz.toy.train import TrainingDiverged
 
     with connect("local:1", cache_root=tmp_path) as d:

@@ -91,8 +91,8 @@ def test_engine_on_degenerate_input(engine, case, plain_layouts):
             assert np.isnan(stress)  # 0 / 0: never a "perfect" 0 for the collapsed solution
         else:
             assert 0.0 <= stress < 1.0 and not layout.info["collapsed"]
-            # coincident points (up to rounding: supviz._geometry) stay at one spot, bit for bit
-            from supviz._geometry import coincident_groups
+            # coincident points (up to rounding: supviz.core.geometry) stay at one spot, bit for bit
+            from supviz.core.geometry import coincident_groups
 
             pts = np.asarray(case.plain() if case.plain else X, dtype=float)
             labels = coincident_groups(pts)

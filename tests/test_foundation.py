@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from supviz import SupvizError
-from supviz._io import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
-from supviz._validation import check_array, check_choice, check_float, check_int, check_probability
-from supviz.seeding import as_seed_sequence, child, int_seed, numpy_rng, spawn, torch_generator
+from supviz.core.io import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
+from supviz.core.validation import check_array, check_choice, check_float, check_int, check_probability
+from supviz.core.seeding import as_seed_sequence, child, int_seed, numpy_rng, spawn, torch_generator
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_cli_turns_supviz_error_into_one_line(monkeypatch: pytest.MonkeyPatch, c
 def test_check_array_takes_torch_tensors_and_refuses_complex() -> None:
     import torch
 
-    from supviz._validation import as_real_array
+    from supviz.core.validation import as_real_array
 
     p = torch.nn.Parameter(torch.tensor([[1.0, 2.0]], dtype=torch.float64))
     assert np.array_equal(check_array("X", p), [[1.0, 2.0]])  # detached, not a RuntimeError
@@ -175,7 +175,7 @@ def test_check_array_takes_torch_tensors_and_refuses_complex() -> None:
 
 
 def test_unit_scaled_is_exact_and_keeps_ties() -> None:
-    from supviz._validation import unit_scaled
+    from supviz.core.validation import unit_scaled
 
     for scale in (1e-300, 1.0, 3.0, 1e300):
         x = np.array([0.0, 1.0, -1.0, 0.25]) * scale
@@ -187,7 +187,7 @@ def test_unit_scaled_is_exact_and_keeps_ties() -> None:
 
 
 def test_check_keywords_names_the_argument_and_the_valid_ones() -> None:
-    from supviz._validation import check_keywords
+    from supviz.core.validation import check_keywords
 
     check_keywords("f", {"a": 1}, ("a", "b"))
     with pytest.raises(SupvizError, match=r"^`zz` is not an argument of f\(\); valid keyword arguments: a, b\.$"):
@@ -197,7 +197,7 @@ def test_check_keywords_names_the_argument_and_the_valid_ones() -> None:
 def test_sweep_removes_only_dead_writers_temporaries(tmp_path: Path) -> None:
     import time
 
-    from supviz._io import sweep_temporaries
+    from supviz.core.io import sweep_temporaries
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale = tmp_path / f".metrics.csv.pid{int(dead.stdout)}.k2j4_x.tmp"

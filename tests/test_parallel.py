@@ -1,4 +1,4 @@
-"""supviz._parallel: Ctrl-C is the parent's alone (issue 9 follow-up, 5).
+"""supviz.runtime.dispatch: Ctrl-C is the parent's alone (issue 9 follow-up, 5).
 
 A Ctrl-C reaches every process of the terminal's group. The parent printed "supviz: interrupted",
 but each loky worker added a KeyboardInterrupt traceback of ~20 lines (from its start-up imports or
@@ -21,7 +21,7 @@ import pytest
 SCRIPT = textwrap.dedent("""
     import sys, time
     from joblib import delayed
-    from supviz._parallel import parallel
+    from supviz.runtime.dispatch import parallel
 
     def slow(i):
         time.sleep(60)

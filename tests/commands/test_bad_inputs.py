@@ -183,7 +183,7 @@ def _listing(folder: Path) -> list[str]:
 def no_work(monkeypatch):
     """Any training or cached computation before the refusal fails the test at once."""
     import supviz.toy
-    from supviz.study.cache import Cache
+    from supviz.runtime.cache import Cache
 
     def computed(*a, **k):
         raise AssertionError("computed before the input was checked")
@@ -263,7 +263,7 @@ BAD_FLAGS: list[tuple[str, list[str], str]] = [
 
 @pytest.mark.parametrize(("cmd", "args", "words"), BAD_FLAGS, ids=lambda v: v if isinstance(v, str) else None)
 def test_bad_flag_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, words):
-    from supviz import cluster
+    from supviz.runtime import cluster
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)  # nothing listens on port 9: refused within a second
@@ -327,7 +327,7 @@ def test_rerun_refuses_a_run_folder_whose_figures_cannot_be_written(tmp_path, ca
     """Issue 9 follow-up, 4: a rerun into a finished run whose figures/ could not be written (there:
     `chattr +i`) recomputed the whole study, then failed with a raw PermissionError and left the old
     manifest incomplete. Here figures/ is a link into /proc, which no one (root included) can write."""
-    from supviz._outdir import read_manifest, write_manifest
+    from supviz.core.outdir import read_manifest, write_manifest
 
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supviz.report.browser import check_report, find_browser
+from helpers.browser import check_report, find_browser
 
 pytestmark = pytest.mark.slow
 

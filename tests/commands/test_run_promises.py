@@ -37,7 +37,7 @@ def _run(argv, capsys):
 @pytest.fixture
 def no_work(monkeypatch):
     import supviz.toy
-    from supviz.study.cache import Cache
+    from supviz.runtime.cache import Cache
 
     def computed(*a, **k):
         raise AssertionError("computed before the input was checked")

@@ -35,7 +35,7 @@ def _openTSNE_P(X, perplexity, precomputed=False):
 
 def _unit(X):
     """The input as the layout engines see it: divided by its largest magnitude (bit for bit what
-    supviz.dr.layout.check_layout_input gives for these inputs, which have nothing to snap)."""
+    supviz.dr.base.check_layout_input gives for these inputs, which have nothing to snap)."""
     X = np.asarray(X, dtype=float)
     return X / np.abs(X).max()
 
@@ -116,7 +116,7 @@ def _identical_up_to_rounding(n=20, d=5, seed=0):
 @pytest.mark.parametrize("method", ["mds", "umap", "tsne"])
 def test_f4_identical_up_to_rounding_is_one_spot(method):
     # Was: the 1e-15 noise blown up to full-size pictures with no note (MDS stress 0.019, t-SNE KL
-    # 0.107). Now: the points coincide (supviz._geometry: within 1e-12 of their scale): one spot.
+    # 0.107). Now: the points coincide (supviz.core.geometry: within 1e-12 of their scale): one spot.
     I = _identical_up_to_rounding()
     assert len(np.unique(I, axis=0)) == 20  # not bit-equal
     layout = {"mds": lambda: mds_layout(I, random_state=0), "umap": lambda: umap_layout(I, random_state=0),
@@ -225,7 +225,7 @@ def test_f8_five_dimensional_tsne_uses_the_exact_gradient_with_one_note():
 
 
 def test_f8_kind_a_warning_raised_every_iteration_is_one_note():
-    from supviz.dr.layout import add_warning_notes
+    from supviz.dr.base import add_warning_notes
 
     notes: list[str] = []
     add_warning_notes(notes, "openTSNE", ["BH t-SNE for >3 dimensions\ncan segfault"] * 752 + ["other"])

@@ -20,7 +20,7 @@ from supviz.metrics import pairwise_distances
 #: hand it the Gram matrix X X^T of their random data instead of a dissimilarity matrix (their
 #: ``_is_pairwise_metric`` recognises only a parameter named ``metric``); a Gram matrix has a
 #: non-zero diagonal (and, of centred data, negative entries), which no dissimilarity has, and the
-#: one check of dissimilarities every method shares (``supviz._validation.check_dissimilarity_matrix``)
+#: one check of dissimilarities every method shares (``supviz.core.validation.check_dissimilarity_matrix``)
 #: refuses it. The checks that only pass such matrices are expected to fail for this variant; the
 #: same behaviours are checked on the other variants, and tests below fit it on real dissimilarities.
 _GRAM_NOT_DISSIMILARITY = (

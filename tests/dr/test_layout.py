@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from supviz.dr import Layout, embed, mds_layout, mds_layouts
-from supviz.dr.layout import pca_init
+from supviz.dr.base import pca_init
 from supviz.errors import SupvizError
 from supviz.metrics import pairwise_distances, procrustes_distance
 
@@ -84,7 +84,7 @@ def test_pca_init_is_deterministic_and_never_constant():
 
 
 def test_notes_are_logged(caplog):
-    from supviz.dr.layout import add_note
+    from supviz.dr.base import add_note
 
     notes: list[str] = []
     with caplog.at_level(logging.INFO, logger="supviz.dr.layout"):

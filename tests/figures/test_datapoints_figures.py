@@ -8,7 +8,7 @@ import pytest
 
 from supviz.datapoints import datapoint_cell, datapoint_grid
 from supviz.errors import SupvizError
-from supviz.figures import datapoints as figs
+from supviz.datapoints import plots as figs
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from supviz.figures import interactive
+from supviz.plot import pages as interactive
 from supviz.plot import ColorScale, ScatterPanel
 from supviz.plot import interactive as iplot
 

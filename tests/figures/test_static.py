@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from supviz.figures import static
+from supviz.toy import plots as static
 from supviz.plot import min_font_px
 
 

@@ -82,7 +82,7 @@ def test_conclusion_and_section_rows(result):
 
 
 def test_result_round_trips_through_the_cache_codecs(result, tmp_path):
-    from supviz.study.codecs import read_value, write_value
+    from supviz.runtime.codecs import read_value, write_value
 
     folder = tmp_path / "entry"
     folder.mkdir()

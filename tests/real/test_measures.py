@@ -18,7 +18,7 @@ from supviz.real.measures import (
     silhouette,
     space_measures,
 )
-from supviz.seeding import int_seed
+from supviz.core.seeding import int_seed
 
 
 @pytest.fixture(scope="module")

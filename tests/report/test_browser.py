@@ -16,8 +16,8 @@ from supviz import plot
 from supviz.plot import ScatterPanel
 from supviz.plot import interactive as iplot
 from supviz.report import build_report
-from supviz.report.browser import check_report, find_browser, render_seconds
-from supviz.report.captions import caption_promises, missing
+from helpers.browser import check_report, find_browser, render_seconds
+from helpers.captions import caption_promises, missing
 from supviz.study.sections import FigureRecord, SectionOutput
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -101,7 +101,7 @@ def test_static_figures_show_with_javascript_off(tiny_run, tmp_path):
     """Every figure is its PNG in the page: with scripts off the first screen looks as with them on."""
     from PIL import Image
 
-    from supviz.report.browser import screenshot
+    from helpers.browser import screenshot
 
     _, out, res = tiny_run
     doc = (out / "report.html").read_text()

@@ -69,7 +69,7 @@ def test_toy_pentagon_is_recovered(pentagon, trained):
 
 def test_frozen_random_decoder_scores_the_random_direction_expectation(trained):
     from supviz.sae.architectures import architecture_class
-    from supviz.seeding import child, torch_generator
+    from supviz.core.seeding import child, torch_generator
 
     jobs, res = trained
     frozen_jobs, frozen = jobs[-N_RANDOM:], res.saes[-N_RANDOM:]

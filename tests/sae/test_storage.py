@@ -10,7 +10,8 @@ from safetensors.torch import save_file
 
 from supviz.errors import SupvizError
 from supviz.sae import SAE, load, save, score
-from supviz.sae.storage import load_many, save_many
+from supviz.sae.model import load_many
+from supviz.sae.storage import save_many
 
 RNG = np.random.default_rng(0)
 

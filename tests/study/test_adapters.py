@@ -8,7 +8,7 @@ import pytest
 from supviz.errors import SupvizError
 from supviz.study import adapters
 from supviz.study.baselines import b3_neighbors, b5_perplexity
-from supviz.study.cache import Cache
+from supviz.runtime.cache import Cache
 from supviz.study.config import load_config
 from supviz.study.context import RunContext
 from supviz.study.embeddings import grid_cells, variant_slug

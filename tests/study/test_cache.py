@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from supviz.study.cache import Cache, cache_key
+from supviz.runtime.cache import Cache, cache_key
 
 
 def test_key_depends_on_everything_that_determines_a_step():
@@ -90,7 +90,7 @@ def test_disabled_cache_always_computes(tmp_path):
 
 def test_code_version_covers_the_source() -> None:
     from supviz import __version__
-    from supviz.study.cache import Cache, code_version
+    from supviz.runtime.cache import Cache, code_version
 
     v = code_version()
     assert v.startswith(__version__ + "+") and len(v.split("+")[1]) == 16
@@ -204,7 +204,7 @@ def test_unregistered_dataclass_in_an_entry_is_refused(tmp_path):
     doc = {"format": "supviz.cache.value", "version": 1,
            "value": {"$dataclass": "os.system", "fields": {}}}
     (cache._folder("x", key) / "value.json").write_text(json.dumps(doc))
-    from supviz.study import codecs
+    from supviz.runtime import codecs
 
     with pytest.raises(codecs.EntryError, match="unregistered dataclass 'os.system'"):
         cache.load("x", key)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from supviz.errors import SupvizError
-from supviz.study import codecs
+from supviz.runtime import codecs
 from supviz.study.config import config_from_dict
 from supviz.study.pipeline import check_study, run_study
 from supviz.study.recovery_compute import RecoveryResult
@@ -325,7 +325,7 @@ def test_best_recovery_need_not_give_the_best_codes():
 
 
 def test_e1_figure_hatches_undefined_cells_with_their_reason():
-    from supviz.figures.recovery import recovery_heatmap_figure
+    from supviz.study.recovery_figures import recovery_heatmap_figure
 
     t = _hand_e1()
     t = t[t["method"] == "topk"].assign(n_represented=[5, 9, 9, 0, 9, 9], nan_reasons=[

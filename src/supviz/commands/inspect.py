@@ -101,7 +101,7 @@ def _json_value(v: Any) -> Any:
 
 
 def _number(flag: str, text: str) -> float:
-    from supviz._validation import check_float
+    from supviz.core.validation import check_float
     from supviz.errors import SupvizError
 
     try:

@@ -66,8 +66,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything, run, write, print."""
-    from supviz._outdir import check_output_folder
-    from supviz._validation import check_int
+    from supviz.core.outdir import check_output_folder
+    from supviz.core.validation import check_int
     from supviz.study.config import load_config
 
     config = load_config(args.config)
@@ -246,8 +246,8 @@ def _write(out: Path, tables: dict[str, Any], figures: dict[str, Any], meta: dic
     import platform
 
     from supviz import __version__
-    from supviz._io import atomic_dir, atomic_write_json
-    from supviz.figures.static import save_figure
+    from supviz.core.io import atomic_dir, atomic_write_json
+    from supviz.toy.plots import save_figure
 
     meta = {"format": RUN_FORMAT, "supviz_version": __version__, "python": platform.python_version(),
             "platform": platform.platform(), **meta, "tables": [f"{k}.csv" for k, t in tables.items() if len(t)],

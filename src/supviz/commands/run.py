@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
 def build_config(args: argparse.Namespace) -> Any:
     """The study config of ``--config`` with the flags applied (each flag checked)."""
-    from supviz._validation import check_int
+    from supviz.core.validation import check_int
     from supviz.study.config import load_config
 
     config = load_config(args.config)
@@ -93,7 +93,7 @@ def build_config(args: argparse.Namespace) -> Any:
     if args.jobs is not None:
         config.run.n_jobs = check_int("--jobs", args.jobs, min_value=1, max_value=64)
     if args.scheduler is not None:
-        from supviz.cluster import check_scheduler
+        from supviz.runtime.cluster import check_scheduler
 
         config.run.scheduler = check_scheduler(args.scheduler, "--scheduler")
     if args.paper_size_a3:

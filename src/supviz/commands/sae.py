@@ -85,7 +85,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything, train, score, write, print."""
-    from supviz._validation import check_int
+    from supviz.core.validation import check_int
 
     n_eval = check_int("--n-eval", _parse(args.n_eval, int, "--n-eval"), min_value=1)
     seed = check_int("--seed", _parse(args.seed, int, "--seed"), min_value=0)
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, threads: int):
-    from supviz._validation import check_probability
+    from supviz.core.validation import check_probability
     from supviz.sae.cells import study_config, train_cell_saes
     from supviz.toy import load_grid
 
@@ -229,7 +229,7 @@ def _check_out(out: Path) -> None:
     """
     import json
 
-    from supviz._outdir import check_output_folder
+    from supviz.core.outdir import check_output_folder
 
     def earlier_output(folder: Path) -> bool:
         meta = folder / "metadata.json"
@@ -245,7 +245,7 @@ def _write(out: Path, saes, scores, meta: dict[str, Any]) -> None:
     import platform
 
     from supviz import __version__
-    from supviz._io import atomic_dir, atomic_write_json
+    from supviz.core.io import atomic_dir, atomic_write_json
     from supviz.sae.storage import _write as write_sae
 
     names = _names([s.label for s in saes])

@@ -67,12 +67,12 @@ def run(args: argparse.Namespace) -> int:
 
 def build_config(args: argparse.Namespace) -> Any:
     """The sweep of CONFIG with the flags applied (each checked)."""
-    from supviz._validation import check_int
+    from supviz.core.validation import check_int
     from supviz.sweep.config import load_sweep
 
     config = load_sweep(args.config, name="CONFIG")
     if args.scheduler is not None:
-        from supviz.cluster import check_scheduler
+        from supviz.runtime.cluster import check_scheduler
 
         config.run.scheduler = check_scheduler(args.scheduler, "--scheduler")
     if args.jobs is not None:

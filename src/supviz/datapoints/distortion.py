@@ -17,7 +17,7 @@
 
 Undefined is NaN with a reason (:attr:`DistortionResult.reasons`, :attr:`FalseNeighbours.reason`;
 :mod:`supviz.metrics.undefined`), decided by the rules every metric shares: a picture whose points
-all coincide (up to rounding, :mod:`supviz._geometry`) has no neighbourhoods, distances or Shepard
+all coincide (up to rounding, :mod:`supviz.core.geometry`) has no neighbourhoods, distances or Shepard
 diagram; a space whose pairwise distances all tie ranks nothing; all points of ``X`` coinciding
 leave nothing to compare.
 
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_int
+from supviz.core.validation import check_array, check_choice, check_int
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, numpy_rng
+from supviz.core.seeding import SeedLike, numpy_rng
 
 logger = logging.getLogger(__name__)
 

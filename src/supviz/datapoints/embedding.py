@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from supviz._validation import check_array
+from supviz.core.validation import check_array
 from supviz.errors import SupvizError
 
 __all__ = ["latent_codes", "model_outputs", "orthogonal_codes"]

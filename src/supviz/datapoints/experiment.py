@@ -23,9 +23,9 @@ the distortion that superposition causes in the code space); ``"mds"``, ``"umap"
 the 2-D layout of the space.
 
 :func:`datapoint_grid` runs every cell of a trained grid; the work is split into independent jobs
-(one per layout, one per exact measure), run where :mod:`supviz._parallel` puts them (local worker
+(one per layout, one per exact measure), run where :mod:`supviz.runtime.dispatch` puts them (local worker
 processes that die with the parent, or a Dask cluster under ``supviz run --scheduler``) behind a tqdm bar. Every job has its own child seed addressed by its place in the grid
-(:func:`supviz.seeding.child`), so results do not depend on ``n_jobs`` or on job order. Cells with
+(:func:`supviz.core.seeding.child`), so results do not depend on ``n_jobs`` or on job order. Cells with
 the same ``(n_features, p)`` share their sample ``x`` (a paired design: differences between cells
 are differences of ``W``, not of the sample), so the ``x`` control is pictured once per ``p``.
 """
@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_int, check_probability
+from supviz.core.validation import check_array, check_choice, check_int, check_probability
 from supviz.datapoints.distortion import measure_distortion
 from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
 from supviz.datapoints.geometry import EquidistanceResult, equidistance, ring_measures
@@ -49,7 +49,7 @@ from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import METHODS, datapoint_layout
 from supviz.datapoints.sampling import SparseSample, sample_inputs
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 logger = logging.getLogger(__name__)
 
@@ -326,12 +326,12 @@ def _run_jobs(
     progress: bool,
     desc: str,
 ) -> dict[tuple, tuple]:
-    """Run the jobs where the dispatcher in force puts them (:mod:`supviz._parallel`: local worker
+    """Run the jobs where the dispatcher in force puts them (:mod:`supviz.runtime.dispatch`: local worker
     processes that die with this process, or a Dask cluster). Inside ``supviz run`` each job is a
     cache entry of its own (kind ``"datapoint-job"``, keyed by its inputs), stored where it ran."""
     from tqdm.auto import tqdm
 
-    from supviz._parallel import Shared, current
+    from supviz.runtime.dispatch import Shared, current
 
     dispatcher = current(n_jobs)
     memo = dispatcher.memo

@@ -29,10 +29,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from supviz._geometry import points_coincide
-from supviz._validation import check_array, check_int, unit_scaled
+from supviz.core.geometry import points_coincide
+from supviz.core.validation import check_array, check_int, unit_scaled
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, as_seed_sequence, numpy_rng
+from supviz.core.seeding import SeedLike, as_seed_sequence, numpy_rng
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def distance_spread(points: np.ndarray) -> float:
     float
         0 for an equidistant set; scale-invariant (computed at unit scale, so 1e-200 and 1e300
         copies give the value of scale 1). NaN, with the reason logged at INFO, when all points
-        coincide up to rounding (:mod:`supviz._geometry`): their distances are rounding noise.
+        coincide up to rounding (:mod:`supviz.core.geometry`): their distances are rounding noise.
     """
     said = bool(points.info.get("collapsed", False)) if _is_layout(points) else False
     P = check_array("points", points.embedding if _is_layout(points) else points, ndim=2)
@@ -94,7 +94,7 @@ def radial_spread(layout: np.ndarray) -> float:
     0 for points on a ring; :data:`UNIFORM_DISC_RADIAL_CV` (about 0.354) for a uniform disc.
     ``layout`` is an ``[N, d]`` array or a :class:`~supviz.dr.Layout` (which brings its method's
     verdict on collapse: NaN then too). Scale-invariant (computed at unit scale). NaN, with the reason logged at INFO, when all
-    points coincide up to rounding (:mod:`supviz._geometry`): a collapsed picture has no shape.
+    points coincide up to rounding (:mod:`supviz.core.geometry`): a collapsed picture has no shape.
     """
     said = bool(layout.info.get("collapsed", False)) if _is_layout(layout) else False
     Y = check_array("layout", layout.embedding if _is_layout(layout) else layout, ndim=2)
@@ -200,7 +200,7 @@ def equidistance(
     unit = P / np.where(norms > 0, norms, 1.0)[:, None]
     rng = numpy_rng(random_state, name="random_state")
     cvs = np.array([distance_spread(rng.standard_normal((n_rep, m))) for _ in range(n_random)])
-    cv = distance_spread(P)  # NaN when the rows coincide (the one rule of supviz._geometry)
+    cv = distance_spread(P)  # NaN when the rows coincide (the one rule of supviz.core.geometry)
     cv_g = float(cvs.mean())
     return EquidistanceResult(
         n_represented=int(n_rep),
@@ -362,7 +362,7 @@ def ring_control(
         ``n_dropped``.
     """
     from supviz.dr import mds_layouts
-    from supviz.seeding import child
+    from supviz.core.seeding import child
 
     if len(weights) != len(masks):
         raise SupvizError(f"`weights` and `masks` must have the same length; got {len(weights)} and {len(masks)}.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from supviz._validation import check_array
+from supviz.core.validation import check_array
 from supviz.errors import SupvizError
 
 __all__ = ["PointLabels", "point_labels"]

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_int
-from supviz.seeding import SeedLike, as_seed_sequence, child, int_seed, numpy_rng
+from supviz.core.validation import check_array, check_choice, check_int
+from supviz.core.seeding import SeedLike, as_seed_sequence, child, int_seed, numpy_rng
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def landmark_mds(
 
     Notes
     -----
-    Coincident points (equal up to rounding, :mod:`supviz._geometry`; the study's inputs whose
+    Coincident points (equal up to rounding, :mod:`supviz.core.geometry`; the study's inputs whose
     active features were all dropped sit at ``h = 0``) are one point here: landmarks are drawn
     among the distinct points, each with probability proportional to how many points it stands
     for (so the landmarks still follow the data's density), and every copy gets its point's
@@ -138,7 +138,7 @@ def landmark_mds(
     from scipy.spatial.distance import cdist, pdist, squareform
 
     from supviz import dr
-    from supviz.dr.layout import add_note, check_layout_input, identical_points_layout, layout_collapsed
+    from supviz.dr.base import add_note, check_layout_input, identical_points_layout, layout_collapsed
 
     notes: list[str] = []
     X = check_layout_input(X, method="landmark MDS", min_points=2, notes=notes)

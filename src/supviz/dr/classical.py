@@ -14,7 +14,8 @@ import logging
 
 import numpy as np
 
-from supviz._validation import check_int, unit_scaled
+from supviz.core.validation import check_int, unit_scaled
+from supviz.dr.base import check_delta, pca_init
 from supviz.errors import SupvizError
 
 logger = logging.getLogger(__name__)
@@ -51,9 +52,7 @@ def classical_mds(delta: np.ndarray, *, n_components: int = 2) -> np.ndarray:
         On NaN/inf, a non-square, asymmetric or negative ``delta``, fewer than 1 point, or a bad
         ``n_components``.
     """
-    from supviz.dr.smacof import _check_delta  # shared validation; local import avoids a cycle
-
-    arr = _check_delta(delta, min_points=1)
+    arr = check_delta(delta, min_points=1)
     k = check_int("n_components", n_components, min_value=1)
     batched = arr.ndim == 3
     # Scale-equivariant: each item is reduced at unit scale (no overflow of delta^2 at 1e300, no
@@ -120,3 +119,17 @@ def merge_coincident(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
     means = np.zeros((x.shape[0], counts.size, x.shape[2]))
     np.add.at(means, (slice(None), group), x)
     return means[:, group] / counts[group][None, :, None]
+
+
+def data_start(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_abs: float,
+               precomputed: bool = False) -> np.ndarray:
+    """The PCA start of :func:`pca_init`, for points or for dissimilarities.
+
+    For dissimilarities the principal-component scores are those of classical (Torgerson) MDS,
+    which equal PCA's for Euclidean distances (both libraries refuse ``init="pca"`` with
+    precomputed distances; PCA of the rows of a distance matrix would picture something else).
+    """
+    if not precomputed:
+        return pca_init(X, n_components, rng=rng, max_abs=max_abs)
+    scores = torgerson(X[None], min(n_components, X.shape[0]))[0]
+    return pca_init(scores, n_components, rng=rng, max_abs=max_abs)

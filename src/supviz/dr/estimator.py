@@ -1,7 +1,7 @@
 """scikit-learn estimator over supviz's SMACOF: :class:`SMACOF`.
 
 The work is done by the pure function :func:`supviz.dr.smacof.smacof` (through
-:func:`supviz.dr.layout.mds_layout`, which brings the input to unit scale and records notes); this
+:func:`supviz.dr.mds_layout.mds_layout`, which brings the input to unit scale and records notes); this
 class only stores its arguments in ``__init__``, declares their constraints in one place
 (``_parameter_constraints``, so every message reads like "The 'max_iter' parameter of SMACOF must
 be an int in the range [1, inf). Got 0 instead."), and keeps the fitted results in attributes
@@ -59,7 +59,7 @@ class SMACOF(BaseEstimator):
         Start 0: classical (Torgerson) MDS, a random configuration, or a given one.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default None
         Seeds the random starts (the Torgerson start is deterministic): start ``r`` draws from
-        ``supviz.seeding.child(random_state, 0, r)``. A ``RandomState`` contributes one integer
+        ``supviz.core.seeding.child(random_state, 0, r)``. A ``RandomState`` contributes one integer
         drawn from it, as scikit-learn's estimators use one. Equal ints give equal fits.
     engine : {"auto", "numba", "torch"}, default "auto"
         Which SMACOF engine iterates (same results): the compiled CPU loop (ratio, interval) or
@@ -192,7 +192,7 @@ class SMACOF(BaseEstimator):
         -------
         ndarray of shape (N, n_components)
         """
-        from supviz.dr.layout import mds_layout
+        from supviz.dr.mds_layout import mds_layout
 
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         precomputed = self.dissimilarity == "precomputed"

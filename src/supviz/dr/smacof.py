@@ -50,11 +50,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_dissimilarity_matrix, check_float, check_int, unit_scaled
+from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
+from supviz.dr.base import check_delta
 from supviz.dr.classical import merge_coincident, torgerson
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, as_seed_sequence, child, numpy_rng
+from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 
 logger = logging.getLogger(__name__)
 
@@ -177,12 +178,6 @@ class SmacofResult:
 # Validation
 
 
-def _check_delta(delta: Any, *, min_points: int = 2, name: str = "delta") -> np.ndarray:
-    """Validate a dissimilarity matrix or batch (:func:`supviz._validation.check_dissimilarity_matrix`,
-    the check every method shares); return an exactly symmetric float64 copy, zero diagonal."""
-    return check_dissimilarity_matrix(name, delta, min_points=min_points, batched=True)
-
-
 def _check_weights(weights: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Validate weights against the batch ``shape`` [B, N, N]; return them broadcast, zero diagonal.
 
@@ -271,7 +266,7 @@ def smacof(
         Stop when the decrease of the normalised raw stress (stress-1 squared) is below ``eps``.
     random_state : int, numpy Generator, SeedSequence or None
         Restart ``r`` of batch item ``b`` draws its random start from
-        ``supviz.seeding.child(random_state, b, r)`` (an unbatched input is item 0), so results
+        ``supviz.core.seeding.child(random_state, b, r)`` (an unbatched input is item 0), so results
         do not depend on what else is in the batch.
     device : str or torch.device, default "cpu"
         Where to iterate ("cpu", "cuda", ...). Results come back as float64 numpy arrays.
@@ -298,7 +293,7 @@ def smacof(
     >>> bool(res.stress < 1e-6)
     True
     """
-    arr = _check_delta(delta, min_points=2)
+    arr = check_delta(delta, min_points=2)
     batched = arr.ndim == 3
     arr3 = arr if batched else arr[None]
     n_batch, n, _ = arr3.shape
@@ -478,7 +473,7 @@ def layout_stress(
     """
     import torch
 
-    arr = _check_delta(delta, min_points=2)
+    arr = check_delta(delta, min_points=2)
     emb = check_array("embedding", embedding, ndim=arr.ndim)
     if emb.shape[:-1] != arr.shape[:-1]:
         raise SupvizError(f"`embedding` must have shape {arr.shape[:-1]} + (k,); got {emb.shape}.")

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_float, check_int
+from supviz.core.validation import check_choice, check_float, check_int
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, int_seed
+from supviz.core.seeding import SeedLike, int_seed
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def torchdr_layout(
         A bad parameter, fewer than 4 points, a CUDA device this torch cannot use, or TorchDR
         not installed.
     """
-    from supviz.dr.layout import Layout, add_note, check_layout_input, note_if_collapsed
+    from supviz.dr.base import Layout, add_note, check_layout_input, note_if_collapsed
 
     method = check_choice("method", method, METHODS)
     device = str(device)

@@ -13,7 +13,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   Perplexities below 1 (``N <= 3``) are allowed: the conditional distributions then put all their
   mass on the nearest neighbours (split equally between ties), as in bhtsne.
 - **Initialisation that works for tiny N.** ``init="auto"``/``"pca"`` uses the data's principal
-  components computed here (:func:`~supviz.dr.layout.pca_init`, scaled to standard deviation
+  components computed here (:func:`~supviz.dr.base.pca_init`, scaled to standard deviation
   1e-4 as both libraries do), which also works when the data have fewer than two dimensions or
   rank below two (those columns get seeded noise).
 - **Exact gradients up to 2,000 points.** With openTSNE, N <= 2,000 (and any N in more than two
@@ -26,7 +26,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   dimensions (openTSNE warns that it can segfault above three). ``negative_gradient_method="exact"``
   asks for the exact gradient by name. Neighbours are exact below 1,000 points.
 - **Coincident points** (equal rows of X, or rows equal up to rounding, which
-  :func:`~supviz.dr.layout.check_layout_input` makes equal; for precomputed distances, zero
+  :func:`~supviz.dr.base.check_layout_input` makes equal; for precomputed distances, zero
   distances). openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per coordinate)
   into one leaf and then miscounts their terms of the normalisation ``Z``: the repulsion is wrong,
   points are flung out, and the reported KL can be negative (issue 8: -1.09 for 30 repeated rows
@@ -36,7 +36,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   above 2,000 points; scikit-learn: its exact method up to 5,000 points), and a Barnes-Hut asked
   for by name is a SupvizError that says what to use instead. The PCA start also moves each
   repeated point by a seeded jitter of 1% of its scale, as openTSNE's own PCA start does for every
-  point (:func:`supviz.dr.layout.separate_repeated_rows`), so that the gradient can separate them.
+  point (:func:`supviz.dr.base.separate_repeated_rows`), so that the gradient can separate them.
 - **Precomputed distances** (``metric="precomputed"``) pass the check every method shares
   (square, finite, non-negative, symmetric, zero diagonal); their PCA start is classical MDS of the
   distances (``params["init"] == "classical_mds"``; equal to PCA for Euclidean distances).
@@ -53,20 +53,20 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   their KL optimum is a single spot: the layout is all zeros with KL 0 and a note, for both
   backends, without running either.
 - **Scale.** t-SNE is scale-invariant (each point's bandwidth is calibrated), so ``X`` is brought
-  to unit scale first (:func:`supviz.dr.layout.check_layout_input`): 1e-300 and 1e300 give the
+  to unit scale first (:func:`supviz.dr.base.check_layout_input`): 1e-300 and 1e300 give the
   layout of scale 1.
 - **Metrics undefined for some rows** (cosine of an all-zero row, correlation of a constant row)
-  are refused, naming the rows (:func:`supviz.dr.layout.check_metric_rows`).
+  are refused, naming the rows (:func:`supviz.dr.base.check_metric_rows`).
 - **Unknown keyword arguments** are refused, naming the valid ones for the chosen backend.
 - **Iterations.** ``n_iter`` counts all iterations including the ``early_exaggeration_iter``
   early-exaggeration ones (openTSNE: ``n_iter - early_exaggeration_iter`` further iterations;
   scikit-learn: ``max_iter = n_iter``, with its fixed 250 exaggerated iterations, so at least 251:
   scikit-learn computes its KL divergence only after them).
-- **Seeds.** ``random_state`` becomes one int (:func:`supviz.seeding.int_seed`); both backends are
+- **Seeds.** ``random_state`` becomes one int (:func:`supviz.core.seeding.int_seed`); both backends are
   then deterministic (openTSNE runs with ``n_jobs=1``).
 - **Collapse.** When all distances of ``X`` tie (``diag(N)``) and ``3 * perplexity = N - 1``, the input
   affinities are uniform and the KL optimum puts every point on one spot; a note says so when it
-  happens and ``info["collapsed"]`` is True (:func:`supviz.dr.layout.layout_collapsed`).
+  happens and ``info["collapsed"]`` is True (:func:`supviz.dr.base.layout_collapsed`).
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int, check_keywords, fail
-from supviz.dr.layout import (
+from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.dr.base import (
     Layout,
     add_note,
     add_warning_notes,
@@ -86,14 +86,14 @@ from supviz.dr.layout import (
     check_layout_input,
     check_metric_rows,
     check_n_components,
-    data_start,
     identical_points_layout,
     layout_collapsed,
     note_if_collapsed,
     separate_repeated_rows,
 )
+from supviz.dr.classical import data_start
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, int_seed
+from supviz.core.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
 

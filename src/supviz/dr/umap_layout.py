@@ -11,7 +11,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   N <= n_components + 1 (scipy's ``eigsh`` needs k < N) and is fragile below about 10 points (no
   eigengap; ``diag(N)``'s graph is complete, so its Laplacian has one repeated eigenvalue).
   ``init="auto"`` uses spectral for N >= 10 and otherwise the data's principal components,
-  computed here (:func:`~supviz.dr.layout.pca_init`), so it also works for rank-deficient data.
+  computed here (:func:`~supviz.dr.base.pca_init`), so it also works for rank-deficient data.
   ``"spectral"``, whether asked for or resolved from ``"auto"``, falls back to the same PCA start
   for N <= n_components + 1 (the spectral start needs n_components + 1 eigenvectors of an N x N
   Laplacian; scipy's ``eigsh`` raises otherwise). When umap-learn's own eigen-solver fails it
@@ -31,7 +31,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **min_dist down to 1e-5** (the study's C4 used 1e-4 in code, 1e-5 in the report): any value in
   ``[0, spread]`` is accepted.
 - **Seeds.** ``random_state`` (int, Generator or SeedSequence) becomes one 31-bit int
-  (:func:`supviz.seeding.int_seed`) for umap-learn. A seed makes umap-learn run its optimisation
+  (:func:`supviz.core.seeding.int_seed`) for umap-learn. A seed makes umap-learn run its optimisation
   single-threaded, because its parallel epochs are not deterministic; equal seeds then give equal
   layouts. ``random_state=None`` keeps the parallel, non-reproducible path.
 
@@ -52,8 +52,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int, check_keywords, fail
-from supviz.dr.layout import (
+from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.dr.base import (
     Layout,
     add_note,
     add_warning_notes,
@@ -61,11 +61,11 @@ from supviz.dr.layout import (
     check_layout_input,
     check_metric_rows,
     check_n_components,
-    data_start,
     identical_points_layout,
     note_if_collapsed,
 )
-from supviz.seeding import SeedLike, int_seed
+from supviz.dr.classical import data_start
+from supviz.core.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def umap_layout(
 
 def _identical_layout(pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed, n_jobs, kw,
                       notes) -> Layout:
-    """The layout of N copies of one point (:func:`~supviz.dr.layout.identical_points_layout`)."""
+    """The layout of N copies of one point (:func:`~supviz.dr.base.identical_points_layout`)."""
     n = pts.shape[0]
     embedding = identical_points_layout(n, n_components, "umap", notes)
     params = {"n_neighbors": n_neighbors, "min_dist": min_dist, "spread": spread, "n_components": n_components,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from supviz._lazy import lazy_exports
+from supviz.core.lazy import lazy_exports
 
 _EXPORTS = {
     "pairwise_distances": ".distances",

@@ -31,7 +31,7 @@ from supviz.metrics.distances import DistanceSource
 from supviz.metrics.neighbors import _SCORES, NeighbourhoodScores, _sources_agree
 from supviz.metrics.ranks import worst_penalty
 from supviz.metrics.undefined import COLLAPSED, k_reason, tied_reason
-from supviz.seeding import SeedLike, child, int_seed, numpy_rng
+from supviz.core.seeding import SeedLike, child, int_seed, numpy_rng
 
 #: Up to this many dimensions a KD-tree gives exact neighbour lists.
 KDTREE_MAX_DIM = 3

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_dissimilarity_matrix, unit_scaled
+from supviz.core.validation import check_array, check_dissimilarity_matrix, unit_scaled
 from supviz.errors import SupvizError
-from supviz._geometry import points_coincide
+from supviz.core.geometry import points_coincide
 from supviz.metrics.undefined import TIE_RTOL
 
 #: Entries per block of distance rows (4e6 float64 = 32 MB per array).
@@ -44,7 +44,7 @@ def check_points(name: str, value: Any, *, min_points: int = 1) -> np.ndarray:
 
 def check_dissimilarities(name: str, value: Any, *, min_points: int = 1) -> np.ndarray:
     """A finite, square, symmetric, non-negative ``[N, N]`` matrix with a zero diagonal: the check
-    every method shares (:func:`supviz._validation.check_dissimilarity_matrix`)."""
+    every method shares (:func:`supviz.core.validation.check_dissimilarity_matrix`)."""
     return check_dissimilarity_matrix(name, value, min_points=min_points)
 
 
@@ -78,7 +78,7 @@ class DistanceSource:
             self._data, self.exponent = unit_scaled(check_points(name, data, min_points=min_points))
             radius = float(np.sqrt(((self._data - self._data.mean(axis=0)) ** 2).sum(axis=1).max())) if self._data.size else 0.0
             diameter = 2.0 * radius  # an upper bound of the largest distance
-            self.coincide = points_coincide(self._data)  # the one rule (supviz._geometry)
+            self.coincide = points_coincide(self._data)  # the one rule (supviz.core.geometry)
         self.n = int(self._data.shape[0])
         #: Distances of this space that differ by at most this much are tied (:mod:`supviz.metrics.undefined`).
         self.tie_tol = TIE_RTOL * diameter

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_int
+from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
 from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, strict_less_counts, worst_penalty

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_int
+from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.metrics.distances import layout_source
 from supviz.metrics.undefined import COLLAPSED

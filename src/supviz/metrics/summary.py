@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_int, check_keywords
+from supviz.core.validation import check_choice, check_int, check_keywords
 from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
 from supviz.metrics.neighbors import neighbourhood_scores

@@ -29,7 +29,7 @@ would rank those as if they were real.
 
 from __future__ import annotations
 
-from supviz._geometry import COINCIDE_RTOL
+from supviz.core.geometry import COINCIDE_RTOL
 
 __all__ = ["COINCIDE_RTOL", "TIE_RTOL", "k_reason", "tied_reason", "coincide_reason"]
 
@@ -37,7 +37,7 @@ __all__ = ["COINCIDE_RTOL", "TIE_RTOL", "k_reason", "tied_reason", "coincide_rea
 TIE_RTOL = 1e-9
 # COINCIDE_RTOL: a point set whose spread (max distance from the centroid) is at most this times its
 # largest coordinate coincides up to rounding: a bare array "collapsed" at any scale. The one
-# definition, shared with every layout method (:mod:`supviz._geometry`).
+# definition, shared with every layout method (:mod:`supviz.core.geometry`).
 
 COLLAPSED = "layout collapsed: all points at one spot"
 X_COINCIDE = "all points of X coincide: no distances to compare"
@@ -60,5 +60,5 @@ def tied_reason(name: str) -> str:
 
 
 def coincide_reason(name: str) -> str:
-    """The reason for a space whose points all coincide (up to rounding, :mod:`supviz._geometry`)."""
+    """The reason for a space whose points all coincide (up to rounding, :mod:`supviz.core.geometry`)."""
     return f"all points of {name} coincide: no distances to compare"

@@ -282,7 +282,7 @@ def plot_shepard(result: Any, *, index: int | None = None, title: str = "Shepard
 def plot_gram(W: Any, *, vmax: float | None = None, title: str = "W Wᵀ", annotate: bool = False,
               ticks: bool | None = None) -> Any:
     """The Gram matrix ``W Wᵀ`` with hover (twin of :func:`supviz.plot.static.plot_gram`)."""
-    from supviz._validation import check_array
+    from supviz.core.validation import check_array
     from supviz.plot.static import gram_panel, gram_span
 
     W = check_array("W", W, ndim=2)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._io import atomic_path
+from supviz.core.io import atomic_path
 from supviz.errors import SupvizError
 from supviz.plot.panels import (
     ColorScale,
@@ -463,7 +463,7 @@ def gram_panel(W: Any, *, title: str = "", corner: str = "", annotate: bool = Fa
         ``W`` not a finite 2-D array with at least one row and column, or so large that ``W Wᵀ``
         overflows float64.
     """
-    from supviz._validation import check_array
+    from supviz.core.validation import check_array
 
     W = check_array("W", W, ndim=2)
     if W.shape[0] < 1 or W.shape[1] < 1:
@@ -480,7 +480,7 @@ def gram_panel(W: Any, *, title: str = "", corner: str = "", annotate: bool = Fa
 def gram_span(panel: HeatmapPanel, vmax: Any) -> float:
     """The half-range of a Gram panel's symmetric colour scale: ``vmax`` (a finite number > 0) or the
     largest ``|W Wᵀ|`` (1 for an all-zero matrix). Shared by both drawings of :func:`plot_gram`."""
-    from supviz._validation import check_float
+    from supviz.core.validation import check_float
 
     if vmax is not None:
         return check_float("vmax", vmax, min_value=0.0, min_inclusive=False)
@@ -516,7 +516,7 @@ def plot_gram(W: Any, ax: "Axes | None" = None, *, vmax: float | None = None, ti
     """
     import matplotlib as mpl
 
-    from supviz._validation import check_array
+    from supviz.core.validation import check_array
 
     W = check_array("W", W, ndim=2)
     panel = gram_panel(W, title=title, annotate=annotate, ticks=W.shape[0] <= 12 if ticks is None else ticks)
@@ -556,7 +556,7 @@ def save_figure(fig: "Figure", stem: str | Path, *, formats: Sequence[str] = ("p
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from supviz._validation import check_choice
+    from supviz.core.validation import check_choice
 
     FigureCanvasAgg(fig)
     out: dict[str, Path] = {}

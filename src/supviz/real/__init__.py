@@ -16,7 +16,7 @@ Importing this package is cheap; torch and scikit-learn load when something is t
 
 from __future__ import annotations
 
-from supviz._lazy import lazy_exports
+from supviz.core.lazy import lazy_exports
 
 _EXPORTS = {
     "Digits": "supviz.real.data",

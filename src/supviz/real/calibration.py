@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_int
+from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.real.layer import QUALITY_KEYS, SAESettings
-from supviz.seeding import SeedLike, child
+from supviz.core.seeding import SeedLike, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

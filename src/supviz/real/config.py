@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from supviz._validation import check_choice, check_float, check_int
+from supviz.core.validation import check_choice, check_float, check_int
 from supviz.errors import SupvizError
 
 METHODS = ("mds", "umap", "tsne")

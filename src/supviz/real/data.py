@@ -4,7 +4,7 @@
 0-16, ten classes of about 180 each), so everything here runs offline. Pixels are divided by 16,
 so every input lies in [0, 1]^64, the toy models' input range. The train/test split is
 stratified by class (``sklearn.model_selection.train_test_split``) with an int seed derived from
-the caller's seed through :mod:`supviz.seeding`, and the seed is recorded in the result.
+the caller's seed through :mod:`supviz.core.seeding`, and the seed is recorded in the result.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_float
-from supviz.seeding import SeedLike, int_seed
+from supviz.core.validation import check_float
+from supviz.core.seeding import SeedLike, int_seed
 
 #: The pixels' maximum value in ``load_digits`` (4-bit grey levels).
 PIXEL_MAX = 16.0
@@ -74,7 +74,7 @@ def load_digits_split(*, test_fraction: float = 0.2, seed: SeedLike = 0) -> Digi
         Share of the rows held out, in (0, 1) (360 of 1,797 at 0.2).
     seed : int, Generator, SeedSequence or None
         The split's seed; the int passed to ``train_test_split`` is
-        :func:`supviz.seeding.int_seed` of it and is recorded as ``split_seed``.
+        :func:`supviz.core.seeding.int_seed` of it and is recorded as ``split_seed``.
 
     Returns
     -------

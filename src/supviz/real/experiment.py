@@ -36,7 +36,7 @@ import numpy as np
 from supviz.errors import SupvizError
 from supviz.real.config import RealConfig
 from supviz.real.layer import QUALITY_KEYS, SAESettings
-from supviz.seeding import SeedLike, child, int_seed
+from supviz.core.seeding import SeedLike, child, int_seed
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +377,7 @@ def activations_report(
     """
     import pandas as pd
 
-    from supviz._validation import check_array
+    from supviz.core.validation import check_array
     from supviz.datapoints.layouts import DEFAULT_PARAMS
     from supviz.real.layer import train_layer_saes
     from supviz.real.measures import check_labels, picture_measures, space_measures

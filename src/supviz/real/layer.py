@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int
+from supviz.core.validation import check_array, check_choice, check_float, check_int
 from supviz.errors import SupvizError
 from supviz.real.measures import Measures, _put, dictionary_mmcs, effective_features, seed_stability
-from supviz.seeding import SeedLike, child
+from supviz.core.seeding import SeedLike, child
 
 log = logging.getLogger(__name__)
 

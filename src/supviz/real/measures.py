@@ -44,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_int
+from supviz.core.validation import check_array, check_int
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, int_seed
+from supviz.core.seeding import SeedLike, int_seed
 
 log = logging.getLogger(__name__)
 

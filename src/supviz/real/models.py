@@ -20,7 +20,7 @@ autograd; nothing reduces across instances, and every worker thread runs torch w
 intra-op thread, so a model gets the same bits alone or beside any others (tested).
 
 Seeds: model ``(kind, width, replicate)`` draws everything from ``child(seed, kind_code, width,
-replicate)`` (:mod:`supviz.seeding`): initial weights from ``child(.., 0)``, epoch ``e``'s
+replicate)`` (:mod:`supviz.core.seeding`): initial weights from ``child(.., 0)``, epoch ``e``'s
 shuffle from ``child(.., 1, e)``, through local ``torch.Generator``s. A model's seed depends on
 what it is, not on which other models train beside it.
 """
@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_float, check_int
+from supviz.core.validation import check_choice, check_float, check_int
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ class _Group:
                  recipe: Recipe, root: np.random.SeedSequence) -> None:
         import torch
 
-        from supviz.seeding import torch_generator
+        from supviz.core.seeding import torch_generator
 
         self.specs, self.indices, self.recipe = specs, indices, recipe
         self.kind, self.width = specs[0].kind, specs[0].width
@@ -340,7 +340,7 @@ class _Group:
         """Row indices ``[k, B]`` of step ``t``: each model's own shuffle of epoch ``t // per_epoch``."""
         import torch
 
-        from supviz.seeding import torch_generator
+        from supviz.core.seeding import torch_generator
 
         epoch, pos = divmod(t, self.per_epoch)
         if epoch != self._perm_epoch:
@@ -477,7 +477,7 @@ def _run(shards: list[list[_Group]]) -> None:
 
 
 def _inputs(X: Any, d: int | None, *, name: str = "X") -> np.ndarray:
-    from supviz._validation import check_array
+    from supviz.core.validation import check_array
 
     if hasattr(X, "detach"):
         X = X.detach().cpu().numpy()

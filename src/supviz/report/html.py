@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from supviz._io import atomic_write_text
+from supviz.core.io import atomic_write_text
 
 VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "n/a": "na"}
 _HOVER_WORDS = ("hover", "Hover")
@@ -370,7 +370,7 @@ def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, An
         The run's tables by kind (:func:`supviz.study.table.build_tables`), for the first screen and
         the conclusion; optional.
     """
-    from supviz.figures.interactive import plotlyjs_gzip_base64
+    from supviz.plot.pages import plotlyjs_gzip_base64
 
     tables = dict(tables or {})
     path = Path(path)

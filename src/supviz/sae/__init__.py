@@ -18,8 +18,7 @@ Importing this package is cheap; torch loads when an SAE is trained or used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from supviz.core.lazy import lazy_exports
 
 _EXPORTS = {
     "SAEConfig": "supviz.sae.config",
@@ -41,19 +40,10 @@ _EXPORTS = {
     "encode_cells": "supviz.sae.cells",
     "ToyExperiment": "supviz.sae.sharkey_toy",
     "toy_experiment": "supviz.sae.sharkey_toy",
-    "save": "supviz.sae.storage",
-    "load": "supviz.sae.storage",
+    "save": "supviz.sae.model",
+    "load": "supviz.sae.model",
     "SparseAutoencoder": "supviz.sae.estimator",
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'supviz.sae' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array
+from supviz.core.validation import check_array
 from supviz.errors import SupvizError
 
 #: Inputs' peak magnitude must lie in [2**-INPUT_EXP, 2**INPUT_EXP].

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_int
+from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.sae.config import SAEConfig
 from supviz.sae.metrics import SAEScores
 from supviz.sae.model import SAE, TrainedSAEs
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     from supviz.toy.grid import TrainedGrid
@@ -142,7 +142,6 @@ def train_cell_saes(
     from supviz.sae.engine import SAEJob, train_saes
     from supviz.sae.metrics import score
     from supviz.sae.model import encode
-    from supviz.sae.sources import FeatureStream
 
     if not len(grid):
         raise SupvizError("`grid` holds no cells.")

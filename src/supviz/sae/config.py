@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from supviz._validation import check_choice, check_float, check_int, fail
+from supviz.core.validation import check_choice, check_float, check_int, fail
 from supviz.toy.config import keyword_checked
 from supviz.errors import SupvizError
 

@@ -34,7 +34,7 @@ from supviz.errors import SupvizError
 from supviz.sae.config import SAEConfig
 from supviz.sae.model import SAE, TrainedSAEs
 from supviz.sae.sources import Source
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -132,7 +132,7 @@ def train_saes(
     """
     import torch
 
-    from supviz._validation import check_int
+    from supviz.core.validation import check_int
 
     threads = check_int("threads", threads, min_value=0)
     jobs = list(jobs)
@@ -265,7 +265,7 @@ class _Group:
         import torch
 
         from supviz.sae.architectures import architecture_class
-        from supviz.seeding import torch_generator
+        from supviz.core.seeding import torch_generator
 
         self.plans = plans
         self.indices = [p["index"] for p in plans]

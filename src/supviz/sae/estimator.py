@@ -108,7 +108,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """Train the SAE on the rows of ``X [n_samples, n_features]``; ``y`` is ignored."""
         from supviz.sae.engine import SAEJob, train_saes
         from supviz.sae.sources import ArraySource
-        from supviz.seeding import child
+        from supviz.core.seeding import child
 
         from supviz.sae import _float32
 
@@ -166,7 +166,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
 def _seed(random_state: Any) -> np.random.SeedSequence:
     """A SeedSequence from an int, a numpy Generator, a legacy RandomState or None."""
-    from supviz.seeding import as_seed_sequence
+    from supviz.core.seeding import as_seed_sequence
 
     if isinstance(random_state, np.random.RandomState):
         return np.random.SeedSequence(int(random_state.randint(0, 2**31 - 1)))

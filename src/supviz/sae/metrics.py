@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_float, check_int
+from supviz.core.validation import check_array, check_float, check_int
 from supviz.errors import SupvizError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice
+from supviz.core.validation import check_array, check_choice
 from supviz.errors import SupvizError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -133,8 +134,6 @@ class SAE:
 
     def save(self, folder: str | os.PathLike[str]) -> "os.PathLike[str]":
         """Write this SAE to ``folder`` in SAELens' layout (see :func:`supviz.sae.save`)."""
-        from supviz.sae.storage import save
-
         return save(self, folder)
 
 
@@ -281,3 +280,39 @@ def _is_one_array(inputs: Any) -> bool:
     if hasattr(inputs, "detach") or isinstance(inputs, np.ndarray):
         return True
     return not isinstance(inputs, (list, tuple))
+
+
+def save(sae: SAE, folder: str | os.PathLike[str]) -> Path:
+    """Write ``sae`` to ``folder`` in SAELens' pretrained-SAE layout (``cfg.json`` +
+    ``sae_weights.safetensors``, :mod:`supviz.sae.storage`) atomically; return the path.
+
+    An existing folder is replaced only once the new one is complete.
+    """
+    from supviz.sae.storage import write_folder
+
+    if not isinstance(sae, SAE):
+        raise SupvizError(f"`sae` must be an SAE; got {type(sae).__name__}.")
+    return write_folder(sae, folder)
+
+
+def load(folder: str | os.PathLike[str]) -> SAE:
+    """An SAE from a folder in SAELens' layout, written by supviz or by SAELens
+    (:func:`supviz.sae.storage.read_folder` says what is supported).
+
+    Raises
+    ------
+    SupvizError
+        A missing folder or file, unreadable JSON or safetensors, an unsupported architecture
+        or activation (``gated``, ``layer_norm`` input normalisation, ...), weights whose shapes
+        disagree with each other or the config.
+    """
+    from supviz.sae.storage import read_folder
+
+    return SAE(**read_folder(folder))
+
+
+def load_many(folder: str | os.PathLike[str]) -> list[SAE]:
+    """Every SAE folder directly inside ``folder`` (sorted by name), or ``folder`` itself if it is one."""
+    from supviz.sae.storage import sae_folders
+
+    return [load(p) for p in sae_folders(folder)]

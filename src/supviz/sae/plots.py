@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from supviz.sae.sharkey_toy import ToyExperiment
 
 
 def score_heatmap(
@@ -67,7 +66,7 @@ def score_heatmap(
     return ax
 
 
-def toy_experiment_figure(result: "ToyExperiment") -> "Figure":
+def toy_experiment_figure(result: Any) -> "Figure":
     """MMCS and dead-latent fraction over dictionary ratio x L1 coefficient, side by side."""
     import matplotlib.pyplot as plt
 
@@ -94,7 +93,7 @@ def save_figure(fig: "Figure", stem: str | os.PathLike[str], *, formats: Sequenc
     """Save ``fig`` as ``<stem>.<fmt>`` for each format, each file written atomically; close it."""
     import matplotlib.pyplot as plt
 
-    from supviz._io import atomic_path
+    from supviz.core.io import atomic_path
 
     base = Path(stem)
     out = []

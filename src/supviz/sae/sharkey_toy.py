@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_float, check_int, check_keywords
+from supviz.core.validation import check_float, check_int, check_keywords
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 #: Dictionary ratios d_sae / n of the paper's grid.
 DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0)

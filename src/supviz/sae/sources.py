@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_float, check_int, check_probability
+from supviz.core.validation import check_float, check_int, check_probability
 from supviz.errors import SupvizError
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -136,7 +136,7 @@ class ArraySource(Source):
     def batch(self, step: int, batch_size: int, device: str) -> "torch.Tensor":
         import torch
 
-        from supviz.seeding import torch_generator
+        from supviz.core.seeding import torch_generator
 
         B = self.effective_batch_size(batch_size)
         per_epoch = self.N // B
@@ -359,7 +359,7 @@ def sharkey_probabilities(n_features: int, *, decay: float = 0.99, mean_active: 
 
 def random_directions(n: int, d: int, *, seed: SeedLike = 0) -> np.ndarray:
     """``n`` independent random unit vectors in ``d`` dimensions (normalised Gaussians) ``[n, d]`` float32."""
-    from supviz.seeding import numpy_rng
+    from supviz.core.seeding import numpy_rng
 
     rng = numpy_rng(seed)
     v = rng.standard_normal((check_int("n", n, min_value=1), check_int("d", d, min_value=1)))

@@ -11,10 +11,13 @@ as a ``jumprelu`` SAE with one threshold for every latent, as SAELens saves its 
 not claim a SAELens version, so SAELens reads it through its pre-6.0 path, which fills in the
 metadata fields supviz has no values for.
 
-:func:`load` reads such folders whether supviz or SAELens wrote them (pre-6.0 ``activation_fn_str``
+:func:`read_folder` (behind :func:`supviz.sae.load`) reads such folders whether supviz or SAELens wrote them (pre-6.0 ``activation_fn_str``
 / ``activation_fn_kwargs`` configs included; ``log_threshold`` and bfloat16 weights converted), so an
 SAE trained elsewhere can be scored against known features with :func:`supviz.sae.score`. No
-pickle: JSON and safetensors only. Writes are atomic (:func:`supviz._io.atomic_dir`).
+pickle: JSON and safetensors only. Writes are atomic (:func:`supviz.core.io.atomic_dir`).
+
+This module knows the folder layout and reads and writes the fields of an SAE; it does not import
+:class:`~supviz.sae.model.SAE` (which builds on it: ``SAE.save``, :func:`supviz.sae.model.load`).
 """
 
 from __future__ import annotations
@@ -27,9 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz._io import atomic_dir, json_default
+from supviz.core.io import atomic_dir, json_default
 from supviz.errors import SupvizError
-from supviz.sae.model import SAE
 
 CFG_FILE = "cfg.json"
 WEIGHTS_FILE = "sae_weights.safetensors"
@@ -38,8 +40,8 @@ FORMAT_VERSION = 1
 _SAELENS_ACTIVATION = {"relu": "standard", "topk": "topk", "jumprelu": "jumprelu"}
 
 
-def saelens_config(sae: SAE) -> dict[str, Any]:
-    """The ``cfg.json`` of ``sae`` (a JSON-ready dict)."""
+def saelens_config(sae: Any) -> dict[str, Any]:
+    """The ``cfg.json`` of ``sae`` (an :class:`~supviz.sae.model.SAE`; a JSON-ready dict)."""
     arch = _SAELENS_ACTIVATION[sae.activation]
     cfg: dict[str, Any] = {
         "architecture": arch,
@@ -71,14 +73,14 @@ def saelens_config(sae: SAE) -> dict[str, Any]:
     return cfg
 
 
-def _weights(sae: SAE) -> dict[str, np.ndarray]:
+def _weights(sae: Any) -> dict[str, np.ndarray]:
     out = {"W_enc": sae.W_enc, "b_enc": sae.b_enc, "W_dec": sae.W_dec, "b_dec": sae.b_dec}
     if sae.activation == "jumprelu":
         out["threshold"] = sae.threshold  # type: ignore[assignment]
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
 
 
-def _write(sae: SAE, folder: Path) -> None:
+def _write(sae: Any, folder: Path) -> None:
     from safetensors.numpy import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -86,13 +88,12 @@ def _write(sae: SAE, folder: Path) -> None:
     (folder / CFG_FILE).write_text(json.dumps(saelens_config(sae), indent=2, default=json_default) + "\n", encoding="utf-8")
 
 
-def save(sae: SAE, folder: str | os.PathLike[str]) -> Path:
-    """Write ``sae`` to ``folder`` (``cfg.json`` + ``sae_weights.safetensors``) atomically; return the path.
+def write_folder(sae: Any, folder: str | os.PathLike[str]) -> Path:
+    """Write ``sae`` (an :class:`~supviz.sae.model.SAE`) to ``folder`` (``cfg.json`` +
+    ``sae_weights.safetensors``) atomically; return the path.
 
     An existing folder is replaced only once the new one is complete.
     """
-    if not isinstance(sae, SAE):
-        raise SupvizError(f"`sae` must be an SAE; got {type(sae).__name__}.")
     dest = Path(folder)
     _check_replaceable(dest, single=True)
     with atomic_dir(dest) as tmp:
@@ -100,7 +101,7 @@ def save(sae: SAE, folder: str | os.PathLike[str]) -> Path:
     return dest
 
 
-def save_many(saes: Sequence[SAE], folder: str | os.PathLike[str], *, names: Sequence[str] | None = None) -> Path:
+def save_many(saes: Sequence[Any], folder: str | os.PathLike[str], *, names: Sequence[str] | None = None) -> Path:
     """Write several SAEs as subfolders ``folder/<name>/`` (default names ``sae_000``, ...), atomically as one folder."""
     saes = list(saes)
     names = [f"sae_{i:03d}" for i in range(len(saes))] if names is None else list(names)
@@ -138,8 +139,9 @@ def is_sae_folder(path: str | os.PathLike[str]) -> bool:
     return p.is_dir() and (p / CFG_FILE).is_file() and (p / WEIGHTS_FILE).is_file()
 
 
-def load(folder: str | os.PathLike[str]) -> SAE:
-    """An SAE from a folder in SAELens' layout, written by supviz or by SAELens.
+def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The fields of an SAE (keyword arguments of :class:`~supviz.sae.model.SAE`) from a folder in
+    SAELens' layout, written by supviz or by SAELens.
 
     Supported: ``architecture`` ``standard`` (ReLU, or a pre-6.0 ``activation_fn_str`` of
     ``relu`` / ``topk``), ``topk`` and ``jumprelu`` (threshold as ``threshold`` or
@@ -234,7 +236,7 @@ def load(folder: str | os.PathLike[str]) -> SAE:
     info = dict(meta.get("info") or {})
     info["source"] = str(p)
     info["notes"] = list(info.get("notes", [])) + notes
-    return SAE(
+    return dict(
         W_enc=W["W_enc"], b_enc=W["b_enc"], W_dec=W_dec, b_dec=W["b_dec"], activation=activation, k=k,
         threshold=threshold, apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
         architecture=str(meta.get("architecture") or arch), config=config,
@@ -242,17 +244,17 @@ def load(folder: str | os.PathLike[str]) -> SAE:
     )
 
 
-def load_many(folder: str | os.PathLike[str]) -> list[SAE]:
+def sae_folders(folder: str | os.PathLike[str]) -> list[Path]:
     """Every SAE folder directly inside ``folder`` (sorted by name), or ``folder`` itself if it is one."""
     p = Path(folder)
     if is_sae_folder(p):
-        return [load(p)]
+        return [p]
     if not p.is_dir():
         raise SupvizError(f"`folder` must be an existing folder; got {str(p)!r}.")
     subs = sorted(q for q in p.iterdir() if is_sae_folder(q))
     if not subs:
         raise SupvizError(f"{str(p)!r} holds no SAE folder (cfg.json + {WEIGHTS_FILE}).")
-    return [load(q) for q in subs]
+    return subs
 
 
 def _read_weights(path: Path) -> dict[str, np.ndarray]:

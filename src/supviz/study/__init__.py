@@ -1,7 +1,7 @@
 """The study behind ``supviz run``: config, cache, sections (experiments), table and pipeline.
 
 - :mod:`supviz.study.config`     :class:`StudyConfig`, the default TOML, load / dump / validation
-- :mod:`supviz.study.cache`      content-addressed, atomic cache of every expensive step
+- :mod:`supviz.runtime.cache`      content-addressed, atomic cache of every expensive step
 - :mod:`supviz.study.sections`   the section interface and the ordered list of sections
 - :mod:`supviz.study.context`    what a section gets from the run (cache, progress, seeds, layouts, figures)
 - :mod:`supviz.study.background` A1-A3; :mod:`supviz.study.baselines` B1-B5; :mod:`supviz.study.embeddings` C1-C5

@@ -108,7 +108,7 @@ class BackgroundSection(Section):
         return {"A1": a1, "A2": a2, "A3": a3, "diag": diag}
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
-        from supviz.figures import static as sfig
+        from supviz.toy import plots as sfig
         from supviz.report import verdicts
         from supviz.study.table import build_table
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._geometry import points_coincide
+from supviz.core.geometry import points_coincide
 
 
 @dataclass
@@ -66,7 +66,7 @@ def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None, *, 
     Returns ``radius_cv`` (std / mean of the distances to the centroid: ~0 for a ring, ~0.35 for a
     uniform disc) and, for each named boolean group, the group's median radius divided by the
     median radius of all points (``radius_<name>``). All NaN for a ``collapsed`` layout (the
-    method's verdict) or one whose points coincide up to rounding (:mod:`supviz._geometry`):
+    method's verdict) or one whose points coincide up to rounding (:mod:`supviz.core.geometry`):
     its radii are rounding noise.
     """
     Y = _unit(Y)
@@ -105,7 +105,7 @@ def ring_stats(Y: np.ndarray, represented: np.ndarray, *, collapsed: bool = Fals
 
 def _unit(Y: np.ndarray) -> np.ndarray:
     """A layout at unit scale (radii of 1e-200 or 1e300 layouts neither underflow nor overflow)."""
-    from supviz._validation import unit_scaled
+    from supviz.core.validation import unit_scaled
 
     return unit_scaled(np.asarray(Y, dtype=float))[0]
 

@@ -2,7 +2,7 @@
 
 The default study ships as ``supviz/study/default.toml`` (``supviz config --default`` prints it).
 A user file only needs the keys it changes; everything else keeps the default. Every value is
-checked in ``__post_init__`` through :mod:`supviz._validation`, so a bad value fails before any
+checked in ``__post_init__`` through :mod:`supviz.core.validation`, so a bad value fails before any
 work starts, with a one-line message naming the TOML key.
 
 Sections of the report (see :mod:`supviz.study.sections`) may declare their own config table:
@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supviz._validation import check_choice, check_float, check_int, check_probability
+from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -176,7 +176,7 @@ class RunConfig:
     or a Dask scheduler address ('tcp://host:8786'); the same as `supviz run --scheduler`."""
 
     def __post_init__(self) -> None:
-        from supviz.cluster import check_scheduler
+        from supviz.runtime.cluster import check_scheduler
 
         self.n_jobs = check_int("run.n_jobs", self.n_jobs, min_value=1, max_value=64)
         self.cache_dir = _path_text("run.cache_dir", self.cache_dir, "'' (<out>/cache)")
@@ -390,7 +390,7 @@ class StudyConfig:
     """The whole study. ``sections`` maps a section's config table name to its parsed config."""
 
     seed: int = 0
-    """Root seed; every cell, panel and restart uses ``supviz.seeding.child(seed, ...)``."""
+    """Root seed; every cell, panel and restart uses ``supviz.core.seeding.child(seed, ...)``."""
     toy: "TrainConfig" = field(default_factory=lambda: _build_toy({}))
     """The toy models of section 2: a :class:`supviz.toy.TrainConfig` (``[toy]`` holds its fields but ``seed``;
     :meth:`train_config` gives the one the study trains, seed included)."""
@@ -422,7 +422,7 @@ class StudyConfig:
         """A stable int seed for the thing addressed by ``names`` (strings hashed with CRC-32)."""
         import zlib
 
-        from supviz.seeding import child, int_seed
+        from supviz.core.seeding import child, int_seed
 
         key = [n if isinstance(n, int) else zlib.crc32(str(n).encode("utf-8")) for n in names]
         return int_seed(child(self.seed, *key))

@@ -3,126 +3,20 @@ layouts and cached figure output (see :mod:`supviz.study.sections`)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from supviz.study.cache import Cache, _canonical
+from supviz.runtime.cache import Cache, _canonical
+from supviz.runtime.progress import Progress
 from supviz.study.config import StudyConfig
 
 log = logging.getLogger(__name__)
-
-
-class _NullBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def set_postfix_str(self, s: str) -> None:
-        pass
-
-
-@dataclass
-class StageTime:
-    """Wall time of one stage and the cache traffic during it."""
-
-    name: str
-    seconds: float
-    hits: int = 0
-    misses: int = 0
-
-
-class Progress:
-    """Stage announcements and progress bars on stderr (silent when ``quiet``).
-
-    ``announce`` receives each stage line; the CLI passes a printer, library use logs it. Bars are
-    drawn only when stderr is a terminal (:attr:`bars`): a log file gets one line per stage, not
-    hundreds of carriage-return updates.
-    """
-
-    def __init__(self, *, quiet: bool = False, announce: Callable[[str], None] | None = None,
-                 bars: bool | None = None) -> None:
-        self.quiet = quiet
-        self.announce = announce or (lambda text: log.info("%s", text))
-        self.stages: list[StageTime] = []
-        #: Whether progress bars are drawn: ``bars`` if given, else only on a terminal; never when quiet.
-        self.bars = False if quiet else (_stderr_is_terminal() if bars is None else bool(bars))
-
-    @contextlib.contextmanager
-    def stage(self, name: str, cache: Cache | None = None) -> Iterator[None]:
-        """Time a stage; announce its start and end."""
-        h0 = cache.stats.total_hits if cache else 0
-        m0 = cache.stats.total_misses if cache else 0
-        if not self.quiet:
-            self.announce(f"[supviz] {name} ...")
-        t0 = time.perf_counter()
-        yield
-        dt = time.perf_counter() - t0
-        st = StageTime(
-            name, dt, (cache.stats.total_hits - h0) if cache else 0, (cache.stats.total_misses - m0) if cache else 0
-        )
-        self.stages.append(st)
-        if not self.quiet:
-            self.announce(f"[supviz] {name}: {dt:.1f} s ({st.misses} computed, {st.hits} from cache)")
-
-    def bar(self, total: int, desc: str) -> Any:
-        """A tqdm bar on a terminal (a no-op one otherwise)."""
-        if not self.bars or total <= 0:
-            return _NullBar()
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc=f"  {desc}", leave=False, dynamic_ncols=True)
-
-    def tasks(self, total: int, desc: str) -> Any:
-        """Progress of ``total`` tasks: a bar on a terminal, else "desc: done/total tasks" lines
-        (at most one per :data:`TASK_LINE_SECONDS`, and the last), so a cluster job's log shows
-        how far the run is. Silent when quiet."""
-        if self.quiet or total <= 0:
-            return _NullBar()
-        if self.bars:
-            return self.bar(total, f"{desc} (tasks)")
-        return _TaskLines(total, desc, self.announce)
-
-
-#: Least seconds between two "done/total tasks" lines in a log.
-TASK_LINE_SECONDS = 30.0
-
-
-class _TaskLines:
-    """``[supviz]   <desc>: 12/40 tasks`` lines for logs (no terminal)."""
-
-    def __init__(self, total: int, desc: str, announce: Callable[[str], None]) -> None:
-        self.total, self.desc, self.announce = total, desc, announce
-        self.done = 0
-        self.last = time.perf_counter()
-
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if self.done == self.total or now - self.last >= TASK_LINE_SECONDS:
-            self.last = now
-            self.announce(f"[supviz]   {self.desc}: {self.done}/{self.total} tasks")
-
-    def close(self) -> None:
-        pass
-
-
-def _stderr_is_terminal() -> bool:
-    import sys
-
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):  # replaced or closed stderr
-        return False
 
 
 @dataclass
@@ -159,12 +53,12 @@ class RunContext:
     """Outputs of the sections rendered so far in this run, by key (a later section may read an earlier
     one's rows, e.g. the data-point heatmaps set beside the feature-direction metrics)."""
     outputs: Any = None
-    """The run folder's :class:`supviz._outdir.OutputLog` (files are claimed in it before they are
+    """The run folder's :class:`supviz.core.outdir.OutputLog` (files are claimed in it before they are
     written); ``None`` outside ``supviz run``."""
     supplied_grid: Any = None
     """The supplied weights, already loaded by :func:`supviz.study.pipeline.check_study`."""
     dispatcher: Any = None
-    """Where the units of work run (:mod:`supviz._parallel`); ``None``: local processes over ``run.n_jobs``."""
+    """Where the units of work run (:mod:`supviz.runtime.dispatch`); ``None``: local processes over ``run.n_jobs``."""
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
@@ -185,9 +79,9 @@ class RunContext:
 
     # -- where tasks run ---------------------------------------------------------------------
     def run_tasks(self) -> Any:
-        """The run's dispatcher (:mod:`supviz._parallel`): local processes unless the run set a cluster."""
+        """The run's dispatcher (:mod:`supviz.runtime.dispatch`): local processes unless the run set a cluster."""
         if self.dispatcher is None:
-            from supviz._parallel import LocalDispatcher
+            from supviz.runtime.dispatch import LocalDispatcher
 
             self.dispatcher = LocalDispatcher(self.config.run.n_jobs, memo=self.cache, progress=self.progress.tasks)
         return self.dispatcher
@@ -279,7 +173,7 @@ class RunContext:
             self._finish_figure(record, Path(job.folder), job.interactive is not None)
 
     def _finish_figure(self, record: Any, folder: Path, want_interactive: bool) -> None:
-        from supviz.figures import interactive as ifig
+        from supviz.plot import pages as ifig
 
         dest = self.out / "figures"
         dest.mkdir(parents=True, exist_ok=True)
@@ -312,9 +206,9 @@ class _FigureJob:
 
 def _draw_figure(job: _FigureJob) -> str:
     """Draw one figure into its cache folder, atomically (a killed run leaves no half folder)."""
-    from supviz._io import atomic_dir
-    from supviz.figures import interactive as ifig
-    from supviz.figures.static import save_figure
+    from supviz.core.io import atomic_dir
+    from supviz.plot import pages as ifig
+    from supviz.toy.plots import save_figure
 
     with atomic_dir(job.folder) as tmp:
         save_figure(job.static(), tmp / job.fig_id, formats=job.formats, dpi=job.dpi)

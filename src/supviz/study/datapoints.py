@@ -259,7 +259,7 @@ class DatapointSection(Section):
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
         """Heatmaps, grids, example cells, the ring control, table rows and findings."""
-        from supviz.figures import datapoints as dpf
+        from supviz.datapoints import plots as dpf
         from supviz.report import verdicts
         from supviz.study.datapoint_measures import cell_extras, ring_figure
         from supviz.study.embeddings import ordered_variants
@@ -464,7 +464,7 @@ RING_FIGURE_ID = "D4_ring_control"
 
 def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ...], cfg: DatapointsConfig) -> Any:
     """The first screen's figure: per method, k-NN recall of the pictures of x and h, and of h itself, by m."""
-    from supviz.figures import static as sfig
+    from supviz.datapoints.plots import headline_figure
     from supviz.report.conclusion import headline_curves
 
     curves = headline_curves(points, variant, methods)
@@ -477,7 +477,7 @@ def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ..
                  "codes h = Wᵀx. Dotted black: the code space h itself, before any picture. The shaded gap is what "
                  f"superposition and the dropped features cost the picture ({cfg.points} inputs per cell; every cell in D1)."),
         content={"curves": curves},
-        static=lambda: sfig.headline_figure(curves, title=title),
+        static=lambda: headline_figure(curves, title=title),
     )
 
 

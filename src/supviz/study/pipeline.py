@@ -12,7 +12,7 @@ Before any of them, :func:`check_study` checks every input (the config and each 
 it, the weights file, the run folder, the cache folder); a bad one is one ``SupvizError`` line and
 nothing is created. ``supviz config FILE`` runs the same function.
 
-Every expensive step is cached (:mod:`supviz.study.cache`); a whole section's computed result is
+Every expensive step is cached (:mod:`supviz.runtime.cache`); a whole section's computed result is
 also cached under a key of its config, so a warm rerun loads one entry per section. The run folder
 gets ``run.json`` (config, seeds, versions, platform, per-stage timings, cache traffic),
 ``config.toml``, ``timings.json``, the section-2 grid as a ``supviz train`` run
@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from supviz import __version__
-from supviz._io import atomic_write_json, atomic_write_text, sweep_temporaries
-from supviz._outdir import OutputLog, check_output_folder, check_subfolders_writable, is_study_folder, previous_files
+from supviz.core.io import atomic_write_json, atomic_write_text, sweep_temporaries
+from supviz.core.outdir import OutputLog, check_output_folder, check_subfolders_writable, is_study_folder, previous_files
 from supviz.errors import SupvizError
-from supviz.study.cache import Cache
+from supviz.runtime.cache import Cache
 from supviz.study.config import StudyConfig, dump_config
-from supviz.study.context import Progress, RunContext, StageTime
+from supviz.runtime.progress import Progress, StageTime
+from supviz.study.context import RunContext
 from supviz.study.sections import SECTIONS, Section, SectionOutput
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def run_study(
     weights_file
         Analyse these weights in section 2 instead of training (overrides ``weights.file``).
 
-    The units of work run where ``run.scheduler`` says (:mod:`supviz.cluster`): local worker
+    The units of work run where ``run.scheduler`` says (:mod:`supviz.runtime.cluster`): local worker
     processes, or a Dask cluster reached before anything is written.
     quiet
         No stage lines and no progress bars.
@@ -223,8 +224,8 @@ def run_study(
     out = Path(out)
     progress = Progress(quiet=quiet, announce=announce, bars=bars)
     cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
-    from supviz._parallel import use
-    from supviz.cluster import dispatcher_for
+    from supviz.runtime.dispatch import use
+    from supviz.runtime.cluster import dispatcher_for
 
     # a cluster is reached (and its view of the cache folder checked: figures are drawn into it even
     # without a cache) before anything is written

@@ -8,7 +8,7 @@ is known (the calibration bridge). Figures: F1 the pictures at one width, F2 the
 the calibration. The conclusion is written from the numbers (:func:`conclusion`).
 
 The whole result is one :class:`supviz.real.experiment.RealResult` (tables and arrays), cached by
-the run through :mod:`supviz.study.codecs`; its pictures are computed by ``ctx.layouts`` (cached
+the run through :mod:`supviz.runtime.codecs`; its pictures are computed by ``ctx.layouts`` (cached
 one by one, in parallel).
 """
 

@@ -54,7 +54,7 @@ def _datapoints(ctx: RunContext, result: RecoveryResult) -> Any:
 
 
 def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
-    from supviz.figures.recovery import PairPanel
+    from supviz.study.recovery_figures import PairPanel
     from supviz.study.common import importance_rank
 
     out = []
@@ -110,8 +110,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     """Figures E1-E3 (and the toy experiment), tables, findings, rows and the section's text."""
     import pandas as pd
 
-    from supviz.figures import datapoints as dpf
-    from supviz.figures import recovery as rf
+    from supviz.datapoints import plots as dpf
+    from supviz.study import recovery_figures as rf
     from supviz.study.embeddings import variant_label, variant_slug
 
     cfg = ctx.config.section("recovery")

@@ -21,7 +21,7 @@ while JumpReLU's adaptive L0 gives codes that win part of it back (default run, 
 median k-NN recall of the code space against x 0.74 JumpReLU, 0.35 TopK, 0.34 h). ``[recovery] architectures = [...]`` chooses others
 (``extra_cells = "all"`` trains the ones after the first on every cell). Sharkey et al.'s toy experiment (~100 s on 2 cores) runs with
 ``[recovery] toy_experiment = true``. The whole result is one cached value of registered
-dataclasses (:mod:`supviz.study.codecs`), no pickle.
+dataclasses (:mod:`supviz.runtime.codecs`), no pickle.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_float, check_int, check_probability
+from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 from supviz.study.context import RunContext
 
@@ -214,10 +214,10 @@ def _code_job(key: tuple, kind: str, X: np.ndarray, x: np.ndarray, method: str, 
 def _run_jobs(ctx: RunContext, jobs: list[tuple], desc: str) -> dict[tuple, tuple]:
     """Run the E2 / E3 jobs on the run's dispatcher (local worker processes or a Dask cluster).
 
-    Each array argument travels once per call (:class:`~supviz._parallel.Shared`), however many
+    Each array argument travels once per call (:class:`~supviz.runtime.dispatch.Shared`), however many
     jobs share it; results are keyed by each job's own key.
     """
-    from supviz._parallel import Shared
+    from supviz.runtime.dispatch import Shared
 
     cost = {"tsne": 3, "umap": 2, "mds": 1, "exact": 0}
     jobs = sorted(jobs, key=lambda j: -cost.get(j[4], 1))

@@ -18,7 +18,7 @@ line:
            def compute(self, ctx):            # expensive work, cached through ctx.cache
                grid, grid_key = ctx.grid()    # the section-2 weights (trained or supplied)
                ...
-               return results                 # what the cache's codecs store (supviz.study.codecs)
+               return results                 # what the cache's codecs store (supviz.runtime.codecs)
 
            def render(self, ctx, results):    # cheap: figures, rows, text
                fig = ctx.figure("D1_uniform", title=..., caption=..., content=..., static=draw)
@@ -169,7 +169,7 @@ class Section:
 
     def compute(self, ctx: "RunContext") -> Any:
         """The expensive work (cached through ``ctx.cache``); returns what the cache's codecs store
-        (:mod:`supviz.study.codecs`: numbers, strings, arrays, lists, dicts and registered dataclasses)."""
+        (:mod:`supviz.runtime.codecs`: numbers, strings, arrays, lists, dicts and registered dataclasses)."""
         raise NotImplementedError
 
     def render(self, ctx: "RunContext", result: Any) -> SectionOutput:

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from supviz._io import atomic_path
+from supviz.core.io import atomic_path
 
 KINDS = ("cells", "panels", "points", "verdicts")
 #: Leading columns of each table, in this order (present in every row; NaN / "" where unknown).

@@ -7,7 +7,7 @@ So a cell is a unit of the cache: its key is its parameters, seed and optimiser 
 the new ones; a sweep and the study share the cells they have in common; a run stopped half way
 keeps every cell it finished.
 
-Missing cells train in groups (one task each, :mod:`supviz._parallel`): locally one group, all
+Missing cells train in groups (one task each, :mod:`supviz.runtime.dispatch`): locally one group, all
 the cores of this machine on it (the numba engine's threads); on a cluster as many groups as
 worker threads, balanced by the engine's cost model, each group storing its cells where it ran.
 """
@@ -91,9 +91,9 @@ def train_cells(
         The cells, with their seeds (``TrainConfig.instances()``, or a sweep's replicates).
     config : TrainConfig
         The optimiser settings (its grid fields and seed are not used).
-    cache : supviz.study.cache.Cache
+    cache : supviz.runtime.cache.Cache
         Where cells are found and stored.
-    dispatcher : supviz._parallel.Dispatcher
+    dispatcher : supviz.runtime.dispatch.Dispatcher
         Where missing cells train: one group here, or one per worker thread on a cluster.
     progress : bool or None
         The training progress bar of a group trained in this process (``supviz.toy.train_grid``'s).

@@ -6,7 +6,7 @@
 - :mod:`~supviz.sweep.summary` the summary plot (``summary.png``), also drawn into the study's report
 - :mod:`~supviz.sweep.section` the report hook: ``[sweep] folder = ...`` in a study config
 
-Every unit of work runs where :mod:`supviz._parallel` puts it (local processes or a Dask cluster)
+Every unit of work runs where :mod:`supviz.runtime.dispatch` puts it (local processes or a Dask cluster)
 and is a cache entry of its own, so a sweep resumes where it stopped and a larger one reuses a
 smaller one's cells.
 """

@@ -11,7 +11,7 @@ A sweep file is TOML with these tables (every key optional but ``[grid]``'s list
     [sae]                     # sparse autoencoders on h, scored against the known features
     [run]                     # n_jobs, scheduler, cache_dir: as a study's [run]
 
-Each check names the TOML key (``grid.hidden[2]``), in the words of :mod:`supviz._validation`.
+Each check names the TOML key (``grid.hidden[2]``), in the words of :mod:`supviz.core.validation`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from supviz._validation import check_choice, check_float, check_int, check_probability
+from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
 METHODS = ("mds", "umap", "tsne")
@@ -173,7 +173,7 @@ class SweepRunConfig:
     """Cache folder; '' = <out>/cache (shared with `supviz run` if you point both at one folder)."""
 
     def __post_init__(self) -> None:
-        from supviz.cluster import check_scheduler
+        from supviz.runtime.cluster import check_scheduler
 
         self.n_jobs = check_int("run.n_jobs", self.n_jobs, min_value=1, max_value=64)
         self.scheduler = check_scheduler(self.scheduler, "run.scheduler")

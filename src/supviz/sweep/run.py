@@ -1,6 +1,6 @@
 """``supviz sweep``: every cell of a grid trained, pictured, measured, into one tidy Parquet table.
 
-The work is the study's units of work (:mod:`supviz._parallel`), on local processes or a Dask
+The work is the study's units of work (:mod:`supviz.runtime.dispatch`), on local processes or a Dask
 cluster (``run.scheduler``), each a cache entry of its own:
 
 1. **cells**: toy models, one cache entry per cell (:mod:`supviz.study.training`), trained in groups;
@@ -42,7 +42,7 @@ import numpy as np
 
 from supviz import __version__
 from supviz.errors import SupvizError
-from supviz.seeding import child, int_seed
+from supviz.core.seeding import child, int_seed
 from supviz.sweep.config import SweepConfig, dump_sweep
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class SweepPlan:
 
 def is_sweep_folder(folder: str | Path) -> bool:
     """Whether ``folder`` holds a ``supviz sweep`` (its manifest says so)."""
-    from supviz._outdir import read_manifest
+    from supviz.core.outdir import read_manifest
 
     m = read_manifest(folder)
     return m is not None and m.get("command") == "sweep"
@@ -183,7 +183,7 @@ def is_sweep_folder(folder: str | Path) -> bool:
 
 def check_sweep(config: SweepConfig, *, out: str | Path, use_cache: bool = True) -> SweepPlan:
     """Check the output and cache folders and the cross-field settings; write nothing."""
-    from supviz._outdir import check_output_folder, previous_files
+    from supviz.core.outdir import check_output_folder, previous_files
 
     dp = config.datapoints
     if dp.points and dp.k > min(dp.points) - 2:
@@ -229,12 +229,12 @@ def run_sweep(
     SupvizError
         A bad input (before anything is written) or a failed computation.
     """
-    from supviz._io import atomic_write_json, atomic_write_text, sweep_temporaries
-    from supviz._outdir import OutputLog
-    from supviz._parallel import use
-    from supviz.cluster import dispatcher_for
-    from supviz.study.cache import Cache
-    from supviz.study.context import Progress
+    from supviz.core.io import atomic_write_json, atomic_write_text, sweep_temporaries
+    from supviz.core.outdir import OutputLog
+    from supviz.runtime.dispatch import use
+    from supviz.runtime.cluster import dispatcher_for
+    from supviz.runtime.cache import Cache
+    from supviz.runtime.progress import Progress
 
     t0 = time.perf_counter()
     plan = check_sweep(config, out=out, use_cache=use_cache)
@@ -270,7 +270,7 @@ def run_sweep(
 
         frame = pd.DataFrame(rows, columns=list(COLUMNS))
         written.claim(TABLE_FILE)
-        from supviz._io import atomic_path
+        from supviz.core.io import atomic_path
 
         with atomic_path(out / TABLE_FILE) as tmp:
             frame.to_parquet(tmp, index=False)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from supviz.errors import SupvizError
-from supviz.seeding import child
+from supviz.core.seeding import child
 
 log = logging.getLogger(__name__)
 

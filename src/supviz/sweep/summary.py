@@ -104,7 +104,7 @@ def save_summary(table: Any, stem: str | Path) -> list[Path]:
     """Draw :func:`summary_figure` into ``<stem>.png`` and ``<stem>.svg`` (atomically); the paths."""
     import matplotlib.pyplot as plt
 
-    from supviz._io import atomic_path
+    from supviz.core.io import atomic_path
 
     fig = summary_figure(table)
     paths = []

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_choice, check_float, check_int, check_probability, fail
+from supviz.core.validation import check_choice, check_float, check_int, check_probability, fail
 from supviz.errors import SupvizError
 from supviz.toy.importance import check_importance_spec, feature_probabilities, importance_curve, importance_name
 
@@ -46,7 +46,7 @@ def keyword_checked(cls: type) -> type:
     The generated ``__init__`` raises a bare ``TypeError`` ("unexpected keyword argument") that
     lists nothing; a typo in a config field should say which fields exist.
     """
-    from supviz._validation import check_keywords
+    from supviz.core.validation import check_keywords
 
     init = cls.__init__
     valid = tuple(f.name for f in dataclasses.fields(cls) if f.init)
@@ -248,7 +248,7 @@ def instance_seed(
     ``"power:20"``) and that of an explicit curve is ``"values:"`` plus the SHA-256 of its float64
     little-endian bytes. The first 16 bytes of the SHA-256 of that text, read as four 32-bit words,
     and ``replicate`` address a child of ``root``:
-    ``int_seed(child(root, w0, w1, w2, w3, replicate))`` (:mod:`supviz.seeding`).
+    ``int_seed(child(root, w0, w1, w2, w3, replicate))`` (:mod:`supviz.core.seeding`).
 
     So the seed depends on nothing else: not the instance's place in a grid, not which other
     instances train beside it, not the worker that trains it. Two grids that share a cell (and the
@@ -271,7 +271,7 @@ def instance_seed(
     Returns
     -------
     int
-        A 31-bit seed (:func:`supviz.seeding.int_seed`).
+        A 31-bit seed (:func:`supviz.core.seeding.int_seed`).
 
     Raises
     ------
@@ -280,7 +280,7 @@ def instance_seed(
     """
     import hashlib
 
-    from supviz.seeding import child, int_seed
+    from supviz.core.seeding import child, int_seed
 
     root = check_int("seed", root, min_value=0)
     n = check_int("n_features", n_features, min_value=1)

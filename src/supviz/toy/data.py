@@ -19,7 +19,7 @@ training step of the study grid, more than the model's arithmetic; this stream t
 (1.5 ms on two cores).
 
 Each instance's key and initial weights derive from its own seed (``InstanceSpec.seed``) through
-:mod:`supviz.seeding`: the key from ``child(seed, 1)``, the init generator from ``child(seed, 0)``.
+:mod:`supviz.core.seeding`: the key from ``child(seed, 1)``, the init generator from ``child(seed, 0)``.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supviz._validation import check_int, check_probability
-from supviz.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.validation import check_int, check_probability
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

@@ -7,7 +7,7 @@ For ``W [n, m]`` (row i = feature i's direction):
 * superposition of feature i: ``sum_{j != i} (W_i_hat . W_j)^2``;
 * feature dimensionality ``D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2`` in [0, 1];
   a dead feature (its row coincides with the origin up to rounding: ``||W_i|| <= 1e-12 max|W|``, the
-  rule of :mod:`supviz._geometry`, so any scale of W gives the same answer) gets ``D_i = 0`` and
+  rule of :mod:`supviz.core.geometry`, so any scale of W gives the same answer) gets ``D_i = 0`` and
   superposition 0, never NaN;
 * dimensions per feature ``m / ||W||_F^2`` (NaN for a W that is all zero up to rounding: no feature
   is stored, so "dimensions per feature" is undefined, not infinite);
@@ -17,18 +17,15 @@ For ``W [n, m]`` (row i = feature i's direction):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from supviz._validation import check_array, check_choice, check_float, check_int
+from supviz.core.validation import check_array, check_choice, check_float, check_int
 from supviz.errors import SupvizError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from supviz.toy.grid import TrainedGrid
-
 #: Norm, relative to the instance's largest ``|W|`` entry, below which a feature counts as dead (no
-#: direction): its row coincides with the origin up to rounding (:data:`supviz._geometry.COINCIDE_RTOL`).
+#: direction): its row coincides with the origin up to rounding (:data:`supviz.core.geometry.COINCIDE_RTOL`).
 DEAD_NORM = 1e-12
 #: Default threshold of each represented-feature rule.
 DEFAULT_THRESHOLDS = {"norm": 0.5, "mean_abs": 1.0 / 20.0}
@@ -126,7 +123,7 @@ class Diagnostics:
         """
         import pandas as pd
 
-        from supviz._validation import check_choice
+        from supviz.core.validation import check_choice
 
         per = check_choice("per", per, ("feature", "model"))
         k = np.atleast_1d(self.n_represented_norm).size
@@ -308,7 +305,7 @@ def _as_stack(W: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def grid_summary(
-    grid: "TrainedGrid",
+    grid: Any,
     *,
     norm_threshold: float | None = None,
     mean_abs_fraction: float | None = None,
@@ -372,7 +369,7 @@ GRID_COLUMNS = {
 }
 
 
-def grid_frame(grid: "TrainedGrid", **kwargs: Any) -> Any:
+def grid_frame(grid: Any, **kwargs: Any) -> Any:
     """:func:`grid_summary` as a pandas DataFrame, one row per instance, with seeds and divergence.
 
     Parameters

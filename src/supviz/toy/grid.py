@@ -5,14 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from supviz.errors import SupvizError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from supviz.toy.config import TrainConfig
 
 #: ``importance_name`` of weights whose importance curve is not known (external arrays).
 UNKNOWN = "unknown"
@@ -121,7 +118,7 @@ class TrainedGrid:
     weights: list[np.ndarray]
     biases: list[np.ndarray]
     losses: np.ndarray
-    config: "TrainConfig | None" = None
+    config: Any = None
     loss_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     labels: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)

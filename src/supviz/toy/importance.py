@@ -22,7 +22,7 @@ from typing import Union
 
 import numpy as np
 
-from supviz._validation import check_array, check_float, check_int, fail
+from supviz.core.validation import check_array, check_float, check_int, fail
 from supviz.errors import SupvizError
 
 #: What :func:`importance_curve` accepts.

@@ -47,7 +47,7 @@ def init_weights(spec: InstanceSpec, *, init: str = "xavier") -> "torch.Tensor":
     """The initial ``W [n, m]`` float32 (CPU) of one instance, from its seed alone."""
     import torch
 
-    from supviz.seeding import torch_generator
+    from supviz.core.seeding import torch_generator
 
     gen = torch_generator(init_seed(spec.seed))
     w = torch.randn(spec.n_features, spec.n_hidden, generator=gen, dtype=torch.float32)

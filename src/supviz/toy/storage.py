@@ -10,7 +10,7 @@ A run directory holds:
     Human-readable: the full config, every instance's spec and seed, a loss summary, the training
     info (engine, device, threads, timing), package versions and the platform.
 
-The directory is built under a temporary name and renamed into place (:func:`supviz._io.atomic_dir`),
+The directory is built under a temporary name and renamed into place (:func:`supviz.core.io.atomic_dir`),
 so a killed run never leaves a directory that reads as complete.
 
 External weights (:func:`load_grid` on a file): ``.npz`` (read with ``allow_pickle=False``),
@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz._io import atomic_dir, json_default
+from supviz.core.io import atomic_dir, json_default
 from supviz.errors import SupvizError
 from supviz.toy.grid import UNKNOWN, InstanceSpec, TrainedGrid
 from supviz.toy.importance import feature_probabilities, importance_curve
@@ -87,7 +87,7 @@ def write_grid_files(grid: TrainedGrid, folder: str | os.PathLike[str]) -> None:
     """
     from safetensors.numpy import save
 
-    from supviz._io import atomic_write_bytes
+    from supviz.core.io import atomic_write_bytes
 
     _check_finite(grid)
     folder = Path(folder)
@@ -118,7 +118,7 @@ def check_run_dir_writable(path: str | os.PathLike[str], *, name: str = "--out")
     that is not a ``supviz train`` run, and a ``supviz run`` study folder (which holds grid files
     too, but replacing it would delete its report and cache).
     """
-    from supviz._outdir import check_output_folder, is_study_folder
+    from supviz.core.outdir import check_output_folder, is_study_folder
 
     p = Path(path)
     if p.is_dir() and is_study_folder(p):

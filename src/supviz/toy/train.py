@@ -113,7 +113,7 @@ def train_instances(
     is trained alone: ``train_instances([grid.specs[i]], config)``. ``progress`` and
     ``on_divergence`` as in :func:`train_grid`.
     """
-    from supviz._validation import check_choice
+    from supviz.core.validation import check_choice
 
     config = _check_config(config)
     on_divergence = check_choice("on_divergence", on_divergence, ON_DIVERGENCE)

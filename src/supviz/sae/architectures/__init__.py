@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from supviz._validation import check_choice
+from supviz.core.validation import check_choice
 from supviz.sae.config import ARCHITECTURES
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -129,7 +129,7 @@ class _Writer:
         reg = _NAME_OF.get((kind.__module__, kind.__qualname__))
         if reg is not None and dataclasses.is_dataclass(obj):
             return {"$dataclass": reg, "fields": {f.name: self.encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
-        raise TypeError(f"cannot cache a {kind.__module__}.{kind.__qualname__} (register it in supviz.study.codecs)")
+        raise TypeError(f"cannot cache a {kind.__module__}.{kind.__qualname__} (register it in supviz.runtime.codecs)")
 
 
 def write_value(value: Any, folder: str | os.PathLike[str]) -> None:

@@ -7,7 +7,7 @@ script writes once the interactive figures it was asked to draw are drawn (``ren
 one, through ``report.html?render=all``; ``javascript=False``: scripts off, what a reader without
 JavaScript sees). :func:`render_seconds` measures how long the page takes to load and to draw
 every interactive figure, in wall-clock seconds (the browser's own start-up subtracted). Used by
-the tests; handy by hand: ``python -m supviz.report.browser results/report.html``.
+the tests; handy by hand: ``python tests/helpers/browser.py results/report.html``.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def render_seconds(path: str | Path, *, repeats: int = 3, browser: str | None = 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m supviz.report.browser REPORT.html", file=sys.stderr)
+        print("usage: python tests/helpers/browser.py REPORT.html", file=sys.stderr)
         return 2
     res = check_report(args[0])
     print(f"rendered {res.rendered} of {res.total} interactive figures; {len(res.console)} console messages")

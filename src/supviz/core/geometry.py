@@ -17,14 +17,14 @@ by an absolute threshold (which would make 1e-200 and 1e300 copies of the same g
 leaves behind (a copy with 1e-15 relative noise coincides), far below any spread that carries
 information (points 1e-9 apart at unit scale are distinct). Consumers:
 
-- layout methods (:func:`supviz.dr.layout.check_layout_input`) snap every group of coincident
+- layout methods (:func:`supviz.dr.base.check_layout_input`) snap every group of coincident
   inputs onto one point (:func:`snap_coincident`), so an "identical up to rounding" input is laid
   out as identical (one spot and a note when all coincide; t-SNE's jittered start and exact counts
   for a group);
 - metrics (:class:`supviz.metrics.distances.DistanceSource`, the data-point measures,
   ``radial_spread``, ``distance_spread``) call a set whose points coincide undefined, with a reason;
 - a *layout* is also collapsed when its method says its spread is below what its objective can
-  resolve (:data:`supviz.dr.layout.COLLAPSE_DIAMETER`, in the method's own units); a layout whose
+  resolve (:data:`supviz.dr.base.COLLAPSE_DIAMETER`, in the method's own units); a layout whose
   points coincide is collapsed by either rule.
 
 This module imports only numpy (and scipy lazily), so any package may use it.

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from supviz._io import atomic_write_json
+from supviz.core.io import atomic_write_json
 from supviz.errors import SupvizError
 
 MANIFEST = "manifest.json"

@@ -8,6 +8,8 @@
 - :func:`heatmap_figure`: one measure over (m, p), per method: the feature-direction pictures
   beside the data-point pictures and the change h − x, on a diverging scale whose red is always
   "worse" (less recall or trustworthiness, more false neighbours).
+- :func:`headline_figure`: the report's first figure, k-NN recall against x of the pictures of x and
+  of h (and of h itself) by hidden size m, per method.
 - :func:`point_colour`: what colours a data point: the importance rank of its most important active
   feature, or under uniform importance (where a rank means nothing) its number of active features.
 """
@@ -20,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supviz._validation import check_choice
+from supviz.core.validation import check_choice
 from supviz.errors import SupvizError
-from supviz.plot import plot_grid, save_figure
+from supviz.plot import MIN_FONT_PT, plot_grid, save_figure
 from supviz.plot import interactive as iplot
 from supviz.plot.panels import ColorScale, HeatmapPanel, ScatterPanel
+from supviz.plot.static import SUPTITLE_PT, TITLE_PT
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -35,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COLOR_BY", "cell_panels", "cell_figure", "cell_figure_plotly", "grid_figure", "heatmap_figure", "point_colour",
+__all__ = ["COLOR_BY", "cell_panels", "cell_figure", "cell_figure_plotly", "grid_figure", "heatmap_figure", "headline_figure", "point_colour",
            "save_figure", "CORNER", "HIGHER_IS_BETTER"]
 
 COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented")
@@ -304,3 +307,39 @@ def heatmap_figure(datapoint_table: pd.DataFrame, *, metric: str, importance: st
                                            feature_experiments=feature_experiments, methods=methods, columns=columns)
     head = title or f"{METRIC_TITLE.get(metric, metric)} over (m, p), {importance} importance"
     return plot_grid(panels, ncols=ncols, title=head, scales=scales, panel_in=2.1)
+
+
+def headline_figure(curves: Sequence[dict[str, Any]], *, title: str = "") -> "matplotlib.figure.Figure":
+    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m.
+
+    Parameters
+    ----------
+    curves : sequence of dict
+        One per method (a panel each): ``method`` (its name), ``m`` (hidden sizes), ``x`` (median
+        recall of the picture of x per m: what any 2-D picture keeps), ``h`` (of the picture of
+        h = Wᵀx), ``exact`` (of the code space h itself, before any picture).
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(min(10.0, 3.1 * len(curves) + 0.4), 3.3), layout="constrained")
+    axes = fig.subplots(1, len(curves), squeeze=False, sharey=True)[0]
+    for ax, cur in zip(axes, curves):
+        m = np.asarray(cur["m"], dtype=float)
+        pos = np.arange(len(m))
+        ax.plot(pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself")
+        ax.plot(pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)")
+        ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
+        ax.fill_between(pos, cur["h"], cur["x"], where=np.asarray(cur["h"]) < np.asarray(cur["x"]), color="tab:red",
+                        alpha=0.12, linewidth=0, label="lost to superposition + dropped features")
+        ax.set_xticks(pos, [str(int(v)) for v in m])
+        ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
+        ax.set_title(cur["method"], fontsize=TITLE_PT + 1)
+        ax.set_ylim(0, 1.02)
+        ax.grid(axis="y", color="0.9")
+        ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
+    axes[0].set_ylabel("k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=MIN_FONT_PT + 0.5, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=SUPTITLE_PT)
+    return fig

@@ -1,28 +1,26 @@
-"""The study's static figures (matplotlib), composed from :mod:`supviz.plot`'s panels.
+"""Pictures of trained toy models (matplotlib), composed from :mod:`supviz.plot`'s panels.
 
-The grids of layouts, Shepard plots and Gram matrices (B1-B5, C1-C5, D2, D3) are
-:func:`supviz.plot.plot_grid` calls made by the sections themselves; this module holds the
-figures that are not grids of panels: A1 (two features in one dimension), A2 (the sparsity sweep),
-A3 (dimensions per feature), the report's headline figure, the ring control and the C3 collapse
-check. Every function returns a :class:`matplotlib.figure.Figure` and draws only what it is given;
-:func:`save_figure` is :func:`supviz.plot.save_figure`. Fonts follow :data:`supviz.plot.MIN_FONT_PT`.
+The figures of the paper's background (section A of the report) that are not grids of panels:
+:func:`antipodal_figure` (two features in one dimension), :func:`superposition_sweep_figure` (the
+sparsity sweep) and :func:`geometry_figure` (dimensions per feature). Every function returns a
+:class:`matplotlib.figure.Figure` and draws only what it is given. Fonts follow
+:data:`supviz.plot.MIN_FONT_PT`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supviz.plot import MIN_FONT_PT, save_figure
+from supviz.plot import MIN_FONT_PT
 from supviz.plot.static import SUPTITLE_PT, TITLE_PT, draw_heatmap, gram_panel
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["antipodal_figure", "superposition_sweep_figure", "geometry_figure", "headline_figure", "save_figure",
-           "STICKY_FRACTIONS"]
+__all__ = ["antipodal_figure", "superposition_sweep_figure", "geometry_figure", "STICKY_FRACTIONS"]
 
 STICKY_FRACTIONS = ((1.0, "1"), (3 / 4, "3/4"), (2 / 3, "2/3"), (1 / 2, "1/2"), (2 / 5, "2/5"), (3 / 8, "3/8"), (1 / 3, "1/3"))
 _PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
@@ -154,40 +152,6 @@ def geometry_figure(inverse_p: np.ndarray, dims_per_feature: np.ndarray, feature
     ax.legend(fontsize=MIN_FONT_PT, loc="upper right")
     if size_note:
         ax.set_title(size_note, fontsize=MIN_FONT_PT, color="0.3", loc="left")
-    if title:
-        fig.suptitle(title, fontsize=SUPTITLE_PT)
-    return fig
-
-
-def headline_figure(curves: Sequence[dict[str, Any]], *, title: str = "") -> "Figure":
-    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m.
-
-    Parameters
-    ----------
-    curves : sequence of dict
-        One per method (a panel each): ``method`` (its name), ``m`` (hidden sizes), ``x`` (median
-        recall of the picture of x per m: what any 2-D picture keeps), ``h`` (of the picture of
-        h = Wᵀx), ``exact`` (of the code space h itself, before any picture).
-    """
-    fig = _new(min(10.0, 3.1 * len(curves) + 0.4), 3.3)
-    axes = fig.subplots(1, len(curves), squeeze=False, sharey=True)[0]
-    for ax, cur in zip(axes, curves):
-        m = np.asarray(cur["m"], dtype=float)
-        pos = np.arange(len(m))
-        ax.plot(pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself")
-        ax.plot(pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)")
-        ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
-        ax.fill_between(pos, cur["h"], cur["x"], where=np.asarray(cur["h"]) < np.asarray(cur["x"]), color="tab:red",
-                        alpha=0.12, linewidth=0, label="lost to superposition + dropped features")
-        ax.set_xticks(pos, [str(int(v)) for v in m])
-        ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
-        ax.set_title(cur["method"], fontsize=TITLE_PT + 1)
-        ax.set_ylim(0, 1.02)
-        ax.grid(axis="y", color="0.9")
-        ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
-    axes[0].set_ylabel("k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=MIN_FONT_PT + 0.5, frameon=False)
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig

@@ -8,7 +8,7 @@ force (:func:`current`); ``supviz run`` and ``supviz sweep`` put one in force fo
 - :class:`Dispatcher` (``n_jobs = 1``) runs the tasks here, one after another;
 - :class:`LocalDispatcher` spreads them over joblib's ``loky`` worker processes, which die with
   this process (:func:`die_with_parent`);
-- :class:`supviz.cluster.DaskDispatcher` submits them to a ``dask.distributed`` cluster as futures.
+- :class:`supviz.runtime.cluster.DaskDispatcher` submits them to a ``dask.distributed`` cluster as futures.
 
 **The cache is the single source of truth.** A task that has a cache key (``keys``) is looked up
 in the run's cache (``memo``) first; a miss is computed where the task runs and *stored there*, into
@@ -104,7 +104,7 @@ class Dispatcher:
     Parameters
     ----------
     memo : optional
-        The run's cache (:class:`supviz.study.cache.Cache`, or anything with ``key``, ``has``,
+        The run's cache (:class:`supviz.runtime.cache.Cache`, or anything with ``key``, ``has``,
         ``load``, ``store`` and ``writer()``): tasks with keys are looked up there and stored there.
     progress : callable, optional
         ``progress(total, desc)`` returns a bar with ``update(n)`` and ``close()``; the run passes

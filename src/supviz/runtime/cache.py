@@ -7,9 +7,9 @@ algorithm never serves a stale result). So a changed parameter changes the key o
 everything downstream of it, and nothing else.
 
 Every entry is a folder, ``<root>/<kind>/<key[:2]>/<key>/``, built under a temporary name and
-renamed into place when complete (:mod:`supviz._io`), so a run killed half way leaves only
+renamed into place when complete (:mod:`supviz.core.io`), so a run killed half way leaves only
 complete entries and the next run resumes from them; :meth:`Cache.sweep` removes the temporaries
-of killed runs. A value entry holds the value in code-free files (:mod:`supviz.study.codecs`:
+of killed runs. A value entry holds the value in code-free files (:mod:`supviz.runtime.codecs`:
 JSON, ``.npz`` read with ``allow_pickle=False``, Parquet, safetensors): reading the cache never
 executes anything, so a cache folder others can write into is not a way in. Nothing here reads a
 pickle; the ``.pkl`` files of older supviz versions are ignored. Folder entries (figure files,
@@ -34,8 +34,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from supviz import __version__
-from supviz._io import atomic_dir, sweep_temporaries
-from supviz.study import codecs
+from supviz.core.io import atomic_dir, sweep_temporaries
+from supviz.runtime import codecs
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -182,7 +182,7 @@ class Cache:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def sweep(self) -> list[Path]:
-        """Remove the temporaries that killed runs left in the cache (see :func:`supviz._io.sweep_temporaries`)."""
+        """Remove the temporaries that killed runs left in the cache (see :func:`supviz.core.io.sweep_temporaries`)."""
         removed = []
         if self.root.is_dir():
             for depth in (1, 2):  # <root>/<kind>/.x.tmp (none today) and <root>/<kind>/<xx>/.<key>.pid<N>.*.tmp

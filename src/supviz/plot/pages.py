@@ -15,7 +15,7 @@ import gzip
 import json
 from pathlib import Path
 
-from supviz._io import atomic_write_text
+from supviz.core.io import atomic_write_text
 from supviz.plot.interactive import figure_json
 
 __all__ = ["figure_json", "plotlyjs_gzip_base64", "plotlyjs_source", "write_interactive_html", "write_plotlyjs"]
