@@ -121,8 +121,8 @@ def _grid(points: int, save: str = "") -> dict:
     res = datapoint_grid(grid, n_points=points, methods=("mds", "umap", "tsne"), layout_spaces=("x", "h"),
                          instances=inst, random_state=0, n_jobs=2, progress=False)
     wall = time.perf_counter() - t0
-    if save:  # Parquet + npz + JSON (supviz.study.datapoints.load_result reads it back), no pickle
-        from supviz.study.datapoints import save_result
+    if save:  # Parquet + npz + JSON (supviz.study.datapoints.section.load_result reads it back), no pickle
+        from supviz.study.datapoints.section import save_result
 
         folder = Path(save) / f"datapoint_grid_{points}"
         folder.mkdir(parents=True, exist_ok=True)

@@ -204,4 +204,4 @@ scores.to_frame()
 # ## Where to go next
 #
 # - `supviz run` reproduces the whole study (Hamblin 2022) into `results/report.html`.
-# - `docs/ARCHITECTURE.md` lists every engine's API; `docs/benchmarks.md` their measured speed.
+# - `docs/architecture.md` lists every engine's API; `docs/benchmarks.md` their measured speed.

@@ -14,7 +14,7 @@ The package is split by engine:
 - :mod:`supviz.sweep`       grids larger than the study's (``supviz sweep``)
 
 Shared parts below them: :mod:`supviz.core` (validation, geometry, seeding, files, output folders)
-and :mod:`supviz.runtime` (where work runs, the cache, progress). ``docs/ARCHITECTURE.md`` draws
+and :mod:`supviz.runtime` (where work runs, the cache, progress). ``docs/architecture.md`` draws
 the layers.
 
 Heavy libraries (torch, umap, openTSNE, numba, scikit-learn, pandas, plotting) are imported
@@ -30,6 +30,7 @@ __version__ = "0.2.0"
 __all__ = ["SupvizError", "__version__"]
 
 #: Subpackages reachable as attributes of ``supviz`` without an explicit import.
-_SUBPACKAGES = ("toy", "dr", "metrics", "sae", "datapoints", "real", "plot", "report", "study", "sweep")
+_SUBPACKAGES = ("toy", "dr", "metrics", "sae", "datapoints", "real", "plot", "report", "study", "sweep",
+                "figures")  # figures: a deprecated alias of plot (0.2; gone in 0.3)
 
 __getattr__, __dir__ = _lazy_exports(__name__, globals(), {}, submodules=_SUBPACKAGES)

@@ -7,7 +7,6 @@ training resumes and gives the same table), and supplied weights (the study's ow
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -94,14 +93,14 @@ INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS]
 # t-SNE), cells (trained models), points (section D: 8 cells x (exact + 3 pictures) for x and h, x_rep exact)
 # section F: 7 pictures (5 spaces at w = 4, the h and codes of w = 8; MDS) and 7 spaces measured as they are;
 # its models per (kind, width), their layers' SAEs, and the 8 toy cells of its calibration
-EXPECTED_PANELS = {"B1": 2, "B2": 2, "B3": 2, "B4": 2, "B4x": 1, "B5": 2, "B5x": 2, "C2": 8, "C3": 16, "C4": 8, "C5": 16,
-                   "F_picture": 7, "F_space": 7}
-EXPECTED_CELLS = {"A1": 2, "A2": 2, "A3": 3, "grid": 8, "F_classifier": 2, "F_autoencoder": 1,
-                  "F_sae_classifier_relu_l1": 2, "F_sae_autoencoder_relu_l1": 1, "F_calibration_relu_l1": 8}
+EXPECTED_PANELS = {"B1": 2, "B2": 2, "B3": 2, "B4": 2, "B4x": 1, "B5": 2, "B5x": 2, "C2": 8, "C3": 16, "C4": 8, "C5": 16}
+EXPECTED_CELLS = {"A1": 2, "A2": 2, "A3": 3, "grid": 8}
+EXPECTED_MODELS = {"classifier": 2, "autoencoder": 1}
+EXPECTED_LAYERS = {"exact": 7, "mds": 7}
+EXPECTED_SAES = {("E1", "jumprelu"): 8, ("E1", "topk"): 4, ("F_calibration", "relu_l1"): 8, ("F_layer", "relu_l1"): 3}
 # section E: JumpReLU SAEs on the 8 cells and TopK on the 4 sparse ones (E1), pairs pictured where a cell has two
 # represented features (E2), the JumpReLU codes of D's inputs measured like x and h (points, space "codes")
 EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 8, "codes": 32}
-EXPECTED_E1 = {"jumprelu": 8, "topk": 4}
 
 
 def _cmd(*args):
@@ -163,10 +162,13 @@ def test_every_figure_table_row_and_report_entry(first_run):
     table = pd.read_parquet(out / "panels.parquet")
     counts = table.groupby("experiment").size().to_dict()
     assert {k: counts.get(k) for k in EXPECTED_PANELS} == EXPECTED_PANELS
-    assert set(counts) <= {*EXPECTED_PANELS, "C6", "E1", "E2"} and counts.get("E2", 0) <= 8
-    assert table[table["experiment"] == "E1"].groupby("method").size().to_dict() == EXPECTED_E1
+    assert set(counts) <= {*EXPECTED_PANELS, "C6", "E2"} and counts.get("E2", 0) <= 8
     cells = pd.read_parquet(out / "cells.parquet")
     assert cells.groupby("model").size().to_dict() == EXPECTED_CELLS
+    assert pd.read_parquet(out / "models.parquet").groupby("kind").size().to_dict() == EXPECTED_MODELS
+    assert pd.read_parquet(out / "layers.parquet").groupby("method").size().to_dict() == EXPECTED_LAYERS
+    saes = pd.read_parquet(out / "saes.parquet")
+    assert saes.groupby(["experiment", "architecture"]).size().to_dict() == EXPECTED_SAES
     points = pd.read_parquet(out / "points.parquet")
     assert points.groupby("space").size().to_dict() == EXPECTED_POINTS
     verdicts = pd.read_parquet(out / "verdicts.parquet")

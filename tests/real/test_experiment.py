@@ -58,25 +58,31 @@ def test_same_seed_same_result(result, grid):
 
 
 def test_conclusion_and_section_rows(result):
-    from supviz.study.real import _rows, _tables, conclusion
+    from supviz.study.real.findings import conclusion
+    from supviz.study.real.section import _rows, _tables
 
     text, findings = conclusion(result)
     assert "Held-out accuracy of the classifier" in text and "effective feature count" in text
     assert "Does the SAE picture lie less?" in text
     assert {f.verdict for f in findings} <= {"supported", "partly", "not supported", "n/a"}
     assert any("SAE codes" in f.claim for f in findings)
-    from supviz.study.table import build_table
+    from supviz.study.tables import build_table
 
     rows = _rows(result)
-    panels = build_table([r for r in rows if r["table"] == "panels"], kind="panels")
-    cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
-    assert panels.groupby("experiment").size().to_dict() == {"F_picture": 7, "F_space": 7}
-    # one row per named model: nothing merges (2 classifier widths, 1 autoencoder width, their SAEs, 6 toy cells)
-    assert cells.groupby("model").size().to_dict() == {"F_classifier": 2, "F_autoencoder": 1, "F_sae_classifier_relu_l1": 2,
-                                                       "F_sae_autoencoder_relu_l1": 1, "F_calibration_relu_l1": 6}
-    clf = cells[cells["model"] == "F_classifier"]
+    assert {r["table"] for r in rows} == {"layers", "models", "saes"}  # one table per kind of observation
+    layers = build_table([r for r in rows if r["table"] == "layers"], kind="layers")
+    models = build_table([r for r in rows if r["table"] == "models"], kind="models")
+    saes = build_table([r for r in rows if r["table"] == "saes"], kind="saes")
+    # 7 spaces measured as they are, 7 pictures of them
+    assert (layers["method"] == "exact").sum() == 7 and (layers["method"] != "exact").sum() == 7
+    # one row per trained configuration: 2 classifier widths, 1 autoencoder width
+    assert models.groupby("kind").size().to_dict() == {"classifier": 2, "autoencoder": 1}
+    clf = models[models["kind"] == "classifier"]
     assert (clf["test_accuracy_min"] <= clf["test_accuracy"]).all() and (clf["replicates"] == 2).all()
-    sae = cells[cells["model"].str.startswith("F_sae")]
+    # the layers' SAEs (2 classifier widths, 1 autoencoder width) and the 6 toy cells of the calibration
+    assert saes.groupby(["experiment", "architecture"]).size().to_dict() == {("F_calibration", "relu_l1"): 6,
+                                                                            ("F_layer", "relu_l1"): 3}
+    sae = saes[saes["experiment"] == "F_layer"]
     assert all(reason for v, reason in zip(sae["effective_features"], sae["nan_reasons"]) if math.isnan(v))
     assert _tables(result)
 

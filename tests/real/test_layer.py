@@ -80,6 +80,6 @@ def test_settings_and_bad_layers():
         SAESettings(architecture="relu_l1", options={"k": 2})
     with pytest.raises(SupvizError, match="must not set 'steps'"):
         SAESettings(options={"steps": 3})
-    with pytest.raises(SupvizError, match="no SAEConfig field"):
+    with pytest.raises(SupvizError, match="`options` has no key"):
         SAESettings(options={"kk": 3})
     assert SAESettings(architecture="topk", options={"k": 3}).config(larger=True).expansion_factor == 4.0

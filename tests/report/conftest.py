@@ -20,7 +20,7 @@ def tiny_run(tmp_path_factory):
     """(config, run folder, RunResult) of the tiny study with the baselines, embeddings and data points."""
     from supviz.study.config import config_from_dict
     from supviz.study.pipeline import run_study
-    from supviz.study.sections import get_section
+    from supviz.study.registry import get_section
 
     out = tmp_path_factory.mktemp("tiny-report")
     cfg = config_from_dict(TINY)

@@ -18,7 +18,7 @@ from supviz.plot import interactive as iplot
 from supviz.report import build_report
 from helpers.browser import check_report, find_browser, render_seconds
 from helpers.captions import caption_promises, missing
-from supviz.study.sections import FigureRecord, SectionOutput
+from supviz.report.records import FigureRecord, SectionOutput
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

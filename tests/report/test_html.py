@@ -12,7 +12,7 @@ from supviz import plot
 from supviz.plot import ScatterPanel
 from supviz.plot import interactive as iplot
 from supviz.report import build_report
-from supviz.study.sections import FigureRecord, Finding, SectionOutput, TableBlock
+from supviz.report.records import FigureRecord, Finding, SectionOutput, TableBlock
 
 
 def make_outputs(folder, n_interactive=2):

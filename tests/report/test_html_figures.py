@@ -11,7 +11,7 @@ def test_a_figure_kept_out_of_the_report_is_linked_not_embedded(tmp_path):
     import matplotlib.pyplot as plt
 
     from supviz.report.html import _figure_html
-    from supviz.study.sections import FigureRecord
+    from supviz.report.records import FigureRecord
 
     (tmp_path / "figures").mkdir()
     fig, ax = plt.subplots()

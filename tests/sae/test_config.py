@@ -44,7 +44,7 @@ def test_bad_settings(kw, msg):
 
 
 def test_unknown_keys_are_named():
-    with pytest.raises(SupvizError, match="unknown key"):
+    with pytest.raises(SupvizError, match="`config` has no key 'sparsity'; known keys: "):
         SAEConfig.from_dict({"sparsity": 1})
 
 

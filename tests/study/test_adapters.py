@@ -7,11 +7,12 @@ import pytest
 
 from supviz.errors import SupvizError
 from supviz.study import adapters
-from supviz.study.baselines import b3_neighbors, b5_perplexity
+from supviz.study.baselines.section import b3_neighbors, b5_perplexity
 from supviz.runtime.cache import Cache
 from supviz.study.config import load_config
 from supviz.study.context import RunContext
-from supviz.study.embeddings import grid_cells, variant_slug
+from supviz.study.embeddings.section import grid_cells
+from supviz.toy.importance import variant_slug
 
 HAMBLIN = Path("/work/shared/data/hamblin2022_weights.npz")
 
@@ -77,7 +78,7 @@ def test_study_rules():
 
 
 def test_a3_paper_size_flag():
-    from supviz.study.background import a3_size
+    from supviz.study.background.section import a3_size
     from supviz.study.config import PAPER_A3
 
     cfg = load_config().section("background")

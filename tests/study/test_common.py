@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from supviz.study.common import fmt, fmt_p, importance_rank, radial_stats, ring_stats, spearman
+from supviz.core.text import fmt, fmt_p
+
+from supviz.study.common import importance_rank, radial_stats, ring_stats, spearman
 
 
 def _ring(n, r=1.0):
@@ -40,7 +42,7 @@ def test_importance_rank_and_formatting():
 
 
 def test_a1_caption_says_what_the_panel_shows():
-    from supviz.study.background import _a1_sentence
+    from supviz.study.background.section import _a1_sentence
 
     shared = _a1_sentence({"p": 1.0, "norm_0": 0.82, "norm_1": 0.57, "cosine_01": 1.0})
     assert "both along the same direction (cosine 1.00)" in shared and "‖W1‖ = 0.57" in shared

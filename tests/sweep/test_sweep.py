@@ -117,7 +117,7 @@ def test_sweep_configs_are_checked_in_one_line(tmp_path, capsys):
 def test_the_summary_goes_into_the_report_when_a_sweep_is_named(example_run, tmp_path):
     from supviz.study.config import config_from_dict
     from supviz.study.pipeline import check_study, run_study
-    from supviz.study.sections import get_section
+    from supviz.study.registry import get_section
 
     tmp, _, _, _ = example_run
     section = get_section("sweep")

@@ -142,7 +142,7 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
     if args.quiet:
         print(out)
         return 0
-    from supviz.study.real import conclusion
+    from supviz.study.real.section import conclusion
 
     text, findings = conclusion(res)
     print(text)
@@ -247,7 +247,7 @@ def _write(out: Path, tables: dict[str, Any], figures: dict[str, Any], meta: dic
 
     from supviz import __version__
     from supviz.core.io import atomic_dir, atomic_write_json
-    from supviz.toy.plots import save_figure
+    from supviz.plot import save_figure
 
     meta = {"format": RUN_FORMAT, "supviz_version": __version__, "python": platform.python_version(),
             "platform": platform.platform(), **meta, "tables": [f"{k}.csv" for k, t in tables.items() if len(t)],

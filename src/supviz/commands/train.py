@@ -99,7 +99,8 @@ def build_config(args: argparse.Namespace) -> Any:
 
 
 def _config_file(path: str, *, base: Any) -> Any:
-    from supviz.study.config import load_config, read_toml
+    from supviz.study.config import load_config
+    from supviz.core.config import read_toml
     from supviz.toy.config import TrainConfig
 
     data = read_toml(path)

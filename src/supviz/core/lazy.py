@@ -67,20 +67,21 @@ def lazy_exports(package: str, namespace: dict[str, Any], exports: Mapping[str, 
     return __getattr__, __dir__
 
 
-def moved_module(old: str, new: str, namespace: dict[str, Any]) -> Callable[[str], Any]:
-    """The ``__getattr__`` of a deprecated alias module ``old`` whose contents moved to ``new``.
+def moved_module(old: str, new: str | Mapping[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """The ``__getattr__`` of a deprecated alias module ``old`` whose contents moved.
 
-    Every name read through the alias comes from ``new`` with a :class:`DeprecationWarning` that
-    names the new home (the alias stays for one release)."""
+    ``new`` is the module everything moved to, or a mapping name -> new module (names it does not
+    list are unknown). Every name read through the alias comes from its new home with a
+    :class:`DeprecationWarning` that names it (the alias stays for one release)."""
 
     def __getattr__(name: str) -> Any:
         import warnings
 
-        if name.startswith("__"):
-            raise AttributeError(name)
-        warnings.warn(f"{old} moved to {new}; import {name!r} from {new} (the old name goes in the next release).",
+        home = new if isinstance(new, str) else new.get(name)
+        if name.startswith("__") or home is None:
+            raise AttributeError(f"module {old!r} has no attribute {name!r}")
+        warnings.warn(f"{old} moved: import {name!r} from {home} (the old name goes in the next release).",
                       DeprecationWarning, stacklevel=2)
-        value = getattr(importlib.import_module(new), name)
-        return value
+        return getattr(importlib.import_module(home), name)
 
     return __getattr__

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.runtime.codecs import register_folder_codec
 from supviz.core.validation import check_array, check_choice, check_int, check_probability
 from supviz.datapoints.distortion import measure_distortion
 from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
@@ -680,3 +681,7 @@ def superposition_effect(table: Any, *, metrics: Sequence[str] = ("knn_recall", 
 def _sort_key(sm: tuple[str, str]) -> tuple[int, int]:
     space, method = sm
     return (SPACES.index(space) if space in SPACES else 99, _METHOD_INDEX.get(method, 99))
+
+
+# A grid result in a cached value (the study's section D) is a folder of its own (supviz.datapoints.storage).
+register_folder_codec(DatapointGridResult, "supviz.datapoints.storage:save_result", "supviz.datapoints.storage:load_result")

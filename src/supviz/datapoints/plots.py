@@ -24,10 +24,11 @@ import numpy as np
 
 from supviz.core.validation import check_choice
 from supviz.errors import SupvizError
-from supviz.plot import MIN_FONT_PT, plot_grid, save_figure
+from supviz.plot import MIN_FONT_PT, plot_grid
 from supviz.plot import interactive as iplot
 from supviz.plot.panels import ColorScale, HeatmapPanel, ScatterPanel
 from supviz.plot.static import SUPTITLE_PT, TITLE_PT
+from supviz.dr.base import METHOD_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -39,13 +40,13 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger(__name__)
 
 __all__ = ["COLOR_BY", "cell_panels", "cell_figure", "cell_figure_plotly", "grid_figure", "heatmap_figure", "headline_figure", "point_colour",
-           "save_figure", "CORNER", "HIGHER_IS_BETTER"]
+           "CORNER", "HIGHER_IS_BETTER"]
 
 COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented")
 #: The colour scale of counts of active represented features tops out here ("6 or more").
 ACTIVE_CAP = 6
 SPACE_TITLE = {"x": "inputs x", "x_rep": "x on represented features", "h": "latent h = Wᵀx", "xhat": "output x' = ReLU(Wh+b)"}
-METHOD_TITLE = {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE", "exact": "exact"}
+METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}
 METRIC_TITLE = {"knn_recall": "k-NN recall", "trustworthiness": "trustworthiness", "continuity": "continuity",
                 "shepard_rho": "Shepard ρ", "false_neighbour_rate": "false-neighbour rate", "stress1_ratio": "stress-1"}
 #: The measures under each data-point panel, with their short names (the captions use the same).

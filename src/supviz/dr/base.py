@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_array, check_dissimilarity_matrix, check_int, unit_scaled
 from supviz.errors import SupvizError
 from supviz.metrics.distances import check_dissimilarities
@@ -23,8 +24,11 @@ from supviz.metrics.distances import check_dissimilarities
 logger = logging.getLogger("supviz.dr.layout")
 
 METHODS = ("mds", "umap", "tsne")
+#: How the report and the figures name each method.
+METHOD_NAMES = {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}
 
 
+@cacheable
 @dataclass
 class Layout:
     """A 2-D (or k-D) picture of N points and how it was made.

@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
 from supviz.dr.base import check_delta
@@ -68,6 +69,7 @@ _INITS = ("torgerson", "random")
 _SYM_RTOL = 1e-9
 
 
+@cacheable
 @dataclass(frozen=True)
 class ShepardData:
     """The three numbers per pair (i < j) behind a Shepard diagram, as 1-D arrays of equal length.
@@ -80,6 +82,7 @@ class ShepardData:
     distance: np.ndarray
 
 
+@cacheable
 @dataclass
 class SmacofResult:
     """What :func:`smacof` fitted. Leading axis ``[B]`` only when the input was a batch.

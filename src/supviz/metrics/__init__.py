@@ -28,10 +28,10 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from supviz.metrics.distances import pairwise_distances
-    from supviz.metrics.neighbors import continuity, knn_recall, trustworthiness
-    from supviz.metrics.procrustes import procrustes_distance
-    from supviz.metrics.stress import shepard_correlation, stress1_ratio
-    from supviz.metrics.summary import METRIC_KEYS, LayoutMetrics, layout_metrics
+    from supviz.metrics.distances import pairwise_distances  # noqa: F401
+    from supviz.metrics.neighbors import continuity, knn_recall, trustworthiness  # noqa: F401
+    from supviz.metrics.procrustes import procrustes_distance  # noqa: F401
+    from supviz.metrics.stress import shepard_correlation, stress1_ratio  # noqa: F401
+    from supviz.metrics.summary import METRIC_KEYS, LayoutMetrics, layout_metrics  # noqa: F401
 
 __all__ = sorted(_EXPORTS)

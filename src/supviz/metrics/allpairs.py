@@ -295,7 +295,7 @@ def shepard_rho_blocked(
     for b in np.flatnonzero(bx.single):
         c = int(bx.counts[b])
         sums["xx"] += c * (2 * int(bx.offsets[b]) + c + 1) ** 2
-    del ranks_y
+    ranks_y = None  # done with: free its memory now (the closures above have run)
     centre = total * (total + 1) ** 2  # M C^2: the doubled ranks sum to M C, C = M + 1
     sxy, sxx, syy = sums["xy"] - centre, sums["xx"] - centre, sums["yy"] - centre
     rho = float(sxy) / float(np.sqrt(float(sxx) * float(syy)))

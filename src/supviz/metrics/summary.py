@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from supviz.core.scores import Scores
 from supviz.core.validation import check_choice, check_int, check_keywords
 from supviz.errors import SupvizError
 from supviz.metrics.distances import DistanceSource, layout_source
@@ -54,8 +54,8 @@ METRIC_DEFINITIONS = {
 }
 
 
-@dataclass(eq=False, frozen=True)
-class LayoutMetrics(Mapping[str, float]):
+@dataclass(eq=False, frozen=True, repr=False)
+class LayoutMetrics(Scores):
     """The metrics of one layout: a read-only mapping ``name -> float`` over :data:`METRIC_KEYS`,
     plus why each NaN is NaN.
 
@@ -69,22 +69,6 @@ class LayoutMetrics(Mapping[str, float]):
         :mod:`supviz.metrics.undefined`, or an input that was not given). Empty when every
         metric is defined.
     """
-
-    scores: dict[str, float]
-    reasons: dict[str, str] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> float:
-        return self.scores[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.scores)
-
-    def __len__(self) -> int:
-        return len(self.scores)
-
-    def reason_text(self) -> str:
-        """All reasons on one line, ``"metric: reason; ..."`` (a table's reason column); "" if none."""
-        return "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
 
     def __repr__(self) -> str:
         vals = ", ".join(f"{k}={v:.4g}" if k != "k" else f"k={int(v)}" for k, v in self.scores.items() if v == v or k == "k")

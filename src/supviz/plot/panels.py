@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from supviz.errors import SupvizError
+from supviz.dr.base import METHOD_NAMES
 
 
 @dataclass
@@ -206,7 +207,7 @@ def as_scatter_panel(layout: Any, *, color: Any = None, title: str = "", corner:
                 corner = f"KL {float(info['kl_divergence']):.3f}"
         if equal_axes is None:
             equal_axes = method == "mds"
-        title = title or {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}.get(method, method)
+        title = title or METHOD_NAMES.get(method, method)
         xy = np.asarray(emb, dtype=float)
     else:
         xy = np.asarray(layout, dtype=float)

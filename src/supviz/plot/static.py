@@ -235,6 +235,84 @@ def draw_shepard(ax: "Axes", panel: ShepardPanel, *, ylabel: bool = True) -> Non
     _under(ax, panel.corner, below_labels=True)
 
 
+_MARKS = "abcdefghijklmnopqrstuvwxyz"
+
+
+class ReasonMarks:
+    """Letters for the reasons of undefined cells, shared by the panels of one figure."""
+
+    def __init__(self) -> None:
+        self.marks: dict[str, str] = {}
+
+    def __call__(self, reason: str) -> str:
+        reason = reason or "undefined"
+        if reason not in self.marks:
+            self.marks[reason] = _MARKS[len(self.marks) % len(_MARKS)]
+        return self.marks[reason]
+
+    def footer(self) -> str:
+        """``"hatched = undefined: a = ...; b = ..."`` (empty when no cell is undefined)."""
+        if not self.marks:
+            return ""
+        return "hatched = undefined: " + "; ".join(f"{m} = {r}" for r, m in self.marks.items())
+
+
+def reason_heatmap(
+    ax: "Axes",
+    values: np.ndarray,
+    *,
+    reasons: np.ndarray | None = None,
+    marks: "ReasonMarks | None" = None,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    vmin: float,
+    vmax: float,
+    cmap: str = "viridis",
+    color_values: np.ndarray | None = None,
+    fmt: str = "{:.2f}",
+    title: str = "",
+    fontsize: float = 6.0,
+    origin: str = "upper",
+) -> Any:
+    """Draw ``values [rows, cols]`` as a heatmap on ``ax``, each value written in its cell: the one
+    heatmap of supviz whose undefined cells say why.
+
+    NaN cells are white, hatched, and marked with the letter of their reason (``reasons``, same
+    shape, strings; ``marks`` collects the letters of a figure), or "n/a" without ``marks``.
+    ``color_values`` (same shape) colours the cells instead of ``values`` (e.g. a log ratio), the
+    text still shows ``values``. ``origin="lower"`` puts row 0 at the bottom. Returns the image (for a
+    colour bar).
+    """
+    from matplotlib.patches import Rectangle
+
+    V = np.asarray(values, dtype=float)
+    C = V if color_values is None else np.asarray(color_values, dtype=float)
+    import matplotlib
+
+    cm = matplotlib.colormaps[cmap].with_extremes(bad="white")
+    im = ax.imshow(np.ma.masked_invalid(C), cmap=cm, vmin=vmin, vmax=vmax, aspect="auto", origin=origin)
+    ax.set_xticks(range(V.shape[1]), list(col_labels), fontsize=fontsize + 0.5)
+    ax.set_yticks(range(V.shape[0]), list(row_labels), fontsize=fontsize + 0.5)
+    ax.tick_params(length=0)
+    norm = im.norm
+    for i in range(V.shape[0]):
+        for j in range(V.shape[1]):
+            v, c = V[i, j], C[i, j]
+            if not np.isfinite(v):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="////", edgecolor="0.75", lw=0))
+                why = "" if reasons is None else str(reasons[i, j])
+                ax.text(j, i, marks(why) if marks is not None else "n/a", ha="center", va="center",
+                        fontsize=fontsize + 1, color="0.25", fontweight="bold")
+                continue
+            r, g, b, _ = cm(norm(c)) if np.isfinite(c) else (1, 1, 1, 1)
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                    color="white" if dark else "black")
+    if title:
+        ax.set_title(title, fontsize=8)
+    return im
+
+
 def _needs_axis_text(panel: Panel) -> bool:
     return isinstance(panel, ShepardPanel) or (isinstance(panel, HeatmapPanel) and (
         panel.xticklabels is not None or panel.yticklabels is not None or bool(panel.xlabel or panel.ylabel)))

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.runtime.codecs import cacheable
 from supviz.errors import SupvizError
 from supviz.real.config import RealConfig
 from supviz.real.layer import QUALITY_KEYS, SAESettings
@@ -52,6 +53,7 @@ def embed_all(tasks: list[LayoutTask]) -> list[Any]:
     return [dr.embed(X, method, random_state=seed, **params) for X, method, params, seed in tasks]
 
 
+@cacheable
 @dataclass(eq=False)
 class RealResult:
     """Everything section F shows, as tidy tables plus the F1 pictures.

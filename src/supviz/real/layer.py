@@ -78,19 +78,13 @@ class SAESettings:
         set_("seeds", check_int("seeds", self.seeds, min_value=1))
         set_("steps", check_int("steps", self.steps, min_value=1))
         set_("batch_size", check_int("batch_size", self.batch_size, min_value=1))
-        if not isinstance(self.options, dict):
-            raise SupvizError(f"`options` must be a table of SAEConfig fields; got {self.options!r}.")
-        set_("options", dict(self.options))
+        from supviz.core.config import field_names, table_keys
+        from supviz.sae.config import SAEConfig
+
+        set_("options", table_keys("options", self.options, field_names(SAEConfig), what="a table of SAEConfig fields"))
         for key in ("architecture", "expansion_factor", "d_sae", "steps", "batch_size"):
             if key in self.options:
                 raise SupvizError(f"`options` must not set {key!r}: it is a field of SAESettings itself.")
-        from supviz.sae.config import SAEConfig
-
-        fields = {f.name for f in dataclasses.fields(SAEConfig) if f.init}
-        unknown = sorted(set(self.options) - fields)
-        if unknown:
-            raise SupvizError(f"`options` holds a key that is no SAEConfig field: {', '.join(map(repr, unknown))}; "
-                              f"valid: {', '.join(sorted(fields))}.")
         self.config()  # SAEConfig checks the options against the architecture
 
     def config(self, *, larger: bool = False, **changes: Any) -> Any:

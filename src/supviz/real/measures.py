@@ -38,13 +38,14 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from supviz.core.validation import check_array, check_int
+from supviz.core.scores import Scores
 from supviz.errors import SupvizError
 from supviz.core.seeding import SeedLike, int_seed
 
@@ -55,29 +56,9 @@ NO_LABELS = "no labels given"
 COLLAPSED = "picture collapsed: all points at one spot"
 
 
-@dataclass(eq=False, frozen=True)
-class Measures(Mapping[str, float]):
-    """A read-only mapping ``name -> float`` and, for each NaN, why (``reasons``)."""
-
-    scores: dict[str, float]
-    reasons: dict[str, str] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> float:
-        return self.scores[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.scores)
-
-    def __len__(self) -> int:
-        return len(self.scores)
-
-    def reason_text(self) -> str:
-        """Every reason on one line, ``"name: reason; ..."``; "" when all are defined."""
-        return "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
-
-    def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v:.4g}" for k, v in self.scores.items())
-        return f"Measures({vals}; {len(self.reasons)} undefined)"
+@dataclass(eq=False, frozen=True, repr=False)
+class Measures(Scores):
+    """A read-only mapping ``name -> float`` and, for each NaN, why (``reasons``: :class:`supviz.core.scores.Scores`)."""
 
 
 def _put(values: dict[str, float], reasons: dict[str, str], name: str, value: float, reason: str | None) -> None:

@@ -13,25 +13,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from supviz.core.text import fixed
+from supviz.dr.base import METHOD_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 KIND_COLOURS = {"classifier": "#1f77b4", "autoencoder": "#d95f02"}
-METHOD_NAMES = {"mds": "MDS", "umap": "UMAP", "tsne": "t-SNE"}
 MEASURE_NAMES = {
     "fvu": "FVU", "l0": "L0", "dead_fraction": "dead fraction", "stability_seeds": "stability across seeds",
     "stability_larger": "stability vs larger dictionary", "effective_features": "effective features F",
     "superposition_ratio": "superposition ratio F / d",
 }
-
-
-def _fmt(v: Any, digits: int = 2) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return "n/a"
-    return "n/a" if not math.isfinite(f) else f"{f:.{digits}f}"
 
 
 def _figure(width: float, height: float) -> "Figure":
@@ -79,9 +72,9 @@ def pictures_figure(f1: dict[str, Any], pictures: Any, *, point_size: float = 5.
             row = pictures[(pictures["id"] == sid) & (pictures["method"] == m)]
             if len(row):
                 r = row.iloc[0]
-                text = (f"kNN {_fmt(r.knn_accuracy)}  sil {_fmt(r.silhouette)}\n"
-                        f"T {_fmt(r.trustworthiness)} / {_fmt(r.trustworthiness_pixels)}  "
-                        f"C {_fmt(r.continuity)} / {_fmt(r.continuity_pixels)}")
+                text = (f"kNN {fixed(r.knn_accuracy)}  sil {fixed(r.silhouette)}\n"
+                        f"T {fixed(r.trustworthiness)} / {fixed(r.trustworthiness_pixels)}  "
+                        f"C {fixed(r.continuity)} / {fixed(r.continuity_pixels)}")
                 if bool(r.collapsed):
                     text = "collapsed\n" + text
                 ax.text(0.02, 0.02, text, transform=ax.transAxes, fontsize=6, va="bottom", ha="left",
@@ -240,8 +233,8 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
             ax.scatter(t[measure], t["mmcs"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0,
                        label=f"m = {int(m)}, {imp}")
         row = corr[(corr["target"] == "mmcs") & (corr["measure"] == measure)]
-        rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
-        within = _fmt(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
+        rho = fixed(row.iloc[0]["rho"]) if len(row) else "n/a"
+        within = fixed(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
         ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} over {len(cal)} cells\n"
                      f"mean rho within one m = {within}", fontsize=8)
         ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
@@ -268,7 +261,7 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
         hi = float(np.nanmax(np.r_[cal["n_represented"], cal["effective_features"], 1.0]))
         ax.plot([0, hi], [0, hi], ":", color="0.4")
     row = corr[(corr["target"] == "n_represented")]
-    rho = _fmt(row.iloc[0]["rho"]) if len(row) else "n/a"
+    rho = fixed(row.iloc[0]["rho"]) if len(row) else "n/a"
     ax.set_title(f"F against the true represented count\nSpearman rho = {rho}", fontsize=8)
     ax.set_xlabel("represented features (||W_i|| > 0.5)", fontsize=7)
     ax.set_ylabel("effective features F", fontsize=7)

@@ -3,7 +3,7 @@
 Layout, in reading order:
 
 1. **The first screen**: the question, the verdict grid (methods x importance variant x view, the
-   study's 0.9^i first; :func:`supviz.report.conclusion.verdict_grid`), the one figure that carries
+   study's 0.9^i first; :func:`supviz.report.grid.verdict_grid`), the one figure that carries
    the answer (the figure a section marks ``lead``) and three sentences.
 2. The sections, in the run's order: generated intro, the study's claims against this run's numbers
    (each verdict appears here and only here; the grid links to it), figures with captions, tables.
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from supviz.core.io import atomic_write_text
+from supviz.report.records import Conclusion
 
 VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "n/a": "na"}
 _HOVER_WORDS = ("hover", "Hover")
@@ -170,7 +171,7 @@ def _findings_html(findings: Sequence[Any]) -> str:
 
 
 def _variant(name: str) -> str:
-    from supviz.report.verdicts import variant_label
+    from supviz.toy.importance import variant_label
 
     return variant_label(name)
 
@@ -223,7 +224,7 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
 
 
 def _grid_html(findings: Sequence[Any]) -> str:
-    from supviz.report.conclusion import verdict_grid
+    from supviz.report.grid import verdict_grid
 
     g = verdict_grid(findings)
     if not g.columns:
@@ -295,16 +296,16 @@ METRICS_HELP = (
     ("NaN / nan_reasons", "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how many."),
     ("procrustes_baseline", "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = the undistorted picture of section 1."),
     ("ring_cv / radius CV", "spread of the represented features' distances from their centre (0 = a ring, 0.354 = a uniform disc)."),
-    ("tables", "cells.csv (one row per trained model), panels.csv (one per picture), points.csv (one per data-point measure), verdicts.csv (one per claim); README shows how to read them with pandas."),
+    ("tables", "cells.csv (one row per trained toy model), models.csv (one per digits model configuration), saes.csv (one per trained SAE), panels.csv (one per picture), points.csv (one per data-point measure), layers.csv (one per measure of a digits layer, as it is or pictured), verdicts.csv (one per claim); README shows how to read them with pandas."),
 )
 
 
-def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any]) -> str:
+def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequence[str]) -> str:
     items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in METRICS_HELP)
     index = "".join(f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures)
-    tables = " ".join(f"<a href='{k}.csv'>{k}.csv</a>" for k in ("cells", "panels", "points", "verdicts"))
+    links = " ".join(f"<a href='{k}.csv'>{k}.csv</a>" for k in tables)
     return (f"<section id='sec-appendix'><h2>Appendix: provenance and definitions</h2>"
-            f"<h3>How this run was made</h3>{_meta_html(meta)}<h3>Tables</h3><p>{tables} (and .parquet).</p>"
+            f"<h3>How this run was made</h3>{_meta_html(meta)}<h3>Tables</h3><p>{links} (and .parquet).</p>"
             f"<h3>What the numbers mean</h3><ul class='note'>{items}</ul>"
             f"<details><summary>Figure index</summary><ul>{index}</ul></details></section>")
 
@@ -317,12 +318,9 @@ def _claims_html(claims: Sequence[Any]) -> str:
     return "".join(out)
 
 
-def _first_screen(outputs: Sequence[Any], tables: dict[str, Any], out_dir: Path, rule: str) -> str:
-    from supviz.report.conclusion import lead_sentences
-
+def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path) -> str:
     findings = [f for o in outputs for f in o.findings]
     lead = next((f for o in outputs for f in o.figures if getattr(f, "lead", False)), None)
-    sentences = lead_sentences(tables, findings, rule=rule) if tables else []
     parts = ["<section id='first'><p class='question'><b>The question.</b> Toy models of superposition (Elhage et al. 2022) "
              "pack many features into few dimensions. Do the pictures people draw of latent spaces (MDS, UMAP, t-SNE) "
              "still show the data faithfully, or does superposition distort them? Hamblin (2022) pictured the feature "
@@ -331,20 +329,16 @@ def _first_screen(outputs: Sequence[Any], tables: dict[str, Any], out_dir: Path,
     if lead is not None:
         parts.append(f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}<figcaption><b>{_esc(lead.title)}.</b> "
                      f"{_esc(lead.caption)}</figcaption></figure>")
-    if sentences:
-        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in sentences) + "</div>")
+    if conclusion.lead:
+        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append("</section>")
     return "".join(parts)
 
 
-def _conclusion_html(outputs: Sequence[Any], tables: dict[str, Any], rule: str) -> str:
-    from supviz.report.conclusion import conclusion_claims
-
+def _conclusion_html(outputs: Sequence[Any], conclusion: Conclusion) -> str:
     findings = [f for o in outputs for f in o.findings]
     counts = {k: sum(1 for f in findings if f.verdict == k) for k in VERDICT_CLASS}
     changes = [f for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict]
-    ids = {f.id for o in outputs for f in o.figures}
-    claims = conclusion_claims(tables, findings, rule=rule, figure_ids=ids) if tables else []
     text = (f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
             f"{counts['partly']} and do not support {counts['not supported']}"
             + (f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
@@ -352,30 +346,32 @@ def _conclusion_html(outputs: Sequence[Any], tables: dict[str, Any], rule: str) 
             + f". {len(changes)} change when the other represented rule is used")
     links = ", ".join(f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
                       for f in changes)
-    return _claims_html(claims) + f"<p>{_esc(text)}{': ' + links if links else ''}.</p>"
+    return _claims_html(conclusion.claims) + f"<p>{_esc(text)}{': ' + links if links else ''}.</p>"
 
 
-def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, Any], tables: dict[str, Any] | None = None) -> Path:
+def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, Any], conclusion: Conclusion | None = None,
+                 tables: Sequence[str] = ()) -> Path:
     """Write the report for the rendered sections ``outputs`` to ``path`` (atomically).
 
     Parameters
     ----------
     outputs
-        :class:`supviz.study.sections.SectionOutput` objects, in report order.
+        :class:`supviz.report.records.SectionOutput` objects, in report order.
     path
         The HTML file; figure paths in ``outputs`` are relative to its folder.
     meta
         The run record (config, versions, platform, stage timings).
+    conclusion
+        The first screen's sentences and the closing paragraphs (:func:`supviz.study.conclusion.conclude`);
+        none: the report has neither.
     tables
-        The run's tables by kind (:func:`supviz.study.table.build_tables`), for the first screen and
-        the conclusion; optional.
+        The names of the run's tables (``cells``, ``panels``, ...), linked from the appendix as CSV.
     """
     from supviz.plot.pages import plotlyjs_gzip_base64
 
-    tables = dict(tables or {})
+    conclusion = conclusion or Conclusion()
     path = Path(path)
     out_dir = path.parent
-    rule = ((meta.get("config") or {}).get("represented") or {}).get("rule", "norm")
     nav = "".join(f"<li><a href='#sec-{_esc(o.key)}'>{_esc(o.title)}</a></li>" for o in outputs)
     body = []
     for o in outputs:
@@ -400,13 +396,13 @@ def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, An
         "<p class='note'>A reproduction and measurement of Hamblin (2022), <i>Effects of superposition on latent space "
         "visualization</i>, by <code>supviz run</code>. Every figure was drawn in this run and every number comes from its "
         "tables; provenance is in the <a href='#sec-appendix'>appendix</a>.</p>"
-        + _first_screen(outputs, tables, out_dir, rule)
+        + _first_screen(outputs, conclusion, out_dir)
         + f"<nav><h2>Contents</h2><ol>{nav}<li><a href='#sec-conclusions'>Conclusions</a></li>"
         "<li><a href='#sec-appendix'>Appendix: provenance and definitions</a></li></ol>"
         f"<p id='supviz-status'>{'interactive versions: open one to draw it (needs JavaScript)' if has_plots else 'no interactive figures'}</p></nav>"
         + "".join(body)
-        + f"<section id='sec-conclusions'><h2>Conclusions</h2>{_conclusion_html(outputs, tables, rule)}</section>"
-        + _appendix_html(meta, outputs)
+        + f"<section id='sec-conclusions'><h2>Conclusions</h2>{_conclusion_html(outputs, conclusion)}</section>"
+        + _appendix_html(meta, outputs, tables)
         + "</main>"
         + (f"<script type='application/octet-stream' id='plotly-gz'>{plotlyjs_gzip_base64()}</script>"
            f"<script>{RENDER_JS}</script>" if has_plots else "")

@@ -1,4 +1,4 @@
-"""Code-free storage of the study's cached values: a small registry of codecs.
+"""Code-free storage of cached values: a small registry of codecs, filled by the types themselves.
 
 A cached value is written into a folder that nothing can execute when it is read:
 
@@ -9,9 +9,10 @@ A cached value is written into a folder that nothing can execute when it is read
     refused when stored).
 ``tables/<name>.parquet``
     Every pandas DataFrame.
-``grids/<name>/``
-    Every :class:`~supviz.toy.TrainedGrid`, as a ``supviz train`` run folder
-    (``weights.safetensors`` + ``metadata.json``, :mod:`supviz.toy.storage`).
+``folders/<name>/``
+    Every value of a type with a folder codec of its own (:func:`register_folder_codec`; a
+    :class:`~supviz.toy.TrainedGrid` is a ``supviz train`` run folder, ``weights.safetensors`` +
+    ``metadata.json``, :mod:`supviz.toy.storage`).
 
 The JSON tree: ``null``, booleans, ints and strings stand for themselves; a list is a list; every
 other kind is an object with one ``$`` key that names its codec:
@@ -23,16 +24,16 @@ other kind is an object with one ``$`` key that names its codec:
 ``{"$array": "a0"}``   an array in ``arrays.npz``
 ``{"$scalar": ["float32", 1.5]}``  a NumPy scalar
 ``{"$table": "t0"}``   a DataFrame in ``tables/``
-``{"$grid": "g0"}``    a TrainedGrid in ``grids/``
+``{"$folder": ["supviz.toy.grid:TrainedGrid", "f0"]}``  a value in ``folders/`` (its type's folder codec)
 ``{"$path": "..."}``   a ``pathlib.Path``
-``{"$dataclass": "study.PanelResult", "fields": {...}}``  a registered dataclass
+``{"$dataclass": "supviz.study.common:PanelResult", "fields": {...}}``  a registered dataclass
 =====================  ================================================
 
-A dataclass is stored only when its class is in :data:`DATACLASSES` (the study's result types and
-the :mod:`supviz.dr` types they hold), and read back by setting its fields on a bare instance of
-that class: reading a value imports no module the registry does not name and calls no code the
-value chose. Storing any other type is a ``TypeError`` (a programming error, found by the tests
-that run every section through the cache).
+A dataclass is stored only when its module marked it :func:`cacheable` (the study's result types and
+the engine types they hold: :class:`~supviz.dr.base.Layout`, ...), and read back by setting its fields
+on a bare instance of that class: reading a value imports only the supviz module that its type names
+(so that the module registers its types) and calls no code the value chose. Storing any other type is
+a ``TypeError`` (a programming error, found by the tests that run every section through the cache).
 """
 
 from __future__ import annotations
@@ -48,27 +49,58 @@ from typing import Any
 import numpy as np
 
 FORMAT = "supviz.cache.value"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 VALUE_FILE = "value.json"
 ARRAYS_FILE = "arrays.npz"
 
-#: Dataclasses a cached value may hold: registry name -> (module, class name).
-DATACLASSES: dict[str, tuple[str, str]] = {
-    "study.SmallGrid": ("supviz.study.background", "SmallGrid"),
-    "study.CellDiagnostics": ("supviz.study.adapters", "CellDiagnostics"),
-    "study.MdsPanel": ("supviz.study.adapters", "MdsPanel"),
-    "study.PanelResult": ("supviz.study.common", "PanelResult"),
-    "study.Cell": ("supviz.study.embeddings", "Cell"),
-    "study.VariantResult": ("supviz.study.embeddings", "VariantResult"),
-    "study.RecoveryCell": ("supviz.study.recovery_compute", "RecoveryCell"),
-    "study.RecoveryResult": ("supviz.study.recovery_compute", "RecoveryResult"),
-    "sae.ToyExperiment": ("supviz.sae.sharkey_toy", "ToyExperiment"),
-    "dr.Layout": ("supviz.dr.layout", "Layout"),
-    "dr.SmacofResult": ("supviz.dr.smacof", "SmacofResult"),
-    "dr.ShepardData": ("supviz.dr.smacof", "ShepardData"),
-    "real.RealResult": ("supviz.real.experiment", "RealResult"),
-}
-_NAME_OF = {v: k for k, v in DATACLASSES.items()}
+#: Dataclasses a cached value may hold, by ``"module:qualname"``. A leaf registry: it imports nothing
+#: and is filled by the modules that define the types (:func:`cacheable`), when they are imported.
+DATACLASSES: dict[str, type] = {}
+#: Values stored as a folder of their own, by the ``"module:qualname"`` of their type:
+#: (``"module:writer"``, ``"module:reader"``); ``writer(value, folder)``, ``reader(folder) -> value``.
+FOLDER_CODECS: dict[str, tuple[str, str]] = {}
+
+
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def cacheable(cls: type) -> type:
+    """Class decorator: cached values may hold instances of the dataclass ``cls`` (stored field by field)."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    DATACLASSES[_type_name(cls)] = cls
+    return cls
+
+
+def register_folder_codec(cls: type, writer: str, reader: str) -> None:
+    """Store values of the type ``cls`` as a folder of their own, written by ``writer`` and read back by
+    ``reader`` (each ``"module:function"``, imported when first used)."""
+    FOLDER_CODECS[_type_name(cls)] = (writer, reader)
+
+
+def _function(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _registered(table: dict[str, Any], name: str) -> Any:
+    """The registry entry ``name``: a supviz module registers its own types when it is imported, so the
+    module ``name`` names is imported first if needed (only a ``supviz`` module, and only its registered
+    types are used: reading calls no code that the value chose)."""
+    if not isinstance(name, str) or name.count(":") != 1:
+        raise EntryError(f"bad type name {str(name)[:60]!r}")
+    if name not in table:
+        module = name.split(":")[0]
+        if module.split(".")[0] != "supviz":
+            raise EntryError(f"unregistered type {name!r}")
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise EntryError(f"unregistered type {name!r}") from None
+    if name not in table:
+        raise EntryError(f"unregistered type {name!r}")
+    return table[name]
 
 
 class EntryError(Exception):
@@ -83,7 +115,7 @@ class _Writer:
         self.folder = folder
         self.arrays: dict[str, np.ndarray] = {}
         self.n_tables = 0
-        self.n_grids = 0
+        self.n_folders = 0
 
     def encode(self, obj: Any) -> Any:
         if obj is None or isinstance(obj, (bool, str)):
@@ -111,25 +143,23 @@ class _Writer:
         if isinstance(obj, Path):
             return {"$path": str(obj)}
         kind = type(obj)
-        if f"{kind.__module__}:{kind.__qualname__}" == "supviz.toy.grid:TrainedGrid":
-            from supviz.toy.storage import write_grid_files
-
-            name = f"g{self.n_grids}"
-            self.n_grids += 1
-            target = self.folder / "grids" / name
+        type_name = _type_name(kind)
+        if type_name in FOLDER_CODECS:
+            name = f"f{self.n_folders}"
+            self.n_folders += 1
+            target = self.folder / "folders" / name
             target.mkdir(parents=True)
-            write_grid_files(obj, target)
-            return {"$grid": name}
+            _function(FOLDER_CODECS[type_name][0])(obj, target)
+            return {"$folder": [type_name, name]}
         if kind.__module__.startswith("pandas") and kind.__name__ == "DataFrame":
             name = f"t{self.n_tables}"
             self.n_tables += 1
             (self.folder / "tables").mkdir(exist_ok=True)
             obj.to_parquet(self.folder / "tables" / f"{name}.parquet")
             return {"$table": name}
-        reg = _NAME_OF.get((kind.__module__, kind.__qualname__))
-        if reg is not None and dataclasses.is_dataclass(obj):
-            return {"$dataclass": reg, "fields": {f.name: self.encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
-        raise TypeError(f"cannot cache a {kind.__module__}.{kind.__qualname__} (register it in supviz.runtime.codecs)")
+        if DATACLASSES.get(type_name) is kind:
+            return {"$dataclass": type_name, "fields": {f.name: self.encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+        raise TypeError(f"cannot cache a {kind.__module__}.{kind.__qualname__} (mark it @supviz.runtime.codecs.cacheable)")
 
 
 def write_value(value: Any, folder: str | os.PathLike[str]) -> None:
@@ -189,19 +219,17 @@ class _Reader:
             import pandas as pd
 
             return pd.read_parquet(self.folder / "tables" / f"{_plain(arg)}.parquet")
-        if tag == "$grid":
-            from supviz.toy.storage import load_grid
-
-            return load_grid(self.folder / "grids" / _plain(arg))
+        if tag == "$folder":
+            type_name, name = arg
+            return _function(_registered(FOLDER_CODECS, type_name)[1])(self.folder / "folders" / _plain(name))
         if tag == "$dataclass":
             return self._dataclass(str(arg), node.get("fields"))
         raise EntryError(f"unknown codec {tag!r}")
 
     def _dataclass(self, name: str, fields: Any) -> Any:
-        if name not in DATACLASSES or not isinstance(fields, dict):
-            raise EntryError(f"unregistered dataclass {name!r}")
-        module, qualname = DATACLASSES[name]
-        cls = getattr(importlib.import_module(module), qualname)
+        cls = _registered(DATACLASSES, name)
+        if not isinstance(fields, dict):
+            raise EntryError(f"{name}: fields must be a mapping")
         expected = {f.name for f in dataclasses.fields(cls)}
         if set(fields) != expected:
             raise EntryError(f"{name} fields {sorted(fields)} != {sorted(expected)}")

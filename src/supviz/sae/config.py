@@ -225,13 +225,9 @@ class SAEConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> "SAEConfig":
         """Build a config from a mapping; unknown keys are an error."""
-        if not isinstance(data, Mapping):
-            raise SupvizError(f"`{source}` must be a table of SAE settings; got {type(data).__name__}.")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise SupvizError(f"`{source}` has unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(names))}.")
-        return cls(**dict(data))
+        from supviz.core.config import field_names, table_keys
+
+        return cls(**table_keys(source, data, field_names(cls), what="a table of SAE settings"))
 
     def replace(self, **changes: Any) -> "SAEConfig":
         """A copy with some fields changed (and checked again).

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_float, check_int, check_keywords
 from supviz.errors import SupvizError
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
@@ -38,6 +39,7 @@ _TOY_EXPERIMENT_KEYWORDS = ("n_features", "d", "paper_size", "ratios", "l1_coeff
 DEFAULT_L1 = tuple(float(v) for v in 10.0 ** np.arange(-1.5, 1.01, 0.25))
 
 
+@cacheable
 @dataclass(eq=False)
 class ToyExperiment:
     """Scores of the grid of SAEs, ``[ratios, l1_coefficients]`` each.
@@ -108,9 +110,10 @@ class ToyExperiment:
 
     def heatmaps(self, stem: str | os.PathLike[str]) -> list[Path]:
         """Write the MMCS and dead-fraction heatmaps as ``<stem>.png`` and ``<stem>.svg``; return the paths."""
-        from supviz.sae.plots import save_figure, toy_experiment_figure
+        from supviz.plot import save_figure
+        from supviz.sae.plots import toy_experiment_figure
 
-        return save_figure(toy_experiment_figure(self), stem)
+        return list(save_figure(toy_experiment_figure(self), stem, dpi=150, quantize=False).values())
 
 
 def toy_experiment(

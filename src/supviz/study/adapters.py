@@ -10,14 +10,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from supviz.errors import SupvizError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from supviz.study.context import LayoutTask, RunContext
+from supviz.runtime.codecs import cacheable
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +49,6 @@ def load_weights(path: str | Path) -> Any:
     return toy.load_grid(path)
 
 
-def study_grid(ctx: "RunContext") -> tuple[Any, str]:
-    """The section-2 grid of the run: supplied weights, or trained (cached) from ``[toy]``."""
-    cfg = ctx.config
-    path = ctx.weights_file or cfg.weights.file
-    if path:
-        key = ctx.cache.key("weights", {"file_sha256": file_digest(path)})
-        grid = ctx.supplied_grid if ctx.supplied_grid is not None else load_weights(path)
-        return grid, key
-    from supviz.study.training import train_cells
-
-    config = cfg.train_config()
-    grid, cell_keys = train_cells(config.instances(), config, cache=ctx.cache, dispatcher=ctx.run_tasks(),
-                                  progress=ctx.progress.bars)
-    return grid, ctx.cache.key("grid", {"cells": cell_keys})
-
-
 def importance_variants(grid: Any) -> list[str]:
     """The importance names present in a grid, in first-seen order."""
     seen: list[str] = []
@@ -89,46 +70,17 @@ def represented(W: np.ndarray, *, rule: str, threshold: float, importance: np.nd
     return np.asarray(toy.represented_mask(W, rule=rule, threshold=threshold, importance=importance), dtype=bool)
 
 
-@dataclass
-class CellDiagnostics:
-    """Scalar toy-model diagnostics of one (m, p) cell, for the tidy table."""
-
-    values: dict[str, float]
-    norms: np.ndarray
-    superposition: np.ndarray
-    dimensionality: np.ndarray
-
-
-def cell_diagnostics(W: np.ndarray, importance: np.ndarray) -> CellDiagnostics:
-    """``supviz.toy.diagnostics`` of one W, reduced to scalars plus the per-feature arrays."""
-    from supviz import toy
-
-    d = toy.diagnostics(W, importance=importance)
-    values = {
-        "frobenius_sq": float(d.frobenius_sq),
-        "dims_per_feature": float(d.dims_per_feature),
-        "n_represented_norm": float(d.n_represented_norm),
-        "n_represented_mean_abs": float(d.n_represented_mean_abs),
-        "mean_superposition": float(np.mean(d.superposition)),
-        "mean_dimensionality": float(np.mean(d.dimensionality)),
+def rule_masks(W: np.ndarray, importance: np.ndarray, rc: Any) -> dict[str, np.ndarray]:
+    """The represented mask of ``W`` under the configured rule and the other one (its default threshold)."""
+    other = rc.other()
+    return {
+        rc.rule: represented(W, rule=rc.rule, threshold=rc.threshold, importance=importance),
+        other.rule: represented(W, rule=other.rule, threshold=other.threshold, importance=importance),
     }
-    return CellDiagnostics(
-        values=values,
-        norms=np.asarray(d.norms, dtype=float),
-        superposition=np.asarray(d.superposition, dtype=float),
-        dimensionality=np.asarray(d.dimensionality, dtype=float),
-    )
 
 
 # ---------------------------------------------------------------------------------------------
 # layouts
-
-
-def compute_layout(task: "LayoutTask") -> Any:
-    """``supviz.dr.embed`` of one task (run in a worker process by ``RunContext.layouts``)."""
-    from supviz import dr
-
-    return dr.embed(task.X, task.method, random_state=task.seed, **task.params)
 
 
 def pairwise(X: np.ndarray) -> np.ndarray:
@@ -143,6 +95,7 @@ def pairwise(X: np.ndarray) -> np.ndarray:
     return d
 
 
+@cacheable
 @dataclass
 class MdsPanel:
     """One SMACOF configuration with what the figures and metrics need."""
@@ -156,7 +109,7 @@ class MdsPanel:
 
 
 def smacof_batch(
-    ctx: "RunContext", deltas: list[np.ndarray], *, metric_type: str, max_iter: int, eps: float, seed: int, desc: str
+    ctx: Any, deltas: list[np.ndarray], *, metric_type: str, max_iter: int, eps: float, seed: int, desc: str
 ) -> list[tuple[MdsPanel, str]]:
     """SMACOF of many dissimilarity matrices: one batched, cached call per point count N."""
     from supviz import dr
@@ -196,7 +149,7 @@ METRIC_KEYS = (
 
 
 def panel_metrics(
-    ctx: "RunContext", X: np.ndarray, Y: np.ndarray, *, X_true: np.ndarray | None, baseline: np.ndarray | None,
+    ctx: Any, X: np.ndarray, Y: np.ndarray, *, X_true: np.ndarray | None, baseline: np.ndarray | None,
     collapsed: bool = False,
 ) -> tuple[dict[str, float], dict[str, str], str]:
     """``supviz.metrics.layout_metrics`` of one panel (cached): values, reasons for NaN, cache key.

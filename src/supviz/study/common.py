@@ -9,9 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from supviz.runtime.codecs import cacheable
+from supviz.dr.base import METHOD_NAMES
 from supviz.core.geometry import points_coincide
 
 
+@cacheable
 @dataclass
 class PanelResult:
     """One computed panel: its layout, what colours and hovers it, and its numbers.
@@ -212,3 +215,7 @@ def corner_text(metrics: dict[str, float], *, stress: float | None = None) -> st
 
     first = f"SMACOF stress {val(stress, 3)}" if stress is not None else f"T {val(metrics.get('trustworthiness'), 2)}"
     return f"{first}  P {val(metrics.get('procrustes_baseline'), 2)}"
+
+
+#: How a sentence names a picture's method, or the space itself where no picture is drawn ("exact").
+PICTURE_NAMES = {"exact": "no picture (the space itself)", **METHOD_NAMES}

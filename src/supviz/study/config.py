@@ -5,9 +5,10 @@ A user file only needs the keys it changes; everything else keeps the default. E
 checked in ``__post_init__`` through :mod:`supviz.core.validation`, so a bad value fails before any
 work starts, with a one-line message naming the TOML key.
 
-Sections of the report (see :mod:`supviz.study.sections`) may declare their own config table:
-``Section.config_key`` names the TOML table and ``Section.config_class`` the dataclass parsed
-from it; the parsed object is ``StudyConfig.sections[config_key]``.
+Every config table of the study is defined here (one home): the core tables (:data:`_CORE`) and
+each section's table (:data:`SECTION_TABLES`: ``Section.config_key`` -> the dataclass parsed from
+it; section F's is the engine's own :class:`supviz.real.RealConfig`); the parsed object is
+``StudyConfig.sections[config_key]``. This module imports no section.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supviz.core.config import field_names, from_table, read_toml, table_keys
 from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
@@ -70,14 +72,9 @@ def _build_toy(table: Any) -> "TrainConfig":
 
     from supviz.toy.config import TrainConfig
 
-    if not isinstance(table, dict):
-        raise SupvizError(f"`toy` must be a TOML table; got {table!r}.")
-    names = {f.name for f in dataclasses.fields(TrainConfig)} - set(_TOY_DERIVED)
-    if "seed" in table:
+    if isinstance(table, dict) and "seed" in table:
         raise SupvizError("`toy` has no key 'seed': the toy models' seed derives from the root `seed` of the study.")
-    unknown = sorted(set(table) - names)
-    if unknown:
-        raise SupvizError(f"`toy` has no key {unknown[0]!r}; known keys: {', '.join(sorted(names))}.")
+    table = table_keys("toy", table, field_names(TrainConfig, exclude=_TOY_DERIVED))
     try:
         return TrainConfig(**table)
     except SupvizError as exc:
@@ -375,6 +372,85 @@ class DatapointsConfig:
         self.examples = pairs
 
 
+@dataclass
+class RecoveryConfig:
+    """Section E (issue 11): sparse autoencoders on every cell's h, scored against the known features."""
+
+    architectures: list[str] = field(default_factory=lambda: ["jumprelu", "topk"])
+    """SAE architectures, the first the section's main one (E2, E3 pictures): relu_l1, relu_l1_decnorm, topk, batchtopk,
+    jumprelu. Each costs 20-45 s on 2 cores for the 72 cells (docs/bench/sae.md), half that on the sparse cells."""
+    extra_cells: str = "sparse"
+    """Cells the architectures after the first train on: 'all' or 'sparse' (p <= sparse_p; about half the time)."""
+    sparse_p: float = 0.2
+    """Cells with p at or below this count as sparse in the summaries (the study's p = 0.17, 0.09, 0.05)."""
+    steps: int = 2000
+    """Optimiser steps of every SAE (a fresh batch of the cell's own stream each step)."""
+    batch_size: int = 128
+    """Samples per step."""
+    dictionary_ratio: float = 2.0
+    """Latents per true feature (d_sae = ratio x n_features: 120 for the study's 60)."""
+    n_eval: int = 4096
+    """Fresh samples of each cell's stream the scores are computed on."""
+    codes: bool = True
+    """E3: picture the SAE codes of section D's inputs (about 20-30 s on 2 cores)."""
+    code_methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
+    """Methods of the E3 pictures (a subset of datapoints.methods: they are set beside D's pictures)."""
+    toy_experiment: bool = False
+    """Also run Sharkey et al.'s toy experiment (128 features in 64 dims, 55 SAEs; ~100 s on 2 cores, so off by default)."""
+    toy_paper_size: bool = False
+    """The toy experiment at the paper's size (512 features in 256 dims; ~16x the work)."""
+
+    def __post_init__(self) -> None:
+        from supviz.sae.config import ARCHITECTURES
+
+        if not isinstance(self.architectures, (list, tuple)) or not self.architectures:
+            raise SupvizError(f"`recovery.architectures` must be a non-empty list of {list(ARCHITECTURES)}; "
+                              f"got {self.architectures!r}.")
+        archs = [check_choice(f"recovery.architectures[{i}]", a, ARCHITECTURES) for i, a in enumerate(self.architectures)]
+        dup = next((a for i, a in enumerate(archs) if a in archs[:i]), None)
+        if dup is not None:
+            raise SupvizError(f"`recovery.architectures` must not repeat an architecture; got {dup!r} twice.")
+        self.architectures = archs
+        self.extra_cells = check_choice("recovery.extra_cells", self.extra_cells, ("all", "sparse"))
+        self.sparse_p = check_probability("recovery.sparse_p", self.sparse_p)
+        self.steps = check_int("recovery.steps", self.steps, min_value=1)
+        self.batch_size = check_int("recovery.batch_size", self.batch_size, min_value=1)
+        self.dictionary_ratio = check_float("recovery.dictionary_ratio", self.dictionary_ratio, min_value=0.0,
+                                            min_inclusive=False)
+        self.n_eval = check_int("recovery.n_eval", self.n_eval, min_value=2)
+        for name in ("codes", "toy_experiment", "toy_paper_size"):
+            if not isinstance(getattr(self, name), bool):
+                raise SupvizError(f"`recovery.{name}` must be true or false; got {getattr(self, name)!r}.")
+        if not isinstance(self.code_methods, (list, tuple)):
+            raise SupvizError(f"`recovery.code_methods` must be a list of methods; got {self.code_methods!r}.")
+        self.code_methods = [check_choice(f"recovery.code_methods[{i}]", v, ("mds", "umap", "tsne")) for i, v in enumerate(self.code_methods)]
+
+
+@dataclass
+class SweepReportConfig:
+    """A finished `supviz sweep` whose summary goes into the report (section 'sweep')."""
+
+    folder: str = ""
+    """A `supviz sweep --out` folder; '' = no sweep section."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.folder, str):
+            raise SupvizError(f"`sweep.folder` must be a path string; got {self.folder!r}.")
+
+
+#: Each section's config table (``[background]``, ...), in report order; ``real`` is section F's, the
+#: engine's own :class:`supviz.real.RealConfig` (imported on use: :func:`_section_config_classes`).
+SECTION_TABLES: dict[str, type | None] = {
+    "background": BackgroundConfig,
+    "baselines": BaselinesConfig,
+    "embeddings": EmbeddingsConfig,
+    "datapoints": DatapointsConfig,
+    "recovery": RecoveryConfig,
+    "real": None,
+    "sweep": SweepReportConfig,
+}
+
+
 #: Core tables of the config (section tables come from the section registry).
 _CORE: dict[str, type] = {
     "weights": WeightsConfig,
@@ -447,19 +523,9 @@ class StudyConfig:
 
 
 def _section_config_classes() -> dict[str, type]:
-    from supviz.study.sections import SECTIONS
+    from supviz.real.config import RealConfig
 
-    return {s.config_key: s.config_class for s in SECTIONS if s.config_key and s.config_class is not None}
-
-
-def _build(cls: type, table: Any, where: str) -> Any:
-    if not isinstance(table, dict):
-        raise SupvizError(f"`{where}` must be a TOML table; got {table!r}.")
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(table) - names)
-    if unknown:
-        raise SupvizError(f"`{where}` has no key {unknown[0]!r}; known keys: {', '.join(sorted(names))}.")
-    return cls(**table)
+    return {key: RealConfig if key == "real" else cls for key, cls in SECTION_TABLES.items()}
 
 
 def config_from_dict(data: dict[str, Any]) -> StudyConfig:
@@ -478,8 +544,8 @@ def config_from_dict(data: dict[str, Any]) -> StudyConfig:
         kwargs["toy"] = _build_toy(data["toy"])
     for name, cls in _CORE.items():
         if name in data:
-            kwargs[name] = _build(cls, data[name], name)
-    kwargs["sections"] = {key: _build(cls, data.get(key, {}), key) for key, cls in sections_cls.items()}
+            kwargs[name] = from_table(cls, data[name], name)
+    kwargs["sections"] = {key: from_table(cls, data.get(key, {}), key) for key, cls in sections_cls.items()}
     try:
         return StudyConfig(**kwargs)
     except TypeError as exc:  # a wrong type that the dataclass itself rejected
@@ -498,26 +564,6 @@ def load_config(path: str | Path | None = None, *, name: str = "--config") -> St
     if path is not None:
         base = _merge(base, read_toml(path, name=name))
     return config_from_dict(base)
-
-
-def read_toml(path: str | Path, *, name: str = "--config") -> dict[str, Any]:
-    """The table of a TOML file, every failure (missing, a folder, a link loop, unreadable, not UTF-8,
-    not TOML) one :class:`SupvizError` line."""
-    p = Path(path)
-    if not p.is_file():
-        raise SupvizError(f"`{name}` must be an existing TOML file; got {str(p)!r}.")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise SupvizError(f"`{name}` {str(p)!r} could not be read: {exc.strerror or type(exc).__name__}.") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SupvizError(f"`{name}` {str(p)!r} is not UTF-8 text (byte {exc.start}); TOML files are UTF-8.") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SupvizError(f"`{name}` {str(p)!r} is not valid TOML: {' '.join(str(exc).split())}.") from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -14,30 +14,11 @@ import numpy as np
 
 from supviz.runtime.cache import Cache, _canonical
 from supviz.runtime.progress import Progress
+from supviz.dr.task import LayoutTask, run_layout
+from supviz.study import adapters
 from supviz.study.config import StudyConfig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LayoutTask:
-    """One layout to compute: ``supviz.dr.embed(X, method, random_state=seed, **params)``."""
-
-    X: np.ndarray
-    method: str
-    params: dict[str, Any]
-    seed: int
-
-    def cache_params(self) -> dict[str, Any]:
-        return {"X": np.ascontiguousarray(self.X, dtype=np.float64), "method": self.method, "params": self.params, "seed": self.seed}
-
-
-def _layout_job(task: LayoutTask) -> Any:
-    """One layout (run where the dispatcher puts it, with one BLAS thread: diag(N) is all ties, and
-    a BLAS thread count changes the last bits of its distances, hence which tie wins)."""
-    from supviz.study.adapters import compute_layout
-
-    return compute_layout(task)
 
 
 @dataclass
@@ -49,6 +30,9 @@ class RunContext:
     cache: Cache
     progress: Progress = field(default_factory=Progress)
     weights_file: str | None = None
+    computed: dict[str, Any] = field(default_factory=dict)
+    """The computed (or cached) results of the sections so far in this run, by key (what a later section
+    that ``needs`` one reads)."""
     rendered: dict[str, Any] = field(default_factory=dict)
     """Outputs of the sections rendered so far in this run, by key (a later section may read an earlier
     one's rows, e.g. the data-point heatmaps set beside the feature-direction metrics)."""
@@ -72,9 +56,7 @@ class RunContext:
     def grid(self) -> tuple[Any, str]:
         """The section-2 weights, trained (cached) or loaded from ``weights.file``: (TrainedGrid, key)."""
         if self._grid is None:
-            from supviz.study.adapters import study_grid
-
-            self._grid, self._grid_key = study_grid(self)
+            self._grid, self._grid_key = _study_grid(self)
         return self._grid, self._grid_key  # type: ignore[return-value]
 
     # -- where tasks run ---------------------------------------------------------------------
@@ -99,7 +81,7 @@ class RunContext:
             unique.setdefault(k, i)
         order = list(unique)
         results: dict[str, Any] = {}
-        for j, layout in self.run_tasks().map(_layout_job, [(tasks[unique[k]],) for k in order], desc=desc,
+        for j, layout in self.run_tasks().map(run_layout, [(tasks[unique[k]],) for k in order], desc=desc,
                                               kind="layout", keys=order):
             results[order[j]] = layout
         return [(results[k], k) for k in keys]
@@ -139,7 +121,7 @@ class RunContext:
         inline
             Embed the PNG in the report (default); ``False`` links the files from the caption instead.
         """
-        from supviz.study.sections import FigureRecord
+        from supviz.report.records import FigureRecord
 
         fcfg = self.config.figures
         want_interactive = interactive is not None and fcfg.interactive
@@ -208,7 +190,7 @@ def _draw_figure(job: _FigureJob) -> str:
     """Draw one figure into its cache folder, atomically (a killed run leaves no half folder)."""
     from supviz.core.io import atomic_dir
     from supviz.plot import pages as ifig
-    from supviz.toy.plots import save_figure
+    from supviz.plot import save_figure
 
     with atomic_dir(job.folder) as tmp:
         save_figure(job.static(), tmp / job.fig_id, formats=job.formats, dpi=job.dpi)
@@ -231,3 +213,19 @@ def _panel_content(obj: Any) -> Any:
         # round so that float noise below drawing precision does not redraw a figure
         return np.round(obj.astype(np.float64), 6)
     return obj
+
+
+def _study_grid(ctx: RunContext) -> tuple[Any, str]:
+    """The section-2 grid of the run: supplied weights, or trained (cached) from ``[toy]``."""
+    cfg = ctx.config
+    path = ctx.weights_file or cfg.weights.file
+    if path:
+        key = ctx.cache.key("weights", {"file_sha256": adapters.file_digest(path)})
+        grid = ctx.supplied_grid if ctx.supplied_grid is not None else adapters.load_weights(path)
+        return grid, key
+    from supviz.toy.cells import train_cells
+
+    config = cfg.train_config()
+    grid, cell_keys = train_cells(config.instances(), config, cache=ctx.cache, dispatcher=ctx.run_tasks(),
+                                  progress=ctx.progress.bars)
+    return grid, ctx.cache.key("grid", {"cells": cell_keys})

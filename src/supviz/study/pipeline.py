@@ -3,9 +3,10 @@
 Stages, in order:
 
 1. ``weights``: the section-2 weights, trained (cached) or loaded (only when a section needs them);
-2. ``compute <section>`` for every registered section (:data:`supviz.study.sections.SECTIONS`);
+2. ``compute <section>`` for every registered section (:data:`supviz.study.registry.SECTIONS`), after
+   the sections it needs (:attr:`~supviz.study.section.Section.needs`; their results in ``ctx.computed``);
 3. ``figures <section>`` for every section (cached per figure);
-4. ``table``: the tidy tables, one per kind of observation (:mod:`supviz.study.table`; Parquet + CSV);
+4. ``table``: the tidy tables, one per kind of observation (:mod:`supviz.study.tables`; Parquet + CSV);
 5. ``report``: the self-contained HTML report.
 
 Before any of them, :func:`check_study` checks every input (the config and each section's view of
@@ -42,7 +43,9 @@ from supviz.runtime.cache import Cache
 from supviz.study.config import StudyConfig, dump_config
 from supviz.runtime.progress import Progress, StageTime
 from supviz.study.context import RunContext
-from supviz.study.sections import SECTIONS, Section, SectionOutput
+from supviz.study.registry import SECTIONS, get_section
+from supviz.study.section import Section
+from supviz.report.records import SectionOutput
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,21 @@ class RunPlan:
     """The supplied weights, loaded (a ``TrainedGrid``), so the run reads the file once."""
     previous_files: list[str] = field(default_factory=list)
     """Files an earlier run in ``out`` wrote (its manifest)."""
+
+
+def with_needs(sections: list[Section]) -> list[Section]:
+    """``sections`` with the sections they need (:attr:`Section.needs`) before them, each once."""
+    out: list[Section] = []
+
+    def add(section: Section) -> None:
+        for key in section.needs:
+            add(get_section(key))
+        if all(s.key != section.key for s in out):
+            out.append(section)
+
+    for s in sections:
+        add(s)
+    return out
 
 
 def check_study(
@@ -220,7 +238,7 @@ def run_study(
     """
     t_start = time.perf_counter()
     todo = [s for s in (list(SECTIONS) if sections is None else list(sections)) if s.active(config)]
-    plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=todo)
+    plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=with_needs(todo))
     out = Path(out)
     progress = Progress(quiet=quiet, announce=announce, bars=bars)
     cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
@@ -252,13 +270,13 @@ def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, pr
     atomic_write_text(out / "config.toml", dump_config(config))
 
     grid_key = ""
-    if any(s.needs_grid for s in todo):
+    computed = with_needs(todo)
+    if any(s.needs_grid for s in computed):
         with progress.stage("weights" if plan.weights_file else "train toy models", cache):
             grid, grid_key = ctx.grid()
             _write_grid(grid, written)
 
-    results: dict[str, Any] = {}
-    for section in todo:
+    for section in computed:  # a section another one needs first, whether or not it is rendered
         with progress.stage(f"compute {section.key}", cache):
             params = {
                 "section": section.key,
@@ -268,16 +286,16 @@ def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, pr
             # figures/run settings do not change what a section computes
             params["config"].pop("figures", None)
             params["config"].pop("run", None)
-            results[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
+            ctx.computed[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
 
     outputs: list[SectionOutput] = []
     for section in todo:
         with progress.stage(f"figures {section.key}", cache):
-            outputs.append(section.render(ctx, results[section.key]))
+            outputs.append(section.render(ctx, ctx.computed[section.key]))
             ctx.rendered[section.key] = outputs[-1]
             ctx.flush_figures()
 
-    from supviz.study.table import build_tables, table_files, write_tables
+    from supviz.study.tables import build_tables, table_files, write_tables
 
     with progress.stage("table", cache):
         tables = build_tables(outputs)
@@ -286,10 +304,13 @@ def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, pr
 
     with progress.stage("report", cache):
         from supviz.report import build_report
+        from supviz.study.conclusion import conclude
 
+        conclusion = conclude(tables, [f for o in outputs for f in o.findings], rule=config.represented.rule,
+                              figure_ids={f.id for o in outputs for f in o.figures})
         meta = _run_meta(ctx, progress.stages, time.perf_counter() - t_start)
         written.claim("report.html")
-        report = build_report(outputs, out / "report.html", meta=meta, tables=tables)
+        report = build_report(outputs, out / "report.html", meta=meta, conclusion=conclusion, tables=list(tables))
 
     total = time.perf_counter() - t_start
     meta = _run_meta(ctx, progress.stages, total)

@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from supviz.core.config import field_names, from_table, table_keys
 from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
@@ -205,13 +206,10 @@ class SweepConfig:
 
         from supviz.toy.config import TrainConfig
 
-        if not isinstance(self.train, dict):
-            raise SupvizError(f"`train` must be a TOML table; got {self.train!r}.")
-        names = {f.name for f in dataclasses.fields(TrainConfig)} - set(_GRID_FIELDS)
-        bad = sorted(set(self.train) - names)
-        if bad:
-            where = "the [grid] table or the root seed" if bad[0] in _GRID_FIELDS else f"known keys: {', '.join(sorted(names))}"
-            raise SupvizError(f"`train` has no key {bad[0]!r} ({where}).")
+        grid_keys = sorted(set(self.train) & set(_GRID_FIELDS)) if isinstance(self.train, dict) else []
+        if grid_keys:
+            raise SupvizError(f"`train` has no key {grid_keys[0]!r} (the [grid] table or the root seed).")
+        table_keys("train", self.train, field_names(TrainConfig, exclude=_GRID_FIELDS))
         try:
             return TrainConfig(n_features=n_features, hidden=(1,), probabilities=(1.0,), importances=("uniform",),
                                seed=self.seed, **self.train)
@@ -246,17 +244,7 @@ def sweep_from_dict(data: Any) -> SweepConfig:
         kwargs["train"] = data["train"]
     for name, cls in _TABLES.items():
         if name in data:
-            table = data[name]
-            if not isinstance(table, dict):
-                raise SupvizError(f"`{name}` must be a TOML table; got {table!r}.")
-            fields = {f.name for f in dataclasses.fields(cls)}
-            bad = sorted(set(table) - fields)
-            if bad:
-                raise SupvizError(f"`{name}` has no key {bad[0]!r}; known keys: {', '.join(sorted(fields))}.")
-            try:
-                kwargs[name] = cls(**table)
-            except TypeError as exc:
-                raise SupvizError(f"invalid `{name}` table: {exc}.") from None
+            kwargs[name] = from_table(cls, data[name], name)
     return SweepConfig(**kwargs)
 
 
@@ -269,7 +257,7 @@ def load_sweep(path: str | Path | None, *, name: str = "CONFIG") -> SweepConfig:
     """The sweep of the TOML file ``path`` (``None``: the shipped example); every failure one line."""
     if path is None:
         return sweep_from_dict(tomllib.loads(example_toml_text()))
-    from supviz.study.config import read_toml
+    from supviz.core.config import read_toml
 
     data = read_toml(path, name=name)
     grid = data.get("grid")

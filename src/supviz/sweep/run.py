@@ -3,7 +3,7 @@
 The work is the study's units of work (:mod:`supviz.runtime.dispatch`), on local processes or a Dask
 cluster (``run.scheduler``), each a cache entry of its own:
 
-1. **cells**: toy models, one cache entry per cell (:mod:`supviz.study.training`), trained in groups;
+1. **cells**: toy models, one cache entry per cell (:mod:`supviz.toy.cells`), trained in groups;
 2. **features**: one task per (cell, method): the picture of the rows of ``W`` and its
    :func:`~supviz.metrics.layout_metrics`;
 3. **data points**: one task per (cell, N, method) for ``h = W^T x`` (method ``"exact"``: ``h``
@@ -44,33 +44,14 @@ from supviz import __version__
 from supviz.errors import SupvizError
 from supviz.core.seeding import child, int_seed
 from supviz.sweep.config import SweepConfig, dump_sweep
+from supviz.sweep.rows import COLUMNS, SweepCell, row  # noqa: F401  (COLUMNS: the table's columns)
 
 log = logging.getLogger(__name__)
 
-#: The columns of the sweep table, in order.
-COLUMNS = ("n_features", "n_hidden", "probability", "importance", "replicate", "seed", "kind", "space", "method",
-           "n_points", "setting", "metric", "value", "reason")
 TABLE_FILE = "sweep.parquet"
 SUMMARY_STEM = "summary"
 _LAYOUT_METRICS = ("stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall")
 _METHOD_INDEX = {"exact": 0, "mds": 1, "umap": 2, "tsne": 3}
-
-
-@dataclass(frozen=True)
-class SweepCell:
-    """One trained instance of the sweep."""
-
-    n_features: int
-    n_hidden: int
-    probability: float
-    importance: str
-    replicate: int
-    seed: int
-
-    def ids(self) -> dict[str, Any]:
-        """The cell's columns of the table."""
-        return {"n_features": self.n_features, "n_hidden": self.n_hidden, "probability": self.probability,
-                "importance": self.importance, "replicate": self.replicate, "seed": self.seed}
 
 
 def sweep_cells(config: SweepConfig) -> list[SweepCell]:
@@ -298,7 +279,7 @@ def run_sweep(
 
 def _train(config: SweepConfig, cells: list[SweepCell], cache: Any, dispatcher: Any, progress: Any) -> dict[int, Any]:
     """Train (or load) every cell; returns ``{cell index: (W, bias, final loss)}``."""
-    from supviz.study.training import train_cells
+    from supviz.toy.cells import train_cells
     from supviz.toy import InstanceSpec, importance_curve
 
     out: dict[int, Any] = {}
@@ -318,25 +299,15 @@ def _train(config: SweepConfig, cells: list[SweepCell], cache: Any, dispatcher: 
     return out
 
 
-def _row(cell: SweepCell | dict[str, Any], kind: str, space: str, method: str, n_points: int, setting: str,
-         metric: str, value: float, reason: str = "") -> dict[str, Any]:
-    ids = cell.ids() if isinstance(cell, SweepCell) else cell
-    value = float(value)
-    if not math.isfinite(value) and not reason:
-        reason = "undefined"
-    return {**ids, "kind": kind, "space": space, "method": method, "n_points": int(n_points), "setting": setting,
-            "metric": metric, "value": value, "reason": reason if not math.isfinite(value) else ""}
-
-
 def _diagnostic_rows(cells: list[SweepCell], grids: dict[int, Any]) -> list[dict[str, Any]]:
-    from supviz.study.adapters import cell_diagnostics
+    from supviz.toy.diagnostics import cell_diagnostics
 
     rows = []
     for i, c in enumerate(cells):
         d = cell_diagnostics(np.asarray(grids[i]["W"], dtype=np.float64), grids[i]["importance"])
         values = {**d.values, "final_loss": grids[i]["final_loss"]}
         for metric, v in values.items():
-            rows.append(_row(c, "diagnostics", "W", "", c.n_features, "", metric, v))
+            rows.append(row(c, "diagnostics", "W", "", c.n_features, "", metric, v))
     return rows
 
 
@@ -382,14 +353,14 @@ def _measure_rows(config: SweepConfig, cells: list[SweepCell], grids: dict[int, 
         c = cells[where["cell"]]
         res = results[t]
         for metric, v in res["values"].items():
-            rows.append(_row(c, kind, where["space"], where["method"], where["n_points"], "", metric, v,
+            rows.append(row(c, kind, where["space"], where["method"], where["n_points"], "", metric, v,
                              res["reasons"].get(metric, "")))
     for i, c in enumerate(cells):  # the control x, repeated in every cell that shares its sample
         for N in dc.points:
             for method in ("exact", *dc.methods):
                 res = results[controls[(c.n_features, c.probability, N, method)]]
                 for metric, v in res["values"].items():
-                    rows.append(_row(c, "datapoints", "x", method, N, "", metric, v, res["reasons"].get(metric, "")))
+                    rows.append(row(c, "datapoints", "x", method, N, "", metric, v, res["reasons"].get(metric, "")))
     return rows
 
 

@@ -93,7 +93,7 @@ def sae_group_task(items: list[tuple[Any, ...]], cfg_dict: dict[str, Any], n_eva
 def sae_rows(config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, dispatcher: Any,
              notes: list[str]) -> list[dict[str, Any]]:
     """The SAE scores of every (cell, setting) as table rows (``kind = "sae"``)."""
-    from supviz.sweep.run import _row
+    from supviz.sweep.rows import row
 
     entries: list[tuple[int, str, float, Any, str]] = []  # (cell, architecture, expansion, cfg, key)
     for i, c in enumerate(cells):
@@ -140,5 +140,5 @@ def sae_rows(config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, d
         res = results[j]
         setting = f"expansion={e:g};d_sae={res['d_sae']}"
         for metric, v in res["values"].items():
-            rows.append(_row(cells[i], "sae", "h", a, config.sae.n_eval, setting, metric, v, res["reasons"].get(metric, "")))
+            rows.append(row(cells[i], "sae", "h", a, config.sae.n_eval, setting, metric, v, res["reasons"].get(metric, "")))
     return rows

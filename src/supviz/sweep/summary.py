@@ -45,7 +45,7 @@ def _rows(table: Any) -> list[tuple[str, Any]]:
 
 
 def summary_figure(table: Any) -> Any:
-    """The summary plot of a sweep table (:data:`supviz.sweep.run.COLUMNS`); a matplotlib Figure.
+    """The summary plot of a sweep table (:data:`supviz.sweep.rows.COLUMNS`); a matplotlib Figure.
 
     Raises
     ------

@@ -202,13 +202,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, base: "TrainConfig | None" = None, source: str = "config") -> "TrainConfig":
         """Build a config from a mapping; unknown keys are an error. Missing keys keep ``base``'s values."""
-        if not isinstance(data, Mapping):
-            raise SupvizError(f"`{source}` must be a table of training settings; got {type(data).__name__}.")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise SupvizError(f"`{source}` has unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(names))}.")
-        return dataclasses.replace(base or cls(), **dict(data))
+        from supviz.core.config import field_names, table_keys
+
+        data = table_keys(source, data, field_names(cls), what="a table of training settings")
+        return dataclasses.replace(base or cls(), **data)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str], *, base: "TrainConfig | None" = None) -> "TrainConfig":

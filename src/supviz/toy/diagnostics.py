@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_array, check_choice, check_float, check_int
 from supviz.errors import SupvizError
 
@@ -394,3 +395,35 @@ def grid_frame(grid: Any, **kwargs: Any) -> Any:
     df.attrs["units"] = {c: GRID_COLUMNS[c][0] for c in df.columns}
     df.attrs["definitions"] = {c: GRID_COLUMNS[c][1] for c in df.columns}
     return df
+
+
+@cacheable
+@dataclass
+class CellDiagnostics:
+    """Scalar diagnostics of one toy model (a cell of a grid), for the tidy tables."""
+
+    values: dict[str, float]
+    norms: np.ndarray
+    superposition: np.ndarray
+    dimensionality: np.ndarray
+
+
+def cell_diagnostics(W: np.ndarray, importance: np.ndarray) -> CellDiagnostics:
+    """:func:`diagnostics` of one W ``[n, m]``, reduced to scalars (the mean superposition and
+    dimensionality over all features, dropped ones included) plus the per-feature arrays: a cell's
+    row of the study's ``cells`` table and of a sweep."""
+    d = diagnostics(W, importance=importance)
+    values = {
+        "frobenius_sq": float(d.frobenius_sq),
+        "dims_per_feature": float(d.dims_per_feature),
+        "n_represented_norm": float(d.n_represented_norm),
+        "n_represented_mean_abs": float(d.n_represented_mean_abs),
+        "mean_superposition": float(np.mean(d.superposition)),
+        "mean_dimensionality": float(np.mean(d.dimensionality)),
+    }
+    return CellDiagnostics(
+        values=values,
+        norms=np.asarray(d.norms, dtype=float),
+        superposition=np.asarray(d.superposition, dtype=float),
+        dimensionality=np.asarray(d.dimensionality, dtype=float),
+    )

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from supviz.errors import SupvizError
+from supviz.runtime.codecs import register_folder_codec
 
 #: ``importance_name`` of weights whose importance curve is not known (external arrays).
 UNKNOWN = "unknown"
@@ -230,3 +231,8 @@ class TrainedGrid:
         if self.losses.shape[1] == 0:
             return np.full(len(self), np.nan)
         return self.losses[:, -1].copy()
+
+
+# A trained grid in a cached value is a `supviz train` run folder of its own (weights.safetensors +
+# metadata.json), not a tree of fields.
+register_folder_codec(TrainedGrid, "supviz.toy.storage:write_grid_files", "supviz.toy.storage:load_grid")

@@ -138,3 +138,26 @@ def _parse_named(spec: str, *, name: str = "importance") -> tuple[str, float]:
 
 def _fmt_number(x: float) -> str:
     return f"{x:g}" if float(f"{x:g}") == x else repr(float(x))
+
+
+# -- how the study names its importance variants -----------------------------------------------
+
+_VARIANT_LABEL = {"uniform": "uniform importance", "geometric:0.9": "importance 0.9^i"}
+#: The order variants are reported in: the study's 0.9^i first, then uniform, then the rest.
+VARIANT_ORDER = ("geometric:0.9", "uniform")
+
+
+def variant_label(name: str) -> str:
+    """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i"``)."""
+    return _VARIANT_LABEL.get(name, f"importance {name}")
+
+
+def variant_slug(name: str) -> str:
+    """File-name form of an importance variant (``geometric:0.9`` -> ``geometric0p9``)."""
+    return name.replace(":", "").replace(".", "p").replace("/", "_")
+
+
+def ordered_variants(names: Sequence[str]) -> list[str]:
+    """Importance variants in report order (:data:`VARIANT_ORDER` first, the rest as given), each once."""
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda n: (VARIANT_ORDER.index(n) if n in VARIANT_ORDER else len(VARIANT_ORDER), names.index(n)))

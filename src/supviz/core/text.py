@@ -1,0 +1,51 @@
+"""Numbers in prose: how every sentence of the report writes a number, a probability or a share.
+
+One home for these rules, so a number reads the same wherever the report states it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number for prose: ``digits`` significant digits, scientific beyond [1e-3, 1e4), 'n/a' for NaN/None."""
+    if x is None:
+        return "n/a"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not math.isfinite(v):
+        return "n/a"
+    if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+def fmt_p(p: float) -> str:
+    """A feature probability as the study writes it in panel titles (1, 0.55, 0.3, 0.17, 0.09, 0.05)."""
+    if not math.isfinite(p):
+        return "?"
+    return f"{p:.2g}" if p < 1 else "1"
+
+
+def pct(x: float) -> str:
+    """A share as a whole percentage ('41%'), 'n/a' for NaN."""
+    return "n/a" if not math.isfinite(x) else f"{100 * x:.0f}%"
+
+
+def plural(n: int, noun: str) -> str:
+    """``"1 cell"``, ``"3 cells"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def fixed(x: Any, digits: int = 2) -> str:
+    """A number with ``digits`` decimals ('0.95', '1.50'), 'n/a' for NaN/None or what is not a number:
+    how a table-like sentence lines up values compared at one precision."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if not math.isfinite(v) else f"{v:.{digits}f}"

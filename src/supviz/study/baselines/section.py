@@ -1,0 +1,256 @@
+"""Section B: orthogonal baselines, what an undistorted picture looks like (B1-B5).
+
+The data are ``diag(N)``: N orthogonal unit vectors, every pairwise distance sqrt(2). B1 lays
+them out with ratio SMACOF (with Shepard plots), B2/B3 with UMAP, B4/B5 with t-SNE. The ratio-MDS
+layout of diag(N) is also the reference every other panel of the study is compared to
+(``procrustes_baseline``), via :func:`orthogonal_baselines`.
+
+t-SNE of diag(N) is drawn in two settings (B4, B5):
+
+- **exact affinities**: every distance of diag(N) is equal, so each point's Gaussian conditional
+  ``p_{j|i}`` is uniform whatever its bandwidth: ``P_ij = 1 / (N (N - 1))`` at *every* perplexity,
+  and ``KL(P || Q)`` is 0 exactly when Q is uniform, i.e. when all points sit at one spot. The
+  optimum is a collapse and perplexity cannot change it. (openTSNE with affinities over all pairs,
+  perplexity (N - 1) / 3; PCA start; exact gradient.)
+- **the study's R settings** (Rtsne, van der Maaten's bhtsne): random start, Barnes-Hut gradient
+  with theta 0.5, learning rate 200, 1,000 iterations of which 250 exaggerated 12-fold, and
+  affinities over the 3·perplexity nearest neighbours only. For diag(N) those neighbours are
+  arbitrary (every point is equally near), so P is sparse and arbitrary: the pictures the study
+  saw. Rtsne's default initial PCA to 50 dimensions is not applied (it would make the distances of
+  diag(N), N > 50, unequal).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from supviz.study.adapters import pairwise, panel_metrics, smacof_batch
+from supviz.study.common import PanelResult, radial_stats
+from supviz.core.text import fmt
+from supviz.study.config import BaselinesConfig
+from supviz.dr.task import LayoutTask
+from supviz.study.context import RunContext
+from supviz.report.records import Finding, SectionOutput, TableBlock
+from supviz.study.section import Section
+
+log = logging.getLogger(__name__)
+
+#: UMAP start for diag(N): seeded random. The spectral start is undefined here (every point is
+#: alike, so the graph Laplacian's eigenvalues coincide and any basis of that eigenspace is a valid
+#: answer); umap-learn then returns a different one on every call, even with a fixed seed.
+UMAP_INIT = {"init": "random"}
+#: t-SNE as the study's R code ran it (Rtsne's defaults, random start): see the module docstring.
+TSNE_R = {"init": "random", "theta": 0.5, "learning_rate": 200.0, "n_iter": 1000, "early_exaggeration_iter": 250,
+          "early_exaggeration": 12.0}
+#: t-SNE with exact affinities and gradients (the optimum): affinities over all pairs.
+TSNE_EXACT = {"theta": 0.0}
+
+
+def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray]:
+    """Ratio-SMACOF layouts of ``diag(N)`` for each N (cached; one batched call per N)."""
+    cfg: BaselinesConfig = ctx.config.section("baselines")
+    ns = sorted(set(int(n) for n in ns if n >= 3))
+    deltas = [pairwise(np.eye(n)) for n in ns]
+    res = smacof_batch(
+        ctx, deltas, metric_type="ratio", max_iter=cfg.max_iter, eps=cfg.eps, seed=ctx.seed("baseline-mds"), desc="baselines"
+    )
+    return {n: r.embedding for n, (r, _) in zip(ns, res)}
+
+
+def b3_neighbors(n: int, n_neighbors: int) -> int:
+    """B3's rule: ``n_neighbors``, or N - 1 where N is smaller (the count includes the point itself)."""
+    return n_neighbors if n >= n_neighbors else n - 1
+
+
+def b5_perplexity(n: int) -> float:
+    """B5's rule: perplexity (N - 1) / 3, the largest the reference implementation accepts."""
+    return (n - 1) / 3.0
+
+
+class BaselineSection(Section):
+    """B1-B5."""
+
+    key = "baselines"
+    title = "1. Orthogonal baselines: what an undistorted picture looks like"
+    config_key = "baselines"
+
+    def compute(self, ctx: RunContext) -> dict[str, list[PanelResult]]:
+        cfg: BaselinesConfig = ctx.config.section("baselines")
+        all_n = set(cfg.mds_n) | set(cfg.umap_n) | set(cfg.tsne_n) | {cfg.umap_grid_n, cfg.tsne_grid_n}
+        base = orthogonal_baselines(ctx, sorted(all_n))
+        out: dict[str, list[PanelResult]] = {}
+
+        # B1: ratio SMACOF of diag(N), N in mds_n (the baselines themselves, with Shepard data)
+        deltas = [pairwise(np.eye(n)) for n in cfg.mds_n]
+        mds = smacof_batch(
+            ctx, deltas, metric_type="ratio", max_iter=cfg.max_iter, eps=cfg.eps, seed=ctx.seed("baseline-mds"), desc="B1"
+        )
+        b1 = []
+        for n, (r, _) in zip(cfg.mds_n, mds):
+            met, why, _ = panel_metrics(ctx, np.eye(n), r.embedding, X_true=None, baseline=None)
+            met["stress1_ratio"] = r.stress
+            why.pop("stress1_ratio", None)
+            b1.append(
+                PanelResult(
+                    "B1", f"N = {n}", "mds", {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
+                    r.embedding, n_points=n, metrics=met, stats=radial_stats(r.embedding), shepard=r.shepard,
+                    reasons=why,
+                )
+            )
+        out["B1"] = b1
+
+        # B2-B5: UMAP and t-SNE panels, all in one parallel batch
+        specs: list[tuple[str, str, int, str, dict[str, Any]]] = []
+        for nn in cfg.umap_grid_n_neighbors:
+            for md in cfg.umap_grid_min_dist:
+                specs.append(("B2", f"{nn} : {md:g}", cfg.umap_grid_n, "umap", {"n_neighbors": nn, "min_dist": md, **UMAP_INIT}))
+        for n in cfg.umap_n:
+            nn = b3_neighbors(n, cfg.umap_n_neighbors)
+            specs.append(("B3", f"N = {n}", n, "umap", {"n_neighbors": nn, "min_dist": cfg.umap_min_dist, **UMAP_INIT}))
+        for perp in cfg.tsne_grid_perplexity:
+            specs.append(("B4", f"perplexity {perp:g}", cfg.tsne_grid_n, "tsne", {"perplexity": float(perp), **TSNE_R}))
+        n4 = cfg.tsne_grid_n
+        specs.append(("B4x", "exact, any perplexity", n4, "tsne", {"perplexity": b5_perplexity(n4), **TSNE_EXACT}))
+        for n in cfg.tsne_n:
+            specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_R}))
+            specs.append(("B5x", f"exact, N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_EXACT}))
+        tasks = [LayoutTask(np.eye(n), method, params, ctx.seed("B", exp.rstrip("x"), title))
+                 for exp, title, n, method, params in specs]
+        layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
+        for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
+            Y = np.asarray(layout.embedding, dtype=float)
+            collapsed = bool(getattr(layout, "info", {}).get("collapsed", False))
+            met, why, _ = panel_metrics(ctx, np.eye(n), Y, X_true=None, baseline=base.get(n), collapsed=collapsed)
+            out.setdefault(exp, []).append(
+                PanelResult(
+                    exp, title, method, dict(getattr(layout, "params", params) or params), Y, n_points=n, metrics=met,
+                    stats=radial_stats(Y, collapsed=collapsed) | {"spread": float(np.ptp(Y, axis=0).max())},
+                    note="; ".join(getattr(layout, "notes", []) or []), reasons=why, collapsed=collapsed,
+                )
+            )
+        return out
+
+    def render(self, ctx: RunContext, result: dict[str, list[PanelResult]]) -> SectionOutput:
+        from supviz import plot
+        from supviz.plot import interactive as iplot
+        from supviz.plot.panels import ScatterPanel, ShepardPanel
+
+        cfg: BaselinesConfig = ctx.config.section("baselines")
+        figs = []
+        b1 = result["B1"]
+        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}", hover={"point": np.arange(p.n_points)})
+                  for p in b1]
+        shep = [ShepardPanel(p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity, title=f"Shepard, N = {p.n_points}")
+                for p in b1]
+        t1 = "B1. Ratio MDS of diag(N), with Shepard plots"
+        figs.append(ctx.figure(
+            "B1", title=t1,
+            caption=(
+                f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N orthogonal unit "
+                f"vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration its Shepard plot: every "
+                "pair's dissimilarity (all sqrt 2, spread a little sideways so the strip shows) against its distance in the "
+                "layout, the red line the disparities. The interactive version has both rows; hover a point for its point index."
+            ),
+            content={"panels": panels, "shepard": shep},
+            # drawing is deferred (ctx.figure): bind the data now, not the loop variables
+            static=lambda panels=panels, shep=shep: plot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
+            interactive=lambda panels=panels, shep=shep: iplot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
+        ))
+        corner_help = (" Under each panel: P = Procrustes distance to the ratio-MDS picture of the same diag(N) (B1; 0 = the "
+                       "same shape), CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). "
+                       "A collapsed picture (all points at one spot) is drawn as that spot and labelled with its spread; its "
+                       "measures are undefined and it is left out of the claims.")
+        exact_help = (" Exact affinities: every distance of diag(N) is equal, so each point's Gaussian conditional is uniform "
+                      "whatever its bandwidth: P_ij = 1 / (N (N − 1)) at every perplexity, and KL(P‖Q) is 0 only when all "
+                      "points sit at one spot. The optimum is a collapse, and perplexity cannot change it.")
+        r_help = ("the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "
+                  "affinities over the 3·perplexity nearest neighbours, which for diag(N) are arbitrary)")
+        specs = {
+            "B2": (f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist", len(cfg.umap_grid_min_dist), ["B2"],
+                   f"UMAP of diag({cfg.umap_grid_n}) for n_neighbors in {cfg.umap_grid_n_neighbors} (rows) and min_dist in "
+                   f"{cfg.umap_grid_min_dist} (columns); panels titled 'n_neighbors : min_dist'. Seeded random start (the "
+                   "spectral start is undefined for diag(N): all its eigenvalues coincide)."),
+            "B3": ("B3. UMAP of diag(N)", 5, ["B3"],
+                   f"UMAP of diag(N), N in {cfg.umap_n}; n_neighbors {cfg.umap_n_neighbors} (N − 1 where N is smaller), "
+                   f"min_dist {cfg.umap_min_dist:g}; seeded random start, as in B2."),
+            "B4": (f"B4. t-SNE of diag({cfg.tsne_grid_n}) by perplexity: the study's settings and the optimum", 4,
+                   ["B4", "B4x"],
+                   f"t-SNE of diag({cfg.tsne_grid_n}) with {r_help}, for perplexity "
+                   f"{', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)}; the last panel with exact affinities and "
+                   "gradients (PCA start), the same picture for every perplexity." + exact_help),
+            "B5": ("B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities (bottom)",
+                   5, ["B5", "B5x"],
+                   f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference implementation "
+                   f"accepts): top rows with {r_help}; bottom rows with exact affinities and exact gradients (PCA start)."
+                   + exact_help),
+        }
+        for exp, (title, ncols, parts, caption) in specs.items():
+            prs = [p for part in parts for p in result.get(part, [])]
+            # neighbourhood metrics are undefined on diag(N) (all its distances tie), so the corner shows shape
+            panels = [_baseline_panel(p) for p in prs]
+            figs.append(ctx.figure(
+                exp, title=title, caption=caption + corner_help, content=panels,
+                static=lambda panels=panels, title=title, ncols=ncols: plot.plot_grid(panels, ncols=ncols, title=title,
+                                                                                     equal_axes=False),
+            ))
+        rows = [p.row() for prs in result.values() for p in prs]
+        return SectionOutput(
+            key=self.key, title=self.title, intro=_intro(result), figures=figs, tables=_tables(result),
+            findings=_findings(result), rows=rows,
+            notes=sorted({f"{p.experiment} {p.title}: {p.note}" for prs in result.values() for p in prs if p.note}),
+        )
+
+
+def _baseline_panel(p: PanelResult) -> Any:
+    """The scatter panel of one B2-B5 picture; a collapsed one is drawn as the single spot it is."""
+    from supviz.plot.panels import ScatterPanel
+
+    if p.collapsed and p.xy is not None:
+        # Drawn at its true scale the spot would be blown up to a picture of rounding noise.
+        return ScatterPanel(p.title, np.zeros_like(p.xy), corner=f"collapsed (spread {p.stats['spread']:.0e})")
+    return ScatterPanel(p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}")
+
+
+def _intro(result: dict[str, list[PanelResult]]) -> str:
+    b1 = result["B1"]
+    return (
+        "N orthogonal unit vectors (diag(N)) are equidistant: every pair is sqrt(2) apart, so no 2-D picture can be "
+        "exact. These panels are the reference: what MDS, UMAP and t-SNE draw when there is no structure at all. "
+        f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1_ratio'])} at N = {b1[0].n_points} to "
+        f"{fmt(b1[-1].metrics['stress1_ratio'])} at N = {b1[-1].n_points}.\n\n"
+        "t-SNE is drawn twice. With exact affinities every pair of diag(N) gets the same affinity at any perplexity, "
+        "and the exact optimum of t-SNE's objective is then all points at one spot: perplexity cannot matter. The study "
+        "ran R's Barnes-Hut t-SNE, whose affinities cover only each point's 3·perplexity nearest neighbours; for "
+        "diag(N) that choice is arbitrary, and it is what makes the pictures depend on perplexity."
+    )
+
+
+def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
+    import pandas as pd
+
+    cols = ["panel", "n_points", "stress1_ratio", "procrustes_baseline", "radius_cv", "spread", "collapsed", "nan_reasons"]
+    blocks = []
+    for exp, prs in result.items():
+        frame = pd.DataFrame([p.row() for p in prs])
+        frame = frame[[c for c in cols if c in frame and (c != "stress1_ratio" or exp == "B1")]]
+        blocks.append(TableBlock(f"{exp}: measures per panel", frame))
+    return blocks
+
+
+def _findings(result: dict[str, list[PanelResult]]) -> list[Finding]:
+    """B's verdicts, computed from the section's rows as the ``panels`` table holds them."""
+    from supviz.study.baselines import findings as verdicts
+    from supviz.study.tables import build_table
+
+    panels = build_table([p.row() for prs in result.values() for p in prs], kind="panels")
+    out = [verdicts.b1_disc(panels)]
+    if result.get("B2"):
+        out.append(verdicts.b2_neighbors(panels))
+    if result.get("B3") and result.get("B5"):
+        out.append(verdicts.b5_across_n(panels))
+    if result.get("B4"):
+        out.append(verdicts.b4_perplexity(panels))
+    return out

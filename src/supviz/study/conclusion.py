@@ -1,0 +1,143 @@
+"""The report's answer, computed once from the run's tables and findings: :func:`conclude`.
+
+- :func:`lead_sentences`: the three sentences of the first screen (data points, feature directions,
+  the ring);
+- :func:`conclusion_claims`: the closing paragraphs (the loss split, the false neighbours, the ring
+  control, the C3 collapse, the stars), each with the figures behind it.
+
+Everything is a pure function of the tables (:mod:`supviz.study.tables`) and the findings of the
+sections, so a test recomputes any number the report states; the pipeline calls :func:`conclude`
+once and hands the :class:`~supviz.report.records.Conclusion` to the report, which only renders it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from supviz.core.text import fmt, pct
+from supviz.dr.base import METHOD_NAMES
+from supviz.report.records import Claim, Conclusion
+from supviz.study.datapoints.findings import (
+    FAILS_ABOVE,
+    HOLDS_BELOW,
+    loss_split_sentence,
+    method_effect,
+    ring_control_summary,
+    star_summary,
+)
+from supviz.study.verdicts import RULE_TEXT  # noqa: F401  (the rules a sentence names)
+from supviz.toy.importance import ordered_variants, variant_label, variant_slug
+
+METHODS = ("MDS", "UMAP", "t-SNE")
+_METHOD_KEY = {name: key for key, name in METHOD_NAMES.items()}
+
+
+def conclude(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm",
+             figure_ids: set[str] | None = None) -> Conclusion:
+    """The first screen's sentences and the closing paragraphs of a run (empty without tables)."""
+    if not tables:
+        return Conclusion()
+    return Conclusion(lead=lead_sentences(tables, findings, rule=rule),
+                      claims=conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids))
+
+
+def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> list[str]:
+    """The three sentences of the first screen: data points, feature directions, the ring."""
+    points, cells = tables.get("points"), tables.get("cells")
+    out = []
+    variants = ordered_variants([f.importance for f in findings if f.view])
+    lead = variants[0] if variants else ""
+    if points is not None and len(points) and lead:
+        eff = {m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])}
+        worst = max(eff, key=lambda m: eff[m]["relative_loss"] if np.isfinite(eff[m]["relative_loss"]) else -1)
+        parts = ", ".join(f"{m} {pct(e['relative_loss'])}" for m, e in eff.items())
+        exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
+        k = int(exact["k"].dropna().iloc[0]) if "k" in exact and exact["k"].notna().any() else 10
+        out.append(
+            f"Pictured as the data practitioners look at ({variant_label(lead)}), superposition is a problem: the latent "
+            f"codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest "
+            "neighbours, and the "
+            f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; worst "
+            f"{worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)}).")
+    fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
+    if fd:
+        groups: dict[str, list[str]] = {}
+        for f in fd:
+            groups.setdefault(f.verdict, []).append(f"{f.method} ({f.summary})" if f.summary else f.method)
+        said = "; ".join(f"{v} for {', '.join(ms)}" for v, ms in groups.items())
+        out.append(
+            "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show no "
+            f"signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
+            "sparsity.")
+    if cells is not None and len(cells) and lead:
+        s = ring_control_summary(cells, lead, rule=rule)
+        if s.get("n_cells"):
+            med = s["median"]
+            expl = {"origin cluster": "by the cluster of dropped features at the origin, not by near-equidistance",
+                    "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the origin",
+                    "undecided": "by neither explanation alone"}.get(s["explanation"], "")
+            out.append(
+                f"The ring those pictures show is made {expl}: with the cluster the represented points form a ring (median "
+                f"radius spread {fmt(med['trained_cluster'], 2)}; random directions {fmt(med['random_cluster'], 2)}, diag(N) "
+                f"{fmt(med['orthogonal_cluster'], 2)}), without it a disc ({fmt(med['trained_alone'], 2)}, "
+                f"{fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 = ring, 0.35 = disc).")
+    return out
+
+
+def conclusion_claims(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm",
+                      figure_ids: set[str] | None = None) -> list[Claim]:
+    """The closing paragraphs (each states its numbers and cites its figures)."""
+    points, cells = tables.get("points"), tables.get("cells")
+
+    def figs(*ids: str) -> list[str]:
+        return [i for i in ids if figure_ids is None or i in figure_ids]
+
+    claims: list[Claim] = []
+    variants = ordered_variants([f.importance for f in findings if f.importance])
+    if cells is not None and len(cells):
+        text = " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rule)))
+        if text:
+            claims.append(Claim("Where the neighbourhoods go. " + text, figs(*[f"D1_knn_recall_{variant_slug(v)}" for v in variants])))
+    if points is not None and len(points):
+        parts = []
+        for v in variants:
+            for m in METHODS:
+                key = _METHOD_KEY[m]
+                if key not in set(points["method"]):
+                    continue
+                e = method_effect(points, v, key)
+                if e["fn_cells"]:
+                    parts.append(f"{variant_label(v)}, {m}: {fmt(e['fn_x'], 2)} -> {fmt(e['fn_h'], 2)} over {e['fn_cells']} "
+                                 f"cells (chance {fmt(e['fn_chance'], 2)}, largest increase {fmt(e['fn_increase_max'], 2)})")
+        if parts:
+            claims.append(Claim(
+                "False neighbours (pairs close in the picture that share no active feature) are possible only where some "
+                "pairs of inputs share no feature: not at p >= 0.3 here, where every pair shares one and the rate is 0 "
+                "whatever the picture. Over the cells where they are possible, the median rate of the picture of x against "
+                "that of h: " + "; ".join(parts) + ".",
+                figs(*[f"D1_false_neighbour_rate_{variant_slug(v)}" for v in variants])))
+    ring = [f for f in findings if f.key.startswith("D-ring-")]
+    if ring:
+        claims.append(Claim("Why the ring. " + " ".join(f"{variant_label(f.importance).capitalize()}: {f.measured}" for f in ring),
+                            figs("D4_ring_control")))
+    coll = [f for f in findings if f.key == "C6-collapse"]
+    if coll:
+        claims.append(Claim("The 40 : 0.55 collapse of C3. " + coll[0].measured, figs(*coll[0].figures)))
+    if cells is not None and len(cells):
+        stars = [star_summary(cells, v) for v in variants]
+        text = []
+        for v, s in zip(variants, stars):
+            if s.get("n_star"):
+                text.append(f"{variant_label(v)}: {pct(s['star_ray_share_h'])} of the points of the {s['n_star']} cells with "
+                            f"low m and sparse p lie within 5° of a represented feature's ray in h (other cells "
+                            f"{pct(s['other_ray_share_h'])}); in the MDS picture {pct(s['star_spoke_share'])} lie on a spoke "
+                            f"against {pct(s['star_spoke_chance'])} by chance")
+        if text:
+            claims.append(Claim(
+                "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low m and "
+                "sparse p are stars: spokes along the few represented features' directions, made of the inputs with one "
+                "represented feature active. " + "; ".join(text) + ".", figs(*[f"D2_mds_{variant_slug(v)}" for v in variants])))
+    return claims

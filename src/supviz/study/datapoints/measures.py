@@ -1,0 +1,223 @@
+"""Per-cell measures of the data-point section that the report's verdicts need (cached, cheap).
+
+For each (importance, m, p) cell of the data-point experiment, under both represented rules:
+
+- ``h_recall``: k-NN recall of the code space h against x (before any picture);
+- ``x_rep_recall_<rule>``: the same for x restricted to the represented features, so the loss
+  splits per cell into dropped features (``x_rep - x``) and superposition (``h - x_rep``);
+- ``false_neighbour_chance``: the share of all pairs of inputs that share no active feature (what a
+  random picture's false-neighbour rate would be; 0 when every pair shares one, p >= 0.3 here);
+- ``ring_<condition>_<rule>``: the ring control (:func:`supviz.datapoints.geometry.ring_control`);
+- star measures (:func:`supviz.datapoints.geometry.spoke_share`): ``ray_share_h`` (points within
+  5 degrees of a represented feature's ray in h), ``one_active_rep`` (inputs with exactly one
+  represented feature active), ``spoke_share`` / ``spoke_chance`` (in the MDS picture of h and for
+  random angles), ``spoke_share_x`` / ``spoke_chance_x`` (the same in the MDS picture of x).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from typing import Any
+
+import numpy as np
+
+SPOKE_DEG = 5.0
+
+log = logging.getLogger(__name__)
+
+
+class _EqualDistances(logging.Filter):
+    """Drops SMACOF's "all dissimilarities are equal" warning and counts it.
+
+    The ring analysis lays out diag(N) (and represented sets that are exactly orthogonal) with
+    interval SMACOF, where every distance is equal and the fit falls back to ratio by design; one
+    INFO line says how often, instead of one warning per set on the user's terminal.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "all dissimilarities are equal" in record.getMessage():
+            self.count += 1
+            return False
+        return True
+
+
+class _equal_distances_quiet:
+    def __enter__(self) -> _EqualDistances:
+        self.flt = _EqualDistances()
+        logging.getLogger("supviz.dr.smacof").addFilter(self.flt)
+        return self.flt
+
+    def __exit__(self, *exc: Any) -> None:
+        logging.getLogger("supviz.dr.smacof").removeFilter(self.flt)
+        if self.flt.count:
+            log.info("ring analysis: %d equidistant point sets (diag(N) and exactly orthogonal rows) fitted by ratio "
+                     "SMACOF, the interval transformation being undefined for equal distances", self.flt.count)
+
+
+def _instance_of(res: Any) -> dict[tuple[str, int, float], int]:
+    return {(g["importance"], int(g["m"]), float(g["p"])): int(g["instance"]) for g in res.geometry.to_dict("records")}
+
+
+def cell_extras(ctx: Any, res: Any, grid: Any) -> dict[tuple[str, int, float], dict[str, float]]:
+    """The measures of the module docstring per cell key ``(importance, m, p)`` (section D's ``compute``
+    calls it; its value is part of the section's cached result)."""
+    rc = ctx.config.represented
+    rules = (rc.rule, rc.other().rule)
+    with _equal_distances_quiet():  # diag(N) of the ring control: interval MDS falls back to ratio, by design
+        rows = _compute(ctx, res, grid, rules)
+    return {(r["importance"], int(r["m"]), float(r["p"])): {k: v for k, v in r.items() if k not in ("importance", "m", "p")}
+            for r in rows}
+
+
+def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict[str, Any]]:
+    from supviz.datapoints.distortion import measure_distortion
+    from supviz.datapoints.geometry import ring_control, spoke_share
+    from supviz.study.adapters import rule_masks
+
+    inst = _instance_of(res)
+    cfg = ctx.config.section("embeddings")
+    out: list[dict[str, Any]] = []
+    weights, masks_by_rule = [], {r: [] for r in rules}
+    for key, cell in zip(res.keys, res.cells):
+        spec = grid.specs[inst[key]]
+        W = np.asarray(grid.weights[inst[key]], dtype=np.float64)
+        masks = rule_masks(W, np.asarray(spec.importance, dtype=np.float64), ctx.config.represented)
+        weights.append(W)
+        for r in rules:
+            masks_by_rule[r].append(masks[r])
+        x = cell.x
+        row: dict[str, Any] = {"importance": key[0], "m": key[1], "p": key[2]}
+        row["h_recall"] = float(cell.metrics.get(("h", "exact"), {}).get("knn_recall", np.nan))
+        for r in rules:
+            row[f"n_represented_{r}"] = float(masks[r].sum())
+            if masks[r].any():
+                row[f"x_rep_recall_{r}"] = float(measure_distortion(x, x[:, masks[r]], k=cell.k).metrics()["knn_recall"])
+            else:
+                row[f"x_rep_recall_{r}"] = float("nan")
+        active = (x > 0).astype(np.float64)
+        share = active @ active.T > 0
+        iu = np.triu_indices(len(x), 1)
+        row["false_neighbour_chance"] = float(1.0 - share[iu].mean())
+        rep = masks[rules[0]]
+        row["one_active_rep"] = float(np.mean((x[:, rep] > 0).sum(axis=1) == 1)) if rep.any() else float("nan")
+        if rep.any():
+            row["ray_share_h"] = spoke_share(cell.h, W[rep], max_deg=SPOKE_DEG).share
+            lay_h, lay_x = cell.layouts.get(("h", "mds")), cell.layouts.get(("x", "mds"))
+            if lay_h is not None:
+                s = spoke_share(cell.h, W[rep], np.asarray(lay_h.embedding), max_deg=SPOKE_DEG)
+                row["spoke_share"], row["spoke_chance"], row["spoke_r2"] = s.share, s.coverage, s.r2
+            if lay_x is not None:
+                s = spoke_share(x, np.eye(x.shape[1])[rep], np.asarray(lay_x.embedding), max_deg=SPOKE_DEG)
+                row["spoke_share_x"], row["spoke_chance_x"] = s.share, s.coverage
+        out.append(row)
+    for r in rules:
+        ring = ring_control(weights, masks_by_rule[r], metric_type=cfg.mds_type, max_iter=cfg.max_iter, eps=cfg.eps,
+                            random_state=ctx.seed("ring-control"))
+        for row, vals in zip(out, ring):
+            row.update({f"{k}_{r}": float(v) for k, v in vals.items() if k.startswith("ring_")})
+    return out
+
+
+def ring_example(cells: Any, variant: str, rule: str) -> tuple[int, float] | None:
+    """The cell shown in the ring figure: a typical one, whose ring with the cluster is closest to the
+    median over the cells the verdict uses (ties: more represented features), as (m, p)."""
+    from supviz.study.verdicts import RING_MIN_POINTS
+
+    g = cells[(cells["model"] == "grid") & (cells["importance"] == variant)]
+    col, ring = f"n_represented_{rule}", f"ring_trained_cluster_{rule}"
+    if col not in g or ring not in g:
+        return None
+    g = g[(g[col] >= RING_MIN_POINTS) & np.isfinite(g[ring])]
+    if g.empty:
+        return None
+    g = g.assign(_gap=(g[ring] - g[ring].median()).abs()).sort_values(["_gap", col], ascending=[True, False])
+    row = g.iloc[0]
+    return int(row["m"]), float(row["p"])
+
+
+def _short(variant: str) -> str:
+    return {"geometric:0.9": "0.9^i", "uniform": "uniform"}.get(variant, variant)
+
+
+def ring_examples(ctx: Any, cells: Any, grid: Any, res: Any, variants: list[str]) -> list[dict[str, Any]]:
+    """D4's computation: per variant, an example cell's ring-control point sets laid out by interval MDS
+    (section D's ``compute`` calls it; :func:`ring_figure` draws the value)."""
+    from supviz.datapoints.geometry import RING_CONDITIONS, ring_control_sets
+    from supviz.dr import mds_layouts
+    from supviz.study.adapters import rule_masks
+
+    rc = ctx.config.represented
+    cfg = ctx.config.section("embeddings")
+    inst = _instance_of(res)
+    out = []
+    for v in variants:
+        ex = ring_example(cells, v, rc.rule)
+        if ex is None:
+            continue
+        m, p = ex
+        key = next(k for k in inst if k[0] == v and k[1] == m and abs(k[2] - p) < 1e-9)
+        W = np.asarray(grid.weights[inst[key]], dtype=np.float64)
+        mask = rule_masks(W, np.asarray(grid.specs[inst[key]].importance, dtype=np.float64), rc)[rc.rule]
+        sets = ring_control_sets(W, mask, random_state=ctx.seed("ring-control-example", v))
+        conds = [c for c in RING_CONDITIONS if sets[c] is not None]
+        with _equal_distances_quiet():
+            lays = [np.asarray(lay.embedding) for lay in mds_layouts(
+                [sets[c] for c in conds], metric_type=cfg.mds_type, max_iter=cfg.max_iter, eps=cfg.eps, random_state=0)]
+        out.append({"variant": v, "m": m, "p": p, "conditions": conds, "layouts": lays, "n_represented": int(mask.sum())})
+    return out
+
+
+def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: list[str]) -> Any:
+    """D4: the ring control, one row of six pictures per variant (an example cell, :func:`ring_examples`)
+    and the medians."""
+    from supviz import plot
+    from supviz.core.text import fmt_p
+    from supviz.datapoints.geometry import RING_CONDITIONS
+    from supviz.plot.panels import ScatterPanel
+    from supviz.study.datapoints.findings import ring_control_summary
+    from supviz.study.verdicts import RING_MIN_POINTS, RULE_TEXT
+    from supviz.toy.importance import variant_label
+
+    rc = ctx.config.represented
+    names = {"trained_cluster": "trained, with cluster", "trained_alone": "trained, alone",
+             "random_cluster": "random dirs, with cluster", "random_alone": "random dirs, alone",
+             "orthogonal_cluster": "diag(N), with cluster", "orthogonal_alone": "diag(N), alone"}
+    panels, lines = [], []
+    for v in variants:
+        summary = ring_control_summary(cells, v, rule=rc.rule)
+        if summary.get("n_cells"):
+            med = summary["median"]
+            lines.append(f"{variant_label(v)}, median over {summary['n_cells']} cells: "
+                         + ", ".join(f"{names[c]} {med[c]:.2f}" for c in RING_CONDITIONS))
+        ex = next((e for e in examples if e["variant"] == v), None)
+        if ex is None:
+            continue
+        m, p, n_rep = ex["m"], ex["p"], ex["n_represented"]
+        for c, Y in zip(ex["conditions"], ex["layouts"]):
+            colour = np.r_[np.ones(n_rep), np.zeros(len(Y) - n_rep)]
+            r = np.linalg.norm(Y[:n_rep] - Y[:n_rep].mean(axis=0), axis=1)
+            panels.append(ScatterPanel(f"{names[c]}", Y, color=colour,
+                                       corner=f"{_short(v)}, {m} : {fmt_p(p)}\nCV {r.std() / r.mean():.2f}"))
+    title = "D4. Why a ring? The cluster at the origin, not near-equidistance"
+    caption = (
+        "The ring control. For a cell of each importance variant (columns: the represented rows as trained, random "
+        "directions of the same norms, and diag(N), exactly equidistant; each with the dropped features' cluster at the "
+        f"origin and without it), interval MDS as in C2/C3; yellow: represented features ({RULE_TEXT[rc.rule]}), purple: "
+        "the dropped ones. Under each panel: the cell and CV, the radius spread of the represented points (0 = a ring, "
+        f"0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some dropped features: "
+        + "; ".join(lines) + "."
+    )
+    from supviz.plot.panels import ColorScale
+
+    if not panels:
+        panels = [ScatterPanel("no cell", None, note=f"no cell with {RING_MIN_POINTS} represented and some dropped features")]
+    return ctx.figure(
+        "D4_ring_control", title=title, caption=caption, content={"panels": panels},
+        static=lambda: plot.plot_grid(panels, ncols=6, title=title, color=ColorScale("viridis", 0.0, 1.0, ""),
+                                      panel_in=1.55),
+    )

@@ -1,0 +1,415 @@
+"""Section D (issue 5): pictures of data points ``h = W^T x`` beside the inputs ``x``, measured.
+
+The study pictured only the feature directions (section 2). Practitioners picture the latent codes
+of data. For every (m, p) cell of the section-2 weights this section samples sparse inputs ``x``
+from the cell's own distribution (:mod:`supviz.datapoints`), pictures ``x`` and ``h`` with MDS,
+UMAP and t-SNE, and measures each picture against ``x``: k-NN recall, trustworthiness, continuity,
+stress-1, Shepard correlation and false neighbours (pairs close in the picture that share no
+active feature). The picture of ``x`` is the control: the loss that any 2-D picture has. The
+exact measures of ``x_rep`` (x restricted to the represented features, orthogonally) separate the
+loss from dropped features from the loss from superposition. The represented rows' pairwise
+distances are measured for equidistance (why the study's MDS pictures are rings).
+
+Storage: the section's cached value holds the whole :class:`~supviz.datapoints.DatapointGridResult`
+(its folder codec, :mod:`supviz.datapoints.storage`: Parquet tables, one ``.npz`` read with
+``allow_pickle=False`` and a JSON index), the per-cell measures the findings read and the ring
+control's example layouts: everything ``render`` draws, computed once in ``compute``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+from supviz.errors import SupvizError
+from supviz.study.common import PICTURE_NAMES
+from supviz.toy.importance import variant_slug
+from supviz.toy.importance import variant_label
+from supviz.core.text import fmt_p
+from supviz.study.config import DatapointsConfig
+from supviz.study.datapoints.measures import _equal_distances_quiet
+from supviz.study.context import RunContext
+from supviz.study.section import Section
+from supviz.report.records import SectionOutput, TableBlock
+
+log = logging.getLogger(__name__)
+
+#: Measures drawn as heatmaps over (m, p).
+HEAT_METRICS = ("knn_recall", "trustworthiness", "false_neighbour_rate")
+#: Measure columns copied into the run's tidy table.
+ROW_METRICS = ("knn_recall", "trustworthiness", "continuity", "stress1_ratio", "shepard_rho", "false_neighbour_rate",
+               "false_neighbour_pairs", "smacof_stress")
+def _instances(ctx: RunContext, grid: Any) -> tuple[list[int], list[str]]:
+    """The grid instances pictured (m in ``toy.hidden``, known p) and notes on those left out."""
+    idx = _pictured(ctx.config, grid)
+    notes = []
+    unknown = sum(1 for s in grid.specs if s.probability is None)
+    if unknown:
+        notes.append(f"{unknown} instances of unknown feature probability were not pictured (inputs are sampled at p).")
+    if not idx:
+        raise SupvizError("the data-point section needs at least one grid cell of known feature probability; got none.")
+    return idx, notes
+
+
+def _pictured(config: Any, grid: Any) -> list[int]:
+    """Indices of the grid instances the section pictures: m in ``toy.hidden`` (all m when none is), p known."""
+    specs = list(grid.specs)
+    all_m = sorted({s.n_hidden for s in specs})
+    wanted = [m for m in config.toy.hidden if m in all_m] or all_m
+    return [i for i, s in enumerate(specs) if s.n_hidden in wanted and s.probability is not None]
+
+
+def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int], rc: Any) -> Any:
+    from supviz.datapoints import datapoint_grid
+
+    return datapoint_grid(
+        grid, n_points=cfg.points, methods=tuple(cfg.methods), k=cfg.k, layout_spaces=tuple(cfg.layout_spaces),
+        represented_rule=rc.rule, represented_threshold=rc.threshold, instances=idx,
+        random_state=ctx.seed("datapoints"), n_jobs=ctx.config.run.n_jobs, progress=ctx.progress.bars,
+    )
+
+
+class DatapointSection(Section):
+    """Pictures of the data points of every (m, p) cell, their distortion, and the ring."""
+
+    key = "datapoints"
+    title = "3. Data points: pictures of the latent codes h = Wᵀx against the inputs x"
+    config_key = "datapoints"
+    needs_grid = True
+
+    def check_grid(self, config: Any, grid: Any, name: str) -> None:
+        """Supplied weights must hold a cell of known feature probability: the inputs are sampled at p."""
+        if not _pictured(config, grid):
+            raise SupvizError(
+                f"`{name}` holds no grid cell of known feature probability, and the data-point section samples its "
+                "inputs at p: supply the study's npz (keys 60to<m>, probabilities known) or a `supviz train` run folder."
+            )
+
+    def compute(self, ctx: RunContext) -> dict[str, Any]:
+        """The data-point experiment and everything its figures and findings read: ``{"result"}`` (the
+        :class:`~supviz.datapoints.DatapointGridResult`), ``{"extras"}`` (per-cell geometry and ring-control
+        measures, :func:`~supviz.study.datapoints.measures.cell_extras`), ``{"ring"}`` (D4's example layouts)."""
+        from supviz.study.datapoints.measures import cell_extras, ring_examples
+        from supviz.study.tables import build_table
+        from supviz.toy.importance import ordered_variants
+
+        cfg: DatapointsConfig = ctx.config.section("datapoints")
+        grid, _ = ctx.grid()
+        idx, _ = _instances(ctx, grid)
+        rc = ctx.config.represented
+        with _equal_distances_quiet():
+            res = _grid_run(ctx, grid, cfg, idx, rc)
+        extras = cell_extras(ctx, res, grid)
+        cells = build_table([r for r in _rows(res, extras) if r["table"] == "cells"], kind="cells")
+        variants = ordered_variants(list(dict.fromkeys(k[0] for k in res.keys)))
+        return {"result": res, "extras": extras, "ring": ring_examples(ctx, cells, grid, res, variants)}
+
+    def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
+        """Heatmaps, grids, example cells, the ring control, table rows and findings."""
+        from supviz.datapoints import plots as dpf
+        from supviz.study.datapoints import findings as verdicts
+        from supviz.study.datapoints.measures import ring_figure
+        from supviz.toy.importance import ordered_variants
+        from supviz.study.tables import build_table
+
+        cfg: DatapointsConfig = ctx.config.section("datapoints")
+        rc = ctx.config.represented
+        res, extra = result["result"], result["extras"]
+        variants = ordered_variants(list(dict.fromkeys(k[0] for k in res.keys)))
+        rows = _rows(res, extra)
+        points = build_table([r for r in rows if r["table"] == "points"], kind="points")
+        cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
+        feature = _feature_table(ctx)
+        figs, notes, tables, findings = [], [], [], []
+        figs.append(_headline(ctx, points, variants[0], tuple(cfg.methods), cfg))
+        for v in variants:
+            slug, label = variant_slug(v), variant_label(v)
+            dpt = res.table[res.table["importance"] == v].reset_index(drop=True)
+            ft = feature[feature["importance"] == v].reset_index(drop=True) if feature is not None else None
+            possible = _false_neighbours_possible(dpt, extra)
+            for metric in HEAT_METRICS:
+                has_feat = ft is not None and metric in ft.columns and ft[metric].notna().any()
+                shown = dpt
+                if metric == "false_neighbour_rate":  # 0 by construction where every pair shares a feature: blank
+                    shown = dpt.assign(false_neighbour_rate=dpt["false_neighbour_rate"].where(possible))
+                cols = ("features", "x", "h", "total") if has_feat else ("x", "h", "total")
+                worse = "less" if dpf.HIGHER_IS_BETTER[metric] else "more"
+                figs.append(ctx.figure(
+                    heatmap_id(metric, v), title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points ({label})",
+                    caption=(f"{_metric_title(metric)} per (m, p) cell (rows m, columns p), one row of panels per method. "
+                             + ("'feature directions': the study's pictures of the rows of W (C2 for MDS, C4 for UMAP; "
+                                "the study drew no t-SNE of W: 'not pictured'), measured against W's own rows. " if has_feat else "")
+                             + f"'data points': pictures of the inputs x and of the latent codes h = Wᵀx of {cfg.points} "
+                             f"sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': the change the latent "
+                             f"space causes, red = worse ({worse} {_metric_title(metric).lower()}), blue = better. "
+                             + _metric_help(metric)),
+                    content={"dp": _frame_content(shown), "ft": _frame_content(ft) if has_feat else None, "metric": metric,
+                             "cols": list(cols)},
+                    static=lambda dpt=shown, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: dpf.heatmap_figure(
+                        dpt, metric=metric, importance=v, feature_table=ft, methods=tuple(cfg.methods), columns=cols,
+                        title=f"{_metric_title(metric)} over (m, p), {variant_label(v)}"),
+                ))
+            sub = _subset(res, v)
+            colour = (f"the number of active represented features (capped at 6; under uniform importance a rank would be "
+                      "arbitrary; 1 = the inputs on a single feature's spoke)" if _uniform(sub) else
+                      "the importance rank of the most important active feature (dark = most important)")
+            for method in cfg.grid_methods:
+                figs.append(ctx.figure(
+                    grid_id(method, v), title=f"D2. {PICTURE_NAMES[method]} of the latent codes h = Wᵀx, rows m, columns p ({label})",
+                    caption=(f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell (the study's "
+                             f"grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of section 2. Colour: "
+                             f"{colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
+                             + (" At low m and sparse p the points form stars: spokes along the few represented features' "
+                                "directions (measured in the conclusion)." if method == "mds" else "")),
+                    content={"cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells], "m": method},
+                    static=lambda sub=sub, v=v, method=method: dpf.grid_figure(
+                        sub, importance=v, method=method, space="h",
+                        title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x"),
+                ))
+            for m, p in cfg.examples:
+                cell, pm = _example(res, v, m, p)
+                if cell is None:
+                    if v == variants[0]:
+                        notes.append(f"example cell m = {m}, p = {fmt_p(p)}: no such m in this grid; skipped.")
+                    continue
+                fig_id = f"D3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
+                spaces = tuple(s for s in ("x", "x_rep", "h", "xhat") if s in cfg.layout_spaces)
+                head = f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), k = {cell.k}"
+                figs.append(ctx.figure(
+                    fig_id, title=f"D3. One cell up close: x beside h, m = {m}, p = {fmt_p(pm)} ({label})",
+                    caption=(f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} ({cell.n_dropped} "
+                             f"all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as h = Wᵀx (right) by each "
+                             "method (rows). Red lines: false neighbours, pairs among each other's "
+                             f"{cell.k} nearest in the picture that share no active feature (at most 1,500 drawn per panel). "
+                             "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
+                             "correlation, FN false-neighbour rate, all against x. Colour: "
+                             + ("the number of active represented features (capped at 6)." if cell.uniform_importance else
+                                "the importance rank of the most important active feature (dark = most important).")
+                             + " Hover a point in the interactive version for its point index, most important active "
+                               "feature, its rank, active features and its value."),
+                    content=_cell_content(cell, spaces, tuple(cfg.methods)),
+                    static=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure(cell, spaces=spaces, title=head),
+                    interactive=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure_plotly(cell, spaces=spaces,
+                                                                                                   title=head),
+                ))
+            tables.extend(_tables(res, v, cfg, cells, rc))
+        figs.append(ring_figure(ctx, cells, result["ring"], variants))
+        best_x = {v: max((verdicts.method_effect(points, v, mth)["x"] for mth in cfg.methods), default=float("nan"))
+                  for v in variants}
+        for v in variants:
+            for method in cfg.methods:
+                findings.append(verdicts.data_point_finding(points, v, method, best_x=best_x[v]))
+        for v in variants:
+            findings.append(verdicts.ring_finding(cells, v, rule=rc.rule))
+            if "mds" in cfg.methods:
+                findings.append(verdicts.star_finding(cells, v))
+        return SectionOutput(key=self.key, title=self.title, intro=_intro(res, cfg, points, cells, rc, variants),
+                             figures=figs, tables=tables, findings=findings, rows=rows, notes=notes)
+
+
+
+
+def _metric_title(metric: str) -> str:
+    return {"knn_recall": "k-NN recall", "trustworthiness": "Trustworthiness",
+            "false_neighbour_rate": "False-neighbour rate"}.get(metric, metric)
+
+
+def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> Any:
+    """Per row of a data-point table: whether some pair of its cell's inputs shares no active feature."""
+    import pandas as pd
+
+    return pd.Series([extra.get((i, int(m), float(p)), {}).get("false_neighbour_chance", 1.0) > 0
+                      for i, m, p in zip(table["importance"], table["m"], table["p"])], index=table.index)
+
+
+def _metric_help(metric: str) -> str:
+    return {
+        "knn_recall": "k-NN recall: the share of each point's k nearest neighbours in x that are among its k nearest in the picture.",
+        "trustworthiness": "Trustworthiness: whether the picture's neighbours were neighbours in x (1 = no intruders).",
+        "false_neighbour_rate": ("False-neighbour rate: the share of picture-neighbour pairs that share no active "
+                                 "feature (the feature-direction pictures have no such measure). Blank cells: no false "
+                                 "neighbour is possible there, every pair of inputs shares an active feature."),
+    }[metric]
+
+
+def _frame_content(frame: Any) -> dict[str, Any] | None:
+    """A DataFrame as cache-key content (numbers as float arrays, text as lists)."""
+    if frame is None:
+        return None
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        if col.dtype.kind in "fiub":
+            out[str(c)] = col.to_numpy(dtype=float)
+        else:
+            out[str(c)] = [str(v) for v in col]
+    return out
+
+
+def _cell_content(cell: Any, spaces: tuple[str, ...], methods: tuple[str, ...]) -> dict[str, Any]:
+    lay = {f"{s}|{m}": cell.layouts[(s, m)].embedding for s in spaces for m in methods if (s, m) in cell.layouts}
+    fp = {f"{s}|{m}": cell.false_pairs[(s, m)] for s in spaces for m in methods if (s, m) in cell.false_pairs}
+    met = {f"{s}|{m}": cell.metrics.get((s, m), {}) for s in spaces for m in methods}
+    return {"layouts": lay, "pairs": fp, "metrics": met, "labels": cell.labels.as_dict(), "p": cell.probability,
+            "n": cell.n_points, "dropped": cell.n_dropped, "uniform": cell.uniform_importance}
+
+
+def _subset(res: Any, variant: str) -> Any:
+    from supviz.datapoints import DatapointGridResult
+
+    sel = [i for i, k in enumerate(res.keys) if k[0] == variant]
+    return DatapointGridResult(table=res.table.iloc[:0], geometry=res.geometry.iloc[:0], cells=[res.cells[i] for i in sel],
+                               keys=[res.keys[i] for i in sel], timings=res.timings.iloc[:0])
+
+
+def _example(res: Any, variant: str, m: int, p: float) -> tuple[Any, float]:
+    """The cell of ``variant`` with hidden size ``m`` and the probability nearest ``p`` (log scale)."""
+    cand = [(i, k) for i, k in enumerate(res.keys) if k[0] == variant and k[1] == m]
+    if not cand:
+        return None, float("nan")
+    i, k = min(cand, key=lambda ik: abs(math.log(ik[1][2]) - math.log(p)))
+    return res.cells[i], k[2]
+
+
+def _feature_table(ctx: RunContext) -> Any:
+    """The feature-direction metric rows of section 2 (C2-C5), when it ran before this section."""
+    import pandas as pd
+
+    out = ctx.rendered.get("embeddings")
+    if out is None:
+        return None
+    rows = [r for r in out.rows if r.get("experiment") in ("C2", "C3", "C4", "C5")]
+    return pd.DataFrame(rows) if rows else None
+
+
+def heatmap_id(metric: str, importance: str) -> str:
+    """Figure id of the data-point heatmap of ``metric``."""
+    return f"D1_{metric}_{variant_slug(importance)}"
+
+
+def grid_id(method: str, importance: str) -> str:
+    """Figure id of the m x p grid of pictures of h by ``method``."""
+    return f"D2_{method}_{variant_slug(importance)}"
+
+
+RING_FIGURE_ID = "D4_ring_control"
+
+
+def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ...], cfg: DatapointsConfig) -> Any:
+    """The first screen's figure: per method, k-NN recall of the pictures of x and h, and of h itself, by m."""
+    from supviz.datapoints.plots import headline_figure
+    from supviz.study.datapoints.findings import headline_curves
+
+    curves = headline_curves(points, variant, methods)
+    title = f"How much of each input's neighbourhood the pictures keep ({variant_label(variant)})"
+    return ctx.figure(
+        "headline", title=title, lead=True,
+        caption=(f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
+                 "stay among its nearest), median over the feature probabilities p, by hidden size m. Grey dashed: the "
+                 "method's picture of x itself, what any 2-D picture of these inputs keeps. Red: its picture of the latent "
+                 "codes h = Wᵀx. Dotted black: the code space h itself, before any picture. The shaded gap is what "
+                 f"superposition and the dropped features cost the picture ({cfg.points} inputs per cell; every cell in D1)."),
+        content={"curves": curves},
+        static=lambda: headline_figure(curves, title=title),
+    )
+
+
+def _uniform(res: Any) -> bool:
+    return all(c.uniform_importance for c in res.cells)
+
+
+def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> list[dict[str, Any]]:
+    """Rows of the run's tables: ``points`` (one per importance, m, p, space, method) and ``cells``
+    (the geometry and the measures of :func:`supviz.study.datapoints.measures.cell_extras`)."""
+    rows = []
+    for r in res.table.itertuples(index=False):
+        key = (r.importance, int(r.m), float(r.p))
+        row = {"table": "points", "importance": r.importance, "m": int(r.m), "p": float(r.p), "space": r.space,
+               "method": r.method, "n_points": int(r.n_points), "k": int(r.k)}
+        row.update({c: float(getattr(r, c)) for c in ROW_METRICS if hasattr(r, c) and c != "k"})
+        row["false_neighbour_chance"] = extra.get(key, {}).get("false_neighbour_chance", float("nan"))
+        row["nan_reasons"] = str(getattr(r, "nan_reasons", ""))  # the measures' own reasons (DistortionResult)
+        rows.append(row)
+    n = int(res.cells[0].x.shape[1])
+    for g in res.geometry.to_dict("records"):
+        key = (g["importance"], int(g["m"]), float(g["p"]))
+        row = {"table": "cells", "model": "grid", "importance": g["importance"], "m": int(g["m"]), "p": float(g["p"]),
+               "n_features": n}
+        row.update({f"geo_{k}": float(v) for k, v in g.items()
+                    if k not in ("importance", "m", "p", "instance", "n_hidden")})
+        row.update(extra.get(key, {}))
+        rows.append(row)
+    return rows
+
+
+def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> list[TableBlock]:
+    import pandas as pd
+
+    from supviz.study.verdicts import RULE_TEXT
+
+    from supviz.study.datapoints.findings import loss_split
+
+    label = variant_label(v)
+    t = res.table[res.table["importance"] == v]
+    out = []
+    frame = []
+    for m, grp in t.groupby("m"):
+        row: dict[str, Any] = {"m": int(m)}
+        ex = grp[(grp["method"] == "exact") & (grp["space"] == "h")]["knn_recall"]
+        row["h itself"] = round(float(ex.median()), 3)
+        for method in cfg.methods:
+            g = grp[grp["method"] == method]
+            row[f"{PICTURE_NAMES[method]}: x"] = round(float(g[g["space"] == "x"]["knn_recall"].median()), 3)
+            row[f"{PICTURE_NAMES[method]}: h"] = round(float(g[g["space"] == "h"]["knn_recall"].median()), 3)
+        frame.append(row)
+    out.append(TableBlock(f"k-NN recall against x, median over p, per m: the code space h itself, and the pictures of x "
+                          f"and of h per method ({label})", pd.DataFrame(frame)))
+    g = cells[(cells["model"] == "grid") & (cells["importance"] == v)].sort_values(["m", "p"], ascending=[True, False])
+    split = loss_split(cells, v, rule=rc.rule)
+    if split.get("n_cells"):
+        ok = g[np.isfinite(g["h_recall"]) & np.isfinite(g[f"x_rep_recall_{rc.rule}"])]
+        sp = pd.DataFrame({"m": ok["m"].astype(int), "p": [fmt_p(p) for p in ok["p"]],
+                           "total h − x": split["total"].round(3), "dropped x_rep − x": split["dropped"].round(3),
+                           "superposition h − x_rep": split["superposition"].round(3)})
+        out.append(TableBlock(f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): "
+                              f"dropped features + superposition = total in every row ({label})", sp))
+    ring_cols = [c for c in g.columns if c.startswith("ring_") and c.endswith(f"_{rc.rule}")]
+    if ring_cols:
+        rt = g[["m", "p", f"n_represented_{rc.rule}", *ring_cols]].copy()
+        rt["p"] = [fmt_p(p) for p in rt["p"]]
+        rt.columns = ["m", "p", "represented", *[c[len("ring_"):-len(rc.rule) - 1].replace("_", " ") for c in ring_cols]]
+        out.append(TableBlock(f"Ring control per cell: radius CV of the represented points in interval MDS (0 = ring, "
+                              f"0.354 = disc), by kind of rows, with and without the cluster at the origin ({label})",
+                              rt.round(3)))
+    if "ray_share_h" in g:
+        st = g[["m", "p", "one_active_rep", "ray_share_h", "spoke_share", "spoke_chance"]].copy()
+        st["p"] = [fmt_p(p) for p in st["p"]]
+        st.columns = ["m", "p", "one represented feature active", "within 5° of a ray in h", "on a spoke in MDS of h",
+                      "by chance"]
+        out.append(TableBlock(f"Stars: data points on the rays of single features, per cell ({label})", st.round(3)))
+    return out
+
+
+def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, variants: list[str]) -> str:
+    from supviz.study.datapoints.findings import loss_split_sentence
+
+    groups = {}
+    for cell in res.cells:
+        groups.setdefault(round(cell.probability, 12), (cell.n_drawn, cell.n_dropped))
+    drawn = sum(d for d, _ in groups.values())
+    dropped = sum(z for _, z in groups.values())
+    parts = [
+        f"The study pictured feature directions; practitioners picture data. For each of the {len(res.cells)} cells, "
+        f"{cfg.points} sparse inputs x were drawn from the cell's own distribution (each feature present with probability "
+        f"p, uniform in [0, 1]; the cells of one p share the sample; {dropped} all-zero draws of {drawn} were dropped), "
+        f"mapped to h = Wᵀx and pictured with {', '.join(PICTURE_NAMES[m] for m in cfg.methods)}. Every picture is measured "
+        f"against x with k = {cfg.k}. The picture of x is the control: what any 2-D picture of these inputs loses.",
+        " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rc.rule))),
+        f"Represented features (x restricted to them, the ring): {rc.describe()}; the split and the ring are also computed "
+        f"with {rc.other().describe()}.",
+    ]
+    return "\n\n".join(p for p in parts if p)
+

@@ -1,0 +1,1 @@
+"""supviz.study.embeddings.section."""

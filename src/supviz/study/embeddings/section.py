@@ -1,0 +1,411 @@
+"""Section C: superposition embeddings, the study's main experiment (C1-C6 per importance variant).
+
+The points are the rows of each trained ``W`` (feature directions in the m-dimensional hidden
+space), for every (m, p) cell: C1 the Gram matrices ``W Wᵀ``, C2 interval MDS of all features,
+C3 of the represented ones, C4/C5 the same with UMAP, C6 the check of C3's collapsed cells
+(:mod:`supviz.study.embeddings.collapse_check`). Every panel is measured against the ground truth (the
+features are orthogonal: ``X_true`` = identity rows) and against the orthogonal baseline of the
+same point count (B1's picture).
+
+"Represented" is ``||W_k|| > 0.5`` by default (``[represented]``); C3, C5 and the C2 ring and
+centre measures are computed with both that rule and the study's ``mean|W_k| > mean|W_0| / 20``,
+so every verdict says whether it changes with the rule. The figures show the configured rule.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from supviz.runtime.codecs import cacheable
+from supviz.study import adapters
+from supviz.toy.diagnostics import cell_diagnostics
+from supviz.study.baselines.section import orthogonal_baselines
+from supviz.study.common import PanelResult, corner_text, importance_rank, ring_stats
+from supviz.core.text import fmt, fmt_p
+from supviz.study.config import EmbeddingsConfig, RepresentedConfig
+from supviz.dr.task import LayoutTask
+from supviz.study.context import RunContext
+from supviz.report.records import Finding, SectionOutput, TableBlock
+from supviz.study.section import Section
+
+from supviz.toy.importance import VARIANT_ORDER, ordered_variants, variant_label, variant_slug  # noqa: F401
+
+log = logging.getLogger(__name__)
+
+@cacheable
+@dataclass
+class Cell:
+    """One (m, p) cell of the grid for one importance variant."""
+
+    m: int
+    p: float
+    W: np.ndarray
+    importance: np.ndarray
+    masks: dict[str, np.ndarray]
+    """Represented features by rule name ('norm', 'mean_abs')."""
+    diagnostics: dict[str, float]
+    norms: np.ndarray
+    loss: float
+
+
+@cacheable
+@dataclass
+class VariantResult:
+    """Everything computed for one importance variant."""
+
+    name: str
+    hidden: list[int]
+    probabilities: list[float]
+    cells: list[Cell]
+    panels: dict[str, list[PanelResult]] = field(default_factory=dict)
+    """C2, C4; C3 and C5 under the configured rule; ``C3:<rule>`` / ``C5:<rule>`` under the other."""
+    heat_range: float = 1.0
+
+
+def grid_cells(ctx: RunContext, grid: Any, variant: str) -> tuple[list[int], list[float], list[Cell]]:
+    """The (m, p) cells of one importance variant, rows m ascending, columns p descending.
+
+    Rows are the grid's hidden sizes that ``toy.hidden`` lists (all of them when it lists none).
+    Weights of unknown probability (external files) get columns 1, 2, ... in file order, as
+    p = NaN with the column number kept in the title.
+    """
+    rc = ctx.config.represented
+    idx = [i for i, s in enumerate(grid.specs) if s.importance_name == variant]
+    all_m = sorted({grid.specs[i].n_hidden for i in idx})
+    wanted = [m for m in ctx.config.toy.hidden if m in all_m] or all_m
+    known = [float(grid.specs[i].probability) for i in idx if grid.specs[i].probability is not None]
+    ps = sorted(set(known), reverse=True)
+    cells = []
+    for m in wanted:
+        row = [i for i in idx if grid.specs[i].n_hidden == m]
+        row.sort(key=lambda i: -float(grid.specs[i].probability) if grid.specs[i].probability is not None else 0.0)
+        for i in row:
+            spec = grid.specs[i]
+            W = np.asarray(grid.weights[i], dtype=np.float64)
+            imp = np.asarray(spec.importance if spec.importance is not None else np.ones(W.shape[0]), dtype=np.float64)
+            diag = cell_diagnostics(W, imp)
+            losses = np.asarray(grid.losses[i]) if getattr(grid, "losses", None) is not None and len(grid.losses) else np.array([])
+            loss = float(losses[-1]) if losses.size else float("nan")
+            p = float(spec.probability) if spec.probability is not None else float("nan")
+            cells.append(Cell(m, p, W, imp, adapters.rule_masks(W, imp, rc), diag.values, diag.norms, loss))
+    if not ps:  # unknown probabilities: one column per instance of the widest row
+        width = max(sum(1 for c in cells if c.m == m) for m in wanted)
+        ps = [float("nan")] * width
+    return wanted, ps, cells
+
+
+def outlier_ratio(Y: np.ndarray | None) -> float:
+    """Largest over median distance from the centroid of a layout: about 1.1 for a ring, 1.4-1.8 for a disc,
+    tens for a configuration collapsed to a spot with a few points far out."""
+    if Y is None:
+        return float("nan")
+    r = np.linalg.norm(Y - Y.mean(axis=0), axis=1)
+    med = float(np.median(r))
+    return float(r.max() / med) if med > 0 else float("nan")
+
+
+class EmbeddingSection(Section):
+    """C1-C6 for every importance variant of the grid."""
+
+    key = "embeddings"
+    title = "2. Superposition embeddings: layouts of the trained feature directions"
+    config_key = "embeddings"
+    needs_grid = True
+
+    def check(self, config: Any) -> None:
+        """The reference weights of the C3 check, when named, must exist."""
+        from supviz.study.embeddings.collapse_check import reference_weights
+
+        reference_weights(config.section("embeddings").reference_weights)
+
+    def compute(self, ctx: RunContext) -> dict[str, Any]:
+        """Every variant's cells and panels (C1-C5) and the C6 check's fits: ``{"variants", "collapse"}``."""
+        from supviz.study.embeddings.collapse_check import collapse_starts
+
+        cfg: EmbeddingsConfig = ctx.config.section("embeddings")
+        rc = ctx.config.represented
+        rules = (rc.rule, rc.other().rule)
+        grid, _ = ctx.grid()
+        variants = ordered_variants(adapters.importance_variants(grid))
+        results = []
+        n_all = {grid.specs[0].n_features}
+        prepared = []
+        for v in variants:
+            hidden, ps, cells = grid_cells(ctx, grid, v)
+            prepared.append(VariantResult(v, hidden, ps, cells))
+            n_all |= {int(c.masks[r].sum()) for c in cells for r in rules}
+        base = orthogonal_baselines(ctx, sorted(n for n in n_all if n >= 3))
+
+        for vr in prepared:
+            v = vr.name
+            cells = vr.cells
+            # C1's colour range: a quantile of the off-diagonal |W W^T| between represented features (the
+            # interference the figure is about; dropped features' zeros would shrink it to nothing); the
+            # diagonal ||W_i||^2 then saturates, which the colour bar's arrows say
+            off = np.concatenate([
+                np.abs((c.W @ c.W.T)[np.outer(c.masks[rc.rule], c.masks[rc.rule]) & ~np.eye(len(c.W), dtype=bool)])
+                for c in cells
+            ])
+            vr.heat_range = float(np.quantile(off, cfg.heatmap_quantile)) if off.size else 1.0
+            vr.heat_range = vr.heat_range if vr.heat_range > 1e-6 else 1.0
+            mds_kw = {"metric_type": cfg.mds_type, "max_iter": cfg.max_iter, "eps": cfg.eps}
+            # C2: every feature; one batched SMACOF call for the whole grid (all N = n)
+            c2 = adapters.smacof_batch(
+                ctx, [adapters.pairwise(c.W) for c in cells], **mds_kw, seed=ctx.seed("C2", v), desc=f"C2 {v}"
+            )
+            # C3: represented features only, under each rule; batched per point count
+            c3: dict[str, dict[int, Any]] = {}
+            for rule in rules:
+                sel = [i for i, c in enumerate(cells) if c.masks[rule].sum() >= cfg.min_points]
+                got = adapters.smacof_batch(
+                    ctx, [adapters.pairwise(cells[i].W[cells[i].masks[rule]]) for i in sel], **mds_kw,
+                    seed=ctx.seed("C3", v), desc=f"C3 {v}",
+                )
+                c3[rule] = dict(zip(sel, got))
+            # C4/C5: UMAP, in parallel (identical tasks, e.g. when both rules keep the same rows, run once)
+            tasks, where = [], []
+            for i, c in enumerate(cells):
+                tasks.append(LayoutTask(c.W, "umap", {"n_neighbors": cfg.umap_n_neighbors, "min_dist": cfg.umap_min_dist},
+                                        ctx.seed("C4", v, c.m, str(c.p))))
+                where.append(("C4", i))
+                for rule in rules:
+                    k = int(c.masks[rule].sum())
+                    if k >= cfg.min_points:
+                        tasks.append(LayoutTask(c.W[c.masks[rule]], "umap",
+                                                {"n_neighbors": min(cfg.umap_n_neighbors, k - 1), "min_dist": cfg.umap_min_dist},
+                                                ctx.seed("C5", v, c.m, str(c.p))))
+                        where.append((f"C5:{rule}", i))
+            lays = ctx.layouts(tasks, desc=f"C4/C5 UMAP ({v})")
+            umap_by = {w: lay for w, (lay, _) in zip(where, lays)}
+
+            for exp in ("C2", "C3", "C4", "C5"):
+                for rule in (rules if exp in ("C3", "C5") else (None,)):
+                    name = exp if rule in (None, rc.rule) else f"{exp}:{rule}"
+                    vr.panels[name] = [
+                        self._panel(ctx, exp, rule, i, c, v, c2, c3, umap_by, base, mds_kw, rules)
+                        for i, c in enumerate(cells)
+                    ]
+            results.append(vr)
+        return {"variants": results, "collapse": collapse_starts(ctx, results)}
+
+    def _panel(self, ctx: RunContext, exp: str, rule: str | None, i: int, c: Cell, v: str, c2: Any, c3: Any, umap_by: Any,
+               base: dict[int, np.ndarray], mds_kw: dict[str, Any], rules: tuple[str, ...]) -> PanelResult:
+        cfg: EmbeddingsConfig = ctx.config.section("embeddings")
+        mask = c.masks[rule] if rule else np.ones(len(c.W), dtype=bool)
+        n_pts = int(mask.sum())
+        title = f"{c.m} : {fmt_p(c.p)}"
+        lay = None
+        if exp in ("C2", "C3"):
+            got = c2[i] if exp == "C2" else c3[rule].get(i)
+            Y = got[0].embedding if got else None
+            stress = got[0].stress if got else None
+            params = dict(mds_kw)
+        else:
+            lay = umap_by.get((exp, i) if exp == "C4" else (f"C5:{rule}", i))
+            Y = np.asarray(lay.embedding, dtype=float) if lay is not None else None
+            stress = None
+            params = dict(getattr(lay, "params", {}) or {}) if lay is not None else {}
+        pr = PanelResult(exp, title, "mds" if exp in ("C2", "C3") else "umap", params, Y, importance=v, m=c.m, p=c.p,
+                         n_points=n_pts)
+        pr.stats["represented_rule"] = rule or ""
+        if Y is None:
+            pr.note = f"{n_pts} represented features (< {cfg.min_points})"
+            return pr
+        X = c.W[mask]
+        collapsed = bool(lay.info.get("collapsed", False)) if lay is not None else False
+        met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
+                                             collapsed=collapsed)
+        if stress is not None:
+            met["smacof_stress"] = stress
+        pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
+        if exp in ("C2", "C4"):
+            for r in rules:
+                st = ring_stats(Y, c.masks[r], collapsed=collapsed)
+                pr.stats[f"ring_cv_{r}"], pr.stats[f"core_ratio_{r}"] = st["ring_cv"], st["core_ratio"]
+                pr.stats[f"n_represented_{r}"] = float(c.masks[r].sum())
+        else:
+            pr.stats["outlier_ratio"] = outlier_ratio(Y)
+        pr.color = importance_rank(c.importance)[mask]
+        pr.hover = {"feature": np.flatnonzero(mask), "importance": c.importance[mask], "norm": c.norms[mask],
+                    "represented": c.masks[rules[0]][mask]}
+        return pr
+
+    def render(self, ctx: RunContext, computed: dict[str, Any]) -> SectionOutput:
+        from supviz import plot
+        from supviz.plot import interactive as iplot
+        from supviz.plot.panels import ColorScale, HeatmapPanel, ScatterPanel
+        from supviz.study.embeddings import findings as verdicts
+        from supviz.study.embeddings.collapse_check import collapse_check
+        from supviz.study.tables import build_table
+
+        cfg: EmbeddingsConfig = ctx.config.section("embeddings")
+        rc = ctx.config.represented
+        rule = rc.describe()
+        result: list[VariantResult] = computed["variants"]
+        figs, rows, tables, findings = [], [], [], []
+        source = _source_text(ctx)
+        for vr in result:
+            slug, label = variant_slug(vr.name), variant_label(vr.name)
+            ncols = len(vr.probabilities)
+            uniform = bool(np.allclose(vr.cells[0].importance, vr.cells[0].importance[0]))
+            heat = [HeatmapPanel(f"{c.m} : {fmt_p(c.p)}", c.W @ c.W.T, corner=f"{int(c.masks[rc.rule].sum())} repr.")
+                    for c in vr.cells]
+            t1 = f"C1. W Wᵀ per cell, rows m, columns p ({label})"
+            gram_scale = {"gram": ColorScale("RdBu_r", -vr.heat_range, vr.heat_range, "W Wᵀ", center=0.0)}
+            figs.append(ctx.figure(
+                f"C1_{slug}", title=t1,
+                caption=(f"Gram matrices W Wᵀ ({vr.cells[0].W.shape[0]} x {vr.cells[0].W.shape[0]}) of {source}, {label}; "
+                         f"rows m in {vr.hidden}, columns p in {[fmt_p(p) for p in vr.probabilities]}, panels titled 'm : p'. "
+                         f"Diverging colour scale centred at 0, symmetric range ±{vr.heat_range:.2f}: the "
+                         f"{cfg.heatmap_quantile:g} quantile of the off-diagonal |W Wᵀ| between represented features over the "
+                         "grid, so the interference between features shows (the study's fixed ±4 washed it out); the "
+                         f"diagonal ‖W_i‖² saturates. Under each panel: the represented features ({rule})."),
+                content={"heat": heat, "vmax": vr.heat_range},
+                static=lambda heat=heat, t1=t1, ncols=ncols, sc=gram_scale: plot.plot_grid(heat, ncols=ncols, title=t1, scales=sc),
+            ))
+            if uniform:
+                top = max(float(np.max(c.norms)) for c in vr.cells)
+                colour = ColorScale("viridis", 0.0, top, "‖W_i‖ (norm of the feature's row)")
+                colour_text = ("‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; "
+                               "dark = near-dropped)")
+            else:
+                colour = ColorScale("viridis", 0.0, float(len(vr.cells[0].W) - 1), "importance rank (0 = most important)",
+                                    integer=True)
+                colour_text = "importance rank (dark = most important, as in the study)"
+            texts = {
+                "C2": ("all features", f"{cfg.mds_type} SMACOF MDS (at most {cfg.max_iter} iterations, eps {cfg.eps:g})"),
+                "C3": ("represented features only", f"{cfg.mds_type} SMACOF MDS"),
+                "C4": ("all features", f"UMAP (n_neighbors {cfg.umap_n_neighbors}, min_dist {cfg.umap_min_dist:g})"),
+                "C5": ("represented features only",
+                       f"UMAP (n_neighbors min({cfg.umap_n_neighbors}, points − 1), min_dist {cfg.umap_min_dist:g})"),
+            }
+            for exp, (which, method) in texts.items():
+                prs = vr.panels[exp]
+                panels = [
+                    ScatterPanel(p.title, p.xy, color=_colour(p, vr, uniform), note=p.note, hover=p.hover,
+                                 corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")))
+                    for p in prs
+                ]
+                short = method.split(" (")[0]
+                title = f"{exp}. {short[0].upper() + short[1:]} of the rows of W, {which} ({label})"
+                eq = exp in ("C2", "C3")
+                figs.append(ctx.figure(
+                    f"{exp}_{slug}", title=title,
+                    caption=(f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m in "
+                             f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each panel: "
+                             + ("SMACOF stress = the stress-1 SMACOF minimised against its interval disparities (not the ratio stress-1 of the B figures) and " if eq else "T = trustworthiness and ")
+                             + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a point "
+                             "in the interactive version for its feature index, importance, norm and whether it is represented."),
+                    content={"panels": panels, "cl": colour},
+                    # drawing is deferred (ctx.figure): bind every loop variable now
+                    static=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: plot.plot_grid(
+                        panels, ncols=ncols, title=title, color=cs, equal_axes=eq),
+                    interactive=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: iplot.plot_grid(
+                        panels, ncols=ncols, title=title, color=cs, equal_axes=eq),
+                ))
+            for name, prs in vr.panels.items():
+                rows.extend(p.row() for p in prs)
+            rows.extend(_toy_rows(vr, rc))
+            tables.extend(_tables(vr, rc))
+        # the collapsed C3 cells: an interval-MDS degeneracy or a training failure? (C6)
+        check = collapse_check(ctx, computed["collapse"])
+        figs.extend(check.figures)
+        rows.extend(check.rows)
+        tables.extend(check.tables)
+        panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"], kind="panels")
+        for vr in result:
+            findings.extend([
+                verdicts.c2_centre(panels_frame, vr.name, rule=rc.rule),
+                verdicts.c2_ring(panels_frame, vr.name, rule=rc.rule),
+                verdicts.no_signature(panels_frame, "C3", vr.name, rule=rc.rule),
+                verdicts.c4_low_m(panels_frame, vr.name),
+                verdicts.no_signature(panels_frame, "C5", vr.name, rule=rc.rule),
+                verdicts.tsne_not_pictured(vr.name),
+            ])
+        if check.finding is not None:
+            findings.append(check.finding)
+        return SectionOutput(key=self.key, title=self.title, intro=_intro(result, source, rc), figures=figs,
+                             tables=tables, findings=findings, rows=rows)
+
+
+def _colour(p: PanelResult, vr: VariantResult, uniform: bool) -> np.ndarray | None:
+    if p.xy is None:
+        return None
+    if uniform:
+        return np.asarray(p.hover["norm"], dtype=float)
+    return p.color
+
+
+def _source_text(ctx: RunContext) -> str:
+    path = ctx.weights_file or ctx.config.weights.file
+    if path:
+        return f"the supplied weights ({path})"
+    tc = ctx.config.toy
+    return f"supviz's toy models (n = {tc.n_features}, {tc.steps} AdamW steps, lr {tc.lr:g}, batch {tc.batch_size})"
+
+
+def _toy_rows(vr: VariantResult, rc: RepresentedConfig) -> list[dict[str, Any]]:
+    rows = []
+    for c in vr.cells:
+        row: dict[str, Any] = {"table": "cells", "model": "grid", "importance": vr.name, "m": c.m, "p": c.p,
+                               "n_features": int(len(c.W)), "final_loss": c.loss}
+        for r, mask in c.masks.items():
+            row[f"n_represented_{r}"] = float(mask.sum())
+        row.update({f"toy_{k}": v for k, v in c.diagnostics.items() if not k.startswith("n_represented")})
+        rows.append(row)
+    return rows
+
+
+def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
+    import pandas as pd
+
+    label = variant_label(vr.name)
+    other = rc.other()
+    out = []
+    cols = [fmt_p(p) for p in vr.probabilities]
+    rep = pd.DataFrame(
+        [[f"{int(c.masks[rc.rule].sum())} / {int(c.masks[other.rule].sum())}" for c in vr.cells if c.m == m] for m in vr.hidden],
+        index=pd.Index(vr.hidden, name="m"), columns=cols,
+    )
+    out.append(TableBlock(f"Represented features per (m, p) cell ({label}): {rc.describe()} / {other.describe()}",
+                          rep.reset_index()))
+    for exp, metric in (("C2", "smacof_stress"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"),
+                        ("C5", "procrustes_baseline")):
+        prs = vr.panels[exp]
+        vals = {(p.m, p.p): p.metrics.get(metric, np.nan) for p in prs}
+        frame = pd.DataFrame(
+            [[round(vals.get((m, p), np.nan), 3) for p in vr.probabilities] for m in vr.hidden],
+            index=pd.Index(vr.hidden, name="m"), columns=cols,
+        )
+        out.append(TableBlock(f"{exp} {metric} per (m, p) cell ({label})", frame.reset_index()))
+    return out
+
+
+def _intro(result: list[VariantResult], source: str, rc: RepresentedConfig) -> str:
+    other = rc.other()
+    parts = [
+        f"Points are the rows of W from {source}: each is one feature's direction in the m-dimensional hidden space. "
+        "If the hidden space kept the features apart the pictures would look like the orthogonal baselines of section 1. "
+        f"Represented features: {rc.describe()}; every verdict that depends on it is also computed with "
+        f"{other.describe()} and says whether it changes."
+    ]
+    for vr in result:
+        counts = [int(c.masks[rc.rule].sum()) for c in vr.cells]
+        counts_o = [int(c.masks[other.rule].sum()) for c in vr.cells]
+        dense = [int(c.masks[rc.rule].sum()) for c in vr.cells if c.p == vr.probabilities[0]]
+        sparse = [int(c.masks[rc.rule].sum()) for c in vr.cells if c.p == vr.probabilities[-1]]
+        parts.append(
+            f"{variant_label(vr.name).capitalize()}: {min(counts)} to {max(counts)} of {len(vr.cells[0].W)} features are "
+            f"represented ({rc.describe()}; {min(counts_o)} to {max(counts_o)} with {other.describe()}); at "
+            f"p = {fmt_p(vr.probabilities[0])} the rows m = {vr.hidden} keep {dense}, at p = {fmt_p(vr.probabilities[-1])} "
+            f"they keep {sparse}: sparser features are packed in superposition."
+        )
+    return "\n\n".join(parts)
+
+
+__all__ = ["EmbeddingSection", "Cell", "VariantResult", "grid_cells", "ordered_variants", "outlier_ratio", "variant_label",
+           "variant_slug", "fmt", "Finding"]

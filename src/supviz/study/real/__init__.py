@@ -1,0 +1,1 @@
+"""supviz.study.real.section."""

@@ -1,0 +1,152 @@
+"""Toy models as cache entries of their own: one per cell, trained in groups wherever tasks run.
+
+Each instance's seed derives from its own parameters (:func:`supviz.toy.instance_seed`), and the
+training engines give an instance the same bits alone, in any group, on any number of threads.
+So a cell is a unit of the cache: its key is its parameters, seed and optimiser settings
+(:func:`cell_params`), and a grid is assembled from its cells. A grid that adds cells trains only
+the new ones; a sweep and the study share the cells they have in common; a run stopped half way
+keeps every cell it finished.
+
+Missing cells train in groups (one task each, :mod:`supviz.runtime.dispatch`): locally one group, all
+the cores of this machine on it (the numba engine's threads); on a cluster as many groups as
+worker threads, balanced by the engine's cost model, each group storing its cells where it ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: Cache kind of one trained cell.
+KIND = "cell"
+
+
+def cell_params(spec: Any, config: Any, engine: str) -> dict[str, Any]:
+    """Everything that determines one cell's trained weights: its parameters, seed, optimiser, engine.
+
+    Not its place in a grid, the other cells, the thread count or the worker.
+    """
+    opt = {k: v for k, v in config.to_dict().items()
+           if k not in ("n_features", "hidden", "probabilities", "importances", "seed", "threads")}
+    return {
+        "n_features": int(spec.n_features), "n_hidden": int(spec.n_hidden), "probability": float(spec.probability),
+        "importance": np.asarray(spec.importance, dtype=np.float64), "seed": int(spec.seed),
+        "optimiser": opt, "engine": engine,
+    }
+
+
+def _train_group(specs: list[Any], config: Any, store: Any, keys: list[str], progress: bool | None = False) -> list[dict[str, Any]]:
+    """Train one group of cells (one task) and store each cell under its key where it ran."""
+    from supviz.toy.train import train_instances
+
+    threads = config.threads
+    if threads == 0:
+        try:  # on a Dask worker: its own thread count, not every CPU of the machine
+            from distributed import get_worker
+
+            threads = max(1, int(get_worker().state.nthreads))
+        except (ImportError, ValueError):
+            threads = 0
+    grid = train_instances(specs, config.replace(threads=threads), progress=progress)
+    cells = []
+    for i, key in enumerate(keys):
+        cell = {"weights": grid.weights[i], "bias": grid.biases[i], "losses": grid.losses[i],
+                "engine": grid.info["engine"], "wall_seconds": float(grid.info["wall_seconds"])}
+        if store is not None:
+            store.store(KIND, key, cell)
+        cells.append(cell)
+    return cells
+
+
+def _groups(specs: Sequence[Any], todo: list[int], n_groups: int) -> list[list[int]]:
+    """``todo`` split into at most ``n_groups`` groups of one ``n_features`` each, balanced by cost."""
+    from supviz.toy._engine import assign_shards
+
+    by_n: dict[int, list[int]] = {}
+    for i in todo:
+        by_n.setdefault(int(specs[i].n_features), []).append(i)
+    groups = []
+    for idx in by_n.values():
+        share = max(1, round(n_groups * len(idx) / len(todo)))
+        for part in assign_shards([specs[i] for i in idx], min(share, len(idx))):
+            groups.append([idx[j] for j in part])
+    return groups
+
+
+def train_cells(
+    specs: Sequence[Any], config: Any, *, cache: Any, dispatcher: Any, desc: str = "train toy models",
+    progress: bool | None = False,
+) -> tuple[Any, list[str]]:
+    """The trained grid of ``specs`` (a :class:`~supviz.toy.TrainedGrid`), cell by cell from the cache.
+
+    Parameters
+    ----------
+    specs : sequence of InstanceSpec
+        The cells, with their seeds (``TrainConfig.instances()``, or a sweep's replicates).
+    config : TrainConfig
+        The optimiser settings (its grid fields and seed are not used).
+    cache : supviz.runtime.cache.Cache
+        Where cells are found and stored.
+    dispatcher : supviz.runtime.dispatch.Dispatcher
+        Where missing cells train: one group here, or one per worker thread on a cluster.
+    progress : bool or None
+        The training progress bar of a group trained in this process (``supviz.toy.train_grid``'s).
+
+    Returns
+    -------
+    (TrainedGrid, keys)
+        The grid in the order of ``specs`` and each cell's cache key.
+
+    Raises
+    ------
+    TrainingDiverged
+        A cell's training diverged (nothing is stored for its group).
+    """
+    from supviz.toy import TrainedGrid
+    from supviz.toy.train import resolve_engine
+
+    specs = list(specs)
+    engine = resolve_engine(config)
+    keys = [cache.key(KIND, cell_params(s, config, engine)) for s in specs]
+    cells: dict[int, dict[str, Any]] = {}
+    todo = []
+    for i, key in enumerate(keys):
+        if cache.has(KIND, key):
+            try:
+                cells[i] = cache.load(KIND, key)
+                cache.stats.count(KIND, True)
+                continue
+            except Exception as exc:  # noqa: BLE001 - an unreadable entry is retrained
+                log.warning("cell cache entry %s unreadable (%s); training it again", key[:12], exc)
+        cache.stats.count(KIND, False)
+        todo.append(i)
+    t0 = time.perf_counter()
+    if todo:
+        on_cluster = getattr(dispatcher, "client", None) is not None
+        groups = _groups(specs, todo, dispatcher.workers) if on_cluster else [todo]
+        store = cache.writer() if cache.enabled else None
+        calls = [([specs[i] for i in g], config, store, [keys[i] for i in g], False if on_cluster else progress)
+                 for g in groups]
+        for j, result in dispatcher.map(_train_group, calls, desc=desc, one_thread=False):
+            for i, cell in zip(groups[j], result):
+                cells[i] = cell
+    wall = time.perf_counter() - t0
+    n_logged = config.n_logged
+    loss_steps = np.minimum(np.arange(1, n_logged + 1) * config.log_every, config.steps)
+    grid = TrainedGrid(
+        specs=specs,
+        weights=[np.asarray(cells[i]["weights"], dtype=np.float32) for i in range(len(specs))],
+        biases=[np.asarray(cells[i]["bias"], dtype=np.float32) for i in range(len(specs))],
+        losses=np.stack([np.asarray(cells[i]["losses"], dtype=np.float64) for i in range(len(specs))]),
+        config=config, loss_steps=loss_steps,
+        info={"engine": engine, "device": config.device, "batching": "per cell, trained in groups",
+              "cells_trained": len(todo), "cells_from_cache": len(specs) - len(todo), "wall_seconds": round(wall, 3),
+              "where": dispatcher.name},
+    )
+    return grid, keys

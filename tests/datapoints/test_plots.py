@@ -1,0 +1,133 @@
+"""Figures of the data-point section: they draw what they are given and save atomically."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supviz.datapoints import datapoint_grid
+from supviz.errors import SupvizError
+from supviz.datapoints import plots as figs
+from supviz import plot
+from supviz.plot import min_font_px
+
+
+@dataclass
+class _Spec:
+    n_features: int
+    n_hidden: int
+    probability: float
+    importance_name: str
+    importance: np.ndarray
+    seed: int = 0
+
+
+@dataclass
+class _Grid:
+    specs: list
+    weights: list
+    biases: list
+
+
+@pytest.fixture(scope="module")
+def grid_result():
+    rng = np.random.default_rng(0)
+    specs, weights = [], []
+    for m in (2, 4):
+        for p in (1.0, 0.3):
+            specs.append(_Spec(8, m, p, "uniform", np.ones(8)))
+            weights.append(rng.normal(size=(8, m)))
+    return datapoint_grid(_Grid(specs, weights, [np.zeros(8)] * 4), n_points=60, methods=("mds",), k=5,
+                          layout_spaces=("x", "x_rep", "h"),
+                          random_state=0, n_jobs=1, progress=False)
+
+
+def test_cell_figure_panels_false_lines_and_every_measure(grid_result):
+    import matplotlib.pyplot as plt
+
+    cell = grid_result.cell("uniform", 2, 0.3)
+    fig = figs.cell_figure(cell, spaces=("x", "x_rep", "h"))
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == [
+        "MDS of inputs x", "MDS of x on represented features", "MDS of latent h = W\u1d40x"]
+    # One line per false pair in the h panel, one scatter point per input.
+    h_ax = axes[2]
+    assert len(h_ax.collections[0].get_segments()) == len(cell.false_pairs[("h", "mds")])
+    assert h_ax.collections[1].get_offsets().shape == (cell.n_points, 2)
+    # every measure the caption promises is under the panel
+    under = next(t.get_text() for t in h_ax.texts)
+    for short in ("R ", "T ", "C ", "S ", "ρ ", "FN "):
+        assert short in under, short
+    # uniform importance: a rank means nothing, the colour is the number of active represented features
+    assert any("active represented features" in ax.get_ylabel() for ax in fig.axes)
+    values, scale = figs.point_colour(cell)
+    np.testing.assert_array_equal(values, np.minimum((cell.x[:, cell.represented] > 0).sum(axis=1), figs.ACTIVE_CAP))
+    plt.close(fig)
+    fig = figs.cell_figure(cell, color_by="top_feature", show_false=False)
+    assert any("index of the most important active feature" in ax.get_ylabel() for ax in fig.axes)
+    plt.close(fig)
+    with pytest.raises(SupvizError, match="`color_by` must be one of"):
+        figs.cell_figure(cell, color_by="colour")
+
+
+def test_plotly_cell_is_the_same_panels_with_hover(grid_result):
+    cell = grid_result.cells[1]
+    fig = figs.cell_figure_plotly(cell)
+    points = [t for t in fig.data if t.name == "points"]
+    lines = [t for t in fig.data if t.name == "false neighbours"]
+    assert len(points) == 2 and "most important active feature" in points[0].hovertemplate
+    assert len(points[0].customdata) == cell.n_points and len(points[0].customdata[0]) == 5
+    n_pairs = sum(len(cell.false_pairs[(s, "mds")]) > 0 for s in ("x", "h"))
+    assert len(lines) == n_pairs
+    titles = [a.text for a in fig.layout.annotations]
+    assert all("FN " in t and "ρ " in t for t in titles if "<br>" in t)
+
+
+def test_grid_and_heatmaps(grid_result, tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig = figs.grid_figure(grid_result, importance="uniform", method="mds")
+    titles = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
+    assert titles == ["2 : 0.3", "2 : 1", "4 : 0.3", "4 : 1"]
+    plt.close(fig)
+    feat = pd.DataFrame([{"importance": "uniform", "m": m, "p": p, "method": "mds", "knn_recall": 0.5}
+                         for m in (2, 4) for p in (1.0, 0.3)])
+    fig = figs.heatmap_figure(grid_result.table, metric="knn_recall", importance="uniform", feature_table=feat,
+                              methods=("mds",))
+    heads = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert heads == ["feature directions (rows of W)", "data points: inputs x", "data points: latent h = Wᵀx",
+                     "change h − x"]
+    img = fig.axes[1].images[0].get_array()  # data-point x column: the same sample for every m
+    assert np.allclose(img[0], img[1])
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["2", "4"]
+    files = plot.save_figure(fig, tmp_path / "hm")
+    assert sorted(f.name for f in files.values()) == ["hm.png", "hm.svg"] and all(f.stat().st_size > 1000 for f in files.values())
+    assert not list(tmp_path.glob(".*tmp"))
+    plt.close(fig)
+    with pytest.raises(SupvizError, match="`metric` must be a column"):
+        figs.heatmap_figure(grid_result.table, metric="nope", importance="uniform")
+
+
+@pytest.mark.parametrize("metric", ["knn_recall", "false_neighbour_rate"])
+def test_the_change_map_is_red_where_the_picture_of_h_is_worse(grid_result, metric):
+    """D1's caption says red = worse: less recall, or more false neighbours."""
+    panels, scales, _ = figs.heatmap_panels(grid_result.table, metric=metric, importance="uniform", methods=("mds",))
+    import matplotlib as mpl
+
+    scale = scales["change"]
+    worse = -0.2 if figs.HIGHER_IS_BETTER[metric] else 0.2
+    r, g, b, _ = mpl.colormaps[scale.cmap](mpl.colors.TwoSlopeNorm(vmin=-0.3, vcenter=0, vmax=0.3)(worse))
+    assert r > b + 0.3, (metric, r, b)
+
+
+def test_headline_figure_draws_x_h_and_the_code_space_per_method():
+    curves = [{"method": m, "m": [3, 10, 40], "x": [0.3, 0.3, 0.3], "h": [0.1, 0.2, 0.28], "exact": [0.4, 0.6, 0.9]}
+              for m in ("MDS", "UMAP", "t-SNE")]
+    fig = figs.headline_figure(curves, title="t")
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == ["MDS", "UMAP", "t-SNE"]
+    ys = {line.get_label(): list(line.get_ydata()) for line in axes[1].get_lines()}
+    assert ys["picture of h = Wᵀx"] == [0.1, 0.2, 0.28] and ys["code space h itself"] == [0.4, 0.6, 0.9]
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["3", "10", "40"]
+    assert min_font_px(fig, dpi=110) >= 10

@@ -1,0 +1,74 @@
+"""C6: a collapsed interval-MDS picture of nearly equidistant rows is a degeneracy of interval MDS.
+
+Known answer: N unit rows in nearly orthogonal directions and two short rows (norm 0.35, the near-
+dropped features the study's represented rule keeps) have nearly equal dissimilarities. Interval
+MDS may then blow the few small differences up: a spot with a few points far out, at a *lower*
+interval stress than the ring; ratio MDS cannot (no intercept to absorb the common distance).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from supviz.errors import SupvizError
+from supviz.study.embeddings.collapse_check import OUTLIER_MAX, multistart, outlier_ratio, reference_weights
+
+HAMBLIN = Path("/work/shared/data/hamblin2022_weights.npz")
+
+
+def _near_equidistant(seed=0):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(40, 40)))
+    extra = rng.normal(size=(1, 40))
+    short = rng.normal(size=(2, 40))
+    return np.vstack([Q, extra / np.linalg.norm(extra), 0.35 * short / np.linalg.norm(short, axis=1, keepdims=True)])
+
+
+def test_interval_mds_collapses_where_ratio_mds_does_not():
+    X = _near_equidistant()
+    interval = multistart(X, metric_type="interval", n_starts=6, max_iter=1000, eps=1e-6, seed=0)
+    ratio = multistart(X, metric_type="ratio", n_starts=6, max_iter=1000, eps=1e-6, seed=0)
+    collapsed = interval["outliers"] > OUTLIER_MAX
+    assert collapsed.any() and (~collapsed).any()
+    # the collapse is the better interval fit: a degeneracy of the method, not a failed optimisation
+    assert interval["stresses"][collapsed].min() < interval["stresses"][~collapsed].min() - 0.1
+    assert (ratio["outliers"] < OUTLIER_MAX).all() and ratio["outlier"] < OUTLIER_MAX
+    assert abs(interval["intercept"]) > 0.1 and abs(ratio["intercept"]) < 1e-9  # the affine fit's intercept
+    # equal seeds, equal starts
+    again = multistart(X, metric_type="interval", n_starts=6, max_iter=1000, eps=1e-6, seed=0)
+    np.testing.assert_array_equal(again["stresses"], interval["stresses"])
+
+
+def test_outlier_ratio_of_a_ring_and_of_a_collapse():
+    t = np.linspace(0, 2 * np.pi, 30, endpoint=False)
+    assert outlier_ratio(np.c_[np.cos(t), np.sin(t)]) == pytest.approx(1.0)
+    spot = np.vstack([np.random.default_rng(0).normal(scale=1e-3, size=(40, 2)), [[5.0, 0.0], [0.0, 5.0]]])
+    assert outlier_ratio(spot) > 5 * OUTLIER_MAX
+
+
+@pytest.mark.skipif(not HAMBLIN.is_file(), reason="the study's weights are not in /work/shared/data")
+def test_the_study_s_own_weights_collapse_only_with_its_represented_rule():
+    from supviz.toy import load_hamblin2022, represented_mask
+
+    grid = load_hamblin2022(HAMBLIN)
+    i = next(i for i, s in enumerate(grid.specs) if s.importance_name == "geometric:0.9" and s.n_hidden == 40
+             and abs(s.probability - 0.549) < 1e-3)
+    W = np.asarray(grid.weights[i], dtype=float)
+    study = represented_mask(W, rule="mean_abs", importance=grid.specs[i].importance)
+    norm = represented_mask(W, rule="norm")
+    assert study.sum() > norm.sum()  # the study's rule keeps near-dropped rows
+    a = multistart(W[study], metric_type="interval", n_starts=2, max_iter=1000, eps=1e-6, seed=0)
+    b = multistart(W[norm], metric_type="interval", n_starts=2, max_iter=1000, eps=1e-6, seed=0)
+    c = multistart(W[study], metric_type="ratio", n_starts=2, max_iter=1000, eps=1e-6, seed=0)
+    assert a["outlier"] > OUTLIER_MAX and b["outlier"] < OUTLIER_MAX and c["outlier"] < OUTLIER_MAX
+    assert a["stress"] < b["stress"] and a["stress"] < c["stress"]
+
+
+def test_reference_weights_setting(tmp_path):
+    assert reference_weights("none") is None
+    f = tmp_path / "w.npz"
+    f.write_bytes(b"x")
+    assert reference_weights(str(f)) == f
+    with pytest.raises(SupvizError, match="`embeddings.reference_weights` must be an existing weights file"):
+        reference_weights(str(tmp_path / "missing.npz"))

@@ -1,0 +1,378 @@
+"""Section E (issue 11, item 4) through the pipeline, and its summaries on hand-made tables.
+
+A tiny study (n = 12, m in {2, 3}, p in {1, 0.05}, both importance variants: 8 cells, 40 inputs per
+p) runs the data-point section and the recovery section with two architectures (the second on the
+sparse cells only), a few SAE steps.
+"""
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supviz.errors import SupvizError
+from supviz.runtime import codecs
+from supviz.study.config import config_from_dict
+from supviz.study.pipeline import check_study, run_study
+from supviz.study.recovery.compute import RecoveryResult
+from supviz.study.recovery.findings import MIN_LOSS, architecture_findings, architecture_ranking, failures, recovery_findings, region_summaries, won_back_cells, won_back_summary
+from supviz.study.registry import get_section
+
+TINY = {
+    "seed": 3,
+    "toy": {"n_features": 12, "hidden": [2, 3], "probabilities": [1.0, 0.05], "steps": 150, "batch_size": 64,
+            "log_every": 50},
+    "run": {"n_jobs": 2},
+    "figures": {"dpi": 40, "formats": ["png"], "interactive": False},
+    "datapoints": {"points": 40, "examples": [[2, 0.05]], "grid_methods": []},
+    "recovery": {"steps": 60, "batch_size": 64, "n_eval": 256, "architectures": ["topk", "relu_l1"],
+                 "extra_cells": "sparse", "toy_experiment": True},
+}
+CELLS = 8
+SECTIONS = ("datapoints", "recovery")
+
+
+def _run(cfg, out):
+    return run_study(cfg, out, quiet=True, sections=[get_section(k) for k in SECTIONS])
+
+
+def _small_toy_experiment(**kw):
+    """Sharkey et al.'s experiment, run for real but at a test size (the flag's default size takes ~100 s)."""
+    return _REAL_TOY(**{**kw, "n_features": 8, "d": 4, "ratios": (0.5, 2.0), "l1_coefficients": (0.1, 1.0),
+                        "steps": 40, "batch_size": 64, "n_eval": 256})
+
+
+_REAL_TOY = None
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    global _REAL_TOY
+    from supviz.sae import sharkey_toy
+
+    out = tmp_path_factory.mktemp("rec")
+    cfg = config_from_dict(TINY)
+    _REAL_TOY = sharkey_toy.toy_experiment
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sharkey_toy, "toy_experiment", _small_toy_experiment)
+        return cfg, out, _run(cfg, out)
+
+
+def _section_value(out) -> RecoveryResult:
+    """The recovery section's cached value, read back from the cache folder."""
+    found = []
+    for folder in (out / "cache" / "section").glob("*/*"):
+        value = codecs.read_value(folder)
+        if isinstance(value, RecoveryResult):
+            found.append(value)
+    assert len(found) == 1
+    return found[0]
+
+
+def test_figures_rows_and_findings(run):
+    _, out, res = run
+    sec = res.sections[-1]
+    assert sec.key == "recovery"
+    ids = {f.id for f in sec.figures}
+    for v in ("uniform", "geometric0p9"):
+        assert {f"E1_{v}", f"E1_{v}_relu_l1", f"E2_{v}", f"E3_{v}", f"E3_m2_p0p05_{v}"} <= ids
+    assert "E4_sharkey_toy" in ids  # toy_experiment = true
+    for f in sec.figures:
+        assert (out / f.files["png"]).stat().st_size > 1000
+    saes = pd.read_parquet(out / "saes.parquet")
+    points = pd.read_parquet(out / "points.parquet")
+    assert "E1" not in set(pd.read_parquet(out / "panels.parquet")["experiment"])  # an SAE is not a picture
+    e1 = saes[saes["experiment"] == "E1"]
+    # topk on every cell, relu_l1 on the sparse ones (p = 0.05) only
+    assert e1.groupby("architecture").size().to_dict() == {"topk": CELLS, "relu_l1": CELLS // 2}
+    assert (e1[e1["architecture"] == "relu_l1"]["p"] == 0.05).all()
+    for col in ("mmcs", "mcc", "recovery_rate", "dead_fraction", "fvu"):
+        v = e1[col].dropna()
+        assert ((v >= 0) & (v <= (np.inf if col == "fvu" else 1))).all(), col  # FVU > 1: worse than the mean
+    # an undefined score always says why
+    for row in e1.itertuples():
+        for col in ("mmcs", "mcc", "recovery_rate"):
+            if math.isnan(getattr(row, col)):
+                assert f"{col}: " in row.nan_reasons
+    # E3: the codes' measures sit in the points table beside section D's x and h, one row per cell and method
+    codes = points[points["space"] == "codes"]
+    assert codes.groupby("method").size().to_dict() == {"exact": CELLS, "mds": CELLS, "umap": CELLS, "tsne": CELLS}
+    assert codes["knn_recall"].between(0, 1).all() and (codes["architecture"] == "topk").all()
+    assert (codes["k"] == points[points["space"] == "h"]["k"].iloc[0]).all()
+    # the only stress of a code picture is SMACOF's, and only MDS has one; every NaN says why
+    assert codes[codes["method"] == "mds"]["smacof_stress"].notna().all()
+    assert codes[codes["method"] != "mds"]["nan_reasons"].str.contains("smacof_stress: ").all()
+    table = pd.read_parquet(out / "panels.parquet")
+    e2 = table[table["experiment"] == "E2"]
+    assert len(e2) and e2["smacof_stress"].between(0, 1).all()
+    verdicts = {f.verdict for f in sec.findings}
+    assert verdicts <= {"supported", "partly", "not supported", "n/a"}
+    claims = [f.claim for f in sec.findings]
+    # per variant: recovered when sparse, fails when dense; per method: won back; two on the architectures; the toy band
+    assert len(claims) == 2 * 2 + 4 + 2 + 1
+    # every architecture's code space is measured against x (E1 rows), only the first one's is pictured
+    assert e1["codes_knn_recall"].between(0, 1).all() and e1["h_knn_recall"].between(0, 1).all()
+    toy = next(f for f in sec.findings if "Sharkey" in f.claim and "band" in f.claim)
+    assert "8 features in 4 dims" in toy.measured
+    assert "does best" in sec.intro or "does best" in " ".join(f.measured for f in sec.findings) or \
+        any("Best:" in f.measured for f in sec.findings)
+    assert "Recovering the features" in (out / "report.html").read_text()
+
+
+def test_codes_are_of_section_ds_own_inputs(run):
+    """E3 encodes the inputs section D pictured (its cached result), not a new sample."""
+    cfg, out, res = run
+    value = _section_value(out)
+    from supviz.datapoints import DatapointGridResult
+
+    found = [v["result"] for folder in (out / "cache" / "section").glob("*/*")
+             if isinstance(v := codecs.read_value(folder), dict) and isinstance(v.get("result"), DatapointGridResult)]
+    assert len(found) == 1  # section D's cached value holds its whole result
+    dp = found[0]
+    main = [c for c in value.cells if c.architecture == "topk"]
+    assert [c.instance for c in main] == [int(i) for i in dp.geometry["instance"]]
+    for c, dcell in zip(main, dp.cells):
+        assert c.layouts["mds"].embedding.shape == (dcell.n_points, 2)
+        assert len(c.false_pairs["umap"]) == c.metrics["umap"]["false_neighbour_pairs"]
+    # the code space's recall against x recomputed from D's x and the SAE retrained alone on that cell
+    from supviz.datapoints import measure_distortion
+    from supviz.sae import train_cell_saes
+    from supviz.study.recovery.compute import _sae_config
+
+    grid, _ = _grid(cfg, out)
+    c, dcell = main[-1], dp.cells[-1]
+    alone = train_cell_saes(grid, [c.instance], config=_sae_config("topk", 12, cfg.section("recovery")),
+                            seed=cfg.derived_seed("recovery"), n_eval=256, inputs=[dcell.h.astype(np.float32)],
+                            rule="norm", threshold=0.5)
+    np.testing.assert_array_equal(alone.saes[0].W_dec, c.W_dec)
+    again = measure_distortion(dcell.x, alone.codes[0].astype(np.float64), active=dcell.x > 0, k=dcell.k)
+    assert again.knn_recall == pytest.approx(c.metrics["exact"]["knn_recall"])
+
+
+def _grid(cfg, out):
+    from supviz.toy import load_grid
+
+    return load_grid(out), None
+
+
+def test_cache_round_trip_without_pickle(run, tmp_path):
+    cfg, out, res = run
+    value = _section_value(out)
+    (tmp_path / "v").mkdir()
+    codecs.write_value(value, tmp_path / "v")
+    back = codecs.read_value(tmp_path / "v")
+    assert isinstance(back, RecoveryResult) and len(back.cells) == len(value.cells)
+    for a, b in zip(value.cells, back.cells):
+        np.testing.assert_array_equal(a.W_dec, b.W_dec)
+        assert a.scores.keys() == b.scores.keys()
+        assert all((math.isnan(a.scores[k]) and math.isnan(b.scores[k])) or a.scores[k] == b.scores[k] for k in a.scores)
+        assert a.layouts.keys() == b.layouts.keys()
+    files = [p.name for p in (out / "cache").rglob("*") if p.is_file()]
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
+    doc = json.loads((tmp_path / "v" / codecs.VALUE_FILE).read_text())
+    assert doc["value"]["$dataclass"] == "supviz.study.recovery.compute:RecoveryResult"
+    assert doc["value"]["fields"]["toy"]["$dataclass"] == "supviz.sae.sharkey_toy:ToyExperiment"
+    np.testing.assert_array_equal(back.toy.mmcs, value.toy.mmcs)
+    # a warm rerun reads everything back and gives the same rows
+    again = _run(cfg, out)
+    assert again.cache_misses == 0
+    pd.testing.assert_frame_equal(pd.DataFrame(again.sections[-1].rows), pd.DataFrame(res.sections[-1].rows))
+
+
+def test_bad_recovery_config_is_refused():
+    with pytest.raises(SupvizError, match=r"recovery.architectures\[0\]"):
+        config_from_dict({"recovery": {"architectures": ["sparse_coding"]}})
+    with pytest.raises(SupvizError, match="must not repeat"):
+        config_from_dict({"recovery": {"architectures": ["topk", "topk"]}})
+    with pytest.raises(SupvizError, match="recovery.extra_cells"):
+        config_from_dict({"recovery": {"extra_cells": "dense"}})
+    with pytest.raises(SupvizError, match="recovery.toy_experiment"):
+        config_from_dict({"recovery": {"toy_experiment": "yes"}})
+    cfg = config_from_dict({"datapoints": {"methods": ["mds"], "grid_methods": ["mds"]},
+                            "recovery": {"code_methods": ["tsne"]}})
+    with pytest.raises(SupvizError, match="subset of `datapoints.methods`"):
+        check_study(cfg)
+
+
+def test_cli_refuses_codes_not_pictured_by_d(tmp_path, capsys):
+    from supviz.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[datapoints]\nmethods = ["mds"]\ngrid_methods = ["mds"]\n[recovery]\ncode_methods = ["umap"]\n')
+    for argv in (["config", str(bad)], ["run", "--config", str(bad), "--out", str(tmp_path / "out")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "recovery.code_methods" in err
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------- summaries with known answers
+
+
+def _e1(rows):
+    cols = ["architecture", "importance", "m", "p", "mmcs", "mcc", "recovery_rate", "dead_fraction", "l0", "true_l0", "fvu"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows])
+
+
+def _hand_e1():
+    nan = float("nan")
+    return _e1([
+        # sparse cells: recovered but one (m = 3, p = 0.05)
+        ("topk", "uniform", 3, 0.05, 0.80, 0.8, 0.5, 0.1, 4, 2, 0.1),
+        ("topk", "uniform", 10, 0.05, 0.99, 0.99, 1.0, 0.2, 4, 2, 0.05),
+        ("topk", "uniform", 10, 0.1, 0.97, 0.97, 0.9, 0.2, 4, 4, 0.05),
+        # dense cells: fail, one undefined (no represented feature)
+        ("topk", "uniform", 3, 1.0, nan, nan, nan, 0.5, 4, 0, 0.9),
+        ("topk", "uniform", 10, 1.0, 0.60, 0.6, 0.1, 0.1, 4, 8, 0.5),
+        ("topk", "uniform", 10, 0.5, 0.70, 0.7, 0.2, 0.1, 4, 6, 0.4),
+        # a second architecture, worse on the common sparse cells
+        ("relu_l1", "uniform", 3, 0.05, 0.70, 0.7, 0.3, 0.0, 8, 2, 0.1),
+        ("relu_l1", "uniform", 10, 0.05, 0.95, 0.95, 0.8, 0.0, 8, 2, 0.05),
+    ])
+
+
+def test_region_medians_leave_out_undefined_cells():
+    regions = {(r.architecture, r.region): r for r in region_summaries(_hand_e1())}
+    sp, de = regions[("topk", "sparse")], regions[("topk", "dense")]
+    assert sp.n_cells == 3 and sp.n_undefined == 0 and sp.medians["mmcs"] == pytest.approx(0.97)
+    assert de.n_cells == 3 and de.n_undefined == 1 and de.medians["mmcs"] == pytest.approx(0.65)
+    # L0 / true L0: the cell with true L0 = 0 is undefined, not infinite
+    assert de.medians["l0_ratio"] == pytest.approx(np.median([4 / 8, 4 / 6]))
+
+
+def test_failures_are_located():
+    f = next(f for f in failures(_hand_e1()) if f.architecture == "topk")
+    assert sorted(f.failing) == [(3, 0.05), (10, 0.5), (10, 1.0)]
+    assert f.n_defined == 5 and f.n_undefined == 1
+    assert f.by_p[1.0] == (1, 1) and f.by_p[0.05] == (1, 2)
+    assert f.dense_share == pytest.approx(2 / 3) and f.sparse_failing == [(3, 0.05)]
+
+
+def _codes(rows):
+    return pd.DataFrame([dict(zip(["importance", "m", "p", "method", "space", "knn_recall"], r)) for r in rows])
+
+
+def _hand_codes():
+    rows = []
+    for m, (x, h, c) in {3: (0.8, 0.4, 0.6), 10: (0.8, 0.6, 0.8), 20: (0.8, 0.78, 0.9), 30: (0.8, 0.5, np.nan)}.items():
+        rows += [("uniform", m, 0.05, "mds", "x", x), ("uniform", m, 0.05, "mds", "h", h),
+                 ("uniform", m, 0.05, "mds", "codes", c)]
+    rows += [("uniform", 3, 0.05, "exact", "h", 0.5), ("uniform", 3, 0.05, "exact", "codes", 0.75)]
+    return _codes(rows)
+
+
+def test_share_won_back_per_cell_and_its_median():
+    cells = won_back_cells(_hand_codes()).set_index(["method", "m"])
+    assert cells.loc[("mds", 3), "won_back"] == pytest.approx(0.5)
+    assert cells.loc[("mds", 10), "won_back"] == pytest.approx(1.0)
+    # h loses 0.02 < MIN_LOSS: undefined, with its reason; a NaN recall: undefined
+    assert 0.02 < MIN_LOSS and math.isnan(cells.loc[("mds", 20), "won_back"])
+    assert "loses less than" in cells.loc[("mds", 20), "reason"]
+    assert cells.loc[("mds", 30), "reason"] == "a recall is undefined"
+    # the space itself: x against itself is 1
+    assert cells.loc[("exact", 3), "x"] == 1.0 and cells.loc[("exact", 3), "won_back"] == pytest.approx(0.5)
+    summary = {w.method: w for w in won_back_summary(won_back_cells(_hand_codes()))}
+    mds = summary["mds"]
+    assert mds.n_cells == 4 and mds.n_left_out == 2 and mds.won_back == pytest.approx(0.75)
+    assert mds.h == pytest.approx(0.5) and mds.codes == pytest.approx(0.7)
+    assert mds.verdict == "supported" and summary["exact"].verdict == "supported"
+
+
+def test_findings_from_a_hand_made_table():
+    e1 = _hand_e1()
+    found = recovery_findings(e1, won_back_cells(_hand_codes()), default="topk")
+    sparse = next(f for f in found if "when they are sparse" in f.claim)
+    # sparse median 0.97 >= 0.9 but only 2 of 3 sparse cells recovered (< 80%): partly
+    assert "0.97" in sparse.measured and sparse.verdict == "partly"
+    dense = next(f for f in found if "fails where" in f.claim)
+    # 2 of the 3 failing cells are dense (67% < 75%): partly
+    assert dense.verdict == "partly" and "0.65" in dense.measured
+    won = next(f for f in found if "MDS pictures" in f.claim)
+    # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones
+    assert won.verdict == "supported" and won.measured.count("share of h's loss won back 75%") == 2
+    assert "2 cells left out" not in won.measured and "1 cell left out: a recall is undefined" in won.measured
+    arch, codes = found[-2], found[-1]
+    assert arch.verdict == "supported" and "Best: topk" in arch.measured
+    assert codes.verdict == "n/a"  # the hand-made table has no code-space recall
+
+
+def test_architecture_ranking_uses_common_defined_sparse_cells():
+    ranking = architecture_ranking(_hand_e1())
+    assert [s.architecture for s in ranking] == ["topk", "relu_l1"]
+    assert ranking[0].n_cells == 2  # (3, 0.05) and (10, 0.05): relu_l1 has no (10, 0.1)
+    assert ranking[0].medians["mmcs"] == pytest.approx(np.median([0.80, 0.99]))
+    one = architecture_findings(_hand_e1()[lambda t: t["architecture"] == "topk"])
+    assert [f.verdict for f in one] == ["n/a", "n/a"] and "not measured in this run" in one[0].measured
+
+
+def test_best_recovery_need_not_give_the_best_codes():
+    """topk recovers best on the common sparse cells, relu_l1's code space keeps more neighbourhoods."""
+    e1 = _hand_e1().assign(codes_knn_recall=[0.3, 0.4, 0.5, np.nan, 0.2, 0.2, 0.6, 0.7],
+                           h_knn_recall=[0.35, 0.45, 0.5, 0.1, 0.2, 0.2, 0.35, 0.45])
+    arch, codes = architecture_findings(e1)
+    assert arch.verdict == "supported"
+    assert codes.verdict == "not supported" and "best codes: relu_l1" in codes.measured
+    # medians over the 2 common sparse cells: relu_l1 (0.6, 0.7) -> 0.65, topk (0.3, 0.4) -> 0.35, h 0.4
+    assert "relu_l1 0.65" in codes.measured and "topk 0.35" in codes.measured and "h itself: 0.4" in codes.measured
+
+
+def test_e1_figure_hatches_undefined_cells_with_their_reason():
+    from supviz.study.recovery.figures import recovery_heatmap_figure
+
+    t = _hand_e1()
+    t = t[t["architecture"] == "topk"].assign(n_represented=[5, 9, 9, 0, 9, 9], nan_reasons=[
+        "", "", "", "mmcs: no represented (counted) true features; mcc: no represented (counted) true features; "
+        "recovery_rate: no represented (counted) true features", "", ""])
+    fig = recovery_heatmap_figure(t, title="hand-made", n_features=12)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    flat = " ".join(" ".join(t.split()) for t in texts)
+    import re
+
+    # the hand-made grid misses (3, 0.1) and (3, 0.5): "not computed", a reason of its own
+    marks = dict((why.strip(), mark) for mark, why in re.findall(r"\b([a-z]) = ([^=]+?)(?= [a-z] = |$)", flat))
+    assert set(marks) == {"not computed for this cell", "no represented (counted) true features",
+                          "no represented feature is active on the evaluation inputs"}
+    # MMCS, MCC and recovery rate mark the one undefined cell; L0 / true L0 (true L0 = 0) marks it for its reason
+    assert texts.count(marks["no represented (counted) true features"]) == 3
+    assert texts.count(marks["no represented feature is active on the evaluation inputs"]) == 1
+    assert "0.80" in texts and "0.99" in texts
+
+
+def test_section_seeds_depend_on_the_cell_not_its_position():
+    from supviz.study.recovery.compute import RecoveryCell, _cell_seed
+
+    ctx = SimpleNamespace(seed=config_from_dict({}).derived_seed)
+    def cell(**kw):
+        base = dict(architecture="topk", importance="uniform", m=3, p=0.05, instance=0, label="", n_represented=0,
+                    scores={}, reasons={}, represented=np.zeros(1, bool), matched_latent=np.zeros(1, int),
+                    matched_cos=np.zeros(1), max_cos=np.zeros(1), W_dec=np.zeros((1, 1)), final_loss=0.0)
+        return RecoveryCell(**{**base, **kw})
+    assert _cell_seed(ctx, "codes", cell(instance=0), "umap") == _cell_seed(ctx, "codes", cell(instance=7), "umap")
+    assert _cell_seed(ctx, "codes", cell(), "umap") != _cell_seed(ctx, "codes", cell(m=5), "umap")
+
+
+def test_direction_partners_are_signed_and_count_absence_latents():
+    """E2 pairs a feature with its largest *signed* cosine (MMCS's partner), not the sign-blind Hungarian one."""
+    from supviz.study.recovery.compute import direction_partners
+
+    W = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.01]])  # the third is not represented
+    D = np.array([[0.0, -1.0, 0.0],   # against feature 1: an "absence" latent
+                  [0.99, 0.1, 0.0],   # feature 0
+                  [0.0, 0.0, 0.0],    # dead: no direction
+                  [0.1, 0.995, 0.0],  # feature 1
+                  [0.0, 0.0, -1.0]])  # against the unrepresented feature only: not counted
+    best, against = direction_partners(W, D, np.array([True, True, False]))
+    assert best.tolist() == [1, 3, -1]
+    assert against == 1
+    none, zero = direction_partners(W, D, np.zeros(3, bool))
+    assert none.tolist() == [-1, -1, -1] and zero == 0
+
+
+def test_every_finding_has_a_unique_key(run):
+    """The verdicts table is keyed by Finding.key: section E's findings each carry their own."""
+    sec = run[2].sections[-1]
+    keys = [f.key for f in sec.findings]
+    assert all(k.startswith("E-") for k in keys) and len(set(keys)) == len(keys)
