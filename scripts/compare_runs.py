@@ -86,7 +86,13 @@ def _values(row: dict) -> dict:
     return out
 
 
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
 def _same(a: object, b: object) -> bool:
+    if _missing(a) or _missing(b):  # a text column holds "" where a number column holds NaN
+        return (_missing(a) or a == "") and (_missing(b) or b == "")
     if isinstance(a, str) or isinstance(b, str):
         return str("" if a is None else a) == str("" if b is None else b)
     try:
@@ -94,6 +100,25 @@ def _same(a: object, b: object) -> bool:
     except (TypeError, ValueError):
         return a == b
     return (np.isnan(fa) and np.isnan(fb)) or fa == fb
+
+
+def _id_text(v: object) -> str:
+    """An id as text, numbers by value (an Int64 10 and a float 10.0 are one id)."""
+    if _missing(v):
+        return ""
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return repr(float(v))
+    return str(v)
+
+
+def _svg(path: Path) -> str:
+    """An SVG's text with matplotlib's generated ids (``m7335d99fdf``, ``image7c718b9df8``, ``C0_0_af8d7300f6``:
+    random per process)
+    numbered in the order they appear."""
+    text = path.read_text(encoding="utf-8")
+    names: dict[str, str] = {}
+    return re.sub(r"(?<=[\"#(])([A-Za-z0-9_]*?)([0-9a-f]{10})\b", lambda m: names.setdefault(m.group(0), f"{m.group(1)}{len(names)}"),
+                  text)
 
 
 def _reasons(text: object) -> set[str]:
@@ -107,7 +132,11 @@ def compare_table(kind: str, old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     problems = []
     if len(old) != len(new):
         problems.append(f"{kind}: {len(old)} rows before, {len(new)} after")
-    key = lambda fr: fr[ids].map(str).agg("|".join, axis=1)  # noqa: E731
+    def key(fr: pd.DataFrame) -> pd.Series:
+        """A row's ids, and its place among rows with the same ids (the tables keep their row order)."""
+        k = fr[ids].map(_id_text).agg("|".join, axis=1)
+        return k + "#" + k.groupby(k).cumcount().astype(str)
+
     o, n = old.assign(_k=key(old)).set_index("_k"), new.assign(_k=key(new)).set_index("_k")
     for k in sorted(set(o.index) ^ set(n.index))[:5]:
         problems.append(f"{kind}: row {k!r} only {'before' if k in o.index else 'after'}")
@@ -142,7 +171,7 @@ def compare_figures(old: Path, new: Path) -> list[str]:
     for name in sorted(a & b):
         pa, pb = old / "figures" / name, new / "figures" / name
         if name.endswith(".svg"):
-            if pa.read_bytes() != pb.read_bytes():
+            if _svg(pa) != _svg(pb):
                 problems.append(f"figure {name}: SVG differs")
             continue
         with Image.open(pa) as ia, Image.open(pb) as ib:

@@ -65,3 +65,19 @@ def read_toml(path: str | Path, *, name: str = "--config") -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SupvizError(f"`{name}` {str(p)!r} is not valid TOML: {' '.join(str(exc).split())}.") from None
+
+
+def document_keys(data: Any, known: Collection[str], *, what: str = "config") -> dict[str, Any]:
+    """A whole config document (the top level of a TOML file) as a dict, its tables and keys checked.
+
+    Raises
+    ------
+    SupvizError
+        "a <what> must be a TOML table; got ..." or "the <what> has no table or key 'k'; known: ...".
+    """
+    if not isinstance(data, Mapping):
+        raise SupvizError(f"a {what} must be a TOML table; got {type(data).__name__}.")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise SupvizError(f"the {what} has no table or key {unknown[0]!r}; known: {', '.join(sorted(known))}.")
+    return dict(data)

@@ -1,6 +1,6 @@
 """matplotlib drawings of layouts, Shepard plots and Gram matrices, alone or as a grid.
 
-These are the functions the report draws with (:mod:`supviz.figures` composes the study's
+These are the functions the report draws with (the study's sections and each engine's own plots compose its
 figures from them), so a picture drawn in a notebook is the report's picture:
 
 - :func:`plot_layout`: one 2-D layout (a :class:`supviz.dr.Layout` or an ``[N, 2]`` array), coloured;

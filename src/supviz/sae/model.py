@@ -302,9 +302,8 @@ def load(folder: str | os.PathLike[str]) -> SAE:
     Raises
     ------
     SupvizError
-        A missing folder or file, unreadable JSON or safetensors, an unsupported architecture
-        or activation (``gated``, ``layer_norm`` input normalisation, ...), weights whose shapes
-        disagree with each other or the config.
+        Whatever :func:`~supviz.sae.storage.read_folder` refuses (a missing or malformed folder, an
+        unsupported architecture), in one line.
     """
     from supviz.sae.storage import read_folder
 

@@ -170,28 +170,6 @@ def importance_rank(importance: np.ndarray) -> np.ndarray:
     return rank
 
 
-def fmt(x: Any, digits: int = 3) -> str:
-    """A number for prose: 3 significant digits, 'n/a' for NaN/None."""
-    if x is None:
-        return "n/a"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if not math.isfinite(v):
-        return "n/a"
-    if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}"
-
-
-def fmt_p(p: float) -> str:
-    """A feature probability as the study writes it in panel titles (1, 0.55, 0.3, 0.17, 0.09, 0.05)."""
-    if not math.isfinite(p):
-        return "?"
-    return f"{p:.2g}" if p < 1 else "1"
-
-
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman correlation of two vectors (NaN pairs dropped; NaN when fewer than 3 remain)."""
     from scipy.stats import spearmanr

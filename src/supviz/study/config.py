@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supviz.core.config import field_names, from_table, read_toml, table_keys
+from supviz.core.config import document_keys, field_names, from_table, read_toml, table_keys
 from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
@@ -530,13 +530,8 @@ def _section_config_classes() -> dict[str, type]:
 
 def config_from_dict(data: dict[str, Any]) -> StudyConfig:
     """Build and validate a :class:`StudyConfig` from a (partial) nested dict."""
-    if not isinstance(data, dict):
-        raise SupvizError(f"`config` must be a table; got {type(data).__name__}.")
     sections_cls = _section_config_classes()
-    known = {"seed", "toy", *_CORE, *sections_cls}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SupvizError(f"the config has no table or key {unknown[0]!r}; known: {', '.join(sorted(known))}.")
+    data = document_keys(data, {"seed", "toy", *_CORE, *sections_cls})
     kwargs: dict[str, Any] = {}
     if "seed" in data:
         kwargs["seed"] = data["seed"]

@@ -1,5 +1,5 @@
 """What a section gets from the run: config, cache, progress, seeds, shared weights, parallel
-layouts and cached figure output (see :mod:`supviz.study.sections`)."""
+layouts and cached figure output (see :mod:`supviz.study.section`)."""
 
 from __future__ import annotations
 

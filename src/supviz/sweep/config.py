@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from supviz.core.config import field_names, from_table, table_keys
+from supviz.core.config import document_keys, field_names, from_table, table_keys
 from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
 
@@ -231,12 +231,7 @@ _TABLES: dict[str, type] = {"grid": GridConfig, "features": FeaturesConfig, "dat
 
 def sweep_from_dict(data: Any) -> SweepConfig:
     """Build and check a :class:`SweepConfig` from a parsed TOML document."""
-    if not isinstance(data, dict):
-        raise SupvizError(f"a sweep config must be a TOML table; got {type(data).__name__}.")
-    known = {"seed", "train", *_TABLES}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SupvizError(f"the sweep config has no table or key {unknown[0]!r}; known: {', '.join(sorted(known))}.")
+    data = document_keys(data, {"seed", "train", *_TABLES}, what="sweep config")
     kwargs: dict[str, Any] = {}
     if "seed" in data:
         kwargs["seed"] = data["seed"]
