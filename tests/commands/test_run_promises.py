@@ -162,7 +162,7 @@ class _Stream:
 def test_bars_only_on_a_terminal(monkeypatch, tty):
     import sys
 
-    from supviz.study.context import Progress, _NullBar
+    from supviz.runtime.progress import Progress, _NullBar
 
     monkeypatch.setattr(sys, "stderr", _Stream(tty))
     p = Progress()
