@@ -7,7 +7,10 @@ raises sets it, so the others stop at their next step, and the first exception i
 caller's thread once every thread has ended. While they run, a tqdm bar on stderr shows the steps
 every worker has completed (the slowest one's count) and, where the caller gives one, the running
 loss. Ctrl-C (or any exception in the waiting thread) sets the stop event and waits for the workers
-before it propagates, so no thread outlives the call.
+before it propagates, so no thread outlives the call. numpy's floating-point warnings are off in
+the workers: a product served by numpy would warn "overflow encountered in matmul" where torch's
+does not, and the engines check losses and weights for non-finite values themselves (and raise
+one SupvizError that says which instances diverged).
 """
 
 from __future__ import annotations
@@ -56,8 +59,11 @@ def run_workers(
     errors: list[BaseException] = []
 
     def guard(job: Job) -> None:
+        import numpy as np
+
         try:
-            job(stop)
+            with np.errstate(all="ignore"):  # per thread (numpy's error state is a context variable)
+                job(stop)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
             stop.set()
