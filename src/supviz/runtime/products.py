@@ -149,14 +149,37 @@ def _torch(a: Any, b: Any, out: Any, ta: bool, tb: bool, accumulate: bool) -> No
             oi.copy_(target)
 
 
+def _all_aligned(t: Any) -> bool:
+    """Whether every ``t[i]`` starts at a multiple of :data:`ALIGNMENT` bytes."""
+    return t.data_ptr() % ALIGNMENT == 0 and (t.shape[0] == 1 or t.stride(0) * t.element_size() % ALIGNMENT == 0)
+
+
 def _numpy(a: Any, b: Any, out: Any, ta: bool, tb: bool, accumulate: bool) -> None:
     import numpy as np
 
+    if not (_all_aligned(a) and _all_aligned(b) and _all_aligned(out)):
+        # the BLAS sees each instance at 64-byte alignment, as alone (OpenBLAS packs its operands and
+        # should not care; this makes it so whatever its small-matrix kernels do)
+        for i in range(out.shape[0]):
+            oi = out[i : i + 1]
+            target = oi if oi.data_ptr() % ALIGNMENT == 0 else _empty_like(oi)
+            if target is not oi and accumulate:
+                target.copy_(oi)
+            _numpy(_aligned(a[i : i + 1]), _aligned(b[i : i + 1]), target, ta, tb, accumulate)
+            if target is not oi:
+                oi.copy_(target)
+        return
     an, bn, on = a.detach().numpy(), b.detach().numpy(), out.detach().numpy()
     if accumulate:
         on += np.matmul(an, bn)
     else:
         np.matmul(an, bn, out=on)  # one BLAS call per instance (transposes passed as flags)
+
+
+def _empty_like(t: Any) -> Any:
+    import torch
+
+    return torch.empty_like(t, memory_format=torch.contiguous_format)
 
 
 def _numba(a: Any, b: Any, out: Any, ta: bool, tb: bool, accumulate: bool) -> None:
