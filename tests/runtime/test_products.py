@@ -200,3 +200,14 @@ def test_cuda_and_other_dtypes_go_to_torch():
     a = torch.ones(2, 3, 4, dtype=torch.bfloat16)
     b = torch.ones(2, 4, 5, dtype=torch.bfloat16)
     assert products.bmm(a, b).dtype == torch.bfloat16 and products.table() == []
+
+
+def test_the_table_does_not_depend_on_what_else_the_process_imported():
+    # scipy brings a second OpenBLAS; the fingerprint names numpy's own BLAS as built, so every
+    # process of the machine finds the same table
+    path = products.table_path()
+    import scipy.sparse.linalg  # noqa: F401
+
+    products.fingerprint.cache_clear()
+    assert products.table_path() == path
+    assert products.fingerprint()["numpy_blas"]

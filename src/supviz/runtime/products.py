@@ -19,7 +19,7 @@ is needed in a process, the choice is read from the machine's table on disk
 (``supviz-products-<fingerprint>.json`` in ``SUPVIZ_PRODUCTS_CACHE``, else ``NUMBA_CACHE_DIR``,
 else ``~/.cache/supviz``; the fingerprint covers the CPU's vendor, model and vector extensions and
 the versions of torch, numpy, numba and their BLAS libraries); if the key is not there, each
-implementation is timed on that shape (one thread, CPU time, best of three rounds: a few ms) and
+implementation is timed on that shape (one thread, CPU time, best of five rounds: about 5 ms) and
 the fastest wins, a faster one by less than :data:`TIE` losing to the earlier of
 :data:`PREFERENCE`; the choice is written to the table (merged with what other processes wrote:
 the first entry for a key stays). ``SUPVIZ_PRODUCTS=torch|numpy|numba`` forces one implementation
@@ -336,10 +336,12 @@ def available() -> tuple[str, ...]:
     return tuple(name for name in IMPLEMENTATIONS if name != "numba" or importlib.util.find_spec("numba") is not None)
 
 
-def measure(key: str, *, batch: int = 2) -> dict[str, float]:
+def measure(key: str, *, batch: int = 2, rounds: int = 5) -> dict[str, float]:
     """CPU microseconds per instance of the product ``key`` by each available implementation, on one
-    thread (torch's and the BLAS libraries'): best of three rounds of about :data:`ROUND_NS` each,
-    after one untimed call (numba's compile or cache load happens there)."""
+    thread (torch's and the BLAS libraries'): the best of ``rounds`` rounds of about
+    :data:`ROUND_NS` each, the implementations taking turns round by round (so a burst of load on a
+    shared machine slows them alike), after one untimed call each (numba's compile or cache load
+    happens there). About 5 ms per shape."""
     import numpy as np
     import torch
 
@@ -353,23 +355,24 @@ def measure(key: str, *, batch: int = 2) -> dict[str, float]:
     a = a.transpose(1, 2) if ta else a
     b = b.transpose(1, 2) if tb else b
     out = torch.empty((batch, m, n), dtype=a.dtype)
-    result: dict[str, float] = {}
+    names = available()
+    reps: dict[str, int] = {}
+    best = dict.fromkeys(names, float("inf"))
     with single_threaded():
-        for name in available():
+        for name in names:
             run = _RUN[name]
             run(a, b, out, ta, tb, False)
             t0 = time.thread_time_ns()
             run(a, b, out, ta, tb, False)
-            once = max(time.thread_time_ns() - t0, 1)
-            reps = max(1, min(2000, ROUND_NS // once))
-            best = float("inf")
-            for _ in range(3):
+            reps[name] = max(1, min(2000, ROUND_NS // max(time.thread_time_ns() - t0, 1)))
+        for _ in range(rounds):
+            for name in names:
+                run, r = _RUN[name], reps[name]
                 t0 = time.thread_time_ns()
-                for _ in range(reps):
+                for _ in range(r):
                     run(a, b, out, ta, tb, False)
-                best = min(best, (time.thread_time_ns() - t0) / reps)
-            result[name] = round(best / batch / 1e3, 3)
-    return result
+                best[name] = min(best[name], (time.thread_time_ns() - t0) / r)
+    return {name: round(best[name] / batch / 1e3, 3) for name in names}
 
 
 @contextlib.contextmanager
@@ -417,7 +420,8 @@ def forced(impl: str | Callable[[Any, Any], Any]) -> Iterator[None]:
 @functools.cache
 def fingerprint() -> dict[str, Any]:
     """What the choices depend on: CPU vendor, model and vector extensions, OS, and the versions of
-    torch, numpy, numba and the BLAS libraries they load."""
+    torch (whose wheel brings its MKL), numpy and its BLAS, and numba. Nothing that depends on what
+    else the process has imported, so every process of the machine finds the same table."""
     import numpy as np
     import torch
 
@@ -432,13 +436,11 @@ def fingerprint() -> dict[str, Any]:
         info["numba"] = numba.__version__
     except ImportError:  # pragma: no cover - numba ships with umap-learn
         info["numba"] = None
-    try:
-        from threadpoolctl import threadpool_info
-
-        info["blas"] = sorted(f"{d.get('internal_api')} {d.get('version')} {d.get('architecture', '')}".strip()
-                              for d in threadpool_info() if d.get("user_api") == "blas")
+    try:  # numpy's own BLAS (name and version as built), not whatever else is loaded at the time
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["numpy_blas"] = f"{blas.get('name')} {blas.get('version')}"
     except Exception:  # noqa: BLE001 - the fingerprint only gets coarser
-        info["blas"] = []
+        info["numpy_blas"] = None
     return info
 
 
@@ -488,10 +490,13 @@ def _load_disk() -> dict[str, Any]:
     return _DISK["choices"]
 
 
-def _save_disk(key: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``key`` into the table on disk (an entry already there wins) and return the entry kept."""
+def _save_disk(key: str, entry: dict[str, Any], *, replace: bool = False) -> dict[str, Any]:
+    """Merge ``key`` into the table on disk (an entry already there wins, unless ``replace``) and
+    return the entry kept."""
     path = _DISK["path"] or table_path()
     current = _read(path)
+    if replace:
+        current[key] = entry
     kept = current.setdefault(key, entry)
     _DISK["choices"] = current
     try:
@@ -503,6 +508,21 @@ def _save_disk(key: str, entry: dict[str, Any]) -> dict[str, Any]:
     except OSError as exc:  # a read-only cache folder: the choice holds for this process only
         log.debug("products: could not write %s (%s); choices kept in memory", path, exc)
     return kept
+
+
+def remeasure(keys: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Time ``keys`` again and replace their entries in this process and in the table on disk (for a
+    table first measured while the machine was busy: ``benchmarks/products.py --write`` on a quiet
+    one); returns the timings per key."""
+    timings = {}
+    with _LOCK:
+        _load_disk()
+        for key in keys:
+            us = timings[key] = measure(key)
+            entry = {"impl": pick(us), "us": us}
+            _save_disk(key, entry, replace=True)
+            _CHOICES[key] = {**entry, "source": "measured"}
+    return timings
 
 
 # -- what was chosen ----------------------------------------------------------------------------
