@@ -211,3 +211,23 @@ def test_the_table_does_not_depend_on_what_else_the_process_imported():
     products.fingerprint.cache_clear()
     assert products.table_path() == path
     assert products.fingerprint()["numpy_blas"]
+
+
+@pytest.mark.parametrize("impl", products.IMPLEMENTATIONS)
+@pytest.mark.parametrize("aligned", [True, False])
+def test_a_fixed_product_is_bmm_bit_for_bit_and_sees_its_buffers_change(impl, aligned):
+    pad = 0 if aligned else 3  # instance slots of 3 x 16 floats, or 51 (every instance but the first unaligned)
+    buf_a = torch.zeros(2, 48 + pad)
+    a = buf_a[:, :48].view(2, 16, 3)
+    b = torch.from_numpy(np.random.default_rng(5).standard_normal((2, 5, 3))).float().transpose(1, 2)  # b^T layout
+    out = torch.zeros(2, 80 + pad)[:, :80].view(2, 16, 5)
+    with products.forced(impl):
+        fixed = products.Product(a, b, out)
+        acc = products.Product(a, b, out, accumulate=True)
+        for step in range(2):  # the buffers change in place between calls
+            a.copy_(torch.from_numpy(np.random.default_rng(step).standard_normal((2, 16, 3))).float())
+            fixed()
+            want = products.bmm(a, b)
+            assert torch.equal(out, want)
+        acc()
+        assert torch.equal(out, products.bmm(a, b, want.clone(), accumulate=True))

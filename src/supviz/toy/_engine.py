@@ -32,7 +32,7 @@ single-threaded call per instance and matrix.
 
 **An instance gets the same bits alone, in a grid, or on any number of threads**, by
 construction: no step of an instance reads another instance's numbers; every product is one call
-per instance (:func:`supviz.runtime.products.bmm`), whose implementation is a function of the
+per instance (:class:`supviz.runtime.products.Product`), whose implementation is a function of the
 product's shape and the machine's table alone, never of the batch; and every operand of an
 instance starts at a 64-byte boundary wherever the instance sits (parameter slots padded to 16
 floats; a block batches several instances only when its per-instance buffers are whole multiples
@@ -194,14 +194,23 @@ class Shard:
                 blk["S"] = torch.empty(k, n, n)
             else:
                 blk["H"] = torch.empty(k, B, m)
-                blk["HT"] = blk["H"]
                 blk["GH"] = torch.empty(k, B, m)
             self.blocks.append(blk)
             off += k * slot
             start = stop
-        # choose every product's implementation now, in the calling thread, before workers start
+        # choose every product's implementation now, in the calling thread, before workers start, and
+        # fix each block's products (the same buffers at every step)
         products.prepare(sorted({shape for s in ordered for shape in product_shapes(B, n, s.n_hidden)}))
-        self._bmm = products.bmm
+        P = products.Product
+        for blk in self.blocks:
+            W, X = blk["W"], blk["X"]
+            if blk["gram"]:
+                blk["products"] = (P(W, blk["WT"], blk["M"]), P(X, blk["M"], blk["Z"]),  # M = W W^T, Z = X M
+                                   P(blk["XT"], blk["G"], blk["A"]), P(blk["S"], W, blk["gW"]))  # A = X^T G, dW = S W
+            else:
+                blk["products"] = (P(X, W, blk["H"]), P(blk["H"], blk["WT"], blk["Z"]),  # H = X W, Z = H W^T
+                                   P(blk["G"], W, blk["GH"]), P(blk["XT"], blk["GH"], blk["gW"]),  # G W, X^T GH
+                                   P(blk["GT"], blk["H"], blk["gW"], accumulate=True))  # + G^T H
         self._Pn, self._GRn = self.P.numpy(), self.GR.numpy()
         self._n_w = sum(sizes)
         self._w_starts = np.cumsum([0, *sizes[:-1]])  # where each instance's W slot starts in P (shard order)
@@ -213,25 +222,25 @@ class Shard:
         """Step ``t`` (0-based) at learning rate ``lr``."""
         from torch import add
 
-        bmm = self._bmm
         fill, grad = self._k.fill_sparse_batch, self._k.relu_mse_grad
         for blk in self.blocks:
-            W, X = blk["W"], blk["X"]
             fill(blk["X2"], blk["keys"], blk["probs"], t)
             if blk["gram"]:
-                bmm(W, blk["WT"], blk["M"])  # M = W W^T (k, n, n)
-                bmm(X, blk["M"], blk["Z"])  # Z = X M (k, B, n); the kernel adds b
+                ww, xm, xg, sw = blk["products"]
+                ww()  # M = W W^T (k, n, n)
+                xm()  # Z = X M (k, B, n); the kernel adds b
                 grad(*blk["grad_args"])  # G = dL/dZ, dL/db, loss
-                bmm(blk["XT"], blk["G"], blk["A"])  # A = dL/dM = X^T G (k, n, n)
+                xg()  # A = dL/dM = X^T G (k, n, n)
                 add(blk["A"], blk["AT"], out=blk["S"])
-                bmm(blk["S"], W, blk["gW"])  # dL/dW = (A + A^T) W (k, n, m)
+                sw()  # dL/dW = (A + A^T) W (k, n, m)
             else:
-                bmm(X, W, blk["H"])  # H = X W (k, B, m)
-                bmm(blk["H"], blk["WT"], blk["Z"])  # Z = H W^T (k, B, n)
+                xw, hw, gw, xgh, gh = blk["products"]
+                xw()  # H = X W (k, B, m)
+                hw()  # Z = H W^T (k, B, n)
                 grad(*blk["grad_args"])
-                bmm(blk["G"], W, blk["GH"])  # dL/dH = G W (k, B, m)
-                bmm(blk["XT"], blk["GH"], blk["gW"])  # X^T dL/dH
-                bmm(blk["GT"], blk["H"], blk["gW"], accumulate=True)  # + G^T H
+                gw()  # dL/dH = G W (k, B, m)
+                xgh()  # X^T dL/dH
+                gh()  # + G^T H
         b1, b2 = self.betas
         self._k.adamw(self._Pn, self._GRn, self.M1, self.M2, lr, self.weight_decay, b1, b2, self.eps, t + 1)
 
