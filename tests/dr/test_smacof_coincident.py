@@ -98,3 +98,18 @@ def test_groups_are_equal_rows_of_delta_and_of_the_weights_outside_the_group():
     np.testing.assert_array_equal(coincident_representatives(delta, w), [*range(12), 12, 12, 12, 12])
     w[15, 3] = w[3, 15] = 9.0  # point 15 weighs otherwise against point 3: a group of its own
     np.testing.assert_array_equal(coincident_representatives(delta, w), [*range(12), 12, 12, 12, 15])
+
+
+@pytest.mark.parametrize("impl", products.IMPLEMENTATIONS)
+@pytest.mark.parametrize("metric_type", ["ratio", "interval", "ordinal"])
+def test_torch_engine_item_alone_equals_batched_with_every_product_implementation(impl, metric_type):
+    # items leave the working set as they converge, so the batch a product sees shrinks; each item's
+    # products are its own calls, so an item's bits do not depend on the others
+    rng = np.random.default_rng(0)
+    deltas = np.stack([cdist(x, x) for x in rng.normal(size=(4, 20, 3))])
+    with products.forced(impl):
+        batch = smacof(deltas, metric_type=metric_type, engine="torch")
+        for i in (1, 3):
+            alone = smacof(deltas[i], metric_type=metric_type, engine="torch")
+            assert np.array_equal(alone.embedding, batch.embedding[i])
+            assert alone.n_iter == batch.n_iter[i]

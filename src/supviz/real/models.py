@@ -317,10 +317,11 @@ class _Group:
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
         off = 0
         for name, t in inits[0].items():
+            # every parameter of every model starts at a multiple of 16 floats (64 bytes), as alone, so
+            # the products never copy one to align it (runtime.products); the padding stays 0
+            off = -(-off // 16) * 16
             self.layout.append((name, off, off + t.numel(), tuple(t.shape)))
             off += t.numel()
-        # rows padded to 16 floats: each model's parameters start 64-byte aligned, as alone, so the
-        # products never copy them (runtime.products aligns what is not); the padding stays 0
         off = -(-off // 16) * 16
         self.flat = torch.zeros(k, off)
         for j, q in enumerate(inits):

@@ -88,26 +88,44 @@ def mm_fixed_order(a, b, out, ta, tb, accumulate):  # pragma: no cover - compile
                     orow[c] = acc[c]
 
 
-def _signature(dtype: type) -> tuple:
-    arr = nb.types.Array(dtype, 2, "C")
+@njit(nogil=True, cache=True, error_model="numpy")
+def bmm_fixed_order(a, b, out, ta, tb, accumulate):  # pragma: no cover - compiled
+    """:func:`mm_fixed_order` for every instance of C-contiguous 3-D stacks (one call from Python)."""
+    for i in range(out.shape[0]):
+        mm_fixed_order(a[i], b[i], out[i], ta, tb, accumulate)
+
+
+def _signature(dtype: type, ndim: int) -> tuple:
+    arr = nb.types.Array(dtype, ndim, "C")
     return (arr, arr, arr, nb.boolean, nb.boolean, nb.boolean)
 
 
-_SIGNATURES = {np.dtype(np.float32): _signature(nb.float32), np.dtype(np.float64): _signature(nb.float64)}
+_DTYPES = (nb.float32, nb.float64)
 
 
 def kernel():
-    """The compiled kernel: one version per dtype for row-major 2-D arrays, both compiled (or loaded
-    from numba's disk cache) on the first call; compilation is then switched off, so no thread
-    compiles another variant on the side."""
+    """The compiled one-instance kernel: one version per dtype for row-major 2-D arrays, both compiled
+    (or loaded from numba's disk cache) on the first call; compilation is then switched off, so no
+    thread compiles another variant on the side."""
+    _ready()
+    return mm_fixed_order
+
+
+def batch_kernel():
+    """The compiled kernel over C-contiguous 3-D stacks (:func:`bmm_fixed_order`), as :func:`kernel`."""
+    _ready()
+    return bmm_fixed_order
+
+
+def _ready() -> None:
     if not _READY:
         with _LOCK:
             if not _READY:
-                for sig in _SIGNATURES.values():
-                    mm_fixed_order.compile(sig)
-                mm_fixed_order.disable_compile()
+                for fn, ndim in ((mm_fixed_order, 2), (bmm_fixed_order, 3)):
+                    for dtype in _DTYPES:
+                        fn.compile(_signature(dtype, ndim))
+                    fn.disable_compile()
                 _READY.append(True)
-    return mm_fixed_order
 
 
 _READY: list[bool] = []

@@ -34,7 +34,8 @@ batched ``bmm`` rounds a ``(9 x 128) @ (128 x 10)`` product differently in a bat
 alone), on one thread in the engines, and every MKL call sees 64-byte aligned operands and result
 (MKL picks kernels by alignment: the same product written 360 bytes into a buffer rounds
 differently; an unaligned slice goes through an aligned copy, and the engines place every
-instance's data at 64-byte boundaries so that this costs nothing). So an instance's product has
+instance's data at 64-byte boundaries so that this costs nothing; OpenBLAS packs its operands into
+its own buffers and does not care, which the tests check at every offset). So an instance's product has
 the same bits alone or at any place in any batch. Across implementations, and so
 across CPUs and across tables, products agree only within rounding: each element of a float32
 product carries an error of at most ``gamma_K * sum_l |a_rl b_lc|`` (``gamma_K = K u / (1 - K
@@ -162,38 +163,25 @@ def _all_aligned(t: Any) -> bool:
 def _numpy(a: Any, b: Any, out: Any, ta: bool, tb: bool, accumulate: bool) -> None:
     import numpy as np
 
-    if not (_all_aligned(a) and _all_aligned(b) and _all_aligned(out)):
-        # the BLAS sees each instance at 64-byte alignment, as alone (OpenBLAS packs its operands and
-        # should not care; this makes it so whatever its small-matrix kernels do)
-        for i in range(out.shape[0]):
-            oi = out[i : i + 1]
-            target = oi if oi.data_ptr() % ALIGNMENT == 0 else _empty_like(oi)
-            if target is not oi and accumulate:
-                target.copy_(oi)
-            _numpy(_aligned(a[i : i + 1]), _aligned(b[i : i + 1]), target, ta, tb, accumulate)
-            if target is not oi:
-                oi.copy_(target)
-        return
+    # one BLAS call per instance (transposes passed as flags); OpenBLAS packs its operands into its
+    # own buffers, so unlike MKL its results do not depend on where they sit (tested at every offset)
     an, bn, on = _np(a), _np(b), _np(out)
     if accumulate:
         on += np.matmul(an, bn)
     else:
-        np.matmul(an, bn, out=on)  # one BLAS call per instance (transposes passed as flags)
-
-
-def _empty_like(t: Any) -> Any:
-    import torch
-
-    return torch.empty_like(t, memory_format=torch.contiguous_format)
+        np.matmul(an, bn, out=on)
 
 
 def _numba(a: Any, b: Any, out: Any, ta: bool, tb: bool, accumulate: bool) -> None:
-    from supviz.runtime._product_kernels import kernel
+    from supviz.runtime._product_kernels import batch_kernel, kernel
 
-    mm = kernel()
     a_store = _np(a.transpose(1, 2) if ta else a)  # each instance's storage is row-major
     b_store = _np(b.transpose(1, 2) if tb else b)
     on = _np(out)
+    if a_store.flags.c_contiguous and b_store.flags.c_contiguous and on.flags.c_contiguous:
+        batch_kernel()(a_store, b_store, on, ta, tb, accumulate)  # the instance loop inside numba
+        return
+    mm = kernel()
     for i in range(on.shape[0]):
         mm(a_store[i], b_store[i], on[i], ta, tb, accumulate)
 
@@ -271,13 +259,15 @@ class Product:
         self.key, self.implementation = key, name
         aligned = all(_all_aligned(t) for t in (a, b, out))
         if name == "numba":
-            from supviz.runtime._product_kernels import kernel
+            from supviz.runtime._product_kernels import batch_kernel, kernel
 
-            mm = kernel()
             a_st = _np(a.transpose(1, 2) if ta else a)
             b_st = _np(b.transpose(1, 2) if tb else b)
             on = _np(out)
-            args = [(a_st[i], b_st[i], on[i], ta, tb, accumulate) for i in range(k)]
+            if a_st.flags.c_contiguous and b_st.flags.c_contiguous and on.flags.c_contiguous:
+                mm, args = batch_kernel(), [(a_st, b_st, on, ta, tb, accumulate)]
+            else:
+                mm, args = kernel(), [(a_st[i], b_st[i], on[i], ta, tb, accumulate) for i in range(k)]
 
             def call() -> None:
                 _USED[key] = name
@@ -285,7 +275,7 @@ class Product:
                     mm(*arg)
 
             self._call = call
-        elif name == "numpy" and aligned:
+        elif name == "numpy":
             import numpy as np
 
             an, bn, on = _np(a), _np(b), _np(out)
@@ -419,9 +409,10 @@ def available() -> tuple[str, ...]:
     return tuple(name for name in IMPLEMENTATIONS if name != "numba" or importlib.util.find_spec("numba") is not None)
 
 
-def measure(key: str, *, batch: int = 2, rounds: int = 5) -> dict[str, float]:
+def measure(key: str, *, batch: int = 8, rounds: int = 5) -> dict[str, float]:
     """CPU microseconds per instance of the product ``key`` by each available implementation, on one
-    thread (torch's and the BLAS libraries'): the best of ``rounds`` rounds of about
+    thread (torch's and the BLAS libraries'), in a batch of ``batch`` instances (so a cost per call,
+    such as numpy's, is shared as it is in the engines' groups): the best of ``rounds`` rounds of about
     :data:`ROUND_NS` each, the implementations taking turns round by round (so a burst of load on a
     shared machine slows them alike), after one untimed call each (numba's compile or cache load
     happens there). About 5 ms per shape."""
