@@ -18,7 +18,10 @@ Both train the same steps; quality is MMCS per cell (the baseline's decoders sco
 metric function). A second supviz seed gives the noise scale. Part ``toy``: the default toy
 experiment (128 features in 64 dims, ratios 0.5-8 x 13 L1 coefficients, 65 SAEs), wall time and
 peak RSS. Each part runs in its own subprocess (clean peak memory); the load average is printed
-before and after, since the development VM is shared.
+before and after, since the development VM is shared. Part ``cells`` also prints which
+implementation served each matrix-product shape of the supviz runs (:mod:`supviz.runtime.products`:
+torch/MKL, numpy/OpenBLAS or supviz's numba kernel, chosen per shape on this machine);
+``SUPVIZ_PRODUCTS=torch`` forces torch for every product, the engine as it was before issue 18.
 
 Usage::
 
@@ -123,6 +126,11 @@ def part_cells(steps: int, skip_baseline: bool) -> dict:
                                      "train_s": cells.info["train_seconds"], "score_s": cells.info["score_seconds"],
                                      "ms_per_step": cells.training.info["ms_per_step"],
                                      "mean_mmcs": float(np.nanmean(cells.scores.mmcs))}
+    from supviz.runtime import products
+
+    out["products"] = {"forced": os.environ.get(products.ENV, "auto"), "served": products.table(used_only=True)}
+    print(f"# matrix products of the supviz runs ({products.ENV}={os.environ.get(products.ENV, 'auto')}; us per "
+          f"instance, one thread):\n# " + products.format_table().replace("\n", "\n# "), file=sys.stderr)
     a, b = runs[0].scores.mmcs, runs[1].scores.mmcs
     sparse = np.array([grid.specs[i].probability <= 0.17 for i in idx])
     out["seed_noise_mean_abs_mmcs_diff"] = float(np.nanmean(np.abs(a - b)))

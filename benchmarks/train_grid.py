@@ -18,10 +18,16 @@ comparison is "same recipe, same quality" and not "same random numbers". For a n
 supviz is also trained with a second seed. supviz trains here with ``init="reference"`` (the
 reference's init scale), so the two runs differ only in their random numbers.
 
+It also prints which implementation served each matrix-product shape of the supviz runs
+(:mod:`supviz.runtime.products`: torch/MKL, numpy/OpenBLAS or supviz's numba kernel, chosen per
+shape on this machine) with the per-shape timings behind the choice. ``SUPVIZ_PRODUCTS=torch``
+forces torch for every product: the engine as it was before issue 18.
+
 Usage::
 
     python benchmarks/train_grid.py                  # 1000 steps, CPU, 3 timed repeats of supviz
     python benchmarks/train_grid.py --steps 10000 --skip-reference   # the full recipe, supviz only
+    SUPVIZ_PRODUCTS=torch python benchmarks/train_grid.py --skip-reference   # every product by torch
     python benchmarks/train_grid.py --device cuda
 """
 
@@ -38,6 +44,7 @@ import time
 import numpy as np
 import torch
 
+from supviz.runtime import products
 from supviz.toy import TrainConfig, feature_probabilities, importance_curve, train_grid
 from supviz.toy._engine import use_gram
 
@@ -135,25 +142,27 @@ def supviz_weights(grid) -> list[tuple[int, str, float, np.ndarray, np.ndarray]]
 
 
 def batching_comparison(reps: int = 20) -> dict[str, float]:
-    """CPU ms of the matrix products of one step, one thread: grouped by m vs padded to the largest m."""
+    """CPU ms of the matrix products of one step, one thread: grouped by m vs padded to the largest m
+    (each product by the implementation :mod:`supviz.runtime.products` serves its shape with here)."""
     torch.set_num_threads(1)
     k, B, n = 12, BATCH, N_FEATURES
     X, G = torch.rand(k, B, n), torch.randn(k, B, n)
     out = {}
+    bmm = products.bmm
 
     def factored(W, H, Z, GH, gW):
-        torch.bmm(X, W, out=H)
-        torch.bmm(H, W.transpose(1, 2), out=Z)
-        torch.bmm(G, W, out=GH)
-        torch.bmm(X.transpose(1, 2), GH, out=gW)
-        gW.baddbmm_(G.transpose(1, 2), H)
+        bmm(X, W, H)
+        bmm(H, W.transpose(1, 2), Z)
+        bmm(G, W, GH)
+        bmm(X.transpose(1, 2), GH, gW)
+        bmm(G.transpose(1, 2), H, gW, accumulate=True)
 
     def gram(W, M, Z, A, S, gW):
-        torch.bmm(W, W.transpose(1, 2), out=M)
-        torch.bmm(X, M, out=Z)
-        torch.bmm(X.transpose(1, 2), G, out=A)
+        bmm(W, W.transpose(1, 2), M)
+        bmm(X, M, Z)
+        bmm(X.transpose(1, 2), G, A)
         torch.add(A, A.transpose(1, 2), out=S)
-        torch.bmm(S, W, out=gW)
+        bmm(S, W, gW)
 
     def timed(fn) -> float:
         fn()
@@ -180,11 +189,11 @@ def batching_comparison(reps: int = 20) -> dict[str, float]:
     mask = torch.ones(72, 1, m_max)
 
     def padded():
-        torch.bmm(Xp, Wp, out=Hp)
-        torch.bmm(Hp, Wp.transpose(1, 2), out=Zp)
-        torch.bmm(Gp, Wp, out=GHp)
-        torch.bmm(Xp.transpose(1, 2), GHp, out=gWp)
-        gWp.baddbmm_(Gp.transpose(1, 2), Hp)
+        bmm(Xp, Wp, Hp)
+        bmm(Hp, Wp.transpose(1, 2), Zp)
+        bmm(Gp, Wp, GHp)
+        bmm(Xp.transpose(1, 2), GHp, gWp)
+        bmm(Gp.transpose(1, 2), Hp, gWp, accumulate=True)
         gWp.mul_(mask)
 
     out["padded to m=40, all 72 instances"] = timed(padded)
@@ -243,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
                         "threads": grid.info["threads"]}
     print(f"supviz:    {sv_ms:8.2f} ms/step (best of {args.repeats}; median "
           f"{result['supviz']['ms_per_step_median']:.2f}; {grid.info['engine']} engine, {grid.info['threads']} threads)")
+    served = products.table(used_only=True)
+    result["products"] = {"forced": os.environ.get(products.ENV, "auto"), "table": str(products.table_path()),
+                          "served": served}
+    print(f"matrix products of the supviz runs ({products.ENV}={os.environ.get(products.ENV, 'auto')}; "
+          f"us per instance, one thread):")
+    print("  " + products.format_table().replace("\n", "\n  "))
 
     sv_eval = eval_losses(supviz_weights(grid))
     grid2 = train_grid(cfg.replace(seed=1), progress=False)

@@ -199,12 +199,29 @@ def test_f6_bad_precomputed_distances_are_one_line_errors_everywhere(method, bad
 # --- finding 7: recorded parameters are the ones used ----------------------------------------------
 
 
-def test_f7_umap_records_the_start_it_fell_back_to():
-    # diag(12)'s graph is complete: umap-learn's eigen-solver fails and it starts at random.
-    layout = umap_layout(np.eye(12), n_neighbors=11, random_state=0)
+def test_f7_umap_records_the_start_it_fell_back_to(monkeypatch):
+    # When umap-learn's eigen-solver fails, it starts at random and says so; params must say "random".
+    # Whether ARPACK fails on a given input depends on the CPU (diag(12)'s complete graph: it failed on
+    # the Intel Xeon, it converges on an AMD EPYC), so the failure is made here, the same on every CPU.
+    import scipy.sparse.linalg
+
+    def no_convergence(*args, **kwargs):
+        raise scipy.sparse.linalg.ArpackNoConvergence("ARPACK error -1: No convergence", np.empty(0), np.empty((0, 0)))
+
+    monkeypatch.setattr(scipy.sparse.linalg, "eigsh", no_convergence)
+    layout = umap_layout(np.random.default_rng(0).normal(size=(30, 4)), n_neighbors=5, random_state=0, init="spectral")
     assert layout.params["init"] == "random"  # was "spectral"
     assert any("umap init 'spectral' -> 'random'" in note for note in layout.notes)
     assert sum("Spectral initialisation failed" in note for note in layout.notes) == 1
+
+
+def test_f7_kind_the_recorded_start_is_the_one_umap_learn_used_on_any_cpu():
+    # diag(12) itself: whichever way ARPACK goes on this CPU, params and notes tell the same story
+    layout = umap_layout(np.eye(12), n_neighbors=11, random_state=0)
+    fell_back = sum("Spectral initialisation failed" in note for note in layout.notes)
+    assert fell_back in (0, 1)
+    assert layout.params["init"] == ("random" if fell_back else "spectral")
+    assert any("umap init 'spectral' -> 'random'" in note for note in layout.notes) == bool(fell_back)
 
 
 # --- finding 8: never Barnes-Hut above two dimensions; notes deduplicated ------------------------------
@@ -235,8 +252,8 @@ def test_f8_kind_a_warning_raised_every_iteration_is_one_note():
 # --- finding 9: scikit-learn's KL is the exact KL of the returned layout, against its own P -------------
 
 
-@pytest.mark.parametrize(("seed", "expected"), [(0, 0.1299), (2, 0.1603)])
-def test_f9_sklearn_kl_is_exact_against_the_P_it_used(seed, expected):
+@pytest.mark.parametrize("seed", [0, 2])
+def test_f9_sklearn_kl_is_exact_against_the_P_it_used(seed):
     # Was: 0.1436 (seed 0) and 0.1387 (seed 2), scikit-learn's own value of its last objective
     # evaluation (one step before the returned layout), marked kl_exact.
     from sklearn.manifold._t_sne import _joint_probabilities
@@ -247,12 +264,20 @@ def test_f9_sklearn_kl_is_exact_against_the_P_it_used(seed, expected):
     pts = _unit(X)
     P = _joint_probabilities(pairwise_distances(pts, squared=True), 13, 0)  # what scikit-learn computed
     assert layout.info["kl_exact"]
+    # two float64 sums of the same 780 terms in another order: measured 2e-14 and 3e-14 apart
     assert layout.info["kl_divergence"] == pytest.approx(_exact_kl(P, layout.embedding), abs=1e-9)
-    assert layout.info["kl_divergence"] == pytest.approx(expected, abs=5e-4)
+    # A quality floor, not a reference value: scikit-learn's optimiser amplifies the last bits of its
+    # products into another layout on another CPU (KL 0.1299 / 0.1603 on the Intel Xeon, 0.1211 /
+    # 0.1421 on an AMD EPYC for seeds 0 / 2); any of them is a fit, none is "the" answer.
+    assert 0.0 <= layout.info["kl_divergence"] < 0.2
 
 
 def test_f9_kind_sklearn_kl_in_more_dimensions_uses_its_student_t_kernel():
-    # scikit-learn's kernel has dof = n_components - 1 = 4 and power (dof + 1) / 2
+    # scikit-learn's kernel has dof = n_components - 1 = 4 and power (dof + 1) / 2. Exact against its
+    # own objective: float64 sums over 45 pairs, so within ~45 u KL = 4e-14 (measured 5e-15, KL 3.995).
+    # They were not on an AMD EPYC (1.4e-9 apart):
+    # supviz's Z summed the diagonal's ones with the tiny w_ij of this spread-out layout and took
+    # them away again, losing Z's low bits; the diagonal is now left out of the sum.
     from sklearn.manifold._t_sne import _joint_probabilities, _kl_divergence
     from sklearn.metrics import pairwise_distances
 
@@ -261,7 +286,24 @@ def test_f9_kind_sklearn_kl_in_more_dimensions_uses_its_student_t_kernel():
     pts = _unit(X)
     P = _joint_probabilities(pairwise_distances(pts, squared=True), 3, 0)
     exact = _kl_divergence(layout.embedding.ravel(), P, 4, 10, 5)[0]
-    assert layout.info["kl_divergence"] == pytest.approx(exact, abs=1e-9)
+    assert layout.info["kl_divergence"] == pytest.approx(exact, abs=1e-12)
+
+
+def test_f9_kind_z_keeps_its_low_bits_on_a_spread_out_layout():
+    # the exact KL of a layout whose kernel values are ~1e-12: Z from the off-diagonal terms alone
+    from supviz.dr.tsne_kl import kl_divergence
+
+    Y = np.random.default_rng(3).normal(size=(12, 2)) * 1e6
+    P = np.random.default_rng(4).random((12, 12))
+    P = P + P.T
+    np.fill_diagonal(P, 0.0)
+    P /= P.sum()
+    d2 = ((Y[:, None] - Y[None]) ** 2).sum(-1)
+    w = 1.0 / (1.0 + d2)
+    np.fill_diagonal(w, 0.0)
+    mask = ~np.eye(12, dtype=bool)
+    exact = float(np.sum(P[mask] * np.log(P[mask] / (w[mask] / w.sum()))))
+    assert kl_divergence(P, Y) == pytest.approx(exact, rel=1e-12)  # was 1.6e-6 off (relative)
 
 
 def test_f9_kind_an_empty_P_is_refused():

@@ -1,10 +1,19 @@
 """The batched engine: an instance gets its alone result bit for bit, seeds reproduce, sources give
-exactly the toy models' stream, the input scale folds back exactly."""
+exactly the toy models' stream, the input scale folds back exactly.
+
+Exact and within a tolerance (issue 18): alone == batched holds bit for bit by construction (one
+product call per instance and shape, by the implementation the machine's table gives the shape,
+nothing reducing across instances) and is tested with every product implementation forced in turn
+(``supviz.runtime.products``: torch/MKL, numpy/OpenBLAS, numba), since another CPU's table picks
+others. Two implementations (two CPUs) agree within float32 rounding amplified by training: the
+2e-5 stated below, which the fused CPU kernels also meet against CUDA's torch ops.
+"""
 
 import numpy as np
 import pytest
 
 from supviz.errors import SupvizError
+from supviz.runtime import products
 from supviz.sae import ARCHITECTURES, ArraySource, FeatureStream, SAEConfig, SAEJob, train_saes
 from supviz.sae.sources import random_directions, sharkey_probabilities
 
@@ -47,13 +56,41 @@ def _same(a, b):
         np.testing.assert_array_equal(a.threshold, b.threshold)
 
 
-def test_every_instance_gets_its_alone_result_bit_for_bit(batched):
+def _forced(impl, fn):
+    if impl == "auto":
+        return fn()
+    with products.forced(impl):
+        return fn()
+
+
+@pytest.fixture(scope="module")
+def batched_by_impl(batched):
     jobs, res = batched
+    out = {"auto": res}
+    for impl in products.IMPLEMENTATIONS:
+        out[impl] = _forced(impl, lambda: train_saes(jobs, threads=2, progress=False))
+    return jobs, out
+
+
+@pytest.mark.parametrize("impl", ["auto", *products.IMPLEMENTATIONS])
+def test_every_instance_gets_its_alone_result_bit_for_bit(batched_by_impl, impl):
+    jobs, by_impl = batched_by_impl
+    res = by_impl[impl]
     assert res.info["groups"] >= 10 and res.info["threads"] == 2
     for i in range(0, len(jobs), 3):  # every architecture, every kind of source, both shapes
-        alone = train_saes([jobs[i]], threads=1, progress=False)
+        alone = _forced(impl, lambda: train_saes([jobs[i]], threads=1, progress=False))
         _same(alone[0], res[i])
         np.testing.assert_array_equal(alone.losses[0], res.losses[i])
+
+
+def test_product_implementations_agree_within_float32_rounding(batched_by_impl):
+    # measured (AMD EPYC, 40 steps, every architecture): at most 2.4e-6 apart (BatchTopK), 2.4e-7
+    # elsewhere; stated: the 2e-5 of the CUDA-path comparison below
+    jobs, by_impl = batched_by_impl
+    for impl in ("numpy", "numba", "auto"):
+        for a, b in zip(by_impl["torch"].saes, by_impl[impl].saes):
+            for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
+                np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=0, atol=2e-5, err_msg=(impl, name))
 
 
 def test_a_source_shared_by_groups_on_different_threads_is_read_race_free():

@@ -104,7 +104,19 @@ def _sweep(x, dhat, shifted, w, weighted, interval, a_acc, c_acc, diff):  # prag
 
 
 @njit(cache=True)
-def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter, eps, hist, scratch):  # pragma: no cover
+def _snap(y, rep):  # pragma: no cover - compiled
+    """Give every point of ``y`` [N, k] its group's first member's coordinates (``rep[i] <= i``)."""
+    n, k = y.shape
+    for i in range(n):
+        r = rep[i]
+        if r != i:
+            for c in range(k):
+                y[i, c] = y[r, c]
+
+
+@njit(cache=True)
+def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter, eps, hist, scratch, rep,
+              grouped):  # pragma: no cover
     """Iterate one item in place; returns (sigma, n_iter, converged).
 
     ``scratch`` [5, N, k] is work space (its contents are overwritten); the caller allocates it,
@@ -120,6 +132,11 @@ def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter,
     distance matrix is stored. The ratio stress is summed exactly; the interval stress per
     iteration is expanded from the pass's sums (exact up to rounding of the order of 1e-16 in
     sigma), and the final one is recomputed pair by pair.
+
+    With ``grouped``, every transform gives each point its group's first member's coordinates
+    (``rep`` [N], from ``coincident_representatives``): the pair sweep is symmetric in coincident
+    points, but the weighted transform's ``V^+`` comes from LAPACK, whose rows for two coincident
+    points may differ in the last bits.
     """
     n, k = x.shape
     n_pairs = n * (n - 1) / 2.0
@@ -149,6 +166,8 @@ def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter,
             for i in range(n):
                 for c in range(k):
                     y[i, c] = bx[i, c] / n
+        if grouped:
+            _snap(y, rep)
         s_res, s_e, s_xe, s_ee = _sweep(y, dhat, shifted, w, weighted, interval, a_acc, c_acc, diff)
         if interval:
             # Full-matrix sums (each pair twice), the convention of _interval_coefficients.
@@ -190,14 +209,16 @@ def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter,
 
 @njit(cache=True)
 def run_batch(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter, eps,
-              sigma, n_iter, converged, hist, scratch):  # pragma: no cover
+              sigma, n_iter, converged, hist, scratch, rep, grouped):  # pragma: no cover
     """Every item of a flat batch, in place: x [M, N, k] (the starts, overwritten by the results),
     dhat [M, N, N] (normalised dissimilarities, overwritten by the final disparities),
     w/vplus/shifted [M, N, N] (dummies [M, 1, 1] when unused), moments [M, 3]; outputs sigma [M],
-    n_iter [M] int64, converged [M] bool, hist [M, max_iter + 1]; scratch [5, N, k]."""
+    n_iter [M] int64, converged [M] bool, hist [M, max_iter + 1]; scratch [5, N, k]; rep [M, N] int64
+    (each point's group representative; [M, 1] and ``grouped`` False when nothing coincides)."""
     for b in range(x.shape[0]):
         s, it, conv = _run_item(
-            x[b], dhat[b], w[b], weighted, vplus[b], shifted[b], moments[b], interval, max_iter, eps, hist[b], scratch
+            x[b], dhat[b], w[b], weighted, vplus[b], shifted[b], moments[b], interval, max_iter, eps, hist[b], scratch,
+            rep[b], grouped
         )
         sigma[b] = s
         n_iter[b] = it

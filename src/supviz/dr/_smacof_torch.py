@@ -2,8 +2,17 @@
 
 The batch (items and restarts stacked) is one tensor ``[M, N, N]``; every iteration advances all
 active items at once. Items that converge are written out and leave the working set, so they stop
-changing while the others go on, and each item's result is the same as running it alone. The
-compiled CPU engine (``_smacof_numba.py``) runs the same algorithm with the same stopping rule.
+changing while the others go on, and each item's result is the same as running it alone: nothing
+reduces across items, and on the CPU every product is one call per item
+(:func:`supviz.runtime.products.bmm`, the implementation fastest here for that shape), never a
+batched BLAS call whose rounding may depend on how many items are still active. The compiled CPU
+engine (``_smacof_numba.py``) runs the same algorithm with the same stopping rule.
+
+Coincident points (``representatives``, from :func:`supviz.dr.classical.coincident_representatives`)
+get their group's first member's coordinates after every Guttman transform: ``B(X) X`` gives two
+coincident points equal rows in exact arithmetic, but a BLAS product may round two equal rows
+differently, and an ordinal fit then pulled such a pair apart (issue 18: two spots 0.02 apart on
+an AMD CPU).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import numpy as np
 
 from supviz.dr import _transforms
 from supviz.errors import SupvizError
+from supviz.runtime.products import bmm
 
 #: Pairs closer than this (relative to the largest coordinate) enter the Guttman transform through
 #: their coordinate differences: in the product form their terms would cancel to rounding noise.
@@ -30,8 +40,12 @@ def run_batch(
     max_iter: int,
     eps: float,
     device: Any,
+    representatives: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Iterate SMACOF on a flat batch [M, N, N] (restarts already stacked into M).
+
+    ``representatives`` [M, N] (int): each point's group of coincident points, as its first member;
+    None when nothing coincides (module docstring).
 
     ``fixed[m]`` marks items whose disparities never change (ratio type, or a degenerate item that
     fell back to ratio). The working set holds only the active items: when items converge, their
@@ -68,6 +82,8 @@ def run_batch(
         return (t if w is None else w * t).sum(dim=(1, 2))
 
     state: dict[str, Any] = {"delta": delta_t, "w": w_t, "vplus": vplus, "fixed": torch.as_tensor(fixed, device=device)}
+    if representatives is not None:
+        state["rep"] = torch.as_tensor(np.ascontiguousarray(representatives, dtype=np.int64), device=device)
     if metric_type == "interval":
         shifted = _transforms.shift_to_min(delta_t, w_t if w_t is not None else off[None].expand_as(delta_t))
         sw, sx, sxx = _transforms.interval_moments(shifted, w_t)
@@ -117,18 +133,20 @@ def run_batch(
         near = (dist < _NEAR_RTOL * x.abs().amax(dim=(1, 2))[:, None, None]) & (dist > 0)
         has_near = bool(near.any())
         far = torch.where(near, 0.0, ratio) if has_near else ratio
-        rx = torch.bmm(far, torch.cat([x, ones[:b_now]], dim=2))
+        rx = bmm(far, torch.cat([x, ones[:b_now]], dim=2))
         bx = torch.addcmul(-rx[..., :k], rx[..., k:], x)                       # (b, N, k)
         if has_near:
             bi, i, j = near.nonzero(as_tuple=True)                            # each pair both ways
             bx.index_put_((bi, i), ratio[bi, i, j][:, None] * (x[bi, i] - x[bi, j]), accumulate=True)
-        y = bx.mul_(1.0 / n) if state["vplus"] is None else torch.bmm(state["vplus"], bx)
+        y = bx.mul_(1.0 / n) if state["vplus"] is None else bmm(state["vplus"], bx)
+        if "rep" in state:  # coincident points: one spot, whatever the products rounded
+            y = torch.gather(y, 1, state["rep"][:, :, None].expand(-1, -1, k))
         e = torch.cdist(y, y, compute_mode="donot_use_mm_for_euclid_dist")
         if fast:
             # sum_{i<j} d^2 from the coordinates.                            # (b,)
             s_ee = n * y.square().sum(dim=(1, 2)) - y.sum(dim=1).square().sum(dim=1)
             if metric_type == "interval":
-                sums = torch.bmm(e.reshape(b_now, 1, -1), state["basis"])[:, 0]  # (b, 2): sum d, sum x d
+                sums = bmm(e.reshape(b_now, 1, -1), state["basis"])[:, 0]  # (b, 2): sum d, sum x d
                 alpha, beta = _transforms.interval_coefficients(
                     state["sw"], state["sx"], state["sxx"], sums[:, 0], sums[:, 1], n_pairs
                 )
@@ -136,7 +154,7 @@ def run_batch(
                 s_he = 0.5 * (alpha * sums[:, 0] + beta * sums[:, 1])
                 s_hh_now = torch.where((alpha != 0) | (beta != 0), n_pairs, 0.0)
             else:
-                s_he = 0.5 * torch.bmm(dhat.reshape(b_now, 1, -1), e.reshape(b_now, -1, 1))[:, 0, 0]
+                s_he = 0.5 * bmm(dhat.reshape(b_now, 1, -1), e.reshape(b_now, -1, 1))[:, 0, 0]
                 s_hh_now = state["s_hh"]
             snon = torch.clamp((s_hh_now + s_ee - 2.0 * s_he) / n_pairs, min=0.0)
         else:

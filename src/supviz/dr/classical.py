@@ -106,15 +106,45 @@ def torgerson(delta: np.ndarray, n_components: int) -> np.ndarray:
     return out
 
 
-def merge_coincident(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Configurations ``x`` [R, N, k] with every group of coincident points (equal rows of ``delta``
-    [N, N], which puts a 0 between them) moved to the group's mean."""
+def coincident_representatives(delta: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """For each point of ``delta [N, N]``, the first point of its group of coincident points ``[N]``
+    (int64; ``rep[i] == i`` for a point that coincides with none).
+
+    Points coincide when their rows of ``delta`` are equal (which puts a 0 between them) and, with
+    ``weights``, their rows of weights are equal outside the group (inside it every distance is 0
+    and no weight moves them apart). Such points are one point to SMACOF: an optimum keeps them on
+    one spot, and each Guttman transform does too in exact arithmetic.
+    """
     n = delta.shape[0]
+    rep = np.arange(n)
     if np.count_nonzero(delta == 0) <= n:  # only the diagonal: nothing coincides
+        return rep
+    _, group = np.unique(delta, axis=0, return_inverse=True)
+    group = group.ravel()
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        if members.size < 2:
+            continue
+        if weights is None:
+            rep[members] = members[0]
+            continue
+        outside = np.ones(n, dtype=bool)
+        outside[members] = False
+        _, sub = np.unique(weights[np.ix_(members, outside)], axis=0, return_inverse=True)
+        sub = sub.ravel()
+        for s in np.unique(sub):
+            same = members[sub == s]
+            rep[same] = same[0]
+    return rep
+
+
+def merge_coincident(delta: np.ndarray, x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Configurations ``x`` [R, N, k] with every group of coincident points
+    (:func:`coincident_representatives` of ``delta`` [N, N] and ``weights``) moved to the group's mean."""
+    rep = coincident_representatives(delta, weights)
+    if (rep == np.arange(rep.size)).all():
         return x
-    _, group, counts = np.unique(delta, axis=0, return_inverse=True, return_counts=True)
-    if counts.max() == 1:
-        return x
+    _, group, counts = np.unique(rep, return_inverse=True, return_counts=True)
     group = group.ravel()
     means = np.zeros((x.shape[0], counts.size, x.shape[2]))
     np.add.at(means, (slice(None), group), x)

@@ -33,8 +33,14 @@ Degenerate inputs, handled on purpose (each is recorded in ``SmacofResult.notes`
   singular, which stops ``mds()`` with an error; ordinal: one tie block makes any disparities
   fit), so the item is fitted as ``ratio``, which is what a constant disparity is.
 - N = 2: the exact answer (distance = disparity, stress 0) falls out of the first iteration.
-- duplicate / zero-norm points (zero dissimilarity between distinct points): zero distances are
-  skipped in ``B(X)`` (the usual ``0/0 := 0`` convention), so duplicates stay together.
+- duplicate / zero-norm points (coincident points: equal rows of ``delta``, and of the weights
+  outside their group): they are one point to the optimisation, in every engine and type. They
+  start at one spot (their mean), zero distances are skipped in ``B(X)`` (the usual ``0/0 := 0``
+  convention), and every Guttman transform gives each group its first member's coordinates, so
+  they stay on one spot bit for bit whatever a product rounds. (Exact arithmetic keeps them
+  together anyway; rounding need not: a BLAS product may round two equal rows differently, and
+  an ordinal fit then split such a pair into two spots 0.02 apart. The numba engine's pair sweep
+  is symmetric in them, the torch engine's products are not.)
 - equal dissimilarities make the Torgerson start arbitrary (one eigenvalue of multiplicity N - 1),
   and a single start can stop in a local minimum (N = 4: stress 0.259 instead of the square's
   0.169). R has the same issue. Use ``n_init > 1`` there.
@@ -54,7 +60,7 @@ from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
 from supviz.dr.base import check_delta
-from supviz.dr.classical import merge_coincident, torgerson
+from supviz.dr.classical import coincident_representatives, merge_coincident, torgerson
 from supviz.errors import SupvizError
 from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 
@@ -361,12 +367,15 @@ def smacof(
     for b in range(n_batch):
         for r in range(0 if first_random else 1, n_init):
             starts[b, r] = numpy_rng(child(seed, b, r)).uniform(size=(n, k))
-    if init_arr is None:
-        # Coincident points (identical rows of delta) start at one spot, bit for bit: the Guttman
-        # transform then keeps them together (x/0 := 0), where eigenvector rounding would leave
-        # them 1e-17 apart and let an interval fit's negative disparity push them apart.
+    # Coincident points (identical rows of delta, and of the weights outside their group) are one
+    # point: they start at one spot (eigenvector rounding would leave them 1e-17 apart, and an
+    # interval fit's negative disparity push them apart), and the engines give each group its first
+    # member's coordinates after every Guttman transform (module docstring).
+    reps = np.stack([coincident_representatives(arr3[b], None if w3 is None else w3[b]) for b in range(n_batch)])
+    has_groups = bool((reps != np.arange(n)).any())
+    if init_arr is None and has_groups:
         for b in range(n_batch):
-            starts[b] = merge_coincident(arr3[b], starts[b])
+            starts[b] = merge_coincident(arr3[b], starts[b], None if w3 is None else w3[b])
 
     run = np.flatnonzero(~all_zero)
     emb = np.zeros((n_batch, n_init, n, k))
@@ -391,6 +400,7 @@ def smacof(
                 max_iter=max_iter,
                 eps=eps,
                 device=dev,
+                representatives=flat(reps) if has_groups else None,
             )
         shape = (run.size, n_init)
         emb[run] = out["embedding"].reshape(shape + (n, k))
@@ -514,18 +524,19 @@ def _numba_available() -> bool:
 
 
 def _single_threaded_if_small(engine: str, dev: Any, n_elements: int) -> Any:
-    """Run the torch engine on the CPU with one OpenMP thread when its tensors are small.
+    """Run the torch engine on the CPU with one OpenMP and one BLAS thread when its tensors are small.
 
     Below about a million elements per [M, N, N] tensor an operation is too short to share
     between threads, and on shared cores the waiting threads cost more than they save (measured:
     5-20x slower with two threads on a busy 2-core machine). The limit is set through
-    threadpoolctl for the duration of the call and restored afterwards.
+    threadpoolctl for the duration of the call and restored afterwards; it covers the BLAS that
+    serves the products (:mod:`supviz.runtime.products`) too.
     """
     if engine != "torch" or dev.type != "cpu" or n_elements >= 1 << 20:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="openmp")
+    return threadpool_limits(limits=1)
 
 
 def _check_init(init: Any, n_batch: int, n: int, k: int, batched: bool) -> np.ndarray | None:
@@ -555,6 +566,7 @@ def _run_batch_numba(
     max_iter: int,
     eps: float,
     device: Any,
+    representatives: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The torch engine's ``run_batch`` on the compiled CPU engine, same inputs and outputs.
 
@@ -594,6 +606,7 @@ def _run_batch_numba(
         moments = np.stack([w_full.sum(axis=(1, 2)), (w_full * shifted).sum(axis=(1, 2)),
                             (w_full * shifted * shifted).sum(axis=(1, 2))], axis=1)
     w_arg = dummy if weights is None else np.ascontiguousarray(w)
+    reps = np.zeros((m, 1), dtype=np.int64) if representatives is None else np.ascontiguousarray(representatives, np.int64)
     # Every array the kernel touches is allocated here (numba then compiles no allocator).
     x_out = np.array(x, dtype=np.float64, order="C")
     dhat_out = np.array(dhat, dtype=np.float64, order="C")
@@ -602,7 +615,7 @@ def _run_batch_numba(
     _smacof_numba.run_batch(
         x_out, dhat_out, w_arg, weights is not None, np.ascontiguousarray(vplus), np.ascontiguousarray(shifted),
         np.ascontiguousarray(moments), interval, max_iter, float(eps), sigma, n_iter, converged, hist,
-        np.zeros((5, n, k)),
+        np.zeros((5, n, k)), reps, representatives is not None,
     )
     return {
         "embedding": x_out,

@@ -15,9 +15,13 @@ Both minimise with Adam (Kingma & Ba 2015; optional decoupled weight decay, Adam
 minibatches drawn without replacement, reshuffled every epoch.
 
 Batched: models of one kind and width form a group whose parameters are stacked with the
-instance axis first (``[k, 64, w]``) and trained by batched products (``torch.baddbmm``) with
-autograd; nothing reduces across instances, and every worker thread runs torch with one
-intra-op thread, so a model gets the same bits alone or beside any others (tested).
+instance axis first (``[k, 64, w]``) and trained by batched products with autograd
+(:func:`supviz.runtime.products.matmul`: one call per model, by the implementation fastest on this
+machine for the shape, at 64-byte alignment); nothing reduces across instances, and every worker
+thread runs torch and the BLAS with one thread, so a model gets the same bits alone or beside any
+others, by construction (tested with every product implementation). Another CPU, or another
+implementation of a product shape, gives the same models within float32 rounding amplified by
+training (``tests/real/test_models.py`` states the tolerance).
 
 Seeds: model ``(kind, width, replicate)`` draws everything from ``child(seed, kind_code, width,
 replicate)`` (:mod:`supviz.core.seeding`): initial weights from ``child(.., 0)``, epoch ``e``'s
@@ -34,13 +38,16 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from supviz.core.validation import check_choice, check_float, check_int
 from supviz.errors import SupvizError
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -229,8 +236,6 @@ def train_models(
     SupvizError
         No specs, duplicate specs, a classifier without labels, inputs of the wrong shape or not finite.
     """
-    import torch
-
     from supviz.toy.train import available_cpus
 
     specs = list(specs)
@@ -262,12 +267,10 @@ def train_models(
     n_workers = max(1, min(threads or available_cpus(), len(built)))
     shards = _shards(built, n_workers)
     t0 = time.perf_counter()
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from supviz.runtime.products import single_threaded
+
+    with single_threaded():
         _run(shards)
-    finally:
-        torch.set_num_threads(before)
     wall = time.perf_counter() - t0
     out: list[TrainedModel] = [None] * len(specs)  # type: ignore[list-item]
     for g in built:
@@ -314,9 +317,13 @@ class _Group:
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
         off = 0
         for name, t in inits[0].items():
+            # every parameter of every model starts at a multiple of 16 floats (64 bytes), as alone, so
+            # the products never copy one to align it (runtime.products); the padding stays 0
+            off = -(-off // 16) * 16
             self.layout.append((name, off, off + t.numel(), tuple(t.shape)))
             off += t.numel()
-        self.flat = torch.empty(k, off)
+        off = -(-off // 16) * 16
+        self.flat = torch.zeros(k, off)
         for j, q in enumerate(inits):
             for name, a, b, _shape in self.layout:
                 self.flat[j, a:b] = q[name].reshape(-1)
@@ -422,15 +429,17 @@ def _forward_loss(kind: str, P: dict[str, "torch.Tensor"], xb: "torch.Tensor", y
     import torch
     import torch.nn.functional as F
 
+    from supviz.runtime.products import matmul
+
     if kind == "classifier":
-        h = torch.relu(torch.baddbmm(P["b1"][:, None, :], xb, P["W1"]))  # (k, B, w)
-        logits = torch.baddbmm(P["b2"][:, None, :], h, P["W2"])  # (k, B, C)
+        h = torch.relu(matmul(xb, P["W1"]) + P["b1"][:, None, :])  # (k, B, w)
+        logits = matmul(h, P["W2"]) + P["b2"][:, None, :]  # (k, B, C)
         k, B, C = logits.shape
         ce = F.cross_entropy(logits.reshape(k * B, C), yb.reshape(k * B), reduction="none")  # (k B,)
         return ce.view(k, B).mean(1)
     W = P["W"]
-    h = torch.bmm(xb, W)  # (k, B, w)
-    xr = torch.relu(torch.baddbmm(P["b"][:, None, :], h, W.transpose(1, 2)))  # (k, B, d)
+    h = matmul(xb, W)  # (k, B, w)
+    xr = torch.relu(matmul(h, W.transpose(1, 2)) + P["b"][:, None, :])  # (k, B, d)
     return (xr - xb).pow(2).sum(-1).mean(-1)
 
 
@@ -447,33 +456,29 @@ def _shards(groups: list[_Group], n: int) -> list[list[_Group]]:
 
 
 def _run(shards: list[list[_Group]]) -> None:
-    """Train each shard on its own thread (torch intra-op threads at 1 there); re-raise the first failure."""
-    errors: list[BaseException] = []
+    """Train each shard on its own thread (:func:`supviz.runtime.threads.run_workers`; torch's intra-op
+    threads at 1 there); re-raise the first failure."""
+    from supviz.runtime.threads import run_workers
 
-    def work(groups: list[_Group]) -> None:
+    done = [0] * len(shards)
+
+    def job(j: int, stop: threading.Event) -> None:
         import torch
 
-        try:
-            torch.set_num_threads(1)  # per thread under OpenMP
-            with warnings.catch_warnings():
-                # each parameter's .grad is a strided view of its group's gradient buffer by design
-                warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
-                for g in groups:
-                    for t in range(g.recipe.steps):
-                        g.step(t)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            errors.append(exc)
+        torch.set_num_threads(1)  # per thread under OpenMP
+        with warnings.catch_warnings():
+            # each parameter's .grad is a strided view of its group's gradient buffer by design
+            warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
+            for g in shards[j]:
+                for t in range(g.recipe.steps):
+                    if stop.is_set():
+                        return
+                    g.step(t)
+                    done[j] += 1
 
-    if len(shards) == 1:
-        work(shards[0])
-    else:
-        threads = [threading.Thread(target=work, args=(s,), name=f"supviz-real-{i}", daemon=True) for i, s in enumerate(shards)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-    if errors:
-        raise errors[0]
+    total = max(sum(g.recipe.steps for g in shard) for shard in shards)
+    run_workers([lambda stop, j=j: job(j, stop) for j in range(len(shards))], steps=total, done=lambda: min(done),
+                desc="train digits models", progress=False, name="supviz-real")
 
 
 def _inputs(X: Any, d: int | None, *, name: str = "X") -> np.ndarray:

@@ -3,13 +3,18 @@
 Each job is one SAE: a data source, a config and a seed. The engine puts jobs that can share
 tensors into groups (same architecture, ``d_in``, ``d_sae``, batch size and settings; the
 learning rate and the sparsity coefficient may differ), stacks a group's parameters with the
-instance axis first and trains every group with the same batched torch ops: ``baddbmm`` for the
-encoder and decoder, autograd for the gradients, a vectorised Adam. Groups are shared out over
-worker threads, one per CPU, each with torch's intra-op threads at 1 (as in :mod:`supviz.toy`):
-no instance's numbers ever depend on another's, so an instance trained alone gets the very
-bits it gets in a grid, on any number of threads (tested). On CUDA one worker runs every group;
-there batched products may round differently from single ones (cuBLAS picks kernels by batch
-count), so "alone == batched" holds to float32 rounding there.
+instance axis first and trains every group with the same batched torch ops: the products of
+:mod:`supviz.runtime.products` for the encoder and decoder (per shape, the fastest of torch/MKL,
+numpy/OpenBLAS and supviz's own kernel on this machine; one call per instance), autograd for the
+gradients, a vectorised Adam. Groups are shared out over worker threads, one per CPU, each with
+torch's intra-op threads and the BLAS libraries at 1 (as in :mod:`supviz.toy`): no instance's
+numbers ever depend on another's, and each instance's products are the same calls alone or in a
+group, so an instance trained alone gets the very bits it gets in a grid, on any number of
+threads (tested with every product implementation). Another CPU, or another implementation of a
+product shape, gives the same SAEs within float32 rounding amplified by training
+(``tests/sae/test_engine.py`` states the tolerance). On CUDA one worker runs every group; there
+batched products may round differently from single ones (cuBLAS picks kernels by batch count),
+so "alone == batched" holds to float32 rounding there.
 
 Seeds: job ``i``'s initial weights come from ``child(seed_i, 0)`` through a local
 ``torch.Generator`` (CPU, so every device starts alike); its batches come from its source's own
@@ -18,13 +23,13 @@ seed (:mod:`supviz.sae.sources`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -163,14 +168,11 @@ def train_saes(
     n_workers = 1 if device != "cpu" else max(1, min(threads or available_cpus(), len(jobs)))
     shards = _assign(plans, n_workers)
     t0 = time.perf_counter()
-    threads_before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
+    from supviz.runtime.products import single_threaded
+
+    with single_threaded() if device == "cpu" else contextlib.nullcontext():
         workers = [_Worker([plans[i] for i in shard], device, n_logged, log_every_n) for shard in shards]
         _run(workers, steps=max_steps, progress=progress, n_instances=len(jobs), single_threaded=device == "cpu")
-    finally:
-        torch.set_num_threads(threads_before)
     wall = time.perf_counter() - t0
     saes: list[SAE] = [None] * len(jobs)  # type: ignore[list-item]
     losses = np.full((len(jobs), n_logged), np.nan)
@@ -284,9 +286,13 @@ class _Group:
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
         off = 0
         for name, t in per[0].items():
+            # every parameter of every instance starts at a multiple of 16 floats (64 bytes), as alone,
+            # so the products never copy one to align it (runtime.products); the padding stays 0
+            off = -(-off // 16) * 16
             self.layout.append((name, off, off + t.numel(), tuple(t.shape)))
             off += t.numel()
-        flat = torch.empty(k, off)
+        off = -(-off // 16) * 16
+        flat = torch.zeros(k, off)
         for j, q in enumerate(per):
             for name, a, b, _shape in self.layout:
                 flat[j, a:b] = q[name].reshape(-1)
@@ -488,47 +494,23 @@ class _Worker:
 
 
 def _run(workers: list[_Worker], *, steps: int, progress: bool | None, n_instances: int, single_threaded: bool) -> None:
-    """Run every worker on its own thread; show progress; re-raise the first failure."""
-    from tqdm.auto import tqdm
+    """Run every worker on its own thread (:func:`supviz.runtime.threads.run_workers`); show progress;
+    re-raise the first failure."""
+    from supviz.runtime.threads import run_workers
 
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def guard(w: _Worker) -> None:
+    def job(w: _Worker, stop: threading.Event) -> None:
         import torch
 
-        try:
-            if single_threaded:
-                torch.set_num_threads(1)  # per thread under OpenMP
-            with warnings.catch_warnings():
-                # each parameter's .grad is a strided view of its group's gradient buffer by design
-                warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
-                w.train(steps, stop)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            errors.append(exc)
-            stop.set()
+        if single_threaded:
+            torch.set_num_threads(1)  # per thread under OpenMP
+        with warnings.catch_warnings():
+            # each parameter's .grad is a strided view of its group's gradient buffer by design
+            warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
+            w.train(steps, stop)
 
-    threads = [threading.Thread(target=guard, args=(w,), name=f"supviz-sae-{i}", daemon=True) for i, w in enumerate(workers)]
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = tqdm(total=steps, disable=not show, delay=0 if progress else 2.0, unit="step", file=sys.stderr,
-               desc=f"train {n_instances} SAE{'s' * (n_instances != 1)}", dynamic_ncols=True, leave=False)
-    done: Callable[[], int] = lambda: min(w.done for w in workers)  # noqa: E731
-    try:
-        for th in threads:
-            th.start()
-        while alive := [th for th in threads if th.is_alive()]:
-            alive[0].join(timeout=0.2)
-            bar.update(done() - bar.n)
-        bar.update(done() - bar.n)
-    except BaseException:
-        stop.set()
-        for th in threads:
-            th.join()
-        raise
-    finally:
-        bar.close()
-    if errors:
-        raise errors[0]
+    run_workers([lambda stop, w=w: job(w, stop) for w in workers], steps=steps,
+                done=lambda: min(w.done for w in workers), progress=progress,
+                desc=f"train {n_instances} SAE{'s' * (n_instances != 1)}", name="supviz-sae")
 
 
 def _job_name(plan: dict[str, Any]) -> str:

@@ -180,8 +180,10 @@ def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any 
     with torch.no_grad():
         for (_d, s, activation, k, apply_b, n), idx in groups.items():
             # bound the [g, rows, d_sae] intermediates to ~2^24 floats: chunks of SAEs, then of rows
+            # (rows depends on the SAE's shape alone, so an SAE encoded alone or beside others makes the
+            # same products: the same bits, whatever the BLAS)
             per = max(1, min(len(idx), _BLOCK // max(1, n * s)))
-            rows = max(1, min(n, _BLOCK // max(1, per * s)))
+            rows = max(1, min(n, _BLOCK // max(1, s)))
             for c in range(0, len(idx), per):
                 part = idx[c:c + per]
                 W_enc = torch.from_numpy(np.stack([saes[i].W_enc for i in part]).astype(dt)).to(device)
@@ -213,12 +215,14 @@ def encode_tensors(
     threshold: "torch.Tensor | None" = None,
     apply_b_dec_to_input: bool = True,
 ) -> "torch.Tensor":
-    """The inference encoder on stacked tensors: ``X [g, N, d]`` -> ``f [g, N, d_sae]``."""
+    """The inference encoder on stacked tensors: ``X [g, N, d]`` -> ``f [g, N, d_sae]`` (one product call
+    per SAE, :func:`supviz.runtime.products.bmm`: an SAE's codes do not depend on the others)."""
     import torch
 
+    from supviz.runtime.products import bmm
     from supviz.sae.architectures.base import encoder_bias, topk_mask
 
-    pre = torch.baddbmm(encoder_bias(W_enc, b_enc, b_dec, apply_b_dec_to_input)[:, None, :], X, W_enc)
+    pre = bmm(X, W_enc) + encoder_bias(W_enc, b_enc, b_dec, apply_b_dec_to_input)[:, None, :]
     if activation == "relu":
         return pre.relu()
     if activation == "topk":

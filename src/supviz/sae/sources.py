@@ -298,7 +298,9 @@ class FeatureStream(Source):
             u = FeatureStream.uniforms(keys, step, batch_size, n, device)
             p = torch.stack([s._device_arrays(device)[1] for s in streams])[:, None, :]  # (K, 1, n)
             x = torch.where(u < p, u / p, torch.zeros((), device=u.device))  # (K, B, n)
-        return torch.bmm(x, D)  # (K, B, d)
+        from supviz.runtime.products import bmm
+
+        return bmm(x, D)  # (K, B, d): one call per stream, so a stream's batch is the same in any group
 
     def batch(self, step: int, batch_size: int, device: str) -> "torch.Tensor":
         return self.stream_batches([self], step, batch_size, device)[0]

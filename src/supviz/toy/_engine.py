@@ -1,16 +1,20 @@
-"""The fast CPU engine: hand-written gradients, numba kernels for everything elementwise, MKL for
-the matrix products, one worker thread per CPU.
+"""The fast CPU engine: hand-written gradients, numba kernels for everything elementwise, and the
+matrix products of :mod:`supviz.runtime.products` (per shape, the fastest of torch/MKL,
+numpy/OpenBLAS and supviz's own kernel on this machine), one worker thread per CPU.
 
-Why this shape (measured on the 2-core machine of ``docs/bench/train_grid.md``, study grid of 72
+Why this shape (measured on the 2-core Intel Xeon of ``docs/bench/train_grid.md``, study grid of 72
 instances, batch 1024). A version in torch ops (``torch.rand`` per instance, elementwise ops,
 grouped ``bmm``) spent ~11 ms per step drawing random numbers and ~15 ms in elementwise passes
-over ``[72, 1024, 60]`` tensors, against ~5 ms of matrix products. Here a step is, per block of a few instances of one ``n_hidden``: one fused
-kernel for the data (``fill_sparse_batch``), the forward products, one fused kernel for
-``dL/dz``, ``dL/db`` and the loss (``relu_mse_grad``) and the backward products; then one AdamW
-kernel over a flat buffer of all parameters. Blocks are small so that a block's batch buffers
-stay in the core's cache from the data kernel to the last product. (A kernel that streams rows
-through L1 in the Gram form, skipping the zeros of the sparse x, was 1.3-2x slower: MKL's
-register-blocked products win over what numba's auto-vectoriser makes of ``z += x_j M_j``.)
+over ``[72, 1024, 60]`` tensors, against ~5 ms of matrix products. Here a step is, per block of a
+few instances of one ``n_hidden``: one fused kernel for the data (``fill_sparse_batch``), the
+forward products, one fused kernel for ``dL/dz``, ``dL/db`` and the loss (``relu_mse_grad``) and
+the backward products; then one AdamW kernel over a flat buffer of all parameters. Blocks are
+small so that a block's batch buffers stay in the core's cache from the data kernel to the last
+product. (A kernel that streams rows through L1 in the Gram form, skipping the zeros of the
+sparse x, was 1.3-2x slower than MKL's register-blocked products on that Xeon.) The products
+were MKL's alone until issue 18: on an AMD EPYC (Zen 3) MKL took 110-190 us for the skinny
+``(1024 x 60) @ (60 x 5)`` where OpenBLAS took 20-50 us, so each shape now goes to whichever is
+fastest where the engine runs (``docs/benchmarks.md``, per CPU).
 
 Each block uses one of two exact factorisations of the same gradient, chosen by the instance's
 (n, m) alone (:func:`use_gram`):
@@ -23,8 +27,19 @@ Each block uses one of two exact factorisations of the same gradient, chosen by 
 Instances are split over worker threads (:func:`assign_shards`); each thread trains its
 :class:`Shard` for all steps with torch's intra-op threads at 1, set inside the worker (under
 OpenMP the setting is per thread; without it each worker's MKL calls used every core, 4 threads
-on 2 cores and 25% slower), so every product is one single-threaded MKL call per matrix. No step of an instance reads another instance's numbers, so
-an instance gets the same bits alone, in a grid, or on any number of threads.
+on 2 cores and 25% slower), and the BLAS libraries at one thread, so every product is one
+single-threaded call per instance and matrix.
+
+**An instance gets the same bits alone, in a grid, or on any number of threads**, by
+construction: no step of an instance reads another instance's numbers; every product is one call
+per instance (:class:`supviz.runtime.products.Product`), whose implementation is a function of the
+product's shape and the machine's table alone, never of the batch; and every operand of an
+instance starts at a 64-byte boundary wherever the instance sits (parameter slots padded to 16
+floats; a block batches several instances only when its per-instance buffers are whole multiples
+of 16 floats), so a BLAS that picks kernels by alignment (MKL may) picks the same ones. The
+elementwise kernels and supviz's own product sum in a fixed order. Across CPUs (or product tables)
+the products round differently, so weights agree only within float32 rounding, amplified by
+training (``tests/toy/test_train.py`` states the tolerance).
 """
 
 from __future__ import annotations
@@ -40,6 +55,33 @@ from supviz.toy.model import init_weights
 
 #: Instances per block (a block's three [k, B, n] float32 buffers should fit in L2).
 BLOCK = 2
+#: Every instance's operands start at a multiple of this many float32s (64 bytes) from a 64-byte
+#: aligned allocation (torch's CPU allocator aligns to 64).
+ALIGN = 16
+
+
+def padded(size: int) -> int:
+    """``size`` rounded up to a whole number of :data:`ALIGN` floats."""
+    return -(-size // ALIGN) * ALIGN
+
+
+def block_size(batch_size: int, n_features: int, n_hidden: int) -> int:
+    """How many instances of this shape share a block: :data:`BLOCK` when every per-instance buffer
+    of a block (``[B, n]``, and ``[B, m]`` or ``[n, n]``) is a whole number of :data:`ALIGN` floats,
+    so that each instance's buffers start 64-byte aligned; else 1 (each instance its own buffers)."""
+    B, n, m = batch_size, n_features, n_hidden
+    sizes = (B * n, n * n) if use_gram(n, m) else (B * n, B * m)
+    return BLOCK if all(s % ALIGN == 0 for s in sizes) else 1
+
+
+def product_shapes(batch_size: int, n_features: int, n_hidden: int) -> list[tuple[int, int, int, bool, bool, str]]:
+    """The products of one step of an instance, as :func:`supviz.runtime.products.prepare` takes them."""
+    B, n, m = batch_size, n_features, n_hidden
+    if use_gram(n, m):  # W W^T, X M, X^T G, S W
+        return [(n, m, n, False, True, "float32"), (B, n, n, False, False, "float32"),
+                (n, B, n, True, False, "float32"), (n, n, m, False, False, "float32")]
+    # X W (and G W), H W^T, X^T GH (and G^T H)
+    return [(B, n, m, False, False, "float32"), (B, m, n, False, True, "float32"), (n, B, m, True, False, "float32")]
 
 
 def use_gram(n_features: int, n_hidden: int) -> bool:
@@ -94,6 +136,7 @@ class Shard:
     ) -> None:
         import torch
 
+        from supviz.runtime import products
         from supviz.toy import _kernels  # compile / load the cached kernels before timing starts
 
         self._k = _kernels
@@ -104,16 +147,16 @@ class Shard:
         # instance order inside the shard: by n_hidden, stable
         self.order = sorted(range(K), key=lambda i: (self.specs[i].n_hidden, i))
         ordered = [self.specs[i] for i in self.order]
-        sizes = [s.n_features * s.n_hidden for s in ordered]
+        sizes = [padded(s.n_features * s.n_hidden) for s in ordered]  # each W slot starts 64-byte aligned
         n_params = sum(sizes) + K * n
-        # one flat buffer per role, so AdamW is one kernel call; W and b are views into it
+        # one flat buffer per role, so AdamW is one kernel call; W and b are views into it (the
+        # padding between W slots stays 0: zero gradient, zero moments, decay of 0)
         self.P = torch.zeros(n_params)
         self.GR = torch.zeros(n_params)
         self.M1 = np.zeros(n_params, np.float32)
         self.M2 = np.zeros(n_params, np.float32)
         self.b = self.P[sum(sizes):].view(K, n)
         self.gb = self.GR[sum(sizes):].view(K, n)
-        X, Z, G = torch.empty(K, B, n), torch.empty(K, B, n), torch.empty(K, B, n)
         self.keys = np.array([data_key(s.seed) for s in ordered], dtype=np.uint64)
         self.probs = np.array([s.probability for s in ordered], dtype=np.float32)
         self.imp = np.stack([np.asarray(s.importance, dtype=np.float32) for s in ordered])
@@ -123,22 +166,26 @@ class Shard:
         off, start = 0, 0
         while start < K:
             m = ordered[start].n_hidden
+            per_block = block_size(B, n, m)
             stop = start
-            while stop < K and ordered[stop].n_hidden == m and stop - start < BLOCK:
+            while stop < K and ordered[stop].n_hidden == m and stop - start < per_block:
                 stop += 1
             k = stop - start
             sl = slice(start, stop)
-            W = self.P[off:off + k * n * m].view(k, n, m)
+            slot = padded(n * m)
+            W = self.P[off:off + k * slot].view(k, slot)[:, :n * m].view(k, n, m)
             for j in range(k):
                 W[j].copy_(init_weights(ordered[start + j], init=init))
+            # the block's own batch buffers: a fresh (64-byte aligned) allocation per block
+            X, Z, G = torch.empty(k, B, n), torch.empty(k, B, n), torch.empty(k, B, n)
             blk = {  # every view a step needs, made once
                 "gram": use_gram(n, m),
                 "W": W, "WT": W.transpose(1, 2),
-                "gW": self.GR[off:off + k * n * m].view(k, n, m),
-                "X": X[sl], "XT": X[sl].transpose(1, 2), "Z": Z[sl], "G": G[sl], "GT": G[sl].transpose(1, 2),
-                "X2": X[sl].numpy().reshape(k, B * n), "keys": self.keys[sl], "probs": self.probs[sl],
-                "grad_args": (Z[sl].numpy(), X[sl].numpy(), self.b[sl].numpy(), self.coef[sl], self.imp[sl],
-                              G[sl].numpy(), self.gb[sl].numpy(), self.loss_acc[sl]),
+                "gW": self.GR[off:off + k * slot].view(k, slot)[:, :n * m].view(k, n, m),
+                "X": X, "XT": X.transpose(1, 2), "Z": Z, "G": G, "GT": G.transpose(1, 2),
+                "X2": X.numpy().reshape(k, B * n), "keys": self.keys[sl], "probs": self.probs[sl],
+                "grad_args": (Z.numpy(), X.numpy(), self.b[sl].numpy(), self.coef[sl], self.imp[sl],
+                              G.numpy(), self.gb[sl].numpy(), self.loss_acc[sl]),
             }
             if blk["gram"]:
                 blk["M"] = torch.empty(k, n, n)
@@ -147,40 +194,53 @@ class Shard:
                 blk["S"] = torch.empty(k, n, n)
             else:
                 blk["H"] = torch.empty(k, B, m)
-                blk["HT"] = blk["H"]
                 blk["GH"] = torch.empty(k, B, m)
             self.blocks.append(blk)
-            off += k * n * m
+            off += k * slot
             start = stop
+        # choose every product's implementation now, in the calling thread, before workers start, and
+        # fix each block's products (the same buffers at every step)
+        products.prepare(sorted({shape for s in ordered for shape in product_shapes(B, n, s.n_hidden)}))
+        P = products.Product
+        for blk in self.blocks:
+            W, X = blk["W"], blk["X"]
+            if blk["gram"]:
+                blk["products"] = (P(W, blk["WT"], blk["M"]), P(X, blk["M"], blk["Z"]),  # M = W W^T, Z = X M
+                                   P(blk["XT"], blk["G"], blk["A"]), P(blk["S"], W, blk["gW"]))  # A = X^T G, dW = S W
+            else:
+                blk["products"] = (P(X, W, blk["H"]), P(blk["H"], blk["WT"], blk["Z"]),  # H = X W, Z = H W^T
+                                   P(blk["G"], W, blk["GH"]), P(blk["XT"], blk["GH"], blk["gW"]),  # G W, X^T GH
+                                   P(blk["GT"], blk["H"], blk["gW"], accumulate=True))  # + G^T H
         self._Pn, self._GRn = self.P.numpy(), self.GR.numpy()
         self._n_w = sum(sizes)
-        self._w_starts = np.cumsum([0, *sizes[:-1]])  # where each instance's W starts in P (shard order)
+        self._w_starts = np.cumsum([0, *sizes[:-1]])  # where each instance's W slot starts in P (shard order)
         self.done = 0  # steps completed (read by the progress monitor)
         #: Per instance (``specs`` order), the step by which its loss or parameters were non-finite; -1 = finite.
         self.diverged_at = np.full(K, -1, dtype=np.int64)
 
     def step(self, t: int, lr: float) -> None:
         """Step ``t`` (0-based) at learning rate ``lr``."""
-        from torch import add, bmm
+        from torch import add
 
         fill, grad = self._k.fill_sparse_batch, self._k.relu_mse_grad
         for blk in self.blocks:
-            W, X = blk["W"], blk["X"]
             fill(blk["X2"], blk["keys"], blk["probs"], t)
             if blk["gram"]:
-                bmm(W, blk["WT"], out=blk["M"])  # M = W W^T (k, n, n)
-                bmm(X, blk["M"], out=blk["Z"])  # Z = X M (k, B, n); the kernel adds b
+                ww, xm, xg, sw = blk["products"]
+                ww()  # M = W W^T (k, n, n)
+                xm()  # Z = X M (k, B, n); the kernel adds b
                 grad(*blk["grad_args"])  # G = dL/dZ, dL/db, loss
-                bmm(blk["XT"], blk["G"], out=blk["A"])  # A = dL/dM = X^T G (k, n, n)
+                xg()  # A = dL/dM = X^T G (k, n, n)
                 add(blk["A"], blk["AT"], out=blk["S"])
-                bmm(blk["S"], W, out=blk["gW"])  # dL/dW = (A + A^T) W (k, n, m)
+                sw()  # dL/dW = (A + A^T) W (k, n, m)
             else:
-                bmm(X, W, out=blk["H"])  # H = X W (k, B, m)
-                bmm(blk["H"], blk["WT"], out=blk["Z"])  # Z = H W^T (k, B, n)
+                xw, hw, gw, xgh, gh = blk["products"]
+                xw()  # H = X W (k, B, m)
+                hw()  # Z = H W^T (k, B, n)
                 grad(*blk["grad_args"])
-                bmm(blk["G"], W, out=blk["GH"])  # dL/dH = G W (k, B, m)
-                bmm(blk["XT"], blk["GH"], out=blk["gW"])  # X^T dL/dH
-                blk["gW"].baddbmm_(blk["GT"], blk["H"])  # + G^T H
+                gw()  # dL/dH = G W (k, B, m)
+                xgh()  # X^T dL/dH
+                gh()  # + G^T H
         b1, b2 = self.betas
         self._k.adamw(self._Pn, self._GRn, self.M1, self.M2, lr, self.weight_decay, b1, b2, self.eps, t + 1)
 

@@ -2,9 +2,12 @@
 
 Two engines do the same arithmetic (SPEC section 0) from the same random streams:
 
-* ``numba`` (the default on CPU): fused kernels and MKL products on one worker thread per CPU,
-  see ``_engine.py``. Same seed, same machine: the same weights bit for bit, whatever the
-  number of threads, and an instance trained alone gets the bits it gets in a grid.
+* ``numba`` (the default on CPU): fused kernels and the products of :mod:`supviz.runtime.products`
+  (per shape, the fastest implementation on this machine) on one worker thread per CPU, see
+  ``_engine.py``. Same seed, same machine (and the same product table): the same weights bit for
+  bit, whatever the number of threads, and an instance trained alone gets the bits it gets in a
+  grid. Another CPU, or another implementation of the products, gives the same weights within
+  float32 rounding amplified by training (``tests/toy/test_train.py`` states the tolerance).
 * ``torch``: einsum forward, autograd and ``torch.optim.AdamW`` on any device (CUDA included);
   the reference the fast engine is tested against.
 
@@ -17,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from supviz.errors import SupvizError
+from supviz.runtime.threads import run_workers
 from supviz.toy.config import TrainConfig
 from supviz.toy.grid import InstanceSpec, TrainedGrid
 
@@ -224,18 +227,13 @@ def _check_config(config: Any) -> TrainConfig:
 
 
 def _train_numba(specs, config, lrs, losses, progress, diverged_at, halt):
-    import torch
-
+    from supviz.runtime.products import single_threaded
     from supviz.toy._engine import Shard, assign_shards
 
     n_workers = min(config.threads or available_cpus(), len(specs))
     parts = assign_shards(specs, n_workers)
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(1)  # each worker's products run on its own thread (restored below)
-    try:
+    with single_threaded():  # each worker's products run on its own thread (torch and BLAS; restored after)
         return _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_at, halt)
-    finally:
-        torch.set_num_threads(threads_before)
 
 
 def _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_at, halt):
@@ -262,13 +260,14 @@ def _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_a
         if halt and (shards[j].diverged_at >= 0).any():
             stop.set()  # the others stop too: the whole job fails
 
-    _run_workers(
+    run_workers(
         [lambda stop, j=j: work(j, stop) for j in range(len(shards))],
         steps=config.steps,
         done=lambda: min(s.done for s in shards),
         running_loss=lambda: _finite_mean(np.concatenate(latest)),
         progress=progress,
-        n_instances=len(specs),
+        desc=_desc(len(specs)),
+        name="supviz-train",
     )
     Ws: list[np.ndarray] = [np.empty(0)] * len(specs)
     bs: list[np.ndarray] = [np.empty(0)] * len(specs)
@@ -316,55 +315,14 @@ def _train_torch(specs, config, lrs, losses, progress, diverged_at, halt):
                     stop.set()
                     return
 
-    _run_workers([work], steps=config.steps, done=lambda: state["done"], running_loss=lambda: state["latest"],
-                 progress=progress, n_instances=len(specs))
+    run_workers([work], steps=config.steps, done=lambda: state["done"], running_loss=lambda: state["latest"],
+                progress=progress, desc=_desc(len(specs)), name="supviz-train")
     Ws, bs = models.weights()
     return Ws, bs, 1
 
 
-def _run_workers(jobs, *, steps, done, running_loss, progress, n_instances) -> None:
-    """Run ``jobs`` (callables taking a stop event) on threads; show progress; re-raise failures."""
-    from tqdm.auto import tqdm
-
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def guard(job):
-        try:
-            job(stop)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            errors.append(exc)
-            stop.set()
-
-    threads = [threading.Thread(target=guard, args=(job,), name=f"supviz-train-{i}", daemon=True) for i, job in enumerate(jobs)]
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = tqdm(total=steps, disable=not show, delay=0 if progress else 2.0, unit="step", file=sys.stderr,
-               desc=f"train {n_instances} model{'s' * (n_instances != 1)}", dynamic_ncols=True, leave=False)
-    try:
-        for th in threads:
-            th.start()
-        while alive := [th for th in threads if th.is_alive()]:
-            alive[0].join(timeout=0.2)
-            d = done()
-            if d > bar.n:
-                loss = running_loss()
-                if math.isfinite(loss):
-                    bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-                bar.update(d - bar.n)
-        loss = running_loss()  # the final state, whatever the last poll saw
-        if math.isfinite(loss):
-            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-        bar.update(done() - bar.n)
-        bar.refresh()
-    except BaseException:
-        stop.set()
-        for th in threads:
-            th.join()
-        raise
-    finally:
-        bar.close()
-    if errors:
-        raise errors[0]
+def _desc(n_instances: int) -> str:
+    return f"train {n_instances} model{'s' * (n_instances != 1)}"
 
 
 def _finite_mean(values: np.ndarray) -> float:

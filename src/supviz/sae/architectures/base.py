@@ -17,7 +17,10 @@ is the decoder's transpose (Gao et al. 2024; Anthropic's April 2024 update; Gemm
 the architecture says otherwise; biases start at 0.
 
 Nothing here mixes instances: every contraction and reduction runs within an instance, so an
-instance's numbers do not depend on what is batched beside it.
+instance's numbers do not depend on what is batched beside it. The contractions are
+:func:`supviz.runtime.products.matmul` (autograd included): one product call per instance, by the
+implementation fastest on this machine for its shape, so an instance's products round alike alone
+and in any group.
 """
 
 from __future__ import annotations
@@ -85,11 +88,11 @@ def encoder_bias(W_enc: "torch.Tensor", b_enc: "torch.Tensor", b_dec: "torch.Ten
     Folding the centring into the bias saves a ``[k, B, d_sae] x [k, d_sae, d_in]`` product in the
     backward pass (the gradient of ``b_dec`` then flows through a ``[k, d_sae]`` bias).
     """
-    import torch
+    from supviz.runtime.products import matmul
 
     if not apply_b_dec:
         return b_enc
-    return b_enc - torch.bmm(b_dec[:, None, :], W_enc)[:, 0, :]
+    return b_enc - matmul(b_dec[:, None, :], W_enc)[:, 0, :]
 
 
 class Architecture:
@@ -161,17 +164,17 @@ class Architecture:
     def pre_activation(self, x: "torch.Tensor", P: Params) -> "torch.Tensor":
         """``(x - b_dec) W_enc + b_enc`` (without ``- b_dec`` unless the recipe subtracts it): ``[k, B, d_sae]``,
         computed as ``x W_enc + encoder_bias(...)``."""
-        import torch
+        from supviz.runtime.products import matmul
 
-        return torch.baddbmm(encoder_bias(P["W_enc"], P["b_enc"], P["b_dec"], self.apply_b_dec_to_input)[:, None, :],
-                             x, P["W_enc"])
+        bias = encoder_bias(P["W_enc"], P["b_enc"], P["b_dec"], self.apply_b_dec_to_input)
+        return matmul(x, P["W_enc"]) + bias[:, None, :]
 
     @staticmethod
     def decode(f: "torch.Tensor", P: Params) -> "torch.Tensor":
         """``f W_dec + b_dec``: ``[k, B, d_in]``."""
-        import torch
+        from supviz.runtime.products import matmul
 
-        return torch.baddbmm(P["b_dec"][:, None, :], f, P["W_dec"])
+        return matmul(f, P["W_dec"]) + P["b_dec"][:, None, :]
 
     @staticmethod
     def mse(x_hat: "torch.Tensor", x: "torch.Tensor") -> "torch.Tensor":

@@ -118,11 +118,11 @@ def auxk_loss(pre, x, x_hat, P, dead, aux_k):
     ``pre [k, B, s]``, ``dead [k, s]`` bool. Computed for every instance of the group, so an
     instance's loss does not depend on whether its neighbours have dead latents.
     """
-    import torch
+    from supviz.runtime.products import matmul
 
     n_dead = dead.sum(-1).to(pre.dtype)  # (k,)
     z_aux = _auxk_codes_function().apply(pre, dead, aux_k)  # (k, B, s)
-    e_hat = torch.bmm(z_aux, P["W_dec"])  # (k, B, d): no bias, as in the paper
+    e_hat = matmul(z_aux, P["W_dec"])  # (k, B, d): no bias, as in the paper
     e = (x - x_hat).detach()
     scale = (n_dead / aux_k).clamp(max=1.0)
     return scale * (e_hat - e).pow(2).sum(-1).mean(-1)
