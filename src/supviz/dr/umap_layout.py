@@ -33,7 +33,11 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **Seeds.** ``random_state`` (int, Generator or SeedSequence) becomes one 31-bit int
   (:func:`supviz.core.seeding.int_seed`) for umap-learn. A seed makes umap-learn run its optimisation
   single-threaded, because its parallel epochs are not deterministic; equal seeds then give equal
-  layouts. ``random_state=None`` keeps the parallel, non-reproducible path.
+  layouts. ``random_state=None`` keeps the parallel, non-reproducible path. The spectral start is
+  seeded too (:func:`_seeded_eigensolver`): umap-learn calls scipy's ``eigsh`` without its ``rng``, and
+  scipy then draws ARPACK's restart vectors from fresh entropy, so where the graph Laplacian has a
+  repeated eigenvalue (a component of coincident points is a complete graph: 16 coincident SAE codes
+  gave a different picture in every run) the start, and the picture, differed run to run.
 
 **Compile cost.** umap-learn's numba kernels are compiled on the first call in a process (about 7 s
 on a 2-core machine, after 1.5-11 s of import; see ``docs/bench/layouts.md``), and umap-learn does
@@ -45,9 +49,12 @@ umap-learn untouched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -173,6 +180,39 @@ def _resolve_init(
     return init, init
 
 
+_EIGSH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _seeded_eigensolver(seed: int | None) -> Iterator[None]:
+    """For the duration of one umap-learn fit, scipy's ``eigsh`` draws ARPACK's restart vectors from a
+    generator seeded by the layout's ``seed`` (``None``: scipy's own fresh entropy, as umap-learn calls it).
+
+    umap-learn (``umap.spectral``) calls ``scipy.sparse.linalg.eigsh`` without ``rng``; on a Laplacian
+    with a repeated eigenvalue ARPACK restarts from a random vector, so the spectral start was not a
+    function of the seed (nor is scikit-learn's ``SpectralEmbedding``, which umap-learn uses to place many
+    components). The name is rebound on ``scipy.sparse.linalg`` (where umap-learn looks it up) and in
+    scikit-learn's module under a lock, and restored after; an ``rng`` a caller passes wins.
+    """
+    if seed is None:
+        yield
+        return
+    import scipy.sparse.linalg as sla
+    import sklearn.manifold._spectral_embedding as skse  # umap-learn's layout of many components
+
+    original = sla.eigsh
+
+    def eigsh(*args: Any, rng: Any = None, **kwargs: Any) -> Any:
+        return original(*args, rng=np.random.default_rng(seed) if rng is None else rng, **kwargs)
+
+    with _EIGSH_LOCK:
+        sla.eigsh = skse.eigsh = eigsh
+        try:
+            yield
+        finally:
+            sla.eigsh = skse.eigsh = original
+
+
 #: umap-learn's warning when its spectral start fails and it starts at random instead.
 _SPECTRAL_FALLBACK = "Falling back to random initialisation"
 
@@ -279,7 +319,7 @@ def umap_layout(
         verbose=False,
         **kw,
     )
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _seeded_eigensolver(seed):
         warnings.simplefilter("always")
         embedding = np.asarray(reducer.fit_transform(pts), dtype=np.float64)
     messages = [str(w.message) for w in caught if "n_jobs value" not in str(w.message)]  # seed => 1 thread: stated
