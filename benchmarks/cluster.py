@@ -41,8 +41,16 @@ def _grid(hidden: list[int], steps: int) -> Any:
 def _section(grid: Any, points: int, methods: tuple[str, ...]) -> Any:
     from supviz.datapoints import datapoint_grid
 
-    return datapoint_grid(grid, n_points=points, methods=methods, layout_spaces=("x", "h"), ring=False,
-                          random_state=0, n_jobs=1, progress=False)
+    return datapoint_grid(
+        grid,
+        n_points=points,
+        methods=methods,
+        layout_spaces=("x", "h"),
+        ring=False,
+        random_state=0,
+        n_jobs=1,
+        progress=False,
+    )
 
 
 def _trivial(i: int) -> float:
@@ -71,15 +79,19 @@ def main() -> None:
     from distributed import Client, LocalCluster
     from joblib import Parallel, delayed, parallel_config
 
-    from supviz.runtime.dispatch import LocalDispatcher, use
     from supviz.runtime.cluster import DaskDispatcher
+    from supviz.runtime.dispatch import LocalDispatcher, use
 
     methods = tuple(args.methods)
-    print(f"# supviz cluster benchmark: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"# supviz cluster benchmark: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     grid = _grid(args.hidden, args.steps)
     n_jobs = len(grid.specs) * (1 + len(methods)) + 6 * (1 + len(methods))
-    print(f"# data-point section: {len(grid.specs)} cells (n = 60, m in {args.hidden}, 6 p, 0.9^i), {args.points} "
-          f"points, methods {list(methods)}: about {n_jobs} jobs; {_load()}")
+    print(
+        f"# data-point section: {len(grid.specs)} cells (n = 60, m in {args.hidden}, 6 p, 0.9^i), {args.points} "
+        f"points, methods {list(methods)}: about {n_jobs} jobs; {_load()}"
+    )
     small = _grid([3], 20)
 
     rows: list[tuple[str, float, str]] = []
@@ -98,8 +110,10 @@ def main() -> None:
     overhead: dict[str, float] = {}
     alternating: list[tuple[float, float, str]] = []
     for w in (1, 2):
-        with LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster, set_as_default=False) as client:
+        with (
+            LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster, set_as_default=False) as client,
+        ):
             d = DaskDispatcher(client)
             with use(d):
                 _section(small, 30, methods)  # warm-up: imports and numba kernels in every worker
@@ -116,7 +130,9 @@ def main() -> None:
                         with use(_JoblibDask()):
                             tj, _ = _timed(lambda: _section(grid, args.points, methods))
                         alternating.append((tf, tj, _load()))
-                        print(f"#   alternating {rep}: futures {tf:.1f} s, joblib-dask {tj:.1f} s ({_load()})", flush=True)
+                        print(
+                            f"#   alternating {rep}: futures {tf:.1f} s, joblib-dask {tj:.1f} s ({_load()})", flush=True
+                        )
                 calls = [(i,) for i in range(args.tasks)]
                 t, _ = _timed(lambda: list(d.map(_trivial, calls)))
                 overhead["supviz Dask futures (2 workers)"] = t / args.tasks
@@ -146,8 +162,10 @@ def main() -> None:
     eff_dask = times["Dask futures, 1 worker"] / (2 * times["Dask futures, 2 workers"])
     eff_loky = times["joblib loky, 1 process"] / (2 * times["joblib loky, 2 processes"])
     print(f"\nparallel efficiency at 2 workers: Dask {eff_dask:.0%}, loky {eff_loky:.0%} (goal >= 80%)")
-    print(f"futures vs joblib's Dask backend (2 workers): "
-          f"{times['joblib Dask backend, 2 workers'] / times['Dask futures, 2 workers']:.2f}x the futures' time")
+    print(
+        f"futures vs joblib's Dask backend (2 workers): "
+        f"{times['joblib Dask backend, 2 workers'] / times['Dask futures, 2 workers']:.2f}x the futures' time"
+    )
     print(f"tables identical across all runs: {same}")
     for tf, tj, load in alternating:
         print(f"alternating, 2 workers: futures {tf:.1f} s, joblib's Dask backend {tj:.1f} s ({load})")
@@ -170,9 +188,12 @@ class _JoblibDask:
 
         from supviz.runtime.dispatch import Shared
 
-        plain = ([a.value if isinstance(a, Shared) else a for a in call] for call in calls)  # as joblib code passes them
+        plain = (
+            [a.value if isinstance(a, Shared) else a for a in call] for call in calls
+        )  # as joblib code passes them
         yield from Parallel(n_jobs=-1, return_as="generator_unordered")(
-            delayed(_indexed_plain)(i, fn, *args) for i, args in enumerate(plain))
+            delayed(_indexed_plain)(i, fn, *args) for i, args in enumerate(plain)
+        )
 
 
 def _indexed_plain(i: int, fn, *args: Any) -> tuple[int, Any]:

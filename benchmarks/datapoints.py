@@ -76,8 +76,7 @@ def _one(case: str, variant: str, points: int, sk_iter: int) -> dict:
         else:
             lay = datapoint_layout(h, case, random_state=0)
             r = measure_distortion(s.x, lay.embedding, active=s.active, k=10)
-            info.update(knn_recall=r.knn_recall, trustworthiness=r.trustworthiness,
-                        false_neighbour_rate=r.false.rate)
+            info.update(knn_recall=r.knn_recall, trustworthiness=r.trustworthiness, false_neighbour_rate=r.false.rate)
             if case == "mds":
                 info["landmark_stress"] = lay.info.get("smacof_stress")
     else:
@@ -86,8 +85,16 @@ def _one(case: str, variant: str, points: int, sk_iter: int) -> dict:
 
             # Random start: sklearn's classical start would first eigendecompose the full
             # 10,000 x 10,000 matrix (minutes on its own); the iterations are what is compared.
-            mds = MDS(n_components=2, metric_mds=True, n_init=1, init="random", max_iter=sk_iter, eps=0.0,
-                      random_state=0, normalized_stress=False)
+            mds = MDS(
+                n_components=2,
+                metric_mds=True,
+                n_init=1,
+                init="random",
+                max_iter=sk_iter,
+                eps=0.0,
+                random_state=0,
+                normalized_stress=False,
+            )
             mds.fit_transform(h)
             info["iterations"] = int(mds.n_iter_)
         elif case == "umap":
@@ -106,8 +113,16 @@ def _one(case: str, variant: str, points: int, sk_iter: int) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"case": case, "variant": variant, "seconds": seconds, "py_peak_mb": peak / 2**20,
-            "rss_peak_mb": rss / 1024, "n_points": int(h.shape[0]), "p": p, **info}
+    return {
+        "case": case,
+        "variant": variant,
+        "seconds": seconds,
+        "py_peak_mb": peak / 2**20,
+        "rss_peak_mb": rss / 1024,
+        "n_points": int(h.shape[0]),
+        "p": p,
+        **info,
+    }
 
 
 def _grid(points: int, save: str = "") -> dict:
@@ -118,8 +133,16 @@ def _grid(points: int, save: str = "") -> dict:
     grid = load_hamblin2022(WEIGHTS)
     inst = [i for i, s in enumerate(grid.specs) if s.n_hidden != 50]
     t0 = time.perf_counter()
-    res = datapoint_grid(grid, n_points=points, methods=("mds", "umap", "tsne"), layout_spaces=("x", "h"),
-                         instances=inst, random_state=0, n_jobs=2, progress=False)
+    res = datapoint_grid(
+        grid,
+        n_points=points,
+        methods=("mds", "umap", "tsne"),
+        layout_spaces=("x", "h"),
+        instances=inst,
+        random_state=0,
+        n_jobs=2,
+        progress=False,
+    )
     wall = time.perf_counter() - t0
     if save:  # Parquet + npz + JSON (supviz.study.datapoints.section.load_result reads it back), no pickle
         from supviz.study.datapoints.section import save_result
@@ -134,15 +157,21 @@ def _grid(points: int, save: str = "") -> dict:
     per = {}
     for frame, tag in ((own, "cell"), (shared, "shared")):
         for (space, method), grp in frame.groupby(["space", "method"]):
-            per[f"{space}/{method}"] = {"jobs": int(len(grp)), "mean_s": float(grp["seconds"].mean()),
-                                        "sum_s": float(grp["seconds"].sum()), "kind": tag}
+            per[f"{space}/{method}"] = {
+                "jobs": int(len(grp)),
+                "mean_s": float(grp["seconds"].mean()),
+                "sum_s": float(grp["seconds"].sum()),
+                "kind": tag,
+            }
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"points": points, "cells": len(res.cells), "wall_s": wall, "rss_peak_mb": rss, "jobs": per}
 
 
 def _run_sub(case: str, variant: str, points: int, sk_iter: int) -> dict:
     cmd = [sys.executable, __file__, "--one", f"{case}:{variant}", "--points", str(points), "--sk-iter", str(sk_iter)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -153,7 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sk-iter", type=int, default=10)
     ap.add_argument("--out", default=str(ROOT / "docs" / "bench" / "datapoints.md"))
     ap.add_argument("--grid-points", default="", help="comma-separated point counts for the 72-cell run")
-    ap.add_argument("--save-grid", default="", help="folder to save each grid result into, as Parquet + npz + JSON (for inspection)")
+    ap.add_argument(
+        "--save-grid", default="", help="folder to save each grid result into, as Parquet + npz + JSON (for inspection)"
+    )
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one and args.one.startswith("grid:"):
@@ -188,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"# Data-point section at {args.points:,} points, one cell",
         "",
-        f"Cell: the study's weights `{KEY}` (n = 60, m = 10), p = {20.0 ** -0.8:.3f}, uniform importance; "
+        f"Cell: the study's weights `{KEY}` (n = 60, m = 10), p = {20.0**-0.8:.3f}, uniform importance; "
         f"{args.points:,} non-zero inputs; k = 10. Each case ran in its own process (peak RSS is that "
         "process's own, including the interpreter and imported libraries; Python peak is tracemalloc's).",
         "",
@@ -209,15 +240,21 @@ def main(argv: list[str] | None = None) -> None:
             f"| {baseline_name[case]} | {bt_txt} | {base['py_peak_mb']:.0f} | {base['rss_peak_mb']:.0f} "
             f"| {sup['seconds'] / bt:.2f} |"
         )
-    extra = [f"- {case}: " + ", ".join(f"{k} {v:.3f}" for k, v in sup.items()
-                                       if k in ("knn_recall", "trustworthiness", "false_neighbour_rate",
-                                                "landmark_stress") and v is not None)
-             for case, sup, _ in rows]
+    extra = [
+        f"- {case}: "
+        + ", ".join(
+            f"{k} {v:.3f}"
+            for k, v in sup.items()
+            if k in ("knn_recall", "trustworthiness", "false_neighbour_rate", "landmark_stress") and v is not None
+        )
+        for case, sup, _ in rows
+    ]
     lines += ["", "Measured values of the supviz runs (h of this cell against x):", "", *extra, ""]
     for pts in [int(v) for v in args.grid_points.split(",") if v]:
         cmd = [sys.executable, __file__, "--one", f"grid:{pts}", "--save-grid", args.save_grid]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        out = subprocess.run(
+            cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+        )
         g = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"grid {pts}: {g['wall_s']:.0f}s", file=sys.stderr, flush=True)
         lines += [

@@ -108,7 +108,14 @@ def run_case(code: str, cache: str, src: str | None) -> dict:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if out.returncode != 0:  # e.g. a name that the timed checkout does not have yet
         nan = float("nan")
-        return {"import": nan, "first": nan, "second": nan, "process": nan, "cpu": nan, "loaded": [out.stderr.strip().splitlines()[-1]]}
+        return {
+            "import": nan,
+            "first": nan,
+            "second": nan,
+            "process": nan,
+            "cpu": nan,
+            "loaded": [out.stderr.strip().splitlines()[-1]],
+        }
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process"] = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -118,18 +125,25 @@ def run_case(code: str, cache: str, src: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--src", default=None, help="a checkout's src/ to import supviz from (default: the installed one)")
+    parser.add_argument(
+        "--src", default=None, help="a checkout's src/ to import supviz from (default: the installed one)"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="runs per row (cold: a new cache each); median shown")
     parser.add_argument("--cases", default=None, help="comma-separated substrings of the row names to run")
     parser.add_argument("--json", default=None, help="also write the raw numbers to this file")
     args = parser.parse_args()
     src = str(Path(args.src).resolve()) if args.src else None
     where = subprocess.run(
-        [sys.executable, "-c", "import supviz; print(supviz.__file__)"], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", "import supviz; print(supviz.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, **({"PYTHONPATH": src} if src else {})},
     ).stdout.strip()
-    print(f"supviz from {where}; Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"load average at start {os.getloadavg()[0]:.2f}")
+    print(
+        f"supviz from {where}; Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"load average at start {os.getloadavg()[0]:.2f}"
+    )
     rows = []
     names = [n for n in CASES if args.cases is None or any(c in n for c in args.cases.split(","))]
     for name in names:
@@ -146,16 +160,23 @@ def main() -> None:
             rows.append({"case": name, "cache": state, **med, "loaded": runs[-1]["loaded"]})
             if call is None:
                 rows[-1]["cache"] = "-"
-            print(f"{name:34s} {state}: import {med['import']:6.2f} s  first call {med['first']:6.2f} s  "
-                  f"second {med['second']:6.3f} s  process {med['process']:6.2f} s (CPU {med['cpu']:6.2f} s)", flush=True)
+            print(
+                f"{name:34s} {state}: import {med['import']:6.2f} s  first call {med['first']:6.2f} s  "
+                f"second {med['second']:6.3f} s  process {med['process']:6.2f} s (CPU {med['cpu']:6.2f} s)",
+                flush=True,
+            )
             if call is None:
                 break  # a cache holds nothing an import reads: one row is enough
     print(f"load average at end {os.getloadavg()[0]:.2f}\n")
-    print("| row | numba cache | import s | first call s | second call s | process s | process CPU s | heavy modules loaded |")
+    print(
+        "| row | numba cache | import s | first call s | second call s | process s | process CPU s | heavy modules loaded |"
+    )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
-        print(f"| {r['case']} | {r['cache']} | {r['import']:.2f} | {r['first']:.2f} | {r['second']:.3f} | "
-              f"{r['process']:.2f} | {r['cpu']:.2f} | {', '.join(r['loaded']) or '-'} |")
+        print(
+            f"| {r['case']} | {r['cache']} | {r['import']:.2f} | {r['first']:.2f} | {r['second']:.3f} | "
+            f"{r['process']:.2f} | {r['cpu']:.2f} | {', '.join(r['loaded']) or '-'} |"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"where": where, "rows": rows}, indent=1))
 

@@ -69,8 +69,14 @@ def sklearn_mds(delta: np.ndarray, *, max_iter: int, eps: float) -> tuple[np.nda
     from sklearn.manifold import MDS
 
     mds = MDS(
-        n_components=2, metric_mds=True, metric="precomputed", init="classical_mds",
-        n_init=1, max_iter=max_iter, eps=eps, random_state=0,
+        n_components=2,
+        metric_mds=True,
+        metric="precomputed",
+        init="classical_mds",
+        n_init=1,
+        max_iter=max_iter,
+        eps=eps,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -107,8 +113,10 @@ def main() -> None:
     import sklearn
     import torch
 
-    print(f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads), scikit-learn {sklearn.__version__}, {platform.machine()}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), scikit-learn {sklearn.__version__}, {platform.machine()}"
+    )
 
     deltas, source = grid_dissimilarities(args.weights)
     print(f"grid: {deltas.shape[0]} sets x {deltas.shape[1]} points from {source}")
@@ -124,13 +132,19 @@ def main() -> None:
 
     rows = []
 
-    def report(name: str, times: tuple[float, float], base: tuple[float, float], stress: np.ndarray, iters: np.ndarray) -> None:
+    def report(
+        name: str, times: tuple[float, float], base: tuple[float, float], stress: np.ndarray, iters: np.ndarray
+    ) -> None:
         rows.append((name, times))
-        print(f"  {name:<42s} wall {times[0]:7.3f} s x{base[0] / times[0]:5.1f} | cpu {times[1]:7.3f} s x{base[1] / times[1]:5.1f} | "
-              f"ratio stress-1 mean {stress.mean():.5f} max {stress.max():.5f} | iterations mean {iters.mean():6.1f} max {iters.max()}")
+        print(
+            f"  {name:<42s} wall {times[0]:7.3f} s x{base[0] / times[0]:5.1f} | cpu {times[1]:7.3f} s x{base[1] / times[1]:5.1f} | "
+            f"ratio stress-1 mean {stress.mean():.5f} max {stress.max():.5f} | iterations mean {iters.mean():6.1f} max {iters.max()}"
+        )
 
-    for label, max_iter, eps in (("R defaults: max_iter 1000, eps 1e-6", 1000, 1e-6),
-                                 (f"equal work: exactly {args.fixed_iter} iterations (eps 0)", args.fixed_iter, 0.0)):
+    for label, max_iter, eps in (
+        ("R defaults: max_iter 1000, eps 1e-6", 1000, 1e-6),
+        (f"equal work: exactly {args.fixed_iter} iterations (eps 0)", args.fixed_iter, 0.0),
+    ):
         print(f"36-panel grid, {label}")
         t_sk, sk = best_time(lambda: [sklearn_mds(d, max_iter=max_iter, eps=eps) for d in deltas], args.repeats)
         with threadpool_limits(limits=1):
@@ -142,28 +156,49 @@ def main() -> None:
         report("scikit-learn MDS metric, loop of 36", t_sk, base, sk_stress, sk_iter)
         report("  the same, BLAS/OpenMP limited to 1 thread", t_sk1, base, sk_stress, sk_iter)
         t_sk = base
-        t_ratio, ratio = best_time(lambda: smacof(deltas, metric_type="ratio", max_iter=max_iter, eps=eps), args.repeats)
+        t_ratio, ratio = best_time(
+            lambda: smacof(deltas, metric_type="ratio", max_iter=max_iter, eps=eps), args.repeats
+        )
         r_stress = layout_stress(deltas, ratio.embedding)
         report("supviz ratio, one batched call", t_ratio, t_sk, r_stress, ratio.n_iter)
         t_loop, loop = best_time(
             lambda: [smacof(d, metric_type="ratio", max_iter=max_iter, eps=eps) for d in deltas], args.repeats
         )
-        report("supviz ratio, loop of 36", t_loop, t_sk, layout_stress(deltas, np.stack([r.embedding for r in loop])),
-               np.array([r.n_iter for r in loop]))
-        t_torch, tr = best_time(lambda: smacof(deltas, metric_type="ratio", max_iter=max_iter, eps=eps, engine="torch"), args.repeats)
+        report(
+            "supviz ratio, loop of 36",
+            t_loop,
+            t_sk,
+            layout_stress(deltas, np.stack([r.embedding for r in loop])),
+            np.array([r.n_iter for r in loop]),
+        )
+        t_torch, tr = best_time(
+            lambda: smacof(deltas, metric_type="ratio", max_iter=max_iter, eps=eps, engine="torch"), args.repeats
+        )
         report("supviz ratio, batched, torch engine", t_torch, t_sk, layout_stress(deltas, tr.embedding), tr.n_iter)
-        t_int, inter = best_time(lambda: smacof(deltas, metric_type="interval", max_iter=max_iter, eps=eps), args.repeats)
-        report("supviz interval (study), one batched call", t_int, t_sk, layout_stress(deltas, inter.embedding), inter.n_iter)
+        t_int, inter = best_time(
+            lambda: smacof(deltas, metric_type="interval", max_iter=max_iter, eps=eps), args.repeats
+        )
+        report(
+            "supviz interval (study), one batched call",
+            t_int,
+            t_sk,
+            layout_stress(deltas, inter.embedding),
+            inter.n_iter,
+        )
         if eps > 0:
             # R's rule stops earlier than scikit-learn's on some sets; a tenfold smaller eps lets
             # supviz reach equal or lower stress everywhere: time that too.
-            t_tight, tight = best_time(lambda: smacof(deltas, metric_type="ratio", max_iter=max_iter, eps=eps / 10), args.repeats)
+            t_tight, tight = best_time(
+                lambda: smacof(deltas, metric_type="ratio", max_iter=max_iter, eps=eps / 10), args.repeats
+            )
             tight_stress = layout_stress(deltas, tight.embedding)
             report(f"supviz ratio, one batched call, eps {eps / 10:g}", t_tight, t_sk, tight_stress, tight.n_iter)
         for name, stress in (("ratio", r_stress),) + ((("ratio eps/10", tight_stress),) if eps > 0 else ()):
             diff = stress - sk_stress
-            print(f"  supviz {name} vs scikit-learn, per set: lower or equal in {(diff <= 1e-9).sum()}/36 "
-                  f"(within 1e-4: {(diff <= 1e-4).sum()}/36), stress difference max {diff.max():+.2e}, min {diff.min():+.2e}")
+            print(
+                f"  supviz {name} vs scikit-learn, per set: lower or equal in {(diff <= 1e-9).sum()}/36 "
+                f"(within 1e-4: {(diff <= 1e-4).sum()}/36), stress difference max {diff.max():+.2e}, min {diff.min():+.2e}"
+            )
         print(f"  interval's own stress-1 (R definition): mean {inter.stress.mean():.5f}\n")
 
     rng = np.random.default_rng(1)
@@ -181,7 +216,9 @@ def main() -> None:
     t_sv, res = best_time(lambda: smacof(big, metric_type="ratio", max_iter=args.big_iter, eps=0.0), 1)
     report("supviz ratio", t_sv, t_sk, np.atleast_1d(layout_stress(big, res.embedding)), np.atleast_1d(res.n_iter))
     t_svi, resi = best_time(lambda: smacof(big, metric_type="interval", max_iter=args.big_iter, eps=0.0), 1)
-    report("supviz interval", t_svi, t_sk, np.atleast_1d(layout_stress(big, resi.embedding)), np.atleast_1d(resi.n_iter))
+    report(
+        "supviz interval", t_svi, t_sk, np.atleast_1d(layout_stress(big, resi.embedding)), np.atleast_1d(resi.n_iter)
+    )
 
 
 if __name__ == "__main__":

@@ -102,8 +102,9 @@ def _large_one(name: str, n: int, dim: int, k: int) -> dict[str, Any]:
         Y = x @ np.random.default_rng(1).normal(size=(60, 2))
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         w0, c0 = time.perf_counter(), time.process_time()
-        res = measure_distortion(x, Y, active=x > 0, k=k,
-                                 neighbors="approximate" if name.endswith("approximate") else "exact")
+        res = measure_distortion(
+            x, Y, active=x > 0, k=k, neighbors="approximate" if name.endswith("approximate") else "exact"
+        )
         values = {key: float(v) for key, v in res.metrics().items()}
     else:
         X, Y = _large_data(n, dim)
@@ -115,9 +116,12 @@ def _large_one(name: str, n: int, dim: int, k: int) -> dict[str, Any]:
 
             values = {"shepard_rho": shepard_rho_direct(DistanceSource("X", X), DistanceSource("Y", Y))[0]}
         else:
-            kw = {"exact": {}, "exact_no_pairs": {"all_pairs": False},
-                  "approximate": {"neighbors": "approximate"},
-                  "approximate_no_pairs": {"neighbors": "approximate", "all_pairs": False}}[name]
+            kw = {
+                "exact": {},
+                "exact_no_pairs": {"all_pairs": False},
+                "approximate": {"neighbors": "approximate"},
+                "approximate_no_pairs": {"neighbors": "approximate", "all_pairs": False},
+            }[name]
             values = {key: float(v) for key, v in metrics.layout_metrics(X, Y, k=k, **kw).items()}
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -130,8 +134,14 @@ def _large(n: int, dim: int, k: int, with_direct: bool) -> None:
     import subprocess
     import sys
 
-    names = ["exact", "exact_no_pairs", "approximate", "approximate_no_pairs", "distortion_exact",
-             "distortion_approximate"]
+    names = [
+        "exact",
+        "exact_no_pairs",
+        "approximate",
+        "approximate_no_pairs",
+        "distortion_exact",
+        "distortion_approximate",
+    ]
     if with_direct:
         names.insert(0, "direct_shepard")
     print(f"# large point sets: N={n}, X {n}x{dim}, Y {n}x2, k={k}; load average {os.getloadavg()}")
@@ -142,8 +152,11 @@ def _large(n: int, dim: int, k: int, with_direct: bool) -> None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         runs[name] = json.loads(out.strip().splitlines()[-1])
         r = runs[name]
-        print(f"#   {name}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, peak RSS {r['peak_mb']:.0f} MB "
-              f"(at start {r['start_mb']:.0f} MB); load {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"#   {name}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, peak RSS {r['peak_mb']:.0f} MB "
+            f"(at start {r['start_mb']:.0f} MB); load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     print("| run | wall s (cpu s) | peak RSS MB | values (difference from exact) |")
     print("| --- | --- | --- | --- |")
     for name, r in runs.items():
@@ -166,8 +179,12 @@ def main() -> None:
     parser.add_argument("--match-n", type=int, default=1_000, help="points for the matched Procrustes timing")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--skip-baseline", action="store_true", help="time supviz only")
-    parser.add_argument("--large", type=int, metavar="N",
-                        help="the large-point-set section instead: time and peak RSS at N points (e.g. 20000)")
+    parser.add_argument(
+        "--large",
+        type=int,
+        metavar="N",
+        help="the large-point-set section instead: time and peak RSS at N points (e.g. 20000)",
+    )
     parser.add_argument("--with-direct", action="store_true", help="with --large: also the direct Shepard rho (~7 GB)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -191,22 +208,49 @@ def main() -> None:
     k = args.k
 
     rows: list[tuple[str, Callable[[], Any], Callable[[], Any] | None, str]] = [
-        ("trustworthiness", lambda: metrics.trustworthiness(X, Y, k=k),
-         lambda: sk_trustworthiness(X, Y, n_neighbors=k), "sklearn.manifold.trustworthiness"),
-        ("continuity", lambda: metrics.continuity(X, Y, k=k),
-         lambda: sk_trustworthiness(Y, X, n_neighbors=k), "sklearn trustworthiness(Y, X)"),
-        ("knn_recall", lambda: metrics.knn_recall(X, Y, k=k), lambda: _sk_knn_recall(X, Y, k),
-         "sklearn NearestNeighbors x2 + overlap"),
-        ("stress1_ratio", lambda: metrics.stress1_ratio(X, Y), lambda: _scipy_stress1(X, Y), "scipy pdist x2 + closed form"),
-        ("shepard_correlation", lambda: metrics.shepard_correlation(X, Y), lambda: _scipy_spearman(X, Y),
-         "scipy.stats.spearmanr(pdist, pdist)"),
-        ("procrustes_distance", lambda: metrics.procrustes_distance(X[:, :2], Y),
-         lambda: float(np.sqrt(scipy_procrustes(X[:, :2], Y)[2])), "scipy.spatial.procrustes"),
+        (
+            "trustworthiness",
+            lambda: metrics.trustworthiness(X, Y, k=k),
+            lambda: sk_trustworthiness(X, Y, n_neighbors=k),
+            "sklearn.manifold.trustworthiness",
+        ),
+        (
+            "continuity",
+            lambda: metrics.continuity(X, Y, k=k),
+            lambda: sk_trustworthiness(Y, X, n_neighbors=k),
+            "sklearn trustworthiness(Y, X)",
+        ),
+        (
+            "knn_recall",
+            lambda: metrics.knn_recall(X, Y, k=k),
+            lambda: _sk_knn_recall(X, Y, k),
+            "sklearn NearestNeighbors x2 + overlap",
+        ),
+        (
+            "stress1_ratio",
+            lambda: metrics.stress1_ratio(X, Y),
+            lambda: _scipy_stress1(X, Y),
+            "scipy pdist x2 + closed form",
+        ),
+        (
+            "shepard_correlation",
+            lambda: metrics.shepard_correlation(X, Y),
+            lambda: _scipy_spearman(X, Y),
+            "scipy.stats.spearmanr(pdist, pdist)",
+        ),
+        (
+            "procrustes_distance",
+            lambda: metrics.procrustes_distance(X[:, :2], Y),
+            lambda: float(np.sqrt(scipy_procrustes(X[:, :2], Y)[2])),
+            "scipy.spatial.procrustes",
+        ),
     ]
     print(f"# supviz metrics benchmark: N={args.n}, X {args.n}x{args.dim}, Y {args.n}x2, k={k}")
-    print(f"# {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}")
-    print(f"| metric | supviz s (cpu s) | baseline | baseline s (cpu s) | ratio | agree |")
+    print(
+        f"# {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, numpy {np.__version__}"
+    )
+    print("| metric | supviz s (cpu s) | baseline | baseline s (cpu s) | ratio | agree |")
     print("| --- | --- | --- | --- | --- | --- |")
     total_supviz = total_base = 0.0
     for name, ours, theirs, label in rows:
@@ -222,15 +266,19 @@ def main() -> None:
 
     w, c, values = _time(lambda: metrics.layout_metrics(X, Y, k=k), args.repeats)
     ratio = f"{total_base / w:.2f}x" if total_base else "-"
-    print(f"| layout_metrics (all but baseline) | {w:.2f} ({c:.2f}) | sum of the baselines above | "
-          f"{total_base:.2f} | {ratio} | - |")
+    print(
+        f"| layout_metrics (all but baseline) | {w:.2f} ({c:.2f}) | sum of the baselines above | "
+        f"{total_base:.2f} | {ratio} | - |"
+    )
 
     m = min(args.match_n, args.n)
     A = Y[:m]
     B = (Y[:m] @ np.array([[0.0, 1.0], [-1.0, 0.0]]))[rng.permutation(m)] + 0.05 * rng.normal(size=(m, 2))
     w, c, value = _time(lambda: metrics.procrustes_distance(A, B, match=True), args.repeats)
-    print(f"| procrustes_distance(match=True), N={m} | {w:.2f} ({c:.2f}) | (no library equivalent) | - | - | "
-          f"{value:.4f} |")
+    print(
+        f"| procrustes_distance(match=True), N={m} | {w:.2f} ({c:.2f}) | (no library equivalent) | - | - | "
+        f"{value:.4f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -41,15 +41,24 @@ def study_shapes() -> dict[str, list[tuple[int, int, int, bool, bool, str]]]:
     for m in (3, 5, 10, 20, 30, 40):
         out["toy"] += product_shapes(1024, 60, m)
     for m in (3, 5, 10, 20, 30, 40):  # SAE: x [128, m] W_enc [m, 120]; f [128, 120] W_dec [120, m]
-        for (M, K, N) in ((128, m, 120), (128, 120, m)):
-            out["sae"] += [(M, K, N, False, False, "float32"), (M, N, K, False, True, "float32"),
-                           (K, M, N, True, False, "float32")]
+        for M, K, N in ((128, m, 120), (128, 120, m)):
+            out["sae"] += [
+                (M, K, N, False, False, "float32"),
+                (M, N, K, False, True, "float32"),
+                (K, M, N, True, False, "float32"),
+            ]
     for w in (4, 8, 16, 32, 64):  # digits: x [128, 64] W1 [64, w], h [128, w] W2 [w, 10]
-        for (M, K, N) in ((128, 64, w), (128, w, 10)):
-            out["digits"] += [(M, K, N, False, False, "float32"), (M, N, K, False, True, "float32"),
-                              (K, M, N, True, False, "float32")]
-    out["smacof"] = [(60, 60, 3, False, False, "float64"), (1, 3600, 2, False, False, "float64"),
-                     (1, 3600, 1, False, False, "float64")]
+        for M, K, N in ((128, 64, w), (128, w, 10)):
+            out["digits"] += [
+                (M, K, N, False, False, "float32"),
+                (M, N, K, False, True, "float32"),
+                (K, M, N, True, False, "float32"),
+            ]
+    out["smacof"] = [
+        (60, 60, 3, False, False, "float64"),
+        (1, 3600, 2, False, False, "float64"),
+        (1, 3600, 1, False, False, "float64"),
+    ]
     return out
 
 
@@ -68,17 +77,29 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             seen.add(key)
             us = products.remeasure([key])[key] if args.write else products.measure(key)
-            rows.append({"engine": engine, "key": key, "us": us, "fastest": min(us, key=us.get),
-                         "served_by": products.choice(m, k, n, ta=ta, tb=tb, dtype=dtype)})
+            rows.append(
+                {
+                    "engine": engine,
+                    "key": key,
+                    "us": us,
+                    "fastest": min(us, key=us.get),
+                    "served_by": products.choice(m, k, n, ta=ta, tb=tb, dtype=dtype),
+                }
+            )
     names = products.available()
-    print(f"# {platform.machine()} {products.fingerprint().get('model', '')}, {len(os.sched_getaffinity(0))} CPUs; "
-          f"load average {load0[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; us per instance, one thread")
+    print(
+        f"# {platform.machine()} {products.fingerprint().get('model', '')}, {len(os.sched_getaffinity(0))} CPUs; "
+        f"load average {load0[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; us per instance, one thread"
+    )
     print("| engine | product | " + " | ".join(f"{n} us" for n in names) + " | served by | torch / served |")
     print("| --- | --- | " + " | ".join("---:" for _ in names) + " | --- | ---: |")
     for r in rows:
         served = r["us"][r["served_by"]]
-        print(f"| {r['engine']} | {products.describe(r['key'])} | " + " | ".join(f"{r['us'][n]:.1f}" for n in names)
-              + f" | {r['served_by']} | {r['us']['torch'] / served:.2f}x |")
+        print(
+            f"| {r['engine']} | {products.describe(r['key'])} | "
+            + " | ".join(f"{r['us'][n]:.1f}" for n in names)
+            + f" | {r['served_by']} | {r['us']['torch'] / served:.2f}x |"
+        )
     print(f"# table: {products.table_path()}")
     if args.json:
         with open(args.json, "w") as fh:

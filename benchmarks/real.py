@@ -64,7 +64,7 @@ def _plain_loop(digits, widths, ae_widths, replicates, steps, batch, lr) -> tupl
                     e, pos = divmod(t, per_epoch)
                     if pos == 0:
                         perm = torch.randperm(len(X), generator=gen)
-                    rows = perm[pos * batch:(pos + 1) * batch]
+                    rows = perm[pos * batch : (pos + 1) * batch]
                     xb = X[rows]
                     if kind == "classifier":
                         loss = nn.functional.cross_entropy(model(xb), y[rows])
@@ -79,7 +79,9 @@ def _plain_loop(digits, widths, ae_widths, replicates, steps, batch, lr) -> tupl
                         score = float((model(Xt).argmax(1).numpy() == digits.y_test).mean())
                     else:
                         R = torch.relu(Xt @ model[0] @ model[0].T + model[1]).numpy()
-                        score = float(((R - digits.X_test) ** 2).sum() / ((digits.X_test - digits.X_test.mean(0)) ** 2).sum())
+                        score = float(
+                            ((R - digits.X_test) ** 2).sum() / ((digits.X_test - digits.X_test.mean(0)) ** 2).sum()
+                        )
                 out.setdefault((kind, w), []).append(score)
     return time.perf_counter() - t0, _cpu() - c0, out
 
@@ -93,20 +95,31 @@ def part_models() -> None:
     specs += [ModelSpec("autoencoder", w, r) for w in ae_widths for r in range(reps)]
     recipe = Recipe(steps=steps, batch_size=batch, lr=lr)
     t0, c0 = time.perf_counter(), _cpu()
-    res = train_models(specs, digits.X_train, digits.y_train, X_test=digits.X_test, y_test=digits.y_test,
-                       recipes={"classifier": recipe, "autoencoder": recipe}, seed=0)
+    res = train_models(
+        specs,
+        digits.X_train,
+        digits.y_train,
+        X_test=digits.X_test,
+        y_test=digits.y_test,
+        recipes={"classifier": recipe, "autoencoder": recipe},
+        seed=0,
+    )
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     base_wall, base_cpu, base = _plain_loop(digits, widths, ae_widths, reps, steps, batch, lr)
     df = res.to_frame()
     print(f"models: {len(specs)} models x {steps} steps")
-    print(f"  supviz.real.train_models: {wall:.2f} s wall, {cpu:.2f} s CPU ({res.info['groups']} groups, "
-          f"{res.info['threads']} threads)")
+    print(
+        f"  supviz.real.train_models: {wall:.2f} s wall, {cpu:.2f} s CPU ({res.info['groups']} groups, "
+        f"{res.info['threads']} threads)"
+    )
     print(f"  plain PyTorch loop:        {base_wall:.2f} s wall, {base_cpu:.2f} s CPU")
     print(f"  ratio (wall): {base_wall / wall:.2f}x")
     for kind, col in (("classifier", "test_accuracy"), ("autoencoder", "test_fvu")):
         ours = df[df["kind"] == kind].groupby("width")[col].mean()
-        print(f"  {kind} {col} per width, supviz / loop: " + ", ".join(
-            f"w={w}: {ours[w]:.3f} / {np.mean(base[(kind, w)]):.3f}" for w in ours.index))
+        print(
+            f"  {kind} {col} per width, supviz / loop: "
+            + ", ".join(f"w={w}: {ours[w]:.3f} / {np.mean(base[(kind, w)]):.3f}" for w in ours.index)
+        )
 
 
 def part_section() -> None:
@@ -119,8 +132,10 @@ def part_section() -> None:
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     print(f"section F (default [real], layouts in process): {wall:.1f} s wall, {cpu:.1f} s CPU")
     print("  stages (wall s): " + ", ".join(f"{k} {v:.1f}" for k, v in res.timings.items()))
-    print(f"  {len(res.models)} models, {len(res.quality)} layers' SAEs, {len(res.calibration)} calibration cells, "
-          f"{len(res.pictures)} pictures")
+    print(
+        f"  {len(res.models)} models, {len(res.quality)} layers' SAEs, {len(res.calibration)} calibration cells, "
+        f"{len(res.pictures)} pictures"
+    )
 
 
 def main() -> None:

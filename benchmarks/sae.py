@@ -67,8 +67,12 @@ def baseline_cell(W: np.ndarray, p: float, *, steps: int, seed: int) -> tuple[np
     scale = float(np.sqrt(m / max(float(torch.cat([sample(1024) for _ in range(8)]).pow(2).sum(1).mean()), 1e-30)))
     W_dec = torch.randn(D_SAE, m, generator=gen)
     W_dec /= W_dec.norm(dim=1, keepdim=True)
-    params = {"W_enc": torch.nn.Parameter(W_dec.T.clone()), "b_enc": torch.nn.Parameter(torch.zeros(D_SAE)),
-              "W_dec": torch.nn.Parameter(W_dec), "b_dec": torch.nn.Parameter(torch.zeros(m))}
+    params = {
+        "W_enc": torch.nn.Parameter(W_dec.T.clone()),
+        "b_enc": torch.nn.Parameter(torch.zeros(D_SAE)),
+        "W_dec": torch.nn.Parameter(W_dec),
+        "b_dec": torch.nn.Parameter(torch.zeros(m)),
+    }
     opt = torch.optim.Adam(params.values(), lr=LR)
     since = torch.zeros(D_SAE)
     aux_k = max(1, m // 2)
@@ -121,16 +125,22 @@ def part_cells(steps: int, skip_baseline: bool) -> dict:
         c0, t0 = time.process_time(), time.perf_counter()
         cells = train_cell_saes(grid, idx, config=config, seed=seed, progress=False)
         runs.append(cells)
-        out[f"supviz_seed{seed}"] = {"wall_s": round(time.perf_counter() - t0, 2),
-                                     "cpu_s": round(time.process_time() - c0, 2),
-                                     "train_s": cells.info["train_seconds"], "score_s": cells.info["score_seconds"],
-                                     "ms_per_step": cells.training.info["ms_per_step"],
-                                     "mean_mmcs": float(np.nanmean(cells.scores.mmcs))}
+        out[f"supviz_seed{seed}"] = {
+            "wall_s": round(time.perf_counter() - t0, 2),
+            "cpu_s": round(time.process_time() - c0, 2),
+            "train_s": cells.info["train_seconds"],
+            "score_s": cells.info["score_seconds"],
+            "ms_per_step": cells.training.info["ms_per_step"],
+            "mean_mmcs": float(np.nanmean(cells.scores.mmcs)),
+        }
     from supviz.runtime import products
 
     out["products"] = {"forced": os.environ.get(products.ENV, "auto"), "served": products.table(used_only=True)}
-    print(f"# matrix products of the supviz runs ({products.ENV}={os.environ.get(products.ENV, 'auto')}; us per "
-          f"instance, one thread):\n# " + products.format_table().replace("\n", "\n# "), file=sys.stderr)
+    print(
+        f"# matrix products of the supviz runs ({products.ENV}={os.environ.get(products.ENV, 'auto')}; us per "
+        f"instance, one thread):\n# " + products.format_table().replace("\n", "\n# "),
+        file=sys.stderr,
+    )
     a, b = runs[0].scores.mmcs, runs[1].scores.mmcs
     sparse = np.array([grid.specs[i].probability <= 0.17 for i in idx])
     out["seed_noise_mean_abs_mmcs_diff"] = float(np.nanmean(np.abs(a - b)))
@@ -146,15 +156,28 @@ def part_cells(steps: int, skip_baseline: bool) -> dict:
             if mask.any():
                 base[j] = mmcs(W[None].astype(np.float64), W_dec[None], mask)[0]
         wall = time.perf_counter() - t0
-        out["baseline"] = {"wall_s": round(wall, 2), "cpu_s": round(time.process_time() - c0, 2),
-                           "ms_per_step_all_cells": round(1e3 * wall / steps, 2), "torch_threads": threads,
-                           "mean_mmcs": float(np.nanmean(base)),
-                           "mean_mmcs_sparse_cells": float(np.nanmean(base[sparse]))}
+        out["baseline"] = {
+            "wall_s": round(wall, 2),
+            "cpu_s": round(time.process_time() - c0, 2),
+            "ms_per_step_all_cells": round(1e3 * wall / steps, 2),
+            "torch_threads": threads,
+            "mean_mmcs": float(np.nanmean(base)),
+            "mean_mmcs_sparse_cells": float(np.nanmean(base[sparse])),
+        }
         out["mean_abs_mmcs_diff_vs_baseline"] = float(np.nanmean(np.abs(a - base)))
         out["speedup_train"] = round(wall / runs[0].info["train_seconds"], 2)
-    out["per_cell"] = [{"label": grid.labels[i], "m": grid.specs[i].n_hidden, "p": round(grid.specs[i].probability, 3),
-                        "importance": grid.specs[i].importance_name, "mmcs_seed0": _f(a[j]), "mmcs_seed1": _f(b[j]),
-                        **({"mmcs_baseline": _f(base[j])} if not skip_baseline else {})} for j, i in enumerate(idx)]
+    out["per_cell"] = [
+        {
+            "label": grid.labels[i],
+            "m": grid.specs[i].n_hidden,
+            "p": round(grid.specs[i].probability, 3),
+            "importance": grid.specs[i].importance_name,
+            "mmcs_seed0": _f(a[j]),
+            "mmcs_seed1": _f(b[j]),
+            **({"mmcs_baseline": _f(base[j])} if not skip_baseline else {}),
+        }
+        for j, i in enumerate(idx)
+    ]
     return out
 
 
@@ -173,13 +196,18 @@ def part_architectures(steps: int) -> dict:
         c0, t0 = time.process_time(), time.perf_counter()
         cells = train_cell_saes(grid, idx, config=config, seed=0, progress=False)
         sc = cells.scores
-        out[arch] = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
-                     "ms_per_step": cells.training.info["ms_per_step"],
-                     "mmcs_all": round(float(np.nanmean(sc.mmcs)), 4), "mmcs_sparse": round(float(np.nanmean(sc.mmcs[sparse])), 4),
-                     "mcc_sparse": round(float(np.nanmean(sc.mcc[sparse])), 4),
-                     "recovery_sparse": round(float(np.nanmean(sc.recovery_rate[sparse])), 4),
-                     "dead": round(float(np.nanmean(sc.dead_fraction)), 3), "fvu_sparse": round(float(np.nanmean(sc.fvu[sparse])), 4),
-                     "l0_over_true_l0_sparse": round(float(np.nanmean(sc.l0[sparse] / sc.true_l0[sparse])), 3)}
+        out[arch] = {
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "cpu_s": round(time.process_time() - c0, 1),
+            "ms_per_step": cells.training.info["ms_per_step"],
+            "mmcs_all": round(float(np.nanmean(sc.mmcs)), 4),
+            "mmcs_sparse": round(float(np.nanmean(sc.mmcs[sparse])), 4),
+            "mcc_sparse": round(float(np.nanmean(sc.mcc[sparse])), 4),
+            "recovery_sparse": round(float(np.nanmean(sc.recovery_rate[sparse])), 4),
+            "dead": round(float(np.nanmean(sc.dead_fraction)), 3),
+            "fvu_sparse": round(float(np.nanmean(sc.fvu[sparse])), 4),
+            "l0_over_true_l0_sparse": round(float(np.nanmean(sc.l0[sparse] / sc.true_l0[sparse])), 3),
+        }
         print(f"# {arch}: {out[arch]}", file=sys.stderr)
     return out
 
@@ -191,12 +219,23 @@ def part_toy(steps: int, paper: bool) -> dict:
     r = toy_experiment(steps=steps, paper_size=paper, progress=False)
     wall = time.perf_counter() - t0
     paths = r.heatmaps(os.path.join(os.environ.get("SUPVIZ_BENCH_OUT", "."), f"sae_toy_{r.n_features}x{r.d}"))
-    return {"n_features": r.n_features, "d": r.d, "steps": steps, "wall_s": round(wall, 1),
-            "cpu_s": round(time.process_time() - c0, 1), "ms_per_step": r.info["ms_per_step"],
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "true_l0": r.true_l0, "ratios": r.ratios.tolist(), "l1": [float(v) for v in r.l1_coefficients],
-            "mmcs": np.round(r.mmcs, 4).tolist(), "dead_fraction": np.round(r.dead_fraction, 3).tolist(),
-            "l0": np.round(r.l0, 2).tolist(), "band_0.99": r.band(min_mmcs=0.99), "figures": [str(p) for p in paths]}
+    return {
+        "n_features": r.n_features,
+        "d": r.d,
+        "steps": steps,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(time.process_time() - c0, 1),
+        "ms_per_step": r.info["ms_per_step"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "true_l0": r.true_l0,
+        "ratios": r.ratios.tolist(),
+        "l1": [float(v) for v in r.l1_coefficients],
+        "mmcs": np.round(r.mmcs, 4).tolist(),
+        "dead_fraction": np.round(r.dead_fraction, 3).tolist(),
+        "l0": np.round(r.l0, 2).tolist(),
+        "band_0.99": r.band(min_mmcs=0.99),
+        "figures": [str(p) for p in paths],
+    }
 
 
 def _f(v: float):
@@ -205,8 +244,12 @@ def _f(v: float):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("all", "cells", "toy", "architectures"), default="all",
-                    help="'all' = cells then toy, each in its own process; 'architectures' compares the five on the cells")
+    ap.add_argument(
+        "--part",
+        choices=("all", "cells", "toy", "architectures"),
+        default="all",
+        help="'all' = cells then toy, each in its own process; 'architectures' compares the five on the cells",
+    )
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--toy-steps", type=int, default=None, help="steps of the toy experiment (default: --steps)")
     ap.add_argument("--skip-baseline", action="store_true")
@@ -235,25 +278,38 @@ def main() -> None:
         return
     import torch
 
-    head = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}",
-            "python": platform.python_version(), "torch": torch.__version__, "load_before": os.getloadavg()}
+    head = {
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}",
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "load_before": os.getloadavg(),
+    }
     if args.part == "cells":
         body = part_cells(args.steps, args.skip_baseline)
         s0 = body["supviz_seed0"]
-        print(f"# cells: supviz {s0['train_s']:.1f} s train + {s0['score_s']:.1f} s score ({s0['ms_per_step']:.2f} ms/step, "
-              f"{s0['cpu_s']:.1f} s CPU), mean MMCS {s0['mean_mmcs']:.4f}, sparse cells {body['supviz_mean_mmcs_sparse_cells']:.4f}, "
-              f"seed noise {body['seed_noise_mean_abs_mmcs_diff']:.4f}", file=sys.stderr)
+        print(
+            f"# cells: supviz {s0['train_s']:.1f} s train + {s0['score_s']:.1f} s score ({s0['ms_per_step']:.2f} ms/step, "
+            f"{s0['cpu_s']:.1f} s CPU), mean MMCS {s0['mean_mmcs']:.4f}, sparse cells {body['supviz_mean_mmcs_sparse_cells']:.4f}, "
+            f"seed noise {body['seed_noise_mean_abs_mmcs_diff']:.4f}",
+            file=sys.stderr,
+        )
         if "baseline" in body:
             b = body["baseline"]
-            print(f"# cells: baseline {b['wall_s']:.1f} s ({b['cpu_s']:.1f} s CPU), mean MMCS {b['mean_mmcs']:.4f}, sparse "
-                  f"{b['mean_mmcs_sparse_cells']:.4f}; speed-up {body['speedup_train']}x; "
-                  f"mean |MMCS diff| {body['mean_abs_mmcs_diff_vs_baseline']:.4f}", file=sys.stderr)
+            print(
+                f"# cells: baseline {b['wall_s']:.1f} s ({b['cpu_s']:.1f} s CPU), mean MMCS {b['mean_mmcs']:.4f}, sparse "
+                f"{b['mean_mmcs_sparse_cells']:.4f}; speed-up {body['speedup_train']}x; "
+                f"mean |MMCS diff| {body['mean_abs_mmcs_diff_vs_baseline']:.4f}",
+                file=sys.stderr,
+            )
     elif args.part == "architectures":
         body = part_architectures(args.steps)
     else:
         body = part_toy(args.toy_steps or args.steps, args.paper_size)
-        print(f"# toy {body['n_features']}x{body['d']}: {body['wall_s']} s, peak RSS {body['peak_rss_mb']} MB, "
-              f"band >= 0.99: {body['band_0.99']}", file=sys.stderr)
+        print(
+            f"# toy {body['n_features']}x{body['d']}: {body['wall_s']} s, peak RSS {body['peak_rss_mb']} MB, "
+            f"band >= 0.99: {body['band_0.99']}",
+            file=sys.stderr,
+        )
     head["load_after"] = os.getloadavg()
     print(json.dumps({**head, **body}))
 

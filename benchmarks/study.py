@@ -77,9 +77,11 @@ def main() -> int:
     print(f"| **total (in process)** | **{cold['total_seconds']:.1f}** | | **{warm['total_seconds']:.2f}** |")
     print(f"| **wall, with start-up** | **{cold_wall:.1f}** | | **{warm_wall:.2f}** |")
     print(f"| CPU time (user + sys, all processes) | {cold_cpu:.1f} | | {warm_cpu:.2f} |")
-    print(f"\nload average before the cold run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min); "
-          f"CPU time / {os.cpu_count()} cores = {cold_cpu / (os.cpu_count() or 1):.0f} s, a floor for the cold wall time "
-          "on an otherwise idle machine")
+    print(
+        f"\nload average before the cold run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min); "
+        f"CPU time / {os.cpu_count()} cores = {cold_cpu / (os.cpu_count() or 1):.0f} s, a floor for the cold wall time "
+        "on an otherwise idle machine"
+    )
     if not args.out and not args.keep:
         shutil.rmtree(out.parent, ignore_errors=True)
     else:

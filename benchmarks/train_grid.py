@@ -60,7 +60,9 @@ BATCH = 1024
 class ReferenceModel(torch.nn.Module):
     """The notebook's model: ``[instances, n, m]`` W, einsum forward, ReLU output with bias."""
 
-    def __init__(self, n_features: int, n_hidden: int, probability: torch.Tensor, importance: torch.Tensor, device: str):
+    def __init__(
+        self, n_features: int, n_hidden: int, probability: torch.Tensor, importance: torch.Tensor, device: str
+    ):
         super().__init__()
         self.n_instances = probability.shape[0]
         self.n_features = n_features
@@ -78,8 +80,11 @@ class ReferenceModel(torch.nn.Module):
     def generate_batch(self, n_batch: int) -> torch.Tensor:
         shape = (n_batch, self.n_instances, self.n_features)
         feat = torch.rand(shape, device=self.W.device)
-        return torch.where(torch.rand(shape, device=self.W.device) <= self.feature_probability, feat,
-                           torch.zeros((), device=self.W.device))
+        return torch.where(
+            torch.rand(shape, device=self.W.device) <= self.feature_probability,
+            feat,
+            torch.zeros((), device=self.W.device),
+        )
 
 
 def reference_train(steps: int, device: str, seed: int) -> tuple[float, list[tuple[int, str, np.ndarray, np.ndarray]]]:
@@ -117,7 +122,9 @@ def reference_train(steps: int, device: str, seed: int) -> tuple[float, list[tup
 # -- evaluation -----------------------------------------------------------------------------------
 
 
-def eval_losses(weights: list[tuple[int, str, float, np.ndarray, np.ndarray]], n_batches: int = 8) -> dict[tuple, float]:
+def eval_losses(
+    weights: list[tuple[int, str, float, np.ndarray, np.ndarray]], n_batches: int = 8
+) -> dict[tuple, float]:
     """Loss of every (m, importance, p) instance on the same fresh batches (fixed generator per p)."""
     out = {}
     for m, imp_name, p, W, b in weights:
@@ -135,7 +142,10 @@ def eval_losses(weights: list[tuple[int, str, float, np.ndarray, np.ndarray]], n
 
 
 def supviz_weights(grid) -> list[tuple[int, str, float, np.ndarray, np.ndarray]]:
-    return [(s.n_hidden, s.importance_name, float(s.probability), w, b) for s, w, b in zip(grid.specs, grid.weights, grid.biases)]
+    return [
+        (s.n_hidden, s.importance_name, float(s.probability), w, b)
+        for s, w, b in zip(grid.specs, grid.weights, grid.biases)
+    ]
 
 
 # -- batching strategies (the measurement behind "group by m") --------------------------------
@@ -185,7 +195,12 @@ def batching_comparison(reps: int = 20) -> dict[str, float]:
     m_max = max(HIDDEN)
     Xp, Gp = torch.rand(72, B, n), torch.randn(72, B, n)
     Wp = torch.randn(72, n, m_max)
-    Hp, Zp, GHp, gWp = torch.empty(72, B, m_max), torch.empty(72, B, n), torch.empty(72, B, m_max), torch.empty(72, n, m_max)
+    Hp, Zp, GHp, gWp = (
+        torch.empty(72, B, m_max),
+        torch.empty(72, B, n),
+        torch.empty(72, B, m_max),
+        torch.empty(72, n, m_max),
+    )
     mask = torch.ones(72, 1, m_max)
 
     def padded():
@@ -215,26 +230,41 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--threads", type=int, default=0, help="supviz worker threads (0 = one per CPU)")
     ap.add_argument("--skip-reference", action="store_true", help="time supviz only")
-    ap.add_argument("--reference-threads", type=int, default=0,
-                    help="torch threads of the reference loop (0 = torch's default, as the notebook runs)")
+    ap.add_argument(
+        "--reference-threads",
+        type=int,
+        default=0,
+        help="torch threads of the reference loop (0 = torch's default, as the notebook runs)",
+    )
     ap.add_argument("--skip-batching", action="store_true", help="skip the grouped-vs-padded measurement")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    ap.add_argument("--compare-study", metavar="NPZ",
-                    help="only train the grid `supviz run` trains (10,000 steps) and print its represented-feature "
-                         "counts beside those of the study's own weights in NPZ (hamblin2022_weights.npz)")
+    ap.add_argument(
+        "--compare-study",
+        metavar="NPZ",
+        help="only train the grid `supviz run` trains (10,000 steps) and print its represented-feature "
+        "counts beside those of the study's own weights in NPZ (hamblin2022_weights.npz)",
+    )
     args = ap.parse_args(argv)
     if args.compare_study:
         return compare_study(args.compare_study)
 
     torch_threads = torch.get_num_threads()
     result: dict = {
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-                    "cpus": len(os.sched_getaffinity(0)), "torch_threads": torch_threads, "device": args.device,
-                    "loadavg_start": os.getloadavg()},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cpus": len(os.sched_getaffinity(0)),
+            "torch_threads": torch_threads,
+            "device": args.device,
+            "loadavg_start": os.getloadavg(),
+        },
         "steps": args.steps,
     }
     cfg = TrainConfig(steps=args.steps, device=args.device, threads=args.threads, init="reference", log_every=100)
-    print(f"study grid: {cfg.n_instances} instances, batch {BATCH}, {args.steps} steps, device {args.device}", flush=True)
+    print(
+        f"study grid: {cfg.n_instances} instances, batch {BATCH}, {args.steps} steps, device {args.device}", flush=True
+    )
 
     # warm-up: compiles / loads numba's kernels and touches every code path
     train_grid(cfg.replace(steps=2), progress=False)
@@ -245,18 +275,32 @@ def main(argv: list[str] | None = None) -> int:
         grid = train_grid(cfg, progress=False)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
-        print(f"  supviz run {r + 1}: {1e3 * walls[-1] / args.steps:.2f} ms/step (CPU {1e3 * cpus[-1] / args.steps:.2f} ms/step)", flush=True)
+        print(
+            f"  supviz run {r + 1}: {1e3 * walls[-1] / args.steps:.2f} ms/step (CPU {1e3 * cpus[-1] / args.steps:.2f} ms/step)",
+            flush=True,
+        )
     sv_ms = 1e3 * min(walls) / args.steps
-    result["supviz"] = {"ms_per_step_min": sv_ms, "ms_per_step_median": 1e3 * statistics.median(walls) / args.steps,
-                        "cpu_ms_per_step_min": 1e3 * min(cpus) / args.steps, "engine": grid.info["engine"],
-                        "threads": grid.info["threads"]}
-    print(f"supviz:    {sv_ms:8.2f} ms/step (best of {args.repeats}; median "
-          f"{result['supviz']['ms_per_step_median']:.2f}; {grid.info['engine']} engine, {grid.info['threads']} threads)")
+    result["supviz"] = {
+        "ms_per_step_min": sv_ms,
+        "ms_per_step_median": 1e3 * statistics.median(walls) / args.steps,
+        "cpu_ms_per_step_min": 1e3 * min(cpus) / args.steps,
+        "engine": grid.info["engine"],
+        "threads": grid.info["threads"],
+    }
+    print(
+        f"supviz:    {sv_ms:8.2f} ms/step (best of {args.repeats}; median "
+        f"{result['supviz']['ms_per_step_median']:.2f}; {grid.info['engine']} engine, {grid.info['threads']} threads)"
+    )
     served = products.table(used_only=True)
-    result["products"] = {"forced": os.environ.get(products.ENV, "auto"), "table": str(products.table_path()),
-                          "served": served}
-    print(f"matrix products of the supviz runs ({products.ENV}={os.environ.get(products.ENV, 'auto')}; "
-          f"us per instance, one thread):")
+    result["products"] = {
+        "forced": os.environ.get(products.ENV, "auto"),
+        "table": str(products.table_path()),
+        "served": served,
+    }
+    print(
+        f"matrix products of the supviz runs ({products.ENV}={os.environ.get(products.ENV, 'auto')}; "
+        f"us per instance, one thread):"
+    )
     print("  " + products.format_table().replace("\n", "\n  "))
 
     sv_eval = eval_losses(supviz_weights(grid))
@@ -270,10 +314,17 @@ def main(argv: list[str] | None = None) -> int:
         ref_s, ref_w = reference_train(args.steps, args.device, seed=0)
         ref_cpu = time.process_time() - c0
         ref_ms = 1e3 * ref_s / args.steps
-        ref_eval = eval_losses([(m, imp, float(p), W, b) for (m, imp, W, b), p in
-                                zip(ref_w, np.tile(feature_probabilities(6), len(ref_w) // 6))])
-        result["reference"] = {"ms_per_step": ref_ms, "cpu_ms_per_step": 1e3 * ref_cpu / args.steps,
-                               "torch_threads": torch.get_num_threads()}
+        ref_eval = eval_losses(
+            [
+                (m, imp, float(p), W, b)
+                for (m, imp, W, b), p in zip(ref_w, np.tile(feature_probabilities(6), len(ref_w) // 6))
+            ]
+        )
+        result["reference"] = {
+            "ms_per_step": ref_ms,
+            "cpu_ms_per_step": 1e3 * ref_cpu / args.steps,
+            "torch_threads": torch.get_num_threads(),
+        }
         result["speedup"] = ref_ms / sv_ms
         result["final_loss"]["reference"] = sum(ref_eval.values())
         keys = sorted(sv_eval)
@@ -282,15 +333,21 @@ def main(argv: list[str] | None = None) -> int:
         result["final_loss"]["median_rel_diff_supviz_vs_reference"] = float(np.median(rel))
         result["final_loss"]["median_abs_rel_diff_supviz_vs_reference"] = float(np.median(np.abs(rel)))
         result["final_loss"]["median_abs_rel_diff_supviz_seed0_vs_seed1"] = float(np.median(np.abs(rel_noise)))
-        print(f"reference: {ref_ms:8.2f} ms/step (CPU {result['reference']['cpu_ms_per_step']:.2f} ms/step; the notebook's "
-              f"loop, {torch.get_num_threads()} torch threads)")
+        print(
+            f"reference: {ref_ms:8.2f} ms/step (CPU {result['reference']['cpu_ms_per_step']:.2f} ms/step; the notebook's "
+            f"loop, {torch.get_num_threads()} torch threads)"
+        )
         print(f"speed-up:  {ref_ms / sv_ms:8.2f} x")
     fl = result["final_loss"]
-    print("final loss, sum over the 72 instances on common evaluation batches: "
-          + ", ".join(f"{k} {v:.4f}" for k, v in fl.items() if not k.startswith("median")))
+    print(
+        "final loss, sum over the 72 instances on common evaluation batches: "
+        + ", ".join(f"{k} {v:.4f}" for k, v in fl.items() if not k.startswith("median"))
+    )
     if "median_abs_rel_diff_supviz_vs_reference" in fl:
-        print(f"  per instance |supviz - reference| / reference: median {fl['median_abs_rel_diff_supviz_vs_reference']:.3%}"
-              f" (supviz seed 0 vs seed 1: {fl['median_abs_rel_diff_supviz_seed0_vs_seed1']:.3%})")
+        print(
+            f"  per instance |supviz - reference| / reference: median {fl['median_abs_rel_diff_supviz_vs_reference']:.3%}"
+            f" (supviz seed 0 vs seed 1: {fl['median_abs_rel_diff_supviz_seed0_vs_seed1']:.3%})"
+        )
 
     if not args.skip_batching and args.device == "cpu":
         bc = batching_comparison()
@@ -314,13 +371,17 @@ def compare_study(npz: str) -> int:
     cfg = StudyConfig().train_config()
     t0 = time.perf_counter()
     grid = train_grid(cfg, progress=False)
-    print(f"trained the study grid ({cfg.n_instances} instances, {cfg.steps} steps, seed {cfg.seed}) in "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(
+        f"trained the study grid ({cfg.n_instances} instances, {cfg.steps} steps, seed {cfg.seed}) in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     study = load_hamblin2022(npz)
 
     def counts(g, m, name):
-        return [int(represented_mask(g.weights[i], rule="norm", threshold=0.5).sum())
-                for i in g.select(n_hidden=m, importance_name=name)]
+        return [
+            int(represented_mask(g.weights[i], rule="norm", threshold=0.5).sum())
+            for i in g.select(n_hidden=m, importance_name=name)
+        ]
 
     print("| m | uniform: supviz | uniform: study | 0.9^i: supviz | 0.9^i: study |")
     print("| ---: | --- | --- | --- | --- |")

@@ -73,8 +73,15 @@ def _run(X: np.ndarray, perplexity: float, method: str) -> tuple[float, float]:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        emb = openTSNE.TSNE(perplexity=perplexity, initialization=init, neighbors="exact", random_state=0,
-                            n_jobs=1, verbose=False, **opts).fit(pts)
+        emb = openTSNE.TSNE(
+            perplexity=perplexity,
+            initialization=init,
+            neighbors="exact",
+            random_state=0,
+            n_jobs=1,
+            verbose=False,
+            **opts,
+        ).fit(pts)
     elapsed = time.perf_counter() - start
     return elapsed, kl_divergence(emb.affinities.P, np.asarray(emb))
 
@@ -105,7 +112,11 @@ def main() -> None:
         "Seconds per panel kind (sum over its panels) and the mean exact KL of the returned layouts; same P, start",
         "and seed for every method. `bh` = supviz's previous rule (theta 0 up to 100 points, 0.5 above).",
         "",
-        "| panels | n | " + " | ".join(f"{m} s" for m in methods) + " | " + " | ".join(f"{m} mean KL" for m in methods) + " |",
+        "| panels | n | "
+        + " | ".join(f"{m} s" for m in methods)
+        + " | "
+        + " | ".join(f"{m} mean KL" for m in methods)
+        + " |",
         "|---|---|" + "---|" * (2 * len(methods)),
     ]
     for kind in dict.fromkeys(k for k, _ in totals):
@@ -113,16 +124,25 @@ def main() -> None:
         secs = " | ".join(f"{sum(totals[(kind, m)]):.2f}" for m in methods)
         kls = " | ".join(f"{np.mean(totals[(kind, m + '_kl')]):.4f}" for m in methods)
         lines.append(f"| {kind} | {n} | {secs} | {kls} |")
-    lines += ["", "Scaling (Gaussian data in 10-D with a third of the rows at the origin; perplexity 30):", "",
-              "| N | " + " | ".join(f"{m} s" for m in methods) + " | " + " | ".join(f"{m} KL" for m in methods) + " |",
-              "|---|" + "---|" * (2 * len(methods))]
+    lines += [
+        "",
+        "Scaling (Gaussian data in 10-D with a third of the rows at the origin; perplexity 30):",
+        "",
+        "| N | " + " | ".join(f"{m} s" for m in methods) + " | " + " | ".join(f"{m} KL" for m in methods) + " |",
+        "|---|" + "---|" * (2 * len(methods)),
+    ]
     rng = np.random.default_rng(2)
     for n in (int(v) for v in args.sizes.split(",") if v):
         X = rng.normal(size=(n, 10))
         X[: n // 3] = 0.0
         res = {m: _run(X, 30.0, m) for m in methods}
-        lines.append(f"| {n} | " + " | ".join(f"{res[m][0]:.2f}" for m in methods) + " | "
-                     + " | ".join(f"{res[m][1]:.4f}" for m in methods) + " |")
+        lines.append(
+            f"| {n} | "
+            + " | ".join(f"{res[m][0]:.2f}" for m in methods)
+            + " | "
+            + " | ".join(f"{res[m][1]:.4f}" for m in methods)
+            + " |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

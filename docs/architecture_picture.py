@@ -81,32 +81,76 @@ def draw(path: Path = OUT) -> Path:
     ax.axis("off")
     for r, (name, _) in enumerate(LAYERS):
         y = len(LAYERS) - 1 - r
-        ax.text(-0.5, pos.get(name, pos["real"])[1] if name != "engines" else y, name, fontsize=9, color="0.45",
-                va="center", style="italic")
+        ax.text(
+            -0.5,
+            pos.get(name, pos["real"])[1] if name != "engines" else y,
+            name,
+            fontsize=9,
+            color="0.45",
+            va="center",
+            style="italic",
+        )
     engines = [(a, b) for a, b in sorted(package_edges()) if a in ENGINE_ORDER and b in ENGINE_ORDER]
     for a, b in engines:
         (xa, ya), (xb, _) = pos[a], pos[b]
         span = abs(ENGINE_ORDER.index(b) - ENGINE_ORDER.index(a))
-        ax.add_patch(FancyArrowPatch((xa, ya - 0.27), (xb, ya - 0.27), connectionstyle=f"arc3,rad={0.05 + 0.012 * span}",
-                                     arrowstyle="-|>", mutation_scale=9, color="0.45", lw=0.8, zorder=2))
+        ax.add_patch(
+            FancyArrowPatch(
+                (xa, ya - 0.27),
+                (xb, ya - 0.27),
+                connectionstyle=f"arc3,rad={0.05 + 0.012 * span}",
+                arrowstyle="-|>",
+                mutation_scale=9,
+                color="0.45",
+                lw=0.8,
+                zorder=2,
+            )
+        )
     for name, (x, y) in pos.items():
         wide = name not in ENGINE_ORDER
         w = 10.6 if wide else 1.42
         x0 = 0.3 if wide else x - w / 2
-        ax.add_patch(FancyBboxPatch((x0, y - 0.27), w, 0.54, boxstyle="round,pad=0.02", fc="#eef3fb" if wide
-                                    else "#f4f8ee", ec="0.35", lw=0.9, zorder=3))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x0, y - 0.27),
+                w,
+                0.54,
+                boxstyle="round,pad=0.02",
+                fc="#eef3fb" if wide else "#f4f8ee",
+                ec="0.35",
+                lw=0.9,
+                zorder=3,
+            )
+        )
         cx = x0 + w / 2
         ax.text(cx, y + 0.09, name, ha="center", va="center", fontsize=10, weight="bold", zorder=4)
-        ax.text(cx, y - 0.13, NOTES.get(name, ""), ha="center", va="center", fontsize=6.3 if not wide else 7.5,
-                color="0.25", zorder=4)
+        ax.text(
+            cx,
+            y - 0.13,
+            NOTES.get(name, ""),
+            ha="center",
+            va="center",
+            fontsize=6.3 if not wide else 7.5,
+            color="0.25",
+            zorder=4,
+        )
     top, bottom = len(LAYERS) - 1, pos["core"][1]
-    ax.add_patch(FancyArrowPatch((11.1, top + 0.2), (11.1, bottom - 0.2), arrowstyle="-|>", mutation_scale=14,
-                                 color="0.3", lw=1.4))
-    ax.text(11.2, (top + bottom) / 2, "imports run down only", rotation=90, ha="left", va="center", fontsize=8,
-            color="0.3")
-    ax.text(-0.5, -1.2, "A layer imports only itself and the layers below it, and there is no import circle anywhere "
-            "(lazy and TYPE_CHECKING imports count). Arcs: which engine imports which (each only those to its right).",
-            fontsize=7.5, color="0.3")
+    ax.add_patch(
+        FancyArrowPatch(
+            (11.1, top + 0.2), (11.1, bottom - 0.2), arrowstyle="-|>", mutation_scale=14, color="0.3", lw=1.4
+        )
+    )
+    ax.text(
+        11.2, (top + bottom) / 2, "imports run down only", rotation=90, ha="left", va="center", fontsize=8, color="0.3"
+    )
+    ax.text(
+        -0.5,
+        -1.2,
+        "A layer imports only itself and the layers below it, and there is no import circle anywhere "
+        "(lazy and TYPE_CHECKING imports count). Arcs: which engine imports which (each only those to its right).",
+        fontsize=7.5,
+        color="0.3",
+    )
     fig.savefig(path, format="svg", metadata={"Date": None})
     return path
 

@@ -29,7 +29,9 @@ def execute(source: Path = TUTORIAL, *, cwd: str | Path | None = None, timeout: 
     saved = os.environ.pop("MPLBACKEND", None)
     try:
         where = str(cwd) if cwd is not None else tempfile.mkdtemp(prefix="supviz-tutorial-")
-        nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": where}}).execute()
+        nbclient.NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": where}}
+        ).execute()
     finally:
         if saved is not None:
             os.environ["MPLBACKEND"] = saved

@@ -54,8 +54,9 @@ print("supviz", supviz.__version__)
 
 # %%
 grid = train_grid(
-    TrainConfig(n_features=20, hidden=(5,), probabilities=(1.0, 0.02), importances=("geometric:0.8",),
-                steps=2000, seed=0),
+    TrainConfig(
+        n_features=20, hidden=(5,), probabilities=(1.0, 0.02), importances=("geometric:0.8",), steps=2000, seed=0
+    ),
     progress=False,
 )
 grid
@@ -121,8 +122,12 @@ for ax, (name, lay) in zip(axes, layouts.items()):
 plt.show()
 
 # %%
-interactive.plot_layout(layouts["t-SNE"], color=diag.norms, hover={"feature": np.arange(len(W)), "norm": diag.norms},
-                        title="t-SNE (hover for each feature)")
+interactive.plot_layout(
+    layouts["t-SNE"],
+    color=diag.norms,
+    hover={"feature": np.arange(len(W)), "norm": diag.norms},
+    title="t-SNE (hover for each feature)",
+)
 
 # %% [markdown]
 # The same MDS as a scikit-learn estimator, for pipelines and grid searches: `SMACOF` takes
@@ -158,6 +163,7 @@ table
 # subtracts the floor, interval MDS only has to show the small differences above it, and the two
 # differ: the study's orthogonal baseline (each feature in a dimension of its own, every distance
 # about sqrt(2)), here with a little noise so that the points are not all tied.
+
 
 # %%
 def two_stresses(X, name):

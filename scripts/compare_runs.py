@@ -23,8 +23,22 @@ import numpy as np
 import pandas as pd
 
 #: Columns that say how a 0.1 row was filed, not what was measured: dropped when its kind got a table.
-FILING = ("experiment", "model", "panel", "note", "params", "represented_rule", "source", "importance", "p", "m",
-          "n_features", "method", "n_points", "collapsed")
+FILING = (
+    "experiment",
+    "model",
+    "panel",
+    "note",
+    "params",
+    "represented_rule",
+    "source",
+    "importance",
+    "p",
+    "m",
+    "n_features",
+    "method",
+    "n_points",
+    "collapsed",
+)
 IDS = {
     "cells": ["model", "importance", "m", "p"],
     "models": ["kind", "width"],
@@ -55,18 +69,47 @@ def as_new_tables(folder: Path) -> dict[str, pd.DataFrame]:
         kind, arch = re.match(r"F_sae_(classifier|autoencoder)_(\w+)", row["model"]).groups()
         saes.append({"experiment": "F_layer", "architecture": arch, "kind": kind, "width": row["m"], **_values(row)})
     for row in cells[f.str.startswith("F_calibration_")].to_dict("records"):
-        saes.append({"experiment": "F_calibration", "architecture": row["model"][len("F_calibration_"):],
-                     "importance": row["importance"], "m": row["m"], "p": row["p"], **_values(row)})
+        saes.append(
+            {
+                "experiment": "F_calibration",
+                "architecture": row["model"][len("F_calibration_") :],
+                "importance": row["importance"],
+                "m": row["m"],
+                "p": row["p"],
+                **_values(row),
+            }
+        )
     e = panels["experiment"].astype(str)
     for row in panels[e == "E1"].to_dict("records"):
-        saes.append({"experiment": "E1", "architecture": row["method"], "importance": row["importance"], "m": row["m"],
-                     "p": row["p"], "params": row["params"], "n_points": row["n_points"], **_values(row)})
+        saes.append(
+            {
+                "experiment": "E1",
+                "architecture": row["method"],
+                "importance": row["importance"],
+                "m": row["m"],
+                "p": row["p"],
+                "params": row["params"],
+                "n_points": row["n_points"],
+                **_values(row),
+            }
+        )
     layers = []
     for row in panels[e.isin(["F_picture", "F_space"])].to_dict("records"):
         params = json.loads(row["params"])
-        layers.append({"kind": params["kind"], "width": row["m"], "space": params["space"],
-                       "architecture": params["architecture"], "method": row["method"], "dim": params.get("dim"),
-                       "n_points": row["n_points"], "id": row["panel"], "collapsed": row["collapsed"], **_values(row)})
+        layers.append(
+            {
+                "kind": params["kind"],
+                "width": row["m"],
+                "space": params["space"],
+                "architecture": params["architecture"],
+                "method": row["method"],
+                "dim": params.get("dim"),
+                "n_points": row["n_points"],
+                "id": row["panel"],
+                "collapsed": row["collapsed"],
+                **_values(row),
+            }
+        )
     tables["cells"] = cells[~f.str.startswith("F_")]
     tables["panels"] = panels[~e.isin(["E1", "F_picture", "F_space"])]
     tables.update(models=pd.DataFrame(models), saes=pd.DataFrame(saes), layers=pd.DataFrame(layers))
@@ -117,8 +160,11 @@ def _svg(path: Path) -> str:
     numbered in the order they appear."""
     text = path.read_text(encoding="utf-8")
     names: dict[str, str] = {}
-    return re.sub(r"(?<=[\"#(])([A-Za-z0-9_]*?)([0-9a-f]{10})\b", lambda m: names.setdefault(m.group(0), f"{m.group(1)}{len(names)}"),
-                  text)
+    return re.sub(
+        r"(?<=[\"#(])([A-Za-z0-9_]*?)([0-9a-f]{10})\b",
+        lambda m: names.setdefault(m.group(0), f"{m.group(1)}{len(names)}"),
+        text,
+    )
 
 
 def _reasons(text: object) -> set[str]:
@@ -132,6 +178,7 @@ def compare_table(kind: str, old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     problems = []
     if len(old) != len(new):
         problems.append(f"{kind}: {len(old)} rows before, {len(new)} after")
+
     def key(fr: pd.DataFrame) -> pd.Series:
         """A row's ids, and its place among rows with the same ids (the tables keep their row order)."""
         k = fr[ids].map(_id_text).agg("|".join, axis=1)

@@ -107,16 +107,24 @@ CASES: list[Case] = [
     Case("identical_nonzero", lambda: np.tile([[0.3, -1.2, 2.0, 0.5]], (N, 1)), identical=True),
     Case("identical_origin", lambda: np.zeros((N, 4)), identical=True),
     Case("all_tied_diag", lambda: np.eye(N), tied=True),
-    Case("zero_rows_cosine", _zero_rows, expect="error", match=r"no all-zero rows for metric='cosine'.*rows 9, 10, 11",
-         metric="cosine"),
+    Case(
+        "zero_rows_cosine",
+        _zero_rows,
+        expect="error",
+        match=r"no all-zero rows for metric='cosine'.*rows 9, 10, 11",
+        metric="cosine",
+    ),
     Case("n2", lambda: _rng(3).normal(size=(2, 3)), min_points=2),
     Case("n3", lambda: _rng(4).normal(size=(3, 3)), min_points=3),
     Case("n4", lambda: _rng(5).normal(size=(4, 3)), min_points=4),
     Case("scale_1e-300", lambda: _plain() * 1e-300, plain=_plain, scale=1e-300),
     Case("scale_1e300", lambda: _plain() * 1e300, plain=_plain, scale=1e300),
     Case("float16", lambda: _plain().astype(np.float16), plain=lambda: _plain().astype(np.float16).astype(np.float64)),
-    Case("torch_bfloat16", _torch(lambda t: t.tensor(_plain()).to(t.bfloat16)),
-         plain=lambda: __import__("torch").tensor(_plain()).to(__import__("torch").bfloat16).double().numpy()),
+    Case(
+        "torch_bfloat16",
+        _torch(lambda t: t.tensor(_plain()).to(t.bfloat16)),
+        plain=lambda: __import__("torch").tensor(_plain()).to(__import__("torch").bfloat16).double().numpy(),
+    ),
     Case("torch_requires_grad", _torch(lambda t: t.nn.Parameter(t.tensor(_plain()))), plain=_plain),
     Case("complex", lambda: _plain() + 1j, expect="error", match=r"must be real; got complex values"),
 ]
@@ -236,11 +244,17 @@ ENGINES: list[Engine] = [
     Engine("tsne-opentsne-fft", _tsne(negative_gradient_method="fft"), 3, ("euclidean", "cosine")),
     Engine("tsne-opentsne-random-init", _tsne(init="random"), 3),
     Engine("tsne-sklearn-exact", _tsne(backend="sklearn", n_iter=300), 3, ("euclidean", "cosine"), chaotic=True),
-    Engine("tsne-sklearn-barnes-hut", _tsne(backend="sklearn", n_iter=300, method="barnes_hut"), 3,
-           refuses=_BH_REFUSES + (("all_tied_diag", "found no affinity between any two"),)),
+    Engine(
+        "tsne-sklearn-barnes-hut",
+        _tsne(backend="sklearn", n_iter=300, method="barnes_hut"),
+        3,
+        refuses=_BH_REFUSES + (("all_tied_diag", "found no affinity between any two"),),
+    ),
     Engine("tsne-opentsne-bh-explicit", _tsne(negative_gradient_method="bh", theta=0.5), 3, refuses=_BH_REFUSES),
     Engine("tsne-opentsne-exact-explicit", _tsne(negative_gradient_method="exact"), 3),
-    Engine("tsne-opentsne-3d", _tsne(n_components=3), 3, refuses=(("n3", r"`n_components` must be an int in \[1, 2\]"),)),
+    Engine(
+        "tsne-opentsne-3d", _tsne(n_components=3), 3, refuses=(("n3", r"`n_components` must be an int in \[1, 2\]"),)
+    ),
     Engine("tsne-opentsne-precomputed", _tsne_pre(), 3, precomputed=True),
     Engine("tsne-sklearn-precomputed", _tsne_pre(backend="sklearn", n_iter=300), 3, chaotic=True, precomputed=True),
     Engine("umap-precomputed", _umap_pre(), 3, precomputed=True),
@@ -302,8 +316,10 @@ def _distortion(X: Any, Y: Any, k: int) -> Any:
     from supviz.datapoints import measure_distortion
 
     res = measure_distortion(X, Y, active=_active(X), k=k)
-    return _WithReasons({k_: v for k_, v in res.metrics().items() if k_ != "false_neighbour_pairs"},
-                        {k_: v for k_, v in res.reasons.items() if k_ != "false_neighbour_pairs"})
+    return _WithReasons(
+        {k_: v for k_, v in res.metrics().items() if k_ != "false_neighbour_pairs"},
+        {k_: v for k_, v in res.reasons.items() if k_ != "false_neighbour_pairs"},
+    )
 
 
 def _false_rate(X: Any, Y: Any, k: int) -> float:
@@ -385,22 +401,48 @@ LAYOUT_CASES: list[LayoutCase] = [
     LayoutCase("collapsed_to_zero", _plain, lambda: np.zeros((N, 2)), undefined=("all",)),
     LayoutCase("collapsed_off_origin", _plain, lambda: 5.0 + 1e-15 * _rng(3).normal(size=(N, 2)), undefined=("all",)),
     LayoutCase("collapsed_by_its_method", lambda: np.eye(N), _collapsed_tsne_layout, undefined=("all",)),
-    LayoutCase("all_tied_X", lambda: np.eye(N), lambda: _rng(4).normal(size=(N, 2)),
-               undefined=NEIGHBOURHOOD + ("shepard_rho", "shepard_correlation")),
-    LayoutCase("identical_X", lambda: np.ones((N, 3)), lambda: _rng(5).normal(size=(N, 2)),
-               undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
-    LayoutCase("identical_up_to_rounding_X", lambda: np.ones((N, 3)) * (1.0 + 1e-15 * _rng(16).normal(size=(N, 3))),
-               lambda: _rng(5).normal(size=(N, 2)),
-               undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation")),
+    LayoutCase(
+        "all_tied_X",
+        lambda: np.eye(N),
+        lambda: _rng(4).normal(size=(N, 2)),
+        undefined=NEIGHBOURHOOD + ("shepard_rho", "shepard_correlation"),
+    ),
+    LayoutCase(
+        "identical_X",
+        lambda: np.ones((N, 3)),
+        lambda: _rng(5).normal(size=(N, 2)),
+        undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation"),
+    ),
+    LayoutCase(
+        "identical_up_to_rounding_X",
+        lambda: np.ones((N, 3)) * (1.0 + 1e-15 * _rng(16).normal(size=(N, 3))),
+        lambda: _rng(5).normal(size=(N, 2)),
+        undefined=NEIGHBOURHOOD + ("stress1_ratio", "shepard_rho", "shepard_correlation"),
+    ),
     LayoutCase("coincident_X", _coincident, lambda: _rng(6).normal(size=(N, 2))),
     LayoutCase("coincident_Y", _plain, lambda: np.vstack([_rng(7).normal(size=(N - 4, 2)), np.zeros((4, 2))])),
     LayoutCase("n3_k1", lambda: _rng(8).normal(size=(3, 3)), lambda: _rng(9).normal(size=(3, 2)), k=1),
-    LayoutCase("k_is_n_minus_1", lambda: _rng(10).normal(size=(5, 3)), lambda: _rng(11).normal(size=(5, 2)), k=4,
-               undefined=NEIGHBOURHOOD),
-    LayoutCase("scale_1e-300", lambda: _plain() * 1e-300, lambda: _picture() * 1e-300, plain=lambda: (_plain(), _picture())),
-    LayoutCase("scale_1e300", lambda: _plain() * 1e300, lambda: _picture() * 1e300, plain=lambda: (_plain(), _picture())),
-    LayoutCase("torch_inputs", _torch(lambda t: t.nn.Parameter(t.tensor(_plain()))),
-               _torch(lambda t: t.tensor(_picture()).to(t.bfloat16)),
-               plain=lambda: (_plain(), __import__("torch").tensor(_picture()).to(__import__("torch").bfloat16).double().numpy())),
+    LayoutCase(
+        "k_is_n_minus_1",
+        lambda: _rng(10).normal(size=(5, 3)),
+        lambda: _rng(11).normal(size=(5, 2)),
+        k=4,
+        undefined=NEIGHBOURHOOD,
+    ),
+    LayoutCase(
+        "scale_1e-300", lambda: _plain() * 1e-300, lambda: _picture() * 1e-300, plain=lambda: (_plain(), _picture())
+    ),
+    LayoutCase(
+        "scale_1e300", lambda: _plain() * 1e300, lambda: _picture() * 1e300, plain=lambda: (_plain(), _picture())
+    ),
+    LayoutCase(
+        "torch_inputs",
+        _torch(lambda t: t.nn.Parameter(t.tensor(_plain()))),
+        _torch(lambda t: t.tensor(_picture()).to(t.bfloat16)),
+        plain=lambda: (
+            _plain(),
+            __import__("torch").tensor(_picture()).to(__import__("torch").bfloat16).double().numpy(),
+        ),
+    ),
     LayoutCase("complex_Y", _plain, lambda: _picture() + 1j, expect="error", match=r"must be real; got complex values"),
 ]

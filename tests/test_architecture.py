@@ -14,6 +14,7 @@ for any import below it anyway).
 from __future__ import annotations
 
 import pytest
+
 from helpers.architecture import LAYERS, circles, import_graph, layer_of
 
 
@@ -34,8 +35,12 @@ def test_no_import_circle(graph):
 
 
 def test_no_import_runs_up_through_the_layers(graph):
-    up = [f"{src} ({LAYERS[layer_of(src)][0]}) -> {dst} ({LAYERS[layer_of(dst)][0]})"
-          for src, dsts in graph.items() for dst in sorted(dsts) if layer_of(dst) < layer_of(src)]
+    up = [
+        f"{src} ({LAYERS[layer_of(src)][0]}) -> {dst} ({LAYERS[layer_of(dst)][0]})"
+        for src, dsts in graph.items()
+        for dst in sorted(dsts)
+        if layer_of(dst) < layer_of(src)
+    ]
     assert not up, "imports that run upward:\n" + "\n".join(up)
 
 
@@ -45,14 +50,24 @@ def test_every_module_has_a_layer(graph):
 
 
 def test_the_report_imports_nothing_of_the_study_or_the_sweep(graph):
-    bad = sorted((src, dst) for src, dsts in graph.items() if src.startswith("supviz.report")
-                 for dst in dsts if dst.startswith(("supviz.study", "supviz.sweep")))
+    bad = sorted(
+        (src, dst)
+        for src, dsts in graph.items()
+        if src.startswith("supviz.report")
+        for dst in dsts
+        if dst.startswith(("supviz.study", "supviz.sweep"))
+    )
     assert not bad, bad
 
 
 def test_the_sweep_stands_on_runtime_and_engines_not_on_the_study(graph):
-    bad = sorted((src, dst) for src, dsts in graph.items() if src.startswith("supviz.sweep")
-                 for dst in dsts if dst.startswith(("supviz.study", "supviz.report", "supviz.commands")))
+    bad = sorted(
+        (src, dst)
+        for src, dsts in graph.items()
+        if src.startswith("supviz.sweep")
+        for dst in dsts
+        if dst.startswith(("supviz.study", "supviz.report", "supviz.commands"))
+    )
     assert not bad, bad
 
 
@@ -61,8 +76,12 @@ def test_the_base_of_dr_imports_none_of_its_siblings(graph):
 
 
 def test_a_section_never_imports_the_registry(graph):
-    bad = sorted(src for src, dsts in graph.items() if "supviz.study.registry" in dsts
-                 and src not in ("supviz.study.pipeline", "supviz.study", "supviz.study.registry"))
+    bad = sorted(
+        src
+        for src, dsts in graph.items()
+        if "supviz.study.registry" in dsts
+        and src not in ("supviz.study.pipeline", "supviz.study", "supviz.study.registry")
+    )
     assert not bad, bad
 
 
@@ -78,6 +97,7 @@ def test_the_picture_draws_the_engines_in_an_order_their_imports_allow(graph):
     order = picture.ENGINE_ORDER
     engines = {p.split(".")[1] for p in LAYERS[[n for n, _ in LAYERS].index("engines")][1]}
     assert set(order) == engines
-    wrong = sorted((a, b) for a, b in picture.package_edges() if a in engines and b in engines
-                   and order.index(b) < order.index(a))
+    wrong = sorted(
+        (a, b) for a, b in picture.package_edges() if a in engines and b in engines and order.index(b) < order.index(a)
+    )
     assert not wrong, wrong

@@ -96,8 +96,11 @@ def test_engine_on_degenerate_input(engine, case, plain_layouts):
 
             pts = np.asarray(case.plain() if case.plain else X, dtype=float)
             labels = coincident_groups(pts)
-            same = np.flatnonzero(labels == labels[-1] if "rounding" not in case.tags or not engine.precomputed
-                                  else (pts == pts[-1]).all(axis=1))
+            same = np.flatnonzero(
+                labels == labels[-1]
+                if "rounding" not in case.tags or not engine.precomputed
+                else (pts == pts[-1]).all(axis=1)
+            )
             assert np.array_equal(Y[same], np.repeat(Y[same[:1]], len(same), axis=0))
     if case.plain is not None and not (engine.chaotic and case.scale is not None):
         key = (engine.name, case.plain.__qualname__, case.name if case.scale is None else "scaled")

@@ -22,7 +22,12 @@ def imported_modules(statement: str) -> set[str]:
     """Top-level names of every module that ``statement`` imports in a fresh interpreter."""
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", statement], capture_output=True, text=True, env=env, timeout=120, check=True
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
     )
     names = set()
     for line in out.stderr.splitlines():

@@ -30,7 +30,18 @@ __version__ = "0.2.0"
 __all__ = ["SupvizError", "__version__"]
 
 #: Subpackages reachable as attributes of ``supviz`` without an explicit import.
-_SUBPACKAGES = ("toy", "dr", "metrics", "sae", "datapoints", "real", "plot", "report", "study", "sweep",
-                "figures")  # figures: a deprecated alias of plot (0.2; gone in 0.3)
+_SUBPACKAGES = (
+    "toy",
+    "dr",
+    "metrics",
+    "sae",
+    "datapoints",
+    "real",
+    "plot",
+    "report",
+    "study",
+    "sweep",
+    "figures",
+)  # figures: a deprecated alias of plot (0.2; gone in 0.3)
 
 __getattr__, __dir__ = _lazy_exports(__name__, globals(), {}, submodules=_SUBPACKAGES)

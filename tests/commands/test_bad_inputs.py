@@ -136,22 +136,45 @@ def _link(tmp: Path, target: str) -> Path:
     return p
 
 
-TRAIN_TINY = ["--n-features", "6", "--hidden", "2", "--probabilities", "0.5", "--steps", "4", "--batch-size", "8", "--quiet"]
+TRAIN_TINY = [
+    "--n-features",
+    "6",
+    "--hidden",
+    "2",
+    "--probabilities",
+    "0.5",
+    "--steps",
+    "4",
+    "--batch-size",
+    "8",
+    "--quiet",
+]
 
 #: Per subcommand: how it takes a file ("{}" is the file) and how it takes an output folder ("{}");
 #: "{ok}" is a valid [n, m] array file (weights, activations) beside either.
 #: A new subcommand adds its line here.
 SLOTS: dict[str, dict[str, list[list[str]]]] = {
-    "run": {"file": [["--config", "{}", "--out", "out"], ["--weights", "{}", "--out", "out"]], "out": [["--out", "{}"]]},
+    "run": {
+        "file": [["--config", "{}", "--out", "out"], ["--weights", "{}", "--out", "out"]],
+        "out": [["--out", "{}"]],
+    },
     "train": {"file": [["--config", "{}", *TRAIN_TINY, "--out", "out"]], "out": [[*TRAIN_TINY, "--out", "{}"]]},
     "inspect": {"file": [["{}"]], "out": []},
     "config": {"file": [["{}"]], "out": []},
-    "sae": {"file": [["{}", "--steps", "2", "--out", "out"], ["{}", "--weights", "--steps", "2", "--out", "out"]],
-            "out": [["{ok}", "--weights", "--probability", "0.1", "--steps", "2", "--out", "{}"]]},
-    "real": {"file": [["--config", "{}", "--out", "out"], ["--activations", "{}", "--out", "out"],
-                      ["--toy", "{}", "--out", "out"], ["--activations", "{ok}", "--labels", "{}", "--out", "out"],
-                      ["--activations", "{ok}", "--reference", "{}", "--out", "out"]],
-             "out": [["--out", "{}"], ["--activations", "{ok}", "--out", "{}"]]},
+    "sae": {
+        "file": [["{}", "--steps", "2", "--out", "out"], ["{}", "--weights", "--steps", "2", "--out", "out"]],
+        "out": [["{ok}", "--weights", "--probability", "0.1", "--steps", "2", "--out", "{}"]],
+    },
+    "real": {
+        "file": [
+            ["--config", "{}", "--out", "out"],
+            ["--activations", "{}", "--out", "out"],
+            ["--toy", "{}", "--out", "out"],
+            ["--activations", "{ok}", "--labels", "{}", "--out", "out"],
+            ["--activations", "{ok}", "--reference", "{}", "--out", "out"],
+        ],
+        "out": [["--out", "{}"], ["--activations", "{ok}", "--out", "{}"]],
+    },
     "sweep": {"file": [["{}", "--out", "out", "--quiet"]], "out": [["{example}", "--out", "{}", "--quiet"]]},
 }
 
@@ -175,8 +198,9 @@ def _cases(kind: str, catalogue: dict) -> list:
 
 
 def _listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) + ("/" if p.is_dir() and not p.is_symlink() else "")
-                  for p in folder.rglob("*"))
+    return sorted(
+        str(p.relative_to(folder)) + ("/" if p.is_dir() and not p.is_symlink() else "") for p in folder.rglob("*")
+    )
 
 
 @pytest.fixture
@@ -268,8 +292,11 @@ def test_bad_flag_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)  # nothing listens on port 9: refused within a second
     (tmp_path / "in").mkdir()
-    files = {"{example}": _example(), "{empty}": str(tmp_path / "in" / "empty.toml"),
-             "{hidden_only}": str(tmp_path / "in" / "hidden.toml")}
+    files = {
+        "{example}": _example(),
+        "{empty}": str(tmp_path / "in" / "empty.toml"),
+        "{hidden_only}": str(tmp_path / "in" / "hidden.toml"),
+    }
     (tmp_path / "in" / "empty.toml").write_text("seed = 0\n")
     (tmp_path / "in" / "hidden.toml").write_text("[grid]\nhidden = [2]\n")
     err = _refused(tmp_path, capsys, [cmd, *[files.get(a, a) for a in args], "--quiet"])

@@ -14,8 +14,30 @@ HAMBLIN = Path(__file__).resolve().parents[3] / "shared" / "data" / "hamblin2022
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("inspect") / "run"
-    assert main(["train", "--n-features", "6", "--hidden", "2", "--probabilities", "1", "0.1", "--importance", "uniform",
-                 "--steps", "5", "--batch-size", "8", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--n-features",
+                "6",
+                "--hidden",
+                "2",
+                "--probabilities",
+                "1",
+                "0.1",
+                "--importance",
+                "uniform",
+                "--steps",
+                "5",
+                "--batch-size",
+                "8",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -24,7 +46,9 @@ def test_table_of_a_run(run_dir, capsys):
     assert main(["inspect", str(run_dir)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "2 instance(s)" in lines[0]
-    assert lines[1].split()[:4] == ["#", "instance", "n", "m"] and "repr(norm)" in lines[1] and "repr(mean|W|)" in lines[1]
+    assert (
+        lines[1].split()[:4] == ["#", "instance", "n", "m"] and "repr(norm)" in lines[1] and "repr(mean|W|)" in lines[1]
+    )
     assert lines[3].split()[:6] == ["0", "m=2", "p=1", "uniform", "6", "2"]
     assert len(lines) == 5
 
@@ -59,10 +83,19 @@ def test_the_study_weights(capsys):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda d: d / "missing.npz", "`path` must be an existing run directory or weight file; got '{d}/missing.npz'."),
+        (
+            lambda d: d / "missing.npz",
+            "`path` must be an existing run directory or weight file; got '{d}/missing.npz'.",
+        ),
         (lambda d: _write(d / "bad.npz", b"garbage"), "could not read '{d}/bad.npz' as npz: not a zip archive."),
-        (lambda d: _save(d / "v.npy", np.zeros(3)), "`v.npy:v` must be an array of rank 2 [n, m] or 3 [instances, n, m]; got shape (3,)."),
-        (lambda d: _save(d / "n.npy", np.full((2, 2), np.nan)), "`n.npy:n` must hold only finite values; got 4 NaN/inf entries."),
+        (
+            lambda d: _save(d / "v.npy", np.zeros(3)),
+            "`v.npy:v` must be an array of rank 2 [n, m] or 3 [instances, n, m]; got shape (3,).",
+        ),
+        (
+            lambda d: _save(d / "n.npy", np.full((2, 2), np.nan)),
+            "`n.npy:n` must hold only finite values; got 4 NaN/inf entries.",
+        ),
     ],
 )
 def test_bad_input(tmp_path, capsys, make, message):
@@ -103,8 +136,14 @@ def test_a_reader_that_left_ends_quietly(tmp_path, argv):
     r, wfd = os.pipe()
     os.close(r)
     try:
-        proc = subprocess.run([sys.executable, "-m", "supviz", *[a.replace("{w}", str(w)) for a in argv]], stdout=wfd,
-                              stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "supviz", *[a.replace("{w}", str(w)) for a in argv]],
+            stdout=wfd,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+        )
     finally:
         os.close(wfd)
     assert proc.stderr == "" and proc.returncode == 141, (proc.returncode, proc.stderr)

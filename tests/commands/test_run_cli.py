@@ -93,7 +93,19 @@ INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS]
 # t-SNE), cells (trained models), points (section D: 8 cells x (exact + 3 pictures) for x and h, x_rep exact)
 # section F: 7 pictures (5 spaces at w = 4, the h and codes of w = 8; MDS) and 7 spaces measured as they are;
 # its models per (kind, width), their layers' SAEs, and the 8 toy cells of its calibration
-EXPECTED_PANELS = {"B1": 2, "B2": 2, "B3": 2, "B4": 2, "B4x": 1, "B5": 2, "B5x": 2, "C2": 8, "C3": 16, "C4": 8, "C5": 16}
+EXPECTED_PANELS = {
+    "B1": 2,
+    "B2": 2,
+    "B3": 2,
+    "B4": 2,
+    "B4x": 1,
+    "B5": 2,
+    "B5x": 2,
+    "C2": 8,
+    "C3": 16,
+    "C4": 8,
+    "C5": 16,
+}
 EXPECTED_CELLS = {"A1": 2, "A2": 2, "A3": 3, "grid": 8}
 EXPECTED_MODELS = {"classifier": 2, "autoencoder": 1}
 EXPECTED_LAYERS = {"exact": 7, "mds": 7}
@@ -142,8 +154,14 @@ def test_every_figure_table_row_and_report_entry(first_run):
     folder, proc, _ = first_run
     out = folder / "out"
     assert proc.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
-    for stage in ("train toy models", "compute background", "compute baselines", "compute embeddings", "compute datapoints",
-                  "report"):
+    for stage in (
+        "train toy models",
+        "compute background",
+        "compute baselines",
+        "compute embeddings",
+        "compute datapoints",
+        "report",
+    ):
         assert f"[supviz] {stage}" in proc.stderr
     for fid in STATIC:
         for ext in ("png", "svg"):
@@ -175,8 +193,13 @@ def test_every_figure_table_row_and_report_entry(first_run):
     assert verdicts["key"].is_unique and set(verdicts["verdict"]) <= {"supported", "partly", "not supported", "n/a"}
     csv = pd.read_csv(out / "panels.csv")
     assert list(csv.columns) == list(table.columns) and len(csv) == len(table)
-    np.testing.assert_allclose(csv["stress1_ratio"].to_numpy(float), table["stress1_ratio"].to_numpy(float), rtol=1e-9, equal_nan=True)
-    drawn = table[table["experiment"].isin(["B2", "B3", "B4", "B5", "C2", "C4"]) | (table["note"] == "") & table["experiment"].isin(["C3", "C5"])]
+    np.testing.assert_allclose(
+        csv["stress1_ratio"].to_numpy(float), table["stress1_ratio"].to_numpy(float), rtol=1e-9, equal_nan=True
+    )
+    drawn = table[
+        table["experiment"].isin(["B2", "B3", "B4", "B5", "C2", "C4"])
+        | (table["note"] == "") & table["experiment"].isin(["C3", "C5"])
+    ]
     for col in ("stress1_ratio", "trustworthiness", "continuity", "knn_recall", "procrustes_baseline"):
         # a NaN is an undefined measure (issue 8) and says why; never a silent gap
         gaps = drawn[~np.isfinite(drawn[col])]
@@ -188,10 +211,19 @@ def test_every_figure_table_row_and_report_entry(first_run):
     # neighbourhoods need k + 2 points: a represented-only panel of fewer is NaN with its reason (checked above)
     full = c[c["n_points"] >= c["k"] + 2]
     assert len(full) >= 16 and np.isfinite(full[["trustworthiness", "continuity", "knn_recall"]]).all().all()
-    assert c["knn_recall_true"].isna().all() and np.isfinite(full["shepard_rho"]).all()  # X_true = identity rows: all tied
+    assert (
+        c["knn_recall_true"].isna().all() and np.isfinite(full["shepard_rho"]).all()
+    )  # X_true = identity rows: all tied
     # diag(N) has one distance value: no rank correlation exists (NaN by definition, not by failure)
     assert table.loc[table.experiment.isin(["B2", "B3"]), "shepard_rho"].isna().all()
-    assert ((full[["trustworthiness", "continuity", "knn_recall"]] >= 0) & (full[["trustworthiness", "continuity", "knn_recall"]] <= 1)).all().all()
+    assert (
+        (
+            (full[["trustworthiness", "continuity", "knn_recall"]] >= 0)
+            & (full[["trustworthiness", "continuity", "knn_recall"]] <= 1)
+        )
+        .all()
+        .all()
+    )
     assert set(table.loc[table.experiment == "C2", "importance"]) == {"uniform", "geometric:0.9"}
     assert set(table.loc[table.experiment == "C3", "represented_rule"]) == {"norm", "mean_abs"}
     toy = cells[cells.model == "grid"]
@@ -216,7 +248,11 @@ def test_every_figure_table_row_and_report_entry(first_run):
 
 
 def _files(folder: Path) -> list[str]:
-    return [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != "cache"]
+    return [
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).parts[0] != "cache"
+    ]
 
 
 def test_results_hold_the_grid_as_a_train_run(first_run, tmp_path, capsys):
@@ -288,8 +324,9 @@ def test_killed_run_leaves_no_process_and_resumes_to_the_same_table(first_run, t
     cfg = _write_config(tmp_path, n_jobs=2, full_figures=False)
     out = tmp_path / "out"
     exe, rest = _cmd("--config", str(cfg), "--out", str(out), "--quiet")
-    proc = subprocess.Popen(exe + ["run", *rest], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        exe + ["run", *rest], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         # busy (issue 9 follow-up, 9: the test used to kill 1 s after the workers appeared, maybe
         # still importing): wait until the pool has finished a layout, so it is working on the next

@@ -48,6 +48,7 @@ def no_work(monkeypatch):
 
 # -- 1 + 2: run checks everything first; config runs the same checks ----------------------------------
 
+
 def _write(tmp: Path, name: str, text: str) -> Path:
     p = tmp / name
     p.write_text(text)
@@ -61,11 +62,19 @@ CONFIGS_RUN_REFUSES = {
     "weights-missing": ('[weights]\nfile = "{tmp}/absent.npz"\n', r"^`weights.file` must be an existing run directory"),
     "weights-nan": ('[weights]\nfile = "{tmp}/nan.npz"\n', r"^`nan.npz:W` must hold only finite values"),
     "weights-pickled": ('[weights]\nfile = "{tmp}/obj.npy"\n', r"^`weights.file` could not read .* as npy"),
-    "cache-dir-proc": ('[run]\ncache_dir = "/proc/supviz-cache"\n', r"^`run.cache_dir` '/proc/supviz-cache' is not writable"),
-    "cache-dir-under-file": ('[run]\ncache_dir = "{tmp}/a-file/cache"\n', r"^`run.cache_dir` .* lies under .*a-file', which is a file"),
+    "cache-dir-proc": (
+        '[run]\ncache_dir = "/proc/supviz-cache"\n',
+        r"^`run.cache_dir` '/proc/supviz-cache' is not writable",
+    ),
+    "cache-dir-under-file": (
+        '[run]\ncache_dir = "{tmp}/a-file/cache"\n',
+        r"^`run.cache_dir` .* lies under .*a-file', which is a file",
+    ),
     "a2-importance": ('[background]\na2_importance = "power:0.5"\n', r"^`background.a2_importance` power parameter"),
-    "background-untrainable": ("[toy]\nwarmup_steps = 50\nsteps = 100\n[background]\nsteps = 10\n",
-                               r"^background A1 cannot be trained with these settings: `warmup_steps` must be <= `steps`"),
+    "background-untrainable": (
+        "[toy]\nwarmup_steps = 50\nsteps = 100\n[background]\nsteps = 10\n",
+        r"^background A1 cannot be trained with these settings: `warmup_steps` must be <= `steps`",
+    ),
 }
 
 
@@ -110,13 +119,16 @@ def test_the_check_is_one_function(monkeypatch, tmp_path, capsys):
     assert seen == [[], ["out", "sections", "use_cache"]] and not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--steps", "0"], "`--steps` must be an int >= 1; got 0."),
-    (["--steps", "x"], "argument --steps: invalid int value: 'x' (see `supviz run --help`)"),
-    (["--jobs", "0"], "`--jobs` must be an int in [1, 64]; got 0."),
-    (["--points", "3"], "`--points` must be an int >= 10; got 3."),
-    (["--no-such-flag"], "unrecognized arguments: --no-such-flag (see `supviz --help`)"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--steps", "0"], "`--steps` must be an int >= 1; got 0."),
+        (["--steps", "x"], "argument --steps: invalid int value: 'x' (see `supviz run --help`)"),
+        (["--jobs", "0"], "`--jobs` must be an int in [1, 64]; got 0."),
+        (["--points", "3"], "`--points` must be an int >= 10; got 3."),
+        (["--no-such-flag"], "unrecognized arguments: --no-such-flag (see `supviz --help`)"),
+    ],
+)
 def test_bad_flags_are_one_line(tmp_path, capsys, monkeypatch, no_work, flags, message):
     monkeypatch.chdir(tmp_path)
     rc, _, err = _run(["run", "--out", "o", *flags], capsys)
@@ -126,14 +138,21 @@ def test_bad_flags_are_one_line(tmp_path, capsys, monkeypatch, no_work, flags, m
 
 # -- 3: a diverged study run fails in one line and leaves nothing that reads as complete ---------------
 
+
 def test_diverged_training_in_a_run_exits_1(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cfg = _write(tmp_path, "c.toml", "[toy]\nn_features = 5\nhidden = [2]\nprobabilities = [0.5]\nimportances = ['geometric:0.9']\n"
-                                     "steps = 40\nbatch_size = 16\nlog_every = 10\nlr = 1e10\n")
+    cfg = _write(
+        tmp_path,
+        "c.toml",
+        "[toy]\nn_features = 5\nhidden = [2]\nprobabilities = [0.5]\nimportances = ['geometric:0.9']\n"
+        "steps = 40\nbatch_size = 16\nlog_every = 10\nlr = 1e10\n",
+    )
     rc, out, err = _run(["run", "--config", str(cfg), "--out", "o"], capsys)
     assert rc == 1 and out == ""
     lines = err.splitlines()
-    assert lines[-1].startswith("supviz: error: training diverged: 1 of 1 instance(s) had non-finite loss or weights by step 10")
+    assert lines[-1].startswith(
+        "supviz: error: training diverged: 1 of 1 instance(s) had non-finite loss or weights by step 10"
+    )
     assert "Traceback" not in err and all(line.startswith("[supviz] ") for line in lines[:-1])
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["complete"] is False
@@ -142,6 +161,7 @@ def test_diverged_training_in_a_run_exits_1(tmp_path, capsys, monkeypatch):
 
 
 # -- 6: progress bars only on a terminal ----------------------------------------------------------------
+
 
 class _Stream:
     def __init__(self, tty: bool) -> None:
@@ -178,14 +198,37 @@ def test_train_writes_no_carriage_returns_to_a_log(tmp_path):
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     with open(tmp_path / "log", "w") as log:
-        proc = subprocess.run([sys.executable, "-m", "supviz", "train", "--n-features", "6", "--hidden", "2", "--steps", "300",
-                               "--batch-size", "32", "--probabilities", "1", "0.1", "--out", str(tmp_path / "run")],
-                              stdout=log, stderr=subprocess.STDOUT, env=env, timeout=300)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "supviz",
+                "train",
+                "--n-features",
+                "6",
+                "--hidden",
+                "2",
+                "--steps",
+                "300",
+                "--batch-size",
+                "32",
+                "--probabilities",
+                "1",
+                "0.1",
+                "--out",
+                str(tmp_path / "run"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=300,
+        )
     text = (tmp_path / "log").read_text()
     assert proc.returncode == 0 and "\r" not in text and len(text.splitlines()) == 3  # summary, losses, path
 
 
 # -- 8: one config schema; README's first lines ------------------------------------------------------------
+
 
 def test_default_config_trains_with_supviz_train(tmp_path, capsys, monkeypatch):
     """`supviz config --default > my.toml` then `supviz train --config my.toml` (flags shrink the grid here)."""
@@ -198,8 +241,25 @@ def test_default_config_trains_with_supviz_train(tmp_path, capsys, monkeypatch):
 
     args = build_parser().parse_args(["train", "--config", "my.toml"])
     assert build_config(args) == load_config("my.toml").train_config()  # the study's grid, seed included
-    rc, out, err = _run(["train", "--config", "my.toml", "--hidden", "3", "--probabilities", "1", "--steps", "4",
-                         "--batch-size", "8", "--quiet", "--out", "t"], capsys)
+    rc, out, err = _run(
+        [
+            "train",
+            "--config",
+            "my.toml",
+            "--hidden",
+            "3",
+            "--probabilities",
+            "1",
+            "--steps",
+            "4",
+            "--batch-size",
+            "8",
+            "--quiet",
+            "--out",
+            "t",
+        ],
+        capsys,
+    )
     assert rc == 0, err
     meta = json.loads((tmp_path / "t" / "metadata.json").read_text())
     assert meta["config"]["n_features"] == 60 and meta["config"]["importances"] == ["uniform", "geometric:0.9"]

@@ -7,8 +7,25 @@ import pytest
 
 from supviz.cli import main
 
-TINY = ["--n-features", "6", "--hidden", "2", "3", "--probabilities", "1", "0.1", "--importance", "uniform",
-        "--steps", "6", "--batch-size", "8", "--log-every", "3", "--quiet"]
+TINY = [
+    "--n-features",
+    "6",
+    "--hidden",
+    "2",
+    "3",
+    "--probabilities",
+    "1",
+    "0.1",
+    "--importance",
+    "uniform",
+    "--steps",
+    "6",
+    "--batch-size",
+    "8",
+    "--log-every",
+    "3",
+    "--quiet",
+]
 
 
 def test_train_writes_a_run(tmp_path, capsys):
@@ -30,8 +47,10 @@ def test_summary_and_replacing_a_run(tmp_path, capsys):
 
 def test_config_file_and_flag_priority(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[train]\nn_features = 5\nhidden = [2]\nprobabilities = [0.5]\nimportances = ["power:20", [1, 1, 1, 0, 0]]\n'
-                   'steps = 4\nbatch_size = 8\nschedule = "cosine"\n')
+    cfg.write_text(
+        '[train]\nn_features = 5\nhidden = [2]\nprobabilities = [0.5]\nimportances = ["power:20", [1, 1, 1, 0, 0]]\n'
+        'steps = 4\nbatch_size = 8\nschedule = "cosine"\n'
+    )
     out = tmp_path / "run"
     assert main(["train", "--config", str(cfg), "--steps", "3", "--out", str(out), "--quiet"]) == 0
     meta = json.loads((out / "metadata.json").read_text())
@@ -40,14 +59,17 @@ def test_config_file_and_flag_priority(tmp_path):
 
 
 def test_probability_sweep_and_explicit_importance(tmp_path):
-    from supviz.commands.train import build_config, register
     import argparse
+
+    from supviz.commands.train import build_config, register
 
     p = argparse.ArgumentParser()
     register(p.add_subparsers())
-    args = p.parse_args(["train", "--n-features", "3", "--probabilities", "sweep:3:10", "--importance", "1,0.5,0.25", "geometric:0.5"])
+    args = p.parse_args(
+        ["train", "--n-features", "3", "--probabilities", "sweep:3:10", "--importance", "1,0.5,0.25", "geometric:0.5"]
+    )
     c = build_config(args)
-    assert c.probabilities == pytest.approx((1.0, 10 ** -0.5, 0.1))
+    assert c.probabilities == pytest.approx((1.0, 10**-0.5, 0.1))
     assert c.importances == ((1.0, 0.5, 0.25), "geometric:0.5")
 
 
@@ -99,9 +121,29 @@ def test_help_is_complete(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for flag in ("--config", "--out", "--device", "--quiet", "--seed", "--hidden", "--probabilities", "--importance",
-                 "--steps", "--batch-size", "--lr", "--weight-decay", "--betas", "--eps", "--schedule", "--warmup-steps",
-                 "--init", "--engine", "--threads", "--log-every", "--n-features"):
+    for flag in (
+        "--config",
+        "--out",
+        "--device",
+        "--quiet",
+        "--seed",
+        "--hidden",
+        "--probabilities",
+        "--importance",
+        "--steps",
+        "--batch-size",
+        "--lr",
+        "--weight-decay",
+        "--betas",
+        "--eps",
+        "--schedule",
+        "--warmup-steps",
+        "--init",
+        "--engine",
+        "--threads",
+        "--log-every",
+        "--n-features",
+    ):
         assert flag in text
     assert "(default: 3 5 10 20 30 40)" in text and "(default: uniform geometric:0.9)" in text
     assert "sqrt(2 / (n + m))" in text
@@ -115,8 +157,23 @@ def test_diverged_training_exits_1_with_one_line_and_saves_nothing(tmp_path, cap
     """The issue's reproduction: lr 1e10 used to exit 0 and save NaN weights."""
     monkeypatch.chdir(tmp_path)
     before = _listing(tmp_path)
-    rc = main(["train", "--n-features", "5", "--hidden", "2", "--probabilities", "0.5", "--steps", "100", "--lr", "1e10",
-               "--out", "t"])
+    rc = main(
+        [
+            "train",
+            "--n-features",
+            "5",
+            "--hidden",
+            "2",
+            "--probabilities",
+            "0.5",
+            "--steps",
+            "100",
+            "--lr",
+            "1e10",
+            "--out",
+            "t",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 1
     assert err.count("\n") == 1 and "Traceback" not in err

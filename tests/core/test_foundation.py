@@ -12,11 +12,11 @@ import pytest
 
 from supviz import SupvizError
 from supviz.core.io import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
-from supviz.core.validation import check_array, check_choice, check_float, check_int, check_probability
 from supviz.core.seeding import as_seed_sequence, child, int_seed, numpy_rng, spawn, torch_generator
-
+from supviz.core.validation import check_array, check_choice, check_float, check_int, check_probability
 
 # --- validation -------------------------------------------------------------------------------
+
 
 def test_check_int_message_shape() -> None:
     with pytest.raises(SupvizError, match=r"^`n_hidden` must be an int >= 1; got 0\.$"):
@@ -55,6 +55,7 @@ def test_check_array_rank_and_finite() -> None:
 
 # --- seeding ----------------------------------------------------------------------------------
 
+
 def test_equal_seeds_equal_streams() -> None:
     a = numpy_rng(7).standard_normal(5)
     b = numpy_rng(7).standard_normal(5)
@@ -86,6 +87,7 @@ def test_bad_seed() -> None:
 
 
 # --- atomic IO --------------------------------------------------------------------------------
+
 
 def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
     target = tmp_path / "out.bin"
@@ -132,6 +134,7 @@ def test_atomic_dir(tmp_path: Path) -> None:
 
 # --- CLI --------------------------------------------------------------------------------------
 
+
 def test_cli_help_and_version() -> None:
     env = dict(os.environ)
     out = subprocess.run([sys.executable, "-m", "supviz", "--help"], capture_output=True, text=True, env=env)
@@ -140,7 +143,9 @@ def test_cli_help_and_version() -> None:
     assert out.returncode == 0 and out.stdout.startswith("supviz ")
 
 
-def test_cli_turns_supviz_error_into_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_turns_supviz_error_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from supviz import cli
 
     def boom(args: object) -> int:
@@ -154,7 +159,11 @@ def test_cli_turns_supviz_error_into_one_line(monkeypatch: pytest.MonkeyPatch, c
         ns.func = boom
         return ns
 
-    monkeypatch.setattr(cli, "build_parser", lambda: type("P", (), {"parse_args": staticmethod(parse), "print_help": parser.print_help})())
+    monkeypatch.setattr(
+        cli,
+        "build_parser",
+        lambda: type("P", (), {"parse_args": staticmethod(parse), "print_help": parser.print_help})(),
+    )
     assert cli.main([]) == 2
     err = capsys.readouterr().err
     assert err == "supviz: error: `x` must be positive; got -1.\n"

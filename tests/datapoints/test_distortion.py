@@ -154,8 +154,11 @@ def test_false_neighbours_of_a_collapsed_picture_are_undefined_with_a_reason():
     # Was: 54 false edges (rate 0.54-0.58) chosen among ties by index, and no reason anywhere.
     rng = np.random.default_rng(0)
     active = rng.random((20, 8)) < 0.3
-    for Y, why in ((np.zeros((20, 2)), "layout collapsed"), (1.0 + 1e-15 * rng.normal(size=(20, 2)), "layout collapsed"),
-                   (np.eye(20), "all pairwise distances of Y tie")):
+    for Y, why in (
+        (np.zeros((20, 2)), "layout collapsed"),
+        (1.0 + 1e-15 * rng.normal(size=(20, 2)), "layout collapsed"),
+        (np.eye(20), "all pairwise distances of Y tie"),
+    ):
         fn = false_neighbours(Y, active, k=5)
         assert np.isnan(fn.rate) and why in fn.reason and fn.count == 0
     res = measure_distortion(rng.normal(size=(20, 5)), np.zeros((20, 2)), active=active, k=5)

@@ -44,8 +44,9 @@ def test_orthogonal_cell_is_exact_and_controls_agree():
     # W = identity columns with m >= n: h keeps x exactly, so every exact measure is 1, and with
     # every feature represented x_rep is x.
     n = 12
-    res = datapoint_cell(np.eye(n, 16), probability=0.3, n_points=300, methods=(), random_state=0,
-                         represented=np.ones(n, bool))
+    res = datapoint_cell(
+        np.eye(n, 16), probability=0.3, n_points=300, methods=(), random_state=0, represented=np.ones(n, bool)
+    )
     exact = res.metrics[("h", "exact")]
     assert exact["knn_recall"] == 1.0 and exact["trustworthiness"] == 1.0 and exact["continuity"] == 1.0
     assert exact["shepard_rho"] == pytest.approx(1.0, abs=1e-12)
@@ -60,14 +61,21 @@ def test_superposition_costs_more_than_dropping():
     rng = np.random.default_rng(0)
     n, m = 30, 5
     W = _superposed(n, m, rng)
-    res = datapoint_cell(W, probability=0.1, n_points=400, methods=(), random_state=1,
-                         represented=np.ones(n, bool), include_output=True)
+    res = datapoint_cell(
+        W, probability=0.1, n_points=400, methods=(), random_state=1, represented=np.ones(n, bool), include_output=True
+    )
     h = res.metrics[("h", "exact")]
     assert h["knn_recall"] < 0.6 and h["false_neighbour_rate"] > res.metrics[("x", "exact")]["false_neighbour_rate"]
     assert ("xhat", "exact") in res.metrics and res.xhat.shape == (400, n)
     # Dropping features only (orthogonal, first 5 kept) is the x_rep control of that model.
-    res2 = datapoint_cell(np.eye(n, m), probability=0.1, n_points=400, methods=(), random_state=1,
-                          represented=np.r_[np.ones(m, bool), np.zeros(n - m, bool)])
+    res2 = datapoint_cell(
+        np.eye(n, m),
+        probability=0.1,
+        n_points=400,
+        methods=(),
+        random_state=1,
+        represented=np.r_[np.ones(m, bool), np.zeros(n - m, bool)],
+    )
     np.testing.assert_array_equal(res2.x, res.x)  # same seed, same sample
     assert res2.metrics[("h", "exact")] == res2.metrics[("x_rep", "exact")]
 
@@ -79,8 +87,13 @@ def test_cell_errors():
         datapoint_cell(np.eye(4), probability=0.5, n_points=20, methods=(), represented=np.ones(3, bool))
     with pytest.raises(SupvizError, match="`sample` has 5 features but `W` has 4 rows"):
         datapoint_cell(np.eye(4), probability=0.5, methods=(), sample=np.ones((10, 5)))
-    res = datapoint_cell(np.eye(4), probability=0.5, methods=(), represented=np.ones(4, bool),
-                         sample=np.r_[np.zeros((2, 4)), np.random.default_rng(0).random((20, 4))])
+    res = datapoint_cell(
+        np.eye(4),
+        probability=0.5,
+        methods=(),
+        represented=np.ones(4, bool),
+        sample=np.r_[np.zeros((2, 4)), np.random.default_rng(0).random((20, 4))],
+    )
     assert res.n_dropped == 2 and res.n_points == 20
 
 
@@ -99,9 +112,16 @@ def _grid(rng, ms=(2, 6), ps=(1.0, 0.2)):
 
 def test_grid_table_is_tidy_and_deterministic_across_n_jobs():
     grid = _grid(np.random.default_rng(0))
-    kw = dict(n_points=120, methods=("mds",), k=5, random_state=11, progress=False, mds_max_points=60,
-              layout_spaces=("x", "x_rep", "h"),
-              n_landmarks=40)
+    kw = dict(
+        n_points=120,
+        methods=("mds",),
+        k=5,
+        random_state=11,
+        progress=False,
+        mds_max_points=60,
+        layout_spaces=("x", "x_rep", "h"),
+        n_landmarks=40,
+    )
     a = datapoint_grid(grid, n_jobs=1, **kw)
     b = datapoint_grid(grid, n_jobs=2, **kw)
     pd.testing.assert_frame_equal(a.table, b.table)
@@ -136,8 +156,15 @@ def test_sample_is_the_cell_distribution():
 def test_umap_and_tsne_cells_are_deterministic_across_n_jobs():
     rng = np.random.default_rng(3)
     W = _superposed(10, 3, rng)
-    kw = dict(probability=0.3, n_points=80, methods=("umap", "tsne"), k=5, random_state=5,
-              represented=np.ones(10, bool), layout_spaces=("x", "h"))
+    kw = dict(
+        probability=0.3,
+        n_points=80,
+        methods=("umap", "tsne"),
+        k=5,
+        random_state=5,
+        represented=np.ones(10, bool),
+        layout_spaces=("x", "h"),
+    )
     a = datapoint_cell(W, n_jobs=1, **kw)
     b = datapoint_cell(W, n_jobs=2, **kw)
     assert set(a.layouts) == {(s, m) for s in ("x", "h") for m in ("umap", "tsne")}

@@ -21,8 +21,10 @@ def test_place_points_never_increases_stress():
     rng = np.random.default_rng(1)
     land = rng.normal(size=(20, 2))
     target = rng.random((40, 20)) * 3  # not realisable in 2-D
+
     def stress(y):
         return ((cdist(y, land) - target) ** 2).sum(axis=1)
+
     prev = stress(place_points(land, target, max_iter=0))
     for it in (1, 2, 5, 20, 100):
         cur = stress(place_points(land, target, max_iter=it, tol=0.0))

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supviz.datapoints import datapoint_grid
-from supviz.errors import SupvizError
-from supviz.datapoints import plots as figs
 from supviz import plot
+from supviz.datapoints import datapoint_grid
+from supviz.datapoints import plots as figs
+from supviz.errors import SupvizError
 from supviz.plot import min_font_px
 
 
@@ -38,9 +38,16 @@ def grid_result():
         for p in (1.0, 0.3):
             specs.append(_Spec(8, m, p, "uniform", np.ones(8)))
             weights.append(rng.normal(size=(8, m)))
-    return datapoint_grid(_Grid(specs, weights, [np.zeros(8)] * 4), n_points=60, methods=("mds",), k=5,
-                          layout_spaces=("x", "x_rep", "h"),
-                          random_state=0, n_jobs=1, progress=False)
+    return datapoint_grid(
+        _Grid(specs, weights, [np.zeros(8)] * 4),
+        n_points=60,
+        methods=("mds",),
+        k=5,
+        layout_spaces=("x", "x_rep", "h"),
+        random_state=0,
+        n_jobs=1,
+        progress=False,
+    )
 
 
 def test_cell_figure_panels_false_lines_and_every_measure(grid_result):
@@ -50,7 +57,10 @@ def test_cell_figure_panels_false_lines_and_every_measure(grid_result):
     fig = figs.cell_figure(cell, spaces=("x", "x_rep", "h"))
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == [
-        "MDS of inputs x", "MDS of x on represented features", "MDS of latent h = W\u1d40x"]
+        "MDS of inputs x",
+        "MDS of x on represented features",
+        "MDS of latent h = W\u1d40x",
+    ]
     # One line per false pair in the h panel, one scatter point per input.
     h_ax = axes[2]
     assert len(h_ax.collections[0].get_segments()) == len(cell.false_pairs[("h", "mds")])
@@ -91,18 +101,30 @@ def test_grid_and_heatmaps(grid_result, tmp_path):
     titles = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
     assert titles == ["2 : 0.3", "2 : 1", "4 : 0.3", "4 : 1"]
     plt.close(fig)
-    feat = pd.DataFrame([{"importance": "uniform", "m": m, "p": p, "method": "mds", "knn_recall": 0.5}
-                         for m in (2, 4) for p in (1.0, 0.3)])
-    fig = figs.heatmap_figure(grid_result.table, metric="knn_recall", importance="uniform", feature_table=feat,
-                              methods=("mds",))
+    feat = pd.DataFrame(
+        [
+            {"importance": "uniform", "m": m, "p": p, "method": "mds", "knn_recall": 0.5}
+            for m in (2, 4)
+            for p in (1.0, 0.3)
+        ]
+    )
+    fig = figs.heatmap_figure(
+        grid_result.table, metric="knn_recall", importance="uniform", feature_table=feat, methods=("mds",)
+    )
     heads = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert heads == ["feature directions (rows of W)", "data points: inputs x", "data points: latent h = Wᵀx",
-                     "change h − x"]
+    assert heads == [
+        "feature directions (rows of W)",
+        "data points: inputs x",
+        "data points: latent h = Wᵀx",
+        "change h − x",
+    ]
     img = fig.axes[1].images[0].get_array()  # data-point x column: the same sample for every m
     assert np.allclose(img[0], img[1])
     assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["2", "4"]
     files = plot.save_figure(fig, tmp_path / "hm")
-    assert sorted(f.name for f in files.values()) == ["hm.png", "hm.svg"] and all(f.stat().st_size > 1000 for f in files.values())
+    assert sorted(f.name for f in files.values()) == ["hm.png", "hm.svg"] and all(
+        f.stat().st_size > 1000 for f in files.values()
+    )
     assert not list(tmp_path.glob(".*tmp"))
     plt.close(fig)
     with pytest.raises(SupvizError, match="`metric` must be a column"):
@@ -122,8 +144,10 @@ def test_the_change_map_is_red_where_the_picture_of_h_is_worse(grid_result, metr
 
 
 def test_headline_figure_draws_x_h_and_the_code_space_per_method():
-    curves = [{"method": m, "m": [3, 10, 40], "x": [0.3, 0.3, 0.3], "h": [0.1, 0.2, 0.28], "exact": [0.4, 0.6, 0.9]}
-              for m in ("MDS", "UMAP", "t-SNE")]
+    curves = [
+        {"method": m, "m": [3, 10, 40], "x": [0.3, 0.3, 0.3], "h": [0.1, 0.2, 0.28], "exact": [0.4, 0.6, 0.9]}
+        for m in ("MDS", "UMAP", "t-SNE")
+    ]
     fig = figs.headline_figure(curves, title="t")
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == ["MDS", "UMAP", "t-SNE"]

@@ -104,7 +104,9 @@ def test_case2_kind_a_given_start_with_coincident_points():
     init[1] = init[0]
     layout = tsne_layout(X, perplexity=5, random_state=0, init=init, **FAST_TSNE)
     assert layout.params["negative_gradient_method"] == "exact"  # counts the coincident pair exactly
-    with pytest.raises(SupvizError, match=r"Barnes-Hut gradient miscounts coincident points.*negative_gradient_method='exact'"):
+    with pytest.raises(
+        SupvizError, match=r"Barnes-Hut gradient miscounts coincident points.*negative_gradient_method='exact'"
+    ):
         tsne_layout(X, perplexity=5, random_state=0, init=init, negative_gradient_method="bh")
     with pytest.raises(SupvizError, match=r"Barnes-Hut t-SNE miscounts coincident points.*method='exact'"):
         tsne_layout(X, perplexity=5, random_state=0, init=init, backend="sklearn", method="barnes_hut")
@@ -212,8 +214,10 @@ def test_case6_mds_is_scale_invariant(scale):
 @pytest.mark.parametrize("scale", [1e-300, 1e300])
 def test_case6_umap_and_tsne_are_scale_invariant(scale):
     X = np.random.default_rng(1).normal(size=(20, 15))
-    for f in (lambda A: umap_layout(A, random_state=0, n_epochs=100),
-              lambda A: tsne_layout(A, perplexity=5, random_state=0, **FAST_TSNE)):
+    for f in (
+        lambda A: umap_layout(A, random_state=0, n_epochs=100),
+        lambda A: tsne_layout(A, perplexity=5, random_state=0, **FAST_TSNE),
+    ):
         got, ref = f(X * scale), f(X)
         assert np.isfinite(got.embedding).all()
         assert procrustes_distance(got.embedding, ref.embedding) < 1e-6
@@ -236,9 +240,15 @@ def test_case6_metrics_at_1e300_equal_scale_one():
 def test_case9_complex_is_refused_everywhere():
     X = np.random.default_rng(0).normal(size=(10, 3)) + 1j
     match = r"^`\w+` must be real; got complex values \(dtype complex128\)"
-    for call in (lambda: smacof(cdist(X.real, X.real) + 0j), lambda: mds_layout(X), lambda: umap_layout(X),
-                 lambda: tsne_layout(X, perplexity=3), lambda: embed(X, "mds"),
-                 lambda: layout_metrics(X, X.real[:, :2]), lambda: classical_mds(cdist(X.real, X.real) + 0j)):
+    for call in (
+        lambda: smacof(cdist(X.real, X.real) + 0j),
+        lambda: mds_layout(X),
+        lambda: umap_layout(X),
+        lambda: tsne_layout(X, perplexity=3),
+        lambda: embed(X, "mds"),
+        lambda: layout_metrics(X, X.real[:, :2]),
+        lambda: classical_mds(cdist(X.real, X.real) + 0j),
+    ):
         with pytest.raises(SupvizError, match=match):
             call()
 
@@ -258,7 +268,9 @@ def test_case10_torch_tensors_are_accepted():
     for dtype in (torch.bfloat16, torch.float16):
         low = torch.tensor(X).to(dtype)
         as_float = low.double().numpy()
-        assert mds_layout(low).info["smacof_stress"] == pytest.approx(mds_layout(as_float).info["smacof_stress"], abs=1e-12)
+        assert mds_layout(low).info["smacof_stress"] == pytest.approx(
+            mds_layout(as_float).info["smacof_stress"], abs=1e-12
+        )
         assert np.isfinite(umap_layout(low, random_state=0, n_epochs=30).embedding).all()
         assert np.isfinite(tsne_layout(low, perplexity=3, random_state=0, **FAST_TSNE).embedding).all()
     out = layout_metrics(param, torch.tensor(ref.embedding, requires_grad=True), k=3)
@@ -268,15 +280,20 @@ def test_case10_torch_tensors_are_accepted():
 # --- issue 14, item 7: errors a user can act on ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("call", "name", "valid"), [
-    (lambda: umap_layout(np.eye(6), foo=1), "foo", "negative_sample_rate"),
-    (lambda: tsne_layout(np.eye(10), perplexity=2, foo=1), "foo", "exaggeration"),
-    (lambda: tsne_layout(np.eye(10), perplexity=2, backend="sklearn", theta=0.5), "theta", "angle"),
-    (lambda: mds_layout(np.eye(5), perplexity=5), "perplexity", "engine"),
-    (lambda: embed(np.eye(5), "mds", n_neighbors=3), "n_neighbors", "weights"),
-])
+@pytest.mark.parametrize(
+    ("call", "name", "valid"),
+    [
+        (lambda: umap_layout(np.eye(6), foo=1), "foo", "negative_sample_rate"),
+        (lambda: tsne_layout(np.eye(10), perplexity=2, foo=1), "foo", "exaggeration"),
+        (lambda: tsne_layout(np.eye(10), perplexity=2, backend="sklearn", theta=0.5), "theta", "angle"),
+        (lambda: mds_layout(np.eye(5), perplexity=5), "perplexity", "engine"),
+        (lambda: embed(np.eye(5), "mds", n_neighbors=3), "n_neighbors", "weights"),
+    ],
+)
 def test_unknown_keywords_name_the_argument_and_the_valid_ones(call, name, valid):
-    with pytest.raises(SupvizError, match=rf"^`{name}` is not an argument of \w+\(\); valid keyword arguments: .*{valid}"):
+    with pytest.raises(
+        SupvizError, match=rf"^`{name}` is not an argument of \w+\(\); valid keyword arguments: .*{valid}"
+    ):
         call()
 
 

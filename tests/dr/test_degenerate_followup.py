@@ -28,8 +28,9 @@ def _openTSNE_P(X, perplexity, precomputed=False):
 
     pts = _unit(X)
     metric = "precomputed" if precomputed else "euclidean"
-    P = openTSNE.affinity.PerplexityBasedNN(pts, perplexity=perplexity, metric=metric, method="exact",
-                                            random_state=0, n_jobs=1).P
+    P = openTSNE.affinity.PerplexityBasedNN(
+        pts, perplexity=perplexity, metric=metric, method="exact", random_state=0, n_jobs=1
+    ).P
     return squareform(P.toarray() / P.sum(), checks=False), pts
 
 
@@ -100,8 +101,15 @@ def test_f2_precomputed_distances_with_coincident_points():
 @pytest.mark.parametrize("backend", ["opentsne", "sklearn"])
 def test_f2_kind_precomputed_start_is_classical_mds_of_the_distances(backend):
     X = np.random.default_rng(4).normal(size=(15, 4))
-    a = tsne_layout(cdist(X, X), metric="precomputed", perplexity=4, random_state=0, backend=backend, n_iter=260,
-                    early_exaggeration_iter=250 if backend == "sklearn" else 100)
+    a = tsne_layout(
+        cdist(X, X),
+        metric="precomputed",
+        perplexity=4,
+        random_state=0,
+        backend=backend,
+        n_iter=260,
+        early_exaggeration_iter=250 if backend == "sklearn" else 100,
+    )
     assert a.params["init"] == "classical_mds" and np.isfinite(a.embedding).all() and a.info["kl_divergence"] >= 0
 
 
@@ -117,10 +125,13 @@ def _identical_up_to_rounding(n=20, d=5, seed=0):
 def test_f4_identical_up_to_rounding_is_one_spot(method):
     # Was: the 1e-15 noise blown up to full-size pictures with no note (MDS stress 0.019, t-SNE KL
     # 0.107). Now: the points coincide (supviz.core.geometry: within 1e-12 of their scale): one spot.
-    I = _identical_up_to_rounding()
-    assert len(np.unique(I, axis=0)) == 20  # not bit-equal
-    layout = {"mds": lambda: mds_layout(I, random_state=0), "umap": lambda: umap_layout(I, random_state=0),
-              "tsne": lambda: tsne_layout(I, perplexity=5, random_state=0)}[method]()
+    X_same = _identical_up_to_rounding()
+    assert len(np.unique(X_same, axis=0)) == 20  # not bit-equal
+    layout = {
+        "mds": lambda: mds_layout(X_same, random_state=0),
+        "umap": lambda: umap_layout(X_same, random_state=0),
+        "tsne": lambda: tsne_layout(X_same, perplexity=5, random_state=0),
+    }[method]()
     assert np.array_equal(layout.embedding, np.zeros((20, 2))) and layout.info["collapsed"]
     assert any("identical (up to rounding)" in note or "every point identical" in note for note in layout.notes)
     assert any("coincide with another up to rounding" in note for note in layout.notes)
@@ -179,9 +190,11 @@ _PRECOMPUTED_CALLS = {
     "umap": lambda D: umap_layout(D, metric="precomputed", random_state=0),
     "mds": lambda D: mds_layout(D, precomputed=True),
     "trustworthiness": lambda D: __import__("supviz.metrics").metrics.trustworthiness(
-        D, np.zeros((len(D), 2)) + np.arange(len(D))[:, None], k=3, precomputed=True),
+        D, np.zeros((len(D), 2)) + np.arange(len(D))[:, None], k=3, precomputed=True
+    ),
     "stress1_ratio": lambda D: __import__("supviz.metrics").metrics.stress1_ratio(
-        D, np.arange(2.0 * len(D)).reshape(-1, 2), precomputed=True),
+        D, np.arange(2.0 * len(D)).reshape(-1, 2), precomputed=True
+    ),
 }
 
 
@@ -234,11 +247,13 @@ def test_f8_five_dimensional_tsne_uses_the_exact_gradient_with_one_note():
     assert not any("segfault" in note and "warned" in note for note in layout.notes)
     assert len(layout.notes) == len(set(layout.notes)) <= 2
     with pytest.raises(SupvizError, match=r"must not be 'bh' for n_components=5.*segfault"):
-        tsne_layout(np.random.default_rng(0).normal(size=(10, 5)), n_components=5, perplexity=3,
-                    negative_gradient_method="bh")
+        tsne_layout(
+            np.random.default_rng(0).normal(size=(10, 5)), n_components=5, perplexity=3, negative_gradient_method="bh"
+        )
     with pytest.raises(SupvizError, match=r"must not be 'fft' for n_components=3"):
-        tsne_layout(np.random.default_rng(0).normal(size=(10, 5)), n_components=3, perplexity=3,
-                    negative_gradient_method="fft")
+        tsne_layout(
+            np.random.default_rng(0).normal(size=(10, 5)), n_components=3, perplexity=3, negative_gradient_method="fft"
+        )
 
 
 def test_f8_kind_a_warning_raised_every_iteration_is_one_note():

@@ -28,12 +28,26 @@ _GRAM_NOT_DISSIMILARITY = (
     "whose parameter is not named `metric`; a dissimilarity matrix has neither, so SMACOF refuses it"
 )
 _GRAM_CHECKS = (
-    "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_dict_unchanged", "check_dont_overwrite_parameters",
-    "check_dtype_object", "check_estimators_dtypes", "check_estimators_nan_inf", "check_estimators_overwrite_params",
-    "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit2d_predict1d",
-    "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_n_features_in",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
     "check_pipeline_consistency",
 )
 
@@ -89,8 +103,16 @@ def test_ratio_stress_equal_or_lower_than_scikit_learn_mds(points):
 
     delta = pairwise_distances(points)
     ours = SMACOF(metric_type="ratio").fit(points)
-    sk = MDS(n_components=2, metric_mds=True, metric="euclidean", init="classical_mds", n_init=1, max_iter=1000,
-             eps=1e-6, random_state=0).fit_transform(points)
+    sk = MDS(
+        n_components=2,
+        metric_mds=True,
+        metric="euclidean",
+        init="classical_mds",
+        n_init=1,
+        max_iter=1000,
+        eps=1e-6,
+        random_state=0,
+    ).fit_transform(points)
     # One definition for both: Kruskal stress-1 after optimal ratio scaling of each layout.
     s_ours, s_sk = layout_stress(delta, ours.embedding_), layout_stress(delta, sk)
     assert ours.stress_ == pytest.approx(s_ours, abs=1e-5)
@@ -98,7 +120,10 @@ def test_ratio_stress_equal_or_lower_than_scikit_learn_mds(points):
 
 
 def test_parameters_checked_in_one_place(points):
-    with pytest.raises(InvalidParameterError, match=r"The 'max_iter' parameter of SMACOF must be an int in the range \[1, inf\)\. Got 0 instead\."):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"The 'max_iter' parameter of SMACOF must be an int in the range \[1, inf\)\. Got 0 instead\.",
+    ):
         SMACOF(max_iter=0).fit(points)
     with pytest.raises(InvalidParameterError, match=r"The 'metric_type' parameter of SMACOF must be a str among"):
         SMACOF(metric_type="nominal").fit(points)

@@ -22,9 +22,13 @@ def test_layout_repr_is_a_few_lines():
 def test_smacof_result_repr():
     X = np.random.default_rng(0).normal(size=(12, 3))
     res = smacof(pairwise_distances(X), metric_type="ratio")
-    assert repr(res) == (f"SmacofResult(ratio, N=12, k=2, stress={float(res.stress):.4g}, n_iter={int(res.n_iter)}, "
-                         "converged=True, engine='numba')")
+    assert repr(res) == (
+        f"SmacofResult(ratio, N=12, k=2, stress={float(res.stress):.4g}, n_iter={int(res.n_iter)}, "
+        "converged=True, engine='numba')"
+    )
     batched = mds_layouts([X, 2 * X, X[::-1]])[0].info["result"]
-    assert repr(batched).startswith("SmacofResult(interval, N=12, k=2, batch of 3, stress ") and "3/3 converged" in repr(batched)
+    assert repr(batched).startswith(
+        "SmacofResult(interval, N=12, k=2, batch of 3, stress "
+    ) and "3/3 converged" in repr(batched)
     same = smacof(np.zeros((4, 4)))
     assert "stress=nan" in repr(same) and "1 note" in repr(same)

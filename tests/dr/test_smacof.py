@@ -159,7 +159,13 @@ def test_two_points_are_exact():
 
 
 # Every (type, engine) pair that exists: numba does ratio and interval, torch does all three.
-TYPE_ENGINE = [("ratio", "numba"), ("interval", "numba"), ("ratio", "torch"), ("interval", "torch"), ("ordinal", "torch")]
+TYPE_ENGINE = [
+    ("ratio", "numba"),
+    ("interval", "numba"),
+    ("ratio", "torch"),
+    ("interval", "torch"),
+    ("ordinal", "torch"),
+]
 
 
 @pytest.mark.parametrize(("metric_type", "engine"), TYPE_ENGINE)
@@ -176,7 +182,9 @@ def test_matches_the_slow_reference(metric_type, engine):
     np.testing.assert_allclose(res.stress_history[0][:k], history[:k], atol=1e-8)
 
 
-@pytest.mark.parametrize(("metric_type", "engine"), [("interval", "numba"), ("interval", "torch"), ("ordinal", "torch")])
+@pytest.mark.parametrize(
+    ("metric_type", "engine"), [("interval", "numba"), ("interval", "torch"), ("ordinal", "torch")]
+)
 def test_weighted_matches_the_slow_reference(metric_type, engine):
     rng = np.random.default_rng(5)
     delta = random_delta(5, n=10, dim=3)
@@ -465,8 +473,14 @@ def test_agrees_with_scikit_learn_metric_mds():
         delta = random_delta(seed, n=30, dim=6)
         ours = smacof(delta, metric_type="ratio")
         sk = MDS(
-            n_components=2, metric_mds=True, metric="precomputed", init="classical_mds",
-            n_init=1, max_iter=1000, eps=1e-6, random_state=seed,
+            n_components=2,
+            metric_mds=True,
+            metric="precomputed",
+            init="classical_mds",
+            n_init=1,
+            max_iter=1000,
+            eps=1e-6,
+            random_state=seed,
         ).fit_transform(delta)
         # Compare on one definition: stress-1 of each layout after optimal scaling.
         s_ours = layout_stress(delta, ours.embedding)
@@ -476,7 +490,9 @@ def test_agrees_with_scikit_learn_metric_mds():
 
 
 def test_quality_floor_on_random_points():
-    res = smacof_points(np.random.default_rng(0).normal(size=(50, 10)), metric_type="interval", n_init=3, random_state=0)
+    res = smacof_points(
+        np.random.default_rng(0).normal(size=(50, 10)), metric_type="interval", n_init=3, random_state=0
+    )
     assert res.stress < 0.3 and res.converged
 
 

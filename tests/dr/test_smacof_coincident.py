@@ -31,7 +31,7 @@ def _weights(n):
     w = np.random.default_rng(1).uniform(0.5, 2.0, size=(n, n))
     w = w + w.T
     w[12:, :12] = w[12, :12]  # the four coincident points weigh alike against the others
-    w[:12, 12:] = w[:12, 12:12 + 1]
+    w[:12, 12:] = w[:12, 12 : 12 + 1]
     return w
 
 

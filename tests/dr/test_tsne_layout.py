@@ -24,15 +24,24 @@ def test_perplexity_limit_is_the_reference_rule():
 
 
 def test_perplexity_above_limit_is_refused_with_the_limit_in_the_message():
-    with pytest.raises(SupvizError, match=r"`perplexity` must be a finite number in \(0, 3\]"
-                                          r" \(at most \(N - 1\) / 3 for N = 10 points\); got 5.0\."):
+    with pytest.raises(
+        SupvizError,
+        match=r"`perplexity` must be a finite number in \(0, 3\]"
+        r" \(at most \(N - 1\) / 3 for N = 10 points\); got 5.0\.",
+    ):
         tsne_layout(np.eye(10), perplexity=5.0)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_perplexity_clamp_is_logged(backend):
-    layout = tsne_layout(np.random.default_rng(0).normal(size=(10, 3)), perplexity=30.0, clamp=True,
-                         backend=backend, random_state=0, **FAST)
+    layout = tsne_layout(
+        np.random.default_rng(0).normal(size=(10, 3)),
+        perplexity=30.0,
+        clamp=True,
+        backend=backend,
+        random_state=0,
+        **FAST,
+    )
     assert layout.params["perplexity"] == 3.0
     assert any("clamped from 30 to (N - 1) / 3 = 3" in n for n in layout.notes)
 

@@ -22,8 +22,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("study", ("supviz.study",)),
     ("sweep", ("supviz.sweep",)),
     ("report", ("supviz.report",)),
-    ("engines", ("supviz.datapoints", "supviz.real", "supviz.sae", "supviz.plot", "supviz.dr", "supviz.metrics",
-                 "supviz.toy")),
+    (
+        "engines",
+        ("supviz.datapoints", "supviz.real", "supviz.sae", "supviz.plot", "supviz.dr", "supviz.metrics", "supviz.toy"),
+    ),
     ("runtime", ("supviz.runtime",)),
     ("core", ("supviz.core", "supviz.errors", "supviz.seeding", "supviz.cluster", "supviz.figures", "supviz")),
 ]

@@ -62,11 +62,23 @@ def find_browser() -> str | None:
 def _run(exe: str, url: str, *, budget_ms: int, timeout_s: float, javascript: bool) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="supviz-chromium-") as profile:
         cmd = [
-            exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-            f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", f"--virtual-time-budget={budget_ms}",
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--virtual-time-budget={budget_ms}",
             "--window-size=1280,1000",
-            *([] if javascript else ["--blink-settings=scriptEnabled=false"]), "--dump-dom", url,
+            *([] if javascript else ["--blink-settings=scriptEnabled=false"]),
+            "--dump-dom",
+            url,
         ]
         try:
             return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
@@ -74,8 +86,15 @@ def _run(exe: str, url: str, *, budget_ms: int, timeout_s: float, javascript: bo
             raise SupvizError(f"`browser` must load the report within {timeout_s:.0f} s; it did not.") from None
 
 
-def check_report(path: str | Path, *, render_all: bool = False, javascript: bool = True, budget_ms: int = 20000,
-                 timeout_s: float = 180.0, browser: str | None = None) -> BrowserCheck:
+def check_report(
+    path: str | Path,
+    *,
+    render_all: bool = False,
+    javascript: bool = True,
+    budget_ms: int = 20000,
+    timeout_s: float = 180.0,
+    browser: str | None = None,
+) -> BrowserCheck:
     """Load ``path`` in headless Chromium and return the console messages and the render status.
 
     Parameters
@@ -102,12 +121,25 @@ def check_report(path: str | Path, *, render_all: bool = False, javascript: bool
     rendered, total = (int(match.group(1)), int(match.group(2))) if match else (-1, -1)
     w = re.search(r'data-widest-table="(\d+)"', proc.stdout)
     c = re.search(r'data-column-width="(\d+)"', proc.stdout)
-    return BrowserCheck(rendered=rendered, total=total, console=console, dom=proc.stdout,
-                        widest_table=int(w.group(1)) if w else -1, column_width=int(c.group(1)) if c else -1)
+    return BrowserCheck(
+        rendered=rendered,
+        total=total,
+        console=console,
+        dom=proc.stdout,
+        widest_table=int(w.group(1)) if w else -1,
+        column_width=int(c.group(1)) if c else -1,
+    )
 
 
-def screenshot(path: str | Path, out: str | Path, *, javascript: bool = True, width: int = 1280, height: int = 1600,
-               browser: str | None = None) -> Path:
+def screenshot(
+    path: str | Path,
+    out: str | Path,
+    *,
+    javascript: bool = True,
+    width: int = 1280,
+    height: int = 1600,
+    browser: str | None = None,
+) -> Path:
     """A PNG of the top ``width`` x ``height`` pixels of the report as headless Chromium draws it
     (``javascript=False``: what a reader without JavaScript sees, the page with its scripts removed)."""
     exe = browser or find_browser()
@@ -122,9 +154,19 @@ def screenshot(path: str | Path, out: str | Path, *, javascript: bool = True, wi
             text = page.read_text(encoding="utf-8")
             page = Path(profile) / page.name
             page.write_text(re.sub(r"<script\b.*?</script>", "", text, flags=re.S), encoding="utf-8")
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-               f"--user-data-dir={profile}", f"--window-size={width},{height}", "--virtual-time-budget=10000",
-               f"--screenshot={out}", page.as_uri()]
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+            "--virtual-time-budget=10000",
+            f"--screenshot={out}",
+            page.as_uri(),
+        ]
         subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
     if not out.is_file():
         raise SupvizError(f"`browser` wrote no screenshot of {str(path)!r}.")
@@ -156,7 +198,11 @@ def render_seconds(path: str | Path, *, repeats: int = 3, browser: str | None = 
 
     base = wall(blank.resolve().as_uri())
     url = Path(path).resolve().as_uri()
-    out = {"load": max(0.0, wall(url) - base), "render_all": max(0.0, wall(url + "?render=all") - base), "startup": base}
+    out = {
+        "load": max(0.0, wall(url) - base),
+        "render_all": max(0.0, wall(url + "?render=all") - base),
+        "startup": base,
+    }
     shutil.rmtree(blank.parent, ignore_errors=True)
     return out
 

@@ -49,7 +49,7 @@ def _strip(phrase: str) -> str:
         changed = False
         for s in _STRIP:
             if p.lower().startswith(s):
-                p, changed = p[len(s):], True
+                p, changed = p[len(s) :], True
     return p
 
 
@@ -85,7 +85,9 @@ def caption_promises(caption: str) -> list[Promise]:
 
 
 def _panel_titles(spec: dict[str, Any]) -> list[str]:
-    return [a.get("text", "") for a in spec.get("layout", {}).get("annotations", []) or [] if "<br>" in a.get("text", "")]
+    return [
+        a.get("text", "") for a in spec.get("layout", {}).get("annotations", []) or [] if "<br>" in a.get("text", "")
+    ]
 
 
 def missing(caption: str, figure: str | dict[str, Any]) -> list[str]:
@@ -101,7 +103,11 @@ def missing(caption: str, figure: str | dict[str, Any]) -> list[str]:
         elif pr.kind == "disparities" and "Shepard: disparities" not in names:
             problems.append("no disparity line in the Shepard plots")
         elif pr.kind == "false neighbours":
-            lines = [t for t in traces if t.get("name") == "false neighbours" and any(v is not None for v in (t.get("x") or []))]
+            lines = [
+                t
+                for t in traces
+                if t.get("name") == "false neighbours" and any(v is not None for v in (t.get("x") or []))
+            ]
             if not lines:
                 problems.append("no false-neighbour lines")
         elif pr.kind == "measure":
@@ -114,8 +120,11 @@ def missing(caption: str, figure: str | dict[str, Any]) -> list[str]:
             if not points or pr.value not in templates:
                 problems.append(f"hover has no {pr.value!r}")
         elif pr.kind == "colour":
-            bars = [str(((t.get("marker") or {}).get("colorbar") or {}).get("title", {}).get("text", ""))
-                    for t in traces if (t.get("marker") or {}).get("showscale")]
+            bars = [
+                str(((t.get("marker") or {}).get("colorbar") or {}).get("title", {}).get("text", ""))
+                for t in traces
+                if (t.get("marker") or {}).get("showscale")
+            ]
             if not any(pr.value in b.lower() for b in bars):
                 problems.append(f"no colour bar for {pr.value!r} (bars: {bars})")
     return problems

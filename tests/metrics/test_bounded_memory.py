@@ -142,8 +142,9 @@ def test_approximate_keeps_the_undefined_rules():
     assert np.isnan(out["trustworthiness"]) and "collapsed" in out.reasons["trustworthiness"]
     out = layout_metrics(X[:6], X[:6], k=5, neighbors="approximate")
     assert "needs at least" in out.reasons["continuity"]
-    out = layout_metrics(np.eye(30)[:, :3] * 0 + np.eye(30)[:, :3], rng.normal(size=(30, 2)), k=3,
-                         neighbors="approximate")
+    out = layout_metrics(
+        np.eye(30)[:, :3] * 0 + np.eye(30)[:, :3], rng.normal(size=(30, 2)), k=3, neighbors="approximate"
+    )
     assert np.isfinite(out["continuity"])  # three distinct distances: not all tied
 
 

@@ -144,8 +144,11 @@ def test_invariant_to_relabelling_the_points(case):
 
 def test_within_unit_interval_including_extreme_k():
     rng = np.random.default_rng(5)
-    cases = [(rng.normal(size=(15, 4)), rng.normal(size=(15, 2))), _dropped_features_case(),
-             (np.vstack([np.eye(9)[:6], np.zeros((3, 9))]), rng.normal(size=(9, 2)))]
+    cases = [
+        (rng.normal(size=(15, 4)), rng.normal(size=(15, 2))),
+        _dropped_features_case(),
+        (np.vstack([np.eye(9)[:6], np.zeros((3, 9))]), rng.normal(size=(9, 2))),
+    ]
     # a layout that reverses a line: near points become far
     line = np.arange(10.0)[:, None]
     cases.append((line, np.abs(line - 4.5) * np.sign(line - 4.5) * -1.0))

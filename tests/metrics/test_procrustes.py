@@ -59,7 +59,9 @@ def test_matching_never_worse_and_invariant_to_relabelling():
         p = np.random.default_rng(seed).permutation(25)
         assert procrustes_distance(A[p], B, match=True) == pytest.approx(matched, abs=1e-6)
     # a ring against the diag(N) baseline picture: exchangeable points on both sides
-    ring = np.c_[np.cos(np.linspace(0, 2 * np.pi, 25, endpoint=False)), np.sin(np.linspace(0, 2 * np.pi, 25, endpoint=False))]
+    ring = np.c_[
+        np.cos(np.linspace(0, 2 * np.pi, 25, endpoint=False)), np.sin(np.linspace(0, 2 * np.pi, 25, endpoint=False))
+    ]
     assert procrustes_distance(ring, ring[rng.permutation(25)] * 3.0, match=True) < 1e-9
 
 

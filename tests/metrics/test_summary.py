@@ -1,6 +1,5 @@
 """layout_metrics: stable keys, NaN with reasons, k never shrunk, the matched baseline distance."""
 
-
 import numpy as np
 import pytest
 

@@ -20,16 +20,20 @@ def layout():
     return mds_layout(X, random_state=0)
 
 
-@pytest.mark.parametrize("colour", [np.r_[np.nan, np.arange(9.0)], np.r_[np.inf, -np.inf, np.arange(8.0)],
-                                    np.full(10, np.nan)])
+@pytest.mark.parametrize(
+    "colour", [np.r_[np.nan, np.arange(9.0)], np.r_[np.inf, -np.inf, np.arange(8.0)], np.full(10, np.nan)]
+)
 def test_static_missing_colours_drawn_grey_and_said(layout, colour):
     from matplotlib.colors import to_rgba
 
     ax = plot_layout(layout, color=colour)
     ax.figure.canvas.draw()
     k = int((~np.isfinite(colour)).sum())
-    grey = [c for c in ax.collections if len(c.get_offsets()) == k and
-            np.allclose(c.get_facecolors()[:, :3], to_rgba(MISSING_COLOR)[:3])]
+    grey = [
+        c
+        for c in ax.collections
+        if len(c.get_offsets()) == k and np.allclose(c.get_facecolors()[:, :3], to_rgba(MISSING_COLOR)[:3])
+    ]
     assert grey and (grey[0].get_facecolors()[:, 3] == 1).all()  # visible
     assert sum(len(c.get_offsets()) for c in ax.collections) == 10  # every point drawn
     assert any(f"grey: {k} without a value" in t.get_text() for t in ax.texts)
@@ -46,12 +50,15 @@ def test_interactive_missing_colours_drawn_grey_in_the_legend(layout):
     assert any("grey: 1 without a value" in a.text for a in fig.layout.annotations)
 
 
-@pytest.mark.parametrize("kw,msg", [
-    (dict(W=X, vmax=0.0), r"`vmax` must be a finite number in \(0.0, inf\]"),
-    (dict(W=X, vmax=-1.0), r"`vmax` must be"),
-    (dict(W=np.zeros((0, 3))), r"`W` must hold at least one feature"),
-    (dict(W=X * 1e200), r"`W` is too large to draw: W Wᵀ overflows float64"),
-])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        (dict(W=X, vmax=0.0), r"`vmax` must be a finite number in \(0.0, inf\]"),
+        (dict(W=X, vmax=-1.0), r"`vmax` must be"),
+        (dict(W=np.zeros((0, 3))), r"`W` must hold at least one feature"),
+        (dict(W=X * 1e200), r"`W` is too large to draw: W Wᵀ overflows float64"),
+    ],
+)
 def test_plot_gram_errors_alike_in_both(kw, msg):
     import warnings
 
@@ -68,7 +75,9 @@ def test_both_grids_take_a_layout_and_refuse_the_same_way(layout):
     ifig = interactive.plot_grid([layout], ncols=1)
     assert [t.name for t in ifig.data] == ["points"]
     for draw in (plot_grid, interactive.plot_grid):
-        with pytest.raises(SupvizError, match=r"`panels\[0\]` must be a ScatterPanel, HeatmapPanel, ShepardPanel or Layout; got str"):
+        with pytest.raises(
+            SupvizError, match=r"`panels\[0\]` must be a ScatterPanel, HeatmapPanel, ShepardPanel or Layout; got str"
+        ):
             draw(["x"], ncols=1)
 
 
@@ -94,6 +103,9 @@ def test_layout_params_record_weights():
 def test_layout_metrics_unknown_keyword_lists_the_valid_ones(layout):
     from supviz.metrics import layout_metrics
 
-    with pytest.raises(SupvizError, match=r"`foo` is not an argument of layout_metrics\(\); valid keyword arguments: "
-                                          r"X_true, all_pairs, baseline, collapsed, k, neighbors, random_state\."):
+    with pytest.raises(
+        SupvizError,
+        match=r"`foo` is not an argument of layout_metrics\(\); valid keyword arguments: "
+        r"X_true, all_pairs, baseline, collapsed, k, neighbors, random_state\.",
+    ):
         layout_metrics(X, layout, k=3, foo=1)

@@ -6,18 +6,24 @@ import json
 
 import numpy as np
 
-from supviz.plot import pages as interactive
 from supviz.plot import ColorScale, ScatterPanel
 from supviz.plot import interactive as iplot
+from supviz.plot import pages as interactive
 
 
 def _panels():
     rng = np.random.default_rng(0)
     n = 7
-    hover = {"feature": np.arange(n), "importance": 0.9 ** np.arange(n), "norm": rng.random(n),
-             "represented": np.array([True] * 4 + [False] * 3)}
+    hover = {
+        "feature": np.arange(n),
+        "importance": 0.9 ** np.arange(n),
+        "norm": rng.random(n),
+        "represented": np.array([True] * 4 + [False] * 3),
+    }
     return [
-        ScatterPanel("3 : 1", rng.normal(size=(n, 2)), color=np.arange(n, dtype=float), corner="stress-1 0.100", hover=hover),
+        ScatterPanel(
+            "3 : 1", rng.normal(size=(n, 2)), color=np.arange(n, dtype=float), corner="stress-1 0.100", hover=hover
+        ),
         ScatterPanel("3 : 0.5", None, note="too few points"),
         ScatterPanel("5 : 1", rng.normal(size=(n, 2)), color=np.arange(n, dtype=float), hover=hover),
     ]

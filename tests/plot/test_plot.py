@@ -54,8 +54,10 @@ def test_plot_shepard_and_gram(fit):
 
 def test_grid_text_is_at_least_ten_pixels_and_off_the_data():
     rng = np.random.default_rng(1)
-    panels = [ScatterPanel(f"{m} : 0.3", rng.normal(size=(60, 2)), color=rng.random(60), corner="stress-1 0.123  P 0.45")
-              for m in range(36)]
+    panels = [
+        ScatterPanel(f"{m} : 0.3", rng.normal(size=(60, 2)), color=rng.random(60), corner="stress-1 0.123  P 0.45")
+        for m in range(36)
+    ]
     fig = plot.plot_grid(panels, ncols=6, title="C2", color=ColorScale("viridis", label="‖W_i‖"))
     assert plot.min_font_px(fig, dpi=110) >= 10
     assert fig.get_figwidth() * 110 <= 1124  # fits the report's column: shown unscaled
@@ -64,11 +66,22 @@ def test_grid_text_is_at_least_ten_pixels_and_off_the_data():
     assert corner.get_position()[1] < 0  # under the axes, not over the points
     assert not ax.get_xticks().size  # layout coordinates carry no ticks
     b1 = [ScatterPanel("N = 3", rng.normal(size=(3, 2)), corner="stress-1 0.000")] * 6 + [
-        ShepardPanel(np.full(3, 1.4), rng.random(3), np.full(3, 1.0))] * 6
+        ShepardPanel(np.full(3, 1.4), rng.random(3), np.full(3, 1.0))
+    ] * 6
     fig2 = plot.plot_grid(b1, ncols=6)
     assert plot.min_font_px(fig2, dpi=110) >= 10
-    heat = [HeatmapPanel("r", rng.random((3, 4)), scale="m", annotate=True, xticklabels=["1", "0.5", "0.3", "0.1"],
-                         yticklabels=["3", "5", "10"], xlabel="p", ylabel="m")] * 4
+    heat = [
+        HeatmapPanel(
+            "r",
+            rng.random((3, 4)),
+            scale="m",
+            annotate=True,
+            xticklabels=["1", "0.5", "0.3", "0.1"],
+            yticklabels=["3", "5", "10"],
+            xlabel="p",
+            ylabel="m",
+        )
+    ] * 4
     fig3 = plot.plot_grid(heat, ncols=4, scales={"m": ColorScale("viridis", label="recall")})
     assert plot.min_font_px(fig3, dpi=110) >= 10
     for f in (fig, fig2, fig3):
@@ -92,8 +105,20 @@ def test_one_panel_is_drawn_the_same_alone_and_in_a_grid(fit):
     _close(ax.figure)
     # plotly: a single layout is the grid of one panel
     one = iplot.plot_layout(lay, color=colour, hover={"feature": np.arange(12)}, corner="stress-1 0.100")
-    grid = iplot.plot_grid([ScatterPanel("MDS", lay.embedding, color=colour, hover={"feature": np.arange(12)},
-                                         corner="stress-1 0.100", equal_axes=True)], ncols=1, panel_px=360)
+    grid = iplot.plot_grid(
+        [
+            ScatterPanel(
+                "MDS",
+                lay.embedding,
+                color=colour,
+                hover={"feature": np.arange(12)},
+                corner="stress-1 0.100",
+                equal_axes=True,
+            )
+        ],
+        ncols=1,
+        panel_px=360,
+    )
     assert json.loads(iplot.figure_json(one))["data"] == json.loads(iplot.figure_json(grid))["data"]
 
 
@@ -101,9 +126,16 @@ def test_interactive_traces_say_what_they_are(fit):
     X, lay = fit
     res = smacof(pairwise(np.eye(6)), metric_type="ratio")
     pairs = np.array([[0, 1], [2, 3]])
-    panels = [ScatterPanel("N = 6", res.embedding, corner="stress-1 0.300", lines=pairs,
-                           hover={"feature": np.arange(6), "represented": np.arange(6) < 3}),
-              ShepardPanel(*[getattr(res.shepard(), f) for f in ("dissimilarity", "distance", "disparity")])]
+    panels = [
+        ScatterPanel(
+            "N = 6",
+            res.embedding,
+            corner="stress-1 0.300",
+            lines=pairs,
+            hover={"feature": np.arange(6), "represented": np.arange(6) < 3},
+        ),
+        ShepardPanel(*[getattr(res.shepard(), f) for f in ("dissimilarity", "distance", "disparity")]),
+    ]
     spec = json.loads(iplot.figure_json(iplot.plot_grid(panels, ncols=2)))
     names = [t["name"] for t in spec["data"]]
     assert names == ["false neighbours", "points", "Shepard: pairs", "Shepard: disparities"]
@@ -120,12 +152,16 @@ def test_interactive_traces_say_what_they_are(fit):
 
 def test_png_is_palette_quantised_and_smaller(tmp_path):
     rng = np.random.default_rng(2)
-    fig = plot.plot_grid([ScatterPanel(str(i), rng.normal(size=(60, 2)), color=rng.random(60)) for i in range(12)],
-                         ncols=6, color=ColorScale(label="c"))
+    fig = plot.plot_grid(
+        [ScatterPanel(str(i), rng.normal(size=(60, 2)), color=rng.random(60)) for i in range(12)],
+        ncols=6,
+        color=ColorScale(label="c"),
+    )
     small, full = plot.png_bytes(fig, dpi=80), plot.png_bytes(fig, dpi=80, quantize=False)
     assert small[:8] == b"\x89PNG\r\n\x1a\n" and len(small) < 0.7 * len(full)
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     with Image.open(io.BytesIO(small)) as a, Image.open(io.BytesIO(full)) as b:
         assert a.size == b.size and a.mode == "P"

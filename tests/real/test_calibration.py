@@ -12,11 +12,22 @@ from supviz.real.layer import QUALITY_KEYS, SAESettings
 
 
 def test_rank_correlations_of_a_known_table():
-    t = pd.DataFrame({"mmcs": [0.2, 0.4, 0.6, 0.8, 0.9], "fvu": [0.9, 0.5, 0.4, 0.2, 0.1], "l0": [1, 1, 1, 1, 1],
-                      "stability_seeds": [0.1, 0.3, np.nan, 0.5, 0.7], "dead_fraction": [0.0, np.nan, np.nan, np.nan, 0.1]})
-    c = rank_correlations(t, measures=("fvu", "l0", "stability_seeds", "dead_fraction", "effective_features")).set_index("measure")
+    t = pd.DataFrame(
+        {
+            "mmcs": [0.2, 0.4, 0.6, 0.8, 0.9],
+            "fvu": [0.9, 0.5, 0.4, 0.2, 0.1],
+            "l0": [1, 1, 1, 1, 1],
+            "stability_seeds": [0.1, 0.3, np.nan, 0.5, 0.7],
+            "dead_fraction": [0.0, np.nan, np.nan, np.nan, 0.1],
+        }
+    )
+    c = rank_correlations(
+        t, measures=("fvu", "l0", "stability_seeds", "dead_fraction", "effective_features")
+    ).set_index("measure")
     assert c.loc["fvu", "rho"] == pytest.approx(-1.0) and c.loc["fvu", "n_cells"] == 5
-    assert c.loc["stability_seeds", "rho"] == pytest.approx(1.0) and c.loc["stability_seeds", "n_cells"] == 4  # NaN row left out
+    assert (
+        c.loc["stability_seeds", "rho"] == pytest.approx(1.0) and c.loc["stability_seeds", "n_cells"] == 4
+    )  # NaN row left out
     assert math.isnan(c.loc["l0", "rho"]) and "constant" in c.loc["l0", "reason"]
     assert math.isnan(c.loc["dead_fraction", "rho"]) and "needs 3" in c.loc["dead_fraction", "reason"]
     assert math.isnan(c.loc["effective_features", "rho"]) and "no column" in c.loc["effective_features", "reason"]
@@ -26,8 +37,13 @@ def test_rank_correlations_of_a_known_table():
 def test_rank_correlation_within_groups_of_m():
     """Across the two widths the measure tracks the target perfectly (both rise with m); inside each width it
     runs against it: rho = 1 - 6 * 16 / (6 * 35) = 0.543 overall (rank differences 2, 0, -2, 2, 0, -2), -1 within m."""
-    t = pd.DataFrame({"m": [5, 5, 5, 10, 10, 10], "mmcs": [0.1, 0.2, 0.3, 0.7, 0.8, 0.9],
-                      "stability_seeds": [0.3, 0.2, 0.1, 0.9, 0.8, 0.7]})
+    t = pd.DataFrame(
+        {
+            "m": [5, 5, 5, 10, 10, 10],
+            "mmcs": [0.1, 0.2, 0.3, 0.7, 0.8, 0.9],
+            "stability_seeds": [0.3, 0.2, 0.1, 0.9, 0.8, 0.7],
+        }
+    )
     c = rank_correlations(t, measures=("stability_seeds",)).iloc[0]
     assert c["rho"] == pytest.approx(1 - 96 / 210) and c["rho_within"] == pytest.approx(-1.0) and c["n_groups"] == 2
 
@@ -51,8 +67,18 @@ def test_read_through_is_a_monotone_fit_inside_the_cells_range():
 def grid():
     from supviz.toy import TrainConfig, train_grid
 
-    return train_grid(TrainConfig(n_features=8, hidden=(2, 3), probabilities=(0.5, 0.1), importances=("uniform",),
-                                  steps=100, batch_size=64, seed=0), progress=False)
+    return train_grid(
+        TrainConfig(
+            n_features=8,
+            hidden=(2, 3),
+            probabilities=(0.5, 0.1),
+            importances=("uniform",),
+            steps=100,
+            batch_size=64,
+            seed=0,
+        ),
+        progress=False,
+    )
 
 
 def test_calibrate_a_tiny_grid(grid):
@@ -65,8 +91,9 @@ def test_calibrate_a_tiny_grid(grid):
     assert list(cal.correlations["measure"])[:3] == ["fvu", "l0", "dead_fraction"]
     again = calibrate(grid, [1, 2], settings=settings, n_train=200, n_eval=80, seed=1)
     # a cell's numbers do not depend on which other cells are calibrated beside it
-    pd.testing.assert_frame_equal(again.table.drop(columns=[]).reset_index(drop=True),
-                                  t.iloc[[1, 2]].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        again.table.drop(columns=[]).reset_index(drop=True), t.iloc[[1, 2]].reset_index(drop=True)
+    )
     assert cal.info["n_train"] == 200 and cal.info["settings"]["steps"] == 60
 
 

@@ -27,14 +27,31 @@ def files(tmp_path_factory):
 
 def test_activations_in_tables_and_figure_out(files, tmp_path, capsys):
     out = tmp_path / "real"
-    args = ["real", "--activations", str(files / "acts.npy"), "--labels", str(files / "labels.npy"), "--reference",
-            str(files / "ref.npy"), "--config", str(files / "cfg.toml"), "--out", str(out)]
+    args = [
+        "real",
+        "--activations",
+        str(files / "acts.npy"),
+        "--labels",
+        str(files / "labels.npy"),
+        "--reference",
+        str(files / "ref.npy"),
+        "--config",
+        str(files / "cfg.toml"),
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "45 activations of 4 dimensions" in text and text.strip().endswith(str(out))
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["format"] == "supviz.real.run" and meta["shape"] == [45, 4] and meta["config"]["sae_steps"] == 20
-    assert {p.name for p in out.iterdir()} == {"metadata.json", "quality.csv", "spaces.csv", "pictures.csv", "pictures.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "metadata.json",
+        "quality.csv",
+        "spaces.csv",
+        "pictures.csv",
+        "pictures.png",
+    }
     pics = pd.read_csv(out / "pictures.csv")
     assert list(pics["space"]) == ["reference", "activations", "codes (relu_l1)"] and (pics["method"] == "mds").all()
     # an earlier output is replaced, with --quiet only the folder is printed
@@ -44,11 +61,36 @@ def test_activations_in_tables_and_figure_out(files, tmp_path, capsys):
 
 def test_digits_run_with_a_toy_grid(tmp_path, capsys):
     toy = tmp_path / "toy"
-    assert main(["train", "--n-features", "6", "--hidden", "2", "3", "--probabilities", "0.3", "0.1", "--importance",
-                 "uniform", "--steps", "60", "--batch-size", "32", "--out", str(toy), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--n-features",
+                "6",
+                "--hidden",
+                "2",
+                "3",
+                "--probabilities",
+                "0.3",
+                "0.1",
+                "--importance",
+                "uniform",
+                "--steps",
+                "60",
+                "--batch-size",
+                "32",
+                "--out",
+                str(toy),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     cfg = tmp_path / "cfg.toml"
-    cfg.write_text("[real]\nwidths = [4]\nautoencoder_widths = [4]\npicture_width = 4\nreplicates = 1\nsteps = 20\n"
-                   "sae_steps = 20\nmethods = ['mds']\nsweep_methods = []\ncalibration_hidden = []\n")
+    cfg.write_text(
+        "[real]\nwidths = [4]\nautoencoder_widths = [4]\npicture_width = 4\nreplicates = 1\nsteps = 20\n"
+        "sae_steps = 20\nmethods = ['mds']\nsweep_methods = []\ncalibration_hidden = []\n"
+    )
     out = tmp_path / "out"
     capsys.readouterr()
     assert main(["real", "--config", str(cfg), "--toy", str(toy), "--seed", "5", "--out", str(out)]) == 0
@@ -60,13 +102,16 @@ def test_digits_run_with_a_toy_grid(tmp_path, capsys):
     assert meta["seed"] == 5 and meta["calibration"] is True and meta["toy"] == str(toy)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--labels", "{d}/short.npy"], "one label per activation row"),
-    (["--reference", "{d}/labels.npy"], "`--reference` must be a non-empty array of rank 2"),
-    (["--key", "c"], "`--key` 'c' is not in"),
-    (["--toy", "{d}/acts.npy"], "apply to the digits run only"),
-    (["--seed", "x"], "`--seed` must be an int"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--labels", "{d}/short.npy"], "one label per activation row"),
+        (["--reference", "{d}/labels.npy"], "`--reference` must be a non-empty array of rank 2"),
+        (["--key", "c"], "`--key` 'c' is not in"),
+        (["--toy", "{d}/acts.npy"], "apply to the digits run only"),
+        (["--seed", "x"], "`--seed` must be an int"),
+    ],
+)
 def test_bad_activation_arguments(files, tmp_path, capsys, extra, message):
     out = tmp_path / "real"
     src = files / ("two.npz" if "--key" in extra else "acts.npy")

@@ -11,16 +11,36 @@ from supviz.real.config import RealConfig
 from supviz.real.experiment import activations_report, digits_experiment
 from supviz.real.measures import PICTURE_KEYS, SPACE_KEYS
 
-TINY = dict(widths=[4, 8], autoencoder_widths=[4], replicates=2, picture_width=4, steps=30, sae_steps=30,
-            sae_batch_size=64, methods=["mds"], sweep_methods=["mds"], calibration_hidden=[2, 3])
+TINY = dict(
+    widths=[4, 8],
+    autoencoder_widths=[4],
+    replicates=2,
+    picture_width=4,
+    steps=30,
+    sae_steps=30,
+    sae_batch_size=64,
+    methods=["mds"],
+    sweep_methods=["mds"],
+    calibration_hidden=[2, 3],
+)
 
 
 @pytest.fixture(scope="module")
 def grid():
     from supviz.toy import TrainConfig, train_grid
 
-    return train_grid(TrainConfig(n_features=8, hidden=(2, 3), probabilities=(0.5, 0.2, 0.1), importances=("uniform",),
-                                  steps=100, batch_size=64, seed=0), progress=False)
+    return train_grid(
+        TrainConfig(
+            n_features=8,
+            hidden=(2, 3),
+            probabilities=(0.5, 0.2, 0.1),
+            importances=("uniform",),
+            steps=100,
+            batch_size=64,
+            seed=0,
+        ),
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +58,13 @@ def test_tables_of_a_tiny_run(result):
     assert len(r.pictures) == len(r.pictures.drop_duplicates(["id", "method"])) == 7
     pix = r.spaces[r.spaces["space"] == "pixels"].iloc[0]
     assert pix["trustworthiness_pixels"] == 1.0 and pix["continuity_pixels"] == 1.0  # the pixels against themselves
-    assert r.f1["rows"] == ["pixels", "classifier w=4 hidden", "classifier w=4 codes (relu_l1)", "autoencoder w=4 hidden",
-                            "autoencoder w=4 codes (relu_l1)"]
+    assert r.f1["rows"] == [
+        "pixels",
+        "classifier w=4 hidden",
+        "classifier w=4 codes (relu_l1)",
+        "autoencoder w=4 hidden",
+        "autoencoder w=4 codes (relu_l1)",
+    ]
     assert all(e.shape == (360, 2) for e in r.f1["embeddings"].values())
     # calibration on the 6 toy cells; readings for every layer and calibrated measure
     assert len(r.calibration) == 6 and {"mmcs", "n_represented"} <= set(r.calibration.columns)
@@ -80,8 +105,10 @@ def test_conclusion_and_section_rows(result):
     clf = models[models["kind"] == "classifier"]
     assert (clf["test_accuracy_min"] <= clf["test_accuracy"]).all() and (clf["replicates"] == 2).all()
     # the layers' SAEs (2 classifier widths, 1 autoencoder width) and the 6 toy cells of the calibration
-    assert saes.groupby(["experiment", "architecture"]).size().to_dict() == {("F_calibration", "relu_l1"): 6,
-                                                                            ("F_layer", "relu_l1"): 3}
+    assert saes.groupby(["experiment", "architecture"]).size().to_dict() == {
+        ("F_calibration", "relu_l1"): 6,
+        ("F_layer", "relu_l1"): 3,
+    }
     sae = saes[saes["experiment"] == "F_layer"]
     assert all(reason for v, reason in zip(sae["effective_features"], sae["nan_reasons"]) if math.isnan(v))
     assert _tables(result)
@@ -108,11 +135,13 @@ def test_figures_draw(result):
 
     f1 = plots.pictures_figure(result.f1, result.pictures)
     assert len(f1.axes) == 5
-    f2 = plots.sweep_figure(result.models, result.quality, result.spaces, result.pictures, architecture="relu_l1",
-                            methods=["mds"])
+    f2 = plots.sweep_figure(
+        result.models, result.quality, result.spaces, result.pictures, architecture="relu_l1", methods=["mds"]
+    )
     assert len(f2.axes) == 6
-    f3 = plots.calibration_figure(result.calibration, result.correlations, result.quality, architecture="relu_l1",
-                                  measures=CALIBRATED)
+    f3 = plots.calibration_figure(
+        result.calibration, result.correlations, result.quality, architecture="relu_l1", measures=CALIBRATED
+    )
     assert sum(ax.get_visible() for ax in f3.axes) == len(CALIBRATED) + 1
 
 
@@ -149,19 +178,22 @@ def test_activations_report_with_and_without_labels():
         activations_report(H, reference=H[:-1], config=cfg)
 
 
-@pytest.mark.parametrize(("kw", "msg"), [
-    ({"widths": []}, r"`real.widths` must be a non-empty list"),
-    ({"widths": [4, 4]}, r"`real.widths` must not repeat"),
-    ({"picture_width": 5}, r"`real.picture_width` must be one of `real.widths`"),
-    ({"architectures": ["gated"]}, r"`real.architectures\[0\]` must be one of"),
-    ({"methods": ["pca"]}, r"`real.methods\[0\]` must be one of"),
-    ({"sae_seeds": 1}, r"`real.sae_seeds` must be an int >= 2"),
-    ({"test_fraction": 0.9}, r"`real.test_fraction`"),
-    ({"full": "yes"}, r"`real.full` must be true or false"),
-    ({"architectures": ["topk"], "sae_options": {"topk": {"k": 9}}}, r"fewer than topk's k = 9"),
-    ({"sae_options": {"relu_l1": {"k": 2}}}, r"`real.sae_options.relu_l1`: `k` applies to topk"),
-    ({"sae_options": {"nope": {}}}, r"`real.sae_options key` must be one of"),
-])
+@pytest.mark.parametrize(
+    ("kw", "msg"),
+    [
+        ({"widths": []}, r"`real.widths` must be a non-empty list"),
+        ({"widths": [4, 4]}, r"`real.widths` must not repeat"),
+        ({"picture_width": 5}, r"`real.picture_width` must be one of `real.widths`"),
+        ({"architectures": ["gated"]}, r"`real.architectures\[0\]` must be one of"),
+        ({"methods": ["pca"]}, r"`real.methods\[0\]` must be one of"),
+        ({"sae_seeds": 1}, r"`real.sae_seeds` must be an int >= 2"),
+        ({"test_fraction": 0.9}, r"`real.test_fraction`"),
+        ({"full": "yes"}, r"`real.full` must be true or false"),
+        ({"architectures": ["topk"], "sae_options": {"topk": {"k": 9}}}, r"fewer than topk's k = 9"),
+        ({"sae_options": {"relu_l1": {"k": 2}}}, r"`real.sae_options.relu_l1`: `k` applies to topk"),
+        ({"sae_options": {"nope": {}}}, r"`real.sae_options key` must be one of"),
+    ],
+)
 def test_config_refuses_bad_values(kw, msg):
     with pytest.raises(SupvizError, match=msg):
         RealConfig(**kw)

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
+from supviz.core.seeding import numpy_rng
 from supviz.errors import SupvizError
 from supviz.real.layer import QUALITY_KEYS, SAESettings, train_layer_saes
 from supviz.sae.sources import random_directions
-from supviz.core.seeding import numpy_rng
 
 FAST = SAESettings(steps=60, batch_size=64)
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from supviz.core.seeding import int_seed
 from supviz.errors import SupvizError
 from supviz.real.data import load_digits_split
 from supviz.real.measures import (
@@ -18,7 +19,6 @@ from supviz.real.measures import (
     silhouette,
     space_measures,
 )
-from supviz.core.seeding import int_seed
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,6 @@ def test_identity_picture_of_the_pixels_agrees_exactly_with_sklearn(digits):
     KNeighborsClassifier accuracy, exactly (the pixels are multiples of 1/16: distance ties abound)."""
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
-
     from threadpoolctl import threadpool_limits
 
     X, y = digits.X_test, digits.y_test

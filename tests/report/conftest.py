@@ -4,14 +4,28 @@ import pytest
 
 TINY = {
     "seed": 3,
-    "toy": {"n_features": 12, "hidden": [2, 3], "probabilities": [1.0, 0.05], "steps": 150, "batch_size": 64,
-            "log_every": 50},
+    "toy": {
+        "n_features": 12,
+        "hidden": [2, 3],
+        "probabilities": [1.0, 0.05],
+        "steps": 150,
+        "batch_size": 64,
+        "log_every": 50,
+    },
     "run": {"n_jobs": 2},
     "figures": {"dpi": 60, "formats": ["png"]},
     "embeddings": {"max_iter": 100, "min_points": 3, "collapse_starts": 3},
     "datapoints": {"points": 40, "examples": [[2, 0.05]]},
-    "baselines": {"mds_n": [3, 8], "umap_grid_n_neighbors": [2, 5], "umap_grid_min_dist": [0.1], "umap_n": [4, 10],
-                  "tsne_grid_perplexity": [1, 3], "tsne_n": [4, 10], "umap_grid_n": 12, "tsne_grid_n": 12},
+    "baselines": {
+        "mds_n": [3, 8],
+        "umap_grid_n_neighbors": [2, 5],
+        "umap_grid_min_dist": [0.1],
+        "umap_n": [4, 10],
+        "tsne_grid_perplexity": [1, 3],
+        "tsne_n": [4, 10],
+        "umap_grid_n": 12,
+        "tsne_grid_n": 12,
+    },
 }
 
 

@@ -12,18 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers.browser import check_report, find_browser, render_seconds
+from helpers.captions import caption_promises, missing
 from supviz import plot
 from supviz.plot import ScatterPanel
 from supviz.plot import interactive as iplot
 from supviz.report import build_report
-from helpers.browser import check_report, find_browser, render_seconds
-from helpers.captions import caption_promises, missing
 from supviz.report.records import FigureRecord, SectionOutput
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 needs_browser = pytest.mark.skipif(
-    find_browser() is None, reason="no chromium on PATH (install Debian's chromium; .ci/run does) - browser test skipped"
+    find_browser() is None,
+    reason="no chromium on PATH (install Debian's chromium; .ci/run does) - browser test skipped",
 )
 #: The page budget of issue 10: at most 8 MB, one offline file.
 MAX_BYTES = 8_000_000
@@ -68,14 +69,28 @@ def test_every_interactive_figure_contains_what_its_caption_names(tiny_run):
 
 
 def test_the_caption_check_sees_what_a_figure_lacks():
-    panels = [ScatterPanel("3 : 1", np.random.default_rng(0).normal(size=(5, 2)), corner="R 0.50  T 0.90",
-                           hover={"feature": np.arange(5)})]
+    panels = [
+        ScatterPanel(
+            "3 : 1",
+            np.random.default_rng(0).normal(size=(5, 2)),
+            corner="R 0.50  T 0.90",
+            hover={"feature": np.arange(5)},
+        )
+    ]
     spec = iplot.figure_json(iplot.plot_grid(panels, ncols=1))
-    caption = ("Under each panel: R k-NN recall, T trustworthiness, FN false-neighbour rate. Red lines: false neighbours. "
-               "Hover a point for its feature index and norm. Shepard plot below, the red line the disparities.")
-    assert sorted(missing(caption, spec)) == sorted([
-        "measure 'FN' not under every panel", "no false-neighbour lines", "hover has no 'norm'", "no Shepard plot",
-        "no disparity line in the Shepard plots"])
+    caption = (
+        "Under each panel: R k-NN recall, T trustworthiness, FN false-neighbour rate. Red lines: false neighbours. "
+        "Hover a point for its feature index and norm. Shepard plot below, the red line the disparities."
+    )
+    assert sorted(missing(caption, spec)) == sorted(
+        [
+            "measure 'FN' not under every panel",
+            "no false-neighbour lines",
+            "hover has no 'norm'",
+            "no Shepard plot",
+            "no disparity line in the Shepard plots",
+        ]
+    )
 
 
 @needs_browser
@@ -107,7 +122,7 @@ def test_static_figures_show_with_javascript_off(tiny_run, tmp_path):
     doc = (out / "report.html").read_text()
     for fid in (f.id for o in res.sections for f in o.figures):
         body = re.search(rf"<figure id='fig-{fid}'[^>]*>(.*?)</figure>", doc, re.S).group(1)
-        assert "<img" in body and "<details" not in body[:body.index("<img")], fid
+        assert "<img" in body and "<details" not in body[: body.index("<img")], fid
     shots = {}
     for js in (True, False):
         path = screenshot(out / "report.html", tmp_path / f"js{js}.png", javascript=js, height=2400)
@@ -122,13 +137,23 @@ def _synthetic_report(folder, broken=False):
     rng = np.random.default_rng(0)
     figs = []
     for i in range(3):
-        panels = [ScatterPanel(f"{m} : 0.3", rng.normal(size=(10, 2)), color=np.arange(10.0),
-                               hover={"feature": np.arange(10)}) for m in (3, 5, 10)]
-        files = {k: str(v.relative_to(folder)) for k, v in plot.save_figure(
-            plot.plot_grid(panels, ncols=3), folder / f"F{i}", formats=["png"], dpi=40).items()}
+        panels = [
+            ScatterPanel(
+                f"{m} : 0.3", rng.normal(size=(10, 2)), color=np.arange(10.0), hover={"feature": np.arange(10)}
+            )
+            for m in (3, 5, 10)
+        ]
+        files = {
+            k: str(v.relative_to(folder))
+            for k, v in plot.save_figure(
+                plot.plot_grid(panels, ncols=3), folder / f"F{i}", formats=["png"], dpi=40
+            ).items()
+        }
         spec = iplot.figure_json(iplot.plot_grid(panels, ncols=3))
         if broken and i == 0:
-            spec = spec.replace('"type":"scatter"', '"type":"no-such-trace"', 1).replace('{"data":[', '{"data":[null,', 1)
+            spec = spec.replace('"type":"scatter"', '"type":"no-such-trace"', 1).replace(
+                '{"data":[', '{"data":[null,', 1
+            )
         figs.append(FigureRecord(f"F{i}", f"F{i}", "caption", files, spec))
     return build_report([SectionOutput(key="s", title="S", figures=figs)], folder / "report.html", meta={"stages": []})
 

@@ -19,23 +19,59 @@ def make_outputs(folder, n_interactive=2):
     rng = np.random.default_rng(0)
     figs = []
     for i in range(n_interactive + 2):
-        panels = [ScatterPanel(f"{m} : 0.3", rng.normal(size=(8, 2)), color=np.arange(8.0),
-                               hover={"feature": np.arange(8), "represented": np.arange(8) < 4}) for m in (3, 5)]
+        panels = [
+            ScatterPanel(
+                f"{m} : 0.3",
+                rng.normal(size=(8, 2)),
+                color=np.arange(8.0),
+                hover={"feature": np.arange(8), "represented": np.arange(8) < 4},
+            )
+            for m in (3, 5)
+        ]
         fid = f"F{i}"
-        files = {k: str(v.relative_to(folder)) for k, v in plot.save_figure(
-            plot.plot_grid(panels, ncols=2), folder / "figures" / fid, formats=["png"], dpi=40).items()}
+        files = {
+            k: str(v.relative_to(folder))
+            for k, v in plot.save_figure(
+                plot.plot_grid(panels, ncols=2), folder / "figures" / fid, formats=["png"], dpi=40
+            ).items()
+        }
         spec = iplot.figure_json(iplot.plot_grid(panels, ncols=2)) if i < n_interactive else None
-        figs.append(FigureRecord(fid, f"{fid}. Title <{i}>", f"Caption of {fid} with p < 1 & m > 2. Hover a point for its "
-                                 "feature index.", files, spec, lead=i == n_interactive + 1))
+        figs.append(
+            FigureRecord(
+                fid,
+                f"{fid}. Title <{i}>",
+                f"Caption of {fid} with p < 1 & m > 2. Hover a point for its feature index.",
+                files,
+                spec,
+                lead=i == n_interactive + 1,
+            )
+        )
     findings = [
-        Finding("Claim <b>", "Measured 0.5", "supported", key="c-1", method="MDS", importance="geometric:0.9",
-                view="feature directions", verdict_other_rule="not supported", summary="rho 0.1", n_used=5, n_left_out=1),
+        Finding(
+            "Claim <b>",
+            "Measured 0.5",
+            "supported",
+            key="c-1",
+            method="MDS",
+            importance="geometric:0.9",
+            view="feature directions",
+            verdict_other_rule="not supported",
+            summary="rho 0.1",
+            n_used=5,
+            n_left_out=1,
+        ),
         Finding("Other", "n/a", "not supported", key="c-2", method="UMAP", importance="uniform", view="data points"),
         Finding("Not in the grid", "x", "partly", key="c-3"),
     ]
     return [
-        SectionOutput(key="s1", title="1. First", intro="Para one.\n\nPara two.", figures=figs[:2], findings=findings[:2],
-                      tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]}))]),
+        SectionOutput(
+            key="s1",
+            title="1. First",
+            intro="Para one.\n\nPara two.",
+            figures=figs[:2],
+            findings=findings[:2],
+            tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]}))],
+        ),
         SectionOutput(key="s2", title="2. Second", figures=figs[2:], notes=["a note"], findings=findings[2:]),
     ]
 
@@ -47,12 +83,14 @@ def _text(doc):
 def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_path):
     outputs = make_outputs(tmp_path)
     doc = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}).read_text()
-    first = doc[:doc.index("<nav>")]
+    first = doc[: doc.index("<nav>")]
     assert "The question." in first and "<table class='grid'>" in first
     # the grid: the study's variant first, each verdict linking to its one row
-    grid = first[first.index("<table class='grid'>"):first.index("</table>")]
+    grid = first[first.index("<table class='grid'>") : first.index("</table>")]
     assert grid.index("importance 0.9^i") < grid.index("uniform importance")
-    assert "href='#v-c-1'" in grid and "rho 0.1" in grid and "other rule: not supported" in grid and "1 left out" in grid
+    assert (
+        "href='#v-c-1'" in grid and "rho 0.1" in grid and "other rule: not supported" in grid and "1 left out" in grid
+    )
     # the lead figure is on the first screen, and only there
     assert "id='fig-F3'" in first and doc.count("id='fig-F3'") == 1
     # each verdict appears once (its row), in its section
@@ -76,7 +114,7 @@ def test_report_is_self_contained_static_figures_first_plotly_compressed_once(tm
     # every figure is its PNG, visible without JavaScript (not inside a <details>)
     for fid in ("F0", "F1", "F2", "F3"):
         fig = re.search(rf"<figure id='fig-{fid}'[^>]*>(.*?)</figure>", doc, re.S).group(1)
-        before = fig[:fig.index("<img")]
+        before = fig[: fig.index("<img")]
         assert "<details" not in before and "data:image/png;base64," in fig
     # interactive versions: a toggle each, their JSON once, plotly.js once, gzip-compressed
     assert doc.count("class='figure-gz'") == 2 and doc.count("<details class='interactive'>") == 2

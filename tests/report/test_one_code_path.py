@@ -18,8 +18,11 @@ def _b1_panels(cfg):
     layouts, shepards = [], []
     for n in b.mds_n:
         res = smacof(pairwise(np.eye(n)), metric_type="ratio", max_iter=b.max_iter, eps=b.eps)
-        layouts.append(ScatterPanel(f"N = {n}", res.embedding, corner=f"stress-1 {float(res.stress):.3f}",
-                                    hover={"point": np.arange(n)}))
+        layouts.append(
+            ScatterPanel(
+                f"N = {n}", res.embedding, corner=f"stress-1 {float(res.stress):.3f}", hover={"point": np.arange(n)}
+            )
+        )
         sh = res.shepard()
         shepards.append(ShepardPanel(sh.dissimilarity, sh.distance, sh.disparity, title=f"Shepard, N = {n}"))
     return [*layouts, *shepards]

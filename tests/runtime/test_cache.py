@@ -112,8 +112,18 @@ def test_every_value_kind_round_trips_without_pickle(tmp_path):
     from supviz.toy import TrainConfig, train_grid
 
     layout = mds_layout(np.random.default_rng(0).normal(size=(6, 3)), random_state=0)  # info["result"]: a SmacofResult
-    grid = train_grid(TrainConfig(n_features=4, hidden=(2,), probabilities=(1.0, 0.1), importances=("uniform",), steps=5,
-                                  batch_size=8, log_every=2), progress=False)
+    grid = train_grid(
+        TrainConfig(
+            n_features=4,
+            hidden=(2,),
+            probabilities=(1.0, 0.1),
+            importances=("uniform",),
+            steps=5,
+            batch_size=8,
+            log_every=2,
+        ),
+        progress=False,
+    )
     shep = ShepardData(np.arange(3.0), np.arange(3.0) * 2, np.array([0.5, np.nan, np.inf]))
     value = {
         "nums": [1, 2.5, float("nan"), float("-inf"), True, None, "s", np.float32(1.5), np.int64(7)],
@@ -196,12 +206,15 @@ def test_a_planted_pickle_is_never_loaded(tmp_path):
     assert pickle.loads(payload) is not None and marker.exists()  # the payload is live: the test can fail
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("os:system", "unregistered type 'os:system'"),  # not supviz's: never imported
-    ("supviz.core.text:fmt", "unregistered type 'supviz.core.text:fmt'"),  # supviz's, but not @cacheable
-    ("supviz.nothing_here:X", "unregistered type 'supviz.nothing_here:X'"),
-    ("os.system", "bad type name 'os.system'"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("os:system", "unregistered type 'os:system'"),  # not supviz's: never imported
+        ("supviz.core.text:fmt", "unregistered type 'supviz.core.text:fmt'"),  # supviz's, but not @cacheable
+        ("supviz.nothing_here:X", "unregistered type 'supviz.nothing_here:X'"),
+        ("os.system", "bad type name 'os.system'"),
+    ],
+)
 def test_unregistered_dataclass_in_an_entry_is_refused(tmp_path, name, message):
     import json
     import sys
@@ -210,8 +223,11 @@ def test_unregistered_dataclass_in_an_entry_is_refused(tmp_path, name, message):
 
     cache = Cache(tmp_path)
     _, key = cache.get_or_compute("x", {"a": 1}, lambda: [1])
-    doc = {"format": "supviz.cache.value", "version": codecs.FORMAT_VERSION,
-           "value": {"$dataclass": name, "fields": {}}}
+    doc = {
+        "format": "supviz.cache.value",
+        "version": codecs.FORMAT_VERSION,
+        "value": {"$dataclass": name, "fields": {}},
+    }
     (cache._folder("x", key) / "value.json").write_text(json.dumps(doc))
     before = set(sys.modules)
     with pytest.raises(codecs.EntryError, match=message):
@@ -229,8 +245,10 @@ def test_a_cached_type_registers_itself_when_its_module_is_read(tmp_path):
     from supviz.runtime import codecs
 
     codecs.write_value(Layout(embedding=np.zeros((3, 2)), method="mds", params={}, info={}, notes=[]), tmp_path)
-    code = ("import sys; from supviz.runtime.codecs import read_value; "
-            "assert 'supviz.dr.base' not in sys.modules; v = read_value(sys.argv[1]); print(type(v).__name__)")
+    code = (
+        "import sys; from supviz.runtime.codecs import read_value; "
+        "assert 'supviz.dr.base' not in sys.modules; v = read_value(sys.argv[1]); print(type(v).__name__)"
+    )
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "Layout"
 

@@ -23,8 +23,15 @@ from supviz.study.registry import get_section
 
 TINY = {
     "seed": 3,
-    "toy": {"n_features": 12, "hidden": [3], "probabilities": [1.0, 0.05], "importances": ["geometric:0.9"],
-            "steps": 100, "batch_size": 64, "log_every": 50},
+    "toy": {
+        "n_features": 12,
+        "hidden": [3],
+        "probabilities": [1.0, 0.05],
+        "importances": ["geometric:0.9"],
+        "steps": 100,
+        "batch_size": 64,
+        "log_every": 50,
+    },
     "run": {"n_jobs": 2},
     "figures": {"dpi": 40, "formats": ["png"], "interactive": False},
     "datapoints": {"points": 30, "examples": [[3, 0.05]], "grid_methods": ["umap"]},
@@ -94,8 +101,12 @@ def test_scheduler_values_are_checked_before_anything_runs(tmp_path):
 
     assert check_scheduler(" local:3 ") == "local:3" and check_scheduler("") == ""
     assert check_scheduler("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
-    for bad, msg in [("local:0", "worker count N from 1 to 64"), ("local:x", "worker count"), (3, "must be ''"),
-                     ("tcp://a b:1", "must be ''")]:
+    for bad, msg in [
+        ("local:0", "worker count N from 1 to 64"),
+        ("local:x", "worker count"),
+        (3, "must be ''"),
+        ("tcp://a b:1", "must be ''"),
+    ]:
         with pytest.raises(SupvizError, match=msg):
             check_scheduler(bad)
     with pytest.raises(SupvizError, match="`run.scheduler` must be"):
@@ -128,8 +139,8 @@ def test_a_worker_that_cannot_see_the_cache_folder_is_named(tmp_path):
 
 
 def test_dispatcher_runs_memoised_tasks_once_and_stores_them_where_they_ran(tmp_path):
-    from supviz.runtime.dispatch import Dispatcher, LocalDispatcher, Shared, current, use
     from supviz.runtime.cache import Cache
+    from supviz.runtime.dispatch import Dispatcher, LocalDispatcher, Shared, current, use
 
     cache = Cache(tmp_path)
     arr = np.arange(5.0)
@@ -152,8 +163,8 @@ def _scaled(a, i):
 
 
 def test_a_task_error_on_the_cluster_reaches_the_caller_intact(tmp_path):
-    from supviz.runtime.dispatch import Shared
     from supviz.runtime.cluster import connect
+    from supviz.runtime.dispatch import Shared
     from supviz.toy.train import TrainingDiverged
 
     with connect("local:1", cache_root=tmp_path) as d:

@@ -71,8 +71,14 @@ def _cpu_seconds(pid: int) -> float:
 def test_ctrl_c_is_one_line_from_the_parent_and_no_worker_traceback(tmp_path, moment):
     script = tmp_path / "pool.py"
     script.write_text(SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=dict(os.environ),
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline:

@@ -78,8 +78,9 @@ def test_own_kernel_is_the_triple_loop_bit_for_bit(ta, tb, dtype):
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((1, 9, 17)).astype(dtype), rng.standard_normal((1, 17, 6)).astype(dtype)
     out = np.empty((9, 6), dtype)
-    kernel()(np.ascontiguousarray(a[0].T) if ta else a[0], np.ascontiguousarray(b[0].T) if tb else b[0], out, ta, tb,
-             False)
+    kernel()(
+        np.ascontiguousarray(a[0].T) if ta else a[0], np.ascontiguousarray(b[0].T) if tb else b[0], out, ta, tb, False
+    )
     np.testing.assert_array_equal(out, reference_bmm(a, b)[0])
 
 
@@ -95,8 +96,10 @@ def _moved(t, transposed, position, batch=2, pad=5):
 
 
 @pytest.mark.parametrize("impl", products.IMPLEMENTATIONS)
-@pytest.mark.parametrize(("m", "k", "n", "ta", "tb"), [(9, 128, 10, True, False), (1024, 60, 5, False, False),
-                                                       (60, 1024, 5, True, False), (128, 9, 10, False, True)])
+@pytest.mark.parametrize(
+    ("m", "k", "n", "ta", "tb"),
+    [(9, 128, 10, True, False), (1024, 60, 5, False, False), (60, 1024, 5, True, False), (128, 9, 10, False, True)],
+)
 def test_an_instance_alone_and_in_a_batch_gets_the_same_bits(impl, m, k, n, ta, tb):
     a, b = _operands(m, k, n, ta, tb, torch.float32, batch=3, seed=2)
     with products.forced(impl):
@@ -152,8 +155,9 @@ def test_an_entry_on_disk_wins_over_a_new_measurement(tmp_path):
     # two processes measuring one shape at once: the first entry written is the one both keep
     key = products.product_key(32, 16, 3)
     other = "torch" if products.pick(products.measure(key)) != "torch" else "numpy"
-    products.table_path().write_text(json.dumps({"format": products.FORMAT, "machine": {},
-                                                 "choices": {key: {"impl": other, "us": {}}}}))
+    products.table_path().write_text(
+        json.dumps({"format": products.FORMAT, "machine": {}, "choices": {key: {"impl": other, "us": {}}}})
+    )
     products.reset(disk=True)
     assert products.choice(32, 16, 3) == other
 
@@ -172,10 +176,15 @@ def test_forcing_by_environment_and_by_block(monkeypatch):
     with products.forced("torch"):  # a block beats the environment
         assert products.choice(8, 4, 3) == "torch"
     monkeypatch.setenv(products.ENV, "mkl")
-    with pytest.raises(SupvizError, match=r"^`SUPVIZ_PRODUCTS` must be one of 'auto', 'torch', 'numpy', 'numba'; "
-                                          r"got 'mkl'\.$"):
+    with pytest.raises(
+        SupvizError,
+        match=r"^`SUPVIZ_PRODUCTS` must be one of 'auto', 'torch', 'numpy', 'numba'; "
+        r"got 'mkl'\.$",
+    ):
         products.bmm(a, b)
-    with pytest.raises(SupvizError, match=r"^`impl` must be one of 'torch', 'numpy', 'numba' or a callable; got 'mkl'\.$"):
+    with pytest.raises(
+        SupvizError, match=r"^`impl` must be one of 'torch', 'numpy', 'numba' or a callable; got 'mkl'\.$"
+    ):
         with products.forced("mkl"):
             pass
 

@@ -14,8 +14,18 @@ CFG = SAEConfig(architecture="topk", k=2, d_sae=12, steps=60, batch_size=64)
 
 @pytest.fixture(scope="module")
 def grid():
-    return train_grid(TrainConfig(n_features=6, hidden=(2, 4), probabilities=(1.0, 0.1), importances=("uniform",),
-                                  steps=300, batch_size=256, seed=0), progress=False)
+    return train_grid(
+        TrainConfig(
+            n_features=6,
+            hidden=(2, 4),
+            probabilities=(1.0, 0.1),
+            importances=("uniform",),
+            steps=300,
+            batch_size=256,
+            seed=0,
+        ),
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +63,14 @@ def test_a_cell_alone_gets_the_weights_it_gets_in_the_grid(grid, cells):
 def _reordered(grid, order):
     from supviz.toy.grid import TrainedGrid
 
-    return TrainedGrid([grid.specs[i] for i in order], [grid.weights[i] for i in order], [grid.biases[i] for i in order],
-                       grid.losses[order], loss_steps=grid.loss_steps, labels=[grid.labels[i] for i in order])
+    return TrainedGrid(
+        [grid.specs[i] for i in order],
+        [grid.weights[i] for i in order],
+        [grid.biases[i] for i in order],
+        grid.losses[order],
+        loss_steps=grid.loss_steps,
+        labels=[grid.labels[i] for i in order],
+    )
 
 
 def test_a_cells_seed_comes_from_the_cell_not_its_position(grid, cells):

@@ -16,8 +16,30 @@ FAST = ["--steps", "30", "--batch-size", "32", "--n-eval", "256", "--quiet"]
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "run"
-    assert main(["train", "--n-features", "6", "--hidden", "2", "3", "--probabilities", "0.1", "--importance",
-                 "uniform", "--steps", "50", "--batch-size", "64", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--n-features",
+                "6",
+                "--hidden",
+                "2",
+                "3",
+                "--probabilities",
+                "0.1",
+                "--importance",
+                "uniform",
+                "--steps",
+                "50",
+                "--batch-size",
+                "64",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -35,8 +57,17 @@ def test_cells_of_a_run(run_dir, tmp_path, capsys):
 
 def test_table_printed_and_an_earlier_output_replaced(run_dir, tmp_path, capsys):
     out = tmp_path / "sae"
-    args = ["sae", str(run_dir), *[a for a in FAST if a != "--quiet"], "--architecture", "jumprelu", "--cells", "1",
-            "--out", str(out)]
+    args = [
+        "sae",
+        str(run_dir),
+        *[a for a in FAST if a != "--quiet"],
+        "--architecture",
+        "jumprelu",
+        "--cells",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     assert main(args) == 0
     text = capsys.readouterr().out
@@ -51,8 +82,24 @@ def test_activations_file_with_true_features(tmp_path, capsys):
     np.save(tmp_path / "feats.npy", F)
     np.save(tmp_path / "codes.npy", codes)
     out = tmp_path / "o"
-    assert main(["sae", str(tmp_path / "acts.npy"), "--features", str(tmp_path / "feats.npy"), "--codes",
-                 str(tmp_path / "codes.npy"), *FAST, "--out", str(out), "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "sae",
+                str(tmp_path / "acts.npy"),
+                "--features",
+                str(tmp_path / "feats.npy"),
+                "--codes",
+                str(tmp_path / "codes.npy"),
+                *FAST,
+                "--out",
+                str(out),
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     rows = pd.read_csv(out / "scores.csv")
     assert len(rows) == 1 and rows["n_true"][0] == 4 and np.isfinite(rows["precision"][0])
     # a stack [k, N, d] gives k SAEs in one job
@@ -62,14 +109,17 @@ def test_activations_file_with_true_features(tmp_path, capsys):
     assert len(rows) == 2 and rows["mmcs"].isna().all()  # no features given: recovery is n/a, not a number
 
 
-@pytest.mark.parametrize("extra,msg", [
-    (["--architecture", "gated"], "`architecture` must be one of"),
-    (["--k", "x"], "`--k` must be an int; got 'x'."),
-    (["--architecture", "relu_l1", "--k", "3"], "`k` applies to topk / batchtopk only"),
-    (["--cells", "7"], r"`--cells` must be indices in \[0, 1\]; got 7."),
-    (["--features", "f.npy"], "apply to activations files only"),
-    (["--steps", "0"], "`steps` must be an int >= 1; got 0."),
-])
+@pytest.mark.parametrize(
+    "extra,msg",
+    [
+        (["--architecture", "gated"], "`architecture` must be one of"),
+        (["--k", "x"], "`--k` must be an int; got 'x'."),
+        (["--architecture", "relu_l1", "--k", "3"], "`k` applies to topk / batchtopk only"),
+        (["--cells", "7"], r"`--cells` must be indices in \[0, 1\]; got 7."),
+        (["--features", "f.npy"], "apply to activations files only"),
+        (["--steps", "0"], "`steps` must be an int >= 1; got 0."),
+    ],
+)
 def test_bad_input_one_line_exit_2_nothing_written(run_dir, tmp_path, capsys, extra, msg):
     out = tmp_path / "never"
     assert main(["sae", str(run_dir), *FAST, *extra, "--out", str(out)]) == 2
@@ -101,7 +151,9 @@ def test_diverged_training_exits_1_and_writes_nothing(tmp_path, capsys):
     # issue 9 follow-up, 6: exit 2 with "`W_enc` must hold only finite values" read like bad input
     np.save(tmp_path / "acts.npy", np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32))
     before = sorted(tmp_path.iterdir())
-    rc = main(["sae", str(tmp_path / "acts.npy"), "--steps", "20", "--lr", "1e30", "--quiet", "--out", str(tmp_path / "o")])
+    rc = main(
+        ["sae", str(tmp_path / "acts.npy"), "--steps", "20", "--lr", "1e30", "--quiet", "--out", str(tmp_path / "o")]
+    )
     err = capsys.readouterr().err
     assert rc == 1 and err.count("\n") == 1, err
     assert err.startswith("supviz: error: SAE training diverged: 1 SAE(s) had non-finite loss or weights by step ")

@@ -28,16 +28,19 @@ def test_replace_to_another_architecture_resets_its_defaults():
     assert cfg.replace(steps=5).steps == 5
 
 
-@pytest.mark.parametrize("kw,msg", [
-    ({"architecture": "gated"}, "`architecture` must be one of"),
-    ({"steps": 0}, "`steps` must be an int >= 1; got 0."),
-    ({"lr": -1.0}, "`lr` must be a finite number in"),
-    ({"d_sae": 2.5}, "`d_sae` must be an int"),
-    ({"device": "tpu"}, "`device` must be 'cpu' or 'cuda"),
-    ({"normalize_activations": 1}, "`normalize_activations` must be True or False"),
-    ({"lr_warmup_steps": 10, "steps": 5}, "`lr_warmup_steps` must be <= `steps`"),
-    ({"architecture": "topk", "k": 9, "d_sae": 4}, "`k` must be <= `d_sae`; got k=9, d_sae=4."),
-])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        ({"architecture": "gated"}, "`architecture` must be one of"),
+        ({"steps": 0}, "`steps` must be an int >= 1; got 0."),
+        ({"lr": -1.0}, "`lr` must be a finite number in"),
+        ({"d_sae": 2.5}, "`d_sae` must be an int"),
+        ({"device": "tpu"}, "`device` must be 'cpu' or 'cuda"),
+        ({"normalize_activations": 1}, "`normalize_activations` must be True or False"),
+        ({"lr_warmup_steps": 10, "steps": 5}, "`lr_warmup_steps` must be <= `steps`"),
+        ({"architecture": "topk", "k": 9, "d_sae": 4}, "`k` must be <= `d_sae`; got k=9, d_sae=4."),
+    ],
+)
 def test_bad_settings(kw, msg):
     with pytest.raises(SupvizError, match=msg.replace("(", r"\(").replace("[", r"\[")):
         SAEConfig(**kw)

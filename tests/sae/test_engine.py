@@ -24,8 +24,15 @@ X = RNG.standard_normal((90, 6)).astype(np.float32)
 
 def _cfg(arch, **kw):
     extra = {"dead_after": 64} if arch in ("topk", "batchtopk") else {}  # AuxK switches on within the run
-    return SAEConfig(architecture=arch, d_sae=kw.pop("d_sae", 12), steps=kw.pop("steps", 40), batch_size=32,
-                     log_every=15, **extra, **kw)
+    return SAEConfig(
+        architecture=arch,
+        d_sae=kw.pop("d_sae", 12),
+        steps=kw.pop("steps", 40),
+        batch_size=32,
+        log_every=15,
+        **extra,
+        **kw,
+    )
 
 
 def _jobs():
@@ -97,8 +104,9 @@ def test_a_source_shared_by_groups_on_different_threads_is_read_race_free():
     """Six groups on two worker threads read one small array (a new epoch every 3 steps): each must
     see its own epoch's permutation, whatever step the other thread is at."""
     src = ArraySource(X[:50], seed=7)
-    jobs = [SAEJob(src, SAEConfig(architecture="relu_l1", d_sae=4 + i, steps=150, batch_size=16), seed=i)
-            for i in range(6)]
+    jobs = [
+        SAEJob(src, SAEConfig(architecture="relu_l1", d_sae=4 + i, steps=150, batch_size=16), seed=i) for i in range(6)
+    ]
     together = train_saes(jobs, threads=2, progress=False)
     assert together.info["threads"] == 2
     for i in (0, 3, 5):
@@ -183,8 +191,9 @@ def test_array_source_epochs_are_permutations_and_pure_in_the_step():
 
 
 def test_batch_larger_than_the_data_is_clamped_and_recorded():
-    res = train_saes([SAEJob(ArraySource(X[:10], seed=0), SAEConfig(architecture="relu_l1", steps=3), seed=0)],
-                     progress=False)
+    res = train_saes(
+        [SAEJob(ArraySource(X[:10], seed=0), SAEConfig(architecture="relu_l1", steps=3), seed=0)], progress=False
+    )
     assert res[0].info["batch_size"] == 10
     assert "clamped" in res[0].info["notes"][0]
 
@@ -251,7 +260,8 @@ def test_divergence_names_the_saes_and_the_step():
         train_saes([ok, wild], progress=False, threads=1)
     exc = info.value
     assert exc.exit_status == 1 and exc.instances == [1] and exc.step == 4
-    assert str(exc) == ("SAE training diverged: 1 SAE(s) had non-finite loss or weights by step 4 (#1 wild); "
-                        "lower `lr` (got 1e+30).")
+    assert str(exc) == (
+        "SAE training diverged: 1 SAE(s) had non-finite loss or weights by step 4 (#1 wild); lower `lr` (got 1e+30)."
+    )
     res = train_saes([ok], progress=False)  # the calm one alone trains to a finite loss
     assert np.isfinite(res.losses).all()

@@ -14,8 +14,11 @@ FAST = dict(steps=15, batch_size=16)
 
 
 @parametrize_with_checks(
-    [SparseAutoencoder(**FAST), SparseAutoencoder(architecture="jumprelu", **FAST),
-     SparseAutoencoder(architecture="relu_l1", **FAST)],
+    [
+        SparseAutoencoder(**FAST),
+        SparseAutoencoder(architecture="jumprelu", **FAST),
+        SparseAutoencoder(architecture="relu_l1", **FAST),
+    ],
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -26,8 +29,9 @@ def test_in_a_pipeline_with_transform_and_inverse_transform():
     F = np.linalg.qr(rng.standard_normal((6, 6)))[0]
     codes = np.where(rng.random((400, 6)) < 0.2, rng.random((400, 6)), 0.0)
     X = codes @ F + 3.0  # an offset the SAE's bias absorbs
-    pipe = make_pipeline(StandardScaler(), SparseAutoencoder(architecture="topk", k=2, d_sae=12, steps=400,
-                                                             random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(), SparseAutoencoder(architecture="topk", k=2, d_sae=12, steps=400, random_state=0)
+    )
     f = pipe.fit_transform(X)
     sae = pipe[-1]
     assert f.shape == (400, 12) and f.dtype == np.float64 and (f >= 0).all()

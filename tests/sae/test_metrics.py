@@ -70,8 +70,11 @@ def test_vectorised_over_instances_equals_one_at_a_time():
     mask[:, 0] = True
     batched = [mmcs(T, W, mask), matched_mcc(T, W, mask)[0], recovery_rate(T, W, mask, threshold=0.5)]
     for i in range(4):
-        one = [mmcs(T[i:i + 1], W[i:i + 1], mask[i:i + 1]), matched_mcc(T[i:i + 1], W[i:i + 1], mask[i:i + 1])[0],
-               recovery_rate(T[i:i + 1], W[i:i + 1], mask[i:i + 1], threshold=0.5)]
+        one = [
+            mmcs(T[i : i + 1], W[i : i + 1], mask[i : i + 1]),
+            matched_mcc(T[i : i + 1], W[i : i + 1], mask[i : i + 1])[0],
+            recovery_rate(T[i : i + 1], W[i : i + 1], mask[i : i + 1], threshold=0.5),
+        ]
         for b, o in zip(batched, one):
             assert b[i] == o[0]
 
@@ -131,7 +134,7 @@ def test_random_direction_expectation_matches_monte_carlo(d, s):
 
 def test_random_direction_expectation_closed_forms():
     assert random_mmcs_expectation(1, 1) == 0.0  # +-1 with equal odds
-    assert random_mmcs_expectation(1, 3) == pytest.approx(1 - 2 ** -2)
+    assert random_mmcs_expectation(1, 3) == pytest.approx(1 - 2**-2)
     assert random_mmcs_expectation(5, 1) == pytest.approx(0.0, abs=1e-9)  # one direction: symmetric cosine
     assert random_mmcs_expectation(4, 50) > random_mmcs_expectation(4, 5)  # more tries, higher max
 
@@ -139,8 +142,14 @@ def test_random_direction_expectation_closed_forms():
 def _sae(W_dec, b_dec=None):
     W_dec = np.asarray(W_dec, np.float32)
     s, d = W_dec.shape
-    return SAE(W_enc=W_dec.T.copy(), b_enc=np.zeros(s, np.float32), W_dec=W_dec,
-               b_dec=np.zeros(d, np.float32) if b_dec is None else b_dec, activation="relu", label="hand")
+    return SAE(
+        W_enc=W_dec.T.copy(),
+        b_enc=np.zeros(s, np.float32),
+        W_dec=W_dec,
+        b_dec=np.zeros(d, np.float32) if b_dec is None else b_dec,
+        activation="relu",
+        label="hand",
+    )
 
 
 def test_score_collects_everything_and_explains_every_nan():
@@ -188,8 +197,15 @@ def test_encoding_in_blocks_bounds_memory_not_results(monkeypatch):
     saes = []
     for _ in range(5):
         W = rng.standard_normal((30, 4)).astype(np.float32)
-        saes.append(SAE(W_enc=W.T.copy(), b_enc=rng.standard_normal(30).astype(np.float32), W_dec=W,
-                        b_dec=rng.standard_normal(4).astype(np.float32), activation="relu"))
+        saes.append(
+            SAE(
+                W_enc=W.T.copy(),
+                b_enc=rng.standard_normal(30).astype(np.float32),
+                W_dec=W,
+                b_dec=rng.standard_normal(4).astype(np.float32),
+                activation="relu",
+            )
+        )
     X = rng.standard_normal((1000, 4)).astype(np.float32)
     whole = encode(saes, X)
     monkeypatch.setattr(model, "_BLOCK", 100)  # 1 SAE x 3 rows per block

@@ -80,21 +80,39 @@ def test_random_state_named_as_passed():
 
 
 def test_divergence_is_training_diverged_not_a_weight_complaint():
-    with pytest.raises(TrainingDiverged, match=r"^SAE training diverged: 1 SAE\(s\) .* by step \d+ \(.*X.*\); lower `lr`.*"
-                                              r"normalize_activations=True"):
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"^SAE training diverged: 1 SAE\(s\) .* by step \d+ \(.*X.*\); lower `lr`.*"
+        r"normalize_activations=True",
+    ):
         SparseAutoencoder(steps=20, random_state=0, normalize_activations=False).fit(X * 1e20)
 
 
-@pytest.mark.parametrize("decay,msg", [(0.0, r"`decay` must be a finite number in \(0.0, 1.0\]; got 0.0"),
-                                       (-0.5, r"`decay` must be"), (1e-300, r"`decay` must be large enough")])
+@pytest.mark.parametrize(
+    "decay,msg",
+    [
+        (0.0, r"`decay` must be a finite number in \(0.0, 1.0\]; got 0.0"),
+        (-0.5, r"`decay` must be"),
+        (1e-300, r"`decay` must be large enough"),
+    ],
+)
 def test_toy_experiment_decay_named(decay, msg):
     from supviz.sae import toy_experiment
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(SupvizError, match=msg):
-            toy_experiment(n_features=8, d=4, ratios=(1.0,), l1_coefficients=(0.1,), steps=5, n_eval=64, threads=1,
-                           progress=False, decay=decay)
+            toy_experiment(
+                n_features=8,
+                d=4,
+                ratios=(1.0,),
+                l1_coefficients=(0.1,),
+                steps=5,
+                n_eval=64,
+                threads=1,
+                progress=False,
+                decay=decay,
+            )
 
 
 def test_sharkey_probabilities_all_dense_no_warning():
@@ -110,8 +128,18 @@ def test_score_every_nan_has_a_note(sae):
     for col in ("mmcs", "mcc", "recovery_rate"):
         assert np.isnan(getattr(r, col)[0]) and "no counted true feature has a direction" in r.notes[0][col]
     for i, row in enumerate(r.rows()):
-        for col in ("mmcs", "mcc", "recovery_rate", "dead_fraction", "l0", "true_l0", "fvu", "shrinkage",
-                    "precision", "recall"):
+        for col in (
+            "mmcs",
+            "mcc",
+            "recovery_rate",
+            "dead_fraction",
+            "l0",
+            "true_l0",
+            "fvu",
+            "shrinkage",
+            "precision",
+            "recall",
+        ):
             assert not np.isnan(row[col]) or col in r.notes[i]
 
 
@@ -132,18 +160,22 @@ def test_frames_carry_units_and_definitions(sae):
 
     df = score([sae], X).to_frame()
     assert set(df.attrs["units"]) == set(df.columns) == set(df.attrs["definitions"])
-    ex = toy_experiment(n_features=8, d=4, ratios=(1.0,), l1_coefficients=(0.1,), steps=5, n_eval=64, threads=1,
-                        progress=False)
+    ex = toy_experiment(
+        n_features=8, d=4, ratios=(1.0,), l1_coefficients=(0.1,), steps=5, n_eval=64, threads=1, progress=False
+    )
     df = ex.to_frame()
     assert set(df.attrs["units"]) == set(df.columns) == set(df.attrs["definitions"])
     assert "Sharkey" in df.attrs["definitions"]["mmcs"]
 
 
-@pytest.mark.parametrize("call", [
-    lambda: SAEConfig(foo=1),
-    lambda: __import__("supviz.toy", fromlist=["TrainConfig"]).TrainConfig(foo=1),
-    lambda: __import__("supviz.sae", fromlist=["toy_experiment"]).toy_experiment(foo=1),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: SAEConfig(foo=1),
+        lambda: __import__("supviz.toy", fromlist=["TrainConfig"]).TrainConfig(foo=1),
+        lambda: __import__("supviz.sae", fromlist=["toy_experiment"]).toy_experiment(foo=1),
+    ],
+)
 def test_unknown_keywords_list_the_valid_names(call):
     with pytest.raises(SupvizError, match=r"`foo` is not an argument of \w+\(\); valid keyword arguments: .*"):
         call()
@@ -176,8 +208,29 @@ def test_topk_k_above_d_sae_refused_at_construction_and_load(sae, tmp_path):
 
 def test_cli_duplicate_cells_refused_and_many_keys_listed_honestly(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--n-features", "4", "--hidden", "2", "--probabilities", "0.1", "--importance", "uniform",
-                 "--steps", "5", "--batch-size", "8", "--out", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--n-features",
+                "4",
+                "--hidden",
+                "2",
+                "--probabilities",
+                "0.1",
+                "--importance",
+                "uniform",
+                "--steps",
+                "5",
+                "--batch-size",
+                "8",
+                "--out",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["sae", str(run), "--steps", "2", "--cells", "0", "0", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err

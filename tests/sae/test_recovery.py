@@ -16,8 +16,10 @@ def pentagon():
     from supviz.toy import TrainConfig, train_grid
 
     # a pentagon at 8 of root seeds 0-9 (seeds per cell, issue 13); at 0 and 5 one pair stays antipodal
-    grid = train_grid(TrainConfig(n_features=5, hidden=(2,), probabilities=(0.05,), importances=("uniform",),
-                                  steps=3000, seed=1), progress=False)
+    grid = train_grid(
+        TrainConfig(n_features=5, hidden=(2,), probabilities=(0.05,), importances=("uniform",), steps=3000, seed=1),
+        progress=False,
+    )
     return grid
 
 
@@ -28,7 +30,9 @@ def trained(pentagon):
     planted = FeatureStream(np.linalg.qr(rng.standard_normal((10, 10)))[0][:8], 0.25, seed=1)  # true L0 = 2
     pent = FeatureStream.from_toy(pentagon, 0, seed=2)
     q4 = FeatureStream(np.linalg.qr(rng.standard_normal((4, 4)))[0], 0.3, seed=3)
-    jobs = [SAEJob(planted, SAEConfig(architecture=a), seed=i) for i, a in enumerate(ARCHITECTURES)]  # defaults: d_sae = 4 d_in
+    jobs = [
+        SAEJob(planted, SAEConfig(architecture=a), seed=i) for i, a in enumerate(ARCHITECTURES)
+    ]  # defaults: d_sae = 4 d_in
     # TopK with k = 1 (the pentagon is sparse: mostly one vertex at a time) and twice the vertices in
     # latents; with exactly 5 latents half of the seeds end with two vertices on one latent (docs)
     jobs += [SAEJob(pent, SAEConfig(architecture="topk", k=1, d_sae=10, steps=1000), seed=s) for s in (5, 6, 7)]
@@ -39,8 +43,13 @@ def trained(pentagon):
 
 def _scores(jobs, saes):
     ev = [j.source.evaluation(2048) for j in jobs]
-    return score(saes, [e[0] for e in ev], features=[j.source.features for j in jobs],
-                 feature_masks=[j.source.feature_mask for j in jobs], true_codes=[e[1] for e in ev])
+    return score(
+        saes,
+        [e[0] for e in ev],
+        features=[j.source.features for j in jobs],
+        feature_masks=[j.source.feature_mask for j in jobs],
+        true_codes=[e[1] for e in ev],
+    )
 
 
 def test_planted_orthogonal_dictionary_every_architecture_at_defaults(trained):
@@ -62,14 +71,14 @@ def test_toy_pentagon_is_recovered(pentagon, trained):
     np.testing.assert_allclose(np.diff(angles), 72.0, atol=3.0)  # ... with its vertices 72 degrees apart
     jobs, res = trained
     n = len(ARCHITECTURES)
-    sc = _scores(jobs[n:n + 3], res.saes[n:n + 3])
+    sc = _scores(jobs[n : n + 3], res.saes[n : n + 3])
     assert (sc.mmcs >= 0.99).all(), sc.mmcs
     assert (sc.recovery_rate == 1.0).all()
 
 
 def test_frozen_random_decoder_scores_the_random_direction_expectation(trained):
-    from supviz.sae.architectures import architecture_class
     from supviz.core.seeding import child, torch_generator
+    from supviz.sae.architectures import architecture_class
 
     jobs, res = trained
     frozen_jobs, frozen = jobs[-N_RANDOM:], res.saes[-N_RANDOM:]

@@ -20,8 +20,16 @@ def _sae(activation="relu", **kw):
     d, s = 3, 5
     W_dec = RNG.standard_normal((s, d)).astype(np.float32)
     extra = {"topk": {"k": 2}, "jumprelu": {"threshold": np.full(s, 0.1, np.float32)}}.get(activation, {})
-    return SAE(W_enc=W_dec.T.copy(), b_enc=RNG.standard_normal(s).astype(np.float32) * 0.1, W_dec=W_dec,
-               b_dec=RNG.standard_normal(d).astype(np.float32), activation=activation, label="x", **extra, **kw)
+    return SAE(
+        W_enc=W_dec.T.copy(),
+        b_enc=RNG.standard_normal(s).astype(np.float32) * 0.1,
+        W_dec=W_dec,
+        b_dec=RNG.standard_normal(d).astype(np.float32),
+        activation=activation,
+        label="x",
+        **extra,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("activation", ["relu", "topk", "jumprelu"])
@@ -48,8 +56,16 @@ def test_round_trip_in_saelens_layout(tmp_path, activation):
 def test_trained_sae_keeps_its_config_and_architecture(tmp_path):
     from supviz.sae import ArraySource, SAEConfig, SAEJob, train_saes
 
-    sae = train_saes([SAEJob(ArraySource(RNG.standard_normal((64, 4)), seed=0),
-                             SAEConfig(architecture="batchtopk", steps=5, batch_size=16), seed=0)], progress=False)[0]
+    sae = train_saes(
+        [
+            SAEJob(
+                ArraySource(RNG.standard_normal((64, 4)), seed=0),
+                SAEConfig(architecture="batchtopk", steps=5, batch_size=16),
+                seed=0,
+            )
+        ],
+        progress=False,
+    )[0]
     back = load(save(sae, tmp_path / "b"))
     assert back.architecture == "batchtopk" and back.activation == "jumprelu" and back.config == sae.config
     assert json.loads((tmp_path / "b" / "cfg.json").read_text())["architecture"] == "jumprelu"  # as SAELens saves it
@@ -66,24 +82,45 @@ def test_reads_folders_written_by_saelens_conventions(tmp_path):
     W_enc = torch.randn(d, s)
     base = {"W_enc": W_enc, "W_dec": W_enc.T.clone(), "b_enc": torch.zeros(s), "b_dec": torch.zeros(d)}
     # SAELens pre-6.0 topk: architecture "standard", activation_fn_str + activation_fn_kwargs, bfloat16 weights
-    _write_saelens(tmp_path / "old_topk", {"architecture": "standard", "d_in": d, "d_sae": s, "dtype": "bfloat16",
-                                           "activation_fn_str": "topk", "activation_fn_kwargs": {"k": 2},
-                                           "hook_point": "blocks.0.hook_resid_pre"},
-                   {k: v.to(torch.bfloat16) for k, v in base.items()})
+    _write_saelens(
+        tmp_path / "old_topk",
+        {
+            "architecture": "standard",
+            "d_in": d,
+            "d_sae": s,
+            "dtype": "bfloat16",
+            "activation_fn_str": "topk",
+            "activation_fn_kwargs": {"k": 2},
+            "hook_point": "blocks.0.hook_resid_pre",
+        },
+        {k: v.to(torch.bfloat16) for k, v in base.items()},
+    )
     old = load(tmp_path / "old_topk")
     assert old.activation == "topk" and old.k == 2 and old.apply_b_dec_to_input  # SAELens' pre-6.0 default
     np.testing.assert_array_equal(old.W_enc, W_enc.to(torch.bfloat16).float().numpy())
     # v6 jumprelu with a training-time log_threshold
-    _write_saelens(tmp_path / "jr", {"architecture": "jumprelu", "d_in": d, "d_sae": s, "dtype": "float32",
-                                     "apply_b_dec_to_input": False, "normalize_activations": "none",
-                                     "metadata": {"sae_lens_version": "6.5.0"}},
-                   {**base, "log_threshold": torch.full((s,), float(np.log(0.3)))})
+    _write_saelens(
+        tmp_path / "jr",
+        {
+            "architecture": "jumprelu",
+            "d_in": d,
+            "d_sae": s,
+            "dtype": "float32",
+            "apply_b_dec_to_input": False,
+            "normalize_activations": "none",
+            "metadata": {"sae_lens_version": "6.5.0"},
+        },
+        {**base, "log_threshold": torch.full((s,), float(np.log(0.3)))},
+    )
     jr = load(tmp_path / "jr")
     np.testing.assert_allclose(jr.threshold, 0.3, rtol=1e-6)
     assert jr.activation == "jumprelu" and not jr.apply_b_dec_to_input
     # a finetuning scaling factor is folded into the decoder: same reconstruction
-    _write_saelens(tmp_path / "sf", {"architecture": "standard", "d_in": d, "d_sae": s},
-                   {**base, "scaling_factor": torch.full((s,), 2.0)})
+    _write_saelens(
+        tmp_path / "sf",
+        {"architecture": "standard", "d_in": d, "d_sae": s},
+        {**base, "scaling_factor": torch.full((s,), 2.0)},
+    )
     sf = load(tmp_path / "sf")
     np.testing.assert_allclose(sf.W_dec, 2 * base["W_dec"].numpy())
     assert any("folded" in n for n in sf.info["notes"])
@@ -92,24 +129,39 @@ def test_reads_folders_written_by_saelens_conventions(tmp_path):
 def test_an_sae_trained_elsewhere_is_scored_against_known_features(tmp_path):
     d = 4
     F = np.eye(d, dtype=np.float32)
-    _write_saelens(tmp_path / "ext", {"architecture": "standard", "d_in": d, "d_sae": d},
-                   {"W_enc": torch.eye(d), "W_dec": torch.eye(d), "b_enc": torch.zeros(d), "b_dec": torch.zeros(d)})
+    _write_saelens(
+        tmp_path / "ext",
+        {"architecture": "standard", "d_in": d, "d_sae": d},
+        {"W_enc": torch.eye(d), "W_dec": torch.eye(d), "b_enc": torch.zeros(d), "b_dec": torch.zeros(d)},
+    )
     sae = load(tmp_path / "ext")
     X = np.abs(RNG.standard_normal((50, d))).astype(np.float32)
     sc = score([sae], X, features=F, true_codes=X)
     assert sc.mmcs[0] == 1.0 and sc.fvu[0] < 1e-10 and sc.precision[0] == 1.0
 
 
-@pytest.mark.parametrize("cfg,weights,msg", [
-    ({"architecture": "gated", "d_in": 2, "d_sae": 2}, None, "architecture 'gated' is not supported"),
-    ({"architecture": "standard", "activation_fn_str": "tanh-relu"}, None, "activation 'tanh-relu' is not supported"),
-    ({"architecture": "topk"}, None, "needs an int `k`"),
-    ({"architecture": "jumprelu"}, None, "needs `threshold`"),
-    ({"architecture": "standard", "normalize_activations": "layer_norm"}, None, "layer_norm' is not supported"),
-    ({"architecture": "standard", "d_in": 5, "d_sae": 2}, None, "cfg says d_in=5"),
-])
+@pytest.mark.parametrize(
+    "cfg,weights,msg",
+    [
+        ({"architecture": "gated", "d_in": 2, "d_sae": 2}, None, "architecture 'gated' is not supported"),
+        (
+            {"architecture": "standard", "activation_fn_str": "tanh-relu"},
+            None,
+            "activation 'tanh-relu' is not supported",
+        ),
+        ({"architecture": "topk"}, None, "needs an int `k`"),
+        ({"architecture": "jumprelu"}, None, "needs `threshold`"),
+        ({"architecture": "standard", "normalize_activations": "layer_norm"}, None, "layer_norm' is not supported"),
+        ({"architecture": "standard", "d_in": 5, "d_sae": 2}, None, "cfg says d_in=5"),
+    ],
+)
 def test_unsupported_or_inconsistent_folders_are_one_line_errors(tmp_path, cfg, weights, msg):
-    w = weights or {"W_enc": torch.zeros(2, 2), "W_dec": torch.zeros(2, 2), "b_enc": torch.zeros(2), "b_dec": torch.zeros(2)}
+    w = weights or {
+        "W_enc": torch.zeros(2, 2),
+        "W_dec": torch.zeros(2, 2),
+        "b_enc": torch.zeros(2),
+        "b_dec": torch.zeros(2),
+    }
     _write_saelens(tmp_path / "f", cfg, w)
     with pytest.raises(SupvizError, match=msg):
         load(tmp_path / "f")

@@ -9,8 +9,16 @@ from supviz.sae import toy_experiment
 
 @pytest.fixture(scope="module")
 def small():
-    return toy_experiment(n_features=12, d=6, ratios=(0.5, 2.0), l1_coefficients=(0.03, 0.3, 3.0), steps=600,
-                          batch_size=128, n_eval=1024, seed=0)
+    return toy_experiment(
+        n_features=12,
+        d=6,
+        ratios=(0.5, 2.0),
+        l1_coefficients=(0.03, 0.3, 3.0),
+        steps=600,
+        batch_size=128,
+        n_eval=1024,
+        seed=0,
+    )
 
 
 def test_grid_and_scores(small):
@@ -34,7 +42,11 @@ def test_heatmaps_written_as_png_and_svg(small, tmp_path):
     assert [p.name for p in paths] == ["toy.png", "toy.svg"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = paths[1].read_text()
-    assert "12 features in 6 dims" in svg or "12&#160;features" in svg or "features in 6 dims" in svg.replace("&#160;", " ")
+    assert (
+        "12 features in 6 dims" in svg
+        or "12&#160;features" in svg
+        or "features in 6 dims" in svg.replace("&#160;", " ")
+    )
 
 
 def test_bad_settings():

@@ -25,25 +25,89 @@ def cr():
 def _old_run(folder: Path, *, mmcs: float = 0.9) -> Path:
     """A 0.1-style folder: section F's models and SAEs in cells, E1 and F pictures in panels."""
     folder.mkdir()
-    cells = pd.DataFrame([
-        {"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "n_features": 60, "final_loss": 0.5,
-         "nan_reasons": "", "test_accuracy": NAN},
-        {"model": "F_classifier", "importance": "", "m": 4, "p": NAN, "n_features": 64, "final_loss": 0.1,
-         "nan_reasons": "", "test_accuracy": 0.93},
-        {"model": "F_sae_classifier_relu_l1", "importance": "", "m": 4, "p": NAN, "n_features": NAN, "final_loss": NAN,
-         "nan_reasons": "final_loss: not applicable to F_sae_classifier_relu_l1 rows", "test_accuracy": NAN},
-    ])
-    panels = pd.DataFrame([
-        {"experiment": "B1", "importance": "", "m": NAN, "p": NAN, "method": "mds", "params": "{}", "n_points": 3,
-         "panel": "N = 3", "note": "", "collapsed": False, "nan_reasons": "", "mmcs": NAN, "knn_accuracy": NAN},
-        {"experiment": "E1", "importance": "uniform", "m": 3, "p": 1.0, "method": "topk", "params": "{\"k\": 1}",
-         "n_points": 256, "panel": "3 : 1", "note": "", "collapsed": False, "nan_reasons": "", "mmcs": mmcs,
-         "knn_accuracy": NAN},
-        {"experiment": "F_space", "importance": "", "m": 4, "p": NAN, "method": "exact",
-         "params": json.dumps({"kind": "classifier", "space": "hidden", "architecture": "", "dim": 4}),
-         "n_points": 10, "panel": "classifier w=4 hidden", "note": "", "collapsed": False, "nan_reasons": "",
-         "mmcs": NAN, "knn_accuracy": 0.8},
-    ])
+    cells = pd.DataFrame(
+        [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": 3,
+                "p": 1.0,
+                "n_features": 60,
+                "final_loss": 0.5,
+                "nan_reasons": "",
+                "test_accuracy": NAN,
+            },
+            {
+                "model": "F_classifier",
+                "importance": "",
+                "m": 4,
+                "p": NAN,
+                "n_features": 64,
+                "final_loss": 0.1,
+                "nan_reasons": "",
+                "test_accuracy": 0.93,
+            },
+            {
+                "model": "F_sae_classifier_relu_l1",
+                "importance": "",
+                "m": 4,
+                "p": NAN,
+                "n_features": NAN,
+                "final_loss": NAN,
+                "nan_reasons": "final_loss: not applicable to F_sae_classifier_relu_l1 rows",
+                "test_accuracy": NAN,
+            },
+        ]
+    )
+    panels = pd.DataFrame(
+        [
+            {
+                "experiment": "B1",
+                "importance": "",
+                "m": NAN,
+                "p": NAN,
+                "method": "mds",
+                "params": "{}",
+                "n_points": 3,
+                "panel": "N = 3",
+                "note": "",
+                "collapsed": False,
+                "nan_reasons": "",
+                "mmcs": NAN,
+                "knn_accuracy": NAN,
+            },
+            {
+                "experiment": "E1",
+                "importance": "uniform",
+                "m": 3,
+                "p": 1.0,
+                "method": "topk",
+                "params": '{"k": 1}',
+                "n_points": 256,
+                "panel": "3 : 1",
+                "note": "",
+                "collapsed": False,
+                "nan_reasons": "",
+                "mmcs": mmcs,
+                "knn_accuracy": NAN,
+            },
+            {
+                "experiment": "F_space",
+                "importance": "",
+                "m": 4,
+                "p": NAN,
+                "method": "exact",
+                "params": json.dumps({"kind": "classifier", "space": "hidden", "architecture": "", "dim": 4}),
+                "n_points": 10,
+                "panel": "classifier w=4 hidden",
+                "note": "",
+                "collapsed": False,
+                "nan_reasons": "",
+                "mmcs": NAN,
+                "knn_accuracy": 0.8,
+            },
+        ]
+    )
     cells.to_parquet(folder / "cells.parquet")
     panels.to_parquet(folder / "panels.parquet")
     pd.DataFrame([{"key": "B1-disc", "verdict": "supported", "measured": "x"}]).to_parquet(folder / "verdicts.parquet")
@@ -63,7 +127,12 @@ def test_a_0_1_folder_is_mapped_to_the_tables_of_each_kind(cr, tmp_path):
     assert saes.loc["F_layer", "kind"] == "classifier" and saes.loc["F_layer", "architecture"] == "relu_l1"
     layer = t["layers"].iloc[0]
     assert (layer["kind"], layer["space"], layer["method"], layer["dim"], layer["knn_accuracy"]) == (
-        "classifier", "hidden", "exact", 4, 0.8)
+        "classifier",
+        "hidden",
+        "exact",
+        4,
+        0.8,
+    )
 
 
 def test_the_same_run_is_the_same_and_a_changed_number_is_found(cr, tmp_path):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from supviz.errors import SupvizError
+from supviz.runtime.cache import Cache
 from supviz.study import adapters
 from supviz.study.baselines.section import b3_neighbors, b5_perplexity
-from supviz.runtime.cache import Cache
 from supviz.study.config import load_config
 from supviz.study.context import RunContext
 from supviz.study.embeddings.section import grid_cells

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from supviz.core.text import fmt, fmt_p
-
 from supviz.study.common import importance_rank, radial_stats, ring_stats, spearman
 
 

@@ -56,11 +56,20 @@ def test_dump_round_trips():
         ("[toy]\nstepz = 3\n", r"`toy` has no key 'stepz'"),
         ("[nope]\na = 1\n", r"no table or key 'nope'"),
         ("[toy]\nsteps = 0\n", r"`toy.steps` must be an int >= 1; got 0"),
-        ("[toy]\nimportances = ['heavy']\n", r"`toy.importances\[0\]` must be one of uniform, geometric:<r>, power:<k>"),
-        ("[toy]\nimportances = ['geometric:1.5']\n", r"`toy.importances\[0\]` geometric parameter must be a number in \(0, 1\]"),
+        (
+            "[toy]\nimportances = ['heavy']\n",
+            r"`toy.importances\[0\]` must be one of uniform, geometric:<r>, power:<k>",
+        ),
+        (
+            "[toy]\nimportances = ['geometric:1.5']\n",
+            r"`toy.importances\[0\]` geometric parameter must be a number in \(0, 1\]",
+        ),
         ("[toy]\nseed = 3\n", r"`toy` has no key 'seed': the toy models' seed derives from the root `seed`"),
         ("[toy]\nwarmup_steps = 20\nsteps = 10\n", r"`toy.warmup_steps` must be <= `steps`"),
-        ("[background]\na2_importance = 'power:0.5'\n", r"`background.a2_importance` power parameter must be a number >= 1"),
+        (
+            "[background]\na2_importance = 'power:0.5'\n",
+            r"`background.a2_importance` power parameter must be a number >= 1",
+        ),
         ("[represented]\nrule = 'max'\n", r"`represented.rule` must be one of 'mean_abs', 'norm'"),
         ("[embeddings]\nmds_type = 'spline'\n", r"`embeddings.mds_type` must be one of"),
         ("[baselines]\nmds_n = [2]\n", r"`baselines.mds_n\[0\]` must be an int >= 3; got 2"),

@@ -10,22 +10,32 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supviz.study.background import findings as A
-from supviz.study.baselines import findings as B
-from supviz.study.datapoints import findings as D
-from supviz.study.embeddings import findings as C
-from supviz.study.conclusion import lead_sentences
 from supviz.report.grid import verdict_grid
 from supviz.report.records import Finding
+from supviz.study.background import findings as A
+from supviz.study.baselines import findings as B
+from supviz.study.conclusion import lead_sentences
+from supviz.study.datapoints import findings as D
+from supviz.study.embeddings import findings as C
 
 NAN = float("nan")
 PS = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
 
 
 def _panel(exp, *, m=None, p=None, imp="", params=None, **vals):
-    row = {"experiment": exp, "importance": imp, "m": m, "p": p, "method": "", "params": json.dumps(params or {}),
-           "n_points": vals.pop("n_points", 10), "panel": vals.pop("panel", f"{m} : {p}"), "collapsed": vals.pop("collapsed", False),
-           "nan_reasons": vals.pop("nan_reasons", ""), "note": ""}
+    row = {
+        "experiment": exp,
+        "importance": imp,
+        "m": m,
+        "p": p,
+        "method": "",
+        "params": json.dumps(params or {}),
+        "n_points": vals.pop("n_points", 10),
+        "panel": vals.pop("panel", f"{m} : {p}"),
+        "collapsed": vals.pop("collapsed", False),
+        "nan_reasons": vals.pop("nan_reasons", ""),
+        "note": "",
+    }
     row.update(vals)
     return row
 
@@ -34,12 +44,20 @@ def _panel(exp, *, m=None, p=None, imp="", params=None, **vals):
 
 
 def test_a_verdicts_from_cells():
-    cells = pd.DataFrame([
-        {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0}, {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99},
-        *[{"model": "A2", "p": p, "m": 5, "n_features": 20, "n_norm_gt_half": k} for p, k in ((1.0, 5), (0.1, 9), (0.01, 12))],
-        *[{"model": "A3", "p": p, "dims_per_feature": d, "n_dims": 10, "sticky_share": s}
-          for p, d, s in ((1.0, 1.0, 1.0), (0.1, 0.6, 0.5), (0.01, 0.3, 0.8))],
-    ])
+    cells = pd.DataFrame(
+        [
+            {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0},
+            {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99},
+            *[
+                {"model": "A2", "p": p, "m": 5, "n_features": 20, "n_norm_gt_half": k}
+                for p, k in ((1.0, 5), (0.1, 9), (0.01, 12))
+            ],
+            *[
+                {"model": "A3", "p": p, "dims_per_feature": d, "n_dims": 10, "sticky_share": s}
+                for p, d, s in ((1.0, 1.0, 1.0), (0.1, 0.6, 0.5), (0.01, 0.3, 0.8))
+            ],
+        ]
+    )
     assert A.a1_antipodal(cells).verdict == "supported"
     assert A.a2_packing(cells).verdict == "supported"  # 5 <= m + 1 at p = 1, 12 > m at the sparsest
     a3 = A.a3_sticky(cells)
@@ -65,8 +83,16 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
     # B4 (the study's R settings): low perplexity, large distance; B4x: the exact picture collapsed
     for perp, pb in ((1, 0.9), (5, 0.7), (10, 0.5), (15, 0.3)):
         rows.append(_panel("B4", params={"perplexity": perp}, procrustes_baseline=pb))
-    rows.append(_panel("B4x", params={"perplexity": 19.7}, procrustes_baseline=NAN, collapsed=True, spread=1e-13,
-                       nan_reasons="procrustes_baseline: the layout is collapsed"))
+    rows.append(
+        _panel(
+            "B4x",
+            params={"perplexity": 19.7},
+            procrustes_baseline=NAN,
+            collapsed=True,
+            spread=1e-13,
+            nan_reasons="procrustes_baseline: the layout is collapsed",
+        )
+    )
     # B3 UMAP near the baseline, B5 t-SNE far; B5x all collapsed
     rows += [_panel("B3", procrustes_baseline=v) for v in (0.1, 0.2, 0.3)]
     rows += [_panel("B5", procrustes_baseline=v) for v in (0.6, 0.7, NAN)]
@@ -75,17 +101,27 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
     panels = pd.DataFrame(rows)
     assert B.b1_disc(panels).verdict == "supported"
     b2 = B.b2_neighbors(panels)
-    assert b2.verdict == "supported" and (b2.n_used, b2.n_left_out) == (8, 1) and "1 of 9 left out: 1 collapsed" in b2.measured
+    assert (
+        b2.verdict == "supported"
+        and (b2.n_used, b2.n_left_out) == (8, 1)
+        and "1 of 9 left out: 1 collapsed" in b2.measured
+    )
     b4 = B.b4_perplexity(panels)
     assert b4.verdict == "supported" and "rho with perplexity -1" in b4.measured
     assert "collapsed to one spot, the exact optimum" in b4.measured and "1e-13" in b4.measured
     b5 = B.b5_across_n(panels)
     assert b5.verdict == "supported" and b5.n_left_out == 1
-    assert "t-SNE with the study's R settings (B5) 0.65 over 2 panels; 1 of 3 left out: 1 × either layout collapsed" in b5.measured
+    assert (
+        "t-SNE with the study's R settings (B5) 0.65 over 2 panels; 1 of 3 left out: 1 × either layout collapsed"
+        in b5.measured
+    )
     assert "3 of 3 t-SNE pictures collapsed" in b5.measured
     # every B5 picture undefined: the claim cannot be tested
     only = panels[panels.experiment != "B5"]
-    assert B.b5_across_n(pd.concat([only, pd.DataFrame([_panel("B5", procrustes_baseline=NAN, collapsed=True)])])).verdict == "n/a"
+    assert (
+        B.b5_across_n(pd.concat([only, pd.DataFrame([_panel("B5", procrustes_baseline=NAN, collapsed=True)])])).verdict
+        == "n/a"
+    )
 
 
 # ------------------------------------------------------------------------------------------ C
@@ -100,13 +136,46 @@ def _c_table():
     rows = []
     for i, m in enumerate((3, 10, 20)):
         for j, p in enumerate(PS):
-            rows.append(_panel("C2", m=m, p=p, imp="uniform", n_represented_norm=12, n_represented_mean_abs=50,
-                               ring_cv_norm=0.05, core_ratio_norm=0.02, ring_cv_mean_abs=0.25, core_ratio_mean_abs=0.9))
-            rows.append(_panel("C3", m=m, p=p, imp="uniform", represented_rule="norm",
-                               procrustes_baseline=[0.3, 0.1, 0.5, 0.2, 0.4, 0.25][(j + i) % 6]))
-            rows.append(_panel("C3", m=m, p=p, imp="uniform", represented_rule="mean_abs", procrustes_baseline=0.1 * j + 0.01 * i))
-    rows.append(_panel("C3", m=40, p=0.55, imp="uniform", represented_rule="norm", procrustes_baseline=NAN,
-                       nan_reasons="procrustes_baseline: fewer than 3 points"))
+            rows.append(
+                _panel(
+                    "C2",
+                    m=m,
+                    p=p,
+                    imp="uniform",
+                    n_represented_norm=12,
+                    n_represented_mean_abs=50,
+                    ring_cv_norm=0.05,
+                    core_ratio_norm=0.02,
+                    ring_cv_mean_abs=0.25,
+                    core_ratio_mean_abs=0.9,
+                )
+            )
+            rows.append(
+                _panel(
+                    "C3",
+                    m=m,
+                    p=p,
+                    imp="uniform",
+                    represented_rule="norm",
+                    procrustes_baseline=[0.3, 0.1, 0.5, 0.2, 0.4, 0.25][(j + i) % 6],
+                )
+            )
+            rows.append(
+                _panel(
+                    "C3", m=m, p=p, imp="uniform", represented_rule="mean_abs", procrustes_baseline=0.1 * j + 0.01 * i
+                )
+            )
+    rows.append(
+        _panel(
+            "C3",
+            m=40,
+            p=0.55,
+            imp="uniform",
+            represented_rule="norm",
+            procrustes_baseline=NAN,
+            nan_reasons="procrustes_baseline: fewer than 3 points",
+        )
+    )
     return pd.DataFrame(rows)
 
 
@@ -127,8 +196,18 @@ def test_c_verdicts_and_a_verdict_that_flips_with_the_represented_rule():
 
 
 def test_c4_low_m_artifacts():
-    rows = [_panel("C4", m=m, p=p, imp="uniform", trustworthiness=0.6 if m <= 5 else 0.9,
-                   procrustes_baseline=0.5 if m <= 5 else 0.2) for m in (3, 5, 10, 20) for p in (1.0, 0.1)]
+    rows = [
+        _panel(
+            "C4",
+            m=m,
+            p=p,
+            imp="uniform",
+            trustworthiness=0.6 if m <= 5 else 0.9,
+            procrustes_baseline=0.5 if m <= 5 else 0.2,
+        )
+        for m in (3, 5, 10, 20)
+        for p in (1.0, 0.1)
+    ]
     rows.append(_panel("C4", m=3, p=0.05, imp="uniform", trustworthiness=NAN, procrustes_baseline=NAN, collapsed=True))
     f = C.c4_low_m(pd.DataFrame(rows), "uniform")
     assert f.verdict == "supported" and f.n_left_out == 1
@@ -143,11 +222,29 @@ def _points(x_recall, h_recall, fn_x=0.1, fn_h=0.2):
         for p, chance in ((0.5, 0.0), (0.05, 0.6)):
             for method in ("mds", "umap"):
                 for space, rec, fn in (("x", x_recall[method], fn_x), ("h", h_recall[method][m], fn_h)):
-                    rows.append({"importance": "uniform", "m": m, "p": p, "space": space, "method": method,
-                                 "knn_recall": rec, "false_neighbour_rate": fn if chance > 0 else 0.0,
-                                 "false_neighbour_chance": chance})
-            rows.append({"importance": "uniform", "m": m, "p": p, "space": "h", "method": "exact", "knn_recall": 0.4,
-                         "false_neighbour_chance": chance})
+                    rows.append(
+                        {
+                            "importance": "uniform",
+                            "m": m,
+                            "p": p,
+                            "space": space,
+                            "method": method,
+                            "knn_recall": rec,
+                            "false_neighbour_rate": fn if chance > 0 else 0.0,
+                            "false_neighbour_chance": chance,
+                        }
+                    )
+            rows.append(
+                {
+                    "importance": "uniform",
+                    "m": m,
+                    "p": p,
+                    "space": "h",
+                    "method": "exact",
+                    "knn_recall": 0.4,
+                    "false_neighbour_chance": chance,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -167,17 +264,40 @@ def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible()
     # an undefined recall is left out and counted
     pts.loc[(pts.method == "umap") & (pts.space == "h") & (pts.m == 3) & (pts.p == 0.5), "knn_recall"] = NAN
     assert D.data_point_finding(pts, "uniform", "umap").n_left_out == 1
-    assert D.loss_verdict(0.05) == "supported" and D.loss_verdict(0.2) == "partly" and D.loss_verdict(0.5) == "not supported"
+    assert (
+        D.loss_verdict(0.05) == "supported"
+        and D.loss_verdict(0.2) == "partly"
+        and D.loss_verdict(0.5) == "not supported"
+    )
 
 
 def test_loss_split_is_per_cell_and_its_parts_add_up():
     # three cells: dropped features cost 0.4, 0.0, 0.2 of the recall; superposition 0.1, 0.5, 0.3
-    cells = pd.DataFrame([
-        {"model": "grid", "importance": "uniform", "m": m, "p": 0.1, "h_recall": h, "x_rep_recall_norm": xr,
-         "x_rep_recall_mean_abs": 1.0}
-        for m, h, xr in ((3, 0.5, 0.6), (5, 0.5, 1.0), (10, 0.5, 0.8))
-    ] + [{"model": "grid", "importance": "uniform", "m": 20, "p": 0.1, "h_recall": 0.9, "x_rep_recall_norm": NAN,
-          "x_rep_recall_mean_abs": 1.0}])
+    cells = pd.DataFrame(
+        [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": m,
+                "p": 0.1,
+                "h_recall": h,
+                "x_rep_recall_norm": xr,
+                "x_rep_recall_mean_abs": 1.0,
+            }
+            for m, h, xr in ((3, 0.5, 0.6), (5, 0.5, 1.0), (10, 0.5, 0.8))
+        ]
+        + [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": 20,
+                "p": 0.1,
+                "h_recall": 0.9,
+                "x_rep_recall_norm": NAN,
+                "x_rep_recall_mean_abs": 1.0,
+            }
+        ]
+    )
     s = D.loss_split(cells, "uniform", rule="norm")
     np.testing.assert_allclose(s["dropped"], [-0.4, 0.0, -0.2])
     np.testing.assert_allclose(s["superposition"], [-0.1, -0.5, -0.3])
@@ -196,8 +316,14 @@ def test_loss_split_is_per_cell_and_its_parts_add_up():
 def _ring_cells(with_cluster, alone, *, n_rep=20):
     rows = []
     for m in (10, 20, 30):
-        row = {"model": "grid", "importance": "geometric:0.9", "m": m, "p": 0.1, "n_represented_norm": n_rep,
-               "n_represented_mean_abs": n_rep}
+        row = {
+            "model": "grid",
+            "importance": "geometric:0.9",
+            "m": m,
+            "p": 0.1,
+            "n_represented_norm": n_rep,
+            "n_represented_mean_abs": n_rep,
+        }
         for kind in ("trained", "random", "orthogonal"):
             for rule in ("norm", "mean_abs"):
                 row[f"ring_{kind}_cluster_{rule}"] = with_cluster[kind]
@@ -208,37 +334,58 @@ def _ring_cells(with_cluster, alone, *, n_rep=20):
 
 
 def test_ring_control_decides_between_the_two_explanations():
-    cluster = _ring_cells({"trained": 0.05, "random": 0.1, "orthogonal": 0.02},
-                          {"trained": 0.3, "random": 0.29, "orthogonal": 0.28})
+    cluster = _ring_cells(
+        {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.29, "orthogonal": 0.28}
+    )
     s = D.ring_control_summary(cluster, "geometric:0.9")
     assert s["explanation"] == "origin cluster" and s["n_cells"] == 3 and s["n_left_out"] == 1
     f = D.ring_finding(cluster, "geometric:0.9")
     assert f.verdict == "not supported" and "the cluster at the origin makes the ring" in f.measured
     assert "trained rows 0.05 with the cluster" in f.measured and "0.3 without it" in f.measured
-    equi = _ring_cells({"trained": 0.05, "random": 0.1, "orthogonal": 0.02},
-                       {"trained": 0.05, "random": 0.3, "orthogonal": 0.28})
+    equi = _ring_cells(
+        {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.05, "random": 0.3, "orthogonal": 0.28}
+    )
     assert D.ring_control_summary(equi, "geometric:0.9")["explanation"] == "near-equidistance"
     assert D.ring_finding(equi, "geometric:0.9").verdict == "supported"
 
 
 def test_star_verdict():
-    rows = [{"model": "grid", "importance": "uniform", "m": m, "p": p, "ray_share_h": 0.4 if (m <= 5 and p <= 0.2) else 0.02,
-             "one_active_rep": 0.3, "spoke_share": 0.5 if (m <= 5 and p <= 0.2) else 0.3, "spoke_chance": 0.2,
-             "spoke_share_x": 0.2, "spoke_chance_x": 0.2} for m in (3, 5, 20) for p in (1.0, 0.1, 0.05)]
+    rows = [
+        {
+            "model": "grid",
+            "importance": "uniform",
+            "m": m,
+            "p": p,
+            "ray_share_h": 0.4 if (m <= 5 and p <= 0.2) else 0.02,
+            "one_active_rep": 0.3,
+            "spoke_share": 0.5 if (m <= 5 and p <= 0.2) else 0.3,
+            "spoke_chance": 0.2,
+            "spoke_share_x": 0.2,
+            "spoke_chance_x": 0.2,
+        }
+        for m in (3, 5, 20)
+        for p in (1.0, 0.1, 0.05)
+    ]
     f = D.star_finding(pd.DataFrame(rows), "uniform")
-    assert f.verdict == "supported" and "In the 4 cells with m <= 5" in f.measured and "40% of the data points" in f.measured
+    assert (
+        f.verdict == "supported"
+        and "In the 4 cells with m <= 5" in f.measured
+        and "40% of the data points" in f.measured
+    )
 
 
 # ------------------------------------------------------------------------------------- the grid
 
 
 def test_verdict_grid_takes_any_section_s_verdicts_and_leads_with_the_study_variant():
-    fs = [Finding("c", "m", "supported", key="a", method="MDS", importance="uniform", view="data points"),
-          Finding("c", "m", "partly", key="b", method="UMAP", importance="geometric:0.9", view="feature directions"),
-          Finding("c", "m", "n/a", key="c", method="MDS", importance="geometric:0.9", view="data points"),
-          # a later section (SAEs) contributes its own column
-          Finding("c", "m", "not supported", key="d", method="UMAP", importance="geometric:0.9", view="SAE codes"),
-          Finding("no grid", "m", "supported", key="e")]
+    fs = [
+        Finding("c", "m", "supported", key="a", method="MDS", importance="uniform", view="data points"),
+        Finding("c", "m", "partly", key="b", method="UMAP", importance="geometric:0.9", view="feature directions"),
+        Finding("c", "m", "n/a", key="c", method="MDS", importance="geometric:0.9", view="data points"),
+        # a later section (SAEs) contributes its own column
+        Finding("c", "m", "not supported", key="d", method="UMAP", importance="geometric:0.9", view="SAE codes"),
+        Finding("no grid", "m", "supported", key="e"),
+    ]
     g = verdict_grid(fs)
     assert g.methods == ["MDS", "UMAP"]
     assert g.columns[0][0] == "geometric:0.9" and ("geometric:0.9", "SAE codes") in g.columns
@@ -250,8 +397,9 @@ def test_verdict_grid_takes_any_section_s_verdicts_and_leads_with_the_study_vari
 def test_lead_sentences_state_the_table_numbers():
     pts = _points({"mds": 0.12, "umap": 0.3}, {"mds": {3: 0.12, 10: 0.12}, "umap": {3: 0.05, 10: 0.3}})
     fs = [Finding("c", "m", "supported", key="a", method="MDS", importance="uniform", view="data points")]
-    cells = _ring_cells({"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.29,
-                                                                             "orthogonal": 0.28})
+    cells = _ring_cells(
+        {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.29, "orthogonal": 0.28}
+    )
     cells["importance"] = "uniform"
     text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
     assert "MDS 0%, UMAP 42%" in text and "keep only a median 0.4" in text

@@ -5,16 +5,24 @@ import json
 import numpy as np
 import pandas as pd
 
+from supviz.report.records import Finding, SectionOutput
 from supviz.study.config import _section_config_classes, load_config
 from supviz.study.context import RunContext
 from supviz.study.pipeline import run_study, with_needs
 from supviz.study.registry import SECTIONS, get_section
-from supviz.report.records import Finding, SectionOutput
 from supviz.study.section import Section
 
 
 def test_registered_sections_follow_the_study():
-    assert [s.key for s in SECTIONS] == ["background", "baselines", "embeddings", "datapoints", "recovery", "real", "sweep"]
+    assert [s.key for s in SECTIONS] == [
+        "background",
+        "baselines",
+        "embeddings",
+        "datapoints",
+        "recovery",
+        "real",
+        "sweep",
+    ]
     cfg0 = load_config()
     assert "sweep" not in [s.key for s in SECTIONS if s.active(cfg0)]  # only with [sweep] folder
     assert get_section("embeddings").needs_grid
@@ -51,13 +59,21 @@ class RingSection(Section):
 
         panels = [ScatterPanel("N = 12", xy, color=np.arange(12.0), hover={"feature": np.arange(12)})]
         fig = ctx.figure(
-            "R1", title="R1. A ring", caption="Twelve points on a circle.", content=panels,
+            "R1",
+            title="R1. A ring",
+            caption="Twelve points on a circle.",
+            content=panels,
             static=lambda: plot.plot_grid(panels, ncols=1, color=ColorScale(label="index")),
             interactive=lambda: iplot.plot_grid(panels, ncols=1),
         )
         return SectionOutput(
-            key=self.key, title=self.title, intro="Points on a ring.", figures=[fig],
-            findings=[Finding("Rings are round.", f"radius spread {np.ptp(np.linalg.norm(xy, axis=1)):.3f}", "supported")],
+            key=self.key,
+            title=self.title,
+            intro="Points on a ring.",
+            figures=[fig],
+            findings=[
+                Finding("Rings are round.", f"radius spread {np.ptp(np.linalg.norm(xy, axis=1)):.3f}", "supported")
+            ],
             rows=[{"experiment": "R1", "n_points": 12, "panel": "N = 12", "radius": 1.0}],
         )
 

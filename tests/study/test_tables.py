@@ -11,20 +11,73 @@ from supviz.study.tables import ID_COLUMNS, build_table, build_tables, table_fil
 
 def _outputs():
     rows = [
-        {"experiment": "C2", "importance": "uniform", "m": 3, "p": 1.0, "method": "mds", "params": "{}", "n_points": 60,
-         "panel": "3 : 1", "stress1": 0.2, "trustworthiness": 0.9, "collapsed": False},
+        {
+            "experiment": "C2",
+            "importance": "uniform",
+            "m": 3,
+            "p": 1.0,
+            "method": "mds",
+            "params": "{}",
+            "n_points": 60,
+            "panel": "3 : 1",
+            "stress1": 0.2,
+            "trustworthiness": 0.9,
+            "collapsed": False,
+        },
         {"experiment": "B1", "n_points": 3, "stress1": 0.0},
         # the same cell from two sections: merged into one row of `cells`
-        {"table": "cells", "model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "n_features": 60,
-         "toy_dims_per_feature": 0.05},
+        {
+            "table": "cells",
+            "model": "grid",
+            "importance": "uniform",
+            "m": 3,
+            "p": 1.0,
+            "n_features": 60,
+            "toy_dims_per_feature": 0.05,
+        },
         {"table": "cells", "model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "n_features": 60, "geo_cv": 0.1},
-        {"table": "cells", "model": "A1", "importance": "uniform", "m": 1, "p": 0.1, "n_features": 2, "cosine_01": -1.0},
-        {"table": "points", "importance": "uniform", "m": 3, "p": 1.0, "space": "h", "method": "exact", "n_points": 200,
-         "k": 10, "knn_recall": 0.4},
+        {
+            "table": "cells",
+            "model": "A1",
+            "importance": "uniform",
+            "m": 1,
+            "p": 0.1,
+            "n_features": 2,
+            "cosine_01": -1.0,
+        },
+        {
+            "table": "points",
+            "importance": "uniform",
+            "m": 3,
+            "p": 1.0,
+            "space": "h",
+            "method": "exact",
+            "n_points": 200,
+            "k": 10,
+            "knn_recall": 0.4,
+        },
     ]
-    return [SectionOutput(key="s", title="S", rows=rows,
-                          findings=[Finding("claim", "measured", "partly", key="k", method="MDS", importance="uniform",
-                                            view="data points", verdict_other_rule="supported", n_used=3, n_left_out=1)])]
+    return [
+        SectionOutput(
+            key="s",
+            title="S",
+            rows=rows,
+            findings=[
+                Finding(
+                    "claim",
+                    "measured",
+                    "partly",
+                    key="k",
+                    method="MDS",
+                    importance="uniform",
+                    view="data points",
+                    verdict_other_rule="supported",
+                    n_used=3,
+                    n_left_out=1,
+                )
+            ],
+        )
+    ]
 
 
 def test_one_table_per_kind_without_mostly_empty_columns(tmp_path):
@@ -62,13 +115,26 @@ def test_every_nan_of_every_table_has_a_reason():
     # the row's own reason kept, "not applicable to <kind> rows" for a column of other kinds of rows,
     # "undefined (no reason recorded)" for a section's bug (which a test would then catch).
     rows = [
-        {"experiment": "C2", "n_points": 60, "stress1": 0.2, "false_neighbour_rate": float("nan"),
-         "nan_reasons": "false_neighbour_rate: no false neighbour possible"},
+        {
+            "experiment": "C2",
+            "n_points": 60,
+            "stress1": 0.2,
+            "false_neighbour_rate": float("nan"),
+            "nan_reasons": "false_neighbour_rate: no false neighbour possible",
+        },
         {"experiment": "B1", "n_points": 3, "stress1": 0.0},
         {"experiment": "B1", "n_points": 5, "stress1": float("nan")},
         {"experiment": "B1", "n_points": 2, "stress1": float("nan"), "note": "fewer than 3 points"},
-        {"table": "points", "space": "h", "method": "exact", "m": 3, "p": 1.0, "knn_recall": 0.4,
-         "procrustes": float("nan"), "nan_reasons": "procrustes: no picture of the code space itself"},
+        {
+            "table": "points",
+            "space": "h",
+            "method": "exact",
+            "m": 3,
+            "p": 1.0,
+            "knn_recall": 0.4,
+            "procrustes": float("nan"),
+            "nan_reasons": "procrustes: no picture of the code space itself",
+        },
         {"table": "points", "space": "x", "method": "mds", "m": 3, "p": 1.0, "knn_recall": 0.5, "procrustes": 0.1},
         {"table": "cells", "model": "A1", "importance": "uniform", "m": 1, "p": 0.1, "cosine_01": -1.0},
         {"table": "cells", "model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "geo_cv": 0.1},
@@ -94,9 +160,11 @@ def test_cells_without_a_feature_probability_are_kept_apart():
     row like any other: rows merge only when (model, importance, m, p) agree, an undefined p included."""
     from supviz.study.tables import build_table
 
-    rows = [{"model": "A1", "m": 4, "p": None, "test_accuracy": 0.8},
-            {"model": "A1", "m": 8, "p": None, "test_accuracy": 0.9},
-            {"model": "A1", "m": 8, "p": None, "final_loss": 0.1}]
+    rows = [
+        {"model": "A1", "m": 4, "p": None, "test_accuracy": 0.8},
+        {"model": "A1", "m": 8, "p": None, "test_accuracy": 0.9},
+        {"model": "A1", "m": 8, "p": None, "final_loss": 0.1},
+    ]
     cells = build_table(rows, kind="cells")
     assert len(cells) == 2 and cells["p"].isna().all()
     assert cells.loc[cells["m"] == 8, ["test_accuracy", "final_loss"]].iloc[0].tolist() == [0.9, 0.1]

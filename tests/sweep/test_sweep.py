@@ -78,8 +78,11 @@ def test_a_rerun_resumes_from_the_cache_and_a_larger_sweep_reuses_every_cell(exa
     grown = run_sweep(sweep_from_dict(doc), tmp / "grown", quiet=True)
     big = pd.read_parquet(tmp / "grown" / "sweep.parquet")
     old = big[big.n_hidden == 3].reset_index(drop=True)
-    pd.testing.assert_frame_equal(old.sort_values(list(COLUMNS[:12])).reset_index(drop=True),
-                                  table.sort_values(list(COLUMNS[:12])).reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(
+        old.sort_values(list(COLUMNS[:12])).reset_index(drop=True),
+        table.sort_values(list(COLUMNS[:12])).reset_index(drop=True),
+        check_exact=True,
+    )
     meta = json.loads((tmp / "grown" / "run.json").read_text())["cache"]
     assert meta["misses"]["cell"] == 8 and meta["hits"]["cell"] == 8
     assert grown.n_cells == 16
@@ -107,7 +110,9 @@ def test_sweep_configs_are_checked_in_one_line(tmp_path, capsys):
         with pytest.raises(SupvizError, match=msg):
             sweep_from_dict({**ex, **{k: {**ex.get(k, {}), **v} for k, v in change.items()}})
     cfg = tmp_path / "k.toml"
-    cfg.write_text('[grid]\nn_features = [8]\nhidden = [2]\nprobabilities = [0.1]\nimportances = ["uniform"]\n[datapoints]\npoints = [10]\nk = 9\n[sae]\narchitectures = []\n')
+    cfg.write_text(
+        '[grid]\nn_features = [8]\nhidden = [2]\nprobabilities = [0.1]\nimportances = ["uniform"]\n[datapoints]\npoints = [10]\nk = 9\n[sae]\narchitectures = []\n'
+    )
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "`datapoints.k` must be at most" in err and not (tmp_path / "o").exists()

@@ -14,7 +14,9 @@ def test_defaults_are_the_study_grid():
     c = TrainConfig()
     assert c.n_features == 60
     assert c.hidden == (3, 5, 10, 20, 30, 40)
-    np.testing.assert_allclose(c.probabilities, [1, 0.5492802716530588, 0.30170881682725814, 0.1657227008669993, 0.091028210151304, 0.05])
+    np.testing.assert_allclose(
+        c.probabilities, [1, 0.5492802716530588, 0.30170881682725814, 0.1657227008669993, 0.091028210151304, 0.05]
+    )
     assert c.importances == ("uniform", "geometric:0.9")
     assert (c.steps, c.batch_size, c.lr, c.weight_decay, c.schedule) == (10_000, 1024, 1e-3, 0.01, "constant")
     assert c.n_instances == 72 and len(c.instances()) == 72
@@ -24,7 +26,10 @@ def test_instances_order_names_and_seeds():
     c = TrainConfig(n_features=4, hidden=[1, 2], probabilities=[1.0, 0.1], importances=["uniform", [1, 2, 3, 4]])
     specs = c.instances()
     assert [(s.importance_name, s.n_hidden, s.probability) for s in specs][:3] == [
-        ("uniform", 1, 1.0), ("uniform", 1, 0.1), ("uniform", 2, 1.0)]
+        ("uniform", 1, 1.0),
+        ("uniform", 1, 0.1),
+        ("uniform", 2, 1.0),
+    ]
     assert specs[-1].importance_name == "explicit:1"
     np.testing.assert_array_equal(specs[-1].importance, [1, 2, 3, 4])
     assert len({s.seed for s in specs}) == len(specs)
@@ -52,7 +57,10 @@ def test_hidden_at_least_features_is_valid():
         ({"importances": [[1.0] * 59 + [math.nan]]}, r"`importances\[0\]` must hold only finite values"),
         ({"importances": [[1.0, 2.0]]}, r"one entry per feature \(n_features = 60\); got 2"),
         ({"importances": ["geometric:1.5"]}, r"geometric parameter must be a number in \(0, 1\]"),
-        ({"importances": ["zipf"]}, r"`importances\[0\]` must be one of uniform, geometric:<r>, power:<k> or a list of numbers; got 'zipf'\."),
+        (
+            {"importances": ["zipf"]},
+            r"`importances\[0\]` must be one of uniform, geometric:<r>, power:<k> or a list of numbers; got 'zipf'\.",
+        ),
         ({"lr": float("nan")}, r"`lr` must be a finite number"),
         ({"steps": 0}, r"`steps` must be an int >= 1; got 0\."),
         ({"schedule": "step"}, r"`schedule` must be one of 'constant', 'linear', 'cosine'; got 'step'\."),

@@ -104,8 +104,9 @@ def test_mean_abs_reference_is_strongest_top_importance_feature() -> None:
     # Decaying importance: row 0 stays the reference, exactly as in the study.
     W[0] = [0.5, 0.0]
     imp = 0.9 ** np.arange(4)
-    np.testing.assert_array_equal(represented_mask(W, rule="mean_abs", importance=imp),
-                                  represented_mask(W, rule="mean_abs", reference=0))
+    np.testing.assert_array_equal(
+        represented_mask(W, rule="mean_abs", importance=imp), represented_mask(W, rule="mean_abs", reference=0)
+    )
     d = diagnostics(np.stack([W, W[::-1]]), importance=np.ones(4))
     assert d.reference_feature.tolist() == [1, 1]
 

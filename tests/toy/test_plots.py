@@ -22,7 +22,9 @@ def test_background_figures_draw_the_given_values_with_integer_feature_ticks():
     bars = [ax for ax in fig.axes if ax.patches]
     assert all(float(t).is_integer() for t in bars[0].get_yticks())
     assert min_font_px(fig, dpi=110) >= 10
-    fig = static.geometry_figure(np.logspace(0, 3, 5), np.linspace(1, 0.4, 5), rng.random((5, 8)), size_note="n = 8, m = 2")
+    fig = static.geometry_figure(
+        np.logspace(0, 3, 5), np.linspace(1, 0.4, 5), rng.random((5, 8)), size_note="n = 8, m = 2"
+    )
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_title(loc="left") == "n = 8, m = 2"
     assert min_font_px(fig, dpi=110) >= 10

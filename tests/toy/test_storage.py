@@ -15,8 +15,15 @@ HAMBLIN = Path(__file__).resolve().parents[3] / "shared" / "data" / "hamblin2022
 
 @pytest.fixture(scope="module")
 def grid():
-    cfg = TrainConfig(n_features=6, hidden=(2, 3), probabilities=(1.0, 0.1), importances=("uniform", [1, 1, 1, 0.5, 0.5, 0.5]),
-                      steps=12, batch_size=16, log_every=5)
+    cfg = TrainConfig(
+        n_features=6,
+        hidden=(2, 3),
+        probabilities=(1.0, 0.1),
+        importances=("uniform", [1, 1, 1, 0.5, 0.5, 0.5]),
+        steps=12,
+        batch_size=16,
+        log_every=5,
+    )
     return train_grid(cfg, progress=False)
 
 
@@ -69,7 +76,8 @@ def test_external_arrays(tmp_path):
     np.savez(tmp_path / "w.npz", a=rng.normal(size=(3, 5, 2)), b=rng.normal(size=(5, 4)))
     g = load_grid(tmp_path / "w.npz")
     assert [(s.n_hidden, s.probability, s.importance_name, s.importance, s.seed) for s in g.specs] == [
-        (2, None, UNKNOWN, None, None)] * 3 + [(4, None, UNKNOWN, None, None)]
+        (2, None, UNKNOWN, None, None)
+    ] * 3 + [(4, None, UNKNOWN, None, None)]
     assert g.labels == ["a[0]", "a[1]", "a[2]", "b"]
     assert g.losses.shape == (4, 0) and np.all(np.isnan(g.final_losses))
     np.save(tmp_path / "one.npy", rng.normal(size=(5, 3)).astype(np.float32))
@@ -88,13 +96,19 @@ def test_external_arrays(tmp_path):
         (lambda d: _write(d / "bad.npz", b"not a zip"), r"could not read .*bad.npz' as npz"),
         (lambda d: _write(d / "bad.safetensors", b"\x00\x01"), r"could not read .* as safetensors"),
         (lambda d: _write(d / "w.txt", b"1 2"), r"`path` must end in .npz, .npy, .safetensors"),
-        (lambda d: _npz(d, x=np.zeros(5)), r"`w.npz:x` must be an array of rank 2 \[n, m\] or 3 \[instances, n, m\]; got shape \(5,\)"),
+        (
+            lambda d: _npz(d, x=np.zeros(5)),
+            r"`w.npz:x` must be an array of rank 2 \[n, m\] or 3 \[instances, n, m\]; got shape \(5,\)",
+        ),
         (lambda d: _npz(d, x=np.zeros((1, 2, 3, 4))), r"rank 2 \[n, m\] or 3"),
         (lambda d: _npz(d, x=np.array([[np.nan, 1.0]])), r"must hold only finite values; got 1 NaN/inf"),
         (lambda d: _npz(d, x=np.array([["a", "b"]])), r"array 'x' must be numeric"),
         (lambda d: _npz(d, x=np.zeros((0, 3))), r"must not be empty"),
         (lambda d: _mkdir(d / "empty"), r"is a directory but not a supviz run"),
-        (lambda d: _npz(d, **{"60to3": np.zeros((6, 60, 4))}), r"array '60to3' must have shape \[probabilities, 60, 3\]"),
+        (
+            lambda d: _npz(d, **{"60to3": np.zeros((6, 60, 4))}),
+            r"array '60to3' must have shape \[probabilities, 60, 3\]",
+        ),
     ],
 )
 def test_bad_files(tmp_path, make, match):
@@ -136,7 +150,9 @@ def test_hamblin_weights():
 
 def test_hamblin_rule_on_a_small_file(tmp_path):
     rng = np.random.default_rng(1)
-    np.savez(tmp_path / "h.npz", **{"8to2_withimportance": rng.normal(size=(3, 8, 2)), "8to2": rng.normal(size=(3, 8, 2))})
+    np.savez(
+        tmp_path / "h.npz", **{"8to2_withimportance": rng.normal(size=(3, 8, 2)), "8to2": rng.normal(size=(3, 8, 2))}
+    )
     g = load_grid(tmp_path / "h.npz")
     assert [s.importance_name for s in g.specs] == ["uniform"] * 3 + ["geometric:0.9"] * 3
     np.testing.assert_allclose([s.probability for s in g.specs[:3]], 20 ** -np.linspace(0, 1, 3))

@@ -25,8 +25,15 @@ from supviz.toy.model import init_std, init_weights
 
 # a small grid that still mixes every kind of instance: small and large m (both factorisations),
 # m > n, dense and sparse p, two importance curves
-SMALL = TrainConfig(n_features=12, hidden=(2, 5, 12, 15), probabilities=(1.0, 0.3, 0.02),
-                    importances=("uniform", "geometric:0.8"), steps=40, batch_size=64, log_every=15)
+SMALL = TrainConfig(
+    n_features=12,
+    hidden=(2, 5, 12, 15),
+    probabilities=(1.0, 0.3, 0.02),
+    importances=("uniform", "geometric:0.8"),
+    steps=40,
+    batch_size=64,
+    log_every=15,
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +136,9 @@ def test_init_is_per_instance():
     fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(t)
     assert math.sqrt(2 / (fan_in + fan_out)) == pytest.approx(init_std(60, 20, "reference"))
     # empirical std over many instances of one shape
-    big = TrainConfig(n_features=60, hidden=(20,), probabilities=tuple(np.linspace(0.05, 1, 50)), importances=("uniform",))
+    big = TrainConfig(
+        n_features=60, hidden=(20,), probabilities=tuple(np.linspace(0.05, 1, 50)), importances=("uniform",)
+    )
     ws = torch.stack([init_weights(s) for s in big.instances()])
     assert ws.std().item() == pytest.approx(math.sqrt(2 / 80), rel=0.03)
     assert not torch.equal(ws[0], ws[1])
@@ -159,8 +168,15 @@ def test_two_features_one_dimension():
     The antipodal pair is one of two optima at p = 0.1: with the instance seeds of issue 13 it forms
     at root seeds 1, 2, 7, 8, 9 of 0-9 (after 3,000 or 10,000 steps); at the others the sparse
     model keeps feature 0 with feature 1 at ~0.3 along it. Seed 2 shows both cases within 3,000 steps."""
-    cfg = TrainConfig(n_features=2, hidden=(1,), probabilities=(1.0, 0.1), importances=("geometric:0.7",),
-                      steps=3000, seed=2, threads=1)
+    cfg = TrainConfig(
+        n_features=2,
+        hidden=(1,),
+        probabilities=(1.0, 0.1),
+        importances=("geometric:0.7",),
+        steps=3000,
+        seed=2,
+        threads=1,
+    )
     g = train_grid(cfg, progress=False)
     dense, sparse = g.weights
     norms = np.abs(dense[:, 0])
@@ -176,8 +192,15 @@ def test_superposition_grows_with_sparsity():
     Reference recipe elsewhere: 5 at p = 1 and 13-15 at p = 0.001; here 4000 steps (of 10,000)
     give 5 and 13 at this seed, and >= 12 at 9 of root seeds 0-9 (seed 0 gives 11; instance seeds
     of issue 13)."""
-    cfg = TrainConfig(n_features=20, hidden=(5,), probabilities=(1.0, 0.001), importances=("geometric:0.7",),
-                      steps=4000, seed=1, threads=1)
+    cfg = TrainConfig(
+        n_features=20,
+        hidden=(5,),
+        probabilities=(1.0, 0.001),
+        importances=("geometric:0.7",),
+        steps=4000,
+        seed=1,
+        threads=1,
+    )
     g = train_grid(cfg, progress=False)
     dense, sparse = (int(represented_mask(w, rule="norm", threshold=0.5).sum()) for w in g.weights)
     assert dense == 5
@@ -207,8 +230,16 @@ def test_bad_specs():
 
 # -- divergence: found at the first loss window where it appears, named, never returned silently ----------
 
-BLOWUP = TrainConfig(n_features=5, hidden=(2, 3), probabilities=(0.5, 1.0), importances=("geometric:0.9",),
-                     steps=60, batch_size=16, lr=1e10, log_every=10)
+BLOWUP = TrainConfig(
+    n_features=5,
+    hidden=(2, 3),
+    probabilities=(0.5, 1.0),
+    importances=("geometric:0.9",),
+    steps=60,
+    batch_size=16,
+    lr=1e10,
+    log_every=10,
+)
 
 
 @pytest.mark.parametrize("engine", ["numba", "torch"])
@@ -217,8 +248,11 @@ def test_divergence_raises_naming_instances_and_step(engine):
 
     # Which instances overflow first at lr=1e10 depends on the CPU's rounding (CI saw the p=1 pair, this box the
     # p=0.5 pair), so the test pins the format and that the message names exactly the instances reported.
-    with pytest.raises(TrainingDiverged, match=r"training diverged: \d of 4 instance\(s\) had non-finite loss or weights "
-                                               r"by step 10 \(m=[23] p=(0\.5|1) geometric:0\.9.*lower `lr` \(got 1e\+10\)") as info:
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"training diverged: \d of 4 instance\(s\) had non-finite loss or weights "
+        r"by step 10 \(m=[23] p=(0\.5|1) geometric:0\.9.*lower `lr` \(got 1e\+10\)",
+    ) as info:
         train_grid(BLOWUP.replace(engine=engine), progress=False)
     assert info.value.step == 10 and info.value.instances and info.value.exit_status == 1
     named = str(info.value).split("by step 10 (")[1].split(");")[0]
@@ -248,10 +282,19 @@ def test_diverged_grid_is_not_saved(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({"steps": 3}, "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got dict."),
-    ("small", "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got str."),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"steps": 3},
+            "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got dict.",
+        ),
+        (
+            "small",
+            "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got str.",
+        ),
+    ],
+)
 def test_train_grid_names_a_wrong_config(config, message):
     with pytest.raises(SupvizError) as info:
         train_grid(config)
@@ -267,8 +310,16 @@ def test_a_cell_alone_is_the_same_cell_inside_a_larger_grid(impl):
     bit (by construction, with every product implementation: module docstring)."""
     from supviz.toy import instance_seed
 
-    alone_cfg = TrainConfig(n_features=12, hidden=(3,), probabilities=(0.1,), importances=("power:10",), steps=30,
-                            batch_size=32, log_every=10, seed=5)
+    alone_cfg = TrainConfig(
+        n_features=12,
+        hidden=(3,),
+        probabilities=(0.1,),
+        importances=("power:10",),
+        steps=30,
+        batch_size=32,
+        log_every=10,
+        seed=5,
+    )
     big_cfg = alone_cfg.replace(hidden=(2, 3, 7), probabilities=(1.0, 0.1, 0.02), importances=("uniform", "power:10"))
     alone = _with(impl, lambda: train_grid(alone_cfg, progress=False))
     big = _with(impl, lambda: train_grid(big_cfg, progress=False))
@@ -281,13 +332,20 @@ def test_a_cell_alone_is_the_same_cell_inside_a_larger_grid(impl):
     # every parameter, the replicate index and the root seed each give another seed
     base = dict(n_features=12, n_hidden=3, probability=0.1, importance="power:10")
     seeds = {instance_seed(5, **base)}
-    for change in ({"n_features": 13}, {"n_hidden": 4}, {"probability": 0.1000001}, {"importance": "power:11"},
-                   {"replicate": 1}):
+    for change in (
+        {"n_features": 13},
+        {"n_hidden": 4},
+        {"probability": 0.1000001},
+        {"importance": "power:11"},
+        {"replicate": 1},
+    ):
         seeds.add(instance_seed(5, **(base | change)))
     seeds.add(instance_seed(6, **base))
     explicit = list(np.linspace(1, 0.1, 12))
     seeds.add(instance_seed(5, **(base | {"importance": explicit})))
     assert len(seeds) == 8
-    assert instance_seed(5, **(base | {"importance": explicit})) == instance_seed(5, **(base | {"importance": tuple(explicit)}))
+    assert instance_seed(5, **(base | {"importance": explicit})) == instance_seed(
+        5, **(base | {"importance": tuple(explicit)})
+    )
     with pytest.raises(SupvizError, match="`replicate` must be an int >= 0"):
         instance_seed(5, **base, replicate=-1)

@@ -43,8 +43,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("path", metavar="RUN_DIR_OR_ARRAY_FILE", help="run directory or .npz/.npy/.safetensors file")
     p.add_argument("--threshold", type=str, default="0.5", metavar="T", help="norm rule: represented when ||W_i|| > T")
-    p.add_argument("--fraction", type=str, default="0.05", metavar="F",
-                   help="study's rule: represented when mean|W_i| > F * mean|W_0| (W_0 = most important feature)")
+    p.add_argument(
+        "--fraction",
+        type=str,
+        default="0.05",
+        metavar="F",
+        help="study's rule: represented when mean|W_i| > F * mean|W_0| (W_0 = most important feature)",
+    )
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     p.set_defaults(func=run)
 

@@ -45,21 +45,46 @@ def register(subparsers: Any) -> None:
         ),
         epilog="Bad input: one line on stderr, exit status 2, nothing written.",
     )
-    p.add_argument("--config", metavar="FILE.toml", help="a study config: its [real] and [toy] tables and root seed "
-                   "(default: the shipped study, `supviz config --default`)")
-    p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
-                   help=f"output folder (tables, figures, metadata.json); an earlier `supviz real` output is replaced (default: {DEFAULT_OUT})")
-    p.add_argument("--seed", metavar="SEED", help="root seed (default: the config's; the digits run then matches `supviz run`'s section F)")
-    p.add_argument("--full", action="store_true", help="the full sweep (widths 4-64 in finer steps, every SAE architecture, "
-                   "every method over the sweep, every toy cell)")
-    p.add_argument("--toy", metavar="PATH", help="toy models for the calibration: a `supviz train` run or weight file "
-                   "with feature probabilities (default: train the config's [toy] cells of real.calibration_hidden)")
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="a study config: its [real] and [toy] tables and root seed "
+        "(default: the shipped study, `supviz config --default`)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=DEFAULT_OUT,
+        help=f"output folder (tables, figures, metadata.json); an earlier `supviz real` output is replaced (default: {DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--seed",
+        metavar="SEED",
+        help="root seed (default: the config's; the digits run then matches `supviz run`'s section F)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the full sweep (widths 4-64 in finer steps, every SAE architecture, "
+        "every method over the sweep, every toy cell)",
+    )
+    p.add_argument(
+        "--toy",
+        metavar="PATH",
+        help="toy models for the calibration: a `supviz train` run or weight file "
+        "with feature probabilities (default: train the config's [toy] cells of real.calibration_hidden)",
+    )
     p.add_argument("--no-calibration", action="store_true", help="skip the calibration bridge")
-    p.add_argument("--activations", metavar="FILE", help="your activations [N, d] (.npy/.npz/.safetensors) instead of the digits")
+    p.add_argument(
+        "--activations", metavar="FILE", help="your activations [N, d] (.npy/.npz/.safetensors) instead of the digits"
+    )
     p.add_argument("--key", metavar="NAME", help="the array of a multi-array --activations file")
     p.add_argument("--labels", metavar="FILE", help="class labels [N] of --activations (ints; .npy/.npz/.safetensors)")
-    p.add_argument("--reference", metavar="FILE", help="the inputs [N, d_ref] --activations were computed from (pictures "
-                   "are then also judged against them)")
+    p.add_argument(
+        "--reference",
+        metavar="FILE",
+        help="the inputs [N, d_ref] --activations were computed from (pictures are then also judged against them)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the output folder")
     p.set_defaults(func=run)
 
@@ -74,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
     cfg = config.section("real")
     if args.full:
         cfg = dataclasses.replace(cfg, full=True)
-    seed = config.derived_seed("real") if args.seed is None else check_int("--seed", _parse_int(args.seed, "--seed"), min_value=0)
+    seed = (
+        config.derived_seed("real")
+        if args.seed is None
+        else check_int("--seed", _parse_int(args.seed, "--seed"), min_value=0)
+    )
     out = Path(args.out)
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
     if args.activations is None:
@@ -90,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
             grid = _toy_grid(args, config, cfg)
         return _digits(args, cfg, seed, grid, out)
     if args.toy is not None or args.no_calibration or args.full:
-        raise SupvizError("`--toy`, `--no-calibration` and `--full` apply to the digits run only, not to --activations.")
+        raise SupvizError(
+            "`--toy`, `--no-calibration` and `--full` apply to the digits run only, not to --activations."
+        )
     return _activations(args, cfg, seed, out)
 
 
@@ -106,11 +137,14 @@ def _toy_grid(args: argparse.Namespace, config: Any, cfg: Any) -> Any:
             grid = load_grid(args.toy)
         except SupvizError as exc:
             msg = str(exc)
-            raise SupvizError(f"`--toy` {msg[len('`path` '):]}" if msg.startswith("`path` ") else f"`--toy`: {msg}") from None
+            raise SupvizError(
+                f"`--toy` {msg[len('`path` ') :]}" if msg.startswith("`path` ") else f"`--toy`: {msg}"
+            ) from None
         usable = sum(1 for s in grid.specs if s.probability is not None)
         if usable < 3:
-            raise SupvizError(f"`--toy` {args.toy!r} holds {usable} cell(s) of known feature probability; the calibration "
-                              "needs 3.")
+            raise SupvizError(
+                f"`--toy` {args.toy!r} holds {usable} cell(s) of known feature probability; the calibration needs 3."
+            )
         return grid
     hidden = cfg.resolved().calibration_hidden
     # the config's [toy] cells of real.calibration_hidden (every cell when none of them is in toy.hidden)
@@ -128,16 +162,35 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
     res = digits_experiment(cfg, seed=seed, grid=grid)
     arch = res.config["architectures"][0]
     sweep = list(res.config["sweep_methods"]) or list(res.config["methods"])
-    figures = {"F1_pictures": lambda: plots.pictures_figure(res.f1, res.pictures),
-               "F2_width_sweep": lambda: plots.sweep_figure(res.models, res.quality, res.spaces, res.pictures,
-                                                            architecture=arch, methods=sweep)}
+    figures = {
+        "F1_pictures": lambda: plots.pictures_figure(res.f1, res.pictures),
+        "F2_width_sweep": lambda: plots.sweep_figure(
+            res.models, res.quality, res.spaces, res.pictures, architecture=arch, methods=sweep
+        ),
+    }
     if len(res.calibration):
-        figures["F3_calibration"] = lambda: plots.calibration_figure(res.calibration, res.correlations, res.quality,
-                                                                     architecture=arch, measures=CALIBRATED)
-    tables = {"models": res.models, "quality": res.quality, "spaces": res.spaces, "pictures": res.pictures,
-              "calibration": res.calibration, "correlations": res.correlations, "readings": res.readings}
-    meta = {"input": "sklearn.datasets.load_digits", "seed": seed, "config": res.config, "data": res.data,
-            "toy": args.toy, "calibration": bool(len(res.calibration)), "notes": res.notes, "timings": res.timings}
+        figures["F3_calibration"] = lambda: plots.calibration_figure(
+            res.calibration, res.correlations, res.quality, architecture=arch, measures=CALIBRATED
+        )
+    tables = {
+        "models": res.models,
+        "quality": res.quality,
+        "spaces": res.spaces,
+        "pictures": res.pictures,
+        "calibration": res.calibration,
+        "correlations": res.correlations,
+        "readings": res.readings,
+    }
+    meta = {
+        "input": "sklearn.datasets.load_digits",
+        "seed": seed,
+        "config": res.config,
+        "data": res.data,
+        "toy": args.toy,
+        "calibration": bool(len(res.calibration)),
+        "notes": res.notes,
+        "timings": res.timings,
+    }
     _write(out, tables, figures, meta)
     if args.quiet:
         print(out)
@@ -180,23 +233,61 @@ def _activations(args: argparse.Namespace, cfg: Any, seed: int, out: Path) -> in
             raise SupvizError(f"`--reference` must hold one row per activation row ({len(H)}); got {len(ref)}.")
     rep = activations_report(H, labels, reference=ref, config=cfg, seed=seed)
     rows = list(dict.fromkeys(k.split("|")[0] for k in rep.layouts))
-    f1 = {"labels": labels if labels is not None else np.zeros(len(H), dtype=np.int64), "rows": rows,
-          "titles": [f"{r} ({rep.spaces.set_index('space').loc[r, 'dim']}-d)" for r in rows],
-          "embeddings": {k: v.embedding for k, v in rep.layouts.items()}, "methods": list(cfg.methods)}
+    f1 = {
+        "labels": labels if labels is not None else np.zeros(len(H), dtype=np.int64),
+        "rows": rows,
+        "titles": [f"{r} ({rep.spaces.set_index('space').loc[r, 'dim']}-d)" for r in rows],
+        "embeddings": {k: v.embedding for k, v in rep.layouts.items()},
+        "methods": list(cfg.methods),
+    }
     pics = rep.pictures.assign(id=rep.pictures["space"])
     figures = {"pictures": lambda: plots.pictures_figure(f1, pics)}
     tables = {"quality": rep.quality, "spaces": rep.spaces, "pictures": rep.pictures}
-    meta = {"input": str(args.activations), "key": args.key, "labels": args.labels, "reference": args.reference,
-            "seed": seed, "shape": [int(s) for s in H.shape], "config": cfg.to_dict()}
+    meta = {
+        "input": str(args.activations),
+        "key": args.key,
+        "labels": args.labels,
+        "reference": args.reference,
+        "seed": seed,
+        "shape": [int(s) for s in H.shape],
+        "config": cfg.to_dict(),
+    }
     _write(out, tables, figures, meta)
     if args.quiet:
         print(out)
         return 0
     print(f"{len(H)} activations of {H.shape[1]} dimensions; SAEs: {', '.join(cfg.architectures)} (measured in-sample)")
-    print(_table(rep.quality, ["architecture", "d_sae", "fvu", "l0", "dead_fraction", "stability_seeds", "stability_larger",
-                               "effective_features", "superposition_ratio"]))
-    print(_table(rep.pictures, ["space", "method", "knn_accuracy", "silhouette", "trustworthiness", "continuity",
-                                "trustworthiness_pixels", "continuity_pixels"]))
+    print(
+        _table(
+            rep.quality,
+            [
+                "architecture",
+                "d_sae",
+                "fvu",
+                "l0",
+                "dead_fraction",
+                "stability_seeds",
+                "stability_larger",
+                "effective_features",
+                "superposition_ratio",
+            ],
+        )
+    )
+    print(
+        _table(
+            rep.pictures,
+            [
+                "space",
+                "method",
+                "knn_accuracy",
+                "silhouette",
+                "trustworthiness",
+                "continuity",
+                "trustworthiness_pixels",
+                "continuity_pixels",
+            ],
+        )
+    )
     print(out)
     return 0
 
@@ -213,7 +304,9 @@ def _read(path: str, key: str | None, flag: str, *, ndim: int) -> Any:
         arrays = load_weight_arrays(p)
     except SupvizError as exc:
         msg = str(exc)
-        raise SupvizError(f"`{flag}` {msg[len('`path` '):]}" if msg.startswith("`path` ") else f"`{flag}`: {msg}") from None
+        raise SupvizError(
+            f"`{flag}` {msg[len('`path` ') :]}" if msg.startswith("`path` ") else f"`{flag}`: {msg}"
+        ) from None
     if key is not None:
         if key not in arrays:
             raise SupvizError(f"`--key` {key!r} is not in {path!r}; keys: {', '.join(sorted(arrays))}.")
@@ -221,12 +314,16 @@ def _read(path: str, key: str | None, flag: str, *, ndim: int) -> Any:
     elif len(arrays) == 1:
         arr = next(iter(arrays.values()))
     else:
-        raise SupvizError(f"`{flag}` {path!r} holds {len(arrays)} arrays; choose one with `--key` ({', '.join(sorted(arrays)[:5])}).")
+        raise SupvizError(
+            f"`{flag}` {path!r} holds {len(arrays)} arrays; choose one with `--key` ({', '.join(sorted(arrays)[:5])})."
+        )
     arr = np.asarray(arr)
     if arr.ndim != ndim or 0 in arr.shape:
         raise SupvizError(f"`{flag}` must be a non-empty array of rank {ndim}; got shape {list(arr.shape)}.")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise SupvizError(f"`{flag}` must hold only finite values; got {int((~np.isfinite(arr)).sum())} NaN/inf entries.")
+        raise SupvizError(
+            f"`{flag}` must hold only finite values; got {int((~np.isfinite(arr)).sum())} NaN/inf entries."
+        )
     if ndim == 1:
         return arr
     from supviz.sae._float32 import inputs  # float32, refusing magnitudes it cannot hold (no overflow to inf)
@@ -249,9 +346,15 @@ def _write(out: Path, tables: dict[str, Any], figures: dict[str, Any], meta: dic
     from supviz.core.io import atomic_dir, atomic_write_json
     from supviz.plot import save_figure
 
-    meta = {"format": RUN_FORMAT, "supviz_version": __version__, "python": platform.python_version(),
-            "platform": platform.platform(), **meta, "tables": [f"{k}.csv" for k, t in tables.items() if len(t)],
-            "figures": [f"{k}.png" for k in figures]}
+    meta = {
+        "format": RUN_FORMAT,
+        "supviz_version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **meta,
+        "tables": [f"{k}.csv" for k, t in tables.items() if len(t)],
+        "figures": [f"{k}.png" for k in figures],
+    }
     with atomic_dir(out) as tmp:
         for name, frame in tables.items():
             if len(frame):

@@ -23,33 +23,55 @@ def register(subparsers: Any) -> None:
             "Every expensive step is cached under <out>/cache: a rerun recomputes only what changed, a killed run resumes."
         ),
     )
-    p.add_argument("--config", metavar="FILE", help="study TOML (default: the shipped study; see `supviz config --default`)")
-    p.add_argument("--out", metavar="DIR", default="results",
-                   help=("run folder (default: results/); a rerun replaces the files of the run there (manifest.json "
-                         "lists them) and keeps any other file; a non-empty folder that is not a run folder is refused"))
     p.add_argument(
-        "--weights", metavar="FILE",
-        help=("analyse these weights in section 2 instead of training: the study's npz (keys 60to{m} = uniform, "
-              "60to{m}_withimportance = 0.9^i) or any file supviz.toy.load_grid reads"),
+        "--config", metavar="FILE", help="study TOML (default: the shipped study; see `supviz config --default`)"
     )
     p.add_argument(
-        "--steps", type=int, metavar="N",
+        "--out",
+        metavar="DIR",
+        default="results",
+        help=(
+            "run folder (default: results/); a rerun replaces the files of the run there (manifest.json "
+            "lists them) and keeps any other file; a non-empty folder that is not a run folder is refused"
+        ),
+    )
+    p.add_argument(
+        "--weights",
+        metavar="FILE",
+        help=(
+            "analyse these weights in section 2 instead of training: the study's npz (keys 60to{m} = uniform, "
+            "60to{m}_withimportance = 0.9^i) or any file supviz.toy.load_grid reads"
+        ),
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        metavar="N",
         help="training steps of every toy model (overrides toy.steps; the study used 10000; the report states it)",
     )
     p.add_argument(
-        "--points", type=int, metavar="N",
-        help=("sampled inputs per feature probability in the data-point section (overrides datapoints.points; "
-              "default 200; 10,000 works, spread over run.n_jobs worker processes with a progress bar)"),
+        "--points",
+        type=int,
+        metavar="N",
+        help=(
+            "sampled inputs per feature probability in the data-point section (overrides datapoints.points; "
+            "default 200; 10,000 works, spread over run.n_jobs worker processes with a progress bar)"
+        ),
     )
     p.add_argument(
-        "--jobs", type=int, metavar="N",
+        "--jobs",
+        type=int,
+        metavar="N",
         help="worker processes for layouts and figures (overrides run.n_jobs; default 2)",
     )
     p.add_argument(
-        "--scheduler", metavar="ADDRESS",
-        help=("run the units of work on a Dask cluster (overrides run.scheduler): 'local:N' starts a LocalCluster of "
-              "N worker processes, 'tcp://host:8786' joins a running scheduler (the cache folder must be on a "
-              "filesystem every worker sees; README: On a cluster)"),
+        "--scheduler",
+        metavar="ADDRESS",
+        help=(
+            "run the units of work on a Dask cluster (overrides run.scheduler): 'local:N' starts a LocalCluster of "
+            "N worker processes, 'tcp://host:8786' joins a running scheduler (the cache folder must be on a "
+            "filesystem every worker sees; README: On a cluster)"
+        ),
     )
     p.add_argument("--paper-size-a3", action="store_true", help="draw A3 at the larger, paper-like size (slower)")
     p.add_argument("--no-cache", action="store_true", help="recompute everything (read and write no cache)")
@@ -67,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr, flush=True)
 
     # run_study checks the weights, --out and the cache folder (check_study) before it writes anything
-    result = run_study(config, args.out, weights_file=args.weights, quiet=args.quiet, announce=announce,
-                       use_cache=not args.no_cache)
+    result = run_study(
+        config, args.out, weights_file=args.weights, quiet=args.quiet, announce=announce, use_cache=not args.no_cache
+    )
     if not args.quiet:
         print(
             f"[supviz] done in {result.total_seconds:.1f} s: {len(result.figures)} figures, "

@@ -38,10 +38,21 @@ _FIELDS: dict[str, tuple[str, type, dict[str, Any]]] = {
     "l0_coefficient": ("--l0-coefficient", float, {"metavar": "L0"}),
     "device": ("--device", str, {"metavar": "DEVICE"}),
 }
-_COLUMNS = [("label", "sae", "{}"), ("n_true", "true", "{}"), ("d_sae", "d_sae", "{}"), ("mmcs", "MMCS", "{:.3f}"),
-            ("mcc", "MCC", "{:.3f}"), ("recovery_rate", "rec@0.9", "{:.2f}"), ("dead_fraction", "dead", "{:.2f}"),
-            ("l0", "L0", "{:.2f}"), ("true_l0", "true L0", "{:.2f}"), ("fvu", "FVU", "{:.3f}"),
-            ("shrinkage", "shrink", "{:.3f}"), ("precision", "prec", "{:.2f}"), ("recall", "recall", "{:.2f}")]
+_COLUMNS = [
+    ("label", "sae", "{}"),
+    ("n_true", "true", "{}"),
+    ("d_sae", "d_sae", "{}"),
+    ("mmcs", "MMCS", "{:.3f}"),
+    ("mcc", "MCC", "{:.3f}"),
+    ("recovery_rate", "rec@0.9", "{:.2f}"),
+    ("dead_fraction", "dead", "{:.2f}"),
+    ("l0", "L0", "{:.2f}"),
+    ("true_l0", "true L0", "{:.2f}"),
+    ("fvu", "FVU", "{:.3f}"),
+    ("shrinkage", "shrink", "{:.3f}"),
+    ("precision", "prec", "{:.2f}"),
+    ("recall", "recall", "{:.2f}"),
+]
 
 
 def register(subparsers: Any) -> None:
@@ -64,20 +75,32 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("input", metavar="INPUT", help="run directory, weight file (with --weights) or activations file")
     io = p.add_argument_group("input and output")
-    io.add_argument("--weights", action="store_true", help="INPUT is a toy weight file (.npz/.npy/.safetensors of [k, n, m])")
+    io.add_argument(
+        "--weights", action="store_true", help="INPUT is a toy weight file (.npz/.npy/.safetensors of [k, n, m])"
+    )
     io.add_argument("--cells", nargs="+", metavar="I", help="train only these cells (indices; default all)")
     io.add_argument("--probability", metavar="P", help="feature probability of cells whose file has none")
     io.add_argument("--key", metavar="NAME", help="the array to read from a multi-array activations file")
     io.add_argument("--features", metavar="FILE", help="true feature directions [n, d] to score activations against")
-    io.add_argument("--codes", metavar="FILE", help="true feature activity [N, n] of the activations (for true L0, precision, recall)")
+    io.add_argument(
+        "--codes",
+        metavar="FILE",
+        help="true feature activity [N, n] of the activations (for true L0, precision, recall)",
+    )
     io.add_argument("--n-eval", default="4096", metavar="N", help="evaluation samples per SAE (default: 4096)")
     io.add_argument("--seed", default="0", metavar="SEED", help="root seed (default: 0)")
     io.add_argument("--threads", default="0", metavar="N", help="CPU worker threads; 0 = one per CPU (default: 0)")
-    io.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                    help=f"output folder (saes/, scores.csv, metadata.json); an earlier `supviz sae` output is replaced (default: {DEFAULT_OUT})")
+    io.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"output folder (saes/, scores.csv, metadata.json); an earlier `supviz sae` output is replaced (default: {DEFAULT_OUT})",
+    )
     io.add_argument("--format", choices=("table", "csv", "json"), default="table", help="how to print the scores")
     io.add_argument("--quiet", action="store_true", help="print only the output folder")
-    g = p.add_argument_group("SAE settings (SAEConfig fields; defaults: the study's settings for cells, SAEConfig() for activations)")
+    g = p.add_argument_group(
+        "SAE settings (SAEConfig fields; defaults: the study's settings for cells, SAEConfig() for activations)"
+    )
     for name, (flag, _type, opts) in _FIELDS.items():
         g.add_argument(flag, dest=name, default=None, help=docs.get(name, ""), **opts)
     p.set_defaults(func=run)
@@ -92,8 +115,11 @@ def run(args: argparse.Namespace) -> int:
     threads = check_int("--threads", _parse(args.threads, int, "--threads"), min_value=0)
     out = Path(args.out)
     _check_out(out)
-    changes = {name: _parse(getattr(args, name), typ, flag) for name, (flag, typ, _o) in _FIELDS.items()
-               if getattr(args, name) is not None}
+    changes = {
+        name: _parse(getattr(args, name), typ, flag)
+        for name, (flag, typ, _o) in _FIELDS.items()
+        if getattr(args, name) is not None
+    }
     src = Path(args.input)
     if src.is_dir() or args.weights:
         result = _cells(args, src, changes, n_eval=n_eval, seed=seed, threads=threads)
@@ -110,13 +136,18 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "json":
         import json
 
-        json.dump([{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows],
-                  sys.stdout, indent=1)
+        json.dump(
+            [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows],
+            sys.stdout,
+            indent=1,
+        )
         sys.stdout.write("\n")
     else:
         info = meta["training"]
-        print(f"trained {len(saes)} SAE(s) ({meta['config']['architecture']}) x {info['steps']} steps in "
-              f"{info['wall_seconds']:.1f} s ({info['ms_per_step']:.2f} ms/step, {info['threads']} thread(s), {info['device']})")
+        print(
+            f"trained {len(saes)} SAE(s) ({meta['config']['architecture']}) x {info['steps']} steps in "
+            f"{info['wall_seconds']:.1f} s ({info['ms_per_step']:.2f} ms/step, {info['threads']} thread(s), {info['device']})"
+        )
         print(_table(rows))
         notes = sorted({n for r in rows for n in r["notes"].split("; ") if n})
         if notes:
@@ -150,10 +181,25 @@ def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, 
     if missing and probability is None:
         raise SupvizError(f"cells {missing[:5]} of {str(src)!r} have no feature probability; give `--probability`.")
     config = study_config(grid.specs[0].n_features, **changes) if changes else study_config(grid.specs[0].n_features)
-    cells = train_cell_saes(grid, indices, config=config, seed=seed, n_eval=n_eval, probability=probability,
-                            threads=threads, progress=None if not args.quiet else False)
-    meta = {"input": str(src), "kind": "toy cells", "cells": cells.cells, "config": config.to_dict(), "seed": seed,
-            "n_eval": n_eval, "training": cells.training.info}
+    cells = train_cell_saes(
+        grid,
+        indices,
+        config=config,
+        seed=seed,
+        n_eval=n_eval,
+        probability=probability,
+        threads=threads,
+        progress=None if not args.quiet else False,
+    )
+    meta = {
+        "input": str(src),
+        "kind": "toy cells",
+        "cells": cells.cells,
+        "config": config.to_dict(),
+        "seed": seed,
+        "n_eval": n_eval,
+        "training": cells.training.info,
+    }
     return cells.saes, cells.scores, meta
 
 
@@ -173,18 +219,36 @@ def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed:
         raise SupvizError(f"`--features` must be [n, {d}] (the activations' d); got shape {list(features.shape)}.")
     if codes is not None:
         if codes.shape[0] != stack.shape[1]:
-            raise SupvizError(f"`--codes` must have one row per activation row ({stack.shape[1]}); got {codes.shape[0]}.")
+            raise SupvizError(
+                f"`--codes` must have one row per activation row ({stack.shape[1]}); got {codes.shape[0]}."
+            )
         if features is not None and codes.shape[1] != features.shape[0]:
-            raise SupvizError(f"`--codes` must have one column per feature ({features.shape[0]}); got {codes.shape[1]}.")
+            raise SupvizError(
+                f"`--codes` must have one column per feature ({features.shape[0]}); got {codes.shape[1]}."
+            )
     config = SAEConfig(**changes)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", src.stem)
     jobs = array_jobs(X, config, seed=seed, features=features, codes=codes, label=stem)
     trained = train_saes(jobs, threads=threads, progress=None if not args.quiet else False)
     evals = [j.source.evaluation(n_eval) for j in jobs]
-    sc = score(trained.saes, [e[0] for e in evals], features=[features] * len(jobs),
-               true_codes=[e[1] for e in evals] if codes is not None else None, device=config.device)
-    meta = {"input": str(src), "kind": "activations", "shape": list(X.shape), "features": args.features,
-            "codes": args.codes, "config": config.to_dict(), "seed": seed, "n_eval": n_eval, "training": trained.info}
+    sc = score(
+        trained.saes,
+        [e[0] for e in evals],
+        features=[features] * len(jobs),
+        true_codes=[e[1] for e in evals] if codes is not None else None,
+        device=config.device,
+    )
+    meta = {
+        "input": str(src),
+        "kind": "activations",
+        "shape": list(X.shape),
+        "features": args.features,
+        "codes": args.codes,
+        "config": config.to_dict(),
+        "seed": seed,
+        "n_eval": n_eval,
+        "training": trained.info,
+    }
     return trained.saes, sc, meta
 
 
@@ -205,7 +269,7 @@ def _read_array(path: Path, key: str | None, flag: str, *, ranks: tuple[int, ...
     else:
         keys = sorted(arrays)
         listed = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
-        hint = (" (or, if it holds toy weights, pass `--weights` or the run folder)" if flag == "INPUT" else "")
+        hint = " (or, if it holds toy weights, pass `--weights` or the run folder)" if flag == "INPUT" else ""
         raise SupvizError(f"{str(path)!r} holds {len(arrays)} arrays ({listed}); choose one with `--key`{hint}.")
     arr = np.asarray(arr)
     if arr.ndim not in ranks:
@@ -249,8 +313,14 @@ def _write(out: Path, saes, scores, meta: dict[str, Any]) -> None:
     from supviz.sae.storage import _write as write_sae
 
     names = _names([s.label for s in saes])
-    meta = {"format": RUN_FORMAT, "supviz_version": __version__, "python": platform.python_version(),
-            "platform": platform.platform(), **meta, "saes": names}
+    meta = {
+        "format": RUN_FORMAT,
+        "supviz_version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        **meta,
+        "saes": names,
+    }
     with atomic_dir(out) as tmp:
         for sae, name in zip(saes, names):
             write_sae(sae, tmp / "saes" / name)
@@ -279,7 +349,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
     widths = [max(len(row[j]) for row in cells) for j in range(len(_COLUMNS))]
     lines = []
     for i, row in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip())
+        lines.append(
+            "  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip()
+        )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

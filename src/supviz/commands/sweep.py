@@ -28,10 +28,17 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("config", metavar="CONFIG", nargs="?", help="sweep TOML (see `supviz sweep --example`)")
     p.add_argument("--example", action="store_true", help="print the shipped example sweep (TOML) and exit")
-    p.add_argument("--out", metavar="DIR", default="sweep",
-                   help="output folder (default: sweep/); a rerun replaces the previous sweep's files there")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="'local:N' (a Dask LocalCluster of N workers) or a Dask scheduler address (overrides run.scheduler)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default="sweep",
+        help="output folder (default: sweep/); a rerun replaces the previous sweep's files there",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="'local:N' (a Dask LocalCluster of N workers) or a Dask scheduler address (overrides run.scheduler)",
+    )
     p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (overrides run.n_jobs)")
     p.add_argument("--steps", type=int, metavar="N", help="training steps of every toy model (overrides train.steps)")
     p.add_argument("--no-cache", action="store_true", help="recompute everything (read and write no cache)")
@@ -58,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_sweep(config, args.out, quiet=args.quiet, announce=announce, use_cache=not args.no_cache)
     if not args.quiet:
-        print(f"[supviz] sweep done in {result.seconds:.1f} s: {result.n_cells} cells, {result.n_rows} rows, "
-              f"{result.cache_misses} steps computed, {result.cache_hits} from cache", file=sys.stderr)
+        print(
+            f"[supviz] sweep done in {result.seconds:.1f} s: {result.n_cells} cells, {result.n_rows} rows, "
+            f"{result.cache_misses} steps computed, {result.cache_hits} from cache",
+            file=sys.stderr,
+        )
         print(f"summary: {result.summary[0]}")
     print(f"table: {result.table}")
     return 0

@@ -68,18 +68,38 @@ def register(subparsers: Any) -> None:
         ),
     )
     io = p.add_argument_group("input and output")
-    io.add_argument("--config", metavar="FILE.toml",
-                    help=("a study config (supviz config --default > my.toml): its [toy] table, with the study's seed; "
-                          "or TrainConfig fields at the top level or in a [train] table"))
-    io.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
-                    help=f"run directory to write (weights.safetensors, metadata.json); an earlier run there is replaced (default: {DEFAULT_OUT})")
-    io.add_argument("--quiet", action="store_true", help="no progress bar and no summary lines except the run directory")
+    io.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help=(
+            "a study config (supviz config --default > my.toml): its [toy] table, with the study's seed; "
+            "or TrainConfig fields at the top level or in a [train] table"
+        ),
+    )
+    io.add_argument(
+        "--out",
+        metavar="DIR",
+        default=DEFAULT_OUT,
+        help=f"run directory to write (weights.safetensors, metadata.json); an earlier run there is replaced (default: {DEFAULT_OUT})",
+    )
+    io.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary lines except the run directory"
+    )
     g = p.add_argument_group("training settings (TrainConfig fields)")
     for name, (flag, opts) in _FIELDS.items():
         default = getattr(defaults, name)
-        shown = " ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in default) if isinstance(default, tuple) else default
-        g.add_argument(flag, dest=name, default=None,
-                       help=docs.get(name, "") + _EXTRA_HELP.get(name, "") + f" (default: {shown})", **opts)
+        shown = (
+            " ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in default)
+            if isinstance(default, tuple)
+            else default
+        )
+        g.add_argument(
+            flag,
+            dest=name,
+            default=None,
+            help=docs.get(name, "") + _EXTRA_HELP.get(name, "") + f" (default: {shown})",
+            **opts,
+        )
     p.set_defaults(func=run)
 
 
@@ -99,8 +119,8 @@ def build_config(args: argparse.Namespace) -> Any:
 
 
 def _config_file(path: str, *, base: Any) -> Any:
-    from supviz.study.config import load_config
     from supviz.core.config import read_toml
+    from supviz.study.config import load_config
     from supviz.toy.config import TrainConfig
 
     data = read_toml(path)
@@ -113,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
     """Check everything, train, save; print a summary and the run directory."""
     from supviz.toy import save_grid, train_grid
     from supviz.toy.storage import check_run_dir_writable, is_run_dir
-
     from supviz.toy.train import resolve_engine
 
     config = build_config(args)

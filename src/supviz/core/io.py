@@ -146,7 +146,9 @@ def sweep_temporaries(folder: str | os.PathLike[str], *, depth: int = 0, untagge
 
 def _subfolders(folder: Path) -> list[Path]:
     try:
-        return [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+        return [
+            Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+        ]
     except OSError:
         return []
 

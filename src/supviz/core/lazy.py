@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
-def lazy_exports(package: str, namespace: dict[str, Any], exports: Mapping[str, str], *,
-                 submodules: Iterable[str] = ()) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def lazy_exports(
+    package: str, namespace: dict[str, Any], exports: Mapping[str, str], *, submodules: Iterable[str] = ()
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """A module ``__getattr__`` and ``__dir__`` for ``package`` that import ``exports`` on demand.
 
     The one lazy-export mechanism of supviz: every package ``__init__`` that exports names lazily
@@ -80,8 +81,11 @@ def moved_module(old: str, new: str | Mapping[str, str], namespace: dict[str, An
         home = new if isinstance(new, str) else new.get(name)
         if name.startswith("__") or home is None:
             raise AttributeError(f"module {old!r} has no attribute {name!r}")
-        warnings.warn(f"{old} moved: import {name!r} from {home} (the old name goes in the next release).",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{old} moved: import {name!r} from {home} (the old name goes in the next release).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return getattr(importlib.import_module(home), name)
 
     return __getattr__

@@ -78,7 +78,9 @@ def check_output_folder(
             raise SupvizError(f"`{name}` must be a folder; {shown!r} is a file.")
         anchor = p
         if accept is not None and _non_empty(p) and not accept(p):
-            raise SupvizError(f"`{name}` {shown!r} is a non-empty folder that is not {what}; choose another or empty it.")
+            raise SupvizError(
+                f"`{name}` {shown!r} is a non-empty folder that is not {what}; choose another or empty it."
+            )
     else:
         anchor = p.absolute().parent
         while True:
@@ -97,8 +99,9 @@ def check_output_folder(
     return p
 
 
-def check_subfolders_writable(path: str | os.PathLike[str], *, name: str = "--out",
-                              skip: Iterable[str | os.PathLike[str]] = ()) -> None:
+def check_subfolders_writable(
+    path: str | os.PathLike[str], *, name: str = "--out", skip: Iterable[str | os.PathLike[str]] = ()
+) -> None:
     """Refuse a run folder whose existing subfolders cannot be written (a rerun writes into them).
 
     A rerun into a finished run folder replaces files in ``figures/`` and the other folders there;
@@ -123,7 +126,9 @@ def check_subfolders_writable(path: str | os.PathLike[str], *, name: str = "--ou
             with os.scandir(folder) as it:
                 subs = [Path(e.path) for e in it if not e.name.startswith(".") and e.is_dir()]
         except OSError as exc:
-            raise SupvizError(f"`{name}` {str(root)!r}: its folder {str(folder)!r} cannot be read ({_reason(exc)}).") from None
+            raise SupvizError(
+                f"`{name}` {str(root)!r}: its folder {str(folder)!r} cannot be read ({_reason(exc)})."
+            ) from None
         for sub in sorted(subs):
             if os.path.realpath(sub) in skipped:
                 continue
@@ -138,7 +143,9 @@ def _probe(folder: Path, name: str, shown: str) -> None:
         tmp = tempfile.mkdtemp(prefix=".supviz-probe-", dir=folder)
     except OSError as exc:
         where = "" if str(folder) == shown else f" in {str(folder)!r}"
-        raise SupvizError(f"`{name}` {shown!r} is not writable (creating a folder{where} failed: {_reason(exc)}).") from None
+        raise SupvizError(
+            f"`{name}` {shown!r} is not writable (creating a folder{where} failed: {_reason(exc)})."
+        ) from None
     os.rmdir(tmp)
 
 
@@ -178,16 +185,28 @@ def is_study_folder(folder: str | os.PathLike[str]) -> bool:
     return (p / "run.json").is_file() and (p / "config.toml").is_file()
 
 
-def write_manifest(folder: str | os.PathLike[str], files: Iterable[str], *, command: str, complete: bool,
-                   extra: dict[str, Any] | None = None) -> None:
+def write_manifest(
+    folder: str | os.PathLike[str],
+    files: Iterable[str],
+    *,
+    command: str,
+    complete: bool,
+    extra: dict[str, Any] | None = None,
+) -> None:
     """Write ``manifest.json`` listing ``files`` (paths relative to ``folder``) atomically.
 
     ``complete=False`` marks a run in progress (or killed): its files are listed so that the next
     run can remove them, but nothing reads the folder as a finished run.
     """
     names = sorted({str(f) for f in files} | {MANIFEST})
-    payload = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "command": command, "complete": complete,
-               "files": names, **(extra or {})}
+    payload = {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "command": command,
+        "complete": complete,
+        "files": names,
+        **(extra or {}),
+    }
     atomic_write_json(Path(folder) / MANIFEST, payload)
 
 
@@ -239,7 +258,9 @@ def previous_files(folder: str | os.PathLike[str]) -> list[str]:
     names = [n for n in _LEGACY_FILES if (p / n).is_file()]
     figures = p / "figures"
     if figures.is_dir():
-        names += sorted(f"figures/{f.name}" for f in figures.iterdir() if f.is_file() and f.suffix in _LEGACY_FIGURE_SUFFIXES)
+        names += sorted(
+            f"figures/{f.name}" for f in figures.iterdir() if f.is_file() and f.suffix in _LEGACY_FIGURE_SUFFIXES
+        )
     return names
 
 
@@ -271,8 +292,9 @@ class OutputLog:
         Returns the removed paths.
         """
         removed = remove_stale(self.folder, self.previous, self.files)
-        write_manifest(self.folder, self.files, command=self.command, complete=True,
-                       extra={"removed": removed, **(extra or {})})
+        write_manifest(
+            self.folder, self.files, command=self.command, complete=True, extra={"removed": removed, **(extra or {})}
+        )
         return removed
 
     def _rel(self, path: str | os.PathLike[str]) -> str:

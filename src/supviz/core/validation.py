@@ -187,7 +187,9 @@ def check_dissimilarity_matrix(name: str, value: Any, *, min_points: int = 1, ba
         raise SupvizError(f"`{name}` must hold at least one matrix; got shape {arr.shape}.")
     n = arr.shape[-1]
     if n < min_points:
-        raise SupvizError(f"`{name}` must describe at least {min_points} point{'s' if min_points != 1 else ''}; got {n}.")
+        raise SupvizError(
+            f"`{name}` must describe at least {min_points} point{'s' if min_points != 1 else ''}; got {n}."
+        )
     if arr.size and arr.min() < 0:
         raise SupvizError(f"`{name}` must be non-negative (dissimilarities); got minimum {float(arr.min()):.6g}.")
     scale = float(arr.max()) if arr.size else 0.0

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_int
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, numpy_rng
 
 logger = logging.getLogger(__name__)
 
@@ -278,15 +278,21 @@ def shepard_rho(
     """
     from supviz.metrics.distances import DistanceSource
 
-    rho, n_pairs, why = _shepard(DistanceSource("X", X, min_points=2), DistanceSource("Y", Y, min_points=2),
-                                 max_pairs, random_state)
+    rho, n_pairs, why = _shepard(
+        DistanceSource("X", X, min_points=2), DistanceSource("Y", Y, min_points=2), max_pairs, random_state
+    )
     if why is not None:
         logger.info("shepard_rho undefined (NaN): %s.", why)
     return rho, n_pairs
 
 
-def _shepard(xs: Any, ys: Any, max_pairs: int, random_state: SeedLike, collapsed: bool = False,
-             ) -> tuple[float, int, str | None]:
+def _shepard(
+    xs: Any,
+    ys: Any,
+    max_pairs: int,
+    random_state: SeedLike,
+    collapsed: bool = False,
+) -> tuple[float, int, str | None]:
     """Spearman's rho of the (sampled) pair distances at unit scale, and why it is undefined (or None)."""
     from supviz.metrics.ranks import average_ranks
     from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, tied_reason
@@ -364,11 +370,9 @@ def measure_distortion(
     Memory stays bounded for any N (row blocks, ``chunk_size x N`` floats, ``max_pairs`` pairs):
     ``docs/benchmarks.md`` has the peak RSS at 20,000 points.
     """
-    from supviz.metrics.distances import DistanceSource
+    from supviz.metrics.distances import DistanceSource, layout_source
     from supviz.metrics.neighbors import neighbourhood_scores
     from supviz.metrics.stress import stress1_ratio_and_reason
-
-    from supviz.metrics.distances import layout_source
 
     ys, collapsed = layout_source("Y", Y)
     X, _, k = _check_pair(X, ys.data, k)
@@ -381,10 +385,12 @@ def measure_distortion(
     else:
         from supviz.metrics.approximate import approximate_neighbourhood_scores
 
-        scores = approximate_neighbourhood_scores(xs, ys, k=k, want=want, collapsed=collapsed,
-                                                  random_state=random_state)
-    reasons = {name: scores.reasons[name] for name in ("knn_recall", "trustworthiness", "continuity")
-               if name in scores.reasons}
+        scores = approximate_neighbourhood_scores(
+            xs, ys, k=k, want=want, collapsed=collapsed, random_state=random_state
+        )
+    reasons = {
+        name: scores.reasons[name] for name in ("knn_recall", "trustworthiness", "continuity") if name in scores.reasons
+    }
     stress, stress_why = stress1_ratio_and_reason(xs, ys, collapsed)
     if stress_why is not None:
         reasons["stress1_ratio"] = stress_why

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import register_folder_codec
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.core.validation import check_array, check_choice, check_int, check_probability
 from supviz.datapoints.distortion import measure_distortion
 from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
@@ -50,7 +50,7 @@ from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import METHODS, datapoint_layout
 from supviz.datapoints.sampling import SparseSample, sample_inputs
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, as_seed_sequence, child
+from supviz.runtime.codecs import register_folder_codec
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +144,15 @@ class DatapointCellResult:
         import pandas as pd
 
         rows = []
-        for (space, method), vals in sorted(self.metrics.items(), key=lambda kv: (_sort_key(kv[0]))):
-            row = {"space": space, "method": method, "n_points": self.n_points, "n_dropped": self.n_dropped,
-                   "n_represented": int(self.represented.sum()), "k": self.k}
+        for (space, method), vals in sorted(self.metrics.items(), key=lambda kv: _sort_key(kv[0])):
+            row = {
+                "space": space,
+                "method": method,
+                "n_points": self.n_points,
+                "n_dropped": self.n_dropped,
+                "n_represented": int(self.represented.sum()),
+                "k": self.k,
+            }
             row.update({c: vals.get(c, np.nan) for c in METRIC_COLUMNS})
             row["nan_reasons"] = self.reasons.get((space, method), "")
             lay = self.layouts.get((space, method))
@@ -213,15 +219,17 @@ def _job(
         layout = None
         Y = points
     else:
-        layout = datapoint_layout(points, method, random_state=seed, mds_max_points=mds_max_points,
-                                  n_landmarks=n_landmarks, **params)
+        layout = datapoint_layout(
+            points, method, random_state=seed, mds_max_points=mds_max_points, n_landmarks=n_landmarks, **params
+        )
         Y = np.asarray(layout.embedding, dtype=np.float64)
         # MDS layouts carry the full SmacofResult (N x N matrices): too heavy to ship back from
         # every worker and to keep for every cell; its stress and iteration count stay in info.
         layout.info.pop("result", None)
     # the Layout itself, so that its method's verdict on collapse reaches the measures
-    res = measure_distortion(x, layout if layout is not None else Y, active=x > 0, k=k, max_pairs=max_pairs,
-                             random_state=pair_seed)
+    res = measure_distortion(
+        x, layout if layout is not None else Y, active=x > 0, k=k, max_pairs=max_pairs, random_state=pair_seed
+    )
     return layout, res.metrics(), res.false.pairs, time.perf_counter() - t0, res.reason_text()
 
 
@@ -307,9 +315,16 @@ def _plan_cell(
             job_keys[(space, method)] = key
             jobs[key] = (pts, method, job_seed, group)
     geom = equidistance(W, represented=represented, random_state=child(seed, 5, instance))
-    plan = _Plan(sample=sample, group=group, spaces=spaces, represented=represented,
-                 labels=point_labels(x, importance=importance), geometry=geom, job_keys=job_keys,
-                 importance=None if importance is None else np.asarray(importance, dtype=np.float64))
+    plan = _Plan(
+        sample=sample,
+        group=group,
+        spaces=spaces,
+        represented=represented,
+        labels=point_labels(x, importance=importance),
+        geometry=geom,
+        job_keys=job_keys,
+        importance=None if importance is None else np.asarray(importance, dtype=np.float64),
+    )
     return plan, jobs
 
 
@@ -351,11 +366,25 @@ def _run_jobs(
         pair_seed = child(seed, 4, group)
         x = samples[group].x
         calls.append((big(pts), big(x), method, params, job_seed, k, max_pairs, pair_seed, mds_max_points, n_landmarks))
-        keys.append(None if memo is None else memo.key("datapoint-job", {
-            "points": pts, "x": x, "method": method, "params": params, "seed": _seed_key(job_seed), "k": k,
-            "max_pairs": max_pairs, "pair_seed": _seed_key(pair_seed), "mds_max_points": mds_max_points,
-            "n_landmarks": n_landmarks,
-        }))
+        keys.append(
+            None
+            if memo is None
+            else memo.key(
+                "datapoint-job",
+                {
+                    "points": pts,
+                    "x": x,
+                    "method": method,
+                    "params": params,
+                    "seed": _seed_key(job_seed),
+                    "k": k,
+                    "max_pairs": max_pairs,
+                    "pair_seed": _seed_key(pair_seed),
+                    "mds_max_points": mds_max_points,
+                    "n_landmarks": n_landmarks,
+                },
+            )
+        )
     out: dict[tuple, tuple] = {}
     bar = tqdm(total=len(order), desc=desc, unit="job") if progress else None
     for j, value in dispatcher.map(_job, calls, desc=desc, kind="datapoint-job", keys=keys, bar=bar):
@@ -381,10 +410,22 @@ def _assemble(plan: _Plan, results: dict[tuple, tuple], k: int) -> DatapointCell
         pairs[sm] = fp
         seconds[sm] = secs
     return DatapointCellResult(
-        x=plan.sample.x, h=plan.spaces["h"], xhat=plan.spaces.get("xhat"), labels=plan.labels,
-        represented=plan.represented, layouts=layouts, metrics=metrics, false_pairs=pairs,
-        probability=plan.sample.probability, n_drawn=plan.sample.n_drawn, n_dropped=plan.sample.n_dropped,
-        k=k, geometry=plan.geometry, seconds=seconds, importance=plan.importance, reasons=reasons,
+        x=plan.sample.x,
+        h=plan.spaces["h"],
+        xhat=plan.spaces.get("xhat"),
+        labels=plan.labels,
+        represented=plan.represented,
+        layouts=layouts,
+        metrics=metrics,
+        false_pairs=pairs,
+        probability=plan.sample.probability,
+        n_drawn=plan.sample.n_drawn,
+        n_dropped=plan.sample.n_dropped,
+        k=k,
+        geometry=plan.geometry,
+        seconds=seconds,
+        importance=plan.importance,
+        reasons=reasons,
     )
 
 
@@ -497,19 +538,37 @@ def datapoint_cell(
     elif not isinstance(sample, SparseSample):
         arr = check_array("sample", sample, ndim=2)
         keep = (arr > 0).any(axis=1)
-        sample = SparseSample(x=arr[keep], probability=probability, n_drawn=arr.shape[0],
-                              n_dropped=int((~keep).sum()))
+        sample = SparseSample(x=arr[keep], probability=probability, n_drawn=arr.shape[0], n_dropped=int((~keep).sum()))
     if sample.x.shape[1] != W.shape[0]:
         raise SupvizError(f"`sample` has {sample.x.shape[1]} features but `W` has {W.shape[0]} rows.")
     plan, jobs = _plan_cell(
-        instance=0, W=W, bias=bias, importance=importance, sample=sample, group=0, methods=methods,
-        controls=controls, include_output=include_output, layout_spaces=layout_spaces, represented=represented,
-        represented_rule=represented_rule, represented_threshold=represented_threshold, seed=seed,
+        instance=0,
+        W=W,
+        bias=bias,
+        importance=importance,
+        sample=sample,
+        group=0,
+        methods=methods,
+        controls=controls,
+        include_output=include_output,
+        layout_spaces=layout_spaces,
+        represented=represented,
+        represented_rule=represented_rule,
+        represented_threshold=represented_threshold,
+        seed=seed,
     )
     results = _run_jobs(
-        jobs, {0: sample}, method_params=_merged_params(method_params), k=k, max_pairs=max_pairs, seed=seed,
-        mds_max_points=mds_max_points, n_landmarks=n_landmarks, n_jobs=_resolve_n_jobs(n_jobs),
-        progress=progress, desc="data points",
+        jobs,
+        {0: sample},
+        method_params=_merged_params(method_params),
+        k=k,
+        max_pairs=max_pairs,
+        seed=seed,
+        mds_max_points=mds_max_points,
+        n_landmarks=n_landmarks,
+        n_jobs=_resolve_n_jobs(n_jobs),
+        progress=progress,
+        desc="data points",
     )
     return _assemble(plan, results, k)
 
@@ -575,8 +634,11 @@ def datapoint_grid(
     layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
     seed = as_seed_sequence(random_state, name="random_state")
     specs = list(grid.specs)
-    idx = list(range(len(specs))) if instances is None else [check_int("instances", i, min_value=0,
-                                                                       max_value=len(specs) - 1) for i in instances]
+    idx = (
+        list(range(len(specs)))
+        if instances is None
+        else [check_int("instances", i, min_value=0, max_value=len(specs) - 1) for i in instances]
+    )
     if not idx:
         raise SupvizError("`instances` must name at least one instance of the grid; got none.")
 
@@ -595,19 +657,36 @@ def datapoint_grid(
         g = groups[(int(spec.n_features), round(float(spec.probability), 12))]
         bias = grid.biases[i] if getattr(grid, "biases", None) is not None else None
         plan, jobs = _plan_cell(
-            instance=i, W=np.asarray(grid.weights[i], dtype=np.float64), bias=bias,
-            importance=np.asarray(spec.importance, dtype=np.float64), sample=samples[g], group=g,
-            methods=methods, controls=controls, include_output=include_output, layout_spaces=layout_spaces,
+            instance=i,
+            W=np.asarray(grid.weights[i], dtype=np.float64),
+            bias=bias,
+            importance=np.asarray(spec.importance, dtype=np.float64),
+            sample=samples[g],
+            group=g,
+            methods=methods,
+            controls=controls,
+            include_output=include_output,
+            layout_spaces=layout_spaces,
             represented=None,
-            represented_rule=represented_rule, represented_threshold=represented_threshold, seed=seed,
+            represented_rule=represented_rule,
+            represented_threshold=represented_threshold,
+            seed=seed,
         )
         plans.append(plan)
         all_jobs.update(jobs)
     logger.info("data points: %d cells, %d jobs, %d points each", len(idx), len(all_jobs), n_points)
     results = _run_jobs(
-        all_jobs, samples, method_params=_merged_params(method_params), k=k, max_pairs=max_pairs, seed=seed,
-        mds_max_points=mds_max_points, n_landmarks=n_landmarks, n_jobs=_resolve_n_jobs(n_jobs),
-        progress=progress, desc="data-point layouts",
+        all_jobs,
+        samples,
+        method_params=_merged_params(method_params),
+        k=k,
+        max_pairs=max_pairs,
+        seed=seed,
+        mds_max_points=mds_max_points,
+        n_landmarks=n_landmarks,
+        n_jobs=_resolve_n_jobs(n_jobs),
+        progress=progress,
+        desc="data-point layouts",
     )
     cells, keys, tables, geo_rows, timing_rows = [], [], [], [], []
     for i, plan in zip(idx, plans):
@@ -624,22 +703,41 @@ def datapoint_grid(
         t.insert(0, "importance", key[0])
         tables.append(t)
         geo_rows.append({"importance": key[0], "m": key[1], "p": key[2], "instance": i, **res.geometry.as_dict()})
-        timing_rows += [{"importance": key[0], "m": key[1], "p": key[2], "space": s, "method": mth, "seconds": v}
-                        for (s, mth), v in res.seconds.items()]
+        timing_rows += [
+            {"importance": key[0], "m": key[1], "p": key[2], "space": s, "method": mth, "seconds": v}
+            for (s, mth), v in res.seconds.items()
+        ]
     geometry = pd.DataFrame(geo_rows)
     if ring:
-        rings = ring_measures([grid.weights[i] for i in idx], [c.represented for c in cells],
-                              metric_type=ring_metric_type, random_state=child(seed, 6))
+        rings = ring_measures(
+            [grid.weights[i] for i in idx],
+            [c.represented for c in cells],
+            metric_type=ring_metric_type,
+            random_state=child(seed, 6),
+        )
         for col in rings[0]:
             geometry[col] = [r[col] for r in rings]
     return DatapointGridResult(
-        table=pd.concat(tables, ignore_index=True), geometry=geometry, cells=cells, keys=keys,
+        table=pd.concat(tables, ignore_index=True),
+        geometry=geometry,
+        cells=cells,
+        keys=keys,
         timings=pd.DataFrame(timing_rows),
     )
 
 
-def superposition_effect(table: Any, *, metrics: Sequence[str] = ("knn_recall", "trustworthiness", "continuity", "stress1_ratio",
-                                                                      "shepard_rho", "false_neighbour_rate")):
+def superposition_effect(
+    table: Any,
+    *,
+    metrics: Sequence[str] = (
+        "knn_recall",
+        "trustworthiness",
+        "continuity",
+        "stress1_ratio",
+        "shepard_rho",
+        "false_neighbour_rate",
+    ),
+):
     """Split each measure's loss into the 2-D floor, dropped features and superposition.
 
     Parameters
@@ -684,4 +782,6 @@ def _sort_key(sm: tuple[str, str]) -> tuple[int, int]:
 
 
 # A grid result in a cached value (the study's section D) is a folder of its own (supviz.datapoints.storage).
-register_folder_codec(DatapointGridResult, "supviz.datapoints.storage:save_result", "supviz.datapoints.storage:load_result")
+register_folder_codec(
+    DatapointGridResult, "supviz.datapoints.storage:save_result", "supviz.datapoints.storage:load_result"
+)

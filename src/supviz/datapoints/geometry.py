@@ -30,9 +30,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from supviz.core.geometry import points_coincide
+from supviz.core.seeding import SeedLike, as_seed_sequence, numpy_rng
 from supviz.core.validation import check_array, check_int, unit_scaled
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, as_seed_sequence, numpy_rng
 
 logger = logging.getLogger(__name__)
 
@@ -255,8 +255,10 @@ def ring_measures(
         raise SupvizError(f"`weights` and `masks` must have the same length; got {len(weights)} and {len(masks)}.")
     sets = [np.asarray(W, dtype=np.float64)[np.asarray(mk, dtype=bool)] for W, mk in zip(weights, masks)]
     use = [i for i, P in enumerate(sets) if P.shape[0] >= 3]
-    out = [dict.fromkeys(("radial_cv", "radial_cv_orthogonal", "mds_stress", "mds_stress_orthogonal"), float("nan"))
-           for _ in sets]
+    out = [
+        dict.fromkeys(("radial_cv", "radial_cv_orthogonal", "mds_stress", "mds_stress_orthogonal"), float("nan"))
+        for _ in sets
+    ]
     if not use:
         return out
     kw = {"metric_type": metric_type, "max_iter": max_iter, "eps": eps, "random_state": random_state}
@@ -283,7 +285,9 @@ RING_KINDS = ("trained", "random", "orthogonal")
 RING_CONDITIONS = tuple(f"{kind}_{c}" for kind in RING_KINDS for c in ("cluster", "alone"))
 
 
-def ring_control_sets(W: np.ndarray, represented: np.ndarray, *, random_state: SeedLike = 0) -> dict[str, np.ndarray | None]:
+def ring_control_sets(
+    W: np.ndarray, represented: np.ndarray, *, random_state: SeedLike = 0
+) -> dict[str, np.ndarray | None]:
     """The six point sets of the ring control for one ``W`` (see :func:`ring_control`): the represented
     rows as trained, as random unit directions in m dimensions scaled to the trained norms, and as
     ``diag(N)``; each alone and followed by the dropped rows.
@@ -361,20 +365,26 @@ def ring_control(
         fewer than 3 represented rows, or a cluster condition without dropped rows), and
         ``n_dropped``.
     """
-    from supviz.dr import mds_layouts
     from supviz.core.seeding import child
+    from supviz.dr import mds_layouts
 
     if len(weights) != len(masks):
         raise SupvizError(f"`weights` and `masks` must have the same length; got {len(weights)} and {len(masks)}.")
     seed = as_seed_sequence(random_state, name="random_state")
-    sets = [ring_control_sets(np.asarray(W, dtype=np.float64), mk, random_state=child(seed, i))
-            for i, (W, mk) in enumerate(zip(weights, masks))]
+    sets = [
+        ring_control_sets(np.asarray(W, dtype=np.float64), mk, random_state=child(seed, i))
+        for i, (W, mk) in enumerate(zip(weights, masks))
+    ]
     jobs = [(i, cond, pts) for i, s in enumerate(sets) for cond, pts in s.items() if pts is not None]
-    out = [{f"ring_{c}": float("nan") for c in RING_CONDITIONS} | {"n_dropped": float((~np.asarray(mk, bool)).sum())}
-           for mk in masks]
+    out = [
+        {f"ring_{c}": float("nan") for c in RING_CONDITIONS} | {"n_dropped": float((~np.asarray(mk, bool)).sum())}
+        for mk in masks
+    ]
     if not jobs:
         return out
-    lays = mds_layouts([pts for _, _, pts in jobs], metric_type=metric_type, max_iter=max_iter, eps=eps, random_state=seed)
+    lays = mds_layouts(
+        [pts for _, _, pts in jobs], metric_type=metric_type, max_iter=max_iter, eps=eps, random_state=seed
+    )
     for (i, cond, pts), lay in zip(jobs, lays):
         n_rep = int(np.asarray(masks[i], bool).sum())
         Y = np.asarray(lay.embedding)[:n_rep]
@@ -419,8 +429,9 @@ def _circle_coverage(angles: np.ndarray, half_width: float) -> float:
     return float(min(1.0, covered / (2 * np.pi)))
 
 
-def spoke_share(points: np.ndarray, directions: np.ndarray, picture: np.ndarray | None = None, *,
-                max_deg: float = 5.0) -> SpokeResult:
+def spoke_share(
+    points: np.ndarray, directions: np.ndarray, picture: np.ndarray | None = None, *, max_deg: float = 5.0
+) -> SpokeResult:
     """The star pattern of a picture: the share of points lying on the rays of single features.
 
     An input with one active feature i maps to ``h = x_i W_i``, on the ray of ``W_i``; inputs

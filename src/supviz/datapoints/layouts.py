@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.validation import check_array, check_choice, check_int
 from supviz.core.seeding import SeedLike, as_seed_sequence, child, int_seed, numpy_rng
+from supviz.core.validation import check_array, check_choice, check_int
 
 logger = logging.getLogger(__name__)
 
@@ -152,30 +152,71 @@ def landmark_mds(
     n_u = unique.shape[0]
     if n_u == 1:
         Y = identical_points_layout(n, 2, "landmark MDS", notes)
-        return dr.Layout(embedding=Y, method="mds", params={**params, "n_landmarks": 0},
-                         info={"landmarks": np.empty(0, dtype=np.int64), "smacof_stress": float("nan"),
-                               "placement_stress": float("nan"), "affine": (float("nan"), float("nan")),
-                               "n_iter": 0, "seed": int_seed(seq), "collapsed": True}, notes=notes)
+        return dr.Layout(
+            embedding=Y,
+            method="mds",
+            params={**params, "n_landmarks": 0},
+            info={
+                "landmarks": np.empty(0, dtype=np.int64),
+                "smacof_stress": float("nan"),
+                "placement_stress": float("nan"),
+                "affine": (float("nan"), float("nan")),
+                "n_iter": 0,
+                "seed": int_seed(seq),
+                "collapsed": True,
+            },
+            notes=notes,
+        )
     if n_u <= L:
         # Few distinct points: the full SMACOF of all N points, copies kept together.
-        res = dr.smacof(squareform(pdist(unique)), n_components=2, metric_type=metric_type, init="torgerson",
-                        max_iter=max_iter, eps=eps, random_state=child(seq, 1),
-                        weights=np.outer(counts, counts).astype(np.float64))
+        res = dr.smacof(
+            squareform(pdist(unique)),
+            n_components=2,
+            metric_type=metric_type,
+            init="torgerson",
+            max_iter=max_iter,
+            eps=eps,
+            random_state=child(seq, 1),
+            weights=np.outer(counts, counts).astype(np.float64),
+        )
         Y = np.asarray(res.embedding, dtype=np.float64)[inverse]
-        add_note(notes, "landmark SMACOF: only %d distinct points among %d: %s SMACOF of all of them (pair weights = "
-                 "products of their copies), no placement", n_u, n, metric_type)
+        add_note(
+            notes,
+            "landmark SMACOF: only %d distinct points among %d: %s SMACOF of all of them (pair weights = "
+            "products of their copies), no placement",
+            n_u,
+            n,
+            metric_type,
+        )
         for note in res.notes:
             add_note(notes, "smacof: %s", note)
-        return dr.Layout(embedding=Y, method="mds", params={**params, "n_landmarks": n_u},
-                         info={"landmarks": np.sort(first), "smacof_stress": float(np.asarray(res.stress)),
-                               "placement_stress": float("nan"), "affine": (float("nan"), float("nan")),
-                               "n_iter": int(np.asarray(res.n_iter)), "seed": int_seed(seq),
-                               "collapsed": layout_collapsed(Y)}, notes=notes)
+        return dr.Layout(
+            embedding=Y,
+            method="mds",
+            params={**params, "n_landmarks": n_u},
+            info={
+                "landmarks": np.sort(first),
+                "smacof_stress": float(np.asarray(res.stress)),
+                "placement_stress": float("nan"),
+                "affine": (float("nan"), float("nan")),
+                "n_iter": int(np.asarray(res.n_iter)),
+                "seed": int_seed(seq),
+                "collapsed": layout_collapsed(Y),
+            },
+            notes=notes,
+        )
     rng = numpy_rng(child(seq, 0))
     land_u = np.sort(rng.choice(n_u, size=L, replace=False, p=counts / counts.sum()))
     delta = squareform(pdist(unique[land_u]))
-    res = dr.smacof(delta, n_components=2, metric_type=metric_type, init="torgerson", max_iter=max_iter, eps=eps,
-                    random_state=child(seq, 1))
+    res = dr.smacof(
+        delta,
+        n_components=2,
+        metric_type=metric_type,
+        init="torgerson",
+        max_iter=max_iter,
+        eps=eps,
+        random_state=child(seq, 1),
+    )
     Y_land = np.asarray(res.embedding, dtype=np.float64)
     # The fitted transformation delta -> disparity, read off the landmark pairs.
     iu = np.triu_indices(L, k=1)
@@ -201,20 +242,39 @@ def landmark_mds(
     placement_stress = float(np.sqrt(num / den)) if den > 0 else float("nan")
     Y = Y_u[inverse]
     land = np.sort(first[land_u])
-    add_note(notes, "landmark SMACOF: %s SMACOF on %d of %d points (random, seeded), the other %d placed by "
-             "out-of-sample Guttman updates against them", metric_type, L, n, n - L)
+    add_note(
+        notes,
+        "landmark SMACOF: %s SMACOF on %d of %d points (random, seeded), the other %d placed by "
+        "out-of-sample Guttman updates against them",
+        metric_type,
+        L,
+        n,
+        n - L,
+    )
     if n_u < n:
-        add_note(notes, "landmark SMACOF: %d of the %d points coincide with another (%d distinct); copies share "
-                 "their point's position", n - n_u, n, n_u)
+        add_note(
+            notes,
+            "landmark SMACOF: %d of the %d points coincide with another (%d distinct); copies share "
+            "their point's position",
+            n - n_u,
+            n,
+            n_u,
+        )
     for note in res.notes:
         add_note(notes, "smacof: %s", note)
     return dr.Layout(
         embedding=Y,
         method="mds",
         params={**params, "n_landmarks": L},
-        info={"landmarks": land, "smacof_stress": float(np.asarray(res.stress)), "placement_stress": placement_stress,
-              "affine": (float(a), float(b)), "n_iter": int(np.asarray(res.n_iter)),
-              "seed": int_seed(seq), "collapsed": layout_collapsed(Y)},
+        info={
+            "landmarks": land,
+            "smacof_stress": float(np.asarray(res.stress)),
+            "placement_stress": placement_stress,
+            "affine": (float(a), float(b)),
+            "n_iter": int(np.asarray(res.n_iter)),
+            "seed": int_seed(seq),
+            "collapsed": layout_collapsed(Y),
+        },
         notes=notes,
     )
 

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from supviz.core.validation import check_choice
+from supviz.dr.base import METHOD_NAMES
 from supviz.errors import SupvizError
 from supviz.plot import MIN_FONT_PT, plot_grid
 from supviz.plot import interactive as iplot
 from supviz.plot.panels import ColorScale, HeatmapPanel, ScatterPanel
 from supviz.plot.static import SUPTITLE_PT, TITLE_PT
-from supviz.dr.base import METHOD_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -39,22 +39,55 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COLOR_BY", "cell_panels", "cell_figure", "cell_figure_plotly", "grid_figure", "heatmap_figure", "headline_figure", "point_colour",
-           "CORNER", "HIGHER_IS_BETTER"]
+__all__ = [
+    "COLOR_BY",
+    "cell_panels",
+    "cell_figure",
+    "cell_figure_plotly",
+    "grid_figure",
+    "heatmap_figure",
+    "headline_figure",
+    "point_colour",
+    "CORNER",
+    "HIGHER_IS_BETTER",
+]
 
 COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented")
 #: The colour scale of counts of active represented features tops out here ("6 or more").
 ACTIVE_CAP = 6
-SPACE_TITLE = {"x": "inputs x", "x_rep": "x on represented features", "h": "latent h = Wᵀx", "xhat": "output x' = ReLU(Wh+b)"}
+SPACE_TITLE = {
+    "x": "inputs x",
+    "x_rep": "x on represented features",
+    "h": "latent h = Wᵀx",
+    "xhat": "output x' = ReLU(Wh+b)",
+}
 METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}
-METRIC_TITLE = {"knn_recall": "k-NN recall", "trustworthiness": "trustworthiness", "continuity": "continuity",
-                "shepard_rho": "Shepard ρ", "false_neighbour_rate": "false-neighbour rate", "stress1_ratio": "stress-1"}
+METRIC_TITLE = {
+    "knn_recall": "k-NN recall",
+    "trustworthiness": "trustworthiness",
+    "continuity": "continuity",
+    "shepard_rho": "Shepard ρ",
+    "false_neighbour_rate": "false-neighbour rate",
+    "stress1_ratio": "stress-1",
+}
 #: The measures under each data-point panel, with their short names (the captions use the same).
-CORNER = (("knn_recall", "R"), ("trustworthiness", "T"), ("continuity", "C"), ("stress1_ratio", "S"), ("shepard_rho", "ρ"),
-          ("false_neighbour_rate", "FN"))
+CORNER = (
+    ("knn_recall", "R"),
+    ("trustworthiness", "T"),
+    ("continuity", "C"),
+    ("stress1_ratio", "S"),
+    ("shepard_rho", "ρ"),
+    ("false_neighbour_rate", "FN"),
+)
 #: Whether a larger value of a measure is better (the red of a difference map is always "worse").
-HIGHER_IS_BETTER = {"knn_recall": True, "trustworthiness": True, "continuity": True, "shepard_rho": True,
-                    "false_neighbour_rate": False, "stress1_ratio": False}
+HIGHER_IS_BETTER = {
+    "knn_recall": True,
+    "trustworthiness": True,
+    "continuity": True,
+    "shepard_rho": True,
+    "false_neighbour_rate": False,
+    "stress1_ratio": False,
+}
 _DIFFS = {"superposition": ("h", "x_rep"), "total": ("h", "x"), "dropped": ("x_rep", "x")}
 
 
@@ -72,28 +105,40 @@ def point_colour(cell: Any, color_by: str = "auto") -> tuple[np.ndarray, ColorSc
     if color_by == "n_active_represented":
         count = (np.asarray(cell.x)[:, np.asarray(cell.represented, dtype=bool)] > 0).sum(axis=1)
         label = f"number of active represented features ({ACTIVE_CAP} = {ACTIVE_CAP} or more)"
-        return np.minimum(count, ACTIVE_CAP).astype(float), ColorScale("plasma", 0.0, float(ACTIVE_CAP), label, integer=True)
+        return np.minimum(count, ACTIVE_CAP).astype(float), ColorScale(
+            "plasma", 0.0, float(ACTIVE_CAP), label, integer=True
+        )
     if color_by == "n_active":
         return lab.n_active.astype(float), ColorScale("plasma", label="number of active features", integer=True)
     if color_by == "top_feature":
-        return lab.top_feature.astype(float), ColorScale("viridis", label="index of the most important active feature",
-                                                         integer=True)
-    return lab.top_rank.astype(float), ColorScale("viridis", label="importance rank of its most important active feature "
-                                                  "(0 = most)", integer=True)
+        return lab.top_feature.astype(float), ColorScale(
+            "viridis", label="index of the most important active feature", integer=True
+        )
+    return lab.top_rank.astype(float), ColorScale(
+        "viridis", label="importance rank of its most important active feature (0 = most)", integer=True
+    )
 
 
 def corner_text(vals: dict[str, float], *, lines: int = 2) -> str:
     """The measures under a panel: ``R 0.93  T 0.95  C 0.97`` / ``S 0.31  ρ 0.83  FN 0.02`` (NaN as n/a)."""
-    parts = [f"{short} {vals[name]:.2f}" if np.isfinite(vals.get(name, np.nan)) else f"{short} n/a"
-             for name, short in CORNER if name in vals]
+    parts = [
+        f"{short} {vals[name]:.2f}" if np.isfinite(vals.get(name, np.nan)) else f"{short} n/a"
+        for name, short in CORNER
+        if name in vals
+    ]
     per = max(1, -(-len(parts) // lines))
-    return "\n".join("  ".join(parts[i:i + per]) for i in range(0, len(parts), per))
+    return "\n".join("  ".join(parts[i : i + per]) for i in range(0, len(parts), per))
 
 
 def _hover(cell: Any) -> dict[str, np.ndarray]:
     lab = cell.labels
-    return {"point": np.arange(cell.n_points), "most important active feature": lab.top_feature,
-            "its rank": lab.top_rank, "active features": lab.n_active, "its value": lab.top_value}
+    return {
+        "point": np.arange(cell.n_points),
+        "most important active feature": lab.top_feature,
+        "its rank": lab.top_rank,
+        "active features": lab.n_active,
+        "its value": lab.top_value,
+    }
 
 
 def _methods_spaces(cell: Any, methods: Sequence[str] | None, spaces: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -106,9 +151,15 @@ def _methods_spaces(cell: Any, methods: Sequence[str] | None, spaces: Sequence[s
     return methods, spaces
 
 
-def cell_panels(cell: DatapointCellResult, *, methods: Sequence[str] | None = None, spaces: Sequence[str] = ("x", "h"),
-                color_by: str = "auto", show_false: bool = True, max_false_lines: int = 1500
-                ) -> tuple[list[ScatterPanel], ColorScale, int]:
+def cell_panels(
+    cell: DatapointCellResult,
+    *,
+    methods: Sequence[str] | None = None,
+    spaces: Sequence[str] = ("x", "h"),
+    color_by: str = "auto",
+    show_false: bool = True,
+    max_false_lines: int = 1500,
+) -> tuple[list[ScatterPanel], ColorScale, int]:
     """The panels of one cell (rows: methods, columns: spaces), their colour scale and column count.
 
     Each panel carries the false-neighbour pairs as ``lines`` (at most ``max_false_lines``, an even
@@ -127,21 +178,39 @@ def cell_panels(cell: DatapointCellResult, *, methods: Sequence[str] | None = No
             pairs = cell.false_pairs.get((space, method)) if show_false else None
             if pairs is not None and len(pairs) > max_false_lines:
                 pairs = pairs[np.linspace(0, len(pairs) - 1, max_false_lines).astype(int)]
-            panels.append(ScatterPanel(title, np.asarray(layout.embedding), color=values,
-                                       corner=corner_text(dict(cell.metrics.get((space, method), {}))), hover=_hover(cell),
-                                       lines=pairs, equal_axes=method == "mds"))
+            panels.append(
+                ScatterPanel(
+                    title,
+                    np.asarray(layout.embedding),
+                    color=values,
+                    corner=corner_text(dict(cell.metrics.get((space, method), {}))),
+                    hover=_hover(cell),
+                    lines=pairs,
+                    equal_axes=method == "mds",
+                )
+            )
     return panels, scale, len(spaces)
 
 
 def _head(cell: Any, title: str | None, show_false: bool) -> str:
-    head = title or (f"data points: m = {cell.h.shape[1]}, p = {cell.probability:.3g}, {cell.n_points} points "
-                     f"({cell.n_dropped} all-zero inputs dropped), k = {cell.k}")
+    head = title or (
+        f"data points: m = {cell.h.shape[1]}, p = {cell.probability:.3g}, {cell.n_points} points "
+        f"({cell.n_dropped} all-zero inputs dropped), k = {cell.k}"
+    )
     return head + ("; red lines: false neighbours" if show_false else "")
 
 
-def cell_figure(cell: DatapointCellResult, *, methods: Sequence[str] | None = None, spaces: Sequence[str] = ("x", "h"),
-                color_by: str = "auto", show_false: bool = True, max_false_lines: int = 1500, title: str | None = None,
-                panel_in: float = 2.9) -> matplotlib.figure.Figure:
+def cell_figure(
+    cell: DatapointCellResult,
+    *,
+    methods: Sequence[str] | None = None,
+    spaces: Sequence[str] = ("x", "h"),
+    color_by: str = "auto",
+    show_false: bool = True,
+    max_false_lines: int = 1500,
+    title: str | None = None,
+    panel_in: float = 2.9,
+) -> matplotlib.figure.Figure:
     """Side-by-side pictures of one cell's spaces, one row per method (:func:`cell_panels`).
 
     Parameters
@@ -161,23 +230,33 @@ def cell_figure(cell: DatapointCellResult, *, methods: Sequence[str] | None = No
     -------
     matplotlib.figure.Figure
     """
-    panels, scale, ncols = cell_panels(cell, methods=methods, spaces=spaces, color_by=color_by, show_false=show_false,
-                                       max_false_lines=max_false_lines)
+    panels, scale, ncols = cell_panels(
+        cell, methods=methods, spaces=spaces, color_by=color_by, show_false=show_false, max_false_lines=max_false_lines
+    )
     return plot_grid(panels, ncols=ncols, title=_head(cell, title, show_false), color=scale, panel_in=panel_in)
 
 
-def cell_figure_plotly(cell: DatapointCellResult, *, methods: Sequence[str] | None = None, spaces: Sequence[str] = ("x", "h"),
-                       color_by: str = "auto", show_false: bool = True, max_false_lines: int = 1500,
-                       title: str | None = None) -> go.Figure:
+def cell_figure_plotly(
+    cell: DatapointCellResult,
+    *,
+    methods: Sequence[str] | None = None,
+    spaces: Sequence[str] = ("x", "h"),
+    color_by: str = "auto",
+    show_false: bool = True,
+    max_false_lines: int = 1500,
+    title: str | None = None,
+) -> go.Figure:
     """Interactive version of :func:`cell_figure` (the same panels): hovering a point gives its index
     and labels; the false neighbours and every measure are there as in the static figure."""
-    panels, scale, ncols = cell_panels(cell, methods=methods, spaces=spaces, color_by=color_by, show_false=show_false,
-                                       max_false_lines=max_false_lines)
+    panels, scale, ncols = cell_panels(
+        cell, methods=methods, spaces=spaces, color_by=color_by, show_false=show_false, max_false_lines=max_false_lines
+    )
     return iplot.plot_grid(panels, ncols=ncols, title=_head(cell, title, show_false), color=scale, panel_px=300)
 
 
-def grid_panels(result: DatapointGridResult, *, importance: str, method: str = "mds", space: str = "h",
-                color_by: str = "auto") -> tuple[list[ScatterPanel], ColorScale, int]:
+def grid_panels(
+    result: DatapointGridResult, *, importance: str, method: str = "mds", space: str = "h", color_by: str = "auto"
+) -> tuple[list[ScatterPanel], ColorScale, int]:
     """The study's grid of one space and method: rows m, columns p, panels "m : p", R under each."""
     keys = [(i, k) for i, k in enumerate(result.keys) if k[0] == importance]
     if not keys:
@@ -198,14 +277,28 @@ def grid_panels(result: DatapointGridResult, *, importance: str, method: str = "
             cell = result.cells[i]
             values, scale = point_colour(cell, color_by)
             r = cell.metrics.get((space, method), {}).get("knn_recall", np.nan)
-            panels.append(ScatterPanel(title, np.asarray(layout.embedding), color=values,
-                                       corner=f"R {r:.2f}" if np.isfinite(r) else "R n/a", hover=_hover(cell),
-                                       equal_axes=method == "mds"))
+            panels.append(
+                ScatterPanel(
+                    title,
+                    np.asarray(layout.embedding),
+                    color=values,
+                    corner=f"R {r:.2f}" if np.isfinite(r) else "R n/a",
+                    hover=_hover(cell),
+                    equal_axes=method == "mds",
+                )
+            )
     return panels, scale or ColorScale(), len(ps)
 
 
-def grid_figure(result: DatapointGridResult, *, importance: str, method: str = "mds", space: str = "h",
-                color_by: str = "auto", title: str | None = None) -> matplotlib.figure.Figure:
+def grid_figure(
+    result: DatapointGridResult,
+    *,
+    importance: str,
+    method: str = "mds",
+    space: str = "h",
+    color_by: str = "auto",
+    title: str | None = None,
+) -> matplotlib.figure.Figure:
     """The study's grid (rows m, columns p, panels "m : p") of data-point pictures (:func:`grid_panels`).
 
     Returns
@@ -213,8 +306,10 @@ def grid_figure(result: DatapointGridResult, *, importance: str, method: str = "
     matplotlib.figure.Figure
     """
     panels, scale, ncols = grid_panels(result, importance=importance, method=method, space=space, color_by=color_by)
-    head = title or (f"{METHOD_TITLE[method]} of {SPACE_TITLE.get(space, space)} ({importance} importance; panels m : p; "
-                     "R = k-NN recall against x)")
+    head = title or (
+        f"{METHOD_TITLE[method]} of {SPACE_TITLE.get(space, space)} ({importance} importance; panels m : p; "
+        "R = k-NN recall against x)"
+    )
     return plot_grid(panels, ncols=ncols, title=head, color=scale, point_size=3.0)
 
 
@@ -229,10 +324,16 @@ def _pivot(table: pd.DataFrame, metric: str, ms: list[int], ps: list[float]) -> 
     return grid
 
 
-def heatmap_panels(datapoint_table: pd.DataFrame, *, metric: str, importance: str, feature_table: pd.DataFrame | None = None,
-                   feature_experiments: dict[str, str] | None = None, methods: Sequence[str] = ("mds", "umap", "tsne"),
-                   columns: Sequence[str] = ("features", "x", "h", "total")
-                   ) -> tuple[list[HeatmapPanel], dict[str, ColorScale], int]:
+def heatmap_panels(
+    datapoint_table: pd.DataFrame,
+    *,
+    metric: str,
+    importance: str,
+    feature_table: pd.DataFrame | None = None,
+    feature_experiments: dict[str, str] | None = None,
+    methods: Sequence[str] = ("mds", "umap", "tsne"),
+    columns: Sequence[str] = ("features", "x", "h", "total"),
+) -> tuple[list[HeatmapPanel], dict[str, ColorScale], int]:
     """The panels of :func:`heatmap_figure` and their two scales ("measure", "change")."""
     if metric not in datapoint_table.columns:
         raise SupvizError(f"`metric` must be a column of the data-point table; got {metric!r}.")
@@ -243,43 +344,67 @@ def heatmap_panels(datapoint_table: pd.DataFrame, *, metric: str, importance: st
     ft = feature_table[feature_table["importance"] == importance] if "features" in cols else None
     ms = sorted({int(v) for v in dp["m"]})
     ps = sorted({float(v) for v in dp["p"]}, reverse=True)
-    heads = {"features": "feature directions (rows of W)", "superposition": "h − x_rep (superposition)",
-             "total": "change h − x", "dropped": "x_rep − x (dropped features)"}
+    heads = {
+        "features": "feature directions (rows of W)",
+        "superposition": "h − x_rep (superposition)",
+        "total": "change h − x",
+        "dropped": "x_rep − x (dropped features)",
+    }
     panels = []
     for r, method in enumerate(methods):
         for c, col in enumerate(cols):
             if col == "features":
                 part = ft[ft["method"] == method]
                 if "experiment" in part.columns:
-                    part = part[part["experiment"] == (feature_experiments or {"mds": "C2", "umap": "C4"}).get(method, "")]
+                    part = part[
+                        part["experiment"] == (feature_experiments or {"mds": "C2", "umap": "C4"}).get(method, "")
+                    ]
                 g, scale = _pivot(part, metric, ms, ps), "measure"
             elif col in _DIFFS:
                 a, b = _DIFFS[col]
-                g = (_pivot(dp[(dp["method"] == method) & (dp["space"] == a)], metric, ms, ps)
-                     - _pivot(dp[(dp["method"] == method) & (dp["space"] == b)], metric, ms, ps))
+                g = _pivot(dp[(dp["method"] == method) & (dp["space"] == a)], metric, ms, ps) - _pivot(
+                    dp[(dp["method"] == method) & (dp["space"] == b)], metric, ms, ps
+                )
                 scale = "change"
             else:
                 g, scale = _pivot(dp[(dp["method"] == method) & (dp["space"] == col)], metric, ms, ps), "measure"
             empty = not np.isfinite(g).any()
-            panels.append(HeatmapPanel(
-                heads.get(col, f"data points: {SPACE_TITLE.get(col, col)}") if r == 0 else "", None if empty else g,
-                note="not pictured" if empty else "", scale=scale, annotate=True, number_format="short",
-                xticklabels=[f"{p:.2g}".replace("0.", ".", 1) if p < 1 else "1" for p in ps],
-                yticklabels=[str(m) for m in ms], xlabel="p" if r == len(methods) - 1 else "",
-                ylabel=f"{METHOD_TITLE.get(method, method)}: m" if c == 0 else ""))
+            panels.append(
+                HeatmapPanel(
+                    heads.get(col, f"data points: {SPACE_TITLE.get(col, col)}") if r == 0 else "",
+                    None if empty else g,
+                    note="not pictured" if empty else "",
+                    scale=scale,
+                    annotate=True,
+                    number_format="short",
+                    xticklabels=[f"{p:.2g}".replace("0.", ".", 1) if p < 1 else "1" for p in ps],
+                    yticklabels=[str(m) for m in ms],
+                    xlabel="p" if r == len(methods) - 1 else "",
+                    ylabel=f"{METHOD_TITLE.get(method, method)}: m" if c == 0 else "",
+                )
+            )
     seq = [p.matrix[np.isfinite(p.matrix)] for p in panels if p.scale == "measure" and p.matrix is not None]
     allv = np.concatenate(seq) if seq else np.array([0.0, 1.0])
     lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (0.0, 1.0)
     better = HIGHER_IS_BETTER.get(metric, True)
-    scales = {"measure": ColorScale("viridis", lo, hi if hi > lo else lo + 1.0, METRIC_TITLE.get(metric, metric)),
-              "change": ColorScale("RdBu" if better else "RdBu_r", None, None, "change h − x (red = worse)", center=0.0)}
+    scales = {
+        "measure": ColorScale("viridis", lo, hi if hi > lo else lo + 1.0, METRIC_TITLE.get(metric, metric)),
+        "change": ColorScale("RdBu" if better else "RdBu_r", None, None, "change h − x (red = worse)", center=0.0),
+    }
     return panels, scales, len(cols)
 
 
-def heatmap_figure(datapoint_table: pd.DataFrame, *, metric: str, importance: str, feature_table: pd.DataFrame | None = None,
-                   feature_experiments: dict[str, str] | None = None, methods: Sequence[str] = ("mds", "umap", "tsne"),
-                   columns: Sequence[str] = ("features", "x", "h", "total"), title: str | None = None
-                   ) -> matplotlib.figure.Figure:
+def heatmap_figure(
+    datapoint_table: pd.DataFrame,
+    *,
+    metric: str,
+    importance: str,
+    feature_table: pd.DataFrame | None = None,
+    feature_experiments: dict[str, str] | None = None,
+    methods: Sequence[str] = ("mds", "umap", "tsne"),
+    columns: Sequence[str] = ("features", "x", "h", "total"),
+    title: str | None = None,
+) -> matplotlib.figure.Figure:
     """Heatmaps over (m, p) of one measure, per method (rows): feature directions beside data points.
 
     Parameters
@@ -304,8 +429,15 @@ def heatmap_figure(datapoint_table: pd.DataFrame, *, metric: str, importance: st
     -------
     matplotlib.figure.Figure
     """
-    panels, scales, ncols = heatmap_panels(datapoint_table, metric=metric, importance=importance, feature_table=feature_table,
-                                           feature_experiments=feature_experiments, methods=methods, columns=columns)
+    panels, scales, ncols = heatmap_panels(
+        datapoint_table,
+        metric=metric,
+        importance=importance,
+        feature_table=feature_table,
+        feature_experiments=feature_experiments,
+        methods=methods,
+        columns=columns,
+    )
     head = title or f"{METRIC_TITLE.get(metric, metric)} over (m, p), {importance} importance"
     return plot_grid(panels, ncols=ncols, title=head, scales=scales, panel_in=2.1)
 
@@ -327,11 +459,21 @@ def headline_figure(curves: Sequence[dict[str, Any]], *, title: str = "") -> "ma
     for ax, cur in zip(axes, curves):
         m = np.asarray(cur["m"], dtype=float)
         pos = np.arange(len(m))
-        ax.plot(pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself")
+        ax.plot(
+            pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself"
+        )
         ax.plot(pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)")
         ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
-        ax.fill_between(pos, cur["h"], cur["x"], where=np.asarray(cur["h"]) < np.asarray(cur["x"]), color="tab:red",
-                        alpha=0.12, linewidth=0, label="lost to superposition + dropped features")
+        ax.fill_between(
+            pos,
+            cur["h"],
+            cur["x"],
+            where=np.asarray(cur["h"]) < np.asarray(cur["x"]),
+            color="tab:red",
+            alpha=0.12,
+            linewidth=0,
+            label="lost to superposition + dropped features",
+        )
         ax.set_xticks(pos, [str(int(v)) for v in m])
         ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
         ax.set_title(cur["method"], fontsize=TITLE_PT + 1)

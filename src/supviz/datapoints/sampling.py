@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, numpy_rng
 from supviz.core.validation import check_int, check_probability
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, numpy_rng
 
 logger = logging.getLogger(__name__)
 

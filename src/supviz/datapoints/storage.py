@@ -59,20 +59,36 @@ def save_result(result: Any, folder: str | Path) -> None:
     cells = []
     for key, cell in zip(result.keys, result.cells):
         sm = lambda t: f"{t[0]}|{t[1]}"  # noqa: E731
-        cells.append({
-            "key": [key[0], int(key[1]), float(key[2])],
-            "x": put(cell.x), "h": put(cell.h), "xhat": put(cell.xhat), "represented": put(cell.represented),
-            "importance": put(cell.importance),
-            "labels": {f: put(getattr(cell.labels, f)) for f in ("top_feature", "top_rank", "top_value", "n_active")},
-            "layouts": {sm(t): {"embedding": put(lay.embedding), "method": lay.method, "params": _jsonable(lay.params),
-                                "info": _jsonable(lay.info), "notes": [str(n) for n in lay.notes]}
-                        for t, lay in cell.layouts.items()},
-            "metrics": {sm(t): _jsonable(v) for t, v in cell.metrics.items()},
-            "false_pairs": {sm(t): put(v) for t, v in cell.false_pairs.items()},
-            "seconds": {sm(t): float(v) for t, v in cell.seconds.items()},
-            "probability": float(cell.probability), "n_drawn": int(cell.n_drawn), "n_dropped": int(cell.n_dropped),
-            "k": int(cell.k),
-        })
+        cells.append(
+            {
+                "key": [key[0], int(key[1]), float(key[2])],
+                "x": put(cell.x),
+                "h": put(cell.h),
+                "xhat": put(cell.xhat),
+                "represented": put(cell.represented),
+                "importance": put(cell.importance),
+                "labels": {
+                    f: put(getattr(cell.labels, f)) for f in ("top_feature", "top_rank", "top_value", "n_active")
+                },
+                "layouts": {
+                    sm(t): {
+                        "embedding": put(lay.embedding),
+                        "method": lay.method,
+                        "params": _jsonable(lay.params),
+                        "info": _jsonable(lay.info),
+                        "notes": [str(n) for n in lay.notes],
+                    }
+                    for t, lay in cell.layouts.items()
+                },
+                "metrics": {sm(t): _jsonable(v) for t, v in cell.metrics.items()},
+                "false_pairs": {sm(t): put(v) for t, v in cell.false_pairs.items()},
+                "seconds": {sm(t): float(v) for t, v in cell.seconds.items()},
+                "probability": float(cell.probability),
+                "n_drawn": int(cell.n_drawn),
+                "n_dropped": int(cell.n_dropped),
+                "k": int(cell.k),
+            }
+        )
     with open(folder / "arrays.npz", "wb") as fh:
         np.savez_compressed(fh, **arrays)
     result.table.to_parquet(folder / "table.parquet", index=False)
@@ -91,7 +107,9 @@ def load_result(folder: str | Path) -> Any:
     folder = Path(folder)
     index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
     if index.get("format") != _FORMAT:
-        raise SupvizError(f"data-point cache folder {str(folder)!r} has format {index.get('format')!r}; expected {_FORMAT}.")
+        raise SupvizError(
+            f"data-point cache folder {str(folder)!r} has format {index.get('format')!r}; expected {_FORMAT}."
+        )
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     geometry = pd.read_parquet(folder / "geometry.parquet")
@@ -101,21 +119,47 @@ def load_result(folder: str | Path) -> Any:
     cells, keys = [], []
     for i, c in enumerate(index["cells"]):
         geo = geometry.iloc[i]
-        cells.append(DatapointCellResult(
-            x=get(c["x"]), h=get(c["h"]), xhat=get(c["xhat"]),
-            labels=PointLabels(**{f: get(n) for f, n in c["labels"].items()}),
-            represented=get(c["represented"]),
-            layouts={split(s): Layout(embedding=get(v["embedding"]), method=v["method"], params=v["params"], info=v["info"],
-                                      notes=v["notes"]) for s, v in c["layouts"].items()},
-            metrics={split(s): {k: (float("nan") if v is None else v) for k, v in m.items()} for s, m in c["metrics"].items()},
-            false_pairs={split(s): get(n) for s, n in c["false_pairs"].items()},
-            probability=c["probability"], n_drawn=c["n_drawn"], n_dropped=c["n_dropped"], k=c["k"],
-            geometry=EquidistanceResult(**{f: geo[f].item() if hasattr(geo[f], "item") else geo[f] for f in eq_fields}),
-            seconds={split(s): v for s, v in c["seconds"].items()}, importance=get(c["importance"]),
-        ))
+        cells.append(
+            DatapointCellResult(
+                x=get(c["x"]),
+                h=get(c["h"]),
+                xhat=get(c["xhat"]),
+                labels=PointLabels(**{f: get(n) for f, n in c["labels"].items()}),
+                represented=get(c["represented"]),
+                layouts={
+                    split(s): Layout(
+                        embedding=get(v["embedding"]),
+                        method=v["method"],
+                        params=v["params"],
+                        info=v["info"],
+                        notes=v["notes"],
+                    )
+                    for s, v in c["layouts"].items()
+                },
+                metrics={
+                    split(s): {k: (float("nan") if v is None else v) for k, v in m.items()}
+                    for s, m in c["metrics"].items()
+                },
+                false_pairs={split(s): get(n) for s, n in c["false_pairs"].items()},
+                probability=c["probability"],
+                n_drawn=c["n_drawn"],
+                n_dropped=c["n_dropped"],
+                k=c["k"],
+                geometry=EquidistanceResult(
+                    **{f: geo[f].item() if hasattr(geo[f], "item") else geo[f] for f in eq_fields}
+                ),
+                seconds={split(s): v for s, v in c["seconds"].items()},
+                importance=get(c["importance"]),
+            )
+        )
         keys.append((str(c["key"][0]), int(c["key"][1]), float(c["key"][2])))
-    return DatapointGridResult(table=pd.read_parquet(folder / "table.parquet"), geometry=geometry, cells=cells, keys=keys,
-                               timings=pd.read_parquet(folder / "timings.parquet"))
+    return DatapointGridResult(
+        table=pd.read_parquet(folder / "table.parquet"),
+        geometry=geometry,
+        cells=cells,
+        keys=keys,
+        timings=pd.read_parquet(folder / "timings.parquet"),
+    )
 
 
 # ------------------------------------------------------------------------------------ section

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from supviz.core.lazy import lazy_exports
+from supviz.dr.base import Layout
 
 # Imported eagerly on purpose: ``smacof``, ``tsne_layout`` and ``umap_layout`` equal their modules'
 # names (``supviz.dr.smacof``), and a lazy ``__getattr__`` would be shadowed by the submodule as
 # soon as anything imports it. These modules import numpy and supviz's own light modules only.
 from supviz.dr.classical import classical_mds
-from supviz.dr.base import Layout
 from supviz.dr.layout import embed
 from supviz.dr.mds_layout import mds_layout, mds_layouts
 from supviz.dr.smacof import ShepardData, SmacofResult, smacof

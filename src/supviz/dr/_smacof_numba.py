@@ -115,8 +115,9 @@ def _snap(y, rep):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter, eps, hist, scratch, rep,
-              grouped):  # pragma: no cover
+def _run_item(
+    x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter, eps, hist, scratch, rep, grouped
+):  # pragma: no cover
     """Iterate one item in place; returns (sigma, n_iter, converged).
 
     ``scratch`` [5, N, k] is work space (its contents are overwritten); the caller allocates it,
@@ -171,9 +172,7 @@ def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter,
         s_res, s_e, s_xe, s_ee = _sweep(y, dhat, shifted, w, weighted, interval, a_acc, c_acc, diff)
         if interval:
             # Full-matrix sums (each pair twice), the convention of _interval_coefficients.
-            alpha, beta = _interval_coefficients(
-                moments[0], moments[1], moments[2], 2.0 * s_e, 2.0 * s_xe, n_pairs
-            )
+            alpha, beta = _interval_coefficients(moments[0], moments[1], moments[2], 2.0 * s_e, 2.0 * s_xe, n_pairs)
             s_hh = n_pairs if (alpha != 0.0 or beta != 0.0) else 0.0
             snon = max(0.0, (s_hh + s_ee - 2.0 * (alpha * s_e + beta * s_xe)) / n_pairs)
             for i in range(n):
@@ -208,8 +207,25 @@ def _run_item(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter,
 
 
 @njit(cache=True)
-def run_batch(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter, eps,
-              sigma, n_iter, converged, hist, scratch, rep, grouped):  # pragma: no cover
+def run_batch(
+    x,
+    dhat,
+    w,
+    weighted,
+    vplus,
+    shifted,
+    moments,
+    interval,
+    max_iter,
+    eps,
+    sigma,
+    n_iter,
+    converged,
+    hist,
+    scratch,
+    rep,
+    grouped,
+):  # pragma: no cover
     """Every item of a flat batch, in place: x [M, N, k] (the starts, overwritten by the results),
     dhat [M, N, N] (normalised dissimilarities, overwritten by the final disparities),
     w/vplus/shifted [M, N, N] (dummies [M, 1, 1] when unused), moments [M, 3]; outputs sigma [M],
@@ -217,8 +233,20 @@ def run_batch(x, dhat, w, weighted, vplus, shifted, moments, interval, max_iter,
     (each point's group representative; [M, 1] and ``grouped`` False when nothing coincides)."""
     for b in range(x.shape[0]):
         s, it, conv = _run_item(
-            x[b], dhat[b], w[b], weighted, vplus[b], shifted[b], moments[b], interval, max_iter, eps, hist[b], scratch,
-            rep[b], grouped
+            x[b],
+            dhat[b],
+            w[b],
+            weighted,
+            vplus[b],
+            shifted[b],
+            moments[b],
+            interval,
+            max_iter,
+            eps,
+            hist[b],
+            scratch,
+            rep[b],
+            grouped,
         )
         sigma[b] = s
         n_iter[b] = it

@@ -70,12 +70,14 @@ def run_batch(
     w_t = None if weights is None else as_t(weights)
     vplus = None
     if w_t is not None:
-        v = torch.diag_embed(w_t.sum(dim=2)) - w_t                            # (M, N, N)
+        v = torch.diag_embed(w_t.sum(dim=2)) - w_t  # (M, N, N)
         vinv, info = torch.linalg.inv_ex(v + 1.0 / n)
         # A disconnected weight graph leaves V + 11'/N singular: either the solver says so, or
         # rounding lets it through with enormous entries.
         if bool((info != 0).any()) or not bool(torch.isfinite(vinv).all()) or float(vinv.abs().max()) > 1e12:
-            raise SupvizError("`weights` must connect all points (the weighted graph is disconnected); got a singular V.")
+            raise SupvizError(
+                "`weights` must connect all points (the weighted graph is disconnected); got a singular V."
+            )
         vplus = vinv - 1.0 / n
 
     def wsum(t: "torch.Tensor", w: "torch.Tensor | None") -> "torch.Tensor":
@@ -95,12 +97,12 @@ def run_batch(
 
     x = as_t(x0)
     dhat = _transforms.normalise(delta_t, w_t, n_pairs)
-    dist = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")    # (M, N, N)
+    dist = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")  # (M, N, N)
     # Scale the start optimally to the disparities (R: lb <- sum(w d dhat) / sum(w d^2)).
     num, den = wsum(dist * dhat, w_t), wsum(dist * dist, w_t)
     lb = torch.where(den > 0, num / torch.where(den > 0, den, 1.0), 1.0)
     x, dist = x * lb[:, None, None], dist * lb[:, None, None]
-    sold = wsum((dhat - dist) ** 2, w_t) / (2 * n_pairs)                      # (M,)
+    sold = wsum((dhat - dist) ** 2, w_t) / (2 * n_pairs)  # (M,)
     # sum_{i<j} w dhat^2 after normalisation: n_pairs, or 0 for an all-zero item.
     s_hh = 0.5 * wsum(dhat * dhat, w_t)
 
@@ -122,7 +124,7 @@ def run_batch(
         # B(X) with the x/0 := 0 convention: zero distances (the diagonal, coincident points)
         # contribute nothing, whatever the disparity. An interval fit may give a coincident pair a
         # negative disparity, so the quotient can be -inf as well as nan or +inf: all three are 0.
-        num = dhat if w_a is None else w_a * dhat                            # (b, N, N)
+        num = dhat if w_a is None else w_a * dhat  # (b, N, N)
         ratio = torch.nan_to_num_(num / dist, nan=0.0, posinf=0.0, neginf=0.0)
         # Guttman transform Y = V^+ B(X) X with B = diag(rowsum ratio) - ratio; the row sums come
         # out of the same product through a column of ones.                  # (b, N, k + 1)
@@ -134,9 +136,9 @@ def run_batch(
         has_near = bool(near.any())
         far = torch.where(near, 0.0, ratio) if has_near else ratio
         rx = bmm(far, torch.cat([x, ones[:b_now]], dim=2))
-        bx = torch.addcmul(-rx[..., :k], rx[..., k:], x)                       # (b, N, k)
+        bx = torch.addcmul(-rx[..., :k], rx[..., k:], x)  # (b, N, k)
         if has_near:
-            bi, i, j = near.nonzero(as_tuple=True)                            # each pair both ways
+            bi, i, j = near.nonzero(as_tuple=True)  # each pair both ways
             bx.index_put_((bi, i), ratio[bi, i, j][:, None] * (x[bi, i] - x[bi, j]), accumulate=True)
         y = bx.mul_(1.0 / n) if state["vplus"] is None else bmm(state["vplus"], bx)
         if "rep" in state:  # coincident points: one spot, whatever the products rounded
@@ -163,7 +165,7 @@ def run_batch(
                 dhat = torch.where(state["fixed"][:, None, None], dhat, new)
             snon = wsum((dhat - e).square_(), w_a) / (2 * n_pairs)
         blocks[-1][2].append(snon)
-        done = (sold - snon) < eps                                            # (b,)
+        done = (sold - snon) < eps  # (b,)
         x, dist, sold = y, e, snon
         last = it == max_iter
         if not last and not bool(done.any()):

@@ -78,7 +78,7 @@ def interval_fit(
     """
     import torch
 
-    sw, sx, sxx = interval_moments(x, w) if moments is None else moments     # (b,) each
+    sw, sx, sxx = interval_moments(x, w) if moments is None else moments  # (b,) each
     wd = dist if w is None else w * dist  # distances have a zero diagonal already
     sy, sxy = wd.sum(dim=(1, 2)), (wd * x).sum(dim=(1, 2))
     alpha, beta = interval_coefficients(sw, sx, sxx, sy, sxy, n_pairs)
@@ -127,7 +127,7 @@ def ordinal_fit(delta: "torch.Tensor", dist: "torch.Tensor", w: "torch.Tensor", 
         w = (1.0 - torch.eye(n, dtype=delta.dtype, device=delta.device))[None]
     w = w.expand_as(delta)
     iu, ju = np.triu_indices(n, k=1)
-    d_np = delta.detach().cpu().numpy()[:, iu, ju]                            # (b, P)
+    d_np = delta.detach().cpu().numpy()[:, iu, ju]  # (b, P)
     e_np = dist.detach().cpu().numpy()[:, iu, ju]
     w_np = w.detach().cpu().numpy()[:, iu, ju]
     out = np.zeros((delta.shape[0], n, n), dtype=np.float64)

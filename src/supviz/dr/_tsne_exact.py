@@ -89,8 +89,15 @@ def exact_gradient_compiled(
     repulse = np.empty_like(y)
     z = _repulsion(y, float(dof), repulse)
     grad = np.zeros_like(y)
-    partial, total = _attraction(y, csr.indptr.astype(np.int64), csr.indices.astype(np.int64),
-                          np.asarray(csr.data, dtype=np.float64), float(dof), grad, bool(should_eval_error))
+    partial, total = _attraction(
+        y,
+        csr.indptr.astype(np.int64),
+        csr.indices.astype(np.int64),
+        np.asarray(csr.data, dtype=np.float64),
+        float(dof),
+        grad,
+        bool(should_eval_error),
+    )
     grad -= repulse / z
     kl = 0.0
     if should_eval_error:

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_array, check_dissimilarity_matrix, check_int, unit_scaled
 from supviz.errors import SupvizError
 from supviz.metrics.distances import check_dissimilarities
+from supviz.runtime.codecs import cacheable
 
 #: Every layout note is logged here at INFO (the name users configure, kept from supviz 0.1).
 logger = logging.getLogger("supviz.dr.layout")
@@ -70,7 +70,9 @@ class Layout:
         n, k = self.embedding.shape if self.embedding.ndim == 2 else (self.embedding.shape[0], 1)
         params = ", ".join(f"{key}={_short(val)}" for key, val in self.params.items())
         info = ", ".join(f"{key}={_short(val)}" for key, val in self.info.items())
-        notes = f"{len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" + (f": {self.notes[0][:80]!r}..." if self.notes else "")
+        notes = f"{len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" + (
+            f": {self.notes[0][:80]!r}..." if self.notes else ""
+        )
         return f"Layout({self.method}, {n} points in {k}-D;\n  params: {params};\n  info: {info};\n  {notes})"
 
 
@@ -150,9 +152,16 @@ def check_layout_input(
     pts = pts / peak if peak > 0 else pts
     pts, moved = snap_coincident(pts, precomputed=precomputed)
     if moved and notes is not None:
-        add_note(notes, "%s: %d point%s of X coincide%s with another up to rounding (within 1e-12 of the data's scale) "
-                 "and %s laid out as identical.", method, moved, "s" if moved != 1 else "", "" if moved != 1 else "s",
-                 "are" if moved != 1 else "is")
+        add_note(
+            notes,
+            "%s: %d point%s of X coincide%s with another up to rounding (within 1e-12 of the data's scale) "
+            "and %s laid out as identical.",
+            method,
+            moved,
+            "s" if moved != 1 else "",
+            "" if moved != 1 else "s",
+            "are" if moved != 1 else "is",
+        )
     return pts
 
 
@@ -173,8 +182,12 @@ def identical_points_layout(n: int, n_components: int, method: str, notes: list[
     arbitrary spread; SMACOF has nothing to fit. Returning the origin keeps the picture from
     pretending to structure.
     """
-    add_note(notes, "%s: all %d points of X are identical (up to rounding); the layout is a single spot "
-             "(nothing to lay out).", method, n)
+    add_note(
+        notes,
+        "%s: all %d points of X are identical (up to rounding); the layout is a single spot (nothing to lay out).",
+        method,
+        n,
+    )
     return np.zeros((n, n_components))
 
 
@@ -203,7 +216,11 @@ def check_metric_rows(metric: Any, X: np.ndarray) -> Any:
         return metric
     rows = X - X.mean(axis=1, keepdims=True) if metric == "correlation" else X
     norm = np.linalg.norm(rows, axis=1)
-    bad = np.flatnonzero(norm <= 1e-12 * np.linalg.norm(X, axis=1)) if metric == "correlation" else np.flatnonzero(norm == 0)
+    bad = (
+        np.flatnonzero(norm <= 1e-12 * np.linalg.norm(X, axis=1))
+        if metric == "correlation"
+        else np.flatnonzero(norm == 0)
+    )
     if bad.size:
         shown = ", ".join(str(i) for i in bad[:8]) + (", ..." if bad.size > 8 else "")
         raise SupvizError(

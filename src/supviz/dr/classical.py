@@ -97,8 +97,8 @@ def torgerson(delta: np.ndarray, n_components: int) -> np.ndarray:
         vecs = vecs[:, :, ::-1][:, :, :k_eff]
         out[:, :, :k_eff] = vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
     # Deterministic sign: the largest-magnitude entry of every column is positive.
-    idx = np.abs(out).argmax(axis=1)                                          # (B, k)
-    signs = np.sign(np.take_along_axis(out, idx[:, None, :], axis=1))         # (B, 1, k)
+    idx = np.abs(out).argmax(axis=1)  # (B, k)
+    signs = np.sign(np.take_along_axis(out, idx[:, None, :], axis=1))  # (B, 1, k)
     signs[signs == 0] = 1.0
     out *= signs
     if not np.isfinite(out).all():  # pragma: no cover - eigh on finite input is finite
@@ -151,8 +151,9 @@ def merge_coincident(delta: np.ndarray, x: np.ndarray, weights: np.ndarray | Non
     return means[:, group] / counts[group][None, :, None]
 
 
-def data_start(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_abs: float,
-               precomputed: bool = False) -> np.ndarray:
+def data_start(
+    X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_abs: float, precomputed: bool = False
+) -> np.ndarray:
     """The PCA start of :func:`pca_init`, for points or for dissimilarities.
 
     For dissimilarities the principal-component scores are those of classical (Torgerson) MDS,

@@ -223,7 +223,9 @@ class SMACOF(BaseEstimator):
         An ``init`` array shows as its shape (scikit-learn's repr would print the array), and a
         fitted estimator adds what the fit gave.
         """
-        defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items() if name != "self"}
+        defaults = {
+            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items() if name != "self"
+        }
         parts = []
         for name, value in self.get_params(deep=False).items():
             if not isinstance(value, (str, int, float, bool, type(None))) and hasattr(value, "__len__"):

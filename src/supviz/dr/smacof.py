@@ -56,13 +56,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
+from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
 from supviz.dr.base import check_delta
 from supviz.dr.classical import coincident_representatives, merge_coincident, torgerson
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
+from supviz.runtime.codecs import cacheable
 
 logger = logging.getLogger(__name__)
 
@@ -431,9 +431,15 @@ def smacof(
         weights=None if w3 is None else unb(w3),
         restart_stress=unb(restart_stress),
         notes=notes,
-        params={"n_components": k, "n_init": n_init, "max_iter": max_iter, "eps": eps,
-                "init": init if isinstance(init, str) else "array", "device": str(dev),
-                "engine": engine},
+        params={
+            "n_components": k,
+            "n_init": n_init,
+            "max_iter": max_iter,
+            "eps": eps,
+            "init": init if isinstance(init, str) else "array",
+            "device": str(dev),
+            "engine": engine,
+        },
     )
 
 
@@ -497,7 +503,11 @@ def layout_stress(
     arr3 = np.stack([unit_scaled(a)[0] for a in arr3])
     emb3 = np.stack([unit_scaled(e)[0] for e in emb3])
     n = arr3.shape[1]
-    w3 = _check_weights(weights, arr3.shape) if weights is not None else np.array(np.broadcast_to(1.0 - np.eye(n), arr3.shape))
+    w3 = (
+        _check_weights(weights, arr3.shape)
+        if weights is not None
+        else np.array(np.broadcast_to(1.0 - np.eye(n), arr3.shape))
+    )
     d_t, w_t = torch.from_numpy(np.ascontiguousarray(arr3)), torch.from_numpy(np.ascontiguousarray(w3))
     e_t = torch.cdist(torch.from_numpy(emb3), torch.from_numpy(emb3), compute_mode="donot_use_mm_for_euclid_dist")
     n_pairs = n * (n - 1) / 2
@@ -580,7 +590,7 @@ def _run_batch_numba(
     m, n, k = x0.shape
     n_pairs = n * (n - 1) / 2
     off = 1.0 - np.eye(n)
-    w = off[None] if weights is None else weights * off                       # (M or 1, N, N)
+    w = off[None] if weights is None else weights * off  # (M or 1, N, N)
     # Normalised disparities and the optimally scaled start, as in the torch engine.
     ss = 0.5 * (w * delta * delta).sum(axis=(1, 2))
     dhat = delta * np.sqrt(n_pairs / np.where(ss > 0, ss, 1.0))[:, None, None]
@@ -590,32 +600,58 @@ def _run_batch_numba(
     dummy = np.zeros((m, 1, 1))
     vplus = dummy
     if weights is not None:
-        v = np.eye(n)[None] * w.sum(axis=2)[:, :, None] - w                   # (M, N, N)
+        v = np.eye(n)[None] * w.sum(axis=2)[:, :, None] - w  # (M, N, N)
         try:
             vplus = np.linalg.inv(v + 1.0 / n) - 1.0 / n
         except np.linalg.LinAlgError:
-            raise SupvizError("`weights` must connect all points (the weighted graph is disconnected); got a singular V.") from None
+            raise SupvizError(
+                "`weights` must connect all points (the weighted graph is disconnected); got a singular V."
+            ) from None
         if not np.isfinite(vplus).all() or np.abs(vplus).max() > 1e12:
-            raise SupvizError("`weights` must connect all points (the weighted graph is disconnected); got a singular V.")
+            raise SupvizError(
+                "`weights` must connect all points (the weighted graph is disconnected); got a singular V."
+            )
     shifted, moments = dummy, np.zeros((m, 3))
     interval = metric_type == "interval"
     if interval:
         w_full = np.broadcast_to(w, delta.shape)
         lo = np.where(w_full > 0, delta, np.inf).min(axis=(1, 2))
         shifted = np.clip(delta - lo[:, None, None], 0.0, None) * off
-        moments = np.stack([w_full.sum(axis=(1, 2)), (w_full * shifted).sum(axis=(1, 2)),
-                            (w_full * shifted * shifted).sum(axis=(1, 2))], axis=1)
+        moments = np.stack(
+            [
+                w_full.sum(axis=(1, 2)),
+                (w_full * shifted).sum(axis=(1, 2)),
+                (w_full * shifted * shifted).sum(axis=(1, 2)),
+            ],
+            axis=1,
+        )
     w_arg = dummy if weights is None else np.ascontiguousarray(w)
-    reps = np.zeros((m, 1), dtype=np.int64) if representatives is None else np.ascontiguousarray(representatives, np.int64)
+    reps = (
+        np.zeros((m, 1), dtype=np.int64) if representatives is None else np.ascontiguousarray(representatives, np.int64)
+    )
     # Every array the kernel touches is allocated here (numba then compiles no allocator).
     x_out = np.array(x, dtype=np.float64, order="C")
     dhat_out = np.array(dhat, dtype=np.float64, order="C")
     sigma, n_iter = np.zeros(m), np.zeros(m, dtype=np.int64)
     converged, hist = np.zeros(m, dtype=np.bool_), np.zeros((m, max_iter + 1))
     _smacof_numba.run_batch(
-        x_out, dhat_out, w_arg, weights is not None, np.ascontiguousarray(vplus), np.ascontiguousarray(shifted),
-        np.ascontiguousarray(moments), interval, max_iter, float(eps), sigma, n_iter, converged, hist,
-        np.zeros((5, n, k)), reps, representatives is not None,
+        x_out,
+        dhat_out,
+        w_arg,
+        weights is not None,
+        np.ascontiguousarray(vplus),
+        np.ascontiguousarray(shifted),
+        np.ascontiguousarray(moments),
+        interval,
+        max_iter,
+        float(eps),
+        sigma,
+        n_iter,
+        converged,
+        hist,
+        np.zeros((5, n, k)),
+        reps,
+        representatives is not None,
     )
     return {
         "embedding": x_out,

@@ -22,7 +22,12 @@ class LayoutTask:
     seed: int
 
     def cache_params(self) -> dict[str, Any]:
-        return {"X": np.ascontiguousarray(self.X, dtype=np.float64), "method": self.method, "params": self.params, "seed": self.seed}
+        return {
+            "X": np.ascontiguousarray(self.X, dtype=np.float64),
+            "method": self.method,
+            "params": self.params,
+            "seed": self.seed,
+        }
 
 
 def run_layout(task: LayoutTask) -> Layout:

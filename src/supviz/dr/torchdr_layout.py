@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_choice, check_float, check_int
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, int_seed
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,9 @@ def torchdr_layout(
     n = pts.shape[0]
     n_components = check_int("n_components", n_components, min_value=1, max_value=n - 1)
     notes: list[str] = []
-    seed = int_seed(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    seed = (
+        int_seed(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+    )
     kw: dict[str, Any] = {"n_components": n_components, "device": device, "backend": None, "verbose": False}
     if max_iter is not None:
         kw["max_iter"] = check_int("max_iter", max_iter, min_value=1)
@@ -153,13 +155,21 @@ def torchdr_layout(
         torch.set_num_threads(threads)
     embedding = np.asarray(emb.detach().cpu().numpy() if hasattr(emb, "detach") else emb, dtype=np.float64)
     if not np.isfinite(embedding).all():
-        raise SupvizError(f"TorchDR's {method} gave a non-finite layout on {device}; try more points or the "
-                          "default backend.")
+        raise SupvizError(
+            f"TorchDR's {method} gave a non-finite layout on {device}; try more points or the default backend."
+        )
     collapsed = note_if_collapsed(embedding, notes, method)
     return Layout(
-        embedding=embedding, method=method,
-        params={**params, "backend": "torchdr", "device": device, "seed": seed, "n_components": n_components,
-                **({"max_iter": kw["max_iter"]} if "max_iter" in kw else {})},
+        embedding=embedding,
+        method=method,
+        params={
+            **params,
+            "backend": "torchdr",
+            "device": device,
+            "seed": seed,
+            "n_components": n_components,
+            **({"max_iter": kw["max_iter"]} if "max_iter" in kw else {}),
+        },
         info={"collapsed": collapsed, "deterministic": random_state is not None, "torchdr": torchdr.__version__},
         notes=notes,
     )

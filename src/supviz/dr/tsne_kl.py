@@ -144,7 +144,7 @@ def exact_gradient(
     coo = sp.coo_matrix(P)
     keep = coo.row != coo.col
     rows, cols, p = coo.row[keep], coo.col[keep], np.asarray(coo.data[keep], dtype=np.float64)
-    diff = Y[rows] - Y[cols]                                                   # (nnz, k)
+    diff = Y[rows] - Y[cols]  # (nnz, k)
     base = 1.0 + (diff**2).sum(axis=1) / dof
     attract = (p / base)[:, None] * diff
     grad = np.zeros_like(Y)
@@ -155,7 +155,7 @@ def exact_gradient(
     step = max(1, block_entries // max(n, 1))
     for start in range(0, n, step):
         stop = min(start + step, n)
-        b = cdist(Y[start:stop], Y, "sqeuclidean")                             # (c, N)
+        b = cdist(Y[start:stop], Y, "sqeuclidean")  # (c, N)
         if dof != 1.0:
             b /= dof
         b += 1.0

@@ -77,6 +77,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
 from supviz.dr.base import (
     Layout,
@@ -93,7 +94,6 @@ from supviz.dr.base import (
 )
 from supviz.dr.classical import data_start
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +117,42 @@ EXACT_GRADIENT_MAX_N = 2_000
 #: Largest N for which scikit-learn's exact method replaces its Barnes-Hut for coincident points.
 SKLEARN_EXACT_MAX_N = 5_000
 #: Arguments of tsne_layout itself (the rest of ``**kw`` goes to the backend).
-_OWN = ("perplexity", "backend", "n_components", "n_iter", "early_exaggeration_iter", "early_exaggeration",
-        "learning_rate", "init", "metric", "random_state", "clamp")
+_OWN = (
+    "perplexity",
+    "backend",
+    "n_components",
+    "n_iter",
+    "early_exaggeration_iter",
+    "early_exaggeration",
+    "learning_rate",
+    "init",
+    "metric",
+    "random_state",
+    "clamp",
+)
 #: Backend arguments that tsne_layout sets itself under its own names.
-_SET_OPENTSNE = ("n_components", "perplexity", "learning_rate", "early_exaggeration_iter", "early_exaggeration",
-                 "n_iter", "initialization", "metric", "random_state", "verbose")
-_SET_SKLEARN = ("n_components", "perplexity", "early_exaggeration", "learning_rate", "max_iter", "init", "metric",
-                "random_state")
+_SET_OPENTSNE = (
+    "n_components",
+    "perplexity",
+    "learning_rate",
+    "early_exaggeration_iter",
+    "early_exaggeration",
+    "n_iter",
+    "initialization",
+    "metric",
+    "random_state",
+    "verbose",
+)
+_SET_SKLEARN = (
+    "n_components",
+    "perplexity",
+    "early_exaggeration",
+    "learning_rate",
+    "max_iter",
+    "init",
+    "metric",
+    "random_state",
+)
 
 
 def _backend_keywords(backend: str) -> set[str]:
@@ -263,8 +292,13 @@ def tsne_layout(
         # only there (with n_iter = 250 it reports its initial 1.8e308).
         n_iter = check_int("n_iter", n_iter, min_value=SKLEARN_EXAGGERATION_ITER + 1)
         if early_exaggeration_iter != SKLEARN_EXAGGERATION_ITER:
-            add_note(notes, "tsne backend 'sklearn' always runs %d early-exaggeration iterations; "
-                     "early_exaggeration_iter=%s ignored.", SKLEARN_EXAGGERATION_ITER, early_exaggeration_iter)
+            add_note(
+                notes,
+                "tsne backend 'sklearn' always runs %d early-exaggeration iterations; "
+                "early_exaggeration_iter=%s ignored.",
+                SKLEARN_EXAGGERATION_ITER,
+                early_exaggeration_iter,
+            )
             early_exaggeration_iter = SKLEARN_EXAGGERATION_ITER
     else:
         early_exaggeration_iter = check_int("early_exaggeration_iter", early_exaggeration_iter, min_value=0)
@@ -288,13 +322,34 @@ def tsne_layout(
             warnings.simplefilter("always")
             if backend == "opentsne":
                 embedding, kl, kl_backend, extra = _run_opentsne(
-                    pts, perplexity, n_components, n_iter, early_exaggeration_iter, early_exaggeration,
-                    learning_rate, init_value, metric, seed, kw, notes, repeated,
+                    pts,
+                    perplexity,
+                    n_components,
+                    n_iter,
+                    early_exaggeration_iter,
+                    early_exaggeration,
+                    learning_rate,
+                    init_value,
+                    metric,
+                    seed,
+                    kw,
+                    notes,
+                    repeated,
                 )
             else:
                 embedding, kl, kl_backend, extra = _run_sklearn(
-                    pts, perplexity, n_components, n_iter, early_exaggeration, learning_rate, init_value, metric, seed, kw,
-                    notes, repeated,
+                    pts,
+                    perplexity,
+                    n_components,
+                    n_iter,
+                    early_exaggeration,
+                    learning_rate,
+                    init_value,
+                    metric,
+                    seed,
+                    kw,
+                    notes,
+                    repeated,
                 )
             info["kl_exact"] = n <= EXACT_KL_MAX_N
         add_warning_notes(notes, backend, [str(w.message) for w in caught])
@@ -302,7 +357,8 @@ def tsne_layout(
             raise SupvizError(
                 f"{backend} ({extra.get('method', extra.get('negative_gradient_method'))}) found no affinity between any "
                 f"two of the {n} points (P is empty: its neighbour calibration failed on these distances), so the layout "
-                "pictures nothing; use " + ("method='exact'." if backend == "sklearn" else "negative_gradient_method='exact'.")
+                "pictures nothing; use "
+                + ("method='exact'." if backend == "sklearn" else "negative_gradient_method='exact'.")
             )
         if not np.isfinite(embedding).all():
             raise fail("X", f"points that {backend} can lay out (it returned non-finite coordinates)", f"N={n}")
@@ -365,25 +421,39 @@ def _opentsne_options(n: int, n_components: int, n_dup: int, kw: dict[str, Any],
         if not isinstance(method, str) or method not in ("exact", *_BH_NAMES, *_FFT_NAMES):
             raise fail("negative_gradient_method", "one of 'exact', 'bh', 'fft'", method)
         if method in _BH_NAMES and n_dup:
-            raise _coincident_bh_error(n_dup, "openTSNE's Barnes-Hut gradient",
-                                       "use negative_gradient_method='exact' (or 'fft' in 1-D/2-D)")
+            raise _coincident_bh_error(
+                n_dup, "openTSNE's Barnes-Hut gradient", "use negative_gradient_method='exact' (or 'fft' in 1-D/2-D)"
+            )
         if method in _BH_NAMES and n_components > 3:
-            raise SupvizError(f"`negative_gradient_method` must not be 'bh' for n_components={n_components}: openTSNE "
-                              "warns that Barnes-Hut above 3 dimensions can segfault; use 'exact'.")
+            raise SupvizError(
+                f"`negative_gradient_method` must not be 'bh' for n_components={n_components}: openTSNE "
+                "warns that Barnes-Hut above 3 dimensions can segfault; use 'exact'."
+            )
         if method in _FFT_NAMES and n_components > 2:
-            raise SupvizError(f"`negative_gradient_method` must not be 'fft' for n_components={n_components}: openTSNE's "
-                              "interpolation gradient is 1-D/2-D only; use 'exact'.")
+            raise SupvizError(
+                f"`negative_gradient_method` must not be 'fft' for n_components={n_components}: openTSNE's "
+                "interpolation gradient is 1-D/2-D only; use 'exact'."
+            )
         options["negative_gradient_method"] = "exact" if method == "exact" else ("bh" if method in _BH_NAMES else "fft")
     elif n_components > 2:
         options["negative_gradient_method"] = "exact"
-        add_note(notes, "tsne: n_components=%d, where openTSNE has no FFT gradient and warns that Barnes-Hut can "
-                 "segfault; using the exact gradient (O(N^2) per iteration).", n_components)
+        add_note(
+            notes,
+            "tsne: n_components=%d, where openTSNE has no FFT gradient and warns that Barnes-Hut can "
+            "segfault; using the exact gradient (O(N^2) per iteration).",
+            n_components,
+        )
     elif n <= EXACT_GRADIENT_MAX_N:
         options["negative_gradient_method"] = "exact"
     elif n_dup:
         options["negative_gradient_method"] = "fft"
-        add_note(notes, "tsne: %d points of X sit on another, which Barnes-Hut miscounts (it merges points closer "
-                 "than %g); using openTSNE's FFT gradient.", n_dup, BH_MERGE_RADIUS)
+        add_note(
+            notes,
+            "tsne: %d points of X sit on another, which Barnes-Hut miscounts (it merges points closer "
+            "than %g); using openTSNE's FFT gradient.",
+            n_dup,
+            BH_MERGE_RADIUS,
+        )
     else:
         options["negative_gradient_method"] = "fft" if n >= 10_000 else "bh"
     if options["negative_gradient_method"] == "bh":
@@ -399,10 +469,16 @@ def _sklearn_method(n: int, n_components: int, n_dup: int, kw: dict[str, Any], n
             raise _coincident_bh_error(n_dup, "scikit-learn's Barnes-Hut t-SNE", "use method='exact'")
         if n > SKLEARN_EXACT_MAX_N:
             raise _coincident_bh_error(
-                n_dup, "scikit-learn's Barnes-Hut t-SNE",
-                f"its exact method holds N x N matrices (N = {n} > {SKLEARN_EXACT_MAX_N}): use backend='opentsne'")
-        add_note(notes, "tsne: %d points of X sit on another, which Barnes-Hut miscounts; using scikit-learn's "
-                 "exact method (O(N^2) per iteration) instead.", n_dup)
+                n_dup,
+                "scikit-learn's Barnes-Hut t-SNE",
+                f"its exact method holds N x N matrices (N = {n} > {SKLEARN_EXACT_MAX_N}): use backend='opentsne'",
+            )
+        add_note(
+            notes,
+            "tsne: %d points of X sit on another, which Barnes-Hut miscounts; using scikit-learn's "
+            "exact method (O(N^2) per iteration) instead.",
+            n_dup,
+        )
         method = "exact"
     return method
 
@@ -456,9 +532,13 @@ def _run_opentsne(
     if options["negative_gradient_method"] == "bh" and not layout_collapsed(embedding) and _bh_miscounts(embedding):
         # Points the optimisation itself drew together (not coincident in X) above the exact
         # gradient's size; the KL reported is exact anyway.
-        add_note(notes, "tsne: some points ended closer than %g, which Barnes-Hut miscounts in its last "
-                 "iterations; the KL divergence reported is the exact one of this layout "
-                 "(negative_gradient_method='exact' or 'fft' counts every pair).", BH_MERGE_RADIUS)
+        add_note(
+            notes,
+            "tsne: some points ended closer than %g, which Barnes-Hut miscounts in its last "
+            "iterations; the KL divergence reported is the exact one of this layout "
+            "(negative_gradient_method='exact' or 'fft' counts every pair).",
+            BH_MERGE_RADIUS,
+        )
     reported = float(emb.kl_divergence)
     exact = reported
     if n <= EXACT_KL_MAX_N:

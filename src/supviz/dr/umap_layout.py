@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
 from supviz.dr.base import (
     Layout,
@@ -72,7 +73,6 @@ from supviz.dr.base import (
     note_if_collapsed,
 )
 from supviz.dr.classical import data_start
-from supviz.core.seeding import SeedLike, int_seed
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ def _umap_keywords() -> set[str]:
 
     taken = {"self", "verbose", *_OWN}
     return {k for k in inspect.signature(umap.UMAP.__init__).parameters if k not in taken}
+
+
 _INITS = ("auto", "spectral", "pca", "random")
 _cache_state: dict[str, int | None] = {"enabled": None}
 
@@ -115,9 +117,6 @@ def enable_numba_cache() -> int:
     if os.environ.get("SUPVIZ_UMAP_NUMBA_CACHE", "1") == "0":
         return 0
     try:
-        from numba.core.caching import NullCache
-        from numba.core.registry import CPUDispatcher
-
         import pynndescent.distances
         import pynndescent.graph_utils
         import pynndescent.pynndescent_
@@ -128,14 +127,23 @@ def enable_numba_cache() -> int:
         import umap.spectral
         import umap.umap_
         import umap.utils
+        from numba.core.caching import NullCache
+        from numba.core.registry import CPUDispatcher
     except ImportError as exc:  # pragma: no cover - numba internals moved
         logger.debug("numba cache for umap-learn not enabled: %s", exc)
         return 0
     count = 0
     modules = (
-        umap.umap_, umap.layouts, umap.spectral, umap.utils, umap.distances,
+        umap.umap_,
+        umap.layouts,
+        umap.spectral,
+        umap.utils,
+        umap.distances,
         # approximate nearest neighbours, used by umap-learn from 4,096 points on
-        pynndescent.pynndescent_, pynndescent.utils, pynndescent.distances, pynndescent.rp_trees,
+        pynndescent.pynndescent_,
+        pynndescent.utils,
+        pynndescent.distances,
+        pynndescent.rp_trees,
         pynndescent.graph_utils,
     )
     for module in modules:
@@ -152,7 +160,11 @@ def enable_numba_cache() -> int:
 
 
 def _resolve_init(
-    init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator, notes: list[str],
+    init: Any,
+    X: np.ndarray,
+    n_components: int,
+    rng: np.random.Generator,
+    notes: list[str],
     precomputed: bool = False,
 ) -> tuple[Any, str]:
     """What to pass to umap-learn as ``init`` and its name for ``params``."""
@@ -167,12 +179,21 @@ def _resolve_init(
     if init == "auto":
         init = "spectral" if n >= SPECTRAL_MIN_POINTS else "pca"
         if init == "pca":
-            add_note(notes, "umap init 'auto' -> 'pca': spectral initialisation is unreliable below %d points (N=%d).",
-                     SPECTRAL_MIN_POINTS, n)
+            add_note(
+                notes,
+                "umap init 'auto' -> 'pca': spectral initialisation is unreliable below %d points (N=%d).",
+                SPECTRAL_MIN_POINTS,
+                n,
+            )
     # The guards apply to the resolved value, whether it was asked for or came from "auto".
     if init == "spectral" and n <= n_components + 1:
-        add_note(notes, "umap init '%s' -> 'pca': the spectral start needs N > n_components + 1 (N=%d, "
-                 "n_components=%d).", asked, n, n_components)
+        add_note(
+            notes,
+            "umap init '%s' -> 'pca': the spectral start needs N > n_components + 1 (N=%d, n_components=%d).",
+            asked,
+            n,
+            n_components,
+        )
         init = "pca"
     if init == "pca":
         # for precomputed distances the scores of classical MDS (PCA's, for Euclidean distances)
@@ -282,8 +303,9 @@ def umap_layout(
     n_neighbors = check_int("n_neighbors", n_neighbors, min_value=2)
     if n_neighbors > n - 1:
         if not clamp:
-            raise fail("n_neighbors", f"an int in [2, {n - 1}] for {n} points (it counts the point itself)",
-                       n_neighbors)
+            raise fail(
+                "n_neighbors", f"an int in [2, {n - 1}] for {n} points (it counts the point itself)", n_neighbors
+            )
         add_note(notes, "umap n_neighbors clamped from %d to N - 1 = %d (N=%d).", n_neighbors, n - 1, n)
         n_neighbors = n - 1
     spread = check_float("spread", spread, min_value=0.0, min_inclusive=False)
@@ -298,8 +320,9 @@ def umap_layout(
     kw = dict(kw)
     n_jobs = kw.pop("n_jobs", -1)
     if all_identical(pts, precomputed=precomputed):
-        return _identical_layout(pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed,
-                                 n_jobs, kw, notes)
+        return _identical_layout(
+            pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed, n_jobs, kw, notes
+        )
     if seed is None:
         add_note(notes, "umap random_state=None: parallel optimisation, output not reproducible.")
 
@@ -353,12 +376,23 @@ def umap_layout(
     return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
 
 
-def _identical_layout(pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed, n_jobs, kw,
-                      notes) -> Layout:
+def _identical_layout(
+    pts, n_neighbors, min_dist, spread, n_components, n_epochs, init_name, metric, seed, n_jobs, kw, notes
+) -> Layout:
     """The layout of N copies of one point (:func:`~supviz.dr.base.identical_points_layout`)."""
     n = pts.shape[0]
     embedding = identical_points_layout(n, n_components, "umap", notes)
-    params = {"n_neighbors": n_neighbors, "min_dist": min_dist, "spread": spread, "n_components": n_components,
-              "n_epochs": n_epochs, "init": init_name, "metric": metric, "seed": seed, "n_jobs": n_jobs, **kw}
+    params = {
+        "n_neighbors": n_neighbors,
+        "min_dist": min_dist,
+        "spread": spread,
+        "n_components": n_components,
+        "n_epochs": n_epochs,
+        "init": init_name,
+        "metric": metric,
+        "seed": seed,
+        "n_jobs": n_jobs,
+        **kw,
+    }
     info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": True}
     return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)

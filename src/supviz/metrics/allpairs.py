@@ -84,8 +84,8 @@ def exact_dot(a: np.ndarray, b: np.ndarray) -> int:
     total = 0
     chunk = 1 << 30
     for lo in range(0, len(a), chunk):
-        pa = [((a[lo:lo + chunk] >> np.uint64(16 * s)) & np.uint64(0xFFFF)).astype(np.int64) for s in range(limbs)]
-        pb = [((b[lo:lo + chunk] >> np.uint64(16 * s)) & np.uint64(0xFFFF)).astype(np.int64) for s in range(limbs)]
+        pa = [((a[lo : lo + chunk] >> np.uint64(16 * s)) & np.uint64(0xFFFF)).astype(np.int64) for s in range(limbs)]
+        pb = [((b[lo : lo + chunk] >> np.uint64(16 * s)) & np.uint64(0xFFFF)).astype(np.int64) for s in range(limbs)]
         for s in range(limbs):
             for t in range(limbs):
                 total += int(np.dot(pa[s], pb[t])) << (16 * (s + t))
@@ -182,7 +182,9 @@ def _count(src: DistanceSource, bk: _Buckets, entries: int) -> None:
     bk.counts = counts
 
 
-def _split_by_bucket(bk: _Buckets, values: np.ndarray, *payload: np.ndarray) -> Iterator[tuple[int, np.ndarray, tuple[np.ndarray, ...]]]:
+def _split_by_bucket(
+    bk: _Buckets, values: np.ndarray, *payload: np.ndarray
+) -> Iterator[tuple[int, np.ndarray, tuple[np.ndarray, ...]]]:
     """``(bucket, values, payload)`` per bucket present among ``values``."""
     if len(bk.bounds) == 0:
         yield 0, values, payload

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, child, int_seed, numpy_rng
 from supviz.metrics.distances import DistanceSource
 from supviz.metrics.neighbors import _SCORES, NeighbourhoodScores, _sources_agree
 from supviz.metrics.ranks import worst_penalty
 from supviz.metrics.undefined import COLLAPSED, k_reason, tied_reason
-from supviz.core.seeding import SeedLike, child, int_seed, numpy_rng
 
 #: Up to this many dimensions a KD-tree gives exact neighbour lists.
 KDTREE_MAX_DIM = 3
@@ -116,9 +116,9 @@ def _ranks(judge: _Space, sample_sorted: np.ndarray, rows: np.ndarray, cols: np.
         est = np.empty(len(at))
         size = sample_sorted.shape[1]
         for lo in range(0, len(at), 8192):
-            part = at[lo:lo + 8192]
+            part = at[lo : lo + 8192]
             less = (sample_sorted[rows[part]] < (d[part] - tol)[:, None]).sum(axis=1)  # (q,)
-            est[lo:lo + 8192] = 1 + (src.n - 1) * less / size
+            est[lo : lo + 8192] = 1 + (src.n - 1) * less / size
         ranks[miss] = np.maximum(est, K + 1)
     return ranks
 
@@ -148,12 +148,16 @@ def approximate_neighbourhood_scores(
         return NeighbourhoodScores(nan, nan, nan, nan, reasons=dict.fromkeys(want, common))
     K = min(LIST_FACTOR * k, n - 1)
     S = int(rank_samples)
-    spaces = {"X": _neighbour_lists(X, K, int_seed(child(random_state, 2))),
-              "Y": _neighbour_lists(Y, K, int_seed(child(random_state, 3)))}
+    spaces = {
+        "X": _neighbour_lists(X, K, int_seed(child(random_state, 2))),
+        "Y": _neighbour_lists(Y, K, int_seed(child(random_state, 3))),
+    }
     if X_true is not None and "knn_recall_true" in want:
         spaces["X_true"] = _neighbour_lists(X_true, k, int_seed(child(random_state, 4)))
-    samples = {name: _sample_rows(spaces[name].src, numpy_rng(child(random_state, 1, c)), S)
-               for c, name in enumerate(("X", "Y"))}
+    samples = {
+        name: _sample_rows(spaces[name].src, numpy_rng(child(random_state, 1, c)), S)
+        for c, name in enumerate(("X", "Y"))
+    }
     reasons: dict[str, str] = {}
     tied = {}
     for name, sp in spaces.items():
@@ -167,8 +171,12 @@ def approximate_neighbourhood_scores(
     g = worst_penalty(n, k)
     values: dict[str, float] = {}
     sources = {"X": X, "Y": Y, "X_true": X_true}
-    judged = {"trustworthiness": ("Y", "X"), "continuity": ("X", "Y"), "knn_recall": ("X", "Y"),
-              "knn_recall_true": ("X_true", "Y")}
+    judged = {
+        "trustworthiness": ("Y", "X"),
+        "continuity": ("X", "Y"),
+        "knn_recall": ("X", "Y"),
+        "knn_recall_true": ("X_true", "Y"),
+    }
     for name in want:
         for space in judged[name]:
             if tied.get(space):
@@ -187,6 +195,8 @@ def approximate_neighbourhood_scores(
         cols = spaces["X_true"].idx[:, :k].ravel()
         r = _ranks(spaces["Y"], samples["Y"], rows, cols)
         values["knn_recall_true"] = float((r <= k).sum()) / (n * k)
-    out = {name: values[name] if name in want and name not in reasons and name in values else float("nan")
-           for name in _SCORES}
+    out = {
+        name: values[name] if name in want and name not in reasons and name in values else float("nan")
+        for name in _SCORES
+    }
     return NeighbourhoodScores(**out, reasons=reasons)

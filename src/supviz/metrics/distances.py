@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.geometry import points_coincide
 from supviz.core.validation import check_array, check_dissimilarity_matrix, unit_scaled
 from supviz.errors import SupvizError
-from supviz.core.geometry import points_coincide
 from supviz.metrics.undefined import TIE_RTOL
 
 #: Entries per block of distance rows (4e6 float64 = 32 MB per array).
@@ -76,7 +76,11 @@ class DistanceSource:
             self.coincide = diameter == 0.0
         else:
             self._data, self.exponent = unit_scaled(check_points(name, data, min_points=min_points))
-            radius = float(np.sqrt(((self._data - self._data.mean(axis=0)) ** 2).sum(axis=1).max())) if self._data.size else 0.0
+            radius = (
+                float(np.sqrt(((self._data - self._data.mean(axis=0)) ** 2).sum(axis=1).max()))
+                if self._data.size
+                else 0.0
+            )
             diameter = 2.0 * radius  # an upper bound of the largest distance
             self.coincide = points_coincide(self._data)  # the one rule (supviz.core.geometry)
         self.n = int(self._data.shape[0])

@@ -80,8 +80,13 @@ def _sources_agree(*sources: DistanceSource | None) -> int:
 
 
 def _penalty_and_kept(
-    def_block: np.ndarray, def_sorted: np.ndarray, judge_block: np.ndarray, judge_sorted: np.ndarray, k: int,
-    def_tol: float, judge_tol: float,
+    def_block: np.ndarray,
+    def_sorted: np.ndarray,
+    judge_block: np.ndarray,
+    judge_sorted: np.ndarray,
+    k: int,
+    def_tol: float,
+    judge_tol: float,
 ) -> tuple[float, float]:
     """Sum of ``w max(r - k, 0)`` and of ``w [r <= k]`` over one block of rows."""
     rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
@@ -146,8 +151,12 @@ def neighbourhood_scores(
     sources = {"X": X, "Y": Y, "X_true": X_true}
     tied = {role: spans[role][1] - spans[role][0] <= src.tie_tol for role, src in sources.items() if src is not None}
     # Which spaces each score ranks (the defining and the judging one).
-    spaces = {"trustworthiness": ("Y", "X"), "continuity": ("X", "Y"), "knn_recall": ("X", "Y"),
-              "knn_recall_true": ("X_true", "Y")}
+    spaces = {
+        "trustworthiness": ("Y", "X"),
+        "continuity": ("X", "Y"),
+        "knn_recall": ("X", "Y"),
+        "knn_recall_true": ("X_true", "Y"),
+    }
     for name in want:
         for space in spaces[name]:
             if sources[space].coincide:  # rounding noise would be ranked (a 1e-15 copy of one point)

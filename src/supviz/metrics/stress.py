@@ -105,6 +105,7 @@ def stress1_ratio_and_reason(xs: DistanceSource, ys: DistanceSource, collapsed: 
     reason = stress_reason(xs, collapsed)
     if reason is not None:
         return float("nan"), reason
+
     def pair_sums(fn: Any) -> float:
         # Rows start:stop against columns start:N: every pair i < j once, except that the square
         # part [start:stop, start:stop] holds its pairs twice (and zeros on the diagonal).
@@ -116,8 +117,9 @@ def stress1_ratio_and_reason(xs: DistanceSource, ys: DistanceSource, collapsed: 
             total += fn(bx, by) - 0.5 * fn(bx[:, :c], by[:, :c])
         return total
 
-    s_dd, s_xx, s_yy = (pair_sums(lambda a, b, i=i: float(np.einsum("ij,ij->", *((a, b), (a, a), (b, b))[i])))
-                        for i in range(3))
+    s_dd, s_xx, s_yy = (
+        pair_sums(lambda a, b, i=i: float(np.einsum("ij,ij->", *((a, b), (a, a), (b, b))[i]))) for i in range(3)
+    )
     if s_xx == 0.0:
         return float("nan"), X_COINCIDE
     if s_yy == 0.0:

@@ -38,17 +38,28 @@ METRIC_KEYS = (
 #: Range (the metrics are unitless) and definition of every column of :meth:`LayoutMetrics.to_frame`.
 #: delta: distances of X; d: distances of the layout Y; over the pairs i < j.
 METRIC_DEFINITIONS = {
-    "stress1_ratio": ("[0, 1], 0 best", "Kruskal (1964) stress-1 after optimal ratio scaling: "
-                      "sqrt(1 - (sum delta d)^2 / (sum delta^2 sum d^2))"),
+    "stress1_ratio": (
+        "[0, 1], 0 best",
+        "Kruskal (1964) stress-1 after optimal ratio scaling: sqrt(1 - (sum delta d)^2 / (sum delta^2 sum d^2))",
+    ),
     "shepard_rho": ("[-1, 1], 1 best", "Spearman's rho of delta and d over the pairs (average ranks for ties)"),
-    "trustworthiness": ("[0, 1], 1 best", "Venna & Kaski (2001): T(k) = 1 - sum_i sum_j w^Y_ij max(r^X_ij - k, 0) / "
-                        "(N G(N, k)): the layout's k-neighbours penalised by their rank in X (false neighbours)"),
+    "trustworthiness": (
+        "[0, 1], 1 best",
+        "Venna & Kaski (2001): T(k) = 1 - sum_i sum_j w^Y_ij max(r^X_ij - k, 0) / "
+        "(N G(N, k)): the layout's k-neighbours penalised by their rank in X (false neighbours)",
+    ),
     "continuity": ("[0, 1], 1 best", "Venna & Kaski (2001): C(k), T(k) with X and Y swapped (tearing)"),
-    "knn_recall": ("[0, 1], 1 best", "R(k) = sum_i sum_j w^X_ij [r^Y_ij <= k] / (N k): share of each point's k nearest "
-                   "in X among its k nearest in Y"),
+    "knn_recall": (
+        "[0, 1], 1 best",
+        "R(k) = sum_i sum_j w^X_ij [r^Y_ij <= k] / (N k): share of each point's k nearest "
+        "in X among its k nearest in Y",
+    ),
     "knn_recall_true": ("[0, 1], 1 best", "the same against X_true (e.g. the ground-truth features)"),
-    "procrustes_baseline": ("[0, 1], 0 = the baseline's shape", "full Procrustes distance sqrt(1 - (sum of singular "
-                            "values of A^T B)^2), minimised over the point matching, to the layout of diag(N)"),
+    "procrustes_baseline": (
+        "[0, 1], 0 = the baseline's shape",
+        "full Procrustes distance sqrt(1 - (sum of singular "
+        "values of A^T B)^2), minimised over the point matching, to the layout of diag(N)",
+    ),
     "k": ("count", "neighbourhood size of the neighbourhood metrics"),
     "nan_reasons": ("text", "'metric: reason; ...' for every NaN metric (supviz.metrics.undefined)"),
 }
@@ -71,7 +82,9 @@ class LayoutMetrics(Scores):
     """
 
     def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v:.4g}" if k != "k" else f"k={int(v)}" for k, v in self.scores.items() if v == v or k == "k")
+        vals = ", ".join(
+            f"{k}={v:.4g}" if k != "k" else f"k={int(v)}" for k, v in self.scores.items() if v == v or k == "k"
+        )
         undefined = ", ".join(self.reasons)
         return f"LayoutMetrics({vals}; undefined: {undefined or 'none'}; .reasons says why)"
 
@@ -173,8 +186,9 @@ def layout_metrics(
     The matched Procrustes distance (``baseline``) is an ``N x N`` assignment: ``all_pairs=False``
     above a few thousand points.
     """
-    check_keywords("layout_metrics", unknown, ("X_true", "k", "baseline", "collapsed", "neighbors", "all_pairs",
-                                                "random_state"))
+    check_keywords(
+        "layout_metrics", unknown, ("X_true", "k", "baseline", "collapsed", "neighbors", "all_pairs", "random_state")
+    )
     xs = DistanceSource("X", X, min_points=2)
     ys, auto_collapsed = layout_source("Y", Y, min_points=2)
     ts = DistanceSource("X_true", X_true, min_points=2) if X_true is not None else None
@@ -205,8 +219,9 @@ def layout_metrics(
     else:
         from supviz.metrics.approximate import approximate_neighbourhood_scores
 
-        scores = approximate_neighbourhood_scores(xs, ys, k=k, X_true=ts, collapsed=is_collapsed,
-                                                  random_state=random_state)
+        scores = approximate_neighbourhood_scores(
+            xs, ys, k=k, X_true=ts, collapsed=is_collapsed, random_state=random_state
+        )
     for name in ("trustworthiness", "continuity", "knn_recall", "knn_recall_true"):
         put(name, getattr(scores, name), scores.reasons.get(name))
     if ts is None:
@@ -221,7 +236,9 @@ def layout_metrics(
         value, reason = procrustes_and_reason(ys.data, baseline, match=True)
         put("procrustes_baseline", value, BASELINE_COLLAPSED if reason is not None else None)
     values["k"] = float(k)
-    out = LayoutMetrics({key: values[key] for key in METRIC_KEYS}, {key: reasons[key] for key in METRIC_KEYS if key in reasons})
+    out = LayoutMetrics(
+        {key: values[key] for key in METRIC_KEYS}, {key: reasons[key] for key in METRIC_KEYS if key in reasons}
+    )
     for name, reason in out.reasons.items():
         logger.debug("layout_metrics: %s undefined (NaN): %s.", name, reason)
     return out

@@ -20,12 +20,12 @@ import numpy as np
 
 from supviz.errors import SupvizError
 from supviz.plot.panels import (
+    MISSING_COLOR,
     ColorScale,
     HeatmapPanel,
     Panel,
     ScatterPanel,
     ShepardPanel,
-    MISSING_COLOR,
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
@@ -37,8 +37,14 @@ from supviz.plot.panels import (
 FONT_PX = 12
 SMALL_PX = 11
 PANEL_PX = 170
-_CMAPS = {"viridis": "Viridis", "plasma": "Plasma", "RdBu_r": "RdBu_r", "RdBu": "RdBu", "cividis": "Cividis",
-          "magma": "Magma"}
+_CMAPS = {
+    "viridis": "Viridis",
+    "plasma": "Plasma",
+    "RdBu_r": "RdBu_r",
+    "RdBu": "RdBu",
+    "cividis": "Cividis",
+    "magma": "Magma",
+}
 
 
 def _round(values: np.ndarray, digits: int = 4) -> list[Any]:
@@ -78,7 +84,9 @@ def _scatter_range(panels: Sequence[Panel], scale: ColorScale) -> tuple[float, f
     return lo, hi if hi > lo else lo + 1.0
 
 
-def scatter_traces(panel: ScatterPanel, *, scale: ColorScale, vrange: tuple[float, float], showscale: bool) -> list[Any]:
+def scatter_traces(
+    panel: ScatterPanel, *, scale: ColorScale, vrange: tuple[float, float], showscale: bool
+) -> list[Any]:
     """The traces of one layout panel: false-neighbour segments (if any) under the points."""
     import plotly.graph_objects as go
 
@@ -91,8 +99,17 @@ def scatter_traces(panel: ScatterPanel, *, scale: ColorScale, vrange: tuple[floa
         for a, b in panel.lines:
             xs += [px[a], px[b], None]
             ys += [py[a], py[b], None]
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", name="false neighbours", hoverinfo="skip", showlegend=False,
-                                 line={"color": "rgba(214,39,40,0.3)", "width": 0.8}))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="false neighbours",
+                hoverinfo="skip",
+                showlegend=False,
+                line={"color": "rgba(214,39,40,0.3)", "width": 0.8},
+            )
+        )
     names = list(panel.hover)
     custom = np.array([_hover_text(n, panel.hover[n]) for n in names]).T.tolist() if names else None
     template = "<br>".join(f"{n}: %{{customdata[{i}]}}" for i, n in enumerate(names)) or "x %{x:.3g}, y %{y:.3g}"
@@ -102,26 +119,47 @@ def scatter_traces(panel: ScatterPanel, *, scale: ColorScale, vrange: tuple[floa
     keep = np.flatnonzero(~missing)
     if missing.any():  # no value to map: a visible grey trace, in the legend
         gone = np.flatnonzero(missing)
-        traces.append(go.Scatter(
-            x=_round(xy[gone, 0]), y=_round(xy[gone, 1]), mode="markers", name="points: no value (grey)",
-            legendgroup="no value", showlegend=True,
-            marker={"size": size, "line": {"width": 0.4, "color": "#333"}, "color": MISSING_COLOR},
-            customdata=None if custom is None else [custom[i] for i in gone],
-            hovertemplate=template + f"<br>colour: no value<extra>{panel.title}</extra>"))
+        traces.append(
+            go.Scatter(
+                x=_round(xy[gone, 0]),
+                y=_round(xy[gone, 1]),
+                mode="markers",
+                name="points: no value (grey)",
+                legendgroup="no value",
+                showlegend=True,
+                marker={"size": size, "line": {"width": 0.4, "color": "#333"}, "color": MISSING_COLOR},
+                customdata=None if custom is None else [custom[i] for i in gone],
+                hovertemplate=template + f"<br>colour: no value<extra>{panel.title}</extra>",
+            )
+        )
         xy = xy[keep]
         custom = None if custom is None else [custom[i] for i in keep]
     if panel.color is not None:
         colours = panel.color[keep]
-        marker.update(color=_round(colours, 4), colorscale=_CMAPS.get(scale.cmap, scale.cmap), cmin=vrange[0],
-                      cmax=vrange[1])
+        marker.update(
+            color=_round(colours, 4), colorscale=_CMAPS.get(scale.cmap, scale.cmap), cmin=vrange[0], cmax=vrange[1]
+        )
         if showscale:
-            bar: dict[str, Any] = {"title": {"text": scale.label, "side": "right", "font": {"size": FONT_PX}},
-                                   "thickness": 12, "tickfont": {"size": SMALL_PX}}
+            bar: dict[str, Any] = {
+                "title": {"text": scale.label, "side": "right", "font": {"size": FONT_PX}},
+                "thickness": 12,
+                "tickfont": {"size": SMALL_PX},
+            }
             if scale.integer or np.allclose(colours, np.round(colours)):
                 bar["tickformat"] = "d"
             marker.update(showscale=True, colorbar=bar)
-    traces.append(go.Scatter(x=_round(xy[:, 0]), y=_round(xy[:, 1]), mode="markers", marker=marker, name="points",
-                             customdata=custom, hovertemplate=template + f"<extra>{panel.title}</extra>", showlegend=False))
+    traces.append(
+        go.Scatter(
+            x=_round(xy[:, 0]),
+            y=_round(xy[:, 1]),
+            mode="markers",
+            marker=marker,
+            name="points",
+            customdata=custom,
+            hovertemplate=template + f"<extra>{panel.title}</extra>",
+            showlegend=False,
+        )
+    )
     return traces
 
 
@@ -133,9 +171,17 @@ def shepard_traces(panel: ShepardPanel) -> list[Any]:
     span = float(np.max(d)) if d.size else 1.0
     tied = d.size > 0 and np.ptp(d) < 1e-9 * max(span, 1e-300)
     jitter = np.random.default_rng(0).uniform(-0.015, 0.015, size=d.shape) * span if tied else 0.0
-    traces = [go.Scatter(x=_round(d + jitter), y=_round(dist), mode="markers", name="Shepard: pairs", showlegend=False,
-                         marker={"size": 3, "color": "rgba(50,50,50,0.4)"},
-                         hovertemplate="dissimilarity %{x:.3g}<br>distance %{y:.3g}<extra></extra>")]
+    traces = [
+        go.Scatter(
+            x=_round(d + jitter),
+            y=_round(dist),
+            mode="markers",
+            name="Shepard: pairs",
+            showlegend=False,
+            marker={"size": 3, "color": "rgba(50,50,50,0.4)"},
+            hovertemplate="dissimilarity %{x:.3g}<br>distance %{y:.3g}<extra></extra>",
+        )
+    ]
     if panel.disparity is not None and d.size:
         if tied:
             level = float(np.mean(panel.disparity))
@@ -143,8 +189,17 @@ def shepard_traces(panel: ShepardPanel) -> list[Any]:
         else:
             order = np.argsort(d, kind="stable")
             xs, ys = _round(d[order]), _round(panel.disparity[order])
-        traces.append(go.Scatter(x=xs, y=ys, mode="lines", name="Shepard: disparities", showlegend=False,
-                                 line={"color": "#d62728", "width": 2}, hoverinfo="skip"))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="Shepard: disparities",
+                showlegend=False,
+                line={"color": "#d62728", "width": 2},
+                hoverinfo="skip",
+            )
+        )
     return traces
 
 
@@ -159,19 +214,31 @@ def heatmap_trace(panel: HeatmapPanel, *, scale: ColorScale, zrange: tuple[float
         kw["x"] = list(panel.xticklabels)
     if panel.yticklabels is not None:
         kw["y"] = list(panel.yticklabels)
-    return go.Heatmap(z=z, colorscale=_CMAPS.get(scale.cmap, scale.cmap), zmin=zrange[0], zmax=zrange[1], name="matrix",
-                      showscale=showscale, colorbar={"title": {"text": scale.label, "side": "right"}, "thickness": 12},
-                      texttemplate=("%{z:.2f}" if panel.annotate else None),
-                      hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>", **kw)
+    return go.Heatmap(
+        z=z,
+        colorscale=_CMAPS.get(scale.cmap, scale.cmap),
+        zmin=zrange[0],
+        zmax=zrange[1],
+        name="matrix",
+        showscale=showscale,
+        colorbar={"title": {"text": scale.label, "side": "right"}, "thickness": 12},
+        texttemplate=("%{z:.2f}" if panel.annotate else None),
+        hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>",
+        **kw,
+    )
 
 
 def _heat_range(panels: Sequence[Panel], scale: ColorScale, name: str) -> tuple[float, float]:
-    vals = [p.matrix[np.isfinite(p.matrix)] for p in panels if isinstance(p, HeatmapPanel) and p.scale == name
-            and p.matrix is not None]
+    vals = [
+        p.matrix[np.isfinite(p.matrix)]
+        for p in panels
+        if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None
+    ]
     allv = np.concatenate(vals) if vals else np.array([])
     if scale.center is not None:
-        span = max(abs(scale.vmin or 0.0), abs(scale.vmax or 0.0)) or (float(np.max(np.abs(allv - scale.center)))
-                                                                        if allv.size else 1.0)
+        span = max(abs(scale.vmin or 0.0), abs(scale.vmax or 0.0)) or (
+            float(np.max(np.abs(allv - scale.center))) if allv.size else 1.0
+        )
         return scale.center - (span or 1.0), scale.center + (span or 1.0)
     lo = scale.vmin if scale.vmin is not None else (float(allv.min()) if allv.size else 0.0)
     hi = scale.vmax if scale.vmax is not None else (float(allv.max()) if allv.size else 1.0)
@@ -205,9 +272,13 @@ def plot_grid(
     color = color or ColorScale()
     scales = dict(scales or {"gram": ColorScale("RdBu_r", center=0.0, label="W Wᵀ")})
     nrows, ncols = grid_shape(len(panels), ncols)
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[_title(p) for p in panels],
-                        horizontal_spacing=min(0.04, 0.5 / max(ncols - 1, 1)),
-                        vertical_spacing=min(0.3 / max(nrows - 1, 1), 0.08))
+    fig = make_subplots(
+        rows=nrows,
+        cols=ncols,
+        subplot_titles=[_title(p) for p in panels],
+        horizontal_spacing=min(0.04, 0.5 / max(ncols - 1, 1)),
+        vertical_spacing=min(0.3 / max(nrows - 1, 1), 0.08),
+    )
     vrange = _scatter_range(panels, color)
     shown: set[str] = set()
     for idx, panel in enumerate(panels):
@@ -215,8 +286,15 @@ def plot_grid(
         ref = "" if idx == 0 else str(idx + 1)
         if isinstance(panel, ScatterPanel):
             if panel.xy is None or len(panel.xy) == 0:
-                fig.add_annotation(text=panel.note or "no data", showarrow=False, font={"size": SMALL_PX, "color": "#666"},
-                                   xref=f"x{ref} domain", yref=f"y{ref} domain", x=0.5, y=0.5)
+                fig.add_annotation(
+                    text=panel.note or "no data",
+                    showarrow=False,
+                    font={"size": SMALL_PX, "color": "#666"},
+                    xref=f"x{ref} domain",
+                    yref=f"y{ref} domain",
+                    x=0.5,
+                    y=0.5,
+                )
             else:
                 show = panel.color is not None and bool(color.label) and "points" not in shown
                 for tr in scatter_traces(panel, scale=color, vrange=vrange, showscale=show):
@@ -231,47 +309,90 @@ def plot_grid(
         elif isinstance(panel, ShepardPanel):
             for tr in shepard_traces(panel):
                 fig.add_trace(tr, row=r + 1, col=c + 1)
-            fig.update_xaxes(title={"text": "dissimilarity", "font": {"size": SMALL_PX}}, tickfont={"size": SMALL_PX},
-                             rangemode="tozero", row=r + 1, col=c + 1)
-            fig.update_yaxes(title={"text": "distance" if c == 0 else "", "font": {"size": SMALL_PX}},
-                             tickfont={"size": SMALL_PX}, rangemode="tozero", row=r + 1, col=c + 1)
+            fig.update_xaxes(
+                title={"text": "dissimilarity", "font": {"size": SMALL_PX}},
+                tickfont={"size": SMALL_PX},
+                rangemode="tozero",
+                row=r + 1,
+                col=c + 1,
+            )
+            fig.update_yaxes(
+                title={"text": "distance" if c == 0 else "", "font": {"size": SMALL_PX}},
+                tickfont={"size": SMALL_PX},
+                rangemode="tozero",
+                row=r + 1,
+                col=c + 1,
+            )
         elif isinstance(panel, HeatmapPanel):
             scale = scales[panel.scale]
             if panel.matrix is None:
-                fig.add_annotation(text=panel.note or "no data", showarrow=False, font={"size": SMALL_PX, "color": "#666"},
-                                   xref=f"x{ref} domain", yref=f"y{ref} domain", x=0.5, y=0.5)
+                fig.add_annotation(
+                    text=panel.note or "no data",
+                    showarrow=False,
+                    font={"size": SMALL_PX, "color": "#666"},
+                    xref=f"x{ref} domain",
+                    yref=f"y{ref} domain",
+                    x=0.5,
+                    y=0.5,
+                )
                 continue
             show = bool(scale.label) and panel.scale not in shown
-            fig.add_trace(heatmap_trace(panel, scale=scale, zrange=_heat_range(panels, scale, panel.scale), showscale=show),
-                          row=r + 1, col=c + 1)
+            fig.add_trace(
+                heatmap_trace(panel, scale=scale, zrange=_heat_range(panels, scale, panel.scale), showscale=show),
+                row=r + 1,
+                col=c + 1,
+            )
             shown.add(panel.scale)
             fig.update_yaxes(autorange="reversed", showticklabels=panel.yticklabels is not None, row=r + 1, col=c + 1)
             fig.update_xaxes(showticklabels=panel.xticklabels is not None, row=r + 1, col=c + 1)
         else:
-            raise SupvizError(f"`panels` must hold ScatterPanel, HeatmapPanel or ShepardPanel; got {type(panel).__name__}.")
+            raise SupvizError(
+                f"`panels` must hold ScatterPanel, HeatmapPanel or ShepardPanel; got {type(panel).__name__}."
+            )
     for ann in fig.layout.annotations:
         if ann.font is None or ann.font.size is None:
             ann.font = {"size": FONT_PX}
     fig.update_layout(
-        title={"text": title, "x": 0.5, "font": {"size": FONT_PX + 2}}, height=max(300, (panel_px + 50) * nrows + 80),
-        width=min(1100, max(420, panel_px * ncols + 160)), margin={"l": 30, "r": 30, "t": 80, "b": 30},
-        template="plotly_white", hovermode="closest", font={"size": FONT_PX},
+        title={"text": title, "x": 0.5, "font": {"size": FONT_PX + 2}},
+        height=max(300, (panel_px + 50) * nrows + 80),
+        width=min(1100, max(420, panel_px * ncols + 160)),
+        margin={"l": 30, "r": 30, "t": 80, "b": 30},
+        template="plotly_white",
+        hovermode="closest",
+        font={"size": FONT_PX},
     )
     return fig
 
 
-def plot_layout(layout: Any, color: Any = None, *, hover: Mapping[str, Any] | None = None, title: str = "",
-                corner: str = "", lines: Any = None, cmap: str = "viridis", vmin: float | None = None,
-                vmax: float | None = None, color_label: str = "", equal_axes: bool | None = None) -> Any:
+def plot_layout(
+    layout: Any,
+    color: Any = None,
+    *,
+    hover: Mapping[str, Any] | None = None,
+    title: str = "",
+    corner: str = "",
+    lines: Any = None,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    color_label: str = "",
+    equal_axes: bool | None = None,
+) -> Any:
     """One layout with hover (the twin of :func:`supviz.plot.static.plot_layout`).
 
     ``hover`` maps a name to one value per point (feature index, importance, ...); the rest as in
     the matplotlib version. Returns a ``plotly.graph_objects.Figure``.
     """
-    panel = as_scatter_panel(layout, color=color, title=title, corner=corner, hover=dict(hover or {}), lines=lines,
-                             equal_axes=equal_axes)
-    return plot_grid([panel], ncols=1, color=ColorScale(cmap, vmin, vmax, color_label),
-                     equal_axes=True if panel.equal_axes is None else panel.equal_axes, panel_px=360)
+    panel = as_scatter_panel(
+        layout, color=color, title=title, corner=corner, hover=dict(hover or {}), lines=lines, equal_axes=equal_axes
+    )
+    return plot_grid(
+        [panel],
+        ncols=1,
+        color=ColorScale(cmap, vmin, vmax, color_label),
+        equal_axes=True if panel.equal_axes is None else panel.equal_axes,
+        panel_px=360,
+    )
 
 
 def plot_shepard(result: Any, *, index: int | None = None, title: str = "Shepard") -> Any:
@@ -279,8 +400,9 @@ def plot_shepard(result: Any, *, index: int | None = None, title: str = "Shepard
     return plot_grid([as_shepard_panel(result, index=index, title=title)], ncols=1, panel_px=340)
 
 
-def plot_gram(W: Any, *, vmax: float | None = None, title: str = "W Wᵀ", annotate: bool = False,
-              ticks: bool | None = None) -> Any:
+def plot_gram(
+    W: Any, *, vmax: float | None = None, title: str = "W Wᵀ", annotate: bool = False, ticks: bool | None = None
+) -> Any:
     """The Gram matrix ``W Wᵀ`` with hover (twin of :func:`supviz.plot.static.plot_gram`)."""
     from supviz.core.validation import check_array
     from supviz.plot.static import gram_panel, gram_span
@@ -288,8 +410,9 @@ def plot_gram(W: Any, *, vmax: float | None = None, title: str = "W Wᵀ", annot
     W = check_array("W", W, ndim=2)
     panel = gram_panel(W, title=title, annotate=annotate, ticks=W.shape[0] <= 12 if ticks is None else ticks)
     span = gram_span(panel, vmax)
-    return plot_grid([panel], ncols=1, scales={"gram": ColorScale("RdBu_r", -span, span, "W Wᵀ", center=0.0)},
-                     panel_px=340)
+    return plot_grid(
+        [panel], ncols=1, scales={"gram": ColorScale("RdBu_r", -span, span, "W Wᵀ", center=0.0)}, panel_px=340
+    )
 
 
 def figure_json(fig: Any) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.errors import SupvizError
 from supviz.dr.base import METHOD_NAMES
+from supviz.errors import SupvizError
 
 
 @dataclass
@@ -65,11 +65,15 @@ class ScatterPanel:
                 raise SupvizError(f"`color` must have one value per point ({n}); got shape {self.color.shape}.")
         for name, values in self.hover.items():
             if len(np.asarray(values)) != n:
-                raise SupvizError(f"`hover[{name!r}]` must have one value per point ({n}); got {len(np.asarray(values))}.")
+                raise SupvizError(
+                    f"`hover[{name!r}]` must have one value per point ({n}); got {len(np.asarray(values))}."
+                )
         if self.lines is not None:
             self.lines = np.asarray(self.lines, dtype=np.int64).reshape(-1, 2)
             if self.lines.size and (self.lines.min() < 0 or self.lines.max() >= n):
-                raise SupvizError(f"`lines` must index the panel's {n} points; got indices up to {int(self.lines.max())}.")
+                raise SupvizError(
+                    f"`lines` must index the panel's {n} points; got indices up to {int(self.lines.max())}."
+                )
 
 
 @dataclass
@@ -127,10 +131,13 @@ class ShepardPanel:
         if self.disparity is not None:
             self.disparity = np.asarray(self.disparity, dtype=float).ravel()
         if self.distance.shape != self.dissimilarity.shape or (
-                self.disparity is not None and self.disparity.shape != self.dissimilarity.shape):
-            raise SupvizError(f"`dissimilarity`, `distance` and `disparity` must have one value per pair; got shapes "
-                              f"{self.dissimilarity.shape}, {self.distance.shape}"
-                              f"{'' if self.disparity is None else ', ' + str(self.disparity.shape)}.")
+            self.disparity is not None and self.disparity.shape != self.dissimilarity.shape
+        ):
+            raise SupvizError(
+                f"`dissimilarity`, `distance` and `disparity` must have one value per pair; got shapes "
+                f"{self.dissimilarity.shape}, {self.distance.shape}"
+                f"{'' if self.disparity is None else ', ' + str(self.disparity.shape)}."
+            )
 
 
 @dataclass
@@ -177,8 +184,9 @@ def as_panel(item: Any, index: int) -> Panel:
         return item
     if getattr(item, "embedding", None) is not None and hasattr(item, "method"):
         return as_scatter_panel(item)
-    raise SupvizError(f"`panels[{index}]` must be a ScatterPanel, HeatmapPanel, ShepardPanel or Layout; "
-                      f"got {type(item).__name__}.")
+    raise SupvizError(
+        f"`panels[{index}]` must be a ScatterPanel, HeatmapPanel, ShepardPanel or Layout; got {type(item).__name__}."
+    )
 
 
 def grid_shape(count: int, ncols: int) -> tuple[int, int]:
@@ -187,8 +195,16 @@ def grid_shape(count: int, ncols: int) -> tuple[int, int]:
     return (count + ncols - 1) // ncols, ncols
 
 
-def as_scatter_panel(layout: Any, *, color: Any = None, title: str = "", corner: str = "",
-                     hover: dict[str, Any] | None = None, lines: Any = None, equal_axes: bool | None = None) -> ScatterPanel:
+def as_scatter_panel(
+    layout: Any,
+    *,
+    color: Any = None,
+    title: str = "",
+    corner: str = "",
+    hover: dict[str, Any] | None = None,
+    lines: Any = None,
+    equal_axes: bool | None = None,
+) -> ScatterPanel:
     """A :class:`ScatterPanel` from a :class:`supviz.dr.Layout`, an ``[N, 2]`` array or a panel.
 
     A Layout brings its own defaults: equal axes for MDS (distances are its point), a title naming
@@ -213,8 +229,15 @@ def as_scatter_panel(layout: Any, *, color: Any = None, title: str = "", corner:
         xy = np.asarray(layout, dtype=float)
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise SupvizError(f"`layout` must be a Layout or an array of shape [N, 2]; got shape {xy.shape}.")
-    return ScatterPanel(title, xy, color=None if color is None else np.asarray(color, dtype=float), corner=corner,
-                        hover=dict(hover or {}), lines=lines, equal_axes=equal_axes)
+    return ScatterPanel(
+        title,
+        xy,
+        color=None if color is None else np.asarray(color, dtype=float),
+        corner=corner,
+        hover=dict(hover or {}),
+        lines=lines,
+        equal_axes=equal_axes,
+    )
 
 
 def as_shepard_panel(result: Any, *, index: int | None = None, title: str = "Shepard") -> ShepardPanel:
@@ -229,7 +252,10 @@ def as_shepard_panel(result: Any, *, index: int | None = None, title: str = "She
         result = result.shepard(index)
     if all(hasattr(result, a) for a in ("dissimilarity", "distance")):
         stress = ""
-        return ShepardPanel(result.dissimilarity, result.distance, getattr(result, "disparity", None), title=title,
-                            corner=stress)
-    raise SupvizError("`result` must be a SmacofResult, an MDS Layout with info['result'], ShepardData or a ShepardPanel; "
-                      f"got {type(result).__name__}.")
+        return ShepardPanel(
+            result.dissimilarity, result.distance, getattr(result, "disparity", None), title=title, corner=stress
+        )
+    raise SupvizError(
+        "`result` must be a SmacofResult, an MDS Layout with info['result'], ShepardData or a ShepardPanel; "
+        f"got {type(result).__name__}."
+    )

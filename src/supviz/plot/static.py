@@ -28,12 +28,12 @@ import numpy as np
 from supviz.core.io import atomic_path
 from supviz.errors import SupvizError
 from supviz.plot.panels import (
+    MISSING_COLOR,
     ColorScale,
     HeatmapPanel,
     Panel,
     ScatterPanel,
     ShepardPanel,
-    MISSING_COLOR,
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
@@ -91,8 +91,11 @@ def _scatter_norm(panels: Sequence[Panel], scale: ColorScale) -> Any:
 def _heat_norm(panels: Sequence[Panel], scale: ColorScale, name: str) -> Any:
     import matplotlib as mpl
 
-    vals = [p.matrix[np.isfinite(p.matrix)] for p in panels
-            if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None]
+    vals = [
+        p.matrix[np.isfinite(p.matrix)]
+        for p in panels
+        if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None
+    ]
     allv = np.concatenate(vals) if vals else np.array([])
     if scale.center is not None:
         span = max(abs(scale.vmin or 0.0), abs(scale.vmax or 0.0))
@@ -108,8 +111,16 @@ def _heat_norm(panels: Sequence[Panel], scale: ColorScale, name: str) -> Any:
 def _under(ax: "Axes", text: str, *, below_labels: bool = False) -> None:
     """The panel's metrics, centred under it: off the data."""
     if text:
-        ax.text(0.5, -0.2 if below_labels else -0.03, text, transform=ax.transAxes, ha="center", va="top",
-                fontsize=MIN_FONT_PT, color="0.15")
+        ax.text(
+            0.5,
+            -0.2 if below_labels else -0.03,
+            text,
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=MIN_FONT_PT,
+            color="0.15",
+        )
 
 
 def _empty(ax: "Axes", note: str) -> None:
@@ -117,12 +128,28 @@ def _empty(ax: "Axes", note: str) -> None:
     ax.set_yticks([])
     for s in ax.spines.values():
         s.set_color("0.85")
-    ax.text(0.5, 0.5, (note or "no data").replace(" (", "\n("), transform=ax.transAxes, ha="center", va="center",
-            fontsize=MIN_FONT_PT, color="0.35", wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        (note or "no data").replace(" (", "\n("),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=MIN_FONT_PT,
+        color="0.35",
+        wrap=True,
+    )
 
 
-def draw_scatter(ax: "Axes", panel: ScatterPanel, *, norm: Any = None, cmap: str = "viridis",
-                 point_size: float | None = None, equal_axes: bool = True) -> Any:
+def draw_scatter(
+    ax: "Axes",
+    panel: ScatterPanel,
+    *,
+    norm: Any = None,
+    cmap: str = "viridis",
+    point_size: float | None = None,
+    equal_axes: bool = True,
+) -> Any:
     """Draw one :class:`ScatterPanel` into ``ax`` (no ticks; metrics under it). Returns the scatter."""
     from matplotlib.collections import LineCollection
 
@@ -131,11 +158,16 @@ def draw_scatter(ax: "Axes", panel: ScatterPanel, *, norm: Any = None, cmap: str
         _empty(ax, panel.note)
         return None
     xy = panel.xy
-    size = _point_size(len(xy), max(ax.get_position().width * ax.figure.get_figwidth(), 0.5)) if point_size is None else point_size
+    size = (
+        _point_size(len(xy), max(ax.get_position().width * ax.figure.get_figwidth(), 0.5))
+        if point_size is None
+        else point_size
+    )
     if panel.lines is not None and len(panel.lines):
         segs = np.stack([xy[panel.lines[:, 0]], xy[panel.lines[:, 1]]], axis=1)
-        ax.add_collection(LineCollection(segs, colors="tab:red", linewidths=0.45, alpha=0.25, zorder=1,
-                                         label="false neighbours"))
+        ax.add_collection(
+            LineCollection(segs, colors="tab:red", linewidths=0.45, alpha=0.25, zorder=1, label="false neighbours")
+        )
     kw: dict[str, Any] = {"s": size, "linewidths": 0.25, "edgecolors": "0.3", "zorder": 2}
     if panel.color is not None:
         missing = missing_colour(panel)
@@ -198,8 +230,15 @@ def draw_heatmap(ax: "Axes", panel: HeatmapPanel, *, norm: Any, cmap: str) -> An
             if np.isfinite(v):
                 r, g, b, _ = cmap_obj(norm(v))
                 dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-                ax.text(j, i, number_text(v, panel.number_format), ha="center", va="center", fontsize=MIN_FONT_PT,
-                        color="white" if dark else "black")
+                ax.text(
+                    j,
+                    i,
+                    number_text(v, panel.number_format),
+                    ha="center",
+                    va="center",
+                    fontsize=MIN_FONT_PT,
+                    color="white" if dark else "black",
+                )
     _under(ax, panel.corner, below_labels=panel.xticklabels is not None)
     return im
 
@@ -301,30 +340,53 @@ def reason_heatmap(
             if not np.isfinite(v):
                 ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="////", edgecolor="0.75", lw=0))
                 why = "" if reasons is None else str(reasons[i, j])
-                ax.text(j, i, marks(why) if marks is not None else "n/a", ha="center", va="center",
-                        fontsize=fontsize + 1, color="0.25", fontweight="bold")
+                ax.text(
+                    j,
+                    i,
+                    marks(why) if marks is not None else "n/a",
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize + 1,
+                    color="0.25",
+                    fontweight="bold",
+                )
                 continue
             r, g, b, _ = cm(norm(c)) if np.isfinite(c) else (1, 1, 1, 1)
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
-                    color="white" if dark else "black")
+            ax.text(
+                j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize, color="white" if dark else "black"
+            )
     if title:
         ax.set_title(title, fontsize=8)
     return im
 
 
 def _needs_axis_text(panel: Panel) -> bool:
-    return isinstance(panel, ShepardPanel) or (isinstance(panel, HeatmapPanel) and (
-        panel.xticklabels is not None or panel.yticklabels is not None or bool(panel.xlabel or panel.ylabel)))
+    return isinstance(panel, ShepardPanel) or (
+        isinstance(panel, HeatmapPanel)
+        and (panel.xticklabels is not None or panel.yticklabels is not None or bool(panel.xlabel or panel.ylabel))
+    )
 
 
-def _colorbar(fig: "Figure", mappable: Any, *, x_in: float, width: float, height: float, top_in: float, bottom_in: float,
-              label: str, integer: bool, extend: str = "neither") -> Any:
+def _colorbar(
+    fig: "Figure",
+    mappable: Any,
+    *,
+    x_in: float,
+    width: float,
+    height: float,
+    top_in: float,
+    bottom_in: float,
+    label: str,
+    integer: bool,
+    extend: str = "neither",
+) -> Any:
     import matplotlib as mpl
 
     usable = height - top_in - bottom_in
-    cax = fig.add_axes((x_in / width, (bottom_in + 0.15 * usable) / height, 0.13 / width, 0.7 * usable / height),
-                       label="<colorbar>")
+    cax = fig.add_axes(
+        (x_in / width, (bottom_in + 0.15 * usable) / height, 0.13 / width, 0.7 * usable / height), label="<colorbar>"
+    )
     cb = fig.colorbar(mappable, cax=cax, extend=extend)
     cb.set_label(label, fontsize=MIN_FONT_PT + 0.5)
     cb.ax.tick_params(labelsize=MIN_FONT_PT)
@@ -386,12 +448,16 @@ def plot_grid(
         if name not in scales:
             raise SupvizError(f"`scales` must name every heatmap panel's scale; {name!r} is missing.")
     has_colour = any(isinstance(p, ScatterPanel) and p.color is not None and p.xy is not None for p in panels)
-    bars = ([("points", color)] if has_colour and color.label else []) + [(n, scales[n]) for n in heat_names if scales[n].label]
+    bars = ([("points", color)] if has_colour and color.label else []) + [
+        (n, scales[n]) for n in heat_names if scales[n].label
+    ]
     nrows, ncols = grid_shape(len(panels), ncols)
     right = _COLORBAR_IN * len(bars) + 0.1
     side = min(panel_in, (max_width_in - _LEFT_IN - right - _GAP_IN * (ncols - 1)) / ncols)
     width = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + right
-    corner_lines = max((getattr(p, "corner", "").count("\n") + 1 for p in panels if getattr(p, "corner", "")), default=0)
+    corner_lines = max(
+        (getattr(p, "corner", "").count("\n") + 1 for p in panels if getattr(p, "corner", "")), default=0
+    )
     axis_text = any(_needs_axis_text(p) for p in panels)
     below = 0.06 + _CORNER_IN * corner_lines * 0.8 + (_AXES_TEXT_IN[1] if axis_text else 0.0)
     row_h = _TITLE_IN + side + below
@@ -421,7 +487,9 @@ def plot_grid(
         elif isinstance(panel, ShepardPanel):
             draw_shepard(ax, panel, ylabel=c == 0)
         else:
-            raise SupvizError(f"`panels` must hold ScatterPanel, HeatmapPanel or ShepardPanel; got {type(panel).__name__}.")
+            raise SupvizError(
+                f"`panels` must hold ScatterPanel, HeatmapPanel or ShepardPanel; got {type(panel).__name__}."
+            )
     x = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + 0.15
     import matplotlib as mpl
 
@@ -434,13 +502,29 @@ def plot_grid(
             integer = bool(cols) and all(np.allclose(cc[np.isfinite(cc)], np.round(cc[np.isfinite(cc)])) for cc in cols)
         extend = "neither"
         if name != "points":
-            vals = np.concatenate([p.matrix[np.isfinite(p.matrix)].ravel() for p in panels
-                                   if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None] or [np.array([])])
+            vals = np.concatenate(
+                [
+                    p.matrix[np.isfinite(p.matrix)].ravel()
+                    for p in panels
+                    if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None
+                ]
+                or [np.array([])]
+            )
             lo_out = vals.size and vals.min() < norm.vmin - 1e-12
             hi_out = vals.size and vals.max() > norm.vmax + 1e-12
             extend = "both" if lo_out and hi_out else "min" if lo_out else "max" if hi_out else "neither"
-        _colorbar(fig, sm, x_in=x, width=width, height=height, top_in=top, bottom_in=0.1, label=scale.label,
-                  integer=integer, extend=extend)
+        _colorbar(
+            fig,
+            sm,
+            x_in=x,
+            width=width,
+            height=height,
+            top_in=top,
+            bottom_in=0.1,
+            label=scale.label,
+            integer=integer,
+            extend=extend,
+        )
         x += _COLORBAR_IN
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT, y=1 - 0.12 / height, va="top")
@@ -499,8 +583,14 @@ def plot_layout(
 
         _, ax = plt.subplots(figsize=(3.4 if color_label else 2.8, 2.8))
     norm = _scatter_norm([panel], ColorScale(cmap, vmin, vmax))
-    sc = draw_scatter(ax, panel, norm=norm, cmap=cmap, point_size=point_size,
-                      equal_axes=True if panel.equal_axes is None else panel.equal_axes)
+    sc = draw_scatter(
+        ax,
+        panel,
+        norm=norm,
+        cmap=cmap,
+        point_size=point_size,
+        equal_axes=True if panel.equal_axes is None else panel.equal_axes,
+    )
     if color_label and sc is not None and panel.color is not None:
         cb = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.85)
         cb.set_label(color_label, fontsize=MIN_FONT_PT + 0.5)
@@ -532,7 +622,9 @@ def plot_shepard(result: Any, ax: "Axes | None" = None, *, index: int | None = N
     return ax
 
 
-def gram_panel(W: Any, *, title: str = "", corner: str = "", annotate: bool = False, ticks: bool = False) -> HeatmapPanel:
+def gram_panel(
+    W: Any, *, title: str = "", corner: str = "", annotate: bool = False, ticks: bool = False
+) -> HeatmapPanel:
     """The :class:`HeatmapPanel` of ``W Wᵀ`` for feature directions ``W [n, m]`` (row i = feature i).
 
     Raises
@@ -549,8 +641,10 @@ def gram_panel(W: Any, *, title: str = "", corner: str = "", annotate: bool = Fa
     with np.errstate(over="ignore", invalid="ignore"):
         G = W @ W.T
     if not np.isfinite(G).all():
-        raise SupvizError(f"`W` is too large to draw: W Wᵀ overflows float64 (|W| up to {float(np.max(np.abs(W))):.3g}); "
-                          "divide W by its scale first.")
+        raise SupvizError(
+            f"`W` is too large to draw: W Wᵀ overflows float64 (|W| up to {float(np.max(np.abs(W))):.3g}); "
+            "divide W by its scale first."
+        )
     labels = [str(i) for i in range(W.shape[0])] if ticks else None
     return HeatmapPanel(title, G, corner=corner, annotate=annotate, xticklabels=labels, yticklabels=labels)
 
@@ -565,8 +659,15 @@ def gram_span(panel: HeatmapPanel, vmax: Any) -> float:
     return float(np.max(np.abs(panel.matrix))) or 1.0
 
 
-def plot_gram(W: Any, ax: "Axes | None" = None, *, vmax: float | None = None, title: str = "W Wᵀ",
-              annotate: bool = False, ticks: bool | None = None) -> "Axes":
+def plot_gram(
+    W: Any,
+    ax: "Axes | None" = None,
+    *,
+    vmax: float | None = None,
+    title: str = "W Wᵀ",
+    annotate: bool = False,
+    ticks: bool | None = None,
+) -> "Axes":
     """The Gram matrix ``W Wᵀ`` of feature directions (Elhage et al. 2022 draw it as ``WᵀW``).
 
     Diverging colour map centred at 0 (red: positive interference, blue: negative, white: none).
@@ -619,13 +720,17 @@ def min_font_px(fig: "Figure", *, dpi: float = 110.0, display_width: float = DIS
 
     FigureCanvasAgg(fig).draw()
     scale = min(1.0, display_width / (fig.get_figwidth() * dpi))
-    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
-             and (t.axes is None or t.axes.get_visible())]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and (t.axes is None or t.axes.get_visible())
+    ]
     return float(min(sizes) * dpi / 72.0 * scale) if sizes else float("inf")
 
 
-def save_figure(fig: "Figure", stem: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 110,
-                quantize: bool = True) -> dict[str, Path]:
+def save_figure(
+    fig: "Figure", stem: str | Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 110, quantize: bool = True
+) -> dict[str, Path]:
     """Write ``fig`` as ``<stem>.<fmt>`` for each format, each file atomically; returns format -> path.
 
     PNGs are palette-quantised to 256 colours (Pillow's median cut, no dithering) unless

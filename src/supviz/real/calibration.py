@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, child
 from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.real.layer import QUALITY_KEYS, SAESettings
-from supviz.core.seeding import SeedLike, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -39,8 +39,15 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 #: Measures whose rank correlation with the true MMCS is reported.
-CALIBRATED = ("fvu", "l0", "dead_fraction", "stability_seeds", "stability_larger", "effective_features",
-              "superposition_ratio")
+CALIBRATED = (
+    "fvu",
+    "l0",
+    "dead_fraction",
+    "stability_seeds",
+    "stability_larger",
+    "effective_features",
+    "superposition_ratio",
+)
 
 
 @dataclass(eq=False)
@@ -114,8 +121,11 @@ def calibrate(
     settings = SAESettings() if settings is None else settings
     if not len(grid):
         raise SupvizError("`grid` holds no cells.")
-    idx = list(range(len(grid))) if indices is None else [check_int("indices[]", i, min_value=0, max_value=len(grid) - 1)
-                                                           for i in indices]
+    idx = (
+        list(range(len(grid)))
+        if indices is None
+        else [check_int("indices[]", i, min_value=0, max_value=len(grid) - 1) for i in indices]
+    )
     if not idx:
         raise SupvizError("`indices` must name at least one cell; got none.")
     n_train = check_int("n_train", n_train, min_value=2)
@@ -136,8 +146,14 @@ def calibrate(
     for g, stream, (He, xe), lay in zip(idx, streams, evals, trained):
         spec = grid.specs[g]
         sc = score(lay.saes, He, features=stream.features, feature_masks=stream.feature_mask, true_codes=xe)
-        row: dict[str, Any] = {"index": g, "label": grid.labels[g], "m": spec.n_hidden, "p": float(spec.probability),
-                               "importance": spec.importance_name, "n_represented": int(stream.feature_mask.sum())}
+        row: dict[str, Any] = {
+            "index": g,
+            "label": grid.labels[g],
+            "m": spec.n_hidden,
+            "p": float(spec.probability),
+            "importance": spec.importance_name,
+            "n_represented": int(stream.feature_mask.sum()),
+        }
         row.update({k: lay.quality[k] for k in QUALITY_KEYS})
         notes = dict(lay.quality.reasons)
         if np.isfinite(sc.mmcs).all():
@@ -148,13 +164,20 @@ def calibrate(
         row["notes"] = "; ".join(f"{k}: {v}" for k, v in notes.items())
         rows.append(row)
     table = pd.DataFrame(rows)
-    info = {"settings": settings.to_dict(), "n_train": n_train, "n_eval": n_eval, "cells": len(idx),
-            "represented_rule": rule, "represented_threshold": threshold}
+    info = {
+        "settings": settings.to_dict(),
+        "n_train": n_train,
+        "n_eval": n_eval,
+        "cells": len(idx),
+        "represented_rule": rule,
+        "represented_threshold": threshold,
+    }
     return Calibration(table, rank_correlations(table), info)
 
 
-def rank_correlations(table: "pd.DataFrame", *, target: str = "mmcs", measures: Sequence[str] = CALIBRATED,
-                      within: str | None = "m") -> "pd.DataFrame":
+def rank_correlations(
+    table: "pd.DataFrame", *, target: str = "mmcs", measures: Sequence[str] = CALIBRATED, within: str | None = "m"
+) -> "pd.DataFrame":
     """Spearman's rank correlation of each measure with ``target`` over the rows (cells) where both are defined.
 
     ``within`` (default the hidden size ``m``) adds ``rho_within``: the mean of the rank correlations
@@ -172,8 +195,15 @@ def rank_correlations(table: "pd.DataFrame", *, target: str = "mmcs", measures: 
 
     out = []
     for m in measures:
-        row: dict[str, Any] = {"measure": m, "rho": math.nan, "p_value": math.nan, "n_cells": 0, "rho_within": math.nan,
-                               "n_groups": 0, "reason": ""}
+        row: dict[str, Any] = {
+            "measure": m,
+            "rho": math.nan,
+            "p_value": math.nan,
+            "n_cells": 0,
+            "rho_within": math.nan,
+            "n_groups": 0,
+            "reason": "",
+        }
         if m not in table.columns or target not in table.columns:
             out.append({**row, "reason": f"no column {m!r}"})
             continue
@@ -182,8 +212,10 @@ def rank_correlations(table: "pd.DataFrame", *, target: str = "mmcs", measures: 
         rho, p, n, reason = _spearman(a, b, m, target)
         row.update(rho=rho, p_value=p, n_cells=n, reason=reason or "")
         if within is not None and within in table.columns:
-            per = [_spearman(a[g], b[g], m, target)[0] for g in
-                   (table[within].to_numpy() == v for v in pd.unique(table[within]))]
+            per = [
+                _spearman(a[g], b[g], m, target)[0]
+                for g in (table[within].to_numpy() == v for v in pd.unique(table[within]))
+            ]
             per = [r for r in per if math.isfinite(r)]
             row.update(rho_within=float(np.mean(per)) if per else math.nan, n_groups=len(per))
         out.append(row)
@@ -206,7 +238,9 @@ def _spearman(a: np.ndarray, b: np.ndarray, name: str, target: str) -> tuple[flo
     return float(res.statistic), float(res.pvalue), n, None
 
 
-def read_through(table: "pd.DataFrame", measure: str, values: Any, *, target: str = "mmcs") -> tuple[np.ndarray, list[str]]:
+def read_through(
+    table: "pd.DataFrame", measure: str, values: Any, *, target: str = "mmcs"
+) -> tuple[np.ndarray, list[str]]:
     """The ``target`` (true MMCS) that toy cells with the same ``measure`` had: a monotone fit, read at ``values``.
 
     An isotonic regression of ``target`` on ``measure`` over the cells where both are defined

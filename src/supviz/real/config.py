@@ -40,7 +40,9 @@ def _ints(name: str, value: Any, *, min_value: int = 1, allow_empty: bool = Fals
 
 def _choices(name: str, value: Any, choices: tuple[str, ...], *, allow_empty: bool = False) -> list[str]:
     if not isinstance(value, (list, tuple)) or (not value and not allow_empty):
-        raise SupvizError(f"`{name}` must be a {'' if allow_empty else 'non-empty '}list of {', '.join(choices)}; got {value!r}.")
+        raise SupvizError(
+            f"`{name}` must be a {'' if allow_empty else 'non-empty '}list of {', '.join(choices)}; got {value!r}."
+        )
     out = [check_choice(f"{name}[{i}]", v, choices) for i, v in enumerate(value)]
     if len(set(out)) != len(out):
         raise SupvizError(f"`{name}` must not repeat a value; got {out}.")
@@ -150,8 +152,10 @@ class RealConfig:
         for arch in archs:
             k = self.sae_options.get(arch, {}).get("k", DEFAULTS[arch].get("k"))
             if k is not None and int(self.sae_expansion * narrowest) < k:
-                raise SupvizError(f"`real.sae_expansion` = {self.sae_expansion:g} gives {int(self.sae_expansion * narrowest)} "
-                                  f"latents at width {narrowest}, fewer than {arch}'s k = {k}; raise it or drop {arch}.")
+                raise SupvizError(
+                    f"`real.sae_expansion` = {self.sae_expansion:g} gives {int(self.sae_expansion * narrowest)} "
+                    f"latents at width {narrowest}, fewer than {arch}'s k = {k}; raise it or drop {arch}."
+                )
 
     def resolved(self) -> "RealConfig":
         """The config that runs: with ``full``, the :data:`FULL_SWEEP` values in place."""

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.validation import check_float
 from supviz.core.seeding import SeedLike, int_seed
+from supviz.core.validation import check_float
 
 #: The pixels' maximum value in ``load_digits`` (4-bit grey levels).
 PIXEL_MAX = 16.0
@@ -88,8 +88,9 @@ def load_digits_split(*, test_fraction: float = 0.2, seed: SeedLike = 0) -> Digi
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    frac = check_float("test_fraction", test_fraction, min_value=0.0, max_value=1.0, min_inclusive=False,
-                       max_inclusive=False)
+    frac = check_float(
+        "test_fraction", test_fraction, min_value=0.0, max_value=1.0, min_inclusive=False, max_inclusive=False
+    )
     data = load_digits()
     X = (np.asarray(data.data, dtype=np.float64) / PIXEL_MAX).astype(np.float32)
     y = np.asarray(data.target, dtype=np.int64)
@@ -98,11 +99,20 @@ def load_digits_split(*, test_fraction: float = 0.2, seed: SeedLike = 0) -> Digi
     if n_test < n_classes or len(y) - n_test < n_classes:
         from supviz.errors import SupvizError
 
-        raise SupvizError(f"`test_fraction` must leave at least one row per class ({n_classes}) on each side; "
-                          f"got {frac} ({n_test} of {len(y)} rows held out).")
+        raise SupvizError(
+            f"`test_fraction` must leave at least one row per class ({n_classes}) on each side; "
+            f"got {frac} ({n_test} of {len(y)} rows held out)."
+        )
     split_seed = int_seed(seed)
     rows = np.arange(len(y))
     train, test = train_test_split(rows, test_size=frac, stratify=y, random_state=split_seed)
-    info = {"source": "sklearn.datasets.load_digits", "n": len(y), "d": int(X.shape[1]), "classes": n_classes,
-            "scale": f"pixels / {PIXEL_MAX:g}", "n_train": len(train), "n_test": len(test)}
+    info = {
+        "source": "sklearn.datasets.load_digits",
+        "n": len(y),
+        "d": int(X.shape[1]),
+        "classes": n_classes,
+        "scale": f"pixels / {PIXEL_MAX:g}",
+        "n_train": len(train),
+        "n_test": len(test),
+    }
     return Digits(X, y, np.sort(train), np.sort(test), split_seed, frac, info)

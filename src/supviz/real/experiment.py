@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
+from supviz.core.seeding import SeedLike, child, int_seed
 from supviz.errors import SupvizError
 from supviz.real.config import RealConfig
 from supviz.real.layer import QUALITY_KEYS, SAESettings
-from supviz.core.seeding import SeedLike, child, int_seed
+from supviz.runtime.codecs import cacheable
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +152,16 @@ def digits_experiment(
     specs = [ModelSpec("classifier", w, r) for w in cfg.widths for r in range(cfg.replicates)]
     specs += [ModelSpec("autoencoder", w, r) for w in cfg.autoencoder_widths for r in range(cfg.replicates)]
     recipe = Recipe(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr)
-    trained = train_models(specs, digits.X_train, digits.y_train, X_test=digits.X_test, y_test=digits.y_test,
-                           recipes={"classifier": recipe, "autoencoder": recipe}, seed=child(seed, 1), threads=threads)
+    trained = train_models(
+        specs,
+        digits.X_train,
+        digits.y_train,
+        X_test=digits.X_test,
+        y_test=digits.y_test,
+        recipes={"classifier": recipe, "autoencoder": recipe},
+        seed=child(seed, 1),
+        threads=threads,
+    )
     timings["models"] = time.perf_counter() - t0
 
     # SAEs on the hidden layers (replicate 0), per architecture
@@ -167,33 +175,48 @@ def digits_experiment(
     quality_rows = []
     for a, arch in enumerate(cfg.architectures):
         settings = _settings(cfg, arch)
-        done = train_layer_saes([(f"{k} w={w}", *hidden[(k, w)]) for k, w in kinds], settings, seed=child(seed, 2, a),
-                                threads=threads)
+        done = train_layer_saes(
+            [(f"{k} w={w}", *hidden[(k, w)]) for k, w in kinds], settings, seed=child(seed, 2, a), threads=threads
+        )
         layer_saes[arch] = {kw: lay for kw, lay in zip(kinds, done)}
         for (kind, w), lay in zip(kinds, done):
-            quality_rows.append({"architecture": arch, "kind": kind, "width": w, "d_sae": lay.info["d_sae"],
-                                 **{q: lay.quality[q] for q in QUALITY_KEYS}, "notes": lay.quality.reason_text()})
+            quality_rows.append(
+                {
+                    "architecture": arch,
+                    "kind": kind,
+                    "width": w,
+                    "d_sae": lay.info["d_sae"],
+                    **{q: lay.quality[q] for q in QUALITY_KEYS},
+                    "notes": lay.quality.reason_text(),
+                }
+            )
     quality = pd.DataFrame(quality_rows)
     timings["saes"] = time.perf_counter() - t1
 
     # calibration on toy cells
     t2 = time.perf_counter()
-    calibration, correlations, readings = _calibration(cfg, grid, quality, seed, threads, len(digits.train),
-                                                       len(digits.test), notes)
+    calibration, correlations, readings = _calibration(
+        cfg, grid, quality, seed, threads, len(digits.train), len(digits.test), notes
+    )
     timings["calibration"] = time.perf_counter() - t2
 
     # spaces and pictures
     t3 = time.perf_counter()
     primary = cfg.architectures[0]
     y = digits.y_test
-    spaces: dict[str, tuple[dict[str, Any], np.ndarray]] = {"pixels": ({"kind": "pixels", "width": 0, "space": "pixels",
-                                                                         "architecture": ""}, digits.X_test)}
+    spaces: dict[str, tuple[dict[str, Any], np.ndarray]] = {
+        "pixels": ({"kind": "pixels", "width": 0, "space": "pixels", "architecture": ""}, digits.X_test)
+    }
     for kind, w in kinds:
-        spaces[_space_id(kind, w, "hidden")] = ({"kind": kind, "width": w, "space": "hidden", "architecture": ""},
-                                                hidden[(kind, w)][1])
+        spaces[_space_id(kind, w, "hidden")] = (
+            {"kind": kind, "width": w, "space": "hidden", "architecture": ""},
+            hidden[(kind, w)][1],
+        )
         for arch in cfg.architectures:
-            spaces[_space_id(kind, w, "codes", arch)] = ({"kind": kind, "width": w, "space": "codes", "architecture": arch},
-                                                         layer_saes[arch][(kind, w)].codes)
+            spaces[_space_id(kind, w, "codes", arch)] = (
+                {"kind": kind, "width": w, "space": "codes", "architecture": arch},
+                layer_saes[arch][(kind, w)].codes,
+            )
     folds_seed = child(seed, 5)
     space_rows = []
     with _one_thread():
@@ -204,7 +227,10 @@ def digits_experiment(
     f1_rows = ["pixels"]
     for kind in ("classifier", "autoencoder"):
         if (kind, cfg.picture_width) in hidden:
-            f1_rows += [_space_id(kind, cfg.picture_width, "hidden"), _space_id(kind, cfg.picture_width, "codes", primary)]
+            f1_rows += [
+                _space_id(kind, cfg.picture_width, "hidden"),
+                _space_id(kind, cfg.picture_width, "codes", primary),
+            ]
     wanted: dict[tuple[str, str], None] = {}
     for sid in f1_rows:
         for m in cfg.methods:
@@ -215,8 +241,15 @@ def digits_experiment(
             wanted[(_space_id(kind, w, "hidden"), m)] = None
             wanted[(_space_id(kind, w, "codes", primary), m)] = None
     keys = list(wanted)
-    tasks = [(spaces[sid][1], m, dict(DEFAULT_PARAMS[m]), int_seed(child(seed, 4, zlib.crc32(sid.encode()), zlib.crc32(m.encode()))))
-             for sid, m in keys]
+    tasks = [
+        (
+            spaces[sid][1],
+            m,
+            dict(DEFAULT_PARAMS[m]),
+            int_seed(child(seed, 4, zlib.crc32(sid.encode()), zlib.crc32(m.encode()))),
+        )
+        for sid, m in keys
+    ]
     done_layouts = layouts(tasks)
     timings["layouts"] = time.perf_counter() - t3
     t4 = time.perf_counter()
@@ -226,19 +259,50 @@ def digits_experiment(
         for (sid, m), lay in zip(keys, done_layouts):
             ident, X = spaces[sid]
             pm = picture_measures(X, lay, y, reference=digits.X_test, k=cfg.k, folds=cfg.folds, seed=folds_seed)
-            picture_rows.append({**ident, "id": sid, "method": m, **dict(pm),
-                                 "collapsed": bool(lay.info.get("collapsed", False)),
-                                 "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; ")})
+            picture_rows.append(
+                {
+                    **ident,
+                    "id": sid,
+                    "method": m,
+                    **dict(pm),
+                    "collapsed": bool(lay.info.get("collapsed", False)),
+                    "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; "),
+                }
+            )
             if sid in f1_rows and m in cfg.methods:
                 embeddings[f"{sid}|{m}"] = np.asarray(lay.embedding, dtype=np.float64)
     timings["measures"] = time.perf_counter() - t4
     titles = {sid: _title(sid, cfg) for sid in f1_rows}
-    f1 = {"labels": y, "rows": f1_rows, "titles": [titles[s] for s in f1_rows], "embeddings": embeddings,
-          "methods": list(cfg.methods), "width": cfg.picture_width, "architecture": primary}
-    info = {**digits.info, "split_seed": digits.split_seed, "test_fraction": digits.test_fraction,
-            "model_seconds": trained.info["wall_seconds"], "recipes": trained.info["recipes"]}
-    return RealResult(cfg.to_dict(), info, trained.to_frame(), quality, pd.DataFrame(space_rows), pd.DataFrame(picture_rows),
-                      calibration, correlations, readings, f1, notes, {k: round(v, 3) for k, v in timings.items()})
+    f1 = {
+        "labels": y,
+        "rows": f1_rows,
+        "titles": [titles[s] for s in f1_rows],
+        "embeddings": embeddings,
+        "methods": list(cfg.methods),
+        "width": cfg.picture_width,
+        "architecture": primary,
+    }
+    info = {
+        **digits.info,
+        "split_seed": digits.split_seed,
+        "test_fraction": digits.test_fraction,
+        "model_seconds": trained.info["wall_seconds"],
+        "recipes": trained.info["recipes"],
+    }
+    return RealResult(
+        cfg.to_dict(),
+        info,
+        trained.to_frame(),
+        quality,
+        pd.DataFrame(space_rows),
+        pd.DataFrame(picture_rows),
+        calibration,
+        correlations,
+        readings,
+        f1,
+        notes,
+        {k: round(v, 3) for k, v in timings.items()},
+    )
 
 
 def _one_thread() -> Any:
@@ -250,9 +314,15 @@ def _one_thread() -> Any:
 
 
 def _settings(cfg: RealConfig, arch: str) -> SAESettings:
-    return SAESettings(architecture=arch, expansion_factor=cfg.sae_expansion, larger_factor=cfg.sae_larger,
-                       seeds=cfg.sae_seeds, steps=cfg.sae_steps, batch_size=cfg.sae_batch_size,
-                       options=dict(cfg.sae_options.get(arch, {})))
+    return SAESettings(
+        architecture=arch,
+        expansion_factor=cfg.sae_expansion,
+        larger_factor=cfg.sae_larger,
+        seeds=cfg.sae_seeds,
+        steps=cfg.sae_steps,
+        batch_size=cfg.sae_batch_size,
+        options=dict(cfg.sae_options.get(arch, {})),
+    )
 
 
 def _title(sid: str, cfg: RealConfig) -> str:
@@ -265,8 +335,9 @@ def _title(sid: str, cfg: RealConfig) -> str:
     return f"{kind} hidden layer h ({w}-d)"
 
 
-def _calibration(cfg: RealConfig, grid: Any, quality: Any, seed: SeedLike, threads: int, n_train: int, n_eval: int,
-                 notes: list[str]) -> tuple[Any, Any, Any]:
+def _calibration(
+    cfg: RealConfig, grid: Any, quality: Any, seed: SeedLike, threads: int, n_train: int, n_eval: int, notes: list[str]
+) -> tuple[Any, Any, Any]:
     import pandas as pd
 
     from supviz.real.calibration import CALIBRATED, calibrate, rank_correlations, read_through
@@ -282,16 +353,25 @@ def _calibration(cfg: RealConfig, grid: Any, quality: Any, seed: SeedLike, threa
         notes.append(f"{skipped} toy cell(s) of unknown feature probability left out of the calibration.")
     idx = [i for i in known if not hidden or grid.specs[i].n_hidden in hidden]
     if hidden and not idx:
-        notes.append(f"no toy cell has m in `real.calibration_hidden` {sorted(hidden)}; the calibration uses every cell "
-                     f"({len(known)}).")
+        notes.append(
+            f"no toy cell has m in `real.calibration_hidden` {sorted(hidden)}; the calibration uses every cell "
+            f"({len(known)})."
+        )
         idx = known
     if len(idx) < 3:
         notes.append(f"{len(idx)} toy cell(s) of known feature probability: too few to calibrate (3 needed).")
         return empty, empty, empty
     tables, corrs, reads = [], [], []
     for a, arch in enumerate(cfg.architectures):
-        cal = calibrate(grid, idx, settings=_settings(cfg, arch), n_train=n_train, n_eval=n_eval, seed=child(seed, 3, a),
-                        threads=threads)
+        cal = calibrate(
+            grid,
+            idx,
+            settings=_settings(cfg, arch),
+            n_train=n_train,
+            n_eval=n_eval,
+            seed=child(seed, 3, a),
+            threads=threads,
+        )
         t = cal.table.copy()
         t.insert(0, "architecture", arch)
         tables.append(t)
@@ -307,8 +387,18 @@ def _calibration(cfg: RealConfig, grid: Any, quality: Any, seed: SeedLike, threa
         for measure in CALIBRATED:
             est, why = read_through(cal.table, measure, q[measure].to_numpy(dtype=float))
             for (kind, w, v), e, r in zip(q[["kind", "width", measure]].itertuples(index=False), est, why):
-                reads.append({"architecture": arch, "kind": kind, "width": int(w), "measure": measure, "value": float(v),
-                              "rho": float(rho.get(measure, np.nan)), "estimated_mmcs": float(e), "reason": r})
+                reads.append(
+                    {
+                        "architecture": arch,
+                        "kind": kind,
+                        "width": int(w),
+                        "measure": measure,
+                        "value": float(v),
+                        "rho": float(rho.get(measure, np.nan)),
+                        "estimated_mmcs": float(e),
+                        "reason": r,
+                    }
+                )
     return pd.concat(tables, ignore_index=True), pd.concat(corrs, ignore_index=True), pd.DataFrame(reads)
 
 
@@ -397,10 +487,20 @@ def activations_report(
             raise SupvizError(f"`reference` must hold one row per activation row ({len(X)}); got {len(R)}.")
     quality_rows, codes = [], {}
     for a, arch in enumerate(cfg.architectures):
-        lay = train_layer_saes([("activations", X, X)], _settings(cfg, arch), seed=child(seed, 2, a), threads=threads)[0]
+        lay = train_layer_saes([("activations", X, X)], _settings(cfg, arch), seed=child(seed, 2, a), threads=threads)[
+            0
+        ]
         codes[arch] = lay.codes
-        quality_rows.append({"architecture": arch, "d_sae": lay.info["d_sae"], **dict(lay.quality),
-                             "notes": "; ".join(["in-sample (trained and measured on the same rows)", lay.quality.reason_text()]).strip("; ")})
+        quality_rows.append(
+            {
+                "architecture": arch,
+                "d_sae": lay.info["d_sae"],
+                **dict(lay.quality),
+                "notes": "; ".join(
+                    ["in-sample (trained and measured on the same rows)", lay.quality.reason_text()]
+                ).strip("; "),
+            }
+        )
     spaces = {"activations": X, **{f"codes ({a})": c for a, c in codes.items()}}
     if R is not None:
         spaces = {"reference": R, **spaces}
@@ -411,17 +511,37 @@ def activations_report(
             ms = space_measures(S, y, reference=R, k=cfg.k, folds=cfg.folds, seed=folds_seed)
             space_rows.append({"space": sid, "dim": int(S.shape[1]), **dict(ms), "notes": ms.reason_text()})
     keys = [(sid, m) for sid in spaces for m in cfg.methods]
-    tasks = [(np.asarray(spaces[sid], dtype=np.float64), m, dict(DEFAULT_PARAMS[m]),
-              int_seed(child(seed, 4, zlib.crc32(sid.encode()), zlib.crc32(m.encode())))) for sid, m in keys]
+    tasks = [
+        (
+            np.asarray(spaces[sid], dtype=np.float64),
+            m,
+            dict(DEFAULT_PARAMS[m]),
+            int_seed(child(seed, 4, zlib.crc32(sid.encode()), zlib.crc32(m.encode()))),
+        )
+        for sid, m in keys
+    ]
     done = layouts(tasks)
     rows, lays = [], {}
     with _one_thread():
         for (sid, m), lay in zip(keys, done):
             pm = picture_measures(spaces[sid], lay, y, reference=R, k=cfg.k, folds=cfg.folds, seed=folds_seed)
-            rows.append({"space": sid, "method": m, **dict(pm), "collapsed": bool(lay.info.get("collapsed", False)),
-                         "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; ")})
+            rows.append(
+                {
+                    "space": sid,
+                    "method": m,
+                    **dict(pm),
+                    "collapsed": bool(lay.info.get("collapsed", False)),
+                    "notes": "; ".join([pm.reason_text(), *lay.notes]).strip("; "),
+                }
+            )
             lays[f"{sid}|{m}"] = lay
-    info = {"n": int(len(X)), "d": int(X.shape[1]), "labels": y is not None, "reference": R is not None,
-            "config": cfg.to_dict()}
-    return ActivationsReport(pd.DataFrame(quality_rows), pd.DataFrame(space_rows), pd.DataFrame(rows), lays, codes, info)
-
+    info = {
+        "n": int(len(X)),
+        "d": int(X.shape[1]),
+        "labels": y is not None,
+        "reference": R is not None,
+        "config": cfg.to_dict(),
+    }
+    return ActivationsReport(
+        pd.DataFrame(quality_rows), pd.DataFrame(space_rows), pd.DataFrame(rows), lays, codes, info
+    )

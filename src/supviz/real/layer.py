@@ -26,16 +26,23 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, child
 from supviz.core.validation import check_array, check_choice, check_float, check_int
 from supviz.errors import SupvizError
 from supviz.real.measures import Measures, _put, dictionary_mmcs, effective_features, seed_stability
-from supviz.core.seeding import SeedLike, child
 
 log = logging.getLogger(__name__)
 
 #: The keys of :attr:`LayerSAEs.quality`, in order.
-QUALITY_KEYS = ("fvu", "l0", "dead_fraction", "stability_seeds", "stability_larger", "effective_features",
-                "superposition_ratio")
+QUALITY_KEYS = (
+    "fvu",
+    "l0",
+    "dead_fraction",
+    "stability_seeds",
+    "stability_larger",
+    "effective_features",
+    "superposition_ratio",
+)
 
 #: What each quality key means (for tables and captions).
 QUALITY_DOCS = {
@@ -73,7 +80,10 @@ class SAESettings:
 
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
         set_("architecture", check_choice("architecture", self.architecture, ARCHITECTURES))
-        set_("expansion_factor", check_float("expansion_factor", self.expansion_factor, min_value=0.0, min_inclusive=False))
+        set_(
+            "expansion_factor",
+            check_float("expansion_factor", self.expansion_factor, min_value=0.0, min_inclusive=False),
+        )
         set_("larger_factor", check_float("larger_factor", self.larger_factor, min_value=1.0, min_inclusive=False))
         set_("seeds", check_int("seeds", self.seeds, min_value=1))
         set_("steps", check_int("steps", self.steps, min_value=1))
@@ -92,8 +102,13 @@ class SAESettings:
         from supviz.sae.config import SAEConfig
 
         factor = self.expansion_factor * (self.larger_factor if larger else 1.0)
-        return SAEConfig(architecture=self.architecture, expansion_factor=factor, steps=self.steps,
-                         batch_size=self.batch_size, **{**self.options, **changes})
+        return SAEConfig(
+            architecture=self.architecture,
+            expansion_factor=factor,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            **{**self.options, **changes},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "options": dict(self.options)}
@@ -181,10 +196,14 @@ def train_layer_saes(
         Ht = check_array(f"{label}: H_train", H, ndim=2, dtype=np.float32)
         Hv = check_array(f"{label}: H_eval", He, ndim=2, dtype=np.float32)
         if Ht.shape[0] < 2 or Ht.shape[1] < 1 or Hv.shape[0] < 1:
-            raise SupvizError(f"layer {label!r} must hold at least 2 training rows and 1 held-out row of >= 1 column; "
-                              f"got {list(Ht.shape)} and {list(Hv.shape)}.")
+            raise SupvizError(
+                f"layer {label!r} must hold at least 2 training rows and 1 held-out row of >= 1 column; "
+                f"got {list(Ht.shape)} and {list(Hv.shape)}."
+            )
         if Hv.shape[1] != Ht.shape[1]:
-            raise SupvizError(f"layer {label!r}: `H_eval` must have the {Ht.shape[1]} columns of `H_train`; got {Hv.shape[1]}.")
+            raise SupvizError(
+                f"layer {label!r}: `H_eval` must have the {Ht.shape[1]} columns of `H_train`; got {Hv.shape[1]}."
+            )
         data.append((str(label), Ht, Hv))
     S = settings.seeds
     jobs = []
@@ -192,12 +211,18 @@ def train_layer_saes(
         for j in range(S + 1):
             ss = layer_seed(seed, label, j)
             cfg = settings.config(larger=j == S)
-            jobs.append(SAEJob(ArraySource(Ht, seed=child(ss, 1), label=label), cfg, seed=child(ss, 0),
-                               label=f"{label} {'larger' if j == S else f'seed {j}'}"))
+            jobs.append(
+                SAEJob(
+                    ArraySource(Ht, seed=child(ss, 1), label=label),
+                    cfg,
+                    seed=child(ss, 0),
+                    label=f"{label} {'larger' if j == S else f'seed {j}'}",
+                )
+            )
     trained = train_saes(jobs, threads=threads, progress=False)
     out = []
     for i, (label, Ht, Hv) in enumerate(data):
-        saes = trained.saes[i * (S + 1):i * (S + 1) + S]
+        saes = trained.saes[i * (S + 1) : i * (S + 1) + S]
         larger = trained.saes[i * (S + 1) + S]
         sc = score(saes, Hv)
         codes = [s.encode(Hv) for s in saes]
@@ -206,8 +231,13 @@ def train_layer_saes(
         for col in ("fvu", "l0", "dead_fraction"):
             v = getattr(sc, col)
             why = next((n[col] for n in sc.notes if col in n), None)
-            _put(values, reasons, col, float(np.mean(v)) if np.isfinite(v).all() else np.nan,
-                 None if np.isfinite(v).all() else (why or "undefined for a seed"))
+            _put(
+                values,
+                reasons,
+                col,
+                float(np.mean(v)) if np.isfinite(v).all() else np.nan,
+                None if np.isfinite(v).all() else (why or "undefined for a seed"),
+            )
         _put(values, reasons, "stability_seeds", *seed_stability([s.W_dec for s in saes]))
         _put(values, reasons, "stability_larger", *dictionary_mmcs(saes[0].W_dec, larger.W_dec))
         counts = [effective_features(c, decoder=s.W_dec) for c, s in zip(codes, saes)]
@@ -216,8 +246,13 @@ def train_layer_saes(
         _put(values, reasons, "effective_features", F, bad)
         _put(values, reasons, "superposition_ratio", F / Ht.shape[1], bad)
         quality = Measures({k: values[k] for k in QUALITY_KEYS}, {k: reasons[k] for k in QUALITY_KEYS if k in reasons})
-        info = {"n_train": int(len(Ht)), "n_eval": int(len(Hv)), "d_sae": int(saes[0].d_sae), "d_sae_larger": int(larger.d_sae),
-                "settings": settings.to_dict()}
+        info = {
+            "n_train": int(len(Ht)),
+            "n_eval": int(len(Hv)),
+            "d_sae": int(saes[0].d_sae),
+            "d_sae_larger": int(larger.d_sae),
+            "settings": settings.to_dict(),
+        }
         out.append(LayerSAEs(label, int(Ht.shape[1]), list(saes), larger, quality, codes[0], info))
     log.info("SAEs of %d layer(s): %d SAEs in %.1f s", len(data), len(jobs), trained.info["wall_seconds"])
     return out

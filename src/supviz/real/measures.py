@@ -44,10 +44,10 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.validation import check_array, check_int
 from supviz.core.scores import Scores
-from supviz.errors import SupvizError
 from supviz.core.seeding import SeedLike, int_seed
+from supviz.core.validation import check_array, check_int
+from supviz.errors import SupvizError
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,9 @@ def _coincide(X: np.ndarray) -> bool:
     return spread <= COINCIDE_RTOL * peak or spread == 0.0
 
 
-def knn_label_accuracy(X: Any, labels: Any, *, k: int = 10, folds: int = 5, seed: SeedLike = 0,
-                       collapsed: bool = False) -> tuple[float, str | None]:
+def knn_label_accuracy(
+    X: Any, labels: Any, *, k: int = 10, folds: int = 5, seed: SeedLike = 0, collapsed: bool = False
+) -> tuple[float, str | None]:
     """Cross-validated k-NN label accuracy of points ``X [N, d]`` and ``labels [N]``.
 
     The mean test accuracy of ``KNeighborsClassifier(n_neighbors=k)`` over
@@ -177,8 +178,9 @@ def silhouette(X: Any, labels: Any, *, collapsed: bool = False) -> tuple[float, 
 SPACE_KEYS = ("knn_accuracy", "silhouette", "trustworthiness_pixels", "continuity_pixels")
 
 
-def space_measures(X: Any, labels: Any = None, *, reference: Any = None, k: int = 10, folds: int = 5,
-                   seed: SeedLike = 0) -> Measures:
+def space_measures(
+    X: Any, labels: Any = None, *, reference: Any = None, k: int = 10, folds: int = 5, seed: SeedLike = 0
+) -> Measures:
     """Measures of a space ``X [N, d]`` itself (no picture).
 
     Over :data:`SPACE_KEYS`: k-NN label accuracy and silhouette in ``X``; trustworthiness and
@@ -203,16 +205,32 @@ def space_measures(X: Any, labels: Any = None, *, reference: Any = None, k: int 
         ref = layout_metrics(R, S, k=k)
         for name in ("trustworthiness", "continuity"):
             _put(values, reasons, f"{name}_pixels", ref[name], ref.reasons.get(name))
-    return Measures({key: values[key] for key in SPACE_KEYS}, {key: reasons[key] for key in SPACE_KEYS if key in reasons})
+    return Measures(
+        {key: values[key] for key in SPACE_KEYS}, {key: reasons[key] for key in SPACE_KEYS if key in reasons}
+    )
 
 
 #: The keys of :func:`picture_measures`, in order.
-PICTURE_KEYS = ("knn_accuracy", "silhouette", "trustworthiness", "continuity", "trustworthiness_pixels",
-                "continuity_pixels")
+PICTURE_KEYS = (
+    "knn_accuracy",
+    "silhouette",
+    "trustworthiness",
+    "continuity",
+    "trustworthiness_pixels",
+    "continuity_pixels",
+)
 
 
-def picture_measures(space: Any, picture: Any, labels: Any = None, *, reference: Any = None, k: int = 10,
-                     folds: int = 5, seed: SeedLike = 0) -> Measures:
+def picture_measures(
+    space: Any,
+    picture: Any,
+    labels: Any = None,
+    *,
+    reference: Any = None,
+    k: int = 10,
+    folds: int = 5,
+    seed: SeedLike = 0,
+) -> Measures:
     """Every measure of one picture ``Y`` of a space ``X``.
 
     Parameters
@@ -251,7 +269,12 @@ def picture_measures(space: Any, picture: Any, labels: Any = None, *, reference:
         raise SupvizError(f"`space` and `picture` must hold the same points; got {len(X)} and {len(Y)} rows.")
     values: dict[str, float] = {}
     reasons: dict[str, str] = {}
-    _put(values, reasons, "knn_accuracy", *knn_label_accuracy(Y, labels, k=k, folds=folds, seed=seed, collapsed=collapsed))
+    _put(
+        values,
+        reasons,
+        "knn_accuracy",
+        *knn_label_accuracy(Y, labels, k=k, folds=folds, seed=seed, collapsed=collapsed),
+    )
     _put(values, reasons, "silhouette", *silhouette(Y, labels, collapsed=collapsed))
     own = layout_metrics(X, Y, k=k, collapsed=collapsed)
     for name in ("trustworthiness", "continuity"):
@@ -266,7 +289,9 @@ def picture_measures(space: Any, picture: Any, labels: Any = None, *, reference:
         ref = layout_metrics(R, Y, k=k, collapsed=collapsed)
         for name in ("trustworthiness", "continuity"):
             _put(values, reasons, f"{name}_pixels", ref[name], ref.reasons.get(name))
-    return Measures({key: values[key] for key in PICTURE_KEYS}, {key: reasons[key] for key in PICTURE_KEYS if key in reasons})
+    return Measures(
+        {key: values[key] for key in PICTURE_KEYS}, {key: reasons[key] for key in PICTURE_KEYS if key in reasons}
+    )
 
 
 # -- SAE quality without ground truth ---------------------------------------------------------------

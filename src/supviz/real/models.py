@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.core.validation import check_choice, check_float, check_int
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -102,15 +102,27 @@ class Recipe:
         betas = tuple(self.betas)
         if len(betas) != 2:
             raise SupvizError(f"`betas` must be two numbers (beta1, beta2); got {self.betas!r}.")
-        set_("betas", tuple(check_float(f"betas[{i}]", b, min_value=0.0, max_value=1.0, max_inclusive=False)
-                            for i, b in enumerate(betas)))
+        set_(
+            "betas",
+            tuple(
+                check_float(f"betas[{i}]", b, min_value=0.0, max_value=1.0, max_inclusive=False)
+                for i, b in enumerate(betas)
+            ),
+        )
         set_("eps", check_float("eps", self.eps, min_value=0.0, min_inclusive=False))
         set_("log_every", check_int("log_every", self.log_every, min_value=1))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "batch_size": self.batch_size, "lr": self.lr, "weight_decay": self.weight_decay,
-                "betas": list(self.betas), "eps": self.eps, "log_every": self.log_every, "optimizer": "Adam" if
-                not self.weight_decay else "AdamW"}
+        return {
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "betas": list(self.betas),
+            "eps": self.eps,
+            "log_every": self.log_every,
+            "optimizer": "Adam" if not self.weight_decay else "AdamW",
+        }
 
 
 @dataclass(eq=False)
@@ -180,16 +192,28 @@ class TrainedModels:
         for m in self.models:
             if (m.kind, m.width, m.replicate) == (kind, width, replicate):
                 return m
-        raise SupvizError(f"no {kind} of width {width}, replicate {replicate} was trained; "
-                          f"trained: {sorted({(m.kind, m.width) for m in self.models})}.")
+        raise SupvizError(
+            f"no {kind} of width {width}, replicate {replicate} was trained; "
+            f"trained: {sorted({(m.kind, m.width) for m in self.models})}."
+        )
 
     def to_frame(self) -> Any:
         """One row per model: kind, width, replicate, test accuracy / FVU, final training loss."""
         import pandas as pd
 
-        return pd.DataFrame([{"kind": m.kind, "width": m.width, "replicate": m.replicate, "test_accuracy": m.test_accuracy,
-                              "test_fvu": m.test_fvu, "final_loss": float(m.losses[-1]) if len(m.losses) else math.nan}
-                             for m in self.models])
+        return pd.DataFrame(
+            [
+                {
+                    "kind": m.kind,
+                    "width": m.width,
+                    "replicate": m.replicate,
+                    "test_accuracy": m.test_accuracy,
+                    "test_fvu": m.test_fvu,
+                    "final_loss": float(m.losses[-1]) if len(m.losses) else math.nan,
+                }
+                for m in self.models
+            ]
+        )
 
 
 def model_seed(seed: SeedLike, spec: ModelSpec) -> np.random.SeedSequence:
@@ -262,8 +286,9 @@ def train_models(
     groups: dict[tuple[str, int], list[int]] = {}
     for i, s in enumerate(specs):
         groups.setdefault((s.kind, s.width), []).append(i)
-    built = [_Group([specs[i] for i in idx], idx, X, y, n_classes, recipes[kind], root)
-             for (kind, _w), idx in groups.items()]
+    built = [
+        _Group([specs[i] for i in idx], idx, X, y, n_classes, recipes[kind], root) for (kind, _w), idx in groups.items()
+    ]
     n_workers = max(1, min(threads or available_cpus(), len(built)))
     shards = _shards(built, n_workers)
     t0 = time.perf_counter()
@@ -276,9 +301,15 @@ def train_models(
     for g in built:
         for j, i in enumerate(g.indices):
             out[i] = g.export(j, Xt, yt)
-    info = {"wall_seconds": round(wall, 3), "groups": len(built), "threads": len(shards), "n_train": int(len(X)),
-            "n_test": 0 if Xt is None else int(len(Xt)), "n_classes": n_classes,
-            "recipes": {k: recipes[k].to_dict() for k in sorted({s.kind for s in specs})}}
+    info = {
+        "wall_seconds": round(wall, 3),
+        "groups": len(built),
+        "threads": len(shards),
+        "n_train": int(len(X)),
+        "n_test": 0 if Xt is None else int(len(Xt)),
+        "n_classes": n_classes,
+        "recipes": {k: recipes[k].to_dict() for k in sorted({s.kind for s in specs})},
+    }
     log.info("trained %d model(s) in %d group(s) in %.1f s", len(specs), len(built), wall)
     return TrainedModels(out, info)
 
@@ -294,8 +325,16 @@ DEFAULT_RECIPES: dict[str, Recipe] = {"classifier": Recipe(), "autoencoder": Rec
 class _Group:
     """Models of one kind and width: stacked parameters ``[k, ...]``, Adam state, batch indices."""
 
-    def __init__(self, specs: list[ModelSpec], indices: list[int], X: np.ndarray, y: np.ndarray | None, n_classes: int,
-                 recipe: Recipe, root: np.random.SeedSequence) -> None:
+    def __init__(
+        self,
+        specs: list[ModelSpec],
+        indices: list[int],
+        X: np.ndarray,
+        y: np.ndarray | None,
+        n_classes: int,
+        recipe: Recipe,
+        root: np.random.SeedSequence,
+    ) -> None:
         import torch
 
         from supviz.core.seeding import torch_generator
@@ -308,7 +347,11 @@ class _Group:
         self.n_classes = n_classes
         N, d = X.shape
         self.B = min(recipe.batch_size, N)
-        self.notes = [] if self.B == recipe.batch_size else [f"batch_size clamped from {recipe.batch_size} to the {N} training rows"]
+        self.notes = (
+            []
+            if self.B == recipe.batch_size
+            else [f"batch_size clamped from {recipe.batch_size} to the {N} training rows"]
+        )
         inits = [_init(self.kind, d, self.width, n_classes, torch_generator(child(s, 0))) for s in self.seeds]
         # every parameter of a model lives in one row of a flat [k, n_params] buffer and its gradient in the
         # same columns of another (autograd accumulates into those views in place), so Adam is a few ops
@@ -352,9 +395,11 @@ class _Group:
         epoch, pos = divmod(t, self.per_epoch)
         if epoch != self._perm_epoch:
             N = self.X.shape[0]
-            self._perms = torch.stack([torch.randperm(N, generator=torch_generator(child(s, 1, epoch))) for s in self.seeds])
+            self._perms = torch.stack(
+                [torch.randperm(N, generator=torch_generator(child(s, 1, epoch))) for s in self.seeds]
+            )
             self._perm_epoch = epoch
-        return self._perms[:, pos * self.B:(pos + 1) * self.B]
+        return self._perms[:, pos * self.B : (pos + 1) * self.B]
 
     def loss(self, rows: "torch.Tensor") -> "torch.Tensor":
         """Per-model mean loss ``[k]`` on the rows ``[k, B]``."""
@@ -395,9 +440,17 @@ class _Group:
         params = {n: p[j].detach().numpy().astype(np.float32).copy() for n, p in self._views(self.flat).items()}
         spec, s = self.specs[j], self.seeds[j]
         acc = fvu = math.nan
-        model = TrainedModel(spec.kind, spec.width, spec.replicate, params, self.losses[j].copy(), acc, fvu,
-                             {"entropy": int(s.entropy), "spawn_key": [int(k) for k in s.spawn_key]},
-                             {**self.recipe.to_dict(), "batch_size_used": self.B, "notes": list(self.notes)})
+        model = TrainedModel(
+            spec.kind,
+            spec.width,
+            spec.replicate,
+            params,
+            self.losses[j].copy(),
+            acc,
+            fvu,
+            {"entropy": int(s.entropy), "spawn_key": [int(k) for k in s.spawn_key]},
+            {**self.recipe.to_dict(), "batch_size_used": self.B, "notes": list(self.notes)},
+        )
         if Xt is not None:
             out = model.output(Xt)
             if spec.kind == "classifier" and yt is not None:
@@ -414,17 +467,24 @@ def _init(kind: str, d: int, w: int, n_classes: int, gen: "torch.Generator") -> 
     import torch
 
     if kind == "classifier":
+
         def uniform(shape: tuple[int, ...], fan_in: int) -> "torch.Tensor":
             bound = 1.0 / math.sqrt(fan_in)  # torch.nn.Linear's default for weight and bias
             return (torch.rand(shape, generator=gen) * 2.0 - 1.0) * bound
 
-        return {"W1": uniform((d, w), d), "b1": uniform((w,), d), "W2": uniform((w, n_classes), w),
-                "b2": uniform((n_classes,), w)}
+        return {
+            "W1": uniform((d, w), d),
+            "b1": uniform((w,), d),
+            "W2": uniform((w, n_classes), w),
+            "b2": uniform((n_classes,), w),
+        }
     std = math.sqrt(2.0 / (d + w))  # Xavier-normal (Glorot & Bengio 2010), as supviz.toy
     return {"W": torch.randn((d, w), generator=gen) * std, "b": torch.zeros(d)}
 
 
-def _forward_loss(kind: str, P: dict[str, "torch.Tensor"], xb: "torch.Tensor", yb: "torch.Tensor | None") -> "torch.Tensor":
+def _forward_loss(
+    kind: str, P: dict[str, "torch.Tensor"], xb: "torch.Tensor", yb: "torch.Tensor | None"
+) -> "torch.Tensor":
     """Per-instance mean loss ``[k]`` of stacked parameters on batches ``xb [k, B, d]``."""
     import torch
     import torch.nn.functional as F
@@ -477,8 +537,14 @@ def _run(shards: list[list[_Group]]) -> None:
                     done[j] += 1
 
     total = max(sum(g.recipe.steps for g in shard) for shard in shards)
-    run_workers([lambda stop, j=j: job(j, stop) for j in range(len(shards))], steps=total, done=lambda: min(done),
-                desc="train digits models", progress=False, name="supviz-real")
+    run_workers(
+        [lambda stop, j=j: job(j, stop) for j in range(len(shards))],
+        steps=total,
+        done=lambda: min(done),
+        desc="train digits models",
+        progress=False,
+        name="supviz-real",
+    )
 
 
 def _inputs(X: Any, d: int | None, *, name: str = "X") -> np.ndarray:

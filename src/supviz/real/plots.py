@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 
@@ -21,8 +22,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KIND_COLOURS = {"classifier": "#1f77b4", "autoencoder": "#d95f02"}
 MEASURE_NAMES = {
-    "fvu": "FVU", "l0": "L0", "dead_fraction": "dead fraction", "stability_seeds": "stability across seeds",
-    "stability_larger": "stability vs larger dictionary", "effective_features": "effective features F",
+    "fvu": "FVU",
+    "l0": "L0",
+    "dead_fraction": "dead fraction",
+    "stability_seeds": "stability across seeds",
+    "stability_larger": "stability vs larger dictionary",
+    "effective_features": "effective features F",
     "superposition_ratio": "superposition ratio F / d",
 }
 
@@ -72,23 +77,43 @@ def pictures_figure(f1: dict[str, Any], pictures: Any, *, point_size: float = 5.
             row = pictures[(pictures["id"] == sid) & (pictures["method"] == m)]
             if len(row):
                 r = row.iloc[0]
-                text = (f"kNN {fixed(r.knn_accuracy)}  sil {fixed(r.silhouette)}\n"
-                        f"T {fixed(r.trustworthiness)} / {fixed(r.trustworthiness_pixels)}  "
-                        f"C {fixed(r.continuity)} / {fixed(r.continuity_pixels)}")
+                text = (
+                    f"kNN {fixed(r.knn_accuracy)}  sil {fixed(r.silhouette)}\n"
+                    f"T {fixed(r.trustworthiness)} / {fixed(r.trustworthiness_pixels)}  "
+                    f"C {fixed(r.continuity)} / {fixed(r.continuity_pixels)}"
+                )
                 if bool(r.collapsed):
                     text = "collapsed\n" + text
-                ax.text(0.02, 0.02, text, transform=ax.transAxes, fontsize=6, va="bottom", ha="left",
-                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0})
+                ax.text(
+                    0.02,
+                    0.02,
+                    text,
+                    transform=ax.transAxes,
+                    fontsize=6,
+                    va="bottom",
+                    ha="left",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0},
+                )
             if i == 0:
                 ax.set_title(METHOD_NAMES.get(m, m), fontsize=10)
             if j == 0:
                 ax.set_ylabel(title.replace(" (", "\n("), fontsize=8)
     handles = [Line2D([], [], marker="o", linestyle="", color=colour[c], label=str(c)) for c in classes]
-    fig.legend(handles=handles, loc="outside upper center", ncols=len(classes), fontsize=8, title="digit class",
-               title_fontsize=8, frameon=False)
-    fig.supxlabel("corners: kNN = k-NN label accuracy in the picture, sil = silhouette of the classes in the picture;\n"
-                  "T / C = trustworthiness / continuity against the space pictured / against the pixels", fontsize=7,
-                  color="0.3")
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncols=len(classes),
+        fontsize=8,
+        title="digit class",
+        title_fontsize=8,
+        frameon=False,
+    )
+    fig.supxlabel(
+        "corners: kNN = k-NN label accuracy in the picture, sil = silhouette of the classes in the picture;\n"
+        "T / C = trustworthiness / continuity against the space pictured / against the pixels",
+        fontsize=7,
+        color="0.3",
+    )
     return fig
 
 
@@ -102,8 +127,9 @@ def _log2_axis(ax: Any, widths: Sequence[int]) -> None:
     ax.grid(alpha=0.3)
 
 
-def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, architecture: str,
-                 methods: Sequence[str]) -> "Figure":
+def sweep_figure(
+    models: Any, quality: Any, spaces: Any, pictures: Any, *, architecture: str, methods: Sequence[str]
+) -> "Figure":
     """F2: the width sweep. Task performance, effective features, SAE stability and the pictures'
     faithfulness (to their own space, to the pixels) and class structure against the hidden width.
 
@@ -116,8 +142,10 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
     markers = {"mds": "s", "umap": "o", "tsne": "^"}
 
     ax = axes[0]
-    for kind, col, name in (("classifier", "test_accuracy", "classifier: test accuracy"),
-                            ("autoencoder", "test_fvu", "autoencoder: 1 - test FVU")):
+    for kind, col, name in (
+        ("classifier", "test_accuracy", "classifier: test accuracy"),
+        ("autoencoder", "test_fvu", "autoencoder: 1 - test FVU"),
+    ):
         t = models[models["kind"] == kind]
         if t.empty:
             continue
@@ -151,7 +179,14 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
         if t.empty:
             continue
         ax.plot(t["width"], t["stability_seeds"], "o-", color=KIND_COLOURS[kind], ms=4, label=f"{kind}: across seeds")
-        ax.plot(t["width"], t["stability_larger"], "s--", color=KIND_COLOURS[kind], ms=3, label=f"{kind}: vs larger dictionary")
+        ax.plot(
+            t["width"],
+            t["stability_larger"],
+            "s--",
+            color=KIND_COLOURS[kind],
+            ms=3,
+            label=f"{kind}: vs larger dictionary",
+        )
         ax.plot(t["width"], 1.0 - t["fvu"], ":", color=KIND_COLOURS[kind], label=f"{kind}: 1 - FVU")
     ax.set_ylim(0, 1.02)
     ax.set_title("(c) SAE quality without ground truth", fontsize=9)
@@ -159,9 +194,11 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
     _log2_axis(ax, widths)
 
     p = pictures[(pictures["architecture"].isin(["", architecture]))]
-    panels = (("trustworthiness", "(d) trustworthiness of the picture vs its own space"),
-              ("trustworthiness_pixels", "(e) trustworthiness of the picture vs the pixels"),
-              ("knn_accuracy", "(f) k-NN label accuracy in the picture"))
+    panels = (
+        ("trustworthiness", "(d) trustworthiness of the picture vs its own space"),
+        ("trustworthiness_pixels", "(e) trustworthiness of the picture vs the pixels"),
+        ("knn_accuracy", "(f) k-NN label accuracy in the picture"),
+    )
     for ax, (col, title) in zip(axes[3:], panels):
         for m in methods:
             pix = p[(p["kind"] == "pixels") & (p["method"] == m)]
@@ -172,8 +209,15 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
                     t = p[(p["kind"] == kind) & (p["space"] == space) & (p["method"] == m)].sort_values("width")
                     if t.empty:
                         continue
-                    ax.plot(t["width"], t[col], ls, marker=markers.get(m, "o"), color=KIND_COLOURS[kind], ms=4,
-                            label=f"{kind} {'h' if space == 'hidden' else 'codes'} ({METHOD_NAMES.get(m, m)})")
+                    ax.plot(
+                        t["width"],
+                        t[col],
+                        ls,
+                        marker=markers.get(m, "o"),
+                        color=KIND_COLOURS[kind],
+                        ms=4,
+                        label=f"{kind} {'h' if space == 'hidden' else 'codes'} ({METHOD_NAMES.get(m, m)})",
+                    )
         ax.set_title(title, fontsize=9)
         _log2_axis(ax, widths)
     # (d) and (e) on one scale: how much a picture loses against its own space and against the pixels compare
@@ -184,13 +228,24 @@ def sweep_figure(models: Any, quality: Any, spaces: Any, pictures: Any, *, archi
 
     handles = [Line2D([], [], color=KIND_COLOURS[k], lw=2) for k in ("classifier", "autoencoder")]
     labels = ["classifier", "autoencoder"]
-    handles += [Line2D([], [], color="0.2", ls="-"), Line2D([], [], color="0.2", ls="--"),
-                Line2D([], [], color="0.55", ls="-.")]
+    handles += [
+        Line2D([], [], color="0.2", ls="-"),
+        Line2D([], [], color="0.2", ls="--"),
+        Line2D([], [], color="0.55", ls="-."),
+    ]
     labels += ["hidden layer h", f"SAE codes of h ({architecture})", "picture of the pixels (control)"]
     handles += [Line2D([], [], color="0.2", marker=markers.get(m, "o"), ls="") for m in methods]
     labels += [METHOD_NAMES.get(m, m) for m in methods]
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7, frameon=False,
-               title="(d)-(f):", title_fontsize=7)
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=len(labels),
+        fontsize=7,
+        frameon=False,
+        title="(d)-(f):",
+        title_fontsize=7,
+    )
     return fig
 
 
@@ -207,8 +262,9 @@ def _monotone_fit(cal: Any, measure: str) -> tuple[np.ndarray, np.ndarray] | Non
     return xs, ys
 
 
-def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, architecture: str,
-                       measures: Sequence[str]) -> "Figure":
+def calibration_figure(
+    calibration: Any, correlations: Any, quality: Any, *, architecture: str, measures: Sequence[str]
+) -> "Figure":
     """F3: each no-ground-truth measure (x) against the true recovery MMCS (y) over toy cells,
     its Spearman rho in the title, and where the digits layers lie (ticks at the bottom).
 
@@ -230,13 +286,23 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
     marks = {imp: mk for imp, mk in zip(sorted(set(cal["importance"])) if len(cal) else [], "os^Dv")}
     for ax, measure in zip(axes, measures):
         for (m, imp), t in cal.groupby(["m", "importance"]):
-            ax.scatter(t[measure], t["mmcs"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0,
-                       label=f"m = {int(m)}, {imp}")
+            ax.scatter(
+                t[measure],
+                t["mmcs"],
+                s=14,
+                color=mcol[int(m)],
+                marker=marks[imp],
+                linewidths=0,
+                label=f"m = {int(m)}, {imp}",
+            )
         row = corr[(corr["target"] == "mmcs") & (corr["measure"] == measure)]
         rho = fixed(row.iloc[0]["rho"]) if len(row) else "n/a"
         within = fixed(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
-        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} over {len(cal)} cells\n"
-                     f"mean rho within one m = {within}", fontsize=8)
+        ax.set_title(
+            f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} over {len(cal)} cells\n"
+            f"mean rho within one m = {within}",
+            fontsize=8,
+        )
         ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
         ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
         ax.tick_params(labelsize=6)
@@ -257,7 +323,9 @@ def calibration_figure(calibration: Any, correlations: Any, quality: Any, *, arc
     ax = axes[len(measures)]
     if len(cal):
         for (m, imp), t in cal.groupby(["m", "importance"]):
-            ax.scatter(t["n_represented"], t["effective_features"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0)
+            ax.scatter(
+                t["n_represented"], t["effective_features"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0
+            )
         hi = float(np.nanmax(np.r_[cal["n_represented"], cal["effective_features"], 1.0]))
         ax.plot([0, hi], [0, hi], ":", color="0.4")
     row = corr[(corr["target"] == "n_represented")]

@@ -43,11 +43,15 @@ def verdict_grid(findings: Sequence[Any]) -> VerdictGrid:
     """
     grid = [f for f in findings if f.view]
     methods = [m for m in METHODS if any(f.method == m for f in grid)] + [
-        m for m in dict.fromkeys(f.method for f in grid) if m not in METHODS]
+        m for m in dict.fromkeys(f.method for f in grid) if m not in METHODS
+    ]
     variants = ordered_variants([f.importance for f in grid])
     views = [v for v in VIEWS if any(f.view == v for f in grid)] + [
-        v for v in dict.fromkeys(f.view for f in grid) if v not in VIEWS]
-    cols = [(imp, view) for imp in variants for view in views if any(f.importance == imp and f.view == view for f in grid)]
+        v for v in dict.fromkeys(f.view for f in grid) if v not in VIEWS
+    ]
+    cols = [
+        (imp, view) for imp in variants for view in views if any(f.importance == imp and f.view == view for f in grid)
+    ]
     cells = {}
     for f in grid:
         cells.setdefault((f.method, f.importance, f.view), f)

@@ -132,7 +132,9 @@ def _table_html(frame: Any) -> str:
         return str(v)
 
     cols = list(frame.columns)
-    head = "".join(f"<th class='text'>{_esc(c)}</th>" if frame[c].dtype == object else f"<th>{_esc(c)}</th>" for c in cols)
+    head = "".join(
+        f"<th class='text'>{_esc(c)}</th>" if frame[c].dtype == object else f"<th>{_esc(c)}</th>" for c in cols
+    )
     body = []
     for row in frame.itertuples(index=False):
         cells = [f"<td{' class=text' if isinstance(v, str) else ''}>{_esc(fmt(v))}</td>" for v in row]
@@ -155,6 +157,7 @@ def _rule_text(f: Any) -> str:
 def _findings_html(findings: Sequence[Any]) -> str:
     if not findings:
         return ""
+
     def label(f: Any) -> str:
         text = ", ".join(x for x in (_variant(f.importance) if f.importance else "", f.method) if x)
         return f" <span class='note'>({_esc(text)})</span>" if text else ""
@@ -165,9 +168,11 @@ def _findings_html(findings: Sequence[Any]) -> str:
         f"<td class='note'>{_esc(_rule_text(f))}</td></tr>"
         for f in findings
     )
-    return ("<table class='findings'><colgroup><col class='c1'><col><col class='c3'><col class='c4'></colgroup>"
-            "<thead><tr><th class='text'>The study says</th><th class='text'>This run measured</th>"
-            f"<th class='text'>Verdict</th><th class='text'>Represented rule</th></tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        "<table class='findings'><colgroup><col class='c1'><col><col class='c3'><col class='c4'></colgroup>"
+        "<thead><tr><th class='text'>The study says</th><th class='text'>This run measured</th>"
+        f"<th class='text'>Verdict</th><th class='text'>Represented rule</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def _variant(name: str) -> str:
@@ -208,17 +213,26 @@ def _hover_phrase(caption: str) -> str:
 
 def _figure_html(fig: Any, out_dir: Path) -> str:
     links = " ".join(f"<a href='{_esc(rel)}'>{_esc(fmt.upper())}</a>" for fmt, rel in fig.files.items())
-    shown = _img(fig, out_dir) if fig.inline else (
-        f"<p class='note'>A close-up, not embedded to keep this report within its size budget: "
-        f"open its <a href='{_esc(fig.files.get('png', ''))}'>PNG</a> in the run folder's figures/.</p>")
+    shown = (
+        _img(fig, out_dir)
+        if fig.inline
+        else (
+            f"<p class='note'>A close-up, not embedded to keep this report within its size budget: "
+            f"open its <a href='{_esc(fig.files.get('png', ''))}'>PNG</a> in the run folder's figures/.</p>"
+        )
+    )
     parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>", shown]
     if fig.interactive:
         div = f"plot-{fig.id}"
-        parts.append(f"<details class='interactive'><summary>Interactive version ({_esc(_hover_phrase(fig.caption))})"
-                     f"</summary><div class='plot' id='{_esc(div)}'></div>"
-                     f"<script type='application/octet-stream' class='figure-gz' data-target='{_esc(div)}'>"
-                     f"{gzip_base64(fig.interactive)}</script></details>")
-    parts.append(f"<figcaption><b>{_esc(fig.id)}.</b> {_esc(fig.caption)} <span class='files'>Files: {links}</span></figcaption>")
+        parts.append(
+            f"<details class='interactive'><summary>Interactive version ({_esc(_hover_phrase(fig.caption))})"
+            f"</summary><div class='plot' id='{_esc(div)}'></div>"
+            f"<script type='application/octet-stream' class='figure-gz' data-target='{_esc(div)}'>"
+            f"{gzip_base64(fig.interactive)}</script></details>"
+        )
+    parts.append(
+        f"<figcaption><b>{_esc(fig.id)}.</b> {_esc(fig.caption)} <span class='files'>Files: {links}</span></figcaption>"
+    )
     parts.append("</figure>")
     return "".join(parts)
 
@@ -230,8 +244,11 @@ def _grid_html(findings: Sequence[Any]) -> str:
     if not g.columns:
         return ""
     variants = list(dict.fromkeys(imp for imp, _ in g.columns))
-    head1 = "".join(f"<th colspan='{sum(1 for i, _ in g.columns if i == v)}'>{_esc(_variant(v))}"
-                    f"{' (the study’s variant)' if v == 'geometric:0.9' else ''}</th>" for v in variants)
+    head1 = "".join(
+        f"<th colspan='{sum(1 for i, _ in g.columns if i == v)}'>{_esc(_variant(v))}"
+        f"{' (the study’s variant)' if v == 'geometric:0.9' else ''}</th>"
+        for v in variants
+    )
     head2 = "".join(f"<th>{_esc(view)}</th>" for _, view in g.columns)
     body = []
     for method in g.methods:
@@ -241,30 +258,43 @@ def _grid_html(findings: Sequence[Any]) -> str:
             if f is None:
                 cells.append("<td class='na'>not measured</td>")
                 continue
-            rule = ("" if not f.verdict_other_rule else " · rule: same" if f.verdict_other_rule == f.verdict
-                    else f" · other rule: {f.verdict_other_rule}")
-            cells.append(f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
-                         f"<span class='v'>{_esc(f.verdict)}</span><br><span class='s'>{_esc(f.summary)}</span>"
-                         f"<br><span class='r'>{_esc((f'{f.n_used} used' if f.n_used is not None else '') + (f', {f.n_left_out} left out' if f.n_left_out else '') + rule)}</span>"
-                         "</a></td>")
+            rule = (
+                ""
+                if not f.verdict_other_rule
+                else " · rule: same"
+                if f.verdict_other_rule == f.verdict
+                else f" · other rule: {f.verdict_other_rule}"
+            )
+            cells.append(
+                f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
+                f"<span class='v'>{_esc(f.verdict)}</span><br><span class='s'>{_esc(f.summary)}</span>"
+                f"<br><span class='r'>{_esc((f'{f.n_used} used' if f.n_used is not None else '') + (f', {f.n_left_out} left out' if f.n_left_out else '') + rule)}</span>"
+                "</a></td>"
+            )
         body.append(f"<tr><th>{_esc(method)}</th>{''.join(cells)}</tr>")
-    return (f"<table class='grid'><thead><tr><th rowspan='2'>method</th>{head1}</tr><tr>{head2}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
-            "<p class='note'>Each cell: the study's conclusion (superposition \"might not be as large a problem for latent "
-            "space visualization\") for that method, importance variant and view, as this run measures it; click for the "
-            "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the picture's "
-            "distance to the orthogonal baseline does not follow sparsity). 'data points': pictures of h = Wᵀx against "
-            "pictures of the inputs x (holds below a 10% relative loss of k-NN recall, fails above 30%). Rule: whether the "
-            "verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>")
+    return (
+        f"<table class='grid'><thead><tr><th rowspan='2'>method</th>{head1}</tr><tr>{head2}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+        "<p class='note'>Each cell: the study's conclusion (superposition \"might not be as large a problem for latent "
+        'space visualization") for that method, importance variant and view, as this run measures it; click for the '
+        "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the picture's "
+        "distance to the orthogonal baseline does not follow sparsity). 'data points': pictures of h = Wᵀx against "
+        "pictures of the inputs x (holds below a 10% relative loss of k-NN recall, fails above 30%). Rule: whether the "
+        "verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>"
+    )
 
 
 def _meta_html(meta: dict[str, Any]) -> str:
     cfg = meta.get("config", {})
     toy = cfg.get("toy", {})
     weights = meta.get("weights_file")
-    source = f"supplied weights: {weights}" if weights else (
-        f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, {len(toy.get('probabilities') or [])} probabilities, "
-        f"importance {toy.get('importances')}, {toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
+    source = (
+        f"supplied weights: {weights}"
+        if weights
+        else (
+            f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, {len(toy.get('probabilities') or [])} probabilities, "
+            f"importance {toy.get('importances')}, {toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
+        )
     )
     stage_rows = "".join(
         f"<tr><td>{_esc(s['name'])}</td><td>{s['seconds']:.1f} s</td><td>{s['misses']} computed, {s['hits']} cached</td></tr>"
@@ -287,27 +317,58 @@ def _meta_html(meta: dict[str, Any]) -> str:
 
 
 METRICS_HELP = (
-    ("stress1_ratio", "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 = distances kept up to scale)."),
-    ("smacof_stress", "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor only."),
-    ("shepard_rho", "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N))."),
-    ("trustworthiness / continuity", "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect)."),
+    (
+        "stress1_ratio",
+        "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 = distances kept up to scale).",
+    ),
+    (
+        "smacof_stress",
+        "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor only.",
+    ),
+    (
+        "shepard_rho",
+        "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N)).",
+    ),
+    (
+        "trustworthiness / continuity",
+        "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect).",
+    ),
     ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
-    ("false_neighbour_rate", "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs share none (false_neighbour_chance > 0)."),
-    ("NaN / nan_reasons", "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how many."),
-    ("procrustes_baseline", "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = the undistorted picture of section 1."),
-    ("ring_cv / radius CV", "spread of the represented features' distances from their centre (0 = a ring, 0.354 = a uniform disc)."),
-    ("tables", "cells.csv (one row per trained toy model), models.csv (one per digits model configuration), saes.csv (one per trained SAE), panels.csv (one per picture), points.csv (one per data-point measure), layers.csv (one per measure of a digits layer, as it is or pictured), verdicts.csv (one per claim); README shows how to read them with pandas."),
+    (
+        "false_neighbour_rate",
+        "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs share none (false_neighbour_chance > 0).",
+    ),
+    (
+        "NaN / nan_reasons",
+        "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how many.",
+    ),
+    (
+        "procrustes_baseline",
+        "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = the undistorted picture of section 1.",
+    ),
+    (
+        "ring_cv / radius CV",
+        "spread of the represented features' distances from their centre (0 = a ring, 0.354 = a uniform disc).",
+    ),
+    (
+        "tables",
+        "cells.csv (one row per trained toy model), models.csv (one per digits model configuration), saes.csv (one per trained SAE), panels.csv (one per picture), points.csv (one per data-point measure), layers.csv (one per measure of a digits layer, as it is or pictured), verdicts.csv (one per claim); README shows how to read them with pandas.",
+    ),
 )
 
 
 def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequence[str]) -> str:
     items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in METRICS_HELP)
-    index = "".join(f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures)
+    index = "".join(
+        f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures
+    )
     links = " ".join(f"<a href='{k}.csv'>{k}.csv</a>" for k in tables)
-    return (f"<section id='sec-appendix'><h2>Appendix: provenance and definitions</h2>"
-            f"<h3>How this run was made</h3>{_meta_html(meta)}<h3>Tables</h3><p>{links} (and .parquet).</p>"
-            f"<h3>What the numbers mean</h3><ul class='note'>{items}</ul>"
-            f"<details><summary>Figure index</summary><ul>{index}</ul></details></section>")
+    return (
+        f"<section id='sec-appendix'><h2>Appendix: provenance and definitions</h2>"
+        f"<h3>How this run was made</h3>{_meta_html(meta)}<h3>Tables</h3><p>{links} (and .parquet).</p>"
+        f"<h3>What the numbers mean</h3><ul class='note'>{items}</ul>"
+        f"<details><summary>Figure index</summary><ul>{index}</ul></details></section>"
+    )
 
 
 def _claims_html(claims: Sequence[Any]) -> str:
@@ -321,14 +382,19 @@ def _claims_html(claims: Sequence[Any]) -> str:
 def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path) -> str:
     findings = [f for o in outputs for f in o.findings]
     lead = next((f for o in outputs for f in o.figures if getattr(f, "lead", False)), None)
-    parts = ["<section id='first'><p class='question'><b>The question.</b> Toy models of superposition (Elhage et al. 2022) "
-             "pack many features into few dimensions. Do the pictures people draw of latent spaces (MDS, UMAP, t-SNE) "
-             "still show the data faithfully, or does superposition distort them? Hamblin (2022) pictured the feature "
-             "directions and concluded that superposition \"might not be as large a problem for latent space "
-             "visualization\". supviz measures it.</p>", _grid_html(findings)]
+    parts = [
+        "<section id='first'><p class='question'><b>The question.</b> Toy models of superposition (Elhage et al. 2022) "
+        "pack many features into few dimensions. Do the pictures people draw of latent spaces (MDS, UMAP, t-SNE) "
+        "still show the data faithfully, or does superposition distort them? Hamblin (2022) pictured the feature "
+        'directions and concluded that superposition "might not be as large a problem for latent space '
+        'visualization". supviz measures it.</p>',
+        _grid_html(findings),
+    ]
     if lead is not None:
-        parts.append(f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}<figcaption><b>{_esc(lead.title)}.</b> "
-                     f"{_esc(lead.caption)}</figcaption></figure>")
+        parts.append(
+            f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}<figcaption><b>{_esc(lead.title)}.</b> "
+            f"{_esc(lead.caption)}</figcaption></figure>"
+        )
     if conclusion.lead:
         parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append("</section>")
@@ -339,18 +405,32 @@ def _conclusion_html(outputs: Sequence[Any], conclusion: Conclusion) -> str:
     findings = [f for o in outputs for f in o.findings]
     counts = {k: sum(1 for f in findings if f.verdict == k) for k in VERDICT_CLASS}
     changes = [f for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict]
-    text = (f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
-            f"{counts['partly']} and do not support {counts['not supported']}"
-            + (f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
-               "it needs)" if counts.get("n/a") else "")
-            + f". {len(changes)} change when the other represented rule is used")
-    links = ", ".join(f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
-                      for f in changes)
+    text = (
+        f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
+        f"{counts['partly']} and do not support {counts['not supported']}"
+        + (
+            f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
+            "it needs)"
+            if counts.get("n/a")
+            else ""
+        )
+        + f". {len(changes)} change when the other represented rule is used"
+    )
+    links = ", ".join(
+        f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
+        for f in changes
+    )
     return _claims_html(conclusion.claims) + f"<p>{_esc(text)}{': ' + links if links else ''}.</p>"
 
 
-def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, Any], conclusion: Conclusion | None = None,
-                 tables: Sequence[str] = ()) -> Path:
+def build_report(
+    outputs: Sequence[Any],
+    path: str | Path,
+    *,
+    meta: dict[str, Any],
+    conclusion: Conclusion | None = None,
+    tables: Sequence[str] = (),
+) -> Path:
     """Write the report for the rendered sections ``outputs`` to ``path`` (atomically).
 
     Parameters
@@ -381,9 +461,13 @@ def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, An
         part.extend(_figure_html(f, out_dir) for f in o.figures if not getattr(f, "lead", False))
         if o.tables:
             part.append("<h3>Tables</h3>")
-            part.extend(f"<details><summary>{_esc(t.caption)}</summary>{_table_html(t.frame)}</details>" for t in o.tables)
+            part.extend(
+                f"<details><summary>{_esc(t.caption)}</summary>{_table_html(t.frame)}</details>" for t in o.tables
+            )
         if o.notes:
-            part.append("<div class='note'><b>Notes:</b><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in o.notes) + "</ul></div>")
+            part.append(
+                "<div class='note'><b>Notes:</b><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in o.notes) + "</ul></div>"
+            )
         part.append("</section>")
         body.append("".join(part))
     has_plots = any(f.interactive for o in outputs for f in o.figures)
@@ -404,8 +488,12 @@ def build_report(outputs: Sequence[Any], path: str | Path, *, meta: dict[str, An
         + f"<section id='sec-conclusions'><h2>Conclusions</h2>{_conclusion_html(outputs, conclusion)}</section>"
         + _appendix_html(meta, outputs, tables)
         + "</main>"
-        + (f"<script type='application/octet-stream' id='plotly-gz'>{plotlyjs_gzip_base64()}</script>"
-           f"<script>{RENDER_JS}</script>" if has_plots else "")
+        + (
+            f"<script type='application/octet-stream' id='plotly-gz'>{plotlyjs_gzip_base64()}</script>"
+            f"<script>{RENDER_JS}</script>"
+            if has_plots
+            else ""
+        )
         + "</body></html>"
     )
     atomic_write_text(path, doc)

@@ -104,8 +104,6 @@ class SectionOutput:
     """Anything clamped, skipped or degenerate, shown under the section."""
 
 
-
-
 @dataclass
 class Claim:
     """One paragraph of the conclusion and the figures behind it."""

@@ -94,8 +94,12 @@ def cache_key(kind: str, params: Mapping[str, Any], upstream: Sequence[str] = ()
     str
         64 hex digits.
     """
-    payload = {"kind": kind, "params": _canonical(dict(params)), "upstream": list(upstream),
-               "version": code_version() if version is None else version}
+    payload = {
+        "kind": kind,
+        "params": _canonical(dict(params)),
+        "upstream": list(upstream),
+        "version": code_version() if version is None else version,
+    }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -219,7 +223,9 @@ class Cache:
         self.store(kind, key, value)
         return value, key
 
-    def folder(self, kind: str, params: Mapping[str, Any], build: Callable[[Path], None], *, upstream: Sequence[str] = ()) -> tuple[Path, str]:
+    def folder(
+        self, kind: str, params: Mapping[str, Any], build: Callable[[Path], None], *, upstream: Sequence[str] = ()
+    ) -> tuple[Path, str]:
         """A cached folder: ``build(tmp)`` fills a fresh folder on a miss, which then moves into place.
 
         Returns

@@ -37,8 +37,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from supviz.runtime.dispatch import Dispatcher, NpyFile, Shared, die_with_parent, one_numba_thread, run_task
 from supviz.errors import SupvizError
+from supviz.runtime.dispatch import Dispatcher, NpyFile, Shared, die_with_parent, one_numba_thread, run_task
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,9 @@ def check_scheduler(value: Any, name: str = "run.scheduler") -> str:
     Only the form is checked here (``supviz config`` reaches no cluster); :func:`connect` reaches it.
     """
     if not isinstance(value, str):
-        raise SupvizError(f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}.")
+        raise SupvizError(
+            f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}."
+        )
     text = value.strip()
     if not text:
         return ""
@@ -70,7 +72,9 @@ def check_scheduler(value: Any, name: str = "run.scheduler") -> str:
             raise SupvizError(f"`{name}` 'local:N' needs a worker count N from 1 to 64; got {value!r}.")
         return f"local:{int(m.group(1))}"
     if not _ADDRESS.match(text):
-        raise SupvizError(f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}.")
+        raise SupvizError(
+            f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}."
+        )
     return text
 
 
@@ -116,8 +120,10 @@ class DaskDispatcher(Dispatcher):
             futures_of.update(zip(rest, client.scatter([shared[i].value for i in rest], hash=False, broadcast=True)))
         token = uuid.uuid4().hex[:8]
         name = getattr(fn, "__name__", "task").strip("_")
-        packed = [(fn, store, kind, key, one_thread, tuple(futures_of[id(a)] if isinstance(a, Shared) else a for a in call))
-                  for call, key in zip(calls, keys)]
+        packed = [
+            (fn, store, kind, key, one_thread, tuple(futures_of[id(a)] if isinstance(a, Shared) else a for a in call))
+            for call, key in zip(calls, keys)
+        ]
         futures = client.map(_dask_task, packed, key=[f"supviz-{name}-{token}-{i}" for i in index], pure=False)
         where = {fut.key: i for fut, i in zip(futures, index)}
         try:
@@ -128,8 +134,10 @@ class DaskDispatcher(Dispatcher):
                     if fut.status != "finished":
                         exc = fut.exception() if fut.status == "error" else None
                         if exc is None:  # cancelled: its inputs or its worker are gone for good
-                            raise ClusterError(f"the cluster cancelled task {where[fut.key]} of {name!r} "
-                                               f"({fut.status}); run again to resume from the cache.")
+                            raise ClusterError(
+                                f"the cluster cancelled task {where[fut.key]} of {name!r} "
+                                f"({fut.status}); run again to resume from the cache."
+                            )
                         raise _cluster_error(exc, name, where[fut.key]) from exc
                 for fut, result in zip(batch, client.gather(batch)):
                     yield where[fut.key], result
@@ -183,8 +191,9 @@ def _cluster_error(exc: BaseException, name: str, i: int) -> BaseException:
     except ImportError:  # pragma: no cover
         KilledWorker = ()  # type: ignore[assignment]
     if isinstance(exc, KilledWorker):
-        return ClusterError(f"the cluster lost every worker that ran task {i} of {name!r} ({exc}); "
-                            "run again to resume from the cache.")
+        return ClusterError(
+            f"the cluster lost every worker that ran task {i} of {name!r} ({exc}); run again to resume from the cache."
+        )
     return exc
 
 
@@ -227,8 +236,9 @@ def connect(
     try:
         if scheduler.startswith("local:"):
             n = int(scheduler.split(":", 1)[1])
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=_logging.ERROR)
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=_logging.ERROR
+            )
             client = Client(cluster, set_as_default=False)
             client.run(die_with_parent, os.getpid())
         else:
@@ -239,8 +249,9 @@ def connect(
             try:
                 client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError):
-                raise SupvizError(f"`{name}` {scheduler!r}: the scheduler has no workers "
-                                  f"(none joined within {CONNECT_TIMEOUT} s).") from None
+                raise SupvizError(
+                    f"`{name}` {scheduler!r}: the scheduler has no workers (none joined within {CONNECT_TIMEOUT} s)."
+                ) from None
         if cache_root is not None:
             check_shared_folder(client, cache_root)
         files = None if cache_root is None else Path(cache_root) / "inputs"
@@ -278,8 +289,10 @@ def check_shared_folder(client: Any, folder: str | Path) -> None:
         probe.unlink(missing_ok=True)
     for worker, problem in sorted(answers.items()):
         if problem:
-            raise SupvizError(f"`run.cache_dir` {str(folder)!r} must be a folder every Dask worker can read and write "
-                              f"(a shared filesystem); worker {worker}: {problem}.")
+            raise SupvizError(
+                f"`run.cache_dir` {str(folder)!r} must be a folder every Dask worker can read and write "
+                f"(a shared filesystem); worker {worker}: {problem}."
+            )
 
 
 def _probe(path: str, token: str) -> str:

@@ -158,8 +158,13 @@ class _Writer:
             obj.to_parquet(self.folder / "tables" / f"{name}.parquet")
             return {"$table": name}
         if DATACLASSES.get(type_name) is kind:
-            return {"$dataclass": type_name, "fields": {f.name: self.encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
-        raise TypeError(f"cannot cache a {kind.__module__}.{kind.__qualname__} (mark it @supviz.runtime.codecs.cacheable)")
+            return {
+                "$dataclass": type_name,
+                "fields": {f.name: self.encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)},
+            }
+        raise TypeError(
+            f"cannot cache a {kind.__module__}.{kind.__qualname__} (mark it @supviz.runtime.codecs.cacheable)"
+        )
 
 
 def write_value(value: Any, folder: str | os.PathLike[str]) -> None:
@@ -170,7 +175,9 @@ def write_value(value: Any, folder: str | os.PathLike[str]) -> None:
     if w.arrays:
         with open(folder / ARRAYS_FILE, "wb") as fh:
             np.savez(fh, **w.arrays)
-    text = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, "value": tree}, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(
+        {"format": FORMAT, "version": FORMAT_VERSION, "value": tree}, allow_nan=False, separators=(",", ":")
+    )
     (folder / VALUE_FILE).write_text(text, encoding="utf-8")
 
 

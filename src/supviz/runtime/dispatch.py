@@ -180,8 +180,16 @@ class Dispatcher:
             return
         store = self.writer() if any(keys[i] is not None for i in todo) else None
         try:
-            for i, value in self._run(fn, [calls[i] for i in todo], [keys[i] for i in todo], todo, kind=kind,
-                                      store=store, n_jobs=n_jobs, one_thread=one_thread):
+            for i, value in self._run(
+                fn,
+                [calls[i] for i in todo],
+                [keys[i] for i in todo],
+                todo,
+                kind=kind,
+                store=store,
+                n_jobs=n_jobs,
+                one_thread=one_thread,
+            ):
                 bar.update(1)
                 yield i, value
         finally:
@@ -231,7 +239,9 @@ class LocalDispatcher(Dispatcher):
             return
         from joblib import delayed
 
-        jobs = (delayed(_indexed)(i, fn, call, store, kind, key, one_thread) for i, call, key in zip(index, calls, keys))
+        jobs = (
+            delayed(_indexed)(i, fn, call, store, kind, key, one_thread) for i, call, key in zip(index, calls, keys)
+        )
         yield from parallel(n, return_as="generator_unordered")(jobs)
 
 
@@ -251,8 +261,16 @@ def _unwrap(call: tuple[Any, ...]) -> tuple[Any, ...]:
 _ONE_THREAD_SET = False
 
 
-def run_task(fn: Callable[..., Any], call: tuple[Any, ...], store: Any, kind: str | None, key: str | None,
-             one_thread: bool, *, in_worker: bool = True) -> Any:
+def run_task(
+    fn: Callable[..., Any],
+    call: tuple[Any, ...],
+    store: Any,
+    kind: str | None,
+    key: str | None,
+    one_thread: bool,
+    *,
+    in_worker: bool = True,
+) -> Any:
     """Run one task where it landed: one BLAS thread, then store the result under its key.
 
     In a worker process the thread limit is set once and kept (a worker runs nothing else; a

@@ -280,10 +280,12 @@ class Product:
 
             an, bn, on = _np(a), _np(b), _np(out)
             if accumulate:
+
                 def call() -> None:
                     _USED[key] = name
                     on.__iadd__(np.matmul(an, bn))
             else:
+
                 def call() -> None:
                     _USED[key] = name
                     np.matmul(an, bn, out=on)
@@ -292,11 +294,13 @@ class Product:
         elif name == "torch" and aligned:
             triples = [(a[i], b[i], out[i]) for i in range(k)]
             if accumulate:
+
                 def call() -> None:
                     _USED[key] = name
                     for ai, bi, oi in triples:
                         oi.addmm_(ai, bi)
             else:
+
                 def call() -> None:
                     _USED[key] = name
                     for ai, bi, oi in triples:
@@ -304,6 +308,7 @@ class Product:
 
             self._call = call
         else:
+
             def call() -> None:
                 _USED[key] = name
                 run(a, b, out, ta, tb, accumulate)
@@ -387,8 +392,9 @@ def _choose(key: str) -> dict[str, Any]:
         entry = {"impl": impl, "us": us}
         adopted = _save_disk(key, entry)  # another process may have written this key meanwhile: its entry wins
         _CHOICES[key] = {**adopted, "source": "measured" if adopted["impl"] == impl else "table"}
-        log.debug("products: %s -> %s (%s)", key, _CHOICES[key]["impl"],
-                  ", ".join(f"{k} {v:.1f} us" for k, v in us.items()))
+        log.debug(
+            "products: %s -> %s (%s)", key, _CHOICES[key]["impl"], ", ".join(f"{k} {v:.1f} us" for k, v in us.items())
+        )
         return _CHOICES[key]
 
 
@@ -504,7 +510,11 @@ def fingerprint() -> dict[str, Any]:
     import numpy as np
     import torch
 
-    info: dict[str, Any] = {"machine": platform.machine(), "system": platform.system(), "processor": platform.processor()}
+    info: dict[str, Any] = {
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "processor": platform.processor(),
+    }
     info.update(_cpuinfo())
     info["torch"] = torch.__version__
     info["torch_blas"] = "mkl" if torch.backends.mkl.is_available() else "other"
@@ -533,12 +543,18 @@ def _cpuinfo() -> dict[str, Any]:
     for line in text.splitlines():
         name, _, value = line.partition(":")
         name = name.strip()
-        if name in ("vendor_id", "model name", "flags", "Features", "CPU implementer", "CPU part") and name not in fields:
+        if (
+            name in ("vendor_id", "model name", "flags", "Features", "CPU implementer", "CPU part")
+            and name not in fields
+        ):
             fields[name] = value.strip()
     flags = set((fields.get("flags") or fields.get("Features") or "").split())
     simd = sorted(f for f in flags if f.startswith(("avx", "fma", "sse4", "asimd", "sve", "amx")))
-    return {"vendor": fields.get("vendor_id") or fields.get("CPU implementer", ""),
-            "model": fields.get("model name") or fields.get("CPU part", ""), "simd": simd}
+    return {
+        "vendor": fields.get("vendor_id") or fields.get("CPU implementer", ""),
+        "model": fields.get("model name") or fields.get("CPU part", ""),
+        "simd": simd,
+    }
 
 
 def table_path() -> Path:
@@ -558,8 +574,11 @@ def _read(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("choices"), dict):
         return {}
-    return {k: v for k, v in data["choices"].items()
-            if isinstance(v, dict) and v.get("impl") in IMPLEMENTATIONS and v["impl"] in available()}
+    return {
+        k: v
+        for k, v in data["choices"].items()
+        if isinstance(v, dict) and v.get("impl") in IMPLEMENTATIONS and v["impl"] in available()
+    }
 
 
 def _load_disk() -> dict[str, Any]:
@@ -619,9 +638,15 @@ def table(*, used_only: bool = False) -> list[dict[str, Any]]:
         served = _USED.get(key)
         if used_only and served is None:
             continue
-        rows.append({"key": key, "implementation": served or entry.get("impl"),
-                     "source": entry.get("source", "forced") if served in (None, entry.get("impl")) else "forced",
-                     "us": dict(entry.get("us", {})), "served": served is not None})
+        rows.append(
+            {
+                "key": key,
+                "implementation": served or entry.get("impl"),
+                "source": entry.get("source", "forced") if served in (None, entry.get("impl")) else "forced",
+                "us": dict(entry.get("us", {})),
+                "served": served is not None,
+            }
+        )
     return rows
 
 

@@ -47,8 +47,9 @@ class Progress:
     hundreds of carriage-return updates.
     """
 
-    def __init__(self, *, quiet: bool = False, announce: Callable[[str], None] | None = None,
-                 bars: bool | None = None) -> None:
+    def __init__(
+        self, *, quiet: bool = False, announce: Callable[[str], None] | None = None, bars: bool | None = None
+    ) -> None:
         self.quiet = quiet
         self.announce = announce or (lambda text: log.info("%s", text))
         self.stages: list[StageTime] = []

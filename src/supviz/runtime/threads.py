@@ -68,10 +68,20 @@ def run_workers(
             errors.append(exc)
             stop.set()
 
-    threads = [threading.Thread(target=guard, args=(job,), name=f"{name}-{i}", daemon=True) for i, job in enumerate(jobs)]
+    threads = [
+        threading.Thread(target=guard, args=(job,), name=f"{name}-{i}", daemon=True) for i, job in enumerate(jobs)
+    ]
     show = _stderr_is_terminal() if progress is None else bool(progress)
-    bar = tqdm(total=steps, disable=not show, delay=0 if progress else 2.0, unit="step", file=sys.stderr, desc=desc,
-               dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=steps,
+        disable=not show,
+        delay=0 if progress else 2.0,
+        unit="step",
+        file=sys.stderr,
+        desc=desc,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
     def show_loss() -> None:
         loss = running_loss() if running_loss is not None else math.nan

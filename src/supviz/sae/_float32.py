@@ -49,8 +49,10 @@ def input_range_problem(arr: np.ndarray) -> str | None:
         return None
     side = "above" if p > INPUT_HIGH else "below"
     limit = INPUT_HIGH if p > INPUT_HIGH else INPUT_LOW
-    return (f"has magnitudes up to {p:.3g}, {side} the {limit:.2g} that float32 (the precision SAEs train and encode in) "
-            f"holds safely")
+    return (
+        f"has magnitudes up to {p:.3g}, {side} the {limit:.2g} that float32 (the precision SAEs train and encode in) "
+        f"holds safely"
+    )
 
 
 def input_scale(arr: np.ndarray) -> float:

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.sae.config import SAEConfig
 from supviz.sae.metrics import SAEScores
 from supviz.sae.model import SAE, TrainedSAEs
-from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     from supviz.toy.grid import TrainedGrid
@@ -145,8 +145,11 @@ def train_cell_saes(
 
     if not len(grid):
         raise SupvizError("`grid` holds no cells.")
-    idx = list(range(len(grid))) if indices is None else [check_int("indices[]", i, min_value=0, max_value=len(grid) - 1)
-                                                           for i in indices]
+    idx = (
+        list(range(len(grid)))
+        if indices is None
+        else [check_int("indices[]", i, min_value=0, max_value=len(grid) - 1) for i in indices]
+    )
     if not idx:
         raise SupvizError("`indices` must name at least one cell; got none.")
     twice = sorted({i for i in idx if idx.count(i) > 1})
@@ -169,17 +172,30 @@ def train_cell_saes(
     trained = train_saes(jobs, threads=threads, progress=progress)
     t0 = time.perf_counter()
     evals = [s.evaluation(n_eval) for s in streams]
-    scores = score(trained.saes, [e[0] for e in evals], features=[s.features for s in streams],
-                   feature_masks=[s.feature_mask for s in streams], true_codes=[e[1] for e in evals],
-                   device=config.device)
+    scores = score(
+        trained.saes,
+        [e[0] for e in evals],
+        features=[s.features for s in streams],
+        feature_masks=[s.feature_mask for s in streams],
+        true_codes=[e[1] for e in evals],
+        device=config.device,
+    )
     codes = None if inputs is None else encode(trained.saes, list(inputs), device=config.device)
     scoring = time.perf_counter() - t0
     cells = []
     for g, s in zip(idx, streams):
         spec = grid.specs[g]
         p = spec.probability if spec.probability is not None else probability
-        cells.append({"index": g, "label": grid.labels[g], "m": spec.n_hidden, "p": float(p),
-                      "importance": spec.importance_name, "n_represented": int(s.feature_mask.sum())})
+        cells.append(
+            {
+                "index": g,
+                "label": grid.labels[g],
+                "m": spec.n_hidden,
+                "p": float(p),
+                "importance": spec.importance_name,
+                "n_represented": int(s.feature_mask.sum()),
+            }
+        )
     info = {
         "architecture": config.architecture,
         "d_sae": config.d_sae,
@@ -189,8 +205,18 @@ def train_cell_saes(
         "train_seconds": trained.info["wall_seconds"],
         "score_seconds": round(scoring, 3),
     }
-    return CellSAEs(idx, [grid.labels[g] for g in idx], trained.saes, scores, [s.features for s in streams],
-                    [s.feature_mask for s in streams], codes, trained, info, cells)
+    return CellSAEs(
+        idx,
+        [grid.labels[g] for g in idx],
+        trained.saes,
+        scores,
+        [s.features for s in streams],
+        [s.feature_mask for s in streams],
+        codes,
+        trained,
+        info,
+        cells,
+    )
 
 
 def cell_seed_key(grid: "TrainedGrid", index: int, *, probability: float | None = None) -> tuple[int, ...]:
@@ -211,10 +237,18 @@ def cell_seed_key(grid: "TrainedGrid", index: int, *, probability: float | None 
 
     spec = grid.specs[index]
     p = spec.probability if spec.probability is not None else probability
-    text = json.dumps([int(spec.n_features), int(spec.n_hidden), None if p is None else float(p).hex(),
-                       str(spec.importance_name), spec.seed, str(grid.labels[index])])
+    text = json.dumps(
+        [
+            int(spec.n_features),
+            int(spec.n_hidden),
+            None if p is None else float(p).hex(),
+            str(spec.importance_name),
+            spec.seed,
+            str(grid.labels[index]),
+        ]
+    )
     digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+    return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
 
 
 def encode_cells(cells: CellSAEs, inputs: Sequence[Any], *, device: str = "cpu") -> list[np.ndarray]:
@@ -239,8 +273,13 @@ def _stream(grid, g, seed, probability, rule, threshold):
 
         from supviz.toy.grid import TrainedGrid
 
-        one = TrainedGrid([replace(spec, probability=float(probability))], [grid.weights[g]], [grid.biases[g]],
-                          np.zeros((1, 0)), labels=[grid.labels[g]])
+        one = TrainedGrid(
+            [replace(spec, probability=float(probability))],
+            [grid.weights[g]],
+            [grid.biases[g]],
+            np.zeros((1, 0)),
+            labels=[grid.labels[g]],
+        )
         return FeatureStream.from_toy(one, 0, seed=seed, rule=rule, threshold=threshold)
     return FeatureStream.from_toy(grid, g, seed=seed, rule=rule, threshold=threshold)
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from supviz.core.validation import check_choice, check_float, check_int, fail
-from supviz.toy.config import keyword_checked
 from supviz.errors import SupvizError
+from supviz.toy.config import keyword_checked
 
 #: The architectures, each named as in its paper (see :mod:`supviz.sae.architectures`).
 ARCHITECTURES = ("relu_l1", "relu_l1_decnorm", "topk", "batchtopk", "jumprelu")
@@ -38,14 +38,38 @@ ARCHITECTURES = ("relu_l1", "relu_l1_decnorm", "topk", "batchtopk", "jumprelu")
 #: dictionaries of the tests and the toy cells of the study (docs/benchmarks.md, "supviz.sae").
 DEFAULTS: dict[str, dict[str, Any]] = {
     "relu_l1": {"l1_coefficient": 0.3, "decoder_init_norm": 1.0, "lr_decay_fraction": 0.0, "grad_clip": 0.0},
-    "relu_l1_decnorm": {"l1_coefficient": 0.3, "l1_warmup_fraction": 0.05, "decoder_init_norm": 0.1,
-                        "lr_decay_fraction": 0.2, "grad_clip": 1.0},
-    "topk": {"k": 4, "aux_coefficient": 1.0 / 32.0, "dead_after": 50_000, "decoder_init_norm": 1.0,
-             "lr_decay_fraction": 0.0, "grad_clip": 0.0},
-    "batchtopk": {"k": 2, "aux_coefficient": 1.0 / 32.0, "dead_after": 50_000, "threshold_lr": 0.01,
-                  "decoder_init_norm": 1.0, "lr_decay_fraction": 0.0, "grad_clip": 0.0},
-    "jumprelu": {"l0_coefficient": 1.0, "bandwidth": 0.05, "init_threshold": 0.05, "decoder_init_norm": 1.0,
-                 "lr_decay_fraction": 0.0, "grad_clip": 0.0},
+    "relu_l1_decnorm": {
+        "l1_coefficient": 0.3,
+        "l1_warmup_fraction": 0.05,
+        "decoder_init_norm": 0.1,
+        "lr_decay_fraction": 0.2,
+        "grad_clip": 1.0,
+    },
+    "topk": {
+        "k": 4,
+        "aux_coefficient": 1.0 / 32.0,
+        "dead_after": 50_000,
+        "decoder_init_norm": 1.0,
+        "lr_decay_fraction": 0.0,
+        "grad_clip": 0.0,
+    },
+    "batchtopk": {
+        "k": 2,
+        "aux_coefficient": 1.0 / 32.0,
+        "dead_after": 50_000,
+        "threshold_lr": 0.01,
+        "decoder_init_norm": 1.0,
+        "lr_decay_fraction": 0.0,
+        "grad_clip": 0.0,
+    },
+    "jumprelu": {
+        "l0_coefficient": 1.0,
+        "bandwidth": 0.05,
+        "init_threshold": 0.05,
+        "decoder_init_norm": 1.0,
+        "lr_decay_fraction": 0.0,
+        "grad_clip": 0.0,
+    },
 }
 
 #: Which architecture-specific field applies to which architectures.
@@ -133,15 +157,23 @@ class SAEConfig:
         arch = check_choice("architecture", self.architecture, ARCHITECTURES)
         if self.d_sae is not None:
             set_("d_sae", check_int("d_sae", self.d_sae, min_value=1))
-        set_("expansion_factor", check_float("expansion_factor", self.expansion_factor, min_value=0.0, min_inclusive=False))
+        set_(
+            "expansion_factor",
+            check_float("expansion_factor", self.expansion_factor, min_value=0.0, min_inclusive=False),
+        )
         set_("steps", check_int("steps", self.steps, min_value=1))
         set_("batch_size", check_int("batch_size", self.batch_size, min_value=1))
         set_("lr", check_float("lr", self.lr, min_value=0.0, min_inclusive=False))
         betas = self.betas
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise fail("betas", "two numbers (beta1, beta2)", betas)
-        set_("betas", tuple(check_float(f"betas[{i}]", b, min_value=0.0, max_value=1.0, max_inclusive=False)
-                            for i, b in enumerate(betas)))
+        set_(
+            "betas",
+            tuple(
+                check_float(f"betas[{i}]", b, min_value=0.0, max_value=1.0, max_inclusive=False)
+                for i, b in enumerate(betas)
+            ),
+        )
         set_("eps", check_float("eps", self.eps, min_value=0.0, min_inclusive=False))
         set_("lr_warmup_steps", check_int("lr_warmup_steps", self.lr_warmup_steps, min_value=0))
         set_("normalize_activations", _check_bool("normalize_activations", self.normalize_activations))
@@ -164,13 +196,21 @@ class SAEConfig:
         for name in ("lr_decay_fraction", "grad_clip", "decoder_init_norm"):
             if getattr(self, name) is None:
                 set_(name, DEFAULTS[arch][name])
-        set_("lr_decay_fraction", check_float("lr_decay_fraction", self.lr_decay_fraction, min_value=0.0, max_value=1.0))
+        set_(
+            "lr_decay_fraction", check_float("lr_decay_fraction", self.lr_decay_fraction, min_value=0.0, max_value=1.0)
+        )
         set_("grad_clip", check_float("grad_clip", self.grad_clip, min_value=0.0))
-        set_("decoder_init_norm", check_float("decoder_init_norm", self.decoder_init_norm, min_value=0.0, min_inclusive=False))
+        set_(
+            "decoder_init_norm",
+            check_float("decoder_init_norm", self.decoder_init_norm, min_value=0.0, min_inclusive=False),
+        )
         if self.l1_coefficient is not None:
             set_("l1_coefficient", check_float("l1_coefficient", self.l1_coefficient, min_value=0.0))
         if self.l1_warmup_fraction is not None:
-            set_("l1_warmup_fraction", check_float("l1_warmup_fraction", self.l1_warmup_fraction, min_value=0.0, max_value=1.0))
+            set_(
+                "l1_warmup_fraction",
+                check_float("l1_warmup_fraction", self.l1_warmup_fraction, min_value=0.0, max_value=1.0),
+            )
         if self.k is not None:
             set_("k", check_int("k", self.k, min_value=1))
         if self.aux_k is not None:
@@ -180,16 +220,23 @@ class SAEConfig:
         if self.dead_after is not None:
             set_("dead_after", check_int("dead_after", self.dead_after, min_value=1))
         if self.threshold_lr is not None:
-            set_("threshold_lr", check_float("threshold_lr", self.threshold_lr, min_value=0.0, max_value=1.0, min_inclusive=False))
+            set_(
+                "threshold_lr",
+                check_float("threshold_lr", self.threshold_lr, min_value=0.0, max_value=1.0, min_inclusive=False),
+            )
         if self.l0_coefficient is not None:
             set_("l0_coefficient", check_float("l0_coefficient", self.l0_coefficient, min_value=0.0))
         if self.bandwidth is not None:
             set_("bandwidth", check_float("bandwidth", self.bandwidth, min_value=0.0, min_inclusive=False))
         if self.init_threshold is not None:
-            set_("init_threshold", check_float("init_threshold", self.init_threshold, min_value=0.0, min_inclusive=False))
+            set_(
+                "init_threshold", check_float("init_threshold", self.init_threshold, min_value=0.0, min_inclusive=False)
+            )
         # across fields
         if self.lr_warmup_steps > self.steps:
-            raise SupvizError(f"`lr_warmup_steps` must be <= `steps`; got lr_warmup_steps={self.lr_warmup_steps}, steps={self.steps}.")
+            raise SupvizError(
+                f"`lr_warmup_steps` must be <= `steps`; got lr_warmup_steps={self.lr_warmup_steps}, steps={self.steps}."
+            )
         if self.d_sae is not None and self.k is not None and arch == "topk" and self.k > self.d_sae:
             raise SupvizError(f"`k` must be <= `d_sae`; got k={self.k}, d_sae={self.d_sae}.")
 

@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.errors import SupvizError
 from supviz.sae.config import SAEConfig
 from supviz.sae.model import SAE, TrainedSAEs
 from supviz.sae.sources import Source
-from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -147,7 +147,9 @@ def train_saes(
         if not isinstance(job, SAEJob):
             raise SupvizError(f"`jobs[{i}]` must be an SAEJob; got {type(job).__name__}.")
         if not isinstance(job.source, Source):
-            raise SupvizError(f"`jobs[{i}].source` must be an ArraySource or FeatureStream; got {type(job.source).__name__}.")
+            raise SupvizError(
+                f"`jobs[{i}].source` must be an ArraySource or FeatureStream; got {type(job.source).__name__}."
+            )
         if not isinstance(job.config, SAEConfig):
             raise SupvizError(f"`jobs[{i}].config` must be an SAEConfig; got {type(job.config).__name__}.")
     devices = {j.config.device for j in jobs}
@@ -195,8 +197,16 @@ def train_saes(
         "ms_per_step": round(1e3 * wall / max_steps, 4),
         "steps": max_steps,
     }
-    log.info("trained %d SAE(s) in %d group(s) x %d steps in %.1f s (%.2f ms/step, %d worker(s), %s)",
-             len(jobs), n_groups, max_steps, wall, 1e3 * wall / max_steps, len(workers), device)
+    log.info(
+        "trained %d SAE(s) in %d group(s) x %d steps in %.1f s (%.2f ms/step, %d worker(s), %s)",
+        len(jobs),
+        n_groups,
+        max_steps,
+        wall,
+        1e3 * wall / max_steps,
+        len(workers),
+        device,
+    )
     return TrainedSAEs(saes, losses, terms, loss_steps, info)
 
 
@@ -223,8 +233,16 @@ def _plan(i: int, job: SAEJob) -> dict[str, Any]:
             notes.append("inputs have zero mean squared norm: not rescaled")
     key = tuple((k, str(v)) for k, v in sorted(cfg.to_dict().items()) if k not in PER_INSTANCE)
     return {
-        "index": i, "job": job, "seed": as_seed_sequence(job.seed), "config": cfg, "d_in": d_in, "d_sae": d_sae, "batch_size": B, "scale": scale,
-        "notes": notes, "group_key": (key, d_in, d_sae, B),
+        "index": i,
+        "job": job,
+        "seed": as_seed_sequence(job.seed),
+        "config": cfg,
+        "d_in": d_in,
+        "d_sae": d_sae,
+        "batch_size": B,
+        "scale": scale,
+        "notes": notes,
+        "group_key": (key, d_in, d_sae, B),
         # measured (72 TopK cells, d_sae 120, one thread): a group's step costs 3.5 ms at d_in 3 and
         # 5.3 ms at d_in 40; the elementwise work over [k, B, d_sae] dominates the products
         "cost": cfg.steps * B * d_sae * (d_in + 64),
@@ -247,7 +265,7 @@ def _assign(plans: list[dict[str, Any]], n_workers: int) -> list[list[int]]:
         if len(units[big]) < 2 or (len(units) >= n_workers and cost(units[big]) <= 1.1 * fair):
             break
         unit = units.pop(big)
-        units[big:big] = [unit[: len(unit) // 2], unit[len(unit) // 2:]]
+        units[big:big] = [unit[: len(unit) // 2], unit[len(unit) // 2 :]]
     loads = [0.0] * n_workers
     shards: list[list[int]] = [[] for _ in range(n_workers)]
     for u in sorted(range(len(units)), key=lambda u: (-cost(units[u]), u)):
@@ -266,8 +284,8 @@ class _Group:
     def __init__(self, plans: list[dict[str, Any]], device: str, n_logged: int, log_every: int) -> None:
         import torch
 
-        from supviz.sae.architectures import architecture_class
         from supviz.core.seeding import torch_generator
+        from supviz.sae.architectures import architecture_class
 
         self.plans = plans
         self.indices = [p["index"] for p in plans]
@@ -405,14 +423,17 @@ class _Group:
         if not bad.any():
             return
         which = [j for j in range(len(self.plans)) if bad[j]]
-        names = ", ".join(_job_name(self.plans[j]) for j in which[:3]) + (f" and {len(which) - 3} more" if len(which) > 3 else "")
+        names = ", ".join(_job_name(self.plans[j]) for j in which[:3]) + (
+            f" and {len(which) - 3} more" if len(which) > 3 else ""
+        )
         lrs = sorted({float(self.plans[j]["config"].lr) for j in which})
         unnormalised = not self.config.normalize_activations
         raise TrainingDiverged(
             f"SAE training diverged: {len(which)} SAE(s) had non-finite loss or weights by step {step} ({names}); "
             f"lower `lr` (got {', '.join(f'{v:g}' for v in lrs)})"
             + ("; or train with normalize_activations=True." if unnormalised else "."),
-            instances=[int(self.plans[j]["index"]) for j in which], step=step,
+            instances=[int(self.plans[j]["index"]) for j in which],
+            step=step,
         )
 
     def views(self, flat: "torch.Tensor") -> dict[str, "torch.Tensor"]:
@@ -424,8 +445,10 @@ class _Group:
         """Gradient constraints, per-instance clipping and Adam (per-instance learning rates)."""
         cfg = self.config
         flat, g = self.flat, self.grad
-        if t == 0 and any(p.grad is not None and p.grad.data_ptr() != q.data_ptr()
-                          for p, q in zip(self.P.values(), self.views(g).values())):  # pragma: no cover
+        if t == 0 and any(
+            p.grad is not None and p.grad.data_ptr() != q.data_ptr()
+            for p, q in zip(self.P.values(), self.views(g).values())
+        ):  # pragma: no cover
             raise RuntimeError("a parameter's gradient left the group's gradient buffer")  # autograd replaced a .grad
         if self.arch.unit_norm_decoder and self.arch.project_decoder_grad and cfg.train_decoder:
             W, gW = self.views(flat)["W_dec"], self.views(g)["W_dec"]
@@ -467,10 +490,18 @@ class _Group:
         }
         # pre_raw = pre / s: b_enc, b_dec and the threshold shrink by s; W_enc, W_dec unchanged
         return SAE(
-            W_enc=P["W_enc"], b_enc=(P["b_enc"] / s).astype(np.float32), W_dec=P["W_dec"],
-            b_dec=(P["b_dec"] / s).astype(np.float32), activation=inference["activation"], k=inference["k"],
-            threshold=threshold, apply_b_dec_to_input=self.arch.apply_b_dec_to_input,
-            architecture=self.config.architecture, config=plan["config"], label=plan["label"], info=info,
+            W_enc=P["W_enc"],
+            b_enc=(P["b_enc"] / s).astype(np.float32),
+            W_dec=P["W_dec"],
+            b_dec=(P["b_dec"] / s).astype(np.float32),
+            activation=inference["activation"],
+            k=inference["k"],
+            threshold=threshold,
+            apply_b_dec_to_input=self.arch.apply_b_dec_to_input,
+            architecture=self.config.architecture,
+            config=plan["config"],
+            label=plan["label"],
+            info=info,
         )
 
 
@@ -508,9 +539,14 @@ def _run(workers: list[_Worker], *, steps: int, progress: bool | None, n_instanc
             warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
             w.train(steps, stop)
 
-    run_workers([lambda stop, w=w: job(w, stop) for w in workers], steps=steps,
-                done=lambda: min(w.done for w in workers), progress=progress,
-                desc=f"train {n_instances} SAE{'s' * (n_instances != 1)}", name="supviz-sae")
+    run_workers(
+        [lambda stop, w=w: job(w, stop) for w in workers],
+        steps=steps,
+        done=lambda: min(w.done for w in workers),
+        progress=progress,
+        desc=f"train {n_instances} SAE{'s' * (n_instances != 1)}",
+        name="supviz-sae",
+    )
 
 
 def _job_name(plan: dict[str, Any]) -> str:

@@ -98,19 +98,26 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         from supviz.sae.config import SAEConfig
 
         return SAEConfig(
-            architecture=self.architecture, d_sae=self.d_sae, expansion_factor=self.expansion_factor, steps=self.steps,
-            batch_size=self.batch_size, lr=self.lr, l1_coefficient=self.l1_coefficient, k=self.k,
-            l0_coefficient=self.l0_coefficient, normalize_activations=self.normalize_activations, device=self.device,
+            architecture=self.architecture,
+            d_sae=self.d_sae,
+            expansion_factor=self.expansion_factor,
+            steps=self.steps,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            l1_coefficient=self.l1_coefficient,
+            k=self.k,
+            l0_coefficient=self.l0_coefficient,
+            normalize_activations=self.normalize_activations,
+            device=self.device,
             log_every=max(1, min(100, int(self.steps) if isinstance(self.steps, int) else 100)),
         )
 
     def fit(self, X: Any, y: Any = None) -> "SparseAutoencoder":
         """Train the SAE on the rows of ``X [n_samples, n_features]``; ``y`` is ignored."""
+        from supviz.core.seeding import child
+        from supviz.sae import _float32
         from supviz.sae.engine import SAEJob, train_saes
         from supviz.sae.sources import ArraySource
-        from supviz.core.seeding import child
-
-        from supviz.sae import _float32
 
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         config = self._config()

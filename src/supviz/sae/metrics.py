@@ -56,8 +56,9 @@ def cosine_matrix(features: np.ndarray, decoder: np.ndarray) -> np.ndarray:
     W = np.asarray(decoder, dtype=np.float64)
     tn = np.linalg.norm(T, axis=-1)  # (k, n)
     wn = np.linalg.norm(W, axis=-1)  # (k, s)
-    cos = np.einsum("knd,ksd->kns", T, W) / (np.where(tn > ZERO_NORM, tn, 1.0)[:, :, None]
-                                             * np.where(wn > ZERO_NORM, wn, 1.0)[:, None, :])
+    cos = np.einsum("knd,ksd->kns", T, W) / (
+        np.where(tn > ZERO_NORM, tn, 1.0)[:, :, None] * np.where(wn > ZERO_NORM, wn, 1.0)[:, None, :]
+    )
     cos[np.broadcast_to(~(tn > ZERO_NORM)[:, :, None], cos.shape)] = np.nan
     cos[np.broadcast_to(~(wn > ZERO_NORM)[:, None, :], cos.shape)] = np.nan
     return cos
@@ -82,8 +83,9 @@ def mmcs(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = No
     return _nanmean_or_nan(max_cosines(features, decoder, mask))
 
 
-def recovery_rate(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None,
-                  *, threshold: float = RECOVERY_COS) -> np.ndarray:
+def recovery_rate(
+    features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None, *, threshold: float = RECOVERY_COS
+) -> np.ndarray:
     """Fraction of true features with some decoder row at ``cos >= threshold`` ``[k]``.
 
     ``(1 / |T|) #{i in T : max_j cos(t_i, w_j) >= threshold}`` (default 0.9). NaN when T is empty.
@@ -96,8 +98,9 @@ def recovery_rate(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | 
     return np.where(n > 0, hits / np.maximum(n, 1), np.nan)
 
 
-def matched_mcc(features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def matched_mcc(
+    features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One-to-one matched mean |cos| ``[k]``, the matched latent ``[k, n]`` and its |cos| ``[k, n]``.
 
     A Hungarian assignment (:func:`scipy.optimize.linear_sum_assignment`) pairs each true
@@ -205,8 +208,9 @@ def shrinkage(inputs: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
     return np.where(n > 0, ratio.sum(-1) / np.maximum(n, 1), np.nan)
 
 
-def firing_precision_recall(codes: np.ndarray, true_codes: np.ndarray, matched_latent: np.ndarray
-                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def firing_precision_recall(
+    codes: np.ndarray, true_codes: np.ndarray, matched_latent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each matched latent as a detector of its feature's activity.
 
     For feature i matched to latent j (``matched_latent[k, i] = j``):
@@ -258,9 +262,16 @@ SCORE_COLUMNS: dict[str, str] = {
 
 #: Units of the score columns ("1": a unitless ratio or cosine).
 SCORE_UNITS: dict[str, str] = {
-    "mmcs": "cosine", "mcc": "cosine", "recovery_rate": "fraction of true features", "dead_fraction": "fraction of latents",
-    "l0": "latents per input", "true_l0": "features per input", "fvu": "1", "shrinkage": "1",
-    "precision": "probability", "recall": "probability",
+    "mmcs": "cosine",
+    "mcc": "cosine",
+    "recovery_rate": "fraction of true features",
+    "dead_fraction": "fraction of latents",
+    "l0": "latents per input",
+    "true_l0": "features per input",
+    "fvu": "1",
+    "shrinkage": "1",
+    "precision": "probability",
+    "recall": "probability",
 }
 #: Every column of :meth:`SAEScores.to_frame`: (unit, definition).
 FRAME_COLUMNS: dict[str, tuple[str, str]] = {
@@ -416,7 +427,9 @@ def score(
             if C[i].shape[0] != X[i].shape[0]:
                 raise SupvizError(f"true_codes {i} must have one row per input ({X[i].shape[0]}); got {C[i].shape[0]}.")
             if T[i] is not None and C[i].shape[1] != T[i].shape[0]:
-                raise SupvizError(f"true_codes {i} must have one column per feature ({T[i].shape[0]}); got {C[i].shape[1]}.")
+                raise SupvizError(
+                    f"true_codes {i} must have one column per feature ({T[i].shape[0]}); got {C[i].shape[1]}."
+                )
     cols = {c: np.full(k, np.nan) for c in SCORE_COLUMNS}
     n_true = np.zeros(k, dtype=np.int64)
     notes: list[dict[str, str]] = [{} for _ in range(k)]
@@ -480,15 +493,21 @@ def score(
             notes[i]["shrinkage"] = "every evaluation input is zero"
         for c in ("precision", "recall"):
             if math.isnan(cols[c][i]) and c not in notes[i]:
-                notes[i][c] = ("no matched latent fires" if c == "precision" else "no matched feature is active") + \
-                    " on the evaluation inputs"
+                notes[i][c] = (
+                    "no matched latent fires" if c == "precision" else "no matched feature is active"
+                ) + " on the evaluation inputs"
         for c in SCORE_COLUMNS:  # every NaN says why (a safety net: each case above has its own reason)
             if math.isnan(cols[c][i]) and c not in notes[i]:  # pragma: no cover
                 notes[i][c] = "undefined on these inputs"
     return SAEScores(
-        labels=[s.label or f"sae {i}" for i, s in enumerate(saes)], n_true=n_true,
-        d_sae=np.array([s.d_sae for s in saes]), **cols, max_cos=max_cos, matched_latent=matched_latent,
-        matched_cos=matched_cos, notes=notes,
+        labels=[s.label or f"sae {i}" for i, s in enumerate(saes)],
+        n_true=n_true,
+        d_sae=np.array([s.d_sae for s in saes]),
+        **cols,
+        max_cos=max_cos,
+        matched_latent=matched_latent,
+        matched_cos=matched_cos,
+        notes=notes,
     )
 
 

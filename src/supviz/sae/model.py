@@ -84,10 +84,15 @@ class SAE:
         d_in, d_sae = self.W_enc.shape
         if d_in < 1 or d_sae < 1:
             raise SupvizError(f"`W_enc` must be [d_in >= 1, d_sae >= 1]; got shape {self.W_enc.shape}.")
-        for name, arr, shape in (("W_dec", self.W_dec, (d_sae, d_in)), ("b_enc", self.b_enc, (d_sae,)),
-                                 ("b_dec", self.b_dec, (d_in,))):
+        for name, arr, shape in (
+            ("W_dec", self.W_dec, (d_sae, d_in)),
+            ("b_enc", self.b_enc, (d_sae,)),
+            ("b_dec", self.b_dec, (d_in,)),
+        ):
             if arr.shape != shape:
-                raise SupvizError(f"`{name}` must have shape {list(shape)} to match W_enc {list(self.W_enc.shape)}; got {list(arr.shape)}.")
+                raise SupvizError(
+                    f"`{name}` must have shape {list(shape)} to match W_enc {list(self.W_enc.shape)}; got {list(arr.shape)}."
+                )
         self.activation = check_choice("activation", self.activation, ACTIVATIONS)
         if self.activation == "topk":
             if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or not 1 <= int(self.k):
@@ -185,7 +190,7 @@ def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any 
             per = max(1, min(len(idx), _BLOCK // max(1, n * s)))
             rows = max(1, min(n, _BLOCK // max(1, s)))
             for c in range(0, len(idx), per):
-                part = idx[c:c + per]
+                part = idx[c : c + per]
                 W_enc = torch.from_numpy(np.stack([saes[i].W_enc for i in part]).astype(dt)).to(device)
                 b_enc = torch.from_numpy(np.stack([saes[i].b_enc for i in part]).astype(dt)).to(device)
                 b_dec = torch.from_numpy(np.stack([saes[i].b_dec for i in part]).astype(dt)).to(device)
@@ -194,11 +199,12 @@ def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any 
                     thr = torch.from_numpy(np.stack([saes[i].threshold for i in part]).astype(dt)).to(device)
                 res = [np.empty((n, s), dtype=dt) for _ in part]
                 for r in range(0, n, rows):
-                    X = torch.from_numpy(np.stack([arrays[i][r:r + rows] for i in part])).to(device)  # (g, rows, d)
-                    f = encode_tensors(X, W_enc, b_enc, b_dec, activation=activation, k=k, threshold=thr,
-                                       apply_b_dec_to_input=apply_b)
+                    X = torch.from_numpy(np.stack([arrays[i][r : r + rows] for i in part])).to(device)  # (g, rows, d)
+                    f = encode_tensors(
+                        X, W_enc, b_enc, b_dec, activation=activation, k=k, threshold=thr, apply_b_dec_to_input=apply_b
+                    )
                     for j in range(len(part)):
-                        res[j][r:r + rows] = f[j].cpu().numpy()
+                        res[j][r : r + rows] = f[j].cpu().numpy()
                 for j, i in enumerate(part):
                     out[i] = res[j]
     return out
@@ -262,8 +268,10 @@ class TrainedSAEs:
 
     def __repr__(self) -> str:
         archs = sorted({s.architecture for s in self.saes})
-        return (f"TrainedSAEs({len(self)} SAE(s), architectures={archs}, "
-                f"wall_seconds={self.info.get('wall_seconds')}, device={self.info.get('device')!r})")
+        return (
+            f"TrainedSAEs({len(self)} SAE(s), architectures={archs}, "
+            f"wall_seconds={self.info.get('wall_seconds')}, device={self.info.get('device')!r})"
+        )
 
 
 def _weights(name: str, value: Any, ndim: int) -> np.ndarray:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 
-
 def score_heatmap(
     values: np.ndarray,
     *,
@@ -45,8 +44,18 @@ def score_heatmap(
     V = np.asarray(values, dtype=np.float64)
     if ax is None:
         ax = Figure(figsize=(1.0 + 0.6 * V.shape[1], 1.0 + 0.45 * V.shape[0]), layout="constrained").subplots()
-    im = reason_heatmap(ax, V, row_labels=row_labels, col_labels=col_labels, vmin=vmin, vmax=vmax, cmap=cmap, fmt=fmt,
-                        title=title, origin="lower")
+    im = reason_heatmap(
+        ax,
+        V,
+        row_labels=row_labels,
+        col_labels=col_labels,
+        vmin=vmin,
+        vmax=vmax,
+        cmap=cmap,
+        fmt=fmt,
+        title=title,
+        origin="lower",
+    )
     ax.tick_params(axis="x", labelrotation=60)
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
@@ -58,14 +67,32 @@ def toy_experiment_figure(result: Any) -> "Figure":
     """MMCS and dead-latent fraction over dictionary ratio x L1 coefficient, side by side."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(2.0 + 1.1 * len(result.l1_coefficients), 1.8 + 0.5 * len(result.ratios)), layout="constrained")
+    fig = Figure(
+        figsize=(2.0 + 1.1 * len(result.l1_coefficients), 1.8 + 0.5 * len(result.ratios)), layout="constrained"
+    )
     axes = fig.subplots(1, 2)
     cols = [f"{v:.3g}" for v in result.l1_coefficients]
     rows = [f"{r:g}x ({s})" for r, s in zip(result.ratios, result.d_sae)]
-    score_heatmap(result.mmcs, row_labels=rows, col_labels=cols, ax=axes[0], title="MMCS (mean max cosine similarity)",
-                  xlabel="L1 coefficient", ylabel="dictionary ratio (latents)", fmt="{:.3f}")
-    score_heatmap(result.dead_fraction, row_labels=rows, col_labels=cols, ax=axes[1], title="fraction of dead latents",
-                  xlabel="L1 coefficient", ylabel="", cmap="magma")
+    score_heatmap(
+        result.mmcs,
+        row_labels=rows,
+        col_labels=cols,
+        ax=axes[0],
+        title="MMCS (mean max cosine similarity)",
+        xlabel="L1 coefficient",
+        ylabel="dictionary ratio (latents)",
+        fmt="{:.3f}",
+    )
+    score_heatmap(
+        result.dead_fraction,
+        row_labels=rows,
+        col_labels=cols,
+        ax=axes[1],
+        title="fraction of dead latents",
+        xlabel="L1 coefficient",
+        ylabel="",
+        cmap="magma",
+    )
     info = result.info
     fig.suptitle(
         f"Sharkey et al. (2022) toy experiment: {result.n_features} features in {result.d} dims, "

@@ -26,15 +26,30 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.core.validation import check_float, check_int, check_keywords
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, as_seed_sequence, child
+from supviz.runtime.codecs import cacheable
 
 #: Dictionary ratios d_sae / n of the paper's grid.
 DEFAULT_RATIOS = (0.5, 1.0, 2.0, 4.0, 8.0)
-_TOY_EXPERIMENT_KEYWORDS = ("n_features", "d", "paper_size", "ratios", "l1_coefficients", "architecture", "steps",
-                            "batch_size", "lr", "decay", "mean_active", "n_eval", "seed", "threads", "progress")
+_TOY_EXPERIMENT_KEYWORDS = (
+    "n_features",
+    "d",
+    "paper_size",
+    "ratios",
+    "l1_coefficients",
+    "architecture",
+    "steps",
+    "batch_size",
+    "lr",
+    "decay",
+    "mean_active",
+    "n_eval",
+    "seed",
+    "threads",
+    "progress",
+)
 #: L1 coefficients in quarter decades, 10^-1.5 to 10^1 (supviz's loss convention; see the module docstring).
 DEFAULT_L1 = tuple(float(v) for v in 10.0 ** np.arange(-1.5, 1.01, 0.25))
 
@@ -71,8 +86,10 @@ class ToyExperiment:
     info: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        return (f"ToyExperiment({self.n_features} features in {self.d} dims, {len(self.ratios)} ratios x "
-                f"{len(self.l1_coefficients)} L1 coefficients; best MMCS {np.nanmax(self.mmcs):.3f})")
+        return (
+            f"ToyExperiment({self.n_features} features in {self.d} dims, {len(self.ratios)} ratios x "
+            f"{len(self.l1_coefficients)} L1 coefficients; best MMCS {np.nanmax(self.mmcs):.3f})"
+        )
 
     def to_frame(self) -> Any:
         """One row per SAE: ratio, d_sae, l1_coefficient and its scores.
@@ -87,15 +104,26 @@ class ToyExperiment:
         rows = []
         for i, r in enumerate(self.ratios):
             for j, l1 in enumerate(self.l1_coefficients):
-                rows.append({"ratio": float(r), "d_sae": int(self.d_sae[i]), "l1_coefficient": float(l1),
-                             "mmcs": float(self.mmcs[i, j]), "dead_fraction": float(self.dead_fraction[i, j]),
-                             "l0": float(self.l0[i, j]), "fvu": float(self.fvu[i, j]),
-                             "recovery_rate": float(self.recovery_rate[i, j])})
-        df = pd.DataFrame(rows, columns=["ratio", "d_sae", "l1_coefficient", "mmcs", "dead_fraction", "l0", "fvu",
-                                         "recovery_rate"])
-        own = {"ratio": ("multiple of n_features", "dictionary size as a multiple of the true feature count"),
-               "d_sae": ("count", "latents of the SAE, round(ratio * n_features)"),
-               "l1_coefficient": ("1", "weight of the L1 penalty on the codes")}
+                rows.append(
+                    {
+                        "ratio": float(r),
+                        "d_sae": int(self.d_sae[i]),
+                        "l1_coefficient": float(l1),
+                        "mmcs": float(self.mmcs[i, j]),
+                        "dead_fraction": float(self.dead_fraction[i, j]),
+                        "l0": float(self.l0[i, j]),
+                        "fvu": float(self.fvu[i, j]),
+                        "recovery_rate": float(self.recovery_rate[i, j]),
+                    }
+                )
+        df = pd.DataFrame(
+            rows, columns=["ratio", "d_sae", "l1_coefficient", "mmcs", "dead_fraction", "l0", "fvu", "recovery_rate"]
+        )
+        own = {
+            "ratio": ("multiple of n_features", "dictionary size as a multiple of the true feature count"),
+            "d_sae": ("count", "latents of the SAE, round(ratio * n_features)"),
+            "l1_coefficient": ("1", "weight of the L1 penalty on the codes"),
+        }
         df.attrs["units"] = {c: own[c][0] if c in own else SCORE_UNITS[c] for c in df.columns}
         df.attrs["definitions"] = {c: own[c][1] if c in own else SCORE_COLUMNS[c] for c in df.columns}
         return df
@@ -191,8 +219,14 @@ def toy_experiment(
     jobs = []
     for i, s in enumerate(d_sae):
         for j, l1 in enumerate(ls):
-            cfg = SAEConfig(architecture=architecture, d_sae=int(s), steps=steps, batch_size=batch_size, lr=lr,
-                            l1_coefficient=float(l1))
+            cfg = SAEConfig(
+                architecture=architecture,
+                d_sae=int(s),
+                steps=steps,
+                batch_size=batch_size,
+                lr=lr,
+                l1_coefficient=float(l1),
+            )
             jobs.append(SAEJob(stream, cfg, seed=child(root, 2, i, j), label=f"ratio {rs[i]:g} l1 {l1:.3g}"))
     t0 = time.perf_counter()
     trained = train_saes(jobs, threads=threads, progress=progress)
@@ -202,13 +236,30 @@ def toy_experiment(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     shape = (len(rs), len(ls))
     return ToyExperiment(
-        n_features=n, d=dim, ratios=rs, l1_coefficients=ls, d_sae=d_sae,
-        mmcs=sc.mmcs.reshape(shape), dead_fraction=sc.dead_fraction.reshape(shape), l0=sc.l0.reshape(shape),
-        fvu=sc.fvu.reshape(shape), recovery_rate=sc.recovery_rate.reshape(shape),
+        n_features=n,
+        d=dim,
+        ratios=rs,
+        l1_coefficients=ls,
+        d_sae=d_sae,
+        mmcs=sc.mmcs.reshape(shape),
+        dead_fraction=sc.dead_fraction.reshape(shape),
+        l0=sc.l0.reshape(shape),
+        fvu=sc.fvu.reshape(shape),
+        recovery_rate=sc.recovery_rate.reshape(shape),
         true_l0=float(sc.true_l0[0]),
-        info={"architecture": architecture, "steps": steps, "batch_size": batch_size, "lr": lr, "decay": decay,
-              "mean_active": mean_active, "n_eval": n_eval, "seed": int(root.entropy) if isinstance(seed, int) else None,
-              "wall_seconds": round(wall, 2), "train_seconds": trained.info["wall_seconds"],
-              "ms_per_step": trained.info["ms_per_step"], "threads": trained.info["threads"],
-              "peak_rss_mb": round(peak_mb, 1)},
+        info={
+            "architecture": architecture,
+            "steps": steps,
+            "batch_size": batch_size,
+            "lr": lr,
+            "decay": decay,
+            "mean_active": mean_active,
+            "n_eval": n_eval,
+            "seed": int(root.entropy) if isinstance(seed, int) else None,
+            "wall_seconds": round(wall, 2),
+            "train_seconds": trained.info["wall_seconds"],
+            "ms_per_step": trained.info["ms_per_step"],
+            "threads": trained.info["threads"],
+            "peak_rss_mb": round(peak_mb, 1),
+        },
     )

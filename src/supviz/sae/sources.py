@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.core.validation import check_float, check_int, check_probability
 from supviz.errors import SupvizError
-from supviz.core.seeding import SeedLike, as_seed_sequence, child
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -149,7 +149,7 @@ class ArraySource(Source):
                 for old in sorted(self._perms)[:-4]:  # workers run within a few steps of each other
                     del self._perms[old]
             data = self._tensor(device)
-        return data.index_select(0, perm[pos * B:(pos + 1) * B].to(device))
+        return data.index_select(0, perm[pos * B : (pos + 1) * B].to(device))
 
     def mean_sq_norm(self) -> float:
         x = self.X.astype(np.float64)
@@ -198,7 +198,9 @@ class FeatureStream(Source):
         if p.ndim == 0:
             p = np.full(self.n_features, check_probability("probability", float(p)))
         elif p.shape != (self.n_features,):
-            raise SupvizError(f"`probability` must be one number or one per feature ({self.n_features}); got shape {p.shape}.")
+            raise SupvizError(
+                f"`probability` must be one number or one per feature ({self.n_features}); got shape {p.shape}."
+            )
         else:
             for i, v in enumerate(p):
                 check_probability(f"probability[{i}]", float(v))
@@ -215,14 +217,17 @@ class FeatureStream(Source):
         else:
             mask = np.asarray(feature_mask)
             if mask.shape != (self.n_features,) or mask.dtype != np.bool_:
-                raise SupvizError(f"`feature_mask` must be {self.n_features} booleans; got {mask.dtype} of shape {mask.shape}.")
+                raise SupvizError(
+                    f"`feature_mask` must be {self.n_features} booleans; got {mask.dtype} of shape {mask.shape}."
+                )
             self.feature_mask = mask.copy()
         self.label = label
         self._dev: dict[str, tuple[Any, Any]] = {}
 
     @classmethod
-    def from_toy(cls, grid: "TrainedGrid", index: int, *, seed: SeedLike = 0, rule: str = "norm",
-                 threshold: float | None = None) -> "FeatureStream":
+    def from_toy(
+        cls, grid: "TrainedGrid", index: int, *, seed: SeedLike = 0, rule: str = "norm", threshold: float | None = None
+    ) -> "FeatureStream":
         """The data stream of toy cell ``grid[index]``: ``h = x W`` with the cell's own ``p``.
 
         The represented features (:func:`supviz.toy.represented_mask`, ``rule``/``threshold``) are
@@ -247,7 +252,10 @@ class FeatureStream(Source):
         import torch
 
         if device not in self._dev:
-            self._dev[device] = (torch.from_numpy(self.directions).to(device), torch.from_numpy(self.probability).to(device))
+            self._dev[device] = (
+                torch.from_numpy(self.directions).to(device),
+                torch.from_numpy(self.probability).to(device),
+            )
         return self._dev[device]
 
     @staticmethod
@@ -348,8 +356,10 @@ def sharkey_probabilities(n_features: int, *, decay: float = 0.99, mean_active: 
     base = decay ** np.arange(n, dtype=np.float64)
     if not (base > 0).all():
         first = int(np.flatnonzero(base == 0)[0])
-        raise SupvizError(f"`decay` must be large enough that decay^i stays above 0 for all {n} features; "
-                          f"got {decay!r}, which underflows from feature {first}.")
+        raise SupvizError(
+            f"`decay` must be large enough that decay^i stays above 0 for all {n} features; "
+            f"got {decay!r}, which underflows from feature {first}."
+        )
     p = base * (mean_active / base.sum())
     for _ in range(n):  # clip at 1 and rescale the rest (only for very dense settings)
         fixed = p >= 1.0

@@ -85,7 +85,9 @@ def _write(sae: Any, folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     save_file(_weights(sae), str(folder / WEIGHTS_FILE))
-    (folder / CFG_FILE).write_text(json.dumps(saelens_config(sae), indent=2, default=json_default) + "\n", encoding="utf-8")
+    (folder / CFG_FILE).write_text(
+        json.dumps(saelens_config(sae), indent=2, default=json_default) + "\n", encoding="utf-8"
+    )
 
 
 def write_folder(sae: Any, folder: str | os.PathLike[str]) -> Path:
@@ -193,22 +195,33 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         elif "log_threshold" in W:
             threshold = np.exp(W.pop("log_threshold"))
         elif "topk_threshold" in W:
-            threshold = np.full(W["b_enc"].shape if "b_enc" in W else (int(cfg.get("d_sae", 0)),),
-                                float(np.asarray(W.pop("topk_threshold")).reshape(-1)[0]), dtype=np.float32)
+            threshold = np.full(
+                W["b_enc"].shape if "b_enc" in W else (int(cfg.get("d_sae", 0)),),
+                float(np.asarray(W.pop("topk_threshold")).reshape(-1)[0]),
+                dtype=np.float32,
+            )
         else:
-            raise SupvizError(f"{str(w_path)!r}: a {arch} SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}.")
+            raise SupvizError(
+                f"{str(w_path)!r}: a {arch} SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}."
+            )
     elif arch == "standard":
         raise SupvizError(f"{str(cfg_path)!r}: activation {act_name!r} is not supported; supported: relu, topk.")
     else:
-        raise SupvizError(f"{str(cfg_path)!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk.")
+        raise SupvizError(
+            f"{str(cfg_path)!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk."
+        )
     norm = cfg.get("normalize_activations", "none")
     if norm in (None, False, "none"):
         pass
     elif norm in (True, "expected_average_only_in"):
-        notes.append("normalize_activations='expected_average_only_in': SAELens scales inputs by a factor kept "
-                     "outside this folder; the weights are used as stored")
+        notes.append(
+            "normalize_activations='expected_average_only_in': SAELens scales inputs by a factor kept "
+            "outside this folder; the weights are used as stored"
+        )
     else:
-        raise SupvizError(f"{str(cfg_path)!r}: normalize_activations={norm!r} is not supported (input-dependent rescaling).")
+        raise SupvizError(
+            f"{str(cfg_path)!r}: normalize_activations={norm!r} is not supported (input-dependent rescaling)."
+        )
     for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
         if name not in W:
             raise SupvizError(f"{str(w_path)!r} has no {name!r}; found {sorted(W)}.")
@@ -223,7 +236,9 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
                 notes.append(f"{name} folded into W_dec")
     d_in, d_sae = cfg.get("d_in"), cfg.get("d_sae")
     if W["W_enc"].ndim == 2 and (d_in, d_sae) != tuple(W["W_enc"].shape) and d_in is not None:
-        raise SupvizError(f"{str(p)!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W['W_enc'].shape)}.")
+        raise SupvizError(
+            f"{str(p)!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W['W_enc'].shape)}."
+        )
     meta = cfg.get("supviz") if isinstance(cfg.get("supviz"), dict) else {}
     config = None
     if meta.get("config"):
@@ -237,10 +252,18 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     info["source"] = str(p)
     info["notes"] = list(info.get("notes", [])) + notes
     return dict(
-        W_enc=W["W_enc"], b_enc=W["b_enc"], W_dec=W_dec, b_dec=W["b_dec"], activation=activation, k=k,
-        threshold=threshold, apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
-        architecture=str(meta.get("architecture") or arch), config=config,
-        label=str(meta.get("label") or cfg.get("hook_name") or p.name), info=info,
+        W_enc=W["W_enc"],
+        b_enc=W["b_enc"],
+        W_dec=W_dec,
+        b_dec=W["b_dec"],
+        activation=activation,
+        k=k,
+        threshold=threshold,
+        apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
+        architecture=str(meta.get("architecture") or arch),
+        config=config,
+        label=str(meta.get("label") or cfg.get("hook_name") or p.name),
+        info=info,
     )
 
 

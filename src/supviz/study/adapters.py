@@ -126,9 +126,12 @@ def smacof_batch(
             res = dr.smacof(stack, metric_type=metric_type, max_iter=max_iter, eps=eps, random_state=seed)
             return [
                 MdsPanel(
-                    embedding=np.asarray(res.embedding[b]), stress=float(np.asarray(res.stress)[b]),
-                    shepard=res.shepard(b), n_iter=int(np.asarray(res.n_iter)[b]),
-                    converged=bool(np.asarray(res.converged)[b]), notes=list(res.notes),
+                    embedding=np.asarray(res.embedding[b]),
+                    stress=float(np.asarray(res.stress)[b]),
+                    shepard=res.shepard(b),
+                    n_iter=int(np.asarray(res.n_iter)[b]),
+                    converged=bool(np.asarray(res.converged)[b]),
+                    notes=list(res.notes),
                 )
                 for b in range(stack.shape[0])
             ]
@@ -144,12 +147,23 @@ def smacof_batch(
 
 
 METRIC_KEYS = (
-    "stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall", "knn_recall_true", "procrustes_baseline",
+    "stress1_ratio",
+    "shepard_rho",
+    "trustworthiness",
+    "continuity",
+    "knn_recall",
+    "knn_recall_true",
+    "procrustes_baseline",
 )
 
 
 def panel_metrics(
-    ctx: Any, X: np.ndarray, Y: np.ndarray, *, X_true: np.ndarray | None, baseline: np.ndarray | None,
+    ctx: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    X_true: np.ndarray | None,
+    baseline: np.ndarray | None,
     collapsed: bool = False,
 ) -> tuple[dict[str, float], dict[str, str], str]:
     """``supviz.metrics.layout_metrics`` of one panel (cached): values, reasons for NaN, cache key.
@@ -165,7 +179,10 @@ def panel_metrics(
 
     def run() -> dict[str, Any]:
         vals = metrics.layout_metrics(X, Y, X_true=X_true, k=k, baseline=baseline, collapsed=bool(collapsed))
-        return {"values": {name: float(vals[name]) for name in METRIC_KEYS} | {"k": float(k)}, "reasons": dict(vals.reasons)}
+        return {
+            "values": {name: float(vals[name]) for name in METRIC_KEYS} | {"k": float(k)},
+            "reasons": dict(vals.reasons),
+        }
 
     out, key = ctx.cache.get_or_compute("metrics", params, run)
     return dict(out["values"]), dict(out["reasons"]), key

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
-from supviz.dr.base import METHOD_NAMES
 from supviz.core.geometry import points_coincide
+from supviz.dr.base import METHOD_NAMES
+from supviz.runtime.codecs import cacheable
 
 
 @cacheable
@@ -63,7 +63,9 @@ class PanelResult:
         return out
 
 
-def radial_stats(Y: np.ndarray, groups: dict[str, np.ndarray] | None = None, *, collapsed: bool = False) -> dict[str, float]:
+def radial_stats(
+    Y: np.ndarray, groups: dict[str, np.ndarray] | None = None, *, collapsed: bool = False
+) -> dict[str, float]:
     """Shape of a 2-D layout around its centroid.
 
     Returns ``radius_cv`` (std / mean of the distances to the centroid: ~0 for a ring, ~0.35 for a
@@ -113,8 +115,9 @@ def _unit(Y: np.ndarray) -> np.ndarray:
     return unit_scaled(np.asarray(Y, dtype=float))[0]
 
 
-def fill_nan_reasons(frame: Any, *, group_by: str = "experiment", column: str = "nan_reasons",
-                     skip: tuple[str, ...] = ("m", "p")) -> Any:
+def fill_nan_reasons(
+    frame: Any, *, group_by: str = "experiment", column: str = "nan_reasons", skip: tuple[str, ...] = ("m", "p")
+) -> Any:
     """Give every NaN of a tidy table a reason (issue 8: "undefined is NaN with a reason").
 
     A section's rows say why a measure of theirs is NaN (``"metric: reason; ..."``). The columns
@@ -153,9 +156,16 @@ def fill_nan_reasons(frame: Any, *, group_by: str = "experiment", column: str = 
         for row_idx, isna in zip(idx, block.isna().to_numpy()):
             i = frame.index.get_loc(row_idx)
             have = {part.split(":", 1)[0].strip() for part in texts[i].split("; ") if part}
-            add = [f"{c}: " + (f"not applicable to {kind or 'these'} rows" if c in absent else
-                               notes[i] or "undefined (no reason recorded)")
-                   for c, na in zip(numeric, isna) if na and c not in have]
+            add = [
+                f"{c}: "
+                + (
+                    f"not applicable to {kind or 'these'} rows"
+                    if c in absent
+                    else notes[i] or "undefined (no reason recorded)"
+                )
+                for c, na in zip(numeric, isna)
+                if na and c not in have
+            ]
             if add:
                 texts[i] = "; ".join([t for t in [texts[i]] if t] + add)
     frame[column] = texts

@@ -35,13 +35,16 @@ METHODS = ("MDS", "UMAP", "t-SNE")
 _METHOD_KEY = {name: key for key, name in METHOD_NAMES.items()}
 
 
-def conclude(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm",
-             figure_ids: set[str] | None = None) -> Conclusion:
+def conclude(
+    tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", figure_ids: set[str] | None = None
+) -> Conclusion:
     """The first screen's sentences and the closing paragraphs of a run (empty without tables)."""
     if not tables:
         return Conclusion()
-    return Conclusion(lead=lead_sentences(tables, findings, rule=rule),
-                      claims=conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids))
+    return Conclusion(
+        lead=lead_sentences(tables, findings, rule=rule),
+        claims=conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids),
+    )
 
 
 def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> list[str]:
@@ -51,7 +54,9 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
     variants = ordered_variants([f.importance for f in findings if f.view])
     lead = variants[0] if variants else ""
     if points is not None and len(points) and lead:
-        eff = {m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])}
+        eff = {
+            m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])
+        }
         worst = max(eff, key=lambda m: eff[m]["relative_loss"] if np.isfinite(eff[m]["relative_loss"]) else -1)
         parts = ", ".join(f"{m} {pct(e['relative_loss'])}" for m, e in eff.items())
         exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
@@ -61,7 +66,8 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
             f"codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest "
             "neighbours, and the "
             f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; worst "
-            f"{worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)}).")
+            f"{worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)})."
+        )
     fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
     if fd:
         groups: dict[str, list[str]] = {}
@@ -71,24 +77,29 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         out.append(
             "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show no "
             f"signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
-            "sparsity.")
+            "sparsity."
+        )
     if cells is not None and len(cells) and lead:
         s = ring_control_summary(cells, lead, rule=rule)
         if s.get("n_cells"):
             med = s["median"]
-            expl = {"origin cluster": "by the cluster of dropped features at the origin, not by near-equidistance",
-                    "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the origin",
-                    "undecided": "by neither explanation alone"}.get(s["explanation"], "")
+            expl = {
+                "origin cluster": "by the cluster of dropped features at the origin, not by near-equidistance",
+                "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the origin",
+                "undecided": "by neither explanation alone",
+            }.get(s["explanation"], "")
             out.append(
                 f"The ring those pictures show is made {expl}: with the cluster the represented points form a ring (median "
                 f"radius spread {fmt(med['trained_cluster'], 2)}; random directions {fmt(med['random_cluster'], 2)}, diag(N) "
                 f"{fmt(med['orthogonal_cluster'], 2)}), without it a disc ({fmt(med['trained_alone'], 2)}, "
-                f"{fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 = ring, 0.35 = disc).")
+                f"{fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 = ring, 0.35 = disc)."
+            )
     return out
 
 
-def conclusion_claims(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm",
-                      figure_ids: set[str] | None = None) -> list[Claim]:
+def conclusion_claims(
+    tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", figure_ids: set[str] | None = None
+) -> list[Claim]:
     """The closing paragraphs (each states its numbers and cites its figures)."""
     points, cells = tables.get("points"), tables.get("cells")
 
@@ -100,7 +111,12 @@ def conclusion_claims(tables: dict[str, Any], findings: Sequence[Any], *, rule: 
     if cells is not None and len(cells):
         text = " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rule)))
         if text:
-            claims.append(Claim("Where the neighbourhoods go. " + text, figs(*[f"D1_knn_recall_{variant_slug(v)}" for v in variants])))
+            claims.append(
+                Claim(
+                    "Where the neighbourhoods go. " + text,
+                    figs(*[f"D1_knn_recall_{variant_slug(v)}" for v in variants]),
+                )
+            )
     if points is not None and len(points):
         parts = []
         for v in variants:
@@ -110,19 +126,28 @@ def conclusion_claims(tables: dict[str, Any], findings: Sequence[Any], *, rule: 
                     continue
                 e = method_effect(points, v, key)
                 if e["fn_cells"]:
-                    parts.append(f"{variant_label(v)}, {m}: {fmt(e['fn_x'], 2)} -> {fmt(e['fn_h'], 2)} over {e['fn_cells']} "
-                                 f"cells (chance {fmt(e['fn_chance'], 2)}, largest increase {fmt(e['fn_increase_max'], 2)})")
+                    parts.append(
+                        f"{variant_label(v)}, {m}: {fmt(e['fn_x'], 2)} -> {fmt(e['fn_h'], 2)} over {e['fn_cells']} "
+                        f"cells (chance {fmt(e['fn_chance'], 2)}, largest increase {fmt(e['fn_increase_max'], 2)})"
+                    )
         if parts:
-            claims.append(Claim(
-                "False neighbours (pairs close in the picture that share no active feature) are possible only where some "
-                "pairs of inputs share no feature: not at p >= 0.3 here, where every pair shares one and the rate is 0 "
-                "whatever the picture. Over the cells where they are possible, the median rate of the picture of x against "
-                "that of h: " + "; ".join(parts) + ".",
-                figs(*[f"D1_false_neighbour_rate_{variant_slug(v)}" for v in variants])))
+            claims.append(
+                Claim(
+                    "False neighbours (pairs close in the picture that share no active feature) are possible only where some "
+                    "pairs of inputs share no feature: not at p >= 0.3 here, where every pair shares one and the rate is 0 "
+                    "whatever the picture. Over the cells where they are possible, the median rate of the picture of x against "
+                    "that of h: " + "; ".join(parts) + ".",
+                    figs(*[f"D1_false_neighbour_rate_{variant_slug(v)}" for v in variants]),
+                )
+            )
     ring = [f for f in findings if f.key.startswith("D-ring-")]
     if ring:
-        claims.append(Claim("Why the ring. " + " ".join(f"{variant_label(f.importance).capitalize()}: {f.measured}" for f in ring),
-                            figs("D4_ring_control")))
+        claims.append(
+            Claim(
+                "Why the ring. " + " ".join(f"{variant_label(f.importance).capitalize()}: {f.measured}" for f in ring),
+                figs("D4_ring_control"),
+            )
+        )
     coll = [f for f in findings if f.key == "C6-collapse"]
     if coll:
         claims.append(Claim("The 40 : 0.55 collapse of C3. " + coll[0].measured, figs(*coll[0].figures)))
@@ -131,13 +156,19 @@ def conclusion_claims(tables: dict[str, Any], findings: Sequence[Any], *, rule: 
         text = []
         for v, s in zip(variants, stars):
             if s.get("n_star"):
-                text.append(f"{variant_label(v)}: {pct(s['star_ray_share_h'])} of the points of the {s['n_star']} cells with "
-                            f"low m and sparse p lie within 5° of a represented feature's ray in h (other cells "
-                            f"{pct(s['other_ray_share_h'])}); in the MDS picture {pct(s['star_spoke_share'])} lie on a spoke "
-                            f"against {pct(s['star_spoke_chance'])} by chance")
+                text.append(
+                    f"{variant_label(v)}: {pct(s['star_ray_share_h'])} of the points of the {s['n_star']} cells with "
+                    f"low m and sparse p lie within 5° of a represented feature's ray in h (other cells "
+                    f"{pct(s['other_ray_share_h'])}); in the MDS picture {pct(s['star_spoke_share'])} lie on a spoke "
+                    f"against {pct(s['star_spoke_chance'])} by chance"
+                )
         if text:
-            claims.append(Claim(
-                "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low m and "
-                "sparse p are stars: spokes along the few represented features' directions, made of the inputs with one "
-                "represented feature active. " + "; ".join(text) + ".", figs(*[f"D2_mds_{variant_slug(v)}" for v in variants])))
+            claims.append(
+                Claim(
+                    "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low m and "
+                    "sparse p are stars: spokes along the few represented features' directions, made of the inputs with one "
+                    "represented feature active. " + "; ".join(text) + ".",
+                    figs(*[f"D2_mds_{variant_slug(v)}" for v in variants]),
+                )
+            )
     return claims

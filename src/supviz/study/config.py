@@ -27,6 +27,7 @@ from supviz.errors import SupvizError
 if TYPE_CHECKING:  # pragma: no cover
     from supviz.toy.config import TrainConfig
 
+
 def _check_importance(name: str, value: Any) -> str:
     """A named importance curve, checked by the rule of :func:`supviz.toy.importance.check_importance_spec`."""
     from supviz.toy.importance import check_importance_spec
@@ -153,7 +154,9 @@ class FiguresConfig:
         self.dpi = check_int("figures.dpi", self.dpi, min_value=30, max_value=600)
         if not isinstance(self.formats, (list, tuple)):
             raise SupvizError(f"`figures.formats` must be a list; got {self.formats!r}.")
-        self.formats = [check_choice(f"figures.formats[{i}]", f, ("png", "svg", "pdf")) for i, f in enumerate(self.formats)]
+        self.formats = [
+            check_choice(f"figures.formats[{i}]", f, ("png", "svg", "pdf")) for i, f in enumerate(self.formats)
+        ]
         if "png" not in self.formats:
             self.formats = ["png", *self.formats]
         if not isinstance(self.interactive, bool):
@@ -256,13 +259,17 @@ class BaselinesConfig:
     def __post_init__(self) -> None:
         self.mds_n = _int_list("baselines.mds_n", self.mds_n, min_value=3)
         self.umap_grid_n = check_int("baselines.umap_grid_n", self.umap_grid_n, min_value=3)
-        self.umap_grid_n_neighbors = _int_list("baselines.umap_grid_n_neighbors", self.umap_grid_n_neighbors, min_value=2)
+        self.umap_grid_n_neighbors = _int_list(
+            "baselines.umap_grid_n_neighbors", self.umap_grid_n_neighbors, min_value=2
+        )
         self.umap_grid_min_dist = _float_list("baselines.umap_grid_min_dist", self.umap_grid_min_dist, positive=False)
         self.umap_n = _int_list("baselines.umap_n", self.umap_n, min_value=3)
         self.umap_n_neighbors = check_int("baselines.umap_n_neighbors", self.umap_n_neighbors, min_value=2)
         self.umap_min_dist = check_float("baselines.umap_min_dist", self.umap_min_dist, min_value=0.0)
         self.tsne_grid_n = check_int("baselines.tsne_grid_n", self.tsne_grid_n, min_value=4)
-        self.tsne_grid_perplexity = _float_list("baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, positive=True)
+        self.tsne_grid_perplexity = _float_list(
+            "baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, positive=True
+        )
         # B4 lays out diag(tsne_grid_n) at each perplexity, which t-SNE refuses above (N - 1) / 3
         # (supviz.dr.tsne_layout.perplexity_limit, the reference implementation's limit)
         limit = (self.tsne_grid_n - 1) / 3.0
@@ -304,7 +311,9 @@ class EmbeddingsConfig:
     def __post_init__(self) -> None:
         self.collapse_starts = check_int("embeddings.collapse_starts", self.collapse_starts, min_value=2)
         if not isinstance(self.reference_weights, str):
-            raise SupvizError(f"`embeddings.reference_weights` must be a path, '' or 'none'; got {self.reference_weights!r}.")
+            raise SupvizError(
+                f"`embeddings.reference_weights` must be a path, '' or 'none'; got {self.reference_weights!r}."
+            )
         self.mds_type = check_choice("embeddings.mds_type", self.mds_type, ("ratio", "interval", "ordinal"))
         self.max_iter = check_int("embeddings.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("embeddings.eps", self.eps, min_value=0.0, min_inclusive=False)
@@ -314,7 +323,6 @@ class EmbeddingsConfig:
         self.heatmap_quantile = check_float(
             "embeddings.heatmap_quantile", self.heatmap_quantile, min_value=0.5, max_value=1.0
         )
-
 
 
 #: Default point count of the data-point section (see :class:`DatapointsConfig.points`).
@@ -356,7 +364,9 @@ class DatapointsConfig:
             )
         self.k = check_int("datapoints.k", self.k, min_value=1)
         if not isinstance(self.layout_spaces, (list, tuple)) or "h" not in self.layout_spaces:
-            raise SupvizError(f"`datapoints.layout_spaces` must be a list that contains 'h'; got {self.layout_spaces!r}.")
+            raise SupvizError(
+                f"`datapoints.layout_spaces` must be a list that contains 'h'; got {self.layout_spaces!r}."
+            )
         self.layout_spaces = [
             check_choice(f"datapoints.layout_spaces[{i}]", v, ("x", "x_rep", "h", "xhat"))
             for i, v in enumerate(self.layout_spaces)
@@ -367,8 +377,12 @@ class DatapointsConfig:
         for i, pair in enumerate(self.examples):
             if not isinstance(pair, (list, tuple)) or len(pair) != 2:
                 raise SupvizError(f"`datapoints.examples[{i}]` must be an [m, p] pair; got {pair!r}.")
-            pairs.append([check_int(f"datapoints.examples[{i}][0]", pair[0], min_value=1),
-                          check_probability(f"datapoints.examples[{i}][1]", pair[1])])
+            pairs.append(
+                [
+                    check_int(f"datapoints.examples[{i}][0]", pair[0], min_value=1),
+                    check_probability(f"datapoints.examples[{i}][1]", pair[1]),
+                ]
+            )
         self.examples = pairs
 
 
@@ -404,9 +418,13 @@ class RecoveryConfig:
         from supviz.sae.config import ARCHITECTURES
 
         if not isinstance(self.architectures, (list, tuple)) or not self.architectures:
-            raise SupvizError(f"`recovery.architectures` must be a non-empty list of {list(ARCHITECTURES)}; "
-                              f"got {self.architectures!r}.")
-        archs = [check_choice(f"recovery.architectures[{i}]", a, ARCHITECTURES) for i, a in enumerate(self.architectures)]
+            raise SupvizError(
+                f"`recovery.architectures` must be a non-empty list of {list(ARCHITECTURES)}; "
+                f"got {self.architectures!r}."
+            )
+        archs = [
+            check_choice(f"recovery.architectures[{i}]", a, ARCHITECTURES) for i, a in enumerate(self.architectures)
+        ]
         dup = next((a for i, a in enumerate(archs) if a in archs[:i]), None)
         if dup is not None:
             raise SupvizError(f"`recovery.architectures` must not repeat an architecture; got {dup!r} twice.")
@@ -415,15 +433,19 @@ class RecoveryConfig:
         self.sparse_p = check_probability("recovery.sparse_p", self.sparse_p)
         self.steps = check_int("recovery.steps", self.steps, min_value=1)
         self.batch_size = check_int("recovery.batch_size", self.batch_size, min_value=1)
-        self.dictionary_ratio = check_float("recovery.dictionary_ratio", self.dictionary_ratio, min_value=0.0,
-                                            min_inclusive=False)
+        self.dictionary_ratio = check_float(
+            "recovery.dictionary_ratio", self.dictionary_ratio, min_value=0.0, min_inclusive=False
+        )
         self.n_eval = check_int("recovery.n_eval", self.n_eval, min_value=2)
         for name in ("codes", "toy_experiment", "toy_paper_size"):
             if not isinstance(getattr(self, name), bool):
                 raise SupvizError(f"`recovery.{name}` must be true or false; got {getattr(self, name)!r}.")
         if not isinstance(self.code_methods, (list, tuple)):
             raise SupvizError(f"`recovery.code_methods` must be a list of methods; got {self.code_methods!r}.")
-        self.code_methods = [check_choice(f"recovery.code_methods[{i}]", v, ("mds", "umap", "tsne")) for i, v in enumerate(self.code_methods)]
+        self.code_methods = [
+            check_choice(f"recovery.code_methods[{i}]", v, ("mds", "umap", "tsne"))
+            for i, v in enumerate(self.code_methods)
+        ]
 
 
 @dataclass

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from supviz.dr.task import LayoutTask, run_layout
 from supviz.runtime.cache import Cache, _canonical
 from supviz.runtime.progress import Progress
-from supviz.dr.task import LayoutTask, run_layout
 from supviz.study import adapters
 from supviz.study.config import StudyConfig
 
@@ -81,8 +81,9 @@ class RunContext:
             unique.setdefault(k, i)
         order = list(unique)
         results: dict[str, Any] = {}
-        for j, layout in self.run_tasks().map(run_layout, [(tasks[unique[k]],) for k in order], desc=desc,
-                                              kind="layout", keys=order):
+        for j, layout in self.run_tasks().map(
+            run_layout, [(tasks[unique[k]],) for k in order], desc=desc, kind="layout", keys=order
+        ):
             results[order[j]] = layout
         return [(results[k], k) for k in keys]
 
@@ -126,7 +127,10 @@ class RunContext:
         fcfg = self.config.figures
         want_interactive = interactive is not None and fcfg.interactive
         params = {
-            "id": fig_id, "content": _canonical(_panel_content(content)), "formats": fcfg.formats, "dpi": fcfg.dpi,
+            "id": fig_id,
+            "content": _canonical(_panel_content(content)),
+            "formats": fcfg.formats,
+            "dpi": fcfg.dpi,
             "interactive": want_interactive,
         }
         key = self.cache.key("figure", params)
@@ -137,7 +141,9 @@ class RunContext:
             self._finish_figure(record, folder, want_interactive)
         else:
             self.cache.stats.count("figure", False)
-            job = _FigureJob(fig_id, str(folder), tuple(fcfg.formats), fcfg.dpi, static, interactive if want_interactive else None)
+            job = _FigureJob(
+                fig_id, str(folder), tuple(fcfg.formats), fcfg.dpi, static, interactive if want_interactive else None
+            )
             self._pending.append((record, job))
         return record
 
@@ -226,6 +232,7 @@ def _study_grid(ctx: RunContext) -> tuple[Any, str]:
     from supviz.toy.cells import train_cells
 
     config = cfg.train_config()
-    grid, cell_keys = train_cells(config.instances(), config, cache=ctx.cache, dispatcher=ctx.run_tasks(),
-                                  progress=ctx.progress.bars)
+    grid, cell_keys = train_cells(
+        config.instances(), config, cache=ctx.cache, dispatcher=ctx.run_tasks(), progress=ctx.progress.bars
+    )
     return grid, ctx.cache.key("grid", {"cells": cell_keys})

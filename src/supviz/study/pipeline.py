@@ -37,15 +37,21 @@ from typing import Any
 
 from supviz import __version__
 from supviz.core.io import atomic_write_json, atomic_write_text, sweep_temporaries
-from supviz.core.outdir import OutputLog, check_output_folder, check_subfolders_writable, is_study_folder, previous_files
+from supviz.core.outdir import (
+    OutputLog,
+    check_output_folder,
+    check_subfolders_writable,
+    is_study_folder,
+    previous_files,
+)
 from supviz.errors import SupvizError
+from supviz.report.records import SectionOutput
 from supviz.runtime.cache import Cache
-from supviz.study.config import StudyConfig, dump_config
 from supviz.runtime.progress import Progress, StageTime
+from supviz.study.config import StudyConfig, dump_config
 from supviz.study.context import RunContext
 from supviz.study.registry import SECTIONS, get_section
 from supviz.study.section import Section
-from supviz.report.records import SectionOutput
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +164,9 @@ def check_study(
             cache_root = check_output_folder(out_path / "cache", name="run.cache_dir")
     if out_path is not None:  # a rerun writes into figures/ and the other folders already there
         check_subfolders_writable(out_path, name="--out", skip=[out_path / "cache"])
-    return RunPlan(config=config, out=out_path, cache_root=cache_root, weights_file=path, weights=grid,
-                   previous_files=previous)
+    return RunPlan(
+        config=config, out=out_path, cache_root=cache_root, weights_file=path, weights=grid, previous_files=previous
+    )
 
 
 def check_toy_device(config: StudyConfig) -> None:
@@ -184,7 +191,7 @@ def _load_supplied(path: str, name: str) -> Any:
     except SupvizError as exc:
         msg = str(exc)
         if msg.startswith("`path`"):
-            msg = f"`{name}`" + msg[len("`path`"):]
+            msg = f"`{name}`" + msg[len("`path`") :]
         elif not msg.startswith("`"):
             msg = f"`{name}` {msg}"
         raise SupvizError(msg) from None
@@ -242,21 +249,36 @@ def run_study(
     out = Path(out)
     progress = Progress(quiet=quiet, announce=announce, bars=bars)
     cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
-    from supviz.runtime.dispatch import use
     from supviz.runtime.cluster import dispatcher_for
+    from supviz.runtime.dispatch import use
 
     # a cluster is reached (and its view of the cache folder checked: figures are drawn into it even
     # without a cache) before anything is written
-    with dispatcher_for(config.run.scheduler, n_jobs=config.run.n_jobs, cache_root=cache.root,
-                        memo=cache, progress=progress.tasks) as dispatcher, use(dispatcher):
+    with (
+        dispatcher_for(
+            config.run.scheduler, n_jobs=config.run.n_jobs, cache_root=cache.root, memo=cache, progress=progress.tasks
+        ) as dispatcher,
+        use(dispatcher),
+    ):
         if config.run.scheduler and not quiet:
             progress.announce(f"[supviz] Dask cluster {config.run.scheduler}: {dispatcher.workers} worker threads")
-        return _run_planned(plan, out, todo, cache, progress, dispatcher, t_start, weights_file=weights_file,
-                            use_cache=use_cache)
+        return _run_planned(
+            plan, out, todo, cache, progress, dispatcher, t_start, weights_file=weights_file, use_cache=use_cache
+        )
 
 
-def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, progress: Progress, dispatcher: Any,
-                 t_start: float, *, weights_file: str | None, use_cache: bool) -> RunResult:
+def _run_planned(
+    plan: RunPlan,
+    out: Path,
+    todo: list[Section],
+    cache: Cache,
+    progress: Progress,
+    dispatcher: Any,
+    t_start: float,
+    *,
+    weights_file: str | None,
+    use_cache: bool,
+) -> RunResult:
     config = plan.config
     out.mkdir(parents=True, exist_ok=True)
     for depth in (0, 1):  # temporaries of a killed run in out/ and out/figures/ (pid-tagged ones only)
@@ -264,8 +286,16 @@ def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, pr
     written = OutputLog(out, command="run", previous=plan.previous_files)
     if use_cache:
         cache.sweep()
-    ctx = RunContext(config=config, out=out, cache=cache, progress=progress, weights_file=weights_file, outputs=written,
-                     supplied_grid=plan.weights, dispatcher=dispatcher)
+    ctx = RunContext(
+        config=config,
+        out=out,
+        cache=cache,
+        progress=progress,
+        weights_file=weights_file,
+        outputs=written,
+        supplied_grid=plan.weights,
+        dispatcher=dispatcher,
+    )
     written.claim("config.toml")
     atomic_write_text(out / "config.toml", dump_config(config))
 
@@ -306,8 +336,12 @@ def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, pr
         from supviz.report import build_report
         from supviz.study.conclusion import conclude
 
-        conclusion = conclude(tables, [f for o in outputs for f in o.findings], rule=config.represented.rule,
-                              figure_ids={f.id for o in outputs for f in o.figures})
+        conclusion = conclude(
+            tables,
+            [f for o in outputs for f in o.findings],
+            rule=config.represented.rule,
+            figure_ids={f.id for o in outputs for f in o.figures},
+        )
         meta = _run_meta(ctx, progress.stages, time.perf_counter() - t_start)
         written.claim("report.html")
         report = build_report(outputs, out / "report.html", meta=meta, conclusion=conclusion, tables=list(tables))
@@ -316,14 +350,23 @@ def _run_planned(plan: RunPlan, out: Path, todo: list[Section], cache: Cache, pr
     meta = _run_meta(ctx, progress.stages, total)
     written.claim("run.json", "timings.json")
     atomic_write_json(out / "run.json", meta)
-    atomic_write_json(out / "timings.json", {"total_seconds": total, "stages": [dataclasses.asdict(s) for s in progress.stages]})
+    atomic_write_json(
+        out / "timings.json", {"total_seconds": total, "stages": [dataclasses.asdict(s) for s in progress.stages]}
+    )
     _make_readable(out)
     removed = written.finish({"supviz_version": __version__})
     if removed:
         log.info("removed %d files of the previous run in %s: %s", len(removed), out, ", ".join(removed[:5]))
     return RunResult(
-        out=out, report=report, table=table_paths, figures=[f.id for o in outputs for f in o.figures], stages=progress.stages,
-        total_seconds=total, cache_hits=cache.stats.total_hits, cache_misses=cache.stats.total_misses, sections=outputs,
+        out=out,
+        report=report,
+        table=table_paths,
+        figures=[f.id for o in outputs for f in o.figures],
+        stages=progress.stages,
+        total_seconds=total,
+        cache_hits=cache.stats.total_hits,
+        cache_misses=cache.stats.total_misses,
+        sections=outputs,
     )
 
 
@@ -356,10 +399,18 @@ def _run_meta(ctx: RunContext, stages: list[StageTime], total: float) -> dict[st
         "weights_file": ctx.weights_file or cfg.weights.file or None,
         "seed": cfg.seed,
         "versions": _versions(),
-        "platform": {"system": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                     "processor": platform.processor()},
+        "platform": {
+            "system": platform.platform(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "processor": platform.processor(),
+        },
         "stages": [dataclasses.asdict(s) for s in stages],
         "total_seconds": total,
-        "cache": {"root": str(ctx.cache.root), "hits": dict(ctx.cache.stats.hits), "misses": dict(ctx.cache.stats.misses)},
+        "cache": {
+            "root": str(ctx.cache.root),
+            "hits": dict(ctx.cache.stats.hits),
+            "misses": dict(ctx.cache.stats.misses),
+        },
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }

@@ -2,12 +2,16 @@
 
 from supviz.core.lazy import moved_module
 
-__getattr__ = moved_module(__name__, {
-    "Section": "supviz.study.section",
-    "SECTIONS": "supviz.study.registry",
-    "get_section": "supviz.study.registry",
-    "FigureRecord": "supviz.report.records",
-    "Finding": "supviz.report.records",
-    "TableBlock": "supviz.report.records",
-    "SectionOutput": "supviz.report.records",
-}, globals())
+__getattr__ = moved_module(
+    __name__,
+    {
+        "Section": "supviz.study.section",
+        "SECTIONS": "supviz.study.registry",
+        "get_section": "supviz.study.registry",
+        "FigureRecord": "supviz.report.records",
+        "Finding": "supviz.report.records",
+        "TableBlock": "supviz.report.records",
+        "SectionOutput": "supviz.report.records",
+    },
+    globals(),
+)

@@ -49,25 +49,88 @@ KINDS = ("cells", "models", "saes", "panels", "points", "layers", "verdicts")
 #: Leading columns of each table, in this order (present in every row; NaN / "" where unknown).
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "cells": ("model", "importance", "m", "p", "n_features"),
-    "panels": ("experiment", "importance", "m", "p", "method", "params", "n_points", "panel", "note", "collapsed",
-               "nan_reasons"),
+    "panels": (
+        "experiment",
+        "importance",
+        "m",
+        "p",
+        "method",
+        "params",
+        "n_points",
+        "panel",
+        "note",
+        "collapsed",
+        "nan_reasons",
+    ),
     "points": ("importance", "m", "p", "space", "method", "n_points", "k"),
     "models": ("kind", "width", "n_inputs", "replicates"),
     "saes": ("experiment", "architecture", "importance", "m", "p", "kind", "width", "d_sae", "nan_reasons"),
     "layers": ("kind", "width", "space", "architecture", "method", "dim", "n_points", "id", "collapsed", "nan_reasons"),
-    "verdicts": ("key", "section", "view", "method", "importance", "claim", "verdict", "verdict_other_rule",
-                 "changes_with_rule", "n_used", "n_left_out", "measured", "figures"),
+    "verdicts": (
+        "key",
+        "section",
+        "view",
+        "method",
+        "importance",
+        "claim",
+        "verdict",
+        "verdict_other_rule",
+        "changes_with_rule",
+        "n_used",
+        "n_left_out",
+        "measured",
+        "figures",
+    ),
 }
 #: Text columns (kept as strings, never coerced to numbers).
-TEXT_COLUMNS = {"model", "experiment", "importance", "method", "params", "panel", "note", "nan_reasons", "space", "key",
-                "section", "view", "claim", "verdict", "verdict_other_rule", "measured", "figures", "represented_rule",
-                "source", "rule", "architecture", "kind", "id"}
-_INT_COLUMNS = {"m", "n_points", "n_features", "k", "n_used", "n_left_out", "width", "n_inputs", "replicates", "dim",
-                "d_sae"}
+TEXT_COLUMNS = {
+    "model",
+    "experiment",
+    "importance",
+    "method",
+    "params",
+    "panel",
+    "note",
+    "nan_reasons",
+    "space",
+    "key",
+    "section",
+    "view",
+    "claim",
+    "verdict",
+    "verdict_other_rule",
+    "measured",
+    "figures",
+    "represented_rule",
+    "source",
+    "rule",
+    "architecture",
+    "kind",
+    "id",
+}
+_INT_COLUMNS = {
+    "m",
+    "n_points",
+    "n_features",
+    "k",
+    "n_used",
+    "n_left_out",
+    "width",
+    "n_inputs",
+    "replicates",
+    "dim",
+    "d_sae",
+}
 _BOOL_COLUMNS = {"collapsed", "changes_with_rule"}
 #: Column naming each row's kind inside a table, for the "not applicable" reasons of its NaNs.
-_REASON_GROUPS = {"panels": "experiment", "points": "space", "cells": "model", "saes": "experiment", "layers": "method",
-                  "models": "kind"}
+_REASON_GROUPS = {
+    "panels": "experiment",
+    "points": "space",
+    "cells": "model",
+    "saes": "experiment",
+    "layers": "method",
+    "models": "kind",
+}
 
 
 def _typed(frame: Any, kind: str) -> Any:
@@ -117,12 +180,23 @@ def verdict_rows(outputs: Sequence[Any]) -> list[dict[str, Any]]:
     rows = []
     for o in outputs:
         for f in o.findings:
-            rows.append({
-                "key": f.key, "section": o.key, "view": f.view, "method": f.method, "importance": f.importance,
-                "claim": f.claim, "verdict": f.verdict, "verdict_other_rule": f.verdict_other_rule,
-                "changes_with_rule": bool(f.verdict_other_rule) and f.verdict_other_rule != f.verdict,
-                "n_used": f.n_used, "n_left_out": f.n_left_out, "measured": f.measured, "figures": " ".join(f.figures),
-            })
+            rows.append(
+                {
+                    "key": f.key,
+                    "section": o.key,
+                    "view": f.view,
+                    "method": f.method,
+                    "importance": f.importance,
+                    "claim": f.claim,
+                    "verdict": f.verdict,
+                    "verdict_other_rule": f.verdict_other_rule,
+                    "changes_with_rule": bool(f.verdict_other_rule) and f.verdict_other_rule != f.verdict,
+                    "n_used": f.n_used,
+                    "n_left_out": f.n_left_out,
+                    "measured": f.measured,
+                    "figures": " ".join(f.figures),
+                }
+            )
     return rows
 
 
@@ -135,7 +209,9 @@ def build_tables(outputs: Sequence[Any]) -> dict[str, Any]:
             if kind not in by_kind or kind == "verdicts":
                 from supviz.errors import SupvizError
 
-                raise SupvizError(f"a row's `table` must be one of {[k for k in KINDS if k != 'verdicts']}; got {kind!r}.")
+                raise SupvizError(
+                    f"a row's `table` must be one of {[k for k in KINDS if k != 'verdicts']}; got {kind!r}."
+                )
             by_kind[kind].append(row)
     by_kind["verdicts"] = verdict_rows(outputs)
     return {k: build_table(rows, kind=k) for k, rows in by_kind.items() if rows}

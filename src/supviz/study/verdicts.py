@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from supviz.core.text import fmt, fmt_p, pct  # noqa: F401  (re-exported: the verdict helpers' names)
-from supviz.study.common import spearman# noqa: F401  (re-exported)
+from supviz.study.common import spearman  # noqa: F401  (re-exported)
 from supviz.toy.importance import variant_label, variant_slug  # noqa: F401  (re-exported)
 
 RHO_STRONG = 0.3
@@ -76,8 +76,10 @@ def defined(frame: Any, column: str) -> tuple[Any, int, str]:
 
 
 def param(frame: Any, name: str) -> np.ndarray:
-    return np.array([json.loads(p or "{}").get(name, np.nan) if isinstance(p, str) else np.nan for p in frame["params"]],
-                    dtype=float)
+    return np.array(
+        [json.loads(p or "{}").get(name, np.nan) if isinstance(p, str) else np.nan for p in frame["params"]],
+        dtype=float,
+    )
 
 
 def rule_note(verdict: str, other: str, rule: str) -> str:

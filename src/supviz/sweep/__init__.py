@@ -15,5 +15,13 @@ from supviz.sweep.config import SweepConfig, example_toml_text, load_sweep, swee
 from supviz.sweep.rows import COLUMNS
 from supviz.sweep.run import SweepResult, run_sweep, sweep_cells
 
-__all__ = ["COLUMNS", "SweepConfig", "SweepResult", "example_toml_text", "load_sweep", "run_sweep", "sweep_cells",
-           "sweep_from_dict"]
+__all__ = [
+    "COLUMNS",
+    "SweepConfig",
+    "SweepResult",
+    "example_toml_text",
+    "load_sweep",
+    "run_sweep",
+    "sweep_cells",
+    "sweep_from_dict",
+]

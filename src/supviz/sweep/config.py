@@ -85,8 +85,9 @@ class GridConfig:
     @property
     def n_cells(self) -> int:
         """Number of trained instances."""
-        return (len(self.n_features) * len(self.hidden) * len(self.probabilities) * len(self.importances)
-                * self.replicates)
+        return (
+            len(self.n_features) * len(self.hidden) * len(self.probabilities) * len(self.importances) * self.replicates
+        )
 
 
 @dataclass
@@ -147,8 +148,11 @@ class SaeConfig:
             self.architectures = _list("sae.architectures", self.architectures, lambda n, v: check_choice(n, v, known))
         else:
             self.architectures = []
-        self.expansion_factors = _list("sae.expansion_factors", self.expansion_factors,
-                                       lambda n, v: check_float(n, v, min_value=0.0, min_inclusive=False))
+        self.expansion_factors = _list(
+            "sae.expansion_factors",
+            self.expansion_factors,
+            lambda n, v: check_float(n, v, min_value=0.0, min_inclusive=False),
+        )
         self.steps = check_int("sae.steps", self.steps, min_value=1)
         self.n_eval = check_int("sae.n_eval", self.n_eval, min_value=16)
 
@@ -157,8 +161,9 @@ def _sae_architectures() -> tuple[str, ...]:
     try:
         from supviz.sae import ARCHITECTURES
     except ImportError:
-        raise SupvizError("`sae.architectures` needs supviz.sae, which this installation does not have; "
-                          "set `sae.architectures = []`.") from None
+        raise SupvizError(
+            "`sae.architectures` needs supviz.sae, which this installation does not have; set `sae.architectures = []`."
+        ) from None
     return tuple(ARCHITECTURES)
 
 
@@ -211,8 +216,14 @@ class SweepConfig:
             raise SupvizError(f"`train` has no key {grid_keys[0]!r} (the [grid] table or the root seed).")
         table_keys("train", self.train, field_names(TrainConfig, exclude=_GRID_FIELDS))
         try:
-            return TrainConfig(n_features=n_features, hidden=(1,), probabilities=(1.0,), importances=("uniform",),
-                               seed=self.seed, **self.train)
+            return TrainConfig(
+                n_features=n_features,
+                hidden=(1,),
+                probabilities=(1.0,),
+                importances=("uniform",),
+                seed=self.seed,
+                **self.train,
+            )
         except SupvizError as exc:
             raise SupvizError(re.sub(r"^`", "`train.", str(exc), count=1)) from None
 
@@ -225,8 +236,13 @@ class SweepConfig:
         return out
 
 
-_TABLES: dict[str, type] = {"grid": GridConfig, "features": FeaturesConfig, "datapoints": DatapointsConfig,
-                            "sae": SaeConfig, "run": SweepRunConfig}
+_TABLES: dict[str, type] = {
+    "grid": GridConfig,
+    "features": FeaturesConfig,
+    "datapoints": DatapointsConfig,
+    "sae": SaeConfig,
+    "run": SweepRunConfig,
+}
 
 
 def sweep_from_dict(data: Any) -> SweepConfig:
@@ -257,12 +273,16 @@ def load_sweep(path: str | Path | None, *, name: str = "CONFIG") -> SweepConfig:
     data = read_toml(path, name=name)
     grid = data.get("grid")
     if not isinstance(grid, dict):
-        raise SupvizError(f"`{name}` {str(path)!r} has no [grid] table: a sweep names its cells (n_features, hidden, "
-                          "probabilities, importances); `supviz sweep --example` prints one.")
+        raise SupvizError(
+            f"`{name}` {str(path)!r} has no [grid] table: a sweep names its cells (n_features, hidden, "
+            "probabilities, importances); `supviz sweep --example` prints one."
+        )
     missing = [key for key in _GRID_LISTS if key not in grid]
     if missing:
-        raise SupvizError(f"`{name}` [grid] must list {', '.join(missing)} (a sweep file names every axis of its cells; "
-                          "`supviz sweep --example` prints one).")
+        raise SupvizError(
+            f"`{name}` [grid] must list {', '.join(missing)} (a sweep file names every axis of its cells; "
+            "`supviz sweep --example` prints one)."
+        )
     return sweep_from_dict(data)
 
 

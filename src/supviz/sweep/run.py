@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from supviz import __version__
-from supviz.errors import SupvizError
 from supviz.core.seeding import child, int_seed
+from supviz.errors import SupvizError
 from supviz.sweep.config import SweepConfig, dump_sweep
 from supviz.sweep.rows import COLUMNS, SweepCell, row  # noqa: F401  (COLUMNS: the table's columns)
 
@@ -60,9 +60,18 @@ def sweep_cells(config: SweepConfig) -> list[SweepCell]:
 
     g = config.grid
     return [
-        SweepCell(n, m, p, imp, r, instance_seed(config.seed, n_features=n, n_hidden=m, probability=p, importance=imp,
-                                                 replicate=r))
-        for n in g.n_features for imp in g.importances for m in g.hidden for p in g.probabilities
+        SweepCell(
+            n,
+            m,
+            p,
+            imp,
+            r,
+            instance_seed(config.seed, n_features=n, n_hidden=m, probability=p, importance=imp, replicate=r),
+        )
+        for n in g.n_features
+        for imp in g.importances
+        for m in g.hidden
+        for p in g.probabilities
         for r in range(g.replicates)
     ]
 
@@ -92,13 +101,23 @@ def features_task(W: np.ndarray, method: str, params: dict[str, Any], seed: int,
 
     layout = dr.embed(W, method, random_state=seed, **params)
     m = layout_metrics(W, layout, k=k)
-    return {"values": {name: float(m[name]) for name in _LAYOUT_METRICS},
-            "reasons": {name: m.reasons[name] for name in _LAYOUT_METRICS if name in m.reasons},
-            "collapsed": bool(layout.info.get("collapsed", False))}
+    return {
+        "values": {name: float(m[name]) for name in _LAYOUT_METRICS},
+        "reasons": {name: m.reasons[name] for name in _LAYOUT_METRICS if name in m.reasons},
+        "collapsed": bool(layout.info.get("collapsed", False)),
+    }
 
 
-def datapoints_task(W: np.ndarray | None, n_features: int, probability: float, n_points: int, x_seed: int,
-                    method: str, seed: int, k: int) -> dict[str, Any]:
+def datapoints_task(
+    W: np.ndarray | None,
+    n_features: int,
+    probability: float,
+    n_points: int,
+    x_seed: int,
+    method: str,
+    seed: int,
+    k: int,
+) -> dict[str, Any]:
     """One picture of data points (``h = W^T x``, or the inputs ``x`` when ``W`` is None) and its measures."""
     from supviz.datapoints import datapoint_layout, latent_codes, measure_distortion, sample_inputs
 
@@ -168,8 +187,10 @@ def check_sweep(config: SweepConfig, *, out: str | Path, use_cache: bool = True)
 
     dp = config.datapoints
     if dp.points and dp.k > min(dp.points) - 2:
-        raise SupvizError(f"`datapoints.k` must be at most the smallest `datapoints.points` minus 2 "
-                          f"({min(dp.points) - 2}); got k = {dp.k}.")
+        raise SupvizError(
+            f"`datapoints.k` must be at most the smallest `datapoints.points` minus 2 "
+            f"({min(dp.points) - 2}); got k = {dp.k}."
+        )
     if config.sae.architectures:
         from supviz.sweep.sae import check_sae
 
@@ -212,9 +233,9 @@ def run_sweep(
     """
     from supviz.core.io import atomic_write_json, atomic_write_text, sweep_temporaries
     from supviz.core.outdir import OutputLog
-    from supviz.runtime.dispatch import use
-    from supviz.runtime.cluster import dispatcher_for
     from supviz.runtime.cache import Cache
+    from supviz.runtime.cluster import dispatcher_for
+    from supviz.runtime.dispatch import use
     from supviz.runtime.progress import Progress
 
     t0 = time.perf_counter()
@@ -222,8 +243,12 @@ def run_sweep(
     out = plan.out
     progress = Progress(quiet=quiet, announce=announce, bars=bars)
     cache = Cache(plan.cache_root or out / "cache", enabled=use_cache)
-    with dispatcher_for(config.run.scheduler, n_jobs=config.run.n_jobs, cache_root=cache.root, memo=cache,
-                        progress=progress.tasks) as dispatcher, use(dispatcher):
+    with (
+        dispatcher_for(
+            config.run.scheduler, n_jobs=config.run.n_jobs, cache_root=cache.root, memo=cache, progress=progress.tasks
+        ) as dispatcher,
+        use(dispatcher),
+    ):
         out.mkdir(parents=True, exist_ok=True)
         sweep_temporaries(out, untagged=False)
         written = OutputLog(out, command="sweep", previous=plan.previous)
@@ -263,24 +288,40 @@ def run_sweep(
             summary = save_summary(frame, out / SUMMARY_STEM)
         seconds = time.perf_counter() - t0
         written.claim("run.json")
-        atomic_write_json(out / "run.json", {
-            "supviz_version": __version__, "command": "sweep", "config": config.to_dict(), "cells": len(cells),
-            "rows": int(len(frame)), "seconds": seconds, "where": {"dispatcher": dispatcher.name,
-                                                                    "workers": dispatcher.workers},
-            "stages": [dataclasses.asdict(s) for s in progress.stages],
-            "cache": {"root": str(cache.root), "hits": dict(cache.stats.hits), "misses": dict(cache.stats.misses)},
-            "platform": {"system": platform.platform(), "python": sys.version.split()[0]}, "notes": notes,
-        })
+        atomic_write_json(
+            out / "run.json",
+            {
+                "supviz_version": __version__,
+                "command": "sweep",
+                "config": config.to_dict(),
+                "cells": len(cells),
+                "rows": int(len(frame)),
+                "seconds": seconds,
+                "where": {"dispatcher": dispatcher.name, "workers": dispatcher.workers},
+                "stages": [dataclasses.asdict(s) for s in progress.stages],
+                "cache": {"root": str(cache.root), "hits": dict(cache.stats.hits), "misses": dict(cache.stats.misses)},
+                "platform": {"system": platform.platform(), "python": sys.version.split()[0]},
+                "notes": notes,
+            },
+        )
         written.finish({"supviz_version": __version__})
-    return SweepResult(out=out, table=out / TABLE_FILE, summary=summary, n_cells=len(cells), n_rows=int(len(frame)),
-                       seconds=seconds, cache_hits=cache.stats.total_hits, cache_misses=cache.stats.total_misses,
-                       notes=notes)
+    return SweepResult(
+        out=out,
+        table=out / TABLE_FILE,
+        summary=summary,
+        n_cells=len(cells),
+        n_rows=int(len(frame)),
+        seconds=seconds,
+        cache_hits=cache.stats.total_hits,
+        cache_misses=cache.stats.total_misses,
+        notes=notes,
+    )
 
 
 def _train(config: SweepConfig, cells: list[SweepCell], cache: Any, dispatcher: Any, progress: Any) -> dict[int, Any]:
     """Train (or load) every cell; returns ``{cell index: (W, bias, final loss)}``."""
-    from supviz.toy.cells import train_cells
     from supviz.toy import InstanceSpec, importance_curve
+    from supviz.toy.cells import train_cells
 
     out: dict[int, Any] = {}
     by_n: dict[int, list[int]] = {}
@@ -289,13 +330,26 @@ def _train(config: SweepConfig, cells: list[SweepCell], cache: Any, dispatcher: 
     for n, idx in by_n.items():
         tc = config.train_config(n)
         curves = {imp: importance_curve(imp, n) for imp in config.grid.importances}
-        specs = [InstanceSpec(n, cells[i].n_hidden, cells[i].probability, cells[i].importance, curves[cells[i].importance],
-                              cells[i].seed) for i in idx]
+        specs = [
+            InstanceSpec(
+                n,
+                cells[i].n_hidden,
+                cells[i].probability,
+                cells[i].importance,
+                curves[cells[i].importance],
+                cells[i].seed,
+            )
+            for i in idx
+        ]
         grid, _ = train_cells(specs, tc, cache=cache, dispatcher=dispatcher, progress=progress.bars)
         for j, i in enumerate(idx):
             loss = grid.losses[j]
-            out[i] = {"W": grid.weights[j], "bias": grid.biases[j], "importance": curves[cells[i].importance],
-                      "final_loss": float(loss[-1]) if loss.size else math.nan}
+            out[i] = {
+                "W": grid.weights[j],
+                "bias": grid.biases[j],
+                "importance": curves[cells[i].importance],
+                "final_loss": float(loss[-1]) if loss.size else math.nan,
+            }
     return out
 
 
@@ -311,8 +365,9 @@ def _diagnostic_rows(cells: list[SweepCell], grids: dict[int, Any]) -> list[dict
     return rows
 
 
-def _measure_rows(config: SweepConfig, cells: list[SweepCell], grids: dict[int, Any], cache: Any,
-                  dispatcher: Any) -> list[dict[str, Any]]:
+def _measure_rows(
+    config: SweepConfig, cells: list[SweepCell], grids: dict[int, Any], cache: Any, dispatcher: Any
+) -> list[dict[str, Any]]:
     """Every picture and its measures as tasks of one dispatch (expensive first)."""
     fc, dc = config.features, config.datapoints
     tasks: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []  # (kind, payload, how to file the result)
@@ -320,14 +375,24 @@ def _measure_rows(config: SweepConfig, cells: list[SweepCell], grids: dict[int, 
         W = np.asarray(grids[i]["W"], dtype=np.float64)
         for method in fc.methods:
             seed = int_seed(child(c.seed, 1, _METHOD_INDEX[method]))
-            tasks.append(("features", (W, method, _layout_params(method, c.n_features, fc.mds_type), seed, fc.k),
-                          {"cell": i, "space": "W", "method": method, "n_points": c.n_features}))
+            tasks.append(
+                (
+                    "features",
+                    (W, method, _layout_params(method, c.n_features, fc.mds_type), seed, fc.k),
+                    {"cell": i, "space": "W", "method": method, "n_points": c.n_features},
+                )
+            )
         for N in dc.points:
             x_seed = derived_seed(config.seed, "datapoints-x", c.n_features, c.probability, N)
             for method in ("exact", *dc.methods):
                 seed = int_seed(child(c.seed, 2, N, _METHOD_INDEX[method]))
-                tasks.append(("datapoints", (W, c.n_features, c.probability, N, x_seed, method, seed, dc.k),
-                              {"cell": i, "space": "h", "method": method, "n_points": N}))
+                tasks.append(
+                    (
+                        "datapoints",
+                        (W, c.n_features, c.probability, N, x_seed, method, seed, dc.k),
+                        {"cell": i, "space": "h", "method": method, "n_points": N},
+                    )
+                )
     controls: dict[tuple[int, float, int, str], int] = {}  # the x control, once per (n, p, N, method)
     for c in cells:
         for N in dc.points:
@@ -337,14 +402,20 @@ def _measure_rows(config: SweepConfig, cells: list[SweepCell], grids: dict[int, 
                     controls[key] = len(tasks)
                     x_seed = derived_seed(config.seed, "datapoints-x", c.n_features, c.probability, N)
                     seed = derived_seed(config.seed, "datapoints-x-layout", c.n_features, c.probability, N, method)
-                    tasks.append(("datapoints", (None, c.n_features, c.probability, N, x_seed, method, seed, dc.k),
-                                  {"control": key, "space": "x", "method": method, "n_points": N}))
+                    tasks.append(
+                        (
+                            "datapoints",
+                            (None, c.n_features, c.probability, N, x_seed, method, seed, dc.k),
+                            {"control": key, "space": "x", "method": method, "n_points": N},
+                        )
+                    )
     cost = {"tsne": 3, "umap": 2, "mds": 1, "exact": 0}
     order = sorted(range(len(tasks)), key=lambda t: -cost[tasks[t][2]["method"]])
     keys = [cache.key(f"sweep-{tasks[t][0]}", {"payload": _key_payload(tasks[t][1])}) for t in order]
     results: dict[int, Any] = {}
-    for j, value in dispatcher.map(_task, [(tasks[t][0], tasks[t][1]) for t in order], desc="pictures and measures",
-                                   kind="sweep-task", keys=keys):
+    for j, value in dispatcher.map(
+        _task, [(tasks[t][0], tasks[t][1]) for t in order], desc="pictures and measures", kind="sweep-task", keys=keys
+    ):
         results[order[j]] = value
     rows = []
     for t, (kind, _, where) in enumerate(tasks):
@@ -353,8 +424,19 @@ def _measure_rows(config: SweepConfig, cells: list[SweepCell], grids: dict[int, 
         c = cells[where["cell"]]
         res = results[t]
         for metric, v in res["values"].items():
-            rows.append(row(c, kind, where["space"], where["method"], where["n_points"], "", metric, v,
-                             res["reasons"].get(metric, "")))
+            rows.append(
+                row(
+                    c,
+                    kind,
+                    where["space"],
+                    where["method"],
+                    where["n_points"],
+                    "",
+                    metric,
+                    v,
+                    res["reasons"].get(metric, ""),
+                )
+            )
     for i, c in enumerate(cells):  # the control x, repeated in every cell that shares its sample
         for N in dc.points:
             for method in ("exact", *dc.methods):

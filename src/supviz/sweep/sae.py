@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.errors import SupvizError
 from supviz.core.seeding import child
+from supviz.errors import SupvizError
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,9 @@ def _sae() -> Any:
     try:
         import supviz.sae as sae
     except ImportError:
-        raise SupvizError("`sae.architectures` needs supviz.sae, which this installation does not have; "
-                          "set `sae.architectures = []`.") from None
+        raise SupvizError(
+            "`sae.architectures` needs supviz.sae, which this installation does not have; set `sae.architectures = []`."
+        ) from None
     return sae
 
 
@@ -52,8 +53,9 @@ def check_sae(config: Any) -> None:
                 sae_config(config, a, e, n)
 
 
-def sae_group_task(items: list[tuple[Any, ...]], cfg_dict: dict[str, Any], n_eval: int, store: Any,
-                   keys: list[str]) -> list[dict[str, Any]]:
+def sae_group_task(
+    items: list[tuple[Any, ...]], cfg_dict: dict[str, Any], n_eval: int, store: Any, keys: list[str]
+) -> list[dict[str, Any]]:
     """Train and score the SAEs of a group of cells as one batched job; store each cell's scores."""
     sae = _sae()
     from supviz.sae.metrics import SCORE_COLUMNS
@@ -76,22 +78,31 @@ def sae_group_task(items: list[tuple[Any, ...]], cfg_dict: dict[str, Any], n_eva
         jobs.append(sae.SAEJob(stream, cfg, seed=child(seed, 7, 0)))
     trained = sae.train_saes(jobs, threads=threads, progress=False)
     evals = [s.evaluation(n_eval) for s in streams]
-    scores = sae.score(trained.saes, [e[0] for e in evals], features=[s.features for s in streams],
-                       feature_masks=[s.feature_mask for s in streams], true_codes=[e[1] for e in evals])
+    scores = sae.score(
+        trained.saes,
+        [e[0] for e in evals],
+        features=[s.features for s in streams],
+        feature_masks=[s.feature_mask for s in streams],
+        true_codes=[e[1] for e in evals],
+    )
     out = []
     for i, key in enumerate(keys):
         notes = scores.notes[i] if scores.notes else {}
-        value = {"values": {col: float(getattr(scores, col)[i]) for col in SCORE_COLUMNS},
-                 "reasons": {str(k): str(v) for k, v in notes.items()}, "d_sae": int(scores.d_sae[i]),
-                 "n_true": int(scores.n_true[i])}
+        value = {
+            "values": {col: float(getattr(scores, col)[i]) for col in SCORE_COLUMNS},
+            "reasons": {str(k): str(v) for k, v in notes.items()},
+            "d_sae": int(scores.d_sae[i]),
+            "n_true": int(scores.n_true[i]),
+        }
         if store is not None:
             store.store(KIND, key, value)
         out.append(value)
     return out
 
 
-def sae_rows(config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, dispatcher: Any,
-             notes: list[str]) -> list[dict[str, Any]]:
+def sae_rows(
+    config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, dispatcher: Any, notes: list[str]
+) -> list[dict[str, Any]]:
     """The SAE scores of every (cell, setting) as table rows (``kind = "sae"``)."""
     from supviz.sweep.rows import row
 
@@ -100,9 +111,14 @@ def sae_rows(config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, d
         for a in config.sae.architectures:
             for e in config.sae.expansion_factors:
                 cfg = sae_config(config, a, e, c.n_features)
-                params = {"W": np.asarray(grids[i]["W"], dtype=np.float32), "p": c.probability,
-                          "importance": np.asarray(grids[i]["importance"], dtype=np.float64), "seed": c.seed,
-                          "config": cfg.to_dict(), "n_eval": config.sae.n_eval}
+                params = {
+                    "W": np.asarray(grids[i]["W"], dtype=np.float32),
+                    "p": c.probability,
+                    "importance": np.asarray(grids[i]["importance"], dtype=np.float64),
+                    "seed": c.seed,
+                    "config": cfg.to_dict(),
+                    "n_eval": config.sae.n_eval,
+                }
                 entries.append((i, a, e, cfg, cache.key(KIND, params)))
     results: dict[int, Any] = {}
     todo = []
@@ -129,8 +145,15 @@ def sae_rows(config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, d
     store = cache.writer() if cache.enabled else None
     calls = []
     for part in parts:
-        items = [(grids[entries[j][0]]["W"], cells[entries[j][0]].probability, grids[entries[j][0]]["importance"],
-                  cells[entries[j][0]].seed) for j in part]
+        items = [
+            (
+                grids[entries[j][0]]["W"],
+                cells[entries[j][0]].probability,
+                grids[entries[j][0]]["importance"],
+                cells[entries[j][0]].seed,
+            )
+            for j in part
+        ]
         calls.append((items, entries[part[0]][3].to_dict(), config.sae.n_eval, store, [entries[j][4] for j in part]))
     for g, values in dispatcher.map(sae_group_task, calls, desc="sparse autoencoders", one_thread=False):
         for j, value in zip(parts[g], values):
@@ -140,5 +163,7 @@ def sae_rows(config: Any, cells: list[Any], grids: dict[int, Any], cache: Any, d
         res = results[j]
         setting = f"expansion={e:g};d_sae={res['d_sae']}"
         for metric, v in res["values"].items():
-            rows.append(row(cells[i], "sae", "h", a, config.sae.n_eval, setting, metric, v, res["reasons"].get(metric, "")))
+            rows.append(
+                row(cells[i], "sae", "h", a, config.sae.n_eval, setting, metric, v, res["reasons"].get(metric, ""))
+            )
     return rows

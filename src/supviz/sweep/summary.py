@@ -40,7 +40,12 @@ def _rows(table: Any) -> list[tuple[str, Any]]:
     sae = table[(table.kind == "sae") & (table.metric == "mmcs")]
     if len(sae):
         method, setting = sae["method"].iloc[0], sae["setting"].iloc[0]
-        out.append((f"MMCS of the {method} SAE ({setting.split(';')[0]})", sae[(sae.method == method) & (sae.setting == setting)]))
+        out.append(
+            (
+                f"MMCS of the {method} SAE ({setting.split(';')[0]})",
+                sae[(sae.method == method) & (sae.setting == setting)],
+            )
+        )
     return out
 
 
@@ -68,8 +73,9 @@ def summary_figure(table: Any) -> Any:
     hidden = sorted(set(int(m) for m in table["n_hidden"]))
     probs = sorted(set(table["probability"]), reverse=True)
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(probs), 1)))
-    fig, axes = plt.subplots(len(rows), len(imps), figsize=(4.2 * len(imps) + 0.6, 2.7 * len(rows)), squeeze=False,
-                             sharex=True)
+    fig, axes = plt.subplots(
+        len(rows), len(imps), figsize=(4.2 * len(imps) + 0.6, 2.7 * len(rows)), squeeze=False, sharex=True
+    )
     for r, (title, frame) in enumerate(rows):
         for c, imp in enumerate(imps):
             ax = axes[r][c]

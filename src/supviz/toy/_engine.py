@@ -78,8 +78,12 @@ def product_shapes(batch_size: int, n_features: int, n_hidden: int) -> list[tupl
     """The products of one step of an instance, as :func:`supviz.runtime.products.prepare` takes them."""
     B, n, m = batch_size, n_features, n_hidden
     if use_gram(n, m):  # W W^T, X M, X^T G, S W
-        return [(n, m, n, False, True, "float32"), (B, n, n, False, False, "float32"),
-                (n, B, n, True, False, "float32"), (n, n, m, False, False, "float32")]
+        return [
+            (n, m, n, False, True, "float32"),
+            (B, n, n, False, False, "float32"),
+            (n, B, n, True, False, "float32"),
+            (n, n, m, False, False, "float32"),
+        ]
     # X W (and G W), H W^T, X^T GH (and G^T H)
     return [(B, n, m, False, False, "float32"), (B, m, n, False, True, "float32"), (n, B, m, True, False, "float32")]
 
@@ -155,8 +159,8 @@ class Shard:
         self.GR = torch.zeros(n_params)
         self.M1 = np.zeros(n_params, np.float32)
         self.M2 = np.zeros(n_params, np.float32)
-        self.b = self.P[sum(sizes):].view(K, n)
-        self.gb = self.GR[sum(sizes):].view(K, n)
+        self.b = self.P[sum(sizes) :].view(K, n)
+        self.gb = self.GR[sum(sizes) :].view(K, n)
         self.keys = np.array([data_key(s.seed) for s in ordered], dtype=np.uint64)
         self.probs = np.array([s.probability for s in ordered], dtype=np.float32)
         self.imp = np.stack([np.asarray(s.importance, dtype=np.float32) for s in ordered])
@@ -173,19 +177,34 @@ class Shard:
             k = stop - start
             sl = slice(start, stop)
             slot = padded(n * m)
-            W = self.P[off:off + k * slot].view(k, slot)[:, :n * m].view(k, n, m)
+            W = self.P[off : off + k * slot].view(k, slot)[:, : n * m].view(k, n, m)
             for j in range(k):
                 W[j].copy_(init_weights(ordered[start + j], init=init))
             # the block's own batch buffers: a fresh (64-byte aligned) allocation per block
             X, Z, G = torch.empty(k, B, n), torch.empty(k, B, n), torch.empty(k, B, n)
             blk = {  # every view a step needs, made once
                 "gram": use_gram(n, m),
-                "W": W, "WT": W.transpose(1, 2),
-                "gW": self.GR[off:off + k * slot].view(k, slot)[:, :n * m].view(k, n, m),
-                "X": X, "XT": X.transpose(1, 2), "Z": Z, "G": G, "GT": G.transpose(1, 2),
-                "X2": X.numpy().reshape(k, B * n), "keys": self.keys[sl], "probs": self.probs[sl],
-                "grad_args": (Z.numpy(), X.numpy(), self.b[sl].numpy(), self.coef[sl], self.imp[sl],
-                              G.numpy(), self.gb[sl].numpy(), self.loss_acc[sl]),
+                "W": W,
+                "WT": W.transpose(1, 2),
+                "gW": self.GR[off : off + k * slot].view(k, slot)[:, : n * m].view(k, n, m),
+                "X": X,
+                "XT": X.transpose(1, 2),
+                "Z": Z,
+                "G": G,
+                "GT": G.transpose(1, 2),
+                "X2": X.numpy().reshape(k, B * n),
+                "keys": self.keys[sl],
+                "probs": self.probs[sl],
+                "grad_args": (
+                    Z.numpy(),
+                    X.numpy(),
+                    self.b[sl].numpy(),
+                    self.coef[sl],
+                    self.imp[sl],
+                    G.numpy(),
+                    self.gb[sl].numpy(),
+                    self.loss_acc[sl],
+                ),
             }
             if blk["gram"]:
                 blk["M"] = torch.empty(k, n, n)
@@ -205,12 +224,20 @@ class Shard:
         for blk in self.blocks:
             W, X = blk["W"], blk["X"]
             if blk["gram"]:
-                blk["products"] = (P(W, blk["WT"], blk["M"]), P(X, blk["M"], blk["Z"]),  # M = W W^T, Z = X M
-                                   P(blk["XT"], blk["G"], blk["A"]), P(blk["S"], W, blk["gW"]))  # A = X^T G, dW = S W
+                blk["products"] = (
+                    P(W, blk["WT"], blk["M"]),
+                    P(X, blk["M"], blk["Z"]),  # M = W W^T, Z = X M
+                    P(blk["XT"], blk["G"], blk["A"]),
+                    P(blk["S"], W, blk["gW"]),
+                )  # A = X^T G, dW = S W
             else:
-                blk["products"] = (P(X, W, blk["H"]), P(blk["H"], blk["WT"], blk["Z"]),  # H = X W, Z = H W^T
-                                   P(blk["G"], W, blk["GH"]), P(blk["XT"], blk["GH"], blk["gW"]),  # G W, X^T GH
-                                   P(blk["GT"], blk["H"], blk["gW"], accumulate=True))  # + G^T H
+                blk["products"] = (
+                    P(X, W, blk["H"]),
+                    P(blk["H"], blk["WT"], blk["Z"]),  # H = X W, Z = H W^T
+                    P(blk["G"], W, blk["GH"]),
+                    P(blk["XT"], blk["GH"], blk["gW"]),  # G W, X^T GH
+                    P(blk["GT"], blk["H"], blk["gW"], accumulate=True),
+                )  # + G^T H
         self._Pn, self._GRn = self.P.numpy(), self.GR.numpy()
         self._n_w = sum(sizes)
         self._w_starts = np.cumsum([0, *sizes[:-1]])  # where each instance's W slot starts in P (shard order)
@@ -284,8 +311,8 @@ class Shard:
         """Mark instances (shard order -> ``specs`` order) whose loss or parameters are non-finite; True if new ones."""
         finite = np.isfinite(self._Pn)
         ok = np.isfinite(mean)
-        ok &= np.logical_and.reduceat(finite[:self._n_w], self._w_starts)
-        ok &= finite[self._n_w:].reshape(len(self.specs), self.n).all(axis=1)
+        ok &= np.logical_and.reduceat(finite[: self._n_w], self._w_starts)
+        ok &= finite[self._n_w :].reshape(len(self.specs), self.n).all(axis=1)
         new = [self.order[pos] for pos in np.flatnonzero(~ok) if self.diverged_at[self.order[pos]] < 0]
         self.diverged_at[new] = step
         return bool(new)

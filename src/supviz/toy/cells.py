@@ -32,16 +32,25 @@ def cell_params(spec: Any, config: Any, engine: str) -> dict[str, Any]:
 
     Not its place in a grid, the other cells, the thread count or the worker.
     """
-    opt = {k: v for k, v in config.to_dict().items()
-           if k not in ("n_features", "hidden", "probabilities", "importances", "seed", "threads")}
+    opt = {
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in ("n_features", "hidden", "probabilities", "importances", "seed", "threads")
+    }
     return {
-        "n_features": int(spec.n_features), "n_hidden": int(spec.n_hidden), "probability": float(spec.probability),
-        "importance": np.asarray(spec.importance, dtype=np.float64), "seed": int(spec.seed),
-        "optimiser": opt, "engine": engine,
+        "n_features": int(spec.n_features),
+        "n_hidden": int(spec.n_hidden),
+        "probability": float(spec.probability),
+        "importance": np.asarray(spec.importance, dtype=np.float64),
+        "seed": int(spec.seed),
+        "optimiser": opt,
+        "engine": engine,
     }
 
 
-def _train_group(specs: list[Any], config: Any, store: Any, keys: list[str], progress: bool | None = False) -> list[dict[str, Any]]:
+def _train_group(
+    specs: list[Any], config: Any, store: Any, keys: list[str], progress: bool | None = False
+) -> list[dict[str, Any]]:
     """Train one group of cells (one task) and store each cell under its key where it ran."""
     from supviz.toy.train import train_instances
 
@@ -56,8 +65,13 @@ def _train_group(specs: list[Any], config: Any, store: Any, keys: list[str], pro
     grid = train_instances(specs, config.replace(threads=threads), progress=progress)
     cells = []
     for i, key in enumerate(keys):
-        cell = {"weights": grid.weights[i], "bias": grid.biases[i], "losses": grid.losses[i],
-                "engine": grid.info["engine"], "wall_seconds": float(grid.info["wall_seconds"])}
+        cell = {
+            "weights": grid.weights[i],
+            "bias": grid.biases[i],
+            "losses": grid.losses[i],
+            "engine": grid.info["engine"],
+            "wall_seconds": float(grid.info["wall_seconds"]),
+        }
         if store is not None:
             store.store(KIND, key, cell)
         cells.append(cell)
@@ -80,7 +94,12 @@ def _groups(specs: Sequence[Any], todo: list[int], n_groups: int) -> list[list[i
 
 
 def train_cells(
-    specs: Sequence[Any], config: Any, *, cache: Any, dispatcher: Any, desc: str = "train toy models",
+    specs: Sequence[Any],
+    config: Any,
+    *,
+    cache: Any,
+    dispatcher: Any,
+    desc: str = "train toy models",
     progress: bool | None = False,
 ) -> tuple[Any, list[str]]:
     """The trained grid of ``specs`` (a :class:`~supviz.toy.TrainedGrid`), cell by cell from the cache.
@@ -131,8 +150,10 @@ def train_cells(
         on_cluster = getattr(dispatcher, "client", None) is not None
         groups = _groups(specs, todo, dispatcher.workers) if on_cluster else [todo]
         store = cache.writer() if cache.enabled else None
-        calls = [([specs[i] for i in g], config, store, [keys[i] for i in g], False if on_cluster else progress)
-                 for g in groups]
+        calls = [
+            ([specs[i] for i in g], config, store, [keys[i] for i in g], False if on_cluster else progress)
+            for g in groups
+        ]
         for j, result in dispatcher.map(_train_group, calls, desc=desc, one_thread=False):
             for i, cell in zip(groups[j], result):
                 cells[i] = cell
@@ -144,9 +165,16 @@ def train_cells(
         weights=[np.asarray(cells[i]["weights"], dtype=np.float32) for i in range(len(specs))],
         biases=[np.asarray(cells[i]["bias"], dtype=np.float32) for i in range(len(specs))],
         losses=np.stack([np.asarray(cells[i]["losses"], dtype=np.float64) for i in range(len(specs))]),
-        config=config, loss_steps=loss_steps,
-        info={"engine": engine, "device": config.device, "batching": "per cell, trained in groups",
-              "cells_trained": len(todo), "cells_from_cache": len(specs) - len(todo), "wall_seconds": round(wall, 3),
-              "where": dispatcher.name},
+        config=config,
+        loss_steps=loss_steps,
+        info={
+            "engine": engine,
+            "device": config.device,
+            "batching": "per cell, trained in groups",
+            "cells_trained": len(todo),
+            "cells_from_cache": len(specs) - len(todo),
+            "wall_seconds": round(wall, 3),
+            "where": dispatcher.name,
+        },
     )
     return grid, keys

@@ -134,7 +134,13 @@ class TrainConfig:
         betas = _float_tuple("betas", self.betas)
         if len(betas) != 2:
             raise fail("betas", "two numbers (beta1, beta2)", self.betas)
-        set_("betas", tuple(check_float(f"betas[{i}]", b, min_value=0.0, max_value=1.0, max_inclusive=False) for i, b in enumerate(betas)))
+        set_(
+            "betas",
+            tuple(
+                check_float(f"betas[{i}]", b, min_value=0.0, max_value=1.0, max_inclusive=False)
+                for i, b in enumerate(betas)
+            ),
+        )
         set_("eps", check_float("eps", self.eps, min_value=0.0, min_inclusive=False))
         set_("schedule", check_choice("schedule", self.schedule, SCHEDULES))
         set_("warmup_steps", check_int("warmup_steps", self.warmup_steps, min_value=0))
@@ -147,7 +153,9 @@ class TrainConfig:
         set_("log_every", check_int("log_every", self.log_every, min_value=1))
         # across fields
         if self.warmup_steps > self.steps:
-            raise SupvizError(f"`warmup_steps` must be <= `steps`; got warmup_steps={self.warmup_steps}, steps={self.steps}.")
+            raise SupvizError(
+                f"`warmup_steps` must be <= `steps`; got warmup_steps={self.warmup_steps}, steps={self.steps}."
+            )
         if self.engine == "numba" and self.device != "cpu":
             raise SupvizError(f"`engine` 'numba' runs on the CPU only; got engine='numba', device={self.device!r}.")
 
@@ -183,7 +191,9 @@ class TrainConfig:
             curve.setflags(write=False)
             for m in self.hidden:
                 for p in self.probabilities:
-                    seed = instance_seed(self.seed, n_features=self.n_features, n_hidden=m, probability=p, importance=spec)
+                    seed = instance_seed(
+                        self.seed, n_features=self.n_features, n_hidden=m, probability=p, importance=spec
+                    )
                     specs.append(InstanceSpec(self.n_features, m, p, name, curve, seed))
         return specs
 
@@ -200,7 +210,9 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, base: "TrainConfig | None" = None, source: str = "config") -> "TrainConfig":
+    def from_dict(
+        cls, data: Mapping[str, Any], *, base: "TrainConfig | None" = None, source: str = "config"
+    ) -> "TrainConfig":
         """Build a config from a mapping; unknown keys are an error. Missing keys keep ``base``'s values."""
         from supviz.core.config import field_names, table_keys
 
@@ -351,4 +363,3 @@ def _no_repeats(name: str, values: tuple[Any, ...]) -> None:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
-

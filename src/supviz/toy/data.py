@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supviz.core.validation import check_int, check_probability
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
+from supviz.core.validation import check_int, check_probability
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

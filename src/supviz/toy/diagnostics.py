@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
 from supviz.core.validation import check_array, check_choice, check_float, check_int
 from supviz.errors import SupvizError
+from supviz.runtime.codecs import cacheable
 
 #: Norm, relative to the instance's largest ``|W|`` entry, below which a feature counts as dead (no
 #: direction): its row coincides with the origin up to rounding (:data:`supviz.core.geometry.COINCIDE_RTOL`).
@@ -82,7 +82,7 @@ class Diagnostics:
     def __repr__(self) -> str:
         n_rep = np.atleast_1d(self.n_represented_norm)
         dpf = np.atleast_1d(self.dims_per_feature)
-        span = (lambda a, f: f(a[0]) if a.size == 1 or a.min() == a.max() else f"{f(a.min())}-{f(a.max())}")  # noqa: E731
+        span = lambda a, f: f(a[0]) if a.size == 1 or a.min() == a.max() else f"{f(a.min())}-{f(a.max())}"  # noqa: E731
         models = f"{n_rep.size} models, " if self.stacked else ""
         return (
             f"Diagnostics({models}n={self.n_features} features, m={self.n_hidden} hidden; represented (||W_i|| > "
@@ -159,20 +159,35 @@ class Diagnostics:
 
 #: Unit of each column of :meth:`Diagnostics.to_frame` and :func:`grid_summary`.
 _UNITS = {
-    "model": "index", "feature": "index", "norm": "units of W", "superposition": "units of W squared",
-    "dimensionality": "dimensionless, [0, 1]", "represented_norm": "bool", "represented_mean_abs": "bool",
-    "n_features": "count", "n_hidden": "count", "frobenius_sq": "units of W squared",
-    "dims_per_feature": "hidden dimensions per unit of squared weight", "n_represented_norm": "count",
-    "n_represented_mean_abs": "count", "reference_feature": "index",
+    "model": "index",
+    "feature": "index",
+    "norm": "units of W",
+    "superposition": "units of W squared",
+    "dimensionality": "dimensionless, [0, 1]",
+    "represented_norm": "bool",
+    "represented_mean_abs": "bool",
+    "n_features": "count",
+    "n_hidden": "count",
+    "frobenius_sq": "units of W squared",
+    "dims_per_feature": "hidden dimensions per unit of squared weight",
+    "n_represented_norm": "count",
+    "n_represented_mean_abs": "count",
+    "reference_feature": "index",
 }
 #: Formula of each column of :meth:`Diagnostics.to_frame` (W_i = row i of W, W_i_hat = W_i / ||W_i||).
 _DEFINITIONS = {
-    "model": "position in the stack W[k, n, m]", "feature": "row i of W (feature i's direction)",
-    "norm": "||W_i||", "superposition": "sum_{j != i} (W_i_hat . W_j)^2 (0 for a dead feature)",
+    "model": "position in the stack W[k, n, m]",
+    "feature": "row i of W (feature i's direction)",
+    "norm": "||W_i||",
+    "superposition": "sum_{j != i} (W_i_hat . W_j)^2 (0 for a dead feature)",
     "dimensionality": "D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2 (0 for a dead feature)",
-    "represented_norm": "||W_i|| > 0.5", "represented_mean_abs": "mean|W_i| > mean|W_ref| / 20 (W_ref: the reference row)",
-    "n_features": "n, rows of W", "n_hidden": "m, columns of W", "frobenius_sq": "||W||_F^2 = sum_i ||W_i||^2",
-    "dims_per_feature": "m / ||W||_F^2 (NaN for an all-zero W: no feature stored)", "n_represented_norm": "features with ||W_i|| > 0.5",
+    "represented_norm": "||W_i|| > 0.5",
+    "represented_mean_abs": "mean|W_i| > mean|W_ref| / 20 (W_ref: the reference row)",
+    "n_features": "n, rows of W",
+    "n_hidden": "m, columns of W",
+    "frobenius_sq": "||W||_F^2 = sum_i ||W_i||^2",
+    "dims_per_feature": "m / ||W||_F^2 (NaN for an all-zero W: no feature stored)",
+    "n_represented_norm": "features with ||W_i|| > 0.5",
     "n_represented_mean_abs": "features with mean|W_i| > mean|W_ref| / 20",
     "reference_feature": "the strongest of the most important features: the mean_abs rule's reference",
 }
@@ -232,7 +247,13 @@ def diagnostics(W: np.ndarray, *, importance: np.ndarray | None = None) -> Diagn
     if squeeze:
         for name in ("gram", "norms", "superposition", "dimensionality", "represented_norm", "represented_mean_abs"):
             setattr(out, name, getattr(out, name)[0])
-        for name in ("frobenius_sq", "dims_per_feature", "n_represented_norm", "n_represented_mean_abs", "reference_feature"):
+        for name in (
+            "frobenius_sq",
+            "dims_per_feature",
+            "n_represented_norm",
+            "n_represented_mean_abs",
+            "reference_feature",
+        ):
             setattr(out, name, getattr(out, name)[0])
     return out
 
@@ -319,9 +340,14 @@ def grid_summary(
     superposition 0 and dimensionality 0 are conventions, not measurements; ``dims_per_feature``
     NaN for an all-zero W).
     """
-    thr = DEFAULT_THRESHOLDS["norm"] if norm_threshold is None else check_float("threshold", norm_threshold, min_value=0.0)
+    thr = (
+        DEFAULT_THRESHOLDS["norm"]
+        if norm_threshold is None
+        else check_float("threshold", norm_threshold, min_value=0.0)
+    )
     frac = (
-        DEFAULT_THRESHOLDS["mean_abs"] if mean_abs_fraction is None
+        DEFAULT_THRESHOLDS["mean_abs"]
+        if mean_abs_fraction is None
         else check_float("fraction", mean_abs_fraction, min_value=0.0)
     )
     finals = grid.final_losses
@@ -331,21 +357,23 @@ def grid_summary(
         refs = np.atleast_1d(d.reference_feature)
         rep_norm = _mask(np.asarray(W, dtype=np.float64)[None], "norm", thr, refs)[0]
         rep_abs = _mask(np.asarray(W, dtype=np.float64)[None], "mean_abs", frac, refs)[0]
-        rows.append({
-            "index": i,
-            "label": grid.labels[i],
-            "n": spec.n_features,
-            "m": spec.n_hidden,
-            "p": spec.probability,
-            "importance": spec.importance_name,
-            "final_loss": float(finals[i]),
-            "frobenius_sq": float(d.frobenius_sq),
-            "dims_per_feature": float(d.dims_per_feature),
-            "represented_norm": int(rep_norm.sum()),
-            "represented_mean_abs": int(rep_abs.sum()),
-            "mean_superposition": float(d.superposition[rep_norm].mean()) if rep_norm.any() else float("nan"),
-            "mean_dimensionality": float(d.dimensionality[rep_norm].mean()) if rep_norm.any() else float("nan"),
-        })
+        rows.append(
+            {
+                "index": i,
+                "label": grid.labels[i],
+                "n": spec.n_features,
+                "m": spec.n_hidden,
+                "p": spec.probability,
+                "importance": spec.importance_name,
+                "final_loss": float(finals[i]),
+                "frobenius_sq": float(d.frobenius_sq),
+                "dims_per_feature": float(d.dims_per_feature),
+                "represented_norm": int(rep_norm.sum()),
+                "represented_mean_abs": int(rep_abs.sum()),
+                "mean_superposition": float(d.superposition[rep_norm].mean()) if rep_norm.any() else float("nan"),
+                "mean_dimensionality": float(d.dimensionality[rep_norm].mean()) if rep_norm.any() else float("nan"),
+            }
+        )
     return rows
 
 
@@ -364,9 +392,14 @@ GRID_COLUMNS = {
     "dims_per_feature": ("hidden dimensions per unit of squared weight", "m / ||W||_F^2 (NaN: W all zero)"),
     "represented_norm": ("count", "features with ||W_i|| > threshold (0.5)"),
     "represented_mean_abs": ("count", "features with mean|W_i| > fraction (1/20) * mean|W_ref|"),
-    "mean_superposition": ("units of W squared", "mean of sum_{j != i} (W_i_hat . W_j)^2 over the features "
-                           "represented by the norm rule (NaN: none)"),
-    "mean_dimensionality": ("dimensionless, [0, 1]", "mean D_i over the features represented by the norm rule (NaN: none)"),
+    "mean_superposition": (
+        "units of W squared",
+        "mean of sum_{j != i} (W_i_hat . W_j)^2 over the features represented by the norm rule (NaN: none)",
+    ),
+    "mean_dimensionality": (
+        "dimensionless, [0, 1]",
+        "mean D_i over the features represented by the norm rule (NaN: none)",
+    ),
 }
 
 

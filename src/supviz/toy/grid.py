@@ -47,11 +47,16 @@ class InstanceSpec:
         if not isinstance(other, InstanceSpec):
             return NotImplemented
         same_imp = (self.importance is None and other.importance is None) or (
-            self.importance is not None and other.importance is not None
+            self.importance is not None
+            and other.importance is not None
             and np.array_equal(self.importance, other.importance)
         )
         return same_imp and (self.n_features, self.n_hidden, self.probability, self.importance_name, self.seed) == (
-            other.n_features, other.n_hidden, other.probability, other.importance_name, other.seed
+            other.n_features,
+            other.n_hidden,
+            other.probability,
+            other.importance_name,
+            other.seed,
         )
 
     __hash__ = None  # type: ignore[assignment]  # holds an array
@@ -82,8 +87,14 @@ class InstanceSpec:
             arr.setflags(write=False)
         p = d.get("probability")
         seed = d.get("seed")
-        return cls(int(d["n_features"]), int(d["n_hidden"]), None if p is None else float(p),
-                   str(d["importance_name"]), arr, None if seed is None else int(seed))
+        return cls(
+            int(d["n_features"]),
+            int(d["n_hidden"]),
+            None if p is None else float(p),
+            str(d["importance_name"]),
+            arr,
+            None if seed is None else int(seed),
+        )
 
 
 @dataclass(eq=False)
@@ -127,8 +138,11 @@ class TrainedGrid:
 
     def __post_init__(self) -> None:
         k = len(self.specs)
-        self.diverged_at = (np.full(k, -1, dtype=np.int64) if self.diverged_at is None
-                            else np.asarray(self.diverged_at, dtype=np.int64).reshape(k))
+        self.diverged_at = (
+            np.full(k, -1, dtype=np.int64)
+            if self.diverged_at is None
+            else np.asarray(self.diverged_at, dtype=np.int64).reshape(k)
+        )
         if len(self.weights) != k or len(self.biases) != k:
             raise SupvizError(
                 f"a grid needs one weight and one bias per spec; got {k} specs, {len(self.weights)} weights, {len(self.biases)} biases."
@@ -136,7 +150,9 @@ class TrainedGrid:
         self.losses = np.asarray(self.losses, dtype=np.float64).reshape(k, -1) if k else np.zeros((0, 0))
         self.loss_steps = np.asarray(self.loss_steps, dtype=np.int64)
         if self.losses.shape[1] != self.loss_steps.shape[0]:
-            raise SupvizError(f"`losses` has {self.losses.shape[1]} points per curve but `loss_steps` has {self.loss_steps.shape[0]}.")
+            raise SupvizError(
+                f"`losses` has {self.losses.shape[1]} points per curve but `loss_steps` has {self.loss_steps.shape[0]}."
+            )
         for i, (s, w, b) in enumerate(zip(self.specs, self.weights, self.biases)):
             if w.shape != (s.n_features, s.n_hidden) or b.shape != (s.n_features,):
                 raise SupvizError(
@@ -150,7 +166,9 @@ class TrainedGrid:
 
     def __repr__(self) -> str:
         def values(items: Any) -> str:
-            seen = list(dict.fromkeys("?" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v)) for v in items))
+            seen = list(
+                dict.fromkeys("?" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v)) for v in items)
+            )
             return seen[0] if len(seen) == 1 else "{" + ", ".join(seen[:6]) + (", ..." if len(seen) > 6 else "") + "}"
 
         steps = f"{int(self.loss_steps[-1])} steps" if self.loss_steps.size else "not trained here"
@@ -215,7 +233,9 @@ class TrainedGrid:
         ws = [self.weights[i] for i in idx]
         shapes = {w.shape for w in ws}
         if len(shapes) > 1:
-            raise SupvizError(f"`stack` needs instances of one shape; got shapes {sorted(shapes)} (select one n_hidden first).")
+            raise SupvizError(
+                f"`stack` needs instances of one shape; got shapes {sorted(shapes)} (select one n_hidden first)."
+            )
         if not ws:
             raise SupvizError("`stack` needs at least one instance; got none.")
         return np.stack(ws)

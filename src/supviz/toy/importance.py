@@ -160,4 +160,6 @@ def variant_slug(name: str) -> str:
 def ordered_variants(names: Sequence[str]) -> list[str]:
     """Importance variants in report order (:data:`VARIANT_ORDER` first, the rest as given), each once."""
     names = list(dict.fromkeys(names))
-    return sorted(names, key=lambda n: (VARIANT_ORDER.index(n) if n in VARIANT_ORDER else len(VARIANT_ORDER), names.index(n)))
+    return sorted(
+        names, key=lambda n: (VARIANT_ORDER.index(n) if n in VARIANT_ORDER else len(VARIANT_ORDER), names.index(n))
+    )

@@ -112,7 +112,9 @@ class TorchModels:
             b = torch.zeros(len(idx), self.n, device=self.device, requires_grad=True)
             keys = torch.from_numpy(keys_as_int64([data_key(self.specs[i].seed) for i in idx])).to(self.device)
             probs = torch.tensor([self.specs[i].probability for i in idx], dtype=torch.float32, device=self.device)
-            imp = torch.tensor(np.stack([self.specs[i].importance for i in idx]), dtype=torch.float32, device=self.device)
+            imp = torch.tensor(
+                np.stack([self.specs[i].importance for i in idx]), dtype=torch.float32, device=self.device
+            )
             self.groups.append({"idx": idx, "W": W, "b": b, "keys": keys, "probs": probs, "imp": imp})
             params += [W, b]
         self.optimizer = torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

@@ -22,7 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["antipodal_figure", "superposition_sweep_figure", "geometry_figure", "STICKY_FRACTIONS"]
 
-STICKY_FRACTIONS = ((1.0, "1"), (3 / 4, "3/4"), (2 / 3, "2/3"), (1 / 2, "1/2"), (2 / 5, "2/5"), (3 / 8, "3/8"), (1 / 3, "1/3"))
+STICKY_FRACTIONS = (
+    (1.0, "1"),
+    (3 / 4, "3/4"),
+    (2 / 3, "2/3"),
+    (1 / 2, "1/2"),
+    (2 / 5, "2/5"),
+    (3 / 8, "3/8"),
+    (1 / 3, "1/3"),
+)
 _PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
@@ -55,7 +63,15 @@ def antipodal_figure(weights: Sequence[np.ndarray], titles: Sequence[str], *, ti
         for i, w in enumerate(W[:, 0]):
             c = _PALETTE[i % len(_PALETTE)]
             ax.annotate("", xy=(w, 0), xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": c, "lw": 1.8})
-            ax.text(-lim * 0.95, 0.55 - 0.22 * i, f"W{i} = {w:+.2f}", color=c, ha="left", va="center", fontsize=MIN_FONT_PT + 1)
+            ax.text(
+                -lim * 0.95,
+                0.55 - 0.22 * i,
+                f"W{i} = {w:+.2f}",
+                color=c,
+                ha="left",
+                va="center",
+                fontsize=MIN_FONT_PT + 1,
+            )
         ax.set_ylim(-0.35, 0.75)
         ax.set_yticks([])
         ax.set_xlim(-lim, lim)
@@ -75,8 +91,12 @@ def antipodal_figure(weights: Sequence[np.ndarray], titles: Sequence[str], *, ti
 
 
 def superposition_sweep_figure(
-    weights: Sequence[np.ndarray], norms: Sequence[np.ndarray], superposition: Sequence[np.ndarray], titles: Sequence[str],
-    *, title: str = "",
+    weights: Sequence[np.ndarray],
+    norms: Sequence[np.ndarray],
+    superposition: Sequence[np.ndarray],
+    titles: Sequence[str],
+    *,
+    title: str = "",
 ) -> "Figure":
     """A2: per probability, ``W Wᵀ`` above a bar chart of ``‖W_i‖`` coloured by superposition.
 
@@ -118,8 +138,14 @@ def superposition_sweep_figure(
     return fig
 
 
-def geometry_figure(inverse_p: np.ndarray, dims_per_feature: np.ndarray, feature_dims: np.ndarray, *, title: str = "",
-                    size_note: str = "") -> "Figure":
+def geometry_figure(
+    inverse_p: np.ndarray,
+    dims_per_feature: np.ndarray,
+    feature_dims: np.ndarray,
+    *,
+    title: str = "",
+    size_note: str = "",
+) -> "Figure":
     """A3: dimensions per feature ``m / ‖W‖²_F`` against ``1/(1-S) = 1/p``, per-feature ``D_i`` scattered.
 
     Parameters
@@ -138,9 +164,18 @@ def geometry_figure(inverse_p: np.ndarray, dims_per_feature: np.ndarray, feature
     K, n = feature_dims.shape
     xs = np.repeat(np.asarray(inverse_p, dtype=float)[:, None], n, axis=1)
     ok = np.isfinite(feature_dims) & (feature_dims > 1e-3)
-    ax.scatter(xs[ok], feature_dims[ok], s=6, alpha=0.35, color="tab:blue", linewidths=0, label="feature dimensionality Dᵢ")
-    ax.plot(inverse_p, dims_per_feature, color="black", linewidth=1.5, marker="o", markersize=3,
-            label="dimensions per feature m/‖W‖²_F")
+    ax.scatter(
+        xs[ok], feature_dims[ok], s=6, alpha=0.35, color="tab:blue", linewidths=0, label="feature dimensionality Dᵢ"
+    )
+    ax.plot(
+        inverse_p,
+        dims_per_feature,
+        color="black",
+        linewidth=1.5,
+        marker="o",
+        markersize=3,
+        label="dimensions per feature m/‖W‖²_F",
+    )
     for frac, label in STICKY_FRACTIONS:
         ax.axhline(frac, color="0.6", linewidth=0.6, linestyle="--")
         ax.text(float(np.max(inverse_p)) * 1.12, frac, label, va="center", fontsize=MIN_FONT_PT, color="0.3")

@@ -100,15 +100,25 @@ def write_grid_files(grid: TrainedGrid, folder: str | os.PathLike[str]) -> None:
         tensors[f"biases.{i}"] = np.ascontiguousarray(b, dtype=np.float32)
     meta = _metadata_of(grid)
     (folder / METADATA_FILE).unlink(missing_ok=True)
-    atomic_write_bytes(folder / WEIGHTS_FILE, save(tensors, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)}))
-    atomic_write_bytes(folder / METADATA_FILE, (json.dumps(meta, indent=2, default=json_default) + "\n").encode("utf-8"))
+    atomic_write_bytes(
+        folder / WEIGHTS_FILE, save(tensors, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    )
+    atomic_write_bytes(
+        folder / METADATA_FILE, (json.dumps(meta, indent=2, default=json_default) + "\n").encode("utf-8")
+    )
 
 
 def _check_finite(grid: TrainedGrid) -> None:
-    bad = [i for i, (w, b) in enumerate(zip(grid.weights, grid.biases)) if not (np.isfinite(w).all() and np.isfinite(b).all())]
+    bad = [
+        i
+        for i, (w, b) in enumerate(zip(grid.weights, grid.biases))
+        if not (np.isfinite(w).all() and np.isfinite(b).all())
+    ]
     if bad:
         names = ", ".join(grid.labels[i] for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
-        raise SupvizError(f"`grid` has {len(bad)} instance(s) with non-finite weights ({names}); a diverged grid is not saved.")
+        raise SupvizError(
+            f"`grid` has {len(bad)} instance(s) with non-finite weights ({names}); a diverged grid is not saved."
+        )
 
 
 def check_run_dir_writable(path: str | os.PathLike[str], *, name: str = "--out") -> None:
@@ -122,7 +132,9 @@ def check_run_dir_writable(path: str | os.PathLike[str], *, name: str = "--out")
 
     p = Path(path)
     if p.is_dir() and is_study_folder(p):
-        raise SupvizError(f"`{name}` {str(p)!r} holds a `supviz run` study, which saving a grid would replace; choose another folder.")
+        raise SupvizError(
+            f"`{name}` {str(p)!r} holds a `supviz run` study, which saving a grid would replace; choose another folder."
+        )
     check_output_folder(p, name=name, accept=is_run_dir, what="a `supviz train` run")
 
 
@@ -172,7 +184,9 @@ def load_weight_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     p = Path(path)
     if p.is_dir():
         if not is_run_dir(p):
-            raise SupvizError(f"`path` {str(p)!r} is a directory but not a supviz run (no {METADATA_FILE}/{WEIGHTS_FILE}).")
+            raise SupvizError(
+                f"`path` {str(p)!r} is a directory but not a supviz run (no {METADATA_FILE}/{WEIGHTS_FILE})."
+            )
         p = p / WEIGHTS_FILE
     if not p.is_file():
         raise SupvizError(f"`path` must be an existing run directory or weight file; got {str(p)!r}.")
@@ -243,7 +257,9 @@ def load_hamblin2022(path: str | os.PathLike[str]) -> TrainedGrid:
     arrays = load_weight_arrays(p)
     if not _is_hamblin(arrays):
         keys = ", ".join(sorted(arrays)[:5])
-        raise SupvizError(f"{str(p)!r} does not follow the study's key rule '{{n}}to{{m}}[_withimportance]'; keys: {keys}.")
+        raise SupvizError(
+            f"{str(p)!r} does not follow the study's key rule '{{n}}to{{m}}[_withimportance]'; keys: {keys}."
+        )
     return _hamblin_grid(arrays, p)
 
 
@@ -259,7 +275,9 @@ def _hamblin_grid(arrays: dict[str, np.ndarray], path: Path) -> TrainedGrid:
         n, m, with_imp = int(mt["n"]), int(mt["m"]), bool(mt["imp"])
         arr = _check_weights(arr, f"{path.name}:{key}", ranks=(3,))
         if arr.shape[1:] != (n, m):
-            raise SupvizError(f"{str(path)!r}: array {key!r} must have shape [probabilities, {n}, {m}]; got {arr.shape}.")
+            raise SupvizError(
+                f"{str(path)!r}: array {key!r} must have shape [probabilities, {n}, {m}]; got {arr.shape}."
+            )
         entries.append((with_imp, m, key, arr))
     # One grid: every array holds the same n features and the same P probabilities (the key rule
     # gives each array's probabilities from its row count alone, so ragged counts would make up a
@@ -298,14 +316,24 @@ def _external_grid(arrays: dict[str, np.ndarray], path: Path) -> TrainedGrid:
             specs.append(InstanceSpec(n, m, None, UNKNOWN, None, None))
             weights.append(w.astype(np.float32))
             labels.append(key if arr.ndim == 2 else f"{key}[{j}]")
-    notes = ["external weights: probability and importance unknown", "biases were not stored in the file; zeros stand in for them"]
+    notes = [
+        "external weights: probability and importance unknown",
+        "biases were not stored in the file; zeros stand in for them",
+    ]
     return _grid_without_training(specs, weights, labels, path, notes)
 
 
 def _grid_without_training(specs, weights, labels, path: Path, notes: list[str]) -> TrainedGrid:
     biases = [np.zeros(s.n_features, dtype=np.float32) for s in specs]
-    return TrainedGrid(specs, weights, biases, np.zeros((len(specs), 0)), config=None, labels=labels,
-                       info={"source": str(path), "notes": notes})
+    return TrainedGrid(
+        specs,
+        weights,
+        biases,
+        np.zeros((len(specs), 0)),
+        config=None,
+        labels=labels,
+        info={"source": str(path), "notes": notes},
+    )
 
 
 def _check_weights(arr: np.ndarray, name: str, *, ranks: tuple[int, ...]) -> np.ndarray:
@@ -316,7 +344,9 @@ def _check_weights(arr: np.ndarray, name: str, *, ranks: tuple[int, ...]) -> np.
         raise SupvizError(f"`{name}` must not be empty; got shape {arr.shape}.")
     arr = np.asarray(arr, dtype=np.float64)
     if not np.isfinite(arr).all():
-        raise SupvizError(f"`{name}` must hold only finite values; got {int((~np.isfinite(arr)).sum())} NaN/inf entries.")
+        raise SupvizError(
+            f"`{name}` must hold only finite values; got {int((~np.isfinite(arr)).sum())} NaN/inf entries."
+        )
     return arr
 
 
@@ -332,11 +362,16 @@ def _load_run_dir(p: Path) -> TrainedGrid:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SupvizError(f"{str(p / METADATA_FILE)!r} is not supviz grid metadata (format {FORMAT!r}).")
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
-        raise SupvizError(f"{str(p)!r} has format version {meta['format_version']}; this supviz reads up to {FORMAT_VERSION}.")
+        raise SupvizError(
+            f"{str(p)!r} has format version {meta['format_version']}; this supviz reads up to {FORMAT_VERSION}."
+        )
     arrays = load_weight_arrays(p / WEIGHTS_FILE)
     try:
         specs = [InstanceSpec.from_dict(d) for d in meta["instances"]]
-        weights = [_check_weights(arrays[f"weights.{i}"], f"weights.{i}", ranks=(2,)).astype(np.float32) for i in range(len(specs))]
+        weights = [
+            _check_weights(arrays[f"weights.{i}"], f"weights.{i}", ranks=(2,)).astype(np.float32)
+            for i in range(len(specs))
+        ]
         biases = [np.asarray(arrays[f"biases.{i}"], dtype=np.float32) for i in range(len(specs))]
         losses = np.asarray(arrays["losses"], dtype=np.float64)
         loss_steps = np.asarray(arrays["loss_steps"], dtype=np.int64)

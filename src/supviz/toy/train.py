@@ -143,10 +143,16 @@ def train_instances(
             raise TrainingDiverged(
                 f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step {step} "
                 f"({names}); lower `lr` (got {config.lr:g}).",
-                instances=bad, step=step,
+                instances=bad,
+                step=step,
             )
-        log.warning("training diverged for %d of %d instances by step %d (%s); they are marked in diverged_at",
-                    len(bad), len(specs), step, names)
+        log.warning(
+            "training diverged for %d of %d instances by step %d (%s); they are marked in diverged_at",
+            len(bad),
+            len(specs),
+            step,
+            names,
+        )
     info: dict[str, Any] = {
         "engine": engine,
         "device": config.device,
@@ -155,8 +161,14 @@ def train_instances(
         "wall_seconds": round(wall, 3),
         "ms_per_step": round(1e3 * wall / config.steps, 4),
     }
-    log.info("trained %d instances x %d steps in %.1f s (%.2f ms/step, %s engine)", len(specs), config.steps, wall,
-             1e3 * wall / config.steps, engine)
+    log.info(
+        "trained %d instances x %d steps in %.1f s (%.2f ms/step, %s engine)",
+        len(specs),
+        config.steps,
+        wall,
+        1e3 * wall / config.steps,
+        engine,
+    )
     return TrainedGrid(specs, Ws, bs, losses, config=config, loss_steps=loss_steps, info=info, diverged_at=diverged_at)
 
 
@@ -191,8 +203,10 @@ def resolve_engine(config: TrainConfig) -> str:
             raise SupvizError(f"`device` {config.device!r} needs CUDA, which this machine's torch cannot use.")
         index = int(config.device.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
-            raise SupvizError(f"`device` {config.device!r} names GPU {index}; this machine has "
-                              f"{torch.cuda.device_count()} (cuda:0 ... cuda:{torch.cuda.device_count() - 1}).")
+            raise SupvizError(
+                f"`device` {config.device!r} names GPU {index}; this machine has "
+                f"{torch.cuda.device_count()} (cuda:0 ... cuda:{torch.cuda.device_count() - 1})."
+            )
         return "torch"
     if config.engine in ("numba", "auto"):
         try:
@@ -238,8 +252,14 @@ def _train_numba(specs, config, lrs, losses, progress, diverged_at, halt):
 
 def _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_at, halt):
     shards = [
-        Shard([specs[i] for i in part], batch_size=config.batch_size, init=config.init, betas=config.betas,
-              eps=config.eps, weight_decay=config.weight_decay)
+        Shard(
+            [specs[i] for i in part],
+            batch_size=config.batch_size,
+            init=config.init,
+            betas=config.betas,
+            eps=config.eps,
+            weight_decay=config.weight_decay,
+        )
         for part in parts
     ]
     part_losses = [np.zeros((len(part), losses.shape[1])) for part in parts]
@@ -255,8 +275,14 @@ def _train_shards(specs, config, lrs, losses, progress, parts, Shard, diverged_a
         def on_window(_w: int, mean: np.ndarray) -> None:
             latest[j] = mean.copy()
 
-        shards[j].train(lrs, log_every=config.log_every, losses=part_losses[j], stop=stop, on_window=on_window,
-                        halt_on_divergence=halt)
+        shards[j].train(
+            lrs,
+            log_every=config.log_every,
+            losses=part_losses[j],
+            stop=stop,
+            on_window=on_window,
+            halt_on_divergence=halt,
+        )
         if halt and (shards[j].diverged_at >= 0).any():
             stop.set()  # the others stop too: the whole job fails
 
@@ -285,8 +311,16 @@ def _train_torch(specs, config, lrs, losses, progress, diverged_at, halt):
 
     from supviz.toy.model import TorchModels
 
-    models = TorchModels(specs, batch_size=config.batch_size, init=config.init, device=config.device, lr=config.lr,
-                         betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
+    models = TorchModels(
+        specs,
+        batch_size=config.batch_size,
+        init=config.init,
+        device=config.device,
+        lr=config.lr,
+        betas=config.betas,
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+    )
     state = {"done": 0, "latest": math.nan}
     caller_threads = torch.get_num_threads()
 
@@ -315,8 +349,15 @@ def _train_torch(specs, config, lrs, losses, progress, diverged_at, halt):
                     stop.set()
                     return
 
-    run_workers([work], steps=config.steps, done=lambda: state["done"], running_loss=lambda: state["latest"],
-                progress=progress, desc=_desc(len(specs)), name="supviz-train")
+    run_workers(
+        [work],
+        steps=config.steps,
+        done=lambda: state["done"],
+        running_loss=lambda: state["latest"],
+        progress=progress,
+        desc=_desc(len(specs)),
+        name="supviz-train",
+    )
     Ws, bs = models.weights()
     return Ws, bs, 1
 

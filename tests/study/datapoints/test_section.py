@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from supviz.datapoints.storage import load_result, save_result
 from supviz.errors import SupvizError
 from supviz.study.config import config_from_dict, load_config
-from supviz.datapoints.storage import load_result, save_result
 from supviz.study.pipeline import run_study
 from supviz.study.registry import get_section
 
@@ -23,7 +23,14 @@ TINY = {
     # a root seed under which a cell of each variant keeps >= 10 of its 12 features (the D4 ring control needs
     # one; per-cell instance seeds since issue 13: 1 does, 3 no longer does)
     "seed": 1,
-    "toy": {"n_features": 12, "hidden": [2, 3], "probabilities": [1.0, 0.05], "steps": 150, "batch_size": 64, "log_every": 50},
+    "toy": {
+        "n_features": 12,
+        "hidden": [2, 3],
+        "probabilities": [1.0, 0.05],
+        "steps": 150,
+        "batch_size": 64,
+        "log_every": 50,
+    },
     "run": {"n_jobs": 2},
     "figures": {"dpi": 40, "formats": ["png"]},
     "embeddings": {"max_iter": 100, "min_points": 3},
@@ -66,10 +73,18 @@ def test_rows_figures_and_notes(run):
     grid = cells[cells.model == "grid"]
     assert len(grid) == CELLS  # one row per cell: section 2's diagnostics and section 3's measures merged
     assert np.isfinite(grid["geo_cv"]).any() and (grid["geo_cv_gaussian"] > 0).any()
-    assert {"h_recall", "x_rep_recall_norm", "x_rep_recall_mean_abs", "ring_trained_cluster_norm",
-            "ray_share_h", "toy_dims_per_feature"} <= set(grid.columns)
+    assert {
+        "h_recall",
+        "x_rep_recall_norm",
+        "x_rep_recall_mean_abs",
+        "ring_trained_cluster_norm",
+        "ray_share_h",
+        "toy_dims_per_feature",
+    } <= set(grid.columns)
     # the configured rule's x_rep recall is the data-point experiment's own x_rep measure
-    xr = points[(points.space == "x_rep") & (points.method == "exact")].set_index(["importance", "m", "p"])["knn_recall"]
+    xr = points[(points.space == "x_rep") & (points.method == "exact")].set_index(["importance", "m", "p"])[
+        "knn_recall"
+    ]
     mine = grid.set_index(["importance", "m", "p"])["x_rep_recall_norm"]
     np.testing.assert_allclose(mine.reindex(xr.index).to_numpy(float), xr.to_numpy(float), equal_nan=True)
 
@@ -106,12 +121,16 @@ def test_report_states_the_table_numbers(run):
             ok = x.notna() & h.notna()
             xm, hm = x[ok].median(), h[ok].median()
             # the report writes two significant digits (0.6, 0.47, 0.047), not two decimals
-            sentence = (f"The picture of h keeps a median {hm:.2g} of each input's k nearest neighbours, the picture of x "
-                        f"itself {xm:.2g}: a relative loss of {100 * (xm - hm) / xm:.0f}%")
+            sentence = (
+                f"The picture of h keeps a median {hm:.2g} of each input's k nearest neighbours, the picture of x "
+                f"itself {xm:.2g}: a relative loss of {100 * (xm - hm) / xm:.0f}%"
+            )
             assert sentence in verdicts.loc[f"D-{method}-{imp}", "measured"], sentence
             # each verdict once in the report, in its own row (two methods may keep the same share, so the
             # sentence alone need not be unique: the row is)
-            rows = re.findall(rf"<tr id='v-D-{method}-{re.escape(imp).replace(':', '-').replace('.', '-')}'>(.*?)</tr>", doc)
+            rows = re.findall(
+                rf"<tr id='v-D-{method}-{re.escape(imp).replace(':', '-').replace('.', '-')}'>(.*?)</tr>", doc
+            )
             assert len(rows) == 1 and sentence in html.unescape(rows[0]), sentence
     exact = points[(points.space == "h") & (points.method == "exact") & (points.importance == "geometric:0.9")]
     assert f"keep only a median {exact['knn_recall'].median():.2g} of each input's 10 nearest neighbours" in text
@@ -147,8 +166,9 @@ def _toy_grid(seed=0, n=8, m=2):
     rng = np.random.default_rng(seed)
     specs, weights = [], []
     for p in (0.3, 0.1):
-        specs.append(SimpleNamespace(n_features=n, n_hidden=m, probability=p, importance_name="uniform",
-                                     importance=np.ones(n)))
+        specs.append(
+            SimpleNamespace(n_features=n, n_hidden=m, probability=p, importance_name="uniform", importance=np.ones(n))
+        )
         weights.append(rng.normal(size=(n, m)))
     return SimpleNamespace(specs=specs, weights=weights, biases=[np.zeros(n)] * len(specs))
 

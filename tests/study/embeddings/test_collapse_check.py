@@ -52,8 +52,11 @@ def test_the_study_s_own_weights_collapse_only_with_its_represented_rule():
     from supviz.toy import load_hamblin2022, represented_mask
 
     grid = load_hamblin2022(HAMBLIN)
-    i = next(i for i, s in enumerate(grid.specs) if s.importance_name == "geometric:0.9" and s.n_hidden == 40
-             and abs(s.probability - 0.549) < 1e-3)
+    i = next(
+        i
+        for i, s in enumerate(grid.specs)
+        if s.importance_name == "geometric:0.9" and s.n_hidden == 40 and abs(s.probability - 0.549) < 1e-3
+    )
     W = np.asarray(grid.weights[i], dtype=float)
     study = represented_mask(W, rule="mean_abs", importance=grid.specs[i].importance)
     norm = represented_mask(W, rule="norm")

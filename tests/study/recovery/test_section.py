@@ -18,18 +18,39 @@ from supviz.runtime import codecs
 from supviz.study.config import config_from_dict
 from supviz.study.pipeline import check_study, run_study
 from supviz.study.recovery.compute import RecoveryResult
-from supviz.study.recovery.findings import MIN_LOSS, architecture_findings, architecture_ranking, failures, recovery_findings, region_summaries, won_back_cells, won_back_summary
+from supviz.study.recovery.findings import (
+    MIN_LOSS,
+    architecture_findings,
+    architecture_ranking,
+    failures,
+    recovery_findings,
+    region_summaries,
+    won_back_cells,
+    won_back_summary,
+)
 from supviz.study.registry import get_section
 
 TINY = {
     "seed": 3,
-    "toy": {"n_features": 12, "hidden": [2, 3], "probabilities": [1.0, 0.05], "steps": 150, "batch_size": 64,
-            "log_every": 50},
+    "toy": {
+        "n_features": 12,
+        "hidden": [2, 3],
+        "probabilities": [1.0, 0.05],
+        "steps": 150,
+        "batch_size": 64,
+        "log_every": 50,
+    },
     "run": {"n_jobs": 2},
     "figures": {"dpi": 40, "formats": ["png"], "interactive": False},
     "datapoints": {"points": 40, "examples": [[2, 0.05]], "grid_methods": []},
-    "recovery": {"steps": 60, "batch_size": 64, "n_eval": 256, "architectures": ["topk", "relu_l1"],
-                 "extra_cells": "sparse", "toy_experiment": True},
+    "recovery": {
+        "steps": 60,
+        "batch_size": 64,
+        "n_eval": 256,
+        "architectures": ["topk", "relu_l1"],
+        "extra_cells": "sparse",
+        "toy_experiment": True,
+    },
 }
 CELLS = 8
 SECTIONS = ("datapoints", "recovery")
@@ -41,8 +62,18 @@ def _run(cfg, out):
 
 def _small_toy_experiment(**kw):
     """Sharkey et al.'s experiment, run for real but at a test size (the flag's default size takes ~100 s)."""
-    return _REAL_TOY(**{**kw, "n_features": 8, "d": 4, "ratios": (0.5, 2.0), "l1_coefficients": (0.1, 1.0),
-                        "steps": 40, "batch_size": 64, "n_eval": 256})
+    return _REAL_TOY(
+        **{
+            **kw,
+            "n_features": 8,
+            "d": 4,
+            "ratios": (0.5, 2.0),
+            "l1_coefficients": (0.1, 1.0),
+            "steps": 40,
+            "batch_size": 64,
+            "n_eval": 256,
+        }
+    )
 
 
 _REAL_TOY = None
@@ -117,8 +148,11 @@ def test_figures_rows_and_findings(run):
     assert e1["codes_knn_recall"].between(0, 1).all() and e1["h_knn_recall"].between(0, 1).all()
     toy = next(f for f in sec.findings if "Sharkey" in f.claim and "band" in f.claim)
     assert "8 features in 4 dims" in toy.measured
-    assert "does best" in sec.intro or "does best" in " ".join(f.measured for f in sec.findings) or \
-        any("Best:" in f.measured for f in sec.findings)
+    assert (
+        "does best" in sec.intro
+        or "does best" in " ".join(f.measured for f in sec.findings)
+        or any("Best:" in f.measured for f in sec.findings)
+    )
     assert "Recovering the features" in (out / "report.html").read_text()
 
 
@@ -128,8 +162,11 @@ def test_codes_are_of_section_ds_own_inputs(run):
     value = _section_value(out)
     from supviz.datapoints import DatapointGridResult
 
-    found = [v["result"] for folder in (out / "cache" / "section").glob("*/*")
-             if isinstance(v := codecs.read_value(folder), dict) and isinstance(v.get("result"), DatapointGridResult)]
+    found = [
+        v["result"]
+        for folder in (out / "cache" / "section").glob("*/*")
+        if isinstance(v := codecs.read_value(folder), dict) and isinstance(v.get("result"), DatapointGridResult)
+    ]
     assert len(found) == 1  # section D's cached value holds its whole result
     dp = found[0]
     main = [c for c in value.cells if c.architecture == "topk"]
@@ -144,9 +181,16 @@ def test_codes_are_of_section_ds_own_inputs(run):
 
     grid, _ = _grid(cfg, out)
     c, dcell = main[-1], dp.cells[-1]
-    alone = train_cell_saes(grid, [c.instance], config=_sae_config("topk", 12, cfg.section("recovery")),
-                            seed=cfg.derived_seed("recovery"), n_eval=256, inputs=[dcell.h.astype(np.float32)],
-                            rule="norm", threshold=0.5)
+    alone = train_cell_saes(
+        grid,
+        [c.instance],
+        config=_sae_config("topk", 12, cfg.section("recovery")),
+        seed=cfg.derived_seed("recovery"),
+        n_eval=256,
+        inputs=[dcell.h.astype(np.float32)],
+        rule="norm",
+        threshold=0.5,
+    )
     np.testing.assert_array_equal(alone.saes[0].W_dec, c.W_dec)
     again = measure_distortion(dcell.x, alone.codes[0].astype(np.float64), active=dcell.x > 0, k=dcell.k)
     assert again.knn_recall == pytest.approx(c.metrics["exact"]["knn_recall"])
@@ -168,7 +212,9 @@ def test_cache_round_trip_without_pickle(run, tmp_path):
     for a, b in zip(value.cells, back.cells):
         np.testing.assert_array_equal(a.W_dec, b.W_dec)
         assert a.scores.keys() == b.scores.keys()
-        assert all((math.isnan(a.scores[k]) and math.isnan(b.scores[k])) or a.scores[k] == b.scores[k] for k in a.scores)
+        assert all(
+            (math.isnan(a.scores[k]) and math.isnan(b.scores[k])) or a.scores[k] == b.scores[k] for k in a.scores
+        )
         assert a.layouts.keys() == b.layouts.keys()
     files = [p.name for p in (out / "cache").rglob("*") if p.is_file()]
     assert not [f for f in files if f.endswith((".pkl", ".pickle", ".joblib"))]
@@ -191,8 +237,9 @@ def test_bad_recovery_config_is_refused():
         config_from_dict({"recovery": {"extra_cells": "dense"}})
     with pytest.raises(SupvizError, match="recovery.toy_experiment"):
         config_from_dict({"recovery": {"toy_experiment": "yes"}})
-    cfg = config_from_dict({"datapoints": {"methods": ["mds"], "grid_methods": ["mds"]},
-                            "recovery": {"code_methods": ["tsne"]}})
+    cfg = config_from_dict(
+        {"datapoints": {"methods": ["mds"], "grid_methods": ["mds"]}, "recovery": {"code_methods": ["tsne"]}}
+    )
     with pytest.raises(SupvizError, match="subset of `datapoints.methods`"):
         check_study(cfg)
 
@@ -213,25 +260,39 @@ def test_cli_refuses_codes_not_pictured_by_d(tmp_path, capsys):
 
 
 def _e1(rows):
-    cols = ["architecture", "importance", "m", "p", "mmcs", "mcc", "recovery_rate", "dead_fraction", "l0", "true_l0", "fvu"]
+    cols = [
+        "architecture",
+        "importance",
+        "m",
+        "p",
+        "mmcs",
+        "mcc",
+        "recovery_rate",
+        "dead_fraction",
+        "l0",
+        "true_l0",
+        "fvu",
+    ]
     return pd.DataFrame([dict(zip(cols, r)) for r in rows])
 
 
 def _hand_e1():
     nan = float("nan")
-    return _e1([
-        # sparse cells: recovered but one (m = 3, p = 0.05)
-        ("topk", "uniform", 3, 0.05, 0.80, 0.8, 0.5, 0.1, 4, 2, 0.1),
-        ("topk", "uniform", 10, 0.05, 0.99, 0.99, 1.0, 0.2, 4, 2, 0.05),
-        ("topk", "uniform", 10, 0.1, 0.97, 0.97, 0.9, 0.2, 4, 4, 0.05),
-        # dense cells: fail, one undefined (no represented feature)
-        ("topk", "uniform", 3, 1.0, nan, nan, nan, 0.5, 4, 0, 0.9),
-        ("topk", "uniform", 10, 1.0, 0.60, 0.6, 0.1, 0.1, 4, 8, 0.5),
-        ("topk", "uniform", 10, 0.5, 0.70, 0.7, 0.2, 0.1, 4, 6, 0.4),
-        # a second architecture, worse on the common sparse cells
-        ("relu_l1", "uniform", 3, 0.05, 0.70, 0.7, 0.3, 0.0, 8, 2, 0.1),
-        ("relu_l1", "uniform", 10, 0.05, 0.95, 0.95, 0.8, 0.0, 8, 2, 0.05),
-    ])
+    return _e1(
+        [
+            # sparse cells: recovered but one (m = 3, p = 0.05)
+            ("topk", "uniform", 3, 0.05, 0.80, 0.8, 0.5, 0.1, 4, 2, 0.1),
+            ("topk", "uniform", 10, 0.05, 0.99, 0.99, 1.0, 0.2, 4, 2, 0.05),
+            ("topk", "uniform", 10, 0.1, 0.97, 0.97, 0.9, 0.2, 4, 4, 0.05),
+            # dense cells: fail, one undefined (no represented feature)
+            ("topk", "uniform", 3, 1.0, nan, nan, nan, 0.5, 4, 0, 0.9),
+            ("topk", "uniform", 10, 1.0, 0.60, 0.6, 0.1, 0.1, 4, 8, 0.5),
+            ("topk", "uniform", 10, 0.5, 0.70, 0.7, 0.2, 0.1, 4, 6, 0.4),
+            # a second architecture, worse on the common sparse cells
+            ("relu_l1", "uniform", 3, 0.05, 0.70, 0.7, 0.3, 0.0, 8, 2, 0.1),
+            ("relu_l1", "uniform", 10, 0.05, 0.95, 0.95, 0.8, 0.0, 8, 2, 0.05),
+        ]
+    )
 
 
 def test_region_medians_leave_out_undefined_cells():
@@ -258,8 +319,11 @@ def _codes(rows):
 def _hand_codes():
     rows = []
     for m, (x, h, c) in {3: (0.8, 0.4, 0.6), 10: (0.8, 0.6, 0.8), 20: (0.8, 0.78, 0.9), 30: (0.8, 0.5, np.nan)}.items():
-        rows += [("uniform", m, 0.05, "mds", "x", x), ("uniform", m, 0.05, "mds", "h", h),
-                 ("uniform", m, 0.05, "mds", "codes", c)]
+        rows += [
+            ("uniform", m, 0.05, "mds", "x", x),
+            ("uniform", m, 0.05, "mds", "h", h),
+            ("uniform", m, 0.05, "mds", "codes", c),
+        ]
     rows += [("uniform", 3, 0.05, "exact", "h", 0.5), ("uniform", 3, 0.05, "exact", "codes", 0.75)]
     return _codes(rows)
 
@@ -310,8 +374,10 @@ def test_architecture_ranking_uses_common_defined_sparse_cells():
 
 def test_best_recovery_need_not_give_the_best_codes():
     """topk recovers best on the common sparse cells, relu_l1's code space keeps more neighbourhoods."""
-    e1 = _hand_e1().assign(codes_knn_recall=[0.3, 0.4, 0.5, np.nan, 0.2, 0.2, 0.6, 0.7],
-                           h_knn_recall=[0.35, 0.45, 0.5, 0.1, 0.2, 0.2, 0.35, 0.45])
+    e1 = _hand_e1().assign(
+        codes_knn_recall=[0.3, 0.4, 0.5, np.nan, 0.2, 0.2, 0.6, 0.7],
+        h_knn_recall=[0.35, 0.45, 0.5, 0.1, 0.2, 0.2, 0.35, 0.45],
+    )
     arch, codes = architecture_findings(e1)
     assert arch.verdict == "supported"
     assert codes.verdict == "not supported" and "best codes: relu_l1" in codes.measured
@@ -323,9 +389,18 @@ def test_e1_figure_hatches_undefined_cells_with_their_reason():
     from supviz.study.recovery.figures import recovery_heatmap_figure
 
     t = _hand_e1()
-    t = t[t["architecture"] == "topk"].assign(n_represented=[5, 9, 9, 0, 9, 9], nan_reasons=[
-        "", "", "", "mmcs: no represented (counted) true features; mcc: no represented (counted) true features; "
-        "recovery_rate: no represented (counted) true features", "", ""])
+    t = t[t["architecture"] == "topk"].assign(
+        n_represented=[5, 9, 9, 0, 9, 9],
+        nan_reasons=[
+            "",
+            "",
+            "",
+            "mmcs: no represented (counted) true features; mcc: no represented (counted) true features; "
+            "recovery_rate: no represented (counted) true features",
+            "",
+            "",
+        ],
+    )
     fig = recovery_heatmap_figure(t, title="hand-made", n_features=12)
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     flat = " ".join(" ".join(t.split()) for t in texts)
@@ -333,8 +408,11 @@ def test_e1_figure_hatches_undefined_cells_with_their_reason():
 
     # the hand-made grid misses (3, 0.1) and (3, 0.5): "not computed", a reason of its own
     marks = dict((why.strip(), mark) for mark, why in re.findall(r"\b([a-z]) = ([^=]+?)(?= [a-z] = |$)", flat))
-    assert set(marks) == {"not computed for this cell", "no represented (counted) true features",
-                          "no represented feature is active on the evaluation inputs"}
+    assert set(marks) == {
+        "not computed for this cell",
+        "no represented (counted) true features",
+        "no represented feature is active on the evaluation inputs",
+    }
     # MMCS, MCC and recovery rate mark the one undefined cell; L0 / true L0 (true L0 = 0) marks it for its reason
     assert texts.count(marks["no represented (counted) true features"]) == 3
     assert texts.count(marks["no represented feature is active on the evaluation inputs"]) == 1
@@ -345,11 +423,27 @@ def test_section_seeds_depend_on_the_cell_not_its_position():
     from supviz.study.recovery.compute import RecoveryCell, _cell_seed
 
     ctx = SimpleNamespace(seed=config_from_dict({}).derived_seed)
+
     def cell(**kw):
-        base = dict(architecture="topk", importance="uniform", m=3, p=0.05, instance=0, label="", n_represented=0,
-                    scores={}, reasons={}, represented=np.zeros(1, bool), matched_latent=np.zeros(1, int),
-                    matched_cos=np.zeros(1), max_cos=np.zeros(1), W_dec=np.zeros((1, 1)), final_loss=0.0)
+        base = dict(
+            architecture="topk",
+            importance="uniform",
+            m=3,
+            p=0.05,
+            instance=0,
+            label="",
+            n_represented=0,
+            scores={},
+            reasons={},
+            represented=np.zeros(1, bool),
+            matched_latent=np.zeros(1, int),
+            matched_cos=np.zeros(1),
+            max_cos=np.zeros(1),
+            W_dec=np.zeros((1, 1)),
+            final_loss=0.0,
+        )
         return RecoveryCell(**{**base, **kw})
+
     assert _cell_seed(ctx, "codes", cell(instance=0), "umap") == _cell_seed(ctx, "codes", cell(instance=7), "umap")
     assert _cell_seed(ctx, "codes", cell(), "umap") != _cell_seed(ctx, "codes", cell(m=5), "umap")
 
@@ -359,11 +453,15 @@ def test_direction_partners_are_signed_and_count_absence_latents():
     from supviz.study.recovery.compute import direction_partners
 
     W = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.01]])  # the third is not represented
-    D = np.array([[0.0, -1.0, 0.0],   # against feature 1: an "absence" latent
-                  [0.99, 0.1, 0.0],   # feature 0
-                  [0.0, 0.0, 0.0],    # dead: no direction
-                  [0.1, 0.995, 0.0],  # feature 1
-                  [0.0, 0.0, -1.0]])  # against the unrepresented feature only: not counted
+    D = np.array(
+        [
+            [0.0, -1.0, 0.0],  # against feature 1: an "absence" latent
+            [0.99, 0.1, 0.0],  # feature 0
+            [0.0, 0.0, 0.0],  # dead: no direction
+            [0.1, 0.995, 0.0],  # feature 1
+            [0.0, 0.0, -1.0],
+        ]
+    )  # against the unrepresented feature only: not counted
     best, against = direction_partners(W, D, np.array([True, True, False]))
     assert best.tolist() == [1, 3, -1]
     assert against == 1

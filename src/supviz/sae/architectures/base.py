@@ -81,7 +81,9 @@ def topk_mask(pre: "torch.Tensor", k: int) -> "torch.Tensor":
     return pre >= kth_largest(pre, k)
 
 
-def encoder_bias(W_enc: "torch.Tensor", b_enc: "torch.Tensor", b_dec: "torch.Tensor", apply_b_dec: bool) -> "torch.Tensor":
+def encoder_bias(
+    W_enc: "torch.Tensor", b_enc: "torch.Tensor", b_dec: "torch.Tensor", apply_b_dec: bool
+) -> "torch.Tensor":
     """The encoder's effective bias ``[k, d_sae]``: ``b_enc - b_dec W_enc`` when the input is centred
     on ``b_dec`` (so ``(x - b_dec) W_enc + b_enc = x W_enc + (b_enc - b_dec W_enc)``), else ``b_enc``.
 
@@ -193,7 +195,12 @@ class Architecture:
         raise NotImplementedError
 
     def residual_terms(
-        self, f: "torch.Tensor", pre: "torch.Tensor", x: "torch.Tensor", x_hat: "torch.Tensor", P: Params,
+        self,
+        f: "torch.Tensor",
+        pre: "torch.Tensor",
+        x: "torch.Tensor",
+        x_hat: "torch.Tensor",
+        P: Params,
         ctx: dict[str, Any],
     ) -> dict[str, "torch.Tensor"]:
         """Loss terms that need the reconstruction (AuxK); none by default."""

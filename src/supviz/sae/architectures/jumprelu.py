@@ -66,8 +66,15 @@ class JumpReLUWithL0(torch.autograd.Function):
             g_pre = torch.empty_like(pre)
             s_g = torch.empty(pre.shape[0], pre.shape[2])
             s_n = torch.empty(pre.shape[0], pre.shape[2])
-            jumprelu_backward(pre.numpy(), theta[:, 0, :].contiguous().numpy(), g_f.contiguous().numpy(),
-                              float(eps), g_pre.numpy(), s_g.numpy(), s_n.numpy())
+            jumprelu_backward(
+                pre.numpy(),
+                theta[:, 0, :].contiguous().numpy(),
+                g_f.contiguous().numpy(),
+                float(eps),
+                g_pre.numpy(),
+                s_g.numpy(),
+                s_n.numpy(),
+            )
             s_g, s_n = s_g[:, None, :], s_n[:, None, :]
         else:
             g_pre = torch.where(pre > theta, g_f, 0.0)
@@ -76,7 +83,6 @@ class JumpReLUWithL0(torch.autograd.Function):
             s_n = near.sum(dim=1, keepdim=True).to(pre.dtype)
         g_theta = -(theta * s_g + (g_l0 / pre.shape[1])[:, None, None] * s_n) / eps
         return g_pre, g_theta, None
-
 
 
 class JumpReLU(Architecture):

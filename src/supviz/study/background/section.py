@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from supviz.report.records import SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
-from supviz.toy.diagnostics import cell_diagnostics
 from supviz.study.config import PAPER_A3, BackgroundConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
-from supviz.report.records import SectionOutput, TableBlock
+from supviz.toy.diagnostics import cell_diagnostics
 
 log = logging.getLogger(__name__)
 STICKY = np.array([1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3])
@@ -51,8 +51,14 @@ def small_config(config: Any, name: str, n: int, m: int, probs: list[float], imp
     """The TrainConfig of one background experiment: ``[toy]``'s recipe on an (n, m) model with its own seed."""
     cfg: BackgroundConfig = config.section("background")
     tc = config.toy
-    return tc.replace(n_features=n, hidden=(m,), probabilities=tuple(float(p) for p in probs), importances=(importance,),
-                      steps=cfg.steps or tc.steps, seed=config.derived_seed("background", name))
+    return tc.replace(
+        n_features=n,
+        hidden=(m,),
+        probabilities=tuple(float(p) for p in probs),
+        importances=(importance,),
+        steps=cfg.steps or tc.steps,
+        seed=config.derived_seed("background", name),
+    )
 
 
 def experiments(config: Any) -> dict[str, tuple[int, int, list[float], str]]:
@@ -111,9 +117,9 @@ class BackgroundSection(Section):
         return {"A1": a1, "A2": a2, "A3": a3, "diag": diag}
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
-        from supviz.toy import plots as sfig
         from supviz.study.background import findings as verdicts
         from supviz.study.tables import build_table
+        from supviz.toy import plots as sfig
 
         a1, a2, a3 = result["A1"], result["A2"], result["A3"]
         figs, rows, tables = [], [], []
@@ -122,34 +128,67 @@ class BackgroundSection(Section):
         for p, W, loss in zip(a1.probabilities, a1.weights, a1.losses):
             n0, n1 = np.linalg.norm(W, axis=1)
             c = float(W[0] @ W[1] / (n0 * n1)) if n0 > 1e-3 and n1 > 1e-3 else float("nan")
-            rows.append({"table": "cells", "model": "A1", "importance": "uniform", "m": 1, "p": p, "n_features": 2,
-                         "norm_0": float(n0), "norm_1": float(n1), "cosine_01": c, "final_loss": loss})
-        figs.append(ctx.figure(
-            "A1", title="A1. Two features in one dimension",
-            caption=(f"Toy model with n = 2 features, m = 1 hidden dimension, equal importance, trained {a1.steps} steps "
-                     f"at feature probability p in {a1.probabilities}. Top: each feature's weight on the hidden axis; "
-                     "bottom: W Wᵀ with its values. " + " ".join(_a1_sentence(r) for r in rows)),
-            content={"w": a1.weights, "t": titles},
-            static=lambda: sfig.antipodal_figure(a1.weights, titles, title="A1. Two features in one dimension"),
-        ))
+            rows.append(
+                {
+                    "table": "cells",
+                    "model": "A1",
+                    "importance": "uniform",
+                    "m": 1,
+                    "p": p,
+                    "n_features": 2,
+                    "norm_0": float(n0),
+                    "norm_1": float(n1),
+                    "cosine_01": c,
+                    "final_loss": loss,
+                }
+            )
+        figs.append(
+            ctx.figure(
+                "A1",
+                title="A1. Two features in one dimension",
+                caption=(
+                    f"Toy model with n = 2 features, m = 1 hidden dimension, equal importance, trained {a1.steps} steps "
+                    f"at feature probability p in {a1.probabilities}. Top: each feature's weight on the hidden axis; "
+                    "bottom: W Wᵀ with its values. " + " ".join(_a1_sentence(r) for r in rows)
+                ),
+                content={"w": a1.weights, "t": titles},
+                static=lambda: sfig.antipodal_figure(a1.weights, titles, title="A1. Two features in one dimension"),
+            )
+        )
         # A2
         d2 = result["diag"]["A2"]
         t2 = [f"p = {p:g}" for p in a2.probabilities]
         norms2 = [d.norms for d in d2]
         sup2 = [d.superposition for d in d2]
-        figs.append(ctx.figure(
-            "A2", title="A2. Demonstrating superposition",
-            caption=(f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, importance {a2.importance}, "
-                     f"{a2.steps} steps, one model per feature probability p (columns). Top: W Wᵀ; bottom: ‖W_i‖ per feature "
-                     "(most important on top) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension of its own, "
-                     "yellow: shared)."),
-            content={"w": a2.weights, "n": norms2, "s": sup2, "t": t2},
-            static=lambda: sfig.superposition_sweep_figure(a2.weights, norms2, sup2, t2, title="A2. Demonstrating superposition"),
-        ))
+        figs.append(
+            ctx.figure(
+                "A2",
+                title="A2. Demonstrating superposition",
+                caption=(
+                    f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, importance {a2.importance}, "
+                    f"{a2.steps} steps, one model per feature probability p (columns). Top: W Wᵀ; bottom: ‖W_i‖ per feature "
+                    "(most important on top) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension of its own, "
+                    "yellow: shared)."
+                ),
+                content={"w": a2.weights, "n": norms2, "s": sup2, "t": t2},
+                static=lambda: sfig.superposition_sweep_figure(
+                    a2.weights, norms2, sup2, t2, title="A2. Demonstrating superposition"
+                ),
+            )
+        )
         for p, d, W in zip(a2.probabilities, d2, a2.weights):
-            rows.append({"table": "cells", "model": "A2", "importance": a2.importance, "m": a2.hidden, "p": p,
-                         "n_features": a2.n_features, "n_norm_gt_half": float((d.norms > 0.5).sum()),
-                         **{f"toy_{k2}": v for k2, v in d.values.items()}})
+            rows.append(
+                {
+                    "table": "cells",
+                    "model": "A2",
+                    "importance": a2.importance,
+                    "m": a2.hidden,
+                    "p": p,
+                    "n_features": a2.n_features,
+                    "n_norm_gt_half": float((d.norms > 0.5).sum()),
+                    **{f"toy_{k2}": v for k2, v in d.values.items()},
+                }
+            )
         # A3
         d3 = result["diag"]["A3"]
         inv_p = 1.0 / np.asarray(a3.probabilities)
@@ -157,28 +196,50 @@ class BackgroundSection(Section):
         dims = np.stack([np.where(d.norms > 1e-2, d.dimensionality, np.nan) for d in d3])
         n3, m3, k3 = a3.n_features, a3.hidden, len(a3.probabilities)
         size = f"n = {n3}, m = {m3}, {k3} sparsities, {a3.steps} steps" + (
-            " (paper size)" if n3 == PAPER_A3[0] else " (reduced size; --paper-size-a3 for the larger one)")
-        figs.append(ctx.figure(
-            "A3", title="A3. Feature geometry: dimensions per feature",
-            caption=(f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / ‖W‖²_F; "
-                     "dots: each feature's dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²; dashed: the fractions 1, 3/4, 2/3, "
-                     "1/2, 2/5, 3/8, 1/3 that the paper found 'sticky'."),
-            content={"x": inv_p, "y": dpf, "d": dims, "s": size},
-            static=lambda: sfig.geometry_figure(inv_p, dpf, dims, title="A3. Dimensions per feature against sparsity",
-                                                size_note=size),
-        ))
+            " (paper size)" if n3 == PAPER_A3[0] else " (reduced size; --paper-size-a3 for the larger one)"
+        )
+        figs.append(
+            ctx.figure(
+                "A3",
+                title="A3. Feature geometry: dimensions per feature",
+                caption=(
+                    f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / ‖W‖²_F; "
+                    "dots: each feature's dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²; dashed: the fractions 1, 3/4, 2/3, "
+                    "1/2, 2/5, 3/8, 1/3 that the paper found 'sticky'."
+                ),
+                content={"x": inv_p, "y": dpf, "d": dims, "s": size},
+                static=lambda: sfig.geometry_figure(
+                    inv_p, dpf, dims, title="A3. Dimensions per feature against sparsity", size_note=size
+                ),
+            )
+        )
         for p, dp, d, row_dims in zip(a3.probabilities, dpf, d3, dims):
             fin = row_dims[np.isfinite(row_dims)]
             near = np.min(np.abs(fin[:, None] - STICKY[None, :]), axis=1) < 0.05 if fin.size else np.array([])
-            rows.append({"table": "cells", "model": "A3", "importance": "uniform", "m": m3, "p": p, "n_features": n3,
-                         "dims_per_feature": float(dp), "n_dims": float(fin.size),
-                         "sticky_share": float(near.mean()) if fin.size else float("nan"),
-                         **{f"toy_{k2}": v for k2, v in d.values.items()}})
+            rows.append(
+                {
+                    "table": "cells",
+                    "model": "A3",
+                    "importance": "uniform",
+                    "m": m3,
+                    "p": p,
+                    "n_features": n3,
+                    "dims_per_feature": float(dp),
+                    "n_dims": float(fin.size),
+                    "sticky_share": float(near.mean()) if fin.size else float("nan"),
+                    **{f"toy_{k2}": v for k2, v in d.values.items()},
+                }
+            )
         cells = build_table(rows, kind="cells")
         findings = [verdicts.a1_antipodal(cells), verdicts.a2_packing(cells), verdicts.a3_sticky(cells)]
         tables = _tables(cells)
         return SectionOutput(
-            key=self.key, title=self.title, figures=figs, findings=findings, rows=rows, tables=tables,
+            key=self.key,
+            title=self.title,
+            figures=figs,
+            findings=findings,
+            rows=rows,
+            tables=tables,
             intro=(
                 "The study's background figures were images borrowed from Elhage et al. (2022); here they are regenerated "
                 f"from supviz's own toy models (h = Wᵀx, x' = ReLU(W h + b)). A1 shows the smallest case of superposition, A2 "
@@ -196,8 +257,10 @@ def _a1_sentence(row: dict[str, Any]) -> str:
     if c < -0.9:
         return head + f", opposite signs (cosine {c:.2f}): the antipodal pair, negative off-diagonal in W Wᵀ."
     if c > 0.9:
-        return head + (f", both along the same direction (cosine {c:.2f}): the axis is shared without the antipodal sign, "
-                       "so the model cannot tell the two features apart (positive off-diagonal).")
+        return head + (
+            f", both along the same direction (cosine {c:.2f}): the axis is shared without the antipodal sign, "
+            "so the model cannot tell the two features apart (positive off-diagonal)."
+        )
     return head + f", cosine {c:.2f}."
 
 
@@ -205,14 +268,36 @@ def _tables(cells: Any) -> list[TableBlock]:
     """One narrow table per experiment (only its own columns)."""
     out = []
     a1 = cells[cells["model"] == "A1"][["p", "norm_0", "norm_1", "cosine_01", "final_loss"]]
-    out.append(TableBlock("A1: norms of the two features' weights, their cosine, and the final loss",
-                          a1.rename(columns={"norm_0": "‖W0‖", "norm_1": "‖W1‖", "cosine_01": "cosine"}).round(3)))
+    out.append(
+        TableBlock(
+            "A1: norms of the two features' weights, their cosine, and the final loss",
+            a1.rename(columns={"norm_0": "‖W0‖", "norm_1": "‖W1‖", "cosine_01": "cosine"}).round(3),
+        )
+    )
     a2 = cells[cells["model"] == "A2"][["p", "n_norm_gt_half", "toy_dims_per_feature", "toy_mean_superposition"]]
-    out.append(TableBlock("A2: features with ‖W_i‖ > 0.5, dimensions per feature and mean superposition per p",
-                          a2.rename(columns={"n_norm_gt_half": "‖W_i‖ > 0.5", "toy_dims_per_feature": "dims per feature",
-                                             "toy_mean_superposition": "mean superposition"}).round(3)))
+    out.append(
+        TableBlock(
+            "A2: features with ‖W_i‖ > 0.5, dimensions per feature and mean superposition per p",
+            a2.rename(
+                columns={
+                    "n_norm_gt_half": "‖W_i‖ > 0.5",
+                    "toy_dims_per_feature": "dims per feature",
+                    "toy_mean_superposition": "mean superposition",
+                }
+            ).round(3),
+        )
+    )
     a3 = cells[cells["model"] == "A3"][["p", "dims_per_feature", "sticky_share", "toy_n_represented_norm"]]
-    out.append(TableBlock("A3: dimensions per feature, share of D_i near a sticky fraction, represented features per p",
-                          a3.rename(columns={"dims_per_feature": "dims per feature", "sticky_share": "share sticky",
-                                             "toy_n_represented_norm": "‖W_i‖ > 0.5"}).round(3)))
+    out.append(
+        TableBlock(
+            "A3: dimensions per feature, share of D_i near a sticky fraction, represented features per p",
+            a3.rename(
+                columns={
+                    "dims_per_feature": "dims per feature",
+                    "sticky_share": "share sticky",
+                    "toy_n_represented_norm": "‖W_i‖ > 0.5",
+                }
+            ).round(3),
+        )
+    )
     return out

@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.text import fmt
+from supviz.dr.task import LayoutTask
+from supviz.report.records import Finding, SectionOutput, TableBlock
 from supviz.study.adapters import pairwise, panel_metrics, smacof_batch
 from supviz.study.common import PanelResult, radial_stats
-from supviz.core.text import fmt
 from supviz.study.config import BaselinesConfig
-from supviz.dr.task import LayoutTask
 from supviz.study.context import RunContext
-from supviz.report.records import Finding, SectionOutput, TableBlock
 from supviz.study.section import Section
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,14 @@ log = logging.getLogger(__name__)
 #: answer); umap-learn then returns a different one on every call, even with a fixed seed.
 UMAP_INIT = {"init": "random"}
 #: t-SNE as the study's R code ran it (Rtsne's defaults, random start): see the module docstring.
-TSNE_R = {"init": "random", "theta": 0.5, "learning_rate": 200.0, "n_iter": 1000, "early_exaggeration_iter": 250,
-          "early_exaggeration": 12.0}
+TSNE_R = {
+    "init": "random",
+    "theta": 0.5,
+    "learning_rate": 200.0,
+    "n_iter": 1000,
+    "early_exaggeration_iter": 250,
+    "early_exaggeration": 12.0,
+}
 #: t-SNE with exact affinities and gradients (the optimum): affinities over all pairs.
 TSNE_EXACT = {"theta": 0.0}
 
@@ -55,7 +61,13 @@ def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray
     ns = sorted(set(int(n) for n in ns if n >= 3))
     deltas = [pairwise(np.eye(n)) for n in ns]
     res = smacof_batch(
-        ctx, deltas, metric_type="ratio", max_iter=cfg.max_iter, eps=cfg.eps, seed=ctx.seed("baseline-mds"), desc="baselines"
+        ctx,
+        deltas,
+        metric_type="ratio",
+        max_iter=cfg.max_iter,
+        eps=cfg.eps,
+        seed=ctx.seed("baseline-mds"),
+        desc="baselines",
     )
     return {n: r.embedding for n, (r, _) in zip(ns, res)}
 
@@ -86,7 +98,13 @@ class BaselineSection(Section):
         # B1: ratio SMACOF of diag(N), N in mds_n (the baselines themselves, with Shepard data)
         deltas = [pairwise(np.eye(n)) for n in cfg.mds_n]
         mds = smacof_batch(
-            ctx, deltas, metric_type="ratio", max_iter=cfg.max_iter, eps=cfg.eps, seed=ctx.seed("baseline-mds"), desc="B1"
+            ctx,
+            deltas,
+            metric_type="ratio",
+            max_iter=cfg.max_iter,
+            eps=cfg.eps,
+            seed=ctx.seed("baseline-mds"),
+            desc="B1",
         )
         b1 = []
         for n, (r, _) in zip(cfg.mds_n, mds):
@@ -95,8 +113,15 @@ class BaselineSection(Section):
             why.pop("stress1_ratio", None)
             b1.append(
                 PanelResult(
-                    "B1", f"N = {n}", "mds", {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
-                    r.embedding, n_points=n, metrics=met, stats=radial_stats(r.embedding), shepard=r.shepard,
+                    "B1",
+                    f"N = {n}",
+                    "mds",
+                    {"metric_type": "ratio", "max_iter": cfg.max_iter, "eps": cfg.eps},
+                    r.embedding,
+                    n_points=n,
+                    metrics=met,
+                    stats=radial_stats(r.embedding),
+                    shepard=r.shepard,
                     reasons=why,
                 )
             )
@@ -106,7 +131,9 @@ class BaselineSection(Section):
         specs: list[tuple[str, str, int, str, dict[str, Any]]] = []
         for nn in cfg.umap_grid_n_neighbors:
             for md in cfg.umap_grid_min_dist:
-                specs.append(("B2", f"{nn} : {md:g}", cfg.umap_grid_n, "umap", {"n_neighbors": nn, "min_dist": md, **UMAP_INIT}))
+                specs.append(
+                    ("B2", f"{nn} : {md:g}", cfg.umap_grid_n, "umap", {"n_neighbors": nn, "min_dist": md, **UMAP_INIT})
+                )
         for n in cfg.umap_n:
             nn = b3_neighbors(n, cfg.umap_n_neighbors)
             specs.append(("B3", f"N = {n}", n, "umap", {"n_neighbors": nn, "min_dist": cfg.umap_min_dist, **UMAP_INIT}))
@@ -117,8 +144,10 @@ class BaselineSection(Section):
         for n in cfg.tsne_n:
             specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_R}))
             specs.append(("B5x", f"exact, N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_EXACT}))
-        tasks = [LayoutTask(np.eye(n), method, params, ctx.seed("B", exp.rstrip("x"), title))
-                 for exp, title, n, method, params in specs]
+        tasks = [
+            LayoutTask(np.eye(n), method, params, ctx.seed("B", exp.rstrip("x"), title))
+            for exp, title, n, method, params in specs
+        ]
         layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
         for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
             Y = np.asarray(layout.embedding, dtype=float)
@@ -126,9 +155,17 @@ class BaselineSection(Section):
             met, why, _ = panel_metrics(ctx, np.eye(n), Y, X_true=None, baseline=base.get(n), collapsed=collapsed)
             out.setdefault(exp, []).append(
                 PanelResult(
-                    exp, title, method, dict(getattr(layout, "params", params) or params), Y, n_points=n, metrics=met,
+                    exp,
+                    title,
+                    method,
+                    dict(getattr(layout, "params", params) or params),
+                    Y,
+                    n_points=n,
+                    metrics=met,
                     stats=radial_stats(Y, collapsed=collapsed) | {"spread": float(np.ptp(Y, axis=0).max())},
-                    note="; ".join(getattr(layout, "notes", []) or []), reasons=why, collapsed=collapsed,
+                    note="; ".join(getattr(layout, "notes", []) or []),
+                    reasons=why,
+                    collapsed=collapsed,
                 )
             )
         return out
@@ -141,65 +178,112 @@ class BaselineSection(Section):
         cfg: BaselinesConfig = ctx.config.section("baselines")
         figs = []
         b1 = result["B1"]
-        panels = [ScatterPanel(p.title, p.xy, corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}", hover={"point": np.arange(p.n_points)})
-                  for p in b1]
-        shep = [ShepardPanel(p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity, title=f"Shepard, N = {p.n_points}")
-                for p in b1]
+        panels = [
+            ScatterPanel(
+                p.title,
+                p.xy,
+                corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}",
+                hover={"point": np.arange(p.n_points)},
+            )
+            for p in b1
+        ]
+        shep = [
+            ShepardPanel(
+                p.shepard.dissimilarity, p.shepard.distance, p.shepard.disparity, title=f"Shepard, N = {p.n_points}"
+            )
+            for p in b1
+        ]
         t1 = "B1. Ratio MDS of diag(N), with Shepard plots"
-        figs.append(ctx.figure(
-            "B1", title=t1,
-            caption=(
-                f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N orthogonal unit "
-                f"vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration its Shepard plot: every "
-                "pair's dissimilarity (all sqrt 2, spread a little sideways so the strip shows) against its distance in the "
-                "layout, the red line the disparities. The interactive version has both rows; hover a point for its point index."
-            ),
-            content={"panels": panels, "shepard": shep},
-            # drawing is deferred (ctx.figure): bind the data now, not the loop variables
-            static=lambda panels=panels, shep=shep: plot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
-            interactive=lambda panels=panels, shep=shep: iplot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
-        ))
-        corner_help = (" Under each panel: P = Procrustes distance to the ratio-MDS picture of the same diag(N) (B1; 0 = the "
-                       "same shape), CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). "
-                       "A collapsed picture (all points at one spot) is drawn as that spot and labelled with its spread; its "
-                       "measures are undefined and it is left out of the claims.")
-        exact_help = (" Exact affinities: every distance of diag(N) is equal, so each point's Gaussian conditional is uniform "
-                      "whatever its bandwidth: P_ij = 1 / (N (N − 1)) at every perplexity, and KL(P‖Q) is 0 only when all "
-                      "points sit at one spot. The optimum is a collapse, and perplexity cannot change it.")
-        r_help = ("the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "
-                  "affinities over the 3·perplexity nearest neighbours, which for diag(N) are arbitrary)")
+        figs.append(
+            ctx.figure(
+                "B1",
+                title=t1,
+                caption=(
+                    f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N orthogonal unit "
+                    f"vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration its Shepard plot: every "
+                    "pair's dissimilarity (all sqrt 2, spread a little sideways so the strip shows) against its distance in the "
+                    "layout, the red line the disparities. The interactive version has both rows; hover a point for its point index."
+                ),
+                content={"panels": panels, "shepard": shep},
+                # drawing is deferred (ctx.figure): bind the data now, not the loop variables
+                static=lambda panels=panels, shep=shep: plot.plot_grid([*panels, *shep], ncols=len(panels), title=t1),
+                interactive=lambda panels=panels, shep=shep: iplot.plot_grid(
+                    [*panels, *shep], ncols=len(panels), title=t1
+                ),
+            )
+        )
+        corner_help = (
+            " Under each panel: P = Procrustes distance to the ratio-MDS picture of the same diag(N) (B1; 0 = the "
+            "same shape), CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). "
+            "A collapsed picture (all points at one spot) is drawn as that spot and labelled with its spread; its "
+            "measures are undefined and it is left out of the claims."
+        )
+        exact_help = (
+            " Exact affinities: every distance of diag(N) is equal, so each point's Gaussian conditional is uniform "
+            "whatever its bandwidth: P_ij = 1 / (N (N − 1)) at every perplexity, and KL(P‖Q) is 0 only when all "
+            "points sit at one spot. The optimum is a collapse, and perplexity cannot change it."
+        )
+        r_help = (
+            "the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "
+            "affinities over the 3·perplexity nearest neighbours, which for diag(N) are arbitrary)"
+        )
         specs = {
-            "B2": (f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist", len(cfg.umap_grid_min_dist), ["B2"],
-                   f"UMAP of diag({cfg.umap_grid_n}) for n_neighbors in {cfg.umap_grid_n_neighbors} (rows) and min_dist in "
-                   f"{cfg.umap_grid_min_dist} (columns); panels titled 'n_neighbors : min_dist'. Seeded random start (the "
-                   "spectral start is undefined for diag(N): all its eigenvalues coincide)."),
-            "B3": ("B3. UMAP of diag(N)", 5, ["B3"],
-                   f"UMAP of diag(N), N in {cfg.umap_n}; n_neighbors {cfg.umap_n_neighbors} (N − 1 where N is smaller), "
-                   f"min_dist {cfg.umap_min_dist:g}; seeded random start, as in B2."),
-            "B4": (f"B4. t-SNE of diag({cfg.tsne_grid_n}) by perplexity: the study's settings and the optimum", 4,
-                   ["B4", "B4x"],
-                   f"t-SNE of diag({cfg.tsne_grid_n}) with {r_help}, for perplexity "
-                   f"{', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)}; the last panel with exact affinities and "
-                   "gradients (PCA start), the same picture for every perplexity." + exact_help),
-            "B5": ("B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities (bottom)",
-                   5, ["B5", "B5x"],
-                   f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference implementation "
-                   f"accepts): top rows with {r_help}; bottom rows with exact affinities and exact gradients (PCA start)."
-                   + exact_help),
+            "B2": (
+                f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist",
+                len(cfg.umap_grid_min_dist),
+                ["B2"],
+                f"UMAP of diag({cfg.umap_grid_n}) for n_neighbors in {cfg.umap_grid_n_neighbors} (rows) and min_dist in "
+                f"{cfg.umap_grid_min_dist} (columns); panels titled 'n_neighbors : min_dist'. Seeded random start (the "
+                "spectral start is undefined for diag(N): all its eigenvalues coincide).",
+            ),
+            "B3": (
+                "B3. UMAP of diag(N)",
+                5,
+                ["B3"],
+                f"UMAP of diag(N), N in {cfg.umap_n}; n_neighbors {cfg.umap_n_neighbors} (N − 1 where N is smaller), "
+                f"min_dist {cfg.umap_min_dist:g}; seeded random start, as in B2.",
+            ),
+            "B4": (
+                f"B4. t-SNE of diag({cfg.tsne_grid_n}) by perplexity: the study's settings and the optimum",
+                4,
+                ["B4", "B4x"],
+                f"t-SNE of diag({cfg.tsne_grid_n}) with {r_help}, for perplexity "
+                f"{', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)}; the last panel with exact affinities and "
+                "gradients (PCA start), the same picture for every perplexity." + exact_help,
+            ),
+            "B5": (
+                "B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities (bottom)",
+                5,
+                ["B5", "B5x"],
+                f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference implementation "
+                f"accepts): top rows with {r_help}; bottom rows with exact affinities and exact gradients (PCA start)."
+                + exact_help,
+            ),
         }
         for exp, (title, ncols, parts, caption) in specs.items():
             prs = [p for part in parts for p in result.get(part, [])]
             # neighbourhood metrics are undefined on diag(N) (all its distances tie), so the corner shows shape
             panels = [_baseline_panel(p) for p in prs]
-            figs.append(ctx.figure(
-                exp, title=title, caption=caption + corner_help, content=panels,
-                static=lambda panels=panels, title=title, ncols=ncols: plot.plot_grid(panels, ncols=ncols, title=title,
-                                                                                     equal_axes=False),
-            ))
+            figs.append(
+                ctx.figure(
+                    exp,
+                    title=title,
+                    caption=caption + corner_help,
+                    content=panels,
+                    static=lambda panels=panels, title=title, ncols=ncols: plot.plot_grid(
+                        panels, ncols=ncols, title=title, equal_axes=False
+                    ),
+                )
+            )
         rows = [p.row() for prs in result.values() for p in prs]
         return SectionOutput(
-            key=self.key, title=self.title, intro=_intro(result), figures=figs, tables=_tables(result),
-            findings=_findings(result), rows=rows,
+            key=self.key,
+            title=self.title,
+            intro=_intro(result),
+            figures=figs,
+            tables=_tables(result),
+            findings=_findings(result),
+            rows=rows,
             notes=sorted({f"{p.experiment} {p.title}: {p.note}" for prs in result.values() for p in prs if p.note}),
         )
 
@@ -211,7 +295,9 @@ def _baseline_panel(p: PanelResult) -> Any:
     if p.collapsed and p.xy is not None:
         # Drawn at its true scale the spot would be blown up to a picture of rounding noise.
         return ScatterPanel(p.title, np.zeros_like(p.xy), corner=f"collapsed (spread {p.stats['spread']:.0e})")
-    return ScatterPanel(p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}")
+    return ScatterPanel(
+        p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}"
+    )
 
 
 def _intro(result: dict[str, list[PanelResult]]) -> str:
@@ -231,7 +317,16 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
 def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
     import pandas as pd
 
-    cols = ["panel", "n_points", "stress1_ratio", "procrustes_baseline", "radius_cv", "spread", "collapsed", "nan_reasons"]
+    cols = [
+        "panel",
+        "n_points",
+        "stress1_ratio",
+        "procrustes_baseline",
+        "radius_cv",
+        "spread",
+        "collapsed",
+        "nan_reasons",
+    ]
     blocks = []
     for exp, prs in result.items():
         frame = pd.DataFrame([p.row() for p in prs])

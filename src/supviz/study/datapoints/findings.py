@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.dr.base import METHOD_NAMES
 from supviz.core.text import fixed
+from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
 from supviz.study.verdicts import (
     DISC_MIN,
@@ -25,8 +25,8 @@ from supviz.study.verdicts import (
     other_rule,
     pct,
     rule_note,
-    variant_slug,
     variant_label,
+    variant_slug,
 )
 
 #: Relative loss of k-NN recall (picture of h against the picture of x) below which the study's
@@ -66,13 +66,21 @@ def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
     out["x"] = float(ok["x"].median()) if len(ok) else float("nan")
     out["h"] = float(ok["h"].median()) if len(ok) else float("nan")
     out["relative_loss"] = (out["x"] - out["h"]) / out["x"] if out["x"] > 0 else float("nan")
-    out["by_m"] = {int(m): (float((g["h"] - g["x"]).median()), float(((g["x"] - g["h"]) / g["x"]).median()))
-                   for m, g in ok.groupby(level="m")} if len(ok) else {}
+    out["by_m"] = (
+        {
+            int(m): (float((g["h"] - g["x"]).median()), float(((g["x"] - g["h"]) / g["x"]).median()))
+            for m, g in ok.groupby(level="m")
+        }
+        if len(ok)
+        else {}
+    )
     fn = paired(points, importance, method, "false_neighbour_rate")
     if "false_neighbour_chance" in points:
         chance = paired(points, importance, method, "false_neighbour_chance")["x"]
         possible = chance.reindex(fn.index) > 0
-        fn = fn[possible.fillna(False).to_numpy()].assign(chance=chance.reindex(fn.index)[possible.fillna(False).to_numpy()])
+        fn = fn[possible.fillna(False).to_numpy()].assign(
+            chance=chance.reindex(fn.index)[possible.fillna(False).to_numpy()]
+        )
     fn = fn.dropna()
     out["fn_cells"] = len(fn)
     out["fn_x"] = float(fn["x"].median()) if len(fn) else float("nan")
@@ -87,27 +95,43 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
     """The grid's data-point verdict for one method and importance variant (independent of the represented rule)."""
     e = method_effect(points, importance, method)
     name = METHOD_NAMES[method]
-    text = (f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x itself "
-            f"{fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} over {e['n_cells']} cells"
-            + (f" ({e['n_left_out']} left out: recall undefined)" if e["n_left_out"] else "") + ".")
+    text = (
+        f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x itself "
+        f"{fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} over {e['n_cells']} cells"
+        + (f" ({e['n_left_out']} left out: recall undefined)" if e["n_left_out"] else "")
+        + "."
+    )
     if e["fn_cells"]:
-        text += (f" False neighbours, in the {e['fn_cells']} cells where they are possible (some pairs of inputs share no "
-                 f"active feature; chance rate {fmt(e['fn_chance'], 2)}): {fmt(e['fn_x'], 2)} in the picture of x, "
-                 f"{fmt(e['fn_h'], 2)} in the picture of h (largest increase {fmt(e['fn_increase_max'], 2)}).")
+        text += (
+            f" False neighbours, in the {e['fn_cells']} cells where they are possible (some pairs of inputs share no "
+            f"active feature; chance rate {fmt(e['fn_chance'], 2)}): {fmt(e['fn_x'], 2)} in the picture of x, "
+            f"{fmt(e['fn_h'], 2)} in the picture of h (largest increase {fmt(e['fn_increase_max'], 2)})."
+        )
     else:
         text += " False neighbours are impossible in every cell here (every pair of inputs shares an active feature)."
     if np.isfinite(best_x) and best_x > 0 and e["x"] < 0.5 * best_x:
-        text += (f" Caution: {name} of x is itself poor (recall {fmt(e['x'], 2)} against {fmt(best_x, 2)} for the best "
-                 f"method), so {name} hides the damage rather than avoiding it.")
+        text += (
+            f" Caution: {name} of x is itself poor (recall {fmt(e['x'], 2)} against {fmt(best_x, 2)} for the best "
+            f"method), so {name} hides the damage rather than avoiding it."
+        )
     ms = sorted(e["by_m"])
     if len(ms) >= 2:
-        text += (f" Median recall loss over p: {fmt(-e['by_m'][ms[0]][0], 2)} at m = {ms[0]}, {fmt(-e['by_m'][ms[-1]][0], 2)} at "
-                 f"m = {ms[-1]}.")
+        text += (
+            f" Median recall loss over p: {fmt(-e['by_m'][ms[0]][0], 2)} at m = {ms[0]}, {fmt(-e['by_m'][ms[-1]][0], 2)} at "
+            f"m = {ms[-1]}."
+        )
     text += f" (Rule: holds below a {pct(HOLDS_BELOW)} relative loss, does not hold above {pct(FAILS_ABOVE)}.)"
     return Finding(
-        "Superposition might not be as large a problem for latent space visualization.", text, e["verdict"],
-        key=f"D-{method}-{importance}", method=name, importance=importance, view="data points", n_used=e["n_cells"],
-        n_left_out=e["n_left_out"], figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
+        "Superposition might not be as large a problem for latent space visualization.",
+        text,
+        e["verdict"],
+        key=f"D-{method}-{importance}",
+        method=name,
+        importance=importance,
+        view="data points",
+        n_used=e["n_cells"],
+        n_left_out=e["n_left_out"],
+        figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
         summary=f"picture of h loses {pct(e['relative_loss'])}",
     )
 
@@ -130,7 +154,11 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     ok = np.isfinite(h) & np.isfinite(xr)
     total, dropped, sup = h[ok] - 1.0, xr[ok] - 1.0, h[ok] - xr[ok]
     return {
-        "n_cells": int(ok.sum()), "n_left_out": int((~ok).sum()), "total": total, "dropped": dropped, "superposition": sup,
+        "n_cells": int(ok.sum()),
+        "n_left_out": int((~ok).sum()),
+        "total": total,
+        "dropped": dropped,
+        "superposition": sup,
         "mean_total": float(total.mean()) if ok.any() else float("nan"),
         "mean_dropped": float(dropped.mean()) if ok.any() else float("nan"),
         "mean_superposition": float(sup.mean()) if ok.any() else float("nan"),
@@ -146,23 +174,37 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     o = loss_split(cells, importance, rule=other_rule(rule))
     if not s.get("n_cells"):
         return ""
-    text = (f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
-            f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with {RULE_TEXT[rule]}: "
-            f"{fixed(-s['mean_dropped'])} of it goes with the features the model drops and {fixed(-s['mean_superposition'])} "
-            f"with superposition among the features it keeps ({pct(s['share_superposition'])} of the loss; means over "
-            f"{s['n_cells']} cells, which add up as the parts do in every cell"
-            + (f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
-               if s["n_left_out"] else "") + ").")
+    text = (
+        f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
+        f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with {RULE_TEXT[rule]}: "
+        f"{fixed(-s['mean_dropped'])} of it goes with the features the model drops and {fixed(-s['mean_superposition'])} "
+        f"with superposition among the features it keeps ({pct(s['share_superposition'])} of the loss; means over "
+        f"{s['n_cells']} cells, which add up as the parts do in every cell"
+        + (
+            f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
+            if s["n_left_out"]
+            else ""
+        )
+        + ")."
+    )
     if o.get("n_cells"):
-        text += (f" With {RULE_TEXT[other_rule(rule)]}: {fixed(-o['mean_dropped'])} dropped, "
-                 f"{fixed(-o['mean_superposition'])} superposition.")
+        text += (
+            f" With {RULE_TEXT[other_rule(rule)]}: {fixed(-o['mean_dropped'])} dropped, "
+            f"{fixed(-o['mean_superposition'])} superposition."
+        )
     return text
 
 
 # --------------------------------------------------------------------------------- ring control
 
-RING_CONDITIONS = ("trained_cluster", "trained_alone", "random_cluster", "random_alone", "orthogonal_cluster",
-                   "orthogonal_alone")
+RING_CONDITIONS = (
+    "trained_cluster",
+    "trained_alone",
+    "random_cluster",
+    "random_alone",
+    "orthogonal_cluster",
+    "orthogonal_alone",
+)
 
 
 def ring_control_summary(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, Any]:
@@ -199,29 +241,42 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
     s = ring_control_summary(cells, importance, rule=rule)
     o = ring_control_summary(cells, importance, rule=other_rule(rule))
     verdict = {"origin cluster": "not supported", "near-equidistance": "supported", "undecided": "partly"}.get(
-        s["explanation"], "n/a")
+        s["explanation"], "n/a"
+    )
     vo = {"origin cluster": "not supported", "near-equidistance": "supported", "undecided": "partly"}.get(
-        o["explanation"], "n/a")
+        o["explanation"], "n/a"
+    )
     if s["n_cells"]:
         m = s["median"]
-        text = (f"Ring control over {s['n_cells']} cells ({RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented and "
-                f"some dropped features; {s['n_left_out']} others left out), median radius CV of the represented points "
-                f"(0 = a ring, 0.354 = a uniform disc) in interval MDS: trained rows {fmt(m['trained_cluster'], 2)} with the "
-                f"cluster of dropped features at the origin and {fmt(m['trained_alone'], 2)} without it; random directions "
-                f"of the same norms {fmt(m['random_cluster'], 2)} and {fmt(m['random_alone'], 2)}; diag(N), exactly "
-                f"equidistant, {fmt(m['orthogonal_cluster'], 2)} and {fmt(m['orthogonal_alone'], 2)}. "
-                + {"origin cluster": "Every kind of rows is a ring with the cluster and a disc without it, equidistant or "
-                                     "not: the cluster at the origin makes the ring, not near-equidistance.",
-                   "near-equidistance": "The trained rows are a ring even without the cluster and random directions are "
-                                        "not: near-equidistance makes the ring.",
-                   "undecided": "The numbers do not separate the two explanations."}[s["explanation"]])
+        text = (
+            f"Ring control over {s['n_cells']} cells ({RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented and "
+            f"some dropped features; {s['n_left_out']} others left out), median radius CV of the represented points "
+            f"(0 = a ring, 0.354 = a uniform disc) in interval MDS: trained rows {fmt(m['trained_cluster'], 2)} with the "
+            f"cluster of dropped features at the origin and {fmt(m['trained_alone'], 2)} without it; random directions "
+            f"of the same norms {fmt(m['random_cluster'], 2)} and {fmt(m['random_alone'], 2)}; diag(N), exactly "
+            f"equidistant, {fmt(m['orthogonal_cluster'], 2)} and {fmt(m['orthogonal_alone'], 2)}. "
+            + {
+                "origin cluster": "Every kind of rows is a ring with the cluster and a disc without it, equidistant or "
+                "not: the cluster at the origin makes the ring, not near-equidistance.",
+                "near-equidistance": "The trained rows are a ring even without the cluster and random directions are "
+                "not: near-equidistance makes the ring.",
+                "undecided": "The numbers do not separate the two explanations.",
+            }[s["explanation"]]
+        )
     else:
         text = "No cell has enough represented and dropped features for the control."
     return Finding(
         "The represented features lie on a ring because they are near-equidistant (the study left open whether the "
         "points at the origin make it).",
-        text + rule_note(verdict, vo, rule), verdict, key=f"D-ring-{importance}", method="MDS", importance=importance,
-        verdict_other_rule=vo, n_used=s["n_cells"], n_left_out=s.get("n_left_out", 0), figures=["D4_ring_control"],
+        text + rule_note(verdict, vo, rule),
+        verdict,
+        key=f"D-ring-{importance}",
+        method="MDS",
+        importance=importance,
+        verdict_other_rule=vo,
+        n_used=s["n_cells"],
+        n_left_out=s.get("n_left_out", 0),
+        figures=["D4_ring_control"],
     )
 
 
@@ -252,26 +307,45 @@ def star_finding(cells: Any, importance: str) -> Finding:
     """Not a claim of the study: MDS pictures of data points at low m and sparse p are stars."""
     s = star_summary(cells, importance)
     if not s.get("n_star"):
-        return Finding("MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",
-                       "No cell at low m and sparse p in this run.", "n/a", key=f"D-star-{importance}", method="MDS",
-                       importance=importance)
+        return Finding(
+            "MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",
+            "No cell at low m and sparse p in this run.",
+            "n/a",
+            key=f"D-star-{importance}",
+            method="MDS",
+            importance=importance,
+        )
     excess = s["star_spoke_share"] - s["star_spoke_chance"]
-    verdict = "supported" if s["star_ray_share_h"] > 2 * max(s["other_ray_share_h"], 0.05) and excess > 0.05 else (
-        "partly" if s["star_ray_share_h"] > s["other_ray_share_h"] else "not supported")
-    text = (f"In the {s['n_star']} cells with m <= {STAR_MAX_M} and p <= {STAR_MAX_P:g}, a median {pct(s['star_ray_share_h'])} "
-            f"of the data points lie within 5° of a single represented feature's ray in h (against "
-            f"{pct(s['other_ray_share_h'])} in the other {s['n_other']} cells): the inputs with exactly one represented "
-            f"feature active ({pct(s['star_one_active_rep'])}; their dropped features map to nearly 0). In the MDS picture of "
-            f"h, {pct(s['star_spoke_share'])} of the points lie within 5° of a feature's spoke where points at random angles "
-            f"would give {pct(s['star_spoke_chance'])}; in the picture of x, {pct(s['star_spoke_share_x'])} against "
-            f"{pct(s['star_spoke_chance_x'])}. The spokes are the few represented features' rays: a visible signature of "
-            "superposition (many features sharing few dimensions) that the study's pictures of W cannot show.")
-    return Finding("MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",
-                   text, verdict, key=f"D-star-{importance}", method="MDS", importance=importance, n_used=s["n_star"],
-                   figures=[f"D2_mds_{variant_slug(importance)}"])
+    verdict = (
+        "supported"
+        if s["star_ray_share_h"] > 2 * max(s["other_ray_share_h"], 0.05) and excess > 0.05
+        else ("partly" if s["star_ray_share_h"] > s["other_ray_share_h"] else "not supported")
+    )
+    text = (
+        f"In the {s['n_star']} cells with m <= {STAR_MAX_M} and p <= {STAR_MAX_P:g}, a median {pct(s['star_ray_share_h'])} "
+        f"of the data points lie within 5° of a single represented feature's ray in h (against "
+        f"{pct(s['other_ray_share_h'])} in the other {s['n_other']} cells): the inputs with exactly one represented "
+        f"feature active ({pct(s['star_one_active_rep'])}; their dropped features map to nearly 0). In the MDS picture of "
+        f"h, {pct(s['star_spoke_share'])} of the points lie within 5° of a feature's spoke where points at random angles "
+        f"would give {pct(s['star_spoke_chance'])}; in the picture of x, {pct(s['star_spoke_share_x'])} against "
+        f"{pct(s['star_spoke_chance_x'])}. The spokes are the few represented features' rays: a visible signature of "
+        "superposition (many features sharing few dimensions) that the study's pictures of W cannot show."
+    )
+    return Finding(
+        "MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",
+        text,
+        verdict,
+        key=f"D-star-{importance}",
+        method="MDS",
+        importance=importance,
+        n_used=s["n_star"],
+        figures=[f"D2_mds_{variant_slug(importance)}"],
+    )
 
 
-def headline_curves(points: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne")) -> list[dict[str, Any]]:
+def headline_curves(
+    points: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne")
+) -> list[dict[str, Any]]:
     """Per method: median over p, per m, of the k-NN recall of the picture of x, of h, and of h itself.
 
     Cells where either recall is undefined are left out (per m).
@@ -288,9 +362,13 @@ def headline_curves(points: Any, importance: str, methods: Sequence[str] = ("mds
         both = np.isfinite(x) & np.isfinite(h.reindex(x.index))
         x, h = x[both], h.reindex(x.index)[both]
         ms = sorted({int(m) for m, _ in x.index})
-        out.append({
-            "method": METHOD_NAMES[method], "m": ms,
-            "x": [float(x.xs(m, level="m").median()) for m in ms], "h": [float(h.xs(m, level="m").median()) for m in ms],
-            "exact": [float(exact.get(m, np.nan)) for m in ms],
-        })
+        out.append(
+            {
+                "method": METHOD_NAMES[method],
+                "m": ms,
+                "x": [float(x.xs(m, level="m").median()) for m in ms],
+                "h": [float(h.xs(m, level="m").median()) for m in ms],
+                "exact": [float(exact.get(m, np.nan)) for m in ms],
+            }
+        )
     return out

@@ -17,7 +17,6 @@ For each (importance, m, p) cell of the data-point experiment, under both repres
 from __future__ import annotations
 
 import logging
-
 from typing import Any
 
 import numpy as np
@@ -55,8 +54,11 @@ class _equal_distances_quiet:
     def __exit__(self, *exc: Any) -> None:
         logging.getLogger("supviz.dr.smacof").removeFilter(self.flt)
         if self.flt.count:
-            log.info("ring analysis: %d equidistant point sets (diag(N) and exactly orthogonal rows) fitted by ratio "
-                     "SMACOF, the interval transformation being undefined for equal distances", self.flt.count)
+            log.info(
+                "ring analysis: %d equidistant point sets (diag(N) and exactly orthogonal rows) fitted by ratio "
+                "SMACOF, the interval transformation being undefined for equal distances",
+                self.flt.count,
+            )
 
 
 def _instance_of(res: Any) -> dict[tuple[str, int, float], int]:
@@ -70,8 +72,10 @@ def cell_extras(ctx: Any, res: Any, grid: Any) -> dict[tuple[str, int, float], d
     rules = (rc.rule, rc.other().rule)
     with _equal_distances_quiet():  # diag(N) of the ring control: interval MDS falls back to ratio, by design
         rows = _compute(ctx, res, grid, rules)
-    return {(r["importance"], int(r["m"]), float(r["p"])): {k: v for k, v in r.items() if k not in ("importance", "m", "p")}
-            for r in rows}
+    return {
+        (r["importance"], int(r["m"]), float(r["p"])): {k: v for k, v in r.items() if k not in ("importance", "m", "p")}
+        for r in rows
+    }
 
 
 def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -96,7 +100,9 @@ def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict
         for r in rules:
             row[f"n_represented_{r}"] = float(masks[r].sum())
             if masks[r].any():
-                row[f"x_rep_recall_{r}"] = float(measure_distortion(x, x[:, masks[r]], k=cell.k).metrics()["knn_recall"])
+                row[f"x_rep_recall_{r}"] = float(
+                    measure_distortion(x, x[:, masks[r]], k=cell.k).metrics()["knn_recall"]
+                )
             else:
                 row[f"x_rep_recall_{r}"] = float("nan")
         active = (x > 0).astype(np.float64)
@@ -116,8 +122,14 @@ def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict
                 row["spoke_share_x"], row["spoke_chance_x"] = s.share, s.coverage
         out.append(row)
     for r in rules:
-        ring = ring_control(weights, masks_by_rule[r], metric_type=cfg.mds_type, max_iter=cfg.max_iter, eps=cfg.eps,
-                            random_state=ctx.seed("ring-control"))
+        ring = ring_control(
+            weights,
+            masks_by_rule[r],
+            metric_type=cfg.mds_type,
+            max_iter=cfg.max_iter,
+            eps=cfg.eps,
+            random_state=ctx.seed("ring-control"),
+        )
         for row, vals in zip(out, ring):
             row.update({f"{k}_{r}": float(v) for k, v in vals.items() if k.startswith("ring_")})
     return out
@@ -166,9 +178,19 @@ def ring_examples(ctx: Any, cells: Any, grid: Any, res: Any, variants: list[str]
         sets = ring_control_sets(W, mask, random_state=ctx.seed("ring-control-example", v))
         conds = [c for c in RING_CONDITIONS if sets[c] is not None]
         with _equal_distances_quiet():
-            lays = [np.asarray(lay.embedding) for lay in mds_layouts(
-                [sets[c] for c in conds], metric_type=cfg.mds_type, max_iter=cfg.max_iter, eps=cfg.eps, random_state=0)]
-        out.append({"variant": v, "m": m, "p": p, "conditions": conds, "layouts": lays, "n_represented": int(mask.sum())})
+            lays = [
+                np.asarray(lay.embedding)
+                for lay in mds_layouts(
+                    [sets[c] for c in conds],
+                    metric_type=cfg.mds_type,
+                    max_iter=cfg.max_iter,
+                    eps=cfg.eps,
+                    random_state=0,
+                )
+            ]
+        out.append(
+            {"variant": v, "m": m, "p": p, "conditions": conds, "layouts": lays, "n_represented": int(mask.sum())}
+        )
     return out
 
 
@@ -184,16 +206,23 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
     from supviz.toy.importance import variant_label
 
     rc = ctx.config.represented
-    names = {"trained_cluster": "trained, with cluster", "trained_alone": "trained, alone",
-             "random_cluster": "random dirs, with cluster", "random_alone": "random dirs, alone",
-             "orthogonal_cluster": "diag(N), with cluster", "orthogonal_alone": "diag(N), alone"}
+    names = {
+        "trained_cluster": "trained, with cluster",
+        "trained_alone": "trained, alone",
+        "random_cluster": "random dirs, with cluster",
+        "random_alone": "random dirs, alone",
+        "orthogonal_cluster": "diag(N), with cluster",
+        "orthogonal_alone": "diag(N), alone",
+    }
     panels, lines = [], []
     for v in variants:
         summary = ring_control_summary(cells, v, rule=rc.rule)
         if summary.get("n_cells"):
             med = summary["median"]
-            lines.append(f"{variant_label(v)}, median over {summary['n_cells']} cells: "
-                         + ", ".join(f"{names[c]} {med[c]:.2f}" for c in RING_CONDITIONS))
+            lines.append(
+                f"{variant_label(v)}, median over {summary['n_cells']} cells: "
+                + ", ".join(f"{names[c]} {med[c]:.2f}" for c in RING_CONDITIONS)
+            )
         ex = next((e for e in examples if e["variant"] == v), None)
         if ex is None:
             continue
@@ -201,8 +230,11 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
         for c, Y in zip(ex["conditions"], ex["layouts"]):
             colour = np.r_[np.ones(n_rep), np.zeros(len(Y) - n_rep)]
             r = np.linalg.norm(Y[:n_rep] - Y[:n_rep].mean(axis=0), axis=1)
-            panels.append(ScatterPanel(f"{names[c]}", Y, color=colour,
-                                       corner=f"{_short(v)}, {m} : {fmt_p(p)}\nCV {r.std() / r.mean():.2f}"))
+            panels.append(
+                ScatterPanel(
+                    f"{names[c]}", Y, color=colour, corner=f"{_short(v)}, {m} : {fmt_p(p)}\nCV {r.std() / r.mean():.2f}"
+                )
+            )
     title = "D4. Why a ring? The cluster at the origin, not near-equidistance"
     caption = (
         "The ring control. For a cell of each importance variant (columns: the represented rows as trained, random "
@@ -210,14 +242,21 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
         f"origin and without it), interval MDS as in C2/C3; yellow: represented features ({RULE_TEXT[rc.rule]}), purple: "
         "the dropped ones. Under each panel: the cell and CV, the radius spread of the represented points (0 = a ring, "
         f"0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some dropped features: "
-        + "; ".join(lines) + "."
+        + "; ".join(lines)
+        + "."
     )
     from supviz.plot.panels import ColorScale
 
     if not panels:
-        panels = [ScatterPanel("no cell", None, note=f"no cell with {RING_MIN_POINTS} represented and some dropped features")]
+        panels = [
+            ScatterPanel("no cell", None, note=f"no cell with {RING_MIN_POINTS} represented and some dropped features")
+        ]
     return ctx.figure(
-        "D4_ring_control", title=title, caption=caption, content={"panels": panels},
-        static=lambda: plot.plot_grid(panels, ncols=6, title=title, color=ColorScale("viridis", 0.0, 1.0, ""),
-                                      panel_in=1.55),
+        "D4_ring_control",
+        title=title,
+        caption=caption,
+        content={"panels": panels},
+        static=lambda: plot.plot_grid(
+            panels, ncols=6, title=title, color=ColorScale("viridis", 0.0, 1.0, ""), panel_in=1.55
+        ),
     )

@@ -24,24 +24,33 @@ from typing import Any
 
 import numpy as np
 
-from supviz.errors import SupvizError
-from supviz.study.common import PICTURE_NAMES
-from supviz.toy.importance import variant_slug
-from supviz.toy.importance import variant_label
 from supviz.core.text import fmt_p
-from supviz.study.config import DatapointsConfig
-from supviz.study.datapoints.measures import _equal_distances_quiet
-from supviz.study.context import RunContext
-from supviz.study.section import Section
+from supviz.errors import SupvizError
 from supviz.report.records import SectionOutput, TableBlock
+from supviz.study.common import PICTURE_NAMES
+from supviz.study.config import DatapointsConfig
+from supviz.study.context import RunContext
+from supviz.study.datapoints.measures import _equal_distances_quiet
+from supviz.study.section import Section
+from supviz.toy.importance import variant_label, variant_slug
 
 log = logging.getLogger(__name__)
 
 #: Measures drawn as heatmaps over (m, p).
 HEAT_METRICS = ("knn_recall", "trustworthiness", "false_neighbour_rate")
 #: Measure columns copied into the run's tidy table.
-ROW_METRICS = ("knn_recall", "trustworthiness", "continuity", "stress1_ratio", "shepard_rho", "false_neighbour_rate",
-               "false_neighbour_pairs", "smacof_stress")
+ROW_METRICS = (
+    "knn_recall",
+    "trustworthiness",
+    "continuity",
+    "stress1_ratio",
+    "shepard_rho",
+    "false_neighbour_rate",
+    "false_neighbour_pairs",
+    "smacof_stress",
+)
+
+
 def _instances(ctx: RunContext, grid: Any) -> tuple[list[int], list[str]]:
     """The grid instances pictured (m in ``toy.hidden``, known p) and notes on those left out."""
     idx = _pictured(ctx.config, grid)
@@ -66,9 +75,17 @@ def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int],
     from supviz.datapoints import datapoint_grid
 
     return datapoint_grid(
-        grid, n_points=cfg.points, methods=tuple(cfg.methods), k=cfg.k, layout_spaces=tuple(cfg.layout_spaces),
-        represented_rule=rc.rule, represented_threshold=rc.threshold, instances=idx,
-        random_state=ctx.seed("datapoints"), n_jobs=ctx.config.run.n_jobs, progress=ctx.progress.bars,
+        grid,
+        n_points=cfg.points,
+        methods=tuple(cfg.methods),
+        k=cfg.k,
+        layout_spaces=tuple(cfg.layout_spaces),
+        represented_rule=rc.rule,
+        represented_threshold=rc.threshold,
+        instances=idx,
+        random_state=ctx.seed("datapoints"),
+        n_jobs=ctx.config.run.n_jobs,
+        progress=ctx.progress.bars,
     )
 
 
@@ -112,8 +129,8 @@ class DatapointSection(Section):
         from supviz.datapoints import plots as dpf
         from supviz.study.datapoints import findings as verdicts
         from supviz.study.datapoints.measures import ring_figure
-        from supviz.toy.importance import ordered_variants
         from supviz.study.tables import build_table
+        from supviz.toy.importance import ordered_variants
 
         cfg: DatapointsConfig = ctx.config.section("datapoints")
         rc = ctx.config.represented
@@ -137,38 +154,75 @@ class DatapointSection(Section):
                     shown = dpt.assign(false_neighbour_rate=dpt["false_neighbour_rate"].where(possible))
                 cols = ("features", "x", "h", "total") if has_feat else ("x", "h", "total")
                 worse = "less" if dpf.HIGHER_IS_BETTER[metric] else "more"
-                figs.append(ctx.figure(
-                    heatmap_id(metric, v), title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points ({label})",
-                    caption=(f"{_metric_title(metric)} per (m, p) cell (rows m, columns p), one row of panels per method. "
-                             + ("'feature directions': the study's pictures of the rows of W (C2 for MDS, C4 for UMAP; "
-                                "the study drew no t-SNE of W: 'not pictured'), measured against W's own rows. " if has_feat else "")
-                             + f"'data points': pictures of the inputs x and of the latent codes h = Wᵀx of {cfg.points} "
-                             f"sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': the change the latent "
-                             f"space causes, red = worse ({worse} {_metric_title(metric).lower()}), blue = better. "
-                             + _metric_help(metric)),
-                    content={"dp": _frame_content(shown), "ft": _frame_content(ft) if has_feat else None, "metric": metric,
-                             "cols": list(cols)},
-                    static=lambda dpt=shown, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: dpf.heatmap_figure(
-                        dpt, metric=metric, importance=v, feature_table=ft, methods=tuple(cfg.methods), columns=cols,
-                        title=f"{_metric_title(metric)} over (m, p), {variant_label(v)}"),
-                ))
+                figs.append(
+                    ctx.figure(
+                        heatmap_id(metric, v),
+                        title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points ({label})",
+                        caption=(
+                            f"{_metric_title(metric)} per (m, p) cell (rows m, columns p), one row of panels per method. "
+                            + (
+                                "'feature directions': the study's pictures of the rows of W (C2 for MDS, C4 for UMAP; "
+                                "the study drew no t-SNE of W: 'not pictured'), measured against W's own rows. "
+                                if has_feat
+                                else ""
+                            )
+                            + f"'data points': pictures of the inputs x and of the latent codes h = Wᵀx of {cfg.points} "
+                            f"sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': the change the latent "
+                            f"space causes, red = worse ({worse} {_metric_title(metric).lower()}), blue = better. "
+                            + _metric_help(metric)
+                        ),
+                        content={
+                            "dp": _frame_content(shown),
+                            "ft": _frame_content(ft) if has_feat else None,
+                            "metric": metric,
+                            "cols": list(cols),
+                        },
+                        static=lambda dpt=shown, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: (
+                            dpf.heatmap_figure(
+                                dpt,
+                                metric=metric,
+                                importance=v,
+                                feature_table=ft,
+                                methods=tuple(cfg.methods),
+                                columns=cols,
+                                title=f"{_metric_title(metric)} over (m, p), {variant_label(v)}",
+                            )
+                        ),
+                    )
+                )
             sub = _subset(res, v)
-            colour = (f"the number of active represented features (capped at 6; under uniform importance a rank would be "
-                      "arbitrary; 1 = the inputs on a single feature's spoke)" if _uniform(sub) else
-                      "the importance rank of the most important active feature (dark = most important)")
+            colour = (
+                "the number of active represented features (capped at 6; under uniform importance a rank would be "
+                "arbitrary; 1 = the inputs on a single feature's spoke)"
+                if _uniform(sub)
+                else "the importance rank of the most important active feature (dark = most important)"
+            )
             for method in cfg.grid_methods:
-                figs.append(ctx.figure(
-                    grid_id(method, v), title=f"D2. {PICTURE_NAMES[method]} of the latent codes h = Wᵀx, rows m, columns p ({label})",
-                    caption=(f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell (the study's "
-                             f"grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of section 2. Colour: "
-                             f"{colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
-                             + (" At low m and sparse p the points form stars: spokes along the few represented features' "
-                                "directions (measured in the conclusion)." if method == "mds" else "")),
-                    content={"cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells], "m": method},
-                    static=lambda sub=sub, v=v, method=method: dpf.grid_figure(
-                        sub, importance=v, method=method, space="h",
-                        title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x"),
-                ))
+                figs.append(
+                    ctx.figure(
+                        grid_id(method, v),
+                        title=f"D2. {PICTURE_NAMES[method]} of the latent codes h = Wᵀx, rows m, columns p ({label})",
+                        caption=(
+                            f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell (the study's "
+                            f"grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of section 2. Colour: "
+                            f"{colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
+                            + (
+                                " At low m and sparse p the points form stars: spokes along the few represented features' "
+                                "directions (measured in the conclusion)."
+                                if method == "mds"
+                                else ""
+                            )
+                        ),
+                        content={"cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells], "m": method},
+                        static=lambda sub=sub, v=v, method=method: dpf.grid_figure(
+                            sub,
+                            importance=v,
+                            method=method,
+                            space="h",
+                            title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x",
+                        ),
+                    )
+                )
             for m, p in cfg.examples:
                 cell, pm = _example(res, v, m, p)
                 if cell is None:
@@ -178,27 +232,40 @@ class DatapointSection(Section):
                 fig_id = f"D3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
                 spaces = tuple(s for s in ("x", "x_rep", "h", "xhat") if s in cfg.layout_spaces)
                 head = f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), k = {cell.k}"
-                figs.append(ctx.figure(
-                    fig_id, title=f"D3. One cell up close: x beside h, m = {m}, p = {fmt_p(pm)} ({label})",
-                    caption=(f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} ({cell.n_dropped} "
-                             f"all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as h = Wᵀx (right) by each "
-                             "method (rows). Red lines: false neighbours, pairs among each other's "
-                             f"{cell.k} nearest in the picture that share no active feature (at most 1,500 drawn per panel). "
-                             "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
-                             "correlation, FN false-neighbour rate, all against x. Colour: "
-                             + ("the number of active represented features (capped at 6)." if cell.uniform_importance else
-                                "the importance rank of the most important active feature (dark = most important).")
-                             + " Hover a point in the interactive version for its point index, most important active "
-                               "feature, its rank, active features and its value."),
-                    content=_cell_content(cell, spaces, tuple(cfg.methods)),
-                    static=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure(cell, spaces=spaces, title=head),
-                    interactive=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure_plotly(cell, spaces=spaces,
-                                                                                                   title=head),
-                ))
+                figs.append(
+                    ctx.figure(
+                        fig_id,
+                        title=f"D3. One cell up close: x beside h, m = {m}, p = {fmt_p(pm)} ({label})",
+                        caption=(
+                            f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} ({cell.n_dropped} "
+                            f"all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as h = Wᵀx (right) by each "
+                            "method (rows). Red lines: false neighbours, pairs among each other's "
+                            f"{cell.k} nearest in the picture that share no active feature (at most 1,500 drawn per panel). "
+                            "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
+                            "correlation, FN false-neighbour rate, all against x. Colour: "
+                            + (
+                                "the number of active represented features (capped at 6)."
+                                if cell.uniform_importance
+                                else "the importance rank of the most important active feature (dark = most important)."
+                            )
+                            + " Hover a point in the interactive version for its point index, most important active "
+                            "feature, its rank, active features and its value."
+                        ),
+                        content=_cell_content(cell, spaces, tuple(cfg.methods)),
+                        static=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure(
+                            cell, spaces=spaces, title=head
+                        ),
+                        interactive=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure_plotly(
+                            cell, spaces=spaces, title=head
+                        ),
+                    )
+                )
             tables.extend(_tables(res, v, cfg, cells, rc))
         figs.append(ring_figure(ctx, cells, result["ring"], variants))
-        best_x = {v: max((verdicts.method_effect(points, v, mth)["x"] for mth in cfg.methods), default=float("nan"))
-                  for v in variants}
+        best_x = {
+            v: max((verdicts.method_effect(points, v, mth)["x"] for mth in cfg.methods), default=float("nan"))
+            for v in variants
+        }
         for v in variants:
             for method in cfg.methods:
                 findings.append(verdicts.data_point_finding(points, v, method, best_x=best_x[v]))
@@ -206,32 +273,48 @@ class DatapointSection(Section):
             findings.append(verdicts.ring_finding(cells, v, rule=rc.rule))
             if "mds" in cfg.methods:
                 findings.append(verdicts.star_finding(cells, v))
-        return SectionOutput(key=self.key, title=self.title, intro=_intro(res, cfg, points, cells, rc, variants),
-                             figures=figs, tables=tables, findings=findings, rows=rows, notes=notes)
-
-
+        return SectionOutput(
+            key=self.key,
+            title=self.title,
+            intro=_intro(res, cfg, points, cells, rc, variants),
+            figures=figs,
+            tables=tables,
+            findings=findings,
+            rows=rows,
+            notes=notes,
+        )
 
 
 def _metric_title(metric: str) -> str:
-    return {"knn_recall": "k-NN recall", "trustworthiness": "Trustworthiness",
-            "false_neighbour_rate": "False-neighbour rate"}.get(metric, metric)
+    return {
+        "knn_recall": "k-NN recall",
+        "trustworthiness": "Trustworthiness",
+        "false_neighbour_rate": "False-neighbour rate",
+    }.get(metric, metric)
 
 
 def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> Any:
     """Per row of a data-point table: whether some pair of its cell's inputs shares no active feature."""
     import pandas as pd
 
-    return pd.Series([extra.get((i, int(m), float(p)), {}).get("false_neighbour_chance", 1.0) > 0
-                      for i, m, p in zip(table["importance"], table["m"], table["p"])], index=table.index)
+    return pd.Series(
+        [
+            extra.get((i, int(m), float(p)), {}).get("false_neighbour_chance", 1.0) > 0
+            for i, m, p in zip(table["importance"], table["m"], table["p"])
+        ],
+        index=table.index,
+    )
 
 
 def _metric_help(metric: str) -> str:
     return {
         "knn_recall": "k-NN recall: the share of each point's k nearest neighbours in x that are among its k nearest in the picture.",
         "trustworthiness": "Trustworthiness: whether the picture's neighbours were neighbours in x (1 = no intruders).",
-        "false_neighbour_rate": ("False-neighbour rate: the share of picture-neighbour pairs that share no active "
-                                 "feature (the feature-direction pictures have no such measure). Blank cells: no false "
-                                 "neighbour is possible there, every pair of inputs shares an active feature."),
+        "false_neighbour_rate": (
+            "False-neighbour rate: the share of picture-neighbour pairs that share no active "
+            "feature (the feature-direction pictures have no such measure). Blank cells: no false "
+            "neighbour is possible there, every pair of inputs shares an active feature."
+        ),
     }[metric]
 
 
@@ -253,16 +336,29 @@ def _cell_content(cell: Any, spaces: tuple[str, ...], methods: tuple[str, ...]) 
     lay = {f"{s}|{m}": cell.layouts[(s, m)].embedding for s in spaces for m in methods if (s, m) in cell.layouts}
     fp = {f"{s}|{m}": cell.false_pairs[(s, m)] for s in spaces for m in methods if (s, m) in cell.false_pairs}
     met = {f"{s}|{m}": cell.metrics.get((s, m), {}) for s in spaces for m in methods}
-    return {"layouts": lay, "pairs": fp, "metrics": met, "labels": cell.labels.as_dict(), "p": cell.probability,
-            "n": cell.n_points, "dropped": cell.n_dropped, "uniform": cell.uniform_importance}
+    return {
+        "layouts": lay,
+        "pairs": fp,
+        "metrics": met,
+        "labels": cell.labels.as_dict(),
+        "p": cell.probability,
+        "n": cell.n_points,
+        "dropped": cell.n_dropped,
+        "uniform": cell.uniform_importance,
+    }
 
 
 def _subset(res: Any, variant: str) -> Any:
     from supviz.datapoints import DatapointGridResult
 
     sel = [i for i, k in enumerate(res.keys) if k[0] == variant]
-    return DatapointGridResult(table=res.table.iloc[:0], geometry=res.geometry.iloc[:0], cells=[res.cells[i] for i in sel],
-                               keys=[res.keys[i] for i in sel], timings=res.timings.iloc[:0])
+    return DatapointGridResult(
+        table=res.table.iloc[:0],
+        geometry=res.geometry.iloc[:0],
+        cells=[res.cells[i] for i in sel],
+        keys=[res.keys[i] for i in sel],
+        timings=res.timings.iloc[:0],
+    )
 
 
 def _example(res: Any, variant: str, m: int, p: float) -> tuple[Any, float]:
@@ -306,12 +402,16 @@ def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ..
     curves = headline_curves(points, variant, methods)
     title = f"How much of each input's neighbourhood the pictures keep ({variant_label(variant)})"
     return ctx.figure(
-        "headline", title=title, lead=True,
-        caption=(f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
-                 "stay among its nearest), median over the feature probabilities p, by hidden size m. Grey dashed: the "
-                 "method's picture of x itself, what any 2-D picture of these inputs keeps. Red: its picture of the latent "
-                 "codes h = Wᵀx. Dotted black: the code space h itself, before any picture. The shaded gap is what "
-                 f"superposition and the dropped features cost the picture ({cfg.points} inputs per cell; every cell in D1)."),
+        "headline",
+        title=title,
+        lead=True,
+        caption=(
+            f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
+            "stay among its nearest), median over the feature probabilities p, by hidden size m. Grey dashed: the "
+            "method's picture of x itself, what any 2-D picture of these inputs keeps. Red: its picture of the latent "
+            "codes h = Wᵀx. Dotted black: the code space h itself, before any picture. The shaded gap is what "
+            f"superposition and the dropped features cost the picture ({cfg.points} inputs per cell; every cell in D1)."
+        ),
         content={"curves": curves},
         static=lambda: headline_figure(curves, title=title),
     )
@@ -327,8 +427,16 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
     rows = []
     for r in res.table.itertuples(index=False):
         key = (r.importance, int(r.m), float(r.p))
-        row = {"table": "points", "importance": r.importance, "m": int(r.m), "p": float(r.p), "space": r.space,
-               "method": r.method, "n_points": int(r.n_points), "k": int(r.k)}
+        row = {
+            "table": "points",
+            "importance": r.importance,
+            "m": int(r.m),
+            "p": float(r.p),
+            "space": r.space,
+            "method": r.method,
+            "n_points": int(r.n_points),
+            "k": int(r.k),
+        }
         row.update({c: float(getattr(r, c)) for c in ROW_METRICS if hasattr(r, c) and c != "k"})
         row["false_neighbour_chance"] = extra.get(key, {}).get("false_neighbour_chance", float("nan"))
         row["nan_reasons"] = str(getattr(r, "nan_reasons", ""))  # the measures' own reasons (DistortionResult)
@@ -336,10 +444,17 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
     n = int(res.cells[0].x.shape[1])
     for g in res.geometry.to_dict("records"):
         key = (g["importance"], int(g["m"]), float(g["p"]))
-        row = {"table": "cells", "model": "grid", "importance": g["importance"], "m": int(g["m"]), "p": float(g["p"]),
-               "n_features": n}
-        row.update({f"geo_{k}": float(v) for k, v in g.items()
-                    if k not in ("importance", "m", "p", "instance", "n_hidden")})
+        row = {
+            "table": "cells",
+            "model": "grid",
+            "importance": g["importance"],
+            "m": int(g["m"]),
+            "p": float(g["p"]),
+            "n_features": n,
+        }
+        row.update(
+            {f"geo_{k}": float(v) for k, v in g.items() if k not in ("importance", "m", "p", "instance", "n_hidden")}
+        )
         row.update(extra.get(key, {}))
         rows.append(row)
     return rows
@@ -348,9 +463,8 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
 def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> list[TableBlock]:
     import pandas as pd
 
-    from supviz.study.verdicts import RULE_TEXT
-
     from supviz.study.datapoints.findings import loss_split
+    from supviz.study.verdicts import RULE_TEXT
 
     label = variant_label(v)
     t = res.table[res.table["importance"] == v]
@@ -365,30 +479,61 @@ def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> lis
             row[f"{PICTURE_NAMES[method]}: x"] = round(float(g[g["space"] == "x"]["knn_recall"].median()), 3)
             row[f"{PICTURE_NAMES[method]}: h"] = round(float(g[g["space"] == "h"]["knn_recall"].median()), 3)
         frame.append(row)
-    out.append(TableBlock(f"k-NN recall against x, median over p, per m: the code space h itself, and the pictures of x "
-                          f"and of h per method ({label})", pd.DataFrame(frame)))
+    out.append(
+        TableBlock(
+            f"k-NN recall against x, median over p, per m: the code space h itself, and the pictures of x "
+            f"and of h per method ({label})",
+            pd.DataFrame(frame),
+        )
+    )
     g = cells[(cells["model"] == "grid") & (cells["importance"] == v)].sort_values(["m", "p"], ascending=[True, False])
     split = loss_split(cells, v, rule=rc.rule)
     if split.get("n_cells"):
         ok = g[np.isfinite(g["h_recall"]) & np.isfinite(g[f"x_rep_recall_{rc.rule}"])]
-        sp = pd.DataFrame({"m": ok["m"].astype(int), "p": [fmt_p(p) for p in ok["p"]],
-                           "total h − x": split["total"].round(3), "dropped x_rep − x": split["dropped"].round(3),
-                           "superposition h − x_rep": split["superposition"].round(3)})
-        out.append(TableBlock(f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): "
-                              f"dropped features + superposition = total in every row ({label})", sp))
+        sp = pd.DataFrame(
+            {
+                "m": ok["m"].astype(int),
+                "p": [fmt_p(p) for p in ok["p"]],
+                "total h − x": split["total"].round(3),
+                "dropped x_rep − x": split["dropped"].round(3),
+                "superposition h − x_rep": split["superposition"].round(3),
+            }
+        )
+        out.append(
+            TableBlock(
+                f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): "
+                f"dropped features + superposition = total in every row ({label})",
+                sp,
+            )
+        )
     ring_cols = [c for c in g.columns if c.startswith("ring_") and c.endswith(f"_{rc.rule}")]
     if ring_cols:
         rt = g[["m", "p", f"n_represented_{rc.rule}", *ring_cols]].copy()
         rt["p"] = [fmt_p(p) for p in rt["p"]]
-        rt.columns = ["m", "p", "represented", *[c[len("ring_"):-len(rc.rule) - 1].replace("_", " ") for c in ring_cols]]
-        out.append(TableBlock(f"Ring control per cell: radius CV of the represented points in interval MDS (0 = ring, "
-                              f"0.354 = disc), by kind of rows, with and without the cluster at the origin ({label})",
-                              rt.round(3)))
+        rt.columns = [
+            "m",
+            "p",
+            "represented",
+            *[c[len("ring_") : -len(rc.rule) - 1].replace("_", " ") for c in ring_cols],
+        ]
+        out.append(
+            TableBlock(
+                f"Ring control per cell: radius CV of the represented points in interval MDS (0 = ring, "
+                f"0.354 = disc), by kind of rows, with and without the cluster at the origin ({label})",
+                rt.round(3),
+            )
+        )
     if "ray_share_h" in g:
         st = g[["m", "p", "one_active_rep", "ray_share_h", "spoke_share", "spoke_chance"]].copy()
         st["p"] = [fmt_p(p) for p in st["p"]]
-        st.columns = ["m", "p", "one represented feature active", "within 5° of a ray in h", "on a spoke in MDS of h",
-                      "by chance"]
+        st.columns = [
+            "m",
+            "p",
+            "one represented feature active",
+            "within 5° of a ray in h",
+            "on a spoke in MDS of h",
+            "by chance",
+        ]
         out.append(TableBlock(f"Stars: data points on the rays of single features, per cell ({label})", st.round(3)))
     return out
 
@@ -412,4 +557,3 @@ def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, va
         f"with {rc.other().describe()}.",
     ]
     return "\n\n".join(p for p in parts if p)
-

@@ -52,7 +52,9 @@ def reference_weights(setting: str) -> Path | None:
     if setting:
         p = Path(setting).expanduser()
         if not p.is_file():
-            raise SupvizError(f"`embeddings.reference_weights` must be an existing weights file, '' or 'none'; got {setting!r}.")
+            raise SupvizError(
+                f"`embeddings.reference_weights` must be an existing weights file, '' or 'none'; got {setting!r}."
+            )
         return p
     starts = [Path.cwd(), Path(__file__).resolve().parent]
     for start in starts:
@@ -70,7 +72,9 @@ def outlier_ratio(Y: np.ndarray) -> float:
     return float(r.max() / med) if med > 0 else float("nan")
 
 
-def multistart(X: np.ndarray, *, metric_type: str, n_starts: int, max_iter: int, eps: float, seed: int) -> dict[str, Any]:
+def multistart(
+    X: np.ndarray, *, metric_type: str, n_starts: int, max_iter: int, eps: float, seed: int
+) -> dict[str, Any]:
     """SMACOF of the rows of ``X`` from the Torgerson start and ``n_starts`` random starts.
 
     Returns the Torgerson solution (``embedding``, ``stress``, ``outlier``; for interval MDS the
@@ -86,13 +90,22 @@ def multistart(X: np.ndarray, *, metric_type: str, n_starts: int, max_iter: int,
     iu = np.triu_indices(delta.shape[0], 1)
     d, dh = delta[iu], np.asarray(torg.disparities)[iu]
     slope, icpt = np.polyfit(d, dh, 1) if np.ptp(d) > 0 else (1.0, 0.0)
-    rand = dr.smacof(np.stack([delta] * n_starts), metric_type=metric_type, max_iter=max_iter, eps=eps, init="random",
-                     random_state=seed)
+    rand = dr.smacof(
+        np.stack([delta] * n_starts),
+        metric_type=metric_type,
+        max_iter=max_iter,
+        eps=eps,
+        init="random",
+        random_state=seed,
+    )
     emb = np.asarray(rand.embedding)
     return {
-        "embedding": np.asarray(torg.embedding), "stress": float(torg.stress), "outlier": outlier_ratio(np.asarray(torg.embedding)),
+        "embedding": np.asarray(torg.embedding),
+        "stress": float(torg.stress),
+        "outlier": outlier_ratio(np.asarray(torg.embedding)),
         "intercept": float(icpt / dh.mean()) if dh.mean() > 0 else float("nan"),
-        "stresses": np.asarray(rand.stress, dtype=float), "outliers": np.array([outlier_ratio(e) for e in emb]),
+        "stresses": np.asarray(rand.stress, dtype=float),
+        "outliers": np.array([outlier_ratio(e) for e in emb]),
     }
 
 
@@ -118,8 +131,16 @@ def _cells_to_check(result: list[Any]) -> list[tuple[str, int, float]]:
                     key = (vr.name, int(p.m), float(p.p))
                     found[key] = max(found.get(key, 0.0), r)
     order = sorted(found, key=lambda k: -found[k])
-    study = next(((v, m, p) for vr in result for c in vr.cells for v, m, p in [(vr.name, c.m, c.p)]
-                  if (v, m) == STUDY_CELL[:2] and abs(p - STUDY_CELL[2]) < 1e-3), None)
+    study = next(
+        (
+            (v, m, p)
+            for vr in result
+            for c in vr.cells
+            for v, m, p in [(vr.name, c.m, c.p)]
+            if (v, m) == STUDY_CELL[:2] and abs(p - STUDY_CELL[2]) < 1e-3
+        ),
+        None,
+    )
     if study is not None:
         order = [study] + [k for k in order if k != study]
     return order[:MAX_CELLS]
@@ -164,22 +185,56 @@ def collapse_starts(ctx: Any, result: list[Any]) -> dict[str, Any]:
         cell = next(c for c in vr.cells if c.m == m and abs(c.p - p) < 1e-9)
         sources = [("supviz" if not supplied else "supplied", cell.W, cell.masks)]
         if study is not None:
-            idx = [i for i, s in enumerate(study.specs) if s.importance_name == variant and s.n_hidden == m
-                   and s.probability is not None and abs(float(s.probability) - p) < 1e-3]
+            idx = [
+                i
+                for i, s in enumerate(study.specs)
+                if s.importance_name == variant
+                and s.n_hidden == m
+                and s.probability is not None
+                and abs(float(s.probability) - p) < 1e-3
+            ]
             if idx:
                 Ws = np.asarray(study.weights[idx[0]], dtype=np.float64)
-                sources.append(("study", Ws, rule_masks(Ws, np.asarray(study.specs[idx[0]].importance, dtype=float), rc)))
+                sources.append(
+                    ("study", Ws, rule_masks(Ws, np.asarray(study.specs[idx[0]].importance, dtype=float), rc))
+                )
         for source, W, masks in sources:
             for rule in rules:
                 X = W[masks[rule]]
                 for mt in ("interval", "ratio"):
-                    params = {"X": X, "metric_type": mt, "n_starts": cfg.collapse_starts, "max_iter": cfg.max_iter,
-                              "eps": cfg.eps, "seed": ctx.seed("C6", variant, m, source, rule, mt)}
-                    res, _ = ctx.cache.get_or_compute("starts", params, lambda params=params: multistart(
-                        params["X"], metric_type=mt, n_starts=params["n_starts"], max_iter=params["max_iter"],
-                        eps=params["eps"], seed=params["seed"]))
-                    fits.append({"variant": variant, "m": m, "p": p, "source": source, "rule": rule, "type": mt,
-                                 "n": int(X.shape[0]), "n_sources": len(sources), "fit": res})
+                    params = {
+                        "X": X,
+                        "metric_type": mt,
+                        "n_starts": cfg.collapse_starts,
+                        "max_iter": cfg.max_iter,
+                        "eps": cfg.eps,
+                        "seed": ctx.seed("C6", variant, m, source, rule, mt),
+                    }
+                    res, _ = ctx.cache.get_or_compute(
+                        "starts",
+                        params,
+                        lambda params=params: multistart(
+                            params["X"],
+                            metric_type=mt,
+                            n_starts=params["n_starts"],
+                            max_iter=params["max_iter"],
+                            eps=params["eps"],
+                            seed=params["seed"],
+                        ),
+                    )
+                    fits.append(
+                        {
+                            "variant": variant,
+                            "m": m,
+                            "p": p,
+                            "source": source,
+                            "rule": rule,
+                            "type": mt,
+                            "n": int(X.shape[0]),
+                            "n_sources": len(sources),
+                            "fit": res,
+                        }
+                    )
     return {"cells": cells, "fits": fits, "digest": digest}
 
 
@@ -206,53 +261,105 @@ def collapse_check(ctx: Any, starts: dict[str, Any]) -> CheckOutput:
         for f in fits:
             res, source, rule, mt = f["fit"], f["source"], f["rule"], f["type"]
             degenerate = res["outliers"] > OUTLIER_MAX
-            rec = {"variant": variant, "m": m, "p": p, "source": source, "rule": rule, "type": mt,
-                   "n": f["n"], "stress": res["stress"], "outlier": res["outlier"],
-                   "intercept": res["intercept"], "best": float(res["stresses"].min()),
-                   "median": float(np.median(res["stresses"])), "share": float(degenerate.mean()),
-                   "ring_best": float(res["stresses"][~degenerate].min()) if (~degenerate).any() else float("nan"),
-                   "collapsed_best": float(res["stresses"][degenerate].min()) if degenerate.any() else float("nan")}
+            rec = {
+                "variant": variant,
+                "m": m,
+                "p": p,
+                "source": source,
+                "rule": rule,
+                "type": mt,
+                "n": f["n"],
+                "stress": res["stress"],
+                "outlier": res["outlier"],
+                "intercept": res["intercept"],
+                "best": float(res["stresses"].min()),
+                "median": float(np.median(res["stresses"])),
+                "share": float(degenerate.mean()),
+                "ring_best": float(res["stresses"][~degenerate].min()) if (~degenerate).any() else float("nan"),
+                "collapsed_best": float(res["stresses"][degenerate].min()) if degenerate.any() else float("nan"),
+            }
             summary.append(rec)
-            out.rows.append({
-                "table": "panels", "experiment": "C6", "importance": variant, "m": m, "p": p, "method": "mds",
-                "params": _json({"metric_type": mt, "n_starts": cfg.collapse_starts, "rule": rule, "source": source,
-                                 "reference_sha256": digest if source == "study" else ""}),
-                "n_points": f["n"], "panel": f"{m} : {fmt_p(p)}, {source}, {rule}, {mt}",
-                "represented_rule": rule, "source": source, "smacof_stress": rec["stress"],
-                "outlier_ratio": rec["outlier"], "interval_intercept": rec["intercept"],
-                "starts_best_stress": rec["best"], "starts_median_stress": rec["median"],
-                "starts_share_collapsed": rec["share"],
-            })
-            panels.append(ScatterPanel(
-                f"{source}, {'study rule' if rule == 'mean_abs' else 'norm rule'}: {mt}", res["embedding"],
-                corner=f"N {f['n']}  SMACOF stress {res['stress']:.3f}\nmax/median radius {res['outlier']:.1f}"))
+            out.rows.append(
+                {
+                    "table": "panels",
+                    "experiment": "C6",
+                    "importance": variant,
+                    "m": m,
+                    "p": p,
+                    "method": "mds",
+                    "params": _json(
+                        {
+                            "metric_type": mt,
+                            "n_starts": cfg.collapse_starts,
+                            "rule": rule,
+                            "source": source,
+                            "reference_sha256": digest if source == "study" else "",
+                        }
+                    ),
+                    "n_points": f["n"],
+                    "panel": f"{m} : {fmt_p(p)}, {source}, {rule}, {mt}",
+                    "represented_rule": rule,
+                    "source": source,
+                    "smacof_stress": rec["stress"],
+                    "outlier_ratio": rec["outlier"],
+                    "interval_intercept": rec["intercept"],
+                    "starts_best_stress": rec["best"],
+                    "starts_median_stress": rec["median"],
+                    "starts_share_collapsed": rec["share"],
+                }
+            )
+            panels.append(
+                ScatterPanel(
+                    f"{source}, {'study rule' if rule == 'mean_abs' else 'norm rule'}: {mt}",
+                    res["embedding"],
+                    corner=f"N {f['n']}  SMACOF stress {res['stress']:.3f}\nmax/median radius {res['outlier']:.1f}",
+                )
+            )
         n_sources = fits[0]["n_sources"] if fits else 1
         title = f"C6. The collapsed C3 cell {m} : {fmt_p(p)} ({variant_label(variant)}): interval against ratio MDS"
         ncols = 2 * len(rules)
         figs_caption = (
             f"The represented features of the cell m = {m}, p = {fmt_p(p)} ({variant_label(variant)}) from "
-            + ("supviz's weights (top) and the study's own weights (bottom), " if n_sources > 1 else "this run's weights, ")
+            + (
+                "supviz's weights (top) and the study's own weights (bottom), "
+                if n_sources > 1
+                else "this run's weights, "
+            )
             + f"under {RULE_TEXT[rules[0]]} and {RULE_TEXT[rules[1]]}, laid out by interval and by ratio SMACOF from the "
             "Torgerson start (the study's). Under each panel: the number of points, the SMACOF stress (the stress-1 each fit minimised, against its own disparities), and the largest over the "
             f"median distance from the centre (about 1.1 for a ring; above {OUTLIER_MAX:g}: collapsed to a spot with a few "
             f"points far out). {cfg.collapse_starts} random starts of each are in the table below the figure."
         )
-        out.figures.append(ctx.figure(
-            f"C6_m{m}_p{fmt_p(p).replace('.', 'p')}_{variant.replace(':', '').replace('.', 'p')}", title=title,
-            caption=figs_caption, content={"panels": panels},
-            static=lambda panels=panels, title=title, ncols=ncols: plot.plot_grid(panels, ncols=ncols, title=title,
-                                                                               panel_in=2.2),
-        ))
+        out.figures.append(
+            ctx.figure(
+                f"C6_m{m}_p{fmt_p(p).replace('.', 'p')}_{variant.replace(':', '').replace('.', 'p')}",
+                title=title,
+                caption=figs_caption,
+                content={"panels": panels},
+                static=lambda panels=panels, title=title, ncols=ncols: plot.plot_grid(
+                    panels, ncols=ncols, title=title, panel_in=2.2
+                ),
+            )
+        )
     import pandas as pd
 
     frame = pd.DataFrame(summary)
-    show = frame.assign(cell=[f"{r.m} : {fmt_p(r.p)}" for r in frame.itertuples()],
-                        rule=[("norm" if r == "norm" else "study") for r in frame["rule"]])
-    show = show[["cell", "source", "rule", "type", "n", "stress", "outlier", "best", "share"]].rename(columns={
-        "n": "points", "stress": "stress (Torgerson)", "outlier": "max/median radius", "best": f"best of {cfg.collapse_starts}",
-        "share": "share collapsed"})
-    out.tables.append(TableBlock("C6: the collapsed C3 cells, interval against ratio MDS, Torgerson and random starts",
-                                 show.round(3)))
+    show = frame.assign(
+        cell=[f"{r.m} : {fmt_p(r.p)}" for r in frame.itertuples()],
+        rule=[("norm" if r == "norm" else "study") for r in frame["rule"]],
+    )
+    show = show[["cell", "source", "rule", "type", "n", "stress", "outlier", "best", "share"]].rename(
+        columns={
+            "n": "points",
+            "stress": "stress (Torgerson)",
+            "outlier": "max/median radius",
+            "best": f"best of {cfg.collapse_starts}",
+            "share": "share collapsed",
+        }
+    )
+    out.tables.append(
+        TableBlock("C6: the collapsed C3 cells, interval against ratio MDS, Torgerson and random starts", show.round(3))
+    )
     out.finding = _finding(frame, cells, len({s for s in frame["source"]}) > 1, fmt)
     return out
 
@@ -275,12 +382,15 @@ def _cell_clause(f: Any, fmt: Any) -> tuple[str, bool, bool]:
     for r in coll.itertuples():
         ring = f[(f["source"] == r.source) & (f["rule"] == r.rule) & (f["type"] == "interval")]["ring_best"].iloc[0]
         lower &= bool(np.isfinite(ring) and r.stress < ring)
-        parts.append(f"{r.source}'s weights with {RULE_TEXT[r.rule]} ({r.n} points): interval SMACOF stress {fmt(r.stress)} for the "
-                     f"collapsed Torgerson solution (largest/median radius {fmt(r.outlier)}) against {fmt(ring)} for the best "
-                     f"ring of the random starts, {100 * r.share:.0f}% of which collapse too")
+        parts.append(
+            f"{r.source}'s weights with {RULE_TEXT[r.rule]} ({r.n} points): interval SMACOF stress {fmt(r.stress)} for the "
+            f"collapsed Torgerson solution (largest/median radius {fmt(r.outlier)}) against {fmt(ring)} for the best "
+            f"ring of the random starts, {100 * r.share:.0f}% of which collapse too"
+        )
     calm = f[(f["type"] == "interval") & (f["outlier"] <= OUTLIER_MAX)]
-    calm_text = "; ".join(sorted({f"{r.source}, {RULE_TEXT[r.rule]}: stress {fmt(r.stress)}, no collapse"
-                                  for r in calm.itertuples()}))
+    calm_text = "; ".join(
+        sorted({f"{r.source}, {RULE_TEXT[r.rule]}: stress {fmt(r.stress)}, no collapse" for r in calm.itertuples()})
+    )
     text = "; ".join(parts) if parts else "no interval solution collapsed"
     if calm_text:
         text += f". Without collapse: {calm_text}"
@@ -289,8 +399,8 @@ def _cell_clause(f: Any, fmt: Any) -> tuple[str, bool, bool]:
 
 
 def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, fmt: Any) -> Finding:
-    from supviz.study.verdicts import RULE_TEXT
     from supviz.core.text import fmt_p
+    from supviz.study.verdicts import RULE_TEXT
 
     variant, m, p = cells[0]
     f = frame[(frame["variant"] == variant) & (frame["m"] == m) & (abs(frame["p"] - p) < 1e-9)]
@@ -298,13 +408,27 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
     sources = sorted(set(f["source"]))
     coll_sources = sorted(set(f[(f["type"] == "interval") & (f["outlier"] > OUTLIER_MAX)]["source"]))
     if degenerate and coll_sources == sources and has_study:
-        verdict, why = "not supported", ("an interval-MDS degeneracy, not a training failure: it appears in both supviz's and "
-                                         "the study's independently trained weights, the collapsed configuration fits the "
-                                         "interval transformation better than the ring does, and ratio MDS never collapses")
+        verdict, why = (
+            "not supported",
+            (
+                "an interval-MDS degeneracy, not a training failure: it appears in both supviz's and "
+                "the study's independently trained weights, the collapsed configuration fits the "
+                "interval transformation better than the ring does, and ratio MDS never collapses"
+            ),
+        )
     elif degenerate:
-        verdict, why = "partly", ("an interval-MDS degeneracy in these weights (lower interval stress than the ring, none with "
-                                  "ratio MDS); " + ("not reproduced in every set of weights" if has_study else
-                                                    "the study's weights were not available to repeat it"))
+        verdict, why = (
+            "partly",
+            (
+                "an interval-MDS degeneracy in these weights (lower interval stress than the ring, none with "
+                "ratio MDS); "
+                + (
+                    "not reproduced in every set of weights"
+                    if has_study
+                    else "the study's weights were not available to repeat it"
+                )
+            ),
+        )
     elif collapsed:
         verdict, why = "partly", "collapsed, but the numbers do not separate the explanations"
     else:
@@ -318,15 +442,24 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
             what = "the same interval-MDS degeneracy"
         elif len(both):
             rules = sorted({RULE_TEXT[r] for r in both["rule"]})
-            what = (f"collapsed with ratio MDS as well, with {' and '.join(rules)} ({int(both['n'].max())} rows): a real "
-                    "cluster of near-dropped rows at the origin, not a degeneracy")
+            what = (
+                f"collapsed with ratio MDS as well, with {' and '.join(rules)} ({int(both['n'].max())} rows): a real "
+                "cluster of near-dropped rows at the origin, not a degeneracy"
+            )
         else:
             what = "collapsed" if c else "no collapse"
         more.append(f"{mm} : {fmt_p(pp)} ({v}): {what}")
     text = f"Cell {m} : {fmt_p(p)} ({variant}): {text}. So: {why}." + (
-        f" Other collapsed C3 cells checked: {'; '.join(more)}." if more else "")
+        f" Other collapsed C3 cells checked: {'; '.join(more)}." if more else ""
+    )
     slug = f"C6_m{m}_p{fmt_p(p).replace('.', 'p')}_{variant.replace(':', '').replace('.', 'p')}"
     return Finding(
         "The C3 deviation at 40 : 0.55 (a few big outlier points) could be an instance of the training procedure failing.",
-        text, verdict, key="C6-collapse", method="MDS", importance=variant, n_used=len(f), figures=[slug],
+        text,
+        verdict,
+        key="C6-collapse",
+        method="MDS",
+        importance=variant,
+        n_used=len(f),
+        figures=[slug],
     )

@@ -20,9 +20,10 @@ from supviz.study.verdicts import (
     fmt,
     other_rule,
     rule_note,
-    variant_slug,
     spearman,
+    variant_slug,
 )
+
 
 def _c(panels: Any, exp: str, importance: str, rule: str | None = None) -> Any:
     sel = panels[(panels["experiment"] == exp) & (panels["importance"] == importance)]
@@ -40,8 +41,10 @@ def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, i
         return "n/a", f"no C2 panel drops a feature under {RULE_TEXT[rule]}{why}", 0, left
     med = float(np.median(core))
     verdict = "supported" if med < CENTRE_MAX else "partly" if med < 0.7 else "not supported"
-    text = (f"in the {len(core)} C2 panels that drop features ({RULE_TEXT[rule]}), the dropped features' median distance "
-            f"from the centre is {fmt(med)} x that of the represented ones (range {fmt(core.min())}-{fmt(core.max())})")
+    text = (
+        f"in the {len(core)} C2 panels that drop features ({RULE_TEXT[rule]}), the dropped features' median distance "
+        f"from the centre is {fmt(med)} x that of the represented ones (range {fmt(core.min())}-{fmt(core.max())})"
+    )
     return verdict, text, len(core), left
 
 
@@ -51,8 +54,15 @@ def c2_centre(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
     vo, _, _, _ = _c2_centre_one(panels, importance, other_rule(rule))
     return Finding(
         "Dropped, unimportant features collapse to the centre of the MDS picture.",
-        text[0].upper() + text[1:] + "." + rule_note(v, vo, rule), v, key=f"C2-centre-{importance}", method="MDS",
-        importance=importance, verdict_other_rule=vo, n_used=used, n_left_out=left, figures=[f"C2_{variant_slug(importance)}"],
+        text[0].upper() + text[1:] + "." + rule_note(v, vo, rule),
+        v,
+        key=f"C2-centre-{importance}",
+        method="MDS",
+        importance=importance,
+        verdict_other_rule=vo,
+        n_used=used,
+        n_left_out=left,
+        figures=[f"C2_{variant_slug(importance)}"],
     )
 
 
@@ -64,12 +74,19 @@ def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int
     ok, left, why = defined(big, col)
     ring = ok[col].to_numpy(dtype=float)
     if not len(ring):
-        return "n/a", f"no C2 panel with at least {RING_MIN_POINTS} represented and some dropped features", 0, small + left
+        return (
+            "n/a",
+            f"no C2 panel with at least {RING_MIN_POINTS} represented and some dropped features",
+            0,
+            small + left,
+        )
     med = float(np.median(ring))
     verdict = "supported" if med < RING_MAX else "partly" if med < 0.3 else "not supported"
-    text = (f"radius CV of the represented features around their centroid (0 = ring, about 0.35 = uniform disc): median "
-            f"{fmt(med)} over the {len(ring)} C2 panels with at least {RING_MIN_POINTS} represented and some dropped "
-            f"features ({RULE_TEXT[rule]}; {small} others left out{why.replace(';', ',') if why else ''})")
+    text = (
+        f"radius CV of the represented features around their centroid (0 = ring, about 0.35 = uniform disc): median "
+        f"{fmt(med)} over the {len(ring)} C2 panels with at least {RING_MIN_POINTS} represented and some dropped "
+        f"features ({RULE_TEXT[rule]}; {small} others left out{why.replace(';', ',') if why else ''})"
+    )
     return verdict, text, len(ring), small + left
 
 
@@ -79,9 +96,18 @@ def c2_ring(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
     vo, _, _, _ = _c2_ring_one(panels, importance, other_rule(rule))
     return Finding(
         "The represented features lie on the perimeter of a circle.",
-        text[0].upper() + text[1:] + ". Why (the ring control, section 3): see the conclusion." + rule_note(v, vo, rule), v,
-        key=f"C2-ring-{importance}", method="MDS", importance=importance, verdict_other_rule=vo, n_used=used,
-        n_left_out=left, figures=[f"C2_{variant_slug(importance)}"],
+        text[0].upper()
+        + text[1:]
+        + ". Why (the ring control, section 3): see the conclusion."
+        + rule_note(v, vo, rule),
+        v,
+        key=f"C2-ring-{importance}",
+        method="MDS",
+        importance=importance,
+        verdict_other_rule=vo,
+        n_used=used,
+        n_left_out=left,
+        figures=[f"C2_{variant_slug(importance)}"],
     )
 
 
@@ -91,10 +117,12 @@ def _signature_one(panels: Any, exp: str, importance: str, rule: str) -> tuple[s
     r = spearman(1.0 / ok["p"].to_numpy(dtype=float), ok["procrustes_baseline"].to_numpy(dtype=float))
     worst = ok.sort_values("procrustes_baseline", ascending=False).head(3)
     verdict = "n/a" if not np.isfinite(r) else "supported" if abs(r) < RHO_NONE else "not supported"
-    text = (f"Procrustes distance of the picture of the represented features ({RULE_TEXT[rule]}) to the orthogonal "
-            f"baseline: median {fmt(ok['procrustes_baseline'].median() if len(ok) else np.nan)}; its Spearman correlation "
-            f"with sparsity 1/p is {fmt(r)} over {len(ok)} panels{why}. Most deviant cells: "
-            + ", ".join(f"{r_.panel} ({fmt(r_.procrustes_baseline)})" for r_ in worst.itertuples()))
+    text = (
+        f"Procrustes distance of the picture of the represented features ({RULE_TEXT[rule]}) to the orthogonal "
+        f"baseline: median {fmt(ok['procrustes_baseline'].median() if len(ok) else np.nan)}; its Spearman correlation "
+        f"with sparsity 1/p is {fmt(r)} over {len(ok)} panels{why}. Most deviant cells: "
+        + ", ".join(f"{r_.panel} ({fmt(r_.procrustes_baseline)})" for r_ in worst.itertuples())
+    )
     return verdict, text, len(ok), left
 
 
@@ -107,14 +135,27 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
     method = "MDS" if exp == "C3" else "UMAP"
     v, text, used, left = _signature_one(panels, exp, importance, rule)
     vo, _, _, _ = _signature_one(panels, exp, importance, other_rule(rule))
-    claim = ("No obvious signature of superposition in the MDS of the represented features; only particular cells deviate."
-             if exp == "C3" else "As with MDS, UMAP of the represented features shows obvious artifacts only in particular "
-             "cells.")
+    claim = (
+        "No obvious signature of superposition in the MDS of the represented features; only particular cells deviate."
+        if exp == "C3"
+        else "As with MDS, UMAP of the represented features shows obvious artifacts only in particular cells."
+    )
     ok, _, _ = defined(_c(panels, exp, importance, rule), "procrustes_baseline")
     r = spearman(1.0 / ok["p"].to_numpy(dtype=float), ok["procrustes_baseline"].to_numpy(dtype=float))
-    return Finding(claim, text + "." + rule_note(v, vo, rule), v, key=f"{exp}-signature-{importance}", method=method,
-                   importance=importance, view="feature directions", verdict_other_rule=vo, n_used=used, n_left_out=left,
-                   figures=[f"{exp}_{variant_slug(importance)}"], summary=f"rho(1/p, P) {fmt(r, 2)}")
+    return Finding(
+        claim,
+        text + "." + rule_note(v, vo, rule),
+        v,
+        key=f"{exp}-signature-{importance}",
+        method=method,
+        importance=importance,
+        view="feature directions",
+        verdict_other_rule=vo,
+        n_used=used,
+        n_left_out=left,
+        figures=[f"{exp}_{variant_slug(importance)}"],
+        summary=f"rho(1/p, P) {fmt(r, 2)}",
+    )
 
 
 def c4_low_m(panels: Any, importance: str) -> Finding:
@@ -137,14 +178,25 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
         "UMAP shows substantial artifacts at low m, without a consistent pattern.",
         f"Median trustworthiness of C4 at m <= {cut}: {fmt(t_lo)}, at larger m: {fmt(t_hi)}; median Procrustes distance to "
         f"the baseline {fmt(p_lo)} against {fmt(p_hi)} ({len(c4) - left_t} panels with a defined trustworthiness).",
-        {2: "supported", 1: "partly", 0: "not supported"}[score], key=f"C4-low-m-{importance}", method="UMAP",
-        importance=importance, n_used=len(c4) - left_t, n_left_out=left_t, figures=[f"C4_{variant_slug(importance)}"],
+        {2: "supported", 1: "partly", 0: "not supported"}[score],
+        key=f"C4-low-m-{importance}",
+        method="UMAP",
+        importance=importance,
+        n_used=len(c4) - left_t,
+        n_left_out=left_t,
+        figures=[f"C4_{variant_slug(importance)}"],
     )
 
 
 def tsne_not_pictured(importance: str) -> Finding:
     """The grid's t-SNE / feature-directions cell: the study drew no t-SNE of W."""
-    return Finding("t-SNE of the feature directions (not in the study: it avoided t-SNE after section 1).",
-                   "Not pictured: the study drew no t-SNE of W, so there is no claim to test.", "n/a",
-                   key=f"C-tsne-{importance}", method="t-SNE", importance=importance, view="feature directions",
-                   summary="not pictured by the study")
+    return Finding(
+        "t-SNE of the feature directions (not in the study: it avoided t-SNE after section 1).",
+        "Not pictured: the study drew no t-SNE of W, so there is no claim to test.",
+        "n/a",
+        key=f"C-tsne-{importance}",
+        method="t-SNE",
+        importance=importance,
+        view="feature directions",
+        summary="not pictured by the study",
+    )

@@ -20,21 +20,21 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.text import fmt, fmt_p
+from supviz.dr.task import LayoutTask
+from supviz.report.records import Finding, SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
-from supviz.toy.diagnostics import cell_diagnostics
 from supviz.study.baselines.section import orthogonal_baselines
 from supviz.study.common import PanelResult, corner_text, importance_rank, ring_stats
-from supviz.core.text import fmt, fmt_p
 from supviz.study.config import EmbeddingsConfig, RepresentedConfig
-from supviz.dr.task import LayoutTask
 from supviz.study.context import RunContext
-from supviz.report.records import Finding, SectionOutput, TableBlock
 from supviz.study.section import Section
-
+from supviz.toy.diagnostics import cell_diagnostics
 from supviz.toy.importance import VARIANT_ORDER, ordered_variants, variant_label, variant_slug  # noqa: F401
 
 log = logging.getLogger(__name__)
+
 
 @cacheable
 @dataclass
@@ -88,7 +88,11 @@ def grid_cells(ctx: RunContext, grid: Any, variant: str) -> tuple[list[int], lis
             W = np.asarray(grid.weights[i], dtype=np.float64)
             imp = np.asarray(spec.importance if spec.importance is not None else np.ones(W.shape[0]), dtype=np.float64)
             diag = cell_diagnostics(W, imp)
-            losses = np.asarray(grid.losses[i]) if getattr(grid, "losses", None) is not None and len(grid.losses) else np.array([])
+            losses = (
+                np.asarray(grid.losses[i])
+                if getattr(grid, "losses", None) is not None and len(grid.losses)
+                else np.array([])
+            )
             loss = float(losses[-1]) if losses.size else float("nan")
             p = float(spec.probability) if spec.probability is not None else float("nan")
             cells.append(Cell(m, p, W, imp, adapters.rule_masks(W, imp, rc), diag.values, diag.norms, loss))
@@ -146,10 +150,12 @@ class EmbeddingSection(Section):
             # C1's colour range: a quantile of the off-diagonal |W W^T| between represented features (the
             # interference the figure is about; dropped features' zeros would shrink it to nothing); the
             # diagonal ||W_i||^2 then saturates, which the colour bar's arrows say
-            off = np.concatenate([
-                np.abs((c.W @ c.W.T)[np.outer(c.masks[rc.rule], c.masks[rc.rule]) & ~np.eye(len(c.W), dtype=bool)])
-                for c in cells
-            ])
+            off = np.concatenate(
+                [
+                    np.abs((c.W @ c.W.T)[np.outer(c.masks[rc.rule], c.masks[rc.rule]) & ~np.eye(len(c.W), dtype=bool)])
+                    for c in cells
+                ]
+            )
             vr.heat_range = float(np.quantile(off, cfg.heatmap_quantile)) if off.size else 1.0
             vr.heat_range = vr.heat_range if vr.heat_range > 1e-6 else 1.0
             mds_kw = {"metric_type": cfg.mds_type, "max_iter": cfg.max_iter, "eps": cfg.eps}
@@ -162,28 +168,42 @@ class EmbeddingSection(Section):
             for rule in rules:
                 sel = [i for i, c in enumerate(cells) if c.masks[rule].sum() >= cfg.min_points]
                 got = adapters.smacof_batch(
-                    ctx, [adapters.pairwise(cells[i].W[cells[i].masks[rule]]) for i in sel], **mds_kw,
-                    seed=ctx.seed("C3", v), desc=f"C3 {v}",
+                    ctx,
+                    [adapters.pairwise(cells[i].W[cells[i].masks[rule]]) for i in sel],
+                    **mds_kw,
+                    seed=ctx.seed("C3", v),
+                    desc=f"C3 {v}",
                 )
                 c3[rule] = dict(zip(sel, got))
             # C4/C5: UMAP, in parallel (identical tasks, e.g. when both rules keep the same rows, run once)
             tasks, where = [], []
             for i, c in enumerate(cells):
-                tasks.append(LayoutTask(c.W, "umap", {"n_neighbors": cfg.umap_n_neighbors, "min_dist": cfg.umap_min_dist},
-                                        ctx.seed("C4", v, c.m, str(c.p))))
+                tasks.append(
+                    LayoutTask(
+                        c.W,
+                        "umap",
+                        {"n_neighbors": cfg.umap_n_neighbors, "min_dist": cfg.umap_min_dist},
+                        ctx.seed("C4", v, c.m, str(c.p)),
+                    )
+                )
                 where.append(("C4", i))
                 for rule in rules:
                     k = int(c.masks[rule].sum())
                     if k >= cfg.min_points:
-                        tasks.append(LayoutTask(c.W[c.masks[rule]], "umap",
-                                                {"n_neighbors": min(cfg.umap_n_neighbors, k - 1), "min_dist": cfg.umap_min_dist},
-                                                ctx.seed("C5", v, c.m, str(c.p))))
+                        tasks.append(
+                            LayoutTask(
+                                c.W[c.masks[rule]],
+                                "umap",
+                                {"n_neighbors": min(cfg.umap_n_neighbors, k - 1), "min_dist": cfg.umap_min_dist},
+                                ctx.seed("C5", v, c.m, str(c.p)),
+                            )
+                        )
                         where.append((f"C5:{rule}", i))
             lays = ctx.layouts(tasks, desc=f"C4/C5 UMAP ({v})")
             umap_by = {w: lay for w, (lay, _) in zip(where, lays)}
 
             for exp in ("C2", "C3", "C4", "C5"):
-                for rule in (rules if exp in ("C3", "C5") else (None,)):
+                for rule in rules if exp in ("C3", "C5") else (None,):
                     name = exp if rule in (None, rc.rule) else f"{exp}:{rule}"
                     vr.panels[name] = [
                         self._panel(ctx, exp, rule, i, c, v, c2, c3, umap_by, base, mds_kw, rules)
@@ -192,8 +212,21 @@ class EmbeddingSection(Section):
             results.append(vr)
         return {"variants": results, "collapse": collapse_starts(ctx, results)}
 
-    def _panel(self, ctx: RunContext, exp: str, rule: str | None, i: int, c: Cell, v: str, c2: Any, c3: Any, umap_by: Any,
-               base: dict[int, np.ndarray], mds_kw: dict[str, Any], rules: tuple[str, ...]) -> PanelResult:
+    def _panel(
+        self,
+        ctx: RunContext,
+        exp: str,
+        rule: str | None,
+        i: int,
+        c: Cell,
+        v: str,
+        c2: Any,
+        c3: Any,
+        umap_by: Any,
+        base: dict[int, np.ndarray],
+        mds_kw: dict[str, Any],
+        rules: tuple[str, ...],
+    ) -> PanelResult:
         cfg: EmbeddingsConfig = ctx.config.section("embeddings")
         mask = c.masks[rule] if rule else np.ones(len(c.W), dtype=bool)
         n_pts = int(mask.sum())
@@ -209,16 +242,18 @@ class EmbeddingSection(Section):
             Y = np.asarray(lay.embedding, dtype=float) if lay is not None else None
             stress = None
             params = dict(getattr(lay, "params", {}) or {}) if lay is not None else {}
-        pr = PanelResult(exp, title, "mds" if exp in ("C2", "C3") else "umap", params, Y, importance=v, m=c.m, p=c.p,
-                         n_points=n_pts)
+        pr = PanelResult(
+            exp, title, "mds" if exp in ("C2", "C3") else "umap", params, Y, importance=v, m=c.m, p=c.p, n_points=n_pts
+        )
         pr.stats["represented_rule"] = rule or ""
         if Y is None:
             pr.note = f"{n_pts} represented features (< {cfg.min_points})"
             return pr
         X = c.W[mask]
         collapsed = bool(lay.info.get("collapsed", False)) if lay is not None else False
-        met, why, _ = adapters.panel_metrics(ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts),
-                                             collapsed=collapsed)
+        met, why, _ = adapters.panel_metrics(
+            ctx, X, Y, X_true=np.eye(len(c.W))[mask], baseline=base.get(n_pts), collapsed=collapsed
+        )
         if stress is not None:
             met["smacof_stress"] = stress
         pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
@@ -230,8 +265,12 @@ class EmbeddingSection(Section):
         else:
             pr.stats["outlier_ratio"] = outlier_ratio(Y)
         pr.color = importance_rank(c.importance)[mask]
-        pr.hover = {"feature": np.flatnonzero(mask), "importance": c.importance[mask], "norm": c.norms[mask],
-                    "represented": c.masks[rules[0]][mask]}
+        pr.hover = {
+            "feature": np.flatnonzero(mask),
+            "importance": c.importance[mask],
+            "norm": c.norms[mask],
+            "represented": c.masks[rules[0]][mask],
+        }
         return pr
 
     def render(self, ctx: RunContext, computed: dict[str, Any]) -> SectionOutput:
@@ -252,61 +291,95 @@ class EmbeddingSection(Section):
             slug, label = variant_slug(vr.name), variant_label(vr.name)
             ncols = len(vr.probabilities)
             uniform = bool(np.allclose(vr.cells[0].importance, vr.cells[0].importance[0]))
-            heat = [HeatmapPanel(f"{c.m} : {fmt_p(c.p)}", c.W @ c.W.T, corner=f"{int(c.masks[rc.rule].sum())} repr.")
-                    for c in vr.cells]
+            heat = [
+                HeatmapPanel(f"{c.m} : {fmt_p(c.p)}", c.W @ c.W.T, corner=f"{int(c.masks[rc.rule].sum())} repr.")
+                for c in vr.cells
+            ]
             t1 = f"C1. W Wᵀ per cell, rows m, columns p ({label})"
             gram_scale = {"gram": ColorScale("RdBu_r", -vr.heat_range, vr.heat_range, "W Wᵀ", center=0.0)}
-            figs.append(ctx.figure(
-                f"C1_{slug}", title=t1,
-                caption=(f"Gram matrices W Wᵀ ({vr.cells[0].W.shape[0]} x {vr.cells[0].W.shape[0]}) of {source}, {label}; "
-                         f"rows m in {vr.hidden}, columns p in {[fmt_p(p) for p in vr.probabilities]}, panels titled 'm : p'. "
-                         f"Diverging colour scale centred at 0, symmetric range ±{vr.heat_range:.2f}: the "
-                         f"{cfg.heatmap_quantile:g} quantile of the off-diagonal |W Wᵀ| between represented features over the "
-                         "grid, so the interference between features shows (the study's fixed ±4 washed it out); the "
-                         f"diagonal ‖W_i‖² saturates. Under each panel: the represented features ({rule})."),
-                content={"heat": heat, "vmax": vr.heat_range},
-                static=lambda heat=heat, t1=t1, ncols=ncols, sc=gram_scale: plot.plot_grid(heat, ncols=ncols, title=t1, scales=sc),
-            ))
+            figs.append(
+                ctx.figure(
+                    f"C1_{slug}",
+                    title=t1,
+                    caption=(
+                        f"Gram matrices W Wᵀ ({vr.cells[0].W.shape[0]} x {vr.cells[0].W.shape[0]}) of {source}, {label}; "
+                        f"rows m in {vr.hidden}, columns p in {[fmt_p(p) for p in vr.probabilities]}, panels titled 'm : p'. "
+                        f"Diverging colour scale centred at 0, symmetric range ±{vr.heat_range:.2f}: the "
+                        f"{cfg.heatmap_quantile:g} quantile of the off-diagonal |W Wᵀ| between represented features over the "
+                        "grid, so the interference between features shows (the study's fixed ±4 washed it out); the "
+                        f"diagonal ‖W_i‖² saturates. Under each panel: the represented features ({rule})."
+                    ),
+                    content={"heat": heat, "vmax": vr.heat_range},
+                    static=lambda heat=heat, t1=t1, ncols=ncols, sc=gram_scale: plot.plot_grid(
+                        heat, ncols=ncols, title=t1, scales=sc
+                    ),
+                )
+            )
             if uniform:
                 top = max(float(np.max(c.norms)) for c in vr.cells)
                 colour = ColorScale("viridis", 0.0, top, "‖W_i‖ (norm of the feature's row)")
-                colour_text = ("‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; "
-                               "dark = near-dropped)")
+                colour_text = (
+                    "‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; "
+                    "dark = near-dropped)"
+                )
             else:
-                colour = ColorScale("viridis", 0.0, float(len(vr.cells[0].W) - 1), "importance rank (0 = most important)",
-                                    integer=True)
+                colour = ColorScale(
+                    "viridis", 0.0, float(len(vr.cells[0].W) - 1), "importance rank (0 = most important)", integer=True
+                )
                 colour_text = "importance rank (dark = most important, as in the study)"
             texts = {
-                "C2": ("all features", f"{cfg.mds_type} SMACOF MDS (at most {cfg.max_iter} iterations, eps {cfg.eps:g})"),
+                "C2": (
+                    "all features",
+                    f"{cfg.mds_type} SMACOF MDS (at most {cfg.max_iter} iterations, eps {cfg.eps:g})",
+                ),
                 "C3": ("represented features only", f"{cfg.mds_type} SMACOF MDS"),
                 "C4": ("all features", f"UMAP (n_neighbors {cfg.umap_n_neighbors}, min_dist {cfg.umap_min_dist:g})"),
-                "C5": ("represented features only",
-                       f"UMAP (n_neighbors min({cfg.umap_n_neighbors}, points − 1), min_dist {cfg.umap_min_dist:g})"),
+                "C5": (
+                    "represented features only",
+                    f"UMAP (n_neighbors min({cfg.umap_n_neighbors}, points − 1), min_dist {cfg.umap_min_dist:g})",
+                ),
             }
             for exp, (which, method) in texts.items():
                 prs = vr.panels[exp]
                 panels = [
-                    ScatterPanel(p.title, p.xy, color=_colour(p, vr, uniform), note=p.note, hover=p.hover,
-                                 corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")))
+                    ScatterPanel(
+                        p.title,
+                        p.xy,
+                        color=_colour(p, vr, uniform),
+                        note=p.note,
+                        hover=p.hover,
+                        corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")),
+                    )
                     for p in prs
                 ]
                 short = method.split(" (")[0]
                 title = f"{exp}. {short[0].upper() + short[1:]} of the rows of W, {which} ({label})"
                 eq = exp in ("C2", "C3")
-                figs.append(ctx.figure(
-                    f"{exp}_{slug}", title=title,
-                    caption=(f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m in "
-                             f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each panel: "
-                             + ("SMACOF stress = the stress-1 SMACOF minimised against its interval disparities (not the ratio stress-1 of the B figures) and " if eq else "T = trustworthiness and ")
-                             + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a point "
-                             "in the interactive version for its feature index, importance, norm and whether it is represented."),
-                    content={"panels": panels, "cl": colour},
-                    # drawing is deferred (ctx.figure): bind every loop variable now
-                    static=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: plot.plot_grid(
-                        panels, ncols=ncols, title=title, color=cs, equal_axes=eq),
-                    interactive=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: iplot.plot_grid(
-                        panels, ncols=ncols, title=title, color=cs, equal_axes=eq),
-                ))
+                figs.append(
+                    ctx.figure(
+                        f"{exp}_{slug}",
+                        title=title,
+                        caption=(
+                            f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m in "
+                            f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each panel: "
+                            + (
+                                "SMACOF stress = the stress-1 SMACOF minimised against its interval disparities (not the ratio stress-1 of the B figures) and "
+                                if eq
+                                else "T = trustworthiness and "
+                            )
+                            + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a point "
+                            "in the interactive version for its feature index, importance, norm and whether it is represented."
+                        ),
+                        content={"panels": panels, "cl": colour},
+                        # drawing is deferred (ctx.figure): bind every loop variable now
+                        static=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: plot.plot_grid(
+                            panels, ncols=ncols, title=title, color=cs, equal_axes=eq
+                        ),
+                        interactive=lambda panels=panels, title=title, eq=eq, ncols=ncols, cs=colour: iplot.plot_grid(
+                            panels, ncols=ncols, title=title, color=cs, equal_axes=eq
+                        ),
+                    )
+                )
             for name, prs in vr.panels.items():
                 rows.extend(p.row() for p in prs)
             rows.extend(_toy_rows(vr, rc))
@@ -318,18 +391,27 @@ class EmbeddingSection(Section):
         tables.extend(check.tables)
         panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"], kind="panels")
         for vr in result:
-            findings.extend([
-                verdicts.c2_centre(panels_frame, vr.name, rule=rc.rule),
-                verdicts.c2_ring(panels_frame, vr.name, rule=rc.rule),
-                verdicts.no_signature(panels_frame, "C3", vr.name, rule=rc.rule),
-                verdicts.c4_low_m(panels_frame, vr.name),
-                verdicts.no_signature(panels_frame, "C5", vr.name, rule=rc.rule),
-                verdicts.tsne_not_pictured(vr.name),
-            ])
+            findings.extend(
+                [
+                    verdicts.c2_centre(panels_frame, vr.name, rule=rc.rule),
+                    verdicts.c2_ring(panels_frame, vr.name, rule=rc.rule),
+                    verdicts.no_signature(panels_frame, "C3", vr.name, rule=rc.rule),
+                    verdicts.c4_low_m(panels_frame, vr.name),
+                    verdicts.no_signature(panels_frame, "C5", vr.name, rule=rc.rule),
+                    verdicts.tsne_not_pictured(vr.name),
+                ]
+            )
         if check.finding is not None:
             findings.append(check.finding)
-        return SectionOutput(key=self.key, title=self.title, intro=_intro(result, source, rc), figures=figs,
-                             tables=tables, findings=findings, rows=rows)
+        return SectionOutput(
+            key=self.key,
+            title=self.title,
+            intro=_intro(result, source, rc),
+            figures=figs,
+            tables=tables,
+            findings=findings,
+            rows=rows,
+        )
 
 
 def _colour(p: PanelResult, vr: VariantResult, uniform: bool) -> np.ndarray | None:
@@ -351,8 +433,15 @@ def _source_text(ctx: RunContext) -> str:
 def _toy_rows(vr: VariantResult, rc: RepresentedConfig) -> list[dict[str, Any]]:
     rows = []
     for c in vr.cells:
-        row: dict[str, Any] = {"table": "cells", "model": "grid", "importance": vr.name, "m": c.m, "p": c.p,
-                               "n_features": int(len(c.W)), "final_loss": c.loss}
+        row: dict[str, Any] = {
+            "table": "cells",
+            "model": "grid",
+            "importance": vr.name,
+            "m": c.m,
+            "p": c.p,
+            "n_features": int(len(c.W)),
+            "final_loss": c.loss,
+        }
         for r, mask in c.masks.items():
             row[f"n_represented_{r}"] = float(mask.sum())
         row.update({f"toy_{k}": v for k, v in c.diagnostics.items() if not k.startswith("n_represented")})
@@ -368,18 +457,30 @@ def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
     out = []
     cols = [fmt_p(p) for p in vr.probabilities]
     rep = pd.DataFrame(
-        [[f"{int(c.masks[rc.rule].sum())} / {int(c.masks[other.rule].sum())}" for c in vr.cells if c.m == m] for m in vr.hidden],
-        index=pd.Index(vr.hidden, name="m"), columns=cols,
+        [
+            [f"{int(c.masks[rc.rule].sum())} / {int(c.masks[other.rule].sum())}" for c in vr.cells if c.m == m]
+            for m in vr.hidden
+        ],
+        index=pd.Index(vr.hidden, name="m"),
+        columns=cols,
     )
-    out.append(TableBlock(f"Represented features per (m, p) cell ({label}): {rc.describe()} / {other.describe()}",
-                          rep.reset_index()))
-    for exp, metric in (("C2", "smacof_stress"), ("C3", "procrustes_baseline"), ("C4", "trustworthiness"),
-                        ("C5", "procrustes_baseline")):
+    out.append(
+        TableBlock(
+            f"Represented features per (m, p) cell ({label}): {rc.describe()} / {other.describe()}", rep.reset_index()
+        )
+    )
+    for exp, metric in (
+        ("C2", "smacof_stress"),
+        ("C3", "procrustes_baseline"),
+        ("C4", "trustworthiness"),
+        ("C5", "procrustes_baseline"),
+    ):
         prs = vr.panels[exp]
         vals = {(p.m, p.p): p.metrics.get(metric, np.nan) for p in prs}
         frame = pd.DataFrame(
             [[round(vals.get((m, p), np.nan), 3) for p in vr.probabilities] for m in vr.hidden],
-            index=pd.Index(vr.hidden, name="m"), columns=cols,
+            index=pd.Index(vr.hidden, name="m"),
+            columns=cols,
         )
         out.append(TableBlock(f"{exp} {metric} per (m, p) cell ({label})", frame.reset_index()))
     return out
@@ -407,5 +508,15 @@ def _intro(result: list[VariantResult], source: str, rc: RepresentedConfig) -> s
     return "\n\n".join(parts)
 
 
-__all__ = ["EmbeddingSection", "Cell", "VariantResult", "grid_cells", "ordered_variants", "outlier_ratio", "variant_label",
-           "variant_slug", "fmt", "Finding"]
+__all__ = [
+    "EmbeddingSection",
+    "Cell",
+    "VariantResult",
+    "grid_cells",
+    "ordered_variants",
+    "outlier_ratio",
+    "variant_label",
+    "variant_slug",
+    "fmt",
+    "Finding",
+]

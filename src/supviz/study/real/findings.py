@@ -50,24 +50,40 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         f"{r.data['n_train']} training and {r.data['n_test']} held-out images (split seed {r.data['split_seed']}). Models: "
         f"{cfg['replicates']} classifier MLP(s) 64 → w → 10 per width and as many toy-shaped autoencoders x' = ReLU(W Wᵀx + b), "
         f"trained together (Adam, {cfg['steps']} steps of {cfg['batch_size']} rows, lr {cfg['lr']:g}). Held-out accuracy of "
-        "the classifier: " + ", ".join(f"{fixed(v, 3)} at w = {w}" for w, v in clf.items())
-        + (("; autoencoder test FVU: " + ", ".join(f"{fixed(v, 3)} at w = {w}" for w, v in ae.items())) if len(ae) else "") + "."
+        "the classifier: "
+        + ", ".join(f"{fixed(v, 3)} at w = {w}" for w, v in clf.items())
+        + (
+            ("; autoencoder test FVU: " + ", ".join(f"{fixed(v, 3)} at w = {w}" for w, v in ae.items()))
+            if len(ae)
+            else ""
+        )
+        + "."
     )
     q = r.quality[r.quality["architecture"] == arch]
     eff = []
     for kind in ("classifier", "autoencoder"):
         t = q[q["kind"] == kind].sort_values("width")
         if len(t):
-            eff.append(f"{kind}: " + ", ".join(f"F = {fixed(a, 1)} at w = {w} (ψ = {fixed(b)})" for w, a, b in
-                                                  zip(t["width"], t["effective_features"], t["superposition_ratio"])))
+            eff.append(
+                f"{kind}: "
+                + ", ".join(
+                    f"F = {fixed(a, 1)} at w = {w} (ψ = {fixed(b)})"
+                    for w, a, b in zip(t["width"], t["effective_features"], t["superposition_ratio"])
+                )
+            )
     above = q[q["superposition_ratio"] > 1]
     parts.append(
         f"How many features does the layer hold? An {arch} SAE with {cfg['sae_expansion']:g} latents per dimension, trained on "
         "each hidden layer's training rows and measured on the held-out rows, gives Bereska et al.'s effective feature "
-        "count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: " + "; ".join(eff) + ". "
-        + (f"{len(above)} of {len(q)} layers hold more effective features than dimensions (ψ > 1: superposition in a real "
-           f"network: {', '.join(f'{k} w = {w}' for k, w in zip(above['kind'], above['width']))})" if len(above) else
-           f"No layer holds more effective features than dimensions (ψ ≤ 1 for all {len(q)})")
+        "count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: "
+        + "; ".join(eff)
+        + ". "
+        + (
+            f"{len(above)} of {len(q)} layers hold more effective features than dimensions (ψ > 1: superposition in a real "
+            f"network: {', '.join(f'{k} w = {w}' for k, w in zip(above['kind'], above['width']))})"
+            if len(above)
+            else f"No layer holds more effective features than dimensions (ψ ≤ 1 for all {len(q)})"
+        )
         + f". F cannot exceed the dictionary size {cfg['sae_expansion']:g} w (ψ near {cfg['sae_expansion']:g}: the dictionary "
         "is too small to tell), and it leans high: on planted features an L1 SAE whose dictionary exceeds the planted count "
         "counts up to 1.5 times too many (tests/real/test_layer.py), so read ψ > 1 as a hint, and the count through the "
@@ -92,9 +108,12 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 f"w = {int(t['width'].iloc[-1])}); against the pixels it {_trend(rp)} "
                 f"(ρ = {fixed(rp)}; {fixed(t['trustworthiness_pixels'].iloc[0], 3)} to {fixed(t['trustworthiness_pixels'].iloc[-1], 3)}), "
                 f"and the layer itself, before any picture, keeps trustworthiness {fixed(sp['trustworthiness_pixels'].iloc[0], 3)} to "
-                f"{fixed(sp['trustworthiness_pixels'].iloc[-1], 3)} against the pixels")
+                f"{fixed(sp['trustworthiness_pixels'].iloc[-1], 3)} against the pixels"
+            )
     pix = p[p["kind"] == "pixels"]
-    pixel_ref = ", ".join(f"{METHOD_NAMES[mm]} {fixed(v, 3)}" for mm, v in zip(pix["method"], pix["trustworthiness"]) if mm in methods)
+    pixel_ref = ", ".join(
+        f"{METHOD_NAMES[mm]} {fixed(v, 3)}" for mm, v in zip(pix["method"], pix["trustworthiness"]) if mm in methods
+    )
     own_up = sum(1 for x in own_trends if math.isfinite(x) and x >= 0.5)
     pix_up = sum(1 for x in pix_trends if math.isfinite(x) and x >= 0.5)
     n_tr = sum(1 for x in own_trends if math.isfinite(x))
@@ -103,19 +122,28 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             "Does the picture of the latent space lie more when the layer is narrower? Read two ways, over the widths "
             f"{cfg['widths']} (autoencoder {cfg['autoencoder_widths']}): " + "; ".join(lines) + ". "
             f"For reference, the pixels' own picture has trustworthiness {pixel_ref}. "
-            + ("So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few neighbours), but "
-               "the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not in the picture."
-               if pix_up > n_tr / 2 and own_up <= n_tr / 2 else
-               "So narrower layers are pictured less faithfully and lose more of the pixels' neighbourhoods."
-               if pix_up > n_tr / 2 and own_up > n_tr / 2 else
-               "Neither reading shows a consistent trend with width.")
+            + (
+                "So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few neighbours), but "
+                "the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not in the picture."
+                if pix_up > n_tr / 2 and own_up <= n_tr / 2
+                else "So narrower layers are pictured less faithfully and lose more of the pixels' neighbourhoods."
+                if pix_up > n_tr / 2 and own_up > n_tr / 2
+                else "Neither reading shows a consistent trend with width."
+            )
         )
-        verdict = "supported" if (own_up > n_tr / 2 and pix_up > n_tr / 2) else ("partly" if (own_up > n_tr / 2 or pix_up > n_tr / 2)
-                                                                               else "not supported")
-        findings.append(Finding(
-            "(Issue 12) The picture of a real network's latent space lies more when the layer is narrower.",
-            f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) sweeps; "
-            f"against the pixels in {pix_up} of {n_tr}.", verdict))
+        verdict = (
+            "supported"
+            if (own_up > n_tr / 2 and pix_up > n_tr / 2)
+            else ("partly" if (own_up > n_tr / 2 or pix_up > n_tr / 2) else "not supported")
+        )
+        findings.append(
+            Finding(
+                "(Issue 12) The picture of a real network's latent space lies more when the layer is narrower.",
+                f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) sweeps; "
+                f"against the pixels in {pix_up} of {n_tr}.",
+                verdict,
+            )
+        )
     # does the SAE picture lie less?
     pairs = []
     for (kind, w, method), t in p[p["kind"] != "pixels"].groupby(["kind", "width", "method"]):
@@ -128,8 +156,12 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         for col in ("trustworthiness_pixels", "continuity_pixels", "knn_accuracy"):
             d = np.array([float(c[col]) - float(h[col]) for h, c in pairs])
             ok = np.isfinite(d)
-            stats[col] = (float(np.mean(d[ok])) if ok.any() else math.nan, int((d[ok] > 0).sum()), int(ok.sum()),
-                          int((~ok).sum()))
+            stats[col] = (
+                float(np.mean(d[ok])) if ok.any() else math.nan,
+                int((d[ok] > 0).sum()),
+                int(ok.sum()),
+                int((~ok).sum()),
+            )
         t_mean, t_win, t_n, t_nan = stats["trustworthiness_pixels"]
         k_mean, k_win, k_n, _ = stats["knn_accuracy"]
         c_mean, c_win, c_n, _ = stats["continuity_pixels"]
@@ -137,19 +169,35 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             f"Does the SAE picture lie less? Over {len(pairs)} pairs (kind, width, method), the picture of the {arch} SAE codes "
             f"against the picture of h: trustworthiness against the pixels changes by {fixed(t_mean, 3)} on average (codes higher in "
             f"{t_win} of {t_n}), continuity by {fixed(c_mean, 3)} ({c_win} of {c_n}), k-NN label accuracy by {fixed(k_mean, 3)} "
-            f"({k_win} of {k_n})" + (f"; {t_nan} pair(s) left out (undefined)" if t_nan else "") + ". "
-            + ("The SAE's codes give a more faithful picture of the data than the raw layer."
-               if t_n and t_win >= 0.75 * t_n and t_mean > 0 else
-               "The SAE's codes do not give a more faithful picture of the data than the raw layer: on these small layers "
-               "the codes re-express what h holds, and a picture of them keeps no more of the pixels' neighbourhoods."
-               if t_n and t_win <= 0.25 * t_n else
-               "The SAE's codes are about as faithful as the raw layer: better in some pairs, worse in others.")
+            f"({k_win} of {k_n})"
+            + (f"; {t_nan} pair(s) left out (undefined)" if t_nan else "")
+            + ". "
+            + (
+                "The SAE's codes give a more faithful picture of the data than the raw layer."
+                if t_n and t_win >= 0.75 * t_n and t_mean > 0
+                else "The SAE's codes do not give a more faithful picture of the data than the raw layer: on these small layers "
+                "the codes re-express what h holds, and a picture of them keeps no more of the pixels' neighbourhoods."
+                if t_n and t_win <= 0.25 * t_n
+                else "The SAE's codes are about as faithful as the raw layer: better in some pairs, worse in others."
+            )
         )
-        verdict = ("supported" if t_n and t_win >= 0.75 * t_n and t_mean > 0 else "not supported" if t_n and t_win <= 0.25 * t_n
-                   else "partly" if t_n else "n/a")
-        findings.append(Finding("(Issue 12) The picture of the SAE codes lies less than the picture of the raw layer.",
-                                f"Trustworthiness against the pixels: codes − h = {fixed(t_mean, 3)} on average, codes higher in "
-                                f"{t_win} of {t_n} pairs; k-NN label accuracy {fixed(k_mean, 3)} ({k_win} of {k_n}).", verdict))
+        verdict = (
+            "supported"
+            if t_n and t_win >= 0.75 * t_n and t_mean > 0
+            else "not supported"
+            if t_n and t_win <= 0.25 * t_n
+            else "partly"
+            if t_n
+            else "n/a"
+        )
+        findings.append(
+            Finding(
+                "(Issue 12) The picture of the SAE codes lies less than the picture of the raw layer.",
+                f"Trustworthiness against the pixels: codes − h = {fixed(t_mean, 3)} on average, codes higher in "
+                f"{t_win} of {t_n} pairs; k-NN label accuracy {fixed(k_mean, 3)} ({k_win} of {k_n}).",
+                verdict,
+            )
+        )
     # calibration
     if r.calibration is not None and len(r.calibration):
         c = r.correlations[(r.correlations["architecture"] == arch) & (r.correlations["target"] == "mmcs")]
@@ -165,19 +213,33 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             parts.append(
                 f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured like the digits "
                 "layers (same rows, recipe and measures), Spearman's ρ with the true MMCS (in brackets: the mean ρ inside each "
-                "hidden size m): " + ", ".join(f"{row.measure} {fixed(row.rho)} ({fixed(row.rho_within)})" for row in ranked.itertuples())
+                "hidden size m): "
+                + ", ".join(f"{row.measure} {fixed(row.rho)} ({fixed(row.rho_within)})" for row in ranked.itertuples())
                 + f". The best is {best['measure']} (ρ = {fixed(best['rho'])}, p = {best['p_value']:.1g}, within m "
                 f"{fixed(best['rho_within'])})"
-                + (f"; the effective feature count follows the true number of represented features with ρ = {fixed(cnt.iloc[0]['rho'])} "
-                   "(over cells of every m, so partly because both grow with m)" if len(cnt) else "") + ". "
-                + (f"Inside one hidden size the best measure tracks recovery only weakly (mean ρ {fixed(best['rho_within'])}): most "
-                   "of its correlation comes from the width of the layer, so read it as a coarse guide. "
-                   if "rho_within" in best and math.isfinite(float(best["rho_within"])) and abs(float(best["rho_within"])) < 0.5
-                   else "")
-                + (f"Read through the cells (a monotone fit of MMCS on {best['measure']}), the classifier's w = "
-                   f"{cfg['picture_width']} layer ({best['measure']} = {fixed(est['value'])}) is where toy cells recover MMCS ≈ "
-                   f"{fixed(est['estimated_mmcs'])}" if est is not None and math.isfinite(float(est["estimated_mmcs"])) else
-                   f"The classifier's w = {cfg['picture_width']} layer cannot be read through the cells: "
-                   f"{est['reason'] if est is not None else 'no value'}") + "; per layer in the table below."
+                + (
+                    f"; the effective feature count follows the true number of represented features with ρ = {fixed(cnt.iloc[0]['rho'])} "
+                    "(over cells of every m, so partly because both grow with m)"
+                    if len(cnt)
+                    else ""
+                )
+                + ". "
+                + (
+                    f"Inside one hidden size the best measure tracks recovery only weakly (mean ρ {fixed(best['rho_within'])}): most "
+                    "of its correlation comes from the width of the layer, so read it as a coarse guide. "
+                    if "rho_within" in best
+                    and math.isfinite(float(best["rho_within"]))
+                    and abs(float(best["rho_within"])) < 0.5
+                    else ""
+                )
+                + (
+                    f"Read through the cells (a monotone fit of MMCS on {best['measure']}), the classifier's w = "
+                    f"{cfg['picture_width']} layer ({best['measure']} = {fixed(est['value'])}) is where toy cells recover MMCS ≈ "
+                    f"{fixed(est['estimated_mmcs'])}"
+                    if est is not None and math.isfinite(float(est["estimated_mmcs"]))
+                    else f"The classifier's w = {cfg['picture_width']} layer cannot be read through the cells: "
+                    f"{est['reason'] if est is not None else 'no value'}"
+                )
+                + "; per layer in the table below."
             )
     return "\n\n".join(parts), findings

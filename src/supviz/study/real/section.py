@@ -19,13 +19,11 @@ from typing import Any
 import numpy as np
 
 from supviz.dr.base import METHOD_NAMES
-
 from supviz.real.config import RealConfig
-from supviz.study.context import RunContext
 from supviz.report.records import SectionOutput, TableBlock
+from supviz.study.context import RunContext
 from supviz.study.real.findings import conclusion
 from supviz.study.section import Section
-
 
 
 def _frame(frame: Any) -> dict[str, Any] | None:
@@ -48,15 +46,17 @@ class RealSection(Section):
     needs_grid = True
 
     def compute(self, ctx: RunContext) -> Any:
-        from supviz.real.experiment import digits_experiment
         from supviz.dr.task import LayoutTask
+        from supviz.real.experiment import digits_experiment
 
         cfg: RealConfig = ctx.config.section("real")
         grid, _ = ctx.grid()
 
         def layouts(tasks: list[tuple[np.ndarray, str, dict[str, Any], int]]) -> list[Any]:
-            done = ctx.layouts([LayoutTask(np.asarray(X, dtype=np.float64), m, p, s) for X, m, p, s in tasks],
-                               desc="real-network pictures")
+            done = ctx.layouts(
+                [LayoutTask(np.asarray(X, dtype=np.float64), m, p, s) for X, m, p, s in tasks],
+                desc="real-network pictures",
+            )
             return [lay for lay, _key in done]
 
         return digits_experiment(cfg, seed=ctx.seed("real"), grid=grid, layouts=layouts)
@@ -69,52 +69,87 @@ class RealSection(Section):
         cfg = r.config
         arch = cfg["architectures"][0]
         figs = []
-        figs.append(ctx.figure(
-            "F1_pictures", title=f"F1. The hidden layers at width {cfg['picture_width']}, raw and through an SAE, coloured by digit class",
-            caption=(f"Rows: the {r.data['n_test']} held-out digits as pixels (the control), as the hidden layer h of a "
-                     f"classifier MLP 64 → {cfg['picture_width']} → 10, as that layer's {arch} SAE codes, and the same for "
-                     f"the toy-shaped autoencoder x' = ReLU(W Wᵀx + b) of width {cfg['picture_width']}. Columns: MDS (ratio "
-                     "SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN label accuracy in the "
-                     f"picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = silhouette of the classes in the picture, "
-                     "T and C = trustworthiness and continuity of the picture against the space it pictures / against the pixels."),
-            content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
-            static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
-        ))
+        figs.append(
+            ctx.figure(
+                "F1_pictures",
+                title=f"F1. The hidden layers at width {cfg['picture_width']}, raw and through an SAE, coloured by digit class",
+                caption=(
+                    f"Rows: the {r.data['n_test']} held-out digits as pixels (the control), as the hidden layer h of a "
+                    f"classifier MLP 64 → {cfg['picture_width']} → 10, as that layer's {arch} SAE codes, and the same for "
+                    f"the toy-shaped autoencoder x' = ReLU(W Wᵀx + b) of width {cfg['picture_width']}. Columns: MDS (ratio "
+                    "SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN label accuracy in the "
+                    f"picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = silhouette of the classes in the picture, "
+                    "T and C = trustworthiness and continuity of the picture against the space it pictures / against the pixels."
+                ),
+                content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
+                static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
+            )
+        )
         sweep_methods = list(cfg["sweep_methods"]) or list(cfg["methods"])
-        figs.append(ctx.figure(
-            "F2_width_sweep", title="F2. The width sweep: accuracy, effective features and picture quality against the hidden width",
-            caption=(f"(a) Classifier test accuracy and autoencoder variance explained (1 − FVU) on the held-out digits, "
-                     f"mean and range over {cfg['replicates']} replicate(s). (b) Bereska et al.'s effective feature count "
-                     f"F = exp(H) of each hidden layer's {arch} SAE codes (at most the dictionary size, {cfg['sae_expansion']:g} w); "
-                     "above the dotted line the layer holds more features than dimensions (superposition). (c) SAE quality "
-                     "without ground truth: decoder stability across seeds and against a larger dictionary, 1 − FVU. "
-                     "(d)-(f) Pictures of the hidden layer h (solid) and of its SAE codes (dashed) by "
-                     f"{', '.join(METHOD_NAMES[m] for m in sweep_methods)}: trustworthiness against the space pictured, against "
-                     "the pixels, and k-NN label accuracy; grey dash-dot: the pixels' own picture."),
-            content={"m": _frame(r.models), "q": _frame(r.quality), "p": _frame(r.pictures), "methods": sweep_methods,
-                     "arch": arch},
-            static=lambda r=r, a=arch, ms=sweep_methods: plots.sweep_figure(r.models, r.quality, r.spaces, r.pictures,
-                                                                          architecture=a, methods=ms),
-        ))
+        figs.append(
+            ctx.figure(
+                "F2_width_sweep",
+                title="F2. The width sweep: accuracy, effective features and picture quality against the hidden width",
+                caption=(
+                    f"(a) Classifier test accuracy and autoencoder variance explained (1 − FVU) on the held-out digits, "
+                    f"mean and range over {cfg['replicates']} replicate(s). (b) Bereska et al.'s effective feature count "
+                    f"F = exp(H) of each hidden layer's {arch} SAE codes (at most the dictionary size, {cfg['sae_expansion']:g} w); "
+                    "above the dotted line the layer holds more features than dimensions (superposition). (c) SAE quality "
+                    "without ground truth: decoder stability across seeds and against a larger dictionary, 1 − FVU. "
+                    "(d)-(f) Pictures of the hidden layer h (solid) and of its SAE codes (dashed) by "
+                    f"{', '.join(METHOD_NAMES[m] for m in sweep_methods)}: trustworthiness against the space pictured, against "
+                    "the pixels, and k-NN label accuracy; grey dash-dot: the pixels' own picture."
+                ),
+                content={
+                    "m": _frame(r.models),
+                    "q": _frame(r.quality),
+                    "p": _frame(r.pictures),
+                    "methods": sweep_methods,
+                    "arch": arch,
+                },
+                static=lambda r=r, a=arch, ms=sweep_methods: plots.sweep_figure(
+                    r.models, r.quality, r.spaces, r.pictures, architecture=a, methods=ms
+                ),
+            )
+        )
         has_cal = r.calibration is not None and len(r.calibration) > 0
         if has_cal:
             n_cells = int((r.calibration["architecture"] == arch).sum())
-            figs.append(ctx.figure(
-                "F3_calibration", title="F3. The calibration bridge: no-ground-truth SAE measures against true recovery on toy cells",
-                caption=(f"Each point is a toy cell of section 2 ({n_cells} cells: m in "
-                         f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a digits layer: "
-                         f"{r.data['n_train']} rows of h = xW, the same {arch} SAE recipe, the same measures (x) on "
-                         f"{r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the cell's represented "
-                         "features (‖W_i‖ > 0.5). Title: Spearman's rank correlation over cells. Ticks at the bottom: where the "
-                         "digits layers lie. Last panel: the effective feature count against the true number of represented "
-                         "features."),
-                content={"c": _frame(r.calibration), "r": _frame(r.correlations), "q": _frame(r.quality), "arch": arch},
-                static=lambda r=r, a=arch: plots.calibration_figure(r.calibration, r.correlations, r.quality, architecture=a,
-                                                                   measures=CALIBRATED),
-            ))
+            figs.append(
+                ctx.figure(
+                    "F3_calibration",
+                    title="F3. The calibration bridge: no-ground-truth SAE measures against true recovery on toy cells",
+                    caption=(
+                        f"Each point is a toy cell of section 2 ({n_cells} cells: m in "
+                        f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a digits layer: "
+                        f"{r.data['n_train']} rows of h = xW, the same {arch} SAE recipe, the same measures (x) on "
+                        f"{r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the cell's represented "
+                        "features (‖W_i‖ > 0.5). Title: Spearman's rank correlation over cells. Ticks at the bottom: where the "
+                        "digits layers lie. Last panel: the effective feature count against the true number of represented "
+                        "features."
+                    ),
+                    content={
+                        "c": _frame(r.calibration),
+                        "r": _frame(r.correlations),
+                        "q": _frame(r.quality),
+                        "arch": arch,
+                    },
+                    static=lambda r=r, a=arch: plots.calibration_figure(
+                        r.calibration, r.correlations, r.quality, architecture=a, measures=CALIBRATED
+                    ),
+                )
+            )
         text, findings = conclusion(r)
-        return SectionOutput(key=self.key, title=self.title, intro=text, figures=figs, tables=_tables(r), findings=findings,
-                             rows=_rows(r), notes=list(r.notes))
+        return SectionOutput(
+            key=self.key,
+            title=self.title,
+            intro=text,
+            figures=figs,
+            tables=_tables(r),
+            findings=findings,
+            rows=_rows(r),
+            notes=list(r.notes),
+        )
 
 
 def _tables(r: Any) -> list[TableBlock]:
@@ -122,29 +157,68 @@ def _tables(r: Any) -> list[TableBlock]:
     arch = cfg["architectures"][0]
     out = []
     m = r.models
-    acc = m.groupby(["kind", "width"]).agg(test_accuracy=("test_accuracy", "mean"), accuracy_min=("test_accuracy", "min"),
-                                           test_fvu=("test_fvu", "mean")).reset_index().round(3)
-    out.append(TableBlock(f"Models per width (mean over {cfg['replicates']} replicate(s); accuracy_min: the worst replicate)", acc))
+    acc = (
+        m.groupby(["kind", "width"])
+        .agg(
+            test_accuracy=("test_accuracy", "mean"),
+            accuracy_min=("test_accuracy", "min"),
+            test_fvu=("test_fvu", "mean"),
+        )
+        .reset_index()
+        .round(3)
+    )
+    out.append(
+        TableBlock(
+            f"Models per width (mean over {cfg['replicates']} replicate(s); accuracy_min: the worst replicate)", acc
+        )
+    )
     q = r.quality.round(3)
     out.append(TableBlock("SAE quality without ground truth, per layer and architecture (held-out rows)", q))
     w = cfg["picture_width"]
     p = r.pictures
     sel = p[(p["kind"] == "pixels") | (p["width"] == w)]
-    cols = ["id", "method", "knn_accuracy", "silhouette", "trustworthiness", "continuity", "trustworthiness_pixels",
-            "continuity_pixels"]
-    out.append(TableBlock(f"Pictures at width {w}: measures in the picture, against its own space and against the pixels",
-                          sel[cols].round(3).reset_index(drop=True)))
+    cols = [
+        "id",
+        "method",
+        "knn_accuracy",
+        "silhouette",
+        "trustworthiness",
+        "continuity",
+        "trustworthiness_pixels",
+        "continuity_pixels",
+    ]
+    out.append(
+        TableBlock(
+            f"Pictures at width {w}: measures in the picture, against its own space and against the pixels",
+            sel[cols].round(3).reset_index(drop=True),
+        )
+    )
     s = r.spaces[["id", "dim", "knn_accuracy", "silhouette", "trustworthiness_pixels", "continuity_pixels"]].round(3)
-    out.append(TableBlock("The spaces themselves (no picture): k-NN label accuracy, silhouette, and neighbourhoods kept "
-                          "against the pixels", s))
+    out.append(
+        TableBlock(
+            "The spaces themselves (no picture): k-NN label accuracy, silhouette, and neighbourhoods kept "
+            "against the pixels",
+            s,
+        )
+    )
     if r.correlations is not None and len(r.correlations):
-        out.append(TableBlock("Calibration: Spearman's ρ over toy cells of each measure with the true MMCS (and of the "
-                              "effective feature count with the represented count)", r.correlations.round(3)))
+        out.append(
+            TableBlock(
+                "Calibration: Spearman's ρ over toy cells of each measure with the true MMCS (and of the "
+                "effective feature count with the represented count)",
+                r.correlations.round(3),
+            )
+        )
         rd = r.readings[r.readings["architecture"] == arch]
         if len(rd):
             piv = rd.pivot_table(index=["kind", "width"], columns="measure", values="estimated_mmcs", aggfunc="first")
-            out.append(TableBlock(f"The digits layers read through the toy cells: MMCS of toy cells with the same value of "
-                                  f"each measure ({arch}; n/a outside the cells' range)", piv.round(3).reset_index()))
+            out.append(
+                TableBlock(
+                    f"The digits layers read through the toy cells: MMCS of toy cells with the same value of "
+                    f"each measure ({arch}; n/a outside the cells' range)",
+                    piv.round(3).reset_index(),
+                )
+            )
     return out
 
 
@@ -163,29 +237,89 @@ def _rows(r: Any) -> list[dict[str, Any]]:
     rows = []
     n = int(r.data["n_test"])
     for t in r.pictures.to_dict("records"):
-        rows.append({"table": "layers", "kind": t["kind"], "width": int(t["width"]) or None, "space": t["space"],
-                     "architecture": t["architecture"], "method": t["method"], "n_points": n, "id": t["id"],
-                     "collapsed": bool(t["collapsed"]), "nan_reasons": t["notes"],
-                     **{k: t[k] for k in ("knn_accuracy", "silhouette", "trustworthiness", "continuity",
-                                          "trustworthiness_pixels", "continuity_pixels")}})
+        rows.append(
+            {
+                "table": "layers",
+                "kind": t["kind"],
+                "width": int(t["width"]) or None,
+                "space": t["space"],
+                "architecture": t["architecture"],
+                "method": t["method"],
+                "n_points": n,
+                "id": t["id"],
+                "collapsed": bool(t["collapsed"]),
+                "nan_reasons": t["notes"],
+                **{
+                    k: t[k]
+                    for k in (
+                        "knn_accuracy",
+                        "silhouette",
+                        "trustworthiness",
+                        "continuity",
+                        "trustworthiness_pixels",
+                        "continuity_pixels",
+                    )
+                },
+            }
+        )
     for t in r.spaces.to_dict("records"):
-        rows.append({"table": "layers", "kind": t["kind"], "width": int(t["width"]) or None, "space": t["space"],
-                     "architecture": t["architecture"], "method": "exact", "dim": int(t["dim"]), "n_points": n,
-                     "id": t["id"], "nan_reasons": t["notes"],
-                     **{k: t[k] for k in ("knn_accuracy", "silhouette", "trustworthiness_pixels", "continuity_pixels")}})
+        rows.append(
+            {
+                "table": "layers",
+                "kind": t["kind"],
+                "width": int(t["width"]) or None,
+                "space": t["space"],
+                "architecture": t["architecture"],
+                "method": "exact",
+                "dim": int(t["dim"]),
+                "n_points": n,
+                "id": t["id"],
+                "nan_reasons": t["notes"],
+                **{k: t[k] for k in ("knn_accuracy", "silhouette", "trustworthiness_pixels", "continuity_pixels")},
+            }
+        )
     for (kind, width), t in r.models.groupby(["kind", "width"], sort=False):
         col = "test_accuracy" if kind == "classifier" else "test_fvu"
-        rows.append({"table": "models", "kind": kind, "width": int(width), "n_inputs": 64, "replicates": len(t),
-                     col: float(t[col].mean()), f"{col}_min": float(t[col].min()), f"{col}_max": float(t[col].max()),
-                     "final_loss": float(t["final_loss"].mean())})
+        rows.append(
+            {
+                "table": "models",
+                "kind": kind,
+                "width": int(width),
+                "n_inputs": 64,
+                "replicates": len(t),
+                col: float(t[col].mean()),
+                f"{col}_min": float(t[col].min()),
+                f"{col}_max": float(t[col].max()),
+                "final_loss": float(t["final_loss"].mean()),
+            }
+        )
     for t in r.quality.to_dict("records"):
-        rows.append({"table": "saes", "experiment": "F_layer", "architecture": t["architecture"], "kind": t["kind"],
-                     "width": int(t["width"]), "d_sae": int(t["d_sae"]), "nan_reasons": t["notes"],
-                     **{k: t[k] for k in QUALITY_KEYS}})
+        rows.append(
+            {
+                "table": "saes",
+                "experiment": "F_layer",
+                "architecture": t["architecture"],
+                "kind": t["kind"],
+                "width": int(t["width"]),
+                "d_sae": int(t["d_sae"]),
+                "nan_reasons": t["notes"],
+                **{k: t[k] for k in QUALITY_KEYS},
+            }
+        )
     if r.calibration is not None and len(r.calibration):
         for t in r.calibration.to_dict("records"):
-            rows.append({"table": "saes", "experiment": "F_calibration", "architecture": t["architecture"],
-                         "importance": t["importance"], "m": int(t["m"]), "p": float(t["p"]),
-                         "n_represented": t["n_represented"], "mmcs": t["mmcs"], "nan_reasons": t["notes"],
-                         **{k: t[k] for k in QUALITY_KEYS}})
+            rows.append(
+                {
+                    "table": "saes",
+                    "experiment": "F_calibration",
+                    "architecture": t["architecture"],
+                    "importance": t["importance"],
+                    "m": int(t["m"]),
+                    "p": float(t["p"]),
+                    "n_represented": t["n_represented"],
+                    "mmcs": t["mmcs"],
+                    "nan_reasons": t["notes"],
+                    **{k: t[k] for k in QUALITY_KEYS},
+                }
+            )
     return rows

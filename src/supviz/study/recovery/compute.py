@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.runtime.codecs import cacheable
 from supviz.errors import SupvizError
+from supviz.runtime.codecs import cacheable
 from supviz.study.config import RecoveryConfig
 from supviz.study.context import RunContext
 
@@ -45,9 +45,18 @@ log = logging.getLogger(__name__)
 #: The represented-feature rule of section E (SPEC: "Represented means ||W_i|| > 0.5").
 REPRESENTED_NORM = 0.5
 #: Score columns of E1 rows (SAEScores names -> table columns).
-SCORE_COLUMNS = {"mmcs": "mmcs", "mcc": "mcc", "recovery_rate": "recovery_rate", "dead_fraction": "dead_fraction",
-                 "l0": "l0", "true_l0": "true_l0", "fvu": "fvu", "shrinkage": "shrinkage",
-                 "precision": "firing_precision", "recall": "firing_recall"}
+SCORE_COLUMNS = {
+    "mmcs": "mmcs",
+    "mcc": "mcc",
+    "recovery_rate": "recovery_rate",
+    "dead_fraction": "dead_fraction",
+    "l0": "l0",
+    "true_l0": "true_l0",
+    "fvu": "fvu",
+    "shrinkage": "shrinkage",
+    "precision": "firing_precision",
+    "recall": "firing_recall",
+}
 CODE_SPACE = "SAE codes f(h)"
 _METHODS = ("mds", "umap", "tsne")
 
@@ -123,12 +132,17 @@ class RecoveryResult:
 def _sae_config(arch: str, n_features: int, cfg: RecoveryConfig) -> Any:
     from supviz.sae import SAEConfig
 
-    return SAEConfig(architecture=arch, d_sae=max(1, int(round(cfg.dictionary_ratio * n_features))), steps=cfg.steps,
-                     batch_size=cfg.batch_size)
+    return SAEConfig(
+        architecture=arch,
+        d_sae=max(1, int(round(cfg.dictionary_ratio * n_features))),
+        steps=cfg.steps,
+        batch_size=cfg.batch_size,
+    )
 
 
-def _code_job(key: tuple, kind: str, X: np.ndarray, x: np.ndarray, method: str, k: int, seed: int,
-              pair_seed: int) -> tuple[tuple, Any, dict[str, float], np.ndarray | None, float]:
+def _code_job(
+    key: tuple, kind: str, X: np.ndarray, x: np.ndarray, method: str, k: int, seed: int, pair_seed: int
+) -> tuple[tuple, Any, dict[str, float], np.ndarray | None, float]:
     """One E2 or E3 job in a worker: a layout (and, for E3, section D's measures against ``x``)."""
     t0 = time.perf_counter()
     if kind == "pairs":
@@ -178,8 +192,9 @@ def _unit(A: np.ndarray) -> np.ndarray:
     return A / np.where(n > 0, n, 1.0)
 
 
-def direction_partners(W: np.ndarray, W_dec: np.ndarray, represented: np.ndarray, *, threshold: float = 0.9
-                       ) -> tuple[np.ndarray, int]:
+def direction_partners(
+    W: np.ndarray, W_dec: np.ndarray, represented: np.ndarray, *, threshold: float = 0.9
+) -> tuple[np.ndarray, int]:
     """Each represented feature's closest decoder direction, and how many latents point against a feature.
 
     Returns ``best [n]``: per true feature i (a row of ``W``) the latent ``argmax_j cos(W_i, W_dec_j)``
@@ -227,22 +242,39 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         raise SupvizError("section E needs at least one cell of section D; got none.")
     n_features = max(grid.specs[i].n_features for i in idx)
     seconds: dict[str, float] = {}
-    settings: dict[str, Any] = {"represented": f"||W_i|| > {REPRESENTED_NORM:g}", "seed": ctx.seed("recovery"),
-                                "n_eval": cfg.n_eval, "configs": {}, "cells": {}}
+    settings: dict[str, Any] = {
+        "represented": f"||W_i|| > {REPRESENTED_NORM:g}",
+        "seed": ctx.seed("recovery"),
+        "n_eval": cfg.n_eval,
+        "configs": {},
+        "cells": {},
+    }
     cells: list[RecoveryCell] = []
     dcells = dict(zip(idx, dp.cells))
     settings["k"] = int(dp.cells[0].k)
     settings["n_points"] = int(dp.cells[0].n_points)
     codes: dict[tuple[str, int], np.ndarray] = {}
     for a, arch in enumerate(cfg.architectures):
-        sel = [i for i in idx if a == 0 or cfg.extra_cells == "all" or grid.specs[i].probability <= cfg.sparse_p * (1 + 1e-9)]
+        sel = [
+            i
+            for i in idx
+            if a == 0 or cfg.extra_cells == "all" or grid.specs[i].probability <= cfg.sparse_p * (1 + 1e-9)
+        ]
         if not sel:
             continue
         sae_cfg = _sae_config(arch, n_features, cfg)
         t0 = time.perf_counter()
-        trained = train_cell_saes(grid, sel, config=sae_cfg, seed=ctx.seed("recovery"), n_eval=cfg.n_eval,
-                                  inputs=[np.asarray(dcells[g].h, dtype=np.float32) for g in sel] if cfg.codes else None,
-                                  rule="norm", threshold=REPRESENTED_NORM, progress=ctx.progress.bars)
+        trained = train_cell_saes(
+            grid,
+            sel,
+            config=sae_cfg,
+            seed=ctx.seed("recovery"),
+            n_eval=cfg.n_eval,
+            inputs=[np.asarray(dcells[g].h, dtype=np.float32) for g in sel] if cfg.codes else None,
+            rule="norm",
+            threshold=REPRESENTED_NORM,
+            progress=ctx.progress.bars,
+        )
         seconds[f"train_score_{arch}"] = round(time.perf_counter() - t0, 2)
         settings["configs"][arch] = trained.info["config"]
         settings["cells"][arch] = len(sel)
@@ -250,25 +282,42 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         final = trained.training.losses[:, -1] if trained.training.losses.size else np.full(len(sel), np.nan)
         for j, g in enumerate(sel):
             spec = grid.specs[g]
-            best, against = direction_partners(np.asarray(grid.weights[g], dtype=np.float64),
-                                               np.asarray(trained.saes[j].W_dec, dtype=np.float64), trained.represented[j])
+            best, against = direction_partners(
+                np.asarray(grid.weights[g], dtype=np.float64),
+                np.asarray(trained.saes[j].W_dec, dtype=np.float64),
+                trained.represented[j],
+            )
             scores = {col: float(getattr(sc, name)[j]) for name, col in SCORE_COLUMNS.items()}
             scores["antialigned_latents"] = float(against) if trained.represented[j].any() else float("nan")
             reasons = {SCORE_COLUMNS.get(k, k): str(v) for k, v in sc.notes[j].items()}
             if not trained.represented[j].any():
                 reasons["antialigned_latents"] = "no represented feature"
-            cells.append(RecoveryCell(
-                architecture=arch, importance=str(spec.importance_name), m=int(spec.n_hidden), p=float(spec.probability),
-                instance=g, label=str(grid.labels[g]), n_represented=int(trained.represented[j].sum()),
-                scores=scores, reasons=reasons, best_latent=best,
-                represented=np.asarray(trained.represented[j], dtype=bool),
-                matched_latent=np.asarray(sc.matched_latent[j], dtype=np.int64) if len(sc.matched_latent[j]) else
-                np.full(spec.n_features, -1, dtype=np.int64),
-                matched_cos=np.asarray(sc.matched_cos[j], dtype=np.float64) if len(sc.matched_cos[j]) else
-                np.full(spec.n_features, np.nan),
-                max_cos=np.asarray(sc.max_cos[j], dtype=np.float64) if len(sc.max_cos[j]) else np.full(spec.n_features, np.nan),
-                W_dec=np.asarray(trained.saes[j].W_dec, dtype=np.float32), final_loss=float(final[j]),
-            ))
+            cells.append(
+                RecoveryCell(
+                    architecture=arch,
+                    importance=str(spec.importance_name),
+                    m=int(spec.n_hidden),
+                    p=float(spec.probability),
+                    instance=g,
+                    label=str(grid.labels[g]),
+                    n_represented=int(trained.represented[j].sum()),
+                    scores=scores,
+                    reasons=reasons,
+                    best_latent=best,
+                    represented=np.asarray(trained.represented[j], dtype=bool),
+                    matched_latent=np.asarray(sc.matched_latent[j], dtype=np.int64)
+                    if len(sc.matched_latent[j])
+                    else np.full(spec.n_features, -1, dtype=np.int64),
+                    matched_cos=np.asarray(sc.matched_cos[j], dtype=np.float64)
+                    if len(sc.matched_cos[j])
+                    else np.full(spec.n_features, np.nan),
+                    max_cos=np.asarray(sc.max_cos[j], dtype=np.float64)
+                    if len(sc.max_cos[j])
+                    else np.full(spec.n_features, np.nan),
+                    W_dec=np.asarray(trained.saes[j].W_dec, dtype=np.float32),
+                    final_loss=float(final[j]),
+                )
+            )
             if trained.codes is not None:
                 codes[(arch, g)] = np.asarray(trained.codes[j], dtype=np.float64)
     main_arch = cfg.architectures[0]
@@ -281,16 +330,35 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         if c.architecture == main_arch:
             P = _pair_points(c, grid.weights[c.instance])
             if P is not None:
-                jobs.append((("pairs", c.architecture, c.instance, "mds"), "pairs", P, np.zeros((0, 0)), "mds", 0,
-                             _cell_seed(ctx, "pairs", c, "mds"), 0))
+                jobs.append(
+                    (
+                        ("pairs", c.architecture, c.instance, "mds"),
+                        "pairs",
+                        P,
+                        np.zeros((0, 0)),
+                        "mds",
+                        0,
+                        _cell_seed(ctx, "pairs", c, "mds"),
+                        0,
+                    )
+                )
         f = codes.get((c.architecture, c.instance))
         if f is None:
             continue
         # the main architecture's codes are pictured; every architecture's code space is measured itself
         for method in ("exact", *cfg.code_methods) if c.architecture == main_arch else ("exact",):
-            jobs.append((("codes", c.architecture, c.instance, method), "codes", f, np.asarray(dcell.x, dtype=np.float64),
-                         method, int(dcell.k), _cell_seed(ctx, "codes", c, method),
-                         _cell_seed(ctx, "pairs-of-points", c, method)))
+            jobs.append(
+                (
+                    ("codes", c.architecture, c.instance, method),
+                    "codes",
+                    f,
+                    np.asarray(dcell.x, dtype=np.float64),
+                    method,
+                    int(dcell.k),
+                    _cell_seed(ctx, "codes", c, method),
+                    _cell_seed(ctx, "pairs-of-points", c, method),
+                )
+            )
     t0 = time.perf_counter()
     done = _run_jobs(ctx, jobs, "SAE pictures")
     seconds["pictures"] = round(time.perf_counter() - t0, 2)
@@ -311,18 +379,23 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         c.scores["h_knn_recall"] = float(h_exact)
         c.scores["codes_knn_recall"] = c.metrics.get("exact", {}).get("knn_recall", float("nan"))
         if not math.isfinite(c.scores["codes_knn_recall"]):
-            c.reasons["codes_knn_recall"] = ("the codes were not measured ([recovery] codes = false)" if not cfg.codes
-                                            else "undefined for this code space")
+            c.reasons["codes_knn_recall"] = (
+                "the codes were not measured ([recovery] codes = false)"
+                if not cfg.codes
+                else "undefined for this code space"
+            )
     toy = None
     if cfg.toy_experiment:
         from supviz.sae.sharkey_toy import toy_experiment
 
         t0 = time.perf_counter()
-        toy = toy_experiment(paper_size=cfg.toy_paper_size, seed=ctx.seed("recovery", "sharkey-toy"),
-                             progress=ctx.progress.bars)
+        toy = toy_experiment(
+            paper_size=cfg.toy_paper_size, seed=ctx.seed("recovery", "sharkey-toy"), progress=ctx.progress.bars
+        )
         seconds["toy_experiment"] = round(time.perf_counter() - t0, 2)
-    return RecoveryResult(cells=cells, architectures=list(cfg.architectures), settings=settings, seconds=seconds,
-                          toy=toy)
+    return RecoveryResult(
+        cells=cells, architectures=list(cfg.architectures), settings=settings, seconds=seconds, toy=toy
+    )
 
 
 # -------------------------------------------------------------------------------- render
@@ -333,14 +406,31 @@ def e1_rows(result: RecoveryResult) -> list[dict[str, Any]]:
     rows = []
     for c in result.cells:
         conf = result.settings.get("configs", {}).get(c.architecture, {})
-        row = {"table": "saes", "experiment": "E1", "importance": c.importance, "m": c.m, "p": c.p,
-               "architecture": c.architecture,
-               "params": json.dumps({"architecture": c.architecture, "d_sae": conf.get("d_sae"), "steps": conf.get("steps"),
-                                     "batch_size": conf.get("batch_size"), "represented": f"norm>{REPRESENTED_NORM:g}"},
-                                    sort_keys=True),
-               "n_points": int(result.settings.get("n_eval", 0)),
-               "nan_reasons": "; ".join(f"{k}: {v}" for k, v in c.reasons.items() if not math.isfinite(c.scores.get(k, 0.0))),
-               "n_represented": c.n_represented, "d_sae": int(c.W_dec.shape[0]), "final_loss": c.final_loss}
+        row = {
+            "table": "saes",
+            "experiment": "E1",
+            "importance": c.importance,
+            "m": c.m,
+            "p": c.p,
+            "architecture": c.architecture,
+            "params": json.dumps(
+                {
+                    "architecture": c.architecture,
+                    "d_sae": conf.get("d_sae"),
+                    "steps": conf.get("steps"),
+                    "batch_size": conf.get("batch_size"),
+                    "represented": f"norm>{REPRESENTED_NORM:g}",
+                },
+                sort_keys=True,
+            ),
+            "n_points": int(result.settings.get("n_eval", 0)),
+            "nan_reasons": "; ".join(
+                f"{k}: {v}" for k, v in c.reasons.items() if not math.isfinite(c.scores.get(k, 0.0))
+            ),
+            "n_represented": c.n_represented,
+            "d_sae": int(c.W_dec.shape[0]),
+            "final_loss": c.final_loss,
+        }
         row.update(c.scores)
         rows.append(row)
     return rows
@@ -363,23 +453,44 @@ def e3_rows(result: RecoveryResult) -> list[dict[str, Any]]:
             continue
         for method, vals in c.metrics.items():
             lay = c.layouts.get(method)
-            row = {"table": "points", "importance": c.importance, "m": c.m, "p": c.p, "space": "codes",
-                   "method": method, "architecture": main, "k": k, "n_points": int(
-                       lay.embedding.shape[0]) if lay is not None else int(result.settings.get("n_points", 0)) or None,
-                   "nan_reasons": "; ".join(f"{name}: undefined for this picture" for name, v in vals.items()
-                                            if not math.isfinite(v)),
-                   "smacof_stress": float(lay.info.get("smacof_stress", np.nan)) if lay is not None else np.nan}
+            row = {
+                "table": "points",
+                "importance": c.importance,
+                "m": c.m,
+                "p": c.p,
+                "space": "codes",
+                "method": method,
+                "architecture": main,
+                "k": k,
+                "n_points": int(lay.embedding.shape[0])
+                if lay is not None
+                else int(result.settings.get("n_points", 0)) or None,
+                "nan_reasons": "; ".join(
+                    f"{name}: undefined for this picture" for name, v in vals.items() if not math.isfinite(v)
+                ),
+                "smacof_stress": float(lay.info.get("smacof_stress", np.nan)) if lay is not None else np.nan,
+            }
             row.update(vals)
             if lay is None or not math.isfinite(row["smacof_stress"]):
                 why = "no picture (the code space itself)" if lay is None else "not an MDS picture"
                 row["nan_reasons"] = "; ".join(filter(None, [row["nan_reasons"], f"smacof_stress: {why}"]))
             rows.append(row)
         if c.pairs is not None:
-            rows.append({"experiment": "E2", "importance": c.importance, "m": c.m, "p": c.p, "method": "mds",
-                         "params": json.dumps({"metric_type": "ratio", "architecture": main}),
-                         "n_points": int(c.pairs.embedding.shape[0]), "panel": f"{c.m} : {fmt_p(c.p)}", "note": "",
-                         "smacof_stress": float(c.pairs.info.get("smacof_stress", np.nan)),
-                         "best_cos_mean": float(np.nanmean(c.max_cos[c.represented])) if c.represented.any() else np.nan})
+            rows.append(
+                {
+                    "experiment": "E2",
+                    "importance": c.importance,
+                    "m": c.m,
+                    "p": c.p,
+                    "method": "mds",
+                    "params": json.dumps({"metric_type": "ratio", "architecture": main}),
+                    "n_points": int(c.pairs.embedding.shape[0]),
+                    "panel": f"{c.m} : {fmt_p(c.p)}",
+                    "note": "",
+                    "smacof_stress": float(c.pairs.info.get("smacof_stress", np.nan)),
+                    "best_cos_mean": float(np.nanmean(c.max_cos[c.represented])) if c.represented.any() else np.nan,
+                }
+            )
     return rows
 
 
@@ -391,10 +502,22 @@ def codes_frame(result: RecoveryResult, dp_table: Any) -> Any:
     methods = {m for c in result.cells for m in c.metrics}
     d = dp_table[dp_table["space"].isin(["x", "h"]) & dp_table["method"].isin(methods)]
     d = d[["importance", "m", "p", "method", "space", "knn_recall"]]
-    mine = pd.DataFrame([{"importance": c.importance, "m": c.m, "p": c.p, "method": method, "space": "codes",
-                          "knn_recall": vals.get("knn_recall", np.nan)}
-                         for c in result.cells if c.architecture == main for method, vals in c.metrics.items()],
-                        columns=["importance", "m", "p", "method", "space", "knn_recall"])
+    mine = pd.DataFrame(
+        [
+            {
+                "importance": c.importance,
+                "m": c.m,
+                "p": c.p,
+                "method": method,
+                "space": "codes",
+                "knn_recall": vals.get("knn_recall", np.nan),
+            }
+            for c in result.cells
+            if c.architecture == main
+            for method, vals in c.metrics.items()
+        ],
+        columns=["importance", "m", "p", "method", "space", "knn_recall"],
+    )
     return pd.concat([d, mine], ignore_index=True)
 
 

@@ -19,17 +19,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supviz.dr.base import METHOD_NAMES
-
 from supviz.core.text import fmt_p
+from supviz.dr.base import METHOD_NAMES
 from supviz.plot.static import ReasonMarks, reason_heatmap
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
-def _grid_values(frame: "pd.DataFrame", column: str, ms: list[int], ps: list[float],
-                 reasons: dict[tuple[int, float], str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+
+def _grid_values(
+    frame: "pd.DataFrame",
+    column: str,
+    ms: list[int],
+    ps: list[float],
+    reasons: dict[tuple[int, float], str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """``column`` of ``frame`` over (m rows, p columns) and the reason of each NaN cell."""
     V = np.full((len(ms), len(ps)), np.nan)
     R = np.full((len(ms), len(ps)), "", dtype=object)
@@ -68,8 +73,9 @@ E1_PANELS = (
 )
 
 
-def recovery_heatmap_figure(frame: "pd.DataFrame", *, title: str, n_features: int | None = None,
-                            panel_in: float = 2.55) -> "Figure":
+def recovery_heatmap_figure(
+    frame: "pd.DataFrame", *, title: str, n_features: int | None = None, panel_in: float = 2.55
+) -> "Figure":
     """E1: the recovery scores of one architecture and importance variant over (m, p).
 
     Parameters
@@ -92,8 +98,9 @@ def recovery_heatmap_figure(frame: "pd.DataFrame", *, title: str, n_features: in
     for r in t.itertuples(index=False):
         why = parsed[(int(r.m), round(float(r.p), 9))]
         if not np.isfinite(r.l0_ratio):
-            why["l0_ratio"] = why.get("true_l0") or ("no represented feature is active on the evaluation inputs"
-                                                     if float(r.true_l0) == 0 else "L0 undefined")
+            why["l0_ratio"] = why.get("true_l0") or (
+                "no represented feature is active on the evaluation inputs" if float(r.true_l0) == 0 else "L0 undefined"
+            )
     ncols = 4
     nrows = int(np.ceil(len(E1_PANELS) / ncols))
     fig = Figure(figsize=(panel_in * ncols + 0.6, panel_in * 0.95 * nrows + 1.0), layout="constrained")
@@ -104,24 +111,36 @@ def recovery_heatmap_figure(frame: "pd.DataFrame", *, title: str, n_features: in
         if rng is None:
             rng = (0.0, float(n_features or np.nanmax(np.r_[V.ravel(), 1.0])))
         colour = np.log2(np.where(V > 0, V, np.nan)) if col == "l0_ratio" else None
-        im = reason_heatmap(ax, V, reasons=R, marks=marks, row_labels=[str(m) for m in ms],
-                            col_labels=[fmt_p(p) for p in ps], vmin=rng[0], vmax=rng[1], cmap=cmap,
-                            color_values=colour, fmt=fmt, title=head)
+        im = reason_heatmap(
+            ax,
+            V,
+            reasons=R,
+            marks=marks,
+            row_labels=[str(m) for m in ms],
+            col_labels=[fmt_p(p) for p in ps],
+            vmin=rng[0],
+            vmax=rng[1],
+            cmap=cmap,
+            color_values=colour,
+            fmt=fmt,
+            title=head,
+        )
         ax.set_xlabel("p", fontsize=7)
         ax.set_ylabel("m", fontsize=7)
         cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
         cb.ax.tick_params(labelsize=6)
         if col == "l0_ratio":
             cb.set_ticks([-3, -2, -1, 0, 1, 2, 3], labels=["1/8", "1/4", "1/2", "1", "2", "4", "8"])
-    spare = list(axes.ravel()[len(E1_PANELS):])
+    spare = list(axes.ravel()[len(E1_PANELS) :])
     for ax in spare:
         ax.set_axis_off()
     foot = marks.footer()
     if spare and foot:
         import textwrap
 
-        lines = ["hatched = undefined:"] + [textwrap.fill(f"{m} = {r}", 46, subsequent_indent="    ")
-                                            for r, m in marks.marks.items()]
+        lines = ["hatched = undefined:"] + [
+            textwrap.fill(f"{m} = {r}", 46, subsequent_indent="    ") for r, m in marks.marks.items()
+        ]
         note = spare[0].text(0.0, 1.0, "\n".join(lines), ha="left", va="top", fontsize=7, transform=spare[0].transAxes)
         note.set_in_layout(False)
     elif foot:
@@ -160,8 +179,9 @@ class PairPanel:
     note: str = ""
 
 
-def matched_pairs_figure(panels: Sequence[PairPanel], *, title: str, color_label: str, n_features: int,
-                         panel_in: float = 1.75) -> "Figure":
+def matched_pairs_figure(
+    panels: Sequence[PairPanel], *, title: str, color_label: str, n_features: int, panel_in: float = 1.75
+) -> "Figure":
     """E2: a grid (rows m, columns p, panels "m : p") of true features joined to their decoder directions.
 
     True features are filled circles coloured by importance rank (dark = most important, as in
@@ -184,8 +204,17 @@ def matched_pairs_figure(panels: Sequence[PairPanel], *, title: str, color_label
         ax = axes[ms.index(pan.m), next(j for j, q in enumerate(ps) if q == pan.p)]
         ax.set_title(f"{pan.m} : {fmt_p(pan.p)}", fontsize=8)
         if pan.true_xy is None or pan.decoder_xy is None:
-            ax.text(0.5, 0.5, pan.note or "no data", ha="center", va="center", fontsize=6.5, color="0.4",
-                    transform=ax.transAxes, wrap=True)
+            ax.text(
+                0.5,
+                0.5,
+                pan.note or "no data",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="0.4",
+                transform=ax.transAxes,
+                wrap=True,
+            )
             continue
         T, D = np.asarray(pan.true_xy, float), np.asarray(pan.decoder_xy, float)
         ok = np.isfinite(D).all(axis=1)
@@ -194,28 +223,49 @@ def matched_pairs_figure(panels: Sequence[PairPanel], *, title: str, color_label
         colors = np.where(cos[ok] >= 0.9, "0.35", "tab:red")
         ax.add_collection(LineCollection(segs, colors=list(colors), linewidths=0.7, zorder=1))
         order = np.argsort(-np.asarray(pan.color, float), kind="stable")
-        sc = ax.scatter(T[order, 0], T[order, 1], c=np.asarray(pan.color, float)[order], cmap="viridis", vmin=0,
-                        vmax=max(1, n_features - 1), s=12, linewidths=0.3, edgecolors="white", zorder=2)
+        sc = ax.scatter(
+            T[order, 0],
+            T[order, 1],
+            c=np.asarray(pan.color, float)[order],
+            cmap="viridis",
+            vmin=0,
+            vmax=max(1, n_features - 1),
+            s=12,
+            linewidths=0.3,
+            edgecolors="white",
+            zorder=2,
+        )
         ax.scatter(D[ok, 0], D[ok, 1], marker="x", c="black", s=9, linewidths=0.6, zorder=3)
         ax.set_aspect("equal", adjustable="datalim")
         if pan.corner:
-            ax.text(0.98, 0.02, pan.corner, transform=ax.transAxes, ha="right", va="bottom", fontsize=6,
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0})
+            ax.text(
+                0.98,
+                0.02,
+                pan.corner,
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=6,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0},
+            )
     if sc is not None:
         cb = fig.colorbar(sc, ax=axes, shrink=0.5, pad=0.01)
         cb.set_label(color_label, fontsize=8)
         cb.ax.tick_params(labelsize=7)
-    handles = [Line2D([], [], marker="o", ls="", color="tab:green", markersize=4, label="true feature (row of W, unit)"),
-               Line2D([], [], marker="x", ls="", color="black", markersize=4, label="closest decoder direction"),
-               Line2D([], [], color="0.35", lw=0.8, label="pair, cos >= 0.9"),
-               Line2D([], [], color="tab:red", lw=0.8, label="pair, cos < 0.9")]
+    handles = [
+        Line2D([], [], marker="o", ls="", color="tab:green", markersize=4, label="true feature (row of W, unit)"),
+        Line2D([], [], marker="x", ls="", color="black", markersize=4, label="closest decoder direction"),
+        Line2D([], [], color="0.35", lw=0.8, label="pair, cos >= 0.9"),
+        Line2D([], [], color="tab:red", lw=0.8, label="pair, cos < 0.9"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=9)
     return fig
 
 
-def codes_heatmap_figure(cells: "pd.DataFrame", *, title: str, methods: Sequence[str],
-                         panel_in: float = 2.3) -> "Figure":
+def codes_heatmap_figure(
+    cells: "pd.DataFrame", *, title: str, methods: Sequence[str], panel_in: float = 2.3
+) -> "Figure":
     """E3: per method (rows), k-NN recall against x of the pictures of x, h and the SAE codes, and the share won back.
 
     Parameters
@@ -231,8 +281,12 @@ def codes_heatmap_figure(cells: "pd.DataFrame", *, title: str, methods: Sequence
     names = {**METHOD_NAMES, "exact": "no picture"}
     ms = sorted({int(m) for m in cells["m"]})
     ps = sorted({float(p) for p in cells["p"]}, reverse=True)
-    cols = (("x", "pictures of x"), ("h", "pictures of h = Wᵀx"), ("codes", "pictures of SAE codes f(h)"),
-            ("won_back", "share of h's loss won back"))
+    cols = (
+        ("x", "pictures of x"),
+        ("h", "pictures of h = Wᵀx"),
+        ("codes", "pictures of SAE codes f(h)"),
+        ("won_back", "share of h's loss won back"),
+    )
 
     def row_range(method: str) -> tuple[float, float]:
         # one colour range per row (per method): the x, h and codes panels of a row are compared with each other
@@ -257,22 +311,54 @@ def codes_heatmap_figure(cells: "pd.DataFrame", *, title: str, methods: Sequence
             ax = axes[r, c]
             if col == "x" and method == "exact":
                 ax.set_axis_off()
-                ax.text(0.5, 0.5, "no picture:\nx against itself = 1", ha="center", va="center", fontsize=7,
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no picture:\nx against itself = 1",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    transform=ax.transAxes,
+                )
                 continue
             panel_title = head if r == first_row[c] else ""
             if method == "exact" and col in ("h", "codes"):
                 panel_title = {"h": "h = Wᵀx itself", "codes": "SAE codes f(h) themselves"}[col]
-            V, R = _grid_values(part, col, ms, ps, reasons if col == "won_back" else
-                                {k: "recall undefined for this picture" for k in reasons})
+            V, R = _grid_values(
+                part,
+                col,
+                ms,
+                ps,
+                reasons if col == "won_back" else {k: "recall undefined for this picture" for k in reasons},
+            )
             if col == "won_back":
-                im_div = reason_heatmap(ax, V, reasons=R, marks=marks, row_labels=[str(m) for m in ms],
-                                        col_labels=[fmt_p(p) for p in ps], vmin=-1.0, vmax=1.0, cmap="RdBu",
-                                        color_values=np.clip(V, -1, 1), fmt="{:.2f}", title=panel_title)
+                im_div = reason_heatmap(
+                    ax,
+                    V,
+                    reasons=R,
+                    marks=marks,
+                    row_labels=[str(m) for m in ms],
+                    col_labels=[fmt_p(p) for p in ps],
+                    vmin=-1.0,
+                    vmax=1.0,
+                    cmap="RdBu",
+                    color_values=np.clip(V, -1, 1),
+                    fmt="{:.2f}",
+                    title=panel_title,
+                )
             else:
-                im_seq = reason_heatmap(ax, V, reasons=R, marks=marks, row_labels=[str(m) for m in ms],
-                                        col_labels=[fmt_p(p) for p in ps], vmin=lo, vmax=hi, cmap="viridis",
-                                        title=panel_title)
+                im_seq = reason_heatmap(
+                    ax,
+                    V,
+                    reasons=R,
+                    marks=marks,
+                    row_labels=[str(m) for m in ms],
+                    col_labels=[fmt_p(p) for p in ps],
+                    vmin=lo,
+                    vmax=hi,
+                    cmap="viridis",
+                    title=panel_title,
+                )
             if c == 0 or (c == 1 and method == "exact"):
                 ax.set_ylabel(f"{names.get(method, method)}\nm", fontsize=8)
             if r == len(methods) - 1:

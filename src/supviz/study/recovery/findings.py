@@ -32,9 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from supviz.study.common import PICTURE_NAMES
-
 from supviz.report.records import Finding
+from supviz.study.common import PICTURE_NAMES
 
 #: Cells with p at or below this are "sparse" in the summaries.
 SPARSE_P = 0.2
@@ -154,9 +153,19 @@ def failures(e1: Any, *, threshold: float = RECOVERED_MMCS, sparse_p: float = SP
         by_p = {float(p): (int((grp["mmcs"] < threshold).sum()), len(grp)) for p, grp in ok.groupby("p")}
         by_m = {int(m): (int((grp["mmcs"] < threshold).sum()), len(grp)) for m, grp in ok.groupby("m")}
         dense = [c for c in failing if not is_sparse(c[1], sparse_p)]
-        out.append(Failures(str(arch), str(imp), len(ok), len(g) - len(ok), failing, by_p, by_m,
-                            len(dense) / len(failing) if failing else float("nan"),
-                            [c for c in failing if is_sparse(c[1], sparse_p)]))
+        out.append(
+            Failures(
+                str(arch),
+                str(imp),
+                len(ok),
+                len(g) - len(ok),
+                failing,
+                by_p,
+                by_m,
+                len(dense) / len(failing) if failing else float("nan"),
+                [c for c in failing if is_sparse(c[1], sparse_p)],
+            )
+        )
     return out
 
 
@@ -167,8 +176,10 @@ def failure_sentence(f: Failures) -> str:
     if not f.failing:
         return f"each of the {plural(f.n_defined, 'cell')} with a defined MMCS reaches MMCS >= {RECOVERED_MMCS:g}."
     ps = ", ".join(f"p = {fmt_p(p)}: {a}/{b}" for p, (a, b) in sorted(f.by_p.items(), reverse=True) if a)
-    text = (f"MMCS < {RECOVERED_MMCS:g} in {len(f.failing)} of {plural(f.n_defined, 'cell')} ({ps}); "
-            f"{100 * f.dense_share:.0f}% of them dense (p > {SPARSE_P:g})")
+    text = (
+        f"MMCS < {RECOVERED_MMCS:g} in {len(f.failing)} of {plural(f.n_defined, 'cell')} ({ps}); "
+        f"{100 * f.dense_share:.0f}% of them dense (p > {SPARSE_P:g})"
+    )
     if f.sparse_failing:
         text += "; sparse cells that fail: " + ", ".join(f"m = {m}, p = {fmt_p(p)}" for m, p in f.sparse_failing)
     return text + (f" ({plural(f.n_undefined, 'cell')} undefined: no represented feature)." if f.n_undefined else ".")
@@ -186,8 +197,9 @@ def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
     import pandas as pd
 
     t = codes[codes["space"].isin(["x", "h", "codes"])]
-    wide = t.pivot_table(index=["importance", "m", "p", "method"], columns="space", values="knn_recall",
-                         aggfunc="first", dropna=False).reset_index()
+    wide = t.pivot_table(
+        index=["importance", "m", "p", "method"], columns="space", values="knn_recall", aggfunc="first", dropna=False
+    ).reset_index()
     wide.columns.name = None
     for space in ("x", "h", "codes"):
         if space not in wide:
@@ -197,8 +209,11 @@ def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
     wide = wide[wide["codes"].notna() | wide["h"].notna()].copy()
     loss = wide["x"] - wide["h"]
     wide["loss"] = loss
-    reason = np.where(wide[["x", "h", "codes"]].isna().any(axis=1), "a recall is undefined",
-                      np.where(loss < min_loss, f"h's picture loses less than {min_loss:g} of recall", ""))
+    reason = np.where(
+        wide[["x", "h", "codes"]].isna().any(axis=1),
+        "a recall is undefined",
+        np.where(loss < min_loss, f"h's picture loses less than {min_loss:g} of recall", ""),
+    )
     wide["won_back"] = np.where(reason == "", (wide["codes"] - wide["h"]) / loss.where(loss > 0, 1.0), np.nan)
     wide["reason"] = reason
     return pd.DataFrame(wide).reset_index(drop=True)
@@ -230,8 +245,9 @@ class WonBack:
         return "partly" if self.won_back >= WON_BACK_PARTLY else "not supported"
 
 
-def won_back_summary(cells: Any, *, by_importance: bool = False, region: str = "all",
-                     sparse_p: float = SPARSE_P) -> list[WonBack]:
+def won_back_summary(
+    cells: Any, *, by_importance: bool = False, region: str = "all", sparse_p: float = SPARSE_P
+) -> list[WonBack]:
     """Medians of :func:`won_back_cells` per method (and per variant with ``by_importance``).
 
     ``region``: all cells, or only the ``"sparse"`` (p <= ``sparse_p``) or ``"dense"`` ones.
@@ -247,10 +263,20 @@ def won_back_summary(cells: Any, *, by_importance: bool = False, region: str = "
         imp = key[1] if by_importance else "all"
         left = g[g["reason"] != ""]
         used = g[g["reason"] == ""]
-        out.append(WonBack(
-            str(method), str(imp), region, len(g), len(left), left["reason"].value_counts().to_dict(),
-            _median(used["x"])[0], _median(used["h"])[0], _median(used["codes"])[0], _median(used["won_back"])[0],
-        ))
+        out.append(
+            WonBack(
+                str(method),
+                str(imp),
+                region,
+                len(g),
+                len(left),
+                left["reason"].value_counts().to_dict(),
+                _median(used["x"])[0],
+                _median(used["h"])[0],
+                _median(used["codes"])[0],
+                _median(used["won_back"])[0],
+            )
+        )
     return out
 
 
@@ -263,11 +289,12 @@ def won_back_sentence(w: WonBack, *, lead: bool = True) -> str:
     n = w.n_cells - w.n_left_out
     where = {"all": "cell", "sparse": "sparse cell", "dense": "dense cell"}[w.region]
     if not n:
-        return (f"{what + ': ' if lead else ''}no {where} where h loses at least {MIN_LOSS:g} "
-                f"({w.n_cells} left out).")
-    text = (f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x)} for x, {fmt(w.h)} for h, "
-            f"{fmt(w.codes)} for the SAE codes (over {plural(n, where)} where h loses at least {MIN_LOSS:g}); median "
-            f"share of h's loss won back {fmt(100 * w.won_back, 3)}%")
+        return f"{what + ': ' if lead else ''}no {where} where h loses at least {MIN_LOSS:g} ({w.n_cells} left out)."
+    text = (
+        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x)} for x, {fmt(w.h)} for h, "
+        f"{fmt(w.codes)} for the SAE codes (over {plural(n, where)} where h loses at least {MIN_LOSS:g}); median "
+        f"share of h's loss won back {fmt(100 * w.won_back, 3)}%"
+    )
     if w.n_left_out:
         text += " (" + "; ".join(f"{plural(c, 'cell')} left out: {r}" for r, c in w.reasons.items()) + ")"
     return text + "."
@@ -304,7 +331,9 @@ def architecture_ranking(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Archite
         g = t[t["architecture"] == a]
         g = g[[(r.importance, int(r.m), round(float(r.p), 9)) in (cells or set()) for r in g.itertuples()]]
         out.append(ArchitectureScore(a, len(g), {c: _median(g[c])[0] for c in cols}))
-    return sorted(out, key=lambda s: (-np.nan_to_num(s.medians["mmcs"], nan=-9), -np.nan_to_num(s.medians["mcc"], nan=-9)))
+    return sorted(
+        out, key=lambda s: (-np.nan_to_num(s.medians["mmcs"], nan=-9), -np.nan_to_num(s.medians["mcc"], nan=-9))
+    )
 
 
 #: The architecture docs/bench/sae.md found best at recovering the features (its highest sparse-cell MMCS).
@@ -317,41 +346,86 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
     Measured over the sparse cells every trained architecture scored when two or more ran; else
     the benchmark is cited (verdict n/a).
     """
-    claim = (f"{ARCH_NAME[BENCH_BEST]} recovers the toy features best of the five architectures (docs/bench/sae.md: "
-             f"mean MMCS {BENCH_SPARSE_MMCS[BENCH_BEST]:.3f} on the sparse cells).")
-    claim2 = ("(issue 11) The SAE that recovers the features best also gives the codes that keep the inputs' "
-              "neighbourhoods best: its latents can be read as the features.")
+    claim = (
+        f"{ARCH_NAME[BENCH_BEST]} recovers the toy features best of the five architectures (docs/bench/sae.md: "
+        f"mean MMCS {BENCH_SPARSE_MMCS[BENCH_BEST]:.3f} on the sparse cells)."
+    )
+    claim2 = (
+        "(issue 11) The SAE that recovers the features best also gives the codes that keep the inputs' "
+        "neighbourhoods best: its latents can be read as the features."
+    )
     ranking = architecture_ranking(e1, sparse_p=sparse_p)
     if len(ranking) < 2 or ranking[0].n_cells == 0:
         bench = ", ".join(f"{a} {v:.3f}" for a, v in sorted(BENCH_SPARSE_MMCS.items(), key=lambda kv: -kv[1]))
-        why = ("no sparse cell has a defined MMCS for every architecture" if len(ranking) >= 2 else
-               f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (set [recovery] "
-               "architectures = [...] to compare)")
-        return [Finding(claim, f"not measured in this run: {why}. Cited from docs/bench/sae.md (the study's own weights, "
-                               f"2,000 steps, not this run): mean MMCS on the sparse cells {bench}.", "n/a",
-                        key="E-architecture-best"),
-                Finding(claim2, f"not measured in this run: {why}.", "n/a", key="E-architecture-codes")]
+        why = (
+            "no sparse cell has a defined MMCS for every architecture"
+            if len(ranking) >= 2
+            else f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (set [recovery] "
+            "architectures = [...] to compare)"
+        )
+        return [
+            Finding(
+                claim,
+                f"not measured in this run: {why}. Cited from docs/bench/sae.md (the study's own weights, "
+                f"2,000 steps, not this run): mean MMCS on the sparse cells {bench}.",
+                "n/a",
+                key="E-architecture-best",
+            ),
+            Finding(claim2, f"not measured in this run: {why}.", "n/a", key="E-architecture-codes"),
+        ]
     n = plural(ranking[0].n_cells, "sparse cell")
-    parts = [f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead {fmt(s.medians['dead_fraction'], 2)})"
-             for s in ranking]
+    parts = [
+        f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead {fmt(s.medians['dead_fraction'], 2)})"
+        for s in ranking
+    ]
     best = ranking[0].architecture
-    text = f"median MMCS over {n} (p <= {sparse_p:g}) that every architecture scored: " + "; ".join(parts) + f". Best: {best}."
-    out = [Finding(claim, text, "n/a" if BENCH_BEST not in {s.architecture for s in ranking} else
-                   ("supported" if best == BENCH_BEST else "not supported"), key="E-architecture-best",
-                   n_used=ranking[0].n_cells)]
+    text = (
+        f"median MMCS over {n} (p <= {sparse_p:g}) that every architecture scored: "
+        + "; ".join(parts)
+        + f". Best: {best}."
+    )
+    out = [
+        Finding(
+            claim,
+            text,
+            "n/a"
+            if BENCH_BEST not in {s.architecture for s in ranking}
+            else ("supported" if best == BENCH_BEST else "not supported"),
+            key="E-architecture-best",
+            n_used=ranking[0].n_cells,
+        )
+    ]
     coded = [s for s in ranking if math.isfinite(s.medians.get("codes_knn_recall", float("nan")))]
     if len(coded) < 2:
-        out.append(Finding(claim2, "not measured: the codes of fewer than two architectures were measured.", "n/a",
-                           key="E-architecture-codes"))
+        out.append(
+            Finding(
+                claim2,
+                "not measured: the codes of fewer than two architectures were measured.",
+                "n/a",
+                key="E-architecture-codes",
+            )
+        )
         return out
     by_codes = sorted(coded, key=lambda s: -s.medians["codes_knn_recall"])
     h = coded[0].medians.get("h_knn_recall", float("nan"))
-    text2 = (f"median k-NN recall against x of the code space itself over the same {n} (h itself: {fmt(h)}): "
-             + "; ".join(f"{s.architecture} {fmt(s.medians['codes_knn_recall'])} (MMCS {fmt(s.medians['mmcs'])}, "
-                         f"L0 / true L0 {fmt(s.medians['l0_ratio'], 2)})" for s in by_codes)
-             + f". Best recovery: {best}; best codes: {by_codes[0].architecture}.")
-    out.append(Finding(claim2, text2, "supported" if by_codes[0].architecture == best else "not supported",
-                       key="E-architecture-codes", n_used=ranking[0].n_cells))
+    text2 = (
+        f"median k-NN recall against x of the code space itself over the same {n} (h itself: {fmt(h)}): "
+        + "; ".join(
+            f"{s.architecture} {fmt(s.medians['codes_knn_recall'])} (MMCS {fmt(s.medians['mmcs'])}, "
+            f"L0 / true L0 {fmt(s.medians['l0_ratio'], 2)})"
+            for s in by_codes
+        )
+        + f". Best recovery: {best}; best codes: {by_codes[0].architecture}."
+    )
+    out.append(
+        Finding(
+            claim2,
+            text2,
+            "supported" if by_codes[0].architecture == best else "not supported",
+            key="E-architecture-codes",
+            n_used=ranking[0].n_cells,
+        )
+    )
     return out
 
 
@@ -387,14 +461,27 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
             v = "partly"
         else:
             v = "not supported"
-        findings.append(Finding(
-            f"({label}) A sparse autoencoder recovers the features that superposition packed into h when they are "
-            "sparse (Sharkey et al. 2022: MMCS near 1).",
-            (f"{default}: median MMCS {fmt(sparse_mmcs)} over {plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} "
-             f"(p <= {sparse_p:g}); {fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
-             + (f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate {fmt(sp.medians['recovery_rate'])}" if sp else "")
-             + "."), v, key=f"E-recovered-sparse-{f.importance}", importance=f.importance,
-            n_used=sp.n_cells - sp.n_undefined if sp else 0, n_left_out=sp.n_undefined if sp else 0))
+        findings.append(
+            Finding(
+                f"({label}) A sparse autoencoder recovers the features that superposition packed into h when they are "
+                "sparse (Sharkey et al. 2022: MMCS near 1).",
+                (
+                    f"{default}: median MMCS {fmt(sparse_mmcs)} over {plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} "
+                    f"(p <= {sparse_p:g}); {fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
+                    + (
+                        f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate {fmt(sp.medians['recovery_rate'])}"
+                        if sp
+                        else ""
+                    )
+                    + "."
+                ),
+                v,
+                key=f"E-recovered-sparse-{f.importance}",
+                importance=f.importance,
+                n_used=sp.n_cells - sp.n_undefined if sp else 0,
+                n_left_out=sp.n_undefined if sp else 0,
+            )
+        )
         if not f.n_defined or not de or not sp:
             v = "n/a"
         elif not f.failing:
@@ -403,23 +490,41 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
             v = "supported"
         else:
             v = "partly"
-        findings.append(Finding(
-            f"({label}) Recovery fails where the toy model's features are dense (more active per input than h has "
-            "dimensions).",
-            f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}) against {fmt(sparse_mmcs)} in the sparse; "
-            + failure_sentence(f), v, key=f"E-fails-dense-{f.importance}", importance=f.importance,
-            n_used=f.n_defined, n_left_out=f.n_undefined))
+        findings.append(
+            Finding(
+                f"({label}) Recovery fails where the toy model's features are dense (more active per input than h has "
+                "dimensions).",
+                f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}) against {fmt(sparse_mmcs)} in the sparse; "
+                + failure_sentence(f),
+                v,
+                key=f"E-fails-dense-{f.importance}",
+                importance=f.importance,
+                n_used=f.n_defined,
+                n_left_out=f.n_undefined,
+            )
+        )
     won = won_back_summary(won_cells) if won_cells is not None and len(won_cells) else []
     sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
-        what = "the code space itself keeps" if w.method == "exact" else f"{PICTURE_NAMES[w.method]} pictures of the codes keep"
+        what = (
+            "the code space itself keeps"
+            if w.method == "exact"
+            else f"{PICTURE_NAMES[w.method]} pictures of the codes keep"
+        )
         text = "all cells: " + won_back_sentence(w, lead=False)
         if w.method in sparse:
             text += f" Sparse cells (p <= {sparse_p:g}) only: " + won_back_sentence(sparse[w.method], lead=False)
-        findings.append(Finding(
-            f"(issue 11's question, {PICTURE_NAMES[w.method]}) The SAE codes f(h) undo the neighbourhood loss that "
-            f"superposition causes: {what} the inputs' neighbourhoods that h loses.", text, w.verdict,
-            key=f"E-won-back-{w.method}", method="" if w.method == "exact" else PICTURE_NAMES[w.method],
-            n_used=w.n_cells - w.n_left_out, n_left_out=w.n_left_out))
+        findings.append(
+            Finding(
+                f"(issue 11's question, {PICTURE_NAMES[w.method]}) The SAE codes f(h) undo the neighbourhood loss that "
+                f"superposition causes: {what} the inputs' neighbourhoods that h loses.",
+                text,
+                w.verdict,
+                key=f"E-won-back-{w.method}",
+                method="" if w.method == "exact" else PICTURE_NAMES[w.method],
+                n_used=w.n_cells - w.n_left_out,
+                n_left_out=w.n_left_out,
+            )
+        )
     findings.extend(architecture_findings(e1, sparse_p=sparse_p))
     return findings

@@ -16,9 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.text import fmt, fmt_p
+from supviz.errors import SupvizError
+from supviz.report.records import SectionOutput, TableBlock
+from supviz.study.common import PICTURE_NAMES
 from supviz.study.config import RecoveryConfig
 from supviz.study.context import RunContext
-from supviz.errors import SupvizError
 from supviz.study.recovery.compute import (
     CODE_SPACE,
     REPRESENTED_NORM,
@@ -28,16 +31,25 @@ from supviz.study.recovery.compute import (
     e1_rows,
     e3_rows,
 )
-from supviz.study.common import PICTURE_NAMES
-from supviz.study.recovery.findings import ARCH_NAME, MIN_LOSS, RECOVERED_MMCS, architecture_ranking, failure_sentence, failures, recovery_findings, region_summaries, won_back_cells, won_back_sentence, won_back_summary
-from supviz.core.text import fmt, fmt_p
+from supviz.study.recovery.findings import (
+    ARCH_NAME,
+    MIN_LOSS,
+    RECOVERED_MMCS,
+    architecture_ranking,
+    failure_sentence,
+    failures,
+    recovery_findings,
+    region_summaries,
+    won_back_cells,
+    won_back_sentence,
+    won_back_summary,
+)
 from supviz.study.section import Section
-from supviz.report.records import SectionOutput, TableBlock
 
 
 def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
-    from supviz.study.recovery.figures import PairPanel
     from supviz.study.common import importance_rank
+    from supviz.study.recovery.figures import PairPanel
 
     out = []
     for c in result.cells:
@@ -70,8 +82,17 @@ def _example_cell(dp: Any, result: RecoveryResult, variant: str, m: int, p: floa
         return None, float("nan")
     i, key = min(cand, key=lambda ik: abs(math.log(ik[1][2]) - math.log(p)))
     dcell = dp.cells[i]
-    mine = next((c for c in result.cells if c.architecture == result.architectures[0] and c.importance == variant
-                 and c.m == m and abs(c.p - key[2]) <= 1e-9), None)
+    mine = next(
+        (
+            c
+            for c in result.cells
+            if c.architecture == result.architectures[0]
+            and c.importance == variant
+            and c.m == m
+            and abs(c.p - key[2]) <= 1e-9
+        ),
+        None,
+    )
     if mine is None or not mine.layouts:
         return None, key[2]
     layouts = {**dcell.layouts, **{(CODE_SPACE, mth): lay for mth, lay in mine.layouts.items()}}
@@ -107,8 +128,10 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     variants = list(dict.fromkeys(c.importance for c in result.cells))
     figs, tables, notes = [], [], []
     conf = result.settings["configs"].get(main, {})
-    recipe = (f"{conf.get('d_sae')} latents, {conf.get('steps')} steps of batch {conf.get('batch_size')} on the cell's own "
-              f"stream h = xW, scored on {result.settings.get('n_eval')} fresh samples")
+    recipe = (
+        f"{conf.get('d_sae')} latents, {conf.get('steps')} steps of batch {conf.get('batch_size')} on the cell's own "
+        f"stream h = xW, scored on {result.settings.get('n_eval')} fresh samples"
+    )
     for v in variants:
         slug, label = variant_slug(v), variant_label(v)
         for arch in result.architectures:
@@ -116,60 +139,93 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
             if part.empty:
                 continue
             fig_id = f"E1_{slug}" + ("" if arch == main else f"_{arch}")
-            cols = ["m", "p", "n_represented", "mmcs", "mcc", "recovery_rate", "dead_fraction", "l0", "true_l0", "fvu",
-                    "nan_reasons"]
+            cols = [
+                "m",
+                "p",
+                "n_represented",
+                "mmcs",
+                "mcc",
+                "recovery_rate",
+                "dead_fraction",
+                "l0",
+                "true_l0",
+                "fvu",
+                "nan_reasons",
+            ]
             sub = part[cols].reset_index(drop=True)
-            figs.append(ctx.figure(
-                fig_id, title=f"E1. How well {ARCH_NAME.get(arch, arch)} SAEs recover the features, over (m, p) ({label})",
-                caption=(f"One SAE per cell ({recipe}), scored against the cell's represented features (||W_i|| > "
-                         f"{REPRESENTED_NORM:g}, first panel). MMCS: mean over true features of the best cosine to a decoder "
-                         "direction (Sharkey et al. 2022); matched MCC: one-to-one Hungarian matching, mean |cos|; recovery "
-                         f"rate: share of true features with a decoder direction at cos >= {RECOVERED_MMCS:g}; dead: latents "
-                         "that never fire on the evaluation samples; L0 / true L0: firing latents per input over active "
-                         "represented features per input (1 = as sparse as the truth); FVU: fraction of variance "
-                         "unexplained. Rows m, columns p. Hatched cells are undefined; the letter's reason is given "
-                         "beside the panels."),
-                content={"t": _frame_content(sub), "arch": arch, "v": v},
-                static=lambda sub=sub, arch=arch, label=label: rf.recovery_heatmap_figure(
-                    sub, n_features=n_features,
-                    title=f"{ARCH_NAME.get(arch, arch)} SAEs on each cell's h ({label}): recovery of the features"),
-            ))
+            figs.append(
+                ctx.figure(
+                    fig_id,
+                    title=f"E1. How well {ARCH_NAME.get(arch, arch)} SAEs recover the features, over (m, p) ({label})",
+                    caption=(
+                        f"One SAE per cell ({recipe}), scored against the cell's represented features (||W_i|| > "
+                        f"{REPRESENTED_NORM:g}, first panel). MMCS: mean over true features of the best cosine to a decoder "
+                        "direction (Sharkey et al. 2022); matched MCC: one-to-one Hungarian matching, mean |cos|; recovery "
+                        f"rate: share of true features with a decoder direction at cos >= {RECOVERED_MMCS:g}; dead: latents "
+                        "that never fire on the evaluation samples; L0 / true L0: firing latents per input over active "
+                        "represented features per input (1 = as sparse as the truth); FVU: fraction of variance "
+                        "unexplained. Rows m, columns p. Hatched cells are undefined; the letter's reason is given "
+                        "beside the panels."
+                    ),
+                    content={"t": _frame_content(sub), "arch": arch, "v": v},
+                    static=lambda sub=sub, arch=arch, label=label: rf.recovery_heatmap_figure(
+                        sub,
+                        n_features=n_features,
+                        title=f"{ARCH_NAME.get(arch, arch)} SAEs on each cell's h ({label}): recovery of the features",
+                    ),
+                )
+            )
         panels = _e2_panels(result, grid, v)
         if panels:
-            figs.append(ctx.figure(
-                f"E2_{slug}", title=f"E2. Decoder directions beside the true features, rows m, columns p ({label})",
-                caption=("Per cell, one ratio SMACOF MDS of the unit directions of the represented features (circles, "
-                         "coloured by importance rank, dark = most important, as in C2) together with each one's closest "
-                         "decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins each pair "
-                         f"(grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the features are "
-                         "recovered. The picture distorts the m-dimensional geometry (stress in the corner) but not which "
-                         "points are paired. Corner 'anti': latents whose decoder direction points against a represented "
-                         f"feature (cos <= -{RECOVERED_MMCS:g}): they fire when that feature is absent (the SAE centres its "
-                         "inputs on their mean), so matched MCC, which ignores signs, may pair them with it. "
-                         f"SAE: {ARCH_NAME.get(main, main)}, {recipe}."),
-                content={"p": [dataclasses.asdict(p) for p in panels], "v": v},
-                static=lambda panels=panels, label=label: rf.matched_pairs_figure(
-                    panels, n_features=n_features, color_label="importance rank (0 = most important)",
-                    title=f"True features (circles) and their closest decoder directions (crosses), joint MDS per cell; panels m : p ({label})"),
-            ))
+            figs.append(
+                ctx.figure(
+                    f"E2_{slug}",
+                    title=f"E2. Decoder directions beside the true features, rows m, columns p ({label})",
+                    caption=(
+                        "Per cell, one ratio SMACOF MDS of the unit directions of the represented features (circles, "
+                        "coloured by importance rank, dark = most important, as in C2) together with each one's closest "
+                        "decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins each pair "
+                        f"(grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the features are "
+                        "recovered. The picture distorts the m-dimensional geometry (stress in the corner) but not which "
+                        "points are paired. Corner 'anti': latents whose decoder direction points against a represented "
+                        f"feature (cos <= -{RECOVERED_MMCS:g}): they fire when that feature is absent (the SAE centres its "
+                        "inputs on their mean), so matched MCC, which ignores signs, may pair them with it. "
+                        f"SAE: {ARCH_NAME.get(main, main)}, {recipe}."
+                    ),
+                    content={"p": [dataclasses.asdict(p) for p in panels], "v": v},
+                    static=lambda panels=panels, label=label: rf.matched_pairs_figure(
+                        panels,
+                        n_features=n_features,
+                        color_label="importance rank (0 = most important)",
+                        title=f"True features (circles) and their closest decoder directions (crosses), joint MDS per cell; panels m : p ({label})",
+                    ),
+                )
+            )
         if won_cells is not None:
             wc = won_cells[won_cells["importance"] == v].reset_index(drop=True)
             methods = [m for m in ("exact", *cfg.code_methods) if m in set(wc["method"])]
             if len(wc) and methods:
                 k = dp.cells[0].k
-                figs.append(ctx.figure(
-                    f"E3_{slug}", title=f"E3. Pictures of the SAE codes against the pictures of x and h: k-NN recall over (m, p) ({label})",
-                    caption=(f"k-NN recall against x (k = {k}) of the pictures of section D's {dp.cells[0].n_points} inputs per "
-                             "cell: of x itself (the control), of h = Wᵀx (section D), and of the SAE codes f(h) of the same "
-                             "inputs, pictured with the same method and settings; first row: the spaces themselves, no "
-                             "picture. Last column: the share of h's loss that the codes win back, (R_codes − R_h) / (R_x − "
-                             f"R_h) (1 = all, 0 = none, below 0 = worse than h); undefined (hatched) where h's picture loses "
-                             f"less than {MIN_LOSS:g} of recall against x's."),
-                    content={"t": _frame_content(wc), "m": methods},
-                    static=lambda wc=wc, methods=methods, label=label: rf.codes_heatmap_figure(
-                        wc, methods=methods,
-                        title=f"k-NN recall against x: pictures of x, h and the SAE codes f(h) ({label}); rows: method"),
-                ))
+                figs.append(
+                    ctx.figure(
+                        f"E3_{slug}",
+                        title=f"E3. Pictures of the SAE codes against the pictures of x and h: k-NN recall over (m, p) ({label})",
+                        caption=(
+                            f"k-NN recall against x (k = {k}) of the pictures of section D's {dp.cells[0].n_points} inputs per "
+                            "cell: of x itself (the control), of h = Wᵀx (section D), and of the SAE codes f(h) of the same "
+                            "inputs, pictured with the same method and settings; first row: the spaces themselves, no "
+                            "picture. Last column: the share of h's loss that the codes win back, (R_codes − R_h) / (R_x − "
+                            f"R_h) (1 = all, 0 = none, below 0 = worse than h); undefined (hatched) where h's picture loses "
+                            f"less than {MIN_LOSS:g} of recall against x's."
+                        ),
+                        content={"t": _frame_content(wc), "m": methods},
+                        static=lambda wc=wc, methods=methods, label=label: rf.codes_heatmap_figure(
+                            wc,
+                            methods=methods,
+                            title=f"k-NN recall against x: pictures of x, h and the SAE codes f(h) ({label}); rows: method",
+                        ),
+                    )
+                )
             for m, p in ctx.config.section("datapoints").examples:
                 cell, pm = _example_cell(dp, result, v, m, p)
                 if cell is None:
@@ -177,75 +233,163 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 spaces = ("x", "h", CODE_SPACE)
                 methods = tuple(mth for mth in cfg.code_methods if (CODE_SPACE, mth) in cell.layouts)
                 fig_id = f"E3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
-                figs.append(ctx.figure(
-                    fig_id, inline=False, title=f"E3. One cell up close: x, h and the SAE codes f(h), m = {m}, p = {fmt_p(pm)} ({label})",
-                    caption=(f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, as h = "
-                             f"Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red lines: false "
-                             "neighbours (pairs among each other's k nearest in the picture that share no active feature). "
-                             "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
-                             "correlation, FN false-neighbour rate, all against x."),
-                    content={"l": {f"{s}|{mm}": cell.layouts[(s, mm)].embedding for s in spaces for mm in methods
-                                   if (s, mm) in cell.layouts},
-                             "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods}},
-                    static=lambda cell=cell, spaces=spaces, methods=methods, head=(
-                        f"m = {m}, p = {fmt_p(pm)} ({label}): x, h and the SAE codes f(h), k = {cell.k}"):
-                        dpf.cell_figure(cell, spaces=spaces, methods=methods, title=head),
-                ))
+                figs.append(
+                    ctx.figure(
+                        fig_id,
+                        inline=False,
+                        title=f"E3. One cell up close: x, h and the SAE codes f(h), m = {m}, p = {fmt_p(pm)} ({label})",
+                        caption=(
+                            f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, as h = "
+                            f"Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red lines: false "
+                            "neighbours (pairs among each other's k nearest in the picture that share no active feature). "
+                            "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
+                            "correlation, FN false-neighbour rate, all against x."
+                        ),
+                        content={
+                            "l": {
+                                f"{s}|{mm}": cell.layouts[(s, mm)].embedding
+                                for s in spaces
+                                for mm in methods
+                                if (s, mm) in cell.layouts
+                            },
+                            "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods},
+                        },
+                        static=lambda cell=cell, spaces=spaces, methods=methods, head=(f"m = {m}, p = {fmt_p(pm)} ({label}): x, h and the SAE codes f(h), k = {cell.k}"): (
+                            dpf.cell_figure(cell, spaces=spaces, methods=methods, title=head)
+                        ),
+                    )
+                )
     if result.toy is not None:
         from supviz.sae.plots import toy_experiment_figure
 
         toy = result.toy
-        figs.append(ctx.figure(
-            "E4_sharkey_toy", title=f"E4. Sharkey et al.'s toy experiment: {toy.n_features} features in {toy.d} dimensions",
-            caption=("Random unit features, feature i active with probability proportional to 0.99^i (mean 5 active), "
-                     "magnitudes U[0, 1); ReLU + L1 SAEs over dictionary ratio x L1 coefficient; MMCS and dead fraction."),
-            content={"mmcs": toy.mmcs, "dead": toy.dead_fraction},
-            static=lambda toy=toy: toy_experiment_figure(toy),
-        ))
+        figs.append(
+            ctx.figure(
+                "E4_sharkey_toy",
+                title=f"E4. Sharkey et al.'s toy experiment: {toy.n_features} features in {toy.d} dimensions",
+                caption=(
+                    "Random unit features, feature i active with probability proportional to 0.99^i (mean 5 active), "
+                    "magnitudes U[0, 1); ReLU + L1 SAEs over dictionary ratio x L1 coefficient; MMCS and dead fraction."
+                ),
+                content={"mmcs": toy.mmcs, "dead": toy.dead_fraction},
+                static=lambda toy=toy: toy_experiment_figure(toy),
+            )
+        )
     # ---- tables
     regions = region_summaries(e1, sparse_p=cfg.sparse_p)
-    tables.append(TableBlock(
-        f"Recovery scores, median over the cells of each region (sparse: p <= {cfg.sparse_p:g}); cells with an undefined "
-        "MMCS (no represented feature) left out and counted",
-        pd.DataFrame([{"architecture": r.architecture, "importance": r.importance, "region": r.region, "cells": r.n_cells,
-                       "undefined": r.n_undefined, **{k: round(v, 3) for k, v in r.medians.items()}} for r in regions])))
+    tables.append(
+        TableBlock(
+            f"Recovery scores, median over the cells of each region (sparse: p <= {cfg.sparse_p:g}); cells with an undefined "
+            "MMCS (no represented feature) left out and counted",
+            pd.DataFrame(
+                [
+                    {
+                        "architecture": r.architecture,
+                        "importance": r.importance,
+                        "region": r.region,
+                        "cells": r.n_cells,
+                        "undefined": r.n_undefined,
+                        **{k: round(v, 3) for k, v in r.medians.items()},
+                    }
+                    for r in regions
+                ]
+            ),
+        )
+    )
     if won_cells is not None and len(won_cells):
-        per = [w for region in ("all", "sparse", "dense") for w in won_back_summary(won_cells, region=region,
-                                                                                 sparse_p=cfg.sparse_p)]
+        per = [
+            w
+            for region in ("all", "sparse", "dense")
+            for w in won_back_summary(won_cells, region=region, sparse_p=cfg.sparse_p)
+        ]
         per += won_back_summary(won_cells, by_importance=True)
-        tables.append(TableBlock(
-            f"k-NN recall against x of the pictures of x, h and the SAE codes, and the share of h's loss won back: medians "
-            f"over the cells where h's picture loses at least {MIN_LOSS:g} (the others left out and counted)",
-            pd.DataFrame([{"method": PICTURE_NAMES[w.method], "importance": w.importance, "region": w.region,
-                           "cells": w.n_cells - w.n_left_out,
-                           "left out": w.n_left_out, "x": round(w.x, 3), "h": round(w.h, 3), "codes": round(w.codes, 3),
-                           "won back": round(w.won_back, 3)} for w in per])))
+        tables.append(
+            TableBlock(
+                f"k-NN recall against x of the pictures of x, h and the SAE codes, and the share of h's loss won back: medians "
+                f"over the cells where h's picture loses at least {MIN_LOSS:g} (the others left out and counted)",
+                pd.DataFrame(
+                    [
+                        {
+                            "method": PICTURE_NAMES[w.method],
+                            "importance": w.importance,
+                            "region": w.region,
+                            "cells": w.n_cells - w.n_left_out,
+                            "left out": w.n_left_out,
+                            "x": round(w.x, 3),
+                            "h": round(w.h, 3),
+                            "codes": round(w.codes, 3),
+                            "won back": round(w.won_back, 3),
+                        }
+                        for w in per
+                    ]
+                ),
+            )
+        )
     if len(result.architectures) > 1:
         ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
-        tables.append(TableBlock(
-            f"Architectures, best first: medians over the sparse cells (p <= {cfg.sparse_p:g}) that every architecture scored",
-            pd.DataFrame([{"architecture": s.architecture, "cells": s.n_cells, **{k: round(v, 3) for k, v in s.medians.items()}}
-                          for s in ranking])))
+        tables.append(
+            TableBlock(
+                f"Architectures, best first: medians over the sparse cells (p <= {cfg.sparse_p:g}) that every architecture scored",
+                pd.DataFrame(
+                    [
+                        {
+                            "architecture": s.architecture,
+                            "cells": s.n_cells,
+                            **{k: round(v, 3) for k, v in s.medians.items()},
+                        }
+                        for s in ranking
+                    ]
+                ),
+            )
+        )
     findings = recovery_findings(e1, won_cells, default=main, sparse_p=cfg.sparse_p)
     if result.toy is not None:
         findings.append(_toy_finding(result.toy))
     undefined = e1[e1["mmcs"].isna()]
     if len(undefined):
-        notes.append(f"{len(undefined)} SAE(s) have an undefined MMCS (their cell represents no feature): "
-                     + ", ".join(sorted({f"{r.importance} m = {r.m}, p = {fmt_p(r.p)}" for r in undefined.itertuples()})) + ".")
+        notes.append(
+            f"{len(undefined)} SAE(s) have an undefined MMCS (their cell represents no feature): "
+            + ", ".join(sorted({f"{r.importance} m = {r.m}, p = {fmt_p(r.p)}" for r in undefined.itertuples()}))
+            + "."
+        )
     if not cfg.toy_experiment:
-        notes.append("Trimmed to fit the 5-minute default run: Sharkey et al.'s toy experiment (~100 s on 2 cores) is off; "
-                     "[recovery] toy_experiment = true adds it (toy_paper_size = true at the paper's 512 x 256).")
-    missing = [a for a in ("jumprelu", "topk", "relu_l1", "relu_l1_decnorm", "batchtopk") if a not in result.architectures]
-    partial = [a for a in result.architectures[1:] if result.settings["cells"].get(a, 0) < result.settings["cells"].get(main, 0)]
+        notes.append(
+            "Trimmed to fit the 5-minute default run: Sharkey et al.'s toy experiment (~100 s on 2 cores) is off; "
+            "[recovery] toy_experiment = true adds it (toy_paper_size = true at the paper's 512 x 256)."
+        )
+    missing = [
+        a for a in ("jumprelu", "topk", "relu_l1", "relu_l1_decnorm", "batchtopk") if a not in result.architectures
+    ]
+    partial = [
+        a
+        for a in result.architectures[1:]
+        if result.settings["cells"].get(a, 0) < result.settings["cells"].get(main, 0)
+    ]
     if missing or partial:
-        notes.append("Trimmed to fit the 5-minute default run: "
-                     + (f"{', '.join(partial)} trained on the sparse cells only (extra_cells = \"all\" trains every cell); "
-                        if partial else "")
-                     + (f"not trained: {', '.join(missing)} ([recovery] architectures = [...] adds them, 20-45 s each on "
-                        "2 cores for the 72 cells)." if missing else ""))
-    return SectionOutput(key=section.key, title=section.title, intro=_intro(result, e1, won_cells, cfg, recipe), figures=figs,
-                         tables=tables, findings=findings, rows=rows1 + rows3, notes=notes)
+        notes.append(
+            "Trimmed to fit the 5-minute default run: "
+            + (
+                f'{", ".join(partial)} trained on the sparse cells only (extra_cells = "all" trains every cell); '
+                if partial
+                else ""
+            )
+            + (
+                f"not trained: {', '.join(missing)} ([recovery] architectures = [...] adds them, 20-45 s each on "
+                "2 cores for the 72 cells)."
+                if missing
+                else ""
+            )
+        )
+    return SectionOutput(
+        key=section.key,
+        title=section.title,
+        intro=_intro(result, e1, won_cells, cfg, recipe),
+        figures=figs,
+        tables=tables,
+        findings=findings,
+        rows=rows1 + rows3,
+        notes=notes,
+    )
 
 
 def _toy_finding(toy: Any) -> Any:
@@ -262,15 +406,19 @@ def _toy_finding(toy: Any) -> Any:
     else:
         v = "partly" if covered else "not supported"
     text = "; ".join(f"{r:g}x: " + (f"L1 {min(ls):.3g}-{max(ls):.3g}" if ls else "none") for r, ls in band.items())
-    return Finding("(Sharkey et al. 2022) Near-perfect recovery (MMCS >= 0.99) in a band of L1 coefficients at "
-                   "dictionary ratios of 1x and above.",
-                   f"{toy.n_features} features in {toy.d} dims; L1 band with MMCS >= 0.99 per ratio: {text}; best MMCS "
-                   f"{fmt(np.nanmax(toy.mmcs)) if np.isfinite(toy.mmcs).any() else 'n/a'}.", v, key="E-sharkey-toy-band")
+    return Finding(
+        "(Sharkey et al. 2022) Near-perfect recovery (MMCS >= 0.99) in a band of L1 coefficients at "
+        "dictionary ratios of 1x and above.",
+        f"{toy.n_features} features in {toy.d} dims; L1 band with MMCS >= 0.99 per ratio: {text}; best MMCS "
+        f"{fmt(np.nanmax(toy.mmcs)) if np.isfinite(toy.mmcs).any() else 'n/a'}.",
+        v,
+        key="E-sharkey-toy-band",
+    )
 
 
 def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: str) -> str:
-    from supviz.toy.importance import variant_label
     from supviz.study.recovery.findings import is_sparse, with_l0_ratio
+    from supviz.toy.importance import variant_label
 
     main = result.architectures[0]
     n_cells = sum(1 for c in result.cells if c.architecture == main)
@@ -287,9 +435,11 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
     text = []
     for f in failures(main_e1, sparse_p=cfg.sparse_p):
         sp, de = regions.get((f.importance, "sparse")), regions.get((f.importance, "dense"))
-        text.append(f"{variant_label(f.importance).capitalize()}: median MMCS {fmt(sp.medians['mmcs']) if sp else 'n/a'} in "
-                    f"the sparse cells (p <= {cfg.sparse_p:g}), {fmt(de.medians['mmcs']) if de else 'n/a'} in the dense "
-                    f"ones; {failure_sentence(f)}")
+        text.append(
+            f"{variant_label(f.importance).capitalize()}: median MMCS {fmt(sp.medians['mmcs']) if sp else 'n/a'} in "
+            f"the sparse cells (p <= {cfg.sparse_p:g}), {fmt(de.medians['mmcs']) if de else 'n/a'} in the dense "
+            f"ones; {failure_sentence(f)}"
+        )
     parts.append(" ".join(text))
     t = with_l0_ratio(main_e1)
     sp = t[is_sparse(t["p"], cfg.sparse_p)]
@@ -301,7 +451,8 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
         f"{fmt(sp['l0_ratio'].median())}), and {fmt(de['l0'].median())} in the dense cells against "
         f"{fmt(de['true_l0'].median())} (ratio {fmt(de['l0_ratio'].median())}). In the sparse cells a median "
         f"{fmt(anti.median())} latents per SAE point against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire "
-        "when a frequent feature is absent, since the SAE centres its inputs on their mean.")
+        "when a frequent feature is absent, since the SAE centres its inputs on their mean."
+    )
     if won_cells is not None and len(won_cells):
         sparse = {w.method: w for w in won_back_summary(won_cells, region="sparse", sparse_p=cfg.sparse_p)}
         lines = []
@@ -310,23 +461,33 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
             if w.method in sparse:
                 line += " Sparse cells: " + won_back_sentence(sparse[w.method], lead=False)
             lines.append(line[0].upper() + line[1:])
-        parts.append("Do the codes undo the distortion of h's pictures? k-NN recall against x, all cells: " + " ".join(lines))
+        parts.append(
+            "Do the codes undo the distortion of h's pictures? k-NN recall against x, all cells: " + " ".join(lines)
+        )
     ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
     if len(ranking) > 1 and ranking[0].n_cells:
-        text = (f"Architectures, medians over {ranking[0].n_cells} sparse cells that every one scored: MMCS "
-                + ", ".join(f"{s.architecture} {fmt(s.medians['mmcs'])}" for s in ranking)
-                + f" ({ranking[0].architecture} recovers the directions best)")
-        coded = sorted((s for s in ranking if math.isfinite(s.medians.get("codes_knn_recall", float("nan")))),
-                       key=lambda s: -s.medians["codes_knn_recall"])
+        text = (
+            f"Architectures, medians over {ranking[0].n_cells} sparse cells that every one scored: MMCS "
+            + ", ".join(f"{s.architecture} {fmt(s.medians['mmcs'])}" for s in ranking)
+            + f" ({ranking[0].architecture} recovers the directions best)"
+        )
+        coded = sorted(
+            (s for s in ranking if math.isfinite(s.medians.get("codes_knn_recall", float("nan")))),
+            key=lambda s: -s.medians["codes_knn_recall"],
+        )
         if len(coded) > 1:
-            text += ("; k-NN recall against x of the code space itself " + ", ".join(
-                f"{s.architecture} {fmt(s.medians['codes_knn_recall'])}" for s in coded)
+            text += (
+                "; k-NN recall against x of the code space itself "
+                + ", ".join(f"{s.architecture} {fmt(s.medians['codes_knn_recall'])}" for s in coded)
                 + f" against {fmt(coded[0].medians.get('h_knn_recall'))} for h ({coded[0].architecture}'s codes keep the "
-                "inputs' neighbourhoods best)")
+                "inputs' neighbourhoods best)"
+            )
         parts.append(text + ".")
     else:
-        parts.append(f"Only {main} was trained in this run; docs/bench/sae.md compares all five on the study's own weights "
-                     "and [recovery] architectures = [...] measures it here.")
+        parts.append(
+            f"Only {main} was trained in this run; docs/bench/sae.md compares all five on the study's own weights "
+            "and [recovery] architectures = [...] measures it here."
+        )
     return "\n\n".join(parts)
 
 
@@ -345,13 +506,17 @@ class RecoverySection(Section):
         if cfg.codes and dp is not None:
             extra = [m for m in cfg.code_methods if m not in dp.methods]
             if extra:
-                raise SupvizError(f"`recovery.code_methods` must be a subset of `datapoints.methods` {dp.methods} "
-                                  f"(E3 sets its pictures beside D's); got {extra[0]!r}.")
+                raise SupvizError(
+                    f"`recovery.code_methods` must be a subset of `datapoints.methods` {dp.methods} "
+                    f"(E3 sets its pictures beside D's); got {extra[0]!r}."
+                )
 
     def compute(self, ctx: RunContext) -> RecoveryResult:
         return compute_recovery(ctx)
 
     def render(self, ctx: RunContext, result: Any) -> SectionOutput:
         if not isinstance(result, RecoveryResult):
-            raise SupvizError(f"the recovery section's cached result is not a RecoveryResult; got {type(result).__name__}.")
+            raise SupvizError(
+                f"the recovery section's cached result is not a RecoveryResult; got {type(result).__name__}."
+            )
         return render_recovery(self, ctx, result)

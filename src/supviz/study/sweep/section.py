@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from supviz.errors import SupvizError
-from supviz.study.section import Section
 from supviz.report.records import SectionOutput
+from supviz.study.section import Section
 
 
 def _table_path(folder: str) -> Path:
@@ -56,16 +56,23 @@ class SweepSection(Section):
         cells = table[["n_features", "n_hidden", "probability", "importance", "replicate"]].drop_duplicates()
         kinds = ", ".join(sorted(set(table["kind"])))
         fig = ctx.figure(
-            "S1_sweep_summary", title="Sweep summary",
-            caption=(f"The sweep in {result['folder']}: {len(cells)} cells (n = "
-                     f"{', '.join(map(str, sorted(set(cells.n_features))))}, m = "
-                     f"{', '.join(map(str, sorted(set(cells.n_hidden))))}), {len(table)} numbers ({kinds}). "
-                     "Lines: mean over replicates per feature probability; bands: their range; undefined measures "
-                     "left out and counted in the panel titles."),
-            content={"table": {c: table[c].to_numpy() for c in ("n_hidden", "probability", "value")},
-                     "keys": table[["kind", "metric", "method", "importance"]].astype(str).agg("|".join, axis=1).tolist()},
+            "S1_sweep_summary",
+            title="Sweep summary",
+            caption=(
+                f"The sweep in {result['folder']}: {len(cells)} cells (n = "
+                f"{', '.join(map(str, sorted(set(cells.n_features))))}, m = "
+                f"{', '.join(map(str, sorted(set(cells.n_hidden))))}), {len(table)} numbers ({kinds}). "
+                "Lines: mean over replicates per feature probability; bands: their range; undefined measures "
+                "left out and counted in the panel titles."
+            ),
+            content={
+                "table": {c: table[c].to_numpy() for c in ("n_hidden", "probability", "value")},
+                "keys": table[["kind", "metric", "method", "importance"]].astype(str).agg("|".join, axis=1).tolist(),
+            },
             static=lambda: summary_figure(table),
         )
-        intro = (f"A `supviz sweep` over {len(cells)} toy-model cells, each trained from a seed of its own parameters "
-                 f"and measured like the study's panels. Its full table: {result['folder']}/sweep.parquet.")
+        intro = (
+            f"A `supviz sweep` over {len(cells)} toy-model cells, each trained from a seed of its own parameters "
+            f"and measured like the study's panels. Its full table: {result['folder']}/sweep.parquet."
+        )
         return SectionOutput(key=self.key, title=self.title, intro=intro, figures=[fig])
