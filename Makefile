@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/supviz run
 
+# ruff (the house's lint and line length, pyproject.toml) first: a lint failure fails the suite
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 # docs/tutorial.py executed as a notebook (outputs into build/, never committed); `make test` runs

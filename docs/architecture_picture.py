@@ -31,7 +31,7 @@ NOTES = {
     "plot": "matplotlib + plotly pictures",
     "dr": "MDS (SMACOF), UMAP, t-SNE",
     "metrics": "stress, T, C, k-NN recall",
-    "runtime": "dispatch, Dask, cache, codecs, progress",
+    "runtime": "dispatch, Dask, cache, codecs, progress, products, threads",
     "core": "validation, geometry, seeds, files, text",
 }
 
