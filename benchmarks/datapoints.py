@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> None:
         bt = base.get("seconds_est", base["seconds"])
         bt_txt = f"{base['seconds']:.1f} (300 it. est. {bt:.0f})" if "seconds_est" in base else f"{bt:.1f}"
         lines.append(
-            f"| {case} | {supviz_name[case]} | {sup['seconds']:.1f} | {sup['py_peak_mb']:.0f} | {sup['rss_peak_mb']:.0f} "
+            f"| {case} | {supviz_name[case]} | {sup['seconds']:.1f} | {sup['py_peak_mb']:.0f} "
+            f"| {sup['rss_peak_mb']:.0f} "
             f"| {baseline_name[case]} | {bt_txt} | {base['py_peak_mb']:.0f} | {base['rss_peak_mb']:.0f} "
             f"| {sup['seconds'] / bt:.2f} |"
         )

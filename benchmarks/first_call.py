@@ -169,7 +169,8 @@ def main() -> None:
                 break  # a cache holds nothing an import reads: one row is enough
     print(f"load average at end {os.getloadavg()[0]:.2f}\n")
     print(
-        "| row | numba cache | import s | first call s | second call s | process s | process CPU s | heavy modules loaded |"
+        "| row | numba cache | import s | first call s | second call s | process s | process CPU s "
+        "| heavy modules loaded |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:

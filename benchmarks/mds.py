@@ -137,8 +137,10 @@ def main() -> None:
     ) -> None:
         rows.append((name, times))
         print(
-            f"  {name:<42s} wall {times[0]:7.3f} s x{base[0] / times[0]:5.1f} | cpu {times[1]:7.3f} s x{base[1] / times[1]:5.1f} | "
-            f"ratio stress-1 mean {stress.mean():.5f} max {stress.max():.5f} | iterations mean {iters.mean():6.1f} max {iters.max()}"
+            f"  {name:<42s} wall {times[0]:7.3f} s x{base[0] / times[0]:5.1f} | "
+            f"cpu {times[1]:7.3f} s x{base[1] / times[1]:5.1f} | "
+            f"ratio stress-1 mean {stress.mean():.5f} max {stress.max():.5f} | "
+            f"iterations mean {iters.mean():6.1f} max {iters.max()}"
         )
 
     for label, max_iter, eps in (
@@ -197,7 +199,8 @@ def main() -> None:
             diff = stress - sk_stress
             print(
                 f"  supviz {name} vs scikit-learn, per set: lower or equal in {(diff <= 1e-9).sum()}/36 "
-                f"(within 1e-4: {(diff <= 1e-4).sum()}/36), stress difference max {diff.max():+.2e}, min {diff.min():+.2e}"
+                f"(within 1e-4: {(diff <= 1e-4).sum()}/36), stress difference max {diff.max():+.2e}, min "
+                f"{diff.min():+.2e}"
             )
         print(f"  interval's own stress-1 (R definition): mean {inter.stress.mean():.5f}\n")
 

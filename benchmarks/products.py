@@ -1,12 +1,12 @@
 """Benchmark: every matrix-product shape of the default study's engines, by each implementation.
 
 One thread, CPU time per instance (:func:`supviz.runtime.products.measure`: best of five rounds of
-about 0.3 ms each, the implementations taking turns), for torch (MKL in the pip wheels), numpy (OpenBLAS in the wheels) and supviz's
-own numba kernel, and the one :mod:`supviz.runtime.products` serves the shape with on this
-machine. Before issue 18 every one of these products was torch's (``torch.bmm``, batched; the
-"torch" column times one ``torch.mm`` per instance, which rounds alike alone and batched), so
-``torch / chosen`` is the speed-up per product. The shapes (``a^T``: the first operand is stored
-transposed, as in ``X^T G``):
+about 0.3 ms each, the implementations taking turns), for torch (MKL in the pip wheels), numpy
+(OpenBLAS in the wheels) and supviz's own numba kernel, and the one :mod:`supviz.runtime.products`
+serves the shape with on this machine. Before issue 18 every one of these products was torch's
+(``torch.bmm``, batched; the "torch" column times one ``torch.mm`` per instance, which rounds alike
+alone and batched), so ``torch / chosen`` is the speed-up per product. The shapes (``a^T``: the
+first operand is stored transposed, as in ``X^T G``):
 
 * toy models: n = 60, batch 1024, m in {3, 5, 10, 20, 30, 40}: factored ``X W``, ``H W^T``,
   ``X^T G`` for m < 15, Gram ``W W^T``, ``X M``, ``X^T G``, ``S W`` for m >= 15;

@@ -288,16 +288,16 @@ def main() -> None:
         body = part_cells(args.steps, args.skip_baseline)
         s0 = body["supviz_seed0"]
         print(
-            f"# cells: supviz {s0['train_s']:.1f} s train + {s0['score_s']:.1f} s score ({s0['ms_per_step']:.2f} ms/step, "
-            f"{s0['cpu_s']:.1f} s CPU), mean MMCS {s0['mean_mmcs']:.4f}, sparse cells {body['supviz_mean_mmcs_sparse_cells']:.4f}, "
-            f"seed noise {body['seed_noise_mean_abs_mmcs_diff']:.4f}",
+            f"# cells: supviz {s0['train_s']:.1f} s train + {s0['score_s']:.1f} s score ({s0['ms_per_step']:.2f} "
+            f"ms/step, {s0['cpu_s']:.1f} s CPU), mean MMCS {s0['mean_mmcs']:.4f}, sparse cells "
+            f"{body['supviz_mean_mmcs_sparse_cells']:.4f}, seed noise {body['seed_noise_mean_abs_mmcs_diff']:.4f}",
             file=sys.stderr,
         )
         if "baseline" in body:
             b = body["baseline"]
             print(
-                f"# cells: baseline {b['wall_s']:.1f} s ({b['cpu_s']:.1f} s CPU), mean MMCS {b['mean_mmcs']:.4f}, sparse "
-                f"{b['mean_mmcs_sparse_cells']:.4f}; speed-up {body['speedup_train']}x; "
+                f"# cells: baseline {b['wall_s']:.1f} s ({b['cpu_s']:.1f} s CPU), mean MMCS {b['mean_mmcs']:.4f}, "
+                f"sparse {b['mean_mmcs_sparse_cells']:.4f}; speed-up {body['speedup_train']}x; "
                 f"mean |MMCS diff| {body['mean_abs_mmcs_diff_vs_baseline']:.4f}",
                 file=sys.stderr,
             )

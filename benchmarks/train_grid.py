@@ -276,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
         print(
-            f"  supviz run {r + 1}: {1e3 * walls[-1] / args.steps:.2f} ms/step (CPU {1e3 * cpus[-1] / args.steps:.2f} ms/step)",
+            f"  supviz run {r + 1}: {1e3 * walls[-1] / args.steps:.2f} ms/step (CPU {1e3 * cpus[-1] / args.steps:.2f} "
+            "ms/step)",
             flush=True,
         )
     sv_ms = 1e3 * min(walls) / args.steps
@@ -334,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         result["final_loss"]["median_abs_rel_diff_supviz_vs_reference"] = float(np.median(np.abs(rel)))
         result["final_loss"]["median_abs_rel_diff_supviz_seed0_vs_seed1"] = float(np.median(np.abs(rel_noise)))
         print(
-            f"reference: {ref_ms:8.2f} ms/step (CPU {result['reference']['cpu_ms_per_step']:.2f} ms/step; the notebook's "
-            f"loop, {torch.get_num_threads()} torch threads)"
+            f"reference: {ref_ms:8.2f} ms/step (CPU {result['reference']['cpu_ms_per_step']:.2f} ms/step; the "
+            f"notebook's loop, {torch.get_num_threads()} torch threads)"
         )
         print(f"speed-up:  {ref_ms / sv_ms:8.2f} x")
     fl = result["final_loss"]
@@ -345,8 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if "median_abs_rel_diff_supviz_vs_reference" in fl:
         print(
-            f"  per instance |supviz - reference| / reference: median {fl['median_abs_rel_diff_supviz_vs_reference']:.3%}"
-            f" (supviz seed 0 vs seed 1: {fl['median_abs_rel_diff_supviz_seed0_vs_seed1']:.3%})"
+            "  per instance |supviz - reference| / reference: median "
+            f"{fl['median_abs_rel_diff_supviz_vs_reference']:.3%} (supviz seed 0 vs seed 1: "
+            f"{fl['median_abs_rel_diff_supviz_seed0_vs_seed1']:.3%})"
         )
 
     if not args.skip_batching and args.device == "cpu":

@@ -108,7 +108,8 @@ def main() -> None:
         "# openTSNE gradient methods on the study's t-SNE panels",
         "",
         f"`python benchmarks/tsne_gradient.py --d-panels {args.d_panels}{' --fft' if args.fft else ''}` on "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}.",
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared), Python "
+        f"{platform.python_version()}.",
         "Seconds per panel kind (sum over its panels) and the mean exact KL of the returned layouts; same P, start",
         "and seed for every method. `bh` = supviz's previous rule (theta 0 up to 100 points, 0.5 above).",
         "",

@@ -62,7 +62,8 @@ def test_lazy_names_resolve_and_stay_functions():
         "from supviz.dr import SMACOF\n"
         "assert SMACOF.__module__ == 'supviz.dr.estimator' and 'sklearn' in sys.modules\n"
         "assert 'SMACOF' in dir(supviz.dr) and 'layout_metrics' in dir(supviz.metrics)\n"
-        "try:\n    supviz.dr.nope\nexcept AttributeError as e:\n    assert 'nope' in str(e)\nelse:\n    raise SystemExit(1)\n"
+        "try:\n    supviz.dr.nope\nexcept AttributeError as e:\n    assert 'nope' in str(e)\nelse:\n"
+        "    raise SystemExit(1)\n"
     )
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     subprocess.run([sys.executable, "-c", code], env=env, timeout=120, check=True)

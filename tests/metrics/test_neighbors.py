@@ -82,7 +82,7 @@ def _brute_force_continuity(X, Y, k):
         for perm in perms:
             pos = {j: p for p, j in enumerate(perm)}
             for j in sorted(others, key=lambda j: (DX[i, j], pos[j]))[:k]:
-                rank = 1 + sum(DY[i, l] < DY[i, j] for l in others)
+                rank = 1 + sum(DY[i, o] < DY[i, j] for o in others)
                 acc += max(rank - k, 0)
         total += acc / len(perms)
     return 1.0 - total / (n * worst_penalty(n, k))
@@ -249,14 +249,18 @@ def test_x_identical_up_to_rounding_makes_every_ranking_metric_undefined():
     from supviz.metrics import layout_metrics
 
     rng = np.random.default_rng(0)
-    I = np.tile(rng.normal(size=(1, 5)), (20, 1)) * (1.0 + 1e-15 * rng.normal(size=(20, 5)))
+    X_same = np.tile(rng.normal(size=(1, 5)), (20, 1)) * (1.0 + 1e-15 * rng.normal(size=(20, 5)))
     Y = rng.normal(size=(20, 2))
-    out = layout_metrics(I, Y, k=5)
+    out = layout_metrics(X_same, Y, k=5)
     why = "all points of X coincide: no distances to compare"
     for key in ("stress1_ratio", "shepard_rho", "trustworthiness", "continuity", "knn_recall"):
         assert np.isnan(out[key]) and out.reasons[key] == why
-    assert np.isnan(trustworthiness(I, Y, k=3)) and np.isnan(continuity(I, Y, k=3)) and np.isnan(knn_recall(I, Y, k=3))
+    assert (
+        np.isnan(trustworthiness(X_same, Y, k=3))
+        and np.isnan(continuity(X_same, Y, k=3))
+        and np.isnan(knn_recall(X_same, Y, k=3))
+    )
     # X_true identical up to rounding: its recall is undefined, the others are not
-    out = layout_metrics(Y + 0.1 * rng.normal(size=(20, 2)), Y, X_true=I, k=5)
+    out = layout_metrics(Y + 0.1 * rng.normal(size=(20, 2)), Y, X_true=X_same, k=5)
     assert np.isnan(out["knn_recall_true"]) and "all points of X_true coincide" in out.reasons["knn_recall_true"]
     assert np.isfinite(out["trustworthiness"])

@@ -1,4 +1,5 @@
-"""Break-test findings of issue 14 on supviz.plot: missing colours, plot_gram's errors, Layout in grids, stress labels."""
+"""Break-test findings of issue 14 on supviz.plot: missing colours, plot_gram's errors, Layout in grids, stress
+labels."""
 
 import matplotlib
 

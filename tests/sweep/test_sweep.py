@@ -111,7 +111,8 @@ def test_sweep_configs_are_checked_in_one_line(tmp_path, capsys):
             sweep_from_dict({**ex, **{k: {**ex.get(k, {}), **v} for k, v in change.items()}})
     cfg = tmp_path / "k.toml"
     cfg.write_text(
-        '[grid]\nn_features = [8]\nhidden = [2]\nprobabilities = [0.1]\nimportances = ["uniform"]\n[datapoints]\npoints = [10]\nk = 9\n[sae]\narchitectures = []\n'
+        '[grid]\nn_features = [8]\nhidden = [2]\nprobabilities = [0.1]\nimportances = ["uniform"]\n[datapoints]\n'
+        "points = [10]\nk = 9\n[sae]\narchitectures = []\n"
     )
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err

@@ -287,11 +287,13 @@ def test_diverged_grid_is_not_saved(tmp_path):
     [
         (
             {"steps": 3},
-            "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got dict.",
+            "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got "
+            "dict.",
         ),
         (
             "small",
-            "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got str.",
+            "`config` must be a TrainConfig (e.g. TrainConfig(**settings) or TrainConfig.from_dict(settings)); got "
+            "str.",
         ),
     ],
 )

@@ -37,11 +37,12 @@ def register(subparsers: Any) -> None:
         "real",
         help="a real network: a digits model's hidden layer (or your activations) pictured raw and through SAEs",
         description=(
-            "Section F of the study on its own. Default: train classifier MLPs 64 -> w -> 10 and toy-shaped autoencoders "
-            "on scikit-learn's digits (offline), SAEs on their hidden layers, picture the layers and the SAE codes with "
-            "MDS / UMAP / t-SNE, measure k-NN label accuracy, silhouette, trustworthiness and continuity, the SAEs' FVU, "
-            "L0, dead fraction, stability and effective feature count, and calibrate those measures on toy cells with "
-            "known features. With --activations FILE: the same pictures and measures for your own activations [N, d]."
+            "Section F of the study on its own. Default: train classifier MLPs 64 -> w -> 10 and toy-shaped "
+            "autoencoders on scikit-learn's digits (offline), SAEs on their hidden layers, picture the layers and the "
+            "SAE codes with MDS / UMAP / t-SNE, measure k-NN label accuracy, silhouette, trustworthiness and "
+            "continuity, the SAEs' FVU, L0, dead fraction, stability and effective feature count, and calibrate those "
+            "measures on toy cells with known features. With --activations FILE: the same pictures and measures for "
+            "your own activations [N, d]."
         ),
         epilog="Bad input: one line on stderr, exit status 2, nothing written.",
     )
@@ -55,7 +56,8 @@ def register(subparsers: Any) -> None:
         "--out",
         metavar="DIR",
         default=DEFAULT_OUT,
-        help=f"output folder (tables, figures, metadata.json); an earlier `supviz real` output is replaced (default: {DEFAULT_OUT})",
+        help="output folder (tables, figures, metadata.json); an earlier `supviz real` output is replaced (default: "
+        f"{DEFAULT_OUT})",
     )
     p.add_argument(
         "--seed",

@@ -20,7 +20,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Reproduce the study (Hamblin 2022) end to end: train the toy models (or load --weights), lay out every "
             "panel with MDS / UMAP / t-SNE, measure each, draw every figure and write a self-contained HTML report. "
-            "Every expensive step is cached under <out>/cache: a rerun recomputes only what changed, a killed run resumes."
+            "Every expensive step is cached under <out>/cache: a rerun recomputes only what changed, a killed run "
+            "resumes."
         ),
     )
     p.add_argument(

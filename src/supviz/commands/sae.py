@@ -94,7 +94,8 @@ def register(subparsers: Any) -> None:
         "--out",
         default=DEFAULT_OUT,
         metavar="DIR",
-        help=f"output folder (saes/, scores.csv, metadata.json); an earlier `supviz sae` output is replaced (default: {DEFAULT_OUT})",
+        help="output folder (saes/, scores.csv, metadata.json); an earlier `supviz sae` output is replaced (default: "
+        f"{DEFAULT_OUT})",
     )
     io.add_argument("--format", choices=("table", "csv", "json"), default="table", help="how to print the scores")
     io.add_argument("--quiet", action="store_true", help="print only the output folder")
@@ -146,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         info = meta["training"]
         print(
             f"trained {len(saes)} SAE(s) ({meta['config']['architecture']}) x {info['steps']} steps in "
-            f"{info['wall_seconds']:.1f} s ({info['ms_per_step']:.2f} ms/step, {info['threads']} thread(s), {info['device']})"
+            f"{info['wall_seconds']:.1f} s ({info['ms_per_step']:.2f} ms/step, {info['threads']} thread(s), "
+            f"{info['device']})"
         )
         print(_table(rows))
         notes = sorted({n for r in rows for n in r["notes"].split("; ") if n})

@@ -80,7 +80,8 @@ def register(subparsers: Any) -> None:
         "--out",
         metavar="DIR",
         default=DEFAULT_OUT,
-        help=f"run directory to write (weights.safetensors, metadata.json); an earlier run there is replaced (default: {DEFAULT_OUT})",
+        help="run directory to write (weights.safetensors, metadata.json); an earlier run there is replaced (default: "
+        f"{DEFAULT_OUT})",
     )
     io.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary lines except the run directory"
@@ -147,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
         finals = grid.final_losses
         print(
             f"trained {len(grid)} instances x {config.steps} steps in {info['wall_seconds']:.1f} s "
-            f"({info['ms_per_step']:.2f} ms/step, {info['engine']} engine, {info['threads']} thread(s), {config.device})"
+            f"({info['ms_per_step']:.2f} ms/step, {info['engine']} engine, {info['threads']} thread(s), "
+            f"{config.device})"
         )
         print(f"final loss per instance: mean {finals.mean():.4g}, min {finals.min():.4g}, max {finals.max():.4g}")
     print(path)

@@ -24,10 +24,11 @@ the 2-D layout of the space.
 
 :func:`datapoint_grid` runs every cell of a trained grid; the work is split into independent jobs
 (one per layout, one per exact measure), run where :mod:`supviz.runtime.dispatch` puts them (local worker
-processes that die with the parent, or a Dask cluster under ``supviz run --scheduler``) behind a tqdm bar. Every job has its own child seed addressed by its place in the grid
-(:func:`supviz.core.seeding.child`), so results do not depend on ``n_jobs`` or on job order. Cells with
-the same ``(n_features, p)`` share their sample ``x`` (a paired design: differences between cells
-are differences of ``W``, not of the sample), so the ``x`` control is pictured once per ``p``.
+processes that die with the parent, or a Dask cluster under ``supviz run --scheduler``) behind a tqdm bar.
+Every job has its own child seed addressed by its place in the grid (:func:`supviz.core.seeding.child`),
+so results do not depend on ``n_jobs`` or on job order. Cells with the same ``(n_features, p)`` share
+their sample ``x`` (a paired design: differences between cells are differences of ``W``, not of the
+sample), so the ``x`` control is pictured once per ``p``.
 """
 
 from __future__ import annotations

@@ -93,8 +93,9 @@ def radial_spread(layout: np.ndarray) -> float:
 
     0 for points on a ring; :data:`UNIFORM_DISC_RADIAL_CV` (about 0.354) for a uniform disc.
     ``layout`` is an ``[N, d]`` array or a :class:`~supviz.dr.Layout` (which brings its method's
-    verdict on collapse: NaN then too). Scale-invariant (computed at unit scale). NaN, with the reason logged at INFO, when all
-    points coincide up to rounding (:mod:`supviz.core.geometry`): a collapsed picture has no shape.
+    verdict on collapse: NaN then too). Scale-invariant (computed at unit scale). NaN, with the
+    reason logged at INFO, when all points coincide up to rounding (:mod:`supviz.core.geometry`): a
+    collapsed picture has no shape.
     """
     said = bool(layout.info.get("collapsed", False)) if _is_layout(layout) else False
     Y = check_array("layout", layout.embedding if _is_layout(layout) else layout, ndim=2)

@@ -152,7 +152,10 @@ class SmacofResult:
         if self.batched:
             ok = stress[np.isfinite(stress)]
             st = f"stress {ok.min():.4g}-{ok.max():.4g}" if ok.size else "stress nan"
-            fit = f"batch of {stress.size}, {st}, n_iter {iters.min()}-{iters.max()}, {int(conv.sum())}/{conv.size} converged"
+            fit = (
+                f"batch of {stress.size}, {st}, n_iter {iters.min()}-{iters.max()}, "
+                f"{int(conv.sum())}/{conv.size} converged"
+            )
         else:
             fit = f"stress={float(stress[0]):.4g}, n_iter={int(iters[0])}, converged={bool(conv[0])}"
         notes = f", {len(self.notes)} note{'s' if len(self.notes) != 1 else ''}" if self.notes else ""
@@ -346,7 +349,8 @@ def smacof(
     if metric_type != "ratio":
         for b in np.flatnonzero(all_tied):
             notes.append(
-                f"{where(b)}all dissimilarities are equal, so the {metric_type} transformation is undefined; fitted as ratio."
+                f"{where(b)}all dissimilarities are equal, so the {metric_type} transformation is undefined; fitted as "
+                "ratio."
             )
     for note in notes:
         logger.warning("smacof: %s", note)

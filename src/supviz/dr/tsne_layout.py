@@ -355,9 +355,9 @@ def tsne_layout(
         add_warning_notes(notes, backend, [str(w.message) for w in caught])
         if not np.isfinite(kl):
             raise SupvizError(
-                f"{backend} ({extra.get('method', extra.get('negative_gradient_method'))}) found no affinity between any "
-                f"two of the {n} points (P is empty: its neighbour calibration failed on these distances), so the layout "
-                "pictures nothing; use "
+                f"{backend} ({extra.get('method', extra.get('negative_gradient_method'))}) found no affinity between "
+                f"any two of the {n} points (P is empty: its neighbour calibration failed on these distances), so the "
+                "layout pictures nothing; use "
                 + ("method='exact'." if backend == "sklearn" else "negative_gradient_method='exact'.")
             )
         if not np.isfinite(embedding).all():

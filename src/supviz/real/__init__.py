@@ -3,11 +3,15 @@
 Modules, in the order data flows:
 
 - :mod:`~supviz.real.data`         :func:`load_digits_split` (scikit-learn's digits, pixels / 16, stratified split)
-- :mod:`~supviz.real.models`       :func:`train_models`: classifier MLPs 64 -> w -> 10 and toy-shaped autoencoders, batched
-- :mod:`~supviz.real.layer`        :func:`train_layer_saes`: SAEs on any activations and their quality without ground truth
-- :mod:`~supviz.real.measures`     k-NN label accuracy, silhouette, trustworthiness / continuity, effective features, stability
+- :mod:`~supviz.real.models`       :func:`train_models`: classifier MLPs 64 -> w -> 10 and toy-shaped autoencoders,
+  batched
+- :mod:`~supviz.real.layer`        :func:`train_layer_saes`: SAEs on any activations and their quality without ground
+  truth
+- :mod:`~supviz.real.measures`     k-NN label accuracy, silhouette, trustworthiness / continuity, effective features,
+  stability
 - :mod:`~supviz.real.calibration`  :func:`calibrate`: the same measures on toy cells against their true MMCS
-- :mod:`~supviz.real.experiment`   :func:`digits_experiment` (section F), :func:`activations_report` (a user's activations)
+- :mod:`~supviz.real.experiment`   :func:`digits_experiment` (section F), :func:`activations_report` (a user's
+  activations)
 - :mod:`~supviz.real.plots`        the figures F1-F3
 - :mod:`~supviz.real.config`       :class:`RealConfig` (the study's ``[real]`` table)
 

@@ -102,7 +102,8 @@ class RealConfig:
     sae_batch_size: int = 128
     """Rows per SAE step."""
     sae_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Per architecture, further supviz.sae.SAEConfig fields, e.g. {topk = {k = 2}, relu_l1 = {l1_coefficient = 1.0}}."""
+    """Per architecture, further supviz.sae.SAEConfig fields,
+    e.g. {topk = {k = 2}, relu_l1 = {l1_coefficient = 1.0}}."""
     methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
     """Picture methods of F1 (the hidden layers at `picture_width`)."""
     sweep_methods: list[str] = field(default_factory=lambda: ["umap"])
@@ -112,9 +113,11 @@ class RealConfig:
     folds: int = 5
     """Cross-validation folds of the k-NN label accuracy."""
     calibration_hidden: list[int] = field(default_factory=lambda: [5, 10, 20])
-    """Hidden sizes m of the section-2 toy cells in the calibration (every p and importance of them); [] = all (also when none of them is in the grid, with a note)."""
+    """Hidden sizes m of the section-2 toy cells in the calibration (every p and importance of them); [] = all (also
+    when none of them is in the grid, with a note)."""
     full: bool = False
-    """The full sweep: widths 4-64 in finer steps, every SAE architecture, every method over the sweep, every toy cell."""
+    """The full sweep: widths 4-64 in finer steps, every SAE architecture, every method over the sweep, every toy
+    cell."""
 
     def __post_init__(self) -> None:
         from supviz.sae.config import ARCHITECTURES

@@ -73,7 +73,8 @@ class SAESettings:
     batch_size: int = 128
     """Rows per step."""
     options: dict[str, Any] = field(default_factory=dict)
-    """Further supviz.sae.SAEConfig fields of the architecture (e.g. {"k": 2} for topk, {"l1_coefficient": 1.0} for relu_l1)."""
+    """Further supviz.sae.SAEConfig fields of the architecture (e.g. {"k": 2} for topk, {"l1_coefficient": 1.0} for
+    relu_l1)."""
 
     def __post_init__(self) -> None:
         from supviz.sae.config import ARCHITECTURES

@@ -58,7 +58,8 @@ COLLAPSED = "picture collapsed: all points at one spot"
 
 @dataclass(eq=False, frozen=True, repr=False)
 class Measures(Scores):
-    """A read-only mapping ``name -> float`` and, for each NaN, why (``reasons``: :class:`supviz.core.scores.Scores`)."""
+    """A read-only mapping ``name -> float`` and, for each NaN, why (``reasons``:
+    :class:`supviz.core.scores.Scores`)."""
 
 
 def _put(values: dict[str, float], reasons: dict[str, str], name: str, value: float, reason: str | None) -> None:

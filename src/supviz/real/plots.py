@@ -250,7 +250,8 @@ def sweep_figure(
 
 
 def _monotone_fit(cal: Any, measure: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The read-through's isotonic fit of MMCS on ``measure`` over the cells (as :func:`supviz.real.calibration.read_through`)."""
+    """The read-through's isotonic fit of MMCS on ``measure`` over the cells (as
+    :func:`supviz.real.calibration.read_through`)."""
     from supviz.real.calibration import read_through
 
     a = cal[measure].to_numpy(dtype=float)

@@ -38,23 +38,27 @@ VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "
 _HOVER_WORDS = ("hover", "Hover")
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;line-height:1.45}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d1d1f;\
+background:#fafafa;line-height:1.45}
 main{max-width:1180px;margin:0 auto;padding:20px 28px 80px;background:#fff;box-sizing:border-box}
 h1{font-size:1.6em;margin:.1em 0 .2em}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:2.2em}
 h3{margin-top:1.4em}figure{margin:1em 0 2em;padding:0}figcaption{font-size:.92em;color:#333;margin-top:.4em}
 figure img{max-width:100%;height:auto;border:1px solid #eee;display:block}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0 1.2em;max-width:100%}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0 1.2em;max-width:100%}\
+th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th{background:#f2f2f2}td.text,th.text{text-align:left}
 table.findings td{text-align:left;vertical-align:top}table.findings{width:100%;table-layout:fixed}
 table.findings col.c1{width:27%}table.findings col.c3{width:10%}table.findings col.c4{width:14%}
 .ok{background:#e3f4e1}.partly{background:#fdf3d6}.no{background:#f9dede}.na{background:#eee}
-table.grid{width:100%;table-layout:fixed;font-size:.9em}table.grid td{text-align:left;vertical-align:top;padding:6px 8px}
+table.grid{width:100%;table-layout:fixed;font-size:.9em}\
+table.grid td{text-align:left;vertical-align:top;padding:6px 8px}
 table.grid th{text-align:center}table.grid td a{color:inherit;text-decoration:none;display:block}
 table.grid .v{font-weight:600}table.grid .s{font-size:.88em;color:#333}table.grid .r{font-size:.82em;color:#555}
 .question{font-size:1.12em;margin:.3em 0 .6em}.lead p{margin:.5em 0}.lead{font-size:1.02em}
 .meta{font-size:.88em;color:#444}.meta td{text-align:left}.files a{margin-right:.8em;font-size:.85em}
 .plot{width:100%;min-height:200px}details{margin:.4em 0}summary{cursor:pointer;color:#225}
-#supviz-status{font-size:.8em;color:#666}.refs{font-size:.88em;color:#444}nav ol{columns:2;font-size:.92em}.note{font-size:.85em;color:#555}
+#supviz-status{font-size:.8em;color:#666}.refs{font-size:.88em;color:#444}nav ol{columns:2;font-size:.92em}\
+.note{font-size:.85em;color:#555}
 tr:target{outline:2px solid #4a7}
 """
 
@@ -64,7 +68,8 @@ RENDER_JS = """
   var boxes = Array.prototype.slice.call(document.querySelectorAll('details.interactive'));
   var total = boxes.length, done = 0, failed = 0, loading = null;
   function report(){
-    status.textContent = 'rendered ' + done + ' of ' + total + ' interactive figures' + (failed ? ' (' + failed + ' failed)' : '');
+    status.textContent = 'rendered ' + done + ' of ' + total + ' interactive figures' +\
+ (failed ? ' (' + failed + ' failed)' : '');
     document.body.setAttribute('data-plots-rendered', String(done));
     document.body.setAttribute('data-plots-total', String(total));
   }
@@ -268,7 +273,13 @@ def _grid_html(findings: Sequence[Any]) -> str:
             cells.append(
                 f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
                 f"<span class='v'>{_esc(f.verdict)}</span><br><span class='s'>{_esc(f.summary)}</span>"
-                f"<br><span class='r'>{_esc((f'{f.n_used} used' if f.n_used is not None else '') + (f', {f.n_left_out} left out' if f.n_left_out else '') + rule)}</span>"
+                f"""<br><span class='r'>{
+                    _esc(
+                        (f"{f.n_used} used" if f.n_used is not None else "")
+                        + (f", {f.n_left_out} left out" if f.n_left_out else "")
+                        + rule
+                    )
+                }</span>"""
                 "</a></td>"
             )
         body.append(f"<tr><th>{_esc(method)}</th>{''.join(cells)}</tr>")
@@ -277,10 +288,10 @@ def _grid_html(findings: Sequence[Any]) -> str:
         f"<tbody>{''.join(body)}</tbody></table>"
         "<p class='note'>Each cell: the study's conclusion (superposition \"might not be as large a problem for latent "
         'space visualization") for that method, importance variant and view, as this run measures it; click for the '
-        "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the picture's "
-        "distance to the orthogonal baseline does not follow sparsity). 'data points': pictures of h = Wᵀx against "
-        "pictures of the inputs x (holds below a 10% relative loss of k-NN recall, fails above 30%). Rule: whether the "
-        "verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>"
+        "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the "
+        "picture's distance to the orthogonal baseline does not follow sparsity). 'data points': pictures of h = Wᵀx "
+        "against pictures of the inputs x (holds below a 10% relative loss of k-NN recall, fails above 30%). Rule: "
+        "whether the verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>"
     )
 
 
@@ -292,12 +303,14 @@ def _meta_html(meta: dict[str, Any]) -> str:
         f"supplied weights: {weights}"
         if weights
         else (
-            f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, {len(toy.get('probabilities') or [])} probabilities, "
-            f"importance {toy.get('importances')}, {toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
+            f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, "
+            f"{len(toy.get('probabilities') or [])} probabilities, importance {toy.get('importances')}, "
+            f"{toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
         )
     )
     stage_rows = "".join(
-        f"<tr><td>{_esc(s['name'])}</td><td>{s['seconds']:.1f} s</td><td>{s['misses']} computed, {s['hits']} cached</td></tr>"
+        f"<tr><td>{_esc(s['name'])}</td><td>{s['seconds']:.1f} s</td>"
+        f"<td>{s['misses']} computed, {s['hits']} cached</td></tr>"
         for s in meta.get("stages", [])
     )
     v = meta.get("versions", {})
@@ -306,45 +319,55 @@ def _meta_html(meta: dict[str, Any]) -> str:
     return (
         "<table class='meta'>"
         f"<tr><td>Section-2 weights</td><td colspan='2'>{_esc(source)}</td></tr>"
-        f"<tr><td>Represented rule</td><td colspan='2'>{_esc(rep.get('rule'))}, threshold {_esc(rep.get('threshold'))}</td></tr>"
+        f"<tr><td>Represented rule</td><td colspan='2'>{_esc(rep.get('rule'))}, "
+        f"threshold {_esc(rep.get('threshold'))}</td></tr>"
         f"<tr><td>Seed</td><td colspan='2'>{_esc(meta.get('seed'))}</td></tr>"
         f"<tr><td>Started</td><td colspan='2'>{_esc(meta.get('started'))}</td></tr>"
         f"<tr><td>Software</td><td colspan='2'>{_esc(', '.join(f'{k} {x}' for k, x in v.items()))}</td></tr>"
         f"<tr><td>Machine</td><td colspan='2'>{_esc(plat.get('system'))}, {_esc(plat.get('cpus'))} CPUs</td></tr>"
-        f"{stage_rows}<tr><td><b>total</b> (up to the report)</td><td>{float(meta.get('total_seconds') or 0):.1f} s</td>"
-        "<td></td></tr></table>"
+        f"{stage_rows}<tr><td><b>total</b> (up to the report)</td>"
+        f"<td>{float(meta.get('total_seconds') or 0):.1f} s</td><td></td></tr></table>"
     )
 
 
 METRICS_HELP = (
     (
         "stress1_ratio",
-        "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 = distances kept up to scale).",
+        "Kruskal's stress-1 of the layout's distances against the points' distances after the optimal scale factor (0 "
+        "= distances kept up to scale).",
     ),
     (
         "smacof_stress",
-        "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor only.",
+        "MDS panels: the stress-1 SMACOF itself minimised, against the disparities of its own metric type (interval "
+        "for W: a + b x distance), as R's smacof reports it; at most stress1_ratio, which allows the scale factor "
+        "only.",
     ),
     (
         "shepard_rho",
-        "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in diag(N)).",
+        "Spearman correlation between original and layout distances (NaN when all original distances are equal, as in "
+        "diag(N)).",
     ),
     (
         "trustworthiness / continuity",
-        "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay neighbours (1 = perfect).",
+        "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay "
+        "neighbours (1 = perfect).",
     ),
     ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
     (
         "false_neighbour_rate",
-        "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs share none (false_neighbour_chance > 0).",
+        "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs "
+        "share none (false_neighbour_chance > 0).",
     ),
     (
         "NaN / nan_reasons",
-        "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how many.",
+        "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel "
+        "with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how "
+        "many.",
     ),
     (
         "procrustes_baseline",
-        "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = the undistorted picture of section 1.",
+        "Procrustes distance (after optimally matching points) to the ratio-MDS layout of diag(N) with the same N: 0 = "
+        "the undistorted picture of section 1.",
     ),
     (
         "ring_cv / radius CV",
@@ -352,7 +375,10 @@ METRICS_HELP = (
     ),
     (
         "tables",
-        "cells.csv (one row per trained toy model), models.csv (one per digits model configuration), saes.csv (one per trained SAE), panels.csv (one per picture), points.csv (one per data-point measure), layers.csv (one per measure of a digits layer, as it is or pictured), verdicts.csv (one per claim); README shows how to read them with pandas.",
+        "cells.csv (one row per trained toy model), models.csv (one per digits model configuration), saes.csv (one per "
+        "trained SAE), panels.csv (one per picture), points.csv (one per data-point measure), layers.csv (one per "
+        "measure of a digits layer, as it is or pictured), verdicts.csv (one per claim); README shows how to read them "
+        "with pandas.",
     ),
 )
 
@@ -392,7 +418,8 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
     ]
     if lead is not None:
         parts.append(
-            f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}<figcaption><b>{_esc(lead.title)}.</b> "
+            f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}"
+            f"<figcaption><b>{_esc(lead.title)}.</b> "
             f"{_esc(lead.caption)}</figcaption></figure>"
         )
     if conclusion.lead:
@@ -478,12 +505,14 @@ def build_report(
         f"<style>{CSS}</style></head><body><main>"
         "<h1>Does superposition distort latent-space pictures?</h1>"
         "<p class='note'>A reproduction and measurement of Hamblin (2022), <i>Effects of superposition on latent space "
-        "visualization</i>, by <code>supviz run</code>. Every figure was drawn in this run and every number comes from its "
-        "tables; provenance is in the <a href='#sec-appendix'>appendix</a>.</p>"
+        "visualization</i>, by <code>supviz run</code>. Every figure was drawn in this run and every number comes from "
+        "its tables; provenance is in the <a href='#sec-appendix'>appendix</a>.</p>"
         + _first_screen(outputs, conclusion, out_dir)
         + f"<nav><h2>Contents</h2><ol>{nav}<li><a href='#sec-conclusions'>Conclusions</a></li>"
         "<li><a href='#sec-appendix'>Appendix: provenance and definitions</a></li></ol>"
-        f"<p id='supviz-status'>{'interactive versions: open one to draw it (needs JavaScript)' if has_plots else 'no interactive figures'}</p></nav>"
+        "<p id='supviz-status'>"
+        f"{'interactive versions: open one to draw it (needs JavaScript)' if has_plots else 'no interactive figures'}"
+        "</p></nav>"
         + "".join(body)
         + f"<section id='sec-conclusions'><h2>Conclusions</h2>{_conclusion_html(outputs, conclusion)}</section>"
         + _appendix_html(meta, outputs, tables)

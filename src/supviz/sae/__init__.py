@@ -3,7 +3,8 @@
 Modules, in the order data flows:
 
 - :mod:`~supviz.sae.config`        :class:`SAEConfig` (one SAE's recipe; per-architecture defaults)
-- :mod:`~supviz.sae.sources`       :class:`ArraySource` (activations), :class:`FeatureStream` (h = x D, a toy cell's stream)
+- :mod:`~supviz.sae.sources`       :class:`ArraySource` (activations), :class:`FeatureStream` (h = x D, a toy cell's
+  stream)
 - :mod:`~supviz.sae.architectures` one module per architecture over a shared base
 - :mod:`~supviz.sae.engine`        :func:`train_saes`: many SAEs as one batched job
 - :mod:`~supviz.sae.model`         :class:`SAE` (numpy weights, SAELens names) and batched :func:`encode`

@@ -83,7 +83,10 @@ class CellSAEs:
         return len(self.indices)
 
     def __repr__(self) -> str:
-        return f"CellSAEs({len(self)} cell(s), {self.info.get('architecture')}, d_sae={self.info.get('d_sae')}; .to_frame() for the scores)"
+        return (
+            f"CellSAEs({len(self)} cell(s), {self.info.get('architecture')}, d_sae={self.info.get('d_sae')}; "
+            ".to_frame() for the scores)"
+        )
 
     def to_frame(self) -> Any:
         """The scores as a DataFrame with the cell's ``index, m, p, importance`` in front."""

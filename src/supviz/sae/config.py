@@ -100,7 +100,8 @@ class SAEConfig:
     """
 
     architecture: str = "topk"
-    """'relu_l1' (Sharkey et al. 2022), 'relu_l1_decnorm' (Anthropic, April 2024), 'topk' (Gao et al. 2024), 'batchtopk' (Bussmann et al. 2024) or 'jumprelu' (Rajamanoharan et al. 2024)."""
+    """'relu_l1' (Sharkey et al. 2022), 'relu_l1_decnorm' (Anthropic, April 2024), 'topk' (Gao et al. 2024),
+    'batchtopk' (Bussmann et al. 2024) or 'jumprelu' (Rajamanoharan et al. 2024)."""
     d_sae: int | None = None
     """Dictionary size (number of latents); None: ceil(expansion_factor * d_in)."""
     expansion_factor: float = 4.0
@@ -108,7 +109,8 @@ class SAEConfig:
     steps: int = 2000
     """Optimiser steps; each draws a fresh batch (a stream) or the next minibatch (an array, reshuffled every epoch)."""
     batch_size: int = 256
-    """Samples per step and instance (an array with fewer rows trains on all of them each step; the clamp is logged and recorded)."""
+    """Samples per step and instance (an array with fewer rows trains on all of them each step; the clamp is logged and
+    recorded)."""
     lr: float = 3e-3
     """Adam learning rate (no weight decay)."""
     betas: tuple[float, float] = (0.9, 0.999)
@@ -118,23 +120,30 @@ class SAEConfig:
     lr_warmup_steps: int = 0
     """Steps of linear learning-rate warm-up from 0."""
     lr_decay_fraction: float | None = None
-    """Fraction of training at the end over which the learning rate decays linearly to 0 (relu_l1_decnorm: 0.2, as in Anthropic's update; others 0)."""
+    """Fraction of training at the end over which the learning rate decays linearly to 0 (relu_l1_decnorm: 0.2, as in
+    Anthropic's update; others 0)."""
     grad_clip: float | None = None
-    """Clip each instance's gradient to this global norm; 0 = off (relu_l1_decnorm: 1.0, as in Anthropic's update; others 0)."""
+    """Clip each instance's gradient to this global norm; 0 = off (relu_l1_decnorm: 1.0, as in Anthropic's update;
+    others 0)."""
     normalize_activations: bool = True
-    """Rescale each instance's inputs by a constant so that E||x||^2 = d_in while training; folded back into the weights afterwards."""
+    """Rescale each instance's inputs by a constant so that E||x||^2 = d_in while training; folded back into the weights
+    afterwards."""
     decoder_init_norm: float | None = None
-    """Norm of the initial decoder rows, which point in random directions (relu_l1_decnorm: 0.1, as in Anthropic's update; others 1)."""
+    """Norm of the initial decoder rows, which point in random directions (relu_l1_decnorm: 0.1, as in Anthropic's
+    update; others 1)."""
     train_decoder: bool = True
-    """Train the decoder; False keeps it at its random initial directions (the chance baseline of the recovery scores)."""
+    """Train the decoder; False keeps it at its random initial directions (the chance baseline of the recovery
+    scores)."""
     l1_coefficient: float | None = None
     """relu_l1 / relu_l1_decnorm: weight of the L1 penalty mean_b sum_i f_i (decnorm: f_i ||W_dec,i||) (default 0.3)."""
     l1_warmup_fraction: float | None = None
     """relu_l1_decnorm: fraction of training over which the L1 weight ramps linearly from 0 (default 0.05)."""
     k: int | None = None
-    """topk: latents kept per sample (default 4); batchtopk: mean latents kept per sample over a batch (default 2; with k above the data's true L0, BatchTopK learns dense +- pairs instead of the features)."""
+    """topk: latents kept per sample (default 4); batchtopk: mean latents kept per sample over a batch (default 2; with
+    k above the data's true L0, BatchTopK learns dense +- pairs instead of the features)."""
     aux_k: int | None = None
-    """topk / batchtopk: dead latents that reconstruct the residual in the AuxK loss (default max(1, d_in // 2), Gao et al.'s heuristic)."""
+    """topk / batchtopk: dead latents that reconstruct the residual in the AuxK loss (default max(1, d_in // 2),
+    Gao et al.'s heuristic)."""
     aux_coefficient: float | None = None
     """topk / batchtopk: weight of the AuxK loss (default 1/32, Gao et al.)."""
     dead_after: int | None = None
@@ -187,7 +196,8 @@ class SAEConfig:
             if arch not in archs:
                 if value is not None:
                     raise SupvizError(
-                        f"`{name}` applies to {' / '.join(archs)} only; got {name}={value!r} with architecture={arch!r}."
+                        f"`{name}` applies to {' / '.join(archs)} only; got {name}={value!r} with "
+                        f"architecture={arch!r}."
                     )
                 continue
             if value is None:

@@ -91,7 +91,8 @@ class SAE:
         ):
             if arr.shape != shape:
                 raise SupvizError(
-                    f"`{name}` must have shape {list(shape)} to match W_enc {list(self.W_enc.shape)}; got {list(arr.shape)}."
+                    f"`{name}` must have shape {list(shape)} to match W_enc {list(self.W_enc.shape)}; got "
+                    f"{list(arr.shape)}."
                 )
         self.activation = check_choice("activation", self.activation, ACTIVATIONS)
         if self.activation == "topk":
@@ -120,7 +121,10 @@ class SAE:
     def __repr__(self) -> str:
         extra = f", k={self.k}" if self.activation == "topk" else ""
         label = f", label={self.label!r}" if self.label else ""
-        return f"SAE({self.architecture}, d_in={self.d_in}, d_sae={self.d_sae}, activation={self.activation!r}{extra}{label})"
+        return (
+            f"SAE({self.architecture}, d_in={self.d_in}, d_sae={self.d_sae}, "
+            f"activation={self.activation!r}{extra}{label})"
+        )
 
     def encode(self, X: Any, *, device: str = "cpu") -> np.ndarray:
         """Codes ``f [N, d_sae]`` float32 of inputs ``X [N, d_in]`` (see the module docstring)."""

@@ -11,10 +11,11 @@ as a ``jumprelu`` SAE with one threshold for every latent, as SAELens saves its 
 not claim a SAELens version, so SAELens reads it through its pre-6.0 path, which fills in the
 metadata fields supviz has no values for.
 
-:func:`read_folder` (behind :func:`supviz.sae.load`) reads such folders whether supviz or SAELens wrote them (pre-6.0 ``activation_fn_str``
-/ ``activation_fn_kwargs`` configs included; ``log_threshold`` and bfloat16 weights converted), so an
-SAE trained elsewhere can be scored against known features with :func:`supviz.sae.score`. No
-pickle: JSON and safetensors only. Writes are atomic (:func:`supviz.core.io.atomic_dir`).
+:func:`read_folder` (behind :func:`supviz.sae.load`) reads such folders whether supviz or SAELens
+wrote them (pre-6.0 ``activation_fn_str`` / ``activation_fn_kwargs`` configs included;
+``log_threshold`` and bfloat16 weights converted), so an SAE trained elsewhere can be scored against
+known features with :func:`supviz.sae.score`. No pickle: JSON and safetensors only. Writes are
+atomic (:func:`supviz.core.io.atomic_dir`).
 
 This module knows the folder layout and reads and writes the fields of an SAE; it does not import
 :class:`~supviz.sae.model.SAE` (which builds on it: ``SAE.save``, :func:`supviz.sae.model.load`).
@@ -104,7 +105,8 @@ def write_folder(sae: Any, folder: str | os.PathLike[str]) -> Path:
 
 
 def save_many(saes: Sequence[Any], folder: str | os.PathLike[str], *, names: Sequence[str] | None = None) -> Path:
-    """Write several SAEs as subfolders ``folder/<name>/`` (default names ``sae_000``, ...), atomically as one folder."""
+    """Write several SAEs as subfolders ``folder/<name>/`` (default names ``sae_000``, ...), atomically as one
+    folder."""
     saes = list(saes)
     names = [f"sae_{i:03d}" for i in range(len(saes))] if names is None else list(names)
     if len(names) != len(saes):
@@ -208,7 +210,8 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         raise SupvizError(f"{str(cfg_path)!r}: activation {act_name!r} is not supported; supported: relu, topk.")
     else:
         raise SupvizError(
-            f"{str(cfg_path)!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk."
+            f"{str(cfg_path)!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, "
+            "batchtopk."
         )
     norm = cfg.get("normalize_activations", "none")
     if norm in (None, False, "none"):

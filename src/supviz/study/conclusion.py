@@ -62,11 +62,11 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
         k = int(exact["k"].dropna().iloc[0]) if "k" in exact and exact["k"].notna().any() else 10
         out.append(
-            f"Pictured as the data practitioners look at ({variant_label(lead)}), superposition is a problem: the latent "
-            f"codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest "
-            "neighbours, and the "
-            f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; worst "
-            f"{worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)})."
+            f"Pictured as the data practitioners look at ({variant_label(lead)}), superposition is a problem: the "
+            f"latent codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} "
+            "nearest neighbours, and the "
+            f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; "
+            f"worst {worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)})."
         )
     fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
     if fd:
@@ -75,8 +75,8 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
             groups.setdefault(f.verdict, []).append(f"{f.method} ({f.summary})" if f.summary else f.method)
         said = "; ".join(f"{v} for {', '.join(ms)}" for v, ms in groups.items())
         out.append(
-            "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show no "
-            f"signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
+            "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show "
+            f"no signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
             "sparsity."
         )
     if cells is not None and len(cells) and lead:
@@ -85,14 +85,16 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
             med = s["median"]
             expl = {
                 "origin cluster": "by the cluster of dropped features at the origin, not by near-equidistance",
-                "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the origin",
+                "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the "
+                "origin",
                 "undecided": "by neither explanation alone",
             }.get(s["explanation"], "")
             out.append(
-                f"The ring those pictures show is made {expl}: with the cluster the represented points form a ring (median "
-                f"radius spread {fmt(med['trained_cluster'], 2)}; random directions {fmt(med['random_cluster'], 2)}, diag(N) "
-                f"{fmt(med['orthogonal_cluster'], 2)}), without it a disc ({fmt(med['trained_alone'], 2)}, "
-                f"{fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 = ring, 0.35 = disc)."
+                f"The ring those pictures show is made {expl}: with the cluster the represented points form a ring "
+                f"(median radius spread {fmt(med['trained_cluster'], 2)}; random directions "
+                f"{fmt(med['random_cluster'], 2)}, diag(N) {fmt(med['orthogonal_cluster'], 2)}), without it a disc "
+                f"({fmt(med['trained_alone'], 2)}, {fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 "
+                "= ring, 0.35 = disc)."
             )
     return out
 
@@ -133,10 +135,10 @@ def conclusion_claims(
         if parts:
             claims.append(
                 Claim(
-                    "False neighbours (pairs close in the picture that share no active feature) are possible only where some "
-                    "pairs of inputs share no feature: not at p >= 0.3 here, where every pair shares one and the rate is 0 "
-                    "whatever the picture. Over the cells where they are possible, the median rate of the picture of x against "
-                    "that of h: " + "; ".join(parts) + ".",
+                    "False neighbours (pairs close in the picture that share no active feature) are possible only "
+                    "where some pairs of inputs share no feature: not at p >= 0.3 here, where every pair shares one "
+                    "and the rate is 0 whatever the picture. Over the cells where they are possible, the median rate "
+                    "of the picture of x against that of h: " + "; ".join(parts) + ".",
                     figs(*[f"D1_false_neighbour_rate_{variant_slug(v)}" for v in variants]),
                 )
             )
@@ -165,9 +167,9 @@ def conclusion_claims(
         if text:
             claims.append(
                 Claim(
-                    "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low m and "
-                    "sparse p are stars: spokes along the few represented features' directions, made of the inputs with one "
-                    "represented feature active. " + "; ".join(text) + ".",
+                    "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low "
+                    "m and sparse p are stars: spokes along the few represented features' directions, made of the "
+                    "inputs with one represented feature active. " + "; ".join(text) + ".",
                     figs(*[f"D2_mds_{variant_slug(v)}" for v in variants]),
                 )
             )

@@ -133,7 +133,8 @@ class MetricsConfig:
     """Layout metrics."""
 
     k: int = 10
-    """Neighbourhood size of the neighbourhood metrics; never shrunk (a panel with fewer than k + 2 points gets NaN with the reason)."""
+    """Neighbourhood size of the neighbourhood metrics; never shrunk (a panel with fewer than k + 2 points gets NaN with
+    the reason)."""
 
     def __post_init__(self) -> None:
         self.k = check_int("metrics.k", self.k, min_value=1)
@@ -301,7 +302,8 @@ class EmbeddingsConfig:
     min_points: int = 4
     """C3/C5 panels with fewer represented features stay empty."""
     heatmap_quantile: float = 0.99
-    """C1 colour range: symmetric [-r, r], r = this quantile of the off-diagonal |W W^T| between represented features."""
+    """C1 colour range: symmetric [-r, r], r = this quantile of the off-diagonal |W W^T| between represented
+    features."""
     collapse_starts: int = 20
     """C6: random SMACOF starts per collapsed C3 cell, rule and MDS type (besides the Torgerson start)."""
     reference_weights: str = ""
@@ -410,7 +412,8 @@ class RecoveryConfig:
     code_methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
     """Methods of the E3 pictures (a subset of datapoints.methods: they are set beside D's pictures)."""
     toy_experiment: bool = False
-    """Also run Sharkey et al.'s toy experiment (128 features in 64 dims, 55 SAEs; ~100 s on 2 cores, so off by default)."""
+    """Also run Sharkey et al.'s toy experiment (128 features in 64 dims, 55 SAEs; ~100 s on 2 cores, so off by
+    default)."""
     toy_paper_size: bool = False
     """The toy experiment at the paper's size (512 features in 256 dims; ~16x the work)."""
 

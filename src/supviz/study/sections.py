@@ -1,4 +1,5 @@
-"""Deprecated alias (supviz 0.2; gone in 0.3): the section interface moved to supviz.study.section, the list to supviz.study.registry, the records to supviz.report.records."""
+"""Deprecated alias (supviz 0.2; gone in 0.3): the section interface moved to supviz.study.section, the list to
+supviz.study.registry, the records to supviz.report.records."""
 
 from supviz.core.lazy import moved_module
 

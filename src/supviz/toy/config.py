@@ -77,9 +77,11 @@ class TrainConfig:
     hidden: tuple[int, ...] = (3, 5, 10, 20, 30, 40)
     """Hidden sizes m, one grid row each (m >= n_features is valid: the no-superposition control)."""
     probabilities: tuple[float, ...] = tuple(float(p) for p in feature_probabilities(6, 20.0))
-    """Feature probabilities p in (0, 1]: each feature is present independently with probability p (default 20 ** -linspace(0, 1, 6))."""
+    """Feature probabilities p in (0, 1]: each feature is present independently with probability p
+    (default 20 ** -linspace(0, 1, 6))."""
     importances: tuple[str | tuple[float, ...], ...] = ("uniform", "geometric:0.9")
-    """Importance variants: 'uniform', 'geometric:<r>' (r ** i), 'power:<k>' (k ** -linspace(0, 1, n)) or an explicit list of n numbers."""
+    """Importance variants: 'uniform', 'geometric:<r>' (r ** i), 'power:<k>' (k ** -linspace(0, 1, n)) or an explicit
+    list of n numbers."""
     steps: int = 10_000
     """Optimiser steps; every step draws a fresh batch."""
     batch_size: int = 1024
@@ -87,23 +89,28 @@ class TrainConfig:
     lr: float = 1e-3
     """Peak AdamW learning rate."""
     weight_decay: float = 0.01
-    """AdamW decoupled weight decay (0.01 = torch.optim.AdamW's default, which the reference notebook used); applies to W and b."""
+    """AdamW decoupled weight decay (0.01 = torch.optim.AdamW's default, which the reference notebook used); applies to
+    W and b."""
     betas: tuple[float, float] = (0.9, 0.999)
     """AdamW (beta1, beta2)."""
     eps: float = 1e-8
     """AdamW epsilon."""
     schedule: str = "constant"
-    """Learning-rate schedule after warm-up: 'constant', 'linear' (to 0 at the last step) or 'cosine' (half cosine to 0)."""
+    """Learning-rate schedule after warm-up: 'constant', 'linear' (to 0 at the last step) or 'cosine'
+    (half cosine to 0)."""
     warmup_steps: int = 0
     """Steps of linear warm-up from 0 to lr before the schedule starts."""
     init: str = "xavier"
-    """Initial W: 'xavier' (per instance, std = sqrt(2 / (n + m))) or 'reference' (std = sqrt(2 / (m * (n + 6))), what xavier_normal_ on the notebook's [6, n, m] tensor gives). b starts at 0."""
+    """Initial W: 'xavier' (per instance, std = sqrt(2 / (n + m))) or 'reference' (std = sqrt(2 / (m * (n + 6))), what
+    xavier_normal_ on the notebook's [6, n, m] tensor gives). b starts at 0."""
     seed: int = 0
-    """Root seed; each instance trains from a seed derived from it and the instance's own n, m, p and importance curve (`instance_seed`), so a cell gets the same weights in any grid."""
+    """Root seed; each instance trains from a seed derived from it and the instance's own n, m, p and importance curve
+    (`instance_seed`), so a cell gets the same weights in any grid."""
     device: str = "cpu"
     """Torch device: 'cpu' or 'cuda[:N]'."""
     engine: str = "auto"
-    """'numba' (fused CPU kernels, the fast path), 'torch' (autograd reference, any device) or 'auto' (numba on CPU, torch elsewhere)."""
+    """'numba' (fused CPU kernels, the fast path), 'torch' (autograd reference, any device) or 'auto' (numba on CPU,
+    torch elsewhere)."""
     threads: int = 0
     """CPU worker threads of the numba engine (each trains its share of the instances); 0 = one per available CPU."""
     log_every: int = 100

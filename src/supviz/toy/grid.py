@@ -145,7 +145,8 @@ class TrainedGrid:
         )
         if len(self.weights) != k or len(self.biases) != k:
             raise SupvizError(
-                f"a grid needs one weight and one bias per spec; got {k} specs, {len(self.weights)} weights, {len(self.biases)} biases."
+                f"a grid needs one weight and one bias per spec; got {k} specs, {len(self.weights)} weights, "
+                f"{len(self.biases)} biases."
             )
         self.losses = np.asarray(self.losses, dtype=np.float64).reshape(k, -1) if k else np.zeros((0, 0))
         self.loss_steps = np.asarray(self.loss_steps, dtype=np.int64)
@@ -156,7 +157,8 @@ class TrainedGrid:
         for i, (s, w, b) in enumerate(zip(self.specs, self.weights, self.biases)):
             if w.shape != (s.n_features, s.n_hidden) or b.shape != (s.n_features,):
                 raise SupvizError(
-                    f"instance {i}: weights {w.shape} / bias {b.shape} do not match n_features={s.n_features}, n_hidden={s.n_hidden}."
+                    f"instance {i}: weights {w.shape} / bias {b.shape} do not match n_features={s.n_features}, "
+                    f"n_hidden={s.n_hidden}."
                 )
         if not self.labels:
             self.labels = [s.label for s in self.specs]

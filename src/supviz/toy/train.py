@@ -141,8 +141,8 @@ def train_instances(
         names = ", ".join(specs[i].label for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         if halt:
             raise TrainingDiverged(
-                f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step {step} "
-                f"({names}); lower `lr` (got {config.lr:g}).",
+                f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step "
+                f"{step} ({names}); lower `lr` (got {config.lr:g}).",
                 instances=bad,
                 step=step,
             )

@@ -147,9 +147,9 @@ class BackgroundSection(Section):
                 "A1",
                 title="A1. Two features in one dimension",
                 caption=(
-                    f"Toy model with n = 2 features, m = 1 hidden dimension, equal importance, trained {a1.steps} steps "
-                    f"at feature probability p in {a1.probabilities}. Top: each feature's weight on the hidden axis; "
-                    "bottom: W Wᵀ with its values. " + " ".join(_a1_sentence(r) for r in rows)
+                    f"Toy model with n = 2 features, m = 1 hidden dimension, equal importance, trained {a1.steps} "
+                    f"steps at feature probability p in {a1.probabilities}. Top: each feature's weight on the hidden "
+                    "axis; bottom: W Wᵀ with its values. " + " ".join(_a1_sentence(r) for r in rows)
                 ),
                 content={"w": a1.weights, "t": titles},
                 static=lambda: sfig.antipodal_figure(a1.weights, titles, title="A1. Two features in one dimension"),
@@ -166,9 +166,9 @@ class BackgroundSection(Section):
                 title="A2. Demonstrating superposition",
                 caption=(
                     f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, importance {a2.importance}, "
-                    f"{a2.steps} steps, one model per feature probability p (columns). Top: W Wᵀ; bottom: ‖W_i‖ per feature "
-                    "(most important on top) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension of its own, "
-                    "yellow: shared)."
+                    f"{a2.steps} steps, one model per feature probability p (columns). Top: W Wᵀ; bottom: ‖W_i‖ per "
+                    "feature (most important on top) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension "
+                    "of its own, yellow: shared)."
                 ),
                 content={"w": a2.weights, "n": norms2, "s": sup2, "t": t2},
                 static=lambda: sfig.superposition_sweep_figure(
@@ -203,9 +203,9 @@ class BackgroundSection(Section):
                 "A3",
                 title="A3. Feature geometry: dimensions per feature",
                 caption=(
-                    f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / ‖W‖²_F; "
-                    "dots: each feature's dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²; dashed: the fractions 1, 3/4, 2/3, "
-                    "1/2, 2/5, 3/8, 1/3 that the paper found 'sticky'."
+                    f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / "
+                    "‖W‖²_F; dots: each feature's dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²; dashed: the fractions "
+                    "1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3 that the paper found 'sticky'."
                 ),
                 content={"x": inv_p, "y": dpf, "d": dims, "s": size},
                 static=lambda: sfig.geometry_figure(
@@ -241,9 +241,9 @@ class BackgroundSection(Section):
             rows=rows,
             tables=tables,
             intro=(
-                "The study's background figures were images borrowed from Elhage et al. (2022); here they are regenerated "
-                f"from supviz's own toy models (h = Wᵀx, x' = ReLU(W h + b)). A1 shows the smallest case of superposition, A2 "
-                f"the paper's sparsity sweep, A3 the geometry ({size})."
+                "The study's background figures were images borrowed from Elhage et al. (2022); here they are "
+                "regenerated from supviz's own toy models (h = Wᵀx, x' = ReLU(W h + b)). A1 shows the smallest case of "
+                f"superposition, A2 the paper's sparsity sweep, A3 the geometry ({size})."
             ),
         )
 

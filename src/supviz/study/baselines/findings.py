@@ -79,8 +79,8 @@ def b5_across_n(panels: Any) -> Finding:
     )
     return Finding(
         "UMAP across N looks very similar to MDS, with some noise; t-SNE across N introduces major artifacts.",
-        f"Median Procrustes distance to the MDS baseline: UMAP (B3) {fmt(m3)} over {len(b3)} panels{why3}; t-SNE with the "
-        f"study's R settings (B5) {fmt(m5)} over {len(b5)} panels{why5}." + exact,
+        f"Median Procrustes distance to the MDS baseline: UMAP (B3) {fmt(m3)} over {len(b3)} panels{why3}; t-SNE with "
+        f"the study's R settings (B5) {fmt(m5)} over {len(b5)} panels{why5}." + exact,
         "n/a" if not (np.isfinite(m3) and np.isfinite(m5)) else "supported" if m3 < m5 else "not supported",
         key="B5-tsne-across-n",
         method="t-SNE",

@@ -199,10 +199,11 @@ class BaselineSection(Section):
                 "B1",
                 title=t1,
                 caption=(
-                    f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N orthogonal unit "
-                    f"vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration its Shepard plot: every "
-                    "pair's dissimilarity (all sqrt 2, spread a little sideways so the strip shows) against its distance in the "
-                    "layout, the red line the disparities. The interactive version has both rows; hover a point for its point index."
+                    f"Ratio SMACOF (Torgerson start, at most {cfg.max_iter} iterations, eps {cfg.eps:g}) of N "
+                    f"orthogonal unit vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration "
+                    "its Shepard plot: every pair's dissimilarity (all sqrt 2, spread a little sideways so the strip "
+                    "shows) against its distance in the layout, the red line the disparities. The interactive version "
+                    "has both rows; hover a point for its point index."
                 ),
                 content={"panels": panels, "shepard": shep},
                 # drawing is deferred (ctx.figure): bind the data now, not the loop variables
@@ -232,9 +233,9 @@ class BaselineSection(Section):
                 f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist",
                 len(cfg.umap_grid_min_dist),
                 ["B2"],
-                f"UMAP of diag({cfg.umap_grid_n}) for n_neighbors in {cfg.umap_grid_n_neighbors} (rows) and min_dist in "
-                f"{cfg.umap_grid_min_dist} (columns); panels titled 'n_neighbors : min_dist'. Seeded random start (the "
-                "spectral start is undefined for diag(N): all its eigenvalues coincide).",
+                f"UMAP of diag({cfg.umap_grid_n}) for n_neighbors in {cfg.umap_grid_n_neighbors} (rows) and min_dist "
+                f"in {cfg.umap_grid_min_dist} (columns); panels titled 'n_neighbors : min_dist'. Seeded random start "
+                "(the spectral start is undefined for diag(N): all its eigenvalues coincide).",
             ),
             "B3": (
                 "B3. UMAP of diag(N)",
@@ -252,12 +253,13 @@ class BaselineSection(Section):
                 "gradients (PCA start), the same picture for every perplexity." + exact_help,
             ),
             "B5": (
-                "B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities (bottom)",
+                "B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities "
+                "(bottom)",
                 5,
                 ["B5", "B5x"],
-                f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference implementation "
-                f"accepts): top rows with {r_help}; bottom rows with exact affinities and exact gradients (PCA start)."
-                + exact_help,
+                f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference "
+                f"implementation accepts): top rows with {r_help}; bottom rows with exact affinities and exact "
+                "gradients (PCA start)." + exact_help,
             ),
         }
         for exp, (title, ncols, parts, caption) in specs.items():
@@ -308,8 +310,8 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
         f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1_ratio'])} at N = {b1[0].n_points} to "
         f"{fmt(b1[-1].metrics['stress1_ratio'])} at N = {b1[-1].n_points}.\n\n"
         "t-SNE is drawn twice. With exact affinities every pair of diag(N) gets the same affinity at any perplexity, "
-        "and the exact optimum of t-SNE's objective is then all points at one spot: perplexity cannot matter. The study "
-        "ran R's Barnes-Hut t-SNE, whose affinities cover only each point's 3·perplexity nearest neighbours; for "
+        "and the exact optimum of t-SNE's objective is then all points at one spot: perplexity cannot matter. The "
+        "study ran R's Barnes-Hut t-SNE, whose affinities cover only each point's 3·perplexity nearest neighbours; for "
         "diag(N) that choice is arbitrary, and it is what makes the pictures depend on perplexity."
     )
 

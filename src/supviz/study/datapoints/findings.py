@@ -96,8 +96,8 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
     e = method_effect(points, importance, method)
     name = METHOD_NAMES[method]
     text = (
-        f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x itself "
-        f"{fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} over {e['n_cells']} cells"
+        f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x "
+        f"itself {fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} over {e['n_cells']} cells"
         + (f" ({e['n_left_out']} left out: recall undefined)" if e["n_left_out"] else "")
         + "."
     )
@@ -117,8 +117,8 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
     ms = sorted(e["by_m"])
     if len(ms) >= 2:
         text += (
-            f" Median recall loss over p: {fmt(-e['by_m'][ms[0]][0], 2)} at m = {ms[0]}, {fmt(-e['by_m'][ms[-1]][0], 2)} at "
-            f"m = {ms[-1]}."
+            f" Median recall loss over p: {fmt(-e['by_m'][ms[0]][0], 2)} at m = {ms[0]}, "
+            f"{fmt(-e['by_m'][ms[-1]][0], 2)} at m = {ms[-1]}."
         )
     text += f" (Rule: holds below a {pct(HOLDS_BELOW)} relative loss, does not hold above {pct(FAILS_ABOVE)}.)"
     return Finding(
@@ -176,10 +176,11 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
         return ""
     text = (
         f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
-        f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with {RULE_TEXT[rule]}: "
-        f"{fixed(-s['mean_dropped'])} of it goes with the features the model drops and {fixed(-s['mean_superposition'])} "
-        f"with superposition among the features it keeps ({pct(s['share_superposition'])} of the loss; means over "
-        f"{s['n_cells']} cells, which add up as the parts do in every cell"
+        f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with "
+        f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} of it goes with the features the model drops and "
+        f"{fixed(-s['mean_superposition'])} with superposition among the features it keeps "
+        f"({pct(s['share_superposition'])} of the loss; means over {s['n_cells']} cells, which add up as the parts do "
+        "in every cell"
         + (
             f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
             if s["n_left_out"]
@@ -251,10 +252,10 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
         text = (
             f"Ring control over {s['n_cells']} cells ({RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented and "
             f"some dropped features; {s['n_left_out']} others left out), median radius CV of the represented points "
-            f"(0 = a ring, 0.354 = a uniform disc) in interval MDS: trained rows {fmt(m['trained_cluster'], 2)} with the "
-            f"cluster of dropped features at the origin and {fmt(m['trained_alone'], 2)} without it; random directions "
-            f"of the same norms {fmt(m['random_cluster'], 2)} and {fmt(m['random_alone'], 2)}; diag(N), exactly "
-            f"equidistant, {fmt(m['orthogonal_cluster'], 2)} and {fmt(m['orthogonal_alone'], 2)}. "
+            f"(0 = a ring, 0.354 = a uniform disc) in interval MDS: trained rows {fmt(m['trained_cluster'], 2)} with "
+            f"the cluster of dropped features at the origin and {fmt(m['trained_alone'], 2)} without it; random "
+            f"directions of the same norms {fmt(m['random_cluster'], 2)} and {fmt(m['random_alone'], 2)}; diag(N), "
+            f"exactly equidistant, {fmt(m['orthogonal_cluster'], 2)} and {fmt(m['orthogonal_alone'], 2)}. "
             + {
                 "origin cluster": "Every kind of rows is a ring with the cluster and a disc without it, equidistant or "
                 "not: the cluster at the origin makes the ring, not near-equidistance.",
@@ -322,14 +323,15 @@ def star_finding(cells: Any, importance: str) -> Finding:
         else ("partly" if s["star_ray_share_h"] > s["other_ray_share_h"] else "not supported")
     )
     text = (
-        f"In the {s['n_star']} cells with m <= {STAR_MAX_M} and p <= {STAR_MAX_P:g}, a median {pct(s['star_ray_share_h'])} "
-        f"of the data points lie within 5° of a single represented feature's ray in h (against "
-        f"{pct(s['other_ray_share_h'])} in the other {s['n_other']} cells): the inputs with exactly one represented "
-        f"feature active ({pct(s['star_one_active_rep'])}; their dropped features map to nearly 0). In the MDS picture of "
-        f"h, {pct(s['star_spoke_share'])} of the points lie within 5° of a feature's spoke where points at random angles "
-        f"would give {pct(s['star_spoke_chance'])}; in the picture of x, {pct(s['star_spoke_share_x'])} against "
-        f"{pct(s['star_spoke_chance_x'])}. The spokes are the few represented features' rays: a visible signature of "
-        "superposition (many features sharing few dimensions) that the study's pictures of W cannot show."
+        f"In the {s['n_star']} cells with m <= {STAR_MAX_M} and p <= {STAR_MAX_P:g}, a median "
+        f"{pct(s['star_ray_share_h'])} of the data points lie within 5° of a single represented feature's ray in h "
+        f"(against {pct(s['other_ray_share_h'])} in the other {s['n_other']} cells): the inputs with exactly one "
+        f"represented feature active ({pct(s['star_one_active_rep'])}; their dropped features map to nearly 0). In the "
+        f"MDS picture of h, {pct(s['star_spoke_share'])} of the points lie within 5° of a feature's spoke where points "
+        f"at random angles would give {pct(s['star_spoke_chance'])}; in the picture of x, "
+        f"{pct(s['star_spoke_share_x'])} against {pct(s['star_spoke_chance_x'])}. The spokes are the few represented "
+        "features' rays: a visible signature of superposition (many features sharing few dimensions) that the study's "
+        "pictures of W cannot show."
     )
     return Finding(
         "MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",

@@ -238,12 +238,11 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
     title = "D4. Why a ring? The cluster at the origin, not near-equidistance"
     caption = (
         "The ring control. For a cell of each importance variant (columns: the represented rows as trained, random "
-        "directions of the same norms, and diag(N), exactly equidistant; each with the dropped features' cluster at the "
-        f"origin and without it), interval MDS as in C2/C3; yellow: represented features ({RULE_TEXT[rc.rule]}), purple: "
-        "the dropped ones. Under each panel: the cell and CV, the radius spread of the represented points (0 = a ring, "
-        f"0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some dropped features: "
-        + "; ".join(lines)
-        + "."
+        "directions of the same norms, and diag(N), exactly equidistant; each with the dropped features' cluster at "
+        f"the origin and without it), interval MDS as in C2/C3; yellow: represented features ({RULE_TEXT[rc.rule]}), "
+        "purple: the dropped ones. Under each panel: the cell and CV, the radius spread of the represented points (0 = "
+        f"a ring, 0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some dropped "
+        "features: " + "; ".join(lines) + "."
     )
     from supviz.plot.panels import ColorScale
 

@@ -102,7 +102,8 @@ class DatapointSection(Section):
         if not _pictured(config, grid):
             raise SupvizError(
                 f"`{name}` holds no grid cell of known feature probability, and the data-point section samples its "
-                "inputs at p: supply the study's npz (keys 60to<m>, probabilities known) or a `supviz train` run folder."
+                "inputs at p: supply the study's npz (keys 60to<m>, probabilities known) or a `supviz train` run "
+                "folder."
             )
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
@@ -157,19 +158,21 @@ class DatapointSection(Section):
                 figs.append(
                     ctx.figure(
                         heatmap_id(metric, v),
-                        title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points ({label})",
+                        title=f"D1. {_metric_title(metric)} over (m, p): feature directions beside data points "
+                        f"({label})",
                         caption=(
-                            f"{_metric_title(metric)} per (m, p) cell (rows m, columns p), one row of panels per method. "
+                            f"{_metric_title(metric)} per (m, p) cell (rows m, columns p), one row of panels per "
+                            "method. "
                             + (
                                 "'feature directions': the study's pictures of the rows of W (C2 for MDS, C4 for UMAP; "
                                 "the study drew no t-SNE of W: 'not pictured'), measured against W's own rows. "
                                 if has_feat
                                 else ""
                             )
-                            + f"'data points': pictures of the inputs x and of the latent codes h = Wᵀx of {cfg.points} "
-                            f"sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': the change the latent "
-                            f"space causes, red = worse ({worse} {_metric_title(metric).lower()}), blue = better. "
-                            + _metric_help(metric)
+                            + "'data points': pictures of the inputs x and of the latent codes h = Wᵀx of "
+                            f"{cfg.points} sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': "
+                            f"the change the latent space causes, red = worse ({worse} "
+                            f"{_metric_title(metric).lower()}), blue = better. " + _metric_help(metric)
                         ),
                         content={
                             "dp": _frame_content(shown),
@@ -203,12 +206,12 @@ class DatapointSection(Section):
                         grid_id(method, v),
                         title=f"D2. {PICTURE_NAMES[method]} of the latent codes h = Wᵀx, rows m, columns p ({label})",
                         caption=(
-                            f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell (the study's "
-                            f"grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of section 2. Colour: "
-                            f"{colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
+                            f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell "
+                            "(the study's grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of "
+                            f"section 2. Colour: {colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
                             + (
-                                " At low m and sparse p the points form stars: spokes along the few represented features' "
-                                "directions (measured in the conclusion)."
+                                " At low m and sparse p the points form stars: spokes along the few represented "
+                                "features' directions (measured in the conclusion)."
                                 if method == "mds"
                                 else ""
                             )
@@ -231,18 +234,21 @@ class DatapointSection(Section):
                     continue
                 fig_id = f"D3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
                 spaces = tuple(s for s in ("x", "x_rep", "h", "xhat") if s in cfg.layout_spaces)
-                head = f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), k = {cell.k}"
+                head = (
+                    f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), "
+                    f"k = {cell.k}"
+                )
                 figs.append(
                     ctx.figure(
                         fig_id,
                         title=f"D3. One cell up close: x beside h, m = {m}, p = {fmt_p(pm)} ({label})",
                         caption=(
-                            f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} ({cell.n_dropped} "
-                            f"all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as h = Wᵀx (right) by each "
-                            "method (rows). Red lines: false neighbours, pairs among each other's "
-                            f"{cell.k} nearest in the picture that share no active feature (at most 1,500 drawn per panel). "
-                            "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
-                            "correlation, FN false-neighbour rate, all against x. Colour: "
+                            f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} "
+                            f"({cell.n_dropped} all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as "
+                            "h = Wᵀx (right) by each method (rows). Red lines: false neighbours, pairs among each "
+                            f"other's {cell.k} nearest in the picture that share no active feature (at most 1,500 "
+                            "drawn per panel). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
+                            "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x. Colour: "
                             + (
                                 "the number of active represented features (capped at 6)."
                                 if cell.uniform_importance
@@ -308,7 +314,8 @@ def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], d
 
 def _metric_help(metric: str) -> str:
     return {
-        "knn_recall": "k-NN recall: the share of each point's k nearest neighbours in x that are among its k nearest in the picture.",
+        "knn_recall": "k-NN recall: the share of each point's k nearest neighbours in x that are among its k nearest "
+        "in the picture.",
         "trustworthiness": "Trustworthiness: whether the picture's neighbours were neighbours in x (1 = no intruders).",
         "false_neighbour_rate": (
             "False-neighbour rate: the share of picture-neighbour pairs that share no active "
@@ -548,12 +555,13 @@ def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, va
     dropped = sum(z for _, z in groups.values())
     parts = [
         f"The study pictured feature directions; practitioners picture data. For each of the {len(res.cells)} cells, "
-        f"{cfg.points} sparse inputs x were drawn from the cell's own distribution (each feature present with probability "
-        f"p, uniform in [0, 1]; the cells of one p share the sample; {dropped} all-zero draws of {drawn} were dropped), "
-        f"mapped to h = Wᵀx and pictured with {', '.join(PICTURE_NAMES[m] for m in cfg.methods)}. Every picture is measured "
-        f"against x with k = {cfg.k}. The picture of x is the control: what any 2-D picture of these inputs loses.",
+        f"{cfg.points} sparse inputs x were drawn from the cell's own distribution (each feature present with "
+        f"probability p, uniform in [0, 1]; the cells of one p share the sample; {dropped} all-zero draws of {drawn} "
+        f"were dropped), mapped to h = Wᵀx and pictured with {', '.join(PICTURE_NAMES[m] for m in cfg.methods)}. Every "
+        f"picture is measured against x with k = {cfg.k}. The picture of x is the control: what any 2-D picture of "
+        "these inputs loses.",
         " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rc.rule))),
-        f"Represented features (x restricted to them, the ring): {rc.describe()}; the split and the ring are also computed "
-        f"with {rc.other().describe()}.",
+        f"Represented features (x restricted to them, the ring): {rc.describe()}; the split and the ring are also "
+        f"computed with {rc.other().describe()}.",
     ]
     return "\n\n".join(p for p in parts if p)

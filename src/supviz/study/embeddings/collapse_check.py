@@ -325,10 +325,11 @@ def collapse_check(ctx: Any, starts: dict[str, Any]) -> CheckOutput:
                 if n_sources > 1
                 else "this run's weights, "
             )
-            + f"under {RULE_TEXT[rules[0]]} and {RULE_TEXT[rules[1]]}, laid out by interval and by ratio SMACOF from the "
-            "Torgerson start (the study's). Under each panel: the number of points, the SMACOF stress (the stress-1 each fit minimised, against its own disparities), and the largest over the "
-            f"median distance from the centre (about 1.1 for a ring; above {OUTLIER_MAX:g}: collapsed to a spot with a few "
-            f"points far out). {cfg.collapse_starts} random starts of each are in the table below the figure."
+            + f"under {RULE_TEXT[rules[0]]} and {RULE_TEXT[rules[1]]}, laid out by interval and by ratio SMACOF from "
+            "the Torgerson start (the study's). Under each panel: the number of points, the SMACOF stress (the "
+            "stress-1 each fit minimised, against its own disparities), and the largest over the median distance from "
+            f"the centre (about 1.1 for a ring; above {OUTLIER_MAX:g}: collapsed to a spot with a few points far out). "
+            f"{cfg.collapse_starts} random starts of each are in the table below the figure."
         )
         out.figures.append(
             ctx.figure(
@@ -383,9 +384,9 @@ def _cell_clause(f: Any, fmt: Any) -> tuple[str, bool, bool]:
         ring = f[(f["source"] == r.source) & (f["rule"] == r.rule) & (f["type"] == "interval")]["ring_best"].iloc[0]
         lower &= bool(np.isfinite(ring) and r.stress < ring)
         parts.append(
-            f"{r.source}'s weights with {RULE_TEXT[r.rule]} ({r.n} points): interval SMACOF stress {fmt(r.stress)} for the "
-            f"collapsed Torgerson solution (largest/median radius {fmt(r.outlier)}) against {fmt(ring)} for the best "
-            f"ring of the random starts, {100 * r.share:.0f}% of which collapse too"
+            f"{r.source}'s weights with {RULE_TEXT[r.rule]} ({r.n} points): interval SMACOF stress {fmt(r.stress)} for "
+            f"the collapsed Torgerson solution (largest/median radius {fmt(r.outlier)}) against {fmt(ring)} for the "
+            f"best ring of the random starts, {100 * r.share:.0f}% of which collapse too"
         )
     calm = f[(f["type"] == "interval") & (f["outlier"] <= OUTLIER_MAX)]
     calm_text = "; ".join(
@@ -454,7 +455,8 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
     )
     slug = f"C6_m{m}_p{fmt_p(p).replace('.', 'p')}_{variant.replace(':', '').replace('.', 'p')}"
     return Finding(
-        "The C3 deviation at 40 : 0.55 (a few big outlier points) could be an instance of the training procedure failing.",
+        "The C3 deviation at 40 : 0.55 (a few big outlier points) could be an instance of the training procedure "
+        "failing.",
         text,
         verdict,
         key="C6-collapse",

@@ -176,8 +176,9 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
     score = int(bool(np.isfinite(p_lo) and p_lo > p_hi)) + int(bool(np.isfinite(t_lo) and t_lo < t_hi))
     return Finding(
         "UMAP shows substantial artifacts at low m, without a consistent pattern.",
-        f"Median trustworthiness of C4 at m <= {cut}: {fmt(t_lo)}, at larger m: {fmt(t_hi)}; median Procrustes distance to "
-        f"the baseline {fmt(p_lo)} against {fmt(p_hi)} ({len(c4) - left_t} panels with a defined trustworthiness).",
+        f"Median trustworthiness of C4 at m <= {cut}: {fmt(t_lo)}, at larger m: {fmt(t_hi)}; median Procrustes "
+        f"distance to the baseline {fmt(p_lo)} against {fmt(p_hi)} ({len(c4) - left_t} panels with a defined "
+        "trustworthiness).",
         {2: "supported", 1: "partly", 0: "not supported"}[score],
         key=f"C4-low-m-{importance}",
         method="UMAP",

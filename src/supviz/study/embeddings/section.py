@@ -302,12 +302,13 @@ class EmbeddingSection(Section):
                     f"C1_{slug}",
                     title=t1,
                     caption=(
-                        f"Gram matrices W Wᵀ ({vr.cells[0].W.shape[0]} x {vr.cells[0].W.shape[0]}) of {source}, {label}; "
-                        f"rows m in {vr.hidden}, columns p in {[fmt_p(p) for p in vr.probabilities]}, panels titled 'm : p'. "
-                        f"Diverging colour scale centred at 0, symmetric range ±{vr.heat_range:.2f}: the "
-                        f"{cfg.heatmap_quantile:g} quantile of the off-diagonal |W Wᵀ| between represented features over the "
-                        "grid, so the interference between features shows (the study's fixed ±4 washed it out); the "
-                        f"diagonal ‖W_i‖² saturates. Under each panel: the represented features ({rule})."
+                        f"Gram matrices W Wᵀ ({vr.cells[0].W.shape[0]} x {vr.cells[0].W.shape[0]}) of {source}, "
+                        f"{label}; rows m in {vr.hidden}, columns p in {[fmt_p(p) for p in vr.probabilities]}, panels "
+                        f"titled 'm : p'. Diverging colour scale centred at 0, symmetric range ±{vr.heat_range:.2f}: "
+                        f"the {cfg.heatmap_quantile:g} quantile of the off-diagonal |W Wᵀ| between represented "
+                        "features over the grid, so the interference between features shows (the study's fixed ±4 "
+                        "washed it out); the diagonal ‖W_i‖² saturates. Under each panel: the represented features "
+                        f"({rule})."
                     ),
                     content={"heat": heat, "vmax": vr.heat_range},
                     static=lambda heat=heat, t1=t1, ncols=ncols, sc=gram_scale: plot.plot_grid(
@@ -360,15 +361,18 @@ class EmbeddingSection(Section):
                         f"{exp}_{slug}",
                         title=title,
                         caption=(
-                            f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m in "
-                            f"{vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each panel: "
+                            f"{method} of the rows of W ({which}; represented: {rule}) from {source}, {label}; rows m "
+                            f"in {vr.hidden}, columns p, panels titled 'm : p'. Colour: {colour_text}. Under each "
+                            "panel: "
                             + (
-                                "SMACOF stress = the stress-1 SMACOF minimised against its interval disparities (not the ratio stress-1 of the B figures) and "
+                                "SMACOF stress = the stress-1 SMACOF minimised against its interval disparities (not "
+                                "the ratio stress-1 of the B figures) and "
                                 if eq
                                 else "T = trustworthiness and "
                             )
-                            + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a point "
-                            "in the interactive version for its feature index, importance, norm and whether it is represented."
+                            + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a "
+                            "point in the interactive version for its feature index, importance, norm and whether it "
+                            "is represented."
                         ),
                         content={"panels": panels, "cl": colour},
                         # drawing is deferred (ctx.figure): bind every loop variable now
@@ -490,8 +494,8 @@ def _intro(result: list[VariantResult], source: str, rc: RepresentedConfig) -> s
     other = rc.other()
     parts = [
         f"Points are the rows of W from {source}: each is one feature's direction in the m-dimensional hidden space. "
-        "If the hidden space kept the features apart the pictures would look like the orthogonal baselines of section 1. "
-        f"Represented features: {rc.describe()}; every verdict that depends on it is also computed with "
+        "If the hidden space kept the features apart the pictures would look like the orthogonal baselines of section "
+        f"1. Represented features: {rc.describe()}; every verdict that depends on it is also computed with "
         f"{other.describe()} and says whether it changes."
     ]
     for vr in result:
@@ -500,10 +504,10 @@ def _intro(result: list[VariantResult], source: str, rc: RepresentedConfig) -> s
         dense = [int(c.masks[rc.rule].sum()) for c in vr.cells if c.p == vr.probabilities[0]]
         sparse = [int(c.masks[rc.rule].sum()) for c in vr.cells if c.p == vr.probabilities[-1]]
         parts.append(
-            f"{variant_label(vr.name).capitalize()}: {min(counts)} to {max(counts)} of {len(vr.cells[0].W)} features are "
-            f"represented ({rc.describe()}; {min(counts_o)} to {max(counts_o)} with {other.describe()}); at "
-            f"p = {fmt_p(vr.probabilities[0])} the rows m = {vr.hidden} keep {dense}, at p = {fmt_p(vr.probabilities[-1])} "
-            f"they keep {sparse}: sparser features are packed in superposition."
+            f"{variant_label(vr.name).capitalize()}: {min(counts)} to {max(counts)} of {len(vr.cells[0].W)} features "
+            f"are represented ({rc.describe()}; {min(counts_o)} to {max(counts_o)} with {other.describe()}); at "
+            f"p = {fmt_p(vr.probabilities[0])} the rows m = {vr.hidden} keep {dense}, at p = "
+            f"{fmt_p(vr.probabilities[-1])} they keep {sparse}: sparser features are packed in superposition."
         )
     return "\n\n".join(parts)
 

@@ -46,11 +46,11 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
     clf = m[m["kind"] == "classifier"].groupby("width")["test_accuracy"].mean()
     ae = m[m["kind"] == "autoencoder"].groupby("width")["test_fvu"].mean()
     parts.append(
-        f"Data: scikit-learn's digits ({r.data['n']} images of 8 × 8 pixels, 10 classes), pixels / 16, split by class into "
-        f"{r.data['n_train']} training and {r.data['n_test']} held-out images (split seed {r.data['split_seed']}). Models: "
-        f"{cfg['replicates']} classifier MLP(s) 64 → w → 10 per width and as many toy-shaped autoencoders x' = ReLU(W Wᵀx + b), "
-        f"trained together (Adam, {cfg['steps']} steps of {cfg['batch_size']} rows, lr {cfg['lr']:g}). Held-out accuracy of "
-        "the classifier: "
+        f"Data: scikit-learn's digits ({r.data['n']} images of 8 × 8 pixels, 10 classes), pixels / 16, split by class "
+        f"into {r.data['n_train']} training and {r.data['n_test']} held-out images (split seed "
+        f"{r.data['split_seed']}). Models: {cfg['replicates']} classifier MLP(s) 64 → w → 10 per width and as many "
+        f"toy-shaped autoencoders x' = ReLU(W Wᵀx + b), trained together (Adam, {cfg['steps']} steps of "
+        f"{cfg['batch_size']} rows, lr {cfg['lr']:g}). Held-out accuracy of the classifier: "
         + ", ".join(f"{fixed(v, 3)} at w = {w}" for w, v in clf.items())
         + (
             ("; autoencoder test FVU: " + ", ".join(f"{fixed(v, 3)} at w = {w}" for w, v in ae.items()))
@@ -73,21 +73,21 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             )
     above = q[q["superposition_ratio"] > 1]
     parts.append(
-        f"How many features does the layer hold? An {arch} SAE with {cfg['sae_expansion']:g} latents per dimension, trained on "
-        "each hidden layer's training rows and measured on the held-out rows, gives Bereska et al.'s effective feature "
-        "count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: "
+        f"How many features does the layer hold? An {arch} SAE with {cfg['sae_expansion']:g} latents per dimension, "
+        "trained on each hidden layer's training rows and measured on the held-out rows, gives Bereska et al.'s "
+        "effective feature count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: "
         + "; ".join(eff)
         + ". "
         + (
-            f"{len(above)} of {len(q)} layers hold more effective features than dimensions (ψ > 1: superposition in a real "
-            f"network: {', '.join(f'{k} w = {w}' for k, w in zip(above['kind'], above['width']))})"
+            f"{len(above)} of {len(q)} layers hold more effective features than dimensions (ψ > 1: superposition in a "
+            f"real network: {', '.join(f'{k} w = {w}' for k, w in zip(above['kind'], above['width']))})"
             if len(above)
             else f"No layer holds more effective features than dimensions (ψ ≤ 1 for all {len(q)})"
         )
-        + f". F cannot exceed the dictionary size {cfg['sae_expansion']:g} w (ψ near {cfg['sae_expansion']:g}: the dictionary "
-        "is too small to tell), and it leans high: on planted features an L1 SAE whose dictionary exceeds the planted count "
-        "counts up to 1.5 times too many (tests/real/test_layer.py), so read ψ > 1 as a hint, and the count through the "
-        "calibration below."
+        + f". F cannot exceed the dictionary size {cfg['sae_expansion']:g} w (ψ near {cfg['sae_expansion']:g}: the "
+        "dictionary is too small to tell), and it leans high: on planted features an L1 SAE whose dictionary exceeds "
+        "the planted count counts up to 1.5 times too many (tests/real/test_layer.py), so read ψ > 1 as a hint, and "
+        "the count through the calibration below."
     )
     # does the picture lie more when the layer is narrower?
     p = r.pictures
@@ -104,10 +104,11 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             sp = s[(s["kind"] == kind) & (s["space"] == "hidden")].sort_values("width")
             lines.append(
                 f"{kind}, {METHOD_NAMES[method]}: trustworthiness against h {_trend(ro)} (Spearman ρ = {fixed(ro)}; "
-                f"{fixed(t['trustworthiness'].iloc[0], 3)} at w = {int(t['width'].iloc[0])}, {fixed(t['trustworthiness'].iloc[-1], 3)} at "
-                f"w = {int(t['width'].iloc[-1])}); against the pixels it {_trend(rp)} "
-                f"(ρ = {fixed(rp)}; {fixed(t['trustworthiness_pixels'].iloc[0], 3)} to {fixed(t['trustworthiness_pixels'].iloc[-1], 3)}), "
-                f"and the layer itself, before any picture, keeps trustworthiness {fixed(sp['trustworthiness_pixels'].iloc[0], 3)} to "
+                f"{fixed(t['trustworthiness'].iloc[0], 3)} at w = {int(t['width'].iloc[0])}, "
+                f"{fixed(t['trustworthiness'].iloc[-1], 3)} at w = {int(t['width'].iloc[-1])}); against the pixels it "
+                f"{_trend(rp)} (ρ = {fixed(rp)}; {fixed(t['trustworthiness_pixels'].iloc[0], 3)} to "
+                f"{fixed(t['trustworthiness_pixels'].iloc[-1], 3)}), and the layer itself, before any picture, keeps "
+                f"trustworthiness {fixed(sp['trustworthiness_pixels'].iloc[0], 3)} to "
                 f"{fixed(sp['trustworthiness_pixels'].iloc[-1], 3)} against the pixels"
             )
     pix = p[p["kind"] == "pixels"]
@@ -123,8 +124,9 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             f"{cfg['widths']} (autoencoder {cfg['autoencoder_widths']}): " + "; ".join(lines) + ". "
             f"For reference, the pixels' own picture has trustworthiness {pixel_ref}. "
             + (
-                "So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few neighbours), but "
-                "the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not in the picture."
+                "So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few "
+                "neighbours), but the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not "
+                "in the picture."
                 if pix_up > n_tr / 2 and own_up <= n_tr / 2
                 else "So narrower layers are pictured less faithfully and lose more of the pixels' neighbourhoods."
                 if pix_up > n_tr / 2 and own_up > n_tr / 2
@@ -139,8 +141,8 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         findings.append(
             Finding(
                 "(Issue 12) The picture of a real network's latent space lies more when the layer is narrower.",
-                f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) sweeps; "
-                f"against the pixels in {pix_up} of {n_tr}.",
+                f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) "
+                f"sweeps; against the pixels in {pix_up} of {n_tr}.",
                 verdict,
             )
         )
@@ -166,17 +168,18 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         k_mean, k_win, k_n, _ = stats["knn_accuracy"]
         c_mean, c_win, c_n, _ = stats["continuity_pixels"]
         parts.append(
-            f"Does the SAE picture lie less? Over {len(pairs)} pairs (kind, width, method), the picture of the {arch} SAE codes "
-            f"against the picture of h: trustworthiness against the pixels changes by {fixed(t_mean, 3)} on average (codes higher in "
-            f"{t_win} of {t_n}), continuity by {fixed(c_mean, 3)} ({c_win} of {c_n}), k-NN label accuracy by {fixed(k_mean, 3)} "
-            f"({k_win} of {k_n})"
+            f"Does the SAE picture lie less? Over {len(pairs)} pairs (kind, width, method), the picture of the {arch} "
+            f"SAE codes against the picture of h: trustworthiness against the pixels changes by {fixed(t_mean, 3)} on "
+            f"average (codes higher in {t_win} of {t_n}), continuity by {fixed(c_mean, 3)} ({c_win} of {c_n}), k-NN "
+            f"label accuracy by {fixed(k_mean, 3)} ({k_win} of {k_n})"
             + (f"; {t_nan} pair(s) left out (undefined)" if t_nan else "")
             + ". "
             + (
                 "The SAE's codes give a more faithful picture of the data than the raw layer."
                 if t_n and t_win >= 0.75 * t_n and t_mean > 0
-                else "The SAE's codes do not give a more faithful picture of the data than the raw layer: on these small layers "
-                "the codes re-express what h holds, and a picture of them keeps no more of the pixels' neighbourhoods."
+                else "The SAE's codes do not give a more faithful picture of the data than the raw layer: on these "
+                "small layers the codes re-express what h holds, and a picture of them keeps no more of the pixels' "
+                "neighbourhoods."
                 if t_n and t_win <= 0.25 * t_n
                 else "The SAE's codes are about as faithful as the raw layer: better in some pairs, worse in others."
             )
@@ -211,22 +214,23 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             rd = reads[(reads["kind"] == "classifier") & (reads["width"] == cfg["picture_width"])]
             est = rd.iloc[0] if len(rd) else None
             parts.append(
-                f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured like the digits "
-                "layers (same rows, recipe and measures), Spearman's ρ with the true MMCS (in brackets: the mean ρ inside each "
-                "hidden size m): "
+                f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured "
+                "like the digits layers (same rows, recipe and measures), Spearman's ρ with the true MMCS (in "
+                "brackets: the mean ρ inside each hidden size m): "
                 + ", ".join(f"{row.measure} {fixed(row.rho)} ({fixed(row.rho_within)})" for row in ranked.itertuples())
                 + f". The best is {best['measure']} (ρ = {fixed(best['rho'])}, p = {best['p_value']:.1g}, within m "
                 f"{fixed(best['rho_within'])})"
                 + (
-                    f"; the effective feature count follows the true number of represented features with ρ = {fixed(cnt.iloc[0]['rho'])} "
-                    "(over cells of every m, so partly because both grow with m)"
+                    "; the effective feature count follows the true number of represented features with ρ = "
+                    f"{fixed(cnt.iloc[0]['rho'])} (over cells of every m, so partly because both grow with m)"
                     if len(cnt)
                     else ""
                 )
                 + ". "
                 + (
-                    f"Inside one hidden size the best measure tracks recovery only weakly (mean ρ {fixed(best['rho_within'])}): most "
-                    "of its correlation comes from the width of the layer, so read it as a coarse guide. "
+                    "Inside one hidden size the best measure tracks recovery only weakly (mean ρ "
+                    f"{fixed(best['rho_within'])}): most of its correlation comes from the width of the layer, so read "
+                    "it as a coarse guide. "
                     if "rho_within" in best
                     and math.isfinite(float(best["rho_within"]))
                     and abs(float(best["rho_within"])) < 0.5
@@ -234,8 +238,8 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 )
                 + (
                     f"Read through the cells (a monotone fit of MMCS on {best['measure']}), the classifier's w = "
-                    f"{cfg['picture_width']} layer ({best['measure']} = {fixed(est['value'])}) is where toy cells recover MMCS ≈ "
-                    f"{fixed(est['estimated_mmcs'])}"
+                    f"{cfg['picture_width']} layer ({best['measure']} = {fixed(est['value'])}) is where toy cells "
+                    f"recover MMCS ≈ {fixed(est['estimated_mmcs'])}"
                     if est is not None and math.isfinite(float(est["estimated_mmcs"]))
                     else f"The classifier's w = {cfg['picture_width']} layer cannot be read through the cells: "
                     f"{est['reason'] if est is not None else 'no value'}"

@@ -72,14 +72,16 @@ class RealSection(Section):
         figs.append(
             ctx.figure(
                 "F1_pictures",
-                title=f"F1. The hidden layers at width {cfg['picture_width']}, raw and through an SAE, coloured by digit class",
+                title=f"F1. The hidden layers at width {cfg['picture_width']}, raw and through an SAE, coloured by "
+                "digit class",
                 caption=(
                     f"Rows: the {r.data['n_test']} held-out digits as pixels (the control), as the hidden layer h of a "
-                    f"classifier MLP 64 → {cfg['picture_width']} → 10, as that layer's {arch} SAE codes, and the same for "
-                    f"the toy-shaped autoencoder x' = ReLU(W Wᵀx + b) of width {cfg['picture_width']}. Columns: MDS (ratio "
-                    "SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN label accuracy in the "
-                    f"picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = silhouette of the classes in the picture, "
-                    "T and C = trustworthiness and continuity of the picture against the space it pictures / against the pixels."
+                    f"classifier MLP 64 → {cfg['picture_width']} → 10, as that layer's {arch} SAE codes, and the same "
+                    f"for the toy-shaped autoencoder x' = ReLU(W Wᵀx + b) of width {cfg['picture_width']}. Columns: "
+                    "MDS (ratio SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN "
+                    f"label accuracy in the picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = "
+                    "silhouette of the classes in the picture, T and C = trustworthiness and continuity of the picture "
+                    "against the space it pictures / against the pixels."
                 ),
                 content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
                 static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
@@ -91,14 +93,15 @@ class RealSection(Section):
                 "F2_width_sweep",
                 title="F2. The width sweep: accuracy, effective features and picture quality against the hidden width",
                 caption=(
-                    f"(a) Classifier test accuracy and autoencoder variance explained (1 − FVU) on the held-out digits, "
-                    f"mean and range over {cfg['replicates']} replicate(s). (b) Bereska et al.'s effective feature count "
-                    f"F = exp(H) of each hidden layer's {arch} SAE codes (at most the dictionary size, {cfg['sae_expansion']:g} w); "
-                    "above the dotted line the layer holds more features than dimensions (superposition). (c) SAE quality "
-                    "without ground truth: decoder stability across seeds and against a larger dictionary, 1 − FVU. "
-                    "(d)-(f) Pictures of the hidden layer h (solid) and of its SAE codes (dashed) by "
-                    f"{', '.join(METHOD_NAMES[m] for m in sweep_methods)}: trustworthiness against the space pictured, against "
-                    "the pixels, and k-NN label accuracy; grey dash-dot: the pixels' own picture."
+                    "(a) Classifier test accuracy and autoencoder variance explained (1 − FVU) on the held-out digits, "
+                    f"mean and range over {cfg['replicates']} replicate(s). (b) Bereska et al.'s effective feature "
+                    f"count F = exp(H) of each hidden layer's {arch} SAE codes (at most the dictionary size, "
+                    f"{cfg['sae_expansion']:g} w); above the dotted line the layer holds more features than dimensions "
+                    "(superposition). (c) SAE quality without ground truth: decoder stability across seeds and against "
+                    "a larger dictionary, 1 − FVU. (d)-(f) Pictures of the hidden layer h (solid) and of its SAE codes "
+                    f"(dashed) by {', '.join(METHOD_NAMES[m] for m in sweep_methods)}: trustworthiness against the "
+                    "space pictured, against the pixels, and k-NN label accuracy; grey dash-dot: the pixels' own "
+                    "picture."
                 ),
                 content={
                     "m": _frame(r.models),
@@ -121,12 +124,12 @@ class RealSection(Section):
                     title="F3. The calibration bridge: no-ground-truth SAE measures against true recovery on toy cells",
                     caption=(
                         f"Each point is a toy cell of section 2 ({n_cells} cells: m in "
-                        f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a digits layer: "
-                        f"{r.data['n_train']} rows of h = xW, the same {arch} SAE recipe, the same measures (x) on "
-                        f"{r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the cell's represented "
-                        "features (‖W_i‖ > 0.5). Title: Spearman's rank correlation over cells. Ticks at the bottom: where the "
-                        "digits layers lie. Last panel: the effective feature count against the true number of represented "
-                        "features."
+                        f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a "
+                        f"digits layer: {r.data['n_train']} rows of h = xW, the same {arch} SAE recipe, the same "
+                        f"measures (x) on {r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the "
+                        "cell's represented features (‖W_i‖ > 0.5). Title: Spearman's rank correlation over cells. "
+                        "Ticks at the bottom: where the digits layers lie. Last panel: the effective feature count "
+                        "against the true number of represented features."
                     ),
                     content={
                         "c": _frame(r.calibration),

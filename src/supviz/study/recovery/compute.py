@@ -18,10 +18,11 @@ The default trains JumpReLU on every cell (E1-E3) and TopK on the sparse cells (
 space's own measures): TopK recovers the feature directions best (docs/bench/sae.md) but fires
 exactly k latents per input, so its codes keep the inputs' neighbourhoods no better than h does,
 while JumpReLU's adaptive L0 gives codes that win part of it back (default run, sparse cells:
-median k-NN recall of the code space against x 0.74 JumpReLU, 0.35 TopK, 0.34 h). ``[recovery] architectures = [...]`` chooses others
-(``extra_cells = "all"`` trains the ones after the first on every cell). Sharkey et al.'s toy experiment (~100 s on 2 cores) runs with
-``[recovery] toy_experiment = true``. The whole result is one cached value of registered
-dataclasses (:mod:`supviz.runtime.codecs`), no pickle.
+median k-NN recall of the code space against x 0.74 JumpReLU, 0.35 TopK, 0.34 h).
+``[recovery] architectures = [...]`` chooses others (``extra_cells = "all"`` trains the ones after
+the first on every cell). Sharkey et al.'s toy experiment (~100 s on 2 cores) runs with
+``[recovery] toy_experiment = true``. The whole result is one cached value of registered dataclasses
+(:mod:`supviz.runtime.codecs`), no pickle.
 """
 
 from __future__ import annotations

@@ -375,7 +375,8 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
         ]
     n = plural(ranking[0].n_cells, "sparse cell")
     parts = [
-        f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead {fmt(s.medians['dead_fraction'], 2)})"
+        f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead "
+        f"{fmt(s.medians['dead_fraction'], 2)})"
         for s in ranking
     ]
     best = ranking[0].architecture
@@ -466,10 +467,12 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
                 f"({label}) A sparse autoencoder recovers the features that superposition packed into h when they are "
                 "sparse (Sharkey et al. 2022: MMCS near 1).",
                 (
-                    f"{default}: median MMCS {fmt(sparse_mmcs)} over {plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} "
-                    f"(p <= {sparse_p:g}); {fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
+                    f"{default}: median MMCS {fmt(sparse_mmcs)} over "
+                    f"{plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} (p <= {sparse_p:g}); "
+                    f"{fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
                     + (
-                        f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate {fmt(sp.medians['recovery_rate'])}"
+                        f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate "
+                        f"{fmt(sp.medians['recovery_rate'])}"
                         if sp
                         else ""
                     )
@@ -494,8 +497,8 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
             Finding(
                 f"({label}) Recovery fails where the toy model's features are dense (more active per input than h has "
                 "dimensions).",
-                f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}) against {fmt(sparse_mmcs)} in the sparse; "
-                + failure_sentence(f),
+                f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}) against {fmt(sparse_mmcs)} in "
+                "the sparse; " + failure_sentence(f),
                 v,
                 key=f"E-fails-dense-{f.importance}",
                 importance=f.importance,

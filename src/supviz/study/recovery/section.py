@@ -159,13 +159,13 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                     title=f"E1. How well {ARCH_NAME.get(arch, arch)} SAEs recover the features, over (m, p) ({label})",
                     caption=(
                         f"One SAE per cell ({recipe}), scored against the cell's represented features (||W_i|| > "
-                        f"{REPRESENTED_NORM:g}, first panel). MMCS: mean over true features of the best cosine to a decoder "
-                        "direction (Sharkey et al. 2022); matched MCC: one-to-one Hungarian matching, mean |cos|; recovery "
-                        f"rate: share of true features with a decoder direction at cos >= {RECOVERED_MMCS:g}; dead: latents "
-                        "that never fire on the evaluation samples; L0 / true L0: firing latents per input over active "
-                        "represented features per input (1 = as sparse as the truth); FVU: fraction of variance "
-                        "unexplained. Rows m, columns p. Hatched cells are undefined; the letter's reason is given "
-                        "beside the panels."
+                        f"{REPRESENTED_NORM:g}, first panel). MMCS: mean over true features of the best cosine to a "
+                        "decoder direction (Sharkey et al. 2022); matched MCC: one-to-one Hungarian matching, mean "
+                        "|cos|; recovery rate: share of true features with a decoder direction at cos >= "
+                        f"{RECOVERED_MMCS:g}; dead: latents that never fire on the evaluation samples; L0 / true L0: "
+                        "firing latents per input over active represented features per input (1 = as sparse as the "
+                        "truth); FVU: fraction of variance unexplained. Rows m, columns p. Hatched cells are "
+                        "undefined; the letter's reason is given beside the panels."
                     ),
                     content={"t": _frame_content(sub), "arch": arch, "v": v},
                     static=lambda sub=sub, arch=arch, label=label: rf.recovery_heatmap_figure(
@@ -183,21 +183,22 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                     title=f"E2. Decoder directions beside the true features, rows m, columns p ({label})",
                     caption=(
                         "Per cell, one ratio SMACOF MDS of the unit directions of the represented features (circles, "
-                        "coloured by importance rank, dark = most important, as in C2) together with each one's closest "
-                        "decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins each pair "
-                        f"(grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the features are "
-                        "recovered. The picture distorts the m-dimensional geometry (stress in the corner) but not which "
-                        "points are paired. Corner 'anti': latents whose decoder direction points against a represented "
-                        f"feature (cos <= -{RECOVERED_MMCS:g}): they fire when that feature is absent (the SAE centres its "
-                        "inputs on their mean), so matched MCC, which ignores signs, may pair them with it. "
-                        f"SAE: {ARCH_NAME.get(main, main)}, {recipe}."
+                        "coloured by importance rank, dark = most important, as in C2) together with each one's "
+                        "closest decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins "
+                        f"each pair (grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the "
+                        "features are recovered. The picture distorts the m-dimensional geometry (stress in the "
+                        "corner) but not which points are paired. Corner 'anti': latents whose decoder direction "
+                        f"points against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire when that "
+                        "feature is absent (the SAE centres its inputs on their mean), so matched MCC, which ignores "
+                        f"signs, may pair them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
                     ),
                     content={"p": [dataclasses.asdict(p) for p in panels], "v": v},
                     static=lambda panels=panels, label=label: rf.matched_pairs_figure(
                         panels,
                         n_features=n_features,
                         color_label="importance rank (0 = most important)",
-                        title=f"True features (circles) and their closest decoder directions (crosses), joint MDS per cell; panels m : p ({label})",
+                        title="True features (circles) and their closest decoder directions (crosses), joint MDS per "
+                        f"cell; panels m : p ({label})",
                     ),
                 )
             )
@@ -209,20 +210,22 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 figs.append(
                     ctx.figure(
                         f"E3_{slug}",
-                        title=f"E3. Pictures of the SAE codes against the pictures of x and h: k-NN recall over (m, p) ({label})",
+                        title="E3. Pictures of the SAE codes against the pictures of x and h: k-NN recall over (m, p) "
+                        f"({label})",
                         caption=(
-                            f"k-NN recall against x (k = {k}) of the pictures of section D's {dp.cells[0].n_points} inputs per "
-                            "cell: of x itself (the control), of h = Wᵀx (section D), and of the SAE codes f(h) of the same "
-                            "inputs, pictured with the same method and settings; first row: the spaces themselves, no "
-                            "picture. Last column: the share of h's loss that the codes win back, (R_codes − R_h) / (R_x − "
-                            f"R_h) (1 = all, 0 = none, below 0 = worse than h); undefined (hatched) where h's picture loses "
-                            f"less than {MIN_LOSS:g} of recall against x's."
+                            f"k-NN recall against x (k = {k}) of the pictures of section D's {dp.cells[0].n_points} "
+                            "inputs per cell: of x itself (the control), of h = Wᵀx (section D), and of the SAE codes "
+                            "f(h) of the same inputs, pictured with the same method and settings; first row: the "
+                            "spaces themselves, no picture. Last column: the share of h's loss that the codes win "
+                            "back, (R_codes − R_h) / (R_x − R_h) (1 = all, 0 = none, below 0 = worse than h); "
+                            f"undefined (hatched) where h's picture loses less than {MIN_LOSS:g} of recall against x's."
                         ),
                         content={"t": _frame_content(wc), "m": methods},
                         static=lambda wc=wc, methods=methods, label=label: rf.codes_heatmap_figure(
                             wc,
                             methods=methods,
-                            title=f"k-NN recall against x: pictures of x, h and the SAE codes f(h) ({label}); rows: method",
+                            title=f"k-NN recall against x: pictures of x, h and the SAE codes f(h) ({label}); rows: "
+                            "method",
                         ),
                     )
                 )
@@ -233,17 +236,18 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 spaces = ("x", "h", CODE_SPACE)
                 methods = tuple(mth for mth in cfg.code_methods if (CODE_SPACE, mth) in cell.layouts)
                 fig_id = f"E3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
+                # fmt: off
                 figs.append(
                     ctx.figure(
                         fig_id,
                         inline=False,
                         title=f"E3. One cell up close: x, h and the SAE codes f(h), m = {m}, p = {fmt_p(pm)} ({label})",
                         caption=(
-                            f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, as h = "
-                            f"Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red lines: false "
-                            "neighbours (pairs among each other's k nearest in the picture that share no active feature). "
-                            "Under each panel: R k-NN recall, T trustworthiness, C continuity, S stress-1, ρ Shepard "
-                            "correlation, FN false-neighbour rate, all against x."
+                            f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, "
+                            f"as h = Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red "
+                            "lines: false neighbours (pairs among each other's k nearest in the picture that share no "
+                            "active feature). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
+                            "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x."
                         ),
                         content={
                             "l": {
@@ -254,11 +258,14 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             },
                             "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods},
                         },
-                        static=lambda cell=cell, spaces=spaces, methods=methods, head=(f"m = {m}, p = {fmt_p(pm)} ({label}): x, h and the SAE codes f(h), k = {cell.k}"): (
+                        static=lambda cell=cell, spaces=spaces, methods=methods, head=(
+                            f"m = {m}, p = {fmt_p(pm)} ({label}): x, h and the SAE codes f(h), k = {cell.k}"
+                        ): (
                             dpf.cell_figure(cell, spaces=spaces, methods=methods, title=head)
                         ),
                     )
                 )
+                # fmt: on
     if result.toy is not None:
         from supviz.sae.plots import toy_experiment_figure
 
@@ -279,8 +286,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     regions = region_summaries(e1, sparse_p=cfg.sparse_p)
     tables.append(
         TableBlock(
-            f"Recovery scores, median over the cells of each region (sparse: p <= {cfg.sparse_p:g}); cells with an undefined "
-            "MMCS (no represented feature) left out and counted",
+            f"Recovery scores, median over the cells of each region (sparse: p <= {cfg.sparse_p:g}); cells with an "
+            "undefined MMCS (no represented feature) left out and counted",
             pd.DataFrame(
                 [
                     {
@@ -305,8 +312,9 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         per += won_back_summary(won_cells, by_importance=True)
         tables.append(
             TableBlock(
-                f"k-NN recall against x of the pictures of x, h and the SAE codes, and the share of h's loss won back: medians "
-                f"over the cells where h's picture loses at least {MIN_LOSS:g} (the others left out and counted)",
+                "k-NN recall against x of the pictures of x, h and the SAE codes, and the share of h's loss won back: "
+                f"medians over the cells where h's picture loses at least {MIN_LOSS:g} (the others left out and "
+                "counted)",
                 pd.DataFrame(
                     [
                         {
@@ -329,7 +337,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
         tables.append(
             TableBlock(
-                f"Architectures, best first: medians over the sparse cells (p <= {cfg.sparse_p:g}) that every architecture scored",
+                f"Architectures, best first: medians over the sparse cells (p <= {cfg.sparse_p:g}) that every "
+                "architecture scored",
                 pd.DataFrame(
                     [
                         {
@@ -424,11 +433,11 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
     n_cells = sum(1 for c in result.cells if c.architecture == main)
     secs = result.seconds
     parts = [
-        "Interpretability's answer to superposition is the sparse autoencoder (SAE): an overcomplete sparse dictionary of "
-        "the latent space whose latents are read as the features. Here the true features are known (the rows of W), so "
-        f"its answer can be checked. For each of the {n_cells} cells an SAE ({ARCH_NAME.get(main, main)}; {recipe}) was "
-        f"trained; all of them in one batched job ({fmt(secs.get(f'train_score_{main}'))} s with scoring). Scores count the "
-        f"represented features (||W_i|| > {REPRESENTED_NORM:g}) only."
+        "Interpretability's answer to superposition is the sparse autoencoder (SAE): an overcomplete sparse dictionary "
+        "of the latent space whose latents are read as the features. Here the true features are known (the rows of W), "
+        f"so its answer can be checked. For each of the {n_cells} cells an SAE ({ARCH_NAME.get(main, main)}; {recipe}) "
+        f"was trained; all of them in one batched job ({fmt(secs.get(f'train_score_{main}'))} s with scoring). Scores "
+        f"count the represented features (||W_i|| > {REPRESENTED_NORM:g}) only."
     ]
     main_e1 = e1[e1["architecture"] == main]
     regions = {(r.importance, r.region): r for r in region_summaries(main_e1, sparse_p=cfg.sparse_p)}
@@ -446,12 +455,12 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
     de = t[~is_sparse(t["p"], cfg.sparse_p)]
     anti = sp["antialigned_latents"]
     parts.append(
-        f"How the codes are sparse: the SAEs fire a median {fmt(sp['l0'].median())} latents per input in the sparse cells, "
-        f"where a median {fmt(sp['true_l0'].median())} represented features are active (L0 / true L0 "
+        f"How the codes are sparse: the SAEs fire a median {fmt(sp['l0'].median())} latents per input in the sparse "
+        f"cells, where a median {fmt(sp['true_l0'].median())} represented features are active (L0 / true L0 "
         f"{fmt(sp['l0_ratio'].median())}), and {fmt(de['l0'].median())} in the dense cells against "
         f"{fmt(de['true_l0'].median())} (ratio {fmt(de['l0_ratio'].median())}). In the sparse cells a median "
-        f"{fmt(anti.median())} latents per SAE point against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire "
-        "when a frequent feature is absent, since the SAE centres its inputs on their mean."
+        f"{fmt(anti.median())} latents per SAE point against a represented feature (cos <= -{RECOVERED_MMCS:g}): they "
+        "fire when a frequent feature is absent, since the SAE centres its inputs on their mean."
     )
     if won_cells is not None and len(won_cells):
         sparse = {w.method: w for w in won_back_summary(won_cells, region="sparse", sparse_p=cfg.sparse_p)}
@@ -479,8 +488,8 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
             text += (
                 "; k-NN recall against x of the code space itself "
                 + ", ".join(f"{s.architecture} {fmt(s.medians['codes_knn_recall'])}" for s in coded)
-                + f" against {fmt(coded[0].medians.get('h_knn_recall'))} for h ({coded[0].architecture}'s codes keep the "
-                "inputs' neighbourhoods best)"
+                + f" against {fmt(coded[0].medians.get('h_knn_recall'))} for h ({coded[0].architecture}'s codes keep "
+                "the inputs' neighbourhoods best)"
             )
         parts.append(text + ".")
     else:
