@@ -270,16 +270,13 @@ def _grid_html(findings: Sequence[Any]) -> str:
                 if f.verdict_other_rule == f.verdict
                 else f" · other rule: {f.verdict_other_rule}"
             )
+            counts = (f"{f.n_used} used" if f.n_used is not None else "") + (
+                f", {f.n_left_out} left out" if f.n_left_out else ""
+            )
             cells.append(
                 f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
                 f"<span class='v'>{_esc(f.verdict)}</span><br><span class='s'>{_esc(f.summary)}</span>"
-                f"""<br><span class='r'>{
-                    _esc(
-                        (f"{f.n_used} used" if f.n_used is not None else "")
-                        + (f", {f.n_left_out} left out" if f.n_left_out else "")
-                        + rule
-                    )
-                }</span>"""
+                f"<br><span class='r'>{_esc(counts + rule)}</span>"
                 "</a></td>"
             )
         body.append(f"<tr><th>{_esc(method)}</th>{''.join(cells)}</tr>")
