@@ -56,10 +56,14 @@ def score_heatmap(
         title=title,
         origin="lower",
     )
-    ax.tick_params(axis="x", labelrotation=60)
+    for label in ax.get_xticklabels():  # rotated, ending under their column
+        label.set_rotation(60)
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+    bar.ax.tick_params(labelsize=7)
     return ax
 
 
@@ -67,8 +71,10 @@ def toy_experiment_figure(result: Any) -> "Figure":
     """MMCS and dead-latent fraction over dictionary ratio x L1 coefficient, side by side."""
     from matplotlib.figure import Figure
 
+    # wide enough for the title line at 9 pt (about 0.075 in a character)
     fig = Figure(
-        figsize=(2.0 + 1.1 * len(result.l1_coefficients), 1.8 + 0.5 * len(result.ratios)), layout="constrained"
+        figsize=(max(2.0 + 1.1 * len(result.l1_coefficients), 8.0), 1.8 + 0.5 * len(result.ratios)),
+        layout="constrained",
     )
     axes = fig.subplots(1, 2)
     cols = [f"{v:.3g}" for v in result.l1_coefficients]
