@@ -209,9 +209,34 @@ def compare_table(kind: str, old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
 
 
 def compare_figures(old: Path, new: Path) -> list[str]:
+    """Every figure file: PNG pixels, SVG text (ids numbered), interactive pages and the plotly JSON the
+    report embeds, text for text."""
     from PIL import Image
 
+    from supviz.report.html import figure_specs
+
     problems = []
+    pages_a = {p.name: p for p in (old / "figures").glob("*.html")}
+    pages_b = {p.name: p for p in (new / "figures").glob("*.html")}
+    problems += [
+        f"figure {x} only {'before' if x in pages_a else 'after'}" for x in sorted(set(pages_a) ^ set(pages_b))
+    ]
+    problems += [
+        f"figure {x}: interactive page differs"
+        for x in sorted(set(pages_a) & set(pages_b))
+        if pages_a[x].read_bytes() != pages_b[x].read_bytes()
+    ]
+    specs_a = figure_specs((old / "report.html").read_text(encoding="utf-8"))
+    specs_b = figure_specs((new / "report.html").read_text(encoding="utf-8"))
+    problems += [
+        f"report: interactive figure {x} only {'before' if x in specs_a else 'after'}"
+        for x in sorted(set(specs_a) ^ set(specs_b))
+    ]
+    problems += [
+        f"report: interactive figure {x} differs"
+        for x in sorted(set(specs_a) & set(specs_b))
+        if specs_a[x] != specs_b[x]
+    ]
     a = {p.name for p in (old / "figures").glob("*") if p.suffix in (".png", ".svg")}
     b = {p.name for p in (new / "figures").glob("*") if p.suffix in (".png", ".svg")}
     problems += [f"figure {x} only {'before' if x in a else 'after'}" for x in sorted(a ^ b)]
@@ -251,16 +276,33 @@ def compare(old: Path, new: Path) -> list[str]:
     import difflib
 
     diff = [d for d in difflib.unified_diff(sa, sb, lineterm="", n=0) if d[:1] in "+-" and d[:3] not in ("+++", "---")]
-    # provenance (timings, dates) differs between any two runs
-    diff = [d for d in diff if not re.search(r"\d+\.\d s\b|Started|\d{4}-\d\d-\d\d", d)]
+    # provenance differs between any two runs: wall times (in the appendix and in a section's intro),
+    # dates, cache traffic
+    diff = [d for d in diff if not re.search(r"\b\d+(\.\d+)? s\b|Started|\d{4}-\d\d-\d\d|\d+ computed, \d+ cached", d)]
     problems += [f"report: {d}" for d in diff]
     return problems
+
+
+def _check_run(folder: Path) -> str | None:
+    """Why ``folder`` is not a `supviz run` folder to compare (None: it is one)."""
+    if not folder.is_dir():
+        return f"{str(folder)!r} is not a folder"
+    if not (folder / "report.html").is_file():
+        return f"{str(folder)!r} holds no report.html (not a finished `supviz run` folder)"
+    if not list(folder.glob("*.parquet")):
+        return f"{str(folder)!r} holds no tables (*.parquet)"
+    return None
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
+    for folder in map(Path, argv):
+        why = _check_run(folder)
+        if why:
+            print(f"compare_runs: {why}.", file=sys.stderr)
+            return 2
     problems = compare(Path(argv[0]), Path(argv[1]))
     for p in problems:
         print(p)

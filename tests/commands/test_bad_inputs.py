@@ -282,6 +282,7 @@ BAD_FLAGS: list[tuple[str, list[str], str]] = [
     ("sweep", ["{example}", "--scheduler", "tcp://foo", "--out", "out"], "`--scheduler` must be"),
     ("sweep", ["{empty}", "--out", "out"], "has no [grid] table"),
     ("sweep", ["{hidden_only}", "--out", "out"], "[grid] must list n_features, probabilities, importances"),
+    ("sweep", ["--example", "{example}"], "`--example` prints the example and takes no CONFIG"),
 ]
 
 

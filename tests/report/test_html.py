@@ -13,6 +13,7 @@ from supviz.plot import ScatterPanel
 from supviz.plot import interactive as iplot
 from supviz.report import build_report
 from supviz.report.records import FigureRecord, Finding, SectionOutput, TableBlock
+from supviz.study.conclusion import conclude
 
 
 def make_outputs(folder, n_interactive=2):
@@ -82,7 +83,10 @@ def _text(doc):
 
 def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_path):
     outputs = make_outputs(tmp_path)
-    doc = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}).read_text()
+    findings = [f for o in outputs for f in o.findings]
+    doc = build_report(
+        outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}, conclusion=conclude({}, findings)
+    ).read_text()
     first = doc[: doc.index("<nav>")]
     assert "The question." in first and "<table class='grid'>" in first
     # the grid: the study's variant first, each verdict linking to its one row

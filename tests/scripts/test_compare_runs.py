@@ -152,3 +152,24 @@ def test_a_changed_figure_is_found_pixel_by_pixel(cr, tmp_path):
     img[1, 2] = 255
     Image.fromarray(img).save(new / "figures" / "A1.png")
     assert cr.compare(old, new) == ["figure A1.png: 1 pixels differ"]
+
+
+def test_what_is_not_a_run_folder_is_one_line_and_exit_2(cr, tmp_path, capsys):
+    run = _old_run(tmp_path / "run")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "report.html").write_text("<p>x</p>")
+    for other, why in (
+        (tmp_path / "nope", "is not a folder"),
+        (run / "report.html", "is not a folder"),
+        (tmp_path / "empty", "holds no tables"),
+    ):
+        assert cr.main([str(run), str(other)]) == 2
+        err = capsys.readouterr().err
+        assert why in err and len(err.strip().splitlines()) == 1
+
+
+def test_wall_times_and_cache_traffic_are_provenance_not_differences(cr, tmp_path):
+    old, new = _old_run(tmp_path / "old"), _old_run(tmp_path / "new")
+    (old / "report.html").write_text("<p>trained in one job (1 s with scoring)</p><td>8 computed, 0 cached</td>")
+    (new / "report.html").write_text("<p>trained in one job (0.57 s with scoring)</p><td>0 computed, 8 cached</td>")
+    assert cr.compare(old, new) == []

@@ -168,3 +168,34 @@ def test_cells_without_a_feature_probability_are_kept_apart():
     cells = build_table(rows, kind="cells")
     assert len(cells) == 2 and cells["p"].isna().all()
     assert cells.loc[cells["m"] == 8, ["test_accuracy", "final_loss"]].iloc[0].tolist() == [0.9, 0.1]
+
+
+def test_rows_of_one_model_that_disagree_are_refused_not_merged():
+    """Rows of `cells` for one model merge (sections C and D measure the same cell); where two give one
+    column different values, nothing says which is right: the table refuses them."""
+    import pytest
+
+    from supviz.errors import SupvizError
+    from supviz.study.tables import build_table
+
+    rows = [{"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "final_loss": 0.5, "h_recall": 0.9},
+            {"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "final_loss": 0.5, "ring_cv": 0.1}]
+    merged = build_table(rows, kind="cells")
+    assert len(merged) == 1 and merged.loc[0, ["h_recall", "ring_cv"]].tolist() == [0.9, 0.1]
+    rows[1]["final_loss"] = 0.6
+    with pytest.raises(SupvizError, match=r"two rows of `cells` for one model .* disagree on 'final_loss'"):
+        build_table(rows, kind="cells")
+
+
+def test_two_findings_with_one_key_are_refused():
+    import pytest
+
+    from supviz.errors import SupvizError
+    from supviz.report.records import Finding, SectionOutput
+    from supviz.study.tables import build_tables
+
+    out = SectionOutput(key="s", title="S", findings=[Finding("a", "x", key="k"), Finding("b", "y", key="k")])
+    with pytest.raises(SupvizError, match="two findings share the key 'k'"):
+        build_tables([out])
+    # a finding without a key gets one from its claim's words
+    assert Finding("Rings are round.", "x").key == "Rings-are-round"

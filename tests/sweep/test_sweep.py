@@ -135,3 +135,15 @@ def test_the_summary_goes_into_the_report_when_a_sweep_is_named(example_run, tmp
     assert [o.key for o in res.sections] == ["sweep"]
     with pytest.raises(SupvizError, match="must be a finished `supviz sweep` folder"):
         check_study(config_from_dict({"sweep": {"folder": str(tmp_path)}}), sections=[section])
+    # a finished sweep folder whose table is not a sweep's: refused before anything is written, in one line
+    import shutil
+
+    bad = tmp_path / "bad_sweep"
+    shutil.copytree(tmp / "out", bad, ignore=shutil.ignore_patterns("cache"))
+    (bad / "sweep.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SupvizError, match="sweep.parquet' is not a readable Parquet table"):
+        check_study(config_from_dict({"sweep": {"folder": str(bad)}}), sections=[section])
+    (bad / "sweep.parquet").unlink()
+    pd.DataFrame({"n_features": [1]}).to_parquet(bad / "sweep.parquet")
+    with pytest.raises(SupvizError, match="is not a sweep's table: no column 'n_hidden'"):
+        check_study(config_from_dict({"sweep": {"folder": str(bad)}}), sections=[section])

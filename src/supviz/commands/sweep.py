@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.example:
         from supviz.sweep.config import example_toml_text
 
+        if args.config is not None:
+            raise SupvizError(f"`--example` prints the example and takes no CONFIG; got {args.config!r}.")
+
         sys.stdout.write(example_toml_text())
         return 0
     if args.config is None:

@@ -11,6 +11,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 
+def reason_text(reasons: Mapping[str, str]) -> str:
+    """Reasons on one line, ``"name: reason; ..."`` (a table's ``nan_reasons`` column); "" if none."""
+    return "; ".join(f"{k}: {v}" for k, v in reasons.items())
+
+
 @dataclass(eq=False, frozen=True)
 class Scores(Mapping[str, float]):
     """A read-only mapping ``name -> float`` and, for each NaN, one line saying why (``reasons``).
@@ -37,7 +42,7 @@ class Scores(Mapping[str, float]):
 
     def reason_text(self) -> str:
         """Every reason on one line, ``"name: reason; ..."`` (a table's ``nan_reasons`` column); "" if none."""
-        return "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
+        return reason_text(self.reasons)
 
     def __repr__(self) -> str:
         vals = ", ".join(f"{k}={v:.4g}" for k, v in self.scores.items())

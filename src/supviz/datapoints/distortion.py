@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.scores import reason_text
 from supviz.core.seeding import SeedLike, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_int
 from supviz.errors import SupvizError
@@ -122,7 +123,7 @@ class DistortionResult:
 
     def reason_text(self) -> str:
         """Every NaN measure's reason on one line, ``"metric: reason; ..."`` ("" when none)."""
-        return "; ".join(f"{k}: {v}" for k, v in self.reasons.items())
+        return reason_text(self.reasons)
 
     def metrics(self) -> dict[str, float]:
         """The scalar measures by name (the columns of the tidy table)."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.scores import reason_text
 from supviz.core.seeding import SeedLike, child
 from supviz.core.validation import check_int
 from supviz.errors import SupvizError
@@ -161,7 +162,7 @@ def calibrate(
         else:
             row["mmcs"] = math.nan
             notes["mmcs"] = next((n["mmcs"] for n in sc.notes if "mmcs" in n), "undefined for a seed")
-        row["notes"] = "; ".join(f"{k}: {v}" for k, v in notes.items())
+        row["notes"] = reason_text(notes)
         rows.append(row)
     table = pd.DataFrame(rows)
     info = {

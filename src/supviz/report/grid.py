@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from supviz.dr.base import METHOD_NAMES
 from supviz.toy.importance import ordered_variants
 
-METHODS = ("MDS", "UMAP", "t-SNE")
+METHODS = tuple(METHOD_NAMES.values())  # MDS, UMAP, t-SNE: the grid's rows, in order
 VIEWS = ("feature directions", "data points")
 
 

@@ -405,14 +405,10 @@ def _claims_html(claims: Sequence[Any]) -> str:
 def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path) -> str:
     findings = [f for o in outputs for f in o.findings]
     lead = next((f for o in outputs for f in o.figures if getattr(f, "lead", False)), None)
-    parts = [
-        "<section id='first'><p class='question'><b>The question.</b> Toy models of superposition (Elhage et al. 2022) "
-        "pack many features into few dimensions. Do the pictures people draw of latent spaces (MDS, UMAP, t-SNE) "
-        "still show the data faithfully, or does superposition distort them? Hamblin (2022) pictured the feature "
-        'directions and concluded that superposition "might not be as large a problem for latent space '
-        'visualization". supviz measures it.</p>',
-        _grid_html(findings),
-    ]
+    parts = ["<section id='first'>"]
+    if conclusion.question:
+        parts.append(f"<p class='question'><b>The question.</b> {_esc(conclusion.question)}</p>")
+    parts.append(_grid_html(findings))
     if lead is not None:
         parts.append(
             f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}"
@@ -426,25 +422,13 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
 
 
 def _conclusion_html(outputs: Sequence[Any], conclusion: Conclusion) -> str:
-    findings = [f for o in outputs for f in o.findings]
-    counts = {k: sum(1 for f in findings if f.verdict == k) for k in VERDICT_CLASS}
-    changes = [f for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict]
-    text = (
-        f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
-        f"{counts['partly']} and do not support {counts['not supported']}"
-        + (
-            f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
-            "it needs)"
-            if counts.get("n/a")
-            else ""
-        )
-        + f". {len(changes)} change when the other represented rule is used"
-    )
+    by_key = {f.key: f for o in outputs for f in o.findings}
     links = ", ".join(
         f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
-        for f in changes
+        for f in (by_key[k] for k in conclusion.changed if k in by_key)
     )
-    return _claims_html(conclusion.claims) + f"<p>{_esc(text)}{': ' + links if links else ''}.</p>"
+    tally = f"<p>{_esc(conclusion.tally)}{': ' + links if links else ''}.</p>" if conclusion.tally else ""
+    return _claims_html(conclusion.claims) + tally
 
 
 def build_report(

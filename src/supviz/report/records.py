@@ -78,6 +78,10 @@ class Finding:
     summary: str = ""
     """A few words for the verdict grid, e.g. 'loses 41%' or 'rho -0.05'."""
 
+    def __post_init__(self) -> None:
+        if not self.key:  # a stable id all the same: the claim's words
+            self.key = "-".join("".join(ch if ch.isalnum() else " " for ch in self.claim).split())[:60]
+
 
 @dataclass
 class TableBlock:
@@ -120,3 +124,9 @@ class Conclusion:
     """The sentences of the first screen, under the lead figure."""
     claims: list[Claim] = field(default_factory=list)
     """The closing paragraphs, each with the figures behind it."""
+    question: str = ""
+    """The question the report answers, its first paragraph (bold lead-in "The question." added)."""
+    tally: str = ""
+    """How the verdicts came out, counted ("Of the 40 verdicts, ..."): the conclusion's last paragraph."""
+    changed: list[str] = field(default_factory=list)
+    """Keys of the findings whose verdict changes with the other represented rule (linked after the tally)."""

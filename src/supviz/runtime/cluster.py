@@ -13,7 +13,7 @@ Why futures and not joblib's Dask backend (``benchmarks/cluster.py``, ``docs/ben
 large inputs of a task (:class:`~supviz.runtime.dispatch.Shared`) travel as ``.npy`` files in the shared
 cache folder, written once, where joblib's backend scatters every argument above 1 kB on its own
 into one worker's memory (a killed worker takes such data with it, and the scheduler cancels the
-tasks that needed it: seen in ``tests/test_cluster.py``); and each task is reported as it ends
+tasks that needed it: seen in ``tests/runtime/test_cluster.py``); and each task is reported as it ends
 (joblib batches short tasks). Dispatch costs the same order either way: 2-3 ms per task here
 (results gathered in batches of finished tasks), 1-2 ms for joblib's backend, which batches
 tasks; against tasks of 0.5-2 s neither was consistently faster on the data-point section.

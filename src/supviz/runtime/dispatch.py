@@ -26,7 +26,7 @@ known hang of its Dask backend), and no input lives only in one worker's memory.
 this process and in every worker, unless the caller asks otherwise (training, whose engine is
 bit-identical at any thread count): a thread count changes the last bits of some reductions, hence
 which of two tied distances wins. So a table computed on a cluster equals the local one, bit for
-bit (``tests/test_cluster.py``).
+bit (``tests/runtime/test_cluster.py``).
 
 Why worker *processes* and not threads: the jobs (UMAP / t-SNE / SMACOF layouts, matplotlib
 figures) hold the GIL for most of their time. Measured with ``benchmarks/pool_backend.py`` (16 UMAP /

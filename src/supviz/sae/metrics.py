@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.scores import reason_text
 from supviz.core.validation import check_array, check_float, check_int
 from supviz.errors import SupvizError
 
@@ -338,7 +339,7 @@ class SAEScores:
             row: dict[str, Any] = {"label": label, "n_true": int(self.n_true[i]), "d_sae": int(self.d_sae[i])}
             for col in SCORE_COLUMNS:
                 row[col] = float(getattr(self, col)[i])
-            row["notes"] = "; ".join(f"{k}: {v}" for k, v in self.notes[i].items()) if self.notes else ""
+            row["notes"] = reason_text(self.notes[i]) if self.notes else ""
             out.append(row)
         return out
 

@@ -6,7 +6,6 @@ and an engine's API change touches one file. The engines are imported lazily (to
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +30,10 @@ def train(config: Any, *, progress: bool | None) -> Any:
 
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes, or of a run folder's weights and metadata (the cache key of supplied weights)."""
+    from supviz.core.io import file_sha256
+
     p = Path(path)
-    files = [p / "weights.safetensors", p / "metadata.json"] if p.is_dir() else [p]
-    h = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
+    return file_sha256(*([p / "weights.safetensors", p / "metadata.json"] if p.is_dir() else [p]))
 
 
 def load_weights(path: str | Path) -> Any:
@@ -146,17 +141,6 @@ def smacof_batch(
 # metrics
 
 
-METRIC_KEYS = (
-    "stress1_ratio",
-    "shepard_rho",
-    "trustworthiness",
-    "continuity",
-    "knn_recall",
-    "knn_recall_true",
-    "procrustes_baseline",
-)
-
-
 def panel_metrics(
     ctx: Any,
     X: np.ndarray,
@@ -180,7 +164,7 @@ def panel_metrics(
     def run() -> dict[str, Any]:
         vals = metrics.layout_metrics(X, Y, X_true=X_true, k=k, baseline=baseline, collapsed=bool(collapsed))
         return {
-            "values": {name: float(vals[name]) for name in METRIC_KEYS} | {"k": float(k)},
+            "values": {name: float(vals[name]) for name in metrics.METRIC_KEYS if name != "k"} | {"k": float(k)},
             "reasons": dict(vals.reasons),
         }
 

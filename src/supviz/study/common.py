@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from supviz.core.geometry import points_coincide
+from supviz.core.scores import reason_text
 from supviz.dr.base import METHOD_NAMES
 from supviz.runtime.codecs import cacheable
 
@@ -56,7 +57,7 @@ class PanelResult:
             "panel": self.title,
             "note": self.note,
             "collapsed": bool(self.collapsed),
-            "nan_reasons": "; ".join(f"{k}: {v}" for k, v in self.reasons.items()),
+            "nan_reasons": reason_text(self.reasons),
         }
         out.update({k: float(v) for k, v in self.metrics.items()})
         out.update({k: v if isinstance(v, str) else float(v) for k, v in self.stats.items()})

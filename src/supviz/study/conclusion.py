@@ -31,19 +31,49 @@ from supviz.study.datapoints.findings import (
 from supviz.study.verdicts import RULE_TEXT  # noqa: F401  (the rules a sentence names)
 from supviz.toy.importance import ordered_variants, variant_label, variant_slug
 
-METHODS = ("MDS", "UMAP", "t-SNE")
+METHODS = tuple(METHOD_NAMES.values())  # MDS, UMAP, t-SNE: the grid's rows, in order
 _METHOD_KEY = {name: key for key, name in METHOD_NAMES.items()}
+
+
+#: The question the report answers (its first paragraph).
+QUESTION = (
+    "Toy models of superposition (Elhage et al. 2022) pack many features into few dimensions. Do the pictures "
+    "people draw of latent spaces (MDS, UMAP, t-SNE) still show the data faithfully, or does superposition distort "
+    'them? Hamblin (2022) pictured the feature directions and concluded that superposition "might not be as large '
+    'a problem for latent space visualization". supviz measures it.'
+)
 
 
 def conclude(
     tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", figure_ids: set[str] | None = None
 ) -> Conclusion:
-    """The first screen's sentences and the closing paragraphs of a run (empty without tables)."""
-    if not tables:
-        return Conclusion()
-    return Conclusion(
-        lead=lead_sentences(tables, findings, rule=rule),
-        claims=conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids),
+    """The report's answer: the question, the first screen's sentences, the closing paragraphs and the tally of
+    the verdicts (without tables: the question and the tally only)."""
+    out = Conclusion(
+        question=QUESTION,
+        tally=tally(findings),
+        changed=[f.key for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict],
+    )
+    if tables:
+        out.lead = lead_sentences(tables, findings, rule=rule)
+        out.claims = conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids)
+    return out
+
+
+def tally(findings: Sequence[Any]) -> str:
+    """How the verdicts came out: counts of each verdict, and how many change with the other represented rule."""
+    counts = {k: sum(1 for f in findings if f.verdict == k) for k in ("supported", "partly", "not supported", "n/a")}
+    changes = sum(1 for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
+    return (
+        f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
+        f"{counts['partly']} and do not support {counts['not supported']}"
+        + (
+            f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
+            "it needs)"
+            if counts["n/a"]
+            else ""
+        )
+        + f". {changes} change when the other represented rule is used"
     )
 
 

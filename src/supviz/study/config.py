@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from supviz.core.config import document_keys, field_names, from_table, read_toml, table_keys
 from supviz.core.validation import check_choice, check_float, check_int, check_probability
 from supviz.errors import SupvizError
+from supviz.real.config import RealConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from supviz.toy.config import TrainConfig
@@ -464,14 +465,14 @@ class SweepReportConfig:
 
 
 #: Each section's config table (``[background]``, ...), in report order; ``real`` is section F's, the
-#: engine's own :class:`supviz.real.RealConfig` (imported on use: :func:`_section_config_classes`).
-SECTION_TABLES: dict[str, type | None] = {
+#: engine's own :class:`supviz.real.RealConfig` (``supviz real`` reads the same table).
+SECTION_TABLES: dict[str, type] = {
     "background": BackgroundConfig,
     "baselines": BaselinesConfig,
     "embeddings": EmbeddingsConfig,
     "datapoints": DatapointsConfig,
     "recovery": RecoveryConfig,
-    "real": None,
+    "real": RealConfig,
     "sweep": SweepReportConfig,
 }
 
@@ -548,9 +549,7 @@ class StudyConfig:
 
 
 def _section_config_classes() -> dict[str, type]:
-    from supviz.real.config import RealConfig
-
-    return {key: RealConfig if key == "real" else cls for key, cls in SECTION_TABLES.items()}
+    return dict(SECTION_TABLES)
 
 
 def config_from_dict(data: dict[str, Any]) -> StudyConfig:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from supviz.dr.task import LayoutTask, run_layout
+from supviz.errors import SupvizError
 from supviz.runtime.cache import Cache, _canonical
 from supviz.runtime.progress import Progress
 from supviz.study import adapters
@@ -43,6 +44,11 @@ class RunContext:
     """The supplied weights, already loaded by :func:`supviz.study.pipeline.check_study`."""
     dispatcher: Any = None
     """Where the units of work run (:mod:`supviz.runtime.dispatch`); ``None``: local processes over ``run.n_jobs``."""
+    computing: Any = None
+    """The section whose ``compute`` runs now (set by the pipeline); ``None`` while rendering."""
+    rendering: bool = False
+    """Whether the run renders now: then nothing may be computed (:meth:`grid` and :meth:`layouts`
+    refuse), so ``render`` never trains."""
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
@@ -54,8 +60,27 @@ class RunContext:
 
     # -- shared weights ----------------------------------------------------------------------
     def grid(self) -> tuple[Any, str]:
-        """The section-2 weights, trained (cached) or loaded from ``weights.file``: (TrainedGrid, key)."""
+        """The section-2 weights, trained (cached) or loaded from ``weights.file``: (TrainedGrid, key).
+
+        Raises
+        ------
+        SupvizError
+            Called from the ``compute`` of a section that does not declare ``needs_grid = True`` (its
+            cached result would not depend on the weights), or while rendering before the grid was
+            prepared (``render`` never trains).
+        """
+        section = self.computing
+        if section is not None and not section.needs_grid:
+            raise SupvizError(
+                f"section {section.key!r} calls ctx.grid() in compute but does not declare "
+                "`needs_grid = True` (its cached result would not follow the weights)."
+            )
         if self._grid is None:
+            if self.rendering:
+                raise SupvizError(
+                    "ctx.grid() while rendering, before the grid was prepared: render never trains "
+                    "(read what compute returned)."
+                )
             self._grid, self._grid_key = _study_grid(self)
         return self._grid, self._grid_key  # type: ignore[return-value]
 
@@ -73,8 +98,11 @@ class RunContext:
         """Compute (or load) many layouts: one task each, on the run's dispatcher.
 
         Returns ``(Layout, key)`` per task, in task order. Each finished layout is stored in the
-        cache where it was computed, so a killed run (or worker) keeps what it finished.
+        cache where it was computed, so a killed run (or worker) keeps what it finished. Refused while
+        rendering (``render`` draws what ``compute`` returned).
         """
+        if self.rendering:
+            raise SupvizError("ctx.layouts() while rendering: render never computes (lay out in compute).")
         keys = [self.cache.key("layout", t.cache_params()) for t in tasks]
         unique: dict[str, int] = {}  # identical tasks are computed once
         for i, k in enumerate(keys):
@@ -136,7 +164,11 @@ class RunContext:
         key = self.cache.key("figure", params)
         record = FigureRecord(id=fig_id, title=title, caption=caption, files={}, lead=lead, inline=inline)
         folder = self.cache._folder("figure", key)
-        if self.cache.enabled and folder.is_dir():
+        if (
+            self.cache.enabled
+            and folder.is_dir()
+            and _figure_files_present(folder, fig_id, fcfg.formats, want_interactive)
+        ):
             self.cache.stats.count("figure", True)
             self._finish_figure(record, folder, want_interactive)
         else:
@@ -236,3 +268,9 @@ def _study_grid(ctx: RunContext) -> tuple[Any, str]:
         config.instances(), config, cache=ctx.cache, dispatcher=ctx.run_tasks(), progress=ctx.progress.bars
     )
     return grid, ctx.cache.key("grid", {"cells": cell_keys})
+
+
+def _figure_files_present(folder: Path, fig_id: str, formats: Sequence[str], interactive: bool) -> bool:
+    """Whether a cached figure's folder holds every file the run copies out (a damaged entry is drawn again)."""
+    names = [f"{fig_id}.{fmt}" for fmt in formats] + ([f"{fig_id}.json"] if interactive else [])
+    return all((folder / name).is_file() for name in names)

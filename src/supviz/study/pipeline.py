@@ -217,7 +217,8 @@ def run_study(
     out
         Run folder; created if missing; an earlier run there is replaced file by file (a non-empty
         folder of anything else is refused). Figures go to ``out/figures``, the tables to
-        ``out/{cells,panels,points,verdicts}.{parquet,csv}``, the report to ``out/report.html``, the section-2 grid to
+        ``out/<table>.{parquet,csv}`` (one table per kind of observation:
+        :data:`supviz.study.tables.KINDS`), the report to ``out/report.html``, the section-2 grid to
         ``out/weights.safetensors`` + ``out/metadata.json``, the list of all of them to
         ``out/manifest.json``.
     weights_file
@@ -312,13 +313,19 @@ def _run_planned(
                 "section": section.key,
                 "config": config.to_dict(),
                 "grid": grid_key if section.needs_grid else "",
+                **section.key_parts(config),
             }
             # figures/run settings do not change what a section computes
             params["config"].pop("figures", None)
             params["config"].pop("run", None)
-            ctx.computed[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
+            ctx.computing = section
+            try:
+                ctx.computed[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
+            finally:
+                ctx.computing = None
 
     outputs: list[SectionOutput] = []
+    ctx.rendering = True
     for section in todo:
         with progress.stage(f"figures {section.key}", cache):
             outputs.append(section.render(ctx, ctx.computed[section.key]))

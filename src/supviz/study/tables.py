@@ -171,7 +171,14 @@ def build_table(rows: Iterable[dict[str, Any]], *, kind: str = "panels") -> Any:
             if k not in frame:
                 frame[k] = None
         frame["_key"] = frame[keys].map(str).agg("|".join, axis=1)  # map: pandas 3 keeps NaN through astype(str)
-        frame = frame.groupby("_key", sort=False).first().reset_index(drop=True)
+        groups = frame.groupby("_key", sort=False)
+        clash = groups.nunique(dropna=True).gt(1)  # two sections that measured one model differently
+        if clash.to_numpy().any():
+            from supviz.errors import SupvizError
+
+            where, column = next((k, c) for k, row in clash.iterrows() for c in clash.columns if row[c])
+            raise SupvizError(f"two rows of `cells` for one model ({where}) disagree on {column!r}.")
+        frame = groups.first().reset_index(drop=True)
     return _typed(frame, kind)
 
 
@@ -214,6 +221,11 @@ def build_tables(outputs: Sequence[Any]) -> dict[str, Any]:
                 )
             by_kind[kind].append(row)
     by_kind["verdicts"] = verdict_rows(outputs)
+    keys = [r["key"] for r in by_kind["verdicts"]]
+    if len(set(keys)) != len(keys):
+        from supviz.errors import SupvizError
+
+        raise SupvizError(f"two findings share the key {next(k for k in keys if keys.count(k) > 1)!r}.")
     return {k: build_table(rows, kind=k) for k, rows in by_kind.items() if rows}
 
 

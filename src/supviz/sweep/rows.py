@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from supviz.errors import SupvizError
 
 #: The columns of the sweep table, in order.
 COLUMNS = (
@@ -76,3 +79,27 @@ def row(
         "value": value,
         "reason": reason if not math.isfinite(value) else "",
     }
+
+
+def read_sweep_table(path: str | Path, *, name: str = "sweep.folder") -> Any:
+    """A sweep's table (``sweep.parquet``) as a DataFrame, checked: a Parquet file with :data:`COLUMNS`.
+
+    Raises
+    ------
+    SupvizError
+        One line naming ``name`` and the file: unreadable, not Parquet, or not a sweep's columns.
+    """
+    import pandas as pd
+
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed file to the user
+        raise SupvizError(
+            f"`{name}` {str(path)!r} is not a readable Parquet table: {' '.join(str(exc).split())[:200]}."
+        )
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise SupvizError(
+            f"`{name}` {str(path)!r} is not a sweep's table: no column {missing[0]!r} (expected {', '.join(COLUMNS)})."
+        )
+    return table

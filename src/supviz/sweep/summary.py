@@ -107,19 +107,14 @@ def summary_figure(table: Any) -> Any:
 
 
 def save_summary(table: Any, stem: str | Path) -> list[Path]:
-    """Draw :func:`summary_figure` into ``<stem>.png`` and ``<stem>.svg`` (atomically); the paths."""
+    """Draw :func:`summary_figure` into ``<stem>.png`` and ``<stem>.svg`` (:func:`supviz.plot.save_figure`:
+    atomic, the PNG palette-quantised, the SVG without a date); the paths."""
     import matplotlib.pyplot as plt
 
-    from supviz.core.io import atomic_path
+    from supviz.plot import save_figure
 
     fig = summary_figure(table)
-    paths = []
     try:
-        for fmt in ("png", "svg"):
-            path = Path(f"{stem}.{fmt}")
-            with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=110)
-            paths.append(path)
+        return list(save_figure(fig, stem, formats=("png", "svg"), dpi=110).values())
     finally:
         plt.close(fig)
-    return paths

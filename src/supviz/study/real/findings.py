@@ -144,6 +144,9 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) "
                 f"sweeps; against the pixels in {pix_up} of {n_tr}.",
                 verdict,
+                key="F-narrower-lies-more",
+                n_used=n_tr,
+                n_left_out=len(own_trends) - n_tr,
             )
         )
     # does the SAE picture lie less?
@@ -199,6 +202,9 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 f"Trustworthiness against the pixels: codes − h = {fixed(t_mean, 3)} on average, codes higher in "
                 f"{t_win} of {t_n} pairs; k-NN label accuracy {fixed(k_mean, 3)} ({k_win} of {k_n}).",
                 verdict,
+                key="F-sae-lies-less",
+                n_used=t_n,
+                n_left_out=t_nan,
             )
         )
     # calibration

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.scores import reason_text
 from supviz.errors import SupvizError
 from supviz.runtime.codecs import cacheable
 from supviz.study.config import RecoveryConfig
@@ -425,9 +426,7 @@ def e1_rows(result: RecoveryResult) -> list[dict[str, Any]]:
                 sort_keys=True,
             ),
             "n_points": int(result.settings.get("n_eval", 0)),
-            "nan_reasons": "; ".join(
-                f"{k}: {v}" for k, v in c.reasons.items() if not math.isfinite(c.scores.get(k, 0.0))
-            ),
+            "nan_reasons": reason_text({k: v for k, v in c.reasons.items() if not math.isfinite(c.scores.get(k, 0.0))}),
             "n_represented": c.n_represented,
             "d_sae": int(c.W_dec.shape[0]),
             "final_loss": c.final_loss,

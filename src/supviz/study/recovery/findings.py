@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.text import fmt, fmt_p, plural  # noqa: F401  (fmt_p: the findings' names)
 from supviz.report.records import Finding
 from supviz.study.common import PICTURE_NAMES
 
@@ -56,24 +57,6 @@ ARCH_NAME = {
 #: Cited, not measured here: docs/bench/sae.md, "The five architectures on the 72 cells" (the study's own
 #: weights, 2,000 steps, d_sae 120, batch 128, 2-core VM): mean MMCS over the 36 cells with p <= 0.17.
 BENCH_SPARSE_MMCS = {"relu_l1": 0.954, "relu_l1_decnorm": 0.970, "topk": 0.984, "batchtopk": 0.965, "jumprelu": 0.966}
-
-
-def fmt(x: Any, digits: int = 3) -> str:
-    """A number for prose, 'n/a' when undefined."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    return "n/a" if not math.isfinite(v) else f"{v:.{digits}g}"
-
-
-def fmt_p(p: float) -> str:
-    return "?" if not math.isfinite(p) else ("1" if p >= 1 else f"{p:.2g}")
-
-
-def plural(n: int, noun: str) -> str:
-    """``"1 cell"``, ``"3 cells"``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _median(values: Any) -> tuple[float, int, int]:

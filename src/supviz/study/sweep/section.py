@@ -1,10 +1,11 @@
 """The report hook of a sweep: its summary plot as the last section of ``supviz run``'s report.
 
 A study config names a finished sweep with ``[sweep] folder = "path/to/sweep"`` (a ``supviz
-sweep --out`` folder); the section is active only then. It reads the sweep's ``sweep.parquet``
-and draws :func:`supviz.sweep.summary.summary_figure`, the same figure as the sweep's own
-``summary.png``, through ``ctx.figure`` (cached by content, so a changed sweep redraws it). The
-sweep's table stays in its own folder; the report says how many cells and rows it holds.
+sweep --out`` folder); the section is active only then. ``check`` reads and checks the sweep's
+``sweep.parquet`` before anything is written; ``compute`` reads it into the section's result (its
+digest is part of the cache key: a changed sweep is read again); ``render`` draws
+:func:`supviz.sweep.summary.summary_figure`, the same figure as the sweep's own ``summary.png``, and
+says how many cells and rows the sweep holds.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def _table_path(folder: str) -> Path:
     return p / TABLE_FILE
 
 
+def _read(folder: str) -> Any:
+    from supviz.sweep.rows import read_sweep_table
+
+    return read_sweep_table(_table_path(folder))
+
+
 class SweepSection(Section):
     """The summary of a sweep (issue 13), when ``sweep.folder`` names one."""
 
@@ -38,21 +45,26 @@ class SweepSection(Section):
         return bool(config.section("sweep").folder)
 
     def check(self, config: Any) -> None:
-        """The folder must hold a finished sweep."""
+        """The folder must hold a finished sweep whose table reads as one."""
         if self.active(config):
-            _table_path(config.section("sweep").folder)
+            _read(config.section("sweep").folder)
+
+    def key_parts(self, config: Any) -> dict[str, Any]:
+        """The sweep table's digest: a sweep run again into the same folder is read again."""
+        from supviz.core.io import file_sha256
+
+        return {"table_sha256": file_sha256(_table_path(config.section("sweep").folder))}
 
     def compute(self, ctx: Any) -> dict[str, Any]:
-        """Nothing to compute: the sweep ran on its own (its table is read when rendering)."""
-        return {"folder": ctx.config.section("sweep").folder}
+        """The sweep ran on its own: its table, read (and checked) into the result."""
+        folder = ctx.config.section("sweep").folder
+        return {"folder": folder, "table": _read(folder)}
 
     def render(self, ctx: Any, result: dict[str, Any]) -> SectionOutput:
         """The summary figure and a sentence on what the sweep holds."""
-        import pandas as pd
-
         from supviz.sweep.summary import summary_figure
 
-        table = pd.read_parquet(_table_path(result["folder"]))
+        table = result["table"]
         cells = table[["n_features", "n_hidden", "probability", "importance", "replicate"]].drop_duplicates()
         kinds = ", ".join(sorted(set(table["kind"])))
         fig = ctx.figure(
