@@ -7,6 +7,7 @@ training resumes and gives the same table), and supplied weights (the study's ow
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -491,3 +492,18 @@ def test_points_scales_the_datapoint_section_only(first_run, tmp_path):
     assert misses.get("datapoint-job", 0) > 0 and not {"train", "cell", "layout", "smacof", "metrics"} & set(misses)
     table = pd.read_parquet(tmp_path / "out" / "points.parquet")
     assert (table.loc[table.space.isin(["x", "h"]), "n_points"] == 25).all()
+
+
+def test_readme_names_every_column_of_every_table(first_run):
+    """README's table of tables names every table a run writes and every column of each (a backticked name, or
+    a pattern such as `geo_*` or `ring_<rows>_<cluster or alone>_<rule>`)."""
+    folder, _, _ = first_run
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(\w+)` \|.*$", readme, flags=re.M)}
+    for path in sorted((folder / "out").glob("*.parquet")):
+        kind = path.stem
+        assert kind in rows, f"README has no row for the table {kind!r}"
+        names = re.findall(r"`([^`]+)`", rows[kind])
+        patterns = [re.compile("^" + re.sub(r"<[^>]+>|\\\*", ".+", re.escape(n)) + "$") for n in names]
+        undocumented = [c for c in pd.read_parquet(path).columns if not any(p.match(c) for p in patterns)]
+        assert not undocumented, f"README's row of {kind!r} does not name {undocumented}"

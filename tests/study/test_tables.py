@@ -178,8 +178,10 @@ def test_rows_of_one_model_that_disagree_are_refused_not_merged():
     from supviz.errors import SupvizError
     from supviz.study.tables import build_table
 
-    rows = [{"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "final_loss": 0.5, "h_recall": 0.9},
-            {"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "final_loss": 0.5, "ring_cv": 0.1}]
+    rows = [
+        {"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "final_loss": 0.5, "h_recall": 0.9},
+        {"model": "grid", "importance": "uniform", "m": 3, "p": 1.0, "final_loss": 0.5, "ring_cv": 0.1},
+    ]
     merged = build_table(rows, kind="cells")
     assert len(merged) == 1 and merged.loc[0, ["h_recall", "ring_cv"]].tolist() == [0.9, 0.1]
     rows[1]["final_loss"] = 0.6
