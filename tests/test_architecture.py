@@ -101,3 +101,23 @@ def test_the_picture_draws_the_engines_in_an_order_their_imports_allow(graph):
         (a, b) for a, b in picture.package_edges() if a in engines and b in engines and order.index(b) < order.index(a)
     )
     assert not wrong, wrong
+
+
+def test_no_arrow_by_name_runs_up_either_but_the_stated_ones():
+    """Lazy exports and deprecated aliases reach modules by name (strings): those arrows obey the layers too,
+    but for the root package's face and the aliases (helpers.architecture.UPWARD_BY_NAME_ALLOWED)."""
+    from helpers.architecture import UPWARD_BY_NAME_ALLOWED, name_graph
+
+    by_name = name_graph()
+    assert "supviz.dr.estimator" in by_name["supviz.dr"]  # it sees the lazy export of SMACOF
+    up = [
+        f"{src} -> {dst}"
+        for src, dsts in by_name.items()
+        for dst in sorted(dsts)
+        if layer_of(dst) < layer_of(src) and src not in UPWARD_BY_NAME_ALLOWED
+    ]
+    assert not up, "arrows by name that run upward:\n" + "\n".join(up)
+    assert not circles(
+        {m: graph_edges | by_name[m] for m, graph_edges in import_graph().items() if m not in UPWARD_BY_NAME_ALLOWED}
+        | {m: set() for m in UPWARD_BY_NAME_ALLOWED}
+    )

@@ -109,3 +109,42 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
         if v not in index:
             visit(v)
     return out
+
+
+#: Calls through which a module reaches others by name (strings): the package faces' lazy exports and the
+#: deprecated aliases.
+NAME_CALLS = ("lazy_exports", "moved_module")
+
+
+def name_graph() -> dict[str, set[str]]:
+    """Module -> the supviz modules it reaches by name: the module strings given to :data:`NAME_CALLS`
+    (an export table's values, an alias's target) and a package face's ``submodules``."""
+    mods = modules()
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for name, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        strings: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in NAME_CALLS:
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                        strings.append(sub.value)
+        # the tables and tuples a call names by a variable (``_EXPORTS``, ``_SUBPACKAGES``)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", "") in ("_EXPORTS", "_SUBPACKAGES") for t in node.targets
+            ):
+                strings += [
+                    s.value for s in ast.walk(node.value) if isinstance(s, ast.Constant) and isinstance(s.value, str)
+                ]
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for s in strings:
+            target = package + s if s.startswith(".") else s if s.startswith("supviz") else f"{name}.{s}"
+            if target in mods and target != name:
+                graph[name].add(target)
+    return graph
+
+
+#: The arrows by name that run upward on purpose, each for one stated reason: the root package's face
+#: makes every subpackage reachable as ``supviz.<name>``; a deprecated alias points to its new home.
+UPWARD_BY_NAME_ALLOWED = ("supviz", "supviz.seeding", "supviz.cluster", "supviz.figures")
