@@ -17,6 +17,11 @@ ALIASES = [
     ("supviz.study.sections", "Section", "supviz.study.section"),
     ("supviz.study.sections", "get_section", "supviz.study.registry"),
     ("supviz.study.sections", "Finding", "supviz.report.records"),
+    ("supviz.figures.static", "antipodal_figure", "supviz.toy.plots"),
+    ("supviz.figures.static", "headline_figure", "supviz.datapoints.plots"),
+    ("supviz.figures.interactive", "write_interactive_html", "supviz.plot.pages"),
+    ("supviz.figures.panels", "ScatterPanel", "supviz.plot.panels"),
+    ("supviz.figures.datapoints", "cell_figure", "supviz.datapoints.plots"),
 ]
 
 
@@ -39,3 +44,12 @@ def test_the_old_subpackage_attribute_still_resolves():
     import supviz
 
     assert supviz.figures.__name__ == "supviz.figures"
+
+
+def test_a_star_import_of_an_alias_brings_the_moved_names():
+    namespace: dict = {}
+    with pytest.warns(DeprecationWarning):
+        exec("from supviz.seeding import *", namespace)  # noqa: S102 - a user's 0.1 import line
+    from supviz.core import seeding
+
+    assert namespace["child"] is seeding.child and namespace["int_seed"] is seeding.int_seed

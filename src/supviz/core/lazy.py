@@ -78,6 +78,11 @@ def moved_module(old: str, new: str | Mapping[str, str], namespace: dict[str, An
     def __getattr__(name: str) -> Any:
         import warnings
 
+        if name == "__all__":  # ``from old import *``: the names that moved (each with its warning)
+            if not isinstance(new, str):
+                return list(new)
+            module = importlib.import_module(new)
+            return list(getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")]))
         home = new if isinstance(new, str) else new.get(name)
         if name.startswith("__") or home is None:
             raise AttributeError(f"module {old!r} has no attribute {name!r}")
