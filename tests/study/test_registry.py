@@ -95,3 +95,44 @@ def test_a_new_section_runs_caches_and_reaches_the_report(tmp_path):
     # warm: nothing recomputed, the figure comes from the cache
     res2 = run_study(cfg, tmp_path, quiet=True, sections=[RingSection()])
     assert RingSection.calls == 1 and res2.cache_misses == 0 and res2.cache_hits >= 2
+
+
+class GridWithoutSayingSo(RingSection):
+    """A section whose compute reads the weights without declaring needs_grid."""
+
+    key = "sneaky"
+
+    def compute(self, ctx: RunContext):
+        ctx.grid()
+
+
+class LaysOutWhileRendering(RingSection):
+    """A section that computes in render."""
+
+    key = "late"
+
+    def render(self, ctx: RunContext, xy) -> SectionOutput:
+        from supviz.dr.task import LayoutTask
+
+        ctx.layouts([LayoutTask(xy, "mds", {}, 0)], desc="late")
+
+
+def test_the_run_context_keeps_compute_and_render_apart(tmp_path):
+    """ctx.grid() in a section's compute needs `needs_grid` (else its cached result would not follow the
+    weights); nothing is computed while rendering (render never trains)."""
+    import pytest
+
+    from supviz.errors import SupvizError
+
+    with pytest.raises(SupvizError, match="'sneaky' calls ctx.grid\\(\\) in compute but does not declare"):
+        run_study(load_config(), tmp_path / "a", quiet=True, sections=[GridWithoutSayingSo()])
+    with pytest.raises(SupvizError, match="ctx.layouts\\(\\) while rendering"):
+        run_study(load_config(), tmp_path / "b", quiet=True, sections=[LaysOutWhileRendering()])
+
+
+def test_a_damaged_figure_in_the_cache_is_drawn_again(tmp_path):
+    run_study(load_config(), tmp_path, quiet=True, sections=[RingSection()])
+    png = next((tmp_path / "cache" / "figure").glob("*/*/R1.png"))
+    png.unlink()
+    run_study(load_config(), tmp_path, quiet=True, sections=[RingSection()])
+    assert png.is_file() and (tmp_path / "figures" / "R1.png").stat().st_size > 500
