@@ -38,15 +38,20 @@ def fill_sparse_batch(out, keys, probs, step):  # pragma: no cover - compiled
     K, N = out.shape
     for k in range(K):
         p = probs[k]
-        base = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
+        counter = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
         row = out[k]
         for j in range(N):
-            z = base + np.uint64(j) * _GAMMA
+            # the counter advances by GAMMA per element (the same value as ``base + j * GAMMA``
+            # modulo 2**64, without a 64-bit multiply per element: 78 -> 49 us per 1024 x 60 batch
+            # on an AMD EPYC Zen 3)
+            z = counter
+            counter = counter + _GAMMA
             z = (z ^ (z >> _S30)) * _C1
             z = (z ^ (z >> _S27)) * _C2
             z = z ^ (z >> _S31)
-            u = np.float32(z >> _S40) * _U24
-            row[j] = u / p if u < p else _F0
+            u = np.float32(np.int64(z >> _S40)) * _U24  # < 2**24: exact either way
+            v = u / p
+            row[j] = v if u < p else _F0
 
 
 @njit(nogil=True, cache=True)
