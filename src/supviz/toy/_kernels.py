@@ -117,3 +117,79 @@ def adamw(param, grad, exp_avg, exp_avg_sq, lr, weight_decay, beta1, beta2, eps,
         exp_avg[j] = m
         exp_avg_sq[j] = v
         param[j] = param[j] * decay - step_size * m / (np.sqrt(v) * inv_bc2 + e)
+
+
+@njit(nogil=True, cache=True)
+def sparse_gram_step(keys, probs, step, batch, M, bias, coef, imp, A, gb, loss_acc):  # pragma: no cover
+    """One step's data, forward pass, ``dL/dz``, ``dL/db``, loss and ``A = X^T G``, row by row, for
+    the Gram form of sparse instances: ``fill_sparse_batch`` + ``Z = X M`` + ``relu_mse_grad`` +
+    ``A = X^T G`` in one pass that skips the zeros of ``x``.
+
+    Shapes: ``M = W W^T`` and ``A`` (overwritten) ``[K, n, n]`` float32; ``bias``, ``coef``, ``imp``,
+    ``gb`` (overwritten) ``[K, n]``; ``loss_acc [K]`` float64 (added to). Row ``b`` of the batch is
+    drawn exactly as ``fill_sparse_batch`` draws it; ``z_j = sum_l x_l M[l, j]`` is summed over the
+    present features ``l`` in increasing order (the dense product's terms less its exact zeros),
+    and ``A[l, :] += x_l g`` over rows in increasing order. Per element the same arithmetic as
+    ``relu_mse_grad``. Every instance's numbers depend on its own inputs only.
+    """
+    K, n, _ = M.shape
+    N = batch * n
+    idx = np.empty(n, np.int64)
+    val = np.empty(n, np.float32)
+    x = np.zeros(n, np.float32)
+    z = np.empty(n, np.float32)
+    g = np.empty(n, np.float32)
+    acc = np.empty(n, np.float32)
+    lacc = np.empty(n, np.float32)
+    for k in range(K):
+        p = probs[k]
+        counter = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
+        Mk = M[k]
+        Ak = A[k]
+        Ak[:, :] = _F0
+        acc[:] = _F0
+        lacc[:] = _F0
+        bk = bias[k]
+        ck = coef[k]
+        ik = imp[k]
+        for _b in range(batch):
+            c = 0
+            for j in range(n):  # the row's draws (branch-free: the slot is overwritten when absent)
+                h = counter
+                counter = counter + _GAMMA
+                h = (h ^ (h >> _S30)) * _C1
+                h = (h ^ (h >> _S27)) * _C2
+                h = h ^ (h >> _S31)
+                u = np.float32(np.int64(h >> _S40)) * _U24
+                v = u / p
+                present = u < p
+                v = v if present else _F0
+                x[j] = v
+                idx[c] = j
+                val[c] = v
+                c += 1 if present else 0
+            for j in range(n):
+                z[j] = _F0
+            for q in range(c):
+                v = val[q]
+                Mr = Mk[idx[q]]
+                for j in range(n):
+                    z[j] += v * Mr[j]
+            for i in range(n):
+                zi = z[i] + bk[i]
+                xi = x[i]
+                d = zi - xi if zi > _F0 else -xi
+                gi = d * ck[i] if zi > _F0 else _F0
+                g[i] = gi
+                acc[i] += gi
+                lacc[i] += ik[i] * d * d
+            for q in range(c):
+                v = val[q]
+                Ar = Ak[idx[q]]
+                for j in range(n):
+                    Ar[j] += v * g[j]
+        total = 0.0
+        for i in range(n):
+            gb[k, i] = acc[i]
+            total += lacc[i]
+        loss_acc[k] += total / batch
