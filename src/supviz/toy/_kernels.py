@@ -121,40 +121,45 @@ def adamw(param, grad, exp_avg, exp_avg_sq, lr, weight_decay, beta1, beta2, eps,
 
 @njit(nogil=True, cache=True)
 def sparse_gram_step(keys, probs, step, batch, M, bias, coef, imp, A, gb, loss_acc):  # pragma: no cover
-    """One step's data, forward pass, ``dL/dz``, ``dL/db``, loss and ``A = X^T G``, row by row, for
-    the Gram form of sparse instances: ``fill_sparse_batch`` + ``Z = X M`` + ``relu_mse_grad`` +
-    ``A = X^T G`` in one pass that skips the zeros of ``x``.
+    """One step's data, forward pass, ``dL/dz``, ``dL/db``, loss and ``A = X^T G`` of the Gram form,
+    row by row, skipping the zeros of ``x``: ``fill_sparse_batch`` + ``Z = X M`` + ``relu_mse_grad``
+    + ``A = X^T G`` in one pass, for sparse instances (the engine's ``use_sparse``).
 
     Shapes: ``M = W W^T`` and ``A`` (overwritten) ``[K, n, n]`` float32; ``bias``, ``coef``, ``imp``,
     ``gb`` (overwritten) ``[K, n]``; ``loss_acc [K]`` float64 (added to). Row ``b`` of the batch is
     drawn exactly as ``fill_sparse_batch`` draws it; ``z_j = sum_l x_l M[l, j]`` is summed over the
-    present features ``l`` in increasing order (the dense product's terms less its exact zeros),
-    and ``A[l, :] += x_l g`` over rows in increasing order. Per element the same arithmetic as
-    ``relu_mse_grad``. Every instance's numbers depend on its own inputs only.
+    nonzero ``x_l`` in increasing ``l`` (the dense product's terms in a fixed order, less its exact
+    zeros), and ``A[l, :] += x_l g`` over the rows in order. Per element the arithmetic of
+    ``relu_mse_grad``. Rows of ``M`` and ``A`` are worked on in copies padded to a multiple of 32
+    floats (whole vector loops, no scalar remainder); every instance's numbers depend on its own
+    inputs only.
     """
     K, n, _ = M.shape
     N = batch * n
+    w = -(-n // 32) * 32
+    Mp = np.zeros((n, w), np.float32)
+    Ap = np.zeros((n, w), np.float32)
     idx = np.empty(n, np.int64)
-    val = np.empty(n, np.float32)
     x = np.zeros(n, np.float32)
-    z = np.empty(n, np.float32)
-    g = np.empty(n, np.float32)
+    z = np.zeros(w, np.float32)
+    g = np.zeros(w, np.float32)
     acc = np.empty(n, np.float32)
     lacc = np.empty(n, np.float32)
     for k in range(K):
         p = probs[k]
         counter = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
-        Mk = M[k]
-        Ak = A[k]
-        Ak[:, :] = _F0
+        for i in range(n):
+            for j in range(n):
+                Mp[i, j] = M[k, i, j]
+            for j in range(w):
+                Ap[i, j] = _F0
         acc[:] = _F0
         lacc[:] = _F0
         bk = bias[k]
         ck = coef[k]
         ik = imp[k]
         for _b in range(batch):
-            c = 0
-            for j in range(n):  # the row's draws (branch-free: the slot is overwritten when absent)
+            for j in range(n):  # the row's draws, as fill_sparse_batch
                 h = counter
                 counter = counter + _GAMMA
                 h = (h ^ (h >> _S30)) * _C1
@@ -162,19 +167,32 @@ def sparse_gram_step(keys, probs, step, batch, M, bias, coef, imp, A, gb, loss_a
                 h = h ^ (h >> _S31)
                 u = np.float32(np.int64(h >> _S40)) * _U24
                 v = u / p
-                present = u < p
-                v = v if present else _F0
-                x[j] = v
+                x[j] = v if u < p else _F0
+            c = 0
+            for j in range(n):  # the nonzero features, in order
                 idx[c] = j
-                val[c] = v
-                c += 1 if present else 0
-            for j in range(n):
+                c += np.int64(x[j] != _F0)
+            for j in range(w):
                 z[j] = _F0
-            for q in range(c):
-                v = val[q]
-                Mr = Mk[idx[q]]
-                for j in range(n):
-                    z[j] += v * Mr[j]
+            q = 0
+            while q + 4 <= c:  # four terms per pass over z, added in order
+                r0 = idx[q]
+                r1 = idx[q + 1]
+                r2 = idx[q + 2]
+                r3 = idx[q + 3]
+                v0 = x[r0]
+                v1 = x[r1]
+                v2 = x[r2]
+                v3 = x[r3]
+                for j in range(w):
+                    z[j] = (((z[j] + v0 * Mp[r0, j]) + v1 * Mp[r1, j]) + v2 * Mp[r2, j]) + v3 * Mp[r3, j]
+                q += 4
+            while q < c:
+                r = idx[q]
+                v = x[r]
+                for j in range(w):
+                    z[j] = z[j] + v * Mp[r, j]
+                q += 1
             for i in range(n):
                 zi = z[i] + bk[i]
                 xi = x[i]
@@ -184,10 +202,13 @@ def sparse_gram_step(keys, probs, step, batch, M, bias, coef, imp, A, gb, loss_a
                 acc[i] += gi
                 lacc[i] += ik[i] * d * d
             for q in range(c):
-                v = val[q]
-                Ar = Ak[idx[q]]
-                for j in range(n):
-                    Ar[j] += v * g[j]
+                r = idx[q]
+                v = x[r]
+                for j in range(w):
+                    Ap[r, j] = Ap[r, j] + v * g[j]
+        for i in range(n):
+            for j in range(n):
+                A[k, i, j] = Ap[i, j]
         total = 0.0
         for i in range(n):
             gb[k, i] = acc[i]
