@@ -310,7 +310,7 @@ def _run_parts(parts: list[tuple[str, tuple]]) -> list[Any]:
     if len(parts) < 2 or dispatcher.workers < 2:
         return [_part(name, args) for name, args in parts]
     out: list[Any] = [None] * len(parts)
-    tasks = dispatcher.map(_part, parts, desc="digits models / calibration", n_jobs=len(parts), one_thread=False)
+    tasks = dispatcher.map(_part, parts, desc="digits models / calibration", n_jobs=len(parts))
     for i, value in tasks:
         out[i] = value
     return out

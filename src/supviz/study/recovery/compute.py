@@ -223,7 +223,7 @@ def _train_architectures(ctx: RunContext, calls: list[tuple]) -> list[tuple[Any,
     if n_jobs < 2:
         return [_train_and_score(*call, progress=ctx.progress.bars) for call in calls]
     out: list[Any] = [None] * len(calls)
-    tasks = ctx.run_tasks().map(_train_and_score, calls, desc="SAE trainings", n_jobs=n_jobs, one_thread=False)
+    tasks = ctx.run_tasks().map(_train_and_score, calls, desc="SAE trainings", n_jobs=n_jobs)
     for i, value in tasks:
         out[i] = value
     return out
