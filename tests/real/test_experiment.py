@@ -204,3 +204,17 @@ def test_full_sweep_resolves():
     assert full.widths[0] == 4 and full.widths[-1] == 64 and len(full.architectures) == 5
     assert full.sweep_methods == ["mds", "umap", "tsne"] and full.calibration_hidden == []
     assert RealConfig().resolved() == RealConfig()
+
+
+def test_models_and_calibration_side_by_side_equal_one_after_another(grid, result):
+    # with a dispatcher of two or more workers in force (the study's), the models-and-SAEs part and
+    # the calibration part run as two tasks side by side: the same tables, bit for bit
+    import pandas as pd
+
+    from supviz.runtime.dispatch import LocalDispatcher, use
+
+    with use(LocalDispatcher(2)):
+        again = digits_experiment(RealConfig(**TINY), seed=3, grid=grid)
+    for name in ("models", "quality", "spaces", "pictures", "calibration", "correlations", "readings"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(result, name), check_exact=True)
+    assert set(again.timings) == set(result.timings)

@@ -351,3 +351,53 @@ def test_a_cell_alone_is_the_same_cell_inside_a_larger_grid(impl):
     )
     with pytest.raises(SupvizError, match="`replicate` must be an int >= 0"):
         instance_seed(5, **base, replicate=-1)
+
+
+def test_sparse_kernel_alone_equals_batched_and_agrees_with_the_dense_products(small_grid, monkeypatch):
+    """Sparse instances train with the fused kernel that skips the zeros of x (``_engine.use_sparse``):
+    the same bits alone and in the grid; the dense products' results within the same float32
+    tolerance as the product implementations (a different summation order of the same products)."""
+    from supviz.toy import _engine
+
+    sparse = [i for i, s in enumerate(small_grid.specs) if _engine.use_sparse(s.n_features, s.n_hidden, s.probability)]
+    assert sparse  # m = 2 at p = 0.02, both importance variants
+    for i in sparse:
+        alone = train_instances([small_grid.specs[i]], SMALL, progress=False)
+        np.testing.assert_array_equal(alone.weights[0], small_grid.weights[i])
+        np.testing.assert_array_equal(alone.biases[0], small_grid.biases[i])
+        np.testing.assert_array_equal(alone.losses[0], small_grid.losses[i])
+    monkeypatch.setattr(_engine, "SPARSE", False)
+    dense = train_grid(SMALL, progress=False)
+    for a, b in zip(small_grid.weights + small_grid.biases, dense.weights + dense.biases):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-5)
+    np.testing.assert_allclose(small_grid.losses, dense.losses, rtol=1e-5)
+
+
+def test_sparse_kernel_step_equals_the_dense_step_within_float32_rounding():
+    """One step of ``sparse_gram_step`` against the dense kernels and products it replaces (n = 60,
+    as in the study; the rows of M and A padded to 64 inside the kernel)."""
+    from supviz.toy import _kernels as K
+
+    rng = np.random.default_rng(0)
+    k, B, n = 2, 64, 60
+    keys = np.array([11, 12], np.uint64)
+    for p in (0.05, 0.3, 1.0):
+        probs = np.full(k, p, np.float32)
+        W = (rng.standard_normal((k, n, 20)) * 0.2).astype(np.float32)
+        M = (W @ W.transpose(0, 2, 1)).astype(np.float32)
+        bias = (rng.standard_normal((k, n)) * 0.1).astype(np.float32)
+        imp = np.ones((k, n), np.float32)
+        coef = (2 * imp / B).astype(np.float32)
+        X = np.empty((k, B * n), np.float32)
+        K.fill_sparse_batch(X, keys, probs, 3)
+        X = X.reshape(k, B, n)
+        Z = (X.astype(np.float64) @ M).astype(np.float32)
+        G, gb, loss = np.empty_like(Z), np.empty((k, n), np.float32), np.zeros(k)
+        K.relu_mse_grad(Z, X, bias, coef, imp, G, gb, loss)
+        A = X.transpose(0, 2, 1).astype(np.float64) @ G
+        A2, gb2, loss2 = np.empty((k, n, n), np.float32), np.empty((k, n), np.float32), np.zeros(k)
+        K.sparse_gram_step(keys, probs, 3, B, M, bias, coef, imp, A2, gb2, loss2)
+        bound = 2 * n * 2.0**-24 * (np.abs(X).transpose(0, 2, 1) @ np.abs(G)) + 1e-6 * np.abs(A).max()
+        assert np.all(np.abs(A2 - A) <= bound), p
+        np.testing.assert_allclose(gb2, gb, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(loss2, loss, rtol=1e-5)

@@ -137,9 +137,7 @@ def digits_experiment(
 
     from supviz.datapoints.layouts import DEFAULT_PARAMS
     from supviz.real.data import load_digits_split
-    from supviz.real.layer import train_layer_saes
     from supviz.real.measures import picture_measures, space_measures
-    from supviz.real.models import ModelSpec, Recipe, train_models
 
     cfg = (RealConfig() if config is None else config).resolved()
     if not isinstance(cfg, RealConfig):
@@ -147,58 +145,24 @@ def digits_experiment(
     layouts = embed_all if layouts is None else layouts
     timings: dict[str, float] = {}
     notes: list[str] = []
-    t0 = time.perf_counter()
     digits = load_digits_split(test_fraction=cfg.test_fraction, seed=child(seed, 0))
-    specs = [ModelSpec("classifier", w, r) for w in cfg.widths for r in range(cfg.replicates)]
-    specs += [ModelSpec("autoencoder", w, r) for w in cfg.autoencoder_widths for r in range(cfg.replicates)]
-    recipe = Recipe(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr)
-    trained = train_models(
-        specs,
-        digits.X_train,
-        digits.y_train,
-        X_test=digits.X_test,
-        y_test=digits.y_test,
-        recipes={"classifier": recipe, "autoencoder": recipe},
-        seed=child(seed, 1),
-        threads=threads,
-    )
-    timings["models"] = time.perf_counter() - t0
-
-    # SAEs on the hidden layers (replicate 0), per architecture
-    t1 = time.perf_counter()
     kinds = [("classifier", w) for w in cfg.widths] + [("autoencoder", w) for w in cfg.autoencoder_widths]
-    hidden = {}
-    for kind, w in kinds:
-        m = trained.get(kind, w, 0)
-        hidden[(kind, w)] = (m.hidden(digits.X_train), m.hidden(digits.X_test))
-    layer_saes: dict[str, dict[tuple[str, int], Any]] = {}
-    quality_rows = []
-    for a, arch in enumerate(cfg.architectures):
-        settings = _settings(cfg, arch)
-        done = train_layer_saes(
-            [(f"{k} w={w}", *hidden[(k, w)]) for k, w in kinds], settings, seed=child(seed, 2, a), threads=threads
-        )
-        layer_saes[arch] = {kw: lay for kw, lay in zip(kinds, done)}
-        for (kind, w), lay in zip(kinds, done):
-            quality_rows.append(
-                {
-                    "architecture": arch,
-                    "kind": kind,
-                    "width": w,
-                    "d_sae": lay.info["d_sae"],
-                    **{q: lay.quality[q] for q in QUALITY_KEYS},
-                    "notes": lay.quality.reason_text(),
-                }
-            )
+    cal_idx = _calibration_cells(cfg, grid, notes)
+    parts: list[tuple[str, tuple]] = [("models", (cfg, digits, kinds, seed, threads))]
+    if cal_idx:
+        parts.append(("calibration", (cfg, grid, cal_idx, seed, threads, len(digits.train), len(digits.test))))
+    done_parts = _run_parts(parts)
+    trained, hidden, layer_saes, quality_rows, part_timings = done_parts[0]
+    timings.update(part_timings)
     quality = pd.DataFrame(quality_rows)
-    timings["saes"] = time.perf_counter() - t1
-
-    # calibration on toy cells
     t2 = time.perf_counter()
-    calibration, correlations, readings = _calibration(
-        cfg, grid, quality, seed, threads, len(digits.train), len(digits.test), notes
-    )
-    timings["calibration"] = time.perf_counter() - t2
+    if cal_idx:
+        cals, timings["calibration"] = done_parts[1]
+        calibration, correlations, readings = _calibration_tables(cfg, cals, quality)
+    else:
+        empty = pd.DataFrame()
+        calibration, correlations, readings = empty, empty, empty
+        timings["calibration"] = time.perf_counter() - t2
 
     # spaces and pictures
     t3 = time.perf_counter()
@@ -335,17 +299,88 @@ def _title(sid: str, cfg: RealConfig) -> str:
     return f"{kind} hidden layer h ({w}-d)"
 
 
-def _calibration(
-    cfg: RealConfig, grid: Any, quality: Any, seed: SeedLike, threads: int, n_train: int, n_eval: int, notes: list[str]
-) -> tuple[Any, Any, Any]:
-    import pandas as pd
+def _run_parts(parts: list[tuple[str, tuple]]) -> list[Any]:
+    """Run the models-and-SAEs part and the calibration part: side by side as tasks of the dispatcher
+    in force when it has two or more workers (each part's SAE and model engines hold the GIL most
+    of the time, so one part keeps about one core busy), else here one after the other. Each part
+    runs on one BLAS thread either way (:func:`_part`), so the results are the same bits."""
+    from supviz.runtime.dispatch import current
 
-    from supviz.real.calibration import CALIBRATED, calibrate, rank_correlations, read_through
+    dispatcher = current()
+    if len(parts) < 2 or dispatcher.workers < 2:
+        return [_part(name, args) for name, args in parts]
+    out: list[Any] = [None] * len(parts)
+    tasks = dispatcher.map(_part, parts, desc="digits models / calibration", n_jobs=len(parts))
+    for i, value in tasks:
+        out[i] = value
+    return out
 
-    empty = pd.DataFrame()
+
+def _part(name: str, args: tuple) -> Any:
+    """One part of :func:`digits_experiment` (a task of :func:`_run_parts`), on one BLAS thread."""
+    from supviz.runtime.products import single_threaded
+
+    with single_threaded():
+        return _models_and_saes(*args) if name == "models" else _calibrate_all(*args)
+
+
+def _models_and_saes(
+    cfg: RealConfig, digits: Any, kinds: list[tuple[str, int]], seed: SeedLike, threads: int
+) -> tuple[Any, dict, dict, list[dict[str, Any]], dict[str, float]]:
+    """Train the digits models, then SAEs on the hidden layers (replicate 0), per architecture."""
+    from supviz.real.layer import train_layer_saes
+    from supviz.real.models import ModelSpec, Recipe, train_models
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    specs = [ModelSpec("classifier", w, r) for w in cfg.widths for r in range(cfg.replicates)]
+    specs += [ModelSpec("autoencoder", w, r) for w in cfg.autoencoder_widths for r in range(cfg.replicates)]
+    recipe = Recipe(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr)
+    trained = train_models(
+        specs,
+        digits.X_train,
+        digits.y_train,
+        X_test=digits.X_test,
+        y_test=digits.y_test,
+        recipes={"classifier": recipe, "autoencoder": recipe},
+        seed=child(seed, 1),
+        threads=threads,
+    )
+    timings["models"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    hidden = {}
+    for kind, w in kinds:
+        m = trained.get(kind, w, 0)
+        hidden[(kind, w)] = (m.hidden(digits.X_train), m.hidden(digits.X_test))
+    layer_saes: dict[str, dict[tuple[str, int], Any]] = {}
+    quality_rows = []
+    for a, arch in enumerate(cfg.architectures):
+        settings = _settings(cfg, arch)
+        done = train_layer_saes(
+            [(f"{k} w={w}", *hidden[(k, w)]) for k, w in kinds], settings, seed=child(seed, 2, a), threads=threads
+        )
+        layer_saes[arch] = {kw: lay for kw, lay in zip(kinds, done)}
+        for (kind, w), lay in zip(kinds, done):
+            quality_rows.append(
+                {
+                    "architecture": arch,
+                    "kind": kind,
+                    "width": w,
+                    "d_sae": lay.info["d_sae"],
+                    **{q: lay.quality[q] for q in QUALITY_KEYS},
+                    "notes": lay.quality.reason_text(),
+                }
+            )
+    timings["saes"] = time.perf_counter() - t1
+    return trained, hidden, layer_saes, quality_rows, timings
+
+
+def _calibration_cells(cfg: RealConfig, grid: Any, notes: list[str]) -> list[int]:
+    """The toy cells the calibration uses (empty: no calibration; ``notes`` say why)."""
     if grid is None:
         notes.append("no toy grid given: the calibration bridge was not run.")
-        return empty, empty, empty
+        return []
     hidden = set(cfg.calibration_hidden)
     known = [i for i, s in enumerate(grid.specs) if s.probability is not None]
     skipped = len(grid.specs) - len(known)
@@ -360,10 +395,19 @@ def _calibration(
         idx = known
     if len(idx) < 3:
         notes.append(f"{len(idx)} toy cell(s) of known feature probability: too few to calibrate (3 needed).")
-        return empty, empty, empty
-    tables, corrs, reads = [], [], []
-    for a, arch in enumerate(cfg.architectures):
-        cal = calibrate(
+        return []
+    return idx
+
+
+def _calibrate_all(
+    cfg: RealConfig, grid: Any, idx: list[int], seed: SeedLike, threads: int, n_train: int, n_eval: int
+) -> tuple[list[Any], float]:
+    """The calibration of every architecture on the toy cells ``idx`` (the expensive part: its SAEs)."""
+    from supviz.real.calibration import calibrate
+
+    t0 = time.perf_counter()
+    cals = [
+        calibrate(
             grid,
             idx,
             settings=_settings(cfg, arch),
@@ -372,6 +416,19 @@ def _calibration(
             seed=child(seed, 3, a),
             threads=threads,
         )
+        for a, arch in enumerate(cfg.architectures)
+    ]
+    return cals, time.perf_counter() - t0
+
+
+def _calibration_tables(cfg: RealConfig, cals: list[Any], quality: Any) -> tuple[Any, Any, Any]:
+    """The calibration tables, correlations and the digits layers read through them."""
+    import pandas as pd
+
+    from supviz.real.calibration import CALIBRATED, rank_correlations, read_through
+
+    tables, corrs, reads = [], [], []
+    for arch, cal in zip(cfg.architectures, cals):
         t = cal.table.copy()
         t.insert(0, "architecture", arch)
         tables.append(t)

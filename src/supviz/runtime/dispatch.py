@@ -239,6 +239,7 @@ class LocalDispatcher(Dispatcher):
             return
         from joblib import delayed
 
+        _quiet_worker_replacement()
         jobs = (
             delayed(_indexed)(i, fn, call, store, kind, key, one_thread) for i, call, key in zip(index, calls, keys)
         )
@@ -246,6 +247,23 @@ class LocalDispatcher(Dispatcher):
 
 
 _MISS = object()
+_QUIET = False
+
+
+def _quiet_worker_replacement() -> None:
+    """Silence loky's warning that "a worker stopped while some jobs were given to the executor".
+
+    loky replaces a worker whose memory grew by more than 300 MB over its size after its first
+    task (its leak check): a worker that drew figures first and then trains SAEs or digits models
+    with torch (sections E and F) grows that much. The pool starts a new worker and goes on; the
+    warning (from the pool's manager thread, so filtered process-wide, once) would only break the
+    run's one-line-per-stage output."""
+    global _QUIET
+    if not _QUIET:
+        import warnings
+
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+        _QUIET = True
 
 
 def _count(memo: Any, kind: str | None, hit: bool) -> None:

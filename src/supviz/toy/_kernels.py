@@ -38,15 +38,20 @@ def fill_sparse_batch(out, keys, probs, step):  # pragma: no cover - compiled
     K, N = out.shape
     for k in range(K):
         p = probs[k]
-        base = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
+        counter = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
         row = out[k]
         for j in range(N):
-            z = base + np.uint64(j) * _GAMMA
+            # the counter advances by GAMMA per element (the same value as ``base + j * GAMMA``
+            # modulo 2**64, without a 64-bit multiply per element: 78 -> 49 us per 1024 x 60 batch
+            # on an AMD EPYC Zen 3)
+            z = counter
+            counter = counter + _GAMMA
             z = (z ^ (z >> _S30)) * _C1
             z = (z ^ (z >> _S27)) * _C2
             z = z ^ (z >> _S31)
-            u = np.float32(z >> _S40) * _U24
-            row[j] = u / p if u < p else _F0
+            u = np.float32(np.int64(z >> _S40)) * _U24  # < 2**24: exact either way
+            v = u / p
+            row[j] = v if u < p else _F0
 
 
 @njit(nogil=True, cache=True)
@@ -112,3 +117,100 @@ def adamw(param, grad, exp_avg, exp_avg_sq, lr, weight_decay, beta1, beta2, eps,
         exp_avg[j] = m
         exp_avg_sq[j] = v
         param[j] = param[j] * decay - step_size * m / (np.sqrt(v) * inv_bc2 + e)
+
+
+@njit(nogil=True, cache=True)
+def sparse_gram_step(keys, probs, step, batch, M, bias, coef, imp, A, gb, loss_acc):  # pragma: no cover
+    """One step's data, forward pass, ``dL/dz``, ``dL/db``, loss and ``A = X^T G`` of the Gram form,
+    row by row, skipping the zeros of ``x``: ``fill_sparse_batch`` + ``Z = X M`` + ``relu_mse_grad``
+    + ``A = X^T G`` in one pass, for sparse instances (the engine's ``use_sparse``).
+
+    Shapes: ``M = W W^T`` and ``A`` (overwritten) ``[K, n, n]`` float32; ``bias``, ``coef``, ``imp``,
+    ``gb`` (overwritten) ``[K, n]``; ``loss_acc [K]`` float64 (added to). Row ``b`` of the batch is
+    drawn exactly as ``fill_sparse_batch`` draws it; ``z_j = sum_l x_l M[l, j]`` is summed over the
+    nonzero ``x_l`` in increasing ``l`` (the dense product's terms in a fixed order, less its exact
+    zeros), and ``A[l, :] += x_l g`` over the rows in order. Per element the arithmetic of
+    ``relu_mse_grad``. Rows of ``M`` and ``A`` are worked on in copies padded to a multiple of 32
+    floats (whole vector loops, no scalar remainder); every instance's numbers depend on its own
+    inputs only.
+    """
+    K, n, _ = M.shape
+    N = batch * n
+    w = -(-n // 32) * 32
+    Mp = np.zeros((n, w), np.float32)
+    Ap = np.zeros((n, w), np.float32)
+    idx = np.empty(n, np.int64)
+    x = np.zeros(n, np.float32)
+    z = np.zeros(w, np.float32)
+    g = np.zeros(w, np.float32)
+    acc = np.empty(n, np.float32)
+    lacc = np.empty(n, np.float32)
+    for k in range(K):
+        p = probs[k]
+        counter = keys[k] + (np.uint64(step) * np.uint64(N) + _ONE) * _GAMMA
+        for i in range(n):
+            for j in range(n):
+                Mp[i, j] = M[k, i, j]
+            for j in range(w):
+                Ap[i, j] = _F0
+        acc[:] = _F0
+        lacc[:] = _F0
+        bk = bias[k]
+        ck = coef[k]
+        ik = imp[k]
+        for _b in range(batch):
+            for j in range(n):  # the row's draws, as fill_sparse_batch
+                h = counter
+                counter = counter + _GAMMA
+                h = (h ^ (h >> _S30)) * _C1
+                h = (h ^ (h >> _S27)) * _C2
+                h = h ^ (h >> _S31)
+                u = np.float32(np.int64(h >> _S40)) * _U24
+                v = u / p
+                x[j] = v if u < p else _F0
+            c = 0
+            for j in range(n):  # the nonzero features, in order
+                idx[c] = j
+                c += np.int64(x[j] != _F0)
+            for j in range(w):
+                z[j] = _F0
+            q = 0
+            while q + 4 <= c:  # four terms per pass over z, added in order
+                r0 = idx[q]
+                r1 = idx[q + 1]
+                r2 = idx[q + 2]
+                r3 = idx[q + 3]
+                v0 = x[r0]
+                v1 = x[r1]
+                v2 = x[r2]
+                v3 = x[r3]
+                for j in range(w):
+                    z[j] = (((z[j] + v0 * Mp[r0, j]) + v1 * Mp[r1, j]) + v2 * Mp[r2, j]) + v3 * Mp[r3, j]
+                q += 4
+            while q < c:
+                r = idx[q]
+                v = x[r]
+                for j in range(w):
+                    z[j] = z[j] + v * Mp[r, j]
+                q += 1
+            for i in range(n):
+                zi = z[i] + bk[i]
+                xi = x[i]
+                d = zi - xi if zi > _F0 else -xi
+                gi = d * ck[i] if zi > _F0 else _F0
+                g[i] = gi
+                acc[i] += gi
+                lacc[i] += ik[i] * d * d
+            for q in range(c):
+                r = idx[q]
+                v = x[r]
+                for j in range(w):
+                    Ap[r, j] = Ap[r, j] + v * g[j]
+        for i in range(n):
+            for j in range(n):
+                A[k, i, j] = Ap[i, j]
+        total = 0.0
+        for i in range(n):
+            gb[k, i] = acc[i]
+            total += lacc[i]
+        loss_acc[k] += total / batch

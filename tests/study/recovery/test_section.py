@@ -474,3 +474,29 @@ def test_every_finding_has_a_unique_key(run):
     sec = run[2].sections[-1]
     keys = [f.key for f in sec.findings]
     assert all(k.startswith("E-") for k in keys) and len(set(keys)) == len(keys)
+
+
+def test_architectures_trained_side_by_side_equal_one_after_another():
+    # the default run (n_jobs = 2) trains each architecture's SAEs as a task of the run's dispatcher;
+    # a run on one job trains them here: the same bits (training, scoring and encoding on one thread)
+    from supviz.runtime.dispatch import LocalDispatcher
+    from supviz.study.recovery.compute import _sae_config, _train_and_score
+    from supviz.toy import TrainConfig, train_grid
+
+    grid = train_grid(
+        TrainConfig(n_features=12, hidden=(3,), probabilities=(1.0, 0.05), steps=30, batch_size=64), progress=False
+    )
+    cfg = config_from_dict({"recovery": {"steps": 30, "batch_size": 64}}).section("recovery")
+    inputs = [np.random.default_rng(i).random((20, 3)).astype(np.float32) for i in range(2)]
+    calls = [(grid, [0, 1], _sae_config(arch, 12, cfg), 5, 128, inputs) for arch in ("jumprelu", "topk")]
+    here = [_train_and_score(*call) for call in calls]
+    there = dict(LocalDispatcher(2).map(_train_and_score, calls, n_jobs=2, one_thread=False))
+    for i, (a, _) in enumerate(here):
+        b = there[i][0]
+        for sa, sb in zip(a.saes, b.saes):
+            np.testing.assert_array_equal(sa.W_dec, sb.W_dec)
+            np.testing.assert_array_equal(sa.W_enc, sb.W_enc)
+        for ca, cb in zip(a.codes, b.codes):
+            np.testing.assert_array_equal(ca, cb)
+        np.testing.assert_array_equal(a.scores.mmcs, b.scores.mmcs)
+        np.testing.assert_array_equal(a.scores.fvu, b.scores.fvu)

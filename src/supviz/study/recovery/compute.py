@@ -188,6 +188,48 @@ def _run_jobs(ctx: RunContext, jobs: list[tuple], desc: str) -> dict[tuple, tupl
     return out
 
 
+def _train_and_score(
+    grid: Any, sel: list[int], sae_cfg: Any, seed: int, n_eval: int, inputs: Any, progress: bool | None = False
+) -> tuple[Any, float]:
+    """One architecture's SAEs on the cells ``sel``, trained and scored (a task of :func:`_train_architectures`)."""
+    from supviz.runtime.products import single_threaded
+    from supviz.sae import train_cell_saes
+
+    t0 = time.perf_counter()
+    with single_threaded():  # scoring and encoding too: the same bits in this process or in a worker
+        trained = train_cell_saes(
+            grid,
+            sel,
+            config=sae_cfg,
+            seed=seed,
+            n_eval=n_eval,
+            inputs=inputs,
+            rule="norm",
+            threshold=REPRESENTED_NORM,
+            progress=progress,
+        )
+    return trained, round(time.perf_counter() - t0, 2)
+
+
+def _train_architectures(ctx: RunContext, calls: list[tuple]) -> list[tuple[Any, float]]:
+    """Train every architecture's SAEs: as concurrent tasks on the run's dispatcher when there are
+    several and ``run.n_jobs`` allows (an SAE job holds the GIL for most of its time, so its two
+    worker threads keep about one core busy: two trainings side by side use both), else here.
+
+    Each training is the same computation wherever it runs (the SAE engine's results do not depend
+    on the thread or process count; scoring and encoding run on one BLAS thread in either place),
+    so the results are the same bits either way.
+    """
+    n_jobs = max(1, min(ctx.config.run.n_jobs, len(calls)))
+    if n_jobs < 2:
+        return [_train_and_score(*call, progress=ctx.progress.bars) for call in calls]
+    out: list[Any] = [None] * len(calls)
+    tasks = ctx.run_tasks().map(_train_and_score, calls, desc="SAE trainings", n_jobs=n_jobs)
+    for i, value in tasks:
+        out[i] = value
+    return out
+
+
 def _unit(A: np.ndarray) -> np.ndarray:
     A = np.asarray(A, dtype=np.float64)
     n = np.linalg.norm(A, axis=1, keepdims=True)
@@ -234,8 +276,6 @@ def _cell_seed(ctx: RunContext, what: str, cell: RecoveryCell, method: str) -> i
 
 def compute_recovery(ctx: RunContext) -> RecoveryResult:
     """Train, score and picture (see the module docstring); the section's :meth:`compute`."""
-    from supviz.sae import train_cell_saes
-
     cfg: RecoveryConfig = ctx.config.section("recovery")
     grid, grid_key = ctx.grid()
     dp = ctx.computed["datapoints"]["result"]  # section D's inputs, pictures and measures (Section.needs)
@@ -256,28 +296,29 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
     settings["k"] = int(dp.cells[0].k)
     settings["n_points"] = int(dp.cells[0].n_points)
     codes: dict[tuple[str, int], np.ndarray] = {}
+    plans = []
     for a, arch in enumerate(cfg.architectures):
         sel = [
             i
             for i in idx
             if a == 0 or cfg.extra_cells == "all" or grid.specs[i].probability <= cfg.sparse_p * (1 + 1e-9)
         ]
-        if not sel:
-            continue
-        sae_cfg = _sae_config(arch, n_features, cfg)
-        t0 = time.perf_counter()
-        trained = train_cell_saes(
+        if sel:
+            plans.append((arch, sel))
+    calls = [
+        (
             grid,
             sel,
-            config=sae_cfg,
-            seed=ctx.seed("recovery"),
-            n_eval=cfg.n_eval,
-            inputs=[np.asarray(dcells[g].h, dtype=np.float32) for g in sel] if cfg.codes else None,
-            rule="norm",
-            threshold=REPRESENTED_NORM,
-            progress=ctx.progress.bars,
+            _sae_config(arch, n_features, cfg),
+            ctx.seed("recovery"),
+            cfg.n_eval,
+            [np.asarray(dcells[g].h, dtype=np.float32) for g in sel] if cfg.codes else None,
         )
-        seconds[f"train_score_{arch}"] = round(time.perf_counter() - t0, 2)
+        for arch, sel in plans
+    ]
+    results = _train_architectures(ctx, calls)
+    for (arch, sel), (trained, took) in zip(plans, results):
+        seconds[f"train_score_{arch}"] = took
         settings["configs"][arch] = trained.info["config"]
         settings["cells"][arch] = len(sel)
         sc = trained.scores
