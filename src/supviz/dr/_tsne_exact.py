@@ -4,8 +4,17 @@ One pass over the pairs ``i < j`` accumulates ``Z`` and the repulsive forces of 
 kernel is symmetric), and one pass over the non-zero affinities the attractive ones; no ``N x N``
 array is formed. Single-threaded on purpose (results do not depend on the thread count, and a
 shared machine does not make it spin); compiled on first use and cached on disk (numba's
-``cache=True``, under ``NUMBA_CACHE_DIR``). Held to the numpy reference in
-``tests/dr/test_tsne_kl.py``.
+``cache=True``, under ``NUMBA_CACHE_DIR``). No ``fastmath``: every sum runs in the written order,
+so the gradient is the same bits on every CPU.
+
+Two kernels per pass: the general one (any dimension, any ``dof``) and one for the common case of
+2-D layouts with ``dof = 1`` (every picture of the study), which computes the same floating-point
+operations in the same order (so the same bits, ``tests/dr/test_tsne_exact.py``) but keeps point
+``i``'s running force in registers instead of reading and writing ``out[i]`` at every pair: the
+general loop is bound by that store-to-load chain (~10 ns a pair on the 2-core Xeon of
+``docs/benchmarks.md``), the 2-D one by its three add chains (force x, force y, ``Z``).
+Held to the numpy reference (:func:`supviz.dr.tsne_kl.exact_gradient`) in
+``tests/dr/test_tsne_exact.py``.
 """
 
 from __future__ import annotations
@@ -42,6 +51,68 @@ def _repulsion(y, dof, out):  # pragma: no cover - compiled
                 out[i, c] += t
                 out[j, c] -= t
     return z
+
+
+@njit(cache=True)
+def _repulsion_2d(y, out):  # pragma: no cover - compiled
+    """:func:`_repulsion` for ``dim = 2``, ``dof = 1``: the same operations in the same order.
+
+    Why the bits agree: ``d2 = (0 + t0^2) + t1^2 = t0^2 + t1^2``; ``d2 / 1 = d2``; ``w = k``; point
+    ``i``'s force starts from what the rows before it scattered into ``out[i]`` and adds its own
+    pairs ``j > i`` in ascending ``j``, as the general loop does through memory; ``out[j] -= t``
+    is the same scatter. Only where the running sums live changes (registers, not ``out[i]``).
+    """
+    n = y.shape[0]
+    for i in range(n):
+        out[i, 0] = 0.0
+        out[i, 1] = 0.0
+    z = 0.0
+    for i in range(n):
+        yi0 = y[i, 0]
+        yi1 = y[i, 1]
+        a0 = out[i, 0]
+        a1 = out[i, 1]
+        for j in range(i + 1, n):
+            t0 = yi0 - y[j, 0]
+            t1 = yi1 - y[j, 1]
+            d2 = t0 * t0 + t1 * t1
+            k = 1.0 / (1.0 + d2)
+            z += 2.0 * k
+            f = k * k
+            u0 = f * t0
+            u1 = f * t1
+            a0 += u0
+            a1 += u1
+            out[j, 0] -= u0
+            out[j, 1] -= u1
+        out[i, 0] = a0
+        out[i, 1] = a1
+    return z
+
+
+@njit(cache=True)
+def _attraction_2d(y, indptr, indices, data, out):  # pragma: no cover - compiled
+    """:func:`_attraction` for ``dim = 2``, ``dof = 1`` without the error terms: the same operations
+    in the same order, point ``i``'s sum in registers."""
+    n = y.shape[0]
+    for i in range(n):
+        yi0 = y[i, 0]
+        yi1 = y[i, 1]
+        a0 = out[i, 0]
+        a1 = out[i, 1]
+        for idx in range(indptr[i], indptr[i + 1]):
+            j = indices[idx]
+            p = data[idx]
+            if j == i or p == 0.0:
+                continue
+            t0 = yi0 - y[j, 0]
+            t1 = yi1 - y[j, 1]
+            d2 = t0 * t0 + t1 * t1
+            f = p / (1.0 + d2)
+            a0 += f * t0
+            a1 += f * t1
+        out[i, 0] = a0
+        out[i, 1] = a1
 
 
 @njit(cache=True)
@@ -87,17 +158,19 @@ def exact_gradient_compiled(
     y = np.ascontiguousarray(embedding, dtype=np.float64)
     csr = sp.csr_matrix(P)
     repulse = np.empty_like(y)
-    z = _repulsion(y, float(dof), repulse)
+    indptr, indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int64)
+    data = np.asarray(csr.data, dtype=np.float64)
     grad = np.zeros_like(y)
-    partial, total = _attraction(
-        y,
-        csr.indptr.astype(np.int64),
-        csr.indices.astype(np.int64),
-        np.asarray(csr.data, dtype=np.float64),
-        float(dof),
-        grad,
-        bool(should_eval_error),
-    )
+    if y.shape[1] == 2 and float(dof) == 1.0:  # the same bits as the general kernels, faster
+        z = _repulsion_2d(y, repulse)
+        if should_eval_error:
+            partial, total = _attraction(y, indptr, indices, data, 1.0, grad, True)
+        else:
+            partial, total = 0.0, 0.0
+            _attraction_2d(y, indptr, indices, data, grad)
+    else:
+        z = _repulsion(y, float(dof), repulse)
+        partial, total = _attraction(y, indptr, indices, data, float(dof), grad, bool(should_eval_error))
     grad -= repulse / z
     kl = 0.0
     if should_eval_error:
