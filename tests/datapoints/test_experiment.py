@@ -187,3 +187,16 @@ def test_represented_default_uses_the_strongest_of_the_most_important():
     imp = 0.9 ** np.arange(6)  # geometric: row 0 is the reference, as in the study
     res = datapoint_cell(W, probability=0.5, n_points=40, methods=(), random_state=0, importance=imp)
     assert res.represented.all()
+
+
+def test_grid_instances_one_rule_for_a_cell_selection():
+    # a repeated instance was taken (the same cell twice in the table): refused by name now, as every
+    # cell selection is (core.validation.check_indices)
+    grid = _grid(np.random.default_rng(0))
+    for bad, match in (
+        ([0, 3, 0], r"`instances` must name each instance once; got 0 more than once"),
+        ([], r"`instances` must name at least one instance; got none"),
+        ([99], r"`instances\[\]` must be an int in \[0, 7\]; got 99"),
+    ):
+        with pytest.raises(SupvizError, match=match):
+            datapoint_grid(grid, instances=bad, n_points=50, methods=("mds",), progress=False)

@@ -102,3 +102,7 @@ def test_calibrate_bad_input(grid):
         calibrate(grid, [])
     with pytest.raises(SupvizError, match=r"`indices\[\]` must be an int in \[0, 3\]"):
         calibrate(grid, [9])
+    # a repeated cell was taken (computed twice, counted twice in the rank correlations): one rule
+    # for every cell selection now (core.validation.check_indices), as sae.train_cell_saes had
+    with pytest.raises(SupvizError, match=r"`indices` must name each cell once; got 1 more than once"):
+        calibrate(grid, [1, 2, 1])

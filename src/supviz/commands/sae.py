@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, threads: int):
-    from supviz.core.validation import check_probability
+    from supviz.core.validation import check_indices, check_probability
     from supviz.sae.cells import study_config, train_cell_saes
     from supviz.toy import load_grid
 
@@ -169,12 +169,7 @@ def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, 
     indices = None
     if args.cells:
         indices = [_parse(c, int, "--cells") for c in args.cells]
-        for i in indices:
-            if not 0 <= i < len(grid):
-                raise SupvizError(f"`--cells` must be indices in [0, {len(grid) - 1}]; got {i}.")
-        twice = sorted({i for i in indices if indices.count(i) > 1})
-        if twice:
-            raise SupvizError(f"`--cells` must name each cell once; got {', '.join(map(str, twice))} more than once.")
+        indices = check_indices("--cells", indices, len(grid))
     probability = None
     if args.probability is not None:
         probability = check_probability("--probability", _parse(args.probability, float, "--probability"))

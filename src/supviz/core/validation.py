@@ -35,6 +35,29 @@ def check_int(name: str, value: Any, *, min_value: int | None = None, max_value:
     return value
 
 
+def check_indices(name: str, value: Any, n: int, *, what: str = "cell") -> list[int]:
+    """Indices into ``n`` items (cells of a grid, instances): ``None`` means all ``range(n)``.
+
+    Each must be an int in ``[0, n - 1]``; the list must name at least one, each once.
+
+    Raises
+    ------
+    SupvizError
+        No items, an index out of range or not an int, an empty list, a repeated index (named).
+    """
+    if n < 1:
+        raise SupvizError(f"`{name}` has no {what}s to index: the grid holds none.")
+    if value is None:
+        return list(range(n))
+    idx = [check_int(f"{name}[]", i, min_value=0, max_value=n - 1) for i in value]
+    if not idx:
+        raise SupvizError(f"`{name}` must name at least one {what}; got none.")
+    twice = sorted({i for i in idx if idx.count(i) > 1})
+    if twice:
+        raise SupvizError(f"`{name}` must name each {what} once; got {', '.join(map(str, twice))} more than once.")
+    return idx
+
+
 def check_float(
     name: str,
     value: Any,

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
-from supviz.core.validation import check_array, check_choice, check_int, check_probability
+from supviz.core.validation import check_array, check_choice, check_indices, check_int, check_probability
 from supviz.datapoints.distortion import measure_distortion
 from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
 from supviz.datapoints.geometry import EquidistanceResult, equidistance, ring_measures
@@ -635,13 +635,7 @@ def datapoint_grid(
     layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
     seed = as_seed_sequence(random_state, name="random_state")
     specs = list(grid.specs)
-    idx = (
-        list(range(len(specs)))
-        if instances is None
-        else [check_int("instances", i, min_value=0, max_value=len(specs) - 1) for i in instances]
-    )
-    if not idx:
-        raise SupvizError("`instances` must name at least one instance of the grid; got none.")
+    idx = check_indices("instances", instances, len(specs), what="instance")
 
     groups: dict[tuple[int, float], int] = {}
     samples: dict[int, SparseSample] = {}

@@ -28,7 +28,7 @@ import numpy as np
 
 from supviz.core.scores import reason_text
 from supviz.core.seeding import SeedLike, child
-from supviz.core.validation import check_int
+from supviz.core.validation import check_indices, check_int
 from supviz.errors import SupvizError
 from supviz.real.layer import QUALITY_KEYS, SAESettings
 
@@ -122,13 +122,7 @@ def calibrate(
     settings = SAESettings() if settings is None else settings
     if not len(grid):
         raise SupvizError("`grid` holds no cells.")
-    idx = (
-        list(range(len(grid)))
-        if indices is None
-        else [check_int("indices[]", i, min_value=0, max_value=len(grid) - 1) for i in indices]
-    )
-    if not idx:
-        raise SupvizError("`indices` must name at least one cell; got none.")
+    idx = check_indices("indices", indices, len(grid))
     n_train = check_int("n_train", n_train, min_value=2)
     n_eval = check_int("n_eval", n_eval, min_value=1)
     layers, streams, evals = [], [], []

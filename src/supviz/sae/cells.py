@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
-from supviz.core.validation import check_int
+from supviz.core.validation import check_indices, check_int
 from supviz.errors import SupvizError
 from supviz.sae.config import SAEConfig
 from supviz.sae.metrics import SAEScores
@@ -148,16 +148,7 @@ def train_cell_saes(
 
     if not len(grid):
         raise SupvizError("`grid` holds no cells.")
-    idx = (
-        list(range(len(grid)))
-        if indices is None
-        else [check_int("indices[]", i, min_value=0, max_value=len(grid) - 1) for i in indices]
-    )
-    if not idx:
-        raise SupvizError("`indices` must name at least one cell; got none.")
-    twice = sorted({i for i in idx if idx.count(i) > 1})
-    if twice:
-        raise SupvizError(f"`indices` must name each cell once; got {', '.join(map(str, twice))} more than once.")
+    idx = check_indices("indices", indices, len(grid))
     n_eval = check_int("n_eval", n_eval, min_value=1)
     ns = {grid.specs[i].n_features for i in idx}
     config = study_config(max(ns)) if config is None else config
