@@ -217,6 +217,8 @@ def _activations(args: argparse.Namespace, cfg: Any, seed: int, out: Path) -> in
 
     from supviz.real import plots
     from supviz.real.experiment import activations_report
+    from supviz.real.layer import QUALITY_KEYS
+    from supviz.real.measures import PICTURE_KEYS
 
     H = _read(args.activations, args.key, "--activations", ndim=2)
     labels = None
@@ -262,32 +264,13 @@ def _activations(args: argparse.Namespace, cfg: Any, seed: int, out: Path) -> in
     print(
         _table(
             rep.quality,
-            [
-                "architecture",
-                "d_sae",
-                "fvu",
-                "l0",
-                "dead_fraction",
-                "stability_seeds",
-                "stability_larger",
-                "effective_features",
-                "superposition_ratio",
-            ],
+            ["architecture", "d_sae", *QUALITY_KEYS],
         )
     )
     print(
         _table(
             rep.pictures,
-            [
-                "space",
-                "method",
-                "knn_accuracy",
-                "silhouette",
-                "trustworthiness",
-                "continuity",
-                "trustworthiness_pixels",
-                "continuity_pixels",
-            ],
+            ["space", "method", *PICTURE_KEYS],
         )
     )
     print(out)

@@ -39,16 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-#: Measures whose rank correlation with the true MMCS is reported.
-CALIBRATED = (
-    "fvu",
-    "l0",
-    "dead_fraction",
-    "stability_seeds",
-    "stability_larger",
-    "effective_features",
-    "superposition_ratio",
-)
+#: Measures whose rank correlation with the true MMCS is reported: every layer-SAE quality measure.
+CALIBRATED = QUALITY_KEYS
 
 
 @dataclass(eq=False)

@@ -156,6 +156,8 @@ class RealSection(Section):
 
 
 def _tables(r: Any) -> list[TableBlock]:
+    from supviz.real.measures import PICTURE_KEYS
+
     cfg = r.config
     arch = cfg["architectures"][0]
     out = []
@@ -180,16 +182,7 @@ def _tables(r: Any) -> list[TableBlock]:
     w = cfg["picture_width"]
     p = r.pictures
     sel = p[(p["kind"] == "pixels") | (p["width"] == w)]
-    cols = [
-        "id",
-        "method",
-        "knn_accuracy",
-        "silhouette",
-        "trustworthiness",
-        "continuity",
-        "trustworthiness_pixels",
-        "continuity_pixels",
-    ]
+    cols = ["id", "method", *PICTURE_KEYS]
     out.append(
         TableBlock(
             f"Pictures at width {w}: measures in the picture, against its own space and against the pixels",
