@@ -78,3 +78,14 @@ def test_a_tsne_layout_is_the_same_bits_with_the_general_kernels(monkeypatch):
     )
     general = tsne_layout(X, perplexity=10, random_state=0).embedding
     np.testing.assert_array_equal(fast, general)
+
+
+def test_overflowing_distances_give_nan_as_the_reference_does():
+    # Coordinates ~1e160: every squared distance overflows, every kernel value is 0, Z = 0. The
+    # compiled gradient raised "math domain error" from log(Z); the reference returns NaN.
+    y, P = _layout(30, 2, 0) * 1e160, _affinities(30, 0.3, 1)
+    with np.errstate(all="ignore"):
+        kl_ref, g_ref = exact_gradient(y, P, should_eval_error=True)
+        kl, g = tx.exact_gradient_compiled(y, P, should_eval_error=True)
+    assert np.isnan(kl) and np.isnan(kl_ref)
+    np.testing.assert_array_equal(np.isnan(g), np.isnan(g_ref))

@@ -156,10 +156,38 @@ def test_an_entry_on_disk_wins_over_a_new_measurement(tmp_path):
     key = products.product_key(32, 16, 3)
     other = "torch" if products.pick(products.measure(key)) != "torch" else "numpy"
     products.table_path().write_text(
-        json.dumps({"format": products.FORMAT, "machine": {}, "choices": {key: {"impl": other, "us": {}}}})
+        json.dumps(
+            {"format": products.FORMAT, "machine": products.fingerprint(), "choices": {key: {"impl": other, "us": {}}}}
+        )
     )
     products.reset(disk=True)
     assert products.choice(32, 16, 3) == other
+
+
+@pytest.mark.parametrize(
+    "machine, us",
+    [
+        ("other", {"torch": 1.0}),  # another machine's table under this machine's file name
+        ("this", "fast"),  # malformed timings: listing the table crashed on them
+        ("this", {"torch": "slow"}),
+        ("this", {"torch": float("nan")}),
+        ("this", {"gpu": 1.0}),
+        ("this", {"torch": True}),
+    ],
+)
+def test_a_foreign_or_malformed_entry_is_measured_again(machine, us):
+    key = products.product_key(32, 16, 3)
+    fp = products.fingerprint() if machine == "this" else {**products.fingerprint(), "model": "AMD EPYC 9R14"}
+    other = "torch" if products.pick(products.measure(key)) != "torch" else "numpy"
+    products.table_path().write_text(
+        json.dumps({"format": products.FORMAT, "machine": fp, "choices": {key: {"impl": other, "us": us}}})
+    )
+    products.reset(disk=True)
+    products.choice(32, 16, 3)
+    (row,) = products.table()
+    assert row["source"] == "measured"  # not read from the file
+    assert set(row["us"]) == set(products.available()) and all(v > 0 for v in row["us"].values())
+    products.format_table()  # and the table prints
 
 
 def test_a_near_tie_goes_to_the_preferred_implementation():

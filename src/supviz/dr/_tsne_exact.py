@@ -174,5 +174,7 @@ def exact_gradient_compiled(
     grad -= repulse / z
     kl = 0.0
     if should_eval_error:
-        kl = float(partial + total * math.log(z))
+        # Z = 0 (every squared distance overflowed, so every kernel value is 0): log Z is undefined,
+        # and the KL NaN, as the numpy reference returns it (np.log(0) = -inf, times 0 terms = NaN)
+        kl = float(partial + total * math.log(z)) if z > 0.0 else float("nan")
     return kl, grad

@@ -54,6 +54,7 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import platform
 import tempfile
@@ -567,18 +568,35 @@ def table_path() -> Path:
     return Path(folder) / f"supviz-products-{digest}.json"
 
 
+def _valid_entry(entry: Any) -> bool:
+    """A table entry as :func:`_measure` writes it: ``impl`` one of this process's implementations and
+    ``us`` a mapping of implementation names to finite, non-negative microseconds."""
+    if not isinstance(entry, dict) or entry.get("impl") not in IMPLEMENTATIONS or entry["impl"] not in available():
+        return False
+    us = entry.get("us")
+    return isinstance(us, dict) and all(
+        name in IMPLEMENTATIONS
+        and isinstance(t, (int, float))
+        and not isinstance(t, bool)
+        and math.isfinite(t)
+        and t >= 0
+        for name, t in us.items()
+    )
+
+
 def _read(path: Path) -> dict[str, Any]:
+    """The table's entries for this machine; what is unreadable, from another machine's fingerprint
+    (a table copied under this machine's file name) or malformed is left out, so it is measured again."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("choices"), dict):
         return {}
-    return {
-        k: v
-        for k, v in data["choices"].items()
-        if isinstance(v, dict) and v.get("impl") in IMPLEMENTATIONS and v["impl"] in available()
-    }
+    if data.get("machine") != json.loads(json.dumps(fingerprint())):
+        log.debug("products: %s was measured on another machine (%s); measuring again", path, data.get("machine"))
+        return {}
+    return {k: v for k, v in data["choices"].items() if _valid_entry(v)}
 
 
 def _load_disk() -> dict[str, Any]:
