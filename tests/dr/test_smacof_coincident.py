@@ -113,3 +113,30 @@ def test_torch_engine_item_alone_equals_batched_with_every_product_implementatio
             alone = smacof(deltas[i], metric_type=metric_type, engine="torch")
             assert np.array_equal(alone.embedding, batch.embedding[i])
             assert alone.n_iter == batch.n_iter[i]
+
+
+@pytest.mark.parametrize("entry", ["smacof", "smacof_points"])
+@pytest.mark.parametrize("engine, metric_type", CASES)
+def test_points_coincident_up_to_rounding_land_on_one_spot(entry, engine, metric_type):
+    # A point 1e-13 (relative) from another is the same point by the rule every layout entry point
+    # applies (supviz.core.geometry, 1e-12). The low-level smacof / smacof_points merged only exactly
+    # equal rows of delta: interval SMACOF put such a pair ~1% of the layout apart (break test).
+    from supviz.dr.smacof import smacof_points
+
+    b = np.random.default_rng(0).normal(size=(10, 3))
+    X = np.vstack([b, b[[2]] + 1e-13, np.zeros((2, 3)) + 1e-14])
+    if entry == "smacof":
+        res = smacof(cdist(X, X), metric_type=metric_type, engine=engine, max_iter=300)
+    else:
+        res = smacof_points(X, metric_type=metric_type, engine=engine, max_iter=300)
+    E = res.embedding
+    np.testing.assert_array_equal(E[10], E[2])
+    np.testing.assert_array_equal(E[11], E[12])
+    assert any("up to rounding" in note for note in res.notes)
+
+
+def test_snapping_leaves_inputs_without_near_coincidences_alone():
+    # exact duplicates and well-separated points: the same bits as before the snap existed
+    delta = _coincident_delta()
+    a = smacof(delta, metric_type="interval", engine="numba", max_iter=50)
+    assert not any("up to rounding" in note for note in a.notes)

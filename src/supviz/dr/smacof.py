@@ -34,7 +34,9 @@ Degenerate inputs, handled on purpose (each is recorded in ``SmacofResult.notes`
   fit), so the item is fitted as ``ratio``, which is what a constant disparity is.
 - N = 2: the exact answer (distance = disparity, stress 0) falls out of the first iteration.
 - duplicate / zero-norm points (coincident points: equal rows of ``delta``, and of the weights
-  outside their group): they are one point to the optimisation, in every engine and type. They
+  outside their group; points within 1e-12 of the item's largest dissimilarity of one another are
+  first made exactly equal, with a note, as every layout entry point does: :mod:`supviz.core.geometry`):
+  they are one point to the optimisation, in every engine and type. They
   start at one spot (their mean), zero distances are skipped in ``B(X)`` (the usual ``0/0 := 0``
   convention), and every Guttman transform gives each group its first member's coordinates, so
   they stay on one spot bit for bit whatever a product rounds. (Exact arithmetic keeps them
@@ -56,6 +58,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from supviz.core.geometry import snap_coincident
 from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
@@ -330,9 +333,22 @@ def smacof(
     # is divided by a power of two first: 1e300 would overflow in the squares of the Torgerson
     # start, 1e-300 underflow to "all zero". The output does not change.
     arr3 = np.stack([unit_scaled(a)[0] for a in arr3])
+    notes: list[str] = []
+    where = (lambda b: f"item {b}: ") if batched else (lambda b: "")
+
+    # Points that coincide up to rounding (a pair within 1e-12 of the item's largest dissimilarity,
+    # as every layout entry point rules: supviz.core.geometry) become exactly coincident, so that
+    # the merge below holds them on one spot; an interval fit pushed a pair 1e-13 apart ~1% apart.
+    for b in range(n_batch):
+        arr3[b], moved = snap_coincident(arr3[b], precomputed=True)
+        if moved:
+            notes.append(
+                f"{where(b)}{moved} point{'s' if moved > 1 else ''} coincide{'' if moved > 1 else 's'} with another up "
+                "to rounding (within 1e-12 of the largest dissimilarity) and "
+                f"{'are' if moved > 1 else 'is'} laid out as identical."
+            )
 
     # Degenerate items, decided before any iteration.
-    notes: list[str] = []
     w_eff = w3 if w3 is not None else np.broadcast_to(1.0 - np.eye(n), arr3.shape)
     observed = np.where(w_eff > 0, arr3, np.nan)
     hi = np.nanmax(observed, axis=(1, 2))
@@ -340,7 +356,6 @@ def smacof(
     all_zero = hi <= 0
     all_tied = (~all_zero) & (hi - lo <= 1e-12 * hi)
     fixed = np.full(n_batch, metric_type == "ratio") | all_tied
-    where = (lambda b: f"item {b}: ") if batched else (lambda b: "")
     for b in np.flatnonzero(all_zero):
         notes.append(
             f"{where(b)}all dissimilarities are 0 (every point identical): nothing to fit; embedding set to zeros, "
