@@ -90,14 +90,60 @@ def test_every_instance_gets_its_alone_result_bit_for_bit(batched_by_impl, impl)
         np.testing.assert_array_equal(alone.losses[0], res.losses[i])
 
 
+#: Architectures whose forward pass selects latents (a top-k, a batch threshold, a jump): a last-bit
+#: difference at a near-tie can flip a selection, and then the latents involved get other gradients.
+SELECTING = ("topk", "batchtopk", "jumprelu")
+
+
+def _latents_apart(a, b, atol=2e-5):
+    """Latents of two SAEs whose encoder column, decoder row or biases differ by more than ``atol``."""
+    apart = np.zeros(a.W_enc.shape[1], dtype=bool)
+    apart |= (np.abs(a.W_enc - b.W_enc) > atol).any(axis=0)
+    apart |= (np.abs(a.W_dec - b.W_dec) > atol).any(axis=1)
+    apart |= np.abs(a.b_enc - b.b_enc) > atol
+    return apart
+
+
+def _check_within_rounding(a, b, arch, label):
+    """The promise of README's "what is exact" table between two product implementations."""
+    if arch not in SELECTING:  # continuous in its weights: float32 rounding amplified by training
+        for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=0, atol=2e-5, err_msg=(label, name))
+        return
+    # selecting: every latent whose selections never flipped agrees within the same 2e-5; a flip
+    # (a near-tie) moves only the latents it involves, a few of them
+    apart = _latents_apart(a, b)
+    assert apart.mean() <= 0.1, (label, int(apart.sum()), apart.size)
+    np.testing.assert_allclose(a.W_enc[:, ~apart], b.W_enc[:, ~apart], rtol=0, atol=2e-5, err_msg=label)
+    np.testing.assert_allclose(a.W_dec[~apart], b.W_dec[~apart], rtol=0, atol=2e-5, err_msg=label)
+    np.testing.assert_allclose(a.b_dec, b.b_dec, rtol=0, atol=2e-5, err_msg=label)  # measured: 3.7e-7 with a flip
+
+
 def test_product_implementations_agree_within_float32_rounding(batched_by_impl):
     # measured (AMD EPYC, 40 steps, every architecture): at most 2.4e-6 apart (BatchTopK), 2.4e-7
-    # elsewhere; stated: the 2e-5 of the CUDA-path comparison below
+    # elsewhere; stated: the 2e-5 of the CUDA-path comparison below, per latent for the selecting ones
     jobs, by_impl = batched_by_impl
     for impl in ("numpy", "numba", "auto"):
-        for a, b in zip(by_impl["torch"].saes, by_impl[impl].saes):
-            for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
-                np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=0, atol=2e-5, err_msg=(impl, name))
+        for job, a, b in zip(jobs, by_impl["torch"].saes, by_impl[impl].saes):
+            _check_within_rounding(a, b, job.config.architecture, impl)
+
+
+def test_a_flipped_selection_moves_only_the_latents_it_involves():
+    # The break test's case: BatchTopK, 80 latents on 20 features of per-feature probability 0.02-0.3.
+    # numba's products against torch's flipped a batch threshold at a near-tie on a Xeon: 32 of 1600
+    # encoder weights 1.1e-4 apart, every other weight within 2.4e-7. A flat 2e-5 over all weights is
+    # not a bound for a selecting architecture; per latent it is.
+    rng = np.random.default_rng(5)
+    Q = np.linalg.qr(rng.standard_normal((20, 20)))[0].astype(np.float32)
+    job = SAEJob(
+        FeatureStream(Q, np.linspace(0.02, 0.3, 20), seed=2),
+        SAEConfig(architecture="batchtopk", d_sae=80, steps=40, batch_size=128, log_every=50, dead_after=64),
+        seed=203,
+    )
+    by_impl = {
+        impl: _forced(impl, lambda: train_saes([job], threads=1, progress=False)[0]) for impl in ("torch", "numba")
+    }
+    _check_within_rounding(by_impl["torch"], by_impl["numba"], "batchtopk", "numba")
 
 
 def test_a_source_shared_by_groups_on_different_threads_is_read_race_free():
