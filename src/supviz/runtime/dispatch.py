@@ -247,7 +247,6 @@ class LocalDispatcher(Dispatcher):
 
 
 _MISS = object()
-_QUIET = False
 
 
 def _quiet_worker_replacement() -> None:
@@ -256,14 +255,13 @@ def _quiet_worker_replacement() -> None:
     loky replaces a worker whose memory grew by more than 300 MB over its size after its first
     task (its leak check): a worker that drew figures first and then trains SAEs or digits models
     with torch (sections E and F) grows that much. The pool starts a new worker and goes on; the
-    warning (from the pool's manager thread, so filtered process-wide, once) would only break the
-    run's one-line-per-stage output."""
-    global _QUIET
-    if not _QUIET:
-        import warnings
+    warning (from the pool's manager thread, so filtered process-wide) would only break the run's
+    one-line-per-stage output. Installed on every call, not once: whatever resets the process's
+    filters in between (pytest around each test, ``warnings.catch_warnings`` in a notebook) would
+    otherwise bring it back; ``filterwarnings`` replaces an identical filter, so the list stays short."""
+    import warnings
 
-        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
-        _QUIET = True
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
 
 
 def _count(memo: Any, kind: str | None, hit: bool) -> None:
