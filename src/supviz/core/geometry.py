@@ -70,7 +70,9 @@ def dissimilarities_coincide(delta: np.ndarray) -> bool:
     return not arr.size or float(np.abs(arr).max()) == 0.0
 
 
-def coincident_groups(points: np.ndarray, *, precomputed: bool = False) -> np.ndarray:
+def coincident_groups(
+    points: np.ndarray, *, precomputed: bool = False, observed: np.ndarray | None = None
+) -> np.ndarray:
     """Label each point with its group of coincident points (single linkage at the tolerance).
 
     Parameters
@@ -80,6 +82,10 @@ def coincident_groups(points: np.ndarray, *, precomputed: bool = False) -> np.nd
     precomputed : bool, default False
         Whether ``points`` are dissimilarities (pairs at most ``COINCIDE_RTOL`` times the largest
         entry apart coincide).
+    observed : numpy.ndarray of bool, shape (N, N), optional
+        With ``precomputed``: which dissimilarities were observed (e.g. SMACOF's weights > 0). An
+        unobserved pair never links two points, whatever value stands in for it, and the scale is
+        the largest observed entry.
 
     Returns
     -------
@@ -93,10 +99,11 @@ def coincident_groups(points: np.ndarray, *, precomputed: bool = False) -> np.nd
     if n <= 1:
         return np.zeros(n, dtype=np.int64)
     if precomputed:
-        scale = float(np.abs(arr).max())
-        if scale == 0.0:
+        seen = np.ones(arr.shape, dtype=bool) if observed is None else np.asarray(observed, dtype=bool)
+        scale = float(np.abs(arr[seen]).max()) if seen.any() else 0.0
+        if scale == 0.0 and observed is None:
             return np.zeros(n, dtype=np.int64)
-        iu, ju = np.nonzero(np.triu(arr <= COINCIDE_RTOL * scale, 1))
+        iu, ju = np.nonzero(np.triu((arr <= COINCIDE_RTOL * scale) & seen, 1))
     else:
         arr = _power_of_two_scaled(arr)
         tol = coincidence_tolerance(arr)
@@ -120,7 +127,9 @@ def coincident_groups(points: np.ndarray, *, precomputed: bool = False) -> np.nd
     return order[inverse.ravel()].astype(np.int64)
 
 
-def snap_coincident(points: np.ndarray, *, precomputed: bool = False) -> tuple[np.ndarray, int]:
+def snap_coincident(
+    points: np.ndarray, *, precomputed: bool = False, observed: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
     """``points`` with every group of coincident points replaced by its first member, exactly.
 
     Parameters
@@ -128,6 +137,8 @@ def snap_coincident(points: np.ndarray, *, precomputed: bool = False) -> tuple[n
     points : numpy.ndarray, shape (N, d), or (N, N) with ``precomputed=True``
         Finite points, or symmetric dissimilarities (rows and columns of a group are set to those
         of its first member, and the distances within a group to 0).
+    observed : numpy.ndarray of bool, shape (N, N), optional
+        With ``precomputed``: the observed dissimilarities (see :func:`coincident_groups`).
 
     Returns
     -------
@@ -137,7 +148,7 @@ def snap_coincident(points: np.ndarray, *, precomputed: bool = False) -> tuple[n
         How many points were moved by a non-zero amount (rounding-level differences removed).
     """
     arr = np.asarray(points, dtype=np.float64)
-    labels = coincident_groups(arr, precomputed=precomputed)
+    labels = coincident_groups(arr, precomputed=precomputed, observed=observed)
     _, first = np.unique(labels, return_index=True)
     rep = first[labels]  # (N,) index of each point's group representative
     if np.array_equal(rep, np.arange(arr.shape[0])):

@@ -112,7 +112,13 @@ def add_warning_notes(notes: list[str], source: str, messages: Sequence[str]) ->
 
 
 def check_layout_input(
-    X: Any, *, method: str, min_points: int, precomputed: bool = False, notes: list[str] | None = None
+    X: Any,
+    *,
+    method: str,
+    min_points: int,
+    precomputed: bool = False,
+    notes: list[str] | None = None,
+    observed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Finite ``[N, d]`` points (or ``[N, N]`` dissimilarities) with enough rows, at unit scale,
     with points that coincide up to rounding made identical.
@@ -150,7 +156,9 @@ def check_layout_input(
     pts = unit_scaled(pts)[0]
     peak = float(np.abs(pts).max()) if pts.size else 0.0
     pts = pts / peak if peak > 0 else pts
-    pts, moved = snap_coincident(pts, precomputed=precomputed)
+    if observed is not None and (not precomputed or np.shape(observed) != pts.shape):
+        observed = None  # only dissimilarities have unobserved pairs; a misshapen mask is refused downstream
+    pts, moved = snap_coincident(pts, precomputed=precomputed, observed=observed)
     if moved and notes is not None:
         add_note(
             notes,

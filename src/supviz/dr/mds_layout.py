@@ -57,10 +57,27 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
 SMACOF_PASS_THROUGH = ("weights", "init", "device", "engine")
 
 
-def _mds_delta(X: Any, precomputed: bool, notes: list[str]) -> np.ndarray:
+def _item_weights(weights: Any, i: int) -> Any:
+    """Item ``i``'s pair weights from ``mds_layouts``' ``weights`` (one matrix for all, or one per item)."""
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None  # smacof refuses it by name
+    return w[i] if w.ndim == 3 and i < len(w) else w
+
+
+def _mds_delta(X: Any, precomputed: bool, notes: list[str], weights: Any = None) -> np.ndarray:
     """Dissimilarities for SMACOF, checked under the user's name ``X``, at unit scale, with points
-    that coincide up to rounding made identical (:func:`check_layout_input`)."""
-    pts = check_layout_input(X, method="MDS", min_points=2, precomputed=precomputed, notes=notes)
+    that coincide up to rounding made identical (:func:`check_layout_input`); a pair of weight 0 (not
+    observed) never makes two points one, whatever value stands for it."""
+    observed = None
+    if weights is not None:
+        try:
+            w = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError):  # smacof refuses it by name
+            w = np.empty(0)
+        observed = w > 0 if w.ndim == 2 else None
+    pts = check_layout_input(X, method="MDS", min_points=2, precomputed=precomputed, notes=notes, observed=observed)
     return pts if precomputed else pairwise_distances(pts)
 
 
@@ -119,7 +136,7 @@ def mds_layout(
 
     check_keywords("mds_layout", kw, _MDS_KEYWORDS + SMACOF_PASS_THROUGH)
     notes: list[str] = []
-    delta = _mds_delta(X, precomputed, notes)
+    delta = _mds_delta(X, precomputed, notes, kw.get("weights"))
     result = smacof(
         delta,
         n_components=n_components,
@@ -179,7 +196,7 @@ def mds_layouts(
     deltas = []
     for X in Xs:
         item_notes.append([])
-        deltas.append(_mds_delta(X, precomputed, item_notes[-1]))
+        deltas.append(_mds_delta(X, precomputed, item_notes[-1], _item_weights(kw.get("weights"), len(deltas))))
     if not deltas:
         raise SupvizError("`Xs` must hold at least one point set; got an empty sequence.")
     groups: dict[int, list[int]] = defaultdict(list)

@@ -336,11 +336,11 @@ def smacof(
     notes: list[str] = []
     where = (lambda b: f"item {b}: ") if batched else (lambda b: "")
 
-    # Points that coincide up to rounding (a pair within 1e-12 of the item's largest dissimilarity,
-    # as every layout entry point rules: supviz.core.geometry) become exactly coincident, so that
+    # Points that coincide up to rounding (an observed pair within 1e-12 of the item's largest observed
+    # dissimilarity, as every layout entry point rules: supviz.core.geometry) become exactly coincident, so that
     # the merge below holds them on one spot; an interval fit pushed a pair 1e-13 apart ~1% apart.
     for b in range(n_batch):
-        arr3[b], moved = snap_coincident(arr3[b], precomputed=True)
+        arr3[b], moved = snap_coincident(arr3[b], precomputed=True, observed=None if w3 is None else w3[b] > 0)
         if moved:
             notes.append(
                 f"{where(b)}{moved} point{'s' if moved > 1 else ''} coincide{'' if moved > 1 else 's'} with another up "
