@@ -141,7 +141,9 @@ def check_layout_input(
     MDS's ``precomputed=True``) pass the one check every method shares
     (:func:`supviz.core.validation.check_dissimilarity_matrix`: square, finite, non-negative,
     symmetric, zero diagonal), are divided by their largest entry, and pairs within 1e-12 of it
-    are set to 0.
+    are set to 0. ``observed`` (``[N, N]`` bool, precomputed only; MDS passes its weights > 0)
+    names the pairs that were measured: an unobserved pair, whatever number stands for it, never
+    makes two points one.
     """
     from supviz.core.geometry import snap_coincident
 
