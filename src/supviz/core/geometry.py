@@ -99,11 +99,16 @@ def coincident_groups(
     if n <= 1:
         return np.zeros(n, dtype=np.int64)
     if precomputed:
-        seen = np.ones(arr.shape, dtype=bool) if observed is None else np.asarray(observed, dtype=bool)
-        scale = float(np.abs(arr[seen]).max()) if seen.any() else 0.0
-        if scale == 0.0 and observed is None:
-            return np.zeros(n, dtype=np.int64)
-        iu, ju = np.nonzero(np.triu((arr <= COINCIDE_RTOL * scale) & seen, 1))
+        if observed is None:
+            scale = float(np.abs(arr).max())
+            if scale == 0.0:
+                return np.zeros(n, dtype=np.int64)
+            close = arr <= COINCIDE_RTOL * scale
+        else:
+            seen = np.asarray(observed, dtype=bool)
+            scale = float(np.abs(arr[seen]).max()) if seen.any() else 0.0
+            close = (arr <= COINCIDE_RTOL * scale) & seen
+        iu, ju = np.nonzero(np.triu(close, 1))
     else:
         arr = _power_of_two_scaled(arr)
         tol = coincidence_tolerance(arr)
@@ -125,6 +130,16 @@ def coincident_groups(
     _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))
     return order[inverse.ravel()].astype(np.int64)
+
+
+def snapped_note(moved: int, *, within: str, of: str = "") -> str:
+    """The note every snap writes: ``"3 points<of> coincide with another up to rounding (within 1e-12
+    of <within>) and are laid out as identical."``"""
+    one = moved == 1
+    return (
+        f"{moved} point{'' if one else 's'}{of} coincide{'s' if one else ''} with another up to rounding "
+        f"(within {COINCIDE_RTOL:g} of {within}) and {'is' if one else 'are'} laid out as identical."
+    )
 
 
 def snap_coincident(

@@ -145,7 +145,7 @@ def check_layout_input(
     names the pairs that were measured: an unobserved pair, whatever number stands for it, never
     makes two points one.
     """
-    from supviz.core.geometry import snap_coincident
+    from supviz.core.geometry import snap_coincident, snapped_note
 
     if precomputed:
         pts = check_dissimilarities("X", X, min_points=0)
@@ -162,16 +162,7 @@ def check_layout_input(
         observed = None  # only dissimilarities have unobserved pairs; a misshapen mask is refused downstream
     pts, moved = snap_coincident(pts, precomputed=precomputed, observed=observed)
     if moved and notes is not None:
-        add_note(
-            notes,
-            "%s: %d point%s of X coincide%s with another up to rounding (within 1e-12 of the data's scale) "
-            "and %s laid out as identical.",
-            method,
-            moved,
-            "s" if moved != 1 else "",
-            "" if moved != 1 else "s",
-            "are" if moved != 1 else "is",
-        )
+        add_note(notes, "%s: %s", method, snapped_note(moved, of=" of X", within="the data's scale"))
     return pts
 
 

@@ -57,26 +57,25 @@ def _mds_result_to_layout(result: Any, index: int | None, params: dict[str, Any]
 SMACOF_PASS_THROUGH = ("weights", "init", "device", "engine")
 
 
-def _item_weights(weights: Any, i: int) -> Any:
-    """Item ``i``'s pair weights from ``mds_layouts``' ``weights`` (one matrix for all, or one per item)."""
+def _observed(weights: Any, i: int | None = None) -> np.ndarray | None:
+    """The observed pairs (weight > 0) of ``weights``: one ``[N, N]`` matrix, or with ``i`` item
+    ``i``'s of ``mds_layouts``' ``[B, N, N]``; None where there are none or they are malformed
+    (:func:`~supviz.dr.smacof.smacof` refuses those by name)."""
+    if weights is None:
+        return None
     try:
         w = np.asarray(weights, dtype=np.float64)
     except (TypeError, ValueError):
-        return None  # smacof refuses it by name
-    return w[i] if w.ndim == 3 and i < len(w) else w
+        return None
+    if i is not None and w.ndim == 3:
+        w = w[i] if i < len(w) else np.empty(0)
+    return w > 0 if w.ndim == 2 else None
 
 
-def _mds_delta(X: Any, precomputed: bool, notes: list[str], weights: Any = None) -> np.ndarray:
+def _mds_delta(X: Any, precomputed: bool, notes: list[str], observed: np.ndarray | None = None) -> np.ndarray:
     """Dissimilarities for SMACOF, checked under the user's name ``X``, at unit scale, with points
-    that coincide up to rounding made identical (:func:`check_layout_input`); a pair of weight 0 (not
-    observed) never makes two points one, whatever value stands for it."""
-    observed = None
-    if weights is not None:
-        try:
-            w = np.asarray(weights, dtype=np.float64)
-        except (TypeError, ValueError):  # smacof refuses it by name
-            w = np.empty(0)
-        observed = w > 0 if w.ndim == 2 else None
+    that coincide up to rounding made identical (:func:`check_layout_input`); a pair not ``observed``
+    (weight 0) never makes two points one, whatever value stands for it."""
     pts = check_layout_input(X, method="MDS", min_points=2, precomputed=precomputed, notes=notes, observed=observed)
     return pts if precomputed else pairwise_distances(pts)
 
@@ -136,7 +135,7 @@ def mds_layout(
 
     check_keywords("mds_layout", kw, _MDS_KEYWORDS + SMACOF_PASS_THROUGH)
     notes: list[str] = []
-    delta = _mds_delta(X, precomputed, notes, kw.get("weights"))
+    delta = _mds_delta(X, precomputed, notes, _observed(kw.get("weights")))
     result = smacof(
         delta,
         n_components=n_components,
@@ -196,7 +195,7 @@ def mds_layouts(
     deltas = []
     for X in Xs:
         item_notes.append([])
-        deltas.append(_mds_delta(X, precomputed, item_notes[-1], _item_weights(kw.get("weights"), len(deltas))))
+        deltas.append(_mds_delta(X, precomputed, item_notes[-1], _observed(kw.get("weights"), len(deltas))))
     if not deltas:
         raise SupvizError("`Xs` must hold at least one point set; got an empty sequence.")
     groups: dict[int, list[int]] = defaultdict(list)

@@ -58,7 +58,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from supviz.core.geometry import snap_coincident
+from supviz.core.geometry import snap_coincident, snapped_note
 from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
@@ -342,11 +342,7 @@ def smacof(
     for b in range(n_batch):
         arr3[b], moved = snap_coincident(arr3[b], precomputed=True, observed=None if w3 is None else w3[b] > 0)
         if moved:
-            notes.append(
-                f"{where(b)}{moved} point{'s' if moved > 1 else ''} coincide{'' if moved > 1 else 's'} with another up "
-                "to rounding (within 1e-12 of the largest dissimilarity) and "
-                f"{'are' if moved > 1 else 'is'} laid out as identical."
-            )
+            notes.append(where(b) + snapped_note(moved, within="the largest dissimilarity"))
 
     # Degenerate items, decided before any iteration.
     w_eff = w3 if w3 is not None else np.broadcast_to(1.0 - np.eye(n), arr3.shape)
