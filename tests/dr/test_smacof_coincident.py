@@ -143,11 +143,8 @@ def test_snapping_leaves_inputs_without_near_coincidences_alone():
     assert not any("up to rounding" in note for note in a.notes)
 
 
-@pytest.mark.parametrize("engine, metric_type", [("numba", "ratio"), ("numba", "interval"), ("torch", "ordinal")])
-def test_an_unobserved_pair_is_never_taken_for_a_coincident_one(engine, metric_type):
-    # Missing dissimilarities are weight 0, whatever number stands in the matrix (often 0): such a
-    # pair must not be snapped into one point. Points 0 and 1 are far apart; their pair is unobserved
-    # and its entry set to 0.
+def _unobserved_pair():
+    """Points 0 and 1 far apart, their pair unobserved (weight 0) and its entry set to 0."""
     X = np.random.default_rng(4).normal(size=(8, 3))
     X[1] = X[0] + 3.0
     delta = cdist(X, X)
@@ -155,6 +152,14 @@ def test_an_unobserved_pair_is_never_taken_for_a_coincident_one(engine, metric_t
     np.fill_diagonal(w, 0.0)
     w[0, 1] = w[1, 0] = 0.0
     delta[0, 1] = delta[1, 0] = 0.0
+    return delta, w
+
+
+@pytest.mark.parametrize("engine, metric_type", [("numba", "ratio"), ("numba", "interval"), ("torch", "ordinal")])
+def test_an_unobserved_pair_is_never_taken_for_a_coincident_one(engine, metric_type):
+    # Missing dissimilarities are weight 0, whatever number stands in the matrix (often 0): such a
+    # pair must not be snapped into one point.
+    delta, w = _unobserved_pair()
     res = smacof(delta, weights=w, metric_type=metric_type, engine=engine, max_iter=200)
     assert not any("up to rounding" in note for note in res.notes)
     assert np.linalg.norm(res.embedding[0] - res.embedding[1]) > 0.5
@@ -164,13 +169,7 @@ def test_mds_layout_never_snaps_an_unobserved_pair():
     # the same kind through mds_layout's own snapping of precomputed input (dr.base.check_layout_input)
     from supviz.dr import mds_layout
 
-    X = np.random.default_rng(4).normal(size=(8, 3))
-    X[1] = X[0] + 3.0
-    delta = cdist(X, X)
-    w = np.ones_like(delta)
-    np.fill_diagonal(w, 0.0)
-    w[0, 1] = w[1, 0] = 0.0
-    delta[0, 1] = delta[1, 0] = 0.0
+    delta, w = _unobserved_pair()
     lay = mds_layout(delta, precomputed=True, weights=w, metric_type="interval", random_state=0)
     assert not any("up to rounding" in note for note in lay.notes)
     assert np.linalg.norm(lay.embedding[0] - lay.embedding[1]) > 0.5
