@@ -100,6 +100,16 @@ class DistanceSource:
 
         return cdist(self._data[start:stop], self._data[col_start:])
 
+    def rows_at(self, idx: np.ndarray) -> np.ndarray:
+        """Distances (at unit scale) from the points ``idx`` (int array, shape (c,)) to all points,
+        ``(c, N)`` float64: the same numbers as :meth:`rows` gives for those rows."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if self.precomputed:
+            return np.array(self._data[idx], dtype=np.float64)
+        from scipy.spatial.distance import cdist
+
+        return cdist(self._data[idx], self._data)
+
     def blocks(self, *, entries: int = BLOCK_ENTRIES) -> Iterator[tuple[int, int]]:
         """``(start, stop)`` row ranges, each holding about ``entries`` distances."""
         step = max(1, entries // max(self.n, 1))

@@ -1,23 +1,29 @@
 """Neighbourhood metrics: trustworthiness, continuity and k-NN recall, defined under ties.
 
-Definitions (Venna and Kaski, 2001/2006, with the tie rules of :mod:`supviz.metrics.ranks`):
+Definitions (Venna and Kaski, 2001/2006; Lee and Verleysen, 2009, for ``k >= N / 2``), each the
+expectation over uniformly random tie orders of both spaces (:mod:`supviz.metrics.ranks`):
 
-- **trustworthiness** ``T(k) = 1 - sum_i sum_j w^Y_ij max(r^X_ij - k, 0) / (N G(N, k))``: are the
+- **trustworthiness** ``T(k) = 1 - sum_i sum_j w^Y_ij E[max(r^X_ij - k, 0)] / (N G(N, k))``: are the
   layout's neighbours (``w^Y``, fractional k-neighbourhood in the layout ``Y``) also near in ``X``
-  (``r^X``, competition rank in ``X``)? It penalises *false neighbours*, including points that the
-  layout glues together.
+  (``r^X``, rank in ``X``, tied blocks in random order)? It penalises *false neighbours*,
+  including points that the layout glues together.
 - **continuity** ``C(k)``: the same with ``X`` and ``Y`` swapped; it penalises *tearing*, i.e.
   neighbours in ``X`` that the layout pulls apart.
-- **k-NN recall** ``R(k) = sum_i sum_j w^ref_ij [r^Y_ij <= k] / (N k)``: the fraction of each point's
-  reference neighbourhood that lies within the layout's k nearest (points tied with the k-th count
-  as within).
+- **k-NN recall** ``R(k) = sum_i sum_j w^ref_ij P(r^Y_ij <= k) / (N k)``: the expected fraction of
+  each point's reference neighbourhood that lies within the layout's k nearest. A point tied in
+  ``Y`` with the k-th nearest is kept with the probability that a random order of its tied block
+  puts it inside the k (an earlier rule counted it as kept: a picture that sends half its points
+  to one spot scored near-full recall for them).
 
-``G(N, k)`` is the worst possible penalty of one point (:func:`~supviz.metrics.ranks.worst_penalty`),
-so T and C lie in [0, 1]; without ties they equal scikit-learn's ``trustworthiness`` exactly (a
-test checks this). With ties, the neighbourhood weights make each score the average over all ways
-of breaking the ties in the space that defines the neighbourhood, and the competition rank never
-penalises a point for its ties in the judging space; so an isometry scores exactly 1 even on
-``diag(N)``, and relabelling the points never changes a value.
+``G(N, k)`` is the worst possible penalty of one point (:func:`~supviz.metrics.ranks.worst_penalty`):
+``k (2N - 3k - 1) / 2`` for ``k < N / 2`` (Venna and Kaski's normaliser) and ``(N - k)(N - k - 1) / 2``
+above (Lee and Verleysen's ``G_K``), so T and C lie in [0, 1] for every ``1 <= k <= N - 2``; without
+ties they equal scikit-learn's ``trustworthiness`` exactly (a test checks this). Each score is a
+sum of a membership probability in one space times an expected penalty in the other, so by
+linearity it is exactly the average over all tie orders (tested against enumerated and sampled
+tie orders); relabelling the points never changes a value. An isometry scores 1 when neither space
+has ties; a space with a block of tied points has an undetermined neighbourhood inside it, and
+even its isometric copy scores below 1 there.
 
 When a score is undefined (:mod:`supviz.metrics.undefined`) it is NaN, and the reason is logged
 at INFO (and carried by :func:`~supviz.metrics.layout_metrics`): ``k > N - 2`` (the standalone
@@ -48,7 +54,14 @@ import numpy as np
 from supviz.core.validation import check_int
 from supviz.errors import SupvizError
 from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
-from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, strict_less_counts, worst_penalty
+from supviz.metrics.ranks import (
+    expected_excess,
+    knn_weights,
+    sorted_rows_without_self,
+    tied_counts,
+    within_probability,
+    worst_penalty,
+)
 from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
@@ -88,11 +101,35 @@ def _penalty_and_kept(
     def_tol: float,
     judge_tol: float,
 ) -> tuple[float, float]:
-    """Sum of ``w max(r - k, 0)`` and of ``w [r <= k]`` over one block of rows."""
+    """Sums of ``w E[max(r - k, 0)]`` and of ``w P(r <= k)`` over one block of rows (own entries
+    marked -1 by :func:`~supviz.metrics.ranks.sorted_rows_without_self` in both blocks)."""
     rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
-    less = strict_less_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)  # r = less + 1
-    penalty = float(np.dot(w, np.maximum(less + 1 - k, 0)))
-    kept = float(np.dot(w, less < k))
+    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)
+    penalty = float(np.dot(w, expected_excess(less, tied, k)))
+    kept = float(np.dot(w, within_probability(less, tied, k)))
+    return penalty, kept
+
+
+def row_sums(defining: DistanceSource, judging: DistanceSource, idx: np.ndarray, k: int) -> tuple[float, float]:
+    """The exact penalty and kept sums of :func:`neighbourhood_scores` over the rows ``idx`` only.
+
+    ``defining`` gives the (fractional) k-neighbourhoods, ``judging`` the expected ranks; rows come
+    ``BLOCK_ENTRIES // 2`` distances at a time. :mod:`supviz.metrics.approximate` uses it for the
+    points whose ties its neighbour lists cannot resolve.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    step = max(1, BLOCK_ENTRIES // (2 * max(defining.n, 1)))
+    penalty = kept = 0.0
+    for lo in range(0, len(idx), step):
+        part = idx[lo : lo + step]
+        own = np.arange(len(part))
+        bd, bj = defining.rows_at(part), judging.rows_at(part)
+        bd[own, part] = -1.0
+        bj[own, part] = -1.0
+        sd, sj = np.sort(bd, axis=1), np.sort(bj, axis=1)
+        pen, kep = _penalty_and_kept(bd, sd, bj, sj, k, defining.tie_tol, judging.tie_tol)
+        penalty += pen
+        kept += kep
     return penalty, kept
 
 
@@ -251,8 +288,9 @@ def knn_recall(X_ref: Any, Y: Any, *, k: int = 10, precomputed: bool = False) ->
     Returns
     -------
     float
-        In [0, 1]. Ties in ``X_ref`` give fractional membership (the average over tie orders); a
-        point tied in ``Y`` with the k-th nearest counts as kept. NaN, with the reason logged,
+        In [0, 1], the expectation over random tie orders: ties in ``X_ref`` give fractional
+        membership, and a point tied in ``Y`` with the k-th nearest is kept with the probability
+        that a random order of its tied block puts it inside the k. NaN, with the reason logged,
         for a collapsed layout or when all distances of ``X_ref`` or ``Y`` tie (against such a
         reference every tie-free layout would score the chance level ``k / (N - 1)``).
     """

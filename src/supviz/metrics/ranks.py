@@ -14,10 +14,20 @@ weight 0. The weights sum to ``k``; each is the probability of membership when t
 uniformly at random, so a metric linear in memberships equals its average over all tie orders.
 Without ties this is the ordinary k-NN set.
 
-**Competition rank (the space that judges the neighbourhood).** The rank of ``j`` around ``i`` is
-``1 + #{l != i : d(i, l) < d(i, j)}``: points tied with ``j`` do not push it back ("1224"
-ranking). So ``j`` is penalised only for points that are *strictly* nearer. This is what makes an
-isometry score exactly 1 when its distances tie.
+**Expected rank (the space that judges the neighbourhood).** Around point ``i``, let ``L`` be the
+number of other points strictly nearer than ``j`` and ``E`` the number at exactly the distance of
+``j`` (``j`` included). Under a uniformly random order of that tied block, ``j``'s rank is uniform
+on ``L + 1 .. L + E``, so ``P(rank <= k) = clip((k - L) / E, 0, 1)`` and the expected rank
+penalty ``E[max(rank - k, 0)]`` has the closed form of :func:`expected_excess`. Without ties
+(``E = 1``) these are the ordinary rank and indicator.
+
+Ties in the two spaces are broken independently, so a metric that is a sum of (membership in one
+space) times (a function of the rank in the other) equals, by linearity of expectation, its exact
+average over all tie orders of both spaces. A point glued to many others in a picture therefore
+gets the credit a random choice among them would get, not the credit of all of them (the old
+"competition rank" gave every point tied with the k-th nearest a place inside the k). A side
+effect: an isometry of a space with ties (a block of duplicates) scores below 1, because the
+neighbourhood inside the block is undetermined in either space.
 
 Both rules take a tolerance ``tol``: distances within ``tol`` of each other tie. Exact ties are
 kept exact by :mod:`supviz.metrics.distances` (equal pairs give bit-equal numbers wherever they
@@ -86,19 +96,51 @@ def knn_weights_at(
     return rows, cols, weights
 
 
-def strict_less_counts(sorted_block: np.ndarray, rows: np.ndarray, values: np.ndarray, tol: float = 0.0) -> np.ndarray:
-    """``#{l != i : d(i, l) < value - tol}`` for each (row, value) query; rows must be non-decreasing.
+def tied_counts(
+    sorted_block: np.ndarray, rows: np.ndarray, values: np.ndarray, tol: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``L`` and ``E`` of each (row, value) query: others strictly nearer, and others within ``tol``.
 
+    ``L = #{l != i : d(i, l) < value - tol}``, ``E = #{l != i : |d(i, l) - value| <= tol}``: for a
+    query that is the distance of a pair ``(i, j)``, ``E`` includes ``j`` itself (``E >= 1``).
     ``sorted_block`` is a block from :func:`sorted_rows_without_self` (own entry -1 in column 0,
-    which is not counted). The loop runs once per row, never per pair.
+    counted in neither, as ``0 <= tol < 1``); ``rows`` must be non-decreasing. The loop runs once
+    per row, never per pair.
     """
-    counts = np.empty(len(values), dtype=np.int64)
+    less = np.empty(len(values), dtype=np.int64)
+    upto = np.empty(len(values), dtype=np.int64)
     bounds = np.searchsorted(rows, np.arange(sorted_block.shape[0] + 1))
     for r in range(sorted_block.shape[0]):
         lo, hi = bounds[r], bounds[r + 1]
         if hi > lo:
-            counts[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi] - tol, side="left") - 1
-    return counts
+            less[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi] - tol, side="left") - 1
+            upto[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi] + tol, side="right") - 1
+    return less, upto - less
+
+
+def within_probability(less: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
+    """``P(rank <= k)`` for a rank uniform on ``less + 1 .. less + tied``: ``clip((k - L) / E, 0, 1)``.
+
+    ``less`` and ``tied`` (``>= 1``) are :func:`tied_counts`; float arrays are accepted (the
+    sampled estimates of :mod:`supviz.metrics.approximate`).
+    """
+    less = np.asarray(less, dtype=np.float64)
+    return np.clip((k - less) / np.asarray(tied, dtype=np.float64), 0.0, 1.0)
+
+
+def expected_excess(less: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
+    """``E[max(rank - k, 0)]`` for a rank uniform on ``less + 1 .. less + tied`` (integers).
+
+    Closed form: with ``a = max(L + 1, k + 1)`` and ``b = L + E``, the ranks ``a .. b`` each cost
+    ``r - k``, so the sum is ``(b - a + 1)(a + b - 2k) / 2`` when ``b >= a`` (else 0), over ``E``.
+    With ``E = 1`` it is the classic penalty ``max(L + 1 - k, 0)`` of Venna and Kaski (2001).
+    """
+    less = np.asarray(less, dtype=np.float64)
+    tied = np.asarray(tied, dtype=np.float64)
+    a = np.maximum(less + 1, k + 1)
+    b = less + tied
+    count = np.maximum(b - a + 1, 0.0)
+    return count * (a + b - 2 * k) / 2.0 / tied
 
 
 def _average_ranks_direct(values: np.ndarray) -> np.ndarray:
