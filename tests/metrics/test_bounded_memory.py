@@ -149,16 +149,20 @@ def test_approximate_keeps_the_undefined_rules():
 
 
 @pytest.mark.slow
-def test_approximate_neighbours_in_high_dimensions_use_pynndescent():
-    """20-D X: NN-descent lists (pynndescent; ~10-25 s of numba compilation once per process)."""
+def test_approximate_neighbours_in_high_dimensions_use_pynndescent(monkeypatch):
+    """20-D X: NN-descent lists (pynndescent; ~10-25 s of numba compilation once per process, and
+    2-4 minutes on a loaded 2-core VM). Up to ``BRUTE_FORCE_MAX_N`` points the lists are exact by
+    brute force instead; lowered here so that 600 points take the NN-descent branch."""
     from supviz.metrics import approximate
 
+    monkeypatch.setattr(approximate, "BRUTE_FORCE_MAX_N", 100)
     rng = np.random.default_rng(8)
     X = rng.normal(size=(600, 20))
     Y = X[:, :2] + 0.3 * rng.normal(size=(600, 2))
     lists = approximate._neighbour_lists(DistanceSource("X", X), 30, 0)
     assert not lists.exact and lists.idx.shape == (600, 30)
     assert not (lists.idx == np.arange(600)[:, None]).any()
+    assert np.all(np.diff(lists.dist, axis=1) >= 0)  # float64 distances, nearest first
     exact = layout_metrics(X, Y, k=10, all_pairs=False)
     approx = layout_metrics(X, Y, k=10, all_pairs=False, neighbors="approximate")
     for name in ("trustworthiness", "continuity", "knn_recall"):

@@ -7,7 +7,15 @@ import pytest
 from scipy.stats import rankdata
 
 from supviz.metrics.distances import pairwise_distances
-from supviz.metrics.ranks import average_ranks, knn_weights, sorted_rows_without_self, worst_penalty
+from supviz.metrics.ranks import (
+    average_ranks,
+    expected_excess,
+    knn_weights,
+    sorted_rows_without_self,
+    tied_counts,
+    within_probability,
+    worst_penalty,
+)
 
 
 @pytest.mark.parametrize("direct_below", [10**9, 100])  # direct path and the bucketed path
@@ -64,3 +72,26 @@ def test_worst_penalty_is_reversed_ranking(n):
         assert worst_penalty(n, k) == brute
         if k < n / 2:
             assert worst_penalty(n, k) == k * (2 * n - 3 * k - 1) / 2
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_tie_block_expectations_equal_enumeration(k):
+    # A rank uniform on L + 1 .. L + E: P(rank <= k) and E[max(rank - k, 0)] by listing the ranks.
+    for less in range(0, 9):
+        for tied in range(1, 7):
+            ranks = np.arange(less + 1, less + tied + 1)
+            assert within_probability(np.array([less]), np.array([tied]), k)[0] == pytest.approx(
+                np.mean(ranks <= k), abs=1e-15
+            )
+            assert expected_excess(np.array([less]), np.array([tied]), k)[0] == pytest.approx(
+                np.mean(np.maximum(ranks - k, 0)), abs=1e-12
+            )
+
+
+def test_tied_counts():
+    X = np.array([[0.0], [1.0], [-1.0], [5.0], [5.0], [0.0]])
+    block = pairwise_distances(X)[:1].copy()
+    srt = sorted_rows_without_self(block, 0)
+    less, tied = tied_counts(srt, np.zeros(4, dtype=np.int64), np.array([0.0, 1.0, 5.0, 3.0]))
+    # around point 0: one duplicate at 0, two points at 1, two at 5 (the own entry is not counted)
+    assert less.tolist() == [0, 1, 3, 3] and tied.tolist() == [1, 2, 2, 0]

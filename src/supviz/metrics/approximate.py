@@ -1,24 +1,33 @@
 """Neighbourhood metrics from approximate nearest neighbours, for point sets too large for all pairs.
 
 The exact scores (:func:`supviz.metrics.neighbors.neighbourhood_scores`) rank every point around
-every other: ``O(N^2 (d + log N))`` time, bounded memory. Here nothing is quadratic:
+every other: ``O(N^2 (d + log N))`` time, bounded memory. Here nothing is quadratic unless ties
+force it:
 
-- **neighbour lists.** The ``K = 3 k`` nearest others of every point: exact with a KD-tree
-  (:class:`scipy.spatial.cKDTree`) in up to 3 dimensions (2-D layouts), approximate with
-  pynndescent's NN-descent (``NNDescent``, seeded, one thread: deterministic) above.
-- **ranks.** A pair ``(i, j)`` is judged by its competition rank ``1 + #{l : d(i, l) < d(i, j)}``
-  (the judging rule of :mod:`supviz.metrics.ranks`, same tie tolerance). Where ``j`` is in ``i``'s
-  list, the rank is counted in the list; beyond it, it is estimated from the distances of ``i`` to
-  ``rank_samples`` other points drawn for ``i`` alone (seeded), ``1 + (N - 1) * (fraction of the
-  sample nearer)``, and never put below ``K + 1``.
-- **scores** as the exact definitions (Venna and Kaski's T and C, k-NN recall) with plain k-NN
-  sets: ties in the space that defines a neighbourhood are broken by the neighbour search, not
-  shared fractionally.
+- **neighbour lists.** The ``K = min(3 k, N - 1)`` nearest others of every point: exact with a
+  KD-tree (:class:`scipy.spatial.cKDTree`) in up to 3 dimensions (2-D layouts) or by blocked brute
+  force up to :data:`BRUTE_FORCE_MAX_N` points (no compilation: the first call in a process costs
+  no numba start-up), approximate with pynndescent's NN-descent (``NNDescent``, seeded, one
+  thread: deterministic) above. List distances are recomputed in float64 (pynndescent's are
+  float32, whose rounding would break the ties of ``diag(N)``).
+- **ties, as in the exact scores** (:mod:`supviz.metrics.ranks`): the expectation over random tie
+  orders. A point's neighbourhood comes from its list with fractional weights when the tied block
+  at the k-th nearest ends inside the list; a pair is judged by ``L`` (others strictly nearer) and
+  ``E`` (tied with it, itself included), counted in the list where the tied block ends inside it.
+- **ranks beyond the list** are estimated from the distances of ``i`` to ``rank_samples`` other
+  points drawn for ``i`` alone (seeded): ``L = (N - 1) * (fraction of the sample nearer)``, never
+  below ``K`` nor above ``N - 2``, with ``E = 1`` when no sampled distance ties with the pair's.
+- **points the lists cannot resolve** (a tied block that reaches the end of a list, a sampled tie,
+  a pair the search missed though it lies within the list's reach) are scored exactly, row by row
+  (:func:`supviz.metrics.neighbors.row_sums`): a picture that glues a fraction ``f`` of its points
+  costs about ``f N^2`` distances, in bounded memory.
 
-What this costs in accuracy is measured, not assumed: ``benchmarks/metrics.py`` prints each
-approximate score beside the exact one at 20,000 points (``docs/benchmarks.md``). Undefined cases
-follow :mod:`supviz.metrics.undefined`: ``k > N - 2`` and a collapsed layout exactly; "all
-distances tie" is judged on the distances this computation sees (the lists and the sample).
+Where the lists hold every other point (``K = N - 1``, i.e. ``k >= (N - 1) / 3``, with exact
+lists) the scores equal the exact ones up to rounding (tested). What the estimate costs in
+accuracy elsewhere is measured, not assumed: ``benchmarks/metrics.py`` prints each approximate
+score beside the exact one at 20,000 points (``docs/benchmarks.md``). Undefined cases follow
+:mod:`supviz.metrics.undefined`: ``k > N - 2`` and a collapsed layout exactly; "all distances tie"
+is judged on the distances this computation sees (the lists and the sample).
 """
 
 from __future__ import annotations
@@ -29,12 +38,15 @@ import numpy as np
 
 from supviz.core.seeding import SeedLike, child, int_seed, numpy_rng
 from supviz.metrics.distances import DistanceSource
-from supviz.metrics.neighbors import _SCORES, NeighbourhoodScores, _sources_agree
-from supviz.metrics.ranks import worst_penalty
-from supviz.metrics.undefined import COLLAPSED, k_reason, tied_reason
+from supviz.metrics.neighbors import _SCORES, NeighbourhoodScores, _sources_agree, row_sums
+from supviz.metrics.ranks import expected_excess, within_probability, worst_penalty
+from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
 
 #: Up to this many dimensions a KD-tree gives exact neighbour lists.
 KDTREE_MAX_DIM = 3
+#: Up to this many points (above 3 dimensions) the lists come from blocked brute force: exact, and
+#: no numba compilation (pynndescent's costs 20-80 s on the first call of each process).
+BRUTE_FORCE_MAX_N = 5000
 #: Neighbour-list length as a multiple of k (ranks up to it are counted, beyond it estimated).
 LIST_FACTOR = 3
 #: Sample size of the rank estimate beyond the lists.
@@ -43,22 +55,54 @@ RANK_SAMPLES = 512
 
 @dataclass
 class _Space:
-    """One space's neighbour lists ``[N, K]`` (nearest first, self excluded) and distances."""
+    """One space's neighbour lists ``[N, K]`` (nearest first, self excluded) and their float64
+    distances; ``complete`` when the lists are exact and hold every other point."""
 
     src: DistanceSource
     idx: np.ndarray
     dist: np.ndarray
     exact: bool
 
+    @property
+    def complete(self) -> bool:
+        return self.exact and self.idx.shape[1] == self.src.n - 1
+
+
+def _pair_distances(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, block: int = 65536) -> np.ndarray:
+    """Euclidean distances of the pairs ``(rows[p], cols[p])`` in float64, ``(P,)``."""
+    out = np.empty(len(rows))
+    for lo in range(0, len(rows), block):
+        diff = data[rows[lo : lo + block]] - data[cols[lo : lo + block]]  # (b, d)
+        out[lo : lo + block] = np.sqrt(np.einsum("bd,bd->b", diff, diff))
+    return out
+
+
+def _brute_force_lists(src: DistanceSource, K: int) -> np.ndarray:
+    """Exact ``K`` nearest others of every point ``[N, K]`` (ties by index), blocked cdist rows."""
+    n = src.n
+    idx = np.empty((n, K), dtype=np.int64)
+    for start, stop in src.blocks():
+        block = src.rows(start, stop)  # (c, N)
+        own = np.arange(stop - start)
+        block[own, start + own] = np.inf
+        part = np.argpartition(block, K - 1, axis=1)[:, :K] if K < n - 1 else np.argsort(block, axis=1)[:, :K]
+        vals = np.take_along_axis(block, part, axis=1)
+        order = np.lexsort((part, vals), axis=1)
+        idx[start:stop] = np.take_along_axis(part, order, axis=1)
+    return idx
+
 
 def _neighbour_lists(src: DistanceSource, K: int, seed: int) -> _Space:
     data = src.data
     n = src.n
-    want = min(K + 1, n)
-    if data.shape[1] <= KDTREE_MAX_DIM:
-        from scipy.spatial import cKDTree
+    if data.shape[1] <= KDTREE_MAX_DIM or n <= BRUTE_FORCE_MAX_N:
+        if data.shape[1] <= KDTREE_MAX_DIM:
+            from scipy.spatial import cKDTree
 
-        dist, idx = cKDTree(data).query(data, k=want)
+            idx = np.asarray(cKDTree(data).query(data, k=min(K + 1, n))[1], dtype=np.int64).reshape(n, -1)
+            idx = _drop_self(idx, K)
+        else:
+            idx = _brute_force_lists(src, K)
         exact = True
     else:
         import warnings
@@ -67,19 +111,26 @@ def _neighbour_lists(src: DistanceSource, K: int, seed: int) -> _Space:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pynndescent's notes on small data and numba threads
-            index = NNDescent(data, n_neighbors=want, random_state=seed, n_jobs=1, metric="euclidean")
-        idx, dist = index.neighbor_graph
+            index = NNDescent(data, n_neighbors=K + 1, random_state=seed, n_jobs=1, metric="euclidean")
+        idx = _drop_self(np.asarray(index.neighbor_graph[0], dtype=np.int64).reshape(n, K + 1), K)
         exact = False
-    idx = np.asarray(idx, dtype=np.int64).reshape(n, want)
-    dist = np.asarray(dist, dtype=np.float64).reshape(n, want)
-    # drop the point itself (a duplicate may come before it; then the last entry goes)
+    rows = np.repeat(np.arange(n), K)
+    dist = _pair_distances(data, rows, idx.ravel()).reshape(n, K)
+    order = np.argsort(dist, axis=1, kind="stable")  # float64 order (float32 lists may be out of order)
+    return _Space(src, np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1), exact)
+
+
+def _drop_self(idx: np.ndarray, K: int) -> np.ndarray:
+    """Lists of ``K + 1`` entries less the point itself (a duplicate may come before it; where the
+    point is missing, the last entry goes)."""
+    n = idx.shape[0]
+    if idx.shape[1] == K:
+        return idx
     own = idx == np.arange(n)[:, None]
-    drop = np.where(own.any(axis=1), own.argmax(axis=1), want - 1)
+    drop = np.where(own.any(axis=1), own.argmax(axis=1), idx.shape[1] - 1)
     keep = np.ones_like(own)
     keep[np.arange(n), drop] = False
-    idx = idx[keep].reshape(n, want - 1)
-    dist = dist[keep].reshape(n, want - 1)
-    return _Space(src, idx, dist, exact)
+    return idx[keep].reshape(n, idx.shape[1] - 1)
 
 
 def _sample_rows(src: DistanceSource, rng: np.random.Generator, size: int, block: int = 512) -> np.ndarray:
@@ -99,28 +150,64 @@ def _sample_rows(src: DistanceSource, rng: np.random.Generator, size: int, block
     return out
 
 
-def _ranks(judge: _Space, sample_sorted: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Competition ranks of the pairs ``(rows, cols)`` in the judging space (counted or estimated)."""
+def _weights(space: _Space, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fractional k-neighbourhood weights over the list ``[N, K]`` and which rows they are exact for
+    (the tied block at the k-th nearest ends inside the list)."""
+    tol = space.src.tie_tol
+    dist = space.dist
+    t = dist[:, k - 1 : k]  # (N, 1) distance of the k-th nearest other
+    below = dist < t - tol
+    at = np.abs(dist - t) <= tol
+    n_below = below.sum(axis=1, keepdims=True)
+    w = np.where(below, 1.0, np.where(at, (k - n_below) / np.maximum(at.sum(axis=1, keepdims=True), 1), 0.0))
+    resolved = np.full(len(dist), True) if space.complete else dist[:, -1] > t[:, 0] + tol
+    return w, resolved
+
+
+def _judge(
+    judge: _Space, sample_sorted: np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``L``, ``E`` (float) of the pairs ``(rows, cols)`` in the judging space, and which are resolved."""
     src = judge.src
     tol = src.tie_tol
-    d = np.sqrt(((src.data[rows] - src.data[cols]) ** 2).sum(axis=1))
-    K = judge.idx.shape[1]
-    in_list = judge.idx[rows] == cols[:, None]  # (P, K)
-    found = in_list.any(axis=1)
-    ranks = np.empty(len(rows))
-    # in the list: 1 + list entries clearly nearer
-    ranks[found] = 1 + (judge.dist[rows[found]] < d[found, None] - tol).sum(axis=1)
-    miss = ~found
-    if miss.any():
-        at = np.flatnonzero(miss)
-        est = np.empty(len(at))
+    n, K = judge.idx.shape
+    d = _pair_distances(src.data, rows, cols)
+    lists = judge.dist[rows]  # (P, K)
+    found = (judge.idx[rows] == cols[:, None]).any(axis=1)
+    less = (lists < d[:, None] - tol).sum(axis=1).astype(np.float64)
+    tied = (np.abs(lists - d[:, None]) <= tol).sum(axis=1).astype(np.float64)
+    inside = judge.complete | (lists[:, -1] > d + tol)  # the tied block ends inside the list
+    resolved = found & inside
+    beyond = ~found & (lists[:, -1] + tol < d)  # past the list's reach: estimate
+    if beyond.any():
+        at = np.flatnonzero(beyond)
         size = sample_sorted.shape[1]
         for lo in range(0, len(at), 8192):
             part = at[lo : lo + 8192]
-            less = (sample_sorted[rows[part]] < (d[part] - tol)[:, None]).sum(axis=1)  # (q,)
-            est[lo : lo + 8192] = 1 + (src.n - 1) * less / size
-        ranks[miss] = np.maximum(est, K + 1)
-    return ranks
+            srt = sample_sorted[rows[part]]  # (q, S)
+            nearer = (srt < (d[part] - tol)[:, None]).sum(axis=1)
+            sampled_tie = (np.abs(srt - d[part][:, None]) <= tol).any(axis=1)
+            less[part] = np.clip((src.n - 1) * nearer / size, K, n - 1)
+            tied[part] = 1.0
+            resolved[part] = ~sampled_tie
+    return less, tied, resolved
+
+
+def _score_sums(defining: _Space, judging: _Space, sample: np.ndarray, k: int) -> tuple[float, float, np.ndarray]:
+    """Penalty and kept sums over the rows the lists resolve, and the rows they do not."""
+    n = defining.idx.shape[0]
+    w, resolved = _weights(defining, k)
+    rows, pos = np.nonzero(w > 0)
+    cols = defining.idx[rows, pos]
+    less, tied, ok = _judge(judging, sample, rows, cols)
+    bad = np.zeros(n, dtype=bool)
+    bad[rows[~ok]] = True
+    bad |= ~resolved
+    use = ~bad[rows]
+    ww = w[rows, pos][use]
+    penalty = float(np.dot(ww, expected_excess(less[use], tied[use], k)))
+    kept = float(np.dot(ww, within_probability(less[use], tied[use], k)))
+    return penalty, kept, np.flatnonzero(bad)
 
 
 def approximate_neighbourhood_scores(
@@ -138,7 +225,8 @@ def approximate_neighbourhood_scores(
 
     Same arguments and result as :func:`supviz.metrics.neighbors.neighbourhood_scores` (``k``
     already validated), plus ``random_state`` (the neighbour search and the rank sample) and
-    ``rank_samples``. ``O(N (K + S) d)`` time and memory for ``S`` samples, ``K = 3 k``.
+    ``rank_samples``. ``O(N (K + S) d)`` time and memory for ``S`` samples, ``K = min(3 k, N - 1)``,
+    plus ``O(N d)`` per row the lists cannot resolve (ties).
     """
     n = _sources_agree(X, Y, X_true)
     want = tuple(w for w in want if w != "knn_recall_true" or X_true is not None)
@@ -148,28 +236,6 @@ def approximate_neighbourhood_scores(
         return NeighbourhoodScores(nan, nan, nan, nan, reasons=dict.fromkeys(want, common))
     K = min(LIST_FACTOR * k, n - 1)
     S = int(rank_samples)
-    spaces = {
-        "X": _neighbour_lists(X, K, int_seed(child(random_state, 2))),
-        "Y": _neighbour_lists(Y, K, int_seed(child(random_state, 3))),
-    }
-    if X_true is not None and "knn_recall_true" in want:
-        spaces["X_true"] = _neighbour_lists(X_true, k, int_seed(child(random_state, 4)))
-    samples = {
-        name: _sample_rows(spaces[name].src, numpy_rng(child(random_state, 1, c)), S)
-        for c, name in enumerate(("X", "Y"))
-    }
-    reasons: dict[str, str] = {}
-    tied = {}
-    for name, sp in spaces.items():
-        seen = [sp.dist.ravel()]
-        if name in samples:
-            s = samples[name]
-            seen.append(s.ravel())
-        allv = np.concatenate(seen)
-        tied[name] = float(allv.max() - allv.min()) <= sp.src.tie_tol
-    rows = np.repeat(np.arange(n), k)
-    g = worst_penalty(n, k)
-    values: dict[str, float] = {}
     sources = {"X": X, "Y": Y, "X_true": X_true}
     judged = {
         "trustworthiness": ("Y", "X"),
@@ -177,26 +243,42 @@ def approximate_neighbourhood_scores(
         "knn_recall": ("X", "Y"),
         "knn_recall_true": ("X_true", "Y"),
     }
+    needed = sorted({space for name in want for space in judged[name]}, key=("X", "Y", "X_true").index)
+    seeds = {"X": 2, "Y": 3, "X_true": 4}
+    spaces = {name: _neighbour_lists(sources[name], K, int_seed(child(random_state, seeds[name]))) for name in needed}
+    samples = {
+        name: _sample_rows(spaces[name].src, numpy_rng(child(random_state, 1, c)), S)
+        for c, name in enumerate(("X", "Y"))
+        if name in spaces
+    }
+    reasons: dict[str, str] = {}
+    tied = {}
+    for name, sp in spaces.items():
+        seen = np.concatenate([sp.dist.ravel()] + ([samples[name].ravel()] if name in samples else []))
+        tied[name] = float(seen.max() - seen.min()) <= sp.src.tie_tol
     for name in want:
         for space in judged[name]:
+            if sources[space].coincide:  # the exact path's rule: rounding noise would be ranked
+                reasons[name] = coincide_reason(sources[space].name)
+                break
             if tied.get(space):
                 reasons[name] = tied_reason(sources[space].name)
                 break
-    if "trustworthiness" in want and "trustworthiness" not in reasons:
-        cols = spaces["Y"].idx[:, :k].ravel()
-        r = _ranks(spaces["X"], samples["X"], rows, cols)
-        values["trustworthiness"] = 1.0 - float(np.maximum(r - k, 0).sum()) / (n * g)
-    if {"continuity", "knn_recall"} & set(want):
-        cols = spaces["X"].idx[:, :k].ravel()
-        r = _ranks(spaces["Y"], samples["Y"], rows, cols)
-        values["continuity"] = 1.0 - float(np.maximum(r - k, 0).sum()) / (n * g)
-        values["knn_recall"] = float((r <= k).sum()) / (n * k)
-    if "X_true" in spaces:
-        cols = spaces["X_true"].idx[:, :k].ravel()
-        r = _ranks(spaces["Y"], samples["Y"], rows, cols)
-        values["knn_recall_true"] = float((r <= k).sum()) / (n * k)
-    out = {
-        name: values[name] if name in want and name not in reasons and name in values else float("nan")
-        for name in _SCORES
-    }
+    g = worst_penalty(n, k)
+    values: dict[str, float] = {}
+    done: dict[tuple[str, str], tuple[float, float]] = {}
+    for name in want:
+        if name in reasons:
+            continue
+        pair = judged[name]
+        if pair not in done:
+            d_space, j_space = spaces[pair[0]], spaces[pair[1]]
+            penalty, kept, bad = _score_sums(d_space, j_space, samples[pair[1]], k)  # judged in X or Y
+            if len(bad):
+                extra = row_sums(d_space.src, j_space.src, bad, k)
+                penalty, kept = penalty + extra[0], kept + extra[1]
+            done[pair] = (penalty, kept)
+        penalty, kept = done[pair]
+        values[name] = 1.0 - penalty / (n * g) if name in ("trustworthiness", "continuity") else kept / (n * k)
+    out = {name: values.get(name, float("nan")) for name in _SCORES}
     return NeighbourhoodScores(**out, reasons=reasons)
