@@ -45,14 +45,15 @@ METRIC_DEFINITIONS = {
     "shepard_rho": ("[-1, 1], 1 best", "Spearman's rho of delta and d over the pairs (average ranks for ties)"),
     "trustworthiness": (
         "[0, 1], 1 best",
-        "Venna & Kaski (2001): T(k) = 1 - sum_i sum_j w^Y_ij max(r^X_ij - k, 0) / "
-        "(N G(N, k)): the layout's k-neighbours penalised by their rank in X (false neighbours)",
+        "Venna & Kaski (2001): T(k) = 1 - sum_i sum_j w^Y_ij E[max(r^X_ij - k, 0)] / "
+        "(N G(N, k)): the layout's k-neighbours penalised by their rank in X (false neighbours); "
+        "the expectation over random tie orders",
     ),
     "continuity": ("[0, 1], 1 best", "Venna & Kaski (2001): C(k), T(k) with X and Y swapped (tearing)"),
     "knn_recall": (
         "[0, 1], 1 best",
-        "R(k) = sum_i sum_j w^X_ij [r^Y_ij <= k] / (N k): share of each point's k nearest "
-        "in X among its k nearest in Y",
+        "R(k) = sum_i sum_j w^X_ij P(r^Y_ij <= k) / (N k): share of each point's k nearest "
+        "in X among its k nearest in Y, the expectation over random tie orders",
     ),
     "knn_recall_true": ("[0, 1], 1 best", "the same against X_true (e.g. the ground-truth features)"),
     "procrustes_baseline": (
@@ -148,11 +149,11 @@ def layout_metrics(
     neighbors : {"exact", "approximate"}, default "exact"
         ``"exact"``: the tie-aware scores over all ranks (:mod:`supviz.metrics.neighbors`, blocked:
         bounded memory, ``O(N^2)`` time). ``"approximate"``: from neighbour lists (a KD-tree for
-        layouts, pynndescent above 3 dimensions) and sampled ranks (:mod:`supviz.metrics.approximate`),
-        ``O(N)`` memory and nothing quadratic; its error against the exact scores is measured in
-        ``docs/benchmarks.md`` (general-position points). It is *not* tie-aware: on coincident
-        points or tied distances, and for ``k`` above about ``(2N - 1) / 3``, it returns numbers
-        where the exact scores are NaN with a reason or differ; use ``"exact"`` for such inputs.
+        layouts, brute force up to 5,000 points, pynndescent above) and sampled ranks
+        (:mod:`supviz.metrics.approximate`), ``O(N)`` memory; the same tie rules (rows whose ties
+        the lists cannot resolve are scored exactly, ``O(N)`` each) and the same NaN reasons;
+        equal to ``"exact"`` up to rounding where the lists hold every point (``k >= (N - 1) / 3``
+        below 5,000 points); elsewhere its error is measured in ``docs/benchmarks.md``.
     all_pairs : bool, default True
         ``False`` skips the metrics whose cost grows with the number of pairs or worse: stress-1,
         Shepard rho (all ``N (N - 1) / 2`` pairs) and the matched Procrustes distance (an
