@@ -50,7 +50,9 @@ def test_silhouette_is_sklearns_and_identity_picture_is_faithful(digits):
     X, y = digits.X_test, digits.y_test
     assert silhouette(X, y)[0] == silhouette_score(X.astype(np.float64), y)  # computed in float64
     # a 2-D space pictured by itself keeps every neighbourhood: T = C = 1 against its own space
-    Y = X[:, :2] + np.arange(len(X))[:, None] * 1e-3  # tie-free 2-D points
+    # tie-free 2-D points (an offset of i * 1e-3 on both axes left ties: i +- d are equidistant
+    # from i where the pixels agree, and a tied block's neighbourhood is undetermined, so below 1)
+    Y = X[:, :2] + np.random.default_rng(0).uniform(0, 1e-3, size=(len(X), 2))
     pm = picture_measures(Y, Y, y, reference=X, k=5)
     assert list(pm) == list(PICTURE_KEYS)
     assert pm["trustworthiness"] == 1.0 and pm["continuity"] == 1.0
