@@ -171,3 +171,43 @@ def test_normaliser_for_large_k_is_lee_verleysen():
             assert min(values) == pytest.approx(0.0, abs=TOL)
     assert worst_penalty(40, 38) == (40 - 38) * (40 - 38 - 1) / 2
     assert worst_penalty(40, 19) == 19 * (80 - 57 - 1) / 2
+
+
+def test_approximate_scores_only_the_tied_rows_exactly(monkeypatch):
+    # Past the lists' reach ranks are estimated; only rows whose ties the lists cannot resolve are
+    # scored exactly (O(N) each). Tie-free data: none (a sampled copy of the pair's own point is not
+    # a tie). Half the picture glued at one spot: those rows, and recall still equals the exact one.
+    from supviz.metrics import approximate
+
+    calls = []
+    real = approximate.row_sums
+
+    def spy(defining, judging, idx, k):
+        calls.append(np.asarray(idx).copy())
+        return real(defining, judging, idx, k)
+
+    monkeypatch.setattr(approximate, "row_sums", spy)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 5))
+    Y = X[:, :2] + 0.3 * rng.normal(size=(300, 2))
+    approx = layout_metrics(X, Y, k=5, all_pairs=False, neighbors="approximate")
+    assert calls == []
+    exact = layout_metrics(X, Y, k=5, all_pairs=False)
+    assert approx["knn_recall"] == pytest.approx(exact["knn_recall"], abs=TOL)
+    Y[:150] = 0.0
+    approx = layout_metrics(X, Y, k=5, all_pairs=False, neighbors="approximate")
+    exact = layout_metrics(X, Y, k=5, all_pairs=False)
+    scored = set(np.unique(np.concatenate(calls)).tolist())
+    # the glued rows; and the others whose k-neighbourhood reaches the glued spot in Y (the tied
+    # block straddles the k-th place) or who have a neighbour in X among the glued points (judged
+    # against a tied block of 150)
+    DX, DY = pairwise_distances(X), pairwise_distances(Y)
+    np.fill_diagonal(DX, np.inf)
+    np.fill_diagonal(DY, np.inf)
+    kth_y = np.sort(DY, axis=1)[:, 4]
+    near_x = np.argsort(DX, axis=1)[:, :5]
+    want = set(range(150)) | {i for i in range(150, 300) if DY[i, 0] <= kth_y[i] or (near_x[i] < 150).any()}
+    assert scored == want and len(want) < 300
+    assert approx["knn_recall"] == pytest.approx(exact["knn_recall"], abs=TOL)
+    for name in ("trustworthiness", "continuity"):
+        assert approx[name] == pytest.approx(exact[name], abs=0.01), name

@@ -55,17 +55,15 @@ RANK_SAMPLES = 512
 
 @dataclass
 class _Space:
-    """One space's neighbour lists ``[N, K]`` (nearest first, self excluded) and their float64
-    distances; ``complete`` when the lists are exact and hold every other point."""
+    """One space's neighbour lists ``[N, K]`` (nearest first, self excluded), their float64
+    distances, and ``reach`` ``(N,)``: the distance of the ``K + 1``-th nearest other (``inf`` where
+    the lists hold every other point), which says whether a tied block ends inside a list."""
 
     src: DistanceSource
     idx: np.ndarray
     dist: np.ndarray
+    reach: np.ndarray
     exact: bool
-
-    @property
-    def complete(self) -> bool:
-        return self.exact and self.idx.shape[1] == self.src.n - 1
 
 
 def _pair_distances(data: np.ndarray, rows: np.ndarray, cols: np.ndarray, block: int = 65536) -> np.ndarray:
@@ -95,14 +93,15 @@ def _brute_force_lists(src: DistanceSource, K: int) -> np.ndarray:
 def _neighbour_lists(src: DistanceSource, K: int, seed: int) -> _Space:
     data = src.data
     n = src.n
+    F = min(K + 1, n - 1)  # one more than scored: the reach
     if data.shape[1] <= KDTREE_MAX_DIM or n <= BRUTE_FORCE_MAX_N:
         if data.shape[1] <= KDTREE_MAX_DIM:
             from scipy.spatial import cKDTree
 
-            idx = np.asarray(cKDTree(data).query(data, k=min(K + 1, n))[1], dtype=np.int64).reshape(n, -1)
-            idx = _drop_self(idx, K)
+            idx = np.asarray(cKDTree(data).query(data, k=F + 1)[1], dtype=np.int64).reshape(n, -1)
+            idx = _drop_self(idx, F)
         else:
-            idx = _brute_force_lists(src, K)
+            idx = _brute_force_lists(src, F)
         exact = True
     else:
         import warnings
@@ -111,13 +110,15 @@ def _neighbour_lists(src: DistanceSource, K: int, seed: int) -> _Space:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pynndescent's notes on small data and numba threads
-            index = NNDescent(data, n_neighbors=K + 1, random_state=seed, n_jobs=1, metric="euclidean")
-        idx = _drop_self(np.asarray(index.neighbor_graph[0], dtype=np.int64).reshape(n, K + 1), K)
+            index = NNDescent(data, n_neighbors=F + 1, random_state=seed, n_jobs=1, metric="euclidean")
+        idx = _drop_self(np.asarray(index.neighbor_graph[0], dtype=np.int64).reshape(n, F + 1), F)
         exact = False
-    rows = np.repeat(np.arange(n), K)
-    dist = _pair_distances(data, rows, idx.ravel()).reshape(n, K)
+    rows = np.repeat(np.arange(n), F)
+    dist = _pair_distances(data, rows, idx.ravel()).reshape(n, F)
     order = np.argsort(dist, axis=1, kind="stable")  # float64 order (float32 lists may be out of order)
-    return _Space(src, np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1), exact)
+    idx, dist = np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
+    reach = dist[:, K] if F > K else np.full(n, np.inf)
+    return _Space(src, idx[:, :K], dist[:, :K], reach, exact)
 
 
 def _drop_self(idx: np.ndarray, K: int) -> np.ndarray:
@@ -133,21 +134,28 @@ def _drop_self(idx: np.ndarray, K: int) -> np.ndarray:
     return idx[keep].reshape(n, idx.shape[1] - 1)
 
 
-def _sample_rows(src: DistanceSource, rng: np.random.Generator, size: int, block: int = 512) -> np.ndarray:
+def _sample_rows(
+    src: DistanceSource, rng: np.random.Generator, size: int, block: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
     """Distances of every point to ``size`` other points drawn for it alone (uniformly, with
-    replacement), each row sorted: ``[N, size]``. A sample of its own per point makes the rank
-    estimates' errors independent, so they average out over the points (one shared sample biased
-    every point the same way: -0.008 in trustworthiness at N = 3,000)."""
+    replacement), each row sorted: ``[N, size]``, and the drawn points in the same order (int32).
+    A sample of its own per point makes the rank estimates' errors independent, so they average out
+    over the points (one shared sample biased every point the same way: -0.008 in trustworthiness
+    at N = 3,000)."""
     n = src.n
     out = np.empty((n, size))
+    drawn = np.empty((n, size), dtype=np.int32)
     for start in range(0, n, block):
         stop = min(start + block, n)
         own = np.arange(start, stop)[:, None]
         other = rng.integers(0, n - 1, size=(stop - start, size))
         other += other >= own  # skip the point itself: uniform over the n - 1 others
         diff = src.data[other] - src.data[start:stop, None, :]  # (b, size, d)
-        out[start:stop] = np.sort(np.sqrt(np.einsum("bsd,bsd->bs", diff, diff)), axis=1)
-    return out
+        dist = np.sqrt(np.einsum("bsd,bsd->bs", diff, diff))
+        order = np.argsort(dist, axis=1)
+        out[start:stop] = np.take_along_axis(dist, order, axis=1)
+        drawn[start:stop] = np.take_along_axis(other, order, axis=1)
+    return out, drawn
 
 
 def _weights(space: _Space, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,14 +168,19 @@ def _weights(space: _Space, k: int) -> tuple[np.ndarray, np.ndarray]:
     at = np.abs(dist - t) <= tol
     n_below = below.sum(axis=1, keepdims=True)
     w = np.where(below, 1.0, np.where(at, (k - n_below) / np.maximum(at.sum(axis=1, keepdims=True), 1), 0.0))
-    resolved = np.full(len(dist), True) if space.complete else dist[:, -1] > t[:, 0] + tol
+    resolved = space.reach > t[:, 0] + tol
     return w, resolved
 
 
 def _judge(
-    judge: _Space, sample_sorted: np.ndarray, rows: np.ndarray, cols: np.ndarray
+    judge: _Space, sample: tuple[np.ndarray, np.ndarray], rows: np.ndarray, cols: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``L``, ``E`` (float) of the pairs ``(rows, cols)`` in the judging space, and which are resolved."""
+    """``L``, ``E`` (float) of the pairs ``(rows, cols)`` in the judging space, and which are resolved.
+
+    A pair past the list's reach gets ``L`` from the sample (:func:`_sample_rows`), clipped to
+    ``[K, N - 2]``, and ``E = 1``; it is unresolved when another sampled point ties with it.
+    """
+    sample_sorted, drawn = sample
     src = judge.src
     tol = src.tie_tol
     n, K = judge.idx.shape
@@ -176,7 +189,7 @@ def _judge(
     found = (judge.idx[rows] == cols[:, None]).any(axis=1)
     less = (lists < d[:, None] - tol).sum(axis=1).astype(np.float64)
     tied = (np.abs(lists - d[:, None]) <= tol).sum(axis=1).astype(np.float64)
-    inside = judge.complete | (lists[:, -1] > d + tol)  # the tied block ends inside the list
+    inside = judge.reach[rows] > d + tol  # the tied block ends inside the list
     resolved = found & inside
     beyond = ~found & (lists[:, -1] + tol < d)  # past the list's reach: estimate
     if beyond.any():
@@ -186,14 +199,19 @@ def _judge(
             part = at[lo : lo + 8192]
             srt = sample_sorted[rows[part]]  # (q, S)
             nearer = (srt < (d[part] - tol)[:, None]).sum(axis=1)
-            sampled_tie = (np.abs(srt - d[part][:, None]) <= tol).any(axis=1)
-            less[part] = np.clip((src.n - 1) * nearer / size, K, n - 1)
+            # a tie with another point (the pair's own point may be in the sample: not a tie)
+            sampled_tie = ((np.abs(srt - d[part][:, None]) <= tol) & (drawn[rows[part]] != cols[part][:, None])).any(
+                axis=1
+            )
+            less[part] = np.clip((src.n - 1) * nearer / size, K, n - 2)
             tied[part] = 1.0
             resolved[part] = ~sampled_tie
     return less, tied, resolved
 
 
-def _score_sums(defining: _Space, judging: _Space, sample: np.ndarray, k: int) -> tuple[float, float, np.ndarray]:
+def _score_sums(
+    defining: _Space, judging: _Space, sample: tuple[np.ndarray, np.ndarray], k: int
+) -> tuple[float, float, np.ndarray]:
     """Penalty and kept sums over the rows the lists resolve, and the rows they do not."""
     n = defining.idx.shape[0]
     w, resolved = _weights(defining, k)
@@ -254,7 +272,7 @@ def approximate_neighbourhood_scores(
     reasons: dict[str, str] = {}
     tied = {}
     for name, sp in spaces.items():
-        seen = np.concatenate([sp.dist.ravel()] + ([samples[name].ravel()] if name in samples else []))
+        seen = np.concatenate([sp.dist.ravel()] + ([samples[name][0].ravel()] if name in samples else []))
         tied[name] = float(seen.max() - seen.min()) <= sp.src.tie_tol
     for name in want:
         for space in judged[name]:
