@@ -134,6 +134,13 @@ def test_approximate_is_nan_where_exact_is_nan():
         for name in ("trustworthiness", "continuity", "knn_recall"):
             assert np.isnan(exact[name]) and np.isnan(approx[name])
             assert approx.reasons[name] == exact.reasons[name]
+    # X identical up to rounding (ranks of rounding noise), and a collapsed picture
+    X_same = np.tile(rng.normal(size=(1, 5)), (40, 1)) * (1.0 + 1e-15 * rng.normal(size=(40, 5)))
+    for ref, lay in ((X_same, Y), (Y, np.zeros((40, 2)))):
+        exact = layout_metrics(ref, lay, k=5, all_pairs=False)
+        approx = layout_metrics(ref, lay, k=5, all_pairs=False, neighbors="approximate")
+        for name in ("trustworthiness", "continuity", "knn_recall"):
+            assert np.isnan(approx[name]) and approx.reasons[name] == exact.reasons[name]
 
 
 @pytest.mark.parametrize("k", [2, 13, 20, 38])
