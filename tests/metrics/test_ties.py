@@ -161,6 +161,21 @@ def test_approximate_equals_exact_at_small_n(k):
                 assert approx[name] == pytest.approx(exact[name], abs=0.02), name
 
 
+@pytest.mark.parametrize("k", [7, 10, 20])  # 3 k >= N - 1: the lists hold every point
+def test_approximate_equals_scikit_learn_without_ties(k):
+    # 6-D data (exact brute-force lists) and 2-D pictures (KD-tree), lists holding every point.
+    from sklearn.manifold import trustworthiness as sk_trustworthiness
+
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(22, 6))
+    Y = X[:, :2] + 0.4 * rng.normal(size=(22, 2))
+    out = layout_metrics(X, Y, k=k, all_pairs=False, neighbors="approximate")
+    if 2 * k < 22:  # scikit-learn refuses k >= N / 2
+        assert out["trustworthiness"] == pytest.approx(sk_trustworthiness(X, Y, n_neighbors=k), abs=TOL)
+        assert out["continuity"] == pytest.approx(sk_trustworthiness(Y, X, n_neighbors=k), abs=TOL)
+    assert out["trustworthiness"] == pytest.approx(trustworthiness(X, Y, k=k), abs=TOL)
+
+
 def test_normaliser_for_large_k_is_lee_verleysen():
     # For k >= N / 2 Venna and Kaski's k (2N - 3k - 1) / 2 is no longer the worst penalty (at N = 6,
     # k = 4 it is -2); Lee and Verleysen (2009) use (N - k)(N - k - 1) / 2. Over all 720 orders of six
