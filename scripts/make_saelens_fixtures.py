@@ -34,10 +34,8 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-from safetensors.torch import save_file
-
 import sae_lens
+import torch
 from sae_lens import SAE
 from sae_lens.saes.batchtopk_sae import BatchTopKTrainingSAE, BatchTopKTrainingSAEConfig
 from sae_lens.saes.jumprelu_sae import JumpReLUTrainingSAE, JumpReLUTrainingSAEConfig
@@ -54,6 +52,7 @@ from sae_lens.synthetic.evals import (
     feature_uniqueness,
     mean_correlation_coefficient,
 )
+from safetensors.torch import save_file
 
 D_IN, D_SAE, N_FEATURES, N_INPUTS, STEPS = 8, 16, 12, 64, 30
 
@@ -65,7 +64,9 @@ def _train(sae, generator, feature_dict, steps, batch=128):
     for step in range(steps):
         x = feature_dict(generator.sample(batch))
         out = sae.training_forward_pass(
-            TrainStepInput(sae_in=x, coefficients=coefs, dead_neuron_mask=dead, n_training_steps=step, is_logging_step=False)
+            TrainStepInput(
+                sae_in=x, coefficients=coefs, dead_neuron_mask=dead, n_training_steps=step, is_logging_step=False
+            )
         )
         opt.zero_grad()
         out.loss.backward()
@@ -127,7 +128,13 @@ def make_metrics(out: Path) -> None:
         recon = inf.decode(latents)
         W_dec, T = inf.W_dec, fd.feature_vectors
         cm = compute_classification_metrics(latents, acts, W_dec, T)
-        calcs = [L0Calculator(), L0Calculator(), DeadLatentsCalculator(s), ShrinkageCalculator(), ExplainedVarianceCalculator()]
+        calcs = [
+            L0Calculator(),
+            L0Calculator(),
+            DeadLatentsCalculator(s),
+            ShrinkageCalculator(),
+            ExplainedVarianceCalculator(),
+        ]
         calcs[0].add_batch(acts)
         calcs[1].add_batch(latents)
         calcs[2].add_batch(latents)
@@ -147,7 +154,10 @@ def make_metrics(out: Path) -> None:
             "f1_score": cm.f1_score,
             "accuracy": cm.accuracy,
         }
-    save_file({"inputs": x, "feature_acts": acts.contiguous(), "features": T.contiguous()}, str(folder / "expected.safetensors"))
+    save_file(
+        {"inputs": x, "feature_acts": acts.contiguous(), "features": T.contiguous()},
+        str(folder / "expected.safetensors"),
+    )
     (folder / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
 
 

@@ -43,6 +43,7 @@ _COLUMNS = [
     ("n_true", "true", "{}"),
     ("d_sae", "d_sae", "{}"),
     ("mmcs", "MMCS", "{:.3f}"),
+    ("feature_mcc", "fMCC", "{:.3f}"),
     ("mcc", "MCC", "{:.3f}"),
     ("recovery_rate", "rec@0.9", "{:.2f}"),
     ("dead_fraction", "dead", "{:.2f}"),
@@ -50,8 +51,9 @@ _COLUMNS = [
     ("true_l0", "true L0", "{:.2f}"),
     ("fvu", "FVU", "{:.3f}"),
     ("shrinkage", "shrink", "{:.3f}"),
-    ("precision", "prec", "{:.2f}"),
-    ("recall", "recall", "{:.2f}"),
+    ("firing_precision", "prec", "{:.2f}"),
+    ("firing_recall", "recall", "{:.2f}"),
+    ("f1_score", "F1", "{:.2f}"),
 ]
 
 

@@ -5,7 +5,7 @@ For every (m, p) cell of the section-2 weights and both importance variants, a s
 cells in one batched job, each cell's seed derived from the cell itself) and is scored against the
 cell's represented features (``||W_i|| > 0.5``, SPEC section 4) on fresh samples:
 
-- E1: MMCS, matched MCC, recovery rate at cos >= 0.9, dead fraction, L0 against the true L0 and
+- E1: MMCS, feature MCC (sign-aware matching), recovery rate at cos >= 0.9, dead fraction, L0 against the true L0 and
   FVU as heatmaps over (m, p), beside the represented count, per importance variant and
   architecture;
 - E2: the represented feature directions and the decoder directions matched to them, one joint
@@ -49,15 +49,15 @@ REPRESENTED_NORM = 0.5
 #: Score columns of E1 rows (SAEScores names -> table columns).
 SCORE_COLUMNS = {
     "mmcs": "mmcs",
-    "mcc": "mcc",
+    "feature_mcc": "feature_mcc",
     "recovery_rate": "recovery_rate",
     "dead_fraction": "dead_fraction",
     "l0": "l0",
     "true_l0": "true_l0",
     "fvu": "fvu",
     "shrinkage": "shrinkage",
-    "precision": "firing_precision",
-    "recall": "firing_recall",
+    "firing_precision": "firing_precision",
+    "firing_recall": "firing_recall",
 }
 CODE_SPACE = "SAE codes f(h)"
 _METHODS = ("mds", "umap", "tsne")
@@ -332,7 +332,7 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
             )
             scores = {col: float(getattr(sc, name)[j]) for name, col in SCORE_COLUMNS.items()}
             scores["antialigned_latents"] = float(against) if trained.represented[j].any() else float("nan")
-            reasons = {SCORE_COLUMNS.get(k, k): str(v) for k, v in sc.notes[j].items()}
+            reasons = {SCORE_COLUMNS[k]: str(v) for k, v in sc.notes[j].items() if k in SCORE_COLUMNS}
             if not trained.represented[j].any():
                 reasons["antialigned_latents"] = "no represented feature"
             cells.append(

@@ -144,7 +144,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 "p",
                 "n_represented",
                 "mmcs",
-                "mcc",
+                "feature_mcc",
                 "recovery_rate",
                 "dead_fraction",
                 "l0",
