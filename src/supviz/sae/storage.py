@@ -12,10 +12,12 @@ not claim a SAELens version, so SAELens reads it through its pre-6.0 path, which
 metadata fields supviz has no values for.
 
 :func:`read_folder` (behind :func:`supviz.sae.load`) reads such folders whether supviz or SAELens
-wrote them (pre-6.0 ``activation_fn_str`` / ``activation_fn_kwargs`` configs included;
-``log_threshold`` and bfloat16 weights converted), so an SAE trained elsewhere can be scored against
-known features with :func:`supviz.sae.score`. No pickle: JSON and safetensors only. Writes are
-atomic (:func:`supviz.core.io.atomic_dir`).
+wrote them -- SAELens' training form (``save_model``: ``rescale_acts_by_decoder_norm``, BatchTopK's
+``topk_threshold``) and inference form, pre-6.0 ``activation_fn_str`` / ``activation_fn_kwargs``
+configs, ``log_threshold`` and bfloat16 weights -- honouring every key of ``cfg.json`` or refusing
+it by name, so an SAE trained elsewhere can be scored against known features with
+:func:`supviz.sae.score` (``tests/sae/fixtures/saelens``: folders SAELens 6.54.12 wrote, with its
+codes). No pickle: JSON and safetensors only. Writes are atomic (:func:`supviz.core.io.atomic_dir`).
 
 This module knows the folder layout and reads and writes the fields of an SAE; it does not import
 :class:`~supviz.sae.model.SAE` (which builds on it: ``SAE.save``, :func:`supviz.sae.model.load`).
