@@ -133,10 +133,12 @@ class RecoveryResult:
 
 def _sae_config(arch: str, n_features: int, cfg: RecoveryConfig) -> Any:
     from supviz.sae import SAEConfig
+    from supviz.sae.config import DATA_K
 
     return SAEConfig(
         architecture=arch,
         d_sae=max(1, int(round(cfg.dictionary_ratio * n_features))),
+        k=DATA_K if arch in ("topk", "batchtopk") else None,  # from each cell's true L0 and m (issue 20)
         steps=cfg.steps,
         batch_size=cfg.batch_size,
     )
