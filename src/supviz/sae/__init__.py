@@ -44,6 +44,7 @@ _EXPORTS = {
     "toy_experiment": "supviz.sae.sharkey_toy",
     "save": "supviz.sae.model",
     "load": "supviz.sae.model",
+    "from_saelens": "supviz.sae.model",
     "SparseAutoencoder": "supviz.sae.estimator",
 }
 

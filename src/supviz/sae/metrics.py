@@ -418,6 +418,7 @@ def score(
     Parameters
     ----------
     saes : SAE or sequence of SAE
+        supviz SAEs, or SAELens SAE objects (read by :func:`supviz.sae.model.from_saelens`).
     inputs : array [N, d] (shared) or sequence of arrays [N_i, d_i]
         Evaluation inputs (e.g. :meth:`~supviz.sae.sources.Source.evaluation`), N >= 1.
     features : array [n, d], or sequence (one per SAE, None where unknown), optional
@@ -441,9 +442,9 @@ def score(
     SupvizError
         No SAEs, something else than SAEs, inputs without rows, shapes that do not match.
     """
-    from supviz.sae.model import SAE, encode
+    from supviz.sae.model import SAE, as_sae, encode
 
-    if isinstance(saes, SAE):
+    if isinstance(saes, SAE) or hasattr(saes, "state_dict"):
         saes = [saes]
     try:
         saes = list(saes)
@@ -452,9 +453,7 @@ def score(
     k = len(saes)
     if k == 0:
         raise SupvizError("`saes` must hold at least one SAE; got none.")
-    for i, s in enumerate(saes):
-        if not isinstance(s, SAE):
-            raise SupvizError(f"`saes[{i}]` must be an SAE; got {type(s).__name__}.")
+    saes = [as_sae(s, f"saes[{i}]") for i, s in enumerate(saes)]
     X = _per_sae("inputs", inputs, k, required=True)
     T = _per_sae("features", features, k)
     M = _per_sae("feature_masks", feature_masks, k, dtype=bool)

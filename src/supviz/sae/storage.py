@@ -241,18 +241,32 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         raise SupvizError(f"could not read {str(cfg_path)!r} as JSON: {_one_line(exc)}.") from None
     if not isinstance(cfg, dict):
         raise SupvizError(f"{str(cfg_path)!r} must hold a JSON object; got {type(cfg).__name__}.")
+    return sae_fields(cfg, _read_weights(w_path), cfg_name=str(cfg_path), weights_name=str(w_path), source=str(p))
+
+
+def sae_fields(
+    cfg: dict[str, Any],
+    W: dict[str, np.ndarray],
+    *,
+    cfg_name: str = "cfg",
+    weights_name: str = "weights",
+    source: str = "",
+) -> dict[str, Any]:
+    """The fields of an SAE from a SAELens config dict and its weights (name -> float32 array), read as
+    :func:`read_folder` says; ``cfg_name`` / ``weights_name`` / ``source`` name them in messages and
+    ``info["source"]``. ``W`` is consumed (entries popped)."""
+    name = Path(source).name if source else "sae"
     unknown = sorted(set(cfg) - DESCRIPTIVE_KEYS - TRAINING_KEYS - HONOURED_KEYS)
     if unknown:
         raise SupvizError(
-            f"{str(cfg_path)!r}: cfg.json key(s) {unknown} are unknown to supviz (it reads SAELens configs up to "
+            f"{cfg_name!r}: cfg.json key(s) {unknown} are unknown to supviz (it reads SAELens configs up to "
             "6.54 and cannot tell whether they change the codes)."
         )
-    W = _read_weights(w_path)
     notes: list[str] = []
     arch = str(cfg.get("architecture", "standard"))
     if arch in _REFUSED_ARCHITECTURES:
         raise SupvizError(
-            f"{str(cfg_path)!r}: architecture {arch!r} is not supported ({_REFUSED_ARCHITECTURES[arch]}); "
+            f"{cfg_name!r}: architecture {arch!r} is not supported ({_REFUSED_ARCHITECTURES[arch]}); "
             "supported: standard, topk, jumprelu, batchtopk."
         )
     act_name = cfg.get("activation_fn", cfg.get("activation_fn_str", "relu")) or "relu"
@@ -268,7 +282,7 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         if isinstance(k, float) and k.is_integer():
             k = int(k)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise SupvizError(f"{str(cfg_path)!r}: a topk SAE needs an int `k` >= 1; got {k!r}.")
+            raise SupvizError(f"{cfg_name!r}: a topk SAE needs an int `k` >= 1; got {k!r}.")
     elif arch == "jumprelu":
         activation, extra = "jumprelu", ("threshold", "log_threshold")
         if "threshold" in W:
@@ -277,33 +291,32 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
             threshold = np.exp(W.pop("log_threshold"))
         else:
             raise SupvizError(
-                f"{str(w_path)!r}: a jumprelu SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}."
+                f"{weights_name!r}: a jumprelu SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}."
             )
     elif arch == "batchtopk":
         activation, extra = "jumprelu", ("topk_threshold",)
         if "topk_threshold" not in W:
-            raise SupvizError(f"{str(w_path)!r}: a batchtopk SAE needs its `topk_threshold`; found {sorted(W)}.")
+            raise SupvizError(f"{weights_name!r}: a batchtopk SAE needs its `topk_threshold`; found {sorted(W)}.")
         theta = np.asarray(W.pop("topk_threshold"), dtype=np.float32).reshape(-1)
         if theta.size != 1:
-            raise SupvizError(f"{str(w_path)!r}: `topk_threshold` must be one number; got {theta.size}.")
+            raise SupvizError(f"{weights_name!r}: `topk_threshold` must be one number; got {theta.size}.")
         threshold = np.full(W["b_enc"].shape if "b_enc" in W else (0,), theta[0], dtype=np.float32)
         notes.append(
             "batchtopk training folder read as its inference form: one threshold (topk_threshold) for every latent"
         )
     elif arch == "standard":
-        raise SupvizError(f"{str(cfg_path)!r}: activation {act_name!r} is not supported; supported: relu, topk.")
+        raise SupvizError(f"{cfg_name!r}: activation {act_name!r} is not supported; supported: relu, topk.")
     else:
         raise SupvizError(
-            f"{str(cfg_path)!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, "
-            "batchtopk."
+            f"{cfg_name!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk."
         )
     stray = sorted(set(W) - set(_SHARED_WEIGHTS) - set(extra) - {"scaling_factor", "finetuning_scaling_factor"})
     if stray:
-        raise SupvizError(f"{str(w_path)!r}: weight(s) {stray} are not used by a {arch} SAE as supviz reads it.")
+        raise SupvizError(f"{weights_name!r}: weight(s) {stray} are not used by a {arch} SAE as supviz reads it.")
     for name in _SHARED_WEIGHTS:
         if name not in W:
-            raise SupvizError(f"{str(w_path)!r} has no {name!r}; found {sorted(W)}.")
-    _check_normalisation(cfg, cfg_path, notes)
+            raise SupvizError(f"{weights_name!r} has no {name!r}; found {sorted(W)}.")
+    _check_normalisation(cfg, cfg_name, notes)
     dtype = cfg.get("dtype", "float32")
     if dtype not in ("float32", "torch.float32"):
         notes.append(f"dtype {dtype!r} read as float32 (SAELens computes in {dtype})")
@@ -313,19 +326,19 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
             sf = np.asarray(W.pop(name), dtype=np.float64).reshape(-1)
             if not np.allclose(sf, 1.0):
                 if sf.shape[0] != W_dec.shape[0]:
-                    raise SupvizError(f"{str(w_path)!r}: {name} must have one entry per latent; got shape {sf.shape}.")
+                    raise SupvizError(f"{weights_name!r}: {name} must have one entry per latent; got shape {sf.shape}.")
                 W_dec = (W_dec * sf[:, None]).astype(np.float32)
                 notes.append(f"{name} folded into W_dec")
     d_in, d_sae = cfg.get("d_in"), cfg.get("d_sae")
     if W_enc.ndim == 2 and (d_in, d_sae) != tuple(W_enc.shape) and d_in is not None:
-        raise SupvizError(f"{str(p)!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W_enc.shape)}.")
+        raise SupvizError(f"{source!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W_enc.shape)}.")
     rescale = cfg.get("rescale_acts_by_decoder_norm", False)
     if not isinstance(rescale, bool):
-        raise SupvizError(f"{str(cfg_path)!r}: `rescale_acts_by_decoder_norm` must be true or false; got {rescale!r}.")
+        raise SupvizError(f"{cfg_name!r}: `rescale_acts_by_decoder_norm` must be true or false; got {rescale!r}.")
     if rescale:
         if arch not in ("topk", "batchtopk"):
             raise SupvizError(
-                f"{str(cfg_path)!r}: rescale_acts_by_decoder_norm is a topk / batchtopk setting; got it on {arch!r}."
+                f"{cfg_name!r}: rescale_acts_by_decoder_norm is a topk / batchtopk setting; got it on {arch!r}."
             )
         W_enc, b_enc, W_dec = fold_decoder_norms(W_enc, b_enc, W_dec)
         notes.append("rescale_acts_by_decoder_norm: decoder norms folded into the encoder (SAELens' codes)")
@@ -335,11 +348,11 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         from supviz.sae.config import SAEConfig
 
         try:
-            config = SAEConfig.from_dict(meta["config"], source=str(cfg_path))
+            config = SAEConfig.from_dict(meta["config"], source=cfg_name)
         except SupvizError as exc:
             notes.append(f"training config not restored: {exc}")
     info = dict(meta.get("info") or {})
-    info["source"] = str(p)
+    info["source"] = source
     info["notes"] = list(info.get("notes", [])) + notes
     saelens_meta = cfg.get("metadata") if isinstance(cfg.get("metadata"), dict) else {}
     hook = cfg.get("hook_name") or cfg.get("hook_point") or saelens_meta.get("hook_name")
@@ -354,7 +367,7 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
         architecture=str(meta.get("architecture") or arch),
         config=config,
-        label=str(meta.get("label") or hook or p.name),
+        label=str(meta.get("label") or hook or name),
         info=info,
     )
 
@@ -377,7 +390,7 @@ def fold_decoder_norms(
     )
 
 
-def _check_normalisation(cfg: dict[str, Any], cfg_path: Path, notes: list[str]) -> None:
+def _check_normalisation(cfg: dict[str, Any], cfg_name: str, notes: list[str]) -> None:
     """Honour or refuse ``normalize_activations`` and ``reshape_activations`` (see :func:`read_folder`)."""
     norm = cfg.get("normalize_activations", "none")
     if norm in (None, False, "none"):
@@ -389,7 +402,7 @@ def _check_normalisation(cfg: dict[str, Any], cfg_path: Path, notes: list[str]) 
         )
     else:
         raise SupvizError(
-            f"{str(cfg_path)!r}: normalize_activations={norm!r} is not supported (input-dependent rescaling "
+            f"{cfg_name!r}: normalize_activations={norm!r} is not supported (input-dependent rescaling "
             "or a whitening matrix outside the folder)."
         )
     reshape = cfg.get("reshape_activations", "none")
@@ -398,9 +411,7 @@ def _check_normalisation(cfg: dict[str, Any], cfg_path: Path, notes: list[str]) 
     elif reshape == "hook_z":
         notes.append("reshape_activations='hook_z': give the inputs with the heads flattened, [N, n_heads * d_head]")
     else:
-        raise SupvizError(
-            f"{str(cfg_path)!r}: reshape_activations={reshape!r} is not supported; supported: none, hook_z."
-        )
+        raise SupvizError(f"{cfg_name!r}: reshape_activations={reshape!r} is not supported; supported: none, hook_z.")
 
 
 def sae_folders(folder: str | os.PathLike[str]) -> list[Path]:
@@ -427,10 +438,15 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
                 out[key] = f.get_tensor(key).to(torch.float32).numpy()
     except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed file to the user
         raise SupvizError(f"could not read {str(path)!r} as safetensors: {_one_line(exc)}.") from None
-    for key, arr in out.items():
-        if not np.isfinite(arr).all():
-            raise SupvizError(f"{str(path)!r}: {key!r} holds NaN/inf values.")
+    check_finite_weights(out, str(path))
     return out
+
+
+def check_finite_weights(W: dict[str, np.ndarray], where: str) -> None:
+    """Refuse weights holding NaN or inf (``where`` names them in the message)."""
+    for key, arr in W.items():
+        if not np.isfinite(arr).all():
+            raise SupvizError(f"{where!r}: {key!r} holds NaN/inf values.")
 
 
 def _one_line(exc: BaseException) -> str:
