@@ -68,8 +68,9 @@ def register(subparsers: Any) -> None:
         help="train sparse autoencoders on a run's toy cells or an activations file, and score them",
         description=(
             "Train sparse autoencoders (relu_l1, relu_l1_decnorm, topk, batchtopk, jumprelu) as one batched job and "
-            "score them against the known features: MMCS, matched MCC, recovery at cos >= 0.9, dead latents, L0 "
-            "against the true L0, FVU, shrinkage, firing precision/recall. INPUT is a `supviz train` run directory "
+            "score them against the known features: MMCS, feature MCC (sign-aware), recovery at cos >= 0.9, dead "
+            "latents, L0 against the true L0, FVU, shrinkage, firing precision/recall, and SAELens' MCC and F1 under "
+            "its names. INPUT is a `supviz train` run directory "
             "(one SAE per cell, on the cell's own data stream), or an activations file .npy/.npz/.safetensors of "
             "[N, d] or [k, N, d] (use --weights to read a file as toy weights instead)."
         ),

@@ -78,7 +78,7 @@ class RecoveryCell:
     represented : np.ndarray [n] bool
         The scored true features (``||W_i|| > 0.5``).
     matched_latent, matched_cos, max_cos : np.ndarray [n]
-        Hungarian partner of each true feature (-1: none), that pair's |cos|, the best cosine.
+        Hungarian partner of each true feature (-1: none), that pair's cosine, the best cosine.
     best_latent : np.ndarray [n]
         The latent of that best cosine (:func:`direction_partners`; E2 pairs by it).
     W_dec : np.ndarray [d_sae, m] float32
@@ -247,8 +247,8 @@ def direction_partners(
     (signed: the partner MMCS counts; -1 outside ``represented`` or where no decoder row has a
     direction), and the number of latents whose largest ``|cos|`` to a represented feature is at
     least ``threshold`` with a negative sign: "absence" latents, which fire when a frequent feature
-    is missing from the input (the inputs are centred by ``b_dec``), and which the sign-blind
-    Hungarian matching of matched MCC may pair with the feature.
+    is missing from the input (the inputs are centred by ``b_dec``), and which a sign-blind
+    matching (SAELens' MCC) may pair with the feature; feature MCC does not.
     """
     rep = np.flatnonzero(represented)
     best = np.full(W.shape[0], -1, dtype=np.int64)

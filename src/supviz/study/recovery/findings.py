@@ -296,7 +296,7 @@ class ArchitectureScore:
 
 
 def architecture_ranking(e1: Any, *, sparse_p: float = SPARSE_P) -> list[ArchitectureScore]:
-    """Architectures, best first by median MMCS (then matched MCC) over the common defined sparse cells.
+    """Architectures, best first by median MMCS (then feature MCC) over the common defined sparse cells.
 
     Medians of :data:`E1_METRICS` and, where ``e1`` has them, of ``codes_knn_recall`` and
     ``h_knn_recall`` (k-NN recall against x of the code space and of h themselves).
