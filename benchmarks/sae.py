@@ -202,7 +202,7 @@ def part_architectures(steps: int) -> dict:
             "ms_per_step": cells.training.info["ms_per_step"],
             "mmcs_all": round(float(np.nanmean(sc.mmcs)), 4),
             "mmcs_sparse": round(float(np.nanmean(sc.mmcs[sparse])), 4),
-            "mcc_sparse": round(float(np.nanmean(sc.mcc[sparse])), 4),
+            "feature_mcc_sparse": round(float(np.nanmean(sc.feature_mcc[sparse])), 4),
             "recovery_sparse": round(float(np.nanmean(sc.recovery_rate[sparse])), 4),
             "dead": round(float(np.nanmean(sc.dead_fraction)), 3),
             "fvu_sparse": round(float(np.nanmean(sc.fvu[sparse])), 4),

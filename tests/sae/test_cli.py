@@ -101,7 +101,7 @@ def test_activations_file_with_true_features(tmp_path, capsys):
         == 0
     )
     rows = pd.read_csv(out / "scores.csv")
-    assert len(rows) == 1 and rows["n_true"][0] == 4 and np.isfinite(rows["precision"][0])
+    assert len(rows) == 1 and rows["n_true"][0] == 4 and np.isfinite(rows["firing_precision"][0])
     # a stack [k, N, d] gives k SAEs in one job
     np.save(tmp_path / "stack.npy", np.stack([codes @ F, 2 * codes @ F]).astype(np.float32))
     assert main(["sae", str(tmp_path / "stack.npy"), *FAST, "--out", str(tmp_path / "o2")]) == 0

@@ -11,10 +11,10 @@ from supviz.sae import SAE, score
 from supviz.sae.metrics import (
     cosine_matrix,
     dead_fraction,
+    feature_mcc,
     firing_precision_recall,
     fvu,
     l0,
-    matched_mcc,
     max_cosines,
     mmcs,
     random_mmcs_expectation,
@@ -28,7 +28,7 @@ def test_identity_decoder_recovers_everything():
     T = np.eye(3)[None]  # (1, 3, 3)
     W = np.eye(3)[[2, 0, 1]][None] * 5.0  # a permutation, scaled: cosines ignore norms
     assert mmcs(T, W)[0] == pytest.approx(1.0)
-    mcc, latent, matched = matched_mcc(T, W)
+    mcc, latent, matched = feature_mcc(T, W)
     assert mcc[0] == pytest.approx(1.0)
     np.testing.assert_array_equal(latent[0], [1, 2, 0])
     assert recovery_rate(T, W)[0] == 1.0
@@ -41,23 +41,51 @@ def test_hand_worked_mmcs_and_the_difference_from_one_to_one_matching():
     s = 1 / math.sqrt(2)
     np.testing.assert_allclose(cosine_matrix(T, W)[0], [[1, 1, s], [0, 0, s]])
     assert mmcs(T, W)[0] == pytest.approx((1 + s) / 2)
-    mcc, latent, _ = matched_mcc(T, W)  # one latent per feature: e2 must take the diagonal row
+    mcc, latent, _ = feature_mcc(T, W)  # one latent per feature: e2 must take the diagonal row
     assert mcc[0] == pytest.approx((1 + s) / 2)
     assert latent[0, 1] == 2
     assert recovery_rate(T, W, threshold=0.9)[0] == 0.5
-    # a negated direction has cosine -1: MMCS (signed, as Sharkey et al.) gives it no credit (e1's best
-    # row is then the orthogonal -e2, cos 0), MCC (|cos|) full credit
+    # a negated direction has cosine -1: with non-negative codes it cannot represent the feature, so
+    # neither MMCS (signed, as Sharkey et al.) nor the sign-aware feature MCC gives it credit (e1's best
+    # row is then the orthogonal -e2, cos 0)
     Wn = -np.eye(2)[None]
     assert mmcs(np.eye(2)[None], Wn)[0] == pytest.approx(0.0)
-    assert matched_mcc(np.eye(2)[None], Wn)[0][0] == pytest.approx(1.0)
+    fm, latent, matched = feature_mcc(np.eye(2)[None], Wn)
+    assert fm[0] == pytest.approx(0.0)
+    assert (latent[0] == -1).all() and np.isnan(matched[0]).all()
+
+
+def test_matching_is_sign_aware_on_the_five_features_in_two_dimensions():
+    """Issue 20's case: an SAE on the 5 -> 2 toy whose decoder has t_0, t_1 and -t_2, -t_3, -t_4.
+
+    Matched on |cos| it would score 1.0; its codes are non-negative, so the latents at -t_i serve only
+    the features 36 degrees away from them (cos 36 deg = golden ratio / 2): t_2 and t_4 get those, and
+    t_3, with every remaining row at 180 degrees, gets nothing. By hand: (2 + 2 cos 36 deg) / 5.
+    """
+    angles = 2 * np.pi * np.arange(5) / 5
+    T = np.stack([np.cos(angles), np.sin(angles)], axis=1)[None]  # (1, 5, 2): the pentagon
+    W = T * np.array([1, 1, -1, -1, -1])[None, :, None]
+    fm, latent, matched = feature_mcc(T, W)
+    assert fm[0] == pytest.approx((2 + 2 * np.cos(np.pi / 5)) / 5)
+    assert latent[0, 3] == -1 and np.isnan(matched[0, 3])
+    assert (matched[0][latent[0] >= 0] > 0).all()
+    sign_blind = np.abs(cosine_matrix(T, W))[0][np.arange(5), np.arange(5)].mean()
+    assert sign_blind == pytest.approx(1.0)  # what |cos| matching reported
+
+
+def test_the_old_name_of_feature_mcc_warns_and_gives_the_new_function():
+    import supviz.sae.metrics as metrics
+
+    with pytest.warns(DeprecationWarning, match="matched_mcc was renamed: use feature_mcc"):
+        assert metrics.matched_mcc is feature_mcc
 
 
 def test_mcc_counts_unmatched_features_as_zero_and_respects_the_mask():
     T = np.eye(3)[None]
     W = np.eye(3)[:2][None]  # two latents for three features
-    assert matched_mcc(T, W)[0][0] == pytest.approx(2 / 3)
+    assert feature_mcc(T, W)[0][0] == pytest.approx(2 / 3)
     mask = np.array([[True, True, False]])
-    assert matched_mcc(T, W, mask)[0][0] == pytest.approx(1.0)
+    assert feature_mcc(T, W, mask)[0][0] == pytest.approx(1.0)
     assert mmcs(T, W, mask)[0] == pytest.approx(1.0)
     assert np.isnan(max_cosines(T, W, mask)[0, 2])
 
@@ -68,11 +96,11 @@ def test_vectorised_over_instances_equals_one_at_a_time():
     W = rng.standard_normal((4, 7, 3))
     mask = rng.random((4, 5)) < 0.7
     mask[:, 0] = True
-    batched = [mmcs(T, W, mask), matched_mcc(T, W, mask)[0], recovery_rate(T, W, mask, threshold=0.5)]
+    batched = [mmcs(T, W, mask), feature_mcc(T, W, mask)[0], recovery_rate(T, W, mask, threshold=0.5)]
     for i in range(4):
         one = [
             mmcs(T[i : i + 1], W[i : i + 1], mask[i : i + 1]),
-            matched_mcc(T[i : i + 1], W[i : i + 1], mask[i : i + 1])[0],
+            feature_mcc(T[i : i + 1], W[i : i + 1], mask[i : i + 1])[0],
             recovery_rate(T[i : i + 1], W[i : i + 1], mask[i : i + 1], threshold=0.5),
         ]
         for b, o in zip(batched, one):
@@ -82,7 +110,7 @@ def test_vectorised_over_instances_equals_one_at_a_time():
 def test_degenerate_directions_are_nan_never_a_score():
     T = np.eye(2)[None]
     assert np.isnan(mmcs(T, np.zeros((1, 3, 2)))[0])  # no decoder direction
-    assert np.isnan(matched_mcc(T, np.zeros((1, 3, 2)))[0][0])
+    assert np.isnan(feature_mcc(T, np.zeros((1, 3, 2)))[0][0])
     assert np.isnan(mmcs(T, np.eye(2)[None], np.zeros((1, 2), bool))[0])  # no counted feature
     assert np.isnan(recovery_rate(T, np.eye(2)[None], np.zeros((1, 2), bool))[0])
     # a zero row among real ones is skipped, not counted as cos 0
@@ -157,10 +185,10 @@ def test_score_collects_everything_and_explains_every_nan():
     X = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0], [3.0, 1.0]], np.float32)
     C = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0], [3.0, 1.0]], np.float32)
     sc = score([sae], X, features=np.eye(2), true_codes=C)
-    assert sc.mmcs[0] == 1.0 and sc.mcc[0] == 1.0 and sc.recovery_rate[0] == 1.0
+    assert sc.mmcs[0] == 1.0 and sc.feature_mcc[0] == 1.0 and sc.mcc[0] == 1.0 and sc.recovery_rate[0] == 1.0
     assert sc.fvu[0] == pytest.approx(0.0, abs=1e-7) and sc.dead_fraction[0] == 0.0
     assert sc.l0[0] == pytest.approx(1.0) and sc.true_l0[0] == pytest.approx(1.0)
-    assert sc.precision[0] == 1.0 and sc.recall[0] == 1.0
+    assert sc.firing_precision[0] == 1.0 and sc.firing_recall[0] == 1.0 and sc.f1_score[0] == 1.0
     assert sc.notes[0] == {}
     df = sc.to_frame()
     assert list(df.columns[:3]) == ["label", "n_true", "d_sae"] and "mmcs" in df.attrs["columns"]

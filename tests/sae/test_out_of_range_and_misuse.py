@@ -125,11 +125,12 @@ def test_sharkey_probabilities_all_dense_no_warning():
 
 def test_score_every_nan_has_a_note(sae):
     r = score([sae], X, features=np.zeros((3, 4)))
-    for col in ("mmcs", "mcc", "recovery_rate"):
+    for col in ("mmcs", "feature_mcc", "recovery_rate", "mcc", "uniqueness"):
         assert np.isnan(getattr(r, col)[0]) and "no counted true feature has a direction" in r.notes[0][col]
     for i, row in enumerate(r.rows()):
         for col in (
             "mmcs",
+            "feature_mcc",
             "mcc",
             "recovery_rate",
             "dead_fraction",
@@ -137,8 +138,13 @@ def test_score_every_nan_has_a_note(sae):
             "true_l0",
             "fvu",
             "shrinkage",
+            "firing_precision",
+            "firing_recall",
             "precision",
             "recall",
+            "f1_score",
+            "uniqueness",
+            "explained_variance",
         ):
             assert not np.isnan(row[col]) or col in r.notes[i]
 

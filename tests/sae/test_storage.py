@@ -137,7 +137,7 @@ def test_an_sae_trained_elsewhere_is_scored_against_known_features(tmp_path):
     sae = load(tmp_path / "ext")
     X = np.abs(RNG.standard_normal((50, d))).astype(np.float32)
     sc = score([sae], X, features=F, true_codes=X)
-    assert sc.mmcs[0] == 1.0 and sc.fvu[0] < 1e-10 and sc.precision[0] == 1.0
+    assert sc.mmcs[0] == 1.0 and sc.fvu[0] < 1e-10 and sc.firing_precision[0] == 1.0
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,7 @@ _COLUMNS = [
     ("n_true", "true", "{}"),
     ("d_sae", "d_sae", "{}"),
     ("mmcs", "MMCS", "{:.3f}"),
+    ("feature_mcc", "fMCC", "{:.3f}"),
     ("mcc", "MCC", "{:.3f}"),
     ("recovery_rate", "rec@0.9", "{:.2f}"),
     ("dead_fraction", "dead", "{:.2f}"),
@@ -50,8 +51,9 @@ _COLUMNS = [
     ("true_l0", "true L0", "{:.2f}"),
     ("fvu", "FVU", "{:.3f}"),
     ("shrinkage", "shrink", "{:.3f}"),
-    ("precision", "prec", "{:.2f}"),
-    ("recall", "recall", "{:.2f}"),
+    ("firing_precision", "prec", "{:.2f}"),
+    ("firing_recall", "recall", "{:.2f}"),
+    ("f1_score", "F1", "{:.2f}"),
 ]
 
 
@@ -66,8 +68,9 @@ def register(subparsers: Any) -> None:
         help="train sparse autoencoders on a run's toy cells or an activations file, and score them",
         description=(
             "Train sparse autoencoders (relu_l1, relu_l1_decnorm, topk, batchtopk, jumprelu) as one batched job and "
-            "score them against the known features: MMCS, matched MCC, recovery at cos >= 0.9, dead latents, L0 "
-            "against the true L0, FVU, shrinkage, firing precision/recall. INPUT is a `supviz train` run directory "
+            "score them against the known features: MMCS, feature MCC (sign-aware), recovery at cos >= 0.9, dead "
+            "latents, L0 against the true L0, FVU, shrinkage, firing precision/recall, and SAELens' MCC and F1 under "
+            "its names. INPUT is a `supviz train` run directory "
             "(one SAE per cell, on the cell's own data stream), or an activations file .npy/.npz/.safetensors of "
             "[N, d] or [k, N, d] (use --weights to read a file as toy weights instead)."
         ),

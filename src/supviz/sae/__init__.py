@@ -9,6 +9,7 @@ Modules, in the order data flows:
 - :mod:`~supviz.sae.engine`        :func:`train_saes`: many SAEs as one batched job
 - :mod:`~supviz.sae.model`         :class:`SAE` (numpy weights, SAELens names) and batched :func:`encode`
 - :mod:`~supviz.sae.metrics`       recovery scores against ground truth, vectorised over instances
+- :mod:`~supviz.sae.saelens_metrics` SAELens' synthetic-data scores under SAELens' names and definitions
 - :mod:`~supviz.sae.cells`         :func:`train_cell_saes`: one SAE per toy cell, scored (the study's section E)
 - :mod:`~supviz.sae.sharkey_toy`   Sharkey et al.'s toy experiment (:func:`toy_experiment`) and its heatmaps
 - :mod:`~supviz.sae.storage`       :func:`save` / :func:`load` in SAELens' pretrained-SAE layout
@@ -43,6 +44,7 @@ _EXPORTS = {
     "toy_experiment": "supviz.sae.sharkey_toy",
     "save": "supviz.sae.model",
     "load": "supviz.sae.model",
+    "from_saelens": "supviz.sae.model",
     "SparseAutoencoder": "supviz.sae.estimator",
 }
 

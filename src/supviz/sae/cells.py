@@ -21,7 +21,7 @@ import numpy as np
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.core.validation import check_indices, check_int
 from supviz.errors import SupvizError
-from supviz.sae.config import SAEConfig
+from supviz.sae.config import DATA_K, SAEConfig
 from supviz.sae.metrics import SAEScores
 from supviz.sae.model import SAE, TrainedSAEs
 
@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from supviz.toy.grid import TrainedGrid
 
 #: The settings proposed for the default study run (docs/benchmarks.md, "supviz.sae"): measured
-#: on the study's 72 cells; ``d_sae`` is twice the true feature count.
+#: on the study's 72 cells; ``d_sae`` is twice the true feature count and TopK's k follows from each
+#: cell's data (``k = "data"``: :func:`supviz.sae.config.data_k` of the cell's true L0 and m).
 STUDY_ARCHITECTURE = "topk"
 STUDY_STEPS = 2000
 STUDY_BATCH = 128
@@ -39,7 +40,9 @@ STUDY_RATIO = 2
 def study_config(n_features: int, **changes: Any) -> SAEConfig:
     """The default config of :func:`train_cell_saes` for toy models of ``n_features`` features."""
     n = check_int("n_features", n_features, min_value=1)
-    base = SAEConfig(architecture=STUDY_ARCHITECTURE, d_sae=STUDY_RATIO * n, steps=STUDY_STEPS, batch_size=STUDY_BATCH)
+    base = SAEConfig(
+        architecture=STUDY_ARCHITECTURE, d_sae=STUDY_RATIO * n, k=DATA_K, steps=STUDY_STEPS, batch_size=STUDY_BATCH
+    )
     return base.replace(**changes) if changes else base
 
 

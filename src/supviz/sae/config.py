@@ -72,6 +72,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: ``k = "data"``: TopK / BatchTopK's k follows from the data when training starts (:func:`data_k`).
+DATA_K = "data"
+
 #: Which architecture-specific field applies to which architectures.
 _APPLIES: dict[str, tuple[str, ...]] = {
     "l1_coefficient": ("relu_l1", "relu_l1_decnorm"),
@@ -138,9 +141,10 @@ class SAEConfig:
     """relu_l1 / relu_l1_decnorm: weight of the L1 penalty mean_b sum_i f_i (decnorm: f_i ||W_dec,i||) (default 0.3)."""
     l1_warmup_fraction: float | None = None
     """relu_l1_decnorm: fraction of training over which the L1 weight ramps linearly from 0 (default 0.05)."""
-    k: int | None = None
+    k: int | str | None = None
     """topk: latents kept per sample (default 4); batchtopk: mean latents kept per sample over a batch (default 2; with
-    k above the data's true L0, BatchTopK learns dense +- pairs instead of the features)."""
+    k above the data's true L0, BatchTopK learns dense +- pairs instead of the features); 'data': from the data's true
+    L0 and d_in when training starts (data_k; the study's default)."""
     aux_k: int | None = None
     """topk / batchtopk: dead latents that reconstruct the residual in the AuxK loss (default max(1, d_in // 2),
     Gao et al.'s heuristic)."""
@@ -221,7 +225,9 @@ class SAEConfig:
                 "l1_warmup_fraction",
                 check_float("l1_warmup_fraction", self.l1_warmup_fraction, min_value=0.0, max_value=1.0),
             )
-        if self.k is not None:
+        if self.k is not None and self.k != DATA_K:
+            if isinstance(self.k, str):
+                raise fail("k", f"an int >= 1 or {DATA_K!r}", self.k)
             set_("k", check_int("k", self.k, min_value=1))
         if self.aux_k is not None:
             set_("aux_k", check_int("aux_k", self.aux_k, min_value=1))
@@ -247,7 +253,7 @@ class SAEConfig:
             raise SupvizError(
                 f"`lr_warmup_steps` must be <= `steps`; got lr_warmup_steps={self.lr_warmup_steps}, steps={self.steps}."
             )
-        if self.d_sae is not None and self.k is not None and arch == "topk" and self.k > self.d_sae:
+        if self.d_sae is not None and isinstance(self.k, int) and arch == "topk" and self.k > self.d_sae:
             raise SupvizError(f"`k` must be <= `d_sae`; got k={self.k}, d_sae={self.d_sae}.")
 
     # -- resolved against the data ------------------------------------------------------------
@@ -296,6 +302,27 @@ class SAEConfig:
             for name in list(_APPLIES) + ["lr_decay_fraction", "grad_clip", "decoder_init_norm"]:
                 changes.setdefault(name, None)
         return dataclasses.replace(self, **changes)
+
+
+def data_k(true_l0: float, d_in: int, d_sae: int) -> int:
+    """TopK's (or BatchTopK's mean) k from the data: ``clamp(floor(true_l0 + 1/2), 1, min(d_in, d_sae))``.
+
+    ``true_l0`` is the mean number of active (counted) true features per input. TopK fires exactly k
+    latents per input: with k above the true L0 the spare latents fire on every input and are
+    trained to split or fill in reconstructions (issue 20: TopK k = 4 on the 5 -> 2 toy, true L0
+    about 0.25, scores at the chance level of random decoders), with k below it active features go
+    unrepresented; Gao et al. (2024) tune k against L0, and SAELens' synthetic benchmarks set it to
+    the generator's L0. More than ``d_in`` active latents are linearly dependent in ``d_in``
+    dimensions, so k never exceeds ``d_in``; it never exceeds ``d_sae``; at least 1.
+
+    Raises
+    ------
+    SupvizError
+        ``true_l0`` not a finite number >= 0, or ``d_in`` / ``d_sae`` not ints >= 1.
+    """
+    true = check_float("true_l0", true_l0, min_value=0.0)
+    top = min(check_int("d_in", d_in, min_value=1), check_int("d_sae", d_sae, min_value=1))
+    return int(min(max(math.floor(true + 0.5), 1), top))
 
 
 def applies_to(name: str) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ import numpy as np
 
 from supviz.core.seeding import SeedLike, as_seed_sequence, child
 from supviz.errors import SupvizError
-from supviz.sae.config import SAEConfig
+from supviz.sae.config import DATA_K, SAEConfig, data_k
 from supviz.sae.model import SAE, TrainedSAEs
 from supviz.sae.sources import Source
 
@@ -217,10 +217,20 @@ def _plan(i: int, job: SAEJob) -> dict[str, Any]:
     cfg, src = job.config, job.source
     d_in = int(src.d_in)
     d_sae = cfg.resolve_d_sae(d_in)
+    notes = []
+    if cfg.k == DATA_K:
+        true = src.true_l0()
+        if true is None:
+            raise SupvizError(
+                f"job {i}: k={DATA_K!r} needs the data's true L0, which this source does not know (an ArraySource "
+                "without codes); give k as an int, or the source its codes."
+            )
+        cfg = cfg.replace(k=data_k(true, d_in, d_sae))
+        notes.append(f"k = {cfg.k} from the data (true L0 {true:.4g}, d_in {d_in}, d_sae {d_sae})")
+        log.info("job %d: k = %d from the data (true L0 %.4g, d_in %d)", i, cfg.k, true, d_in)
     if cfg.architecture == "topk" and cfg.k > d_sae:
         raise SupvizError(f"job {i}: `k` must be <= d_sae; got k={cfg.k}, d_sae={d_sae}.")
     B = src.effective_batch_size(cfg.batch_size)
-    notes = []
     if B != cfg.batch_size:
         notes.append(f"batch_size clamped from {cfg.batch_size} to the source's {B} rows")
         log.info("job %d: batch_size clamped from %d to the source's %d rows", i, cfg.batch_size, B)

@@ -14,9 +14,10 @@ Sources of the definitions:
 
 * MMCS -- Sharkey, Braun & Millidge (2022): mean over true features of the max cosine over
   decoder directions.
-* Matched MCC -- the mean correlation coefficient of independent-component analysis (Hyvarinen &
-  Morioka 2016; used for SAEs by e.g. O'Neill & Bui 2024) with cosines for correlations: a
-  one-to-one (Hungarian) matching maximising the summed |cos|.
+* Feature MCC (supviz's name) -- the mean correlation coefficient of independent-component analysis
+  (Hyvarinen & Morioka 2016; used for SAEs by e.g. O'Neill & Bui 2024) with cosines for
+  correlations, sign-aware because SAE codes are non-negative: a one-to-one (Hungarian) matching
+  maximising the summed ``max(cos, 0)``, averaged over the true features (:func:`feature_mcc`).
 * Recovery rate, dead fraction, L0, FVU -- as in Gao et al. (2024) / SAELens' evaluations;
   shrinkage as the norm ratio of Rajamanoharan et al. (2024)'s shrinkage discussion.
 * Firing precision / recall -- of a latent as a detector of its matched feature's activity
@@ -35,6 +36,7 @@ import numpy as np
 from supviz.core.scores import reason_text
 from supviz.core.validation import check_array, check_float, check_int
 from supviz.errors import SupvizError
+from supviz.sae import saelens_metrics as sm
 
 if TYPE_CHECKING:  # pragma: no cover
     from supviz.sae.model import SAE
@@ -99,20 +101,27 @@ def recovery_rate(
     return np.where(n > 0, hits / np.maximum(n, 1), np.nan)
 
 
-def matched_mcc(
+def feature_mcc(
     features: np.ndarray, decoder: np.ndarray, mask: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One-to-one matched mean |cos| ``[k]``, the matched latent ``[k, n]`` and its |cos| ``[k, n]``.
+    """Sign-aware one-to-one matched cosine, averaged over the true features ``[k]``; the matched latent
+    ``[k, n]`` and its cosine ``[k, n]``.
 
-    A Hungarian assignment (:func:`scipy.optimize.linear_sum_assignment`) pairs each true
-    feature with at most one latent and each latent with at most one feature, maximising
-    ``sum |cos|``; ``MCC = (1 / |T|) sum_{matched (i, j)} |cos(t_i, w_j)|``, so a feature left
-    unmatched (fewer latents than features) counts 0. Unmatched entries are -1 / NaN. NaN MCC when
-    T is empty or no decoder row has a direction.
+    supviz's own score (not SAELens' ``mcc``, see :func:`saelens_mcc`). Every supviz inference
+    activation gives non-negative codes (``f >= 0``), so latent j adds ``f_j w_j`` with ``f_j >= 0``
+    to a reconstruction: a decoder row at ``-t_i`` cannot represent ``t_i``, and a latent is worth
+    ``cos_ij^+ = max(cos_ij, 0)`` to feature i. A Hungarian assignment
+    (:func:`scipy.optimize.linear_sum_assignment`) pairs each true feature with at most one latent
+    and each latent with at most one feature, maximising ``sum cos^+``;
+    ``feature_mcc = (1 / |T|) sum_{matched (i, j)} cos^+(t_i, w_j)``. A feature left unmatched
+    (fewer latents than features) or matched only at ``cos <= 0`` counts 0 and has latent -1 and
+    cosine NaN. The matching of the mean correlation coefficient (Hyvarinen & Morioka 2016; for
+    SAEs O'Neill & Bui 2024), with the sign kept because the codes are one-signed. NaN when T is
+    empty or no decoder row has a direction.
     """
     from scipy.optimize import linear_sum_assignment
 
-    cos = np.abs(cosine_matrix(features, decoder))
+    cos = cosine_matrix(features, decoder)
     k, n, _s = cos.shape
     m = np.ones((k, n), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     latent = np.full((k, n), -1, dtype=np.int64)
@@ -123,10 +132,11 @@ def matched_mcc(
         cols = np.flatnonzero(~np.isnan(cos[i]).all(0))
         if rows.size == 0 or cols.size == 0 or not m[i].any():
             continue
-        sub = np.nan_to_num(cos[i][np.ix_(rows, cols)], nan=0.0)
+        sub = np.maximum(np.nan_to_num(cos[i][np.ix_(rows, cols)], nan=0.0), 0.0)  # cos^+
         r, c = linear_sum_assignment(sub, maximize=True)
-        latent[i, rows[r]] = cols[c]
-        matched[i, rows[r]] = sub[r, c]
+        pos = sub[r, c] > 0
+        latent[i, rows[r[pos]]] = cols[c[pos]]
+        matched[i, rows[r[pos]]] = sub[r[pos], c[pos]]
         out[i] = sub[r, c].sum() / m[i].sum()
     return out, latent, matched
 
@@ -246,33 +256,56 @@ def firing_precision_recall(
 
 # -- everything at once -----------------------------------------------------------------------
 
-#: The summary columns of :class:`SAEScores`, with their definitions (units: all ratios are unitless).
-SCORE_COLUMNS: dict[str, str] = {
+#: supviz's own summary columns of :class:`SAEScores`, with their definitions.
+OWN_COLUMNS: dict[str, str] = {
     "mmcs": "mean over true features of the max cosine to a decoder row (Sharkey et al. 2022)",
-    "mcc": "one-to-one (Hungarian) matched mean |cos|; unmatched features count 0",
+    "feature_mcc": "sign-aware one-to-one (Hungarian) matched cosine max(cos, 0), mean over the true features "
+    "(unmatched features count 0)",
     "recovery_rate": "fraction of true features with a decoder row at cos >= 0.9",
     "dead_fraction": "fraction of latents that never fire on the evaluation inputs",
-    "l0": "mean firing latents per evaluation input",
-    "true_l0": "mean active true features per evaluation input",
+    "l0": "mean firing latents per evaluation input (SAELens' sae_l0)",
+    "true_l0": "mean active true features per evaluation input (SAELens' true_l0 over the counted features)",
     "fvu": "fraction of variance unexplained, sum||x - x_hat||^2 / sum||x - mean x||^2",
-    "shrinkage": "mean ||x_hat|| / ||x|| over nonzero inputs (1 = none)",
-    "precision": "mean over matched latents of P(feature active | latent fires)",
-    "recall": "mean over matched latents of P(latent fires | feature active)",
+    "shrinkage": "mean ||x_hat|| / ||x|| over nonzero inputs (1 = none; SAELens' shrinkage where every ||x|| > 1e-6)",
+    "firing_precision": "mean over matched features of P(feature active | its matched latent fires)",
+    "firing_recall": "mean over matched features of P(matched latent fires | feature active)",
 }
+#: SAELens' synthetic-data scores under SAELens' names and definitions (:mod:`supviz.sae.saelens_metrics`),
+#: over the counted true features.
+SAELENS_COLUMNS: dict[str, str] = {
+    "mcc": "SAELens' MCC: Hungarian-matched |cos|, mean over the min(n, d_sae) matched pairs",
+    "uniqueness": "SAELens' uniqueness: distinct best-matching (argmax |cos|) features per latent",
+    "precision": "SAELens' precision: mean over all latents of TP/(TP+FP) against the argmax feature (undefined: 0)",
+    "recall": "SAELens' recall: mean over all latents of TP/(TP+FN) against the argmax feature (undefined: 0)",
+    "f1_score": "SAELens' F1: mean over all latents of the F1 against the argmax feature (dead latents: 0)",
+    "accuracy": "SAELens' accuracy: mean over all latents of (TP+TN)/N against the argmax feature",
+    "explained_variance": "SAELens' explained variance, 1 - E||x - x_hat||^2 / (E||x||^2 - ||E x||^2)",
+    "dead_latents": "SAELens' dead_latents: latents that never fire on the evaluation inputs (a count)",
+}
+#: Every summary column of :class:`SAEScores`, with its definition.
+SCORE_COLUMNS: dict[str, str] = {**OWN_COLUMNS, **SAELENS_COLUMNS}
 
 
 #: Units of the score columns ("1": a unitless ratio or cosine).
 SCORE_UNITS: dict[str, str] = {
     "mmcs": "cosine",
-    "mcc": "cosine",
+    "feature_mcc": "cosine",
     "recovery_rate": "fraction of true features",
     "dead_fraction": "fraction of latents",
     "l0": "latents per input",
     "true_l0": "features per input",
     "fvu": "1",
     "shrinkage": "1",
+    "firing_precision": "probability",
+    "firing_recall": "probability",
+    "mcc": "cosine",
+    "uniqueness": "fraction of latents",
     "precision": "probability",
     "recall": "probability",
+    "f1_score": "1",
+    "accuracy": "probability",
+    "explained_variance": "1",
+    "dead_latents": "count",
 }
 #: Every column of :meth:`SAEScores.to_frame`: (unit, definition).
 FRAME_COLUMNS: dict[str, tuple[str, str]] = {
@@ -294,14 +327,17 @@ class SAEScores:
     n_true : np.ndarray [k] int
         True features counted (0 where none are known).
     d_sae : np.ndarray [k] int
-    mmcs, mcc, recovery_rate, dead_fraction, l0, true_l0, fvu, shrinkage, precision, recall : np.ndarray [k]
-        See :data:`SCORE_COLUMNS`.
+    mmcs, feature_mcc, recovery_rate, dead_fraction, l0, true_l0, fvu, shrinkage, firing_precision, \
+    firing_recall : np.ndarray [k]
+        supviz's scores, see :data:`OWN_COLUMNS`.
+    mcc, uniqueness, precision, recall, f1_score, accuracy, explained_variance, dead_latents : np.ndarray [k]
+        SAELens' scores under SAELens' names, see :data:`SAELENS_COLUMNS`.
     max_cos : list[np.ndarray [n]]
         Per true feature, its best cosine (NaN outside the counted features).
     matched_latent : list[np.ndarray [n] int]
         Per true feature, the latent the Hungarian matching gave it (-1: none).
     matched_cos : list[np.ndarray [n]]
-        That pair's |cos|.
+        That pair's cosine (positive; NaN where unmatched).
     notes : list[dict[str, str]]
         Per SAE, ``{column: why it is NaN}``.
     """
@@ -310,15 +346,23 @@ class SAEScores:
     n_true: np.ndarray
     d_sae: np.ndarray
     mmcs: np.ndarray
-    mcc: np.ndarray
+    feature_mcc: np.ndarray
     recovery_rate: np.ndarray
     dead_fraction: np.ndarray
     l0: np.ndarray
     true_l0: np.ndarray
     fvu: np.ndarray
     shrinkage: np.ndarray
+    firing_precision: np.ndarray
+    firing_recall: np.ndarray
+    mcc: np.ndarray
+    uniqueness: np.ndarray
     precision: np.ndarray
     recall: np.ndarray
+    f1_score: np.ndarray
+    accuracy: np.ndarray
+    explained_variance: np.ndarray
+    dead_latents: np.ndarray
     max_cos: list[np.ndarray] = field(default_factory=list)
     matched_latent: list[np.ndarray] = field(default_factory=list)
     matched_cos: list[np.ndarray] = field(default_factory=list)
@@ -374,6 +418,7 @@ def score(
     Parameters
     ----------
     saes : SAE or sequence of SAE
+        supviz SAEs, or SAELens SAE objects (read by :func:`supviz.sae.model.from_saelens`).
     inputs : array [N, d] (shared) or sequence of arrays [N_i, d_i]
         Evaluation inputs (e.g. :meth:`~supviz.sae.sources.Source.evaluation`), N >= 1.
     features : array [n, d], or sequence (one per SAE, None where unknown), optional
@@ -397,9 +442,9 @@ def score(
     SupvizError
         No SAEs, something else than SAEs, inputs without rows, shapes that do not match.
     """
-    from supviz.sae.model import SAE, encode
+    from supviz.sae.model import SAE, as_sae, encode
 
-    if isinstance(saes, SAE):
+    if isinstance(saes, SAE) or hasattr(saes, "state_dict"):
         saes = [saes]
     try:
         saes = list(saes)
@@ -408,9 +453,7 @@ def score(
     k = len(saes)
     if k == 0:
         raise SupvizError("`saes` must hold at least one SAE; got none.")
-    for i, s in enumerate(saes):
-        if not isinstance(s, SAE):
-            raise SupvizError(f"`saes[{i}]` must be an SAE; got {type(s).__name__}.")
+    saes = [as_sae(s, f"saes[{i}]") for i, s in enumerate(saes)]
     X = _per_sae("inputs", inputs, k, required=True)
     T = _per_sae("features", features, k)
     M = _per_sae("feature_masks", feature_masks, k, dtype=bool)
@@ -450,8 +493,8 @@ def score(
             best = max_cosines(Tg, Wg, Mg)
             cols["mmcs"][idx] = _nanmean_or_nan(best)
             cols["recovery_rate"][idx] = recovery_rate(Tg, Wg, Mg, threshold=threshold)
-            mcc, latent, mcos = matched_mcc(Tg, Wg, Mg)
-            cols["mcc"][idx] = mcc
+            fmcc, latent, mcos = feature_mcc(Tg, Wg, Mg)
+            cols["feature_mcc"][idx] = fmcc
         # codes: one SAE at a time (a group's codes together can take gigabytes)
         codes = encode([saes[i] for i in idx], [X[i] for i in idx], device=device)
         for j, i in enumerate(idx):
@@ -459,43 +502,57 @@ def score(
             R = saes[i].decode(codes[j])[None]
             Xi = X[i][None]
             cols["dead_fraction"][i] = dead_fraction(F)[0]
+            cols["dead_latents"][i] = sm.dead_latents(F)[0]
             cols["l0"][i] = l0(F)[0]
             cols["fvu"][i] = fvu(Xi, R)[0]
+            cols["explained_variance"][i] = sm.explained_variance(Xi, R)[0]
             cols["shrinkage"][i] = shrinkage(Xi, R)[0]
             if n_feat is None:
-                for c in ("mmcs", "mcc", "recovery_rate", "true_l0", "precision", "recall"):
+                for c in _NEEDS_FEATURES:
                     notes[i][c] = "no true features given"
                 continue
-            if has_codes:
-                Ci = C[i][None]
-                cols["true_l0"][i] = true_l0(Ci, Mg[j][None])[0]
-                prec, rec, _p, _r = firing_precision_recall(F, Ci, latent[j][None])
-                cols["precision"][i], cols["recall"][i] = prec[0], rec[0]
-            n_true[i] = int(Mg[j].sum())
+            counted = Mg[j]
+            n_true[i] = int(counted.sum())
             max_cos[i], matched_latent[i], matched_cos[i] = best[j], latent[j], mcos[j]
             if n_true[i] == 0:
-                for c in ("mmcs", "mcc", "recovery_rate", "true_l0", "precision", "recall"):
+                for c in _NEEDS_FEATURES:
                     notes[i][c] = "no represented (counted) true features"
-            elif not (np.linalg.norm(Tg[j][Mg[j]], axis=1) > ZERO_NORM).any():
-                for c in ("mmcs", "mcc", "recovery_rate", "precision", "recall"):
-                    if math.isnan(cols[c][i]):
+                continue
+            if not (np.linalg.norm(Tg[j][counted], axis=1) > ZERO_NORM).any():
+                for c in _NEEDS_FEATURES:
+                    if c != "true_l0" or not has_codes:
                         notes[i][c] = "no counted true feature has a direction (all-zero rows)"
-            elif not (np.linalg.norm(Wg[j], axis=1) > ZERO_NORM).any():
-                for c in ("mmcs", "mcc", "recovery_rate"):
+                if has_codes:
+                    cols["true_l0"][i] = true_l0(C[i][None], counted[None])[0]
+                continue
+            Wi, Ti = saes[i].W_dec[None], Tg[j][counted][None]
+            cols["mcc"][i] = sm.mcc(Wi, Ti)[0]
+            cols["uniqueness"][i] = sm.uniqueness(Wi, Ti)[0]
+            if not (np.linalg.norm(Wg[j], axis=1) > ZERO_NORM).any():
+                for c in ("mmcs", "feature_mcc", "recovery_rate"):
                     notes[i][c] = "no decoder row has a direction"
-            if not has_codes and n_true[i] > 0:
-                for c in ("true_l0", "precision", "recall"):
+            if has_codes:
+                Ci = C[i][None]
+                cols["true_l0"][i] = true_l0(Ci, counted[None])[0]
+                prec, rec, _p, _r = firing_precision_recall(F, Ci, latent[j][None])
+                cols["firing_precision"][i], cols["firing_recall"][i] = prec[0], rec[0]
+                for name, v in sm.classification(F, Ci[:, :, counted], Wi, Ti).items():
+                    cols[name][i] = v[0]
+            else:
+                for c in _NEEDS_CODES:
                     notes[i][c] = "no true codes given"
         del codes
     for i in range(k):
         if math.isnan(cols["fvu"][i]):
             notes[i]["fvu"] = "the evaluation inputs do not vary"
+        if math.isnan(cols["explained_variance"][i]):
+            notes[i]["explained_variance"] = "the evaluation inputs do not vary"
         if math.isnan(cols["shrinkage"][i]):
             notes[i]["shrinkage"] = "every evaluation input is zero"
-        for c in ("precision", "recall"):
+        for c in ("firing_precision", "firing_recall"):
             if math.isnan(cols[c][i]) and c not in notes[i]:
                 notes[i][c] = (
-                    "no matched latent fires" if c == "precision" else "no matched feature is active"
+                    "no matched latent fires" if c == "firing_precision" else "no matched feature is active"
                 ) + " on the evaluation inputs"
         for c in SCORE_COLUMNS:  # every NaN says why (a safety net: each case above has its own reason)
             if math.isnan(cols[c][i]) and c not in notes[i]:  # pragma: no cover
@@ -510,6 +567,11 @@ def score(
         matched_cos=matched_cos,
         notes=notes,
     )
+
+
+#: The columns that need true features, and of those the ones that need true codes too.
+_NEEDS_CODES = ("true_l0", "firing_precision", "firing_recall", "precision", "recall", "f1_score", "accuracy")
+_NEEDS_FEATURES = ("mmcs", "feature_mcc", "recovery_rate", "mcc", "uniqueness", *_NEEDS_CODES)
 
 
 def _nanmean_or_nan(a: np.ndarray) -> np.ndarray:
@@ -548,3 +610,23 @@ def _array(name: str, value: Any, dtype: Any) -> np.ndarray:
             raise SupvizError(f"`{name}` must be a 1-D boolean array; got {arr.dtype} of shape {arr.shape}.")
         return arr
     return check_array(name, value, ndim=2, dtype=dtype)
+
+
+#: Names renamed in 0.3, kept for one release: old name -> new name (each read warns).
+_RENAMED = {"matched_mcc": "feature_mcc"}
+
+
+def __getattr__(name: str) -> Any:
+    """``matched_mcc`` (0.2) is :func:`feature_mcc`, now sign-aware, with a :class:`DeprecationWarning`."""
+    if name in _RENAMED:
+        import warnings
+
+        new = _RENAMED[name]
+        warnings.warn(
+            f"supviz.sae.metrics.{name} was renamed: use {new} (matching is now sign-aware; the old name goes in "
+            "the next release).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[new]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -326,6 +326,49 @@ def load(folder: str | os.PathLike[str]) -> SAE:
     return SAE(**read_folder(folder))
 
 
+def from_saelens(sae: Any) -> SAE:
+    """An SAE from a SAELens SAE object (``sae_lens.SAE``, or a training SAE such as
+    ``TopKTrainingSAE``), read as its folder would be (:func:`supviz.sae.storage.sae_fields`: every
+    config key honoured or refused by name, ``rescale_acts_by_decoder_norm`` folded, a BatchTopK
+    training SAE as its inference form).
+
+    SAELens is not imported: any object with ``cfg.to_dict()`` (the dict ``save_model`` writes as
+    ``cfg.json``) and ``state_dict()`` (tensors, cast to float32 on the CPU) works.
+
+    Raises
+    ------
+    SupvizError
+        An object without ``cfg.to_dict`` / ``state_dict``, or whatever the folder reader refuses.
+    """
+    import torch
+
+    from supviz.sae.storage import check_finite_weights, sae_fields
+
+    cfg = getattr(sae, "cfg", None)
+    if not callable(getattr(cfg, "to_dict", None)) or not callable(getattr(sae, "state_dict", None)):
+        raise SupvizError(
+            f"`sae` must be a SAELens SAE (an object with cfg.to_dict() and state_dict()); got {type(sae).__name__}."
+        )
+    cfg_dict = dict(cfg.to_dict())
+    where = f"SAELens {type(sae).__name__}"
+    W = {
+        k: v.detach().to(device="cpu", dtype=torch.float32).numpy().copy()
+        for k, v in sae.state_dict().items()
+        if isinstance(v, torch.Tensor)
+    }
+    check_finite_weights(W, where)
+    return SAE(**sae_fields(cfg_dict, W, cfg_name=f"{where} cfg", weights_name=f"{where} state_dict", source=where))
+
+
+def as_sae(value: Any, name: str = "sae") -> SAE:
+    """``value`` if it is an :class:`SAE`, a SAELens SAE converted by :func:`from_saelens`, else a SupvizError."""
+    if isinstance(value, SAE):
+        return value
+    if callable(getattr(getattr(value, "cfg", None), "to_dict", None)) and callable(getattr(value, "state_dict", None)):
+        return from_saelens(value)
+    raise SupvizError(f"`{name}` must be an SAE (supviz or SAELens); got {type(value).__name__}.")
+
+
 def load_many(folder: str | os.PathLike[str]) -> list[SAE]:
     """Every SAE folder directly inside ``folder`` (sorted by name), or ``folder`` itself if it is one."""
     from supviz.sae.storage import sae_folders

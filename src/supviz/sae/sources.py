@@ -69,6 +69,10 @@ class Source:
         """The batch size this source can give (an array gives at most its row count)."""
         return batch_size
 
+    def true_l0(self) -> float | None:
+        """The mean number of active counted true features per input, where known (else None)."""
+        return None
+
     @staticmethod
     def batches(sources: list["Source"], step: int, batch_size: int, device: str) -> "torch.Tensor":
         """The batches of several sources of one ``d_in``: ``[len(sources), batch_size, d_in]``."""
@@ -125,6 +129,10 @@ class ArraySource(Source):
 
     def effective_batch_size(self, batch_size: int) -> int:
         return min(batch_size, self.N)
+
+    def true_l0(self) -> float | None:
+        """Mean over the rows of ``codes`` of their nonzero count (None without codes)."""
+        return None if self.codes is None else float((self.codes != 0).sum(1).mean())
 
     def _tensor(self, device: str) -> "torch.Tensor":  # called under the lock
         import torch
@@ -245,6 +253,10 @@ class FeatureStream(Source):
         W = np.asarray(grid.weights[idx], dtype=np.float32)
         mask = represented_mask(W, rule=rule, threshold=threshold, importance=spec.importance)
         return cls(W, spec.probability, seed=seed, feature_mask=np.asarray(mask, dtype=bool), label=grid.labels[idx])
+
+    def true_l0(self) -> float:
+        """The expected active counted features per input, ``sum_{i in mask} p_i`` (exact)."""
+        return float(self.probability.astype(np.float64)[self.feature_mask].sum())
 
     # -- the stream ---------------------------------------------------------------------------
 

@@ -12,10 +12,12 @@ not claim a SAELens version, so SAELens reads it through its pre-6.0 path, which
 metadata fields supviz has no values for.
 
 :func:`read_folder` (behind :func:`supviz.sae.load`) reads such folders whether supviz or SAELens
-wrote them (pre-6.0 ``activation_fn_str`` / ``activation_fn_kwargs`` configs included;
-``log_threshold`` and bfloat16 weights converted), so an SAE trained elsewhere can be scored against
-known features with :func:`supviz.sae.score`. No pickle: JSON and safetensors only. Writes are
-atomic (:func:`supviz.core.io.atomic_dir`).
+wrote them -- SAELens' training form (``save_model``: ``rescale_acts_by_decoder_norm``, BatchTopK's
+``topk_threshold``) and inference form, pre-6.0 ``activation_fn_str`` / ``activation_fn_kwargs``
+configs, ``log_threshold`` and bfloat16 weights -- honouring every key of ``cfg.json`` or refusing
+it by name, so an SAE trained elsewhere can be scored against known features with
+:func:`supviz.sae.score` (``tests/sae/fixtures/saelens``: folders SAELens 6.54.12 wrote, with its
+codes). No pickle: JSON and safetensors only. Writes are atomic (:func:`supviz.core.io.atomic_dir`).
 
 This module knows the folder layout and reads and writes the fields of an SAE; it does not import
 :class:`~supviz.sae.model.SAE` (which builds on it: ``SAE.save``, :func:`supviz.sae.model.load`).
@@ -143,23 +145,88 @@ def is_sae_folder(path: str | os.PathLike[str]) -> bool:
     return p.is_dir() and (p / CFG_FILE).is_file() and (p / WEIGHTS_FILE).is_file()
 
 
+#: cfg.json keys that describe an SAE without changing its codes or reconstruction: where it was
+#: trained (SAELens 6.x, its pre-6.0 names, supviz's own record) and how it loads (``device``).
+DESCRIPTIVE_KEYS = frozenset(
+    {
+        "metadata", "device", "model_name", "hook_name", "hook_layer", "hook_head_index", "hook_point",
+        "hook_point_layer", "hook_point_head_index", "context_size", "prepend_bos", "dataset_path",
+        "dataset_trust_remote_code", "sae_lens_version", "sae_lens_training_version", "neuronpedia_id",
+        "model_from_pretrained_kwargs", "seqpos_slice", "model_class_name", "exclude_special_tokens", "supviz",
+    }
+)  # fmt: skip
+#: Keys of SAELens' training configs (``save_model``: what its trainer checkpoints) that shape only
+#: training -- losses, coefficients, initialisation, the moving threshold's rate -- never inference.
+TRAINING_KEYS = frozenset(
+    {
+        "decoder_init_norm", "use_sparse_activations", "aux_loss_coefficient", "topk_threshold_lr", "l1_coefficient",
+        "lp_norm", "l1_warm_up_steps", "jumprelu_init_threshold", "jumprelu_bandwidth",
+        "jumprelu_sparsity_loss_mode", "l0_coefficient", "l0_warm_up_steps", "pre_act_loss_coefficient",
+        "jumprelu_tanh_scale", "jumprelu_ste_to_input", "target_l0",
+    }
+)  # fmt: skip
+#: Keys that change the codes or the reconstruction; :func:`read_folder` honours each one (or refuses
+#: the value by name).
+HONOURED_KEYS = frozenset(
+    {
+        "architecture", "d_in", "d_sae", "dtype", "apply_b_dec_to_input", "normalize_activations",
+        "reshape_activations", "k", "rescale_acts_by_decoder_norm", "activation_fn", "activation_fn_str",
+        "activation_fn_kwargs", "finetuning_scaling_factor",
+    }
+)  # fmt: skip
+#: SAELens architectures supviz refuses by name (their codes are no ReLU/TopK/JumpReLU of one affine map).
+_REFUSED_ARCHITECTURES = {
+    "gated": "a gated SAE's codes come from two encoders (gate and magnitude)",
+    "abstopk": "AbsTopK codes can be negative",
+    "matryoshka_batchtopk": "Matryoshka BatchTopK training folders are not read yet; save its inference form",
+    "matching_pursuit": "matching-pursuit codes are found iteratively, not by one encoder",
+    "temporal": "a temporal SAE's codes depend on earlier tokens",
+    "transcoder": "a transcoder maps one activation to another (d_out), not an input to itself",
+    "skip_transcoder": "a transcoder maps one activation to another (d_out), not an input to itself",
+    "jumprelu_transcoder": "a transcoder maps one activation to another (d_out), not an input to itself",
+}
+_SHARED_WEIGHTS = ("W_enc", "b_enc", "W_dec", "b_dec")
+
+
 def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """The fields of an SAE (keyword arguments of :class:`~supviz.sae.model.SAE`) from a folder in
-    SAELens' layout, written by supviz or by SAELens.
+    SAELens' layout, written by supviz or by SAELens (its training form, ``save_model``, or its
+    inference form, ``save_inference_model``; 6.x and pre-6.0 configs).
 
-    Supported: ``architecture`` ``standard`` (ReLU, or a pre-6.0 ``activation_fn_str`` of
-    ``relu`` / ``topk``), ``topk`` and ``jumprelu`` (threshold as ``threshold`` or
-    ``log_threshold``); a ``batchtopk`` training config with its ``topk_threshold``; any float
-    dtype (converted to float32). A ``scaling_factor`` other than all ones is folded into
-    ``W_dec`` (the reconstruction is unchanged). ``normalize_activations`` of
-    ``expected_average_only_in`` is noted: SAELens keeps that input scale outside the folder.
+    Every key of ``cfg.json`` is honoured or refused by name (:data:`HONOURED_KEYS`; the ones in
+    :data:`DESCRIPTIVE_KEYS` and :data:`TRAINING_KEYS` do not change the codes; any other key is
+    refused, since supviz cannot tell what it does), and so is every weight:
+
+    * ``architecture``: ``standard`` (ReLU, or a pre-6.0 ``activation_fn`` / ``activation_fn_str`` of
+      ``relu`` / ``topk`` with ``activation_fn_kwargs.k``), ``topk``, ``jumprelu`` (threshold as
+      ``threshold``, or ``log_threshold`` of older checkpoints, exponentiated) and ``batchtopk`` (a
+      training folder: read as its inference form, as SAELens' ``save_inference_model`` writes it:
+      ``f = ReLU(pre) * 1[pre > topk_threshold]`` for every latent; the batch-dependent training
+      activation has no per-sample form). Others (``gated``, ``abstopk``, transcoders, ...) are
+      refused by name.
+    * ``rescale_acts_by_decoder_norm`` (TopK and BatchTopK; SAELens' training default): SAELens
+      computes ``pre_j ||W_dec,j||`` before the activation and divides the codes by ``||W_dec,j||``
+      before decoding. Folded exactly into the weights: ``W_enc[:, j]`` and ``b_enc[j]`` times
+      ``n_j = max(||W_dec,j||, 1e-8)``, ``W_dec[j]`` divided by it (SAELens' ``_fold_norm_topk``), so
+      the codes are SAELens' codes and the reconstruction is unchanged. BatchTopK's
+      ``topk_threshold`` is in those rescaled units, which the fold makes the units of ``pre``.
+    * ``apply_b_dec_to_input`` (default true, as SAELens'), ``k``, ``d_in`` / ``d_sae`` (checked
+      against the weights).
+    * ``dtype``: any float dtype, read as float32 (a note says so where it is not float32).
+    * ``normalize_activations``: ``none``; ``expected_average_only_in`` is noted (SAELens' own
+      ``encode`` does not rescale either: the factor lives outside the folder); ``constant_norm_rescale``,
+      ``layer_norm`` and ``covariance_whitening`` (input-dependent rescaling or a matrix not in the
+      folder) are refused by name.
+    * ``reshape_activations``: ``none``; ``hook_z`` is noted (supviz takes the heads flattened,
+      ``[N, n_heads * d_head]``, which is what SAELens reshapes to).
+    * ``finetuning_scaling_factor`` / a ``scaling_factor`` weight other than all ones: folded into
+      ``W_dec`` (the reconstruction is unchanged).
 
     Raises
     ------
     SupvizError
-        A missing folder or file, unreadable JSON or safetensors, an unsupported architecture
-        or activation (``gated``, ``layer_norm`` input normalisation, ...), weights whose shapes
-        disagree with each other or the config.
+        A missing folder or file, unreadable JSON or safetensors, a key, weight, architecture or value
+        supviz does not honour (named), weights whose shapes disagree with each other or the config.
     """
     p = Path(folder)
     if not p.is_dir():
@@ -174,13 +241,39 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         raise SupvizError(f"could not read {str(cfg_path)!r} as JSON: {_one_line(exc)}.") from None
     if not isinstance(cfg, dict):
         raise SupvizError(f"{str(cfg_path)!r} must hold a JSON object; got {type(cfg).__name__}.")
-    W = _read_weights(w_path)
+    return sae_fields(cfg, _read_weights(w_path), cfg_name=str(cfg_path), weights_name=str(w_path), source=str(p))
+
+
+def sae_fields(
+    cfg: dict[str, Any],
+    W: dict[str, np.ndarray],
+    *,
+    cfg_name: str = "cfg",
+    weights_name: str = "weights",
+    source: str = "",
+) -> dict[str, Any]:
+    """The fields of an SAE from a SAELens config dict and its weights (name -> float32 array), read as
+    :func:`read_folder` says; ``cfg_name`` / ``weights_name`` / ``source`` name them in messages and
+    ``info["source"]``. ``W`` is consumed (entries popped)."""
+    name = Path(source).name if source else "sae"
+    unknown = sorted(set(cfg) - DESCRIPTIVE_KEYS - TRAINING_KEYS - HONOURED_KEYS)
+    if unknown:
+        raise SupvizError(
+            f"{cfg_name!r}: cfg.json key(s) {unknown} are unknown to supviz (it reads SAELens configs up to "
+            "6.54 and cannot tell whether they change the codes)."
+        )
     notes: list[str] = []
     arch = str(cfg.get("architecture", "standard"))
+    if arch in _REFUSED_ARCHITECTURES:
+        raise SupvizError(
+            f"{cfg_name!r}: architecture {arch!r} is not supported ({_REFUSED_ARCHITECTURES[arch]}); "
+            "supported: standard, topk, jumprelu, batchtopk."
+        )
     act_name = cfg.get("activation_fn", cfg.get("activation_fn_str", "relu")) or "relu"
     kwargs = cfg.get("activation_fn_kwargs") or {}
     k = None
     threshold = None
+    extra: tuple[str, ...] = ()
     if arch == "standard" and act_name == "relu":
         activation = "relu"
     elif arch == "topk" or (arch == "standard" and act_name == "topk"):
@@ -189,30 +282,116 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         if isinstance(k, float) and k.is_integer():
             k = int(k)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise SupvizError(f"{str(cfg_path)!r}: a topk SAE needs an int `k` >= 1; got {k!r}.")
-    elif arch in ("jumprelu", "batchtopk"):
-        activation = "jumprelu"
+            raise SupvizError(f"{cfg_name!r}: a topk SAE needs an int `k` >= 1; got {k!r}.")
+    elif arch == "jumprelu":
+        activation, extra = "jumprelu", ("threshold", "log_threshold")
         if "threshold" in W:
             threshold = W.pop("threshold")
         elif "log_threshold" in W:
             threshold = np.exp(W.pop("log_threshold"))
-        elif "topk_threshold" in W:
-            threshold = np.full(
-                W["b_enc"].shape if "b_enc" in W else (int(cfg.get("d_sae", 0)),),
-                float(np.asarray(W.pop("topk_threshold")).reshape(-1)[0]),
-                dtype=np.float32,
-            )
         else:
             raise SupvizError(
-                f"{str(w_path)!r}: a {arch} SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}."
+                f"{weights_name!r}: a jumprelu SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}."
             )
+    elif arch == "batchtopk":
+        activation, extra = "jumprelu", ("topk_threshold",)
+        if "topk_threshold" not in W:
+            raise SupvizError(f"{weights_name!r}: a batchtopk SAE needs its `topk_threshold`; found {sorted(W)}.")
+        theta = np.asarray(W.pop("topk_threshold"), dtype=np.float32).reshape(-1)
+        if theta.size != 1:
+            raise SupvizError(f"{weights_name!r}: `topk_threshold` must be one number; got {theta.size}.")
+        threshold = np.full(W["b_enc"].shape if "b_enc" in W else (0,), theta[0], dtype=np.float32)
+        notes.append(
+            "batchtopk training folder read as its inference form: one threshold (topk_threshold) for every latent"
+        )
     elif arch == "standard":
-        raise SupvizError(f"{str(cfg_path)!r}: activation {act_name!r} is not supported; supported: relu, topk.")
+        raise SupvizError(f"{cfg_name!r}: activation {act_name!r} is not supported; supported: relu, topk.")
     else:
         raise SupvizError(
-            f"{str(cfg_path)!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, "
-            "batchtopk."
+            f"{cfg_name!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk."
         )
+    stray = sorted(set(W) - set(_SHARED_WEIGHTS) - set(extra) - {"scaling_factor", "finetuning_scaling_factor"})
+    if stray:
+        raise SupvizError(f"{weights_name!r}: weight(s) {stray} are not used by a {arch} SAE as supviz reads it.")
+    for name in _SHARED_WEIGHTS:
+        if name not in W:
+            raise SupvizError(f"{weights_name!r} has no {name!r}; found {sorted(W)}.")
+    _check_normalisation(cfg, cfg_name, notes)
+    dtype = cfg.get("dtype", "float32")
+    if dtype not in ("float32", "torch.float32"):
+        notes.append(f"dtype {dtype!r} read as float32 (SAELens computes in {dtype})")
+    W_enc, b_enc, W_dec = W["W_enc"], W["b_enc"], W["W_dec"]
+    for name in ("scaling_factor", "finetuning_scaling_factor"):
+        if name in W:
+            sf = np.asarray(W.pop(name), dtype=np.float64).reshape(-1)
+            if not np.allclose(sf, 1.0):
+                if sf.shape[0] != W_dec.shape[0]:
+                    raise SupvizError(f"{weights_name!r}: {name} must have one entry per latent; got shape {sf.shape}.")
+                W_dec = (W_dec * sf[:, None]).astype(np.float32)
+                notes.append(f"{name} folded into W_dec")
+    d_in, d_sae = cfg.get("d_in"), cfg.get("d_sae")
+    if W_enc.ndim == 2 and (d_in, d_sae) != tuple(W_enc.shape) and d_in is not None:
+        raise SupvizError(f"{source!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W_enc.shape)}.")
+    rescale = cfg.get("rescale_acts_by_decoder_norm", False)
+    if not isinstance(rescale, bool):
+        raise SupvizError(f"{cfg_name!r}: `rescale_acts_by_decoder_norm` must be true or false; got {rescale!r}.")
+    if rescale:
+        if arch not in ("topk", "batchtopk"):
+            raise SupvizError(
+                f"{cfg_name!r}: rescale_acts_by_decoder_norm is a topk / batchtopk setting; got it on {arch!r}."
+            )
+        W_enc, b_enc, W_dec = fold_decoder_norms(W_enc, b_enc, W_dec)
+        notes.append("rescale_acts_by_decoder_norm: decoder norms folded into the encoder (SAELens' codes)")
+    meta = cfg.get("supviz") if isinstance(cfg.get("supviz"), dict) else {}
+    config = None
+    if meta.get("config"):
+        from supviz.sae.config import SAEConfig
+
+        try:
+            config = SAEConfig.from_dict(meta["config"], source=cfg_name)
+        except SupvizError as exc:
+            notes.append(f"training config not restored: {exc}")
+    info = dict(meta.get("info") or {})
+    info["source"] = source
+    info["notes"] = list(info.get("notes", [])) + notes
+    saelens_meta = cfg.get("metadata") if isinstance(cfg.get("metadata"), dict) else {}
+    hook = cfg.get("hook_name") or cfg.get("hook_point") or saelens_meta.get("hook_name")
+    return dict(
+        W_enc=W_enc,
+        b_enc=b_enc,
+        W_dec=W_dec,
+        b_dec=W["b_dec"],
+        activation=activation,
+        k=k,
+        threshold=threshold,
+        apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
+        architecture=str(meta.get("architecture") or arch),
+        config=config,
+        label=str(meta.get("label") or hook or name),
+        info=info,
+    )
+
+
+def fold_decoder_norms(
+    W_enc: np.ndarray, b_enc: np.ndarray, W_dec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SAELens' ``rescale_acts_by_decoder_norm`` folded into the weights: ``W_enc [d_in, d_sae]`` and
+    ``b_enc [d_sae]`` times ``n_j = max(||W_dec,j||, 1e-8)``, ``W_dec [d_sae, d_in]`` row j over ``n_j``
+    (float32; computed in float64).
+
+    SAELens' rescaled SAE computes ``a = act(pre * n)`` and reconstructs ``(a / n) W_dec + b_dec``; the
+    folded SAE computes the same ``a`` from ``pre' = pre * n`` and ``x_hat = a W_dec' + b_dec``.
+    """
+    n = np.maximum(np.linalg.norm(W_dec.astype(np.float64), axis=1), 1e-8)  # (d_sae,)
+    return (
+        (W_enc.astype(np.float64) * n[None, :]).astype(np.float32),
+        (b_enc.astype(np.float64) * n).astype(np.float32),
+        (W_dec.astype(np.float64) / n[:, None]).astype(np.float32),
+    )
+
+
+def _check_normalisation(cfg: dict[str, Any], cfg_name: str, notes: list[str]) -> None:
+    """Honour or refuse ``normalize_activations`` and ``reshape_activations`` (see :func:`read_folder`)."""
     norm = cfg.get("normalize_activations", "none")
     if norm in (None, False, "none"):
         pass
@@ -223,51 +402,16 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
         )
     else:
         raise SupvizError(
-            f"{str(cfg_path)!r}: normalize_activations={norm!r} is not supported (input-dependent rescaling)."
+            f"{cfg_name!r}: normalize_activations={norm!r} is not supported (input-dependent rescaling "
+            "or a whitening matrix outside the folder)."
         )
-    for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
-        if name not in W:
-            raise SupvizError(f"{str(w_path)!r} has no {name!r}; found {sorted(W)}.")
-    W_dec = W["W_dec"]
-    for name in ("scaling_factor", "finetuning_scaling_factor"):
-        if name in W:
-            sf = np.asarray(W.pop(name), dtype=np.float64).reshape(-1)
-            if not np.allclose(sf, 1.0):
-                if sf.shape[0] != W_dec.shape[0]:
-                    raise SupvizError(f"{str(w_path)!r}: {name} must have one entry per latent; got shape {sf.shape}.")
-                W_dec = (W_dec * sf[:, None]).astype(np.float32)
-                notes.append(f"{name} folded into W_dec")
-    d_in, d_sae = cfg.get("d_in"), cfg.get("d_sae")
-    if W["W_enc"].ndim == 2 and (d_in, d_sae) != tuple(W["W_enc"].shape) and d_in is not None:
-        raise SupvizError(
-            f"{str(p)!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W['W_enc'].shape)}."
-        )
-    meta = cfg.get("supviz") if isinstance(cfg.get("supviz"), dict) else {}
-    config = None
-    if meta.get("config"):
-        from supviz.sae.config import SAEConfig
-
-        try:
-            config = SAEConfig.from_dict(meta["config"], source=str(cfg_path))
-        except SupvizError as exc:
-            notes.append(f"training config not restored: {exc}")
-    info = dict(meta.get("info") or {})
-    info["source"] = str(p)
-    info["notes"] = list(info.get("notes", [])) + notes
-    return dict(
-        W_enc=W["W_enc"],
-        b_enc=W["b_enc"],
-        W_dec=W_dec,
-        b_dec=W["b_dec"],
-        activation=activation,
-        k=k,
-        threshold=threshold,
-        apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
-        architecture=str(meta.get("architecture") or arch),
-        config=config,
-        label=str(meta.get("label") or cfg.get("hook_name") or p.name),
-        info=info,
-    )
+    reshape = cfg.get("reshape_activations", "none")
+    if reshape in (None, "none"):
+        pass
+    elif reshape == "hook_z":
+        notes.append("reshape_activations='hook_z': give the inputs with the heads flattened, [N, n_heads * d_head]")
+    else:
+        raise SupvizError(f"{cfg_name!r}: reshape_activations={reshape!r} is not supported; supported: none, hook_z.")
 
 
 def sae_folders(folder: str | os.PathLike[str]) -> list[Path]:
@@ -294,10 +438,15 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
                 out[key] = f.get_tensor(key).to(torch.float32).numpy()
     except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed file to the user
         raise SupvizError(f"could not read {str(path)!r} as safetensors: {_one_line(exc)}.") from None
-    for key, arr in out.items():
-        if not np.isfinite(arr).all():
-            raise SupvizError(f"{str(path)!r}: {key!r} holds NaN/inf values.")
+    check_finite_weights(out, str(path))
     return out
+
+
+def check_finite_weights(W: dict[str, np.ndarray], where: str) -> None:
+    """Refuse weights holding NaN or inf (``where`` names them in the message)."""
+    for key, arr in W.items():
+        if not np.isfinite(arr).all():
+            raise SupvizError(f"{where!r}: {key!r} holds NaN/inf values.")
 
 
 def _one_line(exc: BaseException) -> str:

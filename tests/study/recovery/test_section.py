@@ -120,12 +120,12 @@ def test_figures_rows_and_findings(run):
     # topk on every cell, relu_l1 on the sparse ones (p = 0.05) only
     assert e1.groupby("architecture").size().to_dict() == {"topk": CELLS, "relu_l1": CELLS // 2}
     assert (e1[e1["architecture"] == "relu_l1"]["p"] == 0.05).all()
-    for col in ("mmcs", "mcc", "recovery_rate", "dead_fraction", "fvu"):
+    for col in ("mmcs", "feature_mcc", "recovery_rate", "dead_fraction", "fvu"):
         v = e1[col].dropna()
         assert ((v >= 0) & (v <= (np.inf if col == "fvu" else 1))).all(), col  # FVU > 1: worse than the mean
     # an undefined score always says why
     for row in e1.itertuples():
-        for col in ("mmcs", "mcc", "recovery_rate"):
+        for col in ("mmcs", "feature_mcc", "recovery_rate"):
             if math.isnan(getattr(row, col)):
                 assert f"{col}: " in row.nan_reasons
     # E3: the codes' measures sit in the points table beside section D's x and h, one row per cell and method
@@ -266,7 +266,7 @@ def _e1(rows):
         "m",
         "p",
         "mmcs",
-        "mcc",
+        "feature_mcc",
         "recovery_rate",
         "dead_fraction",
         "l0",
@@ -395,7 +395,7 @@ def test_e1_figure_hatches_undefined_cells_with_their_reason():
             "",
             "",
             "",
-            "mmcs: no represented (counted) true features; mcc: no represented (counted) true features; "
+            "mmcs: no represented (counted) true features; feature_mcc: no represented (counted) true features; "
             "recovery_rate: no represented (counted) true features",
             "",
             "",

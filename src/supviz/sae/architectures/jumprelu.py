@@ -2,7 +2,9 @@
 JumpReLU sparse autoencoders".
 
 ``f = JumpReLU_theta(pre) = pre * H(pre - theta)`` with ``pre = x W_enc + b_enc`` and a learned
-threshold ``theta > 0`` per latent (stored as ``log theta``, as SAELens trains it); loss
+threshold ``theta > 0`` per latent, trained as ``log theta`` (which keeps it positive, as in the
+paper's reference code; SAELens 6.x trains ``theta`` itself and clamps it at 0, and reads the
+``log_threshold`` of older checkpoints); loss
 ``mean_b ||x - x_hat||^2 + l0 * mean_b ||f||_0``. The step function H has no useful derivative,
 so both the activation and the L0 term pass gradients to ``theta`` through the paper's
 straight-through pseudo-derivatives with the rectangle kernel ``K(u) = 1[|u| < 1/2]`` and

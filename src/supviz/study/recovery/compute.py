@@ -5,7 +5,7 @@ For every (m, p) cell of the section-2 weights and both importance variants, a s
 cells in one batched job, each cell's seed derived from the cell itself) and is scored against the
 cell's represented features (``||W_i|| > 0.5``, SPEC section 4) on fresh samples:
 
-- E1: MMCS, matched MCC, recovery rate at cos >= 0.9, dead fraction, L0 against the true L0 and
+- E1: MMCS, feature MCC (sign-aware matching), recovery rate at cos >= 0.9, dead fraction, L0 against the true L0 and
   FVU as heatmaps over (m, p), beside the represented count, per importance variant and
   architecture;
 - E2: the represented feature directions and the decoder directions matched to them, one joint
@@ -49,15 +49,15 @@ REPRESENTED_NORM = 0.5
 #: Score columns of E1 rows (SAEScores names -> table columns).
 SCORE_COLUMNS = {
     "mmcs": "mmcs",
-    "mcc": "mcc",
+    "feature_mcc": "feature_mcc",
     "recovery_rate": "recovery_rate",
     "dead_fraction": "dead_fraction",
     "l0": "l0",
     "true_l0": "true_l0",
     "fvu": "fvu",
     "shrinkage": "shrinkage",
-    "precision": "firing_precision",
-    "recall": "firing_recall",
+    "firing_precision": "firing_precision",
+    "firing_recall": "firing_recall",
 }
 CODE_SPACE = "SAE codes f(h)"
 _METHODS = ("mds", "umap", "tsne")
@@ -78,7 +78,7 @@ class RecoveryCell:
     represented : np.ndarray [n] bool
         The scored true features (``||W_i|| > 0.5``).
     matched_latent, matched_cos, max_cos : np.ndarray [n]
-        Hungarian partner of each true feature (-1: none), that pair's |cos|, the best cosine.
+        Hungarian partner of each true feature (-1: none), that pair's cosine, the best cosine.
     best_latent : np.ndarray [n]
         The latent of that best cosine (:func:`direction_partners`; E2 pairs by it).
     W_dec : np.ndarray [d_sae, m] float32
@@ -133,10 +133,12 @@ class RecoveryResult:
 
 def _sae_config(arch: str, n_features: int, cfg: RecoveryConfig) -> Any:
     from supviz.sae import SAEConfig
+    from supviz.sae.config import DATA_K
 
     return SAEConfig(
         architecture=arch,
         d_sae=max(1, int(round(cfg.dictionary_ratio * n_features))),
+        k=DATA_K if arch in ("topk", "batchtopk") else None,  # from each cell's true L0 and m (issue 20)
         steps=cfg.steps,
         batch_size=cfg.batch_size,
     )
@@ -245,8 +247,8 @@ def direction_partners(
     (signed: the partner MMCS counts; -1 outside ``represented`` or where no decoder row has a
     direction), and the number of latents whose largest ``|cos|`` to a represented feature is at
     least ``threshold`` with a negative sign: "absence" latents, which fire when a frequent feature
-    is missing from the input (the inputs are centred by ``b_dec``), and which the sign-blind
-    Hungarian matching of matched MCC may pair with the feature.
+    is missing from the input (the inputs are centred by ``b_dec``), and which a sign-blind
+    matching (SAELens' MCC) may pair with the feature; feature MCC does not.
     """
     rep = np.flatnonzero(represented)
     best = np.full(W.shape[0], -1, dtype=np.int64)
@@ -332,7 +334,7 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
             )
             scores = {col: float(getattr(sc, name)[j]) for name, col in SCORE_COLUMNS.items()}
             scores["antialigned_latents"] = float(against) if trained.represented[j].any() else float("nan")
-            reasons = {SCORE_COLUMNS.get(k, k): str(v) for k, v in sc.notes[j].items()}
+            reasons = {SCORE_COLUMNS[k]: str(v) for k, v in sc.notes[j].items() if k in SCORE_COLUMNS}
             if not trained.represented[j].any():
                 reasons["antialigned_latents"] = "no represented feature"
             cells.append(

@@ -65,7 +65,7 @@ def parse_reasons(text: str) -> dict[str, str]:
 E1_PANELS = (
     ("n_represented", "represented features (||W_i|| > 0.5)", None, "cividis", "{:.0f}"),
     ("mmcs", "MMCS (mean max cosine)", (0.0, 1.0), "viridis", "{:.2f}"),
-    ("mcc", "matched MCC (Hungarian, mean |cos|)", (0.0, 1.0), "viridis", "{:.2f}"),
+    ("feature_mcc", "feature MCC (Hungarian, sign-aware cos)", (0.0, 1.0), "viridis", "{:.2f}"),
     ("recovery_rate", "recovery rate (cos >= 0.9)", (0.0, 1.0), "viridis", "{:.2f}"),
     ("dead_fraction", "dead latents (fraction)", (0.0, 1.0), "magma", "{:.2f}"),
     ("l0_ratio", "L0 / true L0 (colour: log2)", (-3.0, 3.0), "RdBu_r", "{:.2g}"),
@@ -81,7 +81,7 @@ def recovery_heatmap_figure(
     Parameters
     ----------
     frame : pandas.DataFrame
-        One row per cell: ``m``, ``p``, ``n_represented``, ``mmcs``, ``mcc``, ``recovery_rate``,
+        One row per cell: ``m``, ``p``, ``n_represented``, ``mmcs``, ``feature_mcc``, ``recovery_rate``,
         ``dead_fraction``, ``l0``, ``true_l0``, ``fvu`` and ``nan_reasons`` (``"column: why; ..."``).
     title : str
     n_features : int, optional

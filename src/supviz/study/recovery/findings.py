@@ -3,7 +3,7 @@
 Inputs are the section's rows as pandas frames:
 
 - ``e1``: one row per (architecture, cell) with ``method`` (the architecture), ``importance``,
-  ``m``, ``p`` and the recovery scores (``mmcs``, ``mcc``, ``recovery_rate``, ``dead_fraction``,
+  ``m``, ``p`` and the recovery scores (``mmcs``, ``feature_mcc``, ``recovery_rate``, ``dead_fraction``,
   ``l0``, ``true_l0``, ``fvu``);
 - ``codes``: one row per (cell, method, space) with ``importance``, ``m``, ``p``, ``method``
   (``exact``, ``mds``, ``umap``, ``tsne``), ``space`` (``x``, ``h``, ``codes``) and ``knn_recall``
@@ -46,7 +46,7 @@ MIN_LOSS = 0.05
 WON_BACK_SUPPORTED = 0.5
 WON_BACK_PARTLY = 0.1
 
-E1_METRICS = ("mmcs", "mcc", "recovery_rate", "dead_fraction", "l0_ratio", "fvu")
+E1_METRICS = ("mmcs", "feature_mcc", "recovery_rate", "dead_fraction", "l0_ratio", "fvu")
 ARCH_NAME = {
     "relu_l1": "ReLU + L1 (Sharkey et al. 2022)",
     "relu_l1_decnorm": "ReLU + decoder-norm L1 (Anthropic 2024)",
@@ -296,7 +296,7 @@ class ArchitectureScore:
 
 
 def architecture_ranking(e1: Any, *, sparse_p: float = SPARSE_P) -> list[ArchitectureScore]:
-    """Architectures, best first by median MMCS (then matched MCC) over the common defined sparse cells.
+    """Architectures, best first by median MMCS (then feature MCC) over the common defined sparse cells.
 
     Medians of :data:`E1_METRICS` and, where ``e1`` has them, of ``codes_knn_recall`` and
     ``h_knn_recall`` (k-NN recall against x of the code space and of h themselves).
@@ -315,7 +315,7 @@ def architecture_ranking(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Archite
         g = g[[(r.importance, int(r.m), round(float(r.p), 9)) in (cells or set()) for r in g.itertuples()]]
         out.append(ArchitectureScore(a, len(g), {c: _median(g[c])[0] for c in cols}))
     return sorted(
-        out, key=lambda s: (-np.nan_to_num(s.medians["mmcs"], nan=-9), -np.nan_to_num(s.medians["mcc"], nan=-9))
+        out, key=lambda s: (-np.nan_to_num(s.medians["mmcs"], nan=-9), -np.nan_to_num(s.medians["feature_mcc"], nan=-9))
     )
 
 
@@ -358,7 +358,7 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
         ]
     n = plural(ranking[0].n_cells, "sparse cell")
     parts = [
-        f"{s.architecture} {fmt(s.medians['mmcs'])} (MCC {fmt(s.medians['mcc'])}, dead "
+        f"{s.architecture} {fmt(s.medians['mmcs'])} (feature MCC {fmt(s.medians['feature_mcc'])}, dead "
         f"{fmt(s.medians['dead_fraction'], 2)})"
         for s in ranking
     ]
@@ -454,7 +454,7 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
                     f"{plural(sp.n_cells - sp.n_undefined if sp else 0, 'sparse cell')} (p <= {sparse_p:g}); "
                     f"{fmt(100 * share, 3)}% of them at MMCS >= {RECOVERED_MMCS:g}"
                     + (
-                        f"; median matched MCC {fmt(sp.medians['mcc'])}, recovery rate "
+                        f"; median feature MCC {fmt(sp.medians['feature_mcc'])}, recovery rate "
                         f"{fmt(sp.medians['recovery_rate'])}"
                         if sp
                         else ""

@@ -144,7 +144,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 "p",
                 "n_represented",
                 "mmcs",
-                "mcc",
+                "feature_mcc",
                 "recovery_rate",
                 "dead_fraction",
                 "l0",
@@ -160,8 +160,10 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                     caption=(
                         f"One SAE per cell ({recipe}), scored against the cell's represented features (||W_i|| > "
                         f"{REPRESENTED_NORM:g}, first panel). MMCS: mean over true features of the best cosine to a "
-                        "decoder direction (Sharkey et al. 2022); matched MCC: one-to-one Hungarian matching, mean "
-                        "|cos|; recovery rate: share of true features with a decoder direction at cos >= "
+                        "decoder direction (Sharkey et al. 2022); feature MCC: one-to-one Hungarian matching on "
+                        "max(cos, 0) (a latent's codes are non-negative, so a direction against a feature cannot "
+                        "represent it), mean over the features; recovery rate: share of true features with a "
+                        "decoder direction at cos >= "
                         f"{RECOVERED_MMCS:g}; dead: latents that never fire on the evaluation samples; L0 / true L0: "
                         "firing latents per input over active represented features per input (1 = as sparse as the "
                         "truth); FVU: fraction of variance unexplained. Rows m, columns p. Hatched cells are "
@@ -189,8 +191,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         "features are recovered. The picture distorts the m-dimensional geometry (stress in the "
                         "corner) but not which points are paired. Corner 'anti': latents whose decoder direction "
                         f"points against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire when that "
-                        "feature is absent (the SAE centres its inputs on their mean), so matched MCC, which ignores "
-                        f"signs, may pair them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
+                        "feature is absent (the SAE centres its inputs on their mean); feature MCC does not pair "
+                        f"them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
                     ),
                     content={"p": [dataclasses.asdict(p) for p in panels], "v": v},
                     static=lambda panels=panels, label=label: rf.matched_pairs_figure(
