@@ -57,7 +57,7 @@ def _panels(points: Any, pictures: Any, method: str, color: str, factors: list[s
                 r = row.iloc[0]
                 corner = f"T {_fixed(r.trustworthiness)}  C {_fixed(r.continuity)}"
                 if color != TRUST:
-                    corner += f"\nkNN {_fixed(r.knn_accuracy)} (layer {_fixed(r.knn_accuracy_space)})"
+                    corner += f"\nkNN {_fixed(r.knn_accuracy)} (space {_fixed(r.knn_accuracy_space)})"
             c = p["trust"].to_numpy() if color == TRUST else p[color].map(code).to_numpy(dtype=float)
             hover = {
                 "point": p["point"].to_numpy(),
