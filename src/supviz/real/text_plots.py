@@ -115,7 +115,14 @@ def pictures_interactive(points: Any, pictures: Any, method: str, *, color: str,
         scale = ColorScale("viridis", None, None, color, integer=True)
     what = _TRUST_LABEL if color == TRUST else color
     title = f"{METHOD_NAMES.get(method, method)} pictures of every layer, coloured by {what}"
-    return plot_grid(panels, ncols=ncols, title=title + (f"<br>{legend}" if legend else ""), color=scale)
+    fig = plot_grid(panels, ncols=ncols, title=title, color=scale, panel_px=240)
+    fig.update_layout(margin={"t": 120})  # the figure title above the panel titles, not on them
+    if color != TRUST:  # the colour bar names the factor's values
+        names = sorted(points.loc[points["method"] == method, color].unique())
+        for trace in fig.data:
+            if getattr(trace.marker, "showscale", False):
+                trace.marker.colorbar.update(tickvals=list(range(len(names))), ticktext=names, tickformat=None)
+    return fig
 
 
 def measures_figure(layers: Any, pictures: Any) -> "Figure":
