@@ -12,7 +12,7 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,gpu]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,gpu,text]'
 	@touch $(STAMP)
 
 run: $(STAMP)

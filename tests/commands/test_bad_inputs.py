@@ -172,8 +172,14 @@ SLOTS: dict[str, dict[str, list[list[str]]]] = {
             ["--toy", "{}", "--out", "out"],
             ["--activations", "{ok}", "--labels", "{}", "--out", "out"],
             ["--activations", "{ok}", "--reference", "{}", "--out", "out"],
+            ["--model", "{}", "--sentences", "20", "--out", "out"],
+            ["--model", "minilm", "--texts", "{}", "--out", "out"],
         ],
-        "out": [["--out", "{}"], ["--activations", "{ok}", "--out", "{}"]],
+        "out": [
+            ["--out", "{}"],
+            ["--activations", "{ok}", "--out", "{}"],
+            ["--model", "minilm", "--sentences", "20", "--out", "{}"],
+        ],
     },
     "sweep": {"file": [["{}", "--out", "out", "--quiet"]], "out": [["{example}", "--out", "{}", "--quiet"]]},
 }
@@ -223,6 +229,11 @@ def no_work(monkeypatch):
 
     monkeypatch.setattr(supviz.real.experiment, "digits_experiment", computed)
     monkeypatch.setattr(supviz.real.experiment, "activations_report", computed)
+    import supviz.real.text
+    import supviz.real.transformer
+
+    monkeypatch.setattr(supviz.real.text, "text_experiment", computed)
+    monkeypatch.setattr(supviz.real.transformer, "load_encoder", computed)
 
 
 def _refused(tmp_path, capsys, argv: list[str]) -> str:

@@ -7,6 +7,13 @@ Two inputs:
   and measure everything, and calibrate the SAE measures on toy cells: those of ``--toy`` (a
   ``supviz train`` run or weight file), else cells trained here from the config's ``[toy]`` table
   restricted to ``real.calibration_hidden`` (``--no-calibration`` skips it);
+* ``--model minilm|PATH|HUB_ID``: a real transformer (all-MiniLM-L6-v2 ships with ``supviz[text]``):
+  every layer's pooled hidden states of template sentences with known factors (``--sentences N``,
+  :mod:`supviz.real.corpus`) or of ``--texts FILE`` (one sentence a line) with ``--labels FILE`` (CSV,
+  a header of factor names, one row per sentence); per layer a linear probe, k-NN accuracy, an SAE and
+  its best latent per factor value, pictures of the layer and of its SAE codes with a trust score on
+  every point (``points.parquet`` / ``points.csv``: point, text, x, y, trust, factors), PNG and
+  interactive HTML figures (``--color trust`` or a factor);
 * ``--activations FILE``: a user's own activations ``[N, d]`` (.npy, .npz or .safetensors), with
   optional ``--labels FILE`` ``[N]`` (class indices) and ``--reference FILE`` ``[N, d_ref]`` (the
   inputs they came from): SAEs trained on them, their pictures and the pictures of the SAE codes,
@@ -81,11 +88,37 @@ def register(subparsers: Any) -> None:
         "--activations", metavar="FILE", help="your activations [N, d] (.npy/.npz/.safetensors) instead of the digits"
     )
     p.add_argument("--key", metavar="NAME", help="the array of a multi-array --activations file")
-    p.add_argument("--labels", metavar="FILE", help="class labels [N] of --activations (ints; .npy/.npz/.safetensors)")
+    p.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="class labels [N] of --activations (ints; .npy/.npz/.safetensors), or with --texts a CSV of factors "
+        "(header row, one row per sentence)",
+    )
     p.add_argument(
         "--reference",
         metavar="FILE",
         help="the inputs [N, d_ref] --activations were computed from (pictures are then also judged against them)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="a transformer: 'minilm' (the shipped all-MiniLM-L6-v2, pip install 'supviz[text]'), a local Hugging Face "
+        "model folder, or a hub id (needs network); pictures every layer of template sentences or --texts",
+    )
+    p.add_argument("--texts", metavar="FILE", help="with --model: your sentences, UTF-8, one a line")
+    p.add_argument(
+        "--sentences",
+        metavar="N",
+        help="with --model and no --texts: template sentences to generate (default 2000)",
+    )
+    p.add_argument(
+        "--color",
+        metavar="NAME",
+        help="with --model: colour of the pictures, 'trust' (each point's trustworthiness / continuity) or a factor "
+        "(default: the first factor; the trust figures are drawn either way)",
+    )
+    p.add_argument(
+        "--device", metavar="DEV", help="with --model: torch device of the transformer (default cuda if present)"
     )
     p.add_argument("--quiet", action="store_true", help="print only the output folder")
     p.set_defaults(func=run)
@@ -107,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
         else check_int("--seed", _parse_int(args.seed, "--seed"), min_value=0)
     )
     out = Path(args.out)
+    if args.model is not None:
+        return _text(args, seed, out)
+    for flag in ("texts", "sentences", "color", "device"):
+        if getattr(args, flag) is not None:
+            raise SupvizError(f"`--{flag}` applies to --model only.")
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
     if args.activations is None:
         for flag in ("key", "labels", "reference"):
@@ -205,6 +243,95 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
         print(f"\n{f.claim}\n  {f.measured}\n  verdict: {f.verdict}")
     for n in res.notes:
         print(f"note: {n}")
+    print(out)
+    return 0
+
+
+# -- a real transformer ----------------------------------------------------------------------------
+
+
+def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
+    from supviz.core.outdir import check_output_folder
+    from supviz.core.validation import check_int
+
+    for flag in ("activations", "key", "reference", "toy"):
+        if getattr(args, flag) is not None:
+            raise SupvizError(f"`--{flag}` does not apply to --model.")
+    if args.no_calibration or args.full:
+        raise SupvizError("`--no-calibration` and `--full` apply to the digits run only, not to --model.")
+    if args.labels is not None and args.texts is None:
+        raise SupvizError("`--labels` with --model needs --texts (the template sentences bring their own factors).")
+    if args.texts is not None and args.sentences is not None:
+        raise SupvizError("`--sentences` sets the template corpus; it does not apply with --texts.")
+    from supviz.real.corpus import template_corpus, user_corpus
+    from supviz.real.text import TextConfig
+    from supviz.real.transformer import resolve_model
+
+    cfg = TextConfig()
+    if args.texts is not None:
+        corpus = user_corpus(args.texts, args.labels)
+    else:
+        n = cfg.n_sentences if args.sentences is None else _parse_int(args.sentences, "--sentences")
+        corpus = template_corpus(check_int("--sentences", n, min_value=cfg.k + 2), seed=seed)
+    if len(corpus) < cfg.k + 2:
+        raise SupvizError(f"`--texts` must hold at least k + 2 = {cfg.k + 2} sentences; got {len(corpus)}.")
+    factors = list(corpus.factors.columns)
+    color = args.color if args.color is not None else (factors[0] if factors else "trust")
+    if color != "trust" and color not in factors:
+        raise SupvizError(
+            f"`--color` must be 'trust' or a factor ({', '.join(factors) or 'none given'}); got {color!r}."
+        )
+    try:
+        resolve_model(args.model)
+    except SupvizError as exc:
+        raise SupvizError(
+            f"`--model` {str(exc)[len('`model` ') :]}" if str(exc).startswith("`model` ") else str(exc)
+        ) from None
+    check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
+    from supviz.real import text_plots
+    from supviz.real.text import text_experiment
+    from supviz.real.transformer import load_encoder
+
+    try:
+        enc = load_encoder(args.model, device=args.device, progress=False if args.quiet else None)
+    except SupvizError as exc:
+        raise SupvizError(
+            f"`--model` {str(exc)[len('`model` ') :]}" if str(exc).startswith("`model` ") else str(exc)
+        ) from None
+    res = text_experiment(corpus, enc, config=cfg, seed=seed, progress=False if args.quiet else None)
+    figures: dict[str, Any] = {"measures": lambda: text_plots.measures_figure(res.layers, res.pictures)}
+    extra: dict[str, Any] = {
+        "points.parquet": lambda path: res.points.to_parquet(path, index=False),
+        "points.csv": lambda path: res.points.to_csv(path, index=False),
+    }
+    for m in cfg.methods:
+        figures[f"pictures_{m}"] = lambda m=m: text_plots.pictures_figure(
+            res.points, res.pictures, m, color=color, factors=factors
+        )
+        figures[f"trust_{m}"] = lambda m=m: text_plots.pictures_figure(
+            res.points, res.pictures, m, color="trust", factors=factors
+        )
+        extra[f"pictures_{m}.html"] = lambda path, m=m: text_plots.pictures_interactive(
+            res.points, res.pictures, m, color=color, factors=factors
+        ).write_html(path, include_plotlyjs=True, full_html=True)
+    tables = {"layers": res.layers, "latents": res.latents, "saes": res.saes, "pictures": res.pictures}
+    meta = {
+        "input": corpus.source,
+        "model": enc.info,
+        "texts": args.texts,
+        "labels": args.labels,
+        "seed": seed,
+        "color": color,
+        "config": cfg.to_dict(),
+        "n": len(corpus),
+        "factors": factors,
+        "timings": res.info["timings"],
+    }
+    _write(out, tables, figures, meta, extra=extra)
+    if not args.quiet:
+        info = enc.info
+        print(f"{len(corpus)} sentences, {info['architecture']} {info['layers']} layers x {info['hidden_size']}-d")
+        print(_table(res.layers, ["factor", "layer", "knn_accuracy", "probe_accuracy", "chance"]))
     print(out)
     return 0
 
@@ -324,7 +451,14 @@ def _earlier_output(folder: Path) -> bool:
         return False
 
 
-def _write(out: Path, tables: dict[str, Any], figures: dict[str, Any], meta: dict[str, Any]) -> None:
+def _write(
+    out: Path,
+    tables: dict[str, Any],
+    figures: dict[str, Any],
+    meta: dict[str, Any],
+    *,
+    extra: dict[str, Any] | None = None,
+) -> None:
     import platform
 
     from supviz import __version__
@@ -339,13 +473,20 @@ def _write(out: Path, tables: dict[str, Any], figures: dict[str, Any], meta: dic
         **meta,
         "tables": [f"{k}.csv" for k, t in tables.items() if len(t)],
         "figures": [f"{k}.png" for k in figures],
+        "files": sorted(extra or {}),
     }
     with atomic_dir(out) as tmp:
         for name, frame in tables.items():
             if len(frame):
                 frame.to_csv(tmp / f"{name}.csv", index=False)
         for name, draw in figures.items():
-            save_figure(draw(), tmp / name, formats=("png",))
+            fig = draw()
+            save_figure(fig, tmp / name, formats=("png",))
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        for name, write in (extra or {}).items():
+            write(tmp / name)
         atomic_write_json(tmp / "metadata.json", _jsonable(meta))
 
 

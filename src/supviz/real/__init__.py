@@ -14,6 +14,12 @@ Modules, in the order data flows:
   activations)
 - :mod:`~supviz.real.plots`        the figures F1-F3
 - :mod:`~supviz.real.config`       :class:`RealConfig` (the study's ``[real]`` table)
+- :mod:`~supviz.real.transformer`  :func:`encode`: every layer's hidden states of a Hugging Face model (all-MiniLM-L6-v2
+  shipped, offline), per token and pooled
+- :mod:`~supviz.real.corpus`       :func:`template_corpus`: sentences with known factors; a user's texts and labels
+- :mod:`~supviz.real.text`         :func:`text_experiment`: per layer probes, k-NN, SAE latents, pictures with
+  per-point trust
+- :mod:`~supviz.real.text_plots`   its figures (static and with hover)
 
 Importing this package is cheap; torch and scikit-learn load when something is trained or measured.
 """
@@ -50,6 +56,15 @@ _EXPORTS = {
     "digits_experiment": "supviz.real.experiment",
     "ActivationsReport": "supviz.real.experiment",
     "activations_report": "supviz.real.experiment",
+    "HiddenStates": "supviz.real.transformer",
+    "encode": "supviz.real.transformer",
+    "load_encoder": "supviz.real.transformer",
+    "Corpus": "supviz.real.corpus",
+    "template_corpus": "supviz.real.corpus",
+    "user_corpus": "supviz.real.corpus",
+    "TextConfig": "supviz.real.text",
+    "TextResult": "supviz.real.text",
+    "text_experiment": "supviz.real.text",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,193 @@
+"""Per-point trustworthiness and continuity: each point's own share of the global scores.
+
+Venna and Kaski (2001/2006) define trustworthiness as one minus a sum over points of rank
+penalties,
+
+    ``T(k) = 1 - 1 / (N G(N, k)) sum_i P^T_i``,  ``P^T_i = sum_{j in N^Y_k(i)} max(r^X_ij - k, 0)``,
+
+and continuity ``C(k)`` the same with ``X`` and ``Y`` swapped (``G`` the worst penalty of one point,
+:func:`~supviz.metrics.ranks.worst_penalty`; ``N^Y_k(i)`` the k nearest of ``i`` in the layout,
+``r^X_ij`` the rank of ``j`` around ``i`` in ``X``). So each point owns one term:
+
+    ``t_i = 1 - P^T_i / G(N, k)``,  ``c_i = 1 - P^C_i / G(N, k)``,  ``mean_i t_i = T(k)``, ``mean_i c_i = C(k)``
+
+exactly (up to the rounding of one sum). ``t_i`` is low where the picture puts points near ``i``
+that are far from it in ``X`` (*false neighbours*); ``c_i`` is low where the picture pulls away
+points that are near ``i`` in ``X`` (*missing neighbours*). The same penalties, unweighted, give the
+expected numbers of false and missing neighbours of each point. This is the per-point view of the
+co-ranking literature (Lee and Verleysen 2009; Mokbel et al. 2013, "Visualizing the quality of
+dimensionality reduction", Neurocomputing 112, which colours each point by its own share).
+
+**Ties** are the expectation over uniformly random tie orders, computed exactly in closed form:
+in the space that defines the neighbourhood each point's membership is its probability under a
+random order of the block tied with the k-th nearest (:func:`~supviz.metrics.ranks.knn_weights`);
+in the space that judges it, a point ``j`` with ``L`` others strictly nearer and ``E`` others at the
+same distance takes each rank ``L + 1 + u``, ``u = 0 .. E``, with probability ``1 / (E + 1)``, and
+its expected penalty is ``mean_u max(L + 1 + u - k, 0)`` (the two spaces' tie orders independent).
+Without ties all of this is the ordinary definition, and ``mean_i t_i`` equals scikit-learn's
+``trustworthiness`` (a test checks both to 1e-12).
+
+Undefined cases are those of :mod:`supviz.metrics.undefined` (``k > N - 2``, a collapsed layout, a
+space whose points coincide or whose distances all tie): every score of the affected measure is
+NaN and :attr:`PointTrust.reasons` says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from supviz.core.validation import check_int
+from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
+from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, worst_penalty
+from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PointTrust", "pointwise_trust", "expected_excess"]
+
+
+@dataclass(frozen=True)
+class PointTrust:
+    """Per-point scores of one picture ``Y`` of ``X`` at ``k`` neighbours.
+
+    Attributes
+    ----------
+    trustworthiness, continuity : numpy.ndarray, shape (N,)
+        ``t_i`` and ``c_i`` in [0, 1] (module docstring); their means are the global scores.
+    false_neighbours, missing_neighbours : numpy.ndarray, shape (N,)
+        Expected number (over random tie orders) of the picture's k nearest of ``i`` that are not among
+        its k nearest in ``X``, and of ``X``'s k nearest of ``i`` that are not among the picture's; in [0, k].
+    k : int
+    reasons : dict
+        ``{"trustworthiness" | "continuity": why}`` for a measure that is undefined (all NaN).
+    """
+
+    trustworthiness: np.ndarray
+    continuity: np.ndarray
+    false_neighbours: np.ndarray
+    missing_neighbours: np.ndarray
+    k: int
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def trust(self) -> np.ndarray:
+        """``(t_i + c_i) / 2`` (N,): one score per point, the one pictures colour and hovers show."""
+        return 0.5 * (self.trustworthiness + self.continuity)
+
+
+def expected_excess(less: np.ndarray, equal: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Expected ``max(r - k, 0)`` and ``P(r > k)`` for ``r`` uniform on ``less + 1 .. less + 1 + equal``.
+
+    ``less`` counts the others strictly nearer, ``equal`` the others tied with the point (both int
+    arrays of one shape); a random order of the tied block puts the point at each of its ``equal + 1``
+    places with equal probability. Closed form: with ``a = less + 1 - k`` the sum of
+    ``max(a + u, 0)`` over ``u = 0 .. equal`` is ``(e + 1) a + e (e + 1) / 2`` for ``a >= 0`` and
+    ``m (m + 1) / 2`` with ``m = max(e + a, 0)`` otherwise.
+    """
+    a = less.astype(np.float64) + 1.0 - k
+    e = equal.astype(np.float64)
+    m = np.maximum(e + a, 0.0)
+    total = np.where(a >= 0, (e + 1.0) * a + e * (e + 1.0) / 2.0, m * (m + 1.0) / 2.0)
+    above = np.where(a >= 1, e + 1.0, np.clip(e + a, 0.0, e + 1.0))  # places u with a + u >= 1
+    return total / (e + 1.0), above / (e + 1.0)
+
+
+def _row_penalties(
+    def_block: np.ndarray,
+    def_sorted: np.ndarray,
+    judge_block: np.ndarray,
+    judge_sorted: np.ndarray,
+    k: int,
+    def_tol: float,
+    judge_tol: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of one block: expected rank penalty and expected count of neighbours ranked beyond k. (c,) each."""
+    rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
+    values = judge_block[rows, cols]
+    less = np.empty(len(values), dtype=np.int64)
+    leq = np.empty(len(values), dtype=np.int64)
+    bounds = np.searchsorted(rows, np.arange(judge_sorted.shape[0] + 1))
+    for r in range(judge_sorted.shape[0]):  # once per row, never per pair; column 0 is the point itself (-1)
+        lo, hi = bounds[r], bounds[r + 1]
+        if hi > lo:
+            less[lo:hi] = np.searchsorted(judge_sorted[r], values[lo:hi] - judge_tol, side="left") - 1
+            leq[lo:hi] = np.searchsorted(judge_sorted[r], values[lo:hi] + judge_tol, side="right") - 1
+    excess, beyond = expected_excess(less, leq - less - 1, k)  # leq counts j itself: E = leq - less - 1
+    c = def_block.shape[0]
+    return np.bincount(rows, weights=w * excess, minlength=c), np.bincount(rows, weights=w * beyond, minlength=c)
+
+
+def pointwise_trust(
+    X: Any, Y: Any, *, k: int = 10, precomputed: bool = False, block_entries: int = BLOCK_ENTRIES
+) -> PointTrust:
+    """Each point's trustworthiness and continuity (and false / missing neighbours) of layout ``Y`` for ``X``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d) or (N, N)
+        High-dimensional points, or their dissimilarities with ``precomputed=True``.
+    Y : array_like, shape (N, p), or a :class:`~supviz.dr.Layout`
+        The picture (a ``Layout`` also says whether its method saw it collapse).
+    k : int, default 10
+        Neighbourhood size, ``1 <= k <= N - 2``.
+    precomputed : bool, default False
+        Whether ``X`` is a dissimilarity matrix.
+    block_entries : int
+        Distances held at once (memory ``O(block_entries)``, never an ``[N, N]`` matrix).
+
+    Returns
+    -------
+    PointTrust
+        ``t_i``, ``c_i`` (means: the global trustworthiness / continuity), false and missing neighbours.
+        A measure that is undefined (module docstring) is NaN for every point, with the reason.
+
+    Raises
+    ------
+    SupvizError
+        Non-finite input, mismatched sizes, fewer than 3 points or ``k`` out of ``[1, N - 2]``.
+    """
+    from supviz.metrics.neighbors import check_k
+
+    xs = DistanceSource("X", X, precomputed=precomputed)
+    ys, collapsed = layout_source("Y", Y)
+    if xs.n != ys.n:
+        from supviz.errors import SupvizError
+
+        raise SupvizError(f"`X` and `Y` must hold the same number of points; got {xs.n} and {ys.n}.")
+    n = xs.n
+    k = check_k(k, n)
+    block_entries = check_int("block_entries", block_entries, min_value=1)
+    pen_t, pen_c = np.zeros(n), np.zeros(n)
+    far_t, far_c = np.zeros(n), np.zeros(n)
+    spans = {"X": [np.inf, -np.inf], "Y": [np.inf, -np.inf]}
+    common = k_reason(k, n) or (COLLAPSED if collapsed else None)
+    if common is None:
+        for start, stop in ys.blocks(entries=block_entries // 2):
+            bx, by = xs.rows(start, stop), ys.rows(start, stop)
+            sx, sy = sorted_rows_without_self(bx, start), sorted_rows_without_self(by, start)
+            for name, srt in (("X", sx), ("Y", sy)):
+                spans[name][0] = min(spans[name][0], float(srt[:, 1].min()))
+                spans[name][1] = max(spans[name][1], float(srt[:, -1].max()))
+            pen_t[start:stop], far_t[start:stop] = _row_penalties(by, sy, bx, sx, k, ys.tie_tol, xs.tie_tol)
+            pen_c[start:stop], far_c[start:stop] = _row_penalties(bx, sx, by, sy, k, xs.tie_tol, ys.tie_tol)
+    reason = common
+    if reason is None:
+        for name, src in (("X", xs), ("Y", ys)):  # both measures rank both spaces
+            if src.coincide:
+                reason = coincide_reason(name)
+            elif spans[name][1] - spans[name][0] <= src.tie_tol:
+                reason = tied_reason(name)
+            if reason is not None:
+                break
+    g = worst_penalty(n, k)
+    t, c = 1.0 - pen_t / g, 1.0 - pen_c / g
+    reasons: dict[str, str] = {}
+    if reason is not None:
+        logger.info("per-point trustworthiness / continuity undefined (NaN): %s.", reason)
+        reasons = {"trustworthiness": reason, "continuity": reason}
+        t = c = far_t = far_c = np.full(n, np.nan)
+    return PointTrust(t, c, far_t, far_c, k, reasons)
