@@ -46,6 +46,12 @@ log = logging.getLogger(__name__)
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}$|^inproc://\S+$")
 #: Seconds to wait for a scheduler to answer.
 CONNECT_TIMEOUT = 20
+#: Seconds a TCP peer has, once connected, to send Dask's handshake (a scheduler sends it at once, in
+#: well under a millisecond here); a web server (the dashboard's port 8787, say) waits for a request.
+HANDSHAKE_TIMEOUT = 5.0
+#: Bytes a Dask handshake takes at most: one msgpack dict of a few settings (58 bytes with
+#: distributed 2024-2025); a longer length prefix is some other protocol's text read as a length.
+_HANDSHAKE_MAX_BYTES = 1 << 16
 
 
 class ClusterError(SupvizError):
@@ -242,6 +248,7 @@ def connect(
             client = Client(cluster, set_as_default=False)
             client.run(die_with_parent, os.getpid())
         else:
+            check_handshake(scheduler, name=name)
             try:
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except (OSError, TimeoutError) as exc:
@@ -264,6 +271,91 @@ def connect(
         if cluster is not None:
             cluster.close()
         dask_log.setLevel(dask_level)
+
+
+def check_handshake(
+    scheduler: str, *, name: str = "run.scheduler", connect_timeout: float | None = None, timeout: float | None = None
+) -> None:
+    """Refuse a TCP address where no Dask scheduler speaks, before a ``Client`` waits on it.
+
+    A Dask listener writes its handshake as soon as it accepts a connection (``distributed.comm.core``,
+    ``Listener.on_connection``): an 8-byte little-endian length, then that many bytes of frames
+    (``distributed.protocol.utils.pack_frames``) holding one msgpack dict with ``"compression"`` and
+    ``"python"``. This probe connects (within ``connect_timeout`` s, default :data:`CONNECT_TIMEOUT`),
+    reads the handshake (within ``timeout`` s in all, default :data:`HANDSHAKE_TIMEOUT`), checks it
+    and closes; the scheduler sees a client that left, and logs nothing above DEBUG. Without it a web
+    server there (e.g. Dask's dashboard port) kept ``Client`` waiting for over 12 minutes, and one
+    that answers read ``b"HTTP/1.1"`` as a length of 3.07 EiB (issue 22). Addresses of other schemes
+    (``tls://``, ``ws://``, ``ucx://``, ``inproc://``) are left to ``Client``.
+
+    Raises
+    ------
+    SupvizError
+        Nothing listens, or the peer sends no Dask handshake in time, or something else.
+    """
+    import socket
+    import struct
+    import time
+
+    scheme, _, rest = scheduler.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") else host
+    connect_timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+    timeout = HANDSHAKE_TIMEOUT if timeout is None else timeout
+    where = f"`{name}` {scheduler!r}"
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=connect_timeout)
+    except (OSError, TimeoutError) as exc:
+        raise SupvizError(f"{where}: no Dask scheduler answered ({_one_line(exc)}).") from None
+    deadline = time.monotonic() + timeout
+
+    def read(n: int, until: float | None = None) -> bytes:
+        got = b""
+        while len(got) < n:
+            left = (deadline if until is None else min(deadline, until)) - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(n - len(got))
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+    not_dask = f"{where}: something listens there, but not a Dask scheduler"
+    hint = "(Dask's dashboard listens on 8787, its scheduler on 8786 unless told otherwise)"
+    try:
+        head = read(8)
+        if not head:
+            raise SupvizError(f"{not_dask}: it sent no Dask handshake within {timeout:g} s {hint}.")
+        (size,) = struct.unpack("<Q", head.ljust(8, b"\0"))
+        body = read(size) if len(head) == 8 and 8 <= size <= _HANDSHAKE_MAX_BYTES else b""
+        info = _handshake_info(body) if len(body) == size else None
+        if info is None:  # what it sent, as far as it comes at once, says what it is
+            said = (head + body + read(24, until=time.monotonic() + 0.2))[:24]
+            raise SupvizError(f"{not_dask}: it answered {said!r}, not a Dask handshake {hint}.")
+    except OSError as exc:
+        raise SupvizError(f"{where}: no Dask scheduler answered ({_one_line(exc)}).") from None
+    finally:
+        sock.close()
+    log.debug("Dask handshake from %s: %s", scheduler, info)
+
+
+def _handshake_info(body: bytes) -> dict | None:
+    """The handshake dict packed in ``body`` (:func:`check_handshake`), or None for anything else."""
+    try:
+        from distributed.protocol.core import loads
+        from distributed.protocol.utils import unpack_frames
+
+        info = loads(unpack_frames(body))
+    except Exception:  # any bytes at all can arrive here; what fails to decode is not a handshake
+        return None
+    return info if isinstance(info, dict) and {"compression", "python"} <= set(info) else None
 
 
 def check_shared_folder(client: Any, folder: str | Path) -> None:
