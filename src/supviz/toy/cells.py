@@ -167,16 +167,14 @@ def train_cells(
     keys = [cache.key(KIND, cell_params(s, config, engine)) for s in specs]
     cells: dict[int, dict[str, Any]] = {}
     todo = []
+    from supviz.runtime.cache import MISSING
+
     for i, key in enumerate(keys):
-        if cache.has(KIND, key):
-            try:
-                cells[i] = cache.load(KIND, key)
-                cache.stats.count(KIND, True)
-                continue
-            except Exception as exc:  # noqa: BLE001 - an unreadable entry is retrained
-                log.warning("cell cache entry %s unreadable (%s); training it again", key[:12], exc)
-        cache.stats.count(KIND, False)
-        todo.append(i)
+        cell = cache.lookup(KIND, key)  # a damaged entry: a warning, then it trains again
+        if cell is MISSING:
+            todo.append(i)
+        else:
+            cells[i] = cell
     t0 = time.perf_counter()
     if todo:
         on_cluster = getattr(dispatcher, "client", None) is not None
