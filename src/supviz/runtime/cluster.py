@@ -269,8 +269,37 @@ def connect(
         if client is not None:
             client.close()
         if cluster is not None:
-            cluster.close()
+            _stop_local_cluster(cluster)
         dask_log.setLevel(dask_level)
+
+
+def _stop_local_cluster(cluster: Any) -> None:
+    """Close the ``LocalCluster`` that :func:`connect` started, its worker processes first, at once.
+
+    The workers hold nothing the run needs (every result was gathered or is in the cache), but one
+    still inside a task that an interrupted or failed run abandoned does not stop when asked: its
+    nanny waited 4 s and then logged "Worker process still alive after 4.0 seconds, killing", one
+    line per worker (issue 22), and the worker its own warnings about cancelled tasks. So each worker
+    process is killed (SIGKILL: it logs nothing) before the cluster closes, and the nannies' lines
+    about a worker that stopped are kept below ERROR while it does.
+    """
+    import logging as _logging
+    import signal
+
+    quiet = [_logging.getLogger(n) for n in ("distributed.nanny", "distributed.scheduler", "distributed.core")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(_logging.ERROR)
+    try:
+        for nanny in list(getattr(cluster, "workers", {}).values()):
+            pid = getattr(nanny, "pid", None)
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        cluster.close()
+    finally:
+        for q, level in zip(quiet, levels):
+            q.setLevel(level)
 
 
 def check_handshake(
