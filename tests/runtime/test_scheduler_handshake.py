@@ -145,3 +145,33 @@ def test_a_closed_port_is_still_no_scheduler(tmp_path):
     sock.close()
     with pytest.raises(SupvizError, match="no Dask scheduler answered"):
         cluster.check_handshake(f"tcp://127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize("scheme", ["ws", "tls"])
+def test_other_schemes_to_a_web_server_are_one_line_without_the_clients_40_s_close(tmp_path, capsys, scheme):
+    # Client's own error (tornado's WebSocketError; TLS without a context), then its __del__ used to wait
+    # 40 s and print "Exception ignored ... TimeoutError" after the line
+    import subprocess
+    import sys
+
+    with _http_server() as address:
+        start = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "supviz", "run", "--out", str(tmp_path / "R")]
+            + ["--scheduler", address.replace("tcp://", f"{scheme}://")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**__import__("os").environ, "PYTHONPATH": str(Path(cluster.__file__).parents[2])},
+        )
+        took = time.monotonic() - start
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+    assert "no Dask scheduler answered" in done.stderr and not (tmp_path / "R").exists()
+    assert took < cluster.HANDSHAKE_TIMEOUT + SLACK, took
+
+
+def test_a_port_out_of_range_is_refused_by_its_form():
+    for bad in ("tcp://127.0.0.1:0", "tcp://127.0.0.1:99999", "10.0.0.1:65536"):
+        with pytest.raises(SupvizError, match="needs a port from 1 to 65535"):
+            cluster.check_scheduler(bad)
+    assert cluster.check_scheduler("tcp://127.0.0.1:65535") == "tcp://127.0.0.1:65535"

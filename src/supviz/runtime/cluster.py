@@ -77,6 +77,9 @@ def check_scheduler(value: Any, name: str = "run.scheduler") -> str:
         if not m or not 1 <= int(m.group(1)) <= 64:
             raise SupvizError(f"`{name}` 'local:N' needs a worker count N from 1 to 64; got {value!r}.")
         return f"local:{int(m.group(1))}"
+    port = text.rsplit(":", 1)[-1]
+    if not text.startswith("inproc://") and port.isdigit() and not 1 <= int(port) <= 65535:
+        raise SupvizError(f"`{name}` needs a port from 1 to 65535; got {value!r}.")
     if not _ADDRESS.match(text):
         raise SupvizError(
             f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}."
@@ -251,8 +254,12 @@ def connect(
             check_handshake(scheduler, name=name)
             try:
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise SupvizError(f"`{name}` {scheduler!r}: no Dask scheduler answered ({_one_line(exc)}).") from None
+            except Exception as exc:  # noqa: BLE001 - e.g. tornado's WebSocketError for ws:// to a web server
+                _close_half_made(exc)
+                what = _one_line(exc) if isinstance(exc, (OSError, TimeoutError)) else f"{type(exc).__name__}: {exc}"
+                raise SupvizError(
+                    f"`{name}` {scheduler!r}: no Dask scheduler answered ({' '.join(what.split())})."
+                ) from None
             try:
                 client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError):
@@ -271,6 +278,27 @@ def connect(
         if cluster is not None:
             _stop_local_cluster(cluster)
         dask_log.setLevel(dask_level)
+
+
+def _close_half_made(exc: BaseException) -> None:
+    """Close the ``Client`` whose constructor raised ``exc`` (found in the traceback's frames), at once.
+
+    Left to the garbage collector, its ``__del__`` waited twice the connect timeout (40 s) to close a
+    connection that never opened and then printed "Exception ignored ... TimeoutError" after the
+    one-line error (issue 22: ``ws://`` or ``tls://`` to a web server).
+    """
+    from distributed import Client
+
+    tb = exc.__traceback__
+    while tb is not None:
+        me = tb.tb_frame.f_locals.get("self")
+        if isinstance(me, Client):
+            with contextlib.suppress(Exception):
+                me.close(timeout=1)
+            with contextlib.suppress(Exception):
+                me.status = "closed"  # what __del__ checks: nothing left to close
+            return
+        tb = tb.tb_next
 
 
 def _stop_local_cluster(cluster: Any) -> None:
