@@ -52,6 +52,7 @@ RAW = {
     "not JSON": (b"{not json", "could not read .* as JSON"),
     "a JSON list": (b"[1, 2]", "must hold a JSON object"),
     "not UTF-8": (b"\xff\xfe\x00", "could not read .* as JSON"),
+    "nested too deep": (b"[" * 100_000 + b"]" * 100_000, "could not read .* as JSON .*recursion"),
 }
 
 

@@ -197,7 +197,7 @@ def read_json_object(path: str | os.PathLike[str], *, what: str = "a JSON object
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]]
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise SupvizError(f"could not read {str(p)!r} as JSON ({what}): {reason}.") from None
     if not isinstance(data, dict):
