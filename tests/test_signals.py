@@ -104,3 +104,43 @@ def test_a_local_cluster_stops_busy_workers_without_warnings():
     assert done.returncode == 0 and len(lines) == 1 and lines[0].startswith("closed in "), done.stderr[-2000:]
     # the nanny's grace of 4 s per worker is not waited for
     assert float(lines[0].split()[2]) < 4.0, lines
+
+
+def test_ctrl_c_while_a_local_cluster_trains_is_one_line_and_exit_130(tmp_path):
+    # before: two nannies' "still alive after 4.0 seconds, killing", an ERROR traceback of the nanny and
+    # the resource tracker's "2 leaked semaphore objects" after the line
+    config = tmp_path / "sweep.toml"
+    config.write_text(
+        "seed = 0\n[grid]\nn_features = [60]\nhidden = [3, 5]\nprobabilities = [1.0, 0.1]\nimportances = ['uniform']\n"
+        "replicates = 2\n[train]\nsteps = 20000\nbatch_size = 256\n[features]\nmethods = ['mds']\nk = 5\n"
+        "[datapoints]\npoints = [50]\nmethods = ['umap']\nk = 5\n[sae]\narchitectures = []\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "supviz",
+            "sweep",
+            str(config),
+            "--out",
+            str(tmp_path / "out"),
+            "--scheduler",
+            "local:2",
+        ],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "train toy models ..." in line:
+            break
+    time.sleep(3.0)  # the workers are inside their training tasks
+    os.killpg(proc.pid, signal.SIGINT)
+    rest = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130 and rest == "supviz: interrupted\n", "".join(lines) + rest

@@ -245,9 +245,14 @@ def connect(
     try:
         if scheduler.startswith("local:"):
             n = int(scheduler.split(":", 1)[1])
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=_logging.ERROR
-            )
+            with _sigint_blocked():  # Ctrl-C is this process's to handle, as for local pools (dispatch)
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=_logging.ERROR,
+                )
             client = Client(cluster, set_as_default=False)
             client.run(die_with_parent, os.getpid())
         else:
@@ -278,6 +283,32 @@ def connect(
         if cluster is not None:
             _stop_local_cluster(cluster)
         dask_log.setLevel(dask_level)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread while a ``LocalCluster`` starts, so that its event-loop thread and
+    the worker processes its nannies start inherit the block (a signal mask passes to new threads and
+    through fork and exec). A terminal's Ctrl-C reaches the whole process group: the workers, stopped
+    by it mid-task, left their semaphores registered with the shared resource tracker, which printed
+    "There appear to be 2 leaked semaphore objects" after "supviz: interrupted" (issue 22). This
+    process still gets the signal and stops the cluster (:func:`_stop_local_cluster`); a worker that
+    outlives it dies by :func:`~supviz.runtime.dispatch.die_with_parent`. The resource trackers start
+    first, as :func:`supviz.runtime.dispatch._start_resource_trackers` explains.
+    """
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    from supviz.runtime.dispatch import _start_resource_trackers
+
+    _start_resource_trackers()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _close_half_made(exc: BaseException) -> None:
