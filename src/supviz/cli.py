@@ -79,7 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    if argv is None:
+        _ignore_late_interrupts()
     return int(result or 0)
+
+
+def _ignore_late_interrupts() -> None:
+    """After the command has done its work, a Ctrl-C has nothing left to stop: ignore it.
+
+    Only as the program (``argv`` None: the console script, ``python -m supviz``), never for a caller
+    of :func:`main` in a Python session, whose handler stays. Without it a SIGINT that landed after
+    "done", while the interpreter shut down (joblib's and Dask's exit handlers), printed a
+    ``KeyboardInterrupt`` traceback and still exited 0 (issue 22).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -128,6 +128,11 @@ def test_truncated_run_dir(grid, tmp_path):
     meta = json.loads((run / "metadata.json").read_text())
     meta["instances"].append(meta["instances"][0])
     (run / "metadata.json").write_text(json.dumps(meta))
+    # the metadata's own count disagrees first (issue 22: metadata.json is checked before the weights)
+    with pytest.raises(SupvizError, match=rf"`n_instances` is {len(grid)} but {len(grid) + 1} instances are listed"):
+        load_grid(run)
+    meta["n_instances"] = len(meta["instances"])
+    (run / "metadata.json").write_text(json.dumps(meta))
     with pytest.raises(SupvizError, match="incomplete or inconsistent"):
         load_grid(run)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -445,9 +444,11 @@ def _read(path: str, key: str | None, flag: str, *, ndim: int) -> Any:
 
 def _earlier_output(folder: Path) -> bool:
     meta = folder / "metadata.json"
-    try:
-        return meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("format") == RUN_FORMAT
-    except (OSError, ValueError):
+    from supviz.core.io import read_json_object
+
+    try:  # a corrupt metadata.json is not an earlier output: the folder is refused, not replaced
+        return meta.is_file() and read_json_object(meta).get("format") == RUN_FORMAT
+    except SupvizError:
         return False
 
 

@@ -291,15 +291,14 @@ def _check_out(out: Path) -> None:
 
     A non-empty folder is accepted only when it holds an earlier ``supviz sae`` output.
     """
-    import json
-
+    from supviz.core.io import read_json_object
     from supviz.core.outdir import check_output_folder
 
     def earlier_output(folder: Path) -> bool:
         meta = folder / "metadata.json"
-        try:
-            return meta.is_file() and json.loads(meta.read_text(encoding="utf-8")).get("format") == RUN_FORMAT
-        except (OSError, ValueError):
+        try:  # a corrupt metadata.json is not an earlier output: the folder is refused, not replaced
+            return meta.is_file() and read_json_object(meta).get("format") == RUN_FORMAT
+        except SupvizError:
             return False
 
     check_output_folder(out, accept=earlier_output, what="an earlier `supviz sae` output")

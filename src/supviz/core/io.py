@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from supviz.errors import SupvizError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -182,6 +184,25 @@ def json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_json_object(path: str | os.PathLike[str], *, what: str = "a JSON object") -> dict[str, Any]:
+    """The JSON object (a dict) in the file ``path``: the one way supviz reads back JSON it wrote.
+
+    Raises
+    ------
+    SupvizError
+        One line naming the file: unreadable, empty, not JSON, or JSON that is not an object.
+    """
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: [[[[...]]]]
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise SupvizError(f"could not read {str(p)!r} as JSON ({what}): {reason}.") from None
+    if not isinstance(data, dict):
+        raise SupvizError(f"{str(p)!r} must hold a JSON object ({what}); got {type(data).__name__}.")
+    return data
 
 
 def file_sha256(*paths: str | os.PathLike[str]) -> str:

@@ -14,14 +14,13 @@ manifest lists.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from supviz.core.io import atomic_write_json
+from supviz.core.io import atomic_write_json, read_json_object
 from supviz.errors import SupvizError
 
 MANIFEST = "manifest.json"
@@ -165,10 +164,10 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The manifest of a ``supviz run`` folder, or ``None`` when there is no readable one."""
     path = Path(folder) / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = read_json_object(path, what="a supviz manifest")
+    except SupvizError:  # unreadable, not JSON, nested too deep, not an object: no manifest
         return None
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), list):
+    if data.get("format") != MANIFEST_FORMAT or not isinstance(data.get("files"), list):
         return None
     if not all(isinstance(f, str) and _inside(f) for f in data["files"]):
         return None

@@ -112,6 +112,30 @@ def check_keywords(func: str, given: Any, valid: Sequence[str] | set[str]) -> No
         )
 
 
+def _is_tensor(value: Any) -> bool:
+    """A PyTorch tensor (``nn.Parameter`` included), recognised without importing torch."""
+    return type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach")
+
+
+def from_torch(value: Any) -> Any:
+    """A PyTorch tensor as a host numpy array; anything else unchanged.
+
+    The tensor is detached (an ``nn.Parameter`` or any tensor with ``requires_grad``, which
+    ``numpy.asarray`` refuses with a ``RuntimeError``), moved to the CPU, and a floating type
+    narrower than 32 bits (bfloat16, float16, float8), which numpy cannot hold, upcast to float32.
+    The one home of that conversion: :func:`as_real_array` and the scikit-learn style estimators
+    (whose ``validate_data`` calls ``numpy.asarray``) both use it.
+    """
+    if not _is_tensor(value):
+        return value
+    tensor = value.detach()
+    if tensor.is_floating_point() and tensor.element_size() < 4:
+        import torch
+
+        tensor = tensor.to(torch.float32)
+    return tensor.cpu().numpy()
+
+
 def as_real_array(name: str, value: Any, *, dtype: Any = np.float64) -> np.ndarray:
     """Convert any array-like to a real numpy array of ``dtype``, as users hand data over.
 
@@ -128,15 +152,10 @@ def as_real_array(name: str, value: Any, *, dtype: Any = np.float64) -> np.ndarr
     SupvizError
         "`name` must be ..." on complex or non-numeric input.
     """
-    if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
-        tensor = value.detach()
-        if tensor.is_complex():
-            raise _complex_error(name, str(tensor.dtype))
-        if tensor.is_floating_point() and tensor.element_size() < 4:
-            import torch
-
-            tensor = tensor.to(torch.float32)
-        value = tensor.cpu().numpy()
+    if _is_tensor(value):
+        if value.is_complex():
+            raise _complex_error(name, str(value.dtype))
+        value = from_torch(value)
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError) as exc:

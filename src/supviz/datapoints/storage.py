@@ -98,14 +98,34 @@ def save_result(result: Any, folder: str | Path) -> None:
 
 
 def load_result(folder: str | Path) -> Any:
-    """Read what :func:`save_result` wrote (no pickle anywhere): a ``DatapointGridResult``."""
+    """Read what :func:`save_result` wrote (no pickle anywhere): a ``DatapointGridResult``.
+
+    Raises
+    ------
+    SupvizError
+        One line naming the folder, for any file of it that is missing, empty, truncated or holds
+        something else (the cache, which reads this through :mod:`supviz.runtime.codecs`, then
+        warns and computes the result again).
+    """
+    try:
+        return _load_result(Path(folder))
+    except SupvizError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file raises is one refusal
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise SupvizError(
+            f"data-point result folder {str(folder)!r} is damaged ({type(exc).__name__}: {reason})."
+        ) from None
+
+
+def _load_result(folder: Path) -> Any:
     import pandas as pd
 
+    from supviz.core.io import read_json_object
     from supviz.datapoints import DatapointCellResult, DatapointGridResult, EquidistanceResult, PointLabels
     from supviz.dr import Layout
 
-    folder = Path(folder)
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    index = read_json_object(folder / "index.json", what="a data-point result index")
     if index.get("format") != _FORMAT:
         raise SupvizError(
             f"data-point cache folder {str(folder)!r} has format {index.get('format')!r}; expected {_FORMAT}."

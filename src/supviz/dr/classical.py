@@ -78,11 +78,20 @@ def torgerson(delta: np.ndarray, n_components: int) -> np.ndarray:
         # Lanczos (ARPACK) for the top k only: a few dozen products with B instead of a full
         # O(N^3) eigendecomposition. The start vector comes from a local, fixed-seed generator,
         # so the output is deterministic; signs are fixed below.
-        from scipy.sparse.linalg import eigsh
+        from scipy.sparse.linalg import ArpackError, eigsh
 
         v0 = np.random.default_rng(0).normal(size=n)
         for b in range(n_batch):
-            vals, vecs = eigsh(sq[b], k=k_eff, which="LA", v0=v0, tol=1e-12)
+            if not np.any(sq[b]):
+                # every point coincides (a dead layer's constant activations): B = 0, every
+                # eigenvalue 0, so every coordinate is 0 -- where ARPACK stops with "starting
+                # vector is zero" (B v0 = 0), issue 22
+                continue
+            try:
+                vals, vecs = eigsh(sq[b], k=k_eff, which="LA", v0=v0, tol=1e-12)
+            except ArpackError:  # e.g. an invariant subspace of B v0 smaller than k (rank below k)
+                vals, vecs = np.linalg.eigh(sq[b])
+                vals, vecs = vals[::-1][:k_eff], vecs[:, ::-1][:, :k_eff]
             order = np.argsort(vals)[::-1]
             vals, vecs = vals[order], vecs[:, order]
             out[b, :, :k_eff] = vecs * np.sqrt(np.clip(vals, 0.0, None))

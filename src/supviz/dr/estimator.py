@@ -24,6 +24,8 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from supviz.core.validation import from_torch
+
 __all__ = ["SMACOF"]
 
 
@@ -194,9 +196,9 @@ class SMACOF(BaseEstimator):
         """
         from supviz.dr.mds_layout import mds_layout
 
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        X = validate_data(self, from_torch(X), dtype=np.float64, ensure_min_samples=2)
         precomputed = self.dissimilarity == "precomputed"
-        init = self.init if isinstance(self.init, str) else np.asarray(self.init, dtype=np.float64)
+        init = self.init if isinstance(self.init, str) else np.asarray(from_torch(self.init), dtype=np.float64)
         layout = mds_layout(
             X,
             metric_type=self.metric_type,

@@ -6,10 +6,12 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **perplexity <= (N - 1) / 3.** The reference implementation (van der Maaten's bhtsne, which
   the study ran through R's Rtsne) refuses ``3 * perplexity > N - 1`` because the calibration uses
   the ``3 * perplexity`` nearest neighbours; the study therefore used ``perplexity = (N - 1) / 3``
-  in figure B5. With ``clamp=False`` (default) a larger value is a
-  :class:`~supviz.errors.SupvizError` naming the limit; with ``clamp=True`` it is clamped to the
-  limit. (openTSNE would lower it with a warning and scikit-learn would accept it, so the same
-  request would mean different things per backend: supviz decides before either runs.)
+  in figure B5. With ``clamp=True`` (default, as :func:`~supviz.dr.umap_layout.umap_layout`
+  clamps ``n_neighbors``: one behaviour for both, issue 22) a larger value is clamped to the limit,
+  noted in ``Layout.notes`` and logged at INFO; with ``clamp=False`` it is a
+  :class:`~supviz.errors.SupvizError` naming the limit. (openTSNE would lower it with a warning
+  and scikit-learn would accept it, so the same request would mean different things per backend:
+  supviz decides before either runs.)
   Perplexities below 1 (``N <= 3``) are allowed: the conditional distributions then put all their
   mass on the nearest neighbours (split equally between ties), as in bhtsne.
 - **Initialisation that works for tiny N.** ``init="auto"``/``"pca"`` uses the data's principal
@@ -227,7 +229,7 @@ def tsne_layout(
     init: Any = "auto",
     metric: str = "euclidean",
     random_state: SeedLike = None,
-    clamp: bool = False,
+    clamp: bool = True,
     **kw: Any,
 ) -> Layout:
     """t-SNE layout of points ``X`` with the study's rules (module docstring).
@@ -237,7 +239,7 @@ def tsne_layout(
     X : array_like, shape (N, d)
         Finite points, N >= 3.
     perplexity : float, default 30.0
-        In ``(0, (N - 1) / 3]``; above the limit it is refused, or clamped with ``clamp=True``.
+        In ``(0, (N - 1) / 3]``; above the limit it is clamped (noted), or refused with ``clamp=False``.
     backend : {"opentsne", "sklearn"}, default "opentsne"
         openTSNE's ``TSNE`` or scikit-learn's ``sklearn.manifold.TSNE``.
     n_components : int, default 2
@@ -257,8 +259,9 @@ def tsne_layout(
         Input metric; ``"cosine"`` refuses all-zero rows and ``"correlation"`` constant rows.
     random_state : int, numpy Generator, SeedSequence or None
         Equal seeds give equal layouts.
-    clamp : bool, default False
-        Clamp ``perplexity`` to ``(N - 1) / 3`` (logged) instead of raising.
+    clamp : bool, default True
+        Clamp ``perplexity`` to ``(N - 1) / 3`` (noted and logged) instead of raising, as
+        :func:`~supviz.dr.umap_layout.umap_layout` clamps ``n_neighbors`` to ``N - 1``.
     **kw
         Further arguments of the backend's ``TSNE`` (e.g. openTSNE ``theta``, ``exaggeration``,
         ``dof``; scikit-learn ``method``, ``angle``); any other keyword is refused.

@@ -29,6 +29,7 @@ from supviz.plot.panels import (
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
+    category_colors,
     grid_shape,
     missing_colour,
     under_text,
@@ -76,7 +77,11 @@ def _title(panel: Panel) -> str:
 
 
 def _scatter_range(panels: Sequence[Panel], scale: ColorScale) -> tuple[float, float]:
-    cols = [p.color for p in panels if isinstance(p, ScatterPanel) and p.xy is not None and p.color is not None]
+    cols = [
+        p.color
+        for p in panels
+        if isinstance(p, ScatterPanel) and p.xy is not None and p.color is not None and not p.categories
+    ]
     allc = np.concatenate(cols) if cols else np.array([])
     allc = allc[np.isfinite(allc)]
     lo = scale.vmin if scale.vmin is not None else (float(allc.min()) if allc.size else 0.0)
@@ -134,6 +139,24 @@ def scatter_traces(
         )
         xy = xy[keep]
         custom = None if custom is None else [custom[i] for i in keep]
+    if panel.categories:  # one trace, colour and legend entry per category
+        codes = panel.color[keep]
+        for k, (name, colour) in enumerate(zip(panel.categories, category_colors(len(panel.categories)))):
+            these = np.flatnonzero(codes == k)
+            traces.append(
+                go.Scatter(
+                    x=_round(xy[these, 0]),
+                    y=_round(xy[these, 1]),
+                    mode="markers",
+                    marker={**marker, "color": colour},
+                    name=name,
+                    legendgroup=name,
+                    customdata=None if custom is None else [custom[i] for i in these],
+                    hovertemplate=template + f"<br>{name}<extra>{panel.title}</extra>",
+                    showlegend=True,
+                )
+            )
+        return traces
     if panel.color is not None:
         colours = panel.color[keep]
         marker.update(

@@ -28,7 +28,10 @@ class ScatterPanel:
     xy
         ``[N, 2]`` layout, or ``None`` for an empty panel (``note`` says why).
     color
-        ``[N]`` values mapped through the figure's colour scale (``None``: one colour).
+        ``[N]`` values mapped through the figure's colour scale (``None``: one colour), or ``[N]``
+        category labels (strings, e.g. class names, or booleans): each category its own colour and
+        an entry in a legend (:func:`category_codes`; ``color`` then holds the codes, ``categories``
+        the names).
     corner
         The panel's metrics, drawn under the panel (off the data), e.g. ``"stress 0.231"``.
     note
@@ -41,6 +44,8 @@ class ScatterPanel:
     equal_axes
         One unit the same length on both axes (MDS: distances are the point); ``None``: the
         figure's default.
+    categories
+        The names of categorical colours, code k = ``categories[k]``; empty for numeric colours.
     """
 
     title: str
@@ -51,6 +56,7 @@ class ScatterPanel:
     hover: dict[str, np.ndarray] = field(default_factory=dict)
     lines: np.ndarray | None = None
     equal_axes: bool | None = None
+    categories: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.xy is None:
@@ -60,6 +66,9 @@ class ScatterPanel:
             raise SupvizError(f"`xy` must have shape [N, 2]; got {self.xy.shape}.")
         n = self.xy.shape[0]
         if self.color is not None:
+            coded = category_codes(self.color)
+            if coded is not None:
+                self.color, self.categories = coded
             self.color = np.asarray(self.color, dtype=float)
             if self.color.shape != (n,):
                 raise SupvizError(f"`color` must have one value per point ({n}); got shape {self.color.shape}.")
@@ -189,9 +198,55 @@ def as_panel(item: Any, index: int) -> Panel:
     )
 
 
+def category_codes(color: Any) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """Category labels as ``(codes [N] float, names)``, or None for numeric colours.
+
+    Labels are categorical when numpy holds them as strings, bytes, booleans or objects that are
+    not all numbers (class names, ``["cat", "dog", ...]``). Names come in order of first
+    appearance; a missing label (None or a float NaN) gets the code NaN, drawn grey like any
+    point without a colour value.
+    """
+    try:
+        arr = np.asarray(color)
+    except (TypeError, ValueError):
+        arr = np.asarray(list(color), dtype=object)
+    if arr.dtype.kind not in "OUSb":
+        return None
+    flat = arr.reshape(-1)
+    if arr.dtype.kind == "O" and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in flat):
+        return None  # numbers that happen to sit in an object array
+    names: dict[str, int] = {}
+    codes = np.full(flat.shape, np.nan)
+    for i, v in enumerate(flat):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        codes[i] = names.setdefault(v.decode() if isinstance(v, bytes) else str(v), len(names))
+    return codes.reshape(arr.shape), tuple(names)
+
+
+def category_colors(k: int) -> list[str]:
+    """``k`` distinct colours (hex) for categories: tab10 up to 10, tab20 up to 20, then round hsv."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    if k <= 10:
+        return [to_hex(c) for c in matplotlib.colormaps["tab10"].colors[:k]]
+    if k <= 20:
+        return [to_hex(c) for c in matplotlib.colormaps["tab20"].colors[:k]]
+    return [to_hex(matplotlib.colormaps["hsv"](i / k)) for i in range(k)]
+
+
 def grid_shape(count: int, ncols: int) -> tuple[int, int]:
-    """Rows and columns of a grid holding ``count`` panels, ``ncols`` wide at most."""
-    ncols = max(1, min(ncols, count))
+    """Rows and columns of a grid holding ``count`` panels, ``ncols`` wide at most.
+
+    Raises
+    ------
+    SupvizError
+        ``ncols`` not an int >= 1.
+    """
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise SupvizError(f"`ncols` must be an int >= 1; got {ncols!r}.")
+    ncols = max(1, min(int(ncols), count))
     return (count + ncols - 1) // ncols, ncols
 
 
@@ -232,7 +287,7 @@ def as_scatter_panel(
     return ScatterPanel(
         title,
         xy,
-        color=None if color is None else np.asarray(color, dtype=float),
+        color=color,
         corner=corner,
         hover=dict(hover or {}),
         lines=lines,

@@ -37,6 +37,7 @@ from supviz.plot.panels import (
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
+    category_colors,
     grid_shape,
     missing_colour,
     under_text,
@@ -75,7 +76,11 @@ def _point_size(n: int, side_in: float) -> float:
 def _scatter_norm(panels: Sequence[Panel], scale: ColorScale) -> Any:
     import matplotlib as mpl
 
-    colours = [p.color for p in panels if isinstance(p, ScatterPanel) and p.xy is not None and p.color is not None]
+    colours = [
+        p.color
+        for p in panels
+        if isinstance(p, ScatterPanel) and p.xy is not None and p.color is not None and not p.categories
+    ]
     lo, hi = scale.vmin, scale.vmax
     if colours:
         allc = np.concatenate(colours)
@@ -174,9 +179,17 @@ def draw_scatter(
         if missing.any():  # no value to map: a visible grey, said under the panel
             ax.scatter(xy[missing, 0], xy[missing, 1], color=MISSING_COLOR, label="no value", **kw)
         ok = np.flatnonzero(~missing)
-        # the largest values first, so the small ones (most important ranks) sit on top
-        order = ok[np.argsort(-panel.color[ok], kind="stable")]
-        sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
+        if panel.categories:  # one colour and one legend entry per category; no colour bar
+            palette = category_colors(len(panel.categories))
+            for k, name in enumerate(panel.categories):
+                these = ok[panel.color[ok] == k]
+                ax.scatter(xy[these, 0], xy[these, 1], color=palette[k], label=name, **kw)
+            ax.legend(fontsize=MIN_FONT_PT, markerscale=1.5, frameon=False, loc="best", handletextpad=0.2)
+            sc = None
+        else:
+            # the largest values first, so the small ones (most important ranks) sit on top
+            order = ok[np.argsort(-panel.color[ok], kind="stable")]
+            sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
     else:
         sc = ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kw)
     eq = panel.equal_axes if panel.equal_axes is not None else equal_axes
@@ -447,7 +460,9 @@ def plot_grid(
     for name in heat_names:
         if name not in scales:
             raise SupvizError(f"`scales` must name every heatmap panel's scale; {name!r} is missing.")
-    has_colour = any(isinstance(p, ScatterPanel) and p.color is not None and p.xy is not None for p in panels)
+    has_colour = any(
+        isinstance(p, ScatterPanel) and p.color is not None and p.xy is not None and not p.categories for p in panels
+    )
     bars = ([("points", color)] if has_colour and color.label else []) + [
         (n, scales[n]) for n in heat_names if scales[n].label
     ]
@@ -557,7 +572,8 @@ def plot_layout(
     color : array [N], optional
         Values coloured through ``cmap`` (``vmin``/``vmax``; default their range). NaN or
         infinite values are drawn in grey (:data:`~supviz.plot.panels.MISSING_COLOR`) and counted
-        under the panel ("grey: k without a value").
+        under the panel ("grey: k without a value"). Labels (class names, booleans) colour by
+        category instead, with a legend (:func:`supviz.plot.panels.category_codes`).
     ax : matplotlib Axes, optional
         Where to draw; a new figure (through pyplot, for notebooks) when omitted.
     title, corner : str

@@ -239,8 +239,21 @@ def train_layer_saes(
                 float(np.mean(v)) if np.isfinite(v).all() else np.nan,
                 None if np.isfinite(v).all() else (why or "undefined for a seed"),
             )
-        _put(values, reasons, "stability_seeds", *seed_stability([s.W_dec for s in saes]))
-        _put(values, reasons, "stability_larger", *dictionary_mmcs(saes[0].W_dec, larger.W_dec))
+        constant = not (Ht != Ht[:1]).any()
+        if constant or not any(np.any(c) for c in codes):
+            # a dead layer (every row identical) or no latent firing: one direction at most to learn,
+            # the other decoder rows are their initialisations, and comparing them measures the
+            # initialiser, not features
+            dead = (
+                "the training activations do not vary: the decoders hold one learned direction at most"
+                if constant
+                else "no latent of any seed fires on these inputs: the decoders hold no learned direction"
+            )
+            _put(values, reasons, "stability_seeds", np.nan, dead)
+            _put(values, reasons, "stability_larger", np.nan, dead)
+        else:
+            _put(values, reasons, "stability_seeds", *seed_stability([s.W_dec for s in saes]))
+            _put(values, reasons, "stability_larger", *dictionary_mmcs(saes[0].W_dec, larger.W_dec))
         counts = [effective_features(c, decoder=s.W_dec) for c, s in zip(codes, saes)]
         bad = next((r for _v, r in counts if r is not None), None)
         F = float(np.mean([v for v, _r in counts])) if bad is None else np.nan

@@ -124,6 +124,10 @@ class CacheStats:
         return sum(self.misses.values())
 
 
+#: What :meth:`Cache.lookup` returns where there is no readable entry.
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+
 class Cache:
     """Content-addressed store under ``root``; ``enabled=False`` computes everything afresh."""
 
@@ -162,6 +166,27 @@ class Cache:
         if not (folder / codecs.VALUE_FILE).is_file():
             raise KeyError(key)
         return codecs.read_value(folder)
+
+    def lookup(self, kind: str, key: str) -> Any:
+        """The stored value of ``key``, or :data:`MISSING`; counted as a hit or a miss.
+
+        The one way every reader of the cache (:meth:`get_or_compute`, the dispatchers' memo, the
+        toy cells, the sweep's SAEs) reads an entry: an entry that cannot be read back (an empty
+        ``value.json``, garbage in ``arrays.npz``, a damaged folder such as a data-point result's
+        ``index.json``; :func:`supviz.runtime.codecs.read_value` turns any failure into an
+        :class:`~supviz.runtime.codecs.EntryError`) is a warning and a miss: the caller computes
+        it again and its store replaces the entry.
+        """
+        if self.has(kind, key):
+            try:
+                value = self.load(kind, key)
+            except (codecs.EntryError, KeyError) as exc:
+                log.warning("%s cache entry %s unreadable (%s); computing it again", kind, key[:12], exc)
+            else:
+                self.stats.count(kind, True)
+                return value
+        self.stats.count(kind, False)
+        return MISSING
 
     def store(self, kind: str, key: str, value: Any) -> None:
         """Store ``value`` atomically (a complete entry already there is kept: same key, same content)."""
@@ -210,15 +235,9 @@ class Cache:
         (value, key)
         """
         key = self.key(kind, params, upstream)
-        if self.has(kind, key):
-            try:
-                value = self.load(kind, key)
-            except codecs.EntryError as exc:
-                log.warning("cache entry %s/%s unreadable (%s); recomputing", kind, key[:12], exc)
-            else:
-                self.stats.count(kind, True)
-                return value, key
-        self.stats.count(kind, False)
+        value = self.lookup(kind, key)
+        if value is not MISSING:
+            return value, key
         value = compute()
         self.store(kind, key, value)
         return value, key

@@ -46,6 +46,12 @@ log = logging.getLogger(__name__)
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}$|^inproc://\S+$")
 #: Seconds to wait for a scheduler to answer.
 CONNECT_TIMEOUT = 20
+#: Seconds a TCP peer has, once connected, to send Dask's handshake (a scheduler sends it at once, in
+#: well under a millisecond here); a web server (the dashboard's port 8787, say) waits for a request.
+HANDSHAKE_TIMEOUT = 5.0
+#: Bytes a Dask handshake takes at most: one msgpack dict of a few settings (58 bytes with
+#: distributed 2024-2025); a longer length prefix is some other protocol's text read as a length.
+_HANDSHAKE_MAX_BYTES = 1 << 16
 
 
 class ClusterError(SupvizError):
@@ -71,6 +77,9 @@ def check_scheduler(value: Any, name: str = "run.scheduler") -> str:
         if not m or not 1 <= int(m.group(1)) <= 64:
             raise SupvizError(f"`{name}` 'local:N' needs a worker count N from 1 to 64; got {value!r}.")
         return f"local:{int(m.group(1))}"
+    port = text.rsplit(":", 1)[-1]
+    if not text.startswith("inproc://") and port.isdigit() and not 1 <= int(port) <= 65535:
+        raise SupvizError(f"`{name}` needs a port from 1 to 65535; got {value!r}.")
     if not _ADDRESS.match(text):
         raise SupvizError(
             f"`{name}` must be '', 'local:N' or a Dask scheduler address (tcp://host:port); got {value!r}."
@@ -236,16 +245,26 @@ def connect(
     try:
         if scheduler.startswith("local:"):
             n = int(scheduler.split(":", 1)[1])
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=_logging.ERROR
-            )
+            with _sigint_blocked():  # Ctrl-C is this process's to handle, as for local pools (dispatch)
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=_logging.ERROR,
+                )
             client = Client(cluster, set_as_default=False)
             client.run(die_with_parent, os.getpid())
         else:
+            check_handshake(scheduler, name=name)
             try:
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise SupvizError(f"`{name}` {scheduler!r}: no Dask scheduler answered ({_one_line(exc)}).") from None
+            except Exception as exc:  # noqa: BLE001 - e.g. tornado's WebSocketError for ws:// to a web server
+                _close_half_made(exc)
+                what = _one_line(exc) if isinstance(exc, (OSError, TimeoutError)) else f"{type(exc).__name__}: {exc}"
+                raise SupvizError(
+                    f"`{name}` {scheduler!r}: no Dask scheduler answered ({' '.join(what.split())})."
+                ) from None
             try:
                 client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError):
@@ -262,8 +281,169 @@ def connect(
         if client is not None:
             client.close()
         if cluster is not None:
-            cluster.close()
+            _stop_local_cluster(cluster)
         dask_log.setLevel(dask_level)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread while a ``LocalCluster`` starts, so that its event-loop thread and
+    the worker processes its nannies start inherit the block (a signal mask passes to new threads and
+    through fork and exec). A terminal's Ctrl-C reaches the whole process group: the workers, stopped
+    by it mid-task, left their semaphores registered with the shared resource tracker, which printed
+    "There appear to be 2 leaked semaphore objects" after "supviz: interrupted" (issue 22). This
+    process still gets the signal and stops the cluster (:func:`_stop_local_cluster`); a worker that
+    outlives it dies by :func:`~supviz.runtime.dispatch.die_with_parent`. The resource trackers start
+    first, as :func:`supviz.runtime.dispatch._start_resource_trackers` explains.
+    """
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    from supviz.runtime.dispatch import _start_resource_trackers
+
+    _start_resource_trackers()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _close_half_made(exc: BaseException) -> None:
+    """Close the ``Client`` whose constructor raised ``exc`` (found in the traceback's frames), at once.
+
+    Left to the garbage collector, its ``__del__`` waited twice the connect timeout (40 s) to close a
+    connection that never opened and then printed "Exception ignored ... TimeoutError" after the
+    one-line error (issue 22: ``ws://`` or ``tls://`` to a web server).
+    """
+    from distributed import Client
+
+    tb = exc.__traceback__
+    while tb is not None:
+        me = tb.tb_frame.f_locals.get("self")
+        if isinstance(me, Client):
+            with contextlib.suppress(Exception):
+                me.close(timeout=1)
+            with contextlib.suppress(Exception):
+                me.status = "closed"  # what __del__ checks: nothing left to close
+            return
+        tb = tb.tb_next
+
+
+def _stop_local_cluster(cluster: Any) -> None:
+    """Close the ``LocalCluster`` that :func:`connect` started, its worker processes first, at once.
+
+    The workers hold nothing the run needs (every result was gathered or is in the cache), but one
+    still inside a task that an interrupted or failed run abandoned does not stop when asked: its
+    nanny waited 4 s and then logged "Worker process still alive after 4.0 seconds, killing", one
+    line per worker (issue 22), and the worker its own warnings about cancelled tasks. So each worker
+    process is killed (SIGKILL: it logs nothing) before the cluster closes, and the nannies' lines
+    about a worker that stopped are kept below ERROR while it does.
+    """
+    import logging as _logging
+    import signal
+
+    quiet = [_logging.getLogger(n) for n in ("distributed.nanny", "distributed.scheduler", "distributed.core")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(_logging.ERROR)
+    try:
+        for nanny in list(getattr(cluster, "workers", {}).values()):
+            pid = getattr(nanny, "pid", None)
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        cluster.close()
+    finally:
+        for q, level in zip(quiet, levels):
+            q.setLevel(level)
+
+
+def check_handshake(
+    scheduler: str, *, name: str = "run.scheduler", connect_timeout: float | None = None, timeout: float | None = None
+) -> None:
+    """Refuse a TCP address where no Dask scheduler speaks, before a ``Client`` waits on it.
+
+    A Dask listener writes its handshake as soon as it accepts a connection (``distributed.comm.core``,
+    ``Listener.on_connection``): an 8-byte little-endian length, then that many bytes of frames
+    (``distributed.protocol.utils.pack_frames``) holding one msgpack dict with ``"compression"`` and
+    ``"python"``. This probe connects (within ``connect_timeout`` s, default :data:`CONNECT_TIMEOUT`),
+    reads the handshake (within ``timeout`` s in all, default :data:`HANDSHAKE_TIMEOUT`), checks it
+    and closes; the scheduler sees a client that left, and logs nothing above DEBUG. Without it a web
+    server there (e.g. Dask's dashboard port) kept ``Client`` waiting for over 12 minutes, and one
+    that answers read ``b"HTTP/1.1"`` as a length of 3.07 EiB (issue 22). Addresses of other schemes
+    (``tls://``, ``ws://``, ``ucx://``, ``inproc://``) are left to ``Client``.
+
+    Raises
+    ------
+    SupvizError
+        Nothing listens, or the peer sends no Dask handshake in time, or something else.
+    """
+    import socket
+    import struct
+    import time
+
+    scheme, _, rest = scheduler.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") else host
+    connect_timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+    timeout = HANDSHAKE_TIMEOUT if timeout is None else timeout
+    where = f"`{name}` {scheduler!r}"
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=connect_timeout)
+    except (OSError, TimeoutError) as exc:
+        raise SupvizError(f"{where}: no Dask scheduler answered ({_one_line(exc)}).") from None
+    deadline = time.monotonic() + timeout
+
+    def read(n: int, until: float | None = None) -> bytes:
+        got = b""
+        while len(got) < n:
+            left = (deadline if until is None else min(deadline, until)) - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(n - len(got))
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+    not_dask = f"{where}: something listens there, but not a Dask scheduler"
+    hint = "(Dask's dashboard listens on 8787, its scheduler on 8786 unless told otherwise)"
+    try:
+        head = read(8)
+        if not head:
+            raise SupvizError(f"{not_dask}: it sent no Dask handshake within {timeout:g} s {hint}.")
+        (size,) = struct.unpack("<Q", head.ljust(8, b"\0"))
+        body = read(size) if len(head) == 8 and 8 <= size <= _HANDSHAKE_MAX_BYTES else b""
+        info = _handshake_info(body) if len(body) == size else None
+        if info is None:  # what it sent, as far as it comes at once, says what it is
+            said = (head + body + read(24, until=time.monotonic() + 0.2))[:24]
+            raise SupvizError(f"{not_dask}: it answered {said!r}, not a Dask handshake {hint}.")
+    except OSError as exc:
+        raise SupvizError(f"{where}: no Dask scheduler answered ({_one_line(exc)}).") from None
+    finally:
+        sock.close()
+    log.debug("Dask handshake from %s: %s", scheduler, info)
+
+
+def _handshake_info(body: bytes) -> dict | None:
+    """The handshake dict packed in ``body`` (:func:`check_handshake`), or None for anything else."""
+    try:
+        from distributed.protocol.core import loads
+        from distributed.protocol.utils import unpack_frames
+
+        info = loads(unpack_frames(body))
+    except Exception:  # any bytes at all can arrive here; what fails to decode is not a handshake
+        return None
+    return info if isinstance(info, dict) and {"compression", "python"} <= set(info) else None
 
 
 def check_shared_folder(client: Any, folder: str | Path) -> None:

@@ -196,19 +196,12 @@ class Dispatcher:
             bar.close()
 
     def _lookup(self, kind: str | None, key: str | None) -> Any:
-        memo = self.memo
-        if key is None or memo is None or not memo.has(kind, key):
-            if key is not None and memo is not None:
-                _count(memo, kind, False)
+        from supviz.runtime.cache import MISSING
+
+        if key is None or self.memo is None:
             return _MISS
-        try:
-            value = memo.load(kind, key)
-        except Exception as exc:  # noqa: BLE001 - an unreadable entry is recomputed
-            log.warning("%s cache entry %s unreadable (%s); recomputing", kind, key[:12], exc)
-            _count(memo, kind, False)
-            return _MISS
-        _count(memo, kind, True)
-        return value
+        value = self.memo.lookup(kind, key)  # a damaged entry: a warning and a miss (Cache.lookup)
+        return _MISS if value is MISSING else value
 
     def _run(self, fn, calls, keys, index, *, kind, store, n_jobs, one_thread) -> Iterator[tuple[int, Any]]:
         for i, call, key in zip(index, calls, keys):
@@ -262,12 +255,6 @@ def _quiet_worker_replacement() -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
-
-
-def _count(memo: Any, kind: str | None, hit: bool) -> None:
-    stats = getattr(memo, "stats", None)
-    if stats is not None and kind is not None:
-        stats.count(kind, hit)
 
 
 def _unwrap(call: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from supviz.core.validation import from_torch
 from supviz.errors import SupvizError
 
 
@@ -119,7 +120,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         from supviz.sae.engine import SAEJob, train_saes
         from supviz.sae.sources import ArraySource
 
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, from_torch(X), dtype=[np.float64, np.float32])
         config = self._config()
         root = _seed(self.random_state)
         X64 = _float32.as_float64("X", X, ndim=2)
@@ -141,7 +142,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         from supviz.sae.model import encode
 
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, from_torch(X), reset=False, dtype=[np.float64, np.float32])
         c = getattr(self, "input_scale_", 1.0)
         if c == 1.0:
             return encode([self.sae_], [X], device=self.device, dtype=X.dtype)[0]

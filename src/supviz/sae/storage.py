@@ -235,12 +235,9 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     for f in (cfg_path, w_path):
         if not f.is_file():
             raise SupvizError(f"{str(p)!r} is not an SAE folder: {f.name} is missing.")
-    try:
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SupvizError(f"could not read {str(cfg_path)!r} as JSON: {_one_line(exc)}.") from None
-    if not isinstance(cfg, dict):
-        raise SupvizError(f"{str(cfg_path)!r} must hold a JSON object; got {type(cfg).__name__}.")
+    from supviz.core.io import read_json_object
+
+    cfg = read_json_object(cfg_path, what="an SAE config")
     return sae_fields(cfg, _read_weights(w_path), cfg_name=str(cfg_path), weights_name=str(w_path), source=str(p))
 
 

@@ -122,16 +122,14 @@ def sae_rows(
                 entries.append((i, a, e, cfg, cache.key(KIND, params)))
     results: dict[int, Any] = {}
     todo = []
+    from supviz.runtime.cache import MISSING
+
     for j, (_, _, _, _, key) in enumerate(entries):
-        if cache.has(KIND, key):
-            try:
-                results[j] = cache.load(KIND, key)
-                cache.stats.count(KIND, True)
-                continue
-            except Exception as exc:  # noqa: BLE001 - an unreadable entry is computed again
-                log.warning("SAE cache entry %s unreadable (%s)", key[:12], exc)
-        cache.stats.count(KIND, False)
-        todo.append(j)
+        value = cache.lookup(KIND, key)  # a damaged entry: a warning, then it is computed again
+        if value is MISSING:
+            todo.append(j)
+        else:
+            results[j] = value
     # one batched job per group of cells with one feature count and setting (per worker thread on a cluster)
     groups: dict[tuple[int, str, float], list[int]] = {}
     for j in todo:

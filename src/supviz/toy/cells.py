@@ -10,6 +10,9 @@ keeps every cell it finished.
 Missing cells train in groups (one task each, :mod:`supviz.runtime.dispatch`): locally one group, all
 the cores of this machine on it (the numba engine's threads); on a cluster as many groups as
 worker threads, balanced by the engine's cost model, each group storing its cells where it ran.
+A group trains in chunks, one after another (:func:`chunks`), and stores each chunk's cells as the
+chunk ends: a run or sweep killed during training keeps every chunk it finished, and its rerun
+trains only the rest (issue 22: a sweep killed after 135 s of training had stored nothing).
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ log = logging.getLogger(__name__)
 
 #: Cache kind of one trained cell.
 KIND = "cell"
+#: A group trains in at most this many chunks (each a call of the engine, stored as it ends) ...
+MAX_CHUNKS = 8
+#: ... of at least this many instances per worker thread, so that every thread of the numba engine
+#: (one shard of a chunk each) has work; instances give the same bits in any chunk (module docstring).
+MIN_PER_THREAD = 2
 
 
 def cell_params(spec: Any, config: Any, engine: str) -> dict[str, Any]:
@@ -62,20 +70,44 @@ def _train_group(
             threads = max(1, int(get_worker().state.nthreads))
         except (ImportError, ValueError):
             threads = 0
-    grid = train_instances(specs, config.replace(threads=threads), progress=progress)
-    cells = []
-    for i, key in enumerate(keys):
-        cell = {
-            "weights": grid.weights[i],
-            "bias": grid.biases[i],
-            "losses": grid.losses[i],
-            "engine": grid.info["engine"],
-            "wall_seconds": float(grid.info["wall_seconds"]),
-        }
-        if store is not None:
-            store.store(KIND, key, cell)
-        cells.append(cell)
-    return cells
+    out: list[dict[str, Any] | None] = [None] * len(specs)
+    parts = chunks(specs, threads)
+    for c, part in enumerate(parts):
+        grid = train_instances([specs[i] for i in part], config.replace(threads=threads), progress=progress)
+        for j, i in enumerate(part):
+            cell = {
+                "weights": grid.weights[j],
+                "bias": grid.biases[j],
+                "losses": grid.losses[j],
+                "engine": grid.info["engine"],
+                "wall_seconds": float(grid.info["wall_seconds"]),
+            }
+            if store is not None:
+                store.store(KIND, keys[i], cell)
+            out[i] = cell
+        if len(parts) > 1:
+            log.info(
+                "trained chunk %d of %d (%d cells) in %.1f s", c + 1, len(parts), len(part), grid.info["wall_seconds"]
+            )
+    return out  # type: ignore[return-value]
+
+
+def chunks(specs: Sequence[Any], threads: int = 0) -> list[list[int]]:
+    """The indices of ``specs`` in the chunks a group trains in, one after another.
+
+    At most :data:`MAX_CHUNKS` chunks of at least :data:`MIN_PER_THREAD` instances per thread
+    (``threads``; 0 = one per CPU); instances of similar cost (:func:`supviz.toy._engine.instance_cost`)
+    share a chunk, so that the threads of a chunk finish together.
+    """
+    import os
+
+    from supviz.toy._engine import instance_cost
+
+    n = len(specs)
+    workers = threads or os.cpu_count() or 1
+    size = max(MIN_PER_THREAD * workers, -(-n // MAX_CHUNKS), 1)
+    order = sorted(range(n), key=lambda i: (int(specs[i].n_features), -instance_cost(specs[i]), i))
+    return [order[j : j + size] for j in range(0, n, size)]
 
 
 def _groups(specs: Sequence[Any], todo: list[int], n_groups: int) -> list[list[int]]:
@@ -125,7 +157,7 @@ def train_cells(
     Raises
     ------
     TrainingDiverged
-        A cell's training diverged (nothing is stored for its group).
+        A cell's training diverged (nothing is stored for its chunk; the chunks before it are kept).
     """
     from supviz.toy import TrainedGrid
     from supviz.toy.train import resolve_engine
@@ -135,16 +167,14 @@ def train_cells(
     keys = [cache.key(KIND, cell_params(s, config, engine)) for s in specs]
     cells: dict[int, dict[str, Any]] = {}
     todo = []
+    from supviz.runtime.cache import MISSING
+
     for i, key in enumerate(keys):
-        if cache.has(KIND, key):
-            try:
-                cells[i] = cache.load(KIND, key)
-                cache.stats.count(KIND, True)
-                continue
-            except Exception as exc:  # noqa: BLE001 - an unreadable entry is retrained
-                log.warning("cell cache entry %s unreadable (%s); training it again", key[:12], exc)
-        cache.stats.count(KIND, False)
-        todo.append(i)
+        cell = cache.lookup(KIND, key)  # a damaged entry: a warning, then it trains again
+        if cell is MISSING:
+            todo.append(i)
+        else:
+            cells[i] = cell
     t0 = time.perf_counter()
     if todo:
         on_cluster = getattr(dispatcher, "client", None) is not None

@@ -79,22 +79,45 @@ class InstanceSpec:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "InstanceSpec":
-        """Inverse of :meth:`to_dict`."""
-        imp = d.get("importance")
-        arr = None if imp is None else np.asarray(imp, dtype=np.float64)
-        if arr is not None:
-            arr.setflags(write=False)
-        p = d.get("probability")
-        seed = d.get("seed")
-        return cls(
-            int(d["n_features"]),
-            int(d["n_hidden"]),
-            None if p is None else float(p),
-            str(d["importance_name"]),
-            arr,
-            None if seed is None else int(seed),
-        )
+    def from_dict(cls, d: Any, *, where: str = "instance") -> "InstanceSpec":
+        """Inverse of :meth:`to_dict`, every field checked (a file can hold anything).
+
+        Raises
+        ------
+        SupvizError
+            ``"{where}: `field` must be ...; got ..."``: ``d`` not a mapping, a missing field, an
+            int that is not an int >= 1 (``n_features``, ``n_hidden``) or >= 0 (``seed``), a
+            probability outside (0, 1], an importance that is not ``n_features`` finite numbers.
+        """
+        from supviz.core.validation import check_array, check_int, check_probability
+
+        try:
+            if not isinstance(d, dict):
+                raise SupvizError(f"must be a table of n_features, n_hidden, probability, ...; got {_short(d)}.")
+            missing = [k for k in ("n_features", "n_hidden", "importance_name") if k not in d]
+            if missing:
+                raise SupvizError(f"has no {missing[0]!r}.")
+            n = check_int("n_features", d["n_features"], min_value=1)
+            m = check_int("n_hidden", d["n_hidden"], min_value=1)
+            p = d.get("probability")
+            p = None if p is None else check_probability("probability", p)
+            name = d["importance_name"]
+            if not isinstance(name, str):
+                raise SupvizError(f"`importance_name` must be a string; got {_short(name)}.")
+            imp = d.get("importance")
+            arr = None
+            if imp is not None:
+                if not isinstance(imp, list):
+                    raise SupvizError(f"`importance` must be a list of {n} numbers; got {_short(imp)}.")
+                arr = check_array("importance", imp, ndim=1)
+                if arr.shape[0] != n:
+                    raise SupvizError(f"`importance` must have one entry per feature ({n}); got {arr.shape[0]}.")
+                arr.setflags(write=False)
+            seed = d.get("seed")
+            seed = None if seed is None else check_int("seed", seed, min_value=0)
+        except SupvizError as exc:
+            raise SupvizError(f"{where}: {exc}") from None
+        return cls(n, m, p, name, arr, seed)
 
 
 @dataclass(eq=False)
@@ -258,3 +281,9 @@ class TrainedGrid:
 # A trained grid in a cached value is a `supviz train` run folder of its own (weights.safetensors +
 # metadata.json), not a tree of fields.
 register_folder_codec(TrainedGrid, "supviz.toy.storage:write_grid_files", "supviz.toy.storage:load_grid")
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 60 characters (a file can hold a value of any size)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -350,24 +350,61 @@ def _check_weights(arr: np.ndarray, name: str, *, ranks: tuple[int, ...]) -> np.
     return arr
 
 
+def read_grid_metadata(p: Path) -> dict[str, Any]:
+    """The checked ``metadata.json`` of the run directory ``p``: the one reader of it.
+
+    Checked (a file can hold anything; each failure is one line naming the file and the field):
+    a JSON object of format :data:`FORMAT`; ``format_version`` an int in ``[1, FORMAT_VERSION]``;
+    ``instances`` a list of tables (each through :meth:`InstanceSpec.from_dict`, which checks its
+    types and ranges: a probability in (0, 1], ...), as many as ``n_instances`` says; ``label``
+    strings; ``config`` a table or null; ``training`` a table.
+
+    Returns
+    -------
+    dict
+        The metadata, with ``"specs"``: the instances as :class:`InstanceSpec`.
+
+    Raises
+    ------
+    SupvizError
+    """
+    from supviz.core.io import read_json_object
+
+    path = p / METADATA_FILE
+    where = str(path)
+    meta = read_json_object(path, what="supviz grid metadata")
+    if meta.get("format") != FORMAT:
+        raise SupvizError(f"{where!r} is not supviz grid metadata (format {FORMAT!r}).")
+    version = meta.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise SupvizError(f"{where!r}: `format_version` must be an int >= 1; got {_short(version)}.")
+    if version > FORMAT_VERSION:
+        raise SupvizError(f"{str(p)!r} has format version {version}; this supviz reads up to {FORMAT_VERSION}.")
+    instances = meta.get("instances")
+    if not isinstance(instances, list):
+        raise SupvizError(f"{where!r}: `instances` must be a list of tables; got {_short(instances)}.")
+    specs = [InstanceSpec.from_dict(d, where=f"{where!r}: instance {i}") for i, d in enumerate(instances)]
+    for i, d in enumerate(instances):
+        if not isinstance(d.get("label", ""), str):
+            raise SupvizError(f"{where!r}: instance {i}: `label` must be a string; got {_short(d['label'])}.")
+    count = meta.get("n_instances", len(instances))
+    if isinstance(count, bool) or not isinstance(count, int) or count != len(instances):
+        raise SupvizError(f"{where!r}: `n_instances` is {_short(count)} but {len(instances)} instances are listed.")
+    for key, kinds, what in (("config", (dict, type(None)), "a table or null"), ("training", (dict,), "a table")):
+        if key in meta and not isinstance(meta[key], kinds):
+            raise SupvizError(f"{where!r}: `{key}` must be {what}; got {_short(meta[key])}.")
+    return {**meta, "specs": specs}
+
+
 def _load_run_dir(p: Path) -> TrainedGrid:
     from supviz.toy.config import TrainConfig
 
     if not is_run_dir(p):
         raise SupvizError(f"`path` {str(p)!r} is a directory but not a supviz run (no {METADATA_FILE}/{WEIGHTS_FILE}).")
-    try:
-        meta = json.loads((p / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SupvizError(f"could not read {str(p / METADATA_FILE)!r} as JSON: {_one_line(exc)}.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise SupvizError(f"{str(p / METADATA_FILE)!r} is not supviz grid metadata (format {FORMAT!r}).")
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
-        raise SupvizError(
-            f"{str(p)!r} has format version {meta['format_version']}; this supviz reads up to {FORMAT_VERSION}."
-        )
+    meta = read_grid_metadata(p)
+    specs = meta["specs"]
     arrays = load_weight_arrays(p / WEIGHTS_FILE)
     try:
-        specs = [InstanceSpec.from_dict(d) for d in meta["instances"]]
         weights = [
             _check_weights(arrays[f"weights.{i}"], f"weights.{i}", ranks=(2,)).astype(np.float32)
             for i in range(len(specs))
@@ -380,7 +417,11 @@ def _load_run_dir(p: Path) -> TrainedGrid:
         raise SupvizError(f"{str(p)!r} is incomplete or inconsistent: {_one_line(exc)}.") from None
     if not np.isfinite(np.concatenate([b.ravel() for b in biases] + [np.zeros(0)])).all():
         raise SupvizError(f"{str(p)!r}: biases must hold only finite values.")
-    config = TrainConfig.from_dict(meta["config"], source=str(p / METADATA_FILE)) if meta.get("config") else None
+    try:
+        config = TrainConfig.from_dict(meta["config"], source=str(p / METADATA_FILE)) if meta.get("config") else None
+    except SupvizError as exc:
+        where = str(p / METADATA_FILE)
+        raise SupvizError(str(exc) if where in str(exc) else f"{where!r}: config: {exc}") from None
     info = dict(meta.get("training", {}))
     info["source"] = str(p)
     return TrainedGrid(specs, weights, biases, losses, config=config, loss_steps=loss_steps, labels=labels, info=info)
@@ -450,6 +491,11 @@ def _starts_with(path: Path, magics: tuple[bytes, ...]) -> bool:
     except OSError as exc:
         raise SupvizError(f"could not read {str(path)!r}: {exc.strerror or _one_line(exc)}.") from None
     return any(head.startswith(m) for m in magics)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _one_line(exc: BaseException) -> str:

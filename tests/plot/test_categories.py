@@ -1,0 +1,71 @@
+"""Issue 22 kind 9: colouring a layout by class names (a legend, one colour per class), and a grid's
+``ncols`` checked."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from supviz.dr import mds_layout
+from supviz.errors import SupvizError
+from supviz.plot import interactive, plot_grid, plot_layout
+from supviz.plot.panels import MISSING_COLOR, ScatterPanel, category_codes
+
+X = np.random.default_rng(0).normal(size=(10, 3))
+NAMES = ["cat", "dog", "cat", "bird", "dog", "cat", "bird", "bird", "dog", "cat"]
+
+
+@pytest.fixture(scope="module")
+def layout():
+    return mds_layout(X, random_state=0)
+
+
+def test_category_codes_name_each_class_in_order_of_first_appearance():
+    codes, names = category_codes(NAMES)
+    assert names == ("cat", "dog", "bird")
+    np.testing.assert_array_equal(codes, [0, 1, 0, 2, 1, 0, 2, 2, 1, 0])
+    codes, names = category_codes(np.array(["a", None, "b"], dtype=object))
+    assert names == ("a", "b") and np.isnan(codes[1]) and codes[2] == 1
+    assert category_codes([True, False, True])[1] == ("True", "False")
+    assert category_codes(np.arange(3.0)) is None and category_codes(np.array([1, 2.5], dtype=object)) is None
+
+
+def test_plot_layout_colours_by_class_with_a_legend(layout):
+    from matplotlib.colors import to_rgba
+
+    ax = plot_layout(layout, color=NAMES)
+    ax.figure.canvas.draw()
+    legend = ax.get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["cat", "dog", "bird"]
+    counts = {c.get_label(): len(c.get_offsets()) for c in ax.collections}
+    assert counts == {"cat": 4, "dog": 3, "bird": 3}
+    colours = {c.get_label(): tuple(c.get_facecolors()[0]) for c in ax.collections}
+    assert len(set(colours.values())) == 3 and to_rgba(MISSING_COLOR) not in colours.values()
+    # every point of a class in its class's colour, where the layout put it
+    for c in ax.collections:
+        idx = [i for i, n in enumerate(NAMES) if n == c.get_label()]
+        np.testing.assert_allclose(np.sort(c.get_offsets(), axis=0), np.sort(layout.embedding[idx], axis=0))
+
+
+def test_a_missing_class_is_grey_and_counted(layout):
+    names = [None, *NAMES[1:]]
+    ax = plot_layout(layout, color=np.array(names, dtype=object))
+    assert any("grey: 1 without a value" in t.get_text() for t in ax.texts)
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 10
+
+
+def test_grids_and_plotly_colour_by_class_too(layout):
+    fig = plot_grid([ScatterPanel("a", layout.embedding, color=NAMES), layout], ncols=2)
+    assert fig.axes[0].get_legend() is not None
+    fig = interactive.plot_layout(layout, color=NAMES)
+    named = {tr.name: len(tr.x) for tr in fig.data if tr.mode == "markers"}
+    assert named == {"cat": 4, "dog": 3, "bird": 3}
+
+
+@pytest.mark.parametrize("ncols", [0, -1, 1.5, True, "2"])
+def test_plot_grid_refuses_a_column_count_below_one(layout, ncols):
+    for draw in (plot_grid, interactive.plot_grid):
+        with pytest.raises(SupvizError, match=r"`ncols` must be an int >= 1; got"):
+            draw([layout, layout], ncols=ncols)

@@ -1,0 +1,146 @@
+"""Issue 22 kind 7: signals. A Ctrl-C during a command is exactly ``supviz: interrupted`` and exit 130
+(nothing after it); one that lands after the command's work (while the interpreter shuts down) is
+ignored: exit 0, nothing on stderr; ``--scheduler local:N`` stops its workers without the nannies'
+"still alive ... killing" warnings."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+ENV = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "MPLBACKEND": "Agg"}
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_sigint_after_the_command_is_done_is_ignored_quietly():
+    # the console script's own call: main() with argv from sys.argv; the SIGINT arrives after it
+    # returned, as the interpreter runs its exit handlers
+    code = (
+        "import atexit, os, signal, sys, time\n"
+        "from supviz.cli import main\n"
+        "sys.argv = ['supviz', 'config', '--default']\n"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)))\n"
+        "status = main()\n"
+        "os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2)\n"
+        "print('after', file=sys.stderr)\n"
+        "sys.exit(status)\n"
+    )
+    done = _python(code)
+    assert done.returncode == 0 and done.stderr == "after\n", done.stderr[-2000:]
+
+
+def test_main_called_from_python_keeps_the_callers_sigint_handler():
+    code = (
+        "import signal, sys\n"
+        "from supviz.cli import main\n"
+        "before = signal.getsignal(signal.SIGINT)\n"
+        "main(['config', '--default'])\n"
+        "sys.exit(0 if signal.getsignal(signal.SIGINT) is before else 3)\n"
+    )
+    assert _python(code).returncode == 0
+
+
+def test_ctrl_c_during_a_sweep_is_one_line_and_exit_130(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text(
+        "seed = 0\n[grid]\nn_features = [40]\nhidden = [3, 5]\nprobabilities = [1.0, 0.1]\nimportances = ['uniform']\n"
+        "replicates = 2\n[train]\nsteps = 50\nbatch_size = 64\n[features]\nmethods = ['mds', 'umap']\nk = 5\n"
+        "[datapoints]\npoints = [300]\nmethods = ['umap']\nk = 5\n[sae]\narchitectures = []\n[run]\nn_jobs = 2\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supviz", "sweep", str(config), "--out", str(tmp_path / "out")],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: the SIGINT reaches every process, as a terminal's does
+    )
+    lines = []
+    for line in proc.stderr:  # interrupt once the local worker pool is at work
+        lines.append(line)
+        if "pictures and measures ..." in line:
+            break
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    rest = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert rest == "supviz: interrupted\n", rest  # nothing after it: no resource_tracker, no traceback
+
+
+def test_a_local_cluster_stops_busy_workers_without_warnings():
+    code = (
+        "import logging, sys, time\n"
+        "logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')\n"
+        "from supviz.runtime.cluster import connect\n"
+        "def busy(i):\n"
+        "    time.sleep(60)\n"
+        "if __name__ == '__main__':\n"
+        "    t = time.monotonic()\n"
+        "    with connect('local:2') as d:\n"
+        "        futures = d.client.map(busy, range(2), pure=False)\n"
+        "        time.sleep(2)\n"
+        "        t = time.monotonic()\n"
+        "    print(f'closed in {time.monotonic() - t:.1f} s', file=sys.stderr)\n"
+    )
+    script = Path(ENV.get("TMPDIR", "/tmp")) / f"supviz_busy_{os.getpid()}.py"
+    script.write_text(code, encoding="utf-8")
+    try:
+        done = subprocess.run([sys.executable, str(script)], env=ENV, capture_output=True, text=True, timeout=120)
+    finally:
+        script.unlink(missing_ok=True)
+    lines = [ln for ln in done.stderr.splitlines() if not ln.startswith("INFO")]
+    assert done.returncode == 0 and len(lines) == 1 and lines[0].startswith("closed in "), done.stderr[-2000:]
+    # the nanny's grace of 4 s per worker is not waited for
+    assert float(lines[0].split()[2]) < 4.0, lines
+
+
+def test_ctrl_c_while_a_local_cluster_trains_is_one_line_and_exit_130(tmp_path):
+    # before: two nannies' "still alive after 4.0 seconds, killing", an ERROR traceback of the nanny and
+    # the resource tracker's "2 leaked semaphore objects" after the line
+    config = tmp_path / "sweep.toml"
+    config.write_text(
+        "seed = 0\n[grid]\nn_features = [60]\nhidden = [3, 5]\nprobabilities = [1.0, 0.1]\nimportances = ['uniform']\n"
+        "replicates = 2\n[train]\nsteps = 20000\nbatch_size = 256\n[features]\nmethods = ['mds']\nk = 5\n"
+        "[datapoints]\npoints = [50]\nmethods = ['umap']\nk = 5\n[sae]\narchitectures = []\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "supviz",
+            "sweep",
+            str(config),
+            "--out",
+            str(tmp_path / "out"),
+            "--scheduler",
+            "local:2",
+        ],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "train toy models ..." in line:
+            break
+    time.sleep(3.0)  # the workers are inside their training tasks
+    os.killpg(proc.pid, signal.SIGINT)
+    rest = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130 and rest == "supviz: interrupted\n", "".join(lines) + rest
