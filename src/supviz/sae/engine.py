@@ -103,6 +103,23 @@ def array_jobs(
     return jobs
 
 
+#: The settings that size SAE training (what a refusal names).
+SAE_SIZES = ("d_sae", "expansion_factor", "batch_size", "steps")
+
+
+def check_sae_fits(jobs: Sequence[SAEJob], *, prefix: str = "", flags: bool = False) -> None:
+    """Refuse (``SupvizError``, one line) training ``jobs`` beyond this machine
+    (:func:`supviz.core.resources.sae_training_need` of the largest job, times the job count), naming
+    :data:`SAE_SIZES` as keys under ``prefix`` or as ``supviz sae``'s flags (``flags=True``)."""
+    from supviz.core.resources import check_fits, sae_training_need
+
+    jobs = list(jobs)
+    sizes = [(j.source.d_in, j.config.resolve_d_sae(j.source.d_in), j.config.batch_size, j.config.steps) for j in jobs]
+    d, s, B, steps = (max(col) for col in zip(*sizes, strict=True))
+    names = [f"--{k.replace('_', '-')}" if flags else f"{prefix}{k}" for k in SAE_SIZES]
+    check_fits(sae_training_need(d, s, batch_size=B, steps=steps, count=len(jobs)), ", ".join(f"`{n}`" for n in names))
+
+
 def train_saes(
     jobs: Sequence[SAEJob],
     *,
@@ -162,6 +179,7 @@ def train_saes(
     if len(log_every) > 1:
         raise SupvizError(f"all jobs must share one `log_every`; got {sorted(log_every)}.")
     log_every_n = log_every.pop()
+    check_sae_fits(jobs)
     from supviz.toy.train import available_cpus
 
     plans = [_plan(i, job) for i, job in enumerate(jobs)]

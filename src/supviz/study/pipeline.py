@@ -145,6 +145,10 @@ def check_study(
         section.check(config)
     check_toy_device(config)
     path = weights_file or config.weights.file or None
+    if not path and any(s.needs_grid for s in todo):  # the run trains the grid: it must fit this machine
+        from supviz.toy.train import check_training_fits
+
+        check_training_fits(config.train_config(), prefix="toy.")
     grid = None
     if path and any(s.needs_grid for s in todo):
         grid = _load_supplied(path, "--weights" if weights_file else "weights.file")

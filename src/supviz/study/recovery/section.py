@@ -510,7 +510,22 @@ class RecoverySection(Section):
     needs = ("datapoints",)  # E3 encodes section D's own inputs; its figures sit beside D's
 
     def check(self, config: Any) -> None:
+        """E3's methods are D's; the SAEs of every cell fit this machine (``supviz.core.resources``)."""
+        from supviz.core.resources import check_fits, sae_training_need
+        from supviz.study.recovery.compute import _sae_config
+
         cfg: RecoveryConfig = config.section("recovery")
+        toy = config.toy
+        n_cells = len(toy.hidden) * len(toy.probabilities) * len(toy.importances)
+        need = sae_training_need(
+            max(toy.hidden),
+            _sae_config(cfg.architectures[0], toy.n_features, cfg).d_sae,
+            batch_size=cfg.batch_size,
+            steps=cfg.steps,
+            count=n_cells * len(cfg.architectures),
+            what="the cells' SAEs",
+        )
+        check_fits(need, "`recovery.dictionary_ratio`, `recovery.batch_size`, `recovery.steps`, `toy.n_features`")
         dp = config.sections.get("datapoints")
         if cfg.codes and dp is not None:
             extra = [m for m in cfg.code_methods if m not in dp.methods]
