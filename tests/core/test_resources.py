@@ -47,10 +47,10 @@ def test_floors_grow_with_every_size():
         assert bigger.bytes > base.bytes and bigger.flops > base.flops
     assert toy_training_need([(120, 5, None)], batch_size=1024, steps=100, log_every=10).bytes > base.bytes
     assert toy_training_need([(60, 5, None)] * 2, batch_size=1024, steps=100, log_every=10).bytes > base.bytes
-    sae = sae_training_need(8, 16, batch_size=32, steps=10)
-    assert sae.bytes == F32 * (4 * (2 * 8 * 16 + 16 + 8) + 3 * 32 * 16)
-    assert sae_training_need(8, 32, batch_size=32, steps=10).bytes > sae.bytes
-    assert sae_training_need(8, 16, batch_size=32, steps=10, count=3).flops == 3 * sae.flops
+    sae = sae_training_need(8, 16, batch_size=32, steps=10, log_every=5)
+    assert sae.bytes == F32 * (4 * (2 * 8 * 16 + 16 + 8) + 3 * 32 * 16) + 2 * F64 * 1 * 2
+    assert sae_training_need(8, 32, batch_size=32, steps=10, log_every=5).bytes > sae.bytes
+    assert sae_training_need(8, 16, batch_size=32, steps=10, log_every=5, count=3).flops == 3 * sae.flops
     assert layout_need(100).bytes == 3 * F64 * 100 * 100
 
 

@@ -257,7 +257,12 @@ def _check_fits(d_in: int, config: Any, *, count: int) -> None:
     from supviz.sae.engine import SAE_SIZES
 
     need = sae_training_need(
-        d_in, config.resolve_d_sae(d_in), batch_size=config.batch_size, steps=config.steps, count=count
+        d_in,
+        config.resolve_d_sae(d_in),
+        batch_size=config.batch_size,
+        steps=config.steps,
+        log_every=config.log_every,
+        count=count,
     )
     check_fits(need, ", ".join(f"`--{k.replace('_', '-')}`" for k in SAE_SIZES))
 

@@ -90,17 +90,27 @@ def toy_training_need(
 
 
 def sae_training_need(
-    d_in: int, d_sae: int, *, batch_size: int, steps: int, count: int = 1, what: str = "SAE training"
+    d_in: int,
+    d_sae: int,
+    *,
+    batch_size: int,
+    steps: int,
+    log_every: int,
+    count: int = 1,
+    what: str = "SAE training",
 ) -> Need:
     """The floor of training ``count`` sparse autoencoders ``d_in -> d_sae`` (:mod:`supviz.sae`).
 
     Memory (float32): the encoder and decoder ``[d_in, d_sae]`` and ``[d_sae, d_in]`` with their
     biases of every SAE (all are returned), three more copies of one SAE's (gradients, Adam's two
-    moments) and ``3 B d_sae`` for one batch's pre-activations, codes and their gradient.
+    moments) and ``3 B d_sae`` for one batch's pre-activations, codes and their gradient; the loss
+    curves, ``[count, ceil(steps / log_every)]`` float64 in the worker and again in the result
+    (``supviz.sae.engine.train_saes``; each loss term has two more, not counted).
     Arithmetic: ``12 B d_in d_sae`` per SAE and step (encoder and decoder, forward and backward).
     """
     d, s, B = int(d_in), int(d_sae), int(batch_size)
-    mem = F32 * ((int(count) + 3) * (2 * d * s + s + d) + 3 * B * s)
+    logged = 2 * F64 * int(count) * math.ceil(int(steps) / int(log_every))
+    mem = F32 * ((int(count) + 3) * (2 * d * s + s + d) + 3 * B * s) + logged
     flops = 12.0 * B * d * s * float(steps) * int(count)
     return Need(float(mem), flops, f"{what} ({count} x {d} -> {s}, batch {B}, {steps} steps)")
 

@@ -114,10 +114,17 @@ def check_sae_fits(jobs: Sequence[SAEJob], *, prefix: str = "", flags: bool = Fa
     from supviz.core.resources import check_fits, sae_training_need
 
     jobs = list(jobs)
-    sizes = [(j.source.d_in, j.config.resolve_d_sae(j.source.d_in), j.config.batch_size, j.config.steps) for j in jobs]
-    d, s, B, steps = (max(col) for col in zip(*sizes, strict=True))
+    sizes = [
+        (j.source.d_in, j.config.resolve_d_sae(j.source.d_in), j.config.batch_size, j.config.steps, j.config.log_every)
+        for j in jobs
+    ]
+    d, s, B, steps, _ = (max(col) for col in zip(*sizes, strict=True))
+    log_every = min(size[4] for size in sizes)
     names = [f"--{k.replace('_', '-')}" if flags else f"{prefix}{k}" for k in SAE_SIZES]
-    check_fits(sae_training_need(d, s, batch_size=B, steps=steps, count=len(jobs)), ", ".join(f"`{n}`" for n in names))
+    check_fits(
+        sae_training_need(d, s, batch_size=B, steps=steps, log_every=log_every, count=len(jobs)),
+        ", ".join(f"`{n}`" for n in names),
+    )
 
 
 def train_saes(

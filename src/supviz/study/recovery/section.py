@@ -517,11 +517,13 @@ class RecoverySection(Section):
         cfg: RecoveryConfig = config.section("recovery")
         toy = config.toy
         n_cells = len(toy.hidden) * len(toy.probabilities) * len(toy.importances)
+        sae = _sae_config(cfg.architectures[0], toy.n_features, cfg)
         need = sae_training_need(
             max(toy.hidden),
-            _sae_config(cfg.architectures[0], toy.n_features, cfg).d_sae,
+            sae.d_sae,
             batch_size=cfg.batch_size,
             steps=cfg.steps,
+            log_every=sae.log_every,
             count=n_cells * len(cfg.architectures),
             what="the cells' SAEs",
         )
