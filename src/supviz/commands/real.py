@@ -25,10 +25,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+from supviz.core.outdir import SUBCOMMAND_OUTPUTS, default_out
 from supviz.errors import SupvizError
 
-DEFAULT_OUT = "results/real"
-RUN_FORMAT = "supviz.real.run"
+DEFAULT_OUT = default_out("real")
+RUN_FORMAT = SUBCOMMAND_OUTPUTS["real"]
 
 
 def register(subparsers: Any) -> None:

@@ -21,10 +21,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from supviz.core.outdir import SUBCOMMAND_OUTPUTS, default_out
 from supviz.errors import SupvizError
 
-DEFAULT_OUT = "results/sae"
-RUN_FORMAT = "supviz.sae.run"
+DEFAULT_OUT = default_out("sae")
+RUN_FORMAT = SUBCOMMAND_OUTPUTS["sae"]
 
 _FIELDS: dict[str, tuple[str, type, dict[str, Any]]] = {
     "architecture": ("--architecture", str, {"metavar": "{relu_l1,relu_l1_decnorm,topk,batchtopk,jumprelu}"}),

@@ -14,9 +14,10 @@ import argparse
 import sys
 from typing import Any
 
+from supviz.core.outdir import default_out
 from supviz.errors import SupvizError
 
-DEFAULT_OUT = "results/train"
+DEFAULT_OUT = default_out("train")
 
 # field -> (flag, argparse options); help texts are the field docstrings of TrainConfig
 _FIELDS: dict[str, tuple[str, dict[str, Any]]] = {

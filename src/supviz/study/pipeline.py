@@ -41,7 +41,7 @@ from supviz.core.outdir import (
     OutputLog,
     check_output_folder,
     check_subfolders_writable,
-    is_study_folder,
+    is_study_folder_or_results,
     previous_files,
 )
 from supviz.errors import SupvizError
@@ -158,7 +158,13 @@ def check_study(
     out_path = None if out is None else Path(out)
     previous: list[str] = []
     if out_path is not None:
-        check_output_folder(out_path, name="--out", accept=is_study_folder, what="a `supviz run` folder")
+        check_output_folder(
+            out_path,
+            name="--out",
+            accept=is_study_folder_or_results,
+            what="a `supviz run` folder (or one holding only `supviz train`, `sae` or `real` outputs in train/, sae/, "
+            "real/)",
+        )
         previous = previous_files(out_path)
     cache_root = None
     if use_cache:
