@@ -375,6 +375,9 @@ def test_rerun_refuses_a_run_folder_whose_figures_cannot_be_written(tmp_path, ca
 _PIB_STEPS = "1000000000000000"
 
 
+_WIDE_REAL = "[real]\nwidths = [4, 1000000000]\npicture_width = 4\n"
+
+
 def _sweep(n: str = "20", m: str = "2", extra: str = "") -> str:
     return f'[grid]\nn_features = [{n}]\nhidden = [{m}]\nprobabilities = [0.1]\nimportances = ["uniform"]\n{extra}'
 
@@ -390,6 +393,11 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\ndictionary_ratio = 100000000.0\n"),
     ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\nbatch_size = 100000000000\n"),
     ("config", ["{toml}"], f"[toy]\nsteps = {_PIB_STEPS}\n"),
+    ("config", ["{toml}"], _WIDE_REAL),
+    ("run", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
+    ("real", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
+    ("real", ["--config", "{toml}", "--out", "out"], "[real]\nsae_expansion = 100000000000.0\n"),
+    ("real", ["--config", "{toml}", "--out", "out"], "[real]\nautoencoder_widths = [1000000000]\n"),
     ("config", ["{toml}"], "[datapoints]\npoints = 100000000000\n"),
     ("config", ["{toml}"], "[recovery]\ndictionary_ratio = 100000000.0\n"),
     ("train", [*TRAIN_TINY, "--steps", _PIB_STEPS, "--out", "out"], ""),
@@ -428,7 +436,7 @@ def test_every_size_flag_has_a_line():
     assert {"--steps", "--points"} <= flags
     assert {"--batch-size", "--n-features", "--hidden", "--d-sae", "--expansion-factor"} <= flags
     texts = "".join(t for _, _, t in SIZES)
-    for key in ("steps", "batch_size", "n_features", "hidden", "points", "dictionary_ratio"):
+    for key in ("steps", "batch_size", "n_features", "hidden", "points", "dictionary_ratio", "widths", "sae_expansion"):
         assert f"{key} =" in texts, key
 
 

@@ -110,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
     if args.activations is None:
+        from supviz.core.resources import check_fits
+        from supviz.study.real.section import REAL_SIZES
+
+        check_fits(cfg.need(), REAL_SIZES)
         for flag in ("key", "labels", "reference"):
             if getattr(args, flag) is not None:
                 raise SupvizError(f"`--{flag}` applies to --activations only.")
