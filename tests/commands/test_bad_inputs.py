@@ -394,6 +394,10 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\nbatch_size = 100000000000\n"),
     ("config", ["{toml}"], f"[toy]\nsteps = {_PIB_STEPS}\n"),
     ("config", ["{toml}"], _WIDE_REAL),
+    ("config", ["{toml}"], "[recovery]\nn_eval = 1000000000000\n"),
+    ("config", ["{toml}"], "[baselines]\numap_n = [1000000000]\n"),
+    ("config", ["{toml}"], "[background]\na2_n_features = 100000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[baselines]\ntsne_grid_n = 1000000000\n"),
     ("run", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
     ("real", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
     ("real", ["--config", "{toml}", "--out", "out"], "[real]\nsae_expansion = 100000000000.0\n"),
@@ -436,7 +440,19 @@ def test_every_size_flag_has_a_line():
     assert {"--steps", "--points"} <= flags
     assert {"--batch-size", "--n-features", "--hidden", "--d-sae", "--expansion-factor"} <= flags
     texts = "".join(t for _, _, t in SIZES)
-    for key in ("steps", "batch_size", "n_features", "hidden", "points", "dictionary_ratio", "widths", "sae_expansion"):
+    for key in (
+        "steps",
+        "batch_size",
+        "n_features",
+        "hidden",
+        "points",
+        "dictionary_ratio",
+        "widths",
+        "sae_expansion",
+        "n_eval",
+        "umap_n",
+        "a2_n_features",
+    ):
         assert f"{key} =" in texts, key
 
 
