@@ -417,6 +417,7 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra=f"[train]\nsteps = {_PIB_STEPS}\n")),
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[train]\nbatch_size = 100000000000\n")),
     ("sweep", ["{toml}", "--out", "out"], _sweep(n="100000000")),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(extra='[sae]\narchitectures = ["topk"]\nn_eval = 1000000000000\n')),
     ("sweep", ["{toml}", "--out", "out"], _sweep(m="1000000000")),
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[datapoints]\npoints = [100000000000]\n")),
 ]
