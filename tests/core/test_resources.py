@@ -124,3 +124,22 @@ def test_toy_floor_against_a_measured_peak(tmp_path, sizes):
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["floor"] > 50 * 2**20  # large enough that the allocator's own slack is noise
     assert 0.9 * got["floor"] <= got["measured"] <= 1.5 * got["floor"], got
+
+
+def test_the_engines_refuse_before_allocating():
+    """A notebook user calling the engines directly gets the same one-line refusal (issue 22, kind 1):
+    ``train_grid`` with 1e15 steps asked numpy for 7.1 PiB; ``train_saes`` with 1e12 latents for TiBs."""
+    import numpy as np
+
+    from supviz.sae import SAEConfig
+    from supviz.sae.engine import array_jobs, train_saes
+    from supviz.toy import TrainConfig, train_grid
+
+    with pytest.raises(SupvizError, match=r"^too large for this machine \(`n_features`, .*`steps`.*PiB of memory"):
+        train_grid(TrainConfig(n_features=6, hidden=(2,), probabilities=(0.5,), steps=10**15))
+    X = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
+    jobs = array_jobs(X, SAEConfig(d_sae=10**12), seed=0)
+    with pytest.raises(
+        SupvizError, match=r"^too large for this machine \(`d_sae`, .*SAE training \(1 x 4 -> 1000000000000"
+    ):
+        train_saes(jobs)

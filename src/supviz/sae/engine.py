@@ -107,10 +107,11 @@ def array_jobs(
 SAE_SIZES = ("d_sae", "expansion_factor", "batch_size", "steps")
 
 
-def check_sae_fits(jobs: Sequence[SAEJob], *, prefix: str = "", flags: bool = False) -> None:
+def check_sae_fits(jobs: Sequence[SAEJob]) -> None:
     """Refuse (``SupvizError``, one line) training ``jobs`` beyond this machine
     (:func:`supviz.core.resources.sae_training_need` of the largest job, times the job count), naming
-    :data:`SAE_SIZES` as keys under ``prefix`` or as ``supviz sae``'s flags (``flags=True``)."""
+    the :data:`SAE_SIZES` fields of :class:`~supviz.sae.SAEConfig`. ``supviz sae`` makes the same check
+    before it builds the jobs, naming its flags."""
     from supviz.core.resources import check_fits, sae_training_need
 
     jobs = list(jobs)
@@ -120,10 +121,9 @@ def check_sae_fits(jobs: Sequence[SAEJob], *, prefix: str = "", flags: bool = Fa
     ]
     d, s, B, steps, _ = (max(col) for col in zip(*sizes, strict=True))
     log_every = min(size[4] for size in sizes)
-    names = [f"--{k.replace('_', '-')}" if flags else f"{prefix}{k}" for k in SAE_SIZES]
     check_fits(
         sae_training_need(d, s, batch_size=B, steps=steps, log_every=log_every, count=len(jobs)),
-        ", ".join(f"`{n}`" for n in names),
+        ", ".join(f"`{k}`" for k in SAE_SIZES),
     )
 
 
