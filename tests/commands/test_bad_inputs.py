@@ -377,3 +377,174 @@ def test_rerun_refuses_a_run_folder_whose_figures_cannot_be_written(tmp_path, ca
     err = _refused(tmp_path, capsys, ["run", "--out", str(out)])
     assert "`--out`" in err and "figures" in err and "not writable" in err
     assert read_manifest(out)["complete"] is True
+
+
+# -- issue 22, kind 1: sizes beyond the machine ------------------------------------------------------
+
+#: Sizes no machine has memory or time for, per subcommand: (subcommand, arguments, a file's text where
+#: "{toml}" stands for it). Each is refused before anything is computed or written, naming the estimate.
+_PIB_STEPS = "1000000000000000"
+
+
+_WIDE_REAL = "[real]\nwidths = [4, 1000000000]\npicture_width = 4\n"
+
+
+def _sweep(n: str = "20", m: str = "2", extra: str = "") -> str:
+    return f'[grid]\nn_features = [{n}]\nhidden = [{m}]\nprobabilities = [0.1]\nimportances = ["uniform"]\n{extra}'
+
+
+SIZES: list[tuple[str, list[str], str]] = [
+    ("run", ["--steps", _PIB_STEPS, "--out", "out"], ""),
+    ("run", ["--points", "100000000000", "--out", "out"], ""),
+    ("run", ["--config", "{toml}", "--out", "out"], f"[toy]\nsteps = {_PIB_STEPS}\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[toy]\nbatch_size = 100000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[toy]\nn_features = 100000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[toy]\nhidden = [1000000000]\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[datapoints]\npoints = 100000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\ndictionary_ratio = 100000000.0\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\nbatch_size = 100000000000\n"),
+    ("config", ["{toml}"], f"[toy]\nsteps = {_PIB_STEPS}\n"),
+    ("config", ["{toml}"], _WIDE_REAL),
+    ("config", ["{toml}"], "[recovery]\nn_eval = 1000000000000\n"),
+    ("config", ["{toml}"], "[baselines]\numap_n = [1000000000]\n"),
+    ("config", ["{toml}"], "[background]\na2_n_features = 100000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[baselines]\ntsne_grid_n = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
+    ("real", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
+    ("real", ["--config", "{toml}", "--out", "out"], "[real]\nsae_expansion = 100000000000.0\n"),
+    ("real", ["--config", "{toml}", "--out", "out"], "[real]\nautoencoder_widths = [1000000000]\n"),
+    ("config", ["{toml}"], "[datapoints]\npoints = 100000000000\n"),
+    ("config", ["{toml}"], "[recovery]\ndictionary_ratio = 100000000.0\n"),
+    ("train", [*TRAIN_TINY, "--steps", _PIB_STEPS, "--out", "out"], ""),
+    ("train", [*TRAIN_TINY, "--batch-size", "100000000000", "--out", "out"], ""),
+    ("train", [*TRAIN_TINY, "--n-features", "100000000", "--out", "out"], ""),
+    ("train", [*TRAIN_TINY, "--n-features", "10", "--hidden", "1000000000", "--out", "out"], ""),
+    ("train", ["--config", "{toml}", "--quiet", "--out", "out"], f"[toy]\nsteps = {_PIB_STEPS}\n"),
+    ("sae", ["{ok}", "--d-sae", "1000000000000", "--out", "out"], ""),
+    ("sae", ["{ok}", "--expansion-factor", "100000000000.0", "--out", "out"], ""),
+    ("sae", ["{ok}", "--batch-size", "100000000000000", "--out", "out"], ""),
+    ("sae", ["{ok}", "--steps", _PIB_STEPS, "--out", "out"], ""),
+    ("sae", ["{ok}", "--weights", "--probability", "0.1", "--d-sae", "1000000000000", "--out", "out"], ""),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(extra=f"[train]\nsteps = {_PIB_STEPS}\n")),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[train]\nbatch_size = 100000000000\n")),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(n="100000000")),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(extra='[sae]\narchitectures = ["topk"]\nn_eval = 1000000000000\n')),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(m="1000000000")),
+    ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[datapoints]\npoints = [100000000000]\n")),
+]
+
+
+@pytest.mark.parametrize(("cmd", "args", "toml"), SIZES, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(SIZES)])
+def test_size_beyond_the_machine_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, toml):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    cfg = tmp_path / "in" / "sizes.toml"
+    cfg.write_text(toml)
+    ok = _ok_input(tmp_path)
+    argv = [a.replace("{toml}", str(cfg)).replace("{ok}", str(ok)) for a in args]
+    err = _refused(tmp_path, capsys, [cmd, *argv])
+    assert "too large for this machine" in err and ("of memory" in err or "floating-point operations" in err), err
+
+
+def test_every_size_flag_has_a_line():
+    """Each size-like flag of run, train and sae appears in SIZES (a new size flag adds its line)."""
+    flags = {a for _, args, _ in SIZES for a in args if a.startswith("--")}
+    assert {"--steps", "--points"} <= flags
+    assert {"--batch-size", "--n-features", "--hidden", "--d-sae", "--expansion-factor"} <= flags
+    texts = "".join(t for _, _, t in SIZES)
+    for key in (
+        "steps",
+        "batch_size",
+        "n_features",
+        "hidden",
+        "points",
+        "dictionary_ratio",
+        "widths",
+        "sae_expansion",
+        "n_eval",
+        "umap_n",
+        "a2_n_features",
+    ):
+        assert f"{key} =" in texts, key
+
+
+# -- issue 22, kind 2: every check that the config allows is made by `supviz config`, before any write --
+
+
+def _numeric_keys() -> list[tuple[tuple[str, ...], object]]:
+    """Every number or list of numbers of the default study config, by its path of TOML keys."""
+    import tomllib
+
+    from supviz.study.config import default_toml_text
+
+    def walk(table: dict, path: tuple[str, ...]):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                yield from walk(value, (*path, key))
+            elif isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
+                yield (*path, key), value
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                yield (*path, key), value
+
+    return list(walk(tomllib.loads(default_toml_text()), ()))
+
+
+def _toml_with(path: tuple[str, ...], value: object) -> str:
+    import tomli_w
+
+    table: dict = {}
+    cur = table
+    for key in path[:-1]:
+        cur = cur.setdefault(key, {})
+    cur[path[-1]] = value
+    return tomli_w.dumps(table)
+
+
+#: Values no number of the config may take.
+HOSTILE = {"-1": -1, "-0.1": -0.1, "nan": float("nan"), "inf": float("inf"), "text": "x", "bool": True}
+
+
+def test_the_schema_walk_sees_every_table():
+    tables = {path[0] for path, _ in _numeric_keys() if len(path) > 1}
+    assert tables >= {"toy", "metrics", "figures", "run", "background", "baselines", "embeddings", "datapoints"}
+    assert tables >= {"recovery", "real"} and len(_numeric_keys()) >= 60
+
+
+@pytest.mark.parametrize("value", list(HOSTILE), ids=list(HOSTILE))
+def test_config_refuses_a_hostile_number_anywhere(tmp_path, capsys, monkeypatch, no_work, value):
+    """Each number of the config (a list's first element for a list) at each hostile value: `supviz config` refuses
+    it in one line naming the key, before anything is computed or written."""
+    monkeypatch.chdir(tmp_path)
+    for path, default in _numeric_keys():
+        bad = HOSTILE[value]
+        cfg = tmp_path / "bad.toml"
+        cfg.write_text(_toml_with(path, [bad, *default[1:]] if isinstance(default, list) else bad))
+        err = _refused(tmp_path, capsys, ["config", str(cfg)])
+        assert f"`{'.'.join(path)}" in err, (path, err)
+        cfg.unlink()
+
+
+#: Values `supviz config` accepted and the run refused late (after computing and writing), each a
+#: study config; every one is now refused by `supviz config` and by `supviz run` before any write.
+LATE: dict[str, tuple[str, str]] = {
+    "n-features-1": ("[toy]\nn_features = 1\nsteps = 50\n", "`toy.n_features` must be at least 3"),
+    "umap-grid-min-dist-negative": ("[baselines]\numap_grid_min_dist = [-0.1]\n", "`baselines.umap_grid_min_dist[0]`"),
+    "umap-min-dist-above-spread": ("[baselines]\numap_min_dist = 2.0\n", "`baselines.umap_min_dist`"),
+    "embeddings-min-dist-above-spread": ("[embeddings]\numap_min_dist = 1.5\n", "`embeddings.umap_min_dist`"),
+    "perplexity-below-a-third": ("[baselines]\ntsne_grid_perplexity = [0.2]\n", "must be at least 1/3"),
+    "probability-without-nonzero-rows": ("[toy]\nprobabilities = [1e-9]\n", "`toy.probabilities[0]` is too small"),
+}
+
+
+@pytest.mark.parametrize("cmd", ["config", "run"])
+@pytest.mark.parametrize("name", list(LATE))
+def test_late_check_is_made_up_front(tmp_path, capsys, monkeypatch, no_work, cmd, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    cfg = tmp_path / "in" / f"{name}.toml"
+    text, words = LATE[name]
+    cfg.write_text(text)
+    err = _refused(
+        tmp_path, capsys, [cmd, str(cfg)] if cmd == "config" else [cmd, "--config", str(cfg), "--out", "out"]
+    )
+    assert words in err, err

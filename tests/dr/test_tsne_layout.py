@@ -26,10 +26,20 @@ def test_perplexity_limit_is_the_reference_rule():
 def test_perplexity_above_limit_is_refused_with_the_limit_in_the_message():
     with pytest.raises(
         SupvizError,
-        match=r"`perplexity` must be a finite number in \(0, 3\]"
-        r" \(at most \(N - 1\) / 3 for N = 10 points\); got 5.0\.",
+        match=r"`perplexity` must be a finite number in \[1/3, 3\]"
+        r" \(at least 1/3 and at most \(N - 1\) / 3 for N = 10 points\); got 5.0\.",
     ):
         tsne_layout(np.eye(10), perplexity=5.0, clamp=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_perplexity_below_a_third_is_refused(backend):
+    """Issue 22, kind 2: 3 x perplexity neighbours is none below 1/3; openTSNE then raised scikit-learn's
+    "Expected n_neighbors > 0" (a config with `tsne_grid_perplexity = [1e-9]` failed after 20 s of work)."""
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(SupvizError, match=r"`perplexity` must be a finite number in \[1/3, 3\].*; got 0.2\."):
+        tsne_layout(X, perplexity=0.2, backend=backend)
+    assert np.isfinite(tsne_layout(X, perplexity=1 / 3, backend=backend, random_state=0).embedding).all()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -31,10 +31,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+from supviz.core.outdir import SUBCOMMAND_OUTPUTS, default_out
 from supviz.errors import SupvizError
 
-DEFAULT_OUT = "results/real"
-RUN_FORMAT = "supviz.real.run"
+DEFAULT_OUT = default_out("real")
+RUN_FORMAT = SUBCOMMAND_OUTPUTS["real"]
 
 
 def register(subparsers: Any) -> None:
@@ -146,6 +147,10 @@ def run(args: argparse.Namespace) -> int:
             raise SupvizError(f"`--{flag}` applies to --model only.")
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
     if args.activations is None:
+        from supviz.core.resources import check_fits
+        from supviz.study.real.section import REAL_SIZES
+
+        check_fits(cfg.need(), REAL_SIZES)
         for flag in ("key", "labels", "reference"):
             if getattr(args, flag) is not None:
                 raise SupvizError(f"`--{flag}` applies to --activations only.")

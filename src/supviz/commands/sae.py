@@ -21,10 +21,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from supviz.core.outdir import SUBCOMMAND_OUTPUTS, default_out
 from supviz.errors import SupvizError
 
-DEFAULT_OUT = "results/sae"
-RUN_FORMAT = "supviz.sae.run"
+DEFAULT_OUT = default_out("sae")
+RUN_FORMAT = SUBCOMMAND_OUTPUTS["sae"]
 
 _FIELDS: dict[str, tuple[str, type, dict[str, Any]]] = {
     "architecture": ("--architecture", str, {"metavar": "{relu_l1,relu_l1_decnorm,topk,batchtopk,jumprelu}"}),
@@ -181,6 +182,7 @@ def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, 
     if missing and probability is None:
         raise SupvizError(f"cells {missing[:5]} of {str(src)!r} have no feature probability; give `--probability`.")
     config = study_config(grid.specs[0].n_features, **changes) if changes else study_config(grid.specs[0].n_features)
+    _check_fits(max(grid.specs[i].n_hidden for i in chosen), config, count=len(chosen))
     cells = train_cell_saes(
         grid,
         indices,
@@ -228,6 +230,7 @@ def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed:
             )
     config = SAEConfig(**changes)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", src.stem)
+    _check_fits(d, config, count=stack.shape[0])
     jobs = array_jobs(X, config, seed=seed, features=features, codes=codes, label=stem)
     trained = train_saes(jobs, threads=threads, progress=None if not args.quiet else False)
     evals = [j.source.evaluation(n_eval) for j in jobs]
@@ -250,6 +253,22 @@ def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed:
         "training": trained.info,
     }
     return trained.saes, sc, meta
+
+
+def _check_fits(d_in: int, config: Any, *, count: int) -> None:
+    """Refuse, before any SAE is built, ``count`` SAEs of ``config`` on ``d_in`` inputs beyond this machine."""
+    from supviz.core.resources import check_fits, sae_training_need
+    from supviz.sae.engine import SAE_SIZES
+
+    need = sae_training_need(
+        d_in,
+        config.resolve_d_sae(d_in),
+        batch_size=config.batch_size,
+        steps=config.steps,
+        log_every=config.log_every,
+        count=count,
+    )
+    check_fits(need, ", ".join(f"`--{k.replace('_', '-')}`" for k in SAE_SIZES))
 
 
 def _read_array(path: Path, key: str | None, flag: str, *, ranks: tuple[int, ...]):

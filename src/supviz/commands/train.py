@@ -14,9 +14,10 @@ import argparse
 import sys
 from typing import Any
 
+from supviz.core.outdir import default_out
 from supviz.errors import SupvizError
 
-DEFAULT_OUT = "results/train"
+DEFAULT_OUT = default_out("train")
 
 # field -> (flag, argparse options); help texts are the field docstrings of TrainConfig
 _FIELDS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -134,10 +135,11 @@ def run(args: argparse.Namespace) -> int:
     """Check everything, train, save; print a summary and the run directory."""
     from supviz.toy import save_grid, train_grid
     from supviz.toy.storage import check_run_dir_writable, is_run_dir
-    from supviz.toy.train import resolve_engine
+    from supviz.toy.train import check_training_fits, resolve_engine
 
     config = build_config(args)
     resolve_engine(config)  # the device and engine are usable here, before anything is trained
+    check_training_fits(config, flags=True)  # and the sizes fit this machine
     check_run_dir_writable(args.out)
     if not args.quiet and is_run_dir(args.out):
         print(f"supviz train: replacing the run in {args.out} when this one is complete", file=sys.stderr)

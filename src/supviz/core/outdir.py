@@ -174,6 +174,45 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     return data
 
 
+#: Where ``supviz train``, ``sae`` and ``real`` write by default: a folder each under ``results/``, the
+#: default ``supviz run`` folder, and the ``format`` of the ``metadata.json`` that marks each one's output.
+#: The commands take their default ``--out`` and their format from here.
+RESULTS = "results"
+SUBCOMMAND_OUTPUTS: dict[str, str] = {"train": "supviz.toy.grid", "sae": "supviz.sae.run", "real": "supviz.real.run"}
+
+
+def default_out(command: str) -> str:
+    """The default ``--out`` of ``command`` (one of :data:`SUBCOMMAND_OUTPUTS`): ``results/<command>``."""
+    return f"{RESULTS}/{command}"
+
+
+def metadata_format(folder: str | os.PathLike[str]) -> str | None:
+    """The ``format`` named by ``folder/metadata.json``, or None (no such file, not JSON, no format)."""
+    try:
+        data = json.loads((Path(folder) / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data.get("format") if isinstance(data, dict) and isinstance(data.get("format"), str) else None
+
+
+def is_study_folder_or_results(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``supviz run`` may write into ``folder``: a ``supviz run`` folder, or one that holds nothing
+    but the other subcommands' default outputs (``train/``, ``sae/``, ``real/``, each that command's output,
+    :data:`SUBCOMMAND_OUTPUTS`): ``results/`` after ``supviz train``, ``sae`` or ``real`` with their
+    defaults. A run leaves those folders alone (it removes only files its own manifest lists)."""
+    p = Path(folder)
+    if is_study_folder(p):
+        return True
+    entries = list(p.iterdir())
+    return bool(entries) and all(
+        e.name in SUBCOMMAND_OUTPUTS
+        and e.is_dir()
+        and not e.is_symlink()
+        and metadata_format(e) == SUBCOMMAND_OUTPUTS[e.name]
+        for e in entries
+    )
+
+
 def is_study_folder(folder: str | os.PathLike[str]) -> bool:
     """Whether ``folder`` holds a ``supviz run`` (its manifest, or the run.json + config.toml of a
     run made before manifests existed)."""

@@ -65,6 +65,28 @@ class SparseSample:
         return self.n_dropped / self.n_drawn if self.n_drawn else 0.0
 
 
+#: Least share of drawn rows with an active feature that the non-zero sampler accepts (below it, the
+#: top-up loop would draw over a million rows per kept one).
+MIN_NONZERO_RATE = 1e-6
+
+
+def check_nonzero_rate(n_features: int, probability: float, *, name: str = "probability") -> float:
+    """The share ``1 - (1 - p)^n`` of drawn rows with an active feature; refused below :data:`MIN_NONZERO_RATE`.
+
+    Raises
+    ------
+    SupvizError
+        When the share is below :data:`MIN_NONZERO_RATE` (``name`` is the setting the message names).
+    """
+    keep_rate = -math.expm1(n_features * math.log1p(-probability)) if probability < 1 else 1.0
+    if keep_rate < MIN_NONZERO_RATE:
+        raise SupvizError(
+            f"`{name}` is too small for non-zero inputs: with n_features={n_features} and "
+            f"probability={probability} only {keep_rate:.2e} of the rows have an active feature."
+        )
+    return keep_rate
+
+
 def sample_inputs(
     n_features: int,
     *,
@@ -113,12 +135,7 @@ def sample_inputs(
         x = _draw(rng, n_points, n_features, probability)
         return SparseSample(x=x, probability=probability, n_drawn=n_points, n_dropped=0)
 
-    keep_rate = -math.expm1(n_features * math.log1p(-probability)) if probability < 1 else 1.0
-    if keep_rate < 1e-6:
-        raise SupvizError(
-            f"`probability` is too small for non-zero inputs: with n_features={n_features} and "
-            f"probability={probability} only {keep_rate:.2e} of the rows have an active feature."
-        )
+    keep_rate = check_nonzero_rate(n_features, probability)
     kept: list[np.ndarray] = []
     n_kept = 0
     n_drawn = 0

@@ -111,6 +111,12 @@ def add_warning_notes(notes: list[str], source: str, messages: Sequence[str]) ->
         add_note(notes, "%s warned%s: %s", source, times, text)
 
 
+#: Fewest points each layout method accepts (:func:`check_layout_input`'s ``min_points``): MDS places
+#: 2 points; UMAP's and t-SNE's neighbour graphs need a point with 2 others. A config that pictures
+#: n points with a method is checked against it before a run starts.
+MIN_POINTS: dict[str, int] = {"MDS": 2, "UMAP": 3, "t-SNE": 3}
+
+
 def check_layout_input(
     X: Any,
     *,

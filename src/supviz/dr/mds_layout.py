@@ -15,7 +15,7 @@ import numpy as np
 
 from supviz.core.seeding import SeedLike
 from supviz.core.validation import check_keywords
-from supviz.dr.base import Layout, add_note, check_layout_input, layout_collapsed
+from supviz.dr.base import MIN_POINTS, Layout, add_note, check_layout_input, layout_collapsed
 from supviz.errors import SupvizError
 from supviz.metrics.distances import pairwise_distances
 
@@ -76,7 +76,9 @@ def _mds_delta(X: Any, precomputed: bool, notes: list[str], observed: np.ndarray
     """Dissimilarities for SMACOF, checked under the user's name ``X``, at unit scale, with points
     that coincide up to rounding made identical (:func:`check_layout_input`); a pair not ``observed``
     (weight 0) never makes two points one, whatever value stands for it."""
-    pts = check_layout_input(X, method="MDS", min_points=2, precomputed=precomputed, notes=notes, observed=observed)
+    pts = check_layout_input(
+        X, method="MDS", min_points=MIN_POINTS["MDS"], precomputed=precomputed, notes=notes, observed=observed
+    )
     return pts if precomputed else pairwise_distances(pts)
 
 

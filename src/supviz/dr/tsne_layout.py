@@ -13,7 +13,8 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   and scikit-learn would accept it, so the same request would mean different things per backend:
   supviz decides before either runs.)
   Perplexities below 1 (``N <= 3``) are allowed: the conditional distributions then put all their
-  mass on the nearest neighbours (split equally between ties), as in bhtsne.
+  mass on the nearest neighbours (split equally between ties), as in bhtsne. Below 1/3
+  (:data:`MIN_PERPLEXITY`) ``int(3 * perplexity)`` is no neighbour at all: refused.
 - **Initialisation that works for tiny N.** ``init="auto"``/``"pca"`` uses the data's principal
   components computed here (:func:`~supviz.dr.base.pca_init`, scaled to standard deviation
   1e-4 as both libraries do), which also works when the data have fewer than two dimensions or
@@ -82,6 +83,7 @@ import numpy as np
 from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
 from supviz.dr.base import (
+    MIN_POINTS,
     Layout,
     add_note,
     add_warning_notes,
@@ -172,6 +174,11 @@ def _backend_keywords(backend: str) -> set[str]:
     return {k for k in names if k not in ("self", *taken)}
 
 
+#: Smallest perplexity: the calibration uses the ``int(3 * perplexity)`` nearest neighbours (openTSNE,
+#: bhtsne), and below 1/3 that is none (openTSNE then failed inside scikit-learn: "Expected n_neighbors > 0").
+MIN_PERPLEXITY = 1.0 / 3.0
+
+
 def perplexity_limit(n_points: int) -> float:
     """Largest perplexity the reference implementation accepts for ``n_points``: ``(N - 1) / 3``."""
     return (n_points - 1) / 3.0
@@ -179,11 +186,11 @@ def perplexity_limit(n_points: int) -> float:
 
 def _check_perplexity(perplexity: Any, n: int, clamp: bool, notes: list[str]) -> float:
     limit = perplexity_limit(n)
-    what = f"a finite number in (0, {limit:g}] (at most (N - 1) / 3 for N = {n} points)"
+    what = f"a finite number in [1/3, {limit:g}] (at least 1/3 and at most (N - 1) / 3 for N = {n} points)"
     if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float, np.integer, np.floating)):
         raise fail("perplexity", what, perplexity)
     value = float(perplexity)
-    if not np.isfinite(value) or value <= 0:
+    if not np.isfinite(value) or value < MIN_PERPLEXITY:
         raise fail("perplexity", what, perplexity)
     if value > limit:
         if not clamp:
@@ -281,7 +288,7 @@ def tsne_layout(
     """
     notes: list[str] = []
     precomputed = isinstance(metric, str) and metric == "precomputed"
-    pts = check_layout_input(X, method="t-SNE", min_points=3, precomputed=precomputed, notes=notes)
+    pts = check_layout_input(X, method="t-SNE", min_points=MIN_POINTS["t-SNE"], precomputed=precomputed, notes=notes)
     n = pts.shape[0]
     backend = check_choice("backend", backend, BACKENDS)
     check_keywords("tsne_layout", kw, set(_OWN) | _backend_keywords(backend))

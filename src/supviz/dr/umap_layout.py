@@ -62,6 +62,7 @@ import numpy as np
 from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
 from supviz.dr.base import (
+    MIN_POINTS,
     Layout,
     add_note,
     add_warning_notes,
@@ -76,6 +77,8 @@ from supviz.dr.classical import data_start
 
 logger = logging.getLogger(__name__)
 
+#: ``spread`` when not given: the study's every UMAP picture; ``min_dist`` must lie in ``[0, spread]``.
+DEFAULT_SPREAD = 1.0
 #: Fewest points for which ``init="auto"`` picks umap-learn's spectral initialisation.
 SPECTRAL_MIN_POINTS = 10
 #: Arguments of umap_layout itself; the rest of ``**kw`` goes to ``umap.UMAP``.
@@ -243,7 +246,7 @@ def umap_layout(
     *,
     n_neighbors: int = 15,
     min_dist: float = 0.1,
-    spread: float = 1.0,
+    spread: float = DEFAULT_SPREAD,
     n_components: int = 2,
     n_epochs: int | None = None,
     init: Any = "auto",
@@ -297,7 +300,7 @@ def umap_layout(
     """
     notes: list[str] = []
     precomputed = isinstance(metric, str) and metric == "precomputed"
-    pts = check_layout_input(X, method="UMAP", min_points=3, precomputed=precomputed, notes=notes)
+    pts = check_layout_input(X, method="UMAP", min_points=MIN_POINTS["UMAP"], precomputed=precomputed, notes=notes)
     n = pts.shape[0]
     check_keywords("umap_layout", kw, set(_OWN) | _umap_keywords())
     n_neighbors = check_int("n_neighbors", n_neighbors, min_value=2)

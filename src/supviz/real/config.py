@@ -160,6 +160,39 @@ class RealConfig:
                     f"latents at width {narrowest}, fewer than {arch}'s k = {k}; raise it or drop {arch}."
                 )
 
+    def need(self) -> Any:
+        """The floor of memory and arithmetic of the widest layer (:class:`supviz.core.resources.Need`).
+
+        The classifier ``pixels -> w -> classes`` (or the autoencoder) at the widest width ``w``: its
+        parameters four times (values, gradients, Adam's two moments), ``3 B w`` for a batch's hidden
+        layer and its gradient, and the hidden layer of every image (``N w``, what is pictured), float32;
+        ``6 B (pixels + classes) w`` per step; plus the larger SAE on that layer
+        (:func:`supviz.core.resources.sae_training_need`, ``sae_expansion x sae_larger x w`` latents).
+        """
+        import math
+
+        from supviz.core.resources import F32, Need, sae_training_need
+        from supviz.real.data import DIGITS_SHAPE
+        from supviz.sae.config import SAEConfig
+
+        cfg = self.resolved()
+        n, pixels, classes = DIGITS_SHAPE
+        w = max(*cfg.widths, *cfg.autoencoder_widths)
+        mlp = Need(
+            float(F32 * (4 * ((pixels + classes) * w + w + classes) + 3 * cfg.batch_size * w + n * w)),
+            6.0 * cfg.batch_size * (pixels + classes) * w * cfg.steps,
+            f"a digits model of width {w} (batch {cfg.batch_size}, {cfg.steps} steps)",
+        )
+        sae = sae_training_need(
+            w,
+            math.ceil(cfg.sae_expansion * cfg.sae_larger * w),
+            batch_size=cfg.sae_batch_size,
+            steps=cfg.sae_steps,
+            log_every=SAEConfig().log_every,
+            what="its larger SAE",
+        )
+        return mlp + sae
+
     def resolved(self) -> "RealConfig":
         """The config that runs: with ``full``, the :data:`FULL_SWEEP` values in place."""
         if not self.full:

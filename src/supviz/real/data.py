@@ -19,6 +19,8 @@ from supviz.core.validation import check_float
 
 #: The pixels' maximum value in ``load_digits`` (4-bit grey levels).
 PIXEL_MAX = 16.0
+#: ``load_digits``'s size: images, pixels per image, classes (what the machine-size check counts with).
+DIGITS_SHAPE = (1797, 64, 10)
 
 
 @dataclass(eq=False)

@@ -103,6 +103,30 @@ def array_jobs(
     return jobs
 
 
+#: The settings that size SAE training (what a refusal names).
+SAE_SIZES = ("d_sae", "expansion_factor", "batch_size", "steps")
+
+
+def check_sae_fits(jobs: Sequence[SAEJob]) -> None:
+    """Refuse (``SupvizError``, one line) training ``jobs`` beyond this machine
+    (:func:`supviz.core.resources.sae_training_need` of the largest job, times the job count), naming
+    the :data:`SAE_SIZES` fields of :class:`~supviz.sae.SAEConfig`. ``supviz sae`` makes the same check
+    before it builds the jobs, naming its flags."""
+    from supviz.core.resources import check_fits, sae_training_need
+
+    jobs = list(jobs)
+    sizes = [
+        (j.source.d_in, j.config.resolve_d_sae(j.source.d_in), j.config.batch_size, j.config.steps, j.config.log_every)
+        for j in jobs
+    ]
+    d, s, B, steps, _ = (max(col) for col in zip(*sizes, strict=True))
+    log_every = min(size[4] for size in sizes)
+    check_fits(
+        sae_training_need(d, s, batch_size=B, steps=steps, log_every=log_every, count=len(jobs)),
+        ", ".join(f"`{k}`" for k in SAE_SIZES),
+    )
+
+
 def train_saes(
     jobs: Sequence[SAEJob],
     *,
@@ -162,6 +186,7 @@ def train_saes(
     if len(log_every) > 1:
         raise SupvizError(f"all jobs must share one `log_every`; got {sorted(log_every)}.")
     log_every_n = log_every.pop()
+    check_sae_fits(jobs)
     from supviz.toy.train import available_cpus
 
     plans = [_plan(i, job) for i, job in enumerate(jobs)]

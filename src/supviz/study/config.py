@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -51,13 +52,42 @@ def _int_list(name: str, value: Any, *, min_value: int = 1) -> list[int]:
     return [check_int(f"{name}[{i}]", v, min_value=min_value) for i, v in enumerate(value)]
 
 
-def _float_list(name: str, value: Any, *, probability: bool = False, positive: bool = False) -> list[float]:
+def _float_list(
+    name: str,
+    value: Any,
+    *,
+    probability: bool = False,
+    positive: bool = False,
+    each: Callable[[str, Any], float] | None = None,
+) -> list[float]:
+    """A non-empty list of numbers, each checked by ``each`` (given) or as a probability, a positive or any float."""
     if not isinstance(value, (list, tuple)) or not value:
         raise SupvizError(f"`{name}` must be a non-empty list of numbers; got {value!r}.")
+    if each is not None:
+        return [each(f"{name}[{i}]", v) for i, v in enumerate(value)]
     if probability:
         return [check_probability(f"{name}[{i}]", v) for i, v in enumerate(value)]
     lo = 0.0 if positive else None
     return [check_float(f"{name}[{i}]", v, min_value=lo, min_inclusive=not positive) for i, v in enumerate(value)]
+
+
+def _min_dist(name: str, value: Any) -> float:
+    """A UMAP ``min_dist`` of the study's pictures: in ``[0, spread]``, the range
+    :func:`supviz.dr.umap_layout` accepts at the spread the study draws with (its default)."""
+    from supviz.dr.umap_layout import DEFAULT_SPREAD
+
+    return check_float(name, value, min_value=0.0, max_value=DEFAULT_SPREAD)
+
+
+def _perplexity(name: str, value: Any) -> float:
+    """A t-SNE perplexity of the study's pictures: at least :data:`supviz.dr.tsne_layout.MIN_PERPLEXITY`
+    (the upper limit depends on the point count; :class:`BaselinesConfig` checks it)."""
+    from supviz.dr.tsne_layout import MIN_PERPLEXITY
+
+    value = check_float(name, value, min_value=0.0, min_inclusive=False)
+    if value < MIN_PERPLEXITY:
+        raise SupvizError(f"`{name}` must be at least 1/3 (t-SNE keeps 3 x perplexity neighbours); got {value:g}.")
+    return value
 
 
 #: What ``[toy]`` may not set: the toy models' seed derives from the study's root ``seed``.
@@ -264,13 +294,13 @@ class BaselinesConfig:
         self.umap_grid_n_neighbors = _int_list(
             "baselines.umap_grid_n_neighbors", self.umap_grid_n_neighbors, min_value=2
         )
-        self.umap_grid_min_dist = _float_list("baselines.umap_grid_min_dist", self.umap_grid_min_dist, positive=False)
+        self.umap_grid_min_dist = _float_list("baselines.umap_grid_min_dist", self.umap_grid_min_dist, each=_min_dist)
         self.umap_n = _int_list("baselines.umap_n", self.umap_n, min_value=3)
         self.umap_n_neighbors = check_int("baselines.umap_n_neighbors", self.umap_n_neighbors, min_value=2)
-        self.umap_min_dist = check_float("baselines.umap_min_dist", self.umap_min_dist, min_value=0.0)
+        self.umap_min_dist = _min_dist("baselines.umap_min_dist", self.umap_min_dist)
         self.tsne_grid_n = check_int("baselines.tsne_grid_n", self.tsne_grid_n, min_value=4)
         self.tsne_grid_perplexity = _float_list(
-            "baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, positive=True
+            "baselines.tsne_grid_perplexity", self.tsne_grid_perplexity, each=_perplexity
         )
         # B4 lays out diag(tsne_grid_n) at each perplexity, which t-SNE refuses above (N - 1) / 3
         # (supviz.dr.tsne_layout.perplexity_limit, the reference implementation's limit)
@@ -321,7 +351,7 @@ class EmbeddingsConfig:
         self.max_iter = check_int("embeddings.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("embeddings.eps", self.eps, min_value=0.0, min_inclusive=False)
         self.umap_n_neighbors = check_int("embeddings.umap_n_neighbors", self.umap_n_neighbors, min_value=2)
-        self.umap_min_dist = check_float("embeddings.umap_min_dist", self.umap_min_dist, min_value=0.0)
+        self.umap_min_dist = _min_dist("embeddings.umap_min_dist", self.umap_min_dist)
         self.min_points = check_int("embeddings.min_points", self.min_points, min_value=3)
         self.heatmap_quantile = check_float(
             "embeddings.heatmap_quantile", self.heatmap_quantile, min_value=0.5, max_value=1.0

@@ -41,7 +41,7 @@ from supviz.core.outdir import (
     OutputLog,
     check_output_folder,
     check_subfolders_writable,
-    is_study_folder,
+    is_study_folder_or_results,
     previous_files,
 )
 from supviz.errors import SupvizError
@@ -141,10 +141,14 @@ def check_study(
         The first problem found, in one line naming the option or TOML key.
     """
     todo = [s for s in (list(SECTIONS) if sections is None else list(sections)) if s.active(config)]
+    path = weights_file or config.weights.file or None
+    if not path and any(s.needs_grid for s in todo):  # the run trains the grid: it must fit this machine
+        from supviz.toy.train import check_training_fits
+
+        check_training_fits(config.train_config(), prefix="toy.")
     for section in todo:
         section.check(config)
     check_toy_device(config)
-    path = weights_file or config.weights.file or None
     grid = None
     if path and any(s.needs_grid for s in todo):
         grid = _load_supplied(path, "--weights" if weights_file else "weights.file")
@@ -154,7 +158,13 @@ def check_study(
     out_path = None if out is None else Path(out)
     previous: list[str] = []
     if out_path is not None:
-        check_output_folder(out_path, name="--out", accept=is_study_folder, what="a `supviz run` folder")
+        check_output_folder(
+            out_path,
+            name="--out",
+            accept=is_study_folder_or_results,
+            what="a `supviz run` folder (or one holding only `supviz train`, `sae` or `real` outputs in train/, sae/, "
+            "real/)",
+        )
         previous = previous_files(out_path)
     cache_root = None
     if use_cache:
@@ -246,6 +256,11 @@ def run_study(
     """
     t_start = time.perf_counter()
     todo = [s for s in (list(SECTIONS) if sections is None else list(sections)) if s.active(config)]
+    path = weights_file or config.weights.file or None
+    if not path and any(s.needs_grid for s in todo):  # the run trains the grid: it must fit this machine
+        from supviz.toy.train import check_training_fits
+
+        check_training_fits(config.train_config(), prefix="toy.")
     plan = check_study(config, out=out, weights_file=weights_file, use_cache=use_cache, sections=with_needs(todo))
     out = Path(out)
     progress = Progress(quiet=quiet, announce=announce, bars=bars)

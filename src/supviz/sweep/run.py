@@ -195,12 +195,29 @@ def check_sweep(config: SweepConfig, *, out: str | Path, use_cache: bool = True)
         from supviz.sweep.sae import check_sae
 
         check_sae(config)
+    _check_fits(config)
     out_path = check_output_folder(out, name="--out", accept=is_sweep_folder, what="a `supviz sweep` folder")
     cache_root = None
     if use_cache:
         name = "run.cache_dir"
         cache_root = check_output_folder(config.run.cache_dir or out_path / "cache", name=name)
     return SweepPlan(config, out_path, cache_root, previous_files(out_path) if is_sweep_folder(out_path) else [])
+
+
+def _check_fits(config: SweepConfig) -> None:
+    """The largest cell's training and the largest picture fit this machine (:mod:`supviz.core.resources`).
+
+    A floor: one cell (cells train one at a time or in groups), its largest n and m."""
+    from supviz.core.resources import check_fits, layout_need
+    from supviz.toy import InstanceSpec
+    from supviz.toy.train import check_training_fits
+
+    n, m = max(config.grid.n_features), max(config.grid.hidden)
+    spec = InstanceSpec(n, m, None, "uniform", None, 0)  # dense: the floor of a cell of any p
+    sizes = "`grid.n_features`, `grid.hidden`, `train.batch_size`, `train.steps`, `train.log_every`"
+    check_training_fits(config.train_config(n), [spec], settings=sizes)
+    if config.datapoints.points:
+        check_fits(layout_need(max(config.datapoints.points), what="picturing the data points"), "`datapoints.points`")
 
 
 def run_sweep(

@@ -36,13 +36,14 @@ from typing import Any
 import numpy as np
 
 from supviz.core.io import atomic_dir, json_default
+from supviz.core.outdir import SUBCOMMAND_OUTPUTS
 from supviz.errors import SupvizError
 from supviz.toy.grid import UNKNOWN, InstanceSpec, TrainedGrid
 from supviz.toy.importance import feature_probabilities, importance_curve
 
 log = logging.getLogger(__name__)
 
-FORMAT = "supviz.toy.grid"
+FORMAT = SUBCOMMAND_OUTPUTS["train"]  # "supviz.toy.grid"
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "weights.safetensors"
 METADATA_FILE = "metadata.json"

@@ -103,7 +103,50 @@ def train_grid(
     about 7 ms per step on two cores (``docs/bench/train_grid.md``): ~70 s for 10,000 steps.
     """
     config = TrainConfig() if config is None else _check_config(config)
+    check_training_fits(config)  # before the specs: n_features = 1e8 allocates in them already
     return train_instances(config.instances(), config, progress=progress, on_divergence=on_divergence)
+
+
+def training_need(config: TrainConfig, specs: Sequence[InstanceSpec] | None = None) -> Any:
+    """The floor of memory and arithmetic of training ``specs`` (default: ``config``'s grid, counted
+    from its sizes without building it) with ``config``'s batch, steps and engine: a
+    :class:`supviz.core.resources.Need` (:func:`supviz.core.resources.toy_training_need` has the formula;
+    an instance counts as sparse where the numba engine's own rule, ``_engine.use_sparse``, says so)."""
+    from supviz.core.resources import toy_training_need
+    from supviz.toy._engine import use_sparse
+
+    if specs is None:
+        sizes = [(config.n_features, m, p) for m in config.hidden for p in config.probabilities] * len(
+            config.importances
+        )
+    else:
+        sizes = [(s.n_features, s.n_hidden, s.probability) for s in specs]
+    numba = config.device == "cpu" and config.engine in ("numba", "auto")
+    rows = [(n, m, p if numba and use_sparse(n, m, p) else None) for n, m, p in sizes]
+    return toy_training_need(rows, batch_size=config.batch_size, steps=config.steps, log_every=config.log_every)
+
+
+#: The settings that size a toy training run (what a refusal names).
+TRAINING_SIZES = ("n_features", "hidden", "probabilities", "importances", "batch_size", "steps", "log_every")
+
+
+def check_training_fits(
+    config: TrainConfig,
+    specs: Sequence[InstanceSpec] | None = None,
+    *,
+    prefix: str = "",
+    flags: bool = False,
+    settings: str = "",
+) -> None:
+    """Refuse (``SupvizError``, one line) a training run beyond this machine (:func:`training_need`).
+
+    The message names the sizing settings :data:`TRAINING_SIZES`: as TOML keys under ``prefix``
+    (``"toy."``), or as ``supviz train``'s flags (``flags=True``: ``--batch-size``), or as ``settings``.
+    """
+    from supviz.core.resources import check_fits
+
+    names = [f"--{k.replace('_', '-')}" if flags else f"{prefix}{k}" for k in TRAINING_SIZES]
+    check_fits(training_need(config, specs), settings or ", ".join(f"`{n}`" for n in names))
 
 
 def train_instances(
@@ -123,6 +166,7 @@ def train_instances(
     specs = list(specs)
     _check_specs(specs)
     engine = resolve_engine(config)
+    check_training_fits(config, specs)
     halt = on_divergence == "raise"
     lrs = learning_rates(config)
     n_logged = config.n_logged

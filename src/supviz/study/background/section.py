@@ -99,14 +99,18 @@ class BackgroundSection(Section):
     config_key = "background"
 
     def check(self, config: Any) -> None:
-        """Build every background TrainConfig, so a setting they reject fails before the run starts."""
+        """Build every background TrainConfig, so a setting they reject fails before the run starts, and check
+        that each fits this machine (:func:`supviz.toy.train.check_training_fits`)."""
         from supviz.errors import SupvizError
+        from supviz.toy.train import check_training_fits
 
         for name, exp in experiments(config).items():
             try:
-                small_config(config, name, *exp)
+                tc = small_config(config, name, *exp)
             except SupvizError as exc:
                 raise SupvizError(f"background {name} cannot be trained with these settings: {exc}") from None
+            sizes = f"`background.{name.lower()}_*`, `background.steps`, `toy.batch_size`"
+            check_training_fits(tc, settings=sizes)
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         exps = experiments(ctx.config)

@@ -89,6 +89,15 @@ class BaselineSection(Section):
     title = "1. Orthogonal baselines: what an undistorted picture looks like"
     config_key = "baselines"
 
+    def check(self, config: Any) -> None:
+        """The largest baseline, ``diag(N)`` pictured and measured, fits this machine (``supviz.core.resources``)."""
+        from supviz.core.resources import check_fits, layout_need
+
+        cfg: BaselinesConfig = config.section("baselines")
+        n = max(*cfg.mds_n, *cfg.umap_n, *cfg.tsne_n, cfg.umap_grid_n, cfg.tsne_grid_n)
+        sizes = ", ".join(f"`baselines.{k}`" for k in ("mds_n", "umap_n", "tsne_n", "umap_grid_n", "tsne_grid_n"))
+        check_fits(layout_need(n, what="the orthogonal baselines"), sizes)
+
     def compute(self, ctx: RunContext) -> dict[str, list[PanelResult]]:
         cfg: BaselinesConfig = ctx.config.section("baselines")
         all_n = set(cfg.mds_n) | set(cfg.umap_n) | set(cfg.tsne_n) | {cfg.umap_grid_n, cfg.tsne_grid_n}

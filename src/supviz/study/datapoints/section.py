@@ -97,14 +97,33 @@ class DatapointSection(Section):
     config_key = "datapoints"
     needs_grid = True
 
+    def check(self, config: Any) -> None:
+        """The inputs can be sampled (each toy probability gives non-zero rows) and pictured in this machine's
+        memory (:func:`supviz.core.resources.layout_need` of ``datapoints.points``)."""
+        from supviz.core.resources import check_fits, layout_need
+        from supviz.datapoints.sampling import check_nonzero_rate
+
+        if not config.weights.file:
+            for i, p in enumerate(config.toy.probabilities):
+                check_nonzero_rate(config.toy.n_features, p, name=f"toy.probabilities[{i}]")
+        check_fits(
+            layout_need(config.section("datapoints").points, what="picturing the data points"), "`datapoints.points`"
+        )
+
     def check_grid(self, config: Any, grid: Any, name: str) -> None:
         """Supplied weights must hold a cell of known feature probability: the inputs are sampled at p."""
-        if not _pictured(config, grid):
+        from supviz.datapoints.sampling import check_nonzero_rate
+
+        idx = _pictured(config, grid)
+        if not idx:
             raise SupvizError(
                 f"`{name}` holds no grid cell of known feature probability, and the data-point section samples its "
                 "inputs at p: supply the study's npz (keys 60to<m>, probabilities known) or a `supviz train` run "
                 "folder."
             )
+        for i in idx:
+            spec = grid.specs[i]
+            check_nonzero_rate(spec.n_features, spec.probability, name=f"{name}'s probability of {spec.label}")
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         """The data-point experiment and everything its figures and findings read: ``{"result"}`` (the

@@ -22,6 +22,7 @@ import numpy as np
 
 from supviz.core.text import fmt, fmt_p
 from supviz.dr.task import LayoutTask
+from supviz.errors import SupvizError
 from supviz.report.records import Finding, SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
@@ -112,6 +113,18 @@ def outlier_ratio(Y: np.ndarray | None) -> float:
     return float(r.max() / med) if med > 0 else float("nan")
 
 
+def _check_feature_count(n: int, name: str) -> None:
+    """C2 (MDS), C4 (UMAP) and the t-SNE panels picture all ``n`` features: each method's fewest points."""
+    from supviz.dr.base import MIN_POINTS
+
+    need = max(MIN_POINTS.values())
+    if n < need:
+        raise SupvizError(
+            f"`{name}` must be at least {need} (the section pictures every feature with MDS, UMAP and t-SNE, "
+            f"which need {need} points); got {n}."
+        )
+
+
 class EmbeddingSection(Section):
     """C1-C6 for every importance variant of the grid."""
 
@@ -121,10 +134,17 @@ class EmbeddingSection(Section):
     needs_grid = True
 
     def check(self, config: Any) -> None:
-        """The reference weights of the C3 check, when named, must exist."""
+        """The reference weights of the C3 check, when named, must exist; the toy models must have enough
+        features to picture (C2, C4 and the t-SNE panels lay out all ``n`` feature directions)."""
         from supviz.study.embeddings.collapse_check import reference_weights
 
         reference_weights(config.section("embeddings").reference_weights)
+        if not config.weights.file:
+            _check_feature_count(config.toy.n_features, "toy.n_features")
+
+    def check_grid(self, config: Any, grid: Any, name: str) -> None:
+        """Supplied weights must have enough features to picture (see :meth:`check`)."""
+        _check_feature_count(min(int(w.shape[0]) for w in grid.weights), f"{name}'s feature count")
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         """Every variant's cells and panels (C1-C5) and the C6 check's fits: ``{"variants", "collapse"}``."""

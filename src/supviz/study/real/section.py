@@ -37,6 +37,10 @@ def _frame(frame: Any) -> dict[str, Any] | None:
     return out
 
 
+#: The settings that size section F (what a refusal names).
+REAL_SIZES = "`real.widths`, `real.autoencoder_widths`, `real.batch_size`, `real.sae_expansion`, `real.sae_larger`"
+
+
 class RealSection(Section):
     """F1-F3: pictures of a digits model's hidden layer, the width sweep, the calibration."""
 
@@ -44,6 +48,12 @@ class RealSection(Section):
     title = "F. A real network: the hidden layer of a digits model, pictured raw and through an SAE"
     config_key = "real"
     needs_grid = True
+
+    def check(self, config: Any) -> None:
+        """The widest layer and its SAE fit this machine (:meth:`supviz.real.RealConfig.need`)."""
+        from supviz.core.resources import check_fits
+
+        check_fits(config.section("real").need(), REAL_SIZES)
 
     def compute(self, ctx: RunContext) -> Any:
         from supviz.dr.task import LayoutTask

@@ -512,7 +512,35 @@ class RecoverySection(Section):
     needs = ("datapoints",)  # E3 encodes section D's own inputs; its figures sit beside D's
 
     def check(self, config: Any) -> None:
+        """E3's methods are D's; the SAEs of every cell fit this machine (``supviz.core.resources``)."""
+        from supviz.core.resources import F32, Need, check_fits, sae_training_need
+        from supviz.study.recovery.compute import _sae_config
+
         cfg: RecoveryConfig = config.section("recovery")
+        toy = config.toy
+        n_cells = len(toy.hidden) * len(toy.probabilities) * len(toy.importances)
+        sae = _sae_config(cfg.architectures[0], toy.n_features, cfg)
+        need = sae_training_need(
+            max(toy.hidden),
+            sae.d_sae,
+            batch_size=cfg.batch_size,
+            steps=cfg.steps,
+            log_every=sae.log_every,
+            count=n_cells * len(cfg.architectures),
+            what="the cells' SAEs",
+        )
+        # each cell's evaluation sample: x [n_eval, n], h [n_eval, m] and the codes [n_eval, d_sae], float32
+        evaluation = Need(
+            float(F32 * cfg.n_eval * (toy.n_features + max(toy.hidden) + sae.d_sae)),
+            0.0,
+            f"{cfg.n_eval} evaluation rows",
+        )
+        check_fits(
+            need + evaluation,
+            "`recovery.dictionary_ratio`, `recovery.batch_size`, `recovery.steps`, `recovery.n_eval`, "
+            "`toy.n_features`, "
+            "`toy.hidden`",
+        )
         dp = config.sections.get("datapoints")
         if cfg.codes and dp is not None:
             extra = [m for m in cfg.code_methods if m not in dp.methods]
