@@ -189,10 +189,10 @@ def default_out(command: str) -> str:
 def metadata_format(folder: str | os.PathLike[str]) -> str | None:
     """The ``format`` named by ``folder/metadata.json``, or None (no such file, not JSON, no format)."""
     try:
-        data = json.loads((Path(folder) / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        data = read_json_object(Path(folder) / "metadata.json", what="a run folder's metadata")
+    except SupvizError:
         return None
-    return data.get("format") if isinstance(data, dict) and isinstance(data.get("format"), str) else None
+    return data.get("format") if isinstance(data.get("format"), str) else None
 
 
 def is_study_folder_or_results(folder: str | os.PathLike[str]) -> bool:
