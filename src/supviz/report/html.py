@@ -34,7 +34,7 @@ from typing import Any
 from supviz.core.io import atomic_write_text
 from supviz.report.records import Conclusion
 
-VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "n/a": "na"}
+VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "not enough evidence": "na", "n/a": "na"}
 _HOVER_WORDS = ("hover", "Hover")
 
 CSS = """
@@ -167,9 +167,17 @@ def _findings_html(findings: Sequence[Any]) -> str:
         text = ", ".join(x for x in (_variant(f.importance) if f.importance else "", f.method) if x)
         return f" <span class='note'>({_esc(text)})</span>" if text else ""
 
+    def source(f: Any) -> str:
+        return f"<br><span class='note'>{_esc(f.source)}</span>" if f.source else ""
+
+    def evidence(f: Any) -> str:
+        e = f.evidence()
+        return f"<br><span class='note'>Evidence: {_esc(e)}.</span>" if e else ""
+
     rows = "".join(
-        f"<tr id='{_esc(_anchor(f))}'><td>{_esc(f.claim)}{label(f)}"
-        + f"</td><td>{_esc(f.measured)}</td><td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td>"
+        f"<tr id='{_esc(_anchor(f))}'><td>{_esc(f.claim)}{label(f)}{source(f)}"
+        + f"</td><td>{_esc(f.measured)}{evidence(f)}</td>"
+        f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td>"
         f"<td class='note'>{_esc(_rule_text(f))}</td></tr>"
         for f in findings
     )

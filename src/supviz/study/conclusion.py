@@ -62,11 +62,20 @@ def conclude(
 
 def tally(findings: Sequence[Any]) -> str:
     """How the verdicts came out: counts of each verdict, and how many change with the other represented rule."""
-    counts = {k: sum(1 for f in findings if f.verdict == k) for k in ("supported", "partly", "not supported", "n/a")}
+    counts = {
+        k: sum(1 for f in findings if f.verdict == k)
+        for k in ("supported", "partly", "not supported", "not enough evidence", "n/a")
+    }
     changes = sum(1 for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
     return (
         f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
         f"{counts['partly']} and do not support {counts['not supported']}"
+        + (
+            f"; {counts['not enough evidence']} have too little evidence to decide (too few cells, seeds or "
+            "architectures, or an interval that straddles the rule's threshold)"
+            if counts["not enough evidence"]
+            else ""
+        )
         + (
             f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
             "it needs)"

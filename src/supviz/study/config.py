@@ -408,6 +408,9 @@ class RecoveryConfig:
     """Latents per true feature (d_sae = ratio x n_features: 120 for the study's 60)."""
     n_eval: int = 4096
     """Fresh samples of each cell's stream the scores are computed on."""
+    chance_draws: int = 19
+    """Random unit decoders (the trained SAE's shape) scored beside each cell's SAE: its chance level. A score above
+    all of them is distinguishable from chance at p = 1 / (draws + 1) (19: p = 0.05)."""
     codes: bool = True
     """E3: picture the SAE codes of section D's inputs (about 20-30 s on 2 cores)."""
     code_methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
@@ -441,6 +444,7 @@ class RecoveryConfig:
             "recovery.dictionary_ratio", self.dictionary_ratio, min_value=0.0, min_inclusive=False
         )
         self.n_eval = check_int("recovery.n_eval", self.n_eval, min_value=2)
+        self.chance_draws = check_int("recovery.chance_draws", self.chance_draws, min_value=1)
         for name in ("codes", "toy_experiment", "toy_paper_size"):
             if not isinstance(getattr(self, name), bool):
                 raise SupvizError(f"`recovery.{name}` must be true or false; got {getattr(self, name)!r}.")
