@@ -584,8 +584,8 @@ def sparse_recovery_finding(
         if v == "supported" and share < 0.8:
             v = "partly"
     text = (
-        f"{default}: {int(above.sum())} of {plural(n, 'sparse cell')} (p <= {sparse_p:g}) score an MMCS above every one "
-        f"of their random decoders (median chance MMCS {fmt(null)}); over those, median MMCS {fmt(est)} "
+        f"{default}: {int(above.sum())} of {plural(n, 'sparse cell')} (p <= {sparse_p:g}) score an MMCS above every "
+        f"one of their random decoders (median chance MMCS {fmt(null)}); over those, median MMCS {fmt(est)} "
         f"[{fmt(ci[0])}, {fmt(ci[1])}]; {fmt(100 * share, 3)}% of the sparse cells are recovered (above chance and "
         f"MMCS >= {RECOVERED_MMCS:g})"
     )
