@@ -17,6 +17,7 @@ from supviz.study.baselines import findings as B
 from supviz.study.conclusion import lead_sentences
 from supviz.study.datapoints import findings as D
 from supviz.study.embeddings import findings as C
+from supviz.study.stats import NOT_ENOUGH
 
 NAN = float("nan")
 PS = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
@@ -187,12 +188,48 @@ def test_c_verdicts_and_a_verdict_that_flips_with_the_represented_rule():
     ring = C.c2_ring(panels, "uniform", rule="norm")
     assert (ring.verdict, ring.verdict_other_rule) == ("supported", "partly") and ring.n_used == 18
     sig = C.no_signature(panels, "C3", "uniform", rule="norm")
-    assert sig.verdict == "supported" and sig.verdict_other_rule == "not supported"
+    # no trend within m, but 6 panels per m cannot rule out |rho| >= 0.4: not enough evidence, never "supported"
+    assert sig.verdict == NOT_ENOUGH and sig.verdict_other_rule == "not supported"
+    assert sig.interval[0] < -C.RHO_NONE and sig.interval[1] > C.RHO_NONE
     assert sig.n_used == 18 and sig.n_left_out == 1 and "1 of 19 left out: 1 × fewer than 3 points" in sig.measured
     assert sig.view == "feature directions" and sig.method == "MDS"
     # computed the other way round: the verdicts swap
     other = C.no_signature(panels, "C3", "uniform", rule="mean_abs")
-    assert (other.verdict, other.verdict_other_rule) == ("not supported", "supported")
+    assert (other.verdict, other.verdict_other_rule) == ("not supported", NOT_ENOUGH)
+
+
+def _c3_strata(values_by_m, ps):
+    return pd.DataFrame(
+        [
+            _panel("C3", m=m, p=p, imp="uniform", represented_rule="norm", procrustes_baseline=v)
+            for m, vs in values_by_m.items()
+            for p, v in zip(ps, vs)
+        ]
+    )
+
+
+def test_no_signature_is_judged_within_m_where_pooling_hides_the_sign():
+    """Within each m, P falls as 1/p grows (a signature); larger m has larger P and sparser p, so pooled over m the
+    correlation is positive. The stratified rule finds the negative signature; the pooled rho has the wrong sign."""
+    from scipy import stats
+
+    ps = np.array([1.0, 0.7, 0.5, 0.3, 0.2, 0.1, 0.07, 0.05, 0.03, 0.02])
+    values = {m: list(1.0 + 0.3 * i - 0.02 * np.arange(10)) for i, m in enumerate((3, 5, 10, 20))}
+    rows = _c3_strata(values, ps)
+    rows["p"] = rows["p"] / 100.0 ** rows["m"].map({3: 0, 5: 1, 10: 2, 20: 3})  # larger m: sparser cells
+    pooled = stats.spearmanr(1 / rows["p"], rows["procrustes_baseline"]).statistic
+    assert pooled > 0.4  # pooled over m: the wrong sign
+    sig = C.no_signature(rows, "C3", "uniform", rule="norm")
+    assert sig.estimate < -0.9 and sig.interval[1] < -C.RHO_NONE and sig.verdict == "not supported"
+    assert "pooled over all m" in sig.measured
+
+
+def test_no_signature_is_supported_when_the_interval_lies_within_the_bound():
+    ps = list(np.geomspace(1.0, 0.01, 30))
+    rng = np.random.default_rng(1)
+    rows = _c3_strata({m: list(rng.uniform(0.1, 0.3, 30)) for m in (3, 5, 10, 20, 30, 40)}, ps)
+    sig = C.no_signature(rows, "C3", "uniform", rule="norm")
+    assert -C.RHO_NONE < sig.interval[0] and sig.interval[1] < C.RHO_NONE and sig.verdict == "supported"
 
 
 def test_c4_low_m_artifacts():

@@ -332,7 +332,12 @@ def _run_planned(
             ctx.rendered[section.key] = outputs[-1]
             ctx.flush_figures()
 
+    from supviz.study.sources import source_for
     from supviz.study.tables import build_tables, table_files, write_tables
+
+    for o in outputs:  # every "The study says" cell names where the study says it, or that it does not
+        for f in o.findings:
+            f.source = f.source or source_for(f.key)
 
     with progress.stage("table", cache):
         tables = build_tables(outputs)

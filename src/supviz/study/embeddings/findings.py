@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from supviz.report.records import Finding
+from supviz.study.sources import source_for
+from supviz.study.stats import abs_below_verdict, stratified_spearman
 from supviz.study.verdicts import (
     CENTRE_MAX,
     RHO_NONE,
@@ -111,37 +113,64 @@ def c2_ring(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
     )
 
 
-def _signature_one(panels: Any, exp: str, importance: str, rule: str) -> tuple[str, str, int, int]:
+#: The panels of the orthogonal baseline (diag(N) alone) whose distance to the ratio-MDS baseline measures the noise
+#: floor of each method's Procrustes distance: what P a picture has with no superposition at all.
+NOISE_FLOOR_EXPERIMENT = {"MDS": ("B1", "B2"), "UMAP": ("B3",)}
+
+
+def noise_floor(panels: Any, method: str) -> float:
+    """Median Procrustes distance to the orthogonal baseline of ``method``'s pictures of diag(N) alone (section B);
+    NaN where the run drew none (or, for MDS, where every such distance is 0: the baseline against itself)."""
+    exps = NOISE_FLOOR_EXPERIMENT.get(method, ())
+    if "procrustes_baseline" not in panels:
+        return float("nan")
+    v = panels[panels["experiment"].isin(exps)]["procrustes_baseline"].to_numpy(dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.median(v)) if v.size else float("nan")
+
+
+def _signature_one(panels: Any, exp: str, importance: str, rule: str) -> tuple[str, str, int, int, Any]:
     prs = _c(panels, exp, importance, rule)
     ok, left, why = defined(prs, "procrustes_baseline")
-    r = spearman(1.0 / ok["p"].to_numpy(dtype=float), ok["procrustes_baseline"].to_numpy(dtype=float))
+    inv_p = 1.0 / ok["p"].to_numpy(dtype=float)
+    P = ok["procrustes_baseline"].to_numpy(dtype=float)
+    pooled = spearman(inv_p, P)
+    st = stratified_spearman(inv_p, P, ok["m"].to_numpy())
+    floor = noise_floor(panels, "MDS" if exp == "C3" else "UMAP")
     worst = ok.sort_values("procrustes_baseline", ascending=False).head(3)
-    verdict = "n/a" if not np.isfinite(r) else "supported" if abs(r) < RHO_NONE else "not supported"
+    verdict = abs_below_verdict(st.rho, st.interval, RHO_NONE, n=st.n)
+    per = ", ".join(f"m = {k}: {fmt(r, 2)}" for k, (r, _n) in st.per_stratum.items())
+    med = float(np.median(P)) if len(P) else float("nan")
     text = (
-        f"Procrustes distance of the picture of the represented features ({RULE_TEXT[rule]}) to the orthogonal "
-        f"baseline: median {fmt(ok['procrustes_baseline'].median() if len(ok) else np.nan)}; its Spearman correlation "
-        f"with sparsity 1/p is {fmt(r)} over {len(ok)} panels{why}. Most deviant cells: "
+        f"Procrustes distance P of the picture of the represented features ({RULE_TEXT[rule]}) to the orthogonal "
+        f"baseline: median {fmt(med)}"
+        + (f" (noise floor, the same method on diag(N) alone: {fmt(floor)})" if np.isfinite(floor) else "")
+        + f". Spearman correlation of P with sparsity 1/p within each m ({per}), combined: {fmt(st.rho)} "
+        f"[95% interval {fmt(st.interval[0])}, {fmt(st.interval[1])}] over {st.n} panels; pooled over all m (which "
+        f"mixes the m strata) {fmt(pooled)} over {len(ok)} panels{why}. No signature needs the whole interval within "
+        f"+-{RHO_NONE:g}. Most deviant cells: "
         + ", ".join(f"{r_.panel} ({fmt(r_.procrustes_baseline)})" for r_ in worst.itertuples())
     )
-    return verdict, text, len(ok), left
+    return verdict, text, st.n, left + (len(ok) - st.n), (st, floor)
 
 
 def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") -> Finding:
     """C3 (MDS) / C5 (UMAP): no signature of superposition in the picture of the represented features.
 
-    Measured: whether the picture's Procrustes distance to the orthogonal baseline follows sparsity
-    (|Spearman rho with 1/p| < :data:`RHO_NONE`: no signature, the study's conclusion holds).
+    Measured: whether the picture's Procrustes distance P to the orthogonal baseline follows sparsity
+    within each m (Spearman rho of (1/p, P) per m, combined over m: :func:`~supviz.study.stats.stratified_spearman`;
+    pooled over m, strata with different P levels can give the wrong sign). 'supported' (no signature) when the
+    whole 95% interval lies within +-:data:`RHO_NONE`, 'not supported' when it lies wholly outside, 'not enough
+    evidence' when it straddles. The noise floor: the same method's P on diag(N) alone (section B).
     """
     method = "MDS" if exp == "C3" else "UMAP"
-    v, text, used, left = _signature_one(panels, exp, importance, rule)
-    vo, _, _, _ = _signature_one(panels, exp, importance, other_rule(rule))
+    v, text, used, left, (st, floor) = _signature_one(panels, exp, importance, rule)
+    vo, _, _, _, _ = _signature_one(panels, exp, importance, other_rule(rule))
     claim = (
         "No obvious signature of superposition in the MDS of the represented features; only particular cells deviate."
         if exp == "C3"
         else "As with MDS, UMAP of the represented features shows obvious artifacts only in particular cells."
     )
-    ok, _, _ = defined(_c(panels, exp, importance, rule), "procrustes_baseline")
-    r = spearman(1.0 / ok["p"].to_numpy(dtype=float), ok["procrustes_baseline"].to_numpy(dtype=float))
     return Finding(
         claim,
         text + "." + rule_note(v, vo, rule),
@@ -154,7 +183,15 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
         n_used=used,
         n_left_out=left,
         figures=[f"{exp}_{variant_slug(importance)}"],
-        summary=f"rho(1/p, P) {fmt(r, 2)}",
+        summary=f"rho within m {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
+        estimate=st.rho,
+        interval=st.interval,
+        unit="panels",
+        null=0.0,
+        threshold=RHO_NONE,
+        comparison=f"Spearman rho(1/p, P) within m, combined over m, against +-{RHO_NONE:g} (P's noise floor "
+        f"{fmt(floor)})",
+        source=source_for(exp),
     )
 
 
