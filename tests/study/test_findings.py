@@ -13,6 +13,7 @@ import pytest
 from supviz.report.grid import verdict_grid
 from supviz.report.records import Finding
 from supviz.study.background import findings as A
+from supviz.study.background.section import SmallGrid
 from supviz.study.baselines import findings as B
 from supviz.study.conclusion import lead_sentences
 from supviz.study.datapoints import findings as D
@@ -47,8 +48,8 @@ def _panel(exp, *, m=None, p=None, imp="", params=None, **vals):
 def test_a_verdicts_from_cells():
     cells = pd.DataFrame(
         [
-            {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0},
-            {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99},
+            {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0, "seeds": 5},
+            {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99, "seeds": 5},
             *[
                 {"model": "A2", "p": p, "m": 5, "n_features": 20, "n_norm_gt_half": k}
                 for p, k in ((1.0, 5), (0.1, 9), (0.01, 12))
@@ -69,6 +70,29 @@ def test_a_verdicts_from_cells():
     assert A.a1_antipodal(both).verdict == "partly"
     both.loc[both.model == "A1", "cosine_01"] = 0.2
     assert A.a1_antipodal(both).verdict == "not supported"
+    # one training is not a finding: with fewer than A1_MIN_SEEDS seeds there is no verdict
+    one = cells.assign(seeds=1)
+    assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
+
+
+def test_a1_keeps_the_lowest_loss_training_and_reaches_the_antipodal_optimum():
+    """A1 at p = 0.1 trained from several seeds: some stop with both weights aligned (loss ~0.03), the lowest-loss
+    one is the antipodal pair (loss ~0.003), as the paper pictures it."""
+    from supviz.study import adapters
+    from supviz.study.background.section import a1_cosine, experiments, lowest_loss, small_config
+    from supviz.study.config import config_from_dict
+
+    cfg = config_from_dict({"toy": {"steps": 3000}, "background": {"a1_probabilities": [0.1]}})
+    n, m, probs, imp = experiments(cfg)["A1"]
+    runs = []
+    for r in range(5):
+        g = adapters.train(small_config(cfg, "A1", n, m, probs, imp, replicate=r), progress=False)
+        runs.append(
+            SmallGrid("A1", n, m, probs, imp, 3000, [np.asarray(g.weights[0], float)], [float(g.losses[0][-1])])
+        )
+    best = lowest_loss(runs)
+    assert a1_cosine(best.weights[0]) < -0.9
+    assert best.losses[0] == min(r.losses[0] for r in runs) < 0.01
 
 
 # ------------------------------------------------------------------------------------------ B

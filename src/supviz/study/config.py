@@ -191,6 +191,9 @@ class BackgroundConfig:
 
     a1_probabilities: list[float] = field(default_factory=lambda: [1.0, 0.1])
     """A1 (n = 2, m = 1): feature probabilities, dense to sparse."""
+    a1_seeds: int = 5
+    """A1: independent trainings (seeds) per probability; the figure shows the lowest-loss one, the optimum the paper
+    pictures (one training can stop in a local minimum), and the table every one. About 2 s each on 2 cores."""
     a2_n_features: int = 20
     """A2: features n."""
     a2_hidden: int = 5
@@ -212,6 +215,7 @@ class BackgroundConfig:
 
     def __post_init__(self) -> None:
         self.a1_probabilities = _float_list("background.a1_probabilities", self.a1_probabilities, probability=True)
+        self.a1_seeds = check_int("background.a1_seeds", self.a1_seeds, min_value=1)
         self.a2_n_features = check_int("background.a2_n_features", self.a2_n_features, min_value=2)
         self.a2_hidden = check_int("background.a2_hidden", self.a2_hidden, min_value=1)
         self.a2_importance = _check_importance("background.a2_importance", self.a2_importance)
