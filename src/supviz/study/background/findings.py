@@ -13,7 +13,6 @@ from supviz.report.records import Finding
 from supviz.study.stats import NOT_ENOUGH
 from supviz.study.verdicts import fmt, spearman
 
-
 #: Fewest A1 trainings per probability from which the optimum is claimed (one training can stop in a local minimum).
 A1_MIN_SEEDS = 3
 
