@@ -17,7 +17,7 @@ whether or not JavaScript runs. Figures with an interactive version carry their 
 gzip-compressed, and inflated (``DecompressionStream``) only when a reader first opens an
 interactive version, so the page itself renders without it. ``report.html?render=all`` opens and
 draws every interactive version on load (the browser test uses it); the script then writes
-``rendered N of N interactive figures`` into ``#supviz-status`` and sets ``data-plots-rendered``
+``rendered N of N interactive figures`` into the body's ``data-plots-status`` and sets ``data-plots-rendered``
 on ``<body>``; it also opens every table and records the widest one against the text column
 (``data-widest-table``, ``data-column-width``), so a test can see that no table scrolls sideways.
 """
@@ -68,8 +68,10 @@ RENDER_JS = """
   var boxes = Array.prototype.slice.call(document.querySelectorAll('details.interactive'));
   var total = boxes.length, done = 0, failed = 0, loading = null;
   function report(){
-    status.textContent = 'rendered ' + done + ' of ' + total + ' interactive figures' +\
- (failed ? ' (' + failed + ' failed)' : '');
+    // the count is for checks (a data attribute), not for the reader; a reader sees only a failure
+    document.body.setAttribute('data-plots-status', 'rendered ' + done + ' of ' + total + ' interactive figures' +\
+ (failed ? ' (' + failed + ' failed)' : ''));
+    if (failed) { status.textContent = failed + ' interactive figure(s) could not be drawn in this browser'; }
     document.body.setAttribute('data-plots-rendered', String(done));
     document.body.setAttribute('data-plots-total', String(total));
   }
