@@ -17,7 +17,6 @@ from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
 from supviz.study.common import spearman
 
-
 #: The effective-feature ratio psi a signed layer reaches with no superposition: a ReLU SAE needs a +/- latent pair per
 #: direction of centred signed inputs.
 SIGNED_PAIR = 2.0
