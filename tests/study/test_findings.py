@@ -368,10 +368,50 @@ def test_loss_split_is_per_cell_and_its_parts_add_up():
     # a difference of medians would not add up: median total -0.5, median dropped -0.2, median superposition -0.3
     assert s["n_cells"] == 3 and s["n_left_out"] == 1
     text = D.loss_split_sentence(cells, "uniform", rule="norm")
-    assert "0.20 of it goes with the features the model drops and 0.30 with superposition" in text
+    assert "0.20 (40% of the loss) goes with the features the model drops, 0.30 (60%) with superposition" in text
     # the study's rule keeps every feature here: all of the loss is superposition
     o = D.loss_split(cells, "uniform", rule="mean_abs")
     assert o["mean_dropped"] == 0.0 and o["n_cells"] == 4
+
+
+def test_loss_is_booked_as_superposition_only_where_w_has_it():
+    """An orthogonal projection (W's singular values all 1: ||W||_F^2 / m = 1) compresses linearly without
+    superposition; its loss is compression, not superposition."""
+    from supviz.study.datapoints.measures import w_superposition
+
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((60, 40)))  # 60 features onto 40 dims, orthonormal columns
+    proj = w_superposition(Q)
+    assert proj["features_per_dim"] == pytest.approx(1.0) and proj["w_sv_min"] == pytest.approx(1.0)
+    packed = w_superposition(rng.standard_normal((60, 10)) / np.sqrt(10))  # 60 unit-ish features in 10 dims
+    assert packed["features_per_dim"] > 5
+    cells = pd.DataFrame(
+        [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": 40,
+                "p": 1.0,
+                "h_recall": 0.6,
+                "x_rep_recall_norm": 1.0,
+                "features_per_dim": proj["features_per_dim"],
+            },
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": 10,
+                "p": 0.1,
+                "h_recall": 0.5,
+                "x_rep_recall_norm": 0.8,
+                "features_per_dim": packed["features_per_dim"],
+            },
+        ]
+    )
+    s = D.loss_split(cells, "uniform", rule="norm")
+    np.testing.assert_allclose(s["superposition"], [0.0, -0.3])
+    np.testing.assert_allclose(s["compression"], [-0.4, 0.0])
+    np.testing.assert_allclose(s["dropped"] + s["superposition"] + s["compression"], s["total"])
+    assert s["n_superposed"] == 1
 
 
 def _ring_cells(with_cluster, alone, *, n_rep=20):

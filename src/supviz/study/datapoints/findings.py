@@ -136,14 +136,21 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
     )
 
 
+#: ||W||_F^2 / m above which a cell's W stores features in superposition (an orthogonal projection, plain linear
+#: compression, has 1; trained cells without superposition stay within a few percent of it).
+SUPERPOSED_ABOVE = 1.1
+
+
 def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, Any]:
     """The loss of k-NN recall of the code space h, split per cell, then summarised.
 
     Per cell (columns of the ``cells`` table): ``total = h_recall - 1`` (x against itself keeps every
-    neighbour), ``dropped = x_rep_recall_<rule> - 1`` (x restricted to the represented features),
-    ``superposition = h_recall - x_rep_recall_<rule>``; the parts add up to the total in every cell,
-    and so do their means (medians would not). Cells without an ``x_rep`` recall (no represented
-    feature) are left out and counted.
+    neighbour), ``dropped = x_rep_recall_<rule> - 1`` (x restricted to the represented features), and the
+    rest ``h_recall - x_rep_recall_<rule>``, booked as *superposition* only where W has it
+    (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`, measured from W) and as *compression* (linear, no
+    superposition: W an orthogonal projection) elsewhere; the parts add up to the total in every cell, and
+    so do their means (medians would not). Without ``features_per_dim`` every cell counts as superposed.
+    Cells without an ``x_rep`` recall (no represented feature) are left out and counted.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     col = f"x_rep_recall_{rule}"
@@ -152,19 +159,28 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     h = g["h_recall"].to_numpy(dtype=float)
     xr = g[col].to_numpy(dtype=float)
     ok = np.isfinite(h) & np.isfinite(xr)
-    total, dropped, sup = h[ok] - 1.0, xr[ok] - 1.0, h[ok] - xr[ok]
+    fpd = g["features_per_dim"].to_numpy(dtype=float) if "features_per_dim" in g else np.full(len(g), np.inf)
+    superposed = (fpd > SUPERPOSED_ABOVE)[ok]
+    total, dropped, rest = h[ok] - 1.0, xr[ok] - 1.0, h[ok] - xr[ok]
+    sup = np.where(superposed, rest, 0.0)
+    comp = np.where(superposed, 0.0, rest)
+    any_ = bool(ok.any())
     return {
         "n_cells": int(ok.sum()),
         "n_left_out": int((~ok).sum()),
+        "n_superposed": int(superposed.sum()),
         "total": total,
         "dropped": dropped,
         "superposition": sup,
-        "mean_total": float(total.mean()) if ok.any() else float("nan"),
-        "mean_dropped": float(dropped.mean()) if ok.any() else float("nan"),
-        "mean_superposition": float(sup.mean()) if ok.any() else float("nan"),
-        "median_dropped": float(np.median(dropped)) if ok.any() else float("nan"),
-        "median_superposition": float(np.median(sup)) if ok.any() else float("nan"),
-        "share_superposition": float(sup.sum() / total.sum()) if ok.any() and total.sum() != 0 else float("nan"),
+        "compression": comp,
+        "mean_total": float(total.mean()) if any_ else float("nan"),
+        "mean_dropped": float(dropped.mean()) if any_ else float("nan"),
+        "mean_superposition": float(sup.mean()) if any_ else float("nan"),
+        "mean_compression": float(comp.mean()) if any_ else float("nan"),
+        "median_dropped": float(np.median(dropped)) if any_ else float("nan"),
+        "median_superposition": float(np.median(sup)) if any_ else float("nan"),
+        "share_superposition": float(sup.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
+        "share_dropped": float(dropped.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
     }
 
 
@@ -177,21 +193,23 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     text = (
         f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
         f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with "
-        f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} of it goes with the features the model drops and "
-        f"{fixed(-s['mean_superposition'])} with superposition among the features it keeps "
-        f"({pct(s['share_superposition'])} of the loss; means over {s['n_cells']} cells, which add up as the parts do "
-        "in every cell"
+        f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} ({pct(s['share_dropped'])} of the loss) goes with the "
+        f"features the model drops, {fixed(-s['mean_superposition'])} ({pct(s['share_superposition'])}) with "
+        f"superposition among the features it keeps, in the {s['n_superposed']} cells whose W stores more features "
+        f"than dimensions (||W||_F² / m > {SUPERPOSED_ABOVE:g}), and {fixed(-s['mean_compression'])} with plain linear "
+        f"compression in the other {s['n_cells'] - s['n_superposed']} (W near an orthogonal projection: no "
+        f"superposition); means over {s['n_cells']} cells, which add up as the parts do in every cell"
         + (
             f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
             if s["n_left_out"]
             else ""
         )
-        + ")."
+        + "."
     )
     if o.get("n_cells"):
         text += (
             f" With {RULE_TEXT[other_rule(rule)]}: {fixed(-o['mean_dropped'])} dropped, "
-            f"{fixed(-o['mean_superposition'])} superposition."
+            f"{fixed(-o['mean_superposition'])} superposition, {fixed(-o['mean_compression'])} compression."
         )
     return text
 
