@@ -505,5 +505,29 @@ def test_lead_sentences_state_the_table_numbers():
     )
     cells["importance"] = "uniform"
     text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
-    assert "MDS 0%, UMAP 42%" in text and "keep only a median 0.4" in text
+    assert "MDS 0%, UMAP 42%" in text and "keep a median 0.4" in text
+    assert text.startswith("The answer, for pictures of data points")
     assert "made by the cluster of dropped features at the origin" in text
+    # with the loss split: the first screen names where most of h's loss goes, from the table
+    cells2 = pd.concat(
+        [
+            cells,
+            pd.DataFrame(
+                [
+                    {
+                        "model": "grid",
+                        "importance": "uniform",
+                        "m": m,
+                        "p": 0.1,
+                        "h_recall": 0.5,
+                        "x_rep_recall_norm": 0.6,
+                        "features_per_dim": 2.0,
+                    }
+                    for m in (3, 5)
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    text = " ".join(lead_sentences({"points": pts, "cells": cells2}, fs))
+    assert "Most of h's own loss goes with the features the model drops: 80% with dropped features, 20%" in text

@@ -23,6 +23,7 @@ from supviz.report.records import Claim, Conclusion
 from supviz.study.datapoints.findings import (
     FAILS_ABOVE,
     HOLDS_BELOW,
+    loss_split,
     loss_split_sentence,
     method_effect,
     ring_control_summary,
@@ -100,12 +101,28 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         parts = ", ".join(f"{m} {pct(e['relative_loss'])}" for m, e in eff.items())
         exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
         k = int(exact["k"].dropna().iloc[0]) if "k" in exact and exact["k"].notna().any() else 10
+        split = loss_split(cells, lead, rule=rule) if cells is not None and len(cells) else {}
+        why = ""
+        if split.get("n_cells"):
+            shares = {
+                "the features the model drops": split["share_dropped"],
+                "superposition among the features it keeps": split["share_superposition"],
+                "plain linear compression (W near an orthogonal projection)": 1.0
+                - split["share_dropped"]
+                - split["share_superposition"],
+            }
+            main = max(shares, key=lambda k_: shares[k_] if np.isfinite(shares[k_]) else -1)
+            why = (
+                f" Most of h's own loss goes with {main}: {pct(split['share_dropped'])} with dropped features, "
+                f"{pct(split['share_superposition'])} with superposition (in the {split['n_superposed']} of "
+                f"{split['n_cells']} cells whose W has it), the rest with linear compression."
+            )
         out.append(
-            f"Pictured as the data practitioners look at ({variant_label(lead)}), superposition is a problem: the "
-            f"latent codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} "
-            "nearest neighbours, and the "
-            f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; "
-            f"worst {worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)})."
+            f"The answer, for pictures of data points ({variant_label(lead)}): the latent codes h keep a median "
+            f"{fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest neighbours, and pictures of h lose a "
+            f"further share of what the same method's picture of the inputs x keeps ({parts}; worst {worst}; the "
+            f"study's conclusion counts as holding below a {pct(HOLDS_BELOW)} loss and failing above "
+            f"{pct(FAILS_ABOVE)})." + why
         )
     fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
     if fd:
