@@ -420,6 +420,8 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
     parts = ["<section id='first'>"]
     if conclusion.question:
         parts.append(f"<p class='question'><b>The question.</b> {_esc(conclusion.question)}</p>")
+    if conclusion.lead:  # the answer in words, above the grid of verdicts
+        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append(_grid_html(findings))
     if lead is not None:
         parts.append(
@@ -427,8 +429,6 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
             f"<figcaption><b>{_esc(lead.title)}.</b> "
             f"{_esc(lead.caption)}</figcaption></figure>"
         )
-    if conclusion.lead:
-        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append("</section>")
     return "".join(parts)
 
