@@ -179,3 +179,14 @@ def test_panels_refuse_bad_shapes():
         ScatterPanel("x", np.zeros((4, 2)), lines=[[0, 4]])
     with pytest.raises(SupvizError, match="one value per pair"):
         ShepardPanel(np.zeros(3), np.zeros(2))
+
+
+def test_labels_under_panels_wrap_between_items_within_the_panel_width():
+    from supviz.plot.static import wrap_items
+
+    text = "P 0.96  SMACOF stress 0.043  T 0.91  C 0.88\nrepresented 57 of 60"
+    out = wrap_items(text, 20)
+    assert all(len(line) <= 20 for line in out.split("\n"))
+    assert out.split("\n")[0] == "P 0.96"  # "P 0.96  SMACOF stress 0.043" is 27 > 20: broken between the items
+    assert "SMACOF stress 0.043" in out.split("\n")  # an item is kept whole where it fits
+    assert wrap_items("short  one", 40) == "short  one"
