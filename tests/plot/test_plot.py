@@ -190,3 +190,22 @@ def test_labels_under_panels_wrap_between_items_within_the_panel_width():
     assert out.split("\n")[0] == "P 0.96"  # "P 0.96  SMACOF stress 0.043" is 27 > 20: broken between the items
     assert "SMACOF stress 0.043" in out.split("\n")  # an item is kept whole where it fits
     assert wrap_items("short  one", 40) == "short  one"
+
+
+def test_points_named_by_on_top_are_drawn_last():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from supviz.plot.panels import ScatterPanel
+    from supviz.plot.static import draw_scatter
+
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    colour = np.array([0.9, 0.1, 0.5])
+    for on_top, last in (("low", 0.1), ("high", 0.9)):
+        ax = Figure().subplots()
+        sc = draw_scatter(ax, ScatterPanel("t", xy, color=colour, on_top=on_top))
+        assert sc.get_array()[-1] == last
+    with pytest.raises(SupvizError, match="on_top"):
+        ScatterPanel("t", xy, color=colour, on_top="middle")

@@ -41,6 +41,9 @@ class ScatterPanel:
     equal_axes
         One unit the same length on both axes (MDS: distances are the point); ``None``: the
         figure's default.
+    on_top
+        Which colour values are drawn last, on top of the others where points overlap: ``"low"`` (default;
+        importance ranks, 0 = most important) or ``"high"`` (norms: the represented features over the dropped).
     """
 
     title: str
@@ -51,8 +54,11 @@ class ScatterPanel:
     hover: dict[str, np.ndarray] = field(default_factory=dict)
     lines: np.ndarray | None = None
     equal_axes: bool | None = None
+    on_top: str = "low"
 
     def __post_init__(self) -> None:
+        if self.on_top not in ("low", "high"):
+            raise SupvizError(f"`on_top` must be 'low' or 'high'; got {self.on_top!r}.")
         if self.xy is None:
             return
         self.xy = np.asarray(self.xy, dtype=float)

@@ -199,8 +199,9 @@ def draw_scatter(
         if missing.any():  # no value to map: a visible grey, said under the panel
             ax.scatter(xy[missing, 0], xy[missing, 1], color=MISSING_COLOR, label="no value", **kw)
         ok = np.flatnonzero(~missing)
-        # the largest values first, so the small ones (most important ranks) sit on top
-        order = ok[np.argsort(-panel.color[ok], kind="stable")]
+        # the values named by on_top last, so they sit on top (ranks: the most important; norms: the represented)
+        key = -panel.color[ok] if panel.on_top == "low" else panel.color[ok]
+        order = ok[np.argsort(key, kind="stable")]
         sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
     else:
         sc = ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kw)

@@ -318,10 +318,11 @@ class EmbeddingSection(Section):
             )
             if uniform:
                 top = max(float(np.max(c.norms)) for c in vr.cells)
-                colour = ColorScale("viridis", 0.0, top, "‖W_i‖ (norm of the feature's row)")
+                colour = ColorScale("viridis_r", 0.0, top, "‖W_i‖ (norm of the feature's row)")
                 colour_text = (
-                    "‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; "
-                    "dark = near-dropped)"
+                    "‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; dark = "
+                    "large norm, represented, and drawn on top; light = near-dropped, as the least important are in "
+                    "the 0.9^i figures)"
                 )
             else:
                 colour = ColorScale(
@@ -347,6 +348,7 @@ class EmbeddingSection(Section):
                         p.title,
                         p.xy,
                         color=_colour(p, vr, uniform),
+                        on_top="high" if uniform else "low",
                         note=p.note,
                         hover=p.hover,
                         corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")),
