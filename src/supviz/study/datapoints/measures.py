@@ -268,8 +268,8 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
         f"the origin and without it), interval MDS as in C2/C3; dark: represented features ({RULE_TEXT[rc.rule]}), "
         "drawn on top, as the most important features are dark in C2; light: the dropped ones (colour bar: 1 = "
         "represented, 0 = dropped). Under each panel: the cell and CV, the radius spread of the represented points "
-        f"(0 = a ring, 0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some dropped "
-        "features: " + "; ".join(lines) + "."
+        f"(0 = a ring, 0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some "
+        "dropped features: " + "; ".join(lines) + "."
     )
     from supviz.plot.panels import ColorScale
 
