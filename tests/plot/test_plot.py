@@ -209,3 +209,20 @@ def test_points_named_by_on_top_are_drawn_last():
         assert sc.get_array()[-1] == last
     with pytest.raises(SupvizError, match="on_top"):
         ScatterPanel("t", xy, color=colour, on_top="middle")
+
+
+def test_interactive_notes_of_empty_panels_sit_on_their_own_panels():
+    """The note of an empty panel is placed at the centre of that panel's axes (the first panel's included), in
+    paper coordinates, so the equal-axes constraint of its neighbours cannot move or drop it."""
+    rng = np.random.default_rng(0)
+    panels = [ScatterPanel("3 : 1", None, note="first empty")]
+    panels += [ScatterPanel(f"3 : {i}", rng.random((5, 2)), color=np.arange(5.0)) for i in range(5)]
+    panels += [ScatterPanel("5 : 1", None, note="seventh empty")]
+    panels += [ScatterPanel(f"5 : {i}", rng.random((5, 2)), color=np.arange(5.0)) for i in range(5)]
+    fig = iplot.plot_grid(panels, ncols=6)
+    notes = {a.text: a for a in fig.layout.annotations if "empty" in str(a.text)}
+    assert set(notes) == {"first empty", "seventh empty"}
+    for text, axis in (("first empty", ""), ("seventh empty", "7")):
+        a, xd, yd = notes[text], fig.layout[f"xaxis{axis}"].domain, fig.layout[f"yaxis{axis}"].domain
+        assert a.xref == "paper" and xd[0] < a.x < xd[1] and yd[0] < a.y < yd[1]
+    assert fig.layout.yaxis.scaleanchor is None and fig.layout.yaxis2.scaleanchor == "x2"
