@@ -313,11 +313,13 @@ def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible()
     # MDS keeps what its picture of x keeps; UMAP loses half at m = 3 and nothing at m = 10
     pts = _points({"mds": 0.12, "umap": 0.3}, {"mds": {3: 0.12, 10: 0.12}, "umap": {3: 0.05, 10: 0.3}})
     mds = D.data_point_finding(pts, "uniform", "mds", best_x=0.3)
-    assert mds.verdict == "supported" and "relative loss of 0%" in mds.measured
+    # 4 cells (< MIN_N): the numbers, but no verdict either way
+    assert mds.verdict == NOT_ENOUGH and "relative loss of 0%" in mds.measured
     assert "Caution: MDS of x is itself poor" in mds.measured
     umap = D.data_point_finding(pts, "uniform", "umap")
     # medians over 4 cells: x 0.3, h (0.05, 0.05, 0.3, 0.3) -> 0.175; (0.3 - 0.175) / 0.3 = 42%
-    assert umap.verdict == "not supported" and "relative loss of 42%" in umap.measured and umap.summary.endswith("42%")
+    assert umap.verdict == NOT_ENOUGH and "relative loss of 42%" in umap.measured and "42% [" in umap.summary
+    assert umap.estimate == pytest.approx(0.125 / 0.3) and umap.unit == "cells" and umap.n_used == 4
     # false neighbours only over the 2 cells where they can happen (p = 0.05), never the exact-0 cells
     e = D.method_effect(pts, "uniform", "umap")
     assert e["fn_cells"] == 2 and e["fn_x"] == pytest.approx(0.1) and e["fn_h"] == pytest.approx(0.2)
@@ -330,6 +332,33 @@ def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible()
         and D.loss_verdict(0.2) == "partly"
         and D.loss_verdict(0.5) == "not supported"
     )
+
+
+@pytest.mark.parametrize(
+    ("h_by_cell", "expected"),
+    [
+        ([0.95, 0.97, 0.96, 0.98, 0.94, 0.96, 0.97, 0.95], "supported"),  # loss ~4%, interval below 10%
+        ([0.9, 0.75, 0.95, 0.7, 0.85, 0.8, 0.92, 0.78], NOT_ENOUGH),  # loss ~16%, interval across 10%
+        ([0.4, 0.45, 0.5, 0.42, 0.48, 0.44, 0.46, 0.41], "not supported"),  # loss ~55%, interval above 30%
+    ],
+)
+def test_data_point_verdict_flips_with_its_interval(h_by_cell, expected):
+    rows = []
+    for i, h in enumerate(h_by_cell):
+        for space, rec in (("x", 1.0), ("h", h)):
+            rows.append(
+                {
+                    "importance": "uniform",
+                    "m": 3 + i,
+                    "p": 0.1,
+                    "space": space,
+                    "method": "mds",
+                    "knn_recall": rec,
+                    "false_neighbour_rate": 0.0,
+                }
+            )
+    f = D.data_point_finding(pd.DataFrame(rows), "uniform", "mds")
+    assert f.verdict == expected and f.interval[0] <= f.estimate <= f.interval[1]
 
 
 def test_loss_split_is_per_cell_and_its_parts_add_up():

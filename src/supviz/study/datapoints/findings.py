@@ -16,6 +16,7 @@ import numpy as np
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
+from supviz.study.stats import MIN_N, NOT_ENOUGH, bootstrap_interval
 from supviz.study.verdicts import (
     DISC_MIN,
     RING_MAX,
@@ -66,6 +67,14 @@ def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
     out["x"] = float(ok["x"].median()) if len(ok) else float("nan")
     out["h"] = float(ok["h"].median()) if len(ok) else float("nan")
     out["relative_loss"] = (out["x"] - out["h"]) / out["x"] if out["x"] > 0 else float("nan")
+    xs, hs = ok["x"].to_numpy(dtype=float), ok["h"].to_numpy(dtype=float)
+
+    def rel(idx: np.ndarray) -> float:  # the relative loss of the medians over a resample of cells (pairs kept)
+        i = idx.astype(int)
+        mx = np.median(xs[i])
+        return float((mx - np.median(hs[i])) / mx) if mx > 0 else float("nan")
+
+    out["interval"] = bootstrap_interval(np.arange(len(ok), dtype=float), rel)
     out["by_m"] = (
         {
             int(m): (float((g["h"] - g["x"]).median()), float(((g["x"] - g["h"]) / g["x"]).median()))
@@ -87,17 +96,38 @@ def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
     out["fn_h"] = float(fn["h"].median()) if len(fn) else float("nan")
     out["fn_chance"] = float(fn["chance"].median()) if len(fn) and "chance" in fn else float("nan")
     out["fn_increase_max"] = float((fn["h"] - fn["x"]).max()) if len(fn) else float("nan")
-    out["verdict"] = loss_verdict(out["relative_loss"])
+    out["verdict"] = loss_interval_verdict(out["relative_loss"], out["interval"], n=out["n_cells"])
     return out
+
+
+def loss_interval_verdict(relative_loss: float, interval: tuple[float, float], *, n: int) -> str:
+    """:func:`loss_verdict` read with the interval of the relative loss (bootstrap over cells): 'supported' only
+    when the whole interval is below :data:`HOLDS_BELOW`, 'not supported' when it is above :data:`FAILS_ABOVE`,
+    'partly' when it lies between them; an interval across either threshold, or fewer than
+    :data:`~supviz.study.stats.MIN_N` cells, is not enough evidence."""
+    if not math.isfinite(relative_loss):
+        return "n/a"
+    lo, hi = interval
+    if n < MIN_N or not (math.isfinite(lo) and math.isfinite(hi)):
+        return NOT_ENOUGH
+    if hi < HOLDS_BELOW:
+        return "supported"
+    if lo > FAILS_ABOVE:
+        return "not supported"
+    if lo >= HOLDS_BELOW and hi <= FAILS_ABOVE:
+        return "partly"
+    return NOT_ENOUGH
 
 
 def data_point_finding(points: Any, importance: str, method: str, *, best_x: float = float("nan")) -> Finding:
     """The grid's data-point verdict for one method and importance variant (independent of the represented rule)."""
     e = method_effect(points, importance, method)
     name = METHOD_NAMES[method]
+    lo, hi = e["interval"]
     text = (
         f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x "
-        f"itself {fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} over {e['n_cells']} cells"
+        f"itself {fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} (95% interval {pct(lo)} to "
+        f"{pct(hi)}, bootstrap over cells) over {e['n_cells']} cells"
         + (f" ({e['n_left_out']} left out: recall undefined)" if e["n_left_out"] else "")
         + "."
     )
@@ -132,7 +162,14 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         n_used=e["n_cells"],
         n_left_out=e["n_left_out"],
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
-        summary=f"picture of h loses {pct(e['relative_loss'])}",
+        summary=f"picture of h loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]",
+        estimate=e["relative_loss"],
+        interval=e["interval"],
+        unit="cells",
+        null=0.0,
+        threshold=HOLDS_BELOW,
+        comparison=f"relative loss of median k-NN recall, picture of h against the same method's picture of x; holds "
+        f"below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}",
     )
 
 
