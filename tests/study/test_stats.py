@@ -78,3 +78,20 @@ def test_interval_verdict_needs_its_minimum_n_and_a_finite_estimate() -> None:
 )
 def test_abs_below_verdict_flips_at_its_bound(interval, expected) -> None:
     assert abs_below_verdict(sum(interval) / 2, interval, 0.4, n=30) == expected
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        ((0.02, 0.08), "supported"),
+        ((0.12, 0.25), "partly"),
+        ((0.35, 0.6), "not supported"),
+        ((0.05, 0.2), NOT_ENOUGH),
+        ((0.25, 0.4), NOT_ENOUGH),
+    ],
+)
+def test_banded_verdict_flips_across_both_thresholds(interval, expected):
+    from supviz.study.stats import banded_verdict
+
+    assert banded_verdict(sum(interval) / 2, interval, 0.1, 0.3, n=20) == expected
+    assert banded_verdict(sum(interval) / 2, interval, 0.1, 0.3, n=3) == NOT_ENOUGH

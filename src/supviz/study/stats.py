@@ -158,3 +158,24 @@ def abs_below_verdict(
     if lo >= bound or hi <= -bound:
         return "not supported"
     return NOT_ENOUGH
+
+
+def banded_verdict(
+    estimate: float, interval: tuple[float, float] | None, good: float, bad: float, *, n: int, min_n: int = MIN_N
+) -> str:
+    """A three-band rule on a lower-is-better estimate (``good < bad``: below ``good`` the claim holds, above
+    ``bad`` it does not, between them partly), read with its interval: 'supported' when the whole interval is
+    below ``good``, 'not supported' when it is above ``bad``, 'partly' when it lies between them;
+    :data:`NOT_ENOUGH` when it crosses either threshold or ``n < min_n``; 'n/a' for a NaN estimate."""
+    if not math.isfinite(estimate):
+        return "n/a"
+    if n < min_n or interval is None or not all(math.isfinite(v) for v in interval):
+        return NOT_ENOUGH
+    lo, hi = interval
+    if hi < good:
+        return "supported"
+    if lo > bad:
+        return "not supported"
+    if lo >= good and hi <= bad:
+        return "partly"
+    return NOT_ENOUGH

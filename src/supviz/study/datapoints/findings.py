@@ -16,7 +16,7 @@ import numpy as np
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
-from supviz.study.stats import MIN_N, NOT_ENOUGH, bootstrap_interval
+from supviz.study.stats import banded_verdict, bootstrap_interval
 from supviz.study.verdicts import (
     DISC_MIN,
     RING_MAX,
@@ -105,18 +105,7 @@ def loss_interval_verdict(relative_loss: float, interval: tuple[float, float], *
     when the whole interval is below :data:`HOLDS_BELOW`, 'not supported' when it is above :data:`FAILS_ABOVE`,
     'partly' when it lies between them; an interval across either threshold, or fewer than
     :data:`~supviz.study.stats.MIN_N` cells, is not enough evidence."""
-    if not math.isfinite(relative_loss):
-        return "n/a"
-    lo, hi = interval
-    if n < MIN_N or not (math.isfinite(lo) and math.isfinite(hi)):
-        return NOT_ENOUGH
-    if hi < HOLDS_BELOW:
-        return "supported"
-    if lo > FAILS_ABOVE:
-        return "not supported"
-    if lo >= HOLDS_BELOW and hi <= FAILS_ABOVE:
-        return "partly"
-    return NOT_ENOUGH
+    return banded_verdict(relative_loss, interval, HOLDS_BELOW, FAILS_ABOVE, n=n)
 
 
 def data_point_finding(points: Any, importance: str, method: str, *, best_x: float = float("nan")) -> Finding:

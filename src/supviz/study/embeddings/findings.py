@@ -11,7 +11,7 @@ import numpy as np
 
 from supviz.report.records import Finding
 from supviz.study.sources import source_for
-from supviz.study.stats import abs_below_verdict, stratified_spearman
+from supviz.study.stats import abs_below_verdict, banded_verdict, bootstrap_interval, stratified_spearman
 from supviz.study.verdicts import (
     CENTRE_MAX,
     RHO_NONE,
@@ -25,6 +25,11 @@ from supviz.study.verdicts import (
     spearman,
     variant_slug,
 )
+
+#: Median core ratio above which the dropped features are not at the centre (C2), and radius CV above which the
+#: represented features are not a ring (a uniform disc has 0.354); between these and CENTRE_MAX / RING_MAX: partly.
+CENTRE_NOT = 0.7
+RING_NOT = 0.3
 
 
 def _c(panels: Any, exp: str, importance: str, rule: str | None = None) -> Any:
@@ -42,10 +47,12 @@ def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, i
     if not len(core):
         return "n/a", f"no C2 panel drops a feature under {RULE_TEXT[rule]}{why}", 0, left
     med = float(np.median(core))
-    verdict = "supported" if med < CENTRE_MAX else "partly" if med < 0.7 else "not supported"
+    ci = bootstrap_interval(core)
+    verdict = banded_verdict(med, ci, CENTRE_MAX, CENTRE_NOT, n=len(core))
     text = (
         f"in the {len(core)} C2 panels that drop features ({RULE_TEXT[rule]}), the dropped features' median distance "
-        f"from the centre is {fmt(med)} x that of the represented ones (range {fmt(core.min())}-{fmt(core.max())})"
+        f"from the centre is {fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over panels] x that of "
+        f"the represented ones (range {fmt(core.min())}-{fmt(core.max())})"
     )
     return verdict, text, len(core), left
 
@@ -83,10 +90,11 @@ def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int
             small + left,
         )
     med = float(np.median(ring))
-    verdict = "supported" if med < RING_MAX else "partly" if med < 0.3 else "not supported"
+    ci = bootstrap_interval(ring)
+    verdict = banded_verdict(med, ci, RING_MAX, RING_NOT, n=len(ring))
     text = (
         f"radius CV of the represented features around their centroid (0 = ring, about 0.35 = uniform disc): median "
-        f"{fmt(med)} over the {len(ring)} C2 panels with at least {RING_MIN_POINTS} represented and some dropped "
+        f"{fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over panels] over the {len(ring)} C2 panels with at least {RING_MIN_POINTS} represented and some dropped "
         f"features ({RULE_TEXT[rule]}; {small} others left out{why.replace(';', ',') if why else ''})"
     )
     return verdict, text, len(ring), small + left
