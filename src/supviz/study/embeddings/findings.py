@@ -95,7 +95,8 @@ def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int
     text = (
         f"radius CV of the represented features around their centroid (0 = ring, about 0.35 = uniform disc): median "
         f"{fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over panels] over the {len(ring)} C2 panels "
-        f"with at least {RING_MIN_POINTS} represented and some dropped features ({RULE_TEXT[rule]}; {small} others left out{why.replace(';', ',') if why else ''})"
+        f"with at least {RING_MIN_POINTS} represented and some dropped features ({RULE_TEXT[rule]}; {small} others "
+        f"left out{why.replace(';', ',') if why else ''})"
     )
     return verdict, text, len(ring), small + left
 
