@@ -391,6 +391,11 @@ def star_finding(cells: Any, importance: str) -> Finding:
         importance=importance,
         n_used=s["n_star"],
         figures=[f"D2_mds_{variant_slug(importance)}"],
+        unit="cells",
+        estimate=s["star_spoke_share"],
+        null=s["star_spoke_chance"],
+        comparison="median share of points on a spoke in the MDS picture of h against points at random angles "
+        "(the chance level), and the share on a feature's ray in h against the other cells",
     )
 
 

@@ -229,6 +229,9 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
         key=f"C4-low-m-{importance}",
         method="UMAP",
         importance=importance,
+        unit="panels",
+        comparison=f"medians at m <= {cut} against larger m: trustworthiness lower and distance to the baseline "
+        "larger (2 of 2: supported, 1: partly); no interval: a comparison of two medians of a few panels each",
         n_used=len(c4) - left_t,
         n_left_out=left_t,
         figures=[f"C4_{variant_slug(importance)}"],
