@@ -58,7 +58,9 @@ def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
         spec = grid.specs[c.instance]
         rep = np.flatnonzero(c.represented & (c.best_latent >= 0))
         mm = c.scores.get("mmcs", float("nan"))
+        ch = c.scores.get("mmcs_chance", float("nan"))
         corner = f"MMCS {mm:.2f}" if math.isfinite(mm) else ""
+        corner += f" (chance {ch:.2f})" if corner and math.isfinite(ch) else ""
         if c.pairs is None or rep.size < 2:
             note = "no represented feature" if not c.represented.any() else "fewer than 2 represented features"
             out.append(PairPanel(c.m, c.p, None, None, None, None, corner=corner, note=note))
@@ -192,7 +194,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         "closest decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins "
                         f"each pair (grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the "
                         "features are recovered. The picture distorts the m-dimensional geometry (stress in the "
-                        "corner) but not which points are paired. Corner 'anti': latents whose decoder direction "
+                        "corner) but not which points are paired. Corner: MMCS beside its chance level (random unit "
+                        "decoders of the same shape). Corner 'anti': latents whose decoder direction "
                         f"points against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire when that "
                         "feature is absent (the SAE centres its inputs on their mean), so matched MCC, which ignores "
                         f"signs, may pair them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
