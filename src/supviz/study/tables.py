@@ -113,6 +113,8 @@ TEXT_COLUMNS = {
     "unit",
     "comparison",
     "study_source",
+    "cosine_by_seed",
+    "loss_by_seed",
     "represented_rule",
     "source",
     "rule",
