@@ -166,6 +166,9 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 key="F-narrower-lies-more",
                 n_used=n_tr,
                 n_left_out=len(own_trends) - n_tr,
+                unit="(kind, method) sweeps over width",
+                comparison="sweeps whose Spearman rho(width, trustworthiness) >= 0.5, against the layer and against "
+                "the pixels; a majority of both: supported",
             )
         )
     # does the SAE picture lie less?
@@ -224,6 +227,11 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 key="F-sae-lies-less",
                 n_used=t_n,
                 n_left_out=t_nan,
+                unit="(kind, width, method) pairs",
+                estimate=t_mean,
+                null=0.0,
+                comparison="paired difference of trustworthiness against the pixels, picture of the SAE codes minus "
+                "picture of h; codes higher in at least 75% of pairs and on average: supported",
             )
         )
     # calibration
