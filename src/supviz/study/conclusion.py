@@ -132,8 +132,8 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         said = "; ".join(f"{v} for {', '.join(ms)}" for v, ms in groups.items())
         out.append(
             "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show "
-            f"no signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
-            "sparsity."
+            f"no signature of superposition (a picture's distance to the orthogonal baseline does not follow sparsity "
+            f"within m) comes out: {said}."
         )
     if cells is not None and len(cells) and lead:
         s = ring_control_summary(cells, lead, rule=rule)
