@@ -39,13 +39,19 @@ def _c(panels: Any, exp: str, importance: str, rule: str | None = None) -> Any:
     return sel
 
 
-def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int, int]:
+def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int, int, Any]:
     c2 = _c(panels, "C2", importance)
     col = f"core_ratio_{rule}"
     ok, left, why = defined(c2, col)
     core = ok[col].to_numpy(dtype=float)
     if not len(core):
-        return "n/a", f"no C2 panel drops a feature under {RULE_TEXT[rule]}{why}", 0, left
+        return (
+            "n/a",
+            f"no C2 panel drops a feature under {RULE_TEXT[rule]}{why}",
+            0,
+            left,
+            (float("nan"), (float("nan"), float("nan"))),
+        )
     med = float(np.median(core))
     ci = bootstrap_interval(core)
     verdict = banded_verdict(med, ci, CENTRE_MAX, CENTRE_NOT, n=len(core))
@@ -54,13 +60,13 @@ def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, i
         f"from the centre is {fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over panels] x that of "
         f"the represented ones (range {fmt(core.min())}-{fmt(core.max())})"
     )
-    return verdict, text, len(core), left
+    return verdict, text, len(core), left, (med, ci)
 
 
 def c2_centre(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
     """C2: the dropped features collapse to the centre of the MDS picture (median core ratio < 0.3)."""
-    v, text, used, left = _c2_centre_one(panels, importance, rule)
-    vo, _, _, _ = _c2_centre_one(panels, importance, other_rule(rule))
+    v, text, used, left, (med, ci) = _c2_centre_one(panels, importance, rule)
+    vo = _c2_centre_one(panels, importance, other_rule(rule))[0]
     return Finding(
         "Dropped, unimportant features collapse to the centre of the MDS picture.",
         text[0].upper() + text[1:] + "." + rule_note(v, vo, rule),
@@ -72,10 +78,16 @@ def c2_centre(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
         n_used=used,
         n_left_out=left,
         figures=[f"C2_{variant_slug(importance)}"],
+        estimate=med,
+        interval=ci,
+        unit="panels",
+        threshold=CENTRE_MAX,
+        comparison=f"median core ratio of the C2 panels that drop features: below {CENTRE_MAX:g} supported, above "
+        f"{CENTRE_NOT:g} not",
     )
 
 
-def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int, int]:
+def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int, int, Any]:
     c2 = _c(panels, "C2", importance)
     col, n_col = f"ring_cv_{rule}", f"n_represented_{rule}"
     big = c2[(c2[n_col] >= RING_MIN_POINTS) & np.isfinite(c2[f"core_ratio_{rule}"])] if n_col in c2 else c2.iloc[:0]
@@ -88,6 +100,7 @@ def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int
             f"no C2 panel with at least {RING_MIN_POINTS} represented and some dropped features",
             0,
             small + left,
+            (float("nan"), (float("nan"), float("nan"))),
         )
     med = float(np.median(ring))
     ci = bootstrap_interval(ring)
@@ -98,13 +111,13 @@ def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int
         f"with at least {RING_MIN_POINTS} represented and some dropped features ({RULE_TEXT[rule]}; {small} others "
         f"left out{why.replace(';', ',') if why else ''})"
     )
-    return verdict, text, len(ring), small + left
+    return verdict, text, len(ring), small + left, (med, ci)
 
 
 def c2_ring(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
     """C2: the represented features lie on a ring (median radius CV < 0.15)."""
-    v, text, used, left = _c2_ring_one(panels, importance, rule)
-    vo, _, _, _ = _c2_ring_one(panels, importance, other_rule(rule))
+    v, text, used, left, (med, ci) = _c2_ring_one(panels, importance, rule)
+    vo = _c2_ring_one(panels, importance, other_rule(rule))[0]
     return Finding(
         "The represented features lie on the perimeter of a circle.",
         text[0].upper()
@@ -119,6 +132,12 @@ def c2_ring(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
         n_used=used,
         n_left_out=left,
         figures=[f"C2_{variant_slug(importance)}"],
+        estimate=med,
+        interval=ci,
+        unit="panels",
+        threshold=RING_MAX,
+        comparison=f"median radius CV of the represented features: below {RING_MAX:g} supported (a ring), above "
+        f"{RING_NOT:g} not (a disc has 0.354)",
     )
 
 

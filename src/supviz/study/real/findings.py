@@ -16,7 +16,10 @@ from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
 from supviz.study.common import spearman
+from supviz.study.stats import NOT_ENOUGH
 
+#: Fewest (kind, method) sweeps over width a "lies more when narrower" verdict is computed from.
+MIN_SWEEPS = 3
 #: The effective-feature ratio psi a signed layer reaches with no superposition: a ReLU SAE needs a +/- latent pair per
 #: direction of centred signed inputs.
 SIGNED_PAIR = 2.0
@@ -153,7 +156,9 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             )
         )
         verdict = (
-            "supported"
+            NOT_ENOUGH
+            if n_tr < MIN_SWEEPS
+            else "supported"
             if (own_up > n_tr / 2 and pix_up > n_tr / 2)
             else ("partly" if (own_up > n_tr / 2 or pix_up > n_tr / 2) else "not supported")
         )
