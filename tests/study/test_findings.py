@@ -560,3 +560,13 @@ def test_lead_sentences_state_the_table_numbers():
     )
     text = " ".join(lead_sentences({"points": pts, "cells": cells2}, fs))
     assert "Most of h's own loss goes with the features the model drops: 80% with dropped features, 20%" in text
+
+
+def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():
+    ps = list(np.geomspace(1.0, 0.01, 8))
+    rows = _c3_strata({m: [0.2] * 8 for m in (3, 5, 10, 20, 30)}, ps).assign(experiment="C5")
+    base = pd.DataFrame([_panel("B3", procrustes_baseline=v) for v in (0.2, 0.22, 0.21)])
+    f = C.no_signature(pd.concat([rows, base], ignore_index=True), "C5", "uniform", rule="norm")
+    assert C.noise_floor(base, "UMAP") == pytest.approx(0.21) and "noise floor" in f.measured
+    assert "0.21" in f.comparison
+    assert np.isnan(C.noise_floor(base, "MDS"))

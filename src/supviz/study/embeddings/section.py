@@ -395,7 +395,10 @@ class EmbeddingSection(Section):
         figs.extend(check.figures)
         rows.extend(check.rows)
         tables.extend(check.tables)
-        panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"], kind="panels")
+        # section B's pictures of diag(N) alone ride along: the noise floor the C3 / C5 verdicts are set against
+        base = ctx.rendered.get("baselines")
+        base_rows = [r for r in base.rows if r.get("experiment") in ("B3",)] if base is not None else []
+        panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"] + base_rows, kind="panels")
         for vr in result:
             findings.extend(
                 [
