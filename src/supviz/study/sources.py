@@ -50,6 +50,10 @@ QUOTES: dict[str, str] = {
         f'{_WHERE_DR}, the MDS without the origin points: "I say there is still no obvious artifact structure here. '
         'M=40 sparsity=.55 is a case of deviation"'
     ),
+    "C6": (
+        f"{_WHERE_DR}, the MDS without the origin points: \"its got just 3 big outlier points messing everything up, "
+        'this could be an instance of our original optimization procedure that generated the embedding failing"'
+    ),
     "C4": (
         f'{_WHERE_DR}, UMAP: "there are substantial artifacts with respect to the lower embedding dimensions, but '
         'without a consistent pattern"'
