@@ -179,3 +179,50 @@ def test_panels_refuse_bad_shapes():
         ScatterPanel("x", np.zeros((4, 2)), lines=[[0, 4]])
     with pytest.raises(SupvizError, match="one value per pair"):
         ShepardPanel(np.zeros(3), np.zeros(2))
+
+
+def test_labels_under_panels_wrap_between_items_within_the_panel_width():
+    from supviz.plot.static import wrap_items
+
+    text = "P 0.96  SMACOF stress 0.043  T 0.91  C 0.88\nrepresented 57 of 60"
+    out = wrap_items(text, 20)
+    assert all(len(line) <= 20 for line in out.split("\n"))
+    assert out.split("\n")[0] == "P 0.96"  # "P 0.96  SMACOF stress 0.043" is 27 > 20: broken between the items
+    assert "SMACOF stress 0.043" in out.split("\n")  # an item is kept whole where it fits
+    assert wrap_items("short  one", 40) == "short  one"
+
+
+def test_points_named_by_on_top_are_drawn_last():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from supviz.plot.panels import ScatterPanel
+    from supviz.plot.static import draw_scatter
+
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    colour = np.array([0.9, 0.1, 0.5])
+    for on_top, last in (("low", 0.1), ("high", 0.9)):
+        ax = Figure().subplots()
+        sc = draw_scatter(ax, ScatterPanel("t", xy, color=colour, on_top=on_top))
+        assert sc.get_array()[-1] == last
+    with pytest.raises(SupvizError, match="on_top"):
+        ScatterPanel("t", xy, color=colour, on_top="middle")
+
+
+def test_interactive_notes_of_empty_panels_sit_on_their_own_panels():
+    """The note of an empty panel is placed at the centre of that panel's axes (the first panel's included), in
+    paper coordinates, so the equal-axes constraint of its neighbours cannot move or drop it."""
+    rng = np.random.default_rng(0)
+    panels = [ScatterPanel("3 : 1", None, note="first empty")]
+    panels += [ScatterPanel(f"3 : {i}", rng.random((5, 2)), color=np.arange(5.0)) for i in range(5)]
+    panels += [ScatterPanel("5 : 1", None, note="seventh empty")]
+    panels += [ScatterPanel(f"5 : {i}", rng.random((5, 2)), color=np.arange(5.0)) for i in range(5)]
+    fig = iplot.plot_grid(panels, ncols=6)
+    notes = {a.text: a for a in fig.layout.annotations if "empty" in str(a.text)}
+    assert set(notes) == {"first empty", "seventh empty"}
+    for text, axis in (("first empty", ""), ("seventh empty", "7")):
+        a, xd, yd = notes[text], fig.layout[f"xaxis{axis}"].domain, fig.layout[f"yaxis{axis}"].domain
+        assert a.xref == "paper" and xd[0] < a.x < xd[1] and yd[0] < a.y < yd[1]
+    assert fig.layout.yaxis.scaleanchor is None and fig.layout.yaxis2.scaleanchor == "x2"

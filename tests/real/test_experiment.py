@@ -218,3 +218,20 @@ def test_models_and_calibration_side_by_side_equal_one_after_another(grid, resul
     for name in ("models", "quality", "spaces", "pictures", "calibration", "correlations", "readings"):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(result, name), check_exact=True)
     assert set(again.timings) == set(result.timings)
+
+
+def test_psi_of_a_signed_layer_is_judged_against_its_plus_minus_pairs():
+    """An SAE on the autoencoder's signed h needs a +/- latent pair per direction: psi up to 2 with no superposition."""
+    import pandas as pd
+
+    from supviz.study.real.findings import SIGNED_PAIR, above_psi_bound
+
+    q = pd.DataFrame(
+        {
+            "kind": ["autoencoder", "autoencoder", "classifier", "classifier"],
+            "width": [4, 8, 4, 8],
+            "superposition_ratio": [1.8, SIGNED_PAIR + 0.3, 1.2, 0.9],
+        }
+    )
+    above = above_psi_bound(q)
+    assert list(zip(above["kind"], above["width"])) == [("autoencoder", 8), ("classifier", 4)]

@@ -89,6 +89,11 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     ).read_text()
     first = doc[: doc.index("<nav>")]
     assert "The question." in first and "<table class='grid'>" in first
+    # the answer in words comes before the grid of verdicts
+    lead = conclude({}, findings)
+    lead.lead = ["The answer, in words."]
+    doc2 = build_report(outputs, tmp_path / "r2.html", meta={"stages": [], "config": {}}, conclusion=lead).read_text()
+    assert doc2.index("The answer, in words.") < doc2.index("<table class='grid'>")
     # the grid: the study's variant first, each verdict linking to its one row
     grid = first[first.index("<table class='grid'>") : first.index("</table>")]
     assert grid.index("importance 0.9^i") < grid.index("uniform importance")

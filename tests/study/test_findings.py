@@ -13,10 +13,12 @@ import pytest
 from supviz.report.grid import verdict_grid
 from supviz.report.records import Finding
 from supviz.study.background import findings as A
+from supviz.study.background.section import SmallGrid
 from supviz.study.baselines import findings as B
 from supviz.study.conclusion import lead_sentences
 from supviz.study.datapoints import findings as D
 from supviz.study.embeddings import findings as C
+from supviz.study.stats import NOT_ENOUGH
 
 NAN = float("nan")
 PS = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
@@ -46,8 +48,8 @@ def _panel(exp, *, m=None, p=None, imp="", params=None, **vals):
 def test_a_verdicts_from_cells():
     cells = pd.DataFrame(
         [
-            {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0},
-            {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99},
+            {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0, "seeds": 5},
+            {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99, "seeds": 5},
             *[
                 {"model": "A2", "p": p, "m": 5, "n_features": 20, "n_norm_gt_half": k}
                 for p, k in ((1.0, 5), (0.1, 9), (0.01, 12))
@@ -68,6 +70,29 @@ def test_a_verdicts_from_cells():
     assert A.a1_antipodal(both).verdict == "partly"
     both.loc[both.model == "A1", "cosine_01"] = 0.2
     assert A.a1_antipodal(both).verdict == "not supported"
+    # one training is not a finding: with fewer than A1_MIN_SEEDS seeds there is no verdict
+    one = cells.assign(seeds=1)
+    assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
+
+
+def test_a1_keeps_the_lowest_loss_training_and_reaches_the_antipodal_optimum():
+    """A1 at p = 0.1 trained from several seeds: some stop with both weights aligned (loss ~0.03), the lowest-loss
+    one is the antipodal pair (loss ~0.003), as the paper pictures it."""
+    from supviz.study import adapters
+    from supviz.study.background.section import a1_cosine, experiments, lowest_loss, small_config
+    from supviz.study.config import config_from_dict
+
+    cfg = config_from_dict({"toy": {"steps": 3000}, "background": {"a1_probabilities": [0.1]}})
+    n, m, probs, imp = experiments(cfg)["A1"]
+    runs = []
+    for r in range(5):
+        g = adapters.train(small_config(cfg, "A1", n, m, probs, imp, replicate=r), progress=False)
+        runs.append(
+            SmallGrid("A1", n, m, probs, imp, 3000, [np.asarray(g.weights[0], float)], [float(g.losses[0][-1])])
+        )
+    best = lowest_loss(runs)
+    assert a1_cosine(best.weights[0]) < -0.9
+    assert best.losses[0] == min(r.losses[0] for r in runs) < 0.01
 
 
 # ------------------------------------------------------------------------------------------ B
@@ -187,12 +212,48 @@ def test_c_verdicts_and_a_verdict_that_flips_with_the_represented_rule():
     ring = C.c2_ring(panels, "uniform", rule="norm")
     assert (ring.verdict, ring.verdict_other_rule) == ("supported", "partly") and ring.n_used == 18
     sig = C.no_signature(panels, "C3", "uniform", rule="norm")
-    assert sig.verdict == "supported" and sig.verdict_other_rule == "not supported"
+    # no trend within m, but 6 panels per m cannot rule out |rho| >= 0.4: not enough evidence, never "supported"
+    assert sig.verdict == NOT_ENOUGH and sig.verdict_other_rule == "not supported"
+    assert sig.interval[0] < -C.RHO_NONE and sig.interval[1] > C.RHO_NONE
     assert sig.n_used == 18 and sig.n_left_out == 1 and "1 of 19 left out: 1 × fewer than 3 points" in sig.measured
     assert sig.view == "feature directions" and sig.method == "MDS"
     # computed the other way round: the verdicts swap
     other = C.no_signature(panels, "C3", "uniform", rule="mean_abs")
-    assert (other.verdict, other.verdict_other_rule) == ("not supported", "supported")
+    assert (other.verdict, other.verdict_other_rule) == ("not supported", NOT_ENOUGH)
+
+
+def _c3_strata(values_by_m, ps):
+    return pd.DataFrame(
+        [
+            _panel("C3", m=m, p=p, imp="uniform", represented_rule="norm", procrustes_baseline=v)
+            for m, vs in values_by_m.items()
+            for p, v in zip(ps, vs)
+        ]
+    )
+
+
+def test_no_signature_is_judged_within_m_where_pooling_hides_the_sign():
+    """Within each m, P falls as 1/p grows (a signature); larger m has larger P and sparser p, so pooled over m the
+    correlation is positive. The stratified rule finds the negative signature; the pooled rho has the wrong sign."""
+    from scipy import stats
+
+    ps = np.array([1.0, 0.7, 0.5, 0.3, 0.2, 0.1, 0.07, 0.05, 0.03, 0.02])
+    values = {m: list(1.0 + 0.3 * i - 0.02 * np.arange(10)) for i, m in enumerate((3, 5, 10, 20))}
+    rows = _c3_strata(values, ps)
+    rows["p"] = rows["p"] / 100.0 ** rows["m"].map({3: 0, 5: 1, 10: 2, 20: 3})  # larger m: sparser cells
+    pooled = stats.spearmanr(1 / rows["p"], rows["procrustes_baseline"]).statistic
+    assert pooled > 0.4  # pooled over m: the wrong sign
+    sig = C.no_signature(rows, "C3", "uniform", rule="norm")
+    assert sig.estimate < -0.9 and sig.interval[1] < -C.RHO_NONE and sig.verdict == "not supported"
+    assert "pooled over all m" in sig.measured
+
+
+def test_no_signature_is_supported_when_the_interval_lies_within_the_bound():
+    ps = list(np.geomspace(1.0, 0.01, 30))
+    rng = np.random.default_rng(1)
+    rows = _c3_strata({m: list(rng.uniform(0.1, 0.3, 30)) for m in (3, 5, 10, 20, 30, 40)}, ps)
+    sig = C.no_signature(rows, "C3", "uniform", rule="norm")
+    assert -C.RHO_NONE < sig.interval[0] and sig.interval[1] < C.RHO_NONE and sig.verdict == "supported"
 
 
 def test_c4_low_m_artifacts():
@@ -252,11 +313,13 @@ def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible()
     # MDS keeps what its picture of x keeps; UMAP loses half at m = 3 and nothing at m = 10
     pts = _points({"mds": 0.12, "umap": 0.3}, {"mds": {3: 0.12, 10: 0.12}, "umap": {3: 0.05, 10: 0.3}})
     mds = D.data_point_finding(pts, "uniform", "mds", best_x=0.3)
-    assert mds.verdict == "supported" and "relative loss of 0%" in mds.measured
+    # 4 cells (< MIN_N): the numbers, but no verdict either way
+    assert mds.verdict == NOT_ENOUGH and "relative loss of 0%" in mds.measured
     assert "Caution: MDS of x is itself poor" in mds.measured
     umap = D.data_point_finding(pts, "uniform", "umap")
     # medians over 4 cells: x 0.3, h (0.05, 0.05, 0.3, 0.3) -> 0.175; (0.3 - 0.175) / 0.3 = 42%
-    assert umap.verdict == "not supported" and "relative loss of 42%" in umap.measured and umap.summary.endswith("42%")
+    assert umap.verdict == NOT_ENOUGH and "relative loss of 42%" in umap.measured and "42% [" in umap.summary
+    assert umap.estimate == pytest.approx(0.125 / 0.3) and umap.unit == "cells" and umap.n_used == 4
     # false neighbours only over the 2 cells where they can happen (p = 0.05), never the exact-0 cells
     e = D.method_effect(pts, "uniform", "umap")
     assert e["fn_cells"] == 2 and e["fn_x"] == pytest.approx(0.1) and e["fn_h"] == pytest.approx(0.2)
@@ -269,6 +332,33 @@ def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible()
         and D.loss_verdict(0.2) == "partly"
         and D.loss_verdict(0.5) == "not supported"
     )
+
+
+@pytest.mark.parametrize(
+    ("h_by_cell", "expected"),
+    [
+        ([0.95, 0.97, 0.96, 0.98, 0.94, 0.96, 0.97, 0.95], "supported"),  # loss ~4%, interval below 10%
+        ([0.9, 0.75, 0.95, 0.7, 0.85, 0.8, 0.92, 0.78], NOT_ENOUGH),  # loss ~16%, interval across 10%
+        ([0.4, 0.45, 0.5, 0.42, 0.48, 0.44, 0.46, 0.41], "not supported"),  # loss ~55%, interval above 30%
+    ],
+)
+def test_data_point_verdict_flips_with_its_interval(h_by_cell, expected):
+    rows = []
+    for i, h in enumerate(h_by_cell):
+        for space, rec in (("x", 1.0), ("h", h)):
+            rows.append(
+                {
+                    "importance": "uniform",
+                    "m": 3 + i,
+                    "p": 0.1,
+                    "space": space,
+                    "method": "mds",
+                    "knn_recall": rec,
+                    "false_neighbour_rate": 0.0,
+                }
+            )
+    f = D.data_point_finding(pd.DataFrame(rows), "uniform", "mds")
+    assert f.verdict == expected and f.interval[0] <= f.estimate <= f.interval[1]
 
 
 def test_loss_split_is_per_cell_and_its_parts_add_up():
@@ -307,10 +397,50 @@ def test_loss_split_is_per_cell_and_its_parts_add_up():
     # a difference of medians would not add up: median total -0.5, median dropped -0.2, median superposition -0.3
     assert s["n_cells"] == 3 and s["n_left_out"] == 1
     text = D.loss_split_sentence(cells, "uniform", rule="norm")
-    assert "0.20 of it goes with the features the model drops and 0.30 with superposition" in text
+    assert "0.20 (40% of the loss) goes with the features the model drops, 0.30 (60%) with superposition" in text
     # the study's rule keeps every feature here: all of the loss is superposition
     o = D.loss_split(cells, "uniform", rule="mean_abs")
     assert o["mean_dropped"] == 0.0 and o["n_cells"] == 4
+
+
+def test_loss_is_booked_as_superposition_only_where_w_has_it():
+    """An orthogonal projection (W's singular values all 1: ||W||_F^2 / m = 1) compresses linearly without
+    superposition; its loss is compression, not superposition."""
+    from supviz.study.datapoints.measures import w_superposition
+
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((60, 40)))  # 60 features onto 40 dims, orthonormal columns
+    proj = w_superposition(Q)
+    assert proj["features_per_dim"] == pytest.approx(1.0) and proj["w_sv_min"] == pytest.approx(1.0)
+    packed = w_superposition(rng.standard_normal((60, 10)) / np.sqrt(10))  # 60 unit-ish features in 10 dims
+    assert packed["features_per_dim"] > 5
+    cells = pd.DataFrame(
+        [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": 40,
+                "p": 1.0,
+                "h_recall": 0.6,
+                "x_rep_recall_norm": 1.0,
+                "features_per_dim": proj["features_per_dim"],
+            },
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": 10,
+                "p": 0.1,
+                "h_recall": 0.5,
+                "x_rep_recall_norm": 0.8,
+                "features_per_dim": packed["features_per_dim"],
+            },
+        ]
+    )
+    s = D.loss_split(cells, "uniform", rule="norm")
+    np.testing.assert_allclose(s["superposition"], [0.0, -0.3])
+    np.testing.assert_allclose(s["compression"], [-0.4, 0.0])
+    np.testing.assert_allclose(s["dropped"] + s["superposition"] + s["compression"], s["total"])
+    assert s["n_superposed"] == 1
 
 
 def _ring_cells(with_cluster, alone, *, n_rep=20):
@@ -340,13 +470,15 @@ def test_ring_control_decides_between_the_two_explanations():
     s = D.ring_control_summary(cluster, "geometric:0.9")
     assert s["explanation"] == "origin cluster" and s["n_cells"] == 3 and s["n_left_out"] == 1
     f = D.ring_finding(cluster, "geometric:0.9")
-    assert f.verdict == "not supported" and "the cluster at the origin makes the ring" in f.measured
+    # the study's conjecture ("emerges only because of ... the points at the origin") is what the control confirms
+    assert f.verdict == "supported" and "the cluster at the origin makes the ring" in f.measured
+    assert "only because of the presence of all the points at the origin" in f.claim
     assert "trained rows 0.05 with the cluster" in f.measured and "0.3 without it" in f.measured
     equi = _ring_cells(
         {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.05, "random": 0.3, "orthogonal": 0.28}
     )
     assert D.ring_control_summary(equi, "geometric:0.9")["explanation"] == "near-equidistance"
-    assert D.ring_finding(equi, "geometric:0.9").verdict == "supported"
+    assert D.ring_finding(equi, "geometric:0.9").verdict == "not supported"
 
 
 def test_star_verdict():
@@ -402,5 +534,39 @@ def test_lead_sentences_state_the_table_numbers():
     )
     cells["importance"] = "uniform"
     text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
-    assert "MDS 0%, UMAP 42%" in text and "keep only a median 0.4" in text
+    assert "MDS 0%, UMAP 42%" in text and "keep a median 0.4" in text
+    assert text.startswith("The answer, for pictures of data points")
     assert "made by the cluster of dropped features at the origin" in text
+    # with the loss split: the first screen names where most of h's loss goes, from the table
+    cells2 = pd.concat(
+        [
+            cells,
+            pd.DataFrame(
+                [
+                    {
+                        "model": "grid",
+                        "importance": "uniform",
+                        "m": m,
+                        "p": 0.1,
+                        "h_recall": 0.5,
+                        "x_rep_recall_norm": 0.6,
+                        "features_per_dim": 2.0,
+                    }
+                    for m in (3, 5)
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    text = " ".join(lead_sentences({"points": pts, "cells": cells2}, fs))
+    assert "Most of h's own loss goes with the features the model drops: 80% with dropped features, 20%" in text
+
+
+def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():
+    ps = list(np.geomspace(1.0, 0.01, 8))
+    rows = _c3_strata({m: [0.2] * 8 for m in (3, 5, 10, 20, 30)}, ps).assign(experiment="C5")
+    base = pd.DataFrame([_panel("B3", procrustes_baseline=v) for v in (0.2, 0.22, 0.21)])
+    f = C.no_signature(pd.concat([rows, base], ignore_index=True), "C5", "uniform", rule="norm")
+    assert C.noise_floor(base, "UMAP") == pytest.approx(0.21) and "noise floor" in f.measured
+    assert "0.21" in f.comparison
+    assert np.isnan(C.noise_floor(base, "MDS"))

@@ -201,3 +201,24 @@ def test_two_findings_with_one_key_are_refused():
         build_tables([out])
     # a finding without a key gets one from its claim's words
     assert Finding("Rings are round.", "x").key == "Rings-are-round"
+
+
+def test_per_seed_lists_of_a1_stay_text():
+    from supviz.study.tables import build_table
+
+    t = build_table(
+        [
+            {
+                "table": "cells",
+                "model": "A1",
+                "importance": "uniform",
+                "m": 1,
+                "p": 0.1,
+                "cosine_by_seed": "1.00 -1.00",
+                "loss_by_seed": "0.0294 0.0033",
+                "seeds": 2,
+            }
+        ],
+        kind="cells",
+    )
+    assert t["cosine_by_seed"].iloc[0] == "1.00 -1.00" and t["loss_by_seed"].iloc[0] == "0.0294 0.0033"

@@ -308,15 +308,19 @@ def plot_grid(
         r, c = divmod(idx, ncols)
         ref = "" if idx == 0 else str(idx + 1)
         if isinstance(panel, ScatterPanel):
-            if panel.xy is None or len(panel.xy) == 0:
+            empty = panel.xy is None or len(panel.xy) == 0
+            if empty:
+                # placed in paper coordinates at the centre of the panel's own axes: an axis-domain reference moves
+                # with the equal-axes constraint of the panels beside it in plotly.js
+                xd, yd = fig.layout[f"xaxis{ref}"].domain, fig.layout[f"yaxis{ref}"].domain
                 fig.add_annotation(
                     text=panel.note or "no data",
                     showarrow=False,
                     font={"size": SMALL_PX, "color": "#666"},
-                    xref=f"x{ref} domain",
-                    yref=f"y{ref} domain",
-                    x=0.5,
-                    y=0.5,
+                    xref="paper",
+                    yref="paper",
+                    x=(xd[0] + xd[1]) / 2,
+                    y=(yd[0] + yd[1]) / 2,
                 )
             else:
                 show = panel.color is not None and bool(color.label) and "points" not in shown
@@ -327,7 +331,7 @@ def plot_grid(
             fig.update_xaxes(showticklabels=False, zeroline=False, showgrid=False, row=r + 1, col=c + 1)
             fig.update_yaxes(showticklabels=False, zeroline=False, showgrid=False, row=r + 1, col=c + 1)
             eq = panel.equal_axes if panel.equal_axes is not None else equal_axes
-            if eq:
+            if eq and not empty:  # an empty panel has no scale to keep
                 fig.update_yaxes(scaleanchor=f"x{ref}", scaleratio=1, row=r + 1, col=c + 1)
         elif isinstance(panel, ShepardPanel):
             for tr in shepard_traces(panel):

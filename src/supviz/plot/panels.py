@@ -46,6 +46,9 @@ class ScatterPanel:
         figure's default.
     categories
         The names of categorical colours, code k = ``categories[k]``; empty for numeric colours.
+    on_top
+        Which colour values are drawn last, on top of the others where points overlap: ``"low"`` (default;
+        importance ranks, 0 = most important) or ``"high"`` (norms: the represented features over the dropped).
     """
 
     title: str
@@ -57,8 +60,11 @@ class ScatterPanel:
     lines: np.ndarray | None = None
     equal_axes: bool | None = None
     categories: tuple[str, ...] = ()
+    on_top: str = "low"
 
     def __post_init__(self) -> None:
+        if self.on_top not in ("low", "high"):
+            raise SupvizError(f"`on_top` must be 'low' or 'high'; got {self.on_top!r}.")
         if self.xy is None:
             return
         self.xy = np.asarray(self.xy, dtype=float)

@@ -113,9 +113,34 @@ def _heat_norm(panels: Sequence[Panel], scale: ColorScale, name: str) -> Any:
     return mpl.colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1.0)
 
 
+def wrap_items(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters, between its items (separated by two spaces or
+    a newline) where it can and inside an item only where one item alone is longer, so the labels under adjacent
+    panels never run into each other."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        cur = ""
+        for item in (i.strip() for i in line.split("  ") if i.strip()):
+            if cur and len(cur) + 2 + len(item) <= width:
+                cur += "  " + item
+                continue
+            if cur:
+                out.append(cur)
+            pieces = textwrap.wrap(item, width) or [item]
+            out.extend(pieces[:-1])
+            cur = pieces[-1]
+        out.append(cur)
+    return "\n".join(out)
+
+
 def _under(ax: "Axes", text: str, *, below_labels: bool = False) -> None:
-    """The panel's metrics, centred under it: off the data."""
+    """The panel's metrics, centred under it: off the data, wrapped to the panel's width."""
     if text:
+        width_in = max(ax.get_position().width * ax.figure.get_figwidth(), 0.3)
+        # a character of the label font is about 0.6 of its size wide
+        text = wrap_items(text, max(8, int(width_in * 72 / (MIN_FONT_PT * 0.6))))
         ax.text(
             0.5,
             -0.2 if below_labels else -0.03,
@@ -187,8 +212,9 @@ def draw_scatter(
             ax.legend(fontsize=MIN_FONT_PT, markerscale=1.5, frameon=False, loc="best", handletextpad=0.2)
             sc = None
         else:
-            # the largest values first, so the small ones (most important ranks) sit on top
-            order = ok[np.argsort(-panel.color[ok], kind="stable")]
+            # the values named by on_top last, so they sit on top (ranks: the most important; norms: the represented)
+            key = -panel.color[ok] if panel.on_top == "low" else panel.color[ok]
+            order = ok[np.argsort(key, kind="stable")]
             sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
     else:
         sc = ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kw)

@@ -17,7 +17,7 @@ whether or not JavaScript runs. Figures with an interactive version carry their 
 gzip-compressed, and inflated (``DecompressionStream``) only when a reader first opens an
 interactive version, so the page itself renders without it. ``report.html?render=all`` opens and
 draws every interactive version on load (the browser test uses it); the script then writes
-``rendered N of N interactive figures`` into ``#supviz-status`` and sets ``data-plots-rendered``
+``rendered N of N interactive figures`` into the body's ``data-plots-status`` and sets ``data-plots-rendered``
 on ``<body>``; it also opens every table and records the widest one against the text column
 (``data-widest-table``, ``data-column-width``), so a test can see that no table scrolls sideways.
 """
@@ -34,7 +34,7 @@ from typing import Any
 from supviz.core.io import atomic_write_text
 from supviz.report.records import Conclusion
 
-VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "n/a": "na"}
+VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "not enough evidence": "na", "n/a": "na"}
 _HOVER_WORDS = ("hover", "Hover")
 
 CSS = """
@@ -68,8 +68,10 @@ RENDER_JS = """
   var boxes = Array.prototype.slice.call(document.querySelectorAll('details.interactive'));
   var total = boxes.length, done = 0, failed = 0, loading = null;
   function report(){
-    status.textContent = 'rendered ' + done + ' of ' + total + ' interactive figures' +\
- (failed ? ' (' + failed + ' failed)' : '');
+    // the count is for checks (a data attribute), not for the reader; a reader sees only a failure
+    document.body.setAttribute('data-plots-status', 'rendered ' + done + ' of ' + total + ' interactive figures' +\
+ (failed ? ' (' + failed + ' failed)' : ''));
+    if (failed) { status.textContent = failed + ' interactive figure(s) could not be drawn in this browser'; }
     document.body.setAttribute('data-plots-rendered', String(done));
     document.body.setAttribute('data-plots-total', String(total));
   }
@@ -167,9 +169,17 @@ def _findings_html(findings: Sequence[Any]) -> str:
         text = ", ".join(x for x in (_variant(f.importance) if f.importance else "", f.method) if x)
         return f" <span class='note'>({_esc(text)})</span>" if text else ""
 
+    def source(f: Any) -> str:
+        return f"<br><span class='note'>{_esc(f.source)}</span>" if f.source else ""
+
+    def evidence(f: Any) -> str:
+        e = f.evidence()
+        return f"<br><span class='note'>Evidence: {_esc(e)}.</span>" if e else ""
+
     rows = "".join(
-        f"<tr id='{_esc(_anchor(f))}'><td>{_esc(f.claim)}{label(f)}"
-        + f"</td><td>{_esc(f.measured)}</td><td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td>"
+        f"<tr id='{_esc(_anchor(f))}'><td>{_esc(f.claim)}{label(f)}{source(f)}"
+        + f"</td><td>{_esc(f.measured)}{evidence(f)}</td>"
+        f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td>"
         f"<td class='note'>{_esc(_rule_text(f))}</td></tr>"
         for f in findings
     )
@@ -319,7 +329,9 @@ def _meta_html(meta: dict[str, Any]) -> str:
         f"<tr><td>Represented rule</td><td colspan='2'>{_esc(rep.get('rule'))}, "
         f"threshold {_esc(rep.get('threshold'))}</td></tr>"
         f"<tr><td>Seed</td><td colspan='2'>{_esc(meta.get('seed'))}</td></tr>"
+        f"<tr><td>Source</td><td colspan='2'>{_esc(meta.get('source', 'not recorded'))}</td></tr>"
         f"<tr><td>Started</td><td colspan='2'>{_esc(meta.get('started'))}</td></tr>"
+        f"<tr><td>Finished</td><td colspan='2'>{_esc(meta.get('finished', 'not recorded'))}</td></tr>"
         f"<tr><td>Software</td><td colspan='2'>{_esc(', '.join(f'{k} {x}' for k, x in v.items()))}</td></tr>"
         f"<tr><td>Machine</td><td colspan='2'>{_esc(plat.get('system'))}, {_esc(plat.get('cpus'))} CPUs</td></tr>"
         f"{stage_rows}<tr><td><b>total</b> (up to the report)</td>"
@@ -408,6 +420,8 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
     parts = ["<section id='first'>"]
     if conclusion.question:
         parts.append(f"<p class='question'><b>The question.</b> {_esc(conclusion.question)}</p>")
+    if conclusion.lead:  # the answer in words, above the grid of verdicts
+        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append(_grid_html(findings))
     if lead is not None:
         parts.append(
@@ -415,8 +429,6 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
             f"<figcaption><b>{_esc(lead.title)}.</b> "
             f"{_esc(lead.caption)}</figcaption></figure>"
         )
-    if conclusion.lead:
-        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append("</section>")
     return "".join(parts)
 

@@ -56,7 +56,8 @@ class Finding:
     measured: str
     """What this run measured, numbers filled in (and how many panels were left out, and why)."""
     verdict: str = "n/a"
-    """'supported', 'partly', 'not supported' or 'n/a'."""
+    """'supported', 'partly', 'not supported', 'not enough evidence' (fewer than the rule's minimum n, or an interval
+    that straddles the threshold of an otherwise positive verdict's claim) or 'n/a' (nothing to measure)."""
     key: str = ""
     """Stable id, unique in the run (the anchor of the finding's row; default: derived from the claim)."""
     method: str = ""
@@ -77,6 +78,40 @@ class Finding:
     """Ids of the figures behind it."""
     summary: str = ""
     """A few words for the verdict grid, e.g. 'loses 41%' or 'rho -0.05'."""
+    estimate: float | None = None
+    """The number the verdict rests on (a median, a correlation, a loss), or None where it rests on no one number."""
+    interval: tuple[float, float] | None = None
+    """Its 95% interval (bootstrap over :attr:`unit`); a verdict whose interval straddles :attr:`threshold` is never
+    'supported'."""
+    unit: str = ""
+    """The resampling unit of the interval and of ``n_used``: 'cells', 'panels', 'seeds', 'points', 'm values'."""
+    null: float | None = None
+    """The chance or null level the estimate is set against (random directions, the orthogonal baseline's noise)."""
+    threshold: float | None = None
+    """The rule's threshold on the estimate."""
+    comparison: str = ""
+    """The comparison the verdict ran, in words ('median MMCS of the sparse cells above chance vs 0.9')."""
+    source: str = ""
+    """Where the claim stands in the study (a quote with its place), or 'supviz's own question' for a claim the
+    study never made."""
+
+    def evidence(self) -> str:
+        """The verdict's evidence in one line: comparison, estimate [interval], n and unit, null level, threshold."""
+        parts = []
+        if self.comparison:
+            parts.append(self.comparison)
+        if self.estimate is not None:
+            est = _num(self.estimate)
+            if self.interval is not None:
+                est += f" [95% interval {_num(self.interval[0])}, {_num(self.interval[1])}]"
+            parts.append("estimate " + est)
+        if self.n_used is not None:
+            parts.append(f"n = {self.n_used}" + (f" {self.unit}" if self.unit else ""))
+        if self.null is not None:
+            parts.append(f"chance / null level {_num(self.null)}")
+        if self.threshold is not None:
+            parts.append(f"threshold {_num(self.threshold)}")
+        return "; ".join(parts)
 
     def __post_init__(self) -> None:
         if not self.key:  # a stable id all the same: the claim's words
@@ -130,3 +165,8 @@ class Conclusion:
     """How the verdicts came out, counted ("Of the 40 verdicts, ..."): the conclusion's last paragraph."""
     changed: list[str] = field(default_factory=list)
     """Keys of the findings whose verdict changes with the other represented rule (linked after the tally)."""
+
+
+def _num(v: float) -> str:
+    """A number as the findings print it: 3 significant digits, 'n/a' for NaN."""
+    return "n/a" if v != v else f"{v:.3g}"

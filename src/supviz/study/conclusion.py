@@ -23,6 +23,7 @@ from supviz.report.records import Claim, Conclusion
 from supviz.study.datapoints.findings import (
     FAILS_ABOVE,
     HOLDS_BELOW,
+    loss_split,
     loss_split_sentence,
     method_effect,
     ring_control_summary,
@@ -62,11 +63,20 @@ def conclude(
 
 def tally(findings: Sequence[Any]) -> str:
     """How the verdicts came out: counts of each verdict, and how many change with the other represented rule."""
-    counts = {k: sum(1 for f in findings if f.verdict == k) for k in ("supported", "partly", "not supported", "n/a")}
+    counts = {
+        k: sum(1 for f in findings if f.verdict == k)
+        for k in ("supported", "partly", "not supported", "not enough evidence", "n/a")
+    }
     changes = sum(1 for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
     return (
         f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
         f"{counts['partly']} and do not support {counts['not supported']}"
+        + (
+            f"; {counts['not enough evidence']} have too little evidence to decide (too few cells, seeds or "
+            "architectures, or an interval that straddles the rule's threshold)"
+            if counts["not enough evidence"]
+            else ""
+        )
         + (
             f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
             "it needs)"
@@ -91,12 +101,28 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         parts = ", ".join(f"{m} {pct(e['relative_loss'])}" for m, e in eff.items())
         exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
         k = int(exact["k"].dropna().iloc[0]) if "k" in exact and exact["k"].notna().any() else 10
+        split = loss_split(cells, lead, rule=rule) if cells is not None and len(cells) else {}
+        why = ""
+        if split.get("n_cells"):
+            shares = {
+                "the features the model drops": split["share_dropped"],
+                "superposition among the features it keeps": split["share_superposition"],
+                "plain linear compression (W near an orthogonal projection)": 1.0
+                - split["share_dropped"]
+                - split["share_superposition"],
+            }
+            main = max(shares, key=lambda k_: shares[k_] if np.isfinite(shares[k_]) else -1)
+            why = (
+                f" Most of h's own loss goes with {main}: {pct(split['share_dropped'])} with dropped features, "
+                f"{pct(split['share_superposition'])} with superposition (in the {split['n_superposed']} of "
+                f"{split['n_cells']} cells whose W has it), the rest with linear compression."
+            )
         out.append(
-            f"Pictured as the data practitioners look at ({variant_label(lead)}), superposition is a problem: the "
-            f"latent codes h already keep only a median {fmt(exact['knn_recall'].median(), 2)} of each input's {k} "
-            "nearest neighbours, and the "
-            f"pictures of h lose a further share of what the same method's picture of the inputs x keeps ({parts}; "
-            f"worst {worst}; the study's conclusion holds below {pct(HOLDS_BELOW)} and fails above {pct(FAILS_ABOVE)})."
+            f"The answer, for pictures of data points ({variant_label(lead)}): the latent codes h keep a median "
+            f"{fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest neighbours, and pictures of h lose a "
+            f"further share of what the same method's picture of the inputs x keeps ({parts}; worst {worst}; the "
+            f"study's conclusion counts as holding below a {pct(HOLDS_BELOW)} loss and failing above "
+            f"{pct(FAILS_ABOVE)})." + why
         )
     fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
     if fd:
@@ -106,15 +132,16 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         said = "; ".join(f"{v} for {', '.join(ms)}" for v, ms in groups.items())
         out.append(
             "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show "
-            f"no signature of superposition is {said}: whether a picture's distance to the orthogonal baseline follows "
-            "sparsity."
+            f"no signature of superposition (a picture's distance to the orthogonal baseline does not follow sparsity "
+            f"within m) comes out: {said}."
         )
     if cells is not None and len(cells) and lead:
         s = ring_control_summary(cells, lead, rule=rule)
         if s.get("n_cells"):
             med = s["median"]
             expl = {
-                "origin cluster": "by the cluster of dropped features at the origin, not by near-equidistance",
+                "origin cluster": "by the cluster of dropped features at the origin, as the study conjectured, not by "
+                "near-equidistance",
                 "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the "
                 "origin",
                 "undecided": "by neither explanation alone",

@@ -221,6 +221,9 @@ class BackgroundConfig:
 
     a1_probabilities: list[float] = field(default_factory=lambda: [1.0, 0.1])
     """A1 (n = 2, m = 1): feature probabilities, dense to sparse."""
+    a1_seeds: int = 5
+    """A1: independent trainings (seeds) per probability; the figure shows the lowest-loss one, the optimum the paper
+    pictures (one training can stop in a local minimum), and the table every one. About 2 s each on 2 cores."""
     a2_n_features: int = 20
     """A2: features n."""
     a2_hidden: int = 5
@@ -242,6 +245,7 @@ class BackgroundConfig:
 
     def __post_init__(self) -> None:
         self.a1_probabilities = _float_list("background.a1_probabilities", self.a1_probabilities, probability=True)
+        self.a1_seeds = check_int("background.a1_seeds", self.a1_seeds, min_value=1)
         self.a2_n_features = check_int("background.a2_n_features", self.a2_n_features, min_value=2)
         self.a2_hidden = check_int("background.a2_hidden", self.a2_hidden, min_value=1)
         self.a2_importance = _check_importance("background.a2_importance", self.a2_importance)
@@ -438,6 +442,9 @@ class RecoveryConfig:
     """Latents per true feature (d_sae = ratio x n_features: 120 for the study's 60)."""
     n_eval: int = 4096
     """Fresh samples of each cell's stream the scores are computed on."""
+    chance_draws: int = 19
+    """Random unit decoders (the trained SAE's shape) scored beside each cell's SAE: its chance level. A score above
+    all of them is distinguishable from chance at p = 1 / (draws + 1) (19: p = 0.05)."""
     codes: bool = True
     """E3: picture the SAE codes of section D's inputs (about 20-30 s on 2 cores)."""
     code_methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
@@ -471,6 +478,7 @@ class RecoveryConfig:
             "recovery.dictionary_ratio", self.dictionary_ratio, min_value=0.0, min_inclusive=False
         )
         self.n_eval = check_int("recovery.n_eval", self.n_eval, min_value=2)
+        self.chance_draws = check_int("recovery.chance_draws", self.chance_draws, min_value=1)
         for name in ("codes", "toy_experiment", "toy_paper_size"):
             if not isinstance(getattr(self, name), bool):
                 raise SupvizError(f"`recovery.{name}` must be true or false; got {getattr(self, name)!r}.")

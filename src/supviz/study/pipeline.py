@@ -347,7 +347,12 @@ def _run_planned(
             ctx.rendered[section.key] = outputs[-1]
             ctx.flush_figures()
 
+    from supviz.study.sources import source_for
     from supviz.study.tables import build_tables, table_files, write_tables
+
+    for o in outputs:  # every "The study says" cell names where the study says it, or that it does not
+        for f in o.findings:
+            f.source = f.source or source_for(f.key)
 
     with progress.stage("table", cache):
         tables = build_tables(outputs)
@@ -434,5 +439,33 @@ def _run_meta(ctx: RunContext, stages: list[StageTime], total: float) -> dict[st
             "hits": dict(ctx.cache.stats.hits),
             "misses": dict(ctx.cache.stats.misses),
         },
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        # total is the time since the run began: its start is now minus total (the wall clock, not the finish)
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(time.time() - total)),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "source": source_commit(),
     }
+
+
+def source_commit(path: Any = None) -> str:
+    """The git commit supviz's own source was run from (with '+ uncommitted changes' where its tree differs), or
+    'not a git checkout' (an installed package, a copy without .git, or no git on the PATH).
+
+    ``path``: a folder of the source to ask about (default: this package's)."""
+    import subprocess
+    from pathlib import Path
+
+    here = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return f"git commit {head}" + (" + uncommitted changes" if dirty else "") if head else "not a git checkout"

@@ -17,7 +17,8 @@ table          one row per
 ``points``     data-point measure: (importance, m, p, space, method) with the measures against x
 ``layers``     measure of a real network's space (section F: pixels, a hidden layer, its SAE codes),
                as it is (``method = "exact"``) or pictured (``mds``, ``umap``, ``tsne``)
-``verdicts``   claim of the study: its verdict (and with the other represented rule), the numbers,
+``verdicts``   claim of the study: its verdict (and with the other represented rule), the numbers, its estimate,
+               interval, unit, null level, threshold, the comparison run and where the study says it,
                how many panels were used and left out
 =============  ======================================================================================
 
@@ -78,6 +79,14 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
         "changes_with_rule",
         "n_used",
         "n_left_out",
+        "unit",
+        "estimate",
+        "interval_low",
+        "interval_high",
+        "null",
+        "threshold",
+        "comparison",
+        "study_source",
         "measured",
         "figures",
     ),
@@ -101,6 +110,11 @@ TEXT_COLUMNS = {
     "verdict_other_rule",
     "measured",
     "figures",
+    "unit",
+    "comparison",
+    "study_source",
+    "cosine_by_seed",
+    "loss_by_seed",
     "represented_rule",
     "source",
     "rule",
@@ -200,6 +214,14 @@ def verdict_rows(outputs: Sequence[Any]) -> list[dict[str, Any]]:
                     "changes_with_rule": bool(f.verdict_other_rule) and f.verdict_other_rule != f.verdict,
                     "n_used": f.n_used,
                     "n_left_out": f.n_left_out,
+                    "unit": f.unit,
+                    "estimate": f.estimate,
+                    "interval_low": f.interval[0] if f.interval else None,
+                    "interval_high": f.interval[1] if f.interval else None,
+                    "null": f.null,
+                    "threshold": f.threshold,
+                    "comparison": f.comparison,
+                    "study_source": f.source,
                     "measured": f.measured,
                     "figures": " ".join(f.figures),
                 }

@@ -133,7 +133,7 @@ def test_report_states_the_table_numbers(run):
             )
             assert len(rows) == 1 and sentence in html.unescape(rows[0]), sentence
     exact = points[(points.space == "h") & (points.method == "exact") & (points.importance == "geometric:0.9")]
-    assert f"keep only a median {exact['knn_recall'].median():.2g} of each input's 10 nearest neighbours" in text
+    assert f"keep a median {exact['knn_recall'].median():.2g} of each input's 10 nearest neighbours" in text
     # every figure the report cites is in it
     for fid in re.findall(r"href='#fig-([\w]+)'", doc):
         assert f"id='fig-{fid}'" in doc

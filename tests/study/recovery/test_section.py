@@ -29,6 +29,7 @@ from supviz.study.recovery.findings import (
     won_back_summary,
 )
 from supviz.study.registry import get_section
+from supviz.study.stats import NOT_ENOUGH
 
 TINY = {
     "seed": 3,
@@ -140,7 +141,7 @@ def test_figures_rows_and_findings(run):
     e2 = table[table["experiment"] == "E2"]
     assert len(e2) and e2["smacof_stress"].between(0, 1).all()
     verdicts = {f.verdict for f in sec.findings}
-    assert verdicts <= {"supported", "partly", "not supported", "n/a"}
+    assert verdicts <= {"supported", "partly", "not supported", NOT_ENOUGH, "n/a"}
     claims = [f.claim for f in sec.findings]
     # per variant: recovered when sparse, fails when dense; per method: won back; two on the architectures; the toy band
     assert len(claims) == 2 * 2 + 4 + 2 + 1
@@ -349,17 +350,20 @@ def test_findings_from_a_hand_made_table():
     e1 = _hand_e1()
     found = recovery_findings(e1, won_back_cells(_hand_codes()), default="topk")
     sparse = next(f for f in found if "when they are sparse" in f.claim)
-    # sparse median 0.97 >= 0.9 but only 2 of 3 sparse cells recovered (< 80%): partly
-    assert "0.97" in sparse.measured and sparse.verdict == "partly"
+    # no chance level in the hand-made table, and 3 sparse cells (< MIN_N): no verdict either way
+    assert "0.97" in sparse.measured and sparse.verdict == NOT_ENOUGH and "no chance level" in sparse.measured
     dense = next(f for f in found if "fails where" in f.claim)
-    # 2 of the 3 failing cells are dense (67% < 75%): partly
-    assert dense.verdict == "partly" and "0.65" in dense.measured
+    # 5 defined cells; 2 of the 3 failing cells are dense (67% < 75%): partly
+    assert dense.verdict == "partly" and "0.65" in dense.measured and dense.n_used == 5
     won = next(f for f in found if "MDS pictures" in f.claim)
-    # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones
-    assert won.verdict == "supported" and won.measured.count("share of h's loss won back 75%") == 2
+    # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones; 2 cells < MIN_N
+    assert won.verdict == NOT_ENOUGH and won.measured.count("share of h's loss won back 75%") == 2
+    assert won.estimate == pytest.approx(0.75) and won.n_used == 2 and won.unit == "cells"
     assert "2 cells left out" not in won.measured and "1 cell left out: a recall is undefined" in won.measured
+    assert all("issue" not in f.claim for f in found)
     arch, codes = found[-2], found[-1]
-    assert arch.verdict == "supported" and "Best: topk" in arch.measured
+    # two of the five architectures: "best of the five" is not enough evidence, the numbers are still given
+    assert arch.verdict == NOT_ENOUGH and "Best: topk" in arch.measured and "2 of 5 architectures" in arch.measured
     assert codes.verdict == "n/a"  # the hand-made table has no code-space recall
 
 
@@ -379,8 +383,9 @@ def test_best_recovery_need_not_give_the_best_codes():
         h_knn_recall=[0.35, 0.45, 0.5, 0.1, 0.2, 0.2, 0.35, 0.45],
     )
     arch, codes = architecture_findings(e1)
-    assert arch.verdict == "supported"
-    assert codes.verdict == "not supported" and "best codes: relu_l1" in codes.measured
+    assert arch.verdict == NOT_ENOUGH
+    # two architectures are one comparison, not a relation: not enough evidence, with the numbers
+    assert codes.verdict == NOT_ENOUGH and "best codes: relu_l1" in codes.measured and codes.n_used == 2
     # medians over the 2 common sparse cells: relu_l1 (0.6, 0.7) -> 0.65, topk (0.3, 0.4) -> 0.35, h 0.4
     assert "relu_l1 0.65" in codes.measured and "topk 0.35" in codes.measured and "h itself: 0.4" in codes.measured
 
@@ -500,3 +505,94 @@ def test_architectures_trained_side_by_side_equal_one_after_another():
             np.testing.assert_array_equal(ca, cb)
         np.testing.assert_array_equal(a.scores.mmcs, b.scores.mmcs)
         np.testing.assert_array_equal(a.scores.fvu, b.scores.fvu)
+
+
+# ---------------------------------------------------------------------------- chance levels
+
+
+def _chance_e1(mmcs, chance, chance_max, *, arch="jumprelu", m0=3):
+    """Sparse cells (p = 0.05) of one architecture with their MMCS and its chance level."""
+    rows = []
+    for i, (v, c, cm) in enumerate(zip(mmcs, chance, chance_max)):
+        rows.append(
+            {
+                "architecture": arch,
+                "importance": "uniform",
+                "m": m0 + i,
+                "p": 0.05,
+                "mmcs": v,
+                "feature_mcc": v,
+                "recovery_rate": v,
+                "dead_fraction": 0.0,
+                "l0": 2.0,
+                "true_l0": 2.0,
+                "fvu": 0.1,
+                "mmcs_chance": c,
+                "mmcs_chance_max": cm,
+                "feature_mcc_chance": c / 2,
+                "feature_mcc_chance_max": cm / 2,
+                "recovery_rate_chance": 0.0,
+                "recovery_rate_chance_max": 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_cells_at_chance_are_counted_not_pooled_into_the_median():
+    # two cells at m = 3, 4 score 0.957 against a chance of 0.985 (the issue's case): below chance
+    e1 = _chance_e1(
+        [0.957, 0.957, 0.99, 0.99, 0.98, 0.97, 0.99],
+        [0.985, 0.985, 0.9, 0.8, 0.7, 0.6, 0.5],
+        [0.99, 0.99, 0.92, 0.85, 0.75, 0.65, 0.55],
+    )
+    f = next(x for x in recovery_findings(e1, None, default="jumprelu") if "when they are sparse" in x.claim)
+    assert "5 of 7 sparse cells" in f.measured and "At chance, left out of the median: 2 cells" in f.measured
+    assert f.estimate == pytest.approx(0.99)  # the median of the five above chance, not of all seven (0.98)
+    assert f.null == pytest.approx(0.8) and f.interval[0] <= f.estimate <= f.interval[1]
+    # 5 of 7 recovered (71% < 80%): partly, never "supported" with two cells at chance
+    assert f.verdict == "partly"
+
+
+def test_a_random_decoder_is_called_uninformative():
+    """A frozen random decoder scores its chance level: no cell is above chance and the claim is not supported."""
+    from supviz.sae import metrics
+    from supviz.sae.chance import chance_level, random_unit_rows
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for m in (3, 5, 10, 20, 40):
+        F = rng.standard_normal((60, m))
+        ch = chance_level(F, d_sae=120, random_state=m)
+        frozen = float(metrics.mmcs(F[None], random_unit_rows(120, m, np.random.default_rng(100 + m))[None])[0])
+        rows.append((frozen, ch.mean("mmcs"), ch.max("mmcs")))
+    e1 = _chance_e1(*map(list, zip(*rows)))
+    f = next(x for x in recovery_findings(e1, None, default="jumprelu") if "when they are sparse" in x.claim)
+    assert "0 of 5 sparse cells" in f.measured and f.verdict == "not supported"
+
+
+def test_recovery_verdict_flips_when_its_interval_crosses_the_threshold():
+    chance = [0.3] * 8
+    above = _chance_e1([0.97, 0.96, 0.98, 0.95, 0.97, 0.99, 0.96, 0.97], chance, [0.4] * 8)
+    straddle = _chance_e1([0.97, 0.85, 0.98, 0.88, 0.92, 0.99, 0.86, 0.91], chance, [0.4] * 8)
+    below = _chance_e1([0.6, 0.7, 0.65, 0.8, 0.75, 0.7, 0.72, 0.68], chance, [0.4] * 8)
+
+    def verdict(e1):
+        return next(x for x in recovery_findings(e1, None, default="jumprelu") if "sparse" in x.key).verdict
+
+    assert verdict(above) == "supported"
+    assert verdict(straddle) in (NOT_ENOUGH, "partly")  # 5 of 8 recovered, interval around 0.9: never supported
+    assert verdict(below) == "not supported"
+
+
+def test_best_of_five_needs_five_architectures_and_a_paired_gap():
+    from supviz.study.recovery.findings import ARCH_NAME, BENCH_BEST
+
+    base = [0.95, 0.94, 0.96, 0.95, 0.93, 0.94]
+    frames = []
+    for a in ARCH_NAME:
+        bump = 0.03 if a == BENCH_BEST else 0.0
+        frames.append(_chance_e1([v + bump for v in base], [0.3] * 6, [0.4] * 6, arch=a))
+    arch, _ = architecture_findings(pd.concat(frames, ignore_index=True))
+    assert arch.verdict == "supported" and arch.estimate == pytest.approx(0.03) and arch.n_used == 6
+    two = pd.concat(frames[:2], ignore_index=True)
+    assert architecture_findings(two)[0].verdict == NOT_ENOUGH

@@ -10,32 +10,61 @@ from typing import Any
 import numpy as np
 
 from supviz.report.records import Finding
+from supviz.study.stats import NOT_ENOUGH
 from supviz.study.verdicts import fmt, spearman
+
+#: Fewest A1 trainings per probability from which the optimum is claimed (one training can stop in a local minimum).
+A1_MIN_SEEDS = 3
 
 
 def a1_antipodal(cells: Any) -> Finding:
-    """A1: two features in one dimension are an antipodal pair at the sparsest p and not at the densest."""
+    """A1: two features in one dimension are an antipodal pair at the sparsest p and not at the densest.
+
+    Judged on the lowest-loss training of each p (the optimum; ``seeds`` trainings, the resampling unit of a
+    property of one trained model); fewer than :data:`A1_MIN_SEEDS` seeds: not enough evidence.
+    """
     a1 = cells[cells["model"] == "A1"].sort_values("p", ascending=False)
     cos = a1["cosine_01"].to_numpy(dtype=float)
     ps = a1["p"].to_numpy(dtype=float)
+    seeds = int(a1["seeds"].iloc[0]) if "seeds" in a1 and len(a1) else 1
     dense, sparse = (cos[0], cos[-1]) if len(cos) else (np.nan, np.nan)
     verdict = (
         "n/a"
         if not np.isfinite(sparse)
+        else NOT_ENOUGH
+        if seeds < A1_MIN_SEEDS
         else "supported"
         if sparse < -0.9 and not (np.isfinite(dense) and dense < -0.9)
         else "partly"
         if sparse < -0.5
         else "not supported"
     )
+    per_seed = ""
+    if "seeds_antipodal" in a1:
+        per_seed = (
+            " Of the "
+            + str(seeds)
+            + " trainings per p, antipodal (cosine < -0.9): "
+            + ", ".join(
+                f"p = {p:g}: {int(k)} (losses {ls})" for p, k, ls in zip(ps, a1["seeds_antipodal"], a1["loss_by_seed"])
+            )
+            + "."
+        )
     return Finding(
         "With two features in one dimension, sparse features are stored as an antipodal pair (superposition); dense "
         "features are not.",
-        f"Cosine between the two features' weights: {', '.join(f'p = {p:g}: {fmt(c)}' for p, c in zip(ps, cos))} "
-        "(n/a = one feature dropped, norm < 0.001).",
+        f"Lowest-loss training of {seeds} per p, cosine between the two features' weights: "
+        f"{', '.join(f'p = {p:g}: {fmt(c)}' for p, c in zip(ps, cos))} (n/a = one feature dropped, norm < 0.001)."
+        + per_seed,
         verdict,
         key="A1-antipodal",
-        n_used=int(np.isfinite(cos).sum()),
+        n_used=seeds,
+        unit="seeds per p",
+        estimate=float(sparse),
+        threshold=-0.9,
+        comparison=f"cosine of the lowest-loss training at the sparsest p (p = {ps[-1]:g}) against -0.9"
+        if len(ps)
+        else "",
         n_left_out=int((~np.isfinite(cos)).sum()),
         figures=["A1"],
     )

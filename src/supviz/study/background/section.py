@@ -47,8 +47,11 @@ def a3_size(cfg: BackgroundConfig) -> tuple[int, int, int]:
     return PAPER_A3 if cfg.a3_paper_size else (cfg.a3_n_features, cfg.a3_hidden, cfg.a3_probability_count)
 
 
-def small_config(config: Any, name: str, n: int, m: int, probs: list[float], importance: str) -> Any:
-    """The TrainConfig of one background experiment: ``[toy]``'s recipe on an (n, m) model with its own seed."""
+def small_config(
+    config: Any, name: str, n: int, m: int, probs: list[float], importance: str, *, replicate: int = 0
+) -> Any:
+    """The TrainConfig of one background experiment: ``[toy]``'s recipe on an (n, m) model with its own seed
+    (replicate 0: the experiment's seed; replicate r > 0: a seed derived from it and r)."""
     cfg: BackgroundConfig = config.section("background")
     tc = config.toy
     return tc.replace(
@@ -57,7 +60,9 @@ def small_config(config: Any, name: str, n: int, m: int, probs: list[float], imp
         probabilities=tuple(float(p) for p in probs),
         importances=(importance,),
         steps=cfg.steps or tc.steps,
-        seed=config.derived_seed("background", name),
+        seed=config.derived_seed("background", name)
+        if replicate == 0
+        else config.derived_seed("background", name, replicate),
     )
 
 
@@ -72,8 +77,10 @@ def experiments(config: Any) -> dict[str, tuple[int, int, list[float], str]]:
     }
 
 
-def _train_small(ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str) -> SmallGrid:
-    config = small_config(ctx.config, name, n, m, probs, importance)
+def _train_small(
+    ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str, *, replicate: int = 0
+) -> SmallGrid:
+    config = small_config(ctx.config, name, n, m, probs, importance, replicate=replicate)
     steps = config.steps
     params = config.to_dict()
 
@@ -89,6 +96,27 @@ def _train_small(ctx: RunContext, name: str, n: int, m: int, probs: list[float],
 
     grid, _ = ctx.cache.get_or_compute("train", params, run)
     return grid
+
+
+def lowest_loss(runs: list[SmallGrid]) -> SmallGrid:
+    """Per probability, the run with the lowest final loss: the optimum the paper pictures (trainings from other
+    seeds can stop in a local minimum). NaN losses never win; all runs share their probabilities."""
+    if not runs:
+        raise ValueError("`runs` must hold at least one SmallGrid; got none.")
+    best_w, best_l = [], []
+    for j in range(len(runs[0].probabilities)):
+        losses = np.array([r.losses[j] for r in runs], dtype=float)
+        i = int(np.nanargmin(losses)) if np.isfinite(losses).any() else 0
+        best_w.append(runs[i].weights[j])
+        best_l.append(runs[i].losses[j])
+    r0 = runs[0]
+    return SmallGrid(r0.name, r0.n_features, r0.hidden, list(r0.probabilities), r0.importance, r0.steps, best_w, best_l)
+
+
+def a1_cosine(W: np.ndarray) -> float:
+    """Cosine between the two features' weights of an A1 model ``[2, 1]``; NaN when either norm is below 0.001."""
+    n0, n1 = np.linalg.norm(W, axis=1)
+    return float(W[0] @ W[1] / (n0 * n1)) if n0 > 1e-3 and n1 > 1e-3 else float("nan")
 
 
 class BackgroundSection(Section):
@@ -114,11 +142,14 @@ class BackgroundSection(Section):
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         exps = experiments(ctx.config)
-        a1, a2, a3 = (_train_small(ctx, name, *exps[name]) for name in ("A1", "A2", "A3"))
+        cfg: BackgroundConfig = ctx.config.section("background")
+        a1_runs = [_train_small(ctx, "A1", *exps["A1"], replicate=r) for r in range(cfg.a1_seeds)]
+        a1 = lowest_loss(a1_runs)
+        a2, a3 = (_train_small(ctx, name, *exps[name]) for name in ("A2", "A3"))
         diag = {
             name: [cell_diagnostics(W, np.ones(W.shape[0])) for W in g.weights] for name, g in (("A2", a2), ("A3", a3))
         }
-        return {"A1": a1, "A2": a2, "A3": a3, "diag": diag}
+        return {"A1": a1, "A2": a2, "A3": a3, "diag": diag, "A1_runs": a1_runs}
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
         from supviz.study.background import findings as verdicts
@@ -129,9 +160,12 @@ class BackgroundSection(Section):
         figs, rows, tables = [], [], []
         # A1
         titles = [f"p = {p:g}" for p in a1.probabilities]
-        for p, W, loss in zip(a1.probabilities, a1.weights, a1.losses):
+        runs = result.get("A1_runs") or [a1]
+        for j, (p, W, loss) in enumerate(zip(a1.probabilities, a1.weights, a1.losses)):
             n0, n1 = np.linalg.norm(W, axis=1)
-            c = float(W[0] @ W[1] / (n0 * n1)) if n0 > 1e-3 and n1 > 1e-3 else float("nan")
+            c = a1_cosine(W)
+            seed_cos = np.array([a1_cosine(r.weights[j]) for r in runs])
+            seed_loss = np.array([r.losses[j] for r in runs], dtype=float)
             rows.append(
                 {
                     "table": "cells",
@@ -144,6 +178,12 @@ class BackgroundSection(Section):
                     "norm_1": float(n1),
                     "cosine_01": c,
                     "final_loss": loss,
+                    "seeds": len(runs),
+                    "seeds_antipodal": int(np.sum(seed_cos < -0.9)),
+                    "seeds_aligned": int(np.sum(seed_cos > 0.9)),
+                    "loss_seed_max": float(np.nanmax(seed_loss)) if np.isfinite(seed_loss).any() else float("nan"),
+                    "cosine_by_seed": " ".join(f"{v:.2f}" for v in seed_cos),
+                    "loss_by_seed": " ".join(f"{v:.4f}" for v in seed_loss),
                 }
             )
         figs.append(
@@ -152,8 +192,11 @@ class BackgroundSection(Section):
                 title="A1. Two features in one dimension",
                 caption=(
                     f"Toy model with n = 2 features, m = 1 hidden dimension, equal importance, trained {a1.steps} "
-                    f"steps at feature probability p in {a1.probabilities}. Top: each feature's weight on the hidden "
-                    "axis; bottom: W Wᵀ with its values. " + " ".join(_a1_sentence(r) for r in rows)
+                    f"steps at feature probability p in {a1.probabilities}, {len(runs)} times from different seeds; "
+                    "shown: the training with the lowest final loss at each p (the optimum, as the paper pictures "
+                    "it; one training can stop in a local minimum, the table lists every seed). Top: each "
+                    "feature's weight on the hidden axis; bottom: W Wᵀ with its values. "
+                    + " ".join(_a1_sentence(r) for r in rows)
                 ),
                 content={"w": a1.weights, "t": titles},
                 static=lambda: sfig.antipodal_figure(a1.weights, titles, title="A1. Two features in one dimension"),
@@ -271,11 +314,16 @@ def _a1_sentence(row: dict[str, Any]) -> str:
 def _tables(cells: Any) -> list[TableBlock]:
     """One narrow table per experiment (only its own columns)."""
     out = []
-    a1 = cells[cells["model"] == "A1"][["p", "norm_0", "norm_1", "cosine_01", "final_loss"]]
+    cols = ["p", "norm_0", "norm_1", "cosine_01", "final_loss"]
+    cols += [c for c in ("seeds", "seeds_antipodal", "cosine_by_seed", "loss_by_seed") if c in cells]
+    a1 = cells[cells["model"] == "A1"][cols]
     out.append(
         TableBlock(
-            "A1: norms of the two features' weights, their cosine, and the final loss",
-            a1.rename(columns={"norm_0": "‖W0‖", "norm_1": "‖W1‖", "cosine_01": "cosine"}).round(3),
+            "A1: the lowest-loss training's norms of the two features' weights, their cosine and final loss; every "
+            "seed's cosine and loss beside",
+            a1.rename(
+                columns={"norm_0": "‖W0‖", "norm_1": "‖W1‖", "cosine_01": "cosine", "seeds_antipodal": "antipodal"}
+            ).round(4),
         )
     )
     a2 = cells[cells["model"] == "A2"][["p", "n_norm_gt_half", "toy_dims_per_feature", "toy_mean_superposition"]]

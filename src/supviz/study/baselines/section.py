@@ -9,8 +9,10 @@ t-SNE of diag(N) is drawn in two settings (B4, B5):
 
 - **exact affinities**: every distance of diag(N) is equal, so each point's Gaussian conditional
   ``p_{j|i}`` is uniform whatever its bandwidth: ``P_ij = 1 / (N (N - 1))`` at *every* perplexity,
-  and ``KL(P || Q)`` is 0 exactly when Q is uniform, i.e. when all points sit at one spot. The
-  optimum is a collapse and perplexity cannot change it. (openTSNE with affinities over all pairs,
+  and ``KL(P || Q)`` is 0 exactly when Q is uniform, i.e. when every pair of points is equally far
+  apart in the picture: for N = 3 any equilateral triangle (of any size), for N >= 4 only all points
+  at one spot (no four points of the plane are equidistant). For N >= 4 the optimum is a collapse and
+  perplexity cannot change it. (openTSNE with affinities over all pairs,
   perplexity (N - 1) / 3; PCA start; exact gradient.)
 - **the study's R settings** (Rtsne, van der Maaten's bhtsne): random start, Barnes-Hut gradient
   with theta 0.5, learning rate 200, 1,000 iterations of which 250 exaggerated 12-fold, and
@@ -230,8 +232,10 @@ class BaselineSection(Section):
         )
         exact_help = (
             " Exact affinities: every distance of diag(N) is equal, so each point's Gaussian conditional is uniform "
-            "whatever its bandwidth: P_ij = 1 / (N (N − 1)) at every perplexity, and KL(P‖Q) is 0 only when all "
-            "points sit at one spot. The optimum is a collapse, and perplexity cannot change it."
+            "whatever its bandwidth: P_ij = 1 / (N (N − 1)) at every perplexity, and KL(P‖Q) is 0 exactly when every "
+            "pair of points is equally far apart in the picture: for N = 3 any equilateral triangle, of any size; for "
+            "N ≥ 4 only all points at one spot (no four points of the plane are equidistant). So for N ≥ 4 the "
+            "optimum is a collapse, and perplexity cannot change it."
         )
         r_help = (
             "the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "

@@ -16,6 +16,7 @@ import numpy as np
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
+from supviz.study.stats import banded_verdict, bootstrap_interval
 from supviz.study.verdicts import (
     DISC_MIN,
     RING_MAX,
@@ -66,6 +67,14 @@ def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
     out["x"] = float(ok["x"].median()) if len(ok) else float("nan")
     out["h"] = float(ok["h"].median()) if len(ok) else float("nan")
     out["relative_loss"] = (out["x"] - out["h"]) / out["x"] if out["x"] > 0 else float("nan")
+    xs, hs = ok["x"].to_numpy(dtype=float), ok["h"].to_numpy(dtype=float)
+
+    def rel(idx: np.ndarray) -> float:  # the relative loss of the medians over a resample of cells (pairs kept)
+        i = idx.astype(int)
+        mx = np.median(xs[i])
+        return float((mx - np.median(hs[i])) / mx) if mx > 0 else float("nan")
+
+    out["interval"] = bootstrap_interval(np.arange(len(ok), dtype=float), rel)
     out["by_m"] = (
         {
             int(m): (float((g["h"] - g["x"]).median()), float(((g["x"] - g["h"]) / g["x"]).median()))
@@ -87,17 +96,27 @@ def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
     out["fn_h"] = float(fn["h"].median()) if len(fn) else float("nan")
     out["fn_chance"] = float(fn["chance"].median()) if len(fn) and "chance" in fn else float("nan")
     out["fn_increase_max"] = float((fn["h"] - fn["x"]).max()) if len(fn) else float("nan")
-    out["verdict"] = loss_verdict(out["relative_loss"])
+    out["verdict"] = loss_interval_verdict(out["relative_loss"], out["interval"], n=out["n_cells"])
     return out
+
+
+def loss_interval_verdict(relative_loss: float, interval: tuple[float, float], *, n: int) -> str:
+    """:func:`loss_verdict` read with the interval of the relative loss (bootstrap over cells): 'supported' only
+    when the whole interval is below :data:`HOLDS_BELOW`, 'not supported' when it is above :data:`FAILS_ABOVE`,
+    'partly' when it lies between them; an interval across either threshold, or fewer than
+    :data:`~supviz.study.stats.MIN_N` cells, is not enough evidence."""
+    return banded_verdict(relative_loss, interval, HOLDS_BELOW, FAILS_ABOVE, n=n)
 
 
 def data_point_finding(points: Any, importance: str, method: str, *, best_x: float = float("nan")) -> Finding:
     """The grid's data-point verdict for one method and importance variant (independent of the represented rule)."""
     e = method_effect(points, importance, method)
     name = METHOD_NAMES[method]
+    lo, hi = e["interval"]
     text = (
         f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x "
-        f"itself {fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} over {e['n_cells']} cells"
+        f"itself {fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} (95% interval {pct(lo)} to "
+        f"{pct(hi)}, bootstrap over cells) over {e['n_cells']} cells"
         + (f" ({e['n_left_out']} left out: recall undefined)" if e["n_left_out"] else "")
         + "."
     )
@@ -132,18 +151,32 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         n_used=e["n_cells"],
         n_left_out=e["n_left_out"],
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
-        summary=f"picture of h loses {pct(e['relative_loss'])}",
+        summary=f"picture of h loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]",
+        estimate=e["relative_loss"],
+        interval=e["interval"],
+        unit="cells",
+        null=0.0,
+        threshold=HOLDS_BELOW,
+        comparison=f"relative loss of median k-NN recall, picture of h against the same method's picture of x; holds "
+        f"below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}",
     )
+
+
+#: ||W||_F^2 / m above which a cell's W stores features in superposition (an orthogonal projection, plain linear
+#: compression, has 1; trained cells without superposition stay within a few percent of it).
+SUPERPOSED_ABOVE = 1.1
 
 
 def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, Any]:
     """The loss of k-NN recall of the code space h, split per cell, then summarised.
 
     Per cell (columns of the ``cells`` table): ``total = h_recall - 1`` (x against itself keeps every
-    neighbour), ``dropped = x_rep_recall_<rule> - 1`` (x restricted to the represented features),
-    ``superposition = h_recall - x_rep_recall_<rule>``; the parts add up to the total in every cell,
-    and so do their means (medians would not). Cells without an ``x_rep`` recall (no represented
-    feature) are left out and counted.
+    neighbour), ``dropped = x_rep_recall_<rule> - 1`` (x restricted to the represented features), and the
+    rest ``h_recall - x_rep_recall_<rule>``, booked as *superposition* only where W has it
+    (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`, measured from W) and as *compression* (linear, no
+    superposition: W an orthogonal projection) elsewhere; the parts add up to the total in every cell, and
+    so do their means (medians would not). Without ``features_per_dim`` every cell counts as superposed.
+    Cells without an ``x_rep`` recall (no represented feature) are left out and counted.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     col = f"x_rep_recall_{rule}"
@@ -152,19 +185,28 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     h = g["h_recall"].to_numpy(dtype=float)
     xr = g[col].to_numpy(dtype=float)
     ok = np.isfinite(h) & np.isfinite(xr)
-    total, dropped, sup = h[ok] - 1.0, xr[ok] - 1.0, h[ok] - xr[ok]
+    fpd = g["features_per_dim"].to_numpy(dtype=float) if "features_per_dim" in g else np.full(len(g), np.inf)
+    superposed = (fpd > SUPERPOSED_ABOVE)[ok]
+    total, dropped, rest = h[ok] - 1.0, xr[ok] - 1.0, h[ok] - xr[ok]
+    sup = np.where(superposed, rest, 0.0)
+    comp = np.where(superposed, 0.0, rest)
+    any_ = bool(ok.any())
     return {
         "n_cells": int(ok.sum()),
         "n_left_out": int((~ok).sum()),
+        "n_superposed": int(superposed.sum()),
         "total": total,
         "dropped": dropped,
         "superposition": sup,
-        "mean_total": float(total.mean()) if ok.any() else float("nan"),
-        "mean_dropped": float(dropped.mean()) if ok.any() else float("nan"),
-        "mean_superposition": float(sup.mean()) if ok.any() else float("nan"),
-        "median_dropped": float(np.median(dropped)) if ok.any() else float("nan"),
-        "median_superposition": float(np.median(sup)) if ok.any() else float("nan"),
-        "share_superposition": float(sup.sum() / total.sum()) if ok.any() and total.sum() != 0 else float("nan"),
+        "compression": comp,
+        "mean_total": float(total.mean()) if any_ else float("nan"),
+        "mean_dropped": float(dropped.mean()) if any_ else float("nan"),
+        "mean_superposition": float(sup.mean()) if any_ else float("nan"),
+        "mean_compression": float(comp.mean()) if any_ else float("nan"),
+        "median_dropped": float(np.median(dropped)) if any_ else float("nan"),
+        "median_superposition": float(np.median(sup)) if any_ else float("nan"),
+        "share_superposition": float(sup.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
+        "share_dropped": float(dropped.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
     }
 
 
@@ -177,21 +219,23 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     text = (
         f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
         f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with "
-        f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} of it goes with the features the model drops and "
-        f"{fixed(-s['mean_superposition'])} with superposition among the features it keeps "
-        f"({pct(s['share_superposition'])} of the loss; means over {s['n_cells']} cells, which add up as the parts do "
-        "in every cell"
+        f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} ({pct(s['share_dropped'])} of the loss) goes with the "
+        f"features the model drops, {fixed(-s['mean_superposition'])} ({pct(s['share_superposition'])}) with "
+        f"superposition among the features it keeps, in the {s['n_superposed']} cells whose W stores more features "
+        f"than dimensions (||W||_F² / m > {SUPERPOSED_ABOVE:g}), and {fixed(-s['mean_compression'])} with plain linear "
+        f"compression in the other {s['n_cells'] - s['n_superposed']} (W near an orthogonal projection: no "
+        f"superposition); means over {s['n_cells']} cells, which add up as the parts do in every cell"
         + (
             f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
             if s["n_left_out"]
             else ""
         )
-        + ")."
+        + "."
     )
     if o.get("n_cells"):
         text += (
             f" With {RULE_TEXT[other_rule(rule)]}: {fixed(-o['mean_dropped'])} dropped, "
-            f"{fixed(-o['mean_superposition'])} superposition."
+            f"{fixed(-o['mean_superposition'])} superposition, {fixed(-o['mean_compression'])} compression."
         )
     return text
 
@@ -241,12 +285,10 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
     """Why the represented features lie on a ring: near-equidistance or the cluster at the origin."""
     s = ring_control_summary(cells, importance, rule=rule)
     o = ring_control_summary(cells, importance, rule=other_rule(rule))
-    verdict = {"origin cluster": "not supported", "near-equidistance": "supported", "undecided": "partly"}.get(
-        s["explanation"], "n/a"
-    )
-    vo = {"origin cluster": "not supported", "near-equidistance": "supported", "undecided": "partly"}.get(
-        o["explanation"], "n/a"
-    )
+    # the study's own conjecture: the ring emerges only because of the points at the origin
+    said = {"origin cluster": "supported", "near-equidistance": "not supported", "undecided": "partly"}
+    verdict = said.get(s["explanation"], "n/a")
+    vo = said.get(o["explanation"], "n/a")
     if s["n_cells"]:
         m = s["median"]
         text = (
@@ -267,8 +309,8 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
     else:
         text = "No cell has enough represented and dropped features for the control."
     return Finding(
-        "The represented features lie on a ring because they are near-equidistant (the study left open whether the "
-        "points at the origin make it).",
+        "The circular geometry of the represented features emerges only because of the presence of all the points "
+        "at the origin (the study's conjecture, left untested there).",
         text + rule_note(verdict, vo, rule),
         verdict,
         key=f"D-ring-{importance}",
@@ -278,6 +320,13 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
         n_used=s["n_cells"],
         n_left_out=s.get("n_left_out", 0),
         figures=["D4_ring_control"],
+        unit="cells",
+        comparison="median radius CV of the represented points with and without the origin cluster, for trained, "
+        f"random and orthogonal rows: a ring (< {RING_MAX:g}) with it and a disc (> {DISC_MIN:g}) without it for all "
+        "three = the cluster makes the ring",
+        estimate=s["median"]["trained_alone"] if s["n_cells"] else None,
+        null=s["median"]["random_alone"] if s["n_cells"] else None,
+        threshold=DISC_MIN,
     )
 
 
@@ -342,6 +391,11 @@ def star_finding(cells: Any, importance: str) -> Finding:
         importance=importance,
         n_used=s["n_star"],
         figures=[f"D2_mds_{variant_slug(importance)}"],
+        unit="cells",
+        estimate=s["star_spoke_share"],
+        null=s["star_spoke_chance"],
+        comparison="median share of points on a spoke in the MDS picture of h against points at random angles "
+        "(the chance level), and the share on a feature's ray in h against the other cells",
     )
 
 

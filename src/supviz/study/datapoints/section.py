@@ -489,7 +489,7 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
 def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> list[TableBlock]:
     import pandas as pd
 
-    from supviz.study.datapoints.findings import loss_split
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE, loss_split
     from supviz.study.verdicts import RULE_TEXT
 
     label = variant_label(v)
@@ -520,15 +520,19 @@ def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> lis
             {
                 "m": ok["m"].astype(int),
                 "p": [fmt_p(p) for p in ok["p"]],
+                "||W||²_F / m": ok["features_per_dim"].round(2) if "features_per_dim" in ok else np.nan,
                 "total h − x": split["total"].round(3),
                 "dropped x_rep − x": split["dropped"].round(3),
                 "superposition h − x_rep": split["superposition"].round(3),
+                "compression h − x_rep": split["compression"].round(3),
             }
         )
         out.append(
             TableBlock(
                 f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): "
-                f"dropped features + superposition = total in every row ({label})",
+                "dropped features + superposition + compression = total in every row; h − x_rep counts as "
+                f"superposition only where W stores more features than dimensions (||W||²_F / m > "
+                f"{SUPERPOSED_ABOVE:g}), as plain linear compression elsewhere ({label})",
                 sp,
             )
         )

@@ -338,10 +338,11 @@ class EmbeddingSection(Section):
             )
             if uniform:
                 top = max(float(np.max(c.norms)) for c in vr.cells)
-                colour = ColorScale("viridis", 0.0, top, "‖W_i‖ (norm of the feature's row)")
+                colour = ColorScale("viridis_r", 0.0, top, "‖W_i‖ (norm of the feature's row)")
                 colour_text = (
-                    "‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; "
-                    "dark = near-dropped)"
+                    "‖W_i‖, the norm of the feature's row (under uniform importance a rank would be arbitrary; dark = "
+                    "large norm, represented, and drawn on top; light = near-dropped, as the least important are in "
+                    "the 0.9^i figures)"
                 )
             else:
                 colour = ColorScale(
@@ -367,6 +368,7 @@ class EmbeddingSection(Section):
                         p.title,
                         p.xy,
                         color=_colour(p, vr, uniform),
+                        on_top="high" if uniform else "low",
                         note=p.note,
                         hover=p.hover,
                         corner="" if p.xy is None else corner_text(p.metrics, stress=p.metrics.get("smacof_stress")),
@@ -413,7 +415,10 @@ class EmbeddingSection(Section):
         figs.extend(check.figures)
         rows.extend(check.rows)
         tables.extend(check.tables)
-        panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"], kind="panels")
+        # section B's pictures of diag(N) alone ride along: the noise floor the C3 / C5 verdicts are set against
+        base = ctx.rendered.get("baselines")
+        base_rows = [r for r in base.rows if r.get("experiment") in ("B3",)] if base is not None else []
+        panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"] + base_rows, kind="panels")
         for vr in result:
             findings.extend(
                 [

@@ -16,6 +16,24 @@ from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
 from supviz.study.common import spearman
+from supviz.study.stats import NOT_ENOUGH
+
+#: Fewest (kind, method) sweeps over width a "lies more when narrower" verdict is computed from.
+MIN_SWEEPS = 3
+#: The effective-feature ratio psi a signed layer reaches with no superposition: a ReLU SAE needs a +/- latent pair per
+#: direction of centred signed inputs.
+SIGNED_PAIR = 2.0
+
+
+def above_psi_bound(quality: Any) -> Any:
+    """The layers whose effective-feature ratio ψ exceeds what the layer reaches with no superposition.
+
+    ``quality``: one row per layer with ``kind`` and ``superposition_ratio`` (ψ = F / w). A non-negative layer (the
+    classifier's ``h = ReLU(x W1 + b1)``) is bounded by 1; a signed one (the autoencoder's ``h = x W``) by
+    :data:`SIGNED_PAIR`, since a ReLU SAE on centred signed inputs spends a +/- latent pair on each direction.
+    """
+    bound = np.where(quality["kind"] == "autoencoder", SIGNED_PAIR, 1.0)
+    return quality[quality["superposition_ratio"].to_numpy(dtype=float) > bound]
 
 
 def _trend(rho: float) -> str:
@@ -71,23 +89,27 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                     for w, a, b in zip(t["width"], t["effective_features"], t["superposition_ratio"])
                 )
             )
-    above = q[q["superposition_ratio"] > 1]
+    above = above_psi_bound(q)
     parts.append(
         f"How many features does the layer hold? An {arch} SAE with {cfg['sae_expansion']:g} latents per dimension, "
         "trained on each hidden layer's training rows and measured on the held-out rows, gives Bereska et al.'s "
         "effective feature count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: "
         + "; ".join(eff)
-        + ". "
+        + ". What ψ can show: the classifier's h = ReLU(x W1 + b1) is non-negative, so ψ > 1 there hints at more "
+        "features than dimensions; the autoencoder's h = x W is signed, and an SAE on centred signed inputs spends a "
+        f"+/- pair of latents on each direction, so ψ up to {SIGNED_PAIR:g} arises there with no superposition at all, "
+        f"and only ψ > {SIGNED_PAIR:g} would hint at more. What it cannot show: that the layer holds features in "
+        "superposition. F is a count of how the SAE spreads activation mass, not of the network's features; it "
+        f"cannot exceed the dictionary size {cfg['sae_expansion']:g} w, and on planted features an L1 SAE whose "
+        "dictionary exceeds the planted count counts up to 1.5 times too many. "
         + (
-            f"{len(above)} of {len(q)} layers hold more effective features than dimensions (ψ > 1: superposition in a "
-            f"real network: {', '.join(f'{k} w = {w}' for k, w in zip(above['kind'], above['width']))})"
+            f"{len(above)} of {len(q)} layers are above their bound ("
+            + ", ".join(f"{k} w = {w}" for k, w in zip(above["kind"], above["width"]))
+            + "): a hint to be checked against the calibration below, not evidence of superposition"
             if len(above)
-            else f"No layer holds more effective features than dimensions (ψ ≤ 1 for all {len(q)})"
+            else f"No layer is above its bound ({len(q)} layers): nothing here hints at more features than dimensions"
         )
-        + f". F cannot exceed the dictionary size {cfg['sae_expansion']:g} w (ψ near {cfg['sae_expansion']:g}: the "
-        "dictionary is too small to tell), and it leans high: on planted features an L1 SAE whose dictionary exceeds "
-        "the planted count counts up to 1.5 times too many (tests/real/test_layer.py), so read ψ > 1 as a hint, and "
-        "the count through the calibration below."
+        + "."
     )
     # does the picture lie more when the layer is narrower?
     p = r.pictures
@@ -134,19 +156,24 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             )
         )
         verdict = (
-            "supported"
+            NOT_ENOUGH
+            if n_tr < MIN_SWEEPS
+            else "supported"
             if (own_up > n_tr / 2 and pix_up > n_tr / 2)
             else ("partly" if (own_up > n_tr / 2 or pix_up > n_tr / 2) else "not supported")
         )
         findings.append(
             Finding(
-                "(Issue 12) The picture of a real network's latent space lies more when the layer is narrower.",
+                "The picture of a real network's latent space lies more when the layer is narrower.",
                 f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) "
                 f"sweeps; against the pixels in {pix_up} of {n_tr}.",
                 verdict,
                 key="F-narrower-lies-more",
                 n_used=n_tr,
                 n_left_out=len(own_trends) - n_tr,
+                unit="(kind, method) sweeps over width",
+                comparison="sweeps whose Spearman rho(width, trustworthiness) >= 0.5, against the layer and against "
+                "the pixels; a majority of both: supported",
             )
         )
     # does the SAE picture lie less?
@@ -198,13 +225,18 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         )
         findings.append(
             Finding(
-                "(Issue 12) The picture of the SAE codes lies less than the picture of the raw layer.",
+                "The picture of the SAE codes lies less than the picture of the raw layer.",
                 f"Trustworthiness against the pixels: codes − h = {fixed(t_mean, 3)} on average, codes higher in "
                 f"{t_win} of {t_n} pairs; k-NN label accuracy {fixed(k_mean, 3)} ({k_win} of {k_n}).",
                 verdict,
                 key="F-sae-lies-less",
                 n_used=t_n,
                 n_left_out=t_nan,
+                unit="(kind, width, method) pairs",
+                estimate=t_mean,
+                null=0.0,
+                comparison="paired difference of trustworthiness against the pixels, picture of the SAE codes minus "
+                "picture of h; codes higher in at least 75% of pairs and on average: supported",
             )
         )
     # calibration

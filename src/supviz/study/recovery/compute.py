@@ -272,6 +272,28 @@ def _pair_points(cell: RecoveryCell, W: np.ndarray) -> np.ndarray | None:
     return np.vstack([_unit(W[rep]), _unit(cell.W_dec[cell.best_latent[rep]])])
 
 
+def _chance(
+    ctx: RunContext, grid: Any, g: int, represented: np.ndarray, d_sae: int, draws: int, memo: dict
+) -> dict[str, float]:
+    """Cell ``g``'s chance levels (:func:`supviz.sae.chance.chance_level`: random unit decoders of ``d_sae`` rows
+    scored against the cell's represented features by the function that scores its SAE), once per shape."""
+    from supviz.sae.chance import chance_level
+
+    key = (g, int(d_sae))
+    if key not in memo:
+        spec = grid.specs[g]
+        memo[key] = chance_level(
+            np.asarray(grid.weights[g], dtype=np.float64),
+            d_sae=int(d_sae),
+            feature_mask=np.asarray(represented, dtype=bool),
+            draws=draws,
+            random_state=ctx.seed(
+                "recovery", "chance", spec.importance_name, spec.n_hidden, f"{spec.probability:.12g}"
+            ),
+        ).columns_dict()
+    return dict(memo[key])
+
+
 def _cell_seed(ctx: RunContext, what: str, cell: RecoveryCell, method: str) -> int:
     return ctx.seed("recovery", what, cell.importance, cell.m, f"{cell.p:.12g}", method)
 
@@ -319,6 +341,8 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         for arch, sel in plans
     ]
     results = _train_architectures(ctx, calls)
+    chance: dict[tuple[int, int], dict[str, float]] = {}
+    t0 = time.perf_counter()
     for (arch, sel), (trained, took) in zip(plans, results):
         seconds[f"train_score_{arch}"] = took
         settings["configs"][arch] = trained.info["config"]
@@ -333,6 +357,9 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
                 trained.represented[j],
             )
             scores = {col: float(getattr(sc, name)[j]) for name, col in SCORE_COLUMNS.items()}
+            scores.update(
+                _chance(ctx, grid, g, trained.represented[j], trained.saes[j].d_sae, cfg.chance_draws, chance)
+            )
             scores["antialigned_latents"] = float(against) if trained.represented[j].any() else float("nan")
             reasons = {SCORE_COLUMNS[k]: str(v) for k, v in sc.notes[j].items() if k in SCORE_COLUMNS}
             if not trained.represented[j].any():
@@ -365,6 +392,8 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
             )
             if trained.codes is not None:
                 codes[(arch, g)] = np.asarray(trained.codes[j], dtype=np.float64)
+    seconds["chance"] = round(time.perf_counter() - t0, 2)
+    settings["chance_draws"] = cfg.chance_draws
     main_arch = cfg.architectures[0]
     main = [c for c in cells if c.architecture == main_arch]
     if [c.instance for c in main] != idx:  # pragma: no cover - train_cell_saes keeps the order it is given

@@ -70,6 +70,7 @@ E1_PANELS = (
     ("dead_fraction", "dead latents (fraction)", (0.0, 1.0), "magma", "{:.2f}"),
     ("l0_ratio", "L0 / true L0 (colour: log2)", (-3.0, 3.0), "RdBu_r", "{:.2g}"),
     ("fvu", "FVU (variance unexplained)", (0.0, 1.0), "magma", "{:.2f}"),
+    ("mmcs_chance", "MMCS of random decoders (chance)", (0.0, 1.0), "viridis", "{:.2f}"),
 )
 
 
@@ -82,7 +83,8 @@ def recovery_heatmap_figure(
     ----------
     frame : pandas.DataFrame
         One row per cell: ``m``, ``p``, ``n_represented``, ``mmcs``, ``feature_mcc``, ``recovery_rate``,
-        ``dead_fraction``, ``l0``, ``true_l0``, ``fvu`` and ``nan_reasons`` (``"column: why; ..."``).
+        ``dead_fraction``, ``l0``, ``true_l0``, ``fvu`` and ``nan_reasons`` (``"column: why; ..."``); with
+        ``mmcs_chance`` (random decoders' MMCS, :mod:`supviz.sae.chance`) a last panel shows it.
     title : str
     n_features : int, optional
         Top of the represented-count colour range (default: the largest count).
@@ -106,7 +108,8 @@ def recovery_heatmap_figure(
     fig = Figure(figsize=(panel_in * ncols + 0.6, panel_in * 0.95 * nrows + 1.0), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     marks = ReasonMarks()
-    for ax, (col, head, rng, cmap, fmt) in zip(axes.ravel(), E1_PANELS):
+    panels = [p for p in E1_PANELS if p[0] in t]
+    for ax, (col, head, rng, cmap, fmt) in zip(axes.ravel(), panels):
         V, R = _grid_values(t, col, ms, ps, {k: v.get(col, "") for k, v in parsed.items()})
         if rng is None:
             rng = (0.0, float(n_features or np.nanmax(np.r_[V.ravel(), 1.0])))
@@ -131,7 +134,7 @@ def recovery_heatmap_figure(
         cb.ax.tick_params(labelsize=6)
         if col == "l0_ratio":
             cb.set_ticks([-3, -2, -1, 0, 1, 2, 3], labels=["1/8", "1/4", "1/2", "1", "2", "4", "8"])
-    spare = list(axes.ravel()[len(E1_PANELS) :])
+    spare = list(axes.ravel()[len(panels) :])
     for ax in spare:
         ax.set_axis_off()
     foot = marks.footer()

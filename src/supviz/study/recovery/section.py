@@ -58,7 +58,9 @@ def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
         spec = grid.specs[c.instance]
         rep = np.flatnonzero(c.represented & (c.best_latent >= 0))
         mm = c.scores.get("mmcs", float("nan"))
+        ch = c.scores.get("mmcs_chance", float("nan"))
         corner = f"MMCS {mm:.2f}" if math.isfinite(mm) else ""
+        corner += f" (chance {ch:.2f})" if corner and math.isfinite(ch) else ""
         if c.pairs is None or rep.size < 2:
             note = "no represented feature" if not c.represented.any() else "fewer than 2 represented features"
             out.append(PairPanel(c.m, c.p, None, None, None, None, corner=corner, note=note))
@@ -152,6 +154,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 "fvu",
                 "nan_reasons",
             ]
+            cols += [c for c in ("mmcs_chance", "mmcs_chance_max") if c in part]
             sub = part[cols].reset_index(drop=True)
             figs.append(
                 ctx.figure(
@@ -166,7 +169,11 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         "decoder direction at cos >= "
                         f"{RECOVERED_MMCS:g}; dead: latents that never fire on the evaluation samples; L0 / true L0: "
                         "firing latents per input over active represented features per input (1 = as sparse as the "
-                        "truth); FVU: fraction of variance unexplained. Rows m, columns p. Hatched cells are "
+                        "truth); FVU: fraction of variance unexplained. Last panel: the chance level of MMCS, the "
+                        f"mean MMCS of {result.settings.get('chance_draws', 'several')} random unit decoders of the "
+                        "SAE's shape scored by the same function against the same features; in few dimensions random "
+                        "directions already score near 1, so an MMCS means recovery only where it exceeds every "
+                        "random draw (the verdicts count such cells only). Rows m, columns p. Hatched cells are "
                         "undefined; the letter's reason is given beside the panels."
                     ),
                     content={"t": _frame_content(sub), "arch": arch, "v": v},
@@ -189,7 +196,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         "closest decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins "
                         f"each pair (grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the "
                         "features are recovered. The picture distorts the m-dimensional geometry (stress in the "
-                        "corner) but not which points are paired. Corner 'anti': latents whose decoder direction "
+                        "corner) but not which points are paired. Corner: MMCS beside its chance level (random unit "
+                        "decoders of the same shape). Corner 'anti': latents whose decoder direction "
                         f"points against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire when that "
                         "feature is absent (the SAE centres its inputs on their mean); feature MCC does not pair "
                         f"them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
@@ -288,8 +296,10 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     regions = region_summaries(e1, sparse_p=cfg.sparse_p)
     tables.append(
         TableBlock(
-            f"Recovery scores, median over the cells of each region (sparse: p <= {cfg.sparse_p:g}); cells with an "
-            "undefined MMCS (no represented feature) left out and counted",
+            f"Recovery scores, median over the cells of each region (sparse: p <= {cfg.sparse_p:g}), each beside its "
+            "chance level (*_chance: the median score of random unit decoders of the SAE's shape, scored by the same "
+            "function); 'MMCS above chance': cells whose MMCS exceeds every random draw; cells with an undefined MMCS "
+            "(no represented feature) left out and counted",
             pd.DataFrame(
                 [
                     {
@@ -298,6 +308,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         "region": r.region,
                         "cells": r.n_cells,
                         "undefined": r.n_undefined,
+                        "MMCS above chance": r.n_above_chance if r.n_above_chance is not None else "not measured",
                         **{k: round(v, 3) for k, v in r.medians.items()},
                     }
                     for r in regions
@@ -448,8 +459,11 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
         sp, de = regions.get((f.importance, "sparse")), regions.get((f.importance, "dense"))
         text.append(
             f"{variant_label(f.importance).capitalize()}: median MMCS {fmt(sp.medians['mmcs']) if sp else 'n/a'} in "
-            f"the sparse cells (p <= {cfg.sparse_p:g}), {fmt(de.medians['mmcs']) if de else 'n/a'} in the dense "
-            f"ones; {failure_sentence(f)}"
+            f"the sparse cells (p <= {cfg.sparse_p:g}; random decoders: "
+            f"{fmt(sp.medians.get('mmcs_chance', float('nan'))) if sp else 'n/a'}, "
+            f"{sp.n_above_chance if sp else 0} of {sp.n_cells - sp.n_undefined if sp else 0} cells above chance), "
+            f"{fmt(de.medians['mmcs']) if de else 'n/a'} in the dense ones (random: "
+            f"{fmt(de.medians.get('mmcs_chance', float('nan'))) if de else 'n/a'}); {failure_sentence(f)}"
         )
     parts.append(" ".join(text))
     t = with_l0_ratio(main_e1)
@@ -495,10 +509,7 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
             )
         parts.append(text + ".")
     else:
-        parts.append(
-            f"Only {main} was trained in this run; docs/bench/sae.md compares all five on the study's own weights "
-            "and [recovery] architectures = [...] measures it here."
-        )
+        parts.append(f"Only {main} was trained in this run; [recovery] architectures = [...] compares others here.")
     return "\n\n".join(parts)
 
 

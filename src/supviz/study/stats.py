@@ -1,0 +1,181 @@
+"""The statistics every verdict shares: intervals, strata, minimum evidence, and the verdict they give.
+
+Pure functions of arrays (no tables, no supviz imports above the core), so a test feeds them
+hand-made numbers.
+
+- :func:`bootstrap_interval`: the 95% percentile-bootstrap interval of a statistic over the resampling
+  unit the caller names (cells of a grid, panels, seeds of one model; Efron & Tibshirani 1993, ch. 13,
+  through :func:`scipy.stats.bootstrap`);
+- :func:`stratified_spearman`: Spearman's rho within each stratum (each m of the grid), combined by
+  the inverse-variance mean of the Fisher z values with Fieller, Hartley & Pearson's (1957) variance
+  ``1.06 / (n - 3)`` for Spearman's rho, and its 95% interval; pooling over strata can give the wrong
+  sign (Simpson's paradox), this cannot;
+- :func:`interval_verdict`: a threshold rule read with its interval: 'supported' only when the whole
+  interval is on the claimed side, 'not supported' when the whole interval is on the other side,
+  'not enough evidence' when it straddles the threshold or n is below the rule's minimum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: The smallest n (cells, panels, seeds) a verdict is computed from; below it: 'not enough evidence'.
+MIN_N = 5
+#: Coverage of every interval the report states.
+LEVEL = 0.95
+#: Bootstrap resamples (percentile method).
+N_RESAMPLES = 2000
+#: Fieller, Hartley & Pearson (1957): var(atanh(rho_Spearman)) ~ 1.06 / (n - 3).
+SPEARMAN_Z_VAR = 1.06
+NOT_ENOUGH = "not enough evidence"
+
+
+def bootstrap_interval(
+    values: Any, statistic: Callable[[np.ndarray], float] = np.median, *, random_state: int = 0
+) -> tuple[float, float]:
+    """The 95% percentile-bootstrap interval of ``statistic`` over ``values`` ``[n]`` (NaN dropped).
+
+    ``(nan, nan)`` with fewer than 2 finite values; ``(v, v)`` when every value is equal. The resampling
+    unit is whatever one entry of ``values`` is (a cell, a panel, a seed): the caller chooses it.
+    """
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return (math.nan, math.nan)
+    if np.all(v == v[0]):
+        return (float(v[0]), float(v[0]))
+    res = stats.bootstrap(
+        (v,),
+        lambda a, axis: np.apply_along_axis(statistic, axis, a),
+        n_resamples=N_RESAMPLES,
+        confidence_level=LEVEL,
+        method="percentile",
+        random_state=np.random.default_rng(random_state),
+        vectorized=True,
+    )
+    return (float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+@dataclass
+class Stratified:
+    """Spearman's rho within strata, combined.
+
+    Attributes
+    ----------
+    rho : float
+        ``tanh`` of the weighted mean of ``atanh(rho_s)`` over strata with at least 4 finite pairs and some
+        spread in both variables (weights ``(n_s - 3) / 1.06``); NaN where no stratum qualifies.
+    interval : (float, float)
+        ``tanh(z +- 1.96 / sqrt(sum of weights))``.
+    per_stratum : dict
+        Stratum -> (rho_s, n_s); rho_s NaN where undefined (fewer than 4 pairs, or no spread).
+    n : int
+        Pairs in the strata used.
+    """
+
+    rho: float
+    interval: tuple[float, float]
+    per_stratum: dict[Any, tuple[float, int]]
+    n: int
+
+
+def stratified_spearman(x: Any, y: Any, strata: Any) -> Stratified:
+    """Spearman's rho of ``x`` and ``y`` ``[n]`` within each value of ``strata`` ``[n]``, combined (module notes)."""
+    from scipy import stats
+
+    x, y, s = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(strata)
+    ok = np.isfinite(x) & np.isfinite(y)
+    per: dict[Any, tuple[float, int]] = {}
+    zs, ws, n = [], [], 0
+    for key in sorted(set(s[ok].tolist())):
+        sel = ok & (s == key)
+        a, b = x[sel], y[sel]
+        if a.size < 4 or np.all(a == a[0]) or np.all(b == b[0]):
+            per[key] = (math.nan, int(a.size))
+            continue
+        r = float(stats.spearmanr(a, b).statistic)
+        per[key] = (r, int(a.size))
+        r = max(min(r, 1 - 1e-12), -1 + 1e-12)
+        zs.append(math.atanh(r))
+        ws.append((a.size - 3) / SPEARMAN_Z_VAR)
+        n += int(a.size)
+    if not ws:
+        return Stratified(math.nan, (math.nan, math.nan), per, 0)
+    w = np.asarray(ws)
+    z = float(np.dot(w, zs) / w.sum())
+    half = float(stats.norm.ppf(0.5 + LEVEL / 2)) / math.sqrt(w.sum())
+    return Stratified(math.tanh(z), (math.tanh(z - half), math.tanh(z + half)), per, n)
+
+
+def interval_verdict(
+    estimate: float,
+    interval: tuple[float, float] | None,
+    threshold: float,
+    *,
+    claimed: str,
+    n: int,
+    min_n: int = MIN_N,
+) -> str:
+    """A threshold rule read with its interval.
+
+    ``claimed``: ``"above"`` (the claim holds when the estimate exceeds ``threshold``) or ``"below"``.
+    'supported' when the whole interval is on the claimed side, 'not supported' when the whole interval
+    is on the other side, :data:`NOT_ENOUGH` when it straddles the threshold, when ``n < min_n`` or when
+    no interval could be computed; 'n/a' for a NaN estimate.
+    """
+    if claimed not in ("above", "below"):
+        raise ValueError(f"`claimed` must be 'above' or 'below'; got {claimed!r}.")
+    if not math.isfinite(estimate):
+        return "n/a"
+    if n < min_n or interval is None or not all(math.isfinite(v) for v in interval):
+        return NOT_ENOUGH
+    lo, hi = interval
+    if claimed == "above":
+        return "supported" if lo > threshold else "not supported" if hi <= threshold else NOT_ENOUGH
+    return "supported" if hi < threshold else "not supported" if lo >= threshold else NOT_ENOUGH
+
+
+def abs_below_verdict(
+    estimate: float, interval: tuple[float, float] | None, bound: float, *, n: int, min_n: int = MIN_N
+) -> str:
+    """The rule ``|estimate| < bound`` read with its interval: 'supported' when the whole interval lies in
+    ``(-bound, bound)``, 'not supported' when it lies wholly outside it, :data:`NOT_ENOUGH` otherwise (or for
+    ``n < min_n``); 'n/a' for a NaN estimate."""
+    if not math.isfinite(estimate):
+        return "n/a"
+    if n < min_n or interval is None or not all(math.isfinite(v) for v in interval):
+        return NOT_ENOUGH
+    lo, hi = interval
+    if -bound < lo and hi < bound:
+        return "supported"
+    if lo >= bound or hi <= -bound:
+        return "not supported"
+    return NOT_ENOUGH
+
+
+def banded_verdict(
+    estimate: float, interval: tuple[float, float] | None, good: float, bad: float, *, n: int, min_n: int = MIN_N
+) -> str:
+    """A three-band rule on a lower-is-better estimate (``good < bad``: below ``good`` the claim holds, above
+    ``bad`` it does not, between them partly), read with its interval: 'supported' when the whole interval is
+    below ``good``, 'not supported' when it is above ``bad``, 'partly' when it lies between them;
+    :data:`NOT_ENOUGH` when it crosses either threshold or ``n < min_n``; 'n/a' for a NaN estimate."""
+    if not math.isfinite(estimate):
+        return "n/a"
+    if n < min_n or interval is None or not all(math.isfinite(v) for v in interval):
+        return NOT_ENOUGH
+    lo, hi = interval
+    if hi < good:
+        return "supported"
+    if lo > bad:
+        return "not supported"
+    if lo >= good and hi <= bad:
+        return "partly"
+    return NOT_ENOUGH

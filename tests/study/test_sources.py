@@ -1,0 +1,13 @@
+"""Every "The study says" cell names where the study says it, or says that the study did not ask it."""
+
+from supviz.study.sources import OWN, QUOTES, source_for
+
+
+def test_the_study_claims_quote_the_study_and_the_others_are_labelled_its_own():
+    assert source_for("C3-signature-uniform") == QUOTES["C3"]
+    assert source_for("C2-ring-geometric:0.9") == QUOTES["C2-ring"]
+    assert "emerges only because of the presence of all the points at the origin" in source_for("D-ring-uniform")
+    for key in ("D-star-uniform", "E-won-back-mds", "F-narrower-lies-more", "C-tsne-uniform"):
+        assert source_for(key) == OWN
+    # each quote says where it stands and quotes the study's words
+    assert all(q.startswith("Hamblin (2022), '") and '"' in q for q in QUOTES.values())

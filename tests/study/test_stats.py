@@ -1,0 +1,97 @@
+"""The verdicts' statistics on hand-made numbers: intervals, strata, and verdicts that flip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from supviz.study.stats import (
+    NOT_ENOUGH,
+    abs_below_verdict,
+    bootstrap_interval,
+    interval_verdict,
+    stratified_spearman,
+)
+
+
+def test_bootstrap_interval_covers_the_median_and_is_reproducible() -> None:
+    v = np.random.default_rng(0).normal(1.0, 0.1, 50)
+    lo, hi = bootstrap_interval(v)
+    assert lo < np.median(v) < hi
+    assert hi - lo < 0.1
+    assert bootstrap_interval(v) == (lo, hi)
+    assert np.isnan(bootstrap_interval([1.0, np.nan])[0])  # one finite value: no interval
+    assert bootstrap_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
+
+
+def test_stratified_rule_gives_the_right_sign_where_pooling_does_not() -> None:
+    # Simpson's paradox: within each m, y falls with x; the strata's offsets make the pooled rho positive
+    rng = np.random.default_rng(1)
+    xs, ys, ms = [], [], []
+    for j, m in enumerate([3, 5, 10, 20]):
+        x = np.linspace(0, 1, 6) + j
+        xs.append(x)
+        ys.append(-x + 3 * j + rng.normal(0, 0.01, 6))
+        ms.append(np.full(6, m))
+    x, y, m = map(np.concatenate, (xs, ys, ms))
+    pooled = stats.spearmanr(x, y).statistic
+    s = stratified_spearman(x, y, m)
+    assert pooled > 0.4  # the pooled rule sees a positive trend
+    assert s.rho < -0.9 and s.interval[1] < 0  # within every m it is negative, and the interval says so
+    assert all(r == pytest.approx(-1.0) for r, _ in s.per_stratum.values())
+    assert s.n == 24
+
+
+def test_stratified_spearman_leaves_out_strata_too_small_or_flat() -> None:
+    s = stratified_spearman([1, 2, 3, 1, 2, 3, 4], [1, 2, 3, 5, 5, 5, 5], [0, 0, 0, 1, 1, 1, 1])
+    assert np.isnan(s.rho) and s.n == 0
+    assert s.per_stratum[0][1] == 3 and np.isnan(s.per_stratum[1][0])
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [((0.92, 0.97), "supported"), ((0.85, 0.95), NOT_ENOUGH), ((0.7, 0.89), "not supported")],
+)
+def test_interval_verdict_flips_when_its_interval_crosses_the_threshold(interval, expected) -> None:
+    est = sum(interval) / 2
+    assert interval_verdict(est, interval, 0.9, claimed="above", n=20) == expected
+
+
+def test_interval_verdict_needs_its_minimum_n_and_a_finite_estimate() -> None:
+    assert interval_verdict(0.95, (0.93, 0.97), 0.9, claimed="above", n=2) == NOT_ENOUGH
+    assert interval_verdict(0.95, None, 0.9, claimed="above", n=20) == NOT_ENOUGH
+    assert interval_verdict(float("nan"), (0.9, 1.0), 0.9, claimed="above", n=20) == "n/a"
+    assert interval_verdict(0.1, (0.05, 0.2), 0.3, claimed="below", n=20) == "supported"
+    with pytest.raises(ValueError, match="claimed"):
+        interval_verdict(0.1, (0.0, 0.2), 0.3, claimed="up", n=20)
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        ((-0.2, 0.3), "supported"),
+        ((0.3, 0.6), NOT_ENOUGH),
+        ((0.45, 0.9), "not supported"),
+        ((-0.9, -0.5), "not supported"),
+    ],
+)
+def test_abs_below_verdict_flips_at_its_bound(interval, expected) -> None:
+    assert abs_below_verdict(sum(interval) / 2, interval, 0.4, n=30) == expected
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        ((0.02, 0.08), "supported"),
+        ((0.12, 0.25), "partly"),
+        ((0.35, 0.6), "not supported"),
+        ((0.05, 0.2), NOT_ENOUGH),
+        ((0.25, 0.4), NOT_ENOUGH),
+    ],
+)
+def test_banded_verdict_flips_across_both_thresholds(interval, expected):
+    from supviz.study.stats import banded_verdict
+
+    assert banded_verdict(sum(interval) / 2, interval, 0.1, 0.3, n=20) == expected
+    assert banded_verdict(sum(interval) / 2, interval, 0.1, 0.3, n=3) == NOT_ENOUGH
