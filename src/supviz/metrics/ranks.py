@@ -8,14 +8,14 @@ both functions of the distances alone, never of the order of the points:
 
 **Fractional k-neighbourhood (the space that defines the neighbourhood).** For point ``i`` let
 ``t`` be the distance of its k-th nearest other point, ``L`` the number of points strictly nearer
-than ``t`` and ``E`` the number at exactly ``t``. Every point nearer than ``t`` belongs to the
-neighbourhood with weight 1, every point at ``t`` with weight ``(k - L) / E``, all others with
-weight 0. The weights sum to ``k``; each is the probability of membership when ties are broken
-uniformly at random, so a metric linear in memberships equals its average over all tie orders.
-Without ties this is the ordinary k-NN set.
+than ``t`` (before its tied block, below) and ``E`` the number tied with ``t``. Every point
+nearer belongs to the neighbourhood with weight 1, every point tied with ``t`` with weight
+``(k - L) / E``, all others with weight 0. The weights sum to ``k``; each is the probability of
+membership when ties are broken uniformly at random, so a metric linear in memberships equals its
+average over all tie orders. Without ties this is the ordinary k-NN set.
 
 **Expected rank (the space that judges the neighbourhood).** Around point ``i``, let ``L`` be the
-number of other points strictly nearer than ``j`` and ``E`` the number at exactly the distance of
+number of other points strictly nearer than ``j`` and ``E`` the number tied with the distance of
 ``j`` (``j`` included). Under a uniformly random order of that tied block, ``j``'s rank is uniform
 on ``L + 1 .. L + E``, so ``P(rank <= k) = clip((k - L) / E, 0, 1)`` and the expected rank
 penalty ``E[max(rank - k, 0)]`` has the closed form of :func:`expected_excess`. Without ties
