@@ -103,6 +103,17 @@ def test_a_far_outlier_does_not_tie_the_distances_of_the_others():
     assert knn_recall(Xo, Xo, k=5) == 1.0  # the old diameter-scale tolerance gave 0.476
     assert trustworthiness(Xo, Xo, k=5) == 1.0
     assert knn_recall(Xo, Xo, k=5, precomputed=False) == knn_recall(pairwise_distances(Xo), Xo, k=5, precomputed=True)
+    approx = approximate_neighbourhood_scores(DistanceSource("X", Xo), DistanceSource("Y", Xo), k=5)
+    assert approx.knn_recall == 1.0 and approx.trustworthiness == 1.0
+
+
+def test_approximate_path_follows_the_chain_rule():
+    X, G, R = _grid_case()
+    Y = (G @ R.T).astype(np.float32)  # the grid's exact ties, up to float32 rounding
+    for k in (13, 20):  # from k = 13 the lists hold every other point: equal to exact up to rounding
+        approx = approximate_neighbourhood_scores(DistanceSource("X", X), DistanceSource("Y", Y), k=k)
+        assert approx.trustworthiness == pytest.approx(trustworthiness(X, G, k=k), abs=1e-9)
+        assert approx.knn_recall == pytest.approx(knn_recall(X, G, k=k), abs=1e-9)
 
 
 def test_precomputed_and_coordinates_use_one_rule():
