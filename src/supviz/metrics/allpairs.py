@@ -12,7 +12,10 @@ vectors and their ranks: at N = 20,000 that is 2e8 pairs, 1.6 GB per float64 vec
    the same numbers bit for bit as the condensed vector) counts the pairs per bucket and finds the
    smallest and largest distance (the tie check of :mod:`supviz.metrics.undefined`) and each
    bucket's extremes; buckets that one tied block (a chain of the tie rule of
-   :mod:`supviz.metrics.undefined`) crosses are merged, so every block is ranked whole.
+   :mod:`supviz.metrics.undefined`) crosses are merged, so every block is ranked whole. Where
+   the pairs are denser than the input's precision (float32 points, about 1e7 pairs and more:
+   consecutive distances closer than its 9.5e-7 tolerance) chains grow long and merged buckets
+   large; measured on 5,000 float32 points, rho moved by 1e-7 from the float64 value.
 3. **Ranks of ``Y``.** Buckets are grouped into passes of at most ``pass_pairs`` pairs; each pass
    recomputes the distance blocks, keeps the pairs whose value falls in its buckets, sorts each
    bucket, and writes the doubled average rank ``2 r`` (an integer) of every pair into one array of
