@@ -57,13 +57,20 @@ class FalseNeighbours:
     Attributes
     ----------
     pairs : np.ndarray of int, shape (P, 2)
-        Unique unordered pairs ``(i, j)`` with ``i < j``, sorted.
+        Unique unordered pairs ``(i, j)`` with ``i < j``, sorted, that are false neighbours under
+        some tie order (a non-zero probability; every such pair when there are no ties).
     n_edges : int
         Directed k-NN edges examined (``N * k``).
     n_false_edges : float
         Directed k-NN edges whose endpoints share no active feature; an edge to a point tied with
         the k-th nearest counts with its membership weight (the average over tie-breaks), so this
         is a whole number when there are no ties.
+    n_false_pairs : float
+        Expected number of unique unordered false pairs (a pair counts once, whether one or both
+        of its points have the other among their k nearest) over uniformly random tie orders,
+        each point ordering its own tied blocks independently, as the membership weights assume:
+        ``sum over pairs of 1 - (1 - w_ij)(1 - w_ji)``. The number of ``pairs`` when there are no
+        ties; NaN when ``reason`` is set.
     reason : str or None
         Why the rate is undefined (a collapsed picture, all distances tied), else None.
     """
@@ -72,11 +79,13 @@ class FalseNeighbours:
     n_edges: int
     n_false_edges: float
     reason: str | None = None
+    n_false_pairs: float = float("nan")
 
     @property
-    def count(self) -> int:
-        """Number of unique false-neighbour pairs."""
-        return int(self.pairs.shape[0])
+    def count(self) -> float:
+        """Expected number of unique false-neighbour pairs (``n_false_pairs``); a whole number
+        without ties."""
+        return self.n_false_pairs
 
     @property
     def rate(self) -> float:
@@ -136,7 +145,7 @@ class DistortionResult:
         }
         if self.false is not None:
             out["false_neighbour_rate"] = self.false.rate
-            out["false_neighbour_pairs"] = float(self.false.count) if self.false.reason is None else float("nan")
+            out["false_neighbour_pairs"] = self.false.count if self.false.reason is None else float("nan")
         out.update(self.extra)
         return out
 
@@ -168,7 +177,12 @@ def _check_pair(X: np.ndarray, Y: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 
 def knn_indices(X: np.ndarray, *, k: int, chunk_size: int = 512) -> np.ndarray:
-    """Exact k nearest neighbours of every point, self excluded.
+    """Exact k nearest neighbours of every point, self excluded, as a plain index list.
+
+    Not tie-aware, by design: an ``[N, k]`` list must name k points, so a tie at the k-th place is
+    broken by point index (a deterministic, documented choice). No measure of supviz is computed
+    from it; every measure uses the fractional neighbourhoods of :mod:`supviz.metrics.ranks`
+    (the expectation over random tie orders) instead.
 
     Parameters
     ----------
@@ -232,8 +246,8 @@ def false_neighbours(Y: np.ndarray, active: np.ndarray, *, k: int = 10, chunk_si
 
 def _false_edges(ys: Any, active: np.ndarray, k: int, chunk_size: int, collapsed: bool = False) -> FalseNeighbours:
     """Tie-aware false edges of the picture ``ys`` (a DistanceSource), in blocks of rows."""
-    from supviz.metrics.ranks import knn_weights_at
-    from supviz.metrics.undefined import COLLAPSED, tied_reason
+    from supviz.metrics.ranks import knn_weights, sorted_rows_without_self
+    from supviz.metrics.undefined import COLLAPSED, all_tied, tied_reason
 
     n = ys.n
     empty = np.empty((0, 2), dtype=np.int64)
@@ -242,26 +256,33 @@ def _false_edges(ys: Any, active: np.ndarray, k: int, chunk_size: int, collapsed
     act = active.astype(np.float32)
     weight = 0.0
     found: list[np.ndarray] = []
+    probs: list[np.ndarray] = []
     lo, hi = np.inf, -np.inf
     for start in range(0, n, chunk_size):
         stop = min(n, start + chunk_size)
         block = ys.rows(start, stop)  # (c, N)
-        own = np.arange(stop - start)
-        block[own, start + own] = -1.0
-        lo = min(lo, float(np.where(block < 0, np.inf, block).min()))
-        hi = max(hi, float(block.max()))
-        thresh = np.partition(block, k, axis=1)[:, k]  # (c,) distance of the k-th nearest other
-        rows, cols, w = knn_weights_at(block, thresh, k, ys.tie_tol)
+        srt = sorted_rows_without_self(block, start)  # own entry -1 in column 0
+        lo = min(lo, float(srt[:, 1].min()))
+        hi = max(hi, float(srt[:, -1].max()))
+        rows, cols, w = knn_weights(block, srt, k, ys.tie_rtol)  # the chain of the k-th nearest
         shared = np.einsum("pf,pf->p", act[start + rows], act[cols])  # features active in both
         false = shared == 0
         weight += float(w[false].sum())
         i, j = start + rows[false], cols[false]
         found.append(np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1))
-    if hi - lo <= ys.tie_tol:
+        probs.append(w[false])
+    if all_tied(lo, hi, ys.tie_rtol):
         return FalseNeighbours(pairs=empty, n_edges=n * k, n_false_edges=float("nan"), reason=tied_reason("Y"))
-    pairs = np.concatenate(found) if found else empty
-    pairs = np.unique(pairs, axis=0) if pairs.size else empty
-    return FalseNeighbours(pairs=pairs.astype(np.int64), n_edges=n * k, n_false_edges=weight)
+    if not found or not sum(len(f) for f in found):
+        return FalseNeighbours(pairs=empty, n_edges=n * k, n_false_edges=weight, n_false_pairs=0.0)
+    directed = np.concatenate(found)  # (E, 2) the unordered pair of every directed false edge
+    pairs, inverse = np.unique(directed, axis=0, return_inverse=True)
+    # P(pair counted) = 1 - prod over its (one or two) directed edges of (1 - P(edge)): each point
+    # orders its own tied block independently (the rule of supviz.metrics.ranks).
+    missed = np.ones(len(pairs))
+    np.multiply.at(missed, inverse.ravel(), 1.0 - np.concatenate(probs))
+    expected = float((1.0 - missed).sum())
+    return FalseNeighbours(pairs=pairs.astype(np.int64), n_edges=n * k, n_false_edges=weight, n_false_pairs=expected)
 
 
 def shepard_rho(
@@ -296,7 +317,7 @@ def _shepard(
 ) -> tuple[float, int, str | None]:
     """Spearman's rho of the (sampled) pair distances at unit scale, and why it is undefined (or None)."""
     from supviz.metrics.ranks import average_ranks
-    from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, tied_reason
+    from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, all_tied, tied_reason
 
     n = xs.n
     total = n * (n - 1) // 2
@@ -314,11 +335,11 @@ def _shepard(
     dx = np.linalg.norm(xs.data[i] - xs.data[j], axis=1)
     dy = np.linalg.norm(ys.data[i] - ys.data[j], axis=1)
     for d, src in ((dx, xs), (dy, ys)):
-        if float(np.ptp(d)) <= src.tie_tol:
+        if all_tied(float(d.min()), float(d.max()), src.tie_rtol):
             return nan, int(dx.size), tied_reason(src.name)
-    rx = average_ranks(dx)
+    rx = average_ranks(dx, rtol=xs.tie_rtol)
     rx -= rx.mean()
-    ry = average_ranks(dy)
+    ry = average_ranks(dy, rtol=ys.tie_rtol)
     ry -= ry.mean()
     rho = float(np.dot(rx, ry)) / float(np.sqrt(np.dot(rx, rx) * np.dot(ry, ry)))
     return float(np.clip(rho, -1.0, 1.0)), int(dx.size), None

@@ -39,8 +39,8 @@ import numpy as np
 from supviz.core.seeding import SeedLike, child, int_seed, numpy_rng
 from supviz.metrics.distances import DistanceSource
 from supviz.metrics.neighbors import _SCORES, NeighbourhoodScores, _sources_agree, row_sums
-from supviz.metrics.ranks import expected_excess, within_probability, worst_penalty
-from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
+from supviz.metrics.ranks import expected_excess, tie_blocks, within_probability, worst_penalty
+from supviz.metrics.undefined import COLLAPSED, all_tied, coincide_reason, k_reason, tied_reason
 
 #: Up to this many dimensions a KD-tree gives exact neighbour lists.
 KDTREE_MAX_DIM = 3
@@ -158,18 +158,24 @@ def _sample_rows(
     return out, drawn
 
 
+def _list_blocks(space: _Space) -> tuple[np.ndarray, np.ndarray]:
+    """Tied blocks (:func:`~supviz.metrics.ranks.tie_blocks`) of each list followed by its reach,
+    ``[N, K + 1]``: a block whose last position is ``K`` may go on beyond the list."""
+    dist = space.dist
+    top = 2.0 * float(dist.max(initial=0.0)) + 1.0  # an infinite reach (the list holds every other) breaks
+    full = np.concatenate([dist, np.where(np.isinf(space.reach), top, space.reach)[:, None]], axis=1)
+    return tie_blocks(full, space.src.tie_rtol)
+
+
 def _weights(space: _Space, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Fractional k-neighbourhood weights over the list ``[N, K]`` and which rows they are exact for
     (the tied block at the k-th nearest ends inside the list)."""
-    tol = space.src.tie_tol
-    dist = space.dist
-    t = dist[:, k - 1 : k]  # (N, 1) distance of the k-th nearest other
-    below = dist < t - tol
-    at = np.abs(dist - t) <= tol
-    n_below = below.sum(axis=1, keepdims=True)
-    w = np.where(below, 1.0, np.where(at, (k - n_below) / np.maximum(at.sum(axis=1, keepdims=True), 1), 0.0))
-    resolved = space.reach > t[:, 0] + tol
-    return w, resolved
+    first, last = _list_blocks(space)
+    K = space.dist.shape[1]
+    f, la = first[:, k - 1 : k], last[:, k - 1 : k]  # (N, 1) the block of the k-th nearest other
+    pos = np.arange(K)[None, :]
+    w = np.where(pos < f, 1.0, np.where(pos <= la, (k - f) / (la - f + 1), 0.0))
+    return w, la[:, 0] < K
 
 
 def _judge(
@@ -177,32 +183,36 @@ def _judge(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``L``, ``E`` (float) of the pairs ``(rows, cols)`` in the judging space, and which are resolved.
 
+    A pair in the list takes its tied block there (resolved when the block ends inside the list).
     A pair past the list's reach gets ``L`` from the sample (:func:`_sample_rows`), clipped to
     ``[K, N - 2]``, and ``E = 1``; it is unresolved when another sampled point ties with it.
     """
     sample_sorted, drawn = sample
     src = judge.src
-    tol = src.tie_tol
+    rtol = src.tie_rtol
     n, K = judge.idx.shape
     d = _pair_distances(src.data, rows, cols)
     lists = judge.dist[rows]  # (P, K)
-    found = (judge.idx[rows] == cols[:, None]).any(axis=1)
-    less = (lists < d[:, None] - tol).sum(axis=1).astype(np.float64)
-    tied = (np.abs(lists - d[:, None]) <= tol).sum(axis=1).astype(np.float64)
-    inside = judge.reach[rows] > d + tol  # the tied block ends inside the list
-    resolved = found & inside
-    beyond = ~found & (lists[:, -1] + tol < d)  # past the list's reach: estimate
+    hit = judge.idx[rows] == cols[:, None]  # (P, K)
+    found = hit.any(axis=1)
+    pos = hit.argmax(axis=1)
+    first, last = _list_blocks(judge)
+    f, la = first[rows, pos], last[rows, pos]
+    less = f.astype(np.float64)
+    tied = (la - f + 1).astype(np.float64)
+    resolved = found & (la < K)  # the tied block ends inside the list
+    beyond = ~found & (d - lists[:, -1] > rtol * d)  # past the list's last block: estimate
     if beyond.any():
         at = np.flatnonzero(beyond)
         size = sample_sorted.shape[1]
         for lo in range(0, len(at), 8192):
             part = at[lo : lo + 8192]
             srt = sample_sorted[rows[part]]  # (q, S)
-            nearer = (srt < (d[part] - tol)[:, None]).sum(axis=1)
+            dp = d[part][:, None]
+            nearer = (dp - srt > rtol * dp).sum(axis=1)
             # a tie with another point (the pair's own point may be in the sample: not a tie)
-            sampled_tie = ((np.abs(srt - d[part][:, None]) <= tol) & (drawn[rows[part]] != cols[part][:, None])).any(
-                axis=1
-            )
+            close = np.abs(srt - dp) <= rtol * np.maximum(srt, dp)
+            sampled_tie = (close & (drawn[rows[part]] != cols[part][:, None])).any(axis=1)
             less[part] = np.clip((src.n - 1) * nearer / size, K, n - 2)
             tied[part] = 1.0
             resolved[part] = ~sampled_tie
@@ -273,7 +283,7 @@ def approximate_neighbourhood_scores(
     tied = {}
     for name, sp in spaces.items():
         seen = np.concatenate([sp.dist.ravel()] + ([samples[name][0].ravel()] if name in samples else []))
-        tied[name] = float(seen.max() - seen.min()) <= sp.src.tie_tol
+        tied[name] = all_tied(float(seen.min()), float(seen.max()), sp.src.tie_rtol)
     for name in want:
         for space in judged[name]:
             if sources[space].coincide:  # the exact path's rule: rounding noise would be ranked

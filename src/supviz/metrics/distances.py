@@ -1,8 +1,9 @@
 """Euclidean distances, row block by row block, computed so that ties stay ties.
 
-Every rank-based metric in :mod:`supviz.metrics` decides ties by exact equality of computed
-distances. That is only meaningful when the distance of a pair does not depend on where the pair
-sits in the input, so all distances here come from :func:`scipy.spatial.distance.cdist` /
+Every rank-based metric in :mod:`supviz.metrics` decides ties by the relative tolerance of
+:mod:`supviz.metrics.undefined` (exact equality for bit-equal pairs). That is only meaningful when
+the distance of a pair does not depend on where the pair sits in the input, and when its
+rounding error is relative to itself, so all distances here come from :func:`scipy.spatial.distance.cdist` /
 :func:`~scipy.spatial.distance.pdist`, which compute each pair by the same loop over coordinates
 wherever it sits (checked by ``tests/metrics/test_distances.py``). The Gram-matrix shortcut
 ``|x|^2 + |y|^2 - 2 x.y`` is deliberately not used: its rounding depends on the BLAS blocking, so
@@ -26,7 +27,7 @@ import numpy as np
 from supviz.core.geometry import points_coincide
 from supviz.core.validation import check_array, check_dissimilarity_matrix, unit_scaled
 from supviz.errors import SupvizError
-from supviz.metrics.undefined import TIE_RTOL
+from supviz.metrics.undefined import tie_rtol
 
 #: Entries per block of distance rows (4e6 float64 = 32 MB per array).
 BLOCK_ENTRIES = 4_000_000
@@ -52,8 +53,9 @@ class DistanceSource:
     """Row access to the Euclidean distances of points, or to a precomputed matrix.
 
     Distances come at unit scale: the input divided by ``2 ** exponent`` (exact). Attributes
-    ``coincide`` (all points at one spot, up to rounding) and ``tie_tol`` (the tie tolerance of
-    this space, at unit scale) feed the undefined-metric rules of :mod:`supviz.metrics.undefined`.
+    ``coincide`` (all points at one spot, up to rounding) and ``tie_rtol`` (the relative tie
+    tolerance of this space, from the input's dtype: :func:`supviz.metrics.undefined.tie_rtol`)
+    feed the tie and undefined-metric rules of :mod:`supviz.metrics.undefined`.
 
     Parameters
     ----------
@@ -70,22 +72,16 @@ class DistanceSource:
     def __init__(self, name: str, data: Any, *, precomputed: bool = False, min_points: int = 1) -> None:
         self.name = name
         self.precomputed = bool(precomputed)
+        #: Distances ``a <= b`` of this space with ``b - a <= tie_rtol * b`` are adjacent ties
+        #: (:mod:`supviz.metrics.undefined`); float32 input gets float32's tolerance.
+        self.tie_rtol = tie_rtol(getattr(data, "dtype", None))
         if self.precomputed:
             self._data, self.exponent = unit_scaled(check_dissimilarities(name, data, min_points=min_points))
-            diameter = float(self._data.max()) if self._data.size else 0.0
-            self.coincide = diameter == 0.0
+            self.coincide = not bool(self._data.any())
         else:
             self._data, self.exponent = unit_scaled(check_points(name, data, min_points=min_points))
-            radius = (
-                float(np.sqrt(((self._data - self._data.mean(axis=0)) ** 2).sum(axis=1).max()))
-                if self._data.size
-                else 0.0
-            )
-            diameter = 2.0 * radius  # an upper bound of the largest distance
             self.coincide = points_coincide(self._data)  # the one rule (supviz.core.geometry)
         self.n = int(self._data.shape[0])
-        #: Distances of this space that differ by at most this much are tied (:mod:`supviz.metrics.undefined`).
-        self.tie_tol = TIE_RTOL * diameter
 
     @property
     def data(self) -> np.ndarray:

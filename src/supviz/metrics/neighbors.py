@@ -62,7 +62,7 @@ from supviz.metrics.ranks import (
     within_probability,
     worst_penalty,
 )
-from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
+from supviz.metrics.undefined import COLLAPSED, all_tied, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +98,13 @@ def _penalty_and_kept(
     judge_block: np.ndarray,
     judge_sorted: np.ndarray,
     k: int,
-    def_tol: float,
-    judge_tol: float,
+    def_rtol: float,
+    judge_rtol: float,
 ) -> tuple[float, float]:
     """Sums of ``w E[max(r - k, 0)]`` and of ``w P(r <= k)`` over one block of rows (own entries
     marked -1 by :func:`~supviz.metrics.ranks.sorted_rows_without_self` in both blocks)."""
-    rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
-    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)
+    rows, cols, w = knn_weights(def_block, def_sorted, k, def_rtol)
+    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_rtol)
     penalty = float(np.dot(w, expected_excess(less, tied, k)))
     kept = float(np.dot(w, within_probability(less, tied, k)))
     return penalty, kept
@@ -127,7 +127,7 @@ def row_sums(defining: DistanceSource, judging: DistanceSource, idx: np.ndarray,
         bd[own, part] = -1.0
         bj[own, part] = -1.0
         sd, sj = np.sort(bd, axis=1), np.sort(bj, axis=1)
-        pen, kep = _penalty_and_kept(bd, sd, bj, sj, k, defining.tie_tol, judging.tie_tol)
+        pen, kep = _penalty_and_kept(bd, sd, bj, sj, k, defining.tie_rtol, judging.tie_rtol)
         penalty += pen
         kept += kep
     return penalty, kept
@@ -175,18 +175,18 @@ def neighbourhood_scores(
         span("X", sx)
         span("Y", sy)
         if "trustworthiness" in want:
-            sums["t"] += _penalty_and_kept(by, sy, bx, sx, k, Y.tie_tol, X.tie_tol)[0]
+            sums["t"] += _penalty_and_kept(by, sy, bx, sx, k, Y.tie_rtol, X.tie_rtol)[0]
         if "continuity" in want or "knn_recall" in want:
-            pen, kept = _penalty_and_kept(bx, sx, by, sy, k, X.tie_tol, Y.tie_tol)
+            pen, kept = _penalty_and_kept(bx, sx, by, sy, k, X.tie_rtol, Y.tie_rtol)
             sums["c"] += pen
             sums["r"] += kept
         if X_true is not None and "knn_recall_true" in want:
             bt = X_true.rows(start, stop)
             st = sorted_rows_without_self(bt, start)
             span("X_true", st)
-            sums["rt"] += _penalty_and_kept(bt, st, by, sy, k, X_true.tie_tol, Y.tie_tol)[1]
+            sums["rt"] += _penalty_and_kept(bt, st, by, sy, k, X_true.tie_rtol, Y.tie_rtol)[1]
     sources = {"X": X, "Y": Y, "X_true": X_true}
-    tied = {role: spans[role][1] - spans[role][0] <= src.tie_tol for role, src in sources.items() if src is not None}
+    tied = {role: all_tied(*spans[role], src.tie_rtol) for role, src in sources.items() if src is not None}
     # Which spaces each score ranks (the defining and the judging one).
     spaces = {
         "trustworthiness": ("Y", "X"),

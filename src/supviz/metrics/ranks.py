@@ -8,14 +8,14 @@ both functions of the distances alone, never of the order of the points:
 
 **Fractional k-neighbourhood (the space that defines the neighbourhood).** For point ``i`` let
 ``t`` be the distance of its k-th nearest other point, ``L`` the number of points strictly nearer
-than ``t`` and ``E`` the number at exactly ``t``. Every point nearer than ``t`` belongs to the
-neighbourhood with weight 1, every point at ``t`` with weight ``(k - L) / E``, all others with
-weight 0. The weights sum to ``k``; each is the probability of membership when ties are broken
-uniformly at random, so a metric linear in memberships equals its average over all tie orders.
-Without ties this is the ordinary k-NN set.
+than ``t`` (before its tied block, below) and ``E`` the number tied with ``t``. Every point
+nearer belongs to the neighbourhood with weight 1, every point tied with ``t`` with weight
+``(k - L) / E``, all others with weight 0. The weights sum to ``k``; each is the probability of
+membership when ties are broken uniformly at random, so a metric linear in memberships equals its
+average over all tie orders. Without ties this is the ordinary k-NN set.
 
 **Expected rank (the space that judges the neighbourhood).** Around point ``i``, let ``L`` be the
-number of other points strictly nearer than ``j`` and ``E`` the number at exactly the distance of
+number of other points strictly nearer than ``j`` and ``E`` the number tied with the distance of
 ``j`` (``j`` included). Under a uniformly random order of that tied block, ``j``'s rank is uniform
 on ``L + 1 .. L + E``, so ``P(rank <= k) = clip((k - L) / E, 0, 1)`` and the expected rank
 penalty ``E[max(rank - k, 0)]`` has the closed form of :func:`expected_excess`. Without ties
@@ -29,10 +29,13 @@ gets the credit a random choice among them would get, not the credit of all of t
 effect: an isometry of a space with ties (a block of duplicates) scores below 1, because the
 neighbourhood inside the block is undetermined in either space.
 
-Both rules take a tolerance ``tol``: distances within ``tol`` of each other tie. Exact ties are
-kept exact by :mod:`supviz.metrics.distances` (equal pairs give bit-equal numbers wherever they
-sit in the input); the tolerance (:data:`supviz.metrics.undefined.TIE_RTOL` times the space's
-size) also ties the distances that a layout meant to be equal and got equal up to rounding.
+"Nearer" and "tied" follow the tie rule of :mod:`supviz.metrics.undefined`, with the space's
+relative tolerance ``rtol``: a row's distances, sorted, fall into **tied blocks**, the chains of
+consecutive distances ``a <= b`` with ``b - a <= rtol * b`` (:func:`tie_blocks`). ``L`` above
+counts the others in the blocks before the block of ``t`` (or of ``j``), ``E`` that block's size.
+Chains make ties transitive (1, 1 + d, 1 + 2d with ``d`` within the tolerance of each step form
+one block), so every score is the exact expectation for one consistent tie pattern. Exact ties
+stay exact: :mod:`supviz.metrics.distances` gives equal pairs bit-equal numbers wherever they sit.
 """
 
 from __future__ import annotations
@@ -53,8 +56,36 @@ def sorted_rows_without_self(block: np.ndarray, start: int) -> np.ndarray:
     return np.sort(block, axis=1)  # (c, N)
 
 
+def tie_blocks(sorted_block: np.ndarray, rtol: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and last position of the tied block of every entry of sorted rows.
+
+    Parameters
+    ----------
+    sorted_block : numpy.ndarray, shape (c, N)
+        Rows sorted ascending (non-negative distances; an own entry -1 forms a block of its own,
+        as ``0 - (-1) = 1 > rtol * 0`` for ``rtol < 1``).
+    rtol : float
+        Relative tie tolerance (:func:`supviz.metrics.undefined.tie_rtol`): entries ``a <= b`` next
+        to each other are tied when ``b - a <= rtol * b``; a block is a maximal chain of such steps.
+
+    Returns
+    -------
+    first, last : numpy.ndarray of int64, shape (c, N)
+        Sorted positions of the first and last entry of each entry's block.
+    """
+    c, n = sorted_block.shape
+    breaks = np.ones((c, n), dtype=bool)  # an entry that starts a new block
+    breaks[:, 1:] = np.diff(sorted_block, axis=1) > rtol * sorted_block[:, 1:]
+    pos = np.broadcast_to(np.arange(n), (c, n))
+    first = np.maximum.accumulate(np.where(breaks, pos, 0), axis=1)
+    ends = np.ones((c, n), dtype=bool)  # an entry that ends its block
+    ends[:, :-1] = breaks[:, 1:]
+    last = np.minimum.accumulate(np.where(ends, pos, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    return first, np.ascontiguousarray(last)
+
+
 def knn_weights(
-    block: np.ndarray, sorted_block: np.ndarray, k: int, tol: float = 0.0
+    block: np.ndarray, sorted_block: np.ndarray, k: int, rtol: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fractional k-neighbourhood membership of a block of rows (the rule in the module docstring).
 
@@ -66,9 +97,8 @@ def knn_weights(
         ``block`` sorted along each row.
     k : int
         Neighbourhood size, ``1 <= k <= N - 1``.
-    tol : float, default 0
-        Distances within ``tol`` of the k-th nearest tie with it (``0 <= tol < 1``, so the own
-        entry -1 never ties).
+    rtol : float, default 0
+        Relative tie tolerance (:func:`tie_blocks`); the block of the k-th nearest other is a chain.
 
     Returns
     -------
@@ -76,18 +106,12 @@ def knn_weights(
         Row index within the block, column (point) index and membership weight of every pair with
         a non-zero weight, in row-major order. Each row's weights sum to ``k``.
     """
-    return knn_weights_at(block, sorted_block[:, k], k, tol)
-
-
-def knn_weights_at(
-    block: np.ndarray, thresh: np.ndarray, k: int, tol: float = 0.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`knn_weights` given each row's k-th nearest distance ``thresh`` (c,) instead of the
-    sorted rows (``np.partition(block, k, axis=1)[:, k]`` finds it in O(N) per row)."""
-    lo, hi = thresh - tol, thresh + tol
-    below = block < lo[:, None]  # (c, N), includes the own entry (-1)
-    n_below = below.sum(axis=1) - 1  # (c,) clearly nearer others: L
-    n_at = ((block >= lo[:, None]) & (block <= hi[:, None])).sum(axis=1)  # (c,) tied with the k-th: E
+    first, last = tie_blocks(sorted_block, rtol)
+    r = np.arange(block.shape[0])
+    f, la = first[:, k], last[:, k]  # (c,) the block of the k-th nearest other
+    lo, hi = sorted_block[r, f], sorted_block[r, la]  # (c,) its smallest and largest distance
+    n_below = f - 1  # (c,) others in earlier blocks: L (column 0 is the own entry)
+    n_at = la - f + 1  # (c,) the block's size: E
     rows, cols = np.nonzero(block <= hi[:, None])
     own = block[rows, cols] < 0
     rows, cols = rows[~own], cols[~own]
@@ -97,25 +121,28 @@ def knn_weights_at(
 
 
 def tied_counts(
-    sorted_block: np.ndarray, rows: np.ndarray, values: np.ndarray, tol: float = 0.0
+    sorted_block: np.ndarray, rows: np.ndarray, values: np.ndarray, rtol: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``L`` and ``E`` of each (row, value) query: others strictly nearer, and others within ``tol``.
+    """``L`` and ``E`` of each (row, value) query: others in earlier tied blocks, and the size of
+    the value's own block (:func:`tie_blocks`).
 
-    ``L = #{l != i : d(i, l) < value - tol}``, ``E = #{l != i : |d(i, l) - value| <= tol}``: for a
-    query that is the distance of a pair ``(i, j)``, ``E`` includes ``j`` itself (``E >= 1``).
-    ``sorted_block`` is a block from :func:`sorted_rows_without_self` (own entry -1 in column 0,
-    counted in neither, as ``0 <= tol < 1``); ``rows`` must be non-decreasing. The loop runs once
-    per row, never per pair.
+    For a query that is the distance of a pair ``(i, j)`` (a value present in row ``i``), ``E``
+    includes ``j`` itself (``E >= 1``); a value absent from its row gets ``L`` = the others below
+    it and ``E = 0``. ``sorted_block`` is a block from
+    :func:`sorted_rows_without_self` (own entry -1 in column 0, counted in neither); ``rows`` must
+    be non-decreasing. The loop runs once per row, never per pair.
     """
-    less = np.empty(len(values), dtype=np.int64)
-    upto = np.empty(len(values), dtype=np.int64)
+    first, last = tie_blocks(sorted_block, rtol)
+    pos = np.empty(len(values), dtype=np.int64)
     bounds = np.searchsorted(rows, np.arange(sorted_block.shape[0] + 1))
     for r in range(sorted_block.shape[0]):
         lo, hi = bounds[r], bounds[r + 1]
         if hi > lo:
-            less[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi] - tol, side="left") - 1
-            upto[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi] + tol, side="right") - 1
-    return less, upto - less
+            pos[lo:hi] = np.searchsorted(sorted_block[r], values[lo:hi], side="left")
+    pos_in = np.minimum(pos, sorted_block.shape[1] - 1)
+    present = sorted_block[rows, pos_in] == values  # a value absent from its row: L = #smaller, E = 0
+    f, la = first[rows, pos_in], last[rows, pos_in]
+    return np.where(present, f - 1, pos - 1), np.where(present, la - f + 1, 0)
 
 
 def within_probability(less: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
@@ -143,12 +170,22 @@ def expected_excess(less: np.ndarray, tied: np.ndarray, k: int) -> np.ndarray:
     return count * (a + b - 2 * k) / 2.0 / tied
 
 
-def _average_ranks_direct(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values)
-    ordered = values[order]
+def chain_breaks(ordered: np.ndarray, rtol: float) -> np.ndarray:
+    """Which entries of an ascending array start a new tied block: the first, and every ``b``
+    after ``a`` with ``b - a > rtol * b`` (``rtol = 0``: every new value)."""
     new = np.empty(len(ordered), dtype=bool)
     new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    if rtol > 0:
+        np.greater(ordered[1:] - ordered[:-1], rtol * ordered[1:], out=new[1:])
+    else:
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return new
+
+
+def _average_ranks_direct(values: np.ndarray, rtol: float = 0.0) -> np.ndarray:
+    order = np.argsort(values)
+    ordered = values[order]
+    new = chain_breaks(ordered, rtol)
     starts = np.flatnonzero(new)  # first sorted position of each distinct value
     counts = np.diff(np.append(starts, len(ordered)))
     ranks = np.empty(len(ordered))
@@ -156,10 +193,15 @@ def _average_ranks_direct(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def average_ranks(values: np.ndarray, *, direct_below: int = 2_000_000, buckets: int = 512) -> np.ndarray:
+def average_ranks(
+    values: np.ndarray, *, rtol: float = 0.0, direct_below: int = 2_000_000, buckets: int = 512
+) -> np.ndarray:
     """Ranks 1..n with ties given the mean of the ranks they span (the ``"average"`` rule).
 
-    Equal to ``scipy.stats.rankdata(values, method="average")`` (tested). Long inputs (the
+    With ``rtol = 0`` equal to ``scipy.stats.rankdata(values, method="average")`` (tested); with
+    ``rtol > 0`` the tied blocks are the chains of :func:`chain_breaks` (the tie rule of
+    :mod:`supviz.metrics.undefined`), so values equal up to rounding share their mean rank. Values
+    must be non-negative (distances) when ``rtol > 0``. Long inputs (the
     ``N (N - 1) / 2`` pair distances of 10,000 points are 5e7 numbers) are first split into
     ``buckets`` value ranges by a radix sort of the bucket index, then ranked bucket by bucket:
     one ``argsort`` of 5e7 doubles jumps around memory and takes several times longer than these
@@ -167,8 +209,8 @@ def average_ranks(values: np.ndarray, *, direct_below: int = 2_000_000, buckets:
     """
     values = np.asarray(values, dtype=np.float64)
     n = len(values)
-    if n <= direct_below:
-        return _average_ranks_direct(values)
+    if n <= direct_below or rtol > 0:  # a chain may cross a bucket boundary: sort it all
+        return _average_ranks_direct(values, rtol)
     sample = np.sort(values[:: max(1, n // (buckets * 64))])
     bounds = np.unique(sample[np.linspace(0, len(sample) - 1, buckets + 1).astype(np.int64)[1:-1]])
     bucket = np.searchsorted(bounds, values, side="right").astype(np.uint16)

@@ -26,11 +26,13 @@ example, interval MDS of 20 feature directions: 0.2229 and 0.2243.
 
 **Shepard rank correlation.** Spearman's rho between ``delta_ij`` and ``d_ij`` over the pairs
 ``i < j``, with tied values given their average rank (the standard tie correction), computed as the
-Pearson correlation of those ranks. It is undefined, and returned as ``nan``, when either set of
-distances is constant up to the tie tolerance of :mod:`supviz.metrics.undefined` (``diag(N)`` has
-nothing to rank) and for a collapsed layout. (ZADU's ``spearman_rho`` correlates the
-flattened full ``[N, N]`` matrices, so every pair counts twice and the N zero self-distances join
-in as a block of ties; here each pair counts once.)
+Pearson correlation of those ranks. Ties follow the one rule of :mod:`supviz.metrics.undefined`
+(chains of distances equal up to the input's precision), so an isometry or a rescaling of a
+layout with exactly equal distances (a grid) leaves rho unchanged. It is undefined, and returned
+as ``nan``, when either set of distances is constant up to the tie tolerance of
+:mod:`supviz.metrics.undefined` (``diag(N)`` has nothing to rank) and for a collapsed layout.
+(ZADU's ``spearman_rho`` correlates the flattened full ``[N, N]`` matrices, so every pair counts
+twice and the N zero self-distances join in as a block of ties; here each pair counts once.)
 """
 
 from __future__ import annotations

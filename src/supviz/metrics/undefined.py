@@ -20,21 +20,45 @@ never as a number that looks fine:
   Shepard correlation is undefined for the same reason (nothing to rank).
 - **all points of X coincide**: no distance to fit (stress-1, Shepard) or rank.
 
-Ties are decided with a tolerance: two distances of one space tie when they differ by at most
-:data:`TIE_RTOL` times the space's diameter (bounded above by twice the largest distance from the
-centroid). A layout computed in floating point has rounding-level differences where its maker
-meant equal distances (an MDS equilateral triangle has distances 1 +- 2e-16), and exact equality
-would rank those as if they were real.
+Ties are decided with a tolerance relative to the distances compared (:func:`tie_rtol`): two
+distances ``a <= b`` of one space are adjacent ties when ``b - a <= rtol * b``, and the tied blocks
+are the chains of sorted distances linked by adjacent ties (so ties are transitive and every score
+matches one consistent tie pattern). Why relative to the distance: every distance here is computed
+differences first (``cdist``, ``pdist``: ``sqrt(sum (x_i - x_j)^2)``), whose float64 rounding is a
+few ulps *of that distance*, wherever the points sit; a far outlier does not blur the distances of
+the others (the Gram trick ``|x|^2 + |y|^2 - 2 x.y`` would need a diameter-scale tolerance, and is
+not used). ``rtol`` follows the input's precision: ``max(TIE_RTOL, TIE_ULPS * eps)`` with ``eps``
+the machine epsilon of the input's dtype (float64: 1e-12, float32: 9.5e-7), so a float32 layout
+(torchdr's) whose maker meant equal distances and got them up to float32 rounding ties as meant;
+an MDS equilateral triangle (distances 1 +- 2e-16) does too. A precomputed matrix follows the
+same rule (its entries are the distances). What the rule cannot see: rounding of the input
+coordinates themselves is relative to the coordinates, so points stored far from the origin
+compared with their spacing (1e6 + 1e-3 i in float32) carry errors beyond it.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from supviz.core.geometry import COINCIDE_RTOL
 
-__all__ = ["COINCIDE_RTOL", "TIE_RTOL", "k_reason", "tied_reason", "coincide_reason"]
+__all__ = [
+    "COINCIDE_RTOL",
+    "TIE_RTOL",
+    "TIE_ULPS",
+    "all_tied",
+    "tie_rtol",
+    "k_reason",
+    "tied_reason",
+    "coincide_reason",
+]
 
-#: Relative tolerance under which two distances of one space count as tied.
-TIE_RTOL = 1e-9
+#: Relative tolerance under which two float64 distances of one space count as tied: about 4,500 ulps,
+#: room for the rounding a layout method accumulates where it meant equal distances, far below the
+#: gaps of real data (the neighbours of a point 1e8 away from a unit cluster differ by 3e-10).
+TIE_RTOL = 1e-12
+#: Machine epsilons of the input's dtype under which two distances tie (for inputs coarser than float64).
+TIE_ULPS = 8
 # COINCIDE_RTOL: a point set whose spread (max distance from the centroid) is at most this times its
 # largest coordinate coincides up to rounding: a bare array "collapsed" at any scale. The one
 # definition, shared with every layout method (:mod:`supviz.core.geometry`).
@@ -62,3 +86,27 @@ def tied_reason(name: str) -> str:
 def coincide_reason(name: str) -> str:
     """The reason for a space whose points all coincide (up to rounding, :mod:`supviz.core.geometry`)."""
     return f"all points of {name} coincide: no distances to compare"
+
+
+def tie_rtol(dtype: object) -> float:
+    """The relative tie tolerance of distances computed from data of ``dtype``.
+
+    ``max(TIE_RTOL, TIE_ULPS * eps(dtype))`` for a floating dtype (numpy's, or a torch dtype by its
+    name), :data:`TIE_RTOL` otherwise (integers and booleans are exact; their distances are float64).
+    """
+    try:
+        dt = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
+    except TypeError:  # a torch dtype: torch.float32 by the name float32
+        try:
+            dt = np.dtype(str(dtype).removeprefix("torch."))
+        except TypeError:
+            return TIE_RTOL
+    if not np.issubdtype(dt, np.floating):
+        return TIE_RTOL
+    return max(TIE_RTOL, TIE_ULPS * float(np.finfo(dt).eps))
+
+
+def all_tied(lo: float, hi: float, rtol: float) -> bool:
+    """Whether distances spanning ``[lo, hi]`` (smallest and largest off-diagonal) all tie:
+    ``hi - lo <= rtol * hi`` (:func:`tie_rtol`)."""
+    return hi - lo <= rtol * hi

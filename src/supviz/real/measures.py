@@ -108,6 +108,12 @@ def knn_label_accuracy(
     ``cross_val_score`` computes it (ties between equidistant neighbours are broken by
     scikit-learn).
 
+    Not tie-aware, unlike the neighbourhood measures of :mod:`supviz.metrics` (the expectation
+    over random tie orders): a majority vote is not linear in the neighbours' memberships, so its
+    expectation is a sum over the multivariate hypergeometric draws of each tied block's classes
+    (and the vote's own ties), not a closed form per pair; scikit-learn's tree order decides, and
+    the value is the reference a reader can recompute with scikit-learn.
+
     Parameters
     ----------
     X : array-like [N, d]
