@@ -57,7 +57,10 @@ def test_tables_of_a_tiny_run(result):
     assert set(PICTURE_KEYS) <= set(r.pictures.columns)
     assert len(r.pictures) == len(r.pictures.drop_duplicates(["id", "method"])) == 7
     pix = r.spaces[r.spaces["space"] == "pixels"].iloc[0]
-    assert pix["trustworthiness_pixels"] == 1.0 and pix["continuity_pixels"] == 1.0  # the pixels against themselves
+    # the pixels against themselves: 1 but for the exact ties of digit pixels (multiples of 1/16), which the
+    # random-tie-order rule breaks independently in each space (tests/metrics/test_ties.py has exact values)
+    for name in ("trustworthiness_pixels", "continuity_pixels"):
+        assert 0.9999 < pix[name] <= 1.0, (name, pix[name])
     assert r.f1["rows"] == [
         "pixels",
         "classifier w=4 hidden",
