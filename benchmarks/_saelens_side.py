@@ -43,16 +43,24 @@ class Batches:
         return self.X[idx]
 
 
-def make_sae(arch: str, d_in: int, d_sae: int, k: int, widths: list[int]):
+def make_sae(arch: str, d_in: int, d_sae: int, k: int, widths: list[int], options: dict):
+    """SAELens' training SAE of ``arch``; ``options`` override fields of its config where it has them."""
+    import dataclasses
+
+    def cfg(cls, **kw):
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(d_in=d_in, d_sae=d_sae, **kw, **{f: v for f, v in options.items() if f in names})
+
     if arch == "topk":
-        return TopKTrainingSAE(TopKTrainingSAEConfig(d_in=d_in, d_sae=d_sae, k=k))
+        return TopKTrainingSAE(cfg(TopKTrainingSAEConfig, k=k))
     if arch == "batchtopk":
-        return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(d_in=d_in, d_sae=d_sae, k=k))
+        return BatchTopKTrainingSAE(cfg(BatchTopKTrainingSAEConfig, k=k))
     if arch == "jumprelu":
-        return JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(d_in=d_in, d_sae=d_sae))
+        return JumpReLUTrainingSAE(cfg(JumpReLUTrainingSAEConfig))
     if arch == "matryoshka_batchtopk":
-        cfg = MatryoshkaBatchTopKTrainingSAEConfig(d_in=d_in, d_sae=d_sae, k=k, matryoshka_widths=list(widths))
-        return MatryoshkaBatchTopKTrainingSAE(cfg)
+        return MatryoshkaBatchTopKTrainingSAE(
+            cfg(MatryoshkaBatchTopKTrainingSAEConfig, k=k, matryoshka_widths=list(widths))
+        )
     raise SystemExit(f"unknown architecture {arch!r}")
 
 
@@ -63,7 +71,7 @@ def main() -> None:
     times = {}
     for i, arch in enumerate(spec["architectures"]):
         torch.manual_seed(spec["seed"] + i)
-        sae = make_sae(arch, X.shape[1], spec["d_sae"], spec["k"], spec["widths"])
+        sae = make_sae(arch, X.shape[1], spec["d_sae"], spec["k"], spec["widths"], spec["options"])
         cfg = SAETrainerConfig(
             n_checkpoints=0,
             checkpoint_path=None,

@@ -61,7 +61,23 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu", help="supviz's device (SAELens runs on the CPU here)")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ap.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a supviz SAEConfig field (JSON value), e.g. init_threshold=0.01; repeatable",
+    )
+    ap.add_argument(
+        "--saelens-option",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a field of SAELens' training configs (JSON value), e.g. l0_coefficient=0.07; repeatable",
+    )
     args = ap.parse_args()
+    options = {f: json.loads(v) for f, v in (o.split("=", 1) for o in args.option)}
+    saelens_options = {f: json.loads(v) for f, v in (o.split("=", 1) for o in args.saelens_option)}
 
     bench = make_benchmark(args.preset, seed=args.seed)
     cfg = bench.config
@@ -94,6 +110,7 @@ def main() -> int:
             device=args.device,
             log_every=max(1, args.steps),
             **kw,
+            **{f: v for f, v in options.items() if arch in applies_to(f)},
         )
         job = SAEJob(ArraySource(X, seed=args.seed + i), config, seed=args.seed + i, label=arch)
         warm = SAEJob(job.source, config.replace(steps=2, log_every=2), seed=0)  # compile the kernels untimed
@@ -117,6 +134,7 @@ def main() -> int:
                 "lr": args.lr,
                 "seed": args.seed,
                 "threads": args.threads,
+                "options": saelens_options,
             }
             side = Path(__file__).with_name("_saelens_side.py")
             out = subprocess.run(

@@ -22,10 +22,11 @@ The generator (:class:`SynthBenchmark`, numpy, seeded), per sample ``b``:
 5. ``x_b = sum_i a_bi t_i`` with unit directions ``t_i`` (:func:`supviz.sae.sources.random_directions`).
 
 Presets (:data:`PRESETS`): ``"test"`` (64 features in 16 dimensions; the tests), ``"cpu"`` (256
-features in 64 dimensions, the size of issue 20's comparison) and ``"synthsaebench-16k"`` (16,384
-features in 768 dimensions, the size of SAELens' published SynthSAEBench-16k; its structure
-parameters are supviz's, scaled from ``"cpu"``, not SAELens' -- a GPU-sized run, behind
-``benchmarks/sae_vs_saelens.py --preset``).
+features in 64 dimensions, the size of issue 20's comparison), ``"flat"`` (``"cpu"`` without hierarchy
+and correlation: independent Zipfian firing, the kind of data of issue 20's comparison) and
+``"synthsaebench-16k"`` (16,384 features in 768 dimensions, the size of SAELens' published
+SynthSAEBench-16k; its structure parameters are supviz's, scaled from ``"cpu"``, not SAELens' -- a
+GPU-sized run, behind ``benchmarks/sae_vs_saelens.py --preset``).
 
 Scores: :func:`benchmark_scores` gives :func:`supviz.sae.score`'s table (SAELens' names -- mcc,
 f1_score, uniqueness, explained_variance, sae_l0 as ``l0``, dead_latents -- and supviz's own) and
@@ -107,6 +108,7 @@ class SynthConfig:
 PRESETS: dict[str, SynthConfig] = {
     "test": SynthConfig(n_features=64, d=16, n_parents=4, children_per_parent=3, correlation_rank=4),
     "cpu": SynthConfig(),
+    "flat": SynthConfig(n_parents=0, children_per_parent=0, correlation_rank=0),
     "synthsaebench-16k": SynthConfig(
         n_features=16_384, d=768, n_parents=1024, children_per_parent=4, correlation_rank=32, correlation_scale=0.05
     ),
