@@ -4,9 +4,11 @@ Run it in a separate environment that has SAELens (it is no dependency of supviz
 
     python3 -m venv /work/saelens-venv
     /work/saelens-venv/bin/pip install torch==2.13.0 sae-lens
-    /work/saelens-venv/bin/python scripts/make_saelens_fixtures.py tests/sae/fixtures/saelens
+    /work/saelens-venv/bin/python scripts/make_saelens_fixtures.py tests/sae/fixtures/saelens [NAME ...]
 
-For each of SAELens' standard, TopK, BatchTopK and JumpReLU SAEs (small: ``d_in`` 8, ``d_sae`` 16)
+(NAMEs: write only those fixtures; ``matryoshka_batchtopk`` was written so, alone, after the others.)
+
+For each of SAELens' standard, TopK, BatchTopK, JumpReLU and Matryoshka BatchTopK SAEs (small: ``d_in`` 8, ``d_sae`` 16)
 it trains a SAELens training SAE a few steps on SAELens' synthetic data, multiplies the decoder
 rows by norms in [0.1, 0.95] (the drift the issue measured after full training runs; a few steps
 move them too little to matter), and writes two folders:
@@ -39,6 +41,10 @@ import torch
 from sae_lens import SAE
 from sae_lens.saes.batchtopk_sae import BatchTopKTrainingSAE, BatchTopKTrainingSAEConfig
 from sae_lens.saes.jumprelu_sae import JumpReLUTrainingSAE, JumpReLUTrainingSAEConfig
+from sae_lens.saes.matryoshka_batchtopk_sae import (
+    MatryoshkaBatchTopKTrainingSAE,
+    MatryoshkaBatchTopKTrainingSAEConfig,
+)
 from sae_lens.saes.sae import TrainStepInput
 from sae_lens.saes.standard_sae import StandardTrainingSAE, StandardTrainingSAEConfig
 from sae_lens.saes.topk_sae import TopKTrainingSAE, TopKTrainingSAEConfig
@@ -161,7 +167,8 @@ def make_metrics(out: Path) -> None:
     (folder / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
 
 
-def main(out: Path) -> None:
+def main(out: Path, only: set[str] | None = None) -> None:
+    """Write every fixture, or only the architectures named in ``only`` (and ``metrics`` if named)."""
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     fd = FeatureDictionary(N_FEATURES, D_IN, seed=0)
@@ -171,11 +178,19 @@ def main(out: Path) -> None:
         ("topk", TopKTrainingSAE(TopKTrainingSAEConfig(d_in=D_IN, d_sae=D_SAE, k=3))),
         ("batchtopk", BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(d_in=D_IN, d_sae=D_SAE, k=3))),
         ("jumprelu", JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(d_in=D_IN, d_sae=D_SAE, l0_coefficient=0.1))),
+        (
+            "matryoshka_batchtopk",
+            MatryoshkaBatchTopKTrainingSAE(
+                MatryoshkaBatchTopKTrainingSAEConfig(d_in=D_IN, d_sae=D_SAE, k=3, matryoshka_widths=[4, 8, D_SAE])
+            ),
+        ),
     ]
     for i, (name, sae) in enumerate(cases):
-        make_pair(out, name, sae, gen, fd, seed=100 + i)
-    make_metrics(out)
+        if only is None or name in only:
+            make_pair(out, name, sae, gen, fd, seed=100 + i)
+    if only is None or "metrics" in only:
+        make_metrics(out)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/sae/fixtures/saelens"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/sae/fixtures/saelens"), set(sys.argv[2:]) or None)

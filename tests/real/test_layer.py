@@ -76,7 +76,7 @@ def test_settings_and_bad_layers():
         train_layer_saes([("x", np.full((5, 2), np.inf), H)], FAST)
     with pytest.raises(SupvizError, match="`architecture` must be one of"):
         SAESettings(architecture="gated")
-    with pytest.raises(SupvizError, match="applies to topk / batchtopk only"):
+    with pytest.raises(SupvizError, match="applies to topk / batchtopk / matryoshka_batchtopk only"):
         SAESettings(architecture="relu_l1", options={"k": 2})
     with pytest.raises(SupvizError, match="must not set 'steps'"):
         SAESettings(options={"steps": 3})

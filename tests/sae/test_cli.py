@@ -114,7 +114,7 @@ def test_activations_file_with_true_features(tmp_path, capsys):
     [
         (["--architecture", "gated"], "`architecture` must be one of"),
         (["--k", "x"], "`--k` must be an int; got 'x'."),
-        (["--architecture", "relu_l1", "--k", "3"], "`k` applies to topk / batchtopk only"),
+        (["--architecture", "relu_l1", "--k", "3"], "`k` applies to topk / batchtopk / matryoshka_batchtopk only"),
         (["--cells", "7"], r"`--cells\[\]` must be an int in \[0, 1\]; got 7."),
         (["--features", "f.npy"], "apply to activations files only"),
         (["--steps", "0"], "`steps` must be an int >= 1; got 0."),

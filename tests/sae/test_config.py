@@ -16,7 +16,10 @@ def test_architecture_defaults_are_filled_in(arch):
 
 
 def test_a_field_of_another_architecture_is_refused_not_ignored():
-    with pytest.raises(SupvizError, match=r"`k` applies to topk / batchtopk only; got k=3 with architecture='relu_l1'"):
+    with pytest.raises(
+        SupvizError,
+        match=r"`k` applies to topk / batchtopk / matryoshka_batchtopk only; got k=3 with architecture='relu_l1'",
+    ):
         SAEConfig(architecture="relu_l1", k=3)
     with pytest.raises(SupvizError, match="`l0_coefficient` applies to jumprelu only"):
         SAEConfig(architecture="topk", l0_coefficient=1.0)

@@ -41,7 +41,7 @@ def test_config_takes_data_only_where_k_applies():
     assert SAEConfig(architecture="batchtopk", k=DATA_K, d_sae=2).k == DATA_K  # no k <= d_sae check before the data
     with pytest.raises(SupvizError, match="`k` must be an int >= 1 or 'data'; got 'auto'"):
         SAEConfig(architecture="topk", k="auto")
-    with pytest.raises(SupvizError, match="`k` applies to topk / batchtopk only"):
+    with pytest.raises(SupvizError, match="`k` applies to topk / batchtopk / matryoshka_batchtopk only"):
         SAEConfig(architecture="relu_l1", k=DATA_K)
 
 

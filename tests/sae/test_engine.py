@@ -23,7 +23,7 @@ X = RNG.standard_normal((90, 6)).astype(np.float32)
 
 
 def _cfg(arch, **kw):
-    extra = {"dead_after": 64} if arch in ("topk", "batchtopk") else {}  # AuxK switches on within the run
+    extra = {"dead_after": 64} if arch in ("topk", "batchtopk", "matryoshka_batchtopk") else {}  # AuxK switches on
     return SAEConfig(
         architecture=arch,
         d_sae=kw.pop("d_sae", 12),
@@ -92,7 +92,7 @@ def test_every_instance_gets_its_alone_result_bit_for_bit(batched_by_impl, impl)
 
 #: Architectures whose forward pass selects latents (a top-k, a batch threshold, a jump): a last-bit
 #: difference at a near-tie can flip a selection, and then the latents involved get other gradients.
-SELECTING = ("topk", "batchtopk", "jumprelu")
+SELECTING = ("topk", "batchtopk", "jumprelu", "matryoshka_batchtopk")
 
 
 def _latents_apart(a, b, atol=2e-5):
@@ -179,6 +179,9 @@ def test_it_learns_and_logs(batched):
     assert res[0].architecture == "relu_l1" and res[0].activation == "relu"
     assert res[12].architecture == "batchtopk" and res[12].activation == "jumprelu"  # a threshold at inference
     assert np.all(res[12].threshold == res[12].threshold[0]) and res[12].threshold[0] > 0
+    nested = [i for i, j in enumerate(jobs) if j.config.architecture == "matryoshka_batchtopk"]
+    assert np.isfinite(res.terms["matryoshka"][nested]).all() and np.isnan(res.terms["matryoshka"][: nested[0]]).all()
+    assert res[nested[0]].architecture == "matryoshka_batchtopk" and res[nested[0]].activation == "jumprelu"
 
 
 def test_input_scale_folds_back_exactly():

@@ -47,7 +47,7 @@ def test_in_a_pipeline_with_transform_and_inverse_transform():
 
 def test_bad_parameters_raise_at_fit_with_one_line():
     X = np.random.default_rng(0).random((20, 3))
-    with pytest.raises(SupvizError, match="`k` applies to topk / batchtopk only"):
+    with pytest.raises(SupvizError, match="`k` applies to topk / batchtopk / matryoshka_batchtopk only"):
         SparseAutoencoder(architecture="relu_l1", k=3).fit(X)
     with pytest.raises(SupvizError, match="`steps` must be an int >= 1"):
         SparseAutoencoder(steps=0).fit(X)

@@ -13,7 +13,11 @@ from supviz.errors import SupvizError
 from supviz.sae import load
 
 FIXTURES = Path(__file__).parent / "fixtures" / "saelens"
-FOLDERS = [f"{a}_{form}" for a in ("standard", "topk", "batchtopk", "jumprelu") for form in ("training", "inference")]
+FOLDERS = [
+    f"{a}_{form}"
+    for a in ("standard", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk")
+    for form in ("training", "inference")
+]
 #: float32 codes of one affine map and a gate: SAELens and supviz order the products differently.
 CODE_TOL = 1e-5
 
@@ -30,7 +34,7 @@ def test_saelens_folder_gives_saelens_codes(name):
     np.testing.assert_allclose(codes, ref, atol=CODE_TOL, rtol=0)
 
 
-@pytest.mark.parametrize("arch", ["topk", "batchtopk"])
+@pytest.mark.parametrize("arch", ["topk", "batchtopk", "matryoshka_batchtopk"])
 def test_training_folders_with_rescaled_codes_reconstruct_as_saelens_does(arch):
     """The decoder norms drifted (0.1-0.95); folded into the encoder, the reconstruction is the
     inference form's (SAELens folds them the same way when it saves that form)."""
@@ -67,7 +71,7 @@ def _copy_with(tmp_path, name, **changes):
         ("topk_training", {"some_future_key": 1}, r"key\(s\) \['some_future_key'\] are unknown"),
         ("standard_training", {"architecture": "gated"}, "architecture 'gated' is not supported"),
         ("topk_training", {"architecture": "abstopk"}, "AbsTopK codes can be negative"),
-        ("batchtopk_training", {"architecture": "matryoshka_batchtopk"}, "matryoshka_batchtopk"),
+        ("matryoshka_batchtopk_training", {"topk_threshold_lr": None, "matryoshka_depth": 2}, "matryoshka_depth"),
     ],
 )
 def test_keys_supviz_does_not_honour_are_refused_by_name(tmp_path, name, changes, match):

@@ -28,7 +28,11 @@ DEFAULT_OUT = default_out("sae")
 RUN_FORMAT = SUBCOMMAND_OUTPUTS["sae"]
 
 _FIELDS: dict[str, tuple[str, type, dict[str, Any]]] = {
-    "architecture": ("--architecture", str, {"metavar": "{relu_l1,relu_l1_decnorm,topk,batchtopk,jumprelu}"}),
+    "architecture": (
+        "--architecture",
+        str,
+        {"metavar": "{relu_l1,relu_l1_decnorm,topk,batchtopk,jumprelu,matryoshka_batchtopk}"},
+    ),
     "d_sae": ("--d-sae", int, {"metavar": "N"}),
     "expansion_factor": ("--expansion-factor", float, {"metavar": "F"}),
     "steps": ("--steps", int, {"metavar": "N"}),
@@ -68,7 +72,8 @@ def register(subparsers: Any) -> None:
         "sae",
         help="train sparse autoencoders on a run's toy cells or an activations file, and score them",
         description=(
-            "Train sparse autoencoders (relu_l1, relu_l1_decnorm, topk, batchtopk, jumprelu) as one batched job and "
+            "Train sparse autoencoders (relu_l1, relu_l1_decnorm, topk, batchtopk, jumprelu, "
+            "matryoshka_batchtopk) as one batched job and "
             "score them against the known features: MMCS, feature MCC (sign-aware), recovery at cos >= 0.9, dead "
             "latents, L0 against the true L0, FVU, shrinkage, firing precision/recall, and SAELens' MCC and F1 under "
             "its names. INPUT is a `supviz train` run directory "

@@ -11,6 +11,8 @@ Modules, in the order data flows:
 - :mod:`~supviz.sae.metrics`       recovery scores against ground truth, vectorised over instances
 - :mod:`~supviz.sae.saelens_metrics` SAELens' synthetic-data scores under SAELens' names and definitions
 - :mod:`~supviz.sae.cells`         :func:`train_cell_saes`: one SAE per toy cell, scored (the study's section E)
+- :mod:`~supviz.sae.synth`         a structured synthetic benchmark (Zipfian firing, hierarchy, correlation) and
+  feature absorption (:func:`make_benchmark`, :func:`benchmark_scores`)
 - :mod:`~supviz.sae.sharkey_toy`   Sharkey et al.'s toy experiment (:func:`toy_experiment`) and its heatmaps
 - :mod:`~supviz.sae.storage`       :func:`save` / :func:`load` in SAELens' pretrained-SAE layout
 - :mod:`~supviz.sae.estimator`     :class:`SparseAutoencoder`, a scikit-learn estimator
@@ -42,6 +44,9 @@ _EXPORTS = {
     "encode_cells": "supviz.sae.cells",
     "ToyExperiment": "supviz.sae.sharkey_toy",
     "toy_experiment": "supviz.sae.sharkey_toy",
+    "SynthConfig": "supviz.sae.synth",
+    "make_benchmark": "supviz.sae.synth",
+    "benchmark_scores": "supviz.sae.synth",
     "save": "supviz.sae.model",
     "load": "supviz.sae.model",
     "from_saelens": "supviz.sae.model",

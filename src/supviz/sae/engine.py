@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 #: Config fields that may differ between the instances of one group (per-instance tensors).
 PER_INSTANCE = ("lr", "l1_coefficient", "l0_coefficient")
-TERMS = ("mse", "sparsity", "auxk")
+TERMS = ("mse", "sparsity", "auxk", "matryoshka")
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,6 +255,11 @@ def _plan(i: int, job: SAEJob) -> dict[str, Any]:
         log.info("job %d: k = %d from the data (true L0 %.4g, d_in %d)", i, cfg.k, true, d_in)
     if cfg.architecture == "topk" and cfg.k > d_sae:
         raise SupvizError(f"job {i}: `k` must be <= d_sae; got k={cfg.k}, d_sae={d_sae}.")
+    if cfg.architecture == "matryoshka_batchtopk":
+        try:
+            cfg.resolve_matryoshka_widths(d_sae)
+        except SupvizError as exc:
+            raise SupvizError(f"job {i}: {exc}") from None
     B = src.effective_batch_size(cfg.batch_size)
     if B != cfg.batch_size:
         notes.append(f"batch_size clamped from {cfg.batch_size} to the source's {B} rows")

@@ -31,7 +31,8 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     Parameters
     ----------
-    architecture : {"relu_l1", "relu_l1_decnorm", "topk", "batchtopk", "jumprelu"}, default "topk"
+    architecture : str, default "topk"
+        One of :data:`supviz.sae.config.ARCHITECTURES`.
     d_sae : int or None, default None
         Number of latents; None: ``ceil(expansion_factor * n_features)``.
     expansion_factor : float, default 4.0

@@ -162,7 +162,7 @@ TRAINING_KEYS = frozenset(
         "decoder_init_norm", "use_sparse_activations", "aux_loss_coefficient", "topk_threshold_lr", "l1_coefficient",
         "lp_norm", "l1_warm_up_steps", "jumprelu_init_threshold", "jumprelu_bandwidth",
         "jumprelu_sparsity_loss_mode", "l0_coefficient", "l0_warm_up_steps", "pre_act_loss_coefficient",
-        "jumprelu_tanh_scale", "jumprelu_ste_to_input", "target_l0",
+        "jumprelu_tanh_scale", "jumprelu_ste_to_input", "target_l0", "matryoshka_widths", "use_matryoshka_aux_loss",
     }
 )  # fmt: skip
 #: Keys that change the codes or the reconstruction; :func:`read_folder` honours each one (or refuses
@@ -178,7 +178,6 @@ HONOURED_KEYS = frozenset(
 _REFUSED_ARCHITECTURES = {
     "gated": "a gated SAE's codes come from two encoders (gate and magnitude)",
     "abstopk": "AbsTopK codes can be negative",
-    "matryoshka_batchtopk": "Matryoshka BatchTopK training folders are not read yet; save its inference form",
     "matching_pursuit": "matching-pursuit codes are found iteratively, not by one encoder",
     "temporal": "a temporal SAE's codes depend on earlier tokens",
     "transcoder": "a transcoder maps one activation to another (d_out), not an input to itself",
@@ -202,9 +201,10 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
       ``threshold``, or ``log_threshold`` of older checkpoints, exponentiated) and ``batchtopk`` (a
       training folder: read as its inference form, as SAELens' ``save_inference_model`` writes it:
       ``f = ReLU(pre) * 1[pre > topk_threshold]`` for every latent; the batch-dependent training
-      activation has no per-sample form). Others (``gated``, ``abstopk``, transcoders, ...) are
-      refused by name.
-    * ``rescale_acts_by_decoder_norm`` (TopK and BatchTopK; SAELens' training default): SAELens
+      activation has no per-sample form); ``matryoshka_batchtopk`` likewise (its nested widths,
+      ``matryoshka_widths``, shape only the training loss; SAELens saves it as that JumpReLU). Others
+      (``gated``, ``abstopk``, transcoders, ...) are refused by name.
+    * ``rescale_acts_by_decoder_norm`` (TopK, BatchTopK and Matryoshka BatchTopK; SAELens' training default): SAELens
       computes ``pre_j ||W_dec,j||`` before the activation and divides the codes by ``||W_dec,j||``
       before decoding. Folded exactly into the weights: ``W_enc[:, j]`` and ``b_enc[j]`` times
       ``n_j = max(||W_dec,j||, 1e-8)``, ``W_dec[j]`` divided by it (SAELens' ``_fold_norm_topk``), so
@@ -264,7 +264,7 @@ def sae_fields(
     if arch in _REFUSED_ARCHITECTURES:
         raise SupvizError(
             f"{cfg_name!r}: architecture {arch!r} is not supported ({_REFUSED_ARCHITECTURES[arch]}); "
-            "supported: standard, topk, jumprelu, batchtopk."
+            "supported: standard, topk, jumprelu, batchtopk, matryoshka_batchtopk."
         )
     act_name = cfg.get("activation_fn", cfg.get("activation_fn_str", "relu")) or "relu"
     kwargs = cfg.get("activation_fn_kwargs") or {}
@@ -290,22 +290,23 @@ def sae_fields(
             raise SupvizError(
                 f"{weights_name!r}: a jumprelu SAE needs `threshold` (or `log_threshold`) weights; found {sorted(W)}."
             )
-    elif arch == "batchtopk":
+    elif arch in ("batchtopk", "matryoshka_batchtopk"):
         activation, extra = "jumprelu", ("topk_threshold",)
         if "topk_threshold" not in W:
-            raise SupvizError(f"{weights_name!r}: a batchtopk SAE needs its `topk_threshold`; found {sorted(W)}.")
+            raise SupvizError(f"{weights_name!r}: a {arch} SAE needs its `topk_threshold`; found {sorted(W)}.")
         theta = np.asarray(W.pop("topk_threshold"), dtype=np.float32).reshape(-1)
         if theta.size != 1:
             raise SupvizError(f"{weights_name!r}: `topk_threshold` must be one number; got {theta.size}.")
         threshold = np.full(W["b_enc"].shape if "b_enc" in W else (0,), theta[0], dtype=np.float32)
         notes.append(
-            "batchtopk training folder read as its inference form: one threshold (topk_threshold) for every latent"
+            f"{arch} training folder read as its inference form: one threshold (topk_threshold) for every latent"
         )
     elif arch == "standard":
         raise SupvizError(f"{cfg_name!r}: activation {act_name!r} is not supported; supported: relu, topk.")
     else:
         raise SupvizError(
-            f"{cfg_name!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk."
+            f"{cfg_name!r}: architecture {arch!r} is not supported; supported: standard, topk, jumprelu, batchtopk, "
+            "matryoshka_batchtopk."
         )
     stray = sorted(set(W) - set(_SHARED_WEIGHTS) - set(extra) - {"scaling_factor", "finetuning_scaling_factor"})
     if stray:
@@ -333,9 +334,10 @@ def sae_fields(
     if not isinstance(rescale, bool):
         raise SupvizError(f"{cfg_name!r}: `rescale_acts_by_decoder_norm` must be true or false; got {rescale!r}.")
     if rescale:
-        if arch not in ("topk", "batchtopk"):
+        if arch not in ("topk", "batchtopk", "matryoshka_batchtopk"):
             raise SupvizError(
-                f"{cfg_name!r}: rescale_acts_by_decoder_norm is a topk / batchtopk setting; got it on {arch!r}."
+                f"{cfg_name!r}: rescale_acts_by_decoder_norm is a topk / batchtopk / matryoshka_batchtopk setting; got "
+                f"it on {arch!r}."
             )
         W_enc, b_enc, W_dec = fold_decoder_norms(W_enc, b_enc, W_dec)
         notes.append("rescale_acts_by_decoder_norm: decoder norms folded into the encoder (SAELens' codes)")

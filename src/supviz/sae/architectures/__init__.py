@@ -14,6 +14,9 @@
 ``jumprelu``           Rajamanoharan et al. (2024), "Jumping ahead: improving reconstruction
                        fidelity with JumpReLU sparse autoencoders": JumpReLU with straight-through
                        rectangle-kernel pseudo-derivatives and an L0 penalty.
+``matryoshka_batchtopk`` Bussmann et al. (2025), "Learning multi-level features with Matryoshka
+                       sparse autoencoders": BatchTopK codes, one reconstruction loss per nested
+                       prefix of the dictionary.
 =====================  ==========================================================================
 
 The registry imports an architecture's module (and torch) only when it is asked for.
@@ -36,6 +39,7 @@ _CLASSES = {
     "topk": ("topk", "TopK"),
     "batchtopk": ("batchtopk", "BatchTopK"),
     "jumprelu": ("jumprelu", "JumpReLU"),
+    "matryoshka_batchtopk": ("matryoshka_batchtopk", "MatryoshkaBatchTopK"),
 }
 
 
