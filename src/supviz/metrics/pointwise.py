@@ -18,14 +18,13 @@ expected numbers of false and missing neighbours of each point. This is the per-
 co-ranking literature (Lee and Verleysen 2009; Mokbel et al. 2013, "Visualizing the quality of
 dimensionality reduction", Neurocomputing 112, which colours each point by its own share).
 
-**Ties** are the expectation over uniformly random tie orders, computed exactly in closed form:
-in the space that defines the neighbourhood each point's membership is its probability under a
-random order of the block tied with the k-th nearest (:func:`~supviz.metrics.ranks.knn_weights`);
-in the space that judges it, a point ``j`` with ``L`` others strictly nearer and ``E`` others at the
-same distance takes each rank ``L + 1 + u``, ``u = 0 .. E``, with probability ``1 / (E + 1)``, and
-its expected penalty is ``mean_u max(L + 1 + u - k, 0)`` (the two spaces' tie orders independent).
-Without ties all of this is the ordinary definition, and ``mean_i t_i`` equals scikit-learn's
-``trustworthiness`` (a test checks both to 1e-12).
+**Ties** are the expectation over uniformly random tie orders, computed exactly in closed form by
+the rules every global neighbourhood measure uses (:mod:`supviz.metrics.ranks`: fractional
+k-neighbourhood membership in the defining space, expected rank penalty in the judging space, the
+two spaces' tie orders independent), with the same distances and tie tolerances
+(:class:`~supviz.metrics.distances.DistanceSource`). So ``mean_i t_i`` and ``mean_i c_i`` equal
+:func:`~supviz.metrics.trustworthiness` and :func:`~supviz.metrics.continuity` on any input, tied or
+not, and without ties they are scikit-learn's ``trustworthiness`` (tests check all three to 1e-12).
 
 Undefined cases are those of :mod:`supviz.metrics.undefined` (``k > N - 2``, a collapsed layout, a
 space whose points coincide or whose distances all tie): every score of the affected measure is
@@ -42,12 +41,19 @@ import numpy as np
 
 from supviz.core.validation import check_int
 from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
-from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, worst_penalty
+from supviz.metrics.ranks import (
+    expected_excess,
+    knn_weights,
+    sorted_rows_without_self,
+    tied_counts,
+    within_probability,
+    worst_penalty,
+)
 from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PointTrust", "pointwise_trust", "expected_excess"]
+__all__ = ["PointTrust", "pointwise_trust"]
 
 
 @dataclass(frozen=True)
@@ -79,23 +85,6 @@ class PointTrust:
         return 0.5 * (self.trustworthiness + self.continuity)
 
 
-def expected_excess(less: np.ndarray, equal: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Expected ``max(r - k, 0)`` and ``P(r > k)`` for ``r`` uniform on ``less + 1 .. less + 1 + equal``.
-
-    ``less`` counts the others strictly nearer, ``equal`` the others tied with the point (both int
-    arrays of one shape); a random order of the tied block puts the point at each of its ``equal + 1``
-    places with equal probability. Closed form: with ``a = less + 1 - k`` the sum of
-    ``max(a + u, 0)`` over ``u = 0 .. equal`` is ``(e + 1) a + e (e + 1) / 2`` for ``a >= 0`` and
-    ``m (m + 1) / 2`` with ``m = max(e + a, 0)`` otherwise.
-    """
-    a = less.astype(np.float64) + 1.0 - k
-    e = equal.astype(np.float64)
-    m = np.maximum(e + a, 0.0)
-    total = np.where(a >= 0, (e + 1.0) * a + e * (e + 1.0) / 2.0, m * (m + 1.0) / 2.0)
-    above = np.where(a >= 1, e + 1.0, np.clip(e + a, 0.0, e + 1.0))  # places u with a + u >= 1
-    return total / (e + 1.0), above / (e + 1.0)
-
-
 def _row_penalties(
     def_block: np.ndarray,
     def_sorted: np.ndarray,
@@ -105,20 +94,19 @@ def _row_penalties(
     def_tol: float,
     judge_tol: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of one block: expected rank penalty and expected count of neighbours ranked beyond k. (c,) each."""
+    """Per row of one block: expected rank penalty and expected count of neighbours ranked beyond k. (c,) each.
+
+    The per-row form of :func:`supviz.metrics.neighbors.neighbourhood_scores`' sums, from the same
+    tie rules (:func:`~supviz.metrics.ranks.knn_weights`, :func:`~supviz.metrics.ranks.tied_counts`,
+    :func:`~supviz.metrics.ranks.expected_excess`, :func:`~supviz.metrics.ranks.within_probability`),
+    so the row means are the global scores.
+    """
     rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
-    values = judge_block[rows, cols]
-    less = np.empty(len(values), dtype=np.int64)
-    leq = np.empty(len(values), dtype=np.int64)
-    bounds = np.searchsorted(rows, np.arange(judge_sorted.shape[0] + 1))
-    for r in range(judge_sorted.shape[0]):  # once per row, never per pair; column 0 is the point itself (-1)
-        lo, hi = bounds[r], bounds[r + 1]
-        if hi > lo:
-            less[lo:hi] = np.searchsorted(judge_sorted[r], values[lo:hi] - judge_tol, side="left") - 1
-            leq[lo:hi] = np.searchsorted(judge_sorted[r], values[lo:hi] + judge_tol, side="right") - 1
-    excess, beyond = expected_excess(less, leq - less - 1, k)  # leq counts j itself: E = leq - less - 1
+    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)
     c = def_block.shape[0]
-    return np.bincount(rows, weights=w * excess, minlength=c), np.bincount(rows, weights=w * beyond, minlength=c)
+    penalty = np.bincount(rows, weights=w * expected_excess(less, tied, k), minlength=c)
+    beyond = np.bincount(rows, weights=w * (1.0 - within_probability(less, tied, k)), minlength=c)
+    return penalty, beyond
 
 
 def pointwise_trust(
