@@ -57,6 +57,9 @@ def inputs(tmp_path):
         ),
         (["--model", "minilm", "--sentences", "5"], "`--sentences` must be an int >= 12"),
         (["--texts", "{in}/texts.txt"], "`--texts` applies to --model only"),
+        (["--model", "minilm", "--layers", "0,x"], "`--layers` must be 'all' or comma-separated ints"),
+        (["--model", "minilm", "--texts", "{in}/texts.txt", "--layers", "0,7"], "`--layers` must be in 0..6"),
+        (["--layers", "all"], "`--layers` applies to --model only"),
     ],
 )
 def test_bad_input_one_line_exit_2_nothing_written(inputs, tmp_path, capsys, args, words):
@@ -86,3 +89,6 @@ def test_texts_and_labels_give_a_report_folder(inputs, tmp_path, capsys, monkeyp
     assert pts["text"].iloc[0] == "Sentence number 0 is here."
     html = (out / "pictures_umap.html").read_text()
     assert "Sentence number 3 is here." in html and "trust" in html  # the hover carries the sentence and its trust
+    # plotly.js once beside the pages (offline), not inside each page
+    assert "plotly.min.js" in names and 'src="plotly.min.js"' in html
+    assert len(html) < 500_000 < (out / "plotly.min.js").stat().st_size
