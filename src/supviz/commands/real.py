@@ -283,6 +283,9 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
     if len(corpus) < cfg.k + 2:
         raise SupvizError(f"`--texts` must hold at least k + 2 = {cfg.k + 2} sentences; got {len(corpus)}.")
     factors = list(corpus.factors.columns)
+    clash = sorted(set(factors) & {"layer", "space", "method", "point", "text", "x", "y", "trust"})
+    if clash:
+        raise SupvizError(f"`--labels` must not name a column like the point table's own; got {clash}.")
     color = args.color if args.color is not None else (factors[0] if factors else "trust")
     if color != "trust" and color not in factors:
         raise SupvizError(

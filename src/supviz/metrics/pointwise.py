@@ -53,7 +53,7 @@ from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PointTrust", "pointwise_trust"]
+__all__ = ["PointTrust", "point_table", "pointwise_trust"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,17 @@ class PointTrust:
     def trust(self) -> np.ndarray:
         """``(t_i + c_i) / 2`` (N,): one score per point, the one pictures colour and hovers show."""
         return 0.5 * (self.trustworthiness + self.continuity)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The per-point columns, name -> (N,): ``trust``, ``trustworthiness``, ``continuity``,
+        ``false_neighbours``, ``missing_neighbours`` (what hovers show and tables export)."""
+        return {
+            "trust": self.trust,
+            "trustworthiness": self.trustworthiness,
+            "continuity": self.continuity,
+            "false_neighbours": self.false_neighbours,
+            "missing_neighbours": self.missing_neighbours,
+        }
 
 
 def _row_penalties(
@@ -179,3 +190,68 @@ def pointwise_trust(
         reasons = {"trustworthiness": reason, "continuity": reason}
         t = c = far_t = far_c = np.full(n, np.nan)
     return PointTrust(t, c, far_t, far_c, k, reasons)
+
+
+def point_table(
+    X: Any,
+    Y: Any,
+    *,
+    k: int = 10,
+    precomputed: bool = False,
+    trust: PointTrust | None = None,
+    text: Any = None,
+    factors: Any = None,
+) -> Any:
+    """The tidy export of one picture: one row per point, ready for Embedding Atlas or DataMapPlot.
+
+    Parameters
+    ----------
+    X, Y, k, precomputed
+        As for :func:`pointwise_trust` (``Y`` an ``(N, 2)`` array or a 2-D :class:`~supviz.dr.Layout`).
+    trust : PointTrust, optional
+        Scores already computed for this ``X``, ``Y`` and ``k`` (not recomputed).
+    text : sequence of str, optional
+        One text per point (a sentence, a feature's name); column ``text``.
+    factors : mapping or pandas.DataFrame, optional
+        Labels or factors, name -> (N,) values; one column each (a digit's class, a toy feature's importance).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``point, [text], x, y, trust, trustworthiness, continuity, false_neighbours,
+        missing_neighbours, [factors...]``; trust columns NaN where undefined (:attr:`PointTrust.reasons`).
+
+    Raises
+    ------
+    SupvizError
+        What :func:`pointwise_trust` refuses, a picture that is not 2-D, or ``text`` / ``factors`` of
+        another length than the points.
+    """
+    import pandas as pd
+
+    from supviz.errors import SupvizError
+
+    xy = np.asarray(getattr(Y, "embedding", Y), dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise SupvizError(f"`Y` must be a 2-D picture of shape [N, 2]; got shape {xy.shape}.")
+    pt = pointwise_trust(X, Y, k=k, precomputed=precomputed) if trust is None else trust
+    n = len(xy)
+    if len(pt.trust) != n:
+        raise SupvizError(f"`trust` must hold one score per point ({n}); got {len(pt.trust)}.")
+    cols: dict[str, Any] = {"point": np.arange(n)}
+    if text is not None:
+        text = [str(t) for t in text]
+        if len(text) != n:
+            raise SupvizError(f"`text` must hold one entry per point ({n}); got {len(text)}.")
+        cols["text"] = text
+    cols |= {"x": xy[:, 0], "y": xy[:, 1], **pt.columns()}
+    frame = pd.DataFrame(cols)
+    if factors is not None:
+        extra = pd.DataFrame(factors).reset_index(drop=True)
+        if len(extra) != n:
+            raise SupvizError(f"`factors` must hold one row per point ({n}); got {len(extra)}.")
+        clash = sorted(set(extra.columns) & set(frame.columns))
+        if clash:
+            raise SupvizError(f"`factors` must not reuse the table's own column names; got {clash}.")
+        frame = pd.concat([frame, extra], axis=1)
+    return frame

@@ -210,7 +210,7 @@ def text_experiment(
     import pandas as pd
 
     from supviz.datapoints.layouts import DEFAULT_PARAMS, datapoint_layout
-    from supviz.metrics.pointwise import pointwise_trust
+    from supviz.metrics.pointwise import point_table, pointwise_trust
     from supviz.real.experiment import _one_thread
     from supviz.real.layer import SAESettings, train_layer_saes
     from supviz.real.measures import knn_label_accuracy
@@ -314,23 +314,10 @@ def text_experiment(
                             "notes": "; ".join(filter(None, [reason or "", *pt.reasons.values(), *lay.notes])),
                         }
                     )
-            frame = pd.DataFrame(
-                {
-                    "layer": v,
-                    "space": space,
-                    "method": m,
-                    "point": np.arange(n),
-                    "text": list(corpus.texts),
-                    "x": Y[:, 0],
-                    "y": Y[:, 1],
-                    "trust": pt.trust,
-                    "trustworthiness": pt.trustworthiness,
-                    "continuity": pt.continuity,
-                    "false_neighbours": pt.false_neighbours,
-                    "missing_neighbours": pt.missing_neighbours,
-                }
-            )
-            point_frames.append(pd.concat([frame, factors.reset_index(drop=True)], axis=1))
+            frame = point_table(S64, lay, k=cfg.k, trust=pt, text=corpus.texts, factors=factors)
+            for pos, (col, value) in enumerate((("layer", v), ("space", space), ("method", m))):
+                frame.insert(pos, col, value)
+            point_frames.append(frame)
     timings["pictures"] = time.perf_counter() - t0
     info = {
         "model": str(getattr(model, "name", model)),
