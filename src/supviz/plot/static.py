@@ -461,7 +461,7 @@ def plot_grid(
     axis_text = any(_needs_axis_text(p) for p in panels)
     below = 0.06 + _CORNER_IN * corner_lines * 0.8 + (_AXES_TEXT_IN[1] if axis_text else 0.0)
     row_h = _TITLE_IN + side + below
-    top = 0.42 if title else 0.05
+    top = 0.42 + 0.18 * max(0, title.count("\n") - 1) if title else 0.05  # room for two lines, more per line
     height = top + nrows * row_h + 0.05
     fig = _figure(width, height)
     snorm = _scatter_norm(panels, color)

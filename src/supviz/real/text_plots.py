@@ -98,8 +98,11 @@ def pictures_figure(points: Any, pictures: Any, method: str, *, color: str, fact
     panels, ncols, (scale, legend) = _panels(points, pictures, method, color, factors)
     what = _TRUST_LABEL if color == TRUST else color
     title = f"{METHOD_NAMES.get(method, method)} pictures of the layers, coloured by {what}"
-    if legend:
-        title += f"\n{legend}; under each: T, C, k-NN accuracy of {color} in the picture (in the space pictured)"
+    if legend:  # wrapped to the grid's width: three columns leave room for about 25 characters each
+        import textwrap
+
+        under = f"under each: T, C, k-NN accuracy of {color} in the picture (in the space pictured)"
+        title += "\n" + "\n".join(textwrap.wrap(f"{legend}; {under}", width=max(60, 25 * ncols)))
     return plot_grid(panels, ncols=ncols, title=title, color=scale, equal_axes=False)
 
 
