@@ -29,6 +29,7 @@ def inputs(tmp_path):
     lines = [f"Sentence number {i} is here." for i in range(14)]
     (d / "texts.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (d / "labels.csv").write_text("parity\n" + "\n".join("even" if i % 2 == 0 else "odd" for i in range(14)) + "\n")
+    (d / "clash.csv").write_text("trust\n" + "\n".join("a" if i % 2 == 0 else "b" for i in range(14)) + "\n")
     (d / "short.csv").write_text("parity\n" + "\n".join(["even"] * 13) + "\n")
     (d / "empty.txt").write_text("")
     (d / "latin1.txt").write_bytes("d\xe9j\xe0 vu\n".encode("latin-1"))
@@ -57,6 +58,10 @@ def inputs(tmp_path):
         ),
         (["--model", "minilm", "--sentences", "5"], "`--sentences` must be an int >= 12"),
         (["--texts", "{in}/texts.txt"], "`--texts` applies to --model only"),
+        (
+            ["--model", "minilm", "--texts", "{in}/texts.txt", "--labels", "{in}/clash.csv"],
+            "must not name a column like the point table's own",
+        ),
         (["--model", "minilm", "--layers", "0,x"], "`--layers` must be 'all' or comma-separated ints"),
         (["--model", "minilm", "--texts", "{in}/texts.txt", "--layers", "0,7"], "`--layers` must be in 0..6"),
         (["--layers", "all"], "`--layers` applies to --model only"),
