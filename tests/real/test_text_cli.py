@@ -85,7 +85,7 @@ def test_texts_and_labels_give_a_report_folder(inputs, tmp_path, capsys, monkeyp
     assert capsys.readouterr().out.strip() == str(out)
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["format"] == "supviz.real.run" and meta["n"] == 14 and meta["factors"] == ["parity"]
-    assert meta["model"]["layers"] == 6 and meta["color"] == "trust"
+    assert meta["model"]["layers"] == 6 and meta["color"] == "trust" and meta["layers"] == [0, 6]
     names = {p.name for p in out.iterdir()}
     assert {"points.parquet", "points.csv", "pictures_umap.png", "trust_umap.png", "pictures_umap.html"} <= names
     pts = pd.read_parquet(out / "points.parquet")

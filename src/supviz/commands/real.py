@@ -340,6 +340,7 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
         "seed": seed,
         "color": color,
         "config": cfg.to_dict(),
+        "layers": res.info["layers"],  # the hidden states pictured (the config's None: the default three)
         "n": len(corpus),
         "factors": factors,
         "timings": res.info["timings"],
