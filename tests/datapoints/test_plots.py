@@ -155,3 +155,24 @@ def test_headline_figure_draws_x_h_and_the_code_space_per_method():
     assert ys["picture of h = Wᵀx"] == [0.1, 0.2, 0.28] and ys["code space h itself"] == [0.4, 0.6, 0.9]
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["3", "10", "40"]
     assert min_font_px(fig, dpi=110) >= 10
+
+
+def test_trust_in_the_hover_and_as_the_colour_of_a_toy_cell(grid_result):
+    from supviz.metrics.pointwise import pointwise_trust
+
+    cell = grid_result.cells[1]
+    fig = figs.cell_figure_plotly(cell, trust=True)
+    points = [t for t in fig.data if t.name == "points"]
+    assert len(points) == 2 and all("trust" in p.hovertemplate for p in points)
+    assert len(points[0].customdata[0]) == 5 + 5  # the labels, then trust, t, c, false and missing neighbours
+    coloured = figs.cell_figure_plotly(cell, color_by="trust")
+    for tr, space in zip([t for t in coloured.data if t.name == "points"], ("x", "h")):
+        pt = pointwise_trust(cell.x, cell.layouts[(space, "mds")], k=cell.k)
+        np.testing.assert_allclose(tr.marker.color, pt.trust, atol=5e-4)  # JSON: 4 significant digits
+        # the per-point scores average to the T and C the panel states (against x)
+        assert abs(pt.trustworthiness.mean() - cell.metrics[(space, "mds")]["trustworthiness"]) <= 1e-12
+    fig_static = figs.cell_figure(cell, color_by="trust")
+    assert any("trust" in a.get_ylabel() for a in fig_static.axes)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig_static)

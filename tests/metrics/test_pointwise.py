@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
 from supviz.errors import SupvizError
 from supviz.metrics import continuity, trustworthiness
-from supviz.metrics.pointwise import expected_excess, pointwise_trust
+from supviz.metrics.pointwise import pointwise_trust
 from supviz.metrics.ranks import worst_penalty
 
 
@@ -74,12 +72,28 @@ def test_the_scrambled_half_has_the_lower_trust() -> None:
     assert (exact.trust == 1.0).all() and (exact.false_neighbours == 0).all() and (exact.missing_neighbours == 0).all()
 
 
-def test_expected_excess_closed_form_against_enumeration() -> None:
-    for less, equal, k in itertools.product(range(8), range(6), range(1, 9)):
-        ranks = less + 1 + np.arange(equal + 1)
-        want = np.mean(np.maximum(ranks - k, 0)), np.mean(ranks > k)
-        got = expected_excess(np.array([less]), np.array([equal]), k)
-        assert got[0][0] == pytest.approx(want[0], abs=1e-12) and got[1][0] == pytest.approx(want[1], abs=1e-12)
+def _tied_with_a_collapsed_half(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integer coordinates in X (many tied distances) and a picture whose first half sits on one spot."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(40, 3)).astype(float)
+    X[0] += [10.0, 0.0, 0.0]  # not all distances tie
+    Y = rng.integers(0, 4, size=(40, 2)).astype(float)
+    Y[:20] = [1.5, 1.5]
+    return X, Y
+
+
+@pytest.mark.parametrize(("seed", "k"), [(0, 1), (1, 4), (2, 9), (3, 19)])
+def test_means_equal_the_global_scores_on_tied_input(seed: int, k: int) -> None:
+    X, Y = _tied_with_a_collapsed_half(seed)
+    pt = pointwise_trust(X, Y, k=k)
+    assert not pt.reasons
+    assert abs(pt.trustworthiness.mean() - trustworthiness(X, Y, k=k)) <= 1e-12
+    assert abs(pt.continuity.mean() - continuity(X, Y, k=k)) <= 1e-12
+    # the false / missing counts are the global k-NN recall's complement, point by point averaged
+    from supviz.metrics import knn_recall
+
+    assert abs(k - pt.missing_neighbours.mean() - k * knn_recall(X, Y, k=k)) <= 1e-12
+    assert ((pt.false_neighbours >= 0) & (pt.false_neighbours <= k)).all()
 
 
 def _random_order_scores(X: np.ndarray, Y: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from supviz.errors import SupvizError
+
 pytest.importorskip("transformers", reason="the text extra (pip install 'supviz[text]'); make venv installs it")
 
 
@@ -82,3 +84,14 @@ def test_experiment_tables_and_points(states):
     H = encode(small.texts, "minilm", device="cpu", progress=False).pooled[6]
     assert trustworthiness(H, g[["x", "y"]].to_numpy(), k=cfg.k) == pytest.approx(g["trustworthiness"].mean(), abs=1e-6)
     assert continuity(H, g[["x", "y"]].to_numpy(), k=cfg.k) == pytest.approx(g["continuity"].mean(), abs=1e-6)
+
+
+def test_default_layers_are_the_embeddings_the_middle_and_the_last() -> None:
+    from supviz.real.text import TextConfig, default_layers
+
+    assert default_layers(7) == [0, 3, 6] and default_layers(2) == [0, 1] and default_layers(1) == [0]
+    assert TextConfig().layers is None and TextConfig(layers="all").layers == "all"
+    with pytest.raises(SupvizError, match="`layers` must be a list of ints, 'all' or None"):
+        TextConfig(layers="middle")
+    with pytest.raises(SupvizError, match="without repeats"):
+        TextConfig(layers=[1, 1])

@@ -29,6 +29,7 @@ def inputs(tmp_path):
     lines = [f"Sentence number {i} is here." for i in range(14)]
     (d / "texts.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (d / "labels.csv").write_text("parity\n" + "\n".join("even" if i % 2 == 0 else "odd" for i in range(14)) + "\n")
+    (d / "clash.csv").write_text("trust\n" + "\n".join("a" if i % 2 == 0 else "b" for i in range(14)) + "\n")
     (d / "short.csv").write_text("parity\n" + "\n".join(["even"] * 13) + "\n")
     (d / "empty.txt").write_text("")
     (d / "latin1.txt").write_bytes("d\xe9j\xe0 vu\n".encode("latin-1"))
@@ -57,6 +58,13 @@ def inputs(tmp_path):
         ),
         (["--model", "minilm", "--sentences", "5"], "`--sentences` must be an int >= 12"),
         (["--texts", "{in}/texts.txt"], "`--texts` applies to --model only"),
+        (
+            ["--model", "minilm", "--texts", "{in}/texts.txt", "--labels", "{in}/clash.csv"],
+            "must not name a column like the point table's own",
+        ),
+        (["--model", "minilm", "--layers", "0,x"], "`--layers` must be 'all' or comma-separated ints"),
+        (["--model", "minilm", "--texts", "{in}/texts.txt", "--layers", "0,7"], "`--layers` must be in 0..6"),
+        (["--layers", "all"], "`--layers` applies to --model only"),
     ],
 )
 def test_bad_input_one_line_exit_2_nothing_written(inputs, tmp_path, capsys, args, words):
@@ -77,7 +85,7 @@ def test_texts_and_labels_give_a_report_folder(inputs, tmp_path, capsys, monkeyp
     assert capsys.readouterr().out.strip() == str(out)
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["format"] == "supviz.real.run" and meta["n"] == 14 and meta["factors"] == ["parity"]
-    assert meta["model"]["layers"] == 6 and meta["color"] == "trust"
+    assert meta["model"]["layers"] == 6 and meta["color"] == "trust" and meta["layers"] == [0, 6]
     names = {p.name for p in out.iterdir()}
     assert {"points.parquet", "points.csv", "pictures_umap.png", "trust_umap.png", "pictures_umap.html"} <= names
     pts = pd.read_parquet(out / "points.parquet")
@@ -86,3 +94,6 @@ def test_texts_and_labels_give_a_report_folder(inputs, tmp_path, capsys, monkeyp
     assert pts["text"].iloc[0] == "Sentence number 0 is here."
     html = (out / "pictures_umap.html").read_text()
     assert "Sentence number 3 is here." in html and "trust" in html  # the hover carries the sentence and its trust
+    # plotly.js once beside the pages (offline), not inside each page
+    assert "plotly.min.js" in names and 'src="plotly.min.js"' in html
+    assert len(html) < 500_000 < (out / "plotly.min.js").stat().st_size

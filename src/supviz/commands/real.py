@@ -112,6 +112,12 @@ def register(subparsers: Any) -> None:
         help="with --model and no --texts: template sentences to generate (default 2000)",
     )
     p.add_argument(
+        "--layers",
+        metavar="LIST",
+        help="with --model: hidden states to picture, comma-separated (0 = embeddings) or 'all' (default: the "
+        "embeddings, the middle layer and the last)",
+    )
+    p.add_argument(
         "--color",
         metavar="NAME",
         help="with --model: colour of the pictures, 'trust' (each point's trustworthiness / continuity) or a factor "
@@ -142,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.model is not None:
         return _text(args, seed, out)
-    for flag in ("texts", "sentences", "color", "device"):
+    for flag in ("texts", "sentences", "layers", "color", "device"):
         if getattr(args, flag) is not None:
             raise SupvizError(f"`--{flag}` applies to --model only.")
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
@@ -271,7 +277,8 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
     from supviz.real.text import TextConfig
     from supviz.real.transformer import resolve_model
 
-    cfg = TextConfig()
+    chosen = _parse_layers(args.layers)
+    cfg = TextConfig() if chosen is None else TextConfig(layers=chosen)
     if args.texts is not None:
         corpus = user_corpus(args.texts, args.labels)
     else:
@@ -280,17 +287,23 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
     if len(corpus) < cfg.k + 2:
         raise SupvizError(f"`--texts` must hold at least k + 2 = {cfg.k + 2} sentences; got {len(corpus)}.")
     factors = list(corpus.factors.columns)
+    clash = sorted(set(factors) & {"layer", "space", "method", "point", "text", "x", "y", "trust"})
+    if clash:
+        raise SupvizError(f"`--labels` must not name a column like the point table's own; got {clash}.")
     color = args.color if args.color is not None else (factors[0] if factors else "trust")
     if color != "trust" and color not in factors:
         raise SupvizError(
             f"`--color` must be 'trust' or a factor ({', '.join(factors) or 'none given'}); got {color!r}."
         )
     try:
-        resolve_model(args.model)
+        where, local = resolve_model(args.model)
     except SupvizError as exc:
         raise SupvizError(
             f"`--model` {str(exc)[len('`model` ') :]}" if str(exc).startswith("`model` ") else str(exc)
         ) from None
+    if local:  # a local folder's depth is in its config.json: refuse bad --layers before loading anything
+        depth = json.loads((Path(where) / "config.json").read_text(encoding="utf-8")).get("num_hidden_layers")
+        _check_layers(cfg.layers, depth)
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
     from supviz.real import text_plots
     from supviz.real.text import text_experiment
@@ -302,9 +315,13 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
         raise SupvizError(
             f"`--model` {str(exc)[len('`model` ') :]}" if str(exc).startswith("`model` ") else str(exc)
         ) from None
+    _check_layers(cfg.layers, enc.info["layers"])  # a hub model's depth is known once loaded
     res = text_experiment(corpus, enc, config=cfg, seed=seed, progress=False if args.quiet else None)
     figures: dict[str, Any] = {"measures": lambda: text_plots.measures_figure(res.layers, res.pictures)}
+    from supviz.plot.pages import write_plotlyjs
+
     extra: dict[str, Any] = {
+        "plotly.min.js": lambda path: write_plotlyjs(path.parent),  # offline: the pages load it from their folder
         "points.parquet": lambda path: res.points.to_parquet(path, index=False),
         "points.csv": lambda path: res.points.to_csv(path, index=False),
     }
@@ -317,7 +334,7 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
         )
         extra[f"pictures_{m}.html"] = lambda path, m=m: text_plots.pictures_interactive(
             res.points, res.pictures, m, color=color, factors=factors
-        ).write_html(path, include_plotlyjs=True, full_html=True)
+        ).write_html(path, include_plotlyjs="plotly.min.js", full_html=True)  # plotly.js once, beside the pages
     tables = {"layers": res.layers, "latents": res.latents, "saes": res.saes, "pictures": res.pictures}
     meta = {
         "input": corpus.source,
@@ -327,6 +344,7 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
         "seed": seed,
         "color": color,
         "config": cfg.to_dict(),
+        "layers": res.info["layers"],  # the hidden states pictured (the config's None: the default three)
         "n": len(corpus),
         "factors": factors,
         "timings": res.info["timings"],
@@ -522,6 +540,22 @@ def _cell(v: Any) -> str:
     if isinstance(v, float):
         return "n/a" if not math.isfinite(v) else f"{v:.3f}"
     return str(v)
+
+
+def _parse_layers(text: str | None) -> list[int] | str | None:
+    """``--layers``: None (the default three), 'all', or comma-separated ints >= 0."""
+    if text is None or text.strip() == "all":
+        return None if text is None else "all"
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() for p in parts):
+        raise SupvizError(f"`--layers` must be 'all' or comma-separated ints >= 0 such as 0,3,6; got {text!r}.")
+    return [int(p) for p in parts]
+
+
+def _check_layers(layers: Any, depth: Any) -> None:
+    """``--layers`` within the model's hidden states ``0..depth`` (``depth`` None: not known yet)."""
+    if isinstance(layers, list) and isinstance(depth, int) and max(layers) > depth:
+        raise SupvizError(f"`--layers` must be in 0..{depth} for this model; got {max(layers)}.")
 
 
 def _parse_int(text: str, flag: str) -> int:

@@ -159,14 +159,25 @@ def cell_panels(
     color_by: str = "auto",
     show_false: bool = True,
     max_false_lines: int = 1500,
+    trust: bool = False,
 ) -> tuple[list[ScatterPanel], ColorScale, int]:
     """The panels of one cell (rows: methods, columns: spaces), their colour scale and column count.
 
     Each panel carries the false-neighbour pairs as ``lines`` (at most ``max_false_lines``, an even
-    subsample; FN under the panel is the full rate) and every measure against x under it.
+    subsample; FN under the panel is the full rate) and every measure against x under it. With
+    ``trust`` (or ``color_by="trust"``, which colours by it) each point's own trust against x joins
+    the hover (:mod:`supviz.plot.trust`: trust, t, c, false and missing neighbours; their means are
+    the panel's T and C).
     """
     methods, spaces = _methods_spaces(cell, methods, spaces)
-    values, scale = point_colour(cell, color_by)
+    by_trust = color_by == "trust"
+    trust = trust or by_trust
+    if by_trust:
+        from supviz.plot.trust import TRUST_SCALE
+
+        values, scale = None, TRUST_SCALE
+    else:
+        values, scale = point_colour(cell, color_by)
     panels = []
     for method in methods:
         for space in spaces:
@@ -178,13 +189,20 @@ def cell_panels(
             pairs = cell.false_pairs.get((space, method)) if show_false else None
             if pairs is not None and len(pairs) > max_false_lines:
                 pairs = pairs[np.linspace(0, len(pairs) - 1, max_false_lines).astype(int)]
+            hover, colour = _hover(cell), values
+            if trust:
+                from supviz.plot.trust import trust_hover
+
+                pt, cols = trust_hover(np.asarray(cell.x), layout, k=cell.k)
+                hover |= cols
+                colour = pt.trust if by_trust else values
             panels.append(
                 ScatterPanel(
                     title,
                     np.asarray(layout.embedding),
-                    color=values,
+                    color=colour,
                     corner=corner_text(dict(cell.metrics.get((space, method), {}))),
-                    hover=_hover(cell),
+                    hover=hover,
                     lines=pairs,
                     equal_axes=method == "mds",
                 )
@@ -220,8 +238,8 @@ def cell_figure(
         Rows; every method the cell has by default.
     spaces : sequence of str, default ("x", "h")
         Columns (any of "x", "x_rep", "h", "xhat" that the cell has).
-    color_by : {"auto", "top_rank", "top_feature", "n_active"}
-        What colours the points (:func:`point_colour`).
+    color_by : {"auto", "top_rank", "top_feature", "n_active", "trust"}
+        What colours the points (:func:`point_colour`; "trust": each point's own trust against x, 0..1).
     show_false : bool, default True
         Draw the false-neighbour pairs as faint red lines.
     title : str, optional
@@ -245,11 +263,19 @@ def cell_figure_plotly(
     show_false: bool = True,
     max_false_lines: int = 1500,
     title: str | None = None,
+    trust: bool = False,
 ) -> go.Figure:
     """Interactive version of :func:`cell_figure` (the same panels): hovering a point gives its index
-    and labels; the false neighbours and every measure are there as in the static figure."""
+    and labels (and, with ``trust``, its own trust against x); the false neighbours and every measure
+    are there as in the static figure."""
     panels, scale, ncols = cell_panels(
-        cell, methods=methods, spaces=spaces, color_by=color_by, show_false=show_false, max_false_lines=max_false_lines
+        cell,
+        methods=methods,
+        spaces=spaces,
+        color_by=color_by,
+        show_false=show_false,
+        max_false_lines=max_false_lines,
+        trust=trust,
     )
     return iplot.plot_grid(panels, ncols=ncols, title=_head(cell, title, show_false), color=scale, panel_px=300)
 

@@ -18,14 +18,13 @@ expected numbers of false and missing neighbours of each point. This is the per-
 co-ranking literature (Lee and Verleysen 2009; Mokbel et al. 2013, "Visualizing the quality of
 dimensionality reduction", Neurocomputing 112, which colours each point by its own share).
 
-**Ties** are the expectation over uniformly random tie orders, computed exactly in closed form:
-in the space that defines the neighbourhood each point's membership is its probability under a
-random order of the block tied with the k-th nearest (:func:`~supviz.metrics.ranks.knn_weights`);
-in the space that judges it, a point ``j`` with ``L`` others strictly nearer and ``E`` others at the
-same distance takes each rank ``L + 1 + u``, ``u = 0 .. E``, with probability ``1 / (E + 1)``, and
-its expected penalty is ``mean_u max(L + 1 + u - k, 0)`` (the two spaces' tie orders independent).
-Without ties all of this is the ordinary definition, and ``mean_i t_i`` equals scikit-learn's
-``trustworthiness`` (a test checks both to 1e-12).
+**Ties** are the expectation over uniformly random tie orders, computed exactly in closed form by
+the rules every global neighbourhood measure uses (:mod:`supviz.metrics.ranks`: fractional
+k-neighbourhood membership in the defining space, expected rank penalty in the judging space, the
+two spaces' tie orders independent), with the same distances and tie tolerances
+(:class:`~supviz.metrics.distances.DistanceSource`). So ``mean_i t_i`` and ``mean_i c_i`` equal
+:func:`~supviz.metrics.trustworthiness` and :func:`~supviz.metrics.continuity` on any input, tied or
+not, and without ties they are scikit-learn's ``trustworthiness`` (tests check all three to 1e-12).
 
 Undefined cases are those of :mod:`supviz.metrics.undefined` (``k > N - 2``, a collapsed layout, a
 space whose points coincide or whose distances all tie): every score of the affected measure is
@@ -42,12 +41,19 @@ import numpy as np
 
 from supviz.core.validation import check_int
 from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
-from supviz.metrics.ranks import knn_weights, sorted_rows_without_self, worst_penalty
+from supviz.metrics.ranks import (
+    expected_excess,
+    knn_weights,
+    sorted_rows_without_self,
+    tied_counts,
+    within_probability,
+    worst_penalty,
+)
 from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PointTrust", "pointwise_trust", "expected_excess"]
+__all__ = ["PointTrust", "point_table", "pointwise_trust"]
 
 
 @dataclass(frozen=True)
@@ -78,22 +84,16 @@ class PointTrust:
         """``(t_i + c_i) / 2`` (N,): one score per point, the one pictures colour and hovers show."""
         return 0.5 * (self.trustworthiness + self.continuity)
 
-
-def expected_excess(less: np.ndarray, equal: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Expected ``max(r - k, 0)`` and ``P(r > k)`` for ``r`` uniform on ``less + 1 .. less + 1 + equal``.
-
-    ``less`` counts the others strictly nearer, ``equal`` the others tied with the point (both int
-    arrays of one shape); a random order of the tied block puts the point at each of its ``equal + 1``
-    places with equal probability. Closed form: with ``a = less + 1 - k`` the sum of
-    ``max(a + u, 0)`` over ``u = 0 .. equal`` is ``(e + 1) a + e (e + 1) / 2`` for ``a >= 0`` and
-    ``m (m + 1) / 2`` with ``m = max(e + a, 0)`` otherwise.
-    """
-    a = less.astype(np.float64) + 1.0 - k
-    e = equal.astype(np.float64)
-    m = np.maximum(e + a, 0.0)
-    total = np.where(a >= 0, (e + 1.0) * a + e * (e + 1.0) / 2.0, m * (m + 1.0) / 2.0)
-    above = np.where(a >= 1, e + 1.0, np.clip(e + a, 0.0, e + 1.0))  # places u with a + u >= 1
-    return total / (e + 1.0), above / (e + 1.0)
+    def columns(self) -> dict[str, np.ndarray]:
+        """The per-point columns, name -> (N,): ``trust``, ``trustworthiness``, ``continuity``,
+        ``false_neighbours``, ``missing_neighbours`` (what hovers show and tables export)."""
+        return {
+            "trust": self.trust,
+            "trustworthiness": self.trustworthiness,
+            "continuity": self.continuity,
+            "false_neighbours": self.false_neighbours,
+            "missing_neighbours": self.missing_neighbours,
+        }
 
 
 def _row_penalties(
@@ -105,20 +105,19 @@ def _row_penalties(
     def_tol: float,
     judge_tol: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of one block: expected rank penalty and expected count of neighbours ranked beyond k. (c,) each."""
+    """Per row of one block: expected rank penalty and expected count of neighbours ranked beyond k. (c,) each.
+
+    The per-row form of :func:`supviz.metrics.neighbors.neighbourhood_scores`' sums, from the same
+    tie rules (:func:`~supviz.metrics.ranks.knn_weights`, :func:`~supviz.metrics.ranks.tied_counts`,
+    :func:`~supviz.metrics.ranks.expected_excess`, :func:`~supviz.metrics.ranks.within_probability`),
+    so the row means are the global scores.
+    """
     rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
-    values = judge_block[rows, cols]
-    less = np.empty(len(values), dtype=np.int64)
-    leq = np.empty(len(values), dtype=np.int64)
-    bounds = np.searchsorted(rows, np.arange(judge_sorted.shape[0] + 1))
-    for r in range(judge_sorted.shape[0]):  # once per row, never per pair; column 0 is the point itself (-1)
-        lo, hi = bounds[r], bounds[r + 1]
-        if hi > lo:
-            less[lo:hi] = np.searchsorted(judge_sorted[r], values[lo:hi] - judge_tol, side="left") - 1
-            leq[lo:hi] = np.searchsorted(judge_sorted[r], values[lo:hi] + judge_tol, side="right") - 1
-    excess, beyond = expected_excess(less, leq - less - 1, k)  # leq counts j itself: E = leq - less - 1
+    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)
     c = def_block.shape[0]
-    return np.bincount(rows, weights=w * excess, minlength=c), np.bincount(rows, weights=w * beyond, minlength=c)
+    penalty = np.bincount(rows, weights=w * expected_excess(less, tied, k), minlength=c)
+    beyond = np.bincount(rows, weights=w * (1.0 - within_probability(less, tied, k)), minlength=c)
+    return penalty, beyond
 
 
 def pointwise_trust(
@@ -191,3 +190,68 @@ def pointwise_trust(
         reasons = {"trustworthiness": reason, "continuity": reason}
         t = c = far_t = far_c = np.full(n, np.nan)
     return PointTrust(t, c, far_t, far_c, k, reasons)
+
+
+def point_table(
+    X: Any,
+    Y: Any,
+    *,
+    k: int = 10,
+    precomputed: bool = False,
+    trust: PointTrust | None = None,
+    text: Any = None,
+    factors: Any = None,
+) -> Any:
+    """The tidy export of one picture: one row per point, ready for Embedding Atlas or DataMapPlot.
+
+    Parameters
+    ----------
+    X, Y, k, precomputed
+        As for :func:`pointwise_trust` (``Y`` an ``(N, 2)`` array or a 2-D :class:`~supviz.dr.Layout`).
+    trust : PointTrust, optional
+        Scores already computed for this ``X``, ``Y`` and ``k`` (not recomputed).
+    text : sequence of str, optional
+        One text per point (a sentence, a feature's name); column ``text``.
+    factors : mapping or pandas.DataFrame, optional
+        Labels or factors, name -> (N,) values; one column each (a digit's class, a toy feature's importance).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``point, [text], x, y, trust, trustworthiness, continuity, false_neighbours,
+        missing_neighbours, [factors...]``; trust columns NaN where undefined (:attr:`PointTrust.reasons`).
+
+    Raises
+    ------
+    SupvizError
+        What :func:`pointwise_trust` refuses, a picture that is not 2-D, or ``text`` / ``factors`` of
+        another length than the points.
+    """
+    import pandas as pd
+
+    from supviz.errors import SupvizError
+
+    xy = np.asarray(getattr(Y, "embedding", Y), dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise SupvizError(f"`Y` must be a 2-D picture of shape [N, 2]; got shape {xy.shape}.")
+    pt = pointwise_trust(X, Y, k=k, precomputed=precomputed) if trust is None else trust
+    n = len(xy)
+    if len(pt.trust) != n:
+        raise SupvizError(f"`trust` must hold one score per point ({n}); got {len(pt.trust)}.")
+    cols: dict[str, Any] = {"point": np.arange(n)}
+    if text is not None:
+        text = [str(t) for t in text]
+        if len(text) != n:
+            raise SupvizError(f"`text` must hold one entry per point ({n}); got {len(text)}.")
+        cols["text"] = text
+    cols |= {"x": xy[:, 0], "y": xy[:, 1], **pt.columns()}
+    frame = pd.DataFrame(cols)
+    if factors is not None:
+        extra = pd.DataFrame(factors).reset_index(drop=True)
+        if len(extra) != n:
+            raise SupvizError(f"`factors` must hold one row per point ({n}); got {len(extra)}.")
+        clash = sorted(set(extra.columns) & set(frame.columns))
+        if clash:
+            raise SupvizError(f"`factors` must not reuse the table's own column names; got {clash}.")
+        frame = pd.concat([frame, extra], axis=1)
+    return frame

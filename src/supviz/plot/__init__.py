@@ -10,6 +10,10 @@ plotly, with hover (:mod:`supviz.plot.interactive`, the same names)::
     from supviz.plot import interactive
     interactive.plot_layout(layout, color=norms, hover={"feature": range(len(W))})
 
+Per-point trust (:mod:`supviz.plot.trust`): ``plot_layout(layout, color="trust", reference=X)``
+colours each point by its own share of trustworthiness and continuity (the interactive one also
+hovers it); ``plot_trust({"MDS": a, "UMAP": b}, X)`` shows where each picture lies.
+
 The report's figures are grids of the same panels (:func:`plot_grid`), so a figure drawn in a
 notebook is the report's figure. matplotlib and plotly are imported only when a function draws.
 """
@@ -23,6 +27,7 @@ from supviz.plot.static import (
     plot_grid,
     plot_layout,
     plot_shepard,
+    plot_trust,
     png_bytes,
     save_figure,
 )
@@ -40,6 +45,7 @@ __all__ = [
     "plot_grid",
     "plot_layout",
     "plot_shepard",
+    "plot_trust",
     "png_bytes",
     "save_figure",
 ]

@@ -404,12 +404,25 @@ def plot_layout(
     vmax: float | None = None,
     color_label: str = "",
     equal_axes: bool | None = None,
+    reference: Any = None,
+    k: int = 10,
 ) -> Any:
     """One layout with hover (the twin of :func:`supviz.plot.static.plot_layout`).
 
-    ``hover`` maps a name to one value per point (feature index, importance, ...); the rest as in
-    the matplotlib version. Returns a ``plotly.graph_objects.Figure``.
+    ``hover`` maps a name to one value per point (feature index, importance, ...); with
+    ``reference`` (the pictured points, N x d) every point's trust, t, c and false / missing
+    neighbours join it, and ``color="trust"`` colours by trust (:mod:`supviz.plot.trust`). The rest
+    as in the matplotlib version. Returns a ``plotly.graph_objects.Figure``.
     """
+    from supviz.plot.trust import TRUST_SCALE, trust_corner, with_trust
+
+    by_trust = isinstance(color, str) and color == "trust"
+    color, hover, pt = with_trust(layout, color, reference=reference, k=k, hover=hover)
+    if by_trust:
+        vmin, vmax, cmap = TRUST_SCALE.vmin, TRUST_SCALE.vmax, TRUST_SCALE.cmap
+        color_label = color_label or TRUST_SCALE.label
+    if pt is not None and not corner:
+        corner = trust_corner(pt)
     panel = as_scatter_panel(
         layout, color=color, title=title, corner=corner, hover=dict(hover or {}), lines=lines, equal_axes=equal_axes
     )
@@ -420,6 +433,25 @@ def plot_layout(
         equal_axes=True if panel.equal_axes is None else panel.equal_axes,
         panel_px=360,
     )
+
+
+def plot_trust(
+    layouts: Any,
+    reference: Any,
+    *,
+    k: int = 10,
+    ncols: int = 3,
+    title: str = "",
+    precomputed: bool = False,
+    hover: Mapping[str, Any] | None = None,
+) -> Any:
+    """Where each picture lies, with hover (twin of :func:`supviz.plot.static.plot_trust`): one panel per
+    picture coloured by each point's trust; the hover shows trust, t, c, false and missing neighbours
+    and ``hover``'s own columns (a label, a text)."""
+    from supviz.plot.trust import TRUST_SCALE, trust_panels
+
+    panels = trust_panels(layouts, reference, k=k, precomputed=precomputed, hover=hover)
+    return plot_grid(panels, ncols=min(ncols, len(panels)), title=title, color=TRUST_SCALE, equal_axes=False)
 
 
 def plot_shepard(result: Any, *, index: int | None = None, title: str = "Shepard") -> Any:

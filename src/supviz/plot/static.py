@@ -502,7 +502,7 @@ def plot_grid(
     axis_text = any(_needs_axis_text(p) for p in panels)
     below = 0.06 + _CORNER_IN * corner_lines * 0.8 + (_AXES_TEXT_IN[1] if axis_text else 0.0)
     row_h = _TITLE_IN + side + below
-    top = 0.42 if title else 0.05
+    top = 0.42 + 0.18 * max(0, title.count("\n") - 1) if title else 0.05  # room for two lines, more per line
     height = top + nrows * row_h + 0.05
     fig = _figure(width, height)
     snorm = _scatter_norm(panels, color)
@@ -586,6 +586,8 @@ def plot_layout(
     color_label: str = "",
     equal_axes: bool | None = None,
     point_size: float | None = None,
+    reference: Any = None,
+    k: int = 10,
 ) -> "Axes":
     """Draw one 2-D layout.
 
@@ -612,13 +614,33 @@ def plot_layout(
         Equal axes (default: True for MDS layouts and arrays, False for UMAP / t-SNE layouts).
     point_size : float, optional
         Marker area in points².
+    reference : array_like (N, d), optional
+        The points the layout pictures; then ``color="trust"`` colours each point by its own trust
+        (:mod:`supviz.plot.trust`: 0..1, the colour bar "trust (t + c) / 2" unless ``color_label`` says
+        otherwise, T and C in the corner unless ``corner`` is given).
+    k : int, default 10
+        Neighbourhood size of the trust scores.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    SupvizError
+        ``color`` a string other than "trust", or "trust" without ``reference``.
     """
     import matplotlib as mpl
 
+    from supviz.plot.trust import TRUST_SCALE, trust_corner, with_trust
+
+    by_trust = isinstance(color, str) and color == "trust"
+    color, _, pt = with_trust(layout, color, reference=reference, k=k)
+    if by_trust:
+        vmin, vmax, cmap = TRUST_SCALE.vmin, TRUST_SCALE.vmax, TRUST_SCALE.cmap
+        color_label = color_label or TRUST_SCALE.label
+    if pt is not None and not corner:
+        corner = trust_corner(pt)
     panel = as_scatter_panel(layout, color=color, title=title, corner=corner, lines=lines, equal_axes=equal_axes)
     if ax is None:
         import matplotlib.pyplot as plt
@@ -816,3 +838,17 @@ def png_bytes(fig: "Figure", *, dpi: int = 110, quantize: bool = True) -> bytes:
     out = io.BytesIO()
     pal.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def plot_trust(
+    layouts: Any, reference: Any, *, k: int = 10, ncols: int = 3, title: str = "", precomputed: bool = False
+) -> "Figure":
+    """Where each picture lies: one panel per picture of ``reference``, each point coloured by its trust.
+
+    ``layouts`` is a Layout, an ``(N, 2)`` array or a mapping title -> either (one per method);
+    :func:`supviz.plot.trust.trust_panels` makes the panels (0..1 colour, T and C in each corner).
+    """
+    from supviz.plot.trust import TRUST_SCALE, trust_panels
+
+    panels = trust_panels(layouts, reference, k=k, precomputed=precomputed)
+    return plot_grid(panels, ncols=min(ncols, len(panels)), title=title, color=TRUST_SCALE, equal_axes=False)

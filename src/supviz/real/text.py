@@ -50,8 +50,9 @@ class TextConfig:
     """Template sentences when no --texts are given."""
     methods: list[str] = field(default_factory=lambda: ["umap", "tsne", "mds"])
     """Picture methods (MDS beyond 1000 points: landmark SMACOF, supviz.datapoints.layouts)."""
-    layers: list[int] | None = None
-    """Layers to picture and measure (0 = embeddings); None = all."""
+    layers: list[int] | str | None = None
+    """Hidden states to picture and measure (0 = embeddings, L = the last layer): a list, "all", or None = the
+    embeddings, the middle layer and the last (0, L // 2, L), which keeps the default run to minutes."""
     code_pictures: bool = True
     """Also picture each layer's SAE codes (do pictures of SAE codes keep the factors better?)."""
     architecture: str = "relu_l1"
@@ -74,8 +75,13 @@ class TextConfig:
         if not self.methods or len(set(self.methods)) != len(self.methods):
             raise SupvizError(f"`methods` must be a non-empty list without repeats of {', '.join(METHODS)}.")
         self.methods = [check_choice("methods", m, METHODS) for m in self.methods]
-        if self.layers is not None:
+        if isinstance(self.layers, str):
+            if self.layers != "all":
+                raise SupvizError(f"`layers` must be a list of ints, 'all' or None; got {self.layers!r}.")
+        elif self.layers is not None:
             self.layers = [check_int("layers", v, min_value=0) for v in self.layers]
+            if not self.layers or len(set(self.layers)) != len(self.layers):
+                raise SupvizError(f"`layers` must be a non-empty list without repeats; got {self.layers}.")
         self.architecture = check_choice("architecture", self.architecture, ARCHITECTURES)
         self.sae_steps = check_int("sae_steps", self.sae_steps, min_value=1)
         self.k = check_int("k", self.k, min_value=1)
@@ -84,6 +90,13 @@ class TextConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def default_layers(n_states: int) -> list[int]:
+    """The hidden states pictured by default: the embeddings, the middle layer and the last, ``[0, L // 2, L]``
+    for ``n_states = L + 1`` (fewer when the model has fewer than 3)."""
+    last = n_states - 1
+    return sorted({0, last // 2, last})
 
 
 def probe_accuracy(X: Any, labels: Any, *, folds: int = 5, seed: SeedLike = 0) -> tuple[float, str | None]:
@@ -197,8 +210,7 @@ def text_experiment(
     import pandas as pd
 
     from supviz.datapoints.layouts import DEFAULT_PARAMS, datapoint_layout
-    from supviz.metrics import continuity, trustworthiness
-    from supviz.metrics.pointwise import pointwise_trust
+    from supviz.metrics.pointwise import point_table, pointwise_trust
     from supviz.real.experiment import _one_thread
     from supviz.real.layer import SAESettings, train_layer_saes
     from supviz.real.measures import knn_label_accuracy
@@ -214,7 +226,8 @@ def text_experiment(
         list(corpus.texts), model, batch_size=cfg.batch_size, device=device, progress=progress
     ).pooled  # (L + 1, N, d)
     timings["hidden_states"] = time.perf_counter() - t0
-    layers = list(range(states.shape[0])) if cfg.layers is None else cfg.layers
+    layers = default_layers(states.shape[0]) if cfg.layers is None else cfg.layers
+    layers = list(range(states.shape[0])) if layers == "all" else layers
     bad = [v for v in layers if v >= states.shape[0]]
     if bad:
         raise SupvizError(f"`layers` must be in 0..{states.shape[0] - 1} for this model; got {bad[0]}.")
@@ -281,7 +294,9 @@ def text_experiment(
             Y = lay.embedding
             with _one_thread():
                 pt = pointwise_trust(S64, lay, k=cfg.k)
-                T, C = trustworthiness(S64, lay, k=cfg.k), continuity(S64, lay, k=cfg.k)
+                # the global scores are the per-point means exactly (tests/metrics/test_pointwise.py, to 1e-12):
+                # computing them again would double the measures' cost; NaN where pt is (same reasons)
+                T, C = float(np.mean(pt.trustworthiness)), float(np.mean(pt.continuity))
                 for name in factors.columns:
                     y = factors[name].to_numpy(dtype=str)
                     knn, reason = knn_label_accuracy(Y, y, k=cfg.k, folds=cfg.folds, seed=folds_seed)
@@ -299,23 +314,10 @@ def text_experiment(
                             "notes": "; ".join(filter(None, [reason or "", *pt.reasons.values(), *lay.notes])),
                         }
                     )
-            frame = pd.DataFrame(
-                {
-                    "layer": v,
-                    "space": space,
-                    "method": m,
-                    "point": np.arange(n),
-                    "text": list(corpus.texts),
-                    "x": Y[:, 0],
-                    "y": Y[:, 1],
-                    "trust": pt.trust,
-                    "trustworthiness": pt.trustworthiness,
-                    "continuity": pt.continuity,
-                    "false_neighbours": pt.false_neighbours,
-                    "missing_neighbours": pt.missing_neighbours,
-                }
-            )
-            point_frames.append(pd.concat([frame, factors.reset_index(drop=True)], axis=1))
+            frame = point_table(S64, lay, k=cfg.k, trust=pt, text=corpus.texts, factors=factors)
+            for pos, (col, value) in enumerate((("layer", v), ("space", space), ("method", m))):
+                frame.insert(pos, col, value)
+            point_frames.append(frame)
     timings["pictures"] = time.perf_counter() - t0
     info = {
         "model": str(getattr(model, "name", model)),

@@ -97,9 +97,12 @@ def pictures_figure(points: Any, pictures: Any, method: str, *, color: str, fact
 
     panels, ncols, (scale, legend) = _panels(points, pictures, method, color, factors)
     what = _TRUST_LABEL if color == TRUST else color
-    title = f"{METHOD_NAMES.get(method, method)} pictures of every layer, coloured by {what}"
-    if legend:
-        title += f"\n{legend}; under each: T, C, k-NN accuracy of {color} in the picture (in the space pictured)"
+    title = f"{METHOD_NAMES.get(method, method)} pictures of the layers, coloured by {what}"
+    if legend:  # wrapped to the grid's width: three columns leave room for about 25 characters each
+        import textwrap
+
+        under = f"under each: T, C, k-NN accuracy of {color} in the picture (in the space pictured)"
+        title += "\n" + "\n".join(textwrap.wrap(f"{legend}; {under}", width=max(60, 25 * ncols)))
     return plot_grid(panels, ncols=ncols, title=title, color=scale, equal_axes=False)
 
 
@@ -114,7 +117,7 @@ def pictures_interactive(points: Any, pictures: Any, method: str, *, color: str,
     if color != TRUST:  # plotly has no tab10: the factor's codes on a sequential scale, its names in the hover
         scale = ColorScale("viridis", None, None, color, integer=True)
     what = _TRUST_LABEL if color == TRUST else color
-    title = f"{METHOD_NAMES.get(method, method)} pictures of every layer, coloured by {what}"
+    title = f"{METHOD_NAMES.get(method, method)} pictures of the layers, coloured by {what}"
     fig = plot_grid(panels, ncols=ncols, title=title, color=scale, panel_px=240)
     fig.update_layout(margin={"t": 120})  # the figure title above the panel titles, not on them
     if color != TRUST:  # the colour bar names the factor's values
