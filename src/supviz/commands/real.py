@@ -31,6 +31,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from supviz.core.io import read_json_object
 from supviz.core.outdir import SUBCOMMAND_OUTPUTS, default_out
 from supviz.errors import SupvizError
 
@@ -302,7 +303,7 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
             f"`--model` {str(exc)[len('`model` ') :]}" if str(exc).startswith("`model` ") else str(exc)
         ) from None
     if local:  # a local folder's depth is in its config.json: refuse bad --layers before loading anything
-        depth = json.loads((Path(where) / "config.json").read_text(encoding="utf-8")).get("num_hidden_layers")
+        depth = read_json_object(Path(where) / "config.json", what="a model config").get("num_hidden_layers")
         _check_layers(cfg.layers, depth)
     check_output_folder(out, accept=_earlier_output, what="an earlier `supviz real` output")
     from supviz.real import text_plots
@@ -467,7 +468,6 @@ def _read(path: str, key: str | None, flag: str, *, ndim: int) -> Any:
 
 def _earlier_output(folder: Path) -> bool:
     meta = folder / "metadata.json"
-    from supviz.core.io import read_json_object
 
     try:  # a corrupt metadata.json is not an earlier output: the folder is refused, not replaced
         return meta.is_file() and read_json_object(meta).get("format") == RUN_FORMAT
