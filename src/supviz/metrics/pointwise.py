@@ -49,7 +49,7 @@ from supviz.metrics.ranks import (
     within_probability,
     worst_penalty,
 )
-from supviz.metrics.undefined import COLLAPSED, coincide_reason, k_reason, tied_reason
+from supviz.metrics.undefined import COLLAPSED, all_tied, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def _row_penalties(
     judge_block: np.ndarray,
     judge_sorted: np.ndarray,
     k: int,
-    def_tol: float,
-    judge_tol: float,
+    def_rtol: float,
+    judge_rtol: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row of one block: expected rank penalty and expected count of neighbours ranked beyond k. (c,) each.
 
@@ -112,8 +112,8 @@ def _row_penalties(
     :func:`~supviz.metrics.ranks.expected_excess`, :func:`~supviz.metrics.ranks.within_probability`),
     so the row means are the global scores.
     """
-    rows, cols, w = knn_weights(def_block, def_sorted, k, def_tol)
-    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_tol)
+    rows, cols, w = knn_weights(def_block, def_sorted, k, def_rtol)
+    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_rtol)
     c = def_block.shape[0]
     penalty = np.bincount(rows, weights=w * expected_excess(less, tied, k), minlength=c)
     beyond = np.bincount(rows, weights=w * (1.0 - within_probability(less, tied, k)), minlength=c)
@@ -171,14 +171,14 @@ def pointwise_trust(
             for name, srt in (("X", sx), ("Y", sy)):
                 spans[name][0] = min(spans[name][0], float(srt[:, 1].min()))
                 spans[name][1] = max(spans[name][1], float(srt[:, -1].max()))
-            pen_t[start:stop], far_t[start:stop] = _row_penalties(by, sy, bx, sx, k, ys.tie_tol, xs.tie_tol)
-            pen_c[start:stop], far_c[start:stop] = _row_penalties(bx, sx, by, sy, k, xs.tie_tol, ys.tie_tol)
+            pen_t[start:stop], far_t[start:stop] = _row_penalties(by, sy, bx, sx, k, ys.tie_rtol, xs.tie_rtol)
+            pen_c[start:stop], far_c[start:stop] = _row_penalties(bx, sx, by, sy, k, xs.tie_rtol, ys.tie_rtol)
     reason = common
     if reason is None:
         for name, src in (("X", xs), ("Y", ys)):  # both measures rank both spaces
             if src.coincide:
                 reason = coincide_reason(name)
-            elif spans[name][1] - spans[name][0] <= src.tie_tol:
+            elif all_tied(*spans[name], src.tie_rtol):
                 reason = tied_reason(name)
             if reason is not None:
                 break
