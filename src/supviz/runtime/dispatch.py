@@ -394,13 +394,37 @@ def _start_resource_trackers() -> None:
     A pool's first submit starts them, and the standard library's ``ensure_running`` ends by
     *unblocking* SIGINT in the calling thread (``SIG_UNBLOCK``, not a restore), which would undo
     the block of the submit before the workers are forked. Started first, they are left alone.
+
+    Both start with their standard error on ``os.devnull``: a tracker's only words are its shutdown
+    note that it is unlinking semaphores a killed worker left registered ("There appear to be 2 leaked
+    semaphore objects to clean up at shutdown"), which followed "supviz: interrupted" after a Ctrl-C
+    while a local Dask cluster worked, depending on timing. It still unlinks them; only the note is gone.
     """
     from multiprocessing import resource_tracker
 
     from joblib.externals.loky.backend import resource_tracker as loky_tracker
 
-    resource_tracker.ensure_running()
-    loky_tracker.ensure_running()
+    with _stderr_to_devnull():
+        resource_tracker.ensure_running()
+        loky_tracker.ensure_running()
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+    """File descriptor 2 on ``os.devnull`` for the block (what a process started in it inherits), then back."""
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no usable stderr
+        pass
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(2)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def die_with_parent(parent_pid: int) -> None:

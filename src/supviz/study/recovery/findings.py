@@ -547,8 +547,8 @@ def sparse_recovery_finding(
         f"({label}) A sparse autoencoder recovers the features that superposition packed into h when they are "
         "sparse (Sharkey et al. 2022: MMCS near 1)."
     )
+    key = f"E-recovered-sparse-{importance}"
     common = dict(
-        key=f"E-recovered-sparse-{importance}",
         importance=importance,
         n_used=n,
         n_left_out=region.n_undefined if region is not None else 0,
@@ -564,6 +564,7 @@ def sparse_recovery_finding(
             NOT_ENOUGH if n else "n/a",
             comparison="median MMCS of the sparse cells; chance level not measured",
             estimate=_median(mm)[0],
+            key=key,
             **common,
         )
     chance = cells["mmcs_chance"].to_numpy(dtype=float)
@@ -614,6 +615,7 @@ def sparse_recovery_finding(
         null=null,
         comparison=f"median MMCS of the sparse cells above chance vs {RECOVERED_MMCS:g}",
         summary=f"MMCS {fmt(est, 2)} ({int(above.sum())}/{n} above chance)",
+        key=key,
         **common,
     )
 
