@@ -411,6 +411,7 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("run", ["--config", "{toml}", "--out", "out"], "[baselines]\ntsne_grid_n = 1000000000\n"),
     ("run", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
     ("real", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
+    ("real", ["--model", "minilm", "--sentences", "1000000000000", "--out", "out"], ""),
     ("real", ["--config", "{toml}", "--out", "out"], "[real]\nsae_expansion = 100000000000.0\n"),
     ("real", ["--config", "{toml}", "--out", "out"], "[real]\nautoencoder_widths = [1000000000]\n"),
     ("config", ["{toml}"], "[datapoints]\npoints = 100000000000\n"),

@@ -283,8 +283,15 @@ def _text(args: argparse.Namespace, seed: int, out: Path) -> int:
     if args.texts is not None:
         corpus = user_corpus(args.texts, args.labels)
     else:
-        n = cfg.n_sentences if args.sentences is None else _parse_int(args.sentences, "--sentences")
-        corpus = template_corpus(check_int("--sentences", n, min_value=cfg.k + 2), seed=seed)
+        from supviz.core.resources import check_fits, layout_need
+
+        n = check_int(
+            "--sentences",
+            cfg.n_sentences if args.sentences is None else _parse_int(args.sentences, "--sentences"),
+            min_value=cfg.k + 2,
+        )
+        check_fits(layout_need(n, what="picturing the template sentences"), "`--sentences`")
+        corpus = template_corpus(n, seed=seed)
     if len(corpus) < cfg.k + 2:
         raise SupvizError(f"`--texts` must hold at least k + 2 = {cfg.k + 2} sentences; got {len(corpus)}.")
     factors = list(corpus.factors.columns)
