@@ -549,3 +549,22 @@ def test_late_check_is_made_up_front(tmp_path, capsys, monkeypatch, no_work, cmd
         tmp_path, capsys, [cmd, str(cfg)] if cmd == "config" else [cmd, "--config", str(cfg), "--out", "out"]
     )
     assert words in err, err
+
+
+#: Probabilities that pass the range check (0, 1] but leave no row with an active feature: `supviz train`
+#: ended in a ZeroDivisionError, the sweep likewise after writing manifest.json.
+TINY_P: list[tuple[str, list[str], str]] = [
+    ("train", [*TRAIN_TINY, "--probabilities", "1e-300", "--out", "out"], ""),
+    ("train", ["--config", "{toml}", "--quiet", "--out", "out"], "[toy]\nprobabilities = [1e-300]\n"),
+    ("sweep", ["{toml}", "--out", "out"], _sweep().replace("probabilities = [0.1]", "probabilities = [1e-300]")),
+]
+
+
+@pytest.mark.parametrize(("cmd", "args", "toml"), TINY_P, ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(TINY_P)])
+def test_probability_without_nonzero_rows_is_refused(tmp_path, capsys, monkeypatch, no_work, cmd, args, toml):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    cfg = tmp_path / "in" / "tiny.toml"
+    cfg.write_text(toml)
+    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{toml}", str(cfg)) for a in args]])
+    assert "is too small for non-zero inputs" in err, err

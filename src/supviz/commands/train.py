@@ -133,11 +133,14 @@ def _config_file(path: str, *, base: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything, train, save; print a summary and the run directory."""
+    from supviz.datapoints.sampling import check_nonzero_rate
     from supviz.toy import save_grid, train_grid
     from supviz.toy.storage import check_run_dir_writable, is_run_dir
     from supviz.toy.train import check_training_fits, resolve_engine
 
     config = build_config(args)
+    for i, p in enumerate(config.probabilities):  # p = 1e-300 used to end in a ZeroDivisionError while training
+        check_nonzero_rate(config.n_features, p, name=f"probabilities[{i}]")
     resolve_engine(config)  # the device and engine are usable here, before anything is trained
     check_training_fits(config, flags=True)  # and the sizes fit this machine
     check_run_dir_writable(args.out)

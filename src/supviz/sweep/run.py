@@ -195,6 +195,10 @@ def check_sweep(config: SweepConfig, *, out: str | Path, use_cache: bool = True)
         from supviz.sweep.sae import check_sae
 
         check_sae(config)
+    from supviz.datapoints.sampling import check_nonzero_rate
+
+    for i, p in enumerate(config.grid.probabilities):  # the fewest features give the fewest non-zero rows
+        check_nonzero_rate(min(config.grid.n_features), p, name=f"grid.probabilities[{i}]")
     _check_fits(config)
     out_path = check_output_folder(out, name="--out", accept=is_sweep_folder, what="a `supviz sweep` folder")
     cache_root = None
