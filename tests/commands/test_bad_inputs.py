@@ -568,3 +568,26 @@ def test_probability_without_nonzero_rows_is_refused(tmp_path, capsys, monkeypat
     cfg.write_text(toml)
     err = _refused(tmp_path, capsys, [cmd, *[a.replace("{toml}", str(cfg)) for a in args]])
     assert "is too small for non-zero inputs" in err, err
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """A tiny `supviz train` output (trained before `no_work` is in place: module scope)."""
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    assert main(["train", *TRAIN_TINY, "--out", str(out)]) == 0
+    return out
+
+
+#: Sizes of `supviz sae` on a run folder: the memory floor used to be checked on the activations path only,
+#: and these ended in allocation tracebacks (sae/sources.py, runtime/products.py).
+SAE_RUN_SIZES = [
+    ["--n-eval", "100000000000", "--steps", "10", "--out", "out"],
+    ["--batch-size", "100000000000", "--steps", "10", "--out", "out"],
+]
+
+
+@pytest.mark.parametrize("args", SAE_RUN_SIZES, ids=["n-eval", "batch-size"])
+def test_sae_on_a_run_folder_beyond_the_machine_is_refused(tmp_path, capsys, monkeypatch, tiny_run, no_work, args):
+    monkeypatch.chdir(tmp_path)
+    err = _refused(tmp_path, capsys, ["sae", str(tiny_run), *args])
+    assert "too large for this machine" in err and "of memory" in err, err

@@ -187,7 +187,8 @@ def _cells(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed: int, 
     if missing and probability is None:
         raise SupvizError(f"cells {missing[:5]} of {str(src)!r} have no feature probability; give `--probability`.")
     config = study_config(grid.specs[0].n_features, **changes) if changes else study_config(grid.specs[0].n_features)
-    _check_fits(max(grid.specs[i].n_hidden for i in chosen), config, count=len(chosen))
+    n_features = max(grid.specs[i].n_features for i in chosen)
+    _check_fits(max(grid.specs[i].n_hidden for i in chosen), config, count=len(chosen), toy=(n_features, n_eval))
     cells = train_cell_saes(
         grid,
         indices,
@@ -260,20 +261,29 @@ def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed:
     return trained.saes, sc, meta
 
 
-def _check_fits(d_in: int, config: Any, *, count: int) -> None:
-    """Refuse, before any SAE is built, ``count`` SAEs of ``config`` on ``d_in`` inputs beyond this machine."""
-    from supviz.core.resources import check_fits, sae_training_need
+def _check_fits(d_in: int, config: Any, *, count: int, toy: tuple[int, int] | None = None) -> None:
+    """Refuse, before any SAE is built, ``count`` SAEs of ``config`` on ``d_in`` inputs beyond this machine;
+    on toy cells (``toy = (n_features, n_eval)``) with their evaluation samples and stream batches."""
+    from supviz.core.resources import check_fits, sae_training_need, toy_sae_data_need
     from supviz.sae.engine import SAE_SIZES
 
+    d_sae = config.resolve_d_sae(d_in)
     need = sae_training_need(
         d_in,
-        config.resolve_d_sae(d_in),
+        d_sae,
         batch_size=config.batch_size,
         steps=config.steps,
         log_every=config.log_every,
         count=count,
     )
-    check_fits(need, ", ".join(f"`--{k.replace('_', '-')}`" for k in SAE_SIZES))
+    flags = [f"`--{k.replace('_', '-')}`" for k in SAE_SIZES]
+    if toy is not None:
+        n_features, n_eval = toy
+        need = need + toy_sae_data_need(
+            n_features, d_in, d_sae, n_eval=n_eval, batch_size=config.batch_size, count=count
+        )
+        flags.append("`--n-eval`")
+    check_fits(need, ", ".join(flags))
 
 
 def _read_array(path: Path, key: str | None, flag: str, *, ranks: tuple[int, ...]):

@@ -115,6 +115,19 @@ def sae_training_need(
     return Need(float(mem), flops, f"{what} ({count} x {d} -> {s}, batch {B}, {steps} steps)")
 
 
+def toy_sae_data_need(n_features: int, d_in: int, d_sae: int, *, n_eval: int, batch_size: int, count: int = 1) -> Need:
+    """The floor of the data of ``count`` SAEs on toy cells (``n_features -> d_in``), beside their training.
+
+    Memory (float32): one evaluation sample at a time, ``x [n_eval, n]``, ``h [n_eval, d_in]`` and the codes
+    ``[n_eval, d_sae]``; and every SAE's training batch of one step, the stream's uniforms and inputs
+    ``[count, B, n]`` twice (``supviz.sae.sources.FeatureStream``). No arithmetic (counted by
+    :func:`sae_training_need`).
+    """
+    rows, B, n = int(n_eval), int(batch_size), int(n_features)
+    mem = F32 * (rows * (n + int(d_in) + int(d_sae)) + 2 * int(count) * B * n)
+    return Need(float(mem), 0.0, f"{rows} evaluation rows and batches of {B} toy inputs")
+
+
 def layout_need(n_points: int, *, what: str = "layouts") -> Need:
     """The floor of picturing and measuring ``n_points`` points (MDS, UMAP, t-SNE and the metrics).
 

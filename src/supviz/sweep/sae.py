@@ -48,7 +48,7 @@ def sae_config(config: Any, architecture: str, expansion: float, n_features: int
 def check_sae(config: Any) -> None:
     """Every SAE setting of the sweep, built once (a bad one fails before the sweep writes anything), and the
     largest SAE with its evaluation sample fits this machine (a floor: one SAE, :mod:`supviz.core.resources`)."""
-    from supviz.core.resources import F32, Need, check_fits, sae_training_need
+    from supviz.core.resources import check_fits, sae_training_need, toy_sae_data_need
 
     m = max(config.grid.hidden)
     for n in config.grid.n_features:
@@ -59,9 +59,7 @@ def check_sae(config: Any) -> None:
                 need = sae_training_need(
                     m, d_sae, batch_size=cfg.batch_size, steps=cfg.steps, log_every=cfg.log_every, what="an SAE"
                 )
-                # its evaluation sample: x [n_eval, n], h [n_eval, m] and the codes [n_eval, d_sae], float32
-                rows = config.sae.n_eval
-                evaluation = Need(float(F32 * rows * (n + m + d_sae)), 0.0, f"{rows} evaluation rows")
+                evaluation = toy_sae_data_need(n, m, d_sae, n_eval=config.sae.n_eval, batch_size=cfg.batch_size)
                 check_fits(need + evaluation, "`sae.expansion_factors`, `sae.steps`, `sae.n_eval`, `grid.hidden`")
 
 

@@ -524,7 +524,7 @@ class RecoverySection(Section):
 
     def check(self, config: Any) -> None:
         """E3's methods are D's; the SAEs of every cell fit this machine (``supviz.core.resources``)."""
-        from supviz.core.resources import F32, Need, check_fits, sae_training_need
+        from supviz.core.resources import check_fits, sae_training_need, toy_sae_data_need
         from supviz.study.recovery.compute import _sae_config
 
         cfg: RecoveryConfig = config.section("recovery")
@@ -540,11 +540,13 @@ class RecoverySection(Section):
             count=n_cells * len(cfg.architectures),
             what="the cells' SAEs",
         )
-        # each cell's evaluation sample: x [n_eval, n], h [n_eval, m] and the codes [n_eval, d_sae], float32
-        evaluation = Need(
-            float(F32 * cfg.n_eval * (toy.n_features + max(toy.hidden) + sae.d_sae)),
-            0.0,
-            f"{cfg.n_eval} evaluation rows",
+        evaluation = toy_sae_data_need(
+            toy.n_features,
+            max(toy.hidden),
+            sae.d_sae,
+            n_eval=cfg.n_eval,
+            batch_size=cfg.batch_size,
+            count=n_cells * len(cfg.architectures),
         )
         check_fits(
             need + evaluation,
