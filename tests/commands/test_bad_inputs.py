@@ -408,6 +408,8 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("config", ["{toml}"], "[recovery]\nn_eval = 1000000000000\n"),
     ("config", ["{toml}"], "[baselines]\numap_n = [1000000000]\n"),
     ("config", ["{toml}"], "[background]\na2_n_features = 100000000\n"),
+    ("config", ["{toml}"], "[background]\na3_probability_count = 1000000000\n"),
+    ("train", [*TRAIN_TINY, "--probabilities", "sweep:100000000", "--out", "out"], ""),
     ("run", ["--config", "{toml}", "--out", "out"], "[baselines]\ntsne_grid_n = 1000000000\n"),
     ("run", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),
     ("real", ["--config", "{toml}", "--out", "out"], _WIDE_REAL),

@@ -112,12 +112,27 @@ def build_config(args: argparse.Namespace) -> Any:
     config = TrainConfig()
     if args.config:
         config = _config_file(args.config, base=config)
-    changes = {}
+    changes, sweep = {}, None
     for name, (flag, _opts) in _FIELDS.items():
         raw = getattr(args, name, None)
         if raw is not None:
-            changes[name] = _convert(name, flag, raw)
-    return config.replace(**changes) if changes else config
+            if name == "probabilities" and len(raw) == 1 and str(raw[0]).startswith("sweep:"):
+                sweep = _sweep_spec(flag, raw[0])
+            else:
+                changes[name] = _convert(name, flag, raw)
+    config = config.replace(**changes) if changes else config
+    if sweep is not None:  # sized before it is listed: sweep:100000000 hung in the linear size check
+        from supviz.core.resources import check_fits, toy_instances_need
+        from supviz.toy import feature_probabilities
+
+        count, base = sweep
+        instances = count * len(config.hidden) * len(config.importances)
+        need = toy_instances_need(
+            instances, config.n_features, min(config.hidden), steps=config.steps, log_every=config.log_every
+        )
+        check_fits(need, "`--probabilities`, `--n-features`, `--hidden`, `--importances`, `--steps`")
+        config = config.replace(probabilities=[float(p) for p in feature_probabilities(count, base)])
+    return config
 
 
 def _config_file(path: str, *, base: Any) -> Any:
@@ -162,8 +177,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _convert(name: str, flag: str, raw: Any) -> Any:
-    if name == "probabilities" and len(raw) == 1 and str(raw[0]).startswith("sweep:"):
-        return _sweep(flag, raw[0])
     if name == "importances":
         return [_importance(flag, v) for v in raw]
     if isinstance(raw, list):
@@ -185,8 +198,9 @@ def _scalar(name: str, flag: str, text: str) -> Any:
     return text
 
 
-def _sweep(flag: str, text: str) -> list[float]:
-    from supviz.toy import feature_probabilities
+def _sweep_spec(flag: str, text: str) -> tuple[int, float]:
+    """(COUNT, BASE) of 'sweep:COUNT[:BASE]', checked (COUNT >= 1, BASE >= 1) but not yet listed."""
+    from supviz.core.validation import check_float, check_int
 
     parts = text.split(":")[1:]
     try:
@@ -196,7 +210,7 @@ def _sweep(flag: str, text: str) -> list[float]:
             raise ValueError
     except (ValueError, IndexError):
         raise SupvizError(f"`{flag}` sweep must read 'sweep:COUNT[:BASE]'; got {text!r}.") from None
-    return [float(p) for p in feature_probabilities(count, base)]
+    return check_int(f"{flag} COUNT", count, min_value=1), check_float(f"{flag} BASE", base, min_value=1.0)
 
 
 def _importance(flag: str, text: str) -> Any:

@@ -89,6 +89,22 @@ def toy_training_need(
     return Need(float(per + schedule), flops, f"{what} ({shape}, batch {B}, {steps} steps)")
 
 
+def toy_instances_need(
+    count: int, n_features: int, n_hidden: int, *, steps: int, log_every: int, what: str = "toy training"
+) -> Need:
+    """A closed-form floor of training ``count`` toy models ``(n_features, n_hidden)`` together, in time
+    independent of ``count`` (a size check must not itself build a list of a billion instances).
+
+    Memory: the part of :func:`toy_training_need` every instance has whatever its engine, its parameters
+    four times (``4 (n m + n)`` float32) and its logged losses (``2 ceil(steps / log_every)`` float64),
+    plus the per-step learning rates (``steps`` float64). No arithmetic (a floor: the batch is not counted).
+    """
+    k, n, m = int(count), int(n_features), int(n_hidden)
+    logged = math.ceil(int(steps) / int(log_every))
+    mem = k * (F32 * 4 * (n * m + n) + 2 * F64 * logged) + F64 * int(steps)
+    return Need(float(mem), 0.0, f"{what} ({k} models of {n} features in {m} dimensions, {steps} steps)")
+
+
 def sae_training_need(
     d_in: int,
     d_sae: int,

@@ -129,9 +129,15 @@ class BackgroundSection(Section):
     def check(self, config: Any) -> None:
         """Build every background TrainConfig, so a setting they reject fails before the run starts, and check
         that each fits this machine (:func:`supviz.toy.train.check_training_fits`)."""
+        from supviz.core.resources import check_fits, toy_instances_need
         from supviz.errors import SupvizError
         from supviz.toy.train import check_training_fits
 
+        bg: BackgroundConfig = config.section("background")
+        n3, m3, k3 = a3_size(bg)  # before its probabilities are listed: a count of 1e9 hung here
+        steps = bg.steps or config.toy.steps
+        need = toy_instances_need(k3, n3, m3, steps=steps, log_every=config.toy.log_every, what="background A3")
+        check_fits(need, "`background.a3_probability_count`, `background.a3_*`, `background.steps`")
         for name, exp in experiments(config).items():
             try:
                 tc = small_config(config, name, *exp)
