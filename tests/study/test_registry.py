@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from supviz.report.records import Finding, SectionOutput
 from supviz.study.config import _section_config_classes, load_config
@@ -130,9 +131,18 @@ def test_the_run_context_keeps_compute_and_render_apart(tmp_path):
         run_study(load_config(), tmp_path / "b", quiet=True, sections=[LaysOutWhileRendering()])
 
 
-def test_a_damaged_figure_in_the_cache_is_drawn_again(tmp_path):
+@pytest.mark.parametrize("damage", ["missing", "empty", "not-png"])
+def test_a_damaged_figure_in_the_cache_is_drawn_again(tmp_path, caplog, damage):
+    """A missing, zero-byte or non-PNG cached figure is drawn again (with a warning), never published."""
     run_study(load_config(), tmp_path, quiet=True, sections=[RingSection()])
     png = next((tmp_path / "cache" / "figure").glob("*/*/R1.png"))
-    png.unlink()
-    run_study(load_config(), tmp_path, quiet=True, sections=[RingSection()])
-    assert png.is_file() and (tmp_path / "figures" / "R1.png").stat().st_size > 500
+    if damage == "missing":
+        png.unlink()
+    else:
+        png.write_bytes(b"" if damage == "empty" else b"<html>not a picture</html>" * 40)
+    with caplog.at_level("WARNING"):
+        run_study(load_config(), tmp_path, quiet=True, sections=[RingSection()])
+    published = (tmp_path / "figures" / "R1.png").read_bytes()
+    assert png.is_file() and published.startswith(b"\x89PNG\r\n\x1a\n") and len(published) > 500
+    if damage != "missing":
+        assert "drawing it again" in caplog.text

@@ -270,7 +270,28 @@ def _study_grid(ctx: RunContext) -> tuple[Any, str]:
     return grid, ctx.cache.key("grid", {"cells": cell_keys})
 
 
+#: The first bytes of a file of each figure format (PNG's signature, RFC 2083; PDF's header): a cached
+#: file without them is damaged. Other formats (SVG, the interactive JSON) must be non-empty.
+_MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
+
+
 def _figure_files_present(folder: Path, fig_id: str, formats: Sequence[str], interactive: bool) -> bool:
-    """Whether a cached figure's folder holds every file the run copies out (a damaged entry is drawn again)."""
+    """Whether a cached figure's folder holds every file the run copies out, each readable as its format
+    (a zero-byte or non-PNG ``.png`` is damaged): a damaged entry is a warning and is drawn again, as the
+    cache's JSON, npz and Parquet entries are (:meth:`supviz.runtime.cache.Cache.lookup`)."""
     names = [f"{fig_id}.{fmt}" for fmt in formats] + ([f"{fig_id}.json"] if interactive else [])
-    return all((folder / name).is_file() for name in names)
+    if not all((folder / name).is_file() for name in names):
+        return False
+    for name in names:
+        magic = _MAGIC.get(name.rsplit(".", 1)[1].lower(), b"")
+        try:
+            with open(folder / name, "rb") as f:
+                head = f.read(max(len(magic), 1))
+        except OSError as exc:
+            head, why = b"", str(exc)
+        else:
+            why = "empty" if not head else f"not a {name.rsplit('.', 1)[1].upper()} file"
+        if not head or not head.startswith(magic):
+            log.warning("figure cache entry %s: %s is %s; drawing it again", folder.name[:12], name, why)
+            return False
+    return True
