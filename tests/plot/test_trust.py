@@ -85,8 +85,25 @@ def test_trust_needs_the_pictured_space(toy):
     W, lay = toy
     with pytest.raises(SupvizError, match="needs `reference`"):
         iplot.plot_layout(lay, color="trust")
-    with pytest.raises(SupvizError, match="`color` must be 'trust' or one value per point"):
+    with pytest.raises(SupvizError, match="`color` must be 'trust', a matplotlib colour or one value per point"):
         plot.plot_layout(lay, color="norm", reference=W)
+
+
+@pytest.mark.parametrize("colour", ["red", "#2ca02c", "C1"])
+def test_one_matplotlib_colour_paints_every_point(toy, colour):
+    """`color="red"` (static and interactive, with or without `reference`) is one colour for all points."""
+    from matplotlib.colors import to_hex, to_rgba
+
+    W, lay = toy
+    for reference in (None, W):
+        ax = plot.plot_layout(lay, color=colour, reference=reference, k=5)
+        drawn = [c for c in ax.collections if len(c.get_offsets()) == len(W)]  # one scatter of every point
+        faces = np.concatenate([c.get_facecolors() for c in drawn])  # one row (shared) or one per point
+        assert len(drawn) == 1 and np.allclose(faces[:, :3], to_rgba(colour)[:3]), faces[:3]
+        _close(ax.figure)
+        fig = iplot.plot_layout(lay, color=colour, reference=reference, k=5)
+        points = [t for t in fig.data if t.x is not None and len(t.x) == len(W)]
+        assert points and all(t.marker.color == to_hex(colour) for t in points), [t.marker.color for t in points]
 
 
 def test_point_table_is_the_tidy_export_for_toy_pictures(toy):

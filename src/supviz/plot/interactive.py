@@ -119,7 +119,11 @@ def scatter_traces(
     custom = np.array([_hover_text(n, panel.hover[n]) for n in names]).T.tolist() if names else None
     template = "<br>".join(f"{n}: %{{customdata[{i}]}}" for i, n in enumerate(names)) or "x %{x:.3g}, y %{y:.3g}"
     size = 7 if len(xy) <= 100 else 4
-    marker: dict[str, Any] = {"size": size, "line": {"width": 0.4, "color": "#333"}, "color": "#1f77b4"}
+    marker: dict[str, Any] = {
+        "size": size,
+        "line": {"width": 0.4, "color": "#333"},
+        "color": _hex(panel.fill) if panel.fill else "#1f77b4",
+    }
     missing = missing_colour(panel)
     keep = np.flatnonzero(~missing)
     if missing.any():  # no value to map: a visible grey trace, in the legend
@@ -414,9 +418,11 @@ def plot_layout(
     neighbours join it, and ``color="trust"`` colours by trust (:mod:`supviz.plot.trust`). The rest
     as in the matplotlib version. Returns a ``plotly.graph_objects.Figure``.
     """
+    from supviz.plot.panels import single_colour
     from supviz.plot.trust import TRUST_SCALE, trust_corner, with_trust
 
     by_trust = isinstance(color, str) and color == "trust"
+    color, fill = single_colour(color)
     color, hover, pt = with_trust(layout, color, reference=reference, k=k, hover=hover)
     if by_trust:
         vmin, vmax, cmap = TRUST_SCALE.vmin, TRUST_SCALE.vmax, TRUST_SCALE.cmap
@@ -426,6 +432,7 @@ def plot_layout(
     panel = as_scatter_panel(
         layout, color=color, title=title, corner=corner, hover=dict(hover or {}), lines=lines, equal_axes=equal_axes
     )
+    panel.fill = fill
     return plot_grid(
         [panel],
         ncols=1,
@@ -479,3 +486,10 @@ def figure_json(fig: Any) -> str:
     import plotly.io as pio
 
     return pio.to_json(fig, validate=False, pretty=False, engine="json")
+
+
+def _hex(colour: str) -> str:
+    """A matplotlib colour (``"red"``, ``"C1"``) as the ``#rrggbb`` plotly reads."""
+    from matplotlib.colors import to_hex
+
+    return to_hex(colour)

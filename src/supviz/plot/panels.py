@@ -46,6 +46,9 @@ class ScatterPanel:
         figure's default.
     categories
         The names of categorical colours, code k = ``categories[k]``; empty for numeric colours.
+    fill
+        One matplotlib colour for every point when ``color`` is None (e.g. ``"red"``, ``"#1f77b4"``); empty:
+        the default blue.
     on_top
         Which colour values are drawn last, on top of the others where points overlap: ``"low"`` (default;
         importance ranks, 0 = most important) or ``"high"`` (norms: the represented features over the dropped).
@@ -61,10 +64,16 @@ class ScatterPanel:
     equal_axes: bool | None = None
     categories: tuple[str, ...] = ()
     on_top: str = "low"
+    fill: str = ""
 
     def __post_init__(self) -> None:
         if self.on_top not in ("low", "high"):
             raise SupvizError(f"`on_top` must be 'low' or 'high'; got {self.on_top!r}.")
+        if self.fill:
+            from matplotlib.colors import is_color_like
+
+            if not isinstance(self.fill, str) or not is_color_like(self.fill):
+                raise SupvizError(f"`fill` must be a matplotlib colour; got {self.fill!r}.")
         if self.xy is None:
             return
         self.xy = np.asarray(self.xy, dtype=float)
@@ -320,3 +329,15 @@ def as_shepard_panel(result: Any, *, index: int | None = None, title: str = "She
         "`result` must be a SmacofResult, an MDS Layout with info['result'], ShepardData or a ShepardPanel; "
         f"got {type(result).__name__}."
     )
+
+
+def single_colour(color: Any) -> tuple[Any, str]:
+    """``(color, fill)`` of a ``plot_layout`` call: a matplotlib colour string (``"red"``, ``"#d62728"``,
+    ``"C1"``) is one colour for every point, ``(None, color)``; anything else (values, labels, ``"trust"``)
+    passes unchanged with no fill. ``"trust"`` is never read as a colour."""
+    if isinstance(color, str) and color != "trust":
+        from matplotlib.colors import is_color_like
+
+        if is_color_like(color):
+            return None, color
+    return color, ""

@@ -217,7 +217,7 @@ def draw_scatter(
             order = ok[np.argsort(key, kind="stable")]
             sc = ax.scatter(xy[order, 0], xy[order, 1], c=panel.color[order], cmap=cmap, norm=norm, **kw)
     else:
-        sc = ax.scatter(xy[:, 0], xy[:, 1], color="tab:blue", **kw)
+        sc = ax.scatter(xy[:, 0], xy[:, 1], color=panel.fill or "tab:blue", **kw)
     eq = panel.equal_axes if panel.equal_axes is not None else equal_axes
     if eq:
         ax.set_aspect("equal", adjustable="datalim")
@@ -597,8 +597,9 @@ def plot_layout(
         The picture. A Layout brings its title (the method), its corner (MDS: "SMACOF stress", the
         stress SMACOF minimised, ``info['smacof_stress']``, not :func:`supviz.metrics.stress1_ratio`; t-SNE: the
         KL divergence) and equal axes for MDS.
-    color : array [N], optional
-        Values coloured through ``cmap`` (``vmin``/``vmax``; default their range). NaN or
+    color : array [N] or str, optional
+        A matplotlib colour (``"red"``) for every point, or values coloured through ``cmap``
+        (``vmin``/``vmax``; default their range). NaN or
         infinite values are drawn in grey (:data:`~supviz.plot.panels.MISSING_COLOR`) and counted
         under the panel ("grey: k without a value"). Labels (class names, booleans) colour by
         category instead, with a legend (:func:`supviz.plot.panels.category_codes`).
@@ -628,13 +629,15 @@ def plot_layout(
     Raises
     ------
     SupvizError
-        ``color`` a string other than "trust", or "trust" without ``reference``.
+        ``color`` a string that is neither "trust" nor a matplotlib colour, or "trust" without ``reference``.
     """
     import matplotlib as mpl
 
+    from supviz.plot.panels import single_colour
     from supviz.plot.trust import TRUST_SCALE, trust_corner, with_trust
 
     by_trust = isinstance(color, str) and color == "trust"
+    color, fill = single_colour(color)
     color, _, pt = with_trust(layout, color, reference=reference, k=k)
     if by_trust:
         vmin, vmax, cmap = TRUST_SCALE.vmin, TRUST_SCALE.vmax, TRUST_SCALE.cmap
@@ -642,6 +645,7 @@ def plot_layout(
     if pt is not None and not corner:
         corner = trust_corner(pt)
     panel = as_scatter_panel(layout, color=color, title=title, corner=corner, lines=lines, equal_axes=equal_axes)
+    panel.fill = fill
     if ax is None:
         import matplotlib.pyplot as plt
 

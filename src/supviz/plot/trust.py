@@ -61,7 +61,7 @@ def with_trust(
     hover = dict(hover or {})
     is_trust = isinstance(color, str) and color == "trust"
     if isinstance(color, str) and not is_trust:
-        raise SupvizError(f"`color` must be 'trust' or one value per point; got {color!r}.")
+        raise SupvizError(f"`color` must be 'trust', a matplotlib colour or one value per point; got {color!r}.")
     if reference is None:
         if is_trust:
             raise SupvizError("`color='trust'` needs `reference`: the points the picture shows (N, d).")
