@@ -62,15 +62,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "lr_decay_fraction": 0.0,
         "grad_clip": 0.0,
     },
-    "matryoshka_batchtopk": {
-        "k": 2,
-        "aux_coefficient": 1.0 / 32.0,
-        "dead_after": 50_000,
-        "threshold_lr": 0.01,
-        "decoder_init_norm": 1.0,
-        "lr_decay_fraction": 0.0,
-        "grad_clip": 0.0,
-    },
     "jumprelu": {
         "l0_coefficient": 1.0,
         "bandwidth": 0.05,
@@ -81,6 +72,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "grad_clip": 0.0,
     },
 }
+
+#: Matryoshka SAEs train BatchTopK codes (Bussmann et al. 2025): BatchTopK's defaults.
+DEFAULTS["matryoshka_batchtopk"] = dict(DEFAULTS["batchtopk"])
 
 #: ``k = "data"``: TopK / BatchTopK's k follows from the data when training starts (:func:`data_k`).
 DATA_K = "data"
