@@ -103,11 +103,26 @@ def _penalty_and_kept(
 ) -> tuple[float, float]:
     """Sums of ``w E[max(r - k, 0)]`` and of ``w P(r <= k)`` over one block of rows (own entries
     marked -1 by :func:`~supviz.metrics.ranks.sorted_rows_without_self` in both blocks)."""
+    _, w, excess, within = pair_terms(def_block, def_sorted, judge_block, judge_sorted, k, def_rtol, judge_rtol)
+    return float(np.dot(w, excess)), float(np.dot(w, within))
+
+
+def pair_terms(
+    def_block: np.ndarray,
+    def_sorted: np.ndarray,
+    judge_block: np.ndarray,
+    judge_sorted: np.ndarray,
+    k: int,
+    def_rtol: float,
+    judge_rtol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (row, neighbour) pair of one block: its row, its k-neighbourhood weight ``w`` in the defining
+    space, ``E[max(r - k, 0)]`` and ``P(r <= k)`` of its rank ``r`` in the judging space (the tie rules of
+    :mod:`supviz.metrics.ranks`). The one home of the pair terms that the global scores sum and
+    :func:`supviz.metrics.pointwise.pointwise_trust` sums per row."""
     rows, cols, w = knn_weights(def_block, def_sorted, k, def_rtol)
     less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_rtol)
-    penalty = float(np.dot(w, expected_excess(less, tied, k)))
-    kept = float(np.dot(w, within_probability(less, tied, k)))
-    return penalty, kept
+    return rows, w, expected_excess(less, tied, k), within_probability(less, tied, k)
 
 
 def row_sums(defining: DistanceSource, judging: DistanceSource, idx: np.ndarray, k: int) -> tuple[float, float]:

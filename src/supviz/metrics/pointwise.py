@@ -41,14 +41,7 @@ import numpy as np
 
 from supviz.core.validation import check_int
 from supviz.metrics.distances import BLOCK_ENTRIES, DistanceSource, layout_source
-from supviz.metrics.ranks import (
-    expected_excess,
-    knn_weights,
-    sorted_rows_without_self,
-    tied_counts,
-    within_probability,
-    worst_penalty,
-)
+from supviz.metrics.ranks import sorted_rows_without_self, worst_penalty
 from supviz.metrics.undefined import COLLAPSED, all_tied, coincide_reason, k_reason, tied_reason
 
 logger = logging.getLogger(__name__)
@@ -110,13 +103,14 @@ def _row_penalties(
     The per-row form of :func:`supviz.metrics.neighbors.neighbourhood_scores`' sums, from the same
     tie rules (:func:`~supviz.metrics.ranks.knn_weights`, :func:`~supviz.metrics.ranks.tied_counts`,
     :func:`~supviz.metrics.ranks.expected_excess`, :func:`~supviz.metrics.ranks.within_probability`),
-    so the row means are the global scores.
+    so the row means are the global scores: the pair terms are :func:`~supviz.metrics.neighbors.pair_terms`.
     """
-    rows, cols, w = knn_weights(def_block, def_sorted, k, def_rtol)
-    less, tied = tied_counts(judge_sorted, rows, judge_block[rows, cols], judge_rtol)
+    from supviz.metrics.neighbors import pair_terms
+
+    rows, w, excess, within = pair_terms(def_block, def_sorted, judge_block, judge_sorted, k, def_rtol, judge_rtol)
     c = def_block.shape[0]
-    penalty = np.bincount(rows, weights=w * expected_excess(less, tied, k), minlength=c)
-    beyond = np.bincount(rows, weights=w * (1.0 - within_probability(less, tied, k)), minlength=c)
+    penalty = np.bincount(rows, weights=w * excess, minlength=c)
+    beyond = np.bincount(rows, weights=w * (1.0 - within), minlength=c)
     return penalty, beyond
 
 
