@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from supviz.errors import SupvizError
 from supviz.study.stats import (
     NOT_ENOUGH,
     abs_below_verdict,
     bootstrap_interval,
     interval_verdict,
     stratified_spearman,
+    wilson_interval,
 )
 
 
@@ -95,3 +97,20 @@ def test_banded_verdict_flips_across_both_thresholds(interval, expected):
 
     assert banded_verdict(sum(interval) / 2, interval, 0.1, 0.3, n=20) == expected
     assert banded_verdict(sum(interval) / 2, interval, 0.1, 0.3, n=3) == NOT_ENOUGH
+
+
+def test_wilson_interval_of_13_of_16_straddles_075_so_the_verdict_is_not_enough() -> None:
+    # the reviewer's case: 13 of 16 failing cells dense, against the rule's 0.75
+    lo, hi = wilson_interval(13, 16)
+    assert lo == pytest.approx(0.5699, abs=1e-4) and hi == pytest.approx(0.9341, abs=1e-4)
+    assert interval_verdict(13 / 16, (lo, hi), 0.75, claimed="above", n=16) == NOT_ENOUGH
+    # 40 of 40 is clear of 0.75: supported; the closed form (Wilson 1927) at k = n is n / (n + z^2)
+    z2 = stats.norm.ppf(0.975) ** 2
+    assert wilson_interval(40, 40)[0] == pytest.approx(40 / (40 + z2), rel=1e-9)
+    assert interval_verdict(1.0, wilson_interval(40, 40), 0.75, claimed="above", n=40) == "supported"
+    assert all(np.isnan(wilson_interval(0, 0)))
+
+
+def test_wilson_interval_refuses_counts_outside_0_n() -> None:
+    with pytest.raises(SupvizError, match=r"`successes` must be an int in \[0, n\]; got 5 of n = 4"):
+        wilson_interval(5, 4)
