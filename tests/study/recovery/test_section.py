@@ -306,11 +306,58 @@ def test_region_medians_leave_out_undefined_cells():
 
 
 def test_failures_are_located():
-    f = next(f for f in failures(_hand_e1()) if f.architecture == "topk")
+    # n = 40: dense (p n > m) are (10, 1.0) and (10, 0.5); (10, 0.1) has 4 active features in 10 dimensions
+    f = next(f for f in failures(_hand_e1(), n_features=40) if f.architecture == "topk")
     assert sorted(f.failing) == [(3, 0.05), (10, 0.5), (10, 1.0)]
     assert f.n_defined == 5 and f.n_undefined == 1
     assert f.by_p[1.0] == (1, 1) and f.by_p[0.05] == (1, 2)
     assert f.dense_share == pytest.approx(2 / 3) and f.sparse_failing == [(3, 0.05)]
+    assert f.n_dense == 2 and f.n_dense_failing == 2
+    # dense is p n > m, the claim's words, not p > 0.2: with n = 12, (10, 0.5) has 6 active in 10 dimensions
+    g = next(f for f in failures(_hand_e1(), n_features=12) if f.architecture == "topk")
+    assert g.n_dense == 1 and g.dense_share == pytest.approx(1 / 3)
+    with pytest.raises(SupvizError, match="`n_features` must be given"):
+        failures(_hand_e1())
+
+
+def _dense_e1(fails_dense, dense, fails_other, other, *, n_features=60):
+    """Cells of one architecture: ``dense`` dense cells (p = 1) and ``other`` sparse ones (p = 0.05, m = 40), the first
+    ``fails_*`` of each failing (MMCS 0.5), the rest recovered (MMCS 0.99); chance 0.3 everywhere."""
+    rows = []
+    for i in range(dense + other):
+        is_d = i < dense
+        fail = i < fails_dense if is_d else i - dense < fails_other
+        rows.append(
+            {
+                "architecture": "jumprelu",
+                "importance": "uniform",
+                "m": 10 + i if is_d else 40 + i,
+                "p": 1.0 if is_d else 0.05,
+                "mmcs": 0.5 if fail else 0.99,
+                "mmcs_chance": 0.3,
+                "mmcs_chance_max": 0.4,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_13_of_16_failing_cells_dense_is_not_enough_evidence_against_075():
+    from supviz.study.recovery.findings import dense_failure_finding
+
+    # the reviewer's case: 13 of the 16 failing cells dense (0.81 > 0.75), base rate 18 of 36
+    f = failures(_dense_e1(13, 18, 3, 18), n_features=60)[0]
+    found = dense_failure_finding(f)
+    assert found.estimate == pytest.approx(13 / 16) and found.null == pytest.approx(0.5)
+    assert found.interval == pytest.approx((0.5699, 0.9341), abs=1e-4)
+    assert found.verdict == NOT_ENOUGH and found.unit == "failing cells" and found.n_used == 16
+    assert "18 of 36" in found.measured and "does not include the spread over optimisation seeds" in found.measured
+    # 40 of 40 failing cells dense, base rate 40 of 80: the interval clears 0.75
+    assert dense_failure_finding(failures(_dense_e1(40, 40, 0, 40), n_features=60)[0]).verdict == "supported"
+    # failures spread as the cells are (10 of 20 dense at a base rate of 0.5): the interval is below 0.75
+    assert dense_failure_finding(failures(_dense_e1(10, 40, 10, 40), n_features=60)[0]).verdict == "not supported"
+    # a base rate above 0.75 raises the bar: 18 of 20 failing dense when 90 of 100 cells are dense says nothing
+    high = dense_failure_finding(failures(_dense_e1(18, 90, 2, 10), n_features=200)[0])
+    assert high.threshold == pytest.approx(0.9) and high.verdict != "supported"
 
 
 def _codes(rows):
@@ -348,13 +395,14 @@ def test_share_won_back_per_cell_and_its_median():
 
 def test_findings_from_a_hand_made_table():
     e1 = _hand_e1()
-    found = recovery_findings(e1, won_back_cells(_hand_codes()), default="topk")
+    found = recovery_findings(e1, won_back_cells(_hand_codes()), default="topk", n_features=40)
     sparse = next(f for f in found if "when they are sparse" in f.claim)
     # no chance level in the hand-made table, and 3 sparse cells (< MIN_N): no verdict either way
     assert "0.97" in sparse.measured and sparse.verdict == NOT_ENOUGH and "no chance level" in sparse.measured
     dense = next(f for f in found if "fails where" in f.claim)
-    # 5 defined cells; 2 of the 3 failing cells are dense (67% < 75%): partly
-    assert dense.verdict == "partly" and "0.65" in dense.measured and dense.n_used == 5
+    # 5 defined cells; 2 of the 3 failing cells are dense: 3 failing cells (< MIN_N), not enough evidence
+    assert dense.verdict == NOT_ENOUGH and "0.65" in dense.measured and dense.n_used == 3
+    assert dense.estimate == pytest.approx(2 / 3) and dense.null == pytest.approx(2 / 5)
     won = next(f for f in found if "MDS pictures" in f.claim)
     # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones; 2 cells < MIN_N
     assert won.verdict == NOT_ENOUGH and won.measured.count("share of h's loss won back 75%") == 2
@@ -365,6 +413,8 @@ def test_findings_from_a_hand_made_table():
     # two of the five architectures: "best of the five" is not enough evidence, the numbers are still given
     assert arch.verdict == NOT_ENOUGH and "Best: topk" in arch.measured and "2 of 5 architectures" in arch.measured
     assert codes.verdict == "n/a"  # the hand-made table has no code-space recall
+    for f in (sparse, dense, arch):
+        assert f.comparison and f.threshold is not None and f.unit
 
 
 def test_architecture_ranking_uses_common_defined_sparse_cells():
@@ -388,6 +438,8 @@ def test_best_recovery_need_not_give_the_best_codes():
     assert codes.verdict == NOT_ENOUGH and "best codes: relu_l1" in codes.measured and codes.n_used == 2
     # medians over the 2 common sparse cells: relu_l1 (0.6, 0.7) -> 0.65, topk (0.3, 0.4) -> 0.35, h 0.4
     assert "relu_l1 0.65" in codes.measured and "topk 0.35" in codes.measured and "h itself: 0.4" in codes.measured
+    # its evidence: the paired code-space recall of the best recoverer minus the best coder, over the common cells
+    assert codes.estimate == pytest.approx(-0.3) and codes.unit == "sparse cells" and codes.threshold == 0.0
 
 
 def test_e1_figure_hatches_undefined_cells_with_their_reason():
@@ -545,12 +597,17 @@ def test_cells_at_chance_are_counted_not_pooled_into_the_median():
         [0.985, 0.985, 0.9, 0.8, 0.7, 0.6, 0.5],
         [0.99, 0.99, 0.92, 0.85, 0.75, 0.65, 0.55],
     )
-    f = next(x for x in recovery_findings(e1, None, default="jumprelu") if "when they are sparse" in x.claim)
-    assert "5 of 7 sparse cells" in f.measured and "At chance, left out of the median: 2 cells" in f.measured
-    assert f.estimate == pytest.approx(0.99)  # the median of the five above chance, not of all seven (0.98)
-    assert f.null == pytest.approx(0.8) and f.interval[0] <= f.estimate <= f.interval[1]
-    # 5 of 7 recovered (71% < 80%): partly, never "supported" with two cells at chance
-    assert f.verdict == "partly"
+    f = next(
+        x for x in recovery_findings(e1, None, default="jumprelu", n_features=60) if "when they are sparse" in x.claim
+    )
+    assert "5 of 7 score above every one of their random decoders" in f.measured and "At chance: 2 cells" in f.measured
+    # the median is over all seven cells, chance-corrected, not over the five that happened to score above chance
+    kappa = [(v - c) / (1 - c) for v, c in zip(e1["mmcs"], e1["mmcs_chance"])]
+    selected = np.median([k for k, v, cm in zip(kappa, e1["mmcs"], e1["mmcs_chance_max"]) if v > cm])
+    assert f.estimate == pytest.approx(np.median(kappa)) and f.estimate != pytest.approx(selected)
+    assert f.n_used == 7 and f.null == 0.0 and f.interval[0] <= f.estimate <= f.interval[1]
+    # the share above chance is its own proportion, with its Wilson interval (5 of 7: 35.9% to 91.8%)
+    assert "95% Wilson interval 35.9% to 91.8%" in f.measured
 
 
 def test_a_random_decoder_is_called_uninformative():
@@ -566,22 +623,27 @@ def test_a_random_decoder_is_called_uninformative():
         frozen = float(metrics.mmcs(F[None], random_unit_rows(120, m, np.random.default_rng(100 + m))[None])[0])
         rows.append((frozen, ch.mean("mmcs"), ch.max("mmcs")))
     e1 = _chance_e1(*map(list, zip(*rows)))
-    f = next(x for x in recovery_findings(e1, None, default="jumprelu") if "when they are sparse" in x.claim)
-    assert "0 of 5 sparse cells" in f.measured and f.verdict == "not supported"
+    f = next(
+        x for x in recovery_findings(e1, None, default="jumprelu", n_features=60) if "when they are sparse" in x.claim
+    )
+    assert "0 of 5 score above" in f.measured and abs(f.estimate) < 0.2 and f.verdict == "not supported"
 
 
 def test_recovery_verdict_flips_when_its_interval_crosses_the_threshold():
+    # chance 0.3: MMCS = 0.3 + 0.7 kappa; the threshold is kappa = 0.5 (half way from chance to perfect)
     chance = [0.3] * 8
-    above = _chance_e1([0.97, 0.96, 0.98, 0.95, 0.97, 0.99, 0.96, 0.97], chance, [0.4] * 8)
-    straddle = _chance_e1([0.97, 0.85, 0.98, 0.88, 0.92, 0.99, 0.86, 0.91], chance, [0.4] * 8)
-    below = _chance_e1([0.6, 0.7, 0.65, 0.8, 0.75, 0.7, 0.72, 0.68], chance, [0.4] * 8)
+
+    def cells(kappas):
+        return _chance_e1([0.3 + 0.7 * k for k in kappas], chance, [0.4] * 8)
 
     def verdict(e1):
-        return next(x for x in recovery_findings(e1, None, default="jumprelu") if "sparse" in x.key).verdict
+        return next(
+            x for x in recovery_findings(e1, None, default="jumprelu", n_features=60) if "sparse" in x.key
+        ).verdict
 
-    assert verdict(above) == "supported"
-    assert verdict(straddle) in (NOT_ENOUGH, "partly")  # 5 of 8 recovered, interval around 0.9: never supported
-    assert verdict(below) == "not supported"
+    assert verdict(cells([0.95, 0.9, 0.97, 0.92, 0.96, 0.99, 0.9, 0.94])) == "supported"
+    assert verdict(cells([0.2, 0.8, 0.3, 0.7, 0.45, 0.6, 0.35, 0.65])) == NOT_ENOUGH
+    assert verdict(cells([0.1, 0.2, 0.15, 0.3, 0.25, 0.2, 0.22, 0.18])) == "not supported"
 
 
 def test_best_of_five_needs_five_architectures_and_a_paired_gap():

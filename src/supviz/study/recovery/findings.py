@@ -12,6 +12,14 @@ Inputs are the section's rows as pandas frames:
 Rules (each a module constant, stated in the report):
 
 - A cell is *sparse* when ``p <= sparse_p`` (default 0.2: p = 0.17, 0.09, 0.05 of the study's grid).
+- A cell is *dense* when more features are active per input, on average, than h has dimensions:
+  ``p * n_features > m`` (:func:`is_dense`; the claim's own words). At the study's n = 60 that is every m at
+  p = 1, m <= 30 at p = 0.55, m <= 10 at p = 0.3 and p = 0.17, m <= 5 at p = 0.091 and no m at p = 0.05: dense
+  and sparse are not complements.
+- A cell's *chance-corrected* MMCS is ``(MMCS - chance) / (1 - chance)``, chance the mean MMCS of the random unit
+  decoders (Cohen's kappa's form: 0 = what random directions score, 1 = a perfect match); a verdict on recovery
+  takes its median over *all* cells with a defined MMCS, never over the cells that happened to score above
+  chance (a median selected on the outcome).
 - A cell's SAE is *above chance* on a score when the score exceeds every one of the random unit
   decoders' (``{score}_chance_max``, :mod:`supviz.sae.chance`: the trained SAE's shape, scored by the
   same function; 19 draws: a rank test at p = 0.05). A cell at chance says nothing about recovery:
@@ -37,14 +45,25 @@ from typing import Any
 import numpy as np
 
 from supviz.core.text import fmt, fmt_p, plural  # noqa: F401  (fmt_p: the findings' names)
+from supviz.errors import SupvizError
 from supviz.report.records import Finding
 from supviz.study.common import PICTURE_NAMES
-from supviz.study.stats import MIN_N, NOT_ENOUGH, bootstrap_interval, interval_verdict
+from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, wilson_interval
 
 #: Cells with p at or below this are "sparse" in the summaries.
 SPARSE_P = 0.2
 #: MMCS at or above which a cell's features count as recovered.
 RECOVERED_MMCS = 0.9
+#: Median chance-corrected MMCS above which the SAE recovers the features: half way from chance to a perfect match.
+RECOVERED_CORRECTED = 0.5
+#: Share of the failing cells that must be dense for "recovery fails where the features are dense" (or the base rate
+#: of dense cells, where that is higher: a share at the base rate says nothing).
+DENSE_SHARE = 0.75
+#: Said of every verdict on trained models: its uncertainty is over cells, not over training runs.
+ONE_SEED = (
+    "one SAE and one toy model per cell: the interval is over cells and does not include the spread over optimisation "
+    "seeds"
+)
 #: Smallest recall loss of h's picture against x's for which the share won back is defined.
 MIN_LOSS = 0.05
 #: Median share won back at or above which the claim "the codes undo the loss" is supported / partly.
@@ -76,6 +95,36 @@ def _median(values: Any) -> tuple[float, int, int]:
 def is_sparse(p: Any, sparse_p: float = SPARSE_P) -> Any:
     """Whether feature probability ``p`` (scalar or array) is in the sparse region."""
     return np.asarray(p, dtype=float) <= sparse_p * (1 + 1e-9)
+
+
+def is_dense(p: Any, m: Any, n_features: Any) -> Any:
+    """Whether more features are active per input, on average, than h has dimensions: ``p * n_features > m``
+    (scalars or arrays of one shape)."""
+    return np.asarray(p, dtype=float) * np.asarray(n_features, dtype=float) > np.asarray(m, dtype=float)
+
+
+def feature_count(e1: Any, n_features: int | None) -> Any:
+    """The toy models' feature count per row of ``e1``: ``n_features`` where given, else the ``n_features`` column.
+
+    Raises
+    ------
+    SupvizError
+        Neither is given (dense cells cannot be told without it).
+    """
+    if n_features is not None:
+        return np.full(len(e1), float(n_features))
+    if "n_features" in e1:
+        return e1["n_features"].to_numpy(dtype=float)
+    raise SupvizError("`n_features` must be given (or an `n_features` column) to tell dense cells; got neither.")
+
+
+def chance_corrected(e1: Any, score: str = "mmcs") -> np.ndarray:
+    """``(score - chance) / (1 - chance)`` per row (module notes), chance the ``{score}_chance`` column; NaN where
+    either is undefined or the chance level is 1 (nothing to correct against)."""
+    v = e1[score].to_numpy(dtype=float)
+    c = e1[f"{score}_chance"].to_numpy(dtype=float) if f"{score}_chance" in e1 else np.full(len(v), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c < 1, (v - c) / (1 - c), np.nan)
 
 
 def above_chance(e1: Any, score: str = "mmcs") -> np.ndarray | None:
@@ -153,15 +202,28 @@ class Failures:
     """p -> (failing cells, cells with a defined MMCS)."""
     by_m: dict[int, tuple[int, int]]
     dense_share: float
-    """Share of the failing cells that are dense (NaN when none fails)."""
+    """Share of the failing cells that are dense (:func:`is_dense`; NaN when none fails)."""
     sparse_failing: list[tuple[int, float]] = field(default_factory=list)
+    """Failing cells that are sparse (p <= ``sparse_p``)."""
+    n_dense: int = 0
+    """Cells with a defined MMCS that are dense: ``n_dense / n_defined`` is the base rate ``dense_share`` is set
+    against."""
+    n_dense_failing: int = 0
+    """Failing cells that are dense."""
+    mmcs_dense: float = float("nan")
+    """Median MMCS of the dense cells with a defined MMCS."""
+    mmcs_other: float = float("nan")
+    """Median MMCS of the other (not dense) cells with a defined MMCS."""
 
 
-def failures(e1: Any, *, threshold: float = RECOVERED_MMCS, sparse_p: float = SPARSE_P) -> list[Failures]:
+def failures(
+    e1: Any, *, n_features: int | None = None, threshold: float = RECOVERED_MMCS, sparse_p: float = SPARSE_P
+) -> list[Failures]:
     """Per architecture and variant: the cells with MMCS below ``threshold`` or not above chance, counted per p and
-    per m."""
+    per m, and how many of them are dense (:func:`is_dense` with ``n_features``: :func:`feature_count`)."""
     out = []
-    for (arch, imp), g in e1.groupby(["architecture", "importance"], sort=False):
+    t = e1.assign(_dense=is_dense(e1["p"], e1["m"], feature_count(e1, n_features)))
+    for (arch, imp), g in t.groupby(["architecture", "importance"], sort=False):
         ok = g[np.isfinite(g["mmcs"].astype(float))].copy()
         above = above_chance(ok)
         ok["_fails"] = (ok["mmcs"].astype(float) < threshold) | (False if above is None else ~above)
@@ -169,7 +231,7 @@ def failures(e1: Any, *, threshold: float = RECOVERED_MMCS, sparse_p: float = SP
         failing = [(int(r.m), float(r.p)) for r in bad.itertuples()]
         by_p = {float(p): (int(grp["_fails"].sum()), len(grp)) for p, grp in ok.groupby("p")}
         by_m = {int(m): (int(grp["_fails"].sum()), len(grp)) for m, grp in ok.groupby("m")}
-        dense = [c for c in failing if not is_sparse(c[1], sparse_p)]
+        n_dense_failing = int(bad["_dense"].sum())
         out.append(
             Failures(
                 str(arch),
@@ -179,8 +241,12 @@ def failures(e1: Any, *, threshold: float = RECOVERED_MMCS, sparse_p: float = SP
                 failing,
                 by_p,
                 by_m,
-                len(dense) / len(failing) if failing else float("nan"),
+                n_dense_failing / len(failing) if failing else float("nan"),
                 [c for c in failing if is_sparse(c[1], sparse_p)],
+                n_dense=int(ok["_dense"].sum()),
+                n_dense_failing=n_dense_failing,
+                mmcs_dense=_median(ok.loc[ok["_dense"], "mmcs"])[0],
+                mmcs_other=_median(ok.loc[~ok["_dense"], "mmcs"])[0],
             )
         )
     return out
@@ -198,7 +264,7 @@ def failure_sentence(f: Failures) -> str:
     ps = ", ".join(f"p = {fmt_p(p)}: {a}/{b}" for p, (a, b) in sorted(f.by_p.items(), reverse=True) if a)
     text = (
         f"MMCS < {RECOVERED_MMCS:g} or not above chance in {len(f.failing)} of {plural(f.n_defined, 'cell')} ({ps}); "
-        f"{100 * f.dense_share:.0f}% of them dense (p > {SPARSE_P:g})"
+        f"{f.n_dense_failing} of them dense (p x n_features > m; {f.n_dense} of the {f.n_defined} cells are dense)"
     )
     if f.sparse_failing:
         text += "; sparse cells that fail: " + ", ".join(f"m = {m}, p = {fmt_p(p)}" for m, p in f.sparse_failing)
@@ -469,7 +535,7 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
             null=0.0,
             threshold=0.0,
             comparison=f"paired MMCS difference, best ({best}) minus runner-up ({ranking[1].architecture}), over the "
-            f"common sparse cells; {len(ranking)} of {MIN_ARCHITECTURES} architectures",
+            f"common sparse cells; {len(ranking)} of {MIN_ARCHITECTURES} architectures; {ONE_SEED}",
             source=source,
         )
     ]
@@ -497,6 +563,18 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
         )
         + f". Best recovery: {best}; best codes: {by_codes[0].architecture}."
     )
+    rival = (
+        next(s.architecture for s in by_codes if s.architecture != best)
+        if best in {s.architecture for s in coded}
+        else by_codes[0].architecture
+    )
+    gap2 = _paired_gap(e1, best, rival, "codes_knn_recall", cells, sparse_p) if rival != best else np.zeros(0)
+    est2 = _median(gap2)[0]
+    ci2 = bootstrap_interval(gap2)
+    text2 += (
+        f" Paired over the common sparse cells, code-space k-NN recall of {best} minus that of {rival} (the best codes "
+        f"among the others): median {fmt(est2)} [95% interval {fmt(ci2[0])}, {fmt(ci2[1])}, bootstrap over cells]."
+    )
     if len(coded) < MIN_ARCHITECTURES_CODES:
         v2 = NOT_ENOUGH
         text2 += (
@@ -504,17 +582,22 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
             f"(at least {MIN_ARCHITECTURES_CODES} needed)."
         )
     else:
-        v2 = "supported" if by_codes[0].architecture == best else "not supported"
+        v2 = interval_verdict(est2, ci2, 0.0, claimed="above", n=int(np.isfinite(gap2).sum()))
     out.append(
         Finding(
             claim2,
-            text2,
+            text2 + f" {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
             v2,
             key="E-architecture-codes",
-            n_used=len(coded),
-            unit="architectures",
-            comparison="the architecture with the best median MMCS against the one with the best median code-space "
-            f"k-NN recall, over {plural(n, 'common sparse cell')}",
+            n_used=int(np.isfinite(gap2).sum()),
+            unit="sparse cells",
+            estimate=est2,
+            interval=ci2,
+            null=0.0,
+            threshold=0.0,
+            comparison=f"paired code-space k-NN recall, best-recovering architecture ({best}) minus the best-coding "
+            f"other ({rival}), over the common sparse cells; {len(coded)} of at least {MIN_ARCHITECTURES_CODES} "
+            "architectures needed",
             source=source,
         )
     )
@@ -529,13 +612,11 @@ def sparse_recovery_finding(
 ) -> Finding:
     """ "The SAE recovers the features when they are sparse", over the sparse cells ``cells`` with a defined MMCS.
 
-    Only the cells above chance (:func:`above_chance`) are summarised; the others are counted and named
-    (never pooled into the median). Estimate: median MMCS over the cells above chance, its 95% bootstrap
-    interval over those cells, against :data:`RECOVERED_MMCS`; null: the median chance MMCS.
-    'supported' when at least 80% of the sparse cells are recovered (above chance and MMCS >= 0.9) and the
-    interval lies above 0.9; 'not supported' when fewer than half are recovered or the interval lies below;
-    :data:`~supviz.study.stats.NOT_ENOUGH` below :data:`~supviz.study.stats.MIN_N` cells, without a chance level,
-    or when the interval straddles 0.9; 'partly' otherwise.
+    Estimate: the median chance-corrected MMCS (:func:`chance_corrected`) over *all* those cells, its 95% bootstrap
+    interval over cells, against :data:`RECOVERED_CORRECTED` (:func:`~supviz.study.stats.interval_verdict`; null 0,
+    what random decoders score). Beside it, as its own proportion with its Wilson interval, how many cells score
+    above every random decoder (:func:`above_chance`); the cells at chance are named. :data:`~supviz.study.stats.
+    NOT_ENOUGH` without a chance level or below :data:`~supviz.study.stats.MIN_N` cells.
     """
     from supviz.toy.importance import variant_label
 
@@ -550,49 +631,43 @@ def sparse_recovery_finding(
     key = f"E-recovered-sparse-{importance}"
     common = dict(
         importance=importance,
-        n_used=n,
         n_left_out=region.n_undefined if region is not None else 0,
         unit="sparse cells",
-        threshold=RECOVERED_MMCS,
         source="Sharkey et al. (2022), not the study: supviz's own question about the study's cells",
     )
-    if above is None:
+    if above is None or "mmcs_chance" not in cells:
         return Finding(
             claim,
             f"{default}: median MMCS {fmt(_median(mm)[0])} over {plural(n, 'sparse cell')} (p <= {sparse_p:g}); no "
-            "chance level was measured, so no cell can be told from random directions.",
+            f"chance level was measured, so no cell can be told from random directions; {ONE_SEED}.",
             NOT_ENOUGH if n else "n/a",
             comparison="median MMCS of the sparse cells; chance level not measured",
             estimate=_median(mm)[0],
             key=key,
+            n_used=n,
+            threshold=RECOVERED_MMCS,
             **common,
         )
-    chance = cells["mmcs_chance"].to_numpy(dtype=float)
-    est, _, _ = _median(mm[above])
-    ci = bootstrap_interval(mm[above])
+    kappa = chance_corrected(cells)
+    est, used, _ = _median(kappa)
+    ci = bootstrap_interval(kappa)
+    k_above = int(above.sum())
+    share_ci = wilson_interval(k_above, n)
     recovered = above & (mm >= RECOVERED_MMCS)
-    share = float(recovered.mean()) if n else float("nan")
-    null = _median(chance)[0]
+    v = "n/a" if not used else interval_verdict(est, ci, RECOVERED_CORRECTED, claimed="above", n=used)
     at = cells[~above]
-    if not n:
-        v = "n/a"
-    elif n < MIN_N:
-        v = NOT_ENOUGH
-    elif share < 0.5:
-        v = "not supported"
-    else:
-        v = interval_verdict(est, ci, RECOVERED_MMCS, claimed="above", n=int(above.sum()))
-        if v == "supported" and share < 0.8:
-            v = "partly"
     text = (
-        f"{default}: {int(above.sum())} of {plural(n, 'sparse cell')} (p <= {sparse_p:g}) score an MMCS above every "
-        f"one of their random decoders (median chance MMCS {fmt(null)}); over those, median MMCS {fmt(est)} "
-        f"[{fmt(ci[0])}, {fmt(ci[1])}]; {fmt(100 * share, 3)}% of the sparse cells are recovered (above chance and "
-        f"MMCS >= {RECOVERED_MMCS:g})"
+        f"{default}: over all {plural(used, 'sparse cell')} (p <= {sparse_p:g}) with a defined MMCS and chance level, "
+        f"the median chance-corrected MMCS, (MMCS - chance) / (1 - chance), is {fmt(est)} [95% interval {fmt(ci[0])}, "
+        f"{fmt(ci[1])}, bootstrap over cells] (median raw MMCS {fmt(_median(mm)[0])}, median chance "
+        f"{fmt(_median(cells['mmcs_chance'])[0])}); {k_above} of {n} score above every one of their random decoders "
+        f"({fmt(100 * k_above / n, 3) if n else 'n/a'}%; 95% Wilson interval {fmt(100 * share_ci[0], 3)}% to "
+        f"{fmt(100 * share_ci[1], 3)}%), {int(recovered.sum())} are recovered (above chance and MMCS >= "
+        f"{RECOVERED_MMCS:g})"
     )
     if len(at):
         text += (
-            f". At chance, left out of the median: {plural(len(at), 'cell')} ("
+            f". At chance: {plural(len(at), 'cell')} ("
             + ", ".join(
                 f"m = {int(r.m)}, p = {fmt_p(float(r.p))}: {fmt(float(r.mmcs))} vs chance {fmt(float(r.mmcs_chance))}"
                 for r in at.itertuples()
@@ -608,69 +683,96 @@ def sparse_recovery_finding(
         )
     return Finding(
         claim,
-        text + ".",
+        text + f"; {ONE_SEED}.",
         v,
         estimate=est,
         interval=ci,
-        null=null,
-        comparison=f"median MMCS of the sparse cells above chance vs {RECOVERED_MMCS:g}",
-        summary=f"MMCS {fmt(est, 2)} ({int(above.sum())}/{n} above chance)",
+        null=0.0,
+        threshold=RECOVERED_CORRECTED,
+        n_used=used,
+        comparison=f"median chance-corrected MMCS over all sparse cells vs {RECOVERED_CORRECTED:g} (0 = random "
+        f"decoders, 1 = perfect); {ONE_SEED}",
+        summary=f"corrected MMCS {fmt(est, 2)} ({k_above}/{n} above chance)",
         key=key,
         **common,
     )
 
 
-def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float = SPARSE_P) -> list[Finding]:
-    """The section's claims against this run's numbers.
+def dense_failure_finding(f: Failures) -> Finding:
+    """ "Recovery fails where the toy model's features are dense", from :func:`failures`' counts for one variant.
 
-    Per importance variant (default architecture): SAEs recover sparse features (Sharkey et al.
-    2022); recovery fails where the features are dense. Per method (``won_cells``:
-    :func:`won_back_cells`, or None when E3 did not run): the codes' pictures win back the
-    neighbourhood loss of h's, judged over all cells with the sparse cells' numbers beside. Two on
-    the architectures (:func:`architecture_findings`).
+    Estimate: the share of the failing cells that are dense (:func:`is_dense`), its 95% Wilson interval over the
+    failing cells; null: the base rate of dense cells among all cells with a defined MMCS (a share at the base rate
+    says failures do not care about density). 'supported' when the whole interval is above
+    ``max(DENSE_SHARE, base rate)``, 'not supported' when it is wholly below, :data:`~supviz.study.stats.NOT_ENOUGH`
+    when it straddles or fewer than :data:`~supviz.study.stats.MIN_N` cells fail; 'not supported' when no cell fails.
     """
     from supviz.toy.importance import variant_label
 
+    k, n_fail = f.n_dense_failing, len(f.failing)
+    base = f.n_dense / f.n_defined if f.n_defined else float("nan")
+    threshold = max(DENSE_SHARE, base) if f.n_defined else DENSE_SHARE
+    ci = wilson_interval(k, n_fail) if n_fail else (float("nan"), float("nan"))
+    if not f.n_defined:
+        v = "n/a"
+    elif not n_fail:
+        v = "not supported"
+    else:
+        v = interval_verdict(f.dense_share, ci, threshold, claimed="above", n=n_fail)
+    n_other = f.n_defined - f.n_dense
+    text = (
+        f"dense cells (more features active per input than h has dimensions, p x n_features > m): {f.n_dense} of "
+        f"{f.n_defined} (base rate {fmt(base, 2)}); median MMCS {fmt(f.mmcs_dense)} in the dense cells against "
+        f"{fmt(f.mmcs_other)} in the others; recovery fails in {k} of {f.n_dense} dense cells and "
+        f"{n_fail - k} of {n_other} others. "
+        + failure_sentence(f)
+        + (
+            f" Share of the failing cells that are dense: {fmt(f.dense_share, 2)} [95% Wilson interval "
+            f"{fmt(ci[0], 2)}, {fmt(ci[1], 2)}] over {n_fail} failing cells, against {fmt(threshold, 2)}"
+            if n_fail
+            else ""
+        )
+        + f"; {ONE_SEED}."
+    )
+    return Finding(
+        f"({variant_label(f.importance)}) Recovery fails where the toy model's features are dense (more active per "
+        "input than h has dimensions).",
+        text,
+        v,
+        key=f"E-fails-dense-{f.importance}",
+        importance=f.importance,
+        n_used=n_fail,
+        n_left_out=f.n_undefined,
+        unit="failing cells",
+        estimate=f.dense_share,
+        interval=ci,
+        null=base,
+        threshold=threshold,
+        comparison=f"share of the failing cells (MMCS < {RECOVERED_MMCS:g} or at chance) that are dense, against "
+        f"max({DENSE_SHARE:g}, the base rate of dense cells); {ONE_SEED}",
+        source="Sharkey et al. (2022), not the study: supviz's own question about the study's cells",
+    )
+
+
+def recovery_findings(
+    e1: Any, won_cells: Any, *, default: str, n_features: int | None = None, sparse_p: float = SPARSE_P
+) -> list[Finding]:
+    """The section's claims against this run's numbers.
+
+    Per importance variant (default architecture): SAEs recover sparse features (Sharkey et al.
+    2022, :func:`sparse_recovery_finding`); recovery fails where the features are dense (:func:`dense_failure_finding`;
+    ``n_features``: :func:`feature_count`). Per method (``won_cells``: :func:`won_back_cells`, or None when E3 did not
+    run): the codes' pictures win back the neighbourhood loss of h's, judged over all cells with the sparse cells'
+    numbers beside. Two on the architectures (:func:`architecture_findings`).
+    """
     findings = []
     main = e1[e1["architecture"] == default]
     regions = {(r.importance, r.region): r for r in region_summaries(main, sparse_p=sparse_p)}
-    for f in failures(main, sparse_p=sparse_p):
-        label = variant_label(f.importance)
-        sp, de = regions.get((f.importance, "sparse")), regions.get((f.importance, "dense"))
-        sparse_mmcs = sp.medians["mmcs"] if sp else float("nan")
-        dense_mmcs = de.medians["mmcs"] if de else float("nan")
+    for f in failures(main, n_features=n_features, sparse_p=sparse_p):
+        sp = regions.get((f.importance, "sparse"))
         sp_ok = main[(main["importance"] == f.importance) & is_sparse(main["p"], sparse_p) & main["mmcs"].notna()]
         findings.append(sparse_recovery_finding(sp_ok, f.importance, default=default, sparse_p=sparse_p, region=sp))
-        if not f.n_defined or not de or not sp:
-            v = "n/a"
-        elif f.n_defined < MIN_N:
-            v = NOT_ENOUGH
-        elif not f.failing:
-            v = "not supported"
-        elif f.dense_share >= 0.75 and dense_mmcs < sparse_mmcs:
-            v = "supported"
-        else:
-            v = "partly"
-        findings.append(
-            Finding(
-                f"({label}) Recovery fails where the toy model's features are dense (more active per input than h has "
-                "dimensions).",
-                f"median MMCS {fmt(dense_mmcs)} in the dense cells (p > {sparse_p:g}; chance "
-                f"{fmt(de.medians.get('mmcs_chance', float('nan')) if de else float('nan'))}) against "
-                f"{fmt(sparse_mmcs)} in the sparse (chance "
-                f"{fmt(sp.medians.get('mmcs_chance', float('nan')) if sp else float('nan'))}); " + failure_sentence(f),
-                v,
-                key=f"E-fails-dense-{f.importance}",
-                importance=f.importance,
-                n_used=f.n_defined,
-                n_left_out=f.n_undefined,
-                unit="cells",
-                estimate=f.dense_share,
-                threshold=0.75,
-                comparison=f"share of the failing cells (MMCS < {RECOVERED_MMCS:g} or at chance) that are dense",
-                source="Sharkey et al. (2022), not the study: supviz's own question about the study's cells",
-            )
-        )
+        findings.append(dense_failure_finding(f))
     won = won_back_summary(won_cells) if won_cells is not None and len(won_cells) else []
     sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
@@ -703,7 +805,7 @@ def recovery_findings(e1: Any, won_cells: Any, *, default: str, sparse_p: float 
                 null=0.0,
                 threshold=WON_BACK_SUPPORTED,
                 comparison="median share of h's k-NN recall loss won back by the codes, over cells, vs "
-                f"{WON_BACK_SUPPORTED:g} (0 = no better than h)",
+                f"{WON_BACK_SUPPORTED:g} (0 = no better than h); {ONE_SEED}",
                 source="supviz's own question: the study pictured no SAE",
             )
         )

@@ -364,7 +364,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 ),
             )
         )
-    findings = recovery_findings(e1, won_cells, default=main, sparse_p=cfg.sparse_p)
+    findings = recovery_findings(e1, won_cells, default=main, n_features=n_features, sparse_p=cfg.sparse_p)
     if result.toy is not None:
         findings.append(_toy_finding(result.toy))
     undefined = e1[e1["mmcs"].isna()]
@@ -405,7 +405,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     return SectionOutput(
         key=section.key,
         title=section.title,
-        intro=_intro(result, e1, won_cells, cfg, recipe),
+        intro=_intro(result, e1, won_cells, cfg, recipe, n_features=n_features),
         figures=figs,
         tables=tables,
         findings=findings,
@@ -438,7 +438,7 @@ def _toy_finding(toy: Any) -> Any:
     )
 
 
-def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: str) -> str:
+def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: str, *, n_features: int) -> str:
     from supviz.study.recovery.findings import is_sparse, with_l0_ratio
     from supviz.toy.importance import variant_label
 
@@ -455,7 +455,7 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
     main_e1 = e1[e1["architecture"] == main]
     regions = {(r.importance, r.region): r for r in region_summaries(main_e1, sparse_p=cfg.sparse_p)}
     text = []
-    for f in failures(main_e1, sparse_p=cfg.sparse_p):
+    for f in failures(main_e1, n_features=n_features, sparse_p=cfg.sparse_p):
         sp, de = regions.get((f.importance, "sparse")), regions.get((f.importance, "dense"))
         text.append(
             f"{variant_label(f.importance).capitalize()}: median MMCS {fmt(sp.medians['mmcs']) if sp else 'n/a'} in "
