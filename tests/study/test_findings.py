@@ -183,11 +183,18 @@ def _c_table():
                     imp="uniform",
                     represented_rule="norm",
                     procrustes_baseline=[0.3, 0.1, 0.5, 0.2, 0.4, 0.25][(j + i) % 6],
+                    procrustes_null=0.0,
                 )
             )
             rows.append(
                 _panel(
-                    "C3", m=m, p=p, imp="uniform", represented_rule="mean_abs", procrustes_baseline=0.1 * j + 0.01 * i
+                    "C3",
+                    m=m,
+                    p=p,
+                    imp="uniform",
+                    represented_rule="mean_abs",
+                    procrustes_baseline=0.1 * j + 0.01 * i,
+                    procrustes_null=0.0,
                 )
             )
     rows.append(
@@ -198,6 +205,7 @@ def _c_table():
             imp="uniform",
             represented_rule="norm",
             procrustes_baseline=NAN,
+            procrustes_null=0.0,
             nan_reasons="procrustes_baseline: fewer than 3 points",
         )
     )
@@ -222,14 +230,57 @@ def test_c_verdicts_and_a_verdict_that_flips_with_the_represented_rule():
     assert (other.verdict, other.verdict_other_rule) == ("not supported", NOT_ENOUGH)
 
 
-def _c3_strata(values_by_m, ps):
+def _c3_strata(values_by_m, ps, nulls_by_m=None):
+    """C3 panels; the random-direction null 0 (P itself is the excess) unless ``nulls_by_m`` gives it."""
     return pd.DataFrame(
         [
-            _panel("C3", m=m, p=p, imp="uniform", represented_rule="norm", procrustes_baseline=v)
+            _panel(
+                "C3",
+                m=m,
+                p=p,
+                imp="uniform",
+                represented_rule="norm",
+                procrustes_baseline=v,
+                procrustes_null=(nulls_by_m or {}).get(m, [0.0] * len(vs))[i],
+            )
             for m, vs in values_by_m.items()
-            for p, v in zip(ps, vs)
+            for i, (p, v) in enumerate(zip(ps, vs))
         ]
     )
+
+
+def test_a_p_that_follows_the_point_count_only_is_no_signature_against_the_random_direction_null():
+    """Within each m, sparser p keeps more points N and P falls with N, as it does for N random directions. Raw P
+    follows sparsity (a 'signature'); P less the null does not: no signature."""
+    ps = list(np.geomspace(1.0, 0.01, 30))
+    rng = np.random.default_rng(3)
+    N = np.arange(4, 34)  # the point count grows with 1/p inside each m
+    curve = 0.6 / np.sqrt(N)  # what any N points score against the baseline, structure or not
+    ms = (3, 5, 10, 20, 30, 40)
+    P = {m: list(curve + rng.normal(0, 0.01, 30)) for m in ms}
+    null = {m: list(curve + rng.normal(0, 0.01, 30)) for m in ms}
+    rows = _c3_strata(P, ps, null)
+    from supviz.study.stats import stratified_spearman
+
+    raw = stratified_spearman(1 / rows["p"], rows["procrustes_baseline"], rows["m"])
+    assert raw.interval[1] < -C.RHO_NONE  # read raw, P "follows sparsity": what the old rule called a signature
+    sig = C.no_signature(rows, "C3", "uniform", rule="norm")
+    assert -C.RHO_NONE < sig.interval[0] and sig.interval[1] < C.RHO_NONE and sig.verdict == "supported"
+    assert "no signature" in sig.summary and "random unit directions" in sig.comparison
+    # the same P with a flat null (structure beyond the point count) is a signature
+    flat = _c3_strata(P, ps, {m: [float(np.mean(curve))] * 30 for m in ms})
+    assert C.no_signature(flat, "C3", "uniform", rule="norm").verdict == "not supported"
+    # no null measured: no verdict
+    assert C.no_signature(rows.drop(columns="procrustes_null"), "C3", "uniform", rule="norm").verdict == "n/a"
+
+
+def test_the_words_follow_each_no_signature_verdict():
+    """Two verdicts that straddle the bound on different sides are not worded alike."""
+    assert C.signature_reading(NOT_ENOUGH, 0.62, (0.24, 0.84)).startswith("leans to a signature")
+    assert C.signature_reading(NOT_ENOUGH, -0.64, (-0.85, -0.26)).startswith("leans to a signature")
+    assert C.signature_reading(NOT_ENOUGH, -0.19, (-0.59, 0.29)).startswith("leans to no signature")
+    assert C.signature_reading("supported", 0.0, (-0.2, 0.2)).startswith("no signature")
+    assert C.signature_reading("not supported", 0.9, (0.7, 0.95)).startswith("a signature")
 
 
 def test_no_signature_is_judged_within_m_where_pooling_hides_the_sign():
@@ -271,7 +322,18 @@ def test_c4_low_m_artifacts():
     ]
     rows.append(_panel("C4", m=3, p=0.05, imp="uniform", trustworthiness=NAN, procrustes_baseline=NAN, collapsed=True))
     f = C.c4_low_m(pd.DataFrame(rows), "uniform")
-    assert f.verdict == "supported" and f.n_left_out == 1
+    # 2 strata of 4 panels, with ties: rho about -0.89 within each p, but 8 panels cannot put the interval below -0.3
+    assert f.estimate < -0.8 and f.verdict == NOT_ENOUGH and f.n_left_out == 1 and f.threshold == -0.3
+    many = pd.DataFrame(
+        [
+            _panel("C4", m=m, p=p, imp="uniform", trustworthiness=0.5 + m / 100, procrustes_baseline=1 / m)
+            for m in (3, 4, 5, 6, 8, 10, 15, 20, 30, 40)
+            for p in (1.0, 0.55, 0.3, 0.1)
+        ]
+    )
+    assert C.c4_low_m(many, "uniform").verdict == "supported"
+    # P rising with m: not supported
+    assert C.c4_low_m(many.assign(procrustes_baseline=many["m"] / 40), "uniform").verdict == "not supported"
 
 
 # ------------------------------------------------------------------------------------------ D

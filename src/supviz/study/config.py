@@ -341,12 +341,15 @@ class EmbeddingsConfig:
     features."""
     collapse_starts: int = 20
     """C6: random SMACOF starts per collapsed C3 cell, rule and MDS type (besides the Torgerson start)."""
+    null_draws: int = 5
+    """C3/C5: sets of N random unit directions in R^m pictured per (m, N) and method, the null P is read against."""
     reference_weights: str = ""
     """C6: the study's weights to repeat the check on; '' = look for hamblin2022_weights.npz next to the checkout
     (shared/data/ or data/), 'none' = skip."""
 
     def __post_init__(self) -> None:
         self.collapse_starts = check_int("embeddings.collapse_starts", self.collapse_starts, min_value=2)
+        self.null_draws = check_int("embeddings.null_draws", self.null_draws, min_value=1)
         if not isinstance(self.reference_weights, str):
             raise SupvizError(
                 f"`embeddings.reference_weights` must be a path, '' or 'none'; got {self.reference_weights!r}."

@@ -11,10 +11,18 @@ import numpy as np
 
 from supviz.report.records import Finding
 from supviz.study.sources import source_for
-from supviz.study.stats import abs_below_verdict, banded_verdict, bootstrap_interval, stratified_spearman
+from supviz.study.stats import (
+    NOT_ENOUGH,
+    abs_below_verdict,
+    banded_verdict,
+    bootstrap_interval,
+    interval_verdict,
+    stratified_spearman,
+)
 from supviz.study.verdicts import (
     CENTRE_MAX,
     RHO_NONE,
+    RHO_STRONG,
     RING_MAX,
     RING_MIN_POINTS,
     RULE_TEXT,
@@ -157,48 +165,90 @@ def noise_floor(panels: Any, method: str) -> float:
     return float(np.median(v)) if v.size else float("nan")
 
 
+def signature_reading(verdict: str, estimate: float, interval: tuple[float, float]) -> str:
+    """The words of a "no signature" verdict (:func:`~supviz.study.stats.abs_below_verdict` with :data:`RHO_NONE`):
+    which way it leans when its interval straddles the bound, so two different answers are never worded alike."""
+    lo, hi = interval
+    way = "rises" if estimate > 0 else "falls"
+    if verdict == "supported":
+        return f"no signature: the whole interval lies within +-{RHO_NONE:g}"
+    if verdict == "not supported":
+        return f"a signature: P beyond the null {way} with sparsity, the whole interval beyond +-{RHO_NONE:g}"
+    if verdict != NOT_ENOUGH:
+        return "nothing to read"
+    if abs(estimate) >= RHO_NONE and (lo > 0 or hi < 0):
+        return (
+            f"leans to a signature (P beyond the null {way} with sparsity; the estimate is beyond +-{RHO_NONE:g} and "
+            "the interval excludes 0, but it reaches inside the bound)"
+        )
+    if abs(estimate) < RHO_NONE:
+        return f"leans to no signature (the estimate is within +-{RHO_NONE:g}, but the interval reaches beyond it)"
+    return "undecided (the estimate is beyond the bound, the interval reaches past 0)"
+
+
 def _signature_one(panels: Any, exp: str, importance: str, rule: str) -> tuple[str, str, int, int, Any]:
     prs = _c(panels, exp, importance, rule)
     ok, left, why = defined(prs, "procrustes_baseline")
+    raw = stratified_spearman(1.0 / ok["p"].to_numpy(dtype=float), ok["procrustes_baseline"], ok["m"].to_numpy())
+    ok, left_null, why_null = defined(ok, "procrustes_null")
     inv_p = 1.0 / ok["p"].to_numpy(dtype=float)
     P = ok["procrustes_baseline"].to_numpy(dtype=float)
-    pooled = spearman(inv_p, P)
-    st = stratified_spearman(inv_p, P, ok["m"].to_numpy())
+    null = ok["procrustes_null"].to_numpy(dtype=float) if "procrustes_null" in ok else np.zeros(0)
+    excess = P - null
+    m = ok["m"].to_numpy()
+    pooled = spearman(inv_p, excess)
+    st = stratified_spearman(inv_p, excess, m)
+    st_null = stratified_spearman(inv_p, null, m)
     floor = noise_floor(panels, "MDS" if exp == "C3" else "UMAP")
-    worst = ok.sort_values("procrustes_baseline", ascending=False).head(3)
     verdict = abs_below_verdict(st.rho, st.interval, RHO_NONE, n=st.n)
     per = ", ".join(f"m = {k}: {fmt(r, 2)}" for k, (r, _n) in st.per_stratum.items())
-    med = float(np.median(P)) if len(P) else float("nan")
+    worst = ok.assign(excess_=excess).sort_values("excess_", ascending=False).head(3)
     text = (
         f"Procrustes distance P of the picture of the represented features ({RULE_TEXT[rule]}) to the orthogonal "
-        f"baseline: median {fmt(med)}"
+        f"baseline, read against the null: the same picture of as many random unit directions in R^m (P depends on "
+        f"the point count N, which grows with sparsity inside one m). Median P {fmt(_med(P))}, median null "
+        f"{fmt(_med(null))}, median excess P - null {fmt(_med(excess))}"
         + (f" (noise floor, the same method on diag(N) alone: {fmt(floor)})" if np.isfinite(floor) else "")
-        + f". Spearman correlation of P with sparsity 1/p within each m ({per}), combined: {fmt(st.rho)} "
-        f"[95% interval {fmt(st.interval[0])}, {fmt(st.interval[1])}] over {st.n} panels; pooled over all m (which "
-        f"mixes the m strata) {fmt(pooled)} over {len(ok)} panels{why}. No signature needs the whole interval within "
-        f"+-{RHO_NONE:g}. Most deviant cells: "
-        + ", ".join(f"{r_.panel} ({fmt(r_.procrustes_baseline)})" for r_ in worst.itertuples())
+        + f". Spearman correlation of P - null with sparsity 1/p within each m ({per}), combined: {fmt(st.rho)} "
+        f"[95% interval {fmt(st.interval[0])}, {fmt(st.interval[1])}] over {st.n} panels: "
+        f"{signature_reading(verdict, st.rho, st.interval)}. For comparison, the same within-m correlation of raw P "
+        f"{fmt(raw.rho)} [{fmt(raw.interval[0])}, {fmt(raw.interval[1])}] and of the null alone {fmt(st_null.rho)} "
+        f"[{fmt(st_null.interval[0])}, {fmt(st_null.interval[1])}] (how much of raw P's trend the point count "
+        f"explains); pooled over all m (which mixes the m strata) {fmt(pooled)} over {len(ok)} panels{why}"
+        + (why_null.replace(";", ",") if why_null else "")
+        + f". No signature needs the whole interval within +-{RHO_NONE:g}. Largest excess: "
+        + ", ".join(f"{r_.panel} ({fmt(r_.excess_)})" for r_ in worst.itertuples())
     )
-    return verdict, text, st.n, left + (len(ok) - st.n), (st, floor)
+    return verdict, text, st.n, left + left_null + (len(ok) - st.n), (st, floor, null)
+
+
+def _med(v: Any) -> float:
+    v = np.asarray(v, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else float("nan")
 
 
 def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") -> Finding:
     """C3 (MDS) / C5 (UMAP): no signature of superposition in the picture of the represented features.
 
-    Measured: whether the picture's Procrustes distance P to the orthogonal baseline follows sparsity
-    within each m (Spearman rho of (1/p, P) per m, combined over m: :func:`~supviz.study.stats.stratified_spearman`;
-    pooled over m, strata with different P levels can give the wrong sign). 'supported' (no signature) when the
-    whole 95% interval lies within +-:data:`RHO_NONE`, 'not supported' when it lies wholly outside, 'not enough
-    evidence' when it straddles. The noise floor: the same method's P on diag(N) alone (section B).
+    Measured: whether the picture's Procrustes distance P to the orthogonal baseline, less the null
+    (``procrustes_null``: the same picture of as many random unit directions in R^m,
+    :mod:`supviz.study.embeddings.null`), follows sparsity
+    within each m (Spearman rho of (1/p, P - null) per m, combined over m: :func:`~supviz.study.stats.
+    stratified_spearman`). Raw P follows the point count N, which grows with sparsity inside one m; pooled over m,
+    strata with different P levels can give the wrong sign. 'supported' (no signature) when the whole 95% interval
+    lies within +-:data:`RHO_NONE`, 'not supported' when it lies wholly outside, 'not enough evidence' when it
+    straddles (:func:`signature_reading` says which way it leans); 'n/a' without a null.
     """
     method = "MDS" if exp == "C3" else "UMAP"
-    v, text, used, left, (st, floor) = _signature_one(panels, exp, importance, rule)
+    v, text, used, left, (st, floor, null) = _signature_one(panels, exp, importance, rule)
     vo, _, _, _, _ = _signature_one(panels, exp, importance, other_rule(rule))
     claim = (
         "No obvious signature of superposition in the MDS of the represented features; only particular cells deviate."
         if exp == "C3"
         else "As with MDS, UMAP of the represented features shows obvious artifacts only in particular cells."
     )
+    reading = signature_reading(v, st.rho, st.interval).split(" (")[0].split(":")[0]
     return Finding(
         claim,
         text + "." + rule_note(v, vo, rule),
@@ -211,49 +261,67 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
         n_used=used,
         n_left_out=left,
         figures=[f"{exp}_{variant_slug(importance)}"],
-        summary=f"rho within m {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
+        summary=f"{reading}: rho within m {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
         estimate=st.rho,
         interval=st.interval,
         unit="panels",
         null=0.0,
         threshold=RHO_NONE,
-        comparison=f"Spearman rho(1/p, P) within m, combined over m, against +-{RHO_NONE:g} (P's noise floor "
-        f"{fmt(floor)})",
+        comparison=f"Spearman rho(1/p, P - null) within m, combined over m, against +-{RHO_NONE:g}; null: the same "
+        f"picture of as many random unit directions in R^m (median {fmt(_med(null))}); P's noise floor {fmt(floor)}; "
+        "one toy model per cell: the interval is over panels and does not include the spread over training seeds",
         source=source_for(exp),
     )
 
 
 def c4_low_m(panels: Any, importance: str) -> Finding:
-    """C4: UMAP of all features shows more artifacts at low m (lower trustworthiness, larger distance)."""
+    """C4: UMAP of all features shows more artifacts at low m.
+
+    Artifacts are read as the picture's Procrustes distance P to the orthogonal baseline (every C4 panel pictures all
+    n features, so N is the same in every panel and needs no null). Estimate: Spearman rho(m, P) within each p,
+    combined over p (:func:`~supviz.study.stats.stratified_spearman`; the strata are p because m is the variable);
+    'supported' when the whole interval lies below ``-RHO_STRONG`` (P falls as m grows), 'not supported' when it lies
+    at or above it, 'not enough evidence' when it straddles (:func:`~supviz.study.stats.interval_verdict`).
+    Trustworthiness, the second reading, is reported beside it; "without a consistent pattern" is not measured.
+    """
     c4 = _c(panels, "C4", importance)
-    ms = sorted({int(m) for m in c4["m"].dropna()})
-    cut = ms[min(1, len(ms) - 1)] if ms else 0
-    lo, hi = c4[c4["m"] <= cut], c4[c4["m"] > cut]
-    hi = hi if len(hi) else lo
-
-    def med(f: Any, col: str) -> float:
-        v = f[col].to_numpy(dtype=float)
-        return float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
-
-    t_lo, t_hi = med(lo, "trustworthiness"), med(hi, "trustworthiness")
-    p_lo, p_hi = med(lo, "procrustes_baseline"), med(hi, "procrustes_baseline")
-    _, left_t, _ = defined(c4, "trustworthiness")
-    score = int(bool(np.isfinite(p_lo) and p_lo > p_hi)) + int(bool(np.isfinite(t_lo) and t_lo < t_hi))
+    ok, left, why = defined(c4, "procrustes_baseline")
+    st = stratified_spearman(ok["m"].to_numpy(dtype=float), ok["procrustes_baseline"], ok["p"].to_numpy())
+    okt, left_t, _ = defined(c4, "trustworthiness")
+    st_t = stratified_spearman(okt["m"].to_numpy(dtype=float), okt["trustworthiness"], okt["p"].to_numpy())
+    v = interval_verdict(st.rho, st.interval, -RHO_STRONG, claimed="below", n=st.n)
+    floor = noise_floor(panels, "UMAP")
+    words = {
+        "supported": "P falls as m grows: more artifacts at low m",
+        "not supported": "P does not fall as m grows",
+        NOT_ENOUGH: "the interval reaches both sides of the bound",
+    }.get(v, "nothing to read")
     return Finding(
         "UMAP shows substantial artifacts at low m, without a consistent pattern.",
-        f"Median trustworthiness of C4 at m <= {cut}: {fmt(t_lo)}, at larger m: {fmt(t_hi)}; median Procrustes "
-        f"distance to the baseline {fmt(p_lo)} against {fmt(p_hi)} ({len(c4) - left_t} panels with a defined "
-        "trustworthiness).",
-        {2: "supported", 1: "partly", 0: "not supported"}[score],
+        "Procrustes distance P of C4's pictures of all features to the orthogonal baseline: Spearman rho(m, P) within "
+        "each p ("
+        + ", ".join(f"p = {fmt(k, 2)}: {fmt(r, 2)}" for k, (r, _n) in st.per_stratum.items())
+        + f"), combined {fmt(st.rho)} [95% interval {fmt(st.interval[0])}, {fmt(st.interval[1])}] over {st.n} panels"
+        f"{why}: {words}. Median P {fmt(_med(ok['procrustes_baseline']))} (UMAP's noise floor on diag(N) alone "
+        f"{fmt(floor)}). Trustworthiness, the other reading, within p: rho(m, T) {fmt(st_t.rho)} "
+        f"[{fmt(st_t.interval[0])}, {fmt(st_t.interval[1])}] (a positive rho would mean fewer invented neighbours at "
+        "larger m). Whether the artifacts follow a pattern is not measured. One toy model per cell: the interval "
+        "does not include the spread over training seeds.",
+        v,
         key=f"C4-low-m-{importance}",
         method="UMAP",
         importance=importance,
-        unit="panels",
-        comparison=f"medians at m <= {cut} against larger m: trustworthiness lower and distance to the baseline "
-        "larger (2 of 2: supported, 1: partly); no interval: a comparison of two medians of a few panels each",
-        n_used=len(c4) - left_t,
-        n_left_out=left_t,
+        n_used=st.n,
+        n_left_out=left + (len(ok) - st.n),
         figures=[f"C4_{variant_slug(importance)}"],
+        estimate=st.rho,
+        interval=st.interval,
+        unit="panels",
+        null=0.0,
+        threshold=-RHO_STRONG,
+        comparison=f"Spearman rho(m, P) within p, combined over p, below -{RHO_STRONG:g} (P, the distance to the "
+        "orthogonal baseline, falls as m grows)",
+        source=source_for("C4"),
     )
 
 

@@ -30,6 +30,7 @@ from supviz.study.baselines.section import orthogonal_baselines
 from supviz.study.common import PanelResult, corner_text, importance_rank, ring_stats
 from supviz.study.config import EmbeddingsConfig, RepresentedConfig
 from supviz.study.context import RunContext
+from supviz.study.embeddings.null import procrustes_nulls
 from supviz.study.section import Section
 from supviz.toy.diagnostics import cell_diagnostics
 from supviz.toy.importance import VARIANT_ORDER, ordered_variants, variant_label, variant_slug  # noqa: F401
@@ -163,6 +164,29 @@ class EmbeddingSection(Section):
             prepared.append(VariantResult(v, hidden, ps, cells))
             n_all |= {int(c.masks[r].sum()) for c in cells for r in rules}
         base = orthogonal_baselines(ctx, sorted(n for n in n_all if n >= 3))
+        # C3/C5's null: the same pictures of N random unit directions in R^m, per (m, N) (P depends on N)
+        pairs = {
+            (c.m, int(c.masks[r].sum()))
+            for vr in prepared
+            for c in vr.cells
+            for r in rules
+            if c.masks[r].sum() >= cfg.min_points
+        }
+        mds_kw = {"metric_type": cfg.mds_type, "max_iter": cfg.max_iter, "eps": cfg.eps}
+        umap_kw = {"n_neighbors": cfg.umap_n_neighbors, "min_dist": cfg.umap_min_dist}
+        null = {
+            "C3": procrustes_nulls(
+                ctx, pairs, method="mds", base=base, draws=cfg.null_draws, params_for=lambda n: mds_kw
+            ),
+            "C5": procrustes_nulls(
+                ctx,
+                pairs,
+                method="umap",
+                base=base,
+                draws=cfg.null_draws,
+                params_for=lambda n: umap_kw | {"n_neighbors": min(cfg.umap_n_neighbors, n - 1)},
+            ),
+        }
 
         for vr in prepared:
             v = vr.name
@@ -178,7 +202,6 @@ class EmbeddingSection(Section):
             )
             vr.heat_range = float(np.quantile(off, cfg.heatmap_quantile)) if off.size else 1.0
             vr.heat_range = vr.heat_range if vr.heat_range > 1e-6 else 1.0
-            mds_kw = {"metric_type": cfg.mds_type, "max_iter": cfg.max_iter, "eps": cfg.eps}
             # C2: every feature; one batched SMACOF call for the whole grid (all N = n)
             c2 = adapters.smacof_batch(
                 ctx, [adapters.pairwise(c.W) for c in cells], **mds_kw, seed=ctx.seed("C2", v), desc=f"C2 {v}"
@@ -226,7 +249,7 @@ class EmbeddingSection(Section):
                 for rule in rules if exp in ("C3", "C5") else (None,):
                     name = exp if rule in (None, rc.rule) else f"{exp}:{rule}"
                     vr.panels[name] = [
-                        self._panel(ctx, exp, rule, i, c, v, c2, c3, umap_by, base, mds_kw, rules)
+                        self._panel(ctx, exp, rule, i, c, v, c2, c3, umap_by, base, mds_kw, rules, null)
                         for i, c in enumerate(cells)
                     ]
             results.append(vr)
@@ -246,6 +269,7 @@ class EmbeddingSection(Section):
         base: dict[int, np.ndarray],
         mds_kw: dict[str, Any],
         rules: tuple[str, ...],
+        null: dict[str, dict[tuple[int, int], float]],
     ) -> PanelResult:
         cfg: EmbeddingsConfig = ctx.config.section("embeddings")
         mask = c.masks[rule] if rule else np.ones(len(c.W), dtype=bool)
@@ -284,6 +308,9 @@ class EmbeddingSection(Section):
                 pr.stats[f"n_represented_{r}"] = float(c.masks[r].sum())
         else:
             pr.stats["outlier_ratio"] = outlier_ratio(Y)
+            pr.stats["procrustes_null"] = null[exp].get((c.m, n_pts), float("nan"))
+            if not np.isfinite(pr.stats["procrustes_null"]):
+                pr.reasons["procrustes_null"] = "every picture of random directions collapsed"
         pr.color = importance_rank(c.importance)[mask]
         pr.hover = {
             "feature": np.flatnonzero(mask),
