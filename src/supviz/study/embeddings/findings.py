@@ -294,7 +294,12 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
     words = {
         "supported": "P falls as m grows: more artifacts at low m",
         "not supported": "P does not fall as m grows",
-        NOT_ENOUGH: "the interval reaches both sides of the bound",
+        NOT_ENOUGH: (
+            f"leans to more artifacts at low m (the estimate is below -{RHO_STRONG:g}), but the interval reaches above "
+            "it"
+            if st.rho < -RHO_STRONG
+            else f"leans to no such trend, but the interval reaches below -{RHO_STRONG:g}"
+        ),
     }.get(v, "nothing to read")
     return Finding(
         "UMAP shows substantial artifacts at low m, without a consistent pattern.",
@@ -309,6 +314,8 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
         "does not include the spread over training seeds.",
         v,
         key=f"C4-low-m-{importance}",
+        summary=f"{words.split(' (')[0].split(':')[0]}: rho(m, P) {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, "
+        f"{fmt(st.interval[1], 2)}]",
         method="UMAP",
         importance=importance,
         n_used=st.n,
