@@ -16,7 +16,7 @@ from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
 from supviz.study.common import spearman
-from supviz.study.stats import NOT_ENOUGH
+from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, wilson_interval
 
 #: Fewest (kind, method) sweeps over width a "lies more when narrower" verdict is computed from.
 MIN_SWEEPS = 3
@@ -44,6 +44,168 @@ def _trend(rho: float) -> str:
     if rho <= -0.5:
         return "falls with width"
     return "has no clear trend in width"
+
+
+#: Said of the section's verdicts: what their intervals leave out.
+ONE_SEED = "one SAE per layer: the interval does not include the spread over training seeds"
+
+
+def narrower_finding(pictures: Any, spaces: Any, methods: list[str]) -> tuple[str, Finding | None]:
+    """ "The picture lies more when the layer is narrower", from the width sweeps (one per kind and method).
+
+    ``pictures``: one row per picture (``kind``, ``space``, ``method``, ``width``, ``trustworthiness`` against the
+    layer pictured, ``trustworthiness_pixels``); ``spaces``: the layers themselves (``trustworthiness_pixels``).
+    A sweep *rises* on a reading when Spearman rho(width, trustworthiness) >= 0.5. Estimate: the share of sweeps
+    that rise on both readings, its 95% Wilson interval over sweeps, against 0.5
+    (:func:`~supviz.study.stats.interval_verdict`, at least :data:`MIN_SWEEPS` sweeps). The prose states a reading
+    of the numbers only where the verdict carries it. Returns (prose, finding), ``(reason, None)`` without a sweep.
+    """
+    lines, own, pix, changes = [], [], [], []
+    for method in methods:
+        for kind in ("classifier", "autoencoder"):
+            t = pictures[
+                (pictures["kind"] == kind) & (pictures["space"] == "hidden") & (pictures["method"] == method)
+            ].sort_values("width")
+            if len(t) < 3:
+                continue
+            ro, rp = spearman(t["width"], t["trustworthiness"]), spearman(t["width"], t["trustworthiness_pixels"])
+            own.append(ro)
+            pix.append(rp)
+            d_own = float(t["trustworthiness"].iloc[-1] - t["trustworthiness"].iloc[0])
+            changes.append(abs(d_own))
+            sp = spaces[(spaces["kind"] == kind) & (spaces["space"] == "hidden")].sort_values("width")
+            lines.append(
+                f"{kind}, {METHOD_NAMES[method]}: trustworthiness against h {_trend(ro)} (Spearman ρ = {fixed(ro)} "
+                f"over {len(t)} widths; {fixed(t['trustworthiness'].iloc[0], 3)} at w = {int(t['width'].iloc[0])}, "
+                f"{fixed(t['trustworthiness'].iloc[-1], 3)} at w = {int(t['width'].iloc[-1])}, a change of "
+                f"{fixed(d_own, 3)}); against the pixels it {_trend(rp)} (ρ = {fixed(rp)}; "
+                f"{fixed(t['trustworthiness_pixels'].iloc[0], 3)} to {fixed(t['trustworthiness_pixels'].iloc[-1], 3)})"
+                + (
+                    f", and the layer itself, before any picture, keeps trustworthiness "
+                    f"{fixed(sp['trustworthiness_pixels'].iloc[0], 3)} to "
+                    f"{fixed(sp['trustworthiness_pixels'].iloc[-1], 3)} against the pixels"
+                    if len(sp)
+                    else ""
+                )
+            )
+    if not lines:
+        return "no width sweep of at least 3 widths", None
+    ok = [(o, q) for o, q in zip(own, pix) if math.isfinite(o) and math.isfinite(q)]
+    n = len(ok)
+    own_up = sum(1 for o, _ in ok if o >= 0.5)
+    pix_up = sum(1 for _, q in ok if q >= 0.5)
+    both = sum(1 for o, q in ok if o >= 0.5 and q >= 0.5)
+    share = both / n if n else math.nan
+    ci = wilson_interval(both, n) if n else (math.nan, math.nan)
+    verdict = interval_verdict(share, ci, 0.5, claimed="above", n=n, min_n=MIN_SWEEPS) if n else "n/a"
+    if verdict == NOT_ENOUGH:
+        so = (
+            f"With {n} sweep(s) (a verdict needs at least {MIN_SWEEPS}, and the Wilson interval of {both} of {n} is "
+            f"[{fixed(ci[0])}, {fixed(ci[1])}]) and changes against the layer as small as {fixed(min(changes), 3)}, "
+            "this run does not say whether the picture lies more when the layer is narrower, nor where the lie is."
+        )
+    elif verdict == "supported":
+        so = "So narrower layers are pictured less faithfully and lose more of the pixels' neighbourhoods."
+    elif verdict == "not supported" and pix_up > n / 2 and own_up <= n / 2:
+        so = (
+            "So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few neighbours), "
+            "but the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not in the picture."
+        )
+    else:
+        so = "Neither reading shows a consistent rise of trustworthiness with width."
+    finding = Finding(
+        "The picture of a real network's latent space lies more when the layer is narrower.",
+        f"Against the layer it pictures, trustworthiness rises with width (ρ >= 0.5) in {own_up} of {n} (kind, method) "
+        f"sweeps; against the pixels in {pix_up} of {n}; on both in {both} of {n} (share {fixed(share)}, 95% Wilson "
+        f"interval [{fixed(ci[0])}, {fixed(ci[1])}]). {so} {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
+        verdict,
+        key="F-narrower-lies-more",
+        n_used=n,
+        n_left_out=len(own) - n,
+        unit="(kind, method) sweeps over width",
+        estimate=share,
+        interval=ci,
+        null=0.5,
+        threshold=0.5,
+        comparison="share of the sweeps whose Spearman rho(width, trustworthiness) >= 0.5 against the layer and "
+        f"against the pixels, Wilson interval over sweeps, above 0.5; at least {MIN_SWEEPS} sweeps",
+    )
+    return "; ".join(lines) + ". " + so, finding
+
+
+def sae_finding(pictures: Any, arch: str) -> tuple[str, Finding | None]:
+    """ "The picture of the SAE codes lies less than the picture of the raw layer", paired (kind, width, method).
+
+    Per pair: trustworthiness against the pixels of the picture of the ``arch`` SAE's codes minus that of h. The
+    methods of one (kind, width) picture the same layer, so they are averaged first: the resampling unit is the
+    layer. Estimate: the mean over layers, its 95% bootstrap interval over layers, against 0
+    (:func:`~supviz.study.stats.interval_verdict`). Returns (prose, finding), ``("", None)`` without a pair.
+    """
+    rows = []
+    for (kind, w, method), t in pictures[pictures["kind"] != "pixels"].groupby(["kind", "width", "method"]):
+        h = t[t["space"] == "hidden"]
+        c = t[(t["space"] == "codes") & (t["architecture"] == arch)]
+        if len(h) and len(c):
+            row = {"kind": kind, "width": w}
+            for col in ("trustworthiness_pixels", "continuity_pixels", "knn_accuracy"):
+                row[col] = float(c.iloc[0][col]) - float(h.iloc[0][col])
+            rows.append(row)
+    if not rows:
+        return "", None
+    import pandas as pd
+
+    d = pd.DataFrame(rows)
+    stats = {}
+    for col in ("trustworthiness_pixels", "continuity_pixels", "knn_accuracy"):
+        v = d[col].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        stats[col] = (float(np.mean(v[ok])) if ok.any() else math.nan, int((v[ok] > 0).sum()), int(ok.sum()))
+    t_nan = int((~np.isfinite(d["trustworthiness_pixels"].to_numpy(dtype=float))).sum())
+    layers = d.groupby(["kind", "width"])["trustworthiness_pixels"].mean().to_numpy(dtype=float)
+    layers = layers[np.isfinite(layers)]
+    est = float(np.mean(layers)) if layers.size else math.nan
+    ci = bootstrap_interval(layers, np.mean)
+    verdict = interval_verdict(est, ci, 0.0, claimed="above", n=int(layers.size))
+    (t_mean, t_win, t_n), (c_mean, c_win, c_n), (k_mean, k_win, k_n) = (
+        stats["trustworthiness_pixels"],
+        stats["continuity_pixels"],
+        stats["knn_accuracy"],
+    )
+    so = {
+        "supported": "The SAE's codes give a more faithful picture of the data than the raw layer.",
+        "not supported": "The SAE's codes do not give a more faithful picture of the data than the raw layer: the "
+        "whole interval is at or below 0.",
+        NOT_ENOUGH: "Whether the SAE's codes give a more faithful picture than the raw layer is not settled here: the "
+        "interval reaches both sides of 0 (or there are too few layers).",
+    }.get(verdict, "")
+    text = (
+        f"Does the SAE picture lie less? Over {len(rows)} pairs (kind, width, method) on {layers.size} layers, the "
+        f"picture of the {arch} SAE codes against the picture of h: trustworthiness against the pixels changes by "
+        f"{fixed(t_mean, 3)} on average (codes higher in {t_win} of {t_n}; per layer, averaged over methods: "
+        f"{fixed(est, 3)} [95% interval {fixed(ci[0], 3)}, {fixed(ci[1], 3)}, bootstrap over layers]), continuity "
+        f"by {fixed(c_mean, 3)} ({c_win} of {c_n}), k-NN label accuracy by {fixed(k_mean, 3)} ({k_win} of {k_n})"
+        + (f"; {t_nan} pair(s) left out (undefined)" if t_nan else "")
+        + f". {so} {ONE_SEED[0].upper() + ONE_SEED[1:]}."
+    )
+    finding = Finding(
+        "The picture of the SAE codes lies less than the picture of the raw layer.",
+        f"Trustworthiness against the pixels, codes − h: {fixed(est, 3)} [95% interval {fixed(ci[0], 3)}, "
+        f"{fixed(ci[1], 3)}] per layer (mean over {layers.size} layers of the methods' mean), codes higher in {t_win} "
+        f"of {t_n} pairs; k-NN label accuracy {fixed(k_mean, 3)} ({k_win} of {k_n}). {so} "
+        f"{ONE_SEED[0].upper() + ONE_SEED[1:]}.",
+        verdict,
+        key="F-sae-lies-less",
+        n_used=int(layers.size),
+        n_left_out=t_nan,
+        unit="layers (kind, width)",
+        estimate=est,
+        interval=ci,
+        null=0.0,
+        threshold=0.0,
+        comparison="paired difference of trustworthiness against the pixels, picture of the SAE codes minus picture of "
+        "h, averaged over methods per layer, bootstrap over layers, above 0",
+    )
+    return text, finding
 
 
 def conclusion(r: Any) -> tuple[str, list[Finding]]:
@@ -112,133 +274,23 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         + "."
     )
     # does the picture lie more when the layer is narrower?
-    p = r.pictures
-    s = r.spaces
-    lines, own_trends, pix_trends = [], [], []
-    for method in methods:
-        for kind in ("classifier", "autoencoder"):
-            t = p[(p["kind"] == kind) & (p["space"] == "hidden") & (p["method"] == method)].sort_values("width")
-            if len(t) < 3:
-                continue
-            ro, rp = spearman(t["width"], t["trustworthiness"]), spearman(t["width"], t["trustworthiness_pixels"])
-            own_trends.append(ro)
-            pix_trends.append(rp)
-            sp = s[(s["kind"] == kind) & (s["space"] == "hidden")].sort_values("width")
-            lines.append(
-                f"{kind}, {METHOD_NAMES[method]}: trustworthiness against h {_trend(ro)} (Spearman ρ = {fixed(ro)}; "
-                f"{fixed(t['trustworthiness'].iloc[0], 3)} at w = {int(t['width'].iloc[0])}, "
-                f"{fixed(t['trustworthiness'].iloc[-1], 3)} at w = {int(t['width'].iloc[-1])}); against the pixels it "
-                f"{_trend(rp)} (ρ = {fixed(rp)}; {fixed(t['trustworthiness_pixels'].iloc[0], 3)} to "
-                f"{fixed(t['trustworthiness_pixels'].iloc[-1], 3)}), and the layer itself, before any picture, keeps "
-                f"trustworthiness {fixed(sp['trustworthiness_pixels'].iloc[0], 3)} to "
-                f"{fixed(sp['trustworthiness_pixels'].iloc[-1], 3)} against the pixels"
-            )
-    pix = p[p["kind"] == "pixels"]
+    pix = r.pictures[r.pictures["kind"] == "pixels"]
     pixel_ref = ", ".join(
         f"{METHOD_NAMES[mm]} {fixed(v, 3)}" for mm, v in zip(pix["method"], pix["trustworthiness"]) if mm in methods
     )
-    own_up = sum(1 for x in own_trends if math.isfinite(x) and x >= 0.5)
-    pix_up = sum(1 for x in pix_trends if math.isfinite(x) and x >= 0.5)
-    n_tr = sum(1 for x in own_trends if math.isfinite(x))
-    if lines:
+    text, finding = narrower_finding(r.pictures, r.spaces, methods)
+    if finding is not None:
         parts.append(
             "Does the picture of the latent space lie more when the layer is narrower? Read two ways, over the widths "
-            f"{cfg['widths']} (autoencoder {cfg['autoencoder_widths']}): " + "; ".join(lines) + ". "
-            f"For reference, the pixels' own picture has trustworthiness {pixel_ref}. "
-            + (
-                "So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few "
-                "neighbours), but the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not "
-                "in the picture."
-                if pix_up > n_tr / 2 and own_up <= n_tr / 2
-                else "So narrower layers are pictured less faithfully and lose more of the pixels' neighbourhoods."
-                if pix_up > n_tr / 2 and own_up > n_tr / 2
-                else "Neither reading shows a consistent trend with width."
-            )
+            f"{cfg['widths']} (autoencoder {cfg['autoencoder_widths']}): {text} For reference, the pixels' own picture "
+            f"has trustworthiness {pixel_ref}."
         )
-        verdict = (
-            NOT_ENOUGH
-            if n_tr < MIN_SWEEPS
-            else "supported"
-            if (own_up > n_tr / 2 and pix_up > n_tr / 2)
-            else ("partly" if (own_up > n_tr / 2 or pix_up > n_tr / 2) else "not supported")
-        )
-        findings.append(
-            Finding(
-                "The picture of a real network's latent space lies more when the layer is narrower.",
-                f"Against the layer it pictures, trustworthiness rises with width in {own_up} of {n_tr} (kind, method) "
-                f"sweeps; against the pixels in {pix_up} of {n_tr}.",
-                verdict,
-                key="F-narrower-lies-more",
-                n_used=n_tr,
-                n_left_out=len(own_trends) - n_tr,
-                unit="(kind, method) sweeps over width",
-                comparison="sweeps whose Spearman rho(width, trustworthiness) >= 0.5, against the layer and against "
-                "the pixels; a majority of both: supported",
-            )
-        )
+        findings.append(finding)
     # does the SAE picture lie less?
-    pairs = []
-    for (kind, w, method), t in p[p["kind"] != "pixels"].groupby(["kind", "width", "method"]):
-        h = t[t["space"] == "hidden"]
-        c = t[(t["space"] == "codes") & (t["architecture"] == arch)]
-        if len(h) and len(c):
-            pairs.append((h.iloc[0], c.iloc[0]))
-    if pairs:
-        stats = {}
-        for col in ("trustworthiness_pixels", "continuity_pixels", "knn_accuracy"):
-            d = np.array([float(c[col]) - float(h[col]) for h, c in pairs])
-            ok = np.isfinite(d)
-            stats[col] = (
-                float(np.mean(d[ok])) if ok.any() else math.nan,
-                int((d[ok] > 0).sum()),
-                int(ok.sum()),
-                int((~ok).sum()),
-            )
-        t_mean, t_win, t_n, t_nan = stats["trustworthiness_pixels"]
-        k_mean, k_win, k_n, _ = stats["knn_accuracy"]
-        c_mean, c_win, c_n, _ = stats["continuity_pixels"]
-        parts.append(
-            f"Does the SAE picture lie less? Over {len(pairs)} pairs (kind, width, method), the picture of the {arch} "
-            f"SAE codes against the picture of h: trustworthiness against the pixels changes by {fixed(t_mean, 3)} on "
-            f"average (codes higher in {t_win} of {t_n}), continuity by {fixed(c_mean, 3)} ({c_win} of {c_n}), k-NN "
-            f"label accuracy by {fixed(k_mean, 3)} ({k_win} of {k_n})"
-            + (f"; {t_nan} pair(s) left out (undefined)" if t_nan else "")
-            + ". "
-            + (
-                "The SAE's codes give a more faithful picture of the data than the raw layer."
-                if t_n and t_win >= 0.75 * t_n and t_mean > 0
-                else "The SAE's codes do not give a more faithful picture of the data than the raw layer: on these "
-                "small layers the codes re-express what h holds, and a picture of them keeps no more of the pixels' "
-                "neighbourhoods."
-                if t_n and t_win <= 0.25 * t_n
-                else "The SAE's codes are about as faithful as the raw layer: better in some pairs, worse in others."
-            )
-        )
-        verdict = (
-            "supported"
-            if t_n and t_win >= 0.75 * t_n and t_mean > 0
-            else "not supported"
-            if t_n and t_win <= 0.25 * t_n
-            else "partly"
-            if t_n
-            else "n/a"
-        )
-        findings.append(
-            Finding(
-                "The picture of the SAE codes lies less than the picture of the raw layer.",
-                f"Trustworthiness against the pixels: codes − h = {fixed(t_mean, 3)} on average, codes higher in "
-                f"{t_win} of {t_n} pairs; k-NN label accuracy {fixed(k_mean, 3)} ({k_win} of {k_n}).",
-                verdict,
-                key="F-sae-lies-less",
-                n_used=t_n,
-                n_left_out=t_nan,
-                unit="(kind, width, method) pairs",
-                estimate=t_mean,
-                null=0.0,
-                comparison="paired difference of trustworthiness against the pixels, picture of the SAE codes minus "
-                "picture of h; codes higher in at least 75% of pairs and on average: supported",
-            )
-        )
+    text, finding = sae_finding(r.pictures, arch)
+    if finding is not None:
+        parts.append(text)
+        findings.append(finding)
     # calibration
     if r.calibration is not None and len(r.calibration):
         c = r.correlations[(r.correlations["architecture"] == arch) & (r.correlations["target"] == "mmcs")]

@@ -1,0 +1,89 @@
+"""Section F's verdicts on hand-made tables: the prose says only what its verdict carries."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supviz.study.real.findings import MIN_SWEEPS, narrower_finding, sae_finding
+from supviz.study.stats import NOT_ENOUGH
+
+WIDTHS = (4, 8, 16, 32)
+
+
+def _sweeps(methods, *, own_step=-0.0015, pix_step=0.02):
+    """Per kind and method, pictures of h over WIDTHS: trustworthiness against h falls a little with width, against
+    the pixels it rises (the default run's pattern); the layers themselves beside them."""
+    pics, spaces = [], []
+    for kind in ("classifier", "autoencoder"):
+        for i, w in enumerate(WIDTHS):
+            spaces.append(
+                {
+                    "kind": kind,
+                    "space": "hidden",
+                    "method": "exact",
+                    "width": w,
+                    "trustworthiness_pixels": 0.93 + 0.02 * i,
+                }
+            )
+            for method in methods:
+                pics.append(
+                    {
+                        "kind": kind,
+                        "space": "hidden",
+                        "method": method,
+                        "width": w,
+                        "architecture": "",
+                        "trustworthiness": 0.99 + own_step * i,
+                        "trustworthiness_pixels": 0.9 + pix_step * i,
+                    }
+                )
+    return pd.DataFrame(pics), pd.DataFrame(spaces)
+
+
+def test_two_sweeps_are_not_enough_and_the_prose_states_no_finding():
+    pics, spaces = _sweeps(["umap"])
+    text, f = narrower_finding(pics, spaces, ["umap"])
+    assert f.n_used == 2 < MIN_SWEEPS and f.verdict == NOT_ENOUGH
+    assert f.estimate == 0.0 and f.interval == pytest.approx((0.0, 0.6576), abs=1e-4) and f.threshold == 0.5
+    assert "the lie is in the layer" not in text and "the lie is in the layer" not in f.measured
+    assert "does not say whether the picture lies more" in text and "a change of -0.004" in text
+
+
+def test_four_sweeps_of_the_same_pattern_carry_the_reading():
+    pics, spaces = _sweeps(["umap", "tsne"])
+    text, f = narrower_finding(pics, spaces, ["umap", "tsne"])
+    # 0 of 4 sweeps rise on both readings: Wilson [0, 0.49] lies below 0.5
+    assert f.n_used == 4 and f.verdict == "not supported" and f.interval[1] < 0.5
+    assert "the lie is in the layer, not in the picture" in text
+    # both readings rise in 4 of 4 sweeps: Wilson [0.51, 1] clears 0.5
+    up, _ = _sweeps(["umap", "tsne"], own_step=0.002)
+    text, f = narrower_finding(up, spaces, ["umap", "tsne"])
+    assert f.verdict == "supported" and f.interval[0] > 0.5 and "narrower layers are pictured less faithfully" in text
+
+
+def _pairs(diffs):
+    """Pictures of h and of the codes for 9 layers x 2 methods; codes - h = diffs[layer]."""
+    rows = []
+    layers = [("classifier", w) for w in (4, 8, 16, 32, 64)] + [("autoencoder", w) for w in WIDTHS]
+    for (kind, w), d in zip(layers, diffs):
+        for method in ("umap", "tsne"):
+            base = {"kind": kind, "width": w, "method": method, "continuity_pixels": 0.9, "knn_accuracy": 0.9}
+            rows.append(base | {"space": "hidden", "architecture": "", "trustworthiness_pixels": 0.9})
+            rows.append(base | {"space": "codes", "architecture": "relu_l1", "trustworthiness_pixels": 0.9 + d})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("diffs", "expected"),
+    [
+        ([-0.01, -0.012, -0.008, -0.011, -0.009, -0.013, -0.01, -0.007, -0.012], "not supported"),
+        ([0.01, -0.012, 0.008, -0.011, 0.009, -0.013, 0.01, -0.007, 0.012], NOT_ENOUGH),
+        ([0.01, 0.012, 0.008, 0.011, 0.009, 0.013, 0.01, 0.007, 0.012], "supported"),
+    ],
+)
+def test_sae_verdict_flips_with_its_interval_over_layers(diffs, expected):
+    text, f = sae_finding(_pairs(diffs), "relu_l1")
+    assert f.verdict == expected and f.n_used == 9 and f.unit == "layers (kind, width)"
+    assert f.estimate == pytest.approx(np.mean(diffs)) and f.threshold == 0.0
+    if expected == NOT_ENOUGH:
+        assert "not settled" in text and "do not give" not in text
