@@ -632,3 +632,43 @@ def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():
     assert C.noise_floor(base, "UMAP") == pytest.approx(0.21) and "noise floor" in f.measured
     assert "0.21" in f.comparison
     assert np.isnan(C.noise_floor(base, "MDS"))
+
+
+def test_the_headline_names_every_variant_s_feature_direction_verdict_in_its_own_words():
+    """The first screen left out uniform MDS and worded a verdict that leans to a signature like one that does not."""
+    fs = [
+        Finding(
+            "c",
+            "m",
+            NOT_ENOUGH,
+            key="a",
+            method="MDS",
+            importance="geometric:0.9",
+            view="feature directions",
+            summary="leans to no signature: rho within m 0.32 [-0.16, 0.67]",
+        ),
+        Finding(
+            "c",
+            "m",
+            NOT_ENOUGH,
+            key="b",
+            method="UMAP",
+            importance="geometric:0.9",
+            view="feature directions",
+            summary="leans to a signature: rho within m 0.67 [0.3, 0.86]",
+        ),
+        Finding(
+            "c",
+            "m",
+            "not supported",
+            key="c",
+            method="MDS",
+            importance="uniform",
+            view="feature directions",
+            summary="a signature: rho within m -0.8 [-0.9, -0.6]",
+        ),
+    ]
+    text = " ".join(lead_sentences({}, fs))
+    assert "MDS not enough evidence (leans to no signature" in text
+    assert "UMAP not enough evidence (leans to a signature" in text
+    assert "uniform" in text and "MDS not supported (a signature" in text

@@ -124,16 +124,21 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
             f"study's conclusion counts as holding below a {pct(HOLDS_BELOW)} loss and failing above "
             f"{pct(FAILS_ABOVE)})." + why
         )
-    fd = [f for f in findings if f.view == "feature directions" and f.importance == lead and f.verdict != "n/a"]
+    # every variant and method, each in its own words (a verdict that leans one way is not worded like one that
+    # leans the other)
+    fd = [f for f in findings if f.view == "feature directions" and f.verdict != "n/a"]
     if fd:
-        groups: dict[str, list[str]] = {}
-        for f in fd:
-            groups.setdefault(f.verdict, []).append(f"{f.method} ({f.summary})" if f.summary else f.method)
-        said = "; ".join(f"{v} for {', '.join(ms)}" for v, ms in groups.items())
+        per_variant = []
+        for v in ordered_variants([f.importance for f in fd]):
+            said = ", ".join(
+                f"{f.method} {f.verdict}" + (f" ({f.summary})" if f.summary else "") for f in fd if f.importance == v
+            )
+            per_variant.append(f"{variant_label(v)}: {said}")
         out.append(
             "On the feature directions the study pictured (the rows of W, not data), its claim that the pictures show "
-            f"no signature of superposition (a picture's distance to the orthogonal baseline does not follow sparsity "
-            f"within m) comes out: {said}."
+            "no signature of superposition (a picture's distance to the orthogonal baseline, beyond what the same "
+            f"picture of as many random directions scores, does not follow sparsity within m) comes out: "
+            f"{'; '.join(per_variant)}."
         )
     if cells is not None and len(cells) and lead:
         s = ring_control_summary(cells, lead, rule=rule)
