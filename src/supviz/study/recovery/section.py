@@ -462,7 +462,7 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
             f"the sparse cells (p <= {cfg.sparse_p:g}; random decoders: "
             f"{fmt(sp.medians.get('mmcs_chance', float('nan'))) if sp else 'n/a'}, "
             f"{sp.n_above_chance if sp else 0} of {sp.n_cells - sp.n_undefined if sp else 0} cells above chance), "
-            f"{fmt(de.medians['mmcs']) if de else 'n/a'} in the dense ones (random: "
+            f"{fmt(de.medians['mmcs']) if de else 'n/a'} in the cells with p > {cfg.sparse_p:g} (random: "
             f"{fmt(de.medians.get('mmcs_chance', float('nan'))) if de else 'n/a'}); {failure_sentence(f)}"
         )
     parts.append(" ".join(text))
@@ -473,7 +473,7 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
     parts.append(
         f"How the codes are sparse: the SAEs fire a median {fmt(sp['l0'].median())} latents per input in the sparse "
         f"cells, where a median {fmt(sp['true_l0'].median())} represented features are active (L0 / true L0 "
-        f"{fmt(sp['l0_ratio'].median())}), and {fmt(de['l0'].median())} in the dense cells against "
+        f"{fmt(sp['l0_ratio'].median())}), and {fmt(de['l0'].median())} in the cells with p > {cfg.sparse_p:g} against "
         f"{fmt(de['true_l0'].median())} (ratio {fmt(de['l0_ratio'].median())}). In the sparse cells a median "
         f"{fmt(anti.median())} latents per SAE point against a represented feature (cos <= -{RECOVERED_MMCS:g}): they "
         "fire when a frequent feature is absent, since the SAE centres its inputs on their mean."
