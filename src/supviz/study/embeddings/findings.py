@@ -38,6 +38,8 @@ from supviz.study.verdicts import (
 #: represented features are not a ring (a uniform disc has 0.354); between these and CENTRE_MAX / RING_MAX: partly.
 CENTRE_NOT = 0.7
 RING_NOT = 0.3
+#: Said of every verdict on the trained toy models: what its interval leaves out.
+ONE_MODEL = "one toy model per cell: the interval is over panels and does not include the spread over training seeds"
 
 
 def _c(panels: Any, exp: str, importance: str, rule: str | None = None) -> Any:
@@ -91,7 +93,7 @@ def c2_centre(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
         unit="panels",
         threshold=CENTRE_MAX,
         comparison=f"median core ratio of the C2 panels that drop features: below {CENTRE_MAX:g} supported, above "
-        f"{CENTRE_NOT:g} not",
+        f"{CENTRE_NOT:g} not; {ONE_MODEL}",
     )
 
 
@@ -145,7 +147,7 @@ def c2_ring(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
         unit="panels",
         threshold=RING_MAX,
         comparison=f"median radius CV of the represented features: below {RING_MAX:g} supported (a ring), above "
-        f"{RING_NOT:g} not (a disc has 0.354)",
+        f"{RING_NOT:g} not (a disc has 0.354); {ONE_MODEL}",
     )
 
 
@@ -269,7 +271,7 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
         threshold=RHO_NONE,
         comparison=f"Spearman rho(1/p, P - null) within m, combined over m, against +-{RHO_NONE:g}; null: the same "
         f"picture of as many random unit directions in R^m (median {fmt(_med(null))}); P's noise floor {fmt(floor)}; "
-        "one toy model per cell: the interval is over panels and does not include the spread over training seeds",
+        + ONE_MODEL,
         source=source_for(exp),
     )
 
@@ -310,8 +312,7 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
         f"{why}: {words}. Median P {fmt(_med(ok['procrustes_baseline']))} (UMAP's noise floor on diag(N) alone "
         f"{fmt(floor)}). Trustworthiness, the other reading, within p: rho(m, T) {fmt(st_t.rho)} "
         f"[{fmt(st_t.interval[0])}, {fmt(st_t.interval[1])}] (a positive rho would mean fewer invented neighbours at "
-        "larger m). Whether the artifacts follow a pattern is not measured. One toy model per cell: the interval "
-        "does not include the spread over training seeds.",
+        "larger m). Whether the artifacts follow a pattern is not measured.",
         v,
         key=f"C4-low-m-{importance}",
         summary=f"{words.split(' (')[0].split(':')[0]}: rho(m, P) {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, "
@@ -327,7 +328,7 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
         null=0.0,
         threshold=-RHO_STRONG,
         comparison=f"Spearman rho(m, P) within p, combined over p, below -{RHO_STRONG:g} (P, the distance to the "
-        "orthogonal baseline, falls as m grows)",
+        f"orthogonal baseline, falls as m grows); {ONE_MODEL}",
         source=source_for("C4"),
     )
 
