@@ -14,8 +14,8 @@ Rules (each a module constant, stated in the report):
 - A cell is *sparse* when ``p <= sparse_p`` (default 0.2: p = 0.17, 0.09, 0.05 of the study's grid).
 - A cell is *dense* when more features are active per input, on average, than h has dimensions:
   ``p * n_features > m`` (:func:`is_dense`; the claim's own words). At the study's n = 60 that is every m at
-  p = 1, m <= 30 at p = 0.55, m <= 10 at p = 0.3 and p = 0.17, m <= 5 at p = 0.091 and no m at p = 0.05: dense
-  and sparse are not complements.
+  p = 1, m <= 30 at p = 0.55 (33 active), m <= 10 at p = 0.3 (18), m <= 5 at p = 0.17 (9.9) and p = 0.091 (5.5)
+  and no m at p = 0.05 (3): 18 of the 36 cells; dense and sparse are not complements.
 - A cell's *chance-corrected* MMCS is ``(MMCS - chance) / (1 - chance)``, chance the mean MMCS of the random unit
   decoders (Cohen's kappa's form: 0 = what random directions score, 1 = a perfect match); a verdict on recovery
   takes its median over *all* cells with a defined MMCS, never over the cells that happened to score above
