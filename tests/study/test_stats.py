@@ -12,6 +12,7 @@ from supviz.study.stats import (
     abs_below_verdict,
     bootstrap_interval,
     interval_verdict,
+    stratified_bootstrap_interval,
     stratified_spearman,
     wilson_interval,
 )
@@ -114,3 +115,18 @@ def test_wilson_interval_of_13_of_16_straddles_075_so_the_verdict_is_not_enough(
 def test_wilson_interval_refuses_counts_outside_0_n() -> None:
     with pytest.raises(SupvizError, match=r"`successes` must be an int in \[0, n\]; got 5 of n = 4"):
         wilson_interval(5, 4)
+
+
+def test_stratified_bootstrap_keeps_each_stratum_s_share():
+    # two strata of very different levels: a plain bootstrap of the median can draw mostly one of them, the
+    # stratified one keeps 5 of each in every resample, so its interval is narrower and stays between the levels
+    values = np.r_[np.linspace(0.0, 0.1, 5), np.linspace(1.0, 1.1, 5)]
+    strata = np.r_[[3] * 5, [40] * 5]
+    lo, hi = stratified_bootstrap_interval(values, strata)
+    plo, phi = bootstrap_interval(values)
+    assert 0.0 < lo <= np.median(values) <= hi < 1.1 and hi - lo < phi - plo
+    assert stratified_bootstrap_interval(values, strata) == (lo, hi)  # equal seeds, equal output
+    assert all(np.isnan(stratified_bootstrap_interval([1.0], [3])))
+    # strata below MIN_N entries (here one each) would give no spread at all: the plain bootstrap instead
+    single = np.arange(10.0)
+    assert stratified_bootstrap_interval(single, np.arange(10)) == bootstrap_interval(single)

@@ -10,6 +10,7 @@ hand-made numbers.
   the inverse-variance mean of the Fisher z values with Fieller, Hartley & Pearson's (1957) variance
   ``1.06 / (n - 3)`` for Spearman's rho, and its 95% interval; pooling over strata can give the wrong
   sign (Simpson's paradox), this cannot;
+- :func:`stratified_bootstrap_interval`: the same, resampling within each stratum (each m of a designed grid);
 - :func:`wilson_interval`: the 95% Wilson score interval of a proportion (cells that fail, sweeps that rise);
 - :func:`interval_verdict`: a threshold rule read with its interval: 'supported' only when the whole
   interval is on the claimed side, 'not supported' when the whole interval is on the other side,
@@ -205,3 +206,37 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float]:
         return (math.nan, math.nan)
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=LEVEL, method="wilson")
     return (float(ci.low), float(ci.high))
+
+
+def stratified_bootstrap_interval(
+    values: Any, strata: Any, statistic: Callable[[np.ndarray], float] = np.median, *, random_state: int = 0
+) -> tuple[float, float]:
+    """The 95% percentile-bootstrap interval of ``statistic`` over ``values`` ``[n]``, resampled within each stratum.
+
+    For a designed grid (cells of every m): each resample draws, within every value of ``strata`` ``[n]``, as many
+    entries as that stratum holds, so every resample keeps the grid's composition (Davison & Hinkley 1997, sec.
+    3.7). NaN values are dropped first; ``(nan, nan)`` with fewer than 2 finite values; ``(v, v)`` when all are
+    equal. scipy's bootstrap has no strata, so the resampling is written out here (:data:`N_RESAMPLES` resamples).
+
+    A stratum of a few entries understates the spread (one entry: none at all; three: the variance by a third), so
+    when any stratum holds fewer than :data:`MIN_N` entries this is :func:`bootstrap_interval` over all entries,
+    which lets the mix of strata vary and is the wider, conservative reading.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    s = np.asarray(strata).ravel()
+    ok = np.isfinite(v)
+    v, s = v[ok], s[ok]
+    if v.size < 2:
+        return (math.nan, math.nan)
+    if np.all(v == v[0]):
+        return (float(v[0]), float(v[0]))
+    groups = [np.flatnonzero(s == key) for key in sorted(set(s.tolist()))]
+    if min(g.size for g in groups) < MIN_N:
+        return bootstrap_interval(v, statistic, random_state=random_state)
+    rng = np.random.default_rng(random_state)
+    stats_ = np.empty(N_RESAMPLES)
+    for b in range(N_RESAMPLES):
+        idx = np.concatenate([g[rng.integers(0, g.size, g.size)] for g in groups])
+        stats_[b] = statistic(v[idx])
+    tail = (1 - LEVEL) / 2
+    return (float(np.quantile(stats_, tail)), float(np.quantile(stats_, 1 - tail)))

@@ -48,7 +48,14 @@ from supviz.core.text import fmt, fmt_p, plural  # noqa: F401  (fmt_p: the findi
 from supviz.errors import SupvizError
 from supviz.report.records import Finding
 from supviz.study.common import PICTURE_NAMES
-from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, wilson_interval
+from supviz.study.stats import (
+    MIN_N,
+    NOT_ENOUGH,
+    bootstrap_interval,
+    interval_verdict,
+    stratified_bootstrap_interval,
+    wilson_interval,
+)
 
 #: Cells with p at or below this are "sparse" in the summaries.
 SPARSE_P = 0.2
@@ -613,8 +620,9 @@ def sparse_recovery_finding(
     """ "The SAE recovers the features when they are sparse", over the sparse cells ``cells`` with a defined MMCS.
 
     Estimate: the median chance-corrected MMCS (:func:`chance_corrected`) over *all* those cells, its 95% bootstrap
-    interval over cells, against :data:`RECOVERED_CORRECTED` (:func:`~supviz.study.stats.interval_verdict`; null 0,
-    what random decoders score). Beside it, as its own proportion with its Wilson interval, how many cells score
+    interval over cells resampled within each m (:func:`~supviz.study.stats.stratified_bootstrap_interval`),
+    against :data:`RECOVERED_CORRECTED` (:func:`~supviz.study.stats.interval_verdict`; null 0, what random decoders
+    score). Beside it, as its own proportion with its Wilson interval, how many cells score
     above every random decoder (:func:`above_chance`); the cells at chance are named. :data:`~supviz.study.stats.
     NOT_ENOUGH` without a chance level or below :data:`~supviz.study.stats.MIN_N` cells.
     """
@@ -650,7 +658,7 @@ def sparse_recovery_finding(
         )
     kappa = chance_corrected(cells)
     est, used, _ = _median(kappa)
-    ci = bootstrap_interval(kappa)
+    ci = stratified_bootstrap_interval(kappa, cells["m"].to_numpy())
     k_above = int(above.sum())
     share_ci = wilson_interval(k_above, n)
     recovered = above & (mm >= RECOVERED_MMCS)
@@ -659,7 +667,8 @@ def sparse_recovery_finding(
     text = (
         f"{default}: over all {plural(used, 'sparse cell')} (p <= {sparse_p:g}) with a defined MMCS and chance level, "
         f"the median chance-corrected MMCS, (MMCS - chance) / (1 - chance), is {fmt(est)} [95% interval {fmt(ci[0])}, "
-        f"{fmt(ci[1])}, bootstrap over cells] (median raw MMCS {fmt(_median(mm)[0])}, median chance "
+        f"{fmt(ci[1])}, bootstrap over cells, within each m where every m has at least {MIN_N}] (median raw MMCS "
+        f"{fmt(_median(mm)[0])}, median chance "
         f"{fmt(_median(cells['mmcs_chance'])[0])}); {k_above} of {n} score above every one of their random decoders "
         f"({fmt(100 * k_above / n, 3) if n else 'n/a'}%; 95% Wilson interval {fmt(100 * share_ci[0], 3)}% to "
         f"{fmt(100 * share_ci[1], 3)}%), {int(recovered.sum())} are recovered (above chance and MMCS >= "
