@@ -419,7 +419,15 @@ class EmbeddingSection(Section):
                                 if eq
                                 else "T = trustworthiness and "
                             )
-                            + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a "
+                            + "P = Procrustes distance to the orthogonal baseline of the same point count"
+                            + (
+                                " (P depends on the point count whatever the rows are: the verdicts read it against "
+                                "the same picture of as many random unit directions in R^m, the panels table's "
+                                "procrustes_null)"
+                                if exp in ("C3", "C5")
+                                else ""
+                            )
+                            + ". Hover a "
                             "point in the interactive version for its feature index, importance, norm and whether it "
                             "is represented."
                         ),
