@@ -262,3 +262,21 @@ def test_a_single_latent_has_no_decoder_picture_but_its_codes_can_be_pictured():
     pic = picture_codes(one, X, reference=X, random_state=0)
     assert pic.points.shape == (20, 1) and pic.layout.embedding.shape == (20, 2)
     assert np.isfinite(pic.trust.trust).all()
+
+
+def test_interactive_plot_hovers_the_columns_and_the_trust():
+    name = "topk_training"
+    dec = picture_decoder(FIXTURES / name, k=4, random_state=0)
+    fig = dec.plot(color="trust", interactive=True)
+    template = " ".join(str(t.hovertemplate) for t in fig.data)
+    for col in ("latent", "decoder norm", "trust", "false neighbours"):
+        assert col in template, (col, template)
+    custom = np.concatenate([np.asarray(t.customdata, dtype=float) for t in fig.data if t.customdata is not None])
+    # the values, not only the names (the hover rounds to 3 decimals); rows by latent, the first column
+    rows = custom[np.argsort(custom[:, 0], kind="stable")]
+    np.testing.assert_array_equal(rows[:, 0], dec.index)
+    want = {"decoder norm": dec.columns["decoder norm"], "trust": dec.trust.trust}
+    for col, values in want.items():
+        assert any(np.allclose(rows[:, j], values, atol=5e-4 + 1e-12) for j in range(1, rows.shape[1])), col
+    with pytest.raises(SupvizError, match=r"`ax` is a matplotlib Axes: it does not go with `interactive=True`"):
+        dec.plot(ax=object(), interactive=True)

@@ -96,13 +96,19 @@ class SAEPicture:
         t = "" if self.trust is None else f", mean trust={float(np.mean(self.trust.trust)):.4g}"
         return f"SAEPicture({self.kind} of {self.sae!r}, {self.layout.method}, n={len(self.index)}{t})"
 
-    def plot(self, color: Any = None, ax: "Axes | None" = None, **kwargs: Any) -> "Axes":
-        """Draw the picture with :func:`supviz.plot.plot_layout`.
+    def plot(self, color: Any = None, ax: "Axes | None" = None, *, interactive: bool = False, **kwargs: Any) -> Any:
+        """Draw the picture with :func:`supviz.plot.plot_layout` (or, ``interactive=True``, with
+        :func:`supviz.plot.interactive.plot_layout`: every column of :attr:`columns` and the trust scores in the
+        hover).
 
         ``color`` is a name of :attr:`columns` (its values, its name on the colour bar), ``"trust"``
         (each point's trust, :attr:`trust`: the 0..1 scale, T and C or why they are undefined in the
         corner, as ``plot_layout(..., color="trust", reference=...)`` draws it, not computed again) or
         what ``plot_layout`` takes; other keyword arguments go to ``plot_layout``.
+
+        Returns
+        -------
+        matplotlib Axes, or a plotly Figure with ``interactive=True``.
 
         Raises
         ------
@@ -110,8 +116,7 @@ class SAEPicture:
             ``color="trust"`` on a picture without trust (:func:`picture_codes` without ``reference``).
         """
         from supviz.dr.base import METHOD_NAMES
-        from supviz.plot import plot_layout
-        from supviz.plot.trust import TRUST_SCALE, trust_corner
+        from supviz.plot.trust import TRUST_SCALE, hover_columns, trust_corner
 
         if isinstance(color, str) and color in self.columns:
             kwargs.setdefault("color_label", color)
@@ -129,6 +134,16 @@ class SAEPicture:
             kwargs.setdefault("cmap", TRUST_SCALE.cmap)
         what = "decoder directions" if self.kind == "decoder" else "codes"
         kwargs.setdefault("title", f"{METHOD_NAMES.get(self.layout.method, self.layout.method)} of the SAE's {what}")
+        if interactive:
+            from supviz.plot import interactive as iplot
+
+            if ax is not None:
+                raise SupvizError("`ax` is a matplotlib Axes: it does not go with `interactive=True`.")
+            hover = {"latent" if self.kind == "decoder" else "row": self.index, **self.columns}
+            hover.update(hover_columns(self.trust) if self.trust is not None else {})
+            return iplot.plot_layout(self.layout, color, hover={**hover, **kwargs.pop("hover", {})}, **kwargs)
+        from supviz.plot import plot_layout
+
         return plot_layout(self.layout, color, ax, **kwargs)
 
 
