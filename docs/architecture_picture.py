@@ -17,7 +17,7 @@ from helpers.architecture import LAYERS, import_graph, layer_of  # noqa: E402
 
 OUT = ROOT / "docs" / "architecture.svg"
 #: Inside the engines, the order their imports allow (each imports only those to its right).
-ENGINE_ORDER = ("real", "datapoints", "sae", "toy", "plot", "dr", "metrics")
+ENGINE_ORDER = ("real", "sae", "datapoints", "toy", "plot", "dr", "metrics")
 #: What each box holds, in a few words.
 NOTES = {
     "commands": "cli, one module per subcommand",

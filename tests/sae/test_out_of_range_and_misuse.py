@@ -155,8 +155,10 @@ def test_score_zero_rows_refused_and_a_bare_sae_accepted(sae):
         with pytest.raises(SupvizError, match=r"inputs 0 must hold at least one row"):
             score([sae], X[:0])
     assert score(sae, X).l0[0] == score([sae], X).l0[0]
-    with pytest.raises(SupvizError, match=r"`saes\[0\]` must be an SAE"):
-        score(["sae"], X)
+    with pytest.raises(SupvizError, match=r"`saes\[0\]` must be an SAE .* or the path of an SAE folder; got object"):
+        score([object()], X)
+    with pytest.raises(SupvizError, match=r"must be an existing SAE folder .*; got 'sae'"):
+        score(["sae"], X)  # a string is the path of a folder
     with pytest.raises(SupvizError, match=r"`saes` must be an SAE or a sequence"):
         score(3, X)
 

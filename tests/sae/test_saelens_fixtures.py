@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+from helpers.saelens import SAELensLike
 from supviz.errors import SupvizError
 from supviz.sae import load
 
@@ -103,34 +104,25 @@ def test_descriptive_and_training_keys_change_nothing(tmp_path):
     np.testing.assert_allclose(load(changed).encode(x["inputs"]), x["codes"], atol=CODE_TOL, rtol=0)
 
 
-class _SAELensLike:
-    """What supviz reads of a SAELens SAE object: ``cfg.to_dict()`` (the dict its ``save_model`` writes as
-    cfg.json) and ``state_dict()`` (torch tensors, BatchTopK's float64 ``topk_threshold`` buffer included)."""
-
-    def __init__(self, folder):
-        import torch
-        from safetensors.torch import load_file as load_torch
-
-        cfg = json.loads((folder / "cfg.json").read_text())
-        self.cfg = type("Cfg", (), {"to_dict": lambda _self: dict(cfg)})()
-        self._state = {
-            k: v.to(torch.float64) if k == "topk_threshold" else v
-            for k, v in load_torch(str(folder / "sae_weights.safetensors")).items()
-        }
-
-    def state_dict(self):
-        return dict(self._state)
-
-
 @pytest.mark.parametrize("name", ["topk_training", "batchtopk_training", "jumprelu_inference"])
 def test_a_saelens_object_is_read_as_its_folder_and_scored(name):
     from supviz.sae import from_saelens, score
 
     folder = FIXTURES / name
     expected = load_file(str(folder / "expected.safetensors"))
-    sae = from_saelens(_SAELensLike(folder))
+    sae = from_saelens(SAELensLike(folder))
     np.testing.assert_allclose(sae.encode(expected["inputs"]), expected["codes"], atol=CODE_TOL, rtol=0)
-    sc = score(_SAELensLike(folder), expected["inputs"])
+    sc = score(SAELensLike(folder), expected["inputs"])
     assert sc.l0[0] == pytest.approx(float((expected["codes"] != 0).sum(1).mean()))
-    with pytest.raises(SupvizError, match=r"`saes\[0\]` must be an SAE \(supviz or SAELens\); got str"):
-        score(["not an sae"], expected["inputs"])
+    with pytest.raises(
+        SupvizError, match=r"`saes\[0\]` must be an SAE \(supviz or SAELens\) or the path of an SAE folder; got int"
+    ):
+        score([3], expected["inputs"])
+    with pytest.raises(SupvizError, match=r"must be an existing SAE folder .*; got 'not an sae'"):
+        score(["not an sae"], expected["inputs"])  # a string is a folder's path
+
+
+def test_a_folder_without_a_hook_name_is_labelled_by_its_name():
+    """The label fell back to a loop variable of the reader (``finetuning_scaling_factor``) instead of the folder."""
+    assert load(FIXTURES / "topk_training").label == "topk_training"
+    assert load(FIXTURES / "jumprelu_inference").label == "jumprelu_inference"

@@ -41,7 +41,12 @@ def trust_hover(reference: Any, layout: Any, *, k: int = 10, precomputed: bool =
     from supviz.metrics.pointwise import pointwise_trust
 
     pt = pointwise_trust(reference, layout, k=k, precomputed=precomputed)
-    return pt, {_HOVER_NAMES[name]: values for name, values in pt.columns().items()}
+    return pt, hover_columns(pt)
+
+
+def hover_columns(pt: Any) -> dict[str, Any]:
+    """The hover columns of a :class:`~supviz.metrics.pointwise.PointTrust` already computed, name -> (N,)."""
+    return {_HOVER_NAMES[name]: values for name, values in pt.columns().items()}
 
 
 def with_trust(

@@ -15,6 +15,8 @@ Modules, in the order data flows:
   feature absorption (:func:`make_benchmark`, :func:`benchmark_scores`)
 - :mod:`~supviz.sae.sharkey_toy`   Sharkey et al.'s toy experiment (:func:`toy_experiment`) and its heatmaps
 - :mod:`~supviz.sae.storage`       :func:`save` / :func:`load` in SAELens' pretrained-SAE layout
+- :mod:`~supviz.sae.pictures`      :func:`picture_decoder`, :func:`picture_codes`: MDS / UMAP / t-SNE of one SAE
+  (a supviz SAE, a SAELens SAE object or a folder), with per-point trust
 - :mod:`~supviz.sae.estimator`     :class:`SparseAutoencoder`, a scikit-learn estimator
 
 Importing this package is cheap; torch loads when an SAE is trained or used.
@@ -50,6 +52,10 @@ _EXPORTS = {
     "save": "supviz.sae.model",
     "load": "supviz.sae.model",
     "from_saelens": "supviz.sae.model",
+    "as_sae": "supviz.sae.model",
+    "SAEPicture": "supviz.sae.pictures",
+    "picture_codes": "supviz.sae.pictures",
+    "picture_decoder": "supviz.sae.pictures",
     "SparseAutoencoder": "supviz.sae.estimator",
 }
 

@@ -27,6 +27,7 @@ Sources of the definitions:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -418,7 +419,7 @@ def score(
     Parameters
     ----------
     saes : SAE or sequence of SAE
-        supviz SAEs, or SAELens SAE objects (read by :func:`supviz.sae.model.from_saelens`).
+        supviz SAEs, SAELens SAE objects or SAE folder paths (each read by :func:`supviz.sae.model.as_sae`).
     inputs : array [N, d] (shared) or sequence of arrays [N_i, d_i]
         Evaluation inputs (e.g. :meth:`~supviz.sae.sources.Source.evaluation`), N >= 1.
     features : array [n, d], or sequence (one per SAE, None where unknown), optional
@@ -444,8 +445,8 @@ def score(
     """
     from supviz.sae.model import SAE, as_sae, encode
 
-    if isinstance(saes, SAE) or hasattr(saes, "state_dict"):
-        saes = [saes]
+    if isinstance(saes, (SAE, str, os.PathLike)) or hasattr(saes, "state_dict"):
+        saes = [saes]  # one SAE (a folder's path is one SAE, not a sequence of characters)
     try:
         saes = list(saes)
     except TypeError:

@@ -361,12 +361,32 @@ def from_saelens(sae: Any) -> SAE:
 
 
 def as_sae(value: Any, name: str = "sae") -> SAE:
-    """``value`` if it is an :class:`SAE`, a SAELens SAE converted by :func:`from_saelens`, else a SupvizError."""
+    """The one coercion of "an SAE" everywhere supviz takes one (scores, pictures).
+
+    Parameters
+    ----------
+    value : SAE, SAELens SAE object, str or os.PathLike
+        An :class:`SAE` (returned as it is); a SAELens SAE object, duck-typed (``cfg.to_dict()`` and
+        ``state_dict()``: :func:`from_saelens`, SAELens is never imported); or the path of a folder in
+        SAELens' layout (:func:`load`).
+    name : str
+        The argument's name in the error message.
+
+    Raises
+    ------
+    SupvizError
+        Anything else, naming its type; or a path that is not a readable SAE folder, naming the path and
+        what is wrong with it (:func:`load`).
+    """
     if isinstance(value, SAE):
         return value
+    if isinstance(value, (str, os.PathLike)):
+        return load(value)
     if callable(getattr(getattr(value, "cfg", None), "to_dict", None)) and callable(getattr(value, "state_dict", None)):
         return from_saelens(value)
-    raise SupvizError(f"`{name}` must be an SAE (supviz or SAELens); got {type(value).__name__}.")
+    raise SupvizError(
+        f"`{name}` must be an SAE (supviz or SAELens) or the path of an SAE folder; got {type(value).__name__}."
+    )
 
 
 def load_many(folder: str | os.PathLike[str]) -> list[SAE]:

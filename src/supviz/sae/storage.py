@@ -311,22 +311,24 @@ def sae_fields(
     stray = sorted(set(W) - set(_SHARED_WEIGHTS) - set(extra) - {"scaling_factor", "finetuning_scaling_factor"})
     if stray:
         raise SupvizError(f"{weights_name!r}: weight(s) {stray} are not used by a {arch} SAE as supviz reads it.")
-    for name in _SHARED_WEIGHTS:
-        if name not in W:
-            raise SupvizError(f"{weights_name!r} has no {name!r}; found {sorted(W)}.")
+    for weight in _SHARED_WEIGHTS:
+        if weight not in W:
+            raise SupvizError(f"{weights_name!r} has no {weight!r}; found {sorted(W)}.")
     _check_normalisation(cfg, cfg_name, notes)
     dtype = cfg.get("dtype", "float32")
     if dtype not in ("float32", "torch.float32"):
         notes.append(f"dtype {dtype!r} read as float32 (SAELens computes in {dtype})")
     W_enc, b_enc, W_dec = W["W_enc"], W["b_enc"], W["W_dec"]
-    for name in ("scaling_factor", "finetuning_scaling_factor"):
-        if name in W:
-            sf = np.asarray(W.pop(name), dtype=np.float64).reshape(-1)
+    for factor in ("scaling_factor", "finetuning_scaling_factor"):
+        if factor in W:
+            sf = np.asarray(W.pop(factor), dtype=np.float64).reshape(-1)
             if not np.allclose(sf, 1.0):
                 if sf.shape[0] != W_dec.shape[0]:
-                    raise SupvizError(f"{weights_name!r}: {name} must have one entry per latent; got shape {sf.shape}.")
+                    raise SupvizError(
+                        f"{weights_name!r}: {factor} must have one entry per latent; got shape {sf.shape}."
+                    )
                 W_dec = (W_dec * sf[:, None]).astype(np.float32)
-                notes.append(f"{name} folded into W_dec")
+                notes.append(f"{factor} folded into W_dec")
     d_in, d_sae = cfg.get("d_in"), cfg.get("d_sae")
     if W_enc.ndim == 2 and (d_in, d_sae) != tuple(W_enc.shape) and d_in is not None:
         raise SupvizError(f"{source!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W_enc.shape)}.")
