@@ -138,6 +138,11 @@ def test_the_study_variant_label_says_both_its_code_and_its_text():
     assert label == "importance 0.9^i (the study's code; the text says 1 to 1/20)"
     assert 0.9**59 < 0.003 and importance_curve("power:20", 60)[1] == pytest.approx(0.95, abs=0.002)
     assert variant_label("uniform") == "uniform importance" and variant_label("power:20") == "importance power:20"
+    assert [variant_label(v, short=True) for v in ("geometric:0.9", "uniform", "power:20")] == [
+        "0.9^i",
+        "uniform",
+        "power:20",
+    ]
 
 
 def test_feature_probabilities():

@@ -152,9 +152,15 @@ _VARIANT_LABEL = {
 VARIANT_ORDER = ("geometric:0.9", "uniform")
 
 
-def variant_label(name: str) -> str:
+_VARIANT_SHORT = {"uniform": "uniform", "geometric:0.9": "0.9^i"}
+
+
+def variant_label(name: str, *, short: bool = False) -> str:
     """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i (the study's code; the text
-    says 1 to 1/20)"``, ``"uniform"`` -> ``"uniform importance"``, any other spec -> ``"importance <spec>"``)."""
+    says 1 to 1/20)"``, ``"uniform"`` -> ``"uniform importance"``, any other spec -> ``"importance <spec>"``);
+    ``short=True``: the few characters a panel title has room for (``"0.9^i"``, ``"uniform"``, the spec)."""
+    if short:
+        return _VARIANT_SHORT.get(name, name)
     return _VARIANT_LABEL.get(name, f"importance {name}")
 
 
