@@ -22,7 +22,7 @@ def test_tally_counts_the_study_s_claims_apart_from_supviz_s_own_questions_and_l
     ]
     text = tally(findings)
     assert (
-        "Claims the study made (3): this run's numbers support 1, partly support 0 and do not support 1; 1 have too "
+        "Claims the study made (3): this run's numbers support 1, partly support 0 and do not support 1; 1 has too "
         "little evidence to decide." in text
     )
     assert (

@@ -82,7 +82,8 @@ def tally(findings: Sequence[Any]) -> str:
             f"partly support {c['partly']} and do not support {c['not supported']}"
         )
         if c["not enough evidence"]:
-            text += f"; {c['not enough evidence']} have too little evidence to decide"
+            k = c["not enough evidence"]
+            text += f"; {k} {'has' if k == 1 else 'have'} too little evidence to decide"
         parts.append(text + ".")
     if any(f.verdict == "not enough evidence" for f in tested):
         parts.append(
