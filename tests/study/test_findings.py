@@ -90,6 +90,16 @@ def test_a_verdicts_from_cells():
     assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
 
 
+def test_a2_per_seed_counts_survive_the_cells_table():
+    """The section's rows go through build_table (which types every column) before the verdict reads them."""
+    from supviz.study.tables import build_table
+
+    rows = _a_cells().to_dict("records")
+    cells = build_table([{**r, "table": "cells", "importance": ""} for r in rows], kind="cells")
+    assert list(cells.loc[cells.model == "A2", "count_by_seed"]) == ["5 5 6 5 5", "9 8 9 10 9", "12 11 12 13 12"]
+    assert A.a2_packing(cells).n_used == 5
+
+
 def test_a2_packing_is_read_over_seeds_and_flips_with_its_interval():
     # one model per p (no per-seed counts): one seed, not a finding whatever its rho
     single = _a_cells().drop(columns=["count_by_seed", "seeds"])
