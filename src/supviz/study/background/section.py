@@ -19,7 +19,7 @@ import numpy as np
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
-from supviz.study.background.findings import near_sticky
+from supviz.study.background.findings import STICKY_TOL, near_sticky, sticky_chance
 from supviz.study.config import PAPER_A3, BackgroundConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
@@ -269,7 +269,8 @@ class BackgroundSection(Section):
                 caption=(
                     f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / "
                     "‖W‖²_F; dots: each feature's dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²; dashed: the fractions "
-                    "1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3 that the paper found 'sticky'."
+                    "1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3 that Elhage et al. found 'sticky' (a D_i spread uniformly over "
+                    f"[0, 1] lies within {STICKY_TOL:g} of one with chance {sticky_chance():.2f})."
                 ),
                 content={"x": inv_p, "y": dpf, "d": dims, "s": size},
                 static=lambda: sfig.geometry_figure(
