@@ -111,7 +111,10 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     # text is escaped, sections come in order, tables are there
     assert "p &lt; 1 &amp; m &gt; 2" in doc and "<p>Para one.</p><p>Para two.</p>" in doc
     assert doc.index("1. First") < doc.index("2. Second") < doc.index("id='sec-conclusions'")
-    assert "Of the 3 verdicts, this run's numbers support 1, partly support 1 and do not support 1" in _text(doc)
+    assert (
+        "Questions of supviz's own, which the study did not ask (3): this run's numbers support 1, partly support 1 "
+        "and do not support 1" in _text(doc)
+    )
     assert "1 change when the other represented rule is used" in _text(doc)
 
 
@@ -138,3 +141,52 @@ def test_report_is_self_contained_static_figures_first_plotly_compressed_once(tm
     # no interactive figure: no plotly at all
     out2 = [SectionOutput(key="s", title="S", figures=[f for o in outputs for f in o.figures if not f.interactive])]
     assert "plotly-gz" not in build_report(out2, tmp_path / "r2.html", meta={"stages": []}).read_text()
+
+
+def test_implementation_details_are_found_in_text():
+    """Each kind the reviewer found in the report's body, and text about the study that must pass."""
+    from supviz.report.html import implementation_details
+
+    found = {
+        "reduced size; --paper-size-a3 for the larger one": "command-line option",
+        "[recovery] toy_experiment = true adds it": "config key",
+        'topk trained on the sparse cells only (extra_cells = "all" trains every cell)': "config key",
+        "(negative_gradient_method='exact' or 'fft' counts every pair)": "config key",
+        "Trimmed to fit the 5-minute default run": "run time",
+        "Sharkey et al.'s toy experiment (~100 s on 2 cores) is off": "run time",
+        "all of them in one batched job (141 s with scoring)": "run time",
+        "background.a2_seeds sets the seeds": "config key",
+        "see docs/bench/sae.md": "file path",
+        "issue 11's question": "issue number",
+    }
+    for text, kind in found.items():
+        assert any(d.startswith(kind) for d in implementation_details(text)), text
+    clean = (
+        "UMAP of diag(60) for n_neighbors in [2, 5] and min_dist 0.1; n_neighbors = 15, perplexity (N − 1) / 3, "
+        "p = 0.05, m = 3 : 0.55, ||W_k|| > 0.5, 3·perplexity nearest neighbours, 1/p = 1e+03, 42 cells, 5 seeds."
+    )
+    assert implementation_details(clean) == []
+
+
+def test_settings_go_to_the_appendix_and_the_body_holds_no_implementation_detail(tmp_path):
+    from supviz.report.html import implementation_details, reader_text
+
+    outputs = make_outputs(tmp_path)
+    outputs[0].settings = ["A3 at the paper-like size: background.a3_paper_size = true, or supviz run --paper-size-a3."]
+    doc = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}).read_text()
+    assert doc.index("--paper-size-a3") > doc.index("id='sec-appendix'")
+    assert "Settings behind the sections, and how to rerun them" in doc
+    assert implementation_details(reader_text(doc)) == []
+    outputs[1].notes = ["[recovery] toy_experiment = true adds it"]  # a note is body text: it would be caught
+    doc = build_report(outputs, tmp_path / "r2.html", meta={"stages": [], "config": {}}).read_text()
+    assert implementation_details(reader_text(doc)) == ["config key: '[recovery] toy_experiment ='"]
+
+
+def test_a_small_run_s_report_body_speaks_of_the_study_only(tiny_run):
+    """The rendered report of a real (tiny) run: no config keys, options, run times, paths or issue numbers before
+    the appendix; the appendix has the run's settings."""
+    from supviz.report.html import implementation_details, reader_text
+
+    _, out, _ = tiny_run
+    doc = (out / "report.html").read_text()
+    assert implementation_details(reader_text(doc)) == []

@@ -45,25 +45,40 @@ def _panel(exp, *, m=None, p=None, imp="", params=None, **vals):
 # ------------------------------------------------------------------------------------------ A
 
 
-def test_a_verdicts_from_cells():
-    cells = pd.DataFrame(
+def _a_cells(a2_counts=((5, 5, 6, 5, 5), (9, 8, 9, 10, 9), (12, 11, 12, 13, 12)), shares=(1.0, 0.5, 0.8)):
+    """A1 (5 seeds), A2 (per p: the lowest-loss model's count and every seed's) and A3 rows."""
+    return pd.DataFrame(
         [
             {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0, "seeds": 5},
             {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99, "seeds": 5},
             *[
-                {"model": "A2", "p": p, "m": 5, "n_features": 20, "n_norm_gt_half": k}
-                for p, k in ((1.0, 5), (0.1, 9), (0.01, 12))
+                {
+                    "model": "A2",
+                    "p": p,
+                    "m": 5,
+                    "n_features": 20,
+                    "n_norm_gt_half": k[0],
+                    "seeds": len(k),
+                    "count_by_seed": " ".join(map(str, k)),
+                }
+                for p, k in zip((1.0, 0.1, 0.01), a2_counts)
             ],
             *[
                 {"model": "A3", "p": p, "dims_per_feature": d, "n_dims": 10, "sticky_share": s}
-                for p, d, s in ((1.0, 1.0, 1.0), (0.1, 0.6, 0.5), (0.01, 0.3, 0.8))
+                for p, d, s in zip(np.logspace(0, -3, len(shares)), np.linspace(1.0, 0.1, len(shares)), shares)
             ],
         ]
     )
+
+
+def test_a_verdicts_from_cells():
+    cells = _a_cells()
     assert A.a1_antipodal(cells).verdict == "supported"
-    assert A.a2_packing(cells).verdict == "supported"  # 5 <= m + 1 at p = 1, 12 > m at the sparsest
-    a3 = A.a3_sticky(cells)
-    assert a3.verdict == "supported" and "76.7% of the represented" in a3.measured  # (1 + 0.5 + 0.8) / 3
+    # every seed's sweep packs more features as p falls (rho 1 each): supported, with its evidence over seeds
+    a2 = A.a2_packing(cells)
+    assert a2.verdict == "supported" and (a2.n_used, a2.unit) == (5, "seeds")
+    assert a2.estimate == 1.0 and a2.interval == (1.0, 1.0) and a2.threshold == 0.3
+    assert a2.source.startswith("Hamblin (2022)") and "Elhage" in a2.source
     # dense features also antipodal: only the first half of the claim holds
     both = cells.copy()
     both.loc[(both.model == "A1") & (both.p == 1.0), "cosine_01"] = -1.0
@@ -73,6 +88,68 @@ def test_a_verdicts_from_cells():
     # one training is not a finding: with fewer than A1_MIN_SEEDS seeds there is no verdict
     one = cells.assign(seeds=1)
     assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
+
+
+def test_a2_per_seed_counts_survive_the_cells_table():
+    """The section's rows go through build_table (which types every column) before the verdict reads them."""
+    from supviz.study.tables import build_table
+
+    rows = _a_cells().to_dict("records")
+    cells = build_table([{**r, "table": "cells", "importance": ""} for r in rows], kind="cells")
+    assert list(cells.loc[cells.model == "A2", "count_by_seed"]) == ["5 5 6 5 5", "9 8 9 10 9", "12 11 12 13 12"]
+    assert A.a2_packing(cells).n_used == 5
+
+
+def test_a2_packing_is_read_over_seeds_and_flips_with_its_interval():
+    # one model per p (no per-seed counts): one seed, not a finding whatever its rho
+    single = _a_cells().drop(columns=["count_by_seed", "seeds"])
+    assert A.a2_packing(single).verdict == NOT_ENOUGH and A.a2_packing(single).n_used == 1
+    # seeds that disagree: rho 1, 1, -1, -1, 0.5 -> median 0.5, the interval straddles 0.3
+    mixed = _a_cells(a2_counts=((5, 5, 9, 9, 5), (7, 7, 7, 7, 9), (9, 9, 5, 5, 7)))
+    a2 = A.a2_packing(mixed)
+    assert a2.interval[0] < 0.3 < a2.interval[1] and a2.verdict == NOT_ENOUGH
+    # every seed packs fewer as p falls: not supported
+    fewer = _a_cells(a2_counts=((9, 9, 9, 9, 9), (7, 7, 7, 7, 7), (5, 5, 4, 5, 5)))
+    assert A.a2_packing(fewer).verdict == "not supported"
+    # the trend holds but the sparsest model keeps no more than m = 5 features: no superposition, partly
+    few = _a_cells(a2_counts=((2, 2, 2, 2, 2), (3, 3, 3, 3, 3), (5, 5, 5, 5, 5)))
+    assert A.a2_packing(few).verdict == "partly"
+
+
+def test_sticky_chance_is_the_exact_share_of_uniform_dimensionalities_near_a_fraction():
+    # the paper's seven fractions within 0.05: [0.2833, 0.55] + [0.6167, 0.8] + [0.95, 1] = 0.5
+    assert A.sticky_chance() == pytest.approx(0.5, abs=1e-12)
+    assert A.sticky_chance((1.0,), 0.05) == pytest.approx(0.05)  # clipped at 1
+    assert A.sticky_chance((0.5, 0.52), 0.05) == pytest.approx(0.12)  # overlapping intervals merged
+    d = np.random.default_rng(0).uniform(0, 1, 200_000)
+    assert A.near_sticky(d).mean() == pytest.approx(A.sticky_chance(), abs=0.005)
+
+
+def test_a3_sticky_is_read_against_chance():
+    # D_i near a sticky fraction in 5-16% of each model (the default run: 7%): below the 50% of chance
+    low = _a_cells(shares=(0.05, 0.1, 0.0, 0.16, 0.0, 0.12, 0.0, 0.08))
+    a3 = A.a3_sticky(low)
+    assert a3.null == a3.threshold == pytest.approx(0.5) and a3.unit.startswith("p values") and a3.n_used == 8
+    assert a3.interval[1] < 0.5 and a3.verdict == "not supported"
+    assert "none near one in 3 of the 8 p values" in a3.measured
+    # at chance (shares around 0.5): never supported
+    at = A.a3_sticky(_a_cells(shares=(0.45, 0.55, 0.5, 0.4, 0.6, 0.5, 0.48, 0.52)))
+    assert at.verdict == NOT_ENOUGH
+    # well above chance, with its interval: supported
+    high = A.a3_sticky(_a_cells(shares=(0.9, 0.85, 0.95, 0.8, 0.9, 1.0, 0.88, 0.92)))
+    assert high.interval[0] > 0.5 and high.verdict == "supported"
+    # A3 is Elhage et al.'s claim, labelled so, not quoted as the study's
+    assert a3.source.startswith("Elhage et al. (2022)") and "not the study's" in a3.source
+
+
+def test_a3_dims_fall_with_sparsity():
+    cells = _a_cells(shares=(0.1,) * 8)
+    dims = A.a3_dims(cells)
+    assert dims.verdict == "supported" and dims.n_used == 8 and dims.estimate == pytest.approx(-1.0)
+    assert dims.interval[1] < -0.3 < 0 and dims.interval[0] > -1  # a perfect rho of 8 p values is not certainty
+    rising = cells.copy()
+    rising.loc[rising.model == "A3", "dims_per_feature"] = np.linspace(0.1, 1.0, 8)
+    assert A.a3_dims(rising).verdict == "not supported"
 
 
 def test_a1_keeps_the_lowest_loss_training_and_reaches_the_antipodal_optimum():
@@ -98,19 +175,25 @@ def test_a1_keeps_the_lowest_loss_training_and_reaches_the_antipodal_optimum():
 # ------------------------------------------------------------------------------------------ B
 
 
-def test_b_verdicts_leave_undefined_panels_out_and_count_them():
-    rows = [_panel("B1", n_points=n, stress1_ratio=s, radius_cv=0.28) for n, s in ((3, 0.0), (8, 0.3), (60, 0.4))]
+def _b_panels(*, b5_excess=0.5):
+    """B1-B5 panels with known trends: stress rises with N (B1), P falls with n_neighbors within each min_dist (B2),
+    falls with perplexity (B4), and t-SNE's P exceeds UMAP's by ``b5_excess`` at every N (B3, B5)."""
+    rows = [
+        _panel("B1", n_points=n, stress1_ratio=s, radius_cv=0.28)
+        for n, s in ((3, 0.0), (4, 0.26), (8, 0.3), (20, 0.37), (40, 0.4), (60, 0.41))
+    ]
     # B2: distance falls with n_neighbors, not with min_dist; one collapsed panel (NaN) is left out
-    for nn, pb in ((2, 0.8), (5, 0.6), (10, 0.4), (20, 0.2)):
+    for nn, pb in ((2, 0.8), (5, 0.6), (10, 0.4), (20, 0.2), (40, 0.1)):
         for md in (0.1, 0.5):
             rows.append(_panel("B2", params={"n_neighbors": nn, "min_dist": md}, procrustes_baseline=pb + md / 100))
-    rows.append(_panel("B2", params={"n_neighbors": 40, "min_dist": 0.1}, procrustes_baseline=NAN, collapsed=True))
+    rows.append(_panel("B2", params={"n_neighbors": 60, "min_dist": 0.1}, procrustes_baseline=NAN, collapsed=True))
     # B4 (the study's R settings): low perplexity, large distance; B4x: the exact picture collapsed
-    for perp, pb in ((1, 0.9), (5, 0.7), (10, 0.5), (15, 0.3)):
+    for perp, pb in ((1, 0.9), (3, 0.8), (5, 0.7), (10, 0.5), (15, 0.3)):
         rows.append(_panel("B4", params={"perplexity": perp}, procrustes_baseline=pb))
     rows.append(
         _panel(
             "B4x",
+            n_points=60,
             params={"perplexity": 19.7},
             procrustes_baseline=NAN,
             collapsed=True,
@@ -118,35 +201,64 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
             nan_reasons="procrustes_baseline: the layout is collapsed",
         )
     )
-    # B3 UMAP near the baseline, B5 t-SNE far; B5x all collapsed
-    rows += [_panel("B3", procrustes_baseline=v) for v in (0.1, 0.2, 0.3)]
-    rows += [_panel("B5", procrustes_baseline=v) for v in (0.6, 0.7, NAN)]
+    # B3 UMAP at its noise floor 0.2; B5 t-SNE b5_excess further at every N; one B5 undefined; B5x all collapsed
+    ns = (3, 4, 6, 10, 15, 20)
+    rows += [_panel("B3", n_points=n, procrustes_baseline=0.2 + 0.01 * i) for i, n in enumerate(ns)]
+    excess = np.broadcast_to(np.asarray(b5_excess, dtype=float), (len(ns),))
+    rows += [_panel("B5", n_points=n, procrustes_baseline=0.2 + 0.01 * i + excess[i]) for i, n in enumerate(ns)]
+    rows.append(_panel("B5", n_points=40, procrustes_baseline=NAN))
     rows[-1]["nan_reasons"] = "procrustes_baseline: either layout collapsed"
-    rows += [_panel("B5x", procrustes_baseline=NAN, collapsed=True) for _ in range(3)]
-    panels = pd.DataFrame(rows)
-    assert B.b1_disc(panels).verdict == "supported"
+    rows += [_panel("B5x", n_points=n, procrustes_baseline=NAN, collapsed=True) for n in (3, 4, 6)]
+    return pd.DataFrame(rows)
+
+
+def test_b_verdicts_leave_undefined_panels_out_and_count_them():
+    panels = _b_panels()
+    b1 = B.b1_disc(panels)
+    assert b1.verdict == "supported" and (b1.n_used, b1.unit, b1.estimate) == (6, "N values", 1.0)
+    assert 0.3 < b1.interval[0] < 1 and "a disc" in b1.measured
     b2 = B.b2_neighbors(panels)
     assert (
         b2.verdict == "supported"
-        and (b2.n_used, b2.n_left_out) == (8, 1)
-        and "1 of 9 left out: 1 collapsed" in b2.measured
+        and (b2.n_used, b2.n_left_out) == (10, 1)
+        and "1 of 11 left out: 1 collapsed" in b2.measured
     )
+    assert b2.interval[1] < -0.3 and b2.threshold == -0.3 and "min_dist 0.1: -1" in b2.measured
     b4 = B.b4_perplexity(panels)
-    assert b4.verdict == "supported" and "rho with perplexity -1" in b4.measured
+    assert b4.verdict == "supported" and "rho with perplexity -1" in b4.measured and b4.interval[1] < -0.3
     assert "collapsed to one spot, the exact optimum" in b4.measured and "1e-13" in b4.measured
     b5 = B.b5_across_n(panels)
-    assert b5.verdict == "supported" and b5.n_left_out == 1
-    assert (
-        "t-SNE with the study's R settings (B5) 0.65 over 2 panels; 1 of 3 left out: 1 × either layout collapsed"
-        in b5.measured
+    assert b5.verdict == "supported" and b5.n_left_out == 1 and (b5.n_used, b5.unit) == (6, "N values")
+    assert b5.estimate == pytest.approx(0.5) and b5.threshold == pytest.approx(0.225) and b5.null == 0
+    assert "t-SNE with the study's R settings (B5) 0.725 over 6 panels; 1 of 7 left out: 1 × either layout" in (
+        b5.measured
     )
     assert "3 of 3 t-SNE pictures collapsed" in b5.measured
+    for f in (b1, b2, b4, b5):  # every verdict carries its evidence and where the study said it
+        assert f.comparison and f.interval is not None and f.threshold is not None
+        assert f.source.startswith("Hamblin (2022)")
     # every B5 picture undefined: the claim cannot be tested
     only = panels[panels.experiment != "B5"]
     assert (
         B.b5_across_n(pd.concat([only, pd.DataFrame([_panel("B5", procrustes_baseline=NAN, collapsed=True)])])).verdict
         == "n/a"
     )
+
+
+def test_b5_major_artifacts_are_read_against_umap_s_noise_floor():
+    # the default run: t-SNE 0.275 against UMAP 0.222, per-N excess <= 0.11, t-SNE nearer at N = 3
+    u = {3: 0.308, 4: 0.560, 6: 0.470, 10: 0.177, 15: 0.242, 20: 0.224, 40: 0.220, 60: 0.207, 100: 0.202, 200: 0.205}
+    t = {3: 0.0, 4: 0.603, 6: 0.486, 10: 0.290, 15: 0.256, 20: 0.231, 40: 0.224, 60: 0.276, 100: 0.282, 200: 0.275}
+    rows = [_panel("B3", n_points=n, procrustes_baseline=v) for n, v in u.items()]
+    rows += [_panel("B5", n_points=n, procrustes_baseline=v) for n, v in t.items()]
+    b5 = B.b5_across_n(pd.DataFrame(rows))
+    assert b5.threshold == pytest.approx(0.222)  # UMAP's median distance on diag(N)
+    assert 0 < b5.interval[0] and b5.interval[1] < b5.threshold  # further than UMAP, by less than its noise
+    assert b5.verdict == "not supported" and "t-SNE is nearer the baseline at N = 3" in b5.measured
+    # excesses scattered around the noise floor (0.225 here): the interval straddles it, not enough evidence
+    near = B.b5_across_n(_b_panels(b5_excess=(0.1, 0.3, 0.15, 0.35, 0.2, 0.25)))
+    assert near.threshold == pytest.approx(0.225) and near.interval[0] < 0.225 < near.interval[1]
+    assert near.verdict == NOT_ENOUGH
 
 
 # ------------------------------------------------------------------------------------------ C

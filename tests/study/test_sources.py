@@ -1,6 +1,6 @@
-"""Every "The study says" cell names where the study says it, or says that the study did not ask it."""
+"""Every "The study says" cell names where the study says it, or whose claim it is, or that the study did not ask it."""
 
-from supviz.study.sources import OWN, QUOTES, source_for
+from supviz.study.sources import OWN, QUOTES, claim_owner, source_for
 
 
 def test_the_study_claims_quote_the_study_and_the_others_are_labelled_its_own():
@@ -10,4 +10,16 @@ def test_the_study_claims_quote_the_study_and_the_others_are_labelled_its_own():
     for key in ("D-star-uniform", "E-won-back-mds", "F-narrower-lies-more", "C-tsne-uniform"):
         assert source_for(key) == OWN
     # each quote says where it stands and quotes the study's words
-    assert all(q.startswith("Hamblin (2022), '") and '"' in q for q in QUOTES.values())
+    assert all(q.startswith(("Hamblin (2022), '", "Elhage et al. (2022), '")) and '"' in q for q in QUOTES.values())
+
+
+def test_a_claim_the_study_only_repeats_is_labelled_with_its_author():
+    # A3's falling dimensions and sticky fractions are Elhage et al.'s; the study's words there are only that "many
+    # different geometries can emerge as optimal (again from their paper)"
+    for key in ("A3-dims", "A3-sticky"):
+        src = source_for(key)
+        assert src.startswith("Elhage et al. (2022)") and "not the study's" in src
+        assert claim_owner(src) == "cited"
+    assert claim_owner(source_for("A1-antipodal")) == claim_owner(source_for("B5-tsne-across-n")) == "study"
+    assert claim_owner(OWN) == claim_owner("") == "own"
+    assert claim_owner("Sharkey et al. (2022), not the study: supviz's own question about the study's cells") == "own"

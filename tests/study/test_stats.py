@@ -12,6 +12,7 @@ from supviz.study.stats import (
     abs_below_verdict,
     bootstrap_interval,
     interval_verdict,
+    rho_bound,
     stratified_bootstrap_interval,
     stratified_spearman,
     wilson_interval,
@@ -44,6 +45,22 @@ def test_stratified_rule_gives_the_right_sign_where_pooling_does_not() -> None:
     assert s.rho < -0.9 and s.interval[1] < 0  # within every m it is negative, and the interval says so
     assert all(r == pytest.approx(-1.0) for r, _ in s.per_stratum.values())
     assert s.n == 24
+
+
+def test_one_perfect_stratum_neither_outweighs_the_others_nor_shrinks_the_interval_to_a_point() -> None:
+    # rho_bound: halfway between 1 and the next |rho| n ranks can give, 1 - 12 / (n (n^2 - 1))
+    assert rho_bound(6) == pytest.approx(1 - 6 / 210)
+    next_rho = stats.spearmanr(np.arange(6), [0, 1, 2, 3, 5, 4]).statistic
+    assert next_rho < rho_bound(6) < 1
+    # three strata of 6: rho -0.83, -1, -0.83 (UMAP's B2 sweep); atanh(-1 + 1e-12) = -14 would make it -1 [-1, -1]
+    x = np.tile(np.arange(6.0), 3)
+    y = np.concatenate([[6, 1, 3, 2, 0, -1], [6, 5, 4, 3, 2, 1], [6, 1, 3, 2, 0, -1]]).astype(float)
+    s = stratified_spearman(x, y, np.repeat([0, 1, 2], 6))
+    assert [round(r, 2) for r, _ in s.per_stratum.values()] == [-0.83, -1.0, -0.83]
+    assert -0.97 < s.rho < -0.83 and -1 < s.interval[0] < s.rho < s.interval[1] < -0.5
+    # one stratum: its own rho, and an interval of some width
+    one = stratified_spearman(np.arange(6.0), np.arange(6.0), np.zeros(6))
+    assert one.rho == 1.0 and 0.5 < one.interval[0] < one.interval[1] < 1
 
 
 def test_stratified_spearman_leaves_out_strata_too_small_or_flat() -> None:

@@ -129,6 +129,22 @@ def test_importance_curves():
         importance_curve([1, -1], 2)
 
 
+def test_the_study_variant_label_says_both_its_code_and_its_text():
+    from supviz.toy.importance import variant_label
+
+    # the study's code used 0.9^i (0.9^59 = 0.002); its text says "between 1 and 1/20, spaced exponentially" (power:20,
+    # about 0.95^i over 60 features): the reader is told both
+    label = variant_label("geometric:0.9")
+    assert label == "importance 0.9^i (the study's code; the text says 1 to 1/20)"
+    assert 0.9**59 < 0.003 and importance_curve("power:20", 60)[1] == pytest.approx(0.95, abs=0.002)
+    assert variant_label("uniform") == "uniform importance" and variant_label("power:20") == "importance power:20"
+    assert [variant_label(v, short=True) for v in ("geometric:0.9", "uniform", "power:20")] == [
+        "0.9^i",
+        "uniform",
+        "power:20",
+    ]
+
+
 def test_feature_probabilities():
     np.testing.assert_allclose(feature_probabilities(), [1, 0.549280, 0.301709, 0.165723, 0.091028, 0.05], rtol=1e-5)
     np.testing.assert_array_equal(feature_probabilities(1), [1.0])

@@ -546,7 +546,7 @@ def _run_opentsne(
             notes,
             "tsne: some points ended closer than %g, which Barnes-Hut miscounts in its last "
             "iterations; the KL divergence reported is the exact one of this layout "
-            "(negative_gradient_method='exact' or 'fft' counts every pair).",
+            "(the exact or the FFT gradient counts every pair).",
             BH_MERGE_RADIUS,
         )
     reported = float(emb.kl_divergence)

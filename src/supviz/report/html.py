@@ -8,8 +8,13 @@ Layout, in reading order:
 2. The sections, in the run's order: generated intro, the study's claims against this run's numbers
    (each verdict appears here and only here; the grid links to it), figures with captions, tables.
 3. The conclusion: the paragraphs that need several sections' numbers.
-4. Appendix: provenance (config, seeds, versions, platform, timings), what the numbers mean,
-   the figure index.
+4. Appendix: provenance (config, seeds, versions, platform, timings), the settings behind each section
+   and how to rerun it otherwise (each section's ``settings``: the one place for config keys, command-line
+   options and run times), what the numbers mean, the figure index.
+
+Everything before the appendix speaks of the study only: :func:`implementation_details` finds what does not
+belong there (config keys, command-line options, run times, file paths, issue numbers), and a test holds a
+rendered report's body to none.
 
 One file that opens offline: the CSS is inline; every figure is its PNG as a data URI, shown
 whether or not JavaScript runs. Figures with an interactive version carry their plotly JSON in a
@@ -27,6 +32,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -392,6 +398,40 @@ METRICS_HELP = (
 )
 
 
+#: Kinds of implementation detail that the text about the study (everything before the appendix) must not hold, as
+#: regular expressions: a config key written as TOML or as section.key, a command-line option, a run time, a file
+#: path, an issue number. Algorithm parameters the study itself names (n_neighbors = 15, perplexity 5) are not keys.
+IMPLEMENTATION_PATTERNS: dict[str, str] = {
+    "config key": r"\[[a-z_]+\]\s*[a-z_]+\s*=|\b[a-z]+(?:_[a-z0-9]+)+\s*=\s*(?:[\"'\[]|true\b|false\b)"
+    r"|\b[a-z]+\.[a-z0-9]+_[a-z0-9_]+\b",
+    "command-line option": r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*\b",
+    "run time": r"\b\d+(?:\.\d+)?\s?s\b|\b\d+[- ]minutes?\b|\bseconds\b|\bon \d+ cores\b",
+    "file path": r"\b[\w-]+/[\w./-]+\.(?:py|md|toml|json|csv|parquet|html)\b|\b[\w-]+\.(?:py|md|toml)\b",
+    "issue number": r"\b[Ii]ssues?\s*#?\d+",
+}
+
+
+def implementation_details(text: str) -> list[str]:
+    """Every match of :data:`IMPLEMENTATION_PATTERNS` in ``text``, as ``"kind: 'match'"`` (empty: clean)."""
+    return [f"{kind}: {m.group(0)!r}" for kind, pat in IMPLEMENTATION_PATTERNS.items() for m in re.finditer(pat, text)]
+
+
+def reader_text(doc: str) -> str:
+    """The text a reader reads before the appendix of a report ``doc`` (HTML): scripts and tags dropped, entities
+    decoded."""
+    body = doc.split("<section id='sec-appendix'>")[0]
+    body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
+    body = re.sub(r"<style.*?</style>", " ", body, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def _settings_html(outputs: Sequence[Any]) -> str:
+    rows = "".join(
+        f"<li><b>{_esc(o.title)}</b>: {_esc(t)}</li>" for o in outputs for t in getattr(o, "settings", None) or []
+    )
+    return f"<h3>Settings behind the sections, and how to rerun them</h3><ul class='note'>{rows}</ul>" if rows else ""
+
+
 def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequence[str]) -> str:
     items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in METRICS_HELP)
     index = "".join(
@@ -400,7 +440,8 @@ def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequenc
     links = " ".join(f"<a href='{k}.csv'>{k}.csv</a>" for k in tables)
     return (
         f"<section id='sec-appendix'><h2>Appendix: provenance and definitions</h2>"
-        f"<h3>How this run was made</h3>{_meta_html(meta)}<h3>Tables</h3><p>{links} (and .parquet).</p>"
+        f"<h3>How this run was made</h3>{_meta_html(meta)}{_settings_html(outputs)}"
+        f"<h3>Tables</h3><p>{links} (and .parquet).</p>"
         f"<h3>What the numbers mean</h3><ul class='note'>{items}</ul>"
         f"<details><summary>Figure index</summary><ul>{index}</ul></details></section>"
     )

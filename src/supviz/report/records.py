@@ -141,6 +141,9 @@ class SectionOutput:
     """Rows for the tidy metrics table: experiment, importance, m, p, method, params, n_points, metrics."""
     notes: list[str] = field(default_factory=list)
     """Anything clamped, skipped or degenerate, shown under the section."""
+    settings: list[str] = field(default_factory=list)
+    """How the section was configured and how to rerun it otherwise (config keys, command-line options, what they
+    cost): implementation detail, shown in the report's appendix only, never in the text about the study."""
 
 
 @dataclass

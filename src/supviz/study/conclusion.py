@@ -29,6 +29,7 @@ from supviz.study.datapoints.findings import (
     ring_control_summary,
     star_summary,
 )
+from supviz.study.sources import OWNERS, claim_owner, source_for
 from supviz.study.verdicts import RULE_TEXT  # noqa: F401  (the rules a sentence names)
 from supviz.toy.importance import ordered_variants, variant_label, variant_slug
 
@@ -62,29 +63,42 @@ def conclude(
 
 
 def tally(findings: Sequence[Any]) -> str:
-    """How the verdicts came out: counts of each verdict, and how many change with the other represented rule."""
-    counts = {
-        k: sum(1 for f in findings if f.verdict == k)
-        for k in ("supported", "partly", "not supported", "not enough evidence", "n/a")
-    }
-    changes = sum(1 for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
-    return (
-        f"Of the {len(findings)} verdicts, this run's numbers support {counts['supported']}, partly support "
-        f"{counts['partly']} and do not support {counts['not supported']}"
-        + (
-            f"; {counts['not enough evidence']} have too little evidence to decide (too few cells, seeds or "
-            "architectures, or an interval that straddles the rule's threshold)"
-            if counts["not enough evidence"]
-            else ""
+    """How the verdicts came out, counted separately for the study's claims, the claims of the papers it builds on
+    and supviz's own questions (by each finding's ``source``, :func:`supviz.study.sources.claim_owner`); findings with
+    nothing to test ('n/a') are left out of the counts and only their number is said; then how many verdicts change
+    with the other represented rule."""
+    kinds = ("supported", "partly", "not supported", "not enough evidence")
+    tested = [f for f in findings if f.verdict != "n/a"]
+    groups: dict[str, list[Any]] = {k: [] for k in OWNERS}
+    for f in tested:
+        groups[claim_owner(f.source or source_for(f.key))].append(f)
+    parts = []
+    for owner, fs in groups.items():
+        if not fs:
+            continue
+        c = {k: sum(1 for f in fs if f.verdict == k) for k in kinds}
+        text = (
+            f"{OWNERS[owner][0].upper()}{OWNERS[owner][1:]} ({len(fs)}): this run's numbers support {c['supported']}, "
+            f"partly support {c['partly']} and do not support {c['not supported']}"
         )
-        + (
-            f"; {counts['n/a']} cannot be tested here (nothing measured, or the measure is undefined for every panel "
-            "it needs)"
-            if counts["n/a"]
-            else ""
+        if c["not enough evidence"]:
+            k = c["not enough evidence"]
+            text += f"; {k} {'has' if k == 1 else 'have'} too little evidence to decide"
+        parts.append(text + ".")
+    if any(f.verdict == "not enough evidence" for f in tested):
+        parts.append(
+            "Too little evidence: too few cells, seeds or architectures, or an interval that straddles the rule's "
+            "threshold."
         )
-        + f". {changes} change when the other represented rule is used"
-    )
+    n_na = len(findings) - len(tested)
+    if n_na:
+        parts.append(
+            f"{n_na} further row{'s' if n_na != 1 else ''} test{'' if n_na != 1 else 's'} nothing here (nothing "
+            "measured, or the measure is undefined for every panel it needs) and "
+            f"{'are' if n_na != 1 else 'is'} not counted."
+        )
+    changes = sum(1 for f in tested if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
+    return " ".join([*parts, f"{changes} change when the other represented rule is used"])
 
 
 def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> list[str]:

@@ -9,6 +9,16 @@ from __future__ import annotations
 
 #: The label of a claim that the study never made: a question supviz asks of the study's setting.
 OWN = "supviz's own question: the study did not ask it"
+#: The words every source of supviz's own question contains (:data:`OWN` and its variants naming a paper).
+OWN_MARK = "supviz's own question"
+#: How every source of the study's own words begins.
+STUDY_MARK = "Hamblin (2022)"
+#: Whose claim a finding tests, by its source (:func:`claim_owner`), in the order the tally counts them.
+OWNERS = {
+    "study": "claims the study made",
+    "cited": "claims of the papers the study builds on",
+    "own": "questions of supviz's own, which the study did not ask",
+}
 
 _WHERE_DR = "Hamblin (2022), 'Dimensionality Reduction of Latent Spaces with Superposition'"
 
@@ -23,19 +33,25 @@ QUOTES: dict[str, str] = {
         'homogenous density circle"'
     ),
     "A2": (
-        "Hamblin (2022), 'What is Superposition?' (of Elhage et al.): \"as sparsity increases, the ReLU model packs "
-        'and more features into the low dimensional space"'
+        "Hamblin (2022), 'What is Superposition?', reporting Elhage et al. (2022): \"They used simulated data for x, "
+        "and found exactly what we'd expect, that as sparsity increases, the ReLU model packs and more features into "
+        'the low dimensional space"'
     ),
     "A3": (
-        "Hamblin (2022), 'What is Superposition?': \"for different numbers of features and dimensions, many different "
-        'geometries can emerge as optimal (again from their paper)"'
+        "Elhage et al. (2022), 'Toy Models of Superposition', the feature-dimensionality figure: their claim, not the "
+        "study's. The study shows their figure and says only \"many different geometries can emerge as optimal (again "
+        "from their paper)\" (Hamblin (2022), 'What is Superposition?'); the falling dimensions per feature and the "
+        "sticky fractions are Elhage et al.'s findings"
     ),
     "B2": (
         f'{_WHERE_DR}, the UMAP sweep: "the relevant parameter is n_neighbors for our purposes, which decreases bias '
         'as it increases"'
     ),
     "B4": f'{_WHERE_DR}, the t-SNE sweep: "Low perplexity introduces substantial artifacts"',
-    "B5": f'{_WHERE_DR}, t-SNE across N: "t-SNE clearly introduces major artifacts"',
+    "B5": (
+        f"{_WHERE_DR}, UMAP across N: \"Looks very similar to MDS, allow it's introducing some noise in higher "
+        'dimensions"; t-SNE across N: "t-SNE clearly introduces major artifacts"'
+    ),
     "C2-centre": (
         f"{_WHERE_DR}, 'Solution on superposition data': \"The only signature in these plots different from the "
         'original MDS solution is the tight cluster of the unimportant features at the center of circle"'
@@ -88,3 +104,12 @@ def source_for(key: str) -> str:
     :data:`OWN` when the study said nothing on it."""
     best = max((k for k in QUOTES if key.startswith(k)), key=len, default="")
     return QUOTES[best] if best else OWN
+
+
+def claim_owner(source: str) -> str:
+    """Whose claim a finding with this ``source`` tests: ``"own"`` (supviz's own question: the source says so, or
+    there is none), ``"study"`` (the source quotes Hamblin (2022)) or ``"cited"`` (a claim of a paper the study builds
+    on, labelled with that paper's name)."""
+    if not source or OWN_MARK in source:
+        return "own"
+    return "study" if source.startswith(STUDY_MARK) else "cited"

@@ -115,6 +115,7 @@ TEXT_COLUMNS = {
     "study_source",
     "cosine_by_seed",
     "loss_by_seed",
+    "count_by_seed",
     "represented_rule",
     "source",
     "rule",

@@ -142,13 +142,25 @@ def _fmt_number(x: float) -> str:
 
 # -- how the study names its importance variants -----------------------------------------------
 
-_VARIANT_LABEL = {"uniform": "uniform importance", "geometric:0.9": "importance 0.9^i"}
+#: The study's two variants. Its text gives the importance as "between 1 and 1/20, spaced exponentially" (about
+#: 0.95^i over 60 features, ``power:20``), while its code used 0.9^i (0.9^59 = 0.002): the label says both.
+_VARIANT_LABEL = {
+    "uniform": "uniform importance",
+    "geometric:0.9": "importance 0.9^i (the study's code; the text says 1 to 1/20)",
+}
 #: The order variants are reported in: the study's 0.9^i first, then uniform, then the rest.
 VARIANT_ORDER = ("geometric:0.9", "uniform")
 
 
-def variant_label(name: str) -> str:
-    """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i"``)."""
+_VARIANT_SHORT = {"uniform": "uniform", "geometric:0.9": "0.9^i"}
+
+
+def variant_label(name: str, *, short: bool = False) -> str:
+    """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i (the study's code; the text
+    says 1 to 1/20)"``, ``"uniform"`` -> ``"uniform importance"``, any other spec -> ``"importance <spec>"``);
+    ``short=True``: the few characters a panel title has room for (``"0.9^i"``, ``"uniform"``, the spec)."""
+    if short:
+        return _VARIANT_SHORT.get(name, name)
     return _VARIANT_LABEL.get(name, f"importance {name}")
 
 

@@ -2,7 +2,8 @@
 
 - A1: two features in one dimension (n = 2, m = 1): W and W W^T for dense to sparse p; the sparse
   model puts the two features on opposite poles (the antipodal pair).
-- A2: the paper's "demonstrating superposition" sweep (n = 20, m = 5, importance 0.7^i).
+- A2: the paper's "demonstrating superposition" sweep (n = 20, m = 5, importance 0.7^i), trained from
+  ``a2_seeds`` seeds; the figure shows the lowest-loss model per p.
 - A3: the geometry figure: dimensions per feature m / ||W||_F^2 against 1/p with each feature's
   dimensionality D_i, which sticks at fractions (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3).
 """
@@ -18,13 +19,13 @@ import numpy as np
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
+from supviz.study.background.findings import STICKY_TOL, near_sticky, sticky_chance
 from supviz.study.config import PAPER_A3, BackgroundConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
 from supviz.toy.diagnostics import cell_diagnostics
 
 log = logging.getLogger(__name__)
-STICKY = np.array([1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3])
 
 
 @cacheable
@@ -151,11 +152,13 @@ class BackgroundSection(Section):
         cfg: BackgroundConfig = ctx.config.section("background")
         a1_runs = [_train_small(ctx, "A1", *exps["A1"], replicate=r) for r in range(cfg.a1_seeds)]
         a1 = lowest_loss(a1_runs)
-        a2, a3 = (_train_small(ctx, name, *exps[name]) for name in ("A2", "A3"))
+        a2_runs = [_train_small(ctx, "A2", *exps["A2"], replicate=r) for r in range(cfg.a2_seeds)]
+        a2 = lowest_loss(a2_runs)
+        a3 = _train_small(ctx, "A3", *exps["A3"])
         diag = {
             name: [cell_diagnostics(W, np.ones(W.shape[0])) for W in g.weights] for name, g in (("A2", a2), ("A3", a3))
         }
-        return {"A1": a1, "A2": a2, "A3": a3, "diag": diag, "A1_runs": a1_runs}
+        return {"A1": a1, "A2": a2, "A3": a3, "diag": diag, "A1_runs": a1_runs, "A2_runs": a2_runs}
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
         from supviz.study.background import findings as verdicts
@@ -210,6 +213,7 @@ class BackgroundSection(Section):
         )
         # A2
         d2 = result["diag"]["A2"]
+        runs2 = result.get("A2_runs") or [a2]
         t2 = [f"p = {p:g}" for p in a2.probabilities]
         norms2 = [d.norms for d in d2]
         sup2 = [d.superposition for d in d2]
@@ -219,7 +223,9 @@ class BackgroundSection(Section):
                 title="A2. Demonstrating superposition",
                 caption=(
                     f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, importance {a2.importance}, "
-                    f"{a2.steps} steps, one model per feature probability p (columns). Top: W Wᵀ; bottom: ‖W_i‖ per "
+                    f"{a2.steps} steps, trained {len(runs2)} times from different seeds; shown: the lowest-loss model "
+                    "per feature probability p (columns; the table lists every seed's count). Top: W Wᵀ; bottom: "
+                    "‖W_i‖ per "
                     "feature (most important on top) coloured by its superposition Σ_j≠i (Ŵ_i·W_j)² (dark: a dimension "
                     "of its own, yellow: shared)."
                 ),
@@ -229,7 +235,8 @@ class BackgroundSection(Section):
                 ),
             )
         )
-        for p, d, W in zip(a2.probabilities, d2, a2.weights):
+        for j, (p, d, W, loss) in enumerate(zip(a2.probabilities, d2, a2.weights, a2.losses)):
+            counts = [int((np.linalg.norm(r.weights[j], axis=1) > 0.5).sum()) for r in runs2]
             rows.append(
                 {
                     "table": "cells",
@@ -239,6 +246,10 @@ class BackgroundSection(Section):
                     "p": p,
                     "n_features": a2.n_features,
                     "n_norm_gt_half": float((d.norms > 0.5).sum()),
+                    "final_loss": loss,
+                    "seeds": len(runs2),
+                    "count_by_seed": " ".join(str(k) for k in counts),
+                    "loss_by_seed": " ".join(f"{r.losses[j]:.4f}" for r in runs2),
                     **{f"toy_{k2}": v for k2, v in d.values.items()},
                 }
             )
@@ -249,7 +260,7 @@ class BackgroundSection(Section):
         dims = np.stack([np.where(d.norms > 1e-2, d.dimensionality, np.nan) for d in d3])
         n3, m3, k3 = a3.n_features, a3.hidden, len(a3.probabilities)
         size = f"n = {n3}, m = {m3}, {k3} sparsities, {a3.steps} steps" + (
-            " (paper size)" if n3 == PAPER_A3[0] else " (reduced size; --paper-size-a3 for the larger one)"
+            " (paper size)" if n3 == PAPER_A3[0] else " (a reduced size)"
         )
         figs.append(
             ctx.figure(
@@ -258,7 +269,8 @@ class BackgroundSection(Section):
                 caption=(
                     f"Uniform-importance models ({size}) at p = 10^0 ... 10^-3. Line: dimensions per feature m / "
                     "‖W‖²_F; dots: each feature's dimensionality D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²; dashed: the fractions "
-                    "1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3 that the paper found 'sticky'."
+                    "1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3 that Elhage et al. found 'sticky' (a D_i spread uniformly over "
+                    f"[0, 1] lies within {STICKY_TOL:g} of one with chance {sticky_chance():.2f})."
                 ),
                 content={"x": inv_p, "y": dpf, "d": dims, "s": size},
                 static=lambda: sfig.geometry_figure(
@@ -268,7 +280,7 @@ class BackgroundSection(Section):
         )
         for p, dp, d, row_dims in zip(a3.probabilities, dpf, d3, dims):
             fin = row_dims[np.isfinite(row_dims)]
-            near = np.min(np.abs(fin[:, None] - STICKY[None, :]), axis=1) < 0.05 if fin.size else np.array([])
+            near = near_sticky(fin)
             rows.append(
                 {
                     "table": "cells",
@@ -284,7 +296,12 @@ class BackgroundSection(Section):
                 }
             )
         cells = build_table(rows, kind="cells")
-        findings = [verdicts.a1_antipodal(cells), verdicts.a2_packing(cells), verdicts.a3_sticky(cells)]
+        findings = [
+            verdicts.a1_antipodal(cells),
+            verdicts.a2_packing(cells),
+            verdicts.a3_dims(cells),
+            verdicts.a3_sticky(cells),
+        ]
         tables = _tables(cells)
         return SectionOutput(
             key=self.key,
@@ -293,6 +310,12 @@ class BackgroundSection(Section):
             findings=findings,
             rows=rows,
             tables=tables,
+            settings=[
+                f"A1 and A2 are trained {len(runs)} and {len(runs2)} times (background.a1_seeds, "
+                "background.a2_seeds); the figures show the lowest-loss training per p.",
+                "A3 at the paper-like size (n = {}, m = {}, {} sparsities): background.a3_paper_size = true, or "
+                "supviz run --paper-size-a3.".format(*PAPER_A3),
+            ],
             intro=(
                 "The study's background figures were images borrowed from Elhage et al. (2022); here they are "
                 "regenerated from supviz's own toy models (h = Wᵀx, x' = ReLU(W h + b)). A1 shows the smallest case of "
@@ -332,13 +355,17 @@ def _tables(cells: Any) -> list[TableBlock]:
             ).round(4),
         )
     )
-    a2 = cells[cells["model"] == "A2"][["p", "n_norm_gt_half", "toy_dims_per_feature", "toy_mean_superposition"]]
+    cols2 = ["p", "n_norm_gt_half", "toy_dims_per_feature", "toy_mean_superposition"]
+    cols2 += [c for c in ("count_by_seed",) if c in cells]
+    a2 = cells[cells["model"] == "A2"][cols2]
     out.append(
         TableBlock(
-            "A2: features with ‖W_i‖ > 0.5, dimensions per feature and mean superposition per p",
+            "A2: the lowest-loss model's features with ‖W_i‖ > 0.5, dimensions per feature and mean superposition per "
+            "p; every seed's count beside",
             a2.rename(
                 columns={
                     "n_norm_gt_half": "‖W_i‖ > 0.5",
+                    "count_by_seed": "‖W_i‖ > 0.5 by seed",
                     "toy_dims_per_feature": "dims per feature",
                     "toy_mean_superposition": "mean superposition",
                 }

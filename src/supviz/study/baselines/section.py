@@ -323,7 +323,9 @@ def _intro(result: dict[str, list[PanelResult]]) -> str:
         f"Ratio MDS stress-1 goes from {fmt(b1[0].metrics['stress1_ratio'])} at N = {b1[0].n_points} to "
         f"{fmt(b1[-1].metrics['stress1_ratio'])} at N = {b1[-1].n_points}.\n\n"
         "t-SNE is drawn twice. With exact affinities every pair of diag(N) gets the same affinity at any perplexity, "
-        "and the exact optimum of t-SNE's objective is then all points at one spot: perplexity cannot matter. The "
+        "and t-SNE's objective is then at its optimum exactly when every pair is equally far apart in the picture: for "
+        "N = 3 any equilateral triangle (or one spot), for N ≥ 4 only all points at one spot. Perplexity cannot "
+        "matter. The "
         "study ran R's Barnes-Hut t-SNE, whose affinities cover only each point's 3·perplexity nearest neighbours; for "
         "diag(N) that choice is arbitrary, and it is what makes the pictures depend on perplexity."
     )

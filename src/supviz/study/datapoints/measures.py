@@ -174,7 +174,9 @@ def ring_example(cells: Any, variant: str, rule: str) -> tuple[int, float] | Non
 
 
 def _short(variant: str) -> str:
-    return {"geometric:0.9": "0.9^i", "uniform": "uniform"}.get(variant, variant)
+    from supviz.toy.importance import variant_label
+
+    return variant_label(variant, short=True)
 
 
 def ring_examples(ctx: Any, cells: Any, grid: Any, res: Any, variants: list[str]) -> list[dict[str, Any]]:

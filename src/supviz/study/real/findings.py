@@ -14,6 +14,7 @@ import numpy as np
 
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
+from supviz.real.plots import MEASURE_NAMES
 from supviz.report.records import Finding
 from supviz.study.common import spearman
 from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, wilson_interval
@@ -303,12 +304,16 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
             reads = r.readings[(r.readings["architecture"] == arch) & (r.readings["measure"] == best["measure"])]
             rd = reads[(reads["kind"] == "classifier") & (reads["width"] == cfg["picture_width"])]
             est = rd.iloc[0] if len(rd) else None
+            name = MEASURE_NAMES.get(best["measure"], best["measure"])  # the reader's words, not the column's
             parts.append(
                 f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured "
                 "like the digits layers (same rows, recipe and measures), Spearman's ρ with the true MMCS (in "
                 "brackets: the mean ρ inside each hidden size m): "
-                + ", ".join(f"{row.measure} {fixed(row.rho)} ({fixed(row.rho_within)})" for row in ranked.itertuples())
-                + f". The best is {best['measure']} (ρ = {fixed(best['rho'])}, p = {best['p_value']:.1g}, within m "
+                + ", ".join(
+                    f"{MEASURE_NAMES.get(row.measure, row.measure)} {fixed(row.rho)} ({fixed(row.rho_within)})"
+                    for row in ranked.itertuples()
+                )
+                + f". The best is {name} (ρ = {fixed(best['rho'])}, p = {best['p_value']:.1g}, within m "
                 f"{fixed(best['rho_within'])})"
                 + (
                     "; the effective feature count follows the true number of represented features with ρ = "
@@ -327,8 +332,8 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                     else ""
                 )
                 + (
-                    f"Read through the cells (a monotone fit of MMCS on {best['measure']}), the classifier's w = "
-                    f"{cfg['picture_width']} layer ({best['measure']} = {fixed(est['value'])}) is where toy cells "
+                    f"Read through the cells (a monotone fit of MMCS on {name}), the classifier's w = "
+                    f"{cfg['picture_width']} layer ({name} {fixed(est['value'])}) is where toy cells "
                     f"recover MMCS ≈ {fixed(est['estimated_mmcs'])}"
                     if est is not None and math.isfinite(float(est["estimated_mmcs"]))
                     else f"The classifier's w = {cfg['picture_width']} layer cannot be read through the cells: "

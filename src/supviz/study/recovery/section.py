@@ -129,6 +129,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     won_cells = won_back_cells(codes_frame(result, dp.table)) if dp is not None else None
     variants = list(dict.fromkeys(c.importance for c in result.cells))
     figs, tables, notes = [], [], []
+    settings: list[str] = []  # config keys and run times: the appendix's, not the section text's
     conf = result.settings["configs"].get(main, {})
     recipe = (
         f"{conf.get('d_sae')} latents, {conf.get('steps')} steps of batch {conf.get('batch_size')} on the cell's own "
@@ -375,7 +376,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
             + "."
         )
     if not cfg.toy_experiment:
-        notes.append(
+        notes.append("Sharkey et al.'s own toy experiment was not run here.")
+        settings.append(
             "Trimmed to fit the 5-minute default run: Sharkey et al.'s toy experiment (~100 s on 2 cores) is off; "
             "[recovery] toy_experiment = true adds it (toy_paper_size = true at the paper's 512 x 256)."
         )
@@ -389,6 +391,10 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     ]
     if missing or partial:
         notes.append(
+            (f"{', '.join(partial)} trained on the sparse cells only. " if partial else "")
+            + (f"Not trained here: {', '.join(missing)}." if missing else "")
+        )
+        settings.append(
             "Trimmed to fit the 5-minute default run: "
             + (
                 f'{", ".join(partial)} trained on the sparse cells only (extra_cells = "all" trains every cell); '
@@ -402,6 +408,12 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 else ""
             )
         )
+    timed = f"train_score_{main}"
+    if timed in result.seconds:
+        settings.append(
+            f"The SAEs of the main architecture trained in one batched job: {fmt(result.seconds[timed])} s "
+            "with scoring."
+        )
     return SectionOutput(
         key=section.key,
         title=section.title,
@@ -411,6 +423,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         findings=findings,
         rows=rows1 + rows3,
         notes=notes,
+        settings=settings,
     )
 
 
@@ -444,12 +457,11 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
 
     main = result.architectures[0]
     n_cells = sum(1 for c in result.cells if c.architecture == main)
-    secs = result.seconds
     parts = [
         "Interpretability's answer to superposition is the sparse autoencoder (SAE): an overcomplete sparse dictionary "
         "of the latent space whose latents are read as the features. Here the true features are known (the rows of W), "
         f"so its answer can be checked. For each of the {n_cells} cells an SAE ({ARCH_NAME.get(main, main)}; {recipe}) "
-        f"was trained; all of them in one batched job ({fmt(secs.get(f'train_score_{main}'))} s with scoring). Scores "
+        "was trained, all of them in one batched job. Scores "
         f"count the represented features (||W_i|| > {REPRESENTED_NORM:g}) only."
     ]
     main_e1 = e1[e1["architecture"] == main]
@@ -509,7 +521,7 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
             )
         parts.append(text + ".")
     else:
-        parts.append(f"Only {main} was trained in this run; [recovery] architectures = [...] compares others here.")
+        parts.append(f"Only {main} was trained in this run (the appendix says how to compare others).")
     return "\n\n".join(parts)
 
 
