@@ -204,16 +204,25 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
       ``f = ReLU(pre) * 1[pre > topk_threshold]`` for every latent; the batch-dependent training
       activation has no per-sample form); ``matryoshka_batchtopk`` likewise (its nested widths,
       ``matryoshka_widths``, shape only the training loss; SAELens saves it as that JumpReLU). Others
-      (``gated``, ``abstopk``, transcoders, ...) are refused by name.
+      (``gated``, ``abstopk``, transcoders, ...) are refused by name. A config without ``architecture`` is
+      read as a pre-6.0 ``standard`` one (a note says so) unless it has ``k`` or ``metadata`` (SAELens 6.x
+      writes ``architecture`` always and refuses a config without it): then it is refused, never read as
+      another architecture. A jumprelu file holding both ``threshold`` and ``log_threshold`` is refused.
     * ``rescale_acts_by_decoder_norm`` (TopK, BatchTopK and Matryoshka BatchTopK; SAELens' training default): SAELens
       computes ``pre_j ||W_dec,j||`` before the activation and divides the codes by ``||W_dec,j||``
       before decoding. Folded exactly into the weights: ``W_enc[:, j]`` and ``b_enc[j]`` times
       ``n_j = max(||W_dec,j||, 1e-8)``, ``W_dec[j]`` divided by it (SAELens' ``_fold_norm_topk``), so
-      the codes are SAELens' codes and the reconstruction is unchanged. BatchTopK's
-      ``topk_threshold`` is in those rescaled units, which the fold makes the units of ``pre``.
+      the codes are SAELens' codes and ``codes @ W_dec + b_dec`` is SAELens' reconstruction. The norms
+      ``n`` are kept as ``decoder_norms``, so the SAE's ``saelens_W_dec`` is the file's ``W_dec`` (what
+      the decoder picture and its ``"decoder norm"`` show). BatchTopK's ``topk_threshold`` is in those
+      rescaled units, which the fold makes the units of ``pre``. The weights' shapes are checked (naming
+      the file) before any fold.
     * ``apply_b_dec_to_input`` (default true, as SAELens'), ``k``, ``d_in`` / ``d_sae`` (checked
-      against the weights).
-    * ``dtype``: any float dtype, read as float32 (a note says so where it is not float32).
+      against the weights). Switches (``apply_b_dec_to_input``, ``rescale_acts_by_decoder_norm``,
+      ``finetuning_scaling_factor``) are JSON ``true`` / ``false`` (:func:`cfg_bool`); ``null``, ``"false"``
+      or 1 are refused by key name.
+    * ``dtype``: float32, float64, float16 or bfloat16 (numpy's or torch's name), read as float32 (a note
+      says so where it is not float32); any other is refused. Complex weights are refused by name.
     * ``normalize_activations``: ``none``; ``expected_average_only_in`` is noted (SAELens' own
       ``encode`` does not rescale either: the factor lives outside the folder); ``constant_norm_rescale``,
       ``layer_norm`` and ``covariance_whitening`` (input-dependent rescaling or a matrix not in the
