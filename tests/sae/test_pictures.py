@@ -188,7 +188,7 @@ def test_bad_arguments_are_refused_in_one_line():
         picture_codes(FIXTURES / name, X[:, :5])
     with pytest.raises(SupvizError, match=r"`k` must be an int >= 1; got 0"):
         picture_decoder(FIXTURES / name, k=0)
-    with pytest.raises(SupvizError, match=r"`unit` must be a bool; got 'yes'"):
+    with pytest.raises(SupvizError, match=r"`unit` must be true or false; got 'yes'"):
         picture_decoder(FIXTURES / name, unit="yes")
     with pytest.raises(SupvizError, match=r"`method`"):
         picture_decoder(FIXTURES / name, method="pca")

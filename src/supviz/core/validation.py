@@ -97,6 +97,45 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """A bool (``numpy.bool_`` included); anything else -- ``"yes"``, ``"false"``, 1, None -- is refused, so
+    every switch of supviz, an argument or a config value, follows one rule."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise fail(name, "true or false", value)
+    return bool(value)
+
+
+def check_device(device: Any, name: str = "device") -> Any:
+    """A ``torch.device`` that this machine's torch can use (torch is imported here, so call it only where
+    torch is about to run).
+
+    Raises
+    ------
+    SupvizError
+        Not a device torch knows ("foo"), or a CUDA device on a machine without CUDA or past its last
+        GPU.
+    """
+    import torch
+
+    what = "'cpu' or 'cuda[:N]' (a torch device)"
+    if not isinstance(device, (str, torch.device)):
+        raise fail(name, what, device)
+    try:
+        dev = torch.device(device)
+    except (TypeError, RuntimeError, ValueError):
+        raise fail(name, what, device) from None
+    if dev.type not in ("cpu", "cuda"):
+        raise fail(name, what, device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SupvizError(f"`{name}` {_fmt(device)} needs CUDA, which this machine's torch cannot use.")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise SupvizError(
+                f"`{name}` {_fmt(device)} names a GPU this machine does not have ({torch.cuda.device_count()} GPU(s))."
+            )
+    return dev
+
+
 def check_keywords(func: str, given: Any, valid: Sequence[str] | set[str]) -> None:
     """Refuse keyword arguments that ``func`` does not take, naming them and the valid ones.
 

@@ -227,15 +227,9 @@ def _resolve_device(device: Any) -> Any:
     """A ``torch.device`` (or a stand-in for plain "cpu", so that torch is only imported when used)."""
     if isinstance(device, str) and device == "cpu":
         return _CpuDevice()
-    import torch
+    from supviz.core.validation import check_device
 
-    try:
-        dev = torch.device(device)
-    except (TypeError, RuntimeError) as exc:
-        raise SupvizError(f"`device` must be a torch device such as 'cpu' or 'cuda'; got {device!r} ({exc}).") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SupvizError(f"`device` must be available; got {device!r} but CUDA is not available.")
-    return dev
+    return check_device(device)
 
 
 # ----------------------------------------------------------------------------------------------

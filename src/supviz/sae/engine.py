@@ -159,9 +159,8 @@ def train_saes(
         SAE's loss or parameters turn non-finite; checked at the end of every log window
         (``log_every`` steps), it names the SAEs, the step and their learning rates.
     """
-    import torch
 
-    from supviz.core.validation import check_int
+    from supviz.core.validation import check_device, check_int
 
     threads = check_int("threads", threads, min_value=0)
     jobs = list(jobs)
@@ -180,8 +179,7 @@ def train_saes(
     if len(devices) > 1:
         raise SupvizError(f"all jobs must share one `device`; got {sorted(devices)}.")
     device = devices.pop()
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SupvizError(f"`device` {device!r} needs CUDA, which this machine's torch cannot use.")
+    check_device(device)
     log_every = {j.config.log_every for j in jobs}
     if len(log_every) > 1:
         raise SupvizError(f"all jobs must share one `log_every`; got {sorted(log_every)}.")

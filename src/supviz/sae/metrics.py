@@ -441,10 +441,15 @@ def score(
     Raises
     ------
     SupvizError
-        No SAEs, something else than SAEs, inputs without rows, shapes that do not match.
+        No SAEs, something else than SAEs (a dict of SAEs included: pass its values), inputs without rows,
+        shapes that do not match, a ``device`` torch cannot use here.
     """
     from supviz.sae.model import SAE, as_sae, encode
 
+    if isinstance(saes, dict):  # iterating it would read its keys as SAEs
+        raise SupvizError(
+            f"`saes` must be an SAE or a sequence of SAEs; got a dict (keys {list(saes)[:3]}): pass list(d.values())."
+        )
     if isinstance(saes, (SAE, str, os.PathLike)) or hasattr(saes, "state_dict"):
         saes = [saes]  # one SAE (a folder's path is one SAE, not a sequence of characters)
     try:

@@ -16,7 +16,7 @@ Encoding runs in torch (float32), several SAEs of one shape in one batched produ
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,12 @@ class SAE:
     label : str
     info : dict
         Seed, input scale, effective batch size, source, notes.
+    decoder_norms : np.ndarray [d_sae] float32 or None
+        Where SAELens' ``rescale_acts_by_decoder_norm`` was folded into the weights
+        (:func:`supviz.sae.storage.fold_decoder_norms`): the row norms ``n_j`` of SAELens' ``W_dec``, which the
+        fold divided out of :attr:`W_dec` (so ``codes @ W_dec + b_dec`` is SAELens' reconstruction and the
+        codes are SAELens' codes); :attr:`saelens_W_dec` is SAELens' ``W_dec`` as its file holds it. None
+        for an SAE without the fold.
     """
 
     W_enc: np.ndarray
@@ -75,24 +81,23 @@ class SAE:
     config: "SAEConfig | None" = None
     label: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    decoder_norms: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        from supviz.sae.storage import check_weight_shapes
+
         self.W_enc = _weights("W_enc", self.W_enc, 2)
         self.W_dec = _weights("W_dec", self.W_dec, 2)
         self.b_enc = _weights("b_enc", self.b_enc, 1)
         self.b_dec = _weights("b_dec", self.b_dec, 1)
-        d_in, d_sae = self.W_enc.shape
-        if d_in < 1 or d_sae < 1:
-            raise SupvizError(f"`W_enc` must be [d_in >= 1, d_sae >= 1]; got shape {self.W_enc.shape}.")
-        for name, arr, shape in (
-            ("W_dec", self.W_dec, (d_sae, d_in)),
-            ("b_enc", self.b_enc, (d_sae,)),
-            ("b_dec", self.b_dec, (d_in,)),
-        ):
-            if arr.shape != shape:
+        check_weight_shapes(self.W_enc, self.b_enc, self.W_dec, self.b_dec)
+        d_sae = self.W_enc.shape[1]
+        if self.decoder_norms is not None:
+            self.decoder_norms = _weights("decoder_norms", self.decoder_norms, 1)
+            if self.decoder_norms.shape != (d_sae,) or not (self.decoder_norms > 0).all():
                 raise SupvizError(
-                    f"`{name}` must have shape {list(shape)} to match W_enc {list(self.W_enc.shape)}; got "
-                    f"{list(arr.shape)}."
+                    f"`decoder_norms` must be {d_sae} positive numbers (one per latent); got shape "
+                    f"{list(self.decoder_norms.shape)}, min {float(np.min(self.decoder_norms, initial=np.inf)):.3g}."
                 )
         self.activation = check_choice("activation", self.activation, ACTIVATIONS)
         if self.activation == "topk":
@@ -107,6 +112,15 @@ class SAE:
             self.threshold = _weights("threshold", self.threshold, 1)
             if self.threshold.shape != (d_sae,):
                 raise SupvizError(f"`threshold` must have shape [{d_sae}]; got {list(self.threshold.shape)}.")
+
+    @property
+    def saelens_W_dec(self) -> np.ndarray:
+        """``W_dec [d_sae, d_in]`` float32 as SAELens holds it: :attr:`W_dec` times :attr:`decoder_norms` row by
+        row where a ``rescale_acts_by_decoder_norm`` fold divided them out (float32 rounding apart), else
+        :attr:`W_dec` itself. What :func:`supviz.sae.picture_decoder` pictures."""
+        if self.decoder_norms is None:
+            return self.W_dec
+        return (self.W_dec.astype(np.float64) * self.decoder_norms.astype(np.float64)[:, None]).astype(np.float32)
 
     @property
     def d_in(self) -> int:
@@ -126,9 +140,10 @@ class SAE:
             f"activation={self.activation!r}{extra}{label})"
         )
 
-    def encode(self, X: Any, *, device: str = "cpu") -> np.ndarray:
-        """Codes ``f [N, d_sae]`` float32 of inputs ``X [N, d_in]`` (see the module docstring)."""
-        return encode([self], [X], device=device)[0]
+    def encode(self, X: Any, *, device: str = "cpu", name: str = "X") -> np.ndarray:
+        """Codes ``f [N, d_sae]`` float32 of inputs ``X [N, d_in]`` (see the module docstring); ``name`` names
+        ``X`` in error messages (a caller's own argument name, e.g. ``activations``)."""
+        return encode([self], [X], device=device, names=[name])[0]
 
     def decode(self, codes: Any) -> np.ndarray:
         """``codes W_dec + b_dec`` ``[N, d_in]`` float32."""
@@ -146,7 +161,14 @@ class SAE:
         return save(self, folder)
 
 
-def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any = np.float32) -> list[np.ndarray]:
+def encode(
+    saes: Sequence[SAE],
+    inputs: Any,
+    *,
+    device: str = "cpu",
+    dtype: Any = np.float32,
+    names: Sequence[str] | None = None,
+) -> list[np.ndarray]:
     """Encode inputs with several SAEs; SAEs of one shape share one batched product.
 
     Parameters
@@ -155,9 +177,11 @@ def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any 
     inputs : array [N, d] (the same inputs for every SAE) or a sequence of arrays ``[N_i, d_i]``
         (one per SAE; numpy or torch).
     device : str
-        Torch device of the computation.
+        Torch device of the computation (:func:`supviz.core.validation.check_device`).
     dtype : numpy float dtype, default float32
         Precision of the computation and the result (float32 or float64).
+    names : sequence of str, optional
+        The inputs' names in error messages (one per array; default ``inputs`` / ``inputs[i]``).
 
     Returns
     -------
@@ -166,21 +190,27 @@ def encode(saes: Sequence[SAE], inputs: Any, *, device: str = "cpu", dtype: Any 
     """
     import torch
 
+    from supviz.core.validation import check_device
+
     saes = list(saes)
+    device = check_device(device)
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise SupvizError(f"`dtype` must be float32 or float64; got {dt}.")
     if not saes:
         return []
     if _is_one_array(inputs):
-        arrays = [_input("inputs", inputs, dt)] * len(saes)
+        one = "inputs" if names is None else names[0]
+        arrays = [_input(one, inputs, dt)] * len(saes)
+        labels = [one] * len(saes)
     else:
-        arrays = [_input(f"inputs[{i}]", x, dt) for i, x in enumerate(inputs)]
+        labels = [f"inputs[{i}]" for i in range(len(inputs))] if names is None else list(names)
+        arrays = [_input(label, x, dt) for label, x in zip(labels, inputs)]
         if len(arrays) != len(saes):
             raise SupvizError(f"`inputs` must hold one array per SAE ({len(saes)}); got {len(arrays)}.")
-    for i, (sae, x) in enumerate(zip(saes, arrays)):
+    for sae, x, label in zip(saes, arrays, labels):
         if x.shape[1] != sae.d_in:
-            raise SupvizError(f"inputs {i} must have {sae.d_in} columns (the SAE's d_in); got shape {x.shape}.")
+            raise SupvizError(f"`{label}` must have {sae.d_in} columns (the SAE's d_in); got shape {list(x.shape)}.")
     out: list[np.ndarray] = [np.empty(0)] * len(saes)
     groups: dict[tuple, list[int]] = {}
     for i, (sae, x) in enumerate(zip(saes, arrays)):
@@ -338,10 +368,10 @@ def from_saelens(sae: Any) -> SAE:
     Raises
     ------
     SupvizError
-        An object without ``cfg.to_dict`` / ``state_dict``, or whatever the folder reader refuses.
+        An object without ``cfg.to_dict`` / ``state_dict``; one whose ``cfg.to_dict()`` is no dict or whose
+        ``state_dict()`` is no dict of tensors or numpy arrays (sparse, meta and complex tensors refused by
+        name), or either of which raises; whatever the folder reader refuses.
     """
-    import torch
-
     from supviz.sae.storage import check_finite_weights, sae_fields
 
     cfg = getattr(sae, "cfg", None)
@@ -349,15 +379,44 @@ def from_saelens(sae: Any) -> SAE:
         raise SupvizError(
             f"`sae` must be a SAELens SAE (an object with cfg.to_dict() and state_dict()); got {type(sae).__name__}."
         )
-    cfg_dict = dict(cfg.to_dict())
     where = f"SAELens {type(sae).__name__}"
-    W = {
-        k: v.detach().to(device="cpu", dtype=torch.float32).numpy().copy()
-        for k, v in sae.state_dict().items()
-        if isinstance(v, torch.Tensor)
-    }
+    cfg_dict = _call(sae.cfg.to_dict, f"{where}: cfg.to_dict()")
+    if not isinstance(cfg_dict, Mapping):
+        raise SupvizError(f"{where}: cfg.to_dict() must return a dict (the cfg.json); got {type(cfg_dict).__name__}.")
+    cfg_dict = dict(cfg_dict)
+    state = _call(sae.state_dict, f"{where}: state_dict()")
+    if not isinstance(state, Mapping):
+        raise SupvizError(f"{where}: state_dict() must return a dict of tensors; got {type(state).__name__}.")
+    W = {str(key): _state_array(f"{where}: state_dict()[{key!r}]", value) for key, value in state.items()}
     check_finite_weights(W, where)
     return SAE(**sae_fields(cfg_dict, W, cfg_name=f"{where} cfg", weights_name=f"{where} state_dict", source=where))
+
+
+def _call(method: Any, what: str) -> Any:
+    """``method()``, any exception turned into one SupvizError line naming ``what``."""
+    try:
+        return method()
+    except Exception as exc:  # noqa: BLE001 - the user's object failed; say where, in one line
+        raise SupvizError(f"{what} raised {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+
+
+def _state_array(what: str, value: Any) -> np.ndarray:
+    """One ``state_dict`` entry (a dense real torch tensor on any device, or a numpy array) as float32 numpy."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise SupvizError(f"{what} must be a real array; got dtype {value.dtype}.")
+        return np.array(value, dtype=np.float32)
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise SupvizError(f"{what} must be a torch tensor or numpy array; got {type(value).__name__}.")
+    if value.is_meta:
+        raise SupvizError(f"{what} is a meta tensor (no values: the SAE was never materialised).")
+    if value.layout != torch.strided:
+        raise SupvizError(f"{what} is a {value.layout} tensor; supviz reads dense weights (call .to_dense()).")
+    if value.is_complex():
+        raise SupvizError(f"{what} is complex ({value.dtype}); SAE weights are real.")
+    return value.detach().to(device="cpu", dtype=torch.float32).numpy().copy()
 
 
 def as_sae(value: Any, name: str = "sae") -> SAE:

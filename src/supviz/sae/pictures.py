@@ -2,7 +2,9 @@
 
 Two pictures, the two the study draws in its section E:
 
-* :func:`picture_decoder`: the rows of ``W_dec`` (latent j's direction in the input space), as the
+* :func:`picture_decoder`: the rows of ``W_dec`` as SAELens holds it (latent j's direction in the input space;
+  :attr:`supviz.sae.SAE.saelens_W_dec`, so the lengths of a TopK / BatchTopK training folder with
+  ``rescale_acts_by_decoder_norm`` are the file's, not the folded unit rows), as the
   study pictures feature directions: by default as unit vectors (``W_dec_j / ||W_dec_j||``, the
   directions the recovery scores compare; section E2 pictures them so), or as they are
   (``unit=False``: length included, as section C pictures the rows of ``W``). The picture's trust is
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from supviz.core.seeding import SeedLike
-from supviz.core.validation import check_array, check_int
+from supviz.core.validation import check_array, check_bool, check_int, check_keywords
 from supviz.errors import SupvizError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +66,8 @@ class SAEPicture:
     index : np.ndarray [n] int
         Row i of the picture is latent ``index[i]`` (decoder) or activation row ``index[i]`` (codes).
     columns : dict[str, np.ndarray [n]]
-        Per-point values to colour or hover by: ``"latent"`` and ``"decoder norm"`` (decoder);
+        Per-point values to colour or hover by: ``"latent"`` and ``"decoder norm"`` (decoder; the row norms
+        of :attr:`SAE.saelens_W_dec <supviz.sae.SAE.saelens_W_dec>`, SAELens' ``W_dec`` as its file holds it);
         ``"active latents"`` (the code's L0) and ``"strongest latent"`` (argmax; -1 where no latent
         fires) (codes).
     sae : SAE
@@ -104,7 +107,9 @@ class SAEPicture:
         ``color`` is a name of :attr:`columns` (its values, its name on the colour bar), ``"trust"``
         (each point's trust, :attr:`trust`: the 0..1 scale, T and C or why they are undefined in the
         corner, as ``plot_layout(..., color="trust", reference=...)`` draws it, not computed again) or
-        what ``plot_layout`` takes; other keyword arguments go to ``plot_layout``.
+        what ``plot_layout`` takes; other keyword arguments go to ``plot_layout`` (those it takes: others
+        are refused by name). ``hover`` (interactive only) is a dict of name -> one value per point, added
+        to the columns.
 
         Returns
         -------
@@ -113,10 +118,25 @@ class SAEPicture:
         Raises
         ------
         SupvizError
-            ``color="trust"`` on a picture without trust (:func:`picture_codes` without ``reference``).
+            ``color="trust"`` on a picture without trust (:func:`picture_codes` without ``reference``);
+            ``interactive`` not a bool; a keyword ``plot_layout`` does not take; ``hover`` not a dict.
         """
+        import inspect
+
         from supviz.dr.base import METHOD_NAMES
+        from supviz.plot import interactive as iplot
+        from supviz.plot import plot_layout
         from supviz.plot.trust import TRUST_SCALE, hover_columns, trust_corner
+
+        interactive = check_bool("interactive", interactive)
+        target = iplot.plot_layout if interactive else plot_layout
+        valid = set(inspect.signature(target).parameters) - {"layout", "color", "ax"}
+        check_keywords("SAEPicture.plot" + (" (interactive)" if interactive else ""), kwargs, valid)
+        extra_hover = kwargs.pop("hover", None)
+        if extra_hover is not None and not isinstance(extra_hover, dict):
+            raise SupvizError(
+                f"`hover` must be a dict of name -> one value per point; got {type(extra_hover).__name__}."
+            )
 
         if isinstance(color, str) and color in self.columns:
             kwargs.setdefault("color_label", color)
@@ -135,15 +155,11 @@ class SAEPicture:
         what = "decoder directions" if self.kind == "decoder" else "codes"
         kwargs.setdefault("title", f"{METHOD_NAMES.get(self.layout.method, self.layout.method)} of the SAE's {what}")
         if interactive:
-            from supviz.plot import interactive as iplot
-
             if ax is not None:
                 raise SupvizError("`ax` is a matplotlib Axes: it does not go with `interactive=True`.")
             hover = {"latent" if self.kind == "decoder" else "row": self.index, **self.columns}
             hover.update(hover_columns(self.trust) if self.trust is not None else {})
-            return iplot.plot_layout(self.layout, color, hover={**hover, **kwargs.pop("hover", {})}, **kwargs)
-        from supviz.plot import plot_layout
-
+            return iplot.plot_layout(self.layout, color, hover={**hover, **(extra_hover or {})}, **kwargs)
         return plot_layout(self.layout, color, ax, **kwargs)
 
 
@@ -166,7 +182,10 @@ def picture_decoder(
     unit : bool, default True
         Picture the directions ``W_dec_j / ||W_dec_j||`` (distances are then ``sqrt(2 - 2 cos)``); a
         latent whose decoder row is zero has no direction and is left out (a note says which). False
-        pictures the rows as they are, lengths included.
+        pictures the rows as they are, lengths included. The rows are SAELens' ``W_dec`` as its file
+        holds it (:attr:`SAE.saelens_W_dec <supviz.sae.SAE.saelens_W_dec>`): where supviz folded
+        ``rescale_acts_by_decoder_norm`` into the encoder (its :attr:`~supviz.sae.SAE.W_dec` rows then
+        unit length), the lengths pictured and the ``"decoder norm"`` column are the file's row norms.
     k : int, default 10
         Neighbourhood size of the trust scores.
     random_state : int, Generator, SeedSequence or None
@@ -190,9 +209,8 @@ def picture_decoder(
 
     model = as_sae(sae)
     k = check_int("k", k, min_value=1)
-    if not isinstance(unit, (bool, np.bool_)):
-        raise SupvizError(f"`unit` must be a bool; got {unit!r}.")
-    W = np.asarray(model.W_dec, dtype=np.float64)  # [d_sae, d_in]
+    unit = check_bool("unit", unit)
+    W = np.asarray(model.saelens_W_dec, dtype=np.float64)  # [d_sae, d_in], as SAELens holds it
     norms = np.linalg.norm(W, axis=1)
     notes: list[str] = []
     keep = np.flatnonzero(norms > 0) if unit else np.arange(model.d_sae)
@@ -275,7 +293,7 @@ def picture_codes(
 
     model = as_sae(sae)
     k = check_int("k", k, min_value=1)
-    codes = np.asarray(model.encode(activations, device=device), dtype=np.float64)  # [N, d_sae]
+    codes = np.asarray(model.encode(activations, device=device, name="activations"), dtype=np.float64)  # [N, d_sae]
     n = codes.shape[0]
     if n < MIN_POINTS:
         raise SupvizError(f"`activations` must hold at least {MIN_POINTS} rows to picture; got {n}.")

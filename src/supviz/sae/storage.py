@@ -69,6 +69,7 @@ def saelens_config(sae: Any) -> dict[str, Any]:
             "label": sae.label,
             "config": None if sae.config is None else sae.config.to_dict(),
             "info": sae.info,
+            "decoder_norms": None if sae.decoder_norms is None else [float(v) for v in sae.decoder_norms],
         },
     }
     if sae.activation == "topk":
@@ -203,16 +204,25 @@ def read_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
       ``f = ReLU(pre) * 1[pre > topk_threshold]`` for every latent; the batch-dependent training
       activation has no per-sample form); ``matryoshka_batchtopk`` likewise (its nested widths,
       ``matryoshka_widths``, shape only the training loss; SAELens saves it as that JumpReLU). Others
-      (``gated``, ``abstopk``, transcoders, ...) are refused by name.
+      (``gated``, ``abstopk``, transcoders, ...) are refused by name. A config without ``architecture`` is
+      read as a pre-6.0 ``standard`` one (a note says so) unless it has ``k`` or ``metadata`` (SAELens 6.x
+      writes ``architecture`` always and refuses a config without it): then it is refused, never read as
+      another architecture. A jumprelu file holding both ``threshold`` and ``log_threshold`` is refused.
     * ``rescale_acts_by_decoder_norm`` (TopK, BatchTopK and Matryoshka BatchTopK; SAELens' training default): SAELens
       computes ``pre_j ||W_dec,j||`` before the activation and divides the codes by ``||W_dec,j||``
       before decoding. Folded exactly into the weights: ``W_enc[:, j]`` and ``b_enc[j]`` times
       ``n_j = max(||W_dec,j||, 1e-8)``, ``W_dec[j]`` divided by it (SAELens' ``_fold_norm_topk``), so
-      the codes are SAELens' codes and the reconstruction is unchanged. BatchTopK's
-      ``topk_threshold`` is in those rescaled units, which the fold makes the units of ``pre``.
+      the codes are SAELens' codes and ``codes @ W_dec + b_dec`` is SAELens' reconstruction. The norms
+      ``n`` are kept as ``decoder_norms``, so the SAE's ``saelens_W_dec`` is the file's ``W_dec`` (what
+      the decoder picture and its ``"decoder norm"`` show). BatchTopK's ``topk_threshold`` is in those
+      rescaled units, which the fold makes the units of ``pre``. The weights' shapes are checked (naming
+      the file) before any fold.
     * ``apply_b_dec_to_input`` (default true, as SAELens'), ``k``, ``d_in`` / ``d_sae`` (checked
-      against the weights).
-    * ``dtype``: any float dtype, read as float32 (a note says so where it is not float32).
+      against the weights). Switches (``apply_b_dec_to_input``, ``rescale_acts_by_decoder_norm``,
+      ``finetuning_scaling_factor``) are JSON ``true`` / ``false`` (:func:`cfg_bool`); ``null``, ``"false"``
+      or 1 are refused by key name.
+    * ``dtype``: float32, float64, float16 or bfloat16 (numpy's or torch's name), read as float32 (a note
+      says so where it is not float32); any other is refused. Complex weights are refused by name.
     * ``normalize_activations``: ``none``; ``expected_average_only_in`` is noted (SAELens' own
       ``encode`` does not rescale either: the factor lives outside the folder); ``constant_norm_rescale``,
       ``layer_norm`` and ``covariance_whitening`` (input-dependent rescaling or a matrix not in the
@@ -260,7 +270,7 @@ def sae_fields(
             "6.54 and cannot tell whether they change the codes)."
         )
     notes: list[str] = []
-    arch = str(cfg.get("architecture", "standard"))
+    arch = _architecture(cfg, cfg_name, notes)
     if arch in _REFUSED_ARCHITECTURES:
         raise SupvizError(
             f"{cfg_name!r}: architecture {arch!r} is not supported ({_REFUSED_ARCHITECTURES[arch]}); "
@@ -282,6 +292,11 @@ def sae_fields(
             raise SupvizError(f"{cfg_name!r}: a topk SAE needs an int `k` >= 1; got {k!r}.")
     elif arch == "jumprelu":
         activation, extra = "jumprelu", ("threshold", "log_threshold")
+        if "threshold" in W and "log_threshold" in W:
+            raise SupvizError(
+                f"{weights_name!r} holds both `threshold` and `log_threshold`; a jumprelu SAE has one (SAELens "
+                "reads `threshold` in its inference form, `log_threshold` in its training form): keep one."
+            )
         if "threshold" in W:
             threshold = W.pop("threshold")
         elif "log_threshold" in W:
@@ -294,9 +309,13 @@ def sae_fields(
         activation, extra = "jumprelu", ("topk_threshold",)
         if "topk_threshold" not in W:
             raise SupvizError(f"{weights_name!r}: a {arch} SAE needs its `topk_threshold`; found {sorted(W)}.")
-        theta = np.asarray(W.pop("topk_threshold"), dtype=np.float32).reshape(-1)
+        theta = np.asarray(W.pop("topk_threshold"), dtype=np.float32)
         if theta.size != 1:
-            raise SupvizError(f"{weights_name!r}: `topk_threshold` must be one number; got {theta.size}.")
+            raise SupvizError(
+                f"{weights_name!r}: `topk_threshold` must be one number (shape [] or [1]); got shape "
+                f"{list(theta.shape)}."
+            )
+        theta = theta.reshape(-1)
         threshold = np.full(W["b_enc"].shape if "b_enc" in W else (0,), theta[0], dtype=np.float32)
         notes.append(
             f"{arch} training folder read as its inference form: one threshold (topk_threshold) for every latent"
@@ -316,8 +335,17 @@ def sae_fields(
             raise SupvizError(f"{weights_name!r} has no {weight!r}; found {sorted(W)}.")
     _check_normalisation(cfg, cfg_name, notes)
     dtype = cfg.get("dtype", "float32")
+    if dtype not in _FLOAT_DTYPES:
+        raise SupvizError(
+            f"{cfg_name!r}: `dtype` must be a float dtype ({', '.join(sorted(_FLOAT_DTYPES))}); got {dtype!r}."
+        )
     if dtype not in ("float32", "torch.float32"):
         notes.append(f"dtype {dtype!r} read as float32 (SAELens computes in {dtype})")
+    apply_b_dec = cfg_bool(cfg, "apply_b_dec_to_input", True, cfg_name)
+    rescale = cfg_bool(cfg, "rescale_acts_by_decoder_norm", False, cfg_name)
+    cfg_bool(cfg, "finetuning_scaling_factor", False, cfg_name)  # the weight, where present, is what is folded
+    shapes = (W["W_enc"], W["b_enc"], W["W_dec"], W["b_dec"], threshold)
+    check_weight_shapes(*shapes, where=weights_name, d_in=cfg.get("d_in"), d_sae=cfg.get("d_sae"))
     W_enc, b_enc, W_dec = W["W_enc"], W["b_enc"], W["W_dec"]
     for factor in ("scaling_factor", "finetuning_scaling_factor"):
         if factor in W:
@@ -329,21 +357,21 @@ def sae_fields(
                     )
                 W_dec = (W_dec * sf[:, None]).astype(np.float32)
                 notes.append(f"{factor} folded into W_dec")
-    d_in, d_sae = cfg.get("d_in"), cfg.get("d_sae")
-    if W_enc.ndim == 2 and (d_in, d_sae) != tuple(W_enc.shape) and d_in is not None:
-        raise SupvizError(f"{source!r}: cfg says d_in={d_in}, d_sae={d_sae} but W_enc has shape {list(W_enc.shape)}.")
-    rescale = cfg.get("rescale_acts_by_decoder_norm", False)
-    if not isinstance(rescale, bool):
-        raise SupvizError(f"{cfg_name!r}: `rescale_acts_by_decoder_norm` must be true or false; got {rescale!r}.")
+    decoder_norms = None
     if rescale:
         if arch not in ("topk", "batchtopk", "matryoshka_batchtopk"):
             raise SupvizError(
                 f"{cfg_name!r}: rescale_acts_by_decoder_norm is a topk / batchtopk / matryoshka_batchtopk setting; got "
                 f"it on {arch!r}."
             )
-        W_enc, b_enc, W_dec = fold_decoder_norms(W_enc, b_enc, W_dec)
-        notes.append("rescale_acts_by_decoder_norm: decoder norms folded into the encoder (SAELens' codes)")
+        W_enc, b_enc, W_dec, decoder_norms = fold_decoder_norms(W_enc, b_enc, W_dec)
+        notes.append(
+            "rescale_acts_by_decoder_norm: decoder norms folded into the encoder (SAELens' codes); the file's "
+            "W_dec is SAE.saelens_W_dec"
+        )
     meta = cfg.get("supviz") if isinstance(cfg.get("supviz"), dict) else {}
+    if decoder_norms is None and meta.get("decoder_norms") is not None:  # a folded SAE that supviz saved
+        decoder_norms = meta["decoder_norms"]
     config = None
     if meta.get("config"):
         from supviz.sae.config import SAEConfig
@@ -365,7 +393,8 @@ def sae_fields(
         activation=activation,
         k=k,
         threshold=threshold,
-        apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
+        apply_b_dec_to_input=apply_b_dec,
+        decoder_norms=decoder_norms,
         architecture=str(meta.get("architecture") or arch),
         config=config,
         label=str(meta.get("label") or hook or name),
@@ -375,20 +404,99 @@ def sae_fields(
 
 def fold_decoder_norms(
     W_enc: np.ndarray, b_enc: np.ndarray, W_dec: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """SAELens' ``rescale_acts_by_decoder_norm`` folded into the weights: ``W_enc [d_in, d_sae]`` and
     ``b_enc [d_sae]`` times ``n_j = max(||W_dec,j||, 1e-8)``, ``W_dec [d_sae, d_in]`` row j over ``n_j``
-    (float32; computed in float64).
+    (float32; computed in float64); returned with ``n [d_sae]`` (float32), which the SAE keeps as
+    ``decoder_norms`` so that the file's ``W_dec`` (``SAE.saelens_W_dec``) is not lost.
 
     SAELens' rescaled SAE computes ``a = act(pre * n)`` and reconstructs ``(a / n) W_dec + b_dec``; the
-    folded SAE computes the same ``a`` from ``pre' = pre * n`` and ``x_hat = a W_dec' + b_dec``.
+    folded SAE computes the same ``a`` from ``pre' = pre * n`` and ``x_hat = a W_dec' + b_dec``
+    (SAELens' ``_fold_norm_topk``, what its ``save_inference_model`` writes).
     """
     n = np.maximum(np.linalg.norm(W_dec.astype(np.float64), axis=1), 1e-8)  # (d_sae,)
     return (
         (W_enc.astype(np.float64) * n[None, :]).astype(np.float32),
         (b_enc.astype(np.float64) * n).astype(np.float32),
         (W_dec.astype(np.float64) / n[:, None]).astype(np.float32),
+        n.astype(np.float32),
     )
+
+
+#: ``dtype`` values of SAELens configs: float dtypes, by numpy's or torch's name.
+_FLOAT_DTYPES = frozenset({f"{p}{t}" for p in ("", "torch.") for t in ("float32", "float64", "float16", "bfloat16")})
+
+
+def cfg_bool(cfg: dict[str, Any], key: str, default: bool, cfg_name: str) -> bool:
+    """``cfg[key]`` (``default`` when absent) by the one rule for switches
+    (:func:`supviz.core.validation.check_bool`: JSON ``true`` / ``false`` only; ``null``, ``"false"``, 0 refused)."""
+    from supviz.core.validation import check_bool
+
+    if key not in cfg:
+        return default
+    try:
+        return check_bool(key, cfg[key])
+    except SupvizError as exc:
+        raise SupvizError(f"{cfg_name!r}: {exc}") from None
+
+
+def _architecture(cfg: dict[str, Any], cfg_name: str, notes: list[str]) -> str:
+    """``cfg["architecture"]``; a config without it is a pre-6.0 one (``standard``, its activation from
+    ``activation_fn`` / ``activation_fn_str``) only where nothing says otherwise: SAELens 6.x writes
+    ``architecture`` always (and refuses a config without it), so a ``k`` or a ``metadata`` record without it
+    is refused by name, never read as a ReLU SAE."""
+    if "architecture" in cfg:
+        arch = cfg["architecture"]
+        if not isinstance(arch, str):
+            raise SupvizError(f"{cfg_name!r}: `architecture` must be a string; got {arch!r}.")
+        return arch
+    clues = [key for key in ("k", "metadata") if key in cfg]
+    if clues:
+        trained = cfg["metadata"].get("training_architecture") if isinstance(cfg.get("metadata"), dict) else None
+        said = f" (metadata says training_architecture={trained!r})" if trained else ""
+        raise SupvizError(
+            f"{cfg_name!r}: `architecture` is missing{said}; a SAELens 6.x config (it has {clues}) must name it, "
+            "as SAELens itself refuses it without: add it."
+        )
+    notes.append("no `architecture`: read as a pre-6.0 'standard' config (its activation from activation_fn)")
+    return "standard"
+
+
+def check_weight_shapes(
+    W_enc: np.ndarray,
+    b_enc: np.ndarray,
+    W_dec: np.ndarray,
+    b_dec: np.ndarray,
+    threshold: np.ndarray | None = None,
+    *,
+    where: str = "",
+    d_in: Any = None,
+    d_sae: Any = None,
+) -> None:
+    """The one check of an SAE's weight shapes: ``W_enc [d_in, d_sae]`` with both >= 1, ``b_enc [d_sae]``,
+    ``W_dec [d_sae, d_in]``, ``b_dec [d_in]``, ``threshold [d_sae]`` (where given), and the config's
+    ``d_in`` / ``d_sae`` where given. ``where`` names the file or object in the message (nothing for
+    an SAE built from arrays).
+
+    Raises
+    ------
+    SupvizError
+        "'<where>': `W_dec` must have shape [16, 8] to match W_enc [8, 16]; got [8, 16]."
+    """
+    at = f"{where!r}: " if where else ""
+    shape = list(np.shape(W_enc))
+    if len(shape) != 2 or min(shape) < 1:
+        raise SupvizError(f"{at}`W_enc` must be [d_in >= 1, d_sae >= 1]; got shape {shape}.")
+    n_in, n_sae = shape
+    for key, value in (("d_in", d_in), ("d_sae", d_sae)):
+        if value is not None and value != (n_in if key == "d_in" else n_sae):
+            raise SupvizError(f"{at}cfg says d_in={d_in!r}, d_sae={d_sae!r} but W_enc has shape {shape}.")
+    named = [("W_dec", W_dec, [n_sae, n_in]), ("b_enc", b_enc, [n_sae]), ("b_dec", b_dec, [n_in])]
+    if threshold is not None:
+        named.append(("threshold", threshold, [n_sae]))
+    for key, arr, want in named:
+        if list(np.shape(arr)) != want:
+            raise SupvizError(f"{at}`{key}` must have shape {want} to match W_enc {shape}; got {list(np.shape(arr))}.")
 
 
 def _check_normalisation(cfg: dict[str, Any], cfg_name: str, notes: list[str]) -> None:
@@ -436,11 +544,20 @@ def _read_weights(path: Path) -> dict[str, np.ndarray]:
         out = {}
         with safe_open(str(path), framework="pt") as f:
             for key in f.keys():  # noqa: SIM118 - safe_open has no __iter__
-                out[key] = f.get_tensor(key).to(torch.float32).numpy()
+                t = f.get_tensor(key)
+                if t.is_complex():  # the cast would drop the imaginary part with only a warning
+                    raise _ComplexWeight(f"{str(path)!r}: weight {key!r} is complex ({t.dtype}); SAE weights are real.")
+                out[key] = t.to(torch.float32).numpy()
+    except _ComplexWeight as exc:
+        raise SupvizError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any reader failure is a malformed file to the user
         raise SupvizError(f"could not read {str(path)!r} as safetensors: {_one_line(exc)}.") from None
     check_finite_weights(out, str(path))
     return out
+
+
+class _ComplexWeight(Exception):
+    """A complex tensor in a weights file (raised inside the reader, turned into a SupvizError)."""
 
 
 def check_finite_weights(W: dict[str, np.ndarray], where: str) -> None:
