@@ -164,6 +164,33 @@ def paired(points: Any, importance: str, method: str, metric: str, *, ref: str =
     return out
 
 
+def recall_column(points: Any) -> str:
+    """The k-NN recall a picture verdict reads: the mean over the picture's runs (``knn_recall_seed_mean``) where
+    the table has it, else the single run's ``knn_recall``."""
+    col = "knn_recall_seed_mean"
+    return col if col in points and np.isfinite(points[col].to_numpy(dtype=float)).any() else "knn_recall"
+
+
+def seed_note(points: Any, importance: str, method: str) -> tuple[int, float, str]:
+    """How many runs each picture of ``method`` had, the median standard deviation of h's recall between them, and
+    the sentence that says so."""
+    d = points[(points["importance"] == importance) & (points["method"] == method) & (points["space"] == "h")]
+    runs = int(d["picture_seeds"].max()) if "picture_seeds" in d and d["picture_seeds"].notna().any() else 1
+    sd = d["knn_recall_seed_sd"].to_numpy(dtype=float) if "knn_recall_seed_sd" in d else np.array([])
+    sd_med = float(np.median(sd[np.isfinite(sd)])) if np.isfinite(sd).any() else float("nan")
+    if runs > 1:
+        text = (
+            f" Each picture was run {runs} times (independent seeds): recalls are the mean over the runs, whose spread "
+            f"(standard deviation of h's recall) has a median {fmt(sd_med, 2)} per cell."
+        )
+    else:
+        text = (
+            " Each picture is one optimisation run; its run-to-run noise is inside the p-value bootstrap "
+            "(datapoints.picture_seeds adds runs)."
+        )
+    return runs, sd_med, text
+
+
 def _effect(frame: Any, ref: str) -> dict[str, Any]:
     """:func:`stratified_relative_loss` of a :func:`paired` frame, and the raw medians of its defined cells."""
     idx = frame.index
@@ -186,8 +213,9 @@ def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
     (``false_neighbour_chance`` > 0: some pairs of inputs share no active feature; at p >= 0.3 every pair shares
     one and the rate is 0 by construction).
     """
-    both = paired(points, importance, method, "knn_recall")
+    both = paired(points, importance, method, recall_column(points))
     s = _effect(both, "x")
+    s["picture_seeds"], s["seed_sd"], s["seed_text"] = seed_note(points, importance, method)
     out: dict[str, Any] = dict(s)
     out.update(x=s["ref"], relative_loss=s["estimate"])
     fn = paired(points, importance, method, "false_neighbour_rate").drop(columns="chance")
@@ -238,6 +266,7 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         f"{_unit_text(e['n_clusters'], e['n_cells'])})"
         + (f"; {e['n_left_out']} cells left out: recall undefined" if e["n_left_out"] else "")
         + f". Per m: {per_m_text(e['per_m'], 'x')}."
+        + e["seed_text"]
     )
     cl = e["cell_loss"][np.isfinite(e["cell_loss"])]
     if cl.size:
@@ -307,7 +336,7 @@ def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exa
         pe = paired(points, importance, "exact", "knn_recall")
         frame["chance"] = pe["chance"].reindex(frame.index)
     else:
-        frame = paired(points, importance, method, "knn_recall", ref="x_rep")
+        frame = paired(points, importance, method, recall_column(points), ref="x_rep")
     sup = (fpd.reindex(frame.index) > SUPERPOSED_ABOVE).fillna(False).to_numpy()
     e = _effect(frame[sup], "x_rep")
     e["n_not_superposed"] = int((~sup).sum())

@@ -48,6 +48,9 @@ ROW_METRICS = (
     "false_neighbour_rate",
     "false_neighbour_pairs",
     "smacof_stress",
+    "picture_seeds",
+    "knn_recall_seed_mean",
+    "knn_recall_seed_sd",
 )
 
 
@@ -83,6 +86,7 @@ def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int],
         represented_rule=rc.rule,
         represented_threshold=rc.threshold,
         instances=idx,
+        picture_seeds=cfg.picture_seeds,
         random_state=ctx.seed("datapoints"),
         n_jobs=ctx.config.run.n_jobs,
         progress=ctx.progress.bars,
