@@ -762,8 +762,8 @@ def test_lead_sentences_follow_from_the_data_point_verdicts():
     text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
     assert text.startswith("The answer, for pictures of data points")
     claim = D.claim_finding(pts, cells, "uniform")
-    assert claim.verdict == "not supported" and "the latent codes h keep 50% fewer" in text
-    assert "no large problem is not supported" in text
+    assert claim.verdict == "not supported" and "the latent codes h lose 50% of the nearest neighbours" in text
+    assert "no large problem is not supported;" in text
     e = D.method_effect(pts, "uniform", "umap")
     lo, hi = e["interval"]
     assert f"UMAP {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]" in text and "supviz's own question" in text
@@ -773,7 +773,7 @@ def test_lead_sentences_follow_from_the_data_point_verdicts():
     # h keeping what x_rep keeps: the same sentence turns to 'supported'
     same = _claim_cells({k: 0.6 for k in keys}, {k: 0.6 for k in keys})
     text = " ".join(lead_sentences({"points": pts, "cells": same}, fs))
-    assert "keep 0% fewer" in text and "no large problem is supported" in text
+    assert "h lose 0% of" in text and "no large problem is supported;" in text
 
 
 def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():

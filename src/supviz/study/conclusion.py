@@ -147,15 +147,16 @@ def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[
         if c["n_cells"]:
             lo, hi = c["interval"]
             text += (
-                f"where W stores features in superposition, the latent codes h keep {_fewer(c['estimate'])} of each "
-                f"input's nearest neighbours than the inputs restricted to the features the model keeps (chance-"
-                f"corrected, within m; 95% interval {pct(lo)} to {pct(hi)} over {c['n_clusters']} p values), so the "
-                f"study's conclusion that superposition is no large problem is {_verdict_words(c['verdict'])} "
-                f"(holds below a {pct(HOLDS_BELOW)} loss, fails above {pct(FAILS_ABOVE)}). "
+                f"where W stores features in superposition, the latent codes h lose {pct(c['estimate'])} of the "
+                f"nearest neighbours (above chance, within m) that the inputs restricted to the features the model "
+                f"keeps hold (95% interval {pct(lo)} to {pct(hi)} over {c['n_clusters']} p values; negative: h keeps "
+                f"more), so the "
+                f"study's conclusion that superposition is no large problem is {_verdict_words(c['verdict'])}; "
+                f"it holds below a {pct(HOLDS_BELOW)} loss and fails above {pct(FAILS_ABOVE)}. "
             )
     text += (
-        f"Pictures of h keep less than the same method's picture of the inputs x ({parts} of the neighbours above "
-        f"chance, a random picture keeping {fmt(chance, 2)}; supviz's own question)"
+        f"Against the same method's picture of the inputs x, pictures of h lose {parts} of the neighbours it keeps "
+        f"above chance (a random picture keeps {fmt(chance, 2)}; supviz's own question)"
     )
     shares = []
     for v in variants:
@@ -168,16 +169,12 @@ def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[
     return text + (": " + "; ".join(shares) + "." if shares else ".")
 
 
-def _fewer(loss: float) -> str:
-    return f"{pct(loss)} fewer" if not loss < 0 else f"{pct(-loss)} more"
-
-
 def _verdict_words(verdict: str) -> str:
     return {
         "supported": "supported",
         "partly": "partly supported",
         "not supported": "not supported",
-        NOT_ENOUGH: "neither supported nor refuted (the interval crosses a threshold)",
+        NOT_ENOUGH: "undecided, not enough evidence: the interval crosses a threshold",
     }.get(verdict, "untested")
 
 
