@@ -304,11 +304,11 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         estimate=e["relative_loss"],
         interval=e["interval"],
         unit=P_UNIT,
-        null=0.0,
+        null=1.0,  # the loss of a picture of h at chance level: it keeps nothing above chance
         threshold=HOLDS_BELOW,
         comparison=f"relative loss of chance-corrected k-NN recall (chance {fmt(e['chance'], 2)}), picture of h "
         f"against the same method's picture of x, within m, mean over m; holds below {pct(HOLDS_BELOW)}, fails "
-        f"above {pct(FAILS_ABOVE)}",
+        f"above {pct(FAILS_ABOVE)}; a picture of h at chance loses 100%",
         source=OWN,
     )
 
@@ -360,8 +360,8 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         f"Chance-corrected and within m, h loses {pct(e['estimate'])} of what x_rep keeps (mean over m; 95% interval "
         f"{pct(lo)} to {pct(hi)}, resampling {_unit_text(e['n_clusters'], e['n_cells'])}; negative = h keeps more). "
         f"Per m: {per_m_text(e['per_m'], 'x_rep')}. This isolates superposition among the kept features from the "
-        f"features the model drops (their loss is in the split below). (Rule: holds below a {pct(HOLDS_BELOW)} loss, "
-        f"does not hold above {pct(FAILS_ABOVE)}.)"
+        f"features the model drops (their loss is in the section's loss split). (Rule: holds below a "
+        f"{pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}.)"
     )
     vo = o["verdict"] if o is not None and o["n_cells"] else ""
     return Finding(
@@ -379,11 +379,11 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         estimate=e["estimate"],
         interval=e["interval"],
         unit=P_UNIT,
-        null=0.0,
+        null=1.0,  # the loss of a picture of h at chance level: it keeps nothing above chance
         threshold=HOLDS_BELOW,
         comparison=f"relative loss of chance-corrected k-NN recall of h against x restricted to the represented "
-        f"features, {where}, in the cells with superposition, within m, mean over m; holds below "
-        f"{pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}",
+        f"features, {where}, in the cells with superposition (recall chance {fmt(e['chance'], 2)}), within m, mean "
+        f"over m; holds below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}; h at chance loses 100%",
         source=STUDY_SOURCE,
     )
 
