@@ -18,6 +18,7 @@ from supviz.study.baselines import findings as B
 from supviz.study.conclusion import lead_sentences
 from supviz.study.datapoints import findings as D
 from supviz.study.embeddings import findings as C
+from supviz.study.sources import OWN
 from supviz.study.stats import NOT_ENOUGH
 
 NAN = float("nan")
@@ -355,7 +356,7 @@ def test_recall_is_read_against_its_chance_level():
     assert e["relative_loss"] == pytest.approx(1.0) and e["chance"] == pytest.approx(CHANCE)
     f = D.data_point_finding(pts, "uniform", "umap")
     assert f.verdict == "not supported" and "a random picture keeps 0.05" in f.measured
-    assert f.source == "supviz's own question" and f.unit == "p values" and f.n_used == len(ps)
+    assert f.source == OWN and f.unit == "p values" and f.n_used == len(ps)
 
 
 def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible():
@@ -704,7 +705,7 @@ def test_star_verdict_is_paired_per_cell():
     f = D.star_finding(_star_cells(share, [s - 0.2 for s in share]), "uniform")
     assert f.verdict == "supported" and f.estimate == pytest.approx(0.2) and f.n_used == 8 and f.unit == "cells"
     assert "In the 8 cells with m <= 5" in f.measured and "40% of the data points" in f.measured
-    assert f.source == "supviz's own question" and "cannot separate the two" in f.measured
+    assert f.source == OWN and "cannot separate the two" in f.measured
     # six cells below their own chance level, two far above it: the medians, unpaired, differ by 0.13 (the old
     # rule's "star"); per cell, the median excess is -0.02, and the verdict is no star
     share = [0.60, 0.58, 0.56, 0.54, 0.40, 0.38, 0.10, 0.08]

@@ -11,3 +11,11 @@ def test_the_study_claims_quote_the_study_and_the_others_are_labelled_its_own():
         assert source_for(key) == OWN
     # each quote says where it stands and quotes the study's words
     assert all(q.startswith("Hamblin (2022), '") and '"' in q for q in QUOTES.values())
+
+
+def test_data_point_verdicts_name_their_source():
+    # the study's conclusion is tested by h against x_rep; pictures of h against pictures of x are supviz's own
+    assert "might not be as large a problem" in source_for("D-claim-exact-uniform")
+    assert "might not be as large a problem" in source_for("D-claim-umap-geometric:0.9")
+    for key in ("D-mds-uniform", "D-umap-uniform", "D-tsne-geometric:0.9"):
+        assert source_for(key) == OWN

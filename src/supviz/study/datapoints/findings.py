@@ -16,6 +16,7 @@ import numpy as np
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
+from supviz.study.sources import OWN, source_for
 from supviz.study.stats import NOT_ENOUGH, banded_verdict, bootstrap_interval, interval_verdict
 from supviz.study.verdicts import (
     DISC_MIN,
@@ -34,15 +35,8 @@ from supviz.study.verdicts import (
 #: holds, and above which it does not hold (in between: partly).
 HOLDS_BELOW = 0.10
 FAILS_ABOVE = 0.30
-#: The seed's words that the data-point verdict on h against x_rep answers (its conclusion, section 3).
+#: The seed's words that the data-point verdict on h against x_rep answers (its conclusion).
 STUDY_CLAIM = "Superposition might not be as large a problem for latent space visualization."
-STUDY_SOURCE = (
-    'Hamblin (2022), after the MDS pictures of W: "it suggests superposition might not be as large a problem for '
-    'latent space visualization as I originally thought"; conclusion: "I dont think there are obvious worries we '
-    'should have with respect to visualizing latent spaces that are in superposition" (both from pictures of the '
-    "rows of W, not of data)"
-)
-OWN = "supviz's own question"
 #: The resampling unit of every recall verdict of this section (see :func:`stratified_relative_loss`).
 P_UNIT = "p values"
 
@@ -289,8 +283,8 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         f"against x_rep. (Rule: holds below a {pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}.)"
     )
     return Finding(
-        f"Pictures of the latent codes h keep the neighbours that the same method's picture of the inputs x keeps "
-        f"({OWN}).",
+        "Pictures of the latent codes h keep the neighbours that the same method's picture of the inputs x keeps "
+        "(supviz's own question).",
         text,
         e["verdict"],
         key=f"D-{method}-{importance}",
@@ -384,7 +378,7 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         comparison=f"relative loss of chance-corrected k-NN recall of h against x restricted to the represented "
         f"features, {where}, in the cells with superposition (recall chance {fmt(e['chance'], 2)}), within m, mean "
         f"over m; holds below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}; h at chance loses 100%",
-        source=STUDY_SOURCE,
+        source=source_for("D-claim"),
     )
 
 
@@ -618,8 +612,7 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
         interval=s["interval"]["trained_cluster"] if s["n_cells"] else None,
         null=s["median"]["random_cluster"] if s["n_cells"] else None,
         threshold=RING_MAX,
-        source='Hamblin (2022), after the MDS pictures of W: "One possibility is that the circular geometry emerges '
-        'only because of the presence of all the points at the origin" (then pictured without those points, by eye)',
+        source=source_for("D-ring"),
     )
 
 
