@@ -2,7 +2,19 @@
 control and the stars (supviz's own questions are labelled as such).
 
 Pure functions of the run's ``points`` and ``cells`` tables (:mod:`supviz.study.verdicts` has the shared
-rules); :mod:`supviz.study.conclusion` reads some of them for the first screen and the conclusion.
+rules, :mod:`supviz.study.stats` the intervals and verdict rules); :mod:`supviz.study.conclusion` reads some
+of them for the first screen and the conclusion. How every recall verdict here is read:
+
+- against its chance level: a random picture keeps ``k / (N - 1)`` of each point's k nearest neighbours
+  (:func:`supviz.metrics.neighbors.knn_recall_chance`), so recalls are compared chance-corrected,
+  ``(R - c) / (1 - c)`` (the kappa-style correction; Cohen 1960);
+- within m (direct standardisation): the relative loss per hidden size m, then their mean, never a pooled
+  median over cells, whose answer can follow whichever m has the most spread;
+- over the right unit: cells of one p share their sample of inputs and the picture of x, so intervals resample
+  p values as clusters (the cluster bootstrap; Davison & Hinkley 1997, section 3.8), and ``n`` counts p values;
+- where the claim is: the study's conclusion is tested by h against x restricted to the represented features
+  (x_rep) in the cells whose W stores features in superposition (:func:`claim_finding`); h against x is
+  supviz's own question (:func:`data_point_finding`), mostly about the features the model drops.
 """
 
 from __future__ import annotations
