@@ -291,8 +291,9 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
             f"method), so {name} hides the damage rather than avoiding it."
         )
     text += (
-        " Most of this loss is the features the model drops, not superposition: see the split and the verdict on h "
-        f"against x_rep. (Rule: holds below a {pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}.)"
+        " How much of this loss is the features the model drops rather than superposition: the section's loss split "
+        f"and the verdict on h against x_rep. (Rule: holds below a {pct(HOLDS_BELOW)} loss, does not hold above "
+        f"{pct(FAILS_ABOVE)}.)"
     )
     return Finding(
         "Pictures of the latent codes h keep the neighbours that the same method's picture of the inputs x keeps "
