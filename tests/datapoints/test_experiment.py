@@ -200,3 +200,34 @@ def test_grid_instances_one_rule_for_a_cell_selection():
     ):
         with pytest.raises(SupvizError, match=match):
             datapoint_grid(grid, instances=bad, n_points=50, methods=("mds",), progress=False)
+
+
+def test_picture_seeds_add_runs_and_leave_the_first_one_unchanged():
+    rng = np.random.default_rng(0)
+    grid = _grid(rng, ms=(2,), ps=(0.2,))
+    kw = dict(n_points=60, methods=("umap",), k=5, random_state=3, progress=False, n_jobs=1)
+    one = datapoint_grid(grid, **kw)
+    three = datapoint_grid(grid, picture_seeds=3, **kw)
+    again = datapoint_grid(grid, picture_seeds=3, **kw)
+    pd.testing.assert_frame_equal(three.table, again.table)  # equal seeds, equal runs
+    # the first run is the same picture, measured the same, whatever the number of runs
+    cols = list(METRIC_COLUMNS)
+    pd.testing.assert_frame_equal(one.table[cols], three.table[cols])
+    for a, b in zip(one.cells, three.cells):
+        np.testing.assert_array_equal(a.layouts[("h", "umap")].embedding, b.layouts[("h", "umap")].embedding)
+    pic = three.table[three.table["method"] == "umap"]
+    assert (pic["picture_seeds"] == 3).all() and (
+        three.table[three.table["method"] == "exact"]["picture_seeds"] == 1
+    ).all()
+    cell = three.cells[0]
+    runs = cell.seed_recalls[("h", "umap")]
+    assert runs.shape == (3,) and runs[0] == cell.metrics[("h", "umap")]["knn_recall"]
+    assert len(set(runs.tolist())) > 1  # independent runs differ
+    row = pic[(pic["space"] == "h") & (pic["importance"] == "uniform")].iloc[0]
+    assert row["knn_recall_seed_mean"] == pytest.approx(runs.mean())
+    assert row["knn_recall_seed_sd"] == pytest.approx(runs.std(ddof=1))
+    # one run: no spread to state
+    assert one.table["knn_recall_seed_sd"].isna().all()
+    np.testing.assert_array_equal(one.table["knn_recall_seed_mean"], one.table["knn_recall"])
+    with pytest.raises(SupvizError, match=r"`picture_seeds` must be an int >= 1; got 0"):
+        datapoint_grid(grid, picture_seeds=0, **kw)

@@ -18,6 +18,7 @@ from supviz.study.baselines import findings as B
 from supviz.study.conclusion import lead_sentences
 from supviz.study.datapoints import findings as D
 from supviz.study.embeddings import findings as C
+from supviz.study.sources import OWN
 from supviz.study.stats import NOT_ENOUGH
 
 NAN = float("nan")
@@ -451,6 +452,14 @@ def test_c4_low_m_artifacts():
 # ------------------------------------------------------------------------------------------ D
 
 
+K, N = 10, 200
+CHANCE = K / (N - 1)  # the k-NN recall a random picture keeps
+
+
+def _cc(r):
+    return (r - CHANCE) / (1 - CHANCE)
+
+
 def _points(x_recall, h_recall, fn_x=0.1, fn_h=0.2):
     rows = []
     for m in (3, 10):
@@ -464,6 +473,8 @@ def _points(x_recall, h_recall, fn_x=0.1, fn_h=0.2):
                             "p": p,
                             "space": space,
                             "method": method,
+                            "n_points": N,
+                            "k": K,
                             "knn_recall": rec,
                             "false_neighbour_rate": fn if chance > 0 else 0.0,
                             "false_neighbour_chance": chance,
@@ -476,6 +487,8 @@ def _points(x_recall, h_recall, fn_x=0.1, fn_h=0.2):
                     "p": p,
                     "space": "h",
                     "method": "exact",
+                    "n_points": N,
+                    "k": K,
                     "knn_recall": 0.4,
                     "false_neighbour_chance": chance,
                 }
@@ -483,17 +496,55 @@ def _points(x_recall, h_recall, fn_x=0.1, fn_h=0.2):
     return pd.DataFrame(rows)
 
 
+def _grid_points(x_by_p, h_by_mp, *, method="umap", ref="x"):
+    """A points table: the reference's recall per p (shared by every m, as the picture of x is), h's per (m, p)."""
+    rows = []
+    for (m, p), h in h_by_mp.items():
+        for space, rec in ((ref, x_by_p[p]), ("h", h)):
+            rows.append(
+                {
+                    "importance": "uniform",
+                    "m": m,
+                    "p": p,
+                    "space": space,
+                    "method": method,
+                    "n_points": N,
+                    "k": K,
+                    "knn_recall": rec,
+                    "false_neighbour_rate": 0.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_recall_is_read_against_its_chance_level():
+    from supviz.metrics.neighbors import knn_recall_chance
+
+    assert knn_recall_chance(200, 10) == pytest.approx(10 / 199) and np.isnan(knn_recall_chance(1, 10))
+    # a picture at chance keeps nothing above chance; a perfect one keeps all
+    np.testing.assert_allclose(D.chance_corrected([CHANCE, 1.0, 0.0], CHANCE), [0.0, 1.0, -CHANCE / (1 - CHANCE)])
+    # a picture of h at chance level loses everything the picture of x keeps above chance: 100%, not 1 - 0.05/0.3
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
+    pts = _grid_points({p: 0.3 for p in ps}, {(m, p): CHANCE for m in (3, 10) for p in ps})
+    e = D.method_effect(pts, "uniform", "umap")
+    assert e["relative_loss"] == pytest.approx(1.0) and e["chance"] == pytest.approx(CHANCE)
+    f = D.data_point_finding(pts, "uniform", "umap")
+    assert f.verdict == "not supported" and "a random picture keeps 0.05" in f.measured
+    assert f.source == OWN and f.unit == "p values" and f.n_used == len(ps)
+
+
 def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible():
-    # MDS keeps what its picture of x keeps; UMAP loses half at m = 3 and nothing at m = 10
+    # MDS keeps what its picture of x keeps; UMAP loses everything above chance at m = 3 and nothing at m = 10
     pts = _points({"mds": 0.12, "umap": 0.3}, {"mds": {3: 0.12, 10: 0.12}, "umap": {3: 0.05, 10: 0.3}})
     mds = D.data_point_finding(pts, "uniform", "mds", best_x=0.3)
-    # 4 cells (< MIN_N): the numbers, but no verdict either way
-    assert mds.verdict == NOT_ENOUGH and "relative loss of 0%" in mds.measured
+    # 2 p values (< MIN_N): the numbers, but no verdict either way
+    assert mds.verdict == NOT_ENOUGH and "loses 0% of what the picture of x keeps" in mds.measured
     assert "Caution: MDS of x is itself poor" in mds.measured
     umap = D.data_point_finding(pts, "uniform", "umap")
-    # medians over 4 cells: x 0.3, h (0.05, 0.05, 0.3, 0.3) -> 0.175; (0.3 - 0.175) / 0.3 = 42%
-    assert umap.verdict == NOT_ENOUGH and "relative loss of 42%" in umap.measured and "42% [" in umap.summary
-    assert umap.estimate == pytest.approx(0.125 / 0.3) and umap.unit == "cells" and umap.n_used == 4
+    # within m, chance-corrected: m = 3 loses (x' - h') / x', m = 10 nothing; the estimate is their mean
+    want = ((_cc(0.3) - _cc(0.05)) / _cc(0.3) + 0.0) / 2
+    assert umap.estimate == pytest.approx(want) and umap.n_used == 2 and umap.unit == "p values"
+    assert umap.verdict == NOT_ENOUGH and "m = 3: x 0.3, h 0.05, loss 100%" in umap.measured
     # false neighbours only over the 2 cells where they can happen (p = 0.05), never the exact-0 cells
     e = D.method_effect(pts, "uniform", "umap")
     assert e["fn_cells"] == 2 and e["fn_x"] == pytest.approx(0.1) and e["fn_h"] == pytest.approx(0.2)
@@ -509,30 +560,123 @@ def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible()
 
 
 @pytest.mark.parametrize(
-    ("h_by_cell", "expected"),
+    ("h_by_p", "expected"),
     [
         ([0.95, 0.97, 0.96, 0.98, 0.94, 0.96, 0.97, 0.95], "supported"),  # loss ~4%, interval below 10%
-        ([0.9, 0.75, 0.95, 0.7, 0.85, 0.8, 0.92, 0.78], NOT_ENOUGH),  # loss ~16%, interval across 10%
+        ([0.99, 0.75, 0.98, 0.6, 0.97, 0.8, 0.99, 0.7], NOT_ENOUGH),  # loss ~16%, interval across 10%
         ([0.4, 0.45, 0.5, 0.42, 0.48, 0.44, 0.46, 0.41], "not supported"),  # loss ~55%, interval above 30%
     ],
 )
-def test_data_point_verdict_flips_with_its_interval(h_by_cell, expected):
-    rows = []
-    for i, h in enumerate(h_by_cell):
-        for space, rec in (("x", 1.0), ("h", h)):
-            rows.append(
-                {
-                    "importance": "uniform",
-                    "m": 3 + i,
-                    "p": 0.1,
-                    "space": space,
-                    "method": "mds",
-                    "knn_recall": rec,
-                    "false_neighbour_rate": 0.0,
-                }
-            )
-    f = D.data_point_finding(pd.DataFrame(rows), "uniform", "mds")
+def test_data_point_verdict_flips_with_its_interval(h_by_p, expected):
+    ps = [0.05 * (i + 1) for i in range(len(h_by_p))]
+    pts = _grid_points({p: 1.0 for p in ps}, {(m, p): h for p, h in zip(ps, h_by_p) for m in (3, 10)}, method="mds")
+    f = D.data_point_finding(pts, "uniform", "mds")
     assert f.verdict == expected and f.interval[0] <= f.estimate <= f.interval[1]
+
+
+def test_data_point_verdict_is_taken_within_m_where_the_pooled_median_says_the_opposite():
+    # m = 40 at six p keeps everything; m = 3 and m = 5, defined at two p only, lose half. The pooled median of
+    # h (0.8 of ten cells) equals that of x: "no loss", supported. Within m, two of three hidden sizes lose half.
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
+    h = {(40, p): 0.8 for p in ps} | {(m, p): 0.4 for m in (3, 5) for p in ps[:2]}
+    pts = _grid_points({p: 0.8 for p in ps}, h)
+    pooled = pts[pts.space == "h"]["knn_recall"].median()
+    assert pooled == 0.8  # the old rule: (0.8 - 0.8) / 0.8 = 0, 'supported'
+    f = D.data_point_finding(pts, "uniform", "umap")
+    lost = (_cc(0.8) - _cc(0.4)) / _cc(0.8)
+    assert f.estimate == pytest.approx((lost + lost + 0.0) / 3) and f.verdict != "supported"
+    assert "m = 3: x 0.8, h 0.4" in f.measured and "m = 40: x 0.8, h 0.8, loss 0%" in f.measured
+
+
+def test_the_interval_resamples_p_values_not_cells():
+    # the cells of one p share one picture of x: copying a stratum to more m adds cells but no information, and
+    # must not narrow the interval (a bootstrap over cells would)
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
+    hs = (0.9, 0.6, 0.8, 0.5, 0.7, 0.95)
+    one = D.method_effect(_grid_points({p: 1.0 for p in ps}, {(3, p): h for p, h in zip(ps, hs)}), "uniform", "umap")
+    many = D.method_effect(
+        _grid_points({p: 1.0 for p in ps}, {(m, p): h for p, h in zip(ps, hs) for m in (3, 5, 10, 20)}),
+        "uniform",
+        "umap",
+    )
+    assert many["n_cells"] == 4 * one["n_cells"] and many["n_clusters"] == one["n_clusters"] == len(ps)
+    assert many["relative_loss"] == pytest.approx(one["relative_loss"])
+    np.testing.assert_allclose(many["interval"], one["interval"])
+
+
+def test_picture_verdicts_read_the_mean_over_picture_runs():
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
+    pts = _grid_points({p: 0.6 for p in ps}, {(m, p): 0.6 for m in (3, 10) for p in ps})
+    one = D.data_point_finding(pts, "uniform", "umap")
+    assert one.estimate == pytest.approx(0.0) and "Each picture is one optimisation run" in one.measured
+    # three runs per picture: h's first run kept 0.6 by luck, its runs average 0.35 (spread 0.05)
+    pts["picture_seeds"] = 3
+    pts["knn_recall_seed_mean"] = np.where(pts.space == "h", 0.35, pts["knn_recall"])
+    pts["knn_recall_seed_sd"] = np.where(pts.space == "h", 0.05, 0.01)
+    f = D.data_point_finding(pts, "uniform", "umap")
+    assert f.estimate == pytest.approx((_cc(0.6) - _cc(0.35)) / _cc(0.6))
+    assert "run 3 times" in f.measured and "median 0.05 per cell" in f.measured
+
+
+def test_datapoints_config_checks_picture_seeds():
+    from supviz.errors import SupvizError
+    from supviz.study.config import config_from_dict
+
+    assert config_from_dict({}).section("datapoints").picture_seeds == 1
+    assert config_from_dict({"datapoints": {"picture_seeds": 4}}).section("datapoints").picture_seeds == 4
+    with pytest.raises(SupvizError, match=r"`datapoints.picture_seeds` must be an int >= 1; got 0."):
+        config_from_dict({"datapoints": {"picture_seeds": 0}})
+
+
+def _claim_cells(h_by_mp, xrep_by_mp, fpd=3.0):
+    return pd.DataFrame(
+        [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": m,
+                "p": p,
+                "h_recall": h,
+                "x_rep_recall_norm": xrep_by_mp[(m, p)],
+                "x_rep_recall_mean_abs": xrep_by_mp[(m, p)],
+                "features_per_dim": 1.0 if p == 1.0 else fpd,
+            }
+            for (m, p), h in h_by_mp.items()
+        ]
+    )
+
+
+def _exact_points(keys):
+    return pd.DataFrame(
+        [
+            {"importance": "uniform", "m": m, "p": p, "space": s, "method": "exact", "n_points": N, "k": K}
+            | {"knn_recall": 1.0 if s == "x" else 0.5}
+            for m, p in keys
+            for s in ("x", "h")
+        ]
+    )
+
+
+def test_the_study_claim_is_h_against_x_rep_where_superposition_is():
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05, 0.03)
+    keys = [(m, p) for m in (3, 10) for p in ps]
+    # h keeps exactly what x restricted to the represented features keeps: all of h's loss against x is dropped
+    # features, none is superposition, and the study's claim holds (the old verdict, h against x, said it fails)
+    xrep = {k: 0.3 + 0.1 * i / len(keys) for i, k in enumerate(keys)}
+    cells = _claim_cells(dict(xrep), xrep)
+    f = D.claim_finding(_exact_points(keys), cells, "uniform")
+    assert f.estimate == pytest.approx(0.0) and f.verdict == "supported" and f.verdict_other_rule == "supported"
+    assert f.claim.startswith("Superposition might not be as large a problem") and "Hamblin (2022)" in f.source
+    # only the cells whose W has superposition count: p = 1 (an orthogonal projection here) is left out
+    assert f.n_used == len(ps) - 1 and "2 without it left out" in f.measured and f.unit == "p values"
+    # h losing half of x_rep's neighbours above chance where superposition is: the claim fails
+    cells = _claim_cells({k: CHANCE + 0.5 * (v - CHANCE) for k, v in xrep.items()}, xrep)
+    f = D.claim_finding(_exact_points(keys), cells, "uniform")
+    assert f.estimate == pytest.approx(0.5) and f.verdict == "not supported"
+    # the pictures' own comparison: x_rep rows of a picture method
+    pts = _grid_points({p: 0.6 for p in ps}, {k: 0.6 for k in keys}, method="umap", ref="x_rep")
+    f = D.claim_finding(pts, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")
+    assert f.estimate == pytest.approx(0.0) and f.method == "UMAP" and f.key == "D-claim-umap-uniform"
 
 
 def test_loss_split_is_per_cell_and_its_parts_add_up():
@@ -572,9 +716,37 @@ def test_loss_split_is_per_cell_and_its_parts_add_up():
     assert s["n_cells"] == 3 and s["n_left_out"] == 1
     text = D.loss_split_sentence(cells, "uniform", rule="norm")
     assert "0.20 (40% of the loss) goes with the features the model drops, 0.30 (60%) with superposition" in text
+    assert "sequential" in text and "depends on the represented cutoff" in text
     # the study's rule keeps every feature here: all of the loss is superposition
     o = D.loss_split(cells, "uniform", rule="mean_abs")
     assert o["mean_dropped"] == 0.0 and o["n_cells"] == 4
+
+
+def test_the_superposition_term_is_a_net_of_gains_and_losses():
+    # two superposed cells where h keeps more than x_rep (+0.2, +0.1) and two where it keeps less (-0.2, -0.1):
+    # the net superposition loss is 0, which hides a mean |h - x_rep| of 0.15 per cell
+    cells = pd.DataFrame(
+        [
+            {
+                "model": "grid",
+                "importance": "uniform",
+                "m": m,
+                "p": 0.1,
+                "h_recall": 0.5 + d,
+                "x_rep_recall_norm": 0.5,
+                "features_per_dim": 2.0,
+            }
+            for m, d in ((3, 0.2), (5, 0.1), (10, -0.2), (20, -0.1))
+        ]
+    )
+    s = D.loss_split(cells, "uniform", rule="norm")
+    assert s["mean_superposition"] == pytest.approx(0.0)
+    assert s["n_gain"] == 2 and s["n_loss"] == 2
+    assert s["sum_gain"] == pytest.approx(0.3) and s["sum_loss"] == pytest.approx(-0.3)
+    assert s["mean_abs_superposition"] == pytest.approx(0.15)
+    text = D.loss_split_sentence(cells, "uniform", rule="norm")
+    assert "in 2 of the 4 superposed cells h keeps more neighbours than x_rep (gains sum to 0.300)" in text
+    assert "mean |h − x_rep| 0.150 per cell" in text
 
 
 def test_loss_is_booked_as_superposition_only_where_w_has_it():
@@ -617,9 +789,10 @@ def test_loss_is_booked_as_superposition_only_where_w_has_it():
     assert s["n_superposed"] == 1
 
 
-def _ring_cells(with_cluster, alone, *, n_rep=20):
+def _ring_cells(with_cluster, alone, *, n_rep=20, n=6):
+    """``n`` cells whose ring-control CVs are the given medians (one value per kind, or a list per cell)."""
     rows = []
-    for m in (10, 20, 30):
+    for i, m in enumerate(range(10, 10 + 5 * n, 5)):
         row = {
             "model": "grid",
             "importance": "geometric:0.9",
@@ -630,8 +803,9 @@ def _ring_cells(with_cluster, alone, *, n_rep=20):
         }
         for kind in ("trained", "random", "orthogonal"):
             for rule in ("norm", "mean_abs"):
-                row[f"ring_{kind}_cluster_{rule}"] = with_cluster[kind]
-                row[f"ring_{kind}_alone_{rule}"] = alone[kind]
+                for cond, vals in (("cluster", with_cluster), ("alone", alone)):
+                    v = vals[kind]
+                    row[f"ring_{kind}_{cond}_{rule}"] = v[i] if isinstance(v, list) else v
         rows.append(row)
     rows.append({**rows[0], "m": 3, "n_represented_norm": 4, "n_represented_mean_abs": 4})  # too small: left out
     return pd.DataFrame(rows)
@@ -642,12 +816,14 @@ def test_ring_control_decides_between_the_two_explanations():
         {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.29, "orthogonal": 0.28}
     )
     s = D.ring_control_summary(cluster, "geometric:0.9")
-    assert s["explanation"] == "origin cluster" and s["n_cells"] == 3 and s["n_left_out"] == 1
+    assert s["explanation"] == "origin cluster" and s["n_cells"] == 6 and s["n_left_out"] == 1
     f = D.ring_finding(cluster, "geometric:0.9")
     # the study's conjecture ("emerges only because of ... the points at the origin") is what the control confirms
-    assert f.verdict == "supported" and "the cluster at the origin makes the ring" in f.measured
-    assert "only because of the presence of all the points at the origin" in f.claim
-    assert "trained rows 0.05 with the cluster" in f.measured and "0.3 without it" in f.measured
+    assert f.verdict == "supported" and "the cluster at the origin makes their ring" in f.measured
+    assert "only because of the presence of all the points at the origin" in f.claim and "Hamblin" in f.source
+    assert "trained rows 0.05 [0.05, 0.05] with the cluster" in f.measured and "0.3 [0.3, 0.3] without it" in f.measured
+    # the null is what random directions of the same norms give with the cluster; the rest are controls
+    assert f.null == pytest.approx(0.1) and f.estimate == pytest.approx(0.05) and f.threshold == 0.15
     equi = _ring_cells(
         {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.05, "random": 0.3, "orthogonal": 0.28}
     )
@@ -655,29 +831,71 @@ def test_ring_control_decides_between_the_two_explanations():
     assert D.ring_finding(equi, "geometric:0.9").verdict == "not supported"
 
 
-def test_star_verdict():
+def test_ring_verdict_counts_cells_and_reads_its_interval():
+    # random directions with the cluster: a median 0.145 below the ring rule, but 3 of 6 cells at or above it;
+    # "every kind of rows is a ring with the cluster" must not be said
+    random = [0.10, 0.12, 0.14, 0.15, 0.16, 0.17]
+    half = _ring_cells(
+        {"trained": 0.05, "random": random, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.3, "orthogonal": 0.28}
+    )
+    f = D.ring_finding(half, "geometric:0.9")
+    assert f.null == pytest.approx(0.145) and "(a ring in 3 of 6)" in f.measured
+    assert "random directions with the cluster are not a ring in every cell" in f.measured
+    # trained rows without the cluster straddling the disc rule: the interval decides nothing
+    straddle = _ring_cells(
+        {"trained": 0.05, "random": 0.1, "orthogonal": 0.02},
+        {"trained": [0.15, 0.2, 0.24, 0.27, 0.3, 0.33], "random": 0.3, "orthogonal": 0.28},
+    )
+    f = D.ring_finding(straddle, "geometric:0.9")
+    assert f.verdict == NOT_ENOUGH and "do not separate" in f.measured
+    # fewer than MIN_N cells: no verdict
+    assert D.ring_finding(half.iloc[[0, 1, 2, 6]], "geometric:0.9").verdict == NOT_ENOUGH
+
+
+def _star_cells(share, chance, control=None):
+    keys = [(m, p) for m in (3, 5) for p in (0.2, 0.1, 0.05, 0.02)]
     rows = [
         {
             "model": "grid",
             "importance": "uniform",
             "m": m,
             "p": p,
-            "ray_share_h": 0.4 if (m <= 5 and p <= 0.2) else 0.02,
+            "ray_share_h": 0.4,
             "one_active_rep": 0.3,
-            "spoke_share": 0.5 if (m <= 5 and p <= 0.2) else 0.3,
-            "spoke_chance": 0.2,
+            "spoke_share": share[i],
+            "spoke_chance": chance[i],
             "spoke_share_x": 0.2,
             "spoke_chance_x": 0.2,
         }
-        for m in (3, 5, 20)
-        for p in (1.0, 0.1, 0.05)
+        | ({"spoke_share_ortho": control[i], "spoke_chance_ortho": chance[i]} if control else {})
+        for i, (m, p) in enumerate(keys)
     ]
-    f = D.star_finding(pd.DataFrame(rows), "uniform")
-    assert (
-        f.verdict == "supported"
-        and "In the 4 cells with m <= 5" in f.measured
-        and "40% of the data points" in f.measured
-    )
+    rows += [{**rows[0], "m": 20, "p": p, "ray_share_h": 0.02} for p in (1.0, 0.1)]  # not star cells
+    return pd.DataFrame(rows)
+
+
+def test_star_verdict_is_paired_per_cell():
+    share = [0.50, 0.55, 0.60, 0.45, 0.52, 0.58, 0.62, 0.48]
+    f = D.star_finding(_star_cells(share, [s - 0.2 for s in share]), "uniform")
+    assert f.verdict == "supported" and f.estimate == pytest.approx(0.2) and f.n_used == 8 and f.unit == "cells"
+    assert "In the 8 cells with m <= 5" in f.measured and "40% of the data points" in f.measured
+    assert f.source == OWN and "cannot separate the two" in f.measured
+    # six cells below their own chance level, two far above it: the medians, unpaired, differ by 0.13 (the old
+    # rule's "star"); per cell, the median excess is -0.02, and the verdict is no star
+    share = [0.60, 0.58, 0.56, 0.54, 0.40, 0.38, 0.10, 0.08]
+    chance = [0.62, 0.60, 0.58, 0.56, 0.10, 0.08, 0.12, 0.10]
+    assert np.median(share) - np.median(chance) == pytest.approx(0.13)
+    f = D.star_finding(_star_cells(share, chance), "uniform")
+    assert f.estimate == pytest.approx(-0.02) and f.verdict != "supported"
+
+
+def test_star_control_separates_superposition_from_sparse_low_rank_inputs():
+    share = [0.50, 0.55, 0.60, 0.45, 0.52, 0.58, 0.62, 0.48]
+    chance = [s - 0.2 for s in share]
+    same = D.star_finding(_star_cells(share, chance, control=share), "uniform")
+    assert "The control makes stars as well" in same.measured and same.verdict == "supported"
+    more = D.star_finding(_star_cells(share, chance, control=chance), "uniform")
+    assert "The stars exceed the control" in more.measured
 
 
 # ------------------------------------------------------------------------------------- the grid
@@ -700,40 +918,37 @@ def test_verdict_grid_takes_any_section_s_verdicts_and_leads_with_the_study_vari
     assert ("MDS", "geometric:0.9", "feature directions") not in g.cells  # not measured: shown as such
 
 
-def test_lead_sentences_state_the_table_numbers():
-    pts = _points({"mds": 0.12, "umap": 0.3}, {"mds": {3: 0.12, 10: 0.12}, "umap": {3: 0.05, 10: 0.3}})
-    fs = [Finding("c", "m", "supported", key="a", method="MDS", importance="uniform", view="data points")]
-    cells = _ring_cells(
+def test_lead_sentences_follow_from_the_data_point_verdicts():
+    from supviz.core.text import pct
+
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05, 0.03)
+    keys = [(m, p) for m in (3, 10) for p in ps]
+    # where W has superposition h keeps half of what x_rep keeps above chance: the study's claim fails
+    cells = _claim_cells({k: CHANCE + 0.5 * (0.6 - CHANCE) for k in keys}, {k: 0.6 for k in keys})
+    ring = _ring_cells(
         {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.29, "orthogonal": 0.28}
-    )
-    cells["importance"] = "uniform"
-    text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
-    assert "MDS 0%, UMAP 42%" in text and "keep a median 0.4" in text
-    assert text.startswith("The answer, for pictures of data points")
-    assert "made by the cluster of dropped features at the origin" in text
-    # with the loss split: the first screen names where most of h's loss goes, from the table
-    cells2 = pd.concat(
-        [
-            cells,
-            pd.DataFrame(
-                [
-                    {
-                        "model": "grid",
-                        "importance": "uniform",
-                        "m": m,
-                        "p": 0.1,
-                        "h_recall": 0.5,
-                        "x_rep_recall_norm": 0.6,
-                        "features_per_dim": 2.0,
-                    }
-                    for m in (3, 5)
-                ]
-            ),
-        ],
+    ).assign(importance="uniform")
+    cells = pd.concat([cells, ring], ignore_index=True)
+    pts = pd.concat(
+        [_exact_points(keys), _grid_points({p: 0.6 for p in ps}, {k: 0.3 for k in keys}, method="umap")],
         ignore_index=True,
     )
-    text = " ".join(lead_sentences({"points": pts, "cells": cells2}, fs))
-    assert "Most of h's own loss goes with the features the model drops: 80% with dropped features, 20%" in text
+    fs = [Finding("c", "m", "supported", key="a", method="UMAP", importance="uniform", view="data points")]
+    text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
+    assert text.startswith("The answer, for pictures of data points")
+    claim = D.claim_finding(pts, cells, "uniform")
+    assert claim.verdict == "not supported" and "the latent codes h lose 50% of the nearest neighbours" in text
+    assert "no large problem is not supported;" in text
+    e = D.method_effect(pts, "uniform", "umap")
+    lo, hi = e["interval"]
+    assert f"UMAP {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]" in text and "supviz's own question" in text
+    split = D.loss_split(cells, "uniform", rule="norm")
+    assert f"{pct(split['share_dropped'])} of h's own loss goes with the features the model drops" in text
+    assert "made by the cluster of dropped features at the origin" in text and "ring in 6 of 6 cells" in text
+    # h keeping what x_rep keeps: the same sentence turns to 'supported'
+    same = _claim_cells({k: 0.6 for k in keys}, {k: 0.6 for k in keys})
+    text = " ".join(lead_sentences({"points": pts, "cells": same}, fs))
+    assert "h lose 0% of" in text and "no large problem is supported;" in text
 
 
 def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():

@@ -23,3 +23,11 @@ def test_a_claim_the_study_only_repeats_is_labelled_with_its_author():
     assert claim_owner(source_for("A1-antipodal")) == claim_owner(source_for("B5-tsne-across-n")) == "study"
     assert claim_owner(OWN) == claim_owner("") == "own"
     assert claim_owner("Sharkey et al. (2022), not the study: supviz's own question about the study's cells") == "own"
+
+
+def test_data_point_verdicts_name_their_source():
+    # the study's conclusion is tested by h against x_rep; pictures of h against pictures of x are supviz's own
+    assert "might not be as large a problem" in source_for("D-claim-exact-uniform")
+    assert "might not be as large a problem" in source_for("D-claim-umap-geometric:0.9")
+    for key in ("D-mds-uniform", "D-umap-uniform", "D-tsne-geometric:0.9"):
+        assert source_for(key) == OWN

@@ -310,3 +310,13 @@ def knn_recall(X_ref: Any, Y: Any, *, k: int = 10, precomputed: bool = False) ->
         reference every tie-free layout would score the chance level ``k / (N - 1)``).
     """
     return _one_score("knn_recall", X_ref, Y, k, precomputed, ref_name="X_ref")
+
+
+def knn_recall_chance(n_points: int, k: int) -> float:
+    """The k-NN recall a random picture scores in expectation: ``k / (N - 1)``.
+
+    A picture unrelated to the reference puts each point's ``k`` picture-neighbours among its ``N - 1`` others
+    uniformly at random, so each of its ``k`` reference neighbours is kept with probability ``k / (N - 1)``
+    (the hypergeometric mean; e.g. 10 / 199 = 0.050 for the study's N = 200, k = 10). NaN for ``N < 2``.
+    """
+    return float(k) / (n_points - 1) if n_points >= 2 else float("nan")

@@ -3,7 +3,8 @@
 - :func:`lead_sentences`: the three sentences of the first screen (data points, feature directions,
   the ring);
 - :func:`conclusion_claims`: the closing paragraphs (the loss split, the false neighbours, the ring
-  control, the C3 collapse, the stars), each with the figures behind it.
+  control, the C3 collapse, the stars), each with the figures behind it; the data-point paragraphs quote
+  section D's verdicts and the functions they come from, so the first screen follows from them.
 
 Everything is a pure function of the tables (:mod:`supviz.study.tables`) and the findings of the
 sections, so a test recomputes any number the report states; the pipeline calls :func:`conclude`
@@ -23,13 +24,14 @@ from supviz.report.records import Claim, Conclusion
 from supviz.study.datapoints.findings import (
     FAILS_ABOVE,
     HOLDS_BELOW,
+    claim_effect,
     loss_split,
     loss_split_sentence,
     method_effect,
     ring_control_summary,
-    star_summary,
 )
 from supviz.study.sources import OWNERS, claim_owner, source_for
+from supviz.study.stats import NOT_ENOUGH
 from supviz.study.verdicts import RULE_TEXT  # noqa: F401  (the rules a sentence names)
 from supviz.toy.importance import ordered_variants, variant_label, variant_slug
 
@@ -108,36 +110,7 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
     variants = ordered_variants([f.importance for f in findings if f.view])
     lead = variants[0] if variants else ""
     if points is not None and len(points) and lead:
-        eff = {
-            m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])
-        }
-        worst = max(eff, key=lambda m: eff[m]["relative_loss"] if np.isfinite(eff[m]["relative_loss"]) else -1)
-        parts = ", ".join(f"{m} {pct(e['relative_loss'])}" for m, e in eff.items())
-        exact = points[(points["importance"] == lead) & (points["method"] == "exact") & (points["space"] == "h")]
-        k = int(exact["k"].dropna().iloc[0]) if "k" in exact and exact["k"].notna().any() else 10
-        split = loss_split(cells, lead, rule=rule) if cells is not None and len(cells) else {}
-        why = ""
-        if split.get("n_cells"):
-            shares = {
-                "the features the model drops": split["share_dropped"],
-                "superposition among the features it keeps": split["share_superposition"],
-                "plain linear compression (W near an orthogonal projection)": 1.0
-                - split["share_dropped"]
-                - split["share_superposition"],
-            }
-            main = max(shares, key=lambda k_: shares[k_] if np.isfinite(shares[k_]) else -1)
-            why = (
-                f" Most of h's own loss goes with {main}: {pct(split['share_dropped'])} with dropped features, "
-                f"{pct(split['share_superposition'])} with superposition (in the {split['n_superposed']} of "
-                f"{split['n_cells']} cells whose W has it), the rest with linear compression."
-            )
-        out.append(
-            f"The answer, for pictures of data points ({variant_label(lead)}): the latent codes h keep a median "
-            f"{fmt(exact['knn_recall'].median(), 2)} of each input's {k} nearest neighbours, and pictures of h lose a "
-            f"further share of what the same method's picture of the inputs x keeps ({parts}; worst {worst}; the "
-            f"study's conclusion counts as holding below a {pct(HOLDS_BELOW)} loss and failing above "
-            f"{pct(FAILS_ABOVE)})." + why
-        )
+        out.append(_data_point_sentence(points, cells, lead, variants, rule=rule))
     # every variant and method, each in its own words (a verdict that leans one way is not worded like one that
     # leans the other)
     fd = [f for f in findings if f.view == "feature directions" and f.verdict != "n/a"]
@@ -163,16 +136,65 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
                 "near-equidistance",
                 "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the "
                 "origin",
-                "undecided": "by neither explanation alone",
+                "undecided": "by the cluster of dropped features at the origin or by near-equidistance: the intervals "
+                "over cells do not decide",
             }.get(s["explanation"], "")
+            n = s["n_cells"]
             out.append(
-                f"The ring those pictures show is made {expl}: with the cluster the represented points form a ring "
-                f"(median radius spread {fmt(med['trained_cluster'], 2)}; random directions "
-                f"{fmt(med['random_cluster'], 2)}, diag(N) {fmt(med['orthogonal_cluster'], 2)}), without it a disc "
-                f"({fmt(med['trained_alone'], 2)}, {fmt(med['random_alone'], 2)}, {fmt(med['orthogonal_alone'], 2)}; 0 "
-                "= ring, 0.35 = disc)."
+                f"The ring those pictures show is made {expl}: with the cluster the trained represented points are a "
+                f"ring in {s['n_ring']['trained_cluster']} of {n} cells (median radius spread "
+                f"{fmt(med['trained_cluster'], 2)}; random directions {fmt(med['random_cluster'], 2)}, a ring in "
+                f"{s['n_ring']['random_cluster']}; diag(N) {fmt(med['orthogonal_cluster'], 2)}), without it a disc in "
+                f"{s['n_disc']['trained_alone']} of {n} ({fmt(med['trained_alone'], 2)}; 0 = ring, 0.35 = disc)."
             )
     return out
+
+
+def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[str], *, rule: str) -> str:
+    """The first screen's data-point sentence, from the same functions as section D's verdicts: the study's claim
+    (h against x restricted to the represented features, where W has superposition), then supviz's own question
+    (pictures of h against pictures of x) and where h's loss goes, for every importance variant."""
+    have_cells = cells is not None and len(cells)
+    eff = {m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])}
+    chance = next((e["chance"] for e in eff.values() if np.isfinite(e["chance"])), float("nan"))
+    parts = ", ".join(
+        f"{m} {pct(e['relative_loss'])} [{pct(e['interval'][0])}, {pct(e['interval'][1])}]" for m, e in eff.items()
+    )
+    text = f"The answer, for pictures of data points ({variant_label(lead)}): "
+    if have_cells:
+        c = claim_effect(points, cells, lead, rule=rule)
+        if c["n_cells"]:
+            lo, hi = c["interval"]
+            text += (
+                f"where W stores features in superposition, the latent codes h lose {pct(c['estimate'])} of the "
+                f"nearest neighbours (above chance, within m) that the inputs restricted to the features the model "
+                f"keeps hold (95% interval {pct(lo)} to {pct(hi)} over {c['n_clusters']} p values; negative: h keeps "
+                f"more), so the "
+                f"study's conclusion that superposition is no large problem is {_verdict_words(c['verdict'])}; "
+                f"it holds below a {pct(HOLDS_BELOW)} loss and fails above {pct(FAILS_ABOVE)}. "
+            )
+    text += (
+        f"Against the same method's picture of the inputs x, pictures of h lose {parts} of the neighbours it keeps "
+        f"above chance (a random picture keeps {fmt(chance, 2)}; supviz's own question)"
+    )
+    shares = []
+    for v in variants:
+        split = loss_split(cells, v, rule=rule) if have_cells else {}
+        if split.get("n_cells"):
+            shares.append(
+                f"{pct(split['share_dropped'])} of h's own loss goes with the features the model drops and "
+                f"{pct(split['share_superposition'])} with superposition under {variant_label(v)}"
+            )
+    return text + (": " + "; ".join(shares) + "." if shares else ".")
+
+
+def _verdict_words(verdict: str) -> str:
+    return {
+        "supported": "supported",
+        "partly": "partly supported",
+        "not supported": "not supported",
+        NOT_ENOUGH: "undecided, not enough evidence: the interval crosses a threshold",
+    }.get(verdict, "untested")
 
 
 def conclusion_claims(
@@ -229,24 +251,15 @@ def conclusion_claims(
     coll = [f for f in findings if f.key == "C6-collapse"]
     if coll:
         claims.append(Claim("The 40 : 0.55 collapse of C3. " + coll[0].measured, figs(*coll[0].figures)))
-    if cells is not None and len(cells):
-        stars = [star_summary(cells, v) for v in variants]
-        text = []
-        for v, s in zip(variants, stars):
-            if s.get("n_star"):
-                text.append(
-                    f"{variant_label(v)}: {pct(s['star_ray_share_h'])} of the points of the {s['n_star']} cells with "
-                    f"low m and sparse p lie within 5° of a represented feature's ray in h (other cells "
-                    f"{pct(s['other_ray_share_h'])}); in the MDS picture {pct(s['star_spoke_share'])} lie on a spoke "
-                    f"against {pct(s['star_spoke_chance'])} by chance"
-                )
-        if text:
-            claims.append(
-                Claim(
-                    "Stars, a signature of superposition the study did not picture. MDS pictures of data points at low "
-                    "m and sparse p are stars: spokes along the few represented features' directions, made of the "
-                    "inputs with one represented feature active. " + "; ".join(text) + ".",
-                    figs(*[f"D2_mds_{variant_slug(v)}" for v in variants]),
-                )
+    stars = [f for f in findings if f.key.startswith("D-star-") and f.verdict != "n/a"]
+    if stars:
+        claims.append(
+            Claim(
+                "Stars, which the study did not picture (supviz's own question): MDS pictures of data points at low m "
+                "and sparse p, spokes along the few represented features' directions made of the inputs with one "
+                "represented feature active. "
+                + " ".join(f"{variant_label(f.importance).capitalize()} ({f.verdict}): {f.measured}" for f in stars),
+                figs(*[f"D2_mds_{variant_slug(f.importance)}" for f in stars]),
             )
+        )
     return claims

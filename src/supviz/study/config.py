@@ -393,9 +393,14 @@ class DatapointsConfig:
     grid's nearest probability; pairs whose m is not in the grid are skipped (and the report says so)."""
     grid_methods: list[str] = field(default_factory=lambda: ["mds", "umap", "tsne"])
     """Methods whose pictures of h are drawn as the study's m x p grid (a subset of `methods`)."""
+    picture_seeds: int = 1
+    """Independent optimisation runs of every picture (MDS, UMAP and t-SNE are randomised): with more than 1 the
+    verdicts use each cell's mean recall over the runs and report the runs' spread. Each run costs as much as the
+    first (about 50 CPU s more for the default grid); the p-value bootstrap already carries a single run's noise."""
 
     def __post_init__(self) -> None:
         self.points = check_int("datapoints.points", self.points, min_value=10)
+        self.picture_seeds = check_int("datapoints.picture_seeds", self.picture_seeds, min_value=1)
         methods = ("mds", "umap", "tsne")
         for name in ("methods", "grid_methods"):
             value = getattr(self, name)

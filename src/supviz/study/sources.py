@@ -82,10 +82,11 @@ QUOTES: dict[str, str] = {
         f"{_WHERE_DR}, 'Solution on superposition data', the study's own conjecture: \"One possibility is that the "
         'circular geometry emerges only because of the presence of all the points at the origin"'
     ),
-    "D-mds": (
-        f'{_WHERE_DR}, closing paragraph: "I dont think there are obvious worries we should have with respect to '
-        'visualizing latent spaces that are in superposition" (the study pictured feature directions; testing it on '
-        "data points is supviz's question)"
+    "D-claim": (
+        f'{_WHERE_DR}, after the MDS pictures of W: "it suggests superposition might not be as large a problem for '
+        'latent space visualization as I originally thought"; closing paragraph: "I dont think there are obvious '
+        'worries we should have with respect to visualizing latent spaces that are in superposition" (from pictures '
+        "of feature directions; supviz tests it on data points, where superposition is)"
     ),
     "conclusion": (
         f'{_WHERE_DR}, closing paragraph: "I dont think there are obvious worries we should have with respect to '
@@ -93,10 +94,6 @@ QUOTES: dict[str, str] = {
         'problem for latent space visualization as I originally thought"'
     ),
 }
-
-
-for _m in ("umap", "tsne"):
-    QUOTES[f"D-{_m}"] = QUOTES["D-mds"]
 
 
 def source_for(key: str) -> str:

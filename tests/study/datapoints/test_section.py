@@ -114,16 +114,25 @@ def test_report_states_the_table_numbers(run):
     verdicts = pd.read_parquet(out / "verdicts.parquet").set_index("key")
     for imp in ("uniform", "geometric:0.9"):
         for method in METHODS:
-            # recomputed here from the table, independently of supviz.report
+            # recomputed here from the table, independently of supviz.report: chance-corrected recalls
+            # (R - c) / (1 - c), c = k / (N - 1), their relative loss within each m (ratio of the means over p),
+            # then the mean over m
             sel = points[(points.importance == imp) & (points.method == method)]
             x = sel[sel.space == "x"].set_index(["m", "p"])["knn_recall"]
             h = sel[sel.space == "h"].set_index(["m", "p"])["knn_recall"].reindex(x.index)
             ok = x.notna() & h.notna()
             xm, hm = x[ok].median(), h[ok].median()
-            # the report writes two significant digits (0.6, 0.47, 0.047), not two decimals
+            c = 10 / (40 - 1)
+            xc, hc = (x[ok] - c) / (1 - c), (h[ok] - c) / (1 - c)
+            by_m = [
+                (xc.xs(m).mean() - hc.xs(m).mean()) / xc.xs(m).mean()
+                for m in sorted(set(x[ok].index.get_level_values("m")))
+            ]
+            loss = np.mean([v for v in by_m if np.isfinite(v)])
             sentence = (
                 f"The picture of h keeps a median {hm:.2g} of each input's k nearest neighbours, the picture of x "
-                f"itself {xm:.2g}: a relative loss of {100 * (xm - hm) / xm:.0f}%"
+                f"itself {xm:.2g}; a random picture keeps 0.26 (k / (N - 1)). Read against that chance level "
+                f"((R - c) / (1 - c)) and within each m, the picture of h loses {100 * loss:.0f}%"
             )
             assert sentence in verdicts.loc[f"D-{method}-{imp}", "measured"], sentence
             # each verdict once in the report, in its own row (two methods may keep the same share, so the
@@ -132,8 +141,10 @@ def test_report_states_the_table_numbers(run):
                 rf"<tr id='v-D-{method}-{re.escape(imp).replace(':', '-').replace('.', '-')}'>(.*?)</tr>", doc
             )
             assert len(rows) == 1 and sentence in html.unescape(rows[0]), sentence
-    exact = points[(points.space == "h") & (points.method == "exact") & (points.importance == "geometric:0.9")]
-    assert f"keep a median {exact['knn_recall'].median():.2g} of each input's 10 nearest neighbours" in text
+    # the first screen states the study-claim verdict (h against x_rep where W has superposition) of the report
+    claim = verdicts.loc["D-claim-exact-geometric:0.9"]
+    assert claim["claim"].startswith("Superposition might not be as large a problem") and claim["unit"] == "p values"
+    assert "The answer, for pictures of data points" in text and "supviz's own question" in text
     # every figure the report cites is in it
     for fid in re.findall(r"href='#fig-([\w]+)'", doc):
         assert f"id='fig-{fid}'" in doc

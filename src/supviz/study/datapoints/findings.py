@@ -2,7 +2,19 @@
 control and the stars (supviz's own questions are labelled as such).
 
 Pure functions of the run's ``points`` and ``cells`` tables (:mod:`supviz.study.verdicts` has the shared
-rules); :mod:`supviz.study.conclusion` reads some of them for the first screen and the conclusion.
+rules, :mod:`supviz.study.stats` the intervals and verdict rules); :mod:`supviz.study.conclusion` reads some
+of them for the first screen and the conclusion. How every recall verdict here is read:
+
+- against its chance level: a random picture keeps ``k / (N - 1)`` of each point's k nearest neighbours
+  (:func:`supviz.metrics.neighbors.knn_recall_chance`), so recalls are compared chance-corrected,
+  ``(R - c) / (1 - c)`` (the kappa-style correction; Cohen 1960);
+- within m (direct standardisation): the relative loss per hidden size m, then their mean, never a pooled
+  median over cells, whose answer can follow whichever m has the most spread;
+- over the right unit: cells of one p share their sample of inputs and the picture of x, so intervals resample
+  p values as clusters (the cluster bootstrap; Davison & Hinkley 1997, section 3.8), and ``n`` counts p values;
+- where the claim is: the study's conclusion is tested by h against x restricted to the represented features
+  (x_rep) in the cells whose W stores features in superposition (:func:`claim_finding`); h against x is
+  supviz's own question (:func:`data_point_finding`), mostly about the features the model drops.
 """
 
 from __future__ import annotations
@@ -16,7 +28,8 @@ import numpy as np
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
-from supviz.study.stats import banded_verdict, bootstrap_interval
+from supviz.study.sources import OWN, source_for
+from supviz.study.stats import NOT_ENOUGH, banded_verdict, bootstrap_interval, interval_verdict
 from supviz.study.verdicts import (
     DISC_MIN,
     RING_MAX,
@@ -30,96 +43,240 @@ from supviz.study.verdicts import (
     variant_slug,
 )
 
-#: Relative loss of k-NN recall (picture of h against the picture of x) below which the study's
-#: conclusion holds for a method, and above which it does not hold (in between: partly).
+#: Relative loss of chance-corrected k-NN recall (h against its reference) below which the study's conclusion
+#: holds, and above which it does not hold (in between: partly).
 HOLDS_BELOW = 0.10
 FAILS_ABOVE = 0.30
+#: The seed's words that the data-point verdict on h against x_rep answers (its conclusion).
+STUDY_CLAIM = "Superposition might not be as large a problem for latent space visualization."
+#: The resampling unit of every recall verdict of this section (see :func:`stratified_relative_loss`).
+P_UNIT = "p values"
 
 
 def loss_verdict(relative_loss: float) -> str:
-    """'supported' (holds), 'partly' or 'not supported' for a median relative loss of k-NN recall."""
+    """'supported' (holds), 'partly' or 'not supported' for a relative loss of k-NN recall, without its interval
+    (the report's verdicts use :func:`loss_interval_verdict`)."""
     if not math.isfinite(relative_loss):
         return "n/a"
     return "supported" if relative_loss < HOLDS_BELOW else "not supported" if relative_loss > FAILS_ABOVE else "partly"
 
 
-def paired(points: Any, importance: str, method: str, metric: str) -> Any:
-    """Per-cell values of ``metric`` of the pictures of x and of h (columns x, h; index m, p), NaN kept."""
+def chance_corrected(recall: Any, chance: Any) -> np.ndarray:
+    """``(R - c) / (1 - c)``: a recall ``R`` read against its chance level ``c`` (0 = what a random picture keeps,
+    1 = every neighbour kept; negative below chance). NaN where ``c`` is NaN or 1."""
+    r, c = np.asarray(recall, dtype=float), np.asarray(chance, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c < 1, (r - c) / (1 - c), np.nan)
+
+
+def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> dict[str, Any]:
+    """The relative loss of chance-corrected recall of h against a reference space, within m, and its interval.
+
+    Parameters
+    ----------
+    ref, h, chance, m, p : array ``[n_cells]``
+        Per cell: the reference's recall (the picture of x, or x restricted to the represented features), h's
+        recall, their chance level ``k / (N - 1)`` (:func:`supviz.metrics.neighbors.knn_recall_chance`), the
+        hidden size and the feature probability. Cells with a NaN are left out.
+
+    Returns
+    -------
+    dict
+        ``estimate``: the mean over m of ``L_m = (mean ref' - mean h') / mean ref'`` (ratio of the means over
+        that m's cells of the chance-corrected recalls ``r' = (r - c) / (1 - c)``; NaN for an m whose reference
+        keeps nothing above chance). Each m weighs the same (direct standardisation): a pooled median over all
+        cells lets the m with the most spread decide, and can give the opposite answer. ``interval``: 95%
+        percentile bootstrap resampling the *p values* as clusters (every cell of one p shares its sample of
+        inputs and its picture of x, so cells are not independent), each draw keeping all m of a p.
+        ``n_clusters`` (p values), ``n_cells``, ``n_left_out``, ``per_m`` (m -> n, raw means ``ref`` / ``h``,
+        chance-corrected means ``ref_cc`` / ``h_cc``, ``loss``), ``chance`` (median c), ``cell_loss`` (per-cell
+        relative loss, for its range).
+    """
+    ref, h, c = (np.asarray(a, dtype=float) for a in (ref, h, chance))
+    m, p = np.asarray(m), np.asarray(p, dtype=float)
+    rc, hc = chance_corrected(ref, c), chance_corrected(h, c)
+    ok = np.isfinite(rc) & np.isfinite(hc)
+    ms = sorted({int(v) for v in m[ok]})
+    ps = sorted({float(v) for v in p[ok]})
+    R = np.full((len(ps), len(ms)), np.nan)  # (p, m): chance-corrected recall of the reference
+    H = np.full((len(ps), len(ms)), np.nan)
+    R0, H0 = R.copy(), H.copy()  # raw recalls, for the per-m table
+    for i in np.flatnonzero(ok):
+        a, b = ps.index(float(p[i])), ms.index(int(m[i]))
+        R[a, b], H[a, b], R0[a, b], H0[a, b] = rc[i], hc[i], ref[i], h[i]
+
+    def by_m(idx: np.ndarray) -> np.ndarray:  # (m,): L_m over the p clusters drawn
+        A, B = R[idx], H[idx]
+        both = np.isfinite(A) & np.isfinite(B)
+        sa, sb = np.where(both, A, 0.0).sum(axis=0), np.where(both, B, 0.0).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((both.sum(axis=0) > 0) & (sa > 0), (sa - sb) / sa, np.nan)
+
+    def stat(idx: np.ndarray) -> float:
+        v = by_m(idx.astype(int))
+        return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+
+    every = np.arange(len(ps))
+    loss_m = by_m(every) if ps else np.array([])
+    per_m = {
+        mm: {
+            "n": int(np.isfinite(R[:, j]).sum()),
+            "ref": float(np.nanmean(R0[:, j])),
+            "h": float(np.nanmean(H0[:, j])),
+            "ref_cc": float(np.nanmean(R[:, j])),
+            "h_cc": float(np.nanmean(H[:, j])),
+            "loss": float(loss_m[j]),
+        }
+        for j, mm in enumerate(ms)
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cell_loss = np.where(rc[ok] > 0, (rc[ok] - hc[ok]) / rc[ok], np.nan)
+    return {
+        "estimate": stat(every) if ps else float("nan"),
+        "interval": bootstrap_interval(every.astype(float), stat) if len(ps) else (math.nan, math.nan),
+        "n_clusters": len(ps),
+        "n_cells": int(ok.sum()),
+        "n_left_out": int((~ok).sum()),
+        "per_m": per_m,
+        "chance": float(np.median(c[ok])) if ok.any() else float("nan"),
+        "cell_loss": cell_loss,
+    }
+
+
+def _chance_of(table: Any) -> np.ndarray:
+    """``k / (N - 1)`` per row of a ``points`` table (NaN without its ``k`` / ``n_points`` columns)."""
+    from supviz.metrics.neighbors import knn_recall_chance
+
+    if "k" not in table or "n_points" not in table:
+        return np.full(len(table), np.nan)
+    return np.array(
+        [
+            knn_recall_chance(int(n), int(k)) if np.isfinite(float(n)) and np.isfinite(float(k)) else np.nan
+            for n, k in zip(table["n_points"].astype(float), table["k"].astype(float))
+        ]
+    )
+
+
+def paired(points: Any, importance: str, method: str, metric: str, *, ref: str = "x") -> Any:
+    """Per-cell values of ``metric`` of the spaces ``ref`` and h by ``method`` (columns ``ref``, ``h``; index m,
+    p; NaN kept), and ``chance``: the k-NN recall chance level ``k / (N - 1)`` of h's row."""
     import pandas as pd
 
     d = points[(points["importance"] == importance) & (points["method"] == method)]
-    x = d[d["space"] == "x"].set_index(["m", "p"])[metric]
-    h = d[d["space"] == "h"].set_index(["m", "p"])[metric]
-    return pd.concat({"x": x, "h": h}, axis=1)
+    hd = d[d["space"] == "h"].set_index(["m", "p"])
+    r = d[d["space"] == ref].set_index(["m", "p"])[metric]
+    out = pd.concat({ref: r, "h": hd[metric]}, axis=1)
+    out["chance"] = pd.Series(_chance_of(hd), index=hd.index).reindex(out.index)
+    return out
+
+
+def recall_column(points: Any) -> str:
+    """The k-NN recall a picture verdict reads: the mean over the picture's runs (``knn_recall_seed_mean``) where
+    the table has it, else the single run's ``knn_recall``."""
+    col = "knn_recall_seed_mean"
+    return col if col in points and np.isfinite(points[col].to_numpy(dtype=float)).any() else "knn_recall"
+
+
+def seed_note(points: Any, importance: str, method: str) -> tuple[int, float, str]:
+    """How many runs each picture of ``method`` had, the median standard deviation of h's recall between them, and
+    the sentence that says so."""
+    d = points[(points["importance"] == importance) & (points["method"] == method) & (points["space"] == "h")]
+    runs = int(d["picture_seeds"].max()) if "picture_seeds" in d and d["picture_seeds"].notna().any() else 1
+    sd = d["knn_recall_seed_sd"].to_numpy(dtype=float) if "knn_recall_seed_sd" in d else np.array([])
+    sd_med = float(np.median(sd[np.isfinite(sd)])) if np.isfinite(sd).any() else float("nan")
+    if runs > 1:
+        text = (
+            f" Each picture was run {runs} times (independent seeds): recalls are the mean over the runs, whose spread "
+            f"(standard deviation of h's recall) has a median {fmt(sd_med, 2)} per cell."
+        )
+    else:
+        text = (
+            " Each picture is one optimisation run; its run-to-run noise is inside the p-value bootstrap "
+            "(datapoints.picture_seeds adds runs)."
+        )
+    return runs, sd_med, text
+
+
+def _effect(frame: Any, ref: str) -> dict[str, Any]:
+    """:func:`stratified_relative_loss` of a :func:`paired` frame, and the raw medians of its defined cells."""
+    idx = frame.index
+    s = stratified_relative_loss(
+        frame[ref], frame["h"], frame["chance"], idx.get_level_values("m"), idx.get_level_values("p")
+    )
+    ok = frame[[ref, "h", "chance"]].dropna()
+    s["ref"] = float(ok[ref].median()) if len(ok) else float("nan")
+    s["h"] = float(ok["h"].median()) if len(ok) else float("nan")
+    s["verdict"] = loss_interval_verdict(s["estimate"], s["interval"], n=s["n_clusters"])
+    return s
 
 
 def method_effect(points: Any, importance: str, method: str) -> dict[str, Any]:
-    """How the pictures of h keep the inputs' neighbourhoods against the pictures of x, per cell.
+    """How the pictures of h keep the inputs' neighbourhoods against the same method's pictures of x.
 
-    Returns medians over the cells where both recalls are defined (``x``, ``h``), the relative loss
-    of the medians, per-m medians of the loss, the count left out, and false neighbours over the cells
-    where they are possible at all (``false_neighbour_chance`` > 0: some pairs of inputs share no
-    active feature; at p >= 0.3 every pair shares one and the rate is 0 by construction).
+    The chance-corrected, within-m relative loss of :func:`stratified_relative_loss` (``relative_loss``,
+    ``interval`` over p values, ``per_m``, ``chance``), the raw medians ``x`` and ``h`` over the cells where both
+    recalls are defined, the count left out, and false neighbours over the cells where they are possible at all
+    (``false_neighbour_chance`` > 0: some pairs of inputs share no active feature; at p >= 0.3 every pair shares
+    one and the rate is 0 by construction).
     """
-    both = paired(points, importance, method, "knn_recall")
-    ok = both.dropna()
-    out: dict[str, Any] = {"n_cells": len(ok), "n_left_out": len(both) - len(ok)}
-    out["x"] = float(ok["x"].median()) if len(ok) else float("nan")
-    out["h"] = float(ok["h"].median()) if len(ok) else float("nan")
-    out["relative_loss"] = (out["x"] - out["h"]) / out["x"] if out["x"] > 0 else float("nan")
-    xs, hs = ok["x"].to_numpy(dtype=float), ok["h"].to_numpy(dtype=float)
-
-    def rel(idx: np.ndarray) -> float:  # the relative loss of the medians over a resample of cells (pairs kept)
-        i = idx.astype(int)
-        mx = np.median(xs[i])
-        return float((mx - np.median(hs[i])) / mx) if mx > 0 else float("nan")
-
-    out["interval"] = bootstrap_interval(np.arange(len(ok), dtype=float), rel)
-    out["by_m"] = (
-        {
-            int(m): (float((g["h"] - g["x"]).median()), float(((g["x"] - g["h"]) / g["x"]).median()))
-            for m, g in ok.groupby(level="m")
-        }
-        if len(ok)
-        else {}
-    )
-    fn = paired(points, importance, method, "false_neighbour_rate")
+    both = paired(points, importance, method, recall_column(points))
+    s = _effect(both, "x")
+    s["picture_seeds"], s["seed_sd"], s["seed_text"] = seed_note(points, importance, method)
+    out: dict[str, Any] = dict(s)
+    out.update(x=s["ref"], relative_loss=s["estimate"])
+    fn = paired(points, importance, method, "false_neighbour_rate").drop(columns="chance")
     if "false_neighbour_chance" in points:
         chance = paired(points, importance, method, "false_neighbour_chance")["x"]
-        possible = chance.reindex(fn.index) > 0
-        fn = fn[possible.fillna(False).to_numpy()].assign(
-            chance=chance.reindex(fn.index)[possible.fillna(False).to_numpy()]
-        )
+        possible = (chance.reindex(fn.index) > 0).fillna(False).to_numpy()
+        fn = fn[possible].assign(chance=chance.reindex(fn.index)[possible])
     fn = fn.dropna()
     out["fn_cells"] = len(fn)
     out["fn_x"] = float(fn["x"].median()) if len(fn) else float("nan")
     out["fn_h"] = float(fn["h"].median()) if len(fn) else float("nan")
     out["fn_chance"] = float(fn["chance"].median()) if len(fn) and "chance" in fn else float("nan")
     out["fn_increase_max"] = float((fn["h"] - fn["x"]).max()) if len(fn) else float("nan")
-    out["verdict"] = loss_interval_verdict(out["relative_loss"], out["interval"], n=out["n_cells"])
     return out
 
 
 def loss_interval_verdict(relative_loss: float, interval: tuple[float, float], *, n: int) -> str:
-    """:func:`loss_verdict` read with the interval of the relative loss (bootstrap over cells): 'supported' only
-    when the whole interval is below :data:`HOLDS_BELOW`, 'not supported' when it is above :data:`FAILS_ABOVE`,
-    'partly' when it lies between them; an interval across either threshold, or fewer than
-    :data:`~supviz.study.stats.MIN_N` cells, is not enough evidence."""
+    """:func:`loss_verdict` read with the interval of the relative loss: 'supported' only when the whole interval is
+    below :data:`HOLDS_BELOW`, 'not supported' when it is above :data:`FAILS_ABOVE`, 'partly' when it lies between
+    them; an interval across either threshold, or fewer than :data:`~supviz.study.stats.MIN_N` resampling units, is
+    not enough evidence (:func:`supviz.study.stats.banded_verdict`)."""
     return banded_verdict(relative_loss, interval, HOLDS_BELOW, FAILS_ABOVE, n=n)
 
 
+def per_m_text(per_m: dict[int, dict[str, float]], ref: str) -> str:
+    """The within-m numbers in words: per m, raw mean recalls of ``ref`` and h and the chance-corrected loss."""
+    return "; ".join(
+        f"m = {m}: {ref} {fmt(v['ref'], 2)}, h {fmt(v['h'], 2)}, loss {pct(v['loss'])}"
+        for m, v in sorted(per_m.items())
+    )
+
+
+def _unit_text(n_clusters: int, n_cells: int) -> str:
+    return f"{n_clusters} p values ({n_cells} cells; all m of a p resampled together: they share one sample of inputs)"
+
+
 def data_point_finding(points: Any, importance: str, method: str, *, best_x: float = float("nan")) -> Finding:
-    """The grid's data-point verdict for one method and importance variant (independent of the represented rule)."""
+    """supviz's own question, per method: do pictures of h keep the neighbours that the same method's picture of x
+    keeps? (The study's claim is :func:`claim_finding`: h against x_rep, where superposition is.)"""
     e = method_effect(points, importance, method)
     name = METHOD_NAMES[method]
     lo, hi = e["interval"]
     text = (
         f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x "
-        f"itself {fmt(e['x'], 2)}: a relative loss of {pct(e['relative_loss'])} (95% interval {pct(lo)} to "
-        f"{pct(hi)}, bootstrap over cells) over {e['n_cells']} cells"
-        + (f" ({e['n_left_out']} left out: recall undefined)" if e["n_left_out"] else "")
-        + "."
+        f"itself {fmt(e['x'], 2)}; a random picture keeps {fmt(e['chance'], 2)} (k / (N - 1)). Read against that "
+        f"chance level ((R - c) / (1 - c)) and within each m, the picture of h loses {pct(e['relative_loss'])} of what "
+        f"the picture of x keeps (mean over m; 95% interval {pct(lo)} to {pct(hi)}, resampling "
+        f"{_unit_text(e['n_clusters'], e['n_cells'])})"
+        + (f"; {e['n_left_out']} cells left out: recall undefined" if e["n_left_out"] else "")
+        + f". Per m: {per_m_text(e['per_m'], 'x')}."
+        + e["seed_text"]
     )
+    cl = e["cell_loss"][np.isfinite(e["cell_loss"])]
+    if cl.size:
+        text += f" Cell by cell the loss runs {pct(cl.min())} to {pct(cl.max())}."
     if e["fn_cells"]:
         text += (
             f" False neighbours, in the {e['fn_cells']} cells where they are possible (some pairs of inputs share no "
@@ -133,32 +290,108 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
             f" Caution: {name} of x is itself poor (recall {fmt(e['x'], 2)} against {fmt(best_x, 2)} for the best "
             f"method), so {name} hides the damage rather than avoiding it."
         )
-    ms = sorted(e["by_m"])
-    if len(ms) >= 2:
-        text += (
-            f" Median recall loss over p: {fmt(-e['by_m'][ms[0]][0], 2)} at m = {ms[0]}, "
-            f"{fmt(-e['by_m'][ms[-1]][0], 2)} at m = {ms[-1]}."
-        )
-    text += f" (Rule: holds below a {pct(HOLDS_BELOW)} relative loss, does not hold above {pct(FAILS_ABOVE)}.)"
+    text += (
+        " How much of this loss is the features the model drops rather than superposition: the section's loss split "
+        f"and the verdict on h against x_rep. (Rule: holds below a {pct(HOLDS_BELOW)} loss, does not hold above "
+        f"{pct(FAILS_ABOVE)}.)"
+    )
     return Finding(
-        "Superposition might not be as large a problem for latent space visualization.",
+        "Pictures of the latent codes h keep the neighbours that the same method's picture of the inputs x keeps "
+        "(supviz's own question).",
         text,
         e["verdict"],
         key=f"D-{method}-{importance}",
         method=name,
         importance=importance,
         view="data points",
-        n_used=e["n_cells"],
+        n_used=e["n_clusters"],
         n_left_out=e["n_left_out"],
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
-        summary=f"picture of h loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]",
+        summary=f"h loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}] vs x",
         estimate=e["relative_loss"],
         interval=e["interval"],
-        unit="cells",
-        null=0.0,
+        unit=P_UNIT,
+        null=1.0,  # the loss of a picture of h at chance level: it keeps nothing above chance
         threshold=HOLDS_BELOW,
-        comparison=f"relative loss of median k-NN recall, picture of h against the same method's picture of x; holds "
-        f"below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}",
+        comparison=f"relative loss of chance-corrected k-NN recall (chance {fmt(e['chance'], 2)}), picture of h "
+        f"against the same method's picture of x, within m, mean over m; holds below {pct(HOLDS_BELOW)}, fails "
+        f"above {pct(FAILS_ABOVE)}; a picture of h at chance loses 100%",
+        source=OWN,
+    )
+
+
+def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exact", rule: str = "norm") -> dict:
+    """The study's claim measured where superposition is: h against x restricted to the represented features.
+
+    ``method="exact"``: the code space h against x_rep (``h_recall``, ``x_rep_recall_<rule>`` of ``cells``), before
+    any picture; a picture method: its picture of h against its picture of x_rep (``points`` rows of space
+    ``x_rep``, present when ``datapoints.layout_spaces`` includes it; the configured rule only). Only the cells
+    whose W stores features in superposition (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`) count; the others
+    are left out and counted (``n_not_superposed``). :func:`stratified_relative_loss` of the chance-corrected
+    recalls, with the chance level of the ``points`` rows of h.
+    """
+    import pandas as pd
+
+    g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)].set_index(["m", "p"])
+    fpd = g["features_per_dim"] if "features_per_dim" in g else pd.Series(np.inf, index=g.index)
+    if method == "exact":
+        col = f"x_rep_recall_{rule}"
+        frame = pd.DataFrame(
+            {"x_rep": g[col] if col in g else np.nan, "h": g["h_recall"] if "h_recall" in g else np.nan},
+            index=g.index,
+        )
+        pe = paired(points, importance, "exact", "knn_recall")
+        frame["chance"] = pe["chance"].reindex(frame.index)
+    else:
+        frame = paired(points, importance, method, recall_column(points), ref="x_rep")
+    sup = (fpd.reindex(frame.index) > SUPERPOSED_ABOVE).fillna(False).to_numpy()
+    e = _effect(frame[sup], "x_rep")
+    e["n_not_superposed"] = int((~sup).sum())
+    e["available"] = bool(frame["x_rep"].notna().any())
+    return e
+
+
+def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "exact", rule: str = "norm") -> Finding:
+    """The study's conclusion tested on data points where superposition is: h keeps the neighbourhoods of x
+    restricted to the represented features (x_rep), in the code space (``method="exact"``) or in the pictures."""
+    e = claim_effect(points, cells, importance, method=method, rule=rule)
+    where = "in the code space (before any picture)" if method == "exact" else f"in its {METHOD_NAMES[method]} picture"
+    o = claim_effect(points, cells, importance, method=method, rule=other_rule(rule)) if method == "exact" else None
+    lo, hi = e["interval"]
+    text = (
+        f"Where superposition is ({e['n_cells']} cells whose W stores more features than dimensions, "
+        f"||W||_F² / m > {SUPERPOSED_ABOVE:g}; {e['n_not_superposed']} without it left out"
+        + (f", {e['n_left_out']} with an undefined recall" if e["n_left_out"] else "")
+        + f"), h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours {where}, x restricted to the "
+        f"represented features ({RULE_TEXT[rule]}) {fmt(e['ref'], 2)}; chance {fmt(e['chance'], 2)}. "
+        f"Chance-corrected and within m, h loses {pct(e['estimate'])} of what x_rep keeps (mean over m; 95% interval "
+        f"{pct(lo)} to {pct(hi)}, resampling {_unit_text(e['n_clusters'], e['n_cells'])}; negative = h keeps more). "
+        f"Per m: {per_m_text(e['per_m'], 'x_rep')}. This isolates superposition among the kept features from the "
+        f"features the model drops (their loss is in the section's loss split). (Rule: holds below a "
+        f"{pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}.)"
+    )
+    vo = o["verdict"] if o is not None and o["n_cells"] else ""
+    return Finding(
+        STUDY_CLAIM,
+        text + rule_note(e["verdict"], vo, rule),
+        e["verdict"],
+        key=f"D-claim-{method}-{importance}",
+        method="" if method == "exact" else METHOD_NAMES[method],
+        importance=importance,
+        verdict_other_rule=vo,
+        n_used=e["n_clusters"],
+        n_left_out=e["n_left_out"] + e["n_not_superposed"],
+        figures=[f"D1_knn_recall_{variant_slug(importance)}"],
+        summary=f"h loses {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] vs x_rep",
+        estimate=e["estimate"],
+        interval=e["interval"],
+        unit=P_UNIT,
+        null=1.0,  # the loss of a picture of h at chance level: it keeps nothing above chance
+        threshold=HOLDS_BELOW,
+        comparison=f"relative loss of chance-corrected k-NN recall of h against x restricted to the represented "
+        f"features, {where}, in the cells with superposition (recall chance {fmt(e['chance'], 2)}), within m, mean "
+        f"over m; holds below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}; h at chance loses 100%",
+        source=source_for("D-claim"),
     )
 
 
@@ -177,6 +410,11 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     superposition: W an orthogonal projection) elsewhere; the parts add up to the total in every cell, and
     so do their means (medians would not). Without ``features_per_dim`` every cell counts as superposed.
     Cells without an ``x_rep`` recall (no represented feature) are left out and counted.
+
+    The split is sequential (x -> x_rep -> h: the other order would book differently) and depends on the
+    represented rule's cutoff. The superposition term is a net: ``n_gain`` / ``sum_gain`` count and add the
+    superposed cells where h keeps *more* than x_rep, ``n_loss`` / ``sum_loss`` those where it keeps less, and
+    ``mean_abs_superposition`` is the mean ``|h - x_rep|`` over the superposed cells.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     col = f"x_rep_recall_{rule}"
@@ -207,6 +445,12 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
         "median_superposition": float(np.median(sup)) if any_ else float("nan"),
         "share_superposition": float(sup.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
         "share_dropped": float(dropped.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
+        # the superposition term is a net: cells where h keeps more than x_rep cancel cells where it keeps less
+        "n_gain": int((sup > 0).sum()),
+        "n_loss": int((sup < 0).sum()),
+        "sum_gain": float(sup[sup > 0].sum()),
+        "sum_loss": float(sup[sup < 0].sum()),
+        "mean_abs_superposition": float(np.abs(sup[superposed]).mean()) if superposed.any() else float("nan"),
     }
 
 
@@ -232,6 +476,16 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
         )
         + "."
     )
+    if s["n_superposed"]:
+        text += (
+            f" The superposition part is a net: in {s['n_gain']} of the {s['n_superposed']} superposed cells h keeps "
+            f"more neighbours than x_rep (gains sum to {fixed(s['sum_gain'], 3)}), in {s['n_loss']} fewer (losses sum "
+            f"to {fixed(-s['sum_loss'], 3)}); mean |h − x_rep| {fixed(s['mean_abs_superposition'], 3)} per cell."
+        )
+    text += (
+        " The split is sequential (x → x_rep → h) and depends on the represented cutoff: x_rep keeps the features "
+        f"that pass {RULE_TEXT[rule]}."
+    )
     if o.get("n_cells"):
         text += (
             f" With {RULE_TEXT[other_rule(rule)]}: {fixed(-o['mean_dropped'])} dropped, "
@@ -253,13 +507,16 @@ RING_CONDITIONS = (
 
 
 def ring_control_summary(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, Any]:
-    """Medians of the ring control's radius CVs over the cells with at least :data:`RING_MIN_POINTS`
-    represented features and some dropped ones, and the explanation they support.
+    """The ring control over the cells with at least :data:`RING_MIN_POINTS` represented features and some dropped
+    ones: per condition the median radius CV, its 95% interval (bootstrap over cells) and the cells counted as a
+    ring (CV < :data:`RING_MAX`) and as a disc (CV > :data:`DISC_MIN`); and the explanation the trained rows support.
 
-    ``explanation``: ``"origin cluster"`` when every kind of represented rows is a ring with the
-    cluster (median CV < :data:`RING_MAX`) and none is without it (> :data:`DISC_MIN`);
-    ``"near-equidistance"`` when the trained rows are a ring without the cluster and random
-    directions of the same norms are not; ``"undecided"`` otherwise.
+    ``explanation``: ``"origin cluster"`` when the trained rows are a ring with the cluster (the whole interval of
+    the median below :data:`RING_MAX`) and a disc without it (the whole interval above :data:`DISC_MIN`);
+    ``"near-equidistance"`` when they are a ring without the cluster (interval below :data:`RING_MAX`) and random
+    directions of the same norms are not (interval above :data:`DISC_MIN`); ``"undecided"`` otherwise. The random
+    and orthogonal rows are controls, reported with their own counts: whether *every* kind is a ring with the
+    cluster is a cell-by-cell count, not a median.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     n_col = f"n_represented_{rule}"
@@ -267,43 +524,83 @@ def ring_control_summary(cells: Any, importance: str, *, rule: str = "norm") -> 
     if n_col not in g or any(c not in g for c in cols):
         return {"n_cells": 0, "n_left_out": len(g), "explanation": "n/a"}
     use = g[(g[n_col] >= RING_MIN_POINTS) & np.isfinite(g[f"ring_trained_cluster_{rule}"])]
-    med = {c: float(use[f"ring_{c}_{rule}"].median()) if len(use) else float("nan") for c in RING_CONDITIONS}
-    out: dict[str, Any] = {"n_cells": len(use), "n_left_out": len(g) - len(use), "median": med}
-    kinds = ("trained", "random", "orthogonal")
-    if not len(use):
+    vals = {c: use[f"ring_{c}_{rule}"].to_numpy(dtype=float) for c in RING_CONDITIONS}
+    med = {c: float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan") for c, v in vals.items()}
+    out: dict[str, Any] = {
+        "n_cells": len(use),
+        "n_left_out": len(g) - len(use),
+        "median": med,
+        "interval": {c: bootstrap_interval(v) for c, v in vals.items()},
+        "n_ring": {c: int((v < RING_MAX).sum()) for c, v in vals.items()},
+        "n_disc": {c: int((v > DISC_MIN).sum()) for c, v in vals.items()},
+    }
+    n = len(use)
+    iv = out["interval"]
+    ring_with = interval_verdict(med["trained_cluster"], iv["trained_cluster"], RING_MAX, claimed="below", n=n)
+    disc_alone = interval_verdict(med["trained_alone"], iv["trained_alone"], DISC_MIN, claimed="above", n=n)
+    ring_alone = interval_verdict(med["trained_alone"], iv["trained_alone"], RING_MAX, claimed="below", n=n)
+    random_disc = interval_verdict(med["random_alone"], iv["random_alone"], DISC_MIN, claimed="above", n=n)
+    out.update(ring_with=ring_with, disc_alone=disc_alone, ring_alone=ring_alone)
+    if not n:
         out["explanation"] = "n/a"
-    elif all(med[f"{k}_cluster"] < RING_MAX for k in kinds) and all(med[f"{k}_alone"] > DISC_MIN for k in kinds):
+    elif ring_with == "supported" and disc_alone == "supported":
         out["explanation"] = "origin cluster"
-    elif med["trained_alone"] < RING_MAX and med["random_alone"] > DISC_MIN:
+    elif ring_alone == "supported" and random_disc == "supported":
         out["explanation"] = "near-equidistance"
     else:
         out["explanation"] = "undecided"
     return out
 
 
+def ring_verdict(s: dict[str, Any]) -> str:
+    """The study's conjecture (the ring emerges only because of the points at the origin) from
+    :func:`ring_control_summary`: 'supported' when the trained rows are a ring with the cluster and a disc without
+    it (both intervals on the claimed side), 'not supported' when they are no ring with it or a ring without it
+    (an interval wholly on the other side), otherwise not enough evidence."""
+    if not s.get("n_cells"):
+        return "n/a"
+    if s["ring_with"] == "supported" and s["disc_alone"] == "supported":
+        return "supported"
+    if s["ring_with"] == "not supported" or s["ring_alone"] == "supported":
+        return "not supported"
+    return NOT_ENOUGH
+
+
 def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
     """Why the represented features lie on a ring: near-equidistance or the cluster at the origin."""
     s = ring_control_summary(cells, importance, rule=rule)
     o = ring_control_summary(cells, importance, rule=other_rule(rule))
-    # the study's own conjecture: the ring emerges only because of the points at the origin
-    said = {"origin cluster": "supported", "near-equidistance": "not supported", "undecided": "partly"}
-    verdict = said.get(s["explanation"], "n/a")
-    vo = said.get(o["explanation"], "n/a")
+    verdict, vo = ring_verdict(s), ring_verdict(o)
     if s["n_cells"]:
-        m = s["median"]
+        m, iv, n = s["median"], s["interval"], s["n_cells"]
+
+        def cv(c: str) -> str:
+            return f"{fmt(m[c], 2)} [{fmt(iv[c][0], 2)}, {fmt(iv[c][1], 2)}]"
+
         text = (
-            f"Ring control over {s['n_cells']} cells ({RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented and "
-            f"some dropped features; {s['n_left_out']} others left out), median radius CV of the represented points "
-            f"(0 = a ring, 0.354 = a uniform disc) in interval MDS: trained rows {fmt(m['trained_cluster'], 2)} with "
-            f"the cluster of dropped features at the origin and {fmt(m['trained_alone'], 2)} without it; random "
-            f"directions of the same norms {fmt(m['random_cluster'], 2)} and {fmt(m['random_alone'], 2)}; diag(N), "
-            f"exactly equidistant, {fmt(m['orthogonal_cluster'], 2)} and {fmt(m['orthogonal_alone'], 2)}. "
+            f"Ring control over {n} cells ({RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented and some dropped "
+            f"features; {s['n_left_out']} others left out), median radius CV of the represented points in interval MDS "
+            f"(0 = a ring, 0.354 = a uniform disc; 95% interval over cells): trained rows {cv('trained_cluster')} with "
+            f"the cluster of dropped features at the origin and {cv('trained_alone')} without it. Cell by cell, the "
+            f"trained rows are a ring (< {RING_MAX:g}) with the cluster in {s['n_ring']['trained_cluster']} of {n} "
+            f"and a disc (> {DISC_MIN:g}) without it in {s['n_disc']['trained_alone']} of {n}. Controls: random "
+            f"directions of the same norms {cv('random_cluster')} with the cluster (a ring in "
+            f"{s['n_ring']['random_cluster']} of {n}) and {cv('random_alone')} without it (a disc in "
+            f"{s['n_disc']['random_alone']}); diag(N), exactly equidistant, {cv('orthogonal_cluster')} (a ring in "
+            f"{s['n_ring']['orthogonal_cluster']}) and {cv('orthogonal_alone')} (a disc in "
+            f"{s['n_disc']['orthogonal_alone']}). "
             + {
-                "origin cluster": "Every kind of rows is a ring with the cluster and a disc without it, equidistant or "
-                "not: the cluster at the origin makes the ring, not near-equidistance.",
+                "origin cluster": "The trained rows are a ring with the cluster and a disc without it: the cluster at "
+                "the origin makes their ring, not near-equidistance"
+                + (
+                    "."
+                    if s["n_ring"]["random_cluster"] == n and s["n_ring"]["orthogonal_cluster"] == n
+                    else "; random directions with the cluster are not a ring in every cell, so the cluster alone "
+                    "does not make any set of rows a ring."
+                ),
                 "near-equidistance": "The trained rows are a ring even without the cluster and random directions are "
                 "not: near-equidistance makes the ring.",
-                "undecided": "The numbers do not separate the two explanations.",
+                "undecided": "The intervals do not separate the two explanations.",
             }[s["explanation"]]
         )
     else:
@@ -321,12 +618,14 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
         n_left_out=s.get("n_left_out", 0),
         figures=["D4_ring_control"],
         unit="cells",
-        comparison="median radius CV of the represented points with and without the origin cluster, for trained, "
-        f"random and orthogonal rows: a ring (< {RING_MAX:g}) with it and a disc (> {DISC_MIN:g}) without it for all "
-        "three = the cluster makes the ring",
-        estimate=s["median"]["trained_alone"] if s["n_cells"] else None,
-        null=s["median"]["random_alone"] if s["n_cells"] else None,
-        threshold=DISC_MIN,
+        comparison=f"median radius CV of the trained represented rows with the origin cluster (a ring: < {RING_MAX:g}) "
+        f"and without it (a disc: > {DISC_MIN:g}), each with its interval over cells; null: random directions of the "
+        "same norms with the cluster; controls: the same without the cluster, and diag(N)",
+        estimate=s["median"]["trained_cluster"] if s["n_cells"] else None,
+        interval=s["interval"]["trained_cluster"] if s["n_cells"] else None,
+        null=s["median"]["random_cluster"] if s["n_cells"] else None,
+        threshold=RING_MAX,
+        source=source_for("D-ring"),
     )
 
 
@@ -334,68 +633,139 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
 
 STAR_MAX_M = 5
 STAR_MAX_P = 0.2
+#: Excess share of points on a spoke over that cell's chance above which a picture is a star.
+STAR_EXCESS = 0.05
+STAR_CLAIM = "MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study)."
 
 
 def star_summary(cells: Any, importance: str) -> dict[str, Any]:
     """The star pattern of MDS pictures of h: low m and sparse p (m <= :data:`STAR_MAX_M`, p <=
-    :data:`STAR_MAX_P`) against the other cells. Medians of ``ray_share_h`` (points within 5 degrees
-    of a represented feature's ray in h), ``one_active_rep`` (inputs with exactly one represented
-    feature active), ``spoke_share`` / ``spoke_chance`` (in the 2-D picture, and for random angles)."""
+    :data:`STAR_MAX_P`) against the other cells.
+
+    Medians of ``ray_share_h`` (points within 5 degrees of a represented feature's ray in h), ``one_active_rep``
+    (inputs with exactly one represented feature active), ``spoke_share`` / ``spoke_chance`` (in the 2-D picture,
+    and for random angles) per group; and, paired per star cell, ``excess = spoke_share - spoke_chance`` (each cell
+    against its own chance level, which varies with the rays' coverage) with its median ``star_excess`` and 95%
+    interval over cells (``star_excess_interval``). Where the table has the control ``spoke_share_ortho`` /
+    ``spoke_chance_ortho`` (the same inputs through an orthonormal projection of the same rank: sparse inputs and a
+    low-rank map, no superposition), ``control_excess`` and the paired ``excess - control_excess`` (``star_gap``,
+    ``star_gap_interval``).
+    """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     if "ray_share_h" not in g:
         return {"n_star": 0}
     star = (g["m"] <= STAR_MAX_M) & (g["p"] <= STAR_MAX_P)
     out: dict[str, Any] = {"n_star": int(star.sum()), "n_other": int((~star).sum())}
     for name, part in (("star", g[star]), ("other", g[~star])):
-        for col in ("ray_share_h", "one_active_rep", "spoke_share", "spoke_chance", "spoke_share_x", "spoke_chance_x"):
+        for col in (
+            "ray_share_h",
+            "one_active_rep",
+            "spoke_share",
+            "spoke_chance",
+            "spoke_share_x",
+            "spoke_chance_x",
+            "spoke_share_ortho",
+            "spoke_chance_ortho",
+        ):
             v = part[col].to_numpy(dtype=float) if col in part else np.array([])
             out[f"{name}_{col}"] = float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+    sg = g[star]
+
+    def col(name: str) -> np.ndarray:
+        return sg[name].to_numpy(dtype=float) if name in sg else np.full(len(sg), np.nan)
+
+    excess = col("spoke_share") - col("spoke_chance")
+    control = col("spoke_share_ortho") - col("spoke_chance_ortho")
+    ok = np.isfinite(excess)
+    out["excess"] = excess
+    out["n_excess"] = int(ok.sum())
+    out["star_excess"] = float(np.median(excess[ok])) if ok.any() else float("nan")
+    out["star_excess_interval"] = bootstrap_interval(excess)
+    out["chance_range"] = (
+        (float(np.nanmin(col("spoke_chance"))), float(np.nanmax(col("spoke_chance")))) if ok.any() else (np.nan, np.nan)
+    )
+    gap = excess - control
+    okg = np.isfinite(gap)
+    out["control_excess"] = float(np.median(control[okg])) if okg.any() else float("nan")
+    out["n_gap"] = int(okg.sum())
+    out["star_gap"] = float(np.median(gap[okg])) if okg.any() else float("nan")
+    out["star_gap_interval"] = bootstrap_interval(gap)
     return out
 
 
 def star_finding(cells: Any, importance: str) -> Finding:
-    """Not a claim of the study: MDS pictures of data points at low m and sparse p are stars."""
+    """Not a claim of the study: MDS pictures of data points at low m and sparse p are stars.
+
+    The verdict is paired: each star cell's share of points on a spoke minus *that cell's* chance share, median over
+    cells with its interval, against :data:`STAR_EXCESS` (:func:`~supviz.study.stats.interval_verdict`). Whether the
+    stars are a signature of superposition is read from the control (sparse inputs through an orthonormal map of the
+    same rank), when the table has it."""
     s = star_summary(cells, importance)
     if not s.get("n_star"):
         return Finding(
-            "MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",
+            STAR_CLAIM,
             "No cell at low m and sparse p in this run.",
             "n/a",
             key=f"D-star-{importance}",
             method="MDS",
             importance=importance,
+            source=OWN,
         )
-    excess = s["star_spoke_share"] - s["star_spoke_chance"]
-    verdict = (
-        "supported"
-        if s["star_ray_share_h"] > 2 * max(s["other_ray_share_h"], 0.05) and excess > 0.05
-        else ("partly" if s["star_ray_share_h"] > s["other_ray_share_h"] else "not supported")
+    lo, hi = s["star_excess_interval"]
+    verdict = interval_verdict(
+        s["star_excess"], s["star_excess_interval"], STAR_EXCESS, claimed="above", n=s["n_excess"]
     )
+    c0, c1 = s["chance_range"]
     text = (
         f"In the {s['n_star']} cells with m <= {STAR_MAX_M} and p <= {STAR_MAX_P:g}, a median "
         f"{pct(s['star_ray_share_h'])} of the data points lie within 5° of a single represented feature's ray in h "
         f"(against {pct(s['other_ray_share_h'])} in the other {s['n_other']} cells): the inputs with exactly one "
         f"represented feature active ({pct(s['star_one_active_rep'])}; their dropped features map to nearly 0). In the "
-        f"MDS picture of h, {pct(s['star_spoke_share'])} of the points lie within 5° of a feature's spoke where points "
-        f"at random angles would give {pct(s['star_spoke_chance'])}; in the picture of x, "
-        f"{pct(s['star_spoke_share_x'])} against {pct(s['star_spoke_chance_x'])}. The spokes are the few represented "
-        "features' rays: a visible signature of superposition (many features sharing few dimensions) that the study's "
-        "pictures of W cannot show."
+        f"MDS picture of h, each cell's share of points within 5° of a feature's spoke exceeds that cell's chance "
+        f"share (points at random angles; {fixed(c0)} to {fixed(c1)} over these cells) by a median "
+        f"{fixed(s['star_excess'], 3)} (95% interval {fixed(lo, 3)} to {fixed(hi, 3)}, bootstrap over "
+        f"{s['n_excess']} cells; star above {STAR_EXCESS:g}). In the picture of x: {pct(s['star_spoke_share_x'])} "
+        f"against {pct(s['star_spoke_chance_x'])}."
     )
+    if s["n_gap"]:
+        g0, g1 = s["star_gap_interval"]
+        text += (
+            f" Control, the same sparse inputs through an orthonormal projection of the same rank (a low-rank map "
+            f"without superposition): excess {fixed(s['control_excess'], 3)}; trained minus control, paired per cell, "
+            f"{fixed(s['star_gap'], 3)} (95% interval {fixed(g0, 3)} to {fixed(g1, 3)}). "
+            + (
+                "The stars exceed the control: superposition (many features on few rays) adds to them."
+                if g0 > 0
+                else "The control makes stars as well: spokes come from single-feature sparse inputs through a "
+                "low-rank map, and this verdict cannot call them a signature of superposition."
+                if g1 <= 0
+                else "The interval straddles 0: the control cannot separate superposition from sparse inputs "
+                "through a low-rank map."
+            )
+        )
+    else:
+        text += (
+            " Without a control of sparse inputs through a low-rank map with no superposition, the verdict cannot "
+            "separate the two: the spokes may be a signature of sparsity and rank rather than of superposition."
+        )
     return Finding(
-        "MDS pictures of data points at low m and sparse p show star / spoke patterns (not in the study).",
+        STAR_CLAIM,
         text,
         verdict,
         key=f"D-star-{importance}",
         method="MDS",
         importance=importance,
-        n_used=s["n_star"],
+        n_used=s["n_excess"],
+        n_left_out=s["n_star"] - s["n_excess"],
         figures=[f"D2_mds_{variant_slug(importance)}"],
         unit="cells",
-        estimate=s["star_spoke_share"],
-        null=s["star_spoke_chance"],
-        comparison="median share of points on a spoke in the MDS picture of h against points at random angles "
-        "(the chance level), and the share on a feature's ray in h against the other cells",
+        estimate=s["star_excess"],
+        interval=s["star_excess_interval"],
+        null=0.0,
+        threshold=STAR_EXCESS,
+        comparison="per star cell, the share of points on a spoke in the MDS picture of h minus that cell's chance "
+        f"share (points at random angles), median over cells; a star above {STAR_EXCESS:g}",
+        source=OWN,
     )
 
 

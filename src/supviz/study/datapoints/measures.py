@@ -13,7 +13,8 @@ For each (importance, m, p) cell of the data-point experiment, under both repres
 - star measures (:func:`supviz.datapoints.geometry.spoke_share`): ``ray_share_h`` (points within
   5 degrees of a represented feature's ray in h), ``one_active_rep`` (inputs with exactly one
   represented feature active), ``spoke_share`` / ``spoke_chance`` (in the MDS picture of h and for
-  random angles), ``spoke_share_x`` / ``spoke_chance_x`` (the same in the MDS picture of x).
+  random angles), ``spoke_share_x`` / ``spoke_chance_x`` (the same in the MDS picture of x), and in the
+  star cells (low m, sparse p) ``spoke_share_ortho`` / ``spoke_chance_ortho``: :func:`star_control`.
 """
 
 from __future__ import annotations
@@ -81,6 +82,39 @@ def w_superposition(W: np.ndarray) -> dict[str, float]:
     }
 
 
+def orthonormal_map(n_in: int, m: int, *, random_state: Any = None) -> np.ndarray:
+    """A random linear map ``[n_in, m]`` whose min(n_in, m) singular values are all 1 (``U Vᵀ`` of a Gaussian
+    matrix's SVD): a projection of rank min(n_in, m) with no superposition (``||Q||_F² / m <= 1``)."""
+    G = np.random.default_rng(random_state).standard_normal((n_in, m))
+    U, _, Vt = np.linalg.svd(G, full_matrices=False)
+    return U @ Vt
+
+
+def star_control(x_rep: np.ndarray, m: int, *, random_state: Any = None) -> Any:
+    """The stars' control: the same sparse inputs (restricted to the represented features, ``x_rep`` ``[N, R]``)
+    through an orthonormal map of rank min(R, m) instead of the trained W, pictured by MDS as in section D; the
+    share of points on its rays' spokes and the chance share (:func:`supviz.datapoints.geometry.spoke_share`).
+
+    Inputs with one active feature lie on a ray through any linear map; if this control's MDS picture is as much
+    a star as the trained one, the spokes come from single-feature sparse inputs through a low-rank map, not from
+    superposition.
+    """
+    from supviz.core.seeding import as_seed_sequence
+    from supviz.datapoints.geometry import spoke_share
+    from supviz.datapoints.layouts import datapoint_layout
+
+    seeds = as_seed_sequence(random_state, name="random_state").spawn(2)
+    Q = orthonormal_map(x_rep.shape[1], m, random_state=seeds[0])
+    hq = x_rep @ Q  # (N, m)
+    lay = datapoint_layout(hq, "mds", random_state=seeds[1])
+    return spoke_share(hq, Q, np.asarray(lay.embedding), max_deg=SPOKE_DEG)
+
+
+def _address(key: tuple[str, int, float]) -> tuple[str, int, int]:
+    """A cell key as seed names (p in millionths: names are str or int)."""
+    return key[0], int(key[1]), int(round(key[2] * 1e6))
+
+
 def _instance_of(res: Any) -> dict[tuple[str, int, float], int]:
     return {(g["importance"], int(g["m"]), float(g["p"])): int(g["instance"]) for g in res.geometry.to_dict("records")}
 
@@ -102,6 +136,7 @@ def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict
     from supviz.datapoints.distortion import measure_distortion
     from supviz.datapoints.geometry import ring_control, spoke_share
     from supviz.study.adapters import rule_masks
+    from supviz.study.datapoints.findings import STAR_MAX_M, STAR_MAX_P
 
     inst = _instance_of(res)
     cfg = ctx.config.section("embeddings")
@@ -141,6 +176,9 @@ def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict
             if lay_x is not None:
                 s = spoke_share(x, np.eye(x.shape[1])[rep], np.asarray(lay_x.embedding), max_deg=SPOKE_DEG)
                 row["spoke_share_x"], row["spoke_chance_x"] = s.share, s.coverage
+            if key[1] <= STAR_MAX_M and key[2] <= STAR_MAX_P:
+                s = star_control(x[:, rep], W.shape[1], random_state=ctx.seed("star-control", *_address(key)))
+                row["spoke_share_ortho"], row["spoke_chance_ortho"] = s.share, s.coverage
         out.append(row)
     for r in rules:
         ring = ring_control(

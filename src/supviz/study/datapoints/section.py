@@ -48,6 +48,9 @@ ROW_METRICS = (
     "false_neighbour_rate",
     "false_neighbour_pairs",
     "smacof_stress",
+    "picture_seeds",
+    "knn_recall_seed_mean",
+    "knn_recall_seed_sd",
 )
 
 
@@ -83,6 +86,7 @@ def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int],
         represented_rule=rc.rule,
         represented_threshold=rc.threshold,
         instances=idx,
+        picture_seeds=cfg.picture_seeds,
         random_state=ctx.seed("datapoints"),
         n_jobs=ctx.config.run.n_jobs,
         progress=ctx.progress.bars,
@@ -285,13 +289,19 @@ class DatapointSection(Section):
                         ),
                     )
                 )
-            tables.extend(_tables(res, v, cfg, cells, rc))
+            tables.extend(_tables(res, v, cfg, points, cells, rc))
         figs.append(ring_figure(ctx, cells, result["ring"], variants))
         best_x = {
             v: max((verdicts.method_effect(points, v, mth)["x"] for mth in cfg.methods), default=float("nan"))
             for v in variants
         }
         for v in variants:
+            # the study's claim where superposition is: h against x restricted to the represented features, in the
+            # code space, and in each method's pictures where x_rep is pictured (datapoints.layout_spaces)
+            findings.append(verdicts.claim_finding(points, cells, v, rule=rc.rule))
+            for method in cfg.methods:
+                if "x_rep" in cfg.layout_spaces:
+                    findings.append(verdicts.claim_finding(points, cells, v, method=method, rule=rc.rule))
             for method in cfg.methods:
                 findings.append(verdicts.data_point_finding(points, v, method, best_x=best_x[v]))
         for v in variants:
@@ -486,7 +496,7 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
     return rows
 
 
-def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> list[TableBlock]:
+def _tables(res: Any, v: str, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any) -> list[TableBlock]:
     import pandas as pd
 
     from supviz.study.datapoints.findings import SUPERPOSED_ABOVE, loss_split
@@ -512,6 +522,7 @@ def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> lis
             pd.DataFrame(frame),
         )
     )
+    out.append(_loss_by_m_table(points, cells, v, cfg, rc))
     g = cells[(cells["model"] == "grid") & (cells["importance"] == v)].sort_values(["m", "p"], ascending=[True, False])
     split = loss_split(cells, v, rule=rc.rule)
     if split.get("n_cells"):
@@ -566,6 +577,37 @@ def _tables(res: Any, v: str, cfg: DatapointsConfig, cells: Any, rc: Any) -> lis
         ]
         out.append(TableBlock(f"Stars: data points on the rays of single features, per cell ({label})", st.round(3)))
     return out
+
+
+def _loss_by_m_table(points: Any, cells: Any, v: str, cfg: DatapointsConfig, rc: Any) -> TableBlock:
+    """Per m, the chance-corrected relative losses the verdicts average (section D's findings compute them)."""
+    import pandas as pd
+
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE, claim_effect, method_effect
+
+    claim = claim_effect(points, cells, v, rule=rc.rule)
+    effects = {m: method_effect(points, v, m) for m in cfg.methods}
+    ms = sorted(set(claim["per_m"]) | {m for e in effects.values() for m in e["per_m"]})
+    rows = []
+    for m in ms:
+        row: dict[str, Any] = {"m": int(m)}
+        c = claim["per_m"].get(m)
+        row["h vs x_rep (code space): cells"] = c["n"] if c else 0
+        row["h vs x_rep: loss"] = round(c["loss"], 3) if c else np.nan
+        for method, e in effects.items():
+            row[f"{PICTURE_NAMES[method]} h vs x: loss"] = (
+                round(e["per_m"][m]["loss"], 3) if m in e["per_m"] else np.nan
+            )
+        rows.append(row)
+    chance = next((e["chance"] for e in effects.values() if np.isfinite(e["chance"])), claim["chance"])
+    return TableBlock(
+        f"Relative loss of chance-corrected k-NN recall per m ((R − c) / (1 − c), chance c = k / (N − 1) = "
+        f"{chance:.3f}; ratio of the means over p): h against x restricted to the represented features in the cells "
+        f"whose W has superposition (||W||²_F / m > {SUPERPOSED_ABOVE:g}; the study's claim), and each method's "
+        f"picture of h against its picture of x (supviz's own question); the verdicts average these over m "
+        f"({variant_label(v)})",
+        pd.DataFrame(rows),
+    )
 
 
 def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, variants: list[str]) -> str:
