@@ -434,6 +434,17 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra='[sae]\narchitectures = ["topk"]\nn_eval = 1000000000000\n')),
     ("sweep", ["{toml}", "--out", "out"], _sweep(m="1000000000")),
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[datapoints]\npoints = [100000000000]\n")),
+    # counts of repeated work (seeds, replicates, random draws and starts): no floor counted them
+    ("config", ["{toml}"], "[background]\na1_seeds = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[background]\na1_seeds = 1000000000\n"),
+    ("config", ["{toml}"], "[real]\nreplicates = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[real]\nreplicates = 1000000000\n"),
+    ("real", ["--config", "{toml}", "--out", "out"], "[real]\nreplicates = 1000000000\n"),
+    ("config", ["{toml}"], "[real]\nsae_seeds = 1000000000\n"),
+    ("config", ["{toml}"], "[recovery]\nchance_draws = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\nchance_draws = 1000000000\n"),
+    ("config", ["{toml}"], "[embeddings]\ncollapse_starts = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[embeddings]\ncollapse_starts = 1000000000\n"),
 ]
 
 
@@ -467,6 +478,11 @@ def test_every_size_flag_has_a_line():
         "n_eval",
         "umap_n",
         "a2_n_features",
+        "a1_seeds",
+        "replicates",
+        "sae_seeds",
+        "chance_draws",
+        "collapse_starts",
     ):
         assert f"{key} =" in texts, key
 
