@@ -609,3 +609,40 @@ def test_sae_on_a_run_folder_beyond_the_machine_is_refused(tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     err = _refused(tmp_path, capsys, ["sae", str(tiny_run), *args])
     assert "too large for this machine" in err and "of memory" in err, err
+
+
+#: Batches whose training floor fits a 16 GiB machine but whose products' first-call timing
+#: (:func:`supviz.runtime.products.measure`, 8 instances of each operand) does not: they passed the check and
+#: failed late (sae on a run folder: killed by the kernel after minutes on a 20 GiB machine).
+TIMING_SIZES = [
+    ("sae", ["{run}", "--batch-size", "50000000", "--steps", "10", "--out", "out"]),
+    (
+        "train",
+        [
+            "--n-features",
+            "6",
+            "--hidden",
+            "2",
+            "--probabilities",
+            "0.5",
+            "--steps",
+            "10",
+            "--batch-size",
+            "100000000",
+            "--out",
+            "out",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("cmd", "args"), TIMING_SIZES, ids=[c for c, _ in TIMING_SIZES])
+def test_the_products_first_call_timing_counts_in_the_floor(
+    tmp_path, capsys, monkeypatch, tiny_run, no_work, cmd, args
+):
+    import supviz.core.resources
+
+    monkeypatch.setattr(supviz.core.resources, "available_memory", lambda: 16 * 2**30)
+    monkeypatch.chdir(tmp_path)
+    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{run}", str(tiny_run)) for a in args]])
+    assert "too large for this machine" in err and "timing the product" in err, err

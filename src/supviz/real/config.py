@@ -171,13 +171,14 @@ class RealConfig:
         once, the hidden layer of every image at the widest width (``N w``, what is pictured), float32.
         Arithmetic, per model and step: ``6 B (pixels + classes) w`` (classifier), ``6 B pixels w``
         (autoencoder; a floor of its ``x W W^T``). Plus ``sae_seeds`` of the larger SAE on the widest layer
-        (:func:`supviz.core.resources.sae_training_need`, ``sae_expansion x sae_larger x w`` latents).
+        (:func:`supviz.sae.engine.training_need`, ``sae_expansion x sae_larger x w`` latents).
         """
         import math
 
-        from supviz.core.resources import F32, Need, sae_training_need
+        from supviz.core.resources import F32, Need
         from supviz.real.data import DIGITS_SHAPE
         from supviz.sae.config import SAEConfig
+        from supviz.sae.engine import training_need
 
         cfg = self.resolved()
         n, pixels, classes = DIGITS_SHAPE
@@ -190,7 +191,7 @@ class RealConfig:
         flops = float(r) * sum(6.0 * B * per_step for _, per_step in models) * cfg.steps
         count = len(widths) * r
         mlp = Need(float(mem), flops, f"{count} digits models of width up to {w} (batch {B}, {cfg.steps} steps)")
-        sae = sae_training_need(
+        sae = training_need(
             w,
             math.ceil(cfg.sae_expansion * cfg.sae_larger * w),
             batch_size=cfg.sae_batch_size,

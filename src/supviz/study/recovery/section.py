@@ -524,14 +524,15 @@ class RecoverySection(Section):
 
     def check(self, config: Any) -> None:
         """E3's methods are D's; the SAEs of every cell fit this machine (``supviz.core.resources``)."""
-        from supviz.core.resources import chance_need, check_fits, sae_training_need, toy_sae_data_need
+        from supviz.core.resources import chance_need, check_fits, toy_sae_data_need
+        from supviz.sae.engine import training_need
         from supviz.study.recovery.compute import _sae_config
 
         cfg: RecoveryConfig = config.section("recovery")
         toy = config.toy
         n_cells = len(toy.hidden) * len(toy.probabilities) * len(toy.importances)
         sae = _sae_config(cfg.architectures[0], toy.n_features, cfg)
-        need = sae_training_need(
+        need = training_need(
             max(toy.hidden),
             sae.d_sae,
             batch_size=cfg.batch_size,
