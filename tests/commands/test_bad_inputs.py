@@ -552,6 +552,16 @@ LATE: dict[str, tuple[str, str]] = {
     "embeddings-min-dist-above-spread": ("[embeddings]\numap_min_dist = 1.5\n", "`embeddings.umap_min_dist`"),
     "perplexity-below-a-third": ("[baselines]\ntsne_grid_perplexity = [0.2]\n", "must be at least 1/3"),
     "probability-without-nonzero-rows": ("[toy]\nprobabilities = [1e-9]\n", "`toy.probabilities[0]` is too small"),
+    # C6's reference weights were read only at C6, where a foreign file became a warning: the file named here is
+    # this config itself (the test writes it as in/<name>.toml)
+    "reference-weights-foreign": (
+        '[embeddings]\nreference_weights = "in/reference-weights-foreign.toml"\n',
+        "`embeddings.reference_weights` 'in/reference-weights-foreign.toml' is not the study's weights",
+    ),
+    "reference-weights-missing": (
+        '[embeddings]\nreference_weights = "in/missing.npz"\n',
+        "`embeddings.reference_weights` must be an existing weights file",
+    ),
 }
 
 
