@@ -434,6 +434,8 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra='[sae]\narchitectures = ["topk"]\nn_eval = 1000000000000\n')),
     ("sweep", ["{toml}", "--out", "out"], _sweep(m="1000000000")),
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[datapoints]\npoints = [100000000000]\n")),
+    # cells that fit one by one but not together: refused by the first chunk, after sweep.toml and manifest.json
+    ("sweep", ["{toml}", "--out", "out"], _sweep(n="20000", m="5000", extra="replicates = 1000\n")),
     # counts of repeated work (seeds, replicates, random draws and starts): no floor counted them
     ("config", ["{toml}"], "[background]\na1_seeds = 1000000000\n"),
     ("run", ["--config", "{toml}", "--out", "out"], "[background]\na1_seeds = 1000000000\n"),
