@@ -143,10 +143,10 @@ class EmbeddingSection(Section):
         reference_weights(cfg.reference_weights)
         if not config.weights.file:
             _check_feature_count(config.toy.n_features, "toy.n_features")
-        # C6 solves collapse_starts random starts as one batch per checked cell, rule and MDS type; a cell
-        # it checks has at least min_points represented features (the study's cell is always checked)
-        need = restarts_need(cfg.collapse_starts, cfg.min_points, what="the C6 check of one cell")
-        check_fits(need, "`embeddings.collapse_starts`, `embeddings.min_points`")
+        # C6 solves collapse_starts random starts as one batch per checked cell, rule and MDS type (the study's
+        # cell is always checked); its represented features are not known before training: at least 2 points
+        need = restarts_need(cfg.collapse_starts, 2, what="the C6 check of one cell")
+        check_fits(need, "`embeddings.collapse_starts`")
 
     def check_grid(self, config: Any, grid: Any, name: str) -> None:
         """Supplied weights must have enough features to picture (see :meth:`check`)."""
