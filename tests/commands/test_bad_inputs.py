@@ -437,16 +437,16 @@ SIZES: list[tuple[str, list[str], str]] = [
     # cells that fit one by one but not together: refused by the first chunk, after sweep.toml and manifest.json
     ("sweep", ["{toml}", "--out", "out"], _sweep(n="20000", m="5000", extra="replicates = 1000\n")),
     # counts of repeated work (seeds, replicates, random draws and starts): no floor counted them
-    ("config", ["{toml}"], "[background]\na1_seeds = 1000000000\n"),
-    ("run", ["--config", "{toml}", "--out", "out"], "[background]\na1_seeds = 1000000000\n"),
+    ("config", ["{toml}"], "[background]\na1_seeds = 1000000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[background]\na1_seeds = 1000000000000\n"),
     ("config", ["{toml}"], "[real]\nreplicates = 1000000000\n"),
     ("run", ["--config", "{toml}", "--out", "out"], "[real]\nreplicates = 1000000000\n"),
     ("real", ["--config", "{toml}", "--out", "out"], "[real]\nreplicates = 1000000000\n"),
     ("config", ["{toml}"], "[real]\nsae_seeds = 1000000000\n"),
     ("config", ["{toml}"], "[recovery]\nchance_draws = 1000000000\n"),
     ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\nchance_draws = 1000000000\n"),
-    ("config", ["{toml}"], "[embeddings]\ncollapse_starts = 1000000000\n"),
-    ("run", ["--config", "{toml}", "--out", "out"], "[embeddings]\ncollapse_starts = 1000000000\n"),
+    ("config", ["{toml}"], "[embeddings]\ncollapse_starts = 1000000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[embeddings]\ncollapse_starts = 1000000000000\n"),
 ]
 
 
