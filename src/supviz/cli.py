@@ -73,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(exc, "exit_status", 2))
     except KeyboardInterrupt:
         print("supviz: interrupted", file=sys.stderr)
+        if "supviz.runtime.dispatch" in sys.modules:  # its resource trackers' leaked-semaphore note is expected now
+            sys.modules["supviz.runtime.dispatch"].note_interrupt()
         return 130
     except BrokenPipeError:
         # `supviz inspect ... | head`: the reader left; stop quietly, as other Unix tools do.

@@ -434,6 +434,19 @@ SIZES: list[tuple[str, list[str], str]] = [
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra='[sae]\narchitectures = ["topk"]\nn_eval = 1000000000000\n')),
     ("sweep", ["{toml}", "--out", "out"], _sweep(m="1000000000")),
     ("sweep", ["{toml}", "--out", "out"], _sweep(extra="[datapoints]\npoints = [100000000000]\n")),
+    # cells that fit one by one but not together: refused by the first chunk, after sweep.toml and manifest.json
+    ("sweep", ["{toml}", "--out", "out"], _sweep(n="20000", m="5000", extra="replicates = 1000\n")),
+    # counts of repeated work (seeds, replicates, random draws and starts): no floor counted them
+    ("config", ["{toml}"], "[background]\na1_seeds = 1000000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[background]\na1_seeds = 1000000000000\n"),
+    ("config", ["{toml}"], "[real]\nreplicates = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[real]\nreplicates = 1000000000\n"),
+    ("real", ["--config", "{toml}", "--out", "out"], "[real]\nreplicates = 1000000000\n"),
+    ("config", ["{toml}"], "[real]\nsae_seeds = 1000000000\n"),
+    ("config", ["{toml}"], "[recovery]\nchance_draws = 1000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[recovery]\nchance_draws = 1000000000\n"),
+    ("config", ["{toml}"], "[embeddings]\ncollapse_starts = 1000000000000\n"),
+    ("run", ["--config", "{toml}", "--out", "out"], "[embeddings]\ncollapse_starts = 1000000000000\n"),
 ]
 
 
@@ -467,6 +480,11 @@ def test_every_size_flag_has_a_line():
         "n_eval",
         "umap_n",
         "a2_n_features",
+        "a1_seeds",
+        "replicates",
+        "sae_seeds",
+        "chance_draws",
+        "collapse_starts",
     ):
         assert f"{key} =" in texts, key
 
@@ -536,6 +554,16 @@ LATE: dict[str, tuple[str, str]] = {
     "embeddings-min-dist-above-spread": ("[embeddings]\numap_min_dist = 1.5\n", "`embeddings.umap_min_dist`"),
     "perplexity-below-a-third": ("[baselines]\ntsne_grid_perplexity = [0.2]\n", "must be at least 1/3"),
     "probability-without-nonzero-rows": ("[toy]\nprobabilities = [1e-9]\n", "`toy.probabilities[0]` is too small"),
+    # C6's reference weights were read only at C6, where a foreign file became a warning: the file named here is
+    # this config itself (the test writes it as in/<name>.toml)
+    "reference-weights-foreign": (
+        '[embeddings]\nreference_weights = "in/reference-weights-foreign.toml"\n',
+        "`embeddings.reference_weights` 'in/reference-weights-foreign.toml' is not the study's weights",
+    ),
+    "reference-weights-missing": (
+        '[embeddings]\nreference_weights = "in/missing.npz"\n',
+        "`embeddings.reference_weights` must be an existing weights file",
+    ),
 }
 
 
@@ -593,3 +621,40 @@ def test_sae_on_a_run_folder_beyond_the_machine_is_refused(tmp_path, capsys, mon
     monkeypatch.chdir(tmp_path)
     err = _refused(tmp_path, capsys, ["sae", str(tiny_run), *args])
     assert "too large for this machine" in err and "of memory" in err, err
+
+
+#: Batches whose training floor fits a 16 GiB machine but whose products' first-call timing
+#: (:func:`supviz.runtime.products.measure`, 8 instances of each operand) does not: they passed the check and
+#: failed late (sae on a run folder: killed by the kernel after minutes on a 20 GiB machine).
+TIMING_SIZES = [
+    ("sae", ["{run}", "--batch-size", "50000000", "--steps", "10", "--out", "out"]),
+    (
+        "train",
+        [
+            "--n-features",
+            "6",
+            "--hidden",
+            "2",
+            "--probabilities",
+            "0.5",
+            "--steps",
+            "10",
+            "--batch-size",
+            "100000000",
+            "--out",
+            "out",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("cmd", "args"), TIMING_SIZES, ids=[c for c, _ in TIMING_SIZES])
+def test_the_products_first_call_timing_counts_in_the_floor(
+    tmp_path, capsys, monkeypatch, tiny_run, no_work, cmd, args
+):
+    import supviz.core.resources
+
+    monkeypatch.setattr(supviz.core.resources, "available_memory", lambda: 16 * 2**30)
+    monkeypatch.chdir(tmp_path)
+    err = _refused(tmp_path, capsys, [cmd, *[a.replace("{run}", str(tiny_run)) for a in args]])
+    assert "too large for this machine" in err and "timing the product" in err, err

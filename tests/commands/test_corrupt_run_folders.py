@@ -151,3 +151,62 @@ def test_an_output_folder_whose_metadata_is_damaged_is_refused_not_replaced(
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "not" in err and "Traceback" not in err, err
     assert _listing(tmp_path) == before
+
+
+#: Damage to a run folder's weights.safetensors, each refused by every reader naming the tensor (issue 22 follow-up:
+#: a truncated `losses` was reshaped to fit, or ended in a reshape traceback).
+ARRAY_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
+    "losses truncated": (lambda a: a.update(losses=a["losses"][:3, :1].copy()), "tensor 'losses' has shape [3, 1]"),
+    "losses fewer curves": (lambda a: a.update(losses=a["losses"][:1].copy()), "tensor 'losses' has shape [1, "),
+    "losses and steps cut alike": (
+        lambda a: a.update(losses=a["losses"][:, :0].copy(), loss_steps=a["loss_steps"][:0].copy()),
+        "tensor 'losses' has shape [4, 0]; metadata.json needs [4, ",
+    ),
+    "losses flat": (lambda a: a.update(losses=a["losses"].ravel().copy()), "tensor 'losses' has shape ["),
+    "losses integer": (lambda a: a.update(losses=a["losses"].astype("int32")), "'losses' must be floating-point"),
+    "loss_steps zero": (
+        lambda a: a.update(loss_steps=a["loss_steps"] * 0),
+        "'loss_steps' must count steps upwards from 1",
+    ),
+    "losses missing": (lambda a: a.pop("losses"), "has no tensor 'losses'"),
+    "weights transposed": (lambda a: a.update({"weights.0": a["weights.0"].T.copy()}), "'weights.0' has shape [2, 6]"),
+    "bias cut": (lambda a: a.update({"biases.1": a["biases.1"][:2].copy()}), "'biases.1' has shape [2]"),
+}
+
+
+def _damaged_arrays(run_folder: Path, tmp: Path, name: str) -> Path:
+    from safetensors.numpy import load_file, save_file
+
+    folder = tmp / "damaged"
+    shutil.copytree(run_folder, folder)
+    arrays = load_file(str(folder / "weights.safetensors"))
+    ARRAY_CASES[name][0](arrays)
+    save_file(arrays, str(folder / "weights.safetensors"))
+    return folder
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+@pytest.mark.parametrize("name", list(ARRAY_CASES))
+def test_damaged_run_arrays_are_one_line_exit_2_nothing_written(
+    run_folder, tmp_path, capsys, monkeypatch, reader, name
+):
+    monkeypatch.chdir(tmp_path)
+    folder = _damaged_arrays(run_folder, tmp_path, name)
+    before = _listing(tmp_path)
+    try:
+        rc = main(READERS[reader](folder, tmp_path / "out"))
+    except SystemExit as exc:
+        rc = exc.code
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("supviz: error: "), err
+    assert ARRAY_CASES[name][1] in err, err
+    assert _listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("name", list(ARRAY_CASES))
+def test_load_grid_refuses_damaged_run_arrays_by_name(run_folder, tmp_path, name):
+    from supviz.toy import load_grid
+
+    with pytest.raises(SupvizError, match="weights.safetensors") as info:
+        load_grid(_damaged_arrays(run_folder, tmp_path, name))
+    assert ARRAY_CASES[name][1] in str(info.value)

@@ -15,8 +15,10 @@ from supviz.core.resources import (
     F64,
     Need,
     available_memory,
+    chance_need,
     check_fits,
     layout_need,
+    restarts_need,
     sae_training_need,
     size_text,
     time_text,
@@ -52,6 +54,44 @@ def test_floors_grow_with_every_size():
     assert sae_training_need(8, 32, batch_size=32, steps=10, log_every=5).bytes > sae.bytes
     assert sae_training_need(8, 16, batch_size=32, steps=10, log_every=5, count=3).flops == 3 * sae.flops
     assert layout_need(100).bytes == 3 * F64 * 100 * 100
+
+
+def test_repeated_work_multiplies_the_arithmetic_and_holds_every_result():
+    one = Need(100.0, 7.0, "one")
+    many = one.repeated(1_000_000_000, kept=24, what="many")
+    assert (many.bytes, many.flops, many.what) == (100.0 + 24e9, 7e9, "many")
+    assert one.repeated(1, what="one") == one
+
+
+def _peak(fn) -> int:
+    """The peak of numpy's traced allocations while ``fn`` runs (numpy reports its buffers to tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_chance_and_restart_floors_are_below_what_the_code_allocates():
+    import numpy as np
+
+    from supviz.dr import smacof
+    from supviz.sae.chance import chance_level
+
+    W = np.random.default_rng(0).normal(size=(30, 4))
+    delta = np.linalg.norm(W[:, None] - W[None], axis=-1)
+    chance_level(W, d_sae=8, draws=1, random_state=0)  # imports and compiles outside the trace
+    smacof(np.stack([delta] * 2), max_iter=2, init="random", random_state=0)
+    need = chance_need(20, 60, 4, 30)
+    assert need.bytes == F32 * 20 * (2 * 60 * 4 + 60 + 4)
+    assert _peak(lambda: chance_level(W, d_sae=60, draws=20, random_state=0)) >= need.bytes
+    starts = restarts_need(50, 30, what="x")
+    assert starts.bytes == 2 * F64 * 50 * 30 * 30
+    stacked = lambda: smacof(np.stack([delta] * 50), max_iter=2, init="random", random_state=0)  # noqa: E731
+    assert _peak(stacked) >= starts.bytes
 
 
 def test_check_fits_refuses_in_one_line_with_the_estimate_and_what_the_machine_has():

@@ -115,6 +115,44 @@ def test_toy_cells_warn_and_train_a_damaged_cell_again(tmp_path, caplog, file, h
         np.testing.assert_array_equal(a, b)
 
 
+#: A cell entry that reads back but is not a trained cell (issue 22 follow-up, 5: NaN weights were read, then the
+#: sweep refused them after rewriting its manifest).
+WRONG_CELLS = {
+    "NaN weights": lambda v: v["weights"].__setitem__((0, 0), np.nan),
+    "inf bias": lambda v: v["bias"].__setitem__(0, np.inf),
+    "weights of another shape": lambda v: v.update(weights=v["weights"][:, :1].copy()),
+    "losses cut": lambda v: v.update(losses=v["losses"][:0].copy()),
+    "no bias": lambda v: v.pop("bias"),
+}
+
+
+@pytest.mark.parametrize("how", list(WRONG_CELLS))
+def test_toy_cells_warn_and_train_a_cell_with_wrong_values_again(tmp_path, caplog, how):
+    from supviz.runtime.dispatch import LocalDispatcher
+    from supviz.toy import TrainConfig
+    from supviz.toy.cells import KIND, train_cells
+
+    config = TrainConfig(n_features=6, hidden=(2,), probabilities=(1.0, 0.3), steps=30, batch_size=32, threads=1)
+    specs = config.instances()
+    grid, keys = train_cells(specs, config, cache=Cache(tmp_path), dispatcher=LocalDispatcher(1))
+    value = Cache(tmp_path).load(KIND, keys[0])
+    WRONG_CELLS[how](value)
+    import shutil
+
+    shutil.rmtree(_entry(Cache(tmp_path), KIND, keys[0]))
+    Cache(tmp_path).store(KIND, keys[0], value)
+    cache = Cache(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="supviz.runtime.cache"):
+        again, _ = train_cells(specs, config, cache=cache, dispatcher=LocalDispatcher(1))
+    assert cache.stats.misses == {KIND: 1} and cache.stats.hits == {KIND: len(specs) - 1}
+    assert "is damaged" in caplog.text
+    for a, b in zip(grid.weights, again.weights):
+        np.testing.assert_array_equal(a, b)
+    third = Cache(tmp_path)  # the damaged entry was replaced by the retrained cell
+    train_cells(specs, config, cache=third, dispatcher=LocalDispatcher(1))
+    assert third.stats.hits == {KIND: len(specs)}
+
+
 # -- the data-point result's own folder (a folder codec inside a cache entry) -----------------------
 
 

@@ -264,11 +264,11 @@ def _activations(args, src: Path, changes: dict[str, Any], *, n_eval: int, seed:
 def _check_fits(d_in: int, config: Any, *, count: int, toy: tuple[int, int] | None = None) -> None:
     """Refuse, before any SAE is built, ``count`` SAEs of ``config`` on ``d_in`` inputs beyond this machine;
     on toy cells (``toy = (n_features, n_eval)``) with their evaluation samples and stream batches."""
-    from supviz.core.resources import check_fits, sae_training_need, toy_sae_data_need
-    from supviz.sae.engine import SAE_SIZES
+    from supviz.core.resources import check_fits, toy_sae_data_need
+    from supviz.sae.engine import SAE_SIZES, training_need
 
     d_sae = config.resolve_d_sae(d_in)
-    need = sae_training_need(
+    need = training_need(
         d_in,
         d_sae,
         batch_size=config.batch_size,

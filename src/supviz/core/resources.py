@@ -48,6 +48,16 @@ class Need:
         """Two pieces of work at once (memory adds) done one after the other (arithmetic adds)."""
         return Need(self.bytes + other.bytes, self.flops + other.flops, f"{self.what} and {other.what}")
 
+    def repeated(self, times: int, *, kept: float = 0.0, what: str) -> "Need":
+        """This work done ``times`` times one after another: the arithmetic ``times`` over; the memory of one
+        at work plus ``kept`` bytes of each one's result, all held until the end (a list of every result).
+
+        ``what`` names the whole ("background A1 (5 seeds x ...)"). Counted in floats, so ``times = 1e9``
+        costs nothing to check.
+        """
+        k = float(int(times))
+        return Need(self.bytes + k * float(kept), k * self.flops, what)
+
 
 def toy_training_need(
     instances: Iterable[tuple[int, int, float | None]],
@@ -142,6 +152,32 @@ def toy_sae_data_need(n_features: int, d_in: int, d_sae: int, *, n_eval: int, ba
     rows, B, n = int(n_eval), int(batch_size), int(n_features)
     mem = F32 * (rows * (n + int(d_in) + int(d_sae)) + 2 * int(count) * B * n)
     return Need(float(mem), 0.0, f"{rows} evaluation rows and batches of {B} toy inputs")
+
+
+def chance_need(draws: int, d_sae: int, d_in: int, n_features: int, *, count: int = 1) -> Need:
+    """The floor of the chance levels of ``count`` SAEs (:func:`supviz.sae.chance.chance_level`): per SAE,
+    ``draws`` random unit decoders of its shape ``[d_sae, d_in]`` scored against its ``n_features`` true
+    directions.
+
+    Memory (float32): every draw's SAE at once (``W_enc``, ``W_dec`` and the two biases, ``2 d_sae d_in + d_sae +
+    d_in``; :func:`~supviz.sae.chance.chance_level` builds the list before it scores). Arithmetic: each draw's
+    cosine matrix with the true directions, ``2 d_sae n d_in``, per SAE.
+    """
+    k, s, d, n = int(draws), int(d_sae), int(d_in), int(n_features)
+    mem = F32 * k * (2 * s * d + s + d)
+    flops = 2.0 * k * s * n * d * int(count)
+    return Need(float(mem), flops, f"chance levels ({count} x {k} random decoders {s} x {d})")
+
+
+def restarts_need(starts: int, n_points: int, *, what: str) -> Need:
+    """The floor of ``starts`` random SMACOF starts of ``n_points`` points solved as one batch
+    (:func:`supviz.dr.smacof` on ``[starts, N, N]``, as ``supviz.study.embeddings.collapse_check`` calls it).
+
+    Memory: the stacked dissimilarities and every start's disparities, two ``[starts, N, N]`` float64. Arithmetic:
+    ``N^2`` per start for one iteration (a floor: SMACOF may stop after it).
+    """
+    k, N = int(starts), int(n_points)
+    return Need(float(2 * F64 * k * N * N), float(k) * N * N, f"{what} ({k} starts of {N} points)")
 
 
 def layout_need(n_points: int, *, what: str = "layouts") -> Need:

@@ -161,35 +161,44 @@ class RealConfig:
                 )
 
     def need(self) -> Any:
-        """The floor of memory and arithmetic of the widest layer (:class:`supviz.core.resources.Need`).
+        """The floor of memory and arithmetic of the digits models and the SAEs on the widest layer
+        (:class:`supviz.core.resources.Need`).
 
-        The classifier ``pixels -> w -> classes`` (or the autoencoder) at the widest width ``w``: its
-        parameters four times (values, gradients, Adam's two moments), ``3 B w`` for a batch's hidden
-        layer and its gradient, and the hidden layer of every image (``N w``, what is pictured), float32;
-        ``6 B (pixels + classes) w`` per step; plus the larger SAE on that layer
-        (:func:`supviz.core.resources.sae_training_need`, ``sae_expansion x sae_larger x w`` latents).
+        Every model of every width and replicate trains in one batched job (:mod:`supviz.real.models`), so
+        all are held at once: per model its parameters four times (values, gradients, Adam's two moments;
+        the classifier ``pixels -> w -> classes`` has ``(pixels + classes) w + w + classes``, the autoencoder
+        ``W [pixels, w]`` and ``b [pixels]``) and ``3 B w`` for a batch's hidden layer and its gradient;
+        once, the hidden layer of every image at the widest width (``N w``, what is pictured), float32.
+        Arithmetic, per model and step: ``6 B (pixels + classes) w`` (classifier), ``6 B pixels w``
+        (autoencoder; a floor of its ``x W W^T``). Plus ``sae_seeds`` of the larger SAE on the widest layer
+        (:func:`supviz.sae.engine.training_need`, ``sae_expansion x sae_larger x w`` latents).
         """
         import math
 
-        from supviz.core.resources import F32, Need, sae_training_need
+        from supviz.core.resources import F32, Need
         from supviz.real.data import DIGITS_SHAPE
         from supviz.sae.config import SAEConfig
+        from supviz.sae.engine import training_need
 
         cfg = self.resolved()
         n, pixels, classes = DIGITS_SHAPE
+        B, r = cfg.batch_size, cfg.replicates
         w = max(*cfg.widths, *cfg.autoencoder_widths)
-        mlp = Need(
-            float(F32 * (4 * ((pixels + classes) * w + w + classes) + 3 * cfg.batch_size * w + n * w)),
-            6.0 * cfg.batch_size * (pixels + classes) * w * cfg.steps,
-            f"a digits model of width {w} (batch {cfg.batch_size}, {cfg.steps} steps)",
-        )
-        sae = sae_training_need(
+        models = [((pixels + classes) * v + v + classes, (pixels + classes) * v) for v in cfg.widths]
+        models += [(pixels * v + pixels, pixels * v) for v in cfg.autoencoder_widths]
+        widths = [*cfg.widths, *cfg.autoencoder_widths]
+        mem = r * sum(F32 * (4 * params + 3 * B * v) for (params, _), v in zip(models, widths)) + F32 * n * w
+        flops = float(r) * sum(6.0 * B * per_step for _, per_step in models) * cfg.steps
+        count = len(widths) * r
+        mlp = Need(float(mem), flops, f"{count} digits models of width up to {w} (batch {B}, {cfg.steps} steps)")
+        sae = training_need(
             w,
             math.ceil(cfg.sae_expansion * cfg.sae_larger * w),
             batch_size=cfg.sae_batch_size,
             steps=cfg.sae_steps,
             log_every=SAEConfig().log_every,
-            what="its larger SAE",
+            count=cfg.sae_seeds,
+            what="the larger SAEs",
         )
         return mlp + sae
 

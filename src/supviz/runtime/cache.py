@@ -167,7 +167,7 @@ class Cache:
             raise KeyError(key)
         return codecs.read_value(folder)
 
-    def lookup(self, kind: str, key: str) -> Any:
+    def lookup(self, kind: str, key: str, *, check: Callable[[Any], str | None] | None = None) -> Any:
         """The stored value of ``key``, or :data:`MISSING`; counted as a hit or a miss.
 
         The one way every reader of the cache (:meth:`get_or_compute`, the dispatchers' memo, the
@@ -175,7 +175,9 @@ class Cache:
         ``value.json``, garbage in ``arrays.npz``, a damaged folder such as a data-point result's
         ``index.json``; :func:`supviz.runtime.codecs.read_value` turns any failure into an
         :class:`~supviz.runtime.codecs.EntryError`) is a warning and a miss: the caller computes
-        it again and its store replaces the entry.
+        it again and its store replaces the entry. ``check(value)``, where given, says what is wrong
+        with a value that reads (e.g. NaN weights in a trained cell) or None; such an entry is a
+        warning and a miss too, and is removed so that the recomputed value is stored in its place.
         """
         if self.has(kind, key):
             try:
@@ -183,10 +185,26 @@ class Cache:
             except (codecs.EntryError, KeyError) as exc:
                 log.warning("%s cache entry %s unreadable (%s); computing it again", kind, key[:12], exc)
             else:
-                self.stats.count(kind, True)
-                return value
+                reason = None if check is None else check(value)
+                if reason is None:
+                    self.stats.count(kind, True)
+                    return value
+                log.warning("%s cache entry %s is damaged (%s); computing it again", kind, key[:12], reason)
+                self.discard(kind, key)
         self.stats.count(kind, False)
         return MISSING
+
+    def discard(self, kind: str, key: str) -> None:
+        """Remove the entry of ``key`` (renamed aside first, so no reader sees it half removed)."""
+        folder = self._folder(kind, key)
+        if not folder.is_dir():
+            return
+        aside = Path(tempfile.mkdtemp(prefix=f".{key}.pid{os.getpid()}.", suffix=".tmp", dir=folder.parent))
+        try:
+            os.replace(folder, aside / "entry")
+        except OSError:  # another process replaced or removed it meanwhile
+            pass
+        shutil.rmtree(aside, ignore_errors=True)
 
     def store(self, kind: str, key: str, value: Any) -> None:
         """Store ``value`` atomically (a complete entry already there is kept: same key, same content)."""

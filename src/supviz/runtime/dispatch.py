@@ -395,36 +395,81 @@ def _start_resource_trackers() -> None:
     *unblocking* SIGINT in the calling thread (``SIG_UNBLOCK``, not a restore), which would undo
     the block of the submit before the workers are forked. Started first, they are left alone.
 
-    Both start with their standard error on ``os.devnull``: a tracker's only words are its shutdown
-    note that it is unlinking semaphores a killed worker left registered ("There appear to be 2 leaked
-    semaphore objects to clean up at shutdown"), which followed "supviz: interrupted" after a Ctrl-C
-    while a local Dask cluster worked, depending on timing. It still unlinks them; only the note is gone.
+    Both write their standard error through a relay (:func:`_tracker_stderr`) that passes every line on,
+    except, once :func:`note_interrupt` has been called, their shutdown note that they are unlinking
+    semaphores a killed worker left registered ("There appear to be 2 leaked semaphore objects to clean up
+    at shutdown"), which followed "supviz: interrupted" after a Ctrl-C while a local Dask cluster worked,
+    depending on timing. They still unlink them; any other word of theirs, and that note in a run that was
+    not interrupted, still reaches standard error.
     """
     from multiprocessing import resource_tracker
 
     from joblib.externals.loky.backend import resource_tracker as loky_tracker
 
-    with _stderr_to_devnull():
+    with _tracker_stderr():
         resource_tracker.ensure_running()
         loky_tracker.ensure_running()
 
 
+#: The relay between the resource trackers and standard error: a small process of its own session (a
+#: terminal's Ctrl-C does not reach it), which outlives this one as long as a tracker writes to it.
+_RELAY_CODE = """
+import sys
+interrupted = skip = False
+for line in sys.stdin.buffer:
+    if line == b"\\0supviz-interrupted\\n":
+        interrupted = True
+        continue
+    if skip and line.lstrip().startswith(b"warnings.warn("):
+        skip = False
+        continue
+    skip = False
+    if interrupted and b"resource_tracker: There appear to be" in line and b"leaked" in line:
+        skip = True
+        continue
+    sys.stderr.buffer.write(line)
+    sys.stderr.buffer.flush()
+"""
+_RELAY: dict[str, int] = {}
+
+
 @contextlib.contextmanager
-def _stderr_to_devnull() -> Iterator[None]:
-    """File descriptor 2 on ``os.devnull`` for the block (what a process started in it inherits), then back."""
+def _tracker_stderr() -> Iterator[None]:
+    """File descriptor 2 on the relay's pipe for the block (what a tracker started in it inherits), then back."""
+    import subprocess
+
     try:
         sys.stderr.flush()
     except (AttributeError, OSError, ValueError):  # pragma: no cover - no usable stderr
         pass
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    if "fd" not in _RELAY:
+        read, write = os.pipe()
+        try:
+            subprocess.Popen(
+                [sys.executable, "-I", "-c", _RELAY_CODE], stdin=read, stdout=2, stderr=2, start_new_session=True
+            )
+        finally:
+            os.close(read)
+        os.set_inheritable(write, False)
+        _RELAY["fd"] = write
     saved = os.dup(2)
     try:
-        os.dup2(devnull, 2)
+        os.dup2(_RELAY["fd"], 2)
         yield
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(devnull)
+
+
+def note_interrupt() -> None:
+    """Tell the relay that this run was interrupted (the CLI calls it on Ctrl-C): from now on it drops the
+    trackers' leaked-semaphore note, the one thing they say when a Ctrl-C killed a worker."""
+    fd = _RELAY.get("fd")
+    if fd is not None:
+        try:
+            os.write(fd, b"\0supviz-interrupted\n")
+        except OSError:  # pragma: no cover - the relay is gone
+            pass
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -380,6 +380,34 @@ def prepare(shapes: Sequence[tuple[int, int, int, bool, bool, str]], *, grad: bo
             choice(k, m, n, ta=not ta, tb=False, dtype=dtype)
 
 
+#: Instances per timed call of :func:`measure` (a cost per call is shared as in the engines' groups).
+MEASURE_BATCH = 8
+
+
+def timing_need(shapes: Sequence[tuple[int, int, int, bool, bool, str]]) -> Any:
+    """The floor of the memory that choosing these products' implementations takes, beside the engine's own
+    (a :class:`supviz.core.resources.Need`): :func:`measure` times a shape on its first call in a process,
+    on operands and a result of :data:`MEASURE_BATCH` instances (``a [m, k]``, ``b [k, n]``, ``out [m, n]``),
+    one shape at a time, so the largest of the shapes still to be measured counts. A shape already chosen
+    (in this process or in the machine's table, under any layout of ``m x k x n``: the three products of
+    :func:`matmul` hold the same operand sizes) or served by a forced implementation counts nothing.
+    ``supviz sae RUN --batch-size 1e8`` passed the training floor and then failed inside this timing.
+    """
+    from supviz.core.resources import Need
+
+    if _FORCED or (os.environ.get(ENV, "auto").strip().lower() or "auto") != "auto":
+        return Need(0.0, 0.0, "no product timing")
+    known = {k.split(":")[0] + ":" + "x".join(sorted(k.split(":")[1].split("x"))) for k in (*_CHOICES, *_load_disk())}
+    worst, what = 0.0, "no product timing"
+    for m, k, n, _ta, _tb, dtype in shapes:
+        if f"{dtype}:" + "x".join(sorted(str(v) for v in (m, k, n))) in known:
+            continue
+        size = float(MEASURE_BATCH) * (m * k + k * n + m * n) * (8 if dtype == "float64" else 4)
+        if size > worst:
+            worst, what = size, f"timing the product [{m} x {k}] @ [{k} x {n}] on its first call"
+    return Need(worst, 0.0, what)
+
+
 def _choose(key: str) -> dict[str, Any]:
     with _LOCK:
         if key in _CHOICES:
@@ -416,7 +444,7 @@ def available() -> tuple[str, ...]:
     return tuple(name for name in IMPLEMENTATIONS if name != "numba" or importlib.util.find_spec("numba") is not None)
 
 
-def measure(key: str, *, batch: int = 8, rounds: int = 5) -> dict[str, float]:
+def measure(key: str, *, batch: int = MEASURE_BATCH, rounds: int = 5) -> dict[str, float]:
     """CPU microseconds per instance of the product ``key`` by each available implementation, on one
     thread (torch's and the BLAS libraries'), in a batch of ``batch`` instances (so a cost per call,
     such as numpy's, is shared as it is in the engines' groups): the best of ``rounds`` rounds of about
@@ -437,7 +465,8 @@ def measure(key: str, *, batch: int = 8, rounds: int = 5) -> dict[str, float]:
         store = (cols, rows) if transposed else (rows, cols)
         slot = -(-(rows * cols) // 16) * 16
         t = torch.empty((batch, slot), dtype=torch_dtype)[:, : rows * cols].view(batch, *store)
-        t.copy_(torch.from_numpy(rng.standard_normal((batch, *store))))
+        # drawn in the product's dtype: a float64 draw of a float32 operand held twice its size at once
+        t.copy_(torch.from_numpy(rng.standard_normal((batch, *store), dtype=getattr(np, dtype))))
         return t.transpose(1, 2) if transposed else t
 
     a, b, out = operand(m, k, ta), operand(k, n, tb), operand(m, n, False)

@@ -107,12 +107,43 @@ def array_jobs(
 SAE_SIZES = ("d_sae", "expansion_factor", "batch_size", "steps")
 
 
+def step_products(d_in: int, d_sae: int, batch_size: int) -> list[tuple[int, int, int, bool, bool, str]]:
+    """The products of one training step, as :func:`supviz.runtime.products.prepare` takes them: the encoder
+    ``x [B, d_in] @ W_enc [d_in, d_sae]`` and the decoder ``f [B, d_sae] @ W_dec [d_sae, d_in]`` (their
+    gradients hold operands of the same sizes; TopK's auxiliary decoder and Matryoshka's bands are no larger)."""
+    B, d, s = int(batch_size), int(d_in), int(d_sae)
+    return [(B, d, s, False, False, "float32"), (B, s, d, False, False, "float32")]
+
+
+def training_need(
+    d_in: int,
+    d_sae: int,
+    *,
+    batch_size: int,
+    steps: int,
+    log_every: int,
+    count: int = 1,
+    what: str = "SAE training",
+) -> Any:
+    """The floor of training ``count`` SAEs ``d_in -> d_sae`` (:func:`supviz.core.resources.sae_training_need`)
+    with the first-call timing of its products where this process must still measure them
+    (:func:`supviz.runtime.products.timing_need`), which runs while the SAEs' buffers are held."""
+    from supviz.core.resources import sae_training_need
+    from supviz.runtime.products import timing_need
+
+    need = sae_training_need(
+        d_in, d_sae, batch_size=batch_size, steps=steps, log_every=log_every, count=count, what=what
+    )
+    timing = timing_need(step_products(d_in, d_sae, batch_size))
+    return need + timing if timing.bytes > 0 else need
+
+
 def check_sae_fits(jobs: Sequence[SAEJob]) -> None:
     """Refuse (``SupvizError``, one line) training ``jobs`` beyond this machine
-    (:func:`supviz.core.resources.sae_training_need` of the largest job, times the job count), naming
+    (:func:`training_need` of the largest job, times the job count), naming
     the :data:`SAE_SIZES` fields of :class:`~supviz.sae.SAEConfig`. ``supviz sae`` makes the same check
     before it builds the jobs, naming its flags."""
-    from supviz.core.resources import check_fits, sae_training_need
+    from supviz.core.resources import check_fits
 
     jobs = list(jobs)
     sizes = [
@@ -122,7 +153,7 @@ def check_sae_fits(jobs: Sequence[SAEJob]) -> None:
     d, s, B, steps, _ = (max(col) for col in zip(*sizes, strict=True))
     log_every = min(size[4] for size in sizes)
     check_fits(
-        sae_training_need(d, s, batch_size=B, steps=steps, log_every=log_every, count=len(jobs)),
+        training_need(d, s, batch_size=B, steps=steps, log_every=log_every, count=len(jobs)),
         ", ".join(f"`{k}`" for k in SAE_SIZES),
     )
 

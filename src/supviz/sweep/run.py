@@ -220,8 +220,45 @@ def _check_fits(config: SweepConfig) -> None:
     spec = InstanceSpec(n, m, None, "uniform", None, 0)  # dense: the floor of a cell of any p
     sizes = "`grid.n_features`, `grid.hidden`, `train.batch_size`, `train.steps`, `train.log_every`"
     check_training_fits(config.train_config(n), [spec], settings=sizes)
+    check_fits(_cells_need(config), f"{sizes}, `grid.probabilities`, `grid.importances`, `grid.replicates`")
     if config.datapoints.points:
         check_fits(layout_need(max(config.datapoints.points), what="picturing the data points"), "`datapoints.points`")
+
+
+def _cells_need(config: SweepConfig) -> Any:
+    """The floor of the sweep's cells together (:class:`supviz.core.resources.Need`): this process holds every
+    trained cell's ``W [n, m]`` and ``b [n]`` (float32) until the end; trained here (no ``run.scheduler``), the
+    cells of one ``n`` train in at most :data:`supviz.toy.cells.MAX_CHUNKS` chunks, so one chunk holds at least
+    that share of them at once (:func:`supviz.core.resources.toy_instances_need` at the smallest ``m``). A sweep
+    of 1000 cells of 4000 features used to pass the one-cell check and be refused by the first chunk, after
+    ``sweep.toml`` and ``manifest.json`` were written."""
+    import math
+
+    from supviz.core.resources import F32, Need, toy_instances_need
+    from supviz.toy.cells import MAX_CHUNKS
+
+    g = config.grid
+    per_m = len(g.importances) * len(g.probabilities) * g.replicates  # cells of one (n, m)
+    kept = F32 * per_m * sum(n * m + n for n in g.n_features for m in g.hidden)
+    need = Need(float(kept), 0.0, f"{g.n_cells} trained cells")
+    if config.run.scheduler:
+        return need
+    tc = config.train_config(g.n_features[0])
+    chunk = max(
+        (
+            toy_instances_need(
+                math.ceil(per_m * len(g.hidden) / MAX_CHUNKS),
+                n,
+                min(g.hidden),
+                steps=tc.steps,
+                log_every=tc.log_every,
+                what="a chunk of their training",
+            )
+            for n in g.n_features
+        ),
+        key=lambda c: c.bytes,
+    )
+    return need + chunk
 
 
 def run_sweep(

@@ -48,7 +48,8 @@ def sae_config(config: Any, architecture: str, expansion: float, n_features: int
 def check_sae(config: Any) -> None:
     """Every SAE setting of the sweep, built once (a bad one fails before the sweep writes anything), and the
     largest SAE with its evaluation sample fits this machine (a floor: one SAE, :mod:`supviz.core.resources`)."""
-    from supviz.core.resources import check_fits, sae_training_need, toy_sae_data_need
+    from supviz.core.resources import check_fits, toy_sae_data_need
+    from supviz.sae.engine import training_need
 
     m = max(config.grid.hidden)
     for n in config.grid.n_features:
@@ -56,7 +57,7 @@ def check_sae(config: Any) -> None:
             for e in config.sae.expansion_factors:
                 cfg = sae_config(config, a, e, n)
                 d_sae = cfg.resolve_d_sae(m)
-                need = sae_training_need(
+                need = training_need(
                     m, d_sae, batch_size=cfg.batch_size, steps=cfg.steps, log_every=cfg.log_every, what="an SAE"
                 )
                 evaluation = toy_sae_data_need(n, m, d_sae, n_eval=config.sae.n_eval, batch_size=cfg.batch_size)

@@ -92,6 +92,28 @@ def _train_group(
     return out  # type: ignore[return-value]
 
 
+def cell_problem(value: Any, spec: Any, n_logged: int) -> str | None:
+    """What is wrong with a cached cell ``value`` for ``spec`` (None: nothing): it must be a table whose
+    ``weights [n_features, n_hidden]``, ``bias [n_features]`` and ``losses [n_logged]`` are finite, as
+    :func:`_train_group` stores them (a diverged training stores nothing)."""
+    if not isinstance(value, dict):
+        return f"not a table but {type(value).__name__}"
+    want = {
+        "weights": (spec.n_features, spec.n_hidden),
+        "bias": (spec.n_features,),
+        "losses": (n_logged,),
+    }
+    for name, shape in want.items():
+        if name not in value:
+            return f"no {name!r}"
+        arr = np.asarray(value[name])
+        if arr.shape != shape:
+            return f"{name!r} has shape {list(arr.shape)}, not {list(shape)}"
+        if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all():
+            return f"{name!r} holds NaN/inf or is not floating-point"
+    return None
+
+
 def chunks(specs: Sequence[Any], threads: int = 0) -> list[list[int]]:
     """The indices of ``specs`` in the chunks a group trains in, one after another.
 
@@ -170,7 +192,8 @@ def train_cells(
     from supviz.runtime.cache import MISSING
 
     for i, key in enumerate(keys):
-        cell = cache.lookup(KIND, key)  # a damaged entry: a warning, then it trains again
+        # a damaged entry (unreadable, or weights that are not this cell's): a warning, then it trains again
+        cell = cache.lookup(KIND, key, check=lambda v, s=specs[i]: cell_problem(v, s, config.n_logged))
         if cell is MISSING:
             todo.append(i)
         else:

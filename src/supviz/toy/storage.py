@@ -405,6 +405,7 @@ def _load_run_dir(p: Path) -> TrainedGrid:
     meta = read_grid_metadata(p)
     specs = meta["specs"]
     arrays = load_weight_arrays(p / WEIGHTS_FILE)
+    _check_run_arrays(arrays, meta, p / WEIGHTS_FILE)
     try:
         weights = [
             _check_weights(arrays[f"weights.{i}"], f"weights.{i}", ranks=(2,)).astype(np.float32)
@@ -426,6 +427,56 @@ def _load_run_dir(p: Path) -> TrainedGrid:
     info = dict(meta.get("training", {}))
     info["source"] = str(p)
     return TrainedGrid(specs, weights, biases, losses, config=config, loss_steps=loss_steps, labels=labels, info=info)
+
+
+def _check_run_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any], path: Path) -> None:
+    """Every tensor of a run folder's ``weights.safetensors`` has the shape its ``metadata.json`` gives it:
+    ``weights.i [n_features_i, n_hidden_i]`` and ``biases.i [n_features_i]`` of instance ``i``, ``losses
+    [n_instances, n_logged]`` and ``loss_steps [n_logged]`` (``n_logged`` from ``loss_summary`` where the
+    metadata has it, else the length of ``loss_steps``), steps increasing. A truncated ``losses`` used to be
+    reshaped to fit, or ended in a reshape traceback.
+
+    Raises
+    ------
+    SupvizError
+        One line naming the file, the tensor, its shape and the shape expected.
+    """
+    where = str(path)
+    specs = meta["specs"]
+    steps = arrays.get("loss_steps")
+    summary = meta.get("loss_summary")
+    n_logged = summary.get("n_logged") if isinstance(summary, dict) else None
+    if isinstance(n_logged, bool) or not isinstance(n_logged, int) or n_logged < 0:
+        n_logged = int(steps.shape[0]) if steps is not None and steps.ndim == 1 else None
+    want: dict[str, tuple[int, ...] | None] = {}
+    for i, spec in enumerate(specs):
+        want[f"weights.{i}"] = (spec.n_features, spec.n_hidden)
+        want[f"biases.{i}"] = (spec.n_features,)
+    want["losses"] = (len(specs), n_logged) if n_logged is not None else None
+    want["loss_steps"] = (n_logged,) if n_logged is not None else None
+    for name, shape in want.items():
+        if name not in arrays:
+            raise SupvizError(f"{where!r} has no tensor {name!r}, which {METADATA_FILE} calls for.")
+        got = tuple(int(v) for v in arrays[name].shape)
+        if shape is None:
+            shape = (len(specs), -1) if name == "losses" else (-1,)
+            if len(got) != len(shape) or (name == "losses" and got[0] != len(specs)):
+                raise SupvizError(
+                    f"{where!r}: tensor {name!r} has shape {list(got)}; {METADATA_FILE} needs {_dims(shape)}."
+                )
+        elif got != shape:
+            raise SupvizError(f"{where!r}: tensor {name!r} has shape {list(got)}; {METADATA_FILE} needs {list(shape)}.")
+    for name in want:
+        if not np.issubdtype(arrays[name].dtype, np.floating if name != "loss_steps" else np.integer):
+            kind = "integer" if name == "loss_steps" else "floating-point"
+            raise SupvizError(f"{where!r}: tensor {name!r} must be {kind}; got dtype {arrays[name].dtype}.")
+    ls = np.asarray(arrays["loss_steps"])
+    if ls.size and (ls[0] < 1 or (np.diff(ls) <= 0).any()):
+        raise SupvizError(f"{where!r}: tensor 'loss_steps' must count steps upwards from 1; got {_short(ls.tolist())}.")
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join("any" if v < 0 else str(v) for v in shape) + "]"
 
 
 # -- metadata -----------------------------------------------------------------------------------

@@ -111,7 +111,8 @@ def training_need(config: TrainConfig, specs: Sequence[InstanceSpec] | None = No
     """The floor of memory and arithmetic of training ``specs`` (default: ``config``'s grid, counted
     from its sizes without building it) with ``config``'s batch, steps and engine: a
     :class:`supviz.core.resources.Need` (:func:`supviz.core.resources.toy_training_need` has the formula;
-    an instance counts as sparse where the numba engine's own rule, ``_engine.use_sparse``, says so)."""
+    an instance counts as sparse where the numba engine's own rule, ``_engine.use_sparse``, says so), with the
+    first-call timing of the engine's products (:func:`supviz.runtime.products.timing_need`)."""
     from supviz.core.resources import toy_training_need
     from supviz.toy._engine import use_sparse
 
@@ -123,7 +124,16 @@ def training_need(config: TrainConfig, specs: Sequence[InstanceSpec] | None = No
         sizes = [(s.n_features, s.n_hidden, s.probability) for s in specs]
     numba = config.device == "cpu" and config.engine in ("numba", "auto")
     rows = [(n, m, p if numba and use_sparse(n, m, p) else None) for n, m, p in sizes]
-    return toy_training_need(rows, batch_size=config.batch_size, steps=config.steps, log_every=config.log_every)
+    need = toy_training_need(rows, batch_size=config.batch_size, steps=config.steps, log_every=config.log_every)
+    if not numba:
+        return need
+    # the numba engine chooses its products' implementations (timing each new shape) with its buffers held
+    from supviz.runtime.products import timing_need
+    from supviz.toy._engine import product_shapes
+
+    shapes = {shape for n, m, p in rows for shape in product_shapes(config.batch_size, n, m, p is not None)}
+    timing = timing_need(sorted(shapes))
+    return need + timing if timing.bytes > 0 else need
 
 
 #: The settings that size a toy training run (what a refusal names).

@@ -71,7 +71,10 @@ def test_the_study_s_own_weights_collapse_only_with_its_represented_rule():
 def test_reference_weights_setting(tmp_path):
     assert reference_weights("none") is None
     f = tmp_path / "w.npz"
-    f.write_bytes(b"x")
+    np.savez(f, **{"6to2": np.random.default_rng(0).normal(size=(3, 6, 2))})  # the study's key rule
     assert reference_weights(str(f)) == f
+    f.write_bytes(b"x")  # a file that is not the study's weights is refused by name, up front
+    with pytest.raises(SupvizError, match=r"`embeddings.reference_weights` '.*w\.npz' is not the study's weights"):
+        reference_weights(str(f))
     with pytest.raises(SupvizError, match="`embeddings.reference_weights` must be an existing weights file"):
         reference_weights(str(tmp_path / "missing.npz"))

@@ -130,9 +130,9 @@ class BackgroundSection(Section):
     def check(self, config: Any) -> None:
         """Build every background TrainConfig, so a setting they reject fails before the run starts, and check
         that each fits this machine (:func:`supviz.toy.train.check_training_fits`)."""
-        from supviz.core.resources import check_fits, toy_instances_need
+        from supviz.core.resources import F64, check_fits, toy_instances_need
         from supviz.errors import SupvizError
-        from supviz.toy.train import check_training_fits
+        from supviz.toy.train import check_training_fits, training_need
 
         bg: BackgroundConfig = config.section("background")
         n3, m3, k3 = a3_size(bg)  # before its probabilities are listed: a count of 1e9 hung here
@@ -146,6 +146,13 @@ class BackgroundSection(Section):
                 raise SupvizError(f"background {name} cannot be trained with these settings: {exc}") from None
             sizes = f"`background.{name.lower()}_*`, `background.steps`, `toy.batch_size`"
             check_training_fits(tc, settings=sizes)
+        # A1 trains a1_seeds times, one after another, and keeps every run's weights [2, 1] and final loss
+        # per probability (float64) for its table: a seed count of 1e9 passed every check above
+        n1, m1, p1, _ = experiments(config)["A1"]
+        one = training_need(small_config(config, "A1", n1, m1, p1, "uniform"))
+        kept = len(p1) * F64 * (n1 * m1 + 1)
+        what = f"background A1 ({bg.a1_seeds} seeds x {len(p1)} probabilities, {steps} steps)"
+        check_fits(one.repeated(bg.a1_seeds, kept=kept, what=what), "`background.a1_seeds`, `background.steps`")
 
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         exps = experiments(ctx.config)

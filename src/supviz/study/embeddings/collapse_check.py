@@ -46,7 +46,9 @@ MAX_CELLS = 3
 def reference_weights(setting: str) -> Path | None:
     """The study's weights for the C3 check: ``""`` looks for ``hamblin2022_weights.npz`` next to the
     checkout (``<dir>/shared/data/`` or ``<dir>/data/`` for the working directory, the source tree
-    and up to three folders above each); ``"none"`` skips it; anything else is a path that must exist.
+    and up to three folders above each); ``"none"`` skips it; anything else is a path that must exist and
+    read as the study's weights (:func:`supviz.toy.load_hamblin2022`), so ``supviz config`` refuses a missing
+    or foreign file by name (one that is not was read only at C6, where it became a warning).
     """
     if setting == "none":
         return None
@@ -56,6 +58,12 @@ def reference_weights(setting: str) -> Path | None:
             raise SupvizError(
                 f"`embeddings.reference_weights` must be an existing weights file, '' or 'none'; got {setting!r}."
             )
+        from supviz import toy
+
+        try:
+            toy.load_hamblin2022(p)
+        except SupvizError as exc:
+            raise SupvizError(f"`embeddings.reference_weights` {setting!r} is not the study's weights: {exc}") from None
         return p
     starts = [Path.cwd(), Path(__file__).resolve().parent]
     for start in starts:

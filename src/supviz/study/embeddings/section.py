@@ -137,11 +137,17 @@ class EmbeddingSection(Section):
     def check(self, config: Any) -> None:
         """The reference weights of the C3 check, when named, must exist; the toy models must have enough
         features to picture (C2, C4 and the t-SNE panels lay out all ``n`` feature directions)."""
+        from supviz.core.resources import check_fits, restarts_need
         from supviz.study.embeddings.collapse_check import reference_weights
 
-        reference_weights(config.section("embeddings").reference_weights)
+        cfg: EmbeddingsConfig = config.section("embeddings")
+        reference_weights(cfg.reference_weights)
         if not config.weights.file:
             _check_feature_count(config.toy.n_features, "toy.n_features")
+        # C6 solves collapse_starts random starts as one batch per checked cell, rule and MDS type (the study's
+        # cell is always checked); its represented features are not known before training: at least 2 points
+        need = restarts_need(cfg.collapse_starts, 2, what="the C6 check of one cell")
+        check_fits(need, "`embeddings.collapse_starts`")
 
     def check_grid(self, config: Any, grid: Any, name: str) -> None:
         """Supplied weights must have enough features to picture (see :meth:`check`)."""

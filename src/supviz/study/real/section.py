@@ -38,7 +38,10 @@ def _frame(frame: Any) -> dict[str, Any] | None:
 
 
 #: The settings that size section F (what a refusal names).
-REAL_SIZES = "`real.widths`, `real.autoencoder_widths`, `real.batch_size`, `real.sae_expansion`, `real.sae_larger`"
+REAL_SIZES = (
+    "`real.widths`, `real.autoencoder_widths`, `real.replicates`, `real.batch_size`, `real.steps`, "
+    "`real.sae_expansion`, `real.sae_larger`, `real.sae_seeds`"
+)
 
 
 class RealSection(Section):

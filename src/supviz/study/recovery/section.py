@@ -536,14 +536,15 @@ class RecoverySection(Section):
 
     def check(self, config: Any) -> None:
         """E3's methods are D's; the SAEs of every cell fit this machine (``supviz.core.resources``)."""
-        from supviz.core.resources import check_fits, sae_training_need, toy_sae_data_need
+        from supviz.core.resources import chance_need, check_fits, toy_sae_data_need
+        from supviz.sae.engine import training_need
         from supviz.study.recovery.compute import _sae_config
 
         cfg: RecoveryConfig = config.section("recovery")
         toy = config.toy
         n_cells = len(toy.hidden) * len(toy.probabilities) * len(toy.importances)
         sae = _sae_config(cfg.architectures[0], toy.n_features, cfg)
-        need = sae_training_need(
+        need = training_need(
             max(toy.hidden),
             sae.d_sae,
             batch_size=cfg.batch_size,
@@ -566,6 +567,10 @@ class RecoverySection(Section):
             "`toy.n_features`, "
             "`toy.hidden`",
         )
+        # every cell's chance level: chance_draws random decoders of its SAE's shape, all built before scoring
+        # (the narrowest cell's d_in and one counted feature: a floor)
+        chance = chance_need(cfg.chance_draws, sae.d_sae, min(toy.hidden), 1, count=n_cells)
+        check_fits(chance, "`recovery.chance_draws`, `recovery.dictionary_ratio`, `toy.n_features`")
         dp = config.sections.get("datapoints")
         if cfg.codes and dp is not None:
             extra = [m for m in cfg.code_methods if m not in dp.methods]
