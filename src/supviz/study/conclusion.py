@@ -173,6 +173,19 @@ def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[
                 f"study's conclusion that superposition is no large problem is {_verdict_words(c['verdict'])}; "
                 f"it holds below a {pct(HOLDS_BELOW)} loss and fails above {pct(FAILS_ABOVE)}. "
             )
+        pictured = [m for m in METHODS if _pictured(points, _METHOD_KEY[m], "x_rep")]
+        pics = {m: claim_effect(points, cells, lead, method=_METHOD_KEY[m], rule=rule) for m in pictured}
+        pics = {m: e for m, e in pics.items() if e["n_cells"]}
+        if pics:
+            text += (
+                "In the pictures themselves, each method's picture of h against its picture of x_rep: "
+                + "; ".join(
+                    f"{m} loses {pct(e['estimate'])} [{pct(e['interval'][0])}, {pct(e['interval'][1])}], "
+                    f"{_verdict_words(e['verdict'])}"
+                    for m, e in pics.items()
+                )
+                + ". "
+            )
     text += (
         f"Against the same method's picture of the inputs x, pictures of h lose {parts} of the neighbours it keeps "
         f"above chance (a random picture keeps {fmt(chance, 2)}; supviz's own question)"
@@ -186,6 +199,11 @@ def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[
                 f"{pct(split['share_superposition'])} with superposition under {variant_label(v)}"
             )
     return text + (": " + "; ".join(shares) + "." if shares else ".")
+
+
+def _pictured(points: Any, method: str, space: str) -> bool:
+    """Whether ``points`` holds ``method``'s pictures of ``space`` (``datapoints.layout_spaces``)."""
+    return bool(((points["method"] == method) & (points["space"] == space)).any())
 
 
 def _verdict_words(verdict: str) -> str:

@@ -385,7 +385,7 @@ class DatapointsConfig:
     """Layout methods of the pictures: any of mds, umap, tsne."""
     k: int = 10
     """Neighbourhood size of every measure (k-NN recall, trustworthiness, continuity, false neighbours)."""
-    layout_spaces: list[str] = field(default_factory=lambda: ["x", "h"])
+    layout_spaces: list[str] = field(default_factory=lambda: ["x", "x_rep", "h"])
     """Spaces that get 2-D pictures: x (the inputs, the control), h (latent codes), x_rep (x on the represented
     features only: the no-superposition control, always measured exactly), xhat (the model's outputs)."""
     examples: list[list[float]] = field(default_factory=lambda: [[3, 0.05], [10, 0.166]])
