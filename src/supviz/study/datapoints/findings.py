@@ -192,7 +192,7 @@ def seed_note(points: Any, importance: str, method: str) -> tuple[int, float, st
     else:
         text = (
             " Each picture is one optimisation run; its run-to-run noise is inside the p-value bootstrap "
-            "(datapoints.picture_seeds adds runs)."
+            "(more runs per picture can be set: see the appendix's settings)."
         )
     return runs, sd_med, text
 

@@ -317,6 +317,10 @@ class DatapointSection(Section):
             findings=findings,
             rows=rows,
             notes=notes,
+            settings=[
+                f"Runs per picture: datapoints.picture_seeds = {cfg.picture_seeds} (each run an independent seed; the "
+                "verdicts read the mean recall over the runs)."
+            ],
         )
 
 
