@@ -27,6 +27,7 @@ Usage::
 
     python benchmarks/sae.py                    # both parts, 2000 steps
     python benchmarks/sae.py --part cells --steps 500
+    python benchmarks/sae.py --part cells --skip-baseline --torch-step  # the step as torch ops (before)
     python benchmarks/sae.py --part toy --steps 2000
     python benchmarks/sae.py --part architectures  # the five architectures on the 72 cells
 """
@@ -106,8 +107,12 @@ def baseline_cell(W: np.ndarray, p: float, *, steps: int, seed: int) -> tuple[np
 # -- parts ---------------------------------------------------------------------------------------
 
 
-def part_cells(steps: int, skip_baseline: bool) -> dict:
+def part_cells(steps: int, skip_baseline: bool, torch_step: bool = False) -> dict:
     import torch
+
+    from supviz.sae import engine
+
+    engine.FUSED_STEP = not torch_step  # --torch-step: the engine's step as torch ops (before the fused kernel)
 
     from supviz.sae import train_cell_saes
     from supviz.sae.cells import study_config
@@ -116,10 +121,10 @@ def part_cells(steps: int, skip_baseline: bool) -> dict:
 
     grid = load_hamblin2022(DATA)
     idx = [i for i, s in enumerate(grid.specs) if s.n_hidden != 50]
-    config = study_config(60, steps=steps)
+    config = study_config(60, steps=steps, k=K)  # the baseline's fixed k (the study's default takes k from the data)
     assert (config.architecture, config.k, config.d_sae, config.batch_size, config.lr) == ("topk", K, D_SAE, BATCH, LR)
     train_cell_saes(grid, idx[:2], config=config.replace(steps=5), progress=False)  # numba kernels loaded
-    out: dict = {"steps": steps, "config": config.to_dict(), "cells": len(idx)}
+    out: dict = {"steps": steps, "config": config.to_dict(), "cells": len(idx), "fused_step": engine.FUSED_STEP}
     runs = []
     for seed in (0, 1):
         c0, t0 = time.process_time(), time.perf_counter()
@@ -253,6 +258,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--toy-steps", type=int, default=None, help="steps of the toy experiment (default: --steps)")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--torch-step", action="store_true", help="cells: the torch-ops step, not the fused kernel")
     ap.add_argument("--paper-size", action="store_true", help="toy experiment at 512 features in 256 dims")
     ap.add_argument("--json", metavar="FILE", help="also write the results here")
     args = ap.parse_args()
@@ -264,6 +270,8 @@ def main() -> None:
                 cmd += ["--toy-steps", str(args.toy_steps)]
             if args.skip_baseline:
                 cmd.append("--skip-baseline")
+            if args.torch_step:
+                cmd.append("--torch-step")
             if args.paper_size:
                 cmd.append("--paper-size")
             res = subprocess.run(cmd, capture_output=True, text=True)
@@ -285,7 +293,7 @@ def main() -> None:
         "load_before": os.getloadavg(),
     }
     if args.part == "cells":
-        body = part_cells(args.steps, args.skip_baseline)
+        body = part_cells(args.steps, args.skip_baseline, args.torch_step)
         s0 = body["supviz_seed0"]
         print(
             f"# cells: supviz {s0['train_s']:.1f} s train + {s0['score_s']:.1f} s score ({s0['ms_per_step']:.2f} "

@@ -6,11 +6,14 @@ learning rate and the sparsity coefficient may differ), stacks a group's paramet
 instance axis first and trains every group with the same batched torch ops: the products of
 :mod:`supviz.runtime.products` for the encoder and decoder (per shape, the fastest of torch/MKL,
 numpy/OpenBLAS and supviz's own kernel on this machine; one call per instance), autograd for the
-gradients, a vectorised Adam. Groups are shared out over worker threads, one per CPU, each with
-torch's intra-op threads and the BLAS libraries at 1 (as in :mod:`supviz.toy`): no instance's
-numbers ever depend on another's, and each instance's products are the same calls alone or in a
-group, so an instance trained alone gets the very bits it gets in a grid, on any number of
-threads (tested with every product implementation). Another CPU, or another implementation of a
+gradients, a vectorised Adam. On the CPU, ``relu_l1``, ``topk`` and ``jumprelu`` groups compute the
+forward pass, the loss and every gradient in one numba kernel per step instead
+(:mod:`supviz.sae._step`: the codes' zeros skipped, no BLAS; equal to the torch path within float32
+rounding, ``tests/sae/test_step.py``); Adam stays the same torch ops. Groups are shared out over
+worker threads, one per CPU, each with torch's intra-op threads and the BLAS libraries at 1 (as
+in :mod:`supviz.toy`): no instance's numbers ever depend on another's, and each instance's products
+are the same calls alone or in a group, so an instance trained alone gets the very bits it gets in
+a grid, on any number of threads (tested with every product implementation). Another CPU, or another implementation of a
 product shape, gives the same SAEs within float32 rounding amplified by training
 (``tests/sae/test_engine.py`` states the tolerance). On CUDA one worker runs every group; there
 batched products may round differently from single ones (cuBLAS picks kernels by batch count),
@@ -49,6 +52,10 @@ log = logging.getLogger(__name__)
 #: Config fields that may differ between the instances of one group (per-instance tensors).
 PER_INSTANCE = ("lr", "l1_coefficient", "l0_coefficient")
 TERMS = ("mse", "sparsity", "auxk", "matryoshka")
+#: Train relu_l1, topk and jumprelu groups on the CPU with one numba kernel per step for the forward pass,
+#: the loss and every gradient (:mod:`supviz.sae._step`); False: torch ops and autograd, the reference the
+#: tests compare it with (``tests/sae/test_step.py``).
+FUSED_STEP = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -411,6 +418,20 @@ class _Group:
         self.source_index = [where[id(p["job"].source)] for p in plans]
         self.identity = self.source_index == list(range(k))
         self.source_index_t = torch.tensor(self.source_index, dtype=torch.int64, device=self.device)
+        self.kind = _fused_kind(self.config, device)
+        if self.kind is not None:
+            from supviz.sae.architectures.base import fused
+
+            where = {name: a for name, a, _b, _shape in self.layout}
+            self._offsets = np.array(
+                [where["W_enc"], where["b_enc"], where["W_dec"], where["b_dec"], where.get("log_threshold", -1)],
+                dtype=np.int64,
+            )
+            self._no_theta = torch.zeros(k, self.d_sae)
+            self._no_dead = np.zeros((k, self.d_sae), dtype=np.bool_)
+            self._fired_np = np.zeros((k, self.d_sae), dtype=np.bool_)
+            self._fired = torch.from_numpy(self._fired_np)  # shares the kernel's output buffer
+            assert fused(self.flat)
         # loss log
         self.log_every = log_every
         self.loss_log = {t: np.full((k, n_logged), np.nan) for t in ("total", *TERMS)}
@@ -449,23 +470,24 @@ class _Group:
 
         if t >= self.steps:
             return
-        cfg, arch, P = self.config, self.arch, self.P
+        cfg = self.config
         x = self.data(t)
         self.grad.zero_()
-        ctx: dict[str, Any] = {"coefficient": self.coef * self.coef_factor(t), "step": t}
-        if cfg.dead_after is not None:
-            ctx["dead"] = self.since_fired >= cfg.dead_after
-        pre = arch.pre_activation(x, P)
-        f, terms = arch.activation_and_terms(pre, x, P, self.S, ctx)
-        x_hat = arch.decode(f, P)
-        terms = {"mse": arch.mse(x_hat, x), **terms, **arch.residual_terms(f, pre, x, x_hat, P, ctx)}
+        coefficient = self.coef * self.coef_factor(t)
+        dead = self.since_fired >= cfg.dead_after if cfg.dead_after is not None else None
+        if self.kind is not None:
+            terms, f, fired = self._fused_forward_backward(x, coefficient, dead), None, self._fired
+        else:
+            terms, f = self._torch_forward_backward(x, t, coefficient, dead)
+            fired = None
         total = sum(terms.values())
-        total.sum().backward()
         with torch.no_grad():
             self._update(t)
-            arch.after_step(f.detach(), P, self.S)
+            if f is not None:
+                self.arch.after_step(f, self.P, self.S)
             if cfg.dead_after is not None:  # AuxK's dead latents (topk / batchtopk)
-                fired = f.detach().amax(dim=1) > 0  # (k, s); codes are never negative
+                if fired is None:
+                    fired = f.amax(dim=1) > 0  # (k, s); codes are never negative
                 self.since_fired = torch.where(fired, torch.zeros_like(self.since_fired), self.since_fired + self.B)
             self.acc["total"] += total.detach().to(torch.float64)
             for name, v in terms.items():
@@ -480,6 +502,60 @@ class _Group:
                 a.zero_()
             self.window_start = t + 1
             self._check_finite(t + 1, w)
+
+    def _torch_forward_backward(
+        self, x: "torch.Tensor", t: int, coefficient: "torch.Tensor", dead: "torch.Tensor | None"
+    ) -> tuple[dict[str, "torch.Tensor"], "torch.Tensor"]:
+        """The architecture's torch ops and autograd: loss terms ``{name: [k]}``, gradients into
+        ``self.grad``; returns the terms and the codes ``f [k, B, d_sae]`` (detached)."""
+        arch, P = self.arch, self.P
+        ctx: dict[str, Any] = {"coefficient": coefficient, "step": t}
+        if dead is not None:
+            ctx["dead"] = dead
+        pre = arch.pre_activation(x, P)
+        f, terms = arch.activation_and_terms(pre, x, P, self.S, ctx)
+        x_hat = arch.decode(f, P)
+        terms = {"mse": arch.mse(x_hat, x), **terms, **arch.residual_terms(f, pre, x, x_hat, P, ctx)}
+        sum(terms.values()).sum().backward()
+        return {name: v.detach() for name, v in terms.items()}, f.detach()
+
+    def _fused_forward_backward(
+        self, x: "torch.Tensor", coefficient: "torch.Tensor", dead: "torch.Tensor | None"
+    ) -> dict[str, "torch.Tensor"]:
+        """The same as :meth:`_torch_forward_backward` in one numba kernel (:func:`supviz.sae._step.forward_backward`);
+        which latents fired goes to ``self._fired [k, d_sae]``."""
+        import torch
+
+        from supviz.sae import _step
+
+        cfg = self.config
+        k = len(self.plans)
+        if self.kind == _step.KINDS["jumprelu"]:
+            theta = self.P["log_threshold"].detach().exp()  # (k, s): the torch path's thresholds, same op
+        else:
+            theta = self._no_theta
+        out = np.empty((k, 3), dtype=np.float32)
+        _step.forward_backward(
+            x.contiguous().numpy(),
+            self.flat.detach().numpy(),
+            self.grad.numpy(),
+            self._offsets,
+            self.kind,
+            self.arch.apply_b_dec_to_input,
+            coefficient.contiguous().numpy(),
+            theta.contiguous().numpy(),
+            int(cfg.k) if cfg.architecture == "topk" else 0,
+            dead.contiguous().numpy() if dead is not None else self._no_dead,
+            cfg.resolve_aux_k(self.d_in) if cfg.architecture == "topk" else 0,
+            float(cfg.aux_coefficient) if cfg.architecture == "topk" else 0.0,
+            float(cfg.bandwidth) if cfg.architecture == "jumprelu" else 0.0,
+            out,
+            self._fired_np,
+        )
+        terms = {"mse": torch.from_numpy(out[:, 0].copy())}
+        for c, name in enumerate(_step.TERMS[cfg.architecture], start=1):
+            terms[name] = torch.from_numpy(out[:, c if name == "sparsity" else 2].copy())
+        return terms
 
     def _check_finite(self, step: int, w: int) -> None:
         """Raise :class:`~supviz.toy.train.TrainingDiverged` when an instance's loss over the window
@@ -572,6 +648,19 @@ class _Group:
             label=plan["label"],
             info=info,
         )
+
+
+def _fused_kind(config: SAEConfig, device: str) -> int | None:
+    """The kernel code of :func:`supviz.sae._step.forward_backward` for a group of ``config``, or None
+    where the group trains with torch ops (another architecture, a frozen decoder, CUDA, or the fused
+    step switched off by :data:`FUSED_STEP` or :data:`supviz.sae.architectures.base.FUSED_CPU_KERNELS`)."""
+    from supviz.sae.architectures import base
+
+    if not (FUSED_STEP and base.FUSED_CPU_KERNELS and device == "cpu" and config.train_decoder):
+        return None
+    from supviz.sae._step import KINDS
+
+    return KINDS.get(config.architecture)
 
 
 class _Worker:
