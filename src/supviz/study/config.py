@@ -551,6 +551,9 @@ class TransformerConfig:
             raise SupvizError(f"`transformer.layers` must be a list of ints, [] or 'all'; got {self.layers!r}.")
         if not isinstance(self.methods, (list, tuple)):
             raise SupvizError(f"`transformer.methods` must be a list of umap, tsne, mds; got {self.methods!r}.")
+        self.methods = [
+            check_choice(f"transformer.methods[{i}]", m, ("umap", "tsne", "mds")) for i, m in enumerate(self.methods)
+        ]
         if not isinstance(self.code_pictures, bool):
             raise SupvizError(f"`transformer.code_pictures` must be true or false; got {self.code_pictures!r}.")
         self.sae_expansion = check_float(
