@@ -141,6 +141,51 @@ def smacof_batch(
 # metrics
 
 
+@cacheable
+@dataclass
+class PanelTrust:
+    """Each point's trust in one picture (:func:`panel_trust`).
+
+    Attributes
+    ----------
+    columns : dict
+        :meth:`supviz.metrics.pointwise.PointTrust.columns`, name -> (N,): ``trust``, ``trustworthiness``,
+        ``continuity``, ``false_neighbours``, ``missing_neighbours``; all NaN where undefined.
+    reason : str
+        Why they are undefined ('' when defined).
+    """
+
+    columns: dict[str, np.ndarray]
+    reason: str = ""
+
+    def hover(self) -> dict[str, Any]:
+        """The hover columns (:func:`supviz.plot.trust.hover_columns`; the reason where undefined)."""
+        from supviz.plot.trust import hover_columns
+
+        return hover_columns(self.columns, self.reason)
+
+
+def panel_trust(X: np.ndarray, Y: np.ndarray, *, k: int, collapsed: bool = False) -> PanelTrust:
+    """Each point's own trustworthiness and continuity of picture ``Y`` (N, 2) of ``X`` (N, d).
+
+    :func:`supviz.metrics.pointwise.pointwise_trust` at ``k`` (the run's ``metrics.k``), never shrunk: a panel with
+    fewer than k + 2 points, a collapsed one (the layout method's verdict) or one whose distances all tie is NaN at
+    every point, with the reason (:mod:`supviz.metrics.undefined`). Not cached on its own: the sections that call
+    it cache their whole result, and a panel of a few hundred points takes milliseconds.
+    """
+    from supviz.metrics.pointwise import pointwise_trust
+    from supviz.metrics.undefined import COLLAPSED, k_reason
+
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    n = len(X)
+    reason = k_reason(k, n) or (COLLAPSED if collapsed else None)
+    if reason is None:
+        pt = pointwise_trust(X, Y, k=k)
+        return PanelTrust(pt.columns(), next(iter(pt.reasons.values()), ""))
+    names = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
+    return PanelTrust({name: np.full(n, np.nan) for name in names}, reason)
+
+
 def panel_metrics(
     ctx: Any,
     X: np.ndarray,
