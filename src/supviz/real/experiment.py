@@ -80,7 +80,8 @@ class RealResult:
         when no toy grid was given.
     f1 : dict
         The pictures at the picture width: ``labels [N]``, ``rows`` (space ids in drawing order),
-        ``titles``, ``embeddings`` (``"<space>|<method>" -> [N, 2]``), ``methods``.
+        ``titles``, ``embeddings`` (``"<space>|<method>" -> [N, 2]``), ``trust`` (the same keys -> each point's
+        trust against the space pictured: ``{"columns": name -> [N], "reason": str}``), ``methods``.
     notes : list[str]
     timings : dict[str, float]
     """
@@ -218,7 +219,7 @@ def digits_experiment(
     timings["layouts"] = time.perf_counter() - t3
     t4 = time.perf_counter()
     picture_rows = []
-    embeddings = {}
+    embeddings, trust = {}, {}
     with _one_thread():
         for (sid, m), lay in zip(keys, done_layouts):
             ident, X = spaces[sid]
@@ -235,6 +236,7 @@ def digits_experiment(
             )
             if sid in f1_rows and m in cfg.methods:
                 embeddings[f"{sid}|{m}"] = np.asarray(lay.embedding, dtype=np.float64)
+                trust[f"{sid}|{m}"] = _point_trust(X, lay, cfg.k)
     timings["measures"] = time.perf_counter() - t4
     titles = {sid: _title(sid, cfg) for sid in f1_rows}
     f1 = {
@@ -242,6 +244,7 @@ def digits_experiment(
         "rows": f1_rows,
         "titles": [titles[s] for s in f1_rows],
         "embeddings": embeddings,
+        "trust": trust,
         "methods": list(cfg.methods),
         "width": cfg.picture_width,
         "architecture": primary,
@@ -267,6 +270,22 @@ def digits_experiment(
         notes,
         {k: round(v, 3) for k, v in timings.items()},
     )
+
+
+def _point_trust(X: Any, layout: Any, k: int) -> dict[str, Any]:
+    """Each point's trust in one F1 picture against the space it pictures (:func:`supviz.metrics.pointwise_trust`):
+    ``{"columns": name -> (N,), "reason": why undefined or ''}``; NaN at every point with the reason where ``k``
+    leaves no point outside a neighbourhood, the picture collapsed or the distances all tie."""
+    from supviz.metrics.pointwise import pointwise_trust
+    from supviz.metrics.undefined import k_reason
+
+    n = len(X)
+    reason = k_reason(k, n)
+    if reason is not None:
+        names = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
+        return {"columns": {name: np.full(n, np.nan) for name in names}, "reason": reason}
+    pt = pointwise_trust(np.asarray(X, dtype=np.float64), layout, k=k)
+    return {"columns": pt.columns(), "reason": next(iter(pt.reasons.values()), "")}
 
 
 def _one_thread() -> Any:

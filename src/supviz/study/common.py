@@ -68,7 +68,15 @@ class PanelResult:
 
 
 def coordinate_rows(
-    xy: np.ndarray, trust: Any, *, labels: Any, section: str, figure: str, panel: str, **ids: Any
+    xy: np.ndarray,
+    columns: dict[str, Any],
+    reason: str,
+    *,
+    labels: Any,
+    section: str,
+    figure: str,
+    panel: str,
+    **ids: Any,
 ) -> list[dict[str, Any]]:
     """Rows of the ``coordinates`` table for one picture: one per point (``point``, ``label``, ``x``, ``y``, its trust
     columns; ``nan_reasons`` where trust is undefined), each with the picture's ids.
@@ -77,8 +85,10 @@ def coordinate_rows(
     ----------
     xy : array (N, 2)
         The picture.
-    trust : PanelTrust
-        :func:`supviz.study.adapters.panel_trust` of it (its ``columns`` and ``reason``).
+    columns : dict
+        Its per-point trust, name -> (N,) (:meth:`supviz.metrics.pointwise.PointTrust.columns`).
+    reason : str
+        Why they are undefined (NaN), '' when defined.
     labels : sequence (N,)
         What each point is (``"feature 12"``, a digit's class, a sentence).
     section, figure, panel : str
@@ -87,8 +97,8 @@ def coordinate_rows(
         Further id columns of the table (``importance``, ``m``, ``p``, ``space``, ``method``).
     """
     xy = np.asarray(xy, dtype=float)
-    cols = {name: np.asarray(v, dtype=float) for name, v in trust.columns.items()}
-    why = "; ".join(f"{name}: {trust.reason}" for name in cols) if trust.reason else ""
+    cols = {name: np.asarray(v, dtype=float) for name, v in columns.items()}
+    why = "; ".join(f"{name}: {reason}" for name in cols) if reason else ""
     head = {"table": "coordinates", "section": section, "figure": figure, "panel": panel, **ids}
     return [
         {

@@ -253,9 +253,7 @@ class DatapointSection(Section):
             for m, p in cfg.examples:
                 cell, pm = _example(res, v, m, p)
                 i = _example_index(res, v, m, p)
-                trust = {
-                    (space, method): pt for (j, space, method), pt in result.get("trust", {}).items() if j == i
-                }
+                trust = {(space, method): pt for (j, space, method), pt in result.get("trust", {}).items() if j == i}
                 hovers = {key: pt.hover() for key, pt in trust.items()}
                 if cell is None:
                     if v == variants[0]:
@@ -287,7 +285,10 @@ class DatapointSection(Section):
                             "feature, its rank, active features and its value, and its trust: its own share of the "
                             "panel's T and C against x, with its false and missing neighbours."
                         ),
-                        content={**_cell_content(cell, spaces, tuple(cfg.methods)), "trust": {"|".join(key): h for key, h in hovers.items()}},
+                        content={
+                            **_cell_content(cell, spaces, tuple(cfg.methods)),
+                            "trust": {"|".join(key): h for key, h in hovers.items()},
+                        },
                         static=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure(
                             cell, spaces=spaces, title=head
                         ),
@@ -300,7 +301,8 @@ class DatapointSection(Section):
                     rows.extend(
                         coordinate_rows(
                             cell.layouts[(space, method)].embedding,
-                            pt,
+                            pt.columns,
+                            pt.reason,
                             labels=[f"input {j}" for j in range(cell.n_points)],
                             section=self.key,
                             figure=fig_id,
@@ -431,7 +433,8 @@ def _example(res: Any, variant: str, m: int, p: float) -> tuple[Any, float]:
 
 def _example_trust(res: Any, variants: list[str], cfg: Any) -> dict[tuple[int, str, str], Any]:
     """Each point's trust against x in every picture of the example cells (D3, their interactive hover and the
-    ``coordinates`` table): ``(cell index, space, method) -> PanelTrust`` (:func:`supviz.study.adapters.panel_trust`)."""
+    ``coordinates`` table): ``(cell index, space, method) -> PanelTrust``
+    (:func:`supviz.study.adapters.panel_trust`)."""
     from supviz.study.adapters import panel_trust
 
     out = {}

@@ -418,7 +418,8 @@ class EmbeddingSection(Section):
                         rows.extend(
                             coordinate_rows(
                                 p.xy,
-                                p.trust,
+                                p.trust.columns,
+                                p.trust.reason,
                                 labels=[f"feature {i}" for i in p.hover["feature"]],
                                 section=self.key,
                                 figure=f"{name}_{slug}",

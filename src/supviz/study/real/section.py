@@ -91,10 +91,13 @@ class RealSection(Section):
                     "MDS (ratio SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN "
                     f"label accuracy in the picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = "
                     "silhouette of the classes in the picture, T and C = trustworthiness and continuity of the picture "
-                    "against the space it pictures / against the pixels."
+                    "against the space it pictures / against the pixels. Hover a point in the interactive version "
+                    f"for its digit class and its trust: its own share of T and C against the space pictured (k = "
+                    f"{cfg['k']}), with its false and missing neighbours."
                 ),
                 content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
                 static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
+                interactive=lambda r=r: plots.pictures_interactive(r.f1, r.pictures),
             )
         )
         sweep_methods = list(cfg["sweep_methods"]) or list(cfg["methods"])
@@ -311,6 +314,24 @@ def _rows(r: Any) -> list[dict[str, Any]]:
                 "nan_reasons": t["notes"],
                 **{k: t[k] for k in QUALITY_KEYS},
             }
+        )
+    labels = np.asarray(r.f1["labels"])
+    for key, t in r.f1.get("trust", {}).items():  # every point of F1's pictures, with its trust
+        from supviz.study.common import coordinate_rows
+
+        sid, method = key.split("|")
+        rows.extend(
+            coordinate_rows(
+                r.f1["embeddings"][key],
+                t["columns"],
+                t["reason"],
+                labels=[f"digit {c}" for c in labels],
+                section="real",
+                figure="F1_pictures",
+                panel=sid,
+                space=sid,
+                method=method,
+            )
         )
     if r.calibration is not None and len(r.calibration):
         for t in r.calibration.to_dict("records"):
