@@ -306,7 +306,7 @@ class DatapointSection(Section):
                             labels=[f"input {j}" for j in range(cell.n_points)],
                             section=self.key,
                             figure=fig_id,
-                            panel=f"{PICTURE_NAMES.get(method, method)} of {space}",
+                            panel=f"{dpf.METHOD_TITLE[method]} of {dpf.SPACE_TITLE.get(space, space)}",
                             importance=v,
                             m=m,
                             p=pm,

@@ -316,6 +316,7 @@ def _rows(r: Any) -> list[dict[str, Any]]:
             }
         )
     labels = np.asarray(r.f1["labels"])
+    titles = dict(zip(r.f1["rows"], r.f1["titles"]))
     for key, t in r.f1.get("trust", {}).items():  # every point of F1's pictures, with its trust
         from supviz.study.common import coordinate_rows
 
@@ -328,7 +329,7 @@ def _rows(r: Any) -> list[dict[str, Any]]:
                 labels=[f"digit {c}" for c in labels],
                 section="real",
                 figure="F1_pictures",
-                panel=sid,
+                panel=f"{titles[sid]}, {METHOD_NAMES.get(method, method)}",  # the panel's title in F1's pages
                 space=sid,
                 method=method,
             )
