@@ -288,6 +288,37 @@ def _point_trust(X: Any, layout: Any, k: int) -> dict[str, Any]:
     return {"columns": pt.columns(), "reason": next(iter(pt.reasons.values()), "")}
 
 
+def f1_points(f1: dict[str, Any]) -> Any:
+    """The tidy point table of F1's pictures: one row per point per picture (``space`` id, ``method``, ``point``,
+    ``label`` its digit class, ``x``, ``y``, its trust columns, ``nan_reasons`` where they are undefined), what
+    ``supviz real`` writes as ``points.csv`` (open it in Embedding Atlas or DataMapPlot). Empty for a result made
+    before ``f1["trust"]`` existed."""
+    import pandas as pd
+
+    labels = np.asarray(f1["labels"])
+    frames = []
+    for key, t in f1.get("trust", {}).items():
+        sid, method = key.split("|")
+        xy = np.asarray(f1["embeddings"][key], dtype=float)
+        cols = {name: np.asarray(v, dtype=float) for name, v in t["columns"].items()}
+        why = "; ".join(f"{name}: {t['reason']}" for name in cols) if t["reason"] else ""
+        frames.append(
+            pd.DataFrame(
+                {
+                    "space": sid,
+                    "method": method,
+                    "point": np.arange(len(xy)),
+                    "label": labels,
+                    "x": xy[:, 0],
+                    "y": xy[:, 1],
+                    **cols,
+                    "nan_reasons": why,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def _one_thread() -> Any:
     """The measures with one BLAS / OpenMP thread: scikit-learn's k-NN reductions spin on OpenMP
     barriers on a busy machine (5x slower on two loaded cores); the values do not change."""
