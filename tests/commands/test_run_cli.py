@@ -235,7 +235,8 @@ def test_every_figure_table_row_and_report_entry(first_run):
     html = (out / "report.html").read_text()
     for fid in STATIC:
         assert f"id='fig-{fid}'" in html
-    assert html.count("class='figure-gz'") == len(INTERACTIVE)
+    assert html.count("class='figure-gz'") == len(INTERACTIVE) - 1  # F1's is a page of its own, linked
+    assert "<a href='figures/F1_pictures.html'>" in html
     meta = json.loads((out / "run.json").read_text())
     # the background grids (A1 once per seed, A2, A3), and the section-2 grid as 8 cells of their own
     a1_seeds = meta["config"]["background"]["a1_seeds"]

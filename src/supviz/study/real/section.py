@@ -98,6 +98,7 @@ class RealSection(Section):
                 content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
                 static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
                 interactive=lambda r=r: plots.pictures_interactive(r.f1, r.pictures),
+                embed_interactive=False,  # its own page: ~0.1 MB more would pass the report's 8 MB budget
             )
         )
         sweep_methods = list(cfg["sweep_methods"]) or list(cfg["methods"])

@@ -142,6 +142,7 @@ class TransformerSection(Section):
                             if tag == "factor"
                             else None
                         ),
+                        embed_interactive=False,  # thousands of sentences: a page of its own, linked
                     )
                 )
         seed = ctx.seed("transformer-findings")
