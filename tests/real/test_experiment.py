@@ -99,7 +99,11 @@ def test_conclusion_and_section_rows(result):
     from supviz.study.tables import build_table
 
     rows = _rows(result)
-    assert {r["table"] for r in rows} == {"layers", "models", "saes"}  # one table per kind of observation
+    assert {r["table"] for r in rows} == {"layers", "models", "saes", "coordinates"}  # one table per kind
+    coords = build_table([r for r in rows if r["table"] == "coordinates"], kind="coordinates")
+    n = len(result.f1["labels"])
+    assert len(coords) == n * len(result.f1["trust"]) and set(coords["figure"]) == {"F1_pictures"}
+    assert coords["trust"].between(0, 1).all()  # every F1 picture has enough points for k
     layers = build_table([r for r in rows if r["table"] == "layers"], kind="layers")
     models = build_table([r for r in rows if r["table"] == "models"], kind="models")
     saes = build_table([r for r in rows if r["table"] == "saes"], kind="saes")

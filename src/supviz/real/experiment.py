@@ -276,15 +276,9 @@ def _point_trust(X: Any, layout: Any, k: int) -> dict[str, Any]:
     """Each point's trust in one F1 picture against the space it pictures (:func:`supviz.metrics.pointwise_trust`):
     ``{"columns": name -> (N,), "reason": why undefined or ''}``; NaN at every point with the reason where ``k``
     leaves no point outside a neighbourhood, the picture collapsed or the distances all tie."""
-    from supviz.metrics.pointwise import pointwise_trust
-    from supviz.metrics.undefined import k_reason
+    from supviz.metrics.pointwise import panel_point_trust
 
-    n = len(X)
-    reason = k_reason(k, n)
-    if reason is not None:
-        names = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
-        return {"columns": {name: np.full(n, np.nan) for name in names}, "reason": reason}
-    pt = pointwise_trust(np.asarray(X, dtype=np.float64), layout, k=k)
+    pt = panel_point_trust(np.asarray(X, dtype=np.float64), layout, k=k)
     return {"columns": pt.columns(), "reason": next(iter(pt.reasons.values()), "")}
 
 

@@ -28,11 +28,8 @@ def _fixed(v: float) -> str:
     return "n/a" if not np.isfinite(v) else f"{v:.2f}"
 
 
-#: The per-point trust columns of the point table (:meth:`supviz.metrics.pointwise.PointTrust.columns`).
-_TRUST_COLUMNS = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
-
-
 def _panels(points: Any, pictures: Any, method: str, color: str, factors: list[str]) -> tuple[list[Any], int, Any]:
+    from supviz.metrics.pointwise import POINT_COLUMNS
     from supviz.plot import ColorScale, ScatterPanel
     from supviz.plot.trust import hover_columns
 
@@ -64,7 +61,7 @@ def _panels(points: Any, pictures: Any, method: str, color: str, factors: list[s
                 if color != TRUST:
                     corner += f"\nkNN {_fixed(r.knn_accuracy)} (space {_fixed(r.knn_accuracy_space)})"
             c = p["trust"].to_numpy() if color == TRUST else p[color].map(code).to_numpy(dtype=float)
-            cols = {name: p[name].to_numpy() for name in _TRUST_COLUMNS}
+            cols = {name: p[name].to_numpy() for name in POINT_COLUMNS}
             undefined = not np.isfinite(cols["trust"]).any()  # the picture's reason (NaN at every point)
             reason = (str(row.iloc[0].notes) or "undefined") if undefined and len(row) else ""
             hover = {

@@ -168,22 +168,15 @@ class PanelTrust:
 def panel_trust(X: np.ndarray, Y: np.ndarray, *, k: int, collapsed: bool = False) -> PanelTrust:
     """Each point's own trustworthiness and continuity of picture ``Y`` (N, 2) of ``X`` (N, d).
 
-    :func:`supviz.metrics.pointwise.pointwise_trust` at ``k`` (the run's ``metrics.k``), never shrunk: a panel with
+    :func:`supviz.metrics.pointwise.panel_point_trust` at ``k`` (the run's ``metrics.k``), never shrunk: a panel with
     fewer than k + 2 points, a collapsed one (the layout method's verdict) or one whose distances all tie is NaN at
     every point, with the reason (:mod:`supviz.metrics.undefined`). Not cached on its own: the sections that call
     it cache their whole result, and a panel of a few hundred points takes milliseconds.
     """
-    from supviz.metrics.pointwise import pointwise_trust
-    from supviz.metrics.undefined import COLLAPSED, k_reason
+    from supviz.metrics.pointwise import panel_point_trust
 
-    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-    n = len(X)
-    reason = k_reason(k, n) or (COLLAPSED if collapsed else None)
-    if reason is None:
-        pt = pointwise_trust(X, Y, k=k)
-        return PanelTrust(pt.columns(), next(iter(pt.reasons.values()), ""))
-    names = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
-    return PanelTrust({name: np.full(n, np.nan) for name in names}, reason)
+    pt = panel_point_trust(np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64), k=k, collapsed=collapsed)
+    return PanelTrust(pt.columns(), next(iter(pt.reasons.values()), ""))
 
 
 def panel_metrics(

@@ -51,9 +51,10 @@ from pathlib import Path
 from typing import Any
 
 from supviz.core.io import atomic_path
+from supviz.metrics.pointwise import POINT_COLUMNS
 
 #: The per-point trust columns of ``coordinates`` (:meth:`supviz.metrics.pointwise.PointTrust.columns`).
-COORDINATE_TRUST = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
+COORDINATE_TRUST = POINT_COLUMNS
 KINDS = ("cells", "models", "saes", "panels", "points", "layers", "texts", "coordinates", "verdicts")
 #: Leading columns of each table, in this order (present in every row; NaN / "" where unknown).
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
