@@ -281,9 +281,9 @@ class DatapointSection(Section):
                                 if cell.uniform_importance
                                 else "the importance rank of the most important active feature (dark = most important)."
                             )
-                            + " Hover a point in the interactive version for its point index, most important active "
-                            "feature, its rank, active features and its value, and its trust: its own share of the "
-                            "panel's T and C against x, with its false and missing neighbours."
+                            + " A point's trust is its own share of the panel's T and C against x. Hover a point in "
+                            "the interactive version for its point index, most important active feature, its rank, "
+                            "active features, its value, trust, false and missing neighbours."
                         ),
                         content={
                             **_cell_content(cell, spaces, tuple(cfg.methods)),

@@ -395,11 +395,11 @@ class EmbeddingSection(Section):
                                 if eq
                                 else "T = trustworthiness and "
                             )
-                            + "P = Procrustes distance to the orthogonal baseline of the same point count. Hover a "
+                            + "P = Procrustes distance to the orthogonal baseline of the same point count. A point's "
+                            "trust is its own share of the panel's trustworthiness (t) and continuity (c) against the "
+                            f"rows it pictures (k = {ctx.config.metrics.k}; undefined below k + 2 points). Hover a "
                             "point in the interactive version for its feature index, importance, norm, whether it "
-                            "is represented, and its trust: its own share of the panel's trustworthiness and "
-                            f"continuity against the rows it pictures (k = {ctx.config.metrics.k}), with its false and "
-                            "missing neighbours."
+                            "is represented, its trust, t, c, false and missing neighbours."
                         ),
                         content={"panels": panels, "cl": colour},
                         # drawing is deferred (ctx.figure): bind every loop variable now

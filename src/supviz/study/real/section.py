@@ -91,9 +91,9 @@ class RealSection(Section):
                     "MDS (ratio SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN "
                     f"label accuracy in the picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = "
                     "silhouette of the classes in the picture, T and C = trustworthiness and continuity of the picture "
-                    "against the space it pictures / against the pixels. Hover a point in the interactive version "
-                    f"for its digit class and its trust: its own share of T and C against the space pictured (k = "
-                    f"{cfg['k']}), with its false and missing neighbours."
+                    "against the space it pictures / against the pixels. A point's trust is its own share of T and C "
+                    f"against the space pictured (k = {cfg['k']}). Hover a point in the interactive version for its "
+                    "class, trust, false and missing neighbours."
                 ),
                 content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
                 static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
