@@ -143,10 +143,13 @@ def test_an_undefined_trust_says_why_in_the_hover(toy):
     flat = Layout(np.zeros((24, 2)), "mds", {}, info={"collapsed": True})
     fig = iplot.plot_layout(flat, reference=W, k=5)
     (points,) = [tr for tr in fig.data if tr.name == "points"]
-    assert "trust" in points.hovertemplate and "t (trustworthiness)" not in points.hovertemplate
-    assert all(row[-1] == "undefined: layout collapsed: all points at one spot" for row in points.customdata)
+    assert "trust" in points.hovertemplate and "t (trustworthiness)" in points.hovertemplate
+    assert all(
+        row[-5:] == ["undefined: layout collapsed: all points at one spot"] + ["n/a"] * 4 for row in points.customdata
+    )
     pt = pointwise_trust(W, lay, k=5)
     cols = hover_columns(pt.columns())
     np.testing.assert_array_equal(cols["trust"], pt.trust)
     assert list(cols) == ["trust", "t (trustworthiness)", "c (continuity)", "false neighbours", "missing neighbours"]
-    assert list(hover_columns(pt.columns(), "why")["trust"]) == ["undefined: why"] * 24
+    said = hover_columns(pt.columns(), "why")
+    assert list(said["trust"]) == ["undefined: why"] * 24 and list(said["false neighbours"]) == ["n/a"] * 24

@@ -103,6 +103,8 @@ def test_panel_trust_is_pointwise_trust_or_nan_with_the_reason():
     small = adapters.panel_trust(X[:5], Y[:5], k=4)
     assert small.reason == "k = 4 needs at least k + 2 = 6 points; got 5"
     assert all(np.isnan(v).all() and len(v) == 5 for v in small.columns.values())
-    assert list(small.hover()) == ["trust"] and small.hover()["trust"][0].startswith("undefined: k = 4 needs")
+    assert (
+        small.hover()["trust"][0].startswith("undefined: k = 4 needs") and small.hover()["c (continuity)"][0] == "n/a"
+    )
     flat = adapters.panel_trust(X, Y, k=4, collapsed=True)
     assert flat.reason.startswith("layout collapsed") and np.isnan(flat.columns["trust"]).all()

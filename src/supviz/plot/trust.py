@@ -38,11 +38,13 @@ def hover_columns(columns: Mapping[str, Any], reason: str = "") -> dict[str, Any
     :meth:`~supviz.metrics.pointwise.PointTrust.columns` (name -> (N,) values).
 
     Where trust is undefined (``reason``, e.g. a collapsed picture: every value NaN) the hover says so instead of
-    showing numbers: one column ``trust`` reading ``"undefined: <reason>"`` at every point.
+    showing numbers: ``trust`` reads ``"undefined: <reason>"`` at every point and the other columns ``"n/a"``.
     """
     if reason:
         n = len(np.asarray(columns["trust"]))
-        return {_HOVER_NAMES["trust"]: np.array([f"undefined: {reason}"] * n)}
+        return {
+            _HOVER_NAMES[name]: np.array([f"undefined: {reason}" if name == "trust" else "n/a"] * n) for name in columns
+        }
     return {_HOVER_NAMES[name]: np.asarray(values) for name, values in columns.items()}
 
 
