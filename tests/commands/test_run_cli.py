@@ -89,7 +89,7 @@ DATAPOINT_FIGURES += ["D4_ring_control", "headline"]
 STATIC = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "B5"] + [f"C{i}_{v}" for v in VARIANTS for i in range(1, 6)]
 STATIC += DATAPOINT_FIGURES + ["F1_pictures", "F2_width_sweep", "F3_calibration"]
 INTERACTIVE = ["B1"] + [f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)]
-INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS]
+INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS] + ["F1_pictures"]
 # one table per kind of observation: panels (pictures; C3/C5 under both represented rules; B4x/B5x exact
 # t-SNE), cells (trained models), points (section D: 8 cells x (exact + 3 pictures) for x, x_rep and h)
 # section F: 7 pictures (5 spaces at w = 4, the h and codes of w = 8; MDS) and 7 spaces measured as they are;
@@ -235,7 +235,8 @@ def test_every_figure_table_row_and_report_entry(first_run):
     html = (out / "report.html").read_text()
     for fid in STATIC:
         assert f"id='fig-{fid}'" in html
-    assert html.count("class='figure-gz'") == len(INTERACTIVE)
+    assert html.count("class='figure-gz'") == len(INTERACTIVE) - 1  # F1's is a page of its own, linked
+    assert "<a href='figures/F1_pictures.html'>" in html
     meta = json.loads((out / "run.json").read_text())
     # the background grids (A1 and A2 once per seed, A3), and the section-2 grid as 8 cells of their own
     bg = meta["config"]["background"]
@@ -497,6 +498,106 @@ def test_points_scales_the_datapoint_section_only(first_run, tmp_path):
     assert misses.get("datapoint-job", 0) > 0 and not {"train", "cell", "layout", "smacof", "metrics"} & set(misses)
     table = pd.read_parquet(tmp_path / "out" / "points.parquet")
     assert (table.loc[table.space.isin(["x", "h"]), "n_points"] == 25).all()
+
+
+def _hover_trust(html: str, panel_title: str) -> list[str]:
+    """The hover's trust text of every point of the panel titled ``panel_title`` in a figure page's plotly spec."""
+    spec = json.loads(re.search(r"var spec = (\{.*?\});Plotly", html, flags=re.S).group(1))
+    for trace in spec["data"]:
+        template = trace.get("hovertemplate", "")
+        if f"<extra>{panel_title}</extra>" in template and trace.get("customdata"):
+            names = re.findall(r"(?:^|<br>)([^:<]+): %\{customdata\[(\d+)\]\}", template)
+            col = next(int(i) for name, i in names if name == "trust")
+            return [row[col] for row in trace["customdata"]]
+    raise AssertionError(f"no panel {panel_title!r} with hover in the figure")
+
+
+def test_every_pictured_point_carries_its_trust_in_the_hover_and_the_coordinates_table(first_run):
+    """Issue 21 item 4: the study's own interactive pictures (C2-C5, D3, F1) show each point's trust in the hover,
+    computed once per panel, equal to pointwise_trust of that picture, and exported with its coordinates."""
+    from supviz.metrics.pointwise import pointwise_trust
+    from supviz.toy import load_grid
+
+    folder, _, _ = first_run
+    out = folder / "out"
+    coords = pd.read_parquet(out / "coordinates.parquet")
+    assert set(coords["figure"]) >= {f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)} | {
+        f"D3_m2_p0p05_{v}" for v in VARIANTS
+    } | {"F1_pictures"}
+    # every undefined trust says why; every defined one is a share in [0, 1]
+    nan = coords[coords["trust"].isna()]
+    assert (nan["nan_reasons"].str.contains("trust: ")).all()
+    assert coords.loc[coords["trust"].notna(), "trust"].between(0, 1).all()
+    # C2 of one cell: the table's trust is pointwise_trust of the rows of W against their picture
+    grid = load_grid(out / "weights.safetensors")
+    i = next(
+        j
+        for j, s in enumerate(grid.specs)
+        if s.n_hidden == 3 and s.probability == 1.0 and s.importance_name == "uniform"
+    )
+    panel = coords[(coords["figure"] == "C2_uniform") & (coords["panel"] == "3 : 1")].sort_values("point")
+    W = np.asarray(grid.weights[i], dtype=np.float64)
+    expect = pointwise_trust(W, panel[["x", "y"]].to_numpy(), k=10)
+    np.testing.assert_allclose(panel["trust"].to_numpy(), expect.trust, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(panel["false_neighbours"].to_numpy(), expect.false_neighbours, atol=1e-12)
+    # ... and the hover of that point says the same (3 significant digits)
+    hover = _hover_trust((out / "figures" / "C2_uniform.html").read_text(), "3 : 1")
+    assert hover == [f"{v:.3g}" for v in expect.trust]
+    # a panel too small for k = 10 neighbours: the hover says why, never a number
+    small = coords[(coords["figure"] == "C3_uniform") & coords["trust"].isna()]
+    if len(small):
+        title = small["panel"].iloc[0]
+        said = _hover_trust((out / "figures" / "C3_uniform.html").read_text(), title)
+        assert all(s.startswith("undefined: k = 10 needs at least k + 2 = 12 points") for s in said)
+    # D3's and F1's hovers carry the table's numbers, panel by panel
+    for fig in ("D3_m2_p0p05_uniform", "F1_pictures"):
+        rows = coords[coords["figure"] == fig]
+        assert rows["trust"].notna().any()
+        page = (out / "figures" / f"{fig}.html").read_text()
+        for title, g in rows.groupby("panel"):
+            said = _hover_trust(page, title)
+            want = [f"{v:.3g}" for v in g.sort_values("point")["trust"]]
+            assert said == want if g["trust"].notna().all() else said[0].startswith("undefined: "), (fig, title)
+    html = (out / "report.html").read_text()
+    assert "G. A real transformer" not in html  # the transformer section is opt-in
+
+
+def test_the_transformer_section_joins_the_report_only_when_enabled(first_run, tmp_path):
+    """Issue 21 item 5: `[transformer] enabled = true` adds the section (a tiny corpus, one layer); the other sections
+    come from the shared cache."""
+    pytest.importorskip("transformers")
+    folder, _, _ = first_run
+    text = (folder / "tiny.toml").read_text().replace('cache_dir = ""', f'cache_dir = "{folder / "out" / "cache"}"')
+    text += (
+        "[transformer]\nenabled = true\nsentences = 40\nlayers = [1]\nmethods = ['mds']\nk = 5\nfolds = 2\n"
+        "sae_steps = 20\n"
+    )
+    cfg = tmp_path / "tf.toml"
+    cfg.write_text(text)
+    out = tmp_path / "out"
+    proc = supviz_run("--config", str(cfg), "--out", str(out), "--quiet", timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (out / "report.html").read_text()
+    assert "G. A real transformer" in html and "toy-cell calibration" in html
+    for fid in ("G1_measures", "G2_mds_factor", "G2_mds_trust"):
+        assert (out / "figures" / f"{fid}.png").stat().st_size > 1000
+    assert "Plotly.newPlot" in (out / "figures" / "G2_mds_factor.html").read_text()
+    verdicts = pd.read_parquet(out / "verdicts.parquet").set_index("key")
+    for key in ("T-probe", "T-kept-mds", "T-codes"):
+        v = verdicts.loc[key]
+        assert v["study_source"] == "supviz's own question" and v["unit"] == "factors"
+        assert v["n_used"] + v["n_left_out"] == 5  # the five varied factors; the control is never counted
+        assert v["threshold"] in (0.0, 0.5) and (np.isfinite(v["estimate"]) or v["verdict"] == "n/a")
+    texts = pd.read_parquet(out / "texts.parquet")
+    assert set(texts["factor"]) == {"topic", "sentiment", "tense", "number", "negation", "control"}
+    assert set(texts["layer"]) == {1} and set(texts["method"]) == {"exact", "mds"}
+    coords = pd.read_parquet(out / "coordinates.parquet")
+    tf = coords[coords["section"] == "transformer"].sort_values(["space", "point"])
+    assert len(tf) == 2 * 40 and tf["label"].str.endswith(".").all() and "topic" in tf.columns
+    # the hover of G2 shows each sentence's trust, the table's number
+    hover = _hover_trust((out / "figures" / "G2_mds_factor.html").read_text(), "layer 1")
+    layer = tf[tf["space"] == "layer"]
+    assert hover == [f"{v:.3g}" for v in layer["trust"]]
 
 
 def test_readme_names_every_column_of_every_table(first_run):

@@ -147,3 +147,21 @@ def test_bad_input_is_refused() -> None:
         pointwise_trust(X, Y[:10])
     with pytest.raises(SupvizError, match="`k` must be"):
         pointwise_trust(X, Y, k=11)
+
+
+def test_panel_point_trust_never_refuses_a_small_or_collapsed_panel():
+    """A figure's panel of fewer than k + 2 points or one its method saw collapse: NaN at every point with the reason
+    (k never shrunk); otherwise exactly pointwise_trust."""
+    from supviz.metrics.pointwise import POINT_COLUMNS, panel_point_trust
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(20, 4)), rng.normal(size=(20, 2))
+    same = panel_point_trust(X, Y, k=5)
+    np.testing.assert_array_equal(same.trust, pointwise_trust(X, Y, k=5).trust)
+    small = panel_point_trust(X[:6], Y[:6], k=5)
+    assert small.reasons == {"trustworthiness": "k = 5 needs at least k + 2 = 7 points; got 6"} | {
+        "continuity": "k = 5 needs at least k + 2 = 7 points; got 6"
+    }
+    assert all(np.isnan(v).all() for v in small.columns().values()) and list(small.columns()) == list(POINT_COLUMNS)
+    flat = panel_point_trust(X, Y, k=5, collapsed=True)
+    assert flat.reasons["trustworthiness"].startswith("layout collapsed") and np.isnan(flat.trust).all()

@@ -132,3 +132,24 @@ def test_point_table_is_the_tidy_export_for_toy_pictures(toy):
         point_table(W, lay, k=5, factors={"norm": norms[:3]})
     with pytest.raises(SupvizError, match="must not reuse"):
         point_table(W, lay, k=5, factors={"x": norms})
+
+
+def test_an_undefined_trust_says_why_in_the_hover(toy):
+    """A collapsed picture has no trust: the hover says so and why, never 'nan' (hover_columns, the one home)."""
+    from supviz.dr.base import Layout
+    from supviz.plot.trust import hover_columns
+
+    W, lay = toy
+    flat = Layout(np.zeros((24, 2)), "mds", {}, info={"collapsed": True})
+    fig = iplot.plot_layout(flat, reference=W, k=5)
+    (points,) = [tr for tr in fig.data if tr.name == "points"]
+    assert "trust" in points.hovertemplate and "t (trustworthiness)" in points.hovertemplate
+    assert all(
+        row[-5:] == ["undefined: layout collapsed: all points at one spot"] + ["n/a"] * 4 for row in points.customdata
+    )
+    pt = pointwise_trust(W, lay, k=5)
+    cols = hover_columns(pt.columns())
+    np.testing.assert_array_equal(cols["trust"], pt.trust)
+    assert list(cols) == ["trust", "t (trustworthiness)", "c (continuity)", "false neighbours", "missing neighbours"]
+    said = hover_columns(pt.columns(), "why")
+    assert list(said["trust"]) == ["undefined: why"] * 24 and list(said["false neighbours"]) == ["n/a"] * 24

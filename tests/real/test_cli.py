@@ -98,6 +98,14 @@ def test_digits_run_with_a_toy_grid(tmp_path, capsys):
     assert "Which no-ground-truth measure tracks true recovery?" in text and "verdict:" in text
     names = {p.name for p in out.iterdir()}
     assert {"F1_pictures.png", "F2_width_sweep.png", "F3_calibration.png", "models.csv", "calibration.csv"} <= names
+    # every point of F1's pictures with its trust: the hover of F1_pictures.html and points.csv
+    import pandas as pd
+
+    points = pd.read_csv(out / "points.csv")
+    assert {"space", "method", "point", "label", "x", "y", "trust", "false_neighbours"} <= set(points.columns)
+    assert points["trust"].between(0, 1).all() and set(points["method"]) == {"mds"}
+    page = (out / "F1_pictures.html").read_text()
+    assert "Plotly.newPlot" in page and "trust: %{customdata" in page and "plotly.min.js" in names
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["seed"] == 5 and meta["calibration"] is True and meta["toy"] == str(toy)
 

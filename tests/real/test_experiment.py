@@ -99,7 +99,11 @@ def test_conclusion_and_section_rows(result):
     from supviz.study.tables import build_table
 
     rows = _rows(result)
-    assert {r["table"] for r in rows} == {"layers", "models", "saes"}  # one table per kind of observation
+    assert {r["table"] for r in rows} == {"layers", "models", "saes", "coordinates"}  # one table per kind
+    coords = build_table([r for r in rows if r["table"] == "coordinates"], kind="coordinates")
+    n = len(result.f1["labels"])
+    assert len(coords) == n * len(result.f1["trust"]) and set(coords["figure"]) == {"F1_pictures"}
+    assert coords["trust"].between(0, 1).all()  # every F1 picture has enough points for k
     layers = build_table([r for r in rows if r["table"] == "layers"], kind="layers")
     models = build_table([r for r in rows if r["table"] == "models"], kind="models")
     saes = build_table([r for r in rows if r["table"] == "saes"], kind="saes")
@@ -240,3 +244,37 @@ def test_psi_of_a_signed_layer_is_judged_against_its_plus_minus_pairs():
     )
     above = above_psi_bound(q)
     assert list(zip(above["kind"], above["width"])) == [("autoencoder", 8), ("classifier", 4)]
+
+
+def test_f1_pictures_hover_each_digits_trust():
+    """F1's interactive version: each point's hover carries its trust, pointwise_trust of the picture against the
+    space it pictures (the same numbers the coordinates table exports); undefined trust says why."""
+    import pandas as pd
+
+    from supviz.dr import mds_layout
+    from supviz.metrics.pointwise import pointwise_trust
+    from supviz.real import plots
+    from supviz.real.experiment import _point_trust
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 6))
+    lay = mds_layout(X, random_state=0)
+    f1 = {
+        "labels": rng.integers(0, 3, size=40),
+        "rows": ["a"],
+        "titles": ["space a"],
+        "embeddings": {"a|mds": lay.embedding},
+        "trust": {"a|mds": _point_trust(X, lay, 5)},
+        "methods": ["mds"],
+    }
+    pictures = pd.DataFrame(columns=["id", "method", "knn_accuracy", "trustworthiness", "continuity"])
+    want = pointwise_trust(X, lay, k=5).trust
+    (panel,) = plots.pictures_panels(f1, pictures)
+    np.testing.assert_array_equal(panel.hover["trust"], want)
+    fig = plots.pictures_interactive(f1, pictures)
+    trace = next(t for t in fig.data if t.customdata is not None and "trust" in t.hovertemplate)
+    assert [row[2] for row in trace.customdata] == [f"{v:.3g}" for v in want]
+    small = _point_trust(X[:6], lay.embedding[:6], 5)
+    assert (
+        small["reason"] == "k = 5 needs at least k + 2 = 7 points; got 6" and np.isnan(small["columns"]["trust"]).all()
+    )

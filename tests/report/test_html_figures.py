@@ -23,3 +23,23 @@ def test_a_figure_kept_out_of_the_report_is_linked_not_embedded(tmp_path):
     linked = _figure_html(FigureRecord(id="E3_m3", title="t", caption="c", files=files, inline=False), tmp_path)
     assert "data:image/png;base64," in embedded
     assert "data:image/png;base64," not in linked and "href='figures/E3_m3.png'" in linked and "not embedded" in linked
+
+
+def test_an_interactive_version_kept_out_of_the_report_is_linked_not_embedded(tmp_path):
+    """F1's and the transformer's interactive pictures are pages of their own (the report's 8 MB budget)."""
+    import matplotlib.pyplot as plt
+
+    from supviz.report.html import _figure_html
+    from supviz.report.records import FigureRecord
+
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots()
+    fig.savefig(tmp_path / "figures" / "F1.png")
+    plt.close(fig)
+    files = {"png": "figures/F1.png", "html": "figures/F1.html"}
+    spec = '{"data": [], "layout": {}}'
+    cap = "Hover a point for its trust."
+    embedded = _figure_html(FigureRecord("F1", "t", cap, files, spec), tmp_path)
+    linked = _figure_html(FigureRecord("F1", "t", cap, files, spec, embed_interactive=False), tmp_path)
+    assert "figure-gz" in embedded and "figure-gz" not in linked
+    assert "<a href='figures/F1.html'>" in linked and "Hover a point for its trust" in linked

@@ -85,3 +85,26 @@ def test_a3_paper_size_flag():
     assert a3_size(cfg) == (60, 6, 16)
     cfg.a3_paper_size = True
     assert a3_size(cfg) == PAPER_A3
+
+
+def test_panel_trust_is_pointwise_trust_or_nan_with_the_reason():
+    """Each pictured panel's per-point trust (C2-C5, D3): pointwise_trust at the run's k, never shrunk; NaN at every
+    point with the reason where k leaves no point outside, or the layout method saw the picture collapse."""
+    from supviz.metrics.pointwise import pointwise_trust
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(30, 5)), rng.normal(size=(30, 2))
+    got = adapters.panel_trust(X, Y, k=4)
+    want = pointwise_trust(X, Y, k=4)
+    assert got.reason == ""
+    for name, values in want.columns().items():
+        np.testing.assert_array_equal(got.columns[name], values)
+    assert got.hover()["trust"] is not None and list(got.hover())[0] == "trust"
+    small = adapters.panel_trust(X[:5], Y[:5], k=4)
+    assert small.reason == "k = 4 needs at least k + 2 = 6 points; got 5"
+    assert all(np.isnan(v).all() and len(v) == 5 for v in small.columns.values())
+    assert (
+        small.hover()["trust"][0].startswith("undefined: k = 4 needs") and small.hover()["c (continuity)"][0] == "n/a"
+    )
+    flat = adapters.panel_trust(X, Y, k=4, collapsed=True)
+    assert flat.reason.startswith("layout collapsed") and np.isnan(flat.columns["trust"]).all()

@@ -47,3 +47,19 @@ def test_a1_caption_says_what_the_panel_shows():
     assert "both along the same direction (cosine 1.00)" in shared and "‖W1‖ = 0.57" in shared
     assert "antipodal pair" in _a1_sentence({"p": 0.1, "norm_0": 1.0, "norm_1": 1.0, "cosine_01": -1.0})
     assert "one feature dropped" in _a1_sentence({"p": 1.0, "norm_0": 1.0, "norm_1": 0.0, "cosine_01": float("nan")})
+
+
+def test_coordinate_rows_one_per_point_with_its_trust_and_the_reason_where_undefined():
+    from supviz.study.common import coordinate_rows
+
+    xy = np.array([[0.0, 1.0], [2.0, 3.0]])
+    cols = {"trust": np.array([0.5, 1.0]), "continuity": np.array([0.25, 1.0])}
+    rows = coordinate_rows(xy, cols, "", labels=["a", "b"], section="s", figure="F", panel="P", m=3)
+    assert [(r["point"], r["label"], r["x"], r["y"], r["trust"]) for r in rows] == [
+        (0, "a", 0.0, 1.0, 0.5),
+        (1, "b", 2.0, 3.0, 1.0),
+    ]
+    assert all(r["table"] == "coordinates" and r["m"] == 3 and r["nan_reasons"] == "" for r in rows)
+    nan = {"trust": np.full(2, np.nan), "continuity": np.full(2, np.nan)}
+    rows = coordinate_rows(xy, nan, "layout collapsed", labels=["a", "b"], section="s", figure="F", panel="P")
+    assert rows[0]["nan_reasons"] == "trust: layout collapsed; continuity: layout collapsed"

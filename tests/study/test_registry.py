@@ -22,10 +22,12 @@ def test_registered_sections_follow_the_study():
         "datapoints",
         "recovery",
         "real",
+        "transformer",
         "sweep",
     ]
     cfg0 = load_config()
     assert "sweep" not in [s.key for s in SECTIONS if s.active(cfg0)]  # only with [sweep] folder
+    assert "transformer" not in [s.key for s in SECTIONS if s.active(cfg0)]  # only with [transformer] enabled
     assert get_section("embeddings").needs_grid
     cfg = load_config()
     tables = _section_config_classes()

@@ -232,6 +232,16 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
         "correlations": res.correlations,
         "readings": res.readings,
     }
+    from supviz.plot.pages import write_plotlyjs
+    from supviz.real.experiment import f1_points
+
+    tables["points"] = f1_points(res.f1)  # every point of F1's pictures with its trust
+    extra: dict[str, Any] = {
+        "plotly.min.js": lambda path: write_plotlyjs(path.parent),  # offline: the page loads it from its folder
+        "F1_pictures.html": lambda path: plots.pictures_interactive(res.f1, res.pictures).write_html(
+            path, include_plotlyjs="plotly.min.js", full_html=True
+        ),  # hover: each digit's class and trust
+    }
     meta = {
         "input": "sklearn.datasets.load_digits",
         "seed": seed,
@@ -242,7 +252,7 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
         "notes": res.notes,
         "timings": res.timings,
     }
-    _write(out, tables, figures, meta)
+    _write(out, tables, figures, meta, extra=extra)
     if args.quiet:
         print(out)
         return 0

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,7 +159,7 @@ def cell_panels(
     color_by: str = "auto",
     show_false: bool = True,
     max_false_lines: int = 1500,
-    trust: bool = False,
+    trust: bool | Mapping[tuple[str, str], Mapping[str, Any]] = False,
 ) -> tuple[list[ScatterPanel], ColorScale, int]:
     """The panels of one cell (rows: methods, columns: spaces), their colour scale and column count.
 
@@ -167,11 +167,13 @@ def cell_panels(
     subsample; FN under the panel is the full rate) and every measure against x under it. With
     ``trust`` (or ``color_by="trust"``, which colours by it) each point's own trust against x joins
     the hover (:mod:`supviz.plot.trust`: trust, t, c, false and missing neighbours; their means are
-    the panel's T and C).
+    the panel's T and C). ``trust`` may instead map ``(space, method)`` to hover columns computed before
+    (:func:`supviz.plot.trust.hover_columns`), which join the hover as they are.
     """
     methods, spaces = _methods_spaces(cell, methods, spaces)
     by_trust = color_by == "trust"
-    trust = trust or by_trust
+    given = trust if isinstance(trust, Mapping) and not by_trust else None
+    trust = not given and (bool(trust) or by_trust)
     if by_trust:
         from supviz.plot.trust import TRUST_SCALE
 
@@ -190,6 +192,8 @@ def cell_panels(
             if pairs is not None and len(pairs) > max_false_lines:
                 pairs = pairs[np.linspace(0, len(pairs) - 1, max_false_lines).astype(int)]
             hover, colour = _hover(cell), values
+            if given is not None and (space, method) in given:
+                hover |= dict(given[(space, method)])
             if trust:
                 from supviz.plot.trust import trust_hover
 
@@ -263,7 +267,7 @@ def cell_figure_plotly(
     show_false: bool = True,
     max_false_lines: int = 1500,
     title: str | None = None,
-    trust: bool = False,
+    trust: bool | Mapping[tuple[str, str], Mapping[str, Any]] = False,
 ) -> go.Figure:
     """Interactive version of :func:`cell_figure` (the same panels): hovering a point gives its index
     and labels (and, with ``trust``, its own trust against x); the false neighbours and every measure

@@ -46,7 +46,11 @@ from supviz.metrics.undefined import COLLAPSED, all_tied, coincide_reason, k_rea
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PointTrust", "point_table", "pointwise_trust"]
+__all__ = ["POINT_COLUMNS", "PointTrust", "panel_point_trust", "point_table", "pointwise_trust"]
+
+
+#: The per-point columns of :meth:`PointTrust.columns`, in order (what hovers show and tables export).
+POINT_COLUMNS = ("trust", "trustworthiness", "continuity", "false_neighbours", "missing_neighbours")
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,7 @@ class PointTrust:
     def columns(self) -> dict[str, np.ndarray]:
         """The per-point columns, name -> (N,): ``trust``, ``trustworthiness``, ``continuity``,
         ``false_neighbours``, ``missing_neighbours`` (what hovers show and tables export)."""
-        return {
-            "trust": self.trust,
-            "trustworthiness": self.trustworthiness,
-            "continuity": self.continuity,
-            "false_neighbours": self.false_neighbours,
-            "missing_neighbours": self.missing_neighbours,
-        }
+        return {name: self.trust if name == "trust" else getattr(self, name) for name in POINT_COLUMNS}
 
 
 def _row_penalties(
@@ -184,6 +182,21 @@ def pointwise_trust(
         reasons = {"trustworthiness": reason, "continuity": reason}
         t = c = far_t = far_c = np.full(n, np.nan)
     return PointTrust(t, c, far_t, far_c, k, reasons)
+
+
+def panel_point_trust(X: Any, Y: Any, *, k: int, collapsed: bool = False) -> PointTrust:
+    """:func:`pointwise_trust` of one panel of a figure, which never refuses a small panel.
+
+    A panel with fewer than ``k + 2`` points (``k`` is never shrunk) or one the layout method saw collapse
+    (``collapsed``) gets NaN at every point with the reason in :attr:`PointTrust.reasons`, as do the undefined cases
+    :func:`pointwise_trust` itself finds (coincident points, all distances tied). ``X`` (N, d), ``Y`` (N, 2).
+    """
+    n = len(X)
+    reason = k_reason(k, n) or (COLLAPSED if collapsed else None)
+    if reason is None:
+        return pointwise_trust(X, Y, k=k)
+    nan = np.full(n, np.nan)
+    return PointTrust(nan, nan, nan, nan, k, {"trustworthiness": reason, "continuity": reason})
 
 
 def point_table(

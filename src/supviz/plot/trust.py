@@ -33,20 +33,31 @@ _HOVER_NAMES = {
 }
 
 
+def hover_columns(columns: Mapping[str, Any], reason: str = "") -> dict[str, Any]:
+    """The hover columns of per-point trust, hover name -> (N,), from
+    :meth:`~supviz.metrics.pointwise.PointTrust.columns` (name -> (N,) values).
+
+    Where trust is undefined (``reason``, e.g. a collapsed picture: every value NaN) the hover says so instead of
+    showing numbers: ``trust`` reads ``"undefined: <reason>"`` at every point and the other columns ``"n/a"``.
+    """
+    if reason:
+        n = len(np.asarray(columns["trust"]))
+        return {
+            _HOVER_NAMES[name]: np.array([f"undefined: {reason}" if name == "trust" else "n/a"] * n) for name in columns
+        }
+    return {_HOVER_NAMES[name]: np.asarray(values) for name, values in columns.items()}
+
+
 def trust_hover(reference: Any, layout: Any, *, k: int = 10, precomputed: bool = False) -> tuple[Any, dict]:
     """Per-point trust of ``layout`` (N, 2) against ``reference`` (N, d; or (N, N) with ``precomputed``).
 
-    Returns the :class:`~supviz.metrics.pointwise.PointTrust` and its hover columns, name -> (N,).
+    Returns the :class:`~supviz.metrics.pointwise.PointTrust` and its hover columns, name -> (N,)
+    (:func:`hover_columns`: where trust is undefined, the reason).
     """
     from supviz.metrics.pointwise import pointwise_trust
 
     pt = pointwise_trust(reference, layout, k=k, precomputed=precomputed)
-    return pt, hover_columns(pt)
-
-
-def hover_columns(pt: Any) -> dict[str, Any]:
-    """The hover columns of a :class:`~supviz.metrics.pointwise.PointTrust` already computed, name -> (N,)."""
-    return {_HOVER_NAMES[name]: values for name, values in pt.columns().items()}
+    return pt, hover_columns(pt.columns(), next(iter(pt.reasons.values()), ""))
 
 
 def with_trust(

@@ -35,6 +35,7 @@ import numpy as np
 from supviz.core.seeding import SeedLike, as_seed_sequence
 from supviz.core.validation import check_int
 from supviz.errors import SupvizError
+from supviz.runtime.codecs import cacheable
 
 #: Per topic: subjects (singular, plural), verbs (base, 3rd singular, past), objects.
 TOPICS: dict[str, dict[str, list[Any]]] = {
@@ -82,6 +83,7 @@ FACTORS: dict[str, tuple[str, ...]] = {
 CONTROL = "control"
 
 
+@cacheable
 @dataclass(frozen=True)
 class Corpus:
     """Sentences and their factors.

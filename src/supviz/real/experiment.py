@@ -80,7 +80,8 @@ class RealResult:
         when no toy grid was given.
     f1 : dict
         The pictures at the picture width: ``labels [N]``, ``rows`` (space ids in drawing order),
-        ``titles``, ``embeddings`` (``"<space>|<method>" -> [N, 2]``), ``methods``.
+        ``titles``, ``embeddings`` (``"<space>|<method>" -> [N, 2]``), ``trust`` (the same keys -> each point's
+        trust against the space pictured: ``{"columns": name -> [N], "reason": str}``), ``methods``.
     notes : list[str]
     timings : dict[str, float]
     """
@@ -218,7 +219,7 @@ def digits_experiment(
     timings["layouts"] = time.perf_counter() - t3
     t4 = time.perf_counter()
     picture_rows = []
-    embeddings = {}
+    embeddings, trust = {}, {}
     with _one_thread():
         for (sid, m), lay in zip(keys, done_layouts):
             ident, X = spaces[sid]
@@ -235,6 +236,7 @@ def digits_experiment(
             )
             if sid in f1_rows and m in cfg.methods:
                 embeddings[f"{sid}|{m}"] = np.asarray(lay.embedding, dtype=np.float64)
+                trust[f"{sid}|{m}"] = _point_trust(X, lay, cfg.k)
     timings["measures"] = time.perf_counter() - t4
     titles = {sid: _title(sid, cfg) for sid in f1_rows}
     f1 = {
@@ -242,6 +244,7 @@ def digits_experiment(
         "rows": f1_rows,
         "titles": [titles[s] for s in f1_rows],
         "embeddings": embeddings,
+        "trust": trust,
         "methods": list(cfg.methods),
         "width": cfg.picture_width,
         "architecture": primary,
@@ -267,6 +270,47 @@ def digits_experiment(
         notes,
         {k: round(v, 3) for k, v in timings.items()},
     )
+
+
+def _point_trust(X: Any, layout: Any, k: int) -> dict[str, Any]:
+    """Each point's trust in one F1 picture against the space it pictures (:func:`supviz.metrics.pointwise_trust`):
+    ``{"columns": name -> (N,), "reason": why undefined or ''}``; NaN at every point with the reason where ``k``
+    leaves no point outside a neighbourhood, the picture collapsed or the distances all tie."""
+    from supviz.metrics.pointwise import panel_point_trust
+
+    pt = panel_point_trust(np.asarray(X, dtype=np.float64), layout, k=k)
+    return {"columns": pt.columns(), "reason": next(iter(pt.reasons.values()), "")}
+
+
+def f1_points(f1: dict[str, Any]) -> Any:
+    """The tidy point table of F1's pictures: one row per point per picture (``space`` id, ``method``, ``point``,
+    ``label`` its digit class, ``x``, ``y``, its trust columns, ``nan_reasons`` where they are undefined), what
+    ``supviz real`` writes as ``points.csv`` (open it in Embedding Atlas or DataMapPlot). Empty for a result made
+    before ``f1["trust"]`` existed."""
+    import pandas as pd
+
+    labels = np.asarray(f1["labels"])
+    frames = []
+    for key, t in f1.get("trust", {}).items():
+        sid, method = key.split("|")
+        xy = np.asarray(f1["embeddings"][key], dtype=float)
+        cols = {name: np.asarray(v, dtype=float) for name, v in t["columns"].items()}
+        why = "; ".join(f"{name}: {t['reason']}" for name in cols) if t["reason"] else ""
+        frames.append(
+            pd.DataFrame(
+                {
+                    "space": sid,
+                    "method": method,
+                    "point": np.arange(len(xy)),
+                    "label": labels,
+                    "x": xy[:, 0],
+                    "y": xy[:, 1],
+                    **cols,
+                    "nan_reasons": why,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _one_thread() -> Any:

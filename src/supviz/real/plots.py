@@ -38,6 +38,55 @@ def _figure(width: float, height: float) -> "Figure":
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def pictures_panels(f1: dict[str, Any], pictures: Any) -> list[Any]:
+    """F1's pictures as :class:`~supviz.plot.ScatterPanel` s (rows: spaces, columns: methods), coloured by class,
+    each point's digit class and trust in its hover (:func:`supviz.plot.trust.hover_columns`: trust, t, c, false
+    and missing neighbours against the space pictured; the reason where undefined). ``f1`` and ``pictures`` as
+    for :func:`pictures_figure`; without ``f1["trust"]`` (a result made before it existed) the hover has the class
+    only."""
+    from supviz.plot import ScatterPanel
+    from supviz.plot.trust import hover_columns
+
+    labels = np.asarray(f1["labels"])
+    trust = f1.get("trust", {})
+    panels = []
+    for sid, title in zip(f1["rows"], f1["titles"]):
+        for m in f1["methods"]:
+            name = f"{title}, {METHOD_NAMES.get(m, m)}"
+            emb = f1["embeddings"].get(f"{sid}|{m}")
+            if emb is None:
+                panels.append(ScatterPanel(name, None, note="n/a"))
+                continue
+            hover: dict[str, Any] = {"point": np.arange(len(labels)), "class": labels}
+            t = trust.get(f"{sid}|{m}")
+            if t is not None:
+                hover |= hover_columns(t["columns"], t["reason"])
+            row = pictures[(pictures["id"] == sid) & (pictures["method"] == m)]
+            corner = ""
+            if len(row):
+                r = row.iloc[0]
+                corner = f"kNN {fixed(r.knn_accuracy)}  T {fixed(r.trustworthiness)}  C {fixed(r.continuity)}"
+            panels.append(ScatterPanel(name, np.asarray(emb), color=labels.astype(float), corner=corner, hover=hover))
+    return panels
+
+
+def pictures_interactive(f1: dict[str, Any], pictures: Any) -> Any:
+    """:func:`pictures_figure` in plotly (:func:`pictures_panels`): hovering a point shows its index, its digit class
+    and its trust against the space pictured. Returns a ``plotly.graph_objects.Figure``."""
+    from supviz.plot import ColorScale
+    from supviz.plot.interactive import plot_grid
+
+    classes = np.unique(np.asarray(f1["labels"]))
+    scale = ColorScale("viridis", float(classes.min()), float(classes.max()), "digit class", integer=True)
+    return plot_grid(
+        pictures_panels(f1, pictures),
+        ncols=len(f1["methods"]),
+        title="F1, coloured by digit class; hover: each point's trust",
+        color=scale,
+        panel_px=260,
+    )
+
+
 def pictures_figure(f1: dict[str, Any], pictures: Any, *, point_size: float = 5.0) -> "Figure":
     """F1: each space (rows) pictured by each method (columns), points coloured by class.
 

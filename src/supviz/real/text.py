@@ -35,6 +35,7 @@ import numpy as np
 from supviz.core.seeding import SeedLike, child, int_seed
 from supviz.core.validation import check_choice, check_int
 from supviz.errors import SupvizError
+from supviz.runtime.codecs import cacheable
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def best_latent_f1(codes: Any, labels: Any) -> list[dict[str, Any]]:
     return rows
 
 
+@cacheable
 @dataclass(eq=False)
 class TextResult:
     """What :func:`text_experiment` computed.

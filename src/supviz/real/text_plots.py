@@ -29,7 +29,9 @@ def _fixed(v: float) -> str:
 
 
 def _panels(points: Any, pictures: Any, method: str, color: str, factors: list[str]) -> tuple[list[Any], int, Any]:
+    from supviz.metrics.pointwise import POINT_COLUMNS
     from supviz.plot import ColorScale, ScatterPanel
+    from supviz.plot.trust import hover_columns
 
     if color != TRUST and color not in factors:
         raise SupvizError(f"`color` must be 'trust' or a factor ({', '.join(factors)}); got {color!r}.")
@@ -59,12 +61,13 @@ def _panels(points: Any, pictures: Any, method: str, color: str, factors: list[s
                 if color != TRUST:
                     corner += f"\nkNN {_fixed(r.knn_accuracy)} (space {_fixed(r.knn_accuracy_space)})"
             c = p["trust"].to_numpy() if color == TRUST else p[color].map(code).to_numpy(dtype=float)
+            cols = {name: p[name].to_numpy() for name in POINT_COLUMNS}
+            undefined = not np.isfinite(cols["trust"]).any()  # the picture's reason (NaN at every point)
+            reason = (str(row.iloc[0].notes) or "undefined") if undefined and len(row) else ""
             hover = {
                 "point": p["point"].to_numpy(),
                 "text": p["text"].to_numpy(),
-                "trust": p["trust"].to_numpy(),
-                "false neighbours": p["false_neighbours"].to_numpy(),
-                "missing neighbours": p["missing_neighbours"].to_numpy(),
+                **hover_columns(cols, reason),
                 **{f: p[f].to_numpy() for f in factors},
             }
             title = f"layer {layer}" + ("" if space == "layer" else " codes")

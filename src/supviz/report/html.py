@@ -243,7 +243,13 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
         )
     )
     parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>", shown]
-    if fig.interactive:
+    if fig.interactive and not getattr(fig, "embed_interactive", True):
+        page = fig.files.get("html", "")
+        parts.append(
+            f"<p class='note'>Interactive version ({_esc(_hover_phrase(fig.caption))}): open "
+            f"<a href='{_esc(page)}'>{_esc(page)}</a>, a page of its own beside this report.</p>"
+        )
+    elif fig.interactive:
         div = f"plot-{fig.id}"
         parts.append(
             f"<details class='interactive'><summary>Interactive version ({_esc(_hover_phrase(fig.caption))})"

@@ -40,6 +40,9 @@ class FigureRecord:
     inline: bool = True
     """Embedded in the report as its PNG; ``False``: a close-up kept as files in ``figures/`` and linked
     from its caption, so the report stays within its size budget."""
+    embed_interactive: bool = True
+    """The interactive version embedded in the report (default); ``False``: kept as its own page in ``figures/``
+    (``files["html"]``) and linked, so a large one does not push the report past its size budget."""
 
 
 @dataclass

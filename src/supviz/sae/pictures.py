@@ -158,7 +158,11 @@ class SAEPicture:
             if ax is not None:
                 raise SupvizError("`ax` is a matplotlib Axes: it does not go with `interactive=True`.")
             hover = {"latent" if self.kind == "decoder" else "row": self.index, **self.columns}
-            hover.update(hover_columns(self.trust) if self.trust is not None else {})
+            hover.update(
+                hover_columns(self.trust.columns(), next(iter(self.trust.reasons.values()), ""))
+                if self.trust is not None
+                else {}
+            )
             return iplot.plot_layout(self.layout, color, hover={**hover, **(extra_hover or {})}, **kwargs)
         return plot_layout(self.layout, color, ax, **kwargs)
 

@@ -141,6 +141,44 @@ def smacof_batch(
 # metrics
 
 
+@cacheable
+@dataclass
+class PanelTrust:
+    """Each point's trust in one picture (:func:`panel_trust`).
+
+    Attributes
+    ----------
+    columns : dict
+        :meth:`supviz.metrics.pointwise.PointTrust.columns`, name -> (N,): ``trust``, ``trustworthiness``,
+        ``continuity``, ``false_neighbours``, ``missing_neighbours``; all NaN where undefined.
+    reason : str
+        Why they are undefined ('' when defined).
+    """
+
+    columns: dict[str, np.ndarray]
+    reason: str = ""
+
+    def hover(self) -> dict[str, Any]:
+        """The hover columns (:func:`supviz.plot.trust.hover_columns`; the reason where undefined)."""
+        from supviz.plot.trust import hover_columns
+
+        return hover_columns(self.columns, self.reason)
+
+
+def panel_trust(X: np.ndarray, Y: np.ndarray, *, k: int, collapsed: bool = False) -> PanelTrust:
+    """Each point's own trustworthiness and continuity of picture ``Y`` (N, 2) of ``X`` (N, d).
+
+    :func:`supviz.metrics.pointwise.panel_point_trust` at ``k`` (the run's ``metrics.k``), never shrunk: a panel with
+    fewer than k + 2 points, a collapsed one (the layout method's verdict) or one whose distances all tie is NaN at
+    every point, with the reason (:mod:`supviz.metrics.undefined`). Not cached on its own: the sections that call
+    it cache their whole result, and a panel of a few hundred points takes milliseconds.
+    """
+    from supviz.metrics.pointwise import panel_point_trust
+
+    pt = panel_point_trust(np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64), k=k, collapsed=collapsed)
+    return PanelTrust(pt.columns(), next(iter(pt.reasons.values()), ""))
+
+
 def panel_metrics(
     ctx: Any,
     X: np.ndarray,

@@ -43,6 +43,9 @@ class PanelResult:
     """Why each NaN metric is NaN (``supviz.metrics.LayoutMetrics.reasons``)."""
     collapsed: bool = False
     """The layout method's verdict: all points at one spot (``Layout.info["collapsed"]``)."""
+    trust: Any = None
+    """Each point's trust in this picture (:class:`supviz.study.adapters.PanelTrust`), for the panels a figure
+    shows; ``None`` for the others."""
 
     def row(self) -> dict[str, Any]:
         """One row of the tidy metrics table."""
@@ -62,6 +65,53 @@ class PanelResult:
         out.update({k: float(v) for k, v in self.metrics.items()})
         out.update({k: v if isinstance(v, str) else float(v) for k, v in self.stats.items()})
         return out
+
+
+def coordinate_rows(
+    xy: np.ndarray,
+    columns: dict[str, Any],
+    reason: str,
+    *,
+    labels: Any,
+    section: str,
+    figure: str,
+    panel: str,
+    **ids: Any,
+) -> list[dict[str, Any]]:
+    """Rows of the ``coordinates`` table for one picture: one per point (``point``, ``label``, ``x``, ``y``, its trust
+    columns; ``nan_reasons`` where trust is undefined), each with the picture's ids.
+
+    Parameters
+    ----------
+    xy : array (N, 2)
+        The picture.
+    columns : dict
+        Its per-point trust, name -> (N,) (:meth:`supviz.metrics.pointwise.PointTrust.columns`).
+    reason : str
+        Why they are undefined (NaN), '' when defined.
+    labels : sequence (N,)
+        What each point is (``"feature 12"``, a digit's class, a sentence).
+    section, figure, panel : str
+        The section key, the figure id that shows the picture, the panel's title.
+    **ids
+        Further id columns of the table (``importance``, ``m``, ``p``, ``space``, ``method``).
+    """
+    xy = np.asarray(xy, dtype=float)
+    cols = {name: np.asarray(v, dtype=float) for name, v in columns.items()}
+    why = "; ".join(f"{name}: {reason}" for name in cols) if reason else ""
+    head = {"table": "coordinates", "section": section, "figure": figure, "panel": panel, **ids}
+    return [
+        {
+            **head,
+            "point": i,
+            "label": str(labels[i]),
+            "x": float(xy[i, 0]),
+            "y": float(xy[i, 1]),
+            **{name: float(v[i]) for name, v in cols.items()},
+            "nan_reasons": why,
+        }
+        for i in range(len(xy))
+    ]
 
 
 def radial_stats(

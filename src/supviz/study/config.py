@@ -515,6 +515,90 @@ class SweepReportConfig:
             raise SupvizError(f"`sweep.folder` must be a path string; got {self.folder!r}.")
 
 
+@dataclass
+class TransformerConfig:
+    """The transformer section (off by default): a real transformer's layers pictured and measured, with a trust
+    score on every point, through :func:`supviz.real.text.text_experiment` (what ``supviz real --model`` runs).
+
+    The settings of :class:`supviz.real.text.TextConfig` are checked by it (messages name ``transformer.<key>``).
+    """
+
+    enabled: bool = False
+    """Add the section to the report (the default run does not grow)."""
+    model: str = "minilm"
+    """'minilm' (all-MiniLM-L6-v2, shipped with supviz[text]), a local Hugging Face model folder, or a hub id."""
+    sentences: int = 2000
+    """Template sentences (supviz.real.corpus: five known factors and a never-varied control)."""
+    layers: Any = field(default_factory=list)
+    """Hidden states pictured (0 = the embeddings): a list, [] = the embeddings, the middle and the last layer, or
+    'all'."""
+    methods: list[str] = field(default_factory=lambda: ["umap", "tsne", "mds"])
+    """Picture methods: any of umap, tsne, mds."""
+    code_pictures: bool = True
+    """Also picture each layer's SAE codes."""
+    architecture: str = "relu_l1"
+    """SAE architecture of each layer (supviz.sae)."""
+    sae_expansion: float = 2.0
+    """SAE latents per dimension of the layer."""
+    sae_steps: int = 400
+    """Steps of every SAE."""
+    k: int = 10
+    """Neighbourhood size of k-NN accuracy, trustworthiness, continuity and each point's trust."""
+    folds: int = 5
+    """Cross-validation folds of k-NN accuracy and the linear probe."""
+    batch_size: int = 64
+    """Sentences per forward pass."""
+    device: str = ""
+    """Torch device of the transformer; '' = CUDA where present, else the CPU."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise SupvizError(f"`transformer.enabled` must be true or false; got {self.enabled!r}.")
+        if not isinstance(self.model, str) or not self.model:
+            raise SupvizError(f"`transformer.model` must be 'minilm', a model folder or a hub id; got {self.model!r}.")
+        if not isinstance(self.device, str):
+            raise SupvizError(f"`transformer.device` must be a torch device name or ''; got {self.device!r}.")
+        if isinstance(self.layers, (list, tuple)):
+            self.layers = [check_int(f"transformer.layers[{i}]", v, min_value=0) for i, v in enumerate(self.layers)]
+        elif self.layers != "all":
+            raise SupvizError(f"`transformer.layers` must be a list of ints, [] or 'all'; got {self.layers!r}.")
+        if not isinstance(self.methods, (list, tuple)):
+            raise SupvizError(f"`transformer.methods` must be a list of umap, tsne, mds; got {self.methods!r}.")
+        self.methods = [
+            check_choice(f"transformer.methods[{i}]", m, ("umap", "tsne", "mds")) for i, m in enumerate(self.methods)
+        ]
+        if not isinstance(self.code_pictures, bool):
+            raise SupvizError(f"`transformer.code_pictures` must be true or false; got {self.code_pictures!r}.")
+        self.sae_expansion = check_float(
+            "transformer.sae_expansion", self.sae_expansion, min_value=0.0, min_inclusive=False
+        )
+        self.text_config()  # every other value, checked by TextConfig
+        self.sentences = check_int("transformer.sentences", self.sentences, min_value=self.k + 2)
+
+    def text_config(self) -> Any:
+        """The :class:`supviz.real.text.TextConfig` of these settings (its messages re-named ``transformer.<key>``)."""
+        import re
+
+        from supviz.real.text import TextConfig
+
+        try:
+            return TextConfig(
+                n_sentences=self.sentences,
+                methods=list(self.methods),
+                layers=(list(self.layers) or None) if isinstance(self.layers, list) else self.layers,
+                code_pictures=self.code_pictures,
+                architecture=self.architecture,
+                sae_expansion=self.sae_expansion,
+                sae_steps=self.sae_steps,
+                k=self.k,
+                folds=self.folds,
+                batch_size=self.batch_size,
+            )
+        except SupvizError as exc:
+            msg = re.sub(r"^`n_sentences`", "`sentences`", str(exc), count=1)
+            raise SupvizError(re.sub(r"^`", "`transformer.", msg, count=1)) from None
+
+
 #: Each section's config table (``[background]``, ...), in report order; ``real`` is section F's, the
 #: engine's own :class:`supviz.real.RealConfig` (``supviz real`` reads the same table).
 SECTION_TABLES: dict[str, type] = {
@@ -524,6 +608,7 @@ SECTION_TABLES: dict[str, type] = {
     "datapoints": DatapointsConfig,
     "recovery": RecoveryConfig,
     "real": RealConfig,
+    "transformer": TransformerConfig,
     "sweep": SweepReportConfig,
 }
 

@@ -132,6 +132,7 @@ class RunContext:
         interactive: Callable[[], Any] | None = None,
         lead: bool = False,
         inline: bool = True,
+        embed_interactive: bool = True,
     ):
         """Draw (or fetch from the cache) one figure and copy its files into ``<out>/figures``.
 
@@ -149,6 +150,9 @@ class RunContext:
             The figure that carries the report's answer (shown on its first screen).
         inline
             Embed the PNG in the report (default); ``False`` links the files from the caption instead.
+        embed_interactive
+            Embed the interactive version in the report (default); ``False`` links its page in ``figures/``
+            instead (a large one would push the report past its size budget).
         """
         from supviz.report.records import FigureRecord
 
@@ -162,7 +166,15 @@ class RunContext:
             "interactive": want_interactive,
         }
         key = self.cache.key("figure", params)
-        record = FigureRecord(id=fig_id, title=title, caption=caption, files={}, lead=lead, inline=inline)
+        record = FigureRecord(
+            id=fig_id,
+            title=title,
+            caption=caption,
+            files={},
+            lead=lead,
+            inline=inline,
+            embed_interactive=embed_interactive,
+        )
         folder = self.cache._folder("figure", key)
         if (
             self.cache.enabled

@@ -16,6 +16,7 @@ from supviz.study.real.section import RealSection
 from supviz.study.recovery.section import RecoverySection
 from supviz.study.section import Section
 from supviz.study.sweep.section import SweepSection
+from supviz.study.transformer.section import TransformerSection
 
 #: The study's sections, in report order.
 SECTIONS: list[Section] = [
@@ -25,6 +26,7 @@ SECTIONS: list[Section] = [
     DatapointSection(),
     RecoverySection(),
     RealSection(),
+    TransformerSection(),  # only with [transformer] enabled = true
     SweepSection(),  # only with [sweep] folder = a `supviz sweep` output (issue 13)
 ]
 

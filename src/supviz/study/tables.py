@@ -17,6 +17,12 @@ table          one row per
 ``points``     data-point measure: (importance, m, p, space, method) with the measures against x
 ``layers``     measure of a real network's space (section F: pixels, a hidden layer, its SAE codes),
                as it is (``method = "exact"``) or pictured (``mds``, ``umap``, ``tsne``)
+``texts``      measure of a real transformer's layer (the opt-in transformer section): per (layer, space,
+               method, factor), k-NN label accuracy, and the probe and chance of the layer itself
+               (``method = "exact"``) or the picture's trustworthiness and continuity
+``coordinates`` point of a picture in an interactive figure (sections C, D, F and the transformer): its
+               coordinates, its own trust (share of trustworthiness and continuity), false and missing
+               neighbours, and a label (a feature, a digit class, a sentence and its factors)
 ``verdicts``   claim of the study: its verdict (and with the other represented rule), the numbers, its estimate,
                interval, unit, null level, threshold, the comparison run and where the study says it,
                how many panels were used and left out
@@ -45,8 +51,11 @@ from pathlib import Path
 from typing import Any
 
 from supviz.core.io import atomic_path
+from supviz.metrics.pointwise import POINT_COLUMNS
 
-KINDS = ("cells", "models", "saes", "panels", "points", "layers", "verdicts")
+#: The per-point trust columns of ``coordinates`` (:meth:`supviz.metrics.pointwise.PointTrust.columns`).
+COORDINATE_TRUST = POINT_COLUMNS
+KINDS = ("cells", "models", "saes", "panels", "points", "layers", "texts", "coordinates", "verdicts")
 #: Leading columns of each table, in this order (present in every row; NaN / "" where unknown).
 ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "cells": ("model", "importance", "m", "p", "n_features"),
@@ -67,6 +76,23 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "models": ("kind", "width", "n_inputs", "replicates"),
     "saes": ("experiment", "architecture", "importance", "m", "p", "kind", "width", "d_sae", "nan_reasons"),
     "layers": ("kind", "width", "space", "architecture", "method", "dim", "n_points", "id", "collapsed", "nan_reasons"),
+    "texts": ("layer", "space", "architecture", "method", "factor", "dim", "n_points", "nan_reasons"),
+    "coordinates": (
+        "section",
+        "figure",
+        "importance",
+        "m",
+        "p",
+        "space",
+        "method",
+        "panel",
+        "point",
+        "label",
+        "x",
+        "y",
+        *COORDINATE_TRUST,
+        "nan_reasons",
+    ),
     "verdicts": (
         "key",
         "section",
@@ -122,6 +148,10 @@ TEXT_COLUMNS = {
     "architecture",
     "kind",
     "id",
+    "factor",
+    "section",
+    "figure",
+    "label",
 }
 _INT_COLUMNS = {
     "m",
@@ -135,6 +165,8 @@ _INT_COLUMNS = {
     "replicates",
     "dim",
     "d_sae",
+    "layer",
+    "point",
 }
 _BOOL_COLUMNS = {"collapsed", "changes_with_rule"}
 #: Column naming each row's kind inside a table, for the "not applicable" reasons of its NaNs.
@@ -145,6 +177,7 @@ _REASON_GROUPS = {
     "saes": "experiment",
     "layers": "method",
     "models": "kind",
+    "texts": "method",
 }
 
 
@@ -162,6 +195,8 @@ def _typed(frame: Any, kind: str) -> Any:
             frame[col] = frame[col].astype("boolean").fillna(False).astype(bool)
         elif col in _INT_COLUMNS:
             frame[col] = pd.array(pd.to_numeric(frame[col], errors="coerce").round(), dtype="Int64")
+        elif kind == "coordinates" and frame[col].map(lambda v: isinstance(v, str)).any():
+            frame[col] = frame[col].fillna("").astype(str)  # a label column of the points (a factor's values)
         else:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
     if kind in _REASON_GROUPS:  # every NaN with a reason (issue 8 follow-up, finding 13)

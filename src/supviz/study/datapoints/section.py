@@ -27,7 +27,7 @@ import numpy as np
 from supviz.core.text import fmt_p
 from supviz.errors import SupvizError
 from supviz.report.records import SectionOutput, TableBlock
-from supviz.study.common import PICTURE_NAMES
+from supviz.study.common import PICTURE_NAMES, coordinate_rows
 from supviz.study.config import DatapointsConfig
 from supviz.study.context import RunContext
 from supviz.study.datapoints.measures import _equal_distances_quiet
@@ -146,7 +146,12 @@ class DatapointSection(Section):
         extras = cell_extras(ctx, res, grid)
         cells = build_table([r for r in _rows(res, extras) if r["table"] == "cells"], kind="cells")
         variants = ordered_variants(list(dict.fromkeys(k[0] for k in res.keys)))
-        return {"result": res, "extras": extras, "ring": ring_examples(ctx, cells, grid, res, variants)}
+        return {
+            "result": res,
+            "extras": extras,
+            "ring": ring_examples(ctx, cells, grid, res, variants),
+            "trust": _example_trust(res, variants, cfg),
+        }
 
     def render(self, ctx: RunContext, result: dict[str, Any]) -> SectionOutput:
         """Heatmaps, grids, example cells, the ring control, table rows and findings."""
@@ -251,6 +256,9 @@ class DatapointSection(Section):
                 )
             for m, p in cfg.examples:
                 cell, pm = _example(res, v, m, p)
+                i = _example_index(res, v, m, p)
+                trust = {(space, method): pt for (j, space, method), pt in result.get("trust", {}).items() if j == i}
+                hovers = {key: pt.hover() for key, pt in trust.items()}
                 if cell is None:
                     if v == variants[0]:
                         notes.append(f"example cell m = {m}, p = {fmt_p(p)}: no such m in this grid; skipped.")
@@ -277,18 +285,39 @@ class DatapointSection(Section):
                                 if cell.uniform_importance
                                 else "the importance rank of the most important active feature (dark = most important)."
                             )
-                            + " Hover a point in the interactive version for its point index, most important active "
-                            "feature, its rank, active features and its value."
+                            + " A point's trust is its own share of the panel's T and C against x. Hover a point in "
+                            "the interactive version for its point index, most important active feature, its rank, "
+                            "active features, its value, trust, false and missing neighbours."
                         ),
-                        content=_cell_content(cell, spaces, tuple(cfg.methods)),
+                        content={
+                            **_cell_content(cell, spaces, tuple(cfg.methods)),
+                            "trust": {"|".join(key): h for key, h in hovers.items()},
+                        },
                         static=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure(
                             cell, spaces=spaces, title=head
                         ),
-                        interactive=lambda cell=cell, spaces=spaces, head=head: dpf.cell_figure_plotly(
-                            cell, spaces=spaces, title=head
+                        interactive=lambda cell=cell, spaces=spaces, head=head, tr=hovers: dpf.cell_figure_plotly(
+                            cell, spaces=spaces, title=head, trust=tr
                         ),
                     )
                 )
+                for (space, method), pt in trust.items():
+                    rows.extend(
+                        coordinate_rows(
+                            cell.layouts[(space, method)].embedding,
+                            pt.columns,
+                            pt.reason,
+                            labels=[f"input {j}" for j in range(cell.n_points)],
+                            section=self.key,
+                            figure=fig_id,
+                            panel=f"{dpf.METHOD_TITLE[method]} of {dpf.SPACE_TITLE.get(space, space)}",
+                            importance=v,
+                            m=m,
+                            p=pm,
+                            space=space,
+                            method=method,
+                        )
+                    )
             tables.extend(_tables(res, v, cfg, points, cells, rc))
         figs.append(ring_figure(ctx, cells, result["ring"], variants))
         best_x = {
@@ -401,13 +430,39 @@ def _subset(res: Any, variant: str) -> Any:
     )
 
 
-def _example(res: Any, variant: str, m: int, p: float) -> tuple[Any, float]:
-    """The cell of ``variant`` with hidden size ``m`` and the probability nearest ``p`` (log scale)."""
+def _example_index(res: Any, variant: str, m: int, p: float) -> int | None:
+    """Index in ``res.cells`` of the cell of ``variant`` with hidden size ``m`` and the probability nearest ``p``
+    (log scale); None where the grid has no such m."""
     cand = [(i, k) for i, k in enumerate(res.keys) if k[0] == variant and k[1] == m]
     if not cand:
-        return None, float("nan")
-    i, k = min(cand, key=lambda ik: abs(math.log(ik[1][2]) - math.log(p)))
-    return res.cells[i], k[2]
+        return None
+    return min(cand, key=lambda ik: abs(math.log(ik[1][2]) - math.log(p)))[0]
+
+
+def _example(res: Any, variant: str, m: int, p: float) -> tuple[Any, float]:
+    """The cell of ``variant`` with hidden size ``m`` and the probability nearest ``p`` (log scale)."""
+    i = _example_index(res, variant, m, p)
+    return (None, float("nan")) if i is None else (res.cells[i], res.keys[i][2])
+
+
+def _example_trust(res: Any, variants: list[str], cfg: Any) -> dict[tuple[int, str, str], Any]:
+    """Each point's trust against x in every picture of the example cells (D3, their interactive hover and the
+    ``coordinates`` table): ``(cell index, space, method) -> PanelTrust``
+    (:func:`supviz.study.adapters.panel_trust`)."""
+    from supviz.study.adapters import panel_trust
+
+    out = {}
+    for v in variants:
+        for m, p in cfg.examples:
+            i = _example_index(res, v, m, p)
+            if i is None:
+                continue
+            cell = res.cells[i]
+            for (space, method), lay in cell.layouts.items():
+                out[(i, space, method)] = panel_trust(
+                    np.asarray(cell.x), lay.embedding, k=cell.k, collapsed=bool(lay.info.get("collapsed", False))
+                )
+    return out
 
 
 def _feature_table(ctx: RunContext) -> Any:

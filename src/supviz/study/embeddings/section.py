@@ -27,7 +27,7 @@ from supviz.report.records import Finding, SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
 from supviz.study.baselines.section import orthogonal_baselines
-from supviz.study.common import PanelResult, corner_text, importance_rank, ring_stats
+from supviz.study.common import PanelResult, coordinate_rows, corner_text, importance_rank, ring_stats
 from supviz.study.config import EmbeddingsConfig, RepresentedConfig
 from supviz.study.context import RunContext
 from supviz.study.embeddings.null import procrustes_nulls
@@ -324,6 +324,9 @@ class EmbeddingSection(Section):
             "norm": c.norms[mask],
             "represented": c.masks[rules[0]][mask],
         }
+        if rule in (None, rules[0]):  # a panel the figures show: each point's trust against the rows it pictures
+            pr.trust = adapters.panel_trust(X, Y, k=ctx.config.metrics.k, collapsed=collapsed)
+            pr.hover |= pr.trust.hover()
         return pr
 
     def render(self, ctx: RunContext, computed: dict[str, Any]) -> SectionOutput:
@@ -433,9 +436,11 @@ class EmbeddingSection(Section):
                                 if exp in ("C3", "C5")
                                 else ""
                             )
-                            + ". Hover a "
-                            "point in the interactive version for its feature index, importance, norm and whether it "
-                            "is represented."
+                            + ". A point's trust is its own share of the panel's trustworthiness (t) and continuity "
+                            "(c) against the rows it pictures "
+                            f"(k = {ctx.config.metrics.k}; undefined below k + 2 points). Hover a "
+                            "point in the interactive version for its feature index, importance, norm, whether it "
+                            "is represented, its trust, t, c, false and missing neighbours."
                         ),
                         content={"panels": panels, "cl": colour},
                         # drawing is deferred (ctx.figure): bind every loop variable now
@@ -449,6 +454,24 @@ class EmbeddingSection(Section):
                 )
             for name, prs in vr.panels.items():
                 rows.extend(p.row() for p in prs)
+                for p in prs if ":" not in name else ():  # the pictured panels: every point, its trust
+                    if p.xy is not None and p.trust is not None:
+                        rows.extend(
+                            coordinate_rows(
+                                p.xy,
+                                p.trust.columns,
+                                p.trust.reason,
+                                labels=[f"feature {i}" for i in p.hover["feature"]],
+                                section=self.key,
+                                figure=f"{name}_{slug}",
+                                panel=p.title,
+                                importance=vr.name,
+                                m=p.m,
+                                p=p.p,
+                                space="W",
+                                method=p.method,
+                            )
+                        )
             rows.extend(_toy_rows(vr, rc))
             tables.extend(_tables(vr, rc))
         # the collapsed C3 cells: an interval-MDS degeneracy or a training failure? (C6)

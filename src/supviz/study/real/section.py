@@ -94,10 +94,14 @@ class RealSection(Section):
                     "MDS (ratio SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN "
                     f"label accuracy in the picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = "
                     "silhouette of the classes in the picture, T and C = trustworthiness and continuity of the picture "
-                    "against the space it pictures / against the pixels."
+                    "against the space it pictures / against the pixels. A point's trust is its own share of T and C "
+                    f"against the space pictured (k = {cfg['k']}). Hover a point in the interactive version for its "
+                    "class, trust, false and missing neighbours."
                 ),
                 content={"f1": {k: v for k, v in r.f1.items()}, "pictures": _frame(r.pictures)},
                 static=lambda r=r: plots.pictures_figure(r.f1, r.pictures),
+                interactive=lambda r=r: plots.pictures_interactive(r.f1, r.pictures),
+                embed_interactive=False,  # its own page: ~0.1 MB more would pass the report's 8 MB budget
             )
         )
         sweep_methods = list(cfg["sweep_methods"]) or list(cfg["methods"])
@@ -314,6 +318,25 @@ def _rows(r: Any) -> list[dict[str, Any]]:
                 "nan_reasons": t["notes"],
                 **{k: t[k] for k in QUALITY_KEYS},
             }
+        )
+    labels = np.asarray(r.f1["labels"])
+    titles = dict(zip(r.f1["rows"], r.f1["titles"]))
+    for key, t in r.f1.get("trust", {}).items():  # every point of F1's pictures, with its trust
+        from supviz.study.common import coordinate_rows
+
+        sid, method = key.split("|")
+        rows.extend(
+            coordinate_rows(
+                r.f1["embeddings"][key],
+                t["columns"],
+                t["reason"],
+                labels=[f"digit {c}" for c in labels],
+                section="real",
+                figure="F1_pictures",
+                panel=f"{titles[sid]}, {METHOD_NAMES.get(method, method)}",  # the panel's title in F1's pages
+                space=sid,
+                method=method,
+            )
         )
     if r.calibration is not None and len(r.calibration):
         for t in r.calibration.to_dict("records"):

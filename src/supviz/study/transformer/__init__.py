@@ -1,0 +1,1 @@
+"""The transformer section (opt-in): a real transformer's layers pictured, with a trust score on every point."""
