@@ -275,8 +275,9 @@ class DatapointSection(Section):
                         title=f"D3. One cell up close: x beside h, m = {m}, p = {fmt_p(pm)} ({label})",
                         caption=(
                             f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} "
-                            f"({cell.n_dropped} all-zero draws of {cell.n_drawn} dropped), pictured as x (left) and as "
-                            "h = Wᵀx (right) by each method (rows). Red lines: false neighbours, pairs among each "
+                            f"({cell.n_dropped} all-zero draws of {cell.n_drawn} dropped), pictured as "
+                            + _columns_text(spaces)
+                            + " by each method (rows). Red lines: false neighbours, pairs among each "
                             f"other's {cell.k} nearest in the picture that share no active feature (at most 1,500 "
                             "drawn per panel). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
                             "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x. Colour: "
@@ -299,6 +300,9 @@ class DatapointSection(Section):
                         interactive=lambda cell=cell, spaces=spaces, head=head, tr=hovers: dpf.cell_figure_plotly(
                             cell, spaces=spaces, title=head, trust=tr
                         ),
+                        # a page of its own, linked: its 3 x 3 pictures of 200 inputs with their hovers would pass the
+                        # report's 8 MB budget
+                        embed_interactive=False,
                     )
                 )
                 for (space, method), pt in trust.items():
@@ -351,6 +355,23 @@ class DatapointSection(Section):
                 "verdicts read the mean recall over the runs)."
             ],
         )
+
+
+_SPACE_WORDS = {
+    "x": "x",
+    "x_rep": "x on the represented features only",
+    "h": "h = Wᵀx",
+    "xhat": "the model's output x̂",
+}
+
+
+def _columns_text(spaces: tuple[str, ...]) -> str:
+    """Which space each column of D3 pictures, left to right, in words."""
+    where = {1: ["(one column)"], 2: ["(left)", "(right)"], 3: ["(left)", "(middle)", "(right)"]}.get(
+        len(spaces), [f"(column {i + 1})" for i in range(len(spaces))]
+    )
+    words = [f"{_SPACE_WORDS[s]} {w}" for s, w in zip(spaces, where)]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
 
 
 def _metric_title(metric: str) -> str:
