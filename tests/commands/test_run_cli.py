@@ -91,7 +91,7 @@ STATIC += DATAPOINT_FIGURES + ["F1_pictures", "F2_width_sweep", "F3_calibration"
 INTERACTIVE = ["B1"] + [f"C{i}_{v}" for v in VARIANTS for i in range(2, 6)]
 INTERACTIVE += [f"D3_m2_p0p05_{v}" for v in VARIANTS] + ["F1_pictures"]
 # one table per kind of observation: panels (pictures; C3/C5 under both represented rules; B4x/B5x exact
-# t-SNE), cells (trained models), points (section D: 8 cells x (exact + 3 pictures) for x, x_rep and h)
+# t-SNE), cells (trained models), points (section D: 8 cells x (exact + 3 pictures) for x, x_rep, h and h_rep)
 # section F: 7 pictures (5 spaces at w = 4, the h and codes of w = 8; MDS) and 7 spaces measured as they are;
 # its models per (kind, width), their layers' SAEs, and the 8 toy cells of its calibration
 EXPECTED_PANELS = {
@@ -113,7 +113,7 @@ EXPECTED_LAYERS = {"exact": 7, "mds": 7}
 EXPECTED_SAES = {("E1", "jumprelu"): 8, ("E1", "topk"): 4, ("F_calibration", "relu_l1"): 8, ("F_layer", "relu_l1"): 3}
 # section E: JumpReLU SAEs on the 8 cells and TopK on the 4 sparse ones (E1), pairs pictured where a cell has two
 # represented features (E2), the JumpReLU codes of D's inputs measured like x and h (points, space "codes")
-EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 32, "codes": 32}
+EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 32, "h_rep": 32, "codes": 32}
 
 
 def _cmd(*args):

@@ -52,9 +52,11 @@ def test_orthogonal_cell_is_exact_and_controls_agree():
     assert exact["shepard_rho"] == pytest.approx(1.0, abs=1e-12)
     assert exact["false_neighbour_rate"] == res.metrics[("x", "exact")]["false_neighbour_rate"]
     assert res.metrics[("x_rep", "exact")] == res.metrics[("x", "exact")]
+    # every feature represented: the codes of the represented features are h itself
+    assert res.metrics[("h_rep", "exact")] == res.metrics[("h", "exact")]
     assert res.n_points == 300 and res.x.shape == (300, n) and res.h.shape == (300, 16)
     t = res.table()
-    assert set(t["space"]) == {"x", "x_rep", "h"} and set(t["method"]) == {"exact"}
+    assert set(t["space"]) == {"x", "x_rep", "h", "h_rep"} and set(t["method"]) == {"exact"}
 
 
 def test_superposition_costs_more_than_dropping():
@@ -130,7 +132,7 @@ def test_grid_table_is_tidy_and_deterministic_across_n_jobs():
         for key, lay in ca.layouts.items():
             np.testing.assert_array_equal(lay.embedding, cb.layouts[key].embedding)
     t = a.table
-    assert len(t) == 8 * 3 * 2  # 8 cells x 3 spaces x (exact, mds)
+    assert len(t) == 8 * 3 * 2 + 8  # 8 cells x 3 pictured spaces x (exact, mds), and h_rep's exact measure
     assert t.groupby(["importance", "m", "p", "method", "space"]).size().max() == 1
     vals = t[[c for c in METRIC_COLUMNS if c != "false_neighbour_pairs"]].to_numpy()
     assert np.isfinite(vals).all() and (vals >= -1e-12).all() and (vals <= 1 + 1e-12).all()

@@ -496,11 +496,12 @@ def _points(x_recall, h_recall, fn_x=0.1, fn_h=0.2):
     return pd.DataFrame(rows)
 
 
-def _grid_points(x_by_p, h_by_mp, *, method="umap", ref="x"):
-    """A points table: the reference's recall per p (shared by every m, as the picture of x is), h's per (m, p)."""
+def _grid_points(x_by_p, h_by_mp, *, method="umap", ref="x", space_h="h"):
+    """A points table: the reference's recall per p (shared by every m, as the picture of x is), h's (or h_rep's)
+    per (m, p)."""
     rows = []
     for (m, p), h in h_by_mp.items():
-        for space, rec in ((ref, x_by_p[p]), ("h", h)):
+        for space, rec in ((ref, x_by_p[p]), (space_h, h)):
             rows.append(
                 {
                     "importance": "uniform",
@@ -628,7 +629,9 @@ def test_datapoints_config_checks_picture_seeds():
         config_from_dict({"datapoints": {"picture_seeds": 0}})
 
 
-def _claim_cells(h_by_mp, xrep_by_mp, fpd=3.0):
+def _claim_cells(h_by_mp, xrep_by_mp, fpd=3.0, residue=0.0):
+    """Cells whose represented features' codes (h_rep) keep ``h_by_mp``; h itself keeps ``residue`` more (what the
+    short rows of the dropped features still carry)."""
     return pd.DataFrame(
         [
             {
@@ -636,7 +639,9 @@ def _claim_cells(h_by_mp, xrep_by_mp, fpd=3.0):
                 "importance": "uniform",
                 "m": m,
                 "p": p,
-                "h_recall": h,
+                "h_recall": h + residue,
+                "h_rep_recall_norm": h,
+                "h_rep_recall_mean_abs": h,
                 "x_rep_recall_norm": xrep_by_mp[(m, p)],
                 "x_rep_recall_mean_abs": xrep_by_mp[(m, p)],
                 "features_per_dim": 1.0 if p == 1.0 else fpd,
@@ -673,10 +678,31 @@ def test_the_study_claim_is_h_against_x_rep_where_superposition_is():
     cells = _claim_cells({k: CHANCE + 0.5 * (v - CHANCE) for k, v in xrep.items()}, xrep)
     f = D.claim_finding(_exact_points(keys), cells, "uniform")
     assert f.estimate == pytest.approx(0.5) and f.verdict == "not supported"
-    # the pictures' own comparison: x_rep rows of a picture method
-    pts = _grid_points({p: 0.6 for p in ps}, {k: 0.6 for k in keys}, method="umap", ref="x_rep")
+    # the pictures' own comparison: x_rep and h_rep rows of a picture method (rows of h do not count)
+    pts = _grid_points({p: 0.6 for p in ps}, {k: 0.6 for k in keys}, method="umap", ref="x_rep", space_h="h_rep")
     f = D.claim_finding(pts, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")
     assert f.estimate == pytest.approx(0.0) and f.method == "UMAP" and f.key == "D-claim-umap-uniform"
+    assert f.view == "data points"  # the first screen's grid holds the study's claim in the pictures
+    only_h = _grid_points({p: 0.6 for p in ps}, {k: 0.6 for k in keys}, method="umap", ref="x_rep")
+    assert np.isnan(
+        D.claim_effect(only_h, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")["estimate"]
+    )
+
+
+def test_the_study_claim_does_not_credit_h_with_what_the_dropped_features_short_rows_carry():
+    # h keeps 0.1 more than the represented features' codes (the short rows of the dropped features break the ties
+    # of inputs whose kept features are all zero): not superposition, so it neither helps nor hurts the claim
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05, 0.03)
+    keys = [(m, p) for m in (3, 10) for p in ps]
+    xrep = {k: 0.4 for k in keys}
+    half = {k: CHANCE + 0.5 * (0.4 - CHANCE) for k in keys}
+    f = D.claim_finding(_exact_points(keys), _claim_cells(half, xrep, residue=0.1), "uniform")
+    assert f.estimate == pytest.approx(0.5) and f.verdict == "not supported"
+    s = D.loss_split(_claim_cells(half, xrep, residue=0.1), "uniform", rule="norm")
+    assert s["mean_residue"] == pytest.approx(0.1)
+    assert s["mean_dropped"] + s["mean_superposition"] + s["mean_compression"] + s["mean_residue"] == pytest.approx(
+        s["mean_total"]
+    )
 
 
 def test_loss_split_is_per_cell_and_its_parts_add_up():
@@ -745,8 +771,8 @@ def test_the_superposition_term_is_a_net_of_gains_and_losses():
     assert s["sum_gain"] == pytest.approx(0.3) and s["sum_loss"] == pytest.approx(-0.3)
     assert s["mean_abs_superposition"] == pytest.approx(0.15)
     text = D.loss_split_sentence(cells, "uniform", rule="norm")
-    assert "in 2 of the 4 superposed cells h keeps more neighbours than x_rep (gains sum to 0.300)" in text
-    assert "mean |h − x_rep| 0.150 per cell" in text
+    assert "in 2 of the 4 superposed cells the represented features' codes h_rep keep more neighbours" in text
+    assert "(gains sum to 0.300)" in text and "mean |h_rep − x_rep| 0.150 per cell" in text
 
 
 def test_loss_is_booked_as_superposition_only_where_w_has_it():
@@ -937,8 +963,8 @@ def test_lead_sentences_follow_from_the_data_point_verdicts():
     text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
     assert text.startswith("The answer, for pictures of data points")
     claim = D.claim_finding(pts, cells, "uniform")
-    assert claim.verdict == "not supported" and "the latent codes h lose 50% of the nearest neighbours" in text
-    assert "no large problem is not supported;" in text
+    assert claim.verdict == "not supported" and "in the code space before any picture 50% [" in text
+    assert "], not supported" in text and "under uniform importance:" in text
     e = D.method_effect(pts, "uniform", "umap")
     lo, hi = e["interval"]
     assert f"UMAP {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]" in text and "supviz's own question" in text
@@ -948,7 +974,7 @@ def test_lead_sentences_follow_from_the_data_point_verdicts():
     # h keeping what x_rep keeps: the same sentence turns to 'supported'
     same = _claim_cells({k: 0.6 for k in keys}, {k: 0.6 for k in keys})
     text = " ".join(lead_sentences({"points": pts, "cells": same}, fs))
-    assert "h lose 0% of" in text and "no large problem is supported;" in text
+    assert "in the code space before any picture 0% [" in text and "], supported" in text
 
 
 def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():

@@ -147,3 +147,19 @@ def test_stratified_bootstrap_keeps_each_stratum_s_share():
     # strata below MIN_N entries (here one each) would give no spread at all: the plain bootstrap instead
     single = np.arange(10.0)
     assert stratified_bootstrap_interval(single, np.arange(10)) == bootstrap_interval(single)
+
+
+def test_cluster_jackknife_interval_of_a_mean_is_students_t_interval():
+    # for the mean, the delete-one jackknife's standard error is exactly s / sqrt(G): the interval is the classical
+    # t-interval, which a 5-cluster percentile bootstrap (126 distinct resamples) is far narrower than
+    from supviz.study.stats import cluster_jackknife_interval
+
+    v = np.array([0.12, -0.05, 0.30, 0.08, -0.20])
+    lo, hi = cluster_jackknife_interval(len(v), lambda idx: float(v[idx].mean()))
+    ref = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+    assert (lo, hi) == pytest.approx(ref, rel=1e-12)
+    b_lo, b_hi = bootstrap_interval(v, np.mean)
+    assert hi - lo > 1.5 * (b_hi - b_lo)
+    # too few clusters, or an undefined statistic: no interval
+    assert all(np.isnan(cluster_jackknife_interval(2, lambda idx: float(v[idx].mean()))))
+    assert all(np.isnan(cluster_jackknife_interval(5, lambda idx: float("nan"))))

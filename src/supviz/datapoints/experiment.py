@@ -15,6 +15,11 @@ Spaces (rows of the table, column ``space``):
     loss from the features the model drops; ``h - x_rep`` the loss from superposition itself.
 ``h``
     The latent codes.
+``h_rep``
+    The latent codes of ``x`` restricted to the represented features (``W``'s other rows contribute
+    nothing): what superposition among the kept features alone does, with the same inputs as ``x_rep``.
+    ``h_rep - x_rep`` is the loss from superposition among the kept features; ``h - h_rep`` what the
+    features below the represented rule still carry (their rows are short, not zero).
 ``xhat``
     The model's outputs ``ReLU(W h + b)`` (with ``include_output``).
 
@@ -65,7 +70,7 @@ __all__ = [
     "superposition_effect",
 ]
 
-SPACES = ("x", "x_rep", "h", "xhat")
+SPACES = ("x", "x_rep", "h", "h_rep", "xhat")
 METRIC_COLUMNS = (
     "knn_recall",
     "trustworthiness",
@@ -76,7 +81,7 @@ METRIC_COLUMNS = (
     "false_neighbour_pairs",
 )
 _METHOD_INDEX = {"exact": 0, "mds": 1, "umap": 2, "tsne": 3}
-_SPACE_INDEX = {"x": 1, "x_rep": 1, "h": 2, "xhat": 3}
+_SPACE_INDEX = {"x": 1, "x_rep": 1, "h": 2, "xhat": 3, "h_rep": 4}
 
 
 @dataclass
@@ -308,6 +313,8 @@ def _plan_cell(
     if "x_rep" in controls and represented.any():
         spaces["x_rep"] = orthogonal_codes(x, represented)
     spaces["h"] = latent_codes(x, W)
+    if "x_rep" in controls and represented.any():
+        spaces["h_rep"] = latent_codes(np.where(represented, x, 0.0), W)
     if include_output:
         spaces["xhat"] = model_outputs(x, W, bias)
     jobs: dict[tuple, tuple] = {}
@@ -521,7 +528,7 @@ def datapoint_cell(
         Also picture the model's outputs ``x' = ReLU(W h + b)`` (space ``"xhat"``).
     controls : sequence of {"x", "x_rep"}, default both
         The control spaces (see the module notes).
-    layout_spaces : sequence of {"x", "x_rep", "h", "xhat"}, default all
+    layout_spaces : sequence of {"x", "x_rep", "h", "h_rep", "xhat"}, default all
         The spaces that get 2-D pictures; the others get only the exact measures. ``("x", "h")``
         skips the ``x_rep`` pictures, the most expensive part that the heatmaps can do without
         (its exact measures still separate dropping from superposition).

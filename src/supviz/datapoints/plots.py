@@ -59,6 +59,7 @@ SPACE_TITLE = {
     "x": "inputs x",
     "x_rep": "x on represented features",
     "h": "latent h = Wᵀx",
+    "h_rep": "latent h of represented features",
     "xhat": "output x' = ReLU(Wh+b)",
 }
 METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}

@@ -272,9 +272,7 @@ def _grid_html(findings: Sequence[Any]) -> str:
         return ""
     variants = list(dict.fromkeys(imp for imp, _ in g.columns))
     head1 = "".join(
-        f"<th colspan='{sum(1 for i, _ in g.columns if i == v)}'>{_esc(_variant(v))}"
-        f"{' (the study’s variant)' if v == 'geometric:0.9' else ''}</th>"
-        for v in variants
+        f"<th colspan='{sum(1 for i, _ in g.columns if i == v)}'>{_esc(_variant(v))}</th>" for v in variants
     )
     head2 = "".join(f"<th>{_esc(view)}</th>" for _, view in g.columns)
     body = []

@@ -152,51 +152,59 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
 
 def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[str], *, rule: str) -> str:
     """The first screen's data-point sentence, from the same functions as section D's verdicts: the study's claim
-    (h against x restricted to the represented features, where W has superposition), then supviz's own question
-    (pictures of h against pictures of x) and where h's loss goes, for every importance variant."""
+    for every importance variant (the codes of the represented features, h_rep, against the inputs restricted to
+    them, x_rep, where W has superposition: in the code space and in each method's pictures), then supviz's own
+    question (pictures of h against pictures of x) and where h's loss goes."""
     have_cells = cells is not None and len(cells)
     eff = {m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])}
     chance = next((e["chance"] for e in eff.values() if np.isfinite(e["chance"])), float("nan"))
     parts = ", ".join(
         f"{m} {pct(e['relative_loss'])} [{pct(e['interval'][0])}, {pct(e['interval'][1])}]" for m, e in eff.items()
     )
-    text = f"The answer, for pictures of data points ({variant_label(lead)}): "
-    if have_cells:
-        c = claim_effect(points, cells, lead, rule=rule)
+    text = "The answer, for pictures of data points: "
+    said = []
+    for v in variants if have_cells else ():
+        c = claim_effect(points, cells, v, rule=rule)
+        pics = {
+            m: claim_effect(points, cells, v, method=_METHOD_KEY[m], rule=rule)
+            for m in METHODS
+            if _pictured(points, _METHOD_KEY[m], "h_rep") and _pictured(points, _METHOD_KEY[m], "x_rep")
+        }
+        bits = [
+            f"{m} {pct(e['estimate'])} [{pct(e['interval'][0])}, {pct(e['interval'][1])}], "
+            f"{_verdict_words(e['verdict'])}"
+            for m, e in pics.items()
+            if e["n_cells"]
+        ]
         if c["n_cells"]:
-            lo, hi = c["interval"]
-            text += (
-                f"where W stores features in superposition, the latent codes h lose {pct(c['estimate'])} of the "
-                f"nearest neighbours (above chance, within m) that the inputs restricted to the features the model "
-                f"keeps hold (95% interval {pct(lo)} to {pct(hi)} over {c['n_clusters']} p values; negative: h keeps "
-                f"more), so the "
-                f"study's conclusion that superposition is no large problem is {_verdict_words(c['verdict'])}; "
-                f"it holds below a {pct(HOLDS_BELOW)} loss and fails above {pct(FAILS_ABOVE)}. "
+            bits.append(
+                f"in the code space before any picture {pct(c['estimate'])} [{pct(c['interval'][0])}, "
+                f"{pct(c['interval'][1])}], {_verdict_words(c['verdict'])}"
             )
-        pictured = [m for m in METHODS if _pictured(points, _METHOD_KEY[m], "x_rep")]
-        pics = {m: claim_effect(points, cells, lead, method=_METHOD_KEY[m], rule=rule) for m in pictured}
-        pics = {m: e for m, e in pics.items() if e["n_cells"]}
-        if pics:
-            text += (
-                "In the pictures themselves, each method's picture of h against its picture of x_rep: "
-                + "; ".join(
-                    f"{m} loses {pct(e['estimate'])} [{pct(e['interval'][0])}, {pct(e['interval'][1])}], "
-                    f"{_verdict_words(e['verdict'])}"
-                    for m, e in pics.items()
-                )
-                + ". "
-            )
+        if bits:
+            said.append(f"under {variant_label(v)}: " + "; ".join(bits))
+    if said:
+        text += (
+            "where W stores features in superposition, the study's conclusion that superposition is no large problem "
+            "is read as the loss of nearest neighbours (above chance, within m; 95% intervals over p values) of the "
+            "codes of the features the model keeps against the same inputs restricted to those features, which "
+            f"holds below a {pct(HOLDS_BELOW)} loss and fails above {pct(FAILS_ABOVE)}. It comes out "
+            + " — ".join(said)
+            + ". "
+        )
     text += (
         f"Against the same method's picture of the inputs x, pictures of h lose {parts} of the neighbours it keeps "
-        f"above chance (a random picture keeps {fmt(chance, 2)}; supviz's own question)"
+        f"above chance under {variant_label(lead)} (a random picture keeps {fmt(chance, 2)}; supviz's own question)"
     )
     shares = []
     for v in variants:
         split = loss_split(cells, v, rule=rule) if have_cells else {}
         if split.get("n_cells"):
             shares.append(
-                f"{pct(split['share_dropped'])} of h's own loss goes with the features the model drops and "
-                f"{pct(split['share_superposition'])} with superposition under {variant_label(v)}"
+                f"{pct(split['share_dropped'])} of h's own loss goes with the features the model drops, "
+                f"{pct(split['share_superposition'])} with superposition among the features it keeps and "
+                f"{pct(split['share_residue'])} with what the dropped features' short rows still carry, under "
+                f"{variant_label(v)}"
             )
     return text + (": " + "; ".join(shares) + "." if shares else ".")
 

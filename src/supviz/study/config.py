@@ -385,7 +385,7 @@ class DatapointsConfig:
     """Layout methods of the pictures: any of mds, umap, tsne."""
     k: int = 10
     """Neighbourhood size of every measure (k-NN recall, trustworthiness, continuity, false neighbours)."""
-    layout_spaces: list[str] = field(default_factory=lambda: ["x", "x_rep", "h"])
+    layout_spaces: list[str] = field(default_factory=lambda: ["x", "x_rep", "h", "h_rep"])
     """Spaces that get 2-D pictures: x (the inputs, the control), h (latent codes), x_rep (x on the represented
     features only: the no-superposition control, always measured exactly), xhat (the model's outputs)."""
     examples: list[list[float]] = field(default_factory=lambda: [[3, 0.05], [10, 0.166]])
@@ -418,7 +418,7 @@ class DatapointsConfig:
                 f"`datapoints.layout_spaces` must be a list that contains 'h'; got {self.layout_spaces!r}."
             )
         self.layout_spaces = [
-            check_choice(f"datapoints.layout_spaces[{i}]", v, ("x", "x_rep", "h", "xhat"))
+            check_choice(f"datapoints.layout_spaces[{i}]", v, ("x", "x_rep", "h", "h_rep", "xhat"))
             for i, v in enumerate(self.layout_spaces)
         ]
         if not isinstance(self.examples, (list, tuple)):

@@ -252,3 +252,30 @@ def stratified_bootstrap_interval(
         stats_[b] = statistic(v[idx])
     tail = (1 - LEVEL) / 2
     return (float(np.quantile(stats_, tail)), float(np.quantile(stats_, 1 - tail)))
+
+
+def cluster_jackknife_interval(n_clusters: int, statistic: Callable[[np.ndarray], float]) -> tuple[float, float]:
+    """The 95% delete-one-cluster jackknife interval of a statistic of ``n_clusters`` clusters, with Student's t on
+    ``G - 1`` degrees of freedom.
+
+    ``statistic(idx)`` computes the statistic from the clusters ``idx`` (an int array of cluster indices). With few
+    clusters (the p values of the grid: 5 or 6) the percentile bootstrap of the clusters undercovers badly (5
+    clusters have 126 distinct resamples, and its 95% interval covers about 85%); the jackknife's standard error
+    ``sqrt((G - 1) / G * sum_g (theta_(g) - mean theta_(.))^2)`` with the ``t_{G-1}`` quantile is the small-G
+    correction recommended by Cameron & Miller (2015, "A practitioner's guide to cluster-robust inference",
+    J. Human Resources 50(2), section VI). ``G`` counts the leave-one-out values that are finite.
+
+    Returns ``(nan, nan)`` with fewer than 3 finite leave-one-out values or a NaN full statistic.
+    """
+    from scipy import stats
+
+    every = np.arange(int(n_clusters))
+    full = float(statistic(every))
+    loo = np.array([statistic(np.delete(every, g)) for g in range(int(n_clusters))], dtype=float)
+    loo = loo[np.isfinite(loo)]
+    if not math.isfinite(full) or loo.size < 3:
+        return (math.nan, math.nan)
+    G = loo.size
+    se = math.sqrt((G - 1) / G * float(np.sum((loo - loo.mean()) ** 2)))
+    half = float(stats.t.ppf(0.5 + LEVEL / 2, G - 1)) * se
+    return (full - half, full + half)

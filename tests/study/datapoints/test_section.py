@@ -57,9 +57,10 @@ def test_rows_figures_and_notes(run):
     _, out, res = run
     points = pd.read_parquet(out / "points.parquet")
     counts = points.groupby("space").size().to_dict()
-    # exact + 3 pictures per cell for x (the shared control, repeated per cell), x_rep (the study's claim is read
-    # in its pictures) and h
+    # exact + 3 pictures per cell for x (the shared control, repeated per cell), x_rep and h_rep (the study's claim
+    # is read in their pictures) and h
     assert counts["h"] == CELLS * 4 and counts["x"] == CELLS * 4 and counts["x_rep"] == CELLS * 4
+    assert counts["h_rep"] == CELLS * 4  # the codes of the represented features: the claim's other side
     assert (points["n_points"] == 40).all() and set(points["method"]) == {"exact", *METHODS}
     for col in ("knn_recall", "trustworthiness", "continuity", "false_neighbour_rate", "false_neighbour_chance"):
         assert points[col].between(0, 1).all(), col

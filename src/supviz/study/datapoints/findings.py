@@ -29,7 +29,13 @@ from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
 from supviz.study.sources import OWN, source_for
-from supviz.study.stats import NOT_ENOUGH, banded_verdict, bootstrap_interval, interval_verdict
+from supviz.study.stats import (
+    NOT_ENOUGH,
+    banded_verdict,
+    bootstrap_interval,
+    cluster_jackknife_interval,
+    interval_verdict,
+)
 from supviz.study.verdicts import (
     DISC_MIN,
     RING_MAX,
@@ -86,8 +92,9 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
         that m's cells of the chance-corrected recalls ``r' = (r - c) / (1 - c)``; NaN for an m whose reference
         keeps nothing above chance). Each m weighs the same (direct standardisation): a pooled median over all
         cells lets the m with the most spread decide, and can give the opposite answer. ``interval``: 95%
-        percentile bootstrap resampling the *p values* as clusters (every cell of one p shares its sample of
-        inputs and its picture of x, so cells are not independent), each draw keeping all m of a p.
+        delete-one-cluster jackknife with Student's t (:func:`supviz.study.stats.cluster_jackknife_interval`), the
+        *p values* as clusters (every cell of one p shares its sample of inputs and its picture of x, so cells are
+        not independent; 5 or 6 clusters, too few for a percentile bootstrap), each cluster keeping all m of a p.
         ``n_clusters`` (p values), ``n_cells``, ``n_left_out``, ``per_m`` (m -> n, raw means ``ref`` / ``h``,
         chance-corrected means ``ref_cc`` / ``h_cc``, ``loss``), ``chance`` (median c), ``cell_loss`` (per-cell
         relative loss, for its range).
@@ -133,7 +140,7 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
         cell_loss = np.where(rc[ok] > 0, (rc[ok] - hc[ok]) / rc[ok], np.nan)
     return {
         "estimate": stat(every) if ps else float("nan"),
-        "interval": bootstrap_interval(every.astype(float), stat) if len(ps) else (math.nan, math.nan),
+        "interval": cluster_jackknife_interval(len(ps), stat) if len(ps) else (math.nan, math.nan),
         "n_clusters": len(ps),
         "n_cells": int(ok.sum()),
         "n_left_out": int((~ok).sum()),
@@ -157,13 +164,14 @@ def _chance_of(table: Any) -> np.ndarray:
     )
 
 
-def paired(points: Any, importance: str, method: str, metric: str, *, ref: str = "x") -> Any:
-    """Per-cell values of ``metric`` of the spaces ``ref`` and h by ``method`` (columns ``ref``, ``h``; index m,
-    p; NaN kept), and ``chance``: the k-NN recall chance level ``k / (N - 1)`` of h's row."""
+def paired(points: Any, importance: str, method: str, metric: str, *, ref: str = "x", space: str = "h") -> Any:
+    """Per-cell values of ``metric`` of the spaces ``ref`` and ``space`` (h, or h_rep) by ``method`` (columns
+    ``ref``, ``h``; index m, p; NaN kept), and ``chance``: the k-NN recall chance level ``k / (N - 1)`` of the
+    ``space`` row."""
     import pandas as pd
 
     d = points[(points["importance"] == importance) & (points["method"] == method)]
-    hd = d[d["space"] == "h"].set_index(["m", "p"])
+    hd = d[d["space"] == space].set_index(["m", "p"])
     r = d[d["space"] == ref].set_index(["m", "p"])[metric]
     out = pd.concat({ref: r, "h": hd[metric]}, axis=1)
     out["chance"] = pd.Series(_chance_of(hd), index=hd.index).reindex(out.index)
@@ -255,7 +263,10 @@ def per_m_text(per_m: dict[int, dict[str, float]], ref: str) -> str:
 
 
 def _unit_text(n_clusters: int, n_cells: int) -> str:
-    return f"{n_clusters} p values ({n_cells} cells; all m of a p resampled together: they share one sample of inputs)"
+    return (
+        f"{n_clusters} p values as clusters, delete-one jackknife with Student's t ({n_cells} cells; all m of a p "
+        "left out together: they share one sample of inputs)"
+    )
 
 
 def data_point_finding(points: Any, importance: str, method: str, *, best_x: float = float("nan")) -> Finding:
@@ -268,7 +279,7 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         f"The picture of h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours, the picture of x "
         f"itself {fmt(e['x'], 2)}; a random picture keeps {fmt(e['chance'], 2)} (k / (N - 1)). Read against that "
         f"chance level ((R - c) / (1 - c)) and within each m, the picture of h loses {pct(e['relative_loss'])} of what "
-        f"the picture of x keeps (mean over m; 95% interval {pct(lo)} to {pct(hi)}, resampling "
+        f"the picture of x keeps (mean over m; 95% interval {pct(lo)} to {pct(hi)} over "
         f"{_unit_text(e['n_clusters'], e['n_cells'])})"
         + (f"; {e['n_left_out']} cells left out: recall undefined" if e["n_left_out"] else "")
         + f". Per m: {per_m_text(e['per_m'], 'x')}."
@@ -303,7 +314,6 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         key=f"D-{method}-{importance}",
         method=name,
         importance=importance,
-        view="data points",
         n_used=e["n_clusters"],
         n_left_out=e["n_left_out"],
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
@@ -321,11 +331,15 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
 
 
 def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exact", rule: str = "norm") -> dict:
-    """The study's claim measured where superposition is: h against x restricted to the represented features.
+    """The study's claim measured where superposition is: the codes of the represented features (h_rep: x restricted
+    to them, through W's represented rows) against x restricted to the same features (x_rep). Both spaces hold the
+    same inputs' information, so their difference is superposition among the kept features alone (h itself also
+    carries what the short rows of the other features keep, which is not superposition and breaks x_rep's ties).
 
-    ``method="exact"``: the code space h against x_rep (``h_recall``, ``x_rep_recall_<rule>`` of ``cells``), before
-    any picture; a picture method: its picture of h against its picture of x_rep (``points`` rows of space
-    ``x_rep``, present when ``datapoints.layout_spaces`` includes it; the configured rule only). Only the cells
+    ``method="exact"``: the code space h_rep against x_rep (``h_rep_recall_<rule>``, ``x_rep_recall_<rule>`` of
+    ``cells``), before any picture; a picture method: its picture of h_rep against its picture of x_rep
+    (``points`` rows of spaces ``h_rep`` and ``x_rep``, present when ``datapoints.layout_spaces`` includes them;
+    the configured rule only). Only the cells
     whose W stores features in superposition (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`) count; the others
     are left out and counted (``n_not_superposed``). :func:`stratified_relative_loss` of the chance-corrected
     recalls, with the chance level of the ``points`` rows of h.
@@ -335,15 +349,15 @@ def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exa
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)].set_index(["m", "p"])
     fpd = g["features_per_dim"] if "features_per_dim" in g else pd.Series(np.inf, index=g.index)
     if method == "exact":
-        col = f"x_rep_recall_{rule}"
+        col, hcol = f"x_rep_recall_{rule}", f"h_rep_recall_{rule}"
         frame = pd.DataFrame(
-            {"x_rep": g[col] if col in g else np.nan, "h": g["h_recall"] if "h_recall" in g else np.nan},
+            {"x_rep": g[col] if col in g else np.nan, "h": g[hcol] if hcol in g else np.nan},
             index=g.index,
         )
         pe = paired(points, importance, "exact", "knn_recall")
         frame["chance"] = pe["chance"].reindex(frame.index)
     else:
-        frame = paired(points, importance, method, recall_column(points), ref="x_rep")
+        frame = paired(points, importance, method, recall_column(points), ref="x_rep", space="h_rep")
     sup = (fpd.reindex(frame.index) > SUPERPOSED_ABOVE).fillna(False).to_numpy()
     e = _effect(frame[sup], "x_rep")
     e["n_not_superposed"] = int((~sup).sum())
@@ -352,8 +366,9 @@ def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exa
 
 
 def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "exact", rule: str = "norm") -> Finding:
-    """The study's conclusion tested on data points where superposition is: h keeps the neighbourhoods of x
-    restricted to the represented features (x_rep), in the code space (``method="exact"``) or in the pictures."""
+    """The study's conclusion tested on data points where superposition is: the codes of the represented features
+    (h_rep) keep the neighbourhoods of x restricted to the same features (x_rep), in the code space
+    (``method="exact"``) or in the pictures (:func:`claim_effect`)."""
     e = claim_effect(points, cells, importance, method=method, rule=rule)
     where = "in the code space (before any picture)" if method == "exact" else f"in its {METHOD_NAMES[method]} picture"
     o = claim_effect(points, cells, importance, method=method, rule=other_rule(rule)) if method == "exact" else None
@@ -362,12 +377,15 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         f"Where superposition is ({e['n_cells']} cells whose W stores more features than dimensions, "
         f"||W||_F² / m > {SUPERPOSED_ABOVE:g}; {e['n_not_superposed']} without it left out"
         + (f", {e['n_left_out']} with an undefined recall" if e["n_left_out"] else "")
-        + f"), h keeps a median {fmt(e['h'], 2)} of each input's k nearest neighbours {where}, x restricted to the "
-        f"represented features ({RULE_TEXT[rule]}) {fmt(e['ref'], 2)}; chance {fmt(e['chance'], 2)}. "
-        f"Chance-corrected and within m, h loses {pct(e['estimate'])} of what x_rep keeps (mean over m; 95% interval "
-        f"{pct(lo)} to {pct(hi)}, resampling {_unit_text(e['n_clusters'], e['n_cells'])}; negative = h keeps more). "
-        f"Per m: {per_m_text(e['per_m'], 'x_rep')}. This isolates superposition among the kept features from the "
-        f"features the model drops (their loss is in the section's loss split). (Rule: holds below a "
+        + f"), the codes of the represented features ({RULE_TEXT[rule]}; h_rep: the inputs restricted to them, "
+        f"through W's rows of those features) keep a median {fmt(e['h'], 2)} of each input's k nearest neighbours "
+        f"{where}, the inputs restricted to the same features (x_rep) {fmt(e['ref'], 2)}; chance "
+        f"{fmt(e['chance'], 2)}. Chance-corrected and within m, h_rep loses {pct(e['estimate'])} of what x_rep keeps "
+        f"(mean over m; 95% interval {pct(lo)} to {pct(hi)} over {_unit_text(e['n_clusters'], e['n_cells'])}; "
+        f"negative = h_rep keeps more). Per m: {per_m_text(e['per_m'], 'x_rep')}. Both spaces hold the same "
+        f"inputs' information, so this isolates superposition among the kept features from the features the model "
+        f"drops and from what the short rows of the dropped features still carry in h (both in the section's loss "
+        f"split). (Rule: holds below a "
         f"{pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}.)"
     )
     vo = o["verdict"] if o is not None and o["n_cells"] else ""
@@ -378,19 +396,23 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         key=f"D-claim-{method}-{importance}",
         method="" if method == "exact" else METHOD_NAMES[method],
         importance=importance,
+        # the first screen's grid holds the study's conclusion in each method's pictures (h against x is supviz's
+        # own question and stays in its section)
+        view="" if method == "exact" else "data points",
         verdict_other_rule=vo,
         n_used=e["n_clusters"],
         n_left_out=e["n_left_out"] + e["n_not_superposed"],
         figures=[f"D1_knn_recall_{variant_slug(importance)}"],
-        summary=f"h loses {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] vs x_rep",
+        summary=f"h_rep loses {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] vs x_rep",
         estimate=e["estimate"],
         interval=e["interval"],
         unit=P_UNIT,
         null=1.0,  # the loss of a picture of h at chance level: it keeps nothing above chance
         threshold=HOLDS_BELOW,
-        comparison=f"relative loss of chance-corrected k-NN recall of h against x restricted to the represented "
-        f"features, {where}, in the cells with superposition (recall chance {fmt(e['chance'], 2)}), within m, mean "
-        f"over m; holds below {pct(HOLDS_BELOW)}, fails above {pct(FAILS_ABOVE)}; h at chance loses 100%",
+        comparison=f"relative loss of chance-corrected k-NN recall of the represented features' codes (h_rep) "
+        f"against the inputs restricted to them (x_rep), {where}, in the cells with superposition (recall chance "
+        f"{fmt(e['chance'], 2)}), within m, mean over m; holds below {pct(HOLDS_BELOW)}, fails above "
+        f"{pct(FAILS_ABOVE)}; at chance the loss is 100%",
         source=source_for("D-claim"),
     )
 
@@ -404,17 +426,20 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     """The loss of k-NN recall of the code space h, split per cell, then summarised.
 
     Per cell (columns of the ``cells`` table): ``total = h_recall - 1`` (x against itself keeps every
-    neighbour), ``dropped = x_rep_recall_<rule> - 1`` (x restricted to the represented features), and the
-    rest ``h_recall - x_rep_recall_<rule>``, booked as *superposition* only where W has it
-    (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`, measured from W) and as *compression* (linear, no
-    superposition: W an orthogonal projection) elsewhere; the parts add up to the total in every cell, and
-    so do their means (medians would not). Without ``features_per_dim`` every cell counts as superposed.
+    neighbour), ``dropped = x_rep_recall_<rule> - 1`` (x restricted to the represented features),
+    ``h_rep_recall_<rule> - x_rep_recall_<rule>`` (the same inputs through W's represented rows), booked as
+    *superposition* only where W has it (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`, measured from W) and as
+    *compression* (linear, no superposition: W an orthogonal projection) elsewhere, and ``residue = h_recall -
+    h_rep_recall_<rule>``: what the short rows of the features below the rule still carry in h (not
+    superposition; it breaks x_rep's ties between inputs whose kept features are all zero). The parts add up to the
+    total in every cell, and so do their means (medians would not). Without ``features_per_dim`` every cell counts
+    as superposed; without ``h_rep_recall_<rule>`` (tables of older runs) h stands in for h_rep and the residue is 0.
     Cells without an ``x_rep`` recall (no represented feature) are left out and counted.
 
-    The split is sequential (x -> x_rep -> h: the other order would book differently) and depends on the
+    The split is sequential (x -> x_rep -> h_rep -> h: another order would book differently) and depends on the
     represented rule's cutoff. The superposition term is a net: ``n_gain`` / ``sum_gain`` count and add the
-    superposed cells where h keeps *more* than x_rep, ``n_loss`` / ``sum_loss`` those where it keeps less, and
-    ``mean_abs_superposition`` is the mean ``|h - x_rep|`` over the superposed cells.
+    superposed cells where h_rep keeps *more* than x_rep, ``n_loss`` / ``sum_loss`` those where it keeps less, and
+    ``mean_abs_superposition`` is the mean ``|h_rep - x_rep|`` over the superposed cells.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     col = f"x_rep_recall_{rule}"
@@ -422,10 +447,12 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
         return {"n_cells": 0, "n_left_out": len(g)}
     h = g["h_recall"].to_numpy(dtype=float)
     xr = g[col].to_numpy(dtype=float)
-    ok = np.isfinite(h) & np.isfinite(xr)
+    hcol = f"h_rep_recall_{rule}"
+    hr = g[hcol].to_numpy(dtype=float) if hcol in g else h
+    ok = np.isfinite(h) & np.isfinite(xr) & np.isfinite(hr)
     fpd = g["features_per_dim"].to_numpy(dtype=float) if "features_per_dim" in g else np.full(len(g), np.inf)
     superposed = (fpd > SUPERPOSED_ABOVE)[ok]
-    total, dropped, rest = h[ok] - 1.0, xr[ok] - 1.0, h[ok] - xr[ok]
+    total, dropped, rest, residue = h[ok] - 1.0, xr[ok] - 1.0, hr[ok] - xr[ok], h[ok] - hr[ok]
     sup = np.where(superposed, rest, 0.0)
     comp = np.where(superposed, 0.0, rest)
     any_ = bool(ok.any())
@@ -441,11 +468,14 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
         "mean_dropped": float(dropped.mean()) if any_ else float("nan"),
         "mean_superposition": float(sup.mean()) if any_ else float("nan"),
         "mean_compression": float(comp.mean()) if any_ else float("nan"),
+        "residue": residue,
+        "mean_residue": float(residue.mean()) if any_ else float("nan"),
+        "share_residue": float(residue.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
         "median_dropped": float(np.median(dropped)) if any_ else float("nan"),
         "median_superposition": float(np.median(sup)) if any_ else float("nan"),
         "share_superposition": float(sup.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
         "share_dropped": float(dropped.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
-        # the superposition term is a net: cells where h keeps more than x_rep cancel cells where it keeps less
+        # the superposition term is a net: cells where h_rep keeps more than x_rep cancel cells where it keeps less
         "n_gain": int((sup > 0).sum()),
         "n_loss": int((sup < 0).sum()),
         "sum_gain": float(sup[sup > 0].sum()),
@@ -466,9 +496,11 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
         f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} ({pct(s['share_dropped'])} of the loss) goes with the "
         f"features the model drops, {fixed(-s['mean_superposition'])} ({pct(s['share_superposition'])}) with "
         f"superposition among the features it keeps, in the {s['n_superposed']} cells whose W stores more features "
-        f"than dimensions (||W||_F² / m > {SUPERPOSED_ABOVE:g}), and {fixed(-s['mean_compression'])} with plain linear "
+        f"than dimensions (||W||_F² / m > {SUPERPOSED_ABOVE:g}), {fixed(-s['mean_compression'])} with plain linear "
         f"compression in the other {s['n_cells'] - s['n_superposed']} (W near an orthogonal projection: no "
-        f"superposition); means over {s['n_cells']} cells, which add up as the parts do in every cell"
+        f"superposition), and {fixed(-s['mean_residue'])} ({pct(s['share_residue'])}; negative: a gain) with what the "
+        f"short rows of the dropped features still carry in h; means over {s['n_cells']} cells, which add up as the "
+        f"parts do in every cell"
         + (
             f"; {s['n_left_out']} cell{'s' if s['n_left_out'] != 1 else ''} without a represented feature left out"
             if s["n_left_out"]
@@ -478,18 +510,20 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     )
     if s["n_superposed"]:
         text += (
-            f" The superposition part is a net: in {s['n_gain']} of the {s['n_superposed']} superposed cells h keeps "
-            f"more neighbours than x_rep (gains sum to {fixed(s['sum_gain'], 3)}), in {s['n_loss']} fewer (losses sum "
-            f"to {fixed(-s['sum_loss'], 3)}); mean |h − x_rep| {fixed(s['mean_abs_superposition'], 3)} per cell."
+            f" The superposition part is a net: in {s['n_gain']} of the {s['n_superposed']} superposed cells the "
+            f"represented features' codes h_rep keep more neighbours than x_rep (gains sum to "
+            f"{fixed(s['sum_gain'], 3)}), in {s['n_loss']} fewer (losses sum to {fixed(-s['sum_loss'], 3)}); mean "
+            f"|h_rep − x_rep| {fixed(s['mean_abs_superposition'], 3)} per cell."
         )
     text += (
-        " The split is sequential (x → x_rep → h) and depends on the represented cutoff: x_rep keeps the features "
-        f"that pass {RULE_TEXT[rule]}."
+        " The split is sequential (x → x_rep → h_rep → h) and depends on the represented cutoff: x_rep and h_rep keep "
+        f"the features that pass {RULE_TEXT[rule]}."
     )
     if o.get("n_cells"):
         text += (
             f" With {RULE_TEXT[other_rule(rule)]}: {fixed(-o['mean_dropped'])} dropped, "
-            f"{fixed(-o['mean_superposition'])} superposition, {fixed(-o['mean_compression'])} compression."
+            f"{fixed(-o['mean_superposition'])} superposition, {fixed(-o['mean_compression'])} compression, "
+            f"{fixed(-o['mean_residue'])} residue."
         )
     return text
 

@@ -5,8 +5,11 @@ For each (importance, m, p) cell of the data-point experiment, under both repres
 - ``h_recall``: k-NN recall of the code space h against x (before any picture);
 - ``features_per_dim``, ``w_sv_min``, ``w_sv_max``: whether W has superposition at all
   (:func:`w_superposition`: an orthogonal projection has 1, superposition more);
-- ``x_rep_recall_<rule>``: the same for x restricted to the represented features, so the loss
-  splits per cell into dropped features (``x_rep - x``) and superposition (``h - x_rep``);
+- ``x_rep_recall_<rule>``: the same for x restricted to the represented features;
+- ``h_rep_recall_<rule>``: the same for the codes of x restricted to the represented features (W's
+  represented rows only), so the loss splits per cell into dropped features (``x_rep - x``),
+  superposition among the kept features (``h_rep - x_rep``) and what the short rows of the other
+  features still carry (``h - h_rep``);
 - ``false_neighbour_chance``: the share of all pairs of inputs that share no active feature (what a
   random picture's false-neighbour rate would be; 0 when every pair shares one, p >= 0.3 here);
 - ``ring_<condition>_<rule>``: the ring control (:func:`supviz.datapoints.geometry.ring_control`);
@@ -134,6 +137,7 @@ def cell_extras(ctx: Any, res: Any, grid: Any) -> dict[tuple[str, int, float], d
 
 def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict[str, Any]]:
     from supviz.datapoints.distortion import measure_distortion
+    from supviz.datapoints.embedding import latent_codes
     from supviz.datapoints.geometry import ring_control, spoke_share
     from supviz.study.adapters import rule_masks
     from supviz.study.datapoints.findings import STAR_MAX_M, STAR_MAX_P
@@ -159,8 +163,13 @@ def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict
                 row[f"x_rep_recall_{r}"] = float(
                     measure_distortion(x, x[:, masks[r]], k=cell.k).metrics()["knn_recall"]
                 )
+                # the same inputs through W's represented rows only: superposition among the kept features, and
+                # nothing that the short rows of the other features still carry
+                row[f"h_rep_recall_{r}"] = float(
+                    measure_distortion(x, latent_codes(np.where(masks[r], x, 0.0), W), k=cell.k).metrics()["knn_recall"]
+                )
             else:
-                row[f"x_rep_recall_{r}"] = float("nan")
+                row[f"x_rep_recall_{r}"] = row[f"h_rep_recall_{r}"] = float("nan")
         active = (x > 0).astype(np.float64)
         share = active @ active.T > 0
         iu = np.triu_indices(len(x), 1)
