@@ -32,7 +32,7 @@ import numpy as np
 from supviz.core.text import fmt
 from supviz.dr.task import LayoutTask
 from supviz.report.records import Finding, SectionOutput, TableBlock
-from supviz.study.adapters import pairwise, panel_metrics, smacof_batch
+from supviz.study.adapters import pairwise, panel_metrics, panel_trust, smacof_batch
 from supviz.study.common import PanelResult, radial_stats
 from supviz.study.config import BaselinesConfig
 from supviz.study.context import RunContext
@@ -134,6 +134,8 @@ class BaselineSection(Section):
                     stats=radial_stats(r.embedding),
                     shepard=r.shepard,
                     reasons=why,
+                    # each point's trust, for the hover (undefined: every distance of diag(N) ties)
+                    trust=panel_trust(np.eye(n), r.embedding, k=ctx.config.metrics.k),
                 )
             )
         out["B1"] = b1
@@ -194,7 +196,7 @@ class BaselineSection(Section):
                 p.title,
                 p.xy,
                 corner=f"stress-1 {p.metrics['stress1_ratio']:.3f}",
-                hover={"point": np.arange(p.n_points)},
+                hover={"point": np.arange(p.n_points), **(p.trust.hover() if p.trust is not None else {})},
             )
             for p in b1
         ]
@@ -214,7 +216,9 @@ class BaselineSection(Section):
                     f"orthogonal unit vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration "
                     "its Shepard plot: every pair's dissimilarity (all sqrt 2, spread a little sideways so the strip "
                     "shows) against its distance in the layout, the red line the disparities. The interactive version "
-                    "has both rows; hover a point for its point index."
+                    "has both rows; hover a point for its point index and its trust (its own share of trustworthiness "
+                    "and continuity), which is undefined here: every distance of diag(N) ties, so the points have "
+                    "no nearest neighbours to keep."
                 ),
                 content={"panels": panels, "shepard": shep},
                 # drawing is deferred (ctx.figure): bind the data now, not the loop variables

@@ -264,7 +264,9 @@ class DatapointSection(Section):
                         notes.append(f"example cell m = {m}, p = {fmt_p(p)}: no such m in this grid; skipped.")
                     continue
                 fig_id = f"D3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
-                spaces = tuple(s for s in ("x", "x_rep", "h", "xhat") if s in cfg.layout_spaces)
+                # x beside h, as the study pictures them (x_rep's and h_rep's pictures are measured in the tables;
+                # two more columns per example would pass the report's 8 MB budget)
+                spaces = tuple(s for s in ("x", "h", "xhat") if s in cfg.layout_spaces)
                 head = (
                     f"m = {m}, p = {fmt_p(pm)}: {cell.n_points} inputs ({cell.n_dropped} all-zero dropped), "
                     f"k = {cell.k}"
