@@ -38,13 +38,21 @@ def _reports(tiny_run):
     return paths
 
 
-def _interactive(doc: str) -> list[tuple[str, str, str]]:
-    """(figure id, caption, plotly JSON) of every interactive figure in a report."""
+def _interactive(doc: str, folder=None) -> list[tuple[str, str, str]]:
+    """(figure id, caption, plotly JSON) of every interactive figure in a report: embedded, and (given the report's
+    ``folder``) on a linked page of its own."""
     import html
 
     from supviz.report.html import figure_specs
 
     specs = figure_specs(doc)
+    if folder is not None:
+        for m in re.finditer(
+            r"<figure id='fig-([^']+)'>(?:(?!</figure>).)*?href='(figures/[^']+\.html)'>its page</a>", doc, re.S
+        ):
+            page = (folder / m.group(2)).read_text()
+            spec = re.search(r"var spec = (.*?);Plotly\.newPlot", page, re.S).group(1).replace("<\\/", "</")
+            specs[m.group(1)] = spec
     out = []
     for fid, spec in specs.items():
         body = re.search(rf"<figure id='fig-{re.escape(fid)}'.*?</figure>", doc, re.S).group(0)
@@ -55,7 +63,7 @@ def _interactive(doc: str) -> list[tuple[str, str, str]]:
 
 def test_every_interactive_figure_contains_what_its_caption_names(tiny_run):
     for path in _reports(tiny_run):
-        figs = _interactive(path.read_text())
+        figs = _interactive(path.read_text(), path.parent)
         assert figs, path
         kinds = set()
         for fid, caption, spec in figs:

@@ -7,8 +7,10 @@ import numpy as np
 
 from supviz import plot
 from supviz.dr import smacof
+from supviz.metrics.pointwise import panel_point_trust
 from supviz.plot import ScatterPanel, ShepardPanel
 from supviz.plot import interactive as iplot
+from supviz.plot.trust import hover_columns
 from supviz.study.adapters import pairwise
 
 
@@ -18,11 +20,10 @@ def _b1_panels(cfg):
     layouts, shepards = [], []
     for n in b.mds_n:
         res = smacof(pairwise(np.eye(n)), metric_type="ratio", max_iter=b.max_iter, eps=b.eps)
-        layouts.append(
-            ScatterPanel(
-                f"N = {n}", res.embedding, corner=f"stress-1 {float(res.stress):.3f}", hover={"point": np.arange(n)}
-            )
-        )
+        # each point's trust in the hover (undefined on diag(N): every distance ties), as a user adds it
+        pt = panel_point_trust(np.eye(n), res.embedding, k=cfg.metrics.k)
+        hover = {"point": np.arange(n), **hover_columns(pt.columns(), next(iter(pt.reasons.values()), ""))}
+        layouts.append(ScatterPanel(f"N = {n}", res.embedding, corner=f"stress-1 {float(res.stress):.3f}", hover=hover))
         sh = res.shepard()
         shepards.append(ShepardPanel(sh.dissimilarity, sh.distance, sh.disparity, title=f"Shepard, N = {n}"))
     return [*layouts, *shepards]

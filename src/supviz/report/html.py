@@ -247,7 +247,8 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
         page = fig.files.get("html", "")
         parts.append(
             f"<p class='note'>Interactive version ({_esc(_hover_phrase(fig.caption))}): open "
-            f"<a href='{_esc(page)}'>{_esc(page)}</a>, a page of its own beside this report.</p>"
+            f"<a href='{_esc(page)}'>its page</a>, a page of its own beside this report (in the run folder's "
+            "figures).</p>"
         )
     elif fig.interactive:
         div = f"plot-{fig.id}"
@@ -306,8 +307,10 @@ def _grid_html(findings: Sequence[Any]) -> str:
         "<p class='note'>Each cell: the study's conclusion (superposition \"might not be as large a problem for latent "
         'space visualization") for that method, importance variant and view, as this run measures it; click for the '
         "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the "
-        "picture's distance to the orthogonal baseline does not follow sparsity). 'data points': pictures of h = Wᵀx "
-        "against pictures of the inputs x (holds below a 10% relative loss of k-NN recall, fails above 30%). Rule: "
+        "picture's distance to the orthogonal baseline does not follow sparsity). 'data points': where W has "
+        "superposition, each method's pictures of the codes of the features the model keeps (h_rep) against its "
+        "pictures of the inputs restricted to those features (x_rep), k-NN recall above chance, within m (holds below "
+        "a 10% relative loss, fails above 30%). Rule: "
         "whether the verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>"
     )
 

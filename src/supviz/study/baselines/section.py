@@ -216,9 +216,9 @@ class BaselineSection(Section):
                     f"orthogonal unit vectors, N in {cfg.mds_n}; stress-1 under each panel. Below each configuration "
                     "its Shepard plot: every pair's dissimilarity (all sqrt 2, spread a little sideways so the strip "
                     "shows) against its distance in the layout, the red line the disparities. The interactive version "
-                    "has both rows; hover a point for its point index and its trust (its own share of trustworthiness "
-                    "and continuity), which is undefined here: every distance of diag(N) ties, so the points have "
-                    "no nearest neighbours to keep."
+                    "has both rows; hover a point for its point index and trust. A point's trust is its own share of "
+                    "trustworthiness and continuity; it is undefined here, since every distance of diag(N) ties and "
+                    "the points have no nearest neighbours to keep."
                 ),
                 content={"panels": panels, "shepard": shep},
                 # drawing is deferred (ctx.figure): bind the data now, not the loop variables

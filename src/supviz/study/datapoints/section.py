@@ -302,12 +302,14 @@ class DatapointSection(Section):
                         interactive=lambda cell=cell, spaces=spaces, head=head, tr=hovers: dpf.cell_figure_plotly(
                             cell, spaces=spaces, title=head, trust=tr
                         ),
-                        # a page of its own, linked: its 3 x 3 pictures of 200 inputs with their hovers would pass the
+                        # a page of its own, linked: its pictures of 200 inputs with their hovers would pass the
                         # report's 8 MB budget
                         embed_interactive=False,
                     )
                 )
                 for (space, method), pt in trust.items():
+                    if space not in spaces:
+                        continue  # measured, not pictured in D3: no hover to match
                     rows.extend(
                         coordinate_rows(
                             cell.layouts[(space, method)].embedding,
