@@ -254,7 +254,7 @@ class DatapointSection(Section):
                         ),
                     )
                 )
-            for m, p in cfg.examples:
+            for ex, (m, p) in enumerate(cfg.examples):
                 cell, pm = _example(res, v, m, p)
                 i = _example_index(res, v, m, p)
                 trust = {(space, method): pt for (j, space, method), pt in result.get("trust", {}).items() if j == i}
@@ -305,6 +305,8 @@ class DatapointSection(Section):
                         # a page of its own, linked: its pictures of 200 inputs with their hovers would pass the
                         # report's 8 MB budget
                         embed_interactive=False,
+                        # the first example is shown in the report, the others are PNGs beside it (the same budget)
+                        inline=ex == 0,
                     )
                 )
                 for (space, method), pt in trust.items():
