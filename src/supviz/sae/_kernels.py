@@ -13,7 +13,8 @@ from numba import njit
 
 @njit(nogil=True, cache=True)
 def _kth_of_row(row, k, buf):  # pragma: no cover - compiled
-    """The k-th largest value of ``row`` counted with multiplicity (``buf``: scratch of length k)."""
+    """The k-th largest value of ``row`` counted with multiplicity (``buf``: scratch of length >= k; also the fused
+    step's, :mod:`supviz.sae._step`)."""
     n = row.shape[0]
     for j in range(k):  # insertion-sort the first k, descending
         v = row[j]

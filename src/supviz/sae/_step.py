@@ -36,36 +36,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from supviz.sae._kernels import _kth_of_row
+
 #: The architectures with a fused step, and their kernel code.
 KINDS = {"relu_l1": 0, "topk": 1, "jumprelu": 2}
 #: A sample's row takes the dense loops when more than 1 / DENSE_FRACTION of its latents are needed.
 DENSE_FRACTION = 8
 #: The loss terms each fused architecture logs besides ``mse`` (as its torch path does).
 TERMS = {"relu_l1": ("sparsity",), "topk": ("auxk",), "jumprelu": ("sparsity",)}
-
-
-@njit(nogil=True, cache=True)
-def _kth_largest(row, k, buf):  # pragma: no cover - compiled
-    """The k-th largest value of ``row`` counted with multiplicity (``buf``: scratch of length >= k)."""
-    n = row.shape[0]
-    for j in range(k):  # insertion-sort the first k, descending
-        v = row[j]
-        i = j
-        while i > 0 and buf[i - 1] < v:
-            buf[i] = buf[i - 1]
-            i -= 1
-        buf[i] = v
-    last = buf[k - 1]
-    for j in range(k, n):
-        v = row[j]
-        if v > last:
-            i = k - 1
-            while i > 0 and buf[i - 1] < v:
-                buf[i] = buf[i - 1]
-                i -= 1
-            buf[i] = v
-            last = buf[k - 1]
-    return last
 
 
 @njit(nogil=True, cache=True)
@@ -262,7 +240,7 @@ def _instance(
             for j in range(s):
                 sparsity += fb[j]
         elif kind == 1:
-            thr = np.float32(-np.inf) if k_top >= s else _kth_largest(pb, k_top, buf)
+            thr = np.float32(-np.inf) if k_top >= s else _kth_of_row(pb, k_top, buf)
             for j in range(s):
                 v = pb[j]
                 fb[j] = v if (v >= thr and v > zero) else zero
