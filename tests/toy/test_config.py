@@ -129,13 +129,17 @@ def test_importance_curves():
         importance_curve([1, -1], 2)
 
 
-def test_the_study_variant_label_says_both_its_code_and_its_text():
+def test_the_study_variant_label_is_short_and_its_note_says_both_its_code_and_its_text():
     from supviz.toy.importance import variant_label
 
     # the study's code used 0.9^i (0.9^59 = 0.002); its text says "between 1 and 1/20, spaced exponentially" (power:20,
     # about 0.95^i over 60 features): the reader is told both
-    label = variant_label("geometric:0.9")
-    assert label == "importance 0.9^i (the study's code; the text says 1 to 1/20)"
+    # the label is short (it is repeated in every caption); the explanation is said once, by variant_note
+    from supviz.toy.importance import variant_note
+
+    assert variant_label("geometric:0.9") == "importance 0.9^i"
+    note = variant_note("geometric:0.9")
+    assert "study's code" in note and "1 to 1/20" in note and variant_note("uniform") == ""
     assert 0.9**59 < 0.003 and importance_curve("power:20", 60)[1] == pytest.approx(0.95, abs=0.002)
     assert variant_label("uniform") == "uniform importance" and variant_label("power:20") == "importance power:20"
     assert [variant_label(v, short=True) for v in ("geometric:0.9", "uniform", "power:20")] == [

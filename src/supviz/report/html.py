@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,20 +138,22 @@ def _data_uri(path: Path, mime: str = "image/png") -> str:
 
 
 def _table_html(frame: Any) -> str:
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return "" if math.isnan(v) else f"{v:.4g}"
-        return str(v)
+    """A section's table as the reader sees it (:func:`supviz.report.words.reader_table`: the field's words for the
+    machine names, yes / no, readable reasons, what every row shares said once in a note under it)."""
+    from supviz.report.words import reader_table
 
-    cols = list(frame.columns)
+    t = reader_table(frame)
     head = "".join(
-        f"<th class='text'>{_esc(c)}</th>" if frame[c].dtype == object else f"<th>{_esc(c)}</th>" for c in cols
+        f"<th>{_esc(h)}</th>" if num else f"<th class='text'>{_esc(h)}</th>" for h, num in zip(t.header, t.numeric)
     )
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = [f"<td{' class=text' if isinstance(v, str) else ''}>{_esc(fmt(v))}</td>" for v in row]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    body = [
+        "<tr>"
+        + "".join(f"<td>{_esc(v)}</td>" if num else f"<td class=text>{_esc(v)}</td>" for v, num in zip(row, t.numeric))
+        + "</tr>"
+        for row in t.rows
+    ]
+    notes = "".join(f"<p class='note'>{_esc(n)}</p>" for n in t.notes)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}"
 
 
 def _anchor(f: Any) -> str:
@@ -194,6 +195,12 @@ def _findings_html(findings: Sequence[Any]) -> str:
         "<thead><tr><th class='text'>The study says</th><th class='text'>This run measured</th>"
         f"<th class='text'>Verdict</th><th class='text'>Represented rule</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def _words(text: str) -> str:
+    from supviz.report.words import reader_words
+
+    return reader_words(text)
 
 
 def _variant(name: str) -> str:
@@ -530,7 +537,8 @@ def build_report(
         if o.tables:
             part.append("<h3>Tables</h3>")
             part.extend(
-                f"<details><summary>{_esc(t.caption)}</summary>{_table_html(t.frame)}</details>" for t in o.tables
+                f"<details><summary>{_esc(_words(t.caption))}</summary>{_table_html(t.frame)}</details>"
+                for t in o.tables
             )
         if o.notes:
             part.append(

@@ -33,6 +33,15 @@ from supviz.toy.config import keyword_checked
 
 #: The architectures, each named as in its paper (see :mod:`supviz.sae.architectures`).
 ARCHITECTURES = ("relu_l1", "relu_l1_decnorm", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk")
+#: Each architecture's name as its paper writes it (what a reader sees in tables and captions).
+ARCHITECTURE_NAMES = {
+    "relu_l1": "ReLU + L1",
+    "relu_l1_decnorm": "ReLU + decoder-norm L1",
+    "topk": "TopK",
+    "batchtopk": "BatchTopK",
+    "jumprelu": "JumpReLU",
+    "matryoshka_batchtopk": "Matryoshka BatchTopK",
+}
 
 #: Per-architecture defaults of the fields that default to ``None``. Chosen on the planted
 #: dictionaries of the tests and the toy cells of the study (docs/benchmarks.md, "supviz.sae").

@@ -142,11 +142,17 @@ def _fmt_number(x: float) -> str:
 
 # -- how the study names its importance variants -----------------------------------------------
 
-#: The study's two variants. Its text gives the importance as "between 1 and 1/20, spaced exponentially" (about
-#: 0.95^i over 60 features, ``power:20``), while its code used 0.9^i (0.9^59 = 0.002): the label says both.
+#: The study's two variants, as every table, caption and sentence names them.
 _VARIANT_LABEL = {
     "uniform": "uniform importance",
-    "geometric:0.9": "importance 0.9^i (the study's code; the text says 1 to 1/20)",
+    "geometric:0.9": "importance 0.9^i",
+}
+#: What a reader must be told once about a variant, where the report introduces the variants (and in its
+#: appendix), not beside every use. The study's text gives the importance as "between 1 and 1/20, spaced
+#: exponentially" (about 0.95^i over 60 features, ``power:20``), while its code used 0.9^i (0.9^59 = 0.002).
+_VARIANT_NOTE = {
+    "geometric:0.9": "importance 0.9^i is the curve of the study's code; the study's text says the importance runs "
+    "from 1 to 1/20, spaced exponentially (about 0.95^i over 60 features)",
 }
 #: The order variants are reported in: the study's 0.9^i first, then uniform, then the rest.
 VARIANT_ORDER = ("geometric:0.9", "uniform")
@@ -156,12 +162,20 @@ _VARIANT_SHORT = {"uniform": "uniform", "geometric:0.9": "0.9^i"}
 
 
 def variant_label(name: str, *, short: bool = False) -> str:
-    """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i (the study's code; the text
-    says 1 to 1/20)"``, ``"uniform"`` -> ``"uniform importance"``, any other spec -> ``"importance <spec>"``);
-    ``short=True``: the few characters a panel title has room for (``"0.9^i"``, ``"uniform"``, the spec)."""
+    """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i"``, ``"uniform"`` ->
+    ``"uniform importance"``, any other spec -> ``"importance <spec>"``); ``short=True``: the few characters a
+    panel title has room for (``"0.9^i"``, ``"uniform"``, the spec). Where the label needs explaining, the
+    explanation is :func:`variant_note`, said once."""
     if short:
         return _VARIANT_SHORT.get(name, name)
     return _VARIANT_LABEL.get(name, f"importance {name}")
+
+
+def variant_note(name: str) -> str:
+    """What a reader must be told once about importance variant ``name`` (a sentence, no final stop; ``""`` when
+    its label says it all): for ``"geometric:0.9"``, that it is the study's code's curve while the study's text says
+    1 to 1/20."""
+    return _VARIANT_NOTE.get(name, "")
 
 
 def variant_slug(name: str) -> str:
