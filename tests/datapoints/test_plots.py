@@ -116,7 +116,7 @@ def test_grid_and_heatmaps(grid_result, tmp_path):
         "feature directions (rows of W)",
         "data points: inputs x",
         "data points: latent h = Wᵀx",
-        "change h − x",
+        "change h − x (× 100)",
     ]
     img = fig.axes[1].images[0].get_array()  # data-point x column: the same sample for every m
     assert np.allclose(img[0], img[1])
@@ -176,3 +176,36 @@ def test_trust_in_the_hover_and_as_the_colour_of_a_toy_cell(grid_result):
     import matplotlib.pyplot as plt
 
     plt.close(fig_static)
+
+
+def test_the_change_map_is_in_hundredths_and_its_numbers_do_not_overlap():
+    """Issue 19: D1's change column wrote −.04 in cells one character too narrow for it, and neighbouring numbers
+    ran into each other. The change is drawn in hundredths (−4); no two numbers of a row may overlap."""
+    import re
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    ms, ps = (3, 5, 10, 20, 30, 40), (1.0, 0.55, 0.3, 0.17, 0.091, 0.05)
+    rows = [
+        {"importance": "uniform", "m": m, "p": p, "method": meth, "space": space, "knn_recall": v}
+        for meth in ("mds", "umap", "tsne")
+        for m in ms
+        for p in ps
+        for space, v in (("x", 0.31), ("h", 0.08))  # h − x = −0.23: the widest change D1 shows
+    ]
+    table = pd.DataFrame(rows)
+    feat = table[table["space"] == "x"].drop(columns="space").assign(knn_recall=0.74)  # D1's four columns
+    panels, scales, _ = figs.heatmap_panels(table, metric="knn_recall", importance="uniform", feature_table=feat)
+    change = [p for p in panels if p.scale == "change"]
+    assert change and all(np.allclose(p.matrix, 100 * (0.08 - 0.31)) for p in change)
+    assert "× 100" in scales["change"].label
+    fig = figs.heatmap_figure(table, metric="knn_recall", importance="uniform", feature_table=feat)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    texts = [t for ax in fig.axes for t in ax.texts if re.fullmatch(r"−?\.?\d+", t.get_text())]
+    assert {t.get_text() for t in texts} == {"−23", ".08", ".31", ".74"}
+    boxes = sorted((t.get_window_extent(canvas.get_renderer()) for t in texts), key=lambda b: (round(b.y0), b.x0))
+    pt = 72.0 / fig.dpi  # points per pixel
+    gaps = [(b.x0 - a.x1) * pt for a, b in zip(boxes, boxes[1:]) if abs(a.y0 - b.y0) < 1]  # along each row
+    # at least 2 pt between two numbers (a word space of the 7.5 pt font is 2.4 pt): −.23 left 0.8 pt
+    assert gaps and min(gaps) >= 2.0, min(gaps)

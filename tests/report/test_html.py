@@ -59,7 +59,9 @@ def make_outputs(folder, n_interactive=2):
             verdict_other_rule="not supported",
             summary="rho 0.1",
             n_used=5,
-            n_left_out=1,
+            n_left_out=2,
+            unit="p values",
+            left_out_unit="cells",
         ),
         Finding("Other", "n/a", "not supported", key="c-2", method="UMAP", importance="uniform", view="data points"),
         Finding("Not in the grid", "x", "partly", key="c-3"),
@@ -71,7 +73,25 @@ def make_outputs(folder, n_interactive=2):
             intro="Para one.\n\nPara two.",
             figures=figs[:2],
             findings=findings[:2],
-            tables=[TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]}))],
+            tables=[
+                TableBlock("T1", pd.DataFrame({"m": [3, 5], "stress1": [0.1, np.nan]})),
+                TableBlock(
+                    "T2 (relu_l1)",
+                    pd.DataFrame(
+                        {
+                            "architecture": ["relu_l1", "jumprelu"],
+                            "knn_recall": [0.5, np.nan],
+                            "knn_recall_true": [np.nan, np.nan],
+                            "collapsed": [False, True],
+                            "nan_reasons": [
+                                "knn_recall_true: no X_true given",
+                                "knn_recall: k = 10 needs at least k + 2 = 12 points; got 3; shepard_rho: k = 10 "
+                                "needs at least k + 2 = 12 points; got 3; knn_recall_true: no X_true given",
+                            ],
+                        }
+                    ),
+                ),
+            ],
         ),
         SectionOutput(key="s2", title="2. Second", figures=figs[2:], notes=["a note"], findings=findings[2:]),
     ]
@@ -89,17 +109,32 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     ).read_text()
     first = doc[: doc.index("<nav>")]
     assert "The question." in first and "<table class='grid'>" in first
-    # the answer in words comes before the grid of verdicts
+    # the answer in words comes before the grid of verdicts, the numbers behind it after the grid and the lead figure
     lead = conclude({}, findings)
-    lead.lead = ["The answer, in words."]
+    # the grid's verdicts counted, data points first: c-2 fails there, c-1 holds for the feature directions
+    assert len(lead.answer) == 3 and "holds in 0 of the 1 pictures" in lead.answer[0] and "fails in 1" in lead.answer[0]
+    assert "feature directions" in lead.answer[1] and "holds in 1 of the 1 pictures" in lead.answer[1]
+    assert lead.answer[2] == "1 of the 2 pictures contradicts it."
+    lead.answer = ["The answer, in words."]
+    lead.lead = ["The numbers behind it."]
     doc2 = build_report(outputs, tmp_path / "r2.html", meta={"stages": [], "config": {}}, conclusion=lead).read_text()
     assert doc2.index("The answer, in words.") < doc2.index("<table class='grid'>")
+    assert doc2.index("<table class='grid'>") < doc2.index("id='fig-F3'") < doc2.index("The numbers behind it.")
+    assert doc2.index("The numbers behind it.") < doc2.index("<nav>")
     # the grid: the study's variant first, each verdict linking to its one row
     grid = first[first.index("<table class='grid'>") : first.index("</table>")]
     assert grid.index("importance 0.9^i") < grid.index("uniform importance")
-    assert (
-        "href='#v-c-1'" in grid and "rho 0.1" in grid and "other rule: not supported" in grid and "1 left out" in grid
-    )
+    assert "href='#v-c-1'" in grid and "rho 0.1" in grid and "other rule: not supported" in grid
+    # each count names its unit: the verdict used p values and left out cells
+    assert "5 p values used, 2 cells left out" in grid
+    assert "n = 5 p values; 2 cells left out" in _text(doc)
+    # the importance label is short everywhere; what it means is said once in the body (under the grid) and in the
+    # appendix
+    from supviz.toy.importance import variant_note
+
+    note = variant_note("geometric:0.9")
+    body, appendix = doc.split("<section id='sec-appendix'>")
+    assert note[1:] in _text(body) and _text(body).count("study's text says") == 1 and note in _text(appendix)
     # the lead figure is on the first screen, and only there
     assert "id='fig-F3'" in first and doc.count("id='fig-F3'") == 1
     # each verdict appears once (its row), in its section
@@ -116,6 +151,29 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
         "and do not support 1" in _text(doc)
     )
     assert "1 change when the other represented rule is used" in _text(doc)
+
+
+def test_body_tables_speak_the_field_s_words_and_say_once_what_every_row_shares(tmp_path):
+    """Issue 19: header words for column names, architectures as their papers write them, yes / no, readable
+    reasons; a column undefined in every row and a reason every row shares are said once, under the table."""
+    outputs = make_outputs(tmp_path)
+    doc = build_report(outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}).read_text()
+    table = re.search(r"<summary>T2 \(ReLU \+ L1\)</summary>(.*?)</details>", doc, re.S).group(1)
+    heads = re.findall(r"<th(?: [^>]*)?>(.*?)</th>", table)
+    assert heads == ["architecture", "k-NN recall", "collapsed", "undefined, and why"]
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", table)]
+    assert cells[:3] == ["ReLU + L1", "0.5", "no"] and cells[4:7] == ["JumpReLU", "", "yes"]
+    assert (
+        cells[3] == ""
+        and cells[7] == "k-NN recall, Shepard rho (Spearman): k = 10 needs at least k + 2 = 12 points; got 3"
+    )
+    notes = " ".join(html.unescape(n) for n in re.findall(r"<p class='note'>(.*?)</p>", table))
+    assert notes == "K-NN recall against the true inputs: undefined in every row (no true inputs behind these points)."
+    from supviz.report.html import implementation_details, reader_text
+
+    assert implementation_details(reader_text(doc)) == []
+    # the tables on disk keep their machine names: the report's words are the report's alone
+    assert list(outputs[0].tables[1].frame.columns)[:2] == ["architecture", "knn_recall"]
 
 
 def test_report_is_self_contained_static_figures_first_plotly_compressed_once(tmp_path):
@@ -163,9 +221,24 @@ def test_implementation_details_are_found_in_text():
         assert any(d.startswith(kind) for d in implementation_details(text)), text
     clean = (
         "UMAP of diag(60) for n_neighbors in [2, 5] and min_dist 0.1; n_neighbors = 15, perplexity (N − 1) / 3, "
-        "p = 0.05, m = 3 : 0.55, ||W_k|| > 0.5, 3·perplexity nearest neighbours, 1/p = 1e+03, 42 cells, 5 seeds."
+        "p = 0.05, m = 3 : 0.55, ||W_k|| > 0.5, 3·perplexity nearest neighbours, 1/p = 1e+03, 42 cells, 5 seeds. "
+        "h_rep against x_rep, ReLU + L1 and TopK codes, k-NN recall, Shepard rho. Importance 0.9^i is the curve of "
+        "the study's code; the study's text says 1 to 1/20. Later: importance 0.9^i, 0.9^i."
     )
     assert implementation_details(clean) == []
+    # what belongs to the data, not to the reader (issue 19): a column name, an architecture's machine name, a
+    # Python boolean, the importance label's explanation repeated
+    data = {
+        "knn_recall 0.5": "column name",
+        "shepard_rho: all distances tie": "column name",
+        "codes (relu_l1)": "column name",
+        "jumprelu and topk": "column name",
+        "collapsed False": "Python boolean",
+        "importance 0.9^i (the study's code; the text says 1 to 1/20) and again importance 0.9^i (the study's code; "
+        "the text says 1 to 1/20)": "repeated explanation",
+    }
+    for text, kind in data.items():
+        assert any(d.startswith(kind) for d in implementation_details(text)), text
 
 
 def test_settings_go_to_the_appendix_and_the_body_holds_no_implementation_detail(tmp_path):
@@ -184,7 +257,8 @@ def test_settings_go_to_the_appendix_and_the_body_holds_no_implementation_detail
 
 def test_a_small_run_s_report_body_speaks_of_the_study_only(tiny_run):
     """The rendered report of a real (tiny) run: no config keys, options, run times, paths or issue numbers before
-    the appendix; the appendix has the run's settings."""
+    the appendix, and none of the data's own words (column names, Python booleans, the importance label's
+    explanation repeated); the appendix has the run's settings."""
     from supviz.report.html import implementation_details, reader_text
 
     _, out, _ = tiny_run

@@ -961,7 +961,7 @@ def test_lead_sentences_follow_from_the_data_point_verdicts():
     )
     fs = [Finding("c", "m", "supported", key="a", method="UMAP", importance="uniform", view="data points")]
     text = " ".join(lead_sentences({"points": pts, "cells": cells}, fs))
-    assert text.startswith("The answer, for pictures of data points")
+    assert text.startswith("In detail, for pictures of data points")
     claim = D.claim_finding(pts, cells, "uniform")
     assert claim.verdict == "not supported" and "in the code space before any picture 50% [" in text
     assert "], not supported" in text and "under uniform importance:" in text

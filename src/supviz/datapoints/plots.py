@@ -90,6 +90,10 @@ HIGHER_IS_BETTER = {
     "stress1_ratio": False,
 }
 _DIFFS = {"superposition": ("h", "x_rep"), "total": ("h", "x"), "dropped": ("x_rep", "x")}
+#: The change maps (h − x and the like) are drawn and written in hundredths of the measure: a signed two-decimal
+#: change (−.04) is one character wider than the measure (.41) and ran into its neighbours in the (m, p) cells.
+CHANGE_SCALE = 100.0
+CHANGE_UNIT = " (× 100)"
 
 
 def point_colour(cell: Any, color_by: str = "auto") -> tuple[np.ndarray, ColorScale]:
@@ -377,9 +381,9 @@ def heatmap_panels(
     ps = sorted({float(v) for v in dp["p"]}, reverse=True)
     heads = {
         "features": "feature directions (rows of W)",
-        "superposition": "h − x_rep (superposition)",
-        "total": "change h − x",
-        "dropped": "x_rep − x (dropped features)",
+        "superposition": f"h − x_rep (superposition){CHANGE_UNIT}",
+        "total": f"change h − x{CHANGE_UNIT}",
+        "dropped": f"x_rep − x (dropped features){CHANGE_UNIT}",
     }
     panels = []
     for r, method in enumerate(methods):
@@ -393,8 +397,9 @@ def heatmap_panels(
                 g, scale = _pivot(part, metric, ms, ps), "measure"
             elif col in _DIFFS:
                 a, b = _DIFFS[col]
-                g = _pivot(dp[(dp["method"] == method) & (dp["space"] == a)], metric, ms, ps) - _pivot(
-                    dp[(dp["method"] == method) & (dp["space"] == b)], metric, ms, ps
+                g = CHANGE_SCALE * (
+                    _pivot(dp[(dp["method"] == method) & (dp["space"] == a)], metric, ms, ps)
+                    - _pivot(dp[(dp["method"] == method) & (dp["space"] == b)], metric, ms, ps)
                 )
                 scale = "change"
             else:
@@ -407,7 +412,7 @@ def heatmap_panels(
                     note="not pictured" if empty else "",
                     scale=scale,
                     annotate=True,
-                    number_format="short",
+                    number_format="int" if scale == "change" else "short",
                     xticklabels=[f"{p:.2g}".replace("0.", ".", 1) if p < 1 else "1" for p in ps],
                     yticklabels=[str(m) for m in ms],
                     xlabel="p" if r == len(methods) - 1 else "",
@@ -420,7 +425,9 @@ def heatmap_panels(
     better = HIGHER_IS_BETTER.get(metric, True)
     scales = {
         "measure": ColorScale("viridis", lo, hi if hi > lo else lo + 1.0, METRIC_TITLE.get(metric, metric)),
-        "change": ColorScale("RdBu" if better else "RdBu_r", None, None, "change h − x (red = worse)", center=0.0),
+        "change": ColorScale(
+            "RdBu" if better else "RdBu_r", None, None, f"change h − x{CHANGE_UNIT} (red = worse)", center=0.0
+        ),
     }
     return panels, scales, len(cols)
 
@@ -454,7 +461,7 @@ def heatmap_figure(
         no t-SNE of W, whose panel says "not pictured").
     columns : sequence of {"features", "x", "x_rep", "h", "xhat", "total", "superposition", "dropped"}
         ``total`` = h − x, ``superposition`` = h − x_rep, ``dropped`` = x_rep − x: diverging, red = worse
-        (:data:`HIGHER_IS_BETTER`).
+        (:data:`HIGHER_IS_BETTER`), in hundredths of the measure (:data:`CHANGE_SCALE`).
 
     Returns
     -------

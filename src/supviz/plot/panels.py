@@ -131,7 +131,8 @@ class HeatmapPanel:
     annotate: bool = False
     number_format: str = "{:.2f}"
     """How annotated values are written; ``"short"``: two decimals without the leading zero (.12, −.04),
-    which fits the narrow cells of an (m, p) grid."""
+    which fits the narrow cells of an (m, p) grid; ``"int"``: the nearest integer (for values scaled to fit,
+    e.g. changes in hundredths: −4)."""
     xticklabels: list[str] | None = None
     yticklabels: list[str] | None = None
     xlabel: str = ""

@@ -233,7 +233,10 @@ def draw_scatter(
 
 
 def number_text(value: float, fmt: str = "{:.2f}") -> str:
-    """A value written into a heatmap cell; ``fmt="short"``: .12, −.04, 1.0 (no leading zero)."""
+    """A value written into a heatmap cell; ``fmt="short"``: .12, −.04, 1.0 (no leading zero); ``fmt="int"``: the
+    nearest integer, −4, 0, 12 (no "−0"), for values already scaled to fit a narrow cell."""
+    if fmt == "int":
+        return str(int(round(float(value)))).replace("-", "−")
     if fmt != "short":
         return fmt.format(value)
     text = f"{0.0 if abs(value) < 0.005 else value:.2f}"

@@ -2,9 +2,9 @@
 
 Layout, in reading order:
 
-1. **The first screen**: the question, the verdict grid (methods x importance variant x view, the
-   study's 0.9^i first; :func:`supviz.report.grid.verdict_grid`), the one figure that carries
-   the answer (the figure a section marks ``lead``) and three sentences.
+1. **The first screen**: the question, the answer in a few sentences, the verdict grid (methods x importance
+   variant x view, the study's 0.9^i first; :func:`supviz.report.grid.verdict_grid`), the one figure that carries
+   the answer (the figure a section marks ``lead``), then the numbers behind the answer.
 2. The sections, in the run's order: generated intro, the study's claims against this run's numbers
    (each verdict appears here and only here; the grid links to it), figures with captions, tables.
 3. The conclusion: the paragraphs that need several sections' numbers.
@@ -129,8 +129,16 @@ def _esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _say(text: Any) -> str:
+    """Body text as the reader reads it: machine names in the field's words (:func:`supviz.report.words.reader_words`),
+    escaped."""
+    from supviz.report.words import reader_words
+
+    return _esc(reader_words(str(text)))
+
+
 def _paragraphs(text: str) -> str:
-    return "".join(f"<p>{_esc(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+    return "".join(f"<p>{_say(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
 
 
 def _data_uri(path: Path, mime: str = "image/png") -> str:
@@ -181,11 +189,11 @@ def _findings_html(findings: Sequence[Any]) -> str:
 
     def evidence(f: Any) -> str:
         e = f.evidence()
-        return f"<br><span class='note'>Evidence: {_esc(e)}.</span>" if e else ""
+        return f"<br><span class='note'>Evidence: {_say(e)}.</span>" if e else ""
 
     rows = "".join(
-        f"<tr id='{_esc(_anchor(f))}'><td>{_esc(f.claim)}{label(f)}{source(f)}"
-        + f"</td><td>{_esc(f.measured)}{evidence(f)}</td>"
+        f"<tr id='{_esc(_anchor(f))}'><td>{_say(f.claim)}{label(f)}{source(f)}"
+        + f"</td><td>{_say(f.measured)}{evidence(f)}</td>"
         f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'>{_esc(f.verdict)}</td>"
         f"<td class='note'>{_esc(_rule_text(f))}</td></tr>"
         for f in findings
@@ -195,12 +203,6 @@ def _findings_html(findings: Sequence[Any]) -> str:
         "<thead><tr><th class='text'>The study says</th><th class='text'>This run measured</th>"
         f"<th class='text'>Verdict</th><th class='text'>Represented rule</th></tr></thead><tbody>{rows}</tbody></table>"
     )
-
-
-def _words(text: str) -> str:
-    from supviz.report.words import reader_words
-
-    return reader_words(text)
 
 
 def _variant(name: str) -> str:
@@ -249,7 +251,7 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
             f"open its <a href='{_esc(fig.files.get('png', ''))}'>PNG</a> in the run folder's figures/.</p>"
         )
     )
-    parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_esc(fig.title)}</h3>", shown]
+    parts = [f"<figure id='fig-{_esc(fig.id)}'><h3>{_say(fig.title)}</h3>", shown]
     if fig.interactive and not getattr(fig, "embed_interactive", True):
         page = fig.files.get("html", "")
         parts.append(
@@ -266,7 +268,7 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
             f"{gzip_base64(fig.interactive)}</script></details>"
         )
     parts.append(
-        f"<figcaption><b>{_esc(fig.id)}.</b> {_esc(fig.caption)} <span class='files'>Files: {links}</span></figcaption>"
+        f"<figcaption><b>{_esc(fig.id)}.</b> {_say(fig.caption)} <span class='files'>Files: {links}</span></figcaption>"
     )
     parts.append("</figure>")
     return "".join(parts)
@@ -298,8 +300,10 @@ def _grid_html(findings: Sequence[Any]) -> str:
                 if f.verdict_other_rule == f.verdict
                 else f" · other rule: {f.verdict_other_rule}"
             )
-            counts = (f"{f.n_used} used" if f.n_used is not None else "") + (
-                f", {f.n_left_out} left out" if f.n_left_out else ""
+            counts = (f.used_words() if f.n_used is not None else "") + (
+                f", {f.n_left_out} {f.left_out_words() + ' ' if f.left_out_words() else ''}left out"
+                if f.n_left_out
+                else ""
             )
             cells.append(
                 f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
@@ -318,8 +322,22 @@ def _grid_html(findings: Sequence[Any]) -> str:
         "superposition, each method's pictures of the codes of the features the model keeps (h_rep) against its "
         "pictures of the inputs restricted to those features (x_rep), k-NN recall above chance, within m (holds below "
         "a 10% relative loss, fails above 30%). Rule: "
-        "whether the verdict changes when the study's represented rule replaces ||W_k|| > 0.5.</p>"
+        "whether the verdict changes when the study's represented rule replaces ||W_k|| > 0.5."
+        + "".join(f" {_esc(_upper(n))}." for n in _variant_notes(variants))
+        + "</p>"
     )
+
+
+def _upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _variant_notes(variants: Sequence[str]) -> list[str]:
+    """What the reader must be told once about the importance variants (:func:`supviz.toy.importance.variant_note`),
+    said where the report introduces them (the grid) and in the appendix, never beside each use."""
+    from supviz.toy.importance import variant_note
+
+    return [n for v in variants if (n := variant_note(v))]
 
 
 def _meta_html(meta: dict[str, Any]) -> str:
@@ -425,9 +443,23 @@ IMPLEMENTATION_PATTERNS: dict[str, str] = {
 }
 
 
+#: Explanations said once, where the report introduces what they explain (the importance variants: the study's
+#: code against its text); every later match is a repeat. A regular expression.
+SAID_ONCE = r"\bthe (?:study's )?text says\b"
+
+
 def implementation_details(text: str) -> list[str]:
-    """Every match of :data:`IMPLEMENTATION_PATTERNS` in ``text``, as ``"kind: 'match'"`` (empty: clean)."""
-    return [f"{kind}: {m.group(0)!r}" for kind, pat in IMPLEMENTATION_PATTERNS.items() for m in re.finditer(pat, text)]
+    """Every match of :data:`IMPLEMENTATION_PATTERNS` in ``text``, as ``"kind: 'match'"`` (empty: clean); and what
+    belongs to the data, not to the reader: a table's machine column name or value (``knn_recall``, ``relu_l1``:
+    the keys of :mod:`supviz.report.words`), a Python boolean (``True``), an explanation said more than once
+    (:data:`SAID_ONCE`)."""
+    from supviz.report.words import machine_names
+
+    found = [f"{kind}: {m.group(0)!r}" for kind, pat in IMPLEMENTATION_PATTERNS.items() for m in re.finditer(pat, text)]
+    found += [f"column name: {m.group(0)!r}" for m in machine_names().finditer(text)]
+    found += [f"Python boolean: {m.group(0)!r}" for m in re.finditer(r"\b(?:True|False)\b", text)]
+    found += [f"repeated explanation: {m.group(0)!r}" for m in list(re.finditer(SAID_ONCE, text))[1:]]
+    return found
 
 
 def reader_text(doc: str) -> str:
@@ -447,7 +479,10 @@ def _settings_html(outputs: Sequence[Any]) -> str:
 
 
 def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequence[str]) -> str:
-    items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in METRICS_HELP)
+    from supviz.toy.importance import VARIANT_ORDER
+
+    variants = [("importance variants", n) for n in _variant_notes(VARIANT_ORDER)]
+    items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in (*METRICS_HELP, *variants))
     index = "".join(
         f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures
     )
@@ -465,7 +500,7 @@ def _claims_html(claims: Sequence[Any]) -> str:
     out = []
     for c in claims:
         refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_esc(i)}</a>" for i in c.figures)
-        out.append(f"<p>{_esc(c.text)}" + (f" <span class='refs'>Figures: {refs}.</span>" if refs else "") + "</p>")
+        out.append(f"<p>{_say(c.text)}" + (f" <span class='refs'>Figures: {refs}.</span>" if refs else "") + "</p>")
     return "".join(out)
 
 
@@ -475,15 +510,21 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
     parts = ["<section id='first'>"]
     if conclusion.question:
         parts.append(f"<p class='question'><b>The question.</b> {_esc(conclusion.question)}</p>")
-    if conclusion.lead:  # the answer in words, above the grid of verdicts
-        parts.append("<div class='lead'>" + "".join(f"<p>{_esc(s)}</p>" for s in conclusion.lead) + "</div>")
+    if conclusion.answer:  # the answer in words, a few sentences above the grid of verdicts
+        parts.append(
+            "<div class='lead answer'><p><b>The answer.</b> "
+            + " ".join(_say(s) for s in conclusion.answer)
+            + "</p></div>"
+        )
     parts.append(_grid_html(findings))
     if lead is not None:
         parts.append(
             f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}"
             f"<figcaption><b>{_esc(lead.title)}.</b> "
-            f"{_esc(lead.caption)}</figcaption></figure>"
+            f"{_say(lead.caption)}</figcaption></figure>"
         )
+    if conclusion.lead:  # the numbers behind the answer, below it
+        parts.append("<div class='lead'>" + "".join(f"<p>{_say(s)}</p>" for s in conclusion.lead) + "</div>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -537,12 +578,11 @@ def build_report(
         if o.tables:
             part.append("<h3>Tables</h3>")
             part.extend(
-                f"<details><summary>{_esc(_words(t.caption))}</summary>{_table_html(t.frame)}</details>"
-                for t in o.tables
+                f"<details><summary>{_say(t.caption)}</summary>{_table_html(t.frame)}</details>" for t in o.tables
             )
         if o.notes:
             part.append(
-                "<div class='note'><b>Notes:</b><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in o.notes) + "</ul></div>"
+                "<div class='note'><b>Notes:</b><ul>" + "".join(f"<li>{_say(n)}</li>" for n in o.notes) + "</ul></div>"
             )
         part.append("</section>")
         body.append("".join(part))

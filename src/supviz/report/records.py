@@ -76,7 +76,10 @@ class Finding:
     n_used: int | None = None
     """Panels or cells the verdict was computed from (defined measures only)."""
     n_left_out: int = 0
-    """Panels or cells left out because their measure is undefined (NaN with a reason)."""
+    """Panels or cells left out because their measure is undefined (NaN with a reason), in :attr:`left_out_unit`."""
+    left_out_unit: str = ""
+    """The unit of :attr:`n_left_out` where it is not :attr:`unit` (a verdict over p values that leaves out cells:
+    'cells'); '' = the same unit."""
     figures: list[str] = field(default_factory=list)
     """Ids of the figures behind it."""
     summary: str = ""
@@ -110,11 +113,21 @@ class Finding:
             parts.append("estimate " + est)
         if self.n_used is not None:
             parts.append(f"n = {self.n_used}" + (f" {self.unit}" if self.unit else ""))
+        if self.n_left_out:
+            parts.append(f"{self.n_left_out} {self.left_out_words()} left out")
         if self.null is not None:
             parts.append(f"chance / null level {_num(self.null)}")
         if self.threshold is not None:
             parts.append(f"threshold {_num(self.threshold)}")
         return "; ".join(parts)
+
+    def used_words(self) -> str:
+        """How many the verdict used, with the unit: ``"5 p values used"`` (``"35 used"`` without a unit)."""
+        return f"{self.n_used} {self.unit + ' ' if self.unit else ''}used"
+
+    def left_out_words(self) -> str:
+        """The unit of :attr:`n_left_out` in words (:attr:`left_out_unit`, else :attr:`unit`; '' without one)."""
+        return self.left_out_unit or self.unit
 
     def __post_init__(self) -> None:
         if not self.key:  # a stable id all the same: the claim's words
@@ -161,8 +174,10 @@ class Claim:
 class Conclusion:
     """The report's answer, computed once from the run's tables and findings (:mod:`supviz.study.conclusion`)."""
 
+    answer: list[str] = field(default_factory=list)
+    """The answer in words: a few sentences at the top of the first screen, above the verdict grid."""
     lead: list[str] = field(default_factory=list)
-    """The sentences of the first screen, under the lead figure."""
+    """The first screen's detail (the numbers behind the answer), under the grid and the lead figure."""
     claims: list[Claim] = field(default_factory=list)
     """The closing paragraphs, each with the figures behind it."""
     question: str = ""

@@ -104,10 +104,12 @@ def column_words(name: str) -> str:
 
 
 @cache
-def _in_text() -> re.Pattern[str]:
-    """The machine names a sentence may carry (architectures, snake_case measures), as whole words."""
+def machine_names() -> re.Pattern[str]:
+    """The machine names a reader must not meet in the report's body (architectures, snake_case measures), as
+    whole words: what :func:`reader_words` replaces, and what :func:`supviz.report.html.implementation_details`
+    finds."""
     names = [n for n in (*value_words(), *COLUMN_WORDS) if "_" in n or n in _arch_names()]
-    return re.compile(r"(?<![\w:])(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?![\w:])")
+    return re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?!\w)")
 
 
 def _arch_names() -> tuple[str, ...]:
@@ -123,7 +125,7 @@ def reader_words(text: str) -> str:
     whole = value_words().get(text) or COLUMN_WORDS.get(text)
     if whole is not None:
         return whole
-    return _in_text().sub(lambda m: value_words().get(m.group(1)) or COLUMN_WORDS[m.group(1)], text)
+    return machine_names().sub(lambda m: value_words().get(m.group(1)) or COLUMN_WORDS[m.group(1)], text)
 
 
 def reason_words(reason: str) -> str:

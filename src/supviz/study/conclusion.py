@@ -1,7 +1,7 @@
 """The report's answer, computed once from the run's tables and findings: :func:`conclude`.
 
-- :func:`lead_sentences`: the three sentences of the first screen (data points, feature directions,
-  the ring);
+- :func:`answer_sentences`: the answer in words, a few sentences above the verdict grid (the verdicts counted);
+- :func:`lead_sentences`: the first screen's detail under the grid (data points, feature directions, the ring);
 - :func:`conclusion_claims`: the closing paragraphs (the loss split, the false neighbours, the ring
   control, the C3 collapse, the stars), each with the figures behind it; the data-point paragraphs quote
   section D's verdicts and the functions they come from, so the first screen follows from them.
@@ -51,16 +51,62 @@ QUESTION = (
 def conclude(
     tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", figure_ids: set[str] | None = None
 ) -> Conclusion:
-    """The report's answer: the question, the first screen's sentences, the closing paragraphs and the tally of
-    the verdicts (without tables: the question and the tally only)."""
+    """The report's answer: the question, the answer in words (the grid's verdicts counted), the first screen's
+    detail, the closing paragraphs and the tally of the verdicts (without tables: no detail and no closing
+    paragraphs)."""
     out = Conclusion(
         question=QUESTION,
         tally=tally(findings),
         changed=[f.key for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict],
     )
+    out.answer = answer_sentences(findings)
     if tables:
         out.lead = lead_sentences(tables, findings, rule=rule)
         out.claims = conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids)
+    return out
+
+
+#: How the first screen's answer names each view of the verdict grid.
+VIEW_WORDS = {
+    "data points": "For pictures of data points, where the model stores features in superposition",
+    "feature directions": "For the pictures the study drew, of the feature directions (the rows of W)",
+}
+
+
+def answer_sentences(findings: Sequence[Any]) -> list[str]:
+    """The answer in words, a few sentences above the verdict grid: per view of the grid (data points first, then
+    feature directions, then any other), in how many of its pictures (method x importance variant) the study's
+    conclusion holds, holds partly, fails, or is undecided; the verdicts counted, nothing else (the numbers behind
+    them follow the grid)."""
+    grid = [f for f in findings if f.view and f.verdict != "n/a"]
+    views = [v for v in VIEW_WORDS if any(f.view == v for f in grid)]
+    views += [v for v in dict.fromkeys(f.view for f in grid) if v not in views]
+    out = []
+    for i, view in enumerate(views):
+        fs = [f for f in grid if f.view == view]
+        c = {k: sum(1 for f in fs if f.verdict == k) for k in ("supported", "partly", "not supported", NOT_ENOUGH)}
+        what = (
+            "the study's conclusion that superposition is no large problem for latent-space pictures" if not i else "it"
+        )
+        text = (
+            f"{VIEW_WORDS.get(view, f'For {view}')}, {what} holds in {c['supported']} of the {len(fs)} pictures "
+            f"measured (method x importance variant), partly in {c['partly']} and fails in "
+            f"{c['not supported'] or 'none'}"
+        )
+        if c[NOT_ENOUGH]:
+            text += f"; {c[NOT_ENOUGH]} {'is' if c[NOT_ENOUGH] == 1 else 'are'} undecided" + (
+                " (too little evidence: too few cells, or a 95% interval that crosses the rule's threshold)"
+                if not any(o.endswith("undecided.") or "undecided (" in o for o in out)
+                else ""
+            )
+        out.append(text + ".")
+    if grid:
+        against = sum(1 for f in grid if f.verdict == "not supported")
+        out.append(
+            "No picture contradicts the study's conclusion."
+            if not against
+            else f"{against} of the {len(grid)} pictures contradict{'s' if against == 1 else ''} it."
+        )
     return out
 
 
@@ -104,7 +150,7 @@ def tally(findings: Sequence[Any]) -> str:
 
 
 def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> list[str]:
-    """The three sentences of the first screen: data points, feature directions, the ring."""
+    """The first screen's detail, under the verdict grid: data points, feature directions, the ring."""
     points, cells = tables.get("points"), tables.get("cells")
     out = []
     variants = ordered_variants([f.importance for f in findings if f.view])
@@ -161,7 +207,7 @@ def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[
     parts = ", ".join(
         f"{m} {pct(e['relative_loss'])} [{pct(e['interval'][0])}, {pct(e['interval'][1])}]" for m, e in eff.items()
     )
-    text = "The answer, for pictures of data points: "
+    text = "In detail, for pictures of data points: "
     said = []
     for v in variants if have_cells else ():
         c = claim_effect(points, cells, v, rule=rule)

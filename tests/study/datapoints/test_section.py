@@ -105,6 +105,12 @@ def test_rows_figures_and_notes(run):
     fig = next(f for f in section.figures if f.id == "D1_knn_recall_uniform")
     assert "feature directions" in fig.caption
     assert next(f for f in section.figures if f.id == "headline").lead
+    # D2's colour means the same under every variant, and its caption says what (issue 19: the importance rank of
+    # the most important active feature, 0 for almost every input, coloured the 0.9^i grids one colour)
+    for s in slugs:
+        for m in METHODS:
+            d2 = next(f for f in section.figures if f.id == f"D2_{m}_{s}")
+            assert "Colour: the number of active represented features" in d2.caption and "rank" not in d2.caption
 
 
 def test_report_states_the_table_numbers(run):

@@ -316,6 +316,7 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         importance=importance,
         n_used=e["n_clusters"],
         n_left_out=e["n_left_out"],
+        left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
         summary=f"h loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}] vs x",
         estimate=e["relative_loss"],
@@ -402,6 +403,7 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         verdict_other_rule=vo,
         n_used=e["n_clusters"],
         n_left_out=e["n_left_out"] + e["n_not_superposed"],
+        left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}"],
         summary=f"h_rep loses {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] vs x_rep",
         estimate=e["estimate"],

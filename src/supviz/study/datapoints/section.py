@@ -36,6 +36,9 @@ from supviz.toy.importance import variant_label, variant_slug
 
 log = logging.getLogger(__name__)
 
+#: What colours the points of D2's grids (:func:`supviz.datapoints.plots.point_colour`), under every importance
+#: variant: the number of active represented features (1: an input on a single feature's spoke, the stars).
+GRID_COLOUR = "n_active_represented"
 #: Measures drawn as heatmaps over (m, p).
 HEAT_METRICS = ("knn_recall", "trustworthiness", "false_neighbour_rate")
 #: Measure columns copied into the run's tidy table.
@@ -199,7 +202,8 @@ class DatapointSection(Section):
                             )
                             + "'data points': pictures of the inputs x and of the latent codes h = Wᵀx of "
                             f"{cfg.points} sampled inputs per p, measured against x with k = {cfg.k}; 'change h − x': "
-                            f"the change the latent space causes, red = worse ({worse} "
+                            "the change the latent space causes, in hundredths of the measure (−4 = 0.04 less), "
+                            f"red = worse ({worse} "
                             f"{_metric_title(metric).lower()}), blue = better. " + _metric_help(metric)
                         ),
                         content={
@@ -222,11 +226,12 @@ class DatapointSection(Section):
                     )
                 )
             sub = _subset(res, v)
+            # the number of active represented features under every variant: the importance rank of the most
+            # important active feature (the old colour under 0.9^i) is 0 for almost every input wherever p is not
+            # sparse, so it coloured nearly every panel one colour and told the reader nothing
             colour = (
-                "the number of active represented features (capped at 6; under uniform importance a rank would be "
-                "arbitrary; 1 = the inputs on a single feature's spoke)"
-                if _uniform(sub)
-                else "the importance rank of the most important active feature (dark = most important)"
+                f"the number of active represented features ({dpf.ACTIVE_CAP} = {dpf.ACTIVE_CAP} or more; 0 = none "
+                "of the features the model keeps is active, 1 = the inputs on a single feature's spoke)"
             )
             for method in cfg.grid_methods:
                 figs.append(
@@ -244,12 +249,17 @@ class DatapointSection(Section):
                                 else ""
                             )
                         ),
-                        content={"cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells], "m": method},
+                        content={
+                            "cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells],
+                            "m": method,
+                            "colour": GRID_COLOUR,
+                        },
                         static=lambda sub=sub, v=v, method=method: dpf.grid_figure(
                             sub,
                             importance=v,
                             method=method,
                             space="h",
+                            color_by=GRID_COLOUR,
                             title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x",
                         ),
                     )
@@ -537,10 +547,6 @@ def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ..
         content={"curves": curves},
         static=lambda: headline_figure(curves, title=title),
     )
-
-
-def _uniform(res: Any) -> bool:
-    return all(c.uniform_importance for c in res.cells)
 
 
 def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> list[dict[str, Any]]:
