@@ -443,6 +443,9 @@ IMPLEMENTATION_PATTERNS: dict[str, str] = {
 }
 
 
+#: A Python boolean in the text (a table cell's True / False); the field's terms that start a sentence with the same
+#: word (false neighbours, false positives) are not one.
+PYTHON_BOOLEAN = r"\b(?:True|False)\b(?!(?:\s+|-)(?:neighbou?r\w*|positives?|negatives?)\b)"
 #: Explanations said once, where the report introduces what they explain (the importance variants: the study's
 #: code against its text); every later match is a repeat. A regular expression.
 SAID_ONCE = r"\bthe (?:study's )?text says\b"
@@ -457,7 +460,7 @@ def implementation_details(text: str) -> list[str]:
 
     found = [f"{kind}: {m.group(0)!r}" for kind, pat in IMPLEMENTATION_PATTERNS.items() for m in re.finditer(pat, text)]
     found += [f"column name: {m.group(0)!r}" for m in machine_names().finditer(text)]
-    found += [f"Python boolean: {m.group(0)!r}" for m in re.finditer(r"\b(?:True|False)\b", text)]
+    found += [f"Python boolean: {m.group(0)!r}" for m in re.finditer(PYTHON_BOOLEAN, text)]
     found += [f"repeated explanation: {m.group(0)!r}" for m in list(re.finditer(SAID_ONCE, text))[1:]]
     return found
 
