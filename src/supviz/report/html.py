@@ -408,7 +408,8 @@ METRICS_HELP = (
     (
         "NaN / nan_reasons",
         "a measure undefined for its panel: a collapsed layout, a space whose distances all tie (diag(N)), or a panel "
-        "with fewer than k + 2 points. The nan_reasons column says which; verdicts leave such panels out and say how "
+        "with fewer than k + 2 points. The column 'undefined, and why' (nan_reasons in the tables) says which, and a "
+        "reason that every row of a table shares is said once, under it; verdicts leave such panels out and say how "
         "many.",
     ),
     (
@@ -474,6 +475,15 @@ def reader_text(doc: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
+def _help_name(name: str) -> str:
+    """A measure of "What the numbers mean" by the name the body's tables give it, with its column in the run's
+    tables: ``"k-NN recall (knn_recall)"``."""
+    from supviz.report.words import column_words
+
+    words = column_words(name)
+    return name if words == name else f"{words} ({name})"
+
+
 def _settings_html(outputs: Sequence[Any]) -> str:
     rows = "".join(
         f"<li><b>{_esc(o.title)}</b>: {_esc(t)}</li>" for o in outputs for t in getattr(o, "settings", None) or []
@@ -485,7 +495,7 @@ def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequenc
     from supviz.toy.importance import VARIANT_ORDER
 
     variants = [("importance variants", n) for n in _variant_notes(VARIANT_ORDER)]
-    items = "".join(f"<li><b>{_esc(k)}</b>: {_esc(v)}</li>" for k, v in (*METRICS_HELP, *variants))
+    items = "".join(f"<li><b>{_esc(_help_name(k))}</b>: {_esc(v)}</li>" for k, v in (*METRICS_HELP, *variants))
     index = "".join(
         f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures
     )
@@ -517,7 +527,7 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
         parts.append(
             "<div class='lead answer'><p><b>The answer.</b> "
             + " ".join(_say(s) for s in conclusion.answer)
-            + "</p></div>"
+            + " <a href='#sec-conclusions'>Every verdict, counted</a>.</p></div>"
         )
     parts.append(_grid_html(findings))
     if lead is not None:

@@ -152,7 +152,10 @@ def test_report_states_the_table_numbers(run):
     # the first screen states the study-claim verdict (h against x_rep where W has superposition) of the report
     claim = verdicts.loc["D-claim-exact-geometric:0.9"]
     assert claim["claim"].startswith("Superposition might not be as large a problem") and claim["unit"] == "p values"
-    assert "The answer, for pictures of data points" in text and "supviz's own question" in text
+    # the answer in words above the grid, the numbers behind it below the grid
+    assert "In detail, for pictures of data points" in text and "supviz's own question" in text
+    assert text.index("The answer.") < text.index("In detail, for pictures of data points")
+    assert doc.index("<table class='grid'>") < doc.index("In detail, for pictures of data points")
     # every figure the report cites is in it
     for fid in re.findall(r"href='#fig-([\w]+)'", doc):
         assert f"id='fig-{fid}'" in doc
