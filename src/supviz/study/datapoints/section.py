@@ -211,6 +211,7 @@ class DatapointSection(Section):
                             "ft": _frame_content(ft) if has_feat else None,
                             "metric": metric,
                             "cols": list(cols),
+                            "change_scale": dpf.CHANGE_SCALE,  # how the change maps are drawn: part of the key
                         },
                         static=lambda dpt=shown, ft=ft if has_feat else None, metric=metric, v=v, cols=cols: (
                             dpf.heatmap_figure(
