@@ -223,7 +223,8 @@ def test_implementation_details_are_found_in_text():
         "UMAP of diag(60) for n_neighbors in [2, 5] and min_dist 0.1; n_neighbors = 15, perplexity (N − 1) / 3, "
         "p = 0.05, m = 3 : 0.55, ||W_k|| > 0.5, 3·perplexity nearest neighbours, 1/p = 1e+03, 42 cells, 5 seeds. "
         "h_rep against x_rep, ReLU + L1 and TopK codes, k-NN recall, Shepard rho. Importance 0.9^i is the curve of "
-        "the study's code; the study's text says 1 to 1/20. Later: importance 0.9^i, 0.9^i. False neighbours: 0.1. False-neighbour rate."
+        "the study's code; the study's text says 1 to 1/20. Later: importance 0.9^i, 0.9^i. False neighbours: 0.1. "
+        "False-neighbour rate."
     )
     assert implementation_details(clean) == []
     # what belongs to the data, not to the reader (issue 19): a column name, an architecture's machine name, a

@@ -130,12 +130,11 @@ def test_importance_curves():
 
 
 def test_the_study_variant_label_is_short_and_its_note_says_both_its_code_and_its_text():
-    from supviz.toy.importance import variant_label
+    from supviz.toy.importance import variant_label, variant_note
 
     # the study's code used 0.9^i (0.9^59 = 0.002); its text says "between 1 and 1/20, spaced exponentially" (power:20,
-    # about 0.95^i over 60 features): the reader is told both
-    # the label is short (it is repeated in every caption); the explanation is said once, by variant_note
-    from supviz.toy.importance import variant_note
+    # about 0.95^i over 60 features): the reader is told both, once; the label is short (it is repeated in every
+    # caption) and the explanation is variant_note
 
     assert variant_label("geometric:0.9") == "importance 0.9^i"
     note = variant_note("geometric:0.9")
