@@ -214,6 +214,8 @@ def reader_table(frame: Any) -> ReaderTable:
       the same in every row becomes that note;
     - a numeric column undefined (NaN) in every row is dropped and said once in a note (with its reason, where a
       reason column gives one reason for it in every row).
+
+    "In every row" needs at least two rows: a table of one row keeps its cells as they are.
     """
     frame = frame.reset_index(drop=True)
     notes: list[str] = []
@@ -226,7 +228,8 @@ def reader_table(frame: Any) -> ReaderTable:
             continue
         if c == "nan_reasons":
             parsed = [split_reasons(t) for t in texts]
-            same = {k: r for k, r in (parsed[0].items() if parsed else ()) if all(p.get(k) == r for p in parsed)}
+            many = len(parsed) > 1  # "in every row" says something only of a table of several rows
+            same = {k: r for k, r in (parsed[0].items() if many else ()) if all(p.get(k) == r for p in parsed)}
             common.update(same)
             cells[c] = [join_reasons({k: r for k, r in p.items() if k not in same}) for p in parsed]
         else:
@@ -236,7 +239,7 @@ def reader_table(frame: Any) -> ReaderTable:
                 notes.append(f"{_upper(column_words(c))}, in every row: {cells[c][0]}.")
             del shown[c]
     for c in frame.columns:
-        if c in shown and len(frame) and _numeric(frame[c]) and bool(frame[c].isna().all()):
+        if c in shown and len(frame) > 1 and _numeric(frame[c]) and bool(frame[c].isna().all()):
             del shown[c]
             why = common.pop(c, "")
             notes.append(

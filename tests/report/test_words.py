@@ -1,0 +1,69 @@
+"""The report's words for the run's machine names (issue 19): one mapping, used by every body table."""
+
+import numpy as np
+import pandas as pd
+
+from supviz.report.words import COLUMN_WORDS, join_reasons, reader_table, reader_words, split_reasons
+
+
+def test_a_reason_may_hold_a_semicolon_and_measures_that_share_one_are_named_together():
+    text = (
+        "shepard_rho: all pairwise distances of X tie: nothing is nearer than anything else; trustworthiness: k = 10 "
+        "needs at least k + 2 = 12 points; got 3; knn_recall: k = 10 needs at least k + 2 = 12 points; got 3"
+    )
+    parts = split_reasons(text)
+    assert parts == {
+        "shepard_rho": "all pairwise distances of X tie: nothing is nearer than anything else",
+        "trustworthiness": "k = 10 needs at least k + 2 = 12 points; got 3",
+        "knn_recall": "k = 10 needs at least k + 2 = 12 points; got 3",
+    }
+    assert join_reasons(parts) == (
+        "Shepard rho (Spearman): all pairwise distances of X tie: nothing is nearer than anything else; "
+        "trustworthiness, k-NN recall: k = 10 needs at least k + 2 = 12 points; got 3"
+    )
+    assert join_reasons(split_reasons("knn_recall_true: no X_true given")) == (
+        "k-NN recall against the true inputs: no true inputs behind these points"
+    )
+
+
+def test_machine_names_become_words_in_cells_and_sentences_but_not_inside_other_words():
+    assert reader_words("relu_l1") == "ReLU + L1" and reader_words("relu_l1_decnorm") == "ReLU + decoder-norm L1"
+    assert reader_words("batchtopk") == "BatchTopK" and reader_words("mds") == "MDS"
+    assert reader_words("geometric:0.9") == "0.9^i" and reader_words("uniform") == "uniform"
+    assert reader_words("codes (relu_l1) beside topk") == "codes (ReLU + L1) beside TopK"
+    # figure ids and words that merely contain a name stay as they are
+    assert reader_words("D1_knn_recall_uniform and topkx") == "D1_knn_recall_uniform and topkx"
+    assert all(w and w != k for k, w in COLUMN_WORDS.items() if "_" in k)  # every snake_case name has words
+
+
+def test_what_every_row_shares_is_said_once_under_the_table():
+    frame = pd.DataFrame(
+        {
+            "panel": ["a", "b", "c"],
+            "collapsed": np.array([True, False, False]),
+            "stress1_ratio": [0.1, np.nan, 0.3],
+            "procrustes_baseline": [np.nan] * 3,
+            "reason": ["fewer than 3 seeds"] * 3,
+            "nan_reasons": [
+                "procrustes_baseline: no baseline given; stress1_ratio: layout collapsed: all points at one spot",
+                "procrustes_baseline: no baseline given",
+                "procrustes_baseline: no baseline given",
+            ],
+        }
+    )
+    t = reader_table(frame)
+    assert t.header == ["panel", "collapsed", "stress-1 (after scaling)", "undefined, and why"]
+    assert t.numeric == [False, False, True, False]
+    assert [r[1] for r in t.rows] == ["yes", "no", "no"] and [r[2] for r in t.rows] == ["0.1", "", "0.3"]
+    assert [r[3] for r in t.rows] == ["stress-1 (after scaling): layout collapsed: all points at one spot", "", ""]
+    assert t.notes == [
+        "Reason, in every row: fewer than 3 seeds.",
+        "Procrustes distance to diag(N): undefined in every row (no picture of diag(N) to compare with).",
+    ]
+    # one row: nothing is "every row" of a table of one; its cells stay
+    one = reader_table(frame.iloc[:1])
+    assert "reason" in one.header and "Procrustes distance to diag(N)" in one.header and not one.notes
+    assert one.rows[0][-1] == (
+        "Procrustes distance to diag(N): no picture of diag(N) to compare with; stress-1 (after scaling): layout "
+        "collapsed: all points at one spot"
+    )
