@@ -209,7 +209,7 @@ def test_vector_files_draw_dense_scatters_as_images_and_keep_the_rest_vector(tmp
     paths = plot.save_figure(fig, tmp_path / "r", formats=["png", "svg", "pdf"], dpi=80)
     svg = paths["svg"].read_text()
     assert svg.count("<image") == 1  # the dense scatter, as one image
-    assert svg.count("xlink:href=\"#m") == sparse  # the small one keeps one vector marker per point
+    assert svg.count('xlink:href="#m') == sparse  # the small one keeps one vector marker per point
     assert paths["pdf"].read_bytes()[:5] == b"%PDF-"
     assert not any(c.get_rasterized() for c in fig.findobj(Collection))  # flags restored
     assert paths["png"].read_bytes() == png_before  # the PNG does not change
