@@ -170,6 +170,52 @@ def test_png_is_palette_quantised_and_smaller(tmp_path):
     _close(fig)
 
 
+def test_png_from_the_canvas_is_the_quantised_png_of_savefig():
+    """png_bytes quantises the canvas' pixels directly: the same bytes as quantising savefig's own PNG."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(5)
+    fig = plot.plot_grid(
+        [ScatterPanel(str(i), rng.normal(size=(40, 2)), color=rng.random(40)) for i in range(5)],
+        ncols=3,
+        color=ColorScale(label="c"),
+        title="t",
+    )
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=73)  # an odd dpi: the canvas size is not a round number
+    buf.seek(0)
+    with Image.open(buf) as img:
+        pal = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    want = io.BytesIO()
+    pal.save(want, format="PNG", optimize=True)
+    assert plot.png_bytes(fig, dpi=73) == want.getvalue()
+    _close(fig)
+
+
+def test_vector_files_draw_dense_scatters_as_images_and_keep_the_rest_vector(tmp_path):
+    from matplotlib.collections import Collection
+
+    from supviz.plot.static import RASTER_ABOVE
+
+    rng = np.random.default_rng(6)
+    dense, sparse = RASTER_ABOVE + 50, 12
+    fig = plot.plot_grid(
+        [ScatterPanel("dense", rng.normal(size=(dense, 2))), ScatterPanel("sparse", rng.normal(size=(sparse, 2)))],
+        ncols=2,
+    )
+    png_before = plot.png_bytes(fig, dpi=80)
+    paths = plot.save_figure(fig, tmp_path / "r", formats=["png", "svg", "pdf"], dpi=80)
+    svg = paths["svg"].read_text()
+    assert svg.count("<image") == 1  # the dense scatter, as one image
+    assert svg.count('xlink:href="#m') == sparse  # the small one keeps one vector marker per point
+    assert paths["pdf"].read_bytes()[:5] == b"%PDF-"
+    assert not any(c.get_rasterized() for c in fig.findobj(Collection))  # flags restored
+    assert paths["png"].read_bytes() == png_before  # the PNG does not change
+    _close(fig)
+
+
 def test_panels_refuse_bad_shapes():
     with pytest.raises(SupvizError, match=r"`xy` must have shape \[N, 2\]"):
         ScatterPanel("x", np.zeros((4, 3)))

@@ -120,3 +120,29 @@ def test_ctrl_c_is_one_line_from_the_parent_and_no_worker_traceback(tmp_path, mo
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert err.strip() == "interrupted", err
     assert survivors == []
+
+
+_HELD: list = []
+
+
+def _grow_and_pid(nbytes: int) -> int:
+    """Hold ``nbytes`` more in this worker for good (as a worker that moved on to torch work does), then pause past
+    loky's leak-check delay (1 s) so that the next task of this worker runs its check."""
+    import numpy as np
+
+    _HELD.append(np.ones(nbytes // 8))
+    time.sleep(1.2)
+    return os.getpid()
+
+
+def test_a_worker_that_grows_by_less_than_the_limit_is_kept():
+    """loky replaces a worker that grew 300 MB over its size after its first task; supviz's workers grow that much
+    without leaking (torch after layouts), so the pool raises the limit (WORKER_GROWTH_BYTES) and keeps them."""
+    from joblib import delayed
+
+    from supviz.runtime.dispatch import WORKER_GROWTH_BYTES, parallel
+
+    grow = int(4.5e8)  # over loky's 300 MB, well under the raised limit
+    assert grow < WORKER_GROWTH_BYTES
+    pids = list(parallel(2, batch_size=1)(delayed(_grow_and_pid)(n) for n in (0, 0, grow, grow, 0, 0, 0, 0)))
+    assert os.getpid() not in pids and len(set(pids)) == 2  # two workers did all eight tasks: never replaced

@@ -173,6 +173,30 @@ def test_a1_keeps_the_lowest_loss_training_and_reaches_the_antipodal_optimum():
     assert best.losses[0] == min(r.losses[0] for r in runs) < 0.01
 
 
+def test_background_seeds_trained_in_one_job_equal_each_seed_alone(tmp_path):
+    """A1's and A2's seeds train in one engine job; every run is the one its seed gives alone, bit for bit (each
+    instance reads only its own seed's numbers: supviz's own kernels and one product call per instance)."""
+    from supviz.runtime.cache import Cache
+    from supviz.study import adapters
+    from supviz.study.background.section import _train_replicates, experiments, small_config
+    from supviz.study.config import config_from_dict
+    from supviz.study.context import RunContext
+
+    cfg = config_from_dict({"toy": {"steps": 200}, "background": {"a1_probabilities": [1.0, 0.1]}})
+    ctx = RunContext(config=cfg, out=tmp_path, cache=Cache(tmp_path / "c"))
+    for name in ("A1", "A2"):
+        n, m, probs, imp = experiments(cfg)[name]
+        runs = _train_replicates(ctx, name, n, m, probs, imp, replicates=[0, 1, 2])
+        assert [r.probabilities for r in runs] == [list(probs)] * 3
+        for r, run in enumerate(runs):
+            alone = adapters.train(small_config(cfg, name, n, m, probs, imp, replicate=r), progress=False)
+            for j, W in enumerate(run.weights):
+                np.testing.assert_array_equal(W, np.asarray(alone.weights[j], dtype=np.float64))
+                assert run.losses[j] == float(alone.losses[j][-1])
+        assert not np.array_equal(runs[0].weights[-1], runs[1].weights[-1])  # the seeds differ
+    assert ctx.cache.stats.misses == {"train": 2}
+
+
 # ------------------------------------------------------------------------------------------ B
 
 

@@ -484,6 +484,25 @@ def die_with_parent(parent_pid: int) -> None:
         threading.Thread(target=_watch_parent, args=(parent_pid,), name="supviz-parent-watch", daemon=True).start()
     if os.getppid() != parent_pid:
         os._exit(1)
+    _allow_worker_growth()
+
+
+#: How much a worker may grow over its size after its first task before loky replaces it (loky's own limit is
+#: 300 MB, its leak check). A study worker grows that much without leaking: after layouts it trains SAEs or digits
+#: models with torch (sections E and F). Each replacement cost a fresh worker its imports (torch, umap-learn, numba)
+#: and its numba kernels loaded again: the default run started three pairs of workers, about 20 CPU s.
+WORKER_GROWTH_BYTES = int(1.5e9)
+
+
+def _allow_worker_growth() -> None:
+    """Raise loky's leak-check limit in this worker to :data:`WORKER_GROWTH_BYTES` (a module global that its
+    worker loop reads at every check; a worker that grows past it is still replaced)."""
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:  # pragma: no cover - joblib without its vendored loky
+        return
+    if getattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", None) is not None:
+        process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE, WORKER_GROWTH_BYTES)
 
 
 def _set_pdeathsig() -> bool:

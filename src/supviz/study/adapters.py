@@ -28,6 +28,14 @@ def train(config: Any, *, progress: bool | None) -> Any:
     return toy.train_grid(config, progress=progress)
 
 
+def train_instances(specs: list[Any], config: Any, *, progress: bool | None) -> Any:
+    """Train the given instances (each from its own seed) in one ``supviz.toy.train_instances`` job: the same
+    bits as training each alone, with one engine start and one thread pool for all of them."""
+    from supviz import toy
+
+    return toy.train_instances(specs, config, progress=progress)
+
+
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes, or of a run folder's weights and metadata (the cache key of supplied weights)."""
     from supviz.core.io import file_sha256

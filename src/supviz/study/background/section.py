@@ -81,22 +81,38 @@ def experiments(config: Any) -> dict[str, tuple[int, int, list[float], str]]:
 def _train_small(
     ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str, *, replicate: int = 0
 ) -> SmallGrid:
-    config = small_config(ctx.config, name, n, m, probs, importance, replicate=replicate)
-    steps = config.steps
-    params = config.to_dict()
+    return _train_replicates(ctx, name, n, m, probs, importance, replicates=[replicate])[0]
 
-    def run() -> SmallGrid:
-        grid = adapters.train(config, progress=ctx.progress.bars)
-        ws, ls = [], []
-        for p in config.probabilities:
-            i = next(i for i, s in enumerate(grid.specs) if abs(float(s.probability) - p) < 1e-12)
-            ws.append(np.asarray(grid.weights[i], dtype=np.float64))
-            losses = np.asarray(grid.losses[i]) if len(grid.losses) else np.array([])
-            ls.append(float(losses[-1]) if losses.size else float("nan"))
-        return SmallGrid(name, n, m, list(config.probabilities), importance, steps, ws, ls)
 
-    grid, _ = ctx.cache.get_or_compute("train", params, run)
-    return grid
+def _train_replicates(
+    ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str, *, replicates: list[int]
+) -> list[SmallGrid]:
+    """One background experiment trained from each seed of ``replicates`` (:func:`small_config`), all in one
+    engine job: each instance trains from its own seed alone, so every run is the same bit for bit as training it
+    by itself (``supviz.toy.train_instances``), and one job keeps both cores busy where one tiny run could not
+    (A1 is two instances of n = 2: five separate jobs spent their time starting threads and dispatching kernels).
+    """
+    configs = [small_config(ctx.config, name, n, m, probs, importance, replicate=r) for r in replicates]
+    steps = configs[0].steps
+    params = {"experiment": name, "replicates": [c.to_dict() for c in configs]}
+
+    def run() -> list[SmallGrid]:
+        per_run = [c.instances() for c in configs]
+        grid = adapters.train_instances([s for specs in per_run for s in specs], configs[0], progress=ctx.progress.bars)
+        out, start = [], 0
+        for config, specs in zip(configs, per_run):
+            ws, ls = [], []
+            for p in config.probabilities:
+                i = start + next(i for i, s in enumerate(specs) if abs(float(s.probability) - p) < 1e-12)
+                ws.append(np.asarray(grid.weights[i], dtype=np.float64))
+                losses = np.asarray(grid.losses[i]) if len(grid.losses) else np.array([])
+                ls.append(float(losses[-1]) if losses.size else float("nan"))
+            out.append(SmallGrid(name, n, m, list(config.probabilities), importance, steps, ws, ls))
+            start += len(specs)
+        return out
+
+    runs, _ = ctx.cache.get_or_compute("train", params, run)
+    return runs
 
 
 def lowest_loss(runs: list[SmallGrid]) -> SmallGrid:
@@ -157,9 +173,9 @@ class BackgroundSection(Section):
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         exps = experiments(ctx.config)
         cfg: BackgroundConfig = ctx.config.section("background")
-        a1_runs = [_train_small(ctx, "A1", *exps["A1"], replicate=r) for r in range(cfg.a1_seeds)]
+        a1_runs = _train_replicates(ctx, "A1", *exps["A1"], replicates=list(range(cfg.a1_seeds)))
         a1 = lowest_loss(a1_runs)
-        a2_runs = [_train_small(ctx, "A2", *exps["A2"], replicate=r) for r in range(cfg.a2_seeds)]
+        a2_runs = _train_replicates(ctx, "A2", *exps["A2"], replicates=list(range(cfg.a2_seeds)))
         a2 = lowest_loss(a2_runs)
         a3 = _train_small(ctx, "A3", *exps["A3"])
         diag = {
