@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from supviz.core.io import atomic_write_text
-from supviz.report.records import Conclusion
+from supviz.report.records import Conclusion, counted
 
 VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "not enough evidence": "na", "n/a": "na"}
 _HOVER_WORDS = ("hover", "Hover")
@@ -300,8 +300,9 @@ def _grid_html(findings: Sequence[Any]) -> str:
                 if f.verdict_other_rule == f.verdict
                 else f" · other rule: {f.verdict_other_rule}"
             )
+            out_unit = counted(f.n_left_out, f.left_out_words())
             counts = (f.used_words() if f.n_used is not None else "") + (
-                f", {f.n_left_out} {f.left_out_words() + ' ' if f.left_out_words() else ''}left out"
+                f", {f.n_left_out} {out_unit + ' ' if out_unit else ''}left out"
                 if f.n_left_out
                 else ""
             )

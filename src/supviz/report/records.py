@@ -112,9 +112,9 @@ class Finding:
                 est += f" [95% interval {_num(self.interval[0])}, {_num(self.interval[1])}]"
             parts.append("estimate " + est)
         if self.n_used is not None:
-            parts.append(f"n = {self.n_used}" + (f" {self.unit}" if self.unit else ""))
+            parts.append(f"n = {self.n_used}" + (f" {counted(self.n_used, self.unit)}" if self.unit else ""))
         if self.n_left_out:
-            parts.append(f"{self.n_left_out} {self.left_out_words()} left out")
+            parts.append(f"{self.n_left_out} {counted(self.n_left_out, self.left_out_words())} left out")
         if self.null is not None:
             parts.append(f"chance / null level {_num(self.null)}")
         if self.threshold is not None:
@@ -123,7 +123,7 @@ class Finding:
 
     def used_words(self) -> str:
         """How many the verdict used, with the unit: ``"5 p values used"`` (``"35 used"`` without a unit)."""
-        return f"{self.n_used} {self.unit + ' ' if self.unit else ''}used"
+        return f"{self.n_used} {counted(self.n_used, self.unit) + ' ' if self.unit else ''}used"
 
     def left_out_words(self) -> str:
         """The unit of :attr:`n_left_out` in words (:attr:`left_out_unit`, else :attr:`unit`; '' without one)."""
@@ -132,6 +132,21 @@ class Finding:
     def __post_init__(self) -> None:
         if not self.key:  # a stable id all the same: the claim's words
             self.key = "-".join("".join(ch if ch.isalnum() else " " for ch in self.claim).split())[:60]
+
+
+def counted(n: Any, unit: str) -> str:
+    """``unit`` (a plural noun phrase: "panels", "p values (one model each)", "sparse cells") for a count of ``n``:
+    the noun in the singular when ``n`` is 1 ("1 panel left out", not "1 panels")."""
+    if n != 1 or not unit:
+        return unit
+    head, sep, tail = unit.partition(" (")
+    head, per, rest = head.partition(" per ")  # "seeds per p": the noun is before "per"
+    sep, tail = (per, rest + sep + tail) if per else (sep, tail)
+    words = head.split(" ")
+    noun = words[-1]
+    if noun.endswith("s") and not noun.endswith("ss") and len(noun) > 1:
+        words[-1] = noun[:-1]
+    return " ".join(words) + sep + tail
 
 
 @dataclass
