@@ -848,8 +848,11 @@ def test_ring_control_decides_between_the_two_explanations():
     assert f.verdict == "supported" and "the cluster at the origin makes their ring" in f.measured
     assert "only because of the presence of all the points at the origin" in f.claim and "Hamblin" in f.source
     assert "trained rows 0.05 [0.05, 0.05] with the cluster" in f.measured and "0.3 [0.3, 0.3] without it" in f.measured
-    # the null is what random directions of the same norms give with the cluster; the rest are controls
-    assert f.null == pytest.approx(0.1) and f.estimate == pytest.approx(0.05) and f.threshold == 0.15
+    # both explanations predict a ring with the cluster: the half without it decides, and the Finding carries it
+    # (estimate, interval, threshold), against near-equidistance's prediction (a ring) as its null
+    assert f.estimate == pytest.approx(0.3) and f.threshold == 0.25 and f.null == 0.15
+    assert f.interval[0] > f.threshold and not f.interval[0] <= f.null <= f.interval[1]
+    assert "without the cluster (a disc: > 0.25), the half that decides" in f.comparison
     equi = _ring_cells(
         {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.05, "random": 0.3, "orthogonal": 0.28}
     )
@@ -865,7 +868,7 @@ def test_ring_verdict_counts_cells_and_reads_its_interval():
         {"trained": 0.05, "random": random, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.3, "orthogonal": 0.28}
     )
     f = D.ring_finding(half, "geometric:0.9")
-    assert f.null == pytest.approx(0.145) and "(a ring in 3 of 6)" in f.measured
+    assert "(a ring in 3 of 6)" in f.measured
     assert "random directions with the cluster are not a ring in every cell" in f.measured
     # trained rows without the cluster straddling the disc rule: the interval decides nothing
     straddle = _ring_cells(
@@ -874,8 +877,22 @@ def test_ring_verdict_counts_cells_and_reads_its_interval():
     )
     f = D.ring_finding(straddle, "geometric:0.9")
     assert f.verdict == NOT_ENOUGH and "do not separate" in f.measured
+    # the undecided verdict reads from its own numbers: the deciding half's interval straddles its threshold
+    assert f.interval[0] <= f.threshold <= f.interval[1] and f.estimate == pytest.approx(0.255)
+    assert "straddles 0.25, so the conjecture is undecided" in f.measured
     # fewer than MIN_N cells: no verdict
     assert D.ring_finding(half.iloc[[0, 1, 2, 6]], "geometric:0.9").verdict == NOT_ENOUGH
+
+
+def test_ring_verdict_carries_the_half_with_the_cluster_when_that_half_fails():
+    # no ring even with the cluster: the conjecture fails on that half, and the Finding carries that half
+    no_ring = _ring_cells(
+        {"trained": 0.3, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.3, "orthogonal": 0.28}
+    )
+    f = D.ring_finding(no_ring, "geometric:0.9")
+    assert f.verdict == "not supported" and f.estimate == pytest.approx(0.3) and f.threshold == 0.15
+    assert f.interval[0] >= f.threshold and f.null == pytest.approx(0.3536, abs=1e-4)
+    assert "with the cluster (a ring: < 0.15), the half that decides" in f.comparison
 
 
 def _star_cells(share, chance, control=None):
