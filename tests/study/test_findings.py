@@ -91,6 +91,39 @@ def test_a_verdicts_from_cells():
     assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
 
 
+def test_a1_carries_its_seeds_and_their_wilson_interval():
+    # 2 of 5 trainings at the sparsest p reach the antipodal pair: the lowest-loss one is (the verdict), and the
+    # Finding says how sure that is over seeds (Wilson 2 of 5: [0.118, 0.769])
+    cells = _a_cells()
+    sparse = (cells.model == "A1") & (cells.p == 0.1)
+    cells["seeds_antipodal"] = np.where(sparse, 2, np.where(cells.model == "A1", 0, np.nan))
+    cells["loss_by_seed"] = np.where(cells.model == "A1", "0.03 0.03 0.0034 0.0032 0.03", None)
+    cells["final_loss"] = np.where(sparse, 0.0032, np.where(cells.model == "A1", 0.083, np.nan))
+    f = A.a1_antipodal(cells)
+    assert f.verdict == "supported" and (f.n_used, f.unit) == (5, "seeds (trainings at the sparsest p)")
+    assert f.estimate == pytest.approx(0.4) and f.interval == pytest.approx((0.1176, 0.7693), abs=1e-4)
+    assert f.null == 0.0 and f.threshold == 0.0 and f.interval[0] > f.threshold
+    assert "2 of 5 trainings reach the antipodal pair" in f.measured
+    # the best loss beside the analytic loss of the antipodal pair at p = 0.1 (0.00332, under p^2 / 3 = 0.00333)
+    assert "against the analytic loss of the antipodal pair at p = 0.1, 0.00332" in f.measured
+
+
+def test_antipodal_loss_is_the_pairs_expected_loss():
+    from supviz.toy.model import antipodal_loss, antipodal_optimum, instance_loss
+
+    # W = (1, -1), b = 0: only both-present inputs err, by 2 min(u, v)^2 with E = 1/6: p^2 / 3 (hand-worked)
+    assert antipodal_loss(0.1) == pytest.approx(0.01 / 3, abs=1e-7)
+    # against a Monte Carlo estimate of the model's own loss, at another norm and bias (4 standard errors)
+    u = np.random.default_rng(0).random((200_000, 2))
+    x = np.where(u < 0.3, u / 0.3, 0.0)  # present with probability p, then uniform on [0, 1) (supviz.toy.data)
+    W, b = np.array([[0.9], [-0.9]]), np.array([-0.05, -0.05])
+    err = (x - np.maximum(x @ W @ W.T + b, 0.0)) ** 2
+    se = err.sum(axis=1).std() / np.sqrt(len(x))
+    assert antipodal_loss(0.3, 0.81, -0.05) == pytest.approx(instance_loss(W, b, x, np.ones(2)), abs=4 * se)
+    # the optimum over norm and bias is at or below the unit pair's loss
+    assert antipodal_optimum(0.1) <= antipodal_loss(0.1) + 1e-12
+
+
 def test_a2_per_seed_counts_survive_the_cells_table():
     """The section's rows go through build_table (which types every column) before the verdict reads them."""
     from supviz.study.tables import build_table
