@@ -237,7 +237,7 @@ def _b_panels(*, b5_excess=0.5, mds_rerun=0.02):
     )
     # B3 UMAP at its noise floor 0.2; B5 t-SNE b5_excess further at every N; one B5 undefined; B5x all collapsed
     ns = (3, 4, 6, 10, 15, 20)
-    # B3's MDS reruns: ratio MDS of the same diag(N) from another seed, ``mds_rerun`` nearer the baseline than UMAP
+    # B3's MDS reruns: ratio MDS of the same diag(N) from a random start, ``mds_rerun`` nearer the baseline than UMAP
     rows += [
         _panel("B3", n_points=n, procrustes_baseline=0.2 + 0.01 * i, procrustes_mds_rerun=0.2 + 0.01 * i - mds_rerun)
         for i, n in enumerate(ns)
@@ -300,13 +300,13 @@ def test_b5_major_artifacts_are_read_against_umap_s_noise_floor():
 
 
 def test_b5_tests_its_umap_half_against_mds_own_noise():
-    # UMAP 0.02 farther from the baseline than MDS from another seed, whose own distance is 0.205 (median): the UMAP
+    # UMAP 0.02 farther from the baseline than MDS from a random start, whose own distance is 0.205 (median): the UMAP
     # half holds, and so does the t-SNE half; the Finding carries the t-SNE half
     both = B.b5_across_n(_b_panels())
     assert both.verdict == "supported" and both.estimate == pytest.approx(0.5)
     assert "UMAP half (supported)" in both.comparison and "0.02" in both.measured
-    # MDS's reruns land near the baseline (0.19 nearer than UMAP, own noise 0.035): UMAP is not like MDS; the claim fails
-    # on that half, and the Finding carries it (estimate above the threshold, interval wholly above)
+    # MDS's reruns land near the baseline (0.19 nearer than UMAP, own noise 0.035): UMAP is not like MDS; the claim
+    # fails on that half, and the Finding carries it (estimate above the threshold, interval wholly above)
     far = B.b5_across_n(_b_panels(mds_rerun=0.19))
     assert far.verdict == "not supported" and "the claim fails on its UMAP half" in far.measured
     assert far.estimate == pytest.approx(0.19) and far.threshold == pytest.approx(0.035)

@@ -107,7 +107,7 @@ def b5_across_n(panels: Any) -> Finding:
     interval_verdict`):
 
     - *UMAP looks like MDS, with some noise*: per N, UMAP's Procrustes distance to the MDS baseline minus MDS's own
-      (``procrustes_mds_rerun``: ratio MDS of the same diag(N) from another seed, :func:`supviz.study.baselines.
+      (``procrustes_mds_rerun``: ratio MDS of the same diag(N) from a random start, :func:`supviz.study.baselines.
       section.mds_rerun_distances`); claimed below MDS's own noise level (the median of those distances over N):
       UMAP is no farther from MDS than MDS's own pictures are from each other, plus at most as much again;
     - *t-SNE introduces major artifacts*: per N, t-SNE's distance minus UMAP's; claimed above UMAP's noise floor on
@@ -129,7 +129,7 @@ def b5_across_n(panels: Any) -> Finding:
     interval = bootstrap_interval(d)
     floor = noise_floor(panels, "UMAP")
     v_tsne = interval_verdict(est, interval, floor, claimed="above", n=int(d.size)) if np.isfinite(floor) else "n/a"
-    # the UMAP half: UMAP's distance to the MDS baseline against MDS's own (a rerun from another seed)
+    # the UMAP half: UMAP's distance to the MDS baseline against MDS's own (a rerun from a random start)
     if "procrustes_mds_rerun" in b3:
         r = b3.groupby("n_points")["procrustes_mds_rerun"].median()
     else:
@@ -183,7 +183,7 @@ def b5_across_n(panels: Any) -> Finding:
         "n/a": "A half could not be measured (no MDS reruns or no UMAP noise floor in this run).",
     }[verdict]
     umap_text = (
-        " UMAP against MDS's own noise: per N, UMAP's distance minus that of ratio MDS from another seed: "
+        " UMAP against MDS's own noise: per N, UMAP's distance minus that of ratio MDS from a random start: "
         + ", ".join(f"{int(n)}: {fmt(v, 2)}" for n, v in zip(nu, du))
         + f"; median {fmt(est_u)} {_interval_text(interval_u)}, bootstrap over N, against MDS's own noise level "
         f"{fmt(mds_noise)} (median distance between the two MDS pictures): {v_umap}."
@@ -197,7 +197,7 @@ def b5_across_n(panels: Any) -> Finding:
             n_used=int(du.size),
             null=0.0,
             threshold=mds_noise,
-            comparison="the half that decides, UMAP: median over N of P(UMAP) - P(MDS from another seed) below MDS's "
+            comparison="the half that decides, UMAP: median over N of P(UMAP) - P(MDS from a random start) below MDS's "
             f"own noise level (null 0: as near MDS as MDS itself); the t-SNE half ({v_tsne}): median over N of "
             f"P(t-SNE) - P(UMAP) {fmt(est)} {_interval_text(interval)} against UMAP's noise floor {fmt(floor)}",
         )
@@ -210,7 +210,7 @@ def b5_across_n(panels: Any) -> Finding:
             threshold=floor,
             comparison="the half that decides, t-SNE: median over N of P(t-SNE) - P(UMAP) above UMAP's noise floor on "
             f"diag(N) (null 0: no more artifacts than UMAP); the UMAP half ({v_umap}): median over N of P(UMAP) - "
-            f"P(MDS from another seed) {fmt(est_u)} {_interval_text(interval_u)} below MDS's own noise level "
+            f"P(MDS from a random start) {fmt(est_u)} {_interval_text(interval_u)} below MDS's own noise level "
             f"{fmt(mds_noise)}",
         )
     return Finding(

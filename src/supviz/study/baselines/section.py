@@ -76,12 +76,13 @@ def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray
 
 def mds_rerun_distances(ctx: RunContext, ns: list[int], base: dict[int, np.ndarray]) -> dict[int, float]:
     """MDS's own noise on diag(N): the matched Procrustes distance (as ``procrustes_baseline``) between the baseline
-    :func:`orthogonal_baselines` and ratio SMACOF of the same diag(N) from another seed, per N.
+    :func:`orthogonal_baselines` and ratio SMACOF of the same diag(N) from a random start (its own seed), per N.
 
-    Every configuration of diag(N) is as good as any other (all distances tie), so the baseline is one of many; this
-    is how far MDS's own pictures lie from it, the noise level "UMAP looks like MDS, with some noise" is read
-    against (:func:`supviz.study.baselines.findings.b5_across_n`). One batched SMACOF call (cached); NaN where a
-    layout is collapsed.
+    Every configuration of diag(N) is about as good as any other (all distances tie), so the baseline is one of
+    many; this is how far MDS's own pictures lie from it, the noise level "UMAP looks like MDS, with some noise" is
+    read against (:func:`supviz.study.baselines.findings.b5_across_n`). The baseline starts from Torgerson's
+    solution, which is deterministic: a rerun from it would be the baseline itself (distance 0), so the rerun starts
+    at random. One SMACOF call per N (cached); NaN where a layout is collapsed.
     """
     from supviz.metrics.procrustes import procrustes_and_reason
 
@@ -95,6 +96,7 @@ def mds_rerun_distances(ctx: RunContext, ns: list[int], base: dict[int, np.ndarr
         eps=cfg.eps,
         seed=ctx.seed("baseline-mds", "rerun"),
         desc="MDS reruns",
+        init="random",
     )
     return {n: procrustes_and_reason(r.embedding, base[n], match=True)[0] for n, (r, _) in zip(ns, res)}
 
