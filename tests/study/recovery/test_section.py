@@ -393,8 +393,9 @@ def _codes(rows):
 
 def _hand_codes(method="mds"):
     """Chance-corrected recalls (x_rep', h_rep', codes') per cell: m = 3 wins back half of h_rep's loss in every p,
-    m = 10 all of it (so the within-m estimate is 0.75); one cell of m = 20 whose h_rep loses 0.02 (< MIN_LOSS), one
-    cell of m = 30 whose W has no superposition (||W||_F^2 / m = 1) and one of m = 40 with an undefined recall."""
+    m = 10 all of it (so the within-m estimate is 0.75); one cell of m = 20 whose h_rep loses 0.02 of 0.8 (2.5% <
+    MIN_LOSS), one cell of m = 30 whose W has no superposition (||W||_F^2 / m = 1) and one of m = 40 with an
+    undefined recall."""
     rows = []
     jitter = (-0.02, 0.0, 0.02, 0.0, 0.0)  # m = 3's codes' over p: mean 0.6
     for p, j in zip(PS, jitter):
@@ -416,8 +417,9 @@ def test_share_won_back_per_cell_and_within_m():
     assert cells.loc[("mds", 3, 0.3), "won_back"] == pytest.approx(0.5)
     assert cells.loc[("mds", 10, 0.3), "won_back"] == pytest.approx(1.0)
     assert cells.loc[("mds", 3, 0.3), "chance"] == pytest.approx(0.1)
-    # h_rep loses 0.02 < MIN_LOSS: undefined, with its reason; no superposition in W; a NaN recall
-    assert 0.02 < MIN_LOSS and math.isnan(cells.loc[("mds", 20, 0.05), "won_back"])
+    # h_rep loses 0.02 of x_rep's 0.8, 2.5% < MIN_LOSS (relative): undefined, with its reason; no superposition in W;
+    # a NaN recall
+    assert 0.02 / 0.8 < MIN_LOSS and math.isnan(cells.loc[("mds", 20, 0.05), "won_back"])
     assert "h_rep loses less than" in cells.loc[("mds", 20, 0.05), "reason"]
     assert "no superposition in W" in cells.loc[("mds", 30, 0.05), "reason"]
     assert cells.loc[("mds", 40, 0.05), "reason"] == "a recall is undefined"
@@ -441,6 +443,12 @@ def test_won_back_is_read_against_the_superposition_loss_not_hs_whole_loss():
         rows += [("uniform", 3, p, "mds", "x", 1.0, 2.0), ("uniform", 3, p, "mds", "h", _raw(0.2), 2.0)]
     (w,) = won_back_summary(won_back_cells(_codes(rows)))
     assert w.won_back == pytest.approx(0.5) and w.h_rep == pytest.approx(_raw(0.4))
+    # a picture keeps little above chance (x_rep' 0.2): h_rep's loss of 0.04 is 20% of it, a loss section D does not
+    # call negligible, and codes that lose as much again win back -100%, not "nothing to win back"
+    small = [("uniform", 3, p, "umap", s, _raw(v), 2.0) for p in PS for s, v in (("x_rep", 0.2), ("h_rep", 0.16))]
+    small += [("uniform", 3, p, "umap", "codes", _raw(0.12), 2.0) for p in PS]
+    (u,) = won_back_summary(won_back_cells(_codes(small)))
+    assert u.won_back == pytest.approx(-1.0) and u.n_left_out == 0 and u.verdict == "not supported"
 
 
 def test_findings_from_a_hand_made_table():

@@ -232,7 +232,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "the share of the loss superposition causes that the codes win back, (R′_codes − R′_h_rep) "
                             "/ (R′_x_rep − R′_h_rep) with R′ = (R − c) / (1 − c), c = k / (N − 1) (1 = all, 0 = none, "
                             "below 0 = worse than h_rep); undefined (hatched) where W has no superposition or h_rep "
-                            f"loses less than {MIN_LOSS:g}. The verdicts take it within m (the section's findings)."
+                            f"loses less than {MIN_LOSS:.0%} of x_rep's. The verdicts take it within m (the section's "
+                            "findings)."
                         ),
                         content={"t": _frame_content(wc), "m": methods},
                         static=lambda wc=wc, methods=methods, label=label: rf.codes_heatmap_figure(
@@ -338,8 +339,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 "k-NN recall against x of the pictures of x_rep, h_rep and the SAE codes f(h_rep) (medians over the "
                 "cells used), and the share of h_rep's chance-corrected loss against x_rep that the codes win back, "
                 "within m and averaged over m, with its 95% jackknife interval over p values, in the cells whose W has "
-                f"superposition (the others, and any m where h_rep loses less than {MIN_LOSS:g}, left out and "
-                "counted)",
+                f"superposition (the others, and any m where h_rep loses less than {MIN_LOSS:.0%} of x_rep's, left out "
+                "and counted)",
                 pd.DataFrame(
                     [
                         {
