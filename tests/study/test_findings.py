@@ -91,6 +91,39 @@ def test_a_verdicts_from_cells():
     assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
 
 
+def test_a1_carries_its_seeds_and_their_wilson_interval():
+    # 2 of 5 trainings at the sparsest p reach the antipodal pair: the lowest-loss one is (the verdict), and the
+    # Finding says how sure that is over seeds (Wilson 2 of 5: [0.118, 0.769])
+    cells = _a_cells()
+    sparse = (cells.model == "A1") & (cells.p == 0.1)
+    cells["seeds_antipodal"] = np.where(sparse, 2, np.where(cells.model == "A1", 0, np.nan))
+    cells["loss_by_seed"] = np.where(cells.model == "A1", "0.03 0.03 0.0034 0.0032 0.03", None)
+    cells["final_loss"] = np.where(sparse, 0.0032, np.where(cells.model == "A1", 0.083, np.nan))
+    f = A.a1_antipodal(cells)
+    assert f.verdict == "supported" and (f.n_used, f.unit) == (5, "seeds (trainings at the sparsest p)")
+    assert f.estimate == pytest.approx(0.4) and f.interval == pytest.approx((0.1176, 0.7693), abs=1e-4)
+    assert f.null == 0.0 and f.threshold == 0.0 and f.interval[0] > f.threshold
+    assert "2 of 5 trainings reach the antipodal pair" in f.measured
+    # the best loss beside the analytic loss of the antipodal pair at p = 0.1 (0.00332, under p^2 / 3 = 0.00333)
+    assert "against the analytic loss of the antipodal pair at p = 0.1, 0.00332" in f.measured
+
+
+def test_antipodal_loss_is_the_pairs_expected_loss():
+    from supviz.toy.model import antipodal_loss, antipodal_optimum, instance_loss
+
+    # W = (1, -1), b = 0: only both-present inputs err, by 2 min(u, v)^2 with E = 1/6: p^2 / 3 (hand-worked)
+    assert antipodal_loss(0.1) == pytest.approx(0.01 / 3, abs=1e-7)
+    # against a Monte Carlo estimate of the model's own loss, at another norm and bias (4 standard errors)
+    u = np.random.default_rng(0).random((200_000, 2))
+    x = np.where(u < 0.3, u / 0.3, 0.0)  # present with probability p, then uniform on [0, 1) (supviz.toy.data)
+    W, b = np.array([[0.9], [-0.9]]), np.array([-0.05, -0.05])
+    err = (x - np.maximum(x @ W @ W.T + b, 0.0)) ** 2
+    se = err.sum(axis=1).std() / np.sqrt(len(x))
+    assert antipodal_loss(0.3, 0.81, -0.05) == pytest.approx(instance_loss(W, b, x, np.ones(2)), abs=4 * se)
+    # the optimum over norm and bias is at or below the unit pair's loss
+    assert antipodal_optimum(0.1) <= antipodal_loss(0.1) + 1e-12
+
+
 def test_a2_per_seed_counts_survive_the_cells_table():
     """The section's rows go through build_table (which types every column) before the verdict reads them."""
     from supviz.study.tables import build_table
@@ -200,7 +233,7 @@ def test_background_seeds_trained_in_one_job_equal_each_seed_alone(tmp_path):
 # ------------------------------------------------------------------------------------------ B
 
 
-def _b_panels(*, b5_excess=0.5):
+def _b_panels(*, b5_excess=0.5, mds_rerun=0.02):
     """B1-B5 panels with known trends: stress rises with N (B1), P falls with n_neighbors within each min_dist (B2),
     falls with perplexity (B4), and t-SNE's P exceeds UMAP's by ``b5_excess`` at every N (B3, B5)."""
     rows = [
@@ -228,7 +261,11 @@ def _b_panels(*, b5_excess=0.5):
     )
     # B3 UMAP at its noise floor 0.2; B5 t-SNE b5_excess further at every N; one B5 undefined; B5x all collapsed
     ns = (3, 4, 6, 10, 15, 20)
-    rows += [_panel("B3", n_points=n, procrustes_baseline=0.2 + 0.01 * i) for i, n in enumerate(ns)]
+    # B3's MDS reruns: ratio MDS of the same diag(N) from a random start, ``mds_rerun`` nearer the baseline than UMAP
+    rows += [
+        _panel("B3", n_points=n, procrustes_baseline=0.2 + 0.01 * i, procrustes_mds_rerun=0.2 + 0.01 * i - mds_rerun)
+        for i, n in enumerate(ns)
+    ]
     excess = np.broadcast_to(np.asarray(b5_excess, dtype=float), (len(ns),))
     rows += [_panel("B5", n_points=n, procrustes_baseline=0.2 + 0.01 * i + excess[i]) for i, n in enumerate(ns)]
     rows.append(_panel("B5", n_points=40, procrustes_baseline=NAN))
@@ -284,6 +321,23 @@ def test_b5_major_artifacts_are_read_against_umap_s_noise_floor():
     near = B.b5_across_n(_b_panels(b5_excess=(0.1, 0.3, 0.15, 0.35, 0.2, 0.25)))
     assert near.threshold == pytest.approx(0.225) and near.interval[0] < 0.225 < near.interval[1]
     assert near.verdict == NOT_ENOUGH
+
+
+def test_b5_tests_its_umap_half_against_mds_own_noise():
+    # UMAP 0.02 farther from the baseline than MDS from a random start, whose own distance is 0.205 (median): the UMAP
+    # half holds, and so does the t-SNE half; the Finding carries the t-SNE half
+    both = B.b5_across_n(_b_panels())
+    assert both.verdict == "supported" and both.estimate == pytest.approx(0.5)
+    assert "UMAP half (supported)" in both.comparison and "0.02" in both.measured
+    # MDS's reruns land near the baseline (0.19 nearer than UMAP, own noise 0.035): UMAP is not like MDS; the claim
+    # fails on that half, and the Finding carries it (estimate above the threshold, interval wholly above)
+    far = B.b5_across_n(_b_panels(mds_rerun=0.19))
+    assert far.verdict == "not supported" and "the claim fails on its UMAP half" in far.measured
+    assert far.estimate == pytest.approx(0.19) and far.threshold == pytest.approx(0.035)
+    assert far.interval[0] >= far.threshold and far.n_used == 6 and "the half that decides, UMAP" in far.comparison
+    # no MDS reruns in the tables (an older run): the UMAP half is not measured and the conjunction is n/a
+    old = _b_panels().drop(columns="procrustes_mds_rerun")
+    assert B.b5_across_n(old).verdict == "n/a"
 
 
 # ------------------------------------------------------------------------------------------ C
@@ -872,8 +926,11 @@ def test_ring_control_decides_between_the_two_explanations():
     assert f.verdict == "supported" and "the cluster at the origin makes their ring" in f.measured
     assert "only because of the presence of all the points at the origin" in f.claim and "Hamblin" in f.source
     assert "trained rows 0.05 [0.05, 0.05] with the cluster" in f.measured and "0.3 [0.3, 0.3] without it" in f.measured
-    # the null is what random directions of the same norms give with the cluster; the rest are controls
-    assert f.null == pytest.approx(0.1) and f.estimate == pytest.approx(0.05) and f.threshold == 0.15
+    # both explanations predict a ring with the cluster: the half without it decides, and the Finding carries it
+    # (estimate, interval, threshold), against near-equidistance's prediction (a ring) as its null
+    assert f.estimate == pytest.approx(0.3) and f.threshold == 0.25 and f.null == 0.15
+    assert f.interval[0] > f.threshold and not f.interval[0] <= f.null <= f.interval[1]
+    assert "without the cluster (a disc: > 0.25), the half that decides" in f.comparison
     equi = _ring_cells(
         {"trained": 0.05, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.05, "random": 0.3, "orthogonal": 0.28}
     )
@@ -889,7 +946,7 @@ def test_ring_verdict_counts_cells_and_reads_its_interval():
         {"trained": 0.05, "random": random, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.3, "orthogonal": 0.28}
     )
     f = D.ring_finding(half, "geometric:0.9")
-    assert f.null == pytest.approx(0.145) and "(a ring in 3 of 6)" in f.measured
+    assert "(a ring in 3 of 6)" in f.measured
     assert "random directions with the cluster are not a ring in every cell" in f.measured
     # trained rows without the cluster straddling the disc rule: the interval decides nothing
     straddle = _ring_cells(
@@ -898,8 +955,22 @@ def test_ring_verdict_counts_cells_and_reads_its_interval():
     )
     f = D.ring_finding(straddle, "geometric:0.9")
     assert f.verdict == NOT_ENOUGH and "do not separate" in f.measured
+    # the undecided verdict reads from its own numbers: the deciding half's interval straddles its threshold
+    assert f.interval[0] <= f.threshold <= f.interval[1] and f.estimate == pytest.approx(0.255)
+    assert "straddles 0.25, so the conjecture is undecided" in f.measured
     # fewer than MIN_N cells: no verdict
     assert D.ring_finding(half.iloc[[0, 1, 2, 6]], "geometric:0.9").verdict == NOT_ENOUGH
+
+
+def test_ring_verdict_carries_the_half_with_the_cluster_when_that_half_fails():
+    # no ring even with the cluster: the conjecture fails on that half, and the Finding carries that half
+    no_ring = _ring_cells(
+        {"trained": 0.3, "random": 0.1, "orthogonal": 0.02}, {"trained": 0.3, "random": 0.3, "orthogonal": 0.28}
+    )
+    f = D.ring_finding(no_ring, "geometric:0.9")
+    assert f.verdict == "not supported" and f.estimate == pytest.approx(0.3) and f.threshold == 0.15
+    assert f.interval[0] >= f.threshold and f.null == pytest.approx(0.3536, abs=1e-4)
+    assert "with the cluster (a ring: < 0.15), the half that decides" in f.comparison
 
 
 def _star_cells(share, chance, control=None):

@@ -112,9 +112,18 @@ class MdsPanel:
 
 
 def smacof_batch(
-    ctx: Any, deltas: list[np.ndarray], *, metric_type: str, max_iter: int, eps: float, seed: int, desc: str
+    ctx: Any,
+    deltas: list[np.ndarray],
+    *,
+    metric_type: str,
+    max_iter: int,
+    eps: float,
+    seed: int,
+    desc: str,
+    init: str = "torgerson",
 ) -> list[tuple[MdsPanel, str]]:
-    """SMACOF of many dissimilarity matrices: one batched, cached call per point count N."""
+    """SMACOF of many dissimilarity matrices: one batched, cached call per point count N (``init``: the start,
+    :func:`supviz.dr.smacof`'s; "random" starts from the seed's uniform random configuration)."""
     from supviz import dr
 
     out: list[tuple[MdsPanel, str] | None] = [None] * len(deltas)
@@ -124,9 +133,11 @@ def smacof_batch(
     for n, idx in sorted(groups.items()):
         stack = np.stack([deltas[i] for i in idx])
         params = {"delta": stack, "metric_type": metric_type, "max_iter": max_iter, "eps": eps, "seed": seed}
+        if init != "torgerson":  # the default start keeps the cache keys it always had
+            params["init"] = init
 
         def run(stack: np.ndarray = stack) -> list[MdsPanel]:
-            res = dr.smacof(stack, metric_type=metric_type, max_iter=max_iter, eps=eps, random_state=seed)
+            res = dr.smacof(stack, metric_type=metric_type, max_iter=max_iter, eps=eps, random_state=seed, init=init)
             return [
                 MdsPanel(
                     embedding=np.asarray(res.embedding[b]),

@@ -67,6 +67,45 @@ def instance_loss(W: np.ndarray, b: np.ndarray, x: np.ndarray, importance: np.nd
     return float(np.mean(np.sum(np.asarray(importance, dtype=np.float64) * err**2, axis=-1)))
 
 
+#: Midpoints per axis of the quadrature of :func:`antipodal_loss` (error O(1/n^2) on the smooth pieces).
+_ANTIPODAL_NODES = 200
+
+
+def antipodal_loss(p: float, a: float = 1.0, b: float = 0.0) -> float:
+    """The expected loss ``E sum_i (x_i - x'_i)^2`` of two features in one dimension stored as an antipodal pair:
+    ``W = (sqrt(a), -sqrt(a))``, ``b = (b, b)``, uniform importance, each feature present with probability ``p`` and
+    then uniform on [0, 1) (:mod:`supviz.toy.data`).
+
+    Exact in its cases (Elhage et al. 2022, "Toy Models of Superposition", section "The antipodal pair"): with
+    ``r = ReLU``, none present ``2 r(b)^2``; one present (value u) ``(u - r(a u + b))^2 + r(b - a u)^2``; both
+    (u, v) ``(u - r(a (u - v) + b))^2 + (v - r(a (v - u) + b))^2``, weighted ``(1 - p)^2``, ``2 p (1 - p)``,
+    ``p^2``; the expectations over u, v by the midpoint rule on :data:`_ANTIPODAL_NODES` points per axis
+    (a = 1, b = 0 gives ``p^2 / 3`` to 1e-7). :func:`antipodal_optimum` minimises it over ``a`` and ``b``.
+    """
+    u = (np.arange(_ANTIPODAL_NODES) + 0.5) / _ANTIPODAL_NODES
+    r = lambda z: np.maximum(z, 0.0)  # noqa: E731
+    none = 2.0 * r(b) ** 2
+    one = float(np.mean((u - r(a * u + b)) ** 2 + r(b - a * u) ** 2))
+    d = u[:, None] - u[None, :]  # (u, v)
+    both = float(np.mean((u[:, None] - r(a * d + b)) ** 2 + (u[None, :] - r(-a * d + b)) ** 2))
+    return (1 - p) ** 2 * none + 2 * p * (1 - p) * one + p * p * both
+
+
+def antipodal_optimum(p: float) -> float:
+    """The lowest :func:`antipodal_loss` over the pair's squared norm ``a >= 0`` and shared bias ``b`` at feature
+    probability ``p`` (Nelder-Mead from ``a = 1, b = 0``, :func:`scipy.optimize.minimize`; tolerance 1e-10): the loss
+    a trained model of two features in one dimension reaches if its optimum is the antipodal pair."""
+    from scipy.optimize import minimize
+
+    res = minimize(
+        lambda v: antipodal_loss(p, v[0] ** 2, v[1]),
+        x0=np.array([1.0, 0.0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 2000},
+    )
+    return float(res.fun)
+
+
 class TorchModels:
     """The reference engine: instances grouped by ``n_hidden``, einsum forward, autograd, AdamW.
 

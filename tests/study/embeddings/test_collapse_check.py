@@ -78,3 +78,31 @@ def test_reference_weights_setting(tmp_path):
         reference_weights(str(f))
     with pytest.raises(SupvizError, match="`embeddings.reference_weights` must be an existing weights file"):
         reference_weights(str(tmp_path / "missing.npz"))
+
+
+def test_two_deterministic_fits_give_no_confident_verdict():
+    """C6 rests on two deterministic fits (supviz's and the study's weights): no resampling unit, so the Finding's
+    interval is NaN with the reason in its unit and comparison, and the verdict is not a confident colour."""
+    import math
+
+    import pandas as pd
+
+    from supviz.core.text import fmt
+    from supviz.study.embeddings.collapse_check import _finding
+    from supviz.study.stats import NOT_ENOUGH
+
+    cell = {"variant": "geometric:0.9", "m": 40, "p": 0.55}
+    rows = []
+    for source in ("supviz", "study"):
+        rows.append({**cell, "source": source, "rule": "mean_abs", "type": "interval", "outlier": 40.0, "stress": 0.17,
+                     "share": 0.1, "ring_best": 0.39, "n": 43})  # fmt: skip
+        rows.append({**cell, "source": source, "rule": "norm", "type": "interval", "outlier": 1.1, "stress": 0.4,
+                     "share": 0.0, "ring_best": 0.4, "n": 20})  # fmt: skip
+        for rule in ("mean_abs", "norm"):
+            rows.append({**cell, "source": source, "rule": rule, "type": "ratio", "outlier": 1.1, "stress": 0.3,
+                         "share": 0.0, "ring_best": 0.3, "n": 20})  # fmt: skip
+    f = _finding(pd.DataFrame(rows), [(cell["variant"], cell["m"], cell["p"])], True, fmt)
+    assert f.n_used == 2 and f.estimate == pytest.approx(-0.22)
+    assert f.verdict == NOT_ENOUGH and "the fits lean to 'not supported'" in f.measured
+    assert all(math.isnan(v) for v in f.interval) and "no resampling unit" in f.unit
+    assert "interval undefined: the fits are deterministic" in f.comparison

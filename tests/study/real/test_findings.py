@@ -44,7 +44,9 @@ def test_two_sweeps_are_not_enough_and_the_prose_states_no_finding():
     pics, spaces = _sweeps(["umap"])
     text, f = narrower_finding(pics, spaces, ["umap"])
     assert f.n_used == 2 < MIN_SWEEPS and f.verdict == NOT_ENOUGH
-    assert f.estimate == 0.0 and f.interval == pytest.approx((0.0, 0.6576), abs=1e-4) and f.threshold == 0.5
+    # the estimate is what the prose says first: 2 of 2 sweeps rise against the pixels (Wilson [0.34, 1])
+    assert f.estimate == 1.0 and f.interval == pytest.approx((0.3424, 1.0), abs=1e-4) and f.threshold == 0.5
+    assert "rises with width (ρ >= 0.5) in 2 of 2" in f.measured
     assert "the lie is in the layer" not in text and "the lie is in the layer" not in f.measured
     assert "does not say whether the picture lies more" in text and "a change of -0.004" in text
 
@@ -52,13 +54,17 @@ def test_two_sweeps_are_not_enough_and_the_prose_states_no_finding():
 def test_four_sweeps_of_the_same_pattern_carry_the_reading():
     pics, spaces = _sweeps(["umap", "tsne"])
     text, f = narrower_finding(pics, spaces, ["umap", "tsne"])
-    # 0 of 4 sweeps rise on both readings: Wilson [0, 0.49] lies below 0.5
-    assert f.n_used == 4 and f.verdict == "not supported" and f.interval[1] < 0.5
+    # 4 of 4 sweeps rise against the pixels: Wilson [0.51, 1] clears 0.5; against the layer none rises
+    assert f.n_used == 4 and f.verdict == "supported" and f.estimate == 1.0 and f.interval[0] > 0.5
     assert "the lie is in the layer, not in the picture" in text
-    # both readings rise in 4 of 4 sweeps: Wilson [0.51, 1] clears 0.5
+    # both readings rise: the lie is in the picture too
     up, _ = _sweeps(["umap", "tsne"], own_step=0.002)
     text, f = narrower_finding(up, spaces, ["umap", "tsne"])
-    assert f.verdict == "supported" and f.interval[0] > 0.5 and "narrower layers are pictured less faithfully" in text
+    assert f.verdict == "supported" and "the lie is in the picture too" in text
+    # against the pixels trustworthiness falls with width: 0 of 4, Wilson [0, 0.49] below 0.5
+    down, _ = _sweeps(["umap", "tsne"], pix_step=-0.02)
+    text, f = narrower_finding(down, spaces, ["umap", "tsne"])
+    assert f.verdict == "not supported" and f.estimate == 0.0 and f.interval[1] < 0.5
 
 
 def _pairs(diffs):

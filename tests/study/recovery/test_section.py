@@ -20,6 +20,7 @@ from supviz.study.pipeline import check_study, run_study
 from supviz.study.recovery.compute import RecoveryResult
 from supviz.study.recovery.findings import (
     MIN_LOSS,
+    WON_BACK_SUPPORTED,
     architecture_findings,
     architecture_ranking,
     failures,
@@ -129,9 +130,14 @@ def test_figures_rows_and_findings(run):
         for col in ("mmcs", "feature_mcc", "recovery_rate"):
             if math.isnan(getattr(row, col)):
                 assert f"{col}: " in row.nan_reasons
-    # E3: the codes' measures sit in the points table beside section D's x and h, one row per cell and method
-    codes = points[points["space"] == "codes"]
-    assert codes.groupby("method").size().to_dict() == {"exact": CELLS, "mds": CELLS, "umap": CELLS, "tsne": CELLS}
+    # the code space of h itself: one row per cell, no picture
+    assert points[points["space"] == "codes"].groupby("method").size().to_dict() == {"exact": CELLS}
+    # E3: the measures of the codes of h_rep sit in the points table beside section D's x_rep and h_rep, one row per
+    # cell with a represented feature and method
+    codes = points[points["space"] == "codes_rep"]
+    per_method = codes.groupby("method").size().to_dict()
+    n_rep = int((points[(points["space"] == "h_rep") & (points["method"] == "exact")]).shape[0])
+    assert per_method == {"exact": n_rep, "mds": n_rep, "umap": n_rep, "tsne": n_rep} and 0 < n_rep <= CELLS
     assert codes["knn_recall"].between(0, 1).all() and (codes["architecture"] == "topk").all()
     assert (codes["k"] == points[points["space"] == "h"]["k"].iloc[0]).all()
     # the only stress of a code picture is SMACOF's, and only MDS has one; every NaN says why
@@ -174,7 +180,7 @@ def test_codes_are_of_section_ds_own_inputs(run):
     assert [c.instance for c in main] == [int(i) for i in dp.geometry["instance"]]
     for c, dcell in zip(main, dp.cells):
         assert c.layouts["mds"].embedding.shape == (dcell.n_points, 2)
-        assert len(c.false_pairs["umap"]) == c.metrics["umap"]["false_neighbour_pairs"]
+        assert len(c.rep_false_pairs["umap"]) == c.rep_metrics["umap"]["false_neighbour_pairs"]
     # the code space's recall against x recomputed from D's x and the SAE retrained alone on that cell
     from supviz.datapoints import measure_distortion
     from supviz.sae import train_cell_saes
@@ -195,6 +201,17 @@ def test_codes_are_of_section_ds_own_inputs(run):
     np.testing.assert_array_equal(alone.saes[0].W_dec, c.W_dec)
     again = measure_distortion(dcell.x, alone.codes[0].astype(np.float64), active=dcell.x > 0, k=dcell.k)
     assert again.knn_recall == pytest.approx(c.metrics["exact"]["knn_recall"])
+    # E3's codes are that SAE applied to h_rep: D's inputs restricted to D's represented features, through W
+    from supviz.datapoints.embedding import latent_codes
+    from supviz.sae.cells import encode_cells
+
+    h_rep = latent_codes(np.where(dcell.represented, dcell.x, 0.0), np.asarray(grid.weights[c.instance], np.float64))
+    (f_rep,) = encode_cells(alone, [h_rep.astype(np.float32)])
+    rep = measure_distortion(dcell.x, f_rep.astype(np.float64), active=dcell.x > 0, k=dcell.k)
+    assert rep.knn_recall == pytest.approx(c.rep_metrics["exact"]["knn_recall"])
+    assert c.features_per_dim == pytest.approx(
+        float((np.asarray(grid.weights[c.instance], np.float64) ** 2).sum() / c.m)
+    )
 
 
 def _grid(cfg, out):
@@ -360,37 +377,78 @@ def test_13_of_16_failing_cells_dense_is_not_enough_evidence_against_075():
     assert high.threshold == pytest.approx(0.9) and high.verdict != "supported"
 
 
+CHANCE_K, CHANCE_N = 10, 101  # chance level k / (N - 1) = 0.1
+PS = (0.5, 0.3, 0.1, 0.05, 0.02)
+
+
+def _raw(cc):
+    """The raw recall whose chance-corrected value (R - 0.1) / 0.9 is ``cc``."""
+    return 0.1 + 0.9 * cc
+
+
 def _codes(rows):
-    return pd.DataFrame([dict(zip(["importance", "m", "p", "method", "space", "knn_recall"], r)) for r in rows])
+    cols = ["importance", "m", "p", "method", "space", "knn_recall", "features_per_dim"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows]).assign(k=CHANCE_K, n_points=CHANCE_N)
 
 
-def _hand_codes():
+def _hand_codes(method="mds"):
+    """Chance-corrected recalls (x_rep', h_rep', codes') per cell: m = 3 wins back half of h_rep's loss in every p,
+    m = 10 all of it (so the within-m estimate is 0.75); one cell of m = 20 whose h_rep loses 0.02 of 0.8 (2.5% <
+    MIN_LOSS), one cell of m = 30 whose W has no superposition (||W||_F^2 / m = 1) and one of m = 40 with an
+    undefined recall."""
     rows = []
-    for m, (x, h, c) in {3: (0.8, 0.4, 0.6), 10: (0.8, 0.6, 0.8), 20: (0.8, 0.78, 0.9), 30: (0.8, 0.5, np.nan)}.items():
-        rows += [
-            ("uniform", m, 0.05, "mds", "x", x),
-            ("uniform", m, 0.05, "mds", "h", h),
-            ("uniform", m, 0.05, "mds", "codes", c),
-        ]
-    rows += [("uniform", 3, 0.05, "exact", "h", 0.5), ("uniform", 3, 0.05, "exact", "codes", 0.75)]
+    jitter = (-0.02, 0.0, 0.02, 0.0, 0.0)  # m = 3's codes' over p: mean 0.6
+    for p, j in zip(PS, jitter):
+        for m, (x, h, c) in {3: (0.8, 0.4, 0.6 + j), 10: (0.8, 0.6, 0.8)}.items():
+            rows += [("uniform", m, p, method, s, _raw(v), 2.0) for s, v in (("x_rep", x), ("h_rep", h), ("codes", c))]
+    rows += [
+        ("uniform", 20, 0.05, method, s, _raw(v), 2.0) for s, v in (("x_rep", 0.8), ("h_rep", 0.78), ("codes", 0.8))
+    ]
+    rows += [
+        ("uniform", 30, 0.05, method, s, _raw(v), 1.0) for s, v in (("x_rep", 0.8), ("h_rep", 0.2), ("codes", 0.8))
+    ]
+    rows += [("uniform", 40, 0.05, method, s, v, 2.0) for s, v in (("x_rep", 0.8), ("h_rep", 0.5), ("codes", np.nan))]
     return _codes(rows)
 
 
-def test_share_won_back_per_cell_and_its_median():
-    cells = won_back_cells(_hand_codes()).set_index(["method", "m"])
-    assert cells.loc[("mds", 3), "won_back"] == pytest.approx(0.5)
-    assert cells.loc[("mds", 10), "won_back"] == pytest.approx(1.0)
-    # h loses 0.02 < MIN_LOSS: undefined, with its reason; a NaN recall: undefined
-    assert 0.02 < MIN_LOSS and math.isnan(cells.loc[("mds", 20), "won_back"])
-    assert "loses less than" in cells.loc[("mds", 20), "reason"]
-    assert cells.loc[("mds", 30), "reason"] == "a recall is undefined"
-    # the space itself: x against itself is 1
-    assert cells.loc[("exact", 3), "x"] == 1.0 and cells.loc[("exact", 3), "won_back"] == pytest.approx(0.5)
-    summary = {w.method: w for w in won_back_summary(won_back_cells(_hand_codes()))}
-    mds = summary["mds"]
-    assert mds.n_cells == 4 and mds.n_left_out == 2 and mds.won_back == pytest.approx(0.75)
-    assert mds.h == pytest.approx(0.5) and mds.codes == pytest.approx(0.7)
-    assert mds.verdict == "supported" and summary["exact"].verdict == "supported"
+def test_share_won_back_per_cell_and_within_m():
+    cells = won_back_cells(_hand_codes()).set_index(["method", "m", "p"])
+    # per cell, chance-corrected: (0.6 - 0.4) / (0.8 - 0.4) and (0.8 - 0.6) / (0.8 - 0.6)
+    assert cells.loc[("mds", 3, 0.3), "won_back"] == pytest.approx(0.5)
+    assert cells.loc[("mds", 10, 0.3), "won_back"] == pytest.approx(1.0)
+    assert cells.loc[("mds", 3, 0.3), "chance"] == pytest.approx(0.1)
+    # h_rep loses 0.02 of x_rep's 0.8, 2.5% < MIN_LOSS (relative): undefined, with its reason; no superposition in W;
+    # a NaN recall
+    assert 0.02 / 0.8 < MIN_LOSS and math.isnan(cells.loc[("mds", 20, 0.05), "won_back"])
+    assert "h_rep loses less than" in cells.loc[("mds", 20, 0.05), "reason"]
+    assert "no superposition in W" in cells.loc[("mds", 30, 0.05), "reason"]
+    assert cells.loc[("mds", 40, 0.05), "reason"] == "a recall is undefined"
+    (w,) = won_back_summary(won_back_cells(_hand_codes()))
+    # within m: m = 3 wins back 0.5, m = 10 1.0, m = 20 (a loss of 0.02) nothing to win back: mean 0.75 over 5 p values
+    assert w.won_back == pytest.approx(0.75) and w.n_clusters == 5
+    assert w.per_m[3]["won_back"] == pytest.approx(0.5) and math.isnan(w.per_m[20]["won_back"])
+    assert w.n_cells == 13 and w.n_left_out == 3 and w.interval[0] > WON_BACK_SUPPORTED
+    assert w.verdict == "supported"
+    # the code space itself is read the same way: x_rep is not x (its own recall against x is below 1)
+    (e,) = won_back_summary(won_back_cells(_hand_codes("exact")))
+    assert e.won_back == pytest.approx(0.75) and e.x_rep == pytest.approx(_raw(0.8))
+
+
+def test_won_back_is_read_against_the_superposition_loss_not_hs_whole_loss():
+    """h loses most of x's neighbourhoods with the dropped features; h_rep loses 0.4 of x_rep's, and the codes win
+    back half of that: read against x the share would be about 0.1 (0.2 of a loss near 2), here it is 0.5."""
+    rows = []
+    for p in PS:
+        rows += [("uniform", 3, p, "mds", s, _raw(v), 2.0) for s, v in (("x_rep", 0.8), ("h_rep", 0.4), ("codes", 0.6))]
+        rows += [("uniform", 3, p, "mds", "x", 1.0, 2.0), ("uniform", 3, p, "mds", "h", _raw(0.2), 2.0)]
+    (w,) = won_back_summary(won_back_cells(_codes(rows)))
+    assert w.won_back == pytest.approx(0.5) and w.h_rep == pytest.approx(_raw(0.4))
+    # a picture keeps little above chance (x_rep' 0.2): h_rep's loss of 0.04 is 20% of it, a loss section D does not
+    # call negligible, and codes that lose as much again win back -100%, not "nothing to win back"
+    small = [("uniform", 3, p, "umap", s, _raw(v), 2.0) for p in PS for s, v in (("x_rep", 0.2), ("h_rep", 0.16))]
+    small += [("uniform", 3, p, "umap", "codes", _raw(0.12), 2.0) for p in PS]
+    (u,) = won_back_summary(won_back_cells(_codes(small)))
+    assert u.won_back == pytest.approx(-1.0) and u.n_left_out == 0 and u.verdict == "not supported"
 
 
 def test_findings_from_a_hand_made_table():
@@ -404,10 +462,12 @@ def test_findings_from_a_hand_made_table():
     assert dense.verdict == NOT_ENOUGH and "0.65" in dense.measured and dense.n_used == 3
     assert dense.estimate == pytest.approx(2 / 3) and dense.null == pytest.approx(2 / 5)
     won = next(f for f in found if "MDS pictures" in f.claim)
-    # all four hand-made cells are sparse (p = 0.05): the sparse numbers repeat the overall ones; 2 cells < MIN_N
-    assert won.verdict == NOT_ENOUGH and won.measured.count("share of h's loss won back 75%") == 2
-    assert won.estimate == pytest.approx(0.75) and won.n_used == 2 and won.unit == "cells"
-    assert "2 cells left out" not in won.measured and "1 cell left out: a recall is undefined" in won.measured
+    # all hand-made cells with a defined share are sparse (p <= 0.2) but two: the Finding carries the within-m share
+    # (0.75) with its jackknife interval over the 5 p values, against 0.5; 0 = no better than h_rep
+    assert won.verdict == "supported" and won.estimate == pytest.approx(0.75) and won.n_used == 5
+    assert won.unit.startswith("p values") and won.null == 0.0 and won.threshold == WON_BACK_SUPPORTED
+    assert won.interval[0] > won.threshold and "h_rep against x_rep" in won.measured
+    assert "1 cell left out: a recall is undefined" in won.measured and "no superposition in W" in won.measured
     assert all("issue" not in f.claim for f in found)
     arch, codes = found[-2], found[-1]
     # two of the five architectures: "best of the five" is not enough evidence, the numbers are still given

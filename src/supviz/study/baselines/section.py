@@ -74,6 +74,33 @@ def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray
     return {n: r.embedding for n, (r, _) in zip(ns, res)}
 
 
+def mds_rerun_distances(ctx: RunContext, ns: list[int], base: dict[int, np.ndarray]) -> dict[int, float]:
+    """MDS's own noise on diag(N): the matched Procrustes distance (as ``procrustes_baseline``) between the baseline
+    :func:`orthogonal_baselines` and ratio SMACOF of the same diag(N) from a random start (its own seed), per N.
+
+    Every configuration of diag(N) is about as good as any other (all distances tie), so the baseline is one of
+    many; this is how far MDS's own pictures lie from it, the noise level "UMAP looks like MDS, with some noise" is
+    read against (:func:`supviz.study.baselines.findings.b5_across_n`). The baseline starts from Torgerson's
+    solution, which is deterministic: a rerun from it would be the baseline itself (distance 0), so the rerun starts
+    at random. One SMACOF call per N (cached); NaN where a layout is collapsed.
+    """
+    from supviz.metrics.procrustes import procrustes_and_reason
+
+    cfg: BaselinesConfig = ctx.config.section("baselines")
+    ns = sorted(set(int(n) for n in ns if n >= 3 and n in base))
+    res = smacof_batch(
+        ctx,
+        [pairwise(np.eye(n)) for n in ns],
+        metric_type="ratio",
+        max_iter=cfg.max_iter,
+        eps=cfg.eps,
+        seed=ctx.seed("baseline-mds", "rerun"),
+        desc="MDS reruns",
+        init="random",
+    )
+    return {n: procrustes_and_reason(r.embedding, base[n], match=True)[0] for n, (r, _) in zip(ns, res)}
+
+
 def b3_neighbors(n: int, n_neighbors: int) -> int:
     """B3's rule: ``n_neighbors``, or N - 1 where N is smaller (the count includes the point itself)."""
     return n_neighbors if n >= n_neighbors else n - 1
@@ -162,6 +189,7 @@ class BaselineSection(Section):
             for exp, title, n, method, params in specs
         ]
         layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
+        rerun = mds_rerun_distances(ctx, list(cfg.umap_n), base)
         for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
             Y = np.asarray(layout.embedding, dtype=float)
             collapsed = bool(getattr(layout, "info", {}).get("collapsed", False))
@@ -175,7 +203,9 @@ class BaselineSection(Section):
                     Y,
                     n_points=n,
                     metrics=met,
-                    stats=radial_stats(Y, collapsed=collapsed) | {"spread": float(np.ptp(Y, axis=0).max())},
+                    stats=radial_stats(Y, collapsed=collapsed)
+                    | {"spread": float(np.ptp(Y, axis=0).max())}
+                    | ({"procrustes_mds_rerun": rerun.get(n, float("nan"))} if exp == "B3" else {}),
                     note="; ".join(getattr(layout, "notes", []) or []),
                     reasons=why,
                     collapsed=collapsed,

@@ -602,6 +602,60 @@ def ring_verdict(s: dict[str, Any]) -> str:
     return NOT_ENOUGH
 
 
+def ring_deciding_half(s: dict[str, Any]) -> dict[str, Any]:
+    """The half of the ring control that decides :func:`ring_verdict`, as the numbers a Finding carries.
+
+    The conjecture has two halves: the trained rows are a ring *with* the cluster at the origin (median radius CV
+    below :data:`RING_MAX`) and a disc *without* it (above :data:`DISC_MIN`). Both explanations (the cluster,
+    near-equidistance) predict the first, so the second decides between them and is reported whenever the first
+    holds; where the first fails or straddles :data:`RING_MAX`, it decides (the conjecture cannot hold) and is
+    reported. Returns ``half`` (``"with the cluster"`` / ``"without the cluster"``), ``estimate`` and ``interval``
+    (that half's median CV over cells and its bootstrap interval), ``threshold``, ``claimed`` (``"below"`` /
+    ``"above"``), ``null`` (the CV the rival reading predicts for that half: a uniform disc,
+    :data:`~supviz.datapoints.geometry.UNIFORM_DISC_RADIAL_CV`, with the cluster; a ring, :data:`RING_MAX`, without
+    it under near-equidistance) and ``null_text`` (those words).
+    """
+    from supviz.datapoints.geometry import UNIFORM_DISC_RADIAL_CV
+
+    if s["ring_with"] != "supported":
+        return {
+            "half": "with the cluster",
+            "estimate": s["median"]["trained_cluster"],
+            "interval": s["interval"]["trained_cluster"],
+            "threshold": RING_MAX,
+            "claimed": "below",
+            "null": UNIFORM_DISC_RADIAL_CV,
+            "null_text": f"no ring at all: a uniform disc, {UNIFORM_DISC_RADIAL_CV:.3f}",
+        }
+    return {
+        "half": "without the cluster",
+        "estimate": s["median"]["trained_alone"],
+        "interval": s["interval"]["trained_alone"],
+        "threshold": DISC_MIN,
+        "claimed": "above",
+        "null": RING_MAX,
+        "null_text": f"near-equidistance's prediction: a ring without the cluster too, CV < {RING_MAX:g}",
+    }
+
+
+def _ring_comparison(s: dict[str, Any], d: dict[str, Any] | None) -> str:
+    """The ring verdict's comparison in words: the deciding half (:func:`ring_deciding_half`), its null, the other."""
+    if d is None:
+        return "not run: no cell qualifies"
+    side = "a ring: <" if d["claimed"] == "below" else "a disc: >"
+    tc, (lo, hi) = s["median"]["trained_cluster"], s["interval"]["trained_cluster"]
+    other = (
+        f"with the cluster: {fmt(tc, 3)} [{fmt(lo, 3)}, {fmt(hi, 3)}] < {RING_MAX:g}, a ring"
+        if d["half"] == "without the cluster"
+        else f"without the cluster, > {DISC_MIN:g}: read only once this one holds"
+    )
+    return (
+        f"median radius CV of the trained represented rows {d['half']} ({side} {d['threshold']:g}), the half that "
+        f"decides, with its interval over cells; null: {d['null_text']}; the other half ({other}); controls: random "
+        "directions of the same norms and diag(N), with and without the cluster"
+    )
+
+
 def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
     """Why the represented features lie on a ring: near-equidistance or the cluster at the origin."""
     s = ring_control_summary(cells, importance, rule=rule)
@@ -641,6 +695,24 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
         )
     else:
         text = "No cell has enough represented and dropped features for the control."
+    d = ring_deciding_half(s) if s["n_cells"] else None
+    if d is not None:
+        other = "without" if d["half"] == "with the cluster" else "with"
+        text += (
+            f" The verdict is read on the trained rows {d['half']}: median CV {fmt(d['estimate'], 3)} [95% interval "
+            f"{fmt(d['interval'][0], 3)}, {fmt(d['interval'][1], 3)}] against {d['threshold']:g} (the conjecture "
+            f"needs it {d['claimed']}); "
+            + (
+                "with the cluster they are a ring on both explanations, so the half without it decides"
+                if d["half"] == "without the cluster"
+                else f"the half {other} the cluster matters only once this one holds"
+            )
+            + (
+                f"; its interval straddles {d['threshold']:g}, so the conjecture is undecided."
+                if ring_verdict(s) == NOT_ENOUGH and d["interval"][0] <= d["threshold"] <= d["interval"][1]
+                else "."
+            )
+        )
     return Finding(
         "The circular geometry of the represented features emerges only because of the presence of all the points "
         "at the origin (the study's conjecture, left untested there).",
@@ -654,13 +726,11 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
         n_left_out=s.get("n_left_out", 0),
         figures=["D4_ring_control"],
         unit="cells",
-        comparison=f"median radius CV of the trained represented rows with the origin cluster (a ring: < {RING_MAX:g}) "
-        f"and without it (a disc: > {DISC_MIN:g}), each with its interval over cells; null: random directions of the "
-        "same norms with the cluster; controls: the same without the cluster, and diag(N)",
-        estimate=s["median"]["trained_cluster"] if s["n_cells"] else None,
-        interval=s["interval"]["trained_cluster"] if s["n_cells"] else None,
-        null=s["median"]["random_cluster"] if s["n_cells"] else None,
-        threshold=RING_MAX,
+        comparison=_ring_comparison(s, d),
+        estimate=d["estimate"] if d is not None else None,
+        interval=d["interval"] if d is not None else None,
+        null=d["null"] if d is not None else None,
+        threshold=d["threshold"] if d is not None else RING_MAX,
         source=source_for("D-ring"),
     )
 

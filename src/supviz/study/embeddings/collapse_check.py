@@ -30,6 +30,7 @@ import numpy as np
 from supviz.errors import SupvizError
 from supviz.report.records import Finding, TableBlock
 from supviz.study.sources import source_for
+from supviz.study.stats import MIN_N, NOT_ENOUGH
 
 log = logging.getLogger(__name__)
 
@@ -477,6 +478,15 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
         "every fit: the collapse is interval MDS's optimum). No interval: each fit is one deterministic optimisation "
         "of one trained W; the spread over training seeds is not measured."
     )
+    # two deterministic fits are no sample: the verdict leans the way they point but takes no confident colour
+    # below MIN_N fits (no resampling unit exists: each fit is one optimisation of one trained W)
+    leaning = verdict
+    if verdict in ("supported", "not supported", "partly") and len(gaps) < MIN_N:
+        verdict = NOT_ENOUGH
+        text += (
+            f" Verdict: {NOT_ENOUGH} ({len(gaps)} fits, fewer than {MIN_N}, and no interval); the fits lean to "
+            f"'{leaning}'."
+        )
     return Finding(
         "The C3 deviation at 40 : 0.55 (a few big outlier points) could be an instance of the training procedure "
         "failing.",
@@ -486,12 +496,15 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
         method="MDS",
         importance=variant,
         n_used=len(gaps),
-        unit="collapsed interval fits",
+        unit="collapsed interval fits (no resampling unit: each is one deterministic fit of one trained W)",
         estimate=est,
+        interval=(float("nan"), float("nan")),
         threshold=0.0,
         comparison="interval SMACOF stress of the collapsed solution minus that of the best ring of the random starts, "
         "largest over the sets of weights and represented rules (below 0 everywhere, with ratio MDS never collapsing "
-        "and both sets of weights collapsing: a degeneracy of interval MDS, not a training failure)",
+        "and both sets of weights collapsing: a degeneracy of interval MDS, not a training failure); interval "
+        "undefined: the fits are deterministic, one per set of weights and rule, and the spread over training seeds "
+        f"is not measured; fewer than {MIN_N} fits give no confident verdict",
         source=source_for("C6"),
         figures=[slug],
     )

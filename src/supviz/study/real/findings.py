@@ -56,10 +56,14 @@ def narrower_finding(pictures: Any, spaces: Any, methods: list[str]) -> tuple[st
 
     ``pictures``: one row per picture (``kind``, ``space``, ``method``, ``width``, ``trustworthiness`` against the
     layer pictured, ``trustworthiness_pixels``); ``spaces``: the layers themselves (``trustworthiness_pixels``).
-    A sweep *rises* on a reading when Spearman rho(width, trustworthiness) >= 0.5. Estimate: the share of sweeps
-    that rise on both readings, its 95% Wilson interval over sweeps, against 0.5
-    (:func:`~supviz.study.stats.interval_verdict`, at least :data:`MIN_SWEEPS` sweeps). The prose states a reading
-    of the numbers only where the verdict carries it. Returns (prose, finding), ``(reason, None)`` without a sweep.
+    A sweep *rises* on a reading when Spearman rho(width, trustworthiness) >= 0.5. Whether the picture lies more
+    when narrower is read against the pixels, what a picture of the latent space is read for: the estimate is the
+    share of sweeps that rise against the pixels, its 95% Wilson interval over sweeps, against 0.5
+    (:func:`~supviz.study.stats.interval_verdict`, at least :data:`MIN_SWEEPS` sweeps). Where the lie is (the layer
+    already lost the pixels' neighbourhoods, or the picture loses them) is the other reading, against the layer
+    pictured: it is stated beside the verdict and does not enter it (requiring both readings to rise made the
+    estimate 0 in the default run while every sweep rose against the pixels). The prose states a reading of the
+    numbers only where the verdict carries it. Returns (prose, finding), ``(reason, None)`` without a sweep.
     """
     lines, own, pix, changes = [], [], [], []
     for method in methods:
@@ -95,30 +99,31 @@ def narrower_finding(pictures: Any, spaces: Any, methods: list[str]) -> tuple[st
     n = len(ok)
     own_up = sum(1 for o, _ in ok if o >= 0.5)
     pix_up = sum(1 for _, q in ok if q >= 0.5)
-    both = sum(1 for o, q in ok if o >= 0.5 and q >= 0.5)
-    share = both / n if n else math.nan
-    ci = wilson_interval(both, n) if n else (math.nan, math.nan)
+    share = pix_up / n if n else math.nan
+    ci = wilson_interval(pix_up, n) if n else (math.nan, math.nan)
     verdict = interval_verdict(share, ci, 0.5, claimed="above", n=n, min_n=MIN_SWEEPS) if n else "n/a"
+    where = (
+        "the picture is faithful to the layer it pictures (its trustworthiness against the layer does not rise with "
+        "width in most sweeps): the lie is in the layer, not in the picture"
+        if own_up <= n / 2
+        else "the pictures are also less faithful to the narrower layers themselves: the lie is in the picture too"
+    )
     if verdict == NOT_ENOUGH:
         so = (
-            f"With {n} sweep(s) (a verdict needs at least {MIN_SWEEPS}, and the Wilson interval of {both} of {n} is "
+            f"With {n} sweep(s) (a verdict needs at least {MIN_SWEEPS}, and the Wilson interval of {pix_up} of {n} is "
             f"[{fixed(ci[0])}, {fixed(ci[1])}]) and changes against the layer as small as {fixed(min(changes), 3)}, "
             "this run does not say whether the picture lies more when the layer is narrower, nor where the lie is."
         )
     elif verdict == "supported":
-        so = "So narrower layers are pictured less faithfully and lose more of the pixels' neighbourhoods."
-    elif verdict == "not supported" and pix_up > n / 2 and own_up <= n / 2:
-        so = (
-            "So a narrow layer is pictured faithfully (the 2-D picture of a few dimensions invents few neighbours), "
-            "but the layer has already lost the pixels' neighbourhoods: the lie is in the layer, not in the picture."
-        )
+        so = f"So pictures of narrower layers keep fewer of the pixels' neighbourhoods; {where}."
     else:
-        so = "Neither reading shows a consistent rise of trustworthiness with width."
+        so = "Against the pixels, trustworthiness does not rise with width in most sweeps."
     finding = Finding(
         "The picture of a real network's latent space lies more when the layer is narrower.",
-        f"Against the layer it pictures, trustworthiness rises with width (ρ >= 0.5) in {own_up} of {n} (kind, method) "
-        f"sweeps; against the pixels in {pix_up} of {n}; on both in {both} of {n} (share {fixed(share)}, 95% Wilson "
-        f"interval [{fixed(ci[0])}, {fixed(ci[1])}]). {so} {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
+        f"Against the pixels (what the picture is read for), trustworthiness of the picture rises with width (ρ >= "
+        f"0.5) in {pix_up} of {n} (kind, method) sweeps (share {fixed(share)}, 95% Wilson interval [{fixed(ci[0])}, "
+        f"{fixed(ci[1])}]); against the layer it pictures, in {own_up} of {n} (where the lie is: in the layer, or in "
+        f"the picture of it). {so} {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
         verdict,
         key="F-narrower-lies-more",
         n_used=n,
@@ -128,8 +133,9 @@ def narrower_finding(pictures: Any, spaces: Any, methods: list[str]) -> tuple[st
         interval=ci,
         null=0.5,
         threshold=0.5,
-        comparison="share of the sweeps whose Spearman rho(width, trustworthiness) >= 0.5 against the layer and "
-        f"against the pixels, Wilson interval over sweeps, above 0.5; at least {MIN_SWEEPS} sweeps",
+        comparison="share of the sweeps whose Spearman rho(width, trustworthiness against the pixels) >= 0.5, Wilson "
+        f"interval over sweeps, above 0.5 (null: half the sweeps, no tendency); at least {MIN_SWEEPS} sweeps; the "
+        "same against the layer pictured says where the lie is and does not enter the verdict",
     )
     return "; ".join(lines) + ". " + so, finding
 

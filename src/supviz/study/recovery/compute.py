@@ -10,9 +10,19 @@ cell's represented features (``||W_i|| > 0.5``, SPEC section 4) on fresh samples
   architecture;
 - E2: the represented feature directions and the decoder directions matched to them, one joint
   2-D MDS per cell, pairs joined;
-- E3: the SAE codes ``f(h)`` of section D's very inputs (read from D's cached result), pictured
-  with D's methods and measured against ``x`` with D's measures (:mod:`supviz.datapoints`), beside
-  D's pictures of ``x`` and ``h``: how much of the neighbourhood loss of h the codes win back.
+- E3: the SAE codes ``f(h_rep)`` of section D's very inputs restricted to the represented features (``h_rep``:
+  x restricted to them through W's rows of those features, section D's own space), pictured with D's methods and
+  measured against ``x`` with D's measures (:mod:`supviz.datapoints`), beside D's pictures of ``x_rep`` and
+  ``h_rep``: how much of the loss that superposition causes (h_rep against x_rep, section D's reading of the study's
+  claim) the codes win back. The codes of h itself, ``f(h)``, are measured as a space (no picture) for every
+  architecture: the code space's own k-NN recall against x.
+
+  Why ``f(h_rep)`` and not ``f(h)``: h also carries the short rows of the features the model drops, which no SAE
+  on h can turn back into those features and which break x_rep's ties between inputs whose kept features are all
+  zero (they sit together at the origin of x_rep); ``f(h)`` against x_rep would credit or blame the codes for that
+  residue. ``f(h_rep)`` holds the same information as x_rep and h_rep, so its difference from h_rep is what the SAE
+  undoes of superposition among the kept features alone. The SAE is the one trained on h (the model's own
+  stream); h_rep lies in the same space.
 
 The default trains JumpReLU on every cell (E1-E3) and TopK on the sparse cells (E1 and the code
 space's own measures): TopK recovers the feature directions best (docs/bench/sae.md) but fires
@@ -59,7 +69,9 @@ SCORE_COLUMNS = {
     "firing_precision": "firing_precision",
     "firing_recall": "firing_recall",
 }
-CODE_SPACE = "SAE codes f(h)"
+CODE_SPACE = "SAE codes f(h_rep)"
+#: The ``points`` table's space of the codes of h_rep (pictured); ``"codes"`` is the code space of h (not pictured).
+CODE_REP_SPACE = "codes_rep"
 _METHODS = ("mds", "umap", "tsne")
 
 
@@ -86,10 +98,15 @@ class RecoveryCell:
     pairs : Layout or None
         E2: joint 2-D MDS of the represented directions (first) and their closest decoder rows.
     layouts : dict method -> Layout
-        E3: pictures of the codes of section D's inputs.
+        E3: pictures of the codes ``f(h_rep)`` of section D's inputs restricted to the represented features.
     metrics : dict method -> dict
-        E3: section D's measures against x (``"exact"``: the code space itself).
+        The code space ``f(h)`` itself (key ``"exact"``): section D's measures against x.
     false_pairs : dict method -> np.ndarray [P, 2]
+    rep_metrics, rep_false_pairs : dict method -> ...
+        E3: the same for ``f(h_rep)`` (``"exact"``: that code space itself; the methods: ``layouts``).
+    features_per_dim : float
+        ``||W||_F^2 / m`` of the cell's W (:func:`supviz.study.datapoints.measures.w_superposition`): whether the
+        won-back share counts the cell (section D's rule).
     """
 
     architecture: str
@@ -113,6 +130,9 @@ class RecoveryCell:
     layouts: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     false_pairs: dict[str, np.ndarray] = field(default_factory=dict)
+    rep_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    rep_false_pairs: dict[str, np.ndarray] = field(default_factory=dict)
+    features_per_dim: float = float("nan")
 
 
 @cacheable
@@ -298,6 +318,40 @@ def _cell_seed(ctx: RunContext, what: str, cell: RecoveryCell, method: str) -> i
     return ctx.seed("recovery", what, cell.importance, cell.m, f"{cell.p:.12g}", method)
 
 
+def _encode_h_rep(
+    grid: Any, plans: list[tuple[str, list[int]]], results: list[tuple[Any, float]], dcells: dict, main_arch: str
+) -> dict[tuple[str, int], np.ndarray]:
+    """The codes ``f(h_rep)`` ``[N, d_sae]`` (float64) of section D's inputs restricted to its represented features,
+    through each main-architecture cell's SAE trained on h; cells whose D cell represents no feature have none.
+
+    ``h_rep = x_rep W`` with the rows of the features D keeps (:func:`supviz.datapoints.embedding.latent_codes` of x
+    with the other features zeroed, as D computes it). One batched encode on one BLAS thread (the same bits here or
+    in a worker)."""
+    from supviz.datapoints.embedding import latent_codes
+    from supviz.runtime.products import single_threaded
+    from supviz.sae.model import encode
+
+    saes, inputs, keys = [], [], []
+    for (arch, sel), (trained, _took) in zip(plans, results):
+        if arch != main_arch:
+            continue
+        for j, g in enumerate(sel):
+            dcell = dcells[g]
+            rep = np.asarray(dcell.represented, dtype=bool)
+            if not rep.any():
+                continue
+            x = np.asarray(dcell.x, dtype=np.float64)
+            h_rep = latent_codes(np.where(rep, x, 0.0), np.asarray(grid.weights[g], dtype=np.float64))
+            saes.append(trained.saes[j])
+            inputs.append(h_rep.astype(np.float32))
+            keys.append((arch, g))
+    if not saes:
+        return {}
+    with single_threaded():
+        out = encode(saes, inputs)
+    return {k: np.asarray(f, dtype=np.float64) for k, f in zip(keys, out)}
+
+
 def compute_recovery(ctx: RunContext) -> RecoveryResult:
     """Train, score and picture (see the module docstring); the section's :meth:`compute`."""
     cfg: RecoveryConfig = ctx.config.section("recovery")
@@ -395,6 +449,9 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
     seconds["chance"] = round(time.perf_counter() - t0, 2)
     settings["chance_draws"] = cfg.chance_draws
     main_arch = cfg.architectures[0]
+    t0 = time.perf_counter()
+    codes_rep = _encode_h_rep(grid, plans, results, dcells, main_arch) if cfg.codes else {}
+    seconds["encode_h_rep"] = round(time.perf_counter() - t0, 2)
     main = [c for c in cells if c.architecture == main_arch]
     if [c.instance for c in main] != idx:  # pragma: no cover - train_cell_saes keeps the order it is given
         raise SupvizError("section E's cells are not in section D's order.")
@@ -416,38 +473,52 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
                         0,
                     )
                 )
+        if c.architecture == main_arch:
+            from supviz.study.datapoints.measures import w_superposition
+
+            c.features_per_dim = w_superposition(grid.weights[c.instance])["features_per_dim"]
         f = codes.get((c.architecture, c.instance))
         if f is None:
             continue
-        # the main architecture's codes are pictured; every architecture's code space is measured itself
-        for method in ("exact", *cfg.code_methods) if c.architecture == main_arch else ("exact",):
-            jobs.append(
-                (
-                    ("codes", c.architecture, c.instance, method),
-                    "codes",
-                    f,
-                    np.asarray(dcell.x, dtype=np.float64),
-                    method,
-                    int(dcell.k),
-                    _cell_seed(ctx, "codes", c, method),
-                    _cell_seed(ctx, "pairs-of-points", c, method),
+        x = np.asarray(dcell.x, dtype=np.float64)
+        # every architecture's code space f(h) is measured itself; the main architecture's f(h_rep) is also pictured
+        spaces = [("codes", f, ("exact",))]
+        if (c.architecture, c.instance) in codes_rep:
+            spaces.append((CODE_REP_SPACE, codes_rep[(c.architecture, c.instance)], ("exact", *cfg.code_methods)))
+        for space, F, methods in spaces:
+            for method in methods:
+                what = "codes" if space == "codes" else "codes-rep"
+                jobs.append(
+                    (
+                        (space, c.architecture, c.instance, method),
+                        "codes",
+                        F,
+                        x,
+                        method,
+                        int(dcell.k),
+                        _cell_seed(ctx, what, c, method),
+                        _cell_seed(ctx, "pairs-of-points", c, method),
+                    )
                 )
-            )
     t0 = time.perf_counter()
     done = _run_jobs(ctx, jobs, "SAE pictures")
     seconds["pictures"] = round(time.perf_counter() - t0, 2)
     for c in cells:
         if ("pairs", c.architecture, c.instance, "mds") in done:
             c.pairs = done[("pairs", c.architecture, c.instance, "mds")][0]
-        for method in ("exact", *cfg.code_methods):
-            got = done.get(("codes", c.architecture, c.instance, method))
-            if got is None:
-                continue
-            layout, metrics, pairs, _secs = got
-            if layout is not None:
-                c.layouts[method] = layout
-            c.metrics[method] = {k: float(v) for k, v in metrics.items()}
-            c.false_pairs[method] = np.asarray(pairs, dtype=np.int64)
+        for space, into, pairs_into in (
+            ("codes", c.metrics, c.false_pairs),
+            (CODE_REP_SPACE, c.rep_metrics, c.rep_false_pairs),
+        ):
+            for method in ("exact", *cfg.code_methods):
+                got = done.get((space, c.architecture, c.instance, method))
+                if got is None:
+                    continue
+                layout, metrics, pairs, _secs = got
+                if layout is not None:
+                    c.layouts[method] = layout
+                into[method] = {k: float(v) for k, v in metrics.items()}
+                pairs_into[method] = np.asarray(pairs, dtype=np.int64)
         # k-NN recall against x of the code space itself, beside that of h (section D's): no picture involved
         h_exact = dcells[c.instance].metrics.get(("h", "exact"), {}).get("knn_recall", float("nan"))
         c.scores["h_knn_recall"] = float(h_exact)
@@ -511,8 +582,9 @@ def e1_rows(result: RecoveryResult) -> list[dict[str, Any]]:
 def e3_rows(result: RecoveryResult) -> list[dict[str, Any]]:
     """Rows of the run's tables for E3 and E2 (main architecture).
 
-    E3: one ``points`` row per cell and method with ``space = "codes"`` and section D's measures
-    against x (beside D's rows of the spaces x and h); E2: one ``panels`` row per cell (experiment
+    E3: one ``points`` row per cell and method with ``space = "codes_rep"`` (the codes of h_rep, pictured) and
+    section D's measures against x (beside D's rows of the spaces x_rep and h_rep), and one with ``space = "codes"``
+    and method ``"exact"`` (the code space of h itself); E2: one ``panels`` row per cell (experiment
     ``"E2"``) with the SMACOF stress of the joint picture and the mean best cosine.
     """
     from supviz.core.text import fmt_p
@@ -523,14 +595,16 @@ def e3_rows(result: RecoveryResult) -> list[dict[str, Any]]:
     for c in result.cells:
         if c.architecture != main:
             continue
-        for method, vals in c.metrics.items():
-            lay = c.layouts.get(method)
+        measured = [("codes", method, vals) for method, vals in c.metrics.items()]
+        measured += [(CODE_REP_SPACE, method, vals) for method, vals in c.rep_metrics.items()]
+        for space, method, vals in measured:
+            lay = c.layouts.get(method) if space == CODE_REP_SPACE else None
             row = {
                 "table": "points",
                 "importance": c.importance,
                 "m": c.m,
                 "p": c.p,
-                "space": "codes",
+                "space": space,
                 "method": method,
                 "architecture": main,
                 "k": k,
@@ -567,13 +641,19 @@ def e3_rows(result: RecoveryResult) -> list[dict[str, Any]]:
 
 
 def codes_frame(result: RecoveryResult, dp_table: Any) -> Any:
-    """k-NN recall rows (importance, m, p, method, space, knn_recall) of x and h (section D) and the codes (E)."""
+    """The recall rows the won-back share reads (:func:`supviz.study.recovery.findings.won_back_cells`): per cell
+    and method, k-NN recall against x of x_rep and h_rep (section D's rows) and of the codes of h_rep (space
+    ``codes``), with ``k``, ``n_points`` (the chance level ``k / (N - 1)``) and ``features_per_dim`` (whether W has
+    superposition) on every row."""
     import pandas as pd
 
     main = result.architectures[0]
-    methods = {m for c in result.cells for m in c.metrics}
-    d = dp_table[dp_table["space"].isin(["x", "h"]) & dp_table["method"].isin(methods)]
-    d = d[["importance", "m", "p", "method", "space", "knn_recall"]]
+    cols = ["importance", "m", "p", "method", "space", "knn_recall", "k", "n_points"]
+    cells = [c for c in result.cells if c.architecture == main]
+    methods = {m for c in cells for m in c.rep_metrics}
+    d = dp_table[dp_table["space"].isin(["x_rep", "h_rep"]) & dp_table["method"].isin(methods)]
+    d = d[[c for c in cols if c in d]]
+    k, n_points = int(result.settings.get("k", 0)) or np.nan, int(result.settings.get("n_points", 0)) or np.nan
     mine = pd.DataFrame(
         [
             {
@@ -583,14 +663,20 @@ def codes_frame(result: RecoveryResult, dp_table: Any) -> Any:
                 "method": method,
                 "space": "codes",
                 "knn_recall": vals.get("knn_recall", np.nan),
+                "k": k,
+                "n_points": n_points,
             }
-            for c in result.cells
-            if c.architecture == main
-            for method, vals in c.metrics.items()
+            for c in cells
+            for method, vals in c.rep_metrics.items()
         ],
-        columns=["importance", "m", "p", "method", "space", "knn_recall"],
+        columns=cols,
     )
-    return pd.concat([d, mine], ignore_index=True)
+    out = pd.concat([d, mine], ignore_index=True)
+    fpd = {(c.importance, c.m, round(c.p, 9)): c.features_per_dim for c in cells}
+    out["features_per_dim"] = [
+        fpd.get((i, int(m), round(float(p), 9)), np.nan) for i, m, p in zip(out["importance"], out["m"], out["p"])
+    ]
+    return out
 
 
 __all__ = ["RecoveryCell", "RecoveryResult", "codes_frame", "compute_recovery", "e1_rows", "e3_rows"]

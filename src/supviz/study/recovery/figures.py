@@ -4,8 +4,8 @@
   variant over (m, p), beside the represented count.
 - :func:`matched_pairs_figure` (E2): per cell, a joint 2-D MDS of the true feature directions and
   the decoder directions matched to them, pairs joined by a segment.
-- :func:`codes_heatmap_figure` (E3): k-NN recall against x of the pictures of x, h and the SAE
-  codes, and the share of h's loss that the codes win back, per method.
+- :func:`codes_heatmap_figure` (E3): k-NN recall against x of the pictures of x_rep, h_rep and the SAE
+  codes f(h_rep), and the share of the superposition loss (h_rep against x_rep) the codes win back, per method.
 
 Every function draws what it is given (tidy frames or arrays) and returns a Figure; nothing is
 computed here, nothing is saved.
@@ -269,13 +269,14 @@ def matched_pairs_figure(
 def codes_heatmap_figure(
     cells: "pd.DataFrame", *, title: str, methods: Sequence[str], panel_in: float = 2.3
 ) -> "Figure":
-    """E3: per method (rows), k-NN recall against x of the pictures of x, h and the SAE codes, and the share won back.
+    """E3: per method (rows), k-NN recall against x of the pictures of x_rep, h_rep and the SAE codes f(h_rep), and the
+    share of the superposition loss won back.
 
     Parameters
     ----------
     cells : pandas.DataFrame
         :func:`supviz.study.recovery.findings.won_back_cells` rows of one importance variant:
-        ``m``, ``p``, ``method``, ``x``, ``h``, ``codes``, ``won_back``, ``reason``.
+        ``m``, ``p``, ``method``, ``x_rep``, ``h_rep``, ``codes``, ``won_back``, ``reason``.
     methods : sequence of str
         Rows (``exact`` = the spaces themselves, no picture).
     """
@@ -285,17 +286,15 @@ def codes_heatmap_figure(
     ms = sorted({int(m) for m in cells["m"]})
     ps = sorted({float(p) for p in cells["p"]}, reverse=True)
     cols = (
-        ("x", "pictures of x"),
-        ("h", "pictures of h = Wᵀx"),
-        ("codes", "pictures of SAE codes f(h)"),
-        ("won_back", "share of h's loss won back"),
+        ("x_rep", "pictures of x_rep"),
+        ("h_rep", "pictures of h_rep"),
+        ("codes", "pictures of SAE codes f(h_rep)"),
+        ("won_back", "share of h_rep's loss won back"),
     )
 
     def row_range(method: str) -> tuple[float, float]:
-        # one colour range per row (per method): the x, h and codes panels of a row are compared with each other
-        rec = cells.loc[cells["method"] == method, ["x", "h", "codes"]].to_numpy(dtype=float)
-        if method == "exact":
-            rec = rec[:, 1:]
+        # one colour range per row (per method): the x_rep, h_rep and codes panels of a row are compared with each other
+        rec = cells.loc[cells["method"] == method, ["x_rep", "h_rep", "codes"]].to_numpy(dtype=float)
         fin = rec[np.isfinite(rec)]
         lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
         return (lo - 0.05, hi + 0.05) if hi <= lo else (lo, hi)
@@ -304,7 +303,7 @@ def codes_heatmap_figure(
     axes = fig.subplots(len(methods), len(cols), squeeze=False)
     marks = ReasonMarks()
     im_seq = im_div = None
-    first_row = [1 if (c == 0 and methods[0] == "exact" and len(methods) > 1) else 0 for c in range(len(cols))]
+    first_row = [1 if (c < 3 and methods[0] == "exact" and len(methods) > 1) else 0 for c in range(len(cols))]
     for r, method in enumerate(methods):
         part = cells[cells["method"] == method]
         reasons = {(int(row.m), round(float(row.p), 9)): row.reason for row in part.itertuples(index=False)}
@@ -312,21 +311,9 @@ def codes_heatmap_figure(
         im_seq = None
         for c, (col, head) in enumerate(cols):
             ax = axes[r, c]
-            if col == "x" and method == "exact":
-                ax.set_axis_off()
-                ax.text(
-                    0.5,
-                    0.5,
-                    "no picture:\nx against itself = 1",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    transform=ax.transAxes,
-                )
-                continue
             panel_title = head if r == first_row[c] else ""
-            if method == "exact" and col in ("h", "codes"):
-                panel_title = {"h": "h = Wᵀx itself", "codes": "SAE codes f(h) themselves"}[col]
+            if method == "exact" and col in ("x_rep", "h_rep", "codes"):
+                panel_title = {"x_rep": "x_rep itself", "h_rep": "h_rep itself", "codes": "f(h_rep) itself"}[col]
             V, R = _grid_values(
                 part,
                 col,
@@ -362,7 +349,7 @@ def codes_heatmap_figure(
                     cmap="viridis",
                     title=panel_title,
                 )
-            if c == 0 or (c == 1 and method == "exact"):
+            if c == 0:
                 ax.set_ylabel(f"{names.get(method, method)}\nm", fontsize=8)
             if r == len(methods) - 1:
                 ax.set_xlabel("p", fontsize=7)
@@ -372,7 +359,7 @@ def codes_heatmap_figure(
             cb.set_label("k-NN recall", fontsize=7)
     if im_div is not None:
         cb = fig.colorbar(im_div, ax=axes[:, 3], shrink=0.8, pad=0.01, location="bottom")
-        cb.set_label("(codes − h) / (x − h); 1 = all won back", fontsize=8)
+        cb.set_label("(codes′ − h_rep′) / (x_rep′ − h_rep′), chance-corrected; 1 = all won back", fontsize=8)
     foot = marks.footer()
     if foot:
         fig.supxlabel(foot, fontsize=8)

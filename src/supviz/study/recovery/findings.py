@@ -6,8 +6,9 @@ Inputs are the section's rows as pandas frames:
   ``m``, ``p`` and the recovery scores (``mmcs``, ``feature_mcc``, ``recovery_rate``, ``dead_fraction``,
   ``l0``, ``true_l0``, ``fvu``);
 - ``codes``: one row per (cell, method, space) with ``importance``, ``m``, ``p``, ``method``
-  (``exact``, ``mds``, ``umap``, ``tsne``), ``space`` (``x``, ``h``, ``codes``) and ``knn_recall``
-  against x (section D's rows for x and h, section E's for the SAE codes).
+  (``exact``, ``mds``, ``umap``, ``tsne``), ``space`` (``x_rep``, ``h_rep``, ``codes``), ``knn_recall``
+  against x, ``k``, ``n_points`` and ``features_per_dim`` (section D's rows for x_rep and h_rep, section E's for
+  the SAE codes of h_rep).
 
 Rules (each a module constant, stated in the report):
 
@@ -26,12 +27,16 @@ Rules (each a module constant, stated in the report):
   verdicts speak of the cells above chance and count the others, never pooling them into a median.
 - A cell's features are *recovered* when its MMCS >= :data:`RECOVERED_MMCS` (0.9, the cosine of
   the recovery rate) and above chance.
-- The share of the neighbourhood loss that the codes *win back*, per cell and method:
-  ``(R_codes - R_h) / (R_x - R_h)``, R the k-NN recall against x of the picture of that space
-  (for ``exact``: of the space itself, ``R_x = 1``). 1 = the codes' picture keeps what x's picture
-  keeps; 0 = no better than h's; negative = worse. Undefined (left out, counted) where a recall is
-  NaN or where h's picture loses less than :data:`MIN_LOSS` of recall against x's: there is little
-  to win back, and the ratio of two small differences is noise.
+- The share of the neighbourhood loss that the codes *win back* is read against the loss superposition causes, as
+  section D reads the study's claim: h_rep (x restricted to the represented features, through W's rows of those
+  features) against x_rep (x restricted to those features), only in the cells whose W has superposition
+  (``||W||_F^2 / m`` > 1.1). The codes are f(h_rep), the SAE (trained on h) applied to h_rep: h also carries the
+  dropped features' short rows, which no SAE on h can recover and which break x_rep's ties at the origin. Per method,
+  recalls against x are chance-corrected, ``(R - c) / (1 - c)`` with ``c = k / (N - 1)``, and the share
+  ``(R'_codes - R'_h_rep) / (R'_x_rep - R'_h_rep)`` is taken within each m, then averaged over m
+  (:func:`won_back_effect`); 1 = the codes keep what x_rep keeps, 0 = no better than h_rep, negative = worse. An m
+  where h_rep loses less than :data:`MIN_LOSS` (10%) of x_rep's chance-corrected recall has no superposition loss
+  worth undoing (section D's claim holds there: its "holds below" threshold) and is left out (counted).
 
 Undefined values (NaN) never enter a median; every summary says how many cells it left out.
 """
@@ -71,8 +76,9 @@ ONE_SEED = (
     "one SAE and one toy model per cell: the interval is over cells and does not include the spread over optimisation "
     "seeds"
 )
-#: Smallest recall loss of h's picture against x's for which the share won back is defined.
-MIN_LOSS = 0.05
+#: Smallest relative loss of h_rep's chance-corrected recall against x_rep's (per cell, and per m of means) for which
+#: the share won back is defined.
+MIN_LOSS = 0.10  # section D's HOLDS_BELOW: a smaller relative loss is one the study's claim calls negligible
 #: Median share won back at or above which the claim "the codes undo the loss" is supported / partly.
 WON_BACK_SUPPORTED = 0.5
 WON_BACK_PARTLY = 0.1
@@ -282,39 +288,150 @@ def failure_sentence(f: Failures) -> str:
 
 
 def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
-    """Per cell and method: k-NN recall of the pictures of x, h and the codes, and the share won back.
+    """Per cell and method: k-NN recall against x of x_rep, h_rep and the codes of h_rep, chance-corrected, and the
+    share won back.
 
-    Returns a frame with ``importance, m, p, method, x, h, codes, loss (= x - h), won_back, reason``;
-    ``won_back`` is NaN with a ``reason`` where undefined (see the module notes).
+    ``codes``: rows with ``importance, m, p, method, space`` (``x_rep``, ``h_rep``: section D's; ``codes``: the SAE
+    codes f(h_rep), :func:`supviz.study.recovery.compute.codes_frame`), ``knn_recall``, ``k`` and ``n_points`` (the
+    chance level ``c = k / (N - 1)``, :func:`supviz.metrics.neighbors.knn_recall_chance`) and ``features_per_dim``
+    (``||W||_F^2 / m``). Returns a frame with ``importance, m, p, method, x_rep, h_rep, codes`` (raw recalls),
+    ``chance``, ``x_rep_cc, h_rep_cc, codes_cc`` (``(R - c) / (1 - c)``, section D's
+    :func:`~supviz.study.datapoints.findings.chance_corrected`), ``superposed`` (``features_per_dim`` > section D's
+    :data:`~supviz.study.datapoints.findings.SUPERPOSED_ABOVE`), ``loss = x_rep_cc - h_rep_cc`` and the cell's
+    ``won_back = (codes_cc - h_rep_cc) / loss``, NaN with a ``reason`` where a recall is undefined, where W has no
+    superposition (there is no superposition loss to win back), or where h_rep loses less than ``min_loss`` of
+    x_rep's chance-corrected recall (a relative loss, ``loss / x_rep_cc``).
     """
     import pandas as pd
 
-    t = codes[codes["space"].isin(["x", "h", "codes"])]
-    wide = t.pivot_table(
-        index=["importance", "m", "p", "method"], columns="space", values="knn_recall", aggfunc="first", dropna=False
-    ).reset_index()
+    from supviz.metrics.neighbors import knn_recall_chance
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE, chance_corrected
+
+    keys = ["importance", "m", "p", "method"]
+    t = codes[codes["space"].isin(["x_rep", "h_rep", "codes"])]
+    wide = t.pivot_table(index=keys, columns="space", values="knn_recall", aggfunc="first", dropna=False).reset_index()
     wide.columns.name = None
-    for space in ("x", "h", "codes"):
+    for space in ("x_rep", "h_rep", "codes"):
         if space not in wide:
             wide[space] = np.nan
-    exact = wide["method"] == "exact"
-    wide.loc[exact & wide["x"].isna(), "x"] = 1.0  # x against itself
-    wide = wide[wide["codes"].notna() | wide["h"].notna()].copy()
-    loss = wide["x"] - wide["h"]
+    first = t.groupby(keys, sort=False).first().reset_index()
+    extra = [c for c in ("k", "n_points", "features_per_dim") if c in first]
+    wide = wide.merge(first[keys + extra], on=keys, how="left")
+    wide = wide[wide["codes"].notna() | wide["h_rep"].notna()].copy()
+
+    def _chance(k: Any, n: Any) -> float:
+        ok = np.isfinite(float(k)) and np.isfinite(float(n))
+        return knn_recall_chance(int(n), int(k)) if ok else float("nan")
+
+    if "k" in wide and "n_points" in wide:
+        wide["chance"] = [_chance(k, n) for k, n in zip(wide["k"].astype(float), wide["n_points"].astype(float))]
+    else:
+        wide["chance"] = np.nan
+    for space in ("x_rep", "h_rep", "codes"):
+        wide[f"{space}_cc"] = chance_corrected(wide[space], wide["chance"])
+    fpd = wide["features_per_dim"].to_numpy(dtype=float) if "features_per_dim" in wide else np.full(len(wide), np.inf)
+    wide["superposed"] = fpd > SUPERPOSED_ABOVE
+    loss = wide["x_rep_cc"] - wide["h_rep_cc"]
     wide["loss"] = loss
     reason = np.where(
-        wide[["x", "h", "codes"]].isna().any(axis=1),
+        wide[["x_rep_cc", "h_rep_cc", "codes_cc"]].isna().any(axis=1),
         "a recall is undefined",
-        np.where(loss < min_loss, f"h's picture loses less than {min_loss:g} of recall", ""),
+        np.where(
+            ~wide["superposed"],
+            f"no superposition in W (||W||_F² / m <= {SUPERPOSED_ABOVE:g})",
+            np.where(
+                ~(loss >= min_loss * wide["x_rep_cc"]) | ~(wide["x_rep_cc"] > 0),
+                f"h_rep loses less than {min_loss:.0%} of x_rep's chance-corrected recall",
+                "",
+            ),
+        ),
     )
-    wide["won_back"] = np.where(reason == "", (wide["codes"] - wide["h"]) / loss.where(loss > 0, 1.0), np.nan)
+    wide["won_back"] = np.where(reason == "", (wide["codes_cc"] - wide["h_rep_cc"]) / loss.where(loss > 0, 1.0), np.nan)
     wide["reason"] = reason
     return pd.DataFrame(wide).reset_index(drop=True)
 
 
+def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]:
+    """The share of the superposition loss the codes win back, within m, and its interval (one method's
+    :func:`won_back_cells` rows).
+
+    Over the superposed cells with all three recalls defined: per hidden size m, ``W_m = (mean codes' - mean
+    h_rep') / (mean x_rep' - mean h_rep')`` (ratio of the means of the chance-corrected recalls over that m's cells;
+    NaN for an m whose h_rep loses less than ``min_loss`` of x_rep's mean: nothing to win back), then their mean, each m
+    weighing the same, as section D reads its loss (:func:`~supviz.study.datapoints.findings.
+    stratified_relative_loss`). Interval: the 95% delete-one-cluster jackknife with Student's t over the p values
+    (:func:`~supviz.study.stats.cluster_jackknife_interval`: cells of one p share their inputs and pictures of x_rep).
+
+    Returns ``estimate``, ``interval``, ``n_clusters`` (p values), ``n_cells`` (cells used), ``n_left_out`` and
+    ``reasons`` (cells left out, by reason), ``per_m`` (m -> ``n``, means ``x_rep``, ``h_rep``, ``codes`` of the
+    chance-corrected recalls, ``won_back``), ``chance`` (median c), and the raw medians ``x_rep``, ``h_rep``,
+    ``codes`` of the cells used.
+    """
+    from supviz.study.stats import cluster_jackknife_interval
+
+    ok = cells["superposed"].to_numpy(dtype=bool) & np.isfinite(
+        cells[["x_rep_cc", "h_rep_cc", "codes_cc"]].to_numpy(dtype=float)
+    ).all(axis=1)
+    use = cells[ok]
+    left = cells[~ok]
+    ms = sorted({int(v) for v in use["m"]})
+    ps = sorted({round(float(v), 9) for v in use["p"]})
+    A = np.full((len(ps), len(ms)), np.nan)  # (p, m): chance-corrected recall of x_rep
+    B, C = A.copy(), A.copy()  # of h_rep, of the codes
+    for r in use.itertuples(index=False):
+        i, j = ps.index(round(float(r.p), 9)), ms.index(int(r.m))
+        A[i, j], B[i, j], C[i, j] = r.x_rep_cc, r.h_rep_cc, r.codes_cc
+
+    def by_m(idx: np.ndarray) -> np.ndarray:  # (m,)
+        a, b, c = A[idx], B[idx], C[idx]
+        have = np.isfinite(a).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # an m with no cell drawn: NaN, left out below
+            ma, mb, mc = (np.where(np.isfinite(v), v, 0.0).sum(axis=0) / have for v in (a, b, c))
+            return np.where((have > 0) & (ma > 0) & (ma - mb >= min_loss * ma), (mc - mb) / (ma - mb), np.nan)
+
+    def stat(idx: np.ndarray) -> float:
+        v = by_m(np.asarray(idx, dtype=int))
+        return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else float("nan")
+
+    every = np.arange(len(ps))
+    w_m = by_m(every) if ps else np.zeros(0)
+    with np.errstate(invalid="ignore"):
+        per_m = {
+            m: {
+                "n": int(np.isfinite(A[:, j]).sum()),
+                "x_rep": float(np.nanmean(A[:, j])),
+                "h_rep": float(np.nanmean(B[:, j])),
+                "codes": float(np.nanmean(C[:, j])),
+                "won_back": float(w_m[j]),
+            }
+            for j, m in enumerate(ms)
+        }
+    reasons: dict[str, int] = {}
+    for r in left.itertuples(index=False):
+        why = r.reason if r.reason and not r.reason.startswith("h_rep loses less") else "a recall is undefined"
+        reasons[why] = reasons.get(why, 0) + 1
+    n_small = sum(v["n"] for v in per_m.values() if not np.isfinite(v["won_back"]))
+    if n_small:
+        reasons[f"in an m where h_rep loses less than {min_loss:.0%} of x_rep's recall"] = n_small
+    return {
+        "estimate": stat(every) if ps else float("nan"),
+        "interval": cluster_jackknife_interval(len(ps), stat) if ps else (float("nan"), float("nan")),
+        "n_clusters": len(ps),
+        "n_cells": int(len(use)) - n_small,
+        "n_left_out": int(len(left)) + n_small,
+        "reasons": reasons,
+        "per_m": per_m,
+        "chance": float(np.nanmedian(use["chance"])) if len(use) else float("nan"),
+        "x_rep": float(np.median(use["x_rep"])) if len(use) else float("nan"),
+        "h_rep": float(np.median(use["h_rep"])) if len(use) else float("nan"),
+        "codes": float(np.median(use["codes"])) if len(use) else float("nan"),
+    }
+
+
 @dataclass
 class WonBack:
-    """How much of h's neighbourhood loss the codes' pictures win back, for one method (medians over cells)."""
+    """How much of the superposition loss (h_rep against x_rep) the codes f(h_rep) win back, for one method
+    (:func:`won_back_effect` of its cells)."""
 
     method: str
     importance: str
@@ -322,28 +439,42 @@ class WonBack:
     region: str
     """``"all"``, ``"sparse"`` or ``"dense"`` cells."""
     n_cells: int
+    """Cells of the region (all of them, superposed or not)."""
     n_left_out: int
     reasons: dict[str, int]
-    x: float
-    h: float
+    x_rep: float
+    h_rep: float
     codes: float
+    """Raw median recalls against x of the cells used."""
     won_back: float
-    values: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    """The per-cell shares won back the median is taken over (the bootstrap's unit: cells)."""
+    """The within-m share won back (:func:`won_back_effect`)."""
+    interval: tuple[float, float] = (float("nan"), float("nan"))
+    n_clusters: int = 0
+    """p values the interval resamples."""
+    chance: float = float("nan")
+    per_m: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
-        if not math.isfinite(self.won_back):
-            return "n/a"
-        if self.won_back >= WON_BACK_SUPPORTED:
-            return "supported"
-        return "partly" if self.won_back >= WON_BACK_PARTLY else "not supported"
+        """:func:`won_back_verdict` of the estimate and its interval."""
+        return won_back_verdict(self.won_back, self.interval, n=self.n_clusters)
+
+
+def won_back_verdict(estimate: float, interval: tuple[float, float], *, n: int) -> str:
+    """'supported' when the whole interval of the share won back is above :data:`WON_BACK_SUPPORTED`, 'partly' when it
+    lies below it but the estimate reaches :data:`WON_BACK_PARTLY` and the interval is above 0 (the codes win back
+    some of it), 'not supported' below, :data:`~supviz.study.stats.NOT_ENOUGH` when it straddles or ``n`` is below
+    :data:`~supviz.study.stats.MIN_N` p values."""
+    v = interval_verdict(estimate, interval, WON_BACK_SUPPORTED, claimed="above", n=n)
+    if v == "not supported" and estimate >= WON_BACK_PARTLY and interval[0] > 0:
+        v = "partly"
+    return v
 
 
 def won_back_summary(
     cells: Any, *, by_importance: bool = False, region: str = "all", sparse_p: float = SPARSE_P
 ) -> list[WonBack]:
-    """Medians of :func:`won_back_cells` per method (and per variant with ``by_importance``).
+    """:func:`won_back_effect` of :func:`won_back_cells` per method (and per variant with ``by_importance``).
 
     ``region``: all cells, or only the ``"sparse"`` (p <= ``sparse_p``) or ``"dense"`` ones.
     """
@@ -356,21 +487,23 @@ def won_back_summary(
     for key, g in sorted(cells.groupby(keys, sort=False), key=lambda kv: order.get(_first(kv[0]), 9)):
         method = _first(key)
         imp = key[1] if by_importance else "all"
-        left = g[g["reason"] != ""]
-        used = g[g["reason"] == ""]
+        e = won_back_effect(g)
         out.append(
             WonBack(
                 str(method),
                 str(imp),
                 region,
                 len(g),
-                len(left),
-                left["reason"].value_counts().to_dict(),
-                _median(used["x"])[0],
-                _median(used["h"])[0],
-                _median(used["codes"])[0],
-                _median(used["won_back"])[0],
-                used["won_back"].to_numpy(dtype=float),
+                e["n_left_out"],
+                e["reasons"],
+                e["x_rep"],
+                e["h_rep"],
+                e["codes"],
+                e["estimate"],
+                e["interval"],
+                e["n_clusters"],
+                e["chance"],
+                e["per_m"],
             )
         )
     return out
@@ -381,16 +514,24 @@ def _first(key: Any) -> Any:
 
 
 def won_back_sentence(w: WonBack, *, lead: bool = True) -> str:
-    what = "the code space itself" if w.method == "exact" else f"{PICTURE_NAMES[w.method]} pictures"
+    what = "the code spaces themselves" if w.method == "exact" else f"{PICTURE_NAMES[w.method]} pictures"
     n = w.n_cells - w.n_left_out
-    where = {"all": "cell", "sparse": "sparse cell", "dense": "dense cell"}[w.region]
+    where = {"all": "superposed cell", "sparse": "sparse superposed cell", "dense": "dense superposed cell"}[w.region]
     if not n:
-        return f"{what + ': ' if lead else ''}no {where} where h loses at least {MIN_LOSS:g} ({w.n_cells} left out)."
+        head = what + ": " if lead else ""
+        return f"{head}no {where} where h_rep loses at least {MIN_LOSS:.0%} of x_rep's recall ({w.n_cells} left out)."
+    lo, hi = w.interval
     text = (
-        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x)} for x, {fmt(w.h)} for h, "
-        f"{fmt(w.codes)} for the SAE codes (over {plural(n, where)} where h loses at least {MIN_LOSS:g}); median "
-        f"share of h's loss won back {fmt(100 * w.won_back, 3)}%"
+        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x_rep)} for x_rep, {fmt(w.h_rep)} for "
+        f"h_rep, {fmt(w.codes)} for the SAE codes f(h_rep) (over {plural(n, where)}; chance {fmt(w.chance, 2)}); "
+        f"chance-corrected and within m, the codes win back {fmt(100 * w.won_back, 3)}% of what h_rep loses against "
+        f"x_rep (95% interval {fmt(100 * lo, 3)}% to {fmt(100 * hi, 3)}% over {plural(w.n_clusters, 'p value')})"
     )
+    if w.per_m:
+        text += "; per m: " + ", ".join(
+            f"m = {m}: {fmt(100 * v['won_back'], 3)}%" if math.isfinite(v["won_back"]) else f"m = {m}: n/a"
+            for m, v in w.per_m.items()
+        )
     if w.n_left_out:
         text += " (" + "; ".join(f"{plural(c, 'cell')} left out: {r}" for r, c in w.reasons.items()) + ")"
     return text + "."
@@ -771,8 +912,9 @@ def recovery_findings(
     Per importance variant (default architecture): SAEs recover sparse features (Sharkey et al.
     2022, :func:`sparse_recovery_finding`); recovery fails where the features are dense (:func:`dense_failure_finding`;
     ``n_features``: :func:`feature_count`). Per method (``won_cells``: :func:`won_back_cells`, or None when E3 did not
-    run): the codes' pictures win back the neighbourhood loss of h's, judged over all cells with the sparse cells'
-    numbers beside. Two on the architectures (:func:`architecture_findings`).
+    run): the codes of h_rep win back the loss superposition causes (h_rep against x_rep), judged over the cells
+    with superposition (:func:`won_back_effect`) with the sparse cells' numbers beside. Two on the architectures
+    (:func:`architecture_findings`).
     """
     findings = []
     main = e1[e1["architecture"] == default]
@@ -786,35 +928,39 @@ def recovery_findings(
     sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
         what = (
-            "the code space itself keeps"
+            "the code space f(h_rep) itself keeps"
             if w.method == "exact"
-            else f"{PICTURE_NAMES[w.method]} pictures of the codes keep"
+            else f"{PICTURE_NAMES[w.method]} pictures of the codes f(h_rep) keep"
         )
-        text = "all cells: " + won_back_sentence(w, lead=False)
+        text = "all cells with superposition: " + won_back_sentence(w, lead=False)
         if w.method in sparse:
             text += f" Sparse cells (p <= {sparse_p:g}) only: " + won_back_sentence(sparse[w.method], lead=False)
-        ci = bootstrap_interval(w.values)
+        text += (
+            " The loss read is the one superposition causes (h_rep against x_rep, section D's reading of the study's "
+            "claim), not h's whole loss against x, most of which goes with the features the model drops and which no "
+            "SAE on h can recover."
+        )
         n = w.n_cells - w.n_left_out
-        v = interval_verdict(w.won_back, ci, WON_BACK_SUPPORTED, claimed="above", n=n)
-        if v == "not supported" and w.won_back >= WON_BACK_PARTLY and ci[0] > 0:
-            v = "partly"
         findings.append(
             Finding(
-                f"({PICTURE_NAMES[w.method]}) The SAE codes f(h) undo the neighbourhood loss that superposition "
-                f"causes: {what} the inputs' neighbourhoods that h loses.",
-                text,
-                v,
+                f"({PICTURE_NAMES[w.method]}) The SAE codes undo the neighbourhood loss that superposition causes: "
+                f"{what} the neighbourhoods of the represented features' inputs (x_rep) that h_rep loses.",
+                text + f" {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
+                won_back_verdict(w.won_back, w.interval, n=w.n_clusters),
                 key=f"E-won-back-{w.method}",
                 method="" if w.method == "exact" else PICTURE_NAMES[w.method],
-                n_used=n,
+                n_used=w.n_clusters,
                 n_left_out=w.n_left_out,
                 estimate=w.won_back,
-                interval=ci,
-                unit="cells",
+                interval=w.interval,
+                unit=f"p values ({plural(n, 'superposed cell')})",
                 null=0.0,
                 threshold=WON_BACK_SUPPORTED,
-                comparison="median share of h's k-NN recall loss won back by the codes, over cells, vs "
-                f"{WON_BACK_SUPPORTED:g} (0 = no better than h); {ONE_SEED}",
+                summary=f"wins back {fmt(100 * w.won_back, 2)}%",
+                comparison="share of h_rep's chance-corrected k-NN recall loss against x_rep that the codes f(h_rep) "
+                f"win back, within m, mean over m, in the cells whose W has superposition, vs {WON_BACK_SUPPORTED:g} "
+                f"(0 = no better than h_rep; partly from {WON_BACK_PARTLY:g} with the interval above 0); interval: "
+                f"jackknife over p values; {ONE_SEED}",
                 source="supviz's own question: the study pictured no SAE",
             )
         )

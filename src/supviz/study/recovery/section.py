@@ -4,7 +4,7 @@
 scoring, pictures: the cached :class:`~supviz.study.recovery.compute.RecoveryResult`) and renders
 here: figures E1-E3 (and E4, Sharkey et al.'s toy experiment, when it ran), tables, findings and
 text. Rendering is cheap: the numbers come from the result and from section D's cached result
-(whose pictures of x and h E3 sets beside the pictures of the codes); the words come from
+(whose pictures of x_rep and h_rep E3 sets beside the pictures of the codes f(h_rep)); the words come from
 :mod:`supviz.study.recovery.findings`.
 """
 
@@ -98,8 +98,8 @@ def _example_cell(dp: Any, result: RecoveryResult, variant: str, m: int, p: floa
     if mine is None or not mine.layouts:
         return None, key[2]
     layouts = {**dcell.layouts, **{(CODE_SPACE, mth): lay for mth, lay in mine.layouts.items()}}
-    metrics = {**dcell.metrics, **{(CODE_SPACE, mth): v for mth, v in mine.metrics.items()}}
-    pairs = {**dcell.false_pairs, **{(CODE_SPACE, mth): v for mth, v in mine.false_pairs.items()}}
+    metrics = {**dcell.metrics, **{(CODE_SPACE, mth): v for mth, v in mine.rep_metrics.items()}}
+    pairs = {**dcell.false_pairs, **{(CODE_SPACE, mth): v for mth, v in mine.rep_false_pairs.items()}}
     return dataclasses.replace(dcell, layouts=layouts, metrics=metrics, false_pairs=pairs), key[2]
 
 
@@ -125,7 +125,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     n_features = max(grid.specs[c.instance].n_features for c in result.cells) if result.cells else 0
     rows1, rows3 = e1_rows(result), e3_rows(result)
     e1 = pd.DataFrame(rows1)
-    dp = ctx.computed["datapoints"]["result"] if any(c.metrics for c in result.cells) else None
+    dp = ctx.computed["datapoints"]["result"] if any(c.rep_metrics for c in result.cells) else None
     won_cells = won_back_cells(codes_frame(result, dp.table)) if dp is not None else None
     variants = list(dict.fromkeys(c.importance for c in result.cells))
     figs, tables, notes = [], [], []
@@ -221,22 +221,26 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 figs.append(
                     ctx.figure(
                         f"E3_{slug}",
-                        title="E3. Pictures of the SAE codes against the pictures of x and h: k-NN recall over (m, p) "
-                        f"({label})",
+                        title="E3. Pictures of the SAE codes against the pictures of x_rep and h_rep: k-NN recall "
+                        f"over (m, p) ({label})",
                         caption=(
                             f"k-NN recall against x (k = {k}) of the pictures of section D's {dp.cells[0].n_points} "
-                            "inputs per cell: of x itself (the control), of h = Wᵀx (section D), and of the SAE codes "
-                            "f(h) of the same inputs, pictured with the same method and settings; first row: the "
-                            "spaces themselves, no picture. Last column: the share of h's loss that the codes win "
-                            "back, (R_codes − R_h) / (R_x − R_h) (1 = all, 0 = none, below 0 = worse than h); "
-                            f"undefined (hatched) where h's picture loses less than {MIN_LOSS:g} of recall against x's."
+                            "inputs per cell restricted to the represented features: x_rep (x on those features, "
+                            "section D), h_rep (the same inputs through W's rows of those features, section D), and "
+                            "the SAE codes f(h_rep) (the cell's SAE, trained on h, applied to h_rep), pictured with "
+                            "the same method and settings; first row: the spaces themselves, no picture. Last column: "
+                            "the share of the loss superposition causes that the codes win back, (R′_codes − R′_h_rep) "
+                            "/ (R′_x_rep − R′_h_rep) with R′ = (R − c) / (1 − c), c = k / (N − 1) (1 = all, 0 = none, "
+                            "below 0 = worse than h_rep); undefined (hatched) where W has no superposition or h_rep "
+                            f"loses less than {MIN_LOSS:.0%} of x_rep's. The verdicts take it within m (the section's "
+                            "findings)."
                         ),
                         content={"t": _frame_content(wc), "m": methods},
                         static=lambda wc=wc, methods=methods, label=label: rf.codes_heatmap_figure(
                             wc,
                             methods=methods,
-                            title=f"k-NN recall against x: pictures of x, h and the SAE codes f(h) ({label}); rows: "
-                            "method",
+                            title=f"k-NN recall against x: pictures of x_rep, h_rep and the SAE codes f(h_rep) "
+                            f"({label}); rows: method",
                         ),
                     )
                 )
@@ -244,18 +248,23 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 cell, pm = _example_cell(dp, result, v, m, p)
                 if cell is None:
                     continue
-                spaces = ("x", "h", CODE_SPACE)
                 methods = tuple(mth for mth in cfg.code_methods if (CODE_SPACE, mth) in cell.layouts)
+                spaces = (
+                    *(s for s in ("x_rep", "h_rep") if all((s, mth) in cell.layouts for mth in methods)),
+                    CODE_SPACE,
+                )
                 fig_id = f"E3_m{m}_p{fmt_p(pm).replace('.', 'p')}_{slug}"
                 # fmt: off
                 figs.append(
                     ctx.figure(
                         fig_id,
                         inline=False,
-                        title=f"E3. One cell up close: x, h and the SAE codes f(h), m = {m}, p = {fmt_p(pm)} ({label})",
+                        title=f"E3. One cell up close: x_rep, h_rep and the SAE codes f(h_rep), m = {m}, "
+                        f"p = {fmt_p(pm)} ({label})",
                         caption=(
-                            f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} pictured as x, "
-                            f"as h = Wᵀx and as the codes f(h) of the cell's SAE ({main}), one row per method. Red "
+                            f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} restricted to "
+                            "the represented features, pictured as x_rep, as h_rep and as the codes f(h_rep) of the "
+                            f"cell's SAE ({main}, trained on h), one row per method. Red "
                             "lines: false neighbours (pairs among each other's k nearest in the picture that share no "
                             "active feature). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
                             "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x."
@@ -270,7 +279,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods},
                         },
                         static=lambda cell=cell, spaces=spaces, methods=methods, head=(
-                            f"m = {m}, p = {fmt_p(pm)} ({label}): x, h and the SAE codes f(h), k = {cell.k}"
+                            f"m = {m}, p = {fmt_p(pm)} ({label}): x_rep, h_rep and the SAE codes f(h_rep), k = "
+                            f"{cell.k}"
                         ): (
                             dpf.cell_figure(cell, spaces=spaces, methods=methods, title=head)
                         ),
@@ -326,9 +336,11 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         per += won_back_summary(won_cells, by_importance=True)
         tables.append(
             TableBlock(
-                "k-NN recall against x of the pictures of x, h and the SAE codes, and the share of h's loss won back: "
-                f"medians over the cells where h's picture loses at least {MIN_LOSS:g} (the others left out and "
-                "counted)",
+                "k-NN recall against x of the pictures of x_rep, h_rep and the SAE codes f(h_rep) (medians over the "
+                "cells used), and the share of h_rep's chance-corrected loss against x_rep that the codes win back, "
+                "within m and averaged over m, with its 95% jackknife interval over p values, in the cells whose W has "
+                f"superposition (the others, and any m where h_rep loses less than {MIN_LOSS:.0%} of x_rep's, left out "
+                "and counted)",
                 pd.DataFrame(
                     [
                         {
@@ -337,10 +349,12 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "region": w.region,
                             "cells": w.n_cells - w.n_left_out,
                             "left out": w.n_left_out,
-                            "x": round(w.x, 3),
-                            "h": round(w.h, 3),
-                            "codes": round(w.codes, 3),
+                            "x_rep": round(w.x_rep, 3),
+                            "h_rep": round(w.h_rep, 3),
+                            "codes f(h_rep)": round(w.codes, 3),
                             "won back": round(w.won_back, 3),
+                            "interval": f"[{w.interval[0]:.3f}, {w.interval[1]:.3f}]",
+                            "p values": w.n_clusters,
                         }
                         for w in per
                     ]
@@ -499,7 +513,8 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
                 line += " Sparse cells: " + won_back_sentence(sparse[w.method], lead=False)
             lines.append(line[0].upper() + line[1:])
         parts.append(
-            "Do the codes undo the distortion of h's pictures? k-NN recall against x, all cells: " + " ".join(lines)
+            "Do the codes undo the loss that superposition causes? Read as section D reads the study's claim, h_rep "
+            "against x_rep in the cells whose W has superposition, with the codes f(h_rep): " + " ".join(lines)
         )
     ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
     if len(ranking) > 1 and ranking[0].n_cells:
