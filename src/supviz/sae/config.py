@@ -67,6 +67,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "bandwidth": 0.05,
         "init_threshold": 0.05,
         "free_decoder": False,
+        "threshold_param": "log",
         "decoder_init_norm": 1.0,
         "lr_decay_fraction": 0.0,
         "grad_clip": 0.0,
@@ -93,7 +94,11 @@ _APPLIES: dict[str, tuple[str, ...]] = {
     "bandwidth": ("jumprelu",),
     "init_threshold": ("jumprelu",),
     "free_decoder": ("jumprelu",),
+    "threshold_param": ("jumprelu",),
 }
+
+#: JumpReLU's threshold parametrisations: ``log theta`` (the paper's) or ``theta`` itself (SAELens 6.54's).
+THRESHOLD_PARAMS = ("log", "linear")
 
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
@@ -174,6 +179,9 @@ class SAEConfig:
     """jumprelu: train the decoder rows unconstrained (no unit norm, no gradient projection), as SAELens 6.54 does
     (default False, the paper's unit-norm rows; issue 20 measured True ahead by MCC +0.03, F1 +0.04 on
     supviz.sae.synth's 'flat' preset, docs/benchmarks.md)."""
+    threshold_param: str | None = None
+    """jumprelu: what Adam trains for the threshold theta: 'log' (log theta, which keeps it positive; the paper's
+    reference code, default) or 'linear' (theta itself, projected onto theta >= 0 after every step; SAELens 6.54)."""
     device: str = "cpu"
     """Torch device: 'cpu' or 'cuda[:N]'."""
     log_every: int = 100
@@ -262,6 +270,8 @@ class SAEConfig:
             set_("bandwidth", check_float("bandwidth", self.bandwidth, min_value=0.0, min_inclusive=False))
         if self.free_decoder is not None:
             set_("free_decoder", _check_bool("free_decoder", self.free_decoder))
+        if self.threshold_param is not None:
+            set_("threshold_param", check_choice("threshold_param", self.threshold_param, THRESHOLD_PARAMS))
         if self.init_threshold is not None:
             set_(
                 "init_threshold", check_float("init_threshold", self.init_threshold, min_value=0.0, min_inclusive=False)
