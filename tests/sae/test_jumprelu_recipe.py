@@ -1,5 +1,6 @@
-"""JumpReLU's decoder recipe: unit-norm rows by default (the paper's), free rows with
-``free_decoder`` (SAELens 6.54's); configs saved before the field existed still load."""
+"""JumpReLU's recipe: SAELens 6.54's by default (free decoder rows, theta trained itself, gradient clipped to
+norm 1), the paper's on request (unit-norm rows, log theta, no clipping); configs saved before the fields
+existed load with the recipe they were trained with."""
 
 import numpy as np
 import pytest
@@ -15,24 +16,33 @@ def _train(**kw):
     return train_saes([SAEJob(ArraySource(X, seed=1), cfg, seed=2)], progress=False)[0]
 
 
-def test_decoder_rows_stay_unit_norm_by_default_and_move_when_free():
-    unit = np.linalg.norm(_train().W_dec, axis=1)
+def test_decoder_rows_move_by_default_and_stay_unit_norm_in_the_papers_recipe():
+    unit = np.linalg.norm(_train(free_decoder=False).W_dec, axis=1)
     np.testing.assert_allclose(unit, 1.0, atol=1e-6)
-    free = np.linalg.norm(_train(free_decoder=True).W_dec, axis=1)
+    free = np.linalg.norm(_train().W_dec, axis=1)
     assert np.abs(free - 1.0).max() > 1e-2
     small = np.linalg.norm(_train(free_decoder=True, decoder_init_norm=0.1).W_dec, axis=1)
     assert small.max() < 0.9  # started at 0.1 and nothing renormalised it to 1 (measured: 0.42-0.54)
 
 
+def test_saelens_recipe_is_the_default():
+    cfg = SAEConfig(architecture="jumprelu")
+    assert (cfg.free_decoder, cfg.threshold_param, cfg.grad_clip) == (True, "linear", 1.0)
+    paper = SAEConfig(architecture="jumprelu", free_decoder=False, threshold_param="log", grad_clip=0.0)
+    assert (paper.free_decoder, paper.threshold_param, paper.grad_clip) == (False, "log", 0.0)
+
+
 def test_free_decoder_is_a_jumprelu_bool_and_old_configs_load_without_it():
-    assert SAEConfig(architecture="jumprelu").free_decoder is False
+    assert SAEConfig(architecture="jumprelu").free_decoder is True
     with pytest.raises(SupvizError, match="`free_decoder` applies to jumprelu only"):
         SAEConfig(architecture="topk", free_decoder=True)
     with pytest.raises(SupvizError, match="`free_decoder` must be True or False"):
         SAEConfig(architecture="jumprelu", free_decoder=1)
-    old = SAEConfig(architecture="jumprelu").to_dict()
-    del old["free_decoder"]
-    assert SAEConfig.from_dict(old).free_decoder is False
+    old = SAEConfig(architecture="jumprelu", free_decoder=False, threshold_param="log").to_dict()
+    del old["free_decoder"], old["threshold_param"]  # saved before the fields existed: trained unit-norm, log theta
+    back = SAEConfig.from_dict(old)
+    assert (back.free_decoder, back.threshold_param) == (False, "log")
+    assert SAEConfig.from_dict(SAEConfig(architecture="jumprelu").to_dict()) == SAEConfig(architecture="jumprelu")
 
 
 def _group(monkeypatch, fused, **kw):
@@ -79,8 +89,8 @@ def test_linear_threshold_is_projected_onto_theta_at_least_0(monkeypatch, fused)
 
 
 def test_threshold_param_is_checked_and_old_configs_load_as_log():
-    assert SAEConfig(architecture="jumprelu").threshold_param == "log"
-    assert SAEConfig(architecture="jumprelu", threshold_param="linear").threshold_param == "linear"
+    assert SAEConfig(architecture="jumprelu").threshold_param == "linear"
+    assert SAEConfig(architecture="jumprelu", threshold_param="log").threshold_param == "log"
     with pytest.raises(SupvizError, match="`threshold_param` must be one of 'log', 'linear'"):
         SAEConfig(architecture="jumprelu", threshold_param="exp")
     with pytest.raises(SupvizError, match="`threshold_param` applies to jumprelu only"):

@@ -21,9 +21,11 @@ from supviz.sae.metrics import score
 from supviz.sae.model import encode
 
 FUSED = ("relu_l1", "topk", "jumprelu")
-#: Each fused architecture, and JumpReLU with its threshold trained as theta itself (SAELens' parametrisation).
-CASES = [(arch, {}) for arch in FUSED] + [("jumprelu", {"threshold_param": "linear"})]
-IDS = [*FUSED, "jumprelu-linear"]
+#: Each fused architecture at its defaults (JumpReLU: SAELens' recipe, theta trained itself), and JumpReLU with the
+#: paper's recipe (log theta, unit-norm decoder rows, no clipping).
+PAPER = {"threshold_param": "log", "free_decoder": False, "grad_clip": 0.0}
+CASES = [(arch, {}) for arch in FUSED] + [("jumprelu", PAPER)]
+IDS = [*FUSED, "jumprelu-paper"]
 RNG = np.random.default_rng(7)
 Q = np.linalg.qr(RNG.standard_normal((12, 12)))[0].astype(np.float32)
 
