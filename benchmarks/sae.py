@@ -30,6 +30,7 @@ Usage::
     python benchmarks/sae.py --part cells --skip-baseline --torch-step  # the step as torch ops (before)
     python benchmarks/sae.py --part toy --steps 2000
     python benchmarks/sae.py --part architectures  # the five architectures on the 72 cells
+    python benchmarks/sae.py --part architectures --architectures jumprelu --option grad_clip=1.0
 """
 
 from __future__ import annotations
@@ -186,18 +187,21 @@ def part_cells(steps: int, skip_baseline: bool, torch_step: bool = False) -> dic
     return out
 
 
-def part_architectures(steps: int) -> dict:
-    """The 72 cells with every architecture at its defaults (d_sae 120, batch 128): which does best, at what cost."""
+def part_architectures(steps: int, architectures: list[str] | None = None, options: dict | None = None) -> dict:
+    """The 72 cells with every architecture (or ``architectures``) at its defaults, or with ``options``' SAEConfig
+    fields where they apply (d_sae 120, batch 128): which does best, at what cost."""
     from supviz.sae import ARCHITECTURES, train_cell_saes
     from supviz.sae.cells import study_config
+    from supviz.sae.config import applies_to
     from supviz.toy import load_hamblin2022
 
     grid = load_hamblin2022(DATA)
     idx = [i for i, s in enumerate(grid.specs) if s.n_hidden != 50]
     sparse = np.array([grid.specs[i].probability <= 0.17 for i in idx])
     out = {}
-    for arch in ARCHITECTURES:
-        config = study_config(60, steps=steps).replace(architecture=arch)
+    for arch in architectures or ARCHITECTURES:
+        changes = {f: v for f, v in (options or {}).items() if arch in applies_to(f)}
+        config = study_config(60, steps=steps).replace(architecture=arch, **changes)
         c0, t0 = time.process_time(), time.perf_counter()
         cells = train_cell_saes(grid, idx, config=config, seed=0, progress=False)
         sc = cells.scores
@@ -261,6 +265,14 @@ def main() -> None:
     ap.add_argument("--torch-step", action="store_true", help="cells: the torch-ops step, not the fused kernel")
     ap.add_argument("--paper-size", action="store_true", help="toy experiment at 512 features in 256 dims")
     ap.add_argument("--json", metavar="FILE", help="also write the results here")
+    ap.add_argument("--architectures", nargs="+", default=None, help="architectures: these only (default: all)")
+    ap.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="architectures: override an SAEConfig field (JSON value) where it applies, e.g. grad_clip=1.0",
+    )
     args = ap.parse_args()
     if args.part == "all":
         results = {}
@@ -310,7 +322,8 @@ def main() -> None:
                 file=sys.stderr,
             )
     elif args.part == "architectures":
-        body = part_architectures(args.steps)
+        options = {f: json.loads(v) for f, v in (o.split("=", 1) for o in args.option)}
+        body = part_architectures(args.steps, args.architectures, options)
     else:
         body = part_toy(args.toy_steps or args.steps, args.paper_size)
         print(

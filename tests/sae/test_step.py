@@ -21,6 +21,11 @@ from supviz.sae.metrics import score
 from supviz.sae.model import encode
 
 FUSED = ("relu_l1", "topk", "jumprelu")
+#: Each fused architecture at its defaults (JumpReLU: SAELens' recipe, theta trained itself), and JumpReLU with the
+#: paper's recipe (log theta, unit-norm decoder rows, no clipping).
+PAPER = {"threshold_param": "log", "free_decoder": False, "grad_clip": 0.0}
+CASES = [(arch, {}) for arch in FUSED] + [("jumprelu", PAPER)]
+IDS = [*FUSED, "jumprelu-paper"]
 RNG = np.random.default_rng(7)
 Q = np.linalg.qr(RNG.standard_normal((12, 12)))[0].astype(np.float32)
 
@@ -45,9 +50,9 @@ def _group(jobs):
 
 
 @pytest.mark.filterwarnings("ignore:grad and param do not obey")  # the engine's strided .grad views, by design
-@pytest.mark.parametrize("arch", FUSED)
-def test_one_step_gradients_equal_autograd(arch):
-    g = _group(_jobs(arch))
+@pytest.mark.parametrize(("arch", "kw"), CASES, ids=IDS)
+def test_one_step_gradients_equal_autograd(arch, kw):
+    g = _group(_jobs(arch, **kw))
     assert g.kind is not None
     for t in range(5):  # away from the initialisation (encoder = decoder transposed)
         g.step(t)
@@ -73,9 +78,9 @@ def test_one_step_gradients_equal_autograd(arch):
             np.testing.assert_allclose(q[i], r[i], rtol=0, atol=1e-5 * scale, err_msg=(arch, name, i))
 
 
-@pytest.mark.parametrize("arch", FUSED)
-def test_fused_and_torch_paths_agree_after_training(arch, monkeypatch):
-    jobs = _jobs(arch)
+@pytest.mark.parametrize(("arch", "kw"), CASES, ids=IDS)
+def test_fused_and_torch_paths_agree_after_training(arch, kw, monkeypatch):
+    jobs = _jobs(arch, **kw)
     fast = train_saes(jobs, threads=1, progress=False)
     monkeypatch.setattr(engine, "FUSED_STEP", False)
     ref = train_saes(jobs, threads=1, progress=False)
@@ -108,8 +113,8 @@ def _kernel_inputs(arch, K, seed):
     return (x, flat, offsets, KINDS[arch], arch != "jumprelu", coef, theta, 4, dead, 3, 1 / 32, 0.05)
 
 
-@pytest.mark.parametrize("arch", FUSED)
-def test_kernel_alone_equals_batched_bit_for_bit(arch):
+@pytest.mark.parametrize(("arch", "log_theta"), [(a, True) for a in FUSED] + [("jumprelu", False)])
+def test_kernel_alone_equals_batched_bit_for_bit(arch, log_theta):
     from supviz.sae._step import forward_backward
 
     x, flat, offsets, kind, centred, coef, theta, k, dead, aux_k, aux_c, bw = _kernel_inputs(arch, 5, 0)
@@ -119,7 +124,22 @@ def test_kernel_alone_equals_batched_bit_for_bit(arch):
         grad = np.full((n, flat.shape[1]), np.nan, dtype=np.float32)
         terms = np.empty((n, 3), np.float32)
         fired = np.zeros((n, theta.shape[1]), np.bool_)
-        a = (x[sl], flat[sl], grad, offsets, kind, centred, coef[sl], theta[sl], k, dead[sl], aux_k, aux_c, bw)
+        a = (
+            x[sl],
+            flat[sl],
+            grad,
+            offsets,
+            kind,
+            centred,
+            coef[sl],
+            theta[sl],
+            k,
+            dead[sl],
+            aux_k,
+            aux_c,
+            bw,
+            log_theta,
+        )
         forward_backward(*(np.ascontiguousarray(v) if isinstance(v, np.ndarray) else v for v in a), terms, fired)
         return grad, terms, fired
 

@@ -17,7 +17,8 @@ autograd's): with ``pre = x W_enc + c``, ``c = b_enc - b_dec W_enc`` (when the i
 * ``df = dL/dx_hat W_dec^T`` (plus ``l1 / B`` for relu_l1); ``dpre = df * act'``;
 * ``dW_enc = x^T dpre`` (plus, centred, ``-b_dec^T dc``); ``dc = db_enc = sum_b dpre``;
 * JumpReLU (Rajamanoharan et al. 2024, eqs. 11-12, rectangle kernel ``K = 1[|pre - theta| < eps/2]``):
-  ``dL/dtheta_j = -(theta_j sum_b K df_bj + (l0 / B) sum_b K) / eps`` and ``dL/dlog theta = theta dL/dtheta``;
+  ``dL/dtheta_j = -(theta_j sum_b K df_bj + (l0 / B) sum_b K) / eps``, and ``dL/dlog theta = theta dL/dtheta``
+  when the trained parameter is ``log theta`` (``threshold_param='log'``), ``dL/dtheta`` itself when it is theta;
 * AuxK (Gao et al. 2024, A.2): ``z = ReLU`` of the ``aux_k`` largest pre-activations among the
   dead latents, ``e = x - x_hat`` held fixed, ``L_aux = a * min(n_dead / aux_k, 1) * mean_b
   ||z W_dec - e||^2``, whose gradient reaches ``W_dec`` and, where ``z > 0``, ``pre``.
@@ -48,7 +49,7 @@ TERMS = {"relu_l1": ("sparsity",), "topk": ("auxk",), "jumprelu": ("sparsity",)}
 
 @njit(nogil=True, cache=True)
 def forward_backward(
-    x, flat, grad, offsets, kind, centred, coef, theta, k_top, dead, aux_k, aux_coef, bandwidth, terms, fired
+    x, flat, grad, offsets, kind, centred, coef, theta, k_top, dead, aux_k, aux_coef, bandwidth, log_theta, terms, fired
 ):  # pragma: no cover - compiled
     """Loss terms and gradients of every instance of a group, for one batch.
 
@@ -58,8 +59,8 @@ def forward_backward(
         The batch of each instance (already scaled).
     flat : float32 [K, P]
         Each instance's parameters in the engine's flat layout; ``offsets`` (int64 [5]) gives where
-        ``W_enc [d, s]``, ``b_enc [s]``, ``W_dec [s, d]``, ``b_dec [d]`` and (jumprelu)
-        ``log_threshold [s]`` start.
+        ``W_enc [d, s]``, ``b_enc [s]``, ``W_dec [s, d]``, ``b_dec [d]`` and (jumprelu) its
+        threshold parameter ``log_threshold [s]`` or ``threshold [s]`` start.
     grad : float32 [K, P]
         Output: the gradient in the same layout (columns of no parameter untouched).
     kind : int
@@ -67,13 +68,15 @@ def forward_backward(
     coef : float32 [K]
         The sparsity weight at this step (relu_l1's L1, jumprelu's L0).
     theta : float32 [K, s]
-        JumpReLU's thresholds ``exp(log_threshold)`` (ignored otherwise).
+        JumpReLU's thresholds ``exp(log_threshold)`` or ``threshold`` (ignored otherwise).
     k_top : int
         TopK's k (>= s: keep every positive pre-activation).
     dead : bool [K, s]
         AuxK's dead latents (topk); ``aux_k``, ``aux_coef``: its count and weight.
     bandwidth : float
         JumpReLU's kernel width ``eps``.
+    log_theta : bool
+        JumpReLU: the gradient goes to ``log theta`` (``theta dL/dtheta``), else to ``theta`` (``dL/dtheta``).
     terms : float32 [K, 3]
         Output: ``mse``, the sparsity term (relu_l1, jumprelu) and ``auxk`` (topk) per instance.
     fired : bool [K, s]
@@ -111,6 +114,7 @@ def forward_backward(
             aux_k,
             aux_coef,
             bandwidth,
+            log_theta,
             fired[i],
             work,
         )
@@ -162,6 +166,7 @@ def _instance(
     aux_k,
     aux_coef,
     bandwidth,
+    log_theta,
     fired,
     work,
 ):  # pragma: no cover - compiled
@@ -401,11 +406,12 @@ def _instance(
                 acc32 += We[c, j] * gbe[j]
                 gWe[c, j] -= bv * gbe[j]
             gbd[c] -= acc32
-    if kind == 2:  # dL/dlog theta = theta dL/dtheta
+    if kind == 2:  # dL/dtheta, and dL/dlog theta = theta dL/dtheta
         l0w = coef * inv_B
         eps = np.float32(bandwidth)
         for j in range(s):
-            glt[j] = (-(theta[j] * s_g[j] + l0w * s_n[j]) / eps) * theta[j]
+            gt = -(theta[j] * s_g[j] + l0w * s_n[j]) / eps
+            glt[j] = gt * theta[j] if log_theta else gt
     mse32 = np.float32(mse / B)
     if kind == 2:
         sparsity = float(n_active)

@@ -75,10 +75,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "l0_coefficient": 1.0,
         "bandwidth": 0.05,
         "init_threshold": 0.05,
-        "free_decoder": False,
+        # SAELens 6.54's recipe (issue 20, docs/benchmarks.md): free decoder rows, theta trained itself, the
+        # gradient clipped to norm 1; ahead of the paper's (unit-norm rows, log theta, no clipping) by MCC
+        # +0.059 / +0.046 on supviz.sae.synth's 'flat' / 'cpu' presets, on every one of 3 seeds
+        "free_decoder": True,
+        "threshold_param": "linear",
         "decoder_init_norm": 1.0,
         "lr_decay_fraction": 0.0,
-        "grad_clip": 0.0,
+        "grad_clip": 1.0,
     },
 }
 
@@ -102,7 +106,15 @@ _APPLIES: dict[str, tuple[str, ...]] = {
     "bandwidth": ("jumprelu",),
     "init_threshold": ("jumprelu",),
     "free_decoder": ("jumprelu",),
+    "threshold_param": ("jumprelu",),
 }
+
+#: JumpReLU's threshold parametrisations: ``log theta`` (the paper's) or ``theta`` itself (SAELens 6.54's).
+THRESHOLD_PARAMS = ("log", "linear")
+
+#: What a saved config that lacks a field was trained with (the field did not exist yet, and the recipe was the one
+#: its default then named): JumpReLU's unit-norm decoder rows and log theta, before issue 20 made SAELens' the default.
+_BEFORE_FIELD: dict[str, dict[str, Any]] = {"jumprelu": {"free_decoder": False, "threshold_param": "log"}}
 
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
@@ -143,7 +155,7 @@ class SAEConfig:
     Anthropic's update; others 0)."""
     grad_clip: float | None = None
     """Clip each instance's gradient to this global norm; 0 = off (relu_l1_decnorm: 1.0, as in Anthropic's update;
-    others 0)."""
+    jumprelu: 1.0, as SAELens' trainer clips; others 0)."""
     normalize_activations: bool = True
     """Rescale each instance's inputs by a constant so that E||x||^2 = d_in while training; folded back into the weights
     afterwards."""
@@ -181,8 +193,10 @@ class SAEConfig:
     """jumprelu: initial threshold of every latent (default 0.05)."""
     free_decoder: bool | None = None
     """jumprelu: train the decoder rows unconstrained (no unit norm, no gradient projection), as SAELens 6.54 does
-    (default False, the paper's unit-norm rows; issue 20 measured True ahead by MCC +0.03, F1 +0.04 on
-    supviz.sae.synth's 'flat' preset, docs/benchmarks.md)."""
+    (default True; False: the paper's unit-norm rows; issue 20, docs/benchmarks.md)."""
+    threshold_param: str | None = None
+    """jumprelu: what Adam trains for the threshold theta: 'linear' (theta itself, projected onto theta >= 0 after every
+    step; SAELens 6.54; default) or 'log' (log theta, which keeps it positive; the paper's reference code)."""
     device: str = "cpu"
     """Torch device: 'cpu' or 'cuda[:N]'."""
     log_every: int = 100
@@ -271,6 +285,8 @@ class SAEConfig:
             set_("bandwidth", check_float("bandwidth", self.bandwidth, min_value=0.0, min_inclusive=False))
         if self.free_decoder is not None:
             set_("free_decoder", _check_bool("free_decoder", self.free_decoder))
+        if self.threshold_param is not None:
+            set_("threshold_param", check_choice("threshold_param", self.threshold_param, THRESHOLD_PARAMS))
         if self.init_threshold is not None:
             set_(
                 "init_threshold", check_float("init_threshold", self.init_threshold, min_value=0.0, min_inclusive=False)
@@ -337,10 +353,17 @@ class SAEConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> "SAEConfig":
-        """Build a config from a mapping; unknown keys are an error."""
+        """Build a config from a mapping (a saved :meth:`to_dict`); unknown keys are an error.
+
+        A saved config without a field that was added later gets the recipe it was trained with
+        (:data:`_BEFORE_FIELD`: a jumprelu config without ``threshold_param`` trained log theta), not today's default.
+        """
         from supviz.core.config import field_names, table_keys
 
-        return cls(**table_keys(source, data, field_names(cls), what="a table of SAE settings"))
+        kw = table_keys(source, data, field_names(cls), what="a table of SAE settings")
+        for name, value in _BEFORE_FIELD.get(kw.get("architecture"), {}).items():
+            kw.setdefault(name, value)
+        return cls(**kw)
 
     def replace(self, **changes: Any) -> "SAEConfig":
         """A copy with some fields changed (and checked again).

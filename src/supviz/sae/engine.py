@@ -424,7 +424,13 @@ class _Group:
 
             where = {name: a for name, a, _b, _shape in self.layout}
             self._offsets = np.array(
-                [where["W_enc"], where["b_enc"], where["W_dec"], where["b_dec"], where.get("log_threshold", -1)],
+                [
+                    where["W_enc"],
+                    where["b_enc"],
+                    where["W_dec"],
+                    where["b_dec"],
+                    where.get("log_threshold", where.get("threshold", -1)),
+                ],
                 dtype=np.int64,
             )
             self._no_theta = torch.zeros(k, self.d_sae)
@@ -483,6 +489,7 @@ class _Group:
         total = sum(terms.values())
         with torch.no_grad():
             self._update(t)
+            self.arch.project(self.P)
             if f is not None:
                 self.arch.after_step(f, self.P, self.S)
             if cfg.dead_after is not None:  # AuxK's dead latents (topk / batchtopk)
@@ -530,10 +537,8 @@ class _Group:
 
         cfg = self.config
         k = len(self.plans)
-        if self.kind == _step.KINDS["jumprelu"]:
-            theta = self.P["log_threshold"].detach().exp()  # (k, s): the torch path's thresholds, same op
-        else:
-            theta = self._no_theta
+        jumprelu = self.kind == _step.KINDS["jumprelu"]
+        theta = self.arch.thresholds(self.P).detach() if jumprelu else self._no_theta  # (k, s): the torch path's
         out = np.empty((k, 3), dtype=np.float32)
         _step.forward_backward(
             x.contiguous().numpy(),
@@ -549,6 +554,7 @@ class _Group:
             cfg.resolve_aux_k(self.d_in) if cfg.architecture == "topk" else 0,
             float(cfg.aux_coefficient) if cfg.architecture == "topk" else 0.0,
             float(cfg.bandwidth) if cfg.architecture == "jumprelu" else 0.0,
+            jumprelu and self.arch.log_threshold,
             out,
             self._fired_np,
         )

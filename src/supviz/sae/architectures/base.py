@@ -209,6 +209,10 @@ class Architecture:
     def after_step(self, f: "torch.Tensor", P: Params, S: dict[str, "torch.Tensor"]) -> None:
         """Update non-trainable state after the optimiser step (no gradients)."""
 
+    def project(self, P: Params) -> None:
+        """Project the parameters back onto their constraint set after every optimiser step, in place and
+        without gradients (both the torch and the fused path); nothing by default."""
+
     # -- the inference form -------------------------------------------------------------------
 
     def export(self, P: Params, S: dict[str, "torch.Tensor"], index: int) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 JumpReLU sparse autoencoders".
 
 ``f = JumpReLU_theta(pre) = pre * H(pre - theta)`` with ``pre = x W_enc + b_enc`` and a learned
-threshold ``theta > 0`` per latent, trained as ``log theta`` (which keeps it positive, as in the
-paper's reference code; SAELens 6.x trains ``theta`` itself and clamps it at 0, and reads the
-``log_threshold`` of older checkpoints); loss
+threshold ``theta`` per latent, trained as ``theta`` itself (``threshold_param='linear'``, the default,
+SAELens 6.54's: Adam moves it additively, and it is projected onto ``theta >= 0`` after every step, as
+SAELens clamps it before every forward pass) or as ``log theta`` (``'log'``: it keeps theta positive,
+as in the paper's reference code; ``dL/dlog theta = theta dL/dtheta``); loss
 ``mean_b ||x - x_hat||^2 + l0 * mean_b ||f||_0``. The step function H has no useful derivative,
 so both the activation and the L0 term pass gradients to ``theta`` through the paper's
 straight-through pseudo-derivatives with the rectangle kernel ``K(u) = 1[|u| < 1/2]`` and
@@ -13,10 +14,12 @@ bandwidth ``eps``:
 * ``d JumpReLU / d theta = -(theta / eps) K((pre - theta) / eps)``, ``d JumpReLU / d pre = H(pre - theta)``;
 * ``d H(pre - theta) / d theta = -(1 / eps) K((pre - theta) / eps)``, and nothing to ``pre``.
 
-Decoder rows are unit norm with the parallel gradient removed, as in the paper, unless
-``free_decoder`` (SAELens 6.54 leaves them free; issue 20 measured that ahead on supviz.sae.synth's
-``flat`` preset: MCC 0.846-0.855 against 0.813-0.835, F1 0.756-0.767 against 0.710-0.730, two and
-three seeds); the encoder starts as the decoder's transpose (Gemma Scope).
+Decoder rows are free (``free_decoder``, the default, as SAELens 6.54 trains them), or unit norm with
+the parallel gradient removed, as in the paper (``free_decoder=False``); the gradient is clipped to
+norm 1 (``grad_clip``, as SAELens' trainer does). Issue 20 measured this recipe ahead of the paper's
+on supviz.sae.synth's ``flat`` and ``cpu`` presets (MCC 0.882 / 0.864 against 0.823 / 0.818, 3 seeds,
+better on each; docs/benchmarks.md); each part alone is not (the linear threshold or the clipping with
+unit-norm rows is worse). The encoder starts as the decoder's transpose (Gemma Scope).
 """
 
 from __future__ import annotations
@@ -106,14 +109,29 @@ class JumpReLU(Architecture):
             self.unit_norm_decoder = False
             self.project_decoder_grad = False
 
+    @property
+    def log_threshold(self) -> bool:
+        """Whether the trained parameter is ``log theta`` (``"log_threshold"``) or ``theta`` (``"threshold"``)."""
+        return self.config.threshold_param == "log"
+
     def extra_params(self):
-        return {"log_threshold": torch.full((self.d_sae,), math.log(self.config.init_threshold))}
+        if self.log_threshold:
+            return {"log_threshold": torch.full((self.d_sae,), math.log(self.config.init_threshold))}
+        return {"threshold": torch.full((self.d_sae,), float(self.config.init_threshold))}
+
+    def thresholds(self, P) -> torch.Tensor:
+        """``theta [k, d_sae]`` from the trained parameter (in the autograd graph)."""
+        return P["log_threshold"].exp() if self.log_threshold else P["threshold"]
 
     def activation_and_terms(self, pre, x, P, S, ctx):
-        theta = P["log_threshold"].exp()[:, None, :]  # (k, 1, s)
+        theta = self.thresholds(P)[:, None, :]  # (k, 1, s)
         f, l0 = JumpReLUWithL0.apply(pre, theta, self.config.bandwidth)
         return f, {"sparsity": ctx["coefficient"] * l0}
 
+    def project(self, P):
+        if not self.log_threshold:  # theta >= 0: below 0 the gate would pass negative pre-activations
+            P["threshold"].data.clamp_(min=0.0)
+
     def export(self, P, S, index):
-        theta = P["log_threshold"][index].detach().exp().cpu().numpy().astype("float32")
+        theta = self.thresholds(P)[index].detach().cpu().numpy().astype("float32")
         return {"activation": "jumprelu", "k": None, "threshold": theta}
