@@ -1,6 +1,7 @@
 """The random-direction null of C3 / C5 (supviz.study.embeddings.null): what N structureless rows score."""
 
 import numpy as np
+import pytest
 
 from supviz import dr
 from supviz.study.adapters import pairwise
@@ -31,3 +32,28 @@ def test_random_directions_in_many_dimensions_are_nearly_the_orthogonal_baseline
     kw = {"method": "mds", "baseline": base, "draws": 3, "seeds": list(range(6)), "params": MDS}
     wide, flat = null_distance(1000, N, **kw), null_distance(2, N, **kw)
     assert wide < 0.2 and flat > wide + 0.15
+
+
+def test_the_run_computes_each_null_once_on_its_workers_and_caches_it(tmp_path):
+    """procrustes_nulls runs its (m, N) on the run's dispatcher (worker processes): each value is null_distance of
+    the same seeds (UMAP and SMACOF are supviz's seeded single-thread paths: the same numbers in a worker, up to the
+    last bits of the Procrustes SVD on another BLAS thread count), and a second call reads the cache."""
+    from supviz.runtime.cache import Cache
+    from supviz.study.config import config_from_dict
+    from supviz.study.context import RunContext
+    from supviz.study.embeddings.null import procrustes_nulls
+
+    cfg = config_from_dict({"run": {"n_jobs": 2}})
+    ctx = RunContext(config=cfg, out=tmp_path, cache=Cache(tmp_path / "c"))
+    base = {n: _base(n) for n in (8, 12)}
+    pairs = {(3, 8), (3, 12), (5, 12), (4, 99)}  # N = 99 has no baseline: NaN
+    params = {"n_neighbors": 5}
+    got = procrustes_nulls(ctx, pairs, method="umap", base=base, draws=2, params_for=lambda n: params)
+    assert np.isnan(got.pop((4, 99)))
+    for (m, n), v in got.items():
+        seeds = [ctx.seed("C-null", "umap", m, n, i) for i in range(4)]
+        want = null_distance(m, n, method="umap", baseline=base[n], draws=2, seeds=seeds, params=params)
+        assert v == pytest.approx(want, rel=1e-9, abs=1e-12)
+    assert ctx.cache.stats.misses.get("procrustes_null") == 3
+    again = procrustes_nulls(ctx, pairs - {(4, 99)}, method="umap", base=base, draws=2, params_for=lambda n: params)
+    assert again == got and ctx.cache.stats.hits.get("procrustes_null") == 3
