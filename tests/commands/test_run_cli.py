@@ -115,7 +115,14 @@ EXPECTED_LAYERS = {"exact": 7, "mds": 7}
 EXPECTED_SAES = {("E1", "jumprelu"): 8, ("E1", "topk"): 4, ("F_calibration", "relu_l1"): 8, ("F_layer", "relu_l1"): 3}
 # section E: JumpReLU SAEs on the 8 cells and TopK on the 4 sparse ones (E1), pairs pictured where a cell has two
 # represented features (E2), the JumpReLU codes of D's inputs measured like x and h (points, space "codes")
-EXPECTED_POINTS = {"x": 32, "h": 32, "x_rep": 32, "h_rep": 32, "codes": 8, "codes_rep": 32}  # f(h) measured, f(h_rep) pictured
+EXPECTED_POINTS = {
+    "x": 32,
+    "h": 32,
+    "x_rep": 32,
+    "h_rep": 32,
+    "codes": 8,
+    "codes_rep": 32,
+}  # f(h) measured, f(h_rep) pictured
 
 
 def _cmd(*args):

@@ -30,5 +30,7 @@ def test_counts_name_their_unit_in_the_singular_for_one():
     assert counted(1, "panels") == "panel" and counted(2, "panels") == "panels" and counted(0, "cells") == "cells"
     assert counted(1, "p values (one model each)") == "p value (one model each)"
     assert counted(1, "seeds per p") == "seed per p" and counted(1, "layers (kind, width)") == "layer (kind, width)"
-    f = Finding(claim="c", measured="m", verdict="supported", n_used=1, unit="panels", n_left_out=1, left_out_unit="cells")
+    f = Finding(
+        claim="c", measured="m", verdict="supported", n_used=1, unit="panels", n_left_out=1, left_out_unit="cells"
+    )
     assert f.used_words() == "1 panel used" and "1 cell left out" in f.evidence() and "n = 1 panel" in f.evidence()

@@ -302,9 +302,7 @@ def _grid_html(findings: Sequence[Any]) -> str:
             )
             out_unit = counted(f.n_left_out, f.left_out_words())
             counts = (f.used_words() if f.n_used is not None else "") + (
-                f", {f.n_left_out} {out_unit + ' ' if out_unit else ''}left out"
-                if f.n_left_out
-                else ""
+                f", {f.n_left_out} {out_unit + ' ' if out_unit else ''}left out" if f.n_left_out else ""
             )
             cells.append(
                 f"<td class='{VERDICT_CLASS.get(f.verdict, 'na')}'><a href='#{_esc(_anchor(f))}'>"
