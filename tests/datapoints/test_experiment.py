@@ -233,3 +233,31 @@ def test_picture_seeds_add_runs_and_leave_the_first_one_unchanged():
     np.testing.assert_array_equal(one.table["knn_recall_seed_mean"], one.table["knn_recall"])
     with pytest.raises(SupvizError, match=r"`picture_seeds` must be an int >= 1; got 0"):
         datapoint_grid(grid, picture_seeds=0, **kw)
+
+
+def test_rep_pictured_draws_x_rep_and_h_rep_only_in_the_cells_named():
+    """x_rep and h_rep get pictures only in ``rep_pictured`` (the study: cells with superposition); the other cells
+    keep their exact measures, and every picture drawn is the one the full grid draws (same seeds, same numbers)."""
+    grid = _grid(np.random.default_rng(0), ms=(2,), ps=(1.0, 0.2))
+    kw = dict(
+        n_points=60,
+        methods=("mds",),
+        k=5,
+        random_state=4,
+        progress=False,
+        n_jobs=1,
+        layout_spaces=("x", "x_rep", "h", "h_rep"),
+    )
+    full = datapoint_grid(grid, **kw)
+    some = datapoint_grid(grid, rep_pictured=[1, 3], **kw)
+    pic = some.table[some.table["method"] == "mds"]
+    rep = pic[pic["space"].isin(["x_rep", "h_rep"])]
+    assert sorted(set(rep["instance"])) == [1, 3] and set(pic["space"]) == {"x", "x_rep", "h", "h_rep"}
+    exact = some.table[some.table["method"] == "exact"]
+    assert set(exact[exact["space"] == "h_rep"]["instance"]) == {0, 1, 2, 3}  # measured everywhere
+    key = ["instance", "space", "method"]
+    merged = some.table.merge(full.table, on=key, suffixes=("", "_full"))
+    assert len(merged) == len(some.table)
+    np.testing.assert_array_equal(merged["knn_recall"], merged["knn_recall_full"])
+    with pytest.raises(SupvizError, match=r"`rep_pictured\[\]` must be an int in \[0, 3\]; got 9"):
+        datapoint_grid(grid, rep_pictured=[9], **kw)

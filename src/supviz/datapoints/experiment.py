@@ -622,6 +622,7 @@ def datapoint_grid(
     n_landmarks: int = 1000,
     max_pairs: int = 200_000,
     instances: Sequence[int] | None = None,
+    rep_pictured: Sequence[int] | None = None,
     ring: bool = True,
     ring_metric_type: str = "interval",
     picture_seeds: int = 1,
@@ -645,6 +646,10 @@ def datapoint_grid(
         too; its exact measures are always computed).
     instances : sequence of int, optional
         Only these instances of the grid (all by default).
+    rep_pictured : sequence of int, optional
+        The instances whose ``x_rep`` and ``h_rep`` get pictures (where ``layout_spaces`` asks for them); the others
+        keep their exact measures only. Default: every instance. (The study pictures them only in the cells whose W
+        stores features in superposition, the only cells where its claim reads them.)
     ring : bool, default True
         Add to :attr:`DatapointGridResult.geometry` the radial spread of the study's MDS picture
         of each cell's represented rows and of ``diag(N)`` of the same size
@@ -675,6 +680,10 @@ def datapoint_grid(
     seed = as_seed_sequence(random_state, name="random_state")
     specs = list(grid.specs)
     idx = check_indices("instances", instances, len(specs), what="instance")
+    rep_idx = set(
+        idx if rep_pictured is None else check_indices("rep_pictured", rep_pictured, len(specs), what="instance")
+    )
+    no_rep = tuple(s for s in layout_spaces if s not in ("x_rep", "h_rep"))
 
     groups: dict[tuple[int, float], int] = {}
     samples: dict[int, SparseSample] = {}
@@ -700,7 +709,7 @@ def datapoint_grid(
             methods=methods,
             controls=controls,
             include_output=include_output,
-            layout_spaces=layout_spaces,
+            layout_spaces=layout_spaces if i in rep_idx else no_rep,
             represented=None,
             represented_rule=represented_rule,
             represented_threshold=represented_threshold,

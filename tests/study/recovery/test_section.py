@@ -451,6 +451,21 @@ def test_won_back_is_read_against_the_superposition_loss_not_hs_whole_loss():
     assert u.won_back == pytest.approx(-1.0) and u.n_left_out == 0 and u.verdict == "not supported"
 
 
+def test_won_back_over_both_variants_averages_each_variants_strata():
+    """Both importance variants have a cell at every (m, p): pooled, each (variant, m) is its own stratum, so the
+    estimate is the mean of both variants' shares (0.5 and 1.0 -> 0.75), never the variant read last."""
+    rows = []
+    for p in PS:
+        for imp, codes in (("geometric:0.9", 0.6), ("uniform", 0.8)):  # wins back 0.5 and 1.0 of a 0.4 loss
+            rows += [(imp, 3, p, "mds", s, _raw(v), 2.0) for s, v in (("x_rep", 0.8), ("h_rep", 0.4), ("codes", codes))]
+    cells = won_back_cells(_codes(rows))
+    (both,) = won_back_summary(cells)
+    per = {w.importance: w for w in won_back_summary(cells, by_importance=True)}
+    assert per["geometric:0.9"].won_back == pytest.approx(0.5) and per["uniform"].won_back == pytest.approx(1.0)
+    assert both.won_back == pytest.approx(0.75) and both.n_cells == 10 and both.n_clusters == 5
+    assert set(both.per_m) == {"3 (0.9^i)", "3 (uniform)"} and set(per["uniform"].per_m) == {3}
+
+
 def test_findings_from_a_hand_made_table():
     e1 = _hand_e1()
     found = recovery_findings(e1, won_back_cells(_hand_codes()), default="topk", n_features=40)

@@ -77,6 +77,17 @@ def _pictured(config: Any, grid: Any) -> list[int]:
     return [i for i, s in enumerate(specs) if s.n_hidden in wanted and s.probability is not None]
 
 
+def superposed_instances(grid: Any, idx: list[int]) -> list[int]:
+    """The instances of ``idx`` whose W stores features in superposition (``features_per_dim`` > ``SUPERPOSED_ABOVE``
+    of :mod:`supviz.study.datapoints.findings`, from :func:`supviz.study.datapoints.measures.w_superposition`):
+    the only cells where the study's claim (h_rep against x_rep) and section E's won-back share read the pictures of
+    x_rep, h_rep and f(h_rep), so the only cells that draw them."""
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE
+    from supviz.study.datapoints.measures import w_superposition
+
+    return [i for i in idx if w_superposition(grid.weights[i])["features_per_dim"] > SUPERPOSED_ABOVE]
+
+
 def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int], rc: Any) -> Any:
     from supviz.datapoints import datapoint_grid
 
@@ -89,6 +100,7 @@ def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int],
         represented_rule=rc.rule,
         represented_threshold=rc.threshold,
         instances=idx,
+        rep_pictured=superposed_instances(grid, idx),
         picture_seeds=cfg.picture_seeds,
         random_state=ctx.seed("datapoints"),
         n_jobs=ctx.config.run.n_jobs,

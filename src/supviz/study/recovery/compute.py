@@ -474,6 +474,7 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
                     )
                 )
         if c.architecture == main_arch:
+            from supviz.study.datapoints.findings import SUPERPOSED_ABOVE
             from supviz.study.datapoints.measures import w_superposition
 
             c.features_per_dim = w_superposition(grid.weights[c.instance])["features_per_dim"]
@@ -481,10 +482,13 @@ def compute_recovery(ctx: RunContext) -> RecoveryResult:
         if f is None:
             continue
         x = np.asarray(dcell.x, dtype=np.float64)
-        # every architecture's code space f(h) is measured itself; the main architecture's f(h_rep) is also pictured
+        # every architecture's code space f(h) is measured itself; the main architecture's f(h_rep) is also
+        # measured, and pictured where W stores features in superposition (the only cells the won-back share reads)
         spaces = [("codes", f, ("exact",))]
         if (c.architecture, c.instance) in codes_rep:
-            spaces.append((CODE_REP_SPACE, codes_rep[(c.architecture, c.instance)], ("exact", *cfg.code_methods)))
+            pictured = c.features_per_dim > SUPERPOSED_ABOVE
+            rep_methods = ("exact", *cfg.code_methods) if pictured else ("exact",)
+            spaces.append((CODE_REP_SPACE, codes_rep[(c.architecture, c.instance)], rep_methods))
         for space, F, methods in spaces:
             for method in methods:
                 what = "codes" if space == "codes" else "codes-rep"

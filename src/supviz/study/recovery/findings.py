@@ -61,6 +61,7 @@ from supviz.study.stats import (
     stratified_bootstrap_interval,
     wilson_interval,
 )
+from supviz.toy.importance import variant_label
 
 #: Cells with p at or below this are "sparse" in the summaries.
 SPARSE_P = 0.2
@@ -375,12 +376,18 @@ def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]
     ).all(axis=1)
     use = cells[ok]
     left = cells[~ok]
-    ms = sorted({int(v) for v in use["m"]})
+    # strata: (importance variant, m), each variant's cells its own (pooling both variants in one (p, m) slot kept
+    # only the last one read); p values are the clusters (both variants' cells of one p share their inputs)
+    imps = sorted({str(v) for v in use["importance"]}) if "importance" in use else [""]
+    ms = sorted({(str(r.importance) if len(imps) > 1 else imps[0], int(r.m)) for r in use.itertuples(index=False)})
     ps = sorted({round(float(v), 9) for v in use["p"]})
-    A = np.full((len(ps), len(ms)), np.nan)  # (p, m): chance-corrected recall of x_rep
+    A = np.full((len(ps), len(ms)), np.nan)  # (p, stratum): chance-corrected recall of x_rep
     B, C = A.copy(), A.copy()  # of h_rep, of the codes
     for r in use.itertuples(index=False):
-        i, j = ps.index(round(float(r.p), 9)), ms.index(int(r.m))
+        stratum = (str(r.importance) if len(imps) > 1 else imps[0], int(r.m))
+        i, j = ps.index(round(float(r.p), 9)), ms.index(stratum)
+        if np.isfinite(A[i, j]):  # pragma: no cover - one cell per (p, importance, m) in a grid
+            raise ValueError(f"two cells at p = {r.p}, {stratum}: won_back_effect reads one cell per stratum and p")
         A[i, j], B[i, j], C[i, j] = r.x_rep_cc, r.h_rep_cc, r.codes_cc
 
     def by_m(idx: np.ndarray) -> np.ndarray:  # (m,)
@@ -398,14 +405,14 @@ def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]
     w_m = by_m(every) if ps else np.zeros(0)
     with np.errstate(invalid="ignore"):
         per_m = {
-            m: {
+            (m if len(imps) == 1 else f"{m} ({_short_variant(imp)})"): {
                 "n": int(np.isfinite(A[:, j]).sum()),
                 "x_rep": float(np.nanmean(A[:, j])),
                 "h_rep": float(np.nanmean(B[:, j])),
                 "codes": float(np.nanmean(C[:, j])),
                 "won_back": float(w_m[j]),
             }
-            for j, m in enumerate(ms)
+            for j, (imp, m) in enumerate(ms)
         }
     reasons: dict[str, int] = {}
     for r in left.itertuples(index=False):
@@ -427,6 +434,11 @@ def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]
         "h_rep": float(np.median(use["h_rep"])) if len(use) else float("nan"),
         "codes": float(np.median(use["codes"])) if len(use) else float("nan"),
     }
+
+
+def _short_variant(importance: str) -> str:
+    """``"0.9^i"`` / ``"uniform"``: a variant's name short enough for a list of strata."""
+    return variant_label(importance).removeprefix("importance ").removesuffix(" importance")
 
 
 @dataclass
@@ -952,6 +964,7 @@ def recovery_findings(
                 method="" if w.method == "exact" else PICTURE_NAMES[w.method],
                 n_used=w.n_clusters,
                 n_left_out=w.n_left_out,
+                left_out_unit="cells",
                 estimate=w.won_back,
                 interval=w.interval,
                 unit=f"p values ({plural(n, 'superposed cell')})",
