@@ -733,3 +733,22 @@ def test_best_of_five_needs_five_architectures_and_a_paired_gap():
     assert arch.verdict == "supported" and arch.estimate == pytest.approx(0.03) and arch.n_used == 6
     two = pd.concat(frames[:2], ignore_index=True)
     assert architecture_findings(two)[0].verdict == NOT_ENOUGH
+
+
+def test_the_intro_names_an_architecture_ahead_only_when_its_paired_interval_clears_zero():
+    """Medians of 0.999 and 0.999 name no winner: the paired difference over the common cells decides."""
+    from supviz.study.recovery.findings import architecture_ranking, lead_words
+
+    rng = np.random.default_rng(0)
+    cells = [(m, p) for m in (3, 5, 10, 20) for p in (0.05, 0.1, 0.2)]
+    tie, ahead = [], []
+    for m, p in cells:
+        noise = rng.normal(0, 1e-4, size=2)
+        for arch, v in (("jumprelu", 0.999 + noise[0]), ("topk", 0.999 + noise[1])):
+            tie.append((arch, "uniform", m, p, v, v, 1.0, 0.1, 4, 2, 0.05))
+        for arch, v in (("jumprelu", 0.99 + noise[0]), ("topk", 0.95 + noise[1])):
+            ahead.append((arch, "uniform", m, p, v, v, 1.0, 0.1, 4, 2, 0.05))
+    t = _e1(tie)
+    assert lead_words(t, architecture_ranking(t), "mmcs").startswith("no architecture ahead")
+    a = _e1(ahead)
+    assert lead_words(a, architecture_ranking(a), "mmcs").startswith("jumprelu ahead of topk by 0.0399 [95% interval 0.0399")

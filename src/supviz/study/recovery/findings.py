@@ -614,6 +614,24 @@ def _common_cells(e1: Any, archs: list[str], sparse_p: float) -> set:
     return cells or set()
 
 
+def lead_words(e1: Any, ranking: list[ArchitectureScore], column: str, *, sparse_p: float = SPARSE_P) -> str:
+    """Whether the first of ``ranking`` (by median ``column``) is ahead of the runner-up, in words: the median paired
+    difference over the common sparse cells with its 95% bootstrap interval; "no architecture ahead" when the
+    interval includes 0 (a median ranking alone would name a winner of a tie)."""
+    order = sorted(ranking, key=lambda s: -np.nan_to_num(s.medians.get(column, float("nan")), nan=-9))
+    if len(order) < 2:
+        return ""
+    a, b = order[0].architecture, order[1].architecture
+    gap = _paired_gap(e1, a, b, column, _common_cells(e1, [s.architecture for s in ranking], sparse_p), sparse_p)
+    gap = gap[np.isfinite(gap)]
+    if gap.size < MIN_N:
+        return f"too few common cells ({gap.size}) to say which is ahead"
+    est, (lo, hi) = _median(gap)[0], bootstrap_interval(gap)
+    if lo > 0:
+        return f"{a} ahead of {b} by {fmt(est)} [95% interval {fmt(lo)}, {fmt(hi)}], paired over {gap.size} cells"
+    return f"no architecture ahead: {a} minus {b} {fmt(est)} [{fmt(lo)}, {fmt(hi)}], paired over {gap.size} cells"
+
+
 def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Finding]:
     """Which architecture recovers the features best, and whether it also gives the best codes.
 

@@ -38,6 +38,7 @@ from supviz.study.recovery.findings import (
     architecture_ranking,
     failure_sentence,
     failures,
+    lead_words,
     recovery_findings,
     region_summaries,
     won_back_cells,
@@ -521,7 +522,7 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
         text = (
             f"Architectures, medians over {ranking[0].n_cells} sparse cells that every one scored: MMCS "
             + ", ".join(f"{s.architecture} {fmt(s.medians['mmcs'])}" for s in ranking)
-            + f" ({ranking[0].architecture} recovers the directions best)"
+            + f" ({lead_words(e1, ranking, 'mmcs', sparse_p=cfg.sparse_p)})"
         )
         coded = sorted(
             (s for s in ranking if math.isfinite(s.medians.get("codes_knn_recall", float("nan")))),
@@ -531,8 +532,8 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
             text += (
                 "; k-NN recall against x of the code space itself "
                 + ", ".join(f"{s.architecture} {fmt(s.medians['codes_knn_recall'])}" for s in coded)
-                + f" against {fmt(coded[0].medians.get('h_knn_recall'))} for h ({coded[0].architecture}'s codes keep "
-                "the inputs' neighbourhoods best)"
+                + f" against {fmt(coded[0].medians.get('h_knn_recall'))} for h "
+                f"({lead_words(e1, coded, 'codes_knn_recall', sparse_p=cfg.sparse_p)})"
             )
         parts.append(text + ".")
     else:
