@@ -103,11 +103,19 @@ def answer_sentences(findings: Sequence[Any]) -> list[str]:
     if grid:
         against = sum(1 for f in grid if f.verdict == "not supported")
         out.append(
-            "No picture contradicts the study's conclusion."
+            "No picture's verdict contradicts the study's conclusion outright; an undecided one is no evidence for it "
+            "either (each cell of the grid says which way it leans)."
+            if not against and c_undecided(grid)
+            else "No picture contradicts the study's conclusion."
             if not against
             else f"{against} of the {len(grid)} pictures contradict{'s' if against == 1 else ''} it."
         )
     return out
+
+
+def c_undecided(findings: Sequence[Any]) -> int:
+    """How many of ``findings`` are 'not enough evidence'."""
+    return sum(1 for f in findings if f.verdict == NOT_ENOUGH)
 
 
 def tally(findings: Sequence[Any]) -> str:

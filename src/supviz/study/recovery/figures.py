@@ -183,13 +183,20 @@ class PairPanel:
 
 
 def matched_pairs_figure(
-    panels: Sequence[PairPanel], *, title: str, color_label: str, n_features: int, panel_in: float = 1.75
+    panels: Sequence[PairPanel],
+    *,
+    title: str,
+    color_label: str,
+    n_features: int,
+    panel_in: float = 1.75,
+    color_range: tuple[float, float] | None = None,
 ) -> "Figure":
     """E2: a grid (rows m, columns p, panels "m : p") of true features joined to their decoder directions.
 
-    True features are filled circles coloured by importance rank (dark = most important, as in
-    C2); their paired decoder directions are black crosses; a segment joins each pair, grey when
-    the pair's cosine >= 0.9 and red below.
+    True features are filled circles coloured by each panel's ``color`` (importance rank, dark = most important, as
+    in C2, on ``0 .. n_features - 1``; or another quantity on ``color_range``, e.g. the row's norm under uniform
+    importance, where a rank is arbitrary); their paired decoder directions are black crosses; a segment joins each
+    pair, grey when the pair's cosine >= 0.9 and red below.
     """
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -231,8 +238,8 @@ def matched_pairs_figure(
             T[order, 1],
             c=np.asarray(pan.color, float)[order],
             cmap="viridis",
-            vmin=0,
-            vmax=max(1, n_features - 1),
+            vmin=0 if color_range is None else color_range[0],
+            vmax=max(1, n_features - 1) if color_range is None else color_range[1],
             s=12,
             linewidths=0.3,
             edgecolors="white",

@@ -68,8 +68,11 @@ def _e2_panels(result: RecoveryResult, grid: Any, variant: str) -> list[Any]:
             continue
         xy = np.asarray(c.pairs.embedding, dtype=float)
         n = rep.size
-        imp = spec.importance if spec.importance is not None else np.ones(spec.n_features)
-        rank = importance_rank(np.asarray(imp, dtype=float))[rep]
+        if variant == "uniform":  # a rank among equal importances is arbitrary: the row's norm, as C2 colours it
+            rank = np.linalg.norm(np.asarray(grid.weights[c.instance], dtype=float), axis=1)[rep]
+        else:
+            imp = spec.importance if spec.importance is not None else np.ones(spec.n_features)
+            rank = importance_rank(np.asarray(imp, dtype=float))[rep]
         stress = c.pairs.info.get("smacof_stress", float("nan"))
         corner += f"\nstress {stress:.2f}" if math.isfinite(stress) else ""
         against = c.scores.get("antialigned_latents", float("nan"))
@@ -194,7 +197,12 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                     title=f"E2. Decoder directions beside the true features, rows m, columns p ({label})",
                     caption=(
                         "Per cell, one ratio SMACOF MDS of the unit directions of the represented features (circles, "
-                        "coloured by importance rank, dark = most important, as in C2) together with each one's "
+                        + (
+                            "coloured by importance rank, dark = most important, as in C2"
+                            if v != "uniform"
+                            else "coloured by the norm of the feature's row of W, as in C2 under uniform importance"
+                        )
+                        + ") together with each one's "
                         "closest decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins "
                         f"each pair (grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the "
                         "features are recovered. The picture distorts the m-dimensional geometry (stress in the "
@@ -205,10 +213,15 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         f"them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
                     ),
                     content={"p": [dataclasses.asdict(p) for p in panels], "v": v},
-                    static=lambda panels=panels, label=label: rf.matched_pairs_figure(
+                    static=lambda panels=panels, label=label, v=v: rf.matched_pairs_figure(
                         panels,
                         n_features=n_features,
-                        color_label="importance rank (0 = most important)",
+                        color_label="importance rank (0 = most important)"
+                        if v != "uniform"
+                        else "norm of the feature's row of W",
+                        color_range=None
+                        if v != "uniform"
+                        else (0.0, max([1.0] + [float(np.max(p.color)) for p in panels if p.color is not None])),
                         title="True features (circles) and their closest decoder directions (crosses), joint MDS per "
                         f"cell; panels m : p ({label})",
                     ),
