@@ -186,8 +186,8 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
         if s.get("n_cells"):
             med = s["median"]
             expl = {
-                "origin cluster": "by the cluster of dropped features at the origin, as the study conjectured, not by "
-                "near-equidistance",
+                "origin cluster": "by the cluster of dropped features at the origin, as the study conjectured (without "
+                "it the represented points are a disc, as even exactly equidistant rows are)",
                 "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the "
                 "origin",
                 "undecided": "by the cluster of dropped features at the origin or by near-equidistance: the intervals "

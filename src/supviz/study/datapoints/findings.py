@@ -634,7 +634,8 @@ def ring_deciding_half(s: dict[str, Any]) -> dict[str, Any]:
         "threshold": DISC_MIN,
         "claimed": "above",
         "null": RING_MAX,
-        "null_text": f"near-equidistance's prediction: a ring without the cluster too, CV < {RING_MAX:g}",
+        "null_text": "what a cause other than the cluster would leave: a ring without the cluster too, CV < "
+        f"{RING_MAX:g} (exactly equidistant rows, diag(N), are a disc without it)",
     }
 
 
@@ -681,7 +682,8 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
             f"{s['n_disc']['orthogonal_alone']}). "
             + {
                 "origin cluster": "The trained rows are a ring with the cluster and a disc without it: the cluster at "
-                "the origin makes their ring, not near-equidistance"
+                "the origin makes their ring (without it even exactly equidistant rows, diag(N), are a disc: equal "
+                "distances alone make no ring)"
                 + (
                     "."
                     if s["n_ring"]["random_cluster"] == n and s["n_ring"]["orthogonal_cluster"] == n
