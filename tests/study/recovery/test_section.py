@@ -751,4 +751,5 @@ def test_the_intro_names_an_architecture_ahead_only_when_its_paired_interval_cle
     t = _e1(tie)
     assert lead_words(t, architecture_ranking(t), "mmcs").startswith("no architecture ahead")
     a = _e1(ahead)
-    assert lead_words(a, architecture_ranking(a), "mmcs").startswith("jumprelu ahead of topk by 0.0399 [95% interval 0.0399")
+    words = lead_words(a, architecture_ranking(a), "mmcs")
+    assert words.startswith("jumprelu ahead of topk by 0.0399 [95% interval 0.0399")
