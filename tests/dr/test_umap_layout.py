@@ -129,3 +129,37 @@ def test_the_eigensolver_is_restored_after_a_layout():
     before = sla.eigsh
     umap_layout(np.random.default_rng(0).normal(size=(40, 5)), random_state=1)
     assert sla.eigsh is before
+
+
+def test_coincident_points_are_laid_out_once_each_copy_at_its_points_place():
+    """Copies of a point are one point to UMAP (as umap-learn's unique=True): the layout is that of the distinct
+    points, bit for bit, each copy at its point's place; left to umap-learn they formed a component of their own and
+    were spread at random (a blob of spots for identical inputs). Distances as input too."""
+    from scipy.spatial.distance import pdist, squareform
+
+    rng = np.random.default_rng(7)
+    distinct = rng.normal(size=(30, 5))
+    copies = np.array(list(range(30)) + [0] * 12 + [3] * 5)  # point 0 twelve more times, point 3 five more
+    X = distinct[copies]
+    lay = umap_layout(X, random_state=2, **FAST)
+    ref = umap_layout(distinct, random_state=2, **FAST)
+    first = np.unique(copies, return_index=True)[1]
+    np.testing.assert_array_equal(lay.embedding[first], ref.embedding[np.unique(copies)])
+    np.testing.assert_array_equal(lay.embedding, ref.embedding[copies])
+    assert lay.info["distinct_points"] == 30 and any("17 of 47 points coincide" in n for n in lay.notes)
+    D = umap_layout(squareform(pdist(X)), metric="precomputed", random_state=2, **FAST)
+    assert np.ptp(D.embedding[copies == 0], axis=0).max() == 0.0 and D.info["distinct_points"] == 30
+    # an init array: the distinct points' rows of it
+    start = rng.normal(size=(len(X), 2))
+    a = umap_layout(X, init=start, random_state=2, **FAST)
+    b = umap_layout(distinct, init=start[first], random_state=2, **FAST)
+    np.testing.assert_array_equal(a.embedding, b.embedding[copies])
+
+
+def test_two_distinct_points_are_two_spots():
+    X = np.array([[0.0, 0.0, 1.0]] * 4 + [[2.0, 0.0, 0.0]] * 3)
+    lay = umap_layout(X, random_state=0)
+    Y = lay.embedding
+    assert np.ptp(Y[:4], axis=0).max() == 0 and np.ptp(Y[4:], axis=0).max() == 0
+    assert np.linalg.norm(Y[0] - Y[4]) == pytest.approx(lay.params["spread"]) and not lay.info["collapsed"]
+    assert any("2 distinct points" in n for n in lay.notes)

@@ -317,6 +317,11 @@ def umap_layout(
     if n_epochs is not None:
         n_epochs = check_int("n_epochs", n_epochs, min_value=1)
     metric = check_metric_rows(metric, pts)
+    merged = _merge_coincident(
+        pts, precomputed, n_neighbors, min_dist, spread, n_components, n_epochs, init, metric, random_state, kw, notes
+    )
+    if merged is not None:
+        return merged
     seed = None if random_state is None else int_seed(random_state, name="random_state")
     rng = np.random.default_rng(seed)
     init_value, init_name = _resolve_init(init, pts, n_components, rng, notes, precomputed)
@@ -377,6 +382,80 @@ def umap_layout(
         "collapsed": collapsed,
     }
     return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
+
+
+def _merge_coincident(
+    pts, precomputed, n_neighbors, min_dist, spread, n_components, n_epochs, init, metric, random_state, kw, notes
+) -> Layout | None:
+    """The layout of points some of which coincide (``None`` when none do, or all do): UMAP of the distinct points,
+    each copy at its point's place, as umap-learn's ``unique=True`` does (for precomputed distances too, which
+    umap-learn refuses). Left to umap-learn, copies fill each other's neighbour lists, form a component of their own
+    and are spread at random by the negative samples: a blob of distinct spots for identical inputs (structure that
+    is not there), placed away from their true neighbours. Coincident means equal up to rounding
+    (:func:`supviz.core.geometry.coincident_groups`, the rule every engine uses; SMACOF merges copies the same way
+    and t-SNE keeps them on one spot). Two distinct points: two spots ``spread`` apart on the first axis."""
+    from supviz.core.geometry import coincident_groups
+
+    labels = coincident_groups(pts, precomputed=precomputed)
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    n, n_u = pts.shape[0], first.size
+    if n_u in (1, n):
+        return None
+    inverse = inverse.ravel()
+    add_note(
+        notes,
+        "umap: %d of %d points coincide with another: the %d distinct points laid out, each copy at its point's place "
+        "(as umap-learn's unique=True).",
+        n - n_u,
+        n,
+        n_u,
+    )
+    seed = None if random_state is None else int_seed(random_state, name="random_state")
+    if n_u < MIN_POINTS["UMAP"]:
+        embedding = np.zeros((n, n_components))
+        embedding[inverse == 1, 0] = float(spread)
+        embedding -= embedding.mean(axis=0)
+        params = {
+            "n_neighbors": 1,
+            "min_dist": min_dist,
+            "spread": spread,
+            "n_components": n_components,
+            "n_epochs": n_epochs,
+            "init": "none",
+            "metric": metric,
+            "seed": seed,
+            **kw,
+        }
+        info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": False, "distinct_points": n_u}
+        add_note(notes, "umap: 2 distinct points: two spots %g apart, nothing to optimise.", float(spread))
+        return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
+    sub_pts = pts[np.ix_(first, first)] if precomputed else pts[first]
+    if not isinstance(init, str):
+        arr = check_array("init", init, ndim=2)
+        if arr.shape[0] != n:
+            raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
+        init = arr[first]
+    sub = umap_layout(
+        sub_pts,
+        n_neighbors=min(n_neighbors, n_u - 1),
+        min_dist=min_dist,
+        spread=spread,
+        n_components=n_components,
+        n_epochs=n_epochs,
+        init=init,
+        metric=metric,
+        random_state=random_state,
+        clamp=True,
+        **kw,
+    )
+    if n_neighbors > n_u - 1:
+        add_note(notes, "umap n_neighbors clamped from %d to %d: the distinct points minus one.", n_neighbors, n_u - 1)
+    for note in sub.notes:
+        add_note(notes, "%s", note)
+    info = {**sub.info, "distinct_points": n_u}
+    return Layout(
+        embedding=np.asarray(sub.embedding)[inverse], method="umap", params=sub.params, info=info, notes=notes
+    )
 
 
 def _identical_layout(
