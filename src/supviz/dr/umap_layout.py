@@ -22,7 +22,10 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   symmetric, zero diagonal), so umap-learn never sees a matrix it would fail on.
 - **Identical points.** When every row of ``X`` is the same point (up to rounding: rows that
   coincide within 1e-12 of the data's scale are made identical first), the layout is all zeros with a
-  note (umap-learn would spread them at random: structure that is not there).
+  note (umap-learn would spread them at random: structure that is not there). When only some rows
+  coincide, the distinct points are laid out and every copy gets its point's place (umap-learn's
+  ``unique=True``, for distances too; ``info["distinct_points"]``, a note): copies left to umap-learn
+  fill each other's neighbour lists, form a component of their own and are spread at random.
 - **Scale.** UMAP is scale-invariant (bandwidths are calibrated per point), so ``X`` is brought to
   unit scale first; umap-learn's float32 copy would otherwise overflow at 1e300 and turn 1e-300
   into identical points.
@@ -392,8 +395,8 @@ def _merge_coincident(
     umap-learn refuses). Left to umap-learn, copies fill each other's neighbour lists, form a component of their own
     and are spread at random by the negative samples: a blob of distinct spots for identical inputs (structure that
     is not there), placed away from their true neighbours. Coincident means equal up to rounding
-    (:func:`supviz.core.geometry.coincident_groups`, the rule every engine uses; SMACOF merges copies the same way
-    and t-SNE keeps them on one spot). Two distinct points: two spots ``spread`` apart on the first axis."""
+    (:func:`supviz.core.geometry.coincident_groups`, the rule every engine uses; SMACOF merges copies the same way).
+    Two distinct points: two spots ``spread`` apart on the first axis."""
     from supviz.core.geometry import coincident_groups
 
     labels = coincident_groups(pts, precomputed=precomputed)

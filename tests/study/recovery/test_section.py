@@ -178,9 +178,18 @@ def test_codes_are_of_section_ds_own_inputs(run):
     dp = found[0]
     main = [c for c in value.cells if c.architecture == "topk"]
     assert [c.instance for c in main] == [int(i) for i in dp.geometry["instance"]]
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE
+
+    pictured = 0
     for c, dcell in zip(main, dp.cells):
+        if c.features_per_dim <= SUPERPOSED_ABOVE:  # no superposition in W: f(h_rep) measured, not pictured
+            assert "mds" not in c.layouts and "umap" not in c.rep_metrics and "exact" in c.rep_metrics
+            continue
+        pictured += 1
         assert c.layouts["mds"].embedding.shape == (dcell.n_points, 2)
-        assert len(c.rep_false_pairs["umap"]) == c.rep_metrics["umap"]["false_neighbour_pairs"]
+        # every pair false under some tie order, and their expected count over tie orders (equal without ties)
+        assert len(c.rep_false_pairs["umap"]) >= c.rep_metrics["umap"]["false_neighbour_pairs"] - 1e-9
+    assert pictured
     # the code space's recall against x recomputed from D's x and the SAE retrained alone on that cell
     from supviz.datapoints import measure_distortion
     from supviz.sae import train_cell_saes
