@@ -124,7 +124,8 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     # the grid: the study's variant first, each verdict linking to its one row
     grid = first[first.index("<table class='grid'>") : first.index("</table>")]
     assert grid.index("importance 0.9^i") < grid.index("uniform importance")
-    assert "href='#v-c-1'" in grid and "rho 0.1" in grid and "other rule: not supported" in grid
+    assert "href='#v-c-1'" in grid and "rho 0.1" in grid
+    assert "with the other represented-feature rule: not supported" in grid
     # each count names its unit: the verdict used p values and left out cells
     assert "5 p values used, 2 cells left out" in grid
     assert "n = 5 p values; 2 cells left out" in _text(doc)

@@ -296,9 +296,9 @@ def _grid_html(findings: Sequence[Any]) -> str:
             rule = (
                 ""
                 if not f.verdict_other_rule
-                else " · rule: same"
+                else " · the same with the other represented-feature rule"
                 if f.verdict_other_rule == f.verdict
-                else f" · other rule: {f.verdict_other_rule}"
+                else f" · with the other represented-feature rule: {f.verdict_other_rule}"
             )
             out_unit = counted(f.n_left_out, f.left_out_words())
             counts = (f.used_words() if f.n_used is not None else "") + (

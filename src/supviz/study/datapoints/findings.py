@@ -318,7 +318,7 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         n_left_out=e["n_left_out"],
         left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
-        summary=f"h loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}] vs x",
+        summary=f"h's picture loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}] of x's neighbours",
         estimate=e["relative_loss"],
         interval=e["interval"],
         unit=P_UNIT,
@@ -405,7 +405,7 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         n_left_out=e["n_left_out"] + e["n_not_superposed"],
         left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}"],
-        summary=f"h_rep loses {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] vs x_rep",
+        summary=f"the codes lose {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] of the inputs' neighbours",
         estimate=e["estimate"],
         interval=e["interval"],
         unit=P_UNIT,
