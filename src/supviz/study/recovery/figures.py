@@ -366,7 +366,7 @@ def codes_heatmap_figure(
             cb.set_label("k-NN recall", fontsize=7)
     if im_div is not None:
         cb = fig.colorbar(im_div, ax=axes[:, 3], shrink=0.8, pad=0.01, location="bottom")
-        cb.set_label("(codes′ − h_rep′) / (x_rep′ − h_rep′), chance-corrected; 1 = all won back", fontsize=8)
+        cb.set_label("share won back, chance-corrected\n(1 = all; beyond ±1 drawn at ±1)", fontsize=8)
     foot = marks.footer()
     if foot:
         fig.supxlabel(foot, fontsize=8)
