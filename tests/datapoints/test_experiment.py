@@ -261,3 +261,18 @@ def test_rep_pictured_draws_x_rep_and_h_rep_only_in_the_cells_named():
     np.testing.assert_array_equal(merged["knn_recall"], merged["knn_recall_full"])
     with pytest.raises(SupvizError, match=r"`rep_pictured\[\]` must be an int in \[0, 3\]; got 9"):
         datapoint_grid(grid, rep_pictured=[9], **kw)
+
+
+def test_rep_pictured_refuses_what_it_cannot_read_and_takes_none():
+    grid = _grid(np.random.default_rng(0), ms=(2,), ps=(1.0, 0.2))
+    kw = dict(n_points=40, methods=("mds",), k=5, random_state=4, progress=False, n_jobs=1)
+    for bad, match in (
+        (1, r"`rep_pictured` must be a sequence of instance indices; got 1"),
+        ([3], r"`rep_pictured` must name instances that are pictured \(`instances`\); got \[3\]"),
+    ):
+        with pytest.raises(SupvizError, match=match):
+            datapoint_grid(grid, instances=[0, 1], rep_pictured=bad, **kw)
+    none = datapoint_grid(grid, rep_pictured=[], layout_spaces=("x", "x_rep", "h", "h_rep"), **kw)
+    pic = none.table[none.table["method"] == "mds"]
+    assert set(pic["space"]) == {"x", "h"}  # no cell draws x_rep or h_rep; their exact measures stay
+    assert set(none.table[none.table["method"] == "exact"]["space"]) >= {"x_rep", "h_rep"}

@@ -146,7 +146,8 @@ def test_coincident_points_are_laid_out_once_each_copy_at_its_points_place():
     first = np.unique(copies, return_index=True)[1]
     np.testing.assert_array_equal(lay.embedding[first], ref.embedding[np.unique(copies)])
     np.testing.assert_array_equal(lay.embedding, ref.embedding[copies])
-    assert lay.info["distinct_points"] == 30 and any("17 of 47 points coincide" in n for n in lay.notes)
+    assert lay.info["distinct_points"] == 30
+    assert any("19 of 47 points coincide with another (2 groups)" in n for n in lay.notes)
     D = umap_layout(squareform(pdist(X)), metric="precomputed", random_state=2, **FAST)
     assert np.ptp(D.embedding[copies == 0], axis=0).max() == 0.0 and D.info["distinct_points"] == 30
     # an init array: the distinct points' rows of it
@@ -163,3 +164,31 @@ def test_two_distinct_points_are_two_spots():
     assert np.ptp(Y[:4], axis=0).max() == 0 and np.ptp(Y[4:], axis=0).max() == 0
     assert np.linalg.norm(Y[0] - Y[4]) == pytest.approx(lay.params["spread"]) and not lay.info["collapsed"]
     assert any("2 distinct points" in n for n in lay.notes)
+
+
+def test_coincident_points_keep_every_rule_of_the_full_input():
+    """What the fresh break test found: the checks see the user's N rows, the note counts the points that coincide,
+    clamp=False refuses, a Generator is drawn from once (copies do not change the picture), distinct_points always."""
+    rng = np.random.default_rng(1)
+    distinct = rng.normal(size=(6, 4))
+    X = distinct[[0, 1, 2, 3, 4, 5] + [0] * 5 + [1] * 4]  # 15 rows: point 0 six times, point 1 five times
+    lay = umap_layout(X, random_state=0, **FAST)
+    assert any("11 of 15 points coincide with another (2 groups)" in n for n in lay.notes)
+    assert lay.info["distinct_points"] == 6
+    assert umap_layout(distinct, random_state=0, **FAST).info["distinct_points"] == 6
+    assert umap_layout(np.ones((5, 2)), random_state=0).info["distinct_points"] == 1
+    with pytest.raises(SupvizError, match=r"`n_neighbors` must be an int in \[2, 5\]: UMAP lays out the 6 distinct"):
+        umap_layout(X, n_neighbors=10, clamp=False, random_state=0)
+    with pytest.raises(SupvizError, match=r"`init` must be an array of shape \(15, 2\)"):
+        umap_layout(X, init=np.zeros((6, 2)), random_state=0)
+    with pytest.raises(SupvizError, match=r"`n_components` must be an int in \[1, 2\]: UMAP lays out the 3 distinct"):
+        umap_layout(X[[0, 1, 2, 6, 7]], n_components=3, random_state=0)
+    with pytest.raises(SupvizError, match="unique"):
+        umap_layout(X, unique=True, random_state=0)
+    two = X[[0, 1, 6, 11]]  # two distinct points: the same checks as any input
+    with pytest.raises(SupvizError, match=r"`init` must be one of"):
+        umap_layout(two, init="bogus", random_state=0)
+    # a Generator: copies do not change the picture of the distinct points (one draw, by the call that lays out)
+    a = umap_layout(X, random_state=np.random.default_rng(9), **FAST).embedding[:6]
+    b = umap_layout(distinct, random_state=np.random.default_rng(9), **FAST).embedding
+    np.testing.assert_array_equal(a, b)

@@ -680,9 +680,17 @@ def datapoint_grid(
     seed = as_seed_sequence(random_state, name="random_state")
     specs = list(grid.specs)
     idx = check_indices("instances", instances, len(specs), what="instance")
-    rep_idx = set(
-        idx if rep_pictured is None else check_indices("rep_pictured", rep_pictured, len(specs), what="instance")
-    )
+    if rep_pictured is None:
+        rep_idx = set(idx)
+    else:
+        if isinstance(rep_pictured, (str, bytes, int, np.integer)):
+            raise SupvizError(f"`rep_pictured` must be a sequence of instance indices; got {rep_pictured!r}.")
+        rep_list = list(rep_pictured)  # none is allowed: no cell gets those pictures
+        rep_idx = set(check_indices("rep_pictured", rep_list, len(specs), what="instance")) if rep_list else set()
+        if rep_idx - set(idx):
+            raise SupvizError(
+                f"`rep_pictured` must name instances that are pictured (`instances`); got {sorted(rep_idx - set(idx))}."
+            )
     no_rep = tuple(s for s in layout_spaces if s not in ("x_rep", "h_rep"))
 
     groups: dict[tuple[int, float], int] = {}

@@ -94,7 +94,8 @@ def _umap_keywords() -> set[str]:
 
     import umap
 
-    taken = {"self", "verbose", *_OWN}
+    # unique: supviz always lays out coincident points once (``_merge_coincident``), for distances too
+    taken = {"self", "verbose", "unique", *_OWN}
     return {k for k in inspect.signature(umap.UMAP.__init__).parameters if k not in taken}
 
 
@@ -320,11 +321,30 @@ def umap_layout(
     if n_epochs is not None:
         n_epochs = check_int("n_epochs", n_epochs, min_value=1)
     metric = check_metric_rows(metric, pts)
+    if isinstance(init, str):
+        check_choice("init", init, _INITS)
+    else:
+        arr = check_array("init", init, ndim=2)
+        if arr.shape != (n, n_components):
+            raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
     merged = _merge_coincident(
-        pts, precomputed, n_neighbors, min_dist, spread, n_components, n_epochs, init, metric, random_state, kw, notes
+        pts,
+        precomputed,
+        n_neighbors,
+        min_dist,
+        spread,
+        n_components,
+        n_epochs,
+        init,
+        metric,
+        random_state,
+        kw,
+        notes,
+        clamp,
     )
     if merged is not None:
         return merged
+    # after the merge: a Generator is drawn from once, by whichever call lays the points out
     seed = None if random_state is None else int_seed(random_state, name="random_state")
     rng = np.random.default_rng(seed)
     init_value, init_name = _resolve_init(init, pts, n_components, rng, notes, precomputed)
@@ -383,12 +403,25 @@ def umap_layout(
         "graph_edges": int(reducer.graph_.nnz) if getattr(reducer, "graph_", None) is not None else 0,
         "deterministic": seed is not None,
         "collapsed": collapsed,
+        "distinct_points": n,
     }
     return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
 
 
 def _merge_coincident(
-    pts, precomputed, n_neighbors, min_dist, spread, n_components, n_epochs, init, metric, random_state, kw, notes
+    pts,
+    precomputed,
+    n_neighbors,
+    min_dist,
+    spread,
+    n_components,
+    n_epochs,
+    init,
+    metric,
+    random_state,
+    kw,
+    notes,
+    clamp,
 ) -> Layout | None:
     """The layout of points some of which coincide (``None`` when none do, or all do): UMAP of the distinct points,
     each copy at its point's place, as umap-learn's ``unique=True`` does (for precomputed distances too, which
@@ -400,21 +433,36 @@ def _merge_coincident(
     from supviz.core.geometry import coincident_groups
 
     labels = coincident_groups(pts, precomputed=precomputed)
-    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    _, first, inverse, counts = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
     n, n_u = pts.shape[0], first.size
     if n_u in (1, n):
         return None
     inverse = inverse.ravel()
     add_note(
         notes,
-        "umap: %d of %d points coincide with another: the %d distinct points laid out, each copy at its point's place "
-        "(as umap-learn's unique=True).",
-        n - n_u,
+        "umap: %d of %d points coincide with another (%d groups): the %d distinct points laid out, each copy at its "
+        "point's place (as umap-learn's unique=True).",
+        int(counts[counts > 1].sum()),
         n,
+        int((counts > 1).sum()),
         n_u,
     )
-    seed = None if random_state is None else int_seed(random_state, name="random_state")
+    if n_u >= MIN_POINTS["UMAP"] and n_components > n_u - 1:
+        raise fail(
+            "n_components",
+            f"an int in [1, {n_u - 1}]: UMAP lays out the {n_u} distinct points of these {n} (coincident points are "
+            "one point)",
+            n_components,
+        )
+    if n_u >= MIN_POINTS["UMAP"] and n_neighbors > n_u - 1 and not clamp:
+        raise fail(
+            "n_neighbors",
+            f"an int in [2, {n_u - 1}]: UMAP lays out the {n_u} distinct points of these {n} (it counts the point "
+            "itself; clamp=True clamps it)",
+            n_neighbors,
+        )
     if n_u < MIN_POINTS["UMAP"]:
+        seed = None if random_state is None else int_seed(random_state, name="random_state")
         embedding = np.zeros((n, n_components))
         embedding[inverse == 1, 0] = float(spread)
         embedding -= embedding.mean(axis=0)
@@ -434,10 +482,7 @@ def _merge_coincident(
         return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
     sub_pts = pts[np.ix_(first, first)] if precomputed else pts[first]
     if not isinstance(init, str):
-        arr = check_array("init", init, ndim=2)
-        if arr.shape[0] != n:
-            raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-        init = arr[first]
+        init = np.asarray(init, dtype=np.float64)[first]  # its shape was checked against all N points
     sub = umap_layout(
         sub_pts,
         n_neighbors=min(n_neighbors, n_u - 1),
@@ -479,5 +524,5 @@ def _identical_layout(
         "n_jobs": n_jobs,
         **kw,
     }
-    info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": True}
+    info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": True, "distinct_points": 1}
     return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
