@@ -163,9 +163,13 @@ def test_a3_sticky_is_read_against_chance():
     # D_i near a sticky fraction in 5-16% of each model (the default run: 7%): below the 50% of chance
     low = _a_cells(shares=(0.05, 0.1, 0.0, 0.16, 0.0, 0.12, 0.0, 0.08))
     a3 = A.a3_sticky(low)
-    assert a3.null == a3.threshold == pytest.approx(0.5) and a3.unit.startswith("p values") and a3.n_used == 8
+    # the two sparsest models have dimensions per feature 0.23 and 0.1, below every sticky fraction (1/3 - 0.05):
+    # left out, not counted as "none near one"
+    assert a3.null == a3.threshold == pytest.approx(0.5) and a3.unit.startswith("p values") and a3.n_used == 6
+    assert a3.n_left_out == 2 and "Left out: 2 p values whose dimensions per feature" in a3.measured
     assert a3.interval[1] < 0.5 and a3.verdict == "not supported"
-    assert "none near one in 3 of the 8 p values" in a3.measured
+    assert "none near one in 2 of the 6 p values" in a3.measured
+    assert a3.estimate == pytest.approx(np.mean([0.05, 0.1, 0.0, 0.16, 0.0, 0.12]))
     # at chance (shares around 0.5): never supported
     at = A.a3_sticky(_a_cells(shares=(0.45, 0.55, 0.5, 0.4, 0.6, 0.5, 0.48, 0.52)))
     assert at.verdict == NOT_ENOUGH

@@ -242,7 +242,12 @@ def a3_sticky(cells: Any) -> Finding:
     a3 = cells[cells["model"] == "A3"].sort_values("p", ascending=False)
     cnt = a3["n_dims"].to_numpy(dtype=float)
     share = a3["sticky_share"].to_numpy(dtype=float)
-    ok = np.isfinite(share) & (cnt > 0)
+    # a model whose dimensions per feature (m / ||W||_F^2, the mean D_i) lie below every sticky fraction cannot
+    # show them: its share is 0 by construction (the sparse p values of a small model), so it says nothing
+    floor = min(STICKY) - STICKY_TOL
+    dims = a3["dims_per_feature"].to_numpy(dtype=float) if "dims_per_feature" in a3 else np.full(len(a3), np.inf)
+    below = np.isfinite(dims) & (dims < floor)
+    ok = np.isfinite(share) & (cnt > 0) & ~below
     est = float(np.mean(share[ok])) if ok.any() else float("nan")
     interval = bootstrap_interval(share[ok], np.mean)
     chance = sticky_chance()
@@ -255,7 +260,13 @@ def a3_sticky(cells: Any) -> Finding:
         f"Share of the represented features' D_i within {STICKY_TOL:g} of a sticky fraction ({frac}): mean over "
         f"{int(ok.sum())} p values {fmt(est)} [95% interval {fmt(interval[0])}, {fmt(interval[1])}, bootstrap over p] "
         f"(pooled over features {fmt(pooled)}); none near one in {zero} of the {int(ok.sum())} p values. By chance "
-        f"(D_i uniform on [0, 1]) the share is {fmt(chance)}.",
+        f"(D_i uniform on [0, 1]) the share is {fmt(chance)}."
+        + (
+            f" Left out: {int(below.sum())} p values whose dimensions per feature (m / ||W||_F²) are below "
+            f"{fmt(floor, 2)}, under every sticky fraction: their share is 0 by construction."
+            if below.any()
+            else ""
+        ),
         verdict,
         key="A3-sticky",
         n_used=int(ok.sum()),
