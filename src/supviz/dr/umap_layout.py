@@ -327,21 +327,18 @@ def umap_layout(
         arr = check_array("init", init, ndim=2)
         if arr.shape != (n, n_components):
             raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-    merged = _merge_coincident(
-        pts,
-        precomputed,
-        n_neighbors,
-        min_dist,
-        spread,
-        n_components,
-        n_epochs,
-        init,
-        metric,
-        random_state,
-        kw,
-        notes,
-        clamp,
+    args = dict(
+        n_neighbors=n_neighbors,
+        min_dist=min_dist,
+        spread=spread,
+        n_components=n_components,
+        n_epochs=n_epochs,
+        init=init,
+        metric=metric,
+        random_state=random_state,
+        **kw,
     )
+    merged = _merge_coincident(pts, precomputed, args, notes, clamp=clamp)
     if merged is not None:
         return merged
     # after the merge: a Generator is drawn from once, by whichever call lays the points out
@@ -409,19 +406,7 @@ def umap_layout(
 
 
 def _merge_coincident(
-    pts,
-    precomputed,
-    n_neighbors,
-    min_dist,
-    spread,
-    n_components,
-    n_epochs,
-    init,
-    metric,
-    random_state,
-    kw,
-    notes,
-    clamp,
+    pts: np.ndarray, precomputed: bool, args: dict, notes: list[str], *, clamp: bool
 ) -> Layout | None:
     """The layout of points some of which coincide (``None`` when none do, or all do): UMAP of the distinct points,
     each copy at its point's place, as umap-learn's ``unique=True`` does (for precomputed distances too, which
@@ -432,6 +417,7 @@ def _merge_coincident(
     Two distinct points: two spots ``spread`` apart on the first axis."""
     from supviz.core.geometry import coincident_groups
 
+    n_neighbors, n_components, spread = args["n_neighbors"], args["n_components"], args["spread"]
     labels = coincident_groups(pts, precomputed=precomputed)
     _, first, inverse, counts = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
     n, n_u = pts.shape[0], first.size
@@ -462,40 +448,20 @@ def _merge_coincident(
             n_neighbors,
         )
     if n_u < MIN_POINTS["UMAP"]:
+        random_state = args.pop("random_state")
         seed = None if random_state is None else int_seed(random_state, name="random_state")
         embedding = np.zeros((n, n_components))
         embedding[inverse == 1, 0] = float(spread)
         embedding -= embedding.mean(axis=0)
-        params = {
-            "n_neighbors": 1,
-            "min_dist": min_dist,
-            "spread": spread,
-            "n_components": n_components,
-            "n_epochs": n_epochs,
-            "init": "none",
-            "metric": metric,
-            "seed": seed,
-            **kw,
-        }
+        params = {**args, "n_neighbors": 1, "init": "none", "seed": seed}
         info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": False, "distinct_points": n_u}
         add_note(notes, "umap: 2 distinct points: two spots %g apart, nothing to optimise.", float(spread))
         return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
     sub_pts = pts[np.ix_(first, first)] if precomputed else pts[first]
+    init = args["init"]
     if not isinstance(init, str):
         init = np.asarray(init, dtype=np.float64)[first]  # its shape was checked against all N points
-    sub = umap_layout(
-        sub_pts,
-        n_neighbors=min(n_neighbors, n_u - 1),
-        min_dist=min_dist,
-        spread=spread,
-        n_components=n_components,
-        n_epochs=n_epochs,
-        init=init,
-        metric=metric,
-        random_state=random_state,
-        clamp=True,
-        **kw,
-    )
+    sub = umap_layout(sub_pts, **{**args, "n_neighbors": min(n_neighbors, n_u - 1), "init": init, "clamp": True})
     if n_neighbors > n_u - 1:
         add_note(notes, "umap n_neighbors clamped from %d to %d: the distinct points minus one.", n_neighbors, n_u - 1)
     for note in sub.notes:
