@@ -321,17 +321,20 @@ def _shepard(
 
     n = xs.n
     total = n * (n - 1) // 2
-    if total <= max_pairs:
-        i, j = np.triu_indices(n, k=1)
-    else:
-        rng = numpy_rng(random_state, name="random_state")
-        i = rng.integers(0, n, size=max_pairs)
-        j = (i + rng.integers(1, n, size=max_pairs)) % n  # j != i, uniform over the others
+    n_used = min(total, max_pairs)
     nan = float("nan")
     if collapsed or ys.coincide:
-        return nan, int(i.size), COLLAPSED
+        return nan, n_used, COLLAPSED
     if xs.coincide:
-        return nan, int(i.size), X_COINCIDE
+        return nan, n_used, X_COINCIDE
+    if total <= max_pairs:  # every pair: the metrics layer's all-pairs reference (scipy's condensed distances)
+        from supviz.metrics.allpairs import shepard_rho_direct
+
+        rho, why = shepard_rho_direct(xs, ys)
+        return rho, total, why
+    rng = numpy_rng(random_state, name="random_state")
+    i = rng.integers(0, n, size=max_pairs)
+    j = (i + rng.integers(1, n, size=max_pairs)) % n  # j != i, uniform over the others
     dx = np.linalg.norm(xs.data[i] - xs.data[j], axis=1)
     dy = np.linalg.norm(ys.data[i] - ys.data[j], axis=1)
     for d, src in ((dx, xs), (dy, ys)):

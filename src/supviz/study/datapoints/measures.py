@@ -136,9 +136,9 @@ def cell_extras(ctx: Any, res: Any, grid: Any) -> dict[tuple[str, int, float], d
 
 
 def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict[str, Any]]:
-    from supviz.datapoints.distortion import measure_distortion
     from supviz.datapoints.embedding import latent_codes
     from supviz.datapoints.geometry import ring_control, spoke_share
+    from supviz.metrics.neighbors import knn_recall
     from supviz.study.adapters import rule_masks
     from supviz.study.datapoints.findings import STAR_MAX_M, STAR_MAX_P
 
@@ -160,14 +160,11 @@ def _compute(ctx: Any, res: Any, grid: Any, rules: tuple[str, ...]) -> list[dict
         for r in rules:
             row[f"n_represented_{r}"] = float(masks[r].sum())
             if masks[r].any():
-                row[f"x_rep_recall_{r}"] = float(
-                    measure_distortion(x, x[:, masks[r]], k=cell.k).metrics()["knn_recall"]
-                )
+                # (k-NN recall alone: the same number as measure_distortion's, without its other measures)
+                row[f"x_rep_recall_{r}"] = knn_recall(x, x[:, masks[r]], k=cell.k)
                 # the same inputs through W's represented rows only: superposition among the kept features, and
                 # nothing that the short rows of the other features still carry
-                row[f"h_rep_recall_{r}"] = float(
-                    measure_distortion(x, latent_codes(np.where(masks[r], x, 0.0), W), k=cell.k).metrics()["knn_recall"]
-                )
+                row[f"h_rep_recall_{r}"] = knn_recall(x, latent_codes(np.where(masks[r], x, 0.0), W), k=cell.k)
             else:
                 row[f"x_rep_recall_{r}"] = row[f"h_rep_recall_{r}"] = float("nan")
         active = (x > 0).astype(np.float64)
