@@ -163,3 +163,17 @@ def test_cluster_jackknife_interval_of_a_mean_is_students_t_interval():
     # too few clusters, or an undefined statistic: no interval
     assert all(np.isnan(cluster_jackknife_interval(2, lambda idx: float(v[idx].mean()))))
     assert all(np.isnan(cluster_jackknife_interval(5, lambda idx: float("nan"))))
+
+
+def test_stratified_spearman_gives_ties_their_expectation_not_the_midranks_credit() -> None:
+    # within each stratum y ties in a block of 4 (a count that sticks at one value): midranks give rho 0.707 per
+    # stratum, the expectation over the tie orders 0.5 (sum (mx - c)(my - c) = 5 over n (n^2 - 1) / 12 = 10)
+    x = np.tile(np.arange(5.0), 2)
+    y = np.tile([1.0, 1.0, 1.0, 1.0, 2.0], 2)
+    s = stratified_spearman(x, y, np.repeat([0, 1], 5))
+    assert [r for r, _ in s.per_stratum.values()] == [pytest.approx(0.5)] * 2
+    assert s.rho == pytest.approx(0.5) and stats.spearmanr(x[:5], y[:5]).statistic == pytest.approx(0.5**0.5)
+    # the study's own helper reads ties the same way
+    from supviz.study.common import spearman
+
+    assert spearman(x[:5], y[:5]) == pytest.approx(0.5)

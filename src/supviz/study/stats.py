@@ -1,12 +1,13 @@
 """The statistics every verdict shares: intervals, strata, minimum evidence, and the verdict they give.
 
-Pure functions of arrays (no tables, no supviz imports above the core), so a test feeds them
-hand-made numbers.
+Pure functions of arrays (no tables; no supviz imports above the core but the rank rule of
+:mod:`supviz.metrics.ranks`), so a test feeds them hand-made numbers.
 
 - :func:`bootstrap_interval`: the 95% percentile-bootstrap interval of a statistic over the resampling
   unit the caller names (cells of a grid, panels, seeds of one model; Efron & Tibshirani 1993, ch. 13,
   through :func:`scipy.stats.bootstrap`);
-- :func:`stratified_spearman`: Spearman's rho within each stratum (each m of the grid), combined by
+- :func:`stratified_spearman`: Spearman's rho within each stratum (each m of the grid; ties given the
+  expectation over their random orders, :func:`supviz.metrics.ranks.spearman_tie_expected`), combined by
   the inverse-variance mean of the Fisher z values with Fieller, Hartley & Pearson's (1957) variance
   ``1.06 / (n - 3)`` for Spearman's rho, and its 95% interval; pooling over strata can give the wrong
   sign (Simpson's paradox), this cannot;
@@ -74,11 +75,20 @@ class Stratified:
     rho : float
         ``tanh`` of the weighted mean of ``atanh(rho_s)`` over strata with at least 4 finite pairs and some
         spread in both variables (weights ``(n_s - 3) / 1.06``; ``|rho_s|`` bounded by :func:`rho_bound`); with
-        one such stratum, its own rho; NaN where no stratum qualifies.
+        one such stratum, its own rho; NaN where no stratum qualifies. ``rho_s`` is Spearman's rho with ties
+        given the expectation over their uniformly random orders
+        (:func:`supviz.metrics.ranks.spearman_tie_expected`), never the midranks' credit.
     interval : (float, float)
-        ``tanh(z +- 1.96 / sqrt(sum of weights))``.
+        ``tanh(z +- 1.96 / sqrt(sum of weights))``. What it assumes: Fieller, Hartley & Pearson's variance
+        ``1.06 / (n_s - 3)`` of ``atanh(rho_s)`` was derived for untied ranks of a bivariate normal sample and is
+        accurate from about 10 pairs; the strata are independent and share one true rho. With the grid's 5-6 p
+        values per m it is an approximation whose coverage is not checked here. A bootstrap of the pairs within
+        a stratum is no remedy at that size (6 pairs give 462 distinct resamples, and their repeated pairs are
+        ties, which the tie rule shrinks towards 0), nor is a permutation interval (it tests rho = 0 and gives no
+        interval for rho).
     per_stratum : dict
-        Stratum -> (rho_s, n_s); rho_s NaN where undefined (fewer than 4 pairs, or no spread).
+        Stratum -> (rho_s, n_s); rho_s NaN where undefined (fewer than 4 pairs, or every value of one variable
+        tied).
     n : int
         Pairs in the strata used.
     """
@@ -102,6 +112,8 @@ def stratified_spearman(x: Any, y: Any, strata: Any) -> Stratified:
     """Spearman's rho of ``x`` and ``y`` ``[n]`` within each value of ``strata`` ``[n]``, combined (module notes)."""
     from scipy import stats
 
+    from supviz.metrics.ranks import spearman_tie_expected
+
     x, y, s = np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(strata)
     ok = np.isfinite(x) & np.isfinite(y)
     per: dict[Any, tuple[float, int]] = {}
@@ -109,10 +121,10 @@ def stratified_spearman(x: Any, y: Any, strata: Any) -> Stratified:
     for key in sorted(set(s[ok].tolist())):
         sel = ok & (s == key)
         a, b = x[sel], y[sel]
-        if a.size < 4 or np.all(a == a[0]) or np.all(b == b[0]):
+        r = spearman_tie_expected(a, b)[0] if a.size >= 4 else math.nan
+        if not math.isfinite(r):
             per[key] = (math.nan, int(a.size))
             continue
-        r = float(stats.spearmanr(a, b).statistic)
         per[key] = (r, int(a.size))
         r = max(min(r, rho_bound(a.size)), -rho_bound(a.size))
         zs.append(math.atanh(r))
