@@ -15,6 +15,7 @@ from supviz.study.stats import (
     rho_bound,
     stratified_bootstrap_interval,
     stratified_spearman,
+    two_sample_bootstrap_interval,
     wilson_interval,
 )
 
@@ -177,3 +178,24 @@ def test_stratified_spearman_gives_ties_their_expectation_not_the_midranks_credi
     from supviz.study.common import spearman
 
     assert spearman(x[:5], y[:5]) == pytest.approx(0.5)
+
+
+def _diff_of_minima(a, b, axis):
+    return np.min(a, axis=axis) - np.min(b, axis=axis)
+
+
+def test_two_sample_bootstrap_interval_resamples_each_sample_on_its_own() -> None:
+    # min(a) of a resample is one of a's values, likewise b: the interval lies between the extreme differences
+    a, b = [0.0295, 0.0295, 0.0294], [0.0034, 0.0032]
+    lo, hi = two_sample_bootstrap_interval(a, b, _diff_of_minima)
+    assert 0.0294 - 0.0034 <= lo <= 0.0294 - 0.0032 <= hi <= 0.0295 - 0.0032 + 1e-15
+    # one value in a sample: it is held fixed (4 others against 1: the spread is the four's)
+    lo, hi = two_sample_bootstrap_interval([0.0829, 0.0832, 0.0831, 0.0832], [0.0837], _diff_of_minima)
+    assert lo == pytest.approx(0.0829 - 0.0837) and hi == pytest.approx(0.0832 - 0.0837)
+    lo, hi = two_sample_bootstrap_interval([0.0837], [0.0829, 0.0832, 0.0831, 0.0832], _diff_of_minima)
+    assert lo == pytest.approx(0.0837 - 0.0832) and hi == pytest.approx(0.0837 - 0.0829)
+    # degenerate: no spread anywhere gives the point, an empty sample (NaN dropped) nothing
+    assert two_sample_bootstrap_interval([2.0, 2.0], [0.5], _diff_of_minima) == (1.5, 1.5)
+    assert np.isnan(two_sample_bootstrap_interval([1.0, 2.0], [np.nan], _diff_of_minima)).all()
+    # equal seeds give equal intervals
+    assert two_sample_bootstrap_interval(a, b, _diff_of_minima) == two_sample_bootstrap_interval(a, b, _diff_of_minima)

@@ -12,6 +12,8 @@ Pure functions of arrays (no tables; no supviz imports above the core but the ra
   ``1.06 / (n - 3)`` for Spearman's rho, and its 95% interval; pooling over strata can give the wrong
   sign (Simpson's paradox), this cannot;
 - :func:`stratified_bootstrap_interval`: the same, resampling within each stratum (each m of a designed grid);
+- :func:`two_sample_bootstrap_interval`: the same for a statistic of two independent samples (the seeds that
+  reached one kind of solution against those that reached the other), each resampled on its own;
 - :func:`wilson_interval`: the 95% Wilson score interval of a proportion (cells that fail, sweeps that rise);
 - :func:`interval_verdict`: a threshold rule read with its interval: 'supported' only when the whole
   interval is on the claimed side, 'not supported' when the whole interval is on the other side,
@@ -63,6 +65,45 @@ def bootstrap_interval(
         random_state=np.random.default_rng(random_state),
         vectorized=True,
     )
+    return (float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def two_sample_bootstrap_interval(
+    a: Any, b: Any, statistic: Callable[..., Any], *, random_state: int = 0
+) -> tuple[float, float]:
+    """The 95% percentile-bootstrap interval of ``statistic(a, b, axis)`` over two independent samples ``a`` ``[n_a]``
+    and ``b`` ``[n_b]`` (NaN dropped), each resampled with replacement on its own (Efron & Tibshirani 1993, ch. 8,
+    the two-sample problem; :func:`scipy.stats.bootstrap` with ``paired=False``).
+
+    ``statistic`` is vectorised: it takes arrays with the resamples along ``axis`` and returns one value per
+    resample. A sample of one value has no spread to resample: it is held fixed and the interval reflects the
+    other sample's spread only (the caller says so). ``(nan, nan)`` when either sample is empty; ``(v, v)`` when
+    both samples are a single value each or every value of each sample is equal.
+    """
+    from scipy import stats
+
+    x = np.asarray(a, dtype=float).ravel()
+    y = np.asarray(b, dtype=float).ravel()
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size == 0 or y.size == 0:
+        return (math.nan, math.nan)
+    if np.all(x == x[0]) and np.all(y == y[0]):
+        v = float(statistic(x[:1], y[:1], axis=-1))
+        return (v, v)
+    rng = np.random.default_rng(random_state)
+    common = {"n_resamples": N_RESAMPLES, "confidence_level": LEVEL, "method": "percentile", "vectorized": True}
+    if x.size == 1 or y.size == 1:  # hold the single value fixed, resample the other sample
+        fixed_first = x.size == 1
+        free = y if fixed_first else x
+        keep = float(x[0] if fixed_first else y[0])
+
+        def one(v: np.ndarray, axis: int) -> Any:
+            other = np.full_like(v, keep)
+            return statistic(other, v, axis=axis) if fixed_first else statistic(v, other, axis=axis)
+
+        res = stats.bootstrap((free,), one, random_state=rng, **common)
+    else:
+        res = stats.bootstrap((x, y), statistic, random_state=rng, **common)
     return (float(res.confidence_interval.low), float(res.confidence_interval.high))
 
 
