@@ -171,6 +171,13 @@ def test_a1_without_both_kinds_or_enough_seeds_is_not_enough_evidence():
     assert f.verdict == NOT_ENOUGH and "not recorded" in f.measured
 
 
+def test_a1_loss_contrast_needs_one_loss_per_seed():
+    from supviz.errors import SupvizError
+
+    with pytest.raises(SupvizError, match="one value per seed each; got 3 and 2"):
+        A.a1_loss_contrast(0.1, [1.0, -1.0, 1.0], [0.03, 0.003])
+
+
 def test_a1_verdict_combines_its_two_halves():
     S, N = "supported", "not supported"
     assert A.a1_verdict(S, S) == S and A.a1_verdict(S, N) == "partly" and A.a1_verdict(S, NOT_ENOUGH) == NOT_ENOUGH
