@@ -12,7 +12,9 @@ from supviz.metrics.ranks import (
     expected_excess,
     knn_weights,
     sorted_rows_without_self,
+    spearman_tie_expected,
     tied_counts,
+    untied_rank_ss,
     within_probability,
     worst_penalty,
 )
@@ -95,3 +97,60 @@ def test_tied_counts():
     less, tied = tied_counts(srt, np.zeros(4, dtype=np.int64), np.array([0.0, 1.0, 5.0, 3.0]))
     # around point 0: one duplicate at 0, two points at 1, two at 5 (the own entry is not counted)
     assert less.tolist() == [0, 1, 3, 3] and tied.tolist() == [1, 2, 2, 0]
+
+
+def _tie_orders(values):
+    """Every way of giving ``values`` distinct ranks 1..n consistent with their order (each tied block permuted)."""
+    order = np.argsort(values, kind="stable")
+    blocks = [list(order[values[order] == v]) for v in np.unique(values)]
+    for perms in itertools.product(*(itertools.permutations(b) for b in blocks)):
+        ranks = np.empty(len(values))
+        ranks[np.concatenate(perms).astype(int)] = np.arange(1, len(values) + 1)
+        yield ranks
+
+
+def _brute_force_spearman(x, y):
+    """Mean of Spearman's rho (the Pearson correlation of distinct ranks) over all tie orders of x and of y."""
+    rhos = [np.corrcoef(rx, ry)[0, 1] for rx in _tie_orders(x) for ry in _tie_orders(y)]
+    return float(np.mean(rhos))
+
+
+@pytest.mark.parametrize(
+    "x, y",
+    [
+        ([1, 1, 1, 1, 2], [1, 2, 3, 4, 5]),  # one block of 4 in x
+        ([1, 1, 2, 2, 3, 3], [3, 1, 2, 2, 5, 4]),  # ties in both
+        ([0, 0, 0, 1, 1, 2, 3], [2, 2, 1, 1, 1, 0, 0]),  # a falling trend, blocks of 3 and 2 in both
+        ([5, 4, 3, 2, 1, 0], [0, 1, 2, 3, 4, 5]),  # no ties: scipy's rho, -1
+        ([2, 1, 2, 1, 2, 1], [1, 1, 2, 2, 3, 3]),  # two blocks of 3 against three of 2
+    ],
+)
+def test_spearman_is_its_expectation_over_every_tie_order(x, y):
+    from scipy.stats import spearmanr
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rho, why = spearman_tie_expected(x, y)
+    assert why is None
+    assert rho == pytest.approx(_brute_force_spearman(x, y), abs=1e-12)
+    # scipy's midranks credit the ties: never smaller in size, larger wherever there is a tie
+    mid = spearmanr(x, y).statistic
+    assert abs(rho) <= abs(mid) + 1e-12
+    if len(np.unique(x)) < len(x) and rho != 0:
+        assert abs(rho) < abs(mid)
+
+
+def test_spearman_tie_expected_worked_example_and_undefined():
+    # midranks (2.5 x4, 5) against 1..5: sum (mx - 3)(my - 3) = 5, over n (n^2 - 1) / 12 = 10 -> 0.5 (scipy: 0.707)
+    assert spearman_tie_expected([1, 1, 1, 1, 2], [1, 2, 3, 4, 5]) == (0.5, None)
+    assert untied_rank_ss(5) == 120
+    # all values of one variable tie: NaN with the reason, not the expectation 0
+    rho, why = spearman_tie_expected([3, 3, 3, 3], [1, 2, 3, 4])
+    assert np.isnan(rho) and "all 4 values of x tie" in why
+    rho, why = spearman_tie_expected([1, 2, 3], [np.nan, 7, 7])
+    assert np.isnan(rho) and "all 2 values of y tie" in why
+    rho, why = spearman_tie_expected([1.0, np.nan], [2.0, 3.0])
+    assert np.isnan(rho) and "1 finite pair" in why
+    from supviz.errors import SupvizError
+
+    with pytest.raises(SupvizError, match="same length; got 3 and 2"):
+        spearman_tie_expected([1, 2, 3], [1, 2])

@@ -7,6 +7,7 @@ from scipy.stats import spearmanr
 
 from supviz.errors import SupvizError
 from supviz.metrics import pairwise_distances, shepard_correlation, stress1_ratio
+from supviz.metrics.ranks import spearman_tie_expected
 
 TOL = 1e-12
 
@@ -84,14 +85,18 @@ def test_stress_of_orthogonal_baseline_grows_with_n():
     assert all(0 < v < 1 for v in values)
 
 
-def test_shepard_equals_scipy_spearman_with_ties():
+def test_shepard_gives_ties_their_expectation_over_random_orders():
     rng = np.random.default_rng(3)
     X = np.round(rng.normal(size=(30, 2)), 0)  # many tied distances
     Y = np.round(rng.normal(size=(30, 2)), 1)
     # The reference ranks the exact distances: Y's tenths are not exact in binary, so pdist(Y) has
     # meant-equal distances 1 ulp apart (1.3 - 0.2 vs 1.2 - 0.1), which the tie rule ties and
     # scipy's exact equality does not; 10 Y is integral and its distances are exact.
-    expected = spearmanr(pdist(X), pdist(np.round(10 * Y))).statistic
+    # Ties get their expectation over random orders (ranks.spearman_tie_expected, brute-force tested), which is
+    # smaller in size than scipy's midrank correlation: scipy credits the tied pairs.
+    expected = spearman_tie_expected(pdist(X), pdist(np.round(10 * Y)))[0]
+    # (here rho is near 0: -0.0022213 against scipy's -0.0022471)
+    assert abs(expected) < abs(spearmanr(pdist(X), pdist(np.round(10 * Y))).statistic) - 2e-5
     assert shepard_correlation(X, Y) == pytest.approx(expected, abs=1e-12)
     perm = rng.permutation(30)
     assert shepard_correlation(X[perm], Y[perm]) == pytest.approx(expected, abs=1e-12)
@@ -149,3 +154,14 @@ def test_similar_copy_has_stress_zero_to_rounding():
     dx, dy = pdist(X), pdist(Y)
     closed = np.sqrt(1 - (dx @ dy) ** 2 / ((dx @ dx) * (dy @ dy)))
     assert stress1_ratio(X, Y) == pytest.approx(closed, abs=1e-12)
+
+
+def test_shepard_of_a_picture_that_piles_points_on_one_spot_gets_no_credit_for_the_pile():
+    # 12 points in a line; the picture keeps their order but piles the first 8 on one spot: of the 66 pairs, 28
+    # tie at distance 0 in Y. Midranks (scipy) score 0.590; the expectation over the pile's orders 0.560.
+    X = np.arange(12.0)[:, None]
+    Y = np.where(X < 8, 0.0, X)
+    d, e = pdist(X), pdist(Y)
+    assert spearmanr(d, e).statistic == pytest.approx(0.5896, abs=1e-4)
+    rho = shepard_correlation(X, Y)
+    assert rho == pytest.approx(spearman_tie_expected(d, e)[0], abs=1e-12) and rho == pytest.approx(0.5602, abs=1e-4)

@@ -8,13 +8,13 @@ Each case is a finding of the break test (``/work/runs/break1``) with the value 
 import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
-from scipy.stats import rankdata, spearmanr
+from scipy.stats import rankdata
 
 from supviz.datapoints.distortion import false_neighbours, measure_distortion, shepard_rho
 from supviz.metrics import allpairs, continuity, knn_recall, pairwise_distances, shepard_correlation, trustworthiness
 from supviz.metrics.approximate import approximate_neighbourhood_scores
 from supviz.metrics.distances import DistanceSource
-from supviz.metrics.ranks import average_ranks, knn_weights, sorted_rows_without_self, tie_blocks
+from supviz.metrics.ranks import average_ranks, knn_weights, sorted_rows_without_self, spearman_tie_expected, tie_blocks
 from supviz.metrics.undefined import TIE_RTOL, TIE_ULPS, tie_rtol
 
 TOL = 1e-12
@@ -152,7 +152,7 @@ def test_a_chain_scores_as_one_tied_block():
 
 def test_shepard_rho_is_invariant_under_isometries_and_scaling_of_a_tied_layout():
     X, G, R = _grid_case()
-    want = spearmanr(pdist(X), pdist(G))[0]  # exact distances of the grid: exact ties
+    want = spearman_tie_expected(pdist(X), pdist(G))[0]  # exact distances of the grid: exact ties
     for Y in (G, G @ R.T, 0.1 * G, (G @ R.T).astype(np.float32)):
         assert shepard_correlation(X, Y) == pytest.approx(want, abs=TOL)
         xs, ys = DistanceSource("X", X), DistanceSource("Y", Y)
@@ -163,7 +163,7 @@ def test_shepard_rho_is_invariant_under_isometries_and_scaling_of_a_tied_layout(
 def test_blocked_shepard_merges_buckets_that_a_tie_crosses(monkeypatch):
     X, G, R = _grid_case()
     Y = G @ R.T
-    want = spearmanr(pdist(X), pdist(G))[0]
+    want = spearman_tie_expected(pdist(X), pdist(G))[0]
     monkeypatch.setattr(allpairs, "BUCKET_PAIRS", 16)  # ~50 buckets over 780 pairs: ties cross boundaries
     for pass_pairs in (40, 10_000):
         rho, why = allpairs.shepard_rho_blocked(DistanceSource("X", X), DistanceSource("Y", Y), pass_pairs=pass_pairs)

@@ -106,3 +106,14 @@ def test_calibrate_bad_input(grid):
     # for every cell selection now (core.validation.check_indices), as sae.train_cell_saes had
     with pytest.raises(SupvizError, match=r"`indices` must name each cell once; got 1 more than once"):
         calibrate(grid, [1, 2, 1])
+
+
+def test_rank_correlation_gives_ties_their_expectation_over_random_orders():
+    """A measure stuck at one value for four of five cells tracks the truth only as well as a random order of those
+    four: rho 0.5 (scipy's midranks would say 0.707); the p-value of independence is scipy's, unchanged."""
+    from scipy.stats import spearmanr
+
+    t = pd.DataFrame({"mmcs": [0.2, 0.4, 0.6, 0.8, 0.9], "fvu": [1.0, 1.0, 1.0, 1.0, 2.0]})
+    c = rank_correlations(t, measures=("fvu",)).iloc[0]
+    assert c["rho"] == pytest.approx(0.5)
+    assert c["p_value"] == pytest.approx(spearmanr(t["fvu"], t["mmcs"]).pvalue)

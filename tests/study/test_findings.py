@@ -50,8 +50,26 @@ def _a_cells(a2_counts=((5, 5, 6, 5, 5), (9, 8, 9, 10, 9), (12, 11, 12, 13, 12))
     """A1 (5 seeds), A2 (per p: the lowest-loss model's count and every seed's) and A3 rows."""
     return pd.DataFrame(
         [
-            {"model": "A1", "p": 1.0, "m": 1, "cosine_01": 1.0, "seeds": 5},
-            {"model": "A1", "p": 0.1, "m": 1, "cosine_01": -0.99, "seeds": 5},
+            # the default run's A1 (its cells table): one seed antipodal at p = 1 and the worst; two at p = 0.1 and
+            # the best by a factor of 9
+            {
+                "model": "A1",
+                "p": 1.0,
+                "m": 1,
+                "cosine_01": 1.0,
+                "seeds": 5,
+                "cosine_by_seed": "1.00 1.00 1.00 1.00 -1.00",
+                "loss_by_seed": "0.0829 0.0832 0.0831 0.0832 0.0837",
+            },
+            {
+                "model": "A1",
+                "p": 0.1,
+                "m": 1,
+                "cosine_01": -0.99,
+                "seeds": 5,
+                "cosine_by_seed": "1.00 1.00 -1.00 -0.99 1.00",
+                "loss_by_seed": "0.0295 0.0295 0.0034 0.0032 0.0294",
+            },
             *[
                 {
                     "model": "A2",
@@ -80,32 +98,91 @@ def test_a_verdicts_from_cells():
     assert a2.verdict == "supported" and (a2.n_used, a2.unit) == (5, "seeds")
     assert a2.estimate == 1.0 and a2.interval == (1.0, 1.0) and a2.threshold == 0.3
     assert a2.source.startswith("Hamblin (2022)") and "Elhage" in a2.source
-    # dense features also antipodal: only the first half of the claim holds
-    both = cells.copy()
-    both.loc[(both.model == "A1") & (both.p == 1.0), "cosine_01"] = -1.0
-    assert A.a1_antipodal(both).verdict == "partly"
-    both.loc[both.model == "A1", "cosine_01"] = 0.2
-    assert A.a1_antipodal(both).verdict == "not supported"
-    # one training is not a finding: with fewer than A1_MIN_SEEDS seeds there is no verdict
-    one = cells.assign(seeds=1)
-    assert A.a1_antipodal(one).verdict == NOT_ENOUGH and A.a1_antipodal(one).n_used == 1
 
 
-def test_a1_carries_its_seeds_and_their_wilson_interval():
-    # 2 of 5 trainings at the sparsest p reach the antipodal pair: the lowest-loss one is (the verdict), and the
-    # Finding says how sure that is over seeds (Wilson 2 of 5: [0.118, 0.769])
-    cells = _a_cells()
-    sparse = (cells.model == "A1") & (cells.p == 0.1)
-    cells["seeds_antipodal"] = np.where(sparse, 2, np.where(cells.model == "A1", 0, np.nan))
-    cells["loss_by_seed"] = np.where(cells.model == "A1", "0.03 0.03 0.0034 0.0032 0.03", None)
-    cells["final_loss"] = np.where(sparse, 0.0032, np.where(cells.model == "A1", 0.083, np.nan))
-    f = A.a1_antipodal(cells)
-    assert f.verdict == "supported" and (f.n_used, f.unit) == (5, "seeds (trainings at the sparsest p)")
-    assert f.estimate == pytest.approx(0.4) and f.interval == pytest.approx((0.1176, 0.7693), abs=1e-4)
-    assert f.null == 0.0 and f.threshold == 0.0 and f.interval[0] > f.threshold
-    assert "2 of 5 trainings reach the antipodal pair" in f.measured
+def _a1(cells, p, cosines, losses):
+    """``cells`` with A1's seeds at ``p`` replaced (and its lowest-loss cosine, the figure's, set to match)."""
+    out = cells.copy()
+    row = (out.model == "A1") & (out.p == p)
+    out.loc[row, "cosine_by_seed"] = " ".join(map(str, cosines))
+    out.loc[row, "loss_by_seed"] = " ".join(map(str, losses))
+    out.loc[row, "cosine_01"] = cosines[int(np.argmin(losses))]
+    return out
+
+
+def test_a1_reads_the_optimum_by_loss_at_both_ends_of_the_sweep():
+    # the default run's seeds: antipodal is the optimum at p = 0.1 (0.0294 - 0.0032 = 0.0262 > 0 in every resample of
+    # the seeds) and not at p = 1 (0.0829 - 0.0837 < 0)
+    f = A.a1_antipodal(_a_cells())
+    assert f.verdict == "supported" and (f.n_used, f.unit) == (5, "seeds (trainings at p = 0.1)")
+    assert f.estimate == pytest.approx(0.0262) and f.null == 0.0 and f.threshold == 0.0
+    assert 0 < f.interval[0] <= f.estimate <= f.interval[1] == pytest.approx(0.0263)
+    assert "p = 1: 1 of 5 trainings antipodal; best loss antipodal 0.0837, other 0.0829" in f.measured
+    assert "at the densest (p = 1: -8.00e-04" in f.comparison
     # the best loss beside the analytic loss of the antipodal pair at p = 0.1 (0.00332, under p^2 / 3 = 0.00333)
-    assert "against the analytic loss of the antipodal pair at p = 0.1, 0.00332" in f.measured
+    cells = _a_cells()
+    cells["final_loss"] = np.where(cells.model == "A1", np.where(cells.p == 0.1, 0.0032, 0.0829), np.nan)
+    assert "against the analytic loss of the antipodal pair there, 0.00332" in A.a1_antipodal(cells).measured
+
+
+def test_a1_one_antipodal_seed_with_a_worse_loss_is_not_the_optimum():
+    # one seed in five antipodal at p = 0.1, but the others reach a lower loss: the share of antipodal seeds (0.2,
+    # Wilson [0.04, 0.62] above 0) would have passed; the loss says the antipodal pair is not the optimum
+    cells = _a1(_a_cells(), 0.1, [1.0, 1.0, -1.0, 1.0, 1.0], [0.0030, 0.0031, 0.0300, 0.0032, 0.0031])
+    f = A.a1_antipodal(cells)
+    assert f.verdict == "not supported" and f.estimate == pytest.approx(0.0030 - 0.0300)
+    assert f.interval[1] < 0
+
+
+def test_a1_flips_when_the_contrast_does():
+    base = _a_cells()
+    # the lowest-loss seed is antipodal by a hair (0.0032 against 0.0033), but resampling the seeds can put the
+    # other kind ahead (an antipodal 0.0300 alone against 0.0033): the interval straddles 0, not enough evidence
+    hair = _a1(base, 0.1, [-1.0, -1.0, 1.0, 1.0, 1.0], [0.0032, 0.0300, 0.0033, 0.0034, 0.0290])
+    f = A.a1_antipodal(hair)
+    assert f.estimate == pytest.approx(0.0001) and f.interval[0] < 0 < f.interval[1]
+    assert f.verdict == NOT_ENOUGH
+    # dense features antipodal too (the antipodal seed the best at p = 1): only the sparse half holds
+    dense = _a1(base, 1.0, [1.0, 1.0, 1.0, 1.0, -1.0], [0.0839, 0.0832, 0.0841, 0.0836, 0.0820])
+    assert A.a1_antipodal(dense).verdict == "partly"
+    # antipodal worse at the sparsest p: the claim fails whatever the dense end says
+    worse = _a1(dense, 0.1, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0035, 0.0036, 0.0294, 0.0295, 0.0034])
+    assert A.a1_antipodal(worse).verdict == "not supported"
+
+
+def test_a1_without_both_kinds_or_enough_seeds_is_not_enough_evidence():
+    base = _a_cells()
+    # every seed antipodal at p = 0.1: nothing to compare the pair's loss with (NaN, with the reason)
+    every = _a1(base, 0.1, [-1.0] * 5, [0.0032, 0.0033, 0.0034, 0.0033, 0.0032])
+    f = A.a1_antipodal(every)
+    assert f.verdict == NOT_ENOUGH and np.isnan(f.estimate)
+    assert "no training of 5 at p = 0.1 reached any other solution" in f.measured
+    # no seed antipodal at p = 1 (a dropped feature, NaN cosine, is not antipodal): the dense half is undecided
+    none = _a1(base, 1.0, [1.0, 1.0, float("nan"), 1.0, 1.0], [0.0829, 0.0832, 0.0826, 0.0832, 0.0837])
+    f = A.a1_antipodal(none)
+    assert f.verdict == NOT_ENOUGH and "no training of 5 at p = 1 reached the antipodal pair" in f.measured
+    # three seeds: below the minimum n of a verdict, even with the contrast's interval above 0
+    few = _a1(_a1(base, 0.1, [1.0, -1.0, -1.0], [0.0295, 0.0034, 0.0032]), 1.0, [1.0, 1.0, -1.0], [0.08, 0.08, 0.09])
+    f = A.a1_antipodal(few)
+    assert f.verdict == NOT_ENOUGH and f.n_used == 3 and f.interval[0] > 0
+    # a table without the seeds' own losses: no verdict on the optimum
+    old = base.drop(columns=["loss_by_seed", "cosine_by_seed"])
+    f = A.a1_antipodal(old)
+    assert f.verdict == NOT_ENOUGH and "not recorded" in f.measured
+
+
+def test_a1_loss_contrast_needs_one_loss_per_seed():
+    from supviz.errors import SupvizError
+
+    with pytest.raises(SupvizError, match="one value per seed each; got 3 and 2"):
+        A.a1_loss_contrast(0.1, [1.0, -1.0, 1.0], [0.03, 0.003])
+
+
+def test_a1_verdict_combines_its_two_halves():
+    S, N = "supported", "not supported"
+    assert A.a1_verdict(S, S) == S and A.a1_verdict(S, N) == "partly" and A.a1_verdict(S, NOT_ENOUGH) == NOT_ENOUGH
+    assert A.a1_verdict(N, S) == N and A.a1_verdict(N, NOT_ENOUGH) == N
+    assert A.a1_verdict(NOT_ENOUGH, N) == N and A.a1_verdict(NOT_ENOUGH, S) == NOT_ENOUGH
 
 
 def test_antipodal_loss_is_the_pairs_expected_loss():
@@ -517,8 +594,11 @@ def test_c4_low_m_artifacts():
     ]
     rows.append(_panel("C4", m=3, p=0.05, imp="uniform", trustworthiness=NAN, procrustes_baseline=NAN, collapsed=True))
     f = C.c4_low_m(pd.DataFrame(rows), "uniform")
-    # 2 strata of 4 panels, with ties: rho about -0.89 within each p, but 8 panels cannot put the interval below -0.3
-    assert f.estimate < -0.8 and f.verdict == NOT_ENOUGH and f.n_left_out == 1 and f.threshold == -0.3
+    # 2 strata of 4 panels, with ties (P 0.5, 0.5, 0.2, 0.2 against m 3, 5, 10, 20): within each p rho is -0.8, the
+    # expectation over the tie orders (12 * -4 / 60; midranks would credit the ties with -0.89); 8 panels cannot put
+    # the interval below -0.3
+    assert f.estimate == pytest.approx(-0.8) and f.verdict == NOT_ENOUGH
+    assert f.n_left_out == 1 and f.threshold == -0.3
     many = pd.DataFrame(
         [
             _panel("C4", m=m, p=p, imp="uniform", trustworthiness=0.5 + m / 100, procrustes_baseline=1 / m)

@@ -15,6 +15,7 @@ from supviz.study.stats import (
     rho_bound,
     stratified_bootstrap_interval,
     stratified_spearman,
+    two_sample_bootstrap_interval,
     wilson_interval,
 )
 
@@ -163,3 +164,38 @@ def test_cluster_jackknife_interval_of_a_mean_is_students_t_interval():
     # too few clusters, or an undefined statistic: no interval
     assert all(np.isnan(cluster_jackknife_interval(2, lambda idx: float(v[idx].mean()))))
     assert all(np.isnan(cluster_jackknife_interval(5, lambda idx: float("nan"))))
+
+
+def test_stratified_spearman_gives_ties_their_expectation_not_the_midranks_credit() -> None:
+    # within each stratum y ties in a block of 4 (a count that sticks at one value): midranks give rho 0.707 per
+    # stratum, the expectation over the tie orders 0.5 (sum (mx - c)(my - c) = 5 over n (n^2 - 1) / 12 = 10)
+    x = np.tile(np.arange(5.0), 2)
+    y = np.tile([1.0, 1.0, 1.0, 1.0, 2.0], 2)
+    s = stratified_spearman(x, y, np.repeat([0, 1], 5))
+    assert [r for r, _ in s.per_stratum.values()] == [pytest.approx(0.5)] * 2
+    assert s.rho == pytest.approx(0.5) and stats.spearmanr(x[:5], y[:5]).statistic == pytest.approx(0.5**0.5)
+    # the study's own helper reads ties the same way
+    from supviz.study.common import spearman
+
+    assert spearman(x[:5], y[:5]) == pytest.approx(0.5)
+
+
+def _diff_of_minima(a, b, axis):
+    return np.min(a, axis=axis) - np.min(b, axis=axis)
+
+
+def test_two_sample_bootstrap_interval_resamples_each_sample_on_its_own() -> None:
+    # min(a) of a resample is one of a's values, likewise b: the interval lies between the extreme differences
+    a, b = [0.0295, 0.0295, 0.0294], [0.0034, 0.0032]
+    lo, hi = two_sample_bootstrap_interval(a, b, _diff_of_minima)
+    assert 0.0294 - 0.0034 <= lo <= 0.0294 - 0.0032 <= hi <= 0.0295 - 0.0032 + 1e-15
+    # one value in a sample: it is held fixed (4 others against 1: the spread is the four's)
+    lo, hi = two_sample_bootstrap_interval([0.0829, 0.0832, 0.0831, 0.0832], [0.0837], _diff_of_minima)
+    assert lo == pytest.approx(0.0829 - 0.0837) and hi == pytest.approx(0.0832 - 0.0837)
+    lo, hi = two_sample_bootstrap_interval([0.0837], [0.0829, 0.0832, 0.0831, 0.0832], _diff_of_minima)
+    assert lo == pytest.approx(0.0837 - 0.0832) and hi == pytest.approx(0.0837 - 0.0829)
+    # degenerate: no spread anywhere gives the point, an empty sample (NaN dropped) nothing
+    assert two_sample_bootstrap_interval([2.0, 2.0], [0.5], _diff_of_minima) == (1.5, 1.5)
+    assert np.isnan(two_sample_bootstrap_interval([1.0, 2.0], [np.nan], _diff_of_minima)).all()
+    # equal seeds give equal intervals
+    assert two_sample_bootstrap_interval(a, b, _diff_of_minima) == two_sample_bootstrap_interval(a, b, _diff_of_minima)

@@ -288,7 +288,8 @@ def _false_edges(ys: Any, active: np.ndarray, k: int, chunk_size: int, collapsed
 def shepard_rho(
     X: np.ndarray, Y: np.ndarray, *, max_pairs: int = 200_000, random_state: SeedLike = 0
 ) -> tuple[float, int]:
-    """Spearman correlation of pairwise distances in ``X`` and ``Y``.
+    """Spearman correlation of pairwise distances in ``X`` and ``Y``, ties at their expectation over random
+    orders (:func:`supviz.metrics.ranks.spearman_tie_expected`).
 
     All pairs when there are at most ``max_pairs`` of them, else ``max_pairs`` pairs drawn
     uniformly (with a fixed seed) among all ``i != j``. NaN (reason logged at INFO) when either
@@ -316,7 +317,7 @@ def _shepard(
     collapsed: bool = False,
 ) -> tuple[float, int, str | None]:
     """Spearman's rho of the (sampled) pair distances at unit scale, and why it is undefined (or None)."""
-    from supviz.metrics.ranks import average_ranks
+    from supviz.metrics.ranks import average_ranks, untied_rank_ss
     from supviz.metrics.undefined import COLLAPSED, X_COINCIDE, all_tied, tied_reason
 
     n = xs.n
@@ -344,7 +345,8 @@ def _shepard(
     rx -= rx.mean()
     ry = average_ranks(dy, rtol=ys.tie_rtol)
     ry -= ry.mean()
-    rho = float(np.dot(rx, ry)) / float(np.sqrt(np.dot(rx, rx) * np.dot(ry, ry)))
+    # ties at their expectation over random orders: the untied spread (ranks.spearman_tie_expected)
+    rho = 12.0 * float(np.dot(rx, ry)) / untied_rank_ss(dx.size)
     return float(np.clip(rho, -1.0, 1.0)), int(dx.size), None
 
 

@@ -23,6 +23,8 @@ vectors and their ranks: at N = 20,000 that is 2e8 pairs, 1.6 GB per float64 vec
 4. **Ranks of ``X``**, pass by pass as in 3, each bucket's ranks met with the stored ranks of ``Y``
    of the same pairs and summed at once.
 
+Ties get the expectation over their uniformly random orders (:func:`~supviz.metrics.ranks.spearman_tie_expected`):
+rho is the centred midranks' cross product over the spread of ``M`` untied ranks, ``M (M^2 - 1) / 12``.
 Sums are exact: with ``a = 2 r_X``, ``b = 2 r_Y`` (integers), ``M`` pairs and ``C = M + 1`` (the
 mean of the doubled ranks), ``sum (a - C)(b - C) = sum a b - M C^2``, and ``sum a b`` is
 accumulated in 16-bit limbs with int64 dot products (no overflow) into Python integers. The only
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from supviz.metrics.distances import DistanceSource
-from supviz.metrics.ranks import average_ranks, chain_breaks
+from supviz.metrics.ranks import average_ranks, chain_breaks, untied_rank_ss
 from supviz.metrics.undefined import all_tied
 
 #: Pairs per bucket the boundaries aim at (a cache-sized sort).
@@ -268,7 +270,8 @@ def _sweep(src: DistanceSource, bk: _Buckets, pass_pairs: int, entries: int, on_
 def shepard_rho_blocked(
     xs: DistanceSource, ys: DistanceSource, *, pass_pairs: int = PASS_PAIRS, entries: int = BLOCK_ENTRIES
 ) -> tuple[float, str | None]:
-    """Spearman's rho of the pair distances of ``xs`` and ``ys`` (average ranks), exactly, in bounded memory.
+    """Spearman's rho of the pair distances of ``xs`` and ``ys``, exactly, in bounded memory; ties (up to each
+    space's tolerance) at their expectation over random orders (:func:`~supviz.metrics.ranks.spearman_tie_expected`).
 
     Parameters
     ----------
@@ -336,13 +339,16 @@ def shepard_rho_blocked(
     for spread, src in ((sxx, xs), (syy, ys)):
         if spread == 0:  # one chain of ties wider than the span rule sees
             return float("nan"), tied_reason(src.name)
-    rho = float(sxy) / float(np.sqrt(float(sxx) * float(syy)))
+    # ties at their expectation over random orders (ranks.spearman_tie_expected): the untied spread of the M
+    # doubled ranks, 4 M (M^2 - 1) / 12, not sqrt(sxx syy); an exact integer ratio, rounded once
+    rho = 3 * sxy / untied_rank_ss(total)
     return float(np.clip(rho, -1.0, 1.0)), None
 
 
 def shepard_rho_direct(xs: DistanceSource, ys: DistanceSource) -> tuple[float, str | None]:
-    """The reference: both condensed vectors, :func:`~supviz.metrics.ranks.average_ranks`, a Pearson
-    correlation of the centred ranks (float64). ``O(N^2)`` memory (about 7 GB at N = 20,000)."""
+    """The reference: both condensed vectors, :func:`~supviz.metrics.ranks.average_ranks`, the centred midranks'
+    cross product over the untied spread (:func:`~supviz.metrics.ranks.spearman_tie_expected`; float64).
+    ``O(N^2)`` memory (about 7 GB at N = 20,000)."""
     from supviz.metrics.undefined import tied_reason
 
     dx = xs.condensed()
@@ -362,5 +368,5 @@ def shepard_rho_direct(xs: DistanceSource, ys: DistanceSource) -> tuple[float, s
     for spread, src in ((sxx, xs), (syy, ys)):
         if spread == 0.0:  # one chain of ties wider than the span rule sees
             return float("nan"), tied_reason(src.name)
-    rho = float(np.dot(rx, ry)) / float(np.sqrt(sxx * syy))
+    rho = 12.0 * float(np.dot(rx, ry)) / untied_rank_ss(rx.size)
     return float(np.clip(rho, -1.0, 1.0)), None

@@ -25,10 +25,14 @@ stopping tolerance ``eps``), so for ratio MDS they agree and for interval or ord
 example, interval MDS of 20 feature directions: 0.2229 and 0.2243.
 
 **Shepard rank correlation.** Spearman's rho between ``delta_ij`` and ``d_ij`` over the pairs
-``i < j``, with tied values given their average rank (the standard tie correction), computed as the
-Pearson correlation of those ranks. Ties follow the one rule of :mod:`supviz.metrics.undefined`
-(chains of distances equal up to the input's precision), so an isometry or a rescaling of a
-layout with exactly equal distances (a grid) leaves rho unchanged. It is undefined, and returned
+``i < j``, with ties given their expectation over uniformly random tie orders (the tie rule of
+:mod:`supviz.metrics.ranks`; :func:`~supviz.metrics.ranks.spearman_tie_expected`): the centred average
+ranks' cross product over the spread of untied ranks, ``M (M^2 - 1) / 12`` for ``M`` pairs. The Pearson
+correlation of the average ranks (scipy's) divides by their shrunken spread instead and so credits a
+picture for its ties (many points on one spot); with ties, even an isometry scores below 1. Ties
+follow the one rule of :mod:`supviz.metrics.undefined` (chains of distances equal up to the input's
+precision), so an isometry or a rescaling of a layout with exactly equal distances (a grid) leaves
+rho unchanged. It is undefined, and returned
 as ``nan``, when either set of distances is constant up to the tie tolerance of
 :mod:`supviz.metrics.undefined` (``diag(N)`` has nothing to rank) and for a collapsed layout.
 (ZADU's ``spearman_rho`` correlates the flattened full ``[N, N]`` matrices, so every pair counts
@@ -134,7 +138,7 @@ def stress1_ratio_and_reason(xs: DistanceSource, ys: DistanceSource, collapsed: 
 
 
 def shepard_correlation(X: Any, Y: Any, *, precomputed: bool = False) -> float:
-    """Spearman rank correlation (average ranks for ties) of data vs layout distances.
+    """Spearman rank correlation of data vs layout distances, ties at their expectation over random orders.
 
     Parameters
     ----------

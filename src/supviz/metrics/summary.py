@@ -42,7 +42,10 @@ METRIC_DEFINITIONS = {
         "[0, 1], 0 best",
         "Kruskal (1964) stress-1 after optimal ratio scaling: sqrt(1 - (sum delta d)^2 / (sum delta^2 sum d^2))",
     ),
-    "shepard_rho": ("[-1, 1], 1 best", "Spearman's rho of delta and d over the pairs (average ranks for ties)"),
+    "shepard_rho": (
+        "[-1, 1], 1 best",
+        "Spearman's rho of delta and d over the pairs (ties: expectation over random orders)",
+    ),
     "trustworthiness": (
         "[0, 1], 1 best",
         "Venna & Kaski (2001): T(k) = 1 - sum_i sum_j w^Y_ij E[max(r^X_ij - k, 0)] / "

@@ -7,8 +7,9 @@ A real network has no known features, so its SAEs can only be judged by what nee
 and scores the same SAEs against the represented rows (:func:`supviz.sae.score`: MMCS, the mean
 over true features of the max cosine to a decoder row, Sharkey, Braun & Millidge 2022; mean over
 the seeds). :func:`rank_correlations` then says, per measure, how well it tracks the true recovery
-over cells: Spearman's rank correlation (scipy.stats.spearmanr, average ranks for ties), with its
-two-sided p-value, and the mean of the same correlation inside each hidden size ``m`` (a measure
+over cells: Spearman's rank correlation (ties at their expectation over random orders,
+:func:`supviz.metrics.ranks.spearman_tie_expected`), with its two-sided p-value (scipy.stats.spearmanr's),
+and the mean of the same correlation inside each hidden size ``m`` (a measure
 and the recovery can both change with the layer's width; inside one width they cannot do so together
 by that route). :func:`read_through` reads a digits layer's measure through the cells:
 an isotonic (monotone) fit of true MMCS on the measure over cells (scikit-learn's
@@ -213,6 +214,8 @@ def _spearman(a: np.ndarray, b: np.ndarray, name: str, target: str) -> tuple[flo
     """``(rho, p, n, reason)`` of the rows where both are finite; NaN with the reason when undefined."""
     from scipy.stats import spearmanr
 
+    from supviz.metrics.ranks import spearman_tie_expected
+
     ok = np.isfinite(a) & np.isfinite(b)
     n = int(ok.sum())
     if n < 3:
@@ -221,8 +224,10 @@ def _spearman(a: np.ndarray, b: np.ndarray, name: str, target: str) -> tuple[flo
         return math.nan, math.nan, n, f"{name} is constant over the cells"
     if np.ptp(b[ok]) == 0:
         return math.nan, math.nan, n, f"{target} is constant over the cells"
-    res = spearmanr(a[ok], b[ok])
-    return float(res.statistic), float(res.pvalue), n, None
+    # rho: ties at their expectation over random orders; the p-value of independence is scipy's (over the
+    # permutations of b the two statistics differ by a constant factor, so the permutation p-value is the same)
+    rho = spearman_tie_expected(a[ok], b[ok])[0]
+    return rho, float(spearmanr(a[ok], b[ok]).pvalue), n, None
 
 
 def read_through(
@@ -241,8 +246,9 @@ def read_through(
         the measure (no extrapolation), or the fit is undefined (fewer than 3 cells or a constant
         measure); ``reasons[i]`` says why ("" where defined).
     """
-    from scipy.stats import spearmanr
     from sklearn.isotonic import IsotonicRegression
+
+    from supviz.metrics.ranks import spearman_tie_expected
 
     v = np.atleast_1d(np.asarray(values, dtype=float))
     a = table[measure].to_numpy(dtype=float)
@@ -251,7 +257,7 @@ def read_through(
     est = np.full(len(v), np.nan)
     if ok.sum() < 3 or np.ptp(a[ok]) == 0:
         return est, [f"{measure}: too few distinct calibration cells ({int(ok.sum())})"] * len(v)
-    rho = spearmanr(a[ok], b[ok]).statistic
+    rho = spearman_tie_expected(a[ok], b[ok])[0]
     fit = IsotonicRegression(increasing=bool(rho >= 0), out_of_bounds="nan").fit(a[ok], b[ok])
     lo, hi = float(a[ok].min()), float(a[ok].max())
     reasons = []

@@ -232,15 +232,17 @@ def importance_rank(importance: np.ndarray) -> np.ndarray:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman correlation of two vectors (NaN pairs dropped; NaN when fewer than 3 remain)."""
-    from scipy.stats import spearmanr
+    """Spearman correlation of two vectors ``[n]``, ties given the expectation over their random orders
+    (:func:`supviz.metrics.ranks.spearman_tie_expected`); NaN pairs dropped; NaN when fewer than 3 remain or every
+    value of one vector ties."""
+    from supviz.metrics.ranks import spearman_tie_expected
 
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+    if ok.sum() < 3:
         return float("nan")
-    return float(spearmanr(a[ok], b[ok]).statistic)
+    return spearman_tie_expected(a[ok], b[ok])[0]
 
 
 def corner_text(metrics: dict[str, float], *, stress: float | None = None) -> str:

@@ -3,7 +3,8 @@
 Pure functions of the run's ``cells`` table (:mod:`supviz.study.verdicts` has the shared rules,
 :mod:`supviz.study.stats` the intervals and the verdict they give).
 
-- A1: the antipodal pair, judged on the lowest-loss of several seeds;
+- A1: the antipodal pair is the optimum when sparse and not when dense: per p, the best antipodal training's loss
+  against the best other one's, with a bootstrap interval over seeds;
 - A2: packing grows with sparsity: Spearman rho(1/p, features kept) of each seed's sweep, its median over seeds
   with a bootstrap interval over seeds (the resampling unit of a property of one trained model);
 - A3: dimensions per feature fall with sparsity (rho over the p values, Fieller interval), and feature
@@ -13,17 +14,24 @@ Pure functions of the run's ``cells`` table (:mod:`supviz.study.verdicts` has th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from supviz.report.records import Finding
 from supviz.study.sources import source_for
-from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, stratified_spearman, wilson_interval
+from supviz.study.stats import (
+    NOT_ENOUGH,
+    bootstrap_interval,
+    interval_verdict,
+    stratified_spearman,
+    two_sample_bootstrap_interval,
+)
 from supviz.study.verdicts import RHO_STRONG, fmt, spearman
 
-#: Fewest A1 trainings per probability from which the optimum is claimed (one training can stop in a local minimum).
-A1_MIN_SEEDS = 3
+#: A training of A1 is the antipodal pair when the cosine between its two features' weights is below this.
+ANTIPODAL_COS = -0.9
 #: The feature dimensionalities Elhage et al. (2022) found "sticky" (their feature-dimensionality figure).
 STICKY = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8, 1 / 3)
 #: A dimensionality D_i is near a sticky fraction f when |D_i - f| < STICKY_TOL.
@@ -56,89 +64,189 @@ def sticky_chance(fractions: Any = STICKY, tol: float = STICKY_TOL) -> float:
     return total + ((hi - lo) if hi is not None else 0.0)
 
 
+@dataclass
+class LossContrast:
+    """The best antipodal training's loss against the best other one at one p (:func:`a1_loss_contrast`).
+
+    Attributes
+    ----------
+    p : float
+        The feature probability.
+    estimate : float
+        ``min(loss of the other trainings) - min(loss of the antipodal ones)``, in the training loss's units;
+        positive when the antipodal pair is the better optimum. NaN, with :attr:`reason`, where no training (or
+        no training with a finite loss) reached one of the two kinds.
+    interval : (float, float)
+        Its 95% bootstrap interval over seeds (:func:`~supviz.study.stats.two_sample_bootstrap_interval`).
+    best_antipodal, best_other : float
+        The two minima (NaN where the kind was not reached).
+    n_antipodal, n_other : int
+        Trainings of each kind with a finite loss; ``n`` is their sum (the seeds used).
+    reason : str
+        Why the estimate is NaN ('' where defined).
+    """
+
+    p: float
+    estimate: float
+    interval: tuple[float, float]
+    best_antipodal: float
+    best_other: float
+    n_antipodal: int
+    n_other: int
+    reason: str = ""
+
+    @property
+    def n(self) -> int:
+        return self.n_antipodal + self.n_other
+
+
+def a1_loss_contrast(p: float, cosines: Any, losses: Any, *, random_state: int = 0) -> LossContrast:
+    """Which kind of solution the seeds' trainings at one p reach at the lower loss: the antipodal pair or another.
+
+    ``cosines`` ``[s]``: each seed's cosine between the two features' weights (NaN: a feature dropped, which is
+    not antipodal); ``losses`` ``[s]``: its final training loss (NaN: left out). A training is antipodal when its
+    cosine is below :data:`ANTIPODAL_COS`. The estimate is the best other training's loss minus the best antipodal
+    one's (positive: the antipodal pair is the optimum the seeds found, the paper's reading of the optimum as the
+    lowest loss, Elhage et al. 2022). Its interval resamples the seeds within each kind
+    (:func:`~supviz.study.stats.two_sample_bootstrap_interval`: the seed is the unit; a kind reached by one seed
+    contributes no spread). NaN, with the reason, when no seed reached one of the kinds: then the seeds cannot
+    say which is lower.
+
+    Raises
+    ------
+    SupvizError
+        ``cosines`` and ``losses`` of different lengths.
+    """
+    from supviz.errors import SupvizError
+
+    c = np.asarray(cosines, dtype=float).ravel()
+    loss = np.asarray(losses, dtype=float).ravel()
+    if c.size != loss.size:
+        raise SupvizError(f"`cosines` and `losses` must have one value per seed each; got {c.size} and {loss.size}.")
+    ok = np.isfinite(loss)
+    anti = c < ANTIPODAL_COS  # NaN compares False: a dropped feature is not antipodal
+    la, lo = loss[ok & anti], loss[ok & ~anti]
+    nan = float("nan")
+    best_a = float(la.min()) if la.size else nan
+    best_o = float(lo.min()) if lo.size else nan
+    if not la.size or not lo.size:
+        kind = "the antipodal pair" if not la.size else "any other solution"
+        why = f"no training of {int(ok.sum())} at p = {p:g} reached {kind}: the seeds cannot compare the two"
+        return LossContrast(float(p), nan, (nan, nan), best_a, best_o, int(la.size), int(lo.size), why)
+    interval = two_sample_bootstrap_interval(
+        lo, la, lambda a, b, axis: np.min(a, axis=axis) - np.min(b, axis=axis), random_state=random_state
+    )
+    return LossContrast(float(p), best_o - best_a, interval, best_a, best_o, int(la.size), int(lo.size))
+
+
+def _half(lc: LossContrast, claimed: str) -> str:
+    """One half of A1's claim read with its interval; an undefined contrast is not enough evidence."""
+    v = interval_verdict(lc.estimate, lc.interval, 0.0, claimed=claimed, n=lc.n)
+    return NOT_ENOUGH if v == "n/a" else v
+
+
+def a1_verdict(sparse: str, dense: str) -> str:
+    """A1's verdict from its two halves (each 'supported', 'not supported' or not enough evidence): 'supported' when
+    the antipodal pair is the lower-loss optimum at the sparsest p and not at the densest, 'partly' when it is at both,
+    'not supported' when it is not at the sparsest, or when it is at the densest and the sparsest is undecided;
+    otherwise not enough evidence."""
+    if sparse == "not supported":
+        return "not supported"
+    if sparse == "supported":
+        return {"supported": "supported", "not supported": "partly"}.get(dense, NOT_ENOUGH)
+    return "not supported" if dense == "not supported" else NOT_ENOUGH
+
+
+def _contrast_text(lc: LossContrast) -> str:
+    head = (
+        f"p = {lc.p:g}: {lc.n_antipodal} of {lc.n} trainings antipodal; best loss antipodal "
+        f"{fmt(lc.best_antipodal)}, other {fmt(lc.best_other)}"
+    )
+    if not np.isfinite(lc.estimate):
+        return f"{head}; contrast n/a ({lc.reason})"
+    return (
+        f"{head}; other minus antipodal {fmt(lc.estimate)} [95% interval {fmt(lc.interval[0])}, "
+        f"{fmt(lc.interval[1])}, bootstrap over seeds]"
+    )
+
+
 def a1_antipodal(cells: Any) -> Finding:
     """A1: two features in one dimension are an antipodal pair at the sparsest p and not at the densest.
 
-    The verdict reads the lowest-loss training of each p, as the paper does (its optimum; fewer than
-    :data:`A1_MIN_SEEDS` trainings: not enough evidence): 'supported' when its cosine is below -0.9 at the sparsest
-    p and not at the densest, 'partly' when below -0.5 at the sparsest, else 'not supported'. Its n and uncertainty
-    are the trainings' (unit: seeds): the Finding's estimate is the share of the trainings at the sparsest p that
-    reach the antipodal pair (cosine < -0.9, column ``seeds_antipodal``) with its 95% Wilson interval
-    (:func:`~supviz.study.stats.wilson_interval`), against 0 (no training finds it; null) and the threshold 0 (the
-    lowest-loss one can only be antipodal if some training is). The best training's loss is set beside the analytic
-    loss of the antipodal pair at that p (:func:`supviz.toy.model.antipodal_optimum`).
+    The claim is about the optimum (Elhage et al. 2022, whose figure shows the lowest loss), so the verdict reads the
+    loss, not how often a training finds the pair: at each end of the sweep, :func:`a1_loss_contrast` of the seeds'
+    trainings (columns ``cosine_by_seed`` and ``loss_by_seed``), with its bootstrap interval over seeds, against 0.
+    Sparsest p: the antipodal pair must be the lower-loss optimum (interval above 0); densest p: it must not be
+    (interval below 0); :func:`a1_verdict` combines the halves. A half with fewer than
+    :data:`~supviz.study.stats.MIN_N` seeds, an interval that straddles 0, or a kind no seed reached (NaN with the
+    reason) is not enough evidence. The Finding's estimate, interval and n are the sparsest p's; the densest p's are
+    in its text and comparison. The lowest-loss training's cosine per p (the figure) and the best loss against the
+    analytic loss of the antipodal pair (:func:`supviz.toy.model.antipodal_optimum`) are set beside.
     """
     from supviz.toy.model import antipodal_optimum
 
     a1 = cells[cells["model"] == "A1"].sort_values("p", ascending=False)
     cos = a1["cosine_01"].to_numpy(dtype=float)
     ps = a1["p"].to_numpy(dtype=float)
-    seeds = int(a1["seeds"].iloc[0]) if "seeds" in a1 and len(a1) else 1
-    dense, sparse = (cos[0], cos[-1]) if len(cos) else (np.nan, np.nan)
-    verdict = (
-        "n/a"
-        if not np.isfinite(sparse)
-        else NOT_ENOUGH
-        if seeds < A1_MIN_SEEDS
-        else "supported"
-        if sparse < -0.9 and not (np.isfinite(dense) and dense < -0.9)
-        else "partly"
-        if sparse < -0.5
-        else "not supported"
+    nan = float("nan")
+    if "loss_by_seed" in a1 and "cosine_by_seed" in a1:
+        contrasts = [
+            a1_loss_contrast(p, _by_seed(c), _by_seed(loss))
+            for p, c, loss in zip(ps, a1["cosine_by_seed"], a1["loss_by_seed"])
+        ]
+    else:
+        why = "the trainings' own losses and cosines were not recorded"
+        contrasts = [LossContrast(float(p), nan, (nan, nan), nan, nan, 0, 0, why) for p in ps]
+    if len(contrasts) >= 2:
+        sparse, dense = contrasts[-1], contrasts[0]
+    else:  # one p (or none): the claim's dense half has nothing to stand on
+        sparse = contrasts[-1] if contrasts else LossContrast(nan, nan, (nan, nan), nan, nan, 0, 0, "no A1 model")
+        dense = LossContrast(nan, nan, (nan, nan), nan, nan, 0, 0, "the sweep has one p only: no denser p to compare")
+    vs, vd = _half(sparse, "above"), _half(dense, "below")
+    verdict = a1_verdict(vs, vd) if len(ps) else "n/a"
+    measured = (
+        "Lowest-loss training per p (the figure), cosine between the two features' weights: "
+        + ", ".join(f"p = {p:g}: {fmt(c)}" for p, c in zip(ps, cos))
+        + " (n/a = one feature dropped, norm < 0.001). The optimum by loss, per p (antipodal: cosine < "
+        + f"{ANTIPODAL_COS:g}): "
+        + "; ".join(_contrast_text(lc) for lc in contrasts)
+        + f". The antipodal pair the optimum at the sparsest p: {vs}; not the optimum at the densest: "
+        + (vd if len(contrasts) >= 2 else f"{NOT_ENOUGH} ({dense.reason})")
+        + "."
     )
-    per_seed = ""
-    k_sparse = None
-    if "seeds_antipodal" in a1 and len(a1) and np.isfinite(float(a1["seeds_antipodal"].iloc[-1])):
-        k_sparse = int(a1["seeds_antipodal"].iloc[-1])
-        per_seed = (
-            " Of the "
-            + str(seeds)
-            + " trainings per p, antipodal (cosine < -0.9): "
-            + ", ".join(
-                f"p = {p:g}: {int(k)} (losses {ls})" for p, k, ls in zip(ps, a1["seeds_antipodal"], a1["loss_by_seed"])
-            )
-            + "."
-        )
-    share, ci = float("nan"), (float("nan"), float("nan"))
-    if k_sparse is not None:
-        share, ci = k_sparse / seeds, wilson_interval(k_sparse, seeds)
-        per_seed += (
-            f" At the sparsest p, {k_sparse} of {seeds} trainings reach the antipodal pair ({fmt(share, 2)}; 95% "
-            f"Wilson interval {fmt(ci[0], 2)} to {fmt(ci[1], 2)} over seeds): the lowest-loss one is the paper's "
-            "reading, and a single training would find the pair with that probability."
-        )
     if len(ps) and "final_loss" in a1 and np.isfinite(float(a1["final_loss"].iloc[-1])):
         best, ideal = float(a1["final_loss"].iloc[-1]), antipodal_optimum(float(ps[-1]))
-        per_seed += (
-            f" Its loss {fmt(best)} against the analytic loss of the antipodal pair at p = {ps[-1]:g}, {fmt(ideal)} "
-            f"(best norm and bias; ratio {fmt(best / ideal)}; the training loss is a mean over its last batches, so "
-            "it scatters around the expectation)."
+        measured += (
+            f" The best loss at p = {ps[-1]:g}, {fmt(best)}, against the analytic loss of the antipodal pair there, "
+            f"{fmt(ideal)} (best norm and bias; ratio {fmt(best / ideal)}; the training loss is a mean over its last "
+            "batches, so it scatters around the expectation)."
         )
+    dense_clause = (
+        f"at the densest (p = {dense.p:g}: {fmt(dense.estimate)} [{fmt(dense.interval[0])}, "
+        f"{fmt(dense.interval[1])}], n = {dense.n} seeds) below 0"
+        if len(contrasts) >= 2
+        else "at a denser p below 0 (none in the sweep)"
+    )
     return Finding(
         "With two features in one dimension, sparse features are stored as an antipodal pair (superposition); dense "
         "features are not.",
-        f"Lowest-loss training of {seeds} per p, cosine between the two features' weights: "
-        f"{', '.join(f'p = {p:g}: {fmt(c)}' for p, c in zip(ps, cos))} (n/a = one feature dropped, norm < 0.001)."
-        + per_seed,
+        measured,
         verdict,
         key="A1-antipodal",
-        n_used=seeds,
-        unit="seeds (trainings at the sparsest p)",
-        estimate=share if k_sparse is not None else float(sparse),
-        interval=ci if k_sparse is not None else None,
-        null=0.0 if k_sparse is not None else None,
-        threshold=0.0 if k_sparse is not None else -0.9,
+        n_used=sparse.n,
+        unit=f"seeds (trainings at p = {sparse.p:g})",
+        estimate=sparse.estimate,
+        interval=sparse.interval,
+        null=0.0,
+        threshold=0.0,
         comparison=(
-            f"the lowest-loss training's cosine at the sparsest p (p = {ps[-1]:g}: {fmt(sparse)}) below -0.9 and at "
-            f"the densest (p = {ps[0]:g}: {fmt(dense)}) not, as the paper reads it; estimate: the share of the "
-            f"{seeds} trainings at p = {ps[-1]:g} that reach the antipodal pair, with its Wilson interval"
-            if k_sparse is not None
-            else f"cosine of the lowest-loss training at the sparsest p (p = {ps[-1]:g}) against -0.9; the "
-            "trainings' own cosines were not recorded"
+            "loss of the best non-antipodal training minus that of the best antipodal one, bootstrap over seeds: at "
+            f"the sparsest p (p = {sparse.p:g}) above 0 (the antipodal pair is the optimum) and {dense_clause} "
+            "(it is not)"
         )
         if len(ps)
         else "",
-        n_left_out=int((~np.isfinite(cos)).sum()),
+        n_left_out=int(sum(np.sum(~np.isfinite(_by_seed(t))) for t in a1.get("loss_by_seed", []))),
         figures=["A1"],
         source=source_for("A1"),
     )
