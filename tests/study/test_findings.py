@@ -519,33 +519,41 @@ def test_no_signature_is_supported_when_the_interval_lies_within_the_bound():
     assert -C.RHO_NONE < sig.interval[0] and sig.interval[1] < C.RHO_NONE and sig.verdict == "supported"
 
 
-def test_c4_low_m_artifacts():
-    rows = [
-        _panel(
-            "C4",
-            m=m,
-            p=p,
-            imp="uniform",
-            trustworthiness=0.6 if m <= 5 else 0.9,
-            procrustes_baseline=0.5 if m <= 5 else 0.2,
-        )
-        for m in (3, 5, 10, 20)
-        for p in (1.0, 0.1)
-    ]
-    rows.append(_panel("C4", m=3, p=0.05, imp="uniform", trustworthiness=NAN, procrustes_baseline=NAN, collapsed=True))
-    f = C.c4_low_m(pd.DataFrame(rows), "uniform")
-    # 2 strata of 4 panels, with ties: rho about -0.89 within each p, but 8 panels cannot put the interval below -0.3
-    assert f.estimate < -0.8 and f.verdict == NOT_ENOUGH and f.n_left_out == 1 and f.threshold == -0.3
-    many = pd.DataFrame(
-        [
-            _panel("C4", m=m, p=p, imp="uniform", trustworthiness=0.5 + m / 100, procrustes_baseline=1 / m)
-            for m in (3, 4, 5, 6, 8, 10, 15, 20, 30, 40)
-            for p in (1.0, 0.55, 0.3, 0.1)
-        ]
-    )
-    assert C.c4_low_m(many, "uniform").verdict == "supported"
-    # P rising with m: not supported
-    assert C.c4_low_m(many.assign(procrustes_baseline=many["m"] / 40), "uniform").verdict == "not supported"
+def _c4_table(mds, umap, *, ms=(3, 5, 10, 20, 30, 40), ps=PS, floor=0.2):
+    """C2 (MDS) and C4 (UMAP) panels of every (m, p) cell: ``mds(m, p)`` is MDS's distance to the orthogonal
+    baseline, ``umap(m, p)`` -> (UMAP's distance to that baseline, its distance to MDS's picture of the cell); B3 puts
+    UMAP's noise floor at ``floor``."""
+    rows = [_panel("B3", n_points=n, procrustes_baseline=floor) for n in (10, 20, 40)]
+    for m in ms:
+        for p in ps:
+            rows.append(_panel("C2", m=m, p=p, imp="uniform", procrustes_baseline=mds(m, p)))
+            pb, pm = umap(m, p)
+            rows.append(_panel("C4", m=m, p=p, imp="uniform", procrustes_baseline=pb, procrustes_mds=pm))
+    return pd.DataFrame(rows)
+
+
+def test_c4_reads_umap_against_mds_picture_of_the_same_rows():
+    def mds(m, p):  # a faithful picture of W moves away from the orthogonal baseline as m falls
+        return 1 - m / 50 + p / 100
+
+    # UMAP draws what MDS draws, cell by cell: its P falls with m as MDS's does (the old rule read that as artifacts
+    # at low m), but it departs from MDS's picture nowhere: no artifact of UMAP's own
+    same = C.c4_low_m(_c4_table(mds, lambda m, p: (mds(m, p), 0.0)), "uniform")
+    assert same.verdict == "not supported" and "no artifact of UMAP's own" in same.measured
+    assert same.estimate == 0 and same.threshold == pytest.approx(0.2) and same.n_used == 18  # m <= 10, 6 p values
+    # UMAP near the orthogonal baseline everywhere (P at its floor) while MDS's picture moves away as m falls: UMAP's
+    # picture departs from the faithful one by more at low m, beyond its noise
+    far = C.c4_low_m(_c4_table(mds, lambda m, p: (0.2, 0.2 + (40 - m) / 50 + p / 100)), "uniform")
+    assert far.verdict == "supported" and far.estimate < -0.9 and far.interval[1] < -0.3 and far.n_used == 36
+    assert "rho(m, difference) within p 0.971" in far.measured  # the paired difference of P rises with m
+    # beyond its noise at every m, but more at high m than at low m: not supported, on the trend
+    high = C.c4_low_m(_c4_table(mds, lambda m, p: (0.5, 0.6 + m / 100 + p / 10)), "uniform")
+    assert high.verdict == "not supported" and high.interval[0] > -0.3 and "does not grow as m falls" in high.measured
+    # one collapsed UMAP picture: left out and counted; without the distance column (an older run): n/a
+    t = _c4_table(mds, lambda m, p: (0.2, 0.2 + (40 - m) / 50 + p / 100))
+    t.loc[(t.experiment == "C4") & (t.m == 3) & (t.p == 1.0), ["procrustes_mds", "collapsed"]] = (NAN, True)
+    assert C.c4_low_m(t, "uniform").n_left_out == 1
+    assert C.c4_low_m(t.drop(columns="procrustes_mds"), "uniform").verdict == "n/a"
 
 
 # ------------------------------------------------------------------------------------------ D

@@ -38,6 +38,24 @@ from supviz.toy.importance import VARIANT_ORDER, ordered_variants, variant_label
 log = logging.getLogger(__name__)
 
 
+def _procrustes_mds(Y: np.ndarray, mds: Any, *, collapsed: bool) -> tuple[float, str]:
+    """The matched Procrustes distance (as ``procrustes_baseline``: :func:`supviz.metrics.procrustes.
+    procrustes_and_reason` with ``match=True``) from a UMAP picture ``Y`` ``[n, 2]`` to MDS's picture of the same
+    rows (C2's panel ``mds``: ``(MdsPanel, key)`` or None), and why it is NaN ('' where defined).
+
+    0 when UMAP draws what MDS draws; UMAP's own noise is its distance on diag(N), where MDS's picture has no
+    structure to keep (section B3). Unlike the distance to the orthogonal baseline, a faithful picture of a compressed
+    W does not move it."""
+    from supviz.metrics.procrustes import procrustes_and_reason
+
+    if collapsed:
+        return float("nan"), "the UMAP layout is collapsed"
+    if not mds:
+        return float("nan"), "no MDS picture of the same rows"
+    d, why = procrustes_and_reason(Y, np.asarray(mds[0].embedding, dtype=float), match=True)
+    return float(d), why or ""
+
+
 @cacheable
 @dataclass
 class Cell:
@@ -307,6 +325,10 @@ class EmbeddingSection(Section):
         if stress is not None:
             met["smacof_stress"] = stress
         pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
+        if exp == "C4":  # UMAP's departure from the faithful picture of the same rows (C4's finding reads it)
+            pr.metrics["procrustes_mds"], why_mds = _procrustes_mds(Y, c2[i], collapsed=collapsed)
+            if why_mds:
+                pr.reasons["procrustes_mds"] = why_mds
         if exp in ("C2", "C4"):
             for r in rules:
                 st = ring_stats(Y, c.masks[r], collapsed=collapsed)
