@@ -546,6 +546,10 @@ def test_c4_reads_umap_against_mds_picture_of_the_same_rows():
     far = C.c4_low_m(_c4_table(mds, lambda m, p: (0.2, 0.2 + (40 - m) / 50 + p / 100)), "uniform")
     assert far.verdict == "supported" and far.estimate < -0.9 and far.interval[1] < -0.3 and far.n_used == 36
     assert "rho(m, difference) within p 0.971" in far.measured  # the paired difference of P rises with m
+    # what departs: where each picture puts the dropped features (core ratio under the rule), said beside the verdict
+    cored = _c4_table(mds, lambda m, p: (0.2, 0.2 + (40 - m) / 50 + p / 100))
+    cored["core_ratio_norm"] = np.where(cored.experiment == "C4", 0.9, 0.01)
+    assert "0.9 in UMAP's pictures, 0.01 in MDS's" in C.c4_low_m(cored, "uniform").measured
     # beyond its noise at every m, but more at high m than at low m: not supported, on the trend
     high = C.c4_low_m(_c4_table(mds, lambda m, p: (0.5, 0.6 + m / 100 + p / 10)), "uniform")
     assert high.verdict == "not supported" and high.interval[0] > -0.3 and "does not grow as m falls" in high.measured

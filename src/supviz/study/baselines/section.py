@@ -37,6 +37,7 @@ from supviz.study.common import PanelResult, radial_stats
 from supviz.study.config import BaselinesConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
+from supviz.study.verdicts import DISC_MIN, RING_MAX
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +318,9 @@ class BaselineSection(Section):
                 ["B5", "B5x"],
                 f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference "
                 f"implementation accepts): top rows with {r_help}; bottom rows with exact affinities and exact "
-                "gradients (PCA start)." + exact_help,
+                "gradients (PCA start). The verdict reads t-SNE's artifacts from the shape, not from P: a collapse, "
+                f"or a ring (CV below {RING_MAX:g}) where MDS's picture of the same N is a disc (CV above "
+                f"{DISC_MIN:g}); P, with interchangeable points, rates a thin ring about as a disc." + exact_help,
             ),
         }
         for exp, (title, ncols, parts, caption) in specs.items():
@@ -385,6 +388,7 @@ def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
         "stress1_ratio",
         "procrustes_baseline",
         "radius_cv",
+        "radius_cv_mds",
         "spread",
         "collapsed",
         "nan_reasons",

@@ -283,7 +283,7 @@ def _low_m(m: Any) -> np.ndarray:
     return m <= np.median(levels) if levels.size else np.zeros(m.shape, dtype=bool)
 
 
-def c4_low_m(panels: Any, importance: str) -> Finding:
+def c4_low_m(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
     """C4: UMAP of all features shows substantial artifacts at low m.
 
     An artifact of UMAP's is where its picture departs from the faithful picture of the same rows of W, MDS's (C2):
@@ -302,7 +302,9 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
     an older run), 'supported' when both are, otherwise not enough evidence (:func:`~supviz.study.stats.
     interval_verdict`). The Finding carries the level half where it decides (it fails, or it alone is unsettled),
     otherwise the trend. The paired difference of the distances to the orthogonal baseline, P(UMAP) - P(MDS), is
-    reported beside it; "without a consistent pattern" is not measured.
+    reported beside it, and so is where the dropped features lie in each picture at low m (median core ratio under
+    ``rule``, the configured represented rule; the verdict does not depend on it); "without a consistent pattern" is
+    not measured.
     """
     c4 = _c(panels, "C4", importance)
     col = "procrustes_mds"
@@ -333,6 +335,20 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
     pair = ok.merge(c2[["m", "p", "procrustes_baseline"]], on=["m", "p"], suffixes=("", "_mds"), how="inner")
     diff = (pair["procrustes_baseline"] - pair["procrustes_baseline_mds"]).to_numpy(dtype=float)
     st_d = stratified_spearman(pair["m"].to_numpy(dtype=float), diff, pair["p"].to_numpy())
+    core = f"core_ratio_{rule}"
+
+    def low_core(exp: str) -> float:
+        rows = _c(panels, exp, importance)
+        if core not in rows:
+            return float("nan")
+        return _med(rows[core].to_numpy(dtype=float)[_low_m(rows["m"].to_numpy(dtype=float))])
+
+    core_text = (
+        f" Where the dropped features ({RULE_TEXT[rule]}) lie at low m, as a median share of the represented ones' "
+        f"distance from the centre: {fmt(low_core('C4'))} in UMAP's pictures, {fmt(low_core('C2'))} in MDS's."
+        if core in c4
+        else ""
+    )
     words = {
         "supported": "UMAP departs from MDS's picture of the same rows beyond its noise at low m, more as m falls",
         "not supported": (
@@ -355,7 +371,7 @@ def c4_low_m(panels: Any, importance: str) -> Finding:
         f"baseline, UMAP's minus MDS's cell by cell: median {fmt(_med(diff))}, rho(m, difference) within p "
         f"{fmt(st_d.rho)} [{fmt(st_d.interval[0])}, {fmt(st_d.interval[1])}] (a faithful picture of a compressed W "
         "moves away from that baseline as m falls, so it is no measure of UMAP's artifacts on its own). Whether the "
-        "artifacts follow a pattern is not measured."
+        "artifacts follow a pattern is not measured." + core_text
     )
     if level_decides:
         fields = dict(

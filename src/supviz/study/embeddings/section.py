@@ -456,6 +456,10 @@ class EmbeddingSection(Section):
                                 "the same picture of as many random unit directions in R^m, the panels table's "
                                 "procrustes_null)"
                                 if exp in ("C3", "C5")
+                                else " (a faithful picture of a compressed W moves away from it as m falls too: the "
+                                "verdict on UMAP's artifacts reads each C4 picture against MDS's picture of the same "
+                                "rows, C2, the panels table's procrustes_mds)"
+                                if exp == "C4"
                                 else ""
                             )
                             + ". A point's trust is its own share of the panel's trustworthiness (t) and continuity "
@@ -501,7 +505,7 @@ class EmbeddingSection(Section):
         figs.extend(check.figures)
         rows.extend(check.rows)
         tables.extend(check.tables)
-        # section B's pictures of diag(N) alone ride along: the noise floor the C3 / C5 verdicts are set against
+        # section B's pictures of diag(N) alone ride along: the noise floor the C3 / C4 / C5 verdicts are set against
         base = ctx.rendered.get("baselines")
         base_rows = [r for r in base.rows if r.get("experiment") in ("B3",)] if base is not None else []
         panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"] + base_rows, kind="panels")
@@ -511,7 +515,7 @@ class EmbeddingSection(Section):
                     verdicts.c2_centre(panels_frame, vr.name, rule=rc.rule),
                     verdicts.c2_ring(panels_frame, vr.name, rule=rc.rule),
                     verdicts.no_signature(panels_frame, "C3", vr.name, rule=rc.rule),
-                    verdicts.c4_low_m(panels_frame, vr.name),
+                    verdicts.c4_low_m(panels_frame, vr.name, rule=rc.rule),
                     verdicts.no_signature(panels_frame, "C5", vr.name, rule=rc.rule),
                     verdicts.tsne_not_pictured(vr.name),
                 ]
@@ -588,6 +592,7 @@ def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
         ("C2", "smacof_stress"),
         ("C3", "procrustes_baseline"),
         ("C4", "trustworthiness"),
+        ("C4", "procrustes_mds"),
         ("C5", "procrustes_baseline"),
     ):
         prs = vr.panels[exp]
