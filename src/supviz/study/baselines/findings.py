@@ -184,7 +184,7 @@ def b5_across_n(panels: Any) -> Finding:
       each other, plus at most as much again;
     - *t-SNE introduces major artifacts*: the artifacts t-SNE shows on diag(N) are a collapse and a thin ring where
       MDS draws a disc (:func:`major_artifact`); Procrustes cannot see either (it is scale-free, and with the points
-      interchangeable it is near its ceiling for any two pictures: a ring rates about as a disc). Per N of at least
+      interchangeable it rates a thin ring about as far from MDS's disc as another disc). Per N of at least
       :data:`~supviz.study.verdicts.RING_MIN_POINTS` points (smaller sets are polygons, rings by construction),
       whether the t-SNE picture has one, against MDS's picture of the same N (``radius_cv_mds``); the estimate is
       the share of N values with one, its 95% Wilson interval over N values
@@ -308,8 +308,8 @@ def b5_across_n(panels: Any) -> Finding:
         "UMAP across N looks very similar to MDS, with some noise; t-SNE across N introduces major artifacts.",
         f"Procrustes distance to the MDS baseline, median over N: UMAP (B3) {fmt(_median(u))} over {len(b3)} "
         f"panels{why3}; t-SNE with the study's R settings (B5) {fmt(_median(t))} over {len(b5)} panels{why5}. "
-        "Procrustes cannot see t-SNE's artifacts here (with interchangeable points it rates any two pictures of "
-        "diag(N) alike, a thin ring about as a disc), so they are read from the shape of the picture."
+        "Procrustes cannot see t-SNE's artifacts here (it is scale-free, and with interchangeable points it rates a "
+        "thin ring about as far from MDS's disc as another disc), so they are read from the shape of the picture."
         + umap_text
         + f" t-SNE against MDS's picture of the same N, {tsne['text']}: {v_tsne}. Extent is the picture's width in "
         "t-SNE's own units (its kernel has width 1; far below 1 every pair looks alike to t-SNE, a near-collapse). "
