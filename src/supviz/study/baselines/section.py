@@ -37,6 +37,7 @@ from supviz.study.common import PanelResult, radial_stats
 from supviz.study.config import BaselinesConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
+from supviz.study.verdicts import DISC_MIN, RING_MAX
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +75,17 @@ def orthogonal_baselines(ctx: RunContext, ns: list[int]) -> dict[int, np.ndarray
     return {n: r.embedding for n, (r, _) in zip(ns, res)}
 
 
-def mds_rerun_distances(ctx: RunContext, ns: list[int], base: dict[int, np.ndarray]) -> dict[int, float]:
-    """MDS's own noise on diag(N): the matched Procrustes distance (as ``procrustes_baseline``) between the baseline
-    :func:`orthogonal_baselines` and ratio SMACOF of the same diag(N) from a random start (its own seed), per N.
+def mds_reruns(ctx: RunContext, ns: list[int], base: dict[int, np.ndarray]) -> dict[int, dict[str, float]]:
+    """MDS's own noise on diag(N), per N: ratio SMACOF of the same diag(N) from a random start (its own seed), and
+    how far it lies from the baseline :func:`orthogonal_baselines`.
 
     Every configuration of diag(N) is about as good as any other (all distances tie), so the baseline is one of
-    many; this is how far MDS's own pictures lie from it, the noise level "UMAP looks like MDS, with some noise" is
-    read against (:func:`supviz.study.baselines.findings.b5_across_n`). The baseline starts from Torgerson's
-    solution, which is deterministic: a rerun from it would be the baseline itself (distance 0), so the rerun starts
-    at random. One SMACOF call per N (cached); NaN where a layout is collapsed.
+    many; the rerun is what MDS's own pictures do, the noise level the section's claims are read against
+    (:func:`supviz.study.baselines.findings.b5_across_n`). The baseline starts from Torgerson's solution, which is
+    deterministic: a rerun from it would be the baseline itself, so the rerun starts at random. One SMACOF call per
+    N (cached). Per N: ``procrustes_mds_rerun``, the matched Procrustes distance (as ``procrustes_baseline``) from
+    the rerun to the baseline, and ``radius_cv_mds_rerun``, the rerun's radius CV
+    (:func:`~supviz.study.common.radial_stats`); NaN where a layout is collapsed.
     """
     from supviz.metrics.procrustes import procrustes_and_reason
 
@@ -98,7 +101,13 @@ def mds_rerun_distances(ctx: RunContext, ns: list[int], base: dict[int, np.ndarr
         desc="MDS reruns",
         init="random",
     )
-    return {n: procrustes_and_reason(r.embedding, base[n], match=True)[0] for n, (r, _) in zip(ns, res)}
+    return {
+        n: {
+            "procrustes_mds_rerun": procrustes_and_reason(r.embedding, base[n], match=True)[0],
+            "radius_cv_mds_rerun": radial_stats(r.embedding)["radius_cv"],
+        }
+        for n, (r, _) in zip(ns, res)
+    }
 
 
 def b3_neighbors(n: int, n_neighbors: int) -> int:
@@ -189,7 +198,9 @@ class BaselineSection(Section):
             for exp, title, n, method, params in specs
         ]
         layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
-        rerun = mds_rerun_distances(ctx, list(cfg.umap_n), base)
+        rerun = mds_reruns(ctx, sorted(set(cfg.umap_n) | set(cfg.tsne_n)), base)
+        # MDS's own picture of each N: the shape an undistorted picture has (the B5 artifacts are read against it)
+        cv_mds = {n: radial_stats(Y)["radius_cv"] for n, Y in base.items()}
         for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
             Y = np.asarray(layout.embedding, dtype=float)
             collapsed = bool(getattr(layout, "info", {}).get("collapsed", False))
@@ -205,7 +216,8 @@ class BaselineSection(Section):
                     metrics=met,
                     stats=radial_stats(Y, collapsed=collapsed)
                     | {"spread": float(np.ptp(Y, axis=0).max())}
-                    | ({"procrustes_mds_rerun": rerun.get(n, float("nan"))} if exp == "B3" else {}),
+                    | {"radius_cv_mds": cv_mds.get(n, float("nan"))}
+                    | (rerun.get(n, {}) if exp in ("B3", "B5") else {}),
                     note="; ".join(getattr(layout, "notes", []) or []),
                     reasons=why,
                     collapsed=collapsed,
@@ -306,7 +318,9 @@ class BaselineSection(Section):
                 ["B5", "B5x"],
                 f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference "
                 f"implementation accepts): top rows with {r_help}; bottom rows with exact affinities and exact "
-                "gradients (PCA start)." + exact_help,
+                "gradients (PCA start). The verdict reads t-SNE's artifacts from the shape, not from P: a collapse, "
+                f"or a ring (CV below {RING_MAX:g}) where MDS's picture of the same N is a disc (CV above "
+                f"{DISC_MIN:g}); P, with interchangeable points, rates a thin ring about as a disc." + exact_help,
             ),
         }
         for exp, (title, ncols, parts, caption) in specs.items():
@@ -374,6 +388,7 @@ def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
         "stress1_ratio",
         "procrustes_baseline",
         "radius_cv",
+        "radius_cv_mds",
         "spread",
         "collapsed",
         "nan_reasons",

@@ -276,60 +276,136 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
     )
 
 
-def c4_low_m(panels: Any, importance: str) -> Finding:
-    """C4: UMAP of all features shows more artifacts at low m.
+def _low_m(m: Any) -> np.ndarray:
+    """The cells of the lower half of the grid's m values (at or below the median of the distinct m values)."""
+    m = np.asarray(m, dtype=float)
+    levels = np.unique(m[np.isfinite(m)])
+    return m <= np.median(levels) if levels.size else np.zeros(m.shape, dtype=bool)
 
-    Artifacts are read as the picture's Procrustes distance P to the orthogonal baseline (every C4 panel pictures all
-    n features, so N is the same in every panel and needs no null). Estimate: Spearman rho(m, P) within each p,
-    combined over p (:func:`~supviz.study.stats.stratified_spearman`; the strata are p because m is the variable);
-    'supported' when the whole interval lies below ``-RHO_STRONG`` (P falls as m grows), 'not supported' when it lies
-    at or above it, 'not enough evidence' when it straddles (:func:`~supviz.study.stats.interval_verdict`).
-    Trustworthiness, the second reading, is reported beside it; "without a consistent pattern" is not measured.
+
+def c4_low_m(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
+    """C4: UMAP of all features shows substantial artifacts at low m.
+
+    An artifact of UMAP's is where its picture departs from the faithful picture of the same rows of W, MDS's (C2):
+    ``procrustes_mds``, the matched Procrustes distance between the two pictures of one cell (0 when UMAP draws what
+    MDS draws; :func:`supviz.study.embeddings.section._procrustes_mds`). The distance to the orthogonal baseline
+    cannot say this: a faithful picture of a compressed W moves away from it as m falls (the dropped features'
+    cluster). Two halves, both needed:
+
+    - *substantial at low m*: the median of ``procrustes_mds`` over the cells of the lower half of the grid's m values
+      (:func:`_low_m`), 95% bootstrap interval over those cells, above UMAP's noise floor (its distance to MDS's
+      picture of diag(N), where there is nothing to keep: :func:`noise_floor`);
+    - *at low m*: Spearman rho(m, ``procrustes_mds``) within each p, combined over p
+      (:func:`~supviz.study.stats.stratified_spearman`), below ``-RHO_STRONG``.
+
+    'not supported' when either half is, 'n/a' when one cannot be measured (no ``procrustes_mds`` or no noise floor:
+    an older run), 'supported' when both are, otherwise not enough evidence (:func:`~supviz.study.stats.
+    interval_verdict`). The Finding carries the level half where it decides (it fails, or it alone is unsettled),
+    otherwise the trend. The paired difference of the distances to the orthogonal baseline, P(UMAP) - P(MDS), is
+    reported beside it, and so is where the dropped features lie in each picture at low m (median core ratio under
+    ``rule``, the configured represented rule; the verdict does not depend on it); "without a consistent pattern" is
+    not measured.
     """
     c4 = _c(panels, "C4", importance)
-    ok, left, why = defined(c4, "procrustes_baseline")
-    st = stratified_spearman(ok["m"].to_numpy(dtype=float), ok["procrustes_baseline"], ok["p"].to_numpy())
-    okt, left_t, _ = defined(c4, "trustworthiness")
-    st_t = stratified_spearman(okt["m"].to_numpy(dtype=float), okt["trustworthiness"], okt["p"].to_numpy())
-    v = interval_verdict(st.rho, st.interval, -RHO_STRONG, claimed="below", n=st.n)
+    col = "procrustes_mds"
+    ok, left, why = defined(c4, col)
+    m = ok["m"].to_numpy(dtype=float)
+    d = ok[col].to_numpy(dtype=float) if col in ok else np.zeros(0)
     floor = noise_floor(panels, "UMAP")
+    low = _low_m(m)
+    d_low = d[low]
+    est_l = float(np.median(d_low)) if d_low.size else float("nan")
+    ci_l = bootstrap_interval(d_low)
+    v_level = interval_verdict(est_l, ci_l, floor, claimed="above", n=int(d_low.size)) if np.isfinite(floor) else "n/a"
+    st = stratified_spearman(m, d, ok["p"].to_numpy())
+    v_trend = interval_verdict(st.rho, st.interval, -RHO_STRONG, claimed="below", n=st.n)
+    halves = {"level": v_level, "trend": v_trend}
+    if "not supported" in halves.values():
+        v = "not supported"
+    elif "n/a" in halves.values():
+        v = "n/a"
+    elif all(h == "supported" for h in halves.values()):
+        v = "supported"
+    else:
+        v = NOT_ENOUGH
+    level_decides = v_level == "not supported" or (v_level not in ("supported", "n/a") and v_trend == "supported")
+    lows = sorted({int(x) for x in m[low]})
+    # the paired difference the distance to the orthogonal baseline gives, cell by cell (C4 minus C2)
+    c2 = _c(panels, "C2", importance)
+    pair = ok.merge(c2[["m", "p", "procrustes_baseline"]], on=["m", "p"], suffixes=("", "_mds"), how="inner")
+    diff = (pair["procrustes_baseline"] - pair["procrustes_baseline_mds"]).to_numpy(dtype=float)
+    st_d = stratified_spearman(pair["m"].to_numpy(dtype=float), diff, pair["p"].to_numpy())
+    core = f"core_ratio_{rule}"
+
+    def low_core(exp: str) -> float:
+        rows = _c(panels, exp, importance)
+        if core not in rows:
+            return float("nan")
+        return _med(rows[core].to_numpy(dtype=float)[_low_m(rows["m"].to_numpy(dtype=float))])
+
+    core_text = (
+        f" Where the dropped features ({RULE_TEXT[rule]}) lie at low m, as a median share of the represented ones' "
+        f"distance from the centre: {fmt(low_core('C4'))} in UMAP's pictures, {fmt(low_core('C2'))} in MDS's."
+        if core in c4
+        else ""
+    )
     words = {
-        "supported": "P falls as m grows: more artifacts at low m",
-        "not supported": "P does not fall as m grows",
-        NOT_ENOUGH: (
-            f"leans to more artifacts at low m (the estimate is below -{RHO_STRONG:g}), but the interval reaches above "
-            "it"
-            if st.rho < -RHO_STRONG
-            else f"leans to no such trend, but the interval reaches below -{RHO_STRONG:g}"
+        "supported": "UMAP departs from MDS's picture of the same rows beyond its noise at low m, more as m falls",
+        "not supported": (
+            "UMAP's picture stays within its noise of MDS's at low m: no artifact of UMAP's own"
+            if v_level == "not supported"
+            else "UMAP's departure from MDS's picture does not grow as m falls"
         ),
-    }.get(v, "nothing to read")
+        NOT_ENOUGH: "the intervals do not settle it",
+        "n/a": "not measured (no distance between UMAP's and MDS's pictures, or no UMAP noise floor, in this run)",
+    }
+    said = words[v]
+    per = ", ".join(f"p = {fmt(k, 2)}: {fmt(r, 2)}" for k, (r, _n) in st.per_stratum.items())
+    measured = (
+        "Matched Procrustes distance from each C4 picture (UMAP of all features) to MDS's picture of the same rows "
+        f"(C2; 0 = the same picture): at low m (m ≤ {lows[-1] if lows else 'n/a'}) median {fmt(est_l)} [95% interval "
+        f"{fmt(ci_l[0])}, {fmt(ci_l[1])}, bootstrap over {d_low.size} cells] against UMAP's noise floor {fmt(floor)} "
+        f"(its distance to MDS's picture of diag(N) alone): {v_level}; Spearman rho(m, distance) within each p "
+        f"({per}), combined {fmt(st.rho)} [95% interval {fmt(st.interval[0])}, {fmt(st.interval[1])}] over {st.n} "
+        f"panels{why}: {v_trend}. {said[0].upper() + said[1:]}. For comparison, the distances to the orthogonal "
+        f"baseline, UMAP's minus MDS's cell by cell: median {fmt(_med(diff))}, rho(m, difference) within p "
+        f"{fmt(st_d.rho)} [{fmt(st_d.interval[0])}, {fmt(st_d.interval[1])}] (a faithful picture of a compressed W "
+        "moves away from that baseline as m falls, so it is no measure of UMAP's artifacts on its own). Whether the "
+        "artifacts follow a pattern is not measured." + core_text
+    )
+    if level_decides:
+        fields = dict(
+            estimate=est_l,
+            interval=ci_l,
+            n_used=int(d_low.size),
+            unit="panels at low m",
+            null=0.0,
+            threshold=floor,
+        )
+        summary = f"{said.split(':')[0]}: distance to MDS at low m {fmt(est_l, 2)} vs floor {fmt(floor, 2)}"
+    else:
+        fields = dict(
+            estimate=st.rho, interval=st.interval, n_used=st.n, unit="panels", null=0.0, threshold=-RHO_STRONG
+        )
+        lo, hi = st.interval
+        summary = f"{said.split(':')[0]}: rho(m, distance to MDS) {fmt(st.rho, 2)} [{fmt(lo, 2)}, {fmt(hi, 2)}]"
     return Finding(
         "UMAP shows substantial artifacts at low m, without a consistent pattern.",
-        "Procrustes distance P of C4's pictures of all features to the orthogonal baseline: Spearman rho(m, P) within "
-        "each p ("
-        + ", ".join(f"p = {fmt(k, 2)}: {fmt(r, 2)}" for k, (r, _n) in st.per_stratum.items())
-        + f"), combined {fmt(st.rho)} [95% interval {fmt(st.interval[0])}, {fmt(st.interval[1])}] over {st.n} panels"
-        f"{why}: {words}. Median P {fmt(_med(ok['procrustes_baseline']))} (UMAP's noise floor on diag(N) alone "
-        f"{fmt(floor)}). Trustworthiness, the other reading, within p: rho(m, T) {fmt(st_t.rho)} "
-        f"[{fmt(st_t.interval[0])}, {fmt(st_t.interval[1])}] (a positive rho would mean fewer invented neighbours at "
-        "larger m). Whether the artifacts follow a pattern is not measured.",
+        measured,
         v,
         key=f"C4-low-m-{importance}",
-        summary=f"{words.split(' (')[0].split(':')[0]}: rho(m, P) {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, "
-        f"{fmt(st.interval[1], 2)}]",
+        summary=summary,
         method="UMAP",
         importance=importance,
-        n_used=st.n,
         n_left_out=left + (len(ok) - st.n),
+        left_out_unit="panels",
         figures=[f"C4_{variant_slug(importance)}"],
-        estimate=st.rho,
-        interval=st.interval,
-        unit="panels",
-        null=0.0,
-        threshold=-RHO_STRONG,
-        comparison=f"Spearman rho(m, P) within p, combined over p, below -{RHO_STRONG:g} (P, the distance to the "
-        f"orthogonal baseline, falls as m grows); {ONE_MODEL}",
+        comparison="UMAP's departure from MDS's picture of the same rows (matched Procrustes distance, 0 = the same "
+        f"picture): at low m (m ≤ {lows[-1] if lows else 'n/a'}) its median above UMAP's noise floor on diag(N) "
+        f"({v_level}), and Spearman rho(m, distance) within p, combined over p, below -{RHO_STRONG:g} ({v_trend}); "
+        f"the Finding's estimate is the {'level' if level_decides else 'trend'}; {ONE_MODEL}",
         source=source_for("C4"),
+        **fields,
     )
 
 

@@ -38,6 +38,24 @@ from supviz.toy.importance import VARIANT_ORDER, ordered_variants, variant_label
 log = logging.getLogger(__name__)
 
 
+def _procrustes_mds(Y: np.ndarray, mds: Any, *, collapsed: bool) -> tuple[float, str]:
+    """The matched Procrustes distance (as ``procrustes_baseline``: :func:`supviz.metrics.procrustes.
+    procrustes_and_reason` with ``match=True``) from a UMAP picture ``Y`` ``[n, 2]`` to MDS's picture of the same
+    rows (C2's panel ``mds``: ``(MdsPanel, key)`` or None), and why it is NaN ('' where defined).
+
+    0 when UMAP draws what MDS draws; UMAP's own noise is its distance on diag(N), where MDS's picture has no
+    structure to keep (section B3). Unlike the distance to the orthogonal baseline, a faithful picture of a compressed
+    W does not move it."""
+    from supviz.metrics.procrustes import procrustes_and_reason
+
+    if collapsed:
+        return float("nan"), "the UMAP layout is collapsed"
+    if not mds:
+        return float("nan"), "no MDS picture of the same rows"
+    d, why = procrustes_and_reason(Y, np.asarray(mds[0].embedding, dtype=float), match=True)
+    return float(d), why or ""
+
+
 @cacheable
 @dataclass
 class Cell:
@@ -307,6 +325,10 @@ class EmbeddingSection(Section):
         if stress is not None:
             met["smacof_stress"] = stress
         pr.metrics, pr.reasons, pr.collapsed = met, why, collapsed
+        if exp == "C4":  # UMAP's departure from the faithful picture of the same rows (C4's finding reads it)
+            pr.metrics["procrustes_mds"], why_mds = _procrustes_mds(Y, c2[i], collapsed=collapsed)
+            if why_mds:
+                pr.reasons["procrustes_mds"] = why_mds
         if exp in ("C2", "C4"):
             for r in rules:
                 st = ring_stats(Y, c.masks[r], collapsed=collapsed)
@@ -434,6 +456,10 @@ class EmbeddingSection(Section):
                                 "the same picture of as many random unit directions in R^m, the panels table's "
                                 "procrustes_null)"
                                 if exp in ("C3", "C5")
+                                else " (a faithful picture of a compressed W moves away from it as m falls too: the "
+                                "verdict on UMAP's artifacts reads each C4 picture against MDS's picture of the same "
+                                "rows, C2, the panels table's procrustes_mds)"
+                                if exp == "C4"
                                 else ""
                             )
                             + ". A point's trust is its own share of the panel's trustworthiness (t) and continuity "
@@ -479,7 +505,7 @@ class EmbeddingSection(Section):
         figs.extend(check.figures)
         rows.extend(check.rows)
         tables.extend(check.tables)
-        # section B's pictures of diag(N) alone ride along: the noise floor the C3 / C5 verdicts are set against
+        # section B's pictures of diag(N) alone ride along: the noise floor the C3 / C4 / C5 verdicts are set against
         base = ctx.rendered.get("baselines")
         base_rows = [r for r in base.rows if r.get("experiment") in ("B3",)] if base is not None else []
         panels_frame = build_table([r for r in rows if r.get("table", "panels") == "panels"] + base_rows, kind="panels")
@@ -489,7 +515,7 @@ class EmbeddingSection(Section):
                     verdicts.c2_centre(panels_frame, vr.name, rule=rc.rule),
                     verdicts.c2_ring(panels_frame, vr.name, rule=rc.rule),
                     verdicts.no_signature(panels_frame, "C3", vr.name, rule=rc.rule),
-                    verdicts.c4_low_m(panels_frame, vr.name),
+                    verdicts.c4_low_m(panels_frame, vr.name, rule=rc.rule),
                     verdicts.no_signature(panels_frame, "C5", vr.name, rule=rc.rule),
                     verdicts.tsne_not_pictured(vr.name),
                 ]
@@ -566,6 +592,7 @@ def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
         ("C2", "smacof_stress"),
         ("C3", "procrustes_baseline"),
         ("C4", "trustworthiness"),
+        ("C4", "procrustes_mds"),
         ("C5", "procrustes_baseline"),
     ):
         prs = vr.panels[exp]
