@@ -1,5 +1,7 @@
 """t-SNE through openTSNE and scikit-learn with the study's rules: perplexity limit, tiny N, seeds."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -226,3 +228,23 @@ def test_coincident_points_keep_every_check_of_the_full_input():
     a = tsne_layout(X, perplexity=2, random_state=np.random.default_rng(9), **FAST).embedding[:9]
     b = tsne_layout(distinct, perplexity=2, random_state=np.random.default_rng(9), **FAST).embedding
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kw", [{}, {"backend": "sklearn", "n_iter": 260}, {"metric": "precomputed"}])
+def test_inputs_without_copies_are_laid_out_as_before(kw, monkeypatch):
+    # The merge leaves an input without copies alone: the same bits, notes and info as with the merge switched off
+    # (no draw from a Generator, no rescaling). Checked against the code before the merge on this machine too: 10
+    # paths (exact, random init, FFT, Barnes-Hut, 3-D, precomputed, scikit-learn, clamp, Generator, init array) gave
+    # the same bits.
+    from scipy.spatial.distance import pdist, squareform
+
+    module = importlib.import_module("supviz.dr.tsne_layout")  # the package's name is the function
+
+    X = np.random.default_rng(3).normal(size=(40, 5))
+    data = squareform(pdist(X)) if kw.get("metric") == "precomputed" else X
+    args = {"perplexity": 8, **FAST, **kw}
+    merged = tsne_layout(data, random_state=np.random.default_rng(6), **args)
+    monkeypatch.setattr(module, "find_coincident", lambda pts, *, precomputed: None)
+    plain = tsne_layout(data, random_state=np.random.default_rng(6), **args)
+    np.testing.assert_array_equal(merged.embedding, plain.embedding)
+    assert merged.notes == plain.notes and merged.info == plain.info and merged.info["distinct_points"] == 40
