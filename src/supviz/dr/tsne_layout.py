@@ -31,9 +31,9 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **Coincident points are one spot** (equal rows of X, or rows equal up to rounding, which
   :func:`~supviz.dr.base.check_layout_input` makes equal; for precomputed distances, zero
   distances; :mod:`supviz.dr._coincident`, the rule UMAP follows too). Left to a backend, copies of
-  one point get identical affinity rows, each puts its mass on the other copies, and the repulsion
-  pushes them apart: a ring of copies that are in truth one point (100 copies at the origin among
-  200 points spread over 5.3 units, as wide as the grid beside them). So the distinct points are
+  one point get identical affinity rows, each puts most of its mass on the other copies, and the
+  repulsion pushes them apart: a ring of copies that are in truth one point (100 copies at the origin
+  beside a 10 x 10 grid spread over 5.3 units, the grid over 6.3; openTSNE, seed 0). So the distinct points are
   laid out once and every copy is placed at its point's place, bit for bit, on every path (openTSNE
   with any gradient, scikit-learn, precomputed distances, any init); ``info["distinct_points"]``
   says how many there were and a note counts the copies and their groups. The user's arguments are
@@ -261,12 +261,13 @@ def tsne_layout(
     X : array_like, shape (N, d)
         Finite points, N >= 3.
     perplexity : float, default 30.0
-        In ``(0, (N - 1) / 3]``; above the limit it is clamped (noted), or refused with ``clamp=False``.
+        In ``[1/3, (N - 1) / 3]``; above the limit it is clamped (noted), or refused with ``clamp=False``.
+        Where points coincide, the limit is then ``(n_distinct - 1) / 3`` (the same rule).
     backend : {"opentsne", "sklearn"}, default "opentsne"
         openTSNE's ``TSNE`` or scikit-learn's ``sklearn.manifold.TSNE``.
     n_components : int, default 2
-        Output dimension (Barnes-Hut needs <= 3; larger values use the exact/FFT paths where
-        the backend has them).
+        Output dimension, at most ``N - 1`` (and below the distinct points where points coincide);
+        Barnes-Hut needs <= 3, larger values use the exact path where the backend has it.
     n_iter : int, default 750
         Total iterations including early exaggeration (openTSNE's default 250 + 500).
     early_exaggeration_iter : int, default 250
