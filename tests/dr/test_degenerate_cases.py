@@ -63,37 +63,55 @@ def test_case1_kind_many_inputs_with_points_at_the_origin(engine):
 def test_case2_coincident_points_kl_is_the_exact_kl_and_near_an_exact_method():
     # Barnes-Hut with theta = 0 reported KL -1.09 (measured here: -0.48) for a layout flung to ~800
     # whose exact KL is 2.25: the PCA start put the 30 repeated rows at one spot, where they stayed
-    # and the tree miscounted them. Right: KL >= 0, equal to the exact KL of the returned layout,
-    # within 0.1 of scikit-learn's exact t-SNE. The exact KL is recomputed here by scikit-learn's
-    # own objective (sklearn.manifold._t_sne._kl_divergence) from openTSNE's affinities of X.
+    # and the tree miscounted them. Then the exact gradient spread the 30 copies into a ring of their
+    # own. Right: the 30 copies are one point, so the 11 distinct points are laid out (perplexity
+    # clamped to (11 - 1) / 3), the copies sit on one spot, KL >= 0 equal to the exact KL of the
+    # distinct points' layout against their affinities, within 0.1 of scikit-learn's exact t-SNE.
+    # The exact KL is recomputed by scikit-learn's own objective (sklearn.manifold._t_sne._kl_divergence)
+    # from openTSNE's affinities of the distinct points.
     import openTSNE
     from sklearn.manifold._t_sne import _kl_divergence
 
     X = np.vstack([np.zeros((30, 5)), np.random.default_rng(0).normal(size=(10, 5))])
+    first = np.r_[0, 30:40]  # the distinct points: the origin (first of its copies) and the 10 others
     layout = tsne_layout(X, perplexity=13, random_state=0)
     kl = layout.info["kl_divergence"]
-    P = openTSNE.affinity.PerplexityBasedNN(X, perplexity=13, method="exact", random_state=0, n_jobs=1).P.toarray()
-    exact = _kl_divergence(layout.embedding.ravel(), squareform(P / P.sum(), checks=False), 1, 40, 2)[0]
+    assert layout.params["perplexity"] == pytest.approx(10 / 3) and layout.info["distinct_points"] == 11
+    P = openTSNE.affinity.PerplexityBasedNN(
+        X[first], perplexity=10 / 3, method="exact", random_state=0, n_jobs=1
+    ).P.toarray()
+    exact = _kl_divergence(layout.embedding[first].ravel(), squareform(P / P.sum(), checks=False), 1, 11, 2)[0]
     sk = tsne_layout(X, perplexity=13, random_state=0, backend="sklearn").info["kl_divergence"]
     assert kl >= 0 and layout.info["kl_exact"]
-    assert kl == pytest.approx(exact, abs=1e-5)  # measured 0.120130 vs 0.120130
-    assert abs(kl - sk) < 0.1  # measured 0.120 vs scikit-learn exact 0.144
-    assert np.abs(layout.embedding).max() < 20  # not flung out (was ~800)
-    # the exact gradient (every pair counted, as the KL is); Barnes-Hut merged the repeated rows
+    assert kl == pytest.approx(exact, abs=1e-9)
+    assert abs(kl - sk) < 0.1  # measured 0.104 vs scikit-learn exact 0.138
+    # not flung out (was ~800): 11 points at perplexity 10 / 3 span 43 x 30 here (measured)
+    assert np.abs(layout.embedding).max() < 50
+    assert np.array_equal(layout.embedding[:30], np.repeat(layout.embedding[:1], 30, axis=0))  # one spot
+    # the exact gradient (every pair counted, as the KL is)
     assert layout.params["negative_gradient_method"] == "exact" and "theta" not in layout.params
     # scikit-learn's Barnes-Hut on the same input (was KL -11.6, points at 1500) is in the sweep
-    # (tests/test_degenerate_sweep.py, engine tsne-sklearn-barnes-hut): 12 s at N = 40 on 2 cores.
+    # (tests/test_degenerate_sweep.py, engine tsne-sklearn-barnes-hut).
 
 
-def test_case2_kind_repeated_rows_never_start_at_one_spot():
-    from supviz.dr.tsne_layout import _resolve_init
-
-    X = np.vstack([np.zeros((5, 3)), np.random.default_rng(1).normal(size=(6, 3)), np.zeros((2, 3))])
-    start, _ = _resolve_init("auto", X, 2, np.random.default_rng(0), False)
-    assert np.unique(start, axis=0).shape[0] == len(X)
-    # the other points' start is exactly the principal components (no jitter where none is needed)
-    plain, _ = _resolve_init("auto", X[5:11], 2, np.random.default_rng(0), False)
-    assert np.abs(start[5:11] - start[5:11].mean(0)).max() > 0 and np.isfinite(plain).all()
+@pytest.mark.parametrize("backend", ["opentsne", "sklearn"])
+def test_case2_kind_copies_never_reach_the_backend(backend):
+    # Was: repeated rows started a 1% jitter apart and were pushed into a ring. Now the layout of X with
+    # copies is the layout of its distinct points, each copy at its point's place, bit for bit (same seed):
+    # the backend never sees a copy.
+    X = np.vstack([np.zeros((5, 3)), np.random.default_rng(1).normal(size=(16, 3)), np.zeros((2, 3))])
+    X[20] = X[6]  # a second group, of two
+    kw = dict(perplexity=4, random_state=0, backend=backend, n_iter=260, early_exaggeration_iter=100)
+    layout = tsne_layout(X, **kw)
+    # rows 1-4, 21 and 22 are copies of row 0, row 20 of row 6: the distinct points are rows 0 and 5-19
+    inverse = np.r_[np.zeros(5, int), np.arange(1, 16), 2, 0, 0]
+    first = np.r_[0, 5:20]
+    sub = tsne_layout(X[first], **kw)
+    np.testing.assert_array_equal(layout.embedding, sub.embedding[inverse])
+    assert layout.info["distinct_points"] == 16
+    assert layout.info["kl_divergence"] == sub.info["kl_divergence"]
+    note = "tsne: 9 of 23 points coincide with another (2 groups): the 16 distinct points laid out"
+    assert any(note in n for n in layout.notes)
 
 
 def test_case2_kind_a_given_start_with_coincident_points():
@@ -114,7 +132,7 @@ def test_case2_kind_a_given_start_with_coincident_points():
     notes: list[str] = []
     big = EXACT_GRADIENT_MAX_N + 1
     assert _opentsne_options(big, 2, 3, {}, notes) == {"neighbors": "auto", "negative_gradient_method": "fft"}
-    assert "3 points of X sit on another" in notes[0]
+    assert "3 rows of `init` sit on another" in notes[0]
     assert _opentsne_options(big, 2, 0, {}, []) == {"neighbors": "auto", "negative_gradient_method": "bh", "theta": 0.5}
 
 

@@ -52,3 +52,20 @@ def test_bad_parameters_are_one_line(blobs):
         embed(blobs, "tsne", backend="torchdr", perplexity=-1)
     out = embed(blobs[:8], "tsne", backend="torchdr", random_state=0, max_iter=20)
     assert out.params["perplexity"] == pytest.approx(7 / 3) and "clamped" in out.notes[0]
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_coincident_points_are_one_spot(blobs, method):
+    # As the default backends: the distinct points laid out once, each copy at its point's place, the affinities those
+    # of the distinct points. (TorchDR alone kept these exact copies at one spot too, from their common start, but
+    # counted them in its affinities, and said nothing.)
+    X = np.vstack([blobs, np.repeat(blobs[:1], 15, axis=0)])
+    out = embed(X, method, backend="torchdr", random_state=3, max_iter=60)
+    copies = np.r_[0, 60:75]
+    assert out.embedding.shape == (75, 2) and out.info["distinct_points"] == 60
+    assert np.array_equal(out.embedding[copies], np.repeat(out.embedding[:1], 16, axis=0))
+    assert any("16 of 75 points coincide with another (1 groups)" in n for n in out.notes)
+    with pytest.raises(SupvizError, match=r"at least 4 distinct points for TorchDR's tsne; got 3 among its 9 rows"):
+        embed(np.repeat(blobs[:3], 3, axis=0), "tsne", backend="torchdr", random_state=0)
+    with pytest.raises(SupvizError, match=r"`n_components` must be an int in \[1, 3\]: TorchDR's umap lays out the 4"):
+        embed(np.repeat(blobs[:4], 2, axis=0), "umap", backend="torchdr", n_components=4, random_state=0)

@@ -1,5 +1,7 @@
 """t-SNE through openTSNE and scikit-learn with the study's rules: perplexity limit, tiny N, seeds."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,124 @@ def test_errors():
         tsne_layout(np.eye(10), perplexity=2.0, learning_rate=-1.0)
     with pytest.raises(SupvizError, match=r"`init` must be an array of shape \(10, 2\)"):
         tsne_layout(np.eye(10), perplexity=2.0, init=np.zeros((10, 3)))
+
+
+# --- coincident points are one spot (issue 19, "degenerate geometry") --------------------------------
+
+
+def _grid_with_copies_at_the_origin():
+    """200 points: a 10 x 10 grid at (1..10, 1..10) and 100 copies of the origin (the study's inputs whose active
+    features were all dropped sit at h = 0)."""
+    grid = np.stack(np.meshgrid(np.arange(1.0, 11.0), np.arange(1.0, 11.0)), axis=-1).reshape(-1, 2)
+    return np.vstack([grid, np.zeros((100, 2))])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_hundred_copies_at_the_origin_are_one_spot(backend):
+    # Was: the 100 copies spread into a ring 5.3 units wide (openTSNE, seed 0; scikit-learn 2.8), as wide as the
+    # grid beside them. Now: one spot, placed among the origin's neighbours of the grid.
+    X = _grid_with_copies_at_the_origin()
+    layout = tsne_layout(X, random_state=0, backend=backend)
+    Y = layout.embedding
+    assert Y.shape == (200, 2) and np.isfinite(Y).all()
+    assert np.array_equal(Y[100:], np.repeat(Y[100:101], 100, axis=0))
+    assert layout.info["distinct_points"] == 101 and not layout.info["collapsed"]
+    assert layout.params["perplexity"] == 30.0  # (101 - 1) / 3 > 30: nothing to clamp
+    assert any(
+        "tsne: 100 of 200 points coincide with another (1 groups): the 101 distinct points" in n for n in layout.notes
+    )
+    # the spot of the copies lies next to the grid's corner (1, 1): among the origin's 3 nearest grid points
+    nearest = int(np.argmin(np.linalg.norm(Y[:100] - Y[100], axis=1)))
+    assert tuple(X[nearest]) in {(1.0, 1.0), (1.0, 2.0), (2.0, 1.0)}
+    # the grid's 100 other points keep their own spots: only the copies were merged
+    assert len(np.unique(Y[:101], axis=0)) == 101
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"init": "random"},
+        {"negative_gradient_method": "fft"},
+        {"negative_gradient_method": "bh"},
+        {"n_components": 3},
+        {"backend": "sklearn", "n_iter": 260},
+        {"backend": "sklearn", "method": "barnes_hut", "n_iter": 260},
+    ],
+    ids=["exact", "random-init", "fft", "bh", "3d", "sklearn-exact", "sklearn-bh"],
+)
+def test_copies_are_one_spot_on_every_path(kw):
+    from scipy.spatial.distance import pdist, squareform
+
+    rng = np.random.default_rng(5)
+    distinct = rng.normal(size=(30, 4))
+    copies = np.array(list(range(30)) + [0] * 12 + [3] * 5)  # point 0 twelve more times, point 3 five more
+    X = distinct[copies]
+    args = {"perplexity": 5, "random_state": 1, **FAST, **kw}
+    for layout in (tsne_layout(X, **args), tsne_layout(squareform(pdist(X)), metric="precomputed", **args)):
+        Y = layout.embedding
+        assert Y.shape == (47, kw.get("n_components", 2)) and layout.info["distinct_points"] == 30
+        for point in (0, 3):
+            assert np.ptp(Y[copies == point], axis=0).max() == 0.0
+        assert 0.0 <= layout.info["kl_divergence"] < 1e3
+    # an init array: its rows of the distinct points, and the copies do not change the picture (same seed)
+    start = 1e-4 * rng.normal(size=(len(X), kw.get("n_components", 2)))
+    first = np.unique(copies, return_index=True)[1]
+    a = tsne_layout(X, **{**args, "init": start})
+    b = tsne_layout(distinct, **{**args, "init": start[first]})
+    np.testing.assert_array_equal(a.embedding, b.embedding[copies])
+
+
+def test_coincident_points_keep_every_check_of_the_full_input():
+    """The user's N rows are checked first (init's shape, n_components, perplexity), then the distinct points."""
+    rng = np.random.default_rng(1)
+    distinct = rng.normal(size=(9, 4))
+    X = distinct[list(range(9)) + [0, 0, 1]]  # 12 rows, 9 distinct: limits (12 - 1) / 3 and (9 - 1) / 3
+    with pytest.raises(SupvizError, match=r"`init` must be an array of shape \(12, 2\)"):
+        tsne_layout(X, perplexity=2, init=np.zeros((9, 2)), random_state=0)
+    with pytest.raises(SupvizError, match=r"N = 12 points\); got 5"):  # the limit for N first
+        tsne_layout(X, perplexity=5, clamp=False, random_state=0)
+    with pytest.raises(
+        SupvizError, match=r"`perplexity` must be a finite number in \[1/3, 2.66667\]: t-SNE lays out the 9 distinct"
+    ):
+        tsne_layout(X, perplexity=3.5, clamp=False, random_state=0)
+    clamped = tsne_layout(X, perplexity=3.5, random_state=0, **FAST)
+    assert clamped.params["perplexity"] == pytest.approx(8 / 3)
+    assert any(
+        "clamped from 3.5 to (distinct points - 1) / 3 = 2.66667 (9 distinct points of 12)" in n for n in clamped.notes
+    )
+    with pytest.raises(SupvizError, match=r"`n_components` must be an int in \[1, 11\]"):
+        tsne_layout(X, perplexity=2, n_components=12, random_state=0)
+    with pytest.raises(SupvizError, match=r"`n_components` must be an int in \[1, 8\]: t-SNE lays out the 9 distinct"):
+        tsne_layout(X, perplexity=2, n_components=9, random_state=0)
+    two = X[[0, 1, 9, 10, 11]]  # two distinct points: the same checks as any input
+    with pytest.raises(SupvizError, match=r"`init` must be one of"):
+        tsne_layout(two, perplexity=1, init="bogus", random_state=0)
+    assert tsne_layout(two, perplexity=1, random_state=0).info["distinct_points"] == 2
+    # distinct_points on every path
+    assert tsne_layout(distinct, perplexity=2, random_state=0, **FAST).info["distinct_points"] == 9
+    assert tsne_layout(np.ones((5, 2)), perplexity=1, random_state=0).info["distinct_points"] == 1
+    # a Generator is drawn from once, by the call that lays out: copies do not change the picture
+    a = tsne_layout(X, perplexity=2, random_state=np.random.default_rng(9), **FAST).embedding[:9]
+    b = tsne_layout(distinct, perplexity=2, random_state=np.random.default_rng(9), **FAST).embedding
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kw", [{}, {"backend": "sklearn", "n_iter": 260}, {"metric": "precomputed"}])
+def test_inputs_without_copies_are_laid_out_as_before(kw, monkeypatch):
+    # The merge leaves an input without copies alone: the same bits, notes and info as with the merge switched off
+    # (no draw from a Generator, no rescaling). Checked against the code before the merge on this machine too: 10
+    # paths (exact, random init, FFT, Barnes-Hut, 3-D, precomputed, scikit-learn, clamp, Generator, init array) gave
+    # the same bits.
+    from scipy.spatial.distance import pdist, squareform
+
+    module = importlib.import_module("supviz.dr.tsne_layout")  # the package's name is the function
+
+    X = np.random.default_rng(3).normal(size=(40, 5))
+    data = squareform(pdist(X)) if kw.get("metric") == "precomputed" else X
+    args = {"perplexity": 8, **FAST, **kw}
+    merged = tsne_layout(data, random_state=np.random.default_rng(6), **args)
+    monkeypatch.setattr(module, "find_coincident", lambda pts, *, precomputed: None)
+    plain = tsne_layout(data, random_state=np.random.default_rng(6), **args)
+    np.testing.assert_array_equal(merged.embedding, plain.embedding)
+    assert merged.notes == plain.notes and merged.info == plain.info and merged.info["distinct_points"] == 40

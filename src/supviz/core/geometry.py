@@ -19,8 +19,8 @@ information (points 1e-9 apart at unit scale are distinct). Consumers:
 
 - layout methods (:func:`supviz.dr.base.check_layout_input`) snap every group of coincident
   inputs onto one point (:func:`snap_coincident`), so an "identical up to rounding" input is laid
-  out as identical (one spot and a note when all coincide; t-SNE's jittered start and exact counts
-  for a group);
+  out as identical (one spot and a note when all coincide; a group is one point, laid out once:
+  SMACOF's merge, UMAP's and t-SNE's distinct points, :mod:`supviz.dr._coincident`);
 - metrics (:class:`supviz.metrics.distances.DistanceSource`, the data-point measures,
   ``radial_spread``, ``distance_spread``) call a set whose points coincide undefined, with a reason;
 - a *layout* is also collapsed when its method says its spread is below what its objective can

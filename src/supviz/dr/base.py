@@ -304,30 +304,6 @@ def pca_init(X: np.ndarray, n_components: int, *, rng: np.random.Generator, max_
     return scores * (max_abs / peak) if peak > 0 else scores
 
 
-def separate_repeated_rows(start: np.ndarray, X: np.ndarray, *, rng: np.random.Generator, scale: float) -> np.ndarray:
-    """``start`` with Gaussian jitter of standard deviation ``scale`` added to the rows whose point
-    of ``X`` repeats another, so that no two points start at one spot.
-
-    A PCA start puts repeated points at exactly one spot, where their gradients stay equal for
-    ever: the optimisation can never separate them, and openTSNE's and scikit-learn's Barnes-Hut
-    trees, which merge points closer than 1e-6, then miscount them (issue 8, case 2: KL -1.09,
-    points flung to ~1400). openTSNE's own PCA start adds such jitter (1% of its scale) to every
-    point; here only repeated points get it, so every other start is exactly the data's principal
-    components. Deterministic given ``rng``.
-    """
-    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
-    repeated = np.ones(len(X), dtype=bool)
-    repeated[first] = False
-    if not repeated.any():
-        return start
-    # every member of a repeated group moves, the first one too (so the group stays centred)
-    group = inverse.ravel()
-    moved = np.isin(group, group[repeated])
-    out = np.array(start, dtype=np.float64)
-    out[moved] += rng.normal(scale=scale, size=(int(moved.sum()), start.shape[1]))
-    return out
-
-
 def note_if_collapsed(embedding: np.ndarray, notes: list[str], method: str, *, unit: float = 1.0) -> bool:
     """Add a note when a layout is collapsed (:func:`layout_collapsed`); returns whether it is.
 

@@ -41,6 +41,8 @@ from supviz.errors import SupvizError
 log = logging.getLogger(__name__)
 
 METHODS = ("umap", "tsne")
+#: Fewest points (distinct points, when some coincide) TorchDR lays out.
+MIN_POINTS = 4
 
 
 @contextlib.contextmanager
@@ -90,6 +92,9 @@ def torchdr_layout(
         Seeds torch's generators for this call only (see the module docstring).
     n_neighbors, min_dist : UMAP's (``n_neighbors`` clamped to ``N - 1``, noted).
     perplexity : t-SNE's (clamped to ``(N - 1) / 3``, noted).
+        Coincident points (equal up to rounding) are one point, laid out once with each copy at its
+        point's place (:mod:`supviz.dr._coincident`, as the default backends do): the clamps then count
+        the distinct points.
     max_iter : int, optional
         Optimiser iterations (TorchDR's default when omitted).
     n_components : int, default 2
@@ -97,14 +102,16 @@ def torchdr_layout(
     Returns
     -------
     supviz.dr.Layout
-        ``params["backend"] = "torchdr"``; ``info["collapsed"]`` as every layout's.
+        ``params["backend"] = "torchdr"``; ``info["collapsed"]`` as every layout's;
+        ``info["distinct_points"]``: how many distinct points were laid out.
 
     Raises
     ------
     SupvizError
-        A bad parameter, fewer than 4 points, a CUDA device this torch cannot use, or TorchDR
-        not installed.
+        A bad parameter, fewer than 4 points (or distinct points), ``n_components`` not below the
+        distinct points, a CUDA device this torch cannot use, or TorchDR not installed.
     """
+    from supviz.dr._coincident import find_coincident
     from supviz.dr.base import Layout, add_note, check_layout_input, note_if_collapsed
 
     method = check_choice("method", method, METHODS)
@@ -119,10 +126,22 @@ def torchdr_layout(
 
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise SupvizError(f"`device` {device!r} needs CUDA, which this machine's torch cannot use.")
-    pts = check_layout_input(X, method=method, min_points=4)
+    notes: list[str] = []
+    pts = check_layout_input(X, method=method, min_points=MIN_POINTS, notes=notes)
     n = pts.shape[0]
     n_components = check_int("n_components", n_components, min_value=1, max_value=n - 1)
-    notes: list[str] = []
+    # coincident points are one spot, as in umap_layout and tsne_layout: TorchDR lays out the distinct points
+    merge = find_coincident(pts, precomputed=False)
+    if merge is not None:
+        merge.note(notes, method, "as umap-learn's unique=True")
+        if merge.n_distinct < MIN_POINTS:
+            raise SupvizError(
+                f"`X` must hold at least {MIN_POINTS} distinct points for TorchDR's {method}; got "
+                f"{merge.n_distinct} among its {n} rows (coincident points are one point); use the default backend."
+            )
+        merge.check_n_components(n_components, method=f"TorchDR's {method}", min_points=MIN_POINTS)
+        pts, n = merge.distinct(pts, precomputed=False), merge.n_distinct
+    counted = "N" if merge is None else "distinct points"
     seed = (
         int_seed(random_state) if random_state is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     )
@@ -132,7 +151,7 @@ def torchdr_layout(
     if method == "umap":
         k = check_int("n_neighbors", n_neighbors, min_value=2)
         if k > n - 1:
-            add_note(notes, "n_neighbors %d clamped to N - 1 = %d", k, n - 1)
+            add_note(notes, "n_neighbors %d clamped to %s - 1 = %d", k, counted, n - 1)
             k = n - 1
         md = check_float("min_dist", min_dist, min_value=0.0)
         model = torchdr.UMAP(n_neighbors=k, min_dist=md, **kw)
@@ -141,7 +160,7 @@ def torchdr_layout(
         perp = check_float("perplexity", perplexity, min_value=0.0, min_inclusive=False)
         hi = (n - 1) / 3.0
         if perp > hi:
-            add_note(notes, "perplexity %g clamped to (N - 1) / 3 = %g", perp, hi)
+            add_note(notes, "perplexity %g clamped to (%s - 1) / 3 = %g", perp, counted, hi)
             perp = hi
         model = torchdr.TSNE(perplexity=perp, **kw)
         params = {"perplexity": perp}
@@ -160,7 +179,7 @@ def torchdr_layout(
         )
     collapsed = note_if_collapsed(embedding, notes, method)
     return Layout(
-        embedding=embedding,
+        embedding=embedding if merge is None else merge.expand(embedding),
         method=method,
         params={
             **params,
@@ -170,6 +189,11 @@ def torchdr_layout(
             "n_components": n_components,
             **({"max_iter": kw["max_iter"]} if "max_iter" in kw else {}),
         },
-        info={"collapsed": collapsed, "deterministic": random_state is not None, "torchdr": torchdr.__version__},
+        info={
+            "collapsed": collapsed,
+            "deterministic": random_state is not None,
+            "torchdr": torchdr.__version__,
+            "distinct_points": n,
+        },
         notes=notes,
     )

@@ -24,22 +24,34 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   compiled in :mod:`supviz.dr._tsne_exact`), which openTSNE accepts as a callable
   ``negative_gradient_method`` and runs with its own optimiser: as fast as Barnes-Hut up to about
   1,000 points and as the FFT gradient at 2,000 (``docs/bench/tsne_gradient.md``), and it counts
-  coincident points right. Larger N use Barnes-Hut (``theta=0.5``), or the FFT gradient from
-  10,000 points on and whenever points of X coincide. Barnes-Hut is never picked above two
+  points that meet in the layout right. Larger N use Barnes-Hut (``theta=0.5``), or the FFT gradient
+  from 10,000 points on and whenever rows of an ``init`` array coincide. Barnes-Hut is never picked above two
   dimensions (openTSNE warns that it can segfault above three). ``negative_gradient_method="exact"``
   asks for the exact gradient by name. Neighbours are exact below 1,000 points.
-- **Coincident points** (equal rows of X, or rows equal up to rounding, which
+- **Coincident points are one spot** (equal rows of X, or rows equal up to rounding, which
   :func:`~supviz.dr.base.check_layout_input` makes equal; for precomputed distances, zero
-  distances). openTSNE's Barnes-Hut tree merges embedding points closer than 1e-6 (per coordinate)
-  into one leaf and then miscounts their terms of the normalisation ``Z``: the repulsion is wrong,
-  points are flung out, and the reported KL can be negative (issue 8: -1.09 for 30 repeated rows
-  among 40; KL 1.43 with points at ~155 for 11 copies of one point and one other); scikit-learn's
-  Barnes-Hut has the same fault. The optimum often puts such points together, so Barnes-Hut meets
-  the fault whatever the start: coincident points are laid out with the exact gradient (or FFT
-  above 2,000 points; scikit-learn: its exact method up to 5,000 points), and a Barnes-Hut asked
-  for by name is a SupvizError that says what to use instead. The PCA start also moves each
-  repeated point by a seeded jitter of 1% of its scale, as openTSNE's own PCA start does for every
-  point (:func:`supviz.dr.base.separate_repeated_rows`), so that the gradient can separate them.
+  distances; :mod:`supviz.dr._coincident`, the rule UMAP follows too). Left to a backend, copies of
+  one point get identical affinity rows, each puts most of its mass on the other copies, and the
+  repulsion pushes them apart: a ring of copies that are in truth one point (100 copies at the origin
+  beside a 10 x 10 grid spread over 5.3 units, the grid over 6.3; openTSNE, seed 0). So the distinct points are
+  laid out once and every copy is placed at its point's place, bit for bit, on every path (openTSNE
+  with any gradient, scikit-learn, precomputed distances, any init); ``info["distinct_points"]``
+  says how many there were and a note counts the copies and their groups. The user's arguments are
+  checked against the N rows first (``init``'s shape, ``n_components``, ``perplexity``); then
+  ``perplexity`` is checked against the distinct points, ``(n_distinct - 1) / 3``, and clamped with
+  a note (or refused with ``clamp=False``), and ``n_components`` must be below ``n_distinct``. Two
+  distinct points are two spots 1 apart (the kernel's unit; every distance gives ``Q = P`` and KL 0),
+  with nothing to optimise. **Multiplicity is ignored**, as umap-learn's ``unique=True`` does: the
+  affinities are those of the distinct points, so a neighbour of a group of k copies gives it one
+  share of its conditional distribution, not k, and ``info["kl_divergence"]`` is the KL divergence
+  of the distinct points' layout against their affinities (the objective that was optimised).
+  Why not weight the merged point by k: neither openTSNE nor scikit-learn takes point weights, so
+  a weighted ``P`` and a weighted repulsion would be supviz's own code on every gradient path
+  (Barnes-Hut, FFT), and one rule for UMAP and t-SNE keeps their pictures comparable; the number of
+  copies is in the note and in ``info``, not in the picture. A Barnes-Hut gradient still refuses
+  an ``init`` array whose rows coincide (openTSNE's and scikit-learn's trees merge points closer
+  than 1e-6 and miscount them, issue 8: KL -1.09, points flung out), and above 2,000 points such an
+  ``init`` takes the FFT gradient.
 - **Precomputed distances** (``metric="precomputed"``) pass the check every method shares
   (square, finite, non-negative, symmetric, zero diagonal); their PCA start is classical MDS of the
   distances (``params["init"] == "classical_mds"``; equal to PCA for Euclidean distances).
@@ -54,7 +66,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   SupvizError.
 - **Identical points.** When every row of ``X`` is the same point (up to rounding), the affinities are uniform and
   their KL optimum is a single spot: the layout is all zeros with KL 0 and a note, for both
-  backends, without running either.
+  backends, without running either (``info["distinct_points"]`` is 1).
 - **Scale.** t-SNE is scale-invariant (each point's bandwidth is calibrated), so ``X`` is brought
   to unit scale first (:func:`supviz.dr.base.check_layout_input`): 1e-300 and 1e300 give the
   layout of scale 1.
@@ -82,6 +94,7 @@ import numpy as np
 
 from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.dr._coincident import find_coincident
 from supviz.dr.base import (
     MIN_POINTS,
     Layout,
@@ -94,7 +107,6 @@ from supviz.dr.base import (
     identical_points_layout,
     layout_collapsed,
     note_if_collapsed,
-    separate_repeated_rows,
 )
 from supviz.dr.classical import data_start
 from supviz.errors import SupvizError
@@ -108,8 +120,6 @@ SKLEARN_EXAGGERATION_ITER = 250
 #: Standard deviation of the PCA start's first column (openTSNE's and scikit-learn's rule); no
 #: column of the start exceeds it.
 INIT_STD = 1e-4
-#: Repeated rows of X start this fraction of INIT_STD apart (openTSNE's ``initialization.jitter``).
-JITTER = 0.01
 #: openTSNE's Barnes-Hut tree treats embedding points closer than this (per coordinate) as one.
 BH_MERGE_RADIUS = 1e-6
 #: Largest N for which the exact KL divergence of the layout is computed (O(N^2) pairs).
@@ -118,7 +128,7 @@ EXACT_KL_MAX_N = 20_000
 #: as fast as Barnes-Hut up to ~1,000 points and as the FFT gradient at ~2,000
 #: (``benchmarks/tsne_gradient.py``, ``docs/bench/tsne_gradient.md``).
 EXACT_GRADIENT_MAX_N = 2_000
-#: Largest N for which scikit-learn's exact method replaces its Barnes-Hut for coincident points.
+#: Largest N for which scikit-learn's exact method replaces its Barnes-Hut for an ``init`` with coincident rows.
 SKLEARN_EXACT_MAX_N = 5_000
 #: Arguments of tsne_layout itself (the rest of ``**kw`` goes to the backend).
 _OWN = (
@@ -200,16 +210,22 @@ def _check_perplexity(perplexity: Any, n: int, clamp: bool, notes: list[str]) ->
     return value
 
 
+def _check_init(init: Any, n: int, n_components: int) -> Any:
+    """``init`` checked against the user's ``n`` rows: one of :data:`_INITS`, or a finite array [n, n_components]."""
+    if isinstance(init, str):
+        return check_choice("init", init, _INITS)
+    arr = check_array("init", init, ndim=2)
+    if arr.shape != (n, n_components):
+        raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
+    return arr
+
+
 def _resolve_init(
     init: Any, X: np.ndarray, n_components: int, rng: np.random.Generator, precomputed: bool
 ) -> tuple[Any, str]:
-    n = X.shape[0]
+    init = _check_init(init, X.shape[0], n_components)
     if not isinstance(init, str):
-        arr = check_array("init", init, ndim=2)
-        if arr.shape != (n, n_components):
-            raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-        return arr, "array"
-    init = check_choice("init", init, _INITS)
+        return init, "array"
     if init == "random":
         return "random", "random"
     # "auto" is "pca": both libraries' rule, standard deviation 1e-4 of the first column. Columns the
@@ -219,8 +235,7 @@ def _resolve_init(
     emb = emb * (INIT_STD / emb[:, 0].std())
     std = emb.std(axis=0)
     emb = emb * np.minimum(1.0, INIT_STD / std)
-    start = separate_repeated_rows(emb, X, rng=rng, scale=JITTER * INIT_STD)
-    return start, "classical_mds" if precomputed else "pca"
+    return emb, "classical_mds" if precomputed else "pca"
 
 
 def tsne_layout(
@@ -246,12 +261,13 @@ def tsne_layout(
     X : array_like, shape (N, d)
         Finite points, N >= 3.
     perplexity : float, default 30.0
-        In ``(0, (N - 1) / 3]``; above the limit it is clamped (noted), or refused with ``clamp=False``.
+        In ``[1/3, (N - 1) / 3]``; above the limit it is clamped (noted), or refused with ``clamp=False``.
+        Where points coincide, the limit is then ``(n_distinct - 1) / 3`` (the same rule).
     backend : {"opentsne", "sklearn"}, default "opentsne"
         openTSNE's ``TSNE`` or scikit-learn's ``sklearn.manifold.TSNE``.
     n_components : int, default 2
-        Output dimension (Barnes-Hut needs <= 3; larger values use the exact/FFT paths where
-        the backend has them).
+        Output dimension, at most ``N - 1`` (and below the distinct points where points coincide);
+        Barnes-Hut needs <= 3, larger values use the exact path where the backend has it.
     n_iter : int, default 750
         Total iterations including early exaggeration (openTSNE's default 250 + 500).
     early_exaggeration_iter : int, default 250
@@ -278,13 +294,15 @@ def tsne_layout(
     Layout
         ``info["kl_divergence"]``: KL(P || Q) of the returned layout, exact when
         ``info["kl_exact"]``; ``info["kl_divergence_backend"]``: the backend's own value;
-        ``info["collapsed"]``: whether all points lie at one spot (module docstring).
+        ``info["collapsed"]``: whether all points lie at one spot; ``info["distinct_points"]``: how many
+        distinct points were laid out (coincident points are one spot; module docstring). The embedding
+        has N rows, one per row of ``X``, copies at their point's place.
 
     Raises
     ------
     SupvizError
-        Non-finite or complex ``X``, N < 3, ``perplexity`` or another parameter out of range, an
-        unknown keyword argument, rows the metric is undefined for.
+        Non-finite or complex ``X``, N < 3, ``perplexity`` or another parameter out of range (against
+        N, then against the distinct points), an unknown keyword argument, rows the metric is undefined for.
     """
     notes: list[str] = []
     precomputed = isinstance(metric, str) and metric == "precomputed"
@@ -314,10 +332,26 @@ def tsne_layout(
         early_exaggeration_iter = check_int("early_exaggeration_iter", early_exaggeration_iter, min_value=0)
         n_iter = check_int("n_iter", n_iter, min_value=early_exaggeration_iter + 1)
     metric = check_metric_rows(metric, pts)
+    init = _check_init(init, n, n_components)
+    args = dict(
+        perplexity=perplexity,
+        backend=backend,
+        n_components=n_components,
+        n_iter=n_iter,
+        early_exaggeration_iter=early_exaggeration_iter,
+        early_exaggeration=early_exaggeration,
+        learning_rate=learning_rate,
+        init=init,
+        metric=metric,
+        random_state=random_state,
+        **kw,
+    )
+    merged = _merge_coincident(pts, precomputed, args, notes, clamp=clamp)
+    if merged is not None:
+        return merged
+    # after the merge: a Generator is drawn from once, by whichever call lays the points out
     seed = None if random_state is None else int_seed(random_state, name="random_state")
     init_value, init_name = _resolve_init(init, pts, n_components, np.random.default_rng(seed), precomputed)
-    # Points of X that coincide (snapped by check_layout_input): their rows of X are equal.
-    repeated = int(n - np.unique(pts, axis=0).shape[0])
 
     info: dict[str, Any] = {"deterministic": seed is not None}
     identical = all_identical(pts, precomputed=precomputed)
@@ -344,7 +378,6 @@ def tsne_layout(
                     seed,
                     kw,
                     notes,
-                    repeated,
                 )
             else:
                 embedding, kl, kl_backend, extra = _run_sklearn(
@@ -359,7 +392,6 @@ def tsne_layout(
                     seed,
                     kw,
                     notes,
-                    repeated,
                 )
             info["kl_exact"] = n <= EXACT_KL_MAX_N
         add_warning_notes(notes, backend, [str(w.message) for w in caught])
@@ -387,8 +419,76 @@ def tsne_layout(
         **kw,
         **extra,
     }
-    info.update({"kl_divergence": kl, "kl_divergence_backend": kl_backend})
+    info.update({"kl_divergence": kl, "kl_divergence_backend": kl_backend, "distinct_points": 1 if identical else n})
     return Layout(embedding=embedding, method="tsne", params=params, info=info, notes=notes)
+
+
+#: The distance between the two spots of two distinct points: the unit of the t-SNE kernel ``1 / (1 + d^2)``.
+TWO_SPOTS_DISTANCE = 1.0
+
+
+def _merge_coincident(
+    pts: np.ndarray, precomputed: bool, args: dict[str, Any], notes: list[str], *, clamp: bool
+) -> Layout | None:
+    """The layout of points some of which coincide (``None`` when none do, or all do): t-SNE of the distinct
+    points, each copy at its point's place (module docstring, "Coincident points are one spot").
+
+    ``args`` are :func:`tsne_layout`'s arguments, already checked against the user's N rows (``perplexity`` at most
+    ``(N - 1) / 3``, ``n_components``, ``init``'s shape). Here ``perplexity`` is held to the distinct points'
+    limit ``(n_distinct - 1) / 3``: clamped with a note, or refused with ``clamp=False`` (as for N); ``n_components``
+    must be below ``n_distinct``. Two distinct points are two spots :data:`TWO_SPOTS_DISTANCE` apart with KL 0 (the
+    joint affinity and the joint kernel of one pair are both 1 at any distance), nothing optimised.
+
+    Raises
+    ------
+    SupvizError
+        ``n_components >= n_distinct``; ``perplexity`` above ``(n_distinct - 1) / 3`` with ``clamp=False``.
+    """
+    merge = find_coincident(pts, precomputed=precomputed)
+    if merge is None:
+        return None
+    n, n_u = merge.n_points, merge.n_distinct
+    merge.note(notes, "tsne", "as umap-learn's unique=True: the affinities of the distinct points, copies not counted")
+    n_components, perplexity = args["n_components"], args["perplexity"]
+    merge.check_n_components(n_components, method="t-SNE", min_points=MIN_POINTS["t-SNE"])
+    if n_u < MIN_POINTS["t-SNE"]:
+        random_state = args.pop("random_state")
+        seed = None if random_state is None else int_seed(random_state, name="random_state")
+        embedding = merge.two_spots(n_components, TWO_SPOTS_DISTANCE)
+        add_note(notes, "tsne: 2 distinct points: two spots %g apart, nothing to optimise (KL 0).", TWO_SPOTS_DISTANCE)
+        params = {**args, "init": "none", "seed": seed}
+        info = {
+            "deterministic": True,
+            "kl_exact": True,
+            "collapsed": False,
+            "kl_divergence": 0.0,
+            "kl_divergence_backend": 0.0,
+            "distinct_points": n_u,
+        }
+        return Layout(embedding=embedding, method="tsne", params=params, info=info, notes=notes)
+    limit = perplexity_limit(n_u)
+    if perplexity > limit:
+        if not clamp:
+            raise fail(
+                "perplexity",
+                f"a finite number in [1/3, {limit:g}]: t-SNE lays out the {n_u} distinct points of these {n} "
+                "(at most (distinct points - 1) / 3; clamp=True clamps it)",
+                perplexity,
+            )
+        add_note(
+            notes,
+            "tsne perplexity clamped from %g to (distinct points - 1) / 3 = %g (%d distinct points of %d).",
+            perplexity,
+            limit,
+            n_u,
+            n,
+        )
+    sub_args = {**args, "perplexity": min(perplexity, limit), "init": merge.distinct_start(args["init"]), "clamp": True}
+    sub = tsne_layout(merge.distinct(pts, precomputed=precomputed), **sub_args)
+    for note in sub.notes:
+        add_note(notes, "%s", note)
+    info = {**sub.info, "distinct_points": n_u}
+    return Layout(embedding=merge.expand(sub.embedding), method="tsne", params=sub.params, info=info, notes=notes)
 
 
 def _repeated_rows(start: Any) -> int:
@@ -409,7 +509,7 @@ def _bh_miscounts(embedding: np.ndarray) -> bool:
 def _coincident_bh_error(n_dup: int, what: str, fix: str) -> SupvizError:
     return SupvizError(
         f"{what} miscounts coincident points (it merges points closer than {BH_MERGE_RADIUS:g}: wrong repulsion, "
-        f"points flung out, a negative KL), and {n_dup} points of X or of `init` sit on another; {fix}."
+        f"points flung out, a negative KL), and {n_dup} rows of `init` sit on another; {fix}."
     )
 
 
@@ -420,7 +520,7 @@ _FFT_NAMES = ("fft", "FFT", "interpolation")
 def _opentsne_options(n: int, n_components: int, n_dup: int, kw: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     """Neighbour search and gradient method for openTSNE (module docstring), user choices last.
 
-    ``n_dup``: points of X (or of an ``init`` array) that sit on another point.
+    ``n_dup``: rows of an ``init`` array that sit on another row (coincident points of X were merged before).
     """
     chosen = {k: kw[k] for k in ("neighbors", "negative_gradient_method", "theta") if k in kw}
     options: dict[str, Any] = {"neighbors": chosen.get("neighbors", "exact" if n < 1000 else "auto")}
@@ -459,7 +559,7 @@ def _opentsne_options(n: int, n_components: int, n_dup: int, kw: dict[str, Any],
         options["negative_gradient_method"] = "fft"
         add_note(
             notes,
-            "tsne: %d points of X sit on another, which Barnes-Hut miscounts (it merges points closer "
+            "tsne: %d rows of `init` sit on another, which Barnes-Hut miscounts (it merges points closer "
             "than %g); using openTSNE's FFT gradient.",
             n_dup,
             BH_MERGE_RADIUS,
@@ -485,7 +585,7 @@ def _sklearn_method(n: int, n_components: int, n_dup: int, kw: dict[str, Any], n
             )
         add_note(
             notes,
-            "tsne: %d points of X sit on another, which Barnes-Hut miscounts; using scikit-learn's "
+            "tsne: %d rows of `init` sit on another, which Barnes-Hut miscounts; using scikit-learn's "
             "exact method (O(N^2) per iteration) instead.",
             n_dup,
         )
@@ -506,7 +606,6 @@ def _run_opentsne(
     seed: int | None,
     kw: dict[str, Any],
     notes: list[str],
-    repeated: int,
 ) -> tuple[np.ndarray, float, float, dict[str, Any]]:
     """openTSNE's layout, its exact KL divergence, the reported estimate, and the options used."""
     import openTSNE
@@ -514,7 +613,7 @@ def _run_opentsne(
     from supviz.dr.tsne_kl import kl_divergence
 
     n = X.shape[0]
-    options = _opentsne_options(n, n_components, max(repeated, _repeated_rows(init)), kw, notes)
+    options = _opentsne_options(n, n_components, _repeated_rows(init), kw, notes)
     rest = {k: v for k, v in kw.items() if k not in ("neighbors", "negative_gradient_method", "theta")}
     n_jobs = rest.pop("n_jobs", 1 if seed is not None else -1)
     library = dict(options)
@@ -587,7 +686,6 @@ def _run_sklearn(
     seed: int | None,
     kw: dict[str, Any],
     notes: list[str],
-    repeated: int,
 ) -> tuple[np.ndarray, float, float, dict[str, Any]]:
     """scikit-learn's layout, its exact KL divergence against scikit-learn's own ``P``, the value
     scikit-learn reported (that of its last objective evaluation, one step before the end), and
@@ -595,7 +693,7 @@ def _run_sklearn(
     from supviz.dr.tsne_kl import kl_divergence
 
     n = X.shape[0]
-    options = {"method": _sklearn_method(n, n_components, max(repeated, _repeated_rows(init)), kw, notes)}
+    options = {"method": _sklearn_method(n, n_components, _repeated_rows(init), kw, notes)}
     rest = {k: v for k, v in kw.items() if k != "method"}
     tsne = _capturing_tsne()(
         n_components=n_components,

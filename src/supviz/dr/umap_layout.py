@@ -64,6 +64,7 @@ import numpy as np
 
 from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.dr._coincident import find_coincident
 from supviz.dr.base import (
     MIN_POINTS,
     Layout,
@@ -413,33 +414,15 @@ def _merge_coincident(
     umap-learn refuses). Left to umap-learn, copies fill each other's neighbour lists, form a component of their own
     and are spread at random by the negative samples: a blob of distinct spots for identical inputs (structure that
     is not there), placed away from their true neighbours. Coincident means equal up to rounding
-    (:func:`supviz.core.geometry.coincident_groups`, the rule every engine uses; SMACOF merges copies the same way).
+    (:mod:`supviz.dr._coincident`, the rule t-SNE follows too; SMACOF merges copies the same way).
     Two distinct points: two spots ``spread`` apart on the first axis."""
-    from supviz.core.geometry import coincident_groups
-
     n_neighbors, n_components, spread = args["n_neighbors"], args["n_components"], args["spread"]
-    labels = coincident_groups(pts, precomputed=precomputed)
-    _, first, inverse, counts = np.unique(labels, return_index=True, return_inverse=True, return_counts=True)
-    n, n_u = pts.shape[0], first.size
-    if n_u in (1, n):
+    merge = find_coincident(pts, precomputed=precomputed)
+    if merge is None:
         return None
-    inverse = inverse.ravel()
-    add_note(
-        notes,
-        "umap: %d of %d points coincide with another (%d groups): the %d distinct points laid out, each copy at its "
-        "point's place (as umap-learn's unique=True).",
-        int(counts[counts > 1].sum()),
-        n,
-        int((counts > 1).sum()),
-        n_u,
-    )
-    if n_u >= MIN_POINTS["UMAP"] and n_components > n_u - 1:
-        raise fail(
-            "n_components",
-            f"an int in [1, {n_u - 1}]: UMAP lays out the {n_u} distinct points of these {n} (coincident points are "
-            "one point)",
-            n_components,
-        )
+    n, n_u = merge.n_points, merge.n_distinct
+    merge.note(notes, "umap", "as umap-learn's unique=True")
+    merge.check_n_components(n_components, method="UMAP", min_points=MIN_POINTS["UMAP"])
     if n_u >= MIN_POINTS["UMAP"] and n_neighbors > n_u - 1 and not clamp:
         raise fail(
             "n_neighbors",
@@ -450,26 +433,20 @@ def _merge_coincident(
     if n_u < MIN_POINTS["UMAP"]:
         random_state = args.pop("random_state")
         seed = None if random_state is None else int_seed(random_state, name="random_state")
-        embedding = np.zeros((n, n_components))
-        embedding[inverse == 1, 0] = float(spread)
-        embedding -= embedding.mean(axis=0)
+        embedding = merge.two_spots(n_components, spread)
         params = {**args, "n_neighbors": 1, "init": "none", "seed": seed}
         info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": False, "distinct_points": n_u}
         add_note(notes, "umap: 2 distinct points: two spots %g apart, nothing to optimise.", float(spread))
         return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
-    sub_pts = pts[np.ix_(first, first)] if precomputed else pts[first]
-    init = args["init"]
-    if not isinstance(init, str):
-        init = np.asarray(init, dtype=np.float64)[first]  # its shape was checked against all N points
+    sub_pts = merge.distinct(pts, precomputed=precomputed)
+    init = merge.distinct_start(args["init"])  # an array's shape was checked against all N points
     sub = umap_layout(sub_pts, **{**args, "n_neighbors": min(n_neighbors, n_u - 1), "init": init, "clamp": True})
     if n_neighbors > n_u - 1:
         add_note(notes, "umap n_neighbors clamped from %d to %d: the distinct points minus one.", n_neighbors, n_u - 1)
     for note in sub.notes:
         add_note(notes, "%s", note)
     info = {**sub.info, "distinct_points": n_u}
-    return Layout(
-        embedding=np.asarray(sub.embedding)[inverse], method="umap", params=sub.params, info=info, notes=notes
-    )
+    return Layout(embedding=merge.expand(sub.embedding), method="umap", params=sub.params, info=info, notes=notes)
 
 
 def _identical_layout(
