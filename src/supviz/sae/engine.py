@@ -394,6 +394,10 @@ class _Group:
         self.grad = torch.zeros_like(self.flat)
         self.P = self.views(self.flat)
         G = self.views(self.grad)
+        # the decoder's rows in flat and in grad, made once: Adam's constraints read them every step (building every
+        # view per step was 8% of a step's time at the study's sizes)
+        self._W_dec = self.views(self.flat)["W_dec"]
+        self._gW_dec = G["W_dec"]
         for name, p in self.P.items():
             if name == "W_dec" and not self.config.train_decoder:
                 continue  # frozen: no gradient, so no Adam moment, so no step
@@ -602,7 +606,7 @@ class _Group:
         ):  # pragma: no cover
             raise RuntimeError("a parameter's gradient left the group's gradient buffer")  # autograd replaced a .grad
         if self.arch.unit_norm_decoder and self.arch.project_decoder_grad and cfg.train_decoder:
-            W, gW = self.views(flat)["W_dec"], self.views(g)["W_dec"]
+            W, gW = self._W_dec, self._gW_dec
             gW.sub_((gW * W).sum(-1, keepdim=True) * W)  # remove the component along each (unit) row
         if cfg.grad_clip:
             norm = g.pow(2).sum(-1).sqrt()  # (k,)
@@ -617,7 +621,7 @@ class _Group:
         denom = (self.m2.sqrt() / bc2_sqrt).add_(cfg.eps)
         flat.sub_((self.m1 / denom).mul_(lr_t[:, None]))
         if self.arch.unit_norm_decoder and cfg.train_decoder:
-            W = self.views(flat)["W_dec"]
+            W = self._W_dec
             W.div_(W.norm(dim=-1, keepdim=True).clamp_min(1e-12))
 
     def export(self, j: int) -> SAE:
