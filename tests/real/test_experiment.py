@@ -148,9 +148,13 @@ def test_figures_draw(result):
         result.models, result.quality, result.spaces, result.pictures, architecture="relu_l1", methods=["mds"]
     )
     assert len(f2.axes) == 6
+    from supviz.study.real.findings import calibration_of
+
+    ranking, count, _ = calibration_of(result, "relu_l1")
     f3 = plots.calibration_figure(
-        result.calibration, result.correlations, result.quality, architecture="relu_l1", measures=CALIBRATED
+        result.calibration, ranking, result.quality, architecture="relu_l1", measures=CALIBRATED, count=count
     )
+    assert "within m" in f3.axes[0].get_title() and "pooled over m" in f3.axes[0].get_title()
     assert sum(ax.get_visible() for ax in f3.axes) == len(CALIBRATED) + 1
 
 
@@ -233,7 +237,8 @@ def test_psi_of_a_signed_layer_is_judged_against_its_plus_minus_pairs():
     """An SAE on the autoencoder's signed h needs a +/- latent pair per direction: psi up to 2 with no superposition."""
     import pandas as pd
 
-    from supviz.study.real.findings import SIGNED_PAIR, above_psi_bound
+    from supviz.real.measures import SIGNED_PAIR
+    from supviz.study.real.findings import above_psi_bound
 
     q = pd.DataFrame(
         {
