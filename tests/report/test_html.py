@@ -236,6 +236,8 @@ def test_implementation_details_are_found_in_text():
         "codes (relu_l1)": "column name",
         "jumprelu and topk": "column name",
         "collapsed False": "Python boolean",
+        "the panels table's procrustes_null": "column name",
+        "Cell 40 : 0.55 (geometric:0.9): the same": "importance spec",
         "importance 0.9^i (the study's code; the text says 1 to 1/20) and again importance 0.9^i (the study's code; "
         "the text says 1 to 1/20)": "repeated explanation",
     }

@@ -267,9 +267,8 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
             f"<script type='application/octet-stream' class='figure-gz' data-target='{_esc(div)}'>"
             f"{gzip_base64(fig.interactive)}</script></details>"
         )
-    parts.append(
-        f"<figcaption><b>{_esc(fig.id)}.</b> {_say(fig.caption)} <span class='files'>Files: {links}</span></figcaption>"
-    )
+    # the caption opens with what the figure shows; its id (a file stem) stays in the anchor and the file names
+    parts.append(f"<figcaption>{_say(fig.caption)} <span class='files'>Files: {links}</span></figcaption>")
     parts.append("</figure>")
     return "".join(parts)
 
@@ -341,6 +340,8 @@ def _variant_notes(variants: Sequence[str]) -> list[str]:
 
 def _meta_html(meta: dict[str, Any]) -> str:
     cfg = meta.get("config", {})
+    from supviz.toy.importance import variant_label
+
     toy = cfg.get("toy", {})
     weights = meta.get("weights_file")
     source = (
@@ -348,7 +349,8 @@ def _meta_html(meta: dict[str, Any]) -> str:
         if weights
         else (
             f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, "
-            f"{len(toy.get('probabilities') or [])} probabilities, importance {toy.get('importances')}, "
+            f"{len(toy.get('probabilities') or [])} probabilities, "
+            f"{', '.join(variant_label(str(v)) for v in toy.get('importances') or [])}, "
             f"{toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
         )
     )
@@ -440,6 +442,8 @@ IMPLEMENTATION_PATTERNS: dict[str, str] = {
     "run time": r"\b\d+(?:\.\d+)?\s?s\b|\b\d+[- ]minutes?\b|\bseconds\b|\bon \d+ cores\b",
     "file path": r"\b[\w-]+/[\w./-]+\.(?:py|md|toml|json|csv|parquet|html)\b|\b[\w-]+\.(?:py|md|toml)\b",
     "issue number": r"\b[Ii]ssues?\s*#?\d+",
+    # a config spelling of an importance variant (geometric:0.9); the reader's words are 0.9^i
+    "importance spec": r"\b(?:geometric|power):\d",
 }
 
 
