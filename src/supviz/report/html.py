@@ -548,7 +548,9 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
 def _conclusion_html(outputs: Sequence[Any], conclusion: Conclusion) -> str:
     by_key = {f.key: f for o in outputs for f in o.findings}
     links = ", ".join(
-        f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
+        # the claim in the reader's words links to its row; the finding's key is a machine name (C2-centre-uniform)
+        f"<a href='#{_esc(_anchor(f))}'>{_say(f.claim.rstrip('.'))}</a> ({_esc(f.verdict)} -&gt; "
+        f"{_esc(f.verdict_other_rule)})"
         for f in (by_key[k] for k in conclusion.changed if k in by_key)
     )
     tally = f"<p>{_esc(conclusion.tally)}{': ' + links if links else ''}.</p>" if conclusion.tally else ""
