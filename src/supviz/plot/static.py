@@ -38,7 +38,7 @@ from supviz.plot.panels import (
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
-    category_colors,
+    category_drawing,
     grid_shape,
     missing_colour,
     under_text,
@@ -206,11 +206,11 @@ def draw_scatter(
             ax.scatter(xy[missing, 0], xy[missing, 1], color=MISSING_COLOR, label="no value", **kw)
         ok = np.flatnonzero(~missing)
         if panel.categories:  # one colour and one legend entry per category; no colour bar
-            palette = category_colors(len(panel.categories))
-            for k, name in enumerate(panel.categories):
+            for k, name, colour in category_drawing(panel):
                 these = ok[panel.color[ok] == k]
-                ax.scatter(xy[these, 0], xy[these, 1], color=palette[k], label=name, **kw)
-            ax.legend(fontsize=MIN_FONT_PT, markerscale=1.5, frameon=False, loc="best", handletextpad=0.2)
+                ax.scatter(xy[these, 0], xy[these, 1], color=colour, label=name, **kw)
+            if panel.legend:
+                ax.legend(fontsize=MIN_FONT_PT, markerscale=1.5, frameon=False, loc="best", handletextpad=0.2)
             sc = None
         else:
             # the values named by on_top last, so they sit on top (ranks: the most important; norms: the represented)
