@@ -89,7 +89,11 @@ def test_a_binary_variable_gets_two_named_colours_a_legend_and_no_colour_bar():
     colours = {c.get_label(): tuple(c.get_facecolors()[0]) for c in ax1.collections}
     assert colours == {"dropped": to_rgba("#fde725"), "represented": to_rgba("#440154")}
     assert [t.get_text() for t in ax1.get_legend().get_texts()] == ["dropped", "represented"]
-    assert ax2.get_legend() is None
+    assert ax2.get_legend() is None and not fig.legends
+    # every panel leaving its legend out: one legend for the grid, the category drawn on top listed first
+    fig = plot_grid([second, ScatterPanel("d", xy, color=kind, palette=palette, legend=False)], ncols=2)
+    assert [a.get_legend() for a in fig.axes] == [None, None] and len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["represented", "dropped"]
     with pytest.raises(SupvizError, match="`palette` must map category names to matplotlib colours"):
         ScatterPanel("c", xy, color=kind, palette={"dropped": "not a colour"})
     # plotly: the same colours, per category

@@ -22,11 +22,11 @@ def test_tally_counts_the_study_s_claims_apart_from_supviz_s_own_questions_and_l
     ]
     text = tally(findings)
     assert (
-        "Claims the study made (3 verdicts on 3 of its sentences): this run's numbers support 1, partly support 0 and "
+        "Claims the study made (3 verdicts on 3 quoted passages): this run's numbers support 1, partly support 0 and "
         "do not support 1; 1 has too little evidence to decide." in text
     )
     assert (
-        "Claims of other papers (2 verdicts on 2 claims of Elhage et al. (2022); Sharkey, Braun & Millidge (2022)): "
+        "Claims of other papers (2 verdicts from 2 papers: Elhage et al. (2022); Sharkey, Braun & Millidge (2022)): "
         "this run's numbers support 0, partly support 1 and do not support 1." in text
     )
     assert (
@@ -43,21 +43,21 @@ def test_tally_counts_the_study_s_claims_apart_from_supviz_s_own_questions_and_l
 def test_tally_reads_the_source_of_a_finding_that_has_none_from_its_key():
     text = tally([_f("C3-signature-uniform", "supported", ""), _f("D-star-uniform", "supported", "")])
     assert (
-        "Claims the study made (1 verdict on one of its sentences):" in text
+        "Claims the study made (1 verdict on 1 quoted passage):" in text
         and "Questions of supviz's own, which the study did not ask (1 verdict):" in text
     )
 
 
-def test_one_sentence_tested_eight_ways_is_one_sentence_with_eight_verdicts():
-    """The study's C3 sentence, tested for 4 methods x 2 importance variants, is one sentence: the tally counts 8
-    verdicts on 1 sentence and says they are neither independent nor corrected for multiple comparisons."""
+def test_one_sentence_tested_eight_ways_is_one_passage_with_eight_verdicts():
+    """The study's C3 sentence, tested for 4 methods x 2 importance variants, is one passage: the tally counts 8
+    verdicts on 1 quoted passage and says they are neither independent nor corrected for multiple comparisons."""
     findings = [
         _f(f"C3-signature-{m}-{v}", "supported", QUOTES["C3"])
         for m in ("mds", "umap", "tsne", "exact")
         for v in ("uniform", "geometric:0.9")
     ]
     text = tally(findings)
-    assert "Claims the study made (8 verdicts on one of its sentences)" in text
+    assert "Claims the study made (8 verdicts on 1 quoted passage)" in text
     assert "are not independent claims" in text and "the 8 verdicts are not corrected for multiple comparisons" in text
     one = tally(findings[:1])
     assert "not independent" not in one and "the 1 verdicts" not in one

@@ -58,7 +58,8 @@ class ScatterPanel:
         A binary variable reads with two colours and a legend, not a colour bar.
     legend
         Draw the legend of categorical colours in this panel (default); ``False`` leaves it to another panel of
-        the same categories.
+        the same categories, and when every categorical panel of a grid says ``False`` the grid draws one legend
+        for them all, at its right (:func:`supviz.plot.plot_grid`).
     """
 
     title: str

@@ -496,8 +496,11 @@ def plot_grid(
     bars = ([("points", color)] if has_colour and color.label else []) + [
         (n, scales[n]) for n in heat_names if scales[n].label
     ]
+    # categorical panels that all leave their legend out share one, at the figure's right (where a bar would be)
+    cats = [p for p in panels if isinstance(p, ScatterPanel) and p.categories and p.xy is not None]
+    shared = bool(cats) and not any(p.legend for p in cats)
     nrows, ncols = grid_shape(len(panels), ncols)
-    right = _COLORBAR_IN * len(bars) + 0.1
+    right = _COLORBAR_IN * (len(bars) + shared) + 0.1
     side = min(panel_in, (max_width_in - _LEFT_IN - right - _GAP_IN * (ncols - 1)) / ncols)
     width = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + right
     corner_lines = max(
@@ -571,6 +574,23 @@ def plot_grid(
             extend=extend,
         )
         x += _COLORBAR_IN
+    if shared:
+        from matplotlib.lines import Line2D
+
+        entries = dict((name, colour) for p in cats for _k, name, colour in category_drawing(p))
+        handles = [
+            Line2D([], [], marker="o", ls="", color=colour, markeredgecolor="0.3", markeredgewidth=0.25, label=name)
+            for name, colour in reversed(entries.items())  # the one drawn on top first
+        ]
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=((x - 0.05) / width, 1 - top / height),
+            fontsize=MIN_FONT_PT,
+            frameon=False,
+            handletextpad=0.2,
+            borderaxespad=0.0,
+        )
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT, y=1 - 0.12 / height, va="top")
     return fig

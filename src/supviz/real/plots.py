@@ -434,5 +434,5 @@ def calibration_figure(
     labels += ["monotone fit within one m (its colour; the read-through)"]
     handles += [Line2D([], [], color=KIND_COLOURS[k], lw=1.5) for k in ("classifier", "autoencoder")]
     labels += ["digits classifier layers (ticks)", "digits autoencoder layers (ticks)"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)), fontsize=7, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=7, frameon=False)
     return fig

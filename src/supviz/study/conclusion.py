@@ -125,7 +125,7 @@ def tally(findings: Sequence[Any]) -> str:
     other represented rule.
 
     One sentence of the study is tested once per picture method and importance variant it speaks to, so verdicts are
-    not claims: the study's group says how many of its sentences (distinct sources) its verdicts test, the other
+    not claims: the study's group says how many of its quoted passages (distinct sources) its verdicts test, the other
     papers' group names the papers, and a note says how many verdicts are tested with no correction for multiple
     comparisons."""
     kinds = ("supported", "partly", "not supported", "not enough evidence")
@@ -146,10 +146,10 @@ def tally(findings: Sequence[Any]) -> str:
         n_src = len(sources[owner])
         what = plural(len(fs), "verdict")
         if owner == "study":
-            what += f" on {n_src} of its sentences" if n_src != 1 else " on one of its sentences"
+            what += f" on {plural(n_src, 'quoted passage')}"
         elif owner == "cited":
             papers = list(dict.fromkeys(paper_of(s) for s in sources[owner]))
-            what += f" on {plural(n_src, 'claim')} of {'; '.join(papers)}"
+            what += f" from {plural(len(papers), 'paper')}: {'; '.join(papers)}"
         text = (
             f"{OWNERS[owner][0].upper()}{OWNERS[owner][1:]} ({what}): this run's numbers support {c['supported']}, "
             f"partly support {c['partly']} and do not support {c['not supported']}"
@@ -160,7 +160,7 @@ def tally(findings: Sequence[Any]) -> str:
         parts.append(text + ".")
     if any(len(groups[o]) > len(sources[o]) for o in ("study", "cited")):
         parts.append(
-            "A sentence is tested once for each picture method and importance variant it speaks to, so its verdicts "
+            "A passage is tested once for each picture method and importance variant it speaks to, so its verdicts "
             "share its data and are not independent claims."
         )
     if len(tested) > 1:

@@ -308,7 +308,7 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
         if ex is None:
             continue
         m, p, n_rep = ex["m"], ex["p"], ex["n_represented"]
-        for i, (c, Y) in enumerate(zip(ex["conditions"], ex["layouts"])):
+        for c, Y in zip(ex["conditions"], ex["layouts"]):
             kind = np.array(["represented"] * n_rep + ["dropped"] * (len(Y) - n_rep))
             r = np.linalg.norm(Y[:n_rep] - Y[:n_rep].mean(axis=0), axis=1)
             panels.append(
@@ -317,7 +317,7 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
                     Y,
                     color=kind,
                     palette=palette,  # the represented drawn last, on top
-                    legend=i == 0,  # one legend per row
+                    legend=False,  # one legend for the figure, at its right (over no points)
                     corner=f"{_short(v)}, {m} : {fmt_p(p)}\nCV {r.std() / r.mean():.2f}",
                 )
             )
@@ -326,7 +326,7 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
     caption = (
         "The ring control. For a cell of each importance variant (columns: the represented rows as trained, random "
         "directions of the same norms, and diag(N), exactly equidistant; each with the dropped features' cluster at "
-        f"the origin and without it), interval MDS as in C2/C3. Two colours (legend in each row's first panel): "
+        f"the origin and without it), interval MDS as in C2/C3. Two colours (legend at the right): "
         f"dark, represented features ({RULE_TEXT[rc.rule]}), drawn on top; light, the dropped ones; the same meaning "
         "as C2's colours, where dark is most important (or the largest norm) and light the least. Under each panel"
         ": the cell and CV, the radius spread of the represented points "

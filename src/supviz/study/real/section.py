@@ -244,14 +244,13 @@ def _tables(r: Any) -> list[TableBlock]:
             )
         )
         if len(readings):
-            piv = readings.pivot_table(
-                index=["kind", "width", "m_used"], columns="measure", values="estimated_mmcs", aggfunc="first"
-            )
+            # pivot, not pivot_table: a layer with no matching m (m_used NaN) keeps its row
+            piv = readings.pivot(index=["kind", "width", "m_used"], columns="measure", values="estimated_mmcs")
             out.append(
                 TableBlock(
-                    f"The digits layers read through the toy cells of the nearest hidden size m_used (at most a "
-                    f"factor 2 from the width): MMCS of those cells with the same value of each measure ({arch}; n/a "
-                    "outside the cells' range or without a matching m)",
+                    f"The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 "
+                    f"from the width): MMCS of those cells with the same value of each measure ({arch}; n/a outside "
+                    "the cells' range or without a matching m)",
                     piv.round(3).reset_index(),
                 )
             )
