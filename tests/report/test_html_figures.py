@@ -61,3 +61,15 @@ def test_a_caption_opens_with_what_the_figure_shows_not_its_file_id(tmp_path):
     assert cap.startswith("MDS pictures of h.")
     assert "D2_mds_uniform." not in cap.split("<span class='files'>")[0]
     assert "id='fig-D2_mds_uniform'" in out
+
+
+def test_the_conclusion_links_its_figures_by_their_labels_not_their_ids():
+    from supviz.report.html import _claims_html
+    from supviz.report.records import Claim
+
+    out = _claims_html(
+        [Claim("The ring.", ["D4_ring_control", "X_untitled"])],
+        {"D4_ring_control": "D4. Why a ring? The represented points", "X_untitled": "A figure without a label"},
+    )
+    assert "<a href='#fig-D4_ring_control'>D4</a>" in out and ">D4_ring_control<" not in out
+    assert ">A figure without a label</a>" in out

@@ -512,10 +512,19 @@ def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequenc
     )
 
 
-def _claims_html(claims: Sequence[Any]) -> str:
+def _figure_label(title: str) -> str:
+    """A figure's label as its title opens ("D4. Why a ring? ..." -> "D4"; a title without one: the title)."""
+    head = title.split(". ", 1)[0]
+    return head if head != title and len(head) <= 8 else title
+
+
+def _claims_html(claims: Sequence[Any], titles: dict[str, str] | None = None) -> str:
+    """The conclusion's paragraphs, each with links to its figures named by their titles' labels ("D4"; ``titles``:
+    figure id -> title), not by their ids (``D4_ring_control``, a file stem)."""
+    titles = titles or {}
     out = []
     for c in claims:
-        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_esc(i)}</a>" for i in c.figures)
+        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_say(_figure_label(titles.get(i, i)))}</a>" for i in c.figures)
         out.append(f"<p>{_say(c.text)}" + (f" <span class='refs'>Figures: {refs}.</span>" if refs else "") + "</p>")
     return "".join(out)
 
@@ -554,7 +563,8 @@ def _conclusion_html(outputs: Sequence[Any], conclusion: Conclusion) -> str:
         for f in (by_key[k] for k in conclusion.changed if k in by_key)
     )
     tally = f"<p>{_esc(conclusion.tally)}{': ' + links if links else ''}.</p>" if conclusion.tally else ""
-    return _claims_html(conclusion.claims) + tally
+    titles = {f.id: f.title for o in outputs for f in o.figures}
+    return _claims_html(conclusion.claims, titles) + tally
 
 
 def build_report(
