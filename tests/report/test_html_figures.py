@@ -73,3 +73,13 @@ def test_the_conclusion_links_its_figures_by_their_labels_not_their_ids():
     )
     assert "<a href='#fig-D4_ring_control'>D4</a>" in out and ">D4_ring_control<" not in out
     assert ">A figure without a label</a>" in out
+    out = _claims_html(
+        [Claim("Recall.", ["D1_knn_recall_uniform", "D1_trustworthiness_uniform", "D4_ring_control"])],
+        {
+            "D1_knn_recall_uniform": "D1. k-NN recall over (m, p)",
+            "D1_trustworthiness_uniform": "D1. Trustworthiness over (m, p)",
+            "D4_ring_control": "D4. Why a ring?",
+        },
+    )
+    assert ">D1. k-NN recall over (m, p)</a>, <a" in out and ">D1. Trustworthiness over (m, p)</a>" in out
+    assert ">D4</a>" in out

@@ -520,11 +520,16 @@ def _figure_label(title: str) -> str:
 
 def _claims_html(claims: Sequence[Any], titles: dict[str, str] | None = None) -> str:
     """The conclusion's paragraphs, each with links to its figures named by their titles' labels ("D4"; ``titles``:
-    figure id -> title), not by their ids (``D4_ring_control``, a file stem)."""
+    figure id -> title), not by their ids (``D4_ring_control``, a file stem); by their whole titles where two of a
+    paragraph's figures share a label."""
     titles = titles or {}
     out = []
     for c in claims:
-        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_say(_figure_label(titles.get(i, i)))}</a>" for i in c.figures)
+        full = [titles.get(i, i) for i in c.figures]
+        labels = [_figure_label(t) for t in full]
+        # a label two of the paragraph's figures share (D1 of each measure) would not tell them apart: their titles
+        names = [t if labels.count(lab) > 1 else lab for t, lab in zip(full, labels)]
+        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_say(n)}</a>" for i, n in zip(c.figures, names))
         out.append(f"<p>{_say(c.text)}" + (f" <span class='refs'>Figures: {refs}.</span>" if refs else "") + "</p>")
     return "".join(out)
 
