@@ -69,3 +69,47 @@ def test_plot_grid_refuses_a_column_count_below_one(layout, ncols):
     for draw in (plot_grid, interactive.plot_grid):
         with pytest.raises(SupvizError, match=r"`ncols` must be an int >= 1; got"):
             draw([layout, layout], ncols=ncols)
+
+
+def test_a_binary_variable_gets_two_named_colours_a_legend_and_no_colour_bar():
+    """D4's represented / dropped: two colours from a palette, the palette's categories drawn last (on top), a legend
+    where asked and no colour bar (a bar spanning 0 to 1 implied values between the two)."""
+    from matplotlib.colors import to_rgba
+
+    xy = np.random.default_rng(1).normal(size=(6, 2))
+    kind = ["represented", "represented", "represented", "dropped", "dropped", "dropped"]
+    palette = {"dropped": "#fde725", "represented": "#440154"}
+    first = ScatterPanel("a", xy, color=kind, palette=palette)
+    second = ScatterPanel("b", xy, color=kind, palette=palette, legend=False)
+    fig = plot_grid([first, second], ncols=2)
+    fig.canvas.draw()
+    ax1, ax2 = fig.axes[:2]
+    assert len(fig.axes) == 2  # no colour-bar axis
+    assert [c.get_label() for c in ax1.collections] == ["dropped", "represented"]  # represented drawn last, on top
+    colours = {c.get_label(): tuple(c.get_facecolors()[0]) for c in ax1.collections}
+    assert colours == {"dropped": to_rgba("#fde725"), "represented": to_rgba("#440154")}
+    assert [t.get_text() for t in ax1.get_legend().get_texts()] == ["dropped", "represented"]
+    assert ax2.get_legend() is None and not fig.legends
+    # every panel leaving its legend out: one legend for the grid, the category drawn on top listed first
+    fig = plot_grid([second, ScatterPanel("d", xy, color=kind, palette=palette, legend=False)], ncols=2)
+    assert [a.get_legend() for a in fig.axes] == [None, None] and len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["represented", "dropped"]
+    with pytest.raises(SupvizError, match="`palette` must map category names to matplotlib colours"):
+        ScatterPanel("c", xy, color=kind, palette={"dropped": "not a colour"})
+    # plotly: the same colours, per category
+    traces = interactive.plot_grid([first], ncols=1).data
+    assert {t.name: t.marker.color for t in traces} == {"dropped": "#fde725", "represented": "#440154"}
+
+
+def test_d4_colours_mean_what_c2_s_colours_mean():
+    """C2 colours by viridis(_r) with dark = most important / largest norm; D4's represented is the dark end and its
+    dropped the light end of the same map."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    from supviz.study.datapoints.measures import ring_palette
+
+    pal = ring_palette()
+    assert pal["represented"] == to_hex(matplotlib.colormaps["viridis_r"](1.0))  # C2: the largest norm
+    assert pal["dropped"] == to_hex(matplotlib.colormaps["viridis_r"](0.0))  # C2: a norm near 0
+    assert list(pal) == ["dropped", "represented"]  # the represented on top

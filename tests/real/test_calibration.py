@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from supviz.errors import SupvizError
-from supviz.real.calibration import calibrate, rank_correlations, read_through
+from supviz.real.calibration import calibrate, matching_m, rank_correlations, read_layers, read_through
 from supviz.real.layer import QUALITY_KEYS, SAESettings
 
 
@@ -31,12 +31,13 @@ def test_rank_correlations_of_a_known_table():
     assert math.isnan(c.loc["l0", "rho"]) and "constant" in c.loc["l0", "reason"]
     assert math.isnan(c.loc["dead_fraction", "rho"]) and "needs 3" in c.loc["dead_fraction", "reason"]
     assert math.isnan(c.loc["effective_features", "rho"]) and "no column" in c.loc["effective_features", "reason"]
-    assert math.isnan(c.loc["fvu", "rho_within"])  # no m column: no groups
+    assert "rho_within" not in c.columns  # the within-m statistic has one home: section F's stratified ranking
 
 
-def test_rank_correlation_within_groups_of_m():
+def test_rank_correlation_is_pooled_over_m():
     """Across the two widths the measure tracks the target perfectly (both rise with m); inside each width it
-    runs against it: rho = 1 - 6 * 16 / (6 * 35) = 0.543 overall (rank differences 2, 0, -2, 2, 0, -2), -1 within m."""
+    runs against it: rho = 1 - 6 * 16 / (6 * 35) = 0.543 pooled (rank differences 2, 0, -2, 2, 0, -2). The engine
+    reports the pooled value only; the ranking within m is section F's (tests/study/real/test_findings.py)."""
     t = pd.DataFrame(
         {
             "m": [5, 5, 5, 10, 10, 10],
@@ -45,7 +46,42 @@ def test_rank_correlation_within_groups_of_m():
         }
     )
     c = rank_correlations(t, measures=("stability_seeds",)).iloc[0]
-    assert c["rho"] == pytest.approx(1 - 96 / 210) and c["rho_within"] == pytest.approx(-1.0) and c["n_groups"] == 2
+    assert c["rho"] == pytest.approx(1 - 96 / 210)
+
+
+def test_matching_m_is_the_nearest_hidden_size_within_a_factor_two():
+    assert matching_m(8, [5, 10, 20]) == (10.0, "")
+    assert matching_m(16, [5, 10, 20]) == (20.0, "")
+    assert matching_m(4, [5, 10, 20]) == (5.0, "")
+    assert matching_m(32, [5, 10, 20]) == (20.0, "")  # 1.6 times: within one octave
+    m, why = matching_m(64, [5, 10, 20])
+    assert math.isnan(m) and "within a factor 2 of w = 64" in why and "[5, 10, 20]" in why
+
+
+def test_read_through_within_m_reads_the_cells_of_that_width_only():
+    """Pooled over m the measure rises with MMCS (both grow with m): the increasing fit pools each m's cells into
+    one step and reads 0.45 as MMCS 0.8; inside m = 10 the measure falls with MMCS, so the same value reads as 0.85
+    (between that m's 0.4 -> 0.9 and 0.5 -> 0.8), and inside m = 5 it lies outside the cells' range."""
+    t = pd.DataFrame(
+        {
+            "m": [5, 5, 5, 10, 10, 10],
+            "mmcs": [0.1, 0.2, 0.3, 0.7, 0.8, 0.9],
+            "stability_seeds": [0.3, 0.2, 0.1, 0.6, 0.5, 0.4],
+        }
+    )
+    pooled, _ = read_through(t, "stability_seeds", [0.45])
+    within, why = read_through(t, "stability_seeds", [0.45, 0.45, 0.2, 0.45], m=[10, np.nan, 10, 5])
+    assert pooled[0] == pytest.approx(0.8)
+    assert within[0] == pytest.approx(0.85) and why[0] == ""
+    assert math.isnan(within[1]) and "matching hidden size" in why[1]
+    assert math.isnan(within[2]) and "outside the toy cells' range (m = 10)" in why[2]
+    assert math.isnan(within[3]) and "(m = 5) [0.1, 0.3]" in why[3]
+    q = pd.DataFrame(
+        {"architecture": "relu_l1", "kind": ["classifier", "classifier"], "width": [8, 64], "stability_seeds": 0.45}
+    )
+    rd = read_layers(t.assign(architecture="relu_l1"), q, measures=("stability_seeds",))
+    assert rd["m_used"].iloc[0] == 10 and rd["estimated_mmcs"].iloc[0] == pytest.approx(0.85)
+    assert math.isnan(rd["estimated_mmcs"].iloc[1]) and "within a factor 2" in rd["reason"].iloc[1]
 
 
 def test_read_through_is_a_monotone_fit_inside_the_cells_range():

@@ -148,9 +148,13 @@ def test_figures_draw(result):
         result.models, result.quality, result.spaces, result.pictures, architecture="relu_l1", methods=["mds"]
     )
     assert len(f2.axes) == 6
+    from supviz.study.real.findings import calibration_of
+
+    ranking, count, _ = calibration_of(result, "relu_l1")
     f3 = plots.calibration_figure(
-        result.calibration, result.correlations, result.quality, architecture="relu_l1", measures=CALIBRATED
+        result.calibration, ranking, result.quality, architecture="relu_l1", measures=CALIBRATED, count=count
     )
+    assert "within m" in f3.axes[0].get_title() and "pooled over m" in f3.axes[0].get_title()
     assert sum(ax.get_visible() for ax in f3.axes) == len(CALIBRATED) + 1
 
 
@@ -233,7 +237,8 @@ def test_psi_of_a_signed_layer_is_judged_against_its_plus_minus_pairs():
     """An SAE on the autoencoder's signed h needs a +/- latent pair per direction: psi up to 2 with no superposition."""
     import pandas as pd
 
-    from supviz.study.real.findings import SIGNED_PAIR, above_psi_bound
+    from supviz.real.measures import SIGNED_PAIR
+    from supviz.study.real.findings import above_psi_bound
 
     q = pd.DataFrame(
         {
@@ -278,3 +283,34 @@ def test_f1_pictures_hover_each_digits_trust():
     assert (
         small["reason"] == "k = 5 needs at least k + 2 = 7 points; got 6" and np.isnan(small["columns"]["trust"]).all()
     )
+
+
+def test_section_f_captions_and_labels_say_what_psi_can_and_cannot_show(result):
+    """F2 used to caption F above the dotted line as 'more features than dimensions (superposition)' while the text
+    said a signed layer reaches psi = 2 with none, and labelled its SAE 'relu_l1'; F3 ranked by the pooled rho."""
+    from types import SimpleNamespace
+
+    from supviz.study.real.section import RealSection
+
+    figures = {}
+
+    def figure(fig_id, **kw):
+        figures[fig_id] = kw
+        return SimpleNamespace(id=fig_id)
+
+    out = RealSection().render(SimpleNamespace(figure=figure), result)
+    f2 = figures["F2_width_sweep"]["caption"]
+    assert "(superposition)" not in f2 and "with no superposition at all" in f2 and "cannot show" in f2
+    fig = figures["F2_width_sweep"]["static"]()
+    panel_b = fig.axes[1]
+    words = [panel_b.get_title()] + [t.get_text() for t in panel_b.get_legend().get_texts()]
+    words += [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert not any("relu_l1" in w for w in words) and "(ReLU + L1 SAE)" in panel_b.get_title()
+    assert any(w.startswith("F = 2 w") for w in words)  # the signed layer's bound, drawn
+    f3 = figures["F3_calibration"]["caption"]
+    assert "inside each hidden size m" in f3 and "within each m" in f3
+    # 3 toy cells per m here: too few for a rank correlation inside any m, so no measure is named best (the pooled
+    # rho over 6 cells would have named one)
+    calib = out.intro.split("Which no-ground-truth")[1]
+    assert "no measure has a defined rank correlation with the true MMCS inside any hidden size m" in calib
+    assert "best" not in calib and "p = " not in calib

@@ -56,7 +56,7 @@ def _interactive(doc: str, folder=None) -> list[tuple[str, str, str]]:
     out = []
     for fid, spec in specs.items():
         body = re.search(rf"<figure id='fig-{re.escape(fid)}'.*?</figure>", doc, re.S).group(0)
-        cap = re.search(r"<figcaption><b>[^<]*</b> (.*?) <span class='files'>", body, re.S).group(1)
+        cap = re.search(r"<figcaption>(.*?) <span class='files'>", body, re.S).group(1)
         out.append((fid, html.unescape(cap), spec))
     return out
 

@@ -141,17 +141,22 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     # each verdict appears once (its row), in its section
     for key in ("c-1", "c-2", "c-3"):
         assert doc.count(f"id='v-{key}'") == 1
-    assert doc.count("Claim &lt;b&gt;") == 1
+    assert doc.count("Claim &lt;b&gt;") == 2  # its row, and the tally's link to it (a verdict that changes)
     # provenance is in the appendix, after the conclusions
     assert doc.index("id='sec-conclusions'") < doc.index("id='sec-appendix'") < doc.index("How this run was made")
     # text is escaped, sections come in order, tables are there
     assert "p &lt; 1 &amp; m &gt; 2" in doc and "<p>Para one.</p><p>Para two.</p>" in doc
     assert doc.index("1. First") < doc.index("2. Second") < doc.index("id='sec-conclusions'")
     assert (
-        "Questions of supviz's own, which the study did not ask (3): this run's numbers support 1, partly support 1 "
+        "Questions of supviz's own, which the study did not ask (3 verdicts): this run's numbers support 1, partly "
+        "support 1 "
         "and do not support 1" in _text(doc)
     )
     assert "1 change when the other represented rule is used" in _text(doc)
+    # the verdict that changes is named by its claim, linked to its row, never by its key (C2-centre-geometric:0.9)
+    assert re.search(r"1 change when the other represented rule is used: <a href='#[^']+'>Claim &lt;b&gt;</a> "
+                     r"\(supported -&gt; not supported\)", doc)  # fmt: skip
+    assert ">c-1</a>" not in doc
 
 
 def test_body_tables_speak_the_field_s_words_and_say_once_what_every_row_shares(tmp_path):
@@ -236,6 +241,8 @@ def test_implementation_details_are_found_in_text():
         "codes (relu_l1)": "column name",
         "jumprelu and topk": "column name",
         "collapsed False": "Python boolean",
+        "the panels table's procrustes_null": "column name",
+        "Cell 40 : 0.55 (geometric:0.9): the same": "importance spec",
         "importance 0.9^i (the study's code; the text says 1 to 1/20) and again importance 0.9^i (the study's code; "
         "the text says 1 to 1/20)": "repeated explanation",
     }

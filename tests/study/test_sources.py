@@ -1,6 +1,6 @@
 """Every "The study says" cell names where the study says it, or whose claim it is, or that the study did not ask it."""
 
-from supviz.study.sources import OWN, QUOTES, claim_owner, source_for
+from supviz.study.sources import OWN, QUOTES, SHARKEY, claim_owner, paper_of, source_for
 
 
 def test_the_study_claims_quote_the_study_and_the_others_are_labelled_its_own():
@@ -22,7 +22,10 @@ def test_a_claim_the_study_only_repeats_is_labelled_with_its_author():
         assert claim_owner(src) == "cited"
     assert claim_owner(source_for("A1-antipodal")) == claim_owner(source_for("B5-tsne-across-n")) == "study"
     assert claim_owner(OWN) == claim_owner("") == "own"
-    assert claim_owner("Sharkey et al. (2022), not the study: supviz's own question about the study's cells") == "own"
+    # Sharkey et al.'s claim that SAEs recover sparse features is theirs, tested on the study's cells: a paper's, not
+    # supviz's own question, as Elhage et al.'s are
+    assert claim_owner(SHARKEY) == "cited" and paper_of(SHARKEY) == "Sharkey, Braun & Millidge (2022)"
+    assert paper_of(source_for("A3-dims")) == "Elhage et al. (2022)"
 
 
 def test_data_point_verdicts_name_their_source():

@@ -140,10 +140,14 @@ def test_the_study_variant_label_is_short_and_its_note_says_both_its_code_and_it
     note = variant_note("geometric:0.9")
     assert "study's code" in note and "1 to 1/20" in note and variant_note("uniform") == ""
     assert 0.9**59 < 0.003 and importance_curve("power:20", 60)[1] == pytest.approx(0.95, abs=0.002)
-    assert variant_label("uniform") == "uniform importance" and variant_label("power:20") == "importance power:20"
-    assert [variant_label(v, short=True) for v in ("geometric:0.9", "uniform", "power:20")] == [
+    assert variant_label("uniform") == "uniform importance"
+    # every named curve in the reader's words, never its config spelling (the A2 caption said "geometric:0.7")
+    assert variant_label("geometric:0.7") == "importance 0.7^i"
+    assert variant_label("power:20") == "importance from 1 to 1/20, spaced exponentially"
+    assert [variant_label(v, short=True) for v in ("geometric:0.9", "uniform", "geometric:0.7", "power:20")] == [
         "0.9^i",
         "uniform",
+        "0.7^i",
         "power:20",
     ]
 

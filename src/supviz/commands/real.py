@@ -209,6 +209,7 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
     from supviz.real import plots
     from supviz.real.calibration import CALIBRATED
     from supviz.real.experiment import digits_experiment
+    from supviz.study.real.findings import calibration_of
 
     res = digits_experiment(cfg, seed=seed, grid=grid)
     arch = res.config["architectures"][0]
@@ -219,9 +220,10 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
             res.models, res.quality, res.spaces, res.pictures, architecture=arch, methods=sweep
         ),
     }
-    if len(res.calibration):
+    cal = calibration_of(res, arch)
+    if cal is not None:  # ranked within m, as the report ranks them (section F's calibration_of)
         figures["F3_calibration"] = lambda: plots.calibration_figure(
-            res.calibration, res.correlations, res.quality, architecture=arch, measures=CALIBRATED
+            res.calibration, cal[0], res.quality, architecture=arch, measures=CALIBRATED, count=cal[1]
         )
     tables = {
         "models": res.models,
@@ -232,6 +234,8 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
         "correlations": res.correlations,
         "readings": res.readings,
     }
+    if cal is not None:
+        tables["calibration_ranking"] = cal[0]
     from supviz.plot.pages import write_plotlyjs
     from supviz.real.experiment import f1_points
 

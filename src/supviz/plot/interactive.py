@@ -29,7 +29,7 @@ from supviz.plot.panels import (
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
-    category_colors,
+    category_drawing,
     grid_shape,
     missing_colour,
     under_text,
@@ -145,7 +145,7 @@ def scatter_traces(
         custom = None if custom is None else [custom[i] for i in keep]
     if panel.categories:  # one trace, colour and legend entry per category
         codes = panel.color[keep]
-        for k, (name, colour) in enumerate(zip(panel.categories, category_colors(len(panel.categories)))):
+        for k, name, colour in category_drawing(panel):
             these = np.flatnonzero(codes == k)
             traces.append(
                 go.Scatter(

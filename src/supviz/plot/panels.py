@@ -52,6 +52,14 @@ class ScatterPanel:
     on_top
         Which colour values are drawn last, on top of the others where points overlap: ``"low"`` (default;
         importance ranks, 0 = most important) or ``"high"`` (norms: the represented features over the dropped).
+    palette
+        For categorical colours: category name -> matplotlib colour (a category it does not name gets the default
+        palette's colour); the named categories are drawn last, in the palette's order, so the last sits on top.
+        A binary variable reads with two colours and a legend, not a colour bar.
+    legend
+        Draw the legend of categorical colours in this panel (default); ``False`` leaves it to another panel of
+        the same categories, and when every categorical panel of a grid says ``False`` the grid draws one legend
+        for them all, at its right (:func:`supviz.plot.plot_grid`).
     """
 
     title: str
@@ -65,10 +73,18 @@ class ScatterPanel:
     categories: tuple[str, ...] = ()
     on_top: str = "low"
     fill: str = ""
+    palette: dict[str, str] = field(default_factory=dict)
+    legend: bool = True
 
     def __post_init__(self) -> None:
         if self.on_top not in ("low", "high"):
             raise SupvizError(f"`on_top` must be 'low' or 'high'; got {self.on_top!r}.")
+        if self.palette:
+            from matplotlib.colors import is_color_like
+
+            bad = {k: v for k, v in dict(self.palette).items() if not isinstance(v, str) or not is_color_like(v)}
+            if bad:
+                raise SupvizError(f"`palette` must map category names to matplotlib colours; got {bad!r}.")
         if self.fill:
             from matplotlib.colors import is_color_like
 
@@ -250,6 +266,16 @@ def category_colors(k: int) -> list[str]:
     if k <= 20:
         return [to_hex(c) for c in matplotlib.colormaps["tab20"].colors[:k]]
     return [to_hex(matplotlib.colormaps["hsv"](i / k)) for i in range(k)]
+
+
+def category_drawing(panel: ScatterPanel) -> list[tuple[int, str, str]]:
+    """``(code, name, colour)`` of each category of ``panel`` in drawing order: the default palette's colours
+    (:func:`category_colors`) in code order, then the categories ``panel.palette`` names, in its order and colours
+    (drawn last: on top)."""
+    default = category_colors(len(panel.categories))
+    named = [n for n in panel.palette if n in panel.categories]
+    rest = [(k, n, default[k]) for k, n in enumerate(panel.categories) if n not in panel.palette]
+    return rest + [(panel.categories.index(n), n, panel.palette[n]) for n in named]
 
 
 def grid_shape(count: int, ncols: int) -> tuple[int, int]:

@@ -38,7 +38,7 @@ from supviz.plot.panels import (
     as_panel,
     as_scatter_panel,
     as_shepard_panel,
-    category_colors,
+    category_drawing,
     grid_shape,
     missing_colour,
     under_text,
@@ -206,11 +206,11 @@ def draw_scatter(
             ax.scatter(xy[missing, 0], xy[missing, 1], color=MISSING_COLOR, label="no value", **kw)
         ok = np.flatnonzero(~missing)
         if panel.categories:  # one colour and one legend entry per category; no colour bar
-            palette = category_colors(len(panel.categories))
-            for k, name in enumerate(panel.categories):
+            for k, name, colour in category_drawing(panel):
                 these = ok[panel.color[ok] == k]
-                ax.scatter(xy[these, 0], xy[these, 1], color=palette[k], label=name, **kw)
-            ax.legend(fontsize=MIN_FONT_PT, markerscale=1.5, frameon=False, loc="best", handletextpad=0.2)
+                ax.scatter(xy[these, 0], xy[these, 1], color=colour, label=name, **kw)
+            if panel.legend:
+                ax.legend(fontsize=MIN_FONT_PT, markerscale=1.5, frameon=False, loc="best", handletextpad=0.2)
             sc = None
         else:
             # the values named by on_top last, so they sit on top (ranks: the most important; norms: the represented)
@@ -496,8 +496,11 @@ def plot_grid(
     bars = ([("points", color)] if has_colour and color.label else []) + [
         (n, scales[n]) for n in heat_names if scales[n].label
     ]
+    # categorical panels that all leave their legend out share one, at the figure's right (where a bar would be)
+    cats = [p for p in panels if isinstance(p, ScatterPanel) and p.categories and p.xy is not None]
+    shared = bool(cats) and not any(p.legend for p in cats)
     nrows, ncols = grid_shape(len(panels), ncols)
-    right = _COLORBAR_IN * len(bars) + 0.1
+    right = _COLORBAR_IN * (len(bars) + shared) + 0.1
     side = min(panel_in, (max_width_in - _LEFT_IN - right - _GAP_IN * (ncols - 1)) / ncols)
     width = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + right
     corner_lines = max(
@@ -571,6 +574,23 @@ def plot_grid(
             extend=extend,
         )
         x += _COLORBAR_IN
+    if shared:
+        from matplotlib.lines import Line2D
+
+        entries = dict((name, colour) for p in cats for _k, name, colour in category_drawing(p))
+        handles = [
+            Line2D([], [], marker="o", ls="", color=colour, markeredgecolor="0.3", markeredgewidth=0.25, label=name)
+            for name, colour in reversed(entries.items())  # the one drawn on top first
+        ]
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=((x - 0.05) / width, 1 - top / height),
+            fontsize=MIN_FONT_PT,
+            frameon=False,
+            handletextpad=0.2,
+            borderaxespad=0.0,
+        )
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT, y=1 - 0.12 / height, va="top")
     return fig

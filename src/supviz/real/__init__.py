@@ -51,6 +51,8 @@ _EXPORTS = {
     "calibrate": "supviz.real.calibration",
     "rank_correlations": "supviz.real.calibration",
     "read_through": "supviz.real.calibration",
+    "read_layers": "supviz.real.calibration",
+    "matching_m": "supviz.real.calibration",
     "RealConfig": "supviz.real.config",
     "RealResult": "supviz.real.experiment",
     "digits_experiment": "supviz.real.experiment",

@@ -8,13 +8,15 @@ and scores the same SAEs against the represented rows (:func:`supviz.sae.score`:
 over true features of the max cosine to a decoder row, Sharkey, Braun & Millidge 2022; mean over
 the seeds). :func:`rank_correlations` then says, per measure, how well it tracks the true recovery
 over cells: Spearman's rank correlation (ties at their expectation over random orders,
-:func:`supviz.metrics.ranks.spearman_tie_expected`), with its two-sided p-value (scipy.stats.spearmanr's),
-and the mean of the same correlation inside each hidden size ``m`` (a measure
-and the recovery can both change with the layer's width; inside one width they cannot do so together
-by that route). :func:`read_through` reads a digits layer's measure through the cells:
-an isotonic (monotone) fit of true MMCS on the measure over cells (scikit-learn's
-``IsotonicRegression``, direction chosen by the sign of the rank correlation), evaluated at the
-layer's value, NaN (with the reason) outside the cells' range of the measure.
+:func:`supviz.metrics.ranks.spearman_tie_expected`), with its two-sided p-value (scipy.stats.spearmanr's), over
+all cells (the within-``m`` statistic, which decides which measure tracks recovery, is
+:func:`supviz.study.stats.stratified_spearman`, applied by the study's section F: a measure and the recovery can
+both change with the layer's width, and pooled over widths that alone correlates them). :func:`read_through` reads
+a digits layer's measure through the cells of one hidden size: an isotonic (monotone) fit of true MMCS on the
+measure over the cells of the hidden size ``m`` nearest to the layer's width (:func:`matching_m`; scikit-learn's
+``IsotonicRegression``, direction chosen by the sign of the rank correlation inside that ``m``), evaluated at the
+layer's value, NaN (with the reason) outside those cells' range of the measure or where no ``m`` lies within
+:data:`MAX_WIDTH_RATIO` of the width. :func:`read_layers` does so for every layer and measure.
 """
 
 from __future__ import annotations
@@ -164,48 +166,30 @@ def calibrate(
 
 
 def rank_correlations(
-    table: "pd.DataFrame", *, target: str = "mmcs", measures: Sequence[str] = CALIBRATED, within: str | None = "m"
+    table: "pd.DataFrame", *, target: str = "mmcs", measures: Sequence[str] = CALIBRATED
 ) -> "pd.DataFrame":
     """Spearman's rank correlation of each measure with ``target`` over the rows (cells) where both are defined.
 
-    ``within`` (default the hidden size ``m``) adds ``rho_within``: the mean of the rank correlations
-    computed inside each group of equal ``within`` with at least 3 defined, non-constant cells (NaN
-    when no group qualifies). Across cells of different ``m`` a measure can track recovery only
-    because both change with ``m``; inside a group it cannot.
+    Pooled over every hidden size ``m`` in ``table``: across cells of different ``m`` a measure can track recovery
+    only because both change with ``m``. Which measure tracks recovery is decided within ``m``
+    (:func:`supviz.study.stats.stratified_spearman`, section F's ranking); this pooled value is stated beside it.
 
     Returns
     -------
     pandas.DataFrame
-        One row per measure: ``measure, rho, p_value, n_cells, rho_within, n_groups, reason`` (``rho``
-        NaN, with the reason, for fewer than 3 cells or a constant column).
+        One row per measure: ``measure, rho, p_value, n_cells, reason`` (``rho`` NaN, with the reason, for fewer
+        than 3 cells or a constant column).
     """
     import pandas as pd
 
     out = []
     for m in measures:
-        row: dict[str, Any] = {
-            "measure": m,
-            "rho": math.nan,
-            "p_value": math.nan,
-            "n_cells": 0,
-            "rho_within": math.nan,
-            "n_groups": 0,
-            "reason": "",
-        }
+        row: dict[str, Any] = {"measure": m, "rho": math.nan, "p_value": math.nan, "n_cells": 0, "reason": ""}
         if m not in table.columns or target not in table.columns:
             out.append({**row, "reason": f"no column {m!r}"})
             continue
-        a = table[m].to_numpy(dtype=float)
-        b = table[target].to_numpy(dtype=float)
-        rho, p, n, reason = _spearman(a, b, m, target)
+        rho, p, n, reason = _spearman(table[m].to_numpy(dtype=float), table[target].to_numpy(dtype=float), m, target)
         row.update(rho=rho, p_value=p, n_cells=n, reason=reason or "")
-        if within is not None and within in table.columns:
-            per = [
-                _spearman(a[g], b[g], m, target)[0]
-                for g in (table[within].to_numpy() == v for v in pd.unique(table[within]))
-            ]
-            per = [r for r in per if math.isfinite(r)]
-            row.update(rho_within=float(np.mean(per)) if per else math.nan, n_groups=len(per))
         out.append(row)
     return pd.DataFrame(out)
 
@@ -230,33 +214,76 @@ def _spearman(a: np.ndarray, b: np.ndarray, name: str, target: str) -> tuple[flo
     return rho, float(spearmanr(a[ok], b[ok]).pvalue), n, None
 
 
+#: The largest ratio (either way) between a digits layer's width and the hidden size m of the toy cells it is read
+#: through: one octave, the spacing of the digits widths, so each layer is read through the nearest m at most one
+#: octave away and no further.
+MAX_WIDTH_RATIO = 2.0
+
+
+def matching_m(width: float, ms: Any, *, max_ratio: float = MAX_WIDTH_RATIO) -> tuple[float, str]:
+    """The hidden size among ``ms`` nearest to ``width`` on a log scale, and ``""``; ``(nan, reason)`` when none
+    lies within a factor ``max_ratio`` of it (ties: the smaller m)."""
+    cand = sorted({float(m) for m in np.asarray(ms, dtype=float).ravel() if np.isfinite(m) and m > 0})
+    if not cand or not math.isfinite(float(width)) or width <= 0:
+        return math.nan, f"no toy cell to match width {width} (the cells' m: {[int(m) for m in cand]})"
+    best = min(cand, key=lambda m: (abs(math.log(m / width)), m))
+    if abs(math.log(best / width)) > math.log(max_ratio) + 1e-12:
+        return math.nan, (
+            f"no toy cells with m within a factor {max_ratio:g} of w = {width:g} (the cells' m: "
+            f"{[int(m) for m in cand]})"
+        )
+    return best, ""
+
+
 def read_through(
-    table: "pd.DataFrame", measure: str, values: Any, *, target: str = "mmcs"
+    table: "pd.DataFrame", measure: str, values: Any, *, target: str = "mmcs", m: Any = None
 ) -> tuple[np.ndarray, list[str]]:
     """The ``target`` (true MMCS) that toy cells with the same ``measure`` had: a monotone fit, read at ``values``.
 
     An isotonic regression of ``target`` on ``measure`` over the cells where both are defined
-    (``sklearn.isotonic.IsotonicRegression``, increasing when Spearman's rho >= 0, else
-    decreasing), evaluated at each value.
+    (``sklearn.isotonic.IsotonicRegression``, increasing when Spearman's rho over the same cells >= 0, else
+    decreasing), evaluated at each value. ``m`` (one hidden size, or one per value; NaN: no matching cells) fits
+    over the cells of that hidden size only (``table["m"] == m``): the measures change with the width, so a fit
+    pooled over widths reads a layer's value mostly as a width. ``None`` fits over every cell.
 
     Returns
     -------
     (estimates, reasons)
-        ``estimates [len(values)]``; NaN where the value is NaN, lies outside the cells' range of
-        the measure (no extrapolation), or the fit is undefined (fewer than 3 cells or a constant
-        measure); ``reasons[i]`` says why ("" where defined).
+        ``estimates [len(values)]``; NaN where the value is NaN, lies outside the fitted cells' range of the
+        measure (no extrapolation), or the fit is undefined (fewer than 3 cells or a constant measure);
+        ``reasons[i]`` says why ("" where defined).
     """
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if m is None:
+        return _read_through(table, measure, v, target, "")
+    ms = np.broadcast_to(np.asarray(m, dtype=float), v.shape)
+    est, reasons = np.full(len(v), np.nan), [""] * len(v)
+    for key in sorted(set(ms.tolist()), key=lambda x: (math.isnan(x), x)):
+        sel = np.flatnonzero(ms == key) if math.isfinite(key) else np.flatnonzero(np.isnan(ms))
+        if not math.isfinite(key):
+            for i in sel:
+                reasons[i] = "no toy cells of a matching hidden size m"
+            continue
+        e, r = _read_through(table[table["m"].to_numpy(dtype=float) == key], measure, v[sel], target, f" (m = {key:g})")
+        est[sel] = e
+        for i, why in zip(sel, r):
+            reasons[i] = why
+    return est, reasons
+
+
+def _read_through(
+    table: "pd.DataFrame", measure: str, v: np.ndarray, target: str, where: str
+) -> tuple[np.ndarray, list[str]]:
     from sklearn.isotonic import IsotonicRegression
 
     from supviz.metrics.ranks import spearman_tie_expected
 
-    v = np.atleast_1d(np.asarray(values, dtype=float))
     a = table[measure].to_numpy(dtype=float)
     b = table[target].to_numpy(dtype=float)
     ok = np.isfinite(a) & np.isfinite(b)
     est = np.full(len(v), np.nan)
     if ok.sum() < 3 or np.ptp(a[ok]) == 0:
-        return est, [f"{measure}: too few distinct calibration cells ({int(ok.sum())})"] * len(v)
+        return est, [f"{measure}: too few distinct calibration cells{where} ({int(ok.sum())})"] * len(v)
     rho = spearman_tie_expected(a[ok], b[ok])[0]
     fit = IsotonicRegression(increasing=bool(rho >= 0), out_of_bounds="nan").fit(a[ok], b[ok])
     lo, hi = float(a[ok].min()), float(a[ok].max())
@@ -265,8 +292,47 @@ def read_through(
         if not np.isfinite(x):
             reasons.append(f"{measure} undefined for this layer")
         elif not lo <= x <= hi:
-            reasons.append(f"{measure} = {x:.3g} outside the toy cells' range [{lo:.3g}, {hi:.3g}]")
+            reasons.append(f"{measure} = {x:.3g} outside the toy cells' range{where} [{lo:.3g}, {hi:.3g}]")
         else:
             est[i] = float(fit.predict([x])[0])
             reasons.append("")
     return est, reasons
+
+
+def read_layers(
+    calibration: "pd.DataFrame", quality: "pd.DataFrame", *, measures: Sequence[str] = CALIBRATED
+) -> "pd.DataFrame":
+    """Every digits layer's measures read through the toy cells of its matching hidden size (:func:`matching_m`,
+    :func:`read_through`), per architecture.
+
+    ``calibration``: the cells (``architecture, m, mmcs`` and the measures); ``quality``: the layers
+    (``architecture, kind, width`` and the measures). Returns one row per (architecture, kind, width, measure):
+    ``m_used`` (NaN where no m matches), ``value``, ``estimated_mmcs`` and ``reason`` (why it is NaN).
+    """
+    import pandas as pd
+
+    rows = []
+    for arch, q in quality.groupby("architecture", sort=False):
+        cal = calibration[calibration["architecture"] == arch]
+        if cal.empty:
+            continue
+        match = [matching_m(float(w), cal["m"]) for w in q["width"]]
+        ms = np.array([mm for mm, _ in match], dtype=float)
+        for measure in measures:
+            est, why = read_through(cal, measure, q[measure].to_numpy(dtype=float), m=ms)
+            for (kind, w, v), mm, (_, no_m), e, r in zip(
+                q[["kind", "width", measure]].itertuples(index=False), ms, match, est, why
+            ):
+                rows.append(
+                    {
+                        "architecture": arch,
+                        "kind": kind,
+                        "width": int(w),
+                        "measure": measure,
+                        "m_used": mm,
+                        "value": float(v),
+                        "estimated_mmcs": float(e),
+                        "reason": no_m or r,
+                    }
+                )
+    return pd.DataFrame(rows)

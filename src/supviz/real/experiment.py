@@ -466,12 +466,13 @@ def _calibrate_all(
 
 
 def _calibration_tables(cfg: RealConfig, cals: list[Any], quality: Any) -> tuple[Any, Any, Any]:
-    """The calibration tables, correlations and the digits layers read through them."""
+    """The calibration tables, the pooled correlations and the digits layers read through the cells of their
+    matching hidden size (:func:`supviz.real.calibration.read_layers`)."""
     import pandas as pd
 
-    from supviz.real.calibration import CALIBRATED, rank_correlations, read_through
+    from supviz.real.calibration import rank_correlations, read_layers
 
-    tables, corrs, reads = [], [], []
+    tables, corrs = [], []
     for arch, cal in zip(cfg.architectures, cals):
         t = cal.table.copy()
         t.insert(0, "architecture", arch)
@@ -483,24 +484,8 @@ def _calibration_tables(cfg: RealConfig, cals: list[Any], quality: Any) -> tuple
         count.insert(0, "target", "n_represented")
         count.insert(0, "architecture", arch)
         corrs += [c, count]
-        q = quality[quality["architecture"] == arch]
-        rho = dict(zip(cal.correlations["measure"], cal.correlations["rho"]))
-        for measure in CALIBRATED:
-            est, why = read_through(cal.table, measure, q[measure].to_numpy(dtype=float))
-            for (kind, w, v), e, r in zip(q[["kind", "width", measure]].itertuples(index=False), est, why):
-                reads.append(
-                    {
-                        "architecture": arch,
-                        "kind": kind,
-                        "width": int(w),
-                        "measure": measure,
-                        "value": float(v),
-                        "rho": float(rho.get(measure, np.nan)),
-                        "estimated_mmcs": float(e),
-                        "reason": r,
-                    }
-                )
-    return pd.concat(tables, ignore_index=True), pd.concat(corrs, ignore_index=True), pd.DataFrame(reads)
+    table = pd.concat(tables, ignore_index=True)
+    return table, pd.concat(corrs, ignore_index=True), read_layers(table, quality)
 
 
 # -- a user's own activations -------------------------------------------------------------------

@@ -303,6 +303,10 @@ def picture_measures(
 
 # -- SAE quality without ground truth ---------------------------------------------------------------
 
+#: The effective-feature ratio psi = F / w a signed layer reaches with no superposition: a ReLU SAE on centred signed
+#: inputs needs a +/- latent pair per direction (a non-negative layer's bound is 1).
+SIGNED_PAIR = 2.0
+
 
 def effective_features(codes: Any, *, decoder: Any = None) -> tuple[float, str | None]:
     """Bereska et al. (2025)'s effective feature count ``F = exp(H(p))`` of SAE codes (see the module docstring).

@@ -215,9 +215,20 @@ def sweep_figure(
         t = q[q["kind"] == kind].sort_values("width")
         if not t.empty:
             ax.plot(t["width"], t["effective_features"], "o-", color=KIND_COLOURS[kind], ms=4, label=f"{kind}")
-    ax.plot(widths, widths, ":", color="0.4", label="F = w (one feature per dimension)")
+    from supviz.real.measures import SIGNED_PAIR
+
+    ax.plot(widths, widths, ":", color="0.4", label="F = w: a non-negative layer with no superposition")
+    if not q[q["kind"] == "autoencoder"].empty:
+        ax.plot(
+            widths,
+            [SIGNED_PAIR * w for w in widths],
+            "-.",
+            color=KIND_COLOURS["autoencoder"],
+            lw=0.9,
+            label=f"F = {SIGNED_PAIR:g} w: a signed layer (+/- latent pairs) with none",
+        )
     ax.set_yscale("log", base=2)
-    ax.set_title(f"(b) effective features F of the hidden layer ({architecture} SAE)", fontsize=9)
+    ax.set_title(f"(b) effective features F of the hidden layer ({_arch_name(architecture)} SAE)", fontsize=9)
     ax.set_ylabel("F = exp(entropy)", fontsize=8)
     ax.legend(fontsize=7)
     _log2_axis(ax, widths)
@@ -282,7 +293,7 @@ def sweep_figure(
         Line2D([], [], color="0.2", ls="--"),
         Line2D([], [], color="0.55", ls="-."),
     ]
-    labels += ["hidden layer h", f"SAE codes of h ({architecture})", "picture of the pixels (control)"]
+    labels += ["hidden layer h", f"SAE codes of h ({_arch_name(architecture)})", "picture of the pixels (control)"]
     handles += [Line2D([], [], color="0.2", marker=markers.get(m, "o"), ls="") for m in methods]
     labels += [METHOD_NAMES.get(m, m) for m in methods]
     fig.legend(
@@ -298,32 +309,65 @@ def sweep_figure(
     return fig
 
 
-def _monotone_fit(cal: Any, measure: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The read-through's isotonic fit of MMCS on ``measure`` over the cells (as
-    :func:`supviz.real.calibration.read_through`)."""
+def _arch_name(architecture: str) -> str:
+    """The architecture as its paper names it (:data:`supviz.sae.config.ARCHITECTURE_NAMES`), not its code name."""
+    from supviz.sae.config import ARCHITECTURE_NAMES
+
+    return ARCHITECTURE_NAMES.get(architecture, architecture)
+
+
+def _monotone_fits(cal: Any, measure: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The read-through's isotonic fits of MMCS on ``measure``, one per hidden size m over that m's cells (as
+    :func:`supviz.real.calibration.read_through` with ``m``); an m whose fit is undefined is left out."""
     from supviz.real.calibration import read_through
 
-    a = cal[measure].to_numpy(dtype=float)
-    ok = np.isfinite(a) & np.isfinite(cal["mmcs"].to_numpy(dtype=float))
-    if ok.sum() < 3 or np.ptp(a[ok]) == 0:
-        return None
-    xs = np.linspace(a[ok].min(), a[ok].max(), 200)
-    ys, _ = read_through(cal, measure, xs)
-    return xs, ys
+    out = {}
+    for m in sorted(set(int(v) for v in cal["m"])):
+        t = cal[cal["m"] == m]
+        a = t[measure].to_numpy(dtype=float)
+        ok = np.isfinite(a) & np.isfinite(t["mmcs"].to_numpy(dtype=float))
+        if ok.sum() < 3 or np.ptp(a[ok]) == 0:
+            continue
+        xs = np.linspace(a[ok].min(), a[ok].max(), 200)
+        ys, _ = read_through(cal, measure, xs, m=m)
+        out[m] = (xs, ys)
+    return out
+
+
+def _rho_title(row: Any) -> str:
+    """A panel title's correlation lines: within m (the ranking's statistic, with its interval), then pooled."""
+    if not len(row):
+        return "Spearman ρ: n/a"
+    r = row.iloc[0]
+    within = (
+        f"within m: ρ = {fixed(r['rho_within'])} [{fixed(r['within_low'])}, {fixed(r['within_high'])}]"
+        if "rho_within" in r and math.isfinite(float(r["rho_within"]))
+        else "within m: ρ n/a"
+    )
+    return f"{within}\npooled over m: ρ = {fixed(r['rho'])}"
 
 
 def calibration_figure(
-    calibration: Any, correlations: Any, quality: Any, *, architecture: str, measures: Sequence[str]
+    calibration: Any,
+    ranking: Any,
+    quality: Any,
+    *,
+    architecture: str,
+    measures: Sequence[str],
+    count: Any = None,
 ) -> "Figure":
-    """F3: each no-ground-truth measure (x) against the true recovery MMCS (y) over toy cells,
-    its Spearman rho in the title, and where the digits layers lie (ticks at the bottom).
+    """F3: each no-ground-truth measure (x) against the true recovery MMCS (y) over toy cells, its Spearman rho
+    within the hidden size m (with its 95% interval) and pooled over m in the title, the read-through's monotone fit
+    within each m (in that m's colour), and where the digits layers lie (ticks at the bottom).
 
-    The last panel: the effective feature count against the true number of represented features.
+    ``ranking``: one row per measure with ``rho`` (pooled) and, where computed, ``rho_within, within_low,
+    within_high`` (section F's :func:`supviz.study.real.findings.calibration_ranking`); ``count``: the same for the
+    effective feature count against the represented count. The last panel: the effective feature count against the
+    true number of represented features.
     """
     import matplotlib
 
     cal = calibration[calibration["architecture"] == architecture]
-    corr = correlations[correlations["architecture"] == architecture]
     q = quality[quality["architecture"] == architecture]
     n = len(measures) + 1
     ncols = 4
@@ -334,6 +378,8 @@ def calibration_figure(
     cmap = matplotlib.colormaps["viridis"]
     mcol = {m: cmap(i / max(1, len(ms) - 1)) for i, m in enumerate(ms)}
     marks = {imp: mk for imp, mk in zip(sorted(set(cal["importance"])) if len(cal) else [], "os^Dv")}
+    from supviz.toy.importance import variant_label
+
     for ax, measure in zip(axes, measures):
         for (m, imp), t in cal.groupby(["m", "importance"]):
             ax.scatter(
@@ -343,23 +389,16 @@ def calibration_figure(
                 color=mcol[int(m)],
                 marker=marks[imp],
                 linewidths=0,
-                label=f"m = {int(m)}, {imp}",
+                label=f"m = {int(m)}, {variant_label(imp)}",
             )
-        row = corr[(corr["target"] == "mmcs") & (corr["measure"] == measure)]
-        rho = fixed(row.iloc[0]["rho"]) if len(row) else "n/a"
-        within = fixed(row.iloc[0]["rho_within"]) if len(row) and "rho_within" in row else "n/a"
-        ax.set_title(
-            f"{MEASURE_NAMES.get(measure, measure)}\nSpearman rho = {rho} over {len(cal)} cells\n"
-            f"mean rho within one m = {within}",
-            fontsize=8,
-        )
+        row = ranking[ranking["measure"] == measure]
+        ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\n{_rho_title(row)}", fontsize=8)
         ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
         ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
-        fit = _monotone_fit(cal, measure)
-        if fit is not None:
-            ax.plot(*fit, color="0.3", lw=1, label="monotone fit (read-through)" if measure == measures[0] else None)
+        for m, (xs, ys) in _monotone_fits(cal, measure).items():
+            ax.plot(xs, ys, color=mcol[m], lw=1.1, alpha=0.9)
         known = cal["mmcs"].to_numpy(dtype=float)
         known = known[np.isfinite(known)]
         if len(known):  # a free band at the bottom for the digits ticks (they cover the lowest cells otherwise)
@@ -378,9 +417,10 @@ def calibration_figure(
             )
         hi = float(np.nanmax(np.r_[cal["n_represented"], cal["effective_features"], 1.0]))
         ax.plot([0, hi], [0, hi], ":", color="0.4")
-    row = corr[(corr["target"] == "n_represented")]
-    rho = fixed(row.iloc[0]["rho"]) if len(row) else "n/a"
-    ax.set_title(f"F against the true represented count\nSpearman rho = {rho}", fontsize=8)
+    ax.set_title(
+        "F against the true represented count\n" + _rho_title(count if count is not None else ranking.iloc[:0]),
+        fontsize=8,
+    )
     ax.set_xlabel("represented features (||W_i|| > 0.5)", fontsize=7)
     ax.set_ylabel("effective features F", fontsize=7)
     ax.tick_params(labelsize=6)
@@ -390,7 +430,9 @@ def calibration_figure(
     handles, labels = axes[0].get_legend_handles_labels()
     from matplotlib.lines import Line2D
 
+    handles += [Line2D([], [], color="0.3", lw=1.1)]
+    labels += ["monotone fit within one m (its colour; the read-through)"]
     handles += [Line2D([], [], color=KIND_COLOURS[k], lw=1.5) for k in ("classifier", "autoencoder")]
     labels += ["digits classifier layers (ticks)", "digits autoencoder layers (ticks)"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(6, len(labels)), fontsize=7, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=7, frameon=False)
     return fig

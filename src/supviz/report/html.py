@@ -267,9 +267,8 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
             f"<script type='application/octet-stream' class='figure-gz' data-target='{_esc(div)}'>"
             f"{gzip_base64(fig.interactive)}</script></details>"
         )
-    parts.append(
-        f"<figcaption><b>{_esc(fig.id)}.</b> {_say(fig.caption)} <span class='files'>Files: {links}</span></figcaption>"
-    )
+    # the caption opens with what the figure shows; its id (a file stem) stays in the anchor and the file names
+    parts.append(f"<figcaption>{_say(fig.caption)} <span class='files'>Files: {links}</span></figcaption>")
     parts.append("</figure>")
     return "".join(parts)
 
@@ -341,6 +340,8 @@ def _variant_notes(variants: Sequence[str]) -> list[str]:
 
 def _meta_html(meta: dict[str, Any]) -> str:
     cfg = meta.get("config", {})
+    from supviz.toy.importance import variant_label
+
     toy = cfg.get("toy", {})
     weights = meta.get("weights_file")
     source = (
@@ -348,7 +349,8 @@ def _meta_html(meta: dict[str, Any]) -> str:
         if weights
         else (
             f"trained here: n = {toy.get('n_features')}, m in {toy.get('hidden')}, "
-            f"{len(toy.get('probabilities') or [])} probabilities, importance {toy.get('importances')}, "
+            f"{len(toy.get('probabilities') or [])} probabilities, "
+            f"{', '.join(variant_label(str(v)) for v in toy.get('importances') or [])}, "
             f"{toy.get('steps')} AdamW steps (lr {toy.get('lr')}, batch {toy.get('batch_size')})"
         )
     )
@@ -440,6 +442,8 @@ IMPLEMENTATION_PATTERNS: dict[str, str] = {
     "run time": r"\b\d+(?:\.\d+)?\s?s\b|\b\d+[- ]minutes?\b|\bseconds\b|\bon \d+ cores\b",
     "file path": r"\b[\w-]+/[\w./-]+\.(?:py|md|toml|json|csv|parquet|html)\b|\b[\w-]+\.(?:py|md|toml)\b",
     "issue number": r"\b[Ii]ssues?\s*#?\d+",
+    # a config spelling of an importance variant (geometric:0.9); the reader's words are 0.9^i
+    "importance spec": r"\b(?:geometric|power):\d",
 }
 
 
@@ -508,10 +512,24 @@ def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequenc
     )
 
 
-def _claims_html(claims: Sequence[Any]) -> str:
+def _figure_label(title: str) -> str:
+    """A figure's label as its title opens ("D4. Why a ring? ..." -> "D4"; a title without one: the title)."""
+    head = title.split(". ", 1)[0]
+    return head if head != title and len(head) <= 8 else title
+
+
+def _claims_html(claims: Sequence[Any], titles: dict[str, str] | None = None) -> str:
+    """The conclusion's paragraphs, each with links to its figures named by their titles' labels ("D4"; ``titles``:
+    figure id -> title), not by their ids (``D4_ring_control``, a file stem); by their whole titles where two of a
+    paragraph's figures share a label."""
+    titles = titles or {}
     out = []
     for c in claims:
-        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_esc(i)}</a>" for i in c.figures)
+        full = [titles.get(i, i) for i in c.figures]
+        labels = [_figure_label(t) for t in full]
+        # a label two of the paragraph's figures share (D1 of each measure) would not tell them apart: their titles
+        names = [t if labels.count(lab) > 1 else lab for t, lab in zip(full, labels)]
+        refs = ", ".join(f"<a href='#fig-{_esc(i)}'>{_say(n)}</a>" for i, n in zip(c.figures, names))
         out.append(f"<p>{_say(c.text)}" + (f" <span class='refs'>Figures: {refs}.</span>" if refs else "") + "</p>")
     return "".join(out)
 
@@ -544,11 +562,14 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
 def _conclusion_html(outputs: Sequence[Any], conclusion: Conclusion) -> str:
     by_key = {f.key: f for o in outputs for f in o.findings}
     links = ", ".join(
-        f"<a href='#{_esc(_anchor(f))}'>{_esc(f.key)}</a> ({_esc(f.verdict)} -&gt; {_esc(f.verdict_other_rule)})"
+        # the claim in the reader's words links to its row; the finding's key is a machine name (C2-centre-uniform)
+        f"<a href='#{_esc(_anchor(f))}'>{_say(f.claim.rstrip('.'))}</a> ({_esc(f.verdict)} -&gt; "
+        f"{_esc(f.verdict_other_rule)})"
         for f in (by_key[k] for k in conclusion.changed if k in by_key)
     )
     tally = f"<p>{_esc(conclusion.tally)}{': ' + links if links else ''}.</p>" if conclusion.tally else ""
-    return _claims_html(conclusion.claims) + tally
+    titles = {f.id: f.title for o in outputs for f in o.figures}
+    return _claims_html(conclusion.claims, titles) + tally
 
 
 def build_report(

@@ -31,6 +31,7 @@ COLUMN_WORDS: dict[str, str] = {
     "false_neighbour_rate": "false-neighbour rate",
     "false_neighbour_chance": "false-neighbour rate by chance",
     "procrustes_baseline": "Procrustes distance to diag(N)",
+    "procrustes_null": "Procrustes distance of random directions",
     "radius_cv": "radius CV",
     "nan_reasons": "undefined, and why",
     # section 1 (the two-feature toy models)
@@ -68,7 +69,12 @@ COLUMN_WORDS: dict[str, str] = {
     "n_cells": "cells",
     "n_groups": "groups",
     "rho": "Spearman rho",
-    "rho_within": "Spearman rho within groups",
+    "rho_within": "Spearman rho within m",
+    "within_low": "within m: 95% interval, low",
+    "within_high": "within m: 95% interval, high",
+    "n_within": "cells within m",
+    "n_strata": "hidden sizes m",
+    "m_used": "toy cells' m",
 }
 
 #: The reasons a measure is undefined (:mod:`supviz.metrics.undefined`) as a reader reads them.

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.text import fmt, pct
+from supviz.core.text import fmt, pct, plural
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Claim, Conclusion
 from supviz.study.datapoints.findings import (
@@ -30,7 +30,7 @@ from supviz.study.datapoints.findings import (
     method_effect,
     ring_control_summary,
 )
-from supviz.study.sources import OWNERS, claim_owner, source_for
+from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
 from supviz.study.verdicts import RULE_TEXT  # noqa: F401  (the rules a sentence names)
 from supviz.toy.importance import ordered_variants, variant_label, variant_slug
@@ -119,28 +119,55 @@ def c_undecided(findings: Sequence[Any]) -> int:
 
 
 def tally(findings: Sequence[Any]) -> str:
-    """How the verdicts came out, counted separately for the study's claims, the claims of the papers it builds on
-    and supviz's own questions (by each finding's ``source``, :func:`supviz.study.sources.claim_owner`); findings with
-    nothing to test ('n/a') are left out of the counts and only their number is said; then how many verdicts change
-    with the other represented rule."""
+    """How the verdicts came out, counted separately for the study's claims, the claims of other papers and supviz's
+    own questions (by each finding's ``source``, :func:`supviz.study.sources.claim_owner`); findings with nothing to
+    test ('n/a') are left out of the counts and only their number is said; then how many verdicts change with the
+    other represented rule.
+
+    One sentence of the study is tested once per picture method and importance variant it speaks to, so verdicts are
+    not claims: the study's group says how many of its quoted passages (distinct sources) its verdicts test, the other
+    papers' group names the papers, and a note says how many verdicts are tested with no correction for multiple
+    comparisons."""
     kinds = ("supported", "partly", "not supported", "not enough evidence")
     tested = [f for f in findings if f.verdict != "n/a"]
     groups: dict[str, list[Any]] = {k: [] for k in OWNERS}
+    sources: dict[str, list[str]] = {k: [] for k in OWNERS}
     for f in tested:
-        groups[claim_owner(f.source or source_for(f.key))].append(f)
+        src = f.source or source_for(f.key)
+        owner = claim_owner(src)
+        groups[owner].append(f)
+        if src not in sources[owner]:
+            sources[owner].append(src)
     parts = []
     for owner, fs in groups.items():
         if not fs:
             continue
         c = {k: sum(1 for f in fs if f.verdict == k) for k in kinds}
+        n_src = len(sources[owner])
+        what = plural(len(fs), "verdict")
+        if owner == "study":
+            what += f" on {plural(n_src, 'quoted passage')}"
+        elif owner == "cited":
+            papers = list(dict.fromkeys(paper_of(s) for s in sources[owner]))
+            what += f" from {plural(len(papers), 'paper')}: {'; '.join(papers)}"
         text = (
-            f"{OWNERS[owner][0].upper()}{OWNERS[owner][1:]} ({len(fs)}): this run's numbers support {c['supported']}, "
+            f"{OWNERS[owner][0].upper()}{OWNERS[owner][1:]} ({what}): this run's numbers support {c['supported']}, "
             f"partly support {c['partly']} and do not support {c['not supported']}"
         )
         if c["not enough evidence"]:
             k = c["not enough evidence"]
             text += f"; {k} {'has' if k == 1 else 'have'} too little evidence to decide"
         parts.append(text + ".")
+    if any(len(groups[o]) > len(sources[o]) for o in ("study", "cited")):
+        parts.append(
+            "A passage is tested once for each picture method and importance variant it speaks to, so its verdicts "
+            "share its data and are not independent claims."
+        )
+    if len(tested) > 1:
+        parts.append(
+            f"Each verdict reads its own 95% interval, and the {len(tested)} verdicts are not corrected for multiple "
+            "comparisons: a few of the decided ones may be decided by chance."
+        )
     if any(f.verdict == "not enough evidence" for f in tested):
         parts.append(
             "Too little evidence: too few cells, seeds or architectures, or an interval that straddles the rule's "

@@ -16,9 +16,18 @@ STUDY_MARK = "Hamblin (2022)"
 #: Whose claim a finding tests, by its source (:func:`claim_owner`), in the order the tally counts them.
 OWNERS = {
     "study": "claims the study made",
-    "cited": "claims of the papers the study builds on",
+    "cited": "claims of other papers",
     "own": "questions of supviz's own, which the study did not ask",
 }
+
+#: Sharkey, Braun & Millidge's claim that sparse autoencoders recover features from superposition: tested on the
+#: study's cells, but the study trains no autoencoder and does not cite them.
+SHARKEY = (
+    "Sharkey, Braun & Millidge (2022), 'Taking features out of superposition with sparse autoencoders': their claim, "
+    "not the study's (the study trains no autoencoder); tested here on the study's cells"
+)
+#: A paper's author-and-year as a cited source opens with it: "Elhage et al. (2022)".
+PAPER = r"^(.*?\(\d{4}\))"
 
 _WHERE_DR = "Hamblin (2022), 'Dimensionality Reduction of Latent Spaces with Superposition'"
 
@@ -101,6 +110,14 @@ def source_for(key: str) -> str:
     :data:`OWN` when the study said nothing on it."""
     best = max((k for k in QUOTES if key.startswith(k)), key=len, default="")
     return QUOTES[best] if best else OWN
+
+
+def paper_of(source: str) -> str:
+    """The author-and-year a cited ``source`` opens with (``"Elhage et al. (2022)"``), or the whole source."""
+    import re
+
+    m = re.match(PAPER, source)
+    return m.group(1) if m else source
 
 
 def claim_owner(source: str) -> str:

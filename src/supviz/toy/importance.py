@@ -162,13 +162,21 @@ _VARIANT_SHORT = {"uniform": "uniform", "geometric:0.9": "0.9^i"}
 
 
 def variant_label(name: str, *, short: bool = False) -> str:
-    """Human label of an importance variant (``"geometric:0.9"`` -> ``"importance 0.9^i"``, ``"uniform"`` ->
-    ``"uniform importance"``, any other spec -> ``"importance <spec>"``); ``short=True``: the few characters a
-    panel title has room for (``"0.9^i"``, ``"uniform"``, the spec). Where the label needs explaining, the
+    """Human label of an importance variant (``"geometric:r"`` -> ``"importance r^i"``, ``"uniform"`` ->
+    ``"uniform importance"``, ``"power:k"`` -> ``"importance from 1 to 1/k, spaced exponentially"``, any other spec
+    -> ``"importance <spec>"``); ``short=True``: the few characters a panel title has room for (``"0.9^i"``,
+    ``"uniform"``, the spec). Where the label needs explaining, the
     explanation is :func:`variant_note`, said once."""
+    kind, sep, arg = str(name).partition(":")
     if short:
-        return _VARIANT_SHORT.get(name, name)
-    return _VARIANT_LABEL.get(name, f"importance {name}")
+        return _VARIANT_SHORT.get(name) or (f"{arg}^i" if sep and kind == "geometric" else name)
+    if name in _VARIANT_LABEL:
+        return _VARIANT_LABEL[name]
+    if sep and kind == "geometric":  # r ** i, as the study writes 0.9^i
+        return f"importance {arg}^i"
+    if sep and kind == "power":  # k ** -linspace(0, 1, n): from 1 down to 1/k
+        return f"importance from 1 to 1/{arg}, spaced exponentially"
+    return f"importance {name}"
 
 
 def variant_note(name: str) -> str:

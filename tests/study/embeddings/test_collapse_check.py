@@ -106,3 +106,5 @@ def test_two_deterministic_fits_give_no_confident_verdict():
     assert f.verdict == NOT_ENOUGH and "the fits lean to 'not supported'" in f.measured
     assert all(math.isnan(v) for v in f.interval) and "no resampling unit" in f.unit
     assert "interval undefined: the fits are deterministic" in f.comparison
+    # the reader's words for the importance variant, never its config spelling
+    assert "geometric:0.9" not in f.measured and "Cell 40 : 0.55 (importance 0.9^i)" in f.measured

@@ -93,3 +93,64 @@ def test_sae_verdict_flips_with_its_interval_over_layers(diffs, expected):
     assert f.estimate == pytest.approx(np.mean(diffs)) and f.threshold == 0.0
     if expected == NOT_ENOUGH:
         assert "not settled" in text and "do not give" not in text
+
+
+#: A permutation of 0..7 with Spearman rho exactly 0 against 0..7.
+SHUFFLE = (3, 6, 0, 5, 2, 7, 1, 4)
+
+
+def _calibration_cells():
+    """Three hidden sizes of 8 cells. ``pooled`` tracks the true MMCS only through m (its level rises with m as MMCS
+    does; inside each m it is a shuffle of the cells, Spearman rho 0 against MMCS); ``within`` tracks MMCS inside
+    every m and falls a little with m."""
+    rows = []
+    for j, m in enumerate((5, 10, 20)):
+        for i in range(8):
+            mmcs = 0.4 + 0.2 * j + 0.01 * i
+            rows.append(
+                {
+                    "architecture": "relu_l1",
+                    "m": m,
+                    "importance": "uniform",
+                    "mmcs": mmcs,
+                    "pooled": 10.0 * j + SHUFFLE[i],
+                    "within": 0.5 + 0.03 * i + 0.2 * ((i * 5) % 3 == 0) - 0.1 * j,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_calibration_ranks_measures_within_m_not_pooled():
+    """Pooled over m, ``pooled`` tracks MMCS better than ``within``; inside each m it does not track it at all (rho
+    0), while ``within`` tracks MMCS in every m: the within-m ranking puts ``within`` first."""
+    from supviz.real.calibration import rank_correlations
+    from supviz.study.real.findings import calibration_ranking
+
+    cal = _calibration_cells()
+    corr = rank_correlations(cal, measures=("pooled", "within")).assign(architecture="relu_l1", target="mmcs")
+    assert abs(corr.set_index("measure").loc["pooled", "rho"]) > abs(corr.set_index("measure").loc["within", "rho"])
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("pooled", "within")).set_index("measure")
+    assert list(rk.index) == ["within", "pooled"]
+    assert rk.loc["within", "rho_within"] > 0.5 and rk.loc["within", "within_low"] > 0  # interval excludes 0
+    assert rk.loc["pooled", "rho_within"] == pytest.approx(0.0, abs=1e-12) and rk.loc["pooled", "rho"] > 0.8
+    assert rk.loc["pooled", "within_low"] < 0 < rk.loc["pooled", "within_high"]
+    assert rk.loc["within", "n_strata"] == 3 and rk.loc["within", "n_within"] == 24
+    lo, hi = rk.loc["within", ["within_low", "within_high"]]
+    assert lo < rk.loc["within", "rho_within"] < hi
+
+
+def test_calibration_text_names_the_within_m_best_and_the_nearest_m_reading():
+    from supviz.real.calibration import rank_correlations, read_layers
+    from supviz.study.real.findings import calibration_ranking, calibration_text
+
+    cal = _calibration_cells()
+    corr = rank_correlations(cal, measures=("pooled", "within")).assign(architecture="relu_l1", target="mmcs")
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("pooled", "within"))
+    q = pd.DataFrame(
+        {"architecture": "relu_l1", "kind": ["classifier"], "width": [8], "pooled": [5.0], "within": [0.6]}
+    )
+    rd = read_layers(cal, q, measures=("pooled", "within"))
+    text = calibration_text(rk, rd, n_cells=len(cal), picture_width=8)
+    assert "Within m the best is within (" in text and "its interval excludes 0" in text
+    assert "over the cells of m = 10 only" in text and "at most a factor 2 away" in text
+    assert "p = " not in text  # no pooled p-value sells the pooled correlation

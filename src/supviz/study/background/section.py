@@ -24,6 +24,7 @@ from supviz.study.config import PAPER_A3, BackgroundConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
 from supviz.toy.diagnostics import cell_diagnostics
+from supviz.toy.importance import variant_label
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ class BackgroundSection(Section):
                 "A2",
                 title="A2. Demonstrating superposition",
                 caption=(
-                    f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, importance {a2.importance}, "
+                    f"n = {a2.n_features} features, m = {a2.hidden} hidden dimensions, {variant_label(a2.importance)}, "
                     f"{a2.steps} steps, trained {len(runs2)} times from different seeds; shown: the lowest-loss model "
                     "per feature probability p (columns; the table lists every seed's count). Top: W Wᵀ; bottom: "
                     "‖W_i‖ per "

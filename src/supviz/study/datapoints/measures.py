@@ -261,6 +261,16 @@ def ring_examples(ctx: Any, cells: Any, grid: Any, res: Any, variants: list[str]
     return out
 
 
+def ring_palette() -> dict[str, str]:
+    """D4's two colours, the ends of C2's viridis (dark: the most important or largest norm, light: the least):
+    dropped light (drawn first), represented dark (drawn on top). matplotlib is imported here, not with the module."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    cmap = matplotlib.colormaps["viridis"]
+    return {"dropped": to_hex(cmap(1.0)), "represented": to_hex(cmap(0.0))}
+
+
 def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: list[str]) -> Any:
     """D4: the ring control, one row of six pictures per variant (an example cell, :func:`ring_examples`)
     and the medians."""
@@ -282,6 +292,7 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
         "orthogonal_alone": "diag(N), alone",
     }
     panels, lines = [], []
+    palette = ring_palette()
     for v in variants:
         summary = ring_control_summary(cells, v, rule=rc.rule)
         if summary.get("n_cells"):
@@ -295,14 +306,15 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
             continue
         m, p, n_rep = ex["m"], ex["p"], ex["n_represented"]
         for c, Y in zip(ex["conditions"], ex["layouts"]):
-            colour = np.r_[np.ones(n_rep), np.zeros(len(Y) - n_rep)]
+            kind = np.array(["represented"] * n_rep + ["dropped"] * (len(Y) - n_rep))
             r = np.linalg.norm(Y[:n_rep] - Y[:n_rep].mean(axis=0), axis=1)
             panels.append(
                 ScatterPanel(
                     f"{names[c]}",
                     Y,
-                    color=colour,
-                    on_top="high",
+                    color=kind,
+                    palette=palette,  # the represented drawn last, on top
+                    legend=False,  # one legend for the figure, at its right (over no points)
                     corner=f"{_short(v)}, {m} : {fmt_p(p)}\nCV {r.std() / r.mean():.2f}",
                 )
             )
@@ -311,14 +323,13 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
     caption = (
         "The ring control. For a cell of each importance variant (columns: the represented rows as trained, random "
         "directions of the same norms, and diag(N), exactly equidistant; each with the dropped features' cluster at "
-        f"the origin and without it), interval MDS as in C2/C3; dark: represented features ({RULE_TEXT[rc.rule]}), "
-        "drawn on top, as the most important features are dark in C2; light: the dropped ones (colour bar: 1 = "
-        "represented, 0 = dropped). Under each panel: the cell and CV, the radius spread of the represented points "
+        f"the origin and without it), interval MDS as in C2/C3. Two colours (legend at the right): "
+        f"dark, represented features ({RULE_TEXT[rc.rule]}), drawn on top; light, the dropped ones; the same meaning "
+        "as C2's colours, where dark is most important (or the largest norm) and light the least. Under each panel"
+        ": the cell and CV, the radius spread of the represented points "
         f"(0 = a ring, 0.354 = a uniform disc). Over all cells with at least {RING_MIN_POINTS} represented and some "
         "dropped features: " + "; ".join(lines) + "."
     )
-    from supviz.plot.panels import ColorScale
-
     if not panels:
         panels = [
             ScatterPanel("no cell", None, note=f"no cell with {RING_MIN_POINTS} represented and some dropped features")
@@ -332,7 +343,6 @@ def ring_figure(ctx: Any, cells: Any, examples: list[dict[str, Any]], variants: 
             panels,
             ncols=6,
             title=title,
-            color=ColorScale("viridis_r", 0.0, 1.0, "represented (1) or dropped (0)", integer=True),
             panel_in=1.55,
         ),
     )

@@ -412,6 +412,7 @@ def _cell_clause(f: Any, fmt: Any) -> tuple[str, bool, bool]:
 def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, fmt: Any) -> Finding:
     from supviz.core.text import fmt_p
     from supviz.study.verdicts import RULE_TEXT
+    from supviz.toy.importance import variant_label
 
     variant, m, p = cells[0]
     f = frame[(frame["variant"] == variant) & (frame["m"] == m) & (abs(frame["p"] - p) < 1e-9)]
@@ -459,8 +460,8 @@ def _finding(frame: Any, cells: list[tuple[str, int, float]], has_study: bool, f
             )
         else:
             what = "collapsed" if c else "no collapse"
-        more.append(f"{mm} : {fmt_p(pp)} ({v}): {what}")
-    text = f"Cell {m} : {fmt_p(p)} ({variant}): {text}. So: {why}." + (
+        more.append(f"{mm} : {fmt_p(pp)} ({variant_label(v)}): {what}")
+    text = f"Cell {m} : {fmt_p(p)} ({variant_label(variant)}): {text}. So: {why}." + (
         f" Other collapsed C3 cells checked: {'; '.join(more)}." if more else ""
     )
     slug = f"C6_m{m}_p{fmt_p(p).replace('.', 'p')}_{variant.replace(':', '').replace('.', 'p')}"

@@ -453,8 +453,7 @@ class EmbeddingSection(Section):
                             + "P = Procrustes distance to the orthogonal baseline of the same point count"
                             + (
                                 " (P depends on the point count whatever the rows are: the verdicts read it against "
-                                "the same picture of as many random unit directions in R^m, the panels table's "
-                                "procrustes_null)"
+                                "the same picture of as many random unit directions in R^m)"
                                 if exp in ("C3", "C5")
                                 else " (a faithful picture of a compressed W moves away from it as m falls too: the "
                                 "verdict on UMAP's artifacts reads each C4 picture against MDS's picture of the same "

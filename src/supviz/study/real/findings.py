@@ -14,16 +14,14 @@ import numpy as np
 
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
+from supviz.real.measures import SIGNED_PAIR
 from supviz.real.plots import MEASURE_NAMES
 from supviz.report.records import Finding
 from supviz.study.common import spearman
-from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, wilson_interval
+from supviz.study.stats import NOT_ENOUGH, bootstrap_interval, interval_verdict, stratified_spearman, wilson_interval
 
 #: Fewest (kind, method) sweeps over width a "lies more when narrower" verdict is computed from.
 MIN_SWEEPS = 3
-#: The effective-feature ratio psi a signed layer reaches with no superposition: a ReLU SAE needs a +/- latent pair per
-#: direction of centred signed inputs.
-SIGNED_PAIR = 2.0
 
 
 def above_psi_bound(quality: Any) -> Any:
@@ -35,6 +33,176 @@ def above_psi_bound(quality: Any) -> Any:
     """
     bound = np.where(quality["kind"] == "autoencoder", SIGNED_PAIR, 1.0)
     return quality[quality["superposition_ratio"].to_numpy(dtype=float) > bound]
+
+
+def calibration_ranking(
+    calibration: Any, correlations: Any, *, architecture: str, target: str = "mmcs", measures: Any = None
+) -> Any:
+    """Which no-ground-truth measure tracks ``target`` over the toy cells, ranked within the hidden size m.
+
+    ``calibration``: one row per (architecture, cell) with ``m``, ``target`` and the measures; ``correlations``: the
+    pooled Spearman rho per (architecture, target, measure) (:func:`supviz.real.calibration.rank_correlations`),
+    stated beside the within-m value and never ranked by. Within m: :func:`~supviz.study.stats.stratified_spearman`
+    (Spearman's rho inside each m, combined by the Fisher-z mean, with its 95% interval): across widths a measure and
+    the recovery both change with m, and the pooled rho counts that as tracking.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measure, by ``|rho_within|`` descending (NaN last): ``measure, rho_within, within_low,
+        within_high, n_within`` (cells in the strata used), ``n_strata``, ``rho`` / ``p_value`` / ``n_cells`` (pooled),
+        ``reason`` (why ``rho_within`` is NaN).
+    """
+    import pandas as pd
+
+    cal = calibration[calibration["architecture"] == architecture]
+    corr = correlations[(correlations["architecture"] == architecture) & (correlations["target"] == target)]
+    pooled = {r.measure: r for r in corr.itertuples()}
+    names = list(measures) if measures is not None else list(corr["measure"])
+    rows = []
+    for m in names:
+        row: dict[str, Any] = {"measure": m}
+        if m in cal.columns and target in cal.columns and "m" in cal.columns:
+            st = stratified_spearman(cal[m], cal[target], cal["m"])
+            used = sum(1 for r, _n in st.per_stratum.values() if math.isfinite(r))
+            row.update(
+                rho_within=st.rho,
+                within_low=st.interval[0],
+                within_high=st.interval[1],
+                n_within=st.n,
+                n_strata=used,
+                reason=""
+                if math.isfinite(st.rho)
+                else "no hidden size m with 4 cells where both the measure and the recovery vary",
+            )
+        else:
+            row.update(
+                rho_within=math.nan,
+                within_low=math.nan,
+                within_high=math.nan,
+                n_within=0,
+                n_strata=0,
+                reason=f"no column {m!r} or m",
+            )
+        p = pooled.get(m)
+        row.update(
+            rho=float(p.rho) if p is not None else math.nan,
+            p_value=float(p.p_value) if p is not None else math.nan,
+            n_cells=int(p.n_cells) if p is not None else 0,
+        )
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    key = out["rho_within"].abs().fillna(-1.0)
+    return out.loc[key.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
+
+
+def _abs_low(lo: float, hi: float) -> float:
+    """The smallest |rho| in the interval [lo, hi] (0 when it contains 0)."""
+    return 0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi))
+
+
+def _abs_high(lo: float, hi: float) -> float:
+    """The largest |rho| in the interval [lo, hi]."""
+    return max(abs(lo), abs(hi))
+
+
+def calibration_of(r: Any, arch: str) -> tuple[Any, Any, Any] | None:
+    """Section F's calibration, from a :class:`~supviz.real.experiment.RealResult`'s tables: the measures ranked
+    within m (:func:`calibration_ranking`), the effective feature count against the represented count ranked the same
+    way, and the digits layers of ``arch`` read through the cells of their matching m
+    (:func:`supviz.real.calibration.read_layers`, recomputed from the tables so a cached result reads the same way).
+    ``None`` without calibration cells."""
+    from supviz.real.calibration import CALIBRATED, read_layers
+
+    if r.calibration is None or not len(r.calibration) or not (r.calibration["architecture"] == arch).any():
+        return None
+    ranking = calibration_ranking(r.calibration, r.correlations, architecture=arch, measures=CALIBRATED)
+    count = calibration_ranking(
+        r.calibration, r.correlations, architecture=arch, target="n_represented", measures=("effective_features",)
+    )
+    readings = read_layers(r.calibration, r.quality[r.quality["architecture"] == arch])
+    return ranking, count, readings
+
+
+def calibration_text(ranking: Any, readings: Any, *, n_cells: int, picture_width: int, count: Any = None) -> str:
+    """Section F's answer to "which no-ground-truth measure tracks true recovery?", from :func:`calibration_ranking`
+    (``ranking``; ``count``: the same for the effective feature count against the represented count) and the digits
+    layers read through the cells (``readings``: :func:`supviz.real.calibration.read_layers`, one architecture).
+
+    The best measure is the one with the largest |within-m rho|; the ranking is said to be settled only where the
+    best's 95% interval does not overlap the runner-up's, and a measure tracks recovery only where its interval
+    excludes 0."""
+    ok = ranking[np.isfinite(ranking["rho_within"].to_numpy(dtype=float))]
+    if ok.empty:
+        return (
+            f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells no measure has a defined rank "
+            "correlation with the true MMCS inside any hidden size m."
+        )
+
+    def name(m: str) -> str:
+        return MEASURE_NAMES.get(m, m)
+
+    def within(r: Any) -> str:
+        return f"{fixed(r.rho_within)} [{fixed(r.within_low)}, {fixed(r.within_high)}]"
+
+    best, rest = ok.iloc[0], ok.iloc[1:]
+    ms = int(best["n_strata"])
+    parts = [
+        f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured like the "
+        "digits layers (same rows, recipe and measures), Spearman's ρ with the true MMCS inside each hidden size m, "
+        f"combined over the {ms} sizes (Fisher-z mean, 95% interval; a measure and the recovery both change with the "
+        "width, so ρ pooled over every m, in brackets, counts the width as tracking): "
+        + ", ".join(f"{name(r.measure)} {within(r)} ({fixed(r.rho)})" for r in ok.itertuples())
+        + "."
+    ]
+    lo, hi = float(best["within_low"]), float(best["within_high"])
+    tracks = lo > 0 or hi < 0
+    # the ranking is by |rho|: the best is settled when its |rho| interval lies wholly above the runner-up's
+    overlap = bool(len(rest)) and _abs_low(lo, hi) <= _abs_high(
+        float(rest.iloc[0]["within_low"]), float(rest.iloc[0]["within_high"])
+    )
+    parts.append(
+        f"Within m the best is {name(best['measure'])} (ρ = {fixed(best['rho_within'])}, 95% interval "
+        f"[{fixed(lo)}, {fixed(hi)}] over {int(best['n_within'])} cells"
+        + (f"; pooled over m {fixed(best['rho'])}" if math.isfinite(float(best["rho"])) else "")
+        + "): "
+        + (
+            "its interval excludes 0, so inside one width it does track recovery"
+            if tracks
+            else "its interval includes 0, so inside one width no measure is shown to track recovery"
+        )
+        + (
+            f"; its interval overlaps the runner-up's ({name(rest.iloc[0]['measure'])}, {within(rest.iloc[0])}), so "
+            "which measure is best is not settled"
+            if len(rest) and overlap
+            else ""
+        )
+        + "."
+    )
+    if count is not None and len(count) and math.isfinite(float(count.iloc[0]["rho_within"])):
+        c = count.iloc[0]
+        parts.append(
+            "The effective feature count follows the true number of represented features with ρ = "
+            f"{within(c)} within m ({fixed(c['rho'])} pooled over m, where both grow with m)."
+        )
+    rd = readings[(readings["measure"] == best["measure"]) & (readings["kind"] == "classifier")]
+    rd = rd[rd["width"] == picture_width]
+    if len(rd):
+        e = rd.iloc[0]
+        if math.isfinite(float(e["estimated_mmcs"])):
+            parts.append(
+                f"Read through the toy cells of the nearest hidden size (a monotone fit of MMCS on "
+                f"{name(best['measure'])} over the cells of m = {int(e['m_used'])} only), the classifier's w = "
+                f"{picture_width} layer ({name(best['measure'])} {fixed(e['value'])}) is where those cells recover "
+                f"MMCS ≈ {fixed(e['estimated_mmcs'])}. Its limits: the cells' m is not the layer's width (each layer "
+                "is read through the nearest m, at most a factor 2 away, or not at all), their inputs are sparse "
+                "toy features, not digits, and the fit has as many cells as one m holds."
+            )
+        else:
+            parts.append(f"The classifier's w = {picture_width} layer cannot be read through the cells: {e['reason']}.")
+    return " ".join(parts) + " Per layer in the table below."
 
 
 def _trend(rho: float) -> str:
@@ -299,52 +467,11 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         parts.append(text)
         findings.append(finding)
     # calibration
-    if r.calibration is not None and len(r.calibration):
-        c = r.correlations[(r.correlations["architecture"] == arch) & (r.correlations["target"] == "mmcs")]
-        c = c[np.isfinite(c["rho"].to_numpy(dtype=float))]
-        cnt = r.correlations[(r.correlations["architecture"] == arch) & (r.correlations["target"] == "n_represented")]
+    cal = calibration_of(r, arch)
+    if cal is not None:
+        ranking, count, readings = cal
         n_cells = int((r.calibration["architecture"] == arch).sum())
-        if len(c):
-            best = c.iloc[int(np.argmax(np.abs(c["rho"].to_numpy(dtype=float))))]
-            ranked = c.reindex(c["rho"].abs().sort_values(ascending=False).index)
-            reads = r.readings[(r.readings["architecture"] == arch) & (r.readings["measure"] == best["measure"])]
-            rd = reads[(reads["kind"] == "classifier") & (reads["width"] == cfg["picture_width"])]
-            est = rd.iloc[0] if len(rd) else None
-            name = MEASURE_NAMES.get(best["measure"], best["measure"])  # the reader's words, not the column's
-            parts.append(
-                f"Which no-ground-truth measure tracks true recovery? On {n_cells} toy cells of section 2 measured "
-                "like the digits layers (same rows, recipe and measures), Spearman's ρ with the true MMCS (in "
-                "brackets: the mean ρ inside each hidden size m): "
-                + ", ".join(
-                    f"{MEASURE_NAMES.get(row.measure, row.measure)} {fixed(row.rho)} ({fixed(row.rho_within)})"
-                    for row in ranked.itertuples()
-                )
-                + f". The best is {name} (ρ = {fixed(best['rho'])}, p = {best['p_value']:.1g}, within m "
-                f"{fixed(best['rho_within'])})"
-                + (
-                    "; the effective feature count follows the true number of represented features with ρ = "
-                    f"{fixed(cnt.iloc[0]['rho'])} (over cells of every m, so partly because both grow with m)"
-                    if len(cnt)
-                    else ""
-                )
-                + ". "
-                + (
-                    "Inside one hidden size the best measure tracks recovery only weakly (mean ρ "
-                    f"{fixed(best['rho_within'])}): most of its correlation comes from the width of the layer, so read "
-                    "it as a coarse guide. "
-                    if "rho_within" in best
-                    and math.isfinite(float(best["rho_within"]))
-                    and abs(float(best["rho_within"])) < 0.5
-                    else ""
-                )
-                + (
-                    f"Read through the cells (a monotone fit of MMCS on {name}), the classifier's w = "
-                    f"{cfg['picture_width']} layer ({name} {fixed(est['value'])}) is where toy cells "
-                    f"recover MMCS ≈ {fixed(est['estimated_mmcs'])}"
-                    if est is not None and math.isfinite(float(est["estimated_mmcs"]))
-                    else f"The classifier's w = {cfg['picture_width']} layer cannot be read through the cells: "
-                    f"{est['reason'] if est is not None else 'no value'}"
-                )
-                + "; per layer in the table below."
-            )
+        parts.append(
+            calibration_text(ranking, readings, n_cells=n_cells, picture_width=int(cfg["picture_width"]), count=count)
+        )
     return "\n\n".join(parts), findings

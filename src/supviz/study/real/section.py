@@ -20,9 +20,10 @@ import numpy as np
 
 from supviz.dr.base import METHOD_NAMES
 from supviz.real.config import RealConfig
+from supviz.real.measures import SIGNED_PAIR
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.study.context import RunContext
-from supviz.study.real.findings import conclusion
+from supviz.study.real.findings import calibration_of, conclusion
 from supviz.study.section import Section
 
 
@@ -113,8 +114,15 @@ class RealSection(Section):
                     "(a) Classifier test accuracy and autoencoder variance explained (1 − FVU) on the held-out digits, "
                     f"mean and range over {cfg['replicates']} replicate(s). (b) Bereska et al.'s effective feature "
                     f"count F = exp(H) of each hidden layer's {arch} SAE codes (at most the dictionary size, "
-                    f"{cfg['sae_expansion']:g} w); above the dotted line the layer holds more features than dimensions "
-                    "(superposition). (c) SAE quality without ground truth: decoder stability across seeds and against "
+                    f"{cfg['sae_expansion']:g} w). Dotted: F = w; dash-dot: F = {SIGNED_PAIR:g} w. What F can show: "
+                    "the "
+                    "classifier's h = ReLU(x W1 + b1) is non-negative, so F above the dotted line hints at more "
+                    "features than dimensions; the autoencoder's h = x W is signed, and an SAE on centred signed "
+                    f"inputs spends a +/- pair of latents on each direction, so F up to {SIGNED_PAIR:g} w (the "
+                    "dash-dot line) arises there with no superposition at all. What it cannot show: that a layer "
+                    "holds features in superposition; F counts how the SAE spreads activation mass over its "
+                    "latents, not the network's features (section F's text and F3 say how well it tracks them on "
+                    "toy cells). (c) SAE quality without ground truth: decoder stability across seeds and against "
                     "a larger dictionary, 1 − FVU. (d)-(f) Pictures of the hidden layer h (solid) and of its SAE codes "
                     f"(dashed) by {', '.join(METHOD_NAMES[m] for m in sweep_methods)}: trustworthiness against the "
                     "space pictured, against the pixels, and k-NN label accuracy; grey dash-dot: the pixels' own "
@@ -132,8 +140,9 @@ class RealSection(Section):
                 ),
             )
         )
-        has_cal = r.calibration is not None and len(r.calibration) > 0
-        if has_cal:
+        cal = calibration_of(r, arch)
+        if cal is not None:
+            ranking, count, _readings = cal
             n_cells = int((r.calibration["architecture"] == arch).sum())
             figs.append(
                 ctx.figure(
@@ -144,18 +153,23 @@ class RealSection(Section):
                         f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a "
                         f"digits layer: {r.data['n_train']} rows of h = xW, the same {arch} SAE recipe, the same "
                         f"measures (x) on {r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the "
-                        "cell's represented features (‖W_i‖ > 0.5). Title: Spearman's rank correlation over cells. "
-                        "Ticks at the bottom: where the digits layers lie. Last panel: the effective feature count "
-                        "against the true number of represented features."
+                        "cell's represented features (‖W_i‖ > 0.5). Title: Spearman's rank correlation inside each "
+                        "hidden size m, combined over the sizes (Fisher-z mean, 95% interval): the statistic the "
+                        "measures are ranked by; below it, the same pooled over every m, which also counts the width "
+                        "as tracking. Lines: the monotone fit of MMCS on the measure within each m, in that m's "
+                        "colour, through which a digits layer is read (at the nearest m). Ticks at the bottom: where "
+                        "the digits layers lie. Last panel: the effective feature count against the true number of "
+                        "represented features."
                     ),
                     content={
                         "c": _frame(r.calibration),
-                        "r": _frame(r.correlations),
+                        "r": _frame(ranking),
+                        "n": _frame(count),
                         "q": _frame(r.quality),
                         "arch": arch,
                     },
-                    static=lambda r=r, a=arch: plots.calibration_figure(
-                        r.calibration, r.correlations, r.quality, architecture=a, measures=CALIBRATED
+                    static=lambda r=r, a=arch, rk=ranking, ct=count: plots.calibration_figure(
+                        r.calibration, rk, r.quality, architecture=a, measures=CALIBRATED, count=ct
                     ),
                 )
             )
@@ -173,6 +187,8 @@ class RealSection(Section):
 
 
 def _tables(r: Any) -> list[TableBlock]:
+    import pandas as pd
+
     from supviz.real.measures import PICTURE_KEYS
 
     cfg = r.config
@@ -214,21 +230,27 @@ def _tables(r: Any) -> list[TableBlock]:
             s,
         )
     )
-    if r.correlations is not None and len(r.correlations):
+    cal = calibration_of(r, arch)
+    if cal is not None:
+        ranking, count, readings = cal
         out.append(
             TableBlock(
-                "Calibration: Spearman's ρ over toy cells of each measure with the true MMCS (and of the "
-                "effective feature count with the represented count)",
-                r.correlations.round(3),
+                "Calibration: Spearman's ρ over toy cells of each measure with the true MMCS, within each hidden size "
+                "m combined (rho_within, its 95% interval within_low to within_high; the ranking's statistic) and "
+                "pooled over every m (rho, p_value); last row: the effective feature count with the represented count",
+                pd.concat([ranking.assign(target="mmcs"), count.assign(target="n_represented")], ignore_index=True)
+                .drop(columns=["reason"])
+                .round(3),
             )
         )
-        rd = r.readings[r.readings["architecture"] == arch]
-        if len(rd):
-            piv = rd.pivot_table(index=["kind", "width"], columns="measure", values="estimated_mmcs", aggfunc="first")
+        if len(readings):
+            # pivot, not pivot_table: a layer with no matching m (m_used NaN) keeps its row
+            piv = readings.pivot(index=["kind", "width", "m_used"], columns="measure", values="estimated_mmcs")
             out.append(
                 TableBlock(
-                    f"The digits layers read through the toy cells: MMCS of toy cells with the same value of "
-                    f"each measure ({arch}; n/a outside the cells' range)",
+                    f"The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 "
+                    f"from the width): MMCS of those cells with the same value of each measure ({arch}; n/a outside "
+                    "the cells' range or without a matching m)",
                     piv.round(3).reset_index(),
                 )
             )

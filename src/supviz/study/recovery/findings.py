@@ -53,6 +53,7 @@ from supviz.core.text import fmt, fmt_p, plural  # noqa: F401  (fmt_p: the findi
 from supviz.errors import SupvizError
 from supviz.report.records import Finding
 from supviz.study.common import PICTURE_NAMES
+from supviz.study.sources import SHARKEY
 from supviz.study.stats import (
     MIN_N,
     NOT_ENOUGH,
@@ -813,7 +814,7 @@ def sparse_recovery_finding(
         importance=importance,
         n_left_out=region.n_undefined if region is not None else 0,
         unit="sparse cells",
-        source="Sharkey et al. (2022), not the study: supviz's own question about the study's cells",
+        source=SHARKEY,
     )
     if above is None or "mmcs_chance" not in cells:
         return Finding(
@@ -931,7 +932,7 @@ def dense_failure_finding(f: Failures) -> Finding:
         threshold=threshold,
         comparison=f"share of the failing cells (MMCS < {RECOVERED_MMCS:g} or at chance) that are dense, against "
         f"max({DENSE_SHARE:g}, the base rate of dense cells); {ONE_SEED}",
-        source="Sharkey et al. (2022), not the study: supviz's own question about the study's cells",
+        source=SHARKEY,
     )
 
 
