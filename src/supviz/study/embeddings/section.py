@@ -457,7 +457,7 @@ class EmbeddingSection(Section):
                                 if exp in ("C3", "C5")
                                 else " (a faithful picture of a compressed W moves away from it as m falls too: the "
                                 "verdict on UMAP's artifacts reads each C4 picture against MDS's picture of the same "
-                                "rows, C2, the panels table's procrustes_mds)"
+                                "rows in C2)"
                                 if exp == "C4"
                                 else ""
                             )
