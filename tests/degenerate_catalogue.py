@@ -206,8 +206,6 @@ def _mds_pre(**kw: Any) -> Callable[..., Any]:
     return _precomputed(run)
 
 
-
-
 @dataclass(frozen=True)
 class Engine:
     """A layout path: ``run(X, metric=...)`` -> Layout. ``min_points``: fewer is a SupvizError.

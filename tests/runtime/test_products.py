@@ -268,3 +268,44 @@ def test_a_fixed_product_is_bmm_bit_for_bit_and_sees_its_buffers_change(impl, al
             assert torch.equal(out, want)
         acc()
         assert torch.equal(out, products.bmm(a, b, want.clone(), accumulate=True))
+
+
+SINGLE_THREADED_AT_ONCE = """
+import threading, numpy
+from supviz.runtime.products import _threadpools, single_threaded
+
+def blas_threads():  # the BLAS libraries single_threaded limits (numpy's OpenBLAS, which the products call)
+    return sorted({i["num_threads"] for i in _threadpools().info() if i["user_api"] == "blas"})
+
+before = blas_threads()
+first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+def first():
+    with single_threaded():
+        first_in.set()
+        second_in.wait(10)
+    first_out.set()
+t = threading.Thread(target=first)
+t.start()
+first_in.wait(10)
+with single_threaded():
+    second_in.set()
+    first_out.wait(10)
+    during = blas_threads()
+t.join()
+import json
+print(json.dumps([before, during, blas_threads()]))
+"""
+
+
+def test_single_threaded_blocks_open_at_once_keep_blas_on_one_thread_until_the_last_ends():
+    """Two trainings at once (the study's grid beside the background section): the first block to end must not give
+    the other's BLAS products their threads back; the last restores what the first found (threadpoolctl). In a fresh
+    process: OpenBLAS's thread count as threadpoolctl reads it is the process's there."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", SINGLE_THREADED_AT_ONCE], capture_output=True, text=True, check=True)
+    before, during, after = json.loads(out.stdout)
+    assert before and max(before) > 1  # a BLAS with more than one thread, or the test shows nothing
+    assert during == [1]
+    assert after == before
