@@ -565,9 +565,12 @@ def test_a_p_that_follows_the_point_count_only_is_no_signature_against_the_rando
 
 def test_the_words_follow_each_no_signature_verdict():
     """Two verdicts that straddle the bound on different sides are not worded alike."""
-    assert C.signature_reading(NOT_ENOUGH, 0.62, (0.24, 0.84)).startswith("leans to a signature")
-    assert C.signature_reading(NOT_ENOUGH, -0.64, (-0.85, -0.26)).startswith("leans to a signature")
-    assert C.signature_reading(NOT_ENOUGH, -0.19, (-0.59, 0.29)).startswith("leans to no signature")
+    assert C.signature_reading(NOT_ENOUGH, 0.62, (0.24, 0.84)).startswith("a trend detected, its size undetermined")
+    assert C.signature_reading(NOT_ENOUGH, -0.64, (-0.85, -0.26)).startswith("a trend detected")
+    # an interval that excludes 0 with an estimate inside the bound: still a trend detected, not "no signature"
+    assert C.signature_reading(NOT_ENOUGH, 0.28, (0.02, 0.65)).startswith("a trend detected")
+    assert C.signature_reading(NOT_ENOUGH, -0.19, (-0.59, 0.29)).startswith("undecided: no trend detected")
+    assert "lean" not in C.signature_reading(NOT_ENOUGH, 0.28, (-0.2, 0.65))
     assert C.signature_reading("supported", 0.0, (-0.2, 0.2)).startswith("no signature")
     assert C.signature_reading("not supported", 0.9, (0.7, 0.95)).startswith("a signature")
 
@@ -1193,7 +1196,7 @@ def test_c5_is_set_against_the_noise_floor_of_umap_on_diag_n():
 
 
 def test_the_headline_names_every_variant_s_feature_direction_verdict_in_its_own_words():
-    """The first screen left out uniform MDS and worded a verdict that leans to a signature like one that does not."""
+    """The first screen left out uniform MDS and worded a verdict that shows a trend like one that does not."""
     fs = [
         Finding(
             "c",
@@ -1203,7 +1206,7 @@ def test_the_headline_names_every_variant_s_feature_direction_verdict_in_its_own
             method="MDS",
             importance="geometric:0.9",
             view="feature directions",
-            summary="leans to no signature: rho within m 0.32 [-0.16, 0.67]",
+            summary="undecided: no trend detected and none ruled out: rho within m 0.32 [-0.16, 0.67]",
         ),
         Finding(
             "c",
@@ -1213,7 +1216,7 @@ def test_the_headline_names_every_variant_s_feature_direction_verdict_in_its_own
             method="UMAP",
             importance="geometric:0.9",
             view="feature directions",
-            summary="leans to a signature: rho within m 0.67 [0.3, 0.86]",
+            summary="a trend detected, its size undetermined: rho within m 0.67 [0.3, 0.86]",
         ),
         Finding(
             "c",
@@ -1227,6 +1230,6 @@ def test_the_headline_names_every_variant_s_feature_direction_verdict_in_its_own
         ),
     ]
     text = " ".join(lead_sentences({}, fs))
-    assert "MDS not enough evidence (leans to no signature" in text
-    assert "UMAP not enough evidence (leans to a signature" in text
+    assert "MDS not enough evidence (undecided: no trend detected" in text
+    assert "UMAP not enough evidence (a trend detected" in text
     assert "uniform" in text and "MDS not supported (a signature" in text

@@ -104,7 +104,7 @@ def answer_sentences(findings: Sequence[Any]) -> list[str]:
         against = sum(1 for f in grid if f.verdict == "not supported")
         out.append(
             "No picture's verdict contradicts the study's conclusion outright; an undecided one is no evidence for it "
-            "either (each cell of the grid says which way it leans)."
+            "either (each cell of the grid says what its interval shows)."
             if not against and c_undecided(grid)
             else "No picture contradicts the study's conclusion."
             if not against
@@ -192,8 +192,8 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
     lead = variants[0] if variants else ""
     if points is not None and len(points) and lead:
         out.append(_data_point_sentence(points, cells, lead, variants, rule=rule))
-    # every variant and method, each in its own words (a verdict that leans one way is not worded like one that
-    # leans the other)
+    # every variant and method, each in its own words (an undecided verdict whose interval shows a trend is not
+    # worded like one whose interval shows none)
     fd = [f for f in findings if f.view == "feature directions" and f.verdict != "n/a"]
     if fd:
         per_variant = []

@@ -168,8 +168,12 @@ def noise_floor(panels: Any, method: str) -> float:
 
 
 def signature_reading(verdict: str, estimate: float, interval: tuple[float, float]) -> str:
-    """The words of a "no signature" verdict (:func:`~supviz.study.stats.abs_below_verdict` with :data:`RHO_NONE`):
-    which way it leans when its interval straddles the bound, so two different answers are never worded alike."""
+    """The words of a "no signature" verdict (:func:`~supviz.study.stats.abs_below_verdict` with :data:`RHO_NONE`).
+
+    When the interval straddles the bound the words say what the interval shows, and nothing it does not: a trend
+    *detected* when the interval excludes 0 (its size undetermined: the interval reaches inside the bound), else
+    neither a trend detected nor one ruled out. No "leaning" either way: the point estimate alone decides nothing.
+    """
     lo, hi = interval
     way = "rises" if estimate > 0 else "falls"
     if verdict == "supported":
@@ -178,14 +182,14 @@ def signature_reading(verdict: str, estimate: float, interval: tuple[float, floa
         return f"a signature: P beyond the null {way} with sparsity, the whole interval beyond +-{RHO_NONE:g}"
     if verdict != NOT_ENOUGH:
         return "nothing to read"
-    if abs(estimate) >= RHO_NONE and (lo > 0 or hi < 0):
+    if lo > 0 or hi < 0:
         return (
-            f"leans to a signature (P beyond the null {way} with sparsity; the estimate is beyond +-{RHO_NONE:g} and "
-            "the interval excludes 0, but it reaches inside the bound)"
+            f"a trend detected, its size undetermined (P beyond the null {way} with sparsity: the interval excludes 0, "
+            f"but it reaches inside +-{RHO_NONE:g})"
         )
-    if abs(estimate) < RHO_NONE:
-        return f"leans to no signature (the estimate is within +-{RHO_NONE:g}, but the interval reaches beyond it)"
-    return "undecided (the estimate is beyond the bound, the interval reaches past 0)"
+    return (
+        f"undecided: no trend detected and none ruled out (the interval includes 0 and reaches beyond +-{RHO_NONE:g})"
+    )
 
 
 def _signature_one(panels: Any, exp: str, importance: str, rule: str) -> tuple[str, str, int, int, Any]:
@@ -240,7 +244,7 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
     stratified_spearman`). Raw P follows the point count N, which grows with sparsity inside one m; pooled over m,
     strata with different P levels can give the wrong sign. 'supported' (no signature) when the whole 95% interval
     lies within +-:data:`RHO_NONE`, 'not supported' when it lies wholly outside, 'not enough evidence' when it
-    straddles (:func:`signature_reading` says which way it leans); 'n/a' without a null.
+    straddles (:func:`signature_reading` says what its interval shows); 'n/a' without a null.
     """
     method = "MDS" if exp == "C3" else "UMAP"
     v, text, used, left, (st, floor, null) = _signature_one(panels, exp, importance, rule)
