@@ -87,10 +87,7 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args)
 
     def announce(text: str) -> None:
-        # one write per line: the grid trains in a thread beside the first sections, and print's separate writes
-        # of the text and its newline could interleave the two threads' lines
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+        print(text, file=sys.stderr, flush=True)
 
     # run_study checks the weights, --out and the cache folder (check_study) before it writes anything
     result = run_study(

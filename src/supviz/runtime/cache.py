@@ -26,7 +26,6 @@ import math
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,9 +104,6 @@ def cache_key(kind: str, params: Mapping[str, Any], upstream: Sequence[str] = ()
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_STATS_LOCK = threading.Lock()
-
-
 @dataclass
 class CacheStats:
     """Hits and misses of one run, per kind."""
@@ -117,8 +113,7 @@ class CacheStats:
 
     def count(self, kind: str, hit: bool) -> None:
         target = self.hits if hit else self.misses
-        with _STATS_LOCK:  # sections may compute in two threads at once (the pipeline's overlap with training)
-            target[kind] = target.get(kind, 0) + 1
+        target[kind] = target.get(kind, 0) + 1
 
     @property
     def total_hits(self) -> int:

@@ -492,35 +492,17 @@ def measure(key: str, *, batch: int = MEASURE_BATCH, rounds: int = 5) -> dict[st
 
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
-    """torch (in this thread) and the BLAS libraries threadpoolctl sees (numpy's OpenBLAS) on one thread for the
-    block. torch's setting is this thread's own and restored at the end of the block; the BLAS limit is the
-    process's, so it is set by the first of the blocks open at the same time and restored by the last. The engines
-    train inside it, and two trainings may run at once (the study trains its grid while the sections that need
-    none compute): the one that ends first must not give the other's products back their threads."""
+    """torch (in this thread) and the BLAS libraries threadpoolctl sees (numpy's OpenBLAS) on one
+    thread for the block; restored afterwards. The engines train inside it."""
     import torch
 
-    global _SINGLE_DEPTH, _SINGLE_LIMITER
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    with _SINGLE_LOCK:
-        if _SINGLE_DEPTH == 0:
-            _SINGLE_LIMITER = _threadpools().limit(limits=1, user_api="blas")
-        _SINGLE_DEPTH += 1
     try:
-        yield
+        with _threadpools().limit(limits=1, user_api="blas"):
+            yield
     finally:
-        with _SINGLE_LOCK:
-            _SINGLE_DEPTH -= 1
-            if _SINGLE_DEPTH == 0 and _SINGLE_LIMITER is not None:
-                _SINGLE_LIMITER.restore_original_limits()
-                _SINGLE_LIMITER = None
         torch.set_num_threads(before)
-
-
-#: How many :func:`single_threaded` blocks are open, and the BLAS limit the first one set (the last restores it).
-_SINGLE_LOCK = threading.Lock()
-_SINGLE_DEPTH = 0
-_SINGLE_LIMITER: Any = None
 
 
 @functools.cache

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,23 +44,14 @@ class RunContext:
     """The supplied weights, already loaded by :func:`supviz.study.pipeline.check_study`."""
     dispatcher: Any = None
     """Where the units of work run (:mod:`supviz.runtime.dispatch`); ``None``: local processes over ``run.n_jobs``."""
+    computing: Any = None
+    """The section whose ``compute`` runs now (set by the pipeline); ``None`` while rendering."""
     rendering: bool = False
     """Whether the run renders now: then nothing may be computed (:meth:`grid` and :meth:`layouts`
     refuse), so ``render`` never trains."""
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
-
-    @property
-    def computing(self) -> Any:
-        """The section whose ``compute`` runs now in this thread (set by the pipeline); ``None`` while rendering.
-        Per thread: the sections that need no grid compute in a thread of their own while the main one trains it."""
-        return getattr(self._local, "computing", None)
-
-    @computing.setter
-    def computing(self, section: Any) -> None:
-        self._local.computing = section
 
     # -- seeds -------------------------------------------------------------------------------
     def seed(self, *names: str | int) -> int:

@@ -26,11 +26,9 @@ and a non-empty folder that is not a run folder is refused.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 import platform
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -318,9 +316,13 @@ def _run_planned(
     atomic_write_text(out / "config.toml", dump_config(config))
 
     grid_key = ""
-    computed = with_needs(todo)  # a section another one needs first, whether or not it is rendered
+    computed = with_needs(todo)
+    if any(s.needs_grid for s in computed):
+        with progress.stage("weights" if plan.weights_file else "train toy models", cache):
+            grid, grid_key = ctx.grid()
+            _write_grid(grid, written)
 
-    def compute(section: Section) -> None:
+    for section in computed:  # a section another one needs first, whether or not it is rendered
         with progress.stage(f"compute {section.key}", cache):
             params = {
                 "section": section.key,
@@ -336,53 +338,6 @@ def _run_planned(
                 ctx.computed[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
             finally:
                 ctx.computing = None
-
-    early: list[Section] = []
-    if any(s.needs_grid for s in computed):
-        # the grid trains in a thread of its own while this one computes the sections ahead of the first that needs
-        # it: the training keeps about 1.7 of 2 cores busy, and the background and baseline sections fill the rest
-        # (each instance trains to the same bits whatever runs beside it: the engine's promise). The training
-        # starts no process (one local task runs in process); the sections' worker processes are started from this
-        # thread, which lives as long as the run (a worker dies with the thread that started it: PR_SET_PDEATHSIG).
-        early = list(itertools.takewhile(lambda s: not s.needs_grid, computed))
-        failed: list[BaseException] = []
-        keys: list[str] = []
-
-        def train() -> None:
-            try:
-                with progress.stage("weights" if plan.weights_file else "train toy models", cache):
-                    grid, key = ctx.grid()
-                    _write_grid(grid, written)
-                keys.append(key)
-            except BaseException as exc:  # noqa: BLE001 - raised again in this thread
-                failed.append(exc)
-
-        if early:
-            from supviz.runtime.products import single_threaded
-
-            # BLAS on one thread for the whole overlap: the limit is the process's, and a block of one thread that
-            # saved and restored it while the other thread's block was open would hand that one's products threads
-            # (or leave the limit set after both); inside this one every nested limit finds 1 and restores 1
-            with single_threaded():
-                trainer = threading.Thread(target=train, name="supviz-train-grid", daemon=True)
-                trainer.start()
-                try:
-                    for section in early:
-                        compute(section)
-                except KeyboardInterrupt:
-                    raise  # the training thread (a daemon) ends with the process
-                except BaseException:
-                    trainer.join()
-                    raise
-                trainer.join()
-        else:
-            train()
-        if failed:
-            raise failed[0]
-        grid_key = keys[0]
-    for section in computed:
-        if section not in early:
-            compute(section)
 
     outputs: list[SectionOutput] = []
     ctx.rendering = True
