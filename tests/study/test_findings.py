@@ -92,7 +92,7 @@ def _a_cells(a2_counts=((5, 5, 6, 5, 5), (9, 8, 9, 10, 9), (12, 11, 12, 13, 12))
 
 def test_a_verdicts_from_cells():
     cells = _a_cells()
-    assert A.a1_antipodal(cells).verdict == "supported"
+    assert A.a1_antipodal(cells).verdict == NOT_ENOUGH  # one antipodal seed at p = 1 (test below)
     # every seed's sweep packs more features as p falls (rho 1 each): supported, with its evidence over seeds
     a2 = A.a2_packing(cells)
     assert a2.verdict == "supported" and (a2.n_used, a2.unit) == (5, "seeds")
@@ -113,12 +113,18 @@ def _a1(cells, p, cosines, losses):
 def test_a1_reads_the_optimum_by_loss_at_both_ends_of_the_sweep():
     # the default run's seeds: antipodal is the optimum at p = 0.1 (0.0294 - 0.0032 = 0.0262 > 0 in every resample of
     # the seeds) and not at p = 1 (0.0829 - 0.0837 < 0)
+    # the default run's seeds: at p = 1 one training of five is antipodal: one seed gives that kind no spread in the
+    # bootstrap (the interval ended at the estimate, -8.37e-4 [-8.37e-4, -5.48e-4]), so the dense half is undecided
     f = A.a1_antipodal(_a_cells())
-    assert f.verdict == "supported" and (f.n_used, f.unit) == (5, "seeds (trainings at p = 0.1)")
+    assert f.verdict == NOT_ENOUGH and (f.n_used, f.unit) == (5, "seeds (trainings at p = 0.1)")
     assert f.estimate == pytest.approx(0.0262) and f.null == 0.0 and f.threshold == 0.0
     assert 0 < f.interval[0] <= f.estimate <= f.interval[1] == pytest.approx(0.0263)
     assert "p = 1: 1 of 5 trainings antipodal; best loss antipodal 0.0837, other 0.0829" in f.measured
     assert "at the densest (p = 1: -8.00e-04" in f.comparison
+    assert "At p = 1 1 training(s) reached the antipodal pair: a kind needs at least 2" in f.measured
+    # two antipodal trainings at p = 1, both worse than the other solution's: both halves hold
+    two = _a1(_a_cells(), 1.0, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0829, 0.0831, 0.0837, 0.0838, 0.0830])
+    assert A.a1_antipodal(two).verdict == "supported"
     # the best loss beside the analytic loss of the antipodal pair at p = 0.1 (0.00332, under p^2 / 3 = 0.00333)
     cells = _a_cells()
     cells["final_loss"] = np.where(cells.model == "A1", np.where(cells.p == 0.1, 0.0032, 0.0829), np.nan)
@@ -130,8 +136,12 @@ def test_a1_one_antipodal_seed_with_a_worse_loss_is_not_the_optimum():
     # Wilson [0.04, 0.62] above 0) would have passed; the loss says the antipodal pair is not the optimum
     cells = _a1(_a_cells(), 0.1, [1.0, 1.0, -1.0, 1.0, 1.0], [0.0030, 0.0031, 0.0300, 0.0032, 0.0031])
     f = A.a1_antipodal(cells)
-    assert f.verdict == "not supported" and f.estimate == pytest.approx(0.0030 - 0.0300)
-    assert f.interval[1] < 0
+    # one antipodal seed: no spread for its kind, so not enough evidence either way (never "supported")
+    assert f.verdict == NOT_ENOUGH and f.estimate == pytest.approx(0.0030 - 0.0300)
+    # two antipodal seeds, both worse: the pair is not the optimum the seeds found
+    cells = _a1(_a_cells(), 0.1, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0030, 0.0031, 0.0300, 0.0302, 0.0031])
+    f = A.a1_antipodal(cells)
+    assert f.verdict == "not supported" and f.estimate == pytest.approx(0.0030 - 0.0300) and f.interval[1] < 0
 
 
 def test_a1_flips_when_the_contrast_does():
@@ -143,7 +153,7 @@ def test_a1_flips_when_the_contrast_does():
     assert f.estimate == pytest.approx(0.0001) and f.interval[0] < 0 < f.interval[1]
     assert f.verdict == NOT_ENOUGH
     # dense features antipodal too (the antipodal seed the best at p = 1): only the sparse half holds
-    dense = _a1(base, 1.0, [1.0, 1.0, 1.0, 1.0, -1.0], [0.0839, 0.0832, 0.0841, 0.0836, 0.0820])
+    dense = _a1(base, 1.0, [1.0, 1.0, 1.0, -1.0, -1.0], [0.0839, 0.0832, 0.0841, 0.0821, 0.0820])
     assert A.a1_antipodal(dense).verdict == "partly"
     # antipodal worse at the sparsest p: the claim fails whatever the dense end says
     worse = _a1(dense, 0.1, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0035, 0.0036, 0.0294, 0.0295, 0.0034])

@@ -139,8 +139,17 @@ def a1_loss_contrast(p: float, cosines: Any, losses: Any, *, random_state: int =
     return LossContrast(float(p), best_o - best_a, interval, best_a, best_o, int(la.size), int(lo.size))
 
 
+#: Trainings each kind (antipodal, other) needs at a p for its half of A1 to be read: a kind reached by one seed
+#: contributes no spread to the bootstrap (its interval can end at the estimate itself), so one seed cannot say
+#: how far that kind's best loss could be from the next seed's.
+A1_MIN_PER_KIND = 2
+
+
 def _half(lc: LossContrast, claimed: str) -> str:
-    """One half of A1's claim read with its interval; an undefined contrast is not enough evidence."""
+    """One half of A1's claim read with its interval; an undefined contrast, or one where a kind was reached by
+    fewer than :data:`A1_MIN_PER_KIND` trainings, is not enough evidence."""
+    if min(lc.n_antipodal, lc.n_other) < A1_MIN_PER_KIND:
+        return NOT_ENOUGH
     v = interval_verdict(lc.estimate, lc.interval, 0.0, claimed=claimed, n=lc.n)
     return NOT_ENOUGH if v == "n/a" else v
 
@@ -213,6 +222,13 @@ def a1_antipodal(cells: Any) -> Finding:
         + f". The antipodal pair the optimum at the sparsest p: {vs}; not the optimum at the densest: "
         + (vd if len(contrasts) >= 2 else f"{NOT_ENOUGH} ({dense.reason})")
         + "."
+        + "".join(
+            f" At p = {lc.p:g} {min(lc.n_antipodal, lc.n_other)} training(s) reached the "
+            f"{'antipodal pair' if lc.n_antipodal < lc.n_other else 'other solution'}: a kind needs at least "
+            f"{A1_MIN_PER_KIND} for its seed-to-seed spread to enter the interval, so that half is {NOT_ENOUGH}."
+            for lc in ((sparse, dense) if len(contrasts) >= 2 else (sparse,))
+            if np.isfinite(lc.estimate) and min(lc.n_antipodal, lc.n_other) < A1_MIN_PER_KIND
+        )
     )
     if len(ps) and "final_loss" in a1 and np.isfinite(float(a1["final_loss"].iloc[-1])):
         best, ideal = float(a1["final_loss"].iloc[-1]), antipodal_optimum(float(ps[-1]))
