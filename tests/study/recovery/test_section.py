@@ -158,7 +158,7 @@ def test_figures_rows_and_findings(run):
     assert (
         "does best" in sec.intro
         or "does best" in " ".join(f.measured for f in sec.findings)
-        or any("Best:" in f.measured for f in sec.findings)
+        or any("Highest median:" in f.measured for f in sec.findings)
     )
     assert "Recovering the features" in (out / "report.html").read_text()
 
@@ -495,7 +495,11 @@ def test_findings_from_a_hand_made_table():
     assert all("issue" not in f.claim for f in found)
     arch, codes = found[-2], found[-1]
     # two of the five architectures: "best of the five" is not enough evidence, the numbers are still given
-    assert arch.verdict == NOT_ENOUGH and "Best: topk" in arch.measured and "2 of 5 architectures" in arch.measured
+    assert (
+        arch.verdict == NOT_ENOUGH
+        and "Highest median: topk" in arch.measured
+        and "2 of 5 architectures" in arch.measured
+    )
     assert codes.verdict == "n/a"  # the hand-made table has no code-space recall
     for f in (sparse, dense, arch):
         assert f.comparison and f.threshold is not None and f.unit

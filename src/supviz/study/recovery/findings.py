@@ -687,8 +687,15 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
     ci = bootstrap_interval(gap)
     text = (
         f"{len(ranking)} of {MIN_ARCHITECTURES} architectures trained; median MMCS over {plural(n, 'sparse cell')} "
-        f"(p <= {sparse_p:g}) that every one scored: " + "; ".join(parts) + f". Best: {best}; its median paired MMCS "
-        f"gain over {ranking[1].architecture}: {fmt(est)} [{fmt(ci[0])}, {fmt(ci[1])}]."
+        f"(p <= {sparse_p:g}) that every one scored: "
+        + "; ".join(parts)
+        + f". Highest median: {best}; its median paired MMCS gain over {ranking[1].architecture}: {fmt(est)} "
+        f"[{fmt(ci[0])}, {fmt(ci[1])}]"
+        + (
+            ": ahead."
+            if ci[0] > 0
+            else ": not ahead (the interval reaches 0 or below): no architecture recovers the features best."
+        )
     )
     if len(ranking) < MIN_ARCHITECTURES:
         v = NOT_ENOUGH

@@ -379,7 +379,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
         tables.append(
             TableBlock(
-                f"Architectures, best first: medians over the sparse cells (p <= {cfg.sparse_p:g}) that every "
+                "Architectures, ordered by median MMCS (an order, not a ranking: the paired comparison decides): "
+                f"medians over the sparse cells (p <= {cfg.sparse_p:g}) that every "
                 "architecture scored",
                 pd.DataFrame(
                     [
