@@ -59,9 +59,9 @@ def test_one_perfect_stratum_neither_outweighs_the_others_nor_shrinks_the_interv
     s = stratified_spearman(x, y, np.repeat([0, 1, 2], 6))
     assert [round(r, 2) for r, _ in s.per_stratum.values()] == [-0.83, -1.0, -0.83]
     assert -0.97 < s.rho < -0.83 and -1 < s.interval[0] < s.rho < s.interval[1] < -0.5
-    # one stratum: its own rho, and an interval of some width
+    # one stratum: its own rho, and an interval of some width that reaches it (1 entered z at the bound)
     one = stratified_spearman(np.arange(6.0), np.arange(6.0), np.zeros(6))
-    assert one.rho == 1.0 and 0.5 < one.interval[0] < one.interval[1] < 1
+    assert one.rho == 1.0 and 0.5 < one.interval[0] < one.interval[1] == 1.0
 
 
 def test_stratified_spearman_leaves_out_strata_too_small_or_flat() -> None:
@@ -199,3 +199,20 @@ def test_two_sample_bootstrap_interval_resamples_each_sample_on_its_own() -> Non
     assert np.isnan(two_sample_bootstrap_interval([1.0, 2.0], [np.nan], _diff_of_minima)).all()
     # equal seeds give equal intervals
     assert two_sample_bootstrap_interval(a, b, _diff_of_minima) == two_sample_bootstrap_interval(a, b, _diff_of_minima)
+
+
+def test_stratified_spearman_keeps_a_perfect_rho_inside_its_interval():
+    """Every stratum perfect (C4's six rho = -1 within p): the combined rho is -1, not tanh of the bounded z mean
+    (-0.971), and the interval reaches it; one perfect stratum (B1's rho 1) reads 1 [lo, 1], not 1 [0.741, 0.997]."""
+    from supviz.study.stats import stratified_spearman
+
+    m = np.repeat([1, 2, 3, 4, 5, 6], 6)
+    x = np.tile(np.arange(6.0), 6)
+    s = stratified_spearman(x, -x, m)
+    assert s.rho == -1.0 and s.interval[0] == -1.0 and s.interval[1] < -0.9
+    one = stratified_spearman(np.arange(8.0), np.arange(8.0) ** 2, np.zeros(8))
+    assert one.rho == 1.0 and one.interval[1] == 1.0 and 0 < one.interval[0] < 1
+    # strata not all perfect: the combined estimate stays inside its interval
+    y = -x + np.where(m == 1, np.tile([0.0, 0, 3, 0, 0, 0], 6), 0)
+    mixed = stratified_spearman(x, y, m)
+    assert mixed.interval[0] <= mixed.rho <= mixed.interval[1] and mixed.rho > -1.0

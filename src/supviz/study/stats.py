@@ -181,7 +181,15 @@ def stratified_spearman(x: Any, y: Any, strata: Any) -> Stratified:
     half = float(stats.norm.ppf(0.5 + LEVEL / 2)) / math.sqrt(w.sum())
     used = [r for r, _n in per.values() if math.isfinite(r)]
     rho = used[0] if len(used) == 1 else math.tanh(z)  # one stratum: its own rho, unbounded
-    return Stratified(rho, (math.tanh(z - half), math.tanh(z + half)), per, n)
+    lo, hi = math.tanh(z - half), math.tanh(z + half)
+    if all(r == 1.0 for r in used) or all(r == -1.0 for r in used):
+        # every stratum perfect and alike: the combined rho is that +-1 itself (the bound only keeps z finite), and
+        # the interval reaches it: its far end is the z interval's at infinity
+        rho = used[0]
+    # the estimate lies in its own interval: a rho beyond the bound (up to +-1) entered z at the bound, so the
+    # interval's end on its side is the rho itself (B1's perfect 1 read [0.741, 0.997] before)
+    lo, hi = min(lo, rho), max(hi, rho)
+    return Stratified(rho, (lo, hi), per, n)
 
 
 def interval_verdict(
