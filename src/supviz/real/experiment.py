@@ -339,7 +339,10 @@ def _title(sid: str, cfg: RealConfig) -> str:
     kind, rest = sid.split(" ", 1)
     w = cfg.picture_width
     if "codes" in rest:
-        return f"{kind} SAE codes f(h) ({cfg.architectures[0]}, {int(cfg.sae_expansion * w)} latents)"
+        from supviz.sae.config import ARCHITECTURE_NAMES  # the architecture as its paper names it
+
+        arch = ARCHITECTURE_NAMES.get(cfg.architectures[0], cfg.architectures[0])
+        return f"{kind} SAE codes f(h) ({arch}, {int(cfg.sae_expansion * w)} latents)"
     return f"{kind} hidden layer h ({w}-d)"
 
 

@@ -22,6 +22,7 @@ from supviz.dr.base import METHOD_NAMES
 from supviz.real.config import RealConfig
 from supviz.real.measures import SIGNED_PAIR
 from supviz.report.records import SectionOutput, TableBlock
+from supviz.sae.config import ARCHITECTURE_NAMES
 from supviz.study.context import RunContext
 from supviz.study.real.findings import calibration_of, conclusion
 from supviz.study.section import Section
@@ -82,6 +83,7 @@ class RealSection(Section):
         r = result
         cfg = r.config
         arch = cfg["architectures"][0]
+        arch_name = ARCHITECTURE_NAMES.get(arch, arch)  # in the text: as its paper names it
         figs = []
         figs.append(
             ctx.figure(
@@ -90,10 +92,10 @@ class RealSection(Section):
                 "digit class",
                 caption=(
                     f"Rows: the {r.data['n_test']} held-out digits as pixels (the control), as the hidden layer h of a "
-                    f"classifier MLP 64 → {cfg['picture_width']} → 10, as that layer's {arch} SAE codes, and the same "
-                    f"for the toy-shaped autoencoder x' = ReLU(W Wᵀx + b) of width {cfg['picture_width']}. Columns: "
-                    "MDS (ratio SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = k-NN "
-                    f"label accuracy in the picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = "
+                    f"classifier MLP 64 → {cfg['picture_width']} → 10, as that layer's {arch_name} SAE codes, and the "
+                    f"same for the toy-shaped autoencoder x' = ReLU(W Wᵀx + b) of width {cfg['picture_width']}. "
+                    "Columns: MDS (ratio SMACOF), UMAP, t-SNE (section D's settings). Colour: the digit. Corner: kNN = "
+                    f"k-NN label accuracy in the picture ({cfg['folds']}-fold cross-validated, k = {cfg['k']}), sil = "
                     "silhouette of the classes in the picture, T and C = trustworthiness and continuity of the picture "
                     "against the space it pictures / against the pixels. A point's trust is its own share of T and C "
                     f"against the space pictured (k = {cfg['k']}). Hover a point in the interactive version for its "
@@ -113,7 +115,7 @@ class RealSection(Section):
                 caption=(
                     "(a) Classifier test accuracy and autoencoder variance explained (1 − FVU) on the held-out digits, "
                     f"mean and range over {cfg['replicates']} replicate(s). (b) Bereska et al.'s effective feature "
-                    f"count F = exp(H) of each hidden layer's {arch} SAE codes (at most the dictionary size, "
+                    f"count F = exp(H) of each hidden layer's {arch_name} SAE codes (at most the dictionary size, "
                     f"{cfg['sae_expansion']:g} w). Dotted: F = w; dash-dot: F = {SIGNED_PAIR:g} w. What F can show: "
                     "the "
                     "classifier's h = ReLU(x W1 + b1) is non-negative, so F above the dotted line hints at more "
@@ -151,7 +153,7 @@ class RealSection(Section):
                     caption=(
                         f"Each point is a toy cell of section 2 ({n_cells} cells: m in "
                         f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a "
-                        f"digits layer: {r.data['n_train']} rows of h = xW, the same {arch} SAE recipe, the same "
+                        f"digits layer: {r.data['n_train']} rows of h = xW, the same {arch_name} SAE recipe, the same "
                         f"measures (x) on {r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the "
                         "cell's represented features (‖W_i‖ > 0.5). Title: Spearman's rank correlation inside each "
                         "hidden size m, combined over the sizes (Fisher-z mean, 95% interval): the statistic the "
@@ -193,6 +195,7 @@ def _tables(r: Any) -> list[TableBlock]:
 
     cfg = r.config
     arch = cfg["architectures"][0]
+    arch_name = ARCHITECTURE_NAMES.get(arch, arch)  # in the text: as its paper names it
     out = []
     m = r.models
     acc = (
@@ -249,8 +252,8 @@ def _tables(r: Any) -> list[TableBlock]:
             out.append(
                 TableBlock(
                     f"The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 "
-                    f"from the width): MMCS of those cells with the same value of each measure ({arch}; n/a outside "
-                    "the cells' range or without a matching m)",
+                    f"from the width): MMCS of those cells with the same value of each measure ({arch_name}; n/a "
+                    "outside the cells' range or without a matching m)",
                     piv.round(3).reset_index(),
                 )
             )
