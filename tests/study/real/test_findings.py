@@ -154,3 +154,19 @@ def test_calibration_text_names_the_within_m_best_and_the_nearest_m_reading():
     assert "Within m the best is within (" in text and "its interval excludes 0" in text
     assert "over the cells of m = 10 only" in text and "at most a factor 2 away" in text
     assert "p = " not in text  # no pooled p-value sells the pooled correlation
+    # beside its chance level: random unit decoders of the same size at that m; a reading at or below it says so
+    high = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.97)
+    assert "random unit decoders of the same size score 0.97 at m = 10: at or below chance" in high
+    low = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.01)
+    assert "0.01 at m = 10: above chance" in low
+
+
+def test_chance_mmcs_is_the_random_decoders_expectation_at_the_recipe_s_size():
+    from supviz.sae.metrics import random_mmcs_expectation
+    from supviz.study.real.findings import chance_mmcs
+
+    # the recipe's dictionary: ceil(expansion x m) latents (SAEConfig.resolve_d_sae)
+    assert chance_mmcs(20, 2.0) == pytest.approx(random_mmcs_expectation(20, 40))
+    assert chance_mmcs(5, 1.5) == pytest.approx(random_mmcs_expectation(5, 8))
+    assert 0.4 < chance_mmcs(20, 2.0) < 0.7  # E2's chance at m = 20 is about 0.54
+    assert np.isnan(chance_mmcs(float("nan"), 2.0))

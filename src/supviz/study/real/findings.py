@@ -126,7 +126,28 @@ def calibration_of(r: Any, arch: str) -> tuple[Any, Any, Any] | None:
     return ranking, count, readings
 
 
-def calibration_text(ranking: Any, readings: Any, *, n_cells: int, picture_width: int, count: Any = None) -> str:
+def chance_mmcs(m: float, expansion: float, architecture: str = "relu_l1") -> float:
+    """The MMCS that random unit decoders of the same size score against any ``m``-dimensional features: the chance
+    level of a read-through at hidden size ``m`` (:func:`supviz.sae.metrics.random_mmcs_expectation`, with the
+    dictionary size the SAE recipe gives ``m`` inputs); NaN for a NaN ``m``."""
+    from supviz.sae.config import SAEConfig
+    from supviz.sae.metrics import random_mmcs_expectation
+
+    if not math.isfinite(float(m)):
+        return math.nan
+    d = int(m)
+    return random_mmcs_expectation(d, SAEConfig(architecture=architecture, expansion_factor=expansion).resolve_d_sae(d))
+
+
+def calibration_text(
+    ranking: Any,
+    readings: Any,
+    *,
+    n_cells: int,
+    picture_width: int,
+    count: Any = None,
+    chance: Any = None,
+) -> str:
     """Section F's answer to "which no-ground-truth measure tracks true recovery?", from :func:`calibration_ranking`
     (``ranking``; ``count``: the same for the effective feature count against the represented count) and the digits
     layers read through the cells (``readings``: :func:`supviz.real.calibration.read_layers`, one architecture).
@@ -196,13 +217,31 @@ def calibration_text(ranking: Any, readings: Any, *, n_cells: int, picture_width
                 f"Read through the toy cells of the nearest hidden size (a monotone fit of MMCS on "
                 f"{name(best['measure'])} over the cells of m = {int(e['m_used'])} only), the classifier's w = "
                 f"{picture_width} layer ({name(best['measure'])} {fixed(e['value'])}) is where those cells recover "
-                f"MMCS ≈ {fixed(e['estimated_mmcs'])}. Its limits: the cells' m is not the layer's width (each layer "
+                f"MMCS ≈ {fixed(e['estimated_mmcs'])}"
+                + (
+                    _chance_words(float(e["estimated_mmcs"]), chance(float(e["m_used"])), int(e["m_used"]))
+                    if chance
+                    else ""
+                )
+                + ". Its limits: the cells' m is not the layer's width (each layer "
                 "is read through the nearest m, at most a factor 2 away, or not at all), their inputs are sparse "
                 "toy features, not digits, and the fit has as many cells as one m holds."
             )
         else:
             parts.append(f"The classifier's w = {picture_width} layer cannot be read through the cells: {e['reason']}.")
     return " ".join(parts) + " Per layer in the table below."
+
+
+def _chance_words(estimate: float, level: float, m: int) -> str:
+    """The read-through's MMCS beside its chance level (random unit decoders of the same size at m)."""
+    if not math.isfinite(level):
+        return ""
+    where = (
+        "at or below chance: no evidence that the layer's SAE recovers anything"
+        if estimate <= level
+        else ("above chance")
+    )
+    return f" (random unit decoders of the same size score {fixed(level)} at m = {m}: {where})"
 
 
 def _trend(rho: float) -> str:
@@ -472,6 +511,13 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         ranking, count, readings = cal
         n_cells = int((r.calibration["architecture"] == arch).sum())
         parts.append(
-            calibration_text(ranking, readings, n_cells=n_cells, picture_width=int(cfg["picture_width"]), count=count)
+            calibration_text(
+                ranking,
+                readings,
+                n_cells=n_cells,
+                picture_width=int(cfg["picture_width"]),
+                count=count,
+                chance=lambda m: chance_mmcs(m, float(cfg["sae_expansion"]), arch),
+            )
         )
     return "\n\n".join(parts), findings

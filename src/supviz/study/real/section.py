@@ -24,7 +24,7 @@ from supviz.real.measures import SIGNED_PAIR
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.sae.config import ARCHITECTURE_NAMES
 from supviz.study.context import RunContext
-from supviz.study.real.findings import calibration_of, conclusion
+from supviz.study.real.findings import calibration_of, chance_mmcs, conclusion
 from supviz.study.section import Section
 
 
@@ -249,12 +249,16 @@ def _tables(r: Any) -> list[TableBlock]:
         if len(readings):
             # pivot, not pivot_table: a layer with no matching m (m_used NaN) keeps its row
             piv = readings.pivot(index=["kind", "width", "m_used"], columns="measure", values="estimated_mmcs")
+            piv = piv.reset_index()
+            # what random unit decoders of the same size score at that m: a reading at or below it says nothing
+            piv["chance MMCS"] = [chance_mmcs(m, float(cfg["sae_expansion"]), arch) for m in piv["m_used"]]
             out.append(
                 TableBlock(
                     f"The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 "
                     f"from the width): MMCS of those cells with the same value of each measure ({arch_name}; n/a "
-                    "outside the cells' range or without a matching m)",
-                    piv.round(3).reset_index(),
+                    "outside the cells' range or without a matching m), beside the MMCS random unit decoders of the "
+                    "same size score at that m (chance MMCS)",
+                    piv.round(3),
                 )
             )
     return out
