@@ -272,3 +272,18 @@ def test_interactive_notes_of_empty_panels_sit_on_their_own_panels():
         a, xd, yd = notes[text], fig.layout[f"xaxis{axis}"].domain, fig.layout[f"yaxis{axis}"].domain
         assert a.xref == "paper" and xd[0] < a.x < xd[1] and yd[0] < a.y < yd[1]
     assert fig.layout.yaxis.scaleanchor is None and fig.layout.yaxis2.scaleanchor == "x2"
+
+
+def test_the_bar_next_to_a_heatmap_grid_belongs_to_its_rightmost_column():
+    """D1: three columns of a measure and a last column of its change; the change's bar sits next to the change
+    column (the measure's bar there was read as the change's), the measure's bar beyond it."""
+    rng = np.random.default_rng(0)
+    panels = [HeatmapPanel(f"p{i}", rng.random((3, 3)), scale="change" if i % 4 == 3 else "measure") for i in range(8)]
+    scales = {"measure": ColorScale("viridis", 0.0, 1.0, "recall"), "change": ColorScale("RdBu", label="change")}
+    fig = plot.plot_grid(panels, ncols=4, scales=scales)
+    bars = sorted((ax for ax in fig.axes if ax.get_label() == "<colorbar>"), key=lambda ax: ax.get_position().x0)
+    assert [ax.get_ylabel() for ax in bars] == ["change", "recall"]
+    # one scale only, or the measure in the last column: the order is the measure's first, as before
+    fig = plot.plot_grid(list(reversed(panels)), ncols=4, scales=scales)
+    bars = sorted((ax for ax in fig.axes if ax.get_label() == "<colorbar>"), key=lambda ax: ax.get_position().x0)
+    assert [ax.get_ylabel() for ax in bars] == ["recall", "change"]

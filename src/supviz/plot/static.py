@@ -500,6 +500,13 @@ def plot_grid(
     cats = [p for p in panels if isinstance(p, ScatterPanel) and p.categories and p.xy is not None]
     shared = bool(cats) and not any(p.legend for p in cats)
     nrows, ncols = grid_shape(len(panels), ncols)
+    # the bar next to the grid belongs to the scale of its rightmost column (D1's change column beside the measure's
+    # bar read as if the measure's colours were its own): bars of scales reaching further right come first
+    cols = {
+        n: [i % ncols for i, p in enumerate(panels) if isinstance(p, HeatmapPanel) and p.scale == n] for n in heat_names
+    }
+    reach = {n: max(c) for n, c in cols.items()}
+    bars = sorted(bars, key=lambda b: -reach[b[0]] if b[0] in reach else -ncols)
     right = _COLORBAR_IN * (len(bars) + shared) + 0.1
     side = min(panel_in, (max_width_in - _LEFT_IN - right - _GAP_IN * (ncols - 1)) / ncols)
     width = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + right
