@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from supviz.core.validation import fail
-from supviz.dr.base import add_note
+from supviz.dr.base import Layout, add_note
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,16 @@ class CoincidentPoints:
         """The layout of all N rows [N, k] from the layout of the distinct points [n_distinct, k]: each copy at its
         point's place, bit for bit."""
         return np.asarray(embedding)[self.inverse]
+
+    def expanded(self, sub: Layout, notes: list[str]) -> Layout:
+        """The layout of all N rows from ``sub``, the method's layout of the distinct points: each copy at its
+        point's place (:meth:`expand`), ``sub``'s notes after ``notes`` (the merge's own), and
+        ``info["distinct_points"]``; ``sub``'s method and params."""
+        for line in sub.notes:
+            add_note(notes, "%s", line)
+        info = {**sub.info, "distinct_points": self.n_distinct}
+        embedding = self.expand(sub.embedding)
+        return Layout(embedding=embedding, method=sub.method, params=sub.params, info=info, notes=notes)
 
     def two_spots(self, n_components: int, distance: float) -> np.ndarray:
         """The layout [N, n_components] of two distinct points: ``distance`` apart on the first axis, centred on

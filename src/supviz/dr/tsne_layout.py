@@ -484,11 +484,7 @@ def _merge_coincident(
             n,
         )
     sub_args = {**args, "perplexity": min(perplexity, limit), "init": merge.distinct_start(args["init"]), "clamp": True}
-    sub = tsne_layout(merge.distinct(pts, precomputed=precomputed), **sub_args)
-    for note in sub.notes:
-        add_note(notes, "%s", note)
-    info = {**sub.info, "distinct_points": n_u}
-    return Layout(embedding=merge.expand(sub.embedding), method="tsne", params=sub.params, info=info, notes=notes)
+    return merge.expanded(tsne_layout(merge.distinct(pts, precomputed=precomputed), **sub_args), notes)
 
 
 def _repeated_rows(start: Any) -> int:

@@ -443,10 +443,7 @@ def _merge_coincident(
     sub = umap_layout(sub_pts, **{**args, "n_neighbors": min(n_neighbors, n_u - 1), "init": init, "clamp": True})
     if n_neighbors > n_u - 1:
         add_note(notes, "umap n_neighbors clamped from %d to %d: the distinct points minus one.", n_neighbors, n_u - 1)
-    for note in sub.notes:
-        add_note(notes, "%s", note)
-    info = {**sub.info, "distinct_points": n_u}
-    return Layout(embedding=merge.expand(sub.embedding), method="umap", params=sub.params, info=info, notes=notes)
+    return merge.expanded(sub, notes)
 
 
 def _identical_layout(
