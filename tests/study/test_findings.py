@@ -121,7 +121,7 @@ def test_a1_reads_the_optimum_by_loss_at_both_ends_of_the_sweep():
     assert 0 < f.interval[0] <= f.estimate <= f.interval[1] == pytest.approx(0.0263)
     assert "p = 1: 1 of 5 trainings antipodal; best loss antipodal 0.0837, other 0.0829" in f.measured
     assert "at the densest (p = 1: -8.00e-04" in f.comparison
-    assert "At p = 1 1 training(s) reached the antipodal pair: a kind needs at least 2" in f.measured
+    assert "At p = 1 only 1 training reached the antipodal pair: a kind needs at least 2" in f.measured
     # two antipodal trainings at p = 1, both worse than the other solution's: both halves hold
     two = _a1(_a_cells(), 1.0, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0829, 0.0831, 0.0837, 0.0838, 0.0830])
     assert A.a1_antipodal(two).verdict == "supported"

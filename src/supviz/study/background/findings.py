@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.text import plural
 from supviz.report.records import Finding
 from supviz.study.sources import source_for
 from supviz.study.stats import (
@@ -223,7 +224,7 @@ def a1_antipodal(cells: Any) -> Finding:
         + (vd if len(contrasts) >= 2 else f"{NOT_ENOUGH} ({dense.reason})")
         + "."
         + "".join(
-            f" At p = {lc.p:g} {min(lc.n_antipodal, lc.n_other)} training(s) reached the "
+            f" At p = {lc.p:g} only {plural(min(lc.n_antipodal, lc.n_other), 'training')} reached the "
             f"{'antipodal pair' if lc.n_antipodal < lc.n_other else 'other solution'}: a kind needs at least "
             f"{A1_MIN_PER_KIND} for its seed-to-seed spread to enter the interval, so that half is {NOT_ENOUGH}."
             for lc in ((sparse, dense) if len(contrasts) >= 2 else (sparse,))
