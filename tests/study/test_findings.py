@@ -246,25 +246,93 @@ def test_sticky_chance_is_the_exact_share_of_uniform_dimensionalities_near_a_fra
     assert A.near_sticky(d).mean() == pytest.approx(A.sticky_chance(), abs=0.005)
 
 
-def test_a3_sticky_is_read_against_chance():
-    # D_i near a sticky fraction in 5-16% of each model (the default run: 7%): below the 50% of chance
-    low = _a_cells(shares=(0.05, 0.1, 0.0, 0.16, 0.0, 0.12, 0.0, 0.08))
-    a3 = A.a3_sticky(low)
-    # the two sparsest models have dimensions per feature 0.23 and 0.1, below every sticky fraction (1/3 - 0.05):
-    # left out, not counted as "none near one"
-    assert a3.null == a3.threshold == pytest.approx(0.5) and a3.unit.startswith("p values") and a3.n_used == 6
-    assert a3.n_left_out == 2 and "Left out: 2 p values whose dimensions per feature" in a3.measured
-    assert a3.interval[1] < 0.5 and a3.verdict == "not supported"
-    assert "none near one in 2 of the 6 p values" in a3.measured
-    assert a3.estimate == pytest.approx(np.mean([0.05, 0.1, 0.0, 0.16, 0.0, 0.12]))
-    # at chance (shares around 0.5): never supported
-    at = A.a3_sticky(_a_cells(shares=(0.45, 0.55, 0.5, 0.4, 0.6, 0.5, 0.48, 0.52)))
-    assert at.verdict == NOT_ENOUGH
-    # well above chance, with its interval: supported
-    high = A.a3_sticky(_a_cells(shares=(0.9, 0.85, 0.95, 0.8, 0.9, 1.0, 0.88, 0.92)))
-    assert high.interval[0] > 0.5 and high.verdict == "supported"
+def _a3_cells(dims_per_p, *, norms=None, ps=None):
+    """A3 rows with each feature's own D_i and norm (every feature represented, norm 1, unless ``norms`` says)."""
+    ps = np.logspace(0, -3, len(dims_per_p)) if ps is None else ps
+    rows = []
+    for i, (p, d) in enumerate(zip(ps, dims_per_p)):
+        nrm = np.ones(len(d)) if norms is None else np.asarray(norms[i], dtype=float)
+        rows.append(
+            {
+                "model": "A3",
+                "p": p,
+                "m": 6,
+                "n_features": 60,
+                "dims_per_feature": float(np.mean(d)),
+                "dims_by_feature": " ".join(f"{v:.4f}" for v in d),
+                "norms_by_feature": " ".join(f"{v:.4f}" for v in nrm),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_sticky_chance_over_the_observed_range():
+    # over [0.3, 0.5]: the windows of 1/3, 3/8, 2/5 and 1/2 cover all of it
+    assert A.sticky_chance(low=0.3, high=0.5) == pytest.approx(1.0)
+    # over [0.1, 0.3]: only (0.2833, 0.3) of the 1/3 window: 0.01667 / 0.2
+    assert A.sticky_chance(low=0.1, high=0.3) == pytest.approx((0.3 - (1 / 3 - 0.05)) / 0.2)
+    assert A.sticky_chance(low=0.5, high=0.5) == 1.0 and A.sticky_chance(low=0.2, high=0.2) == 0.0
+    d = np.random.default_rng(0).uniform(0.16, 0.67, 200_000)
+    assert A.near_sticky(d).mean() == pytest.approx(A.sticky_chance(low=0.16, high=0.67), abs=0.005)
+    with pytest.raises(ValueError, match="`low` must be <= `high`"):
+        A.sticky_chance(low=0.6, high=0.4)
+
+
+def test_a3_sticky_reads_represented_features_against_the_observed_range():
+    """Dense solution reached (D = 1 at p = 1); represented features sit at the fractions; near-dead features (norm
+    0.05) of arbitrary D are left out. The old rule counted the near-dead ones and read against 0.5."""
+    dense = [1.0] * 6 + [0.07] * 4  # four near-dead features at D 0.07
+    norms_dense = [1.0] * 6 + [0.05] * 4
+    dims = [dense, [0.5] * 10, [0.4] * 8 + [0.5] * 2, [1 / 3] * 9 + [0.26], [0.75] * 4 + [2 / 3] * 4, [0.5] * 6]
+    norms = [norms_dense] + [None] * 5
+    norms = [n if n is not None else [1.0] * len(d) for n, d in zip(norms, dims)]
+    f = A.a3_sticky(_a3_cells(dims, norms=norms, ps=(1.0, 0.5, 0.3, 0.1, 0.05, 0.03)))
+    assert f.unit.startswith("p values") and f.n_used == 6 and f.n_left_out == 0
+    # the null: D uniform over the represented D_i's range [0.26, 1]
+    assert f.null == pytest.approx(A.sticky_chance(low=0.26, high=1.0)) and f.threshold == f.null
+    assert f.estimate == pytest.approx(np.mean([1, 1, 1, 0.9, 1, 1]))
+    assert f.interval[0] > f.null and f.verdict == "supported"
+    # the old reading counted the near-dead features at p = 1 (share 0.6 there)
+    assert "p = 1: 1," in f.measured
+
+
+def test_a3_sticky_is_not_enough_evidence_where_the_dense_solution_was_not_reached():
+    """The default reduced run (m = 6, 10k steps): at p = 1 the two represented features have D 0.26 and 0.44, none
+    near 1, so the models did not reach the solutions the claim is about, whatever the shares."""
+    dims = [
+        [0.26, 0.44, 0.05, 0.1],
+        [0.54] * 2 + [0.66] * 6,
+        [0.5] * 10,
+        [0.4] * 10 + [0.5] * 4,
+        [0.31] * 16 + [0.5] * 2,
+    ]
+    norms = [[0.9, 0.8, 0.3, 0.2]] + [[1.0] * len(d) for d in dims[1:]]
+    f = A.a3_sticky(_a3_cells(dims, norms=norms, ps=(1.0, 0.63, 0.4, 0.25, 0.16)))
+    assert f.verdict == NOT_ENOUGH and "At p = 1 no represented feature reaches dimensionality 1" in f.measured
+    assert "m = 6" in f.measured and "no D_i near 1" in f.comparison
+    # the same models with the dense solution reached: the shares decide
+    dims[0], norms[0] = [1.0] * 6, [1.0] * 6
+    g = A.a3_sticky(_a3_cells(dims, norms=norms, ps=(1.0, 0.63, 0.4, 0.25, 0.16)))
+    assert g.verdict == "supported" and "At p = 1 no" not in g.measured
+
+
+def test_a3_sticky_at_chance_and_left_out_p_values():
+    # shares near the null over the observed range: never supported
+    rng = np.random.default_rng(1)
+    dims = [[1.0] * 6] + [list(rng.uniform(0.3, 0.9, 12)) for _ in range(6)]
+    f = A.a3_sticky(_a3_cells(dims))
+    assert f.verdict != "supported"
+    # a p value whose represented D_i all lie below every window, and one with no represented feature: left out
+    dims2 = [[1.0] * 6, [0.5] * 6, [0.4] * 6, [1 / 3] * 6, [0.5] * 6, [0.12] * 10, [0.3] * 3]
+    norms2 = [[1.0] * len(d) for d in dims2]
+    norms2[-1] = [0.1] * 3
+    g = A.a3_sticky(_a3_cells(dims2, norms=norms2))
+    assert g.n_used == 5 and g.n_left_out == 2 and "1 p values with no represented feature" in g.measured
+    assert "1 p values whose represented D_i all lie below 0.28" in g.measured
     # A3 is Elhage et al.'s claim, labelled so, not quoted as the study's
-    assert a3.source.startswith("Elhage et al. (2022)") and "not the study's" in a3.source
+    assert g.source.startswith("Elhage et al. (2022)") and "not the study's" in g.source
+    # an older run's table without the features' own D_i: not measured
+    assert A.a3_sticky(_a_cells()).verdict == "n/a"
 
 
 def test_a3_dims_fall_with_sparsity():
