@@ -871,6 +871,38 @@ def test_recall_is_read_against_its_chance_level():
     assert f.source == OWN and f.unit == "p values" and f.n_used == len(ps)
 
 
+def test_band_sensitivity_says_where_the_interval_lies_against_other_bands():
+    # the default run's MDS claim interval, 8.7% to 19.4%
+    assert D.band_sensitivity((0.087, 0.194)) == "clearly below 20%, 30%, 50%; clearly above 5%; undecided at 10%"
+    assert D.band_sensitivity((0.01, 0.04)) == "clearly below 5%, 10%, 20%, 30%, 50%"
+    assert D.band_sensitivity((NAN, 0.2)) == ""
+
+
+def test_a_loss_ratio_is_reported_beside_the_recall_above_chance_it_is_a_share_of():
+    """MDS's picture of x keeps 0.12 against chance 0.05 (0.07 above it, 7% of what a perfect picture keeps beyond
+    chance); h keeps 0.11: a relative loss of 14% is 0.01 of recall. The finding states the absolute numbers with
+    their own interval and null, flags the reference as near chance, and reads the loss against other bands; the old
+    text gave the ratio alone."""
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
+    x = {p: CHANCE + 0.07 for p in ps}
+    h = {(m, p): CHANCE + 0.06 + 0.002 * i for m in (3, 10) for i, p in enumerate(ps)}
+    pts = _grid_points(x, h, method="mds")
+    e = D.method_effect(pts, "uniform", "mds")
+    assert e["ref_above"] == pytest.approx(0.07) and e["h_above"] == pytest.approx(0.065)
+    assert e["abs_loss"] == pytest.approx(0.005) and e["abs_interval"][0] < 0.005 < e["abs_interval"][1]
+    assert e["ref_cc"] == pytest.approx(_cc(CHANCE + 0.07)) and e["ref_cc"] < D.NEAR_CHANCE_CC
+    f = D.data_point_finding(pts, "uniform", "mds")
+    assert "In recall above chance (R − c, mean over m), MDS's picture of x keeps 0.07 and the picture of h 0.065" in (
+        f.measured
+    )
+    assert "is itself near chance" in f.measured and "nearly uninformative about neighbours" in f.measured
+    assert "bands of supviz's choice" in f.measured and "against other bands" in f.measured
+    assert "absolute loss 0.005" in f.comparison and "(null 0)" in f.comparison and "above chance" in f.summary
+    # a reference far from chance is not flagged
+    far = _grid_points({p: 0.6 for p in ps}, {(m, p): 0.55 for m in (3, 10) for p in ps}, method="mds")
+    assert "near chance" not in D.data_point_finding(far, "uniform", "mds").measured
+
+
 def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible():
     # MDS keeps what its picture of x keeps; UMAP loses everything above chance at m = 3 and nothing at m = 10
     pts = _points({"mds": 0.12, "umap": 0.3}, {"mds": {3: 0.12, 10: 0.12}, "umap": {3: 0.05, 10: 0.3}})

@@ -399,10 +399,10 @@ def a3_sticky(cells: Any) -> Finding:
     ps = a3["p"].to_numpy(dtype=float)
     frac = ", ".join(("1" if f == 1 else f"{f:.3g}") for f in STICKY)
     claim = "Feature dimensionalities cluster at a few fractions (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3)."
-    common = dict(key="A3-sticky", unit="p values (one model each)", figures=["A3"], source=source_for("A3"))
+    common = dict(unit="p values (one model each)", figures=["A3"], source=source_for("A3"))
     if "dims_by_feature" not in a3 or "norms_by_feature" not in a3 or not len(a3):
         why = "no A3 model" if not len(a3) else "the features' own D_i and norms were not recorded (an older run)"
-        return Finding(claim, f"Not measured: {why}.", "n/a", n_used=0, n_left_out=len(a3), **common)
+        return Finding(claim, f"Not measured: {why}.", "n/a", key="A3-sticky", n_used=0, n_left_out=len(a3), **common)
     floor = min(STICKY) - STICKY_TOL
     shares, used_p, dims_used, none_rep, below = [], [], [], 0, 0
     dense_reached: bool | None = None
@@ -459,6 +459,7 @@ def a3_sticky(cells: Any) -> Finding:
         claim,
         measured,
         verdict,
+        key="A3-sticky",
         n_used=n,
         estimate=est,
         interval=interval,
