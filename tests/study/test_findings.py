@@ -246,25 +246,93 @@ def test_sticky_chance_is_the_exact_share_of_uniform_dimensionalities_near_a_fra
     assert A.near_sticky(d).mean() == pytest.approx(A.sticky_chance(), abs=0.005)
 
 
-def test_a3_sticky_is_read_against_chance():
-    # D_i near a sticky fraction in 5-16% of each model (the default run: 7%): below the 50% of chance
-    low = _a_cells(shares=(0.05, 0.1, 0.0, 0.16, 0.0, 0.12, 0.0, 0.08))
-    a3 = A.a3_sticky(low)
-    # the two sparsest models have dimensions per feature 0.23 and 0.1, below every sticky fraction (1/3 - 0.05):
-    # left out, not counted as "none near one"
-    assert a3.null == a3.threshold == pytest.approx(0.5) and a3.unit.startswith("p values") and a3.n_used == 6
-    assert a3.n_left_out == 2 and "Left out: 2 p values whose dimensions per feature" in a3.measured
-    assert a3.interval[1] < 0.5 and a3.verdict == "not supported"
-    assert "none near one in 2 of the 6 p values" in a3.measured
-    assert a3.estimate == pytest.approx(np.mean([0.05, 0.1, 0.0, 0.16, 0.0, 0.12]))
-    # at chance (shares around 0.5): never supported
-    at = A.a3_sticky(_a_cells(shares=(0.45, 0.55, 0.5, 0.4, 0.6, 0.5, 0.48, 0.52)))
-    assert at.verdict == NOT_ENOUGH
-    # well above chance, with its interval: supported
-    high = A.a3_sticky(_a_cells(shares=(0.9, 0.85, 0.95, 0.8, 0.9, 1.0, 0.88, 0.92)))
-    assert high.interval[0] > 0.5 and high.verdict == "supported"
+def _a3_cells(dims_per_p, *, norms=None, ps=None):
+    """A3 rows with each feature's own D_i and norm (every feature represented, norm 1, unless ``norms`` says)."""
+    ps = np.logspace(0, -3, len(dims_per_p)) if ps is None else ps
+    rows = []
+    for i, (p, d) in enumerate(zip(ps, dims_per_p)):
+        nrm = np.ones(len(d)) if norms is None else np.asarray(norms[i], dtype=float)
+        rows.append(
+            {
+                "model": "A3",
+                "p": p,
+                "m": 6,
+                "n_features": 60,
+                "dims_per_feature": float(np.mean(d)),
+                "dims_by_feature": " ".join(f"{v:.4f}" for v in d),
+                "norms_by_feature": " ".join(f"{v:.4f}" for v in nrm),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_sticky_chance_over_the_observed_range():
+    # over [0.3, 0.5]: the windows of 1/3, 3/8, 2/5 and 1/2 cover all of it
+    assert A.sticky_chance(low=0.3, high=0.5) == pytest.approx(1.0)
+    # over [0.1, 0.3]: only (0.2833, 0.3) of the 1/3 window: 0.01667 / 0.2
+    assert A.sticky_chance(low=0.1, high=0.3) == pytest.approx((0.3 - (1 / 3 - 0.05)) / 0.2)
+    assert A.sticky_chance(low=0.5, high=0.5) == 1.0 and A.sticky_chance(low=0.2, high=0.2) == 0.0
+    d = np.random.default_rng(0).uniform(0.16, 0.67, 200_000)
+    assert A.near_sticky(d).mean() == pytest.approx(A.sticky_chance(low=0.16, high=0.67), abs=0.005)
+    with pytest.raises(ValueError, match="`low` must be <= `high`"):
+        A.sticky_chance(low=0.6, high=0.4)
+
+
+def test_a3_sticky_reads_represented_features_against_the_observed_range():
+    """Dense solution reached (D = 1 at p = 1); represented features sit at the fractions; near-dead features (norm
+    0.05) of arbitrary D are left out. The old rule counted the near-dead ones and read against 0.5."""
+    dense = [1.0] * 6 + [0.07] * 4  # four near-dead features at D 0.07
+    norms_dense = [1.0] * 6 + [0.05] * 4
+    dims = [dense, [0.5] * 10, [0.4] * 8 + [0.5] * 2, [1 / 3] * 9 + [0.26], [0.75] * 4 + [2 / 3] * 4, [0.5] * 6]
+    norms = [norms_dense] + [None] * 5
+    norms = [n if n is not None else [1.0] * len(d) for n, d in zip(norms, dims)]
+    f = A.a3_sticky(_a3_cells(dims, norms=norms, ps=(1.0, 0.5, 0.3, 0.1, 0.05, 0.03)))
+    assert f.unit.startswith("p values") and f.n_used == 6 and f.n_left_out == 0
+    # the null: D uniform over the represented D_i's range [0.26, 1]
+    assert f.null == pytest.approx(A.sticky_chance(low=0.26, high=1.0)) and f.threshold == f.null
+    assert f.estimate == pytest.approx(np.mean([1, 1, 1, 0.9, 1, 1]))
+    assert f.interval[0] > f.null and f.verdict == "supported"
+    # the old reading counted the near-dead features at p = 1 (share 0.6 there)
+    assert "p = 1: 1," in f.measured
+
+
+def test_a3_sticky_is_not_enough_evidence_where_the_dense_solution_was_not_reached():
+    """The default reduced run (m = 6, 10k steps): at p = 1 the two represented features have D 0.26 and 0.44, none
+    near 1, so the models did not reach the solutions the claim is about, whatever the shares."""
+    dims = [
+        [0.26, 0.44, 0.05, 0.1],
+        [0.54] * 2 + [0.66] * 6,
+        [0.5] * 10,
+        [0.4] * 10 + [0.5] * 4,
+        [0.31] * 16 + [0.5] * 2,
+    ]
+    norms = [[0.9, 0.8, 0.3, 0.2]] + [[1.0] * len(d) for d in dims[1:]]
+    f = A.a3_sticky(_a3_cells(dims, norms=norms, ps=(1.0, 0.63, 0.4, 0.25, 0.16)))
+    assert f.verdict == NOT_ENOUGH and "At p = 1 no represented feature reaches dimensionality 1" in f.measured
+    assert "m = 6" in f.measured and "no D_i near 1" in f.comparison
+    # the same models with the dense solution reached: the shares decide
+    dims[0], norms[0] = [1.0] * 6, [1.0] * 6
+    g = A.a3_sticky(_a3_cells(dims, norms=norms, ps=(1.0, 0.63, 0.4, 0.25, 0.16)))
+    assert g.verdict == "supported" and "At p = 1 no" not in g.measured
+
+
+def test_a3_sticky_at_chance_and_left_out_p_values():
+    # shares near the null over the observed range: never supported
+    rng = np.random.default_rng(1)
+    dims = [[1.0] * 6] + [list(rng.uniform(0.3, 0.9, 12)) for _ in range(6)]
+    f = A.a3_sticky(_a3_cells(dims))
+    assert f.verdict != "supported"
+    # a p value whose represented D_i all lie below every window, and one with no represented feature: left out
+    dims2 = [[1.0] * 6, [0.5] * 6, [0.4] * 6, [1 / 3] * 6, [0.5] * 6, [0.12] * 10, [0.3] * 3]
+    norms2 = [[1.0] * len(d) for d in dims2]
+    norms2[-1] = [0.1] * 3
+    g = A.a3_sticky(_a3_cells(dims2, norms=norms2))
+    assert g.n_used == 5 and g.n_left_out == 2 and "1 p values with no represented feature" in g.measured
+    assert "1 p values whose represented D_i all lie below 0.28" in g.measured
     # A3 is Elhage et al.'s claim, labelled so, not quoted as the study's
-    assert a3.source.startswith("Elhage et al. (2022)") and "not the study's" in a3.source
+    assert g.source.startswith("Elhage et al. (2022)") and "not the study's" in g.source
+    # an older run's table without the features' own D_i: not measured
+    assert A.a3_sticky(_a_cells()).verdict == "n/a"
 
 
 def test_a3_dims_fall_with_sparsity():
@@ -338,9 +406,20 @@ def _b_panels(*, b5_excess=0.05, mds_rerun=0.02, tsne_cv=0.02):
         for md in (0.1, 0.5):
             rows.append(_panel("B2", params={"n_neighbors": nn, "min_dist": md}, procrustes_baseline=pb + md / 100))
     rows.append(_panel("B2", params={"n_neighbors": 60, "min_dist": 0.1}, procrustes_baseline=NAN, collapsed=True))
-    # B4 (the study's R settings): low perplexity, large distance; B4x: the exact picture collapsed
-    for perp, pb in ((1, 0.9), (3, 0.8), (5, 0.7), (10, 0.5), (15, 0.3)):
-        rows.append(_panel("B4", params={"perplexity": perp}, procrustes_baseline=pb))
+    # B4 (the study's R settings, N = 60): low perplexity, a thin ring far from MDS's disc (CV 0.28) and a large
+    # distance, nearing MDS's disc as perplexity grows; B4x: the exact picture collapsed
+    for perp, pb, cv in ((1, 0.9, 0.02), (3, 0.8, 0.08), (5, 0.7, 0.15), (10, 0.5, 0.22), (15, 0.3, 0.27)):
+        rows.append(
+            _panel(
+                "B4",
+                n_points=60,
+                params={"perplexity": perp},
+                procrustes_baseline=pb,
+                radius_cv=cv,
+                radius_cv_mds=0.28,
+                spread=5.0,
+            )
+        )
     rows.append(
         _panel(
             "B4x",
@@ -386,19 +465,20 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
     )
     assert b2.interval[1] < -0.3 and b2.threshold == -0.3 and "min_dist 0.1: -1" in b2.measured
     b4 = B.b4_perplexity(panels)
-    assert b4.verdict == "supported" and "rho with perplexity -1" in b4.measured and b4.interval[1] < -0.3
+    assert b4.verdict == "supported" and "Spearman rho -1" in b4.measured and b4.interval[1] < -0.3
     assert "collapsed to one spot, the exact optimum" in b4.measured and "1e-13" in b4.measured
     b5 = B.b5_across_n(panels)
-    # the t-SNE half: 7 N values of at least 10 points, every one a thin ring; 3 small N and the undefined one left out
+    # 7 N values of at least 10 points, every one a thin ring; 3 small N and the undefined one left out
     assert b5.verdict == "supported" and (b5.n_used, b5.n_left_out, b5.unit) == (7, 4, "N values")
-    assert b5.estimate == 1.0 and b5.threshold == 0.5 and b5.null == 0 and b5.interval[0] > 0.5
+    assert b5.estimate == 10 and b5.interval is None and "at every N" in b5.measured
     assert "t-SNE with the study's R settings (B5) 0.295 over 10 panels; 1 of 11 left out: 1 × either layout" in (
         b5.measured
     )
     assert "3 of 3 t-SNE pictures collapsed" in b5.measured and "200: CV 0.02 vs MDS 0.28" in b5.measured
-    for f in (b1, b2, b4, b5):  # every verdict carries its evidence and where the study said it
+    for f in (b1, b2, b4):  # every verdict carries its evidence and where the study said it
         assert f.comparison and f.interval is not None and f.threshold is not None
-        assert f.source.startswith("Hamblin (2022)")
+    for f in (b1, b2, b4, b5):
+        assert f.comparison and f.source.startswith("Hamblin (2022)")
     # every B5 picture undefined: the claim cannot be tested
     only = panels[panels.experiment != "B5"]
     assert (
@@ -412,16 +492,10 @@ def test_b5_major_artifacts_are_read_from_the_shape_procrustes_cannot_see():
     # its near-collapsed rings): the artifact is there, and the verdict sees it (the old P(t-SNE) - P(UMAP) rule said
     # 'not supported' here)
     ring = B.b5_across_n(_b_panels(b5_excess=0.05))
-    assert ring.verdict == "supported" and ring.estimate == 1.0 and ring.interval[0] > B.ACROSS_N_SHARE
-    # the default run's t-SNE radius CVs at N = 3 ... 200 (MDS: 0.28 at every N >= 10): thin rings at N >= 60 only,
-    # 3 of 7 N values: clear (the Wilson interval above MDS's own share, 0), not at most N: partly
-    q3 = (0.0, 1.3e-5, 0.447, 0.347, 0.332, 0.369, 0.402, 0.098, 0.016, 0.024)
-    part = B.b5_across_n(_b_panels(tsne_cv=q3))
-    assert part.verdict == "partly" and part.estimate == pytest.approx(3 / 7) and part.n_used == 7
-    assert 0 < part.interval[0] < 0.5 < part.interval[1] and "at N = 60, 100, 200" in part.measured
-    # discs at every N, as MDS's: no major artifact, the whole interval below the majority
+    assert ring.verdict == "supported" and ring.estimate == 10
+    # discs at every N, as MDS's: no major artifact
     disc = B.b5_across_n(_b_panels(tsne_cv=0.35))
-    assert disc.verdict == "not supported" and disc.estimate == 0 and disc.interval[1] < 0.5
+    assert disc.verdict == "not supported" and np.isnan(disc.estimate) and "at no N" not in disc.comparison
     # a collapse to one spot is an artifact too, whatever its undefined CV
     assert B.major_artifact([NAN, 0.3, 0.1, 0.1], [0.28, 0.28, 0.28, 0.2], [True, False, False, False]).tolist() == [
         True,
@@ -431,22 +505,83 @@ def test_b5_major_artifacts_are_read_from_the_shape_procrustes_cannot_see():
     ]
 
 
-def test_b5_tests_its_umap_half_against_mds_own_noise():
-    # UMAP 0.02 farther from the baseline than MDS from a random start, whose own distance is 0.225 (median): the UMAP
-    # half holds, and so does the t-SNE half; the Finding carries the t-SNE half
-    both = B.b5_across_n(_b_panels())
-    assert both.verdict == "supported" and both.estimate == 1.0
-    assert "UMAP half (supported)" in both.comparison and "0.02" in both.measured
-    # MDS's reruns land near the baseline (0.19 nearer than UMAP, own noise 0.055): UMAP is not like MDS; the claim
-    # fails on that half, and the Finding carries it (estimate above the threshold, interval wholly above)
-    far = B.b5_across_n(_b_panels(mds_rerun=0.19))
-    assert far.verdict == "not supported" and "the claim fails on its UMAP half" in far.measured
+def test_b5_is_read_per_n_not_as_a_share_of_supviz_s_grid():
+    """The default run's t-SNE radius CVs at N = 3 ... 200 (MDS: 0.28 at every N >= 10): thin rings at N >= 60 only.
+    Each N is one deterministic picture: the verdict says where ('partly: at N ≥ 60, not at N ≤ 40'), and the verdict
+    column agrees with the words. The old rule read 3 of 7 N values as a share with a Wilson interval [0.16, 0.75]
+    over design points: its answer moved with which N supviz put in the grid."""
+    q3 = (0.0, 1.3e-5, 0.447, 0.347, 0.332, 0.369, 0.402, 0.098, 0.016, 0.024)
+    part = B.b5_across_n(_b_panels(tsne_cv=q3))
+    assert part.verdict == "partly" and part.estimate == 60 and part.n_used == 7 and part.interval is None
+    assert "Partly: a major artifact at N ≥ 60, not at N ≤ 40 (the study's N, 60: an artifact)" in part.measured
+    # the same pictures with more small N in the grid: the same verdict and words (a share would fall)
+    more = _b_panels(tsne_cv=q3)
+    extra = more[(more.experiment == "B5") & (more.n_points == 20)].assign(n_points=25)
+    more2 = pd.concat([more, extra, extra.assign(n_points=30), extra.assign(n_points=35)])
+    more2 = more2[~((more2.experiment == "B5") & more2.procrustes_baseline.isna())]
+    again = B.b5_across_n(more2)
+    assert again.verdict == "partly" and again.estimate == 60 and "at N ≥ 60, not at N ≤ 40" in again.measured
+    # an artifact at one middle N only: named, not an upper tail
+    mid = B.b5_across_n(_b_panels(tsne_cv=(0.3, 0.3, 0.3, 0.3, 0.3, 0.02, 0.3, 0.3, 0.3, 0.3)))
+    assert mid.verdict == "partly" and np.isnan(mid.estimate) and "at N = 20; not at N = 10, 15, 40" in mid.measured
+
+
+def test_b5_collapse_is_supviz_s_one_collapse_rule():
+    """A picture 0.002 wide is not collapsed by dr.base's rule (diameter <= 1e-6): its shape is read; a picture
+    1e-9 wide is collapsed even where a table lacks the ``collapsed`` column."""
+    from supviz.dr.base import COLLAPSE_DIAMETER, layout_collapsed
+
+    assert not layout_collapsed(np.array([[0.0, 0.0], [0.002, 0.0]]))
+    assert B.collapsed_by_rule([False, False], [0.0022, COLLAPSE_DIAMETER / 10]).tolist() == [False, True]
+    assert B.collapsed_by_rule(None, [0.0022, 1e-9]).tolist() == [False, True]
+    # the same rule in B5: a disc-shaped CV at N = 200 with a spread of 1e-9 is a collapse (an artifact)
+    panels = _b_panels(tsne_cv=0.35)
+    sel = (panels.experiment == "B5") & (panels.n_points == 200)
+    panels.loc[sel, "spread"] = 1e-9
+    f = B.b5_across_n(panels)
+    assert f.verdict == "partly" and "200: collapsed (artifact)" in f.measured
+
+
+def test_b4_is_read_from_the_shape_as_b5_is():
+    """The default run's B4 (N = 60): radius CV 0.51 at perplexity 1 rising to 1.50 at 15 against MDS's 0.28, extent
+    56 to 3: the shape moves away from MDS's disc as perplexity grows, the opposite of the claim, though Procrustes
+    alone (rising too) said the same here; a collapse ranks as the largest distortion."""
+    cvs = (0.51, 0.51, 0.53, 0.65, 0.69, 0.74, 0.81, 0.84, 0.94, 1.03, 1.07, 1.21, 1.35, 1.15, 1.50)
+    rows = [
+        _panel(
+            "B4",
+            n_points=60,
+            params={"perplexity": float(i + 1)},
+            radius_cv=cv,
+            radius_cv_mds=0.28,
+            spread=56.0 / (i + 1),
+            procrustes_baseline=0.5,
+        )
+        for i, cv in enumerate(cvs)
+    ]
+    f = B.b4_perplexity(pd.DataFrame(rows))
+    assert f.verdict == "not supported" and f.estimate > 0.9 and f.n_used == 15 and f.unit.startswith("panels")
+    assert "the opposite of the claim" in f.measured and "CV 0.51 (extent 56) at perplexity 1" in f.measured
+    # Procrustes flat (0.5 everywhere): the old rule had no trend to read; the shape still decides
+    # the same shapes, distortion falling with perplexity: supported, even with the lowest perplexity collapsed
+    falling = [dict(r, radius_cv=0.28 + 0.02 * (15 - i)) for i, r in enumerate(rows)]
+    falling[0] = dict(falling[0], collapsed=True, radius_cv=NAN, spread=1e-9)
+    g = B.b4_perplexity(pd.DataFrame(falling))
+    assert g.verdict == "supported" and g.estimate == pytest.approx(-1.0) and "1 of 15 pictures collapsed" in g.measured
+
+
+def test_b3_umap_half_is_its_own_verdict():
+    # UMAP 0.02 farther from the baseline than MDS from a random start, whose own distance is 0.225 (median): holds
+    both = B.b3_umap_across_n(_b_panels())
+    assert both.verdict == "supported" and both.key == "B3-umap-across-n" and "0.02" in both.measured
+    # MDS's reruns land near the baseline (0.19 nearer than UMAP, own noise 0.055): UMAP is not like MDS
+    far = B.b3_umap_across_n(_b_panels(mds_rerun=0.19))
+    assert far.verdict == "not supported" and "the claim fails" in far.measured
     assert far.estimate == pytest.approx(0.19) and far.threshold == pytest.approx(0.055)
-    assert far.interval[0] >= far.threshold and far.n_used == 10 and "the half that decides, UMAP" in far.comparison
-    # no MDS reruns, or no radius CV of MDS's pictures, in the tables (an older run): a half is not measured, the
-    # conjunction is n/a
-    for gone in ("procrustes_mds_rerun", "radius_cv_mds"):
-        assert B.b5_across_n(_b_panels().drop(columns=gone)).verdict == "n/a"
+    assert far.interval[0] >= far.threshold and far.n_used == 10
+    # no MDS reruns (an older run): n/a; no radius CV of MDS's pictures: B5 is n/a
+    assert B.b3_umap_across_n(_b_panels().drop(columns="procrustes_mds_rerun")).verdict == "n/a"
+    assert B.b5_across_n(_b_panels().drop(columns="radius_cv_mds")).verdict == "n/a"
 
 
 # ------------------------------------------------------------------------------------------ C
@@ -734,6 +869,38 @@ def test_recall_is_read_against_its_chance_level():
     f = D.data_point_finding(pts, "uniform", "umap")
     assert f.verdict == "not supported" and "a random picture keeps 0.05" in f.measured
     assert f.source == OWN and f.unit == "p values" and f.n_used == len(ps)
+
+
+def test_band_sensitivity_says_where_the_interval_lies_against_other_bands():
+    # the default run's MDS claim interval, 8.7% to 19.4%
+    assert D.band_sensitivity((0.087, 0.194)) == "clearly below 20%, 30%, 50%; clearly above 5%; undecided at 10%"
+    assert D.band_sensitivity((0.01, 0.04)) == "clearly below 5%, 10%, 20%, 30%, 50%"
+    assert D.band_sensitivity((NAN, 0.2)) == ""
+
+
+def test_a_loss_ratio_is_reported_beside_the_recall_above_chance_it_is_a_share_of():
+    """MDS's picture of x keeps 0.12 against chance 0.05 (0.07 above it, 7% of what a perfect picture keeps beyond
+    chance); h keeps 0.11: a relative loss of 14% is 0.01 of recall. The finding states the absolute numbers with
+    their own interval and null, flags the reference as near chance, and reads the loss against other bands; the old
+    text gave the ratio alone."""
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05)
+    x = {p: CHANCE + 0.07 for p in ps}
+    h = {(m, p): CHANCE + 0.06 + 0.002 * i for m in (3, 10) for i, p in enumerate(ps)}
+    pts = _grid_points(x, h, method="mds")
+    e = D.method_effect(pts, "uniform", "mds")
+    assert e["ref_above"] == pytest.approx(0.07) and e["h_above"] == pytest.approx(0.065)
+    assert e["abs_loss"] == pytest.approx(0.005) and e["abs_interval"][0] < 0.005 < e["abs_interval"][1]
+    assert e["ref_cc"] == pytest.approx(_cc(CHANCE + 0.07)) and e["ref_cc"] < D.NEAR_CHANCE_CC
+    f = D.data_point_finding(pts, "uniform", "mds")
+    assert "In recall above chance (R − c, mean over m), MDS's picture of x keeps 0.07 and the picture of h 0.065" in (
+        f.measured
+    )
+    assert "is itself near chance" in f.measured and "nearly uninformative about neighbours" in f.measured
+    assert "bands of supviz's choice" in f.measured and "against other bands" in f.measured
+    assert "absolute loss 0.005" in f.comparison and "(null 0)" in f.comparison and "above chance" in f.summary
+    # a reference far from chance is not flagged
+    far = _grid_points({p: 0.6 for p in ps}, {(m, p): 0.55 for m in (3, 10) for p in ps}, method="mds")
+    assert "near chance" not in D.data_point_finding(far, "uniform", "mds").measured
 
 
 def test_data_point_verdicts_relative_loss_and_false_neighbours_where_possible():

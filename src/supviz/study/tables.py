@@ -143,6 +143,8 @@ TEXT_COLUMNS = {
     "cosine_by_seed",
     "loss_by_seed",
     "count_by_seed",
+    "dims_by_feature",
+    "norms_by_feature",
     "represented_rule",
     "source",
     "rule",

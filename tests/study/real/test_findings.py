@@ -88,11 +88,41 @@ def _pairs(diffs):
     ],
 )
 def test_sae_verdict_flips_with_its_interval_over_layers(diffs, expected):
-    text, f = sae_finding(_pairs(diffs), "relu_l1")
-    assert f.verdict == expected and f.n_used == 9 and f.unit == "layers (kind, width)"
-    assert f.estimate == pytest.approx(np.mean(diffs)) and f.threshold == 0.0
+    text, fs = sae_finding(_pairs(diffs), "relu_l1")
+    assert [f.method for f in fs] == ["UMAP", "t-SNE"]  # one verdict per method
+    for f in fs:
+        assert f.verdict == expected and f.n_used == 9 and f.unit == "layers (kind, width)"
+        assert f.estimate == pytest.approx(np.mean(diffs)) and f.threshold == 0.0 and f.null == 0.0
     if expected == NOT_ENOUGH:
-        assert "not settled" in text and "do not give" not in text
+        assert "does not settle it: the interval reaches both sides of 0" in text and "not more faithful" not in text
+
+
+def test_sae_verdict_is_read_per_method_never_pooled():
+    """The default run's shape: UMAP pictures 9 layers (codes lower), MDS only 2 (codes higher). Pooled over methods
+    per layer, the mean was UMAP's answer with MDS's sign lost; per method, UMAP stands on its own and MDS, with 2
+    layers, is not enough evidence."""
+    d_umap = [-0.015, -0.025, -0.014, -0.013, -0.002, -0.008, -0.021, -0.007, -0.004]
+    rows = []
+    layers = [("classifier", w) for w in (4, 8, 16, 32, 64)] + [("autoencoder", w) for w in WIDTHS]
+    for (kind, w), d in zip(layers, d_umap):
+        base = {"kind": kind, "width": w, "continuity_pixels": 0.9, "knn_accuracy": 0.9, "architecture": ""}
+        rows.append(base | {"method": "umap", "space": "hidden", "trustworthiness_pixels": 0.9})
+        rows.append(
+            base | {"method": "umap", "space": "codes", "architecture": "relu_l1", "trustworthiness_pixels": 0.9 + d}
+        )
+        if w == 16:  # MDS at the picture width only, the other way
+            rows.append(base | {"method": "mds", "space": "hidden", "trustworthiness_pixels": 0.85})
+            rows.append(
+                base | {"method": "mds", "space": "codes", "architecture": "relu_l1", "trustworthiness_pixels": 0.88}
+            )
+    text, fs = sae_finding(pd.DataFrame(rows), "relu_l1")
+    by = {f.method: f for f in fs}
+    assert set(by) == {"MDS", "UMAP"} and by["UMAP"].key == "F-sae-lies-less-umap"
+    assert by["UMAP"].verdict == "not supported" and by["UMAP"].n_used == 9
+    assert by["UMAP"].estimate == pytest.approx(np.mean(d_umap))
+    assert by["MDS"].verdict == NOT_ENOUGH and by["MDS"].n_used == 2 and by["MDS"].estimate == pytest.approx(0.03)
+    assert "a verdict needs at least 5" in by["MDS"].measured
+    assert "MDS on 2, UMAP on 9" in text
 
 
 #: A permutation of 0..7 with Spearman rho exactly 0 against 0..7.

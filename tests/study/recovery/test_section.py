@@ -20,7 +20,6 @@ from supviz.study.pipeline import check_study, run_study
 from supviz.study.recovery.compute import RecoveryResult
 from supviz.study.recovery.findings import (
     MIN_LOSS,
-    WON_BACK_SUPPORTED,
     architecture_findings,
     architecture_ranking,
     failures,
@@ -436,7 +435,11 @@ def test_share_won_back_per_cell_and_within_m():
     # within m: m = 3 wins back 0.5, m = 10 1.0, m = 20 (a loss of 0.02) nothing to win back: mean 0.75 over 5 p values
     assert w.won_back == pytest.approx(0.75) and w.n_clusters == 5
     assert w.per_m[3]["won_back"] == pytest.approx(0.5) and math.isnan(w.per_m[20]["won_back"])
-    assert w.n_cells == 13 and w.n_left_out == 3 and w.interval[0] > WON_BACK_SUPPORTED
+    assert w.n_cells == 13 and w.n_left_out == 3 and w.interval[0] > 0.5
+    # the verdict reads the paired differences per cell: codes' - h_rep' is 0.18-0.22 (m = 3), 0.2 (m = 10) and 0.02
+    # (m = 20, whose small loss only the share leaves out): median 0.2 over 11 superposed cells with three recalls
+    assert w.gain == pytest.approx(0.2) and w.n_pairs == 11 and w.gain_interval[0] > 0
+    assert w.gap == pytest.approx(0.0) and w.gap_interval[1] >= 0  # the codes are not clearly below x_rep
     assert w.verdict == "supported"
     # the code space itself is read the same way: x_rep is not x (its own recall against x is below 1)
     (e,) = won_back_summary(won_back_cells(_hand_codes("exact")))
@@ -458,6 +461,34 @@ def test_won_back_is_read_against_the_superposition_loss_not_hs_whole_loss():
     small += [("uniform", 3, p, "umap", "codes", _raw(0.12), 2.0) for p in PS]
     (u,) = won_back_summary(won_back_cells(_codes(small)))
     assert u.won_back == pytest.approx(-1.0) and u.n_left_out == 0 and u.verdict == "not supported"
+
+
+def test_won_back_verdict_reads_the_paired_difference_not_the_ratio():
+    """The codes keep 0.02-0.04 more above-chance neighbours than h_rep in every cell, of a loss of 0.6: as a share,
+    5% won back, which the old ratio rule (supported above 0.5, partly from 0.1) called 'not supported'; the paired
+    difference says the codes are better than h_rep in every cell and stay well below x_rep: partly. Where h_rep's
+    loss is small, the share explodes (a cell losing 0.021 whose codes lose 0.05 more reads -238%) while the
+    difference stays what it is."""
+    rows = []
+    for p, j in zip(PS, (0.02, 0.03, 0.04, 0.03, 0.03)):
+        rows += [
+            ("uniform", 3, p, "mds", s, _raw(v), 2.0) for s, v in (("x_rep", 0.8), ("h_rep", 0.2), ("codes", 0.2 + j))
+        ]
+    (w,) = won_back_summary(won_back_cells(_codes(rows)))
+    assert w.won_back == pytest.approx(0.05) and w.gain == pytest.approx(0.03)
+    assert w.gain_interval[0] > 0 and w.gap_interval[1] < 0 and w.verdict == "partly"
+    # codes no better than h_rep in every cell: not supported; half better, half worse: not enough evidence
+    worse = [r if r[4] != "codes" else r[:5] + (_raw(0.18),) + r[6:] for r in rows]
+    assert won_back_summary(won_back_cells(_codes(worse)))[0].verdict == "not supported"
+    mixed = [r if r[4] != "codes" else r[:5] + (_raw(0.2 + (0.03 if r[2] in PS[:2] else -0.03)),) + r[6:] for r in rows]
+    mixed += [("uniform", 10, p, "mds", s, _raw(v), 2.0) for p in PS for s, v in (("x_rep", 0.8), ("h_rep", 0.2))]
+    mixed += [("uniform", 10, p, "mds", "codes", _raw(0.2 + (0.03 if p in PS[2:4] else -0.03)), 2.0) for p in PS]
+    assert won_back_summary(won_back_cells(_codes(mixed)))[0].verdict == NOT_ENOUGH
+    small = [
+        ("uniform", 3, 0.3, "mds", s, _raw(v), 2.0) for s, v in (("x_rep", 0.2), ("h_rep", 0.179), ("codes", 0.129))
+    ]
+    cell = won_back_cells(_codes(small)).iloc[0]
+    assert cell["won_back"] == pytest.approx(-0.05 / 0.021) and cell["gain"] == pytest.approx(-0.05)
 
 
 def test_won_back_over_both_variants_averages_each_variants_strata():
@@ -486,11 +517,12 @@ def test_findings_from_a_hand_made_table():
     assert dense.verdict == NOT_ENOUGH and "0.65" in dense.measured and dense.n_used == 3
     assert dense.estimate == pytest.approx(2 / 3) and dense.null == pytest.approx(2 / 5)
     won = next(f for f in found if "MDS pictures" in f.claim)
-    # all hand-made cells with a defined share are sparse (p <= 0.2) but two: the Finding carries the within-m share
-    # (0.75) with its jackknife interval over the 5 p values, against 0.5; 0 = no better than h_rep
-    assert won.verdict == "supported" and won.estimate == pytest.approx(0.75) and won.n_used == 5
-    assert won.unit.startswith("p values") and won.null == 0.0 and won.threshold == WON_BACK_SUPPORTED
+    # the Finding carries the median paired difference codes' - h_rep' (0.2) with its bootstrap interval over the 11
+    # superposed cells, against 0 (no better than h_rep); the within-m share (0.75) is descriptive only
+    assert won.verdict == "supported" and won.estimate == pytest.approx(0.2) and won.n_used == 11
+    assert won.unit == "superposed cells" and won.null == 0.0 and won.threshold == 0.0
     assert won.interval[0] > won.threshold and "h_rep against x_rep" in won.measured
+    assert "descriptive only" in won.measured and "75%" in won.measured
     assert "1 cell left out: a recall is undefined" in won.measured and "no superposition in W" in won.measured
     assert all("issue" not in f.claim for f in found)
     arch, codes = found[-2], found[-1]

@@ -7,9 +7,10 @@ Pure functions of the run's ``cells`` table (:mod:`supviz.study.verdicts` has th
   against the best other one's, with a bootstrap interval over seeds;
 - A2: packing grows with sparsity: Spearman rho(1/p, features kept) of each seed's sweep, its median over seeds
   with a bootstrap interval over seeds (the resampling unit of a property of one trained model);
-- A3: dimensions per feature fall with sparsity (rho over the p values, Fieller interval), and feature
-  dimensionalities stick at a few fractions: the share of D_i near them against the share that D_i spread
-  uniformly over [0, 1] would give by chance (:func:`sticky_chance`, 0.5 for the paper's seven fractions).
+- A3: dimensions per feature fall with sparsity (rho over the p values, Fieller interval), and the represented
+  features' dimensionalities stick at a few fractions: the share of their D_i near them against the share that D_i
+  spread uniformly over the range they take would give by chance (:func:`sticky_chance`); not enough evidence where
+  the densest model did not reach the dense solution (no D_i near 1 at p = 1: a reduced size).
 """
 
 from __future__ import annotations
@@ -48,11 +49,26 @@ def near_sticky(dims: Any, fractions: Any = STICKY, tol: float = STICKY_TOL) -> 
     return np.min(np.abs(d[:, None] - f[None, :]), axis=1) < tol
 
 
-def sticky_chance(fractions: Any = STICKY, tol: float = STICKY_TOL) -> float:
-    """The chance that a dimensionality drawn uniformly from [0, 1] (the range of D_i) is :func:`near_sticky`:
-    the length of the union of the intervals (f - tol, f + tol) clipped to [0, 1], computed exactly by merging them.
-    For the paper's seven fractions and tol = 0.05 it is 0.5."""
-    iv = sorted((max(0.0, float(f) - tol), min(1.0, float(f) + tol)) for f in np.ravel(fractions))
+def sticky_chance(fractions: Any = STICKY, tol: float = STICKY_TOL, *, low: float = 0.0, high: float = 1.0) -> float:
+    """The chance that a dimensionality drawn uniformly from ``[low, high]`` is :func:`near_sticky`: the length of the
+    union of the intervals (f - tol, f + tol) clipped to ``[low, high]``, divided by ``high - low`` (computed exactly
+    by merging them). For the paper's seven fractions, tol = 0.05 and the whole range [0, 1] it is 0.5; over the
+    range the dimensionalities actually take it is the null :func:`a3_sticky` reads against. A range of zero width is
+    near a fraction or not: 1 or 0.
+
+    Raises
+    ------
+    SupvizError
+        ``low > high``.
+    """
+    from supviz.errors import SupvizError
+
+    lo_r, hi_r = float(low), float(high)
+    if not lo_r <= hi_r:
+        raise SupvizError(f"`low` must be <= `high`; got low = {lo_r:g}, high = {hi_r:g}.")
+    if hi_r == lo_r:
+        return float(near_sticky([lo_r], fractions, tol)[0])
+    iv = sorted((max(lo_r, float(f) - tol), min(hi_r, float(f) + tol)) for f in np.ravel(fractions))
     total, lo, hi = 0.0, None, None
     for a, b in iv:
         if b <= a:
@@ -62,7 +78,7 @@ def sticky_chance(fractions: Any = STICKY, tol: float = STICKY_TOL) -> float:
             lo, hi = a, b
         else:
             hi = max(hi, b)
-    return total + ((hi - lo) if hi is not None else 0.0)
+    return (total + ((hi - lo) if hi is not None else 0.0)) / (hi_r - lo_r)
 
 
 @dataclass
@@ -357,51 +373,101 @@ def a3_dims(cells: Any) -> Finding:
     )
 
 
-def a3_sticky(cells: Any) -> Finding:
-    """A3: feature dimensionalities D_i cluster at a few fractions (:data:`STICKY`).
+#: A feature counts as represented in A3 when its weight norm exceeds this (the run's norm rule, ||W_i|| > 0.5).
+REPRESENTED_NORM = 0.5
 
-    Estimate: the mean over p values (the models; those with a represented feature) of the share of D_i within
-    :data:`STICKY_TOL` of a sticky fraction, with its 95% bootstrap interval over the p values; null: the share by
-    chance, :func:`sticky_chance` (D_i uniform on [0, 1]). 'supported' only when the whole interval lies above chance.
+
+def a3_sticky(cells: Any) -> Finding:
+    """A3: the represented features' dimensionalities D_i cluster at a few fractions (:data:`STICKY`).
+
+    Per p value (one model each), the share of its represented features (``||W_i|| >`` :data:`REPRESENTED_NORM`,
+    columns ``norms_by_feature`` and ``dims_by_feature``: a feature the model all but drops has a D_i that means
+    nothing) whose D_i lies within :data:`STICKY_TOL` of a sticky fraction. Estimate: the mean share over the p
+    values, with its 95% bootstrap interval over p values. Null: :func:`sticky_chance` over the range the
+    represented D_i take in those models (D_i uniform over ``[min D_i, max D_i]``: how often a dimensionality lands
+    near a fraction by chance where the models put them, not over all of [0, 1]). 'supported' only when the whole
+    interval lies above the null. Left out and counted: p values with no represented feature, and those whose
+    represented D_i all lie below every sticky fraction's window (the sparse end of a small model: a share of 0 by
+    construction).
+
+    The fractions are those of the models' solutions: at p = 1 the dense solution gives each of m features a
+    dimension of its own (D_i = 1). Where the densest p of the sweep is 1 and no represented feature there reaches
+    D_i near 1, the models did not reach the solutions the claim is about (a reduced size: too few steps or
+    dimensions), and the verdict is not enough evidence, with that reason, whatever the shares.
     """
     a3 = cells[cells["model"] == "A3"].sort_values("p", ascending=False)
-    cnt = a3["n_dims"].to_numpy(dtype=float)
-    share = a3["sticky_share"].to_numpy(dtype=float)
-    # a model whose dimensions per feature (m / ||W||_F^2, the mean D_i) lie below every sticky fraction cannot
-    # show them: its share is 0 by construction (the sparse p values of a small model), so it says nothing
-    floor = min(STICKY) - STICKY_TOL
-    dims = a3["dims_per_feature"].to_numpy(dtype=float) if "dims_per_feature" in a3 else np.full(len(a3), np.inf)
-    below = np.isfinite(dims) & (dims < floor)
-    ok = np.isfinite(share) & (cnt > 0) & ~below
-    est = float(np.mean(share[ok])) if ok.any() else float("nan")
-    interval = bootstrap_interval(share[ok], np.mean)
-    chance = sticky_chance()
-    verdict = interval_verdict(est, interval, chance, claimed="above", n=int(ok.sum()))
-    pooled = float(np.sum(share[ok] * cnt[ok]) / np.sum(cnt[ok])) if ok.any() else float("nan")
-    zero = int(np.sum(share[ok] == 0))
+    ps = a3["p"].to_numpy(dtype=float)
     frac = ", ".join(("1" if f == 1 else f"{f:.3g}") for f in STICKY)
-    return Finding(
-        "Feature dimensionalities cluster at a few fractions (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3).",
-        f"Share of the represented features' D_i within {STICKY_TOL:g} of a sticky fraction ({frac}): mean over "
-        f"{int(ok.sum())} p values {fmt(est)} [95% interval {fmt(interval[0])}, {fmt(interval[1])}, bootstrap over p] "
-        f"(pooled over features {fmt(pooled)}); none near one in {zero} of the {int(ok.sum())} p values. By chance "
-        f"(D_i uniform on [0, 1]) the share is {fmt(chance)}."
+    claim = "Feature dimensionalities cluster at a few fractions (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3)."
+    common = dict(unit="p values (one model each)", figures=["A3"], source=source_for("A3"))
+    if "dims_by_feature" not in a3 or "norms_by_feature" not in a3 or not len(a3):
+        why = "no A3 model" if not len(a3) else "the features' own D_i and norms were not recorded (an older run)"
+        return Finding(claim, f"Not measured: {why}.", "n/a", key="A3-sticky", n_used=0, n_left_out=len(a3), **common)
+    floor = min(STICKY) - STICKY_TOL
+    shares, used_p, dims_used, none_rep, below = [], [], [], 0, 0
+    dense_reached: bool | None = None
+    for p, dtext, ntext in zip(ps, a3["dims_by_feature"], a3["norms_by_feature"]):
+        d, nrm = _by_seed(dtext), _by_seed(ntext)
+        rep = (nrm > REPRESENTED_NORM) & np.isfinite(d) if d.size == nrm.size else np.zeros(0, bool)
+        if p == ps.max() and p >= 1.0 - 1e-12:
+            dense_reached = bool(np.any(np.abs(d[rep] - 1.0) < STICKY_TOL))
+        if not rep.any():
+            none_rep += 1
+            continue
+        if np.all(d[rep] < floor):
+            below += 1
+            continue
+        shares.append(float(near_sticky(d[rep]).mean()))
+        used_p.append(float(p))
+        dims_used.append(d[rep])
+    sh = np.asarray(shares, dtype=float)
+    n = int(sh.size)
+    est = float(np.mean(sh)) if n else float("nan")
+    interval = bootstrap_interval(sh, np.mean)
+    if n:
+        lo_d, hi_d = float(np.min(np.concatenate(dims_used))), float(np.max(np.concatenate(dims_used)))
+        null = sticky_chance(low=lo_d, high=hi_d)
+    else:
+        lo_d = hi_d = null = float("nan")
+    verdict = interval_verdict(est, interval, null, claimed="above", n=n) if n else "n/a"
+    reason = ""
+    if dense_reached is False:
+        m, nf = int(a3["m"].iloc[0]), int(a3["n_features"].iloc[0]) if "n_features" in a3 else 0
+        reason = (
+            f" At p = 1 no represented feature reaches dimensionality 1 (the dense solution gives each of m = {m} "
+            f"features a dimension of its own): this model (n = {nf}, m = {m}) did not reach the solutions whose "
+            f"fractions the claim is about, so the verdict is {NOT_ENOUGH} (the paper-size A3 can settle it)."
+        )
+        verdict = NOT_ENOUGH if verdict != "n/a" else verdict
+    per_p = ", ".join(f"p = {p:.3g}: {fmt(v, 2)}" for p, v in zip(used_p, sh))
+    measured = (
+        f"Share of the represented features' (‖W_i‖ > {REPRESENTED_NORM:g}) D_i within {STICKY_TOL:g} of a sticky "
+        f"fraction ({frac}), per p value: {per_p or 'none'}; mean over {n} p values {fmt(est)} [95% interval "
+        f"{fmt(interval[0])}, {fmt(interval[1])}, bootstrap over p]. By chance, a D_i spread uniformly over the range "
+        f"the represented D_i take here ({fmt(lo_d, 2)} to {fmt(hi_d, 2)}) lands near one with probability "
+        f"{fmt(null)} (over all of [0, 1] it would be {fmt(sticky_chance())})."
+        + (f" Left out: {none_rep} p values with no represented feature." if none_rep else "")
         + (
-            f" Left out: {int(below.sum())} p values whose dimensions per feature (m / ||W||_F²) are below "
-            f"{fmt(floor, 2)}, under every sticky fraction: their share is 0 by construction."
-            if below.any()
+            f" Left out: {below} p values whose represented D_i all lie below {fmt(floor, 2)}, under every sticky "
+            "fraction: their share is 0 by construction."
+            if below
             else ""
-        ),
+        )
+        + reason
+    )
+    return Finding(
+        claim,
+        measured,
         verdict,
         key="A3-sticky",
-        n_used=int(ok.sum()),
-        unit="p values (one model each)",
+        n_used=n,
         estimate=est,
         interval=interval,
-        null=chance,
-        threshold=chance,
-        comparison=f"mean share of D_i within {STICKY_TOL:g} of a sticky fraction against its chance level",
-        n_left_out=int(len(a3) - ok.sum()),
-        figures=["A3"],
-        source=source_for("A3"),
+        null=null,
+        threshold=null,
+        comparison=f"mean over p values of the share of represented features' D_i within {STICKY_TOL:g} of a sticky "
+        "fraction, bootstrap over p values, above its chance level over the observed range of D_i"
+        + ("; not enough evidence where the densest model (p = 1) has no D_i near 1" if dense_reached is False else ""),
+        n_left_out=int(len(a3) - n),
+        **common,
     )

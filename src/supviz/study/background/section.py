@@ -19,7 +19,13 @@ import numpy as np
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.runtime.codecs import cacheable
 from supviz.study import adapters
-from supviz.study.background.findings import ANTIPODAL_COS, STICKY_TOL, near_sticky, sticky_chance
+from supviz.study.background.findings import (
+    ANTIPODAL_COS,
+    REPRESENTED_NORM,
+    STICKY_TOL,
+    near_sticky,
+    sticky_chance,
+)
 from supviz.study.config import PAPER_A3, BackgroundConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
@@ -306,6 +312,7 @@ class BackgroundSection(Section):
         for p, dp, d, row_dims in zip(a3.probabilities, dpf, d3, dims):
             fin = row_dims[np.isfinite(row_dims)]
             near = near_sticky(fin)
+            rep = np.isfinite(row_dims) & (d.norms > REPRESENTED_NORM)
             rows.append(
                 {
                     "table": "cells",
@@ -317,6 +324,10 @@ class BackgroundSection(Section):
                     "dims_per_feature": float(dp),
                     "n_dims": float(fin.size),
                     "sticky_share": float(near.mean()) if fin.size else float("nan"),
+                    "sticky_share_represented": float(near_sticky(row_dims[rep]).mean()) if rep.any() else float("nan"),
+                    # every feature's own D_i (nan: norm <= 0.01) and norm, for A3's represented-feature reading
+                    "dims_by_feature": " ".join(f"{v:.4f}" for v in row_dims),
+                    "norms_by_feature": " ".join(f"{v:.4f}" for v in d.norms),
                     **{f"toy_{k2}": v for k2, v in d.values.items()},
                 }
             )
@@ -397,14 +408,16 @@ def _tables(cells: Any) -> list[TableBlock]:
             ).round(3),
         )
     )
-    a3 = cells[cells["model"] == "A3"][["p", "dims_per_feature", "sticky_share", "toy_n_represented_norm"]]
+    share = "sticky_share_represented" if "sticky_share_represented" in cells else "sticky_share"
+    a3 = cells[cells["model"] == "A3"][["p", "dims_per_feature", share, "toy_n_represented_norm"]]
     out.append(
         TableBlock(
-            "A3: dimensions per feature, share of D_i near a sticky fraction, represented features per p",
+            "A3: dimensions per feature, share of the represented features' D_i near a sticky fraction, represented "
+            "features per p",
             a3.rename(
                 columns={
                     "dims_per_feature": "dims per feature",
-                    "sticky_share": "share sticky",
+                    share: "share sticky",
                     "toy_n_represented_norm": "‖W_i‖ > 0.5",
                 }
             ).round(3),

@@ -410,7 +410,9 @@ def _findings(result: dict[str, list[PanelResult]]) -> list[Finding]:
     out = [verdicts.b1_disc(panels)]
     if result.get("B2"):
         out.append(verdicts.b2_neighbors(panels))
-    if result.get("B3") and result.get("B5"):
+    if result.get("B3"):
+        out.append(verdicts.b3_umap_across_n(panels))
+    if result.get("B5"):
         out.append(verdicts.b5_across_n(panels))
     if result.get("B4"):
         out.append(verdicts.b4_perplexity(panels))

@@ -50,9 +50,17 @@ from supviz.study.verdicts import (
 )
 
 #: Relative loss of chance-corrected k-NN recall (h against its reference) below which the study's conclusion
-#: holds, and above which it does not hold (in between: partly).
+#: holds, and above which it does not hold (in between: partly). supviz's choice: the study names no number, and no
+#: published standard exists for "not a large problem"; every verdict therefore states where its interval lies
+#: against other bands too (:data:`SENSITIVITY_BANDS`, :func:`band_sensitivity`).
 HOLDS_BELOW = 0.10
 FAILS_ABOVE = 0.30
+#: The thresholds every loss verdict is also read against, so a reader sees how much the verdict owes to the bands.
+SENSITIVITY_BANDS = (0.05, 0.10, 0.20, 0.30, 0.50)
+#: A reference picture whose chance-corrected recall (mean over m) is below this keeps under a tenth of the
+#: neighbours a perfect picture keeps beyond chance: nearly uninformative about neighbours, so a relative loss against
+#: it is a fraction of very little (supviz's choice, stated beside it).
+NEAR_CHANCE_CC = 0.10
 #: The seed's words that the data-point verdict on h against x_rep answers (its conclusion).
 STUDY_CLAIM = "Superposition might not be as large a problem for latent space visualization."
 #: The resampling unit of every recall verdict of this section (see :func:`stratified_relative_loss`).
@@ -65,6 +73,55 @@ def loss_verdict(relative_loss: float) -> str:
     if not math.isfinite(relative_loss):
         return "n/a"
     return "supported" if relative_loss < HOLDS_BELOW else "not supported" if relative_loss > FAILS_ABOVE else "partly"
+
+
+def band_sensitivity(interval: tuple[float, float], bands: Sequence[float] = SENSITIVITY_BANDS) -> str:
+    """Where an interval of a relative loss lies against each threshold of ``bands``, in words: "clearly below 20%,
+    30%, 50%; clearly above 5%; undecided at 10%" (a threshold inside the interval is undecided). What the verdict
+    would be under other bands than supviz's :data:`HOLDS_BELOW` / :data:`FAILS_ABOVE`; '' for an undefined
+    interval."""
+    lo, hi = interval
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    below = [b for b in bands if hi < b]
+    above = [b for b in bands if lo > b]
+    open_ = [b for b in bands if b not in below and b not in above]
+    parts = []
+    if below:
+        parts.append("clearly below " + ", ".join(pct(b) for b in below))
+    if above:
+        parts.append("clearly above " + ", ".join(pct(b) for b in above))
+    if open_:
+        parts.append("undecided at " + ", ".join(pct(b) for b in open_))
+    return "; ".join(parts)
+
+
+def _bands_text(interval: tuple[float, float]) -> str:
+    """The rule and its sensitivity, for the findings' text."""
+    sens = band_sensitivity(interval)
+    return (
+        f" (Rule: holds below a {pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}: bands of supviz's "
+        "choice, the study names no number"
+        + (f"; against other bands, the loss's interval is {sens}" if sens else "")
+        + ".)"
+    )
+
+
+def _absolute_text(e: dict[str, Any], ref: str, h: str) -> str:
+    """The absolute recall above chance beside the ratio: what the ratio is a fraction of."""
+    lo, hi = e["abs_interval"]
+    text = (
+        f" In recall above chance (R − c, mean over m), {ref} keeps {fmt(e['ref_above'], 2)} and {h} "
+        f"{fmt(e['h_above'], 2)}: an absolute loss of {fmt(e['abs_loss'], 2)} (95% interval {fmt(lo, 2)} to "
+        f"{fmt(hi, 2)}, same jackknife; null 0), so the relative loss is a share of {fmt(e['ref_above'], 2)}."
+    )
+    if math.isfinite(e["ref_cc"]) and e["ref_cc"] < NEAR_CHANCE_CC:
+        text += (
+            f" The reference ({ref}) is itself near chance (it keeps {pct(e['ref_cc'])} of the neighbours a "
+            f"perfect picture keeps beyond chance, under {pct(NEAR_CHANCE_CC)}: nearly uninformative about "
+            "neighbours), so a small relative loss here is a loss of very little."
+        )
+    return text
 
 
 def chance_corrected(recall: Any, chance: Any) -> np.ndarray:
@@ -97,7 +154,10 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
         not independent; 5 or 6 clusters, too few for a percentile bootstrap), each cluster keeping all m of a p.
         ``n_clusters`` (p values), ``n_cells``, ``n_left_out``, ``per_m`` (m -> n, raw means ``ref`` / ``h``,
         chance-corrected means ``ref_cc`` / ``h_cc``, ``loss``), ``chance`` (median c), ``cell_loss`` (per-cell
-        relative loss, for its range).
+        relative loss, for its range). Beside the ratio, what it is a ratio of: ``ref_above`` / ``h_above`` (mean
+        over m of the mean raw recall above chance, ``R - c``), ``abs_loss`` (their difference, in recall) with its
+        ``abs_interval`` (the same jackknife), and ``ref_cc`` (mean over m of the reference's chance-corrected
+        recall: near 0, the reference itself keeps little beyond chance).
     """
     ref, h, c = (np.asarray(a, dtype=float) for a in (ref, h, chance))
     m, p = np.asarray(m), np.asarray(p, dtype=float)
@@ -108,9 +168,26 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
     R = np.full((len(ps), len(ms)), np.nan)  # (p, m): chance-corrected recall of the reference
     H = np.full((len(ps), len(ms)), np.nan)
     R0, H0 = R.copy(), H.copy()  # raw recalls, for the per-m table
+    C0 = R.copy()  # chance levels
     for i in np.flatnonzero(ok):
         a, b = ps.index(float(p[i])), ms.index(int(m[i]))
-        R[a, b], H[a, b], R0[a, b], H0[a, b] = rc[i], hc[i], ref[i], h[i]
+        R[a, b], H[a, b], R0[a, b], H0[a, b], C0[a, b] = rc[i], hc[i], ref[i], h[i], c[i]
+
+    def above(idx: np.ndarray) -> tuple[float, float]:  # mean over m of the mean recall above chance, ref and h
+        A, B, Cc = R0[idx], H0[idx], C0[idx]
+        both = np.isfinite(A) & np.isfinite(B)
+        n_m = both.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ra = np.where(both, A - Cc, 0.0).sum(axis=0) / n_m
+            ha = np.where(both, B - Cc, 0.0).sum(axis=0) / n_m
+        keep = n_m > 0
+        if not keep.any():
+            return float("nan"), float("nan")
+        return float(np.mean(ra[keep])), float(np.mean(ha[keep]))
+
+    def abs_stat(idx: np.ndarray) -> float:
+        ra, ha = above(np.asarray(idx, dtype=int))
+        return ra - ha
 
     def by_m(idx: np.ndarray) -> np.ndarray:  # (m,): L_m over the p clusters drawn
         A, B = R[idx], H[idx]
@@ -138,9 +215,16 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
     }
     with np.errstate(divide="ignore", invalid="ignore"):
         cell_loss = np.where(rc[ok] > 0, (rc[ok] - hc[ok]) / rc[ok], np.nan)
+    ref_above, h_above = above(every) if ps else (math.nan, math.nan)
+    ref_cc = [v["ref_cc"] for v in per_m.values() if math.isfinite(v["ref_cc"])]
     return {
         "estimate": stat(every) if ps else float("nan"),
         "interval": cluster_jackknife_interval(len(ps), stat) if len(ps) else (math.nan, math.nan),
+        "ref_above": ref_above,
+        "h_above": h_above,
+        "abs_loss": ref_above - h_above,
+        "abs_interval": cluster_jackknife_interval(len(ps), abs_stat) if ps else (math.nan, math.nan),
+        "ref_cc": float(np.mean(ref_cc)) if ref_cc else math.nan,
         "n_clusters": len(ps),
         "n_cells": int(ok.sum()),
         "n_left_out": int((~ok).sum()),
@@ -262,6 +346,18 @@ def per_m_text(per_m: dict[int, dict[str, float]], ref: str) -> str:
     )
 
 
+def _abs_comparison(e: dict[str, Any]) -> str:
+    """The absolute numbers for a verdict's comparison: recall above chance of both, their difference with its
+    interval and null, and where the ratio's interval lies against other bands."""
+    lo, hi = e["abs_interval"]
+    sens = band_sensitivity(e["interval"])
+    return (
+        f"in recall above chance (R − c, mean over m): reference {fmt(e['ref_above'], 2)}, h {fmt(e['h_above'], 2)}, "
+        f"absolute loss {fmt(e['abs_loss'], 2)} [95% interval {fmt(lo, 2)}, {fmt(hi, 2)}] (null 0)"
+        + (f"; the relative loss against other bands: {sens}" if sens else "")
+    )
+
+
 def _unit_text(n_clusters: int, n_cells: int) -> str:
     return (
         f"{n_clusters} p values as clusters, delete-one jackknife with Student's t ({n_cells} cells; all m of a p "
@@ -301,10 +397,10 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
             f" Caution: {name} of x is itself poor (recall {fmt(e['x'], 2)} against {fmt(best_x, 2)} for the best "
             f"method), so {name} hides the damage rather than avoiding it."
         )
+    text += _absolute_text(e, f"{name}'s picture of x", "the picture of h")
     text += (
         " How much of this loss is the features the model drops rather than superposition: the section's loss split "
-        f"and the verdict on h against x_rep. (Rule: holds below a {pct(HOLDS_BELOW)} loss, does not hold above "
-        f"{pct(FAILS_ABOVE)}.)"
+        "and the verdict on h against x_rep." + _bands_text(e["interval"])
     )
     return Finding(
         "Pictures of the latent codes h keep the neighbours that the same method's picture of the inputs x keeps "
@@ -318,7 +414,8 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         n_left_out=e["n_left_out"],
         left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}", f"D2_{method}_{variant_slug(importance)}"],
-        summary=f"h's picture loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}] of x's neighbours",
+        summary=f"h's picture loses {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}] of x's neighbours "
+        f"({fmt(e['abs_loss'], 2)} of {fmt(e['ref_above'], 2)} above chance)",
         estimate=e["relative_loss"],
         interval=e["interval"],
         unit=P_UNIT,
@@ -326,7 +423,8 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
         threshold=HOLDS_BELOW,
         comparison=f"relative loss of chance-corrected k-NN recall (chance {fmt(e['chance'], 2)}), picture of h "
         f"against the same method's picture of x, within m, mean over m; holds below {pct(HOLDS_BELOW)}, fails "
-        f"above {pct(FAILS_ABOVE)}; a picture of h at chance loses 100%",
+        f"above {pct(FAILS_ABOVE)} (supviz's bands); a picture of h at chance loses 100%; beside it, "
+        + _abs_comparison(e),
         source=OWN,
     )
 
@@ -386,8 +484,9 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         f"negative = h_rep keeps more). Per m: {per_m_text(e['per_m'], 'x_rep')}. Both spaces hold the same "
         f"inputs' information, so this isolates superposition among the kept features from the features the model "
         f"drops and from what the short rows of the dropped features still carry in h (both in the section's loss "
-        f"split). (Rule: holds below a "
-        f"{pct(HOLDS_BELOW)} loss, does not hold above {pct(FAILS_ABOVE)}.)"
+        f"split)."
+        + _absolute_text(e, "x_rep" + ("" if method == "exact" else "'s picture"), "h_rep")
+        + _bands_text(e["interval"])
     )
     vo = o["verdict"] if o is not None and o["n_cells"] else ""
     return Finding(
@@ -405,7 +504,8 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         n_left_out=e["n_left_out"] + e["n_not_superposed"],
         left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}"],
-        summary=f"the codes lose {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] of the inputs' neighbours",
+        summary=f"the codes lose {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] of the inputs' neighbours "
+        f"({fmt(e['abs_loss'], 2)} of {fmt(e['ref_above'], 2)} above chance)",
         estimate=e["estimate"],
         interval=e["interval"],
         unit=P_UNIT,
@@ -414,7 +514,7 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         comparison=f"relative loss of chance-corrected k-NN recall of the represented features' codes (h_rep) "
         f"against the inputs restricted to them (x_rep), {where}, in the cells with superposition (recall chance "
         f"{fmt(e['chance'], 2)}), within m, mean over m; holds below {pct(HOLDS_BELOW)}, fails above "
-        f"{pct(FAILS_ABOVE)}; at chance the loss is 100%",
+        f"{pct(FAILS_ABOVE)} (supviz's bands); at chance the loss is 100%; beside it, " + _abs_comparison(e),
         source=source_for("D-claim"),
     )
 

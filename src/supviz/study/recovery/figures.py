@@ -5,7 +5,8 @@
 - :func:`matched_pairs_figure` (E2): per cell, a joint 2-D MDS of the true feature directions and
   the decoder directions matched to them, pairs joined by a segment.
 - :func:`codes_heatmap_figure` (E3): k-NN recall against x of the pictures of x_rep, h_rep and the SAE
-  codes f(h_rep), and the share of the superposition loss (h_rep against x_rep) the codes win back, per method.
+  codes f(h_rep), and the paired gain of the codes over h_rep in chance-corrected recall (what the verdicts read),
+  per method.
 
 Every function draws what it is given (tidy frames or arrays) and returns a Figure; nothing is
 computed here, nothing is saved.
@@ -277,13 +278,14 @@ def codes_heatmap_figure(
     cells: "pd.DataFrame", *, title: str, methods: Sequence[str], panel_in: float = 2.3
 ) -> "Figure":
     """E3: per method (rows), k-NN recall against x of the pictures of x_rep, h_rep and the SAE codes f(h_rep), and the
-    share of the superposition loss won back.
+    paired gain of the codes over h_rep, ``codes' - h_rep'`` in chance-corrected recall (the difference the verdicts
+    read), in the cells whose W has superposition.
 
     Parameters
     ----------
     cells : pandas.DataFrame
         :func:`supviz.study.recovery.findings.won_back_cells` rows of one importance variant:
-        ``m``, ``p``, ``method``, ``x_rep``, ``h_rep``, ``codes``, ``won_back``, ``reason``.
+        ``m``, ``p``, ``method``, ``x_rep``, ``h_rep``, ``codes``, ``gain``, ``superposed``, ``reason``.
     methods : sequence of str
         Rows (``exact`` = the spaces themselves, no picture).
     """
@@ -296,7 +298,7 @@ def codes_heatmap_figure(
         ("x_rep", "pictures of x_rep"),
         ("h_rep", "pictures of h_rep"),
         ("codes", "pictures of SAE codes f(h_rep)"),
-        ("won_back", "share of h_rep's loss won back"),
+        ("gain", "codes − h_rep, chance-corrected"),
     )
 
     def row_range(method: str) -> tuple[float, float]:
@@ -310,10 +312,19 @@ def codes_heatmap_figure(
     axes = fig.subplots(len(methods), len(cols), squeeze=False)
     marks = ReasonMarks()
     im_seq = im_div = None
+    # the gain where the verdicts read it: superposed cells with the three recalls (the share's own guard, h_rep's
+    # loss under MIN_LOSS, does not apply to a difference)
+    sup = cells["superposed"].to_numpy(dtype=bool) if "superposed" in cells else np.ones(len(cells), bool)
+    cells = cells.assign(gain=np.where(sup, cells["gain"].to_numpy(dtype=float), np.nan))
+    g = cells["gain"].to_numpy(dtype=float)
+    span = float(np.nanmax(np.abs(g))) if np.isfinite(g).any() and np.nanmax(np.abs(g)) > 0 else 1.0
     first_row = [1 if (c < 3 and methods[0] == "exact" and len(methods) > 1) else 0 for c in range(len(cols))]
     for r, method in enumerate(methods):
         part = cells[cells["method"] == method]
-        reasons = {(int(row.m), round(float(row.p), 9)): row.reason for row in part.itertuples(index=False)}
+        reasons = {
+            (int(row.m), round(float(row.p), 9)): ("" if str(row.reason).startswith("h_rep loses less") else row.reason)
+            for row in part.itertuples(index=False)
+        }
         lo, hi = row_range(method)
         im_seq = None
         for c, (col, head) in enumerate(cols):
@@ -326,9 +337,9 @@ def codes_heatmap_figure(
                 col,
                 ms,
                 ps,
-                reasons if col == "won_back" else {k: "recall undefined for this picture" for k in reasons},
+                reasons if col == "gain" else {k: "recall undefined for this picture" for k in reasons},
             )
-            if col == "won_back":
+            if col == "gain":
                 im_div = reason_heatmap(
                     ax,
                     V,
@@ -336,10 +347,9 @@ def codes_heatmap_figure(
                     marks=marks,
                     row_labels=[str(m) for m in ms],
                     col_labels=[fmt_p(p) for p in ps],
-                    vmin=-1.0,
-                    vmax=1.0,
+                    vmin=-span,
+                    vmax=span,
                     cmap="RdBu",
-                    color_values=np.clip(V, -1, 1),
                     fmt="{:.2f}",
                     title=panel_title,
                 )
@@ -366,7 +376,7 @@ def codes_heatmap_figure(
             cb.set_label("k-NN recall", fontsize=7)
     if im_div is not None:
         cb = fig.colorbar(im_div, ax=axes[:, 3], shrink=0.8, pad=0.01, location="bottom")
-        cb.set_label("share won back, chance-corrected\n(1 = all; beyond ±1 drawn at ±1)", fontsize=8)
+        cb.set_label("codes − h_rep\n(chance-corrected recall, per cell)", fontsize=8)
     foot = marks.footer()
     if foot:
         fig.supxlabel(foot, fontsize=8)

@@ -27,16 +27,18 @@ Rules (each a module constant, stated in the report):
   verdicts speak of the cells above chance and count the others, never pooling them into a median.
 - A cell's features are *recovered* when its MMCS >= :data:`RECOVERED_MMCS` (0.9, the cosine of
   the recovery rate) and above chance.
-- The share of the neighbourhood loss that the codes *win back* is read against the loss superposition causes, as
-  section D reads the study's claim: h_rep (x restricted to the represented features, through W's rows of those
-  features) against x_rep (x restricted to those features), only in the cells whose W has superposition
-  (``||W||_F^2 / m`` > 1.1). The codes are f(h_rep), the SAE (trained on h) applied to h_rep: h also carries the
-  dropped features' short rows, which no SAE on h can recover and which break x_rep's ties at the origin. Per method,
-  recalls against x are chance-corrected, ``(R - c) / (1 - c)`` with ``c = k / (N - 1)``, and the share
-  ``(R'_codes - R'_h_rep) / (R'_x_rep - R'_h_rep)`` is taken within each m, then averaged over m
-  (:func:`won_back_effect`); 1 = the codes keep what x_rep keeps, 0 = no better than h_rep, negative = worse. An m
-  where h_rep loses less than :data:`MIN_LOSS` (10%) of x_rep's chance-corrected recall has no superposition loss
-  worth undoing (section D's claim holds there: its "holds below" threshold) and is left out (counted).
+- Whether the codes *win back* the neighbourhood loss superposition causes is read as section D reads the study's
+  claim: h_rep (x restricted to the represented features, through W's rows of those features) against x_rep (x
+  restricted to those features), only in the cells whose W has superposition (``||W||_F^2 / m`` > 1.1). The codes
+  are f(h_rep), the SAE (trained on h) applied to h_rep: h also carries the dropped features' short rows, which no
+  SAE on h can recover and which break x_rep's ties at the origin. Per method, recalls against x are
+  chance-corrected, ``(R - c) / (1 - c)`` with ``c = k / (N - 1)``, and the verdict reads the *paired difference*
+  per cell, ``codes' - h_rep'`` (the gain over h_rep, in chance-corrected recall), its median over the cells with
+  a 95% bootstrap interval over cells (:func:`won_back_effect`), against 0; beside it ``codes' - x_rep'`` (how far
+  the codes stay below x_rep). The share ``(R'_codes - R'_h_rep) / (R'_x_rep - R'_h_rep)`` is kept as a descriptive
+  number only: a ratio of small differences, it reached -3.14, -1.97 and 1.20 in single cells of the default run,
+  and needs its denominator guarded (an m where h_rep loses less than :data:`MIN_LOSS` of x_rep's recall is left out
+  of the share only).
 
 Undefined values (NaN) never enter a median; every summary says how many cells it left out.
 """
@@ -81,9 +83,6 @@ ONE_SEED = (
 #: Smallest relative loss of h_rep's chance-corrected recall against x_rep's (per cell, and per m of means) for which
 #: the share won back is defined.
 MIN_LOSS = 0.10  # section D's HOLDS_BELOW: a smaller relative loss is one the study's claim calls negligible
-#: Median share won back at or above which the claim "the codes undo the loss" is supported / partly.
-WON_BACK_SUPPORTED = 0.5
-WON_BACK_PARTLY = 0.1
 
 E1_METRICS = ("mmcs", "feature_mcc", "recovery_rate", "dead_fraction", "l0_ratio", "fvu")
 #: The scores with a chance level (:data:`supviz.sae.chance.CHANCE_SCORES`).
@@ -301,9 +300,10 @@ def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
     ``chance``, ``x_rep_cc, h_rep_cc, codes_cc`` (``(R - c) / (1 - c)``, section D's
     :func:`~supviz.study.datapoints.findings.chance_corrected`), ``superposed`` (``features_per_dim`` > section D's
     :data:`~supviz.study.datapoints.findings.SUPERPOSED_ABOVE`), ``loss = x_rep_cc - h_rep_cc`` and the cell's
-    ``won_back = (codes_cc - h_rep_cc) / loss``, NaN with a ``reason`` where a recall is undefined, where W has no
-    superposition (there is no superposition loss to win back), or where h_rep loses less than ``min_loss`` of
-    x_rep's chance-corrected recall (a relative loss, ``loss / x_rep_cc``).
+    ``won_back = (codes_cc - h_rep_cc) / loss`` (descriptive only), NaN with a ``reason`` where a recall is undefined,
+    where W has no superposition (there is no superposition loss to win back), or where h_rep loses less than
+    ``min_loss`` of x_rep's chance-corrected recall (a relative loss, ``loss / x_rep_cc``); and the paired differences
+    the verdict reads, ``gain = codes_cc - h_rep_cc`` and ``gap = codes_cc - x_rep_cc`` (NaN only where a recall is).
     """
     import pandas as pd
 
@@ -351,13 +351,22 @@ def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
     )
     wide["won_back"] = np.where(reason == "", (wide["codes_cc"] - wide["h_rep_cc"]) / loss.where(loss > 0, 1.0), np.nan)
     wide["reason"] = reason
+    # the paired differences the verdict reads: defined wherever the three recalls are, no denominator to guard
+    wide["gain"] = wide["codes_cc"] - wide["h_rep_cc"]
+    wide["gap"] = wide["codes_cc"] - wide["x_rep_cc"]
     return pd.DataFrame(wide).reset_index(drop=True)
 
 
 def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]:
-    """The share of the superposition loss the codes win back, within m, and its interval (one method's
-    :func:`won_back_cells` rows).
+    """How much of the superposition loss the codes win back (one method's :func:`won_back_cells` rows).
 
+    The verdict's numbers: over the superposed cells with all three recalls defined, the paired differences per cell
+    ``gain = codes' - h_rep'`` and ``gap = codes' - x_rep'`` (chance-corrected recalls), their medians ``gain`` and
+    ``gap`` with 95% percentile-bootstrap intervals over cells (the cell is the resampling unit,
+    :func:`~supviz.study.stats.bootstrap_interval`), ``n_pairs`` cells (``n_not_paired`` left out: no superposition
+    in W, or a recall undefined).
+
+    Descriptive only, the share (a ratio of small differences):
     Over the superposed cells with all three recalls defined: per hidden size m, ``W_m = (mean codes' - mean
     h_rep') / (mean x_rep' - mean h_rep')`` (ratio of the means of the chance-corrected recalls over that m's cells;
     NaN for an m whose h_rep loses less than ``min_loss`` of x_rep's mean: nothing to win back), then their mean, each m
@@ -422,7 +431,18 @@ def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]
     n_small = sum(v["n"] for v in per_m.values() if not np.isfinite(v["won_back"]))
     if n_small:
         reasons[f"in an m where h_rep loses less than {min_loss:.0%} of x_rep's recall"] = n_small
+    # the verdict's numbers: paired per cell, every superposed cell with its three recalls (no selection on h_rep's
+    # own loss: choosing cells where h_rep happens to lose much would bias codes - h_rep upwards)
+    gain = (use["codes_cc"] - use["h_rep_cc"]).to_numpy(dtype=float)
+    gap = (use["codes_cc"] - use["x_rep_cc"]).to_numpy(dtype=float)
+    nan2 = (float("nan"), float("nan"))
     return {
+        "gain": float(np.median(gain)) if gain.size else float("nan"),
+        "gain_interval": bootstrap_interval(gain) if gain.size else nan2,
+        "gap": float(np.median(gap)) if gap.size else float("nan"),
+        "gap_interval": bootstrap_interval(gap) if gap.size else nan2,
+        "n_pairs": int(gain.size),
+        "n_not_paired": int(len(left)),
         "estimate": stat(every) if ps else float("nan"),
         "interval": cluster_jackknife_interval(len(ps), stat) if ps else (float("nan"), float("nan")),
         "n_clusters": len(ps),
@@ -467,21 +487,34 @@ class WonBack:
     """p values the interval resamples."""
     chance: float = float("nan")
     per_m: dict[int, dict[str, float]] = field(default_factory=dict)
+    gain: float = float("nan")
+    """Median over cells of the paired difference codes' - h_rep' (chance-corrected recall): what the verdict reads."""
+    gain_interval: tuple[float, float] = (float("nan"), float("nan"))
+    """Its 95% bootstrap interval over cells."""
+    gap: float = float("nan")
+    """Median over cells of codes' - x_rep' (negative: the codes keep less than x_rep)."""
+    gap_interval: tuple[float, float] = (float("nan"), float("nan"))
+    n_pairs: int = 0
+    """Superposed cells with all three recalls: the verdict's n."""
 
     @property
     def verdict(self) -> str:
-        """:func:`won_back_verdict` of the estimate and its interval."""
-        return won_back_verdict(self.won_back, self.interval, n=self.n_clusters)
+        """:func:`won_back_verdict` of the paired differences."""
+        return won_back_verdict(self.gain, self.gain_interval, self.gap_interval, n=self.n_pairs)
 
 
-def won_back_verdict(estimate: float, interval: tuple[float, float], *, n: int) -> str:
-    """'supported' when the whole interval of the share won back is above :data:`WON_BACK_SUPPORTED`, 'partly' when it
-    lies below it but the estimate reaches :data:`WON_BACK_PARTLY` and the interval is above 0 (the codes win back
-    some of it), 'not supported' below, :data:`~supviz.study.stats.NOT_ENOUGH` when it straddles or ``n`` is below
-    :data:`~supviz.study.stats.MIN_N` p values."""
-    v = interval_verdict(estimate, interval, WON_BACK_SUPPORTED, claimed="above", n=n)
-    if v == "not supported" and estimate >= WON_BACK_PARTLY and interval[0] > 0:
-        v = "partly"
+def won_back_verdict(
+    gain: float, gain_interval: tuple[float, float], gap_interval: tuple[float, float], *, n: int
+) -> str:
+    """Whether the codes undo the loss, from the paired differences per cell (chance-corrected recall): 'supported'
+    when the whole interval of the median gain ``codes' - h_rep'`` is above 0 and the codes are not clearly below
+    x_rep (the interval of ``codes' - x_rep'`` reaches 0); 'partly' when the gain is above 0 but the codes stay
+    clearly below x_rep (they win back some of the loss, not all); 'not supported' when the whole gain interval is at
+    or below 0; :data:`~supviz.study.stats.NOT_ENOUGH` when it straddles 0 or ``n`` is below
+    :data:`~supviz.study.stats.MIN_N` cells."""
+    v = interval_verdict(gain, gain_interval, 0.0, claimed="above", n=n)
+    if v == "supported" and all(math.isfinite(b) for b in gap_interval) and gap_interval[1] < 0:
+        return "partly"
     return v
 
 
@@ -518,6 +551,11 @@ def won_back_summary(
                 e["n_clusters"],
                 e["chance"],
                 e["per_m"],
+                e["gain"],
+                e["gain_interval"],
+                e["gap"],
+                e["gap_interval"],
+                e["n_pairs"],
             )
         )
     return out
@@ -529,25 +567,37 @@ def _first(key: Any) -> Any:
 
 def won_back_sentence(w: WonBack, *, lead: bool = True) -> str:
     what = "the code spaces themselves" if w.method == "exact" else f"{PICTURE_NAMES[w.method]} pictures"
-    n = w.n_cells - w.n_left_out
     where = {"all": "superposed cell", "sparse": "sparse superposed cell", "dense": "dense superposed cell"}[w.region]
-    if not n:
+    if not w.n_pairs:
         head = what + ": " if lead else ""
-        return f"{head}no {where} where h_rep loses at least {MIN_LOSS:.0%} of x_rep's recall ({w.n_cells} left out)."
-    lo, hi = w.interval
+        return f"{head}no {where} with all three recalls defined ({w.n_cells} left out)."
+    lo, hi = w.gain_interval
+    glo, ghi = w.gap_interval
     text = (
         f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x_rep)} for x_rep, {fmt(w.h_rep)} for "
-        f"h_rep, {fmt(w.codes)} for the SAE codes f(h_rep) (over {plural(n, where)}; chance {fmt(w.chance, 2)}); "
-        f"chance-corrected and within m, the codes win back {fmt(100 * w.won_back, 3)}% of what h_rep loses against "
-        f"x_rep (95% interval {fmt(100 * lo, 3)}% to {fmt(100 * hi, 3)}% over {plural(w.n_clusters, 'p value')})"
+        f"h_rep, {fmt(w.codes)} for the SAE codes f(h_rep) (over {plural(w.n_pairs, where)}; chance "
+        f"{fmt(w.chance, 2)}); paired per cell in chance-corrected recall, the codes keep {fmt(w.gain)} more than "
+        f"h_rep (median; 95% interval {fmt(lo)} to {fmt(hi)}, bootstrap over cells) and {fmt(w.gap)} against x_rep "
+        f"({fmt(glo)} to {fmt(ghi)}; negative = below x_rep)"
     )
-    if w.per_m:
-        text += "; per m: " + ", ".join(
-            f"m = {m}: {fmt(100 * v['won_back'], 3)}%" if math.isfinite(v["won_back"]) else f"m = {m}: n/a"
-            for m, v in w.per_m.items()
+    n_share = w.n_cells - w.n_left_out
+    if n_share and math.isfinite(w.won_back):
+        text += (
+            f"; as a share of h_rep's loss, within m (descriptive only, a ratio of small differences; over "
+            f"{plural(n_share, 'cell')} where h_rep loses at least {MIN_LOSS:.0%}): {fmt(100 * w.won_back, 3)}%"
         )
-    if w.n_left_out:
-        text += " (" + "; ".join(f"{plural(c, 'cell')} left out: {r}" for r, c in w.reasons.items()) + ")"
+        if w.per_m:
+            text += (
+                " ("
+                + ", ".join(
+                    f"m = {m}: {fmt(100 * v['won_back'], 3)}%" if math.isfinite(v["won_back"]) else f"m = {m}: n/a"
+                    for m, v in w.per_m.items()
+                )
+                + ")"
+            )
+    left = {r: c for r, c in w.reasons.items() if not r.startswith("in an m where")}
+    if left:
+        text += " (" + "; ".join(f"{plural(c, 'cell')} left out: {r}" for r, c in left.items()) + ")"
     return text + "."
 
 
@@ -979,28 +1029,26 @@ def recovery_findings(
             "claim), not h's whole loss against x, most of which goes with the features the model drops and which no "
             "SAE on h can recover."
         )
-        n = w.n_cells - w.n_left_out
         findings.append(
             Finding(
                 f"({PICTURE_NAMES[w.method]}) The SAE codes undo the neighbourhood loss that superposition causes: "
                 f"{what} the neighbourhoods of the represented features' inputs (x_rep) that h_rep loses.",
                 text + f" {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
-                won_back_verdict(w.won_back, w.interval, n=w.n_clusters),
+                w.verdict,
                 key=f"E-won-back-{w.method}",
                 method="" if w.method == "exact" else PICTURE_NAMES[w.method],
-                n_used=w.n_clusters,
-                n_left_out=w.n_left_out,
-                left_out_unit="cells",
-                estimate=w.won_back,
-                interval=w.interval,
-                unit=f"p values ({plural(n, 'superposed cell')})",
+                n_used=w.n_pairs,
+                n_left_out=sum(c for r, c in w.reasons.items() if not r.startswith("in an m where")),
+                estimate=w.gain,
+                interval=w.gain_interval,
+                unit="superposed cells",
                 null=0.0,
-                threshold=WON_BACK_SUPPORTED,
-                summary=f"wins back {fmt(100 * w.won_back, 2)}%",
-                comparison="share of h_rep's chance-corrected k-NN recall loss against x_rep that the codes f(h_rep) "
-                f"win back, within m, mean over m, in the cells whose W has superposition, vs {WON_BACK_SUPPORTED:g} "
-                f"(0 = no better than h_rep; partly from {WON_BACK_PARTLY:g} with the interval above 0); interval: "
-                f"jackknife over p values; {ONE_SEED}",
+                threshold=0.0,
+                summary=f"codes keep {fmt(w.gain, 2)} more than h_rep",
+                comparison="median over the cells whose W has superposition of the paired difference of "
+                "chance-corrected k-NN recall, codes f(h_rep) minus h_rep, bootstrap over cells, above 0 (null 0: no "
+                f"better than h_rep); 'partly' where the codes stay clearly below x_rep (median codes' - x_rep' "
+                f"{fmt(w.gap)} [{fmt(w.gap_interval[0])}, {fmt(w.gap_interval[1])}]); {ONE_SEED}",
                 source="supviz's own question: the study pictured no SAE",
             )
         )

@@ -243,10 +243,9 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "section D), h_rep (the same inputs through W's rows of those features, section D), and "
                             "the SAE codes f(h_rep) (the cell's SAE, trained on h, applied to h_rep), pictured with "
                             "the same method and settings; first row: the spaces themselves, no picture. Last column: "
-                            "the share of the loss superposition causes that the codes win back, (R′_codes − R′_h_rep) "
-                            "/ (R′_x_rep − R′_h_rep) with R′ = (R − c) / (1 − c), c = k / (N − 1) (1 = all, 0 = none, "
-                            "below 0 = worse than h_rep); undefined (hatched) where W has no superposition or h_rep "
-                            f"loses less than {MIN_LOSS:.0%} of x_rep's. The verdicts take it within m (the section's "
+                            "the paired gain of the codes over h_rep, R′_codes − R′_h_rep with R′ = (R − c) / (1 − c), "
+                            "c = k / (N − 1) (0 = no better than h_rep, below 0 = worse); undefined (hatched) where W "
+                            "has no superposition. The verdicts take its median over these cells (the section's "
                             "findings)."
                         ),
                         content={"t": _frame_content(wc), "m": methods},
@@ -351,24 +350,26 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         tables.append(
             TableBlock(
                 "k-NN recall against x of the pictures of x_rep, h_rep and the SAE codes f(h_rep) (medians over the "
-                "cells used), and the share of h_rep's chance-corrected loss against x_rep that the codes win back, "
-                "within m and averaged over m, with its 95% jackknife interval over p values, in the cells whose W has "
-                f"superposition (the others, and any m where h_rep loses less than {MIN_LOSS:.0%} of x_rep's, left out "
-                "and counted)",
+                "cells used), in the cells whose W has superposition; the paired difference per cell of "
+                "chance-corrected recall, codes minus h_rep (what the verdict reads), its median with a 95% bootstrap "
+                "interval over cells, and codes minus x_rep; the share of h_rep's loss won back, within m, is "
+                f"descriptive only (a ratio of small differences; any m where h_rep loses less than {MIN_LOSS:.0%} of "
+                "x_rep's left out of it)",
                 pd.DataFrame(
                     [
                         {
                             "method": PICTURE_NAMES[w.method],
                             "importance": w.importance,
                             "region": w.region,
-                            "cells": w.n_cells - w.n_left_out,
-                            "left out": w.n_left_out,
+                            "cells paired": w.n_pairs,
+                            "left out": w.n_cells - w.n_pairs,
                             "x_rep": round(w.x_rep, 3),
                             "h_rep": round(w.h_rep, 3),
                             "codes f(h_rep)": round(w.codes, 3),
-                            "won back": round(w.won_back, 3),
-                            "interval": f"[{w.interval[0]:.3f}, {w.interval[1]:.3f}]",
-                            "p values": w.n_clusters,
+                            "codes − h_rep": round(w.gain, 3),
+                            "interval": f"[{w.gain_interval[0]:.3f}, {w.gain_interval[1]:.3f}]",
+                            "codes − x_rep": round(w.gap, 3),
+                            "share won back (descriptive)": round(w.won_back, 3),
                         }
                         for w in per
                     ]
