@@ -89,3 +89,33 @@ def test_overflowing_distances_give_nan_as_the_reference_does():
         kl, g = tx.exact_gradient_compiled(y, P, should_eval_error=True)
     assert np.isnan(kl) and np.isnan(kl_ref)
     np.testing.assert_array_equal(np.isnan(g), np.isnan(g_ref))
+
+
+@pytest.mark.parametrize("form", ["csr int32", "csr int64", "csr float32 data", "coo", "dense"])
+def test_every_form_of_P_gives_the_same_bits(form):
+    """openTSNE's own CSR (int32 indices) is read as it is stored; other forms are converted first. The
+    gradient and the KL are the same bits whatever form P arrives in, and P itself is left untouched."""
+    P = _affinities(40, 0.3, 5)
+    y = _layout(40, 2, 6)
+    ref_kl, ref_grad = tx.exact_gradient_compiled(y, P.copy(), should_eval_error=True)
+    if form == "csr int32":
+        Q = P.copy()
+        Q.indices, Q.indptr = Q.indices.astype(np.int32), Q.indptr.astype(np.int32)
+    elif form == "csr int64":
+        Q = P.copy()
+        Q.indices, Q.indptr = Q.indices.astype(np.int64), Q.indptr.astype(np.int64)
+    elif form == "csr float32 data":
+        # float32 storage is converted to float64; the reference holds the same (float32-representable) values
+        P = P.astype(np.float32).astype(np.float64).tocsr()
+        ref_kl, ref_grad = tx.exact_gradient_compiled(y, P.copy(), should_eval_error=True)
+        Q = P.astype(np.float32)
+    elif form == "coo":
+        Q = P.tocoo()
+    else:
+        Q = P.toarray()
+    before = Q.copy()
+    kl, grad = tx.exact_gradient_compiled(y, Q, should_eval_error=True)
+    assert kl == ref_kl
+    assert np.array_equal(grad, ref_grad)
+    after = Q.toarray() if sp.issparse(Q) else Q
+    assert np.array_equal(after, before.toarray() if sp.issparse(before) else before)
