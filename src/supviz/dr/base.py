@@ -139,19 +139,23 @@ def check_layout_input(
     rounding in the user's own ``X * scale``). umap-learn's float32 copy keeps its precision too.
 
     Points that coincide up to rounding (:mod:`supviz.core.geometry`: within 1e-12 of the data's
-    scale) are snapped onto one point (a note says how many moved), so that a copy of one point
-    with 1e-15 relative noise is laid out as the identical points it is, not as its noise blown up
-    to a full-size picture, and a group of them is one group for every method.
+    spread, or float64 rounding of its coordinates; translation invariant) are snapped onto one
+    point (a note says how many moved), so that a copy of one point with 1e-15 relative noise is
+    laid out as the identical points it is, not as its noise blown up to a full-size picture, and a
+    group of them is one group for every method. Pairs of points within float32 rounding of each
+    other but distinct in float64 (a float32 copy of a float64 row: 6e-8 of its norm apart) are kept
+    apart, with a note that counts them (:func:`supviz.core.geometry.float32_pairs`).
 
     Precomputed dissimilarities (``precomputed=True``: t-SNE's and UMAP's ``metric="precomputed"``,
     MDS's ``precomputed=True``) pass the one check every method shares
     (:func:`supviz.core.validation.check_dissimilarity_matrix`: square, finite, non-negative,
-    symmetric, zero diagonal), are divided by their largest entry, and pairs within 1e-12 of it
-    are set to 0. ``observed`` (``[N, N]`` bool, precomputed only; MDS passes its weights > 0)
-    names the pairs that were measured: an unobserved pair, whatever number stands for it, never
-    makes two points one.
+    symmetric, zero diagonal), are divided by their largest entry, and pairs within 1e-12 of the
+    spread they imply are set to 0 (a zero pair whose rows differ, breaking the triangle
+    inequality, is refused). ``observed`` (``[N, N]`` bool, precomputed only; MDS passes its
+    weights > 0) names the pairs that were measured: an unobserved pair, whatever number stands
+    for it, never makes two points one.
     """
-    from supviz.core.geometry import snap_coincident, snapped_note
+    from supviz.core.geometry import FLOAT32_ULPS, float32_pairs, snap_coincident, snapped_note
 
     if precomputed:
         pts = check_dissimilarities("X", X, min_points=0)
@@ -168,7 +172,23 @@ def check_layout_input(
         observed = None  # only dissimilarities have unobserved pairs; a misshapen mask is refused downstream
     pts, moved = snap_coincident(pts, precomputed=precomputed, observed=observed)
     if moved and notes is not None:
-        add_note(notes, "%s: %s", method, snapped_note(moved, of=" of X", within="the data's scale"))
+        add_note(notes, "%s: %s", method, snapped_note(moved, of=" of X", precomputed=precomputed))
+    # float32 copies are a question only for float64 input (a float32 or float16 X is exact at its own precision)
+    in_float64 = str(getattr(X, "dtype", "float64")).removeprefix("torch.") == "float64"
+    if not precomputed and notes is not None and in_float64:
+        near = float32_pairs(pts)
+        if near:
+            add_note(
+                notes,
+                "%s: %d pair%s of points of X lie%s within float32 rounding of each other (%d float32 units of the "
+                "largest norm) but are distinct in float64, and are laid out apart; if they are float32 copies of "
+                "float64 rows, give X in one precision.",
+                method,
+                near,
+                "" if near == 1 else "s",
+                "s" if near == 1 else "",
+                FLOAT32_ULPS,
+            )
     return pts
 
 
@@ -196,6 +216,30 @@ def identical_points_layout(n: int, n_components: int, method: str, notes: list[
         n,
     )
     return np.zeros((n, n_components))
+
+
+def check_start(init: np.ndarray, *, method: str, item: str = "") -> np.ndarray:
+    """Refuse a start configuration ``init`` [N, k] whose points all coincide (up to rounding:
+    :func:`supviz.core.geometry.points_coincide`, the rule every method and metric uses).
+
+    Every method here moves a point by its distances to the others: t-SNE's exact gradient and UMAP's
+    attraction between identical points are 0, SMACOF's Guttman transform of a one-spot start is that spot,
+    so such a start never moves, and its collapsed layout would look like the optimum of inputs whose
+    distances all tie. openTSNE's Barnes-Hut refuses it too; so supviz refuses it on every path.
+
+    Raises
+    ------
+    SupvizError
+        Naming the method and N.
+    """
+    from supviz.core.geometry import points_coincide
+
+    if init.shape[0] >= 2 and points_coincide(init):
+        raise SupvizError(
+            f"`init` must not put all points{item} at one location for {method} (no gradient moves them apart); got "
+            f"all {init.shape[0]} rows equal up to rounding. Give distinct start rows, or init='random'."
+        )
+    return init
 
 
 #: Metrics whose distance is undefined for some rows: cosine for all-zero rows (0 / 0), correlation
