@@ -114,4 +114,7 @@ def test_float32_copies_beside_float64_rows_are_counted_not_merged():
     assert len(set(coincident_groups(X).tolist())) == 33  # kept apart: 6e-8 is outside the float64 rule
     assert float32_pairs(X) == 15  # each float32 copy with its original (the copies themselves are one point)
     assert float32_pairs(G) == 0
+    assert float32_pairs(X + 1e13) == 0  # far from the origin every pair shares float32 values: none is a copy
+    Y = np.vstack([G + 1e3, (G[:3] + 1e3).astype(np.float32).repeat(5, axis=0)])  # float32 copies off the origin
+    assert float32_pairs(Y) == 15
     assert float32_pairs(X.astype(np.float32)) == 0  # exact at its own precision

@@ -43,12 +43,13 @@ row winning.
 then the rounding floor decides, since a spread within ``1e-12`` of itself is 0. For dissimilarities,
 when every entry is 0.
 
-**Mixed precision.** A float32 copy of a float64 point differs from it by float32 rounding, about
-``6e-8`` of its norm: far outside the float64 rule, so the two are distinct points (so are points
-``1e-8`` apart in an all-float64 set, which may be real geometry). Such pairs are not merged;
-:func:`float32_pairs` counts them, and the layout methods say so in a note
-(:func:`supviz.dr.base.check_layout_input`), so that a float32 block concatenated with float64 rows is
-seen. An all-float32 input is exact at its own precision and follows the same rule.
+**Mixed precision.** A float32 copy of a float64 point differs from it by float32 rounding, up to
+``6e-8`` of its coordinates: far outside the float64 rule, so the two are distinct points (so are points
+``1e-8`` apart in an all-float64 set, which may be real geometry, and merging at float32's resolution
+would undo the translation invariance above). Such pairs are not merged; :func:`float32_pairs` counts
+them exactly (one row holds float32 values, the other rounds to it in float32), and the layout methods
+say so in a note (:func:`supviz.dr.base.check_layout_input`), so that a float32 block concatenated with
+float64 rows is seen. An all-float32 input is exact at its own precision and follows the same rule.
 
 Consumers:
 
@@ -76,12 +77,8 @@ from supviz.errors import SupvizError
 COINCIDE_RTOL = 1e-12
 #: float64 rounding units of the largest point norm below which differences are rounding noise.
 COINCIDE_ULPS = 32
-#: float32 rounding units of the largest point norm within which two distinct points may be float32 copies
-#: (:func:`float32_pairs`).
-FLOAT32_ULPS = 4
 
 _EPS = float(np.finfo(np.float64).eps)
-_EPS32 = float(np.finfo(np.float32).eps)
 
 
 def _power_of_two_scaled(arr: np.ndarray) -> np.ndarray:
@@ -257,27 +254,29 @@ def _check_groups_are_points(
 
 
 def float32_pairs(points: np.ndarray) -> int:
-    """How many pairs of distinct points (outside :func:`coincidence_tolerance`) of ``points`` [N, d] lie within
-    float32 rounding of each other: ``FLOAT32_ULPS * eps32 * max_i ||x_i||`` (eps32 = 1.2e-7), i.e. may be float32
-    copies of one float64 point (module docstring, "Mixed precision"). 0 for a float32 array (its points are exact
-    at its own precision)."""
-    arr = np.asarray(points)
-    if arr.dtype == np.float32 or arr.shape[0] <= 1:
+    """How many pairs of distinct points (outside :func:`coincidence_tolerance`) of ``points`` [N, d] differ only by
+    float32 rounding: one row holds float32 values exactly and the other rounds to it in float32, i.e. a float32 copy
+    of a float64 point (module docstring, "Mixed precision"). 0 when every row, or none, holds float32 values (an
+    all-float32 input is exact at its own precision). Exact, and translation invariant in the sense that matters:
+    rows far from the origin that merely share a float32 value are not float32 copies unless one of them is one.
+    """
+    arr = np.asarray(points, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] <= 1:
         return 0
-    arr = _scaled(arr)[0]
-    radius, norm = _spread_and_norm(arr)
-    tol = _tolerance(radius, norm)
-    near = FLOAT32_ULPS * _EPS32 * norm
-    if near <= tol:
+    with np.errstate(over="ignore"):
+        rounded = arr.astype(np.float32).astype(np.float64)  # (N, d); beyond float32's range: inf, never equal
+    is32 = (rounded == arr).all(axis=1)
+    if is32.all() or not is32.any():
         return 0
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(arr)
-    within = tree.query_pairs(r=near, output_type="ndarray")
-    if not len(within):
-        return 0
-    gaps = np.linalg.norm(arr[within[:, 0]] - arr[within[:, 1]], axis=1)
-    return int(np.count_nonzero(gaps > tol))
+    rows32: dict[bytes, list[int]] = {}
+    for j in np.flatnonzero(is32):
+        rows32.setdefault((arr[j] + 0.0).tobytes(), []).append(int(j))  # + 0.0: -0.0 and 0.0 are one value
+    tol = coincidence_tolerance(arr)
+    count = 0
+    for i in np.flatnonzero(~is32):
+        for j in rows32.get((rounded[i] + 0.0).tobytes(), ()):
+            count += int(np.linalg.norm(arr[i] - arr[j]) > tol)
+    return count
 
 
 def snapped_note(moved: int, *, precomputed: bool = False, of: str = "") -> str:

@@ -142,9 +142,9 @@ def check_layout_input(
     spread, or float64 rounding of its coordinates; translation invariant) are snapped onto one
     point (a note says how many moved), so that a copy of one point with 1e-15 relative noise is
     laid out as the identical points it is, not as its noise blown up to a full-size picture, and a
-    group of them is one group for every method. Pairs of points within float32 rounding of each
-    other but distinct in float64 (a float32 copy of a float64 row: 6e-8 of its norm apart) are kept
-    apart, with a note that counts them (:func:`supviz.core.geometry.float32_pairs`).
+    group of them is one group for every method. Pairs of points that differ only by float32
+    rounding but are distinct in float64 (a float32 copy of a float64 row) are kept apart, with a
+    note that counts them (:func:`supviz.core.geometry.float32_pairs`).
 
     Precomputed dissimilarities (``precomputed=True``: t-SNE's and UMAP's ``metric="precomputed"``,
     MDS's ``precomputed=True``) pass the one check every method shares
@@ -155,7 +155,7 @@ def check_layout_input(
     weights > 0) names the pairs that were measured: an unobserved pair, whatever number stands
     for it, never makes two points one.
     """
-    from supviz.core.geometry import FLOAT32_ULPS, float32_pairs, snap_coincident, snapped_note
+    from supviz.core.geometry import float32_pairs, snap_coincident, snapped_note
 
     if precomputed:
         pts = check_dissimilarities("X", X, min_points=0)
@@ -165,6 +165,7 @@ def check_layout_input(
         raise SupvizError(f"`X` must hold at least {min_points} points for {method}; got {pts.shape[0]}.")
     if pts.shape[1] < 1:
         raise SupvizError(f"`X` must have at least one coordinate per point; got shape {pts.shape}.")
+    raw = pts
     pts = unit_scaled(pts)[0]
     peak = float(np.abs(pts).max()) if pts.size else 0.0
     pts = pts / peak if peak > 0 else pts
@@ -173,21 +174,18 @@ def check_layout_input(
     pts, moved = snap_coincident(pts, precomputed=precomputed, observed=observed)
     if moved and notes is not None:
         add_note(notes, "%s: %s", method, snapped_note(moved, of=" of X", precomputed=precomputed))
-    # float32 copies are a question only for float64 input (a float32 or float16 X is exact at its own precision)
-    in_float64 = str(getattr(X, "dtype", "float64")).removeprefix("torch.") == "float64"
-    if not precomputed and notes is not None and in_float64:
-        near = float32_pairs(pts)
+    if not precomputed and notes is not None:
+        near = float32_pairs(raw)
         if near:
             add_note(
                 notes,
-                "%s: %d pair%s of points of X lie%s within float32 rounding of each other (%d float32 units of the "
-                "largest norm) but are distinct in float64, and are laid out apart; if they are float32 copies of "
-                "float64 rows, give X in one precision.",
+                "%s: %d pair%s of points of X differ%s only by float32 rounding (one row float32 values, the other "
+                "rounding to them) but are distinct in float64, and are laid out apart; if they are float32 copies "
+                "of float64 rows, give X in one precision.",
                 method,
                 near,
                 "" if near == 1 else "s",
                 "s" if near == 1 else "",
-                FLOAT32_ULPS,
             )
     return pts
 
