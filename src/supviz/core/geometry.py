@@ -31,13 +31,14 @@ coincide is
 floor to see; their spread is the same centroid distance, from the distances alone (for Euclidean ``D``
 exactly that of the points: ``||x_i - mean||^2 = mean_j D_ij^2 - mean_jk D_jk^2 / 2``), so points and
 their distance matrix give the same groups (``coincident_groups(X)`` equals
-``coincident_groups(cdist(X, X), precomputed=True)`` at any offset, up to pairs within a rounding unit
-of the tolerance). A matrix with unobserved pairs (SMACOF's zero weights) has no centroid to measure;
-its spread is its largest observed entry. A group of dissimilarities must be one point: two rows linked
-by a (near-)zero pair whose dissimilarities to a third point differ by more than the chain of the
-group allows break the triangle inequality (``D01 = D12 = 0``, ``D02 = 1.89``), and are refused with a
-:class:`~supviz.errors.SupvizError` naming the pair and the third point, rather than merged by the first
-row winning.
+``coincident_groups(cdist(X, X), precomputed=True)`` at any offset), except for pairs the rounding floor
+merges: their distances are rounding noise of the coordinates, which a matrix cannot show. A matrix
+with unobserved pairs (SMACOF's zero weights) has no centroid to measure; its spread is its largest
+observed entry. A group of dissimilarities must be one point: two rows linked by a (near-)zero pair
+whose dissimilarities to a third point differ by more than the chain of the group allows break the
+triangle inequality (``D01 = D12 = 0``, ``D02 = 1.89``), and are refused with a
+:class:`~supviz.errors.SupvizError` naming the pair and the third point, rather than merged by the
+first row winning.
 
 **All points of a set coincide** when their spread is within the tolerance (:func:`points_coincide`):
 then the rounding floor decides, since a spread within ``1e-12`` of itself is 0. For dissimilarities,
