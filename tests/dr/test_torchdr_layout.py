@@ -69,3 +69,12 @@ def test_coincident_points_are_one_spot(blobs, method):
         embed(np.repeat(blobs[:3], 3, axis=0), "tsne", backend="torchdr", random_state=0)
     with pytest.raises(SupvizError, match=r"`n_components` must be an int in \[1, 3\]: TorchDR's umap lays out the 4"):
         embed(np.repeat(blobs[:4], 2, axis=0), "umap", backend="torchdr", n_components=4, random_state=0)
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_offset_points_keep_their_spread_in_float32(method):
+    # Break test 5, F0: G + 1e13 at unit scale is 1 +- 1e-13, one point in float32: TorchDR raised its own
+    # ValueError ("Number of samples is smaller than n_neighbors (1 <= 15)"). Centred first, it is G's layout.
+    G = np.random.default_rng(0).normal(size=(30, 4))
+    lay = embed(G + 1e13, method, backend="torchdr", random_state=0, max_iter=100)
+    assert np.unique(lay.embedding, axis=0).shape[0] == 30 and not lay.info["collapsed"]

@@ -216,3 +216,29 @@ def test_stratified_spearman_keeps_a_perfect_rho_inside_its_interval():
     y = -x + np.where(m == 1, np.tile([0.0, 0, 3, 0, 0, 0], 6), 0)
     mixed = stratified_spearman(x, y, m)
     assert mixed.interval[0] <= mixed.rho <= mixed.interval[1] and mixed.rho > -1.0
+
+
+# --- break test 5, F6: input errors are SupvizErrors that name the problem ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "x, y, strata, match",
+    [
+        (np.arange(10.0), np.arange(12.0), np.repeat([0, 1], 6), r"one length; got shapes \(10,\), \(12,\), \(12,\)"),
+        (np.arange(12.0), np.arange(12.0), np.repeat([0, 1], 5), r"one length; got shapes \(12,\), \(12,\), \(10,\)"),
+        (np.arange(12.0), np.arange(12.0), np.array([None] * 6 + [1] * 6, dtype=object), "got 6 missing of 12"),
+        (np.arange(12.0), np.arange(12.0), np.array(["a"] * 6 + [1] * 6, dtype=object), "of one kind.*int, str"),
+        (["a"] * 6, np.arange(6.0), np.zeros(6), "`x` must be numbers"),
+    ],
+)
+def test_stratified_spearman_refuses_bad_input_in_one_line(x, y, strata, match):
+    with pytest.raises(SupvizError, match=match):
+        stratified_spearman(x, y, strata)
+
+
+def test_nan_strata_are_refused_not_kept_as_junk_keys():
+    # was: six (nan, 0) keys beside the two real strata
+    s = np.repeat([0.0, 1.0, 2.0], 6)
+    s[:6] = np.nan
+    with pytest.raises(SupvizError, match=r"`strata` must name a stratum for every pair \(no None or NaN\); got 6"):
+        stratified_spearman(np.tile(np.arange(6.0), 3), np.tile(np.arange(6.0), 3), s)

@@ -139,19 +139,23 @@ def check_layout_input(
     rounding in the user's own ``X * scale``). umap-learn's float32 copy keeps its precision too.
 
     Points that coincide up to rounding (:mod:`supviz.core.geometry`: within 1e-12 of the data's
-    scale) are snapped onto one point (a note says how many moved), so that a copy of one point
-    with 1e-15 relative noise is laid out as the identical points it is, not as its noise blown up
-    to a full-size picture, and a group of them is one group for every method.
+    spread, or float64 rounding of its coordinates; translation invariant) are snapped onto one
+    point (a note says how many moved), so that a copy of one point with 1e-15 relative noise is
+    laid out as the identical points it is, not as its noise blown up to a full-size picture, and a
+    group of them is one group for every method. Pairs of points that differ only by float32
+    rounding but are distinct in float64 (a float32 copy of a float64 row) are kept apart, with a
+    note that counts them (:func:`supviz.core.geometry.float32_pairs`).
 
     Precomputed dissimilarities (``precomputed=True``: t-SNE's and UMAP's ``metric="precomputed"``,
     MDS's ``precomputed=True``) pass the one check every method shares
     (:func:`supviz.core.validation.check_dissimilarity_matrix`: square, finite, non-negative,
-    symmetric, zero diagonal), are divided by their largest entry, and pairs within 1e-12 of it
-    are set to 0. ``observed`` (``[N, N]`` bool, precomputed only; MDS passes its weights > 0)
-    names the pairs that were measured: an unobserved pair, whatever number stands for it, never
-    makes two points one.
+    symmetric, zero diagonal), are divided by their largest entry, and pairs within 1e-12 of the
+    spread they imply are set to 0 (a zero pair whose rows differ, breaking the triangle
+    inequality, is refused). ``observed`` (``[N, N]`` bool, precomputed only; MDS passes its
+    weights > 0) names the pairs that were measured: an unobserved pair, whatever number stands
+    for it, never makes two points one.
     """
-    from supviz.core.geometry import snap_coincident, snapped_note
+    from supviz.core.geometry import float32_pairs, snap_coincident, snapped_note
 
     if precomputed:
         pts = check_dissimilarities("X", X, min_points=0)
@@ -161,6 +165,7 @@ def check_layout_input(
         raise SupvizError(f"`X` must hold at least {min_points} points for {method}; got {pts.shape[0]}.")
     if pts.shape[1] < 1:
         raise SupvizError(f"`X` must have at least one coordinate per point; got shape {pts.shape}.")
+    raw = pts
     pts = unit_scaled(pts)[0]
     peak = float(np.abs(pts).max()) if pts.size else 0.0
     pts = pts / peak if peak > 0 else pts
@@ -168,7 +173,20 @@ def check_layout_input(
         observed = None  # only dissimilarities have unobserved pairs; a misshapen mask is refused downstream
     pts, moved = snap_coincident(pts, precomputed=precomputed, observed=observed)
     if moved and notes is not None:
-        add_note(notes, "%s: %s", method, snapped_note(moved, of=" of X", within="the data's scale"))
+        add_note(notes, "%s: %s", method, snapped_note(moved, of=" of X", precomputed=precomputed))
+    if not precomputed and notes is not None:
+        near = float32_pairs(raw)
+        if near:
+            add_note(
+                notes,
+                "%s: %d pair%s of points of X differ%s only by float32 rounding (one row float32 values, the other "
+                "rounding to them) but are distinct in float64, and are laid out apart; if they are float32 copies "
+                "of float64 rows, give X in one precision.",
+                method,
+                near,
+                "" if near == 1 else "s",
+                "s" if near == 1 else "",
+            )
     return pts
 
 
@@ -196,6 +214,30 @@ def identical_points_layout(n: int, n_components: int, method: str, notes: list[
         n,
     )
     return np.zeros((n, n_components))
+
+
+def check_start(init: np.ndarray, *, method: str, item: str = "") -> np.ndarray:
+    """Refuse a start configuration ``init`` [N, k] whose points all coincide (up to rounding:
+    :func:`supviz.core.geometry.points_coincide`, the rule every method and metric uses).
+
+    Every method here moves a point by its distances to the others: t-SNE's exact gradient and UMAP's
+    attraction between identical points are 0, SMACOF's Guttman transform of a one-spot start is that spot,
+    so such a start never moves, and its collapsed layout would look like the optimum of inputs whose
+    distances all tie. openTSNE's Barnes-Hut refuses it too; so supviz refuses it on every path.
+
+    Raises
+    ------
+    SupvizError
+        Naming the method and N.
+    """
+    from supviz.core.geometry import points_coincide
+
+    if init.shape[0] >= 2 and points_coincide(init):
+        raise SupvizError(
+            f"`init` must not put all points{item} at one location for {method} (no gradient moves them apart); got "
+            f"all {init.shape[0]} rows equal up to rounding. Give distinct start rows, or init='random'."
+        )
+    return init
 
 
 #: Metrics whose distance is undefined for some rows: cosine for all-zero rows (0 / 0), correlation

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from supviz.core.seeding import SeedLike
-from supviz.core.validation import check_keywords
+from supviz.core.validation import check_array, check_keywords
 from supviz.dr.base import MIN_POINTS, Layout, add_note, check_layout_input, layout_collapsed
 from supviz.errors import SupvizError
 from supviz.metrics.distances import pairwise_distances
@@ -59,14 +59,18 @@ SMACOF_PASS_THROUGH = ("weights", "init", "device", "engine")
 
 def _observed(weights: Any, i: int | None = None) -> np.ndarray | None:
     """The observed pairs (weight > 0) of ``weights``: one ``[N, N]`` matrix, or with ``i`` item
-    ``i``'s of ``mds_layouts``' ``[B, N, N]``; None where there are none or they are malformed
-    (:func:`~supviz.dr.smacof.smacof` refuses those by name)."""
+    ``i``'s of ``mds_layouts``' ``[B, N, N]``; None where there are none or they are misshapen
+    (:func:`~supviz.dr.smacof.smacof` refuses those by name). Weights that are not numbers are refused
+    here, before the dissimilarities' pairs are read with them.
+
+    Raises
+    ------
+    SupvizError
+        ``weights`` not a finite numeric array.
+    """
     if weights is None:
         return None
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
+    w = check_array("weights", weights)
     if i is not None and w.ndim == 3:
         w = w[i] if i < len(w) else np.empty(0)
     return w > 0 if w.ndim == 2 else None

@@ -34,9 +34,9 @@ Degenerate inputs, handled on purpose (each is recorded in ``SmacofResult.notes`
   fit), so the item is fitted as ``ratio``, which is what a constant disparity is.
 - N = 2: the exact answer (distance = disparity, stress 0) falls out of the first iteration.
 - duplicate / zero-norm points (coincident points: equal rows of ``delta``, and of the weights
-  outside their group; points within 1e-12 of the item's largest dissimilarity of one another are
-  first made exactly equal, with a note, as every layout entry point does: :mod:`supviz.core.geometry`):
-  they are one point to the optimisation, in every engine and type. They
+  outside their group; points within 1e-12 of the item's spread of one another are first made exactly
+  equal, with a note, as every layout entry point does, and a zero pair that is not one point is
+  refused: :mod:`supviz.core.geometry`): they are one point to the optimisation, in every engine and type. They
   start at one spot (their mean), zero distances are skipped in ``B(X)`` (the usual ``0/0 := 0``
   convention), and every Guttman transform gives each group its first member's coordinates, so
   they stay on one spot bit for bit whatever a product rounds. (Exact arithmetic keeps them
@@ -62,7 +62,7 @@ from supviz.core.geometry import snap_coincident, snapped_note
 from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
-from supviz.dr.base import check_delta
+from supviz.dr.base import check_delta, check_start
 from supviz.dr.classical import coincident_representatives, merge_coincident, torgerson
 from supviz.errors import SupvizError
 from supviz.runtime.codecs import cacheable
@@ -266,7 +266,8 @@ def smacof(
         Non-negative symmetric pair weights; 0 marks a missing dissimilarity. Default: all 1.
     init : {"torgerson", "random"} or array of shape (N, k) or (B, N, k), default "torgerson"
         Start of restart 0. Further restarts (``n_init > 1``) start from uniform random
-        configurations, as do all restarts with ``init="random"``.
+        configurations, as do all restarts with ``init="random"``. A configuration whose rows all
+        coincide (up to rounding, :func:`~supviz.dr.base.check_start`) is refused.
     n_init : int, default 1
         Number of restarts per item; the one with the lowest stress is returned.
     max_iter : int, default 1000
@@ -330,13 +331,15 @@ def smacof(
     notes: list[str] = []
     where = (lambda b: f"item {b}: ") if batched else (lambda b: "")
 
-    # Points that coincide up to rounding (an observed pair within 1e-12 of the item's largest observed
-    # dissimilarity, as every layout entry point rules: supviz.core.geometry) become exactly coincident, so that
-    # the merge below holds them on one spot; an interval fit pushed a pair 1e-13 apart ~1% apart.
+    # Points that coincide up to rounding (an observed pair within 1e-12 of the item's spread, as every layout
+    # entry point rules: supviz.core.geometry; a zero pair that is not one point is refused) become exactly
+    # coincident, so that the merge below holds them on one spot; an interval fit pushed a pair 1e-13 apart ~1% apart.
     for b in range(n_batch):
-        arr3[b], moved = snap_coincident(arr3[b], precomputed=True, observed=None if w3 is None else w3[b] > 0)
+        arr3[b], moved = snap_coincident(
+            arr3[b], precomputed=True, observed=None if w3 is None else w3[b] > 0, name="delta"
+        )
         if moved:
-            notes.append(where(b) + snapped_note(moved, within="the largest dissimilarity"))
+            notes.append(where(b) + snapped_note(moved, precomputed=True))
 
     # Degenerate items, decided before any iteration.
     w_eff = w3 if w3 is not None else np.broadcast_to(1.0 - np.eye(n), arr3.shape)
@@ -569,9 +572,8 @@ def _check_init(init: Any, n_batch: int, n: int, k: int, batched: bool) -> np.nd
     if arr.shape != want and arr.shape != (n_batch, n, k):
         raise SupvizError(f"`init` must be 'torgerson', 'random' or an array of shape {want}; got shape {arr.shape}.")
     arr3 = np.broadcast_to(arr, (n_batch, n, k))
-    spread = np.ptp(arr3, axis=1).max(axis=1)
-    if (spread <= 0).any():
-        raise SupvizError("`init` must not put all points of a configuration at one location; got zero spread.")
+    for b in range(n_batch):
+        check_start(arr3[b], method="SMACOF", item=f" of configuration {b}" if batched else "")
     return np.array(arr3, dtype=np.float64)
 
 

@@ -164,12 +164,24 @@ def torchdr_layout(
             perp = hi
         model = torchdr.TSNE(perplexity=perp, **kw)
         params = {"perplexity": perp}
+    # TorchDR computes in float32, and its UMAP and t-SNE are Euclidean (translation invariant): centred at unit
+    # scale, the points keep float32's 7 digits of their spread, whatever their offset (G + 1e13, at unit scale
+    # 1 +- 1e-13, rounded to one float32 point and TorchDR refused it as one sample: break test 5, F0)
+    centred = pts - pts.mean(axis=0)
+    peak = float(np.abs(centred).max())
+    single = (centred / peak if peak > 0 else centred).astype(np.float32)
+    if np.unique(single, axis=0).shape[0] < n:
+        raise SupvizError(
+            f"`X` must have points that float32 tells apart for TorchDR's {method}; got {n} distinct points, of which "
+            f"{n - np.unique(single, axis=0).shape[0]} coincide in float32 (relative to their spread); use the "
+            "default backend (float64)."
+        )
     threads = torch.get_num_threads()
     if device == "cpu":
         torch.set_num_threads(1)  # deterministic (and, on 2 loaded cores, 18x faster than the default threads)
     try:
         with _isolated_rng(seed, device):
-            emb = model.fit_transform(torch.as_tensor(pts, dtype=torch.float32, device=device))
+            emb = model.fit_transform(torch.as_tensor(single, device=device))
     finally:
         torch.set_num_threads(threads)
     embedding = np.asarray(emb.detach().cpu().numpy() if hasattr(emb, "detach") else emb, dtype=np.float64)

@@ -41,7 +41,9 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   ``perplexity`` is checked against the distinct points, ``(n_distinct - 1) / 3``, and clamped with
   a note (or refused with ``clamp=False``), and ``n_components`` must be below ``n_distinct``. Two
   distinct points are two spots 1 apart (the kernel's unit; every distance gives ``Q = P`` and KL 0),
-  with nothing to optimise. **Multiplicity is ignored**, as umap-learn's ``unique=True`` does: the
+  with nothing to optimise, so neither rule applies to them: no perplexity is used
+  (``params["perplexity"]`` is None) and the spots lie on the first axis of any ``n_components``.
+  **Multiplicity is ignored**, as umap-learn's ``unique=True`` does: the
   affinities are those of the distinct points, so a neighbour of a group of k copies gives it one
   share of its conditional distribution, not k, and ``info["kl_divergence"]`` is the KL divergence
   of the distinct points' layout against their affinities (the objective that was optimised).
@@ -51,7 +53,9 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   copies is in the note and in ``info``, not in the picture. A Barnes-Hut gradient still refuses
   an ``init`` array whose rows coincide (openTSNE's and scikit-learn's trees merge points closer
   than 1e-6 and miscount them, issue 8: KL -1.09, points flung out), and above 2,000 points such an
-  ``init`` takes the FFT gradient.
+  ``init`` takes the FFT gradient. An ``init`` whose rows *all* coincide is refused on every path
+  (:func:`~supviz.dr.base.check_start`): the exact gradient between identical points is 0, so it would
+  never move and its collapsed picture would read as an optimum.
 - **Precomputed distances** (``metric="precomputed"``) pass the check every method shares
   (square, finite, non-negative, symmetric, zero diagonal); their PCA start is classical MDS of the
   distances (``params["init"] == "classical_mds"``; equal to PCA for Euclidean distances).
@@ -69,7 +73,14 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
   backends, without running either (``info["distinct_points"]`` is 1).
 - **Scale.** t-SNE is scale-invariant (each point's bandwidth is calibrated), so ``X`` is brought
   to unit scale first (:func:`supviz.dr.base.check_layout_input`): 1e-300 and 1e300 give the
-  layout of scale 1.
+  layout of scale 1, bit for bit for a power-of-two scale, and up to the rounding of ``X * scale``
+  otherwise (a unit in the last place). openTSNE's optimiser was not thrown off by that rounding in
+  our checks; scikit-learn's is at small N with its ``learning_rate="auto"``, ``max(N / early_exaggeration / 4,
+  50)``: the floor of 50 is far above the N / 12 of openTSNE's rule below about 2,400 points, and the
+  exact gradient descent turns chaotic, so a start that differs by rounding ends in another local
+  optimum (30 Gaussian points, perplexity 5: KL 0.289 for ``X``, 0.650 for ``3 X``, 0.855 for
+  ``1e-300 X``; openTSNE 0.2815 for all three; scikit-learn with ``learning_rate=N / 12`` 0.2882 for
+  all three). Pass ``learning_rate=N / 12`` to scikit-learn for small inputs.
 - **Metrics undefined for some rows** (cosine of an all-zero row, correlation of a constant row)
   are refused, naming the rows (:func:`supviz.dr.base.check_metric_rows`).
 - **Unknown keyword arguments** are refused, naming the valid ones for the chosen backend.
@@ -104,6 +115,7 @@ from supviz.dr.base import (
     check_layout_input,
     check_metric_rows,
     check_n_components,
+    check_start,
     identical_points_layout,
     layout_collapsed,
     note_if_collapsed,
@@ -217,7 +229,7 @@ def _check_init(init: Any, n: int, n_components: int) -> Any:
     arr = check_array("init", init, ndim=2)
     if arr.shape != (n, n_components):
         raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-    return arr
+    return check_start(arr, method="t-SNE")
 
 
 def _resolve_init(
@@ -275,9 +287,12 @@ def tsne_layout(
     early_exaggeration : float, default 12.0
         Exaggeration factor during that phase.
     learning_rate : float or "auto", default "auto"
-        Both backends' ``"auto"`` is ``max(N / early_exaggeration, 50)``-like.
+        The backend's own ``"auto"``: openTSNE's ``N / exaggeration`` of each phase (N / 12 during the
+        early exaggeration), scikit-learn's ``max(N / early_exaggeration / 4, 50)``, too large for small
+        N (module docstring, "Scale").
     init : {"auto", "pca", "random"} or array of shape (N, n_components)
-        ``"auto"`` = ``"pca"`` computed by supviz (works for any N).
+        ``"auto"`` = ``"pca"`` computed by supviz (works for any N). An array whose rows all coincide is
+        refused.
     metric : str or callable, default "euclidean"
         Input metric; ``"cosine"`` refuses all-zero rows and ``"correlation"`` constant rows.
     random_state : int, numpy Generator, SeedSequence or None
@@ -437,7 +452,11 @@ def _merge_coincident(
     ``(N - 1) / 3``, ``n_components``, ``init``'s shape). Here ``perplexity`` is held to the distinct points'
     limit ``(n_distinct - 1) / 3``: clamped with a note, or refused with ``clamp=False`` (as for N); ``n_components``
     must be below ``n_distinct``. Two distinct points are two spots :data:`TWO_SPOTS_DISTANCE` apart with KL 0 (the
-    joint affinity and the joint kernel of one pair are both 1 at any distance), nothing optimised.
+    joint affinity and the joint kernel of one pair are both 1 at any distance), nothing optimised: no perplexity
+    is calibrated, so ``perplexity`` is not checked against them (``clamp`` plays no part) and ``params`` records
+    ``perplexity=None``; any ``n_components`` that N allows is accepted (the two spots lie on the first axis, the
+    other columns 0), the one case where ``n_components >= n_distinct`` is, as nothing is optimised in it. UMAP
+    follows the same rule with ``n_neighbors``.
 
     Raises
     ------
@@ -455,8 +474,13 @@ def _merge_coincident(
         random_state = args.pop("random_state")
         seed = None if random_state is None else int_seed(random_state, name="random_state")
         embedding = merge.two_spots(n_components, TWO_SPOTS_DISTANCE)
-        add_note(notes, "tsne: 2 distinct points: two spots %g apart, nothing to optimise (KL 0).", TWO_SPOTS_DISTANCE)
-        params = {**args, "init": "none", "seed": seed}
+        add_note(
+            notes,
+            "tsne: 2 distinct points: two spots %g apart, nothing to optimise (KL 0; perplexity %g not used).",
+            TWO_SPOTS_DISTANCE,
+            perplexity,
+        )
+        params = {**args, "perplexity": None, "init": "none", "seed": seed}
         info = {
             "deterministic": True,
             "kl_exact": True,

@@ -21,7 +21,7 @@ Rules (each clamp or fallback is recorded in ``Layout.notes`` and logged at INFO
 - **Precomputed distances** pass the check every method shares (square, finite, non-negative,
   symmetric, zero diagonal), so umap-learn never sees a matrix it would fail on.
 - **Identical points.** When every row of ``X`` is the same point (up to rounding: rows that
-  coincide within 1e-12 of the data's scale are made identical first), the layout is all zeros with a
+  coincide within 1e-12 of the data's spread are made identical first), the layout is all zeros with a
   note (umap-learn would spread them at random: structure that is not there). When only some rows
   coincide, the distinct points are laid out and every copy gets its point's place (umap-learn's
   ``unique=True``, for distances too; ``info["distinct_points"]``, a note): copies left to umap-learn
@@ -77,6 +77,7 @@ from supviz.dr.base import (
     check_layout_input,
     check_metric_rows,
     check_n_components,
+    check_start,
     identical_points_layout,
     note_if_collapsed,
 )
@@ -184,7 +185,7 @@ def _resolve_init(
         arr = check_array("init", init, ndim=2)
         if arr.shape != (n, n_components):
             raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-        return arr, "array"
+        return check_start(arr, method="UMAP"), "array"
     init = check_choice("init", init, _INITS)
     asked = init
     if init == "auto":
@@ -293,7 +294,8 @@ def umap_layout(
     n_epochs : int, optional
         Optimisation epochs (umap-learn's default: 500 below 10,000 points, else 200).
     init : {"auto", "spectral", "pca", "random"} or array of shape (N, n_components)
-        Start configuration; ``"auto"`` is spectral for N >= 10, else PCA.
+        Start configuration; ``"auto"`` is spectral for N >= 10, else PCA. An array whose rows all
+        coincide is refused (:func:`~supviz.dr.base.check_start`).
     metric : str or callable, default "euclidean"
         Any metric umap-learn accepts; ``"cosine"`` refuses all-zero rows, ``"correlation"``
         constant rows.
@@ -308,7 +310,8 @@ def umap_layout(
     Returns
     -------
     Layout
-        ``params`` holds the effective ``n_neighbors``, ``init`` and the int ``seed``;
+        ``params`` holds the effective ``n_neighbors`` (None for two distinct points, placed by rule),
+        ``init`` and the int ``seed``;
         ``info`` the number of epochs and graph edges, whether the run is ``deterministic`` and
         whether the layout is ``collapsed`` (one spot).
 
@@ -430,7 +433,9 @@ def _merge_coincident(
     and are spread at random by the negative samples: a blob of distinct spots for identical inputs (structure that
     is not there), placed away from their true neighbours. Coincident means equal up to rounding
     (:mod:`supviz.dr._coincident`, the rule t-SNE follows too; SMACOF merges copies the same way).
-    Two distinct points: two spots ``spread`` apart on the first axis."""
+    Two distinct points: two spots ``spread`` apart on the first axis, nothing optimised: ``n_neighbors`` is not used
+    (nor checked against them; ``params`` records ``n_neighbors=None``), and any ``n_components`` that N allows is
+    accepted (the other columns 0), as for t-SNE (:func:`supviz.dr.tsne_layout._merge_coincident`)."""
     n_neighbors, n_components, spread = args["n_neighbors"], args["n_components"], args["spread"]
     merge = find_coincident(pts, precomputed=precomputed)
     if merge is None:
@@ -449,9 +454,14 @@ def _merge_coincident(
         random_state = args.pop("random_state")
         seed = None if random_state is None else int_seed(random_state, name="random_state")
         embedding = merge.two_spots(n_components, spread)
-        params = {**args, "n_neighbors": 1, "init": "none", "seed": seed}
+        params = {**args, "n_neighbors": None, "init": "none", "seed": seed}
         info = {"n_epochs": 0, "graph_edges": 0, "deterministic": True, "collapsed": False, "distinct_points": n_u}
-        add_note(notes, "umap: 2 distinct points: two spots %g apart, nothing to optimise.", float(spread))
+        add_note(
+            notes,
+            "umap: 2 distinct points: two spots %g apart, nothing to optimise (n_neighbors %d not used).",
+            float(spread),
+            n_neighbors,
+        )
         return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
     sub_pts = merge.distinct(pts, precomputed=precomputed)
     init = merge.distinct_start(args["init"])  # an array's shape was checked against all N points

@@ -11,8 +11,9 @@ never as a number that looks fine:
   :func:`~supviz.metrics.layout_metrics` returns NaN with this reason and never shrinks ``k``.
 - **layout collapsed**: all points of ``Y`` at one spot. Either the method said so (a
   :class:`~supviz.dr.Layout` with ``info["collapsed"]``, judged in the method's own units, e.g.
-  a t-SNE picture 1e-13 across) or, for a bare array, its points coincide up to rounding:
-  their spread is at most :data:`COINCIDE_RTOL` times their largest coordinate. Every metric of
+  a t-SNE picture 1e-13 across) or, for a bare array, its points coincide up to rounding
+  (:func:`supviz.core.geometry.points_coincide`: their spread is within float64 rounding of their
+  coordinates, at any offset). Every metric of
   such a layout is undefined (its distances are 0 / 0, or rounding noise).
 - **all distances tie** in a space that a neighbourhood metric ranks (``X``, ``Y`` or ``X_true``):
   then the metric does not depend on the other space. Trustworthiness is 1 for every layout of
@@ -59,9 +60,10 @@ __all__ = [
 TIE_RTOL = 1e-12
 #: Machine epsilons of the input's dtype under which two distances tie (for inputs coarser than float64).
 TIE_ULPS = 8
-# COINCIDE_RTOL: a point set whose spread (max distance from the centroid) is at most this times its
-# largest coordinate coincides up to rounding: a bare array "collapsed" at any scale. The one
-# definition, shared with every layout method (:mod:`supviz.core.geometry`).
+# COINCIDE_RTOL: two points closer than this times their set's spread (max distance from the centroid)
+# coincide; a set coincides when its spread is within float64 rounding of its coordinates: a bare array
+# "collapsed" at any scale and offset. The one definition, shared with every layout method
+# (:mod:`supviz.core.geometry`).
 
 COLLAPSED = "layout collapsed: all points at one spot"
 X_COINCIDE = "all points of X coincide: no distances to compare"

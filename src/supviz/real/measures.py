@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from supviz.core.geometry import points_coincide
 from supviz.core.scores import Scores
 from supviz.core.seeding import SeedLike, int_seed
 from supviz.core.validation import check_array, check_int
@@ -85,17 +86,6 @@ def check_labels(labels: Any, n: int, *, name: str = "labels") -> np.ndarray:
     elif arr.dtype.kind not in "iuUSb":
         raise SupvizError(f"`{name}` must be class labels (ints or strings); got dtype {arr.dtype}.")
     return arr
-
-
-def _coincide(X: np.ndarray) -> bool:
-    """All rows at one spot up to rounding (the rule of :mod:`supviz.metrics.undefined`)."""
-    from supviz.metrics.undefined import COINCIDE_RTOL
-
-    if len(X) < 2:
-        return True
-    spread = float(np.max(np.abs(X - X.mean(0))))
-    peak = float(np.max(np.abs(X)))
-    return spread <= COINCIDE_RTOL * peak or spread == 0.0
 
 
 def knn_label_accuracy(
@@ -151,7 +141,7 @@ def knn_label_accuracy(
     smallest_fit = len(y) - math.ceil(len(y) / folds)
     if k > smallest_fit:
         return NAN, f"k = {k} exceeds the {smallest_fit} points of a training fold"
-    if collapsed or _coincide(X):
+    if collapsed or points_coincide(X):
         return NAN, COLLAPSED
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=int_seed(seed))
     scores = cross_val_score(KNeighborsClassifier(n_neighbors=k), X, y, cv=cv)
@@ -176,7 +166,7 @@ def silhouette(X: Any, labels: Any, *, collapsed: bool = False) -> tuple[float, 
     n_classes = len(np.unique(y))
     if not 2 <= n_classes <= len(y) - 1:
         return NAN, f"{n_classes} class(es) among {len(y)} points: the silhouette needs 2 to N - 1"
-    if collapsed or _coincide(X):
+    if collapsed or points_coincide(X):
         return NAN, COLLAPSED
     return float(silhouette_score(X, y)), None
 

@@ -1,0 +1,115 @@
+"""Break test 5's coincident-point findings, as a kind, through every layout engine (supviz.core.geometry is the
+one rule; its own tests are tests/core/test_geometry.py).
+
+F0: offset data (``G + 1e13``) was merged into one spot by t-SNE and UMAP, and SMACOF snapped its points together.
+F1: zero dissimilarities that break the triangle inequality were merged by chaining, the first row winning.
+F2: the snap note counted the rows of a distance matrix that changed (29 for one zero pair).
+F3: an ``init`` whose rows all coincide was accepted by t-SNE's exact path and never moved.
+F4: float32 copies of float64 rows were kept apart without a word.
+F5: two distinct points recorded a perplexity / n_neighbors never used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from supviz.dr import mds_layout, smacof, tsne_layout, umap_layout
+from supviz.errors import SupvizError
+
+G = np.random.default_rng(0).normal(size=(30, 4))  # closest pair 0.46 apart
+TSNE_FAST = {"perplexity": 5, "n_iter": 300, "early_exaggeration_iter": 100, "random_state": 0}
+UMAP_FAST = {"n_neighbors": 5, "n_epochs": 60, "random_state": 0}
+
+
+def _distinct_rows(Y):
+    return np.unique(Y, axis=0).shape[0]
+
+
+@pytest.mark.parametrize("backend", ["opentsne", "sklearn"])
+def test_tsne_of_offset_data_lays_out_every_point(backend):
+    for X in (G + 1e13, np.c_[np.full(30, 1.7e12), G]):  # an offset; a constant timestamp column
+        lay = tsne_layout(X, backend=backend, **TSNE_FAST)
+        assert lay.info["distinct_points"] == 30 and not lay.info["collapsed"]
+        assert _distinct_rows(lay.embedding) == 30
+        assert not any("coincide" in n or "float32" in n for n in lay.notes)
+
+
+def test_umap_and_mds_of_offset_data_lay_out_every_point():
+    lay = umap_layout(G + 1e13, **UMAP_FAST)
+    assert lay.info["distinct_points"] == 30 and _distinct_rows(lay.embedding) == 30
+    mds = mds_layout(G + 1e13, random_state=0)
+    assert _distinct_rows(mds.embedding) == 30 and not any("coincide" in n for n in mds.notes)
+
+
+def _bad_zeros():
+    D = cdist(G, G)
+    D[0, 1] = D[1, 0] = D[1, 2] = D[2, 1] = 0.0  # but D[0, 2] = 1.89
+    return D
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda D: tsne_layout(D, metric="precomputed", **TSNE_FAST),
+        lambda D: tsne_layout(D, metric="precomputed", backend="sklearn", **TSNE_FAST),
+        lambda D: umap_layout(D, metric="precomputed", **UMAP_FAST),
+        lambda D: mds_layout(D, precomputed=True, random_state=0),
+        lambda D: smacof(D, max_iter=50),
+        lambda D: smacof(D, max_iter=50, engine="torch"),
+    ],
+    ids=["tsne", "tsne-sklearn", "umap", "mds_layout", "smacof-numba", "smacof-torch"],
+)
+def test_zero_dissimilarities_that_are_not_one_point_are_refused_by_every_engine(call):
+    with pytest.raises(SupvizError, match=r"points 0 and 1 at 0 .*triangle inequality fails"):
+        call(_bad_zeros())
+
+
+def test_the_snap_note_counts_moved_points_and_exact_zeros_are_not_rounding():
+    X = np.vstack([G, G[:1]])
+    exact = tsne_layout(cdist(X, X), metric="precomputed", **TSNE_FAST)
+    assert not any("up to rounding" in n for n in exact.notes)
+    assert any("2 of 31 points coincide" in n for n in exact.notes)
+    X[-1] += 1e-14
+    near = tsne_layout(cdist(X, X), metric="precomputed", **TSNE_FAST)
+    assert any("1 point of X coincides with another up to rounding" in n for n in near.notes)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: tsne_layout(G, init=s, **TSNE_FAST),
+        lambda s: tsne_layout(G, init=s, backend="sklearn", **TSNE_FAST),
+        lambda s: tsne_layout(G, init=s, negative_gradient_method="exact", **TSNE_FAST),
+        lambda s: umap_layout(G, init=s, **UMAP_FAST),
+        lambda s: smacof(cdist(G, G), init=s, max_iter=50),
+    ],
+    ids=["tsne", "tsne-sklearn", "tsne-exact", "umap", "smacof"],
+)
+@pytest.mark.parametrize("where", [0.0, 5.0])
+def test_a_start_whose_rows_all_coincide_is_refused(call, where):
+    # at 5.0 the rows differ by a rounding unit or two: one spot all the same (SMACOF refused only exact zero spread)
+    start = where * (1.0 + 1e-15 * np.random.default_rng(1).normal(size=(30, 2)))
+    assert where == 0.0 or np.ptp(start, axis=0).min() > 0
+    with pytest.raises(SupvizError, match="`init` must not put all points"):
+        call(start)
+
+
+def test_float32_copies_beside_float64_rows_get_a_note():
+    X = np.vstack([G, np.repeat(G[:3], 5, axis=0)])
+    X[30:] = X[30:].astype(np.float32)
+    lay = tsne_layout(X, **TSNE_FAST)
+    assert any("15 pairs of points of X differ only by float32 rounding" in n for n in lay.notes), lay.notes
+    assert not any("float32" in n for n in tsne_layout(G, **TSNE_FAST).notes)
+    assert not any("float32" in n for n in tsne_layout(X.astype(np.float32), **TSNE_FAST).notes)
+
+
+def test_two_distinct_points_record_no_neighbour_parameter():
+    X2 = np.repeat(np.eye(3)[:2], 10, axis=0)
+    t = tsne_layout(X2, perplexity=6, clamp=False, random_state=0)
+    assert t.params["perplexity"] is None and any("perplexity 6 not used" in n for n in t.notes)
+    u = umap_layout(X2, n_neighbors=5, random_state=0)
+    assert u.params["n_neighbors"] is None and any("n_neighbors 5 not used" in n for n in u.notes)
+    wide = tsne_layout(X2, n_components=5, random_state=0).embedding  # documented: two spots on the first axis
+    assert wide.shape == (20, 5) and not wide[:, 1:].any()
