@@ -22,7 +22,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -194,12 +194,7 @@ def train_instances(
         step = int(diverged_at[bad].min())
         names = ", ".join(specs[i].label for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         if halt:
-            raise TrainingDiverged(
-                f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step "
-                f"{step} ({names}); lower `lr` (got {config.lr:g}).",
-                instances=bad,
-                step=step,
-            )
+            raise _diverged(specs, diverged_at, config)
         log.warning(
             "training diverged for %d of %d instances by step %d (%s); they are marked in diverged_at",
             len(bad),
@@ -224,6 +219,155 @@ def train_instances(
         engine,
     )
     return TrainedGrid(specs, Ws, bs, losses, config=config, loss_steps=loss_steps, info=info, diverged_at=diverged_at)
+
+
+def _diverged(specs: Sequence[InstanceSpec], diverged_at: np.ndarray, config: TrainConfig) -> TrainingDiverged:
+    """The error that names the instances of ``specs`` whose ``diverged_at`` is set, and the first step."""
+    bad = [int(i) for i in np.flatnonzero(diverged_at >= 0)]
+    step = int(diverged_at[bad].min())
+    names = ", ".join(specs[i].label for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    return TrainingDiverged(
+        f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step "
+        f"{step} ({names}); lower `lr` (got {config.lr:g}).",
+        instances=bad,
+        step=step,
+    )
+
+
+def train_parts(
+    parts: Sequence[Sequence[InstanceSpec]],
+    config: TrainConfig,
+    *,
+    on_part: Callable[[int, TrainedGrid], None],
+    threads: int = 0,
+    progress: bool | None = None,
+) -> None:
+    """Train groups of instances (``parts``) on worker threads from a queue, one part per thread at a time.
+
+    A thread that ends its part takes the next one, the most expensive first
+    (:func:`supviz.toy._engine.instance_cost`), so the threads end within about the last part's time of each other.
+    Splitting every part over all the threads instead (:func:`train_instances` on each part in turn) waits at the end
+    of every part for its slowest shard: with the study's 72 cells in 8 parts of 9, the cost model's error left one
+    of two cores idle for 1.5-2 s per part (about 14 s of a 85 s training, on the 2-core Xeon of
+    ``docs/benchmarks.md``). Each instance gets the bits it gets in any other group (module docstring).
+
+    Parameters
+    ----------
+    parts : sequence of sequences of InstanceSpec
+        The groups; each holds one ``n_features`` and trains as one shard of the numba engine.
+    config : TrainConfig
+        Optimiser settings (its grid fields are not used); the engine must resolve to ``"numba"``.
+    on_part : callable ``on_part(k, grid)``
+        Called as part ``k`` ends, with its :class:`TrainedGrid` (specs in the part's order), on the worker thread,
+        one call at a time (e.g. to store its cells at once: a run stopped half way keeps every part that ended).
+        A part stopped early, or one whose training diverged, is not reported.
+    threads : int, default 0
+        Worker threads (0: one per CPU), at most one per part.
+    progress : bool or None
+        The training bar (instance-weighted steps), as in :func:`train_grid`.
+
+    Raises
+    ------
+    SupvizError
+        ``config`` is not a :class:`TrainConfig`, its engine is not numba, or a part is empty or mixes ``n_features``.
+    TrainingDiverged
+        An instance's loss or weights turned non-finite; the other threads stop at their next step, and the parts
+        that ended before are already reported.
+    """
+    from supviz.runtime.products import single_threaded
+    from supviz.toy._engine import Shard, instance_cost
+
+    config = _check_config(config)
+    if resolve_engine(config) != "numba":
+        raise SupvizError(f"train_parts runs the numba engine; this config resolves to {resolve_engine(config)!r}.")
+    parts = [list(p) for p in parts]
+    for part in parts:
+        _check_specs(part)
+        check_training_fits(config, part)
+    lrs = learning_rates(config)
+    n_logged = config.n_logged
+    loss_steps = np.minimum(np.arange(1, n_logged + 1) * config.log_every, config.steps)
+    queue = iter(sorted(range(len(parts)), key=lambda k: (-sum(instance_cost(s) for s in parts[k]), k)))
+    lock = threading.Lock()
+    running: dict[int, Any] = {}
+    latest: dict[int, np.ndarray] = {}
+    ended_steps = [0]  # instance-steps of the parts that ended
+    total = max(1, sum(len(p) for p in parts))
+
+    def work(stop: threading.Event) -> None:
+        import torch
+
+        torch.set_num_threads(1)  # per thread under OpenMP (see _train_shards)
+        while not stop.is_set():
+            with lock:
+                k = next(queue, None)
+            if k is None:
+                return
+            t0 = time.perf_counter()
+            shard = Shard(
+                parts[k],
+                batch_size=config.batch_size,
+                init=config.init,
+                betas=config.betas,
+                eps=config.eps,
+                weight_decay=config.weight_decay,
+            )
+            losses = np.zeros((len(parts[k]), n_logged))
+            with lock:
+                running[k] = shard
+            shard.train(
+                lrs,
+                log_every=config.log_every,
+                losses=losses,
+                stop=stop,
+                on_window=lambda _w, mean, k=k: latest.__setitem__(k, mean.copy()),
+                halt_on_divergence=True,
+            )
+            with lock:
+                del running[k]
+                latest.pop(k, None)
+            if (shard.diverged_at >= 0).any():
+                raise _diverged(parts[k], shard.diverged_at, config)
+            if shard.done < config.steps:
+                return  # stopped: another thread failed, or the run was interrupted
+            weights, biases = shard.weights()
+            wall = time.perf_counter() - t0
+            info = {"engine": "numba", "device": config.device, "threads": 1, "wall_seconds": round(wall, 3)}
+            grid = TrainedGrid(
+                parts[k],
+                weights,
+                biases,
+                losses,
+                config=config,
+                loss_steps=loss_steps,
+                info=info,
+                diverged_at=shard.diverged_at,
+            )
+            with lock:
+                ended_steps[0] += len(parts[k]) * config.steps
+                on_part(k, grid)
+
+    def done() -> int:
+        with lock:
+            steps = ended_steps[0] + sum(s.done * len(s.specs) for s in running.values())
+        return steps // total
+
+    def running_loss() -> float:
+        with lock:
+            values = list(latest.values())
+        return _finite_mean(np.concatenate(values)) if values else math.nan
+
+    n_threads = max(1, min(threads or available_cpus(), len(parts)))
+    with single_threaded():  # the products of every thread on that thread (torch and BLAS; restored after)
+        run_workers(
+            [work] * n_threads,
+            steps=config.steps,
+            done=done,
+            running_loss=running_loss,
+            progress=progress,
+            desc=_desc(total),
+            name="supviz-train",
+        )
 
 
 def learning_rates(config: TrainConfig) -> np.ndarray:

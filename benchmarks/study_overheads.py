@@ -1,0 +1,161 @@
+"""Benchmark: three overheads of the default study, each against the code path it replaced, in one process.
+
+1. **Training the study's cells** (``supviz.toy.cells``): the 72 cells in 8 chunks of 9, on 2 threads.
+   *Before*: each chunk split over both threads (``train_instances`` per chunk, 2 shards of 4-5), one
+   chunk after another, so every chunk waited for its slower shard. *Now*: the chunks queued on the
+   threads, one chunk per thread at a time (``train_parts``). Prints wall, process CPU and the share of
+   the two cores used.
+2. **UMAP on 200 points**: umap-learn's small-data distances through scikit-learn's per-pair Python
+   calls (before) against the compiled loop (:mod:`supviz.dr._umap_distances`); the layouts are
+   compared bit for bit.
+3. **Exact t-SNE on 200 points**: the gradient building a new CSR matrix and two int64 index copies at
+   every iteration (before) against reading openTSNE's arrays as stored; layouts compared bit for bit.
+
+Usage::
+
+    python benchmarks/study_overheads.py [--steps 2000] [--repeats 3] [--skip-train]
+
+Times are wall and CPU seconds of this process (``time.process_time``, all threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import time
+
+import numpy as np
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _timed(fn) -> tuple[float, float]:
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def _table(wb: float, cb: float, wn: float, cn: float) -> None:
+    print("| path | wall s | CPU s |\n| --- | ---: | ---: |")
+    print(f"| before | {wb:.3f} | {cb:.3f} |\n| now | {wn:.3f} | {cn:.3f} |")
+
+
+def bench_training(steps: int, repeats: int) -> None:
+    from supviz.toy import TrainConfig
+    from supviz.toy.cells import chunks
+    from supviz.toy.train import train_instances, train_parts
+
+    config = TrainConfig(steps=steps, threads=2)
+    specs = config.instances()
+    parts = [[specs[i] for i in part] for part in chunks(specs, 2)]
+    print(f"## training the study's {len(specs)} cells, {steps} steps, in {len(parts)} chunks on 2 threads")
+
+    def before():
+        for part in parts:
+            train_instances(part, config, progress=False)
+
+    def now():
+        train_parts(parts, config, on_part=lambda k, grid: None, threads=2, progress=False)
+
+    now()  # compile and warm the product table
+    rows = {"chunks split over the threads (before)": before, "chunks queued on the threads (now)": now}
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        for name, fn in rows.items():
+            w, c = _timed(fn)
+            if name not in best or w < best[name][0]:
+                best[name] = (w, c)
+    print("| path | wall s (best) | CPU s | cores busy |\n| --- | ---: | ---: | ---: |")
+    for name, (w, c) in best.items():
+        print(f"| {name} | {w:.2f} | {c:.2f} | {c / w:.2f} |")
+    (wb, _), (wn, _) = best.values()
+    print(f"\nratio before / now: **{wb / wn:.2f}x**\n")
+
+
+def bench_umap(repeats: int) -> None:
+    import supviz.dr._umap_distances as fast
+    from supviz.dr import umap_layout
+
+    X = np.random.default_rng(0).random((200, 10))
+    umap_layout(X, random_state=0)
+    print("## UMAP of 200 points in 10 dimensions (umap-learn 500 epochs)")
+    original = fast.fast_small_distances
+    out = {}
+    for name, ctx in (("scikit-learn per-pair calls (before)", contextlib.nullcontext), ("compiled (now)", original)):
+        fast.fast_small_distances = ctx
+        try:
+            times = []
+            for s in range(repeats):
+                times.append(_timed(lambda s=s: out.setdefault((name, s), umap_layout(X, random_state=s).embedding)))
+        finally:
+            fast.fast_small_distances = original
+        out[name] = min(times)
+    same = all(
+        np.array_equal(out[("scikit-learn per-pair calls (before)", s)], out[("compiled (now)", s)])
+        for s in range(repeats)
+    )
+    (wb, cb), (wn, cn) = out["scikit-learn per-pair calls (before)"], out["compiled (now)"]
+    _table(wb, cb, wn, cn)
+    print(f"\nratio (CPU): **{cb / cn:.2f}x**; layouts bit-identical: {same}\n")
+
+
+def bench_tsne(repeats: int) -> None:
+    import scipy.sparse as sp
+
+    import supviz.dr._tsne_exact as tx
+    from supviz.dr import tsne_layout
+
+    X = np.random.default_rng(0).random((200, 10))
+    tsne_layout(X, random_state=0)
+    original = tx.exact_gradient_compiled
+
+    def before(embedding, P, **kw):  # the per-iteration conversion the gradient made before
+        csr = sp.csr_matrix(P)
+        csr = sp.csr_matrix((csr.data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64)), shape=csr.shape)
+        return original(embedding, csr, **kw)
+
+    print("## exact t-SNE of 200 points in 10 dimensions (openTSNE, 750 iterations)")
+    out = {}
+    for name, fn in (("new CSR and int64 copies per iteration (before)", before), ("as stored (now)", original)):
+        tx.exact_gradient_compiled = fn  # tsne_layout looks it up at each call
+        try:
+            times = []
+            for s in range(repeats):
+                times.append(_timed(lambda s=s: out.setdefault((name, s), tsne_layout(X, random_state=s).embedding)))
+        finally:
+            tx.exact_gradient_compiled = original
+        out[name] = min(times)
+    names = list(dict.fromkeys(k for k in out if isinstance(k, str)))
+    same = all(np.array_equal(out[(names[0], s)], out[(names[1], s)]) for s in range(repeats))
+    (wb, cb), (wn, cn) = out[names[0]], out[names[1]]
+    _table(wb, cb, wn, cn)
+    print(f"\nratio (CPU): **{cb / cn:.2f}x**; layouts bit-identical: {same}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--skip-train", action="store_true")
+    args = ap.parse_args(argv)
+    print(f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}\n")
+    bench_umap(args.repeats)
+    bench_tsne(args.repeats)
+    if not args.skip_train:
+        bench_training(args.steps, args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
