@@ -17,6 +17,8 @@ from supviz.datapoints.distortion import DistortionResult, FalseNeighbours, fals
 from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
 from supviz.datapoints.experiment import (
     METRIC_COLUMNS,
+    SPACE_MEANINGS,
+    SPACE_NAMES,
     SPACES,
     DatapointCellResult,
     DatapointGridResult,
@@ -40,6 +42,8 @@ __all__ = [
     "DEFAULT_PARAMS",
     "METHODS",
     "METRIC_COLUMNS",
+    "SPACE_MEANINGS",
+    "SPACE_NAMES",
     "SPACES",
     "UNIFORM_DISC_RADIAL_CV",
     "DatapointCellResult",

@@ -69,7 +69,7 @@ COLUMN_WORDS: dict[str, str] = {
     "n_cells": "cells",
     "n_groups": "groups",
     "rho": "Spearman rho",
-    "rho_within": "Spearman rho within m",
+    "rho_within": "within m: Spearman rho",
     "within_low": "within m: 95% interval, low",
     "within_high": "within m: 95% interval, high",
     "n_within": "cells within m",
@@ -88,11 +88,48 @@ REASON_WORDS: dict[str, str] = {
 REASON_COLUMNS = ("nan_reasons", "reason", "notes")
 
 
+#: Section E's space beside section D's (:data:`supviz.datapoints.spaces.SPACE_NAMES`): the SAE's codes of the codes
+#: of the represented features (the ``codes_rep`` rows of the points table), by name and by meaning.
+SAE_SPACE_NAMES = {"codes_rep": "SAE codes of the represented features"}
+SAE_SPACE_MEANINGS = {
+    "codes_rep": "the SAE (trained on h) applied to the codes of the represented features",
+}
+
+
+@cache
+def space_names() -> dict[str, str]:
+    """Every pictured space's machine name -> its reader's name, without an article (:data:`SAE_SPACE_NAMES` beside
+    :data:`supviz.datapoints.spaces.SPACE_NAMES`)."""
+    from supviz.datapoints.spaces import SPACE_NAMES
+
+    return {**SPACE_NAMES, **SAE_SPACE_NAMES}
+
+
+def space_words(space: str, *, the: bool = True) -> str:
+    """The reader's name of a pictured space, e.g. ``space_words("h_rep")`` -> ``"the codes of the represented
+    features"``; ``the=False`` leaves the article out (panel titles, table cells). Every sentence, table and figure of
+    the report names a space through this function; the data's keys (``h_rep``) stay in the tables on disk, and
+    :func:`space_definitions` gives each name with its key once, in the appendix. Raises ``KeyError`` for a space
+    that has no name (a new space must be named here first)."""
+    name = space_names()[space]
+    return f"the {name}" if the else name
+
+
+def space_definitions() -> list[tuple[str, str]]:
+    """(the reader's name with its key, what it means) per named space: the appendix's definitions, e.g.
+    ``("codes of the represented features (h_rep)", "the inputs on the represented features sent through ...")``."""
+    from supviz.datapoints.spaces import SPACE_MEANINGS
+
+    meanings = {**SPACE_MEANINGS, **SAE_SPACE_MEANINGS}
+    return [(f"{name} ({key})", meanings[key]) for key, name in space_names().items() if key in meanings]
+
+
 @cache
 def value_words() -> dict[str, str]:
     """Machine values a cell may hold -> words: the SAE architectures as their papers write them
     (:data:`supviz.sae.config.ARCHITECTURE_NAMES`), the picture methods (:data:`supviz.dr.base.METHOD_NAMES`),
-    the importance variants' short labels (:func:`supviz.toy.importance.variant_label`)."""
+    the importance variants' short labels (:func:`supviz.toy.importance.variant_label`), the pictured spaces whose
+    key is not a reader's symbol (``x_rep``, ``h_rep``, ``codes_rep``: :func:`space_names`; ``x`` and ``h`` are)."""
     from supviz.dr.base import METHOD_NAMES
     from supviz.sae.config import ARCHITECTURE_NAMES
     from supviz.toy.importance import VARIANT_ORDER, variant_label
@@ -101,6 +138,7 @@ def value_words() -> dict[str, str]:
         **ARCHITECTURE_NAMES,
         **METHOD_NAMES,
         **{v: variant_label(v, short=True) for v in VARIANT_ORDER},
+        **{k: v for k, v in space_names().items() if "_" in k},
     }
 
 

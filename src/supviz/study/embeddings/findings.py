@@ -267,7 +267,8 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
         n_used=used,
         n_left_out=left,
         figures=[f"{exp}_{variant_slug(importance)}"],
-        summary=f"{reading}: rho within m {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
+        summary=f"{reading}: correlation with sparsity within m {fmt(st.rho, 2)} "
+        f"[{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
         estimate=st.rho,
         interval=st.interval,
         unit="panels",

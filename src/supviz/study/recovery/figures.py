@@ -292,11 +292,12 @@ def codes_heatmap_figure(
     names = {**METHOD_NAMES, "exact": "no picture"}
     ms = sorted({int(m) for m in cells["m"]})
     ps = sorted({float(p) for p in cells["p"]}, reverse=True)
+    short = {"x_rep": "inputs", "h_rep": "codes", "codes": "SAE codes"}  # of the represented features (the title)
     cols = (
-        ("x_rep", "pictures of x_rep"),
-        ("h_rep", "pictures of h_rep"),
-        ("codes", "pictures of SAE codes f(h_rep)"),
-        ("won_back", "share of h_rep's loss won back"),
+        ("x_rep", f"pictures of the {short['x_rep']}"),
+        ("h_rep", f"pictures of the {short['h_rep']}"),
+        ("codes", f"pictures of the {short['codes']}"),
+        ("won_back", "share of the codes' loss won back"),
     )
 
     def row_range(method: str) -> tuple[float, float]:
@@ -320,7 +321,7 @@ def codes_heatmap_figure(
             ax = axes[r, c]
             panel_title = head if r == first_row[c] else ""
             if method == "exact" and col in ("x_rep", "h_rep", "codes"):
-                panel_title = {"x_rep": "x_rep itself", "h_rep": "h_rep itself", "codes": "f(h_rep) itself"}[col]
+                panel_title = f"the {short[col]} themselves"
             V, R = _grid_values(
                 part,
                 col,

@@ -52,6 +52,7 @@ import numpy as np
 from supviz.core.text import fmt, fmt_p, plural  # noqa: F401  (fmt_p: the findings' names)
 from supviz.errors import SupvizError
 from supviz.report.records import Finding
+from supviz.report.words import space_words
 from supviz.study.common import PICTURE_NAMES
 from supviz.study.sources import SHARKEY
 from supviz.study.stats import (
@@ -84,6 +85,8 @@ MIN_LOSS = 0.10  # section D's HOLDS_BELOW: a smaller relative loss is one the s
 #: Median share won back at or above which the claim "the codes undo the loss" is supported / partly.
 WON_BACK_SUPPORTED = 0.5
 WON_BACK_PARTLY = 0.1
+#: How a cell's reason opens where the codes of the represented features lose too little to win back.
+SMALL_LOSS = "the codes of the represented features lose less than"
 
 E1_METRICS = ("mmcs", "feature_mcc", "recovery_rate", "dead_fraction", "l0_ratio", "fvu")
 #: The scores with a chance level (:data:`supviz.sae.chance.CHANCE_SCORES`).
@@ -344,7 +347,7 @@ def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
             f"no superposition in W (||W||_F² / m <= {SUPERPOSED_ABOVE:g})",
             np.where(
                 ~(loss >= min_loss * wide["x_rep_cc"]) | ~(wide["x_rep_cc"] > 0),
-                f"h_rep loses less than {min_loss:.0%} of x_rep's chance-corrected recall",
+                f"{SMALL_LOSS} {min_loss:.0%} of the inputs' chance-corrected recall",
                 "",
             ),
         ),
@@ -417,11 +420,11 @@ def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]
         }
     reasons: dict[str, int] = {}
     for r in left.itertuples(index=False):
-        why = r.reason if r.reason and not r.reason.startswith("h_rep loses less") else "a recall is undefined"
+        why = r.reason if r.reason and not r.reason.startswith(SMALL_LOSS) else "a recall is undefined"
         reasons[why] = reasons.get(why, 0) + 1
     n_small = sum(v["n"] for v in per_m.values() if not np.isfinite(v["won_back"]))
     if n_small:
-        reasons[f"in an m where h_rep loses less than {min_loss:.0%} of x_rep's recall"] = n_small
+        reasons[f"in an m where {space_words('h_rep')} lose less than {min_loss:.0%} of the inputs' recall"] = n_small
     return {
         "estimate": stat(every) if ps else float("nan"),
         "interval": cluster_jackknife_interval(len(ps), stat) if ps else (float("nan"), float("nan")),
@@ -533,13 +536,17 @@ def won_back_sentence(w: WonBack, *, lead: bool = True) -> str:
     where = {"all": "superposed cell", "sparse": "sparse superposed cell", "dense": "dense superposed cell"}[w.region]
     if not n:
         head = what + ": " if lead else ""
-        return f"{head}no {where} where h_rep loses at least {MIN_LOSS:.0%} of x_rep's recall ({w.n_cells} left out)."
+        return (
+            f"{head}no {where} where {space_words('h_rep')} lose at least {MIN_LOSS:.0%} of the recall of "
+            f"{space_words('x_rep')} ({w.n_cells} left out)."
+        )
     lo, hi = w.interval
     text = (
-        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x_rep)} for x_rep, {fmt(w.h_rep)} for "
-        f"h_rep, {fmt(w.codes)} for the SAE codes f(h_rep) (over {plural(n, where)}; chance {fmt(w.chance, 2)}); "
-        f"chance-corrected and within m, the codes win back {fmt(100 * w.won_back, 3)}% of what h_rep loses against "
-        f"x_rep (95% interval {fmt(100 * lo, 3)}% to {fmt(100 * hi, 3)}% over {plural(w.n_clusters, 'p value')})"
+        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x_rep)} for {space_words('x_rep')}, "
+        f"{fmt(w.h_rep)} for {space_words('h_rep')}, {fmt(w.codes)} for {space_words('codes_rep')} (over "
+        f"{plural(n, where)}; chance {fmt(w.chance, 2)}); chance-corrected and within m, the SAE codes win back "
+        f"{fmt(100 * w.won_back, 3)}% of what the codes of the represented features lose against the inputs on them "
+        f"(95% interval {fmt(100 * lo, 3)}% to {fmt(100 * hi, 3)}% over {plural(w.n_clusters, 'p value')})"
     )
     if w.per_m:
         text += "; per m: " + ", ".join(
@@ -659,8 +666,8 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
         why = (
             "no sparse cell has a defined MMCS for every architecture"
             if len(ranking) >= 2
-            else f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (set [recovery] "
-            "architectures = [...] to compare)"
+            else f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (list more "
+            "architectures in the run's recovery settings to compare them)"
         )
         return [
             Finding(
@@ -967,23 +974,23 @@ def recovery_findings(
     sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
         what = (
-            "the code space f(h_rep) itself keeps"
+            f"the space of {space_words('codes_rep')} itself keeps"
             if w.method == "exact"
-            else f"{PICTURE_NAMES[w.method]} pictures of the codes f(h_rep) keep"
+            else f"{PICTURE_NAMES[w.method]} pictures of {space_words('codes_rep')} keep"
         )
         text = "all cells with superposition: " + won_back_sentence(w, lead=False)
         if w.method in sparse:
             text += f" Sparse cells (p <= {sparse_p:g}) only: " + won_back_sentence(sparse[w.method], lead=False)
         text += (
-            " The loss read is the one superposition causes (h_rep against x_rep, section D's reading of the study's "
-            "claim), not h's whole loss against x, most of which goes with the features the model drops and which no "
-            "SAE on h can recover."
+            f" The loss read is the one superposition causes ({space_words('h_rep')} against {space_words('x_rep')}, "
+            "section D's reading of the study's claim), not h's whole loss against x, most of which goes with the "
+            "features the model drops and which no SAE on h can recover."
         )
         n = w.n_cells - w.n_left_out
         findings.append(
             Finding(
                 f"({PICTURE_NAMES[w.method]}) The SAE codes undo the neighbourhood loss that superposition causes: "
-                f"{what} the neighbourhoods of the represented features' inputs (x_rep) that h_rep loses.",
+                f"{what} the neighbourhoods of {space_words('x_rep')} that {space_words('h_rep')} lose.",
                 text + f" {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
                 won_back_verdict(w.won_back, w.interval, n=w.n_clusters),
                 key=f"E-won-back-{w.method}",
@@ -997,10 +1004,10 @@ def recovery_findings(
                 null=0.0,
                 threshold=WON_BACK_SUPPORTED,
                 summary=f"wins back {fmt(100 * w.won_back, 2)}%",
-                comparison="share of h_rep's chance-corrected k-NN recall loss against x_rep that the codes f(h_rep) "
-                f"win back, within m, mean over m, in the cells whose W has superposition, vs {WON_BACK_SUPPORTED:g} "
-                f"(0 = no better than h_rep; partly from {WON_BACK_PARTLY:g} with the interval above 0); interval: "
-                f"jackknife over p values; {ONE_SEED}",
+                comparison=f"share of the chance-corrected k-NN recall loss of {space_words('h_rep')} against "
+                f"{space_words('x_rep')} that {space_words('codes_rep')} win back, within m, mean over m, in the "
+                f"cells whose W has superposition, vs {WON_BACK_SUPPORTED:g} (0 = no better than the codes; partly "
+                f"from {WON_BACK_PARTLY:g} with the interval above 0); interval: jackknife over p values; {ONE_SEED}",
                 source="supviz's own question: the study pictured no SAE",
             )
         )
