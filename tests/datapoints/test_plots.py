@@ -160,9 +160,7 @@ def test_headline_figure_draws_x_h_and_the_code_space_per_method():
 def test_headline_figure_has_a_row_per_importance_variant_and_names_its_gap_for_what_it_holds():
     """The headline drew importance 0.9^i only, and labelled its gap 'lost to superposition + dropped features' though
     most of it is the dropped features and some cells have no superposition at all (the fresh reviewer's finding)."""
-    row = [
-        {"method": m, "m": [3, 10], "x": [0.3, 0.3], "h": [0.1, 0.2], "exact": [0.4, 0.6]} for m in ("MDS", "UMAP")
-    ]
+    row = [{"method": m, "m": [3, 10], "x": [0.3, 0.3], "h": [0.1, 0.2], "exact": [0.4, 0.6]} for m in ("MDS", "UMAP")]
     low = [{**c, "h": [0.05, 0.1]} for c in row]
     fig = figs.headline_figure({"importance 0.9^i": row, "uniform importance": low}, title="t")
     axes = [ax for ax in fig.axes if ax.get_visible()]
