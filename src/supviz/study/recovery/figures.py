@@ -196,7 +196,8 @@ def matched_pairs_figure(
     True features are filled circles coloured by each panel's ``color`` (importance rank, dark = most important, as
     in C2, on ``0 .. n_features - 1``; or another quantity on ``color_range``, e.g. the row's norm under uniform
     importance, where a rank is arbitrary); their paired decoder directions are black crosses; a segment joins each
-    pair, grey when the pair's cosine >= 0.9 and red below.
+    pair, grey when the pair's cosine >= 0.9 and red below. Each panel's ``corner`` (its MMCS beside chance, the
+    picture's stress) is written under the panel, outside its axes, so it covers no point.
     """
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -247,17 +248,8 @@ def matched_pairs_figure(
         )
         ax.scatter(D[ok, 0], D[ok, 1], marker="x", c="black", s=9, linewidths=0.6, zorder=3)
         ax.set_aspect("equal", adjustable="datalim")
-        if pan.corner:
-            ax.text(
-                0.98,
-                0.02,
-                pan.corner,
-                transform=ax.transAxes,
-                ha="right",
-                va="bottom",
-                fontsize=6,
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0},
-            )
+        if pan.corner:  # under the panel, outside the axes: inside, it covered points of the dense panels
+            ax.set_xlabel(pan.corner, fontsize=6, labelpad=2, linespacing=1.1)
     if sc is not None:
         cb = fig.colorbar(sc, ax=axes, shrink=0.5, pad=0.01)
         cb.set_label(color_label, fontsize=8)
