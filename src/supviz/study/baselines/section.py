@@ -368,9 +368,8 @@ def baseline_corner(metrics: dict[str, float], stats: dict[str, float]) -> str:
     CV and its extent (``stats["spread"]``, the longer side of its bounding box in the picture's own units: each panel
     is scaled to fill its box, so without it a picture 0.002 wide looks as large as one 80 wide)."""
     extent = stats.get("spread", float("nan"))
-    return (
-        f"P {metrics['procrustes_baseline']:.2f}  CV {stats['radius_cv']:.2f}"
-        + (f"\nextent {fmt(extent, 2) if extent < 10 else f'{extent:.0f}'}" if np.isfinite(extent) else "")
+    return f"P {metrics['procrustes_baseline']:.2f}  CV {stats['radius_cv']:.2f}" + (
+        f"\nextent {fmt(extent, 2) if extent < 10 else f'{extent:.0f}'}" if np.isfinite(extent) else ""
     )
 
 
