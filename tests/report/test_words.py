@@ -91,3 +91,15 @@ def test_each_pictured_space_has_one_reader_name_and_its_key_is_defined_once():
     defs = dict(space_definitions())
     assert defs["codes of the represented features (h_rep)"].startswith("the inputs on the represented features")
     assert "SAE codes of the represented features (codes_rep)" in defs
+
+
+def test_a_measure_has_one_name_in_the_tables_the_figures_and_section_f():
+    """Three lists named the measures (the report's table words, the data-point figures' titles, section F's panels)
+    and said 'Shepard ρ' in one, 'Shepard rho (Spearman)' in another: one home now, supviz.core.names."""
+    from supviz.core.names import MEASURE_NAMES
+    from supviz.datapoints.plots import METRIC_TITLE
+    from supviz.real.plots import MEASURE_NAMES as REAL_NAMES
+
+    assert METRIC_TITLE is MEASURE_NAMES and REAL_NAMES is MEASURE_NAMES
+    assert all(COLUMN_WORDS[k] == v for k, v in MEASURE_NAMES.items())
+    assert MEASURE_NAMES["shepard_rho"] == "Shepard rho (Spearman)"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.names import MEASURE_NAMES
 from supviz.core.validation import check_choice
 from supviz.datapoints.spaces import SPACE_NAMES
 from supviz.dr.base import METHOD_NAMES
@@ -58,14 +59,7 @@ COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented
 #: The colour scale of counts of active represented features tops out here ("6 or more").
 ACTIVE_CAP = 6
 METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}
-METRIC_TITLE = {
-    "knn_recall": "k-NN recall",
-    "trustworthiness": "trustworthiness",
-    "continuity": "continuity",
-    "shepard_rho": "Shepard ρ",
-    "false_neighbour_rate": "false-neighbour rate",
-    "stress1_ratio": "stress-1",
-}
+METRIC_TITLE = MEASURE_NAMES  # the measures by their papers' names (supviz.core.names: one home)
 #: The measures under each data-point panel, with their short names (the captions use the same).
 CORNER = (
     ("knn_recall", "R"),

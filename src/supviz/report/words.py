@@ -17,52 +17,21 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-#: Machine column name -> the header words of the report's tables (measures by their papers' names).
+from supviz.core.names import MEASURE_NAMES
+
+#: Machine column name -> the header words of the report's tables: the measures by their papers' names
+#: (:data:`supviz.core.names.MEASURE_NAMES`, their one home, which the figures read too), and the other columns.
 COLUMN_WORDS: dict[str, str] = {
-    # the layout measures (supviz.metrics)
+    **MEASURE_NAMES,
     "n_points": "points",
-    "stress1_ratio": "stress-1 (after scaling)",
-    "smacof_stress": "SMACOF stress-1",
-    "shepard_rho": "Shepard rho (Spearman)",
-    "knn_recall": "k-NN recall",
-    "knn_recall_true": "k-NN recall against the true inputs",
-    "trustworthiness": "trustworthiness",
-    "continuity": "continuity",
-    "false_neighbour_rate": "false-neighbour rate",
-    "false_neighbour_chance": "false-neighbour rate by chance",
-    "procrustes_baseline": "Procrustes distance to diag(N)",
-    "procrustes_null": "Procrustes distance of random directions",
-    "radius_cv": "radius CV",
     "nan_reasons": "undefined, and why",
     # section 1 (the two-feature toy models)
     "final_loss": "final loss",
     "cosine_by_seed": "cosine, per seed",
     "loss_by_seed": "final loss, per seed",
-    # the SAE scores (supviz.sae.scores)
-    "mmcs": "MMCS",
-    "mmcs_chance": "MMCS by chance",
-    "feature_mcc": "MCC",
-    "feature_mcc_chance": "MCC by chance",
-    "recovery_rate": "recovery rate",
-    "recovery_rate_chance": "recovery rate by chance",
-    "dead_fraction": "dead fraction",
-    "l0_ratio": "L0 / true L0",
-    "fvu": "FVU",
-    "test_fvu": "test FVU",
-    "l0": "L0",
+    # the SAEs and the digits network
     "d_sae": "dictionary size",
-    "stability_seeds": "stability across seeds",
-    "stability_larger": "stability vs a larger dictionary",
-    "effective_features": "effective features F",
-    "superposition_ratio": "superposition ratio F / d",
-    "codes_knn_recall": "k-NN recall, picture of the codes",
-    "h_knn_recall": "k-NN recall, picture of h",
-    # the digits network
-    "test_accuracy": "test accuracy",
     "accuracy_min": "worst replicate's accuracy",
-    "knn_accuracy": "k-NN accuracy",
-    "trustworthiness_pixels": "trustworthiness against the pixels",
-    "continuity_pixels": "continuity against the pixels",
     "dim": "dimensions",
     # statistics
     "p_value": "p value",

@@ -397,11 +397,11 @@ def _columns_text(spaces: tuple[str, ...]) -> str:
 
 
 def _metric_title(metric: str) -> str:
-    return {
-        "knn_recall": "k-NN recall",
-        "trustworthiness": "Trustworthiness",
-        "false_neighbour_rate": "False-neighbour rate",
-    }.get(metric, metric)
+    """A measure's name (:data:`supviz.core.names.MEASURE_NAMES`) to open a title: capitalised, except k-NN."""
+    from supviz.core.names import MEASURE_NAMES
+
+    name = MEASURE_NAMES.get(metric, metric)
+    return name if name.startswith("k-") else name[:1].upper() + name[1:]
 
 
 def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> Any:
