@@ -11,14 +11,13 @@ practitioners look at, the latent codes of data, and measures how much superposi
   false neighbours (chunked: 10,000 points in tens of MB)
 - :mod:`~supviz.datapoints.geometry`   are the represented features near-equidistant (the ring)?
 - :mod:`~supviz.datapoints.experiment` :func:`datapoint_cell`, :func:`datapoint_grid`
+- :mod:`~supviz.datapoints.spaces`     the pictured spaces' keys and their reader's names
 """
 
 from supviz.datapoints.distortion import DistortionResult, FalseNeighbours, false_neighbours, measure_distortion
 from supviz.datapoints.embedding import latent_codes, model_outputs, orthogonal_codes
 from supviz.datapoints.experiment import (
     METRIC_COLUMNS,
-    SPACE_MEANINGS,
-    SPACE_NAMES,
     SPACES,
     DatapointCellResult,
     DatapointGridResult,
@@ -37,6 +36,7 @@ from supviz.datapoints.geometry import (
 from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import DEFAULT_PARAMS, METHODS, datapoint_layout, landmark_mds
 from supviz.datapoints.sampling import SparseSample, sample_inputs
+from supviz.datapoints.spaces import SPACE_MEANINGS, SPACE_NAMES
 
 __all__ = [
     "DEFAULT_PARAMS",

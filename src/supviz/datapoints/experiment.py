@@ -55,7 +55,7 @@ from supviz.datapoints.geometry import EquidistanceResult, equidistance, ring_me
 from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import METHODS, datapoint_layout
 from supviz.datapoints.sampling import SparseSample, sample_inputs
-from supviz.datapoints.spaces import SPACE_MEANINGS, SPACE_NAMES, SPACES
+from supviz.datapoints.spaces import SPACES
 from supviz.errors import SupvizError
 from supviz.runtime.codecs import register_folder_codec
 
@@ -63,8 +63,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SPACES",
-    "SPACE_NAMES",
-    "SPACE_MEANINGS",
     "METRIC_COLUMNS",
     "DatapointCellResult",
     "DatapointGridResult",
