@@ -360,8 +360,9 @@ def codes_heatmap_figure(
     if im_div is not None:
         cb = fig.colorbar(im_div, ax=axes[:, 3], shrink=0.8, pad=0.01, location="bottom")
         cb.set_label("share won back, chance-corrected\n(1 = all; beyond ±1 drawn at ±1)", fontsize=8)
-    foot = marks.footer()
-    if foot:
-        fig.supxlabel(foot, fontsize=8)
+    if marks.marks:  # one reason a line: on one line they ran past the figure's edges
+        fig.supxlabel(
+            "hatched = undefined:\n" + "\n".join(f"{m} = {r}" for r, m in marks.marks.items()), fontsize=8, ha="center"
+        )
     fig.suptitle(title, fontsize=9)
     return fig

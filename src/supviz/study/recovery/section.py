@@ -296,8 +296,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods},
                         },
                         static=lambda cell=cell, spaces=spaces, methods=methods, head=(
-                            f"m = {m}, p = {fmt_p(pm)} ({label}): the inputs on the represented features, their "
-                            f"codes and the SAE codes, k = {cell.k}"
+                            f"m = {m}, p = {fmt_p(pm)} ({label}), represented features: inputs, codes, SAE codes; "
+                            f"k = {cell.k}"
                         ): (
                             dpf.cell_figure(cell, spaces=spaces, methods=methods, title=head)
                         ),
