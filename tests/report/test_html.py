@@ -282,3 +282,11 @@ def test_a_small_run_s_report_body_speaks_of_the_study_only(tiny_run):
     _, out, _ = tiny_run
     doc = (out / "report.html").read_text()
     assert implementation_details(reader_text(doc)) == []
+    # the body names the pictured spaces in words (x_rep, h_rep are caught above); the appendix pairs each name with
+    # its key in the tables, once
+    body, appendix = doc.split("<section id='sec-appendix'>")
+    assert "the codes of the represented features" in html.unescape(body)
+    assert appendix.count("codes of the represented features (h_rep)") == 1
+    assert appendix.count("inputs on the represented features (x_rep)") == 1
+    # the first screen draws both importance variants and names its gap for what it holds
+    assert "one row per importance variant" in body and "superposition only in the cells whose W has it" in body
