@@ -58,8 +58,8 @@ def test_cell_figure_panels_false_lines_and_every_measure(grid_result):
     axes = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in axes] == [
         "MDS of inputs x",
-        "MDS of x on represented features",
-        "MDS of latent h = W\u1d40x",
+        "MDS of inputs on the represented features",
+        "MDS of latent codes h = W\u1d40x",
     ]
     # One line per false pair in the h panel, one scatter point per input.
     h_ax = axes[2]
@@ -115,7 +115,7 @@ def test_grid_and_heatmaps(grid_result, tmp_path):
     assert heads == [
         "feature directions (rows of W)",
         "data points: inputs x",
-        "data points: latent h = Wᵀx",
+        "data points: latent codes h = Wᵀx",
         "change h − x (× 100)",
     ]
     img = fig.axes[1].images[0].get_array()  # data-point x column: the same sample for every m
@@ -154,6 +154,23 @@ def test_headline_figure_draws_x_h_and_the_code_space_per_method():
     ys = {line.get_label(): list(line.get_ydata()) for line in axes[1].get_lines()}
     assert ys["picture of h = Wᵀx"] == [0.1, 0.2, 0.28] and ys["code space h itself"] == [0.4, 0.6, 0.9]
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["3", "10", "40"]
+    assert min_font_px(fig, dpi=110) >= 10
+
+
+def test_headline_figure_has_a_row_per_importance_variant_and_names_its_gap_for_what_it_holds():
+    """The headline drew importance 0.9^i only, and labelled its gap 'lost to superposition + dropped features' though
+    most of it is the dropped features and some cells have no superposition at all (the fresh reviewer's finding)."""
+    row = [{"method": m, "m": [3, 10], "x": [0.3, 0.3], "h": [0.1, 0.2], "exact": [0.4, 0.6]} for m in ("MDS", "UMAP")]
+    low = [{**c, "h": [0.05, 0.1]} for c in row]
+    fig = figs.headline_figure({"importance 0.9^i": row, "uniform importance": low}, title="t")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 4 and [ax.get_title() for ax in axes[:2]] == ["MDS", "UMAP"]
+    assert axes[0].get_ylabel().startswith("importance 0.9^i") and axes[2].get_ylabel().startswith("uniform")
+    assert list(axes[3].get_lines()[2].get_ydata()) == [0.05, 0.1]  # the second row draws its own variant
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert figs.HEADLINE_GAP in legend
+    assert figs.HEADLINE_GAP == "lost: dropped features (and superposition where W has it)"
+    assert not any("lost to superposition" in t for t in legend)
     assert min_font_px(fig, dpi=110) >= 10
 
 

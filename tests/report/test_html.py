@@ -125,7 +125,12 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     grid = first[first.index("<table class='grid'>") : first.index("</table>")]
     assert grid.index("importance 0.9^i") < grid.index("uniform importance")
     assert "href='#v-c-1'" in grid and "rho 0.1" in grid
-    assert "with the other represented-feature rule: not supported" in grid
+    assert "under the other rule for represented features: not supported" in grid
+    # the note names both rules in words (the conclusion's), not as formulas or as "the other represented-feature rule"
+    note = first[first.index("</table>") :]
+    assert "represented-feature rule" not in first and "||W_k||" not in first
+    assert "A feature counts as represented when its row of W has a weight norm above 0.5" in note
+    assert "under the other rule, the study's rule, a mean absolute weight above 1/20 of feature 0's" in note
     # each count names its unit: the verdict used p values and left out cells
     assert "5 p values used, 2 cells left out" in grid
     assert "n = 5 p values; 2 cells left out" in _text(doc)
@@ -222,13 +227,17 @@ def test_implementation_details_are_found_in_text():
         "background.a2_seeds sets the seeds": "config key",
         "see docs/bench/sae.md": "file path",
         "issue 11's question": "issue number",
+        # the pictured spaces' keys in the tables: the body names them (supviz.report.words.space_words)
+        "h_rep against x_rep": "column name",
+        "the SAE codes f(h_rep)": "column name",
     }
     for text, kind in found.items():
         assert any(d.startswith(kind) for d in implementation_details(text)), text
     clean = (
         "UMAP of diag(60) for n_neighbors in [2, 5] and min_dist 0.1; n_neighbors = 15, perplexity (N − 1) / 3, "
         "p = 0.05, m = 3 : 0.55, ||W_k|| > 0.5, 3·perplexity nearest neighbours, 1/p = 1e+03, 42 cells, 5 seeds. "
-        "h_rep against x_rep, ReLU + L1 and TopK codes, k-NN recall, Shepard rho. Importance 0.9^i is the curve of "
+        "the codes of the represented features against the inputs on them, ReLU + L1 and TopK codes, k-NN recall, "
+        "Shepard rho. Importance 0.9^i is the curve of "
         "the study's code; the study's text says 1 to 1/20. Later: importance 0.9^i, 0.9^i. False neighbours: 0.1. "
         "False-neighbour rate."
     )
@@ -273,3 +282,11 @@ def test_a_small_run_s_report_body_speaks_of_the_study_only(tiny_run):
     _, out, _ = tiny_run
     doc = (out / "report.html").read_text()
     assert implementation_details(reader_text(doc)) == []
+    # the body names the pictured spaces in words (x_rep, h_rep are caught above); the appendix pairs each name with
+    # its key in the tables, once
+    body, appendix = doc.split("<section id='sec-appendix'>")
+    assert "the codes of the represented features" in html.unescape(body)
+    assert appendix.count("codes of the represented features (h_rep)") == 1
+    assert appendix.count("inputs on the represented features (x_rep)") == 1
+    # the first screen draws both importance variants and names its gap for what it holds
+    assert "one row per importance variant" in body and "superposition only in the cells whose W has it" in body

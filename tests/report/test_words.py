@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from supviz.report.words import COLUMN_WORDS, join_reasons, reader_table, reader_words, split_reasons
 
@@ -67,3 +68,38 @@ def test_what_every_row_shares_is_said_once_under_the_table():
         "Procrustes distance to diag(N): no picture of diag(N) to compare with; stress-1 (after scaling): layout "
         "collapsed: all points at one spot"
     )
+
+
+def test_each_pictured_space_has_one_reader_name_and_its_key_is_defined_once():
+    """The report said h_rep, x_rep and f(h_rep) some 400 times (the fresh reviewer's finding): every sentence, table
+    and panel title names a space through space_words, the data keep their keys, the appendix pairs the two once."""
+    from supviz.datapoints.spaces import SPACE_NAMES, SPACES
+    from supviz.report.words import machine_names, space_definitions, space_words
+
+    assert space_words("h_rep") == "the codes of the represented features"
+    assert space_words("x_rep", the=False) == "inputs on the represented features"
+    assert space_words("codes_rep") == "the SAE codes of the represented features"
+    assert set(SPACE_NAMES) == set(SPACES)  # every space of the data-point experiment has its name
+    with pytest.raises(KeyError):
+        space_words("codes_of_something_new")
+    # a key left in a sentence or a cell becomes its words, and the body check finds it
+    assert reader_words("x_rep") == "inputs on the represented features"
+    assert [m.group(0) for m in machine_names().finditer("pictures of f(h_rep) and x_rep; x_rep_recall_norm")] == [
+        "h_rep",
+        "x_rep",
+    ]
+    defs = dict(space_definitions())
+    assert defs["codes of the represented features (h_rep)"].startswith("the inputs on the represented features")
+    assert "SAE codes of the represented features (codes_rep)" in defs
+
+
+def test_a_measure_has_one_name_in_the_tables_the_figures_and_section_f():
+    """Three lists named the measures (the report's table words, the data-point figures' titles, section F's panels)
+    and said 'Shepard ρ' in one, 'Shepard rho (Spearman)' in another: one home now, supviz.core.names."""
+    from supviz.core.names import MEASURE_NAMES
+    from supviz.datapoints.plots import METRIC_TITLE
+    from supviz.real.plots import MEASURE_NAMES as REAL_NAMES
+
+    assert METRIC_TITLE is MEASURE_NAMES and REAL_NAMES is MEASURE_NAMES
+    assert all(COLUMN_WORDS[k] == v for k, v in MEASURE_NAMES.items())
+    assert MEASURE_NAMES["shepard_rho"] == "Shepard rho (Spearman)"

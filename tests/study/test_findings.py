@@ -892,7 +892,7 @@ def test_a_loss_ratio_is_reported_beside_the_recall_above_chance_it_is_a_share_o
     assert e["abs_loss"] == pytest.approx(0.005) and e["abs_interval"][0] < 0.005 < e["abs_interval"][1]
     assert e["ref_cc"] == pytest.approx(_cc(CHANCE + 0.07)) and e["ref_cc"] < D.NEAR_CHANCE_CC
     f = D.data_point_finding(pts, "uniform", "mds")
-    assert "In recall above chance (R − c, mean over m), MDS's picture of x keeps 0.07 and the picture of h 0.065" in (
+    assert "In recall above chance (R − c, mean over m): MDS's picture of x 0.07, the picture of h 0.065" in (
         f.measured
     )
     assert "is itself near chance" in f.measured and "nearly uninformative about neighbours" in f.measured
@@ -1140,8 +1140,12 @@ def test_the_superposition_term_is_a_net_of_gains_and_losses():
     assert s["sum_gain"] == pytest.approx(0.3) and s["sum_loss"] == pytest.approx(-0.3)
     assert s["mean_abs_superposition"] == pytest.approx(0.15)
     text = D.loss_split_sentence(cells, "uniform", rule="norm")
-    assert "in 2 of the 4 superposed cells the represented features' codes h_rep keep more neighbours" in text
-    assert "(gains sum to 0.300)" in text and "mean |h_rep − x_rep| 0.150 per cell" in text
+    assert (
+        "in 2 of the 4 superposed cells the codes of the represented features keep more neighbours than the inputs on "
+        "the represented features (gains sum to 0.300)" in text
+    )
+    assert "the mean difference, either way, is 0.150 per cell" in text
+    assert "h_rep" not in text and "x_rep" not in text  # the reader's names, not the data's keys
 
 
 def test_loss_is_booked_as_superposition_only_where_w_has_it():

@@ -11,6 +11,7 @@ practitioners look at, the latent codes of data, and measures how much superposi
   false neighbours (chunked: 10,000 points in tens of MB)
 - :mod:`~supviz.datapoints.geometry`   are the represented features near-equidistant (the ring)?
 - :mod:`~supviz.datapoints.experiment` :func:`datapoint_cell`, :func:`datapoint_grid`
+- :mod:`~supviz.datapoints.spaces`     the pictured spaces' keys and their reader's names
 """
 
 from supviz.datapoints.distortion import DistortionResult, FalseNeighbours, false_neighbours, measure_distortion
@@ -35,11 +36,14 @@ from supviz.datapoints.geometry import (
 from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import DEFAULT_PARAMS, METHODS, datapoint_layout, landmark_mds
 from supviz.datapoints.sampling import SparseSample, sample_inputs
+from supviz.datapoints.spaces import SPACE_MEANINGS, SPACE_NAMES
 
 __all__ = [
     "DEFAULT_PARAMS",
     "METHODS",
     "METRIC_COLUMNS",
+    "SPACE_MEANINGS",
+    "SPACE_NAMES",
     "SPACES",
     "UNIFORM_DISC_RADIAL_CV",
     "DatapointCellResult",

@@ -55,6 +55,7 @@ from supviz.datapoints.geometry import EquidistanceResult, equidistance, ring_me
 from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import METHODS, datapoint_layout
 from supviz.datapoints.sampling import SparseSample, sample_inputs
+from supviz.datapoints.spaces import SPACES
 from supviz.errors import SupvizError
 from supviz.runtime.codecs import register_folder_codec
 
@@ -70,7 +71,6 @@ __all__ = [
     "superposition_effect",
 ]
 
-SPACES = ("x", "x_rep", "h", "h_rep", "xhat")
 METRIC_COLUMNS = (
     "knn_recall",
     "trustworthiness",

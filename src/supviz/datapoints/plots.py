@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.names import MEASURE_NAMES
 from supviz.core.validation import check_choice
+from supviz.datapoints.spaces import SPACE_NAMES
 from supviz.dr.base import METHOD_NAMES
 from supviz.errors import SupvizError
 from supviz.plot import MIN_FONT_PT, plot_grid
@@ -47,6 +49,7 @@ __all__ = [
     "grid_figure",
     "heatmap_figure",
     "headline_figure",
+    "HEADLINE_GAP",
     "point_colour",
     "CORNER",
     "HIGHER_IS_BETTER",
@@ -55,22 +58,8 @@ __all__ = [
 COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented")
 #: The colour scale of counts of active represented features tops out here ("6 or more").
 ACTIVE_CAP = 6
-SPACE_TITLE = {
-    "x": "inputs x",
-    "x_rep": "x on represented features",
-    "h": "latent h = Wᵀx",
-    "h_rep": "latent h of represented features",
-    "xhat": "output x' = ReLU(Wh+b)",
-}
 METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}
-METRIC_TITLE = {
-    "knn_recall": "k-NN recall",
-    "trustworthiness": "trustworthiness",
-    "continuity": "continuity",
-    "shepard_rho": "Shepard ρ",
-    "false_neighbour_rate": "false-neighbour rate",
-    "stress1_ratio": "stress-1",
-}
+METRIC_TITLE = MEASURE_NAMES  # the measures by their papers' names (supviz.core.names: one home)
 #: The measures under each data-point panel, with their short names (the captions use the same).
 CORNER = (
     ("knn_recall", "R"),
@@ -188,7 +177,7 @@ def cell_panels(
     panels = []
     for method in methods:
         for space in spaces:
-            title = f"{METHOD_TITLE[method]} of {SPACE_TITLE.get(space, space)}"
+            title = f"{METHOD_TITLE[method]} of {SPACE_NAMES.get(space, space)}"
             layout = cell.layouts.get((space, method))
             if layout is None:
                 panels.append(ScatterPanel(title, None, note="not computed"))
@@ -342,7 +331,7 @@ def grid_figure(
     """
     panels, scale, ncols = grid_panels(result, importance=importance, method=method, space=space, color_by=color_by)
     head = title or (
-        f"{METHOD_TITLE[method]} of {SPACE_TITLE.get(space, space)} ({importance} importance; panels m : p; "
+        f"{METHOD_TITLE[method]} of {SPACE_NAMES.get(space, space)} ({importance} importance; panels m : p; "
         "R = k-NN recall against x)"
     )
     return plot_grid(panels, ncols=ncols, title=head, color=scale, point_size=3.0)
@@ -381,9 +370,9 @@ def heatmap_panels(
     ps = sorted({float(v) for v in dp["p"]}, reverse=True)
     heads = {
         "features": "feature directions (rows of W)",
-        "superposition": f"h − x_rep (superposition){CHANGE_UNIT}",
+        "superposition": f"superposition: h − inputs on represented{CHANGE_UNIT}",
         "total": f"change h − x{CHANGE_UNIT}",
-        "dropped": f"x_rep − x (dropped features){CHANGE_UNIT}",
+        "dropped": f"dropped features: inputs on represented − x{CHANGE_UNIT}",
     }
     panels = []
     for r, method in enumerate(methods):
@@ -407,7 +396,7 @@ def heatmap_panels(
             empty = not np.isfinite(g).any()
             panels.append(
                 HeatmapPanel(
-                    heads.get(col, f"data points: {SPACE_TITLE.get(col, col)}") if r == 0 else "",
+                    heads.get(col, f"data points: {SPACE_NAMES.get(col, col)}") if r == 0 else "",
                     None if empty else g,
                     note="not pictured" if empty else "",
                     scale=scale,
@@ -480,47 +469,71 @@ def heatmap_figure(
     return plot_grid(panels, ncols=ncols, title=head, scales=scales, panel_in=2.1)
 
 
-def headline_figure(curves: Sequence[dict[str, Any]], *, title: str = "") -> "matplotlib.figure.Figure":
-    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m.
+#: The headline's shaded gap between the picture of x and the picture of h: what the picture of h loses against
+#: the picture of x, which is the dropped features everywhere and superposition only in the cells whose W has it.
+HEADLINE_GAP = "lost: dropped features (and superposition where W has it)"
+
+
+def headline_figure(
+    curves: Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]], *, title: str = ""
+) -> "matplotlib.figure.Figure":
+    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m; one row per
+    importance variant.
 
     Parameters
     ----------
-    curves : sequence of dict
-        One per method (a panel each): ``method`` (its name), ``m`` (hidden sizes), ``x`` (median
+    curves : sequence of dict, or mapping row label -> sequence of dict
+        One dict per method (a panel each): ``method`` (its name), ``m`` (hidden sizes), ``x`` (median
         recall of the picture of x per m: what any 2-D picture keeps), ``h`` (of the picture of
-        h = Wᵀx), ``exact`` (of the code space h itself, before any picture).
+        h = Wᵀx), ``exact`` (of the code space h itself, before any picture). A mapping draws one row
+        per key (an importance variant's label, written left of its row); all rows share the y axis (0 to 1).
+    title : str
+        The figure's title.
+
+    The shaded gap (:data:`HEADLINE_GAP`) is where the picture of h keeps less than the picture of x.
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(min(10.0, 3.1 * len(curves) + 0.4), 3.3), layout="constrained")
-    axes = fig.subplots(1, len(curves), squeeze=False, sharey=True)[0]
-    for ax, cur in zip(axes, curves):
-        m = np.asarray(cur["m"], dtype=float)
-        pos = np.arange(len(m))
-        ax.plot(
-            pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself"
+    rows = dict(curves) if isinstance(curves, Mapping) else {"": list(curves)}
+    ncols = max((len(c) for c in rows.values()), default=1)
+    fig = Figure(figsize=(min(10.0, 3.1 * ncols + 0.4), 0.5 + 2.8 * len(rows)), layout="constrained")
+    grid = fig.subplots(len(rows), ncols, squeeze=False, sharey=True)
+    for r, (label, row) in enumerate(rows.items()):
+        axes = grid[r]
+        for ax, cur in zip(axes, row):
+            m = np.asarray(cur["m"], dtype=float)
+            pos = np.arange(len(m))
+            ax.plot(
+                pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself"
+            )
+            ax.plot(
+                pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)"
+            )
+            ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
+            ax.fill_between(
+                pos,
+                cur["h"],
+                cur["x"],
+                where=np.asarray(cur["h"]) < np.asarray(cur["x"]),
+                color="tab:red",
+                alpha=0.12,
+                linewidth=0,
+                label=HEADLINE_GAP,
+            )
+            ax.set_xticks(pos, [str(int(v)) for v in m])
+            if r == len(rows) - 1:
+                ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
+            ax.set_title(cur["method"] if r == 0 else "", fontsize=TITLE_PT + 1)
+            ax.set_ylim(0, 1.02)
+            ax.grid(axis="y", color="0.9")
+            ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
+        for ax in axes[len(row) :]:
+            ax.set_visible(False)
+        axes[0].set_ylabel(
+            (f"{label}\n" if label else "") + "k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1
         )
-        ax.plot(pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)")
-        ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
-        ax.fill_between(
-            pos,
-            cur["h"],
-            cur["x"],
-            where=np.asarray(cur["h"]) < np.asarray(cur["x"]),
-            color="tab:red",
-            alpha=0.12,
-            linewidth=0,
-            label="lost to superposition + dropped features",
-        )
-        ax.set_xticks(pos, [str(int(v)) for v in m])
-        ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
-        ax.set_title(cur["method"], fontsize=TITLE_PT + 1)
-        ax.set_ylim(0, 1.02)
-        ax.grid(axis="y", color="0.9")
-        ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
-    axes[0].set_ylabel("k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=MIN_FONT_PT + 0.5, frameon=False)
+    handles, labels = grid[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT + 0.5, frameon=False)
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig

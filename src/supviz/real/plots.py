@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from supviz.core.names import MEASURE_NAMES
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 
@@ -21,15 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 KIND_COLOURS = {"classifier": "#1f77b4", "autoencoder": "#d95f02"}
-MEASURE_NAMES = {
-    "fvu": "FVU",
-    "l0": "L0",
-    "dead_fraction": "dead fraction",
-    "stability_seeds": "stability across seeds",
-    "stability_larger": "stability vs larger dictionary",
-    "effective_features": "effective features F",
-    "superposition_ratio": "superposition ratio F / d",
-}
 
 
 def _figure(width: float, height: float) -> "Figure":

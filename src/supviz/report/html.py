@@ -273,7 +273,7 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
     return "".join(parts)
 
 
-def _grid_html(findings: Sequence[Any]) -> str:
+def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> str:
     from supviz.report.grid import verdict_grid
 
     g = verdict_grid(findings)
@@ -295,9 +295,9 @@ def _grid_html(findings: Sequence[Any]) -> str:
             rule = (
                 ""
                 if not f.verdict_other_rule
-                else " · the same with the other represented-feature rule"
+                else " · the same under the other rule for represented features"
                 if f.verdict_other_rule == f.verdict
-                else f" · with the other represented-feature rule: {f.verdict_other_rule}"
+                else f" · under the other rule for represented features: {f.verdict_other_rule}"
             )
             out_unit = counted(f.n_left_out, f.left_out_words())
             counts = (f.used_words() if f.n_used is not None else "") + (
@@ -317,10 +317,15 @@ def _grid_html(findings: Sequence[Any]) -> str:
         'space visualization") for that method, importance variant and view, as this run measures it; click for the '
         "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the "
         "picture's distance to the orthogonal baseline does not follow sparsity). 'data points': where W has "
-        "superposition, each method's pictures of the codes of the features the model keeps (h_rep) against its "
-        "pictures of the inputs restricted to those features (x_rep), k-NN recall above chance, within m (holds below "
-        "a 10% relative loss, fails above 30%). Rule: "
-        "whether the verdict changes when the study's represented rule replaces ||W_k|| > 0.5."
+        "superposition, each method's pictures of the codes of the represented features (the inputs on those features "
+        "sent through W's rows of them) against its pictures of the inputs on the represented features (every other "
+        "feature set to 0), k-NN recall above chance, within m (holds below a 10% relative loss, fails above 30%)."
+        + (
+            f" A feature counts as represented when its row of W has {rules[0]}; a cell's last line says whether its "
+            f"verdict changes under the other rule, {rules[1]}."
+            if all(rules)
+            else " A cell's last line says whether its verdict changes under the other rule for represented features."
+        )
         + "".join(f" {_esc(_upper(n))}." for n in _variant_notes(variants))
         + "</p>"
     )
@@ -495,10 +500,13 @@ def _settings_html(outputs: Sequence[Any]) -> str:
 
 
 def _appendix_html(meta: dict[str, Any], outputs: Sequence[Any], tables: Sequence[str]) -> str:
+    from supviz.report.words import space_definitions
     from supviz.toy.importance import VARIANT_ORDER
 
     variants = [("importance variants", n) for n in _variant_notes(VARIANT_ORDER)]
     items = "".join(f"<li><b>{_esc(_help_name(k))}</b>: {_esc(v)}</li>" for k, v in (*METRICS_HELP, *variants))
+    # each pictured space by the name the body gives it, with its key in the tables (space, *_recall_* columns)
+    items += "".join(f"<li><b>{_esc(name)}</b>: {_esc(v)}</li>" for name, v in space_definitions())
     index = "".join(
         f"<li><a href='#fig-{_esc(f.id)}'>{_esc(f.id)}</a>: {_esc(f.title)}</li>" for o in outputs for f in o.figures
     )
@@ -546,7 +554,7 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
             + " ".join(_say(s) for s in conclusion.answer)
             + " <a href='#sec-conclusions'>Every verdict, counted</a>.</p></div>"
         )
-    parts.append(_grid_html(findings))
+    parts.append(_grid_html(findings, conclusion.rules))
     if lead is not None:
         parts.append(
             f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}"

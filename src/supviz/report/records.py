@@ -201,6 +201,8 @@ class Conclusion:
     """How the verdicts came out, counted ("Of the 40 verdicts, ..."): the conclusion's last paragraph."""
     changed: list[str] = field(default_factory=list)
     """Keys of the findings whose verdict changes with the other represented rule (linked after the tally)."""
+    rules: tuple[str, str] = ("", "")
+    """The run's represented rule and the other one, in a reader's words (the verdict grid's note names both)."""
 
 
 def _num(v: float) -> str:

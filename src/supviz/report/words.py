@@ -17,59 +17,28 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-#: Machine column name -> the header words of the report's tables (measures by their papers' names).
+from supviz.core.names import MEASURE_NAMES
+
+#: Machine column name -> the header words of the report's tables: the measures by their papers' names
+#: (:data:`supviz.core.names.MEASURE_NAMES`, their one home, which the figures read too), and the other columns.
 COLUMN_WORDS: dict[str, str] = {
-    # the layout measures (supviz.metrics)
+    **MEASURE_NAMES,
     "n_points": "points",
-    "stress1_ratio": "stress-1 (after scaling)",
-    "smacof_stress": "SMACOF stress-1",
-    "shepard_rho": "Shepard rho (Spearman)",
-    "knn_recall": "k-NN recall",
-    "knn_recall_true": "k-NN recall against the true inputs",
-    "trustworthiness": "trustworthiness",
-    "continuity": "continuity",
-    "false_neighbour_rate": "false-neighbour rate",
-    "false_neighbour_chance": "false-neighbour rate by chance",
-    "procrustes_baseline": "Procrustes distance to diag(N)",
-    "procrustes_null": "Procrustes distance of random directions",
-    "radius_cv": "radius CV",
     "nan_reasons": "undefined, and why",
     # section 1 (the two-feature toy models)
     "final_loss": "final loss",
     "cosine_by_seed": "cosine, per seed",
     "loss_by_seed": "final loss, per seed",
-    # the SAE scores (supviz.sae.scores)
-    "mmcs": "MMCS",
-    "mmcs_chance": "MMCS by chance",
-    "feature_mcc": "MCC",
-    "feature_mcc_chance": "MCC by chance",
-    "recovery_rate": "recovery rate",
-    "recovery_rate_chance": "recovery rate by chance",
-    "dead_fraction": "dead fraction",
-    "l0_ratio": "L0 / true L0",
-    "fvu": "FVU",
-    "test_fvu": "test FVU",
-    "l0": "L0",
+    # the SAEs and the digits network
     "d_sae": "dictionary size",
-    "stability_seeds": "stability across seeds",
-    "stability_larger": "stability vs a larger dictionary",
-    "effective_features": "effective features F",
-    "superposition_ratio": "superposition ratio F / d",
-    "codes_knn_recall": "k-NN recall, picture of the codes",
-    "h_knn_recall": "k-NN recall, picture of h",
-    # the digits network
-    "test_accuracy": "test accuracy",
     "accuracy_min": "worst replicate's accuracy",
-    "knn_accuracy": "k-NN accuracy",
-    "trustworthiness_pixels": "trustworthiness against the pixels",
-    "continuity_pixels": "continuity against the pixels",
     "dim": "dimensions",
     # statistics
     "p_value": "p value",
     "n_cells": "cells",
     "n_groups": "groups",
     "rho": "Spearman rho",
-    "rho_within": "Spearman rho within m",
+    "rho_within": "within m: Spearman rho",
     "within_low": "within m: 95% interval, low",
     "within_high": "within m: 95% interval, high",
     "n_within": "cells within m",
@@ -88,11 +57,48 @@ REASON_WORDS: dict[str, str] = {
 REASON_COLUMNS = ("nan_reasons", "reason", "notes")
 
 
+#: Section E's space beside section D's (:data:`supviz.datapoints.spaces.SPACE_NAMES`): the SAE's codes of the codes
+#: of the represented features (the ``codes_rep`` rows of the points table), by name and by meaning.
+SAE_SPACE_NAMES = {"codes_rep": "SAE codes of the represented features"}
+SAE_SPACE_MEANINGS = {
+    "codes_rep": "the SAE (trained on h) applied to the codes of the represented features",
+}
+
+
+@cache
+def space_names() -> dict[str, str]:
+    """Every pictured space's machine name -> its reader's name, without an article (:data:`SAE_SPACE_NAMES` beside
+    :data:`supviz.datapoints.spaces.SPACE_NAMES`)."""
+    from supviz.datapoints.spaces import SPACE_NAMES
+
+    return {**SPACE_NAMES, **SAE_SPACE_NAMES}
+
+
+def space_words(space: str, *, the: bool = True) -> str:
+    """The reader's name of a pictured space, e.g. ``space_words("h_rep")`` -> ``"the codes of the represented
+    features"``; ``the=False`` leaves the article out (panel titles, table cells). Every sentence, table and figure of
+    the report names a space through this function; the data's keys (``h_rep``) stay in the tables on disk, and
+    :func:`space_definitions` gives each name with its key once, in the appendix. Raises ``KeyError`` for a space
+    that has no name (a new space must be named here first)."""
+    name = space_names()[space]
+    return f"the {name}" if the else name
+
+
+def space_definitions() -> list[tuple[str, str]]:
+    """(the reader's name with its key, what it means) per named space: the appendix's definitions, e.g.
+    ``("codes of the represented features (h_rep)", "the inputs on the represented features sent through ...")``."""
+    from supviz.datapoints.spaces import SPACE_MEANINGS
+
+    meanings = {**SPACE_MEANINGS, **SAE_SPACE_MEANINGS}
+    return [(f"{name} ({key})", meanings[key]) for key, name in space_names().items() if key in meanings]
+
+
 @cache
 def value_words() -> dict[str, str]:
     """Machine values a cell may hold -> words: the SAE architectures as their papers write them
     (:data:`supviz.sae.config.ARCHITECTURE_NAMES`), the picture methods (:data:`supviz.dr.base.METHOD_NAMES`),
-    the importance variants' short labels (:func:`supviz.toy.importance.variant_label`)."""
+    the importance variants' short labels (:func:`supviz.toy.importance.variant_label`), the pictured spaces whose
+    key is not a reader's symbol (``x_rep``, ``h_rep``, ``codes_rep``: :func:`space_names`; ``x`` and ``h`` are)."""
     from supviz.dr.base import METHOD_NAMES
     from supviz.sae.config import ARCHITECTURE_NAMES
     from supviz.toy.importance import VARIANT_ORDER, variant_label
@@ -101,6 +107,7 @@ def value_words() -> dict[str, str]:
         **ARCHITECTURE_NAMES,
         **METHOD_NAMES,
         **{v: variant_label(v, short=True) for v in VARIANT_ORDER},
+        **{k: v for k, v in space_names().items() if "_" in k},
     }
 
 

@@ -29,10 +29,11 @@ from supviz.study.datapoints.findings import (
     loss_split_sentence,
     method_effect,
     ring_control_summary,
+    ring_verdict,
 )
 from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
-from supviz.study.verdicts import RULE_TEXT  # noqa: F401  (the rules a sentence names)
+from supviz.study.verdicts import DISC_MIN, RULE_TEXT, other_rule
 from supviz.toy.importance import ordered_variants, variant_label, variant_slug
 
 METHODS = tuple(METHOD_NAMES.values())  # MDS, UMAP, t-SNE: the grid's rows, in order
@@ -58,9 +59,12 @@ def conclude(
         question=QUESTION,
         tally=tally(findings),
         changed=[f.key for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict],
+        rules=(RULE_TEXT[rule], RULE_TEXT[other_rule(rule)]),
     )
     out.answer = answer_sentences(findings)
     if tables:
+        plain = plain_answer(tables, findings, rule=rule)
+        out.answer = ([plain] if plain else []) + out.answer
         out.lead = lead_sentences(tables, findings, rule=rule)
         out.claims = conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids)
     return out
@@ -71,6 +75,56 @@ VIEW_WORDS = {
     "data points": "For pictures of data points, where the model stores features in superposition",
     "feature directions": "For the pictures the study drew, of the feature directions (the rows of W)",
 }
+
+
+def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> str:
+    """The answer in one plain sentence, from the numbers the grid's data-point verdicts read: how much of the
+    neighbours above chance the pictures of the codes of the represented features lose against the pictures of the
+    inputs on those features where W has superposition (the range of the estimates over methods and importance
+    variants, :func:`~supviz.study.datapoints.findings.claim_effect`), where that range lies against the verdicts'
+    bands (:data:`~supviz.study.datapoints.findings.HOLDS_BELOW`,
+    :data:`~supviz.study.datapoints.findings.FAILS_ABOVE`),
+    and how the code space h's own loss splits between the dropped features and superposition per variant
+    (:func:`~supviz.study.datapoints.findings.loss_split`). '' without the tables or the data-point verdicts."""
+    points, cells = tables.get("points"), tables.get("cells")
+    if points is None or cells is None or not len(points) or not len(cells):
+        return ""
+    variants = ordered_variants([f.importance for f in findings if f.view == "data points"])
+    est = [
+        e["estimate"]
+        for v in variants
+        for m in METHODS
+        if _pictured(points, _METHOD_KEY[m], "h_rep") and _pictured(points, _METHOD_KEY[m], "x_rep")
+        for e in [claim_effect(points, cells, v, method=_METHOD_KEY[m], rule=rule)]
+        if e["n_cells"] and np.isfinite(e["estimate"])
+    ]
+    if not est:
+        return ""
+    lo, hi = min(est), max(est)
+    below = sum(1 for e in est if e < HOLDS_BELOW)
+    above = sum(1 for e in est if e > FAILS_ABOVE)
+    band = (
+        f"against the verdicts' bands (the study's conclusion holds below a {pct(HOLDS_BELOW)} loss and fails above "
+        f"{pct(FAILS_ABOVE)}) {below or 'none'} of the {len(est)} lie below {pct(HOLDS_BELOW)}, "
+        f"{len(est) - below - above or 'none'} between and {above or 'none'} above"
+    )
+    loss = f"{pct(lo)}" if pct(lo) == pct(hi) else f"{pct(lo)} to {pct(hi)}"
+    text = (
+        "In short: where the model stores features in superposition, pictures of the codes of the represented "
+        f"features lose {loss} of the neighbours above chance that pictures of the same inputs on those features "
+        f"keep (the estimates of the grid's data-point cells); {band}"
+    )
+    splits = {v: loss_split(cells, v, rule=rule) for v in variants}
+    splits = {v: s for v, s in splits.items() if s.get("n_cells") and np.isfinite(s["share_dropped"])}
+    if splits:
+        dropped = ", ".join(f"{pct(s['share_dropped'])} under {variant_label(v)}" for v, s in splits.items())
+        sup = ", ".join(pct(s["share_superposition"]) for s in splits.values())
+        most = "most" if all(s["share_dropped"] > 0.5 for s in splits.values()) else "part"
+        text += (
+            f"; and {most} of what the code space h as a whole loses goes with the features the model drops "
+            f"({dropped}), not with superposition ({sup})"
+        )
+    return text + "."
 
 
 def answer_sentences(findings: Sequence[Any]) -> list[str]:
@@ -208,27 +262,54 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
             f"picture of as many random directions scores, does not follow sparsity within m) comes out: "
             f"{'; '.join(per_variant)}."
         )
-    if cells is not None and len(cells) and lead:
-        s = ring_control_summary(cells, lead, rule=rule)
-        if s.get("n_cells"):
-            med = s["median"]
-            expl = {
-                "origin cluster": "by the cluster of dropped features at the origin, as the study conjectured (without "
-                "it the represented points are a disc, as even exactly equidistant rows are)",
-                "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the "
-                "origin",
-                "undecided": "by the cluster of dropped features at the origin or by near-equidistance: the intervals "
-                "over cells do not decide",
-            }.get(s["explanation"], "")
-            n = s["n_cells"]
-            out.append(
-                f"The ring those pictures show is made {expl}: with the cluster the trained represented points are a "
-                f"ring in {s['n_ring']['trained_cluster']} of {n} cells (median radius spread "
-                f"{fmt(med['trained_cluster'], 2)}; random directions {fmt(med['random_cluster'], 2)}, a ring in "
-                f"{s['n_ring']['random_cluster']}; diag(N) {fmt(med['orthogonal_cluster'], 2)}), without it a disc in "
-                f"{s['n_disc']['trained_alone']} of {n} ({fmt(med['trained_alone'], 2)}; 0 = ring, 0.35 = disc)."
-            )
+    if cells is not None and len(cells) and variants:
+        ring = ring_sentence(cells, variants, rule=rule)
+        if ring:
+            out.append(ring)
     return out
+
+
+#: What makes the ring, per :func:`~supviz.study.datapoints.findings.ring_control_summary`'s explanation.
+RING_CAUSE = {
+    "origin cluster": "by the cluster of dropped features at the origin, as the study conjectured (without it the "
+    "represented points are a disc, as even exactly equidistant rows are)",
+    "near-equidistance": "by near-equidistance of the represented features, not by the cluster at the origin",
+}
+
+
+def ring_sentence(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> str:
+    """What makes the ring the MDS pictures of the feature directions show, per importance variant, from
+    :func:`~supviz.study.datapoints.findings.ring_control_summary` and its verdict
+    (:func:`~supviz.study.datapoints.findings.ring_verdict`): the cause where the intervals decide it, else
+    'undecided' with the number that does not decide (the median radius spread without the cluster, its 95%
+    interval, against the disc's threshold :data:`~supviz.study.verdicts.DISC_MIN`); '' where no variant has a cell
+    to read."""
+    parts = []
+    for v in variants:
+        s = ring_control_summary(cells, v, rule=rule)
+        n = s.get("n_cells")
+        if not n:
+            continue
+        med, iv = s["median"], s["interval"]
+        alone = f"{fmt(med['trained_alone'], 2)} [{fmt(iv['trained_alone'][0], 2)}, {fmt(iv['trained_alone'][1], 2)}]"
+        counts = (
+            f"with the cluster the trained represented points are a ring in {s['n_ring']['trained_cluster']} of {n} "
+            f"cells (median radius spread {fmt(med['trained_cluster'], 2)}; random directions "
+            f"{fmt(med['random_cluster'], 2)}, a ring in {s['n_ring']['random_cluster']}; diag(N) "
+            f"{fmt(med['orthogonal_cluster'], 2)}; 0 = ring, 0.35 = disc), without it a disc in "
+            f"{s['n_disc']['trained_alone']} of {n}"
+        )
+        cause = RING_CAUSE.get(s["explanation"]) if ring_verdict(s) != NOT_ENOUGH else None
+        if cause:
+            parts.append(f"under {variant_label(v)} it is made {cause}: {counts} ({alone})")
+        else:
+            parts.append(
+                f"under {variant_label(v)} what makes it is undecided: without the cluster the represented points' "
+                f"median radius spread, {alone}, does not clear the disc's {DISC_MIN:g}; {counts}"
+            )
+    if not parts:
+        return ""
+    return "The ring the pictures of the feature directions show: " + "; ".join(parts) + "."
 
 
 def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[str], *, rule: str) -> str:

@@ -153,10 +153,11 @@ class RepresentedConfig:
         return RepresentedConfig(rule="mean_abs" if self.rule == "norm" else "norm")
 
     def describe(self) -> str:
-        """The rule in words, e.g. '||W_k|| > 0.5' or 'the study's mean|W_k| > 0.05 x mean|W_0|'."""
+        """The rule in a reader's words, e.g. 'a weight norm above 0.5' or 'the study's rule, a mean absolute weight
+        above 0.05 x feature 0's' (:data:`supviz.study.verdicts.RULE_TEXT` at the default thresholds)."""
         if self.rule == "norm":
-            return f"||W_k|| > {self.threshold:g}"
-        return f"the study's mean|W_k| > {self.threshold:g} x mean|W_0|"
+            return f"a weight norm above {self.threshold:g}"
+        return f"the study's rule, a mean absolute weight above {self.threshold:g} x feature 0's"
 
 
 @dataclass

@@ -37,7 +37,12 @@ DISC_MIN = 0.25
 RING_MIN_POINTS = 10
 CENTRE_MAX = 0.3
 RULES = ("norm", "mean_abs")
-RULE_TEXT = {"norm": "||W_k|| > 0.5", "mean_abs": "the study's mean|W_k| > mean|W_0| / 20"}
+#: Each represented rule in a reader's words (a feature k is represented when ||W_k|| > 0.5, or, by the study's rule,
+#: when mean|W_k| > mean|W_0| / 20; :func:`supviz.toy.diagnostics.represented_mask`).
+RULE_TEXT = {
+    "norm": "a weight norm above 0.5",
+    "mean_abs": "the study's rule, a mean absolute weight above 1/20 of feature 0's",
+}
 
 
 def other_rule(rule: str) -> str:

@@ -428,7 +428,7 @@ def test_share_won_back_per_cell_and_within_m():
     # h_rep loses 0.02 of x_rep's 0.8, 2.5% < MIN_LOSS (relative): undefined, with its reason; no superposition in W;
     # a NaN recall
     assert 0.02 / 0.8 < MIN_LOSS and math.isnan(cells.loc[("mds", 20, 0.05), "won_back"])
-    assert "h_rep loses less than" in cells.loc[("mds", 20, 0.05), "reason"]
+    assert cells.loc[("mds", 20, 0.05), "reason"].startswith("the codes of the represented features lose less than")
     assert "no superposition in W" in cells.loc[("mds", 30, 0.05), "reason"]
     assert cells.loc[("mds", 40, 0.05), "reason"] == "a recall is undefined"
     (w,) = won_back_summary(won_back_cells(_hand_codes()))
@@ -521,8 +521,10 @@ def test_findings_from_a_hand_made_table():
     # superposed cells, against 0 (no better than h_rep); the within-m share (0.75) is descriptive only
     assert won.verdict == "supported" and won.estimate == pytest.approx(0.2) and won.n_used == 11
     assert won.unit == "superposed cells" and won.null == 0.0 and won.threshold == 0.0
-    assert won.interval[0] > won.threshold and "h_rep against x_rep" in won.measured
+    assert won.interval[0] > won.threshold
+    assert "the codes of the represented features against the inputs on the represented features" in won.measured
     assert "descriptive only" in won.measured and "75%" in won.measured
+    assert "h_rep" not in won.measured + won.claim + won.comparison  # the reader's names, not the data's keys
     assert "1 cell left out: a recall is undefined" in won.measured and "no superposition in W" in won.measured
     assert all("issue" not in f.claim for f in found)
     arch, codes = found[-2], found[-1]
@@ -798,3 +800,43 @@ def test_the_intro_names_an_architecture_ahead_only_when_its_paired_interval_cle
     a = _e1(ahead)
     words = lead_words(a, architecture_ranking(a), "mmcs")
     assert words.startswith("jumprelu ahead of topk by 0.0399 [95% interval 0.0399")
+
+
+def test_e2_writes_each_panel_s_mmcs_under_it_where_it_covers_no_point():
+    """E2's "MMCS ... (chance ...)" sat inside the axes, over the points of the dense panels (the fresh reviewer's
+    finding): it is each panel's x label now, outside the axes."""
+    from supviz.study.recovery.figures import PairPanel, matched_pairs_figure
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(-1, 1, (40, 2))
+    corner = "MMCS 0.95 (chance 0.54)\nstress 0.21"
+    panels = [
+        PairPanel(m, p, xy, xy + 0.01, np.arange(40.0), np.ones(40), corner=corner)
+        for m in (10, 20)
+        for p in (1.0, 0.05)
+    ]
+    fig = matched_pairs_figure(panels, title="t", color_label="rank", n_features=60)
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert len(axes) == 4 and all(ax.get_xlabel() == corner for ax in axes)
+    assert not any(corner in t.get_text() for ax in axes for t in ax.texts)
+    fig.canvas.draw()
+    for ax in axes:  # the label lies below the axes' box
+        assert ax.xaxis.label.get_window_extent().y1 <= ax.get_window_extent().y0 + 1e-6
+
+
+def test_e3_names_its_spaces_in_words_in_every_panel_title():
+    """E3's panel titles said x_rep, h_rep and f(h_rep) (the fresh reviewer's finding)."""
+    from supviz.report.words import machine_names
+    from supviz.study.recovery.figures import codes_heatmap_figure
+
+    rows = [
+        {"m": m, "p": p, "method": method, "x_rep": 0.6, "h_rep": 0.4, "codes": 0.5, "gain": 0.1, "superposed": True}
+        | {"reason": ""}
+        for method in ("exact", "mds")
+        for m in (3, 10)
+        for p in (1.0, 0.05)
+    ]
+    fig = codes_heatmap_figure(pd.DataFrame(rows), title="t", methods=["exact", "mds"])
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert "the codes themselves" in titles and "pictures of the SAE codes" in titles
+    assert not [t for t in titles if machine_names().search(t) or "f(" in t]

@@ -272,7 +272,9 @@ class BaselineSection(Section):
         )
         corner_help = (
             " Under each panel: P = Procrustes distance to the ratio-MDS picture of the same diag(N) (B1; 0 = the "
-            "same shape), CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc). "
+            "same shape), CV = spread of the distances from the centre (0 = a ring, about 0.35 = a uniform disc), "
+            "extent = the picture's width (the longer side of its bounding box, in its own units: every panel is "
+            "scaled to fill its box, so the extent tells a picture 0.002 wide from one 80 wide). "
             "A collapsed picture (all points at one spot) is drawn as that spot and labelled with its spread; its "
             "measures are undefined and it is left out of the claims."
         )
@@ -358,8 +360,16 @@ def _baseline_panel(p: PanelResult) -> Any:
     if p.collapsed and p.xy is not None:
         # Drawn at its true scale the spot would be blown up to a picture of rounding noise.
         return ScatterPanel(p.title, np.zeros_like(p.xy), corner=f"collapsed (spread {p.stats['spread']:.0e})")
-    return ScatterPanel(
-        p.title, p.xy, corner=f"P {p.metrics['procrustes_baseline']:.2f}  CV {p.stats['radius_cv']:.2f}"
+    return ScatterPanel(p.title, p.xy, corner=baseline_corner(p.metrics, p.stats))
+
+
+def baseline_corner(metrics: dict[str, float], stats: dict[str, float]) -> str:
+    """What a B2-B5 panel says under it: its Procrustes distance P to MDS's picture of the same diag(N), its radius
+    CV and its extent (``stats["spread"]``, the longer side of its bounding box in the picture's own units: each panel
+    is scaled to fill its box, so without it a picture 0.002 wide looks as large as one 80 wide)."""
+    extent = stats.get("spread", float("nan"))
+    return f"P {metrics['procrustes_baseline']:.2f}  CV {stats['radius_cv']:.2f}" + (
+        f"\nextent {fmt(extent, 2) if extent < 10 else f'{extent:.0f}'}" if np.isfinite(extent) else ""
     )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import Finding
+from supviz.report.words import space_words
 from supviz.study.sources import OWN, source_for
 from supviz.study.stats import (
     NOT_ENOUGH,
@@ -111,8 +112,8 @@ def _absolute_text(e: dict[str, Any], ref: str, h: str) -> str:
     """The absolute recall above chance beside the ratio: what the ratio is a fraction of."""
     lo, hi = e["abs_interval"]
     text = (
-        f" In recall above chance (R − c, mean over m), {ref} keeps {fmt(e['ref_above'], 2)} and {h} "
-        f"{fmt(e['h_above'], 2)}: an absolute loss of {fmt(e['abs_loss'], 2)} (95% interval {fmt(lo, 2)} to "
+        f" In recall above chance (R − c, mean over m): {ref} {fmt(e['ref_above'], 2)}, {h} "
+        f"{fmt(e['h_above'], 2)}, an absolute loss of {fmt(e['abs_loss'], 2)} (95% interval {fmt(lo, 2)} to "
         f"{fmt(hi, 2)}, same jackknife; null 0), so the relative loss is a share of {fmt(e['ref_above'], 2)}."
     )
     if math.isfinite(e["ref_cc"]) and e["ref_cc"] < NEAR_CHANCE_CC:
@@ -338,10 +339,11 @@ def loss_interval_verdict(relative_loss: float, interval: tuple[float, float], *
     return banded_verdict(relative_loss, interval, HOLDS_BELOW, FAILS_ABOVE, n=n)
 
 
-def per_m_text(per_m: dict[int, dict[str, float]], ref: str) -> str:
-    """The within-m numbers in words: per m, raw mean recalls of ``ref`` and h and the chance-corrected loss."""
+def per_m_text(per_m: dict[int, dict[str, float]], ref: str, space: str = "h") -> str:
+    """The within-m numbers in words: per m, raw mean recalls of ``ref`` and ``space`` (the reader's short names of
+    the two) and the chance-corrected loss."""
     return "; ".join(
-        f"m = {m}: {ref} {fmt(v['ref'], 2)}, h {fmt(v['h'], 2)}, loss {pct(v['loss'])}"
+        f"m = {m}: {ref} {fmt(v['ref'], 2)}, {space} {fmt(v['h'], 2)}, loss {pct(v['loss'])}"
         for m, v in sorted(per_m.items())
     )
 
@@ -400,7 +402,7 @@ def data_point_finding(points: Any, importance: str, method: str, *, best_x: flo
     text += _absolute_text(e, f"{name}'s picture of x", "the picture of h")
     text += (
         " How much of this loss is the features the model drops rather than superposition: the section's loss split "
-        "and the verdict on h against x_rep." + _bands_text(e["interval"])
+        f"and the verdict on {space_words('h_rep')} against {space_words('x_rep')}." + _bands_text(e["interval"])
     )
     return Finding(
         "Pictures of the latent codes h keep the neighbours that the same method's picture of the inputs x keeps "
@@ -476,16 +478,20 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         f"Where superposition is ({e['n_cells']} cells whose W stores more features than dimensions, "
         f"||W||_F² / m > {SUPERPOSED_ABOVE:g}; {e['n_not_superposed']} without it left out"
         + (f", {e['n_left_out']} with an undefined recall" if e["n_left_out"] else "")
-        + f"), the codes of the represented features ({RULE_TEXT[rule]}; h_rep: the inputs restricted to them, "
-        f"through W's rows of those features) keep a median {fmt(e['h'], 2)} of each input's k nearest neighbours "
-        f"{where}, the inputs restricted to the same features (x_rep) {fmt(e['ref'], 2)}; chance "
-        f"{fmt(e['chance'], 2)}. Chance-corrected and within m, h_rep loses {pct(e['estimate'])} of what x_rep keeps "
-        f"(mean over m; 95% interval {pct(lo)} to {pct(hi)} over {_unit_text(e['n_clusters'], e['n_cells'])}; "
-        f"negative = h_rep keeps more). Per m: {per_m_text(e['per_m'], 'x_rep')}. Both spaces hold the same "
-        f"inputs' information, so this isolates superposition among the kept features from the features the model "
-        f"drops and from what the short rows of the dropped features still carry in h (both in the section's loss "
-        f"split)."
-        + _absolute_text(e, "x_rep" + ("" if method == "exact" else "'s picture"), "h_rep")
+        + f"), {space_words('h_rep')} (represented: {RULE_TEXT[rule]}; the inputs on those features sent through "
+        f"W's rows of them) keep a median {fmt(e['h'], 2)} of each input's k nearest neighbours "
+        f"{where}, {space_words('x_rep')} themselves {fmt(e['ref'], 2)}; chance "
+        f"{fmt(e['chance'], 2)}. Chance-corrected and within m, the codes lose {pct(e['estimate'])} of what the inputs "
+        f"keep (mean over m; 95% interval {pct(lo)} to {pct(hi)} over {_unit_text(e['n_clusters'], e['n_cells'])}; "
+        f"negative = the codes keep more). Per m: {per_m_text(e['per_m'], 'inputs', 'codes')}. Both spaces hold "
+        f"the same inputs' information, so this isolates superposition among the kept features from the features "
+        f"the model drops and from what the short rows of the dropped features still carry in h (both in the "
+        f"section's loss split)."
+        + _absolute_text(
+            e,
+            space_words("x_rep") if method == "exact" else f"the picture of {space_words('x_rep')}",
+            space_words("h_rep") if method == "exact" else f"the picture of {space_words('h_rep')}",
+        )
         + _bands_text(e["interval"])
     )
     vo = o["verdict"] if o is not None and o["n_cells"] else ""
@@ -511,8 +517,8 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         unit=P_UNIT,
         null=1.0,  # the loss of a picture of h at chance level: it keeps nothing above chance
         threshold=HOLDS_BELOW,
-        comparison=f"relative loss of chance-corrected k-NN recall of the represented features' codes (h_rep) "
-        f"against the inputs restricted to them (x_rep), {where}, in the cells with superposition (recall chance "
+        comparison=f"relative loss of chance-corrected k-NN recall of {space_words('h_rep')} "
+        f"against {space_words('x_rep')}, {where}, in the cells with superposition (recall chance "
         f"{fmt(e['chance'], 2)}), within m, mean over m; holds below {pct(HOLDS_BELOW)}, fails above "
         f"{pct(FAILS_ABOVE)} (supviz's bands); at chance the loss is 100%; beside it, " + _abs_comparison(e),
         source=source_for("D-claim"),
@@ -594,8 +600,8 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
         return ""
     text = (
         f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
-        f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell with "
-        f"{RULE_TEXT[rule]}: {fixed(-s['mean_dropped'])} ({pct(s['share_dropped'])} of the loss) goes with the "
+        f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell (represented: "
+        f"{RULE_TEXT[rule]}): {fixed(-s['mean_dropped'])} ({pct(s['share_dropped'])} of the loss) goes with the "
         f"features the model drops, {fixed(-s['mean_superposition'])} ({pct(s['share_superposition'])}) with "
         f"superposition among the features it keeps, in the {s['n_superposed']} cells whose W stores more features "
         f"than dimensions (||W||_F² / m > {SUPERPOSED_ABOVE:g}), {fixed(-s['mean_compression'])} with plain linear "
@@ -613,13 +619,13 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     if s["n_superposed"]:
         text += (
             f" The superposition part is a net: in {s['n_gain']} of the {s['n_superposed']} superposed cells the "
-            f"represented features' codes h_rep keep more neighbours than x_rep (gains sum to "
-            f"{fixed(s['sum_gain'], 3)}), in {s['n_loss']} fewer (losses sum to {fixed(-s['sum_loss'], 3)}); mean "
-            f"|h_rep − x_rep| {fixed(s['mean_abs_superposition'], 3)} per cell."
+            f"{space_words('h_rep', the=False)} keep more neighbours than {space_words('x_rep')} (gains sum to "
+            f"{fixed(s['sum_gain'], 3)}), in {s['n_loss']} fewer (losses sum to {fixed(-s['sum_loss'], 3)}); the mean "
+            f"difference, either way, is {fixed(s['mean_abs_superposition'], 3)} per cell."
         )
     text += (
-        " The split is sequential (x → x_rep → h_rep → h) and depends on the represented cutoff: x_rep and h_rep keep "
-        f"the features that pass {RULE_TEXT[rule]}."
+        f" The split is sequential (x, then {space_words('x_rep')}, then their codes, then h) and depends on the "
+        f"represented cutoff: both keep the features with {RULE_TEXT[rule]}."
     )
     if o.get("n_cells"):
         text += (
@@ -769,8 +775,9 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
             return f"{fmt(m[c], 2)} [{fmt(iv[c][0], 2)}, {fmt(iv[c][1], 2)}]"
 
         text = (
-            f"Ring control over {n} cells ({RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented and some dropped "
-            f"features; {s['n_left_out']} others left out), median radius CV of the represented points in interval MDS "
+            f"Ring control over {n} cells (represented: {RULE_TEXT[rule]}; at least {RING_MIN_POINTS} represented "
+            f"and some dropped features; {s['n_left_out']} others left out), "
+            "median radius CV of the represented points in interval MDS "
             f"(0 = a ring, 0.354 = a uniform disc; 95% interval over cells): trained rows {cv('trained_cluster')} with "
             f"the cluster of dropped features at the origin and {cv('trained_alone')} without it. Cell by cell, the "
             f"trained rows are a ring (< {RING_MAX:g}) with the cluster in {s['n_ring']['trained_cluster']} of {n} "

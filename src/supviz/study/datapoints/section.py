@@ -27,6 +27,7 @@ import numpy as np
 from supviz.core.text import fmt_p
 from supviz.errors import SupvizError
 from supviz.report.records import SectionOutput, TableBlock
+from supviz.report.words import space_words
 from supviz.study.common import PICTURE_NAMES, coordinate_rows
 from supviz.study.config import DatapointsConfig
 from supviz.study.context import RunContext
@@ -185,7 +186,7 @@ class DatapointSection(Section):
         cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
         feature = _feature_table(ctx)
         figs, notes, tables, findings = [], [], [], []
-        figs.append(_headline(ctx, points, variants[0], tuple(cfg.methods), cfg))
+        figs.append(_headline(ctx, points, variants, tuple(cfg.methods), cfg))
         for v in variants:
             slug, label = variant_slug(v), variant_label(v)
             dpt = res.table[res.table["importance"] == v].reset_index(drop=True)
@@ -343,7 +344,7 @@ class DatapointSection(Section):
                             labels=[f"input {j}" for j in range(cell.n_points)],
                             section=self.key,
                             figure=fig_id,
-                            panel=f"{dpf.METHOD_TITLE[method]} of {dpf.SPACE_TITLE.get(space, space)}",
+                            panel=f"{dpf.METHOD_TITLE[method]} of {dpf.SPACE_NAMES.get(space, space)}",
                             importance=v,
                             m=m,
                             p=pm,
@@ -386,29 +387,21 @@ class DatapointSection(Section):
         )
 
 
-_SPACE_WORDS = {
-    "x": "x",
-    "x_rep": "x on the represented features only",
-    "h": "h = Wᵀx",
-    "xhat": "the model's output x̂",
-}
-
-
 def _columns_text(spaces: tuple[str, ...]) -> str:
     """Which space each column of D3 pictures, left to right, in words."""
     where = {1: ["(one column)"], 2: ["(left)", "(right)"], 3: ["(left)", "(middle)", "(right)"]}.get(
         len(spaces), [f"(column {i + 1})" for i in range(len(spaces))]
     )
-    words = [f"{_SPACE_WORDS[s]} {w}" for s, w in zip(spaces, where)]
+    words = [f"{space_words(s)} {w}" for s, w in zip(spaces, where)]
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
 
 
 def _metric_title(metric: str) -> str:
-    return {
-        "knn_recall": "k-NN recall",
-        "trustworthiness": "Trustworthiness",
-        "false_neighbour_rate": "False-neighbour rate",
-    }.get(metric, metric)
+    """A measure's name (:data:`supviz.core.names.MEASURE_NAMES`) to open a title: capitalised, except k-NN."""
+    from supviz.core.names import MEASURE_NAMES
+
+    name = MEASURE_NAMES.get(metric, metric)
+    return name if name.startswith("k-") else name[:1].upper() + name[1:]
 
 
 def _false_neighbours_possible(table: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> Any:
@@ -539,23 +532,30 @@ def grid_id(method: str, importance: str) -> str:
 RING_FIGURE_ID = "D4_ring_control"
 
 
-def _headline(ctx: RunContext, points: Any, variant: str, methods: tuple[str, ...], cfg: DatapointsConfig) -> Any:
-    """The first screen's figure: per method, k-NN recall of the pictures of x and h, and of h itself, by m."""
+def _headline(
+    ctx: RunContext, points: Any, variants: list[str], methods: tuple[str, ...], cfg: DatapointsConfig
+) -> Any:
+    """The first screen's figure: per method, k-NN recall of the pictures of x and h, and of h itself, by m; one row
+    per importance variant."""
     from supviz.datapoints.plots import headline_figure
     from supviz.study.datapoints.findings import headline_curves
 
-    curves = headline_curves(points, variant, methods)
-    title = f"How much of each input's neighbourhood the pictures keep ({variant_label(variant)})"
+    curves = {variant_label(v): headline_curves(points, v, methods) for v in variants}
+    curves = {label: c for label, c in curves.items() if c}
+    title = "How much of each input's neighbourhood the pictures keep"
     return ctx.figure(
         "headline",
         title=title,
         lead=True,
         caption=(
             f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
-            "stay among its nearest), median over the feature probabilities p, by hidden size m. Grey dashed: the "
-            "method's picture of x itself, what any 2-D picture of these inputs keeps. Red: its picture of the latent "
-            "codes h = Wᵀx. Dotted black: the code space h itself, before any picture. The shaded gap is what "
-            f"superposition and the dropped features cost the picture ({cfg.points} inputs per cell; every cell in D1)."
+            "stay among its nearest), median over the feature probabilities p, by hidden size m; one row per "
+            f"importance variant ({', '.join(curves)}). Grey dashed: the method's picture of x itself, what any 2-D "
+            "picture of these inputs keeps. Red: its picture of the latent codes h = Wᵀx. Dotted black: the code "
+            "space h itself, before any picture. The shaded gap is what the picture of h loses against the picture "
+            "of x: the features the model drops in every cell, and superposition only in the cells whose W has it "
+            "(the split of the loss is in the text; "
+            f"{cfg.points} inputs per cell; every cell in D1)."
         ),
         content={"curves": curves},
         static=lambda: headline_figure(curves, title=title),
@@ -638,16 +638,17 @@ def _tables(res: Any, v: str, cfg: DatapointsConfig, points: Any, cells: Any, rc
                 "p": [fmt_p(p) for p in ok["p"]],
                 "||W||²_F / m": ok["features_per_dim"].round(2) if "features_per_dim" in ok else np.nan,
                 "total h − x": split["total"].round(3),
-                "dropped x_rep − x": split["dropped"].round(3),
-                "superposition h − x_rep": split["superposition"].round(3),
-                "compression h − x_rep": split["compression"].round(3),
+                "dropped features": split["dropped"].round(3),
+                "superposition": split["superposition"].round(3),
+                "compression": split["compression"].round(3),
             }
         )
         out.append(
             TableBlock(
-                f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): "
-                "dropped features + superposition + compression = total in every row; h − x_rep counts as "
-                f"superposition only where W stores more features than dimensions (||W||²_F / m > "
+                f"k-NN recall of the code space h against x, split per cell ({RULE_TEXT[rc.rule]}): dropped "
+                f"features ({space_words('x_rep')} against x) + superposition + compression = total in every row; "
+                f"{space_words('h_rep')} against {space_words('x_rep')} count as superposition only where W stores "
+                f"more features than dimensions (||W||²_F / m > "
                 f"{SUPERPOSED_ABOVE:g}), as plain linear compression elsewhere ({label})",
                 sp,
             )
@@ -697,8 +698,8 @@ def _loss_by_m_table(points: Any, cells: Any, v: str, cfg: DatapointsConfig, rc:
     for m in ms:
         row: dict[str, Any] = {"m": int(m)}
         c = claim["per_m"].get(m)
-        row["h vs x_rep (code space): cells"] = c["n"] if c else 0
-        row["h vs x_rep: loss"] = round(c["loss"], 3) if c else np.nan
+        row["represented features, code space: cells"] = c["n"] if c else 0
+        row["represented features, code space: loss"] = round(c["loss"], 3) if c else np.nan
         for method, e in effects.items():
             row[f"{PICTURE_NAMES[method]} h vs x: loss"] = (
                 round(e["per_m"][m]["loss"], 3) if m in e["per_m"] else np.nan
@@ -707,7 +708,7 @@ def _loss_by_m_table(points: Any, cells: Any, v: str, cfg: DatapointsConfig, rc:
     chance = next((e["chance"] for e in effects.values() if np.isfinite(e["chance"])), claim["chance"])
     return TableBlock(
         f"Relative loss of chance-corrected k-NN recall per m ((R − c) / (1 − c), chance c = k / (N − 1) = "
-        f"{chance:.3f}; ratio of the means over p): h against x restricted to the represented features in the cells "
+        f"{chance:.3f}; ratio of the means over p): {space_words('h_rep')} against {space_words('x_rep')} in the cells "
         f"whose W has superposition (||W||²_F / m > {SUPERPOSED_ABOVE:g}; the study's claim), and each method's "
         f"picture of h against its picture of x (supviz's own question); the verdicts average these over m "
         f"({variant_label(v)})",
@@ -731,7 +732,7 @@ def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, va
         f"picture is measured against x with k = {cfg.k}. The picture of x is the control: what any 2-D picture of "
         "these inputs loses.",
         " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rc.rule))),
-        f"Represented features (x restricted to them, the ring): {rc.describe()}; the split and the ring are also "
-        f"computed with {rc.other().describe()}.",
+        f"A feature counts as represented (for {space_words('x_rep')}, their codes and the ring) when its row of "
+        f"W has {rc.describe()}; the split and the ring are also computed with {rc.other().describe()}.",
     ]
     return "\n\n".join(p for p in parts if p)

@@ -57,7 +57,7 @@ def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, i
     if not len(core):
         return (
             "n/a",
-            f"no C2 panel drops a feature under {RULE_TEXT[rule]}{why}",
+            f"no C2 panel drops a feature (represented: {RULE_TEXT[rule]}){why}",
             0,
             left,
             (float("nan"), (float("nan"), float("nan"))),
@@ -66,9 +66,9 @@ def _c2_centre_one(panels: Any, importance: str, rule: str) -> tuple[str, str, i
     ci = bootstrap_interval(core)
     verdict = banded_verdict(med, ci, CENTRE_MAX, CENTRE_NOT, n=len(core))
     text = (
-        f"in the {len(core)} C2 panels that drop features ({RULE_TEXT[rule]}), the dropped features' median distance "
-        f"from the centre is {fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over panels] x that of "
-        f"the represented ones (range {fmt(core.min())}-{fmt(core.max())})"
+        f"in the {len(core)} C2 panels that drop features (represented: {RULE_TEXT[rule]}), the dropped features' "
+        f"median distance from the centre is {fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over "
+        f"panels] x that of the represented ones (range {fmt(core.min())}-{fmt(core.max())})"
     )
     return verdict, text, len(core), left, (med, ci)
 
@@ -118,8 +118,8 @@ def _c2_ring_one(panels: Any, importance: str, rule: str) -> tuple[str, str, int
     text = (
         f"radius CV of the represented features around their centroid (0 = ring, about 0.35 = uniform disc): median "
         f"{fmt(med)} [95% interval {fmt(ci[0])}, {fmt(ci[1])}, bootstrap over panels] over the {len(ring)} C2 panels "
-        f"with at least {RING_MIN_POINTS} represented and some dropped features ({RULE_TEXT[rule]}; {small} others "
-        f"left out{why.replace(';', ',') if why else ''})"
+        f"with at least {RING_MIN_POINTS} represented and some dropped features (represented: {RULE_TEXT[rule]}; "
+        f"{small} others left out{why.replace(';', ',') if why else ''})"
     )
     return verdict, text, len(ring), small + left, (med, ci)
 
@@ -267,7 +267,8 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
         n_used=used,
         n_left_out=left,
         figures=[f"{exp}_{variant_slug(importance)}"],
-        summary=f"{reading}: rho within m {fmt(st.rho, 2)} [{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
+        summary=f"{reading}: correlation with sparsity within m {fmt(st.rho, 2)} "
+        f"[{fmt(st.interval[0], 2)}, {fmt(st.interval[1], 2)}]",
         estimate=st.rho,
         interval=st.interval,
         unit="panels",
@@ -348,8 +349,9 @@ def c4_low_m(panels: Any, importance: str, *, rule: str = "norm") -> Finding:
         return _med(rows[core].to_numpy(dtype=float)[_low_m(rows["m"].to_numpy(dtype=float))])
 
     core_text = (
-        f" Where the dropped features ({RULE_TEXT[rule]}) lie at low m, as a median share of the represented ones' "
-        f"distance from the centre: {fmt(low_core('C4'))} in UMAP's pictures, {fmt(low_core('C2'))} in MDS's."
+        f" Where the dropped features (represented: {RULE_TEXT[rule]}) lie at low m, as a median share of the "
+        f"represented ones' distance from the centre: {fmt(low_core('C4'))} in UMAP's pictures, "
+        f"{fmt(low_core('C2'))} in MDS's."
         if core in c4
         else ""
     )

@@ -610,8 +610,8 @@ def _intro(result: list[VariantResult], source: str, rc: RepresentedConfig) -> s
     parts = [
         f"Points are the rows of W from {source}: each is one feature's direction in the m-dimensional hidden space. "
         "If the hidden space kept the features apart the pictures would look like the orthogonal baselines of section "
-        f"1. Represented features: {rc.describe()}; every verdict that depends on it is also computed with "
-        f"{other.describe()} and says whether it changes."
+        f"1. A feature counts as represented when its row of W has {rc.describe()}; every verdict that depends on "
+        f"it is also computed with {other.describe()}, and says whether it changes."
     ]
     for vr in result:
         counts = [int(c.masks[rc.rule].sum()) for c in vr.cells]

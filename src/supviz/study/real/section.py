@@ -238,9 +238,10 @@ def _tables(r: Any) -> list[TableBlock]:
         ranking, count, readings = cal
         out.append(
             TableBlock(
-                "Calibration: Spearman's ρ over toy cells of each measure with the true MMCS, within each hidden size "
-                "m combined (rho_within, its 95% interval within_low to within_high; the ranking's statistic) and "
-                "pooled over every m (rho, p_value); last row: the effective feature count with the represented count",
+                "Calibration: Spearman's ρ over toy cells of each measure with the true MMCS, taken within each "
+                "hidden size m and combined over m (the columns 'within m': the estimate and its 95% interval, low "
+                "and high; the ranking's statistic) and pooled over every m (the columns 'Spearman rho' and 'p "
+                "value'); last row: the effective feature count with the represented count",
                 pd.concat([ranking.assign(target="mmcs"), count.assign(target="n_represented")], ignore_index=True)
                 .drop(columns=["reason"])
                 .round(3),

@@ -48,6 +48,7 @@ import numpy as np
 
 from supviz.core.scores import reason_text
 from supviz.errors import SupvizError
+from supviz.report.words import SAE_SPACE_NAMES
 from supviz.runtime.codecs import cacheable
 from supviz.study.config import RecoveryConfig
 from supviz.study.context import RunContext
@@ -69,7 +70,7 @@ SCORE_COLUMNS = {
     "firing_precision": "firing_precision",
     "firing_recall": "firing_recall",
 }
-CODE_SPACE = "SAE codes f(h_rep)"
+CODE_SPACE = SAE_SPACE_NAMES["codes_rep"]  # the space E3 adds to section D's cell (its panel titles say it)
 #: The ``points`` table's space of the codes of h_rep (pictured); ``"codes"`` is the code space of h (not pictured).
 CODE_REP_SPACE = "codes_rep"
 _METHODS = ("mds", "umap", "tsne")

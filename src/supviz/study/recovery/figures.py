@@ -197,7 +197,8 @@ def matched_pairs_figure(
     True features are filled circles coloured by each panel's ``color`` (importance rank, dark = most important, as
     in C2, on ``0 .. n_features - 1``; or another quantity on ``color_range``, e.g. the row's norm under uniform
     importance, where a rank is arbitrary); their paired decoder directions are black crosses; a segment joins each
-    pair, grey when the pair's cosine >= 0.9 and red below.
+    pair, grey when the pair's cosine >= 0.9 and red below. Each panel's ``corner`` (its MMCS beside chance, the
+    picture's stress) is written under the panel, outside its axes, so it covers no point.
     """
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -248,17 +249,8 @@ def matched_pairs_figure(
         )
         ax.scatter(D[ok, 0], D[ok, 1], marker="x", c="black", s=9, linewidths=0.6, zorder=3)
         ax.set_aspect("equal", adjustable="datalim")
-        if pan.corner:
-            ax.text(
-                0.98,
-                0.02,
-                pan.corner,
-                transform=ax.transAxes,
-                ha="right",
-                va="bottom",
-                fontsize=6,
-                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0},
-            )
+        if pan.corner:  # under the panel, outside the axes: inside, it covered points of the dense panels
+            ax.set_xlabel(pan.corner, fontsize=6, labelpad=2, linespacing=1.1)
     if sc is not None:
         cb = fig.colorbar(sc, ax=axes, shrink=0.5, pad=0.01)
         cb.set_label(color_label, fontsize=8)
@@ -294,11 +286,12 @@ def codes_heatmap_figure(
     names = {**METHOD_NAMES, "exact": "no picture"}
     ms = sorted({int(m) for m in cells["m"]})
     ps = sorted({float(p) for p in cells["p"]}, reverse=True)
+    short = {"x_rep": "inputs", "h_rep": "codes", "codes": "SAE codes"}  # of the represented features (the title)
     cols = (
-        ("x_rep", "pictures of x_rep"),
-        ("h_rep", "pictures of h_rep"),
-        ("codes", "pictures of SAE codes f(h_rep)"),
-        ("gain", "codes − h_rep, chance-corrected"),
+        ("x_rep", f"pictures of the {short['x_rep']}"),
+        ("h_rep", f"pictures of the {short['h_rep']}"),
+        ("codes", f"pictures of the {short['codes']}"),
+        ("gain", "SAE codes − codes, chance-corrected"),
     )
 
     def row_range(method: str) -> tuple[float, float]:
@@ -331,7 +324,7 @@ def codes_heatmap_figure(
             ax = axes[r, c]
             panel_title = head if r == first_row[c] else ""
             if method == "exact" and col in ("x_rep", "h_rep", "codes"):
-                panel_title = {"x_rep": "x_rep itself", "h_rep": "h_rep itself", "codes": "f(h_rep) itself"}[col]
+                panel_title = f"the {short[col]} themselves"
             V, R = _grid_values(
                 part,
                 col,
@@ -376,9 +369,10 @@ def codes_heatmap_figure(
             cb.set_label("k-NN recall", fontsize=7)
     if im_div is not None:
         cb = fig.colorbar(im_div, ax=axes[:, 3], shrink=0.8, pad=0.01, location="bottom")
-        cb.set_label("codes − h_rep\n(chance-corrected recall, per cell)", fontsize=8)
-    foot = marks.footer()
-    if foot:
-        fig.supxlabel(foot, fontsize=8)
+        cb.set_label("SAE codes − codes\n(chance-corrected recall, per cell)", fontsize=8)
+    if marks.marks:  # one reason a line: on one line they ran past the figure's edges
+        fig.supxlabel(
+            "hatched = undefined:\n" + "\n".join(f"{m} = {r}" for r, m in marks.marks.items()), fontsize=8, ha="center"
+        )
     fig.suptitle(title, fontsize=9)
     return fig

@@ -54,6 +54,7 @@ import numpy as np
 from supviz.core.text import fmt, fmt_p, plural  # noqa: F401  (fmt_p: the findings' names)
 from supviz.errors import SupvizError
 from supviz.report.records import Finding
+from supviz.report.words import space_words
 from supviz.study.common import PICTURE_NAMES
 from supviz.study.sources import SHARKEY
 from supviz.study.stats import (
@@ -83,6 +84,8 @@ ONE_SEED = (
 #: Smallest relative loss of h_rep's chance-corrected recall against x_rep's (per cell, and per m of means) for which
 #: the share won back is defined.
 MIN_LOSS = 0.10  # section D's HOLDS_BELOW: a smaller relative loss is one the study's claim calls negligible
+#: How a cell's reason opens where the codes of the represented features lose too little to win back.
+SMALL_LOSS = "the codes of the represented features lose less than"
 
 E1_METRICS = ("mmcs", "feature_mcc", "recovery_rate", "dead_fraction", "l0_ratio", "fvu")
 #: The scores with a chance level (:data:`supviz.sae.chance.CHANCE_SCORES`).
@@ -344,7 +347,7 @@ def won_back_cells(codes: Any, *, min_loss: float = MIN_LOSS) -> Any:
             f"no superposition in W (||W||_F² / m <= {SUPERPOSED_ABOVE:g})",
             np.where(
                 ~(loss >= min_loss * wide["x_rep_cc"]) | ~(wide["x_rep_cc"] > 0),
-                f"h_rep loses less than {min_loss:.0%} of x_rep's chance-corrected recall",
+                f"{SMALL_LOSS} {min_loss:.0%} of the inputs' chance-corrected recall",
                 "",
             ),
         ),
@@ -426,11 +429,11 @@ def won_back_effect(cells: Any, *, min_loss: float = MIN_LOSS) -> dict[str, Any]
         }
     reasons: dict[str, int] = {}
     for r in left.itertuples(index=False):
-        why = r.reason if r.reason and not r.reason.startswith("h_rep loses less") else "a recall is undefined"
+        why = r.reason if r.reason and not r.reason.startswith(SMALL_LOSS) else "a recall is undefined"
         reasons[why] = reasons.get(why, 0) + 1
     n_small = sum(v["n"] for v in per_m.values() if not np.isfinite(v["won_back"]))
     if n_small:
-        reasons[f"in an m where h_rep loses less than {min_loss:.0%} of x_rep's recall"] = n_small
+        reasons[f"in an m where {space_words('h_rep')} lose less than {min_loss:.0%} of the inputs' recall"] = n_small
     # the verdict's numbers: paired per cell, every superposed cell with its three recalls (no selection on h_rep's
     # own loss: choosing cells where h_rep happens to lose much would bias codes - h_rep upwards)
     gain = (use["codes_cc"] - use["h_rep_cc"]).to_numpy(dtype=float)
@@ -574,17 +577,19 @@ def won_back_sentence(w: WonBack, *, lead: bool = True) -> str:
     lo, hi = w.gain_interval
     glo, ghi = w.gap_interval
     text = (
-        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x_rep)} for x_rep, {fmt(w.h_rep)} for "
-        f"h_rep, {fmt(w.codes)} for the SAE codes f(h_rep) (over {plural(w.n_pairs, where)}; chance "
-        f"{fmt(w.chance, 2)}); paired per cell in chance-corrected recall, the codes keep {fmt(w.gain)} more than "
-        f"h_rep (median; 95% interval {fmt(lo)} to {fmt(hi)}, bootstrap over cells) and {fmt(w.gap)} against x_rep "
-        f"({fmt(glo)} to {fmt(ghi)}; negative = below x_rep)"
+        f"{what + ': ' if lead else ''}median k-NN recall against x {fmt(w.x_rep)} for {space_words('x_rep')}, "
+        f"{fmt(w.h_rep)} for {space_words('h_rep')}, {fmt(w.codes)} for {space_words('codes_rep')} (over "
+        f"{plural(w.n_pairs, where)}; chance {fmt(w.chance, 2)}); paired per cell in chance-corrected recall, the SAE "
+        f"codes keep {fmt(w.gain)} more than the codes of the represented features (median; 95% interval {fmt(lo)} "
+        f"to {fmt(hi)}, bootstrap over cells) and {fmt(w.gap)} against the inputs on them ({fmt(glo)} to {fmt(ghi)}; "
+        "negative = below the inputs)"
     )
     n_share = w.n_cells - w.n_left_out
     if n_share and math.isfinite(w.won_back):
         text += (
-            f"; as a share of h_rep's loss, within m (descriptive only, a ratio of small differences; over "
-            f"{plural(n_share, 'cell')} where h_rep loses at least {MIN_LOSS:.0%}): {fmt(100 * w.won_back, 3)}%"
+            f"; as a share of the loss of {space_words('h_rep')}, within m (descriptive only, a ratio of small "
+            f"differences; over {plural(n_share, 'cell')} where they lose at least {MIN_LOSS:.0%}): "
+            f"{fmt(100 * w.won_back, 3)}%"
         )
         if w.per_m:
             text += (
@@ -709,8 +714,8 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
         why = (
             "no sparse cell has a defined MMCS for every architecture"
             if len(ranking) >= 2
-            else f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (set [recovery] "
-            "architectures = [...] to compare)"
+            else f"only {ranking[0].architecture if ranking else 'one architecture'} was trained (list more "
+            "architectures in the run's recovery settings to compare them)"
         )
         return [
             Finding(
@@ -1017,22 +1022,22 @@ def recovery_findings(
     sparse = {w.method: w for w in (won_back_summary(won_cells, region="sparse", sparse_p=sparse_p) if won else [])}
     for w in won:
         what = (
-            "the code space f(h_rep) itself keeps"
+            f"the space of {space_words('codes_rep')} itself keeps"
             if w.method == "exact"
-            else f"{PICTURE_NAMES[w.method]} pictures of the codes f(h_rep) keep"
+            else f"{PICTURE_NAMES[w.method]} pictures of {space_words('codes_rep')} keep"
         )
         text = "all cells with superposition: " + won_back_sentence(w, lead=False)
         if w.method in sparse:
             text += f" Sparse cells (p <= {sparse_p:g}) only: " + won_back_sentence(sparse[w.method], lead=False)
         text += (
-            " The loss read is the one superposition causes (h_rep against x_rep, section D's reading of the study's "
-            "claim), not h's whole loss against x, most of which goes with the features the model drops and which no "
-            "SAE on h can recover."
+            f" The loss read is the one superposition causes ({space_words('h_rep')} against {space_words('x_rep')}, "
+            "section D's reading of the study's claim), not h's whole loss against x, most of which goes with the "
+            "features the model drops and which no SAE on h can recover."
         )
         findings.append(
             Finding(
                 f"({PICTURE_NAMES[w.method]}) The SAE codes undo the neighbourhood loss that superposition causes: "
-                f"{what} the neighbourhoods of the represented features' inputs (x_rep) that h_rep loses.",
+                f"{what} the neighbourhoods of {space_words('x_rep')} that {space_words('h_rep')} lose.",
                 text + f" {ONE_SEED[0].upper() + ONE_SEED[1:]}.",
                 w.verdict,
                 key=f"E-won-back-{w.method}",
@@ -1044,11 +1049,12 @@ def recovery_findings(
                 unit="superposed cells",
                 null=0.0,
                 threshold=0.0,
-                summary=f"codes keep {fmt(w.gain, 2)} more than h_rep",
+                summary=f"SAE codes keep {fmt(w.gain, 2)} more than the codes",
                 comparison="median over the cells whose W has superposition of the paired difference of "
-                "chance-corrected k-NN recall, codes f(h_rep) minus h_rep, bootstrap over cells, above 0 (null 0: no "
-                f"better than h_rep); 'partly' where the codes stay clearly below x_rep (median codes' - x_rep' "
-                f"{fmt(w.gap)} [{fmt(w.gap_interval[0])}, {fmt(w.gap_interval[1])}]); {ONE_SEED}",
+                f"chance-corrected k-NN recall, {space_words('codes_rep', the=False)} minus "
+                f"{space_words('h_rep', the=False)}, bootstrap over cells, above 0 (null 0: no better than "
+                f"{space_words('h_rep')}); 'partly' where the SAE codes stay clearly below {space_words('x_rep')} "
+                f"(median difference {fmt(w.gap)} [{fmt(w.gap_interval[0])}, {fmt(w.gap_interval[1])}]); {ONE_SEED}",
                 source="supviz's own question: the study pictured no SAE",
             )
         )

@@ -19,6 +19,7 @@ import numpy as np
 from supviz.core.text import fmt, fmt_p
 from supviz.errors import SupvizError
 from supviz.report.records import SectionOutput, TableBlock
+from supviz.report.words import reader_words, space_words
 from supviz.study.common import PICTURE_NAMES
 from supviz.study.config import RecoveryConfig
 from supviz.study.context import RunContext
@@ -205,9 +206,9 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                         + ") together with each one's "
                         "closest decoder direction (largest cosine, the partner MMCS counts; crosses); a segment joins "
                         f"each pair (grey: cos >= {RECOVERED_MMCS:g}, red: below). Short segments everywhere = the "
-                        "features are recovered. The picture distorts the m-dimensional geometry (stress in the "
-                        "corner) but not which points are paired. Corner: MMCS beside its chance level (random unit "
-                        "decoders of the same shape). Corner 'anti': latents whose decoder direction "
+                        "features are recovered. The picture distorts the m-dimensional geometry (stress under "
+                        "each panel) but not which points are paired. Under each panel: MMCS beside its chance level "
+                        "(random unit decoders of the same shape), and 'anti': latents whose decoder direction "
                         f"points against a represented feature (cos <= -{RECOVERED_MMCS:g}): they fire when that "
                         "feature is absent (the SAE centres its inputs on their mean); feature MCC does not pair "
                         f"them with it. SAE: {ARCH_NAME.get(main, main)}, {recipe}."
@@ -235,25 +236,27 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                 figs.append(
                     ctx.figure(
                         f"E3_{slug}",
-                        title="E3. Pictures of the SAE codes against the pictures of x_rep and h_rep: k-NN recall "
-                        f"over (m, p) ({label})",
+                        title="E3. Pictures of the SAE codes against the pictures of the inputs and the codes of the "
+                        f"represented features: k-NN recall over (m, p) ({label})",
                         caption=(
                             f"k-NN recall against x (k = {k}) of the pictures of section D's {dp.cells[0].n_points} "
-                            "inputs per cell restricted to the represented features: x_rep (x on those features, "
-                            "section D), h_rep (the same inputs through W's rows of those features, section D), and "
-                            "the SAE codes f(h_rep) (the cell's SAE, trained on h, applied to h_rep), pictured with "
-                            "the same method and settings; first row: the spaces themselves, no picture. Last column: "
-                            "the paired gain of the codes over h_rep, R′_codes − R′_h_rep with R′ = (R − c) / (1 − c), "
-                            "c = k / (N − 1) (0 = no better than h_rep, below 0 = worse); undefined (hatched) where W "
-                            "has no superposition. The verdicts take its median over these cells (the section's "
+                            f"inputs per cell restricted to the represented features, in three spaces: "
+                            f"{space_words('x_rep')} (section D), {space_words('h_rep')} (the same inputs through W's "
+                            f"rows of those features, section D) and {space_words('codes_rep')} (the cell's SAE, "
+                            "trained on h, applied to those codes), pictured with the same method and settings; first "
+                            "row: the spaces themselves, no picture. Last column: the paired gain of the SAE codes "
+                            "over the codes of the represented features, R′_SAE − R′_codes with "
+                            "R′ = (R − c) / (1 − c), c = k / (N − 1) (0 = no better, below 0 = worse); undefined "
+                            "(hatched) where W has no "
+                            "superposition. The verdicts take its median over these cells (the section's "
                             "findings)."
                         ),
                         content={"t": _frame_content(wc), "m": methods},
                         static=lambda wc=wc, methods=methods, label=label: rf.codes_heatmap_figure(
                             wc,
                             methods=methods,
-                            title=f"k-NN recall against x: pictures of x_rep, h_rep and the SAE codes f(h_rep) "
-                            f"({label}); rows: method",
+                            title="k-NN recall against x: pictures of the inputs on the represented features, their "
+                            f"codes and the SAE codes ({label}); rows: method",
                         ),
                     )
                 )
@@ -272,12 +275,13 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                     ctx.figure(
                         fig_id,
                         inline=False,
-                        title=f"E3. One cell up close: x_rep, h_rep and the SAE codes f(h_rep), m = {m}, "
-                        f"p = {fmt_p(pm)} ({label})",
+                        title="E3. One cell up close: the inputs on the represented features, their codes and the "
+                        f"SAE codes, m = {m}, p = {fmt_p(pm)} ({label})",
                         caption=(
                             f"Section D's {cell.n_points} inputs of the cell m = {m}, p = {fmt_p(pm)} restricted to "
-                            "the represented features, pictured as x_rep, as h_rep and as the codes f(h_rep) of the "
-                            f"cell's SAE ({main}, trained on h), one row per method. Red "
+                            f"the represented features, pictured as {space_words('x_rep')}, as "
+                            f"{space_words('h_rep')} and as {space_words('codes_rep')} (the cell's SAE, "
+                            f"{ARCH_NAME.get(main, main)}, trained on h), one row per method. Red "
                             "lines: false neighbours (pairs among each other's k nearest in the picture that share no "
                             "active feature). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
                             "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x."
@@ -292,8 +296,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "r": {f"{s}|{mm}": cell.metrics.get((s, mm), {}) for s in spaces for mm in methods},
                         },
                         static=lambda cell=cell, spaces=spaces, methods=methods, head=(
-                            f"m = {m}, p = {fmt_p(pm)} ({label}): x_rep, h_rep and the SAE codes f(h_rep), k = "
-                            f"{cell.k}"
+                            f"m = {m}, p = {fmt_p(pm)} ({label}), represented features: inputs, codes, SAE codes; "
+                            f"k = {cell.k}"
                         ): (
                             dpf.cell_figure(cell, spaces=spaces, methods=methods, title=head)
                         ),
@@ -349,12 +353,12 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
         per += won_back_summary(won_cells, by_importance=True)
         tables.append(
             TableBlock(
-                "k-NN recall against x of the pictures of x_rep, h_rep and the SAE codes f(h_rep) (medians over the "
-                "cells used), in the cells whose W has superposition; the paired difference per cell of "
-                "chance-corrected recall, codes minus h_rep (what the verdict reads), its median with a 95% bootstrap "
-                "interval over cells, and codes minus x_rep; the share of h_rep's loss won back, within m, is "
-                f"descriptive only (a ratio of small differences; any m where h_rep loses less than {MIN_LOSS:.0%} of "
-                "x_rep's left out of it)",
+                f"k-NN recall against x of the pictures of {space_words('x_rep')}, {space_words('h_rep')} and "
+                f"{space_words('codes_rep')} (medians over the cells used), in the cells whose W has superposition; "
+                "the paired difference per cell of chance-corrected recall, SAE codes minus codes (what the verdict "
+                "reads), its median with a 95% bootstrap interval over cells, and SAE codes minus inputs; the share "
+                "of the codes' loss won back, within m, is descriptive only (a ratio of small differences; any m "
+                f"where the codes lose less than {MIN_LOSS:.0%} of the inputs' recall left out of it)",
                 pd.DataFrame(
                     [
                         {
@@ -363,12 +367,12 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
                             "region": w.region,
                             "cells paired": w.n_pairs,
                             "left out": w.n_cells - w.n_pairs,
-                            "x_rep": round(w.x_rep, 3),
-                            "h_rep": round(w.h_rep, 3),
-                            "codes f(h_rep)": round(w.codes, 3),
-                            "codes − h_rep": round(w.gain, 3),
+                            space_words("x_rep", the=False): round(w.x_rep, 3),
+                            space_words("h_rep", the=False): round(w.h_rep, 3),
+                            space_words("codes_rep", the=False): round(w.codes, 3),
+                            "SAE codes − codes": round(w.gain, 3),
                             "interval": f"[{w.gain_interval[0]:.3f}, {w.gain_interval[1]:.3f}]",
-                            "codes − x_rep": round(w.gap, 3),
+                            "SAE codes − inputs": round(w.gap, 3),
                             "share won back (descriptive)": round(w.won_back, 3),
                         }
                         for w in per
@@ -408,8 +412,9 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     if not cfg.toy_experiment:
         notes.append("Sharkey et al.'s own toy experiment was not run here.")
         settings.append(
-            "Trimmed to fit the 5-minute default run: Sharkey et al.'s toy experiment (~100 s on 2 cores) is off; "
-            "[recovery] toy_experiment = true adds it (toy_paper_size = true at the paper's 512 x 256)."
+            "Trimmed to fit the 5-minute default run: Sharkey et al.'s own toy experiment (~100 s on 2 cores) is "
+            "off; switching it on adds it (the setting toy_experiment = true under [recovery]), and it runs at the "
+            "paper's 512 x 256 with the setting toy_paper_size = true."
         )
     missing = [
         a for a in ("jumprelu", "topk", "relu_l1", "relu_l1_decnorm", "batchtopk") if a not in result.architectures
@@ -421,19 +426,21 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     ]
     if missing or partial:
         notes.append(
-            (f"{', '.join(partial)} trained on the sparse cells only. " if partial else "")
-            + (f"Not trained here: {', '.join(missing)}." if missing else "")
+            (f"{', '.join(map(reader_words, partial))} trained on the sparse cells only. " if partial else "")
+            + (f"Not trained here: {', '.join(map(reader_words, missing))}." if missing else "")
         )
         settings.append(
             "Trimmed to fit the 5-minute default run: "
             + (
-                f'{", ".join(partial)} trained on the sparse cells only (extra_cells = "all" trains every cell); '
+                f"{', '.join(map(reader_words, partial))} trained on the sparse cells only (to train them on every "
+                'cell: the setting extra_cells = "all" under [recovery]); '
                 if partial
                 else ""
             )
             + (
-                f"not trained: {', '.join(missing)} ([recovery] architectures = [...] adds them, 20-45 s each on "
-                "2 cores for the 72 cells)."
+                f"not trained: {', '.join(map(reader_words, missing))} (listing them in the architectures to train "
+                "adds them, the setting architectures = [...] under [recovery]; 20-45 s each on 2 cores for the 72 "
+                "cells)."
                 if missing
                 else ""
             )
@@ -529,8 +536,9 @@ def _intro(result: RecoveryResult, e1: Any, won_cells: Any, cfg: Any, recipe: st
                 line += " Sparse cells: " + won_back_sentence(sparse[w.method], lead=False)
             lines.append(line[0].upper() + line[1:])
         parts.append(
-            "Do the codes undo the loss that superposition causes? Read as section D reads the study's claim, h_rep "
-            "against x_rep in the cells whose W has superposition, with the codes f(h_rep): " + " ".join(lines)
+            "Do the SAE's codes undo the loss that superposition causes? Read as section D reads the study's claim, "
+            f"{space_words('h_rep')} against {space_words('x_rep')} in the cells whose W has superposition, with "
+            f"{space_words('codes_rep')} beside them: " + " ".join(lines)
         )
     ranking = architecture_ranking(e1, sparse_p=cfg.sparse_p)
     if len(ranking) > 1 and ranking[0].n_cells:
