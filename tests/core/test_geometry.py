@@ -43,13 +43,38 @@ def test_a_constant_timestamp_column_does_not_merge_points():
     assert not points_coincide(Y)
 
 
+@pytest.mark.parametrize("stamp", [1.7e12, 1.7e15, 1e300])
+def test_a_constant_column_changes_nothing(stamp):
+    # break test 6: the floor was 32 eps times the row norm, so a constant column charged rounding to differences
+    # that are exact: 1.7e12 beside 200 points merged 2 of them, 1.7e15 made every set one spot
+    Gb = np.random.default_rng(6).normal(size=(200, 2))
+    X = np.c_[Gb, np.full(200, stamp)]
+    assert np.array_equal(coincident_groups(X), coincident_groups(Gb))
+    assert np.array_equal(coincident_groups(X), coincident_groups(cdist(X, X), precomputed=True))
+    assert coincidence_tolerance(X) == coincidence_tolerance(Gb)
+    assert not points_coincide(np.c_[G[:12], np.full(12, stamp)])
+    assert points_coincide(np.full((5, 3), stamp))
+
+
+def test_points_far_out_keep_the_gaps_float64_resolves():
+    # at offset 1e14 float64's unit is 1/64 and G's closest pair (0.62) is resolved to 2%: 32 ulps of the row norm
+    # (1.4) merged 12 points into 4 while their distance matrix kept 12
+    Gs = np.random.default_rng(0).normal(size=(12, 4))
+    X = Gs + 1e14
+    labels = coincident_groups(X)
+    assert len(set(labels.tolist())) == 12
+    assert np.array_equal(labels, coincident_groups(cdist(X, X), precomputed=True))
+
+
 def test_the_tolerance_is_the_spread_rule_or_the_rounding_floor():
-    # hand-worked: unit spread at the origin -> 1e-12 of the spread; at offset 1e13 -> 32 ulps of the norm
+    # hand-worked: unit spread at the origin -> 1e-12 of the spread; at offset 1e13 -> 8 ulps of the one column
+    # that varies (the constant second column adds nothing); was 32 * eps * the row norm, 0.14
     X = np.array([[1.0, 0.0], [-1.0, 0.0]])
     assert coincidence_tolerance(X) == pytest.approx(1e-12)
     far = X + 1e13
-    assert coincidence_tolerance(far) == pytest.approx(COINCIDE_ULPS * np.finfo(float).eps * np.sqrt(2) * 1e13)
-    assert coincidence_tolerance(far) < 0.2  # far below G's closest pair (0.46)
+    assert coincidence_tolerance(far) == COINCIDE_ULPS * np.spacing(1e13) == 8 * 2.0**-9
+    both = np.array([[1.0, 1.0], [-1.0, -1.0]]) + 1e13
+    assert coincidence_tolerance(both) == pytest.approx(np.sqrt(2) * 8 * 2.0**-9)
 
 
 def test_what_passed_before_still_passes():
@@ -61,8 +86,8 @@ def test_what_passed_before_still_passes():
     # and at the extremes of float64 the same merge
     for scale in (1e-300, 1e300):
         assert np.array_equal(coincident_groups(W * scale), labels)
-    # a set far from the origin whose points are one point up to rounding (1e-15 relative noise) coincides
-    one = (1e13 + rng.normal(size=(1, 4))) * (1.0 + 1e-15 * rng.normal(size=(20, 4)))
+    # a set far from the origin whose points are one point up to rounding (a few ulps per coordinate) coincides
+    one = (1e13 + rng.normal(size=(1, 4))) * (1.0 + 2e-16 * rng.normal(size=(20, 4)))
     assert points_coincide(one)
     assert len(set(coincident_groups(one).tolist())) == 1
     assert points_coincide(np.full((5, 3), 1e13))
