@@ -66,7 +66,15 @@ from typing import Any
 import numpy as np
 
 from supviz.core.seeding import SeedLike, int_seed
-from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.core.validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_keywords,
+    fail,
+    unit_scaled,
+)
 from supviz.dr._coincident import find_coincident
 from supviz.dr.base import (
     MIN_POINTS,
@@ -171,6 +179,26 @@ def enable_numba_cache() -> int:
     return count
 
 
+def _float32_start(start: np.ndarray) -> np.ndarray:
+    """A start array [N, k] that umap-learn's float32 copy keeps distinct.
+
+    umap-learn casts an ``init`` array to float32 and then maps each column onto [0, 10]
+    (``10 (y - min) / (max - min)``), so the start's scale and offset never reach the layout. A start
+    float32 cannot hold (beyond its range, 1e300; below its normal range, 1e-300; or rows far from the
+    origin, ``+ 1e9``, that float32 makes equal) gets that same map here first, in float64, after an exact
+    division by a power of two, and loses only float32's rounding of [0, 10]; any other start is passed
+    as it is (the same bits). Break test 6 (F4): such starts gave a raw "Input contains infinity"
+    ValueError, or non-finite coordinates blamed on ``X``.
+    """
+    with np.errstate(over="ignore"):
+        copy32 = start.astype(np.float32)
+    if np.isfinite(copy32).all() and len(np.unique(copy32, axis=0)) == len(np.unique(start, axis=0)):
+        return start
+    scaled = unit_scaled(start)[0]
+    lo, hi = scaled.min(axis=0), scaled.max(axis=0)
+    return 10.0 * (scaled - lo) / np.where(hi > lo, hi - lo, 1.0)
+
+
 def _resolve_init(
     init: Any,
     X: np.ndarray,
@@ -185,7 +213,7 @@ def _resolve_init(
         arr = check_array("init", init, ndim=2)
         if arr.shape != (n, n_components):
             raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-        return check_start(arr, method="UMAP"), "array"
+        return _float32_start(check_start(arr, method="UMAP")), "array"
     init = check_choice("init", init, _INITS)
     asked = init
     if init == "auto":
