@@ -167,3 +167,30 @@ def test_tsne_refuses_a_start_whose_squared_distances_overflow(backend):
     with pytest.raises(SupvizError, match=r"`init` must lie within 6.7e\+153 of its centroid for t-SNE"):
         tsne_layout(G, init=START * 1e200, backend=backend, **TSNE_FAST)
     assert np.isfinite(tsne_layout(G, init=START * 1e-300, backend=backend, **TSNE_FAST).embedding).all()
+
+
+# Break test 6, F2: points scaled but not centred before umap-learn's float32 copy: at offset 1e9 45 distinct rows
+# became one float32 row and UMAP laid out copies of one point (trustworthiness 0.57), without a note.
+CLUSTERS = np.repeat(np.eye(5)[:3] * 6.0, 15, axis=0) + np.random.default_rng(4).normal(size=(45, 5))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_umap_centres_points_far_from_the_origin(metric):
+    from supviz.metrics import trustworthiness
+
+    ref = trustworthiness(CLUSTERS, umap_layout(CLUSTERS, metric=metric, **UMAP_FAST).embedding, k=5)
+    lay = umap_layout(CLUSTERS + 1e9, metric=metric, **UMAP_FAST)
+    assert trustworthiness(CLUSTERS, lay.embedding, k=5) == pytest.approx(ref, abs=0.05)
+    assert any("centred before umap-learn's float32 copy" in n for n in lay.notes), lay.notes
+
+
+def test_umap_leaves_ordinary_points_and_other_metrics_alone():
+    from supviz.dr.umap_layout import _centred_if_far
+
+    notes: list[str] = []
+    pts = CLUSTERS / np.abs(CLUSTERS).max()
+    assert _centred_if_far(pts, notes) is pts and not notes  # the same bits reach umap-learn
+    shifted = pts + 1.0  # an offset within 256 spreads: as it is
+    assert _centred_if_far(shifted, notes) is shifted and not notes
+    lay = umap_layout(CLUSTERS + 1e9, metric="cosine", **UMAP_FAST)  # cosine sees a translation: not centred
+    assert not any("centred" in n for n in lay.notes)
