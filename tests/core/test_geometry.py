@@ -8,6 +8,8 @@ had a tolerance of 10 units and merged points 0.5 apart that float64 resolves; a
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -143,3 +145,29 @@ def test_float32_copies_beside_float64_rows_are_counted_not_merged():
     Y = np.vstack([G + 1e3, (G[:3] + 1e3).astype(np.float32).repeat(5, axis=0)])  # float32 copies off the origin
     assert float32_pairs(Y) == 15
     assert float32_pairs(X.astype(np.float32)) == 0  # exact at its own precision
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sklearn_distances_with_exact_copies_are_accepted(seed):
+    # break test 6: sklearn's dot-product distances carry ~1e-9 relative rounding; a copy's zero pair was refused
+    # as breaking the triangle inequality (slack 32 eps), 4 of 12 draws
+    from sklearn.metrics import pairwise_distances
+
+    rng = np.random.default_rng(seed)
+    Gs = rng.normal(size=(20, 5)) + 10.0 ** (seed % 5)
+    X = np.vstack([Gs, Gs[:5]])
+    D = pairwise_distances(X)
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0.0)
+    labels = coincident_groups(D, precomputed=True)
+    assert len(set(labels[:20].tolist())) == 20  # the distinct points stay distinct
+
+
+def test_a_real_violation_prints_the_digits_that_show_it():
+    D = cdist(G, G)
+    D[0, 1] = D[1, 0] = 0.0
+    D[1, 2:] = D[2:, 1] = D[0, 2:] * (1.0 + 1e-6)  # rows 1e-6 apart: far above a computed matrix's rounding
+    with pytest.raises(SupvizError, match="points 0 and 1") as err:
+        coincident_groups(D, precomputed=True)
+    a, b = (float(v) for v in re.search(r"but at (\S+) and (\S+) from", str(err.value)).groups())
+    assert a != b

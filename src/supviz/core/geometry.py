@@ -42,7 +42,9 @@ their distance matrix give the same groups (``coincident_groups(X)`` equals
 merges: their distances are rounding noise of the coordinates, which a matrix cannot show. A matrix
 with unobserved pairs (SMACOF's zero weights) has no centroid to measure; its spread is its largest
 observed entry. A group of dissimilarities must be one point: two rows linked by a (near-)zero pair
-whose dissimilarities to a third point differ by more than the chain of the group allows break the
+whose dissimilarities to a third point differ by more than the chain of the group allows, plus the
+rounding a computed distance matrix carries (:data:`COMPUTED_DISTANCE_RTOL`, sqrt(eps) of its largest entry:
+the dot-product formula's error; points whose norm is far above their distances carry more), break the
 triangle inequality (``D01 = D12 = 0``, ``D02 = 1.89``), and are refused with a
 :class:`~supviz.errors.SupvizError` naming the pair and the third point, rather than merged by the
 first row winning.
@@ -87,6 +89,11 @@ COINCIDE_RTOL = 1e-12
 COINCIDE_ULPS = 8
 
 _EPS = float(np.finfo(np.float64).eps)
+#: Rounding a computed distance matrix may carry, relative to its largest entry: sqrt(eps) = 1.5e-8, the error of
+#: the dot-product formula ``sqrt(|x|^2 + |y|^2 - 2 x.y)`` (scikit-learn's ``pairwise_distances``) for points of
+#: norm about the matrix's scale. Rows of a coincident pair may differ by this much without breaking the
+#: triangle inequality (break test 6: sklearn's matrix with exact copies, 5.6e-10 off, was refused).
+COMPUTED_DISTANCE_RTOL = float(np.sqrt(_EPS))
 
 
 def _power_of_two_scaled(arr: np.ndarray) -> np.ndarray:
@@ -205,8 +212,8 @@ def coincident_groups(
     ------
     SupvizError
         Dissimilarities that make a group of two points that are not one point: their dissimilarities to a
-        third point differ by more than the group's chain of tolerances (the triangle inequality fails);
-        the message names the pair and the third point.
+        third point differ by more than the group's chain of tolerances plus :data:`COMPUTED_DISTANCE_RTOL` of
+        the largest entry (the triangle inequality fails); the message names the pair and the third point.
     """
     arr = np.asarray(points, dtype=np.float64)
     n = arr.shape[0]
@@ -249,7 +256,8 @@ def _check_groups_are_points(
     arr: np.ndarray, labels: np.ndarray, tol: float, seen: np.ndarray | None, name: str
 ) -> None:
     """Refuse a group of dissimilarities ``arr`` [N, N] whose member's row differs from its first member's by more
-    than the triangle inequality allows along the group's chain: ``(size - 1) * tol`` plus float64 rounding."""
+    than the triangle inequality allows along the group's chain, ``(size - 1) * tol``, plus the rounding a computed
+    distance matrix carries, :data:`COMPUTED_DISTANCE_RTOL` times its largest entry (module docstring)."""
     _, first, counts = np.unique(labels, return_index=True, return_counts=True)
     rep = first[labels]  # (N,) each point's group representative
     members = np.flatnonzero(rep != np.arange(labels.size))
@@ -259,17 +267,20 @@ def _check_groups_are_points(
     if seen is not None:
         diff = np.where(seen[members] & seen[rep[members]], diff, 0.0)
     peak = float(np.abs(arr if seen is None else arr[seen]).max())
-    slack = (counts[labels[members]] - 1) * tol + COINCIDE_ULPS * _EPS * peak  # (M,)
+    slack = (counts[labels[members]] - 1) * tol + COMPUTED_DISTANCE_RTOL * peak  # (M,)
     excess = diff - slack[:, None]
     if not (excess > 0).any():
         return
     m, k = np.unravel_index(int(np.argmax(excess)), excess.shape)
     i, r = int(members[m]), int(rep[members[m]])
-    rel = lambda v: f"{v / peak:.3g}"  # noqa: E731  relative to the largest entry: any scaling of the input
+    a, b = arr[r, k] / peak, arr[i, k] / peak  # relative to the largest entry: any scaling of the input
+    # enough significant digits to tell the two apart (at least 3)
+    digits = int(min(17, max(3, 2 + np.ceil(-np.log10(abs(a - b) / max(abs(a), abs(b)))))))
     raise SupvizError(
         f"`{name}` must be dissimilarities in which points at dissimilarity 0 are one point; got points {r} and {i} "
-        f"at {rel(arr[r, i])} (linked as one point) but at {rel(arr[r, k])} and {rel(arr[i, k])} from point {k} "
-        "(the triangle inequality fails; values relative to the largest dissimilarity). Give the pair a "
+        f"at {arr[r, i] / peak:.3g} (linked as one point) but at {a:.{digits}g} and {b:.{digits}g} from point {k} "
+        f"(the triangle inequality fails by more than {COMPUTED_DISTANCE_RTOL:.2g} of the largest dissimilarity, "
+        "the rounding of a computed distance matrix; values relative to the largest dissimilarity). Give the pair a "
         "dissimilarity > 0, or make their rows equal."
     )
 
