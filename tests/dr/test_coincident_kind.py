@@ -89,9 +89,8 @@ def test_the_snap_note_counts_moved_points_and_exact_zeros_are_not_rounding():
 )
 @pytest.mark.parametrize("where", [0.0, 5.0])
 def test_a_start_whose_rows_all_coincide_is_refused(call, where):
-    # at 5.0 the rows differ by a rounding unit or two: one spot all the same (SMACOF refused only exact zero spread);
-    # 2e-16 relative is about 2 ulps of 5.0 (a few roundings), inside the floor of 8 ulps per coordinate
-    start = where * (1.0 + 2e-16 * np.random.default_rng(1).normal(size=(30, 2)))
+    # at 5.0 the rows differ by a rounding unit or two: one spot all the same (SMACOF refused only exact zero spread)
+    start = where * (1.0 + 1e-15 * np.random.default_rng(1).normal(size=(30, 2)))
     assert where == 0.0 or np.ptp(start, axis=0).min() > 0
     with pytest.raises(SupvizError, match="`init` must not put all points"):
         call(start)

@@ -20,19 +20,21 @@ coincide is
   what arithmetic leaves behind (W rows trained to the origin, 1e-17 apart beside unit rows, coincide),
   far below any spread that carries information (points 1e-9 apart at unit spread are distinct).
 - The **rounding floor** ``floor(X)`` (``ulp(v)`` = ``numpy.spacing(v)``, the gap between ``v`` and the
-  next float64; ``COINCIDE_ULPS = 8``): each coordinate of a computed point carries a rounding error of a
-  few units in the last place of the largest value in its column, so two copies of one point computed
+  next float64; ``COINCIDE_ULPS = 16``): each coordinate of a computed point carries a rounding error of
+  some units in the last place of the largest value in its column, so two copies of one point computed
   along different paths are a few ulps apart per coordinate wherever the spread is, and differences
   below that are noise of the coordinates themselves, not geometry. It is taken per column, and only
   over the columns that vary: a constant column (a timestamp ``1.7e12`` or ``1.7e15`` beside the
   features) carries no rounding into the differences, since equal values subtract to exactly 0, so it
-  changes nothing (a floor from the row norm let it merge distinct points, or all of them). Why 8: one
-  operation rounds by half an ulp, so a copy computed along another path of a few operations (rescaled
-  and back, a sum in another order) is within 1-4 ulps; 8 leaves room for that, and stays well below the
-  data's own resolution times the gaps it carries (at offset 1e14 the ulp is 1/64, the floor in 4
-  dimensions 0.25, where ``G``'s closest pair is 0.62 apart and float64 resolves it to 2%; 32 ulps, 1.0,
-  merged it). The floor only decides when the spread itself is rounding-sized or the set sits far from
-  the origin.
+  changes nothing (a floor from the row norm let it merge distinct points, or all of them). Why 16: one
+  operation rounds by half an ulp, and a copy whose every coordinate carries 1e-15 relative noise (4.5 to
+  9 ulps per coordinate, what the tests take for a copy computed along another path) lies up to about 13
+  ulps from its centroid in a few dimensions, so it coincides; and the floor stays below the gaps float64
+  resolves: at offset 1e14 (ulp 1/64) it is 0.5 in 4 dimensions, where ``G``'s closest pair is 0.62 apart
+  and float64 resolves that to 2% (32 float64 epsilons of the row norm, 1.4, merged it). The two
+  requirements meet there: points 40 ulps apart in 4 dimensions are about as far apart as 1e-15 noise
+  reaches, so no floor separates both beyond it. The floor only decides when the spread itself is
+  rounding-sized or the set sits far from the origin.
 
 **Dissimilarities** ``D`` ``[N, N]`` (``precomputed=True``) carry no coordinates, so there is no rounding
 floor to see; their spread is the same centroid distance, from the distances alone (for Euclidean ``D``
@@ -86,7 +88,7 @@ from supviz.errors import SupvizError
 #: Tolerance relative to the spread (largest distance from the centroid) under which points coincide.
 COINCIDE_RTOL = 1e-12
 #: float64 units in the last place, per varying column, below which differences are rounding noise (docstring).
-COINCIDE_ULPS = 8
+COINCIDE_ULPS = 16
 
 _EPS = float(np.finfo(np.float64).eps)
 #: Rounding a computed distance matrix may carry, relative to its largest entry: sqrt(eps) = 1.5e-8, the error of
@@ -211,11 +213,17 @@ def coincident_groups(
     Raises
     ------
     SupvizError
-        Dissimilarities that make a group of two points that are not one point: their dissimilarities to a
+        Non-finite ``points``, negative dissimilarities, or dissimilarities that make a group of two points that
+        are not one point: their dissimilarities to a
         third point differ by more than the group's chain of tolerances plus :data:`COMPUTED_DISTANCE_RTOL` of
         the largest entry (the triangle inequality fails); the message names the pair and the third point.
     """
     arr = np.asarray(points, dtype=np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise SupvizError(f"`{name}` must be finite; got {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'}.")
+    if precomputed and (arr < 0).any():
+        raise SupvizError(f"`{name}` must be non-negative dissimilarities; got a minimum of {float(arr.min()):.3g}.")
     n = arr.shape[0]
     if n <= 1:
         return np.zeros(n, dtype=np.int64)
@@ -313,7 +321,7 @@ def float32_pairs(points: np.ndarray) -> int:
 
 def snapped_note(moved: int, *, precomputed: bool = False, of: str = "") -> str:
     """The note every snap writes: ``"3 points<of> coincide with another up to rounding (within 1e-12 of the data's
-    spread, or 8 float64 ulps of its varying coordinates) and are laid out as identical."``; for dissimilarities,
+    spread, or 16 float64 ulps of its varying coordinates) and are laid out as identical."``; for dissimilarities,
     within 1e-12 of the spread they imply."""
     one = moved == 1
     within = (
