@@ -8,6 +8,8 @@ had a tolerance of 10 units and merged points 0.5 apart that float64 resolves; a
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -43,13 +45,38 @@ def test_a_constant_timestamp_column_does_not_merge_points():
     assert not points_coincide(Y)
 
 
+@pytest.mark.parametrize("stamp", [1.7e12, 1.7e15, 1e300])
+def test_a_constant_column_changes_nothing(stamp):
+    # break test 6: the floor was 32 eps times the row norm, so a constant column charged rounding to differences
+    # that are exact: 1.7e12 beside 200 points merged 2 of them, 1.7e15 made every set one spot
+    Gb = np.random.default_rng(6).normal(size=(200, 2))
+    X = np.c_[Gb, np.full(200, stamp)]
+    assert np.array_equal(coincident_groups(X), coincident_groups(Gb))
+    assert np.array_equal(coincident_groups(X), coincident_groups(cdist(X, X), precomputed=True))
+    assert coincidence_tolerance(X) == coincidence_tolerance(Gb)
+    assert not points_coincide(np.c_[G[:12], np.full(12, stamp)])
+    assert points_coincide(np.full((5, 3), stamp))
+
+
+def test_points_far_out_keep_the_gaps_float64_resolves():
+    # at offset 1e14 float64's unit is 1/64 and G's closest pair (0.62) is resolved to 2%: 32 ulps of the row norm
+    # (1.4) merged 12 points into 4 while their distance matrix kept 12
+    Gs = np.random.default_rng(0).normal(size=(12, 4))
+    X = Gs + 1e14
+    labels = coincident_groups(X)
+    assert len(set(labels.tolist())) == 12
+    assert np.array_equal(labels, coincident_groups(cdist(X, X), precomputed=True))
+
+
 def test_the_tolerance_is_the_spread_rule_or_the_rounding_floor():
-    # hand-worked: unit spread at the origin -> 1e-12 of the spread; at offset 1e13 -> 32 ulps of the norm
+    # hand-worked: unit spread at the origin -> 1e-12 of the spread; at offset 1e13 -> 16 ulps of the one column
+    # that varies (the constant second column adds nothing); was 32 * eps * the row norm, 0.14
     X = np.array([[1.0, 0.0], [-1.0, 0.0]])
     assert coincidence_tolerance(X) == pytest.approx(1e-12)
     far = X + 1e13
-    assert coincidence_tolerance(far) == pytest.approx(COINCIDE_ULPS * np.finfo(float).eps * np.sqrt(2) * 1e13)
-    assert coincidence_tolerance(far) < 0.2  # far below G's closest pair (0.46)
+    assert coincidence_tolerance(far) == COINCIDE_ULPS * np.spacing(1e13) == 16 * 2.0**-9
+    both = np.array([[1.0, 1.0], [-1.0, -1.0]]) + 1e13
+    assert coincidence_tolerance(both) == pytest.approx(np.sqrt(2) * 16 * 2.0**-9)
 
 
 def test_what_passed_before_still_passes():
@@ -118,3 +145,29 @@ def test_float32_copies_beside_float64_rows_are_counted_not_merged():
     Y = np.vstack([G + 1e3, (G[:3] + 1e3).astype(np.float32).repeat(5, axis=0)])  # float32 copies off the origin
     assert float32_pairs(Y) == 15
     assert float32_pairs(X.astype(np.float32)) == 0  # exact at its own precision
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sklearn_distances_with_exact_copies_are_accepted(seed):
+    # break test 6: sklearn's dot-product distances carry ~1e-9 relative rounding; a copy's zero pair was refused
+    # as breaking the triangle inequality (slack 32 eps), 4 of 12 draws
+    from sklearn.metrics import pairwise_distances
+
+    rng = np.random.default_rng(seed)
+    Gs = rng.normal(size=(20, 5)) + 10.0 ** (seed % 5)
+    X = np.vstack([Gs, Gs[:5]])
+    D = pairwise_distances(X)
+    D = (D + D.T) / 2
+    np.fill_diagonal(D, 0.0)
+    labels = coincident_groups(D, precomputed=True)
+    assert len(set(labels[:20].tolist())) == 20  # the distinct points stay distinct
+
+
+def test_a_real_violation_prints_the_digits_that_show_it():
+    D = cdist(G, G)
+    D[0, 1] = D[1, 0] = 0.0
+    D[1, 2:] = D[2:, 1] = D[0, 2:] * (1.0 + 1e-6)  # rows 1e-6 apart: far above a computed matrix's rounding
+    with pytest.raises(SupvizError, match="points 0 and 1") as err:
+        coincident_groups(D, precomputed=True)
+    a, b = (float(v) for v in re.search(r"but at (\S+) and (\S+) from", str(err.value)).groups())
+    assert a != b

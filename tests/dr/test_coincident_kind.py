@@ -113,3 +113,83 @@ def test_two_distinct_points_record_no_neighbour_parameter():
     assert u.params["n_neighbors"] is None and any("n_neighbors 5 not used" in n for n in u.notes)
     wide = tsne_layout(X2, n_components=5, random_state=0).embedding  # documented: two spots on the first axis
     assert wide.shape == (20, 5) and not wide[:, 1:].any()
+
+
+# Break test 6, F4: a start at an extreme scale. SMACOF scaled the dissimilarities but not the start, so a start at
+# 1e-300 or 1e160 under- or overflowed in its first scaling step: one spot, stress 0 (a claimed perfect fit).
+START = G[:, :2]
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e160, 2.0**-1000])
+@pytest.mark.parametrize("engine", ["numba", "torch"])
+def test_smacof_fits_a_start_at_any_scale_as_at_unit_scale(scale, engine):
+    D = cdist(G, G)
+    ref = smacof(D, init=START, engine=engine, max_iter=50)
+    got = smacof(D, init=START * scale, engine=engine, max_iter=50)
+    assert _distinct_rows(got.embedding) == 30
+    assert got.stress == pytest.approx(float(ref.stress), rel=1e-9) and got.stress > 0.01
+    if scale == 2.0**-1000:  # a power of two divides exactly: the same bits
+        assert np.array_equal(got.embedding, ref.embedding)
+
+
+def test_mds_layout_and_the_estimator_fit_an_extreme_start():
+    from supviz.dr import SMACOF
+
+    ref = mds_layout(G, init=START, max_iter=50).info["smacof_stress"]
+    ref_est = SMACOF(init=START, max_iter=50).fit(G).stress_
+    for scale in (1e-300, 1e160):
+        lay = mds_layout(G, init=START * scale, max_iter=50)
+        assert not lay.info["collapsed"] and lay.info["smacof_stress"] == pytest.approx(ref, rel=1e-9)
+        assert SMACOF(init=START * scale, max_iter=50).fit(G).stress_ == pytest.approx(ref_est, rel=1e-9)
+
+
+@pytest.mark.parametrize("start", [START * 1e300, START * 1e-300, START + 1e9], ids=["1e300", "1e-300", "+1e9"])
+def test_umap_lays_out_a_start_its_float32_copy_cannot_hold(start):
+    # was: a raw "Input contains infinity" ValueError (1e300), or non-finite coordinates blamed on X
+    from supviz.metrics import trustworthiness
+
+    lay = umap_layout(G, init=start, **UMAP_FAST)
+    assert np.isfinite(lay.embedding).all() and _distinct_rows(lay.embedding) == 30
+    ref = trustworthiness(G, umap_layout(G, init=START, **UMAP_FAST).embedding, k=5)
+    assert trustworthiness(G, lay.embedding, k=5) == pytest.approx(ref, abs=0.05)
+
+
+def test_umap_passes_an_ordinary_start_as_it_is():
+    from supviz.dr.umap_layout import _float32_start
+
+    assert _float32_start(START) is START
+
+
+@pytest.mark.parametrize("backend", ["opentsne", "sklearn"])
+def test_tsne_refuses_a_start_whose_squared_distances_overflow(backend):
+    # was: "opentsne (exact) found no affinity ... P is empty", which blamed the affinities
+    with pytest.raises(SupvizError, match=r"`init` must lie within 6.7e\+153 of its centroid for t-SNE"):
+        tsne_layout(G, init=START * 1e200, backend=backend, **TSNE_FAST)
+    assert np.isfinite(tsne_layout(G, init=START * 1e-300, backend=backend, **TSNE_FAST).embedding).all()
+
+
+# Break test 6, F2: points scaled but not centred before umap-learn's float32 copy: at offset 1e9 45 distinct rows
+# became one float32 row and UMAP laid out copies of one point (trustworthiness 0.57), without a note.
+CLUSTERS = np.repeat(np.eye(5)[:3] * 6.0, 15, axis=0) + np.random.default_rng(4).normal(size=(45, 5))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_umap_centres_points_far_from_the_origin(metric):
+    from supviz.metrics import trustworthiness
+
+    ref = trustworthiness(CLUSTERS, umap_layout(CLUSTERS, metric=metric, **UMAP_FAST).embedding, k=5)
+    lay = umap_layout(CLUSTERS + 1e9, metric=metric, **UMAP_FAST)
+    assert trustworthiness(CLUSTERS, lay.embedding, k=5) == pytest.approx(ref, abs=0.05)
+    assert any("centred before umap-learn's float32 copy" in n for n in lay.notes), lay.notes
+
+
+def test_umap_leaves_ordinary_points_and_other_metrics_alone():
+    from supviz.dr.umap_layout import _centred_if_far
+
+    notes: list[str] = []
+    pts = CLUSTERS / np.abs(CLUSTERS).max()
+    assert _centred_if_far(pts, notes) is pts and not notes  # the same bits reach umap-learn
+    shifted = pts + 1.0  # an offset within 256 spreads: as it is
+    assert _centred_if_far(shifted, notes) is shifted and not notes
+    lay = umap_layout(CLUSTERS + 1e9, metric="cosine", **UMAP_FAST)  # cosine sees a translation: not centred
+    assert not any("centred" in n for n in lay.notes)

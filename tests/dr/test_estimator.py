@@ -163,3 +163,14 @@ def test_init_array_and_repr(points):
     assert repr(SMACOF()) == "SMACOF()" and repr(SMACOF(3, eps=1e-9)) == "SMACOF(eps=1e-09, n_components=3)"
     text = repr(SMACOF(metric_type="interval").fit(points))
     assert text.startswith("SMACOF(metric_type='interval')  # fitted: N=25, k=2, stress_=") and "\n" not in text
+
+
+def test_bad_points_are_one_line_supviz_errors():
+    # break test 6, F9: scikit-learn's raw ValueErrors, several lines (the complex case printed the whole array)
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    for bad, what in ((np.nan, "contains NaN"), (np.inf, "contains infinity"), (1j, "Complex data not supported")):
+        Xb = X.astype(complex) if bad == 1j else X.copy()
+        Xb[2, 1] = Xb[2, 1] + bad if bad == 1j else bad
+        with pytest.raises(SupvizError, match=what) as err:
+            SMACOF().fit(Xb)
+        assert "\n" not in str(err.value) and str(err.value).startswith("`X` must be finite real numbers")

@@ -9,7 +9,8 @@ by an absolute threshold (which would make 1e-200 and 1e300 copies of the same g
 **The tolerance** (:func:`coincidence_tolerance`) under which two points of a set ``X`` ``[N, d]``
 coincide is
 
-    tol(X) = max(COINCIDE_RTOL * spread(X),  COINCIDE_ULPS * eps * max_i ||x_i||)
+    tol(X) = max(COINCIDE_RTOL * spread(X),  floor(X)),
+    floor(X)^2 = sum over the columns j that vary of (COINCIDE_ULPS * ulp(max_i |x_ij|))^2
 
 - ``spread(X)`` is the largest distance from the centroid, ``max_i ||x_i - mean(X)||``. It does not
   move when ``X`` is translated, so ``G + 1e13`` (or a constant timestamp column ``1.7e12`` beside the
@@ -18,14 +19,22 @@ coincide is
   ``COINCIDE_RTOL = 1e-12`` is about 4,500 rounding units of float64 relative to the spread: far above
   what arithmetic leaves behind (W rows trained to the origin, 1e-17 apart beside unit rows, coincide),
   far below any spread that carries information (points 1e-9 apart at unit spread are distinct).
-- The **rounding floor** ``COINCIDE_ULPS * eps * max_i ||x_i||`` (``eps`` = 2.2e-16, float64's machine
-  epsilon; ``COINCIDE_ULPS = 32``): each coordinate of a computed point carries a rounding error of a few
-  units of ``eps * |coordinate|``, so two copies of one point computed along different paths are about
-  ``eps * ||x||`` apart wherever the spread is, and differences below that are noise of the coordinates
-  themselves, not geometry. 32 units leave room for the handful of operations a copy goes through (one
-  point with 1e-15 relative noise per coordinate coincides, about 16 units), and stay far below real gaps
-  (at offset 1e13 in 4 dimensions the floor is 0.14, where ``G``'s closest pair is 0.46 apart). The floor
-  only decides when the spread itself is rounding-sized or the set sits far from the origin.
+- The **rounding floor** ``floor(X)`` (``ulp(v)`` = ``numpy.spacing(v)``, the gap between ``v`` and the
+  next float64; ``COINCIDE_ULPS = 16``): each coordinate of a computed point carries a rounding error of
+  some units in the last place of the largest value in its column, so two copies of one point computed
+  along different paths are a few ulps apart per coordinate wherever the spread is, and differences
+  below that are noise of the coordinates themselves, not geometry. It is taken per column, and only
+  over the columns that vary: a constant column (a timestamp ``1.7e12`` or ``1.7e15`` beside the
+  features) carries no rounding into the differences, since equal values subtract to exactly 0, so it
+  changes nothing (a floor from the row norm let it merge distinct points, or all of them). Why 16: one
+  operation rounds by half an ulp, and a copy whose every coordinate carries 1e-15 relative noise (4.5 to
+  9 ulps per coordinate, what the tests take for a copy computed along another path) lies up to about 13
+  ulps from its centroid in a few dimensions, so it coincides; and the floor stays below the gaps float64
+  resolves: at offset 1e14 (ulp 1/64) it is 0.5 in 4 dimensions, where ``G``'s closest pair is 0.62 apart
+  and float64 resolves that to 2% (32 float64 epsilons of the row norm, 1.4, merged it). The two
+  requirements meet there: points 40 ulps apart in 4 dimensions are about as far apart as 1e-15 noise
+  reaches, so no floor separates both beyond it. The floor only decides when the spread itself is
+  rounding-sized or the set sits far from the origin.
 
 **Dissimilarities** ``D`` ``[N, N]`` (``precomputed=True``) carry no coordinates, so there is no rounding
 floor to see; their spread is the same centroid distance, from the distances alone (for Euclidean ``D``
@@ -35,7 +44,9 @@ their distance matrix give the same groups (``coincident_groups(X)`` equals
 merges: their distances are rounding noise of the coordinates, which a matrix cannot show. A matrix
 with unobserved pairs (SMACOF's zero weights) has no centroid to measure; its spread is its largest
 observed entry. A group of dissimilarities must be one point: two rows linked by a (near-)zero pair
-whose dissimilarities to a third point differ by more than the chain of the group allows break the
+whose dissimilarities to a third point differ by more than the chain of the group allows, plus the
+rounding a computed distance matrix carries (:data:`COMPUTED_DISTANCE_RTOL`, sqrt(eps) of its largest entry:
+the dot-product formula's error; points whose norm is far above their distances carry more), break the
 triangle inequality (``D01 = D12 = 0``, ``D02 = 1.89``), and are refused with a
 :class:`~supviz.errors.SupvizError` naming the pair and the third point, rather than merged by the
 first row winning.
@@ -76,10 +87,15 @@ from supviz.errors import SupvizError
 
 #: Tolerance relative to the spread (largest distance from the centroid) under which points coincide.
 COINCIDE_RTOL = 1e-12
-#: float64 rounding units of the largest point norm below which differences are rounding noise.
-COINCIDE_ULPS = 32
+#: float64 units in the last place, per varying column, below which differences are rounding noise (docstring).
+COINCIDE_ULPS = 16
 
 _EPS = float(np.finfo(np.float64).eps)
+#: Rounding a computed distance matrix may carry, relative to its largest entry: sqrt(eps) = 1.5e-8, the error of
+#: the dot-product formula ``sqrt(|x|^2 + |y|^2 - 2 x.y)`` (scikit-learn's ``pairwise_distances``) for points of
+#: norm about the matrix's scale. Rows of a coincident pair may differ by this much without breaking the
+#: triangle inequality (break test 6: sklearn's matrix with exact copies, 5.6e-10 off, was refused).
+COMPUTED_DISTANCE_RTOL = float(np.sqrt(_EPS))
 
 
 def _power_of_two_scaled(arr: np.ndarray) -> np.ndarray:
@@ -98,25 +114,38 @@ def _scaled(arr: np.ndarray) -> tuple[np.ndarray, int]:
     return np.ldexp(arr, -e), e
 
 
-def _spread_and_norm(arr: np.ndarray) -> tuple[float, float]:
-    """The largest distance from the centroid and the largest norm of the points ``arr`` [N, d] (at a scale where
-    squares neither over- nor underflow)."""
+def _varying(points: np.ndarray) -> np.ndarray:
+    """The columns of ``points`` [N, d] that vary (float64, [N, d']): a constant column adds exactly 0 to every
+    difference, so it is left out before the set is scaled and measured (module docstring)."""
+    arr = np.asarray(points, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        return arr
+    return arr[:, (arr != arr[:1]).any(axis=0)]
+
+
+def _spread_and_floor(arr: np.ndarray) -> tuple[float, float]:
+    """The largest distance from the centroid of the points ``arr`` [N, d'] (varying columns, :func:`_varying`) and
+    their rounding floor ``sqrt(sum_j (COINCIDE_ULPS * ulp(max_i |x_ij|))^2)`` (module docstring), at a scale where
+    squares neither over- nor underflow; (0, 0) without columns."""
+    if arr.shape[1] == 0:
+        return 0.0, 0.0
     radius = float(np.sqrt(((arr - arr.mean(axis=0)) ** 2).sum(axis=1).max()))
-    norm = float(np.sqrt((arr**2).sum(axis=1).max()))
-    return radius, norm
+    ulps = COINCIDE_ULPS * np.spacing(np.abs(arr).max(axis=0))  # (d',)
+    return radius, float(np.sqrt((ulps**2).sum()))
 
 
-def _tolerance(radius: float, norm: float) -> float:
-    return max(COINCIDE_RTOL * radius, COINCIDE_ULPS * _EPS * norm)
+def _tolerance(radius: float, floor: float) -> float:
+    return max(COINCIDE_RTOL * radius, floor)
 
 
 def coincidence_tolerance(points: np.ndarray) -> float:
     """Distance under which two points of ``points`` ``[N, d]`` coincide, in their own units (module docstring):
-    ``max(COINCIDE_RTOL * spread, COINCIDE_ULPS * eps * max_i ||x_i||)``; 0 for an empty set."""
-    arr, e = _scaled(points)
+    ``max(COINCIDE_RTOL * spread, floor)``, the floor ``COINCIDE_ULPS`` ulps of each varying column's largest
+    magnitude, summed in quadrature; 0 for an empty set or one whose columns are all constant."""
+    arr, e = _scaled(_varying(points))
     if arr.shape[0] == 0:
         return 0.0
-    return float(np.ldexp(_tolerance(*_spread_and_norm(arr)), e))
+    return float(np.ldexp(_tolerance(*_spread_and_floor(arr)), e))
 
 
 def points_coincide(points: np.ndarray) -> bool:
@@ -124,11 +153,11 @@ def points_coincide(points: np.ndarray) -> bool:
 
     An empty set or a single point coincides trivially.
     """
-    arr = _scaled(points)[0]
+    arr = _scaled(_varying(points))[0]
     if arr.shape[0] <= 1:
         return True
-    radius, norm = _spread_and_norm(arr)
-    return radius <= _tolerance(radius, norm)
+    radius, floor = _spread_and_floor(arr)
+    return radius <= _tolerance(radius, floor)
 
 
 def dissimilarities_coincide(delta: np.ndarray) -> bool:
@@ -184,11 +213,17 @@ def coincident_groups(
     Raises
     ------
     SupvizError
-        Dissimilarities that make a group of two points that are not one point: their dissimilarities to a
-        third point differ by more than the group's chain of tolerances (the triangle inequality fails);
-        the message names the pair and the third point.
+        Non-finite ``points``, negative dissimilarities, or dissimilarities that make a group of two points that
+        are not one point: their dissimilarities to a
+        third point differ by more than the group's chain of tolerances plus :data:`COMPUTED_DISTANCE_RTOL` of
+        the largest entry (the triangle inequality fails); the message names the pair and the third point.
     """
     arr = np.asarray(points, dtype=np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        raise SupvizError(f"`{name}` must be finite; got {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'}.")
+    if precomputed and (arr < 0).any():
+        raise SupvizError(f"`{name}` must be non-negative dissimilarities; got a minimum of {float(arr.min()):.3g}.")
     n = arr.shape[0]
     if n <= 1:
         return np.zeros(n, dtype=np.int64)
@@ -201,9 +236,9 @@ def coincident_groups(
         close = arr <= tol if seen is None else (arr <= tol) & seen
         iu, ju = np.nonzero(np.triu(close, 1))
     else:
-        arr = _scaled(arr)[0]
-        tol = _tolerance(*_spread_and_norm(arr))
-        if tol == 0.0:  # all zeros
+        arr = _scaled(_varying(arr))[0]
+        tol = _tolerance(*_spread_and_floor(arr))
+        if tol == 0.0:  # all rows equal
             return np.zeros(n, dtype=np.int64)
         from scipy.spatial import cKDTree
 
@@ -229,7 +264,8 @@ def _check_groups_are_points(
     arr: np.ndarray, labels: np.ndarray, tol: float, seen: np.ndarray | None, name: str
 ) -> None:
     """Refuse a group of dissimilarities ``arr`` [N, N] whose member's row differs from its first member's by more
-    than the triangle inequality allows along the group's chain: ``(size - 1) * tol`` plus float64 rounding."""
+    than the triangle inequality allows along the group's chain, ``(size - 1) * tol``, plus the rounding a computed
+    distance matrix carries, :data:`COMPUTED_DISTANCE_RTOL` times its largest entry (module docstring)."""
     _, first, counts = np.unique(labels, return_index=True, return_counts=True)
     rep = first[labels]  # (N,) each point's group representative
     members = np.flatnonzero(rep != np.arange(labels.size))
@@ -239,17 +275,20 @@ def _check_groups_are_points(
     if seen is not None:
         diff = np.where(seen[members] & seen[rep[members]], diff, 0.0)
     peak = float(np.abs(arr if seen is None else arr[seen]).max())
-    slack = (counts[labels[members]] - 1) * tol + COINCIDE_ULPS * _EPS * peak  # (M,)
+    slack = (counts[labels[members]] - 1) * tol + COMPUTED_DISTANCE_RTOL * peak  # (M,)
     excess = diff - slack[:, None]
     if not (excess > 0).any():
         return
     m, k = np.unravel_index(int(np.argmax(excess)), excess.shape)
     i, r = int(members[m]), int(rep[members[m]])
-    rel = lambda v: f"{v / peak:.3g}"  # noqa: E731  relative to the largest entry: any scaling of the input
+    a, b = arr[r, k] / peak, arr[i, k] / peak  # relative to the largest entry: any scaling of the input
+    # enough significant digits to tell the two apart (at least 3)
+    digits = int(min(17, max(3, 2 + np.ceil(-np.log10(abs(a - b) / max(abs(a), abs(b)))))))
     raise SupvizError(
         f"`{name}` must be dissimilarities in which points at dissimilarity 0 are one point; got points {r} and {i} "
-        f"at {rel(arr[r, i])} (linked as one point) but at {rel(arr[r, k])} and {rel(arr[i, k])} from point {k} "
-        "(the triangle inequality fails; values relative to the largest dissimilarity). Give the pair a "
+        f"at {arr[r, i] / peak:.3g} (linked as one point) but at {a:.{digits}g} and {b:.{digits}g} from point {k} "
+        f"(the triangle inequality fails by more than {COMPUTED_DISTANCE_RTOL:.2g} of the largest dissimilarity, "
+        "the rounding of a computed distance matrix; values relative to the largest dissimilarity). Give the pair a "
         "dissimilarity > 0, or make their rows equal."
     )
 
@@ -282,13 +321,13 @@ def float32_pairs(points: np.ndarray) -> int:
 
 def snapped_note(moved: int, *, precomputed: bool = False, of: str = "") -> str:
     """The note every snap writes: ``"3 points<of> coincide with another up to rounding (within 1e-12 of the data's
-    spread, or 32 float64 rounding units of its coordinates) and are laid out as identical."``; for dissimilarities,
+    spread, or 16 float64 ulps of its varying coordinates) and are laid out as identical."``; for dissimilarities,
     within 1e-12 of the spread they imply."""
     one = moved == 1
     within = (
         "the spread the dissimilarities imply"
         if precomputed
-        else f"the data's spread, or {COINCIDE_ULPS} float64 rounding units of its coordinates"
+        else f"the data's spread, or {COINCIDE_ULPS} float64 ulps of its varying coordinates"
     )
     return (
         f"{moved} point{'' if one else 's'}{of} coincide{'s' if one else ''} with another up to rounding "

@@ -136,7 +136,8 @@ def check_layout_input(
     The libraries calibrate their bandwidths by bisection to a tolerance (umap-learn: 1e-5), so at
     another scale they would fit slightly different affinities and, on small inputs, a visibly
     different picture; at one canonical scale every input scale gives the same one (up to the
-    rounding in the user's own ``X * scale``). umap-learn's float32 copy keeps its precision too.
+    rounding in the user's own ``X * scale``). umap-learn's float32 copy keeps its precision at any scale;
+    at a large offset it does not, which :func:`supviz.dr.umap_layout.umap_layout` handles by centring.
 
     Points that coincide up to rounding (:mod:`supviz.core.geometry`: within 1e-12 of the data's
     spread, or float64 rounding of its coordinates; translation invariant) are snapped onto one

@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from supviz.core.validation import from_torch
+from supviz.errors import SupvizError
 
 __all__ = ["SMACOF"]
 
@@ -96,9 +97,9 @@ class SMACOF(BaseEstimator):
     ------
     sklearn.utils._param_validation.InvalidParameterError
         On a parameter outside its declared constraint (a ``ValueError`` and a ``TypeError``).
-    ValueError
-        On bad ``X``: scikit-learn's checks (NaN/inf, sparse, fewer than 2 samples, no feature),
-        then :class:`~supviz.errors.SupvizError` (a ``ValueError``) for a precomputed matrix that
+    SupvizError
+        A ``ValueError``, in one line, on bad ``X``: scikit-learn's checks (NaN/inf, complex, sparse, fewer
+        than 2 samples, no feature) with the first line of their message, then a precomputed matrix that
         is not square, symmetric, non-negative with a zero diagonal, or a bad ``init`` array.
 
     See Also
@@ -196,7 +197,13 @@ class SMACOF(BaseEstimator):
         """
         from supviz.dr.mds_layout import mds_layout
 
-        X = validate_data(self, from_torch(X), dtype=np.float64, ensure_min_samples=2)
+        try:
+            X = validate_data(self, from_torch(X), dtype=np.float64, ensure_min_samples=2)
+        except ValueError as err:  # scikit-learn's own message, cut to its first line (the complex case prints X)
+            if isinstance(err, SupvizError):
+                raise
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise SupvizError(f"`X` must be finite real numbers, N >= 2 rows; got: {first}") from None
         precomputed = self.dissimilarity == "precomputed"
         init = self.init if isinstance(self.init, str) else np.asarray(from_torch(self.init), dtype=np.float64)
         layout = mds_layout(

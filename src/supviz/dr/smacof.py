@@ -267,7 +267,8 @@ def smacof(
     init : {"torgerson", "random"} or array of shape (N, k) or (B, N, k), default "torgerson"
         Start of restart 0. Further restarts (``n_init > 1``) start from uniform random
         configurations, as do all restarts with ``init="random"``. A configuration whose rows all
-        coincide (up to rounding, :func:`~supviz.dr.base.check_start`) is refused.
+        coincide (up to rounding, :func:`~supviz.dr.base.check_start`) is refused. Any scale: it is divided by
+        a power of two to unit scale first (SMACOF scales its start optimally, so the fit does not change).
     n_init : int, default 1
         Number of restarts per item; the one with the lowest stress is returned.
     max_iter : int, default 1000
@@ -574,7 +575,11 @@ def _check_init(init: Any, n_batch: int, n: int, k: int, batched: bool) -> np.nd
     arr3 = np.broadcast_to(arr, (n_batch, n, k))
     for b in range(n_batch):
         check_start(arr3[b], method="SMACOF", item=f" of configuration {b}" if batched else "")
-    return np.array(arr3, dtype=np.float64)
+    # Each start is brought to unit scale by a power of two, as the dissimilarities are: SMACOF is scale-equivariant
+    # in its start (the first step scales it optimally), and a start at 1e-300 or 1e160 would under- or overflow in
+    # that step's sums of squared distances and collapse to one spot with stress 0. Exact: an ordinary start gives
+    # the same bits.
+    return np.stack([unit_scaled(np.array(a, dtype=np.float64))[0] for a in arr3])
 
 
 def _run_batch_numba(

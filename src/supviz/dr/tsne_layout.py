@@ -104,7 +104,15 @@ from typing import Any
 import numpy as np
 
 from supviz.core.seeding import SeedLike, int_seed
-from supviz.core.validation import check_array, check_choice, check_float, check_int, check_keywords, fail
+from supviz.core.validation import (
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_keywords,
+    fail,
+    unit_scaled,
+)
 from supviz.dr._coincident import find_coincident
 from supviz.dr.base import (
     MIN_POINTS,
@@ -132,6 +140,10 @@ SKLEARN_EXAGGERATION_ITER = 250
 #: Standard deviation of the PCA start's first column (openTSNE's and scikit-learn's rule); no
 #: column of the start exceeds it.
 INIT_STD = 1e-4
+#: Largest distance of an ``init`` row from the centroid for which t-SNE's kernel ``1 / (1 + d^2)`` is computable:
+#: a distance between two rows is at most twice it, and its square must stay below float64's largest value
+#: (6.7e153). A larger start is refused (break test 6: 1e200 was blamed on "P is empty").
+MAX_START_SPREAD = float(np.sqrt(np.finfo(np.float64).max)) / 2.0
 #: openTSNE's Barnes-Hut tree treats embedding points closer than this (per coordinate) as one.
 BH_MERGE_RADIUS = 1e-6
 #: Largest N for which the exact KL divergence of the layout is computed (O(N^2) pairs).
@@ -229,7 +241,16 @@ def _check_init(init: Any, n: int, n_components: int) -> Any:
     arr = check_array("init", init, ndim=2)
     if arr.shape != (n, n_components):
         raise fail("init", f"an array of shape ({n}, {n_components}) or one of {', '.join(_INITS)}", arr.shape)
-    return check_start(arr, method="t-SNE")
+    check_start(arr, method="t-SNE")
+    scaled, e = unit_scaled(arr)
+    spread = float(np.ldexp(np.sqrt(((scaled - scaled.mean(axis=0)) ** 2).sum(axis=1).max()), e))
+    if spread > MAX_START_SPREAD:
+        raise SupvizError(
+            f"`init` must lie within {MAX_START_SPREAD:.3g} of its centroid for t-SNE (its Student-t kernel squares "
+            f"the distances between start rows, which overflow float64 beyond that); got {spread:.3g}. Scale it "
+            f"down: both libraries start from a standard deviation of {INIT_STD:g}."
+        )
+    return arr
 
 
 def _resolve_init(

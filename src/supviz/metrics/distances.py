@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.geometry import points_coincide
+from supviz.core.geometry import coincident_groups, dissimilarities_coincide, points_coincide
 from supviz.core.validation import check_array, check_dissimilarity_matrix, unit_scaled
 from supviz.errors import SupvizError
 from supviz.metrics.undefined import tie_rtol
@@ -77,7 +77,9 @@ class DistanceSource:
         self.tie_rtol = tie_rtol(getattr(data, "dtype", None))
         if self.precomputed:
             self._data, self.exponent = unit_scaled(check_dissimilarities(name, data, min_points=min_points))
-            self.coincide = not bool(self._data.any())
+            # zero pairs that are not one point are refused as every layout method refuses them (the one rule)
+            coincident_groups(self._data, precomputed=True, name=name)
+            self.coincide = dissimilarities_coincide(self._data)
         else:
             self._data, self.exponent = unit_scaled(check_points(name, data, min_points=min_points))
             self.coincide = points_coincide(self._data)  # the one rule (supviz.core.geometry)
