@@ -561,13 +561,20 @@ def test_b5_reads_each_n_over_its_random_starts():
     f = B.b5_across_n(_b_panels(tsne_cv=cv))
     assert f.verdict == "partly" and f.estimate == 60 and f.n_used == 7
     assert "40: 3 of 5 starts [95% interval 0.23, 0.88]" in f.measured and "): undecided" in f.measured
-    assert "(undecided at N = 40)" in f.measured and "60: 5 of 5 starts" in f.measured
+    assert (
+        "Partly: a major artifact at N ≥ 60; none at N = 10, 15, 20; undecided at N = 40 (the study's N" in f.measured
+    )
+    assert "60: 5 of 5 starts" in f.measured
     assert "20: 0 of 5 starts [95% interval 0, 0.43]" in f.measured
     # the onset rule does not let an undecided N count as an artifact: undecided at 200 only, none elsewhere
     top = np.full((10, 5), disc)
     top[9] = (ring, ring, ring, ring, disc)
     g = B.b5_across_n(_b_panels(tsne_cv=top))
-    assert g.verdict == "not enough evidence" and np.isnan(g.estimate) and "undecided at N = 200" in g.measured
+    assert (
+        g.verdict == "not enough evidence"
+        and np.isnan(g.estimate)
+        and "at no N; none at N = 10, 15, 20, 40, 60, 100; undecided at N = 200" in g.measured
+    )
     # every N from one start only (an older run): no start share decides anything
     one = B.b5_across_n(_b_panels(tsne_cv=ring, starts=1))
     assert one.verdict == "not enough evidence" and "1 of 1 starts" in one.measured

@@ -169,6 +169,23 @@ def n_ranges(present: Any, ns: Any) -> str:
     return f"at N = {yes}; not at N = {no}"
 
 
+def _three_ways(present: Any, undecided: Any, ns: Any) -> str:
+    """Where a per-N reading holds when some N are undecided: ``"at N ≥ 60; none at N = 10, 15; undecided at N = 20,
+    40"`` (the first part as :func:`n_ranges` gives it for the N values with the reading)."""
+    ok, und = np.asarray(present, dtype=bool), np.asarray(undecided, dtype=bool)
+    n = np.asarray(ns, dtype=int)
+
+    def _list(sel: np.ndarray) -> str:
+        return ", ".join(str(v) for v in np.sort(n[sel]))
+
+    at = "at no N"
+    if ok.any():
+        tail = np.isfinite(onset_n(ok, n)) and ok[n >= onset_n(ok, n)].all()
+        at = f"at N ≥ {int(onset_n(ok, n))}" if tail else f"at N = {_list(ok)}"
+    parts = [at] + ([f"none at N = {_list(~ok & ~und)}"] if (~ok & ~und).any() else [])
+    return "; ".join(parts + [f"undecided at N = {_list(und)}"])
+
+
 def onset_n(present: Any, ns: Any) -> float:
     """The smallest N from which on every larger N of the grid has the artifact (NaN where the largest N has none)."""
     ok = np.asarray(present, dtype=bool)
@@ -280,9 +297,7 @@ def b5_across_n(panels: Any) -> Finding:
                 verdict = "partly"
             else:
                 verdict = NOT_ENOUGH if undecided.any() else "not supported"
-            where_words = n_ranges(present, ns)
-            if undecided.any():
-                where_words += f" (undecided at N = {', '.join(str(int(v)) for v in ns[undecided])})"
+            where_words = n_ranges(present, ns) if not undecided.any() else _three_ways(present, undecided, ns)
             if study_n is not None and study_n in set(ns.tolist()):
                 i = int(np.flatnonzero(ns == study_n)[0])
                 said = {"present": "an artifact", "absent": "none"}.get(states[i], "undecided")
