@@ -58,6 +58,7 @@ umap_n = [4, 8]
 tsne_grid_n = 10
 tsne_grid_perplexity = [1, 3]
 tsne_n = [6, 10]
+tsne_seeds = 2
 max_iter = 100
 [embeddings]
 max_iter = 100
@@ -100,9 +101,9 @@ EXPECTED_PANELS = {
     "B1": 2,
     "B2": 2,
     "B3": 2,
-    "B4": 2,
+    "B4": 2 * 2,  # two perplexities from tsne_seeds = 2 random starts each
     "B4x": 1,
-    "B5": 2,
+    "B5": 2 * 2,
     "B5x": 2,
     "C2": 8,
     "C3": 16,

@@ -23,7 +23,7 @@ def test_default_is_the_spec_study():
     assert (study.rule, study.threshold) == ("mean_abs", 0.05) and study.other().rule == "norm"
     b = cfg.section("baselines")
     assert b.mds_n == [3, 4, 8, 20, 40, 60] and b.tsne_grid_perplexity == [float(i) for i in range(1, 16)]
-    assert b.umap_n == [3, 4, 6, 10, 15, 20, 40, 60, 100, 200]
+    assert b.umap_n == [3, 4, 6, 10, 15, 20, 40, 60, 100, 200] and b.tsne_seeds == 5
     e = cfg.section("embeddings")
     assert (e.mds_type, e.umap_n_neighbors, e.umap_min_dist) == ("interval", 15, 1e-4)
     # the dataclass defaults and the shipped TOML agree
@@ -73,6 +73,7 @@ def test_dump_round_trips():
         ("[represented]\nrule = 'max'\n", r"`represented.rule` must be one of 'mean_abs', 'norm'"),
         ("[embeddings]\nmds_type = 'spline'\n", r"`embeddings.mds_type` must be one of"),
         ("[baselines]\nmds_n = [2]\n", r"`baselines.mds_n\[0\]` must be an int >= 3; got 2"),
+        ("[baselines]\ntsne_seeds = 0\n", r"`baselines.tsne_seeds` must be an int >= 1; got 0"),
         ("[figures]\nformats = ['gif']\n", r"`figures.formats\[0\]` must be one of"),
         ("seed = -1\n", r"`seed` must be an int >= 0"),
     ],

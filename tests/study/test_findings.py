@@ -393,10 +393,11 @@ def test_background_seeds_trained_in_one_job_equal_each_seed_alone(tmp_path):
 # ------------------------------------------------------------------------------------------ B
 
 
-def _b_panels(*, b5_excess=0.05, mds_rerun=0.02, tsne_cv=0.02):
+def _b_panels(*, b5_excess=0.05, mds_rerun=0.02, tsne_cv=0.02, starts=5):
     """B1-B5 panels with known trends: stress rises with N (B1), P falls with n_neighbors within each min_dist (B2),
     falls with perplexity (B4); t-SNE's P exceeds UMAP's by ``b5_excess`` at every N (B3, B5) and its picture has the
-    radius CV ``tsne_cv`` (default: a thin ring at every N) where MDS's is a disc (CV 0.28)."""
+    radius CV ``tsne_cv`` (default: a thin ring at every N) where MDS's is a disc (CV 0.28), from each of ``starts``
+    random starts (``tsne_cv`` per N, or ``[N, start]`` per start)."""
     rows = [
         _panel("B1", n_points=n, stress1_ratio=s, radius_cv=0.28)
         for n, s in ((3, 0.0), (4, 0.26), (8, 0.3), (20, 0.37), (40, 0.4), (60, 0.41))
@@ -441,10 +442,20 @@ def _b_panels(*, b5_excess=0.05, mds_rerun=0.02, tsne_cv=0.02):
         for i, n in enumerate(ns)
     ]
     excess = np.broadcast_to(np.asarray(b5_excess, dtype=float), (len(ns),))
-    cv = np.broadcast_to(np.asarray(tsne_cv, dtype=float), (len(ns),))
+    cv = np.asarray(tsne_cv, dtype=float)
+    cv = np.broadcast_to(cv[:, None] if cv.ndim == 1 else cv, (len(ns), starts))
     rows += [
-        _panel("B5", n_points=n, procrustes_baseline=0.2 + 0.01 * i + excess[i], radius_cv=cv[i], spread=1e-3, **mds)
+        _panel(
+            "B5",
+            n_points=n,
+            procrustes_baseline=0.2 + 0.01 * i + excess[i],
+            radius_cv=cv[i, k],
+            spread=1e-3,
+            start=k,
+            **mds,
+        )
         for i, n in enumerate(ns)
+        for k in range(starts)
     ]
     rows.append(_panel("B5", n_points=30, procrustes_baseline=NAN, radius_cv=NAN, **mds))
     rows[-1]["nan_reasons"] = "procrustes_baseline: either layout collapsed"
@@ -471,10 +482,11 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
     # 7 N values of at least 10 points, every one a thin ring; 3 small N and the undefined one left out
     assert b5.verdict == "supported" and (b5.n_used, b5.n_left_out, b5.unit) == (7, 4, "N values")
     assert b5.estimate == 10 and b5.interval is None and "at every N" in b5.measured
-    assert "t-SNE with the study's R settings (B5) 0.295 over 10 panels; 1 of 11 left out: 1 × either layout" in (
+    assert "t-SNE with the study's R settings (B5) 0.295 over 50 panels; 1 of 51 left out: 1 × either layout" in (
         b5.measured
     )
-    assert "3 of 3 t-SNE pictures collapsed" in b5.measured and "200: CV 0.02 vs MDS 0.28" in b5.measured
+    assert "3 of 3 t-SNE pictures collapsed" in b5.measured
+    assert "200: 5 of 5 starts [95% interval 0.57, 1] (median CV 0.02 vs MDS 0.28" in b5.measured
     for f in (b1, b2, b4):  # every verdict carries its evidence and where the study said it
         assert f.comparison and f.interval is not None and f.threshold is not None
     for f in (b1, b2, b4, b5):
@@ -506,10 +518,9 @@ def test_b5_major_artifacts_are_read_from_the_shape_procrustes_cannot_see():
 
 
 def test_b5_is_read_per_n_not_as_a_share_of_supviz_s_grid():
-    """The default run's t-SNE radius CVs at N = 3 ... 200 (MDS: 0.28 at every N >= 10): thin rings at N >= 60 only.
-    Each N is one deterministic picture: the verdict says where ('partly: at N ≥ 60, not at N ≤ 40'), and the verdict
-    column agrees with the words. The old rule read 3 of 7 N values as a share with a Wilson interval [0.16, 0.75]
-    over design points: its answer moved with which N supviz put in the grid."""
+    """The default run's t-SNE radius CVs at N = 3 ... 200 (MDS: 0.28 at every N >= 10), the same from every start:
+    thin rings at N >= 60 only. The verdict says where ('partly: at N ≥ 60, not at N ≤ 40'), and the verdict column
+    agrees with the words. N values are design points: more small N in the grid change nothing."""
     q3 = (0.0, 1.3e-5, 0.447, 0.347, 0.332, 0.369, 0.402, 0.098, 0.016, 0.024)
     part = B.b5_across_n(_b_panels(tsne_cv=q3))
     assert part.verdict == "partly" and part.estimate == 60 and part.n_used == 7 and part.interval is None
@@ -526,6 +537,56 @@ def test_b5_is_read_per_n_not_as_a_share_of_supviz_s_grid():
     assert mid.verdict == "partly" and np.isnan(mid.estimate) and "at N = 20; not at N = 10, 15, 40" in mid.measured
 
 
+def test_start_share_reads_the_wilson_interval_against_one_half():
+    """The starts are the sample: 5 of 5 lies above 1/2 ([0.57, 1]), 0 of 5 below ([0, 0.43]), 3 of 5, 4 of 5 and a
+    single start (1 of 1: [0.21, 1]) reach both sides."""
+    k, n, ci, state = B.start_share([True] * 5)
+    assert (k, n, state) == (5, 5, "present") and ci[0] > 0.5 and ci[1] == pytest.approx(1.0)
+    assert B.start_share([False] * 5)[3] == "absent" and B.start_share([False] * 5)[2][1] < 0.5
+    for hits in ([True, True, True, False, False], [True, True, True, True, False], [True], [False]):
+        lo, hi = B.start_share(hits)[2]
+        assert B.start_share(hits)[3] == "undecided" and lo < 0.5 < hi
+    assert B.start_share([])[3] == "n/a"
+
+
+def test_b5_reads_each_n_over_its_random_starts():
+    """The reviewer's rerun: diag(40) collapsed from some starts and not others, diag(60) from every start. Per N, the
+    share of starts with the artifact and its Wilson interval: N = 40 at 3 of 5 is undecided (not 'none'), N >= 60 at
+    5 of 5 an artifact, the rest 0 of 5 none. Read from one start (the old rule) N = 40 would have been 'an artifact'
+    or 'none' by the draw."""
+    ring, disc = 0.02, 0.35
+    cv = np.full((10, 5), disc)
+    cv[6] = (ring, ring, disc, ring, disc)  # N = 40: 3 of 5 starts
+    cv[7:] = ring  # N = 60, 100, 200: every start
+    f = B.b5_across_n(_b_panels(tsne_cv=cv))
+    assert f.verdict == "partly" and f.estimate == 60 and f.n_used == 7
+    assert "40: 3 of 5 starts [95% interval 0.23, 0.88]" in f.measured and "): undecided" in f.measured
+    assert (
+        "Partly: a major artifact at N ≥ 60; none at N = 10, 15, 20; undecided at N = 40 (the study's N" in f.measured
+    )
+    assert "60: 5 of 5 starts" in f.measured
+    assert "20: 0 of 5 starts [95% interval 0, 0.43]" in f.measured
+    # the onset rule does not let an undecided N count as an artifact: undecided at 200 only, none elsewhere
+    top = np.full((10, 5), disc)
+    top[9] = (ring, ring, ring, ring, disc)
+    g = B.b5_across_n(_b_panels(tsne_cv=top))
+    assert (
+        g.verdict == "not enough evidence"
+        and np.isnan(g.estimate)
+        and "at no N; none at N = 10, 15, 20, 40, 60, 100; undecided at N = 200" in g.measured
+    )
+    # every N from one start only (an older run): no start share decides anything
+    one = B.b5_across_n(_b_panels(tsne_cv=ring, starts=1))
+    assert one.verdict == "not enough evidence" and "1 of 1 starts" in one.measured
+    # collapses count as the artifact start by start: 5 of 5 collapsed at N = 200 with a disc-shaped CV
+    panels = _b_panels(tsne_cv=disc)
+    sel = (panels.experiment == "B5") & (panels.n_points == 200)
+    panels.loc[sel, "collapsed"] = True
+    h = B.b5_across_n(panels)
+    assert h.verdict == "partly" and h.estimate == 200 and "200: 5 of 5 starts" in h.measured
+    assert "(5 collapsed, median extent" in h.measured
+
+
 def test_b5_collapse_is_supviz_s_one_collapse_rule():
     """A picture 0.002 wide is not collapsed by dr.base's rule (diameter <= 1e-6): its shape is read; a picture
     1e-9 wide is collapsed even where a table lacks the ``collapsed`` column."""
@@ -539,7 +600,7 @@ def test_b5_collapse_is_supviz_s_one_collapse_rule():
     sel = (panels.experiment == "B5") & (panels.n_points == 200)
     panels.loc[sel, "spread"] = 1e-9
     f = B.b5_across_n(panels)
-    assert f.verdict == "partly" and "200: collapsed (artifact)" in f.measured
+    assert f.verdict == "partly" and "200: 5 of 5 starts [95% interval 0.57, 1] (5 collapsed" in f.measured
 
 
 def test_b4_is_read_from_the_shape_as_b5_is():
@@ -568,6 +629,63 @@ def test_b4_is_read_from_the_shape_as_b5_is():
     falling[0] = dict(falling[0], collapsed=True, radius_cv=NAN, spread=1e-9)
     g = B.b4_perplexity(pd.DataFrame(falling))
     assert g.verdict == "supported" and g.estimate == pytest.approx(-1.0) and "1 of 15 pictures collapsed" in g.measured
+
+
+def _b4_rows(cv_of, *, starts=5, rerun=0.281):
+    """B4 panels of diag(60) from ``starts`` random starts, ``cv_of(perplexity index, start)`` their radius CV; MDS's
+    picture CV 0.28, its random-start rerun ``rerun`` (the default run's 0.281: MDS's own noise 0.001)."""
+    return pd.DataFrame(
+        [
+            _panel(
+                "B4",
+                n_points=60,
+                params={"perplexity": float(i + 1)},
+                radius_cv=cv_of(i, k),
+                radius_cv_mds=0.28,
+                radius_cv_mds_rerun=rerun,
+                spread=56.0 / (i + 1),
+                procrustes_baseline=0.5,
+                start=k,
+            )
+            for i in range(15)
+            for k in range(starts)
+        ]
+    )
+
+
+def test_b4_is_partly_where_low_perplexity_departs_but_higher_perplexity_does_not_fix_it():
+    """The reviewer's reading of the default run: at perplexity 1 the picture departs from MDS's (CV 0.51 against
+    0.28, MDS's own noise 0.001) from every start, a real artifact; but |CV − CV_MDS| grows with perplexity, so the
+    implied 'higher perplexity fixes it' fails. One half holds, one fails: 'partly', and the words give both."""
+    cvs = (0.51, 0.51, 0.53, 0.65, 0.69, 0.74, 0.81, 0.84, 0.94, 1.03, 1.07, 1.21, 1.35, 1.15, 1.50)
+    f = B.b4_perplexity(_b4_rows(lambda i, k: cvs[i] + 0.01 * k))
+    assert f.verdict == "partly" and f.estimate > 0.9 and f.n_used == 15
+    assert "At the lowest perplexity (1) 5 of 5 starts depart from MDS's picture" in f.measured
+    assert "Partly: low perplexity departs from MDS's picture beyond MDS's own noise, but higher perplexity does not "
+    "fix it" in f.measured and "the opposite of the claim" in f.measured
+    assert "from 5 random starts per perplexity" in f.measured and "CV 0.53 (extent 56) at perplexity 1" in f.measured
+    # the low perplexity within MDS's own noise (CV 0.28 at perplexity 1 from every start), rising after: no half holds
+    g = B.b4_perplexity(_b4_rows(lambda i, k: 0.28 + 0.05 * i, rerun=0.30))
+    assert g.verdict == "not supported" and "no departure beyond MDS's own noise" in g.measured
+    # departing at perplexity 1 and falling towards MDS's disc: both halves hold
+    h = B.b4_perplexity(_b4_rows(lambda i, k: 0.28 + 0.02 * (15 - i)))
+    assert h.verdict == "supported"
+    # departing from 3 of 5 starts only: the low half is undecided, and so is the verdict
+    u = B.b4_perplexity(_b4_rows(lambda i, k: 0.28 + 0.05 * i + (0.3 if i == 0 and k < 3 else 0.0)))
+    assert u.verdict == "not enough evidence" and "3 of 5 starts" in u.measured
+    # the trend is read from the median over the starts: one wild start per perplexity does not move it
+    wild = B.b4_perplexity(_b4_rows(lambda i, k: (0.28 + 0.02 * (15 - i)) if k else 3.0))
+    assert wild.verdict == "supported" and wild.estimate == pytest.approx(-1.0)
+
+
+def test_b4_verdict_combines_its_two_halves():
+    assert B.b4_verdict("supported", "present") == "supported"
+    assert B.b4_verdict("not supported", "present") == "partly"
+    assert B.b4_verdict("supported", "absent") == "partly"
+    assert B.b4_verdict("not supported", "absent") == "not supported"
+    assert B.b4_verdict("not supported", "undecided") == "not enough evidence"
+    assert B.b4_verdict("not enough evidence", "present") == "not enough evidence"
+    assert B.b4_verdict("not supported", "n/a") == "not supported"  # no MDS rerun (an older run): the trend alone
 
 
 def test_b3_umap_half_is_its_own_verdict():

@@ -293,6 +293,10 @@ class BaselinesConfig:
     """B4: perplexities."""
     tsne_n: list[int] = field(default_factory=lambda: [3, 4, 6, 10, 15, 20, 40, 60, 100, 200])
     """B5: point counts N (perplexity (N - 1) / 3)."""
+    tsne_seeds: int = 5
+    """B4, B5: random starts of t-SNE per picture (each its own child seed; the figure draws start 0). t-SNE of
+    diag(N) with the study's settings collapses from some starts and not others, so each perplexity and each N is
+    read over its starts."""
     max_iter: int = 1000
     """SMACOF iterations at most."""
     eps: float = 1e-6
@@ -322,6 +326,7 @@ class BaselinesConfig:
                     f"`baselines.tsne_grid_n` = {self.tsne_grid_n} points; got {perp:g}."
                 )
         self.tsne_n = _int_list("baselines.tsne_n", self.tsne_n, min_value=3)
+        self.tsne_seeds = check_int("baselines.tsne_seeds", self.tsne_seeds, min_value=1)
         self.max_iter = check_int("baselines.max_iter", self.max_iter, min_value=1)
         self.eps = check_float("baselines.eps", self.eps, min_value=0.0, min_inclusive=False)
 

@@ -19,7 +19,9 @@ t-SNE of diag(N) is drawn in two settings (B4, B5):
   affinities over the 3·perplexity nearest neighbours only. For diag(N) those neighbours are
   arbitrary (every point is equally near), so P is sparse and arbitrary: the pictures the study
   saw. Rtsne's default initial PCA to 50 dimensions is not applied (it would make the distances of
-  diag(N), N > 50, unequal).
+  diag(N), N > 50, unequal). Each of these pictures is run from ``baselines.tsne_seeds`` random starts
+  (:func:`start_seed`): from some starts diag(40) collapses and from others it spreads, so one start is not the
+  picture of an N; the figures draw start 0, the findings read the share of starts.
 """
 
 from __future__ import annotations
@@ -110,6 +112,17 @@ def mds_reruns(ctx: RunContext, ns: list[int], base: dict[int, np.ndarray]) -> d
     }
 
 
+def start_seed(ctx: RunContext, exp: str, title: str, start: int) -> int:
+    """The seed of one random start of a B2-B5 picture: start 0 is the picture's own seed (``ctx.seed("B", exp,
+    title)``, the one its figure draws), start k >= 1 a child of it (``ctx.seed("B", exp, title, "start", k)``)."""
+    return ctx.seed("B", exp, title) if start == 0 else ctx.seed("B", exp, title, "start", start)
+
+
+def first_starts(panels: list[PanelResult]) -> list[PanelResult]:
+    """The pictures of start 0 (the ones the figures draw and the tables list); panels without starts, all."""
+    return [p for p in panels if int(p.stats.get("start", 0)) == 0]
+
+
 def b3_neighbors(n: int, n_neighbors: int) -> int:
     """B3's rule: ``n_neighbors``, or N - 1 where N is smaller (the count includes the point itself)."""
     return n_neighbors if n >= n_neighbors else n - 1
@@ -176,32 +189,46 @@ class BaselineSection(Section):
             )
         out["B1"] = b1
 
-        # B2-B5: UMAP and t-SNE panels, all in one parallel batch
-        specs: list[tuple[str, str, int, str, dict[str, Any]]] = []
+        # B2-B5: UMAP and t-SNE panels, all in one parallel batch; B4 and B5 (random start) from each of
+        # `tsne_seeds` starts: start 0 keeps the picture's own seed (the one the figure draws), start k a child of it
+        specs: list[tuple[str, str, int, str, dict[str, Any], int]] = []
         for nn in cfg.umap_grid_n_neighbors:
             for md in cfg.umap_grid_min_dist:
                 specs.append(
-                    ("B2", f"{nn} : {md:g}", cfg.umap_grid_n, "umap", {"n_neighbors": nn, "min_dist": md, **UMAP_INIT})
+                    (
+                        "B2",
+                        f"{nn} : {md:g}",
+                        cfg.umap_grid_n,
+                        "umap",
+                        {"n_neighbors": nn, "min_dist": md, **UMAP_INIT},
+                        0,
+                    )
                 )
         for n in cfg.umap_n:
             nn = b3_neighbors(n, cfg.umap_n_neighbors)
-            specs.append(("B3", f"N = {n}", n, "umap", {"n_neighbors": nn, "min_dist": cfg.umap_min_dist, **UMAP_INIT}))
+            specs.append(
+                ("B3", f"N = {n}", n, "umap", {"n_neighbors": nn, "min_dist": cfg.umap_min_dist, **UMAP_INIT}, 0)
+            )
         for perp in cfg.tsne_grid_perplexity:
-            specs.append(("B4", f"perplexity {perp:g}", cfg.tsne_grid_n, "tsne", {"perplexity": float(perp), **TSNE_R}))
+            for k in range(cfg.tsne_seeds):
+                specs.append(
+                    ("B4", f"perplexity {perp:g}", cfg.tsne_grid_n, "tsne", {"perplexity": float(perp), **TSNE_R}, k)
+                )
         n4 = cfg.tsne_grid_n
-        specs.append(("B4x", "exact, any perplexity", n4, "tsne", {"perplexity": b5_perplexity(n4), **TSNE_EXACT}))
+        specs.append(("B4x", "exact, any perplexity", n4, "tsne", {"perplexity": b5_perplexity(n4), **TSNE_EXACT}, 0))
         for n in cfg.tsne_n:
-            specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_R}))
-            specs.append(("B5x", f"exact, N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_EXACT}))
+            for k in range(cfg.tsne_seeds):
+                specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_R}, k))
+            specs.append(("B5x", f"exact, N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_EXACT}, 0))
         tasks = [
-            LayoutTask(np.eye(n), method, params, ctx.seed("B", exp.rstrip("x"), title))
-            for exp, title, n, method, params in specs
+            LayoutTask(np.eye(n), method, params, start_seed(ctx, exp.rstrip("x"), title, k))
+            for exp, title, n, method, params, k in specs
         ]
         layouts = ctx.layouts(tasks, desc="B2-B5 layouts")
-        rerun = mds_reruns(ctx, sorted(set(cfg.umap_n) | set(cfg.tsne_n)), base)
+        rerun = mds_reruns(ctx, sorted(set(cfg.umap_n) | set(cfg.tsne_n) | {cfg.tsne_grid_n}), base)
         # MDS's own picture of each N: the shape an undistorted picture has (the B5 artifacts are read against it)
         cv_mds = {n: radial_stats(Y)["radius_cv"] for n, Y in base.items()}
-        for (exp, title, n, method, params), (layout, _) in zip(specs, layouts):
+        for (exp, title, n, method, params, k), (layout, _) in zip(specs, layouts):
             Y = np.asarray(layout.embedding, dtype=float)
             collapsed = bool(getattr(layout, "info", {}).get("collapsed", False))
             met, why, _ = panel_metrics(ctx, np.eye(n), Y, X_true=None, baseline=base.get(n), collapsed=collapsed)
@@ -217,7 +244,8 @@ class BaselineSection(Section):
                     stats=radial_stats(Y, collapsed=collapsed)
                     | {"spread": float(np.ptp(Y, axis=0).max())}
                     | {"radius_cv_mds": cv_mds.get(n, float("nan"))}
-                    | (rerun.get(n, {}) if exp in ("B3", "B5") else {}),
+                    | (rerun.get(n, {}) if exp in ("B3", "B4", "B5") else {})
+                    | ({"start": k} if exp in ("B4", "B5") else {}),
                     note="; ".join(getattr(layout, "notes", []) or []),
                     reasons=why,
                     collapsed=collapsed,
@@ -289,6 +317,10 @@ class BaselineSection(Section):
             "the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "
             "affinities over the 3·perplexity nearest neighbours, which for diag(N) are arbitrary)"
         )
+        starts_help = (
+            f"each drawn from the first of its {cfg.tsne_seeds} random starts; the verdict reads every start, since "
+            "the same settings collapse from some starts and not from others"
+        )
         specs = {
             "B2": (
                 f"B2. UMAP of diag({cfg.umap_grid_n}): n_neighbors : min_dist",
@@ -310,8 +342,8 @@ class BaselineSection(Section):
                 4,
                 ["B4", "B4x"],
                 f"t-SNE of diag({cfg.tsne_grid_n}) with {r_help}, for perplexity "
-                f"{', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)}; the last panel with exact affinities and "
-                "gradients (PCA start), the same picture for every perplexity." + exact_help,
+                f"{', '.join(f'{p:g}' for p in cfg.tsne_grid_perplexity)} ({starts_help}); the last panel with exact "
+                "affinities and gradients (PCA start), the same picture for every perplexity." + exact_help,
             ),
             "B5": (
                 "B5. t-SNE of diag(N), perplexity (N − 1) / 3: the study's settings (top) and exact affinities "
@@ -319,14 +351,14 @@ class BaselineSection(Section):
                 5,
                 ["B5", "B5x"],
                 f"t-SNE of diag(N), N in {cfg.tsne_n}, perplexity (N − 1) / 3 (the largest the reference "
-                f"implementation accepts): top rows with {r_help}; bottom rows with exact affinities and exact "
-                "gradients (PCA start). The verdict reads t-SNE's artifacts from the shape, not from P: a collapse, "
-                f"or a ring (CV below {RING_MAX:g}) where MDS's picture of the same N is a disc (CV above "
+                f"implementation accepts): top rows with {r_help} ({starts_help}); bottom rows with exact affinities "
+                "and exact gradients (PCA start). The verdict reads t-SNE's artifacts from the shape, not from P: a "
+                f"collapse, or a ring (CV below {RING_MAX:g}) where MDS's picture of the same N is a disc (CV above "
                 f"{DISC_MIN:g}); P, with interchangeable points, rates a thin ring about as a disc." + exact_help,
             ),
         }
         for exp, (title, ncols, parts, caption) in specs.items():
-            prs = [p for part in parts for p in result.get(part, [])]
+            prs = [p for part in parts for p in first_starts(result.get(part, []))]
             # neighbourhood metrics are undefined on diag(N) (all its distances tie), so the corner shows shape
             panels = [_baseline_panel(p) for p in prs]
             figs.append(
@@ -400,12 +432,14 @@ def _tables(result: dict[str, list[PanelResult]]) -> list[TableBlock]:
         "radius_cv",
         "radius_cv_mds",
         "spread",
+        "start",
         "collapsed",
         "nan_reasons",
     ]
     blocks = []
     for exp, prs in result.items():
-        frame = pd.DataFrame([p.row() for p in prs])
+        # start 0 only: the other random starts of B4/B5 are in panels.parquet and the findings give their shares
+        frame = pd.DataFrame([p.row() for p in first_starts(prs)])
         frame = frame[[c for c in cols if c in frame and (c != "stress1_ratio" or exp == "B1")]]
         blocks.append(TableBlock(f"{exp}: measures per panel", frame))
     return blocks
