@@ -39,7 +39,7 @@ from supviz.study.common import PanelResult, radial_stats
 from supviz.study.config import BaselinesConfig
 from supviz.study.context import RunContext
 from supviz.study.section import Section
-from supviz.study.verdicts import DISC_MIN, RING_MAX
+from supviz.study.verdicts import DISC_MIN, RING_MAX, RING_MIN_POINTS
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,8 @@ class BaselineSection(Section):
         n4 = cfg.tsne_grid_n
         specs.append(("B4x", "exact, any perplexity", n4, "tsne", {"perplexity": b5_perplexity(n4), **TSNE_EXACT}, 0))
         for n in cfg.tsne_n:
-            for k in range(cfg.tsne_seeds):
+            # below RING_MIN_POINTS a picture is a polygon, never read for the artifact: its first start is drawn only
+            for k in range(cfg.tsne_seeds if n >= RING_MIN_POINTS else 1):
                 specs.append(("B5", f"N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_R}, k))
             specs.append(("B5x", f"exact, N = {n}", n, "tsne", {"perplexity": b5_perplexity(n), **TSNE_EXACT}, 0))
         tasks = [
