@@ -592,6 +592,17 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     }
 
 
+def rule_disagreements(cells: Any, importance: str) -> int:
+    """How many grid cells of ``importance`` the two represented rules disagree on (``n_represented_norm`` against
+    ``n_represented_mean_abs`` of ``cells``): where they do, the loss split's 'dropped' part moves with the rule.
+    0 without both columns."""
+    g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
+    if "n_represented_norm" not in g or "n_represented_mean_abs" not in g:
+        return 0
+    a, b = g["n_represented_norm"].to_numpy(dtype=float), g["n_represented_mean_abs"].to_numpy(dtype=float)
+    return int((np.isfinite(a) & np.isfinite(b) & (a != b)).sum())
+
+
 def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> str:
     """The split in words, with the other rule beside it."""
     s = loss_split(cells, importance, rule=rule)
