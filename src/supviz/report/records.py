@@ -45,6 +45,11 @@ class FigureRecord:
     (``files["html"]``) and linked, so a large one does not push the report past its size budget."""
 
 
+#: :attr:`Finding.verdict_other_rule` of a verdict that depends on the represented rule but was computed under the
+#: run's rule only.
+OTHER_RULE_NOT_COMPUTED = "not computed"
+
+
 @dataclass
 class Finding:
     """A claim set against this run's numbers: one verdict of the report.
@@ -72,7 +77,8 @@ class Finding:
     verdict_other_rule: str = ""
     """The verdict with the other represented rule (the study's mean|W_k| > mean|W_0| / 20 when the run
     uses the norm rule ||W_k|| > 0.5, and the other way round); '' when the claim does not depend on
-    which features count as represented."""
+    which features count as represented; :data:`OTHER_RULE_NOT_COMPUTED` when it does but the run computed it under
+    its own rule only (the data-point pictures of the represented features are drawn under one rule)."""
     n_used: int | None = None
     """Panels or cells the verdict was computed from (defined measures only)."""
     n_left_out: int = 0
@@ -120,6 +126,10 @@ class Finding:
         if self.threshold is not None:
             parts.append(f"threshold {_num(self.threshold)}")
         return "; ".join(parts)
+
+    def changes_with_rule(self) -> bool:
+        """Whether the verdict differs under the other represented rule (False where it was not computed)."""
+        return bool(self.verdict_other_rule) and self.verdict_other_rule not in (self.verdict, OTHER_RULE_NOT_COMPUTED)
 
     def used_words(self) -> str:
         """How many the verdict used, with the unit: ``"5 p values used"`` (``"35 used"`` without a unit)."""

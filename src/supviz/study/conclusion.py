@@ -59,7 +59,7 @@ def conclude(
     out = Conclusion(
         question=QUESTION,
         tally=tally(findings),
-        changed=[f.key for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict],
+        changed=[f.key for f in findings if f.changes_with_rule()],
         rules=(RULE_TEXT[rule], RULE_TEXT[other_rule(rule)]),
     )
     out.answer = answer_sentences(findings)
@@ -286,7 +286,7 @@ def tally(findings: Sequence[Any]) -> str:
             "measured, or the measure is undefined for every panel it needs) and "
             f"{'are' if n_na != 1 else 'is'} not counted."
         )
-    changes = sum(1 for f in tested if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
+    changes = sum(1 for f in tested if f.changes_with_rule())
     return " ".join([*parts, f"{changes} change when the other represented rule is used"])
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
-from supviz.report.records import Finding
+from supviz.report.records import OTHER_RULE_NOT_COMPUTED, Finding
 from supviz.report.words import space_words
 from supviz.study.sources import OWN, source_for
 from supviz.study.stats import (
@@ -494,7 +494,9 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         )
         + _bands_text(e["interval"])
     )
-    vo = o["verdict"] if o is not None and o["n_cells"] else ""
+    # a picture's verdict depends on the rule too, but its pictures of h_rep and x_rep are drawn under the run's rule
+    # only: say so rather than leave it blank (blank reads "does not depend on the rule")
+    vo = OTHER_RULE_NOT_COMPUTED if o is None else o["verdict"] if o["n_cells"] else ""
     return Finding(
         STUDY_CLAIM,
         text + rule_note(e["verdict"], vo, rule),
