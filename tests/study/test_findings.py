@@ -1052,6 +1052,10 @@ def test_the_study_claim_is_h_against_x_rep_where_superposition_is():
     f = D.claim_finding(pts, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")
     assert f.estimate == pytest.approx(0.0) and f.method == "UMAP" and f.key == "D-claim-umap-uniform"
     assert f.view == "data points"  # the first screen's grid holds the study's claim in the pictures
+    # its pictures are drawn under the run's rule only: the verdict says it was not computed under the other rule
+    # (blank read "does not depend on the rule"; review 5 item 2) and counts as no change
+    assert f.verdict_other_rule == "not computed" and not f.changes_with_rule()
+    assert "so it is not computed with the study's rule" in f.measured
     only_h = _grid_points({p: 0.6 for p in ps}, {k: 0.6 for k in keys}, method="umap", ref="x_rep")
     assert np.isnan(
         D.claim_effect(only_h, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")["estimate"]

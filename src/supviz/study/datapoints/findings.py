@@ -1000,10 +1000,13 @@ def star_finding(cells: Any, importance: str) -> Finding:
 def headline_curves(
     points: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne")
 ) -> list[dict[str, Any]]:
-    """Per method: median over p, per m, of the k-NN recall of the picture of x, of h, and of h itself.
+    """Per method: median over p, per m, of the k-NN recall of the picture of x, of h, and of h itself, and the
+    recall's chance level ``k / (N - 1)`` (``chance``, median over p per m: what a random picture keeps).
 
     Cells where either recall is undefined are left out (per m).
     """
+    import pandas as pd
+
     out = []
     sub = points[points["importance"] == importance]
     exact = sub[(sub["method"] == "exact") & (sub["space"] == "h")].groupby("m")["knn_recall"].median()
@@ -1011,7 +1014,9 @@ def headline_curves(
         part = sub[sub["method"] == method]
         if part.empty:
             continue
-        x = part[part["space"] == "x"].set_index(["m", "p"])["knn_recall"]
+        xrows = part[part["space"] == "x"].set_index(["m", "p"])
+        x = xrows["knn_recall"]
+        chance = pd.Series(_chance_of(xrows), index=xrows.index)
         h = part[part["space"] == "h"].set_index(["m", "p"])["knn_recall"]
         both = np.isfinite(x) & np.isfinite(h.reindex(x.index))
         x, h = x[both], h.reindex(x.index)[both]
@@ -1023,6 +1028,7 @@ def headline_curves(
                 "x": [float(x.xs(m, level="m").median()) for m in ms],
                 "h": [float(h.xs(m, level="m").median()) for m in ms],
                 "exact": [float(exact.get(m, np.nan)) for m in ms],
+                "chance": [float(chance[both].xs(m, level="m").median()) for m in ms],
             }
         )
     return out
