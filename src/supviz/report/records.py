@@ -114,8 +114,10 @@ class Finding:
             parts.append(self.comparison)
         if self.estimate is not None:
             est = _num(self.estimate)
-            if self.interval is not None:
+            if self.interval is not None and all(v == v for v in self.interval):
                 est += f" [95% interval {_num(self.interval[0])}, {_num(self.interval[1])}]"
+            elif self.interval is not None:  # NaN bounds: none could be computed (too few units, or undefined)
+                est += " (no 95% interval)"
             parts.append("estimate " + est)
         if self.n_used is not None:
             parts.append(f"n = {self.n_used}" + (f" {counted(self.n_used, self.unit)}" if self.unit else ""))
