@@ -471,8 +471,9 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
     # 7 N values of at least 10 points, every one a thin ring; 3 small N and the undefined one left out
     assert b5.verdict == "supported" and (b5.n_used, b5.n_left_out, b5.unit) == (7, 4, "N values")
     assert b5.estimate == 10 and b5.interval is None and "at every N" in b5.measured
-    assert "t-SNE with the study's R settings (B5) 0.295 over 10 panels; 1 of 11 left out: 1 × either layout" in (
-        b5.measured
+    assert (
+        "t-SNE emulating the study's R run with openTSNE (B5) 0.295 over 10 panels; 1 of 11 left out: 1 × either layout"
+        in (b5.measured)
     )
     assert "3 of 3 t-SNE pictures collapsed" in b5.measured and "200: CV 0.02 vs MDS 0.28" in b5.measured
     for f in (b1, b2, b4):  # every verdict carries its evidence and where the study said it
@@ -1224,6 +1225,10 @@ def test_ring_control_decides_between_the_two_explanations():
     # the study's conjecture ("emerges only because of ... the points at the origin") is what the control confirms
     assert f.verdict == "supported" and "the cluster at the origin makes their ring" in f.measured
     assert "only because of the presence of all the points at the origin" in f.claim and "Hamblin" in f.source
+    # the study drew the pictures without the origin points but did not decide it (review 5 item 8: not "untested"),
+    # and the conjecture is quoted in the seed's words
+    assert f.claim.startswith("The study's conjecture, drawn but not decided there:") and "untested" not in f.claim
+    assert '"the circular geometry emerges only because of the presence of all the points at the origin"' in f.claim
     assert "trained rows 0.05 [0.05, 0.05] with the cluster" in f.measured and "0.3 [0.3, 0.3] without it" in f.measured
     # both explanations predict a ring with the cluster: the half without it decides, and the Finding carries it
     # (estimate, interval, threshold), against near-equidistance's prediction (a ring) as its null

@@ -249,7 +249,7 @@ def b5_across_n(panels: Any) -> Finding:
         "n/a": "Not measured: no radius CV of MDS's pictures in this run's tables.",
     }[verdict]
     measured = (
-        f"Procrustes distance to the MDS baseline, median over N: t-SNE with the study's R settings (B5) "
+        f"Procrustes distance to the MDS baseline, median over N: t-SNE emulating the study's R run with openTSNE (B5) "
         f"{fmt(_median(t))} over {len(b5)} panels{why5}. Procrustes cannot see t-SNE's artifacts here (it is "
         "scale-free, and with interchangeable points it rates a thin ring about as far from MDS's disc as another "
         "disc), so they are read from the shape of the picture, per N against MDS's picture of the same N: "
@@ -399,9 +399,9 @@ def b4_perplexity(panels: Any) -> Finding:
             return f"CV {fmt(cv[i], 2)} (extent {spread[i]:.2g}) at perplexity {perp[i]:g}"
 
         shape = (
-            f"t-SNE of diag({n_pts}) with the study's R settings, by shape against MDS's picture (radius CV "
-            f"{fmt(cv_mds[a], 2)}): {_at(a)}, {_at(b)}; {int(coll.sum())} of {len(b4)} pictures collapsed (supviz's "
-            f"collapse rule). Distortion |CV − CV_MDS| against perplexity: Spearman rho {fmt(st.rho)} "
+            f"t-SNE of diag({n_pts}) emulating the study's R run with openTSNE, by shape against MDS's picture "
+            f"(radius CV {fmt(cv_mds[a], 2)}): {_at(a)}, {_at(b)}; {int(coll.sum())} of {len(b4)} pictures collapsed "
+            f"(supviz's collapse rule). Distortion |CV − CV_MDS| against perplexity: Spearman rho {fmt(st.rho)} "
             f"{_interval_text(st.interval)} over {st.n} perplexities"
             + (f" ({len(b4) - st.n} left out: CV undefined)" if len(b4) - st.n else "")
             + f"; extent against perplexity: rho {fmt(rho_ext)} (a shrinking extent is a picture nearing collapse)."

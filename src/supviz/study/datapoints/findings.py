@@ -836,8 +836,8 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
             )
         )
     return Finding(
-        "The circular geometry of the represented features emerges only because of the presence of all the points "
-        "at the origin (the study's conjecture, left untested there).",
+        "The study's conjecture, drawn but not decided there: \"the circular geometry emerges only because of the "
+        "presence of all the points at the origin\" (of the represented features' MDS picture).",
         text + rule_note(verdict, vo, rule),
         verdict,
         key=f"D-ring-{importance}",
