@@ -255,7 +255,7 @@ def b5_across_n(panels: Any) -> Finding:
         "disc), so they are read from the shape of the picture, per N against MDS's picture of the same N: "
         f"{per or 'no t-SNE picture of at least ' + str(RING_MIN_POINTS) + ' points with MDS picture beside it'}. "
         f"A major artifact is a collapse to one spot (supviz's collapse rule: every point within 1e-06 of the others "
-        f"in t-SNE's units, the panels' collapsed column) or a ring (CV < {RING_MAX:g}) where MDS draws a disc (CV > "
+        f"in t-SNE's units) or a ring (CV < {RING_MAX:g}) where MDS draws a disc (CV > "
         f"{DISC_MIN:g}); {null_words or 'no MDS rerun to compare'}. Extent is the picture's width in t-SNE's own units "
         "(its kernel has width 1); a picture 0.002 wide is not collapsed by that rule and is read by its shape. Each N "
         "is one deterministic picture, so the verdict is read per N, not as a share of the N values in supviz's grid. "
@@ -270,8 +270,8 @@ def b5_across_n(panels: Any) -> Finding:
         unit="N values",
         null=None,
         threshold=None,
-        comparison=f"per N (N ≥ {RING_MIN_POINTS}, perplexity (N - 1) / 3): does t-SNE's picture collapse (collapse "
-        f"rule of dr.base) or draw a ring (CV < {RING_MAX:g}) where MDS's picture of the same N is a disc (CV > "
+        comparison=f"per N (N ≥ {RING_MIN_POINTS}, perplexity (N - 1) / 3): does t-SNE's picture collapse (supviz's "
+        f"collapse rule) or draw a ring (CV < {RING_MAX:g}) where MDS's picture of the same N is a disc (CV > "
         f"{DISC_MIN:g}) and MDS from a random start does not (null: {null_words or 'none measured'}); estimate: the "
         "smallest N from which every larger N has one; no interval: one deterministic picture per N, each read on its "
         "own",

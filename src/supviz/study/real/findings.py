@@ -492,7 +492,7 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         "effective feature count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: "
         + "; ".join(eff)
         + ". What ψ can show: the classifier's h = ReLU(x W1 + b1) is non-negative, so ψ > 1 there hints at more "
-        "features than dimensions; the autoencoder's h = x W is signed, and an SAE on centred signed inputs spends a "
+        "features than dimensions; the autoencoder's h = Wᵀx is signed, and an SAE on centred signed inputs spends a "
         f"+/- pair of latents on each direction, so ψ up to {SIGNED_PAIR:g} arises there with no superposition at all, "
         f"and only ψ > {SIGNED_PAIR:g} would hint at more. What it cannot show: that the layer holds features in "
         "superposition. F is a count of how the SAE spreads activation mass, not of the network's features; it "
