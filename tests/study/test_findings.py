@@ -122,6 +122,10 @@ def test_a1_reads_the_optimum_by_loss_at_both_ends_of_the_sweep():
     assert "p = 1: 1 of 5 trainings antipodal; best loss antipodal 0.0837, other 0.0829" in f.measured
     assert "at the densest (p = 1: -8.00e-04" in f.comparison
     assert "At p = 1 only 1 training reached the antipodal pair: a kind needs at least 2" in f.measured
+    # the dense contrast's estimate is its interval's end: said where it happens, and why (review 5 item 10)
+    assert "bootstrap over seeds] (the estimate sits on its interval's end because it is a difference" in f.measured
+    assert "n = 5 seeds; a difference of minima, so on its interval's end) below 0" in f.comparison
+    assert f.measured.count("sits on its interval's end") == 1  # the sparse contrast's estimate is inside its interval
     # two antipodal trainings at p = 1, both worse than the other solution's: both halves hold
     two = _a1(_a_cells(), 1.0, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0829, 0.0831, 0.0837, 0.0838, 0.0830])
     assert A.a1_antipodal(two).verdict == "supported"
