@@ -327,8 +327,8 @@ def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> st
         + (
             f" A feature counts as represented when its row of W has {rules[0]}; a cell's last line says whether its "
             f"verdict changes under the other rule, {rules[1]}, or that it was not computed under it (the pictures "
-            "of the represented features are drawn under the run's rule only; section D states the code space's "
-            "verdict under both)."
+            "of the represented features are drawn under the run's rule only; the data-point section states the "
+            "code space's verdict under both)."
             if all(rules)
             else " A cell's last line says whether its verdict changes under the other rule for represented features, "
             "or that it was not computed under it."
