@@ -155,6 +155,13 @@ def test_headline_figure_draws_x_h_and_the_code_space_per_method():
     assert ys["picture of h = Wᵀx"] == [0.1, 0.2, 0.28] and ys["code space h itself"] == [0.4, 0.6, 0.9]
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["3", "10", "40"]
     assert min_font_px(fig, dpi=110) >= 10
+    assert figs.HEADLINE_CHANCE not in ys  # no chance line without a chance level
+    # the recall's chance level k / (N - 1) as a line of its own (review 5 item 5: MDS's x line sits near it)
+    fig = figs.headline_figure([{**c, "chance": [0.05, 0.05, 0.05]} for c in curves], title="t")
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    ys = {line.get_label(): list(line.get_ydata()) for line in axes[0].get_lines()}
+    assert ys[figs.HEADLINE_CHANCE] == [0.05, 0.05, 0.05]
+    assert figs.HEADLINE_CHANCE in [t.get_text() for t in fig.legends[0].get_texts()]
 
 
 def test_headline_figure_has_a_row_per_importance_variant_and_names_its_gap_for_what_it_holds():

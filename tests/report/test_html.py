@@ -63,7 +63,16 @@ def make_outputs(folder, n_interactive=2):
             unit="p values",
             left_out_unit="cells",
         ),
-        Finding("Other", "n/a", "not supported", key="c-2", method="UMAP", importance="uniform", view="data points"),
+        Finding(
+            "Other",
+            "n/a",
+            "not supported",
+            key="c-2",
+            method="UMAP",
+            importance="uniform",
+            view="data points",
+            verdict_other_rule="not computed",
+        ),
         Finding("Not in the grid", "x", "partly", key="c-3"),
     ]
     return [
@@ -131,6 +140,11 @@ def test_report_leads_with_question_grid_figure_and_keeps_each_verdict_once(tmp_
     assert "represented-feature rule" not in first and "||W_k||" not in first
     assert "A feature counts as represented when its row of W has a weight norm above 0.5" in note
     assert "under the other rule, the study's rule, a mean absolute weight above 1/20 of feature 0's" in note
+    # a rule-dependent verdict not computed under the other rule says so (review 5 item 2: the note promised every
+    # cell states the other rule, and the data-point cells were blank), in the cell, the note and its row
+    assert "not computed under the other rule for represented features" in grid
+    assert "or that it was not computed under it" in note
+    assert "depends on it; not computed with the other rule" in _text(doc)
     # each count names its unit: the verdict used p values and left out cells
     assert "5 p values used, 2 cells left out" in grid
     assert "n = 5 p values; 2 cells left out" in _text(doc)

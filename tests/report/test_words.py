@@ -103,3 +103,11 @@ def test_a_measure_has_one_name_in_the_tables_the_figures_and_section_f():
     assert METRIC_TITLE is MEASURE_NAMES and REAL_NAMES is MEASURE_NAMES
     assert all(COLUMN_WORDS[k] == v for k, v in MEASURE_NAMES.items())
     assert MEASURE_NAMES["shepard_rho"] == "Shepard rho (Spearman)"
+
+
+def test_the_baselines_table_headers_are_words():
+    """The B tables printed radius_cv_mds and spread as headers (review 5 item 9)."""
+    from supviz.report.words import column_words
+
+    assert column_words("radius_cv_mds") == "MDS's radius CV (same N)"
+    assert column_words("spread") == "extent (the picture's own units)"

@@ -122,6 +122,10 @@ def test_a1_reads_the_optimum_by_loss_at_both_ends_of_the_sweep():
     assert "p = 1: 1 of 5 trainings antipodal; best loss antipodal 0.0837, other 0.0829" in f.measured
     assert "at the densest (p = 1: -8.00e-04" in f.comparison
     assert "At p = 1 only 1 training reached the antipodal pair: a kind needs at least 2" in f.measured
+    # the dense contrast's estimate is its interval's end: said where it happens, and why (review 5 item 10)
+    assert "bootstrap over seeds] (the estimate sits on its interval's end because it is a difference" in f.measured
+    assert "n = 5 seeds; a difference of minima, so on its interval's end) below 0" in f.comparison
+    assert f.measured.count("sits on its interval's end") == 1  # the sparse contrast's estimate is inside its interval
     # two antipodal trainings at p = 1, both worse than the other solution's: both halves hold
     two = _a1(_a_cells(), 1.0, [1.0, 1.0, -1.0, -1.0, 1.0], [0.0829, 0.0831, 0.0837, 0.0838, 0.0830])
     assert A.a1_antipodal(two).verdict == "supported"
@@ -482,8 +486,9 @@ def test_b_verdicts_leave_undefined_panels_out_and_count_them():
     # 7 N values of at least 10 points, every one a thin ring; 3 small N and the undefined one left out
     assert b5.verdict == "supported" and (b5.n_used, b5.n_left_out, b5.unit) == (7, 4, "N values")
     assert b5.estimate == 10 and b5.interval is None and "at every N" in b5.measured
-    assert "t-SNE with the study's R settings (B5) 0.295 over 50 panels; 1 of 51 left out: 1 × either layout" in (
-        b5.measured
+    assert (
+        "t-SNE emulating the study's R run with openTSNE (B5) 0.295 over 50 panels; 1 of 51 left out: 1 × either layout"
+        in (b5.measured)
     )
     assert "3 of 3 t-SNE pictures collapsed" in b5.measured
     assert "200: 5 of 5 starts [95% interval 0.57, 1] (median CV 0.02 vs MDS 0.28" in b5.measured
@@ -1170,6 +1175,10 @@ def test_the_study_claim_is_h_against_x_rep_where_superposition_is():
     f = D.claim_finding(pts, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")
     assert f.estimate == pytest.approx(0.0) and f.method == "UMAP" and f.key == "D-claim-umap-uniform"
     assert f.view == "data points"  # the first screen's grid holds the study's claim in the pictures
+    # its pictures are drawn under the run's rule only: the verdict says it was not computed under the other rule
+    # (blank read "does not depend on the rule"; review 5 item 2) and counts as no change
+    assert f.verdict_other_rule == "not computed" and not f.changes_with_rule()
+    assert "so it is not computed with the study's rule" in f.measured
     only_h = _grid_points({p: 0.6 for p in ps}, {k: 0.6 for k in keys}, method="umap", ref="x_rep")
     assert np.isnan(
         D.claim_effect(only_h, _claim_cells({k: 0.5 for k in keys}, xrep), "uniform", method="umap")["estimate"]
@@ -1338,6 +1347,10 @@ def test_ring_control_decides_between_the_two_explanations():
     # the study's conjecture ("emerges only because of ... the points at the origin") is what the control confirms
     assert f.verdict == "supported" and "the cluster at the origin makes their ring" in f.measured
     assert "only because of the presence of all the points at the origin" in f.claim and "Hamblin" in f.source
+    # the study drew the pictures without the origin points but did not decide it (review 5 item 8: not "untested"),
+    # and the conjecture is quoted in the seed's words
+    assert f.claim.startswith("The study's conjecture, drawn but not decided there:") and "untested" not in f.claim
+    assert '"the circular geometry emerges only because of the presence of all the points at the origin"' in f.claim
     assert "trained rows 0.05 [0.05, 0.05] with the cluster" in f.measured and "0.3 [0.3, 0.3] without it" in f.measured
     # both explanations predict a ring with the cluster: the half without it decides, and the Finding carries it
     # (estimate, interval, threshold), against near-equidistance's prediction (a ring) as its null

@@ -27,7 +27,10 @@ def test_bootstrap_interval_covers_the_median_and_is_reproducible() -> None:
     assert hi - lo < 0.1
     assert bootstrap_interval(v) == (lo, hi)
     assert np.isnan(bootstrap_interval([1.0, np.nan])[0])  # one finite value: no interval
-    assert bootstrap_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
+    # fewer than MIN_N values: no interval either (a bootstrap of 2 values returned their range; review 5 item 6)
+    assert all(np.isnan(bootstrap_interval([-0.0243, 0.0301], np.mean)))
+    assert all(np.isnan(bootstrap_interval([2.0, 2.0])))
+    assert bootstrap_interval([2.0] * 5) == (2.0, 2.0)
 
 
 def test_stratified_rule_gives_the_right_sign_where_pooling_does_not() -> None:

@@ -74,7 +74,10 @@ def _outputs():
                     verdict_other_rule="supported",
                     n_used=3,
                     n_left_out=1,
-                )
+                    unit="p values",
+                    left_out_unit="cells",
+                ),
+                Finding("claim 2", "measured", "not enough evidence", key="k2", verdict_other_rule="not computed"),
             ],
         )
     ]
@@ -94,6 +97,11 @@ def test_one_table_per_kind_without_mostly_empty_columns(tmp_path):
     assert panels.loc[1, "importance"] == "" and "toy_dims_per_feature" not in panels  # no other kind's columns
     v = tables["verdicts"].iloc[0]
     assert v["verdict"] == "partly" and bool(v["changes_with_rule"]) and v["n_left_out"] == 1
+    # what is left out is counted in its own unit (review 5 item 9: the text column was coerced to NaN)
+    assert (v["unit"], v["left_out_unit"]) == ("p values", "cells")
+    # a rule-dependent verdict not computed under the other rule says so, and is no change
+    v2 = tables["verdicts"].iloc[1]
+    assert v2["verdict_other_rule"] == "not computed" and not bool(v2["changes_with_rule"])
     paths = write_tables(tables, tmp_path)
     assert sorted(paths) == sorted(table_files(tables))
     for kind, frame in tables.items():

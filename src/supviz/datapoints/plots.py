@@ -49,6 +49,7 @@ __all__ = [
     "grid_figure",
     "heatmap_figure",
     "headline_figure",
+    "HEADLINE_CHANCE",
     "HEADLINE_GAP",
     "point_colour",
     "CORNER",
@@ -472,6 +473,8 @@ def heatmap_figure(
 #: The headline's shaded gap between the picture of x and the picture of h: what the picture of h loses against
 #: the picture of x, which is the dropped features everywhere and superposition only in the cells whose W has it.
 HEADLINE_GAP = "lost: dropped features (and superposition where W has it)"
+#: The headline's chance line: the k-NN recall a random picture keeps.
+HEADLINE_CHANCE = "chance, k / (N − 1): a random picture"
 
 
 def headline_figure(
@@ -485,7 +488,8 @@ def headline_figure(
     curves : sequence of dict, or mapping row label -> sequence of dict
         One dict per method (a panel each): ``method`` (its name), ``m`` (hidden sizes), ``x`` (median
         recall of the picture of x per m: what any 2-D picture keeps), ``h`` (of the picture of
-        h = Wᵀx), ``exact`` (of the code space h itself, before any picture). A mapping draws one row
+        h = Wᵀx), ``exact`` (of the code space h itself, before any picture), optionally ``chance`` (the recall's
+        chance level k / (N - 1) per m, drawn as a thin line: what a random picture keeps). A mapping draws one row
         per key (an importance variant's label, written left of its row); all rows share the y axis (0 to 1).
     title : str
         The figure's title.
@@ -510,6 +514,8 @@ def headline_figure(
                 pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)"
             )
             ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
+            if "chance" in cur:
+                ax.plot(pos, cur["chance"], color="0.35", linestyle="-.", linewidth=1, label=HEADLINE_CHANCE)
             ax.fill_between(
                 pos,
                 cur["h"],

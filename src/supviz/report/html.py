@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from supviz.core.io import atomic_write_text
-from supviz.report.records import Conclusion, counted
+from supviz.report.records import OTHER_RULE_NOT_COMPUTED, Conclusion, counted
 
 VERDICT_CLASS = {"supported": "ok", "partly": "partly", "not supported": "no", "not enough evidence": "na", "n/a": "na"}
 _HOVER_WORDS = ("hover", "Hover")
@@ -171,6 +171,8 @@ def _anchor(f: Any) -> str:
 def _rule_text(f: Any) -> str:
     if not f.verdict_other_rule:
         return "does not depend on it"
+    if f.verdict_other_rule == OTHER_RULE_NOT_COMPUTED:
+        return "depends on it; not computed with the other rule (pictures drawn under this run's rule only)"
     if f.verdict_other_rule == f.verdict:
         return "same verdict with the other rule"
     return f"changes: '{f.verdict_other_rule}' with the other rule"
@@ -295,6 +297,8 @@ def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> st
             rule = (
                 ""
                 if not f.verdict_other_rule
+                else " · not computed under the other rule for represented features"
+                if f.verdict_other_rule == OTHER_RULE_NOT_COMPUTED
                 else " · the same under the other rule for represented features"
                 if f.verdict_other_rule == f.verdict
                 else f" · under the other rule for represented features: {f.verdict_other_rule}"
@@ -322,9 +326,12 @@ def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> st
         "feature set to 0), k-NN recall above chance, within m (holds below a 10% relative loss, fails above 30%)."
         + (
             f" A feature counts as represented when its row of W has {rules[0]}; a cell's last line says whether its "
-            f"verdict changes under the other rule, {rules[1]}."
+            f"verdict changes under the other rule, {rules[1]}, or that it was not computed under it (the pictures "
+            "of the represented features are drawn under the run's rule only; the data-point section states the "
+            "code space's verdict under both)."
             if all(rules)
-            else " A cell's last line says whether its verdict changes under the other rule for represented features."
+            else " A cell's last line says whether its verdict changes under the other rule for represented features, "
+            "or that it was not computed under it."
         )
         + "".join(f" {_esc(_upper(n))}." for n in _variant_notes(variants))
         + "</p>"

@@ -45,6 +45,11 @@ class FigureRecord:
     (``files["html"]``) and linked, so a large one does not push the report past its size budget."""
 
 
+#: :attr:`Finding.verdict_other_rule` of a verdict that depends on the represented rule but was computed under the
+#: run's rule only.
+OTHER_RULE_NOT_COMPUTED = "not computed"
+
+
 @dataclass
 class Finding:
     """A claim set against this run's numbers: one verdict of the report.
@@ -72,7 +77,8 @@ class Finding:
     verdict_other_rule: str = ""
     """The verdict with the other represented rule (the study's mean|W_k| > mean|W_0| / 20 when the run
     uses the norm rule ||W_k|| > 0.5, and the other way round); '' when the claim does not depend on
-    which features count as represented."""
+    which features count as represented; :data:`OTHER_RULE_NOT_COMPUTED` when it does but the run computed it under
+    its own rule only (the data-point pictures of the represented features are drawn under one rule)."""
     n_used: int | None = None
     """Panels or cells the verdict was computed from (defined measures only)."""
     n_left_out: int = 0
@@ -108,8 +114,10 @@ class Finding:
             parts.append(self.comparison)
         if self.estimate is not None:
             est = _num(self.estimate)
-            if self.interval is not None:
+            if self.interval is not None and all(v == v for v in self.interval):
                 est += f" [95% interval {_num(self.interval[0])}, {_num(self.interval[1])}]"
+            elif self.interval is not None:  # NaN bounds: none could be computed (too few units, or undefined)
+                est += " (no 95% interval)"
             parts.append("estimate " + est)
         if self.n_used is not None:
             parts.append(f"n = {self.n_used}" + (f" {counted(self.n_used, self.unit)}" if self.unit else ""))
@@ -120,6 +128,10 @@ class Finding:
         if self.threshold is not None:
             parts.append(f"threshold {_num(self.threshold)}")
         return "; ".join(parts)
+
+    def changes_with_rule(self) -> bool:
+        """Whether the verdict differs under the other represented rule (False where it was not computed)."""
+        return bool(self.verdict_other_rule) and self.verdict_other_rule not in (self.verdict, OTHER_RULE_NOT_COMPUTED)
 
     def used_words(self) -> str:
         """How many the verdict used, with the unit: ``"5 p values used"`` (``"35 used"`` without a unit)."""

@@ -24,6 +24,9 @@ from supviz.core.names import MEASURE_NAMES
 COLUMN_WORDS: dict[str, str] = {
     **MEASURE_NAMES,
     "n_points": "points",
+    # section 1 (the orthogonal baselines)
+    "radius_cv_mds": "MDS's radius CV (same N)",
+    "spread": "extent (the picture's own units)",
     "nan_reasons": "undefined, and why",
     # section 1 (the two-feature toy models)
     "final_loss": "final loss",

@@ -30,6 +30,7 @@ from supviz.study.datapoints.findings import (
     method_effect,
     ring_control_summary,
     ring_verdict,
+    rule_disagreements,
 )
 from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
@@ -58,7 +59,7 @@ def conclude(
     out = Conclusion(
         question=QUESTION,
         tally=tally(findings),
-        changed=[f.key for f in findings if f.verdict_other_rule and f.verdict_other_rule != f.verdict],
+        changed=[f.key for f in findings if f.changes_with_rule()],
         rules=(RULE_TEXT[rule], RULE_TEXT[other_rule(rule)]),
     )
     out.answer = answer_sentences(findings)
@@ -81,50 +82,101 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
     """The answer in one plain sentence, from the numbers the grid's data-point verdicts read: how much of the
     neighbours above chance the pictures of the codes of the represented features lose against the pictures of the
     inputs on those features where W has superposition (the range of the estimates over methods and importance
-    variants, :func:`~supviz.study.datapoints.findings.claim_effect`), where that range lies against the verdicts'
-    bands (:data:`~supviz.study.datapoints.findings.HOLDS_BELOW`,
-    :data:`~supviz.study.datapoints.findings.FAILS_ABOVE`),
-    and how the code space h's own loss splits between the dropped features and superposition per variant
-    (:func:`~supviz.study.datapoints.findings.loss_split`). '' without the tables or the data-point verdicts."""
+    variants, :func:`~supviz.study.datapoints.findings.claim_effect`), where their 95% intervals lie against the
+    verdicts' bands, counted as the verdicts count them (:func:`band_count`), and how the code space h's own loss
+    splits between the dropped features and superposition per variant under both represented rules
+    (:func:`split_words`). '' without the tables or the data-point verdicts."""
     points, cells = tables.get("points"), tables.get("cells")
     if points is None or cells is None or not len(points) or not len(cells):
         return ""
     variants = ordered_variants([f.importance for f in findings if f.view == "data points"])
-    est = [
-        e["estimate"]
+    effects = [
+        e
         for v in variants
         for m in METHODS
         if _pictured(points, _METHOD_KEY[m], "h_rep") and _pictured(points, _METHOD_KEY[m], "x_rep")
         for e in [claim_effect(points, cells, v, method=_METHOD_KEY[m], rule=rule)]
         if e["n_cells"] and np.isfinite(e["estimate"])
     ]
-    if not est:
+    if not effects:
         return ""
+    est = [e["estimate"] for e in effects]
     lo, hi = min(est), max(est)
-    below = sum(1 for e in est if e < HOLDS_BELOW)
-    above = sum(1 for e in est if e > FAILS_ABOVE)
-    band = (
-        f"against the verdicts' bands (the study's conclusion holds below a {pct(HOLDS_BELOW)} loss and fails above "
-        f"{pct(FAILS_ABOVE)}) {below or 'none'} of the {len(est)} lie below {pct(HOLDS_BELOW)}, "
-        f"{len(est) - below - above or 'none'} between and {above or 'none'} above"
-    )
     loss = f"{pct(lo)}" if pct(lo) == pct(hi) else f"{pct(lo)} to {pct(hi)}"
     text = (
         "In short: where the model stores features in superposition, pictures of the codes of the represented "
         f"features lose {loss} of the neighbours above chance that pictures of the same inputs on those features "
-        f"keep (the estimates of the grid's data-point cells); {band}"
+        f"keep (the estimates of the grid's data-point cells). {band_count(effects)}"
     )
-    splits = {v: loss_split(cells, v, rule=rule) for v in variants}
-    splits = {v: s for v, s in splits.items() if s.get("n_cells") and np.isfinite(s["share_dropped"])}
-    if splits:
-        dropped = ", ".join(f"{pct(s['share_dropped'])} under {variant_label(v)}" for v, s in splits.items())
-        sup = ", ".join(pct(s["share_superposition"]) for s in splits.values())
-        most = "most" if all(s["share_dropped"] > 0.5 for s in splits.values()) else "part"
-        text += (
-            f"; and {most} of what the code space h as a whole loses goes with the features the model drops "
-            f"({dropped}), not with superposition ({sup})"
+    split = split_words(cells, variants, rule=rule)
+    return text + (f". {split}" if split else "") + "."
+
+
+#: How :func:`band_count` words each verdict of the banded loss rule (the interval against both bands).
+BAND_WORDS = {
+    "supported": "wholly below {lo}",
+    "partly": "wholly between {lo} and {hi}",
+    "not supported": "wholly above {hi}",
+    NOT_ENOUGH: "across a band's edge (undecided)",
+}
+
+
+def band_count(effects: Sequence[dict[str, Any]]) -> str:
+    """Where the 95% intervals of ``effects`` (:func:`~supviz.study.datapoints.findings.claim_effect` results) lie
+    against the verdicts' bands, counted by the verdicts themselves (so the count and the grid agree): below
+    :data:`~supviz.study.datapoints.findings.HOLDS_BELOW`, between it and
+    :data:`~supviz.study.datapoints.findings.FAILS_ABOVE`, above, or across an edge (an interval that straddles a
+    threshold, or too few p values for one)."""
+    lo, hi = pct(HOLDS_BELOW), pct(FAILS_ABOVE)
+    counts = {v: sum(1 for e in effects if e["verdict"] == v) for v in BAND_WORDS}
+    parts = [f"{counts[v] or 'none'} {words.format(lo=lo, hi=hi)}" for v, words in BAND_WORDS.items()]
+    return (
+        f"Read by their 95% intervals against the verdicts' bands (the study's conclusion holds below a {lo} loss "
+        f"and fails above {hi}), as the verdicts read them: of the {len(effects)} intervals, "
+        + ", ".join(parts[:-1])
+        + f" and {parts[-1]}"
+    )
+
+
+def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> str:
+    """How the code space h's own loss splits between the features the model drops and superposition, per variant
+    and under both represented rules (:func:`~supviz.study.datapoints.findings.loss_split`): the split moves with
+    the rule, because a feature counts as dropped when its row of W falls below the rule's cutoff (stored weakly, not
+    necessarily absent); 'most' only for the variants whose dropped share exceeds half under both rules, and the
+    cells where the rules disagree (:func:`~supviz.study.datapoints.findings.rule_disagreements`) counted. '' without
+    a split."""
+    rules = (rule, other_rule(rule))
+    splits = {(v, r): loss_split(cells, v, rule=r) for v in variants for r in rules}
+    have = [v for v in variants if all(splits[v, r].get("n_cells") for r in rules)]
+    have = [v for v in have if all(np.isfinite(splits[v, r]["share_dropped"]) for r in rules)]
+    if not have:
+        return ""
+
+    def shares(r: str, key: str) -> str:
+        return " and ".join(f"{pct(splits[v, r][key])} under {variant_label(v)}" for v in have)
+
+    most = [v for v in have if all(splits[v, r]["share_dropped"] > 0.5 for r in rules)]
+    verdict = (
+        "most of it under both rules"
+        if len(most) == len(have)
+        else "most of it under both rules only under " + " and ".join(variant_label(v) for v in most)
+        if most
+        else "not most of it under both rules"
+    )
+    disagree = [f"{plural(n, 'cell')} of {variant_label(v)}" for v in have if (n := rule_disagreements(cells, v))]
+    return (
+        "The share of what the code space h as a whole loses that goes with the features the model drops: with "
+        f"{RULE_TEXT[rules[0]]} as the represented rule {shares(rules[0], 'share_dropped')} (superposition "
+        f"{shares(rules[0], 'share_superposition')}); with {RULE_TEXT[rules[1]]}, "
+        f"{shares(rules[1], 'share_dropped')} (superposition {shares(rules[1], 'share_superposition')}): {verdict}. "
+        "'Dropped' means a row of W below the rule's cutoff: stored weakly, not necessarily absent"
+        + (
+            f" (the two rules disagree on which features are dropped in {' and '.join(disagree)}: where W stores "
+            "features weakly, one rule drops what the other keeps)"
+            if disagree
+            else ""
         )
-    return text + "."
+    )
 
 
 def answer_sentences(findings: Sequence[Any]) -> list[str]:
@@ -234,7 +286,7 @@ def tally(findings: Sequence[Any]) -> str:
             "measured, or the measure is undefined for every panel it needs) and "
             f"{'are' if n_na != 1 else 'is'} not counted."
         )
-    changes = sum(1 for f in tested if f.verdict_other_rule and f.verdict_other_rule != f.verdict)
+    changes = sum(1 for f in tested if f.changes_with_rule())
     return " ".join([*parts, f"{changes} change when the other represented rule is used"])
 
 

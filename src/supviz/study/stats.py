@@ -14,6 +14,7 @@ Pure functions of arrays (no tables; no supviz imports above the core but the ra
 - :func:`stratified_bootstrap_interval`: the same, resampling within each stratum (each m of a designed grid);
 - :func:`two_sample_bootstrap_interval`: the same for a statistic of two independent samples (the seeds that
   reached one kind of solution against those that reached the other), each resampled on its own;
+- :func:`interval_words`: an interval in the report's words, or "too few for an interval" below :data:`MIN_N`;
 - :func:`wilson_interval`: the 95% Wilson score interval of a proportion (cells that fail, sweeps that rise);
 - :func:`interval_verdict`: a threshold rule read with its interval: 'supported' only when the whole
   interval is on the claimed side, 'not supported' when the whole interval is on the other side,
@@ -45,14 +46,16 @@ def bootstrap_interval(
 ) -> tuple[float, float]:
     """The 95% percentile-bootstrap interval of ``statistic`` over ``values`` ``[n]`` (NaN dropped).
 
-    ``(nan, nan)`` with fewer than 2 finite values; ``(v, v)`` when every value is equal. The resampling
-    unit is whatever one entry of ``values`` is (a cell, a panel, a seed): the caller chooses it.
+    ``(nan, nan)`` with fewer than :data:`MIN_N` finite values (a bootstrap over 2 values only reshuffles them: its
+    "interval" is their range, with no coverage; :func:`interval_words` says so in the text); ``(v, v)`` when every
+    value is equal. The resampling unit is whatever one entry of ``values`` is (a cell, a panel, a seed): the caller
+    chooses it.
     """
     from scipy import stats
 
     v = np.asarray(values, dtype=float).ravel()
     v = v[np.isfinite(v)]
-    if v.size < 2:
+    if v.size < MIN_N:
         return (math.nan, math.nan)
     if np.all(v == v[0]):
         return (float(v[0]), float(v[0]))
@@ -66,6 +69,19 @@ def bootstrap_interval(
         vectorized=True,
     )
     return (float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def interval_words(interval: tuple[float, float], n: int, *, digits: int = 3, how: str = "") -> str:
+    """An interval as the report prints it: ``"[95% interval lo, hi, how]"``, or, where there is none because the
+    statistic rests on fewer than :data:`MIN_N` units, ``"(n = 2, too few for an interval)"`` (``n/a`` bounds
+    otherwise). ``digits`` decimals (:func:`supviz.core.text.fixed`); ``how``: the resampling, e.g. "bootstrap over
+    layers"."""
+    from supviz.core.text import fixed
+
+    lo, hi = interval
+    if not (math.isfinite(lo) and math.isfinite(hi)) and n < MIN_N:
+        return f"(n = {n}, too few for an interval)"
+    return f"[95% interval {fixed(lo, digits)}, {fixed(hi, digits)}" + (f", {how}]" if how else "]")
 
 
 def two_sample_bootstrap_interval(

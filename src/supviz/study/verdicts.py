@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from supviz.core.text import fmt, fmt_p, pct  # noqa: F401  (re-exported: the verdict helpers' names)
+from supviz.report.records import OTHER_RULE_NOT_COMPUTED
 from supviz.study.common import spearman  # noqa: F401  (re-exported)
 from supviz.toy.importance import variant_label, variant_slug  # noqa: F401  (re-exported)
 
@@ -91,5 +92,10 @@ def rule_note(verdict: str, other: str, rule: str) -> str:
     o = other_rule(rule)
     if not other:
         return ""
+    if other == OTHER_RULE_NOT_COMPUTED:
+        return (
+            f" The verdict depends on which features count as represented; this run drew the pictures of the "
+            f"represented features under {RULE_TEXT[rule]} only, so it is not computed with {RULE_TEXT[o]}."
+        )
     same = "the same verdict" if other == verdict else f"'{other}' instead"
     return f" With {RULE_TEXT[o]} as the represented rule: {same}."

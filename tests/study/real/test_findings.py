@@ -122,6 +122,11 @@ def test_sae_verdict_is_read_per_method_never_pooled():
     assert by["UMAP"].estimate == pytest.approx(np.mean(d_umap))
     assert by["MDS"].verdict == NOT_ENOUGH and by["MDS"].n_used == 2 and by["MDS"].estimate == pytest.approx(0.03)
     assert "a verdict needs at least 5" in by["MDS"].measured
+    # no interval over 2 layers: a bootstrap of 2 values is only their range (review 5 item 6), so the text prints the
+    # estimate and says so, and the record's interval is NaN
+    assert "0.030 (n = 2, too few for an interval)" in by["MDS"].measured and "95% interval" not in by["MDS"].measured
+    assert all(np.isnan(by["MDS"].interval)) and "estimate 0.03 (no 95% interval); n = 2 layers" in by["MDS"].evidence()
+    assert "[95% interval " in by["UMAP"].measured and "bootstrap over layers]" in by["UMAP"].measured
     assert "MDS on 2, UMAP on 9" in text
 
 

@@ -183,6 +183,18 @@ def a1_verdict(sparse: str, dense: str) -> str:
     return "not supported" if dense == "not supported" else NOT_ENOUGH
 
 
+#: Why an A1 contrast can sit on its interval's end (said where it does, review 5 item 10).
+ON_END = (
+    "the estimate sits on its interval's end because it is a difference of the two kinds' best losses: a resample's "
+    "best is never lower than the sample's, and a kind reached by one training has no other to resample"
+)
+
+
+def _on_end(lc: LossContrast) -> bool:
+    """Whether the contrast's estimate equals an end of its interval (a difference of minima, see :data:`ON_END`)."""
+    return bool(np.isfinite(lc.estimate)) and lc.estimate in (lc.interval[0], lc.interval[1])
+
+
 def _contrast_text(lc: LossContrast) -> str:
     head = (
         f"p = {lc.p:g}: {lc.n_antipodal} of {lc.n} trainings antipodal; best loss antipodal "
@@ -192,7 +204,7 @@ def _contrast_text(lc: LossContrast) -> str:
         return f"{head}; contrast n/a ({lc.reason})"
     return (
         f"{head}; other minus antipodal {fmt(lc.estimate)} [95% interval {fmt(lc.interval[0])}, "
-        f"{fmt(lc.interval[1])}, bootstrap over seeds]"
+        f"{fmt(lc.interval[1])}, bootstrap over seeds]" + (f" ({ON_END})" if _on_end(lc) else "")
     )
 
 
@@ -256,7 +268,9 @@ def a1_antipodal(cells: Any) -> Finding:
         )
     dense_clause = (
         f"at the densest (p = {dense.p:g}: {fmt(dense.estimate)} [{fmt(dense.interval[0])}, "
-        f"{fmt(dense.interval[1])}], n = {dense.n} seeds) below 0"
+        f"{fmt(dense.interval[1])}], n = {dense.n} seeds"
+        + ("; a difference of minima, so on its interval's end" if _on_end(dense) else "")
+        + ") below 0"
         if len(contrasts) >= 2
         else "at a denser p below 0 (none in the sweep)"
     )

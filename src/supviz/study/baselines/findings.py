@@ -322,14 +322,14 @@ def b5_across_n(panels: Any) -> Finding:
         "n/a": "Not measured: no radius CV of MDS's pictures in this run's tables.",
     }[verdict]
     measured = (
-        f"Procrustes distance to the MDS baseline, median over N: t-SNE with the study's R settings (B5) "
+        f"Procrustes distance to the MDS baseline, median over N: t-SNE emulating the study's R run with openTSNE (B5) "
         f"{fmt(_median(t))} over {len(b5)} panels{why5}. Procrustes cannot see t-SNE's artifacts here (it is "
         "scale-free, and with interchangeable points it rates a thin ring about as far from MDS's disc as another "
         "disc), so they are read from the shape of the picture, per N and per random start against MDS's picture of "
         "the same N; per N, the starts with a major artifact: "
         f"{per or 'no t-SNE picture of at least ' + str(RING_MIN_POINTS) + ' points with MDS picture beside it'}. "
         f"A major artifact is a collapse to one spot (supviz's collapse rule: every point within 1e-06 of the others "
-        f"in t-SNE's units, the panels' collapsed column) or a ring (CV < {RING_MAX:g}) where MDS draws a disc (CV > "
+        f"in t-SNE's units) or a ring (CV < {RING_MAX:g}) where MDS draws a disc (CV > "
         f"{DISC_MIN:g}); {null_words or 'no MDS rerun to compare'}. Extent is the picture's width in t-SNE's own units "
         "(its kernel has width 1); a picture 0.002 wide is not collapsed by that rule and is read by its shape. "
         "t-SNE's random start decides between a collapse and a spread picture at some N, so each N is read over its "
@@ -345,8 +345,8 @@ def b5_across_n(panels: Any) -> Finding:
         unit="N values",
         null=None,
         threshold=None,
-        comparison=f"per N (N ≥ {RING_MIN_POINTS}, perplexity (N - 1) / 3): does t-SNE's picture collapse (collapse "
-        f"rule of dr.base) or draw a ring (CV < {RING_MAX:g}) where MDS's picture of the same N is a disc (CV > "
+        comparison=f"per N (N ≥ {RING_MIN_POINTS}, perplexity (N - 1) / 3): does t-SNE's picture collapse (supviz's "
+        f"collapse rule) or draw a ring (CV < {RING_MAX:g}) where MDS's picture of the same N is a disc (CV > "
         f"{DISC_MIN:g}) and MDS from a random start does not (null: {null_words or 'none measured'}); per N, the share "
         "of t-SNE's random starts with one, an artifact at N when its 95% Wilson interval lies above 1/2, none when "
         "below; estimate: the smallest N from which every larger N has one; no interval on it (each N has its own)",
@@ -543,7 +543,7 @@ def b4_perplexity(panels: Any) -> Finding:
             return f"CV {fmt(cv[i], 2)} (extent {spread[i]:.2g}) at perplexity {perp[i]:g}"
 
         shape = (
-            f"t-SNE of diag({n_pts}) with the study's R settings from {n_starts} random start"
+            f"t-SNE of diag({n_pts}) emulating the study's R run with openTSNE, from {n_starts} random start"
             f"{'s' if n_starts != 1 else ''} per perplexity, by shape against MDS's picture (radius CV "
             f"{fmt(cv_mds[a], 2)}), medians over the starts: {_at(a)}, {_at(b)}; {int(coll_all.sum())} of "
             f"{len(b4_all)} pictures collapsed (supviz's collapse rule). Distortion |CV − CV_MDS| (median over the "

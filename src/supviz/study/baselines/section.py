@@ -14,8 +14,8 @@ t-SNE of diag(N) is drawn in two settings (B4, B5):
   at one spot (no four points of the plane are equidistant). For N >= 4 the optimum is a collapse and
   perplexity cannot change it. (openTSNE with affinities over all pairs,
   perplexity (N - 1) / 3; PCA start; exact gradient.)
-- **the study's R settings** (Rtsne, van der Maaten's bhtsne): random start, Barnes-Hut gradient
-  with theta 0.5, learning rate 200, 1,000 iterations of which 250 exaggerated 12-fold, and
+- **the study's R run, emulated with openTSNE** (Rtsne's settings, van der Maaten's bhtsne): random start,
+  Barnes-Hut gradient with theta 0.5, learning rate 200, 1,000 iterations of which 250 exaggerated 12-fold, and
   affinities over the 3·perplexity nearest neighbours only. For diag(N) those neighbours are
   arbitrary (every point is equally near), so P is sparse and arbitrary: the pictures the study
   saw. Rtsne's default initial PCA to 50 dimensions is not applied (it would make the distances of
@@ -315,8 +315,9 @@ class BaselineSection(Section):
             "optimum is a collapse, and perplexity cannot change it."
         )
         r_help = (
-            "the study's R settings (Rtsne: random start, Barnes-Hut theta 0.5, learning rate 200, 1,000 iterations, "
-            "affinities over the 3·perplexity nearest neighbours, which for diag(N) are arbitrary)"
+            "the study's R run emulated with openTSNE (Rtsne's settings: random start, Barnes-Hut theta 0.5, learning "
+            "rate 200, 1,000 iterations, affinities over the 3·perplexity nearest neighbours, which for diag(N) are "
+            "arbitrary)"
         )
         starts_help = (
             f"each drawn from the first of its {cfg.tsne_seeds} random starts; the verdict reads every start, since "

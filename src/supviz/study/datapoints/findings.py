@@ -27,7 +27,7 @@ import numpy as np
 
 from supviz.core.text import fixed
 from supviz.dr.base import METHOD_NAMES
-from supviz.report.records import Finding
+from supviz.report.records import OTHER_RULE_NOT_COMPUTED, Finding
 from supviz.report.words import space_words
 from supviz.study.sources import OWN, source_for
 from supviz.study.stats import (
@@ -494,7 +494,9 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         )
         + _bands_text(e["interval"])
     )
-    vo = o["verdict"] if o is not None and o["n_cells"] else ""
+    # a picture's verdict depends on the rule too, but its pictures of h_rep and x_rep are drawn under the run's rule
+    # only: say so rather than leave it blank (blank reads "does not depend on the rule")
+    vo = OTHER_RULE_NOT_COMPUTED if o is None else o["verdict"] if o["n_cells"] else ""
     return Finding(
         STUDY_CLAIM,
         text + rule_note(e["verdict"], vo, rule),
@@ -590,6 +592,17 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
         "sum_loss": float(sup[sup < 0].sum()),
         "mean_abs_superposition": float(np.abs(sup[superposed]).mean()) if superposed.any() else float("nan"),
     }
+
+
+def rule_disagreements(cells: Any, importance: str) -> int:
+    """How many grid cells of ``importance`` the two represented rules disagree on (``n_represented_norm`` against
+    ``n_represented_mean_abs`` of ``cells``): where they do, the loss split's 'dropped' part moves with the rule.
+    0 without both columns."""
+    g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
+    if "n_represented_norm" not in g or "n_represented_mean_abs" not in g:
+        return 0
+    a, b = g["n_represented_norm"].to_numpy(dtype=float), g["n_represented_mean_abs"].to_numpy(dtype=float)
+    return int((np.isfinite(a) & np.isfinite(b) & (a != b)).sum())
 
 
 def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> str:
@@ -823,8 +836,8 @@ def ring_finding(cells: Any, importance: str, *, rule: str = "norm") -> Finding:
             )
         )
     return Finding(
-        "The circular geometry of the represented features emerges only because of the presence of all the points "
-        "at the origin (the study's conjecture, left untested there).",
+        "The study's conjecture, drawn but not decided there: \"the circular geometry emerges only because of the "
+        "presence of all the points at the origin\" (of the represented features' MDS picture).",
         text + rule_note(verdict, vo, rule),
         verdict,
         key=f"D-ring-{importance}",
@@ -987,10 +1000,13 @@ def star_finding(cells: Any, importance: str) -> Finding:
 def headline_curves(
     points: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne")
 ) -> list[dict[str, Any]]:
-    """Per method: median over p, per m, of the k-NN recall of the picture of x, of h, and of h itself.
+    """Per method: median over p, per m, of the k-NN recall of the picture of x, of h, and of h itself, and the
+    recall's chance level ``k / (N - 1)`` (``chance``, median over p per m: what a random picture keeps).
 
     Cells where either recall is undefined are left out (per m).
     """
+    import pandas as pd
+
     out = []
     sub = points[points["importance"] == importance]
     exact = sub[(sub["method"] == "exact") & (sub["space"] == "h")].groupby("m")["knn_recall"].median()
@@ -998,7 +1014,9 @@ def headline_curves(
         part = sub[sub["method"] == method]
         if part.empty:
             continue
-        x = part[part["space"] == "x"].set_index(["m", "p"])["knn_recall"]
+        xrows = part[part["space"] == "x"].set_index(["m", "p"])
+        x = xrows["knn_recall"]
+        chance = pd.Series(_chance_of(xrows), index=xrows.index)
         h = part[part["space"] == "h"].set_index(["m", "p"])["knn_recall"]
         both = np.isfinite(x) & np.isfinite(h.reindex(x.index))
         x, h = x[both], h.reindex(x.index)[both]
@@ -1010,6 +1028,7 @@ def headline_curves(
                 "x": [float(x.xs(m, level="m").median()) for m in ms],
                 "h": [float(h.xs(m, level="m").median()) for m in ms],
                 "exact": [float(exact.get(m, np.nan)) for m in ms],
+                "chance": [float(chance[both].xs(m, level="m").median()) for m in ms],
             }
         )
     return out

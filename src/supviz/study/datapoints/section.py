@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.text import fmt_p
+from supviz.core.text import fmt, fmt_p
 from supviz.errors import SupvizError
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.report.words import space_words
@@ -542,7 +542,8 @@ def _headline(
 
     curves = {variant_label(v): headline_curves(points, v, methods) for v in variants}
     curves = {label: c for label, c in curves.items() if c}
-    title = "How much of each input's neighbourhood the pictures keep"
+    chance = float(np.nanmedian([v for row in curves.values() for c in row for v in c["chance"]] or [np.nan]))
+    title = "How much of each input's neighbourhood the pictures keep: pictures of h against pictures of x"
     return ctx.figure(
         "headline",
         title=title,
@@ -555,7 +556,12 @@ def _headline(
             "space h itself, before any picture. The shaded gap is what the picture of h loses against the picture "
             "of x: the features the model drops in every cell, and superposition only in the cells whose W has it "
             "(the split of the loss is in the text; "
-            f"{cfg.points} inputs per cell; every cell in D1)."
+            f"{cfg.points} inputs per cell; every cell in D1). Grey dash-dot: the recall's chance level, "
+            f"k / (N − 1) = {fmt(chance, 2)} (median over the cells; N: the cell's inputs), what a random picture "
+            "keeps. This figure compares the full codes h with the full inputs x (supviz's own question, where the "
+            "dropped features dominate the gap); the answer above and the grid's data-point verdicts compare the "
+            "codes of the represented features with the same inputs on those features, where only superposition "
+            "differs; that pair is not drawn here (its numbers are in the grid and in section 3's verdicts)."
         ),
         content={"curves": curves},
         static=lambda: headline_figure(curves, title=title),

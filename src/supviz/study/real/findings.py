@@ -23,6 +23,7 @@ from supviz.study.stats import (
     NOT_ENOUGH,
     bootstrap_interval,
     interval_verdict,
+    interval_words,
     stratified_spearman,
     wilson_interval,
 )
@@ -404,8 +405,9 @@ def sae_finding(pictures: Any, arch: str) -> tuple[str, list[Finding]]:
         line = (
             f"{name}, over {layers.size} layers ("
             + ", ".join(f"{k_} w = {int(w)}" for k_, w in zip(g["kind"][ok], g["width"][ok]))
-            + f"): trustworthiness against the pixels, codes − h, {fixed(est, 3)} [95% interval {fixed(ci[0], 3)}, "
-            f"{fixed(ci[1], 3)}, bootstrap over layers], codes higher in {int((layers > 0).sum())} of {layers.size}; "
+            + f"): trustworthiness against the pixels, codes − h, {fixed(est, 3)} "
+            f"{interval_words(ci, int(layers.size), how='bootstrap over layers')}, codes higher in "
+            f"{int((layers > 0).sum())} of {layers.size}; "
             f"continuity {fixed(c_mean, 3)}, k-NN label accuracy {fixed(k_mean, 3)}"
             + (f"; {int((~ok).sum())} layer(s) left out (undefined)" if (~ok).any() else "")
         )
@@ -490,7 +492,7 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         "effective feature count F = exp(H) (H the entropy of the latents' share of activation mass) and ψ = F / w: "
         + "; ".join(eff)
         + ". What ψ can show: the classifier's h = ReLU(x W1 + b1) is non-negative, so ψ > 1 there hints at more "
-        "features than dimensions; the autoencoder's h = x W is signed, and an SAE on centred signed inputs spends a "
+        "features than dimensions; the autoencoder's h = Wᵀx is signed, and an SAE on centred signed inputs spends a "
         f"+/- pair of latents on each direction, so ψ up to {SIGNED_PAIR:g} arises there with no superposition at all, "
         f"and only ψ > {SIGNED_PAIR:g} would hint at more. What it cannot show: that the layer holds features in "
         "superposition. F is a count of how the SAE spreads activation mass, not of the network's features; it "

@@ -119,7 +119,7 @@ class RealSection(Section):
                     f"{cfg['sae_expansion']:g} w). Dotted: F = w; dash-dot: F = {SIGNED_PAIR:g} w. What F can show: "
                     "the "
                     "classifier's h = ReLU(x W1 + b1) is non-negative, so F above the dotted line hints at more "
-                    "features than dimensions; the autoencoder's h = x W is signed, and an SAE on centred signed "
+                    "features than dimensions; the autoencoder's h = Wᵀx is signed, and an SAE on centred signed "
                     f"inputs spends a +/- pair of latents on each direction, so F up to {SIGNED_PAIR:g} w (the "
                     "dash-dot line) arises there with no superposition at all. What it cannot show: that a layer "
                     "holds features in superposition; F counts how the SAE spreads activation mass over its "
@@ -153,7 +153,7 @@ class RealSection(Section):
                     caption=(
                         f"Each point is a toy cell of section 2 ({n_cells} cells: m in "
                         f"{sorted(set(int(m) for m in r.calibration['m']))}, every p and importance), treated like a "
-                        f"digits layer: {r.data['n_train']} rows of h = xW, the same {arch_name} SAE recipe, the same "
+                        f"digits layer: {r.data['n_train']} rows of h = Wᵀx, the same {arch_name} SAE recipe, the same "
                         f"measures (x) on {r.data['n_test']} fresh rows; y: the true MMCS of the same SAEs against the "
                         "cell's represented features (‖W_i‖ > 0.5). Title: Spearman's rank correlation inside each "
                         "hidden size m, combined over the sizes (Fisher-z mean, 95% interval): the statistic the "

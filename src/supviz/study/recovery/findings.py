@@ -282,7 +282,8 @@ def failure_sentence(f: Failures) -> str:
     ps = ", ".join(f"p = {fmt_p(p)}: {a}/{b}" for p, (a, b) in sorted(f.by_p.items(), reverse=True) if a)
     text = (
         f"MMCS < {RECOVERED_MMCS:g} or not above chance in {len(f.failing)} of {plural(f.n_defined, 'cell')} ({ps}); "
-        f"{f.n_dense_failing} of them dense (p x n_features > m; {f.n_dense} of the {f.n_defined} cells are dense)"
+        f"{f.n_dense_failing} of them dense (p·n > m: more features active per input than h has dimensions; "
+        f"{f.n_dense} of the {f.n_defined} cells are dense)"
     )
     if f.sparse_failing:
         text += "; sparse cells that fail: " + ", ".join(f"m = {m}, p = {fmt_p(p)}" for m, p in f.sparse_failing)
@@ -700,8 +701,9 @@ def architecture_findings(e1: Any, *, sparse_p: float = SPARSE_P) -> list[Findin
     """
     source = "supviz's own question (the study trained no SAE); the expectation comes from supviz's benchmark"
     claim = (
-        f"{ARCH_NAME[BENCH_BEST]} recovers the toy features best of the five SAE architectures (supviz's benchmark on "
-        f"the study's weights: mean MMCS {BENCH_SPARSE_MMCS[BENCH_BEST]:.3f} on the sparse cells)."
+        f"{ARCH_NAME[BENCH_BEST]}, first of the five SAE architectures in supviz's benchmark on the study's weights "
+        f"(mean MMCS {BENCH_SPARSE_MMCS[BENCH_BEST]:.3f} on the sparse cells), recovers the toy features ahead of the "
+        "runner-up in this run too."
     )
     claim2 = (
         "The SAE that recovers the features best also gives the codes that keep the inputs' neighbourhoods best: its "
@@ -965,7 +967,7 @@ def dense_failure_finding(f: Failures) -> Finding:
         v = interval_verdict(f.dense_share, ci, threshold, claimed="above", n=n_fail)
     n_other = f.n_defined - f.n_dense
     text = (
-        f"dense cells (more features active per input than h has dimensions, p x n_features > m): {f.n_dense} of "
+        f"dense cells (more features active per input than h has dimensions, p·n > m): {f.n_dense} of "
         f"{f.n_defined} (base rate {fmt(base, 2)}); median MMCS {fmt(f.mmcs_dense)} in the dense cells against "
         f"{fmt(f.mmcs_other)} in the others; recovery fails in {k} of {f.n_dense} dense cells and "
         f"{n_fail - k} of {n_other} others. "

@@ -138,7 +138,7 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     conf = result.settings["configs"].get(main, {})
     recipe = (
         f"{conf.get('d_sae')} latents, {conf.get('steps')} steps of batch {conf.get('batch_size')} on the cell's own "
-        f"stream h = xW, scored on {result.settings.get('n_eval')} fresh samples"
+        f"stream h = Wᵀx, scored on {result.settings.get('n_eval')} fresh samples"
     )
     for v in variants:
         slug, label = variant_slug(v), variant_label(v)
