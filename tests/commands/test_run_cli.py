@@ -103,7 +103,7 @@ EXPECTED_PANELS = {
     "B3": 2,
     "B4": 2 * 2,  # two perplexities from tsne_seeds = 2 random starts each
     "B4x": 1,
-    "B5": 2 * 2,
+    "B5": 1 + 2,  # N = 6 (a polygon, below RING_MIN_POINTS: never read) from one start, N = 10 from tsne_seeds = 2
     "B5x": 2,
     "C2": 8,
     "C3": 16,
