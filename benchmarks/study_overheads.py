@@ -83,6 +83,27 @@ def bench_training(steps: int, repeats: int) -> None:
     print(f"\nratio before / now: **{wb / wn:.2f}x**\n")
 
 
+def _before_now(layout, X: np.ndarray, module, attr: str, before, repeats: int) -> None:
+    """Time ``layout(X, random_state=s)`` with ``module.attr`` set to ``before``, then as it is (``layout`` looks the
+    name up at each call), ``repeats`` seeds each; print the best times, the CPU ratio and whether every seed's
+    layout is the same bits both ways."""
+    now = getattr(module, attr)
+    best, pictures = {}, {}
+    for name, value in (("before", before), ("now", now)):
+        setattr(module, attr, value)
+        try:
+            times = []
+            for s in range(repeats):
+                times.append(_timed(lambda s=s: pictures.__setitem__((name, s), layout(X, random_state=s).embedding)))
+        finally:
+            setattr(module, attr, now)
+        best[name] = min(times)
+    same = all(np.array_equal(pictures["before", s], pictures["now", s]) for s in range(repeats))
+    (wb, cb), (wn, cn) = best["before"], best["now"]
+    _table(wb, cb, wn, cn)
+    print(f"\nratio (CPU): **{cb / cn:.2f}x**; layouts bit-identical: {same}\n")
+
+
 def bench_umap(repeats: int) -> None:
     import supviz.dr._umap_distances as fast
     from supviz.dr import umap_layout
@@ -90,24 +111,8 @@ def bench_umap(repeats: int) -> None:
     X = np.random.default_rng(0).random((200, 10))
     umap_layout(X, random_state=0)
     print("## UMAP of 200 points in 10 dimensions (umap-learn 500 epochs)")
-    original = fast.fast_small_distances
-    out = {}
-    for name, ctx in (("scikit-learn per-pair calls (before)", contextlib.nullcontext), ("compiled (now)", original)):
-        fast.fast_small_distances = ctx
-        try:
-            times = []
-            for s in range(repeats):
-                times.append(_timed(lambda s=s: out.setdefault((name, s), umap_layout(X, random_state=s).embedding)))
-        finally:
-            fast.fast_small_distances = original
-        out[name] = min(times)
-    same = all(
-        np.array_equal(out[("scikit-learn per-pair calls (before)", s)], out[("compiled (now)", s)])
-        for s in range(repeats)
-    )
-    (wb, cb), (wn, cn) = out["scikit-learn per-pair calls (before)"], out["compiled (now)"]
-    _table(wb, cb, wn, cn)
-    print(f"\nratio (CPU): **{cb / cn:.2f}x**; layouts bit-identical: {same}\n")
+    print("before: scikit-learn's per-pair calls; now: the compiled loop\n")
+    _before_now(umap_layout, X, fast, "fast_small_distances", contextlib.nullcontext, repeats)
 
 
 def bench_tsne(repeats: int) -> None:
@@ -126,21 +131,8 @@ def bench_tsne(repeats: int) -> None:
         return original(embedding, csr, **kw)
 
     print("## exact t-SNE of 200 points in 10 dimensions (openTSNE, 750 iterations)")
-    out = {}
-    for name, fn in (("new CSR and int64 copies per iteration (before)", before), ("as stored (now)", original)):
-        tx.exact_gradient_compiled = fn  # tsne_layout looks it up at each call
-        try:
-            times = []
-            for s in range(repeats):
-                times.append(_timed(lambda s=s: out.setdefault((name, s), tsne_layout(X, random_state=s).embedding)))
-        finally:
-            tx.exact_gradient_compiled = original
-        out[name] = min(times)
-    names = list(dict.fromkeys(k for k in out if isinstance(k, str)))
-    same = all(np.array_equal(out[(names[0], s)], out[(names[1], s)]) for s in range(repeats))
-    (wb, cb), (wn, cn) = out[names[0]], out[names[1]]
-    _table(wb, cb, wn, cn)
-    print(f"\nratio (CPU): **{cb / cn:.2f}x**; layouts bit-identical: {same}\n")
+    print("before: a new CSR matrix and int64 copies per iteration; now: openTSNE's arrays as stored\n")
+    _before_now(tsne_layout, X, tx, "exact_gradient_compiled", before, repeats)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -190,11 +190,9 @@ def train_instances(
         Ws, bs, n_workers = _train_torch(specs, config, lrs, losses, progress, diverged_at, halt)
     wall = time.perf_counter() - t0
     if (diverged_at >= 0).any():
-        bad = [int(i) for i in np.flatnonzero(diverged_at >= 0)]
-        step = int(diverged_at[bad].min())
-        names = ", ".join(specs[i].label for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         if halt:
             raise _diverged(specs, diverged_at, config)
+        bad, step, names = _divergence(specs, diverged_at)
         log.warning(
             "training diverged for %d of %d instances by step %d (%s); they are marked in diverged_at",
             len(bad),
@@ -221,11 +219,18 @@ def train_instances(
     return TrainedGrid(specs, Ws, bs, losses, config=config, loss_steps=loss_steps, info=info, diverged_at=diverged_at)
 
 
-def _diverged(specs: Sequence[InstanceSpec], diverged_at: np.ndarray, config: TrainConfig) -> TrainingDiverged:
-    """The error that names the instances of ``specs`` whose ``diverged_at`` is set, and the first step."""
+def _divergence(specs: Sequence[InstanceSpec], diverged_at: np.ndarray) -> tuple[list[int], int, str]:
+    """The diverged instances of ``specs`` (``diverged_at >= 0``), the first step one was seen, and their names
+    (three, then a count)."""
     bad = [int(i) for i in np.flatnonzero(diverged_at >= 0)]
     step = int(diverged_at[bad].min())
     names = ", ".join(specs[i].label for i in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    return bad, step, names
+
+
+def _diverged(specs: Sequence[InstanceSpec], diverged_at: np.ndarray, config: TrainConfig) -> TrainingDiverged:
+    """The error that names the instances of ``specs`` whose ``diverged_at`` is set, and the first step."""
+    bad, step, names = _divergence(specs, diverged_at)
     return TrainingDiverged(
         f"training diverged: {len(bad)} of {len(specs)} instance(s) had non-finite loss or weights by step "
         f"{step} ({names}); lower `lr` (got {config.lr:g}).",
