@@ -131,31 +131,34 @@ def test_the_plain_answer_states_the_pictures_loss_its_bands_and_where_h_s_loss_
     # called "below 10%" what the verdicts call undecided); here every p value loses the same, so the intervals are
     # points and decide
     assert (
-        "of the 2 intervals, 1 wholly below 10%, 1 wholly between 10% and 30%, none wholly above 30% and none across "
-        "a band's edge (undecided)" in text
+        "of the 2 intervals (95%), 1 wholly below 10%, 1 wholly between 10% and 30%, none wholly above 30% and none "
+        "across a band's edge (undecided)" in text
     )
     # h's loss split under both rules: 0.6 of 0.7 dropped in every cell (86%); 0.1 superposition in the 12
     # superposed cells of 14 (12%)
     assert (
-        "with a weight norm above 0.5 as the represented rule 86% under uniform importance (superposition 12% under "
-        "uniform importance); with the study's rule, a mean absolute weight above 1/20 of feature 0's, 86% under "
-        "uniform importance (superposition 12% under uniform importance): most of it under both rules." in text
+        "the features the model drops take 86% under uniform importance, superposition 12% (represented: a weight "
+        "norm above 0.5); with the study's rule, 86%, superposition 12%: the dropped features take most of it under "
+        "both rules." in text
     )
-    assert "'Dropped' means a row of W below the rule's cutoff: stored weakly, not necessarily absent." in text
+    assert "A dropped feature is a row of W under the rule's cutoff: stored weakly, not necessarily absent." in text
     assert conclude(tables, _grid_findings()).answer[0] == text  # the answer opens with it
     # under the study's rule the same inputs keep more features: the dropped share falls below half there, and the
     # sentence no longer says "most" (the reviewer's item 2: 69% under one rule, 43% under the other)
     tables["cells"] = _split_cells(x_rep_study=0.7)
     text = plain_answer(tables, _grid_findings())
-    assert "86% under uniform importance" in text and "43% under uniform importance" in text
-    assert "not most of it under both rules" in text
-    assert "the two rules disagree on which features are dropped in 14 cells of uniform importance" in text
+    assert "86% under uniform importance" in text and "with the study's rule, 43%" in text
+    assert "the dropped features do not take most of it under both rules" in text
+    # where the rules disagree is said under the grid (the answer stays short: the fresh reviewer's item)
+    assert "disagree" not in text
+    lead = " ".join(conclude(tables, _grid_findings()).lead)
+    assert "The two represented rules disagree on which features are dropped in 14 cells of uniform importance" in lead
     # the same sentence follows the numbers: every picture losing more than 30%, a loss mostly superposition
     tables = {"points": _picture_points({"mds": 0.4, "umap": 0.5}), "cells": _split_cells(h_rep=0.1, x_rep=0.9)}
     text = plain_answer(tables, _grid_findings())
     assert "lose 40% to 50%" in text
     assert "none wholly below 10%, none wholly between 10% and 30%, 2 wholly above 30% and none across" in text
-    assert "not most of it under both rules" in text
+    assert "do not take most of it under both rules" in text
     # an interval across a band's edge is counted as undecided, not by its estimate
     import numpy as np
 

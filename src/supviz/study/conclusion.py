@@ -106,7 +106,7 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
     text = (
         "In short: where the model stores features in superposition, pictures of the codes of the represented "
         f"features lose {loss} of the neighbours above chance that pictures of the same inputs on those features "
-        f"keep (the estimates of the grid's data-point cells). {band_count(effects)}"
+        f"keep. {band_count(effects)}"
     )
     split = split_words(cells, variants, rule=rule)
     return text + (f". {split}" if split else "") + "."
@@ -131,8 +131,7 @@ def band_count(effects: Sequence[dict[str, Any]]) -> str:
     counts = {v: sum(1 for e in effects if e["verdict"] == v) for v in BAND_WORDS}
     parts = [f"{counts[v] or 'none'} {words.format(lo=lo, hi=hi)}" for v, words in BAND_WORDS.items()]
     return (
-        f"Read by their 95% intervals against the verdicts' bands (the study's conclusion holds below a {lo} loss "
-        f"and fails above {hi}), as the verdicts read them: of the {len(effects)} intervals, "
+        f"The study's conclusion holds below a {lo} loss and fails above {hi}; of the {len(effects)} intervals (95%), "
         + ", ".join(parts[:-1])
         + f" and {parts[-1]}"
     )
@@ -140,11 +139,11 @@ def band_count(effects: Sequence[dict[str, Any]]) -> str:
 
 def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> str:
     """How the code space h's own loss splits between the features the model drops and superposition, per variant
-    and under both represented rules (:func:`~supviz.study.datapoints.findings.loss_split`): the split moves with
-    the rule, because a feature counts as dropped when its row of W falls below the rule's cutoff (stored weakly, not
-    necessarily absent); 'most' only for the variants whose dropped share exceeds half under both rules, and the
-    cells where the rules disagree (:func:`~supviz.study.datapoints.findings.rule_disagreements`) counted. '' without
-    a split."""
+    and under both represented rules (:func:`~supviz.study.datapoints.findings.loss_split`), in one sentence of the
+    first screen: the split moves with the rule, because a feature counts as dropped when its row of W falls below
+    the rule's cutoff (stored weakly, not necessarily absent; :func:`disagreement_words` counts the cells where the
+    rules disagree); 'most' only for the variants whose dropped share exceeds half under both rules. '' without a
+    split."""
     rules = (rule, other_rule(rule))
     splits = {(v, r): loss_split(cells, v, rule=r) for v in variants for r in rules}
     have = [v for v in variants if all(splits[v, r].get("n_cells") for r in rules)]
@@ -152,30 +151,42 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> s
     if not have:
         return ""
 
-    def shares(r: str, key: str) -> str:
-        return " and ".join(f"{pct(splits[v, r][key])} under {variant_label(v)}" for v in have)
+    def shares(r: str, key: str, *, named: bool) -> str:
+        return " and ".join(pct(splits[v, r][key]) + (f" under {variant_label(v)}" if named else "") for v in have)
 
     most = [v for v in have if all(splits[v, r]["share_dropped"] > 0.5 for r in rules)]
     verdict = (
-        "most of it under both rules"
+        "the dropped features take most of it under both rules"
         if len(most) == len(have)
-        else "most of it under both rules only under " + " and ".join(variant_label(v) for v in most)
+        else "the dropped features take most of it under both rules only under "
+        + " and ".join(variant_label(v) for v in most)
         if most
-        else "not most of it under both rules"
+        else "the dropped features do not take most of it under both rules"
     )
-    disagree = [f"{plural(n, 'cell')} of {variant_label(v)}" for v in have if (n := rule_disagreements(cells, v))]
     return (
-        "The share of what the code space h as a whole loses that goes with the features the model drops: with "
-        f"{RULE_TEXT[rules[0]]} as the represented rule {shares(rules[0], 'share_dropped')} (superposition "
-        f"{shares(rules[0], 'share_superposition')}); with {RULE_TEXT[rules[1]]}, "
-        f"{shares(rules[1], 'share_dropped')} (superposition {shares(rules[1], 'share_superposition')}): {verdict}. "
-        "'Dropped' means a row of W below the rule's cutoff: stored weakly, not necessarily absent"
-        + (
-            f" (the two rules disagree on which features are dropped in {' and '.join(disagree)}: where W stores "
-            "features weakly, one rule drops what the other keeps)"
-            if disagree
-            else ""
-        )
+        "Of what the code space h as a whole loses, the features the model drops take "
+        f"{shares(rules[0], 'share_dropped', named=True)}, superposition "
+        f"{shares(rules[0], 'share_superposition', named=False)} (represented: {RULE_TEXT[rules[0]]}); with "
+        f"{RULE_SHORT[rules[1]]}, {shares(rules[1], 'share_dropped', named=False)}, superposition "
+        f"{shares(rules[1], 'share_superposition', named=False)}: {verdict}. A dropped feature is a row of W under "
+        "the rule's cutoff: stored weakly, not necessarily absent"
+    )
+
+
+#: Each represented rule named in a few words, where :data:`~supviz.study.verdicts.RULE_TEXT` has been said nearby.
+RULE_SHORT = {"norm": "a weight norm above 0.5", "mean_abs": "the study's rule"}
+
+
+def disagreement_words(cells: Any, variants: Sequence[str]) -> str:
+    """The cells where the two represented rules disagree on which features are dropped
+    (:func:`~supviz.study.datapoints.findings.rule_disagreements`), counted per variant, in one sentence; '' where
+    they agree everywhere."""
+    disagree = [f"{plural(n, 'cell')} of {variant_label(v)}" for v in variants if (n := rule_disagreements(cells, v))]
+    if not disagree:
+        return ""
+    return (
+        f"The two represented rules disagree on which features are dropped in {' and '.join(disagree)}: where W "
+        "stores features weakly, one rule drops what the other keeps, so h's loss split moves with the rule."
     )
 
 
@@ -298,6 +309,8 @@ def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str
     lead = variants[0] if variants else ""
     if points is not None and len(points) and lead:
         out.append(_data_point_sentence(points, cells, lead, variants, rule=rule))
+        if cells is not None and len(cells):
+            out += [w for w in [disagreement_words(cells, variants)] if w]
     # every variant and method, each in its own words (an undecided verdict whose interval shows a trend is not
     # worded like one whose interval shows none)
     fd = [f for f in findings if f.view == "feature directions" and f.verdict != "n/a"]
