@@ -193,3 +193,32 @@ def test_umap_leaves_ordinary_points_and_other_metrics_alone():
     assert _centred_if_far(shifted, notes) is shifted and not notes
     lay = umap_layout(CLUSTERS + 1e9, metric="cosine", **UMAP_FAST)  # cosine sees a translation: not centred
     assert not any("centred" in n for n in lay.notes)
+
+
+def test_a_start_whose_groups_first_rows_coincide_is_refused_by_every_engine_alike():
+    """Break test 6's F6: X holds 4 distinct points x 3 copies and ``init`` puts the first row of each group at one
+    spot. UMAP and t-SNE refused it naming "all 4 rows" of a 12-row start; MDS accepted it and SMACOF, whose
+    engines give each group its first member's coordinates, never moved them apart. Now every engine refuses it, in
+    the user's terms; a start with distinct first rows (copies anywhere) is laid out by all three."""
+    rng = np.random.default_rng(1)
+    X = np.repeat(G[:4], 3, axis=0)
+    init = rng.normal(size=(12, 2))
+    init[[0, 3, 6, 9]] = init[0]
+    for layout, kwargs in (
+        (mds_layout, {}),
+        (umap_layout, {"n_epochs": 30}),
+        (tsne_layout, {"n_iter": 300, "perplexity": 1}),
+    ):
+        with pytest.raises(SupvizError, match="X's 12 points are 4 distinct ones .* those 4 rows of `init` are equal"):
+            layout(X, init=init, **kwargs)
+    with pytest.raises(SupvizError, match="those 4 rows of `init` are equal"):
+        smacof(cdist(X, X), init=init)
+    ok = init.copy()
+    ok[[3, 6, 9]] += np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    for layout, kwargs in (
+        (mds_layout, {}),
+        (umap_layout, {"n_epochs": 30}),
+        (tsne_layout, {"n_iter": 300, "perplexity": 1}),
+    ):
+        Y = layout(X, init=ok, **kwargs).embedding
+        assert _distinct_rows(Y) == 4

@@ -67,10 +67,16 @@ class CoincidentPoints:
         dissimilarities [N, N] (``precomputed``)."""
         return pts[np.ix_(self.first, self.first)] if precomputed else pts[self.first]
 
-    def distinct_start(self, init: Any) -> Any:
+    def distinct_start(self, init: Any, *, method: str) -> Any:
         """A start configuration for the distinct points: a named start (a str) as it is, an array's rows
-        ``first`` (its shape was checked against all N rows by the caller)."""
-        return init if isinstance(init, str) else np.asarray(init, dtype=np.float64)[self.first]
+        ``first`` (its shape was checked against all N rows by the caller), refused where those rows all coincide
+        (:func:`supviz.dr.base.check_distinct_start`: SupvizError)."""
+        if isinstance(init, str):
+            return init
+        from supviz.dr.base import check_distinct_start
+
+        start = np.asarray(init, dtype=np.float64)[self.first]
+        return check_distinct_start(start, method=method, n=len(self.inverse))
 
     def expand(self, embedding: np.ndarray) -> np.ndarray:
         """The layout of all N rows [N, k] from the layout of the distinct points [n_distinct, k]: each copy at its

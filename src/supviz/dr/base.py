@@ -241,6 +241,29 @@ def check_start(init: np.ndarray, *, method: str, item: str = "") -> np.ndarray:
     return init
 
 
+def check_distinct_start(start: np.ndarray, *, method: str, n: int) -> np.ndarray:
+    """Refuse a start whose rows for the distinct points ``start`` [n_distinct, k] all coincide, where the ``n`` points
+    of X hold groups of coincident points: each group is laid out as one point, started at its first row of ``init``
+    (every engine: :mod:`supviz.dr._coincident`, and SMACOF's representatives), so the start that moves is these
+    rows, not all ``n`` (:func:`check_start`'s reason, said in the user's terms).
+
+    Raises
+    ------
+    SupvizError
+        Naming the method, ``n`` and the number of distinct points.
+    """
+    from supviz.core.geometry import points_coincide
+
+    if start.shape[0] >= 2 and points_coincide(start):
+        raise SupvizError(
+            f"`init` must not put all distinct points at one location for {method} (no gradient moves them apart): X's "
+            f"{n} points are {start.shape[0]} distinct ones (coincident points are one point, started at the first "
+            f"row of `init` of their group), and those {start.shape[0]} rows of `init` are equal up to rounding. Give "
+            "distinct start rows, or init='random'."
+        )
+    return start
+
+
 #: Metrics whose distance is undefined for some rows: cosine for all-zero rows (0 / 0), correlation
 #: for constant rows (zero variance).
 _ROW_NORMALISED_METRICS = {"cosine": "all-zero", "correlation": "constant"}

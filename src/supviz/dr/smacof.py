@@ -62,7 +62,7 @@ from supviz.core.geometry import snap_coincident, snapped_note
 from supviz.core.seeding import SeedLike, as_seed_sequence, child, numpy_rng
 from supviz.core.validation import check_array, check_choice, check_float, check_int, unit_scaled
 from supviz.dr import _transforms
-from supviz.dr.base import check_delta, check_start
+from supviz.dr.base import check_delta, check_distinct_start, check_start
 from supviz.dr.classical import coincident_representatives, merge_coincident, torgerson
 from supviz.errors import SupvizError
 from supviz.runtime.codecs import cacheable
@@ -389,6 +389,11 @@ def smacof(
     if init_arr is None and has_groups:
         for b in range(n_batch):
             starts[b] = merge_coincident(arr3[b], starts[b], None if w3 is None else w3[b])
+    elif has_groups and not first_random:
+        # a given start moves only through its groups' first rows: refuse it where those coincide, as every layout
+        # engine does (supviz.dr._coincident)
+        for b in range(n_batch):
+            check_distinct_start(starts[b, 0][np.unique(reps[b])], method="SMACOF", n=n)
 
     run = np.flatnonzero(~all_zero)
     emb = np.zeros((n_batch, n_init, n, k))

@@ -528,7 +528,12 @@ def _merge_coincident(
             n_u,
             n,
         )
-    sub_args = {**args, "perplexity": min(perplexity, limit), "init": merge.distinct_start(args["init"]), "clamp": True}
+    sub_args = {
+        **args,
+        "perplexity": min(perplexity, limit),
+        "init": merge.distinct_start(args["init"], method="t-SNE"),
+        "clamp": True,
+    }
     return merge.expanded(tsne_layout(merge.distinct(pts, precomputed=precomputed), **sub_args), notes)
 
 

@@ -526,7 +526,7 @@ def _merge_coincident(
         )
         return Layout(embedding=embedding, method="umap", params=params, info=info, notes=notes)
     sub_pts = merge.distinct(pts, precomputed=precomputed)
-    init = merge.distinct_start(args["init"])  # an array's shape was checked against all N points
+    init = merge.distinct_start(args["init"], method="UMAP")  # an array's shape was checked against all N points
     sub = umap_layout(sub_pts, **{**args, "n_neighbors": min(n_neighbors, n_u - 1), "init": init, "clamp": True})
     if n_neighbors > n_u - 1:
         add_note(notes, "umap n_neighbors clamped from %d to %d: the distinct points minus one.", n_neighbors, n_u - 1)
