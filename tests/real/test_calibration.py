@@ -124,6 +124,11 @@ def test_calibrate_a_tiny_grid(grid):
     assert len(t) == 4 and {"m", "p", "importance", "n_represented", "mmcs", *QUALITY_KEYS} <= set(t.columns)
     assert ((t["mmcs"] > -1) & (t["mmcs"] <= 1)).all()
     assert (t["n_represented"] >= 1).all()
+    # each cell's chance level: random unit decoders of its SAEs' size (the recipe's 2 x m latents) at its m
+    from supviz.sae.metrics import random_mmcs_expectation
+
+    want = [random_mmcs_expectation(int(m), 2 * int(m)) for m in t["m"]]
+    np.testing.assert_allclose(t["chance_mmcs"], want, rtol=1e-12)
     assert list(cal.correlations["measure"])[:3] == ["fvu", "l0", "dead_fraction"]
     again = calibrate(grid, [1, 2], settings=settings, n_train=200, n_eval=80, seed=1)
     # a cell's numbers do not depend on which other cells are calibrated beside it

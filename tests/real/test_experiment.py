@@ -156,6 +156,13 @@ def test_figures_draw(result):
     )
     assert "within m" in f3.axes[0].get_title() and "pooled over m" in f3.axes[0].get_title()
     assert sum(ax.get_visible() for ax in f3.axes) == len(CALIBRATED) + 1
+    # y is MMCS above chance (review 5 item 7): each cell's point sits at mmcs - chance_mmcs, with the chance line at 0
+    ax = f3.axes[0]
+    assert ax.get_ylabel() == "true MMCS − chance (toy cells)"
+    cal = result.calibration[result.calibration["architecture"] == "relu_l1"]
+    ys = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections])
+    np.testing.assert_allclose(np.sort(ys), np.sort((cal["mmcs"] - cal["chance_mmcs"]).to_numpy()), rtol=1e-12)
+    assert any(line.get_ydata()[0] == 0.0 and line.get_linestyle() == ":" for line in ax.get_lines())
 
 
 def test_no_grid_no_calibration_and_a_table_that_misses_the_grid(grid):

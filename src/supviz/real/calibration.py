@@ -16,7 +16,8 @@ a digits layer's measure through the cells of one hidden size: an isotonic (mono
 measure over the cells of the hidden size ``m`` nearest to the layer's width (:func:`matching_m`; scikit-learn's
 ``IsotonicRegression``, direction chosen by the sign of the rank correlation inside that ``m``), evaluated at the
 layer's value, NaN (with the reason) outside those cells' range of the measure or where no ``m`` lies within
-:data:`MAX_WIDTH_RATIO` of the width. :func:`read_layers` does so for every layer and measure.
+:data:`MAX_WIDTH_RATIO` of the width. :func:`read_layers` does so for every layer and measure;
+:func:`read_through_interval` gives one reading its percentile-bootstrap interval over those cells.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class Calibration:
     ----------
     table : pandas.DataFrame
         One row per cell: ``index, label, m, p, importance, n_represented``, every measure of
-        :data:`~supviz.real.layer.QUALITY_KEYS`, ``mmcs`` (true recovery, mean over seeds) and
-        ``notes`` (why a value is NaN).
+        :data:`~supviz.real.layer.QUALITY_KEYS`, ``mmcs`` (true recovery, mean over seeds), ``chance_mmcs``
+        (what random unit decoders of the SAEs' size score at the cell's m:
+        :func:`supviz.sae.metrics.random_mmcs_expectation`) and ``notes`` (why a value is NaN).
     correlations : pandas.DataFrame
         :func:`rank_correlations` of ``table``.
     info : dict
@@ -111,7 +113,7 @@ def calibrate(
     import pandas as pd
 
     from supviz.real.layer import train_layer_saes
-    from supviz.sae.metrics import score
+    from supviz.sae.metrics import random_mmcs_expectation, score
     from supviz.sae.sources import FeatureStream
 
     settings = SAESettings() if settings is None else settings
@@ -146,6 +148,8 @@ def calibrate(
         }
         row.update({k: lay.quality[k] for k in QUALITY_KEYS})
         notes = dict(lay.quality.reasons)
+        # what random unit decoders of the same size score at this m, whatever the features (rotation invariance)
+        row["chance_mmcs"] = random_mmcs_expectation(int(spec.n_hidden), int(lay.saes[0].W_dec.shape[0]))
         if np.isfinite(sc.mmcs).all():
             row["mmcs"] = float(np.mean(sc.mmcs))
         else:
@@ -297,6 +301,63 @@ def _read_through(
             est[i] = float(fit.predict([x])[0])
             reasons.append("")
     return est, reasons
+
+
+def read_through_interval(
+    table: "pd.DataFrame",
+    measure: str,
+    value: float,
+    *,
+    m: float,
+    target: str = "mmcs",
+    n_resamples: int = 1000,
+    level: float = 0.95,
+    seed: SeedLike = 0,
+) -> tuple[float, float, str]:
+    """The percentile-bootstrap interval of one :func:`read_through` reading: the cells of hidden size ``m`` resampled
+    with replacement (the cell is the unit: the fit has as many points as one m holds), the monotone fit redone on
+    each resample (its direction from that resample's rank correlation) and read at ``value``.
+
+    A resample whose cells do not span ``value`` (or that holds fewer than 3 distinct values of the measure) cannot
+    read it without extrapolating; where more than ``1 - level`` of the resamples cannot, the interval is undefined.
+
+    Returns
+    -------
+    (low, high, reason)
+        ``reason`` says why the bounds are NaN ("" where defined).
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    from supviz.core.seeding import numpy_rng
+    from supviz.metrics.ranks import spearman_tie_expected
+
+    cells = table[table["m"].to_numpy(dtype=float) == float(m)]
+    a = cells[measure].to_numpy(dtype=float)
+    b = cells[target].to_numpy(dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    if not math.isfinite(float(value)) or a.size < 3 or np.ptp(a) == 0:
+        return math.nan, math.nan, f"{measure}: too few distinct calibration cells (m = {m:g}) for an interval"
+    rng = numpy_rng(seed)
+    reads = np.full(n_resamples, np.nan)
+    for i in range(n_resamples):
+        j = rng.integers(0, a.size, a.size)
+        x, y = a[j], b[j]
+        if np.unique(x).size < 3 or not x.min() <= value <= x.max():
+            continue
+        rho = spearman_tie_expected(x, y)[0]
+        fit = IsotonicRegression(increasing=bool(rho >= 0), out_of_bounds="nan").fit(x, y)
+        reads[i] = float(fit.predict([value])[0])
+    done = reads[np.isfinite(reads)]
+    if done.size < level * n_resamples:
+        return (
+            math.nan,
+            math.nan,
+            f"{measure} = {value:.3g} lies outside {n_resamples - done.size} of {n_resamples} resamples of the cells "
+            f"of m = {m:g}: no interval without extrapolating",
+        )
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(done, tail)), float(np.percentile(done, 100 - tail)), ""
 
 
 def read_layers(

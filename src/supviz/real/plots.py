@@ -348,7 +348,9 @@ def calibration_figure(
     measures: Sequence[str],
     count: Any = None,
 ) -> "Figure":
-    """F3: each no-ground-truth measure (x) against the true recovery MMCS (y) over toy cells, its Spearman rho
+    """F3: each no-ground-truth measure (x) against the true recovery MMCS above chance (y: MMCS less
+    ``chance_mmcs``, what random unit decoders of the SAEs' size score at the cell's m; raw MMCS where the table has
+    no such column) over toy cells, its Spearman rho
     within the hidden size m (with its 95% interval) and pooled over m in the title, the read-through's monotone fit
     within each m (in that m's colour), and where the digits layers lie (ticks at the bottom).
 
@@ -360,6 +362,12 @@ def calibration_figure(
     import matplotlib
 
     cal = calibration[calibration["architecture"] == architecture]
+    # the y axis: MMCS above what random unit decoders of the same size score at the cell's m (0 = chance); a
+    # constant per m, so the within-m ranks and fits keep their shape (a table without the column: raw MMCS)
+    corrected = "chance_mmcs" in cal
+    chance = cal["chance_mmcs"].to_numpy(dtype=float) if corrected else np.zeros(len(cal))
+    y_all = cal["mmcs"].to_numpy(dtype=float) - chance
+    ylabel = "true MMCS − chance (toy cells)" if corrected else "true MMCS (toy cells)"
     q = quality[quality["architecture"] == architecture]
     n = len(measures) + 1
     ncols = 4
@@ -376,7 +384,7 @@ def calibration_figure(
         for (m, imp), t in cal.groupby(["m", "importance"]):
             ax.scatter(
                 t[measure],
-                t["mmcs"],
+                t["mmcs"] - (t["chance_mmcs"] if corrected else 0.0),
                 s=14,
                 color=mcol[int(m)],
                 marker=marks[imp],
@@ -386,13 +394,17 @@ def calibration_figure(
         row = ranking[ranking["measure"] == measure]
         ax.set_title(f"{MEASURE_NAMES.get(measure, measure)}\n{_rho_title(row)}", fontsize=8)
         ax.set_xlabel(MEASURE_NAMES.get(measure, measure), fontsize=7)
-        ax.set_ylabel("true MMCS (toy cells)", fontsize=7)
+        ax.set_ylabel(ylabel, fontsize=7)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
         for m, (xs, ys) in _monotone_fits(cal, measure).items():
-            ax.plot(xs, ys, color=mcol[m], lw=1.1, alpha=0.9)
-        known = cal["mmcs"].to_numpy(dtype=float)
-        known = known[np.isfinite(known)]
+            shift = float(np.nanmean(chance[cal["m"].to_numpy(dtype=float) == m])) if corrected else 0.0
+            ax.plot(xs, ys - shift, color=mcol[m], lw=1.1, alpha=0.9)
+        if corrected:
+            ax.axhline(0.0, color="0.3", lw=0.8, ls=":")
+        known = y_all[np.isfinite(y_all)]
+        if corrected:
+            known = np.r_[known, 0.0]  # the chance line stays in view
         if len(known):  # a free band at the bottom for the digits ticks (they cover the lowest cells otherwise)
             lo, hi = float(known.min()), float(known.max())
             pad = (hi - lo) or 0.1
@@ -426,5 +438,8 @@ def calibration_figure(
     labels += ["monotone fit within one m (its colour; the read-through)"]
     handles += [Line2D([], [], color=KIND_COLOURS[k], lw=1.5) for k in ("classifier", "autoencoder")]
     labels += ["digits classifier layers (ticks)", "digits autoencoder layers (ticks)"]
+    if corrected:
+        handles += [Line2D([], [], color="0.3", lw=0.8, ls=":")]
+        labels += ["chance: random unit decoders of the same size at that m"]
     fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=7, frameon=False)
     return fig

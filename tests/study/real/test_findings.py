@@ -193,7 +193,34 @@ def test_calibration_text_names_the_within_m_best_and_the_nearest_m_reading():
     high = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.97)
     assert "random unit decoders of the same size score 0.97 at m = 10: at or below chance" in high
     low = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.01)
-    assert "0.01 at m = 10: above chance" in low
+    # no interval, no "above chance" (review 5 item 7: a 0.02 gap read off one monotone fit was called above chance)
+    assert "0.01 at m = 10: not distinguishable from chance (no interval to tell)" in low
+    # with the cells, the reading gets its bootstrap interval over the cells of its m, and is read against chance by it
+    low = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.01, cells=cal)
+    assert "bootstrap over the cells of m = 10]" in low and "0.01 at m = 10: above chance, its whole interval" in low
+    est = float(rd[(rd["measure"] == "within")]["estimated_mmcs"].iloc[0])
+    inside = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: est - 1e-9, cells=cal)
+    assert "at m = 10: not distinguishable from chance)" in inside
+
+
+def test_the_read_through_interval_resamples_the_cells_of_one_m():
+    """The read-through's interval: cells of one m resampled, the monotone fit redone, read at the value; a value
+    at the edge of the cells' range is outside too many resamples for an interval (no extrapolation)."""
+    from supviz.real.calibration import read_through, read_through_interval
+
+    cal = _calibration_cells()
+    est, _ = read_through(cal, "within", [0.6], m=10)
+    lo, hi, why = read_through_interval(cal, "within", 0.6, m=10)
+    assert why == "" and lo <= est[0] <= hi and lo < hi
+    assert read_through_interval(cal, "within", 0.6, m=10) == (lo, hi, "")  # seeded
+    cells = cal[cal["m"] == 10]
+    edge = float(cells["within"].max())
+    lo, hi, why = read_through_interval(cal, "within", edge, m=10)
+    assert np.isnan(lo) and np.isnan(hi) and "no interval without extrapolating" in why
+    # a perfectly monotone relation reads back exactly: every resample's fit passes through the cell it reads at
+    exact = cal.assign(mmcs=cal["within"])
+    v = float(np.sort(exact[exact["m"] == 10]["within"].unique())[3])
+    assert read_through_interval(exact, "within", v, m=10)[:2] == (v, v)
 
 
 def test_chance_mmcs_is_the_random_decoders_expectation_at_the_recipe_s_size():

@@ -155,10 +155,14 @@ def calibration_text(
     picture_width: int,
     count: Any = None,
     chance: Any = None,
+    cells: Any = None,
 ) -> str:
     """Section F's answer to "which no-ground-truth measure tracks true recovery?", from :func:`calibration_ranking`
     (``ranking``; ``count``: the same for the effective feature count against the represented count) and the digits
     layers read through the cells (``readings``: :func:`supviz.real.calibration.read_layers`, one architecture).
+    ``chance(m)``: what random unit decoders of the SAEs' size score at m; ``cells``: the calibration cells of the
+    architecture, for the read-through's bootstrap interval (:func:`supviz.real.calibration.read_through_interval`),
+    against which the reading is called above chance only where the whole interval is.
 
     The best measure is the one with the largest |within-m rho|; the ranking is said to be settled only where the
     best's 95% interval does not overlap the runner-up's, and a measure tracks recovery only where its interval
@@ -226,8 +230,14 @@ def calibration_text(
                 f"{name(best['measure'])} over the cells of m = {int(e['m_used'])} only), the classifier's w = "
                 f"{picture_width} layer ({name(best['measure'])} {fixed(e['value'])}) is where those cells recover "
                 f"MMCS ≈ {fixed(e['estimated_mmcs'])}"
+                + _read_interval_words(cells, best["measure"], e)
                 + (
-                    _chance_words(float(e["estimated_mmcs"]), chance(float(e["m_used"])), int(e["m_used"]))
+                    _chance_words(
+                        float(e["estimated_mmcs"]),
+                        chance(float(e["m_used"])),
+                        int(e["m_used"]),
+                        _read_interval(cells, best["measure"], e)[:2],
+                    )
                     if chance
                     else ""
                 )
@@ -240,15 +250,41 @@ def calibration_text(
     return " ".join(parts) + " Per layer in the table below."
 
 
-def _chance_words(estimate: float, level: float, m: int) -> str:
-    """The read-through's MMCS beside its chance level (random unit decoders of the same size at m)."""
+def _read_interval(cells: Any, measure: str, reading: Any) -> tuple[float, float, str]:
+    """The bootstrap interval of one read-through (``reading``: a row of ``read_layers``) over the cells of its m;
+    NaN bounds with the reason, or without cells."""
+    from supviz.real.calibration import read_through_interval
+
+    if cells is None or not len(cells):
+        return math.nan, math.nan, "no calibration cells given"
+    return read_through_interval(cells, measure, float(reading["value"]), m=float(reading["m_used"]))
+
+
+def _read_interval_words(cells: Any, measure: str, reading: Any) -> str:
+    """The read-through's interval as the text prints it (or why there is none)."""
+    if cells is None:
+        return ""
+    lo, hi, why = _read_interval(cells, measure, reading)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f" (no interval: {why})"
+    return f" [95% interval {fixed(lo)}, {fixed(hi)}, bootstrap over the cells of m = {int(reading['m_used'])}]"
+
+
+def _chance_words(estimate: float, level: float, m: int, interval: tuple[float, float] = (math.nan, math.nan)) -> str:
+    """The read-through's MMCS beside its chance level (random unit decoders of the same size at m): above chance only
+    where its whole 95% interval is, at or below where the interval lies at or below it, and otherwise (or without an
+    interval) indistinguishable from chance."""
     if not math.isfinite(level):
         return ""
-    where = (
-        "at or below chance: no evidence that the layer's SAE recovers anything"
-        if estimate <= level
-        else ("above chance")
-    )
+    lo, hi = interval
+    if math.isfinite(lo) and lo > level:
+        where = "above chance, its whole interval"
+    elif math.isfinite(hi) and hi <= level:
+        where = "at or below chance, its whole interval: no evidence that the layer's SAE recovers anything"
+    elif estimate <= level:
+        where = "at or below chance: no evidence that the layer's SAE recovers anything"
+    else:
+        where = "not distinguishable from chance" + ("" if math.isfinite(lo) else " (no interval to tell)")
     return f" (random unit decoders of the same size score {fixed(level)} at m = {m}: {where})"
 
 
@@ -538,6 +574,7 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 picture_width=int(cfg["picture_width"]),
                 count=count,
                 chance=lambda m: chance_mmcs(m, float(cfg["sae_expansion"]), arch),
+                cells=r.calibration[r.calibration["architecture"] == arch],
             )
         )
     return "\n\n".join(parts), findings
