@@ -1,6 +1,7 @@
 """Pictures of trained toy models (the background figures A1-A3) draw the given values, readably."""
 
 import numpy as np
+import pytest
 
 from supviz.plot import min_font_px
 from supviz.toy import plots as static
@@ -28,3 +29,16 @@ def test_background_figures_draw_the_given_values_with_integer_feature_ticks():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_title(loc="left") == "n = 8, m = 2"
     assert min_font_px(fig, dpi=110) >= 10
+
+
+def test_the_sticky_fraction_labels_are_a_label_height_apart():
+    """A3's labels 2/5, 3/8 and 1/3 sat 0.025-0.04 apart and ran together (review 5): each now keeps its line's height
+    unless the label above is nearer than the gap, then it goes a gap below that one."""
+    from supviz.toy.plots import STICKY_FRACTIONS, label_heights
+
+    fracs = [f for f, _ in STICKY_FRACTIONS]
+    ys = label_heights(fracs, gap=0.045)
+    assert ys[:5] == fracs[:5]  # 1 ... 2/5 are far enough apart: unmoved
+    assert ys[5:] == pytest.approx([0.4 - 0.045, 0.4 - 0.09])
+    assert all(a - b >= 0.045 - 1e-12 for a, b in zip(sorted(ys, reverse=True), sorted(ys, reverse=True)[1:]))
+    assert label_heights([0.1, 0.9, 0.5], gap=0.05) == [0.1, 0.9, 0.5]  # any order in, the same order out

@@ -9,6 +9,7 @@ sparsity sweep) and :func:`geometry_figure` (dimensions per feature). Every func
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,19 @@ STICKY_FRACTIONS = (
     (1 / 3, "1/3"),
 )
 _PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+
+
+def label_heights(values: Sequence[float], *, gap: float) -> list[float]:
+    """Heights for labels of ``values`` (data units) at least ``gap`` apart: from the highest down, each label stays
+    at its value unless that is within ``gap`` of the label above it, then it goes ``gap`` below that one. Returned in
+    the order of ``values``."""
+    order = sorted(range(len(values)), key=lambda i: -float(values[i]))
+    out = [0.0] * len(values)
+    above = math.inf
+    for i in order:
+        out[i] = min(float(values[i]), above - gap)
+        above = out[i]
+    return out
 
 
 def _new(width: float, height: float) -> "Figure":
@@ -176,9 +190,14 @@ def geometry_figure(
         markersize=3,
         label="dimensions per feature m/‖W‖²_F",
     )
-    for frac, label in STICKY_FRACTIONS:
+    x_end = float(np.max(inverse_p))
+    for frac, label, y in zip(*zip(*STICKY_FRACTIONS), label_heights([f for f, _ in STICKY_FRACTIONS], gap=0.045)):
         ax.axhline(frac, color="0.6", linewidth=0.6, linestyle="--")
-        ax.text(float(np.max(inverse_p)) * 1.12, frac, label, va="center", fontsize=MIN_FONT_PT, color="0.3")
+        # 2/5, 3/8 and 1/3 lie 0.025-0.04 apart: each label is moved down to a label's height below the one above it,
+        # with a short leader to its line where it moved
+        if y != frac:
+            ax.plot([x_end * 1.04, x_end * 1.11], [frac, y], color="0.6", linewidth=0.5, clip_on=False)
+        ax.text(x_end * 1.12, y, label, va="center", fontsize=MIN_FONT_PT, color="0.3")
     ax.set_xscale("log")
     ax.set_xlabel("1 / (1 − S) = 1 / p", fontsize=MIN_FONT_PT + 1)
     ax.set_ylabel("dimensions per feature", fontsize=MIN_FONT_PT + 1)
