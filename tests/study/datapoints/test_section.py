@@ -69,6 +69,8 @@ def test_rows_figures_and_notes(run):
     assert set(other["method"]) == set(METHODS) and len(other) == 2 * CELLS * 3  # every cell is pictured here
     claims = [f for f in next(o for o in res.sections if o.key == "datapoints").findings if f.view == "data points"]
     assert len(claims) == 2 * len(METHODS) and all(f.verdict_other_rule != "not computed" for f in claims)
+    intro = next(o for o in res.sections if o.key == "datapoints").intro
+    assert re.search(r"new pictures in the \d+ of the 8 cells that picture them where the two rules keep", intro)
     assert (points["n_points"] == 40).all() and set(points["method"]) == {"exact", *METHODS}
     for col in ("knn_recall", "trustworthiness", "continuity", "false_neighbour_rate", "false_neighbour_chance"):
         assert points[col].between(0, 1).all(), col

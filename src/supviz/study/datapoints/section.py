@@ -732,12 +732,17 @@ def _loss_by_m_table(points: Any, cells: Any, v: str, cfg: DatapointsConfig, rc:
 
 
 def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, variants: list[str]) -> str:
+    from supviz.datapoints.spaces import split_rule
     from supviz.study.datapoints.findings import loss_split_sentence
 
     groups = {}
     for cell in res.cells:
         groups.setdefault(round(cell.probability, 12), (cell.n_drawn, cell.n_dropped))
     drawn = sum(d for d, _ in groups.values())
+    # the cells that picture x_rep and h_rep under the other rule too, and those where its represented set differs
+    other = [c for c in res.cells if any(split_rule(s)[1] for s, _ in c.layouts)]
+    n_pictured = len(other)
+    n_differ = sum(not np.array_equal(c.represented, c.other_represented) for c in other)
     dropped = sum(z for _, z in groups.values())
     parts = [
         f"The study pictured feature directions; practitioners picture data. For each of the {len(res.cells)} cells, "
@@ -748,6 +753,13 @@ def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, va
         "these inputs loses.",
         " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rc.rule))),
         f"A feature counts as represented (for {space_words('x_rep')}, their codes and the ring) when its row of "
-        f"W has {rc.describe()}; the split and the ring are also computed with {rc.other().describe()}.",
+        f"W has {rc.describe()}; the split and the ring are also computed with {rc.other().describe()}"
+        + (
+            f", and so are the pictures of the represented features that the study's claim reads: new pictures in the "
+            f"{n_differ} of the {n_pictured} cells that picture them where the two rules keep different features, "
+            "the same pictures in the others."
+            if n_pictured
+            else "."
+        ),
     ]
     return "\n\n".join(p for p in parts if p)
