@@ -276,3 +276,87 @@ def test_rep_pictured_refuses_what_it_cannot_read_and_takes_none():
     pic = none.table[none.table["method"] == "mds"]
     assert set(pic["space"]) == {"x", "h"}  # no cell draws x_rep or h_rep; their exact measures stay
     assert set(none.table[none.table["method"] == "exact"]["space"]) >= {"x_rep", "h_rep"}
+
+
+def _two_rule_grid():
+    """Two cells of one p (so one sample): in ``agree`` both rules keep features 0-5 (rows 6, 7 near 0); in
+    ``differ`` row 6 has norm 0.3, below the norm rule's 0.5 but a mean |w| far above 1/20 of the strongest row's,
+    so the norm rule keeps 0-5 and the study's rule 0-6."""
+    rng = np.random.default_rng(5)
+    agree, differ = _superposed(8, 3, rng), _superposed(8, 3, rng)
+    agree[-2:] *= 0.001
+    differ[-2] *= 0.3
+    differ[-1] *= 0.001
+    specs = [_Spec(8, 3, 0.2, "uniform", np.ones(8)), _Spec(8, 3, 0.2, "geometric:0.9", np.ones(8))]
+    return _Grid(specs, [agree, differ], [np.zeros(8), np.zeros(8)])
+
+
+def test_other_rule_pictures_are_new_only_where_the_represented_sets_differ(monkeypatch, tmp_path):
+    import supviz.datapoints.experiment as ex
+    from supviz.datapoints.storage import load_result, save_result
+
+    calls = []
+    real = ex.datapoint_layout
+
+    def counted(points, method, **kw):
+        calls.append((points.shape, method))
+        return real(points, method, **kw)
+
+    monkeypatch.setattr(ex, "datapoint_layout", counted)
+    grid = _two_rule_grid()
+    kw = dict(
+        n_points=60,
+        methods=("mds",),
+        k=5,
+        random_state=8,
+        progress=False,
+        n_jobs=1,
+        layout_spaces=("x", "x_rep", "h", "h_rep"),
+        represented_rule="norm",
+        represented_threshold=0.5,
+    )
+    one = datapoint_grid(grid, **kw)
+    n_one = len(calls)
+    both = datapoint_grid(grid, other_rule=("mean_abs", 0.05), **kw)
+    n_both = len(calls) - n_one
+    # per method: x (shared), x_rep of 0-5 (shared by both cells, both rules where they keep 0-5), h and h_rep of
+    # each cell; the study's rule adds x_rep of 0-6 and h_rep of 0-6 in `differ` only: 2 layouts
+    assert n_one == 1 + 1 + 2 + 2
+    assert n_both - n_one == 2
+    agree, differ = both.cells
+    np.testing.assert_array_equal(agree.other_represented, agree.represented)
+    assert differ.represented.sum() == 6 and differ.other_represented.sum() == 7
+    t = both.table
+    cols = [c for c in t.columns if c != "rule"]
+    for imp, same in (("uniform", True), ("geometric:0.9", False)):
+        for space in ("x_rep", "h_rep"):
+            for mth in ("mds",):
+                rows = t[(t["importance"] == imp) & (t["space"] == space) & (t["method"] == mth)]
+                assert sorted(rows["rule"]) == ["mean_abs", "norm"]
+                a = rows[rows["rule"] == "norm"][cols].reset_index(drop=True)
+                b = rows[rows["rule"] == "mean_abs"][cols].reset_index(drop=True)
+                cell = agree if same else differ
+                la, lb = cell.layouts[(space, mth)], cell.layouts[(ex.under_rule(space, "mean_abs"), mth)]
+                if same:  # the same set: the same picture, reused (the same object), the same row
+                    pd.testing.assert_frame_equal(a, b)
+                    assert la is lb
+                else:
+                    assert int(b["n_represented"].iloc[0]) == 7 and not np.array_equal(la.embedding, lb.embedding)
+    # the second rule's pictures only: no exact rows under it (its exact measures are the run's cells columns)
+    assert (t[t["rule"] == "mean_abs"]["method"] != "exact").all()
+    # the run's own rows are unchanged by the second rule, bit for bit
+    pd.testing.assert_frame_equal(both.rule_table(), one.table)
+    assert both.rule_table("mean_abs")["n_represented"].max() == 7 and set(one.table["rule"]) == {"", "norm"}
+    with pytest.raises(SupvizError, match=r"`table` holds x_rep rows of two represented rules"):
+        superposition_effect(t)
+    superposition_effect(both.rule_table())
+    # the cache folder keeps the second rule
+    save_result(both, tmp_path)
+    back = load_result(tmp_path)
+    assert (back.rule, back.other_rule) == ("norm", "mean_abs")
+    np.testing.assert_array_equal(back.cells[1].other_represented, differ.other_represented)
+    assert back.cells[1].other_rule == "mean_abs"
+    with pytest.raises(SupvizError, match=r"`other_rule` must name a rule other than `represented_rule`"):
+        datapoint_grid(grid, other_rule=("norm", 0.5), **kw)
+    with pytest.raises(SupvizError, match=r"`other_rule` must be a \(rule, threshold\) pair; got 'mean_abs'"):
+        datapoint_grid(grid, other_rule="mean_abs", **kw)

@@ -304,3 +304,20 @@ def test_a_small_run_s_report_body_speaks_of_the_study_only(tiny_run):
     assert appendix.count("inputs on the represented features (x_rep)") == 1
     # the first screen draws both importance variants and names its gap for what it holds
     assert "one row per importance variant" in body and "superposition only in the cells whose W has it" in body
+
+
+def test_grid_note_speaks_of_not_computed_only_when_a_cell_is(tmp_path):
+    # the data-point cells computed under both rules (pictures of the represented features under each): the cell says
+    # whether the verdict is the same, and the note no longer says some verdict may be missing
+    outputs = make_outputs(tmp_path)
+    c2 = next(f for o in outputs for f in o.findings if f.key == "c-2")
+    c2.verdict_other_rule = c2.verdict
+    findings = [f for o in outputs for f in o.findings]
+    doc = build_report(
+        outputs, tmp_path / "report.html", meta={"stages": [], "config": {}}, conclusion=conclude({}, findings)
+    ).read_text()
+    first = doc[: doc.index("<nav>")]
+    grid = first[first.index("<table class='grid'>") : first.index("</table>")]
+    note = first[first.index("</table>") :]
+    assert "not computed" not in grid and "the same under the other rule for represented features" in grid
+    assert "not computed" not in note and "whether its verdict changes under the other rule" in note

@@ -1185,6 +1185,58 @@ def test_the_study_claim_is_h_against_x_rep_where_superposition_is():
     )
 
 
+def _rule_points(h_norm, h_other, keys, *, method="umap", ref=0.6):
+    """A points table with a ``rule`` column: per cell, the pictures of x_rep and h_rep under the norm rule (h_rep
+    keeps ``h_norm``) and under the study's rule (``h_other``; None: not pictured under it); x and h rows carry
+    rule "" (they do not depend on it)."""
+    rows = []
+    for m, p in keys:
+        for rule, h in (("norm", h_norm), ("mean_abs", h_other)):
+            if h is None:
+                continue
+            for space, rec in (("x_rep", ref), ("h_rep", h[(m, p)])):
+                rows.append(
+                    {"importance": "uniform", "m": m, "p": p, "space": space, "method": method, "rule": rule}
+                    | {"n_points": N, "k": K, "knn_recall": rec}
+                )
+        for space in ("x", "h"):
+            rows.append(
+                {"importance": "uniform", "m": m, "p": p, "space": space, "method": method, "rule": ""}
+                | {"n_points": N, "k": K, "knn_recall": 0.9}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_picture_verdict_is_computed_under_the_other_rule_and_says_whether_it_changes():
+    ps = (1.0, 0.55, 0.3, 0.17, 0.09, 0.05, 0.03)
+    keys = [(m, p) for m in (3, 10) for p in ps]
+    cells = _claim_cells({k: 0.5 for k in keys}, {k: 0.6 for k in keys})
+    keep = {k: 0.6 for k in keys}  # h_rep's picture keeps what x_rep's keeps: no loss
+    half = {k: CHANCE + 0.5 * (0.6 - CHANCE) for k in keys}  # half of x_rep's recall above chance lost
+    # the verdict flips with the rule: the norm rule's pictures lose nothing, the study's rule's lose half
+    pts = _rule_points(keep, half, keys)
+    f = D.claim_finding(pts, cells, "uniform", method="umap", rule="norm")
+    assert f.estimate == pytest.approx(0.0) and f.verdict == "supported"
+    assert f.verdict_other_rule == "not supported" and f.changes_with_rule()
+    assert "With the study's rule" in f.measured and "'not supported' instead" in f.measured
+    o = D.claim_effect(pts, cells, "uniform", method="umap", rule="mean_abs")
+    assert o["estimate"] == pytest.approx(0.5) and o["n_clusters"] == len(ps) - 1  # p = 1 has no superposition
+    # read from the study's rule's side, the same two verdicts swap
+    g = D.claim_finding(pts, cells, "uniform", method="umap", rule="mean_abs")
+    assert (g.verdict, g.verdict_other_rule) == ("not supported", "supported")
+    # the same pictures under both rules (the rules keep the same features): the same verdict, no change
+    same = _rule_points(half, half, keys)
+    f = D.claim_finding(same, cells, "uniform", method="umap", rule="norm")
+    assert f.verdict == f.verdict_other_rule == "not supported" and not f.changes_with_rule()
+    assert "the same verdict" in f.measured
+    # rows of one rule only (a run whose table lacks the other rule's pictures): not computed, not a guess
+    only = _rule_points(keep, None, keys)
+    f = D.claim_finding(only, cells, "uniform", method="umap", rule="norm")
+    assert f.verdict == "supported" and f.verdict_other_rule == "not computed" and not f.changes_with_rule()
+    assert not D.pictured_under(only, "uniform", "umap", "mean_abs")
+    assert D.pictured_under(pts, "uniform", "umap", "norm")
+
+
 def test_the_study_claim_does_not_credit_h_with_what_the_dropped_features_short_rows_carry():
     # h keeps 0.1 more than the represented features' codes (the short rows of the dropped features break the ties
     # of inputs whose kept features are all zero): not superposition, so it neither helps nor hurts the claim

@@ -23,6 +23,14 @@ Spaces (rows of the table, column ``space``):
 ``xhat``
     The model's outputs ``ReLU(W h + b)`` (with ``include_output``).
 
+``x_rep`` and ``h_rep`` depend on which features count as represented. With a second rule
+(:func:`datapoint_grid`'s ``other_rule``) the cells that picture them picture them under that rule too, keyed
+``under_rule(space, rule)`` (:mod:`supviz.datapoints.spaces`) and listed in the table as rows of the same ``space``
+with that ``rule``. Where both rules keep the same features, ``x_rep`` and ``h_rep`` are the same arrays under both,
+so the second rule's pictures *are* the first rule's: their jobs have the same key (a job is addressed by what it
+pictures: the cell or sample, the kept features and the method) and run once; the table repeats their rows under
+the second rule. Only the cells where the two sets differ cost new layouts.
+
 Method ``"exact"`` measures a space itself against ``x`` before any picture is drawn (for ``h``:
 the distortion that superposition causes in the code space); ``"mds"``, ``"umap"``, ``"tsne"`` measure
 the 2-D layout of the space.
@@ -55,7 +63,7 @@ from supviz.datapoints.geometry import EquidistanceResult, equidistance, ring_me
 from supviz.datapoints.labels import PointLabels, point_labels
 from supviz.datapoints.layouts import METHODS, datapoint_layout
 from supviz.datapoints.sampling import SparseSample, sample_inputs
-from supviz.datapoints.spaces import SPACES
+from supviz.datapoints.spaces import RULE_SPACES, SPACES, split_rule, under_rule
 from supviz.errors import SupvizError
 from supviz.runtime.codecs import register_folder_codec
 
@@ -119,6 +127,13 @@ class DatapointCellResult:
     seed_recalls : dict[(space, method), np.ndarray of shape (S,)]
         With ``picture_seeds = S > 1``: the k-NN recall of each of the S independent runs of that picture
         (entry 0 is the run in ``layouts`` and ``metrics``); empty with one seed.
+    rule : str
+        The represented rule of ``represented`` ("" when the mask was given).
+    other_rule : str
+        A second represented rule ("" for none): ``layouts``, ``metrics`` etc. also hold its pictures of x_rep and
+        h_rep under the keys ``(under_rule(space, other_rule), method)``.
+    other_represented : np.ndarray of bool, shape (n,), or None
+        The features the second rule keeps.
     """
 
     x: np.ndarray
@@ -138,6 +153,9 @@ class DatapointCellResult:
     importance: np.ndarray | None = None
     reasons: dict[tuple[str, str], str] = field(default_factory=dict)
     seed_recalls: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    rule: str = ""
+    other_rule: str = ""
+    other_represented: np.ndarray | None = None
 
     @property
     def uniform_importance(self) -> bool:
@@ -150,27 +168,32 @@ class DatapointCellResult:
         return int(self.x.shape[0])
 
     def table(self):
-        """One row per (space, method) with every measure (a pandas DataFrame)."""
+        """One row per (space, method, rule) with every measure (a pandas DataFrame); ``rule`` is the represented rule
+        of an x_rep or h_rep row, "" for the spaces that do not depend on it."""
         import pandas as pd
 
         rows = []
-        for (space, method), vals in sorted(self.metrics.items(), key=lambda kv: _sort_key(kv[0])):
+        for (key, method), vals in sorted(self.metrics.items(), key=lambda kv: _sort_key(kv[0])):
+            space, rule = split_rule(key)
+            other = bool(rule)
+            mask = self.other_represented if other and self.other_represented is not None else self.represented
             row = {
                 "space": space,
                 "method": method,
+                "rule": rule if other else self.rule if space in RULE_SPACES else "",
                 "n_points": self.n_points,
                 "n_dropped": self.n_dropped,
-                "n_represented": int(self.represented.sum()),
+                "n_represented": int(mask.sum()),
                 "k": self.k,
             }
             row.update({c: vals.get(c, np.nan) for c in METRIC_COLUMNS})
-            row["nan_reasons"] = self.reasons.get((space, method), "")
-            runs = self.seed_recalls.get((space, method))
+            row["nan_reasons"] = self.reasons.get((key, method), "")
+            runs = self.seed_recalls.get((key, method))
             # the picture's seed spread: one optimisation run is one draw of the layout's randomness
             row["picture_seeds"] = 1 if runs is None else int(runs.size)
             row["knn_recall_seed_mean"] = row["knn_recall"] if runs is None else float(np.nanmean(runs))
             row["knn_recall_seed_sd"] = np.nan if runs is None else float(np.nanstd(runs, ddof=1))
-            lay = self.layouts.get((space, method))
+            lay = self.layouts.get((key, method))
             row["smacof_stress"] = float(lay.info.get("smacof_stress", np.nan)) if lay is not None else np.nan
             rows.append(row)
         return pd.DataFrame(rows)
@@ -183,10 +206,11 @@ class DatapointGridResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        Tidy: one row per (importance, m, p, method, space) with columns ``importance``, ``m``,
-        ``p``, ``n_features``, ``instance``, ``space``, ``method``, ``n_points``, ``n_dropped``,
+        Tidy: one row per (importance, m, p, method, space, rule) with columns ``importance``, ``m``,
+        ``p``, ``n_features``, ``instance``, ``space``, ``method``, ``rule`` (the represented rule of the x_rep and
+        h_rep rows, "" for the others), ``n_points``, ``n_dropped``,
         ``n_represented``, ``k`` and :data:`METRIC_COLUMNS` (+ ``smacof_stress``). Control rows
-        (``space="x"``) are repeated in every cell that shares the sample.
+        (``space="x"``) are repeated in every cell that shares the sample. :meth:`rule_table` keeps one rule's.
     geometry : pandas.DataFrame
         One row per cell: the equidistance measures of its represented rows
         (:class:`~supviz.datapoints.geometry.EquidistanceResult` fields) and, with ``ring``, the
@@ -197,6 +221,8 @@ class DatapointGridResult:
         ``(importance, m, p)`` of each cell.
     timings : pandas.DataFrame
         Seconds per job (space, method, cell); not part of the reproducible record.
+    rule, other_rule : str
+        The represented rule of ``represented`` and the second rule pictured ("" for none).
     """
 
     table: Any
@@ -204,6 +230,17 @@ class DatapointGridResult:
     cells: list[DatapointCellResult]
     keys: list[tuple[str, int, float]]
     timings: Any
+    rule: str = ""
+    other_rule: str = ""
+
+    def rule_table(self, rule: str | None = None) -> Any:
+        """The rows of :attr:`table` under one represented rule (default :attr:`rule`): every row that does not
+        depend on the rule and the x_rep / h_rep rows of that rule (one row per (cell, space, method))."""
+        t = self.table
+        if "rule" not in t:
+            return t
+        keep = (t["rule"] == "") | (t["rule"] == (self.rule if rule is None else rule))
+        return t[keep].reset_index(drop=True)
 
     def cell(self, importance: str, m: int, p: float) -> DatapointCellResult:
         """The cell of an importance variant, hidden size and probability (p matched to 1e-6)."""
@@ -261,6 +298,9 @@ class _Plan:
     job_keys: dict[tuple[str, str], tuple]
     importance: np.ndarray | None = None
     seed_keys: dict[tuple[str, str], list[tuple]] = field(default_factory=dict)
+    rule: str = ""
+    other_rule: str = ""
+    other_represented: np.ndarray | None = None
 
 
 def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:
@@ -297,11 +337,21 @@ def _plan_cell(
     represented_threshold: float,
     seed: np.random.SeedSequence,
     picture_seeds: int = 1,
+    other: tuple[str, np.ndarray] | None = None,
 ) -> tuple[_Plan, dict[tuple, tuple]]:
     """The spaces of one cell and its job specs ``key -> (points, method, seed)``; each picture (not the exact
     measures) ``picture_seeds`` times, run r > 0 under the child seed of run 0 extended by r (run 0 is unchanged
-    by the setting, and so is its cache entry)."""
+    by the setting, and so is its cache entry).
+
+    ``other = (rule, mask)``: a second represented rule whose x_rep and h_rep are pictured too (where
+    ``layout_spaces`` pictures them; their exact measures are the run's ``cells`` columns), keyed
+    ``under_rule(space, rule)``. A job is addressed by what it pictures: x_rep by the sample and its kept features
+    (shared by the cells of a group, and x itself when every feature is kept), h_rep by the instance and its kept
+    features, each with the seed of that address whatever the rule. Where ``mask`` keeps the same features as
+    ``represented`` the second rule's spaces are the first rule's arrays and their jobs the same jobs: reused, not
+    run again."""
     x = sample.x
+    given = represented
     if represented is None:
         represented = _represented_mask(W, importance, represented_rule, represented_threshold)
     represented = np.asarray(represented, dtype=bool)
@@ -317,28 +367,53 @@ def _plan_cell(
         spaces["h_rep"] = latent_codes(np.where(represented, x, 0.0), W)
     if include_output:
         spaces["xhat"] = model_outputs(x, W, bias)
+    masks = {"": represented}
+    other_rule, other_mask = ("", None) if other is None else (other[0], np.asarray(other[1], dtype=bool))
+    if other_mask is not None:
+        if other_mask.shape != represented.shape:
+            raise SupvizError(
+                f"the other rule's mask must have {W.shape[0]} entries like `represented`; got shape "
+                f"{other_mask.shape}."
+            )
+        masks[other_rule] = other_mask
+        same = bool(np.array_equal(other_mask, represented))
+        for space in RULE_SPACES:
+            if space not in layout_spaces or "x_rep" not in controls or not other_mask.any():
+                continue
+            if same:  # the same features: the same array, so the same job (reused, not run again)
+                spaces[under_rule(space, other_rule)] = spaces[space]
+            elif space == "x_rep":
+                spaces[under_rule(space, other_rule)] = orthogonal_codes(x, other_mask)
+            else:
+                spaces[under_rule(space, other_rule)] = latent_codes(np.where(other_mask, x, 0.0), W)
     jobs: dict[tuple, tuple] = {}
     job_keys: dict[tuple[str, str], tuple] = {}
     seed_keys: dict[tuple[str, str], list[tuple]] = {}
-    for space, pts in spaces.items():
-        for method in ("exact", *(methods if space in layout_spaces else ())):
+    for name, pts in spaces.items():
+        space, rule = split_rule(name)
+        # the second rule's spaces are pictured only (their exact measures are in the run's cells table)
+        for method in (*(() if rule else ("exact",)), *(methods if space in layout_spaces else ())):
             mi = _METHOD_INDEX[method]
             if space in ("x", "x_rep"):
                 # Orthogonal spaces depend only on the sample and the kept features: shared by the
                 # cells of a group, and x_rep keeping every feature is the x job itself.
-                feats = tuple(np.flatnonzero(represented)) if space == "x_rep" else tuple(range(x.shape[1]))
+                feats = tuple(np.flatnonzero(masks[rule])) if space == "x_rep" else tuple(range(x.shape[1]))
                 if len(feats) == x.shape[1]:
                     feats = ("all",)
                 key = ("orth", group, feats, method)
                 job_seed = child(seed, 1, group, mi)
+            elif space == "h_rep":
+                # addressed by its kept features too: the same set under either rule is the same job
+                key = (space, instance, tuple(np.flatnonzero(masks[rule])), method)
+                job_seed = child(seed, _SPACE_INDEX[space], instance, mi)
             else:
                 key = (space, instance, method)
                 job_seed = child(seed, _SPACE_INDEX[space], instance, mi)
-            job_keys[(space, method)] = key
+            job_keys[(name, method)] = key
             jobs[key] = (pts, method, job_seed, group)
             if method != "exact" and picture_seeds > 1:
                 extra = [(*key, "run", r) for r in range(1, picture_seeds)]
-                seed_keys[(space, method)] = extra
+                seed_keys[(name, method)] = extra
                 for r, ekey in enumerate(extra, start=1):
                     jobs[ekey] = (pts, method, child(job_seed, r), group)
     geom = equidistance(W, represented=represented, random_state=child(seed, 5, instance))
@@ -352,6 +427,9 @@ def _plan_cell(
         job_keys=job_keys,
         importance=None if importance is None else np.asarray(importance, dtype=np.float64),
         seed_keys=seed_keys,
+        rule=represented_rule if given is None else "",
+        other_rule=other_rule,
+        other_represented=other_mask,
     )
     return plan, jobs
 
@@ -459,6 +537,9 @@ def _assemble(plan: _Plan, results: dict[tuple, tuple], k: int) -> DatapointCell
         importance=plan.importance,
         reasons=reasons,
         seed_recalls=seed_recalls,
+        rule=plan.rule,
+        other_rule=plan.other_rule,
+        other_represented=plan.other_represented,
     )
 
 
@@ -617,6 +698,7 @@ def datapoint_grid(
     layout_spaces: Sequence[str] = ("x", "h"),
     represented_rule: str = "mean_abs",
     represented_threshold: float = 0.05,
+    other_rule: tuple[str, float] | None = None,
     method_params: Mapping[str, Mapping[str, Any]] | None = None,
     mds_max_points: int = 1000,
     n_landmarks: int = 1000,
@@ -644,6 +726,12 @@ def datapoint_grid(
     layout_spaces : sequence of str, default ("x", "h")
         Spaces that get 2-D pictures (add ``"x_rep"`` to picture the no-superposition control
         too; its exact measures are always computed).
+    other_rule : (rule, threshold), optional
+        A second represented rule (:func:`supviz.toy.represented_mask`): the cells that picture x_rep and h_rep
+        (``layout_spaces``, ``rep_pictured``) picture them under it too, as rows with ``rule`` = that rule. Where its
+        represented set is the first rule's, its pictures are the first rule's (the same arrays, so the same jobs,
+        run once; the rows are repeated); only the cells where the sets differ cost new layouts, seeded by what they
+        picture (the kept features), not by the rule.
     instances : sequence of int, optional
         Only these instances of the grid (all by default).
     rep_pictured : sequence of int, optional
@@ -677,6 +765,13 @@ def datapoint_grid(
     controls = tuple(check_choice("controls", c, ("x", "x_rep")) for c in controls)
     layout_spaces = tuple(check_choice("layout_spaces", c, SPACES) for c in layout_spaces)
     picture_seeds = check_int("picture_seeds", picture_seeds, min_value=1)
+    if other_rule is not None:
+        if not isinstance(other_rule, (tuple, list)) or len(other_rule) != 2 or isinstance(other_rule[0], bool):
+            raise SupvizError(f"`other_rule` must be a (rule, threshold) pair; got {other_rule!r}.")
+        if other_rule[0] == represented_rule:
+            raise SupvizError(
+                f"`other_rule` must name a rule other than `represented_rule`; got {other_rule[0]!r} for both."
+            )
     seed = as_seed_sequence(random_state, name="random_state")
     specs = list(grid.specs)
     idx = check_indices("instances", instances, len(specs), what="instance")
@@ -707,11 +802,18 @@ def datapoint_grid(
         spec = specs[i]
         g = groups[(int(spec.n_features), round(float(spec.probability), 12))]
         bias = grid.biases[i] if getattr(grid, "biases", None) is not None else None
+        W = np.asarray(grid.weights[i], dtype=np.float64)
+        imp = np.asarray(spec.importance, dtype=np.float64)
+        other = (
+            None
+            if other_rule is None
+            else (str(other_rule[0]), _represented_mask(W, imp, str(other_rule[0]), float(other_rule[1])))
+        )
         plan, jobs = _plan_cell(
             instance=i,
-            W=np.asarray(grid.weights[i], dtype=np.float64),
+            W=W,
             bias=bias,
-            importance=np.asarray(spec.importance, dtype=np.float64),
+            importance=imp,
             sample=samples[g],
             group=g,
             methods=methods,
@@ -723,6 +825,7 @@ def datapoint_grid(
             represented_threshold=represented_threshold,
             seed=seed,
             picture_seeds=picture_seeds,
+            other=other,
         )
         plans.append(plan)
         all_jobs.update(jobs)
@@ -775,6 +878,8 @@ def datapoint_grid(
         cells=cells,
         keys=keys,
         timings=pd.DataFrame(timing_rows),
+        rule=represented_rule,
+        other_rule="" if other_rule is None else str(other_rule[0]),
     )
 
 
@@ -795,7 +900,8 @@ def superposition_effect(
     Parameters
     ----------
     table : pandas.DataFrame
-        :attr:`DatapointGridResult.table` (needs spaces ``x``, ``x_rep`` and ``h``).
+        :attr:`DatapointGridResult.table` (needs spaces ``x``, ``x_rep`` and ``h``) of one represented rule
+        (:meth:`DatapointGridResult.rule_table`).
     metrics : sequence of str
         Measures to split.
 
@@ -809,6 +915,11 @@ def superposition_effect(
     """
     import pandas as pd
 
+    if "rule" in table and table["rule"][table["rule"] != ""].nunique() > 1:
+        raise SupvizError(
+            "`table` holds x_rep rows of two represented rules; pass one rule's rows "
+            "(DatapointGridResult.rule_table())."
+        )
     index = [c for c in ("importance", "m", "p") if c in table.columns] + ["method"]
     wide = table.pivot_table(index=index, columns="space", values=list(metrics), aggfunc="first", dropna=False)
     rows = []
@@ -828,9 +939,9 @@ def superposition_effect(
     return out
 
 
-def _sort_key(sm: tuple[str, str]) -> tuple[int, int]:
-    space, method = sm
-    return (SPACES.index(space) if space in SPACES else 99, _METHOD_INDEX.get(method, 99))
+def _sort_key(sm: tuple[str, str]) -> tuple[int, str, int]:
+    space, rule = split_rule(sm[0])
+    return (SPACES.index(space) if space in SPACES else 99, rule, _METHOD_INDEX.get(sm[1], 99))
 
 
 # A grid result in a cached value (the study's section D) is a folder of its own (supviz.datapoints.storage).

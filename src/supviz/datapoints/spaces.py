@@ -8,7 +8,7 @@ gives each name with its key once. A leaf module: it imports nothing of supviz.
 
 from __future__ import annotations
 
-__all__ = ["SPACES", "SPACE_NAMES", "SPACE_MEANINGS"]
+__all__ = ["SPACES", "SPACE_NAMES", "SPACE_MEANINGS", "RULE_SPACES", "under_rule", "split_rule"]
 
 SPACES = ("x", "x_rep", "h", "h_rep", "xhat")
 #: Each space as a reader names it (without an article: "the " is the sentence's).
@@ -29,3 +29,19 @@ SPACE_MEANINGS = {
     "the kept features alone, with the same information as the inputs on the represented features",
     "xhat": "the model's reconstruction ReLU(Wh + b)",
 }
+#: The spaces that depend on which features count as represented (the represented rule).
+RULE_SPACES = ("x_rep", "h_rep")
+_RULE_SEP = "@"
+
+
+def under_rule(space: str, rule: str) -> str:
+    """The key of ``space`` (one of :data:`RULE_SPACES`) under a second represented rule, e.g.
+    ``under_rule("h_rep", "mean_abs") -> "h_rep@mean_abs"``: how a cell result keys its pictures under the other rule
+    (its tables split the key into ``space`` and ``rule``, :func:`split_rule`)."""
+    return f"{space}{_RULE_SEP}{rule}"
+
+
+def split_rule(key: str) -> tuple[str, str]:
+    """``(space, rule)`` of a key of :func:`under_rule`; ``(key, "")`` for a plain space."""
+    space, _, rule = key.partition(_RULE_SEP)
+    return space, rule

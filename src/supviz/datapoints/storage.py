@@ -66,6 +66,9 @@ def save_result(result: Any, folder: str | Path) -> None:
                 "h": put(cell.h),
                 "xhat": put(cell.xhat),
                 "represented": put(cell.represented),
+                "rule": cell.rule,
+                "other_rule": cell.other_rule,
+                "other_represented": put(cell.other_represented),
                 "importance": put(cell.importance),
                 "labels": {
                     f: put(getattr(cell.labels, f)) for f in ("top_feature", "top_rank", "top_value", "n_active")
@@ -94,7 +97,8 @@ def save_result(result: Any, folder: str | Path) -> None:
     result.table.to_parquet(folder / "table.parquet", index=False)
     result.geometry.to_parquet(folder / "geometry.parquet", index=False)
     result.timings.to_parquet(folder / "timings.parquet", index=False)
-    (folder / "index.json").write_text(json.dumps({"format": _FORMAT, "cells": cells}), encoding="utf-8")
+    index = {"format": _FORMAT, "cells": cells, "rule": result.rule, "other_rule": result.other_rule}
+    (folder / "index.json").write_text(json.dumps(index), encoding="utf-8")
 
 
 def load_result(folder: str | Path) -> Any:
@@ -170,6 +174,10 @@ def _load_result(folder: Path) -> Any:
                 ),
                 seconds={split(s): v for s, v in c["seconds"].items()},
                 importance=get(c["importance"]),
+                # (absent from folders written before the second rule's pictures)
+                rule=str(c.get("rule", "")),
+                other_rule=str(c.get("other_rule", "")),
+                other_represented=get(c.get("other_represented")),
             )
         )
         keys.append((str(c["key"][0]), int(c["key"][1]), float(c["key"][2])))
@@ -179,6 +187,8 @@ def _load_result(folder: Path) -> Any:
         cells=cells,
         keys=keys,
         timings=pd.read_parquet(folder / "timings.parquet"),
+        rule=str(index.get("rule", "")),
+        other_rule=str(index.get("other_rule", "")),
     )
 
 

@@ -286,6 +286,7 @@ def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> st
         f"<th colspan='{sum(1 for i, _ in g.columns if i == v)}'>{_esc(_variant(v))}</th>" for v in variants
     )
     head2 = "".join(f"<th>{_esc(view)}</th>" for _, view in g.columns)
+    not_computed = any(f.verdict_other_rule == OTHER_RULE_NOT_COMPUTED for f in g.cells.values())
     body = []
     for method in g.methods:
         cells = []
@@ -326,12 +327,17 @@ def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> st
         "feature set to 0), k-NN recall above chance, within m (holds below a 10% relative loss, fails above 30%)."
         + (
             f" A feature counts as represented when its row of W has {rules[0]}; a cell's last line says whether its "
-            f"verdict changes under the other rule, {rules[1]}, or that it was not computed under it (the pictures "
-            "of the represented features are drawn under the run's rule only; the data-point section states the "
-            "code space's verdict under both)."
+            f"verdict changes under the other rule, {rules[1]}"
+            + (
+                ", or that it was not computed under it (a data-point table without the other rule's pictures of the "
+                "represented features; the data-point section states the code space's verdict under both)."
+                if not_computed
+                else " (the data points: that rule's pictures of the represented features, new ones only in the cells "
+                "where the two rules keep different features)."
+            )
             if all(rules)
-            else " A cell's last line says whether its verdict changes under the other rule for represented features, "
-            "or that it was not computed under it."
+            else " A cell's last line says whether its verdict changes under the other rule for represented features"
+            + (", or that it was not computed under it." if not_computed else ".")
         )
         + "".join(f" {_esc(_upper(n))}." for n in _variant_notes(variants))
         + "</p>"

@@ -46,7 +46,7 @@ class FigureRecord:
 
 
 #: :attr:`Finding.verdict_other_rule` of a verdict that depends on the represented rule but was computed under the
-#: run's rule only.
+#: run's rule only (section D's picture verdicts read from a points table without the other rule's rows).
 OTHER_RULE_NOT_COMPUTED = "not computed"
 
 
@@ -78,7 +78,8 @@ class Finding:
     """The verdict with the other represented rule (the study's mean|W_k| > mean|W_0| / 20 when the run
     uses the norm rule ||W_k|| > 0.5, and the other way round); '' when the claim does not depend on
     which features count as represented; :data:`OTHER_RULE_NOT_COMPUTED` when it does but the run computed it under
-    its own rule only (the data-point pictures of the represented features are drawn under one rule)."""
+    its own rule only (a data-point table from before the pictures of the represented features were drawn under
+    both rules)."""
     n_used: int | None = None
     """Panels or cells the verdict was computed from (defined measures only)."""
     n_left_out: int = 0

@@ -14,7 +14,9 @@ table          one row per
 ``panels``     picture of a point set (B1-B5, C2-C6, E2): method, parameters, stress-1, Shepard rho,
                trustworthiness, continuity, k-NN recall, Procrustes distance, shape statistics;
                ``collapsed`` and ``nan_reasons`` (why each NaN is NaN)
-``points``     data-point measure: (importance, m, p, space, method) with the measures against x
+``points``     data-point measure: (importance, m, p, space, method, rule) with the measures against x;
+               ``rule`` is the represented rule of an x_rep / h_rep row (both rules' rows where the run
+               pictures them; "" for the spaces that do not depend on it)
 ``layers``     measure of a real network's space (section F: pixels, a hidden layer, its SAE codes),
                as it is (``method = "exact"``) or pictured (``mds``, ``umap``, ``tsne``)
 ``texts``      measure of a real transformer's layer (the opt-in transformer section): per (layer, space,
@@ -72,7 +74,7 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
         "collapsed",
         "nan_reasons",
     ),
-    "points": ("importance", "m", "p", "space", "method", "n_points", "k"),
+    "points": ("importance", "m", "p", "space", "method", "rule", "n_points", "k"),
     "models": ("kind", "width", "n_inputs", "replicates"),
     "saes": ("experiment", "architecture", "importance", "m", "p", "kind", "width", "d_sae", "nan_reasons"),
     "layers": ("kind", "width", "space", "architecture", "method", "dim", "n_points", "id", "collapsed", "nan_reasons"),

@@ -56,11 +56,21 @@ def run(tmp_path_factory):
 def test_rows_figures_and_notes(run):
     _, out, res = run
     points = pd.read_parquet(out / "points.parquet")
-    counts = points.groupby("space").size().to_dict()
+    counts = points[points["rule"] != "mean_abs"].groupby("space").size().to_dict()
     # exact + 3 pictures per cell for x (the shared control, repeated per cell), x_rep and h_rep (the study's claim
     # is read in their pictures) and h
     assert counts["h"] == CELLS * 4 and counts["x"] == CELLS * 4 and counts["x_rep"] == CELLS * 4
     assert counts["h_rep"] == CELLS * 4  # the codes of the represented features: the claim's other side
+    # x_rep and h_rep carry their represented rule, the other spaces none; under the other rule (the study's) the
+    # same cells' pictures of x_rep and h_rep, no exact rows (those are the cells table's x_rep_recall_<rule>)
+    assert set(points[points.space.isin(["x", "h"])]["rule"]) == {""}
+    assert set(points[points.space.isin(["x_rep", "h_rep"])]["rule"]) == {"norm", "mean_abs"}
+    other = points[points["rule"] == "mean_abs"]
+    assert set(other["method"]) == set(METHODS) and len(other) == 2 * CELLS * 3  # every cell is pictured here
+    claims = [f for f in next(o for o in res.sections if o.key == "datapoints").findings if f.view == "data points"]
+    assert len(claims) == 2 * len(METHODS) and all(f.verdict_other_rule != "not computed" for f in claims)
+    intro = next(o for o in res.sections if o.key == "datapoints").intro
+    assert re.search(r"new pictures in the \d+ of the 8 cells that picture them where the two rules keep", intro)
     assert (points["n_points"] == 40).all() and set(points["method"]) == {"exact", *METHODS}
     for col in ("knn_recall", "trustworthiness", "continuity", "false_neighbour_rate", "false_neighbour_chance"):
         assert points[col].between(0, 1).all(), col

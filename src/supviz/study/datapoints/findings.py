@@ -249,13 +249,25 @@ def _chance_of(table: Any) -> np.ndarray:
     )
 
 
-def paired(points: Any, importance: str, method: str, metric: str, *, ref: str = "x", space: str = "h") -> Any:
+def paired(
+    points: Any,
+    importance: str,
+    method: str,
+    metric: str,
+    *,
+    ref: str = "x",
+    space: str = "h",
+    rule: str | None = None,
+) -> Any:
     """Per-cell values of ``metric`` of the spaces ``ref`` and ``space`` (h, or h_rep) by ``method`` (columns
     ``ref``, ``h``; index m, p; NaN kept), and ``chance``: the k-NN recall chance level ``k / (N - 1)`` of the
-    ``space`` row."""
+    ``space`` row. ``rule``: only the rows of that represented rule or of none (``rule`` column ""), for x_rep and
+    h_rep, whose rows a table may hold under both rules; a table without the column is read whole."""
     import pandas as pd
 
     d = points[(points["importance"] == importance) & (points["method"] == method)]
+    if rule is not None and "rule" in d:
+        d = d[(d["rule"] == "") | (d["rule"] == rule)]
     hd = d[d["space"] == space].set_index(["m", "p"])
     r = d[d["space"] == ref].set_index(["m", "p"])[metric]
     out = pd.concat({ref: r, "h": hd[metric]}, axis=1)
@@ -439,8 +451,9 @@ def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exa
 
     ``method="exact"``: the code space h_rep against x_rep (``h_rep_recall_<rule>``, ``x_rep_recall_<rule>`` of
     ``cells``), before any picture; a picture method: its picture of h_rep against its picture of x_rep
-    (``points`` rows of spaces ``h_rep`` and ``x_rep``, present when ``datapoints.layout_spaces`` includes them;
-    the configured rule only). Only the cells
+    (``points`` rows of spaces ``h_rep`` and ``x_rep`` with ``rule`` = ``rule``, present when
+    ``datapoints.layout_spaces`` includes them; a table without a ``rule`` column, from before the other rule's
+    pictures, is read as it is: :func:`pictured_under` says whether a table has a rule's pictures). Only the cells
     whose W stores features in superposition (``features_per_dim`` > :data:`SUPERPOSED_ABOVE`) count; the others
     are left out and counted (``n_not_superposed``). :func:`stratified_relative_loss` of the chance-corrected
     recalls, with the chance level of the ``points`` rows of h.
@@ -458,7 +471,7 @@ def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exa
         pe = paired(points, importance, "exact", "knn_recall")
         frame["chance"] = pe["chance"].reindex(frame.index)
     else:
-        frame = paired(points, importance, method, recall_column(points), ref="x_rep", space="h_rep")
+        frame = paired(points, importance, method, recall_column(points), ref="x_rep", space="h_rep", rule=rule)
     sup = (fpd.reindex(frame.index) > SUPERPOSED_ABOVE).fillna(False).to_numpy()
     e = _effect(frame[sup], "x_rep")
     e["n_not_superposed"] = int((~sup).sum())
@@ -466,13 +479,31 @@ def claim_effect(points: Any, cells: Any, importance: str, *, method: str = "exa
     return e
 
 
+def pictured_under(points: Any, importance: str, method: str, rule: str) -> bool:
+    """Whether ``points`` holds ``method``'s pictures of x_rep and h_rep under the represented rule ``rule`` (rows
+    with ``rule`` = ``rule``; False for a table without the column, from before the other rule's pictures)."""
+    if "rule" not in points:
+        return False
+    d = points[(points["importance"] == importance) & (points["method"] == method) & (points["rule"] == rule)]
+    return bool((d["space"] == "x_rep").any() and (d["space"] == "h_rep").any())
+
+
 def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "exact", rule: str = "norm") -> Finding:
     """The study's conclusion tested on data points where superposition is: the codes of the represented features
     (h_rep) keep the neighbourhoods of x restricted to the same features (x_rep), in the code space
-    (``method="exact"``) or in the pictures (:func:`claim_effect`)."""
+    (``method="exact"``) or in the pictures (:func:`claim_effect`).
+
+    The verdict under the other represented rule (``verdict_other_rule``) is the same test on that rule's x_rep and
+    h_rep: the ``cells`` columns of both rules for the code space; for a picture method, the pictures the run drew
+    under the other rule (:func:`pictured_under`; where both rules keep the same features they are the run's own
+    pictures), or :data:`~supviz.report.records.OTHER_RULE_NOT_COMPUTED` for a table without them."""
     e = claim_effect(points, cells, importance, method=method, rule=rule)
     where = "in the code space (before any picture)" if method == "exact" else f"in its {METHOD_NAMES[method]} picture"
-    o = claim_effect(points, cells, importance, method=method, rule=other_rule(rule)) if method == "exact" else None
+    o = (
+        claim_effect(points, cells, importance, method=method, rule=other_rule(rule))
+        if method == "exact" or pictured_under(points, importance, method, other_rule(rule))
+        else None
+    )
     lo, hi = e["interval"]
     text = (
         f"Where superposition is ({e['n_cells']} cells whose W stores more features than dimensions, "
@@ -494,8 +525,8 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         )
         + _bands_text(e["interval"])
     )
-    # a picture's verdict depends on the rule too, but its pictures of h_rep and x_rep are drawn under the run's rule
-    # only: say so rather than leave it blank (blank reads "does not depend on the rule")
+    # a table without the other rule's pictures (from before them) says so rather than leave it blank (blank reads
+    # "does not depend on the rule")
     vo = OTHER_RULE_NOT_COMPUTED if o is None else o["verdict"] if o["n_cells"] else ""
     return Finding(
         STUDY_CLAIM,

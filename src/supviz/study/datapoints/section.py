@@ -100,6 +100,8 @@ def _grid_run(ctx: RunContext, grid: Any, cfg: DatapointsConfig, idx: list[int],
         layout_spaces=tuple(cfg.layout_spaces),
         represented_rule=rc.rule,
         represented_threshold=rc.threshold,
+        # the study's claim in the pictures under the other rule too: new layouts only where its set differs
+        other_rule=(rc.other().rule, rc.other().threshold),
         instances=idx,
         rep_pictured=superposed_instances(grid, idx),
         picture_seeds=cfg.picture_seeds,
@@ -189,7 +191,8 @@ class DatapointSection(Section):
         figs.append(_headline(ctx, points, variants, tuple(cfg.methods), cfg))
         for v in variants:
             slug, label = variant_slug(v), variant_label(v)
-            dpt = res.table[res.table["importance"] == v].reset_index(drop=True)
+            table = res.rule_table()  # the run's rule: one row per (cell, space, method)
+            dpt = table[table["importance"] == v].reset_index(drop=True)
             ft = feature[feature["importance"] == v].reset_index(drop=True) if feature is not None else None
             possible = _false_neighbours_possible(dpt, extra)
             for metric in HEAT_METRICS:
@@ -492,6 +495,7 @@ def _example_trust(res: Any, variants: list[str], cfg: Any) -> dict[tuple[int, s
     """Each point's trust against x in every picture of the example cells (D3, their interactive hover and the
     ``coordinates`` table): ``(cell index, space, method) -> PanelTrust``
     (:func:`supviz.study.adapters.panel_trust`)."""
+    from supviz.datapoints.spaces import split_rule
     from supviz.study.adapters import panel_trust
 
     out = {}
@@ -502,6 +506,8 @@ def _example_trust(res: Any, variants: list[str], cfg: Any) -> dict[tuple[int, s
                 continue
             cell = res.cells[i]
             for (space, method), lay in cell.layouts.items():
+                if split_rule(space)[1]:
+                    continue  # the other rule's pictures of the represented features: measured, never drawn here
                 out[(i, space, method)] = panel_trust(
                     np.asarray(cell.x), lay.embedding, k=cell.k, collapsed=bool(lay.info.get("collapsed", False))
                 )
@@ -581,6 +587,8 @@ def _rows(res: Any, extra: dict[tuple[str, int, float], dict[str, float]]) -> li
             "p": float(r.p),
             "space": r.space,
             "method": r.method,
+            # the represented rule of an x_rep / h_rep row ("" for the spaces that do not depend on it)
+            "rule": str(getattr(r, "rule", "")),
             "n_points": int(r.n_points),
             "k": int(r.k),
         }
@@ -614,7 +622,8 @@ def _tables(res: Any, v: str, cfg: DatapointsConfig, points: Any, cells: Any, rc
     from supviz.study.verdicts import RULE_TEXT
 
     label = variant_label(v)
-    t = res.table[res.table["importance"] == v]
+    t = res.rule_table()
+    t = t[t["importance"] == v]
     out = []
     frame = []
     for m, grp in t.groupby("m"):
@@ -723,12 +732,17 @@ def _loss_by_m_table(points: Any, cells: Any, v: str, cfg: DatapointsConfig, rc:
 
 
 def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, variants: list[str]) -> str:
+    from supviz.datapoints.spaces import split_rule
     from supviz.study.datapoints.findings import loss_split_sentence
 
     groups = {}
     for cell in res.cells:
         groups.setdefault(round(cell.probability, 12), (cell.n_drawn, cell.n_dropped))
     drawn = sum(d for d, _ in groups.values())
+    # the cells that picture x_rep and h_rep under the other rule too, and those where its represented set differs
+    other = [c for c in res.cells if any(split_rule(s)[1] for s, _ in c.layouts)]
+    n_pictured = len(other)
+    n_differ = sum(not np.array_equal(c.represented, c.other_represented) for c in other)
     dropped = sum(z for _, z in groups.values())
     parts = [
         f"The study pictured feature directions; practitioners picture data. For each of the {len(res.cells)} cells, "
@@ -739,6 +753,13 @@ def _intro(res: Any, cfg: DatapointsConfig, points: Any, cells: Any, rc: Any, va
         "these inputs loses.",
         " ".join(t for v in variants if (t := loss_split_sentence(cells, v, rule=rc.rule))),
         f"A feature counts as represented (for {space_words('x_rep')}, their codes and the ring) when its row of "
-        f"W has {rc.describe()}; the split and the ring are also computed with {rc.other().describe()}.",
+        f"W has {rc.describe()}; the split and the ring are also computed with {rc.other().describe()}"
+        + (
+            f", and so are the pictures of the represented features that the study's claim reads: new pictures in the "
+            f"{n_differ} of the {n_pictured} cells that picture them where the two rules keep different features, "
+            "the same pictures in the others."
+            if n_pictured
+            else "."
+        ),
     ]
     return "\n\n".join(p for p in parts if p)

@@ -131,7 +131,8 @@ def render_recovery(section: Any, ctx: RunContext, result: RecoveryResult) -> Se
     rows1, rows3 = e1_rows(result), e3_rows(result)
     e1 = pd.DataFrame(rows1)
     dp = ctx.computed["datapoints"]["result"] if any(c.rep_metrics for c in result.cells) else None
-    won_cells = won_back_cells(codes_frame(result, dp.table)) if dp is not None else None
+    # section D's rows under the run's rule (its table also holds the other rule's x_rep and h_rep)
+    won_cells = won_back_cells(codes_frame(result, dp.rule_table())) if dp is not None else None
     variants = list(dict.fromkeys(c.importance for c in result.cells))
     figs, tables, notes = [], [], []
     settings: list[str] = []  # config keys and run times: the appendix's, not the section text's
