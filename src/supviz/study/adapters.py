@@ -36,6 +36,61 @@ def train_instances(specs: list[Any], config: Any, *, progress: bool | None) -> 
     return toy.train_instances(specs, config, progress=progress)
 
 
+#: :func:`train_groups` splits each group into this many parts per worker thread for the queue.
+PARTS_PER_THREAD = 2
+
+
+def train_groups(groups: list[list[Any]], config: Any, *, progress: bool | None) -> list[Any]:
+    """Train several groups of instances, each of its own ``n_features``, in one engine job: one ``TrainedGrid``
+    per group (specs in the group's order), each instance the same bits as trained alone.
+
+    On the numba engine every group is split into :data:`PARTS_PER_THREAD` parts per worker thread, balanced by
+    the engine's cost model (``supviz.toy._engine.assign_shards``), and all the parts queue on the threads
+    (``supviz.toy.train.train_parts``, most expensive first): the threads end within about one small part's time of
+    each other, where one ``train_instances`` job per group waits at the end of each group for its slowest thread.
+    The torch engine trains the groups in turn (``train_instances``). ``config`` gives the optimiser settings (its
+    grid fields are not used). Raises ``TrainingDiverged`` as ``train_instances`` does.
+    """
+    from supviz import toy
+    from supviz.toy._engine import assign_shards
+    from supviz.toy.train import available_cpus, resolve_engine, train_parts
+
+    if resolve_engine(config) != "numba":
+        return [toy.train_instances(g, config, progress=progress) for g in groups]
+    threads = config.threads or available_cpus()
+    parts: list[tuple[int, list[int]]] = []  # (group, indices in the group)
+    for g, specs in enumerate(groups):
+        parts += [(g, part) for part in assign_shards(specs, min(len(specs), PARTS_PER_THREAD * threads))]
+    weights: list[list[Any]] = [[None] * len(g) for g in groups]
+    biases: list[list[Any]] = [[None] * len(g) for g in groups]
+    losses = [np.zeros((len(g), config.n_logged)) for g in groups]
+    walls = [0.0] * len(groups)
+
+    def on_part(k: int, grid: Any) -> None:  # one call at a time (train_parts)
+        g, part = parts[k]
+        for j, i in enumerate(part):
+            weights[g][i], biases[g][i] = grid.weights[j], grid.biases[j]
+        losses[g][part] = grid.losses
+        walls[g] += grid.info["wall_seconds"]
+
+    train_parts(
+        [[groups[g][i] for i in part] for g, part in parts], config, on_part=on_part, threads=threads, progress=progress
+    )
+    loss_steps = np.minimum(np.arange(1, config.n_logged + 1) * config.log_every, config.steps)
+    return [
+        toy.TrainedGrid(
+            specs,
+            weights[g],
+            biases[g],
+            losses[g],
+            config=config,
+            loss_steps=loss_steps,
+            info={"engine": "numba", "device": config.device, "threads": threads, "thread_seconds": round(walls[g], 3)},
+        )
+        for g, specs in enumerate(groups)
+    ]
+
+
 def file_digest(path: str | Path) -> str:
     """SHA-256 of a file's bytes, or of a run folder's weights and metadata (the cache key of supplied weights)."""
     from supviz.core.io import file_sha256
