@@ -18,12 +18,12 @@ SMALL = {
 }
 
 
-def _ctx(tmp_path, cache="c"):
+def _ctx(tmp_path, cache="c", threads=0):
     from supviz.runtime.cache import Cache
     from supviz.study.config import config_from_dict
     from supviz.study.context import RunContext
 
-    cfg = config_from_dict(SMALL)
+    cfg = config_from_dict({**SMALL, "toy": {**SMALL["toy"], "threads": threads}})
     return RunContext(config=cfg, out=tmp_path, cache=Cache(tmp_path / cache))
 
 
@@ -92,3 +92,28 @@ def test_each_experiment_is_its_own_cache_entry_so_a_hit_and_a_miss_mix(tmp_path
     ctx3 = _ctx(tmp_path)  # and a third run reads all three
     assert train_experiments(ctx3, wanted)["A3"][0].losses == whole["A3"][0].losses
     assert trained == [2] and ctx3.cache.stats.hits == {"train": 3}
+
+
+def test_each_experiment_is_stored_as_its_training_ends_so_a_failed_run_keeps_it(tmp_path, monkeypatch):
+    """A1's training fails (here at its first step) after A3's and A2's parts ended (one thread: the queue's order,
+    most expensive first): A2 and A3 are in the cache already, and the next run trains only A1."""
+    from supviz.study.background.section import train_experiments
+    from supviz.toy import _engine
+
+    ctx = _ctx(tmp_path, threads=1)
+    wanted = _wanted(ctx)
+    real = _engine.Shard.train
+
+    def train(self, *args, **kwargs):
+        if self.n == 2:
+            raise RuntimeError("A1 failed")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_engine.Shard, "train", train)
+    with pytest.raises(RuntimeError, match="A1 failed"):
+        train_experiments(ctx, wanted)
+    monkeypatch.undo()
+    again = _ctx(tmp_path, threads=1)
+    runs = train_experiments(again, wanted)
+    assert again.cache.stats.hits == {"train": 2} and again.cache.stats.misses == {"train": 1}
+    assert [len(runs[name]) for name in wanted] == [len(w[4]) for w in wanted.values()]

@@ -100,9 +100,8 @@ def train_experiments(
 
     ``wanted`` maps a name to ``(n, m, probabilities, importance, replicates)``. Each experiment is its own cache
     entry (kind ``"train"``, keyed by its name and its runs' configs); the experiments that miss train together in
-    one engine job (:func:`supviz.study.adapters.train_groups`: A1's, A2's and A3's instances queue on the same
-    threads, where three jobs in turn each waited at its end for its slowest thread, and A1's ten instances of
-    n = 2 could not keep two cores busy), and each is stored under its own key. Each instance trains from its own
+    one engine job (:func:`supviz.study.adapters.train_groups`: A1's, A2's and A3's instances queue as parts on one
+    pool of threads), and each is stored under its own key as its last part ends. Each instance trains from its own
     seed alone, so every run is the same bit for bit as training it by itself (``supviz.toy.train_instances``).
     All experiments share ``[toy]``'s optimiser settings and ``background.steps`` (:func:`small_config`).
 
@@ -125,10 +124,11 @@ def train_experiments(
             runs[name] = value
     if todo:
         per_run = {name: [c.instances() for c in configs] for name, (configs, _) in todo.items()}
-        groups = [[s for specs in per_run[name] for s in specs] for name in todo]
-        first = next(iter(todo.values()))[0][0]
-        grids = adapters.train_groups(groups, first, progress=ctx.progress.bars)
-        for (name, (configs, key)), grid in zip(todo.items(), grids):
+        names = list(todo)
+
+        def store(g: int, grid: Any) -> None:  # as each experiment's last part ends: a stopped run keeps it
+            name = names[g]
+            configs, key = todo[name]
             n, m, _, importance, _ = wanted[name]
             out, start = [], 0
             for config, specs in zip(configs, per_run[name]):
@@ -142,6 +142,9 @@ def train_experiments(
                 start += len(specs)
             ctx.cache.store("train", key, out)
             runs[name] = out
+
+        groups = [[s for specs in per_run[name] for s in specs] for name in names]
+        adapters.train_groups(groups, todo[names[0]][0][0], progress=ctx.progress.bars, on_group=store)
     return {name: runs[name] for name in wanted}
 
 
