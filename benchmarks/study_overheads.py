@@ -1,4 +1,4 @@
-"""Benchmark: three overheads of the default study, each against the code path it replaced, in one process.
+"""Benchmark: overheads of the default study, each against the code path it replaced, in one process.
 
 1. **Training the study's cells** (``supviz.toy.cells``): the 72 cells in 8 chunks of 9, on 2 threads.
    *Before*: each chunk split over both threads (``train_instances`` per chunk, 2 shards of 4-5), one
@@ -10,6 +10,12 @@
    compared bit for bit.
 3. **Exact t-SNE on 200 points**: the gradient building a new CSR matrix and two int64 index copies at
    every iteration (before) against reading openTSNE's arrays as stored; layouts compared bit for bit.
+4. **Section A's training** (A1's 5 x 2, A2's 5 x 7 and A3's 16 instances of n = 2, 20 and 60). *Before*: one
+   ``train_instances`` job per experiment, one after another. *Now*: one queue of parts on the threads
+   (``supviz.study.adapters.train_groups``). Weights compared bit for bit.
+5. **relu_mse_grad** on the blocks of A2 (n = 20) and the grid's m = 3, 5 rows (n = 60) after 300 training steps:
+   the one fused loop per row (before, compiled here from its old source) against the two loops (now); outputs
+   compared bit for bit.
 
 Usage::
 
@@ -135,6 +141,120 @@ def bench_tsne(repeats: int) -> None:
     _before_now(tsne_layout, X, tx, "exact_gradient_compiled", before, repeats)
 
 
+def bench_section_a(steps: int, repeats: int) -> None:
+    from supviz.study import adapters
+    from supviz.study.background.section import experiments, small_config
+    from supviz.study.config import load_config
+    from supviz.toy import train_instances
+
+    cfg = load_config(None)
+    exps, seeds = experiments(cfg), {"A1": range(5), "A2": range(5), "A3": [0]}
+    configs = {
+        name: [small_config(cfg, name, *exps[name], replicate=r).replace(steps=steps) for r in seeds[name]]
+        for name in exps
+    }
+    groups = [[s for c in configs[name] for s in c.instances()] for name in exps]
+    config = configs["A1"][0]
+    print(f"## section A's training: {' + '.join(str(len(g)) for g in groups)} instances, {steps} steps")
+    out: dict[str, list] = {}
+
+    def before():
+        out["before"] = [train_instances(g, config, progress=False) for g in groups]
+
+    def now():
+        out["now"] = adapters.train_groups(groups, config, progress=False)
+
+    now()  # compile and warm the product table
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        for name, fn in (("before", before), ("now", now)):
+            w, c = _timed(fn)
+            if name not in best or w < best[name][0]:
+                best[name] = (w, c)
+    same = all(
+        np.array_equal(a, b) for g0, g1 in zip(out["before"], out["now"]) for a, b in zip(g0.weights, g1.weights)
+    )
+    print("| path | wall s (best) | CPU s | cores busy |\n| --- | ---: | ---: | ---: |")
+    for name, (w, c) in best.items():
+        print(f"| {name} | {w:.2f} | {c:.2f} | {c / w:.2f} |")
+    print(f"\nratio before / now (wall): **{best['before'][0] / best['now'][0]:.2f}x**; same bits: {same}\n")
+
+
+def _fused_relu_mse_grad(z, x, bias, coef, imp, g, gb, loss_acc):  # the kernel before: one loop per row
+    K, B, n = z.shape
+    acc = np.empty(n, np.float32)
+    lacc = np.empty(n, np.float32)
+    zero = np.float32(0.0)
+    for k in range(K):
+        acc[:] = 0.0
+        lacc[:] = 0.0
+        bk, ck, ik = bias[k], coef[k], imp[k]
+        for b in range(B):
+            zr, xr, gr = z[k, b], x[k, b], g[k, b]
+            for i in range(n):
+                zi = zr[i] + bk[i]
+                xi = xr[i]
+                d = zi - xi if zi > zero else -xi
+                gi = d * ck[i] if zi > zero else zero
+                gr[i] = gi
+                acc[i] += gi
+                lacc[i] += ik[i] * d * d
+        total = 0.0
+        for i in range(n):
+            gb[k, i] = acc[i]
+            total += lacc[i]
+        loss_acc[k] += total / B
+
+
+def bench_relu_mse_grad(repeats: int) -> None:
+    import threading
+
+    from numba import njit
+
+    from supviz.study.background.section import experiments, small_config
+    from supviz.study.config import load_config
+    from supviz.toy import _kernels
+    from supviz.toy._engine import Shard
+    from supviz.toy.train import learning_rates
+
+    cfg = load_config(None)
+    a2 = small_config(cfg, "A2", *experiments(cfg)["A2"]).replace(steps=300)
+    grid = cfg.toy.replace(steps=300)
+    before = njit(nogil=True)(_fused_relu_mse_grad)
+    print("## relu_mse_grad per dense block (two instances, batch 1024), after 300 training steps (one thread)\n")
+    print("| blocks | before us | now us | ratio | same bits |\n| --- | ---: | ---: | ---: | --- |")
+    for label, c, specs in (
+        ("A2, n = 20", a2, a2.instances()),
+        ("grid m = 3, 5, n = 60", grid, [s for s in grid.instances() if s.n_hidden in (3, 5)]),
+    ):
+        shard = Shard(
+            specs, batch_size=c.batch_size, init=c.init, betas=c.betas, eps=c.eps, weight_decay=c.weight_decay
+        )
+        losses = np.zeros((len(specs), c.n_logged))
+        shard.train(learning_rates(c), log_every=c.log_every, losses=losses, stop=threading.Event())
+        blocks = [list(b["grad_args"]) for b in shard.blocks if not b["sparse"]]
+        outs = {}
+        for name, f in (("before", before), ("now", _kernels.relu_mse_grad)):
+            args = [[*a[:5], np.empty_like(a[5]), np.empty_like(a[6]), np.zeros_like(a[7])] for a in blocks]
+            for a in args:
+                f(*a)
+            outs[name] = [[np.array(x, copy=True) for x in a[5:]] for a in args]
+            t = []
+            for _ in range(repeats * 5):
+                c0 = time.thread_time()
+                for _ in range(20):
+                    for a in args:
+                        f(*a)
+                t.append((time.thread_time() - c0) / 20 / len(args) * 1e6)
+            outs[name + "_us"] = min(t)
+        same = all(np.array_equal(x, y) for a, b in zip(outs["before"], outs["now"]) for x, y in zip(a, b))
+        print(
+            f"| {label} | {outs['before_us']:.1f} | {outs['now_us']:.1f} | {outs['before_us'] / outs['now_us']:.2f}x "
+            f"| {same} |"
+        )
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
@@ -146,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_tsne(args.repeats)
     if not args.skip_train:
         bench_training(args.steps, args.repeats)
+        bench_section_a(args.steps, args.repeats)
+        bench_relu_mse_grad(args.repeats)
     return 0
 
 

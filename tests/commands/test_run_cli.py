@@ -250,7 +250,8 @@ def test_every_figure_table_row_and_report_entry(first_run):
         assert f"href='figures/{fig}.html'>its page</a>" in html, fig
     assert "<a href='figures/F1_pictures.html'>" in html
     meta = json.loads((out / "run.json").read_text())
-    # the background grids (A1's seeds in one job, A2's in one, A3), and the section-2 grid as 8 cells of their own
+    # the background grids (A1's seeds, A2's and A3, one cache entry each, trained in one job), and the section-2 grid
+    # as 8 cells of their own
     bg = meta["config"]["background"]
     assert bg["a1_seeds"] > 1 and bg["a2_seeds"] > 1  # A1 and A2 picture the lowest-loss of several trainings
     assert meta["config"]["toy"]["steps"] == 150

@@ -85,41 +85,67 @@ def experiments(config: Any) -> dict[str, tuple[int, int, list[float], str]]:
     }
 
 
-def _train_small(
-    ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str, *, replicate: int = 0
-) -> SmallGrid:
-    return _train_replicates(ctx, name, n, m, probs, importance, replicates=[replicate])[0]
-
-
 def _train_replicates(
     ctx: RunContext, name: str, n: int, m: int, probs: list[float], importance: str, *, replicates: list[int]
 ) -> list[SmallGrid]:
-    """One background experiment trained from each seed of ``replicates`` (:func:`small_config`), all in one
-    engine job: each instance trains from its own seed alone, so every run is the same bit for bit as training it
-    by itself (``supviz.toy.train_instances``), and one job keeps both cores busy where one tiny run could not
-    (A1 is two instances of n = 2: five separate jobs spent their time starting threads and dispatching kernels).
+    """One background experiment trained from each seed of ``replicates`` (:func:`small_config`): see
+    :func:`train_experiments`."""
+    return train_experiments(ctx, {name: (n, m, probs, importance, replicates)})[name]
+
+
+def train_experiments(
+    ctx: RunContext, wanted: dict[str, tuple[int, int, list[float], str, list[int]]]
+) -> dict[str, list[SmallGrid]]:
+    """Background experiments, each trained from each seed of its replicates (:func:`small_config`).
+
+    ``wanted`` maps a name to ``(n, m, probabilities, importance, replicates)``. Each experiment is its own cache
+    entry (kind ``"train"``, keyed by its name and its runs' configs); the experiments that miss train together in
+    one engine job (:func:`supviz.study.adapters.train_groups`: A1's, A2's and A3's instances queue as parts on one
+    pool of threads), and each is stored under its own key as its last part ends. Each instance trains from its own
+    seed alone, so every run is the same bit for bit as training it by itself (``supviz.toy.train_instances``).
+    All experiments share ``[toy]``'s optimiser settings and ``background.steps`` (:func:`small_config`).
+
+    Returns
+    -------
+    dict
+        Per name, one :class:`SmallGrid` per replicate, in the order given.
     """
-    configs = [small_config(ctx.config, name, n, m, probs, importance, replicate=r) for r in replicates]
-    steps = configs[0].steps
-    params = {"experiment": name, "replicates": [c.to_dict() for c in configs]}
+    from supviz.runtime.cache import MISSING
 
-    def run() -> list[SmallGrid]:
-        per_run = [c.instances() for c in configs]
-        grid = adapters.train_instances([s for specs in per_run for s in specs], configs[0], progress=ctx.progress.bars)
-        out, start = [], 0
-        for config, specs in zip(configs, per_run):
-            ws, ls = [], []
-            for p in config.probabilities:
-                i = start + next(i for i, s in enumerate(specs) if abs(float(s.probability) - p) < 1e-12)
-                ws.append(np.asarray(grid.weights[i], dtype=np.float64))
-                losses = np.asarray(grid.losses[i]) if len(grid.losses) else np.array([])
-                ls.append(float(losses[-1]) if losses.size else float("nan"))
-            out.append(SmallGrid(name, n, m, list(config.probabilities), importance, steps, ws, ls))
-            start += len(specs)
-        return out
+    runs: dict[str, list[SmallGrid]] = {}
+    todo: dict[str, tuple[list[Any], str]] = {}
+    for name, (n, m, probs, importance, replicates) in wanted.items():
+        configs = [small_config(ctx.config, name, n, m, probs, importance, replicate=r) for r in replicates]
+        key = ctx.cache.key("train", {"experiment": name, "replicates": [c.to_dict() for c in configs]})
+        value = ctx.cache.lookup("train", key)
+        if value is MISSING:
+            todo[name] = (configs, key)
+        else:
+            runs[name] = value
+    if todo:
+        per_run = {name: [c.instances() for c in configs] for name, (configs, _) in todo.items()}
+        names = list(todo)
 
-    runs, _ = ctx.cache.get_or_compute("train", params, run)
-    return runs
+        def store(g: int, grid: Any) -> None:  # as each experiment's last part ends: a stopped run keeps it
+            name = names[g]
+            configs, key = todo[name]
+            n, m, _, importance, _ = wanted[name]
+            out, start = [], 0
+            for config, specs in zip(configs, per_run[name]):
+                ws, ls = [], []
+                for p in config.probabilities:
+                    i = start + next(i for i, s in enumerate(specs) if abs(float(s.probability) - p) < 1e-12)
+                    ws.append(np.asarray(grid.weights[i], dtype=np.float64))
+                    losses = np.asarray(grid.losses[i]) if len(grid.losses) else np.array([])
+                    ls.append(float(losses[-1]) if losses.size else float("nan"))
+                out.append(SmallGrid(name, n, m, list(config.probabilities), importance, config.steps, ws, ls))
+                start += len(specs)
+            ctx.cache.store("train", key, out)
+            runs[name] = out
+
+        groups = [[s for specs in per_run[name] for s in specs] for name in names]
+        adapters.train_groups(groups, todo[names[0]][0][0], progress=ctx.progress.bars, on_group=store)
+    return {name: runs[name] for name in wanted}
 
 
 def lowest_loss(runs: list[SmallGrid]) -> SmallGrid:
@@ -180,11 +206,10 @@ class BackgroundSection(Section):
     def compute(self, ctx: RunContext) -> dict[str, Any]:
         exps = experiments(ctx.config)
         cfg: BackgroundConfig = ctx.config.section("background")
-        a1_runs = _train_replicates(ctx, "A1", *exps["A1"], replicates=list(range(cfg.a1_seeds)))
-        a1 = lowest_loss(a1_runs)
-        a2_runs = _train_replicates(ctx, "A2", *exps["A2"], replicates=list(range(cfg.a2_seeds)))
-        a2 = lowest_loss(a2_runs)
-        a3 = _train_small(ctx, "A3", *exps["A3"])
+        seeds = {"A1": list(range(cfg.a1_seeds)), "A2": list(range(cfg.a2_seeds)), "A3": [0]}
+        runs = train_experiments(ctx, {name: (*exp, seeds[name]) for name, exp in exps.items()})
+        a1_runs, a2_runs = runs["A1"], runs["A2"]
+        a1, a2, a3 = lowest_loss(a1_runs), lowest_loss(a2_runs), runs["A3"][0]
         diag = {
             name: [cell_diagnostics(W, np.ones(W.shape[0])) for W in g.weights] for name, g in (("A2", a2), ("A3", a3))
         }
