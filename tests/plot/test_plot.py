@@ -405,3 +405,31 @@ def test_the_bar_next_to_a_heatmap_grid_belongs_to_its_rightmost_column():
     fig = plot.plot_grid(list(reversed(panels)), ncols=4, scales=scales)
     bars = sorted((ax for ax in fig.axes if ax.get_label() == "<colorbar>"), key=lambda ax: ax.get_position().x0)
     assert [ax.get_ylabel() for ax in bars] == ["recall", "change"]
+
+
+def test_interactive_grid_sets_each_panel_s_own_axes():
+    """Over rows and every panel kind, each panel's axis settings land on the axes of its own cell (the axes are
+    looked up by their number, row by row, not by a search over the grid)."""
+    rng = np.random.default_rng(15)
+    panels = [
+        ScatterPanel("a", rng.normal(size=(10, 2))),
+        HeatmapPanel("g", rng.normal(size=(3, 3)), xticklabels=list("abc")),
+        ShepardPanel(rng.random(6), rng.random(6)),
+        ScatterPanel("free", rng.normal(size=(10, 2)), equal_axes=False),
+        ShepardPanel(rng.random(6), rng.random(6)),
+        ScatterPanel("b", rng.normal(size=(10, 2))),
+        HeatmapPanel("h", rng.normal(size=(3, 3))),
+    ]
+    fig = iplot.plot_grid(panels, ncols=3)
+    lay = fig.layout
+    for k in (1, 6):  # equal axes: each scatter's y axis anchored to its own x axis
+        ref = "" if k == 1 else str(k)
+        assert lay[f"yaxis{ref}"].scaleanchor == f"x{ref}" and lay[f"xaxis{ref}"].showticklabels is False
+    assert lay.yaxis4.scaleanchor is None and lay.yaxis4.showticklabels is False
+    assert lay.yaxis2.autorange == "reversed" and lay.xaxis2.showticklabels and lay.yaxis2.showticklabels is False
+    assert lay.yaxis7.autorange == "reversed" and lay.xaxis7.showticklabels is False
+    assert lay.xaxis3.title.text == lay.xaxis5.title.text == "dissimilarity"
+    assert lay.yaxis3.title.text == "" and lay.yaxis5.title.text == ""  # neither in the first column
+    assert all(lay[f"yaxis{k}"].autorange is None for k in (3, 4, 5, 6))
+    # each trace on its panel's axes
+    assert [t.xaxis for t in fig.data if t.type == "heatmap"] == ["x2", "x7"]
