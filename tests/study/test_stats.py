@@ -8,6 +8,7 @@ from scipy import stats
 
 from supviz.errors import SupvizError
 from supviz.study.stats import (
+    AXIS_REDUCTIONS,
     NOT_ENOUGH,
     abs_below_verdict,
     bootstrap_interval,
@@ -274,7 +275,7 @@ _INPUTS = {
 }
 
 
-@pytest.mark.parametrize("statistic", [np.median, np.mean, np.nanmedian, np.max], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("statistic", sorted(AXIS_REDUCTIONS, key=lambda f: f.__name__), ids=lambda f: f.__name__)
 @pytest.mark.parametrize("name", list(_INPUTS))
 def test_bootstrap_interval_of_a_numpy_reduction_equals_the_loop_bit_for_bit(name, statistic, monkeypatch) -> None:
     values = _INPUTS[name]
