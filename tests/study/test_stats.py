@@ -8,6 +8,7 @@ from scipy import stats
 
 from supviz.errors import SupvizError
 from supviz.study.stats import (
+    AXIS_REDUCTIONS,
     NOT_ENOUGH,
     abs_below_verdict,
     bootstrap_interval,
@@ -245,3 +246,55 @@ def test_nan_strata_are_refused_not_kept_as_junk_keys():
     s[:6] = np.nan
     with pytest.raises(SupvizError, match=r"`strata` must name a stratum for every pair \(no None or NaN\); got 6"):
         stratified_spearman(np.tile(np.arange(6.0), 3), np.tile(np.arange(6.0), 3), s)
+
+
+def _bootstrap_interval_one_call_per_resample(values, statistic):
+    """The interval as bootstrap_interval computed it before the reductions were vectorised: the reference."""
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    res = stats.bootstrap(
+        (v,),
+        lambda a, axis: np.apply_along_axis(statistic, axis, a),
+        n_resamples=2000,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=np.random.default_rng(0),
+        vectorized=True,
+    )
+    return (float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+_rng = np.random.default_rng(7)
+_INPUTS = {
+    "odd n": _rng.normal(size=7),
+    "even n": _rng.normal(size=6),
+    "ties": np.array([0.1, 0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.3, 0.3, 0.5]),
+    "NaN dropped": np.array([np.nan, 0.4, -0.2, np.inf, 0.4, 0.9, np.nan, 0.1, -0.7, 0.3]),
+    "pairwise-sum blocks": _rng.lognormal(size=301),  # n > 128: numpy's pairwise sum splits each resample
+    "small n": np.array([0.0301, -0.0243, 0.0111, 0.0301, -0.0024]),
+}
+
+
+@pytest.mark.parametrize("statistic", sorted(AXIS_REDUCTIONS, key=lambda f: f.__name__), ids=lambda f: f.__name__)
+@pytest.mark.parametrize("name", list(_INPUTS))
+def test_bootstrap_interval_of_a_numpy_reduction_equals_the_loop_bit_for_bit(name, statistic, monkeypatch) -> None:
+    values = _INPUTS[name]
+    want = _bootstrap_interval_one_call_per_resample(values, statistic)
+
+    def no_loop(*args, **kwargs):
+        raise AssertionError("a NumPy reduction must be called once on all resamples, not once per resample")
+
+    monkeypatch.setattr(np, "apply_along_axis", no_loop)
+    assert bootstrap_interval(values, statistic) == want
+
+
+def test_bootstrap_interval_of_any_other_statistic_is_still_called_per_resample() -> None:
+    calls = []
+
+    def trimmed_mean(a):
+        calls.append(a.shape)
+        return float(stats.trim_mean(a, 0.1))
+
+    v = _INPUTS["ties"]
+    assert bootstrap_interval(v, trimmed_mean) == _bootstrap_interval_one_call_per_resample(v, trimmed_mean)
+    assert calls and all(shape == (v.size,) for shape in calls)

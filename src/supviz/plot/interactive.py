@@ -311,12 +311,15 @@ def plot_grid(
     for idx, panel in enumerate(panels):
         r, c = divmod(idx, ncols)
         ref = "" if idx == 0 else str(idx + 1)
+        # make_subplots numbers the cells' axes row by row: the panel's own axes, updated directly (update_xaxes with
+        # row= and col= searches every axis of the figure for them, once per call)
+        xaxis, yaxis = fig.layout[f"xaxis{ref}"], fig.layout[f"yaxis{ref}"]
         if isinstance(panel, ScatterPanel):
             empty = panel.xy is None or len(panel.xy) == 0
             if empty:
                 # placed in paper coordinates at the centre of the panel's own axes: an axis-domain reference moves
                 # with the equal-axes constraint of the panels beside it in plotly.js
-                xd, yd = fig.layout[f"xaxis{ref}"].domain, fig.layout[f"yaxis{ref}"].domain
+                xd, yd = xaxis.domain, yaxis.domain
                 fig.add_annotation(
                     text=panel.note or "no data",
                     showarrow=False,
@@ -332,27 +335,23 @@ def plot_grid(
                     fig.add_trace(tr, row=r + 1, col=c + 1)
                 if show:
                     shown.add("points")
-            fig.update_xaxes(showticklabels=False, zeroline=False, showgrid=False, row=r + 1, col=c + 1)
-            fig.update_yaxes(showticklabels=False, zeroline=False, showgrid=False, row=r + 1, col=c + 1)
+            xaxis.update(showticklabels=False, zeroline=False, showgrid=False)
+            yaxis.update(showticklabels=False, zeroline=False, showgrid=False)
             eq = panel.equal_axes if panel.equal_axes is not None else equal_axes
             if eq and not empty:  # an empty panel has no scale to keep
-                fig.update_yaxes(scaleanchor=f"x{ref}", scaleratio=1, row=r + 1, col=c + 1)
+                yaxis.update(scaleanchor=f"x{ref}", scaleratio=1)
         elif isinstance(panel, ShepardPanel):
             for tr in shepard_traces(panel):
                 fig.add_trace(tr, row=r + 1, col=c + 1)
-            fig.update_xaxes(
+            xaxis.update(
                 title={"text": "dissimilarity", "font": {"size": SMALL_PX}},
                 tickfont={"size": SMALL_PX},
                 rangemode="tozero",
-                row=r + 1,
-                col=c + 1,
             )
-            fig.update_yaxes(
+            yaxis.update(
                 title={"text": "distance" if c == 0 else "", "font": {"size": SMALL_PX}},
                 tickfont={"size": SMALL_PX},
                 rangemode="tozero",
-                row=r + 1,
-                col=c + 1,
             )
         elif isinstance(panel, HeatmapPanel):
             scale = scales[panel.scale]
@@ -374,8 +373,8 @@ def plot_grid(
                 col=c + 1,
             )
             shown.add(panel.scale)
-            fig.update_yaxes(autorange="reversed", showticklabels=panel.yticklabels is not None, row=r + 1, col=c + 1)
-            fig.update_xaxes(showticklabels=panel.xticklabels is not None, row=r + 1, col=c + 1)
+            yaxis.update(autorange="reversed", showticklabels=panel.yticklabels is not None)
+            xaxis.update(showticklabels=panel.xticklabels is not None)
         else:
             raise SupvizError(
                 f"`panels` must hold ScatterPanel, HeatmapPanel or ShepardPanel; got {type(panel).__name__}."
