@@ -146,29 +146,3 @@ def test_a_worker_that_grows_by_less_than_the_limit_is_kept():
     assert grow < WORKER_GROWTH_BYTES
     pids = list(parallel(2, batch_size=1)(delayed(_grow_and_pid)(n) for n in (0, 0, grow, grow, 0, 0, 0, 0)))
     assert os.getpid() not in pids and len(set(pids)) == 2  # two workers did all eight tasks: never replaced
-
-
-def _nice_pid_and_parent_death_signal():
-    import ctypes
-
-    sig = ctypes.c_int(0)
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG
-    return os.nice(0), os.getpid(), sig.value
-
-
-def test_the_background_pool_s_workers_run_at_the_lowest_priority_and_die_with_the_run():
-    """The study draws its figures on a BackgroundPool while later sections compute: its workers must take only the
-    CPU time the run leaves idle (nice 19) and, like the run's other workers, end with it (kill -9 of the run; the
-    CLI test kills a run whose figure processes are busy)."""
-    from supviz.runtime.dispatch import BackgroundPool
-
-    pool = BackgroundPool(2)
-    try:
-        out = [pool.submit(_nice_pid_and_parent_death_signal).result(timeout=120) for _ in range(4)]
-    finally:
-        pool.shutdown(wait=True)
-    assert {nice for nice, _, _ in out} == {19}
-    assert os.getpid() not in {pid for _, pid, _ in out}
-    if sys.platform.startswith("linux"):
-        assert {sig for _, _, sig in out} == {int(signal.SIGKILL)}

@@ -368,53 +368,6 @@ def parallel(n_jobs: int, **kwargs: Any) -> Any:
         return Parallel(n_jobs=n_jobs, **kwargs)
 
 
-class BackgroundPool:
-    """Worker processes for work that should use only the CPU time the rest of the run leaves idle (the study draws
-    its figures on one while later sections compute): a loky process pool whose workers run at the lowest CPU
-    priority (POSIX ``nice`` 19), die with this process (:func:`die_with_parent`) and start with SIGINT blocked, as
-    :func:`parallel`'s do (module docstring). Tasks and their arguments travel by cloudpickle.
-
-    Parameters
-    ----------
-    n_workers : int
-        Worker processes (started at the first :meth:`submit`).
-    """
-
-    def __init__(self, n_workers: int) -> None:
-        from joblib.externals.loky import ProcessPoolExecutor
-
-        self._pool = ProcessPoolExecutor(
-            max_workers=max(1, int(n_workers)), initializer=_background_worker, initargs=(os.getpid(),)
-        )
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` on a worker; its ``concurrent.futures.Future``."""
-        import signal
-
-        if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-            return self._pool.submit(fn, *args)
-        _start_resource_trackers()
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            return self._pool.submit(fn, *args)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-    def shutdown(self, *, wait: bool = True) -> None:
-        """Stop the workers: after their tasks (``wait``), or at once, killing them (what they wrote atomically is
-        whole or absent)."""
-        self._pool.shutdown(wait=wait, kill_workers=not wait)
-
-
-def _background_worker(parent_pid: int) -> None:
-    """A :class:`BackgroundPool` worker's initializer: die with the parent, then the lowest CPU priority."""
-    die_with_parent(parent_pid)
-    try:
-        os.nice(19 - os.nice(0))
-    except (AttributeError, OSError):  # pragma: no cover - Windows, or a sandbox without setpriority
-        pass
-
-
 def _quiet_loky_backend() -> type:
     """joblib's loky backend whose workers start with SIGINT blocked (see the module's docstring)."""
     import signal

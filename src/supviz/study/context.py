@@ -52,8 +52,6 @@ class RunContext:
     _grid: Any = None
     _grid_key: str | None = None
     _pending: list[tuple[Any, "_FigureJob"]] = field(default_factory=list)
-    _drawing: list[tuple[Any, "_FigureJob", Any]] = field(default_factory=list)
-    _figure_pool: Any = None
 
     # -- seeds -------------------------------------------------------------------------------
     def seed(self, *names: str | int) -> int:
@@ -193,81 +191,18 @@ class RunContext:
             self._pending.append((record, job))
         return record
 
-    def flush_figures(self, *, background: bool = False) -> None:
+    def flush_figures(self) -> None:
         """Draw the figures queued by :meth:`figure` (in parallel over ``run.n_jobs``) and fill in their records.
 
-        The pipeline calls it after each section's ``render``; a section never needs to. ``background``: hand them
-        to the run's figure processes (:meth:`figure_pool`) and return at once, so they are drawn while the next
-        section computes, on the CPU time its compute leaves idle; :meth:`finish_figures` waits for them and fills
-        in their records. Without a figure pool (one job, or a cluster) they are drawn here, as without it.
+        The pipeline calls it after each section's ``render``; a section never needs to.
         """
         pending, self._pending = self._pending, []
         if not pending:
-            return
-        pool = self.figure_pool() if background else None
-        if pool is not None:
-            import cloudpickle
-
-            # pickled here, at the end of the section's render: what a figure draws is fixed now, whatever the next
-            # sections do to the objects it was declared from while it waits for a figure process
-            self._drawing += [
-                (record, job, pool.submit(_draw_pickled, cloudpickle.dumps(job))) for record, job in pending
-            ]
             return
         for _ in self.run_tasks().map(_draw_figure, [(job,) for _, job in pending], desc="figures"):
             pass
         for record, job in pending:
             self._finish_figure(record, Path(job.folder), job.interactive is not None)
-
-    def figure_pool(self) -> Any:
-        """The run's figure processes (:class:`supviz.runtime.dispatch.BackgroundPool`): ``run.n_jobs`` worker
-        processes of their own, at the lowest CPU priority, so that figures drawn while a section computes take only
-        the CPU time the compute leaves idle (a stage's last tasks, its serial parts) and never slow it. ``None``
-        (figures drawn in turn on the run's dispatcher) with one job or on a cluster."""
-        from supviz.runtime.dispatch import LocalDispatcher
-
-        if self._figure_pool is None:
-            if not isinstance(self.run_tasks(), LocalDispatcher) or self.config.run.n_jobs < 2:
-                return None
-            from supviz.runtime.dispatch import BackgroundPool
-
-            self._figure_pool = BackgroundPool(self.config.run.n_jobs)
-        return self._figure_pool
-
-    @property
-    def figures_drawing(self) -> int:
-        """How many figures the figure processes are drawing or have drawn since the last :meth:`finish_figures`."""
-        return len(self._drawing)
-
-    def close_figures(self) -> None:
-        """Stop the figure processes without waiting for the figures they draw (a run that failed or was stopped:
-        each figure is written atomically, so what is not finished leaves nothing behind)."""
-        for _, _, future in self._drawing:
-            future.cancel()
-        self._drawing = []
-        if self._figure_pool is not None:
-            self._figure_pool.shutdown(wait=False)
-            self._figure_pool = None
-
-    def finish_figures(self) -> None:
-        """Wait for the figures handed to the figure processes (:meth:`flush_figures` with ``background``), in the
-        order they were declared, fill in their records, and stop the processes. The first figure that failed
-        raises its error (after the others are cancelled or done)."""
-        drawing, self._drawing = self._drawing, []
-        try:
-            if drawing:
-                bar = self.progress.tasks(len(drawing), "figures")
-                for record, job, future in drawing:
-                    future.result()
-                    self._finish_figure(record, Path(job.folder), job.interactive is not None)
-                    bar.update(1)
-                bar.close()
-        finally:
-            for _, _, future in drawing:
-                future.cancel()
-            if self._figure_pool is not None:
-                self._figure_pool.shutdown(wait=True)
-                self._figure_pool = None
 
     def _finish_figure(self, record: Any, folder: Path, want_interactive: bool) -> None:
         from supviz.plot import pages as ifig
@@ -299,13 +234,6 @@ class _FigureJob:
     dpi: int
     static: Callable[[], Any]
     interactive: Callable[[], Any] | None
-
-
-def _draw_pickled(data: bytes) -> str:
-    """:func:`_draw_figure` of a job pickled (cloudpickle) where it was declared."""
-    import pickle
-
-    return _draw_figure(pickle.loads(data))
 
 
 def _draw_figure(job: _FigureJob) -> str:

@@ -322,54 +322,30 @@ def _run_planned(
             grid, grid_key = ctx.grid()
             _write_grid(grid, written)
 
-    # Each section is rendered as soon as its compute (and every section before it in the run's order) is done, and
-    # its figures are drawn by the run's low-priority figure processes while the next sections compute
-    # (RunContext.flush_figures with background): on two cores a compute stage leaves one core idle in its last
-    # tasks and serial parts, and the figures fill it. Sections render in the run's order, as before, so a render
-    # that reads an earlier section's output (ctx.rendered) finds it.
-    rendered: dict[str, SectionOutput] = {}
-    waiting = list(todo)
+    for section in computed:  # a section another one needs first, whether or not it is rendered
+        with progress.stage(f"compute {section.key}", cache):
+            params = {
+                "section": section.key,
+                "config": config.to_dict(),
+                "grid": grid_key if section.needs_grid else "",
+                **section.key_parts(config),
+            }
+            # figures/run settings do not change what a section computes
+            params["config"].pop("figures", None)
+            params["config"].pop("run", None)
+            ctx.computing = section
+            try:
+                ctx.computed[section.key], _ = cache.get_or_compute("section", params, lambda s=section: s.compute(ctx))
+            finally:
+                ctx.computing = None
 
-    def render_ready() -> None:
-        while waiting and waiting[0].key in ctx.computed:
-            section = waiting.pop(0)
-            with progress.stage(f"figures {section.key}", cache):
-                ctx.rendering = True
-                try:
-                    rendered[section.key] = section.render(ctx, ctx.computed[section.key])
-                finally:
-                    ctx.rendering = False
-                ctx.rendered[section.key] = rendered[section.key]
-                ctx.flush_figures(background=True)
-
-    try:
-        for section in computed:  # a section another one needs first, whether or not it is rendered
-            with progress.stage(f"compute {section.key}", cache):
-                params = {
-                    "section": section.key,
-                    "config": config.to_dict(),
-                    "grid": grid_key if section.needs_grid else "",
-                    **section.key_parts(config),
-                }
-                # figures/run settings do not change what a section computes
-                params["config"].pop("figures", None)
-                params["config"].pop("run", None)
-                ctx.computing = section
-                try:
-                    ctx.computed[section.key], _ = cache.get_or_compute(
-                        "section", params, lambda s=section: s.compute(ctx)
-                    )
-                finally:
-                    ctx.computing = None
-            render_ready()
-        render_ready()
-        if ctx.figures_drawing:
-            with progress.stage("draw figures", cache):
-                ctx.finish_figures()
-    finally:
-        ctx.close_figures()
+    outputs: list[SectionOutput] = []
     ctx.rendering = True
-    outputs: list[SectionOutput] = [rendered[s.key] for s in todo]
+    for section in todo:
+        with progress.stage(f"figures {section.key}", cache):
+            outputs.append(section.render(ctx, ctx.computed[section.key]))
+            ctx.rendered[section.key] = outputs[-1]
+            ctx.flush_figures()
 
     from supviz.study.sources import source_for
     from supviz.study.tables import build_tables, table_files, write_tables
