@@ -117,12 +117,16 @@ EXPECTED_SAES = {("E1", "jumprelu"): 8, ("E1", "topk"): 4, ("F_calibration", "re
 # section E: JumpReLU SAEs on the 8 cells and TopK on the 4 sparse ones (E1), pairs pictured where a cell has two
 # represented features (E2), the JumpReLU codes of D's inputs measured like x and h (points, space "codes")
 EXPECTED_POINTS = {
-    "x": 32,
-    "h": 32,
-    "x_rep": 32,
-    "h_rep": 32,
-    "codes": 8,
-    "codes_rep": 32,
+    ("x", ""): 32,
+    ("h", ""): 32,
+    ("x_rep", "norm"): 32,
+    ("h_rep", "norm"): 32,
+    # the other represented rule's pictures of x_rep and h_rep (3 methods x 8 cells; their exact measures are the
+    # cells table's x_rep_recall_mean_abs / h_rep_recall_mean_abs)
+    ("x_rep", "mean_abs"): 24,
+    ("h_rep", "mean_abs"): 24,
+    ("codes", ""): 8,
+    ("codes_rep", ""): 32,
 }  # f(h) measured, f(h_rep) pictured
 
 
@@ -199,7 +203,7 @@ def test_every_figure_table_row_and_report_entry(first_run):
     saes = pd.read_parquet(out / "saes.parquet")
     assert saes.groupby(["experiment", "architecture"]).size().to_dict() == EXPECTED_SAES
     points = pd.read_parquet(out / "points.parquet")
-    assert points.groupby("space").size().to_dict() == EXPECTED_POINTS
+    assert points.groupby(["space", "rule"]).size().to_dict() == EXPECTED_POINTS
     verdicts = pd.read_parquet(out / "verdicts.parquet")
     from supviz.report.html import VERDICT_CLASS  # the report's vocabulary of verdicts
 

@@ -1219,6 +1219,12 @@ def test_the_picture_verdict_is_computed_under_the_other_rule_and_says_whether_i
     assert f.estimate == pytest.approx(0.0) and f.verdict == "supported"
     assert f.verdict_other_rule == "not supported" and f.changes_with_rule()
     assert "With the study's rule" in f.measured and "'not supported' instead" in f.measured
+    # and its numbers, in the row and in the grid cell (review 6: a verdict alone hid how far they move)
+    assert (
+        "the study's rule, a mean absolute weight above 1/20 of feature 0's as the represented rule the codes lose 50%"
+        in f.measured
+    )
+    assert f.summary.endswith("; with the study's rule, 50% [50%, 50%]")
     o = D.claim_effect(pts, cells, "uniform", method="umap", rule="mean_abs")
     assert o["estimate"] == pytest.approx(0.5) and o["n_clusters"] == len(ps) - 1  # p = 1 has no superposition
     # read from the study's rule's side, the same two verdicts swap

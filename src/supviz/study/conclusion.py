@@ -28,13 +28,14 @@ from supviz.study.datapoints.findings import (
     loss_split,
     loss_split_sentence,
     method_effect,
+    pictured_under,
     ring_control_summary,
     ring_verdict,
     rule_disagreements,
 )
 from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
-from supviz.study.verdicts import DISC_MIN, RULE_TEXT, other_rule
+from supviz.study.verdicts import DISC_MIN, RULE_SHORT, RULE_TEXT, other_rule
 from supviz.toy.importance import ordered_variants, variant_label, variant_slug
 
 METHODS = tuple(METHOD_NAMES.values())  # MDS, UMAP, t-SNE: the grid's rows, in order
@@ -100,14 +101,26 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
     ]
     if not effects:
         return ""
-    est = [e["estimate"] for e in effects]
-    lo, hi = min(est), max(est)
-    loss = f"{pct(lo)}" if pct(lo) == pct(hi) else f"{pct(lo)} to {pct(hi)}"
     text = (
         "In short: where the model stores features in superposition, pictures of the codes of the represented "
-        f"features lose {loss} of the neighbours above chance that pictures of the same inputs on those features "
-        f"keep. {band_count(effects)}"
+        f"features lose {_loss_range(effects)} of the neighbours above chance that pictures of the same inputs on "
+        f"those features keep. {band_count(effects)}"
     )
+    # the same under the other represented rule, where the run pictured it (review 6: the verdicts alone hid that
+    # the range moves with the rule)
+    other = other_rule(rule)
+    others = [
+        e
+        for v in variants
+        for m in METHODS
+        if pictured_under(points, v, _METHOD_KEY[m], other)
+        for e in [claim_effect(points, cells, v, method=_METHOD_KEY[m], rule=other)]
+        if e["n_cells"] and np.isfinite(e["estimate"])
+    ]
+    if others:
+        text += f". With {RULE_SHORT[other]} as the represented rule they lose {_loss_range(others)}; " + band_count(
+            others, bands=False
+        )
     split = split_words(cells, variants, rule=rule)
     return text + (f". {split}" if split else "") + "."
 
@@ -121,7 +134,14 @@ BAND_WORDS = {
 }
 
 
-def band_count(effects: Sequence[dict[str, Any]]) -> str:
+def _loss_range(effects: Sequence[dict[str, Any]]) -> str:
+    """The range of the effects' estimated losses in percent ("7% to 20%", or one value)."""
+    est = [e["estimate"] for e in effects]
+    lo, hi = pct(min(est)), pct(max(est))
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def band_count(effects: Sequence[dict[str, Any]], *, bands: bool = True) -> str:
     """Where the 95% intervals of ``effects`` (:func:`~supviz.study.datapoints.findings.claim_effect` results) lie
     against the verdicts' bands, counted by the verdicts themselves (so the count and the grid agree): below
     :data:`~supviz.study.datapoints.findings.HOLDS_BELOW`, between it and
@@ -131,7 +151,12 @@ def band_count(effects: Sequence[dict[str, Any]]) -> str:
     counts = {v: sum(1 for e in effects if e["verdict"] == v) for v in BAND_WORDS}
     parts = [f"{counts[v] or 'none'} {words.format(lo=lo, hi=hi)}" for v, words in BAND_WORDS.items()]
     return (
-        f"The study's conclusion holds below a {lo} loss and fails above {hi}; of the {len(effects)} intervals (95%), "
+        (
+            f"The study names no number: supviz reads its conclusion as holding below a {lo} loss and failing above "
+            f"{hi}; of the {len(effects)} intervals (95%), "
+            if bands
+            else f"of the {len(effects)} intervals (95%), "
+        )
         + ", ".join(parts[:-1])
         + f" and {parts[-1]}"
     )
@@ -171,10 +196,6 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> s
         f"{shares(rules[1], 'share_superposition', named=False)}: {verdict}. A dropped feature is a row of W under "
         "the rule's cutoff: stored weakly, not necessarily absent"
     )
-
-
-#: Each represented rule named in a few words, where :data:`~supviz.study.verdicts.RULE_TEXT` has been said nearby.
-RULE_SHORT = {"norm": "a weight norm above 0.5", "mean_abs": "the study's rule"}
 
 
 def disagreement_words(cells: Any, variants: Sequence[str]) -> str:

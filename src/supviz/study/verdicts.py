@@ -44,6 +44,8 @@ RULE_TEXT = {
     "norm": "a weight norm above 0.5",
     "mean_abs": "the study's rule, a mean absolute weight above 1/20 of feature 0's",
 }
+#: Each represented rule in a few words, where :data:`RULE_TEXT` has been said nearby (a grid cell, a second mention).
+RULE_SHORT = {"norm": "a weight norm above 0.5", "mean_abs": "the study's rule"}
 
 
 def other_rule(rule: str) -> str:

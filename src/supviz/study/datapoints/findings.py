@@ -41,6 +41,7 @@ from supviz.study.verdicts import (
     DISC_MIN,
     RING_MAX,
     RING_MIN_POINTS,
+    RULE_SHORT,
     RULE_TEXT,
     fmt,
     other_rule,
@@ -528,6 +529,15 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
     # a table without the other rule's pictures (from before them) says so rather than leave it blank (blank reads
     # "does not depend on the rule")
     vo = OTHER_RULE_NOT_COMPUTED if o is None else o["verdict"] if o["n_cells"] else ""
+    # the other rule's own numbers beside its verdict (review 6: a verdict alone hid that they move, 20% -> 28%)
+    other_numbers = ""
+    if o is not None and o["n_cells"] and np.isfinite(o["estimate"]):
+        olo, ohi = o["interval"]
+        other_numbers = f"{pct(o['estimate'])} [{pct(olo)}, {pct(ohi)}]"
+        text += (
+            f" With {RULE_TEXT[other_rule(rule)]} as the represented rule the codes lose {other_numbers} "
+            f"({_unit_text(o['n_clusters'], o['n_cells'])})."
+        )
     return Finding(
         STUDY_CLAIM,
         text + rule_note(e["verdict"], vo, rule),
@@ -544,7 +554,8 @@ def claim_finding(points: Any, cells: Any, importance: str, *, method: str = "ex
         left_out_unit="cells",  # n_used counts p values (the interval's clusters); what is left out is cells
         figures=[f"D1_knn_recall_{variant_slug(importance)}"],
         summary=f"the codes lose {pct(e['estimate'])} [{pct(lo)}, {pct(hi)}] of the inputs' neighbours "
-        f"({fmt(e['abs_loss'], 2)} of {fmt(e['ref_above'], 2)} above chance)",
+        f"({fmt(e['abs_loss'], 2)} of {fmt(e['ref_above'], 2)} above chance)"
+        + (f"; with {RULE_SHORT[other_rule(rule)]}, {other_numbers}" if other_numbers else ""),
         estimate=e["estimate"],
         interval=e["interval"],
         unit=P_UNIT,
