@@ -221,3 +221,19 @@ def test_sweep_removes_only_dead_writers_temporaries(tmp_path: Path) -> None:
     assert sweep_temporaries(tmp_path, untagged=False) == [stale]
     assert live.exists() and old_untagged.exists() and mine.exists()
     assert sweep_temporaries(tmp_path) == [old_untagged] and live.exists() and mine.exists()
+
+
+def test_pct_never_prints_a_negative_zero():
+    """A share that rounds to 0 read '-0%' in the first screen's loss split (-0.2% of h's loss on the short rows)."""
+    from supviz.core.text import pct
+
+    assert [pct(v) for v in (-0.002, -0.0, 0.0, 0.004, -0.016, 0.41, 1.0)] == [
+        "0%",
+        "0%",
+        "0%",
+        "0%",
+        "-2%",
+        "41%",
+        "100%",
+    ]
+    assert pct(float("nan")) == "n/a"

@@ -137,9 +137,10 @@ def test_the_plain_answer_states_the_pictures_loss_its_bands_and_where_h_s_loss_
     # h's loss split under both rules: 0.6 of 0.7 dropped in every cell (86%); 0.1 superposition in the 12
     # superposed cells of 14 (12%)
     assert (
-        "the features the model drops take 86% under uniform importance, superposition 12% (represented: a weight "
-        "norm above 0.5); with the study's rule, 86%, superposition 12%: the dropped features take most of it under "
-        "both rules." in text
+        "the features the model drops take 86% under uniform importance; superposition 12%, plain linear compression "
+        "(cells without superposition) 2%, what the dropped features' short rows still carry 0% (represented: a "
+        "weight norm above 0.5); with the study's rule, dropped 86%, superposition 12%, compression 2%, short rows "
+        "0%: the dropped features take most of it under both rules." in text
     )
     assert "A dropped feature is a row of W under the rule's cutoff: stored weakly, not necessarily absent." in text
     assert conclude(tables, _grid_findings()).answer[0] == text  # the answer opens with it
@@ -147,7 +148,7 @@ def test_the_plain_answer_states_the_pictures_loss_its_bands_and_where_h_s_loss_
     # sentence no longer says "most" (the reviewer's item 2: 69% under one rule, 43% under the other)
     tables["cells"] = _split_cells(x_rep_study=0.7)
     text = plain_answer(tables, _grid_findings())
-    assert "86% under uniform importance" in text and "with the study's rule, 43%" in text
+    assert "86% under uniform importance" in text and "with the study's rule, dropped 43%, superposition 49%" in text
     assert "the dropped features do not take most of it under both rules" in text
     # where the rules disagree is said under the grid (the answer stays short: the fresh reviewer's item)
     assert "disagree" not in text

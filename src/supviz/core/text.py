@@ -32,8 +32,10 @@ def fmt_p(p: float) -> str:
 
 
 def pct(x: float) -> str:
-    """A share as a whole percentage ('41%'), 'n/a' for NaN."""
-    return "n/a" if not math.isfinite(x) else f"{100 * x:.0f}%"
+    """A share as a whole percentage ('41%'), 'n/a' for NaN; a value that rounds to 0 is '0%', never '-0%'."""
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{round(100 * x)}%"
 
 
 def plural(n: int, noun: str) -> str:

@@ -188,13 +188,22 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> s
         if most
         else "the dropped features do not take most of it under both rules"
     )
+
+    def rest(r: str) -> str:  # the other two parts, so that the shares add up (review 6 item 4)
+        return (
+            f"superposition {shares(r, 'share_superposition', named=False)}, plain linear compression (cells "
+            f"without superposition) {shares(r, 'share_compression', named=False)}, what the dropped features' short "
+            f"rows still carry {shares(r, 'share_residue', named=False)}"
+            if r == rules[0]
+            else f"superposition {shares(r, 'share_superposition', named=False)}, compression "
+            f"{shares(r, 'share_compression', named=False)}, short rows {shares(r, 'share_residue', named=False)}"
+        )
+
     return (
         "Of what the code space h as a whole loses, the features the model drops take "
-        f"{shares(rules[0], 'share_dropped', named=True)}, superposition "
-        f"{shares(rules[0], 'share_superposition', named=False)} (represented: {RULE_TEXT[rules[0]]}); with "
-        f"{RULE_SHORT[rules[1]]}, {shares(rules[1], 'share_dropped', named=False)}, superposition "
-        f"{shares(rules[1], 'share_superposition', named=False)}: {verdict}. A dropped feature is a row of W under "
-        "the rule's cutoff: stored weakly, not necessarily absent"
+        f"{shares(rules[0], 'share_dropped', named=True)}; {rest(rules[0])} (represented: {RULE_TEXT[rules[0]]}); "
+        f"with {RULE_SHORT[rules[1]]}, dropped {shares(rules[1], 'share_dropped', named=False)}, {rest(rules[1])}: "
+        f"{verdict}. A dropped feature is a row of W under the rule's cutoff: stored weakly, not necessarily absent"
     )
 
 

@@ -627,6 +627,7 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
         "median_superposition": float(np.median(sup)) if any_ else float("nan"),
         "share_superposition": float(sup.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
         "share_dropped": float(dropped.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
+        "share_compression": float(comp.sum() / total.sum()) if any_ and total.sum() != 0 else float("nan"),
         # the superposition term is a net: cells where h_rep keeps more than x_rep cancel cells where it keeps less
         "n_gain": int((sup > 0).sum()),
         "n_loss": int((sup < 0).sum()),
