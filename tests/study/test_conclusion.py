@@ -227,3 +227,15 @@ def test_the_plain_answer_gives_the_other_rule_s_range_and_names_the_bands_as_su
     )
     # a table without the other rule's pictures says nothing of it
     assert "With the study's rule" not in plain_answer({"points": norm, "cells": _split_cells()}, _grid_findings())
+
+
+def test_with_a_plain_answer_the_verdicts_counted_go_under_the_grid():
+    """The first screen's paragraph grew back to 16 lines: with the answer in words, the counts of the grid's verdicts
+    (what the grid shows) move under it."""
+    from supviz.study.conclusion import answer_sentences, conclude
+
+    tables = {"points": _picture_points({"mds": 0.05, "umap": 0.2}), "cells": _split_cells()}
+    c = conclude(tables, _grid_findings())
+    assert len(c.answer) == 1 and c.answer[0].startswith("In short:")
+    assert c.lead[: len(answer_sentences(_grid_findings()))] == answer_sentences(_grid_findings())
+    assert conclude({}, _grid_findings()).answer == answer_sentences(_grid_findings())  # no tables: the counts lead

@@ -66,8 +66,12 @@ def conclude(
     out.answer = answer_sentences(findings)
     if tables:
         plain = plain_answer(tables, findings, rule=rule)
-        out.answer = ([plain] if plain else []) + out.answer
         out.lead = lead_sentences(tables, findings, rule=rule)
+        if plain:
+            # the answer in words above the grid; the verdicts counted (what the grid itself shows) go under it, so
+            # the first screen's paragraph stays short
+            out.lead = out.answer + out.lead
+            out.answer = [plain]
         out.claims = conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids)
     return out
 
