@@ -29,14 +29,6 @@ def train(config: Any, *, progress: bool | None) -> Any:
     return toy.train_grid(config, progress=progress)
 
 
-def train_instances(specs: list[Any], config: Any, *, progress: bool | None) -> Any:
-    """Train the given instances (each from its own seed) in one ``supviz.toy.train_instances`` job: the same
-    bits as training each alone, with one engine start and one thread pool for all of them."""
-    from supviz import toy
-
-    return toy.train_instances(specs, config, progress=progress)
-
-
 #: :func:`train_groups` splits each group into this many parts per worker thread for the queue.
 PARTS_PER_THREAD = 2
 
