@@ -7,7 +7,17 @@ import pandas as pd
 import pytest
 
 from supviz.errors import SupvizError
-from supviz.real.calibration import calibrate, matching_m, rank_correlations, read_layers, read_through
+from supviz.real.calibration import (
+    AGREE_WITHIN,
+    NEAR_FRACTION,
+    calibrate,
+    matching_m,
+    place_layer,
+    rank_correlations,
+    read_layers,
+    read_through,
+    read_through_interval,
+)
 from supviz.real.layer import QUALITY_KEYS, SAESettings
 
 
@@ -158,3 +168,75 @@ def test_rank_correlation_gives_ties_their_expectation_over_random_orders():
     c = rank_correlations(t, measures=("fvu",)).iloc[0]
     assert c["rho"] == pytest.approx(0.5)
     assert c["p_value"] == pytest.approx(spearmanr(t["fvu"], t["mmcs"]).pvalue)
+
+
+#: Two importance variants of 6 cells at m = 20, FVU over [0.06, 0.12] together (a near window of 0.1 x 0.06 =
+#: 0.006). ``apart``: the review's pattern, the 0.9^i cells recover far more than the uniform ones at the same FVU;
+#: ``together``: both lie on one falling line MMCS = 0.9 - 3 FVU, the uniform cells a little above it.
+_FVU_A = [0.06, 0.07, 0.08, 0.09, 0.10, 0.11]
+_FVU_B = [0.085, 0.09, 0.095, 0.10, 0.11, 0.12]
+
+
+def _variant_cells(mmcs_a, mmcs_b, *, m=20):
+    rows = [{"m": m, "importance": "geometric:0.9", "fvu": f, "mmcs": y} for f, y in zip(_FVU_A, mmcs_a)]
+    rows += [{"m": m, "importance": "uniform", "fvu": f, "mmcs": y} for f, y in zip(_FVU_B, mmcs_b)]
+    rows.append({"m": 10, "importance": "uniform", "fvu": 0.5, "mmcs": 0.1})  # another m: never read
+    return pd.DataFrame(rows)
+
+
+def test_place_layer_refuses_where_the_variants_recover_apart():
+    """The review's case: near the layer's FVU, the 0.9^i cells recover 0.60-0.72 and the uniform ones 0.48-0.52; a
+    monotone fit over both would read a number between them, but the cells cannot place the layer."""
+    cal = _variant_cells([0.72, 0.70, 0.66, 0.63, 0.60, 0.59], [0.52, 0.51, 0.50, 0.50, 0.49, 0.48])
+    pl = place_layer(cal, "fvu", 0.10, m=20)
+    assert not pl.placed and pl.failed == "apart" and "lie 0.1 apart (> 0.05)" in pl.reason
+    assert math.isnan(pl.estimate) and math.isnan(pl.interval[0])
+    assert pl.window == pytest.approx(NEAR_FRACTION * 0.06) and (pl.low, pl.high) == (0.06, 0.12)
+    a, b = pl.variants["geometric:0.9"], pl.variants["uniform"]
+    # near: within 0.006 of 0.10: 0.9^i's cell at 0.10; uniform's at 0.095 and 0.10
+    assert (a.n_near, a.mmcs_low, a.mmcs_high) == (1, 0.60, 0.60)
+    assert (b.n_near, b.mmcs_low, b.mmcs_high) == (2, 0.50, 0.50)
+    assert (a.n_cells, a.low, a.high, b.n_cells) == (6, 0.06, 0.11, 6)
+    assert (pl.mmcs_low, pl.mmcs_high) == (0.50, 0.60)
+    # 0.10 apart: agreement within 0.10 places it
+    assert place_layer(cal, "fvu", 0.10, m=20, agree_within=0.1).placed
+    assert not place_layer(cal, "fvu", 0.10, m=20, agree_within=0.099).placed
+    # the monotone fit alone would have read a value here: that is what the rule withholds
+    assert np.isfinite(read_through(cal, "fvu", [0.10], m=20)[0][0])
+
+
+def test_place_layer_reads_the_value_with_its_interval_where_the_variants_agree():
+    line = lambda fs, up: [0.9 - 3 * f + up for f in fs]  # noqa: E731
+    cal = _variant_cells(line(_FVU_A, 0.0), line(_FVU_B, 0.004))
+    pl = place_layer(cal, "fvu", 0.10, m=20)
+    assert pl.placed and pl.failed == "" and pl.reason == ""
+    est, _ = read_through(cal, "fvu", [0.10], m=20)
+    assert pl.estimate == est[0]
+    lo, hi, why = read_through_interval(cal, "fvu", 0.10, m=20)
+    assert pl.interval == (lo, hi) and pl.interval_reason == why == "" and lo <= pl.estimate <= hi
+    assert pl.variants["geometric:0.9"].n_near == 1 and pl.variants["uniform"].n_near == 2
+    # 0.60 against 0.604-0.619: 0.004 apart, within AGREE_WITHIN; with no tolerance they would not agree
+    assert 0.004 < AGREE_WITHIN < 0.1
+    assert not place_layer(cal, "fvu", 0.10, m=20, agree_within=0.0).placed
+    # one variant agrees with itself
+    assert place_layer(cal[cal["importance"] == "uniform"], "fvu", 0.10, m=20).placed
+
+
+def test_place_layer_refuses_off_a_variant_s_range_or_without_a_near_cell():
+    line = lambda fs, up: [0.9 - 3 * f + up for f in fs]  # noqa: E731
+    cal = _variant_cells(line(_FVU_A, 0.0), line(_FVU_B, 0.004))
+    # 0.115: inside the cells' range [0.06, 0.12], beyond the 0.9^i cells' own (to 0.11), yet within 0.006 of it
+    pl = place_layer(cal, "fvu", 0.115, m=20)
+    assert not pl.placed and pl.failed == "edge" and pl.which == ("geometric:0.9",) and np.isnan(pl.estimate)
+    # 0.065: no uniform cell within 0.006 (the nearest is 0.085)
+    pl = place_layer(cal, "fvu", 0.065, m=20)
+    assert not pl.placed and pl.failed == "far" and pl.which == ("uniform",)
+    assert pl.variants["uniform"].n_near == 0 and math.isnan(pl.variants["uniform"].mmcs_low)
+    # a wider window reaches it
+    assert place_layer(cal, "fvu", 0.065, m=20, near_fraction=0.5).failed == "edge"  # 0.065 < uniform's 0.085
+    pl = place_layer(cal, "fvu", float("nan"), m=20)
+    assert not pl.placed and pl.failed == "undefined"
+    with pytest.raises(SupvizError, match=r"`near_fraction` must be in \(0, 1\]; got 0"):
+        place_layer(cal, "fvu", 0.1, m=20, near_fraction=0)
+    with pytest.raises(SupvizError, match=r"`agree_within` must be >= 0; got -0.1"):
+        place_layer(cal, "fvu", 0.1, m=20, agree_within=-0.1)

@@ -51,6 +51,7 @@ _EXPORTS = {
     "calibrate": "supviz.real.calibration",
     "rank_correlations": "supviz.real.calibration",
     "read_through": "supviz.real.calibration",
+    "place_layer": "supviz.real.calibration",
     "read_layers": "supviz.real.calibration",
     "matching_m": "supviz.real.calibration",
     "RealConfig": "supviz.real.config",

@@ -18,6 +18,8 @@ measure over the cells of the hidden size ``m`` nearest to the layer's width (:f
 layer's value, NaN (with the reason) outside those cells' range of the measure or where no ``m`` lies within
 :data:`MAX_WIDTH_RATIO` of the width. :func:`read_layers` does so for every layer and measure;
 :func:`read_through_interval` gives one reading its percentile-bootstrap interval over those cells.
+:func:`place_layer` says whether the cells can place a layer at all: the cells' recovery can hang on what the measure
+does not see (the importance variant of their features), and then no one MMCS goes with the layer's value.
 """
 
 from __future__ import annotations
@@ -397,3 +399,175 @@ def read_layers(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+#: A calibration cell is *near* a layer when its measure lies within this fraction of the measure's range over the
+#: cells of that hidden size m (all importance variants, the cells with both the measure and the MMCS defined) of the
+#: layer's value: a tenth of the range, so that a window holds a few of the 6 cells a variant has per m without
+#: reaching across the range.
+NEAR_FRACTION = 0.1
+
+#: The importance variants *agree* near a layer when the gap between their ranges of true MMCS among the near cells
+#: (0 where the ranges overlap) is at most this: 0.05 on MMCS's [0, 1] scale, about the spread of MMCS within one
+#: variant near a value in the default run (0.48-0.52 for uniform importance at m = 20), where the two variants
+#: lie 0.19 apart.
+AGREE_WITHIN = 0.05
+
+
+@dataclass(frozen=True)
+class VariantSpread:
+    """The calibration cells of one importance variant at one m, seen from a layer's value of the measure.
+
+    ``n_cells`` (with both values defined), ``low`` / ``high``: their range of the measure; ``n_near``: the cells
+    near the layer (:data:`NEAR_FRACTION`), ``mmcs_low`` / ``mmcs_high``: the true MMCS range of those near cells
+    (NaN without one)."""
+
+    n_cells: int
+    low: float
+    high: float
+    n_near: int
+    mmcs_low: float
+    mmcs_high: float
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Whether the calibration cells of one hidden size place a layer's MMCS (:func:`place_layer`).
+
+    ``window``: the half-width of *near*, in the measure's units; ``low`` / ``high``: the measure's range over every
+    cell of ``m``; ``variants``: per importance variant, its :class:`VariantSpread`; ``placed``: True only where the
+    rule holds, then ``estimate`` (the monotone read-through over all cells of ``m``, :func:`read_through`) and
+    ``interval`` (:func:`read_through_interval`; NaN bounds with ``interval_reason``); ``reason``: why the cells
+    cannot place the layer ("" where placed); ``failed``: which part of the rule fails (``"undefined"``, ``"far"``:
+    a variant has no near cell, ``"edge"``: the value lies outside a variant's range, ``"apart"``: the variants'
+    near MMCS do not overlap, ``"fit"``: the read-through is undefined; "" where placed) and ``which``: the
+    variants it fails for."""
+
+    measure: str
+    value: float
+    m: float
+    window: float
+    low: float
+    high: float
+    variants: dict[str, VariantSpread]
+    placed: bool
+    reason: str
+    estimate: float = math.nan
+    interval: tuple[float, float] = (math.nan, math.nan)
+    interval_reason: str = ""
+    failed: str = ""
+    which: tuple[str, ...] = ()
+
+    @property
+    def mmcs_low(self) -> float:
+        """The lowest true MMCS among the near cells of every variant (NaN without one)."""
+        v = [s.mmcs_low for s in self.variants.values() if s.n_near]
+        return min(v) if v else math.nan
+
+    @property
+    def mmcs_high(self) -> float:
+        """The highest true MMCS among the near cells of every variant (NaN without one)."""
+        v = [s.mmcs_high for s in self.variants.values() if s.n_near]
+        return max(v) if v else math.nan
+
+
+def place_layer(
+    table: "pd.DataFrame",
+    measure: str,
+    value: float,
+    *,
+    m: float,
+    target: str = "mmcs",
+    by: str = "importance",
+    near_fraction: float = NEAR_FRACTION,
+    agree_within: float = AGREE_WITHIN,
+    seed: SeedLike = 0,
+) -> Placement:
+    """Can the calibration cells of hidden size ``m`` place a layer whose ``measure`` is ``value``?
+
+    A monotone fit of MMCS on the measure (:func:`read_through`) reads *some* MMCS at any value inside the cells'
+    range, even where the cells' MMCS is set by what the measure does not see: in the default run, at m = 20 the
+    importance-0.9^i cells sit at FVU 0.063-0.113 with MMCS 0.59-0.72 and the uniform ones at FVU 0.089-0.120 with
+    MMCS 0.48-0.52, so the importance variant sets MMCS and FVU barely does (review 6 item 2). The rule, per
+    variant of ``by`` among the cells of ``m`` where the measure and ``target`` are defined:
+
+    - a cell is *near* the layer when ``|measure - value| <= near_fraction x (max - min of the measure over every
+      cell of m)`` (:data:`NEAR_FRACTION`);
+    - the cells place the layer only where every variant has a near cell, ``value`` lies inside every variant's own
+      range of the measure (no variant is read off its edge), and the variants *agree*: the ranges of ``target``
+      among their near cells overlap or lie at most ``agree_within`` apart (the highest of the variants' lowest near
+      MMCS exceeds the lowest of their highest by at most :data:`AGREE_WITHIN`). One variant agrees with itself.
+
+    Placed: the read-through's estimate and its bootstrap interval over the cells of ``m``
+    (:func:`read_through_interval`, ``seed``). Otherwise only the spreads, and the reason.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The calibration cells: ``m``, ``measure``, ``target`` and ``by`` (without ``by``: one variant).
+    measure : str
+    value : float
+        The layer's value of the measure.
+    m : float
+        The hidden size whose cells read the layer (:func:`matching_m`).
+
+    Returns
+    -------
+    Placement
+
+    Raises
+    ------
+    SupvizError
+        ``near_fraction`` not in (0, 1], ``agree_within`` negative.
+    """
+    if not 0 < float(near_fraction) <= 1:
+        raise SupvizError(f"`near_fraction` must be in (0, 1]; got {near_fraction}.")
+    if not float(agree_within) >= 0:
+        raise SupvizError(f"`agree_within` must be >= 0; got {agree_within}.")
+    value = float(value)
+    cells = table[table["m"].to_numpy(dtype=float) == float(m)]
+    a = cells[measure].to_numpy(dtype=float) if measure in cells else np.full(len(cells), np.nan)
+    b = cells[target].to_numpy(dtype=float) if target in cells else np.full(len(cells), np.nan)
+    ok = np.isfinite(a) & np.isfinite(b)
+    groups = cells[by].astype(str).to_numpy() if by in cells else np.full(len(cells), "")
+    if not ok.any() or not math.isfinite(value):
+        why = (
+            f"{measure} undefined for this layer"
+            if not math.isfinite(value)
+            else f"no calibration cell of m = {m:g} with {measure} and {target} defined"
+        )
+        return Placement(measure, value, float(m), math.nan, math.nan, math.nan, {}, False, why, failed="undefined")
+    a, b, groups = a[ok], b[ok], groups[ok]
+    low, high = float(a.min()), float(a.max())
+    window = float(near_fraction) * (high - low)
+    near = np.abs(a - value) <= window
+    variants: dict[str, VariantSpread] = {}
+    for v in dict.fromkeys(groups.tolist()):
+        g = groups == v
+        nb = b[g & near]
+        variants[v] = VariantSpread(
+            n_cells=int(g.sum()),
+            low=float(a[g].min()),
+            high=float(a[g].max()),
+            n_near=int(nb.size),
+            mmcs_low=float(nb.min()) if nb.size else math.nan,
+            mmcs_high=float(nb.max()) if nb.size else math.nan,
+        )
+    spread = (measure, value, float(m), window, low, high, variants)
+    far = tuple(v for v, s in variants.items() if not s.n_near)
+    if far:
+        why = f"no cell of {', '.join(far)} lies within {window:.3g} of the layer's {measure}"
+        return Placement(*spread, False, why, failed="far", which=far)
+    edge = tuple(v for v, s in variants.items() if not s.low <= value <= s.high)
+    if edge:
+        why = f"the layer's {measure} lies outside the range of the cells of {', '.join(edge)}"
+        return Placement(*spread, False, why, failed="edge", which=edge)
+    gap = max(s.mmcs_low for s in variants.values()) - min(s.mmcs_high for s in variants.values())
+    if gap > float(agree_within):
+        why = f"near the layer's {measure} the variants' {target} ranges lie {gap:.3g} apart (> {agree_within:g})"
+        return Placement(*spread, False, why, failed="apart", which=tuple(variants))
+    est, why_fit = read_through(table, measure, [value], target=target, m=m)
+    if not math.isfinite(float(est[0])):
+        return Placement(*spread, False, why_fit[0], failed="fit")
+    lo, hi, no_ci = read_through_interval(table, measure, value, m=m, target=target, seed=seed)
+    return Placement(*spread, True, "", float(est[0]), (lo, hi), no_ci)

@@ -185,22 +185,66 @@ def test_calibration_text_names_the_within_m_best_and_the_nearest_m_reading():
         {"architecture": "relu_l1", "kind": ["classifier"], "width": [8], "pooled": [5.0], "within": [0.6]}
     )
     rd = read_layers(cal, q, measures=("pooled", "within"))
-    text = calibration_text(rk, rd, n_cells=len(cal), picture_width=8)
+    text = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, cells=cal)
     assert "Within m the best is within (" in text and "its interval excludes 0" in text
-    assert "over the cells of m = 10 only" in text and "at most a factor 2 away" in text
+    assert "read through the toy cells of the nearest hidden size m = 10" in text and "at most a factor 2 away" in text
     assert "p = " not in text  # no pooled p-value sells the pooled correlation
+    # without the cells nothing says whether they place the layer, so no reading is given
+    bare = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.01)
+    assert "cannot be placed: no calibration cells given" in bare and "MMCS ≈" not in bare and "chance" not in bare
     # beside its chance level: random unit decoders of the same size at that m; a reading at or below it says so
-    high = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.97)
+    high = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.97, cells=cal)
     assert "random unit decoders of the same size score 0.97 at m = 10: at or below chance" in high
-    low = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.01)
-    # no interval, no "above chance" (review 5 item 7: a 0.02 gap read off one monotone fit was called above chance)
-    assert "0.01 at m = 10: not distinguishable from chance (no interval to tell)" in low
-    # with the cells, the reading gets its bootstrap interval over the cells of its m, and is read against chance by it
+    # the reading gets its bootstrap interval over the cells of its m, and is read against chance by it
     low = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: 0.01, cells=cal)
     assert "bootstrap over the cells of m = 10]" in low and "0.01 at m = 10: above chance, its whole interval" in low
+    assert "the importance variants agree near it" in low  # one variant agrees with itself
     est = float(rd[(rd["measure"] == "within")]["estimated_mmcs"].iloc[0])
     inside = calibration_text(rk, rd, n_cells=len(cal), picture_width=8, chance=lambda m: est - 1e-9, cells=cal)
-    assert "at m = 10: not distinguishable from chance)" in inside
+    assert "at m = 10: not distinguishable from chance, its interval reaches both sides)" in inside
+
+
+def _variant_cells(mmcs_a, mmcs_b):
+    """12 cells at m = 20, two importance variants of 6, FVU over [0.06, 0.12] (near: within 0.006)."""
+    fa, fb = [0.06, 0.07, 0.08, 0.09, 0.10, 0.11], [0.085, 0.09, 0.095, 0.10, 0.11, 0.12]
+    rows = [{"importance": "geometric:0.9", "fvu": f, "mmcs": y} for f, y in zip(fa, mmcs_a)]
+    rows += [{"importance": "uniform", "fvu": f, "mmcs": y} for f, y in zip(fb, mmcs_b)]
+    return pd.DataFrame(rows).assign(architecture="relu_l1", m=20)
+
+
+def _layer_text(cal, chance=0.47):
+    from supviz.real.calibration import rank_correlations, read_layers
+    from supviz.study.real.findings import calibration_ranking, calibration_text
+
+    corr = rank_correlations(cal, measures=("fvu",)).assign(architecture="relu_l1", target="mmcs")
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("fvu",))
+    q = pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.10]})
+    rd = read_layers(cal, q, measures=("fvu",))
+    return calibration_text(rk, rd, n_cells=len(cal), picture_width=16, chance=lambda m: chance, cells=cal)
+
+
+def test_calibration_text_says_the_cells_cannot_place_a_layer_where_the_variants_recover_apart():
+    """Review 6 item 2: near the layer's FVU the 0.9^i cells recover 0.60 and the uniform ones 0.50; the text gives
+    both spreads and says the cells cannot place the layer, with no MMCS read and no word on chance."""
+    text = _layer_text(_variant_cells([0.72, 0.70, 0.66, 0.63, 0.60, 0.59], [0.52, 0.51, 0.50, 0.50, 0.49, 0.48]))
+    assert "within 0.006 of its FVU (10% of their range, 0.06 to 0.12)" in text
+    assert "MMCS 0.60 (1 cell; MMCS − chance 0.13) under importance 0.9^i" in text
+    assert "MMCS 0.50 (2 cells; MMCS − chance 0.03) under uniform importance" in text
+    assert "The toy cells cannot place the layer: the variants' MMCS near its value lie more than 0.05 apart" in text
+    assert "MMCS ≈" not in text and "chance)" not in text and "interval 0" not in text
+    assert "above chance" not in text and "distinguishable" not in text
+
+
+def test_calibration_text_reads_the_value_and_interval_where_the_variants_agree():
+    line = [0.9 - 3 * f for f in (0.06, 0.07, 0.08, 0.09, 0.10, 0.11)]
+    up = [0.904 - 3 * f for f in (0.085, 0.09, 0.095, 0.10, 0.11, 0.12)]
+    text = _layer_text(_variant_cells(line, up))
+    assert "the importance variants agree near it" in text and "reads MMCS ≈ 0.60 [95% interval" in text
+    assert (
+        "bootstrap over the cells of m = 20]" in text
+        and "score 0.47 at m = 20: above chance, its whole interval" in text
+    )
+    assert "cannot place" not in text
 
 
 def test_the_read_through_interval_resamples_the_cells_of_one_m():

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.text import fixed
+from supviz.core.text import fixed, fmt, pct, plural
 from supviz.dr.base import METHOD_NAMES
 from supviz.real.measures import SIGNED_PAIR
 from supviz.real.plots import MEASURE_NAMES
@@ -161,8 +161,10 @@ def calibration_text(
     (``ranking``; ``count``: the same for the effective feature count against the represented count) and the digits
     layers read through the cells (``readings``: :func:`supviz.real.calibration.read_layers`, one architecture).
     ``chance(m)``: what random unit decoders of the SAEs' size score at m; ``cells``: the calibration cells of the
-    architecture, for the read-through's bootstrap interval (:func:`supviz.real.calibration.read_through_interval`),
-    against which the reading is called above chance only where the whole interval is.
+    architecture: whether they place the picture width's classifier layer at all
+    (:func:`supviz.real.calibration.place_layer`: the spread of their MMCS near its value, per importance variant), and
+    only where they do its read-through with its bootstrap interval, called above chance only where the whole interval
+    is.
 
     The best measure is the one with the largest |within-m rho|; the ranking is said to be settled only where the
     best's 95% interval does not overlap the runner-up's, and a measure tracks recovery only where its interval
@@ -223,57 +225,100 @@ def calibration_text(
     rd = readings[(readings["measure"] == best["measure"]) & (readings["kind"] == "classifier")]
     rd = rd[rd["width"] == picture_width]
     if len(rd):
-        e = rd.iloc[0]
-        if math.isfinite(float(e["estimated_mmcs"])):
-            parts.append(
-                f"Read through the toy cells of the nearest hidden size (a monotone fit of MMCS on "
-                f"{name(best['measure'])} over the cells of m = {int(e['m_used'])} only), the classifier's w = "
-                f"{picture_width} layer ({name(best['measure'])} {fixed(e['value'])}) is where those cells recover "
-                f"MMCS ≈ {fixed(e['estimated_mmcs'])}"
-                + _read_interval_words(cells, best["measure"], e)
-                + (
-                    _chance_words(
-                        float(e["estimated_mmcs"]),
-                        chance(float(e["m_used"])),
-                        int(e["m_used"]),
-                        _read_interval(cells, best["measure"], e)[:2],
-                    )
-                    if chance
-                    else ""
-                )
-                + ". Its limits: the cells' m is not the layer's width (each layer "
-                "is read through the nearest m, at most a factor 2 away, or not at all), their inputs are sparse "
-                "toy features, not digits, and the fit has as many cells as one m holds."
-            )
-        else:
-            parts.append(f"The classifier's w = {picture_width} layer cannot be read through the cells: {e['reason']}.")
+        parts.append(_read_through_words(rd.iloc[0], name(best["measure"]), picture_width, cells, chance))
     return " ".join(parts) + " Per layer in the table below."
 
 
-def _read_interval(cells: Any, measure: str, reading: Any) -> tuple[float, float, str]:
-    """The bootstrap interval of one read-through (``reading``: a row of ``read_layers``) over the cells of its m;
-    NaN bounds with the reason, or without cells."""
-    from supviz.real.calibration import read_through_interval
+def _span(lo: float, hi: float) -> str:
+    """``"0.48 to 0.52"``, or one value where both print the same."""
+    a, b = fixed(lo), fixed(hi)
+    return a if a == b else f"{a} to {b}"
 
+
+def _read_through_words(reading: Any, measure_name: str, width: int, cells: Any, chance: Any) -> str:
+    """What the calibration cells say of one layer (``reading``: a row of ``read_layers``): the MMCS the cells near
+    its value recover, per importance variant, and whether they place it
+    (:func:`supviz.real.calibration.place_layer`); a value with its interval only where they do."""
+    from supviz.real.calibration import AGREE_WITHIN, NEAR_FRACTION, place_layer
+    from supviz.toy.importance import ordered_variants, variant_label
+
+    m = float(reading["m_used"])
+    if not math.isfinite(m) or not math.isfinite(float(reading["value"])):
+        return f"The classifier's w = {width} layer cannot be read through the cells: {reading['reason']}."
     if cells is None or not len(cells):
-        return math.nan, math.nan, "no calibration cells given"
-    return read_through_interval(cells, measure, float(reading["value"]), m=float(reading["m_used"]))
+        return f"The classifier's w = {width} layer cannot be placed: no calibration cells given."
+    pl = place_layer(cells, str(reading["measure"]), float(reading["value"]), m=m)
+    order = ordered_variants(pl.variants)
+    level = chance(m) if chance else math.nan
+    level_words = (
+        f"random unit decoders of the same size score {fixed(level)} at m = {int(m)}" if math.isfinite(level) else ""
+    )
 
+    def spread(v: str) -> str:
+        s = pl.variants[v]
+        if not s.n_near:
+            return f"no cell of {variant_label(v)} (whose {measure_name} runs {fmt(s.low)} to {fmt(s.high)})"
+        return (
+            f"MMCS {_span(s.mmcs_low, s.mmcs_high)} ({plural(s.n_near, 'cell')}"
+            + (f"; MMCS − chance {_span(s.mmcs_low - level, s.mmcs_high - level)}" if math.isfinite(level) else "")
+            + f") under {variant_label(v)}"
+        )
 
-def _read_interval_words(cells: Any, measure: str, reading: Any) -> str:
-    """The read-through's interval as the text prints it (or why there is none)."""
-    if cells is None:
-        return ""
-    lo, hi, why = _read_interval(cells, measure, reading)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return f" (no interval: {why})"
-    return f" [95% interval {fixed(lo)}, {fixed(hi)}, bootstrap over the cells of m = {int(reading['m_used'])}]"
+    near = (
+        f"the cells of m = {int(m)} within {fmt(pl.window)} of its {measure_name} ({pct(NEAR_FRACTION)} of their "
+        f"range, {fmt(pl.low)} to {fmt(pl.high)})"
+    )
+    rule = (
+        "(supviz places a layer only where every importance variant has cells that near its value, the value lies "
+        f"inside each variant's range, and the variants' MMCS near it lie within {fixed(AGREE_WITHIN)} of each "
+        "other; then it gives the monotone fit's MMCS with its bootstrap interval over the cells)"
+    )
+    head = f"The classifier's w = {width} layer ({measure_name} {fmt(pl.value)}), read through the toy cells of the "
+    head += f"nearest hidden size m = {int(m)}: "
+    if not pl.placed:
+        labels = " and ".join(variant_label(v) for v in pl.which)
+        why = {
+            "far": f"no cell of {labels} lies that near",
+            "edge": f"its {measure_name} lies outside the range of the cells of {labels}",
+            "apart": f"the variants' MMCS near its value lie more than {fixed(AGREE_WITHIN)} apart, so which variant "
+            f"a layer resembles sets the MMCS and {measure_name} does not tell",
+        }.get(pl.failed, pl.reason)
+        return (
+            head
+            + f"{near} recover "
+            + "; ".join(spread(v) for v in order)
+            + f". The toy cells cannot place the layer: {why}, and no one MMCS goes with this {measure_name} "
+            + rule
+            + (f"; {level_words}" if level_words else "")
+            + "."
+        )
+    lo, hi = pl.interval
+    interval = (
+        f" [95% interval {fixed(lo)}, {fixed(hi)}, bootstrap over the cells of m = {int(m)}]"
+        if math.isfinite(lo) and math.isfinite(hi)
+        else f" (no interval: {pl.interval_reason})"
+    )
+    return (
+        head
+        + f"the importance variants agree near it ({near}: "
+        + "; ".join(spread(v) for v in order)
+        + f"), and a monotone fit of MMCS on {measure_name} over the cells of m = {int(m)} reads MMCS ≈ "
+        + fixed(pl.estimate)
+        + interval
+        + (_chance_words(pl.estimate, level, int(m), pl.interval) if math.isfinite(level) else "")
+        + " "
+        + rule
+        + ". Its limits: the cells' m is not the layer's width (each layer is read through the nearest m, at most a "
+        "factor 2 away, or not at all), their inputs are sparse toy features, not digits, and the fit has as many "
+        "cells as one m holds."
+    )
 
 
 def _chance_words(estimate: float, level: float, m: int, interval: tuple[float, float] = (math.nan, math.nan)) -> str:
     """The read-through's MMCS beside its chance level (random unit decoders of the same size at m): above chance only
-    where its whole 95% interval is, at or below where the interval lies at or below it, and otherwise (or without an
-    interval) indistinguishable from chance."""
+    where its whole 95% interval is, at or below where the interval lies at or below it, not distinguishable where it
+    reaches both sides, and undetermined without an interval (review 6 item 2: no interval is no evidence either
+    way)."""
     if not math.isfinite(level):
         return ""
     lo, hi = interval
@@ -284,7 +329,11 @@ def _chance_words(estimate: float, level: float, m: int, interval: tuple[float, 
     elif estimate <= level:
         where = "at or below chance: no evidence that the layer's SAE recovers anything"
     else:
-        where = "not distinguishable from chance" + ("" if math.isfinite(lo) else " (no interval to tell)")
+        where = (
+            "not distinguishable from chance, its interval reaches both sides"
+            if math.isfinite(lo)
+            else "whether it is above chance is undetermined (no interval)"
+        )
     return f" (random unit decoders of the same size score {fixed(level)} at m = {m}: {where})"
 
 

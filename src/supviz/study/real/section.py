@@ -260,7 +260,9 @@ def _tables(r: Any) -> list[TableBlock]:
                     f"The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 "
                     f"from the width): MMCS of those cells with the same value of each measure ({arch_name}; n/a "
                     "outside the cells' range or without a matching m), beside the MMCS random unit decoders of the "
-                    "same size score at that m (chance MMCS)",
+                    "same size score at that m (chance MMCS). A fit over every cell of the m, whatever its importance "
+                    "variant: where the variants recover apart at the same value, the cells cannot place the layer "
+                    "(the text above says whether they place the classifier at the picture width)",
                     piv.round(3),
                 )
             )
