@@ -237,3 +237,20 @@ def test_pct_never_prints_a_negative_zero():
         "100%",
     ]
     assert pct(float("nan")) == "n/a"
+
+
+def test_pcts_adding_up_round_by_the_largest_remainder():
+    """The first screen's loss split adds up to 100% in print, not only before rounding (review 6 item 4)."""
+    from supviz.core.text import pct, pcts_adding_up
+
+    # rounded one by one: 34 + 34 + 33 = 101%; by the largest remainder: the .8 and one .6 round up
+    shares = (0.336, 0.336, 0.328)
+    assert sum(int(pct(v)[:-1]) for v in shares) == 101
+    assert pcts_adding_up(shares) == ["34%", "33%", "33%"]
+    # a negative part (h's short rows: a gain): 101 + 1 - 1 one by one; floored 100 + 0 - 2, and the two largest
+    # remainders (0.7, 0.7; -1.4's is 0.6) round up
+    assert pcts_adding_up((1.007, 0.007, -0.014)) == ["101%", "1%", "-2%"]
+    # where rounding each adds up already, the two agree (the default run's uniform split: 69 + 28 + 4 - 1)
+    split = (0.6941, 0.2763, 0.0423, -0.0127)
+    assert pcts_adding_up(split) == [pct(v) for v in split] == ["69%", "28%", "4%", "-1%"]
+    assert pcts_adding_up((0.5, float("nan"))) == ["50%", "n/a"]

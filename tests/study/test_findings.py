@@ -1302,6 +1302,49 @@ def test_loss_split_is_per_cell_and_its_parts_add_up():
     assert o["mean_dropped"] == 0.0 and o["n_cells"] == 4
 
 
+def test_loss_split_shares_have_a_jackknife_interval_over_the_p_values():
+    """Review 6 item 4: each share of h's loss gets the verdicts' interval, the delete-one-p jackknife with Student's
+    t on G - 1 degrees of freedom, by hand here: every cell of a left-out p goes with it."""
+    from scipy import stats
+
+    ps, ms = (0.05, 0.1, 0.3, 1.0), (3, 10)
+    rows = []
+    for i, p in enumerate(ps):
+        for j, m in enumerate(ms):
+            xr = 0.9 - 0.1 * i - 0.05 * j  # the inputs on the represented features
+            hr = xr - 0.05 * (1 + i * j)  # their codes
+            rows.append(
+                {"model": "grid", "importance": "uniform", "m": m, "p": p, "h_recall": hr + 0.01 * i}
+                | {"x_rep_recall_norm": xr, "h_rep_recall_norm": hr, "features_per_dim": 1.0 if p == 1.0 else 3.0}
+            )
+    cells = pd.DataFrame(rows)
+    s = D.loss_split(cells, "uniform", rule="norm")
+    assert s["n_clusters"] == 4
+    parts = ("dropped", "superposition", "compression", "residue")
+    assert sum(s[f"share_{k}"] for k in parts) == pytest.approx(1.0)  # the estimates add up; the intervals need not
+    t = stats.t.ppf(0.975, 3)
+    for k in parts:
+        part = {"dropped": cells["x_rep_recall_norm"] - 1, "residue": cells["h_recall"] - cells["h_rep_recall_norm"]}
+        rest = cells["h_rep_recall_norm"] - cells["x_rep_recall_norm"]
+        sup = cells["features_per_dim"] > 1.1
+        part |= {"superposition": rest.where(sup, 0.0), "compression": rest.where(~sup, 0.0)}
+        total = cells["h_recall"] - 1
+        loo = np.array([part[k][cells["p"] != p].sum() / total[cells["p"] != p].sum() for p in ps])
+        se = np.sqrt(3 / 4 * np.sum((loo - loo.mean()) ** 2))
+        full = part[k].sum() / total.sum()
+        assert s[f"share_{k}"] == pytest.approx(full)
+        assert s[f"share_{k}_interval"] == pytest.approx((full - t * se, full + t * se)), k
+    assert s["share_superposition_interval"][1] - s["share_superposition_interval"][0] > 0.01
+    # section D's sentence gives each share with the same interval
+    lo, hi = s["share_dropped_interval"]
+    text = D.loss_split_sentence(cells, "uniform", rule="norm")
+    assert f"({D.pct(s['share_dropped'])} [{D.pct(lo)}, {D.pct(hi)}] of the loss) goes with the features" in text
+    assert "shares of the loss with 95% jackknife intervals over the p values" in text
+    # two p values: too few clusters for an interval (NaN, not a number that looks fine)
+    two = D.loss_split(cells[cells["p"] < 0.2], "uniform", rule="norm")
+    assert two["n_clusters"] == 2 and all(np.isnan(two[f"share_{k}_interval"]).all() for k in parts)
+
+
 def test_the_superposition_term_is_a_net_of_gains_and_losses():
     # two superposed cells where h keeps more than x_rep (+0.2, +0.1) and two where it keeps less (-0.2, -0.1):
     # the net superposition loss is 0, which hides a mean |h - x_rep| of 0.15 per cell

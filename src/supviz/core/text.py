@@ -38,6 +38,22 @@ def pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
+def pcts_adding_up(shares: Any) -> list[str]:
+    """Shares that add up to 1 as whole percentages that add up to 100% (more generally: to the rounded percentage
+    of their sum), by the largest-remainder (Hamilton) method: each share rounded down, then the shares with the
+    largest remainders rounded up until the sum is reached. Where rounding each share on its own (:func:`pct`)
+    already adds up, the two agree. With a NaN share there is nothing to add up to: each share as :func:`pct` writes
+    it."""
+    x = [100 * float(v) for v in shares]
+    if not all(math.isfinite(v) for v in x):
+        return [pct(v / 100) for v in x]
+    low = [math.floor(v) for v in x]
+    short = round(sum(x)) - sum(low)
+    for i in sorted(range(len(x)), key=lambda i: x[i] - low[i], reverse=True)[: max(short, 0)]:
+        low[i] += 1
+    return [f"{v}%" for v in low]
+
+
 def plural(n: int, noun: str) -> str:
     """``"1 cell"``, ``"3 cells"``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -32,6 +32,7 @@ from supviz.study.datapoints.findings import (
     ring_control_summary,
     ring_verdict,
     rule_disagreements,
+    split_shares,
 )
 from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
@@ -89,7 +90,8 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
     inputs on those features where W has superposition (the range of the estimates over methods and importance
     variants, :func:`~supviz.study.datapoints.findings.claim_effect`), where their 95% intervals lie against the
     verdicts' bands, counted as the verdicts count them (:func:`band_count`), and how the code space h's own loss
-    splits between the dropped features and superposition per variant under both represented rules
+    splits between the dropped features, superposition, plain linear compression and the dropped features' short rows
+    per variant under both represented rules, each share with its jackknife interval over the p values
     (:func:`split_words`). '' without the tables or the data-point verdicts."""
     points, cells = tables.get("points"), tables.get("cells")
     if points is None or cells is None or not len(points) or not len(cells):
@@ -166,48 +168,71 @@ def band_count(effects: Sequence[dict[str, Any]], *, bands: bool = True) -> str:
     )
 
 
+def dropped_most(splits: Sequence[dict[str, Any]]) -> str:
+    """Whether the dropped features take most of h's loss under every split given (one per represented rule), read
+    by the 95% intervals of their share: ``"most"`` where every interval lies wholly above one half, ``"not"`` where
+    one lies wholly at or below it, ``"undecided"`` otherwise (an interval across one half, or none)."""
+    bounds = [s["share_dropped_interval"] for s in splits]
+    if any(np.isfinite(hi) and hi <= 0.5 for _, hi in bounds):
+        return "not"
+    if all(np.isfinite(lo) and lo > 0.5 for lo, _ in bounds):
+        return "most"
+    return "undecided"
+
+
 def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> str:
-    """How the code space h's own loss splits between the features the model drops and superposition, per variant
-    and under both represented rules (:func:`~supviz.study.datapoints.findings.loss_split`), in one sentence of the
-    first screen: the split moves with the rule, because a feature counts as dropped when its row of W falls below
-    the rule's cutoff (stored weakly, not necessarily absent; :func:`disagreement_words` counts the cells where the
-    rules disagree); 'most' only for the variants whose dropped share exceeds half under both rules. '' without a
-    split."""
+    """How the code space h's own loss splits between the features the model drops, superposition, plain linear
+    compression and the dropped features' short rows, per variant and under both represented rules
+    (:func:`~supviz.study.datapoints.findings.loss_split`), in one sentence of the first screen: each share with its
+    95% jackknife interval over the p values (:func:`split_shares`; the verdicts' resampling unit), the shares adding
+    up to 100%. The split moves with the rule, because a feature counts as dropped when its row of W falls below the
+    rule's cutoff (stored weakly, not necessarily absent; :func:`disagreement_words` counts the cells where the
+    rules disagree); 'most' only where the dropped share's whole interval lies above one half under both rules
+    (:func:`dropped_most`). '' without a split."""
     rules = (rule, other_rule(rule))
     splits = {(v, r): loss_split(cells, v, rule=r) for v in variants for r in rules}
     have = [v for v in variants if all(splits[v, r].get("n_cells") for r in rules)]
     have = [v for v in have if all(np.isfinite(splits[v, r]["share_dropped"]) for r in rules)]
     if not have:
         return ""
+    most = {v: dropped_most([splits[v, r] for r in rules]) for v in have}
+    kinds = set(most.values())
+    if len(kinds) == 1:
+        verdict = {
+            "most": "the dropped features take most of it under both rules (every interval above 50%)",
+            "not": "the dropped features do not take most of it under both rules",
+            "undecided": "whether the dropped features take most of it under both rules is undecided (an interval "
+            "reaches 50%)",
+        }[kinds.pop()]
+    else:
 
-    def shares(r: str, key: str, *, named: bool) -> str:
-        return " and ".join(pct(splits[v, r][key]) + (f" under {variant_label(v)}" if named else "") for v in have)
+        def under(k: str) -> str:
+            return " and ".join(variant_label(v) for v in have if most[v] == k)
 
-    most = [v for v in have if all(splits[v, r]["share_dropped"] > 0.5 for r in rules)]
-    verdict = (
-        "the dropped features take most of it under both rules"
-        if len(most) == len(have)
-        else "the dropped features take most of it under both rules only under "
-        + " and ".join(variant_label(v) for v in most)
-        if most
-        else "the dropped features do not take most of it under both rules"
-    )
+        verdict = "; ".join(
+            words
+            for k, words in (
+                (
+                    "most",
+                    f"the dropped features take most of it under both rules (whole interval above 50%) only "
+                    f"under {under('most')}",
+                ),
+                ("not", f"not under {under('not')}"),
+                ("undecided", f"under {under('undecided')} an interval reaches 50%"),
+            )
+            if k in most.values()
+        )
 
-    def rest(r: str) -> str:  # the other two parts, so that the shares add up (review 6 item 4)
-        return (
-            f"superposition {shares(r, 'share_superposition', named=False)}, plain linear compression (cells "
-            f"without superposition) {shares(r, 'share_compression', named=False)}, what the dropped features' short "
-            f"rows still carry {shares(r, 'share_residue', named=False)}"
-            if r == rules[0]
-            else f"superposition {shares(r, 'share_superposition', named=False)}, compression "
-            f"{shares(r, 'share_compression', named=False)}, short rows {shares(r, 'share_residue', named=False)}"
+    def per_rule(r: str, *, first: bool) -> str:
+        return "; ".join(
+            f"{variant_label(v)}: " + split_shares(splits[v, r], first=first and i == 0) for i, v in enumerate(have)
         )
 
     return (
-        "Of what the code space h as a whole loses, the features the model drops take "
-        f"{shares(rules[0], 'share_dropped', named=True)}; {rest(rules[0])} (represented: {RULE_TEXT[rules[0]]}); "
-        f"with {RULE_SHORT[rules[1]]}, dropped {shares(rules[1], 'share_dropped', named=False)}, {rest(rules[1])}: "
-        f"{verdict}. A dropped feature is a row of W under the rule's cutoff: stored weakly, not necessarily absent"
+        "Of the code space h's own loss (the parts add up to 100%; 95% jackknife intervals over the p values), "
+        f"with {RULE_SHORT[rules[0]]} as the represented rule, {per_rule(rules[0], first=True)}; with "
+        f"{RULE_SHORT[rules[1]]}, {per_rule(rules[1], first=False)}. By these intervals, {verdict}. A dropped feature "
+        "is a row of W under the rule's cutoff: stored weakly, not necessarily absent"
     )
 
 

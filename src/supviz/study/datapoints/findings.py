@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from supviz.core.text import fixed
+from supviz.core.text import fixed, pcts_adding_up
 from supviz.dr.base import METHOD_NAMES
 from supviz.report.records import OTHER_RULE_NOT_COMPUTED, Finding
 from supviz.report.words import space_words
@@ -592,6 +592,12 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     represented rule's cutoff. The superposition term is a net: ``n_gain`` / ``sum_gain`` count and add the
     superposed cells where h_rep keeps *more* than x_rep, ``n_loss`` / ``sum_loss`` those where it keeps less, and
     ``mean_abs_superposition`` is the mean ``|h_rep - x_rep|`` over the superposed cells.
+
+    Each part's share of the loss (``share_<part>`` = its sum over the cells / the total's; the four shares add up to
+    1 exactly) has ``share_<part>_interval``: the 95% delete-one-cluster jackknife over the *p values*, as the
+    verdicts' intervals (:func:`stratified_relative_loss`; :func:`supviz.study.stats.cluster_jackknife_interval`):
+    every cell of one p shares its sample of inputs, so the cells are not independent. ``n_clusters``: the p values.
+    The intervals do not add up; the shares do.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     col = f"x_rep_recall_{rule}"
@@ -608,7 +614,26 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     sup = np.where(superposed, rest, 0.0)
     comp = np.where(superposed, 0.0, rest)
     any_ = bool(ok.any())
+    p = g["p"].to_numpy(dtype=float)[ok] if "p" in g else np.zeros(int(ok.sum()))
+    ps = np.unique(p)
+    cluster = np.searchsorted(ps, p)  # (cells,): each cell's p value, as an index into ps
+    parts = {"dropped": dropped, "superposition": sup, "compression": comp, "residue": residue}
+
+    def share_of(part: np.ndarray) -> Any:
+        def stat(idx: np.ndarray) -> float:  # the share over the cells of the p clusters drawn
+            keep = np.isin(cluster, idx)
+            den = total[keep].sum()
+            return float(part[keep].sum() / den) if keep.any() and den != 0 else math.nan
+
+        return stat
+
+    intervals = {
+        f"share_{k}_interval": cluster_jackknife_interval(len(ps), share_of(v)) if any_ else (math.nan, math.nan)
+        for k, v in parts.items()
+    }
     return {
+        **intervals,
+        "n_clusters": int(len(ps)),
         "n_cells": int(ok.sum()),
         "n_left_out": int((~ok).sum()),
         "n_superposed": int(superposed.sum()),
@@ -637,6 +662,38 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     }
 
 
+#: The four parts of h's loss split (:func:`~supviz.study.datapoints.findings.loss_split`), in order, as the first
+#: screen names them the first time and after.
+SPLIT_PARTS = (
+    ("dropped", "dropped features", "dropped"),
+    ("superposition", "superposition", "superposition"),
+    ("compression", "plain linear compression (cells without superposition)", "compression"),
+    ("residue", "short rows of the dropped features", "short rows"),
+)
+
+
+def split_shares(split: dict[str, Any], *, first: bool = False) -> str:
+    """One variant's loss split under one rule, compactly: each part's share of h's loss with its 95% jackknife
+    interval over the p values (``share_<part>_interval``), the shares rounded so that they add up to 100% in print
+    (:func:`~supviz.core.text.pcts_adding_up`; :func:`share_words`): "69% [66%, 72%] dropped, 28% [16%, 39%]
+    superposition, ...".
+    ``first``: the parts' full names."""
+    est = pcts_adding_up([split[f"share_{k}"] for k, _, _ in SPLIT_PARTS])
+    return ", ".join(
+        share_words(split, k, printed=e) + " " + (long if first else short)
+        for e, (k, long, short) in zip(est, SPLIT_PARTS)
+    )
+
+
+def share_words(split: dict[str, Any], part: str, *, printed: str | None = None) -> str:
+    """One part's share of h's loss (:func:`loss_split`) with its 95% jackknife interval over the p values, "28% [16%,
+    39%]"; the share alone where the interval is undefined (fewer than 3 p values). ``printed``: the share as
+    already rounded (:func:`split_shares` rounds the four together)."""
+    lo, hi = split[f"share_{part}_interval"]
+    est = printed if printed is not None else pct(split[f"share_{part}"])
+    return est if not (math.isfinite(lo) and math.isfinite(hi)) else f"{est} [{pct(lo)}, {pct(hi)}]"
+
+
 def rule_disagreements(cells: Any, importance: str) -> int:
     """How many grid cells of ``importance`` the two represented rules disagree on (``n_represented_norm`` against
     ``n_represented_mean_abs`` of ``cells``): where they do, the loss split's 'dropped' part moves with the rule.
@@ -657,12 +714,14 @@ def loss_split_sentence(cells: Any, importance: str, *, rule: str = "norm") -> s
     text = (
         f"{variant_label(importance).capitalize()}: the code space h keeps on average {fixed(1 + s['mean_total'])} of "
         f"each input's k nearest neighbours (a loss of {fixed(-s['mean_total'])}). Split cell by cell (represented: "
-        f"{RULE_TEXT[rule]}): {fixed(-s['mean_dropped'])} ({pct(s['share_dropped'])} of the loss) goes with the "
-        f"features the model drops, {fixed(-s['mean_superposition'])} ({pct(s['share_superposition'])}) with "
+        f"{RULE_TEXT[rule]}; shares of the loss with 95% jackknife intervals over the p values): "
+        f"{fixed(-s['mean_dropped'])} ({share_words(s, 'dropped')} of the loss) goes with the "
+        f"features the model drops, {fixed(-s['mean_superposition'])} ({share_words(s, 'superposition')}) with "
         f"superposition among the features it keeps, in the {s['n_superposed']} cells whose W stores more features "
         f"than dimensions (||W||_F² / m > {SUPERPOSED_ABOVE:g}), {fixed(-s['mean_compression'])} with plain linear "
         f"compression in the other {s['n_cells'] - s['n_superposed']} (W near an orthogonal projection: no "
-        f"superposition), and {fixed(-s['mean_residue'])} ({pct(s['share_residue'])}; negative: a gain) with what the "
+        f"superposition; {share_words(s, 'compression')}), and {fixed(-s['mean_residue'])} "
+        f"({share_words(s, 'residue')}; negative: a gain) with what the "
         f"short rows of the dropped features still carry in h; means over {s['n_cells']} cells, which add up as the "
         f"parts do in every cell"
         + (
