@@ -150,6 +150,8 @@ def test_the_plain_answer_states_the_pictures_loss_its_bands_and_where_h_s_loss_
     )
     assert "A dropped feature is a row of W under the rule's cutoff: stored weakly, not necessarily absent." in text
     assert conclude(tables, _grid_findings()).answer[0] == text  # the answer opens with it
+    # said once on the first screen: the detail under the grid does not repeat the split
+    assert "own loss" not in " ".join(conclude(tables, _grid_findings()).lead)
     # under the study's rule the same inputs keep more features: the dropped share falls below half there, and the
     # sentence no longer says "most" (the reviewer's item 2: 69% under one rule, 43% under the other)
     tables["cells"] = _split_cells(x_rep_study=0.7)

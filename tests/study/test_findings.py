@@ -1591,7 +1591,9 @@ def test_lead_sentences_follow_from_the_data_point_verdicts():
     lo, hi = e["interval"]
     assert f"UMAP {pct(e['relative_loss'])} [{pct(lo)}, {pct(hi)}]" in text and "supviz's own question" in text
     split = D.loss_split(cells, "uniform", rule="norm")
-    assert f"{pct(split['share_dropped'])} of h's own loss goes with the features the model drops" in text
+    assert f"uniform importance: {D.split_shares(split, first=True)}." in text and "dropped features, " in text
+    lo, hi = split["share_dropped_interval"]
+    assert f"{pct(split['share_dropped'])} [{pct(lo)}, {pct(hi)}] dropped features" in text
     assert "made by the cluster of dropped features at the origin" in text and "ring in 6 of 6 cells" in text
     # h keeping what x_rep keeps: the same sentence turns to 'supported'
     same = _claim_cells({k: 0.6 for k in keys}, {k: 0.6 for k in keys})

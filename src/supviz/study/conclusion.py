@@ -67,7 +67,8 @@ def conclude(
     out.answer = answer_sentences(findings)
     if tables:
         plain = plain_answer(tables, findings, rule=rule)
-        out.lead = lead_sentences(tables, findings, rule=rule)
+        # h's loss split is said once on the first screen: in the plain answer where there is one
+        out.lead = lead_sentences(tables, findings, rule=rule, split=not plain)
         if plain:
             # the answer in words above the grid; the verdicts counted (what the grid itself shows) go under it, so
             # the first screen's paragraph stays short
@@ -360,14 +361,17 @@ def tally(findings: Sequence[Any]) -> str:
     return " ".join([*parts, f"{changes} change when the other represented rule is used"])
 
 
-def lead_sentences(tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm") -> list[str]:
-    """The first screen's detail, under the verdict grid: data points, feature directions, the ring."""
+def lead_sentences(
+    tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", split: bool = True
+) -> list[str]:
+    """The first screen's detail, under the verdict grid: data points, feature directions, the ring. ``split``: end
+    the data-point sentence with h's loss split (:func:`split_shares`; off where the plain answer gives it)."""
     points, cells = tables.get("points"), tables.get("cells")
     out = []
     variants = ordered_variants([f.importance for f in findings if f.view])
     lead = variants[0] if variants else ""
     if points is not None and len(points) and lead:
-        out.append(_data_point_sentence(points, cells, lead, variants, rule=rule))
+        out.append(_data_point_sentence(points, cells, lead, variants, rule=rule, split=split))
         if cells is not None and len(cells):
             out += [w for w in [disagreement_words(cells, variants)] if w]
     # every variant and method, each in its own words (an undecided verdict whose interval shows a trend is not
@@ -436,11 +440,14 @@ def ring_sentence(cells: Any, variants: Sequence[str], *, rule: str = "norm") ->
     return "The ring the pictures of the feature directions show: " + "; ".join(parts) + "."
 
 
-def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[str], *, rule: str) -> str:
+def _data_point_sentence(
+    points: Any, cells: Any, lead: str, variants: Sequence[str], *, rule: str, split: bool = True
+) -> str:
     """The first screen's data-point sentence, from the same functions as section D's verdicts: the study's claim
     for every importance variant (the codes of the represented features, h_rep, against the inputs restricted to
     them, x_rep, where W has superposition: in the code space and in each method's pictures), then supviz's own
-    question (pictures of h against pictures of x) and where h's loss goes."""
+    question (pictures of h against pictures of x) and, with ``split``, where h's loss goes (every part's share with
+    its interval, :func:`split_shares`)."""
     have_cells = cells is not None and len(cells)
     eff = {m: method_effect(points, lead, _METHOD_KEY[m]) for m in METHODS if _METHOD_KEY[m] in set(points["method"])}
     chance = next((e["chance"] for e in eff.values() if np.isfinite(e["chance"])), float("nan"))
@@ -483,16 +490,17 @@ def _data_point_sentence(points: Any, cells: Any, lead: str, variants: Sequence[
         f"above chance under {variant_label(lead)} (a random picture keeps {fmt(chance, 2)}; supviz's own question)"
     )
     shares = []
-    for v in variants:
-        split = loss_split(cells, v, rule=rule) if have_cells else {}
-        if split.get("n_cells"):
-            shares.append(
-                f"{pct(split['share_dropped'])} of h's own loss goes with the features the model drops, "
-                f"{pct(split['share_superposition'])} with superposition among the features it keeps and "
-                f"{pct(split['share_residue'])} with what the dropped features' short rows still carry, under "
-                f"{variant_label(v)}"
-            )
-    return text + (": " + "; ".join(shares) + "." if shares else ".")
+    for v in variants if split and have_cells else ():
+        s = loss_split(cells, v, rule=rule)
+        if s.get("n_cells"):
+            shares.append(f"{variant_label(v)}: {split_shares(s, first=not shares)}")
+    if not shares:
+        return text + "."
+    return (
+        text
+        + f". Of h's own loss (represented: {RULE_TEXT[rule]}; shares add up to 100%, 95% jackknife intervals over "
+        "the p values), " + "; ".join(shares) + "."
+    )
 
 
 def _pictured(points: Any, method: str, space: str) -> bool:
