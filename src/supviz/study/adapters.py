@@ -29,70 +29,20 @@ def train(config: Any, *, progress: bool | None) -> Any:
     return toy.train_grid(config, progress=progress)
 
 
-#: :func:`train_groups` splits each group into this many parts per worker thread for the queue.
-PARTS_PER_THREAD = 2
-
-
 def train_groups(
     groups: list[list[Any]],
     config: Any,
     *,
+    dispatcher: Any = None,
     progress: bool | None,
     on_group: Callable[[int, Any], None] | None = None,
 ) -> list[Any]:
-    """Train several groups of instances, each of its own ``n_features``, in one engine job: one ``TrainedGrid``
-    per group (specs in the group's order), each instance the same bits as trained alone.
+    """Train several groups of instances, one ``TrainedGrid`` per group, each instance the same bits as trained
+    alone: ``supviz.toy.cells.train_groups`` (the parts of every group queue on the ``dispatcher``'s worker
+    processes, or on this process's threads without one)."""
+    from supviz.toy.cells import train_groups
 
-    On the numba engine every group is split into :data:`PARTS_PER_THREAD` parts per worker thread, balanced by
-    the engine's cost model (``supviz.toy._engine.assign_shards``), and all the parts queue on the threads
-    (``supviz.toy.train.train_parts``, most expensive first): one pool of threads for every group, no wait at the
-    end of each group. The torch engine trains the groups in turn (``train_instances``). ``config`` gives the
-    optimiser settings (its grid fields are not used). ``on_group(g, grid)`` is called as group ``g``'s last part
-    ends (one call at a time), so a caller can store it at once: a run stopped half way keeps the groups that
-    ended. Raises ``TrainingDiverged`` as ``train_instances`` does.
-    """
-    from supviz import toy
-    from supviz.toy._engine import assign_shards
-    from supviz.toy.train import available_cpus, resolve_engine, train_parts
-
-    report = on_group or (lambda g, grid: None)
-    if resolve_engine(config) != "numba":
-        grids = []
-        for g, specs in enumerate(groups):
-            grids.append(toy.train_instances(specs, config, progress=progress))
-            report(g, grids[-1])
-        return grids
-    threads = config.threads or available_cpus()
-    parts: list[tuple[int, list[int]]] = []  # (group, indices in the group)
-    for g, specs in enumerate(groups):
-        parts += [(g, part) for part in assign_shards(specs, min(len(specs), PARTS_PER_THREAD * threads))]
-    weights: list[list[Any]] = [[None] * len(g) for g in groups]
-    biases: list[list[Any]] = [[None] * len(g) for g in groups]
-    losses = [np.zeros((len(g), config.n_logged)) for g in groups]
-    walls = [0.0] * len(groups)
-    left = [sum(1 for h, _ in parts if h == g) for g in range(len(groups))]
-    loss_steps = np.minimum(np.arange(1, config.n_logged + 1) * config.log_every, config.steps)
-    grids: list[Any] = [None] * len(groups)
-
-    def on_part(k: int, grid: Any) -> None:  # one call at a time (train_parts)
-        g, part = parts[k]
-        for j, i in enumerate(part):
-            weights[g][i], biases[g][i] = grid.weights[j], grid.biases[j]
-        losses[g][part] = grid.losses
-        walls[g] += grid.info["wall_seconds"]
-        left[g] -= 1
-        if left[g] == 0:
-            info = {"engine": "numba", "device": config.device, "threads": threads}
-            info["thread_seconds"] = round(walls[g], 3)  # the group's parts, summed over the threads
-            grids[g] = toy.TrainedGrid(
-                groups[g], weights[g], biases[g], losses[g], config=config, loss_steps=loss_steps, info=info
-            )
-            report(g, grids[g])
-
-    train_parts(
-        [[groups[g][i] for i in part] for g, part in parts], config, on_part=on_part, threads=threads, progress=progress
-    )
-    return grids
+    return train_groups(groups, config, dispatcher=dispatcher, progress=progress, on_group=on_group)
 
 
 def file_digest(path: str | Path) -> str:

@@ -95,6 +95,16 @@ def product_shapes(
     return [(B, n, m, False, False, "float32"), (B, m, n, False, True, "float32"), (n, B, m, True, False, "float32")]
 
 
+def step_shapes(specs: Sequence[InstanceSpec], batch_size: int) -> list[tuple[int, int, int, bool, bool, str]]:
+    """Every product shape a step of these instances makes (:func:`product_shapes`), sorted: what
+    :func:`supviz.runtime.products.prepare` takes to fix the machine's choices before workers start."""
+    shapes = set()
+    for s in specs:
+        sparse = use_sparse(s.n_features, s.n_hidden, s.probability)
+        shapes.update(product_shapes(batch_size, s.n_features, s.n_hidden, sparse))
+    return sorted(shapes)
+
+
 def use_gram(n_features: int, n_hidden: int) -> bool:
     """Whether an instance of this shape uses the Gram factorisation (measured crossover: m >= n / 4)."""
     return 4 * n_hidden >= n_features
@@ -290,8 +300,7 @@ class Shard:
             start = stop
         # choose every product's implementation now, in the calling thread, before workers start, and
         # fix each block's products (the same buffers at every step)
-        shapes = {shape for s, sp in zip(ordered, is_sparse) for shape in product_shapes(B, n, s.n_hidden, sp)}
-        products.prepare(sorted(shapes))
+        products.prepare(step_shapes(ordered, B))
         P = products.Product
         for blk in self.blocks:
             if blk["sparse"]:

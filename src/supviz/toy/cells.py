@@ -7,16 +7,19 @@ So a cell is a unit of the cache: its key is its parameters, seed and optimiser 
 the new ones; a sweep and the study share the cells they have in common; a run stopped half way
 keeps every cell it finished.
 
-Missing cells train in groups (one task each, :mod:`supviz.runtime.dispatch`): locally one group, all
-the cores of this machine on it (the numba engine's threads); on a cluster as many groups as
-worker threads, balanced by the engine's cost model, each group storing its cells where it ran.
-A group trains in chunks (:func:`chunks`) and stores each chunk's cells as the chunk ends: a run or
-sweep killed during training keeps every chunk it finished, and its rerun trains only the rest (issue
-22: a sweep killed after 135 s of training had stored nothing). On the numba engine the chunks queue on
-the group's threads, one chunk per thread at a time, the most expensive first
-(:func:`supviz.toy.train.train_parts`): no thread waits for the others at the end of each chunk, as it
-did when every chunk was split over all the threads (about 14 s of one core idle in the study's 85 s
-training). The torch engine trains the chunks in turn, each on every thread (or the GPU).
+Missing cells train in groups (one task each, :mod:`supviz.runtime.dispatch`). Locally, with more than one
+worker process, each chunk (:func:`chunks`) is one task on one thread of a worker process; with one, a
+single group trains here on the numba engine's threads; on a cluster as many groups as worker threads,
+balanced by the engine's cost model. Each group stores its cells where it ran, chunk by chunk as each
+ends: a run or sweep killed during training keeps every chunk it finished, and its rerun trains only the
+rest (issue 22: a sweep killed after 135 s of training had stored nothing). Processes rather than
+threads on a local machine because each of the engine's threads holds the GIL for its Python dispatch
+between kernels: the study's grid at 1,500-3,000 steps, 2-core Xeon, kept 1.4-1.7 cores busy on two
+threads and 1.9 in two processes (``docs/benchmarks.md``). Before the chunks go out, the machine's
+product choices are fixed here (:func:`prepare_products`), so every worker serves every shape alike.
+On threads, the chunks queue, one per thread at a time, the most expensive first
+(:func:`supviz.toy.train.train_parts`), so no thread waits for the others at the end of each chunk.
+The torch engine trains the chunks in turn, each on every thread (or the GPU).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ MAX_CHUNKS = 8
 #: ... of at least this many instances per worker thread, so that every thread of the numba engine
 #: (one shard of a chunk each) has work; instances give the same bits in any chunk (module docstring).
 MIN_PER_THREAD = 2
+#: :func:`train_groups` splits each group into this many parts per worker (thread or process) for the queue.
+PARTS_PER_WORKER = 2
 
 
 def cell_params(spec: Any, config: Any, engine: str) -> dict[str, Any]:
@@ -122,6 +127,129 @@ def _train_group(
                 "trained chunk %d of %d (%d cells) in %.1f s", c + 1, len(parts), len(part), grid.info["wall_seconds"]
             )
     return out  # type: ignore[return-value]
+
+
+def prepare_products(specs: Sequence[Any], config: Any) -> None:
+    """Fix this machine's product choices for every shape these instances' steps make, here, before worker
+    processes start: each worker then reads the same table from disk (``supviz.runtime.products``), and an instance
+    gets the same bits in any process. Without it, two workers meeting a new shape at once could each time it and
+    serve it differently."""
+    from supviz.runtime import products
+    from supviz.toy._engine import step_shapes
+
+    products.prepare(step_shapes(specs, config.batch_size))
+
+
+def _train_part(specs: list[Any], config: Any) -> Any:
+    """One part of a group (one task): its ``TrainedGrid`` (specs in the part's order), trained on one thread."""
+    from supviz.errors import SupvizError
+    from supviz.toy.train import train_parts
+
+    out: list[Any] = []
+    train_parts(
+        [specs], config.replace(threads=1), on_part=lambda _k, grid: out.append(grid), threads=1, progress=False
+    )
+    if not out:
+        raise SupvizError("training stopped before its part ended (interrupted).")
+    return out[0]
+
+
+def train_groups(
+    groups: Sequence[Sequence[Any]],
+    config: Any,
+    *,
+    dispatcher: Any = None,
+    progress: bool | None = None,
+    on_group: Any = None,
+    desc: str = "train toy models",
+) -> list[Any]:
+    """Train several groups of instances (each of one ``n_features``): one ``TrainedGrid`` per group, specs in the
+    group's order, each instance the same bits as trained alone (``supviz.toy.train_instances``).
+
+    On the numba engine each group is split into :data:`PARTS_PER_WORKER` parts per worker, balanced by the
+    engine's cost model (``supviz.toy._engine.assign_shards``), and all the parts queue, most expensive first:
+    with a ``dispatcher`` of more than one worker (``supviz.runtime.dispatch``) each part is one task on one thread
+    of a worker process; otherwise they queue on this process's threads (``supviz.toy.train.train_parts``). Worker
+    processes, because a thread of the engine holds the GIL for its Python dispatch between kernels: on the 2-core
+    Xeon of ``docs/benchmarks.md`` the study's grid kept 1.4-1.7 cores busy on two threads and 1.9 in two
+    processes. The torch engine trains the groups in turn, each on every thread.
+
+    Parameters
+    ----------
+    groups : sequence of sequences of InstanceSpec
+        The instances, each group of one ``n_features``.
+    config : TrainConfig
+        Optimiser settings (its grid fields are not used).
+    dispatcher : supviz.runtime.dispatch.Dispatcher, optional
+        Where the parts run (default: this process's threads). Its workers are capped by ``config.threads``
+        (0: no cap); one worker: this process's threads.
+    progress : bool or None
+        The training bar of threads in this process (the dispatcher draws its own for tasks).
+    on_group : callable ``on_group(g, grid)``, optional
+        Called here as group ``g``'s last part ends, one call at a time, so a caller can store it at once: a run
+        stopped half way keeps the groups that ended.
+    desc : str
+        What the dispatcher's progress bar calls the parts.
+
+    Raises
+    ------
+    TrainingDiverged
+        An instance's loss or weights turned non-finite (the groups reported before are kept).
+    """
+    from supviz.toy import TrainedGrid, train_instances
+    from supviz.toy._engine import assign_shards
+    from supviz.toy.train import available_cpus, resolve_engine, train_parts
+
+    groups = [list(g) for g in groups]
+    report = on_group or (lambda g, grid: None)
+    grids: list[Any] = [None] * len(groups)
+    if resolve_engine(config) != "numba":
+        for g, specs in enumerate(groups):
+            grids[g] = train_instances(specs, config, progress=progress)
+            report(g, grids[g])
+        return grids
+    workers = dispatcher.workers if dispatcher is not None else 1
+    workers = min(workers, config.threads or workers)  # [toy] threads caps the processes too
+    in_processes = workers > 1
+    slots = workers if in_processes else (config.threads or available_cpus())
+    parts: list[tuple[int, list[int]]] = []  # (group, indices in the group)
+    for g, specs in enumerate(groups):
+        parts += [(g, part) for part in assign_shards(specs, min(len(specs), PARTS_PER_WORKER * slots))]
+    weights: list[list[Any]] = [[None] * len(g) for g in groups]
+    biases: list[list[Any]] = [[None] * len(g) for g in groups]
+    losses = [np.zeros((len(g), config.n_logged)) for g in groups]
+    walls = [0.0] * len(groups)
+    left = [sum(1 for h, _ in parts if h == g) for g in range(len(groups))]
+    loss_steps = np.minimum(np.arange(1, config.n_logged + 1) * config.log_every, config.steps)
+
+    def on_part(k: int, grid: Any) -> None:  # one call at a time
+        g, part = parts[k]
+        for j, i in enumerate(part):
+            weights[g][i], biases[g][i] = grid.weights[j], grid.biases[j]
+        losses[g][part] = grid.losses
+        walls[g] += grid.info["wall_seconds"]
+        left[g] -= 1
+        if left[g] == 0:
+            info = {"engine": "numba", "device": config.device, "threads": 1 if in_processes else slots}
+            info["where"] = dispatcher.name if in_processes else "in process"
+            info["thread_seconds"] = round(walls[g], 3)  # the group's parts, summed over the threads
+            grids[g] = TrainedGrid(
+                groups[g], weights[g], biases[g], losses[g], config=config, loss_steps=loss_steps, info=info
+            )
+            report(g, grids[g])
+
+    part_specs = [[groups[g][i] for i in part] for g, part in parts]
+    if not in_processes:
+        train_parts(part_specs, config, on_part=on_part, threads=slots, progress=progress)
+        return grids
+    from supviz.toy._engine import instance_cost
+
+    prepare_products([s for g in groups for s in g], config)
+    order = sorted(range(len(parts)), key=lambda k: (-sum(instance_cost(s) for s in part_specs[k]), k))
+    calls = [(part_specs[k], config) for k in order]
+    for j, grid in dispatcher.map(_train_part, calls, desc=desc, one_thread=False):
+        on_part(order[j], grid)
+    return grids
 
 
 def cell_problem(value: Any, spec: Any, n_logged: int) -> str | None:
@@ -234,10 +362,21 @@ def train_cells(
     t0 = time.perf_counter()
     if todo:
         on_cluster = getattr(dispatcher, "client", None) is not None
-        groups = _groups(specs, todo, dispatcher.workers) if on_cluster else [todo]
+        processes = min(dispatcher.workers, config.threads or dispatcher.workers)  # [toy] threads caps them
+        in_processes = not on_cluster and processes > 1 and engine == "numba"
+        group_config = config
+        if on_cluster:
+            groups = _groups(specs, todo, dispatcher.workers)
+        elif in_processes:  # one task per chunk, each on one thread of its own worker process (module docstring)
+            groups = [[todo[j] for j in part] for part in chunks([specs[i] for i in todo], processes)]
+            group_config = config.replace(threads=1)
+            prepare_products([specs[i] for i in todo], config)
+        else:
+            groups = [todo]
         store = cache.writer() if cache.enabled else None
+        quiet = on_cluster or in_processes
         calls = [
-            ([specs[i] for i in g], config, store, [keys[i] for i in g], False if on_cluster else progress)
+            ([specs[i] for i in g], group_config, store, [keys[i] for i in g], False if quiet else progress)
             for g in groups
         ]
         for j, result in dispatcher.map(_train_group, calls, desc=desc, one_thread=False):

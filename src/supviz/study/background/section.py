@@ -100,8 +100,8 @@ def train_experiments(
 
     ``wanted`` maps a name to ``(n, m, probabilities, importance, replicates)``. Each experiment is its own cache
     entry (kind ``"train"``, keyed by its name and its runs' configs); the experiments that miss train together in
-    one engine job (:func:`supviz.study.adapters.train_groups`: A1's, A2's and A3's instances queue as parts on one
-    pool of threads), and each is stored under its own key as its last part ends. Each instance trains from its own
+    one queue (:func:`supviz.study.adapters.train_groups`: A1's, A2's and A3's instances queue as parts on the run's
+    worker processes), and each is stored under its own key as its last part ends. Each instance trains from its own
     seed alone, so every run is the same bit for bit as training it by itself (``supviz.toy.train_instances``).
     All experiments share ``[toy]``'s optimiser settings and ``background.steps`` (:func:`small_config`).
 
@@ -144,7 +144,9 @@ def train_experiments(
             runs[name] = out
 
         groups = [[s for specs in per_run[name] for s in specs] for name in names]
-        adapters.train_groups(groups, todo[names[0]][0][0], progress=ctx.progress.bars, on_group=store)
+        adapters.train_groups(
+            groups, todo[names[0]][0][0], dispatcher=ctx.run_tasks(), progress=ctx.progress.bars, on_group=store
+        )
     return {name: runs[name] for name in wanted}
 
 
