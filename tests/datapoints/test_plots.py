@@ -100,6 +100,14 @@ def test_grid_and_heatmaps(grid_result, tmp_path):
     fig = figs.grid_figure(grid_result, importance="uniform", method="mds")
     titles = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
     assert titles == ["2 : 0.3", "2 : 1", "4 : 0.3", "4 : 1"]
+    # under each panel the picture of h's R and the same method's R of x in that cell, both the table's rows (review 6
+    # item 6: D2 printed h's R alone, and the reader could not tell 0.19 from what any picture of x keeps)
+    t = grid_result.table.set_index(["m", "p", "space", "method"])["knn_recall"]
+    for ax in (a for a in fig.axes if a.get_title()):
+        m, p = ax.get_title().split(" : ")
+        key = (int(m), float(p))
+        want = f"R {t[(*key, 'h', 'mds')]:.2f} (x {t[(*key, 'x', 'mds')]:.2f})"
+        assert [tx.get_text() for tx in ax.texts] == [want]
     plt.close(fig)
     feat = pd.DataFrame(
         [

@@ -279,10 +279,24 @@ def cell_figure_plotly(
     return iplot.plot_grid(panels, ncols=ncols, title=_head(cell, title, show_false), color=scale, panel_px=300)
 
 
+def grid_corner(metrics: Mapping[tuple[str, str], Mapping[str, float]], method: str, space: str) -> str:
+    """The text under a panel of :func:`grid_panels`: ``R 0.19 (x 0.30)``, the k-NN recall against x of the picture of
+    ``space`` and, beside it, of the same method's picture of x in the same cell (what the reader judges R against:
+    any 2-D picture of these inputs loses neighbours). ``metrics``: a cell's measures by ``(space, method)``, the rows
+    of the ``points`` table (nothing recomputed); a recall the cell lacks reads n/a."""
+
+    def r(sp: str) -> str:
+        v = float(metrics.get((sp, method), {}).get("knn_recall", np.nan))
+        return f"{v:.2f}" if np.isfinite(v) else "n/a"
+
+    return f"R {r(space)}" + (f" (x {r('x')})" if space != "x" else "")
+
+
 def grid_panels(
     result: DatapointGridResult, *, importance: str, method: str = "mds", space: str = "h", color_by: str = "auto"
 ) -> tuple[list[ScatterPanel], ColorScale, int]:
-    """The study's grid of one space and method: rows m, columns p, panels "m : p", R under each."""
+    """The study's grid of one space and method: rows m, columns p, panels "m : p", R under each and the same
+    method's R of x beside it (:func:`grid_corner`)."""
     keys = [(i, k) for i, k in enumerate(result.keys) if k[0] == importance]
     if not keys:
         raise SupvizError(f"`importance` must be one of {sorted({k[0] for k in result.keys})}; got {importance!r}.")
@@ -301,13 +315,12 @@ def grid_panels(
                 continue
             cell = result.cells[i]
             values, scale = point_colour(cell, color_by)
-            r = cell.metrics.get((space, method), {}).get("knn_recall", np.nan)
             panels.append(
                 ScatterPanel(
                     title,
                     np.asarray(layout.embedding),
                     color=values,
-                    corner=f"R {r:.2f}" if np.isfinite(r) else "R n/a",
+                    corner=grid_corner(cell.metrics, method, space),
                     hover=_hover(cell),
                     equal_axes=method == "mds",
                 )
@@ -333,7 +346,7 @@ def grid_figure(
     panels, scale, ncols = grid_panels(result, importance=importance, method=method, space=space, color_by=color_by)
     head = title or (
         f"{METHOD_TITLE[method]} of {SPACE_NAMES.get(space, space)} ({importance} importance; panels m : p; "
-        "R = k-NN recall against x)"
+        "R = k-NN recall against x; in brackets, of the same method's picture of x)"
     )
     return plot_grid(panels, ncols=ncols, title=head, color=scale, point_size=3.0)
 

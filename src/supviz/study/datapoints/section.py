@@ -258,7 +258,10 @@ class DatapointSection(Section):
                         caption=(
                             f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell "
                             "(the study's grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of "
-                            f"section 2. Colour: {colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
+                            f"section 2. Colour: {colour}. Under each panel: R = k-NN recall against x "
+                            f"(k = {cfg.k}) of the picture of h and, in brackets after 'x', of the same method's "
+                            "picture of x in that cell: what any 2-D picture of these inputs keeps, which R is read "
+                            "against."
                             + (
                                 " At low m and sparse p the points form stars: spokes along the few represented "
                                 "features' directions (measured in the conclusion)."
@@ -268,6 +271,8 @@ class DatapointSection(Section):
                         ),
                         content={
                             "cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells],
+                            # the picture of x's recall printed beside h's (grid_corner)
+                            "x_recall": [c.metrics.get(("x", method), {}) for c in sub.cells],
                             "m": method,
                             "colour": GRID_COLOUR,
                         },
@@ -277,7 +282,8 @@ class DatapointSection(Section):
                             method=method,
                             space="h",
                             color_by=GRID_COLOUR,
-                            title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x",
+                            title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x "
+                            "(x: of the picture of x)",
                         ),
                     )
                 )
