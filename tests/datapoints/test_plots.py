@@ -88,8 +88,7 @@ def test_plotly_cell_is_the_same_panels_with_hover(grid_result):
     lines = [t for t in fig.data if t.name == "false neighbours"]
     assert len(points) == 2 and "most important active feature" in points[0].hovertemplate
     assert len(points[0].customdata) == cell.n_points and len(points[0].customdata[0]) == 5
-    n_pairs = sum(len(cell.false_pairs[(s, "mds")]) > 0 for s in ("x", "h"))
-    assert len(lines) == n_pairs
+    assert len(lines) == int(len(cell.false_pairs[("h", "mds")]) > 0)  # the picture of h's; none on x's
     titles = [a.text for a in fig.layout.annotations]
     assert all("FN " in t and "ρ " in t for t in titles if "<br>" in t)
 
@@ -241,3 +240,53 @@ def test_the_change_map_is_in_hundredths_and_its_numbers_do_not_overlap():
     gaps = [(b.x0 - a.x1) * pt for a, b in zip(boxes, boxes[1:]) if abs(a.y0 - b.y0) < 1]  # along each row
     # at least 2 pt between two numbers (a word space of the 7.5 pt font is 2.4 pt): −.23 left 0.8 pt
     assert gaps and min(gaps) >= 2.0, min(gaps)
+
+
+def test_false_neighbour_lines_only_on_the_pictures_of_the_codes_under_the_points(grid_result):
+    """D3 drew a web of red lines over the pictures of x, the control (review 6 item 6: FN 0.46-0.74 as a web that hid
+    the points). The lines belong to the pictures of the codes; the pictures of x give their rate under the panel."""
+    from supviz.plot.static import FALSE_LINE_ALPHA, FALSE_LINE_WIDTH
+
+    cell = grid_result.cell("uniform", 2, 0.3)
+    assert all(len(cell.false_pairs[(s, "mds")]) for s in ("x", "h"))  # both pictures have false neighbours
+    panels, _, _ = figs.cell_panels(cell, spaces=("x", "x_rep", "h"))
+    assert [p.lines is None for p in panels] == [True, True, False]
+    assert "FN " in panels[0].corner  # the picture of x keeps its rate
+    fig = figs.cell_figure(cell, spaces=("x", "h"))
+    x_ax, h_ax = [ax for ax in fig.axes if ax.get_title()]
+    from matplotlib.collections import LineCollection
+
+    assert not [c for c in x_ax.collections if isinstance(c, LineCollection)]
+    (lines,) = [c for c in h_ax.collections if isinstance(c, LineCollection)]
+    points = [c for c in h_ax.collections if not isinstance(c, LineCollection)]
+    assert lines.get_zorder() < min(c.get_zorder() for c in points)  # under the points
+    assert lines.get_linewidths()[0] == FALSE_LINE_WIDTH <= 0.3 and lines.get_alpha() == FALSE_LINE_ALPHA <= 0.2
+    plotly = figs.cell_figure_plotly(cell, spaces=("x", "h"))
+    assert len([t for t in plotly.data if t.name == "false neighbours"]) == 1
+
+
+def test_one_cell_s_colour_bar_spans_its_own_counts_and_says_at_least_where_it_clips():
+    """D3's bar of active represented features ran to a fixed 6 though few inputs pass 3 (review 6 item 6): one cell's
+    scale now stops at the 99th percentile of its counts, and its top tick reads '≥' where inputs were clipped to it."""
+    from types import SimpleNamespace
+
+    from supviz.plot.static import plot_grid
+
+    x = np.zeros((101, 8))
+    x[np.arange(100), np.arange(100) % 4] = 1.0  # 100 inputs on one feature
+    x[100, :6] = 1.0  # one on six
+    cell = SimpleNamespace(x=x, represented=np.ones(8, bool), uniform_importance=True, labels=None)
+    values, scale = figs.point_colour(cell, cap=None)
+    assert scale.vmax == 1.0 and scale.at_least and values.max() == 1.0 and "≥ 1" in scale.label
+    fixed, old = figs.point_colour(cell)  # D2's grid keeps one fixed cap over every cell
+    assert old.vmax == figs.ACTIVE_CAP and old.at_least is False and fixed.max() == 6
+    xy = np.random.default_rng(0).normal(size=(101, 2))
+    fig = plot_grid([plot.ScatterPanel("t", xy, color=values)], ncols=1, color=scale)
+    bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    ticks = [t.get_text() for t in bar.get_yticklabels()]
+    assert ticks[-1] == "≥ 1" and ticks[0] == "0"
+    x[95:] = 0.0
+    x[95:, :3] = 1.0  # six inputs on three features, none on more: the bar runs to 3 and clips nothing
+    values, scale = figs.point_colour(cell, cap=None)
+    assert scale.vmax == 3.0 and not scale.at_least and "≥" not in scale.label
+    np.testing.assert_array_equal(values, (x > 0).sum(axis=1))

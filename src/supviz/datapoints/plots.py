@@ -57,8 +57,16 @@ __all__ = [
 ]
 
 COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented")
-#: The colour scale of counts of active represented features tops out here ("6 or more").
+#: The colour scale of counts of active represented features tops out here ("6 or more") in D2's grids, whose cells
+#: run from sparse inputs (0 to 3 active) to dense ones (every represented feature active): one scale for all of them.
 ACTIVE_CAP = 6
+#: One cell's colour scale of counts (D3) tops out at this percentile of its inputs' counts, clipped above it ("≥"):
+#: a fixed 6 left most of the bar unused where few inputs pass 3 (review 6 item 6).
+ACTIVE_PERCENTILE = 99.0
+#: The spaces whose pictures get no false-neighbour lines: the inputs themselves, the control every picture of the codes
+#: is read against. Their rate stays under the panel (FN); the lines are drawn where the question is, on the pictures
+#: of the codes (a web of 1,500 lines over the picture of x hid its points and read as the codes' fault).
+INPUT_SPACES = ("x", "x_rep")
 METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}
 METRIC_TITLE = MEASURE_NAMES  # the measures by their papers' names (supviz.core.names: one home)
 #: The measures under each data-point panel, with their short names (the captions use the same).
@@ -86,12 +94,14 @@ CHANGE_SCALE = 100.0
 CHANGE_UNIT = " (× 100)"
 
 
-def point_colour(cell: Any, color_by: str = "auto") -> tuple[np.ndarray, ColorScale]:
+def point_colour(cell: Any, color_by: str = "auto", *, cap: int | None = ACTIVE_CAP) -> tuple[np.ndarray, ColorScale]:
     """Values and colour scale of a cell's points.
 
     ``"auto"``: the importance rank of the most important active feature (0 = most important);
     under uniform importance, where every rank is a tie, the number of active *represented*
-    features (capped at :data:`ACTIVE_CAP`): 1 marks the inputs on a single feature's spoke.
+    features: 1 marks the inputs on a single feature's spoke. Counts above ``cap`` are drawn as ``cap`` (the colour
+    bar's top tick reads "≥ cap"); ``cap=None`` takes it from the cell's own counts, their
+    :data:`ACTIVE_PERCENTILE` th percentile rounded up (at least 1), so the bar spans what the cell holds.
     """
     check_choice("color_by", color_by, COLOR_BY)
     lab = cell.labels
@@ -99,9 +109,12 @@ def point_colour(cell: Any, color_by: str = "auto") -> tuple[np.ndarray, ColorSc
         color_by = "n_active_represented" if cell.uniform_importance else "top_rank"
     if color_by == "n_active_represented":
         count = (np.asarray(cell.x)[:, np.asarray(cell.represented, dtype=bool)] > 0).sum(axis=1)
-        label = f"number of active represented features ({ACTIVE_CAP} = {ACTIVE_CAP} or more)"
-        return np.minimum(count, ACTIVE_CAP).astype(float), ColorScale(
-            "plasma", 0.0, float(ACTIVE_CAP), label, integer=True
+        if cap is None:
+            cap = max(1, int(np.ceil(np.percentile(count, ACTIVE_PERCENTILE)))) if count.size else 1
+        clipped = bool((count > cap).any())
+        label = "number of active represented features" + (f" (≥ {cap}: {cap} or more)" if clipped else "")
+        return np.minimum(count, cap).astype(float), ColorScale(
+            "plasma", 0.0, float(cap), label, integer=True, at_least=clipped
         )
     if color_by == "n_active":
         return lab.n_active.astype(float), ColorScale("plasma", label="number of active features", integer=True)
@@ -158,8 +171,10 @@ def cell_panels(
 ) -> tuple[list[ScatterPanel], ColorScale, int]:
     """The panels of one cell (rows: methods, columns: spaces), their colour scale and column count.
 
-    Each panel carries the false-neighbour pairs as ``lines`` (at most ``max_false_lines``, an even
-    subsample; FN under the panel is the full rate) and every measure against x under it. With
+    Each picture of the codes carries the false-neighbour pairs as ``lines`` (at most ``max_false_lines``, an even
+    subsample; FN under the panel is the full rate; the pictures of the inputs, :data:`INPUT_SPACES`, give their rate
+    only) and every measure against x under it. The colour's scale spans the cell's own values
+    (:func:`point_colour` with ``cap=None``). With
     ``trust`` (or ``color_by="trust"``, which colours by it) each point's own trust against x joins
     the hover (:mod:`supviz.plot.trust`: trust, t, c, false and missing neighbours; their means are
     the panel's T and C). ``trust`` may instead map ``(space, method)`` to hover columns computed before
@@ -174,7 +189,7 @@ def cell_panels(
 
         values, scale = None, TRUST_SCALE
     else:
-        values, scale = point_colour(cell, color_by)
+        values, scale = point_colour(cell, color_by, cap=None)
     panels = []
     for method in methods:
         for space in spaces:
@@ -183,7 +198,7 @@ def cell_panels(
             if layout is None:
                 panels.append(ScatterPanel(title, None, note="not computed"))
                 continue
-            pairs = cell.false_pairs.get((space, method)) if show_false else None
+            pairs = cell.false_pairs.get((space, method)) if show_false and space not in INPUT_SPACES else None
             if pairs is not None and len(pairs) > max_false_lines:
                 pairs = pairs[np.linspace(0, len(pairs) - 1, max_false_lines).astype(int)]
             hover, colour = _hover(cell), values
@@ -214,7 +229,7 @@ def _head(cell: Any, title: str | None, show_false: bool) -> str:
         f"data points: m = {cell.h.shape[1]}, p = {cell.probability:.3g}, {cell.n_points} points "
         f"({cell.n_dropped} all-zero inputs dropped), k = {cell.k}"
     )
-    return head + ("; red lines: false neighbours" if show_false else "")
+    return head + ("; red lines: false neighbours in the pictures of the codes" if show_false else "")
 
 
 def cell_figure(
@@ -240,7 +255,8 @@ def cell_figure(
     color_by : {"auto", "top_rank", "top_feature", "n_active", "trust"}
         What colours the points (:func:`point_colour`; "trust": each point's own trust against x, 0..1).
     show_false : bool, default True
-        Draw the false-neighbour pairs as faint red lines.
+        Draw the false-neighbour pairs as faint red lines under the points of the pictures of the codes (not of the
+        inputs, :data:`INPUT_SPACES`).
     title : str, optional
 
     Returns
@@ -305,6 +321,7 @@ def grid_panels(
     where = {(k[1], k[2]): i for i, k in keys}
     panels = []
     scale = None
+    clipped = None  # one scale for the whole grid: a cell's counts clipped at the cap make its top tick "≥"
     for m in ms:
         for p in ps:
             title = f"{m} : {p:.2g}" if p < 1 else f"{m} : 1"
@@ -315,6 +332,7 @@ def grid_panels(
                 continue
             cell = result.cells[i]
             values, scale = point_colour(cell, color_by)
+            clipped = clipped or (scale if scale.at_least else None)
             panels.append(
                 ScatterPanel(
                     title,
@@ -325,7 +343,7 @@ def grid_panels(
                     equal_axes=method == "mds",
                 )
             )
-    return panels, scale or ColorScale(), len(ps)
+    return panels, clipped or scale or ColorScale(), len(ps)
 
 
 def grid_figure(

@@ -41,6 +41,7 @@ from supviz.plot.panels import (
     category_drawing,
     grid_shape,
     missing_colour,
+    tick_text,
     under_text,
 )
 
@@ -62,6 +63,10 @@ _GAP_IN = 0.14
 _TITLE_IN = 0.24
 _CORNER_IN = 0.19  # one line of metrics under a panel
 _AXES_TEXT_IN = (0.42, 0.34)  # left / bottom room for tick labels and axis labels (Shepard, labelled heatmaps)
+#: The false-neighbour lines of a scatter panel (:attr:`ScatterPanel.lines`): thin and translucent, under the points,
+#: so a web of them (D3 drew up to 1,500 per panel) shades where the pairs are without hiding a point.
+FALSE_LINE_WIDTH = 0.3
+FALSE_LINE_ALPHA = 0.18
 
 
 def _figure(width: float, height: float) -> "Figure":
@@ -197,7 +202,14 @@ def draw_scatter(
     if panel.lines is not None and len(panel.lines):
         segs = np.stack([xy[panel.lines[:, 0]], xy[panel.lines[:, 1]]], axis=1)
         ax.add_collection(
-            LineCollection(segs, colors="tab:red", linewidths=0.45, alpha=0.25, zorder=1, label="false neighbours")
+            LineCollection(
+                segs,
+                colors="tab:red",
+                linewidths=FALSE_LINE_WIDTH,
+                alpha=FALSE_LINE_ALPHA,
+                zorder=1,
+                label="false neighbours",
+            )
         )
     kw: dict[str, Any] = {"s": size, "linewidths": 0.25, "edgecolors": "0.3", "zorder": 2}
     if panel.color is not None:
@@ -423,6 +435,7 @@ def _colorbar(
     label: str,
     integer: bool,
     extend: str = "neither",
+    at_least: bool = False,
 ) -> Any:
     import matplotlib as mpl
 
@@ -436,6 +449,11 @@ def _colorbar(
     if integer:
         cb.locator = mpl.ticker.MaxNLocator(integer=True)
         cb.update_ticks()
+    if at_least:  # the values were clipped at the top: its tick says "≥" (ColorScale.at_least)
+        top = float(mappable.norm.vmax)
+        ticks = [t for t in cb.get_ticks() if mappable.norm.vmin - 1e-9 <= t < top - 1e-9] + [top]
+        shown = ColorScale(vmax=top, integer=integer, at_least=True)
+        cb.set_ticks(ticks, labels=[tick_text(t, shown) for t in ticks])
     return cb
 
 
@@ -579,6 +597,7 @@ def plot_grid(
             label=scale.label,
             integer=integer,
             extend=extend,
+            at_least=scale.at_least,
         )
         x += _COLORBAR_IN
     if shared:

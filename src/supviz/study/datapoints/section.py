@@ -312,12 +312,15 @@ class DatapointSection(Section):
                             f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} "
                             f"({cell.n_dropped} all-zero draws of {cell.n_drawn} dropped), pictured as "
                             + _columns_text(spaces)
-                            + " by each method (rows). Red lines: false neighbours, pairs among each "
-                            f"other's {cell.k} nearest in the picture that share no active feature (at most 1,500 "
-                            "drawn per panel). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
-                            "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x. Colour: "
+                            + " by each method (rows). Red lines, in the pictures of the codes only: false "
+                            f"neighbours, pairs among each other's {cell.k} nearest in the picture that share no "
+                            "active feature (at most 1,500 drawn per panel, under the points); the pictures of x, the "
+                            "control, give their rate (FN) without lines. Under each panel: R k-NN recall, T "
+                            "trustworthiness, C continuity, S stress-1, ρ Shepard correlation, FN false-neighbour "
+                            "rate, all against x. "
+                            "Colour: "
                             + (
-                                "the number of active represented features (capped at 6)."
+                                _count_colour_text(cell)
                                 if cell.uniform_importance
                                 else "the importance rank of the most important active feature (dark = most important)."
                             )
@@ -394,6 +397,21 @@ class DatapointSection(Section):
                 "verdicts read the mean recall over the runs)."
             ],
         )
+
+
+def _count_colour_text(cell: Any) -> str:
+    """D3's colour under uniform importance in words: the number of active represented features, and where its bar
+    stops (:func:`supviz.datapoints.plots.point_colour` with the cell's own cap)."""
+    from supviz.datapoints import plots as dpf
+
+    values, scale = dpf.point_colour(cell, "n_active_represented", cap=None)
+    top = int(scale.vmax)
+    return (
+        f"the number of active represented features; the bar runs to {top}, the "
+        f"{dpf.ACTIVE_PERCENTILE:g}th percentile of the cell's inputs"
+        + (f", and '≥ {top}' colours the inputs with more" if scale.at_least else "")
+        + "."
+    )
 
 
 def _columns_text(spaces: tuple[str, ...]) -> str:
