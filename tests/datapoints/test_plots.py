@@ -290,3 +290,36 @@ def test_one_cell_s_colour_bar_spans_its_own_counts_and_says_at_least_where_it_c
     values, scale = figs.point_colour(cell, cap=None)
     assert scale.vmax == 3.0 and not scale.at_least and "≥" not in scale.label
     np.testing.assert_array_equal(values, (x > 0).sum(axis=1))
+
+
+def test_d1_s_colour_bars_sit_under_the_columns_they_colour():
+    """Both of D1's colour bars sat right of the change column, the measure's farthest from the three columns it colours
+    (review 6 item 6): each bar now lies under its own columns, below every panel."""
+    rows = [
+        {"importance": "uniform", "m": m, "p": p, "method": meth, "space": space, "knn_recall": v}
+        for meth in ("mds", "umap")
+        for m in (3, 10)
+        for p in (1.0, 0.05)
+        for space, v in (("x", 0.31), ("h", 0.08 + 0.01 * m))
+    ]
+    table = pd.DataFrame(rows)
+    feat = table[table["space"] == "x"].drop(columns="space").assign(knn_recall=0.74)
+    fig = figs.heatmap_figure(
+        table, metric="knn_recall", importance="uniform", feature_table=feat, methods=("mds", "umap")
+    )
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    bars = {
+        (ax.get_xlabel() or ax.get_ylabel()).replace("\n", " "): ax.get_position()
+        for ax in fig.axes
+        if ax.get_label() == "<colorbar>"
+    }
+    measure = bars["k-NN recall"]
+    change = next(pos for label, pos in bars.items() if label.startswith("change h − x"))
+    cols = [ax.get_position() for ax in panels[:4]]  # the first row: features, x, h, change
+    lowest = min(ax.get_position().y0 for ax in panels)
+    for pos in (measure, change):
+        assert pos.width > pos.height and pos.y1 < lowest  # horizontal, under every panel
+    assert measure.x0 >= cols[0].x0 - 1e-9 and measure.x1 <= cols[2].x1 + 1e-9  # under features, x and h
+    assert measure.x1 > cols[2].x0 and measure.x0 < cols[0].x1  # ... and reaching across all three
+    assert change.x0 >= cols[3].x0 - 1e-9 and change.x1 <= cols[3].x1 + 1e-9  # under the change column alone
+    assert min_font_px(fig, dpi=110) >= 10
