@@ -323,3 +323,33 @@ def test_d1_s_colour_bars_sit_under_the_columns_they_colour():
     assert measure.x1 > cols[2].x0 and measure.x0 < cols[0].x1  # ... and reaching across all three
     assert change.x0 >= cols[3].x0 - 1e-9 and change.x1 <= cols[3].x1 + 1e-9  # under the change column alone
     assert min_font_px(fig, dpi=110) >= 10
+
+
+def test_the_headline_draws_the_answer_s_pair_above_h_against_x_with_its_loss_and_chance():
+    """The headline drew supviz's own h-versus-x question while the first screen's answer measures the codes of the
+    represented features against the inputs on them, in the superposed cells; its caption said that pair 'is not
+    drawn here' (review 6 item 5). Its rows now come first, with their chance line and the answer's loss in words."""
+    row = [
+        {"method": m, "m": [3, 10], "x": [0.3, 0.3], "h": [0.1, 0.2], "exact": [0.4, 0.6], "chance": [0.05, 0.05]}
+        for m in ("MDS", "UMAP")
+    ]
+    pair = [
+        {"method": "UMAP", "m": [3, 10], "x": [0.12, 0.26], "h": [0.1, 0.21], "chance": [0.05, 0.05]}
+        | {"loss": 0.2, "interval": (0.1, 0.29), "n_cells": 30}
+    ]
+    fig = figs.headline_figure({"uniform importance": row}, answer={"uniform importance": pair}, title="t")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 3  # the pair of UMAP alone (MDS has none here), then the row of h against x
+    top = shown[0]
+    assert top.get_title() == "UMAP" and "represented features" in top.get_ylabel()  # its row's first panel
+    ys = {line.get_label(): list(line.get_ydata()) for line in top.get_lines()}
+    assert ys[figs.ANSWER_X] == [0.12, 0.26] and ys[figs.ANSWER_H] == [0.1, 0.21]
+    assert ys[figs.HEADLINE_CHANCE] == [0.05, 0.05]
+    assert [t.get_text() for t in top.texts] == ["loses 20%\n[10%, 29%]"]
+    lo, hi = top.get_ylim()
+    assert lo == 0 and 0.26 < hi < 0.5  # its own axis: the gap of a few hundredths shows
+    assert shown[1].get_ylim() == (0, 1.02)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    for label in (figs.ANSWER_X, figs.ANSWER_H, figs.HEADLINE_ANSWER_GAP, figs.HEADLINE_GAP, figs.HEADLINE_CHANCE):
+        assert legend.count(label) == 1, label
+    assert min_font_px(fig, dpi=110) >= 10

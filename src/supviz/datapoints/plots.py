@@ -49,6 +49,7 @@ __all__ = [
     "grid_figure",
     "heatmap_figure",
     "headline_figure",
+    "HEADLINE_ANSWER_GAP",
     "HEADLINE_CHANCE",
     "HEADLINE_GAP",
     "point_colour",
@@ -504,15 +505,33 @@ def heatmap_figure(
 #: The headline's shaded gap between the picture of x and the picture of h: what the picture of h loses against
 #: the picture of x, which is the dropped features everywhere and superposition only in the cells whose W has it.
 HEADLINE_GAP = "lost: dropped features (and superposition where W has it)"
+#: The headline's shaded gap of the answer's pair: what the picture of the codes of the represented features loses
+#: against the picture of the inputs on those features, in the cells with superposition (the first screen's loss).
+HEADLINE_ANSWER_GAP = "lost: superposition among the represented features (the answer's loss)"
 #: The headline's chance line: the k-NN recall a random picture keeps.
 HEADLINE_CHANCE = "chance, k / (N − 1): a random picture"
+#: The lines of the answer's pair (the reference dashed, the codes solid, as in the rows of h against x).
+ANSWER_X = "picture of the inputs on the represented features"
+ANSWER_H = "picture of their codes (represented features)"
+
+
+def _loss_words(loss: float, interval: Sequence[float]) -> str:
+    """The answer's loss as the first screen writes it: ``loses 20% [10%, 29%]``."""
+    from supviz.core.text import pct
+
+    lo, hi = interval
+    return f"loses {pct(loss)}\n[{pct(lo)}, {pct(hi)}]"
 
 
 def headline_figure(
-    curves: Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]], *, title: str = ""
+    curves: Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]],
+    *,
+    answer: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+    title: str = "",
 ) -> "matplotlib.figure.Figure":
-    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m; one row per
-    importance variant.
+    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m; first the pair the
+    first screen's answer measures (one row per importance variant), then the pictures of h against x (one row per
+    variant).
 
     Parameters
     ----------
@@ -522,29 +541,80 @@ def headline_figure(
         h = Wᵀx), ``exact`` (of the code space h itself, before any picture), optionally ``chance`` (the recall's
         chance level k / (N - 1) per m, drawn as a thin line: what a random picture keeps). A mapping draws one row
         per key (an importance variant's label, written left of its row); all rows share the y axis (0 to 1).
+    answer : mapping row label -> sequence of dict, optional
+        The answer's pair, rows drawn above ``curves``'s (:func:`supviz.study.datapoints.findings.headline_answer`):
+        per method ``method``, ``m``, ``x`` (mean recall of the picture of the inputs on the represented features
+        over the superposed cells of each m), ``h`` (of the picture of their codes), ``chance``, and the answer's
+        ``loss`` with its ``interval`` (written in the panel, as the first screen writes it). Its panels follow the
+        columns of ``curves`` by method name; a method without the pair leaves its panel empty.
     title : str
         The figure's title.
 
-    The shaded gap (:data:`HEADLINE_GAP`) is where the picture of h keeps less than the picture of x.
+    The shaded gaps (:data:`HEADLINE_ANSWER_GAP`, :data:`HEADLINE_GAP`) are where the picture of the codes keeps less
+    than its reference.
     """
     from matplotlib.figure import Figure
 
     rows = dict(curves) if isinstance(curves, Mapping) else {"": list(curves)}
-    ncols = max((len(c) for c in rows.values()), default=1)
-    fig = Figure(figsize=(min(10.0, 3.1 * ncols + 0.4), 0.5 + 2.8 * len(rows)), layout="constrained")
-    grid = fig.subplots(len(rows), ncols, squeeze=False, sharey=True)
-    for r, (label, row) in enumerate(rows.items()):
+    top = {label: list(row) for label, row in (answer or {}).items() if row}
+    order = [c["method"] for row in rows.values() for c in row]
+    order = list(dict.fromkeys(order + [c["method"] for row in top.values() for c in row]))
+    ncols = max(1, len(order))
+    nrows = len(top) + len(rows)
+    fig = Figure(figsize=(min(10.0, 3.1 * ncols + 0.4), 0.5 + (2.3 if top else 2.8) * nrows), layout="constrained")
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    kinds = [("answer", label, row) for label, row in top.items()] + [("h", label, row) for label, row in rows.items()]
+    # the answer's rows share a y axis of their own, up to a tenth above their highest line (their gap, a few hundredths
+    # of recall, vanished on the 0-to-1 axis of the rows below); the rows of h against x keep 0 to 1
+    high = [v for row in top.values() for c in row for key in ("x", "h", "chance") for v in c.get(key, [])]
+    high = [v for v in high if np.isfinite(v)]
+    answer_top = min(1.02, float(np.ceil(max(high) * 12) / 10)) if high else 1.02
+    for r, (kind, label, row) in enumerate(kinds):
         axes = grid[r]
-        for ax, cur in zip(axes, row):
+        drawn = set()
+        for cur in row:
+            col = order.index(cur["method"])
+            ax = axes[col]
+            drawn.add(col)
             m = np.asarray(cur["m"], dtype=float)
             pos = np.arange(len(m))
-            ax.plot(
-                pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself"
-            )
-            ax.plot(
-                pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)"
-            )
-            ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
+            if kind == "answer":
+                ax.plot(pos, cur["x"], color="tab:blue", linestyle="--", marker="o", markersize=3.5, label=ANSWER_X)
+                ax.plot(pos, cur["h"], color="tab:purple", marker="o", markersize=4, linewidth=2, label=ANSWER_H)
+                gap, shade = HEADLINE_ANSWER_GAP, "tab:purple"
+                ax.text(
+                    0.97,
+                    0.95,
+                    _loss_words(cur["loss"], cur["interval"]),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=MIN_FONT_PT + 1,
+                    color="tab:purple",
+                )
+            else:
+                ax.plot(
+                    pos,
+                    cur["exact"],
+                    color="black",
+                    linestyle=":",
+                    marker="s",
+                    markersize=3.5,
+                    label="code space h itself",
+                )
+                ax.plot(
+                    pos,
+                    cur["x"],
+                    color="0.55",
+                    linestyle="--",
+                    marker="o",
+                    markersize=3.5,
+                    label="picture of x (control)",
+                )
+                ax.plot(
+                    pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx"
+                )
+                gap, shade = HEADLINE_GAP, "tab:red"
             if "chance" in cur:
                 ax.plot(pos, cur["chance"], color="0.35", linestyle="-.", linewidth=1, label=HEADLINE_CHANCE)
             ax.fill_between(
@@ -552,25 +622,44 @@ def headline_figure(
                 cur["h"],
                 cur["x"],
                 where=np.asarray(cur["h"]) < np.asarray(cur["x"]),
-                color="tab:red",
-                alpha=0.12,
+                color=shade,
+                alpha=0.22 if kind == "answer" else 0.12,
                 linewidth=0,
-                label=HEADLINE_GAP,
+                label=gap,
             )
             ax.set_xticks(pos, [str(int(v)) for v in m])
-            if r == len(rows) - 1:
+            if r == nrows - 1:
                 ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
-            ax.set_title(cur["method"] if r == 0 else "", fontsize=TITLE_PT + 1)
-            ax.set_ylim(0, 1.02)
             ax.grid(axis="y", color="0.9")
             ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
-        for ax in axes[len(row) :]:
-            ax.set_visible(False)
-        axes[0].set_ylabel(
-            (f"{label}\n" if label else "") + "k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1
+        first = min(drawn, default=0)  # the row's label and y ticks go on its first panel drawn
+        for c, ax in enumerate(axes):
+            ax.set_ylim(0, answer_top if kind == "answer" else 1.02)
+            ax.tick_params(labelleft=c == first)
+            ax.set_title(order[c] if r == 0 else "", fontsize=TITLE_PT + 1)
+            if c not in drawn:
+                ax.set_visible(False)
+        what = (
+            "represented features,\ncells with superposition\n(mean over p)"
+            if kind == "answer"
+            else "all cells\n(median over p)"
         )
-    handles, labels = grid[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT + 0.5, frameon=False)
+        axes[first].set_ylabel(
+            (f"{label}\n" if label else "") + f"k-NN recall against x\n{what}", fontsize=MIN_FONT_PT + 1
+        )
+    entries: dict[str, Any] = {}
+    for r in range(nrows):
+        for ax in grid[r]:
+            for handle, text in zip(*ax.get_legend_handles_labels()):
+                entries.setdefault(text, handle)
+    fig.legend(
+        list(entries.values()),
+        list(entries),
+        loc="outside lower center",
+        ncols=2,
+        fontsize=MIN_FONT_PT + 0.5,
+        frameon=False,
+    )
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig
