@@ -263,6 +263,9 @@ def test_false_neighbour_lines_only_on_the_pictures_of_the_codes_under_the_point
     assert lines.get_linewidths()[0] == FALSE_LINE_WIDTH <= 0.3 and lines.get_alpha() == FALSE_LINE_ALPHA <= 0.2
     plotly = figs.cell_figure_plotly(cell, spaces=("x", "h"))
     assert len([t for t in plotly.data if t.name == "false neighbours"]) == 1
+    # the title says where the lines are, on a line of its own in both drawings
+    assert fig._suptitle.get_text().endswith("\nred lines: false neighbours, in the pictures of the codes")
+    assert plotly.layout.title.text.endswith("<br>red lines: false neighbours, in the pictures of the codes")
 
 
 def test_one_cell_s_colour_bar_spans_its_own_counts_and_says_at_least_where_it_clips():

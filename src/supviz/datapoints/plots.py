@@ -230,7 +230,8 @@ def _head(cell: Any, title: str | None, show_false: bool) -> str:
         f"data points: m = {cell.h.shape[1]}, p = {cell.probability:.3g}, {cell.n_points} points "
         f"({cell.n_dropped} all-zero inputs dropped), k = {cell.k}"
     )
-    return head + ("; red lines: false neighbours in the pictures of the codes" if show_false else "")
+    # on a line of its own: beside the cell's description it ran past a two-column figure's edge
+    return head + ("\nred lines: false neighbours, in the pictures of the codes" if show_false else "")
 
 
 def cell_figure(
@@ -293,7 +294,8 @@ def cell_figure_plotly(
         max_false_lines=max_false_lines,
         trust=trust,
     )
-    return iplot.plot_grid(panels, ncols=ncols, title=_head(cell, title, show_false), color=scale, panel_px=300)
+    head = _head(cell, title, show_false).replace("\n", "<br>")  # plotly breaks a title's line at <br> only
+    return iplot.plot_grid(panels, ncols=ncols, title=head, color=scale, panel_px=300)
 
 
 def grid_corner(metrics: Mapping[tuple[str, str], Mapping[str, float]], method: str, space: str) -> str:
