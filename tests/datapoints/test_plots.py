@@ -88,8 +88,7 @@ def test_plotly_cell_is_the_same_panels_with_hover(grid_result):
     lines = [t for t in fig.data if t.name == "false neighbours"]
     assert len(points) == 2 and "most important active feature" in points[0].hovertemplate
     assert len(points[0].customdata) == cell.n_points and len(points[0].customdata[0]) == 5
-    n_pairs = sum(len(cell.false_pairs[(s, "mds")]) > 0 for s in ("x", "h"))
-    assert len(lines) == n_pairs
+    assert len(lines) == int(len(cell.false_pairs[("h", "mds")]) > 0)  # the picture of h's; none on x's
     titles = [a.text for a in fig.layout.annotations]
     assert all("FN " in t and "ρ " in t for t in titles if "<br>" in t)
 
@@ -100,6 +99,14 @@ def test_grid_and_heatmaps(grid_result, tmp_path):
     fig = figs.grid_figure(grid_result, importance="uniform", method="mds")
     titles = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
     assert titles == ["2 : 0.3", "2 : 1", "4 : 0.3", "4 : 1"]
+    # under each panel the picture of h's R and the same method's R of x in that cell, both the table's rows (review 6
+    # item 6: D2 printed h's R alone, and the reader could not tell 0.19 from what any picture of x keeps)
+    t = grid_result.table.set_index(["m", "p", "space", "method"])["knn_recall"]
+    for ax in (a for a in fig.axes if a.get_title()):
+        m, p = ax.get_title().split(" : ")
+        key = (int(m), float(p))
+        want = f"R {t[(*key, 'h', 'mds')]:.2f} (x {t[(*key, 'x', 'mds')]:.2f})"
+        assert [tx.get_text() for tx in ax.texts] == [want]
     plt.close(fig)
     feat = pd.DataFrame(
         [
@@ -233,3 +240,119 @@ def test_the_change_map_is_in_hundredths_and_its_numbers_do_not_overlap():
     gaps = [(b.x0 - a.x1) * pt for a, b in zip(boxes, boxes[1:]) if abs(a.y0 - b.y0) < 1]  # along each row
     # at least 2 pt between two numbers (a word space of the 7.5 pt font is 2.4 pt): −.23 left 0.8 pt
     assert gaps and min(gaps) >= 2.0, min(gaps)
+
+
+def test_false_neighbour_lines_only_on_the_pictures_of_the_codes_under_the_points(grid_result):
+    """D3 drew a web of red lines over the pictures of x, the control (review 6 item 6: FN 0.46-0.74 as a web that hid
+    the points). The lines belong to the pictures of the codes; the pictures of x give their rate under the panel."""
+    from supviz.plot.static import FALSE_LINE_ALPHA, FALSE_LINE_WIDTH
+
+    cell = grid_result.cell("uniform", 2, 0.3)
+    assert all(len(cell.false_pairs[(s, "mds")]) for s in ("x", "h"))  # both pictures have false neighbours
+    panels, _, _ = figs.cell_panels(cell, spaces=("x", "x_rep", "h"))
+    assert [p.lines is None for p in panels] == [True, True, False]
+    assert "FN " in panels[0].corner  # the picture of x keeps its rate
+    fig = figs.cell_figure(cell, spaces=("x", "h"))
+    x_ax, h_ax = [ax for ax in fig.axes if ax.get_title()]
+    from matplotlib.collections import LineCollection
+
+    assert not [c for c in x_ax.collections if isinstance(c, LineCollection)]
+    (lines,) = [c for c in h_ax.collections if isinstance(c, LineCollection)]
+    points = [c for c in h_ax.collections if not isinstance(c, LineCollection)]
+    assert lines.get_zorder() < min(c.get_zorder() for c in points)  # under the points
+    assert lines.get_linewidths()[0] == FALSE_LINE_WIDTH <= 0.3 and lines.get_alpha() == FALSE_LINE_ALPHA <= 0.2
+    plotly = figs.cell_figure_plotly(cell, spaces=("x", "h"))
+    assert len([t for t in plotly.data if t.name == "false neighbours"]) == 1
+    # the title says where the lines are, on a line of its own in both drawings
+    assert fig._suptitle.get_text().endswith("\nred lines: false neighbours, in the pictures of the codes")
+    assert plotly.layout.title.text.endswith("<br>red lines: false neighbours, in the pictures of the codes")
+
+
+def test_one_cell_s_colour_bar_spans_its_own_counts_and_says_at_least_where_it_clips():
+    """D3's bar of active represented features ran to a fixed 6 though few inputs pass 3 (review 6 item 6): one cell's
+    scale now stops at the 99th percentile of its counts, and its top tick reads '≥' where inputs were clipped to it."""
+    from types import SimpleNamespace
+
+    from supviz.plot.static import plot_grid
+
+    x = np.zeros((101, 8))
+    x[np.arange(100), np.arange(100) % 4] = 1.0  # 100 inputs on one feature
+    x[100, :6] = 1.0  # one on six
+    cell = SimpleNamespace(x=x, represented=np.ones(8, bool), uniform_importance=True, labels=None)
+    values, scale = figs.point_colour(cell, cap=None)
+    assert scale.vmax == 1.0 and scale.at_least and values.max() == 1.0 and "≥ 1" in scale.label
+    fixed, old = figs.point_colour(cell)  # D2's grid keeps one fixed cap over every cell
+    assert old.vmax == figs.ACTIVE_CAP and old.at_least is False and fixed.max() == 6
+    xy = np.random.default_rng(0).normal(size=(101, 2))
+    fig = plot_grid([plot.ScatterPanel("t", xy, color=values)], ncols=1, color=scale)
+    bar = next(ax for ax in fig.axes if ax.get_label() == "<colorbar>")
+    ticks = [t.get_text() for t in bar.get_yticklabels()]
+    assert ticks[-1] == "≥ 1" and ticks[0] == "0"
+    x[95:] = 0.0
+    x[95:, :3] = 1.0  # six inputs on three features, none on more: the bar runs to 3 and clips nothing
+    values, scale = figs.point_colour(cell, cap=None)
+    assert scale.vmax == 3.0 and not scale.at_least and "≥" not in scale.label
+    np.testing.assert_array_equal(values, (x > 0).sum(axis=1))
+
+
+def test_d1_s_colour_bars_sit_under_the_columns_they_colour():
+    """Both of D1's colour bars sat right of the change column, the measure's farthest from the three columns it colours
+    (review 6 item 6): each bar now lies under its own columns, below every panel."""
+    rows = [
+        {"importance": "uniform", "m": m, "p": p, "method": meth, "space": space, "knn_recall": v}
+        for meth in ("mds", "umap")
+        for m in (3, 10)
+        for p in (1.0, 0.05)
+        for space, v in (("x", 0.31), ("h", 0.08 + 0.01 * m))
+    ]
+    table = pd.DataFrame(rows)
+    feat = table[table["space"] == "x"].drop(columns="space").assign(knn_recall=0.74)
+    fig = figs.heatmap_figure(
+        table, metric="knn_recall", importance="uniform", feature_table=feat, methods=("mds", "umap")
+    )
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    bars = {
+        (ax.get_xlabel() or ax.get_ylabel()).replace("\n", " "): ax.get_position()
+        for ax in fig.axes
+        if ax.get_label() == "<colorbar>"
+    }
+    measure = bars["k-NN recall"]
+    change = next(pos for label, pos in bars.items() if label.startswith("change h − x"))
+    cols = [ax.get_position() for ax in panels[:4]]  # the first row: features, x, h, change
+    lowest = min(ax.get_position().y0 for ax in panels)
+    for pos in (measure, change):
+        assert pos.width > pos.height and pos.y1 < lowest  # horizontal, under every panel
+    assert measure.x0 >= cols[0].x0 - 1e-9 and measure.x1 <= cols[2].x1 + 1e-9  # under features, x and h
+    assert measure.x1 > cols[2].x0 and measure.x0 < cols[0].x1  # ... and reaching across all three
+    assert change.x0 >= cols[3].x0 - 1e-9 and change.x1 <= cols[3].x1 + 1e-9  # under the change column alone
+    assert min_font_px(fig, dpi=110) >= 10
+
+
+def test_the_headline_draws_the_answer_s_pair_above_h_against_x_with_its_loss_and_chance():
+    """The headline drew supviz's own h-versus-x question while the first screen's answer measures the codes of the
+    represented features against the inputs on them, in the superposed cells; its caption said that pair 'is not
+    drawn here' (review 6 item 5). Its rows now come first, with their chance line and the answer's loss in words."""
+    row = [
+        {"method": m, "m": [3, 10], "x": [0.3, 0.3], "h": [0.1, 0.2], "exact": [0.4, 0.6], "chance": [0.05, 0.05]}
+        for m in ("MDS", "UMAP")
+    ]
+    pair = [
+        {"method": "UMAP", "m": [3, 10], "x": [0.12, 0.26], "h": [0.1, 0.21], "chance": [0.05, 0.05]}
+        | {"loss": 0.2, "interval": (0.1, 0.29), "n_cells": 30}
+    ]
+    fig = figs.headline_figure({"uniform importance": row}, answer={"uniform importance": pair}, title="t")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 3  # the pair of UMAP alone (MDS has none here), then the row of h against x
+    top = shown[0]
+    assert top.get_title() == "UMAP" and "represented features" in top.get_ylabel()  # its row's first panel
+    ys = {line.get_label(): list(line.get_ydata()) for line in top.get_lines()}
+    assert ys[figs.ANSWER_X] == [0.12, 0.26] and ys[figs.ANSWER_H] == [0.1, 0.21]
+    assert ys[figs.HEADLINE_CHANCE] == [0.05, 0.05]
+    assert [t.get_text() for t in top.texts] == ["loses 20%\n[10%, 29%]"]
+    lo, hi = top.get_ylim()
+    assert lo == 0 and 0.26 < hi < 0.5  # its own axis: the gap of a few hundredths shows
+    assert shown[1].get_ylim() == (0, 1.02)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    for label in (figs.ANSWER_X, figs.ANSWER_H, figs.HEADLINE_ANSWER_GAP, figs.HEADLINE_GAP, figs.HEADLINE_CHANCE):
+        assert legend.count(label) == 1, label
+    assert min_font_px(fig, dpi=110) >= 10

@@ -392,19 +392,29 @@ def test_interactive_notes_of_empty_panels_sit_on_their_own_panels():
     assert fig.layout.yaxis.scaleanchor is None and fig.layout.yaxis2.scaleanchor == "x2"
 
 
-def test_the_bar_next_to_a_heatmap_grid_belongs_to_its_rightmost_column():
-    """D1: three columns of a measure and a last column of its change; the change's bar sits next to the change
-    column (the measure's bar there was read as the change's), the measure's bar beyond it."""
+def test_each_heatmap_scale_s_bar_lies_under_the_columns_it_colours():
+    """D1: three columns of a measure and a last column of its change. Both bars stood right of the change column, the
+    measure's farthest from its columns (review 6 item 6): each bar now lies under its own columns, in either order;
+    a grid of one scale keeps its bar at the right."""
     rng = np.random.default_rng(0)
     panels = [HeatmapPanel(f"p{i}", rng.random((3, 3)), scale="change" if i % 4 == 3 else "measure") for i in range(8)]
     scales = {"measure": ColorScale("viridis", 0.0, 1.0, "recall"), "change": ColorScale("RdBu", label="change")}
-    fig = plot.plot_grid(panels, ncols=4, scales=scales)
-    bars = sorted((ax for ax in fig.axes if ax.get_label() == "<colorbar>"), key=lambda ax: ax.get_position().x0)
-    assert [ax.get_ylabel() for ax in bars] == ["change", "recall"]
-    # one scale only, or the measure in the last column: the order is the measure's first, as before
-    fig = plot.plot_grid(list(reversed(panels)), ncols=4, scales=scales)
-    bars = sorted((ax for ax in fig.axes if ax.get_label() == "<colorbar>"), key=lambda ax: ax.get_position().x0)
-    assert [ax.get_ylabel() for ax in bars] == ["recall", "change"]
+    for order, labels in ((panels, ["recall", "change"]), (list(reversed(panels)), ["change", "recall"])):
+        fig = plot.plot_grid(order, ncols=4, scales=scales)
+        bars = sorted((ax for ax in fig.axes if ax.get_label() == "<colorbar>"), key=lambda ax: ax.get_position().x0)
+        assert [ax.get_xlabel() for ax in bars] == labels
+        cols = [ax.get_position() for ax in fig.axes[:4]]
+        lowest = min(ax.get_position().y0 for ax in fig.axes if ax.get_label() != "<colorbar>")
+        for ax in bars:
+            pos = ax.get_position()
+            assert pos.y1 < lowest and pos.width > pos.height
+            under = [c for c in range(4) if pos.x0 - 1e-9 <= cols[c].x0 and cols[c].x1 <= pos.x1 + 1e-9]
+            want = [c for c in range(4) if order[c].scale == ("measure" if ax.get_xlabel() == "recall" else "change")]
+            assert under == want
+    one = [HeatmapPanel(f"p{i}", rng.random((3, 3)), scale="measure") for i in range(4)]
+    fig = plot.plot_grid(one, ncols=4, scales=scales)
+    (bar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert bar.get_ylabel() == "recall" and bar.get_position().x0 > max(ax.get_position().x1 for ax in fig.axes[:4])
 
 
 def test_interactive_grid_sets_each_panel_s_own_axes():

@@ -302,8 +302,11 @@ def test_a_small_run_s_report_body_speaks_of_the_study_only(tiny_run):
     assert "the codes of the represented features" in html.unescape(body)
     assert appendix.count("codes of the represented features (h_rep)") == 1
     assert appendix.count("inputs on the represented features (x_rep)") == 1
-    # the first screen draws both importance variants and names its gap for what it holds
-    assert "one row per importance variant" in body and "superposition only in the cells whose W has it" in body
+    # the first screen draws both importance variants, the answer's pair above h against x (review 6 item 5), and
+    # names each gap for what it holds
+    said = html.unescape(body)
+    assert "Top rows (importance 0.9^i, uniform importance): the pair the answer above measures" in said
+    assert "the features the model drops in every cell as well as superposition where W has it" in said
 
 
 def test_grid_note_speaks_of_not_computed_only_when_a_cell_is(tmp_path):

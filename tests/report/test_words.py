@@ -111,3 +111,16 @@ def test_the_baselines_table_headers_are_words():
 
     assert column_words("radius_cv_mds") == "MDS's radius CV (same N)"
     assert column_words("spread") == "extent (the picture's own units)"
+
+
+def test_section_c_s_table_titles_name_their_measures_in_words():
+    """Two table titles of section C read 'C4 procrustes_mds per (m, p) cell' (review 6 item 6): a column name in the
+    body, where the rest of section C says 'Procrustes distance ... to MDS's picture of the same rows'."""
+    from supviz.study.embeddings.section import CELL_TABLES
+
+    for exp, metric in CELL_TABLES:
+        title = reader_words(f"{exp} {metric} per (m, p) cell (uniform importance)")
+        assert "_" not in title and title == f"{exp} {COLUMN_WORDS[metric]} per (m, p) cell (uniform importance)"
+    assert reader_words("C4 procrustes_mds per (m, p) cell") == (
+        "C4 Procrustes distance to MDS's picture of the same rows per (m, p) cell"
+    )

@@ -282,3 +282,28 @@ def test_with_a_plain_answer_the_verdicts_counted_go_under_the_grid():
     assert len(c.answer) == 1 and c.answer[0].startswith("In short:")
     assert c.lead[: len(answer_sentences(_grid_findings()))] == answer_sentences(_grid_findings())
     assert conclude({}, _grid_findings()).answer == answer_sentences(_grid_findings())  # no tables: the counts lead
+
+
+def test_the_headline_draws_the_first_screen_s_own_numbers():
+    """The headline's answer rows (review 6 item 5) come from the effects the first screen's sentence words
+    (answer_effects): the same loss and interval per method, the superposed cells only, per m the mean recalls."""
+    import numpy as np
+
+    from supviz.study.datapoints.findings import answer_effects, claim_effect, headline_answer
+
+    points, cells = _picture_points({"mds": 0.05, "umap": 0.2}), _split_cells()
+    rows = headline_answer(points, cells, "uniform", ("mds", "umap", "tsne"), rule="norm")
+    assert [r["method"] for r in rows] == ["MDS", "UMAP"]  # no pictures of t-SNE here: no panel
+    effects = answer_effects(points, cells, "uniform", ("mds", "umap", "tsne"), rule="norm")
+    for r, (key, loss) in zip(rows, (("mds", 0.05), ("umap", 0.2))):
+        e = claim_effect(points, cells, "uniform", method=key, rule="norm")
+        assert r["loss"] == effects[key]["estimate"] == e["estimate"] and r["interval"] == tuple(e["interval"])
+        assert abs(r["loss"] - loss) < 1e-12
+        assert r["n_cells"] == 12 and r["m"] == [3, 10]  # p = 1 has no superposition: left out
+        np.testing.assert_allclose(r["x"], [0.6, 0.6])
+        np.testing.assert_allclose(r["h"], [_lose(0.6, loss)] * 2)
+        np.testing.assert_allclose(r["chance"], [CHANCE] * 2)
+    # the superposed cells only: a picture of the codes at p = 1 (no superposition) that keeps nothing moves no number
+    p1 = (points["p"] == 1.0) & (points["space"] == "h_rep")
+    worse = points.assign(knn_recall=points["knn_recall"].where(~p1, CHANCE))
+    assert headline_answer(worse, cells, "uniform", rule="norm") == rows

@@ -23,6 +23,8 @@ MEASURE_NAMES: dict[str, str] = {
     "false_neighbour_rate": "false-neighbour rate",
     "false_neighbour_chance": "false-neighbour rate by chance",
     "procrustes_baseline": "Procrustes distance to diag(N)",
+    # C4: UMAP's picture of the rows of W against MDS's picture of the same rows (C2), as section C's verdict says it
+    "procrustes_mds": "Procrustes distance to MDS's picture of the same rows",
     "procrustes_null": "Procrustes distance of random directions",
     "radius_cv": "radius CV",
     # the SAE scores (supviz.sae.scores)

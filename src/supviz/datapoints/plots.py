@@ -49,6 +49,7 @@ __all__ = [
     "grid_figure",
     "heatmap_figure",
     "headline_figure",
+    "HEADLINE_ANSWER_GAP",
     "HEADLINE_CHANCE",
     "HEADLINE_GAP",
     "point_colour",
@@ -57,8 +58,16 @@ __all__ = [
 ]
 
 COLOR_BY = ("auto", "top_rank", "top_feature", "n_active", "n_active_represented")
-#: The colour scale of counts of active represented features tops out here ("6 or more").
+#: The colour scale of counts of active represented features tops out here ("6 or more") in D2's grids, whose cells
+#: run from sparse inputs (0 to 3 active) to dense ones (every represented feature active): one scale for all of them.
 ACTIVE_CAP = 6
+#: One cell's colour scale of counts (D3) tops out at this percentile of its inputs' counts, clipped above it ("≥"):
+#: a fixed 6 left most of the bar unused where few inputs pass 3 (review 6 item 6).
+ACTIVE_PERCENTILE = 99.0
+#: The spaces whose pictures get no false-neighbour lines: the inputs themselves, the control every picture of the codes
+#: is read against. Their rate stays under the panel (FN); the lines are drawn where the question is, on the pictures
+#: of the codes (a web of 1,500 lines over the picture of x hid its points and read as the codes' fault).
+INPUT_SPACES = ("x", "x_rep")
 METHOD_TITLE = {**METHOD_NAMES, "exact": "exact"}
 METRIC_TITLE = MEASURE_NAMES  # the measures by their papers' names (supviz.core.names: one home)
 #: The measures under each data-point panel, with their short names (the captions use the same).
@@ -86,12 +95,14 @@ CHANGE_SCALE = 100.0
 CHANGE_UNIT = " (× 100)"
 
 
-def point_colour(cell: Any, color_by: str = "auto") -> tuple[np.ndarray, ColorScale]:
+def point_colour(cell: Any, color_by: str = "auto", *, cap: int | None = ACTIVE_CAP) -> tuple[np.ndarray, ColorScale]:
     """Values and colour scale of a cell's points.
 
     ``"auto"``: the importance rank of the most important active feature (0 = most important);
     under uniform importance, where every rank is a tie, the number of active *represented*
-    features (capped at :data:`ACTIVE_CAP`): 1 marks the inputs on a single feature's spoke.
+    features: 1 marks the inputs on a single feature's spoke. Counts above ``cap`` are drawn as ``cap`` (the colour
+    bar's top tick reads "≥ cap"); ``cap=None`` takes it from the cell's own counts, their
+    :data:`ACTIVE_PERCENTILE` th percentile rounded up (at least 1), so the bar spans what the cell holds.
     """
     check_choice("color_by", color_by, COLOR_BY)
     lab = cell.labels
@@ -99,9 +110,12 @@ def point_colour(cell: Any, color_by: str = "auto") -> tuple[np.ndarray, ColorSc
         color_by = "n_active_represented" if cell.uniform_importance else "top_rank"
     if color_by == "n_active_represented":
         count = (np.asarray(cell.x)[:, np.asarray(cell.represented, dtype=bool)] > 0).sum(axis=1)
-        label = f"number of active represented features ({ACTIVE_CAP} = {ACTIVE_CAP} or more)"
-        return np.minimum(count, ACTIVE_CAP).astype(float), ColorScale(
-            "plasma", 0.0, float(ACTIVE_CAP), label, integer=True
+        if cap is None:
+            cap = max(1, int(np.ceil(np.percentile(count, ACTIVE_PERCENTILE)))) if count.size else 1
+        clipped = bool((count > cap).any())
+        label = "number of active represented features" + (f" (≥ {cap}: {cap} or more)" if clipped else "")
+        return np.minimum(count, cap).astype(float), ColorScale(
+            "plasma", 0.0, float(cap), label, integer=True, at_least=clipped
         )
     if color_by == "n_active":
         return lab.n_active.astype(float), ColorScale("plasma", label="number of active features", integer=True)
@@ -158,8 +172,10 @@ def cell_panels(
 ) -> tuple[list[ScatterPanel], ColorScale, int]:
     """The panels of one cell (rows: methods, columns: spaces), their colour scale and column count.
 
-    Each panel carries the false-neighbour pairs as ``lines`` (at most ``max_false_lines``, an even
-    subsample; FN under the panel is the full rate) and every measure against x under it. With
+    Each picture of the codes carries the false-neighbour pairs as ``lines`` (at most ``max_false_lines``, an even
+    subsample; FN under the panel is the full rate; the pictures of the inputs, :data:`INPUT_SPACES`, give their rate
+    only) and every measure against x under it. The colour's scale spans the cell's own values
+    (:func:`point_colour` with ``cap=None``). With
     ``trust`` (or ``color_by="trust"``, which colours by it) each point's own trust against x joins
     the hover (:mod:`supviz.plot.trust`: trust, t, c, false and missing neighbours; their means are
     the panel's T and C). ``trust`` may instead map ``(space, method)`` to hover columns computed before
@@ -174,7 +190,7 @@ def cell_panels(
 
         values, scale = None, TRUST_SCALE
     else:
-        values, scale = point_colour(cell, color_by)
+        values, scale = point_colour(cell, color_by, cap=None)
     panels = []
     for method in methods:
         for space in spaces:
@@ -183,7 +199,7 @@ def cell_panels(
             if layout is None:
                 panels.append(ScatterPanel(title, None, note="not computed"))
                 continue
-            pairs = cell.false_pairs.get((space, method)) if show_false else None
+            pairs = cell.false_pairs.get((space, method)) if show_false and space not in INPUT_SPACES else None
             if pairs is not None and len(pairs) > max_false_lines:
                 pairs = pairs[np.linspace(0, len(pairs) - 1, max_false_lines).astype(int)]
             hover, colour = _hover(cell), values
@@ -214,7 +230,8 @@ def _head(cell: Any, title: str | None, show_false: bool) -> str:
         f"data points: m = {cell.h.shape[1]}, p = {cell.probability:.3g}, {cell.n_points} points "
         f"({cell.n_dropped} all-zero inputs dropped), k = {cell.k}"
     )
-    return head + ("; red lines: false neighbours" if show_false else "")
+    # on a line of its own: beside the cell's description it ran past a two-column figure's edge
+    return head + ("\nred lines: false neighbours, in the pictures of the codes" if show_false else "")
 
 
 def cell_figure(
@@ -240,7 +257,8 @@ def cell_figure(
     color_by : {"auto", "top_rank", "top_feature", "n_active", "trust"}
         What colours the points (:func:`point_colour`; "trust": each point's own trust against x, 0..1).
     show_false : bool, default True
-        Draw the false-neighbour pairs as faint red lines.
+        Draw the false-neighbour pairs as faint red lines under the points of the pictures of the codes (not of the
+        inputs, :data:`INPUT_SPACES`).
     title : str, optional
 
     Returns
@@ -276,13 +294,28 @@ def cell_figure_plotly(
         max_false_lines=max_false_lines,
         trust=trust,
     )
-    return iplot.plot_grid(panels, ncols=ncols, title=_head(cell, title, show_false), color=scale, panel_px=300)
+    head = _head(cell, title, show_false).replace("\n", "<br>")  # plotly breaks a title's line at <br> only
+    return iplot.plot_grid(panels, ncols=ncols, title=head, color=scale, panel_px=300)
+
+
+def grid_corner(metrics: Mapping[tuple[str, str], Mapping[str, float]], method: str, space: str) -> str:
+    """The text under a panel of :func:`grid_panels`: ``R 0.19 (x 0.30)``, the k-NN recall against x of the picture of
+    ``space`` and, beside it, of the same method's picture of x in the same cell (what the reader judges R against:
+    any 2-D picture of these inputs loses neighbours). ``metrics``: a cell's measures by ``(space, method)``, the rows
+    of the ``points`` table (nothing recomputed); a recall the cell lacks reads n/a."""
+
+    def r(sp: str) -> str:
+        v = float(metrics.get((sp, method), {}).get("knn_recall", np.nan))
+        return f"{v:.2f}" if np.isfinite(v) else "n/a"
+
+    return f"R {r(space)}" + (f" (x {r('x')})" if space != "x" else "")
 
 
 def grid_panels(
     result: DatapointGridResult, *, importance: str, method: str = "mds", space: str = "h", color_by: str = "auto"
 ) -> tuple[list[ScatterPanel], ColorScale, int]:
-    """The study's grid of one space and method: rows m, columns p, panels "m : p", R under each."""
+    """The study's grid of one space and method: rows m, columns p, panels "m : p", R under each and the same
+    method's R of x beside it (:func:`grid_corner`)."""
     keys = [(i, k) for i, k in enumerate(result.keys) if k[0] == importance]
     if not keys:
         raise SupvizError(f"`importance` must be one of {sorted({k[0] for k in result.keys})}; got {importance!r}.")
@@ -291,6 +324,7 @@ def grid_panels(
     where = {(k[1], k[2]): i for i, k in keys}
     panels = []
     scale = None
+    clipped = None  # one scale for the whole grid: a cell's counts clipped at the cap make its top tick "≥"
     for m in ms:
         for p in ps:
             title = f"{m} : {p:.2g}" if p < 1 else f"{m} : 1"
@@ -301,18 +335,18 @@ def grid_panels(
                 continue
             cell = result.cells[i]
             values, scale = point_colour(cell, color_by)
-            r = cell.metrics.get((space, method), {}).get("knn_recall", np.nan)
+            clipped = clipped or (scale if scale.at_least else None)
             panels.append(
                 ScatterPanel(
                     title,
                     np.asarray(layout.embedding),
                     color=values,
-                    corner=f"R {r:.2f}" if np.isfinite(r) else "R n/a",
+                    corner=grid_corner(cell.metrics, method, space),
                     hover=_hover(cell),
                     equal_axes=method == "mds",
                 )
             )
-    return panels, scale or ColorScale(), len(ps)
+    return panels, clipped or scale or ColorScale(), len(ps)
 
 
 def grid_figure(
@@ -333,7 +367,7 @@ def grid_figure(
     panels, scale, ncols = grid_panels(result, importance=importance, method=method, space=space, color_by=color_by)
     head = title or (
         f"{METHOD_TITLE[method]} of {SPACE_NAMES.get(space, space)} ({importance} importance; panels m : p; "
-        "R = k-NN recall against x)"
+        "R = k-NN recall against x; in brackets, of the same method's picture of x)"
     )
     return plot_grid(panels, ncols=ncols, title=head, color=scale, point_size=3.0)
 
@@ -473,15 +507,33 @@ def heatmap_figure(
 #: The headline's shaded gap between the picture of x and the picture of h: what the picture of h loses against
 #: the picture of x, which is the dropped features everywhere and superposition only in the cells whose W has it.
 HEADLINE_GAP = "lost: dropped features (and superposition where W has it)"
+#: The headline's shaded gap of the answer's pair: what the picture of the codes of the represented features loses
+#: against the picture of the inputs on those features, in the cells with superposition (the first screen's loss).
+HEADLINE_ANSWER_GAP = "lost: superposition among the represented features (the answer's loss)"
 #: The headline's chance line: the k-NN recall a random picture keeps.
 HEADLINE_CHANCE = "chance, k / (N − 1): a random picture"
+#: The lines of the answer's pair (the reference dashed, the codes solid, as in the rows of h against x).
+ANSWER_X = "picture of the inputs on the represented features"
+ANSWER_H = "picture of their codes (represented features)"
+
+
+def _loss_words(loss: float, interval: Sequence[float]) -> str:
+    """The answer's loss as the first screen writes it: ``loses 20% [10%, 29%]``."""
+    from supviz.core.text import pct
+
+    lo, hi = interval
+    return f"loses {pct(loss)}\n[{pct(lo)}, {pct(hi)}]"
 
 
 def headline_figure(
-    curves: Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]], *, title: str = ""
+    curves: Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]],
+    *,
+    answer: Mapping[str, Sequence[dict[str, Any]]] | None = None,
+    title: str = "",
 ) -> "matplotlib.figure.Figure":
-    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m; one row per
-    importance variant.
+    """The report's first figure: per method, k-NN recall against the inputs x by hidden size m; first the pair the
+    first screen's answer measures (one row per importance variant), then the pictures of h against x (one row per
+    variant).
 
     Parameters
     ----------
@@ -491,29 +543,80 @@ def headline_figure(
         h = Wᵀx), ``exact`` (of the code space h itself, before any picture), optionally ``chance`` (the recall's
         chance level k / (N - 1) per m, drawn as a thin line: what a random picture keeps). A mapping draws one row
         per key (an importance variant's label, written left of its row); all rows share the y axis (0 to 1).
+    answer : mapping row label -> sequence of dict, optional
+        The answer's pair, rows drawn above ``curves``'s (:func:`supviz.study.datapoints.findings.headline_answer`):
+        per method ``method``, ``m``, ``x`` (mean recall of the picture of the inputs on the represented features
+        over the superposed cells of each m), ``h`` (of the picture of their codes), ``chance``, and the answer's
+        ``loss`` with its ``interval`` (written in the panel, as the first screen writes it). Its panels follow the
+        columns of ``curves`` by method name; a method without the pair leaves its panel empty.
     title : str
         The figure's title.
 
-    The shaded gap (:data:`HEADLINE_GAP`) is where the picture of h keeps less than the picture of x.
+    The shaded gaps (:data:`HEADLINE_ANSWER_GAP`, :data:`HEADLINE_GAP`) are where the picture of the codes keeps less
+    than its reference.
     """
     from matplotlib.figure import Figure
 
     rows = dict(curves) if isinstance(curves, Mapping) else {"": list(curves)}
-    ncols = max((len(c) for c in rows.values()), default=1)
-    fig = Figure(figsize=(min(10.0, 3.1 * ncols + 0.4), 0.5 + 2.8 * len(rows)), layout="constrained")
-    grid = fig.subplots(len(rows), ncols, squeeze=False, sharey=True)
-    for r, (label, row) in enumerate(rows.items()):
+    top = {label: list(row) for label, row in (answer or {}).items() if row}
+    order = [c["method"] for row in rows.values() for c in row]
+    order = list(dict.fromkeys(order + [c["method"] for row in top.values() for c in row]))
+    ncols = max(1, len(order))
+    nrows = len(top) + len(rows)
+    fig = Figure(figsize=(min(10.0, 3.1 * ncols + 0.4), 0.5 + (2.3 if top else 2.8) * nrows), layout="constrained")
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    kinds = [("answer", label, row) for label, row in top.items()] + [("h", label, row) for label, row in rows.items()]
+    # the answer's rows share a y axis of their own, up to a tenth above their highest line (their gap, a few hundredths
+    # of recall, vanished on the 0-to-1 axis of the rows below); the rows of h against x keep 0 to 1
+    high = [v for row in top.values() for c in row for key in ("x", "h", "chance") for v in c.get(key, [])]
+    high = [v for v in high if np.isfinite(v)]
+    answer_top = min(1.02, float(np.ceil(max(high) * 12) / 10)) if high else 1.02
+    for r, (kind, label, row) in enumerate(kinds):
         axes = grid[r]
-        for ax, cur in zip(axes, row):
+        drawn = set()
+        for cur in row:
+            col = order.index(cur["method"])
+            ax = axes[col]
+            drawn.add(col)
             m = np.asarray(cur["m"], dtype=float)
             pos = np.arange(len(m))
-            ax.plot(
-                pos, cur["exact"], color="black", linestyle=":", marker="s", markersize=3.5, label="code space h itself"
-            )
-            ax.plot(
-                pos, cur["x"], color="0.55", linestyle="--", marker="o", markersize=3.5, label="picture of x (control)"
-            )
-            ax.plot(pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx")
+            if kind == "answer":
+                ax.plot(pos, cur["x"], color="tab:blue", linestyle="--", marker="o", markersize=3.5, label=ANSWER_X)
+                ax.plot(pos, cur["h"], color="tab:purple", marker="o", markersize=4, linewidth=2, label=ANSWER_H)
+                gap, shade = HEADLINE_ANSWER_GAP, "tab:purple"
+                ax.text(
+                    0.97,
+                    0.95,
+                    _loss_words(cur["loss"], cur["interval"]),
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=MIN_FONT_PT + 1,
+                    color="tab:purple",
+                )
+            else:
+                ax.plot(
+                    pos,
+                    cur["exact"],
+                    color="black",
+                    linestyle=":",
+                    marker="s",
+                    markersize=3.5,
+                    label="code space h itself",
+                )
+                ax.plot(
+                    pos,
+                    cur["x"],
+                    color="0.55",
+                    linestyle="--",
+                    marker="o",
+                    markersize=3.5,
+                    label="picture of x (control)",
+                )
+                ax.plot(
+                    pos, cur["h"], color="tab:red", marker="o", markersize=4, linewidth=2, label="picture of h = Wᵀx"
+                )
+                gap, shade = HEADLINE_GAP, "tab:red"
             if "chance" in cur:
                 ax.plot(pos, cur["chance"], color="0.35", linestyle="-.", linewidth=1, label=HEADLINE_CHANCE)
             ax.fill_between(
@@ -521,25 +624,44 @@ def headline_figure(
                 cur["h"],
                 cur["x"],
                 where=np.asarray(cur["h"]) < np.asarray(cur["x"]),
-                color="tab:red",
-                alpha=0.12,
+                color=shade,
+                alpha=0.22 if kind == "answer" else 0.12,
                 linewidth=0,
-                label=HEADLINE_GAP,
+                label=gap,
             )
             ax.set_xticks(pos, [str(int(v)) for v in m])
-            if r == len(rows) - 1:
+            if r == nrows - 1:
                 ax.set_xlabel("hidden dimensions m", fontsize=MIN_FONT_PT + 1)
-            ax.set_title(cur["method"] if r == 0 else "", fontsize=TITLE_PT + 1)
-            ax.set_ylim(0, 1.02)
             ax.grid(axis="y", color="0.9")
             ax.tick_params(labelsize=MIN_FONT_PT + 0.5)
-        for ax in axes[len(row) :]:
-            ax.set_visible(False)
-        axes[0].set_ylabel(
-            (f"{label}\n" if label else "") + "k-NN recall against x\n(median over p)", fontsize=MIN_FONT_PT + 1
+        first = min(drawn, default=0)  # the row's label and y ticks go on its first panel drawn
+        for c, ax in enumerate(axes):
+            ax.set_ylim(0, answer_top if kind == "answer" else 1.02)
+            ax.tick_params(labelleft=c == first)
+            ax.set_title(order[c] if r == 0 else "", fontsize=TITLE_PT + 1)
+            if c not in drawn:
+                ax.set_visible(False)
+        what = (
+            "represented features,\ncells with superposition\n(mean over p)"
+            if kind == "answer"
+            else "all cells\n(median over p)"
         )
-    handles, labels = grid[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=MIN_FONT_PT + 0.5, frameon=False)
+        axes[first].set_ylabel(
+            (f"{label}\n" if label else "") + f"k-NN recall against x\n{what}", fontsize=MIN_FONT_PT + 1
+        )
+    entries: dict[str, Any] = {}
+    for r in range(nrows):
+        for ax in grid[r]:
+            for handle, text in zip(*ax.get_legend_handles_labels()):
+                entries.setdefault(text, handle)
+    fig.legend(
+        list(entries.values()),
+        list(entries),
+        loc="outside lower center",
+        ncols=2,
+        fontsize=MIN_FONT_PT + 0.5,
+        frameon=False,
+    )
     if title:
         fig.suptitle(title, fontsize=SUPTITLE_PT)
     return fig

@@ -32,6 +32,7 @@ from supviz.plot.panels import (
     category_drawing,
     grid_shape,
     missing_colour,
+    tick_text,
     under_text,
 )
 
@@ -112,7 +113,7 @@ def scatter_traces(
                 name="false neighbours",
                 hoverinfo="skip",
                 showlegend=False,
-                line={"color": "rgba(214,39,40,0.3)", "width": 0.8},
+                line={"color": "rgba(214,39,40,0.2)", "width": 0.6},  # thin and translucent, under the points
             )
         )
     names = list(panel.hover)
@@ -174,6 +175,11 @@ def scatter_traces(
             }
             if scale.integer or np.allclose(colours, np.round(colours)):
                 bar["tickformat"] = "d"
+            if scale.at_least and scale.integer:  # clipped at the top: its tick says "≥" (ColorScale.at_least)
+                vals = np.arange(np.ceil(vrange[0]), vrange[1] + 0.5, max(1, int(np.ceil((vrange[1] - vrange[0]) / 6))))
+                vals = [float(v) for v in vals if v < vrange[1]] + [float(vrange[1])]
+                top = ColorScale(vmax=float(vrange[1]), integer=True, at_least=True)
+                bar.update(tickvals=vals, ticktext=[tick_text(v, top) for v in vals])
             marker.update(showscale=True, colorbar=bar)
     traces.append(
         go.Scatter(

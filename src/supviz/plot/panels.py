@@ -192,6 +192,18 @@ class ColorScale:
     center: float | None = None
     integer: bool = False
     """Integer ticks on its colour bar (ranks, indices, counts)."""
+    at_least: bool = False
+    """The values were clipped at ``vmax``: its colour stands for ``vmax`` and above, and the top tick of the colour bar
+    reads "≥ vmax" (:func:`tick_text`)."""
+
+
+def tick_text(value: float, scale: ColorScale) -> str:
+    """A colour-bar tick as the reader reads it: integers without decimals on an integer scale, and "≥ v" for the top
+    of a scale whose values were clipped there (:attr:`ColorScale.at_least`)."""
+    text = f"{value:.0f}" if scale.integer else f"{value:g}"
+    if scale.at_least and scale.vmax is not None and np.isclose(value, scale.vmax):
+        text = "≥ " + text
+    return text
 
 
 Panel = ScatterPanel | HeatmapPanel | ShepardPanel

@@ -41,6 +41,7 @@ from supviz.plot.panels import (
     category_drawing,
     grid_shape,
     missing_colour,
+    tick_text,
     under_text,
 )
 
@@ -62,6 +63,10 @@ _GAP_IN = 0.14
 _TITLE_IN = 0.24
 _CORNER_IN = 0.19  # one line of metrics under a panel
 _AXES_TEXT_IN = (0.42, 0.34)  # left / bottom room for tick labels and axis labels (Shepard, labelled heatmaps)
+#: The false-neighbour lines of a scatter panel (:attr:`ScatterPanel.lines`): thin and translucent, under the points,
+#: so a web of them (D3 drew up to 1,500 per panel) shades where the pairs are without hiding a point.
+FALSE_LINE_WIDTH = 0.3
+FALSE_LINE_ALPHA = 0.18
 
 
 def _figure(width: float, height: float) -> "Figure":
@@ -197,7 +202,14 @@ def draw_scatter(
     if panel.lines is not None and len(panel.lines):
         segs = np.stack([xy[panel.lines[:, 0]], xy[panel.lines[:, 1]]], axis=1)
         ax.add_collection(
-            LineCollection(segs, colors="tab:red", linewidths=0.45, alpha=0.25, zorder=1, label="false neighbours")
+            LineCollection(
+                segs,
+                colors="tab:red",
+                linewidths=FALSE_LINE_WIDTH,
+                alpha=FALSE_LINE_ALPHA,
+                zorder=1,
+                label="false neighbours",
+            )
         )
     kw: dict[str, Any] = {"s": size, "linewidths": 0.25, "edgecolors": "0.3", "zorder": 2}
     if panel.color is not None:
@@ -423,6 +435,7 @@ def _colorbar(
     label: str,
     integer: bool,
     extend: str = "neither",
+    at_least: bool = False,
 ) -> Any:
     import matplotlib as mpl
 
@@ -436,7 +449,64 @@ def _colorbar(
     if integer:
         cb.locator = mpl.ticker.MaxNLocator(integer=True)
         cb.update_ticks()
+    if at_least:  # the values were clipped at the top: its tick says "≥" (ColorScale.at_least)
+        top = float(mappable.norm.vmax)
+        ticks = [t for t in cb.get_ticks() if mappable.norm.vmin - 1e-9 <= t < top - 1e-9] + [top]
+        shown = ColorScale(vmax=top, integer=integer, at_least=True)
+        cb.set_ticks(ticks, labels=[tick_text(t, shown) for t in ticks])
     return cb
+
+
+#: Room under the grid for colour bars set under the columns they colour (bar, its ticks, a label of up to two lines).
+_UNDER_BAR_IN = 0.8
+
+
+def _extend(panels: Sequence[Panel], name: str, norm: Any) -> str:
+    """A heatmap scale's colour-bar ends: arrows where its panels hold values beyond the bar's range."""
+    vals = np.concatenate(
+        [
+            p.matrix[np.isfinite(p.matrix)].ravel()
+            for p in panels
+            if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None
+        ]
+        or [np.array([])]
+    )
+    lo_out = vals.size and vals.min() < norm.vmin - 1e-12
+    hi_out = vals.size and vals.max() > norm.vmax + 1e-12
+    return "both" if lo_out and hi_out else "min" if lo_out else "max" if hi_out else "neither"
+
+
+def _colorbar_under(
+    fig: "Figure", mappable: Any, *, rect: tuple[float, float, float, float], width_in: float, label: str, extend: str
+) -> Any:
+    """A horizontal colour bar at ``rect`` (figure fractions), under the columns it colours; its label wrapped to the
+    bar's width (``width_in`` inches)."""
+    import textwrap
+
+    cax = fig.add_axes(rect, label="<colorbar>")
+    cb = fig.colorbar(mappable, cax=cax, orientation="horizontal", extend=extend)
+    per_line = max(12, int(width_in * 72 / (0.55 * (MIN_FONT_PT + 0.5))))
+    cb.set_label(textwrap.fill(label, per_line), fontsize=MIN_FONT_PT + 0.5, labelpad=1)
+    cb.ax.tick_params(labelsize=MIN_FONT_PT, pad=1.5)
+    return cb
+
+
+def _column_groups(panels: Sequence[Panel], names: Sequence[str], ncols: int) -> dict[str, tuple[int, int]] | None:
+    """Where each heatmap scale's columns lie, ``name -> (first, last)``, when there are two scales or more and each
+    colours a run of whole columns of its own (D1: the measure's columns, then the change's): then each gets its bar
+    under its own columns, where a reader looks for it. None otherwise (one bar per scale right of the grid)."""
+    if len(names) < 2:
+        return None
+    cols = {
+        n: sorted({i % ncols for i, p in enumerate(panels) if isinstance(p, HeatmapPanel) and p.scale == n})
+        for n in names
+    }
+    taken: set[int] = set()
+    for c in cols.values():
+        if c != list(range(c[0], c[-1] + 1)) or taken & set(c):
+            return None
+        taken |= set(c)
+    return {n: (c[0], c[-1]) for n, c in cols.items()}
 
 
 def plot_grid(
@@ -507,6 +577,10 @@ def plot_grid(
     }
     reach = {n: max(c) for n, c in cols.items()}
     bars = sorted(bars, key=lambda b: -reach[b[0]] if b[0] in reach else -ncols)
+    # two heatmap scales over runs of columns (D1): each bar under the columns it colours, not both right of the grid
+    groups = _column_groups(panels, heat_names, ncols)
+    under = [(n, sc) for n, sc in bars if groups and n in groups]
+    bars = [b for b in bars if b not in under]
     right = _COLORBAR_IN * (len(bars) + shared) + 0.1
     side = min(panel_in, (max_width_in - _LEFT_IN - right - _GAP_IN * (ncols - 1)) / ncols)
     width = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + right
@@ -517,11 +591,13 @@ def plot_grid(
     below = 0.06 + _CORNER_IN * corner_lines * 0.8 + (_AXES_TEXT_IN[1] if axis_text else 0.0)
     row_h = _TITLE_IN + side + below
     top = 0.42 + 0.18 * max(0, title.count("\n") - 1) if title else 0.05  # room for two lines, more per line
-    height = top + nrows * row_h + 0.05
+    under_in = _UNDER_BAR_IN if under else 0.0
+    height = top + nrows * row_h + 0.05 + under_in
     fig = _figure(width, height)
     snorm = _scatter_norm(panels, color)
     hnorms = {n: _heat_norm(panels, scales[n], n) for n in heat_names}
     mappables: dict[str, Any] = {}
+    spans: dict[int, tuple[float, float]] = {}  # column -> its panels' left and right edge (inches)
     for idx, panel in enumerate(panels):
         r, c = divmod(idx, ncols)
         x0 = _LEFT_IN + c * (side + _GAP_IN)
@@ -530,6 +606,7 @@ def plot_grid(
         if _needs_axis_text(panel):
             dx, dy = _AXES_TEXT_IN
             x0, w, h = x0 + dx, side - dx, side - 0.05
+        spans[c] = (x0, x0 + w)
         ax = fig.add_axes((x0 / width, y0 / height, w / width, h / height))
         if isinstance(panel, ScatterPanel):
             sc = draw_scatter(ax, panel, norm=snorm, cmap=color.cmap, point_size=point_size, equal_axes=equal_axes)
@@ -548,6 +625,18 @@ def plot_grid(
     x = _LEFT_IN + ncols * side + (ncols - 1) * _GAP_IN + 0.15
     import matplotlib as mpl
 
+    for name, scale in under:
+        first, last = groups[name]
+        x0, x1 = spans[first][0], spans[last][1]
+        norm = hnorms[name]
+        _colorbar_under(
+            fig,
+            mpl.cm.ScalarMappable(norm=norm, cmap=scale.cmap),
+            rect=(x0 / width, (under_in - 0.2) / height, (x1 - x0) / width, 0.11 / height),
+            width_in=x1 - x0,
+            label=scale.label,
+            extend=_extend(panels, name, norm),
+        )
     for name, scale in bars:
         norm = snorm if name == "points" else hnorms[name]
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=scale.cmap)
@@ -555,19 +644,7 @@ def plot_grid(
         if name == "points" and not integer:
             cols = [p.color for p in panels if isinstance(p, ScatterPanel) and p.color is not None]
             integer = bool(cols) and all(np.allclose(cc[np.isfinite(cc)], np.round(cc[np.isfinite(cc)])) for cc in cols)
-        extend = "neither"
-        if name != "points":
-            vals = np.concatenate(
-                [
-                    p.matrix[np.isfinite(p.matrix)].ravel()
-                    for p in panels
-                    if isinstance(p, HeatmapPanel) and p.scale == name and p.matrix is not None
-                ]
-                or [np.array([])]
-            )
-            lo_out = vals.size and vals.min() < norm.vmin - 1e-12
-            hi_out = vals.size and vals.max() > norm.vmax + 1e-12
-            extend = "both" if lo_out and hi_out else "min" if lo_out else "max" if hi_out else "neither"
+        extend = "neither" if name == "points" else _extend(panels, name, norm)
         _colorbar(
             fig,
             sm,
@@ -579,6 +656,7 @@ def plot_grid(
             label=scale.label,
             integer=integer,
             extend=extend,
+            at_least=scale.at_least,
         )
         x += _COLORBAR_IN
     if shared:

@@ -24,6 +24,7 @@ from supviz.report.records import Claim, Conclusion
 from supviz.study.datapoints.findings import (
     FAILS_ABOVE,
     HOLDS_BELOW,
+    answer_effects,
     claim_effect,
     loss_split,
     loss_split_sentence,
@@ -98,14 +99,9 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
     if points is None or cells is None or not len(points) or not len(cells):
         return ""
     variants = ordered_variants([f.importance for f in findings if f.view == "data points"])
-    effects = [
-        e
-        for v in variants
-        for m in METHODS
-        if _pictured(points, _METHOD_KEY[m], "h_rep") and _pictured(points, _METHOD_KEY[m], "x_rep")
-        for e in [claim_effect(points, cells, v, method=_METHOD_KEY[m], rule=rule)]
-        if e["n_cells"] and np.isfinite(e["estimate"])
-    ]
+    keys = [_METHOD_KEY[m] for m in METHODS]
+    # the headline figure draws the same effects (answer_effects: one home for the answer's numbers)
+    effects = [e for v in variants for e in answer_effects(points, cells, v, keys, rule=rule).values()]
     if not effects:
         return ""
     text = (

@@ -115,9 +115,11 @@ def test_rows_figures_and_notes(run):
     fig = next(f for f in section.figures if f.id == "D1_knn_recall_uniform")
     assert "feature directions" in fig.caption
     head = next(f for f in section.figures if f.id == "headline")
-    assert head.lead and head.title.endswith("pictures of h against pictures of x")
-    # it says which comparison it draws and how the answer's differs, and where the chance line is (review 5 item 5)
-    assert "the answer above and the grid's data-point verdicts compare the codes of the represented" in head.caption
+    assert head.lead and head.title.endswith("the answer's pair, then h against x")
+    # it draws the pair the answer measures, above supviz's own h against x (review 6 item 5: "not drawn here"), and
+    # says where the chance line is (review 5 item 5)
+    assert "the pair the answer above measures" in head.caption and "not drawn here" not in head.caption
+    assert "supviz's own question over every cell" in head.caption
     assert "Grey dash-dot: the recall's chance level, k / (N − 1) = 0." in head.caption
     # D2's colour means the same under every variant, and its caption says what (issue 19: the importance rank of
     # the most important active feature, 0 for almost every input, coloured the 0.9^i grids one colour)

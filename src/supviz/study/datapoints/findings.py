@@ -155,11 +155,11 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
         *p values* as clusters (every cell of one p shares its sample of inputs and its picture of x, so cells are
         not independent; 5 or 6 clusters, too few for a percentile bootstrap), each cluster keeping all m of a p.
         ``n_clusters`` (p values), ``n_cells``, ``n_left_out``, ``per_m`` (m -> n, raw means ``ref`` / ``h``,
-        chance-corrected means ``ref_cc`` / ``h_cc``, ``loss``), ``chance`` (median c), ``cell_loss`` (per-cell
-        relative loss, for its range). Beside the ratio, what it is a ratio of: ``ref_above`` / ``h_above`` (mean
-        over m of the mean raw recall above chance, ``R - c``), ``abs_loss`` (their difference, in recall) with its
-        ``abs_interval`` (the same jackknife), and ``ref_cc`` (mean over m of the reference's chance-corrected
-        recall: near 0, the reference itself keeps little beyond chance).
+        chance-corrected means ``ref_cc`` / ``h_cc``, ``loss``, median chance level ``chance``), ``chance`` (median
+        c), ``cell_loss`` (per-cell relative loss, for its range). Beside the ratio, what it is a ratio of:
+        ``ref_above`` / ``h_above`` (mean over m of the mean raw recall above chance, ``R - c``), ``abs_loss``
+        (their difference, in recall) with its ``abs_interval`` (the same jackknife), and ``ref_cc`` (mean over
+        m of the reference's chance-corrected recall: near 0, the reference itself keeps little beyond chance).
     """
     ref, h, c = (np.asarray(a, dtype=float) for a in (ref, h, chance))
     m, p = np.asarray(m), np.asarray(p, dtype=float)
@@ -212,6 +212,7 @@ def stratified_relative_loss(ref: Any, h: Any, chance: Any, m: Any, p: Any) -> d
             "ref_cc": float(np.nanmean(R[:, j])),
             "h_cc": float(np.nanmean(H[:, j])),
             "loss": float(loss_m[j]),
+            "chance": float(np.nanmedian(C0[:, j])),
         }
         for j, mm in enumerate(ms)
     }
@@ -1097,6 +1098,50 @@ def star_finding(cells: Any, importance: str) -> Finding:
         f"share (points at random angles), median over cells; a star above {STAR_EXCESS:g}",
         source=OWN,
     )
+
+
+def answer_effects(
+    points: Any, cells: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne"), *, rule: str = "norm"
+) -> dict[str, dict[str, Any]]:
+    """The numbers the first screen's answer reads, per method (key -> :func:`claim_effect`): the pictures of the codes
+    of the represented features against the pictures of the inputs on those features, in the cells with
+    superposition, for each method whose pictures of both spaces ``points`` holds and that has a defined loss. One home
+    for the answer's numbers: :func:`supviz.study.conclusion.plain_answer` words them, :func:`headline_answer` draws
+    them."""
+    out = {}
+    for method in methods:
+        d = points[points["method"] == method]
+        if not ((d["space"] == "x_rep").any() and (d["space"] == "h_rep").any()):
+            continue
+        e = claim_effect(points, cells, importance, method=method, rule=rule)
+        if e["n_cells"] and np.isfinite(e["estimate"]):
+            out[method] = e
+    return out
+
+
+def headline_answer(
+    points: Any, cells: Any, importance: str, methods: Sequence[str] = ("mds", "umap", "tsne"), *, rule: str = "norm"
+) -> list[dict[str, Any]]:
+    """The answer's pair for the headline figure, per method (:func:`answer_effects`: the first screen's numbers): per
+    hidden size m, the mean k-NN recall over the superposed cells of that m of the picture of the inputs on the
+    represented features (``x``) and of the picture of their codes (``h``), their chance level (``chance``), and the
+    answer's loss (``loss``, ``interval``: chance-corrected, within m, mean over m) over ``n_cells`` cells."""
+    out = []
+    for method, e in answer_effects(points, cells, importance, methods, rule=rule).items():
+        ms = sorted(e["per_m"])
+        out.append(
+            {
+                "method": METHOD_NAMES[method],
+                "m": ms,
+                "x": [e["per_m"][m]["ref"] for m in ms],
+                "h": [e["per_m"][m]["h"] for m in ms],
+                "chance": [e["per_m"][m]["chance"] for m in ms],
+                "loss": e["estimate"],
+                "interval": tuple(e["interval"]),
+                "n_cells": e["n_cells"],
+            }
+        )
+    return out
 
 
 def headline_curves(

@@ -188,7 +188,7 @@ class DatapointSection(Section):
         cells = build_table([r for r in rows if r["table"] == "cells"], kind="cells")
         feature = _feature_table(ctx)
         figs, notes, tables, findings = [], [], [], []
-        figs.append(_headline(ctx, points, variants, tuple(cfg.methods), cfg))
+        figs.append(_headline(ctx, points, cells, variants, tuple(cfg.methods), cfg, rc.rule))
         for v in variants:
             slug, label = variant_slug(v), variant_label(v)
             table = res.rule_table()  # the run's rule: one row per (cell, space, method)
@@ -258,7 +258,10 @@ class DatapointSection(Section):
                         caption=(
                             f"{PICTURE_NAMES[method]} pictures of h = Wᵀx for {cfg.points} sampled inputs per cell "
                             "(the study's grid layout: rows m, columns p, panels 'm : p'), to set beside C2/C4 of "
-                            f"section 2. Colour: {colour}. Under each panel: R = k-NN recall against x (k = {cfg.k})."
+                            f"section 2. Colour: {colour}. Under each panel: R = k-NN recall against x "
+                            f"(k = {cfg.k}) of the picture of h and, in brackets after 'x', of the same method's "
+                            "picture of x in that cell: what any 2-D picture of these inputs keeps, which R is read "
+                            "against."
                             + (
                                 " At low m and sparse p the points form stars: spokes along the few represented "
                                 "features' directions (measured in the conclusion)."
@@ -268,6 +271,8 @@ class DatapointSection(Section):
                         ),
                         content={
                             "cells": [_cell_content(c, ("h",), (method,)) for c in sub.cells],
+                            # the picture of x's recall printed beside h's (grid_corner)
+                            "x_recall": [c.metrics.get(("x", method), {}) for c in sub.cells],
                             "m": method,
                             "colour": GRID_COLOUR,
                         },
@@ -277,7 +282,8 @@ class DatapointSection(Section):
                             method=method,
                             space="h",
                             color_by=GRID_COLOUR,
-                            title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x",
+                            title=f"{PICTURE_NAMES[method]} of h = Wᵀx ({variant_label(v)}); R = k-NN recall against x "
+                            "(x: of the picture of x)",
                         ),
                     )
                 )
@@ -306,12 +312,15 @@ class DatapointSection(Section):
                             f"The {cell.n_points} sampled inputs of the cell m = {m}, p = {fmt_p(pm)} "
                             f"({cell.n_dropped} all-zero draws of {cell.n_drawn} dropped), pictured as "
                             + _columns_text(spaces)
-                            + " by each method (rows). Red lines: false neighbours, pairs among each "
-                            f"other's {cell.k} nearest in the picture that share no active feature (at most 1,500 "
-                            "drawn per panel). Under each panel: R k-NN recall, T trustworthiness, C continuity, S "
-                            "stress-1, ρ Shepard correlation, FN false-neighbour rate, all against x. Colour: "
+                            + " by each method (rows). Red lines, in the pictures of the codes only: false "
+                            f"neighbours, pairs among each other's {cell.k} nearest in the picture that share no "
+                            "active feature (at most 1,500 drawn per panel, under the points); the pictures of x, the "
+                            "control, give their rate (FN) without lines. Under each panel: R k-NN recall, T "
+                            "trustworthiness, C continuity, S stress-1, ρ Shepard correlation, FN false-neighbour "
+                            "rate, all against x. "
+                            "Colour: "
                             + (
-                                "the number of active represented features (capped at 6)."
+                                _count_colour_text(cell)
                                 if cell.uniform_importance
                                 else "the importance rank of the most important active feature (dark = most important)."
                             )
@@ -388,6 +397,21 @@ class DatapointSection(Section):
                 "verdicts read the mean recall over the runs)."
             ],
         )
+
+
+def _count_colour_text(cell: Any) -> str:
+    """D3's colour under uniform importance in words: the number of active represented features, and where its bar
+    stops (:func:`supviz.datapoints.plots.point_colour` with the cell's own cap)."""
+    from supviz.datapoints import plots as dpf
+
+    values, scale = dpf.point_colour(cell, "n_active_represented", cap=None)
+    top = int(scale.vmax)
+    return (
+        f"the number of active represented features; the bar runs to {top}, the "
+        f"{dpf.ACTIVE_PERCENTILE:g}th percentile of the cell's inputs"
+        + (f", and '≥ {top}' colours the inputs with more" if scale.at_least else "")
+        + "."
+    )
 
 
 def _columns_text(spaces: tuple[str, ...]) -> str:
@@ -539,38 +563,59 @@ RING_FIGURE_ID = "D4_ring_control"
 
 
 def _headline(
-    ctx: RunContext, points: Any, variants: list[str], methods: tuple[str, ...], cfg: DatapointsConfig
+    ctx: RunContext,
+    points: Any,
+    cells: Any,
+    variants: list[str],
+    methods: tuple[str, ...],
+    cfg: DatapointsConfig,
+    rule: str,
 ) -> Any:
-    """The first screen's figure: per method, k-NN recall of the pictures of x and h, and of h itself, by m; one row
-    per importance variant."""
+    """The first screen's figure: per method, by m, first the pair its answer measures (the pictures of the inputs on
+    the represented features and of their codes, in the cells with superposition: the first screen's own numbers,
+    :func:`~supviz.study.datapoints.findings.headline_answer`), then the pictures of x and h and h itself over every
+    cell; one row per importance variant of each."""
     from supviz.datapoints.plots import headline_figure
-    from supviz.study.datapoints.findings import headline_curves
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE, headline_answer, headline_curves
+    from supviz.study.verdicts import RULE_TEXT
 
     curves = {variant_label(v): headline_curves(points, v, methods) for v in variants}
     curves = {label: c for label, c in curves.items() if c}
+    answer = {variant_label(v): headline_answer(points, cells, v, methods, rule=rule) for v in variants}
+    answer = {label: a for label, a in answer.items() if a}
     chance = float(np.nanmedian([v for row in curves.values() for c in row for v in c["chance"]] or [np.nan]))
-    title = "How much of each input's neighbourhood the pictures keep: pictures of h against pictures of x"
+    title = "How much of each input's neighbourhood the pictures keep: the answer's pair, then h against x"
+    pair = (
+        f"Top {'rows' if len(answer) > 1 else 'row'} ({', '.join(answer)}): the pair the answer above measures. In the "
+        f"cells whose W stores features in superposition (||W||_F² / m > {SUPERPOSED_ABOVE:g}), blue dashed: the "
+        f"method's picture of the inputs restricted to the represented features ({RULE_TEXT[rule]}); purple: its "
+        "picture of their codes, the represented rows of W applied to the same inputs; mean over those cells' p per m "
+        "(these rows' y axis stops short of 1, so their gap shows). "
+        "The shaded gap is what superposition among the kept features costs, and the number in each panel is the "
+        "answer's loss (chance-corrected, within m, mean over m; 95% interval over p values): the first screen's "
+        "numbers. Below: "
+        if answer
+        else "The run drew no pictures of the inputs on the represented features, so the answer's pair is not drawn "
+        "(its numbers are in section 3's verdicts). "
+    )
     return ctx.figure(
         "headline",
         title=title,
         lead=True,
         caption=(
             f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
-            "stay among its nearest), median over the feature probabilities p, by hidden size m; one row per "
-            f"importance variant ({', '.join(curves)}). Grey dashed: the method's picture of x itself, what any 2-D "
-            "picture of these inputs keeps. Red: its picture of the latent codes h = Wᵀx. Dotted black: the code "
-            "space h itself, before any picture. The shaded gap is what the picture of h loses against the picture "
-            "of x: the features the model drops in every cell, and superposition only in the cells whose W has it "
-            "(the split of the loss is in the text; "
-            f"{cfg.points} inputs per cell; every cell in D1). Grey dash-dot: the recall's chance level, "
-            f"k / (N − 1) = {fmt(chance, 2)} (median over the cells; N: the cell's inputs), what a random picture "
-            "keeps. This figure compares the full codes h with the full inputs x (supviz's own question, where the "
-            "dropped features dominate the gap); the answer above and the grid's data-point verdicts compare the "
-            "codes of the represented features with the same inputs on those features, where only superposition "
-            "differs; that pair is not drawn here (its numbers are in the grid and in section 3's verdicts)."
+            "stay among its nearest), by hidden size m, one column per method. "
+            + pair
+            + f"supviz's own question over every cell ({', '.join(curves)}; median over the feature probabilities p): "
+            "grey dashed, the method's picture of the full inputs x, what any 2-D picture of these inputs keeps; red, "
+            "its picture of the full latent codes h = Wᵀx; dotted black, the code space h itself, before any picture. "
+            "Their shaded gap holds the features the model drops in every cell as well as superposition where W has "
+            f"it (the split is in the text; {cfg.points} inputs per cell; every cell in D1). Grey dash-dot: the "
+            f"recall's chance level, k / (N − 1) = {fmt(chance, 2)} (median over the cells; N: the cell's inputs), "
+            "what a random picture keeps."
         ),
-        content={"curves": curves},
-        static=lambda: headline_figure(curves, title=title),
+        content={"curves": curves, "answer": answer},
+        static=lambda: headline_figure(curves, answer=answer, title=title),
     )
 
 

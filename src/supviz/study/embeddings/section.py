@@ -567,6 +567,17 @@ def _toy_rows(vr: VariantResult, rc: RepresentedConfig) -> list[dict[str, Any]]:
     return rows
 
 
+#: The per-(m, p) tables of section C: (experiment, measure). Their titles name the measure by its machine name, which
+#: the report reads in words (:data:`supviz.report.words.COLUMN_WORDS`): every measure here needs its words there.
+CELL_TABLES = (
+    ("C2", "smacof_stress"),
+    ("C3", "procrustes_baseline"),
+    ("C4", "trustworthiness"),
+    ("C4", "procrustes_mds"),
+    ("C5", "procrustes_baseline"),
+)
+
+
 def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
     import pandas as pd
 
@@ -587,13 +598,7 @@ def _tables(vr: VariantResult, rc: RepresentedConfig) -> list[TableBlock]:
             f"Represented features per (m, p) cell ({label}): {rc.describe()} / {other.describe()}", rep.reset_index()
         )
     )
-    for exp, metric in (
-        ("C2", "smacof_stress"),
-        ("C3", "procrustes_baseline"),
-        ("C4", "trustworthiness"),
-        ("C4", "procrustes_mds"),
-        ("C5", "procrustes_baseline"),
-    ):
+    for exp, metric in CELL_TABLES:
         prs = vr.panels[exp]
         vals = {(p.m, p.p): p.metrics.get(metric, np.nan) for p in prs}
         frame = pd.DataFrame(
