@@ -6,7 +6,8 @@ each:
 
 - "Shepard plot": traces named ``"Shepard: pairs"`` (and ``"Shepard: disparities"`` when the caption
   names the red line / disparities);
-- "Red lines: false neighbours": a trace named ``"false neighbours"`` with at least one segment;
+- "Red lines: false neighbours" (also "Red lines, in the pictures of the codes only: false neighbours"): a trace
+  named ``"false neighbours"`` with at least one segment;
 - "Under each panel: R k-NN recall, T trustworthiness, ...": every layout panel's title carries each
   short name followed by its value (``R 0.93``), or ``n/a``; the short name is the first word, or
   all of the text before " = " ("SMACOF stress = the stress SMACOF minimised" names "SMACOF stress");
@@ -60,7 +61,7 @@ def caption_promises(caption: str) -> list[Promise]:
         out.append(Promise("shepard"))
         if re.search(r"red line[^.]*disparit|disparities", caption):
             out.append(Promise("disparities"))
-    if re.search(r"[Rr]ed lines: false neighbours", caption):
+    if re.search(r"[Rr]ed lines[^:.]*: false neighbours", caption):
         out.append(Promise("false neighbours"))
     m = re.search(r"Under each panel: ([^.]*(?:\.\d[^.]*)*)\.", caption)
     if m:
