@@ -26,6 +26,7 @@ from supviz.study.datapoints.findings import (
     HOLDS_BELOW,
     answer_effects,
     claim_effect,
+    dropped_share,
     loss_split,
     loss_split_sentence,
     method_effect,
@@ -124,7 +125,7 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
         text += f". With {RULE_SHORT[other]} as the represented rule they lose {_loss_range(others)}; " + band_count(
             others, bands=False
         )
-    split = split_words(cells, variants, rule=rule)
+    split = split_words(cells, variants, rule=rule, other_in_full=False)
     return text + (f". {split}" if split else "") + "."
 
 
@@ -152,17 +153,16 @@ def band_count(effects: Sequence[dict[str, Any]], *, bands: bool = True) -> str:
     threshold, or too few p values for one)."""
     lo, hi = pct(HOLDS_BELOW), pct(FAILS_ABOVE)
     counts = {v: sum(1 for e in effects if e["verdict"] == v) for v in BAND_WORDS}
-    parts = [f"{counts[v] or 'none'} {words.format(lo=lo, hi=hi)}" for v, words in BAND_WORDS.items()]
-    return (
-        (
-            f"The study names no number: supviz reads its conclusion as holding below a {lo} loss and failing above "
-            f"{hi}; of the {len(effects)} intervals (95%), "
-            if bands
-            else f"of the {len(effects)} intervals (95%), "
-        )
-        + ", ".join(parts[:-1])
-        + f" and {parts[-1]}"
+    head = (
+        f"The study names no number: supviz reads its conclusion as holding below a {lo} loss and failing above {hi}; "
+        if bands
+        else ""
     )
+    whole = [v for v, c in counts.items() if c == len(effects)]
+    if whole and len(effects) > 1:  # one class holds them all: said once, not with three "none"s
+        return head + f"all {len(effects)} intervals (95%) lie {BAND_WORDS[whole[0]].format(lo=lo, hi=hi)}"
+    parts = [f"{counts[v] or 'none'} {words.format(lo=lo, hi=hi)}" for v, words in BAND_WORDS.items()]
+    return head + f"of the {len(effects)} intervals (95%), " + ", ".join(parts[:-1]) + f" and {parts[-1]}"
 
 
 def dropped_most(splits: Sequence[dict[str, Any]]) -> str:
@@ -177,7 +177,7 @@ def dropped_most(splits: Sequence[dict[str, Any]]) -> str:
     return "undecided"
 
 
-def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> str:
+def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm", other_in_full: bool = True) -> str:
     """How the code space h's own loss splits between the features the model drops, superposition, plain linear
     compression and the dropped features' short rows, per variant and under both represented rules
     (:func:`~supviz.study.datapoints.findings.loss_split`), in one sentence of the first screen: each share with its
@@ -185,7 +185,8 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> s
     up to 100%. The split moves with the rule, because a feature counts as dropped when its row of W falls below the
     rule's cutoff (stored weakly, not necessarily absent; :func:`disagreement_words` counts the cells where the
     rules disagree); 'most' only where the dropped share's whole interval lies above one half under both rules
-    (:func:`dropped_most`). '' without a split."""
+    (:func:`dropped_most`). ``other_in_full=False`` (the first screen): the other rule's dropped share alone, its
+    whole split under the grid (:func:`other_rule_split`). '' without a split."""
     rules = (rule, other_rule(rule))
     splits = {(v, r): loss_split(cells, v, rule=r) for v in variants for r in rules}
     have = [v for v in variants if all(splits[v, r].get("n_cells") for r in rules)]
@@ -225,11 +226,37 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> s
             f"{variant_label(v)}: " + split_shares(splits[v, r], first=first and i == 0) for i, v in enumerate(have)
         )
 
+    if other_in_full:
+        other = per_rule(rules[1], first=False)
+    else:
+        other = "the dropped share is " + " and ".join(
+            f"{dropped_share(splits[v, rules[1]])} under {variant_label(v)}" for v in have
+        )
     return (
         "Of the code space h's own loss (the parts add up to 100%; 95% jackknife intervals over the p values), "
         f"with {RULE_SHORT[rules[0]]} as the represented rule, {per_rule(rules[0], first=True)}; with "
-        f"{RULE_SHORT[rules[1]]}, {per_rule(rules[1], first=False)}. By these intervals, {verdict}. A dropped feature "
+        f"{RULE_SHORT[rules[1]]}, {other}. By these intervals, {verdict}. A dropped feature "
         "is a row of W under the rule's cutoff: stored weakly, not necessarily absent"
+    )
+
+
+def other_rule_split(cells: Any, variants: Sequence[str], *, rule: str = "norm") -> str:
+    """The whole loss split of h under the other represented rule (:func:`split_shares`, every part with its
+    interval), for the detail under the grid where the first screen gives that rule's dropped share alone; '' where
+    a variant has no split under either rule (as :func:`split_words`)."""
+    other = other_rule(rule)
+    splits = {v: loss_split(cells, v, rule=other) for v in variants}
+
+    def usable(split: dict[str, Any]) -> bool:
+        return bool(split.get("n_cells")) and bool(np.isfinite(split["share_dropped"]))
+
+    have = [v for v in variants if usable(splits[v]) and usable(loss_split(cells, v, rule=rule))]
+    if not have:
+        return ""
+    return (
+        f"With {RULE_SHORT[other]} as the represented rule, h's own loss splits as: "
+        + "; ".join(f"{variant_label(v)}: {split_shares(splits[v], first=i == 0)}" for i, v in enumerate(have))
+        + "."
     )
 
 
@@ -369,7 +396,9 @@ def lead_sentences(
     if points is not None and len(points) and lead:
         out.append(_data_point_sentence(points, cells, lead, variants, rule=rule, split=split))
         if cells is not None and len(cells):
+            # the plain answer gives the other rule's dropped share alone: its whole split here
             out += [w for w in [disagreement_words(cells, variants)] if w]
+            out += [w for w in [other_rule_split(cells, variants, rule=rule)] if w and not split]
     # every variant and method, each in its own words (an undecided verdict whose interval shows a trend is not
     # worded like one whose interval shows none)
     fd = [f for f in findings if f.view == "feature directions" and f.verdict != "n/a"]

@@ -686,6 +686,13 @@ def split_shares(split: dict[str, Any], *, first: bool = False) -> str:
     )
 
 
+def dropped_share(split: dict[str, Any]) -> str:
+    """The dropped features' share of h's loss with its interval, printed as :func:`split_shares` prints it (the four
+    shares rounded together), "69% [66%, 72%]"."""
+    printed = pcts_adding_up([split[f"share_{k}"] for k, _, _ in SPLIT_PARTS])[0]
+    return share_words(split, "dropped", printed=printed)
+
+
 def share_words(split: dict[str, Any], part: str, *, printed: str | None = None) -> str:
     """One part's share of h's loss (:func:`loss_split`) with its 95% jackknife interval over the p values, "28% [16%,
     39%]"; the share alone where the interval is undefined (fewer than 3 p values). ``printed``: the share as
