@@ -1019,6 +1019,9 @@ def test_a_loss_ratio_is_reported_beside_the_recall_above_chance_it_is_a_share_o
         f.measured
     )
     assert "is itself near chance" in f.measured and "nearly uninformative about neighbours" in f.measured
+    # review 7 item 4: the floor is supviz's own, and the row says what it means for the ratio
+    assert "under supviz's own floor of 10%, the study names none" in f.measured
+    assert "the ratio rests on a near-chance denominator" in f.measured
     assert "bands of supviz's choice" in f.measured and "against other bands" in f.measured
     assert "absolute loss 0.005" in f.comparison and "(null 0)" in f.comparison and "above chance" in f.summary
     # a reference far from chance is not flagged
