@@ -6,6 +6,7 @@ from supviz.report.records import Finding
 from supviz.study.conclusion import tally
 from supviz.study.datapoints.findings import loss_split
 from supviz.study.sources import OWN, QUOTES, SHARKEY
+from supviz.study.stats import NOT_ENOUGH
 
 
 def _f(key, verdict, source, other=""):
@@ -406,3 +407,26 @@ def test_the_plain_answer_names_a_ratio_whose_denominator_is_near_chance():
     assert "lose 10% to 20%" in text and "UMAP's" not in text
     far = plain_answer({"points": _picture_points({"mds": 0.2}), "cells": _split_cells()}, _grid_findings())
     assert "near-chance" not in far
+
+
+def test_the_grid_s_note_names_the_feature_directions_margin_and_the_loss_bands_as_supviz_s_own():
+    """Review 7 item 6: the feature-direction verdicts' +-0.4 margin was stated nowhere as supviz's own (the study
+    names no number), unlike the 10% / 30% bands; the grid's note now states both as supviz's."""
+    import html
+    import re
+
+    from supviz.report.html import _grid_html
+    from supviz.study.conclusion import conclude
+
+    findings = _grid_findings() + [
+        Finding("s", "m", NOT_ENOUGH, key="C3-signature-uniform", method="MDS", importance="uniform",
+                view="feature directions")
+    ]  # fmt: skip
+    c = conclude({}, findings)
+    note = html.unescape(re.search(r"<p class='note'>(.*?)</p>", _grid_html(findings, c.rules, c.thresholds)).group(1))
+    assert (
+        "no signature when the picture's distance to the orthogonal baseline does not follow sparsity: the whole 95% "
+        "interval of that distance's correlation with sparsity within m lies within +-0.4 (supviz's own margin: the "
+        "study names no number))" in note
+    )
+    assert "(holds below a 10% relative loss, fails above 30%: supviz's own bands, the study names no number)" in note

@@ -38,6 +38,7 @@ from supviz.study.datapoints.findings import (
     split_shares,
     without_p_most,
 )
+from supviz.study.embeddings.findings import MARGIN_WORDS
 from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
 from supviz.study.verdicts import DISC_MIN, RULE_SHORT, RULE_TEXT, other_rule
@@ -67,6 +68,7 @@ def conclude(
         tally=tally(findings),
         changed=[f.key for f in findings if f.changes_with_rule()],
         rules=(RULE_TEXT[rule], RULE_TEXT[other_rule(rule)]),
+        thresholds=GRID_THRESHOLDS,
     )
     out.answer = answer_sentences(findings)
     if tables:
@@ -80,6 +82,15 @@ def conclude(
             out.answer = [plain]
         out.claims = conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids)
     return out
+
+
+#: The verdict grid's thresholds in words (feature directions, data points), each named as supviz's own: the study
+#: names no number for either (review 7 item 6).
+GRID_THRESHOLDS = (
+    f"the whole 95% interval of that distance's correlation with sparsity within m lies within {MARGIN_WORDS}",
+    f"holds below a {pct(HOLDS_BELOW)} relative loss, fails above {pct(FAILS_ABOVE)}: supviz's own bands, the study "
+    "names no number",
+)
 
 
 #: How the first screen's answer names each view of the verdict grid.
