@@ -424,7 +424,15 @@ METRICS_HELP = (
         "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay "
         "neighbours (1 = perfect).",
     ),
-    ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
+    (
+        "knn_recall",
+        "share of each point's k nearest neighbours in the data that are also its k nearest in the layout. Ties (the "
+        "norm here: at small p many inputs on the represented features are all zero, and coincide) count at their "
+        "expectation over uniformly random tie orders (supviz.metrics.ranks): a point tied with the k-th nearest in "
+        "the data belongs to the neighbourhood with weight (k - L) / E (L points strictly nearer, E tied), and one "
+        "tied in the layout is kept with the probability that a random order of its tied block puts it inside the k; "
+        "so relabelling the points never changes the score.",
+    ),
     (
         "false_neighbour_rate",
         "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs "
