@@ -124,3 +124,14 @@ def test_section_c_s_table_titles_name_their_measures_in_words():
     assert reader_words("C4 procrustes_mds per (m, p) cell") == (
         "C4 Procrustes distance to MDS's picture of the same rows per (m, p) cell"
     )
+
+
+def test_the_represented_count_is_said_in_words_and_its_code_name_is_flagged_in_the_body():
+    """Review 7 item 7: the calibration table's last row printed the code name 'n_represented'."""
+    from supviz.report.html import METRICS_HELP, implementation_details
+
+    assert reader_words("n_represented") == "represented features (count)"
+    assert implementation_details("target n_represented") == ["column name: 'n_represented'"]
+    # the appendix's k-NN recall states its tie rule, as supviz.metrics computes it
+    knn = dict(METRICS_HELP)["knn_recall"]
+    assert "expectation over uniformly random tie orders (supviz.metrics.ranks)" in knn and "(k - L) / E" in knn

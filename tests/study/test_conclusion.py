@@ -6,6 +6,7 @@ from supviz.report.records import Finding
 from supviz.study.conclusion import tally
 from supviz.study.datapoints.findings import loss_split
 from supviz.study.sources import OWN, QUOTES, SHARKEY
+from supviz.study.stats import NOT_ENOUGH
 
 
 def _f(key, verdict, source, other=""):
@@ -210,7 +211,9 @@ def test_the_loss_split_says_most_only_where_the_dropped_share_s_whole_interval_
     assert dropped_most([s, s]) == "undecided"
     text = split_words(cells, ["uniform"])
     assert (
-        "whether the dropped features take most of it under both rules is undecided (an interval reaches 50%)" in text
+        "whether the dropped features take most of it under both rules is undecided: under uniform importance the "
+        "interval with a weight norm above 0.5, 73% [49%, 96%], reaches 50% and the interval with the study's rule, "
+        "73% [49%, 96%], reaches 50%." in text
     )
     assert "take most of it under both rules (every" not in text
     # each part's printed share with its interval, adding up to 100%
@@ -220,8 +223,9 @@ def test_the_loss_split_says_most_only_where_the_dropped_share_s_whole_interval_
     other = _split_cells().assign(importance="geometric:0.9")
     text = split_words(pd.concat([other, cells]), ["geometric:0.9", "uniform"])
     assert (
-        "the dropped features take most of it under both rules (whole interval above 50%) only under importance "
-        "0.9^i; under uniform importance an interval reaches 50%." in text
+        "the dropped features take most of it under both rules (every interval above 50%) only under importance "
+        "0.9^i; under uniform importance the interval with a weight norm above 0.5, 73% [49%, 96%], reaches 50% and "
+        "the interval with the study's rule, 73% [49%, 96%], reaches 50%." in text
     )
     assert dropped_most([s, {**s, "share_dropped_interval": (0.1, 0.4)}]) == "not"
     assert dropped_most([{**s, "share_dropped_interval": (float("nan"), float("nan"))}]) == "undecided"
@@ -320,3 +324,109 @@ def test_the_headline_draws_the_first_screen_s_own_numbers():
     p1 = (points["p"] == 1.0) & (points["space"] == "h_rep")
     worse = points.assign(knn_recall=points["knn_recall"].where(~p1, CHANCE))
     assert headline_answer(worse, cells, "uniform", rule="norm") == rows
+
+
+def test_the_split_names_the_rule_whose_interval_reaches_half_and_says_what_a_negative_share_is():
+    """Review 7 item 3: 'under uniform importance an interval reaches 50%' read as if both rules' did, where the
+    norm rule's dropped share lay wholly above half; and the first negative share ('-2% short rows') went
+    unexplained on the first screen."""
+    from supviz.study.conclusion import split_words
+    from supviz.study.datapoints.findings import NEGATIVE_SHARE
+
+    cells = _split_cells()
+    # the study's rule keeps more of the inputs at small p: its dropped share moves with the p left out
+    cells["x_rep_recall_mean_abs"] = 0.2 + 0.6 * cells["p"] ** 0.5
+    norm, study = loss_split(cells, "uniform", rule="norm"), loss_split(cells, "uniform", rule="mean_abs")
+    assert norm["share_dropped_interval"][0] > 0.5 and study["share_dropped_interval"][0] < 0.5
+    other = _split_cells().assign(importance="geometric:0.9")
+    text = split_words(pd.concat([other, cells]), ["geometric:0.9", "uniform"], other_in_full=False)
+    assert (
+        "only under importance 0.9^i; under uniform importance the interval with the study's rule, 73% [49%, 96%], "
+        "reaches 50%." in text
+    )
+    assert "the interval with a weight norm above 0.5" not in text
+    assert NEGATIVE_SHARE not in text  # no negative share printed: nothing to explain
+    # the short rows of the dropped features win back neighbours: h keeps more than the codes of the represented
+    # features, a negative share of the loss, explained once, where it is first shown
+    cells["h_recall"] = 0.32
+    text = split_words(cells, ["uniform"], other_in_full=False)
+    assert f"-3% [-3%, -3%] short rows of the dropped features ({NEGATIVE_SHARE})" in text
+    assert text.count(NEGATIVE_SHARE) == 1
+    assert "a negative share is a gain" in NEGATIVE_SHARE
+
+
+def test_the_other_rule_s_split_says_which_p_value_moves_it_most_and_that_its_cells_differ():
+    """Review 7 item 2: under uniform importance the study's-rule split rests on one p value (the rule keeps nearly
+    every feature at p >= 0.55), and its cells are not the norm rule's (36 against 34). The sentence under the grid
+    says which p value moves the dropped share most, from the jackknife's own delete-one values, and checks here
+    against the split recomputed without that p; and it counts the cells where they differ."""
+    import numpy as np
+
+    from supviz.study.conclusion import other_rule_split
+
+    cells = _split_cells()
+    # under the study's rule the inputs keep everything at p = 1 (no dropped loss there), a little elsewhere
+    cells["x_rep_recall_mean_abs"] = np.where(cells["p"] == 1.0, 1.0, 0.5)
+    text = other_rule_split(cells, ["uniform"])
+    without = loss_split(cells[cells["p"] != 1.0], "uniform", rule="mean_abs")["share_dropped"]
+    full = loss_split(cells, "uniform", rule="mean_abs")["share_dropped"]
+    assert abs(without - full) > 0.05
+    assert (
+        f"Leaving one p value out moves its dropped share most at p = 1 under uniform importance ({round(100 * full)}% "
+        f"-> {round(100 * without)}% without it)." in text
+    )
+    assert "use different cells" not in text  # the same 14 cells under both rules
+    # two cells without a represented feature under the norm rule: the splits' cells differ, and the text says so
+    cells.loc[[0, 1], "x_rep_recall_norm"] = np.nan
+    text = other_rule_split(cells, ["uniform"])
+    assert (
+        "The two rules' splits use different cells (the study's rule against a weight norm above 0.5: 14 cells "
+        "against 12 under uniform importance): a cell with no represented feature under a rule has no split under "
+        "it." in text
+    )
+
+
+def test_the_plain_answer_names_a_ratio_whose_denominator_is_near_chance():
+    """Review 7 item 4: MDS's pictures of the inputs keep under 10% of what a perfect picture keeps beyond chance,
+    yet the first screen folded MDS's ratio into its range unflagged. It keeps the number and says what it rests
+    on, against supviz's own floor (NEAR_CHANCE_CC); a method whose reference clears the floor is not named."""
+    from supviz.study.conclusion import plain_answer
+    from supviz.study.datapoints.findings import NEAR_CHANCE_CC, answer_effects
+
+    near = _picture_points({"mds": 0.2}, ref=0.12)
+    points = pd.concat([near, _picture_points({"umap": 0.1})], ignore_index=True)
+    effects = answer_effects(points, _split_cells(), "uniform", ("mds", "umap"))
+    assert effects["mds"]["ref_cc"] < NEAR_CHANCE_CC < effects["umap"]["ref_cc"]
+    text = plain_answer({"points": points, "cells": _split_cells()}, _grid_findings())
+    cc = round(100 * effects["mds"]["ref_cc"])
+    assert (
+        f"Of these ratios, MDS's (20% under uniform importance) rests on a near-chance denominator: its pictures of "
+        f"the inputs keep only {cc}% of what a perfect picture keeps beyond chance, under supviz's own floor of 10% "
+        "(the study names none): a loss of very little." in text
+    )
+    assert "lose 10% to 20%" in text and "UMAP's" not in text
+    far = plain_answer({"points": _picture_points({"mds": 0.2}), "cells": _split_cells()}, _grid_findings())
+    assert "near-chance" not in far
+
+
+def test_the_grid_s_note_names_the_feature_directions_margin_and_the_loss_bands_as_supviz_s_own():
+    """Review 7 item 6: the feature-direction verdicts' +-0.4 margin was stated nowhere as supviz's own (the study
+    names no number), unlike the 10% / 30% bands; the grid's note now states both as supviz's."""
+    import html
+    import re
+
+    from supviz.report.html import _grid_html
+    from supviz.study.conclusion import conclude
+
+    findings = _grid_findings() + [
+        Finding("s", "m", NOT_ENOUGH, key="C3-signature-uniform", method="MDS", importance="uniform",
+                view="feature directions")
+    ]  # fmt: skip
+    c = conclude({}, findings)
+    note = html.unescape(re.search(r"<p class='note'>(.*?)</p>", _grid_html(findings, c.rules, c.thresholds)).group(1))
+    assert (
+        "no signature when the picture's distance to the orthogonal baseline does not follow sparsity: the whole 95% "
+        "interval of that distance's correlation with sparsity within m lies within +-0.4 (supviz's own margin: the "
+        "study names no number))" in note
+    )
+    assert "(holds below a 10% relative loss, fails above 30%: supviz's own bands, the study names no number)" in note

@@ -842,6 +842,16 @@ def test_the_words_follow_each_no_signature_verdict():
     assert "lean" not in C.signature_reading(NOT_ENOUGH, 0.28, (-0.2, 0.65))
     assert C.signature_reading("supported", 0.0, (-0.2, 0.2)).startswith("no signature")
     assert C.signature_reading("not supported", 0.9, (0.7, 0.95)).startswith("a signature")
+    # review 7 item 6: the +-0.4 margin is supviz's own, said wherever it is stated, as the 10% / 30% bands are
+    for verdict, rho, iv in (
+        (NOT_ENOUGH, 0.47, (0.02, 0.76)),
+        (NOT_ENOUGH, 0.0, (-0.5, 0.5)),
+        ("supported", 0.0, (-0.2, 0.2)),
+        ("not supported", 0.9, (0.7, 0.95)),
+    ):
+        assert f"+-{C.RHO_NONE:g} (supviz's own margin: the study names no number)" in C.signature_reading(
+            verdict, rho, iv
+        )
 
 
 def test_no_signature_is_judged_within_m_where_pooling_hides_the_sign():
@@ -1019,6 +1029,9 @@ def test_a_loss_ratio_is_reported_beside_the_recall_above_chance_it_is_a_share_o
         f.measured
     )
     assert "is itself near chance" in f.measured and "nearly uninformative about neighbours" in f.measured
+    # review 7 item 4: the floor is supviz's own, and the row says what it means for the ratio
+    assert "under supviz's own floor of 10%, the study names none" in f.measured
+    assert "the ratio rests on a near-chance denominator" in f.measured
     assert "bands of supviz's choice" in f.measured and "against other bands" in f.measured
     assert "absolute loss 0.005" in f.comparison and "(null 0)" in f.comparison and "above chance" in f.summary
     # a reference far from chance is not flagged

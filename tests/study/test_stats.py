@@ -298,3 +298,20 @@ def test_bootstrap_interval_of_any_other_statistic_is_still_called_per_resample(
     v = _INPUTS["ties"]
     assert bootstrap_interval(v, trimmed_mean) == _bootstrap_interval_one_call_per_resample(v, trimmed_mean)
     assert calls and all(shape == (v.size,) for shape in calls)
+
+
+def test_cluster_jackknife_exposes_the_delete_one_values_its_interval_is_made_of():
+    """Review 7 item 2: which p value a share rests on is read off the jackknife's own delete-one values (one home),
+    not recomputed: entry g is the statistic without cluster g, and the interval is cluster_jackknife_interval's."""
+    import numpy as np
+
+    from supviz.study.stats import cluster_jackknife, cluster_jackknife_interval
+
+    v = np.array([1.0, 2.0, 4.0, 8.0, 30.0])
+    j = cluster_jackknife(len(v), lambda idx: float(v[idx].mean()))
+    np.testing.assert_allclose(j.leave_one_out, [(v.sum() - x) / 4 for x in v], rtol=1e-12)
+    assert j.full == v.mean() and int(np.argmax(np.abs(j.leave_one_out - j.full))) == 4
+    assert j.interval == cluster_jackknife_interval(len(v), lambda idx: float(v[idx].mean()))
+    # too few clusters: no interval, but the delete-one values are still there
+    short = cluster_jackknife(2, lambda idx: float(v[idx].mean()))
+    assert all(np.isnan(short.interval)) and short.leave_one_out.tolist() == [2.0, 1.0]

@@ -42,6 +42,8 @@ MEASURE_NAMES: dict[str, str] = {
     "stability_seeds": "stability across seeds",
     "stability_larger": "stability vs a larger dictionary",
     "effective_features": "effective features F",
+    # a count, not a score: the features a toy model represents (its rule's count), read against the measures above
+    "n_represented": "represented features (count)",
     "superposition_ratio": "superposition ratio F / d",
     "codes_knn_recall": "k-NN recall, picture of the codes",
     "h_knn_recall": "k-NN recall, picture of h",

@@ -275,7 +275,9 @@ def _figure_html(fig: Any, out_dir: Path) -> str:
     return "".join(parts)
 
 
-def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> str:
+def _grid_html(
+    findings: Sequence[Any], rules: tuple[str, str] = ("", ""), thresholds: tuple[str, str] = ("", "")
+) -> str:
     from supviz.report.grid import verdict_grid
 
     g = verdict_grid(findings)
@@ -321,10 +323,14 @@ def _grid_html(findings: Sequence[Any], rules: tuple[str, str] = ("", "")) -> st
         "<p class='note'>Each cell: the study's conclusion (superposition \"might not be as large a problem for latent "
         'space visualization") for that method, importance variant and view, as this run measures it; click for the '
         "numbers. 'feature directions': pictures of the rows of W (what the study drew; no signature when the "
-        "picture's distance to the orthogonal baseline does not follow sparsity). 'data points': where W has "
+        "picture's distance to the orthogonal baseline does not follow sparsity"
+        + (f": {thresholds[0]}" if thresholds[0] else "")
+        + "). 'data points': where W has "
         "superposition, each method's pictures of the codes of the represented features (the inputs on those features "
         "sent through W's rows of them) against its pictures of the inputs on the represented features (every other "
-        "feature set to 0), k-NN recall above chance, within m (holds below a 10% relative loss, fails above 30%)."
+        "feature set to 0), k-NN recall above chance, within m ("
+        + (thresholds[1] or "holds below a 10% relative loss, fails above 30%")
+        + ")."
         + (
             f" A feature counts as represented when its row of W has {rules[0]}; a cell's last line says whether its "
             f"verdict changes under the other rule, {rules[1]}"
@@ -418,7 +424,15 @@ METRICS_HELP = (
         "whether the layout's k nearest neighbours were neighbours in the data / whether the data's neighbours stay "
         "neighbours (1 = perfect).",
     ),
-    ("knn_recall", "share of each point's k nearest neighbours in the data that are also its k nearest in the layout."),
+    (
+        "knn_recall",
+        "share of each point's k nearest neighbours in the data that are also its k nearest in the layout. Ties (the "
+        "norm here: at small p many inputs on the represented features are all zero, and coincide) count at their "
+        "expectation over uniformly random tie orders (supviz.metrics.ranks): a point tied with the k-th nearest in "
+        "the data belongs to the neighbourhood with weight (k - L) / E (L points strictly nearer, E tied), and one "
+        "tied in the layout is kept with the probability that a random order of its tied block puts it inside the k; "
+        "so relabelling the points never changes the score.",
+    ),
     (
         "false_neighbour_rate",
         "share of picture-neighbour pairs that share no active input feature; possible only where some pairs of inputs "
@@ -567,7 +581,7 @@ def _first_screen(outputs: Sequence[Any], conclusion: Conclusion, out_dir: Path)
             + " ".join(_say(s) for s in conclusion.answer)
             + " <a href='#sec-conclusions'>Every verdict, counted</a>.</p></div>"
         )
-    parts.append(_grid_html(findings, conclusion.rules))
+    parts.append(_grid_html(findings, conclusion.rules, conclusion.thresholds))
     if lead is not None:
         parts.append(
             f"<figure id='fig-{_esc(lead.id)}' class='lead'>{_img(lead, out_dir)}"

@@ -216,6 +216,9 @@ class Conclusion:
     """Keys of the findings whose verdict changes with the other represented rule (linked after the tally)."""
     rules: tuple[str, str] = ("", "")
     """The run's represented rule and the other one, in a reader's words (the verdict grid's note names both)."""
+    thresholds: tuple[str, str] = ("", "")
+    """The verdict grid's thresholds in words, per view: feature directions (the correlation's margin) and data
+    points (the loss bands), each named as supviz's own (the grid's note says them; '' where not given)."""
 
 
 def _num(v: float) -> str:

@@ -24,6 +24,7 @@ from supviz.report.records import Claim, Conclusion
 from supviz.study.datapoints.findings import (
     FAILS_ABOVE,
     HOLDS_BELOW,
+    NEAR_CHANCE_CC,
     answer_effects,
     claim_effect,
     dropped_share,
@@ -35,7 +36,9 @@ from supviz.study.datapoints.findings import (
     ring_verdict,
     rule_disagreements,
     split_shares,
+    without_p_most,
 )
+from supviz.study.embeddings.findings import MARGIN_WORDS
 from supviz.study.sources import OWNERS, claim_owner, paper_of, source_for
 from supviz.study.stats import NOT_ENOUGH
 from supviz.study.verdicts import DISC_MIN, RULE_SHORT, RULE_TEXT, other_rule
@@ -65,6 +68,7 @@ def conclude(
         tally=tally(findings),
         changed=[f.key for f in findings if f.changes_with_rule()],
         rules=(RULE_TEXT[rule], RULE_TEXT[other_rule(rule)]),
+        thresholds=GRID_THRESHOLDS,
     )
     out.answer = answer_sentences(findings)
     if tables:
@@ -78,6 +82,15 @@ def conclude(
             out.answer = [plain]
         out.claims = conclusion_claims(tables, findings, rule=rule, figure_ids=figure_ids)
     return out
+
+
+#: The verdict grid's thresholds in words (feature directions, data points), each named as supviz's own: the study
+#: names no number for either (review 7 item 6).
+GRID_THRESHOLDS = (
+    f"the whole 95% interval of that distance's correlation with sparsity within m lies within {MARGIN_WORDS}",
+    f"holds below a {pct(HOLDS_BELOW)} relative loss, fails above {pct(FAILS_ABOVE)}: supviz's own bands, the study "
+    "names no number",
+)
 
 
 #: How the first screen's answer names each view of the verdict grid.
@@ -102,7 +115,8 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
     variants = ordered_variants([f.importance for f in findings if f.view == "data points"])
     keys = [_METHOD_KEY[m] for m in METHODS]
     # the headline figure draws the same effects (answer_effects: one home for the answer's numbers)
-    effects = [e for v in variants for e in answer_effects(points, cells, v, keys, rule=rule).values()]
+    named = [(v, k, e) for v in variants for k, e in answer_effects(points, cells, v, keys, rule=rule).items()]
+    effects = [e for _, _, e in named]
     if not effects:
         return ""
     text = (
@@ -110,6 +124,8 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
         f"features lose {_loss_range(effects)} of the neighbours above chance that pictures of the same inputs on "
         f"those features keep. {band_count(effects)}"
     )
+    near = near_chance_words(named)
+    text += f". {near}" if near else ""
     # the same under the other represented rule, where the run pictured it (review 6: the verdicts alone hid that
     # the range moves with the rule)
     other = other_rule(rule)
@@ -127,6 +143,36 @@ def plain_answer(tables: dict[str, Any], findings: Sequence[Any], *, rule: str =
         )
     split = split_words(cells, variants, rule=rule, other_in_full=False)
     return text + (f". {split}" if split else "") + "."
+
+
+def near_chance_words(named: Sequence[tuple[str, str, dict[str, Any]]]) -> str:
+    """The methods whose ratio rests on a near-chance denominator, in one sentence: where the picture of the inputs
+    (the ratio's reference) keeps, in chance-corrected recall (``ref_cc`` of
+    :func:`~supviz.study.datapoints.findings.claim_effect`), less than
+    :data:`~supviz.study.datapoints.findings.NEAR_CHANCE_CC` of what a perfect picture keeps beyond chance (supviz's
+    floor; the study names none), its loss is a share of very little. ``named``: ``(variant, method key, effect)``
+    triples; '' where every reference clears the floor."""
+    low = [(v, k, e) for v, k, e in named if np.isfinite(e["ref_cc"]) and e["ref_cc"] < NEAR_CHANCE_CC]
+    if not low:
+        return ""
+    methods = list(dict.fromkeys(METHOD_NAMES[k] for _, k, _ in low))
+    parts = []
+    for name in methods:
+        rows = [(v, e) for v, k, e in low if METHOD_NAMES[k] == name]
+        parts.append(
+            f"{name}'s ("
+            + " and ".join(f"{pct(e['estimate'])} under {variant_label(v)}" for v, e in rows)
+            + ") rest"
+            + ("s" if len(rows) == 1 else "")
+            + " on a near-chance denominator: its pictures of the inputs keep only "
+            + " and ".join(pct(e["ref_cc"]) for _, e in rows)
+            + " of what a perfect picture keeps beyond chance"
+        )
+    return (
+        "Of these ratios, "
+        + "; ".join(parts)
+        + f", under supviz's own floor of {pct(NEAR_CHANCE_CC)} (the study names none): a loss of very little"
+    )
 
 
 #: How :func:`band_count` words each verdict of the banded loss rule (the interval against both bands).
@@ -195,13 +241,24 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm", othe
         return ""
     most = {v: dropped_most([splits[v, r] for r in rules]) for v in have}
     kinds = set(most.values())
+
+    def reaching(v: str) -> str:
+        # which rule's dropped-share interval leaves 'most' open under v (review 7: 'an interval' read as both)
+        return " and ".join(
+            f"the interval with {RULE_SHORT[r]}, {dropped_share(splits[v, r])}, "
+            + ("reaches 50%" if np.isfinite(splits[v, r]["share_dropped_interval"][0]) else "is undefined")
+            for r in rules
+            if dropped_most([splits[v, r]]) == "undecided"
+        )
+
     if len(kinds) == 1:
+        kind = kinds.pop()
         verdict = {
             "most": "the dropped features take most of it under both rules (every interval above 50%)",
             "not": "the dropped features do not take most of it under both rules",
-            "undecided": "whether the dropped features take most of it under both rules is undecided (an interval "
-            "reaches 50%)",
-        }[kinds.pop()]
+            "undecided": "whether the dropped features take most of it under both rules is undecided: "
+            + "; ".join(f"under {variant_label(v)} {reaching(v)}" for v in have),
+        }[kind]
     else:
 
         def under(k: str) -> str:
@@ -212,11 +269,14 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm", othe
             for k, words in (
                 (
                     "most",
-                    f"the dropped features take most of it under both rules (whole interval above 50%) only "
+                    f"the dropped features take most of it under both rules (every interval above 50%) only "
                     f"under {under('most')}",
                 ),
                 ("not", f"not under {under('not')}"),
-                ("undecided", f"under {under('undecided')} an interval reaches 50%"),
+                (
+                    "undecided",
+                    "; ".join(f"under {variant_label(v)} {reaching(v)}" for v in have if most[v] == "undecided"),
+                ),
             )
             if k in most.values()
         )
@@ -250,14 +310,39 @@ def other_rule_split(cells: Any, variants: Sequence[str], *, rule: str = "norm")
     def usable(split: dict[str, Any]) -> bool:
         return bool(split.get("n_cells")) and bool(np.isfinite(split["share_dropped"]))
 
-    have = [v for v in variants if usable(splits[v]) and usable(loss_split(cells, v, rule=rule))]
+    ours = {v: loss_split(cells, v, rule=rule) for v in variants}
+    have = [v for v in variants if usable(splits[v]) and usable(ours[v])]
     if not have:
         return ""
-    return (
+    text = (
         f"With {RULE_SHORT[other]} as the represented rule, h's own loss splits as: "
         + "; ".join(f"{variant_label(v)}: {split_shares(splits[v], first=i == 0)}" for i, v in enumerate(have))
         + "."
     )
+    moves = []
+    for v in have:
+        p, without = without_p_most(splits[v])
+        if np.isfinite(p):
+            moves.append(
+                f"p = {p:.2g} under {variant_label(v)} ({dropped_share(splits[v]).split(' [')[0]} -> "
+                f"{pct(without)} without it)"
+            )
+    if moves:
+        # review 7: the split rests on one p value where the rule keeps nearly every feature; the jackknife's own
+        # delete-one values say which
+        text += " Leaving one p value out moves its dropped share most at " + " and at ".join(moves) + "."
+    differ = [
+        f"{splits[v]['n_cells']} cells against {ours[v]['n_cells']} under {variant_label(v)}"
+        for v in have
+        if splits[v]["n_cells"] != ours[v]["n_cells"]
+    ]
+    if differ:
+        text += (
+            f" The two rules' splits use different cells ({RULE_SHORT[other]} against {RULE_SHORT[rule]}: "
+            + "; ".join(differ)
+            + "): a cell with no represented feature under a rule has no split under it."
+        )
+    return text
 
 
 def disagreement_words(cells: Any, variants: Sequence[str]) -> str:

@@ -405,9 +405,38 @@ def stratified_bootstrap_interval(
     return (float(np.quantile(stats_, tail)), float(np.quantile(stats_, 1 - tail)))
 
 
+@dataclass(frozen=True)
+class Jackknife:
+    """A delete-one-cluster jackknife (:func:`cluster_jackknife`): the statistic on every cluster (``full``), on every
+    cluster but one (``leave_one_out``, shape ``(n_clusters,)``, entry g without cluster g; NaN where undefined) and
+    the 95% interval ``(lo, hi)`` (``(nan, nan)`` where undefined)."""
+
+    full: float
+    leave_one_out: np.ndarray
+    interval: tuple[float, float]
+
+
+def cluster_jackknife(n_clusters: int, statistic: Callable[[np.ndarray], float]) -> Jackknife:
+    """The delete-one-cluster jackknife of a statistic of ``n_clusters`` clusters: the full statistic, its
+    delete-one values (which cluster moves it most) and its 95% interval (:func:`cluster_jackknife_interval`, which
+    this computes)."""
+    from scipy import stats
+
+    every = np.arange(int(n_clusters))
+    full = float(statistic(every))
+    loo_all = np.array([statistic(np.delete(every, g)) for g in range(int(n_clusters))], dtype=float)
+    loo = loo_all[np.isfinite(loo_all)]
+    if not math.isfinite(full) or loo.size < 3:
+        return Jackknife(full, loo_all, (math.nan, math.nan))
+    G = loo.size
+    se = math.sqrt((G - 1) / G * float(np.sum((loo - loo.mean()) ** 2)))
+    half = float(stats.t.ppf(0.5 + LEVEL / 2, G - 1)) * se
+    return Jackknife(full, loo_all, (full - half, full + half))
+
+
 def cluster_jackknife_interval(n_clusters: int, statistic: Callable[[np.ndarray], float]) -> tuple[float, float]:
     """The 95% delete-one-cluster jackknife interval of a statistic of ``n_clusters`` clusters, with Student's t on
-    ``G - 1`` degrees of freedom.
+    ``G - 1`` degrees of freedom (:func:`cluster_jackknife` computes it, with the delete-one values).
 
     ``statistic(idx)`` computes the statistic from the clusters ``idx`` (an int array of cluster indices). With few
     clusters (the p values of the grid: 5 or 6) the percentile bootstrap of the clusters undercovers badly (5
@@ -418,15 +447,4 @@ def cluster_jackknife_interval(n_clusters: int, statistic: Callable[[np.ndarray]
 
     Returns ``(nan, nan)`` with fewer than 3 finite leave-one-out values or a NaN full statistic.
     """
-    from scipy import stats
-
-    every = np.arange(int(n_clusters))
-    full = float(statistic(every))
-    loo = np.array([statistic(np.delete(every, g)) for g in range(int(n_clusters))], dtype=float)
-    loo = loo[np.isfinite(loo)]
-    if not math.isfinite(full) or loo.size < 3:
-        return (math.nan, math.nan)
-    G = loo.size
-    se = math.sqrt((G - 1) / G * float(np.sum((loo - loo.mean()) ** 2)))
-    half = float(stats.t.ppf(0.5 + LEVEL / 2, G - 1)) * se
-    return (full - half, full + half)
+    return cluster_jackknife(n_clusters, statistic).interval

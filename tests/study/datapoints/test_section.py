@@ -256,3 +256,20 @@ def test_bad_section_config_is_one_line(table, message):
 def test_default_config_states_the_point_count():
     cfg = load_config().section("datapoints")
     assert cfg.points == 200 and cfg.methods == list(METHODS)
+
+
+def test_the_headline_caption_says_plainly_which_rows_take_the_mean_over_p_and_which_the_median():
+    """Review 7 item 7: the headline's top rows average over p by the mean (the answer's loss) and its bottom rows by
+    the median (D's tables); the caption said so only in passing. It now says it in one plain sentence, and only
+    where both kinds of rows are drawn."""
+    from supviz.study.datapoints.section import headline_caption
+
+    row = {"m": [3], "x": [0.5], "h": [0.4], "chance": [0.05]}
+    curves, answer = {"uniform importance": [row]}, {"uniform importance": [row]}
+    text = headline_caption(curves, answer, k=10, n_points=200, rule="norm")
+    assert (
+        "The two kinds of rows average over p differently: the top row takes the mean (what the answer's loss "
+        "averages: the first screen's numbers), the bottom ones the median (as section D's tables" in text
+    )
+    assert "per m, the mean over those cells' p values" in text and "per m, the median over the feature" in text
+    assert "differently" not in headline_caption(curves, {}, k=10, n_points=200, rule="norm")

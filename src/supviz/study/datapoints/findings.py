@@ -34,6 +34,7 @@ from supviz.study.stats import (
     NOT_ENOUGH,
     banded_verdict,
     bootstrap_interval,
+    cluster_jackknife,
     cluster_jackknife_interval,
     interval_verdict,
 )
@@ -120,8 +121,9 @@ def _absolute_text(e: dict[str, Any], ref: str, h: str) -> str:
     if math.isfinite(e["ref_cc"]) and e["ref_cc"] < NEAR_CHANCE_CC:
         text += (
             f" The reference ({ref}) is itself near chance (it keeps {pct(e['ref_cc'])} of the neighbours a "
-            f"perfect picture keeps beyond chance, under {pct(NEAR_CHANCE_CC)}: nearly uninformative about "
-            "neighbours), so a small relative loss here is a loss of very little."
+            f"perfect picture keeps beyond chance, under supviz's own floor of {pct(NEAR_CHANCE_CC)}, the study names "
+            "none: nearly uninformative about neighbours), so the ratio rests on a near-chance denominator: a small "
+            "relative loss here is a loss of very little."
         )
     return text
 
@@ -598,7 +600,8 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
     1 exactly) has ``share_<part>_interval``: the 95% delete-one-cluster jackknife over the *p values*, as the
     verdicts' intervals (:func:`stratified_relative_loss`; :func:`supviz.study.stats.cluster_jackknife_interval`):
     every cell of one p shares its sample of inputs, so the cells are not independent. ``n_clusters``: the p values.
-    The intervals do not add up; the shares do.
+    The intervals do not add up; the shares do. ``share_<part>_without_p`` (shape ``(n_clusters,)``): the jackknife's
+    delete-one values, the share without the cells of ``ps[g]`` (NaN where undefined); ``ps``: the p values, sorted.
     """
     g = cells[(cells["model"] == "grid") & (cells["importance"] == importance)]
     col = f"x_rep_recall_{rule}"
@@ -628,12 +631,14 @@ def loss_split(cells: Any, importance: str, *, rule: str = "norm") -> dict[str, 
 
         return stat
 
-    intervals = {
-        f"share_{k}_interval": cluster_jackknife_interval(len(ps), share_of(v)) if any_ else (math.nan, math.nan)
-        for k, v in parts.items()
-    }
+    jack = {k: cluster_jackknife(len(ps), share_of(v)) for k, v in parts.items()} if any_ else {}
+    intervals = {f"share_{k}_interval": jack[k].interval if any_ else (math.nan, math.nan) for k in parts}
+    # the jackknife's delete-one-p shares: which p value the split rests on (one home: the interval's own values)
+    loo = {f"share_{k}_without_p": jack[k].leave_one_out if any_ else np.zeros(0) for k in parts}
     return {
         **intervals,
+        **loo,
+        "ps": ps,
         "n_clusters": int(len(ps)),
         "n_cells": int(ok.sum()),
         "n_left_out": int((~ok).sum()),
@@ -678,12 +683,32 @@ def split_shares(split: dict[str, Any], *, first: bool = False) -> str:
     interval over the p values (``share_<part>_interval``), the shares rounded so that they add up to 100% in print
     (:func:`~supviz.core.text.pcts_adding_up`; :func:`share_words`): "69% [66%, 72%] dropped, 28% [16%, 39%]
     superposition, ...".
-    ``first``: the parts' full names."""
+    ``first``: the parts' full names, and after the first negative share what a negative share means (a gain)."""
     est = pcts_adding_up([split[f"share_{k}"] for k, _, _ in SPLIT_PARTS])
-    return ", ".join(
+    words = [
         share_words(split, k, printed=e) + " " + (long if first else short)
         for e, (k, long, short) in zip(est, SPLIT_PARTS)
-    )
+    ]
+    negative = [i for i, e in enumerate(est) if e.startswith("-")]
+    if first and negative:
+        words[negative[0]] += f" ({NEGATIVE_SHARE})"
+    return ", ".join(words)
+
+
+#: What a negative share of h's loss means, said where one is first shown (:func:`split_shares`).
+NEGATIVE_SHARE = "a negative share is a gain: that step keeps neighbours the one before it lost"
+
+
+def without_p_most(split: dict[str, Any], part: str = "dropped") -> tuple[float, float]:
+    """The p value whose cells move ``part``'s share of h's loss most when left out, and the share without them
+    (the jackknife's delete-one values, ``share_<part>_without_p`` of :func:`loss_split`: one home with the
+    interval); ``(nan, nan)`` where no delete-one value is defined."""
+    loo = np.asarray(split.get(f"share_{part}_without_p", ()), dtype=float)
+    ok = np.isfinite(loo)
+    if not ok.any() or not math.isfinite(split.get(f"share_{part}", math.nan)):
+        return (math.nan, math.nan)
+    g = int(np.argmax(np.where(ok, np.abs(loo - split[f"share_{part}"]), -np.inf)))
+    return (float(split["ps"][g]), float(loo[g]))
 
 
 def dropped_share(split: dict[str, Any]) -> str:

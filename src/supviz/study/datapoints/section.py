@@ -576,21 +576,45 @@ def _headline(
     :func:`~supviz.study.datapoints.findings.headline_answer`), then the pictures of x and h and h itself over every
     cell; one row per importance variant of each."""
     from supviz.datapoints.plots import headline_figure
-    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE, headline_answer, headline_curves
-    from supviz.study.verdicts import RULE_TEXT
+    from supviz.study.datapoints.findings import headline_answer, headline_curves
 
     curves = {variant_label(v): headline_curves(points, v, methods) for v in variants}
     curves = {label: c for label, c in curves.items() if c}
     answer = {variant_label(v): headline_answer(points, cells, v, methods, rule=rule) for v in variants}
     answer = {label: a for label, a in answer.items() if a}
-    chance = float(np.nanmedian([v for row in curves.values() for c in row for v in c["chance"]] or [np.nan]))
     title = "How much of each input's neighbourhood the pictures keep: the answer's pair, then h against x"
+    return ctx.figure(
+        "headline",
+        title=title,
+        lead=True,
+        caption=headline_caption(curves, answer, k=cfg.k, n_points=cfg.points, rule=rule),
+        content={"curves": curves, "answer": answer},
+        static=lambda: headline_figure(curves, answer=answer, title=title),
+    )
+
+
+def headline_caption(
+    curves: dict[str, list[dict[str, Any]]],
+    answer: dict[str, list[dict[str, Any]]],
+    *,
+    k: int,
+    n_points: int,
+    rule: str,
+) -> str:
+    """The headline figure's caption, from what it draws: ``answer`` (per variant label,
+    :func:`~supviz.study.datapoints.findings.headline_answer`: the top rows, a *mean* over p per m, as the answer's
+    loss averages) and ``curves`` (per variant label, :func:`~supviz.study.datapoints.findings.headline_curves`: the
+    bottom rows, a *median* over p per m, as D's tables). It says plainly which rows take which (review 7 item 7)."""
+    from supviz.study.datapoints.findings import SUPERPOSED_ABOVE
+    from supviz.study.verdicts import RULE_TEXT
+
+    chance = float(np.nanmedian([v for row in curves.values() for c in row for v in c["chance"]] or [np.nan]))
     pair = (
         f"Top {'rows' if len(answer) > 1 else 'row'} ({', '.join(answer)}): the pair the answer above measures. In the "
         f"cells whose W stores features in superposition (||W||_F² / m > {SUPERPOSED_ABOVE:g}), blue dashed: the "
         f"method's picture of the inputs restricted to the represented features ({RULE_TEXT[rule]}); purple: its "
-        "picture of their codes, the represented rows of W applied to the same inputs; mean over those cells' p per m "
-        "(these rows' y axis stops short of 1, so their gap shows). "
+        "picture of their codes, the represented rows of W applied to the same inputs; per m, the mean over those "
+        "cells' p values (these rows' y axis stops short of 1, so their gap shows). "
         "The shaded gap is what superposition among the kept features costs, and the number in each panel is the "
         "answer's loss (chance-corrected, within m, mean over m; 95% interval over p values): the first screen's "
         "numbers. Below: "
@@ -598,24 +622,25 @@ def _headline(
         else "The run drew no pictures of the inputs on the represented features, so the answer's pair is not drawn "
         "(its numbers are in section 3's verdicts). "
     )
-    return ctx.figure(
-        "headline",
-        title=title,
-        lead=True,
-        caption=(
-            f"k-NN recall against the inputs x (k = {cfg.k}; the share of each input's {cfg.k} nearest inputs that "
-            "stay among its nearest), by hidden size m, one column per method. "
-            + pair
-            + f"supviz's own question over every cell ({', '.join(curves)}; median over the feature probabilities p): "
-            "grey dashed, the method's picture of the full inputs x, what any 2-D picture of these inputs keeps; red, "
-            "its picture of the full latent codes h = Wᵀx; dotted black, the code space h itself, before any picture. "
-            "Their shaded gap holds the features the model drops in every cell as well as superposition where W has "
-            f"it (the split is in the text; {cfg.points} inputs per cell; every cell in D1). Grey dash-dot: the "
-            f"recall's chance level, k / (N − 1) = {fmt(chance, 2)} (median over the cells; N: the cell's inputs), "
-            "what a random picture keeps."
-        ),
-        content={"curves": curves, "answer": answer},
-        static=lambda: headline_figure(curves, answer=answer, title=title),
+    both = (
+        f" The two kinds of rows average over p differently: the top {'rows take' if len(answer) > 1 else 'row takes'}"
+        " the mean (what the answer's loss averages: the first screen's numbers), the bottom ones the "
+        "median (as section D's tables: one p value's outlier moves it less); read each against its own row, not a "
+        "top row's height against a bottom row's."
+        if answer and curves
+        else ""
+    )
+    return (
+        f"k-NN recall against the inputs x (k = {k}; the share of each input's {k} nearest inputs that "
+        "stay among its nearest), by hidden size m, one column per method. "
+        + pair
+        + f"supviz's own question over every cell ({', '.join(curves)}; per m, the median over the feature "
+        "probabilities p): grey dashed, the method's picture of the full inputs x, what any 2-D picture of these "
+        "inputs keeps; red, its picture of the full latent codes h = Wᵀx; dotted black, the code space h itself, "
+        "before any picture. Their shaded gap holds the features the model drops in every cell as well as "
+        f"superposition where W has it (the split is in the text; {n_points} inputs per cell; every cell in D1). "
+        f"Grey dash-dot: the recall's chance level, k / (N − 1) = {fmt(chance, 2)} (median over the cells; N: the "
+        "cell's inputs), what a random picture keeps." + both
     )
 
 

@@ -167,6 +167,11 @@ def noise_floor(panels: Any, method: str) -> float:
     return float(np.median(v)) if v.size else float("nan")
 
 
+#: The "no signature" verdicts' equivalence margin in words, named as supviz's own wherever it is stated (review 7
+#: item 6: it read as the study's, as the 10% / 30% bands once did).
+MARGIN_WORDS = f"+-{RHO_NONE:g} (supviz's own margin: the study names no number)"
+
+
 def signature_reading(verdict: str, estimate: float, interval: tuple[float, float]) -> str:
     """The words of a "no signature" verdict (:func:`~supviz.study.stats.abs_below_verdict` with :data:`RHO_NONE`).
 
@@ -177,18 +182,18 @@ def signature_reading(verdict: str, estimate: float, interval: tuple[float, floa
     lo, hi = interval
     way = "rises" if estimate > 0 else "falls"
     if verdict == "supported":
-        return f"no signature: the whole interval lies within +-{RHO_NONE:g}"
+        return f"no signature: the whole interval lies within {MARGIN_WORDS}"
     if verdict == "not supported":
-        return f"a signature: P beyond the null {way} with sparsity, the whole interval beyond +-{RHO_NONE:g}"
+        return f"a signature: P beyond the null {way} with sparsity, the whole interval beyond {MARGIN_WORDS}"
     if verdict != NOT_ENOUGH:
         return "nothing to read"
     if lo > 0 or hi < 0:
         return (
             f"a trend detected, its size undetermined (P beyond the null {way} with sparsity: the interval excludes 0, "
-            f"but it reaches inside +-{RHO_NONE:g})"
+            f"but it reaches inside {MARGIN_WORDS})"
         )
     return (
-        f"undecided: no trend detected and none ruled out (the interval includes 0 and reaches beyond +-{RHO_NONE:g})"
+        f"undecided: no trend detected and none ruled out (the interval includes 0 and reaches beyond {MARGIN_WORDS})"
     )
 
 
@@ -222,7 +227,7 @@ def _signature_one(panels: Any, exp: str, importance: str, rule: str) -> tuple[s
         f"[{fmt(st_null.interval[0])}, {fmt(st_null.interval[1])}] (how much of raw P's trend the point count "
         f"explains); pooled over all m (which mixes the m strata) {fmt(pooled)} over {len(ok)} panels{why}"
         + (why_null.replace(";", ",") if why_null else "")
-        + f". No signature needs the whole interval within +-{RHO_NONE:g}. Largest excess: "
+        + f". No signature needs the whole interval within {MARGIN_WORDS}. Largest excess: "
         + ", ".join(f"{r_.panel} ({fmt(r_.excess_)})" for r_ in worst.itertuples())
     )
     return verdict, text, st.n, left + left_null + (len(ok) - st.n), (st, floor, null)
@@ -274,7 +279,7 @@ def no_signature(panels: Any, exp: str, importance: str, *, rule: str = "norm") 
         unit="panels",
         null=0.0,
         threshold=RHO_NONE,
-        comparison=f"Spearman rho(1/p, P - null) within m, combined over m, against +-{RHO_NONE:g}; null: the same "
+        comparison=f"Spearman rho(1/p, P - null) within m, combined over m, against {MARGIN_WORDS}; null: the same "
         f"picture of as many random unit directions in R^m (median {fmt(_med(null))}); P's noise floor {fmt(floor)}; "
         + ONE_MODEL,
         source=source_for(exp),
