@@ -327,7 +327,8 @@ def _monotone_fits(cal: Any, measure: str) -> dict[int, tuple[np.ndarray, np.nda
 
 
 def _rho_title(row: Any) -> str:
-    """A panel title's correlation lines: within m (the ranking's statistic, with its interval), then pooled."""
+    """A panel title's correlation lines: within m (the ranking's statistic, with its interval), within (m, importance)
+    strata where the ranking has it (:func:`supviz.study.real.findings.calibration_ranking`), then pooled."""
     if not len(row):
         return "Spearman ρ: n/a"
     r = row.iloc[0]
@@ -336,7 +337,13 @@ def _rho_title(row: Any) -> str:
         if "rho_within" in r and math.isfinite(float(r["rho_within"]))
         else "within m: ρ n/a"
     )
-    return f"{within}\npooled over m: ρ = {fixed(r['rho'])}"
+    variant = (
+        f"\nwithin (m, variant): ρ = {fixed(r['rho_variant'])} [{fixed(r['variant_low'])}, "
+        f"{fixed(r['variant_high'])}]"
+        if "rho_variant" in r and math.isfinite(float(r["rho_variant"]))
+        else ""
+    )
+    return f"{within}{variant}\npooled over m: ρ = {fixed(r['rho'])}"
 
 
 def _over_capacity(cal: Any) -> Any:
@@ -397,7 +404,7 @@ def calibration_figure(
     n = len(measures) + 1
     ncols = 4
     nrows = math.ceil(n / ncols)
-    fig = _figure(2.9 * ncols, 2.8 * nrows + 0.3)
+    fig = _figure(2.9 * ncols, 3.0 * nrows + 0.3)  # three title lines over each panel
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     ms = sorted(set(int(m) for m in cal["m"])) if len(cal) else []
     cmap = matplotlib.colormaps["viridis"]
