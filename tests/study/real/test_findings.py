@@ -406,3 +406,17 @@ def test_f3_draws_the_cells_over_the_dictionary_hollow():
     assert hollow == int(cal["over_capacity"].sum()) == 6 and filled == len(cal) - 6
     labels = fig.legends[0].get_texts()
     assert any("hollow: more represented features than SAE latents" in t.get_text() for t in labels)
+
+
+def test_one_importance_variant_has_nothing_to_mix():
+    """With one variant the (m, importance) strata are the m's: the text says nothing of mixing variants."""
+    from supviz.real.calibration import rank_correlations, read_layers
+    from supviz.study.real.findings import calibration_ranking, calibration_text
+
+    cal = _split_cells()
+    cal = cal[cal["importance"] == "uniform"]
+    corr = rank_correlations(cal, measures=("fvu",)).assign(architecture="relu_l1", target="mmcs")
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("fvu",))
+    q = pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.1]})
+    text = calibration_text(rk, read_layers(cal, q, measures=("fvu",)), n_cells=len(cal), picture_width=16, cells=cal)
+    assert "mixes the importance variants" not in text and "Within (m, importance)" not in text

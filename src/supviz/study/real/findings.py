@@ -258,8 +258,8 @@ def calibration_text(
         )
         + "."
     )
-    if "rho_variant" in best.index:
-        parts.append(_variant_words(best, name(best["measure"])))
+    if "rho_variant" in best.index and cells is not None and cells.get("importance", ()).nunique() > 1:
+        parts.append(_variant_words(best, name(best["measure"])))  # one variant: the strata are the m's
     if cells is not None and "over_capacity" in getattr(cells, "columns", ()):
         parts.append(_capacity_words(cells))
     if count is not None and len(count) and math.isfinite(float(count.iloc[0]["rho_within"])):
