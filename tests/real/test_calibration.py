@@ -86,12 +86,21 @@ def test_read_through_within_m_reads_the_cells_of_that_width_only():
     assert math.isnan(within[1]) and "matching hidden size" in why[1]
     assert math.isnan(within[2]) and "outside the toy cells' range (m = 10)" in why[2]
     assert math.isnan(within[3]) and "(m = 5) [0.1, 0.3]" in why[3]
+    # read_layers reads by place_layer's rule: at 0.5 a cell lies near (0.8); at 0.45 none lies within a tenth of the
+    # range (0.02), so the cells do not place the layer, though the monotone fit reads 0.85 there
     q = pd.DataFrame(
-        {"architecture": "relu_l1", "kind": ["classifier", "classifier"], "width": [8, 64], "stability_seeds": 0.45}
+        {
+            "architecture": "relu_l1",
+            "kind": ["classifier", "classifier", "autoencoder"],
+            "width": [8, 64, 8],
+            "stability_seeds": [0.5, 0.45, 0.45],
+        }
     )
     rd = read_layers(t.assign(architecture="relu_l1"), q, measures=("stability_seeds",))
-    assert rd["m_used"].iloc[0] == 10 and rd["estimated_mmcs"].iloc[0] == pytest.approx(0.85)
+    assert rd["m_used"].iloc[0] == 10 and rd["estimated_mmcs"].iloc[0] == pytest.approx(0.8) and rd["placed"].iloc[0]
     assert math.isnan(rd["estimated_mmcs"].iloc[1]) and "within a factor 2" in rd["reason"].iloc[1]
+    assert math.isnan(rd["estimated_mmcs"].iloc[2]) and not rd["placed"].iloc[2]
+    assert "lies within 0.02 of the layer's stability_seeds" in rd["reason"].iloc[2]
 
 
 def test_read_through_is_a_monotone_fit_inside_the_cells_range():
@@ -139,6 +148,9 @@ def test_calibrate_a_tiny_grid(grid):
 
     want = [random_mmcs_expectation(int(m), 2 * int(m)) for m in t["m"]]
     np.testing.assert_allclose(t["chance_mmcs"], want, rtol=1e-12)
+    # the dictionary each cell's SAEs had, and whether its represented features exceed it
+    assert t["d_sae"].tolist() == [2 * int(m) for m in t["m"]]
+    assert t["over_capacity"].tolist() == [bool(n > 2 * m) for n, m in zip(t["n_represented"], t["m"])]
     assert list(cal.correlations["measure"])[:3] == ["fvu", "l0", "dead_fraction"]
     again = calibrate(grid, [1, 2], settings=settings, n_train=200, n_eval=80, seed=1)
     # a cell's numbers do not depend on which other cells are calibrated beside it
@@ -240,3 +252,24 @@ def test_place_layer_refuses_off_a_variant_s_range_or_without_a_near_cell():
         place_layer(cal, "fvu", 0.1, m=20, near_fraction=0)
     with pytest.raises(SupvizError, match=r"`agree_within` must be >= 0; got -0.1"):
         place_layer(cal, "fvu", 0.1, m=20, agree_within=-0.1)
+
+
+def test_mark_capacity_flags_cells_with_more_represented_features_than_latents():
+    """Review 7 item 1: 2m latents against more represented features cap a cell's MMCS; the table's own d_sae is
+    kept, a missing one is the recipe's (expansion x m), and a table with neither d_sae nor architecture is refused."""
+    from supviz.real.calibration import mark_capacity
+
+    t = pd.DataFrame(
+        {
+            "architecture": "relu_l1",
+            "m": [20, 20, 20, 10],
+            "n_represented": [60, 40, np.nan, 21],
+            "d_sae": [40, 40, 40, np.nan],
+        }
+    )
+    out = mark_capacity(t, expansion=2.0)
+    assert out["d_sae"].tolist() == [40, 40, 40, 20]
+    assert out["over_capacity"].tolist() == [True, False, False, True]
+    assert "over_capacity" not in t  # a copy
+    with pytest.raises(SupvizError, match="need `d_sae` or `architecture`"):
+        mark_capacity(t.drop(columns=["architecture"]), expansion=2.0)

@@ -209,7 +209,7 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
     from supviz.real import plots
     from supviz.real.calibration import CALIBRATED
     from supviz.real.experiment import digits_experiment
-    from supviz.study.real.findings import calibration_of
+    from supviz.study.real.findings import calibration_cells, calibration_of
 
     res = digits_experiment(cfg, seed=seed, grid=grid)
     arch = res.config["architectures"][0]
@@ -223,14 +223,14 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
     cal = calibration_of(res, arch)
     if cal is not None:  # ranked within m, as the report ranks them (section F's calibration_of)
         figures["F3_calibration"] = lambda: plots.calibration_figure(
-            res.calibration, cal[0], res.quality, architecture=arch, measures=CALIBRATED, count=cal[1]
+            calibration_cells(res), cal[0], res.quality, architecture=arch, measures=CALIBRATED, count=cal[1]
         )
     tables = {
         "models": res.models,
         "quality": res.quality,
         "spaces": res.spaces,
         "pictures": res.pictures,
-        "calibration": res.calibration,
+        "calibration": res.calibration if cal is None else calibration_cells(res),  # with over_capacity
         "correlations": res.correlations,
         "readings": res.readings,
     }

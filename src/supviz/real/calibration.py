@@ -56,7 +56,8 @@ class Calibration:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per cell: ``index, label, m, p, importance, n_represented``, every measure of
+        One row per cell: ``index, label, m, p, importance, n_represented``, ``d_sae`` and ``over_capacity``
+        (:func:`mark_capacity`), every measure of
         :data:`~supviz.real.layer.QUALITY_KEYS`, ``mmcs`` (true recovery, mean over seeds), ``chance_mmcs``
         (what random unit decoders of the SAEs' size score at the cell's m:
         :func:`supviz.sae.metrics.random_mmcs_expectation`) and ``notes`` (why a value is NaN).
@@ -147,6 +148,7 @@ def calibrate(
             "p": float(spec.probability),
             "importance": spec.importance_name,
             "n_represented": int(stream.feature_mask.sum()),
+            "d_sae": int(lay.saes[0].W_dec.shape[0]),  # the dictionary: what the represented features must fit
         }
         row.update({k: lay.quality[k] for k in QUALITY_KEYS})
         notes = dict(lay.quality.reasons)
@@ -159,7 +161,7 @@ def calibrate(
             notes["mmcs"] = next((n["mmcs"] for n in sc.notes if "mmcs" in n), "undefined for a seed")
         row["notes"] = reason_text(notes)
         rows.append(row)
-    table = pd.DataFrame(rows)
+    table = mark_capacity(pd.DataFrame(rows), expansion=settings.expansion_factor)
     info = {
         "settings": settings.to_dict(),
         "n_train": n_train,
@@ -363,14 +365,18 @@ def read_through_interval(
 
 
 def read_layers(
-    calibration: "pd.DataFrame", quality: "pd.DataFrame", *, measures: Sequence[str] = CALIBRATED
+    calibration: "pd.DataFrame", quality: "pd.DataFrame", *, measures: Sequence[str] = CALIBRATED, seed: SeedLike = 0
 ) -> "pd.DataFrame":
-    """Every digits layer's measures read through the toy cells of its matching hidden size (:func:`matching_m`,
-    :func:`read_through`), per architecture.
+    """Every digits layer's measures read through the toy cells of its matching hidden size (:func:`matching_m`),
+    per architecture, by the one rule the text reads a layer by: :func:`place_layer` (review 7 item 1: the table
+    printed the pooled fit's MMCS for a layer whose cells recover apart by importance variant, the value the text
+    refused).
 
-    ``calibration``: the cells (``architecture, m, mmcs`` and the measures); ``quality``: the layers
+    ``calibration``: the cells (``architecture, m, mmcs``, ``importance`` and the measures); ``quality``: the layers
     (``architecture, kind, width`` and the measures). Returns one row per (architecture, kind, width, measure):
-    ``m_used`` (NaN where no m matches), ``value``, ``estimated_mmcs`` and ``reason`` (why it is NaN).
+    ``m_used`` (NaN where no m matches), ``value``, ``placed`` (the cells place the layer), ``estimated_mmcs``
+    (:attr:`Placement.estimate`; NaN where they do not), ``mmcs_low`` / ``mmcs_high`` (its 95% bootstrap interval,
+    :func:`read_through_interval`, ``seed``) and ``reason`` (why the estimate, or else its interval, is NaN).
     """
     import pandas as pd
 
@@ -380,25 +386,50 @@ def read_layers(
         if cal.empty:
             continue
         match = [matching_m(float(w), cal["m"]) for w in q["width"]]
-        ms = np.array([mm for mm, _ in match], dtype=float)
         for measure in measures:
-            est, why = read_through(cal, measure, q[measure].to_numpy(dtype=float), m=ms)
-            for (kind, w, v), mm, (_, no_m), e, r in zip(
-                q[["kind", "width", measure]].itertuples(index=False), ms, match, est, why
-            ):
-                rows.append(
-                    {
-                        "architecture": arch,
-                        "kind": kind,
-                        "width": int(w),
-                        "measure": measure,
-                        "m_used": mm,
-                        "value": float(v),
-                        "estimated_mmcs": float(e),
-                        "reason": no_m or r,
-                    }
-                )
+            for (kind, w, v), (mm, no_m) in zip(q[["kind", "width", measure]].itertuples(index=False), match):
+                row = {"architecture": arch, "kind": kind, "width": int(w), "measure": measure, "m_used": mm}
+                row.update(value=float(v), placed=False, estimated_mmcs=math.nan, mmcs_low=math.nan)
+                row.update(mmcs_high=math.nan, reason=no_m)
+                if math.isfinite(mm):
+                    pl = place_layer(cal, measure, float(v), m=mm, seed=seed)
+                    row.update(placed=pl.placed, estimated_mmcs=pl.estimate, mmcs_low=pl.interval[0])
+                    row.update(mmcs_high=pl.interval[1], reason=pl.reason or pl.interval_reason)
+                rows.append(row)
     return pd.DataFrame(rows)
+
+
+def mark_capacity(table: "pd.DataFrame", *, expansion: float) -> "pd.DataFrame":
+    """The calibration cells with ``d_sae`` and ``over_capacity``: whether a cell represents more features
+    (``n_represented``) than its SAEs' dictionary has latents. Then no SAE of that size can give each feature a latent
+    of its own, and the cell's MMCS is capped by the dictionary whatever the measure says (review 7 item 1: 2m = 40
+    latents against 60 features under uniform importance at m = 20, where section E's 120-latent SAEs recover the same
+    cells).
+
+    ``d_sae`` is the table's own (:func:`calibrate` records it); where it is missing (a result cached before it was
+    recorded) it is :meth:`supviz.sae.SAEConfig.resolve_d_sae` of the cell's ``m`` with ``expansion`` and the row's
+    ``architecture``. Returns a copy; ``over_capacity`` is False where ``n_represented`` is undefined.
+
+    Raises
+    ------
+    SupvizError
+        A cell without ``d_sae`` in a table without ``architecture``.
+    """
+    from supviz.sae.config import SAEConfig
+
+    out = table.copy()
+    have = out["d_sae"].to_numpy(dtype=float) if "d_sae" in out.columns else np.full(len(out), np.nan)
+    if not np.isfinite(have).all() and "architecture" not in out.columns:
+        raise SupvizError("the calibration cells need `d_sae` or `architecture` to know their dictionary size.")
+    out["d_sae"] = [
+        int(d)
+        if math.isfinite(d)
+        else SAEConfig(architecture=str(a), expansion_factor=float(expansion)).resolve_d_sae(int(m))
+        for d, a, m in zip(have, out["architecture"] if "architecture" in out.columns else [""] * len(out), out["m"])
+    ]
+    n = out["n_represented"].to_numpy(dtype=float)
+    out["over_capacity"] = np.isfinite(n) & (n > out["d_sae"].to_numpy(dtype=float))
+    return out
 
 
 #: A calibration cell is *near* a layer when its measure lies within this fraction of the measure's range over the

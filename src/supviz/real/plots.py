@@ -327,7 +327,8 @@ def _monotone_fits(cal: Any, measure: str) -> dict[int, tuple[np.ndarray, np.nda
 
 
 def _rho_title(row: Any) -> str:
-    """A panel title's correlation lines: within m (the ranking's statistic, with its interval), then pooled."""
+    """A panel title's correlation lines: within m (the ranking's statistic, with its interval), within (m, importance)
+    strata where the ranking has it (:func:`supviz.study.real.findings.calibration_ranking`), then pooled."""
     if not len(row):
         return "Spearman ρ: n/a"
     r = row.iloc[0]
@@ -336,7 +337,37 @@ def _rho_title(row: Any) -> str:
         if "rho_within" in r and math.isfinite(float(r["rho_within"]))
         else "within m: ρ n/a"
     )
-    return f"{within}\npooled over m: ρ = {fixed(r['rho'])}"
+    variant = (
+        f"\nwithin (m, variant): ρ = {fixed(r['rho_variant'])} [{fixed(r['variant_low'])}, "
+        f"{fixed(r['variant_high'])}]"
+        if "rho_variant" in r and math.isfinite(float(r["rho_variant"]))
+        else ""
+    )
+    return f"{within}{variant}\npooled over m: ρ = {fixed(r['rho'])}"
+
+
+def _over_capacity(cal: Any) -> Any:
+    """``cal["over_capacity"]`` as booleans on ``cal``'s index (:func:`supviz.real.calibration.mark_capacity`); all
+    False for a table without the column (nothing is known to exceed the dictionary)."""
+    import pandas as pd
+
+    if "over_capacity" not in cal:
+        return pd.Series(False, index=cal.index)
+    return cal["over_capacity"].fillna(False).astype(bool)
+
+
+def _cells(ax: Any, x: Any, y: Any, over: Any, *, colour: Any, marker: str, label: str | None = None) -> None:
+    """One group of calibration cells: filled where their represented features fit the SAE's dictionary, hollow
+    (the same colour and marker) where they exceed it (``over``, booleans aligned with ``x`` and ``y``)."""
+    o = np.asarray(over, dtype=bool)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if (~o).any():
+        ax.scatter(x[~o], y[~o], s=14, color=colour, marker=marker, linewidths=0, label=label)
+    if o.any():  # the label goes on the hollow ones only where no cell of the group is filled
+        hollow = label if o.all() else None
+        ax.scatter(
+            x[o], y[o], s=14, facecolors="none", edgecolors=[colour], marker=marker, linewidths=0.9, label=hollow
+        )
 
 
 def calibration_figure(
@@ -357,7 +388,8 @@ def calibration_figure(
     ``ranking``: one row per measure with ``rho`` (pooled) and, where computed, ``rho_within, within_low,
     within_high`` (section F's :func:`supviz.study.real.findings.calibration_ranking`); ``count``: the same for the
     effective feature count against the represented count. The last panel: the effective feature count against the
-    true number of represented features.
+    true number of represented features. A cell drawn hollow represents more features than its SAEs have latents
+    (``over_capacity``, :func:`supviz.real.calibration.mark_capacity`; a table without the column: all filled).
     """
     import matplotlib
 
@@ -372,7 +404,7 @@ def calibration_figure(
     n = len(measures) + 1
     ncols = 4
     nrows = math.ceil(n / ncols)
-    fig = _figure(2.9 * ncols, 2.8 * nrows + 0.3)
+    fig = _figure(2.9 * ncols, 3.0 * nrows + 0.3)  # three title lines over each panel
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     ms = sorted(set(int(m) for m in cal["m"])) if len(cal) else []
     cmap = matplotlib.colormaps["viridis"]
@@ -380,15 +412,16 @@ def calibration_figure(
     marks = {imp: mk for imp, mk in zip(sorted(set(cal["importance"])) if len(cal) else [], "os^Dv")}
     from supviz.toy.importance import variant_label
 
+    over = _over_capacity(cal)
     for ax, measure in zip(axes, measures):
         for (m, imp), t in cal.groupby(["m", "importance"]):
-            ax.scatter(
+            _cells(
+                ax,
                 t[measure],
                 t["mmcs"] - (t["chance_mmcs"] if corrected else 0.0),
-                s=14,
-                color=mcol[int(m)],
+                over[t.index],
+                colour=mcol[int(m)],
                 marker=marks[imp],
-                linewidths=0,
                 label=f"m = {int(m)}, {variant_label(imp)}",
             )
         row = ranking[ranking["measure"] == measure]
@@ -416,8 +449,8 @@ def calibration_figure(
     ax = axes[len(measures)]
     if len(cal):
         for (m, imp), t in cal.groupby(["m", "importance"]):
-            ax.scatter(
-                t["n_represented"], t["effective_features"], s=14, color=mcol[int(m)], marker=marks[imp], linewidths=0
+            _cells(
+                ax, t["n_represented"], t["effective_features"], over[t.index], colour=mcol[int(m)], marker=marks[imp]
             )
         hi = float(np.nanmax(np.r_[cal["n_represented"], cal["effective_features"], 1.0]))
         ax.plot([0, hi], [0, hi], ":", color="0.4")
@@ -434,6 +467,9 @@ def calibration_figure(
     handles, labels = axes[0].get_legend_handles_labels()
     from matplotlib.lines import Line2D
 
+    if over.any():
+        handles += [Line2D([], [], color="0.3", marker="o", ls="", markerfacecolor="none", markersize=4)]
+        labels += ["hollow: more represented features than SAE latents"]
     handles += [Line2D([], [], color="0.3", lw=1.1)]
     labels += ["monotone fit within one m (its colour; the read-through)"]
     handles += [Line2D([], [], color=KIND_COLOURS[k], lw=1.5) for k in ("classifier", "autoencoder")]

@@ -46,6 +46,13 @@ COLUMN_WORDS: dict[str, str] = {
     "within_high": "within m: 95% interval, high",
     "n_within": "cells within m",
     "n_strata": "hidden sizes m",
+    "rho_variant": "within m and importance: Spearman rho",
+    "variant_low": "within m and importance: 95% interval, low",
+    "variant_high": "within m and importance: 95% interval, high",
+    "n_variant_strata": "(m, importance) strata",
+    "over_capacity": "more represented features than SAE latents",
+    "mmcs_low": "MMCS: 95% interval, low",
+    "mmcs_high": "MMCS: 95% interval, high",
     "m_used": "toy cells' m",
 }
 

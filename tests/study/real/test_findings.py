@@ -1,5 +1,7 @@
 """Section F's verdicts on hand-made tables: the prose says only what its verdict carries."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -276,3 +278,145 @@ def test_chance_mmcs_is_the_random_decoders_expectation_at_the_recipe_s_size():
     assert chance_mmcs(5, 1.5) == pytest.approx(random_mmcs_expectation(5, 8))
     assert 0.4 < chance_mmcs(20, 2.0) < 0.7  # E2's chance at m = 20 is about 0.54
     assert np.isnan(chance_mmcs(float("nan"), 2.0))
+
+
+def test_the_per_layer_table_reads_each_layer_by_the_text_s_rule():
+    """Review 7 item 1: the per-layer table printed the pooled fit's MMCS (0.493 for the classifier at w = 16) where
+    the text said the cells cannot place the layer. Now both come from place_layer: n/a with the reason where the
+    variants recover apart, the text's value and interval where they agree."""
+    from supviz.real.calibration import place_layer, read_layers
+    from supviz.study.real.section import read_through_table
+
+    q = pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.10]})
+    cfg = {"sae_expansion": 2.0}
+    apart = _variant_cells([0.72, 0.70, 0.66, 0.63, 0.60, 0.59], [0.52, 0.51, 0.50, 0.50, 0.49, 0.48])
+    row = read_through_table(read_layers(apart, q, measures=("fvu",)), cfg, "relu_l1").iloc[0]
+    assert math.isnan(row["mmcs"]) and math.isnan(row["mmcs_low"]) and math.isnan(row["mmcs_high"])
+    assert "variants' mmcs ranges lie" in row["reason"] and row["m_used"] == 20
+    assert "The toy cells cannot place the layer" in _layer_text(apart)
+    line = [0.9 - 3 * f for f in (0.06, 0.07, 0.08, 0.09, 0.10, 0.11)]
+    up = [0.904 - 3 * f for f in (0.085, 0.09, 0.095, 0.10, 0.11, 0.12)]
+    agree = _variant_cells(line, up)
+    row = read_through_table(read_layers(agree, q, measures=("fvu",)), cfg, "relu_l1").iloc[0]
+    pl = place_layer(agree, "fvu", 0.10, m=20)
+    assert row["mmcs"] == pytest.approx(round(pl.estimate, 3)) and row["reason"] == ""
+    assert (row["mmcs_low"], row["mmcs_high"]) == pytest.approx(tuple(round(v, 3) for v in pl.interval))
+    text = _layer_text(agree)
+    assert f"reads MMCS ≈ {pl.estimate:.2f} [95% interval {pl.interval[0]:.2f}, {pl.interval[1]:.2f}" in text
+
+
+def _split_cells():
+    """Two m of 16 cells, two importance variants of 8: within each (m, variant) the measure is a shuffle of the
+    MMCS (rho 0), but variant a recovers more and has the lower measure, so within m alone the measure tracks."""
+    rows = []
+    for m in (10, 20):
+        for v, base, level in (("geometric:0.9", 0.7, 0.05), ("uniform", 0.5, 0.15)):
+            for i in range(8):
+                rows.append(
+                    {
+                        "architecture": "relu_l1",
+                        "m": m,
+                        "importance": v,
+                        "mmcs": base + 0.01 * i,
+                        "fvu": level + 0.005 * SHUFFLE[i],
+                        "n_represented": 3 * m if v == "uniform" and i >= 5 else m,
+                        "d_sae": 2 * m,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_the_correlation_within_m_and_importance_does_not_count_the_variants_split():
+    """Within m the measure sorts the two variants (rho strongly negative, interval below 0); within (m, importance)
+    it is a shuffle (rho 0, interval across 0). The ranking carries both, and the text says the within-m rho mixes
+    the variants and gives the stratified one with its interval."""
+    from supviz.real.calibration import rank_correlations, read_layers
+    from supviz.study.real.findings import calibration_ranking, calibration_text
+    from supviz.study.stats import stratified_spearman
+
+    cal = _split_cells()
+    corr = rank_correlations(cal, measures=("fvu",)).assign(architecture="relu_l1", target="mmcs")
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("fvu",)).iloc[0]
+    assert rk["within_high"] < -0.5
+    want = stratified_spearman(cal["fvu"], cal["mmcs"], [f"{m}|{v}" for m, v in zip(cal["m"], cal["importance"])])
+    assert rk["rho_variant"] == pytest.approx(want.rho, abs=1e-12) and rk["rho_variant"] == pytest.approx(
+        0.0, abs=1e-12
+    )
+    assert (rk["variant_low"], rk["variant_high"]) == pytest.approx(want.interval) and rk["n_variant_strata"] == 4
+    rd = read_layers(
+        cal,
+        pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.1]}),
+        measures=("fvu",),
+    )
+    text = calibration_text(
+        calibration_ranking(cal, corr, architecture="relu_l1", measures=("fvu",)),
+        rd,
+        n_cells=len(cal),
+        picture_width=16,
+        cells=cal,
+    )
+    assert "The within-m ρ mixes the importance variants" in text
+    assert "Within (m, importance) strata FVU gives ρ = 0.00 [" in text and "over 4 strata" in text
+    assert "its interval includes 0, so within one width and one variant it is not shown to track" in text
+
+
+def test_the_text_counts_the_cells_whose_features_exceed_the_sae_s_latents():
+    """Review 7 item 1: the capacity limit, from the cells: how many represent more features than 2m latents, per m
+    and variant, and where only one variant does, that the split comes largely from the dictionary's size."""
+    from supviz.real.calibration import mark_capacity, rank_correlations, read_layers
+    from supviz.study.real.findings import calibration_ranking, calibration_text
+
+    cal = mark_capacity(_split_cells(), expansion=2.0)
+    corr = rank_correlations(cal, measures=("fvu",)).assign(architecture="relu_l1", target="mmcs")
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("fvu",))
+    rd = read_layers(
+        cal,
+        pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.1]}),
+        measures=("fvu",),
+    )
+    text = calibration_text(rk, rd, n_cells=len(cal), picture_width=16, cells=cal)
+    assert "its SAEs have as many latents as the digits layers' recipe gives (20 at m = 10, 40 at m = 20)" in text
+    assert "6 of 32 cells do: 3 of 8 at m = 10 under uniform importance (up to 30 features for 20 latents)" in text
+    assert "3 of 8 at m = 20 under uniform importance (up to 60 features for 40 latents). F3 draws them hollow." in text
+    assert "At m = 10 only the cells under uniform importance do; at m = 20 only" in text
+    fit = calibration_text(rk, rd, n_cells=len(cal), picture_width=16, cells=cal.assign(over_capacity=False))
+    assert "No calibration cell does (32 cells)." in fit and "F3 draws them hollow" not in fit
+
+
+def test_f3_draws_the_cells_over_the_dictionary_hollow():
+    """The calibration figure: cells with over_capacity are drawn with no face colour, the others filled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from supviz.real.calibration import mark_capacity
+    from supviz.real.plots import calibration_figure
+
+    cal = mark_capacity(_split_cells(), expansion=2.0).assign(**{k: 0.5 for k in ("l0", "effective_features")})
+    rk = pd.DataFrame({"measure": ["fvu"], "rho": [0.0]})
+    q = pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.1]})
+    fig = calibration_figure(cal, rk, q, architecture="relu_l1", measures=("fvu",))
+    ax = fig.axes[0]
+    hollow = filled = 0
+    for coll in ax.collections:
+        n = len(coll.get_offsets())
+        if len(coll.get_facecolors()) == 0 or np.all(np.asarray(coll.get_facecolors())[:, 3] == 0):
+            hollow += n
+        else:
+            filled += n
+    assert hollow == int(cal["over_capacity"].sum()) == 6 and filled == len(cal) - 6
+    labels = fig.legends[0].get_texts()
+    assert any("hollow: more represented features than SAE latents" in t.get_text() for t in labels)
+
+
+def test_one_importance_variant_has_nothing_to_mix():
+    """With one variant the (m, importance) strata are the m's: the text says nothing of mixing variants."""
+    from supviz.real.calibration import rank_correlations, read_layers
+    from supviz.study.real.findings import calibration_ranking, calibration_text
+
+    cal = _split_cells()
+    cal = cal[cal["importance"] == "uniform"]
+    corr = rank_correlations(cal, measures=("fvu",)).assign(architecture="relu_l1", target="mmcs")
+    rk = calibration_ranking(cal, corr, architecture="relu_l1", measures=("fvu",))
+    q = pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.1]})
+    text = calibration_text(rk, read_layers(cal, q, measures=("fvu",)), n_cells=len(cal), picture_width=16, cells=cal)
+    assert "mixes the importance variants" not in text and "Within (m, importance)" not in text

@@ -59,7 +59,8 @@ def calibration_ranking(
     pandas.DataFrame
         One row per measure, by ``|rho_within|`` descending (NaN last): ``measure, rho_within, within_low,
         within_high, n_within`` (cells in the strata used), ``n_strata``, ``rho`` / ``p_value`` / ``n_cells`` (pooled),
-        ``reason`` (why ``rho_within`` is NaN).
+        ``reason`` (why ``rho_within`` is NaN), and the same within (m, importance) strata, never ranked by:
+        ``rho_variant, variant_low, variant_high, n_variant_strata, variant_reason`` (:func:`_within_variant`).
     """
     import pandas as pd
 
@@ -83,6 +84,7 @@ def calibration_ranking(
                 if math.isfinite(st.rho)
                 else "no hidden size m with 4 cells where both the measure and the recovery vary",
             )
+            row.update(_within_variant(cal, m, target))
         else:
             row.update(
                 rho_within=math.nan,
@@ -91,6 +93,11 @@ def calibration_ranking(
                 n_within=0,
                 n_strata=0,
                 reason=f"no column {m!r} or m",
+                rho_variant=math.nan,
+                variant_low=math.nan,
+                variant_high=math.nan,
+                n_variant_strata=0,
+                variant_reason=f"no column {m!r} or m",
             )
         p = pooled.get(m)
         row.update(
@@ -106,6 +113,30 @@ def calibration_ranking(
     return out.loc[key.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
 
 
+def _within_variant(cal: Any, measure: str, target: str) -> dict[str, Any]:
+    """Spearman's rho of ``measure`` with ``target`` within each (m, importance variant) stratum, combined
+    (:func:`~supviz.study.stats.stratified_spearman`): within m alone the rho also sorts the variants, whose recovery
+    differs at one value of the measure (review 7 item 1). ``rho_variant``, ``variant_low`` / ``variant_high`` (95%
+    interval), ``n_variant_strata`` (strata used) and ``variant_reason`` (why NaN)."""
+    if "importance" not in cal.columns:
+        why = "no importance column: the cells' variants are unknown"
+        return dict(
+            rho_variant=math.nan, variant_low=math.nan, variant_high=math.nan, n_variant_strata=0, variant_reason=why
+        )
+    strata = [f"m = {int(a)}, {b}" for a, b in zip(cal["m"], cal["importance"])]
+    st = stratified_spearman(cal[measure], cal[target], strata)
+    used = sum(1 for r, _n in st.per_stratum.values() if math.isfinite(r))
+    return dict(
+        rho_variant=st.rho,
+        variant_low=st.interval[0],
+        variant_high=st.interval[1],
+        n_variant_strata=used,
+        variant_reason=""
+        if math.isfinite(st.rho)
+        else "no (m, importance) stratum with 4 cells where both the measure and the recovery vary",
+    )
+
+
 def _abs_low(lo: float, hi: float) -> float:
     """The smallest |rho| in the interval [lo, hi] (0 when it contains 0)."""
     return 0.0 if lo <= 0 <= hi else min(abs(lo), abs(hi))
@@ -114,6 +145,17 @@ def _abs_low(lo: float, hi: float) -> float:
 def _abs_high(lo: float, hi: float) -> float:
     """The largest |rho| in the interval [lo, hi]."""
     return max(abs(lo), abs(hi))
+
+
+def calibration_cells(r: Any) -> Any:
+    """The calibration cells of a :class:`~supviz.real.experiment.RealResult` with ``d_sae`` and ``over_capacity``
+    (:func:`supviz.real.calibration.mark_capacity`, the run's ``sae_expansion``): what the figure, the text and the
+    tables read. ``None`` without cells."""
+    from supviz.real.calibration import mark_capacity
+
+    if r.calibration is None or not len(r.calibration):
+        return None
+    return mark_capacity(r.calibration, expansion=float(r.config["sae_expansion"]))
 
 
 def calibration_of(r: Any, arch: str) -> tuple[Any, Any, Any] | None:
@@ -130,7 +172,7 @@ def calibration_of(r: Any, arch: str) -> tuple[Any, Any, Any] | None:
     count = calibration_ranking(
         r.calibration, r.correlations, architecture=arch, target="n_represented", measures=("effective_features",)
     )
-    readings = read_layers(r.calibration, r.quality[r.quality["architecture"] == arch])
+    readings = read_layers(r.calibration, r.quality[r.quality["architecture"] == arch])  # place_layer, row by row
     return ranking, count, readings
 
 
@@ -216,6 +258,10 @@ def calibration_text(
         )
         + "."
     )
+    if "rho_variant" in best.index and cells is not None and cells.get("importance", ()).nunique() > 1:
+        parts.append(_variant_words(best, name(best["measure"])))  # one variant: the strata are the m's
+    if cells is not None and "over_capacity" in getattr(cells, "columns", ()):
+        parts.append(_capacity_words(cells))
     if count is not None and len(count) and math.isfinite(float(count.iloc[0]["rho_within"])):
         c = count.iloc[0]
         parts.append(
@@ -227,6 +273,82 @@ def calibration_text(
     if len(rd):
         parts.append(_read_through_words(rd.iloc[0], name(best["measure"]), picture_width, cells, chance))
     return " ".join(parts) + " Per layer in the table below."
+
+
+def _variant_words(best: Any, measure_name: str) -> str:
+    """The best measure's rho within (m, importance) strata (:func:`_within_variant`) beside the within-m one: within
+    m the cells of both variants are ranked together, and where the variants recover apart at one value of the
+    measure, that rho partly sorts the variants (review 7 item 1)."""
+    head = (
+        "The within-m ρ mixes the importance variants: inside one m the cells of both are ranked together, and where "
+        "they recover apart at one value of the measure it partly sorts the variants. "
+    )
+    if not math.isfinite(float(best["rho_variant"])):
+        return head + f"Within (m, importance) strata {measure_name} has no ρ: {best['variant_reason']}."
+    lo, hi = float(best["variant_low"]), float(best["variant_high"])
+    return head + (
+        f"Within (m, importance) strata {measure_name} gives ρ = {fixed(best['rho_variant'])} [{fixed(lo)}, "
+        f"{fixed(hi)}] over {int(best['n_variant_strata'])} strata (Fisher-z mean, 95% "
+        "interval): "
+        + (
+            "its interval excludes 0"
+            if lo > 0 or hi < 0
+            else "its interval includes 0, so within one width and one variant it is not shown to track recovery"
+        )
+        + "."
+    )
+
+
+def _capacity_words(cells: Any) -> str:
+    """How many calibration cells represent more features than their SAEs have latents (``over_capacity``,
+    :func:`supviz.real.calibration.mark_capacity`), per hidden size m and importance variant: those cells' MMCS is
+    capped by the dictionary, whatever the measure sees (review 7 item 1)."""
+    from supviz.toy.importance import ordered_variants, variant_label
+
+    over = cells["over_capacity"].to_numpy(dtype=bool)
+    sizes = cells.groupby("m")["d_sae"].max()
+    dicts = ", ".join(f"{int(d)} at m = {int(m)}" for m, d in sizes.items())
+    head = (
+        f"A limit of the calibration: its SAEs have as many latents as the digits layers' recipe gives ({dicts}), "
+        "and a cell that represents more features than that cannot give each feature a latent of its own, so its "
+        "MMCS is capped by the dictionary's size whatever the measure sees. "
+    )
+    if not over.any():
+        return head + f"No calibration cell does ({len(cells)} cells)."
+    per = []
+    for m, t in cells.groupby("m"):
+        for v in ordered_variants(t["importance"].astype(str)):
+            g = t[t["importance"].astype(str) == v]
+            k = int(g["over_capacity"].sum())
+            if k:
+                per.append(
+                    f"{k} of {len(g)} at m = {int(m)} under {variant_label(v)} (up to "
+                    f"{int(g['n_represented'].max())} features for {int(g['d_sae'].max())} latents)"
+                )
+    alone = []  # the m where only one variant's cells exceed the dictionary: there the split is the dictionary's
+    for m, t in cells.groupby("m"):
+        vs = ordered_variants(t.loc[t["over_capacity"].to_numpy(dtype=bool), "importance"].astype(str))
+        if len(vs) == 1 and t["importance"].nunique() > 1:
+            alone.append(f"at m = {int(m)} only the cells under {variant_label(vs[0])} do")
+    return (
+        head
+        + f"{int(over.sum())} of {len(cells)} cells do: "
+        + "; ".join(per)
+        + ". F3 draws them hollow."
+        + (
+            " "
+            + _upper_first("; ".join(alone))
+            + ", so there the variants' split at one value of the measure comes largely from the dictionary's size, "
+            "not from what the measure misses."
+            if alone
+            else ""
+        )
+    )
+
+
+def _upper_first(text: str) -> str:
+    """``text`` with its first letter upper case."""
+    return text[:1].upper() + text[1:]
 
 
 def _span(lo: float, hi: float) -> str:
@@ -615,6 +737,7 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
     if cal is not None:
         ranking, count, readings = cal
         n_cells = int((r.calibration["architecture"] == arch).sum())
+        cells = calibration_cells(r)
         parts.append(
             calibration_text(
                 ranking,
@@ -623,7 +746,7 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
                 picture_width=int(cfg["picture_width"]),
                 count=count,
                 chance=lambda m: chance_mmcs(m, float(cfg["sae_expansion"]), arch),
-                cells=r.calibration[r.calibration["architecture"] == arch],
+                cells=cells[cells["architecture"] == arch],
             )
         )
     return "\n\n".join(parts), findings

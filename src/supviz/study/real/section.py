@@ -24,7 +24,7 @@ from supviz.real.measures import SIGNED_PAIR
 from supviz.report.records import SectionOutput, TableBlock
 from supviz.sae.config import ARCHITECTURE_NAMES
 from supviz.study.context import RunContext
-from supviz.study.real.findings import calibration_of, chance_mmcs, conclusion
+from supviz.study.real.findings import calibration_cells, calibration_of, chance_mmcs, conclusion
 from supviz.study.section import Section
 
 
@@ -146,6 +146,7 @@ class RealSection(Section):
         if cal is not None:
             ranking, count, _readings = cal
             n_cells = int((r.calibration["architecture"] == arch).sum())
+            cells = calibration_cells(r)  # with over_capacity: F3 draws those cells hollow
             figs.append(
                 ctx.figure(
                     "F3_calibration",
@@ -158,22 +159,24 @@ class RealSection(Section):
                         "cell's represented features (‖W_i‖ > 0.5) less what random unit decoders of the same size "
                         "score at that m (dotted line: chance). Title: Spearman's rank correlation inside each "
                         "hidden size m, combined over the sizes (Fisher-z mean, 95% interval): the statistic the "
-                        "measures are ranked by; below it, the same pooled over every m, which also counts the width "
-                        "as tracking (subtracting chance, a constant per m, changes neither). Lines: the monotone fit "
-                        "of MMCS on the measure within each m, in that m's "
+                        "measures are ranked by; below it, the same within each (m, importance variant) stratum "
+                        "(within m alone the ρ also sorts the variants), then pooled over every m, which also counts "
+                        "the width as tracking (subtracting chance, a constant per m, changes none of them). Lines: "
+                        "the monotone fit of MMCS on the measure within each m, in that m's "
                         "colour, through which a digits layer is read (at the nearest m). Ticks at the bottom: where "
                         "the digits layers lie. Last panel: the effective feature count against the true number of "
-                        "represented features."
+                        "represented features. Hollow: a cell with more represented features than its SAEs have "
+                        "latents, whose MMCS the dictionary's size caps."
                     ),
                     content={
-                        "c": _frame(r.calibration),
+                        "c": _frame(cells),
                         "r": _frame(ranking),
                         "n": _frame(count),
                         "q": _frame(r.quality),
                         "arch": arch,
                     },
-                    static=lambda r=r, a=arch, rk=ranking, ct=count: plots.calibration_figure(
-                        r.calibration, rk, r.quality, architecture=a, measures=CALIBRATED, count=ct
+                    static=lambda r=r, c=cells, a=arch, rk=ranking, ct=count: plots.calibration_figure(
+                        c, rk, r.quality, architecture=a, measures=CALIBRATED, count=ct
                     ),
                 )
             )
@@ -188,6 +191,30 @@ class RealSection(Section):
             rows=_rows(r),
             notes=list(r.notes),
         )
+
+
+#: The caption of the per-layer read-through table (:func:`read_through_table`).
+READ_THROUGH_CAPTION = (
+    "The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 from the width), "
+    "by the rule the text reads the classifier by ({arch}): where every importance variant has cells near the "
+    "layer's value, the value lies inside each variant's range and the variants' MMCS near it agree, the monotone "
+    "fit's MMCS with its 95% bootstrap interval over the cells of that m; elsewhere n/a, and why (the cells cannot "
+    "place the layer, or no m matches). Beside it the MMCS random unit decoders of the same size score at that m "
+    "(chance MMCS)"
+)
+
+
+def read_through_table(readings: Any, cfg: Any, arch: str) -> Any:
+    """Section F's per-layer read-through table: one row per (layer, measure) of ``readings``
+    (:func:`supviz.real.calibration.read_layers`, which reads each by :func:`~supviz.real.calibration.place_layer`,
+    the text's rule): ``kind, width, measure, m_used, value``, ``mmcs`` with ``mmcs_low`` / ``mmcs_high`` (NaN where
+    the cells cannot place the layer), ``chance MMCS`` and ``reason`` (why the MMCS or its interval is NaN)."""
+    t = readings[
+        ["kind", "width", "measure", "m_used", "value", "estimated_mmcs", "mmcs_low", "mmcs_high", "reason"]
+    ].rename(columns={"estimated_mmcs": "mmcs"})
+    # what random unit decoders of the same size score at that m: a reading at or below it says nothing
+    t.insert(8, "chance MMCS", [chance_mmcs(m, float(cfg["sae_expansion"]), arch) for m in t["m_used"]])
+    return t.round(3).reset_index(drop=True)
 
 
 def _tables(r: Any) -> list[TableBlock]:
@@ -243,29 +270,16 @@ def _tables(r: Any) -> list[TableBlock]:
                 "Calibration: Spearman's ρ over toy cells of each measure with the true MMCS, taken within each "
                 "hidden size m and combined over m (the columns 'within m': the estimate and its 95% interval, low "
                 "and high; the ranking's statistic) and pooled over every m (the columns 'Spearman rho' and 'p "
-                "value'); last row: the effective feature count with the represented count",
+                "value'); the columns 'within m and importance': the same taken within each (m, importance "
+                "variant) stratum, which the within-m ρ mixes; last row: the effective feature count with the "
+                "represented count",
                 pd.concat([ranking.assign(target="mmcs"), count.assign(target="n_represented")], ignore_index=True)
-                .drop(columns=["reason"])
+                .drop(columns=["reason", "variant_reason"])
                 .round(3),
             )
         )
         if len(readings):
-            # pivot, not pivot_table: a layer with no matching m (m_used NaN) keeps its row
-            piv = readings.pivot(index=["kind", "width", "m_used"], columns="measure", values="estimated_mmcs")
-            piv = piv.reset_index()
-            # what random unit decoders of the same size score at that m: a reading at or below it says nothing
-            piv["chance MMCS"] = [chance_mmcs(m, float(cfg["sae_expansion"]), arch) for m in piv["m_used"]]
-            out.append(
-                TableBlock(
-                    f"The digits layers read through the toy cells of the nearest hidden size m (at most a factor 2 "
-                    f"from the width): MMCS of those cells with the same value of each measure ({arch_name}; n/a "
-                    "outside the cells' range or without a matching m), beside the MMCS random unit decoders of the "
-                    "same size score at that m (chance MMCS). A fit over every cell of the m, whatever its importance "
-                    "variant: where the variants recover apart at the same value, the cells cannot place the layer "
-                    "(the text above says whether they place the classifier at the picture width)",
-                    piv.round(3),
-                )
-            )
+            out.append(TableBlock(READ_THROUGH_CAPTION.format(arch=arch_name), read_through_table(readings, cfg, arch)))
     return out
 
 
@@ -372,8 +386,9 @@ def _rows(r: Any) -> list[dict[str, Any]]:
                 method=method,
             )
         )
-    if r.calibration is not None and len(r.calibration):
-        for t in r.calibration.to_dict("records"):
+    cells = calibration_cells(r)
+    if cells is not None:
+        for t in cells.to_dict("records"):
             rows.append(
                 {
                     "table": "saes",
@@ -383,6 +398,8 @@ def _rows(r: Any) -> list[dict[str, Any]]:
                     "m": int(t["m"]),
                     "p": float(t["p"]),
                     "n_represented": t["n_represented"],
+                    "d_sae": int(t["d_sae"]),
+                    "over_capacity": bool(t["over_capacity"]),
                     "mmcs": t["mmcs"],
                     "nan_reasons": t["notes"],
                     **{k: t[k] for k in QUALITY_KEYS},
