@@ -251,6 +251,12 @@ class LocalDispatcher(Dispatcher):
                 f"a worker process died under a task (exit codes {codes.group(1) if codes else 'unknown'}: killed, "
                 "or out of memory); the tasks that ended are kept in the cache: run the command again to resume."
             ) from None
+        except BaseException:
+            # a task's error (TrainingDiverged), Ctrl-C, or the caller stopping early tears the pool down under the
+            # tasks still running: their workers are killed, and the trackers' leaked-semaphore note at exit (after
+            # the one-line error of a diverged training on two workers) says nothing the user can act on
+            note_interrupt()
+            raise
 
 
 _MISS = object()
