@@ -1,8 +1,8 @@
 """Cells trained on the run's worker processes (:mod:`supviz.toy.cells`): the same bits as trained here.
 
 An instance gets the same bits alone, in any group, on any thread (``tests/toy/test_train.py``), and in
-any process of one machine once its product choices are fixed on disk before the workers start
-(:func:`supviz.toy.cells.prepare_products`). So training on two worker processes changes only where
+any process of one machine once its product choices are fixed before the workers start and travel with each
+task (:func:`supviz.toy.cells.prepare_products`). So training on two worker processes changes only where
 each chunk runs: every cell has the bits of the whole grid trained here on its threads.
 """
 

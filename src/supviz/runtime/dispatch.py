@@ -14,7 +14,8 @@ force (:func:`current`); ``supviz run`` and ``supviz sweep`` put one in force fo
 in the run's cache (``memo``) first; a miss is computed where the task runs and *stored there*, into
 the cache folder (a shared filesystem on a cluster), atomically, before its result comes back. So a
 run interrupted anywhere, or a worker killed half way, loses only the tasks in flight, and the
-next run finds every finished one.
+next run finds every finished one (a local worker killed under a task stops the run with one line,
+:class:`WorkerLost`, exit status 1).
 
 **Large arguments** are wrapped in :class:`Shared` by the caller: a Dask dispatcher writes each
 such array once into the cache folder and passes its path (:class:`NpyFile`; other values are
