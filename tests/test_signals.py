@@ -229,3 +229,26 @@ def test_the_resource_trackers_stderr_stays_visible_but_their_leak_note_after_ct
     # the tracker's own words outlive this process (it unlinks at its shutdown): both are in stderr by EOF
     assert "supviz-test-no-such-semaphore" in err, err  # its failed unlink: always shown
     assert ("leaked semaphore" in err) is not interrupted, err
+
+
+def test_a_diverged_training_on_two_workers_is_one_line_and_exit_1(tmp_path):
+    """Training runs on the worker processes (issue 18): the error of one task tears the pool down under the others,
+    and the resource trackers' 'There appear to be 2 leaked semaphore objects' note (two more lines) followed the
+    one-line TrainingDiverged error at exit."""
+    config = tmp_path / "sweep.toml"
+    config.write_text(
+        "seed = 0\n[grid]\nn_features = [40]\nhidden = [3, 5]\nprobabilities = [1.0, 0.1]\nimportances = ['uniform']\n"
+        "replicates = 2\n[train]\nsteps = 50\nbatch_size = 64\nlr = 1e38\nlog_every = 10\n[features]\n"
+        "methods = ['mds']\nk = 5\n[datapoints]\npoints = [300]\nmethods = ['umap']\nk = 5\n[sae]\narchitectures = []\n"
+        "[run]\nn_jobs = 2\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "supviz", "sweep", str(config), "--out", str(tmp_path / "out"), "--quiet"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr[-2000:]
+    assert lines[0].startswith("supviz: error: training diverged: ") and "lower `lr` (got 1e+38)" in lines[0]

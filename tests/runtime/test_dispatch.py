@@ -146,3 +146,24 @@ def test_a_worker_that_grows_by_less_than_the_limit_is_kept():
     assert grow < WORKER_GROWTH_BYTES
     pids = list(parallel(2, batch_size=1)(delayed(_grow_and_pid)(n) for n in (0, 0, grow, grow, 0, 0, 0, 0)))
     assert os.getpid() not in pids and len(set(pids)) == 2  # two workers did all eight tasks: never replaced
+
+
+def _die_or_wait(i: int) -> int:
+    """Task ``i``: the first kills its own worker process (as ``kill -9`` of a worker, or the kernel's out-of-memory
+    killer); the others take a moment."""
+    if i == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.5)
+    return i
+
+
+def test_a_worker_killed_under_a_task_is_one_line_and_exit_1(capsys):
+    """A worker killed during training (``kill -9``) printed joblib's 30-line TerminatedWorkerError traceback and
+    exited 1 by accident; now it is one SupvizError line that names the signal, with exit status 1 (not bad input)."""
+    from supviz.errors import SupvizError
+    from supviz.runtime.dispatch import LocalDispatcher, WorkerLost
+
+    with pytest.raises(WorkerLost, match=r"a worker process died under a task \(exit codes \{SIGKILL\(-9\)\}") as info:
+        list(LocalDispatcher(2).map(_die_or_wait, [(i,) for i in range(4)]))
+    assert isinstance(info.value, SupvizError) and info.value.exit_status == 1
+    assert "\n" not in str(info.value)

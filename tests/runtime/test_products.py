@@ -151,6 +151,21 @@ def test_the_choice_is_measured_once_written_and_read_back(tmp_path):
     assert products.table()[0]["source"] == "table"
 
 
+def test_a_worker_adopts_its_parents_choices_without_measuring(monkeypatch):
+    """prepare returns the choices made here (forced ones included); adopt serves them in another process (here:
+    a fresh state whose table could not be read) in place of its own, and measures nothing."""
+    shapes = [(64, 60, 5, False, False, "float32"), (60, 64, 5, True, False, "float32")]
+    with products.forced("torch"):
+        chosen = products.prepare(shapes)
+    assert chosen == {"float32:64x60x5:NN": "torch", "float32:60x64x5:TN": "torch"}
+    products.reset(disk=True)
+    monkeypatch.setenv(products.CACHE_ENV, "/dev/null/unwritable")
+    monkeypatch.setattr(products, "measure", lambda key: pytest.fail(f"measured {key} in the worker"))
+    products.adopt({**chosen, "float32:8x8x8:NN": "custom"})  # a custom callable cannot travel: left out
+    assert products.prepare(shapes) == chosen
+    assert {r["key"]: r["source"] for r in products.table()} == dict.fromkeys(chosen, "parent")
+
+
 def test_an_entry_on_disk_wins_over_a_new_measurement(tmp_path):
     # two processes measuring one shape at once: the first entry written is the one both keep
     key = products.product_key(32, 16, 3)

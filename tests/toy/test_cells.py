@@ -1,14 +1,15 @@
 """Cells trained on the run's worker processes (:mod:`supviz.toy.cells`): the same bits as trained here.
 
 An instance gets the same bits alone, in any group, on any thread (``tests/toy/test_train.py``), and in
-any process of one machine once its product choices are fixed on disk before the workers start
-(:func:`supviz.toy.cells.prepare_products`). So training on two worker processes changes only where
+any process of one machine once its product choices are fixed before the workers start and travel with each
+task (:func:`supviz.toy.cells.prepare_products`). So training on two worker processes changes only where
 each chunk runs: every cell has the bits of the whole grid trained here on its threads.
 """
 
 import numpy as np
 import pytest
 
+from supviz.runtime import products
 from supviz.runtime.cache import Cache
 from supviz.runtime.dispatch import LocalDispatcher
 from supviz.toy import TrainConfig, train_grid
@@ -92,3 +93,17 @@ def test_groups_without_a_worker_train_here():
     pool = Counting(1)
     grids = train_groups([CONFIG.instances()[:3]], CONFIG, dispatcher=pool, progress=False)
     assert pool.tasks == [] and grids[0].info["where"] == "in process"
+
+
+@pytest.mark.parametrize("impl", ["numpy", "numba"])
+def test_workers_serve_the_products_as_this_process_chose(tmp_path, impl):
+    """The product choices made here travel with each task: a choice the workers would not find in the table on disk
+    (forced here, as a read-only cache folder leaves every choice in memory) still serves their products, so the
+    cells and the groups have the bits trained here. On the table alone at least one of the two forced
+    implementations differs from the workers' own choice for some shape, and its bits differ."""
+    with products.forced(impl):
+        whole = train_grid(CONFIG, progress=False)
+        grid, _ = train_cells(CONFIG.instances(), CONFIG, cache=Cache(tmp_path / "c"), dispatcher=Counting(2))
+        (group,) = train_groups([CONFIG.instances()], CONFIG, dispatcher=Counting(2), progress=False)
+    _same(grid, whole)
+    _same(group, whole)

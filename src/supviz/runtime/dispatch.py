@@ -14,7 +14,8 @@ force (:func:`current`); ``supviz run`` and ``supviz sweep`` put one in force fo
 in the run's cache (``memo``) first; a miss is computed where the task runs and *stored there*, into
 the cache folder (a shared filesystem on a cluster), atomically, before its result comes back. So a
 run interrupted anywhere, or a worker killed half way, loses only the tasks in flight, and the
-next run finds every finished one.
+next run finds every finished one (a local worker killed under a task stops the run with one line,
+:class:`WorkerLost`, exit status 1).
 
 **Large arguments** are wrapped in :class:`Shared` by the caller: a Dask dispatcher writes each
 such array once into the cache folder and passes its path (:class:`NpyFile`; other values are
@@ -54,12 +55,15 @@ import contextlib
 import contextvars
 import logging
 import os
+import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from supviz.errors import SupvizError
 
 log = logging.getLogger(__name__)
 
@@ -231,15 +235,38 @@ class LocalDispatcher(Dispatcher):
             yield from super()._run(fn, calls, keys, index, kind=kind, store=store, n_jobs=1, one_thread=one_thread)
             return
         from joblib import delayed
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
 
         _quiet_worker_replacement()
         jobs = (
             delayed(_indexed)(i, fn, call, store, kind, key, one_thread) for i, call, key in zip(index, calls, keys)
         )
-        yield from parallel(n, return_as="generator_unordered")(jobs)
+        try:
+            yield from parallel(n, return_as="generator_unordered")(jobs)
+        except TerminatedWorkerError as exc:
+            # a worker killed (kill -9, the kernel's out-of-memory killer) or crashed: loky's ~30-line traceback
+            # and the trackers' leaked-semaphore note said nothing the user can act on
+            note_interrupt()
+            codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(exc))
+            raise WorkerLost(
+                f"a worker process died under a task (exit codes {codes.group(1) if codes else 'unknown'}: killed, "
+                "or out of memory); the tasks that ended are kept in the cache: run the command again to resume."
+            ) from None
+        except BaseException:
+            # a task's error (TrainingDiverged), Ctrl-C, or the caller stopping early tears the pool down under the
+            # tasks still running: their workers are killed, and the trackers' leaked-semaphore note at exit (after
+            # the one-line error of a diverged training on two workers) says nothing the user can act on
+            note_interrupt()
+            raise
 
 
 _MISS = object()
+
+
+class WorkerLost(SupvizError):
+    """A local worker process died under a running task (killed by a signal, or out of memory): one line, exit 1."""
+
+    exit_status = 1
 
 
 def _quiet_worker_replacement() -> None:
@@ -462,8 +489,8 @@ def _tracker_stderr() -> Iterator[None]:
 
 
 def note_interrupt() -> None:
-    """Tell the relay that this run was interrupted (the CLI calls it on Ctrl-C): from now on it drops the
-    trackers' leaked-semaphore note, the one thing they say when a Ctrl-C killed a worker."""
+    """Tell the relay that this run was interrupted (the CLI calls it on Ctrl-C, a pool when a worker died): from
+    now on it drops the trackers' leaked-semaphore note, the one thing they say when a worker was killed."""
     fd = _RELAY.get("fd")
     if fd is not None:
         try:

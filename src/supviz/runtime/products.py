@@ -28,7 +28,9 @@ path this way). :func:`table` lists the choices and timings; the benchmarks prin
 
 **What stays exact.** Within one process the choice for a key never changes, and with a table on
 disk it is the same in every process of the machine: the implementation serving a product is a
-function of its shape and the table alone. Every implementation computes each instance's product
+function of its shape and the table alone. Worker processes take their parent's choices with their
+tasks (:func:`prepare` in the parent, :func:`adopt` in the worker), so they serve as the parent does
+even where the table cannot be written. Every implementation computes each instance's product
 by its own call (never one batched BLAS call whose code path may depend on the batch size: MKL's
 batched ``bmm`` rounds a ``(9 x 128) @ (128 x 10)`` product differently in a batch of 3 than
 alone), on one thread in the engines, and every MKL call sees 64-byte aligned operands and result
@@ -370,14 +372,30 @@ def choice(m: int, k: int, n: int, *, ta: bool = False, tb: bool = False, dtype:
     return _implementation(product_key(m, k, n, ta=ta, tb=tb, dtype=dtype))[0]
 
 
-def prepare(shapes: Sequence[tuple[int, int, int, bool, bool, str]], *, grad: bool = False) -> None:
+def prepare(shapes: Sequence[tuple[int, int, int, bool, bool, str]], *, grad: bool = False) -> dict[str, str]:
     """Choose the implementation of every ``(m, k, n, ta, tb, dtype)`` now (before worker threads
-    start); with ``grad``, also those of the two gradient products of :func:`matmul`."""
+    start); with ``grad``, also those of the two gradient products of :func:`matmul`. Returns the
+    choices, ``{key: implementation}`` (what :func:`adopt` takes in a worker process)."""
+    keys = []
     for m, k, n, ta, tb, dtype in shapes:
-        choice(m, k, n, ta=ta, tb=tb, dtype=dtype)
+        keys.append(product_key(m, k, n, ta=ta, tb=tb, dtype=dtype))
         if grad:  # g [m, n] @ b^T and a^T @ g, with g row-major
-            choice(m, n, k, ta=False, tb=not tb, dtype=dtype)
-            choice(k, m, n, ta=not ta, tb=False, dtype=dtype)
+            keys.append(product_key(m, n, k, ta=False, tb=not tb, dtype=dtype))
+            keys.append(product_key(k, m, n, ta=not ta, tb=False, dtype=dtype))
+    return {key: _implementation(key)[0] for key in keys}
+
+
+def adopt(choices: dict[str, str]) -> None:
+    """Serve each product key of ``choices`` (:func:`prepare`'s, made in the parent process) with its
+    implementation in this process, in place of what this process chose or would choose: a worker
+    process then serves every shape as its parent does, even where the table on disk could not be
+    written (a read-only cache folder: each worker would measure again and might choose otherwise) or
+    the parent's choices were forced (:func:`forced` does not reach other processes). Implementations
+    this installation lacks, and ``"custom"`` ones, are left to this process's own choice."""
+    with _LOCK:
+        for key, impl in choices.items():
+            if impl in _RUN and impl in available() and _CHOICES.get(key, {}).get("impl") != impl:
+                _CHOICES[key] = {"impl": impl, "source": "parent"}
 
 
 #: Instances per timed call of :func:`measure` (a cost per call is shared as in the engines' groups).
@@ -675,7 +693,8 @@ def remeasure(keys: Sequence[str]) -> dict[str, dict[str, float]]:
 
 def table(*, used_only: bool = False) -> list[dict[str, Any]]:
     """The choices of this process, one row per product key: ``key``, ``implementation``,
-    ``source`` (``"measured"`` here, ``"table"`` read from disk, ``"forced"``), ``us`` (the
+    ``source`` (``"measured"`` here, ``"table"`` read from disk, ``"parent"`` handed over by
+    :func:`adopt`, ``"forced"``), ``us`` (the
     timings, where measured here or on disk) and ``served`` (whether a product of that shape ran
     in this process, and by what). ``used_only``: only the shapes that ran."""
     rows = []

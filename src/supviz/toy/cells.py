@@ -66,10 +66,19 @@ def cell_params(spec: Any, config: Any, engine: str) -> dict[str, Any]:
 
 
 def _train_group(
-    specs: list[Any], config: Any, store: Any, keys: list[str], progress: bool | None = False
+    specs: list[Any],
+    config: Any,
+    store: Any,
+    keys: list[str],
+    progress: bool | None = False,
+    choices: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train one group of cells (one task) and store each cell under its key where it ran."""
+    """Train one group of cells (one task) and store each cell under its key where it ran, serving the products
+    by ``choices`` (the parent's, :func:`prepare_products`) where given."""
+    from supviz.runtime import products
     from supviz.toy.train import resolve_engine, train_instances, train_parts
+
+    products.adopt(choices or {})
 
     threads = config.threads
     if threads == 0:
@@ -129,22 +138,26 @@ def _train_group(
     return out  # type: ignore[return-value]
 
 
-def prepare_products(specs: Sequence[Any], config: Any) -> None:
+def prepare_products(specs: Sequence[Any], config: Any) -> dict[str, str]:
     """Fix this machine's product choices for every shape these instances' steps make, here, before worker
-    processes start: each worker then reads the same table from disk (``supviz.runtime.products``), and an instance
-    gets the same bits in any process. Without it, two workers meeting a new shape at once could each time it and
-    serve it differently."""
+    processes start, and return them (``{key: implementation}``, ``supviz.runtime.products.prepare``): each task
+    takes them to its worker (``supviz.runtime.products.adopt``), so an instance gets the same bits in any
+    process. Without them, two workers meeting a new shape at once could each time it and serve it differently,
+    and with a read-only cache folder (the table not written) or a forced choice here every worker would."""
     from supviz.runtime import products
     from supviz.toy._engine import step_shapes
 
-    products.prepare(step_shapes(specs, config.batch_size))
+    return products.prepare(step_shapes(specs, config.batch_size))
 
 
-def _train_part(specs: list[Any], config: Any) -> Any:
-    """One part of a group (one task): its ``TrainedGrid`` (specs in the part's order), trained on one thread."""
+def _train_part(specs: list[Any], config: Any, choices: dict[str, str]) -> Any:
+    """One part of a group (one task): its ``TrainedGrid`` (specs in the part's order), trained on one thread,
+    its products served by the parent's ``choices`` (:func:`prepare_products`)."""
     from supviz.errors import SupvizError
+    from supviz.runtime import products
     from supviz.toy.train import train_parts
 
+    products.adopt(choices)
     out: list[Any] = []
     train_parts(
         [specs], config.replace(threads=1), on_part=lambda _k, grid: out.append(grid), threads=1, progress=False
@@ -244,9 +257,9 @@ def train_groups(
         return grids
     from supviz.toy._engine import instance_cost
 
-    prepare_products([s for g in groups for s in g], config)
+    choices = prepare_products([s for g in groups for s in g], config)
     order = sorted(range(len(parts)), key=lambda k: (-sum(instance_cost(s) for s in part_specs[k]), k))
-    calls = [(part_specs[k], config) for k in order]
+    calls = [(part_specs[k], config, choices) for k in order]
     for j, grid in dispatcher.map(_train_part, calls, desc=desc, one_thread=False):
         on_part(order[j], grid)
     return grids
@@ -364,19 +377,19 @@ def train_cells(
         on_cluster = getattr(dispatcher, "client", None) is not None
         processes = min(dispatcher.workers, config.threads or dispatcher.workers)  # [toy] threads caps them
         in_processes = not on_cluster and processes > 1 and engine == "numba"
-        group_config = config
+        group_config, choices = config, None
         if on_cluster:
             groups = _groups(specs, todo, dispatcher.workers)
         elif in_processes:  # one task per chunk, each on one thread of its own worker process (module docstring)
             groups = [[todo[j] for j in part] for part in chunks([specs[i] for i in todo], processes)]
             group_config = config.replace(threads=1)
-            prepare_products([specs[i] for i in todo], config)
+            choices = prepare_products([specs[i] for i in todo], config)
         else:
             groups = [todo]
         store = cache.writer() if cache.enabled else None
         quiet = on_cluster or in_processes
         calls = [
-            ([specs[i] for i in g], group_config, store, [keys[i] for i in g], False if quiet else progress)
+            ([specs[i] for i in g], group_config, store, [keys[i] for i in g], False if quiet else progress, choices)
             for g in groups
         ]
         for j, result in dispatcher.map(_train_group, calls, desc=desc, one_thread=False):
