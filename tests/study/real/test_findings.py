@@ -420,3 +420,34 @@ def test_one_importance_variant_has_nothing_to_mix():
     q = pd.DataFrame({"architecture": "relu_l1", "kind": ["classifier"], "width": [16], "fvu": [0.1]})
     text = calibration_text(rk, read_layers(cal, q, measures=("fvu",)), n_cells=len(cal), picture_width=16, cells=cal)
     assert "mixes the importance variants" not in text and "Within (m, importance)" not in text
+
+
+def test_the_read_through_table_gives_its_reasons_in_the_report_s_words():
+    """Review 7: the per-layer table's n/a reasons named measures and variants by their keys ("fvu",
+    "geometric:0.9"), code names in the report's body."""
+    import pandas as pd
+
+    from supviz.study.real.section import read_through_table, reason_words
+
+    why = "no cell of geometric:0.9, uniform lies within 0.04 of the layer's fvu; near the layer's fvu the mmcs"
+    assert reason_words(why, "fvu") == (
+        "no cell of importance 0.9^i, uniform importance lies within 0.04 of the layer's FVU; near the layer's FVU "
+        "the MMCS"
+    )
+    readings = pd.DataFrame(
+        {
+            "kind": ["classifier"],
+            "width": [16],
+            "measure": ["stability_seeds"],
+            "m_used": [20.0],
+            "value": [0.6],
+            "estimated_mmcs": [float("nan")],
+            "mmcs_low": [float("nan")],
+            "mmcs_high": [float("nan")],
+            "reason": ["the layer's stability_seeds lies outside the range of the cells of geometric:0.9"],
+        }
+    )
+    table = read_through_table(readings, {"sae_expansion": 2.0}, "relu_l1")
+    assert table["reason"][0] == (
+        "the layer's stability across seeds lies outside the range of the cells of importance 0.9^i"
+    )

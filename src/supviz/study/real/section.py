@@ -204,6 +204,20 @@ READ_THROUGH_CAPTION = (
 )
 
 
+def reason_words(reason: str, measure: str) -> str:
+    """A read-through reason (:func:`supviz.real.calibration.place_layer`, which names measures and importance
+    variants by their keys) in the report's words: the measure by its name (``core.names.MEASURE_NAMES``), each
+    variant by :func:`~supviz.toy.importance.variant_label`, MMCS in capitals."""
+    import re
+
+    from supviz.core.names import MEASURE_NAMES
+    from supviz.toy.importance import variant_label
+
+    out = re.sub(rf"(?<![\w.]){re.escape(measure)}(?![\w])", MEASURE_NAMES.get(measure, measure), reason)
+    out = re.sub(r"\bmmcs\b", "MMCS", out)
+    return re.sub(r"\b(?:[a-z]+:[0-9.]*[0-9]|uniform)\b", lambda g: variant_label(g.group(0)), out)
+
+
 def read_through_table(readings: Any, cfg: Any, arch: str) -> Any:
     """Section F's per-layer read-through table: one row per (layer, measure) of ``readings``
     (:func:`supviz.real.calibration.read_layers`, which reads each by :func:`~supviz.real.calibration.place_layer`,
@@ -212,6 +226,7 @@ def read_through_table(readings: Any, cfg: Any, arch: str) -> Any:
     t = readings[
         ["kind", "width", "measure", "m_used", "value", "estimated_mmcs", "mmcs_low", "mmcs_high", "reason"]
     ].rename(columns={"estimated_mmcs": "mmcs"})
+    t["reason"] = [reason_words(str(r), str(m)) for r, m in zip(t["reason"], t["measure"])]
     # what random unit decoders of the same size score at that m: a reading at or below it says nothing
     t.insert(8, "chance MMCS", [chance_mmcs(m, float(cfg["sae_expansion"]), arch) for m in t["m_used"]])
     return t.round(3).reset_index(drop=True)
