@@ -307,6 +307,23 @@ def _read_through(
     return est, reasons
 
 
+def monotone_read(x: np.ndarray, y: np.ndarray, value: float, *, increasing: bool) -> float:
+    """The least-squares monotone fit of ``y [n]`` on ``x [n]`` read at ``value`` by linear interpolation between the
+    fitted points, NaN outside ``[min x, max x]``: what ``sklearn.isotonic.IsotonicRegression(increasing=...,
+    out_of_bounds="nan").fit(x, y).predict([value])`` gives (tested equal within 1e-12), without its input
+    validation, which took about 70% of a 1,000-resample interval. Tied x values pool to their mean y, weighted by
+    their count, as scikit-learn's ``_make_unique`` does; the pool-adjacent-violators fit is
+    ``scipy.optimize.isotonic_regression`` (Barlow et al. 1972)."""
+    from scipy.optimize import isotonic_regression
+
+    xs, inverse, counts = np.unique(np.asarray(x, dtype=float), return_inverse=True, return_counts=True)
+    if not xs[0] <= value <= xs[-1]:
+        return math.nan
+    ys = np.bincount(inverse, weights=np.asarray(y, dtype=float)) / counts
+    fitted = isotonic_regression(ys, weights=counts.astype(float), increasing=increasing).x
+    return float(np.interp(value, xs, fitted))
+
+
 def read_through_interval(
     table: "pd.DataFrame",
     measure: str,
@@ -330,8 +347,6 @@ def read_through_interval(
     (low, high, reason)
         ``reason`` says why the bounds are NaN ("" where defined).
     """
-    from sklearn.isotonic import IsotonicRegression
-
     from supviz.core.seeding import numpy_rng
     from supviz.metrics.ranks import spearman_tie_expected
 
@@ -350,8 +365,7 @@ def read_through_interval(
         if np.unique(x).size < 3 or not x.min() <= value <= x.max():
             continue
         rho = spearman_tie_expected(x, y)[0]
-        fit = IsotonicRegression(increasing=bool(rho >= 0), out_of_bounds="nan").fit(x, y)
-        reads[i] = float(fit.predict([value])[0])
+        reads[i] = monotone_read(x, y, float(value), increasing=bool(rho >= 0))
     done = reads[np.isfinite(reads)]
     if done.size < level * n_resamples:
         return (

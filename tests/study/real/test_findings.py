@@ -292,7 +292,7 @@ def test_the_per_layer_table_reads_each_layer_by_the_text_s_rule():
     apart = _variant_cells([0.72, 0.70, 0.66, 0.63, 0.60, 0.59], [0.52, 0.51, 0.50, 0.50, 0.49, 0.48])
     row = read_through_table(read_layers(apart, q, measures=("fvu",)), cfg, "relu_l1").iloc[0]
     assert math.isnan(row["mmcs"]) and math.isnan(row["mmcs_low"]) and math.isnan(row["mmcs_high"])
-    assert "variants' mmcs ranges lie" in row["reason"] and row["m_used"] == 20
+    assert "variants' MMCS ranges lie" in row["reason"] and row["m_used"] == 20
     assert "The toy cells cannot place the layer" in _layer_text(apart)
     line = [0.9 - 3 * f for f in (0.06, 0.07, 0.08, 0.09, 0.10, 0.11)]
     up = [0.904 - 3 * f for f in (0.085, 0.09, 0.095, 0.10, 0.11, 0.12)]
