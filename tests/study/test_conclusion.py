@@ -142,19 +142,21 @@ def test_the_plain_answer_states_the_pictures_loss_its_bands_and_where_h_s_loss_
     # dropped in every cell (86%, the same whichever p is left out); 0.1 superposition in the 12 superposed cells of
     # 14 (12%), compression in the 2 cells of p = 1 (2%)
     assert (
-        "Of the code space h's own loss (the parts add up to 100%; 95% jackknife intervals over the p values), with a "
-        "weight norm above 0.5 as the represented rule, uniform importance: 86% [86%, 86%] dropped features, 12% [7%, "
-        "17%] superposition, 2% [-3%, 7%] plain linear compression (cells without superposition), 0% [0%, 0%] short "
-        "rows of the dropped features; with the study's rule, the dropped share is 86% [86%, 86%] under uniform "
-        "importance. By these intervals, the dropped features take most of it under both rules (every interval above "
-        "50%)." in text
+        "Of the code space h's own loss (95% jackknife intervals over the p values), with a weight norm above 0.5 as "
+        "the represented rule the dropped features take 86% [86%, 86%] under uniform importance, superposition 12% "
+        "[7%, 17%] (the rest: plain linear compression and the dropped features' short rows; every part with its "
+        "interval under the grid); with the study's rule, the dropped share is 86% [86%, 86%]. By these intervals, the "
+        "dropped features take most of it under both rules (every interval above 50%)." in text
     )
     assert "A dropped feature is a row of W under the rule's cutoff: stored weakly, not necessarily absent." in text
     assert conclude(tables, _grid_findings()).answer[0] == text  # the answer opens with it
-    # said once on the first screen: the detail under the grid does not repeat the report's rule's split, and gives
-    # the other rule's whole split, of which the first screen gives the dropped share alone (to keep it short)
+    # the first screen gives the two shares that answer the question (review 7 item 3: keep it short); every part of
+    # both rules' splits, with its interval, is under the grid
     lead = " ".join(conclude(tables, _grid_findings()).lead)
-    assert "weight norm above 0.5 as the represented rule, uniform" not in lead
+    assert (
+        "uniform importance: 86% [86%, 86%] dropped features, 12% [7%, 17%] superposition, 2% [-3%, 7%] plain linear "
+        "compression (cells without superposition), 0% [0%, 0%] short rows of the dropped features" in lead
+    )
     assert (
         "With the study's rule as the represented rule, h's own loss splits as: uniform importance: 86% [86%, 86%] "
         "dropped features, 12% [7%, 17%] superposition, 2% [-3%, 7%] plain linear compression (cells without "
@@ -164,8 +166,8 @@ def test_the_plain_answer_states_the_pictures_loss_its_bands_and_where_h_s_loss_
     # sentence no longer says "most" (the reviewer's item 2: 69% under one rule, 43% under the other)
     tables["cells"] = _split_cells(x_rep_study=0.7)
     text = plain_answer(tables, _grid_findings())
-    assert "uniform importance: 86% [86%, 86%] dropped features" in text
-    assert "with the study's rule, the dropped share is 43% [43%, 43%] under uniform importance" in text
+    assert "the dropped features take 86% [86%, 86%] under uniform importance" in text
+    assert "with the study's rule, the dropped share is 43% [43%, 43%]." in text
     lead = " ".join(conclude(tables, _grid_findings()).lead)
     assert (
         "h's own loss splits as: uniform importance: 43% [43%, 43%] dropped features, 49% [29%, 69%] superposition"
@@ -348,8 +350,10 @@ def test_the_split_names_the_rule_whose_interval_reaches_half_and_says_what_a_ne
     assert NEGATIVE_SHARE not in text  # no negative share printed: nothing to explain
     # the short rows of the dropped features win back neighbours: h keeps more than the codes of the represented
     # features, a negative share of the loss, explained once, where it is first shown
+    # (where every part is shown: under the grid; the first screen gives the dropped and superposition shares only)
     cells["h_recall"] = 0.32
-    text = split_words(cells, ["uniform"], other_in_full=False)
+    assert "short rows of the dropped features (" not in split_words(cells, ["uniform"], other_in_full=False)
+    text = split_words(cells, ["uniform"])
     assert f"-3% [-3%, -3%] short rows of the dropped features ({NEGATIVE_SHARE})" in text
     assert text.count(NEGATIVE_SHARE) == 1
     assert "a negative share is a gain" in NEGATIVE_SHARE
@@ -400,9 +404,9 @@ def test_the_plain_answer_names_a_ratio_whose_denominator_is_near_chance():
     text = plain_answer({"points": points, "cells": _split_cells()}, _grid_findings())
     cc = round(100 * effects["mds"]["ref_cc"])
     assert (
-        f"Of these ratios, MDS's (20% under uniform importance) rests on a near-chance denominator: its pictures of "
-        f"the inputs keep only {cc}% of what a perfect picture keeps beyond chance, under supviz's own floor of 10% "
-        "(the study names none): a loss of very little." in text
+        f"Of these, MDS's ratio (20% under uniform importance) rests on a near-chance denominator: its pictures of "
+        f"the inputs keep only {cc}% of what a perfect picture keeps beyond chance (supviz's floor: 10%; the study "
+        "names none), so they measure a loss of very little." in text
     )
     assert "lose 10% to 20%" in text and "UMAP's" not in text
     far = plain_answer({"points": _picture_points({"mds": 0.2}), "cells": _split_cells()}, _grid_findings())

@@ -31,6 +31,7 @@ from supviz.study.datapoints.findings import (
     loss_split,
     loss_split_sentence,
     method_effect,
+    part_share,
     pictured_under,
     ring_control_summary,
     ring_verdict,
@@ -74,7 +75,7 @@ def conclude(
     if tables:
         plain = plain_answer(tables, findings, rule=rule)
         # h's loss split is said once on the first screen: in the plain answer where there is one
-        out.lead = lead_sentences(tables, findings, rule=rule, split=not plain)
+        out.lead = lead_sentences(tables, findings, rule=rule, other_split=bool(plain))
         if plain:
             # the answer in words above the grid; the verdicts counted (what the grid itself shows) go under it, so
             # the first screen's paragraph stays short
@@ -159,19 +160,22 @@ def near_chance_words(named: Sequence[tuple[str, str, dict[str, Any]]]) -> str:
     parts = []
     for name in methods:
         rows = [(v, e) for v, k, e in low if METHOD_NAMES[k] == name]
+        kept = list(dict.fromkeys(pct(e["ref_cc"]) for _, e in rows))  # "8%" once where both print alike
         parts.append(
-            f"{name}'s ("
+            f"{name}'s "
+            + ("ratio" if len(rows) == 1 else "ratios")
+            + " ("
             + " and ".join(f"{pct(e['estimate'])} under {variant_label(v)}" for v, e in rows)
             + ") rest"
             + ("s" if len(rows) == 1 else "")
             + " on a near-chance denominator: its pictures of the inputs keep only "
-            + " and ".join(pct(e["ref_cc"]) for _, e in rows)
+            + " and ".join(kept)
             + " of what a perfect picture keeps beyond chance"
         )
     return (
-        "Of these ratios, "
+        "Of these, "
         + "; ".join(parts)
-        + f", under supviz's own floor of {pct(NEAR_CHANCE_CC)} (the study names none): a loss of very little"
+        + f" (supviz's floor: {pct(NEAR_CHANCE_CC)}; the study names none), so they measure a loss of very little"
     )
 
 
@@ -231,8 +235,9 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm", othe
     up to 100%. The split moves with the rule, because a feature counts as dropped when its row of W falls below the
     rule's cutoff (stored weakly, not necessarily absent; :func:`disagreement_words` counts the cells where the
     rules disagree); 'most' only where the dropped share's whole interval lies above one half under both rules
-    (:func:`dropped_most`). ``other_in_full=False`` (the first screen): the other rule's dropped share alone, its
-    whole split under the grid (:func:`other_rule_split`). '' without a split."""
+    (:func:`dropped_most`). ``other_in_full=False`` (the first screen): the dropped and superposition shares under
+    the report's rule and the other rule's dropped share, every part of both splits under the grid
+    (:func:`lead_sentences`, :func:`other_rule_split`). '' without a split."""
     rules = (rule, other_rule(rule))
     splits = {(v, r): loss_split(cells, v, rule=r) for v in variants for r in rules}
     have = [v for v in variants if all(splits[v, r].get("n_cells") for r in rules)]
@@ -286,17 +291,24 @@ def split_words(cells: Any, variants: Sequence[str], *, rule: str = "norm", othe
             f"{variant_label(v)}: " + split_shares(splits[v, r], first=first and i == 0) for i, v in enumerate(have)
         )
 
-    if other_in_full:
-        other = per_rule(rules[1], first=False)
-    else:
-        other = "the dropped share is " + " and ".join(
-            f"{dropped_share(splits[v, rules[1]])} under {variant_label(v)}" for v in have
+    tail = f"By these intervals, {verdict}. A dropped feature is a row of W under the rule's cutoff: stored weakly, "
+    tail += "not necessarily absent"
+    if not other_in_full:  # the first screen: the two shares that answer the question, every part under the grid
+        return (
+            "Of the code space h's own loss (95% jackknife intervals over the p values), with "
+            f"{RULE_SHORT[rules[0]]} as the represented rule the dropped features take "
+            + " and ".join(f"{dropped_share(splits[v, rule])} under {variant_label(v)}" for v in have)
+            + ", superposition "
+            + " and ".join(part_share(splits[v, rule], "superposition") for v in have)
+            + " (the rest: plain linear compression and the dropped features' short rows; every part with its interval "
+            f"under the grid); with {RULE_SHORT[rules[1]]}, the dropped share is "
+            + " and ".join(dropped_share(splits[v, rules[1]]) for v in have)
+            + f". {tail}"
         )
     return (
         "Of the code space h's own loss (the parts add up to 100%; 95% jackknife intervals over the p values), "
         f"with {RULE_SHORT[rules[0]]} as the represented rule, {per_rule(rules[0], first=True)}; with "
-        f"{RULE_SHORT[rules[1]]}, {other}. By these intervals, {verdict}. A dropped feature "
-        "is a row of W under the rule's cutoff: stored weakly, not necessarily absent"
+        f"{RULE_SHORT[rules[1]]}, {per_rule(rules[1], first=False)}. {tail}"
     )
 
 
@@ -470,20 +482,21 @@ def tally(findings: Sequence[Any]) -> str:
 
 
 def lead_sentences(
-    tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", split: bool = True
+    tables: dict[str, Any], findings: Sequence[Any], *, rule: str = "norm", other_split: bool = False
 ) -> list[str]:
-    """The first screen's detail, under the verdict grid: data points, feature directions, the ring. ``split``: end
-    the data-point sentence with h's loss split (:func:`split_shares`; off where the plain answer gives it)."""
+    """The first screen's detail, under the verdict grid: data points (ending with h's loss split, every part with its
+    interval, :func:`split_shares`), feature directions, the ring. ``other_split``: the other represented rule's
+    whole split too (:func:`other_rule_split`; where the plain answer gives its dropped share alone)."""
     points, cells = tables.get("points"), tables.get("cells")
     out = []
     variants = ordered_variants([f.importance for f in findings if f.view])
     lead = variants[0] if variants else ""
     if points is not None and len(points) and lead:
-        out.append(_data_point_sentence(points, cells, lead, variants, rule=rule, split=split))
+        out.append(_data_point_sentence(points, cells, lead, variants, rule=rule))
         if cells is not None and len(cells):
             # the plain answer gives the other rule's dropped share alone: its whole split here
             out += [w for w in [disagreement_words(cells, variants)] if w]
-            out += [w for w in [other_rule_split(cells, variants, rule=rule)] if w and not split]
+            out += [w for w in [other_rule_split(cells, variants, rule=rule)] if w and other_split]
     # every variant and method, each in its own words (an undecided verdict whose interval shows a trend is not
     # worded like one whose interval shows none)
     fd = [f for f in findings if f.view == "feature directions" and f.verdict != "n/a"]

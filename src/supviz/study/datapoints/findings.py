@@ -711,11 +711,16 @@ def without_p_most(split: dict[str, Any], part: str = "dropped") -> tuple[float,
     return (float(split["ps"][g]), float(loo[g]))
 
 
+def part_share(split: dict[str, Any], part: str) -> str:
+    """One part's share of h's loss (a key of :data:`SPLIT_PARTS`) with its interval, printed as :func:`split_shares`
+    prints it (the four shares rounded together), "69% [66%, 72%]"."""
+    printed = pcts_adding_up([split[f"share_{k}"] for k, _, _ in SPLIT_PARTS])
+    return share_words(split, part, printed=printed[[k for k, _, _ in SPLIT_PARTS].index(part)])
+
+
 def dropped_share(split: dict[str, Any]) -> str:
-    """The dropped features' share of h's loss with its interval, printed as :func:`split_shares` prints it (the four
-    shares rounded together), "69% [66%, 72%]"."""
-    printed = pcts_adding_up([split[f"share_{k}"] for k, _, _ in SPLIT_PARTS])[0]
-    return share_words(split, "dropped", printed=printed)
+    """The dropped features' share of h's loss with its interval (:func:`part_share`)."""
+    return part_share(split, "dropped")
 
 
 def share_words(split: dict[str, Any], part: str, *, printed: str | None = None) -> str:
