@@ -14,9 +14,10 @@ balanced by the engine's cost model. Each group stores its cells where it ran, c
 ends: a run or sweep killed during training keeps every chunk it finished, and its rerun trains only the
 rest (issue 22: a sweep killed after 135 s of training had stored nothing). Processes rather than
 threads on a local machine because each of the engine's threads holds the GIL for its Python dispatch
-between kernels: the study's grid at 1,500-3,000 steps, 2-core Xeon, kept 1.4-1.7 cores busy on two
-threads and 1.9 in two processes (``docs/benchmarks.md``). Before the chunks go out, the machine's
-product choices are fixed here (:func:`prepare_products`), so every worker serves every shape alike.
+between kernels: in the default study's cold runs on a quiet 2-core Xeon, the grid's training kept
+1.75-1.81 cores busy on two threads and 1.93-1.94 in two processes (``docs/benchmarks.md``, ABBA).
+Before the chunks go out, the machine's product choices are fixed here (:func:`prepare_products`), so
+every worker serves every shape alike.
 On threads, the chunks queue, one per thread at a time, the most expensive first
 (:func:`supviz.toy.train.train_parts`), so no thread waits for the others at the end of each chunk.
 The torch engine trains the chunks in turn, each on every thread (or the GPU).
@@ -183,9 +184,9 @@ def train_groups(
     engine's cost model (``supviz.toy._engine.assign_shards``), and all the parts queue, most expensive first:
     with a ``dispatcher`` of more than one worker (``supviz.runtime.dispatch``) each part is one task on one thread
     of a worker process; otherwise they queue on this process's threads (``supviz.toy.train.train_parts``). Worker
-    processes, because a thread of the engine holds the GIL for its Python dispatch between kernels: on the 2-core
-    Xeon of ``docs/benchmarks.md`` the study's grid kept 1.4-1.7 cores busy on two threads and 1.9 in two
-    processes. The torch engine trains the groups in turn, each on every thread.
+    processes, because a thread of the engine holds the GIL for its Python dispatch between kernels: in quiet cold
+    runs on the 2-core Xeon of ``docs/benchmarks.md`` section A's experiments kept 1.66 cores busy on two threads
+    and 1.95-1.96 in two processes. The torch engine trains the groups in turn, each on every thread.
 
     Parameters
     ----------
