@@ -262,7 +262,7 @@ def _digits(args: argparse.Namespace, cfg: Any, seed: int, grid: Any, out: Path)
         return 0
     from supviz.study.real.section import conclusion
 
-    text, findings = conclusion(res)
+    text, findings = conclusion(res, cal)
     print(text)
     for f in findings:
         print(f"\n{f.claim}\n  {f.measured}\n  verdict: {f.verdict}")

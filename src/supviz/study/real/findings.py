@@ -649,8 +649,10 @@ def sae_finding(pictures: Any, arch: str) -> tuple[str, list[Finding]]:
     return text, findings
 
 
-def conclusion(r: Any) -> tuple[str, list[Finding]]:
-    """The section's text and findings, computed from a :class:`~supviz.real.experiment.RealResult`.
+def conclusion(r: Any, cal: Any = ...) -> tuple[str, list[Finding]]:
+    """The section's text and findings, computed from a :class:`~supviz.real.experiment.RealResult`; ``cal``: its
+    :func:`calibration_of` where the caller has it already (each call reads every layer through the cells, bootstrap
+    intervals included), else computed here.
 
     "The picture lies more when the layer is narrower" is read two ways, both measured: against the
     layer it pictures (trustworthiness / continuity of the picture against h) and against the data
@@ -733,7 +735,8 @@ def conclusion(r: Any) -> tuple[str, list[Finding]]:
         parts.append(text)
         findings.extend(sae)
     # calibration
-    cal = calibration_of(r, arch)
+    if cal is ...:
+        cal = calibration_of(r, arch)
     if cal is not None:
         ranking, count, readings = cal
         n_cells = int((r.calibration["architecture"] == arch).sum())

@@ -180,13 +180,13 @@ class RealSection(Section):
                     ),
                 )
             )
-        text, findings = conclusion(r)
+        text, findings = conclusion(r, cal)
         return SectionOutput(
             key=self.key,
             title=self.title,
             intro=text,
             figures=figs,
-            tables=_tables(r),
+            tables=_tables(r, cal),
             findings=findings,
             rows=_rows(r),
             notes=list(r.notes),
@@ -232,7 +232,7 @@ def read_through_table(readings: Any, cfg: Any, arch: str) -> Any:
     return t.round(3).reset_index(drop=True)
 
 
-def _tables(r: Any) -> list[TableBlock]:
+def _tables(r: Any, cal: Any = ...) -> list[TableBlock]:
     import pandas as pd
 
     from supviz.real.measures import PICTURE_KEYS
@@ -277,7 +277,8 @@ def _tables(r: Any) -> list[TableBlock]:
             s,
         )
     )
-    cal = calibration_of(r, arch)
+    if cal is ...:  # the render computes calibration_of once for its figure, tables and text
+        cal = calibration_of(r, r.config["architectures"][0])
     if cal is not None:
         ranking, count, readings = cal
         out.append(
